@@ -1,0 +1,31 @@
+package dev.agentcoordinator.definition;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+import java.util.Map;
+
+/**
+ * Iterative refinement (spec pattern 4): the step is dispatched again, iteration after iteration,
+ * until its own output satisfies {@code until} or {@code max_iterations} is reached. {@code feedback}
+ * maps keys of the previous iteration's output into the next iteration's input.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record LoopSpec(
+        @JsonProperty("max_iterations") Integer maxIterations,
+        @JsonProperty("until") LoopCondition until,
+        @JsonProperty("feedback") Map<String, String> feedback,
+        @JsonProperty("fail_when_exhausted") Boolean failWhenExhausted) {
+
+    public LoopSpec {
+        feedback = feedback == null ? Map.of() : Map.copyOf(feedback);
+    }
+
+    /** The stop condition, evaluated on each iteration's output. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record LoopCondition(
+            @JsonProperty("output_key") String outputKey,
+            @JsonProperty("operator") String operator,
+            @JsonProperty("value") com.fasterxml.jackson.databind.JsonNode value) {
+    }
+}

@@ -1,0 +1,78 @@
+package dev.agentcoordinator.definition;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.util.Arrays;
+import java.util.Optional;
+
+/** Comparison operators of conditions and loop stop conditions. */
+public enum Operator {
+    EQ("eq"), NE("ne"), GT("gt"), LT("lt"), GTE("gte"), LTE("lte"), EXISTS("exists"), NOT_EXISTS("not_exists");
+
+    private final String token;
+
+    Operator(String token) {
+        this.token = token;
+    }
+
+    public String token() {
+        return token;
+    }
+
+    public static Optional<Operator> parse(String token) {
+        return Arrays.stream(values()).filter(o -> o.token.equals(token)).findFirst();
+    }
+
+    public static String tokens() {
+        return String.join(", ", Arrays.stream(values()).map(Operator::token).toList());
+    }
+
+    /** Whether the operator needs a {@code value} to compare with. */
+    public boolean needsValue() {
+        return this != EXISTS && this != NOT_EXISTS;
+    }
+
+    /** Applies the operator; a missing or JSON-null {@code actual} only satisfies not_exists (and ne). */
+    public boolean test(JsonNode actual, JsonNode expected) {
+        boolean present = actual != null && !actual.isNull() && !actual.isMissingNode();
+        return switch (this) {
+            case EXISTS -> present;
+            case NOT_EXISTS -> !present;
+            case EQ -> present && jsonEquals(actual, expected);
+            case NE -> !present || !jsonEquals(actual, expected);
+            case GT -> present && compareOr(actual, expected, c -> c > 0);
+            case LT -> present && compareOr(actual, expected, c -> c < 0);
+            case GTE -> present && compareOr(actual, expected, c -> c >= 0);
+            case LTE -> present && compareOr(actual, expected, c -> c <= 0);
+        };
+    }
+
+    private static boolean compareOr(JsonNode a, JsonNode b, java.util.function.IntPredicate accept) {
+        Integer c = compare(a, b);
+        return c != null && accept.test(c);
+    }
+
+    private static boolean jsonEquals(JsonNode a, JsonNode b) {
+        if (b == null) {
+            return false;
+        }
+        if (a.isNumber() && b.isNumber()) {
+            return a.decimalValue().compareTo(b.decimalValue()) == 0;
+        }
+        return a.equals(b);
+    }
+
+    /** Numbers compare numerically, strings lexically; anything else is incomparable (null). */
+    private static Integer compare(JsonNode a, JsonNode b) {
+        if (b == null) {
+            return null;
+        }
+        if (a.isNumber() && b.isNumber()) {
+            return a.decimalValue().compareTo(b.decimalValue());
+        }
+        if (a.isTextual() && b.isTextual()) {
+            return a.asText().compareTo(b.asText());
+        }
+        return null;
+    }
+}

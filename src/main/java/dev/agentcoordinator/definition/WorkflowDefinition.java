@@ -1,0 +1,58 @@
+package dev.agentcoordinator.definition;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A workflow as the spec's {@code WorkflowDefinition} declares it. Field names are the spec's, so a
+ * definition written for the TypeScript sketch loads unchanged.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record WorkflowDefinition(
+        @JsonProperty("id") String id,
+        @JsonProperty("name") String name,
+        @JsonProperty("trigger") String trigger,
+        @JsonProperty("version") Integer version,
+        @JsonProperty("steps") List<WorkflowStep> steps,
+        @JsonProperty("onSuccess") String onSuccess,
+        @JsonProperty("onFailure") String onFailure,
+        @JsonProperty("config") WorkflowConfig config) {
+
+    public static final long DEFAULT_TIMEOUT_MS = 300_000;
+
+    public WorkflowDefinition {
+        steps = steps == null ? List.of() : List.copyOf(steps);
+        config = config == null ? WorkflowConfig.DEFAULTS : config;
+    }
+
+    public int versionOrDefault() {
+        return version == null ? 1 : version;
+    }
+
+    public Optional<WorkflowStep> step(String stepId) {
+        return steps.stream().filter(s -> s.id() != null && s.id().equals(stepId)).findFirst();
+    }
+
+    /** Steps that name {@code stepId} in their {@code depends_on}, in definition order. */
+    public List<WorkflowStep> dependentsOf(String stepId) {
+        return steps.stream().filter(s -> s.dependsOn().contains(stepId)).toList();
+    }
+
+    public List<WorkflowStep> rootSteps() {
+        return steps.stream().filter(s -> s.dependsOn().isEmpty()).toList();
+    }
+
+    /** Attempts for a step: 1 + (its retry_count, else the workflow's max_retries). */
+    public int maxAttempts(WorkflowStep step) {
+        Integer retries = step.config().retryCount() != null ? step.config().retryCount() : config.maxRetries();
+        return 1 + (retries == null ? 0 : Math.max(0, retries));
+    }
+
+    /** Bound on one attempt of a step: its timeout_ms, else the workflow's timeout_ms. */
+    public long attemptTimeoutMs(WorkflowStep step) {
+        return step.config().timeoutMs() != null ? step.config().timeoutMs() : config.timeoutMsOrDefault();
+    }
+}
