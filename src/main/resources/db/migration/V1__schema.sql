@@ -31,6 +31,8 @@ CREATE TABLE workflow_step_executions (
     status          varchar(32)  NOT NULL DEFAULT 'pending',
     attempt         integer      NOT NULL DEFAULT 0,
     max_attempts    integer      NOT NULL DEFAULT 1,
+    timeout_ms      bigint       NOT NULL,          -- bound on one attempt
+    backoff_ms      bigint       NOT NULL DEFAULT 500, -- retry delay base, doubled per attempt
     input           jsonb,
     output          jsonb,
     error           text,
@@ -58,6 +60,29 @@ CREATE TABLE step_attempts (
     PRIMARY KEY (step_execution_id, attempt)
 );
 CREATE INDEX idx_attempts_execution ON step_attempts (execution_id);
+
+-- Attempts are recorded by the database itself, whichever path (reply, timeout, retry) moved the step.
+CREATE FUNCTION record_step_attempt() RETURNS trigger AS $$
+BEGIN
+    IF NEW.attempt > 0 AND (TG_OP = 'INSERT' OR NEW.attempt <> OLD.attempt) THEN
+        INSERT INTO step_attempts (step_execution_id, attempt, execution_id, step_id, status, started_at)
+        VALUES (NEW.id, NEW.attempt, NEW.execution_id, NEW.step_id, 'running', now());
+    END IF;
+    IF TG_OP = 'UPDATE' AND OLD.status = 'running' AND NEW.status <> 'running' THEN
+        UPDATE step_attempts
+           SET status = CASE WHEN NEW.status = 'completed' THEN 'completed'
+                             WHEN NEW.error LIKE '%timed out%' THEN 'timed_out'
+                             ELSE 'failed' END,
+               error = NEW.error, completed_at = now()
+         WHERE step_execution_id = NEW.id AND attempt = OLD.attempt;
+    END IF;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER trg_record_step_attempt
+    AFTER INSERT OR UPDATE OF status, attempt ON workflow_step_executions
+    FOR EACH ROW EXECUTE FUNCTION record_step_attempt();
 
 -- Every event received, once per event key; repeated deliveries are counted.
 CREATE TABLE agent_events (
