@@ -1,0 +1,266 @@
+package dev.agentcoordinator.config;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The coordinator's settings, immutable once built. Every setting is named {@code coordinator.*}
+ * and is looked up in these layers, the first that has it wins:
+ * <ol>
+ *   <li>overrides given to {@link #fromMap(Map)} (tests)</li>
+ *   <li>system properties ({@code -Dcoordinator.http.port=9090})</li>
+ *   <li>environment variables, upper snake case ({@code COORDINATOR_HTTP_PORT=9090})</li>
+ *   <li>{@code --config FILE}, else {@code ./coordinator.properties} when present</li>
+ *   <li>{@code application.properties} on the classpath</li>
+ *   <li>the defaults in {@link #DEFAULTS}</li>
+ * </ol>
+ * An empty {@code broker.url} / {@code db.url} means "start an embedded broker / database".
+ */
+public final class CoordinatorSettings {
+
+    public enum LogFormat { PLAIN, JSON }
+
+    /** Every known setting with its default, in the order the README documents them. */
+    public static final Map<String, String> DEFAULTS = defaults();
+
+    private static Map<String, String> defaults() {
+        Map<String, String> d = new LinkedHashMap<>();
+        d.put("coordinator.broker.url", "");
+        d.put("coordinator.broker.user", "");
+        d.put("coordinator.broker.password", "");
+        d.put("coordinator.broker.embedded.port", "61616");
+        d.put("coordinator.broker.embedded.data-dir", "");       // empty: <data.dir>/artemis
+        d.put("coordinator.db.url", "");
+        d.put("coordinator.db.user", "postgres");
+        d.put("coordinator.db.password", "");
+        d.put("coordinator.db.pool.size", "10");
+        d.put("coordinator.db.embedded.port", "0");
+        d.put("coordinator.db.embedded.data-dir", "");           // empty: <data.dir>/postgres
+        d.put("coordinator.http.host", "127.0.0.1");
+        d.put("coordinator.http.port", "8080");
+        d.put("coordinator.workflows.dir", "routes/workflows");
+        d.put("coordinator.data.dir", "./data");
+        d.put("coordinator.demo-agents.enabled", "true");
+        d.put("coordinator.jms.concurrent-consumers", "8");
+        d.put("coordinator.jms.max-concurrent-consumers", "16");
+        d.put("coordinator.jms.pool.max-connections", "4");
+        d.put("coordinator.reply.queue", "coordinator.replies");
+        d.put("coordinator.log.format", "plain");
+        return Collections.unmodifiableMap(d);
+    }
+
+    private static final String LOCAL_CONFIG_FILE = "coordinator.properties";
+
+    private final List<SettingsSource> sources;   // highest priority first, defaults excluded
+    private final Map<String, String> values;     // every known setting, resolved
+
+    private final int brokerEmbeddedPort;
+    private final int dbPoolSize;
+    private final int dbEmbeddedPort;
+    private final int httpPort;
+    private final int jmsConcurrentConsumers;
+    private final int jmsMaxConcurrentConsumers;
+    private final int jmsPoolMaxConnections;
+    private final boolean demoAgentsEnabled;
+    private final LogFormat logFormat;
+
+    private CoordinatorSettings(List<SettingsSource> sources) {
+        this.sources = List.copyOf(sources);
+        Map<String, String> resolved = new LinkedHashMap<>();
+        DEFAULTS.keySet().forEach(key -> resolved.put(key, lookup(key)));
+        this.values = Collections.unmodifiableMap(resolved);
+
+        this.brokerEmbeddedPort = port("coordinator.broker.embedded.port");
+        this.dbPoolSize = positiveInt("coordinator.db.pool.size");
+        this.dbEmbeddedPort = port("coordinator.db.embedded.port");
+        this.httpPort = port("coordinator.http.port");
+        this.jmsConcurrentConsumers = positiveInt("coordinator.jms.concurrent-consumers");
+        this.jmsMaxConcurrentConsumers = positiveInt("coordinator.jms.max-concurrent-consumers");
+        this.jmsPoolMaxConnections = positiveInt("coordinator.jms.pool.max-connections");
+        this.demoAgentsEnabled = bool("coordinator.demo-agents.enabled");
+        this.logFormat = enumValue("coordinator.log.format", LogFormat.class);
+        if (jmsMaxConcurrentConsumers < jmsConcurrentConsumers) {
+            throw invalid("coordinator.jms.max-concurrent-consumers",
+                    "must be at least coordinator.jms.concurrent-consumers (" + jmsConcurrentConsumers + ")");
+        }
+    }
+
+    /** Settings from the usual layers; {@code configFile} (from {@code --config}) may be null. */
+    public static CoordinatorSettings load(Path configFile) {
+        return new CoordinatorSettings(standardSources(configFile));
+    }
+
+    public static CoordinatorSettings load() {
+        return load(null);
+    }
+
+    /**
+     * Settings from the usual layers with {@code overrides} on top of everything. Keys may be given
+     * with or without the {@code coordinator.} prefix ({@code "http.port"} or {@code "coordinator.http.port"}).
+     */
+    public static CoordinatorSettings fromMap(Map<String, String> overrides) {
+        List<SettingsSource> sources = new ArrayList<>();
+        sources.add(SettingsSource.of("overrides", overrides));
+        sources.addAll(standardSources(null));
+        return new CoordinatorSettings(sources);
+    }
+
+    /** A copy with {@code overrides} on top of this instance's layers. */
+    public CoordinatorSettings with(Map<String, String> overrides) {
+        List<SettingsSource> layered = new ArrayList<>();
+        layered.add(SettingsSource.of("overrides", overrides));
+        layered.addAll(sources);
+        return new CoordinatorSettings(layered);
+    }
+
+    private static List<SettingsSource> standardSources(Path configFile) {
+        List<SettingsSource> sources = new ArrayList<>();
+        sources.add(SettingsSource.systemProperties());
+        sources.add(SettingsSource.environment(System.getenv()));
+        if (configFile != null) {
+            sources.add(SettingsSource.file(configFile));
+        } else if (Files.isRegularFile(Path.of(LOCAL_CONFIG_FILE))) {
+            sources.add(SettingsSource.file(Path.of(LOCAL_CONFIG_FILE)));
+        }
+        sources.add(SettingsSource.classpath("application.properties"));
+        return sources;
+    }
+
+    /**
+     * The value of any {@code coordinator.*} setting, known or not, through all layers; null when
+     * unset. Lets other parts of the application read their own settings the same way.
+     */
+    public String get(String key) {
+        return lookup(SettingsSource.qualify(key));
+    }
+
+    /** Every known setting and its resolved value (passwords included: do not log this map). */
+    public Map<String, String> values() {
+        return values;
+    }
+
+    // --- broker
+    public String brokerUrl() { return values.get("coordinator.broker.url").trim(); }
+    public boolean embeddedBroker() { return brokerUrl().isEmpty(); }
+    public String brokerUser() { return values.get("coordinator.broker.user"); }
+    public String brokerPassword() { return values.get("coordinator.broker.password"); }
+    public int brokerEmbeddedPort() { return brokerEmbeddedPort; }
+    public Path brokerEmbeddedDataDir() { return dirOrUnderData("coordinator.broker.embedded.data-dir", "artemis"); }
+
+    // --- database
+    public String dbUrl() { return values.get("coordinator.db.url").trim(); }
+    public boolean embeddedDatabase() { return dbUrl().isEmpty(); }
+    public String dbUser() { return values.get("coordinator.db.user"); }
+    public String dbPassword() { return values.get("coordinator.db.password"); }
+    public int dbPoolSize() { return dbPoolSize; }
+    public int dbEmbeddedPort() { return dbEmbeddedPort; }
+    public Path dbEmbeddedDataDir() { return dirOrUnderData("coordinator.db.embedded.data-dir", "postgres"); }
+
+    // --- HTTP, files, behaviour
+    public String httpHost() { return values.get("coordinator.http.host"); }
+    public int httpPort() { return httpPort; }
+    public Path workflowsDir() { return Path.of(values.get("coordinator.workflows.dir")); }
+    public Path dataDir() { return Path.of(values.get("coordinator.data.dir")); }
+    public boolean demoAgentsEnabled() { return demoAgentsEnabled; }
+
+    // --- JMS
+    public int jmsConcurrentConsumers() { return jmsConcurrentConsumers; }
+    public int jmsMaxConcurrentConsumers() { return jmsMaxConcurrentConsumers; }
+    public int jmsPoolMaxConnections() { return jmsPoolMaxConnections; }
+    public String replyQueue() { return values.get("coordinator.reply.queue"); }
+
+    public LogFormat logFormat() { return logFormat; }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("CoordinatorSettings{");
+        values.forEach((k, v) -> sb.append(k.substring(SettingsSource.PREFIX.length())).append('=')
+                .append(k.endsWith("password") && !v.isEmpty() ? "****" : v).append(", "));
+        sb.setLength(sb.length() - 2);
+        return sb.append('}').toString();
+    }
+
+    // --- resolution and validation
+
+    private String lookup(String key) {
+        for (SettingsSource source : sources) {
+            String value = source.get(key);
+            if (value != null) {
+                return value;
+            }
+        }
+        return DEFAULTS.get(key);
+    }
+
+    private String origin(String key) {
+        for (SettingsSource source : sources) {
+            if (source.get(key) != null) {
+                return source.origin().equals("environment")
+                        ? "environment variable " + SettingsSource.envName(key) : source.origin();
+            }
+        }
+        return "default";
+    }
+
+    private Path dirOrUnderData(String key, String subdir) {
+        String value = values.get(key).trim();
+        return value.isEmpty() ? dataDir().resolve(subdir) : Path.of(value);
+    }
+
+    private int integer(String key) {
+        String value = values.get(key).trim();
+        try {
+            return Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw invalid(key, "'" + value + "' is not an integer");
+        }
+    }
+
+    private int port(String key) {
+        int port = integer(key);
+        if (port < 0 || port > 65535) {
+            throw invalid(key, port + " is not a port (0..65535, 0 = any free port)");
+        }
+        return port;
+    }
+
+    private int positiveInt(String key) {
+        int n = integer(key);
+        if (n < 1) {
+            throw invalid(key, n + " must be at least 1");
+        }
+        return n;
+    }
+
+    private boolean bool(String key) {
+        String value = values.get(key).trim().toLowerCase(Locale.ROOT);
+        return switch (value) {
+            case "true", "yes", "on", "1" -> true;
+            case "false", "no", "off", "0" -> false;
+            default -> throw invalid(key, "'" + value + "' is not true or false");
+        };
+    }
+
+    private <E extends Enum<E>> E enumValue(String key, Class<E> type) {
+        String value = values.get(key).trim();
+        try {
+            return Enum.valueOf(type, value.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            List<String> allowed = new ArrayList<>();
+            for (E constant : type.getEnumConstants()) {
+                allowed.add(constant.name().toLowerCase(Locale.ROOT));
+            }
+            throw invalid(key, "'" + value + "' is not one of " + String.join("|", allowed));
+        }
+    }
+
+    private IllegalArgumentException invalid(String key, String problem) {
+        return new IllegalArgumentException("invalid setting " + key + " (from " + origin(key) + "): " + problem);
+    }
+}
