@@ -1,0 +1,145 @@
+package dev.agentcoordinator.definition;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The rules a set of parsed workflow definitions must satisfy before anything is compiled or run.
+ * Reports every problem at once; an empty list means valid. Step rules live in {@link StepValidator}.
+ */
+public final class DefinitionValidator {
+
+    /** Per-file rules for every definition, then the rules across files (unique ids and triggers). */
+    public List<DefinitionError> validateAll(List<LoadedDefinition> definitions) {
+        List<DefinitionError> errors = new ArrayList<>();
+        definitions.forEach(d -> errors.addAll(validate(d)));
+        checkUniqueIds(definitions, errors);
+        checkUniqueTriggers(definitions, errors);
+        return errors;
+    }
+
+    /** The rules of one workflow on its own. */
+    public List<DefinitionError> validate(LoadedDefinition loaded) {
+        List<DefinitionError> errors = new ArrayList<>();
+        ValidationScope scope = ValidationScope.ofWorkflow(loaded.file(), errors);
+        WorkflowDefinition workflow = loaded.definition();
+        checkId(workflow, scope);
+        checkRequired("name", workflow.name(), scope);
+        checkRequired("trigger", workflow.trigger(), scope);
+        checkVersion(workflow, scope);
+        checkCompletionEvents(workflow, scope);
+        checkWorkflowConfig(workflow.config(), scope);
+        checkStepsPresent(workflow, scope);
+        checkDuplicateStepIds(workflow, scope);
+        StepGraph graph = new StepGraph(workflow);
+        checkCycles(graph, scope);
+        StepValidator steps = new StepValidator(workflow, graph);
+        for (int i = 0; i < workflow.steps().size(); i++) {
+            WorkflowStep step = workflow.steps().get(i);
+            steps.validate(step, scope.forStep(i, step));
+        }
+        return errors;
+    }
+
+    private void checkId(WorkflowDefinition workflow, ValidationScope scope) {
+        if (checkRequired("id", workflow.id(), scope)) {
+            StepValidator.checkName("id", workflow.id(), StepValidator.ID,
+                    "letters, digits, _ and -, starting with a letter (it becomes part of route ids)", scope);
+        }
+    }
+
+    private boolean checkRequired(String field, String value, ValidationScope scope) {
+        if (StepValidator.isBlank(value)) {
+            scope.error(field, "is required");
+            return false;
+        }
+        return true;
+    }
+
+    private void checkVersion(WorkflowDefinition workflow, ValidationScope scope) {
+        if (workflow.version() != null && workflow.version() < 1) {
+            scope.error("version", "must be at least 1 (was " + workflow.version() + ")");
+        }
+    }
+
+    /** A completion event equal to the own trigger would start the workflow again after every run, forever. */
+    private void checkCompletionEvents(WorkflowDefinition workflow, ValidationScope scope) {
+        if (workflow.trigger() == null) {
+            return;
+        }
+        if (workflow.trigger().equals(workflow.onSuccess())) {
+            scope.error("onSuccess", "\"" + workflow.onSuccess() + "\" is the workflow's own trigger: each success would start it again");
+        }
+        if (workflow.trigger().equals(workflow.onFailure())) {
+            scope.error("onFailure", "\"" + workflow.onFailure() + "\" is the workflow's own trigger: each failure would start it again");
+        }
+    }
+
+    private void checkWorkflowConfig(WorkflowConfig config, ValidationScope scope) {
+        if (config.timeoutMs() != null && config.timeoutMs() <= 0) {
+            scope.error("config.timeout_ms", "must be greater than 0 (was " + config.timeoutMs() + ")");
+        }
+        StepValidator.checkNotNegative("config.max_retries", config.maxRetries(), scope);
+    }
+
+    private void checkStepsPresent(WorkflowDefinition workflow, ValidationScope scope) {
+        if (workflow.steps().isEmpty()) {
+            scope.error("steps", "at least one step is required");
+        }
+    }
+
+    private void checkDuplicateStepIds(WorkflowDefinition workflow, ValidationScope scope) {
+        Map<String, Integer> firstIndex = new HashMap<>();
+        for (int i = 0; i < workflow.steps().size(); i++) {
+            WorkflowStep step = workflow.steps().get(i);
+            if (step == null || StepValidator.isBlank(step.id())) {
+                continue;
+            }
+            Integer first = firstIndex.putIfAbsent(step.id(), i);
+            if (first != null) {
+                scope.error("steps[" + i + "].id", "duplicate step id \"" + step.id() + "\" (also steps[" + first + "])");
+            }
+        }
+    }
+
+    private void checkCycles(StepGraph graph, ValidationScope scope) {
+        for (List<String> cycle : graph.cycles()) {
+            scope.error("depends_on", "cycle " + String.join(" -> ", cycle) + " (each step depends on the next)");
+        }
+    }
+
+    /** Workflow ids key executions and routes: two files may not claim the same one. */
+    private void checkUniqueIds(List<LoadedDefinition> definitions, List<DefinitionError> errors) {
+        Map<String, String> fileById = new LinkedHashMap<>();
+        for (LoadedDefinition d : definitions) {
+            String id = d.definition().id();
+            if (StepValidator.isBlank(id)) {
+                continue;
+            }
+            String other = fileById.putIfAbsent(id, d.file());
+            if (other != null) {
+                errors.add(DefinitionError.ofWorkflow(d.file(), "id",
+                        "\"" + id + "\" is also the id of the workflow in " + other + " (workflow ids must be unique)"));
+            }
+        }
+    }
+
+    /** One event type starts one workflow (the spec keys workflows by trigger). */
+    private void checkUniqueTriggers(List<LoadedDefinition> definitions, List<DefinitionError> errors) {
+        Map<String, LoadedDefinition> byTrigger = new LinkedHashMap<>();
+        for (LoadedDefinition d : definitions) {
+            String trigger = d.definition().trigger();
+            if (StepValidator.isBlank(trigger)) {
+                continue;
+            }
+            LoadedDefinition other = byTrigger.putIfAbsent(trigger, d);
+            if (other != null) {
+                errors.add(DefinitionError.ofWorkflow(d.file(), "trigger", "\"" + trigger + "\" is also the trigger of workflow \""
+                        + other.definition().id() + "\" in " + other.file() + " (one workflow per trigger)"));
+            }
+        }
+    }
+}

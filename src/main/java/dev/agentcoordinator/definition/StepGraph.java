@@ -1,0 +1,108 @@
+package dev.agentcoordinator.definition;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The depends_on graph of one workflow. Tolerates what the validator reports separately (unknown
+ * dependencies are ignored, cycles do not loop forever), so it can be used on a broken definition.
+ */
+public final class StepGraph {
+    /** step id to the ids it depends on (known steps only), in definition order. */
+    private final Map<String, List<String>> dependencies = new LinkedHashMap<>();
+
+    public StepGraph(WorkflowDefinition workflow) {
+        for (WorkflowStep step : workflow.steps()) {
+            if (step != null && step.id() != null) {
+                dependencies.putIfAbsent(step.id(), step.dependsOn());
+            }
+        }
+        dependencies.replaceAll((id, deps) -> deps.stream().filter(dependencies::containsKey).distinct().toList());
+    }
+
+    public boolean contains(String stepId) {
+        return dependencies.containsKey(stepId);
+    }
+
+    /** Every step reachable backwards from {@code stepId} through depends_on (not the step itself, unless in a cycle). */
+    public Set<String> ancestorsOf(String stepId) {
+        Set<String> seen = new LinkedHashSet<>();
+        Deque<String> todo = new ArrayDeque<>(dependencies.getOrDefault(stepId, List.of()));
+        while (!todo.isEmpty()) {
+            String next = todo.pop();
+            if (seen.add(next)) {
+                todo.addAll(dependencies.getOrDefault(next, List.of()));
+            }
+        }
+        return seen;
+    }
+
+    /** Whether {@code candidate} has certainly finished (or been skipped) before {@code stepId} starts. */
+    public boolean isAncestor(String candidate, String stepId) {
+        return ancestorsOf(stepId).contains(candidate);
+    }
+
+    /**
+     * Each distinct cycle once, as a path that starts and ends with the same step,
+     * e.g. {@code [a, b, c, a]}: a depends on b, b on c, c on a.
+     */
+    public List<List<String>> cycles() {
+        List<List<String>> cycles = new ArrayList<>();
+        Set<Set<String>> reported = new HashSet<>();
+        Map<String, Boolean> onStack = new HashMap<>();   // true while on the DFS stack, false when done
+        for (String root : dependencies.keySet()) {
+            findCycles(root, new ArrayList<>(), onStack, reported, cycles);
+        }
+        return cycles;
+    }
+
+    private void findCycles(String step, List<String> stack, Map<String, Boolean> onStack,
+                            Set<Set<String>> reported, List<List<String>> cycles) {
+        Boolean state = onStack.get(step);
+        if (Boolean.FALSE.equals(state)) {
+            return;
+        }
+        if (Boolean.TRUE.equals(state)) {
+            List<String> cycle = new ArrayList<>(stack.subList(stack.indexOf(step), stack.size()));
+            cycle.add(step);
+            if (reported.add(new TreeSet<>(cycle))) {
+                cycles.add(List.copyOf(cycle));
+            }
+            return;
+        }
+        onStack.put(step, true);
+        stack.add(step);
+        for (String dependency : dependencies.get(step)) {
+            findCycles(dependency, stack, onStack, reported, cycles);
+        }
+        stack.remove(stack.size() - 1);
+        onStack.put(step, false);
+    }
+
+    /** Step ids so that every step comes after its dependencies (definition order among equals). */
+    public List<String> topologicalOrder() {
+        if (!cycles().isEmpty()) {
+            throw new IllegalStateException("depends_on has a cycle: " + cycles().get(0));
+        }
+        List<String> order = new ArrayList<>();
+        Set<String> placed = new HashSet<>();
+        while (order.size() < dependencies.size()) {
+            for (Map.Entry<String, List<String>> e : dependencies.entrySet()) {
+                if (!placed.contains(e.getKey()) && placed.containsAll(e.getValue())) {
+                    placed.add(e.getKey());
+                    order.add(e.getKey());
+                }
+            }
+        }
+        return order;
+    }
+}

@@ -1,0 +1,312 @@
+package dev.agentcoordinator.definition;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/** The rules for one step of a workflow; each rule is one method and reports through a {@link ValidationScope}. */
+final class StepValidator {
+    /** Agent names become queue names ({@code agent.<agent>}), so they are kept to a safe alphabet. */
+    static final Pattern AGENT_NAME = Pattern.compile("[a-z][a-z0-9_-]*");
+    /** Workflow and step ids become part of route ids ({@code wf.<workflow>.<step>}) and database keys. */
+    static final Pattern ID = Pattern.compile("[A-Za-z][A-Za-z0-9_-]*");
+    /** The database columns holding workflow ids, step ids, agents and actions are varchar(100). */
+    static final int MAX_NAME_LENGTH = 100;
+
+    private static final String INPUT_SOURCES = "from_trigger, from_step + output_key, from_shared_memory, from_signal or value";
+    private static final String COMPENSATION_SOURCES = "from_input, from_output, from_trigger, from_step + output_key or value";
+    private static final String LOCK_SOURCES = "from_trigger or from_step + output_key";
+
+    private final WorkflowDefinition workflow;
+    private final StepGraph graph;
+
+    StepValidator(WorkflowDefinition workflow, StepGraph graph) {
+        this.workflow = workflow;
+        this.graph = graph;
+    }
+
+    void validate(WorkflowStep step, ValidationScope scope) {
+        if (step == null) {
+            scope.error(null, "empty step (a list item without fields)");
+            return;
+        }
+        checkId(step, scope);
+        checkAgent("agent", step.agent(), scope);
+        checkAction("action", step.action(), scope);
+        checkDependsOn(step, scope);
+        checkCondition(step.condition(), scope);
+        step.inputMapping().forEach((key, mapping) -> checkInputMapping("input_mapping." + key, mapping, scope));
+        checkStepConfig("config", step.config(), scope);
+        checkLoop(step.loop(), scope);
+        checkCompensation(step.compensate(), scope);
+        for (int i = 0; i < step.locks().size(); i++) {
+            checkLock("locks[" + i + "]", step.locks().get(i), scope);
+        }
+    }
+
+    // ---- identity --------------------------------------------------------------------------
+
+    private void checkId(WorkflowStep step, ValidationScope scope) {
+        if (scope.stepId() == null) {
+            scope.error("id", "is required");
+        } else {
+            checkName("id", step.id(), ID, "letters, digits, _ and -, starting with a letter (it becomes part of route ids)", scope);
+        }
+    }
+
+    private void checkAgent(String field, String agent, ValidationScope scope) {
+        if (isBlank(agent)) {
+            scope.error(field, "is required");
+        } else {
+            checkName(field, agent, AGENT_NAME, "lower-case letters, digits, _ and -, starting with a letter, i.e. "
+                    + AGENT_NAME.pattern() + " (it becomes the queue name agent." + agent + ")", scope);
+        }
+    }
+
+    private void checkAction(String field, String action, ValidationScope scope) {
+        if (isBlank(action)) {
+            scope.error(field, "is required");
+        } else if (action.length() > MAX_NAME_LENGTH) {
+            scope.error(field, "is longer than " + MAX_NAME_LENGTH + " characters");
+        }
+    }
+
+    static void checkName(String field, String value, Pattern pattern, String allowed, ValidationScope scope) {
+        if (!pattern.matcher(value).matches()) {
+            scope.error(field, "\"" + value + "\" is not a valid name: use " + allowed);
+        } else if (value.length() > MAX_NAME_LENGTH) {
+            scope.error(field, "is longer than " + MAX_NAME_LENGTH + " characters");
+        }
+    }
+
+    // ---- graph -----------------------------------------------------------------------------
+
+    private void checkDependsOn(WorkflowStep step, ValidationScope scope) {
+        Set<String> seen = new HashSet<>();
+        for (String dependency : step.dependsOn()) {
+            if (!seen.add(dependency)) {
+                scope.error("depends_on", "\"" + dependency + "\" is listed twice");
+            } else if (!graph.contains(dependency)) {
+                scope.error("depends_on", "\"" + dependency + "\" is not a step of this workflow");
+            }
+        }
+    }
+
+    /** {@code from_step}, {@code condition.step}: must exist and must have finished before this step starts. */
+    private void checkEarlierStep(String field, String referenced, ValidationScope scope) {
+        if (!graph.contains(referenced)) {
+            scope.error(field, "\"" + referenced + "\" is not a step of this workflow");
+        } else if (scope.stepId() != null && graph.contains(scope.stepId()) && !graph.isAncestor(referenced, scope.stepId())) {
+            scope.error(field, "\"" + referenced + "\" is not an ancestor of this step through depends_on,"
+                    + " so it may not have run yet (add it to depends_on)");
+        }
+    }
+
+    // ---- condition -------------------------------------------------------------------------
+
+    private void checkCondition(StepCondition condition, ValidationScope scope) {
+        if (condition == null) {
+            return;
+        }
+        if (isBlank(condition.step())) {
+            scope.error("condition.step", "is required");
+        } else {
+            checkEarlierStep("condition.step", condition.step(), scope);
+        }
+        if (isBlank(condition.outputKey())) {
+            scope.error("condition.output_key", "is required");
+        }
+        checkOperator("condition", condition.operator(), condition.value() != null, scope);
+    }
+
+    /** The operator is known, and a value is given when the operator compares with one. */
+    static void checkOperator(String prefix, String operator, boolean hasValue, ValidationScope scope) {
+        if (isBlank(operator)) {
+            scope.error(prefix + ".operator", "is required (one of " + Operator.tokens() + ")");
+            return;
+        }
+        Operator.parse(operator).ifPresentOrElse(
+                op -> {
+                    if (op.needsValue() && !hasValue) {
+                        scope.error(prefix + ".value", "is required by operator \"" + operator + "\"");
+                    }
+                },
+                () -> scope.error(prefix + ".operator", "unknown operator \"" + operator + "\" (allowed: " + Operator.tokens() + ")"));
+    }
+
+    // ---- input mappings --------------------------------------------------------------------
+
+    private void checkInputMapping(String field, InputMapping mapping, ValidationScope scope) {
+        if (mapping == null) {
+            scope.error(field, "exactly one source is required (" + INPUT_SOURCES + "), found none");
+            return;
+        }
+        List<String> sources = new ArrayList<>();
+        addIfPresent(sources, "from_trigger", mapping.fromTrigger(), field, scope);
+        addIfPresent(sources, "from_step", mapping.fromStep(), field, scope);
+        addIfPresent(sources, "from_shared_memory", mapping.fromSharedMemory(), field, scope);
+        addIfPresent(sources, "from_signal", mapping.fromSignal(), field, scope);
+        if (mapping.value() != null) {
+            sources.add("value");
+        }
+        checkExactlyOneSource(field, sources, INPUT_SOURCES, scope);
+        checkStepSource(field, mapping.fromStep(), mapping.outputKey(), scope);
+    }
+
+    /** {@code from_step} needs {@code output_key}, {@code output_key} is meaningless without it, and the step must be earlier. */
+    private void checkStepSource(String field, String fromStep, String outputKey, ValidationScope scope) {
+        if (fromStep != null && isBlank(outputKey)) {
+            scope.error(field + ".output_key", "is required with from_step");
+        }
+        if (fromStep == null && outputKey != null) {
+            scope.error(field + ".output_key", "is only allowed with from_step");
+        }
+        if (!isBlank(fromStep)) {
+            checkEarlierStep(field + ".from_step", fromStep, scope);
+        }
+    }
+
+    private static void checkExactlyOneSource(String field, List<String> found, String allowed, ValidationScope scope) {
+        if (found.size() != 1) {
+            scope.error(field, "exactly one source is required (" + allowed + "), found "
+                    + (found.isEmpty() ? "none" : String.join(", ", found)));
+        }
+    }
+
+    private static void addIfPresent(List<String> sources, String name, String value, String field, ValidationScope scope) {
+        if (value != null) {
+            sources.add(name);
+            if (value.isBlank()) {
+                scope.error(field + "." + name, "must not be empty");
+            }
+        }
+    }
+
+    // ---- config ----------------------------------------------------------------------------
+
+    private void checkStepConfig(String prefix, StepConfig config, ValidationScope scope) {
+        if (config == null) {
+            return;
+        }
+        Long timeout = config.timeoutMs();
+        if (timeout != null && timeout <= 0) {
+            scope.error(prefix + ".timeout_ms", "must be greater than 0 (was " + timeout + ")");
+        } else if (timeout != null && timeout > workflow.config().timeoutMsOrDefault()) {
+            scope.error(prefix + ".timeout_ms", timeout + " is larger than the workflow's timeout_ms "
+                    + workflow.config().timeoutMsOrDefault() + " (the workflow would time out first)");
+        }
+        checkNotNegative(prefix + ".retry_count", config.retryCount(), scope);
+        checkNotNegative(prefix + ".retry_backoff_ms", config.retryBackoffMs(), scope);
+    }
+
+    static void checkNotNegative(String field, Number value, ValidationScope scope) {
+        if (value != null && value.longValue() < 0) {
+            scope.error(field, "must not be negative (was " + value + ")");
+        }
+    }
+
+    // ---- loop ------------------------------------------------------------------------------
+
+    private void checkLoop(LoopSpec loop, ValidationScope scope) {
+        if (loop == null) {
+            return;
+        }
+        if (loop.maxIterations() == null || loop.maxIterations() < 1) {
+            scope.error("loop.max_iterations", (loop.maxIterations() == null ? "is required" : "must be at least 1 (was " + loop.maxIterations() + ")")
+                    + ": it bounds the refinement loop");
+        }
+        checkLoopUntil(loop.until(), scope);
+        loop.feedback().forEach((outputKey, inputKey) -> {
+            if (isBlank(outputKey) || isBlank(inputKey)) {
+                scope.error("loop.feedback", "entries map an output key to an input key, neither may be empty");
+            }
+        });
+    }
+
+    private void checkLoopUntil(LoopSpec.LoopCondition until, ValidationScope scope) {
+        if (until == null) {
+            scope.error("loop.until", "is required (the stop condition on each iteration's output)");
+            return;
+        }
+        if (isBlank(until.outputKey())) {
+            scope.error("loop.until.output_key", "is required");
+        }
+        checkOperator("loop.until", until.operator(), until.value() != null, scope);
+    }
+
+    // ---- compensation ----------------------------------------------------------------------
+
+    private void checkCompensation(CompensationSpec compensation, ValidationScope scope) {
+        if (compensation == null) {
+            return;
+        }
+        checkAgent("compensate.agent", compensation.agent(), scope);
+        checkAction("compensate.action", compensation.action(), scope);
+        if (compensation.inputMapping() != null) {
+            compensation.inputMapping().forEach((key, input) ->
+                    checkCompensationInput("compensate.input_mapping." + key, input, scope));
+        }
+        checkStepConfig("compensate.config", compensation.config(), scope);
+    }
+
+    private void checkCompensationInput(String field, CompensationSpec.CompensationInput input, ValidationScope scope) {
+        if (input == null) {
+            scope.error(field, "exactly one source is required (" + COMPENSATION_SOURCES + "), found none");
+            return;
+        }
+        List<String> sources = new ArrayList<>();
+        addIfPresent(sources, "from_input", input.fromInput(), field, scope);
+        addIfPresent(sources, "from_output", input.fromOutput(), field, scope);
+        addIfPresent(sources, "from_trigger", input.fromTrigger(), field, scope);
+        addIfPresent(sources, "from_step", input.fromStep(), field, scope);
+        if (input.value() != null) {
+            sources.add("value");
+        }
+        checkExactlyOneSource(field, sources, COMPENSATION_SOURCES, scope);
+        checkStepSource(field, input.fromStep(), input.outputKey(), scope);
+    }
+
+    // ---- locks -----------------------------------------------------------------------------
+
+    private void checkLock(String prefix, LockSpec lock, ValidationScope scope) {
+        if (lock == null) {
+            scope.error(prefix, "empty lock (a list item without fields)");
+            return;
+        }
+        if (isBlank(lock.resourceType())) {
+            scope.error(prefix + ".resource_type", "is required (e.g. roadmap, skills)");
+        }
+        checkLockResourceId(prefix + ".resource_id", lock.resourceId(), scope);
+        if (lock.ttlMs() != null && lock.ttlMs() <= 0) {
+            scope.error(prefix + ".ttl_ms", "must be greater than 0 (was " + lock.ttlMs() + ")");
+        }
+    }
+
+    private void checkLockResourceId(String field, InputMapping resourceId, ValidationScope scope) {
+        if (resourceId == null) {
+            scope.error(field, "is required (" + LOCK_SOURCES + ")");
+            return;
+        }
+        List<String> sources = new ArrayList<>();
+        addIfPresent(sources, "from_trigger", resourceId.fromTrigger(), field, scope);
+        addIfPresent(sources, "from_step", resourceId.fromStep(), field, scope);
+        List<String> unsupported = new ArrayList<>();
+        addIfPresent(unsupported, "from_shared_memory", resourceId.fromSharedMemory(), field, scope);
+        addIfPresent(unsupported, "from_signal", resourceId.fromSignal(), field, scope);
+        if (resourceId.value() != null) {
+            unsupported.add("value");
+        }
+        if (!unsupported.isEmpty()) {
+            scope.error(field, String.join(", ", unsupported) + " cannot name a locked resource (use " + LOCK_SOURCES + ")");
+        } else {
+            checkExactlyOneSource(field, sources, LOCK_SOURCES, scope);
+        }
+        checkStepSource(field, resourceId.fromStep(), resourceId.outputKey(), scope);
+    }
+
+    static boolean isBlank(String s) {
+        return s == null || s.isBlank();
+    }
+}
