@@ -119,6 +119,11 @@ public final class CoordinatorSettings {
         return new CoordinatorSettings(layered);
     }
 
+    /** Settings from exactly these layers (tests). */
+    static CoordinatorSettings fromSources(List<SettingsSource> sources) {
+        return new CoordinatorSettings(sources);
+    }
+
     private static List<SettingsSource> standardSources(Path configFile) {
         List<SettingsSource> sources = new ArrayList<>();
         sources.add(SettingsSource.systemProperties());

@@ -1,0 +1,145 @@
+package dev.agentcoordinator;
+
+import dev.agentcoordinator.agent.demo.DemoAgents;
+import dev.agentcoordinator.config.CoordinatorSettings;
+import dev.agentcoordinator.config.LogFormatSwitch;
+import dev.agentcoordinator.definition.InvalidDefinitionsException;
+import dev.agentcoordinator.definition.WorkflowCatalog;
+import dev.agentcoordinator.engine.CoordinatorRoutes;
+import dev.agentcoordinator.infra.CamelRuntime;
+import dev.agentcoordinator.infra.FreePort;
+import dev.agentcoordinator.infra.Infrastructure;
+import org.slf4j.LoggerFactory;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The coordinator's entry point. {@code main} loads the settings and the workflow definitions
+ * (refusing to start, exit status 2, when any definition is invalid), starts broker, database,
+ * Camel and the demo agents, prints where everything is and runs until the JVM is asked to stop.
+ *
+ * <p>Tests boot the same application in-process with {@link #start(CoordinatorSettings)}.
+ */
+public final class CoordinatorApp {
+
+    static final int EXIT_OK = 0;
+    static final int EXIT_START_FAILED = 1;
+    static final int EXIT_INVALID_CONFIGURATION = 2;
+
+    private static final String USAGE = """
+            Usage: CoordinatorApp [--config FILE]
+              --config FILE   coordinator.* settings to use instead of ./coordinator.properties
+            Settings: see "Configuration" in README.md (COORDINATOR_* environment variables, -Dcoordinator.*).""";
+
+    private CoordinatorApp() {
+    }
+
+    public static void main(String[] args) {
+        int status = run(args);
+        // A normal end comes from the shutdown hook; System.exit from inside a shutdown would block.
+        if (status != EXIT_OK) {
+            System.exit(status);
+        }
+    }
+
+    /** Runs the coordinator until the JVM shuts down; returns the process exit status. */
+    static int run(String... args) {
+        return run(args, System.out, System.err);
+    }
+
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        Path configFile = null;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--config" -> {
+                    if (i + 1 >= args.length) {
+                        err.println("--config needs a file name\n" + USAGE);
+                        return EXIT_INVALID_CONFIGURATION;
+                    }
+                    configFile = Path.of(args[++i]);
+                }
+                case "--help", "-h" -> {
+                    out.println(USAGE);
+                    return EXIT_OK;
+                }
+                default -> {
+                    err.println("unknown argument: " + args[i] + "\n" + USAGE);
+                    return EXIT_INVALID_CONFIGURATION;
+                }
+            }
+        }
+
+        CoordinatorSettings settings;
+        WorkflowCatalog catalog;
+        try {
+            settings = CoordinatorSettings.load(configFile);
+            LogFormatSwitch.apply(settings.logFormat());
+            catalog = WorkflowCatalog.load(settings.workflowsDir());
+        } catch (IllegalArgumentException e) {
+            err.println(e.getMessage());
+            return EXIT_INVALID_CONFIGURATION;
+        } catch (InvalidDefinitionsException e) {
+            err.println("Not starting: " + e.getMessage());
+            return EXIT_INVALID_CONFIGURATION;
+        }
+
+        RunningCoordinator running;
+        try {
+            running = start(settings, catalog);
+        } catch (Exception e) {
+            LoggerFactory.getLogger(CoordinatorApp.class).error("Agent Coordinator failed to start", e);
+            err.println("Agent Coordinator failed to start: " + e);
+            return EXIT_START_FAILED;
+        }
+        out.println(running.summary());
+
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            running.close();
+            stopped.countDown();
+        }, "coordinator-shutdown"));
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return EXIT_OK;
+    }
+
+    /** Loads the workflows from {@code coordinator.workflows.dir} and starts everything. */
+    public static RunningCoordinator start(CoordinatorSettings settings) throws Exception {
+        return start(settings, WorkflowCatalog.load(settings.workflowsDir()));
+    }
+
+    /**
+     * Starts broker and database (embedded ones when no URL is configured), Camel with the
+     * engine's routes for {@code catalog}, and the demo agents when enabled. HTTP port 0 means
+     * any free port; {@link RunningCoordinator#httpUrl()} tells which.
+     */
+    public static RunningCoordinator start(CoordinatorSettings settings, WorkflowCatalog catalog) throws Exception {
+        int httpPort = settings.httpPort() != 0 ? settings.httpPort() : FreePort.on(settings.httpHost());
+        CoordinatorSettings effective = settings.with(Map.of("http.port", Integer.toString(httpPort)));
+
+        Infrastructure infra = Infrastructure.start(effective);
+        CamelRuntime camel = null;
+        AutoCloseable demoAgents = null;
+        try {
+            camel = CamelRuntime.start(effective, infra, catalog, CoordinatorRoutes.builders(catalog, effective), httpPort);
+            if (effective.demoAgentsEnabled()) {
+                demoAgents = DemoAgents.start(infra.connectionFactory());
+            }
+            return new RunningCoordinator(effective, catalog, infra, camel, demoAgents, httpUrl(effective.httpHost(), httpPort));
+        } catch (Exception | Error e) {
+            new RunningCoordinator(effective, catalog, infra, camel, demoAgents, null).close();
+            throw e;
+        }
+    }
+
+    private static String httpUrl(String host, int port) {
+        String reachable = host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1" : host;
+        return "http://" + (reachable.contains(":") ? "[" + reachable + "]" : reachable) + ":" + port;
+    }
+}

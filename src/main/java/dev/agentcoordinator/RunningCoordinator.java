@@ -1,0 +1,115 @@
+package dev.agentcoordinator;
+
+import dev.agentcoordinator.config.CoordinatorSettings;
+import dev.agentcoordinator.definition.WorkflowCatalog;
+import dev.agentcoordinator.definition.WorkflowDefinition;
+import dev.agentcoordinator.infra.CamelRuntime;
+import dev.agentcoordinator.infra.Infrastructure;
+import jakarta.jms.ConnectionFactory;
+import org.apache.camel.CamelContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.sql.DataSource;
+
+/**
+ * A started coordinator: infrastructure, Camel and (optionally) the demo agents. Closing stops
+ * Camel first (no new work is taken), then the demo agents, then broker and database.
+ */
+public final class RunningCoordinator implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RunningCoordinator.class);
+
+    private final CoordinatorSettings settings;
+    private final WorkflowCatalog catalog;
+    private final Infrastructure infra;
+    private final CamelRuntime camel;
+    private final AutoCloseable demoAgents;
+    private final String httpUrl;
+    private boolean closed;
+
+    RunningCoordinator(CoordinatorSettings settings, WorkflowCatalog catalog, Infrastructure infra,
+                       CamelRuntime camel, AutoCloseable demoAgents, String httpUrl) {
+        this.settings = settings;
+        this.catalog = catalog;
+        this.infra = infra;
+        this.camel = camel;
+        this.demoAgents = demoAgents;
+        this.httpUrl = httpUrl;
+    }
+
+    public CamelContext camelContext() {
+        return camel.context();
+    }
+
+    public DataSource dataSource() {
+        return infra.dataSource();
+    }
+
+    /** The pooled JMS connection factory the coordinator uses (shared; do not close it). */
+    public ConnectionFactory connectionFactory() {
+        return infra.connectionFactory();
+    }
+
+    public String brokerUrl() {
+        return infra.brokerUrl();
+    }
+
+    public String jdbcUrl() {
+        return infra.jdbcUrl();
+    }
+
+    /** Base URL of the HTTP server, e.g. {@code http://127.0.0.1:8080} (the API is under /api). */
+    public String httpUrl() {
+        return httpUrl;
+    }
+
+    /** The settings it runs with; {@code httpPort()} is the real port even when 0 was configured. */
+    public CoordinatorSettings settings() {
+        return settings;
+    }
+
+    public WorkflowCatalog catalog() {
+        return catalog;
+    }
+
+    /** What a user needs to know after start: where everything is and which workflows are loaded. */
+    public String summary() {
+        StringBuilder s = new StringBuilder("Agent Coordinator started\n");
+        s.append("  Broker:    ").append(brokerUrl()).append(settings.embeddedBroker() ? " (embedded)" : "").append('\n');
+        s.append("  Database:  ").append(jdbcUrl()).append(settings.embeddedDatabase() ? " (embedded)" : "").append('\n');
+        s.append("  HTTP API:  ").append(httpUrl).append("/api/  (POST ").append(httpUrl)
+                .append("/api/events, GET ").append(httpUrl).append("/api/executions/{id})\n");
+        s.append("  Demo agents: ").append(settings.demoAgentsEnabled() ? "on" : "off").append('\n');
+        s.append("  Workflows (").append(catalog.all().size()).append(") from ")
+                .append(settings.workflowsDir().toAbsolutePath().normalize()).append(':');
+        for (WorkflowDefinition workflow : catalog.all()) {
+            s.append("\n    ").append(workflow.id()).append(" <- ").append(workflow.trigger())
+                    .append(" (").append(workflow.steps().size()).append(workflow.steps().size() == 1 ? " step)" : " steps)");
+        }
+        return s.toString();
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        stop("Camel", camel);
+        stop("demo agents", demoAgents);
+        stop("infrastructure", infra);
+        LOG.info("Agent Coordinator stopped");
+    }
+
+    private static void stop(String what, AutoCloseable resource) {
+        if (resource == null) {
+            return;
+        }
+        try {
+            resource.close();
+        } catch (Exception e) {
+            LOG.warn("Error while stopping {}", what, e);
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package dev.agentcoordinator.infra;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.output.MigrateResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.sql.DataSource;
+
+/** The connection pool to PostgreSQL and the schema migrations (classpath:db/migration). */
+public final class Database {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Database.class);
+    public static final String MIGRATIONS = "classpath:db/migration";
+
+    private Database() {
+    }
+
+    public static HikariDataSource pool(String jdbcUrl, String user, String password, int maxSize) {
+        HikariConfig config = new HikariConfig();
+        config.setPoolName("coordinator-db");
+        config.setJdbcUrl(jdbcUrl);
+        config.setUsername(user);
+        if (password != null && !password.isEmpty()) {
+            config.setPassword(password);
+        }
+        config.setMaximumPoolSize(maxSize);
+        config.setMinimumIdle(Math.min(2, maxSize));
+        return new HikariDataSource(config);
+    }
+
+    /** Brings the schema to the newest migration; safe to run on every start and from several instances. */
+    public static MigrateResult migrate(DataSource dataSource) {
+        MigrateResult result = Flyway.configure()
+                .dataSource(dataSource)
+                .locations(MIGRATIONS)
+                .load()
+                .migrate();
+        LOG.info("Database schema at version {} ({} migration(s) applied now)",
+                result.targetSchemaVersion != null ? result.targetSchemaVersion : result.initialSchemaVersion,
+                result.migrationsExecuted);
+        return result;
+    }
+}

@@ -1,0 +1,113 @@
+package dev.agentcoordinator.infra;
+
+import org.apache.activemq.artemis.api.core.QueueConfiguration;
+import org.apache.activemq.artemis.api.core.RoutingType;
+import org.apache.activemq.artemis.api.core.SimpleString;
+import org.apache.activemq.artemis.core.config.impl.ConfigurationImpl;
+import org.apache.activemq.artemis.core.remoting.impl.netty.NettyAcceptor;
+import org.apache.activemq.artemis.core.server.JournalType;
+import org.apache.activemq.artemis.core.server.embedded.EmbeddedActiveMQ;
+import org.apache.activemq.artemis.core.settings.impl.AddressSettings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+
+/**
+ * An ActiveMQ Artemis broker inside the coordinator's JVM, for development and tests: persistent
+ * journal under {@code dataDir}, one acceptor on 127.0.0.1 speaking CORE, AMQP and STOMP, and no
+ * security. Production uses a standalone broker (see docker-compose.yml).
+ */
+public final class EmbeddedBroker implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedBroker.class);
+
+    public static final String DEAD_LETTER_ADDRESS = "DLA";
+    public static final String EXPIRY_ADDRESS = "ExpiryQueue";
+    public static final String EVENTS_DEAD_LETTER_QUEUE = "agent.events.DLQ";
+    private static final String ACCEPTOR = "coordinator";
+
+    private final int port;
+    private final Path dataDir;
+    private EmbeddedActiveMQ server;
+    private String url;
+
+    /** @param port the TCP port to listen on; 0 picks a free one */
+    public EmbeddedBroker(int port, Path dataDir) {
+        this.port = port;
+        this.dataDir = dataDir.toAbsolutePath();
+    }
+
+    /** Starts the broker and returns the URL clients connect to, {@code tcp://127.0.0.1:<port>}. */
+    public synchronized String start() throws Exception {
+        if (server != null) {
+            return url;
+        }
+        EmbeddedActiveMQ embedded = new EmbeddedActiveMQ().setConfiguration(configuration());
+        embedded.start();
+        server = embedded;
+        NettyAcceptor acceptor = (NettyAcceptor) embedded.getActiveMQServer().getRemotingService().getAcceptor(ACCEPTOR);
+        url = "tcp://127.0.0.1:" + acceptor.getActualPort();
+        LOG.info("Embedded Artemis broker listening on {} (data in {})", url, dataDir);
+        return url;
+    }
+
+    public synchronized String url() {
+        if (url == null) {
+            throw new IllegalStateException("embedded broker not started");
+        }
+        return url;
+    }
+
+    @Override
+    public synchronized void close() throws Exception {
+        if (server != null) {
+            server.stop();
+            server = null;
+            LOG.info("Embedded Artemis broker stopped");
+        }
+    }
+
+    private ConfigurationImpl configuration() throws Exception {
+        ConfigurationImpl config = new ConfigurationImpl();
+        config.setName("agent-coordinator-embedded");
+        config.setPersistenceEnabled(true);
+        config.setJournalType(JournalType.NIO);   // AIO needs libaio; NIO works everywhere
+        config.setJournalDirectory(dataDir.resolve("journal").toString());
+        config.setBindingsDirectory(dataDir.resolve("bindings").toString());
+        config.setPagingDirectory(dataDir.resolve("paging").toString());
+        config.setLargeMessagesDirectory(dataDir.resolve("large-messages").toString());
+        config.setNodeManagerLockDirectory(dataDir.toString());
+        config.setSecurityEnabled(false);
+        // Several brokers may run in one test JVM; their MBeans would collide under one name.
+        config.setJMXManagementEnabled(false);
+        config.addAcceptorConfiguration(ACCEPTOR, "tcp://127.0.0.1:" + port + "?protocols=CORE,AMQP,STOMP");
+
+        // As in a standalone broker's broker.xml: every address dead-letters to DLA, expires to ExpiryQueue.
+        config.addAddressSetting("#", new AddressSettings()
+                .setDeadLetterAddress(SimpleString.of(DEAD_LETTER_ADDRESS))
+                .setExpiryAddress(SimpleString.of(EXPIRY_ADDRESS)));
+        AddressSettings queues = new AddressSettings()
+                .setAutoCreateAddresses(true)
+                .setAutoCreateQueues(true)
+                .setAutoDeleteQueues(false)
+                .setAutoDeleteAddresses(false)
+                .setDefaultAddressRoutingType(RoutingType.ANYCAST)
+                .setDefaultQueueRoutingType(RoutingType.ANYCAST)
+                .setDeadLetterAddress(SimpleString.of(DEAD_LETTER_ADDRESS))
+                .setMaxDeliveryAttempts(10)
+                .setRedeliveryDelay(200)
+                .setRedeliveryMultiplier(2.0)
+                .setMaxRedeliveryDelay(10_000);
+        config.addAddressSetting("agent.#", queues);
+        config.addAddressSetting("coordinator.#", queues);
+
+        config.addQueueConfiguration(QueueConfiguration.of(DEAD_LETTER_ADDRESS)
+                .setRoutingType(RoutingType.ANYCAST).setDurable(true));
+        config.addQueueConfiguration(QueueConfiguration.of(EXPIRY_ADDRESS)
+                .setRoutingType(RoutingType.ANYCAST).setDurable(true));
+        config.addQueueConfiguration(QueueConfiguration.of(EVENTS_DEAD_LETTER_QUEUE)
+                .setRoutingType(RoutingType.ANYCAST).setDurable(true));
+        return config;
+    }
+}

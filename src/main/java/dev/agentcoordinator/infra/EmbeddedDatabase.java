@@ -1,0 +1,71 @@
+package dev.agentcoordinator.infra;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A real PostgreSQL 15 server started from the zonky binaries jar, for development and tests. The
+ * data directory survives restarts of the application (only initialised when empty).
+ *
+ * <p>When the JVM runs as root, zonky runs the server through {@code unshare -U}, where it appears
+ * as {@code nobody} and still owns files created by root; a directory created here therefore works
+ * for both root and ordinary users.
+ */
+public final class EmbeddedDatabase implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedDatabase.class);
+
+    public static final String USER = "postgres";
+    private static final String DATABASE = "postgres";
+
+    private final int port;
+    private final Path dataDir;
+    private EmbeddedPostgres postgres;
+    private String jdbcUrl;
+
+    /** @param port the TCP port to listen on; 0 picks a free one */
+    public EmbeddedDatabase(int port, Path dataDir) {
+        this.port = port;
+        this.dataDir = dataDir.toAbsolutePath();
+    }
+
+    /** Starts the server and returns its JDBC URL, {@code jdbc:postgresql://127.0.0.1:<port>/postgres}. */
+    public synchronized String start() throws IOException {
+        if (postgres != null) {
+            return jdbcUrl;
+        }
+        Files.createDirectories(dataDir);
+        EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
+                .setDataDirectory(dataDir)
+                .setCleanDataDirectory(false)
+                .setRegisterShutdownHook(true);   // never leave a postmaster behind if the JVM dies
+        if (port != 0) {
+            builder.setPort(port);   // zonky picks a free port itself otherwise
+        }
+        postgres = builder.start();
+        jdbcUrl = "jdbc:postgresql://127.0.0.1:" + postgres.getPort() + "/" + DATABASE;
+        LOG.info("Embedded PostgreSQL listening on {} (data in {})", jdbcUrl, dataDir);
+        return jdbcUrl;
+    }
+
+    public synchronized String jdbcUrl() {
+        if (jdbcUrl == null) {
+            throw new IllegalStateException("embedded database not started");
+        }
+        return jdbcUrl;
+    }
+
+    @Override
+    public synchronized void close() throws IOException {
+        if (postgres != null) {
+            postgres.close();
+            postgres = null;
+            LOG.info("Embedded PostgreSQL stopped");
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package dev.agentcoordinator.infra;
+
+import jakarta.jms.ConnectionFactory;
+import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
+import org.messaginghub.pooled.jms.JmsPoolConnectionFactory;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The JMS connection factory to Artemis: the jakarta client behind a connection/session pool. */
+public final class Messaging {
+
+    /**
+     * Client-side reconnection, so that a broker restart costs a pause and not the coordinator:
+     * retry forever, starting after 500 ms and backing off up to 5 s. Parameters already present in
+     * the configured URL are left as they are.
+     */
+    static final Map<String, String> RECONNECT_PARAMETERS = reconnectParameters();
+
+    private static Map<String, String> reconnectParameters() {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("reconnectAttempts", "-1");
+        p.put("retryInterval", "500");
+        p.put("retryIntervalMultiplier", "2.0");
+        p.put("maxRetryInterval", "5000");
+        return p;
+    }
+
+    private Messaging() {
+    }
+
+    /** A pooled factory; stop it with {@link JmsPoolConnectionFactory#stop()} on shutdown. */
+    public static JmsPoolConnectionFactory pooledConnectionFactory(String brokerUrl, String user, String password,
+                                                                   int maxConnections) {
+        JmsPoolConnectionFactory pool = new JmsPoolConnectionFactory();
+        pool.setConnectionFactory(connectionFactory(brokerUrl, user, password));
+        pool.setMaxConnections(maxConnections);
+        return pool;
+    }
+
+    /** The plain (unpooled) Artemis factory with reconnection configured. */
+    public static ConnectionFactory connectionFactory(String brokerUrl, String user, String password) {
+        return new ActiveMQConnectionFactory(withReconnect(brokerUrl), blankToNull(user), blankToNull(password));
+    }
+
+    static String withReconnect(String brokerUrl) {
+        StringBuilder url = new StringBuilder(brokerUrl);
+        char separator = brokerUrl.contains("?") ? '&' : '?';
+        for (Map.Entry<String, String> parameter : RECONNECT_PARAMETERS.entrySet()) {
+            if (!brokerUrl.contains(parameter.getKey() + "=")) {
+                url.append(separator).append(parameter.getKey()).append('=').append(parameter.getValue());
+                separator = '&';
+            }
+        }
+        return url.toString();
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s;
+    }
+}

@@ -1,0 +1,84 @@
+package dev.agentcoordinator;
+
+import dev.agentcoordinator.config.CoordinatorSettings;
+import dev.agentcoordinator.infra.Messaging;
+import jakarta.jms.Connection;
+import org.apache.camel.ServiceStatus;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Boots the whole application in-process with the shipped workflows, on embedded broker and database,
+ * free ports and a temp data dir, then stops it and checks that it let go of its ports.
+ */
+class StartupTest {
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void startsEverythingAndStopsCleanly() throws Exception {
+        CoordinatorSettings settings = CoordinatorSettings.fromMap(Map.of(
+                "broker.url", "", "db.url", "",
+                "broker.embedded.port", "0", "db.embedded.port", "0", "http.port", "0",
+                "data.dir", tmp.resolve("data").toString(),
+                "workflows.dir", "routes/workflows",
+                "demo-agents.enabled", "false"));
+
+        List<Integer> ports = new ArrayList<>();
+        try (RunningCoordinator coordinator = CoordinatorApp.start(settings)) {
+            assertThat(coordinator.camelContext().getStatus()).isEqualTo(ServiceStatus.Started);
+            assertThat(coordinator.camelContext().getName()).isEqualTo("agent-coordinator");
+
+            try (Statement s = coordinator.dataSource().getConnection().createStatement();
+                 ResultSet rs = s.executeQuery("SELECT count(*) FROM workflow_executions")) {
+                assertThat(rs.next()).isTrue();
+            }
+
+            try (Connection connection = Messaging.connectionFactory(coordinator.brokerUrl(), null, null).createConnection()) {
+                connection.start();
+            }
+
+            HttpResponse<String> response = HttpClient.newHttpClient().send(
+                    HttpRequest.newBuilder(URI.create(coordinator.httpUrl() + "/")).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).isBetween(200, 499);
+
+            assertThat(coordinator.catalog().all()).isNotEmpty();
+            assertThat(coordinator.summary()).contains(coordinator.brokerUrl(), coordinator.jdbcUrl(), coordinator.httpUrl())
+                    .contains("interview_completed <- INTERVIEW_COMPLETED");
+            ports.add(URI.create(coordinator.brokerUrl()).getPort());
+            ports.add(URI.create(coordinator.jdbcUrl().substring("jdbc:".length())).getPort());
+            ports.add(coordinator.settings().httpPort());
+        }
+
+        assertThat(ports).allMatch(port -> port > 0);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(ports).allMatch(StartupTest::isFree));
+    }
+
+    private static boolean isFree(int port) {
+        try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}

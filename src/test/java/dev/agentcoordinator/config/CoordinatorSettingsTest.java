@@ -1,0 +1,81 @@
+package dev.agentcoordinator.config;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class CoordinatorSettingsTest {
+
+    @Test
+    void defaultsApplyWhenNothingIsSet() {
+        CoordinatorSettings settings = CoordinatorSettings.fromSources(List.of());
+
+        assertThat(settings.embeddedBroker()).isTrue();
+        assertThat(settings.embeddedDatabase()).isTrue();
+        assertThat(settings.brokerEmbeddedPort()).isEqualTo(61616);
+        assertThat(settings.dbEmbeddedPort()).isZero();
+        assertThat(settings.dbPoolSize()).isEqualTo(10);
+        assertThat(settings.httpHost()).isEqualTo("127.0.0.1");
+        assertThat(settings.httpPort()).isEqualTo(8080);
+        assertThat(settings.workflowsDir()).isEqualTo(Path.of("routes/workflows"));
+        assertThat(settings.brokerEmbeddedDataDir()).isEqualTo(Path.of("./data/artemis"));
+        assertThat(settings.dbEmbeddedDataDir()).isEqualTo(Path.of("./data/postgres"));
+        assertThat(settings.demoAgentsEnabled()).isTrue();
+        assertThat(settings.jmsConcurrentConsumers()).isEqualTo(8);
+        assertThat(settings.jmsMaxConcurrentConsumers()).isEqualTo(16);
+        assertThat(settings.jmsPoolMaxConnections()).isEqualTo(4);
+        assertThat(settings.replyQueue()).isEqualTo("coordinator.replies");
+        assertThat(settings.logFormat()).isEqualTo(CoordinatorSettings.LogFormat.PLAIN);
+    }
+
+    @Test
+    void higherLayersWinAndEnvironmentNamesAreUpperSnakeCase() {
+        CoordinatorSettings settings = CoordinatorSettings.fromSources(List.of(
+                SettingsSource.of("overrides", Map.of("http.port", "9001")),
+                SettingsSource.environment(Map.of(
+                        "COORDINATOR_HTTP_PORT", "9002",
+                        "COORDINATOR_BROKER_EMBEDDED_DATA_DIR", "/var/artemis",
+                        "COORDINATOR_DEMO_AGENTS_ENABLED", "false")),
+                SettingsSource.of("file", Map.of("coordinator.http.port", "9003", "coordinator.data.dir", "/srv/data"))));
+
+        assertThat(settings.httpPort()).isEqualTo(9001);
+        assertThat(settings.brokerEmbeddedDataDir()).isEqualTo(Path.of("/var/artemis"));
+        assertThat(settings.dbEmbeddedDataDir()).isEqualTo(Path.of("/srv/data/postgres"));
+        assertThat(settings.demoAgentsEnabled()).isFalse();
+        assertThat(settings.get("coordinator.data.dir")).isEqualTo("/srv/data");
+    }
+
+    @Test
+    void fromMapOverridesEverythingAndAcceptsShortKeys() {
+        CoordinatorSettings settings = CoordinatorSettings.fromMap(Map.of("http.port", "0", "coordinator.db.pool.size", "3"));
+
+        assertThat(settings.httpPort()).isZero();
+        assertThat(settings.dbPoolSize()).isEqualTo(3);
+        assertThat(settings.with(Map.of("http.port", "1234")).httpPort()).isEqualTo(1234);
+    }
+
+    @Test
+    void anInvalidValueIsReportedWithItsKeyAndWhereItCameFrom() {
+        assertThatThrownBy(() -> CoordinatorSettings.fromSources(List.of(
+                SettingsSource.environment(Map.of("COORDINATOR_HTTP_PORT", "eighty")))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("coordinator.http.port")
+                .hasMessageContaining("environment variable COORDINATOR_HTTP_PORT")
+                .hasMessageContaining("'eighty' is not an integer");
+
+        assertThatThrownBy(() -> CoordinatorSettings.fromMap(Map.of("log.format", "xml")))
+                .hasMessageContaining("coordinator.log.format")
+                .hasMessageContaining("plain|json");
+    }
+
+    @Test
+    void passwordsAreMaskedInToString() {
+        assertThat(CoordinatorSettings.fromMap(Map.of("db.password", "secret")).toString())
+                .doesNotContain("secret").contains("db.password=****");
+    }
+}

@@ -1,0 +1,107 @@
+package dev.agentcoordinator.infra;
+
+import jakarta.jms.Connection;
+import jakarta.jms.ConnectionFactory;
+import jakarta.jms.DeliveryMode;
+import jakarta.jms.Message;
+import jakarta.jms.MessageConsumer;
+import jakarta.jms.MessageProducer;
+import jakarta.jms.Session;
+import jakarta.jms.TextMessage;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class EmbeddedBrokerTest {
+
+    @TempDir
+    Path dataDir;
+
+    @Test
+    void startsOnAFreePortAndKeepsPersistentMessagesAcrossARestart() throws Exception {
+        String url;
+        try (EmbeddedBroker broker = new EmbeddedBroker(0, dataDir)) {
+            url = broker.start();
+            assertThat(url).matches("tcp://127\\.0\\.0\\.1:\\d+");
+            assertThat(port(url)).isPositive();
+            send(Messaging.connectionFactory(url, null, null), "agent.test", "{\"hello\":1}");
+        }
+        assertThat(dataDir.resolve("journal")).isNotEmptyDirectory();
+
+        try (EmbeddedBroker broker = new EmbeddedBroker(port(url), dataDir)) {
+            assertThat(broker.start()).isEqualTo(url);
+            assertThat(receive(Messaging.connectionFactory(url, null, null), "agent.test")).isEqualTo("{\"hello\":1}");
+        }
+    }
+
+    @Test
+    void acceptsStompOnTheSamePort() throws Exception {
+        try (EmbeddedBroker broker = new EmbeddedBroker(0, dataDir)) {
+            String url = broker.start();
+            try (Socket socket = new Socket("127.0.0.1", port(url))) {
+                OutputStream out = socket.getOutputStream();
+                InputStream in = socket.getInputStream();
+                writeFrame(out, "CONNECT\naccept-version:1.2\nhost:127.0.0.1\n\n");
+                assertThat(readFrame(in)).startsWith("CONNECTED");
+                writeFrame(out, "SEND\ndestination:agent.stomp\ncontent-type:application/json\nreceipt:r1\n\n{\"via\":\"stomp\"}");
+                assertThat(readFrame(in)).startsWith("RECEIPT").contains("receipt-id:r1");
+                writeFrame(out, "DISCONNECT\nreceipt:r2\n\n");
+                assertThat(readFrame(in)).startsWith("RECEIPT").contains("receipt-id:r2");
+            }
+            assertThat(receive(Messaging.connectionFactory(url, null, null), "agent.stomp")).isEqualTo("{\"via\":\"stomp\"}");
+        }
+    }
+
+    private static int port(String url) {
+        return URI.create(url).getPort();
+    }
+
+    private static void send(ConnectionFactory factory, String queue, String body) throws Exception {
+        try (Connection connection = factory.createConnection()) {
+            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            MessageProducer producer = session.createProducer(session.createQueue(queue));
+            producer.setDeliveryMode(DeliveryMode.PERSISTENT);
+            producer.send(session.createTextMessage(body));
+        }
+    }
+
+    private static String receive(ConnectionFactory factory, String queue) throws Exception {
+        try (Connection connection = factory.createConnection()) {
+            connection.start();
+            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            MessageConsumer consumer = session.createConsumer(session.createQueue(queue));
+            Message message = consumer.receive(10_000);
+            assertThat(message).as("message on " + queue).isInstanceOf(TextMessage.class);
+            return ((TextMessage) message).getText();
+        }
+    }
+
+    private static void writeFrame(OutputStream out, String frame) throws IOException {
+        out.write(frame.getBytes(StandardCharsets.UTF_8));
+        out.write(0);
+        out.flush();
+    }
+
+    /** Reads one STOMP frame (up to its NUL terminator), skipping heart-beat newlines before it. */
+    private static String readFrame(InputStream in) throws IOException {
+        ByteArrayOutputStream frame = new ByteArrayOutputStream();
+        int b;
+        while ((b = in.read()) != -1 && b != 0) {
+            if (frame.size() == 0 && (b == '\n' || b == '\r')) {
+                continue;
+            }
+            frame.write(b);
+        }
+        return frame.toString(StandardCharsets.UTF_8);
+    }
+}
