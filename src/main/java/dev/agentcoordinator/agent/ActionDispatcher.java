@@ -1,0 +1,48 @@
+package dev.agentcoordinator.agent;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Map;
+
+/** Routes a request to the handler of its action and turns every outcome into a reply. */
+final class ActionDispatcher {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ActionDispatcher.class);
+
+    private final String agentName;
+    private final Map<String, ActionHandler> handlers;
+
+    ActionDispatcher(String agentName, Map<String, ActionHandler> handlers) {
+        this.agentName = agentName;
+        this.handlers = Map.copyOf(handlers);
+    }
+
+    AgentReply dispatch(AgentRequest request) {
+        ActionHandler handler = handlers.get(request.action());
+        if (handler == null) {
+            return AgentReply.error("agent " + agentName + " has no handler for action " + request.action()
+                    + " (known: " + String.join(", ", handlers.keySet().stream().sorted().toList()) + ")", false);
+        }
+        try {
+            AgentReply reply = handler.handle(request);
+            return reply != null ? reply
+                    : AgentReply.error("handler of " + agentName + "." + request.action() + " returned no reply", false);
+        } catch (NonRetryableAgentException e) {
+            LOG.info("{}.{} failed for step {} of execution {} (not retryable): {}",
+                    agentName, request.action(), request.stepId(), request.executionId(), e.getMessage());
+            return AgentReply.error(describe(e), false);
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            LOG.warn("{}.{} failed for step {} of execution {} (retryable)",
+                    agentName, request.action(), request.stepId(), request.executionId(), e);
+            return AgentReply.error(describe(e), true);
+        }
+    }
+
+    private static String describe(Exception e) {
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+    }
+}

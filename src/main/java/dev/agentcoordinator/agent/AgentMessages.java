@@ -1,0 +1,88 @@
+package dev.agentcoordinator.agent;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import jakarta.jms.BytesMessage;
+import jakarta.jms.JMSException;
+import jakarta.jms.Message;
+import jakarta.jms.TextMessage;
+
+import java.nio.charset.StandardCharsets;
+
+/** The JSON wire format of step requests and replies (CONTRACT.md section 2). */
+final class AgentMessages {
+
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .addModule(new JavaTimeModule())
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .build();
+
+    private AgentMessages() {
+    }
+
+    /**
+     * The body as text. JMS and AMQP clients send TextMessages; STOMP frames with a
+     * content-length header arrive as BytesMessages, read here as UTF-8.
+     */
+    static String bodyOf(Message message) throws JMSException, MalformedRequestException {
+        if (message instanceof TextMessage text) {
+            return text.getText();
+        }
+        if (message instanceof BytesMessage bytes) {
+            byte[] body = new byte[(int) bytes.getBodyLength()];
+            bytes.readBytes(body);
+            return new String(body, StandardCharsets.UTF_8);
+        }
+        throw new MalformedRequestException("expected a text message with a JSON body, got "
+                + message.getClass().getSimpleName(), null);
+    }
+
+    static AgentRequest parseRequest(String body) throws MalformedRequestException {
+        if (body == null || body.isBlank()) {
+            throw new MalformedRequestException("request body is empty", null);
+        }
+        AgentRequest request;
+        try {
+            request = JSON.readValue(body, AgentRequest.class);
+        } catch (JsonProcessingException e) {
+            throw new MalformedRequestException("request body is not a valid step request JSON object: "
+                    + e.getOriginalMessage(), e);
+        }
+        if (request == null || request.action() == null || request.action().isBlank()) {
+            throw new MalformedRequestException("request has no 'action'", null);
+        }
+        return request;
+    }
+
+    static String render(AgentReply reply) {
+        ObjectNode body = JSON.createObjectNode();
+        body.put("status", reply.status());
+        if (reply.isOk()) {
+            body.set("output", JSON.valueToTree(reply.output()));
+            if (!reply.signals().isEmpty()) {
+                ArrayNode signals = body.putArray("signals");
+                for (AgentReply.Signal signal : reply.signals()) {
+                    ObjectNode node = signals.addObject();
+                    node.put("signal_type", signal.signalType());
+                    node.set("data", JSON.valueToTree(signal.data()));
+                }
+            }
+            if (!reply.sharedMemory().isEmpty()) {
+                body.set("shared_memory", JSON.valueToTree(reply.sharedMemory()));
+            }
+        } else {
+            body.put("error", reply.error());
+            body.put("retryable", reply.retryable());
+        }
+        try {
+            return JSON.writeValueAsString(body);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot render reply " + reply, e);
+        }
+    }
+}

@@ -1,0 +1,215 @@
+package dev.agentcoordinator.agent;
+
+import jakarta.jms.ConnectionFactory;
+import jakarta.jms.JMSException;
+import jakarta.jms.JMSRuntimeException;
+import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * An agent: answers the step requests on queue {@code agent.<name>} with its action handlers.
+ *
+ * <pre>{@code
+ * try (AgentService interviewer = AgentService.builder(connectionFactory, "interviewer")
+ *         .concurrency(4)
+ *         .handle("analyze_transcript", request -> AgentReply.ok(Map.of("score", 80)))
+ *         .start()) {
+ *     ...
+ * }
+ * }</pre>
+ *
+ * Each of the {@code concurrency} consumers has its own connection and transacted session: a
+ * request is acknowledged together with its reply. Delivery is at-least-once, so handlers should
+ * be idempotent. {@link #close()} stops taking requests and lets the in-flight ones finish.
+ */
+public final class AgentService implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AgentService.class);
+
+    private final String agentName;
+    private final Duration shutdownTimeout;
+    private final CountDownLatch stopRequested = new CountDownLatch(1);
+    private final List<RequestWorker> workers = new ArrayList<>();
+    private final List<Thread> threads = new ArrayList<>();
+
+    private AgentService(String agentName, Duration shutdownTimeout) {
+        this.agentName = agentName;
+        this.shutdownTimeout = shutdownTimeout;
+    }
+
+    public static Builder builder(ConnectionFactory connectionFactory, String agentName) {
+        return new Builder(connectionFactory, agentName);
+    }
+
+    /** The queue an agent consumes: {@code agent.<agent>}. */
+    public static String queueName(String agentName) {
+        return "agent." + agentName;
+    }
+
+    /**
+     * An Artemis connection factory suited to agents: {@code consumerWindowSize=0} unless the URL
+     * sets it, so a consumer busy with a slow request does not hold back requests that an idle
+     * consumer could take.
+     */
+    public static ActiveMQConnectionFactory artemisConnectionFactory(String brokerUrl) {
+        ActiveMQConnectionFactory factory = new ActiveMQConnectionFactory(brokerUrl);
+        if (!brokerUrl.contains("consumerWindowSize")) {
+            factory.setConsumerWindowSize(0);
+        }
+        return factory;
+    }
+
+    public String agentName() {
+        return agentName;
+    }
+
+    /** True from start() until close() is called. */
+    public boolean isRunning() {
+        return stopRequested.getCount() > 0;
+    }
+
+    /**
+     * Stops taking new requests, waits up to the shutdown timeout for in-flight handlers to reply,
+     * then closes the connections. A request still running after the timeout is rolled back, so the
+     * broker redelivers it to another consumer.
+     */
+    @Override
+    public void close() {
+        if (!isRunning()) {
+            awaitWorkers(System.nanoTime() + shutdownTimeout.toNanos());
+            return;
+        }
+        stopRequested.countDown();
+        LOG.info("agent {}: stopping, waiting up to {} for in-flight requests", agentName, shutdownTimeout);
+        awaitWorkers(System.nanoTime() + shutdownTimeout.toNanos());
+        for (int i = 0; i < threads.size(); i++) {
+            if (threads.get(i).isAlive()) {
+                LOG.warn("agent {}: {} still busy after {}, rolling its request back for redelivery",
+                        agentName, threads.get(i).getName(), shutdownTimeout);
+                // connection first: a handler woken by the interrupt must not get its reply out any more
+                workers.get(i).closeConnection();
+                threads.get(i).interrupt();
+            }
+        }
+        LOG.info("agent {}: stopped", agentName);
+    }
+
+    private void awaitWorkers(long deadlineNanos) {
+        for (Thread thread : threads) {
+            if (thread == Thread.currentThread()) {
+                continue; // close() called from inside a handler: do not wait for ourselves
+            }
+            try {
+                long remainingMillis = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
+                if (remainingMillis > 0) {
+                    thread.join(remainingMillis);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private void startWorkers(ConnectionFactory connectionFactory, ActionDispatcher dispatcher, int concurrency) {
+        String queue = queueName(agentName);
+        try {
+            for (int i = 0; i < concurrency; i++) {
+                RequestWorker worker = new RequestWorker(queue, connectionFactory, dispatcher, stopRequested);
+                worker.open();
+                workers.add(worker);
+            }
+        } catch (JMSException | RuntimeException e) {
+            stopRequested.countDown();
+            workers.forEach(RequestWorker::closeConnection);
+            throw new JMSRuntimeException("agent " + agentName + " cannot consume " + queue + ": " + e.getMessage(),
+                    null, e);
+        }
+        for (int i = 0; i < workers.size(); i++) {
+            Thread thread = new Thread(workers.get(i), "agent-" + agentName + "-" + (i + 1));
+            threads.add(thread);
+            thread.start();
+        }
+        LOG.info("agent {}: {} consumer(s) on {}", agentName, concurrency, queue);
+    }
+
+    /** Collects handlers and settings; {@link #start()} connects and begins consuming. */
+    public static final class Builder {
+
+        private final ConnectionFactory connectionFactory;
+        private final String agentName;
+        private final Map<String, ActionHandler> handlers = new LinkedHashMap<>();
+        private int concurrency = 1;
+        private Duration shutdownTimeout = Duration.ofSeconds(30);
+
+        private Builder(ConnectionFactory connectionFactory, String agentName) {
+            this.connectionFactory = Objects.requireNonNull(connectionFactory, "connectionFactory");
+            if (agentName == null || agentName.isBlank()) {
+                throw new IllegalArgumentException("agent name must not be blank");
+            }
+            this.agentName = agentName;
+        }
+
+        /** How many requests this service handles at the same time (consumers on the queue). */
+        public Builder concurrency(int consumers) {
+            if (consumers < 1) {
+                throw new IllegalArgumentException("concurrency of agent " + agentName + " must be >= 1, was " + consumers);
+            }
+            this.concurrency = consumers;
+            return this;
+        }
+
+        /** How long close() waits for in-flight requests (default 30 s). */
+        public Builder shutdownTimeout(Duration timeout) {
+            this.shutdownTimeout = Objects.requireNonNull(timeout, "timeout");
+            return this;
+        }
+
+        public Builder handle(String action, ActionHandler handler) {
+            Objects.requireNonNull(handler, "handler");
+            if (action == null || action.isBlank()) {
+                throw new IllegalArgumentException("action name of agent " + agentName + " must not be blank");
+            }
+            if (handlers.putIfAbsent(action, handler) != null) {
+                throw new IllegalArgumentException("agent " + agentName + " already has a handler for action " + action);
+            }
+            return this;
+        }
+
+        /** A handler that only computes the output; same as {@code handle(action, r -> AgentReply.ok(f.apply(r)))}. */
+        public Builder handleOutput(String action, Function<AgentRequest, ? extends Map<String, ?>> outputFunction) {
+            Objects.requireNonNull(outputFunction, "outputFunction");
+            return handle(action, request -> AgentReply.ok(outputFunction.apply(request)));
+        }
+
+        /**
+         * Connects {@code concurrency} consumers to {@code agent.<name>} and starts them.
+         *
+         * @throws JMSRuntimeException when the broker cannot be reached or the queue not consumed
+         */
+        public AgentService start() {
+            if (handlers.isEmpty()) {
+                throw new IllegalStateException("agent " + agentName + " has no handlers: call handle(action, handler) before start()");
+            }
+            if (connectionFactory instanceof ActiveMQConnectionFactory artemis && artemis.getConsumerWindowSize() != 0) {
+                LOG.info("agent {}: the connection factory prefetches requests (consumerWindowSize={}); "
+                                + "consumerWindowSize=0 spreads slow requests fairly over consumers",
+                        agentName, artemis.getConsumerWindowSize());
+            }
+            AgentService service = new AgentService(agentName, shutdownTimeout);
+            service.startWorkers(connectionFactory, new ActionDispatcher(agentName, handlers), concurrency);
+            return service;
+        }
+    }
+}

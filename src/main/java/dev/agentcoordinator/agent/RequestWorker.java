@@ -1,0 +1,175 @@
+package dev.agentcoordinator.agent;
+
+import jakarta.jms.Connection;
+import jakarta.jms.ConnectionFactory;
+import jakarta.jms.DeliveryMode;
+import jakarta.jms.Destination;
+import jakarta.jms.JMSException;
+import jakarta.jms.Message;
+import jakarta.jms.MessageConsumer;
+import jakarta.jms.MessageProducer;
+import jakarta.jms.Session;
+import jakarta.jms.TextMessage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One competing consumer of {@code agent.<name>}: its own connection and transacted session.
+ * Receiving the request and sending the reply are one transaction, so a request is consumed only
+ * once its reply is on the broker; a crash in between means redelivery, never a lost step.
+ */
+final class RequestWorker implements Runnable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RequestWorker.class);
+    /** How often an idle worker checks whether the service is closing. */
+    private static final long POLL_MILLIS = 250;
+    private static final long FIRST_BACKOFF_MILLIS = 1_000;
+    private static final long MAX_BACKOFF_MILLIS = 30_000;
+
+    private final String queueName;
+    private final ConnectionFactory connectionFactory;
+    private final ActionDispatcher dispatcher;
+    private final CountDownLatch stopRequested;
+
+    // written by the worker thread, closed by AgentService.close() after the grace period
+    private volatile Connection connection;
+    private Session session;
+    private MessageConsumer consumer;
+    private MessageProducer producer;
+
+    RequestWorker(String queueName, ConnectionFactory connectionFactory, ActionDispatcher dispatcher,
+                  CountDownLatch stopRequested) {
+        this.queueName = queueName;
+        this.connectionFactory = connectionFactory;
+        this.dispatcher = dispatcher;
+        this.stopRequested = stopRequested;
+    }
+
+    /** Connects and subscribes; called once up front so that start() fails fast on a bad broker. */
+    void open() throws JMSException {
+        Connection opened = connectionFactory.createConnection();
+        try {
+            Session newSession = opened.createSession(true, Session.SESSION_TRANSACTED);
+            consumer = newSession.createConsumer(newSession.createQueue(queueName));
+            producer = newSession.createProducer(null); // replies go wherever each request says
+            producer.setDeliveryMode(DeliveryMode.PERSISTENT);
+            opened.start();
+            session = newSession;
+        } catch (JMSException | RuntimeException e) {
+            closeQuietly(opened);
+            throw e;
+        }
+        connection = opened;
+    }
+
+    @Override
+    public void run() {
+        long backoff = FIRST_BACKOFF_MILLIS;
+        while (running()) {
+            try {
+                if (connection == null) {
+                    open();
+                    LOG.info("consumer on {} reconnected", queueName);
+                }
+                Message message = consumer.receive(POLL_MILLIS);
+                if (message != null) {
+                    process(message);
+                }
+                backoff = FIRST_BACKOFF_MILLIS;
+            } catch (JMSException | RuntimeException e) {
+                if (!running()) {
+                    break;
+                }
+                LOG.warn("consumer on {} failed, reconnecting in {} ms: {}", queueName, backoff, e.toString());
+                closeConnection();
+                pauseUnlessStopped(backoff);
+                backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
+            }
+        }
+        closeConnection();
+    }
+
+    /** Closes the connection from outside: the in-flight request, if any, is rolled back and redelivered. */
+    void closeConnection() {
+        Connection current = connection;
+        connection = null;
+        if (current != null) {
+            closeQuietly(current);
+        }
+    }
+
+    private void process(Message message) throws JMSException {
+        try {
+            Destination replyTo = message.getJMSReplyTo();
+            if (replyTo == null) {
+                LOG.warn("request {} on {} has no JMSReplyTo, nobody can get its reply: dropped without running it",
+                        message.getJMSMessageID(), queueName);
+            } else {
+                TextMessage reply = session.createTextMessage(renderSafely(answer(message)));
+                // the JMS convention: correlate by the request's correlation id, else by its message id
+                String correlationId = message.getJMSCorrelationID();
+                reply.setJMSCorrelationID(correlationId != null ? correlationId : message.getJMSMessageID());
+                producer.send(replyTo, reply);
+            }
+            session.commit();
+        } catch (JMSException | RuntimeException e) {
+            rollbackQuietly();
+            throw e;
+        } catch (Error e) {
+            // e.g. an AssertionError in a handler: keep consuming; the broker's delivery limit stops a poison request
+            rollbackQuietly();
+            LOG.error("request {} on {} rolled back for redelivery", message.getJMSMessageID(), queueName, e);
+        }
+    }
+
+    private AgentReply answer(Message message) throws JMSException {
+        try {
+            AgentRequest request = AgentMessages.parseRequest(AgentMessages.bodyOf(message));
+            return dispatcher.dispatch(request);
+        } catch (MalformedRequestException e) {
+            LOG.warn("malformed request {} on {}: {}", message.getJMSMessageID(), queueName, e.getMessage());
+            return AgentReply.error("malformed request on " + queueName + ": " + e.getMessage(), false);
+        }
+    }
+
+    private String renderSafely(AgentReply reply) {
+        try {
+            return AgentMessages.render(reply);
+        } catch (RuntimeException e) {
+            LOG.warn("reply on {} cannot be written as JSON: {}", queueName, e.toString());
+            return AgentMessages.render(AgentReply.error(
+                    "agent output on " + queueName + " cannot be written as JSON: " + e.getMessage(), false));
+        }
+    }
+
+    private boolean running() {
+        return stopRequested.getCount() > 0;
+    }
+
+    private void pauseUnlessStopped(long millis) {
+        try {
+            stopRequested.await(millis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // only AgentService.close() interrupts, after asking to stop
+        }
+    }
+
+    private void rollbackQuietly() {
+        try {
+            session.rollback();
+        } catch (JMSException | RuntimeException e) {
+            LOG.debug("rollback on {} failed (the broker redelivers anyway): {}", queueName, e.toString());
+        }
+    }
+
+    private static void closeQuietly(Connection toClose) {
+        try {
+            toClose.close();
+        } catch (JMSException | RuntimeException e) {
+            LOG.debug("closing a connection failed: {}", e.toString());
+        }
+    }
+}

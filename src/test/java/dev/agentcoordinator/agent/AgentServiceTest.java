@@ -1,0 +1,251 @@
+package dev.agentcoordinator.agent;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import jakarta.jms.ConnectionFactory;
+import org.apache.activemq.artemis.junit.EmbeddedActiveMQExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** The SDK against a real (embedded, in-vm) Artemis broker. */
+class AgentServiceTest {
+
+    @RegisterExtension
+    static final EmbeddedActiveMQExtension BROKER = new EmbeddedActiveMQExtension(41);
+
+    private ConnectionFactory connectionFactory;
+    private StepRequestClient coordinator;
+    private final List<AgentService> services = new ArrayList<>();
+    private final String agent = "test-" + UUID.randomUUID().toString().substring(0, 8);
+
+    @BeforeEach
+    void connect() throws Exception {
+        connectionFactory = AgentService.artemisConnectionFactory(BROKER.getVmURL());
+        coordinator = new StepRequestClient(connectionFactory);
+    }
+
+    @AfterEach
+    void disconnect() throws Exception {
+        services.forEach(AgentService::close);
+        coordinator.close();
+    }
+
+    private AgentService start(AgentService.Builder builder) {
+        AgentService service = builder.start();
+        services.add(service);
+        return service;
+    }
+
+    @Test
+    void repliesWithOutputSignalsAndSharedMemory() throws Exception {
+        AtomicReference<AgentRequest> received = new AtomicReference<>();
+        start(AgentService.builder(connectionFactory, agent).handle("analyze", request -> {
+            received.set(request);
+            return AgentReply.ok(Map.of("score", 80, "user", request.inputString("user_id")))
+                    .withSignal("SKILL_GAP_CRITICAL", Map.of("skill", "sql"))
+                    .withSharedMemory("last_skill_update", request.inputString("user_id"));
+        }));
+
+        String correlationId = coordinator.send(agent, "analyze", Map.of("user_id", "u-1", "count", 3));
+        JsonNode reply = coordinator.awaitReply(correlationId);
+
+        assertThat(reply.get("status").asText()).isEqualTo("ok");
+        assertThat(reply.at("/output/score").asInt()).isEqualTo(80);
+        assertThat(reply.at("/output/user").asText()).isEqualTo("u-1");
+        assertThat(reply.at("/signals/0/signal_type").asText()).isEqualTo("SKILL_GAP_CRITICAL");
+        assertThat(reply.at("/signals/0/data/skill").asText()).isEqualTo("sql");
+        assertThat(reply.at("/shared_memory/last_skill_update").asText()).isEqualTo("u-1");
+        assertThat(reply.has("error")).isFalse();
+
+        AgentRequest request = received.get();
+        assertThat(request.executionId()).isEqualTo("exec-1");
+        assertThat(request.workflowId()).isEqualTo("wf-test");
+        assertThat(request.stepId()).isEqualTo("step-analyze");
+        assertThat(request.attempt()).isEqualTo(1);
+        assertThat(request.deadline()).isEqualTo(Instant.parse("2026-11-25T10:00:30Z"));
+        assertThat(request.inputLong("count", 0)).isEqualTo(3);
+    }
+
+    @Test
+    void outputOnlyHandlerAndBytesBodyAsStompClientsSendIt() throws Exception {
+        start(AgentService.builder(connectionFactory, agent)
+                .handleOutput("echo", request -> Map.of("echo", request.inputString("text"))));
+
+        String correlationId = coordinator.sendBytes(agent,
+                StepRequestClient.requestBody(agent, "echo", Map.of("text", "grüße")));
+
+        JsonNode reply = coordinator.awaitReply(correlationId);
+        assertThat(reply.get("status").asText()).isEqualTo("ok");
+        assertThat(reply.at("/output/echo").asText()).isEqualTo("grüße");
+        assertThat(reply.has("signals")).isFalse();
+        assertThat(reply.has("shared_memory")).isFalse();
+    }
+
+    @Test
+    void handlerExceptionIsARetryableError() throws Exception {
+        start(AgentService.builder(connectionFactory, agent).handle("flaky", request -> {
+            throw new IllegalStateException("model endpoint unavailable");
+        }));
+
+        JsonNode reply = coordinator.awaitReply(coordinator.send(agent, "flaky", Map.of()));
+
+        assertThat(reply.get("status").asText()).isEqualTo("error");
+        assertThat(reply.get("error").asText()).isEqualTo("model endpoint unavailable");
+        assertThat(reply.get("retryable").asBoolean()).isTrue();
+        assertThat(reply.has("output")).isFalse();
+    }
+
+    @Test
+    void nonRetryableExceptionIsAFinalError() throws Exception {
+        start(AgentService.builder(connectionFactory, agent)
+                .handle("analyze", request -> AgentReply.ok(Map.of("id", request.requiredInputString("interview_id")))));
+
+        JsonNode reply = coordinator.awaitReply(coordinator.send(agent, "analyze", Map.of()));
+
+        assertThat(reply.get("status").asText()).isEqualTo("error");
+        assertThat(reply.get("error").asText()).contains("input 'interview_id' is missing");
+        assertThat(reply.get("retryable").asBoolean()).isFalse();
+    }
+
+    @Test
+    void explicitErrorReplyIsSentAsIs() throws Exception {
+        start(AgentService.builder(connectionFactory, agent)
+                .handle("analyze", request -> AgentReply.error("transcript not found", false)));
+
+        JsonNode reply = coordinator.awaitReply(coordinator.send(agent, "analyze", Map.of()));
+
+        assertThat(reply.get("error").asText()).isEqualTo("transcript not found");
+        assertThat(reply.get("retryable").asBoolean()).isFalse();
+    }
+
+    @Test
+    void unknownActionIsAFinalError() throws Exception {
+        start(AgentService.builder(connectionFactory, agent).handle("known", request -> AgentReply.ok(Map.of())));
+
+        JsonNode reply = coordinator.awaitReply(coordinator.send(agent, "unknown", Map.of()));
+
+        assertThat(reply.get("status").asText()).isEqualTo("error");
+        assertThat(reply.get("error").asText()).startsWith("agent " + agent + " has no handler for action unknown");
+        assertThat(reply.get("retryable").asBoolean()).isFalse();
+    }
+
+    @Test
+    void malformedBodyIsAnsweredWhenItHasAReplyTo() throws Exception {
+        start(AgentService.builder(connectionFactory, agent).handle("known", request -> AgentReply.ok(Map.of())));
+
+        JsonNode notJson = coordinator.awaitReply(coordinator.sendText(agent, "{not json", true));
+        JsonNode noAction = coordinator.awaitReply(coordinator.sendText(agent, "{\"input\": {}}", true));
+
+        assertThat(notJson.get("status").asText()).isEqualTo("error");
+        assertThat(notJson.get("error").asText())
+                .contains("agent." + agent).contains("not a valid step request JSON object");
+        assertThat(notJson.get("retryable").asBoolean()).isFalse();
+        assertThat(noAction.get("error").asText()).contains("request has no 'action'");
+    }
+
+    @Test
+    void requestWithoutReplyToIsDroppedAndTheAgentCarriesOn() throws Exception {
+        start(AgentService.builder(connectionFactory, agent).handle("known", request -> AgentReply.ok(Map.of("n", 1))));
+
+        coordinator.sendText(agent, "{not json", false);
+        JsonNode next = coordinator.awaitReply(coordinator.send(agent, "known", Map.of()));
+
+        assertThat(next.get("status").asText()).isEqualTo("ok");
+        await().atMost(5, TimeUnit.SECONDS)
+                .until(() -> BROKER.getMessageCount(AgentService.queueName(agent)) == 0);
+    }
+
+    @Test
+    void consumersHandleRequestsInParallel() throws Exception {
+        CountDownLatch allStarted = new CountDownLatch(4);
+        CountDownLatch release = new CountDownLatch(1);
+        start(AgentService.builder(connectionFactory, agent).concurrency(4).handle("slow", request -> {
+            allStarted.countDown();
+            // only returns once all four requests are in a handler at the same time
+            boolean released = release.await(10, TimeUnit.SECONDS);
+            return AgentReply.ok(Map.of("released", released));
+        }));
+
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            ids.add(coordinator.send(agent, "slow", Map.of("i", i)));
+        }
+
+        assertThat(allStarted.await(10, TimeUnit.SECONDS)).as("4 handlers running at once").isTrue();
+        release.countDown();
+        for (String id : ids) {
+            assertThat(coordinator.awaitReply(id).at("/output/released").asBoolean()).isTrue();
+        }
+    }
+
+    @Test
+    void closeLetsTheInFlightRequestFinishAndTakesNoNewOnes() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AgentService service = start(AgentService.builder(connectionFactory, agent).handle("slow", request -> {
+            started.countDown();
+            release.await(10, TimeUnit.SECONDS);
+            return AgentReply.ok(Map.of("finished", request.inputString("n")));
+        }));
+        String inFlight = coordinator.send(agent, "slow", Map.of("n", "1"));
+        assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+
+        Thread closer = new Thread(service::close, "test-closer");
+        closer.start();
+        await().atMost(5, TimeUnit.SECONDS).until(() -> !service.isRunning());
+        coordinator.send(agent, "slow", Map.of("n", "2"));
+        assertThat(closer.isAlive()).as("close() waits for the in-flight handler").isTrue();
+
+        release.countDown();
+        closer.join(TimeUnit.SECONDS.toMillis(10));
+
+        assertThat(closer.isAlive()).isFalse();
+        assertThat(coordinator.awaitReply(inFlight).at("/output/finished").asText()).isEqualTo("1");
+        assertThat(BROKER.getMessageCount(AgentService.queueName(agent)))
+                .as("the request sent while closing stays on the queue for another instance").isEqualTo(1);
+    }
+
+    @Test
+    void closeRollsBackARequestStillRunningAfterTheTimeoutSoAnotherInstanceGetsIt() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch never = new CountDownLatch(1);
+        AgentService stuck = start(AgentService.builder(connectionFactory, agent)
+                .shutdownTimeout(Duration.ofMillis(100))
+                .handle("slow", request -> {
+                    started.countDown();
+                    never.await(10, TimeUnit.SECONDS);
+                    return AgentReply.ok(Map.of("by", "stuck"));
+                }));
+        String request = coordinator.send(agent, "slow", Map.of());
+        assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+
+        stuck.close();
+        start(AgentService.builder(connectionFactory, agent)
+                .handle("slow", r -> AgentReply.ok(Map.of("by", "successor"))));
+
+        JsonNode reply = coordinator.awaitReply(request);
+        assertThat(reply.at("/output/by").asText()).isEqualTo("successor");
+    }
+
+    @Test
+    void startFailsClearlyWithoutHandlers() {
+        AgentService.Builder builder = AgentService.builder(connectionFactory, agent);
+        org.assertj.core.api.Assertions.assertThatThrownBy(builder::start)
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("agent " + agent + " has no handlers");
+    }
+}

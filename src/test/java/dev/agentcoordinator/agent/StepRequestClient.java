@@ -1,0 +1,108 @@
+package dev.agentcoordinator.agent;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import jakarta.jms.BytesMessage;
+import jakarta.jms.Connection;
+import jakarta.jms.ConnectionFactory;
+import jakarta.jms.JMSException;
+import jakarta.jms.Message;
+import jakarta.jms.MessageConsumer;
+import jakarta.jms.MessageProducer;
+import jakarta.jms.Queue;
+import jakarta.jms.Session;
+import jakarta.jms.TextMessage;
+
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+
+/** Plays the coordinator in tests: sends step requests to agent.<name> and collects replies by correlation id. */
+public final class StepRequestClient implements AutoCloseable {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long REPLY_TIMEOUT_MILLIS = 10_000;
+
+    private final Connection connection;
+    private final Session session;
+    private final MessageProducer producer;
+    private final Queue replyQueue;
+    private final MessageConsumer replies;
+    private final Map<String, JsonNode> early = new HashMap<>();
+
+    public StepRequestClient(ConnectionFactory connectionFactory) throws JMSException {
+        connection = connectionFactory.createConnection();
+        session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        producer = session.createProducer(null);
+        replyQueue = session.createQueue("test.replies." + UUID.randomUUID());
+        replies = session.createConsumer(replyQueue);
+        connection.start();
+    }
+
+    /** A request body as the coordinator writes it. */
+    public static String requestBody(String agent, String action, Map<String, ?> input) {
+        Map<String, Object> body = new HashMap<>();
+        body.put("execution_id", "exec-1");
+        body.put("workflow_id", "wf-test");
+        body.put("step_id", "step-" + action);
+        body.put("agent", agent);
+        body.put("action", action);
+        body.put("attempt", 1);
+        body.put("iteration", 0);
+        body.put("deadline", "2026-11-25T10:00:30Z");
+        body.put("input", input);
+        try {
+            return JSON.writeValueAsString(body);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Sends a request and returns its correlation id. */
+    public String send(String agent, String action, Map<String, ?> input) throws JMSException {
+        return sendText(agent, requestBody(agent, action, input), true);
+    }
+
+    public String sendText(String agent, String body, boolean withReplyTo) throws JMSException {
+        TextMessage message = session.createTextMessage(body);
+        return send(agent, message, withReplyTo);
+    }
+
+    /** As a STOMP client with content-length would: the JSON as bytes. */
+    public String sendBytes(String agent, String body) throws JMSException {
+        BytesMessage message = session.createBytesMessage();
+        message.writeBytes(body.getBytes(StandardCharsets.UTF_8));
+        return send(agent, message, true);
+    }
+
+    private String send(String agent, Message message, boolean withReplyTo) throws JMSException {
+        String correlationId = UUID.randomUUID().toString();
+        message.setJMSCorrelationID(correlationId);
+        if (withReplyTo) {
+            message.setJMSReplyTo(replyQueue);
+        }
+        producer.send(session.createQueue(AgentService.queueName(agent)), message);
+        return correlationId;
+    }
+
+    /** The reply with this correlation id (replies may arrive in any order). */
+    public JsonNode awaitReply(String correlationId) throws Exception {
+        long deadline = System.currentTimeMillis() + REPLY_TIMEOUT_MILLIS;
+        while (!early.containsKey(correlationId)) {
+            long remaining = deadline - System.currentTimeMillis();
+            Message reply = remaining > 0 ? replies.receive(remaining) : null;
+            if (reply == null) {
+                throw new AssertionError("no reply with correlation id " + correlationId + " within "
+                        + REPLY_TIMEOUT_MILLIS + " ms");
+            }
+            early.put(reply.getJMSCorrelationID(), JSON.readTree(((TextMessage) reply).getText()));
+        }
+        return early.remove(correlationId);
+    }
+
+    @Override
+    public void close() throws JMSException {
+        connection.close();
+    }
+}
