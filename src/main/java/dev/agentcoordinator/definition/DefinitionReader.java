@@ -1,15 +1,10 @@
 package dev.agentcoordinator.definition;
 
-import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.exc.MismatchedInputException;
-import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
-import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 
@@ -17,9 +12,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Locale;
-import java.util.stream.Collectors;
 
 /**
  * Parses one definition file (YAML or JSON) into a {@link WorkflowDefinition}, strictly: unknown
@@ -70,72 +63,7 @@ public final class DefinitionReader {
             }
             return new LoadedDefinition(fileName, definition);
         } catch (JsonProcessingException e) {
-            throw new DefinitionReadException(describe(fileName, e), e);
+            throw new DefinitionReadException(ParseErrorDescriber.describe(fileName, content, mapper, e), e);
         }
-    }
-
-    private static DefinitionError describe(String file, JsonProcessingException e) {
-        if (e instanceof UnrecognizedPropertyException u) {
-            List<JsonMappingException.Reference> path = u.getPath();
-            String known = u.getKnownPropertyIds() == null ? "" : u.getKnownPropertyIds().stream()
-                    .map(String::valueOf).sorted().collect(Collectors.joining(", ", " (known fields: ", ")"));
-            return DefinitionError.ofWorkflow(file, jsonPath(path.subList(0, Math.max(0, path.size() - 1))),
-                    "unknown field \"" + u.getPropertyName() + "\"" + known);
-        }
-        if (e instanceof ValueInstantiationException v) {
-            String why = v.getCause() instanceof NullPointerException
-                    ? "contains an empty (null) entry" : firstLine(v.getCause() == null ? v.getOriginalMessage() : v.getCause().getMessage());
-            return DefinitionError.ofWorkflow(file, jsonPath(v.getPath()), why);
-        }
-        if (e instanceof MismatchedInputException m) {
-            String type = m.getTargetType() == null ? "value" : m.getTargetType().getSimpleName();
-            return DefinitionError.ofWorkflow(file, jsonPath(m.getPath()),
-                    "wrong type, expected " + describeType(type) + at(m.getLocation()) + ": " + firstLine(m.getOriginalMessage()));
-        }
-        if (e instanceof JsonMappingException m) {
-            return DefinitionError.ofWorkflow(file, jsonPath(m.getPath()), firstLine(m.getOriginalMessage()) + at(m.getLocation()));
-        }
-        return DefinitionError.ofWorkflow(file, null, "syntax error" + at(e.getLocation()) + ": " + firstLine(e.getOriginalMessage()));
-    }
-
-    private static String describeType(String javaType) {
-        return switch (javaType) {
-            case "Long", "Integer", "long", "int" -> "an integer";
-            case "Boolean", "boolean" -> "true or false";
-            case "String" -> "a string";
-            case "List", "ArrayList" -> "a list";
-            case "Map", "LinkedHashMap", "HashMap" -> "a mapping";
-            default -> javaType.endsWith("Spec") || javaType.endsWith("Mapping") || javaType.endsWith("Condition")
-                    || javaType.endsWith("Config") || javaType.endsWith("Definition") || javaType.endsWith("Step")
-                    || javaType.endsWith("Input") ? "a mapping (" + javaType + ")" : javaType;
-        };
-    }
-
-    private static String at(JsonLocation location) {
-        return location == null || location.getLineNr() < 0 ? "" : " at line " + location.getLineNr() + ", column " + location.getColumnNr();
-    }
-
-    private static String firstLine(String message) {
-        if (message == null) {
-            return "invalid";
-        }
-        int nl = message.indexOf('\n');
-        return (nl < 0 ? message : message.substring(0, nl)).trim();
-    }
-
-    /** {@code steps[2].config} from Jackson's reference chain. */
-    static String jsonPath(List<JsonMappingException.Reference> path) {
-        StringBuilder s = new StringBuilder();
-        for (JsonMappingException.Reference ref : path) {
-            if (ref.getFieldName() != null) {
-                if (!s.isEmpty()) {
-                    s.append('.');
-                }
-                s.append(ref.getFieldName());
-            } else if (ref.getIndex() >= 0) {
-                s.append('[').append(ref.getIndex()).append(']');
-            }
-        }
-        return s.isEmpty() ? null : s.toString();
     }
 }

@@ -1,0 +1,153 @@
+package dev.agentcoordinator.definition;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * Turns a Jackson parse failure into one short {@link DefinitionError} that names the JSON path
+ * ({@code steps[2].config}) and says what was expected and found, instead of Jackson's Java-flavoured text.
+ */
+final class ParseErrorDescriber {
+    private static final Pattern YAML_POSITION = Pattern.compile("^\\s*in '.*', line (\\d+), column (\\d+)");
+
+    private ParseErrorDescriber() {
+    }
+
+    static DefinitionError describe(String file, String content, ObjectMapper mapper, JsonProcessingException e) {
+        String yamlProblem = yamlSyntaxProblem(e);
+        String path = e instanceof JsonMappingException m ? jsonPath(m.getPath()) : null;
+        if (yamlProblem != null) {
+            return DefinitionError.ofWorkflow(file, path, "YAML syntax error: " + yamlProblem);
+        }
+        if (e instanceof UnrecognizedPropertyException u) {
+            List<JsonMappingException.Reference> refs = u.getPath();
+            String known = u.getKnownPropertyIds() == null ? "" : u.getKnownPropertyIds().stream()
+                    .map(String::valueOf).sorted().collect(Collectors.joining(", ", " (known fields: ", ")"));
+            return DefinitionError.ofWorkflow(file, jsonPath(refs.subList(0, Math.max(0, refs.size() - 1))),
+                    "unknown field \"" + u.getPropertyName() + "\"" + known);
+        }
+        if (e instanceof ValueInstantiationException v && v.getCause() instanceof NullPointerException) {
+            // the records copy their lists and maps, which refuses nulls: "- " or "key:" with nothing after it
+            return DefinitionError.ofWorkflow(file, path, "has an empty (null) entry in a list or mapping"
+                    + " (a \"-\" or \"key:\" with nothing after it?)");
+        }
+        String original = firstLine(e.getOriginalMessage());
+        if (original.startsWith("Duplicate field")) {
+            return DefinitionError.ofWorkflow(file, path, "duplicate key " + original.substring("Duplicate field ".length()) + at(e.getLocation()));
+        }
+        if (original.startsWith("Trailing token")) {
+            return DefinitionError.ofWorkflow(file, null, "unexpected content after the workflow" + at(e.getLocation()));
+        }
+        if (e instanceof MismatchedInputException m && m.getTargetType() != null) {
+            return DefinitionError.ofWorkflow(file, path, "expected " + describeType(m.getTargetType())
+                    + ", found " + describeFound(content, mapper, m.getPath()) + at(m.getLocation()));
+        }
+        if (e instanceof JsonMappingException) {
+            return DefinitionError.ofWorkflow(file, path, original + at(e.getLocation()));
+        }
+        return DefinitionError.ofWorkflow(file, null, "syntax error" + at(e.getLocation()) + ": " + original);
+    }
+
+    /**
+     * SnakeYAML's message, condensed to one line: its context lines with their positions, without the
+     * source excerpt and caret lines. Null when {@code e} is not a YAML syntax error.
+     */
+    private static String yamlSyntaxProblem(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t.getClass().getName().contains("snakeyaml")) {
+                List<String> parts = new ArrayList<>();
+                for (String line : t.getMessage().split("\n")) {
+                    Matcher position = YAML_POSITION.matcher(line);
+                    if (position.find() && !parts.isEmpty()) {
+                        int last = parts.size() - 1;
+                        parts.set(last, parts.get(last) + " (line " + position.group(1) + ", column " + position.group(2) + ")");
+                    } else if (!line.isBlank() && !Character.isWhitespace(line.charAt(0))) {
+                        parts.add(line.trim());
+                    }
+                }
+                return String.join(": ", parts);
+            }
+        }
+        return null;
+    }
+
+    private static String describeType(Class<?> type) {
+        if (type == Long.class || type == Integer.class || type == long.class || type == int.class) {
+            return "an integer";
+        }
+        if (type == Boolean.class || type == boolean.class) {
+            return "true or false";
+        }
+        if (type == String.class) {
+            return "a string";
+        }
+        if (Collection.class.isAssignableFrom(type)) {
+            return "a list";
+        }
+        return "a mapping";   // the model records and Map
+    }
+
+    /** What the document holds at {@code path}, e.g. {@code "soon"} or {@code a list}, to show next to what was expected. */
+    private static String describeFound(String content, ObjectMapper mapper, List<JsonMappingException.Reference> path) {
+        try {
+            JsonNode node = mapper.readTree(content);
+            for (JsonMappingException.Reference ref : path) {
+                node = ref.getFieldName() != null ? node.path(ref.getFieldName()) : node.path(ref.getIndex());
+            }
+            if (node.isTextual()) {
+                return "\"" + node.asText() + "\"";
+            }
+            if (node.isArray()) {
+                return "a list";
+            }
+            if (node.isObject()) {
+                return "a mapping";
+            }
+            return node.isMissingNode() || node.isNull() ? "nothing" : node.toString();
+        } catch (IOException | RuntimeException unreadable) {
+            return "something else";
+        }
+    }
+
+    private static String at(JsonLocation location) {
+        return location == null || location.getLineNr() < 0 ? "" : " (line " + location.getLineNr() + ", column " + location.getColumnNr() + ")";
+    }
+
+    private static String firstLine(String message) {
+        if (message == null) {
+            return "invalid";
+        }
+        int nl = message.indexOf('\n');
+        return (nl < 0 ? message : message.substring(0, nl)).trim();
+    }
+
+    /** {@code steps[2].config} from Jackson's reference chain. */
+    static String jsonPath(List<JsonMappingException.Reference> path) {
+        StringBuilder s = new StringBuilder();
+        for (JsonMappingException.Reference ref : path) {
+            if (ref.getFieldName() != null) {
+                if (!s.isEmpty()) {
+                    s.append('.');
+                }
+                s.append(ref.getFieldName());
+            } else if (ref.getIndex() >= 0) {
+                s.append('[').append(ref.getIndex()).append(']');
+            }
+        }
+        return s.isEmpty() ? null : s.toString();
+    }
+}

@@ -1,0 +1,115 @@
+package dev.agentcoordinator.definition;
+
+import com.fasterxml.jackson.databind.node.BooleanNode;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Parse errors: one error per file, naming the JSON path and what was wrong there. */
+class DefinitionReaderTest {
+    private final DefinitionReader reader = new DefinitionReader();
+
+    private String errorOf(String fileName, String content) {
+        try {
+            reader.read(fileName, content);
+        } catch (DefinitionReadException e) {
+            return e.error().toString();
+        }
+        throw new AssertionError("expected a parse error for " + content);
+    }
+
+    @Test
+    void readsYamlWithTheSpecFieldNames() throws Exception {
+        WorkflowDefinition wf = reader.read("wf.yaml", """
+                id: wf
+                name: W
+                trigger: T
+                onSuccess: DONE
+                config: { timeout_ms: 1000, max_retries: 2, allow_partial_success: true }
+                steps:
+                  - id: a
+                    agent: x
+                    action: y
+                    condition: { step: a, output_key: ok, operator: eq, value: true }
+                    config: { allow_failure: true, retry_backoff_ms: 10 }
+                """).definition();
+        assertThat(wf.onSuccess()).isEqualTo("DONE");
+        assertThat(wf.config().timeoutMs()).isEqualTo(1000L);
+        assertThat(wf.steps().get(0).condition().value()).isEqualTo(BooleanNode.TRUE);
+        assertThat(wf.steps().get(0).config().retryBackoffMs()).isEqualTo(10L);
+    }
+
+    @Test
+    void readsJson() throws Exception {
+        WorkflowDefinition wf = reader.read("wf.json", """
+                {"id": "wf", "name": "W", "trigger": "T", "steps": [{"id": "a", "agent": "x", "action": "y"}]}
+                """).definition();
+        assertThat(wf.steps()).extracting(WorkflowStep::id).containsExactly("a");
+    }
+
+    @Test
+    void unknownFieldNamesFileAndPath() {
+        assertThat(errorOf("market_update.yaml", """
+                id: wf
+                steps:
+                  - { id: a }
+                  - { id: b }
+                  - { id: c, config: { timeout: 5000 } }
+                """)).isEqualTo("market_update.yaml: steps[2].config: unknown field \"timeout\""
+                + " (known fields: allow_failure, retry_backoff_ms, retry_count, timeout_ms)");
+    }
+
+    @Test
+    void unknownTopLevelField() {
+        assertThat(errorOf("wf.yaml", "id: wf\ntimeout_ms: 5\n"))
+                .startsWith("wf.yaml: unknown field \"timeout_ms\" (known fields: config, id, name,");
+    }
+
+    @Test
+    void wrongTypeSaysWhatWasExpectedAndFound() {
+        assertThat(errorOf("wf.yaml", "id: wf\nconfig:\n  timeout_ms: soon\n"))
+                .isEqualTo("wf.yaml: config.timeout_ms: expected an integer, found \"soon\" (line 3, column 15)");
+        assertThat(errorOf("wf.yaml", "id: wf\nconfig: { max_retries: 1.5 }\n"))
+                .isEqualTo("wf.yaml: config.max_retries: expected an integer, found 1.5 (line 2, column 24)");
+        assertThat(errorOf("wf.yaml", "id: wf\nsteps: { id: a }\n"))
+                .isEqualTo("wf.yaml: steps: expected a list, found a mapping (line 2, column 8)");
+    }
+
+    @Test
+    void yamlSyntaxErrorIsCondensedToOneLine() {
+        assertThat(errorOf("wf.yaml", "id: wf\nsteps:\n  - { id: a\n"))
+                .isEqualTo("wf.yaml: steps[0]: YAML syntax error: while parsing a flow mapping (line 3, column 5):"
+                        + " expected ',' or '}', but got <stream end> (line 4, column 1)");
+    }
+
+    @Test
+    void jsonSyntaxError() {
+        assertThat(errorOf("wf.json", "{\"id\": \"wf\", }"))
+                .startsWith("wf.json: syntax error (line 1, column 14): Unexpected character ('}'");
+    }
+
+    @Test
+    void duplicateKey() {
+        assertThat(errorOf("wf.yaml", "id: a\nid: b\n")).isEqualTo("wf.yaml: duplicate key 'id' (line 2, column 3)");
+    }
+
+    @Test
+    void emptyListItem() {
+        assertThat(errorOf("wf.yaml", "id: a\nsteps:\n  -\n"))
+                .isEqualTo("wf.yaml: has an empty (null) entry in a list or mapping (a \"-\" or \"key:\" with nothing after it?)");
+    }
+
+    @Test
+    void emptyFileAndNonMappingDocument() {
+        assertThat(errorOf("wf.yaml", "  \n")).isEqualTo("wf.yaml: file is empty");
+        assertThat(errorOf("wf.yaml", "- a\n- b\n")).isEqualTo("wf.yaml: expected a mapping, found a list (line 1, column 1)");
+    }
+
+    @Test
+    void missingFileIsAReadError() {
+        assertThatThrownBy(() -> reader.read(java.nio.file.Path.of("does/not/exist.yaml")))
+                .isInstanceOf(DefinitionReadException.class)
+                .hasMessageStartingWith("exist.yaml: cannot read file: ");
+    }
+}

@@ -1,0 +1,442 @@
+package dev.agentcoordinator.definition;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** One rule per test: a small broken workflow and the exact message the rule gives. */
+class DefinitionValidatorTest {
+
+    private static final String HEADER = """
+            id: wf
+            name: Test workflow
+            trigger: TEST_EVENT
+            config: { timeout_ms: 60000, max_retries: 1 }
+            steps:
+            """;
+
+    /** The errors of a workflow made of HEADER and the given steps. */
+    private static List<String> errorsOfSteps(String steps) {
+        return errorsOf(HEADER + steps);
+    }
+
+    static List<String> errorsOf(String yaml) {
+        try {
+            LoadedDefinition loaded = new DefinitionReader().read("wf.yaml", yaml);
+            return new DefinitionValidator().validate(loaded).stream().map(DefinitionError::toString).toList();
+        } catch (DefinitionReadException e) {
+            throw new AssertionError("expected a parseable definition, got " + e.getMessage(), e);
+        }
+    }
+
+    @Test
+    void aValidWorkflowHasNoErrors() {
+        assertThat(errorsOfSteps("""
+                  - id: a
+                    agent: interviewer
+                    action: analyze
+                    input_mapping:
+                      user_id: { from_trigger: user.id }
+                  - id: b
+                    agent: sentinel
+                    action: extract
+                    depends_on: [a]
+                    condition: { step: a, output_key: ok, operator: exists }
+                    input_mapping:
+                      analysis: { from_step: a, output_key: analysis }
+                      region: { value: eu }
+                      memo: { from_shared_memory: notes }
+                      gap: { from_signal: SKILL_GAP_CRITICAL }
+                    config: { timeout_ms: 60000, retry_count: 0, retry_backoff_ms: 0, allow_failure: true }
+                """)).isEmpty();
+    }
+
+    @Test
+    void missingIdNameTriggerAndEmptySteps() {
+        assertThat(errorsOf("steps: []\n")).containsExactly(
+                "wf.yaml: id: is required",
+                "wf.yaml: name: is required",
+                "wf.yaml: trigger: is required",
+                "wf.yaml: steps: at least one step is required");
+    }
+
+    @Test
+    void workflowIdMustBeUsableInRouteIds() {
+        assertThat(errorsOf(HEADER.replace("id: wf", "id: my workflow") + """
+                  - { id: a, agent: x, action: y }
+                """)).containsExactly(
+                "wf.yaml: id: \"my workflow\" is not a valid name: use letters, digits, _ and -, starting with a letter (it becomes part of route ids)");
+    }
+
+    @Test
+    void versionMustBePositive() {
+        assertThat(errorsOf(HEADER.replace("steps:", "version: 0\nsteps:") + "  - { id: a, agent: x, action: y }\n"))
+                .containsExactly("wf.yaml: version: must be at least 1 (was 0)");
+    }
+
+    @Test
+    void completionEventMayNotRestartTheWorkflow() {
+        assertThat(errorsOf(HEADER.replace("steps:", "onSuccess: TEST_EVENT\nsteps:") + "  - { id: a, agent: x, action: y }\n"))
+                .containsExactly("wf.yaml: onSuccess: \"TEST_EVENT\" is the workflow's own trigger: each success would start it again");
+    }
+
+    @Test
+    void stepWithoutIdIsNamedByPosition() {
+        assertThat(errorsOfSteps("""
+                  - { id: a, agent: x, action: y }
+                  - { agent: x, action: y }
+                """)).containsExactly("wf.yaml: steps[1].id: is required");
+    }
+
+    @Test
+    void duplicateStepIds() {
+        assertThat(errorsOfSteps("""
+                  - { id: a, agent: x, action: y }
+                  - { id: a, agent: x, action: z }
+                """)).containsExactly("wf.yaml: steps[1].id: duplicate step id \"a\" (also steps[0])");
+    }
+
+    @Test
+    void dependsOnUnknownStep() {
+        assertThat(errorsOfSteps("""
+                  - { id: a, agent: x, action: y, depends_on: [nope] }
+                """)).containsExactly("wf.yaml: step \"a\": depends_on: \"nope\" is not a step of this workflow");
+    }
+
+    @Test
+    void dependsOnListedTwice() {
+        assertThat(errorsOfSteps("""
+                  - { id: a, agent: x, action: y }
+                  - { id: b, agent: x, action: y, depends_on: [a, a] }
+                """)).containsExactly("wf.yaml: step \"b\": depends_on: \"a\" is listed twice");
+    }
+
+    @Test
+    void cycleIsNamed() {
+        assertThat(errorsOfSteps("""
+                  - { id: a, agent: x, action: y, depends_on: [b] }
+                  - { id: b, agent: x, action: y, depends_on: [c] }
+                  - { id: c, agent: x, action: y, depends_on: [a] }
+                """)).containsExactly("wf.yaml: depends_on: cycle a -> b -> c -> a (each step depends on the next)");
+    }
+
+    @Test
+    void selfDependencyIsACycle() {
+        assertThat(errorsOfSteps("""
+                  - { id: a, agent: x, action: y, depends_on: [a] }
+                """)).containsExactly("wf.yaml: depends_on: cycle a -> a (each step depends on the next)");
+    }
+
+    @Test
+    void fromStepNamingAnUnknownStep() {
+        assertThat(errorsOfSteps("""
+                  - id: a
+                    agent: x
+                    action: y
+                    input_mapping:
+                      v: { from_step: ghost, output_key: k }
+                """)).containsExactly("wf.yaml: step \"a\": input_mapping.v.from_step: \"ghost\" is not a step of this workflow");
+    }
+
+    @Test
+    void fromStepMustBeAnAncestor() {
+        assertThat(errorsOfSteps("""
+                  - { id: a, agent: x, action: y }
+                  - id: b
+                    agent: x
+                    action: y
+                    input_mapping:
+                      v: { from_step: a, output_key: k }
+                """)).containsExactly("wf.yaml: step \"b\": input_mapping.v.from_step: \"a\" is not an ancestor of this step"
+                + " through depends_on, so it may not have run yet (add it to depends_on)");
+    }
+
+    @Test
+    void transitiveAncestorIsAccepted() {
+        assertThat(errorsOfSteps("""
+                  - { id: a, agent: x, action: y }
+                  - { id: b, agent: x, action: y, depends_on: [a] }
+                  - id: c
+                    agent: x
+                    action: y
+                    depends_on: [b]
+                    input_mapping:
+                      v: { from_step: a, output_key: k }
+                """)).isEmpty();
+    }
+
+    @Test
+    void conditionStepNamingAnUnknownStep() {
+        assertThat(errorsOfSteps("""
+                  - { id: check_roadmap_impact, agent: x, action: y }
+                  - id: adjust_roadmap
+                    agent: x
+                    action: y
+                    depends_on: [check_roadmap_impact]
+                    condition: { step: check_impact, output_key: needs_adjustment, operator: eq, value: true }
+                """)).containsExactly(
+                "wf.yaml: step \"adjust_roadmap\": condition.step: \"check_impact\" is not a step of this workflow");
+    }
+
+    @Test
+    void conditionStepMustBeAnAncestor() {
+        assertThat(errorsOfSteps("""
+                  - { id: a, agent: x, action: y }
+                  - id: b
+                    agent: x
+                    action: y
+                    condition: { step: a, output_key: ok, operator: eq, value: true }
+                """)).containsExactly("wf.yaml: step \"b\": condition.step: \"a\" is not an ancestor of this step"
+                + " through depends_on, so it may not have run yet (add it to depends_on)");
+    }
+
+    @Test
+    void conditionFieldsAreRequired() {
+        assertThat(errorsOfSteps("""
+                  - { id: a, agent: x, action: y, condition: { value: 1 } }
+                """)).containsExactly(
+                "wf.yaml: step \"a\": condition.step: is required",
+                "wf.yaml: step \"a\": condition.output_key: is required",
+                "wf.yaml: step \"a\": condition.operator: is required (one of " + Operator.tokens() + ")");
+    }
+
+    @Test
+    void unknownOperatorListsTheAllowedOnes() {
+        assertThat(errorsOfSteps("""
+                  - { id: a, agent: x, action: y }
+                  - { id: b, agent: x, action: y, depends_on: [a], condition: { step: a, output_key: s, operator: equals, value: 1 } }
+                """)).containsExactly("wf.yaml: step \"b\": condition.operator: unknown operator \"equals\""
+                + " (allowed: eq, ne, gt, lt, gte, lte, exists, not_exists)");
+    }
+
+    @Test
+    void operatorNeedingAValueWithoutOne() {
+        assertThat(errorsOfSteps("""
+                  - { id: a, agent: x, action: y }
+                  - { id: b, agent: x, action: y, depends_on: [a], condition: { step: a, output_key: s, operator: gt } }
+                """)).containsExactly("wf.yaml: step \"b\": condition.value: is required by operator \"gt\"");
+    }
+
+    @Test
+    void explicitNullIsAValue() {
+        assertThat(errorsOfSteps("""
+                  - { id: a, agent: x, action: y }
+                  - { id: b, agent: x, action: y, depends_on: [a], condition: { step: a, output_key: s, operator: eq, value: null } }
+                """)).isEmpty();
+    }
+
+    @Test
+    void agentAndActionAreRequired() {
+        assertThat(errorsOfSteps("""
+                  - { id: a }
+                """)).containsExactly(
+                "wf.yaml: step \"a\": agent: is required",
+                "wf.yaml: step \"a\": action: is required");
+    }
+
+    @Test
+    void agentNameMustBeAQueueName() {
+        assertThat(errorsOfSteps("""
+                  - { id: a, agent: Inter.Viewer, action: y }
+                """)).containsExactly("wf.yaml: step \"a\": agent: \"Inter.Viewer\" is not a valid name: use lower-case letters,"
+                + " digits, _ and -, starting with a letter, i.e. [a-z][a-z0-9_-]* (it becomes the queue name agent.Inter.Viewer)");
+    }
+
+    @Test
+    void inputMappingWithoutSource() {
+        assertThat(errorsOfSteps("""
+                  - id: a
+                    agent: x
+                    action: y
+                    input_mapping:
+                      v: {}
+                      w:
+                """)).containsExactly(
+                "wf.yaml: step \"a\": input_mapping.v: exactly one source is required (from_trigger, from_step + output_key,"
+                        + " from_shared_memory, from_signal or value), found none",
+                "wf.yaml: step \"a\": input_mapping.w: exactly one source is required (from_trigger, from_step + output_key,"
+                        + " from_shared_memory, from_signal or value), found none");
+    }
+
+    @Test
+    void inputMappingWithTwoSources() {
+        assertThat(errorsOfSteps("""
+                  - id: a
+                    agent: x
+                    action: y
+                    input_mapping:
+                      v: { from_trigger: user_id, value: 3 }
+                """)).containsExactly("wf.yaml: step \"a\": input_mapping.v: exactly one source is required (from_trigger,"
+                + " from_step + output_key, from_shared_memory, from_signal or value), found from_trigger, value");
+    }
+
+    @Test
+    void outputKeyIsRequiredWithFromStepAndOnlyThere() {
+        assertThat(errorsOfSteps("""
+                  - { id: a, agent: x, action: y }
+                  - id: b
+                    agent: x
+                    action: y
+                    depends_on: [a]
+                    input_mapping:
+                      v: { from_step: a }
+                      w: { from_trigger: t, output_key: k }
+                """)).containsExactly(
+                "wf.yaml: step \"b\": input_mapping.v.output_key: is required with from_step",
+                "wf.yaml: step \"b\": input_mapping.w.output_key: is only allowed with from_step");
+    }
+
+    @Test
+    void emptySourcePath() {
+        assertThat(errorsOfSteps("""
+                  - { id: a, agent: x, action: y, input_mapping: { v: { from_trigger: "" } } }
+                """)).containsExactly("wf.yaml: step \"a\": input_mapping.v.from_trigger: must not be empty");
+    }
+
+    @Test
+    void stepTimeoutLargerThanWorkflowTimeout() {
+        assertThat(errorsOfSteps("""
+                  - { id: a, agent: x, action: y, config: { timeout_ms: 90000 } }
+                """)).containsExactly("wf.yaml: step \"a\": config.timeout_ms: 90000 is larger than the workflow's timeout_ms 60000"
+                + " (the workflow would time out first)");
+    }
+
+    @Test
+    void stepTimeoutIsComparedWithTheDefaultWorkflowTimeout() {
+        assertThat(errorsOf("""
+                id: wf
+                name: n
+                trigger: T
+                steps:
+                  - { id: a, agent: x, action: y, config: { timeout_ms: 300001 } }
+                """)).containsExactly("wf.yaml: step \"a\": config.timeout_ms: 300001 is larger than the workflow's timeout_ms 300000"
+                + " (the workflow would time out first)");
+    }
+
+    @Test
+    void negativeAndZeroNumbers() {
+        assertThat(errorsOf("""
+                id: wf
+                name: n
+                trigger: T
+                config: { timeout_ms: 0, max_retries: -1 }
+                steps:
+                  - { id: a, agent: x, action: y, config: { timeout_ms: -5, retry_count: -1, retry_backoff_ms: -10 } }
+                """)).containsExactly(
+                "wf.yaml: config.timeout_ms: must be greater than 0 (was 0)",
+                "wf.yaml: config.max_retries: must not be negative (was -1)",
+                "wf.yaml: step \"a\": config.timeout_ms: must be greater than 0 (was -5)",
+                "wf.yaml: step \"a\": config.retry_count: must not be negative (was -1)",
+                "wf.yaml: step \"a\": config.retry_backoff_ms: must not be negative (was -10)");
+    }
+
+    @Test
+    void loopNeedsMaxIterationsAndAStopCondition() {
+        assertThat(errorsOfSteps("""
+                  - { id: a, agent: x, action: y, loop: { max_iterations: 0 } }
+                  - { id: b, agent: x, action: y, loop: { until: { output_key: ok, operator: eq, value: true } } }
+                """)).containsExactly(
+                "wf.yaml: step \"a\": loop.max_iterations: must be at least 1 (was 0): it bounds the refinement loop",
+                "wf.yaml: step \"a\": loop.until: is required (the stop condition on each iteration's output)",
+                "wf.yaml: step \"b\": loop.max_iterations: is required: it bounds the refinement loop");
+    }
+
+    @Test
+    void loopUntilNeedsOutputKeyAndAValidOperator() {
+        assertThat(errorsOfSteps("""
+                  - { id: a, agent: x, action: y, loop: { max_iterations: 3, until: { operator: bigger, value: 1 } } }
+                  - { id: b, agent: x, action: y, loop: { max_iterations: 3, until: { output_key: score, operator: gte } } }
+                """)).containsExactly(
+                "wf.yaml: step \"a\": loop.until.output_key: is required",
+                "wf.yaml: step \"a\": loop.until.operator: unknown operator \"bigger\" (allowed: " + Operator.tokens() + ")",
+                "wf.yaml: step \"b\": loop.until.value: is required by operator \"gte\"");
+    }
+
+    @Test
+    void compensationNeedsAgentAndActionAndOneSourcePerInput() {
+        assertThat(errorsOfSteps("""
+                  - id: a
+                    agent: x
+                    action: y
+                    compensate:
+                      agent: Bad Agent
+                      input_mapping:
+                        id: { from_output: id, from_input: id }
+                        user: {}
+                """)).containsExactly(
+                "wf.yaml: step \"a\": compensate.agent: \"Bad Agent\" is not a valid name: use lower-case letters, digits, _ and -,"
+                        + " starting with a letter, i.e. [a-z][a-z0-9_-]* (it becomes the queue name agent.Bad Agent)",
+                "wf.yaml: step \"a\": compensate.action: is required",
+                "wf.yaml: step \"a\": compensate.input_mapping.id: exactly one source is required (from_input, from_output,"
+                        + " from_trigger, from_step + output_key or value), found from_input, from_output",
+                "wf.yaml: step \"a\": compensate.input_mapping.user: exactly one source is required (from_input, from_output,"
+                        + " from_trigger, from_step + output_key or value), found none");
+    }
+
+    @Test
+    void compensationMissingAgent() {
+        assertThat(errorsOfSteps("""
+                  - { id: a, agent: x, action: y, compensate: { action: undo } }
+                """)).containsExactly("wf.yaml: step \"a\": compensate.agent: is required");
+    }
+
+    @Test
+    void lockNeedsTypeAndOneResourceIdSource() {
+        assertThat(errorsOfSteps("""
+                  - { id: a, agent: x, action: y }
+                  - id: b
+                    agent: x
+                    action: y
+                    locks:
+                      - { resource_id: { from_trigger: user_id } }
+                      - { resource_type: roadmap }
+                      - { resource_type: roadmap, resource_id: { from_trigger: u, from_step: a, output_key: k } }
+                      - { resource_type: roadmap, resource_id: { value: global } }
+                      - { resource_type: roadmap, resource_id: { from_step: a, output_key: id }, ttl_ms: 0 }
+                """)).containsExactly(
+                "wf.yaml: step \"b\": locks[0].resource_type: is required (e.g. roadmap, skills)",
+                "wf.yaml: step \"b\": locks[1].resource_id: is required (from_trigger or from_step + output_key)",
+                "wf.yaml: step \"b\": locks[2].resource_id: exactly one source is required (from_trigger or from_step + output_key),"
+                        + " found from_trigger, from_step",
+                "wf.yaml: step \"b\": locks[2].resource_id.from_step: \"a\" is not an ancestor of this step through depends_on,"
+                        + " so it may not have run yet (add it to depends_on)",
+                "wf.yaml: step \"b\": locks[3].resource_id: value cannot name a locked resource (use from_trigger or from_step + output_key)",
+                "wf.yaml: step \"b\": locks[4].resource_id.from_step: \"a\" is not an ancestor of this step through depends_on,"
+                        + " so it may not have run yet (add it to depends_on)",
+                "wf.yaml: step \"b\": locks[4].ttl_ms: must be greater than 0 (was 0)");
+    }
+
+    @Test
+    void everyProblemOfAFileIsReportedAtOnce() {
+        List<String> errors = errorsOf("""
+                name: n
+                steps:
+                  - { id: a, agent: A, depends_on: [zz] }
+                  - { id: a, agent: x, action: y, condition: { step: q, output_key: k, operator: is } }
+                """);
+        assertThat(errors).containsExactly(
+                "wf.yaml: id: is required",
+                "wf.yaml: trigger: is required",
+                "wf.yaml: steps[1].id: duplicate step id \"a\" (also steps[0])",
+                "wf.yaml: step \"a\": agent: \"A\" is not a valid name: use lower-case letters, digits, _ and -, starting with"
+                        + " a letter, i.e. [a-z][a-z0-9_-]* (it becomes the queue name agent.A)",
+                "wf.yaml: step \"a\": action: is required",
+                "wf.yaml: step \"a\": depends_on: \"zz\" is not a step of this workflow",
+                "wf.yaml: step \"a\": condition.step: \"q\" is not a step of this workflow",
+                "wf.yaml: step \"a\": condition.operator: unknown operator \"is\" (allowed: " + Operator.tokens() + ")");
+    }
+
+    @Test
+    void duplicateIdsAndTriggersAcrossFilesNameBothFiles() throws Exception {
+        DefinitionReader reader = new DefinitionReader();
+        LoadedDefinition first = reader.read("a.yaml", "id: one\nname: n\ntrigger: T\nsteps: [{id: s, agent: x, action: y}]\n");
+        LoadedDefinition second = reader.read("b.json", """
+                {"id": "one", "name": "n", "trigger": "T", "steps": [{"id": "s", "agent": "x", "action": "y"}]}
+                """);
+        assertThat(new DefinitionValidator().validateAll(List.of(first, second))).extracting(DefinitionError::toString).containsExactly(
+                "b.json: id: \"one\" is also the id of the workflow in a.yaml (workflow ids must be unique)",
+                "b.json: trigger: \"T\" is also the trigger of workflow \"one\" in a.yaml (one workflow per trigger)");
+    }
+}
