@@ -9,6 +9,7 @@ import dev.agentcoordinator.engine.CoordinatorRoutes;
 import dev.agentcoordinator.infra.CamelRuntime;
 import dev.agentcoordinator.infra.FreePort;
 import dev.agentcoordinator.infra.Infrastructure;
+import org.apache.logging.log4j.LogManager;
 import org.slf4j.LoggerFactory;
 
 import java.io.PrintStream;
@@ -100,6 +101,7 @@ public final class CoordinatorApp {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             running.close();
             stopped.countDown();
+            LogManager.shutdown();   // log4j2.xml disables Log4j's own hook so that the lines above are logged
         }, "coordinator-shutdown"));
         try {
             stopped.await();

@@ -43,7 +43,8 @@ public final class EmbeddedDatabase implements AutoCloseable {
         EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
                 .setDataDirectory(dataDir)
                 .setCleanDataDirectory(false)
-                .setRegisterShutdownHook(true);   // never leave a postmaster behind if the JVM dies
+                // Stopped by close(), in the application's shutdown order (after Camel), not by a hook of its own.
+                .setRegisterShutdownHook(false);
         if (port != 0) {
             builder.setPort(port);   // zonky picks a free port itself otherwise
         }
