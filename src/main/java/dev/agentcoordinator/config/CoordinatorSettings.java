@@ -51,6 +51,7 @@ public final class CoordinatorSettings {
         d.put("coordinator.jms.max-concurrent-consumers", "16");
         d.put("coordinator.jms.pool.max-connections", "4");
         d.put("coordinator.reply.queue", "coordinator.replies");
+        d.put("coordinator.supervisor.period-ms", "200");         // timeouts and retries sweep
         d.put("coordinator.log.format", "plain");
         return Collections.unmodifiableMap(d);
     }

@@ -2,17 +2,29 @@ package dev.agentcoordinator.engine;
 
 import dev.agentcoordinator.config.CoordinatorSettings;
 import dev.agentcoordinator.definition.WorkflowCatalog;
+import dev.agentcoordinator.definition.WorkflowDefinition;
 import org.apache.camel.RoutesBuilder;
-
+import java.util.ArrayList;
 import java.util.List;
 
-/** Placeholder: the engine's routes (the lead replaces this body). */
+/** Everything the coordinator runs: one {@link WorkflowRoutes} per workflow plus the shared routes. */
 public final class CoordinatorRoutes {
-
     private CoordinatorRoutes() {
     }
 
+    /** The routes need a {@code DataSource} bound in the Camel registry. */
     public static List<RoutesBuilder> builders(WorkflowCatalog catalog, CoordinatorSettings settings) {
-        return List.of();
+        String replyQueue = settings.replyQueue();
+        List<StepRouteMapper> mappers = List.of(new LoopStepMapper(replyQueue), new AgentStepMapper(replyQueue));
+        List<RoutesBuilder> builders = new ArrayList<>();
+        for (WorkflowDefinition workflow : catalog.all()) {
+            builders.add(new WorkflowRoutes(workflow, mappers));
+        }
+        builders.add(new FanInRoutes(catalog));
+        builders.add(new EventRoutes(catalog, settings.jmsConcurrentConsumers()));
+        builders.add(new ReplyRoutes(catalog, replyQueue, settings.jmsConcurrentConsumers(), settings.jmsMaxConcurrentConsumers()));
+        builders.add(new dev.agentcoordinator.api.ApiRoutes(catalog));
+        builders.add(new SupervisorRoutes(catalog, replyQueue, Long.parseLong(settings.values().getOrDefault("coordinator.supervisor.period-ms", "200"))));
+        return builders;
     }
 }

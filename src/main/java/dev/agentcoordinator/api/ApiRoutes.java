@@ -1,0 +1,181 @@
+package dev.agentcoordinator.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentcoordinator.definition.WorkflowCatalog;
+import dev.agentcoordinator.definition.WorkflowDefinition;
+import dev.agentcoordinator.engine.Endpoints;
+import dev.agentcoordinator.engine.EventDecoder;
+import dev.agentcoordinator.engine.Headers;
+import dev.agentcoordinator.engine.InvalidEventException;
+import dev.agentcoordinator.engine.Json;
+import dev.agentcoordinator.engine.Sql;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.model.rest.RestBindingMode;
+
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The HTTP API (Rest DSL on the Camel Main HTTP server). Reads come straight from the state tables;
+ * writes go through the same routes as messages do (an event posted here is put on agent.events).
+ */
+public class ApiRoutes extends RouteBuilder {
+    private static final String JSON = "application/json";
+    private final WorkflowCatalog catalog;
+
+    public ApiRoutes(WorkflowCatalog catalog) {
+        this.catalog = catalog;
+    }
+
+    @Override
+    public void configure() {
+        restConfiguration().component("platform-http").bindingMode(RestBindingMode.off);
+
+        onException(InvalidEventException.class, IllegalArgumentException.class)
+                .handled(true)
+                .setHeader(Exchange.HTTP_RESPONSE_CODE, constant(400))
+                .setHeader(Exchange.CONTENT_TYPE, constant(JSON))
+                .process(e -> e.getMessage().setBody(ExecutionViews.error(e.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class).getMessage())));
+
+        rest("/api").description("Agent Coordinator API")
+                .get("/executions/{id}").description("status of an execution and every step (spec: getExecutionStatus)")
+                    .produces(JSON).to("direct:api.get-execution")
+                .get("/executions").description("executions, newest first; filters workflow_id, status, limit")
+                    .produces(JSON).to("direct:api.list-executions")
+                .post("/executions/{id}/cancel").description("cancels a running execution")
+                    .produces(JSON).to("direct:api.cancel-execution")
+                .post("/executions/{id}/retry").description("re-runs the failed steps of a failed execution")
+                    .produces(JSON).to("direct:api.retry-execution")
+                .post("/events").description("puts an event on agent.events; answers 202 with its event_id")
+                    .consumes(JSON).produces(JSON).to("direct:api.post-event")
+                .get("/workflows").description("the loaded workflow definitions")
+                    .produces(JSON).to("direct:api.list-workflows");
+
+        from("direct:api.get-execution").routeId("api.get-execution")
+                .setHeader(Headers.EXECUTION_ID, header("id"))
+                .to(Sql.row("get-execution"))
+                .choice()
+                    .when(body().isNull()).process(e -> respond(e, 404, ExecutionViews.error("no execution " + e.getMessage().getHeader("id"))))
+                    .otherwise()
+                        .setProperty("execution", body())
+                        .to(Sql.rows("get-execution-steps"))
+                        .process(e -> respond(e, 200, ExecutionViews.execution(e.getProperty("execution", Map.class), e.getMessage().getBody(List.class))))
+                .end();
+
+        from("direct:api.list-executions").routeId("api.list-executions")
+                .process(ApiRoutes::listFilters)
+                .to(Sql.rows("list-executions"))
+                .process(e -> respond(e, 200, ExecutionViews.list(e.getMessage().getBody(List.class))));
+
+        from("direct:api.post-event").routeId("api.post-event")
+                .process(ApiRoutes::stampEvent)
+                .to("jms:queue:" + Endpoints.EVENTS_QUEUE + "?exchangePattern=InOnly")
+                .process(e -> respond(e, 202, Json.write(Json.object().put("event_id", e.getProperty("eventId", String.class)))));
+
+        from("direct:api.list-workflows").routeId("api.list-workflows")
+                .process(e -> respond(e, 200, Json.write(Map.of("workflows", catalog.all()))));
+
+        from("direct:api.cancel-execution").routeId("api.cancel-execution")
+                .setHeader(Headers.EXECUTION_ID, header("id"))
+                .setProperty("executionId", header("id"))
+                .setHeader(Headers.REASON, constant("cancelled by request"))
+                .to(Sql.row("cancel-execution"))
+                .choice()
+                    .when(body().isNull()).process(e -> respond(e, 409, ExecutionViews.error("execution " + e.getMessage().getHeader("id") + " is not running")))
+                    .otherwise()
+                        .setHeader(Headers.WORKFLOW_ID, simple("${body[workflow_id]}"))
+                        .setHeader(Headers.STATUS, constant("cancelled"))
+                        .setHeader("failures", constant("[]"))
+                        .to(Endpoints.PUBLISH_OUTCOME)
+                        .process(e -> respond(e, 200, Json.write(Map.of("execution_id", e.getProperty("executionId", String.class), "status", "cancelled"))))
+                .end();
+
+        from("direct:api.retry-execution").routeId("api.retry-execution")
+                .setHeader(Headers.EXECUTION_ID, header("id"))
+                .to(Sql.row("get-execution"))
+                .choice()
+                    .when(body().isNull()).process(e -> respond(e, 404, ExecutionViews.error("no execution " + e.getMessage().getHeader("id"))))
+                    .otherwise()
+                        .process(this::prepareRetry)
+                        .to(Sql.rows("reset-failed-steps"))
+                        .choice()
+                            .when(header(Headers.SQL_ROW_COUNT).isEqualTo(0))
+                                .process(e -> respond(e, 409, ExecutionViews.error("execution " + e.getMessage().getHeader(Headers.EXECUTION_ID) + " is not failed")))
+                            .otherwise()
+                                .setProperty("resetSteps", body())
+                                .split(body())
+                                    .setHeader(Headers.STEP_ID, simple("${body[step_id]}"))
+                                    .setBody(constant(null))
+                                    .log("execution ${header.executionId}: step ${header.stepId} will run again")
+                                    .toD("direct:wf.${header.workflowId}.${header.stepId}")
+                                .end()
+                                .process(ApiRoutes::retried)
+                        .end()
+                .end();
+    }
+
+    private void prepareRetry(Exchange exchange) {
+        Message in = exchange.getMessage();
+        String workflowId = (String) in.getBody(Map.class).get("workflow_id");
+        WorkflowDefinition workflow = catalog.byId(workflowId)
+                .orElseThrow(() -> new IllegalArgumentException("workflow " + workflowId + " is not loaded"));
+        in.setHeader(Headers.WORKFLOW_ID, workflowId);
+        in.setHeader("timeoutMs", workflow.config().timeoutMsOrDefault());
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void retried(Exchange exchange) {
+        List<Map<String, Object>> reset = exchange.getProperty("resetSteps", List.class);
+        ObjectNode view = Json.object();
+        view.put("execution_id", exchange.getMessage().getHeader(Headers.EXECUTION_ID, String.class));
+        view.put("status", "running");
+        reset.forEach(row -> view.withArray("retried_steps").add((String) row.get("step_id")));
+        respond(exchange, 202, Json.write(view));
+    }
+
+    private static void listFilters(Exchange exchange) {
+        Message in = exchange.getMessage();
+        in.setHeader("workflowFilter", blankToNull(in.getHeader("workflow_id", String.class)));
+        in.setHeader("statusFilter", blankToNull(in.getHeader("status", String.class)));
+        String limit = in.getHeader("limit", "50", String.class);
+        int parsed;
+        try {
+            parsed = Integer.parseInt(limit);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("limit must be a number, got \"" + limit + "\"");
+        }
+        if (parsed < 1 || parsed > 1000) {
+            throw new IllegalArgumentException("limit must be between 1 and 1000");
+        }
+        in.setHeader("limit", parsed);
+    }
+
+    /** Checks the event and gives it an event_id when it has none, so the caller can follow it. */
+    private static void stampEvent(Exchange exchange) {
+        Message in = exchange.getMessage();
+        JsonNode event = EventDecoder.parse(in.getBody(String.class));
+        ObjectNode stamped = (ObjectNode) event;
+        if (!stamped.hasNonNull("event_id")) {
+            stamped.put("event_id", UUID.randomUUID().toString());
+        }
+        exchange.setProperty("eventId", stamped.get("event_id").asText());
+        in.removeHeaders("*");
+        in.setBody(Json.write(stamped));
+    }
+
+    private static String blankToNull(String value) {
+        return value == null || value.isBlank() ? null : value;
+    }
+
+    static void respond(Exchange exchange, int status, String json) {
+        Message in = exchange.getMessage();
+        in.removeHeaders("*");
+        in.setHeader(Exchange.HTTP_RESPONSE_CODE, status);
+        in.setHeader(Exchange.CONTENT_TYPE, JSON);
+        in.setBody(json);
+    }
+}

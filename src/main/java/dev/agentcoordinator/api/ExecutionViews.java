@@ -1,0 +1,57 @@
+package dev.agentcoordinator.api;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentcoordinator.engine.Json;
+
+import java.sql.Timestamp;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** Turns rows of the state tables into the JSON documents of the HTTP API. */
+final class ExecutionViews {
+    private static final Set<String> JSON_COLUMNS = Set.of("trigger_payload", "result", "input", "output");
+
+    private ExecutionViews() {
+    }
+
+    /** The spec's getExecutionStatus: the execution, with every step row. */
+    static String execution(Map<String, Object> execution, List<Map<String, Object>> steps) {
+        ObjectNode view = object(execution);
+        view.put("execution_id", (String) execution.get("id"));
+        ArrayNode stepViews = view.putArray("steps");
+        steps.forEach(step -> stepViews.add(object(step)));
+        return Json.write(view);
+    }
+
+    static String list(List<Map<String, Object>> executions) {
+        ObjectNode view = Json.object();
+        ArrayNode items = view.putArray("executions");
+        executions.forEach(e -> items.add(object(e)));
+        view.put("count", executions.size());
+        return Json.write(view);
+    }
+
+    static String error(String message) {
+        return Json.write(Json.object().put("error", message));
+    }
+
+    private static ObjectNode object(Map<String, Object> row) {
+        ObjectNode node = Json.object();
+        row.forEach((column, value) -> {
+            if (value == null) {
+                node.putNull(column);
+            } else if (JSON_COLUMNS.contains(column)) {
+                node.set(column, Json.parse(value.toString()));
+            } else if (value instanceof Timestamp t) {
+                node.put(column, t.toInstant().toString());
+            } else if (value instanceof Number n) {
+                node.put(column, n.longValue());
+            } else {
+                node.put(column, value.toString());
+            }
+        });
+        return node;
+    }
+}

@@ -1,0 +1,155 @@
+package dev.agentcoordinator.engine;
+
+import dev.agentcoordinator.definition.WorkflowDefinition;
+import dev.agentcoordinator.definition.WorkflowStep;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.model.ChoiceDefinition;
+
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static dev.agentcoordinator.engine.Headers.*;
+
+/**
+ * A step that asks one agent to perform one action. Its route decides (skip or run), records the
+ * transition, then sends the request to {@code agent.<agent>}; its result route turns the reply
+ * into one guarded transition and, once the step is settled, hands over to the step's done route.
+ */
+public class AgentStepMapper implements StepRouteMapper {
+    protected final String replyQueue;
+
+    public AgentStepMapper(String replyQueue) {
+        this.replyQueue = replyQueue;
+    }
+
+    @Override
+    public boolean handles(WorkflowStep step) {
+        return !step.isLoop();
+    }
+
+    /** The JMS endpoint of an agent: fire-and-forget with JMSReplyTo set to the durable reply queue. */
+    public static String agentEndpoint(String agentQueue) {
+        return "jms:queue:" + agentQueue + "?exchangePattern=InOnly&preserveMessageQos=true";
+    }
+
+    @Override
+    public void addRoutes(RouteBuilder routes, WorkflowDefinition workflow, WorkflowStep step) {
+        String wf = workflow.id();
+        StepPlanner planner = new StepPlanner(step);
+        routes.from(Endpoints.step(wf, step.id()))
+                .routeId(Endpoints.routeId(wf, step.id()))
+                .routeDescription(describe(step))
+                .setHeader(WORKFLOW_ID, routes.constant(wf))
+                .setHeader(STEP_ID, routes.constant(step.id()))
+                .to(Sql.rows("load-context")).id(nodeId(step, "load-context"))
+                .process(exchange -> decide(planner, exchange)).id(nodeId(step, "decide"))
+                .choice().id(nodeId(step, "skip-or-run"))
+                    .when(routes.header(DECISION).isEqualTo(StepDecision.Kind.SKIP.name()))
+                        .to(Sql.update("mark-skipped")).id(nodeId(step, "mark-skipped"))
+                        .filter(Sql.applied())
+                            .log("step ${header.stepId} skipped (${header.reason}) [execution ${header.executionId}]")
+                            .to(Endpoints.done(wf, step.id()))
+                        .end()
+                    .endChoice()
+                    .when(routes.header(DECISION).isEqualTo(StepDecision.Kind.DISPATCH.name()))
+                        .to(Sql.row("mark-running")).id(nodeId(step, "mark-running"))
+                        .filter(Sql.returnedRow())
+                            .process(exchange -> prepareDispatch(exchange, step))
+                            .log("step ${header.stepId} dispatched to agent." + step.agent() + " (attempt ${header.attempt}) [execution ${header.executionId}]")
+                            .process(exchange -> StepRequests.build(exchange, replyQueue))
+                            .to(agentEndpoint(Endpoints.agentQueue(step.agent()))).id(nodeId(step, "agent." + step.agent()))
+                        .end()
+                    .endChoice()
+                .end();
+
+        ChoiceDefinition onOutcome = routes.from(Endpoints.result(wf, step.id()))
+                .routeId(Endpoints.routeId(wf, step.id() + ".result"))
+                .routeDescription("reply of " + step.agent() + "." + step.action())
+                .process(exchange -> classify(exchange, step)).id(nodeId(step, "classify-reply"))
+                .choice().id(nodeId(step, "outcome"))
+                    .when(transitionIs(StepOutcome.Transition.COMPLETE))
+                        .to(Sql.update("complete-step")).id(nodeId(step, "complete"))
+                        .filter(Sql.applied())
+                            .log("step ${header.stepId} completed [execution ${header.executionId}]")
+                            .to(Endpoints.done(wf, step.id()))
+                        .end()
+                    .endChoice()
+                    .when(transitionIs(StepOutcome.Transition.RETRY))
+                        .to(Sql.update("retry-step-later")).id(nodeId(step, "retry-later"))
+                        .filter(Sql.applied())
+                            .log("step ${header.stepId} will retry: ${header.error} [execution ${header.executionId}]")
+                        .end()
+                    .endChoice()
+                    .when(transitionIs(StepOutcome.Transition.FAIL))
+                        .to(Sql.update("fail-step")).id(nodeId(step, "fail"))
+                        .filter(Sql.applied())
+                            .log("step ${header.stepId} failed: ${header.error} [execution ${header.executionId}]")
+                            .to(Endpoints.done(wf, step.id()))
+                        .end()
+                    .endChoice();
+        addIterationBranch(onOutcome, workflow, step);
+        onOutcome.end();
+    }
+
+    /** Loops add their iterate branch here; a plain step has none. */
+    protected void addIterationBranch(ChoiceDefinition onOutcome, WorkflowDefinition workflow, WorkflowStep step) {
+    }
+
+    protected static org.apache.camel.Predicate transitionIs(StepOutcome.Transition transition) {
+        return org.apache.camel.builder.Builder.header(TRANSITION).isEqualTo(transition.name());
+    }
+
+    protected static String nodeId(WorkflowStep step, String what) {
+        return step.id() + "." + what;
+    }
+
+    private static String describe(WorkflowStep step) {
+        String text = step.agent() + "." + step.action();
+        if (!step.dependsOn().isEmpty()) {
+            text += " after " + String.join(", ", step.dependsOn());
+        }
+        if (step.condition() != null) {
+            text += " when " + step.condition().step() + "." + step.condition().outputKey() + " "
+                    + step.condition().operator() + (step.condition().value() == null ? "" : " " + step.condition().value());
+        }
+        return step.description() == null ? text : step.description() + " (" + text + ")";
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void decide(StepPlanner planner, Exchange exchange) {
+        Message in = exchange.getMessage();
+        StepDecision decision = planner.decide(in.getBody(List.class));
+        in.setHeader(DECISION, decision.kind().name());
+        in.setHeader(ROW_ID, decision.rowId());
+        in.setHeader(REASON, decision.reason());
+        in.setHeader(INPUT, decision.inputJson());
+        in.setBody(null);
+    }
+
+    /** Copies what mark-running returned (attempt, iteration, deadline) into the dispatch headers. */
+    @SuppressWarnings("unchecked")
+    static void prepareDispatch(Exchange exchange, WorkflowStep step) {
+        Message in = exchange.getMessage();
+        Map<String, Object> row = in.getBody(Map.class);
+        in.setHeader(AGENT, step.agent());
+        in.setHeader(ACTION, step.action());
+        in.setHeader(ATTEMPT, ((Number) row.getOrDefault("attempt", 1)).intValue());
+        in.setHeader(ITERATION, ((Number) row.getOrDefault("iteration", 0)).intValue());
+        in.setHeader(DEADLINE, row.get("deadline"));
+    }
+
+    private static void classify(Exchange exchange, WorkflowStep step) {
+        Message in = exchange.getMessage();
+        StepOutcome outcome = StepOutcome.of(step, in.getBody(String.class),
+                in.getHeader(ATTEMPT, Integer.class), in.getHeader(MAX_ATTEMPTS, Integer.class),
+                in.getHeader(ITERATION, 0, Integer.class), in.getHeader(INPUT, String.class));
+        in.setHeader(TRANSITION, outcome.transition().name());
+        in.setHeader(OUTPUT, outcome.outputJson());
+        in.setHeader(ERROR, outcome.error());
+        in.setHeader(NEXT_INPUT, outcome.nextInputJson());
+        in.setHeader(NEXT_ROW_ID, UUID.randomUUID().toString());
+    }
+}

@@ -1,0 +1,55 @@
+package dev.agentcoordinator.engine;
+
+import org.apache.camel.Exchange;
+import org.apache.camel.Predicate;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.List;
+
+import dev.agentcoordinator.definition.WorkflowCatalog;
+import dev.agentcoordinator.definition.WorkflowStep;
+
+/**
+ * Completion predicate of a fan-in: the join is complete when the database says every dependency
+ * of the step has settled. Counting arrivals instead would be fooled by a dependency whose done
+ * message is delivered twice, or by a retried execution whose other branches completed long ago.
+ */
+public final class DependencyGate implements Predicate {
+    private static final String SETTLED_DEPENDENCIES = """
+            SELECT count(*) FROM (
+                SELECT DISTINCT ON (step_id) status FROM workflow_step_executions
+                 WHERE execution_id = ? AND kind = 'step' AND step_id = ANY (?)
+                 ORDER BY step_id, iteration DESC) latest
+             WHERE status IN ('completed', 'failed', 'skipped', 'cancelled')""";
+
+    private final DataSource dataSource;
+    private final WorkflowCatalog catalog;
+
+    public DependencyGate(DataSource dataSource, WorkflowCatalog catalog) {
+        this.dataSource = dataSource;
+        this.catalog = catalog;
+    }
+
+    @Override
+    public boolean matches(Exchange exchange) {
+        String executionId = exchange.getMessage().getHeader(Headers.EXECUTION_ID, String.class);
+        String workflowId = exchange.getMessage().getHeader(Headers.WORKFLOW_ID, String.class);
+        String joinStep = exchange.getMessage().getHeader(FanInRoutes.JOIN_STEP, String.class);
+        List<String> dependencies = catalog.byId(workflowId).flatMap(w -> w.step(joinStep))
+                .map(WorkflowStep::dependsOn).orElse(List.of());
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement statement = connection.prepareStatement(SETTLED_DEPENDENCIES)) {
+            statement.setString(1, executionId);
+            statement.setArray(2, connection.createArrayOf("varchar", dependencies.toArray()));
+            try (ResultSet rs = statement.executeQuery()) {
+                return rs.next() && rs.getInt(1) == dependencies.size();
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read dependencies of execution " + executionId, e);
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package dev.agentcoordinator.engine;
+
+/**
+ * Names of the engine's internal endpoints and route ids. A workflow's routes are all
+ * {@code wf.<workflow>.*}, so Hawtio lists them together and each step reads as its own route.
+ */
+public final class Endpoints {
+    public static final String PUBLISH_OUTCOME = "direct:coordinator.publish-outcome";
+    public static final String DISPATCH_RETRY = "direct:coordinator.dispatch-retry";
+    public static final String EVENTS_QUEUE = "agent.events";
+    public static final String DEAD_LETTER_QUEUE = "agent.events.DLQ";
+
+    private Endpoints() {
+    }
+
+    public static String routeId(String workflowId, String part) {
+        return "wf." + workflowId + "." + part;
+    }
+
+    public static String start(String workflowId) {
+        return "direct:" + routeId(workflowId, "start");
+    }
+
+    /** The step's own route: decide, then skip or dispatch. */
+    public static String step(String workflowId, String stepId) {
+        return "direct:" + routeId(workflowId, stepId);
+    }
+
+    public static String result(String workflowId, String stepId) {
+        return "direct:" + routeId(workflowId, stepId + ".result");
+    }
+
+    public static String done(String workflowId, String stepId) {
+        return "direct:" + routeId(workflowId, stepId + ".done");
+    }
+
+    public static String join(String workflowId, String stepId) {
+        return "direct:" + routeId(workflowId, stepId + ".join");
+    }
+
+    public static String finish(String workflowId) {
+        return "direct:" + routeId(workflowId, "finish");
+    }
+
+    public static String agentQueue(String agent) {
+        return "agent." + agent;
+    }
+}

@@ -1,0 +1,82 @@
+package dev.agentcoordinator.engine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.agentcoordinator.definition.WorkflowCatalog;
+import dev.agentcoordinator.definition.WorkflowDefinition;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+
+import java.util.UUID;
+
+/**
+ * Decodes an event from {@code agent.events}: {@code {"type", "payload", "event_id"}}. Sets the
+ * event key (event_id, else the JMS message id) and the workflow its type triggers, if any.
+ */
+public final class EventDecoder {
+    public static final String EVENT_PAYLOAD = "eventPayload";
+    public static final String EVENT_ROW_ID = "eventRowId";
+    private static final int MAX_TYPE_LENGTH = 200;
+    private static final int MAX_KEY_LENGTH = 255;
+
+    private final WorkflowCatalog catalog;
+
+    public EventDecoder(WorkflowCatalog catalog) {
+        this.catalog = catalog;
+    }
+
+    public void decode(Exchange exchange) {
+        Message in = exchange.getMessage();
+        JsonNode event = parse(in.getBody(String.class));
+        JsonNode type = event.get("type");
+        JsonNode payload = event.get("payload");
+        String key = eventKey(event.get("event_id"), in.getHeader("JMSMessageID", String.class));
+        in.setHeader(Headers.EVENT_TYPE, type.asText());
+        in.setHeader(Headers.EVENT_KEY, key);
+        in.setHeader(EVENT_PAYLOAD, payload == null || payload.isNull() ? "{}" : Json.write(payload));
+        in.setHeader(EVENT_ROW_ID, UUID.randomUUID().toString());
+        in.setHeader(Headers.WORKFLOW_ID, catalog.byTrigger(type.asText()).map(WorkflowDefinition::id).orElse(null));
+    }
+
+    /** Parses and checks an event; the exception's message says what is wrong with it. */
+    public static JsonNode parse(String text) {
+        if (text == null || text.isBlank()) {
+            throw new InvalidEventException("event body is empty");
+        }
+        JsonNode event;
+        try {
+            event = Json.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidEventException("event is not JSON: " + e.getMessage());
+        }
+        if (!event.isObject()) {
+            throw new InvalidEventException("event must be a JSON object, got " + event.getNodeType().toString().toLowerCase());
+        }
+        JsonNode type = event.get("type");
+        if (type == null || !type.isTextual() || type.asText().isBlank()) {
+            throw new InvalidEventException("event field \"type\" must be a non-empty string");
+        }
+        if (type.asText().length() > MAX_TYPE_LENGTH) {
+            throw new InvalidEventException("event field \"type\" is longer than " + MAX_TYPE_LENGTH + " characters");
+        }
+        JsonNode payload = event.get("payload");
+        if (payload != null && !payload.isNull() && !payload.isObject()) {
+            throw new InvalidEventException("event field \"payload\" must be an object, got " + payload.getNodeType().toString().toLowerCase());
+        }
+        eventKey(event.get("event_id"), "check");
+        return event;
+    }
+
+    private static String eventKey(JsonNode eventId, String messageId) {
+        if (eventId != null && !eventId.isNull()) {
+            if (!eventId.isTextual() && !eventId.isNumber()) {
+                throw new InvalidEventException("event field \"event_id\" must be a string");
+            }
+            String key = eventId.asText();
+            if (key.isBlank() || key.length() > MAX_KEY_LENGTH) {
+                throw new InvalidEventException("event field \"event_id\" must be 1 to " + MAX_KEY_LENGTH + " characters");
+            }
+            return key;
+        }
+        return messageId != null ? "jms:" + messageId : "generated:" + UUID.randomUUID();
+    }
+}

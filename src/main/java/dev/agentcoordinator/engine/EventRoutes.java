@@ -1,0 +1,47 @@
+package dev.agentcoordinator.engine;
+
+import dev.agentcoordinator.definition.WorkflowCatalog;
+import dev.agentcoordinator.definition.WorkflowDefinition;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.model.ChoiceDefinition;
+
+/**
+ * {@code agent.events} → store → route by type to the workflow it triggers (content-based router).
+ * The JMS session is transacted: the event is acknowledged only after its effects are committed.
+ */
+public class EventRoutes extends RouteBuilder {
+    public static final String DEAD_LETTER_REASON = "dead_letter_reason";
+
+    private final WorkflowCatalog catalog;
+    private final int consumers;
+
+    public EventRoutes(WorkflowCatalog catalog, int consumers) {
+        this.catalog = catalog;
+        this.consumers = consumers;
+    }
+
+    @Override
+    public void configure() {
+        onException(InvalidEventException.class)
+                .handled(true)
+                .useOriginalMessage()
+                .setHeader(DEAD_LETTER_REASON, exceptionMessage())
+                .log(org.apache.camel.LoggingLevel.WARN, "event sent to " + Endpoints.DEAD_LETTER_QUEUE + ": ${exception.message}")
+                .to("jms:queue:" + Endpoints.DEAD_LETTER_QUEUE);
+
+        ChoiceDefinition byType = from("jms:queue:" + Endpoints.EVENTS_QUEUE + "?transacted=true&disableReplyTo=true"
+                        + "&concurrentConsumers=" + consumers)
+                .routeId("coordinator.events")
+                .routeDescription("receives events and starts the workflows they trigger")
+                .bean(new EventDecoder(catalog), "decode").id("decode-event")
+                .to(Sql.row("store-event")).id("store-event")
+                .choice().id("route-by-type");
+        for (WorkflowDefinition workflow : catalog.all()) {
+            byType.when(header(Headers.WORKFLOW_ID).isEqualTo(workflow.id()))
+                    .to(Endpoints.start(workflow.id())).id("trigger." + workflow.id());
+        }
+        byType.otherwise()
+                .log("event ${header.eventType} (${header.eventKey}) stored; no workflow is triggered by it")
+                .end();
+    }
+}

@@ -1,0 +1,51 @@
+package dev.agentcoordinator.engine;
+
+import dev.agentcoordinator.definition.WorkflowCatalog;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.processor.aggregate.jdbc.JdbcAggregationRepository;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+
+import javax.sql.DataSource;
+
+/**
+ * The one aggregator behind every fan-in ({@code wf.<id>.<step>.join} routes forward to it). Partial
+ * joins live in PostgreSQL ({@code step_joins}), so they survive a crash, and optimistic locking lets
+ * several coordinator instances add to the same join. A single aggregator, because the repository's
+ * recovery task re-sends every completed-but-unconfirmed join to the aggregator that scans it.
+ */
+public class FanInRoutes extends RouteBuilder {
+    public static final String FAN_IN = "direct:coordinator.fan-in";
+    public static final String JOIN_STEP = "joinStep";
+    public static final String REPOSITORY = "step_joins";
+
+    private final WorkflowCatalog catalog;
+
+    public FanInRoutes(WorkflowCatalog catalog) {
+        this.catalog = catalog;
+    }
+
+    @Override
+    public void configure() {
+        DataSource dataSource = getContext().getRegistry().findSingleByType(DataSource.class);
+        from(FAN_IN)
+                .routeId("coordinator.fan-in")
+                .routeDescription("waits until every dependency of a step has settled, then runs the step")
+                // only what the join needs is persisted with it
+                .removeHeaders("*", Headers.EXECUTION_ID, Headers.WORKFLOW_ID, Headers.STEP_ID, JOIN_STEP)
+                .setBody(constant(null))
+                .aggregate(simple("${header.executionId}:${header.joinStep}"), new JoinArrivals()).id("join")
+                    .aggregationRepository(repository(dataSource))
+                    .optimisticLocking()
+                    .completionPredicate(new DependencyGate(dataSource, catalog))
+                    .toD("direct:wf.${header.workflowId}.${header.joinStep}")
+                .end();
+    }
+
+    private static JdbcAggregationRepository repository(DataSource dataSource) {
+        JdbcAggregationRepository repository =
+                new JdbcAggregationRepository(new DataSourceTransactionManager(dataSource), REPOSITORY, dataSource);
+        repository.setUseRecovery(true);
+        repository.setRecoveryInterval(5000);
+        return repository;
+    }
+}

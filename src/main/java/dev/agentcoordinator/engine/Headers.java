@@ -1,0 +1,32 @@
+package dev.agentcoordinator.engine;
+
+/** Exchange headers the engine's routes and SQL statements share (SQL reads them as :#name). */
+public final class Headers {
+    public static final String EXECUTION_ID = "executionId";
+    public static final String WORKFLOW_ID = "workflowId";
+    public static final String STEP_ID = "stepId";
+    public static final String ROW_ID = "rowId";
+    public static final String AGENT = "agent";
+    public static final String ACTION = "action";
+    public static final String ATTEMPT = "attempt";
+    public static final String MAX_ATTEMPTS = "maxAttempts";
+    public static final String ITERATION = "iteration";
+    public static final String DEADLINE = "deadline";
+    public static final String INPUT = "input";
+    public static final String OUTPUT = "output";
+    public static final String ERROR = "error";
+    public static final String REASON = "reason";
+    public static final String DECISION = "decision";
+    public static final String TRANSITION = "transition";
+    public static final String NEXT_INPUT = "nextInput";
+    public static final String NEXT_ROW_ID = "nextRowId";
+    public static final String EVENT_KEY = "eventKey";
+    public static final String EVENT_TYPE = "eventType";
+    public static final String STATUS = "status";
+    public static final String CORRELATION_ID = "JMSCorrelationID";
+    public static final String SQL_UPDATE_COUNT = "CamelSqlUpdateCount";
+    public static final String SQL_ROW_COUNT = "CamelSqlRowCount";
+
+    private Headers() {
+    }
+}

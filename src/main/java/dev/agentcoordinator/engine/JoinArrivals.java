@@ -1,0 +1,28 @@
+package dev.agentcoordinator.engine;
+
+import org.apache.camel.AggregationStrategy;
+import org.apache.camel.Exchange;
+
+import java.util.TreeSet;
+
+/**
+ * Aggregation strategy of a fan-in: keeps the latest exchange and records, in a header that the
+ * JDBC aggregation repository persists, which dependencies have reported so far.
+ */
+public final class JoinArrivals implements AggregationStrategy {
+    public static final String ARRIVED = "joinArrived";
+
+    @Override
+    public Exchange aggregate(Exchange oldExchange, Exchange newExchange) {
+        TreeSet<String> arrived = new TreeSet<>();
+        if (oldExchange != null) {
+            String before = oldExchange.getMessage().getHeader(ARRIVED, String.class);
+            if (before != null && !before.isEmpty()) {
+                arrived.addAll(java.util.List.of(before.split(",")));
+            }
+        }
+        arrived.add(newExchange.getMessage().getHeader(Headers.STEP_ID, String.class));
+        newExchange.getMessage().setHeader(ARRIVED, String.join(",", arrived));
+        return newExchange;
+    }
+}

@@ -1,0 +1,63 @@
+package dev.agentcoordinator.engine;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.MissingNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/** The one ObjectMapper of the engine, and dotted-path navigation over JSON trees. */
+public final class Json {
+    public static final ObjectMapper MAPPER = new ObjectMapper().findAndRegisterModules();
+
+    private Json() {
+    }
+
+    public static ObjectNode object() {
+        return JsonNodeFactory.instance.objectNode();
+    }
+
+    /** Parses JSON text; null or blank text is an empty object (a column that was never written). */
+    public static JsonNode parse(String text) {
+        if (text == null || text.isBlank()) {
+            return object();
+        }
+        try {
+            return MAPPER.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("not valid JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    public static String write(Object value) {
+        try {
+            return MAPPER.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write JSON", e);
+        }
+    }
+
+    /** Follows a dotted path ({@code candidate.email}, {@code items.0.id}); MissingNode when absent. */
+    public static JsonNode at(JsonNode root, String dottedPath) {
+        JsonNode node = root == null ? MissingNode.getInstance() : root;
+        if (dottedPath == null || dottedPath.isEmpty()) {
+            return node;
+        }
+        for (String part : dottedPath.split("\\.")) {
+            if (node.isArray() && part.chars().allMatch(Character::isDigit)) {
+                node = node.path(Integer.parseInt(part));
+            } else {
+                node = node.path(part);
+            }
+            if (node.isMissingNode()) {
+                return node;
+            }
+        }
+        return node;
+    }
+
+    public static boolean isPresent(JsonNode node) {
+        return node != null && !node.isMissingNode() && !node.isNull();
+    }
+}

@@ -1,0 +1,108 @@
+package dev.agentcoordinator.engine;
+
+import dev.agentcoordinator.definition.WorkflowCatalog;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.apache.camel.builder.RouteBuilder;
+
+import java.util.Map;
+
+import static dev.agentcoordinator.engine.Headers.*;
+
+/**
+ * Replies from every agent arrive on one durable queue, consumed by competing consumers, so any
+ * coordinator instance handles any reply. The correlation id names the step row and attempt; a
+ * reply for anything but the attempt in flight is recorded in ignored_replies and changes nothing.
+ */
+public class ReplyRoutes extends RouteBuilder {
+    static final String REPLY_TEXT = "replyText";
+    static final String IGNORE_REASON = "ignoreReason";
+
+    private final WorkflowCatalog catalog;
+    private final String replyQueue;
+    private final int consumers;
+    private final int maxConsumers;
+
+    public ReplyRoutes(WorkflowCatalog catalog, String replyQueue, int consumers, int maxConsumers) {
+        this.catalog = catalog;
+        this.replyQueue = replyQueue;
+        this.consumers = consumers;
+        this.maxConsumers = maxConsumers;
+    }
+
+    @Override
+    public void configure() {
+        from("jms:queue:" + replyQueue + "?transacted=true&disableReplyTo=true&concurrentConsumers=" + consumers
+                        + "&maxConcurrentConsumers=" + maxConsumers)
+                .routeId("coordinator.replies")
+                .routeDescription("agent replies: the attempt in flight settles, anything else is recorded and ignored")
+                .setProperty(REPLY_TEXT, body())
+                .process(ReplyRoutes::readCorrelation)
+                .choice()
+                    .when(header(ROW_ID).isNull())
+                        .setHeader(IGNORE_REASON, simple("correlation id ${header.JMSCorrelationID} does not name a step attempt"))
+                        .to("direct:coordinator.ignore-reply")
+                    .otherwise()
+                        .to(Sql.row("find-step-row")).id("find-step")
+                        .process(this::judge)
+                        .choice()
+                            .when(header(IGNORE_REASON).isNotNull())
+                                .to("direct:coordinator.ignore-reply")
+                            .otherwise()
+                                .setBody(exchangeProperty(REPLY_TEXT))
+                                .toD("direct:wf.${header.workflowId}.${header.stepId}.result")
+                        .end()
+                .end();
+
+        from("direct:coordinator.ignore-reply")
+                .routeId("coordinator.ignore-reply")
+                .routeDescription("records a reply that no step is waiting for")
+                .setHeader("replyBody", exchangeProperty(REPLY_TEXT))
+                .setHeader("correlationId", header(CORRELATION_ID))
+                .log(org.apache.camel.LoggingLevel.WARN, "reply ignored: ${header.ignoreReason}")
+                .to(Sql.update("record-ignored-reply"))
+                .filter(header("redeliverDone").isEqualTo(true))
+                    .toD("direct:wf.${header.workflowId}.${header.stepId}.done")
+                .end();
+    }
+
+    private static void readCorrelation(Exchange exchange) {
+        Message in = exchange.getMessage();
+        Map.Entry<String, Integer> parsed = StepRequests.parseCorrelationId(in.getHeader(CORRELATION_ID, String.class));
+        in.setHeader(ROW_ID, parsed == null ? null : parsed.getKey());
+        in.setHeader("replyAttempt", parsed == null ? null : parsed.getValue());
+    }
+
+    /** Accepts the reply only for the attempt in flight of a step of a known workflow. */
+    @SuppressWarnings("unchecked")
+    private void judge(Exchange exchange) {
+        Message in = exchange.getMessage();
+        Map<String, Object> row = in.getBody(Map.class);
+        if (row == null) {
+            in.setHeader(IGNORE_REASON, "no step attempt " + in.getHeader(CORRELATION_ID) + " exists");
+            return;
+        }
+        String workflowId = (String) row.get("workflow_id");
+        String stepId = (String) row.get("step_id");
+        int attempt = ((Number) row.get("attempt")).intValue();
+        StepStatus status = StepStatus.of((String) row.get("status"));
+        in.setHeader(EXECUTION_ID, row.get("execution_id"));
+        in.setHeader(WORKFLOW_ID, workflowId);
+        in.setHeader(STEP_ID, stepId);
+        in.setHeader(ATTEMPT, attempt);
+        in.setHeader(MAX_ATTEMPTS, ((Number) row.get("max_attempts")).intValue());
+        in.setHeader(ITERATION, ((Number) row.get("iteration")).intValue());
+        in.setHeader(INPUT, row.get("input"));
+        boolean known = catalog.byId(workflowId).flatMap(w -> w.step(stepId)).isPresent();
+        int replyAttempt = in.getHeader("replyAttempt", Integer.class);
+        if (!known) {
+            in.setHeader(IGNORE_REASON, "workflow " + workflowId + " step " + stepId + " is not loaded on this coordinator");
+        } else if (status != StepStatus.RUNNING || replyAttempt != attempt) {
+            in.setHeader(IGNORE_REASON, "late or duplicate reply for attempt " + replyAttempt + " of step " + stepId
+                    + ", which is " + status.db() + " at attempt " + attempt);
+            // The step settled but its done route may not have run (a crash right after the commit):
+            // running it again is harmless, every next step starts only from pending.
+            in.setHeader("redeliverDone", status.isSettled() && replyAttempt == attempt && "step".equals(row.get("kind")));
+        }
+    }
+}

@@ -1,0 +1,32 @@
+package dev.agentcoordinator.engine;
+
+/** What to do with a step that may have become ready. */
+public record StepDecision(Kind kind, String rowId, String reason, String inputJson) {
+
+    public enum Kind {
+        /** Some dependency has not settled yet: do nothing, its completion will ask again. */
+        WAIT,
+        /** The step was already decided (or the execution is over): do nothing. */
+        NOTHING,
+        /** Settle the step as skipped, with the reason. */
+        SKIP,
+        /** Run the step with this input. */
+        DISPATCH
+    }
+
+    public static StepDecision waitFor(String reason) {
+        return new StepDecision(Kind.WAIT, null, reason, null);
+    }
+
+    public static StepDecision nothing(String reason) {
+        return new StepDecision(Kind.NOTHING, null, reason, null);
+    }
+
+    public static StepDecision skip(String rowId, String reason) {
+        return new StepDecision(Kind.SKIP, rowId, reason, null);
+    }
+
+    public static StepDecision dispatch(String rowId, String inputJson) {
+        return new StepDecision(Kind.DISPATCH, rowId, null, inputJson);
+    }
+}

@@ -1,0 +1,86 @@
+package dev.agentcoordinator.engine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentcoordinator.definition.LoopSpec;
+import dev.agentcoordinator.definition.Operator;
+import dev.agentcoordinator.definition.WorkflowStep;
+
+import java.util.Map;
+
+/**
+ * Turns an agent's reply into the one transition of the step row it answers:
+ * complete, fail, retry later, or (loops) complete this iteration and start the next.
+ */
+public record StepOutcome(Transition transition, String outputJson, String error, String nextInputJson) {
+
+    public enum Transition { COMPLETE, FAIL, RETRY, ITERATE }
+
+    /**
+     * @param replyText   the reply body as received
+     * @param attempt     the attempt the reply answers
+     * @param maxAttempts attempts allowed for the step
+     * @param iteration   loop iteration the reply answers (0 for plain steps)
+     * @param inputJson   the input that iteration ran with
+     */
+    public static StepOutcome of(WorkflowStep step, String replyText, int attempt, int maxAttempts, int iteration, String inputJson) {
+        JsonNode reply;
+        try {
+            reply = Json.parse(replyText);
+        } catch (IllegalArgumentException e) {
+            return failure("agent replied with malformed JSON: " + e.getMessage(), true, attempt, maxAttempts);
+        }
+        String status = reply.path("status").asText("");
+        if ("error".equals(status)) {
+            String error = reply.path("error").asText("agent reported an error without a message");
+            boolean retryable = reply.path("retryable").asBoolean(true);
+            return failure(error, retryable, attempt, maxAttempts);
+        }
+        if (!"ok".equals(status)) {
+            return failure("agent reply has status " + (status.isEmpty() ? "(missing)" : '"' + status + '"')
+                    + ", expected \"ok\" or \"error\"", true, attempt, maxAttempts);
+        }
+        JsonNode output = reply.path("output");
+        if (!output.isObject()) {
+            output = output.isMissingNode() || output.isNull() ? Json.object() : Json.object().set("value", output);
+        }
+        String outputJson = Json.write(output);
+        LoopSpec loop = step.loop();
+        if (loop == null || untilHolds(loop, output)) {
+            return new StepOutcome(Transition.COMPLETE, outputJson, null, null);
+        }
+        if (iteration + 1 < loop.maxIterations()) {
+            return new StepOutcome(Transition.ITERATE, outputJson, null, nextInput(loop, inputJson, output));
+        }
+        if (Boolean.TRUE.equals(loop.failWhenExhausted())) {
+            return new StepOutcome(Transition.FAIL, outputJson,
+                    "loop ended after " + loop.maxIterations() + " iterations without satisfying its until condition", null);
+        }
+        return new StepOutcome(Transition.COMPLETE, outputJson, null, null);
+    }
+
+    private static StepOutcome failure(String error, boolean retryable, int attempt, int maxAttempts) {
+        String annotated = "attempt " + attempt + "/" + maxAttempts + ": " + error;
+        boolean again = retryable && attempt < maxAttempts;
+        return new StepOutcome(again ? Transition.RETRY : Transition.FAIL, null, annotated, null);
+    }
+
+    private static boolean untilHolds(LoopSpec loop, JsonNode output) {
+        LoopSpec.LoopCondition until = loop.until();
+        Operator operator = Operator.parse(until.operator()).orElseThrow();
+        return operator.test(Json.at(output, until.outputKey()), until.value());
+    }
+
+    /** The previous input, with the feedback keys taken from the previous iteration's output. */
+    private static String nextInput(LoopSpec loop, String inputJson, JsonNode output) {
+        ObjectNode next = Json.parse(inputJson).deepCopy() instanceof ObjectNode o ? o : Json.object();
+        for (Map.Entry<String, String> feedback : loop.feedback().entrySet()) {
+            JsonNode value = Json.at(output, feedback.getValue());
+            if (!value.isMissingNode()) {
+                next.set(feedback.getKey(), value);
+            }
+        }
+        next.set("previous_iteration_output", output);
+        return Json.write(next);
+    }
+}

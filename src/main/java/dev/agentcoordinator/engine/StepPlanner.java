@@ -1,0 +1,80 @@
+package dev.agentcoordinator.engine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.agentcoordinator.definition.Operator;
+import dev.agentcoordinator.definition.StepCondition;
+import dev.agentcoordinator.definition.WorkflowStep;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Decides, from the database's view of an execution, whether a step waits, is skipped or runs:
+ * <ul>
+ *   <li>a dependency failed: skipped ("dependency X failed");</li>
+ *   <li>every dependency was skipped: skipped (branch not taken);</li>
+ *   <li>its condition is false: skipped ("condition not met");</li>
+ *   <li>otherwise it runs with the input its mapping builds.</li>
+ * </ul>
+ */
+public final class StepPlanner {
+    private final WorkflowStep step;
+
+    public StepPlanner(WorkflowStep step) {
+        this.step = step;
+    }
+
+    public StepDecision decide(List<java.util.Map<String, Object>> contextRows) {
+        Optional<ExecutionContext> found = ExecutionContext.fromRows(contextRows);
+        if (found.isEmpty()) {
+            return StepDecision.nothing("execution not found");
+        }
+        ExecutionContext context = found.get();
+        if (!context.isRunning()) {
+            return StepDecision.nothing("execution is no longer running");
+        }
+        Optional<ExecutionContext.StepState> own = context.step(step.id());
+        if (own.isEmpty() || own.get().status() != StepStatus.PENDING) {
+            return StepDecision.nothing("step already decided");
+        }
+        String rowId = own.get().rowId();
+
+        boolean anyCompleted = false;
+        for (String dependency : step.dependsOn()) {
+            StepStatus status = context.step(dependency).map(ExecutionContext.StepState::status).orElse(StepStatus.PENDING);
+            if (!status.isSettled()) {
+                return StepDecision.waitFor("waiting for " + dependency);
+            }
+            if (status.isUnsuccessful()) {
+                return StepDecision.skip(rowId, "dependency " + dependency + " " + status.db());
+            }
+            anyCompleted |= status == StepStatus.COMPLETED;
+        }
+        if (!step.dependsOn().isEmpty() && !anyCompleted) {
+            return StepDecision.skip(rowId, "branch not taken: every dependency was skipped");
+        }
+        if (step.condition() != null && !conditionHolds(step.condition(), context)) {
+            return StepDecision.skip(rowId, "condition not met: " + describe(step.condition(), context));
+        }
+        return StepDecision.dispatch(rowId, Json.write(InputResolver.resolve(step.inputMapping(), context)));
+    }
+
+    private static boolean conditionHolds(StepCondition condition, ExecutionContext context) {
+        Operator operator = Operator.parse(condition.operator()).orElseThrow();
+        return operator.test(actual(condition, context), condition.value());
+    }
+
+    private static JsonNode actual(StepCondition condition, ExecutionContext context) {
+        return context.step(condition.step())
+                .filter(s -> s.status() == StepStatus.COMPLETED)
+                .map(s -> Json.at(s.output(), condition.outputKey()))
+                .orElse(null);
+    }
+
+    private static String describe(StepCondition condition, ExecutionContext context) {
+        JsonNode actual = actual(condition, context);
+        return condition.step() + "." + condition.outputKey() + " " + condition.operator()
+                + (condition.value() == null ? "" : " " + condition.value())
+                + " (was " + (Json.isPresent(actual) ? actual.toString() : "absent") + ")";
+    }
+}

@@ -1,0 +1,103 @@
+package dev.agentcoordinator.engine;
+
+import dev.agentcoordinator.definition.WorkflowCatalog;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.apache.camel.builder.RouteBuilder;
+
+import java.util.Map;
+
+import static dev.agentcoordinator.engine.Headers.*;
+
+/**
+ * Time-driven transitions, read from and written to PostgreSQL so that any instance can do them and
+ * none is lost in a crash: attempts past their deadline, retries whose backoff has elapsed,
+ * executions past their whole-execution timeout. Also publishes outcome events.
+ */
+public class SupervisorRoutes extends RouteBuilder {
+    private final WorkflowCatalog catalog;
+    private final String replyQueue;
+    private final long periodMs;
+
+    public SupervisorRoutes(WorkflowCatalog catalog, String replyQueue, long periodMs) {
+        this.catalog = catalog;
+        this.replyQueue = replyQueue;
+        this.periodMs = periodMs;
+    }
+
+    @Override
+    public void configure() {
+        from("timer:coordinator.attempt-timeouts?delay=" + periodMs + "&period=" + periodMs)
+                .routeId("coordinator.attempt-timeouts")
+                .routeDescription("attempts past their deadline retry later or fail")
+                .to(Sql.rows("expire-attempts"))
+                .split(body())
+                    .process(SupervisorRoutes::rowToHeaders)
+                    .log(org.apache.camel.LoggingLevel.WARN, "step ${header.stepId} attempt timed out; now ${header.status} [execution ${header.executionId}]")
+                    .filter(header(STATUS).isEqualTo("failed"))
+                        .toD("direct:wf.${header.workflowId}.${header.stepId}.done")
+                    .end()
+                .end();
+
+        from("timer:coordinator.retries?delay=" + periodMs + "&period=" + periodMs)
+                .routeId("coordinator.retries")
+                .routeDescription("dispatches the next attempt of steps whose backoff has elapsed")
+                .to(Sql.rows("start-due-retries"))
+                .split(body())
+                    .process(SupervisorRoutes::rowToHeaders)
+                    .setProperty("agentQueue", simple("agent.${header.agent}"))
+                    .log("step ${header.stepId} retried (attempt ${header.attempt}) [execution ${header.executionId}]")
+                    .process(exchange -> StepRequests.build(exchange, replyQueue))
+                    .toD("jms:queue:${exchangeProperty.agentQueue}?exchangePattern=InOnly&preserveMessageQos=true")
+                .end();
+
+        from("timer:coordinator.execution-timeouts?delay=" + periodMs + "&period=" + periodMs)
+                .routeId("coordinator.execution-timeouts")
+                .routeDescription("executions past their timeout end failed")
+                .to(Sql.rows("expire-executions"))
+                .split(body())
+                    .process(SupervisorRoutes::rowToHeaders)
+                    .setHeader(STATUS, constant("failed"))
+                    .log(org.apache.camel.LoggingLevel.WARN, "execution ${header.executionId} of ${header.workflowId}: ${header.error}")
+                    .to(Endpoints.PUBLISH_OUTCOME)
+                .end();
+
+        OutcomeEvents outcomes = new OutcomeEvents(catalog);
+        from(Endpoints.PUBLISH_OUTCOME)
+                .routeId("coordinator.publish-outcome")
+                .routeDescription("publishes onSuccess / onFailure to agent.events")
+                .setProperty("results", header("results"))
+                .setProperty("failures", header("failures"))
+                .bean(outcomes, "build")
+                .filter(body().isNotNull())
+                    .to("jms:queue:" + Endpoints.EVENTS_QUEUE)
+                .end();
+    }
+
+    /** Copies a row of a supervisor statement into the headers the step routes and SQL use. */
+    @SuppressWarnings("unchecked")
+    static void rowToHeaders(Exchange exchange) {
+        Message in = exchange.getMessage();
+        Map<String, Object> row = in.getBody(Map.class);
+        put(in, ROW_ID, row.get("row_id"));
+        put(in, EXECUTION_ID, row.get("execution_id"));
+        put(in, WORKFLOW_ID, row.get("workflow_id"));
+        put(in, STEP_ID, row.get("step_id"));
+        put(in, STATUS, row.get("status"));
+        put(in, AGENT, row.get("agent"));
+        put(in, ACTION, row.get("action"));
+        put(in, ATTEMPT, row.get("attempt"));
+        put(in, ITERATION, row.get("iteration"));
+        put(in, INPUT, row.get("input"));
+        put(in, DEADLINE, row.get("deadline"));
+        put(in, ERROR, row.get("error"));
+        put(in, "failures", row.get("failures"));
+        in.setBody(null);
+    }
+
+    private static void put(Message in, String header, Object value) {
+        if (value != null) {
+            in.setHeader(header, value instanceof Number n && !(value instanceof Long) ? n.intValue() : value);
+        }
+    }
+}

@@ -1,0 +1,145 @@
+package dev.agentcoordinator.engine;
+
+import dev.agentcoordinator.definition.WorkflowDefinition;
+import dev.agentcoordinator.definition.WorkflowStep;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.apache.camel.builder.AggregationStrategies;
+import org.apache.camel.builder.RouteBuilder;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static dev.agentcoordinator.engine.Headers.*;
+
+/**
+ * The routes of one workflow, so that the workflow's shape is visible in Hawtio:
+ * <ul>
+ *   <li>{@code wf.<id>.start}: records the execution and multicasts to the root steps;</li>
+ *   <li>{@code wf.<id>.<step>} / {@code .result}: from its {@link StepRouteMapper};</li>
+ *   <li>{@code wf.<id>.<step>.done}: multicasts to the steps that depend on it (fan-out);</li>
+ *   <li>{@code wf.<id>.<step>.join}: aggregator with a JDBC repository for a step with several
+ *       dependencies (fan-in);</li>
+ *   <li>{@code wf.<id>.finish}: ends the execution once every step has settled.</li>
+ * </ul>
+ */
+public class WorkflowRoutes extends RouteBuilder {
+    private final WorkflowDefinition workflow;
+    private final List<StepRouteMapper> mappers;
+    private final String stepPlanJson;
+    private final String toleratedFailuresJson;
+
+    public WorkflowRoutes(WorkflowDefinition workflow, List<StepRouteMapper> mappers) {
+        this.workflow = workflow;
+        this.mappers = mappers;
+        this.stepPlanJson = Json.write(workflow.steps().stream().map(step -> Map.of(
+                "step_id", step.id(), "agent", step.agent(), "action", step.action(),
+                "max_attempts", workflow.maxAttempts(step), "timeout_ms", workflow.attemptTimeoutMs(step),
+                "backoff_ms", step.config().backoffBeforeAttempt(2))).toList());
+        this.toleratedFailuresJson = Json.write(workflow.steps().stream()
+                .filter(WorkflowStep::allowsFailure).map(WorkflowStep::id).toList());
+    }
+
+    @Override
+    public void configure() {
+        String wf = workflow.id();
+        addStartRoute(wf);
+        for (WorkflowStep step : workflow.steps()) {
+            mapperFor(step).addRoutes(this, workflow, step);
+            addDoneRoute(wf, step);
+            if (step.dependsOn().size() > 1) {
+                addJoinRoute(wf, step);
+            }
+        }
+        addFinishRoute(wf);
+    }
+
+    private StepRouteMapper mapperFor(WorkflowStep step) {
+        return mappers.stream().filter(m -> m.handles(step)).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no mapper for step " + step.id() + " of " + workflow.id()));
+    }
+
+    /**
+     * Creates the execution with a pending row per step in one statement. A repeated event finds the
+     * execution it already started and pushes its root steps again, which is harmless: each step
+     * starts only from pending. That is what recovers an event whose first delivery died half-way.
+     */
+    private void addStartRoute(String wf) {
+        from(Endpoints.start(wf))
+                .routeId(Endpoints.routeId(wf, "start"))
+                .routeDescription(workflow.name() == null ? wf : workflow.name())
+                .process(this::prepareStart)
+                .to(Sql.rows("start-execution")).id(wf + ".create-execution")
+                .choice()
+                    .when(header(SQL_ROW_COUNT).isGreaterThan(0))
+                        .to(Sql.update("link-event")).id(wf + ".link-event")
+                        .log("execution ${header.executionId} of " + wf + " started")
+                    .otherwise()
+                        .to(Sql.row("find-execution-by-event")).id(wf + ".find-existing-execution")
+                        .filter(body().isNotNull())
+                            .setHeader(EXECUTION_ID, simple("${body[id]}"))
+                            .log("event ${header.eventKey} already started execution ${header.executionId}: re-checking its root steps")
+                        .end()
+                .end()
+                .setBody(constant(null))
+                .multicast().id(wf + ".fan-out-roots")
+                    .to(workflow.rootSteps().stream().map(s -> Endpoints.step(wf, s.id())).toArray(String[]::new))
+                .end();
+    }
+
+    private void prepareStart(Exchange exchange) {
+        Message in = exchange.getMessage();
+        in.setHeader(EXECUTION_ID, UUID.randomUUID().toString());
+        in.setHeader(WORKFLOW_ID, workflow.id());
+        in.setHeader("workflowVersion", workflow.versionOrDefault());
+        in.setHeader("timeoutMs", workflow.config().timeoutMsOrDefault());
+        in.setHeader("stepPlan", stepPlanJson);
+        in.setHeader("triggerPayload", in.getHeader("eventPayload", "{}", String.class));
+    }
+
+    /** Fan-out from a settled step to every step that depends on it, then the end-of-execution check. */
+    private void addDoneRoute(String wf, WorkflowStep step) {
+        List<String> next = new ArrayList<>();
+        for (WorkflowStep dependent : workflow.dependentsOf(step.id())) {
+            next.add(dependent.dependsOn().size() > 1 ? Endpoints.join(wf, dependent.id()) : Endpoints.step(wf, dependent.id()));
+        }
+        var route = from(Endpoints.done(wf, step.id()))
+                .routeId(Endpoints.routeId(wf, step.id() + ".done"))
+                .routeDescription("after " + step.id() + ": " + (next.isEmpty() ? "end of branch" : "fan-out to "
+                        + String.join(", ", workflow.dependentsOf(step.id()).stream().map(WorkflowStep::id).toList())))
+                .setHeader(STEP_ID, constant(step.id()))
+                .setBody(constant(null));
+        if (!next.isEmpty()) {
+            // the original exchange continues to the finish check, not a branch's copy
+            route.multicast(AggregationStrategies.useOriginal()).id(step.id() + ".fan-out").to(next.toArray(String[]::new)).end();
+        }
+        route.to(Endpoints.finish(wf));
+    }
+
+    /** Fan-in: hands the arrival to the shared aggregator of {@link FanInRoutes}. */
+    private void addJoinRoute(String wf, WorkflowStep step) {
+        from(Endpoints.join(wf, step.id()))
+                .routeId(Endpoints.routeId(wf, step.id() + ".join"))
+                .routeDescription("fan-in of " + String.join(", ", step.dependsOn()) + " into " + step.id())
+                .setHeader(FanInRoutes.JOIN_STEP, constant(step.id()))
+                .to(FanInRoutes.FAN_IN);
+    }
+
+    private void addFinishRoute(String wf) {
+        from(Endpoints.finish(wf))
+                .routeId(Endpoints.routeId(wf, "finish"))
+                .routeDescription("ends an execution of " + wf + " once every step has settled")
+                .setHeader("partialSuccess", constant(workflow.config().partialSuccessAllowed()))
+                .setHeader("toleratedFailures", constant(toleratedFailuresJson))
+                .to(Sql.row("finish-execution")).id(wf + ".settle-execution")
+                .filter(Sql.returnedRow())
+                    .setHeader(STATUS, simple("${body[status]}"))
+                    .setHeader("results", simple("${body[results]}"))
+                    .setHeader("failures", simple("${body[failures]}"))
+                    .log("execution ${header.executionId} of " + wf + " ${header.status}")
+                    .to(Endpoints.PUBLISH_OUTCOME)
+                .end();
+    }
+}

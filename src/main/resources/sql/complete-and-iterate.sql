@@ -1,0 +1,16 @@
+-- Completes one loop iteration and starts the next in the same statement, so the execution never
+-- looks finished in between.
+WITH done AS (
+    UPDATE workflow_step_executions
+       SET status = 'completed', output = CAST(:#output AS jsonb), completed_at = now(), deadline = NULL,
+           updated_at = now()
+     WHERE id = :#rowId AND attempt = :#attempt AND status = 'running'
+    RETURNING execution_id, step_id, iteration, agent, action, max_attempts, timeout_ms, backoff_ms
+)
+INSERT INTO workflow_step_executions (id, execution_id, step_id, iteration, agent, action, status, attempt,
+                                      max_attempts, timeout_ms, backoff_ms, input, started_at, deadline)
+SELECT :#nextRowId, execution_id, step_id, iteration + 1, agent, action, 'running', 1,
+       max_attempts, timeout_ms, backoff_ms, CAST(:#nextInput AS jsonb), now(),
+       now() + timeout_ms * interval '1 millisecond'
+FROM done
+RETURNING iteration, deadline

@@ -1,0 +1,15 @@
+-- Attempts past their deadline: retry later if attempts are left, else fail. SKIP LOCKED lets several
+-- coordinator instances share the sweep.
+UPDATE workflow_step_executions s
+   SET status = CASE WHEN s.attempt < s.max_attempts THEN 'retrying' ELSE 'failed' END,
+       error = 'attempt ' || s.attempt || ' timed out after ' || s.timeout_ms || ' ms',
+       next_attempt_at = CASE WHEN s.attempt < s.max_attempts
+                              THEN now() + (s.backoff_ms * power(2, s.attempt - 1)) * interval '1 millisecond' END,
+       completed_at = CASE WHEN s.attempt < s.max_attempts THEN NULL ELSE now() END,
+       deadline = NULL, updated_at = now()
+  FROM (SELECT id FROM workflow_step_executions
+         WHERE status = 'running' AND deadline < now()
+         ORDER BY deadline LIMIT 200 FOR UPDATE SKIP LOCKED) due,
+       workflow_executions e
+ WHERE s.id = due.id AND e.id = s.execution_id
+RETURNING s.id AS row_id, s.execution_id, s.step_id, s.kind, s.status, e.workflow_id

@@ -1,0 +1,22 @@
+-- Executions past their whole-execution timeout end failed; their unsettled steps are settled with them.
+WITH expired AS (
+    UPDATE workflow_executions e
+       SET status = 'failed', completed_at = now(),
+           error = 'workflow timed out after ' || (EXTRACT(EPOCH FROM (e.deadline - e.started_at)) * 1000)::bigint || ' ms'
+      FROM (SELECT id FROM workflow_executions
+             WHERE status = 'running' AND deadline < now()
+             ORDER BY deadline LIMIT 100 FOR UPDATE SKIP LOCKED) due
+     WHERE e.id = due.id
+    RETURNING e.id, e.workflow_id, e.error
+), settled AS (
+    UPDATE workflow_step_executions s
+       SET status = CASE WHEN s.status = 'pending' THEN 'skipped' ELSE 'failed' END,
+           error = expired.error, completed_at = now(), deadline = NULL, next_attempt_at = NULL, updated_at = now()
+      FROM expired
+     WHERE s.execution_id = expired.id AND s.status IN ('pending', 'running', 'retrying')
+    RETURNING s.execution_id, s.step_id, s.error
+)
+SELECT expired.id AS execution_id, expired.workflow_id, expired.error,
+       COALESCE((SELECT jsonb_agg(jsonb_build_object('step_id', step_id, 'error', error))
+                   FROM settled WHERE settled.execution_id = expired.id), '[]'::jsonb)::text AS failures
+FROM expired

@@ -1,0 +1,1 @@
+SELECT id, status FROM workflow_executions WHERE trigger_event_key = :#eventKey

@@ -1,0 +1,3 @@
+UPDATE workflow_step_executions
+   SET status = 'skipped', error = :#reason, completed_at = now(), updated_at = now()
+ WHERE id = :#rowId AND status = 'pending'

@@ -1,0 +1,16 @@
+-- Retry of a failed execution: failed steps and the steps skipped because of them go back to pending;
+-- completed steps keep their results and are not run again.
+WITH reopened AS (
+    UPDATE workflow_executions
+       SET status = 'running', completed_at = NULL, error = NULL, result = NULL,
+           deadline = now() + :#timeoutMs * interval '1 millisecond'
+     WHERE id = :#executionId AND status = 'failed'
+    RETURNING id
+)
+UPDATE workflow_step_executions s
+   SET status = 'pending', attempt = 0, error = NULL, output = NULL, started_at = NULL, completed_at = NULL,
+       deadline = NULL, next_attempt_at = NULL, updated_at = now()
+  FROM reopened
+ WHERE s.execution_id = reopened.id AND s.kind = 'step'
+   AND (s.status = 'failed' OR (s.status = 'skipped' AND s.error LIKE 'dependency %'))
+RETURNING s.step_id

@@ -1,0 +1,11 @@
+-- retrying -> running with the next attempt, for every step whose backoff has elapsed.
+UPDATE workflow_step_executions s
+   SET status = 'running', attempt = s.attempt + 1, next_attempt_at = NULL, error = NULL,
+       deadline = now() + s.timeout_ms * interval '1 millisecond', updated_at = now()
+  FROM (SELECT id FROM workflow_step_executions
+         WHERE status = 'retrying' AND next_attempt_at <= now()
+         ORDER BY next_attempt_at LIMIT 200 FOR UPDATE SKIP LOCKED) due,
+       workflow_executions e
+ WHERE s.id = due.id AND e.id = s.execution_id AND e.status IN ('running', 'compensating')
+RETURNING s.id AS row_id, s.execution_id, s.step_id, s.iteration, s.kind, s.agent, s.action, s.attempt,
+          s.input::text AS input, s.deadline, e.workflow_id

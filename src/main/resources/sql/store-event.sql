@@ -1,0 +1,5 @@
+-- Every event is stored once per key; a repeated delivery only counts.
+INSERT INTO agent_events (id, event_key, type, payload, workflow_id)
+VALUES (:#eventRowId, :#eventKey, :#eventType, CAST(:#eventPayload AS jsonb), :#workflowId)
+ON CONFLICT (event_key) DO UPDATE SET deliveries = agent_events.deliveries + 1
+RETURNING id, deliveries

@@ -1,0 +1,136 @@
+package dev.agentcoordinator.engine;
+
+import dev.agentcoordinator.CoordinatorApp;
+import dev.agentcoordinator.RunningCoordinator;
+import dev.agentcoordinator.config.CoordinatorSettings;
+import dev.agentcoordinator.definition.WorkflowCatalog;
+import org.apache.camel.ProducerTemplate;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * One real coordinator (embedded Artemis, embedded PostgreSQL, the engine's routes) shared by the
+ * engine tests of a JVM, running the workflows of src/test/resources/engine-workflows. Each test
+ * uses its own workflow and agent names, so tests don't see each other's messages.
+ */
+public final class TestCoordinator {
+    private static RunningCoordinator shared;
+
+    private TestCoordinator() {
+    }
+
+    public static synchronized RunningCoordinator shared() {
+        if (shared == null) {
+            try {
+                Path dataDir = Files.createTempDirectory("coordinator-engine-test");
+                Path workflows = Path.of("src/test/resources/engine-workflows");
+                CoordinatorSettings settings = CoordinatorSettings.fromMap(Map.of(
+                        "data.dir", dataDir.toString(),
+                        "broker.embedded.port", "0",
+                        "http.port", "0",
+                        "demo-agents.enabled", "false",
+                        "workflows.dir", workflows.toString(),
+                        "supervisor.period-ms", "50"));
+                shared = CoordinatorApp.start(settings, WorkflowCatalog.load(workflows));
+                RunningCoordinator running = shared;
+                Runtime.getRuntime().addShutdownHook(new Thread(running::close));
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot start the test coordinator", e);
+            }
+        }
+        return shared;
+    }
+
+    /** Drops an event on agent.events, as a user would; returns its event id. */
+    public static String sendEvent(String type, String payloadJson) {
+        String eventId = UUID.randomUUID().toString();
+        sendRaw("{\"type\":\"" + type + "\",\"event_id\":\"" + eventId + "\",\"payload\":" + payloadJson + "}");
+        return eventId;
+    }
+
+    public static void sendRaw(String body) {
+        ProducerTemplate producer = shared().camelContext().createProducerTemplate();
+        try {
+            producer.sendBody("jms:queue:agent.events", body);
+        } finally {
+            try {
+                producer.stop();
+            } catch (Exception ignored) {
+                // nothing to release
+            }
+        }
+    }
+
+    /** Rows of a query against the coordinator's database. */
+    public static List<Map<String, Object>> query(String sql, Object... params) {
+        try (Connection connection = shared().dataSource().getConnection();
+             PreparedStatement statement = connection.prepareStatement(sql)) {
+            for (int i = 0; i < params.length; i++) {
+                statement.setObject(i + 1, params[i]);
+            }
+            try (ResultSet rs = statement.executeQuery()) {
+                ResultSetMetaData meta = rs.getMetaData();
+                List<Map<String, Object>> rows = new ArrayList<>();
+                while (rs.next()) {
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    for (int c = 1; c <= meta.getColumnCount(); c++) {
+                        row.put(meta.getColumnLabel(c), rs.getObject(c));
+                    }
+                    rows.add(row);
+                }
+                return rows;
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The execution started by an event, or null while there is none. */
+    public static String executionOf(String eventId) {
+        List<Map<String, Object>> rows = query("SELECT id FROM workflow_executions WHERE trigger_event_key = ?", eventId);
+        return rows.isEmpty() ? null : (String) rows.get(0).get("id");
+    }
+
+    public static String executionStatus(String executionId) {
+        List<Map<String, Object>> rows = query("SELECT status FROM workflow_executions WHERE id = ?", executionId);
+        return rows.isEmpty() ? null : (String) rows.get(0).get("status");
+    }
+
+    /** step_id → status of the latest iteration of every step. */
+    public static Map<String, String> stepStatuses(String executionId) {
+        Map<String, String> statuses = new LinkedHashMap<>();
+        for (Map<String, Object> row : query("SELECT DISTINCT ON (step_id) step_id, status FROM workflow_step_executions "
+                + "WHERE execution_id = ? AND kind = 'step' ORDER BY step_id, iteration DESC", executionId)) {
+            statuses.put((String) row.get("step_id"), (String) row.get("status"));
+        }
+        return statuses;
+    }
+
+    public static Map<String, Object> stepRow(String executionId, String stepId) {
+        List<Map<String, Object>> rows = query("SELECT status, attempt, error, output::text AS output, input::text AS input, iteration "
+                + "FROM workflow_step_executions WHERE execution_id = ? AND step_id = ? AND kind = 'step' ORDER BY iteration DESC LIMIT 1",
+                executionId, stepId);
+        return rows.isEmpty() ? null : rows.get(0);
+    }
+
+    static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
