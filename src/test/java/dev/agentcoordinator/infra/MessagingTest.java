@@ -1,0 +1,80 @@
+package dev.agentcoordinator.infra;
+
+import jakarta.jms.Connection;
+import jakarta.jms.ConnectionFactory;
+import jakarta.jms.Message;
+import jakarta.jms.MessageConsumer;
+import jakarta.jms.Session;
+import jakarta.jms.TextMessage;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.messaginghub.pooled.jms.JmsPoolConnectionFactory;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+class MessagingTest {
+
+    @TempDir
+    Path dataDir;
+
+    @Test
+    void reconnectParametersAreAddedUnlessTheUrlSetsThem() {
+        assertThat(Messaging.withReconnect("tcp://broker:61616"))
+                .isEqualTo("tcp://broker:61616?reconnectAttempts=-1&retryInterval=500&retryIntervalMultiplier=2.0&maxRetryInterval=5000");
+        assertThat(Messaging.withReconnect("tcp://broker:61616?reconnectAttempts=3"))
+                .startsWith("tcp://broker:61616?reconnectAttempts=3&retryInterval=500")
+                .doesNotContain("reconnectAttempts=-1");
+    }
+
+    /**
+     * As Camel's JmsTemplate and listener containers do, every use takes a connection from the pool.
+     * Artemis reports the restart to the pool's exception listener, which drops the broken
+     * connection; an operation racing with that may fail once (Camel's redelivery covers it), after
+     * which the pool hands out working connections to the restarted broker.
+     */
+    @Test
+    void thePooledFactoryCarriesOnAfterABrokerRestart() throws Exception {
+        EmbeddedBroker broker = new EmbeddedBroker(0, dataDir);
+        String url = broker.start();
+        JmsPoolConnectionFactory pool = Messaging.pooledConnectionFactory(url, null, null, 1);
+        try {
+            send(pool, "before");
+
+            broker.close();
+            broker = new EmbeddedBroker(URI.create(url).getPort(), dataDir);
+            broker.start();
+
+            await().atMost(Duration.ofSeconds(15)).ignoreExceptions().until(() -> {
+                send(pool, "after");
+                return true;
+            });
+            try (Connection connection = pool.createConnection()) {
+                connection.start();
+                Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+                MessageConsumer consumer = session.createConsumer(session.createQueue("coordinator.test"));
+                assertThat(text(consumer.receive(10_000))).isEqualTo("before");
+                assertThat(text(consumer.receive(10_000))).isEqualTo("after");
+            }
+        } finally {
+            pool.stop();
+            broker.close();
+        }
+    }
+
+    private static void send(ConnectionFactory factory, String body) throws Exception {
+        try (Connection connection = factory.createConnection()) {
+            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            session.createProducer(session.createQueue("coordinator.test")).send(session.createTextMessage(body));
+        }
+    }
+
+    private static String text(Message message) throws Exception {
+        assertThat(message).isInstanceOf(TextMessage.class);
+        return ((TextMessage) message).getText();
+    }
+}
