@@ -44,23 +44,23 @@ public class AgentStepMapper implements StepRouteMapper {
                 .routeDescription(describe(step))
                 .setHeader(WORKFLOW_ID, routes.constant(wf))
                 .setHeader(STEP_ID, routes.constant(step.id()))
-                .to(Sql.rows("load-context")).id(nodeId(step, "load-context"))
-                .process(exchange -> decide(planner, exchange)).id(nodeId(step, "decide"))
-                .choice().id(nodeId(step, "skip-or-run"))
+                .to(Sql.rows("load-context")).id(nodeId(workflow, step, "load-context"))
+                .process(exchange -> decide(planner, exchange)).id(nodeId(workflow, step, "decide"))
+                .choice().id(nodeId(workflow, step, "skip-or-run"))
                     .when(routes.header(DECISION).isEqualTo(StepDecision.Kind.SKIP.name()))
-                        .to(Sql.update("mark-skipped")).id(nodeId(step, "mark-skipped"))
+                        .to(Sql.update("mark-skipped")).id(nodeId(workflow, step, "mark-skipped"))
                         .filter(Sql.applied())
-                            .log("step ${header.stepId} skipped (${header.reason}) [execution ${header.executionId}]")
+                            .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId} skipped (${header.reason}) [execution ${header.executionId}]")
                             .to(Endpoints.done(wf, step.id()))
                         .end()
                     .endChoice()
                     .when(routes.header(DECISION).isEqualTo(StepDecision.Kind.DISPATCH.name()))
-                        .to(Sql.row("mark-running")).id(nodeId(step, "mark-running"))
+                        .to(Sql.row("mark-running")).id(nodeId(workflow, step, "mark-running"))
                         .filter(Sql.returnedRow())
                             .process(exchange -> prepareDispatch(exchange, step))
-                            .log("step ${header.stepId} dispatched to agent." + step.agent() + " (attempt ${header.attempt}) [execution ${header.executionId}]")
+                            .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId} dispatched to agent." + step.agent() + " (attempt ${header.attempt}) [execution ${header.executionId}]")
                             .process(exchange -> StepRequests.build(exchange, replyQueue))
-                            .to(agentEndpoint(Endpoints.agentQueue(step.agent()))).id(nodeId(step, "agent." + step.agent()))
+                            .to(agentEndpoint(Endpoints.agentQueue(step.agent()))).id(nodeId(workflow, step, "agent." + step.agent()))
                         .end()
                     .endChoice()
                 .end();
@@ -68,25 +68,25 @@ public class AgentStepMapper implements StepRouteMapper {
         ChoiceDefinition onOutcome = routes.from(Endpoints.result(wf, step.id()))
                 .routeId(Endpoints.routeId(wf, step.id() + ".result"))
                 .routeDescription("reply of " + step.agent() + "." + step.action())
-                .process(exchange -> classify(exchange, step)).id(nodeId(step, "classify-reply"))
-                .choice().id(nodeId(step, "outcome"))
+                .process(exchange -> classify(exchange, step)).id(nodeId(workflow, step, "classify-reply"))
+                .choice().id(nodeId(workflow, step, "outcome"))
                     .when(transitionIs(StepOutcome.Transition.COMPLETE))
-                        .to(Sql.update("complete-step")).id(nodeId(step, "complete"))
+                        .to(Sql.update("complete-step")).id(nodeId(workflow, step, "complete"))
                         .filter(Sql.applied())
-                            .log("step ${header.stepId} completed [execution ${header.executionId}]")
+                            .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId} completed [execution ${header.executionId}]")
                             .to(Endpoints.done(wf, step.id()))
                         .end()
                     .endChoice()
                     .when(transitionIs(StepOutcome.Transition.RETRY))
-                        .to(Sql.update("retry-step-later")).id(nodeId(step, "retry-later"))
+                        .to(Sql.update("retry-step-later")).id(nodeId(workflow, step, "retry-later"))
                         .filter(Sql.applied())
-                            .log("step ${header.stepId} will retry: ${header.error} [execution ${header.executionId}]")
+                            .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId} will retry: ${header.error} [execution ${header.executionId}]")
                         .end()
                     .endChoice()
                     .when(transitionIs(StepOutcome.Transition.FAIL))
-                        .to(Sql.update("fail-step")).id(nodeId(step, "fail"))
+                        .to(Sql.update("fail-step")).id(nodeId(workflow, step, "fail"))
                         .filter(Sql.applied())
-                            .log("step ${header.stepId} failed: ${header.error} [execution ${header.executionId}]")
+                            .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId} failed: ${header.error} [execution ${header.executionId}]")
                             .to(Endpoints.done(wf, step.id()))
                         .end()
                     .endChoice();
@@ -102,8 +102,9 @@ public class AgentStepMapper implements StepRouteMapper {
         return org.apache.camel.builder.Builder.header(TRANSITION).isEqualTo(transition.name());
     }
 
-    protected static String nodeId(WorkflowStep step, String what) {
-        return step.id() + "." + what;
+    /** Node ids are unique in the whole CamelContext, so they carry the workflow too. */
+    protected static String nodeId(WorkflowDefinition workflow, WorkflowStep step, String what) {
+        return workflow.id() + "." + step.id() + "." + what;
     }
 
     private static String describe(WorkflowStep step) {

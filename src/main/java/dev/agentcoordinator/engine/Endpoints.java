@@ -8,6 +8,8 @@ public final class Endpoints {
     public static final String PUBLISH_OUTCOME = "direct:coordinator.publish-outcome";
     public static final String DISPATCH_RETRY = "direct:coordinator.dispatch-retry";
     public static final String EVENTS_QUEUE = "agent.events";
+    /** Logger of the progress lines (one per execution and step transition). */
+    public static final String PROGRESS_LOG = "dev.agentcoordinator.progress";
     public static final String DEAD_LETTER_QUEUE = "agent.events.DLQ";
 
     private Endpoints() {

@@ -26,7 +26,7 @@ public class EventRoutes extends RouteBuilder {
                 .handled(true)
                 .useOriginalMessage()
                 .setHeader(DEAD_LETTER_REASON, exceptionMessage())
-                .log(org.apache.camel.LoggingLevel.WARN, "event sent to " + Endpoints.DEAD_LETTER_QUEUE + ": ${exception.message}")
+                .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "event sent to " + Endpoints.DEAD_LETTER_QUEUE + ": ${exception.message}")
                 .to("jms:queue:" + Endpoints.DEAD_LETTER_QUEUE);
 
         ChoiceDefinition byType = from("jms:queue:" + Endpoints.EVENTS_QUEUE + "?transacted=true&disableReplyTo=true"
@@ -41,7 +41,7 @@ public class EventRoutes extends RouteBuilder {
                     .to(Endpoints.start(workflow.id())).id("trigger." + workflow.id());
         }
         byType.otherwise()
-                .log("event ${header.eventType} (${header.eventKey}) stored; no workflow is triggered by it")
+                .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "event ${header.eventType} (${header.eventKey}) stored; no workflow is triggered by it")
                 .end();
     }
 }

@@ -2,8 +2,6 @@ package dev.agentcoordinator.engine;
 
 import dev.agentcoordinator.definition.WorkflowCatalog;
 import org.apache.camel.builder.RouteBuilder;
-import org.apache.camel.processor.aggregate.jdbc.JdbcAggregationRepository;
-import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 
 import javax.sql.DataSource;
 
@@ -34,18 +32,10 @@ public class FanInRoutes extends RouteBuilder {
                 .removeHeaders("*", Headers.EXECUTION_ID, Headers.WORKFLOW_ID, Headers.STEP_ID, JOIN_STEP)
                 .setBody(constant(null))
                 .aggregate(simple("${header.executionId}:${header.joinStep}"), new JoinArrivals()).id("join")
-                    .aggregationRepository(repository(dataSource))
+                    .aggregationRepository(new JoinRepository(dataSource, REPOSITORY))
                     .optimisticLocking()
                     .completionPredicate(new DependencyGate(dataSource, catalog))
                     .toD("direct:wf.${header.workflowId}.${header.joinStep}")
                 .end();
-    }
-
-    private static JdbcAggregationRepository repository(DataSource dataSource) {
-        JdbcAggregationRepository repository =
-                new JdbcAggregationRepository(new DataSourceTransactionManager(dataSource), REPOSITORY, dataSource);
-        repository.setUseRecovery(true);
-        repository.setRecoveryInterval(5000);
-        return repository;
     }
 }

@@ -6,7 +6,7 @@ import org.apache.camel.Exchange;
 import java.util.TreeSet;
 
 /**
- * Aggregation strategy of a fan-in: keeps the latest exchange and records, in a header that the
+ * Aggregation strategy of a fan-in: keeps the first exchange and records, in a header that the
  * JDBC aggregation repository persists, which dependencies have reported so far.
  */
 public final class JoinArrivals implements AggregationStrategy {
@@ -14,15 +14,16 @@ public final class JoinArrivals implements AggregationStrategy {
 
     @Override
     public Exchange aggregate(Exchange oldExchange, Exchange newExchange) {
+        // the first arrival becomes the join; later ones only add their name (what recoverable
+        // repositories expect: the old exchange keeps its identity)
+        Exchange join = oldExchange != null ? oldExchange : newExchange;
         TreeSet<String> arrived = new TreeSet<>();
-        if (oldExchange != null) {
-            String before = oldExchange.getMessage().getHeader(ARRIVED, String.class);
-            if (before != null && !before.isEmpty()) {
-                arrived.addAll(java.util.List.of(before.split(",")));
-            }
+        String before = join.getMessage().getHeader(ARRIVED, String.class);
+        if (before != null && !before.isEmpty()) {
+            arrived.addAll(java.util.List.of(before.split(",")));
         }
         arrived.add(newExchange.getMessage().getHeader(Headers.STEP_ID, String.class));
-        newExchange.getMessage().setHeader(ARRIVED, String.join(",", arrived));
-        return newExchange;
+        join.getMessage().setHeader(ARRIVED, String.join(",", arrived));
+        return join;
     }
 }

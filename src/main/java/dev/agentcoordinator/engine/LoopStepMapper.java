@@ -26,15 +26,15 @@ public class LoopStepMapper extends AgentStepMapper {
     @Override
     protected void addIterationBranch(ChoiceDefinition onOutcome, WorkflowDefinition workflow, WorkflowStep step) {
         onOutcome.when(transitionIs(StepOutcome.Transition.ITERATE))
-                .to(Sql.row("complete-and-iterate")).id(nodeId(step, "next-iteration"))
+                .to(Sql.row("complete-and-iterate")).id(nodeId(workflow, step, "next-iteration"))
                 .filter(Sql.returnedRow())
                     .setHeader(INPUT, header(NEXT_INPUT))
                     .setHeader(ROW_ID, header(NEXT_ROW_ID))
                     .process(exchange -> prepareDispatch(exchange, step))
-                    .log("step ${header.stepId} iteration ${header.iteration} dispatched to agent." + step.agent()
+                    .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId} iteration ${header.iteration} dispatched to agent." + step.agent()
                             + " [execution ${header.executionId}]")
                     .process(exchange -> StepRequests.build(exchange, replyQueue))
-                    .to(agentEndpoint(Endpoints.agentQueue(step.agent()))).id(nodeId(step, "agent." + step.agent() + ".again"))
+                    .to(agentEndpoint(Endpoints.agentQueue(step.agent()))).id(nodeId(workflow, step, "agent." + step.agent() + ".again"))
                 .end()
             .endChoice();
     }

@@ -59,7 +59,7 @@ public class ReplyRoutes extends RouteBuilder {
                 .routeDescription("records a reply that no step is waiting for")
                 .setHeader("replyBody", exchangeProperty(REPLY_TEXT))
                 .setHeader("correlationId", header(CORRELATION_ID))
-                .log(org.apache.camel.LoggingLevel.WARN, "reply ignored: ${header.ignoreReason}")
+                .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "reply ignored: ${header.ignoreReason}")
                 .to(Sql.update("record-ignored-reply"))
                 .filter(header("redeliverDone").isEqualTo(true))
                     .toD("direct:wf.${header.workflowId}.${header.stepId}.done")

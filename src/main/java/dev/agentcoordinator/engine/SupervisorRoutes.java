@@ -33,7 +33,7 @@ public class SupervisorRoutes extends RouteBuilder {
                 .to(Sql.rows("expire-attempts"))
                 .split(body())
                     .process(SupervisorRoutes::rowToHeaders)
-                    .log(org.apache.camel.LoggingLevel.WARN, "step ${header.stepId} attempt timed out; now ${header.status} [execution ${header.executionId}]")
+                    .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "step ${header.stepId} attempt timed out; now ${header.status} [execution ${header.executionId}]")
                     .filter(header(STATUS).isEqualTo("failed"))
                         .toD("direct:wf.${header.workflowId}.${header.stepId}.done")
                     .end()
@@ -46,7 +46,7 @@ public class SupervisorRoutes extends RouteBuilder {
                 .split(body())
                     .process(SupervisorRoutes::rowToHeaders)
                     .setProperty("agentQueue", simple("agent.${header.agent}"))
-                    .log("step ${header.stepId} retried (attempt ${header.attempt}) [execution ${header.executionId}]")
+                    .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId} retried (attempt ${header.attempt}) [execution ${header.executionId}]")
                     .process(exchange -> StepRequests.build(exchange, replyQueue))
                     .toD("jms:queue:${exchangeProperty.agentQueue}?exchangePattern=InOnly&preserveMessageQos=true")
                 .end();
@@ -58,7 +58,7 @@ public class SupervisorRoutes extends RouteBuilder {
                 .split(body())
                     .process(SupervisorRoutes::rowToHeaders)
                     .setHeader(STATUS, constant("failed"))
-                    .log(org.apache.camel.LoggingLevel.WARN, "execution ${header.executionId} of ${header.workflowId}: ${header.error}")
+                    .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of ${header.workflowId}: ${header.error}")
                     .to(Endpoints.PUBLISH_OUTCOME)
                 .end();
 

@@ -75,12 +75,12 @@ public class WorkflowRoutes extends RouteBuilder {
                 .choice()
                     .when(header(SQL_ROW_COUNT).isGreaterThan(0))
                         .to(Sql.update("link-event")).id(wf + ".link-event")
-                        .log("execution ${header.executionId} of " + wf + " started")
+                        .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of " + wf + " started")
                     .otherwise()
                         .to(Sql.row("find-execution-by-event")).id(wf + ".find-existing-execution")
                         .filter(body().isNotNull())
                             .setHeader(EXECUTION_ID, simple("${body[id]}"))
-                            .log("event ${header.eventKey} already started execution ${header.executionId}: re-checking its root steps")
+                            .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "event ${header.eventKey} already started execution ${header.executionId}: re-checking its root steps")
                         .end()
                 .end()
                 .setBody(constant(null))
@@ -113,7 +113,7 @@ public class WorkflowRoutes extends RouteBuilder {
                 .setBody(constant(null));
         if (!next.isEmpty()) {
             // the original exchange continues to the finish check, not a branch's copy
-            route.multicast(AggregationStrategies.useOriginal()).id(step.id() + ".fan-out").to(next.toArray(String[]::new)).end();
+            route.multicast(AggregationStrategies.useOriginal()).id(wf + "." + step.id() + ".fan-out").to(next.toArray(String[]::new)).end();
         }
         route.to(Endpoints.finish(wf));
     }
@@ -138,7 +138,7 @@ public class WorkflowRoutes extends RouteBuilder {
                     .setHeader(STATUS, simple("${body[status]}"))
                     .setHeader("results", simple("${body[results]}"))
                     .setHeader("failures", simple("${body[failures]}"))
-                    .log("execution ${header.executionId} of " + wf + " ${header.status}")
+                    .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of " + wf + " ${header.status}")
                     .to(Endpoints.PUBLISH_OUTCOME)
                 .end();
     }

@@ -23,7 +23,8 @@ import java.util.UUID;
 
 /**
  * One real coordinator (embedded Artemis, embedded PostgreSQL, the engine's routes) shared by the
- * engine tests of a JVM, running the workflows of src/test/resources/engine-workflows. Each test
+ * engine tests of a JVM, running the shipped workflows (routes/workflows) and the test workflows of
+ * src/test/resources/engine-workflows. Each test
  * uses its own workflow and agent names, so tests don't see each other's messages.
  */
 public final class TestCoordinator {
@@ -44,7 +45,9 @@ public final class TestCoordinator {
                         "demo-agents.enabled", "false",
                         "workflows.dir", workflows.toString(),
                         "supervisor.period-ms", "50"));
-                shared = CoordinatorApp.start(settings, WorkflowCatalog.load(workflows));
+                List<Path> files = new ArrayList<>(WorkflowCatalog.definitionFiles(Path.of("routes/workflows")));
+                files.addAll(WorkflowCatalog.definitionFiles(workflows));
+                shared = CoordinatorApp.start(settings, WorkflowCatalog.load(files));
                 RunningCoordinator running = shared;
                 Runtime.getRuntime().addShutdownHook(new Thread(running::close));
             } catch (Exception e) {

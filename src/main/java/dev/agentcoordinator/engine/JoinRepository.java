@@ -1,0 +1,35 @@
+package dev.agentcoordinator.engine;
+
+import org.apache.camel.CamelContext;
+import org.apache.camel.processor.aggregate.jdbc.JdbcAggregationRepository;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+
+import javax.sql.DataSource;
+
+/**
+ * Camel's JDBC aggregation repository on the {@code step_joins} tables (bytea, see V1__schema.sql).
+ * The aggregator also confirms exchanges that never reached the completed table (every arrival of
+ * an optimistic-locking join); the stock repository logs each of those as an ERROR. A confirm that
+ * finds nothing to delete is normal here, so this one deletes quietly.
+ */
+final class JoinRepository extends JdbcAggregationRepository {
+    private final JdbcTemplate jdbc;
+
+    JoinRepository(DataSource dataSource, String table) {
+        super(new DataSourceTransactionManager(dataSource), table, dataSource);
+        this.jdbc = new JdbcTemplate(dataSource);
+        setUseRecovery(true);
+        setRecoveryInterval(5000);
+    }
+
+    @Override
+    public void confirm(CamelContext camelContext, String exchangeId) {
+        confirmWithResult(camelContext, exchangeId);
+    }
+
+    @Override
+    public boolean confirmWithResult(CamelContext camelContext, String exchangeId) {
+        return jdbc.update("DELETE FROM " + getRepositoryNameCompleted() + " WHERE id = ?", exchangeId) == 1;
+    }
+}

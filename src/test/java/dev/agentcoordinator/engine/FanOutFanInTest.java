@@ -1,0 +1,59 @@
+package dev.agentcoordinator.engine;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static dev.agentcoordinator.engine.ScriptedAgents.Reply;
+import static dev.agentcoordinator.engine.TestCoordinator.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** Spec pattern 2: fetch → trends | salaries | skills (in parallel) → report. */
+class FanOutFanInTest {
+    private static final long SLOW_MS = 600;
+    private static ScriptedAgents agents;
+
+    @BeforeAll
+    static void agents() throws Exception {
+        agents = new ScriptedAgents(shared().connectionFactory())
+                .echo("fan-fetch", r -> Map.of("data", "market-data", "report", r.input()))
+                .agent("fan-slow", r -> List.of(Reply.ok(Map.of("value", r.action() + ":" + r.input().path("data").asText())).after(SLOW_MS)));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        agents.close();
+    }
+
+    @Test
+    void branchesRunInParallelAndTheJoinWaitsForAllThree() {
+        String eventId = sendEvent("T_FANOUT", "{\"region\":\"eu\"}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(executionStatus(executionOf(eventId))));
+        String executionId = executionOf(eventId);
+
+        List<ScriptedAgents.Received> mine = agents.received().stream()
+                .filter(r -> r.request().path("execution_id").asText().equals(executionId)).toList();
+        long branchStart = mine.stream().filter(r -> r.agent().equals("fan-slow")).mapToLong(ScriptedAgents.Received::receivedAtNanos).min().orElseThrow();
+        long lastBranchStart = mine.stream().filter(r -> r.agent().equals("fan-slow")).mapToLong(ScriptedAgents.Received::receivedAtNanos).max().orElseThrow();
+        long reportStart = mine.stream().filter(r -> r.stepId().equals("report")).mapToLong(ScriptedAgents.Received::receivedAtNanos).findFirst().orElseThrow();
+        long branchesWallMs = (reportStart - branchStart) / 1_000_000;
+
+        // all three were dispatched before the first could have finished: they ran side by side
+        assertThat((lastBranchStart - branchStart) / 1_000_000).isLessThan(SLOW_MS);
+        // the join took about one slow agent, far less than the three one after another
+        assertThat(branchesWallMs).isGreaterThanOrEqualTo(SLOW_MS).isLessThan(2 * SLOW_MS);
+        assertThat(mine).filteredOn(r -> r.stepId().equals("report")).hasSize(1)
+                .first().satisfies(r -> assertThat(r.input().toString())
+                        .contains("\"trends\":\"trends:market-data\"", "\"salaries\":\"salaries:market-data\"", "\"skills\":\"skills:market-data\""));
+        assertThat(stepStatuses(executionId)).containsOnlyKeys("fetch", "trends", "salaries", "skills", "report")
+                .allSatisfy((step, status) -> assertThat(status).isEqualTo("completed"));
+        // the partial join was kept in PostgreSQL and removed once complete
+        assertThat(query("SELECT id FROM step_joins WHERE id LIKE ?", executionId + "%")).isEmpty();
+        await().atMost(Duration.ofSeconds(10)).until(() -> query("SELECT id FROM step_joins_completed").isEmpty());
+    }
+}
