@@ -6,6 +6,17 @@ WITH done AS (
            updated_at = now()
      WHERE id = :#rowId AND attempt = :#attempt AND status = 'running'
     RETURNING execution_id, step_id, iteration, agent, action, max_attempts, timeout_ms, backoff_ms
+), memory AS (
+    UPDATE workflow_executions e
+       SET shared_memory = e.shared_memory || CAST(:#sharedMemory AS jsonb)
+      FROM done
+     WHERE e.id = done.execution_id AND CAST(:#sharedMemory AS jsonb) <> '{}'::jsonb
+    RETURNING e.id
+), signals AS (
+    INSERT INTO execution_signals (execution_id, step_id, from_agent, signal_type, data)
+    SELECT done.execution_id, done.step_id, done.agent, s->>'signal_type', s->'data'
+      FROM done, jsonb_array_elements(CAST(:#signals AS jsonb)) s
+    RETURNING id
 )
 INSERT INTO workflow_step_executions (id, execution_id, step_id, iteration, agent, action, status, attempt,
                                       max_attempts, timeout_ms, backoff_ms, input, started_at, deadline)

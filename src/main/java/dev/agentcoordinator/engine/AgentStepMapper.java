@@ -44,7 +44,7 @@ public class AgentStepMapper implements StepRouteMapper {
                 .routeDescription(describe(step))
                 .setHeader(WORKFLOW_ID, routes.constant(wf))
                 .setHeader(STEP_ID, routes.constant(step.id()))
-                .to(Sql.rows("load-context")).id(nodeId(workflow, step, "load-context"))
+                .to(Sql.rows(usesSignals(step) ? "load-context-with-signals" : "load-context")).id(nodeId(workflow, step, "load-context"))
                 .process(exchange -> decide(planner, exchange)).id(nodeId(workflow, step, "decide"))
                 .choice().id(nodeId(workflow, step, "skip-or-run"))
                     .when(routes.header(DECISION).isEqualTo(StepDecision.Kind.SKIP.name()))
@@ -71,8 +71,8 @@ public class AgentStepMapper implements StepRouteMapper {
                 .process(exchange -> classify(exchange, step)).id(nodeId(workflow, step, "classify-reply"))
                 .choice().id(nodeId(workflow, step, "outcome"))
                     .when(transitionIs(StepOutcome.Transition.COMPLETE))
-                        .to(Sql.update("complete-step")).id(nodeId(workflow, step, "complete"))
-                        .filter(Sql.applied())
+                        .to(Sql.row("complete-step")).id(nodeId(workflow, step, "complete"))
+                        .filter(Sql.appliedCount())
                             .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId} completed [execution ${header.executionId}]")
                             .to(Endpoints.done(wf, step.id()))
                         .end()
@@ -105,6 +105,10 @@ public class AgentStepMapper implements StepRouteMapper {
     /** Node ids are unique in the whole CamelContext, so they carry the workflow too. */
     protected static String nodeId(WorkflowDefinition workflow, WorkflowStep step, String what) {
         return workflow.id() + "." + step.id() + "." + what;
+    }
+
+    private static boolean usesSignals(WorkflowStep step) {
+        return step.inputMapping().values().stream().anyMatch(m -> m.fromSignal() != null);
     }
 
     private static String describe(WorkflowStep step) {
@@ -152,5 +156,7 @@ public class AgentStepMapper implements StepRouteMapper {
         in.setHeader(ERROR, outcome.error());
         in.setHeader(NEXT_INPUT, outcome.nextInputJson());
         in.setHeader(NEXT_ROW_ID, UUID.randomUUID().toString());
+        in.setHeader(SHARED_MEMORY, outcome.sharedMemoryJson());
+        in.setHeader(SIGNALS, outcome.signalsJson());
     }
 }

@@ -1,8 +1,8 @@
 package dev.agentcoordinator.engine;
 
 /**
- * Names of the engine's internal endpoints and route ids. A workflow's routes are all
- * {@code wf.<workflow>.*}, so Hawtio lists them together and each step reads as its own route.
+ * Names of the engine's internal endpoints and route ids. A workflow's routes all start with
+ * {@code wf.<workflow>}, so Hawtio lists them together and each step reads as its own route.
  */
 public final class Endpoints {
     public static final String PUBLISH_OUTCOME = "direct:coordinator.publish-outcome";
@@ -19,8 +19,20 @@ public final class Endpoints {
         return "wf." + workflowId + "." + part;
     }
 
+    /**
+     * Workflow-level routes end in {@code ~start} / {@code ~finish}: a step id cannot contain '~',
+     * so no step (not even one named "start") can collide with them.
+     */
+    public static String startRouteId(String workflowId) {
+        return "wf." + workflowId + "~start";
+    }
+
+    public static String finishRouteId(String workflowId) {
+        return "wf." + workflowId + "~finish";
+    }
+
     public static String start(String workflowId) {
-        return "direct:" + routeId(workflowId, "start");
+        return "direct:" + startRouteId(workflowId);
     }
 
     /** The step's own route: decide, then skip or dispatch. */
@@ -41,7 +53,7 @@ public final class Endpoints {
     }
 
     public static String finish(String workflowId) {
-        return "direct:" + routeId(workflowId, "finish");
+        return "direct:" + finishRouteId(workflowId);
     }
 
     public static String agentQueue(String agent) {

@@ -23,12 +23,15 @@ public final class ExecutionContext {
     private final String executionStatus;
     private final String triggerJson;
     private final String sharedMemoryJson;
+    private final String signalsJson;
     private final Map<String, StepState> steps;
 
-    private ExecutionContext(String executionStatus, String triggerJson, String sharedMemoryJson, Map<String, StepState> steps) {
+    private ExecutionContext(String executionStatus, String triggerJson, String sharedMemoryJson, String signalsJson,
+                             Map<String, StepState> steps) {
         this.executionStatus = executionStatus;
         this.triggerJson = triggerJson;
         this.sharedMemoryJson = sharedMemoryJson;
+        this.signalsJson = signalsJson;
         this.steps = steps;
     }
 
@@ -47,7 +50,7 @@ public final class ExecutionContext {
             }
         }
         return Optional.of(new ExecutionContext((String) first.get("execution_status"), (String) first.get("trigger_payload"),
-                (String) first.get("shared_memory"), steps));
+                (String) first.get("shared_memory"), (String) first.get("signals"), steps));
     }
 
     public boolean isRunning() {
@@ -60,6 +63,11 @@ public final class ExecutionContext {
 
     public JsonNode sharedMemory() {
         return Json.parse(sharedMemoryJson);
+    }
+
+    /** Data of the latest signal of each type (only loaded for steps that map from_signal). */
+    public JsonNode latestSignals() {
+        return Json.parse(signalsJson);
     }
 
     public Optional<StepState> step(String stepId) {

@@ -23,6 +23,8 @@ public final class Headers {
     public static final String EVENT_KEY = "eventKey";
     public static final String EVENT_TYPE = "eventType";
     public static final String STATUS = "status";
+    public static final String SHARED_MEMORY = "sharedMemory";
+    public static final String SIGNALS = "signals";
     public static final String CORRELATION_ID = "JMSCorrelationID";
     public static final String SQL_UPDATE_COUNT = "CamelSqlUpdateCount";
     public static final String SQL_ROW_COUNT = "CamelSqlRowCount";

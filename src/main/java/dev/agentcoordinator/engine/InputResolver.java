@@ -33,8 +33,10 @@ public final class InputResolver {
                 value = Json.at(context.sharedMemory(), mapping.fromSharedMemory());
             } else if (mapping.value() != null) {
                 value = mapping.value();
+            } else if (mapping.fromSignal() != null) {
+                value = context.latestSignals().path(mapping.fromSignal());
             } else {
-                value = null; // from_signal: resolved by the shared-context support when present
+                value = null;
             }
             if (value != null && !value.isMissingNode()) {
                 input.set(entry.getKey(), value);

@@ -12,7 +12,8 @@ import java.util.Map;
  * Turns an agent's reply into the one transition of the step row it answers:
  * complete, fail, retry later, or (loops) complete this iteration and start the next.
  */
-public record StepOutcome(Transition transition, String outputJson, String error, String nextInputJson) {
+public record StepOutcome(Transition transition, String outputJson, String error, String nextInputJson,
+                          String sharedMemoryJson, String signalsJson) {
 
     public enum Transition { COMPLETE, FAIL, RETRY, ITERATE }
 
@@ -45,24 +46,39 @@ public record StepOutcome(Transition transition, String outputJson, String error
             output = output.isMissingNode() || output.isNull() ? Json.object() : Json.object().set("value", output);
         }
         String outputJson = Json.write(output);
+        String sharedMemory = reply.path("shared_memory").isObject() ? Json.write(reply.get("shared_memory")) : "{}";
+        String signals = signals(reply.path("signals"));
         LoopSpec loop = step.loop();
         if (loop == null || untilHolds(loop, output)) {
-            return new StepOutcome(Transition.COMPLETE, outputJson, null, null);
+            return new StepOutcome(Transition.COMPLETE, outputJson, null, null, sharedMemory, signals);
         }
         if (iteration + 1 < loop.maxIterations()) {
-            return new StepOutcome(Transition.ITERATE, outputJson, null, nextInput(loop, inputJson, output));
+            return new StepOutcome(Transition.ITERATE, outputJson, null, nextInput(loop, inputJson, output), sharedMemory, signals);
         }
         if (Boolean.TRUE.equals(loop.failWhenExhausted())) {
             return new StepOutcome(Transition.FAIL, outputJson,
-                    "loop ended after " + loop.maxIterations() + " iterations without satisfying its until condition", null);
+                    "loop ended after " + loop.maxIterations() + " iterations without satisfying its until condition", null, "{}", "[]");
         }
-        return new StepOutcome(Transition.COMPLETE, outputJson, null, null);
+        return new StepOutcome(Transition.COMPLETE, outputJson, null, null, sharedMemory, signals);
+    }
+
+    /** Only well-formed signals ({@code signal_type} a string) are kept; the rest is dropped. */
+    private static String signals(JsonNode signals) {
+        com.fasterxml.jackson.databind.node.ArrayNode kept = Json.MAPPER.createArrayNode();
+        if (signals.isArray()) {
+            for (JsonNode signal : signals) {
+                if (signal.path("signal_type").isTextual()) {
+                    kept.add(signal);
+                }
+            }
+        }
+        return Json.write(kept);
     }
 
     private static StepOutcome failure(String error, boolean retryable, int attempt, int maxAttempts) {
         String annotated = "attempt " + attempt + "/" + maxAttempts + ": " + error;
         boolean again = retryable && attempt < maxAttempts;
-        return new StepOutcome(again ? Transition.RETRY : Transition.FAIL, null, annotated, null);
+        return new StepOutcome(again ? Transition.RETRY : Transition.FAIL, null, annotated, null, "{}", "[]");
     }
 
     private static boolean untilHolds(LoopSpec loop, JsonNode output) {

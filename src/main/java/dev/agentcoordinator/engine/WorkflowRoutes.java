@@ -17,12 +17,12 @@ import static dev.agentcoordinator.engine.Headers.*;
 /**
  * The routes of one workflow, so that the workflow's shape is visible in Hawtio:
  * <ul>
- *   <li>{@code wf.<id>.start}: records the execution and multicasts to the root steps;</li>
+ *   <li>{@code wf.<id>~start}: records the execution and multicasts to the root steps;</li>
  *   <li>{@code wf.<id>.<step>} / {@code .result}: from its {@link StepRouteMapper};</li>
  *   <li>{@code wf.<id>.<step>.done}: multicasts to the steps that depend on it (fan-out);</li>
  *   <li>{@code wf.<id>.<step>.join}: aggregator with a JDBC repository for a step with several
  *       dependencies (fan-in);</li>
- *   <li>{@code wf.<id>.finish}: ends the execution once every step has settled.</li>
+ *   <li>{@code wf.<id>~finish}: ends the execution once every step has settled.</li>
  * </ul>
  */
 public class WorkflowRoutes extends RouteBuilder {
@@ -68,7 +68,7 @@ public class WorkflowRoutes extends RouteBuilder {
      */
     private void addStartRoute(String wf) {
         from(Endpoints.start(wf))
-                .routeId(Endpoints.routeId(wf, "start"))
+                .routeId(Endpoints.startRouteId(wf))
                 .routeDescription(workflow.name() == null ? wf : workflow.name())
                 .process(this::prepareStart)
                 .to(Sql.rows("start-execution")).id(wf + ".create-execution")
@@ -129,7 +129,7 @@ public class WorkflowRoutes extends RouteBuilder {
 
     private void addFinishRoute(String wf) {
         from(Endpoints.finish(wf))
-                .routeId(Endpoints.routeId(wf, "finish"))
+                .routeId(Endpoints.finishRouteId(wf))
                 .routeDescription("ends an execution of " + wf + " once every step has settled")
                 .setHeader("partialSuccess", constant(workflow.config().partialSuccessAllowed()))
                 .setHeader("toleratedFailures", constant(toleratedFailuresJson))
