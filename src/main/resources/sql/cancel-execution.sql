@@ -1,9 +1,14 @@
--- Cancels a running execution: it ends 'cancelled' and nothing more is dispatched.
+-- Cancels a running execution: nothing more is dispatched; it ends 'cancelled', or starts compensating
+-- its completed steps that declare how to undo them.
 WITH cancelled AS (
-    UPDATE workflow_executions
-       SET status = 'cancelled', completed_at = now(), error = :#reason
-     WHERE id = :#executionId AND status = 'running'
-    RETURNING id, workflow_id
+    UPDATE workflow_executions e
+       SET status = CASE WHEN EXISTS (SELECT 1 FROM workflow_step_executions s
+                                       WHERE s.execution_id = e.id AND s.kind = 'step' AND s.status = 'completed'
+                                         AND s.compensation IS NOT NULL)
+                         THEN 'compensating' ELSE 'cancelled' END,
+           completed_at = now(), error = :#reason
+     WHERE e.id = :#executionId AND e.status = 'running'
+    RETURNING e.id, e.workflow_id, e.status
 ), settled AS (
     UPDATE workflow_step_executions s
        SET status = CASE WHEN s.status = 'pending' THEN 'skipped' ELSE 'cancelled' END,
@@ -12,5 +17,5 @@ WITH cancelled AS (
      WHERE s.execution_id = cancelled.id AND s.status IN ('pending', 'running', 'retrying')
     RETURNING s.step_id
 )
-SELECT cancelled.id AS execution_id, cancelled.workflow_id, (SELECT count(*) FROM settled) AS settled_steps
+SELECT cancelled.id AS execution_id, cancelled.workflow_id, cancelled.status, (SELECT count(*) FROM settled) AS settled_steps
 FROM cancelled

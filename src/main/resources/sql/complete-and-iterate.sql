@@ -5,7 +5,7 @@ WITH done AS (
        SET status = 'completed', output = CAST(:#output AS jsonb), completed_at = now(), deadline = NULL,
            updated_at = now()
      WHERE id = :#rowId AND attempt = :#attempt AND status = 'running'
-    RETURNING execution_id, step_id, iteration, agent, action, max_attempts, timeout_ms, backoff_ms
+    RETURNING execution_id, step_id, iteration, agent, action, max_attempts, timeout_ms, backoff_ms, compensation
 ), memory AS (
     UPDATE workflow_executions e
        SET shared_memory = e.shared_memory || CAST(:#sharedMemory AS jsonb)
@@ -19,9 +19,9 @@ WITH done AS (
     RETURNING id
 )
 INSERT INTO workflow_step_executions (id, execution_id, step_id, iteration, agent, action, status, attempt,
-                                      max_attempts, timeout_ms, backoff_ms, input, started_at, deadline)
+                                      max_attempts, timeout_ms, backoff_ms, compensation, input, started_at, deadline)
 SELECT :#nextRowId, execution_id, step_id, iteration + 1, agent, action, 'running', 1,
-       max_attempts, timeout_ms, backoff_ms, CAST(:#nextInput AS jsonb), now(),
+       max_attempts, timeout_ms, backoff_ms, compensation, CAST(:#nextInput AS jsonb), now(),
        now() + timeout_ms * interval '1 millisecond'
 FROM done
 RETURNING iteration, deadline

@@ -1,13 +1,17 @@
 -- Executions past their whole-execution timeout end failed; their unsettled steps are settled with them.
 WITH expired AS (
     UPDATE workflow_executions e
-       SET status = 'failed', completed_at = now(),
+       SET status = CASE WHEN EXISTS (SELECT 1 FROM workflow_step_executions s
+                                       WHERE s.execution_id = e.id AND s.kind = 'step' AND s.status = 'completed'
+                                         AND s.compensation IS NOT NULL)
+                         THEN 'compensating' ELSE 'failed' END,
+           completed_at = now(),
            error = 'workflow timed out after ' || (EXTRACT(EPOCH FROM (e.deadline - e.started_at)) * 1000)::bigint || ' ms'
       FROM (SELECT id FROM workflow_executions
              WHERE status = 'running' AND deadline < now()
              ORDER BY deadline LIMIT 100 FOR UPDATE SKIP LOCKED) due
      WHERE e.id = due.id
-    RETURNING e.id, e.workflow_id, e.error
+    RETURNING e.id, e.workflow_id, e.error, e.status
 ), settled AS (
     UPDATE workflow_step_executions s
        SET status = CASE WHEN s.status = 'pending' THEN 'skipped' ELSE 'failed' END,
@@ -16,7 +20,7 @@ WITH expired AS (
      WHERE s.execution_id = expired.id AND s.status IN ('pending', 'running', 'retrying')
     RETURNING s.execution_id, s.step_id, s.error
 )
-SELECT expired.id AS execution_id, expired.workflow_id, expired.error,
+SELECT expired.id AS execution_id, expired.workflow_id, expired.error, expired.status,
        COALESCE((SELECT jsonb_agg(jsonb_build_object('step_id', step_id, 'error', error))
                    FROM settled WHERE settled.execution_id = expired.id), '[]'::jsonb)::text AS failures
 FROM expired

@@ -88,10 +88,12 @@ public class ApiRoutes extends RouteBuilder {
                     .when(body().isNull()).process(e -> respond(e, 409, ExecutionViews.error("execution " + e.getMessage().getHeader("id") + " is not running")))
                     .otherwise()
                         .setHeader(Headers.WORKFLOW_ID, simple("${body[workflow_id]}"))
-                        .setHeader(Headers.STATUS, constant("cancelled"))
+                        .setHeader(Headers.STATUS, simple("${body[status]}"))
+                        .setProperty("status", simple("${body[status]}"))
                         .setHeader("failures", constant("[]"))
-                        .to(Endpoints.PUBLISH_OUTCOME)
-                        .process(e -> respond(e, 200, Json.write(Map.of("execution_id", e.getProperty("executionId", String.class), "status", "cancelled"))))
+                        .to(Endpoints.AFTER_SETTLED)
+                        .process(e -> respond(e, 200, Json.write(Map.of("execution_id", e.getProperty("executionId", String.class),
+                                "status", e.getProperty("status", String.class)))))
                 .end();
 
         from("direct:api.retry-execution").routeId("api.retry-execution")

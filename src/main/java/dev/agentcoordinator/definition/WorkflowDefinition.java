@@ -51,6 +51,37 @@ public record WorkflowDefinition(
         return 1 + (retries == null ? 0 : Math.max(0, retries));
     }
 
+    /** Attempts for a step's compensation: 1 + (its compensate.config.retry_count, else max_retries). */
+    public int compensationAttempts(WorkflowStep step) {
+        StepConfig own = step.compensate().config();
+        Integer retries = own != null && own.retryCount() != null ? own.retryCount() : config.maxRetries();
+        return 1 + (retries == null ? 0 : Math.max(0, retries));
+    }
+
+    /** Bound on one attempt of a compensation: its own timeout_ms, else the step's attempt timeout. */
+    public long compensationTimeoutMs(WorkflowStep step) {
+        StepConfig own = step.compensate().config();
+        return own != null && own.timeoutMs() != null ? own.timeoutMs() : attemptTimeoutMs(step);
+    }
+
+    public boolean hasCompensations() {
+        return steps.stream().anyMatch(s -> s.compensate() != null);
+    }
+
+    /** Every step that depends on {@code stepId}, directly or through other steps. */
+    public java.util.Set<String> descendantsOf(String stepId) {
+        java.util.Set<String> found = new java.util.LinkedHashSet<>();
+        java.util.Deque<String> todo = new java.util.ArrayDeque<>(List.of(stepId));
+        while (!todo.isEmpty()) {
+            for (WorkflowStep dependent : dependentsOf(todo.pop())) {
+                if (found.add(dependent.id())) {
+                    todo.push(dependent.id());
+                }
+            }
+        }
+        return found;
+    }
+
     /** Bound on one attempt of a step: its timeout_ms, else the workflow's timeout_ms. */
     public long attemptTimeoutMs(WorkflowStep step) {
         return step.config().timeoutMs() != null ? step.config().timeoutMs() : config.timeoutMsOrDefault();

@@ -18,7 +18,7 @@ public final class CoordinatorRoutes {
         List<StepRouteMapper> mappers = List.of(new LoopStepMapper(replyQueue), new AgentStepMapper(replyQueue));
         List<RoutesBuilder> builders = new ArrayList<>();
         for (WorkflowDefinition workflow : catalog.all()) {
-            builders.add(new WorkflowRoutes(workflow, mappers));
+            builders.add(new WorkflowRoutes(workflow, mappers, replyQueue));
         }
         builders.add(new FanInRoutes(catalog));
         builders.add(new EventRoutes(catalog, settings.jmsConcurrentConsumers()));

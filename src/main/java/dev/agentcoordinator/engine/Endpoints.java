@@ -6,7 +6,8 @@ package dev.agentcoordinator.engine;
  */
 public final class Endpoints {
     public static final String PUBLISH_OUTCOME = "direct:coordinator.publish-outcome";
-    public static final String DISPATCH_RETRY = "direct:coordinator.dispatch-retry";
+    /** An execution left 'running': publish its outcome, or compensate it first. */
+    public static final String AFTER_SETTLED = "direct:coordinator.after-settled";
     public static final String EVENTS_QUEUE = "agent.events";
     /** Logger of the progress lines (one per execution and step transition). */
     public static final String PROGRESS_LOG = "dev.agentcoordinator.progress";
@@ -29,6 +30,14 @@ public final class Endpoints {
 
     public static String finishRouteId(String workflowId) {
         return "wf." + workflowId + "~finish";
+    }
+
+    public static String compensate(String workflowId) {
+        return "direct:wf." + workflowId + "~compensate";
+    }
+
+    public static String compensationResult(String workflowId) {
+        return "direct:wf." + workflowId + "~compensation-result";
     }
 
     public static String start(String workflowId) {

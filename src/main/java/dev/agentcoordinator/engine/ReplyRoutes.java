@@ -50,7 +50,7 @@ public class ReplyRoutes extends RouteBuilder {
                                 .to("direct:coordinator.ignore-reply")
                             .otherwise()
                                 .setBody(exchangeProperty(REPLY_TEXT))
-                                .toD("direct:wf.${header.workflowId}.${header.stepId}.result")
+                                .toD("${header.resultEndpoint}")
                         .end()
                 .end();
 
@@ -61,8 +61,8 @@ public class ReplyRoutes extends RouteBuilder {
                 .setHeader("correlationId", header(CORRELATION_ID))
                 .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "reply ignored: ${header.ignoreReason}")
                 .to(Sql.update("record-ignored-reply"))
-                .filter(header("redeliverDone").isEqualTo(true))
-                    .toD("direct:wf.${header.workflowId}.${header.stepId}.done")
+                .filter(header("afterDuplicate").isNotNull())
+                    .toD("${header.afterDuplicate}")
                 .end();
     }
 
@@ -93,16 +93,20 @@ public class ReplyRoutes extends RouteBuilder {
         in.setHeader(MAX_ATTEMPTS, ((Number) row.get("max_attempts")).intValue());
         in.setHeader(ITERATION, ((Number) row.get("iteration")).intValue());
         in.setHeader(INPUT, row.get("input"));
+        boolean compensation = "compensation".equals(row.get("kind"));
         boolean known = catalog.byId(workflowId).flatMap(w -> w.step(stepId)).isPresent();
         int replyAttempt = in.getHeader("replyAttempt", Integer.class);
+        in.setHeader("resultEndpoint", compensation ? Endpoints.compensationResult(workflowId) : Endpoints.result(workflowId, stepId));
         if (!known) {
             in.setHeader(IGNORE_REASON, "workflow " + workflowId + " step " + stepId + " is not loaded on this coordinator");
         } else if (status != StepStatus.RUNNING || replyAttempt != attempt) {
             in.setHeader(IGNORE_REASON, "late or duplicate reply for attempt " + replyAttempt + " of step " + stepId
                     + ", which is " + status.db() + " at attempt " + attempt);
-            // The step settled but its done route may not have run (a crash right after the commit):
+            // The step settled but what follows may not have run (a crash right after the commit):
             // running it again is harmless, every next step starts only from pending.
-            in.setHeader("redeliverDone", status.isSettled() && replyAttempt == attempt && "step".equals(row.get("kind")));
+            if (status.isSettled() && replyAttempt == attempt) {
+                in.setHeader("afterDuplicate", compensation ? Endpoints.compensate(workflowId) : Endpoints.done(workflowId, stepId));
+            }
         }
     }
 }

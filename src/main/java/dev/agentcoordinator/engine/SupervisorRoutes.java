@@ -35,7 +35,12 @@ public class SupervisorRoutes extends RouteBuilder {
                     .process(SupervisorRoutes::rowToHeaders)
                     .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "step ${header.stepId} attempt timed out; now ${header.status} [execution ${header.executionId}]")
                     .filter(header(STATUS).isEqualTo("failed"))
-                        .toD("direct:wf.${header.workflowId}.${header.stepId}.done")
+                        .choice()
+                            .when(header("kind").isEqualTo("compensation"))
+                                .toD("direct:wf.${header.workflowId}~compensate")
+                            .otherwise()
+                                .toD("direct:wf.${header.workflowId}.${header.stepId}.done")
+                        .end()
                     .end()
                 .end();
 
@@ -57,9 +62,19 @@ public class SupervisorRoutes extends RouteBuilder {
                 .to(Sql.rows("expire-executions"))
                 .split(body())
                     .process(SupervisorRoutes::rowToHeaders)
-                    .setHeader(STATUS, constant("failed"))
                     .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of ${header.workflowId}: ${header.error}")
-                    .to(Endpoints.PUBLISH_OUTCOME)
+                    .to(Endpoints.AFTER_SETTLED)
+                .end();
+
+        from(Endpoints.AFTER_SETTLED)
+                .routeId("coordinator.after-settled")
+                .routeDescription("an execution that stopped running: compensate it, or publish its outcome")
+                .choice()
+                    .when(header(STATUS).isEqualTo("compensating"))
+                        .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of ${header.workflowId} compensating")
+                        .toD("direct:wf.${header.workflowId}~compensate")
+                    .otherwise()
+                        .to(Endpoints.PUBLISH_OUTCOME)
                 .end();
 
         OutcomeEvents outcomes = new OutcomeEvents(catalog);
@@ -92,6 +107,7 @@ public class SupervisorRoutes extends RouteBuilder {
         put(in, DEADLINE, row.get("deadline"));
         put(in, ERROR, row.get("error"));
         put(in, "failures", row.get("failures"));
+        put(in, "kind", row.get("kind"));
         in.setBody(null);
     }
 

@@ -1,5 +1,6 @@
 package dev.agentcoordinator.engine;
 
+import dev.agentcoordinator.definition.StepConfig;
 import dev.agentcoordinator.definition.WorkflowDefinition;
 import dev.agentcoordinator.definition.WorkflowStep;
 import org.apache.camel.Exchange;
@@ -28,18 +29,36 @@ import static dev.agentcoordinator.engine.Headers.*;
 public class WorkflowRoutes extends RouteBuilder {
     private final WorkflowDefinition workflow;
     private final List<StepRouteMapper> mappers;
+    private final String replyQueue;
     private final String stepPlanJson;
     private final String toleratedFailuresJson;
 
-    public WorkflowRoutes(WorkflowDefinition workflow, List<StepRouteMapper> mappers) {
+    public WorkflowRoutes(WorkflowDefinition workflow, List<StepRouteMapper> mappers, String replyQueue) {
         this.workflow = workflow;
         this.mappers = mappers;
-        this.stepPlanJson = Json.write(workflow.steps().stream().map(step -> Map.of(
-                "step_id", step.id(), "agent", step.agent(), "action", step.action(),
-                "max_attempts", workflow.maxAttempts(step), "timeout_ms", workflow.attemptTimeoutMs(step),
-                "backoff_ms", step.config().backoffBeforeAttempt(2))).toList());
+        this.replyQueue = replyQueue;
+        this.stepPlanJson = Json.write(workflow.steps().stream().map(step -> stepPlan(workflow, step)).toList());
         this.toleratedFailuresJson = Json.write(workflow.steps().stream()
                 .filter(WorkflowStep::allowsFailure).map(WorkflowStep::id).toList());
+    }
+
+    /** What start-execution.sql records for a step: its agent, attempts, timeouts and compensation. */
+    private static Map<String, Object> stepPlan(WorkflowDefinition workflow, WorkflowStep step) {
+        Map<String, Object> plan = new java.util.LinkedHashMap<>();
+        plan.put("step_id", step.id());
+        plan.put("agent", step.agent());
+        plan.put("action", step.action());
+        plan.put("max_attempts", workflow.maxAttempts(step));
+        plan.put("timeout_ms", workflow.attemptTimeoutMs(step));
+        plan.put("backoff_ms", step.config().backoffBeforeAttempt(2));
+        if (step.compensate() != null) {
+            StepConfig config = step.compensate().config() == null ? StepConfig.DEFAULTS : step.compensate().config();
+            plan.put("compensation", Map.of(
+                    "agent", step.compensate().agent(), "action", step.compensate().action(),
+                    "max_attempts", workflow.compensationAttempts(step), "timeout_ms", workflow.compensationTimeoutMs(step),
+                    "backoff_ms", config.backoffBeforeAttempt(2)));
+        }
+        return plan;
     }
 
     @Override
@@ -54,6 +73,9 @@ public class WorkflowRoutes extends RouteBuilder {
             }
         }
         addFinishRoute(wf);
+        if (workflow.hasCompensations()) {
+            new CompensationRoutes(workflow, replyQueue).addRoutes(this);
+        }
     }
 
     private StepRouteMapper mapperFor(WorkflowStep step) {
@@ -139,7 +161,7 @@ public class WorkflowRoutes extends RouteBuilder {
                     .setHeader("results", simple("${body[results]}"))
                     .setHeader("failures", simple("${body[failures]}"))
                     .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of " + wf + " ${header.status}")
-                    .to(Endpoints.PUBLISH_OUTCOME)
+                    .to(Endpoints.AFTER_SETTLED)
                 .end();
     }
 }

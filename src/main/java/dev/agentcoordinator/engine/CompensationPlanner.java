@@ -1,0 +1,93 @@
+package dev.agentcoordinator.engine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentcoordinator.definition.CompensationSpec.CompensationInput;
+import dev.agentcoordinator.definition.WorkflowDefinition;
+import dev.agentcoordinator.definition.WorkflowStep;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Decides which compensations of a compensating execution can run now: a step is compensated only
+ * after every step that depended on it (directly or not) was, so the saga unwinds in reverse
+ * dependency order. When nothing is left to run or wait for, the execution can settle.
+ */
+public final class CompensationPlanner {
+
+    /** A compensation to dispatch: its row and the input its mapping builds. */
+    public record Dispatch(String rowId, String stepId, String inputJson) {
+    }
+
+    /** Either settle the execution, or dispatch these (possibly none: others are still in flight). */
+    public record Plan(boolean settle, List<Dispatch> dispatches) {
+    }
+
+    private record Row(String rowId, String stepId, StepStatus status, String stepInput, String stepOutput) {
+    }
+
+    private final WorkflowDefinition workflow;
+
+    public CompensationPlanner(WorkflowDefinition workflow) {
+        this.workflow = workflow;
+    }
+
+    public Plan plan(List<Map<String, Object>> compensationRows, ExecutionContext context) {
+        Map<String, Row> rows = new HashMap<>();
+        for (Map<String, Object> r : compensationRows) {
+            if (!"compensating".equals(r.get("execution_status"))) {
+                return new Plan(false, List.of());
+            }
+            String stepId = (String) r.get("step_id");
+            rows.put(stepId, new Row((String) r.get("row_id"), stepId, StepStatus.of((String) r.get("status")),
+                    (String) r.get("step_input"), (String) r.get("step_output")));
+        }
+        if (rows.values().stream().allMatch(r -> r.status().isSettled())) {
+            return new Plan(true, List.of());
+        }
+        List<Dispatch> ready = new ArrayList<>();
+        for (Row row : rows.values()) {
+            if (row.status() != StepStatus.PENDING) {
+                continue;
+            }
+            boolean dependentsUndone = workflow.descendantsOf(row.stepId()).stream()
+                    .map(rows::get).allMatch(d -> d == null || d.status().isSettled());
+            if (dependentsUndone) {
+                WorkflowStep step = workflow.step(row.stepId()).orElseThrow();
+                ready.add(new Dispatch(row.rowId(), row.stepId(), Json.write(input(step, row, context))));
+            }
+        }
+        return new Plan(false, ready);
+    }
+
+    private static ObjectNode input(WorkflowStep step, Row row, ExecutionContext context) {
+        ObjectNode input = Json.object();
+        Map<String, CompensationInput> mapping = step.compensate().inputMapping();
+        if (mapping == null) {
+            return input;
+        }
+        for (Map.Entry<String, CompensationInput> entry : mapping.entrySet()) {
+            CompensationInput source = entry.getValue();
+            JsonNode value;
+            if (source.fromInput() != null) {
+                value = Json.at(Json.parse(row.stepInput()), source.fromInput());
+            } else if (source.fromOutput() != null) {
+                value = Json.at(Json.parse(row.stepOutput()), source.fromOutput());
+            } else if (source.fromTrigger() != null) {
+                value = Json.at(context.trigger(), source.fromTrigger());
+            } else if (source.fromStep() != null) {
+                value = context.step(source.fromStep()).filter(s -> s.status() == StepStatus.COMPLETED)
+                        .map(s -> Json.at(s.output(), source.outputKey())).orElse(null);
+            } else {
+                value = source.value();
+            }
+            if (value != null && !value.isMissingNode()) {
+                input.set(entry.getKey(), value);
+            }
+        }
+        return input;
+    }
+}

@@ -1,0 +1,137 @@
+package dev.agentcoordinator.engine;
+
+import dev.agentcoordinator.definition.WorkflowDefinition;
+import dev.agentcoordinator.definition.WorkflowStep;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.apache.camel.builder.RouteBuilder;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static dev.agentcoordinator.engine.Headers.*;
+
+/**
+ * The saga of a workflow whose steps declare {@code compensate}: {@code wf.<id>~compensate} runs the
+ * compensations that are ready (reverse dependency order, see {@link CompensationPlanner}) over the
+ * agents' queues, and settles the execution compensated / compensation_failed once all have
+ * settled; {@code wf.<id>~compensation-result} applies an agent's reply like a step's.
+ */
+final class CompensationRoutes {
+    private final WorkflowDefinition workflow;
+    private final String replyQueue;
+    private final CompensationPlanner planner;
+
+    CompensationRoutes(WorkflowDefinition workflow, String replyQueue) {
+        this.workflow = workflow;
+        this.replyQueue = replyQueue;
+        this.planner = new CompensationPlanner(workflow);
+    }
+
+    void addRoutes(RouteBuilder routes) {
+        String wf = workflow.id();
+        routes.from(Endpoints.compensate(wf))
+                .routeId("wf." + wf + "~compensate")
+                .routeDescription("undoes completed steps of a failed or cancelled execution, last first")
+                .setHeader(WORKFLOW_ID, routes.constant(wf))
+                .to(Sql.rows("load-context")).id(wf + "~compensate.load-context")
+                .setProperty("context", routes.body())
+                .to(Sql.rows("load-compensations")).id(wf + "~compensate.load-compensations")
+                .process(this::plan)
+                .choice()
+                    .when(routes.header("settle").isEqualTo(true))
+                        .to(Sql.row("settle-compensation")).id(wf + "~compensate.settle")
+                        .filter(Sql.returnedRow())
+                            .setHeader(STATUS, routes.simple("${body[status]}"))
+                            .setHeader("failures", routes.simple("${body[failures]}"))
+                            .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of " + wf + " ${header.status}")
+                            .to(Endpoints.PUBLISH_OUTCOME)
+                        .end()
+                    .endChoice()
+                    .otherwise()
+                        .split(routes.body())
+                            .process(CompensationRoutes::dispatchHeaders)
+                            .to(Sql.row("mark-compensation-running")).id(wf + "~compensate.mark-running")
+                            .filter(Sql.returnedRow())
+                                .process(CompensationRoutes::prepareDispatch)
+                                .setProperty("agentQueue", routes.simple("agent.${header.agent}"))
+                                .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG,
+                                        "compensation of ${header.stepId} dispatched to agent.${header.agent} [execution ${header.executionId}]")
+                                .process(exchange -> StepRequests.build(exchange, replyQueue))
+                                .toD("jms:queue:${exchangeProperty.agentQueue}?exchangePattern=InOnly&preserveMessageQos=true").id(wf + "~compensate.dispatch")
+                            .end()
+                        .end()
+                    .endChoice()
+                .end();
+
+        routes.from(Endpoints.compensationResult(wf))
+                .routeId("wf." + wf + "~compensation-result")
+                .routeDescription("reply of a compensating action")
+                .process(this::classify)
+                .choice()
+                    .when(routes.header(TRANSITION).isEqualTo(StepOutcome.Transition.COMPLETE.name()))
+                        .to(Sql.row("complete-step")).id(wf + "~compensation.complete")
+                        .filter(Sql.appliedCount())
+                            .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "compensation of ${header.stepId} completed [execution ${header.executionId}]")
+                            .to(Endpoints.compensate(wf))
+                        .end()
+                    .endChoice()
+                    .when(routes.header(TRANSITION).isEqualTo(StepOutcome.Transition.RETRY.name()))
+                        .to(Sql.update("retry-step-later")).id(wf + "~compensation.retry-later")
+                    .endChoice()
+                    .otherwise()
+                        .to(Sql.update("fail-step")).id(wf + "~compensation.fail")
+                        .filter(Sql.applied())
+                            .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "compensation of ${header.stepId} failed: ${header.error} [execution ${header.executionId}]")
+                            .to(Endpoints.compensate(wf))
+                        .end()
+                    .endChoice()
+                .end();
+    }
+
+    @SuppressWarnings("unchecked")
+    private void plan(Exchange exchange) {
+        List<Map<String, Object>> contextRows = exchange.getProperty("context", List.class);
+        Optional<ExecutionContext> context = ExecutionContext.fromRows(contextRows);
+        List<Map<String, Object>> compensations = exchange.getMessage().getBody(List.class);
+        CompensationPlanner.Plan plan = context.isEmpty() || compensations.isEmpty()
+                ? new CompensationPlanner.Plan(false, List.of())
+                : planner.plan(compensations, context.get());
+        exchange.getMessage().setHeader("settle", plan.settle());
+        exchange.getMessage().setBody(plan.dispatches());
+    }
+
+    private static void dispatchHeaders(Exchange exchange) {
+        Message in = exchange.getMessage();
+        CompensationPlanner.Dispatch dispatch = in.getBody(CompensationPlanner.Dispatch.class);
+        in.setHeader(ROW_ID, dispatch.rowId());
+        in.setHeader(STEP_ID, dispatch.stepId());
+        in.setHeader(INPUT, dispatch.inputJson());
+        in.setBody(null);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void prepareDispatch(Exchange exchange) {
+        Message in = exchange.getMessage();
+        Map<String, Object> row = in.getBody(Map.class);
+        in.setHeader(AGENT, row.get("agent"));
+        in.setHeader(ACTION, row.get("action"));
+        in.setHeader(ATTEMPT, ((Number) row.get("attempt")).intValue());
+        in.setHeader(ITERATION, 0);
+        in.setHeader(DEADLINE, row.get("deadline"));
+    }
+
+    /** A compensation's reply is judged like a plain step's (no loop): complete, retry or fail. */
+    private void classify(Exchange exchange) {
+        Message in = exchange.getMessage();
+        WorkflowStep plain = new WorkflowStep(in.getHeader(STEP_ID, String.class), null, null, null, null, null, null, null, null, null, null);
+        StepOutcome outcome = StepOutcome.of(plain, in.getBody(String.class), in.getHeader(ATTEMPT, Integer.class),
+                in.getHeader(MAX_ATTEMPTS, Integer.class), 0, in.getHeader(INPUT, String.class));
+        in.setHeader(TRANSITION, outcome.transition().name());
+        in.setHeader(OUTPUT, outcome.outputJson());
+        in.setHeader(ERROR, outcome.error());
+        in.setHeader(SHARED_MEMORY, "{}");
+        in.setHeader(SIGNALS, "[]");
+    }
+}

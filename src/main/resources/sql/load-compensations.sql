@@ -1,0 +1,9 @@
+-- The compensation rows of an execution, with the input and output of the step each one undoes.
+SELECT e.status AS execution_status, c.id AS row_id, c.step_id, c.status,
+       s.input::text AS step_input, s.output::text AS step_output
+FROM workflow_executions e
+JOIN workflow_step_executions c ON c.execution_id = e.id AND c.kind = 'compensation'
+JOIN LATERAL (SELECT input, output FROM workflow_step_executions
+               WHERE execution_id = e.id AND kind = 'step' AND step_id = c.step_id
+               ORDER BY iteration DESC LIMIT 1) s ON true
+WHERE e.id = :#executionId

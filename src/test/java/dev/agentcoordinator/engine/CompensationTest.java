@@ -1,0 +1,115 @@
+package dev.agentcoordinator.engine;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static dev.agentcoordinator.engine.ScriptedAgents.Reply;
+import static dev.agentcoordinator.engine.TestCoordinator.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** Saga: when an execution fails or is cancelled, completed steps are undone, last first. */
+class CompensationTest {
+    private static ScriptedAgents agents;
+
+    @BeforeAll
+    static void agents() throws Exception {
+        agents = new ScriptedAgents(shared().connectionFactory()).agent("saga-agent", r -> switch (r.action()) {
+            case "reserve" -> List.of(Reply.ok(Map.of("reservation_id", "r-" + r.request().path("execution_id").asText(), "vip", false)));
+            case "charge" -> List.of(Reply.ok(Map.of("charge_id", "c-1")));
+            case "ship" -> r.input().path("fail").asBoolean() ? List.of(Reply.error("carrier refused", false))
+                    : r.input().path("hold").asBoolean() ? List.of(Reply.ok(Map.of("shipped", true)).after(3000))
+                    : List.of(Reply.ok(Map.of("shipped", true)));
+            case "refund" -> r.input().path("refund_fails").asBoolean() ? List.of(Reply.error("bank offline", true))
+                    : List.of(Reply.ok(Map.of("refunded", r.input().path("amount").asInt())));
+            default -> List.of(Reply.ok(Map.of("undone", r.action())));
+        });
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        agents.close();
+    }
+
+    private static String start(String payload, String finalStatus) {
+        String eventId = sendEvent("T_SAGA", payload);
+        await().atMost(Duration.ofSeconds(20)).until(() -> finalStatus.equals(executionStatus(executionOf(eventId))));
+        return executionOf(eventId);
+    }
+
+    private static List<String> actionsOf(String executionId) {
+        return agents.received().stream().filter(r -> r.request().path("execution_id").asText().equals(executionId))
+                .map(ScriptedAgents.Received::action).toList();
+    }
+
+    private static Map<String, Object> compensation(String executionId, String stepId) {
+        List<Map<String, Object>> rows = query("SELECT status, attempt, input::text AS input, error FROM workflow_step_executions "
+                + "WHERE execution_id = ? AND step_id = ? AND kind = 'compensation'", executionId, stepId);
+        return rows.isEmpty() ? null : rows.get(0);
+    }
+
+    @Test
+    void undoesCompletedStepsInReverseOrderWhenAStepFails() {
+        String executionId = start("{\"amount\": 30, \"fail_ship\": true}", "compensated");
+
+        assertThat(actionsOf(executionId)).containsExactly("reserve", "charge", "ship", "refund", "release");
+        assertThat(compensation(executionId, "charge")).containsEntry("status", "completed");
+        assertThat(compensation(executionId, "charge").get("input").toString())
+                .contains("\"amount\": 30", "\"charge_id\": \"c-1\"");
+        assertThat(compensation(executionId, "reserve").get("input").toString()).contains("r-" + executionId);
+        // the failed step and the skipped one are not compensated
+        assertThat(compensation(executionId, "ship")).isNull();
+        assertThat(compensation(executionId, "gift")).isNull();
+        await().atMost(Duration.ofSeconds(10)).until(() -> !query("SELECT 1 FROM agent_events WHERE type = 'T_SAGA_FAILED' "
+                + "AND payload->>'execution_id' = ? AND payload->>'status' = 'compensated'", executionId).isEmpty());
+    }
+
+    @Test
+    void aFailingCompensationIsRetriedThenRecordedWithoutStoppingTheOthers() {
+        String executionId = start("{\"amount\": 5, \"fail_ship\": true, \"refund_fails\": true}", "compensation_failed");
+
+        assertThat(compensation(executionId, "charge")).containsEntry("status", "failed").containsEntry("attempt", 2);
+        assertThat(compensation(executionId, "charge").get("error").toString()).contains("bank offline");
+        assertThat(compensation(executionId, "reserve")).containsEntry("status", "completed");
+        assertThat(query("SELECT a.status FROM step_attempts a JOIN workflow_step_executions s ON s.id = a.step_execution_id "
+                + "WHERE s.execution_id = ? AND s.kind = 'compensation' AND s.step_id = 'charge' ORDER BY a.attempt", executionId))
+                .extracting(r -> r.get("status")).containsExactly("failed", "failed");
+    }
+
+    @Test
+    void cancellingARunningExecutionCompensatesWhatHadCompleted() throws Exception {
+        String eventId = sendEvent("T_SAGA", "{\"amount\": 7, \"hold_ship\": true}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> {
+            String id = executionOf(eventId);
+            return id != null && "running".equals(stepStatuses(id).get("ship"));
+        });
+        String executionId = executionOf(eventId);
+        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create(shared().httpUrl() + "/api/executions/" + executionId + "/cancel"))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).contains("compensating");
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> "compensated".equals(executionStatus(executionId)));
+        assertThat(stepStatuses(executionId)).containsEntry("ship", "cancelled");
+        assertThat(compensation(executionId, "charge")).containsEntry("status", "completed");
+        assertThat(compensation(executionId, "reserve")).containsEntry("status", "completed");
+        assertThat(compensation(executionId, "ship")).isNull();
+    }
+
+    @Test
+    void nothingIsCompensatedWhenTheExecutionSucceeds() {
+        String executionId = start("{\"amount\": 1}", "completed");
+        assertThat(query("SELECT 1 FROM workflow_step_executions WHERE execution_id = ? AND kind = 'compensation'", executionId)).isEmpty();
+        assertThat(actionsOf(executionId)).containsExactly("reserve", "charge", "ship");
+    }
+}
