@@ -63,6 +63,15 @@ public class AgentStepMapper implements StepRouteMapper {
                             .to(agentEndpoint(Endpoints.agentQueue(step.agent()))).id(nodeId(workflow, step, "agent." + step.agent()))
                         .end()
                     .endChoice()
+                    .when(routes.header(DECISION).isEqualTo(StepDecision.Kind.RESEND.name()))
+                        .to(Sql.row("find-step-row")).id(nodeId(workflow, step, "find-attempt"))
+                        .filter(Sql.returnedRow())
+                            .process(exchange -> prepareResend(exchange, step))
+                            .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "step ${header.stepId} request re-sent to agent." + step.agent() + " (attempt ${header.attempt}, redelivery) [execution ${header.executionId}]")
+                            .process(exchange -> StepRequests.build(exchange, replyQueue))
+                            .to(agentEndpoint(Endpoints.agentQueue(step.agent()))).id(nodeId(workflow, step, "agent." + step.agent() + ".resend"))
+                        .end()
+                    .endChoice()
                 .end();
 
         ChoiceDefinition onOutcome = routes.from(Endpoints.result(wf, step.id()))
@@ -126,12 +135,20 @@ public class AgentStepMapper implements StepRouteMapper {
     @SuppressWarnings("unchecked")
     private static void decide(StepPlanner planner, Exchange exchange) {
         Message in = exchange.getMessage();
-        StepDecision decision = planner.decide(in.getBody(List.class));
+        StepDecision decision = planner.decide(in.getBody(List.class), redelivered(exchange));
         in.setHeader(DECISION, decision.kind().name());
         in.setHeader(ROW_ID, decision.rowId());
         in.setHeader(REASON, decision.reason());
         in.setHeader(INPUT, decision.inputJson());
         in.setBody(null);
+    }
+
+    /** Redelivered by the broker, or a fan-in recovered by the aggregation repository. */
+    static boolean redelivered(Exchange exchange) {
+        Message in = exchange.getMessage();
+        return Boolean.TRUE.equals(in.getHeader("JMSRedelivered", Boolean.class))
+                || Boolean.TRUE.equals(in.getHeader(Exchange.REDELIVERED, Boolean.class))
+                || exchange.isExternalRedelivered();
     }
 
     /** Copies what mark-running returned (attempt, iteration, deadline) into the dispatch headers. */
@@ -143,6 +160,18 @@ public class AgentStepMapper implements StepRouteMapper {
         in.setHeader(ACTION, step.action());
         in.setHeader(ATTEMPT, ((Number) row.getOrDefault("attempt", 1)).intValue());
         in.setHeader(ITERATION, ((Number) row.getOrDefault("iteration", 0)).intValue());
+        in.setHeader(DEADLINE, row.get("deadline"));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void prepareResend(Exchange exchange, WorkflowStep step) {
+        Message in = exchange.getMessage();
+        Map<String, Object> row = in.getBody(Map.class);
+        in.setHeader(AGENT, step.agent());
+        in.setHeader(ACTION, step.action());
+        in.setHeader(ATTEMPT, ((Number) row.get("attempt")).intValue());
+        in.setHeader(ITERATION, ((Number) row.get("iteration")).intValue());
+        in.setHeader(INPUT, row.get("input"));
         in.setHeader(DEADLINE, row.get("deadline"));
     }
 

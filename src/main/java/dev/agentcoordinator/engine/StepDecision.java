@@ -11,7 +11,13 @@ public record StepDecision(Kind kind, String rowId, String reason, String inputJ
         /** Settle the step as skipped, with the reason. */
         SKIP,
         /** Run the step with this input. */
-        DISPATCH
+        DISPATCH,
+        /** Send the request of the attempt in flight again (recovery after a crash). */
+        RESEND
+    }
+
+    public static StepDecision resend(String rowId) {
+        return new StepDecision(Kind.RESEND, rowId, "request re-sent after redelivery", null);
     }
 
     public static StepDecision waitFor(String reason) {

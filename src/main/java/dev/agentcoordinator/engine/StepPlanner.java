@@ -25,6 +25,15 @@ public final class StepPlanner {
     }
 
     public StepDecision decide(List<java.util.Map<String, Object>> contextRows) {
+        return decide(contextRows, false);
+    }
+
+    /**
+     * @param redelivered the message that led here was delivered before: the first delivery may have
+     *                    marked the step running and then died before its request left, so a
+     *                    running step's request is sent again (agents tolerate duplicates).
+     */
+    public StepDecision decide(List<java.util.Map<String, Object>> contextRows, boolean redelivered) {
         Optional<ExecutionContext> found = ExecutionContext.fromRows(contextRows);
         if (found.isEmpty()) {
             return StepDecision.nothing("execution not found");
@@ -34,6 +43,9 @@ public final class StepPlanner {
             return StepDecision.nothing("execution is no longer running");
         }
         Optional<ExecutionContext.StepState> own = context.step(step.id());
+        if (own.isPresent() && own.get().status() == StepStatus.RUNNING && redelivered) {
+            return StepDecision.resend(own.get().rowId());
+        }
         if (own.isEmpty() || own.get().status() != StepStatus.PENDING) {
             return StepDecision.nothing("step already decided");
         }

@@ -156,12 +156,30 @@ public class WorkflowRoutes extends RouteBuilder {
                 .setHeader("partialSuccess", constant(workflow.config().partialSuccessAllowed()))
                 .setHeader("toleratedFailures", constant(toleratedFailuresJson))
                 .to(Sql.row("finish-execution")).id(wf + ".settle-execution")
-                .filter(Sql.returnedRow())
-                    .setHeader(STATUS, simple("${body[status]}"))
-                    .setHeader("results", simple("${body[results]}"))
-                    .setHeader("failures", simple("${body[failures]}"))
-                    .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of " + wf + " ${header.status}")
-                    .to(Endpoints.AFTER_SETTLED)
+                .choice()
+                    .when(Sql.returnedRow())
+                        .process(WorkflowRoutes::outcomeHeaders)
+                        .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of " + wf + " ${header.status}")
+                        .to(Endpoints.AFTER_SETTLED)
+                    .endChoice()
+                    // a redelivered message may find the execution settled by a delivery that died
+                    // before its outcome event left: publish it again (its event_id makes that harmless)
+                    .when(AgentStepMapper::redelivered)
+                        .to(Sql.row("find-settled-execution")).id(wf + ".find-settled-execution")
+                        .filter(Sql.returnedRow())
+                            .process(WorkflowRoutes::outcomeHeaders)
+                            .to(Endpoints.AFTER_SETTLED)
+                        .end()
+                    .endChoice()
                 .end();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void outcomeHeaders(Exchange exchange) {
+        Message in = exchange.getMessage();
+        Map<String, Object> row = in.getBody(Map.class);
+        in.setHeader(STATUS, row.get("status"));
+        in.setHeader("results", row.get("results"));
+        in.setHeader("failures", row.get("failures"));
     }
 }
