@@ -1,0 +1,147 @@
+package dev.agentcoordinator.engine;
+
+import dev.agentcoordinator.definition.DefinitionReader;
+import dev.agentcoordinator.definition.WorkflowDefinition;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The engine's decisions without a broker or database: planner, reply outcomes, input mapping. */
+class StepLogicTest {
+    private static final WorkflowDefinition WORKFLOW = read("""
+            id: unit
+            name: unit
+            trigger: UNIT
+            config: { timeout_ms: 10000, max_retries: 1 }
+            steps:
+              - { id: a, agent: x, action: a, input_mapping: { user: { from_trigger: user.id }, missing: { from_trigger: nope } } }
+              - { id: b, agent: x, action: b, depends_on: [a],
+                  condition: { step: a, output_key: score, operator: gt, value: 5 },
+                  input_mapping: { score: { from_step: a, output_key: score }, memo: { from_shared_memory: notes.first }, literal: { value: [1, 2] } } }
+              - { id: c, agent: x, action: c, depends_on: [a, b] }
+              - id: loop
+                agent: x
+                action: refine
+                depends_on: [a]
+                loop: { max_iterations: 3, until: { output_key: done, operator: eq, value: true }, feedback: { draft: text } }
+            """);
+
+    private static WorkflowDefinition read(String yaml) {
+        try {
+            return new DefinitionReader().read("unit.yaml", yaml).definition();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Rows as load-context.sql returns them. */
+    private static List<Map<String, Object>> context(String executionStatus, Object... stepStatusOutput) {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (int i = 0; i < stepStatusOutput.length; i += 3) {
+            Map<String, Object> row = new HashMap<>();
+            row.put("execution_status", executionStatus);
+            row.put("trigger_payload", "{\"user\":{\"id\":\"u-7\"}}");
+            row.put("shared_memory", "{\"notes\":{\"first\":\"hello\"}}");
+            row.put("row_id", "row-" + stepStatusOutput[i]);
+            row.put("step_id", stepStatusOutput[i]);
+            row.put("status", stepStatusOutput[i + 1]);
+            row.put("output", stepStatusOutput[i + 2]);
+            row.put("iteration", 0);
+            rows.add(row);
+        }
+        return rows;
+    }
+
+    private static StepDecision decide(String stepId, List<Map<String, Object>> rows) {
+        return new StepPlanner(WORKFLOW.step(stepId).orElseThrow()).decide(rows);
+    }
+
+    @Test
+    void aRootStepRunsWithItsMappedInputAndUndefinedSourcesLeftOut() {
+        StepDecision decision = decide("a", context("running", "a", "pending", null));
+        assertThat(decision.kind()).isEqualTo(StepDecision.Kind.DISPATCH);
+        assertThat(decision.inputJson()).isEqualTo("{\"user\":\"u-7\"}");
+    }
+
+    @Test
+    void aStepWaitsForUnsettledDependencies() {
+        assertThat(decide("c", context("running", "a", "completed", "{}", "b", "running", null, "c", "pending", null)).kind())
+                .isEqualTo(StepDecision.Kind.WAIT);
+    }
+
+    @Test
+    void conditionsSkipWithAReasonThatShowsTheValue() {
+        StepDecision decision = decide("b", context("running", "a", "completed", "{\"score\":3}", "b", "pending", null));
+        assertThat(decision.kind()).isEqualTo(StepDecision.Kind.SKIP);
+        assertThat(decision.reason()).isEqualTo("condition not met: a.score gt 5 (was 3)");
+    }
+
+    @Test
+    void inputsComeFromStepOutputsSharedMemoryAndLiterals() {
+        StepDecision decision = decide("b", context("running", "a", "completed", "{\"score\":9}", "b", "pending", null));
+        assertThat(decision.kind()).isEqualTo(StepDecision.Kind.DISPATCH);
+        assertThat(decision.inputJson()).isEqualTo("{\"score\":9,\"memo\":\"hello\",\"literal\":[1,2]}");
+    }
+
+    @Test
+    void aFailedDependencySkipsAndAllSkippedDependenciesMeanBranchNotTaken() {
+        assertThat(decide("c", context("running", "a", "completed", "{}", "b", "failed", null, "c", "pending", null)).reason())
+                .isEqualTo("dependency b failed");
+        assertThat(decide("c", context("running", "a", "skipped", null, "b", "skipped", null, "c", "pending", null)).reason())
+                .startsWith("branch not taken");
+        assertThat(decide("c", context("running", "a", "completed", "{}", "b", "skipped", null, "c", "pending", null)).kind())
+                .isEqualTo(StepDecision.Kind.DISPATCH);
+    }
+
+    @Test
+    void nothingHappensOnceTheExecutionStoppedOrTheStepWasDecided() {
+        assertThat(decide("a", context("cancelled", "a", "pending", null)).kind()).isEqualTo(StepDecision.Kind.NOTHING);
+        assertThat(decide("a", context("running", "a", "running", null)).kind()).isEqualTo(StepDecision.Kind.NOTHING);
+        assertThat(new StepPlanner(WORKFLOW.step("a").orElseThrow()).decide(context("running", "a", "running", null), true).kind())
+                .isEqualTo(StepDecision.Kind.RESEND);
+    }
+
+    @Test
+    void repliesBecomeOneTransition() {
+        var a = WORKFLOW.step("a").orElseThrow();
+        assertThat(StepOutcome.of(a, "{\"status\":\"ok\",\"output\":{\"x\":1}}", 1, 2, 0, "{}").transition()).isEqualTo(StepOutcome.Transition.COMPLETE);
+        assertThat(StepOutcome.of(a, "{\"status\":\"error\",\"error\":\"boom\"}", 1, 2, 0, "{}").transition()).isEqualTo(StepOutcome.Transition.RETRY);
+        assertThat(StepOutcome.of(a, "{\"status\":\"error\",\"error\":\"boom\"}", 2, 2, 0, "{}").error()).isEqualTo("attempt 2/2: boom");
+        assertThat(StepOutcome.of(a, "{\"status\":\"error\",\"error\":\"no\",\"retryable\":false}", 1, 2, 0, "{}").transition())
+                .isEqualTo(StepOutcome.Transition.FAIL);
+        assertThat(StepOutcome.of(a, "not json", 1, 1, 0, "{}").error()).contains("malformed JSON");
+        assertThat(StepOutcome.of(a, "{\"status\":\"maybe\"}", 1, 1, 0, "{}").error()).contains("\"maybe\"");
+    }
+
+    @Test
+    void aLoopIteratesWithFeedbackUntilSatisfiedOrBounded() {
+        var loop = WORKFLOW.step("loop").orElseThrow();
+        StepOutcome again = StepOutcome.of(loop, "{\"status\":\"ok\",\"output\":{\"text\":\"v2\",\"done\":false}}", 1, 2, 0, "{\"draft\":\"v1\"}");
+        assertThat(again.transition()).isEqualTo(StepOutcome.Transition.ITERATE);
+        assertThat(Json.parse(again.nextInputJson()).path("draft").asText()).isEqualTo("v2");
+        assertThat(StepOutcome.of(loop, "{\"status\":\"ok\",\"output\":{\"done\":true}}", 1, 2, 0, "{}").transition())
+                .isEqualTo(StepOutcome.Transition.COMPLETE);
+        assertThat(StepOutcome.of(loop, "{\"status\":\"ok\",\"output\":{\"done\":false}}", 1, 2, 2, "{}").transition())
+                .isEqualTo(StepOutcome.Transition.COMPLETE);
+    }
+
+    @Test
+    void repliesCarrySharedMemoryAndWellFormedSignalsOnly() {
+        StepOutcome outcome = StepOutcome.of(WORKFLOW.step("a").orElseThrow(),
+                "{\"status\":\"ok\",\"output\":{},\"shared_memory\":{\"k\":1},\"signals\":[{\"signal_type\":\"S\",\"data\":{}},{\"bad\":true}]}", 1, 1, 0, "{}");
+        assertThat(outcome.sharedMemoryJson()).isEqualTo("{\"k\":1}");
+        assertThat(Json.parse(outcome.signalsJson()).size()).isEqualTo(1);
+    }
+
+    @Test
+    void correlationIdsRoundTrip() {
+        assertThat(StepRequests.parseCorrelationId(StepRequests.correlationId("row-1", 3))).isEqualTo(Map.entry("row-1", 3));
+        assertThat(StepRequests.parseCorrelationId("garbage")).isNull();
+        assertThat(StepRequests.parseCorrelationId(null)).isNull();
+    }
+}
