@@ -7,6 +7,7 @@ import dev.agentcoordinator.agent.AgentService;
 import dev.agentcoordinator.agent.StepRequestClient;
 import org.apache.activemq.artemis.junit.EmbeddedActiveMQExtension;
 import org.junit.jupiter.api.Test;
+import org.messaginghub.pooled.jms.JmsPoolConnectionFactory;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -151,6 +152,26 @@ class DemoAgentsTest {
             assertThat(analyzed.at("/output/feedback").asText()).contains("30/100");
             assertThat(updated.at("/signals/0/signal_type").asText()).isEqualTo("SKILL_GAP_CRITICAL");
             assertThat(updated.at("/shared_memory/last_skill_update").asText()).isEqualTo("u-1");
+        }
+    }
+
+    @Test
+    void runsOnThePooledConnectionFactoryTheCoordinatorShares() throws Exception {
+        JmsPoolConnectionFactory pool = new JmsPoolConnectionFactory();
+        pool.setConnectionFactory(AgentService.artemisConnectionFactory(BROKER.getVmURL()));
+        pool.setMaxConnections(1);
+        try (DemoAgents.Running agents = DemoAgents.start(pool);
+             StepRequestClient coordinator = new StepRequestClient(pool)) {
+            List<String> ids = List.of(
+                    coordinator.send("strategist", "draft_response", Map.of("question", "Why?")),
+                    coordinator.send("strategist", "draft_response", Map.of("question", "How?")),
+                    coordinator.send("action", "deliver_response", Map.of("answer", "Because.")));
+
+            assertThat(coordinator.awaitReply(ids.get(0)).at("/output/draft").asText()).isEqualTo("Draft: Why?");
+            assertThat(coordinator.awaitReply(ids.get(1)).at("/output/draft").asText()).isEqualTo("Draft: How?");
+            assertThat(coordinator.awaitReply(ids.get(2)).at("/output/delivered").asBoolean()).isTrue();
+        } finally {
+            pool.stop();
         }
     }
 
