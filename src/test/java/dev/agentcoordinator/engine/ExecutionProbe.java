@@ -1,0 +1,66 @@
+package dev.agentcoordinator.engine;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static dev.agentcoordinator.engine.TestCoordinator.*;
+import static org.awaitility.Awaitility.await;
+
+/** What the failure and semantics tests read back: executions, attempts, agents' requests, HTTP answers. */
+final class ExecutionProbe {
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private ExecutionProbe() {
+    }
+
+    /** Waits until the execution started by {@code eventId} has {@code status}; returns its id. */
+    static String awaitExecution(String eventId, String status) {
+        await().atMost(Duration.ofSeconds(20)).until(() -> status.equals(executionStatus(executionOf(eventId))));
+        return executionOf(eventId);
+    }
+
+    /** Rows of step_attempts of one step (attempt, status, error), first attempt first. */
+    static List<Map<String, Object>> attempts(String executionId, String stepId) {
+        return query("SELECT attempt, status, error FROM step_attempts WHERE execution_id = ? AND step_id = ? ORDER BY attempt",
+                executionId, stepId);
+    }
+
+    /** The requests an agent received for one step of one execution. */
+    static List<ScriptedAgents.Received> requests(ScriptedAgents agents, String executionId, String stepId) {
+        return agents.received().stream()
+                .filter(r -> r.request().path("execution_id").asText().equals(executionId) && r.stepId().equals(stepId))
+                .toList();
+    }
+
+    static Map<String, Object> execution(String executionId) {
+        return query("SELECT status, error, result::text AS result FROM workflow_executions WHERE id = ?", executionId).get(0);
+    }
+
+    static HttpResponse<String> get(String path) {
+        return send(HttpRequest.newBuilder(URI.create(shared().httpUrl() + path)).GET());
+    }
+
+    static HttpResponse<String> post(String path, String jsonBody) {
+        return send(HttpRequest.newBuilder(URI.create(shared().httpUrl() + path))
+                .header("Content-Type", "application/json")
+                .POST(jsonBody == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(jsonBody)));
+    }
+
+    private static HttpResponse<String> send(HttpRequest.Builder request) {
+        try {
+            return HTTP.send(request.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,96 @@
+package dev.agentcoordinator.engine;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static dev.agentcoordinator.engine.ExecutionProbe.*;
+import static dev.agentcoordinator.engine.ScriptedAgents.Reply;
+import static dev.agentcoordinator.engine.TestCoordinator.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
+
+/** Retries per step config, agents' non-retryable errors and attempts that time out, as recorded in PostgreSQL. */
+class RetryFailureTest {
+    private static ScriptedAgents agents;
+
+    @BeforeAll
+    static void agents() throws Exception {
+        agents = new ScriptedAgents(shared().connectionFactory())
+                .agent("f-retry-agent", r -> switch (r.action()) {
+                    case "flaky" -> switch (r.input().path("mode").asText()) {
+                        case "once" -> r.request().path("attempt").asInt() == 1
+                                ? List.of(Reply.error("rate limited", true)) : List.of(Reply.ok(Map.of("ok", true)));
+                        default -> List.of(Reply.error("still rate limited (attempt " + r.request().path("attempt").asInt() + ")", true));
+                    };
+                    default -> List.of(Reply.ok(Map.of("ran", r.action())));
+                })
+                .agent("f-fatal-agent", r -> List.of(Reply.error("invalid candidate id", false)))
+                .agent("f-steptimeout-agent", r -> List.of());
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        agents.close();
+    }
+
+    @Test
+    void aRetryableErrorIsRetriedAndTheSecondAttemptCompletes() {
+        String executionId = awaitExecution(sendEvent("F_RETRY", "{\"mode\":\"once\"}"), "completed");
+
+        assertThat(stepRow(executionId, "flaky")).containsEntry("status", "completed").containsEntry("attempt", 2);
+        assertThat(attempts(executionId, "flaky"))
+                .extracting(r -> r.get("attempt"), r -> r.get("status"))
+                .containsExactly(tuple(1, "failed"), tuple(2, "completed"));
+        assertThat(attempts(executionId, "flaky").get(0).get("error").toString()).contains("attempt 1/3", "rate limited");
+        assertThat(requests(agents, executionId, "flaky")).hasSize(2);
+        assertThat(requests(agents, executionId, "after")).hasSize(1);
+        assertThat(stepRow(executionId, "after")).containsEntry("status", "completed");
+    }
+
+    @Test
+    void exhaustedRetriesFailTheStepAndTheExecution() {
+        String executionId = awaitExecution(sendEvent("F_RETRY", "{\"mode\":\"always\"}"), "failed");
+
+        assertThat(attempts(executionId, "flaky"))
+                .extracting(r -> r.get("attempt"), r -> r.get("status"))
+                .containsExactly(tuple(1, "failed"), tuple(2, "failed"), tuple(3, "failed"));
+        assertThat(stepRow(executionId, "flaky")).containsEntry("status", "failed").containsEntry("attempt", 3);
+        assertThat(stepRow(executionId, "flaky").get("error").toString()).contains("attempt 3/3", "still rate limited (attempt 3)");
+        assertThat(execution(executionId).get("error").toString()).contains("flaky");
+        assertThat(stepRow(executionId, "after")).containsEntry("status", "skipped");
+        assertThat(requests(agents, executionId, "flaky")).hasSize(3);
+        assertThat(requests(agents, executionId, "after")).isEmpty();
+    }
+
+    @Test
+    void aNonRetryableErrorEndsTheStepAtTheFirstAttempt() {
+        String executionId = awaitExecution(sendEvent("F_FATAL", "{}"), "failed");
+
+        assertThat(attempts(executionId, "doomed"))
+                .extracting(r -> r.get("attempt"), r -> r.get("status"))
+                .containsExactly(tuple(1, "failed"));
+        assertThat(stepRow(executionId, "doomed")).containsEntry("status", "failed").containsEntry("attempt", 1);
+        assertThat(stepRow(executionId, "doomed").get("error").toString()).contains("attempt 1/4", "invalid candidate id");
+        assertThat(requests(agents, executionId, "doomed")).hasSize(1);
+    }
+
+    @Test
+    void attemptsThatTimeOutAreRetriedThenFailTheStepAndSkipItsDependents() {
+        String executionId = awaitExecution(sendEvent("F_STEP_TIMEOUT", "{}"), "failed");
+
+        assertThat(attempts(executionId, "silent"))
+                .extracting(r -> r.get("attempt"), r -> r.get("status"))
+                .containsExactly(tuple(1, "timed_out"), tuple(2, "timed_out"));
+        assertThat(attempts(executionId, "silent")).allSatisfy(r -> assertThat(r.get("error").toString()).contains("timed out after 300 ms"));
+        assertThat(stepRow(executionId, "silent")).containsEntry("status", "failed");
+        assertThat(stepRow(executionId, "silent").get("error").toString()).contains("timed out");
+        assertThat(stepRow(executionId, "next")).containsEntry("status", "skipped").containsEntry("error", "dependency silent failed");
+        assertThat(stepRow(executionId, "last")).containsEntry("status", "skipped");
+        assertThat(requests(agents, executionId, "silent")).hasSize(2);
+        assertThat(requests(agents, executionId, "next")).isEmpty();
+    }
+}

@@ -1,0 +1,51 @@
+package dev.agentcoordinator.engine;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static dev.agentcoordinator.engine.ExecutionProbe.*;
+import static dev.agentcoordinator.engine.ScriptedAgents.Reply;
+import static dev.agentcoordinator.engine.TestCoordinator.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** The workflow's timeout_ms bounds the whole execution: it ends failed and nothing more is dispatched. */
+class WorkflowTimeoutFailureTest {
+    private static ScriptedAgents agents;
+
+    @BeforeAll
+    static void agents() throws Exception {
+        agents = new ScriptedAgents(shared().connectionFactory())
+                .agent("f-wftimeout-agent", r -> "quick".equals(r.action()) ? List.of(Reply.ok(Map.of("done", true))) : List.of());
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        agents.close();
+    }
+
+    @Test
+    void anExecutionPastItsTimeoutFailsSettlesItsStepsAndPublishesOnFailure() {
+        String executionId = awaitExecution(sendEvent("F_WORKFLOW_TIMEOUT", "{}"), "failed");
+
+        assertThat(execution(executionId).get("error").toString()).contains("workflow timed out");
+        assertThat(stepStatuses(executionId)).containsExactlyInAnyOrderEntriesOf(
+                Map.of("quick", "completed", "endless", "failed", "after", "skipped"));
+        assertThat(stepRow(executionId, "endless").get("error").toString()).contains("workflow timed out");
+        assertThat(attempts(executionId, "endless")).last()
+                .satisfies(a -> assertThat(a.get("status")).isEqualTo("timed_out"));
+        int dispatched = requests(agents, executionId, "endless").size();
+        // the step had retries left, but none is dispatched once the execution is over
+        await().during(Duration.ofMillis(700)).atMost(Duration.ofSeconds(3)).until(() ->
+                requests(agents, executionId, "endless").size() == dispatched && requests(agents, executionId, "after").isEmpty());
+        assertThat(query("SELECT count(*) AS n FROM step_attempts WHERE execution_id = ? AND step_id = 'endless'", executionId))
+                .first().satisfies(r -> assertThat(((Number) r.get("n")).intValue()).isEqualTo(dispatched));
+        await().atMost(Duration.ofSeconds(10)).until(() -> !query("SELECT 1 FROM agent_events WHERE type = 'F_WORKFLOW_TIMEOUT_FAILED' "
+                + "AND payload->>'execution_id' = ? AND payload->>'status' = 'failed'", executionId).isEmpty());
+    }
+}
