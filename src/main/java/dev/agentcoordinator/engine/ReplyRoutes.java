@@ -59,11 +59,25 @@ public class ReplyRoutes extends RouteBuilder {
                 .routeDescription("records a reply that no step is waiting for")
                 .setHeader("replyBody", exchangeProperty(REPLY_TEXT))
                 .setHeader("correlationId", header(CORRELATION_ID))
+                .process(ReplyRoutes::nameUnknownStep)
                 .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "reply ignored: ${header.ignoreReason}")
                 .to(Sql.update("record-ignored-reply"))
                 .filter(header("afterDuplicate").isNotNull())
                     .toD("${header.afterDuplicate}")
                 .end();
+    }
+
+    /**
+     * A reply whose correlation id names no step attempt has no execution or step: the insert still
+     * needs those parameters (as NULL), or it fails and the reply is redelivered forever.
+     */
+    private static void nameUnknownStep(Exchange exchange) {
+        Message in = exchange.getMessage();
+        for (String header : new String[] {EXECUTION_ID, STEP_ID}) {
+            if (!in.hasHeaders() || !in.getHeaders().containsKey(header)) {
+                in.setHeader(header, null);
+            }
+        }
     }
 
     private static void readCorrelation(Exchange exchange) {

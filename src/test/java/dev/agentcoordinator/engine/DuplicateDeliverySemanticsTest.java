@@ -1,0 +1,166 @@
+package dev.agentcoordinator.engine;
+
+import jakarta.jms.Connection;
+import jakarta.jms.MessageProducer;
+import jakarta.jms.Session;
+import jakarta.jms.TextMessage;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static dev.agentcoordinator.engine.ExecutionProbe.*;
+import static dev.agentcoordinator.engine.ScriptedAgents.Reply;
+import static dev.agentcoordinator.engine.TestCoordinator.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
+import static org.awaitility.Awaitility.await;
+
+/** Events and replies delivered twice, late, for nobody or malformed change nothing twice, and are recorded. */
+class DuplicateDeliverySemanticsTest {
+    private static ScriptedAgents agents;
+
+    @BeforeAll
+    static void agents() throws Exception {
+        agents = new ScriptedAgents(shared().connectionFactory())
+                .echo("f-dupevent-agent", r -> Map.of("ran", r.action()))
+                .agent("f-replies-agent", DuplicateDeliverySemanticsTest::reply);
+    }
+
+    /** How f-replies-agent misbehaves on step "answer" depends on the trigger's mode. */
+    private static List<Reply> reply(ScriptedAgents.Received r) {
+        int attempt = r.request().path("attempt").asInt();
+        Reply ok = Reply.ok(Map.of("answered_attempt", attempt));
+        if (!"answer".equals(r.action())) {
+            return List.of(ok);
+        }
+        return switch (r.input().path("mode").asText()) {
+            case "twice" -> List.of(ok, ok);
+            // attempt 1 answers after its 400 ms timeout, when attempt 2 has long completed
+            case "late" -> attempt == 1 ? List.of(ok.after(1200)) : List.of(ok);
+            case "malformed" -> attempt == 1 ? List.of(new Reply(0, "{\"status\": \"ok\", \"output\": {oops", null)) : List.of(ok);
+            default -> List.of(ok);
+        };
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        agents.close();
+    }
+
+    @Test
+    void theSameEventDeliveredTwentyTimesFromSeveralThreadsStartsOneExecution() throws Exception {
+        String eventId = "f-dup-" + UUID.randomUUID();
+        String body = "{\"type\":\"F_DUP_EVENT\",\"event_id\":\"" + eventId + "\",\"payload\":{\"n\":1}}";
+        ExecutorService senders = Executors.newFixedThreadPool(4);
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<?>> sent = new ArrayList<>();
+        try {
+            for (int thread = 0; thread < 4; thread++) {
+                sent.add(senders.submit(() -> {
+                    go.await();
+                    for (int i = 0; i < 5; i++) {
+                        sendRaw(body);
+                    }
+                    return null;
+                }));
+            }
+            go.countDown();
+            for (Future<?> f : sent) {
+                f.get();
+            }
+        } finally {
+            senders.shutdown();
+        }
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> query("SELECT deliveries FROM agent_events WHERE event_key = ?", eventId)
+                .stream().anyMatch(r -> ((Number) r.get("deliveries")).intValue() == 20));
+        String executionId = awaitExecution(eventId, "completed");
+        assertThat(query("SELECT id FROM workflow_executions WHERE trigger_event_key = ?", eventId)).hasSize(1);
+        assertThat(query("SELECT workflow_id, execution_id FROM agent_events WHERE event_key = ?", eventId))
+                .singleElement().satisfies(r -> assertThat(r).containsEntry("workflow_id", "f_dup_event").containsEntry("execution_id", executionId));
+        assertThat(requests(agents, executionId, "first")).hasSize(1);
+        assertThat(requests(agents, executionId, "second")).hasSize(1);
+        assertThat(query("SELECT count(*) AS n FROM workflow_step_executions WHERE execution_id = ?", executionId))
+                .first().satisfies(r -> assertThat(((Number) r.get("n")).intValue()).isEqualTo(2));
+    }
+
+    @Test
+    void aReplyDeliveredTwiceIsAppliedOnceAndTheDuplicateRecorded() {
+        String executionId = awaitExecution(sendEvent("F_REPLIES", "{\"mode\":\"twice\"}"), "completed");
+
+        assertThat(attempts(executionId, "answer")).extracting(r -> r.get("attempt"), r -> r.get("status"))
+                .containsExactly(tuple(1, "completed"));
+        assertThat(requests(agents, executionId, "next")).hasSize(1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> !ignoredReplies(executionId).isEmpty());
+        assertThat(ignoredReplies(executionId)).singleElement().satisfies(r -> {
+            assertThat(r).containsEntry("step_id", "answer");
+            assertThat(r.get("correlation_id").toString()).endsWith(":1");
+            assertThat(r.get("reason").toString()).contains("duplicate", "completed at attempt 1");
+        });
+    }
+
+    @Test
+    void aReplyArrivingAfterItsAttemptTimedOutIsIgnoredAndRecorded() {
+        String executionId = awaitExecution(sendEvent("F_REPLIES", "{\"mode\":\"late\"}"), "completed");
+
+        assertThat(attempts(executionId, "answer")).extracting(r -> r.get("attempt"), r -> r.get("status"))
+                .containsExactly(tuple(1, "timed_out"), tuple(2, "completed"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> !ignoredReplies(executionId).isEmpty());
+        assertThat(ignoredReplies(executionId)).singleElement().satisfies(r -> {
+            assertThat(r.get("correlation_id").toString()).endsWith(":1");
+            assertThat(r.get("reason").toString()).contains("attempt 1", "completed at attempt 2");
+        });
+        assertThat(stepRow(executionId, "answer").get("output").toString()).contains("\"answered_attempt\": 2");
+        assertThat(requests(agents, executionId, "next")).hasSize(1);
+    }
+
+    @Test
+    void aReplyWithAnUnknownCorrelationIdIsRecorded() throws Exception {
+        String unknownRow = "f-unknown-" + UUID.randomUUID() + ":1";
+        String notOurs = "f-not-a-step-attempt-" + UUID.randomUUID();
+        sendReply(unknownRow, "{\"status\":\"ok\",\"output\":{}}");
+        sendReply(notOurs, "{\"status\":\"ok\",\"output\":{}}");
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> query("SELECT 1 FROM ignored_replies WHERE correlation_id IN (?, ?)",
+                unknownRow, notOurs).size() == 2);
+        assertThat(query("SELECT reason, body FROM ignored_replies WHERE correlation_id = ?", unknownRow)).singleElement()
+                .satisfies(r -> assertThat(r.get("reason").toString()).contains("no step attempt " + unknownRow));
+        assertThat(query("SELECT reason FROM ignored_replies WHERE correlation_id = ?", notOurs)).singleElement()
+                .satisfies(r -> assertThat(r.get("reason").toString()).contains("does not name a step attempt"));
+    }
+
+    @Test
+    void aMalformedReplyFailsItsAttemptWhichIsThenRetried() {
+        String executionId = awaitExecution(sendEvent("F_REPLIES", "{\"mode\":\"malformed\"}"), "completed");
+
+        List<Map<String, Object>> attempts = attempts(executionId, "answer");
+        assertThat(attempts).extracting(r -> r.get("attempt"), r -> r.get("status"))
+                .containsExactly(tuple(1, "failed"), tuple(2, "completed"));
+        assertThat(attempts.get(0).get("error").toString()).contains("malformed JSON");
+        assertThat(requests(agents, executionId, "answer")).hasSize(2);
+    }
+
+    private static List<Map<String, Object>> ignoredReplies(String executionId) {
+        return query("SELECT correlation_id, step_id, reason FROM ignored_replies WHERE execution_id = ?", executionId);
+    }
+
+    private static void sendReply(String correlationId, String body) throws Exception {
+        try (Connection connection = shared().connectionFactory().createConnection()) {
+            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            MessageProducer producer = session.createProducer(session.createQueue(shared().settings().replyQueue()));
+            TextMessage message = session.createTextMessage(body);
+            message.setJMSCorrelationID(correlationId);
+            producer.send(message);
+        }
+    }
+}

@@ -1,0 +1,123 @@
+package dev.agentcoordinator.engine;
+
+import jakarta.jms.Connection;
+import jakarta.jms.Message;
+import jakarta.jms.QueueBrowser;
+import jakarta.jms.Session;
+import jakarta.jms.TextMessage;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.Collections;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+import static dev.agentcoordinator.engine.ExecutionProbe.*;
+import static dev.agentcoordinator.engine.TestCoordinator.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Events the coordinator cannot decode go to agent.events.DLQ untouched, with the reason as a string
+ * property; events nobody handles are stored and start nothing. Neither stops the event consumer.
+ */
+class EventDecodingFailureTest {
+    private static ScriptedAgents agents;
+
+    @BeforeAll
+    static void agents() throws Exception {
+        agents = new ScriptedAgents(shared().connectionFactory()).echo("f-decode-agent", r -> Map.of("ok", true));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        agents.close();
+    }
+
+    @Test
+    void anEventThatIsNotJsonIsDeadLettered() throws Exception {
+        String body = "this is not JSON " + marker();
+        sendRaw(body);
+        assertDeadLettered(body, "not JSON");
+    }
+
+    @Test
+    void aJsonArrayIsDeadLettered() throws Exception {
+        String body = "[\"" + marker() + "\"]";
+        sendRaw(body);
+        assertDeadLettered(body, "must be a JSON object, got array");
+    }
+
+    @Test
+    void anEventWithoutTypeIsDeadLettered() throws Exception {
+        String body = "{\"event_id\":\"" + marker() + "\",\"payload\":{}}";
+        sendRaw(body);
+        assertDeadLettered(body, "\"type\" must be a non-empty string");
+    }
+
+    @Test
+    void anEventWhosePayloadIsNotAnObjectIsDeadLettered() throws Exception {
+        String body = "{\"type\":\"F_DECODE\",\"payload\":\"" + marker() + "\"}";
+        sendRaw(body);
+        assertDeadLettered(body, "\"payload\" must be an object, got string");
+    }
+
+    @Test
+    void theCoordinatorKeepsServingAfterUndecodableEvents() throws Exception {
+        String garbage = "{{{ " + marker();
+        sendRaw(garbage);
+        assertDeadLettered(garbage, "not JSON");
+
+        String executionId = awaitExecution(sendEvent("F_DECODE", "{}"), "completed");
+        assertThat(stepStatuses(executionId)).containsEntry("only", "completed");
+    }
+
+    @Test
+    void anEventNoWorkflowHandlesIsStoredWithoutStartingAnything() {
+        String eventId = sendEvent("F_NOBODY_LISTENS", "{\"note\":\"" + marker() + "\"}");
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> !query("SELECT 1 FROM agent_events WHERE event_key = ?", eventId).isEmpty());
+        assertThat(query("SELECT type, workflow_id, execution_id, payload->>'note' AS note FROM agent_events WHERE event_key = ?", eventId))
+                .singleElement().satisfies(r -> {
+                    assertThat(r).containsEntry("type", "F_NOBODY_LISTENS").containsEntry("workflow_id", null)
+                            .containsEntry("execution_id", null);
+                    assertThat(r.get("note").toString()).startsWith("f-decode-");
+                });
+        assertThat(executionOf(eventId)).isNull();
+    }
+
+    private static String marker() {
+        return "f-decode-" + UUID.randomUUID();
+    }
+
+    /** Browses the DLQ (others' dead letters stay there) until the message with this exact body shows up. */
+    private static void assertDeadLettered(String body, String reasonPart) throws Exception {
+        Message[] found = new Message[1];
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            found[0] = browse(body).orElse(null);
+            return found[0] != null;
+        });
+        assertThat(((TextMessage) found[0]).getText()).isEqualTo(body);
+        assertThat(found[0].getObjectProperty(EventRoutes.DEAD_LETTER_REASON)).isInstanceOf(String.class);
+        assertThat(found[0].getStringProperty(EventRoutes.DEAD_LETTER_REASON)).contains(reasonPart);
+        assertThat(query("SELECT 1 FROM agent_events WHERE payload::text LIKE ?", "%" + body + "%")).isEmpty();
+    }
+
+    private static Optional<Message> browse(String body) throws Exception {
+        try (Connection connection = shared().connectionFactory().createConnection()) {
+            connection.start();
+            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            try (QueueBrowser browser = session.createBrowser(session.createQueue(Endpoints.DEAD_LETTER_QUEUE))) {
+                for (Object candidate : Collections.list(browser.getEnumeration())) {
+                    if (candidate instanceof TextMessage text && body.equals(text.getText())) {
+                        return Optional.of(text);
+                    }
+                }
+            }
+        }
+        return Optional.empty();
+    }
+}
