@@ -44,6 +44,8 @@ public final class CoordinatorSettings {
         d.put("coordinator.db.embedded.data-dir", "");           // empty: <data.dir>/postgres
         d.put("coordinator.http.host", "127.0.0.1");
         d.put("coordinator.http.port", "8080");
+        d.put("coordinator.http.user", "coordinator");
+        d.put("coordinator.http.password", "");                   // empty: no authentication, loopback only
         d.put("coordinator.workflows.dir", "routes/workflows");
         d.put("coordinator.data.dir", "./data");
         d.put("coordinator.demo-agents.enabled", "true");
@@ -53,6 +55,9 @@ public final class CoordinatorSettings {
         d.put("coordinator.reply.queue", "coordinator.replies");
         d.put("coordinator.supervisor.period-ms", "200");         // timeouts and retries sweep
         d.put("coordinator.log.format", "plain");
+        d.put("coordinator.health.timeout-ms", "2000");           // bound on one broker / database check
+        d.put("coordinator.metrics.refresh-ms", "10000");         // in-flight and queue-depth gauges
+        d.put("coordinator.demo-agents.concurrency", "4");        // consumers per demo agent
         return Collections.unmodifiableMap(d);
     }
 
@@ -70,6 +75,9 @@ public final class CoordinatorSettings {
     private final int jmsPoolMaxConnections;
     private final boolean demoAgentsEnabled;
     private final LogFormat logFormat;
+    private final int healthTimeoutMs;
+    private final int metricsRefreshMs;
+    private final int demoAgentsConcurrency;
 
     private CoordinatorSettings(List<SettingsSource> sources) {
         this.sources = List.copyOf(sources);
@@ -86,6 +94,14 @@ public final class CoordinatorSettings {
         this.jmsPoolMaxConnections = positiveInt("coordinator.jms.pool.max-connections");
         this.demoAgentsEnabled = bool("coordinator.demo-agents.enabled");
         this.logFormat = enumValue("coordinator.log.format", LogFormat.class);
+        this.healthTimeoutMs = positiveInt("coordinator.health.timeout-ms");
+        this.metricsRefreshMs = positiveInt("coordinator.metrics.refresh-ms");
+        this.demoAgentsConcurrency = positiveInt("coordinator.demo-agents.concurrency");
+        if (!httpAuthenticationEnabled() && !isLoopback(httpHost())) {
+            throw invalid("coordinator.http.password", "must be set when coordinator.http.host (" + httpHost()
+                    + ") is not a loopback address: outside the local development set-up the HTTP API and"
+                    + " Jolokia require authentication");
+        }
         if (jmsMaxConcurrentConsumers < jmsConcurrentConsumers) {
             throw invalid("coordinator.jms.max-concurrent-consumers",
                     "must be at least coordinator.jms.concurrent-consumers (" + jmsConcurrentConsumers + ")");
@@ -171,6 +187,13 @@ public final class CoordinatorSettings {
     // --- HTTP, files, behaviour
     public String httpHost() { return values.get("coordinator.http.host"); }
     public int httpPort() { return httpPort; }
+    public String httpUser() { return values.get("coordinator.http.user"); }
+    public String httpPassword() { return values.get("coordinator.http.password"); }
+    /**
+     * HTTP basic authentication guards the API, Jolokia and metrics whenever a password is set. Without
+     * one the server must listen on a loopback address (the embedded development set-up).
+     */
+    public boolean httpAuthenticationEnabled() { return !httpPassword().isEmpty(); }
     public Path workflowsDir() { return Path.of(values.get("coordinator.workflows.dir")); }
     public Path dataDir() { return Path.of(values.get("coordinator.data.dir")); }
     public boolean demoAgentsEnabled() { return demoAgentsEnabled; }
@@ -183,11 +206,16 @@ public final class CoordinatorSettings {
 
     public LogFormat logFormat() { return logFormat; }
 
+    // --- operations
+    public int healthTimeoutMs() { return healthTimeoutMs; }
+    public int metricsRefreshMs() { return metricsRefreshMs; }
+    public int demoAgentsConcurrency() { return demoAgentsConcurrency; }
+
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder("CoordinatorSettings{");
         values.forEach((k, v) -> sb.append(k.substring(SettingsSource.PREFIX.length())).append('=')
-                .append(k.endsWith("password") && !v.isEmpty() ? "****" : v).append(", "));
+                .append(k.endsWith("password") && !v.isEmpty() ? "****" : Secrets.redactUrl(v)).append(", "));
         sb.setLength(sb.length() - 2);
         return sb.append('}').toString();
     }
@@ -212,6 +240,14 @@ public final class CoordinatorSettings {
             }
         }
         return "default";
+    }
+
+    private static boolean isLoopback(String host) {
+        try {
+            return java.net.InetAddress.getByName(host).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
     }
 
     private Path dirOrUnderData(String key, String subdir) {

@@ -2,6 +2,7 @@ package dev.agentcoordinator.infra;
 
 import dev.agentcoordinator.config.CoordinatorSettings;
 import dev.agentcoordinator.definition.WorkflowCatalog;
+import dev.agentcoordinator.ops.Operations;
 import org.apache.camel.CamelContext;
 import org.apache.camel.RoutesBuilder;
 import org.apache.camel.component.jms.JmsComponent;
@@ -25,9 +26,11 @@ public final class CamelRuntime implements AutoCloseable {
     public static final String CATALOG = "workflowCatalog";
 
     private final Main main;
+    private final Operations operations;
 
-    private CamelRuntime(Main main) {
+    private CamelRuntime(Main main, Operations operations) {
         this.main = main;
+        this.operations = operations;
     }
 
     /** Starts Camel with {@code routes}; {@code httpPort} is the resolved (never 0) HTTP port. */
@@ -44,9 +47,19 @@ public final class CamelRuntime implements AutoCloseable {
         main.addOverrideProperty("camel.server.enabled", "true");
         main.addOverrideProperty("camel.server.host", settings.httpHost());
         main.addOverrideProperty("camel.server.port", Integer.toString(httpPort));
+        // /observe/* (health, metrics, Jolokia) on the same server, behind the same authentication
+        main.addOverrideProperty("camel.management.host", settings.httpHost());
+        main.addOverrideProperty("camel.management.port", Integer.toString(httpPort));
+        Operations operations = Operations.beforeStart(main, settings, infra.dataSource(), infra.connectionFactory(),
+                infra.brokerUrl(), catalog);
         routes.forEach(main.configure()::addRoutesBuilder);
-        main.start();
-        return new CamelRuntime(main);
+        try {
+            main.start();
+            return new CamelRuntime(main, operations.afterStart(main.getCamelContext()));
+        } catch (Exception | Error e) {
+            operations.close();
+            throw e;
+        }
     }
 
     private static JmsComponent jmsComponent(CoordinatorSettings settings, Infrastructure infra) {
@@ -63,8 +76,17 @@ public final class CamelRuntime implements AutoCloseable {
         return main.getCamelContext();
     }
 
+    /** The operations side: meters, health checks (see {@link Operations}). */
+    public Operations operations() {
+        return operations;
+    }
+
     @Override
     public void close() throws Exception {
-        main.stop();
+        try {
+            main.stop();
+        } finally {
+            operations.close();
+        }
     }
 }

@@ -1,0 +1,107 @@
+package dev.agentcoordinator.ops;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What is waiting, refreshed every {@code coordinator.metrics.refresh-ms} from PostgreSQL and the
+ * broker (shared by all coordinator instances, so every instance reports the same values):
+ * {@code coordinator_executions_in_flight{workflow}} (running or compensating),
+ * {@code coordinator_steps_waiting{agent}} (attempts sent, no reply yet) and
+ * {@code coordinator_queue_depth{queue}} (messages on the coordinator's queues, see {@link QueueDepths}).
+ */
+public final class BacklogGauges implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BacklogGauges.class);
+    private static final String IN_FLIGHT = "SELECT workflow_id, count(*) FROM workflow_executions"
+            + " WHERE status IN ('running', 'compensating') GROUP BY workflow_id";
+    private static final String WAITING = "SELECT agent, count(*) FROM workflow_step_executions"
+            + " WHERE status = 'running' GROUP BY agent";
+
+    private final DataSource dataSource;
+    private final Collection<String> workflows;
+    private final Collection<String> agents;
+    private final QueueDepths queueDepths;
+    private final MultiGauge inFlight;
+    private final MultiGauge waiting;
+    private final MultiGauge queueDepth;
+    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread thread = new Thread(r, "coordinator-backlog-gauges");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    public BacklogGauges(MeterRegistry registry, DataSource dataSource, Collection<String> workflows,
+                         Collection<String> agents, QueueDepths queueDepths) {
+        this.dataSource = dataSource;
+        this.workflows = workflows;
+        this.agents = agents;
+        this.queueDepths = queueDepths;
+        this.inFlight = MultiGauge.builder("coordinator_executions_in_flight")
+                .description("executions running or compensating (all instances)").register(registry);
+        this.waiting = MultiGauge.builder("coordinator_steps_waiting")
+                .description("step attempts sent to an agent and not answered yet (all instances)").register(registry);
+        this.queueDepth = MultiGauge.builder("coordinator_queue_depth")
+                .description("messages waiting on the broker queue").register(registry);
+    }
+
+    public BacklogGauges start(long periodMs) {
+        scheduler.scheduleWithFixedDelay(this::refresh, 0, periodMs, TimeUnit.MILLISECONDS);
+        return this;
+    }
+
+    void refresh() {
+        try {
+            inFlight.register(rows("workflow", countsBy(IN_FLIGHT, workflows)), true);
+            waiting.register(rows("agent", countsBy(WAITING, agents)), true);
+        } catch (Exception e) {
+            LOG.debug("backlog gauges not refreshed from the database: {}", e.toString());
+        }
+        try {
+            queueDepth.register(rows("queue", queueDepths.read()), true);
+        } catch (Exception e) {
+            LOG.debug("queue depths not refreshed: {}", e.toString());
+        }
+    }
+
+    /** Counts per key, with 0 for every known key that has no row (so a gauge drops to 0, not away). */
+    private Map<String, Long> countsBy(String sql, Collection<String> knownKeys) throws Exception {
+        Map<String, Long> counts = new LinkedHashMap<>();
+        knownKeys.forEach(key -> counts.put(key, 0L));
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement statement = connection.prepareStatement(sql);
+             ResultSet rs = statement.executeQuery()) {
+            while (rs.next()) {
+                counts.put(rs.getString(1), rs.getLong(2));
+            }
+        }
+        return counts;
+    }
+
+    private static List<MultiGauge.Row<?>> rows(String tag, Map<String, Long> values) {
+        List<MultiGauge.Row<?>> rows = new ArrayList<>();
+        values.forEach((key, value) -> rows.add(MultiGauge.Row.of(Tags.of(tag, key), value)));
+        return rows;
+    }
+
+    @Override
+    public void close() {
+        scheduler.shutdownNow();
+    }
+}

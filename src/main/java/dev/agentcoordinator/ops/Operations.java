@@ -1,0 +1,121 @@
+package dev.agentcoordinator.ops;
+
+import dev.agentcoordinator.config.CoordinatorSettings;
+import dev.agentcoordinator.definition.WorkflowCatalog;
+import dev.agentcoordinator.definition.WorkflowDefinition;
+import dev.agentcoordinator.definition.WorkflowStep;
+import dev.agentcoordinator.engine.Endpoints;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import jakarta.jms.ConnectionFactory;
+import org.apache.camel.CamelContext;
+import org.apache.camel.health.HealthCheckRegistry;
+import org.apache.camel.main.Main;
+
+import javax.sql.DataSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The coordinator's operations side, set up around Camel Main's start: basic authentication on the
+ * HTTP server, one Prometheus registry for Camel's and the coordinator's meters (served at
+ * /observe/metrics), the workflow metrics, and the broker and database health checks (served at
+ * /observe/health). Jolokia, the health and metrics endpoints, MDC and the OpenAPI document are
+ * switched on in application.properties.
+ */
+public final class Operations implements AutoCloseable {
+
+    /** Registry name Camel's micrometer support looks up (and would otherwise create). */
+    static final String METER_REGISTRY = "metricsRegistry";
+
+    private final CoordinatorSettings settings;
+    private final DataSource dataSource;
+    private final ConnectionFactory connectionFactory;
+    private final String brokerUrl;
+    private final WorkflowCatalog catalog;
+    private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final StepLatencyRecorder latencies;
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+
+    private Operations(CoordinatorSettings settings, DataSource dataSource, ConnectionFactory connectionFactory,
+                       String brokerUrl, WorkflowCatalog catalog) {
+        this.settings = settings;
+        this.dataSource = dataSource;
+        this.connectionFactory = connectionFactory;
+        this.brokerUrl = brokerUrl;
+        this.catalog = catalog;
+        this.latencies = new StepLatencyRecorder(dataSource, meters);
+        toClose.add(latencies);
+    }
+
+    /** Binds what Camel Main must find before it starts. */
+    public static Operations beforeStart(Main main, CoordinatorSettings settings, DataSource dataSource,
+                                         ConnectionFactory connectionFactory, String brokerUrl, WorkflowCatalog catalog) {
+        Operations ops = new Operations(settings, dataSource, connectionFactory, brokerUrl, catalog);
+        if (settings.httpAuthenticationEnabled()) {
+            main.bind("securedHttpServerFactory",
+                    new SecuredHttpServerFactory(new BasicAuthGuard(settings.httpUser(), settings.httpPassword())));
+        }
+        main.bind(METER_REGISTRY, ops.meters);
+        main.bind("workflowMetrics", new WorkflowMetrics(ops.meters, ops.latencies));
+        return ops;
+    }
+
+    /** Registers the health checks and starts the backlog gauges on the started context. */
+    public Operations afterStart(CamelContext context) {
+        int timeoutMs = settings.healthTimeoutMs();
+        HealthCheckRegistry health = HealthCheckRegistry.get(context);
+        DatabaseHealthCheck database = new DatabaseHealthCheck(dataSource, timeoutMs);
+        BrokerHealthCheck broker = new BrokerHealthCheck(brokerUrl, settings.brokerUser(), settings.brokerPassword(), timeoutMs);
+        database.setCamelContext(context);
+        broker.setCamelContext(context);
+        health.register(database);
+        health.register(broker);
+
+        QueueDepths queues = new QueueDepths(connectionFactory, queueNames(), timeoutMs);
+        toClose.add(new BacklogGauges(meters, dataSource, workflowIds(), agentNames(), queues)
+                .start(settings.metricsRefreshMs()));
+        return this;
+    }
+
+    public PrometheusMeterRegistry meters() {
+        return meters;
+    }
+
+    private List<String> workflowIds() {
+        return catalog.all().stream().map(WorkflowDefinition::id).toList();
+    }
+
+    private Set<String> agentNames() {
+        Set<String> agents = new TreeSet<>();
+        for (WorkflowDefinition workflow : catalog.all()) {
+            for (WorkflowStep step : workflow.steps()) {
+                agents.add(step.agent());
+                if (step.compensate() != null) {
+                    agents.add(step.compensate().agent());
+                }
+            }
+        }
+        return agents;
+    }
+
+    private List<String> queueNames() {
+        List<String> queues = new ArrayList<>(List.of(Endpoints.EVENTS_QUEUE, Endpoints.DEAD_LETTER_QUEUE, settings.replyQueue()));
+        agentNames().forEach(agent -> queues.add(Endpoints.agentQueue(agent)));
+        return queues;
+    }
+
+    @Override
+    public void close() {
+        for (AutoCloseable resource : toClose) {
+            try {
+                resource.close();
+            } catch (Exception ignored) {
+                // background threads only
+            }
+        }
+        meters.close();
+    }
+}

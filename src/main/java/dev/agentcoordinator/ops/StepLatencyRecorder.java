@@ -1,0 +1,76 @@
+package dev.agentcoordinator.ops;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * Time from dispatch to reply (or timeout) of a step attempt, per agent and action, read from the
+ * attempt's row in {@code step_attempts} (written by the database's own trigger) on a background
+ * thread, so that routing never waits for a metric.
+ */
+public final class StepLatencyRecorder implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(StepLatencyRecorder.class);
+    private static final String LAST_ATTEMPT = """
+            SELECT s.agent, s.action,
+                   EXTRACT(EPOCH FROM (COALESCE(a.completed_at, now()) - a.started_at)) * 1000 AS millis
+              FROM step_attempts a JOIN workflow_step_executions s ON s.id = a.step_execution_id
+             WHERE a.step_execution_id = ?
+             ORDER BY a.attempt DESC LIMIT 1""";
+
+    private final DataSource dataSource;
+    private final MeterRegistry registry;
+    private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
+        Thread thread = new Thread(r, "coordinator-step-latency");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    public StepLatencyRecorder(DataSource dataSource, MeterRegistry registry) {
+        this.dataSource = dataSource;
+        this.registry = registry;
+    }
+
+    void record(String stepRowId, String outcome) {
+        try {
+            executor.execute(() -> lookUpAndRecord(stepRowId, outcome));
+        } catch (RejectedExecutionException stopping) {
+            // shutting down: the observation is dropped
+        }
+    }
+
+    private void lookUpAndRecord(String stepRowId, String outcome) {
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement statement = connection.prepareStatement(LAST_ATTEMPT)) {
+            statement.setString(1, stepRowId);
+            try (ResultSet rs = statement.executeQuery()) {
+                if (rs.next()) {
+                    Timer.builder("coordinator_step_duration")
+                            .description("time from dispatch to the agent's reply or the attempt's timeout")
+                            .tags("agent", rs.getString("agent"), "action", rs.getString("action"), "outcome", outcome)
+                            .publishPercentileHistogram()
+                            .register(registry)
+                            .record(Duration.ofNanos((long) (rs.getDouble("millis") * 1_000_000)));
+                }
+            }
+        } catch (Exception e) {
+            LOG.debug("step latency of {} not recorded: {}", stepRowId, e.toString());
+        }
+    }
+
+    @Override
+    public void close() {
+        executor.shutdownNow();
+    }
+}

@@ -1,0 +1,182 @@
+package dev.agentcoordinator.ops;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.apache.camel.spi.CamelEvent;
+import org.apache.camel.support.EventNotifierSupport;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Execution and step counters, fed by watching the engine's state statements complete (Camel sends
+ * an {@code ExchangeSentEvent} after each {@code sql:classpath:sql/<name>.sql} call). A transition
+ * counts only when its guarded statement reports that it applied, so a redelivered message or a
+ * duplicate reply is not counted twice, and the engine's routes need no metrics code.
+ *
+ * <p>Meters: {@code coordinator_executions_started_total{workflow}},
+ * {@code coordinator_executions_finished_total{workflow,status}},
+ * {@code coordinator_steps_dispatched_total{workflow,step}},
+ * {@code coordinator_steps_settled_total{workflow,step,outcome}},
+ * {@code coordinator_step_retries_total{workflow,step}}, {@code coordinator_timeouts_total{workflow,kind}}
+ * and, through {@link StepLatencyRecorder}, {@code coordinator_step_duration_seconds{agent,action,outcome}}.
+ */
+public final class WorkflowMetrics extends EventNotifierSupport {
+
+    private static final String SQL_PREFIX = "sql://classpath:sql/";
+    private static final String SQL_PREFIX_SHORT = "sql:classpath:sql/";
+
+    private final MeterRegistry registry;
+    private final StepLatencyRecorder latencies;
+
+    public WorkflowMetrics(MeterRegistry registry, StepLatencyRecorder latencies) {
+        this.registry = registry;
+        this.latencies = latencies;
+        setIgnoreCamelContextEvents(true);
+        setIgnoreCamelContextInitEvents(true);
+        setIgnoreRouteEvents(true);
+        setIgnoreServiceEvents(true);
+        setIgnoreStepEvents(true);
+        setIgnoreExchangeCreatedEvent(true);
+        setIgnoreExchangeCompletedEvent(true);
+        setIgnoreExchangeFailedEvents(true);
+        setIgnoreExchangeRedeliveryEvents(true);
+        setIgnoreExchangeSendingEvents(true);
+        setIgnoreExchangeAsyncProcessingStartedEvents(true);
+    }
+
+    @Override
+    public boolean isEnabled(CamelEvent event) {
+        return event instanceof CamelEvent.ExchangeSentEvent;
+    }
+
+    @Override
+    public void notify(CamelEvent event) {
+        CamelEvent.ExchangeSentEvent sent = (CamelEvent.ExchangeSentEvent) event;
+        String statement = statementName(sent.getEndpoint().getEndpointUri());
+        if (statement != null && sent.getExchange().getException() == null) {
+            onStatement(statement, sent.getExchange());
+        }
+    }
+
+    /** {@code start-execution} for {@code sql://classpath:sql/start-execution.sql?outputType=…}; null otherwise. */
+    static String statementName(String uri) {
+        String rest = uri.startsWith(SQL_PREFIX) ? uri.substring(SQL_PREFIX.length())
+                : uri.startsWith(SQL_PREFIX_SHORT) ? uri.substring(SQL_PREFIX_SHORT.length()) : null;
+        if (rest == null) {
+            return null;
+        }
+        int end = rest.indexOf(".sql");
+        return end < 0 ? null : rest.substring(0, end);
+    }
+
+    @SuppressWarnings("unchecked")
+    void onStatement(String statement, Exchange exchange) {
+        Message in = exchange.getMessage();
+        String workflow = in.getHeader("workflowId", String.class);
+        String step = in.getHeader("stepId", String.class);
+        Object body = in.getBody();
+        switch (statement) {
+            case "start-execution" -> {
+                if (in.getHeader("CamelSqlRowCount", 0, Integer.class) > 0) {
+                    counter("coordinator_executions_started", "executions started", "workflow", workflow).increment();
+                }
+            }
+            case "finish-execution", "cancel-execution" -> {
+                if (body instanceof Map<?, ?> row) {
+                    finished(firstNonNull((String) row.get("workflow_id"), workflow), (String) row.get("status"));
+                }
+            }
+            case "expire-executions" -> {
+                for (Map<String, Object> row : rows(body)) {
+                    String wf = (String) row.get("workflow_id");
+                    counter("coordinator_timeouts", "attempts and executions past their deadline", "workflow", wf, "kind", "execution").increment();
+                    finished(wf, firstNonNull((String) row.get("status"), "failed"));
+                }
+            }
+            case "mark-running" -> {
+                if (body instanceof Map<?, ?>) {
+                    counter("coordinator_steps_dispatched", "step attempts sent to agents", "workflow", workflow, "step", step).increment();
+                }
+            }
+            case "start-due-retries" -> {
+                for (Map<String, Object> row : rows(body)) {
+                    counter("coordinator_steps_dispatched", "step attempts sent to agents",
+                            "workflow", (String) row.get("workflow_id"), "step", (String) row.get("step_id")).increment();
+                }
+            }
+            case "complete-step", "complete-and-iterate" -> {
+                if (appliedCount(body) || (body instanceof Map<?, ?>) || (body instanceof List<?> l && !l.isEmpty())) {
+                    settled(workflow, step, in.getHeader("rowId", String.class), "completed");
+                }
+            }
+            case "fail-step" -> {
+                if (in.getHeader("CamelSqlUpdateCount", 0, Integer.class) > 0) {
+                    settled(workflow, step, in.getHeader("rowId", String.class), "failed");
+                }
+            }
+            case "retry-step-later" -> {
+                if (in.getHeader("CamelSqlUpdateCount", 0, Integer.class) > 0) {
+                    retried(workflow, step);
+                    settled(workflow, step, in.getHeader("rowId", String.class), "retry");
+                }
+            }
+            case "expire-attempts" -> {
+                for (Map<String, Object> row : rows(body)) {
+                    if (!"step".equals(firstNonNull((String) row.get("kind"), "step"))) {
+                        continue;
+                    }
+                    String wf = (String) row.get("workflow_id");
+                    String st = (String) row.get("step_id");
+                    counter("coordinator_timeouts", "attempts and executions past their deadline", "workflow", wf, "kind", "attempt").increment();
+                    if ("retrying".equals(row.get("status"))) {
+                        retried(wf, st);
+                    }
+                    settled(wf, st, (String) row.get("row_id"), "timed_out");
+                }
+            }
+            default -> {
+                // statements that are no transition of interest here
+            }
+        }
+    }
+
+    private void finished(String workflow, String status) {
+        counter("coordinator_executions_finished", "executions that ended, by final status",
+                "workflow", workflow, "status", firstNonNull(status, "unknown")).increment();
+    }
+
+    private void retried(String workflow, String step) {
+        counter("coordinator_step_retries", "step attempts that will be retried", "workflow", workflow, "step", step).increment();
+    }
+
+    private void settled(String workflow, String step, String rowId, String outcome) {
+        counter("coordinator_steps_settled", "step attempts that ended, by outcome",
+                "workflow", workflow, "step", step, "outcome", outcome).increment();
+        if (rowId != null) {
+            latencies.record(rowId, outcome);
+        }
+    }
+
+    private Counter counter(String name, String description, String... tags) {
+        for (int i = 1; i < tags.length; i += 2) {
+            tags[i] = firstNonNull(tags[i], "unknown");
+        }
+        return Counter.builder(name).description(description).tags(tags).register(registry);
+    }
+
+    private static boolean appliedCount(Object body) {
+        return body instanceof Number n && n.longValue() > 0;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, Object>> rows(Object body) {
+        return body instanceof List<?> list ? (List<Map<String, Object>>) list : List.of();
+    }
+
+    private static String firstNonNull(String a, String b) {
+        return a != null ? a : b;
+    }
+}

@@ -1,0 +1,71 @@
+package dev.agentcoordinator.ops;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentcoordinator.infra.FreePort;
+import org.apache.camel.health.HealthCheck;
+import org.junit.jupiter.api.Test;
+import org.postgresql.ds.PGSimpleDataSource;
+
+import java.net.InetAddress;
+import java.net.ServerSocket;
+
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The broker and database checks: UP on a running coordinator, DOWN (in time) when unreachable. */
+class HealthChecksTest {
+
+    @Test
+    void coordinatorReportsBrokerAndDatabaseUp() throws Exception {
+        HttpResponse<String> response = OpsCoordinator.get("/observe/health?exposureLevel=full", false);
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        JsonNode health = new ObjectMapper().readTree(response.body());
+        assertThat(health.path("status").asText()).as(response.body()).isEqualTo("UP");
+        assertThat(response.body()).contains("coordinator", "database", "broker");
+    }
+
+    @Test
+    void databaseCheckGoesDownWhenPostgresIsUnreachable() {
+        assertDown(new DatabaseHealthCheck(dataSourceOn(FreePort.on("127.0.0.1")), 1000), "database unreachable");
+    }
+
+    @Test
+    void databaseCheckGoesDownInTimeWhenPostgresDoesNotAnswer() throws Exception {
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {   // accepts, never answers
+            DatabaseHealthCheck check = new DatabaseHealthCheck(dataSourceOn(silent.getLocalPort()), 1000);
+            assertDown(check, "database unreachable: no answer within 1000 ms");
+            assertDown(check, "database unreachable");   // the hanging probe is not stacked up again
+        }
+    }
+
+    private static PGSimpleDataSource dataSourceOn(int port) {
+        PGSimpleDataSource dataSource = new PGSimpleDataSource();
+        dataSource.setURL("jdbc:postgresql://127.0.0.1:" + port + "/none");
+        dataSource.setUser("postgres");
+        return dataSource;
+    }
+
+    private static void assertDown(org.apache.camel.health.HealthCheck check, String messageStart) {
+        long started = System.nanoTime();
+        HealthCheck.Result result = check.call(Map.of());
+        assertThat(result.getState()).isEqualTo(HealthCheck.State.DOWN);
+        assertThat(result.getMessage()).hasValueSatisfying(m -> assertThat(m).startsWith(messageStart));
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(3));
+    }
+
+    @Test
+    void brokerCheckGoesDownWhenArtemisIsUnreachable() {
+        int closedPort = FreePort.on("127.0.0.1");
+        assertDown(new BrokerHealthCheck("tcp://127.0.0.1:" + closedPort, "", "", 1000), "broker unreachable");
+    }
+
+    @Test
+    void brokerCheckIsUpAgainstTheRunningBroker() {
+        BrokerHealthCheck check = new BrokerHealthCheck(OpsCoordinator.shared().brokerUrl(), "", "", 2000);
+        assertThat(check.call(Map.of()).getState()).isEqualTo(HealthCheck.State.UP);
+    }
+}

@@ -1,0 +1,58 @@
+package dev.agentcoordinator.ops;
+
+import dev.agentcoordinator.config.CoordinatorSettings;
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpResponse;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** With a password configured, everything but the health probes needs HTTP basic credentials. */
+class HttpSecurityTest {
+
+    @Test
+    void apiJolokiaAndMetricsNeedCredentials() {
+        for (String path : new String[] {"/api/workflows", "/api/executions", "/observe/jolokia/version",
+                "/observe/metrics", "/api/openapi.json"}) {
+            HttpResponse<String> anonymous = OpsCoordinator.get(path, false);
+            assertThat(anonymous.statusCode()).as("GET %s without credentials", path).isEqualTo(401);
+            assertThat(anonymous.headers().firstValue("WWW-Authenticate")).as(path).hasValueSatisfying(h -> assertThat(h).startsWith("Basic"));
+            assertThat(OpsCoordinator.get(path, true).statusCode()).as("GET %s with credentials", path).isEqualTo(200);
+        }
+        assertThat(OpsCoordinator.post("/api/events", "{\"type\":\"NOTHING_LISTENS\",\"payload\":{}}", false).statusCode()).isEqualTo(401);
+    }
+
+    @Test
+    void wrongPasswordIsRefused() {
+        HttpResponse<String> response = OpsCoordinator.get("/api/workflows", false);
+        assertThat(response.statusCode()).isEqualTo(401);
+        assertThat(response.body()).doesNotContain(OpsCoordinator.PASSWORD);
+    }
+
+    @Test
+    void healthProbesAreOpen() {
+        assertThat(OpsCoordinator.get("/observe/health", false).statusCode()).isEqualTo(200);
+        assertThat(OpsCoordinator.get("/observe/health/ready", false).statusCode()).isEqualTo(200);
+        assertThat(OpsCoordinator.get("/observe/health/live", false).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void withoutPasswordTheServerMustListenOnLoopback() {
+        assertThatThrownBy(() -> CoordinatorSettings.fromMap(Map.of("http.host", "0.0.0.0", "http.password", "")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("coordinator.http.password").hasMessageContaining("0.0.0.0");
+        assertThat(CoordinatorSettings.fromMap(Map.of("http.host", "127.0.0.1", "http.password", "")).httpAuthenticationEnabled()).isFalse();
+        assertThat(CoordinatorSettings.fromMap(Map.of("http.host", "localhost", "http.password", "")).httpAuthenticationEnabled()).isFalse();
+        assertThat(CoordinatorSettings.fromMap(Map.of("http.host", "0.0.0.0", "http.password", "x")).httpAuthenticationEnabled()).isTrue();
+    }
+
+    @Test
+    void secretsStayOutOfSettingsTextAndSummary() {
+        CoordinatorSettings settings = CoordinatorSettings.fromMap(Map.of("http.password", "pw-http", "broker.password", "pw-broker",
+                "db.password", "pw-db", "db.url", "jdbc:postgresql://db:5432/c?user=u&password=pw-url"));
+        assertThat(settings.toString()).doesNotContain("pw-http", "pw-broker", "pw-db", "pw-url").contains("http.password=****");
+        assertThat(OpsCoordinator.shared().summary()).doesNotContain(OpsCoordinator.PASSWORD);
+    }
+}

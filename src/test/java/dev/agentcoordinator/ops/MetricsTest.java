@@ -1,0 +1,102 @@
+package dev.agentcoordinator.ops;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.apache.camel.Exchange;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.apache.camel.support.DefaultExchange;
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** /observe/metrics after a real execution, and the counters for retries and timeouts. */
+class MetricsTest {
+
+    @Test
+    void executionAndStepMetricsAfterAWorkflowRun() throws Exception {
+        HttpResponse<String> posted = OpsCoordinator.post("/api/events",
+                "{\"type\":\"INTERVIEW_COMPLETED\",\"payload\":{\"interview_id\":\"i-metrics\",\"user_id\":\"u-metrics\"}}", true);
+        assertThat(posted.statusCode()).as(posted.body()).isEqualTo(202);
+        String eventId = new ObjectMapper().readTree(posted.body()).get("event_id").asText();
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+            String status = OpsDb.text("SELECT status FROM workflow_executions WHERE trigger_event_key = ?", eventId);
+            return status != null && !status.equals("running");
+        });
+        String status = OpsDb.text("SELECT status FROM workflow_executions WHERE trigger_event_key = ?", eventId);
+
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            String metrics = OpsCoordinator.get("/observe/metrics", true).body();
+            assertThat(value(metrics, "coordinator_executions_started_total", "workflow=\"interview_completed\"")).isGreaterThanOrEqualTo(1);
+            assertThat(value(metrics, "coordinator_executions_finished_total", "status=\"" + status + "\"", "workflow=\"interview_completed\""))
+                    .isGreaterThanOrEqualTo(1);
+            assertThat(value(metrics, "coordinator_steps_settled_total", "outcome=\"completed\"", "step=\"analyze_interview\"")).isGreaterThanOrEqualTo(1);
+            assertThat(value(metrics, "coordinator_steps_dispatched_total", "step=\"analyze_interview\"")).isGreaterThanOrEqualTo(1);
+            assertThat(value(metrics, "coordinator_step_duration_seconds_count", "action=\"analyze_transcript\"", "agent=\"interviewer\"",
+                    "outcome=\"completed\"")).isGreaterThanOrEqualTo(1);
+            assertThat(value(metrics, "coordinator_executions_in_flight", "workflow=\"interview_completed\"")).isGreaterThanOrEqualTo(0);
+            assertThat(value(metrics, "coordinator_steps_waiting", "agent=\"interviewer\"")).isGreaterThanOrEqualTo(0);
+            assertThat(value(metrics, "coordinator_queue_depth", "queue=\"agent.events\"")).isGreaterThanOrEqualTo(0);
+            // Camel's own per-route meters, named after the workflow's routes
+            assertThat(value(metrics, "camel_exchanges_total", "routeId=\"wf.interview_completed~start\"")).isGreaterThanOrEqualTo(1);
+        });
+    }
+
+    @Test
+    void retriesAndTimeoutsAreCounted() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (StepLatencyRecorder latencies = new StepLatencyRecorder(OpsCoordinator.shared().dataSource(), registry)) {
+            WorkflowMetrics metrics = new WorkflowMetrics(registry, latencies);
+            Exchange retry = exchange(null, Map.of("workflowId", "wf1", "stepId", "s1", "rowId", "no-such-row", "CamelSqlUpdateCount", 1));
+            metrics.onStatement("retry-step-later", retry);
+            Exchange expired = exchange(List.of(
+                    Map.of("row_id", "r1", "workflow_id", "wf1", "step_id", "s2", "kind", "step", "status", "retrying"),
+                    Map.of("row_id", "r2", "workflow_id", "wf1", "step_id", "s3", "kind", "step", "status", "failed")), Map.of());
+            metrics.onStatement("expire-attempts", expired);
+            Exchange executionTimeout = exchange(List.of(Map.of("execution_id", "e1", "workflow_id", "wf1", "status", "failed")), Map.of());
+            metrics.onStatement("expire-executions", executionTimeout);
+            Exchange notApplied = exchange(null, Map.of("workflowId", "wf1", "stepId", "s1", "CamelSqlUpdateCount", 0));
+            metrics.onStatement("retry-step-later", notApplied);
+
+            assertThat(registry.get("coordinator_step_retries").tags("workflow", "wf1", "step", "s1").counter().count()).isEqualTo(1);
+            assertThat(registry.get("coordinator_step_retries").tags("workflow", "wf1", "step", "s2").counter().count()).isEqualTo(1);
+            assertThat(registry.get("coordinator_timeouts").tags("workflow", "wf1", "kind", "attempt").counter().count()).isEqualTo(2);
+            assertThat(registry.get("coordinator_timeouts").tags("workflow", "wf1", "kind", "execution").counter().count()).isEqualTo(1);
+            assertThat(registry.get("coordinator_executions_finished").tags("workflow", "wf1", "status", "failed").counter().count()).isEqualTo(1);
+            assertThat(registry.get("coordinator_steps_settled").tags("step", "s3", "outcome", "timed_out").counter().count()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void statementNamesFromSqlEndpointUris() {
+        assertThat(WorkflowMetrics.statementName("sql://classpath:sql/start-execution.sql?outputType=SelectList")).isEqualTo("start-execution");
+        assertThat(WorkflowMetrics.statementName("sql:classpath:sql/fail-step.sql")).isEqualTo("fail-step");
+        assertThat(WorkflowMetrics.statementName("jms://queue:agent.events")).isNull();
+    }
+
+    private static Exchange exchange(Object body, Map<String, Object> headers) {
+        Exchange exchange = new DefaultExchange(new DefaultCamelContext());
+        exchange.getMessage().setBody(body);
+        exchange.getMessage().setHeaders(new java.util.HashMap<>(headers));
+        return exchange;
+    }
+
+    /** The value of the first Prometheus sample of {@code name} whose labels contain all of {@code labels}; -1 if none. */
+    static double value(String metrics, String name, String... labels) {
+        Matcher line = Pattern.compile("(?m)^" + Pattern.quote(name) + "\\{([^}]*)} (\\S+)$").matcher(metrics);
+        while (line.find()) {
+            String found = line.group(1);
+            if (List.of(labels).stream().allMatch(found::contains)) {
+                return Double.parseDouble(line.group(2));
+            }
+        }
+        return -1;
+    }
+}
