@@ -1,5 +1,7 @@
 -- Retry of a failed execution: failed steps and the steps skipped because of them go back to pending;
--- completed steps keep their results and are not run again.
+-- completed steps keep their results and are not run again. A reset step keeps its attempt number
+-- (mark-running continues from it), so step_attempts keeps the earlier attempts and a late reply to
+-- one of them cannot be taken for the new attempt; its budget is the step's attempts once more.
 WITH reopened AS (
     UPDATE workflow_executions
        SET status = 'running', completed_at = NULL, error = NULL, result = NULL,
@@ -8,8 +10,9 @@ WITH reopened AS (
     RETURNING id
 )
 UPDATE workflow_step_executions s
-   SET status = 'pending', attempt = 0, error = NULL, output = NULL, started_at = NULL, completed_at = NULL,
-       deadline = NULL, next_attempt_at = NULL, updated_at = now()
+   SET status = 'pending', error = NULL, output = NULL, started_at = NULL, completed_at = NULL,
+       deadline = NULL, next_attempt_at = NULL, updated_at = now(),
+       max_attempts = s.attempt + COALESCE((CAST(:#attemptBudgets AS jsonb) ->> s.step_id)::int, s.max_attempts)
   FROM reopened
  WHERE s.execution_id = reopened.id AND s.kind = 'step'
    AND (s.status = 'failed' OR (s.status = 'skipped' AND s.error LIKE 'dependency %'))

@@ -127,6 +127,10 @@ public class ApiRoutes extends RouteBuilder {
                 .orElseThrow(() -> new IllegalArgumentException("workflow " + workflowId + " is not loaded"));
         in.setHeader(Headers.WORKFLOW_ID, workflowId);
         in.setHeader("timeoutMs", workflow.config().timeoutMsOrDefault());
+        // each re-run step gets its full attempt budget again (reset-failed-steps.sql)
+        Map<String, Integer> budgets = new java.util.HashMap<>();
+        workflow.steps().forEach(step -> budgets.put(step.id(), workflow.maxAttempts(step)));
+        in.setHeader("attemptBudgets", Json.write(budgets));
     }
 
     @SuppressWarnings("unchecked")

@@ -1,0 +1,116 @@
+package dev.agentcoordinator.engine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static dev.agentcoordinator.engine.ExecutionProbe.*;
+import static dev.agentcoordinator.engine.ScriptedAgents.Reply;
+import static dev.agentcoordinator.engine.TestCoordinator.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
+import static org.awaitility.Awaitility.await;
+
+/** Cancel and retry over HTTP: what they change in PostgreSQL and what the agents see afterwards. */
+class ExecutionControlSemanticsTest {
+    private static final CountDownLatch releaseHold = new CountDownLatch(1);
+    private static ScriptedAgents agents;
+
+    @BeforeAll
+    static void agents() throws Exception {
+        agents = new ScriptedAgents(shared().connectionFactory())
+                .agent("f-cancel-agent", r -> {
+                    if ("hold".equals(r.action())) {
+                        awaitRelease();
+                    }
+                    return List.of(Reply.ok(Map.of("ran", r.action())));
+                })
+                .agent("f-retryapi-agent", r -> "b".equals(r.action())
+                        && requests(agents, r.request().path("execution_id").asText(), "b").size() == 1
+                        ? List.of(Reply.error("downstream service rejected the request", false))
+                        : List.of(Reply.ok(Map.of("ran", r.action()))));
+    }
+
+    /** The agent holds its reply until the test lets it go (at most 20 s, so a failed test cannot hang). */
+    private static void awaitRelease() {
+        try {
+            releaseHold.await(20, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        releaseHold.countDown();
+        agents.close();
+    }
+
+    @Test
+    void cancellingARunningExecutionSettlesItsStepsAndIgnoresTheLateReply() {
+        String eventId = sendEvent("F_CANCEL", "{}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null
+                && requests(agents, executionOf(eventId), "hold").size() == 1);
+        String executionId = executionOf(eventId);
+
+        HttpResponse<String> cancelled = post("/api/executions/" + executionId + "/cancel", null);
+        assertThat(cancelled.statusCode()).isEqualTo(200);
+        assertThat(Json.parse(cancelled.body()).path("status").asText()).isEqualTo("cancelled");
+        assertThat(executionStatus(executionId)).isEqualTo("cancelled");
+        assertThat(stepStatuses(executionId)).containsExactlyInAnyOrderEntriesOf(Map.of("hold", "cancelled", "after", "skipped"));
+        assertThat(attempts(executionId, "hold")).extracting(r -> r.get("attempt"), r -> r.get("status"))
+                .containsExactly(tuple(1, "failed"));
+
+        releaseHold.countDown();
+        await().atMost(Duration.ofSeconds(10)).until(() -> !query("SELECT 1 FROM ignored_replies WHERE execution_id = ? AND step_id = 'hold' "
+                + "AND reason LIKE '%cancelled%'", executionId).isEmpty());
+        assertThat(stepStatuses(executionId)).containsEntry("hold", "cancelled");
+        assertThat(executionStatus(executionId)).isEqualTo("cancelled");
+        assertThat(requests(agents, executionId, "after")).isEmpty();
+
+        HttpResponse<String> again = post("/api/executions/" + executionId + "/cancel", null);
+        assertThat(again.statusCode()).isEqualTo(409);
+        assertThat(Json.parse(again.body()).path("error").asText()).contains(executionId, "not running");
+
+        HttpResponse<String> view = get("/api/executions/" + executionId);
+        assertThat(view.statusCode()).isEqualTo(200);
+        JsonNode execution = Json.parse(view.body());
+        assertThat(execution.path("status").asText()).isEqualTo("cancelled");
+        Map<String, String> steps = new HashMap<>();
+        execution.path("steps").forEach(s -> steps.put(s.path("step_id").asText(), s.path("status").asText()));
+        assertThat(steps).containsExactlyInAnyOrderEntriesOf(Map.of("hold", "cancelled", "after", "skipped"));
+    }
+
+    @Test
+    void retryingAFailedExecutionRerunsOnlyItsFailedAndSkippedSteps() {
+        String executionId = awaitExecution(sendEvent("F_RETRY_API", "{}"), "failed");
+        assertThat(stepStatuses(executionId)).containsExactlyInAnyOrderEntriesOf(Map.of("a", "completed", "b", "failed", "c", "skipped"));
+
+        HttpResponse<String> retried = post("/api/executions/" + executionId + "/retry", null);
+        assertThat(retried.statusCode()).isEqualTo(202);
+        assertThat(Json.parse(retried.body()).path("retried_steps")).extracting(JsonNode::asText).containsExactlyInAnyOrder("b", "c");
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(executionStatus(executionId)));
+        assertThat(stepStatuses(executionId)).containsExactlyInAnyOrderEntriesOf(Map.of("a", "completed", "b", "completed", "c", "completed"));
+        assertThat(requests(agents, executionId, "a")).hasSize(1);
+        assertThat(requests(agents, executionId, "b")).hasSize(2);
+        assertThat(requests(agents, executionId, "c")).hasSize(1);
+        assertThat(attempts(executionId, "b")).extracting(r -> r.get("attempt"), r -> r.get("status"))
+                .containsExactly(tuple(1, "failed"), tuple(2, "completed"));
+        assertThat(execution(executionId).get("error")).isNull();
+
+        HttpResponse<String> completed = post("/api/executions/" + executionId + "/retry", null);
+        assertThat(completed.statusCode()).isEqualTo(409);
+        assertThat(Json.parse(completed.body()).path("error").asText()).contains("not failed");
+        assertThat(post("/api/executions/no-such-execution/retry", null).statusCode()).isEqualTo(404);
+    }
+}

@@ -1,0 +1,111 @@
+package dev.agentcoordinator.engine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static dev.agentcoordinator.engine.ExecutionProbe.*;
+import static dev.agentcoordinator.engine.ScriptedAgents.Reply;
+import static dev.agentcoordinator.engine.TestCoordinator.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** The HTTP API's basic answers: 404 / 400 as JSON, events posted over HTTP, list filters, workflows. */
+class HttpApiSemanticsTest {
+    private static ScriptedAgents agents;
+
+    @BeforeAll
+    static void agents() throws Exception {
+        agents = new ScriptedAgents(shared().connectionFactory())
+                .agent("f-http-agent", r -> r.input().path("fail").asBoolean()
+                        ? List.of(Reply.error("told to fail", false)) : List.of(Reply.ok(Map.of("ok", true))));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        agents.close();
+    }
+
+    @Test
+    void anUnknownExecutionIs404WithAJsonError() {
+        HttpResponse<String> response = get("/api/executions/no-such-execution");
+
+        assertThat(response.statusCode()).isEqualTo(404);
+        assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(type -> assertThat(type).startsWith("application/json"));
+        assertThat(Json.parse(response.body()).path("error").asText()).contains("no-such-execution");
+    }
+
+    @Test
+    void aPostedEventIsAcceptedWithItsIdAndStartsAnExecution() {
+        HttpResponse<String> response = post("/api/events", "{\"type\":\"F_HTTP\",\"payload\":{\"from\":\"http\"}}");
+
+        assertThat(response.statusCode()).isEqualTo(202);
+        String eventId = Json.parse(response.body()).path("event_id").asText();
+        assertThat(eventId).isNotBlank();
+        String executionId = awaitExecution(eventId, "completed");
+        assertThat(query("SELECT trigger_payload->>'from' AS origin FROM workflow_executions WHERE id = ?", executionId))
+                .singleElement().satisfies(r -> assertThat(r).containsEntry("origin", "http"));
+        JsonNode view = Json.parse(get("/api/executions/" + executionId).body());
+        assertThat(view.path("execution_id").asText()).isEqualTo(executionId);
+        assertThat(view.path("status").asText()).isEqualTo("completed");
+    }
+
+    @Test
+    void aPostedEventThatIsNotJsonIs400WithAMessage() {
+        HttpResponse<String> response = post("/api/events", "{\"type\": \"F_HTTP\", oops");
+
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(Json.parse(response.body()).path("error").asText()).contains("not JSON");
+    }
+
+    @Test
+    void executionsCanBeListedByWorkflowStatusAndLimit() {
+        List<String> events = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            events.add(sendEvent("F_HTTP", "{}"));
+        }
+        String failedEvent = sendEvent("F_HTTP", "{\"fail\": true}");
+        events.forEach(e -> awaitExecution(e, "completed"));
+        String failed = awaitExecution(failedEvent, "failed");
+
+        HttpResponse<String> response = get("/api/executions?workflow_id=f_http&status=completed&limit=5");
+        assertThat(response.statusCode()).isEqualTo(200);
+        JsonNode list = Json.parse(response.body());
+        assertThat(list.path("executions")).hasSize(5);
+        assertThat(list.path("count").asInt()).isEqualTo(5);
+        list.path("executions").forEach(e -> {
+            assertThat(e.path("workflow_id").asText()).isEqualTo("f_http");
+            assertThat(e.path("status").asText()).isEqualTo("completed");
+            assertThat(e.path("id").asText()).isNotEqualTo(failed);
+        });
+        JsonNode failures = Json.parse(get("/api/executions?workflow_id=f_http&status=failed").body());
+        assertThat(failures.path("executions")).extracting(e -> e.path("id").asText()).contains(failed);
+        assertThat(get("/api/executions?limit=zero").statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void theLoadedWorkflowsAreListed() {
+        HttpResponse<String> response = get("/api/workflows");
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        List<String> ids = new ArrayList<>();
+        Json.parse(response.body()).path("workflows").forEach(w -> ids.add(w.path("id").asText()));
+        assertThat(ids).contains("f_http", "f_retry", "f_chain_first", "t_sequential");
+        JsonNode http = null;
+        for (JsonNode w : Json.parse(response.body()).path("workflows")) {
+            if ("f_http".equals(w.path("id").asText())) {
+                http = w;
+            }
+        }
+        assertThat(http).isNotNull();
+        assertThat(http.path("trigger").asText()).isEqualTo("F_HTTP");
+        assertThat(http.path("steps").get(0).path("agent").asText()).isEqualTo("f-http-agent");
+    }
+}
