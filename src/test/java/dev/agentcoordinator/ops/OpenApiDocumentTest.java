@@ -1,0 +1,52 @@
+package dev.agentcoordinator.ops;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.camel.model.Model;
+import org.apache.camel.model.rest.RestDefinition;
+import org.apache.camel.model.rest.VerbDefinition;
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpResponse;
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The served OpenAPI document lists exactly the operations the Rest DSL defines. */
+class OpenApiDocumentTest {
+
+    @Test
+    void documentMatchesTheRestDefinitions() throws Exception {
+        HttpResponse<String> response = OpsCoordinator.get("/api/openapi.json", true);
+        assertThat(response.statusCode()).isEqualTo(200);
+        JsonNode document = new ObjectMapper().readTree(response.body());
+        assertThat(document.path("openapi").asText()).startsWith("3.");
+        assertThat(document.path("info").path("title").asText()).isEqualTo("Agent Coordinator API");
+
+        Set<String> documented = new TreeSet<>();
+        for (Iterator<Map.Entry<String, JsonNode>> paths = document.path("paths").fields(); paths.hasNext(); ) {
+            Map.Entry<String, JsonNode> path = paths.next();
+            path.getValue().fieldNames().forEachRemaining(method -> documented.add(method.toUpperCase(Locale.ROOT) + " " + path.getKey()));
+        }
+
+        Set<String> defined = new TreeSet<>();
+        Model model = OpsCoordinator.shared().camelContext().getCamelContextExtension().getContextPlugin(Model.class);
+        for (RestDefinition rest : model.getRestDefinitions()) {
+            for (VerbDefinition verb : rest.getVerbs()) {
+                defined.add(verb.asVerb().toUpperCase(Locale.ROOT) + " " + join(rest.getPath(), verb.getPath()));
+            }
+        }
+        assertThat(defined).contains("GET /api/executions/{id}", "POST /api/events");
+        assertThat(documented).isEqualTo(defined);
+    }
+
+    private static String join(String base, String path) {
+        String b = base == null ? "" : base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
+        String p = path == null ? "" : path.startsWith("/") ? path : "/" + path;
+        return b + p;
+    }
+}

@@ -1,0 +1,110 @@
+package dev.agentcoordinator.ops;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentcoordinator.engine.Endpoints;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.core.Layout;
+import org.apache.logging.log4j.core.LogEvent;
+import org.apache.logging.log4j.core.LoggerContext;
+import org.apache.logging.log4j.core.appender.AbstractAppender;
+import org.apache.logging.log4j.core.config.ConfigurationSource;
+import org.apache.logging.log4j.core.config.Property;
+import org.apache.logging.log4j.core.config.xml.XmlConfiguration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.InputStream;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Every progress line of an execution carries its execution id (and step lines their step id) in
+ * the MDC, and the JSON layout of log4j2-json.xml writes them out.
+ */
+class ProgressLogMdcTest {
+
+    private final List<LogEvent> captured = new CopyOnWriteArrayList<>();
+    private Capture capture;
+
+    @BeforeEach
+    void captureProgressLines() {
+        OpsCoordinator.shared();
+        capture = new Capture(captured);
+        capture.start();
+        org.apache.logging.log4j.core.Logger logger = (org.apache.logging.log4j.core.Logger) LogManager.getLogger(Endpoints.PROGRESS_LOG);
+        logger.addAppender(capture);
+    }
+
+    @AfterEach
+    void stopCapturing() {
+        ((org.apache.logging.log4j.core.Logger) LogManager.getLogger(Endpoints.PROGRESS_LOG)).removeAppender(capture);
+        capture.stop();
+    }
+
+    @Test
+    void progressLinesCarryExecutionAndStepIds() throws Exception {
+        HttpResponse<String> posted = OpsCoordinator.post("/api/events",
+                "{\"type\":\"INTERVIEW_COMPLETED\",\"payload\":{\"interview_id\":\"i-mdc\",\"user_id\":\"u-mdc\"}}", true);
+        String eventId = new ObjectMapper().readTree(posted.body()).get("event_id").asText();
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+            String status = OpsDb.text("SELECT status FROM workflow_executions WHERE trigger_event_key = ?", eventId);
+            return status != null && !status.equals("running");
+        });
+        String executionId = OpsDb.text("SELECT id FROM workflow_executions WHERE trigger_event_key = ?", eventId);
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> lines(executionId).stream()
+                .anyMatch(e -> e.getMessage().getFormattedMessage().startsWith("execution " + executionId + " of interview_completed ")
+                        && !e.getMessage().getFormattedMessage().endsWith("started")));
+        List<LogEvent> lines = lines(executionId);
+        assertThat(lines).hasSizeGreaterThanOrEqualTo(3);
+        for (LogEvent line : lines) {
+            assertThat(line.getContextData().<String>getValue("executionId")).as(line.getMessage().getFormattedMessage()).isEqualTo(executionId);
+        }
+        LogEvent stepLine = lines.stream().filter(e -> e.getMessage().getFormattedMessage().startsWith("step analyze_interview ")).findFirst().orElseThrow();
+        assertThat(stepLine.getContextData().<String>getValue("stepId")).isEqualTo("analyze_interview");
+
+        JsonNode json = new ObjectMapper().readTree(jsonLayout().toByteArray(stepLine.toImmutable()));
+        assertThat(json.path("contextMap").path("executionId").asText()).isEqualTo(executionId);
+        assertThat(json.path("contextMap").path("stepId").asText()).isEqualTo("analyze_interview");
+        assertThat(json.path("loggerName").asText()).isEqualTo(Endpoints.PROGRESS_LOG);
+    }
+
+    /** The execution's own transition lines (not, e.g., the outcome event that names it in its key). */
+    private List<LogEvent> lines(String executionId) {
+        return captured.stream().filter(e -> {
+            String line = e.getMessage().getFormattedMessage();
+            return line.startsWith("execution " + executionId) || line.endsWith("[execution " + executionId + "]");
+        }).toList();
+    }
+
+    /** The console layout of log4j2-json.xml, the configuration coordinator.log.format=json switches to. */
+    private static Layout<?> jsonLayout() throws Exception {
+        try (InputStream in = ProgressLogMdcTest.class.getClassLoader().getResourceAsStream("log4j2-json.xml")) {
+            XmlConfiguration configuration = new XmlConfiguration(new LoggerContext("json-layout-test"), new ConfigurationSource(in));
+            configuration.initialize();
+            return configuration.getAppender("console").getLayout();
+        }
+    }
+
+    private static final class Capture extends AbstractAppender {
+        private final List<LogEvent> events;
+
+        Capture(List<LogEvent> events) {
+            super("progress-capture", null, null, true, Property.EMPTY_ARRAY);
+            this.events = events;
+        }
+
+        @Override
+        public void append(LogEvent event) {
+            events.add(event.toImmutable());
+        }
+    }
+}
