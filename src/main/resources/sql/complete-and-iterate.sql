@@ -19,9 +19,10 @@ WITH done AS (
     RETURNING id
 )
 INSERT INTO workflow_step_executions (id, execution_id, step_id, iteration, agent, action, status, attempt,
-                                      max_attempts, timeout_ms, backoff_ms, compensation, input, started_at, deadline)
+                                      max_attempts, timeout_ms, backoff_ms, compensation, input, started_at, deadline,
+                                      handled_by)
 SELECT :#nextRowId, execution_id, step_id, iteration + 1, agent, action, 'running', 1,
        max_attempts, timeout_ms, backoff_ms, compensation, CAST(:#nextInput AS jsonb), now(),
-       now() + timeout_ms * interval '1 millisecond'
+       now() + timeout_ms * interval '1 millisecond', current_setting('application_name')
 FROM done
 RETURNING iteration, deadline

@@ -15,6 +15,7 @@ public class FanInRoutes extends RouteBuilder {
     public static final String FAN_IN = "direct:coordinator.fan-in";
     public static final String JOIN_STEP = "joinStep";
     public static final String REPOSITORY = "step_joins";
+    private static final long STALE_JOIN_SWEEP_MS = 5000;
 
     private final WorkflowCatalog catalog;
 
@@ -37,5 +38,10 @@ public class FanInRoutes extends RouteBuilder {
                     .completionPredicate(new DependencyGate(dataSource, catalog))
                     .toD("direct:wf.${header.workflowId}.${header.joinStep}")
                 .end();
+
+        from("timer:coordinator.stale-joins?delay=" + STALE_JOIN_SWEEP_MS + "&period=" + STALE_JOIN_SWEEP_MS)
+                .routeId("coordinator.stale-joins")
+                .routeDescription("removes partial joins left behind by a fan-in that completed through another arrival")
+                .to(Sql.update("delete-stale-joins"));
     }
 }

@@ -19,7 +19,19 @@ public final class Database {
     }
 
     public static HikariDataSource pool(String jdbcUrl, String user, String password, int maxSize) {
+        return pool(jdbcUrl, user, password, maxSize, null);
+    }
+
+    /**
+     * @param applicationName PostgreSQL's application_name of every connection (null: the driver's);
+     *                        the coordinator sets its instance id, which SQL reads back as
+     *                        {@code current_setting('application_name')} to record who handled a step
+     */
+    public static HikariDataSource pool(String jdbcUrl, String user, String password, int maxSize, String applicationName) {
         HikariConfig config = new HikariConfig();
+        if (applicationName != null) {
+            config.addDataSourceProperty("ApplicationName", applicationName);
+        }
         config.setPoolName("coordinator-db");
         config.setJdbcUrl(jdbcUrl);
         config.setUsername(user);

@@ -65,8 +65,26 @@ public final class Infrastructure implements AutoCloseable {
             user = EmbeddedDatabase.USER;
             password = "";
         }
-        dataSource = Database.pool(jdbcUrl, user, password, settings.dbPoolSize());
+        dataSource = Database.pool(jdbcUrl, user, password, settings.dbPoolSize(), instanceId(settings));
         toClose.push(dataSource);
+    }
+
+    /**
+     * Who this coordinator is in {@code workflow_step_executions.handled_by}: {@code coordinator.instance-id},
+     * else host and process id.
+     */
+    static String instanceId(CoordinatorSettings settings) {
+        String configured = settings.get("instance-id");
+        if (configured != null && !configured.isBlank()) {
+            return configured.trim();
+        }
+        String host;
+        try {
+            host = java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            host = "localhost";
+        }
+        return host + ":" + ProcessHandle.current().pid();
     }
 
     public String brokerUrl() {

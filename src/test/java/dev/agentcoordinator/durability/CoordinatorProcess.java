@@ -1,0 +1,128 @@
+package dev.agentcoordinator.durability;
+
+import dev.agentcoordinator.CoordinatorApp;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A coordinator in a JVM of its own ({@code java -cp <test classpath> CoordinatorApp}), on the
+ * broker and database of {@link OwnedInfrastructure}, running the workflows of
+ * src/test/resources/durability/workflows. {@link #kill()} is SIGKILL: no shutdown hook runs.
+ */
+public final class CoordinatorProcess implements AutoCloseable {
+    public static final Path WORKFLOWS = Path.of("src/test/resources/durability/workflows").toAbsolutePath();
+    private static final String STARTED = "Agent Coordinator started";
+
+    private final String instanceId;
+    private final Path log;
+    private final Process process;
+
+    private CoordinatorProcess(String instanceId, Path log, Process process) {
+        this.instanceId = instanceId;
+        this.log = log;
+        this.process = process;
+    }
+
+    /** Starts a coordinator and waits until it says it started. */
+    public static CoordinatorProcess start(OwnedInfrastructure infra, String instanceId) throws IOException {
+        return start(infra, instanceId, Map.of());
+    }
+
+    public static CoordinatorProcess start(OwnedInfrastructure infra, String instanceId, Map<String, String> extra) throws IOException {
+        Path log = Files.createTempFile(infra.root(), "coordinator-" + instanceId + "-", ".log");
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx384m", "-XX:+UseSerialGC",
+                "-cp", classpath()));
+        Map<String, String> settings = new java.util.LinkedHashMap<>(Map.of(
+                "broker.url", infra.brokerUrl(),
+                "db.url", infra.jdbcUrl(),
+                "db.user", "postgres",
+                "http.port", "0",
+                "demo-agents.enabled", "false",
+                "workflows.dir", WORKFLOWS.toString(),
+                "data.dir", infra.root().resolve("data-" + instanceId).toString(),
+                "supervisor.period-ms", "100",
+                "instance-id", instanceId));
+        settings.putAll(extra);
+        settings.forEach((key, value) -> command.add("-Dcoordinator." + key + "=" + value));
+        command.add(CoordinatorApp.class.getName());
+        Process process = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
+        CoordinatorProcess coordinator = new CoordinatorProcess(instanceId, log, process);
+        try {
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100)).until(() -> {
+                if (!process.isAlive()) {
+                    throw new IllegalStateException("coordinator " + instanceId + " exited with " + process.exitValue()
+                            + "; its log " + log + ":\n" + coordinator.logTail());
+                }
+                return coordinator.logText().contains(STARTED);
+            });
+        } catch (RuntimeException e) {
+            coordinator.kill();
+            throw e;
+        }
+        return coordinator;
+    }
+
+    /** Surefire runs tests from a manifest-only jar; it publishes the real class path separately. */
+    private static String classpath() {
+        String surefire = System.getProperty("surefire.test.class.path");
+        return surefire != null && !surefire.isBlank() ? surefire : System.getProperty("java.class.path");
+    }
+
+    /** kill -9: the JVM ends at once, in whatever it was doing. */
+    public void kill() {
+        process.destroyForcibly();
+        try {
+            process.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    public String instanceId() {
+        return instanceId;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public Path log() {
+        return log;
+    }
+
+    public String logText() {
+        try {
+            return Files.readString(log, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    public String logTail() {
+        String text = logText();
+        return text.length() > 6000 ? text.substring(text.length() - 6000) : text;
+    }
+
+    @Override
+    public void close() {
+        kill();
+    }
+}

@@ -1,0 +1,76 @@
+package dev.agentcoordinator.durability;
+
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Case 3: the broker, then (separately) PostgreSQL, is stopped and started again on the same port
+ * and data folder while executions are in flight. The coordinator process is not touched: it must
+ * reconnect by itself, and nothing may be lost (an event or reply is acknowledged only after its
+ * effect is committed; a request lost with the broker is re-sent by the attempt timeout).
+ */
+class InfrastructureRestartTest {
+    private static final int EXECUTIONS = 60;
+
+    private final OwnedInfrastructure infra = OwnedInfrastructure.shared();
+    private final Audit audit = new Audit(infra);
+
+    @FunctionalInterface
+    interface Outage {
+        void run() throws Exception;
+    }
+
+    @Test
+    void brokerRestartMidRunLosesNothing() throws Exception {
+        restartMidRun("broker", () -> {
+            infra.stopBroker();
+            infra.startBroker();
+        });
+    }
+
+    @Test
+    void databaseRestartMidRunLosesNothing() throws Exception {
+        restartMidRun("db", () -> {
+            infra.stopDatabase();
+            infra.startDatabase();
+        });
+    }
+
+    private void restartMidRun(String name, Outage outage) throws Exception {
+        String workflow = "d_" + name;
+        try (RecordingAgents agents = new RecordingAgents(infra.connectionFactory())
+                .agent("d-" + name + "-fetch", 4, RecordingAgents.okAfter(20))
+                .agent("d-" + name + "-slow", 8, RecordingAgents.okAfter(300));
+             CoordinatorProcess coordinator = CoordinatorProcess.start(infra, "restart-" + name)) {
+            List<String> events;
+            try (EventSender sender = new EventSender(infra.connectionFactory())) {
+                events = sender.events("D_" + name.toUpperCase(), EXECUTIONS);
+            }
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> infra.count("SELECT count(*) FROM workflow_step_executions s JOIN workflow_executions e "
+                            + "ON e.id = s.execution_id WHERE e.workflow_id = ? AND s.status = 'completed'", workflow) >= EXECUTIONS);
+            long completedBefore = audit.completed(workflow);
+            long outageStarted = System.nanoTime();
+            outage.run();
+            long outageMs = (System.nanoTime() - outageStarted) / 1_000_000;
+
+            await().atMost(Duration.ofSeconds(150)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+                    .until(() -> audit.lost(events) == 0);
+            long recoveredMs = (System.nanoTime() - outageStarted) / 1_000_000;
+            Audit.Dispatches dispatches = audit.dispatches(agents.requests(), workflow);
+            System.out.printf("DURABILITY case 3 (%s restart): %d executions, %d completed before; %s down and up again in %d ms; "
+                            + "all completed %d ms after the outage began; lost %d; %s%n", name, EXECUTIONS, completedBefore, name,
+                    outageMs, recoveredMs, audit.lost(events), dispatches);
+            assertThat(audit.lost(events)).as("executions lost").isZero();
+            assertThat(audit.executionsByStatus(workflow)).containsOnlyKeys("completed");
+            assertThat(dispatches.afterResultRecorded()).as("dispatched again after their result was recorded: "
+                    + dispatches.afterResultExamples()).isZero();
+            assertThat(coordinator.isAlive()).isTrue();
+        }
+    }
+}

@@ -1,0 +1,143 @@
+package dev.agentcoordinator.durability;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.agentcoordinator.infra.Database;
+import dev.agentcoordinator.infra.EmbeddedBroker;
+import dev.agentcoordinator.infra.EmbeddedDatabase;
+import dev.agentcoordinator.infra.FreePort;
+import dev.agentcoordinator.infra.Messaging;
+import jakarta.jms.ConnectionFactory;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The broker and the database of the durability tests, owned by the test JVM so that they outlive
+ * the coordinator processes the tests kill. Both keep a fixed port and data folder, so either can be
+ * stopped and started again under the coordinators' feet. One instance per test JVM; each test uses
+ * its own workflows and agent queues.
+ */
+public final class OwnedInfrastructure {
+    private static OwnedInfrastructure shared;
+
+    private final Path root;
+    private final int brokerPort;
+    private final int dbPort;
+    private EmbeddedBroker broker;
+    private EmbeddedDatabase database;
+    private HikariDataSource dataSource;
+
+    private OwnedInfrastructure(Path root) {
+        this.root = root;
+        this.brokerPort = FreePort.on("127.0.0.1");
+        this.dbPort = FreePort.on("127.0.0.1");
+    }
+
+    public static synchronized OwnedInfrastructure shared() {
+        if (shared == null) {
+            try {
+                OwnedInfrastructure infra = new OwnedInfrastructure(Files.createTempDirectory("durability"));
+                infra.startBroker();
+                infra.startDatabase();
+                // the schema comes from the coordinators; migrate here too so tests can query at once
+                Database.migrate(infra.dataSource());
+                Runtime.getRuntime().addShutdownHook(new Thread(infra::closeQuietly));
+                shared = infra;
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot start the durability tests' broker and database", e);
+            }
+        }
+        return shared;
+    }
+
+    public synchronized void startBroker() throws Exception {
+        broker = new EmbeddedBroker(brokerPort, root.resolve("artemis"));
+        broker.start();
+    }
+
+    public synchronized void stopBroker() throws Exception {
+        broker.close();
+    }
+
+    public synchronized void startDatabase() throws Exception {
+        database = new EmbeddedDatabase(dbPort, root.resolve("postgres"));
+        database.start();
+        if (dataSource == null) {
+            dataSource = Database.pool(jdbcUrl(), EmbeddedDatabase.USER, "", 4);
+        }
+    }
+
+    public synchronized void stopDatabase() throws Exception {
+        database.close();
+    }
+
+    public String brokerUrl() {
+        return "tcp://127.0.0.1:" + brokerPort;
+    }
+
+    public String jdbcUrl() {
+        return "jdbc:postgresql://127.0.0.1:" + dbPort + "/postgres";
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    /** A plain (unpooled) factory that reconnects after a broker restart, for the tests' agents and senders. */
+    public ConnectionFactory connectionFactory() {
+        return Messaging.connectionFactory(brokerUrl(), null, null);
+    }
+
+    public HikariDataSource dataSource() {
+        return dataSource;
+    }
+
+    /** Rows of a query, column label → value. */
+    public List<Map<String, Object>> query(String sql, Object... params) {
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement statement = connection.prepareStatement(sql)) {
+            for (int i = 0; i < params.length; i++) {
+                statement.setObject(i + 1, params[i]);
+            }
+            try (ResultSet rs = statement.executeQuery()) {
+                ResultSetMetaData meta = rs.getMetaData();
+                List<Map<String, Object>> rows = new ArrayList<>();
+                while (rs.next()) {
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    for (int c = 1; c <= meta.getColumnCount(); c++) {
+                        row.put(meta.getColumnLabel(c), rs.getObject(c));
+                    }
+                    rows.add(row);
+                }
+                return rows;
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("query failed: " + sql, e);
+        }
+    }
+
+    public long count(String sql, Object... params) {
+        return ((Number) query(sql, params).get(0).values().iterator().next()).longValue();
+    }
+
+    private void closeQuietly() {
+        try {
+            if (dataSource != null) {
+                dataSource.close();
+            }
+            broker.close();
+            database.close();
+        } catch (Exception ignored) {
+            // the JVM is going away
+        }
+    }
+}
