@@ -1,0 +1,165 @@
+package dev.agentcoordinator.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/**
+ * The figures as a Markdown table with PASS / MISS against the issue's targets, written between the
+ * markers of BENCHMARKS.md so that the hand-written sections around them stay.
+ */
+final class Report {
+    static final String BEGIN = "<!-- bench:results:begin (written by dev.agentcoordinator.bench.Benchmarks) -->";
+    static final String END = "<!-- bench:results:end -->";
+
+    /** A row: measured value (median of rounds), its baseline, and the target it must meet. */
+    private record Row(String label, String key, String unit, String baselineLabel, String baselineKey,
+                       Double baselineConstant, String targetText, Target target) {
+    }
+
+    private interface Target {
+        boolean met(double value, double ratio);
+    }
+
+    private final Results results;
+    private final int rounds;
+    private final double minutes;
+
+    Report(Results results, int rounds, double minutes) {
+        this.results = results;
+        this.rounds = rounds;
+        this.minutes = minutes;
+    }
+
+    private static List<Row> rows() {
+        return List.of(
+                new Row("1. Floor: JMS request + reply + 1 JDBC insert per step", "floor.steps_per_s", "steps/s",
+                        null, null, null, "(baseline)", null),
+                new Row("2. Coordinator step throughput (6-step interview shape)", "coord.steps_per_s", "steps/s",
+                        "floor", "floor.steps_per_s", null, "≥ 1,500 steps/s and ≥ 0.5 × floor",
+                        (v, r) -> v >= 1500 && r >= 0.5),
+                new Row("3. Dispatch latency p50 (reply sent → next request at agent)", "latency.p50_ms", "ms",
+                        "floor p50", "floor.latency.p50_ms", null, "≤ 2 ms", (v, r) -> v <= 2),
+                new Row("3. Dispatch latency p99 (reply sent → next request at agent)", "latency.p99_ms", "ms",
+                        "floor p99", "floor.latency.p99_ms", null, "≤ 15 ms", (v, r) -> v <= 15),
+                new Row("3. Dispatch latency p50 (dependency's completed_at → next request)", "latency.db_p50_ms", "ms",
+                        null, null, null, "≤ 2 ms", (v, r) -> v <= 2),
+                new Row("3. Dispatch latency p99 (dependency's completed_at → next request)", "latency.db_p99_ms", "ms",
+                        null, null, null, "≤ 15 ms", (v, r) -> v <= 15),
+                new Row("4. Fan-out, 3 × 300 ms agents in parallel: wall time per execution (median)", "fanout.wall_ms", "ms",
+                        "agent time", null, 300.0, "≤ 330 ms", (v, r) -> v <= 330),
+                new Row("5. Waiting: heap used after GC with 10,000 executions waiting", "waiting.heap_mb", "MB",
+                        "idle", "idle.heap_mb", null, "≤ 256 MB", (v, r) -> v <= 256),
+                new Row("5. Waiting: live threads of the coordinator JVM", "waiting.threads", "threads",
+                        "idle", "idle.threads", null, "< 100", (v, r) -> v < 100),
+                new Row("6. Start to ready, fresh data folder (CoordinatorApp.start → HTTP answers)", "startup.fresh_ms", "ms",
+                        "broker + DB alone", "startup.infra_fresh_ms", null, "≤ 5,000 ms", (v, r) -> v <= 5000),
+                new Row("6. Start to ready, restart on existing data", "startup.restart_ms", "ms",
+                        null, null, null, "≤ 5,000 ms", (v, r) -> v <= 5000));
+    }
+
+    /** The results table with PASS / MISS. */
+    String table() {
+        StringBuilder t = new StringBuilder();
+        t.append("| figure | median | runs | baseline | ratio | target | result |\n");
+        t.append("|---|---:|---|---:|---:|---|---|\n");
+        for (Row row : rows()) {
+            if (!results.has(row.key())) {
+                continue;
+            }
+            double value = results.median(row.key());
+            double baseline = row.baselineConstant() != null ? row.baselineConstant()
+                    : row.baselineKey() != null && results.has(row.baselineKey()) ? results.median(row.baselineKey()) : Double.NaN;
+            double ratio = value / baseline;
+            String result = row.target() == null ? "" : row.target().met(value, ratio) ? "**PASS**" : "**MISS**";
+            t.append("| ").append(row.label())
+                    .append(" | ").append(format(value)).append(' ').append(row.unit())
+                    .append(" | ").append(results.runs(row.key()).stream().map(Report::format).collect(Collectors.joining(", ")))
+                    .append(" | ").append(Double.isNaN(baseline) ? "" : format(baseline) + " (" + row.baselineLabel() + ")")
+                    .append(" | ").append(Double.isNaN(ratio) ? "" : String.format(Locale.ROOT, "%.2f×", ratio))
+                    .append(" | ").append(row.targetText())
+                    .append(" | ").append(result).append(" |\n");
+        }
+        return t.toString();
+    }
+
+    /** Costs per step in the throughput windows, and what else the rounds saw. */
+    private String details() {
+        StringBuilder d = new StringBuilder();
+        d.append("| per step, in the throughput window | coordinator | floor |\n|---|---:|---:|\n");
+        d.append(line("PostgreSQL commits per step (pg_stat_database, ±1 s flush)", "coord.xact_per_step", "floor.xact_per_step"));
+        d.append(line("CPU ms per step, coordinator JVM (incl. embedded broker)", "coord.cpu_ms_per_step", null));
+        d.append(line("CPU ms per step, harness JVM (agents, load, floor driver)", "harness.cpu_ms_per_step", null));
+        d.append(line("whole machine busy, % of all cores", "coord.machine_busy_pct", "floor.machine_busy_pct"));
+        d.append('\n');
+        if (results.has("latency.rate_exec_per_s")) {
+            d.append(String.format(Locale.ROOT, "Latency load: %s executions/s (half of the measured maximum, open loop), "
+                            + "%s dependent steps sampled per round.%n",
+                    format(results.median("latency.rate_exec_per_s")), format(results.median("latency.samples"))));
+        }
+        if (results.has("fanout.wall_max_ms")) {
+            d.append(String.format(Locale.ROOT, "Fan-out: slowest execution per round %s ms.%n",
+                    results.runs("fanout.wall_max_ms").stream().map(Report::format).collect(Collectors.joining(", "))));
+        }
+        if (results.has("waiting.executions")) {
+            d.append(String.format(Locale.ROOT, "Waiting: %s executions running per round (each with its step running), "
+                            + "started at %s executions/s.%n",
+                    results.runs("waiting.executions").stream().map(Report::format).collect(Collectors.joining(", ")),
+                    format(results.median("waiting.start_rate_per_s"))));
+        }
+        if (results.has("startup.fresh_jvm_ms")) {
+            d.append(String.format(Locale.ROOT, "Start-up from JVM launch (fresh): %s ms median.%n",
+                    format(results.median("startup.fresh_jvm_ms"))));
+        }
+        return d.toString();
+    }
+
+    private String line(String label, String coordinatorKey, String floorKey) {
+        String c = coordinatorKey != null && results.has(coordinatorKey) ? format(results.median(coordinatorKey)) : "";
+        String f = floorKey != null && results.has(floorKey) ? format(results.median(floorKey)) : "";
+        return "| " + label + " | " + c + " | " + f + " |\n";
+    }
+
+    /** The generated section: machine, date, load, table, details. */
+    String section() {
+        boolean shared = results.maxLoadSeen >= 0.5;
+        return BEGIN + "\n"
+                + "## Latest run\n\n"
+                + String.format(Locale.ROOT, "%s · %d cores · %,d MiB · %s · %d round(s), median reported · %.1f min · code %s%n%n",
+                Benchmarks.now(), Machine.cores(), Machine.memoryMiB(), Machine.javaVersion(), rounds, minutes, Machine.revision())
+                + (shared ? String.format(Locale.ROOT, "**Shared machine:** other work was running (1-minute load average up to "
+                + "%.2f on %d cores before a benchmark), so the figures are lower than on an idle machine.%n%n",
+                results.maxLoadSeen, Machine.cores()) : "")
+                + table() + "\n"
+                + details() + "\n"
+                + "<details><summary>Load average before each benchmark</summary>\n\n"
+                + results.loadNotes.stream().map(n -> "- " + n).collect(Collectors.joining("\n")) + "\n\n</details>\n"
+                + END;
+    }
+
+    /** Replaces the generated section of {@code file}, or creates the file around it. */
+    void writeInto(Path file) throws IOException {
+        String text = Files.exists(file) ? Files.readString(file) : "# Benchmarks\n\n" + BEGIN + "\n" + END + "\n";
+        int begin = text.indexOf(BEGIN);
+        int end = text.indexOf(END);
+        if (begin < 0 || end < begin) {
+            text = text.stripTrailing() + "\n\n" + section() + "\n";
+        } else {
+            text = text.substring(0, begin) + section() + text.substring(end + END.length());
+        }
+        Files.writeString(file, text);
+    }
+
+    static String format(double value) {
+        if (Double.isNaN(value)) {
+            return "n/a";
+        }
+        if (Math.abs(value) >= 100) {
+            return String.format(Locale.ROOT, "%,.0f", value);
+        }
+        return String.format(Locale.ROOT, Math.abs(value) >= 10 ? "%.1f" : "%.2f", value);
+    }
+}

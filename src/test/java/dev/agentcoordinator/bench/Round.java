@@ -1,0 +1,307 @@
+package dev.agentcoordinator.bench;
+
+import jakarta.jms.JMSException;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One round of the load benchmarks against one forked coordinator: floor, step throughput, dispatch
+ * latency (and the floor's latency at the same rate), fan-out, waiting. Each adds its figures to
+ * {@link Results}.
+ */
+final class Round {
+    /** Executions (or floor tokens) in flight during the throughput benchmarks. */
+    static final int IN_FLIGHT = 64;
+    /** The coordinator's default number of reply consumers, JMS pool connections and DB pool size. */
+    static final int CONSUMERS = 8;
+    static final int POOL_CONNECTIONS = 4;
+    static final int DB_POOL = 10;
+    private static final String RUNNING_INTERVIEWS =
+            "SELECT count(*) FROM workflow_executions WHERE workflow_id = 'bench_interview' AND status = 'running'";
+
+    private final CoordinatorProcess coordinator;
+    private final BenchAgents agents;
+    private final EventSender events;
+    private final Db db;
+    private final Results results;
+    private final Set<String> only;
+    private final int waitingExecutions;
+    private final AtomicLong eventNumber = new AtomicLong();
+
+    Round(CoordinatorProcess coordinator, BenchAgents agents, EventSender events, Db db, Results results,
+          Set<String> only, int waitingExecutions) {
+        this.coordinator = coordinator;
+        this.agents = agents;
+        this.events = events;
+        this.db = db;
+        this.results = results;
+        this.only = only;
+        this.waitingExecutions = waitingExecutions;
+    }
+
+    private boolean wanted(String benchmark) {
+        return only.isEmpty() || only.contains(benchmark);
+    }
+
+    void run() throws Exception {
+        Map<String, String> idle = coordinator.stats();
+        results.add("idle.heap_mb", mb(idle.get("heap_used_bytes")));
+        results.add("idle.threads", Double.parseDouble(idle.get("threads")));
+        if (wanted("floor")) {
+            floorThroughput();
+        }
+        double stepsPerSecond = Double.NaN;
+        if (wanted("throughput") || wanted("latency")) {
+            stepsPerSecond = coordinatorThroughput();
+        }
+        if (wanted("latency")) {
+            double executionsPerSecond = stepsPerSecond / 2 / StepClock.STEPS.size();
+            coordinatorLatency(executionsPerSecond);
+            floorLatency(executionsPerSecond);
+        }
+        if (wanted("fanout")) {
+            fanOut();
+        }
+        if (wanted("waiting")) {
+            waiting();
+        }
+    }
+
+    // 1. Floor ---------------------------------------------------------------------------------
+
+    private void floorThroughput() throws Exception {
+        results.load("floor throughput");
+        try (FloorDriver floor = new FloorDriver(coordinator.ready("broker_url"), coordinator.ready("jdbc_url"),
+                CONSUMERS, POOL_CONNECTIONS, DB_POOL)) {
+            floor.cycling(true);
+            for (int i = 0; i < IN_FLIGHT; i++) {
+                floor.startToken();
+            }
+            Window window = Window.measure(2_000, 6_000, floor.steps::get, db, coordinator, false);
+            results.add("floor.steps_per_s", window.perSecond());
+            results.add("floor.xact_per_step", window.transactionsPerUnit());
+            results.add("floor.machine_busy_pct", window.machineBusyPercent());
+            System.out.printf("    floor: %.0f steps/s%n", window.perSecond());
+            floor.cycling(false);
+            awaitCount(floor.finishedTokens::get, IN_FLIGHT, 30_000, "floor tokens to finish");
+        }
+    }
+
+    // 2. Coordinator step throughput ------------------------------------------------------------
+
+    private double coordinatorThroughput() throws Exception {
+        results.load("coordinator throughput");
+        ExecutorService reseed = Executors.newSingleThreadExecutor();
+        try {
+            // closed loop: the last step of an execution starts the next one
+            agents.onLastStep = request -> reseed.execute(() -> events.interview(eventNumber.incrementAndGet()));
+            for (int i = 0; i < IN_FLIGHT; i++) {
+                events.interview(eventNumber.incrementAndGet());
+            }
+            Window window = Window.measure(3_000, 7_000, agents.handled::get, db, coordinator, true);
+            agents.onLastStep = request -> { };
+            results.add("coord.steps_per_s", window.perSecond());
+            results.add("coord.xact_per_step", window.transactionsPerUnit());
+            results.add("coord.cpu_ms_per_step", window.coordinatorCpuMsPerUnit());
+            results.add("harness.cpu_ms_per_step", window.harnessCpuMsPerUnit());
+            results.add("coord.machine_busy_pct", window.machineBusyPercent());
+            System.out.printf("    coordinator: %.0f steps/s, %.1f transactions/step, %.2f ms coordinator CPU/step%n",
+                    window.perSecond(), window.transactionsPerUnit(), window.coordinatorCpuMsPerUnit());
+            awaitQuiet();
+            return window.perSecond();
+        } finally {
+            reseed.shutdown();
+        }
+    }
+
+    // 3. Dispatch latency ------------------------------------------------------------------------
+
+    private void coordinatorLatency(double executionsPerSecond) throws Exception {
+        results.load(String.format("coordinator latency at %.0f executions/s", executionsPerSecond));
+        agents.clock.clear();
+        agents.clock.recording(true);
+        long[] window = paced(executionsPerSecond, 2_000, 5_000, () -> events.interview(eventNumber.incrementAndGet()));
+        awaitQuiet();
+        agents.clock.recording(false);
+        Map<String, long[]> sample = agents.clock.complete(window[0], window[1]);
+        List<Double> agentSide = StepClock.replyToNextRequestMs(sample);
+        List<Double> dbSide = commitToRequestMs(sample);
+        results.add("latency.rate_exec_per_s", executionsPerSecond);
+        results.add("latency.p50_ms", Results.percentile(agentSide, 50));
+        results.add("latency.p99_ms", Results.percentile(agentSide, 99));
+        results.add("latency.db_p50_ms", Results.percentile(dbSide, 50));
+        results.add("latency.db_p99_ms", Results.percentile(dbSide, 99));
+        results.add("latency.samples", agentSide.size());
+        System.out.printf("    latency (reply sent -> next request): p50 %.2f ms, p99 %.2f ms over %d steps; "
+                        + "(dependency committed -> next request): p50 %.2f ms, p99 %.2f ms%n",
+                Results.percentile(agentSide, 50), Results.percentile(agentSide, 99), agentSide.size(),
+                Results.percentile(dbSide, 50), Results.percentile(dbSide, 99));
+    }
+
+    /**
+     * From each dependency's completed_at in PostgreSQL (now() of the completing transaction) to the
+     * wall-clock time the agent received the next request: the coordinator's own share, without the
+     * reply's trip through the broker.
+     */
+    private List<Double> commitToRequestMs(Map<String, long[]> sample) {
+        List<Double> latencies = new ArrayList<>();
+        if (sample.isEmpty()) {
+            return latencies;
+        }
+        Map<String, long[]> completedMicros = new java.util.HashMap<>();
+        for (Object[] row : db.rows("SELECT execution_id, step_id, (extract(epoch FROM completed_at) * 1000000)::bigint "
+                + "FROM workflow_step_executions WHERE execution_id = ANY (?) AND kind = 'step'", (Object) sample.keySet().toArray(String[]::new))) {
+            int step = StepClock.indexOf((String) row[1]);
+            if (step >= 0 && row[2] != null) {
+                completedMicros.computeIfAbsent((String) row[0], id -> new long[6])[step] = ((Number) row[2]).longValue();
+            }
+        }
+        sample.forEach((id, t) -> {
+            long[] completed = completedMicros.get(id);
+            if (completed == null) {
+                return;
+            }
+            for (int s = 0; s < 6; s++) {
+                long last = 0;
+                for (int d : StepClock.DEPENDENCIES[s]) {
+                    last = Math.max(last, completed[d]);
+                }
+                if (last > 0) {
+                    latencies.add((t[12 + s] - last) / 1000.0);
+                }
+            }
+        });
+        return latencies;
+    }
+
+    private void floorLatency(double executionsPerSecond) throws Exception {
+        results.load(String.format("floor latency at %.0f tokens/s", executionsPerSecond));
+        try (FloorDriver floor = new FloorDriver(coordinator.ready("broker_url"), coordinator.ready("jdbc_url"),
+                CONSUMERS, POOL_CONNECTIONS, DB_POOL)) {
+            floor.cycling(false);
+            agents.clock.clear();
+            agents.clock.recording(true);
+            AtomicLong started = new AtomicLong();
+            long[] window = paced(executionsPerSecond, 1_000, 4_000, () -> {
+                try {
+                    floor.startToken();
+                    started.incrementAndGet();
+                } catch (JMSException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            awaitCount(floor.finishedTokens::get, started.get(), 30_000, "floor tokens to finish");
+            agents.clock.recording(false);
+            List<Double> floorSide = StepClock.replyToNextRequestMs(agents.clock.complete(window[0], window[1]));
+            results.add("floor.latency.p50_ms", Results.percentile(floorSide, 50));
+            results.add("floor.latency.p99_ms", Results.percentile(floorSide, 99));
+            System.out.printf("    floor latency (reply sent -> next request): p50 %.2f ms, p99 %.2f ms over %d steps%n",
+                    Results.percentile(floorSide, 50), Results.percentile(floorSide, 99), floorSide.size());
+        }
+    }
+
+    /**
+     * Open-loop load: calls {@code start} {@code perSecond} times a second on a fixed schedule (late
+     * calls are not made up by bursts of catch-up beyond the schedule); returns the measured window
+     * {fromNanos, toNanos} after the warm-up.
+     */
+    private static long[] paced(double perSecond, long warmUpMs, long measureMs, Runnable start) {
+        long interval = (long) (1e9 / perSecond);
+        long begin = System.nanoTime();
+        long from = begin + TimeUnit.MILLISECONDS.toNanos(warmUpMs);
+        long to = from + TimeUnit.MILLISECONDS.toNanos(measureMs);
+        for (long next = begin; next < to; next += interval) {
+            long wait = next - System.nanoTime();
+            if (wait > 0) {
+                LockSupport.parkNanos(wait);
+            }
+            start.run();
+        }
+        return new long[]{from, to};
+    }
+
+    // 4. Fan-out ----------------------------------------------------------------------------------
+
+    private void fanOut() throws Exception {
+        results.load("fan-out");
+        List<Double> walls = new ArrayList<>();
+        for (int wave = 0; wave < 4; wave++) {
+            List<String> keys = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                keys.add(events.send("BENCH_FANOUT", "{\"region\":\"r-" + wave + "-" + i + "\"}"));
+            }
+            String[] array = keys.toArray(String[]::new);
+            if (!db.awaitZero("SELECT ? - count(*) FROM workflow_executions WHERE trigger_event_key = ANY (?) AND status <> 'running'",
+                    30_000, array.length, array)) {
+                throw new IllegalStateException("fan-out executions did not finish within 30 s");
+            }
+            for (Object[] row : db.rows("SELECT extract(epoch FROM completed_at - started_at) * 1000, status FROM workflow_executions "
+                    + "WHERE trigger_event_key = ANY (?)", (Object) array)) {
+                if (!"completed".equals(row[1])) {
+                    throw new IllegalStateException("a fan-out execution ended " + row[1]);
+                }
+                walls.add(((Number) row[0]).doubleValue());
+            }
+        }
+        results.add("fanout.wall_ms", Results.percentile(walls, 50));
+        results.add("fanout.wall_max_ms", Results.percentile(walls, 100));
+        System.out.printf("    fan-out: median %.0f ms, max %.0f ms per execution (%d executions)%n",
+                Results.percentile(walls, 50), Results.percentile(walls, 100), walls.size());
+    }
+
+    // 5. Waiting ------------------------------------------------------------------------------------
+
+    private void waiting() throws Exception {
+        results.load("waiting (" + waitingExecutions + " executions)");
+        long before = agents.silentlyTaken.get();
+        long start = System.nanoTime();
+        ExecutorService senders = Executors.newFixedThreadPool(4);
+        for (int i = 0; i < waitingExecutions; i++) {
+            int n = i;
+            senders.execute(() -> events.send("BENCH_WAITING", "{\"n\":" + n + "}"));
+        }
+        senders.shutdown();
+        awaitCount(() -> agents.silentlyTaken.get() - before, waitingExecutions, 300_000, "silent agent to take every request");
+        double seconds = (System.nanoTime() - start) / 1e9;
+        long waiting = db.count("SELECT count(*) FROM workflow_step_executions s JOIN workflow_executions e ON e.id = s.execution_id "
+                + "WHERE e.workflow_id = 'bench_waiting' AND e.status = 'running' AND s.status = 'running'");
+        Map<String, String> stats = coordinator.stats();
+        results.add("waiting.executions", waiting);
+        results.add("waiting.heap_mb", mb(stats.get("heap_used_bytes")));
+        results.add("waiting.threads", Double.parseDouble(stats.get("threads")));
+        results.add("waiting.start_rate_per_s", waitingExecutions / seconds);
+        System.out.printf("    waiting: %d executions running, heap %.0f MB after GC, %s threads (started at %.0f/s)%n",
+                waiting, mb(stats.get("heap_used_bytes")), stats.get("threads"), waitingExecutions / seconds);
+    }
+
+    // helpers ----------------------------------------------------------------------------------------
+
+    private void awaitQuiet() throws InterruptedException {
+        if (!db.awaitZero(RUNNING_INTERVIEWS, 60_000)) {
+            throw new IllegalStateException("interview executions still running 60 s after the load stopped");
+        }
+    }
+
+    private static void awaitCount(java.util.function.LongSupplier counter, long expected, long timeoutMs, String what)
+            throws InterruptedException {
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        while (counter.getAsLong() < expected) {
+            if (System.currentTimeMillis() > deadline) {
+                throw new IllegalStateException("timed out waiting for " + what + ": " + counter.getAsLong() + " of " + expected);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    static double mb(String bytes) {
+        return Long.parseLong(bytes) / (1024.0 * 1024.0);
+    }
+}

@@ -1,0 +1,52 @@
+package dev.agentcoordinator.bench;
+
+import java.util.function.LongSupplier;
+
+/**
+ * A steady-state measurement: after a warm-up, how far a counter moved in a fixed window, and what
+ * that cost in database transactions and CPU (coordinator JVM, harness JVM, whole machine).
+ */
+record Window(double seconds, long units, long transactions, long coordinatorCpuNanos, long harnessCpuNanos,
+              long busyJiffies, long totalJiffies) {
+
+    static Window measure(long warmUpMs, long measureMs, LongSupplier counter, Db db, CoordinatorProcess coordinator,
+                          boolean coordinatorCpu) throws InterruptedException {
+        Thread.sleep(warmUpMs);
+        long units0 = counter.getAsLong();
+        long xact0 = db.committedTransactions();
+        long cpu0 = coordinatorCpu ? coordinator.cpuNanos() : 0;
+        long own0 = Machine.ownCpuNanos();
+        long[] jiffies0 = Machine.cpuJiffies();
+        long t0 = System.nanoTime();
+        Thread.sleep(measureMs);
+        long units1 = counter.getAsLong();
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        long[] jiffies1 = Machine.cpuJiffies();
+        long own1 = Machine.ownCpuNanos();
+        long cpu1 = coordinatorCpu ? coordinator.cpuNanos() : 0;
+        long xact1 = db.committedTransactions();
+        return new Window(seconds, units1 - units0, xact1 - xact0, cpu1 - cpu0, own1 - own0,
+                jiffies1[0] - jiffies0[0], jiffies1[1] - jiffies0[1]);
+    }
+
+    double perSecond() {
+        return units / seconds;
+    }
+
+    /** PostgreSQL commits per unit; approximate, the statistics are flushed about once a second. */
+    double transactionsPerUnit() {
+        return units == 0 ? Double.NaN : (double) transactions / units;
+    }
+
+    double coordinatorCpuMsPerUnit() {
+        return units == 0 ? Double.NaN : coordinatorCpuNanos / 1e6 / units;
+    }
+
+    double harnessCpuMsPerUnit() {
+        return units == 0 ? Double.NaN : harnessCpuNanos / 1e6 / units;
+    }
+
+    double machineBusyPercent() {
+        return totalJiffies == 0 ? Double.NaN : 100.0 * busyJiffies / totalJiffies;
+    }
+}
