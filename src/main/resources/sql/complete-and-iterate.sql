@@ -5,7 +5,8 @@ WITH done AS (
        SET status = 'completed', output = CAST(:#output AS jsonb), completed_at = now(), deadline = NULL,
            updated_at = now()
      WHERE id = :#rowId AND attempt = :#attempt AND status = 'running'
-    RETURNING execution_id, step_id, iteration, agent, action, max_attempts, timeout_ms, backoff_ms, compensation
+    RETURNING execution_id, step_id, iteration, agent, action, max_attempts, timeout_ms, backoff_ms, compensation,
+              holds_locks, request_context
 ), memory AS (
     UPDATE workflow_executions e
        SET shared_memory = e.shared_memory || CAST(:#sharedMemory AS jsonb)
@@ -20,9 +21,9 @@ WITH done AS (
 )
 INSERT INTO workflow_step_executions (id, execution_id, step_id, iteration, agent, action, status, attempt,
                                       max_attempts, timeout_ms, backoff_ms, compensation, input, started_at, deadline,
-                                      handled_by)
+                                      handled_by, holds_locks, request_context)
 SELECT :#nextRowId, execution_id, step_id, iteration + 1, agent, action, 'running', 1,
        max_attempts, timeout_ms, backoff_ms, compensation, CAST(:#nextInput AS jsonb), now(),
-       now() + timeout_ms * interval '1 millisecond', current_setting('application_name')
+       now() + timeout_ms * interval '1 millisecond', current_setting('application_name'), holds_locks, request_context
 FROM done
-RETURNING iteration, deadline
+RETURNING iteration, deadline, request_context::text AS context

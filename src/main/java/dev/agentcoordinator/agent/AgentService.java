@@ -42,10 +42,12 @@ public final class AgentService implements AutoCloseable {
     private final CountDownLatch stopRequested = new CountDownLatch(1);
     private final List<RequestWorker> workers = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
+    private final AgentMessenger messenger;
 
-    private AgentService(String agentName, Duration shutdownTimeout) {
+    private AgentService(String agentName, Duration shutdownTimeout, AgentMessenger messenger) {
         this.agentName = agentName;
         this.shutdownTimeout = shutdownTimeout;
+        this.messenger = messenger;
     }
 
     public static Builder builder(ConnectionFactory connectionFactory, String agentName) {
@@ -74,6 +76,11 @@ public final class AgentService implements AutoCloseable {
         return agentName;
     }
 
+    /** Sends messages to other agents as this agent (connects on first use, closed with the service). */
+    public AgentMessenger messenger() {
+        return messenger;
+    }
+
     /** True from start() until close() is called. */
     public boolean isRunning() {
         return stopRequested.getCount() > 0;
@@ -88,6 +95,7 @@ public final class AgentService implements AutoCloseable {
     public void close() {
         if (!isRunning()) {
             awaitWorkers(System.nanoTime() + shutdownTimeout.toNanos());
+            messenger.close();
             return;
         }
         stopRequested.countDown();
@@ -102,6 +110,7 @@ public final class AgentService implements AutoCloseable {
                 threads.get(i).interrupt();
             }
         }
+        messenger.close();
         LOG.info("agent {}: stopped", agentName);
     }
 
@@ -122,11 +131,12 @@ public final class AgentService implements AutoCloseable {
         }
     }
 
-    private void startWorkers(ConnectionFactory connectionFactory, ActionDispatcher dispatcher, int concurrency) {
+    private void startWorkers(ConnectionFactory connectionFactory, ActionDispatcher dispatcher,
+                              MessageDispatcher messageDispatcher, int concurrency) {
         String queue = queueName(agentName);
         try {
             for (int i = 0; i < concurrency; i++) {
-                RequestWorker worker = new RequestWorker(queue, connectionFactory, dispatcher, stopRequested);
+                RequestWorker worker = new RequestWorker(queue, connectionFactory, dispatcher, messageDispatcher, stopRequested);
                 worker.open();
                 workers.add(worker);
             }
@@ -150,6 +160,8 @@ public final class AgentService implements AutoCloseable {
         private final ConnectionFactory connectionFactory;
         private final String agentName;
         private final Map<String, ActionHandler> handlers = new LinkedHashMap<>();
+        private final Map<String, MessageHandler> messageHandlers = new LinkedHashMap<>();
+        private AgentMessenger messenger;
         private int concurrency = 1;
         private Duration shutdownTimeout = Duration.ofSeconds(30);
 
@@ -187,6 +199,32 @@ public final class AgentService implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Answers messages of {@code type} from other agents (delivered on the same queue as step
+         * requests, marked with JMS property {@code message_kind=agent_message}).
+         */
+        public Builder onMessage(String type, MessageHandler handler) {
+            Objects.requireNonNull(handler, "handler");
+            if (type == null || type.isBlank()) {
+                throw new IllegalArgumentException("message type of agent " + agentName + " must not be blank");
+            }
+            if (messageHandlers.putIfAbsent(type, handler) != null) {
+                throw new IllegalArgumentException("agent " + agentName + " already has a handler for message type " + type);
+            }
+            return this;
+        }
+
+        /**
+         * The messenger the service will send with, available before start() so that handlers can
+         * capture it: {@code AgentMessenger m = builder.messenger(); builder.handle("a", r -> ... m.ask(...) ...)}.
+         */
+        public AgentMessenger messenger() {
+            if (messenger == null) {
+                messenger = new AgentMessenger(connectionFactory, agentName);
+            }
+            return messenger;
+        }
+
         /** A handler that only computes the output; same as {@code handle(action, r -> AgentReply.ok(f.apply(r)))}. */
         public Builder handleOutput(String action, Function<AgentRequest, ? extends Map<String, ?>> outputFunction) {
             Objects.requireNonNull(outputFunction, "outputFunction");
@@ -199,16 +237,18 @@ public final class AgentService implements AutoCloseable {
          * @throws JMSRuntimeException when the broker cannot be reached or the queue not consumed
          */
         public AgentService start() {
-            if (handlers.isEmpty()) {
-                throw new IllegalStateException("agent " + agentName + " has no handlers: call handle(action, handler) before start()");
+            if (handlers.isEmpty() && messageHandlers.isEmpty()) {
+                throw new IllegalStateException("agent " + agentName + " has no handlers: call handle(action, handler)"
+                        + " or onMessage(type, handler) before start()");
             }
             if (connectionFactory instanceof ActiveMQConnectionFactory artemis && artemis.getConsumerWindowSize() != 0) {
                 LOG.info("agent {}: the connection factory prefetches requests (consumerWindowSize={}); "
                                 + "consumerWindowSize=0 spreads slow requests fairly over consumers",
                         agentName, artemis.getConsumerWindowSize());
             }
-            AgentService service = new AgentService(agentName, shutdownTimeout);
-            service.startWorkers(connectionFactory, new ActionDispatcher(agentName, handlers), concurrency);
+            AgentService service = new AgentService(agentName, shutdownTimeout, messenger());
+            service.startWorkers(connectionFactory, new ActionDispatcher(agentName, handlers),
+                    new MessageDispatcher(agentName, messageHandlers), concurrency);
             return service;
         }
     }

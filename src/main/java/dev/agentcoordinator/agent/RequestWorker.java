@@ -20,6 +20,8 @@ import java.util.concurrent.TimeUnit;
  * One competing consumer of {@code agent.<name>}: its own connection and transacted session.
  * Receiving the request and sending the reply are one transaction, so a request is consumed only
  * once its reply is on the broker; a crash in between means redelivery, never a lost step.
+ * Messages from other agents (JMS property {@code message_kind=agent_message}) go to the message
+ * handlers instead, and their response, when one is required, is sent the same way.
  */
 final class RequestWorker implements Runnable {
 
@@ -32,6 +34,7 @@ final class RequestWorker implements Runnable {
     private final String queueName;
     private final ConnectionFactory connectionFactory;
     private final ActionDispatcher dispatcher;
+    private final MessageDispatcher messageDispatcher;
     private final CountDownLatch stopRequested;
 
     // written by the worker thread, closed by AgentService.close() after the grace period
@@ -41,10 +44,11 @@ final class RequestWorker implements Runnable {
     private MessageProducer producer;
 
     RequestWorker(String queueName, ConnectionFactory connectionFactory, ActionDispatcher dispatcher,
-                  CountDownLatch stopRequested) {
+                  MessageDispatcher messageDispatcher, CountDownLatch stopRequested) {
         this.queueName = queueName;
         this.connectionFactory = connectionFactory;
         this.dispatcher = dispatcher;
+        this.messageDispatcher = messageDispatcher;
         this.stopRequested = stopRequested;
     }
 
@@ -103,6 +107,11 @@ final class RequestWorker implements Runnable {
 
     private void process(Message message) throws JMSException {
         try {
+            if (AgentMessageWire.isAgentMessage(message)) {
+                respondToAgentMessage(message);
+                session.commit();
+                return;
+            }
             Destination replyTo = message.getJMSReplyTo();
             if (replyTo == null) {
                 LOG.warn("request {} on {} has no JMSReplyTo, nobody can get its reply: dropped without running it",
@@ -122,6 +131,28 @@ final class RequestWorker implements Runnable {
             // e.g. an AssertionError in a handler: keep consuming; the broker's delivery limit stops a poison request
             rollbackQuietly();
             LOG.error("request {} on {} rolled back for redelivery", message.getJMSMessageID(), queueName, e);
+        }
+    }
+
+    /** A message from another agent: its handler runs; the response goes back when one is required. */
+    private void respondToAgentMessage(Message message) throws JMSException {
+        String response;
+        boolean requiresResponse;
+        try {
+            AgentMessage agentMessage = AgentMessageWire.parse(AgentMessages.bodyOf(message));
+            requiresResponse = agentMessage.requiresResponse();
+            response = messageDispatcher.dispatch(agentMessage);
+        } catch (MalformedRequestException e) {
+            LOG.warn("malformed agent message {} on {}: {}", message.getJMSMessageID(), queueName, e.getMessage());
+            requiresResponse = true;
+            response = AgentMessageWire.error("malformed agent message on " + queueName + ": " + e.getMessage());
+        }
+        Destination replyTo = message.getJMSReplyTo();
+        if (requiresResponse && replyTo != null) {
+            TextMessage reply = session.createTextMessage(response);
+            String correlationId = message.getJMSCorrelationID();
+            reply.setJMSCorrelationID(correlationId != null ? correlationId : message.getJMSMessageID());
+            producer.send(replyTo, reply);
         }
     }
 

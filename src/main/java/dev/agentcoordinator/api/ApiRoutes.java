@@ -10,6 +10,7 @@ import dev.agentcoordinator.engine.Headers;
 import dev.agentcoordinator.engine.InvalidEventException;
 import dev.agentcoordinator.engine.Json;
 import dev.agentcoordinator.engine.Sql;
+import dev.agentcoordinator.messages.MessageRoutes;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.builder.RouteBuilder;
@@ -53,7 +54,13 @@ public class ApiRoutes extends RouteBuilder {
                 .post("/events").description("puts an event on agent.events; answers 202 with its event_id")
                     .consumes(JSON).produces(JSON).to("direct:api.post-event")
                 .get("/workflows").description("the loaded workflow definitions")
-                    .produces(JSON).to("direct:api.list-workflows");
+                    .produces(JSON).to("direct:api.list-workflows")
+                .post("/messages").description("sends an agent-to-agent message (spec: sendAgentMessage); answers 202 with its message_id")
+                    .consumes(JSON).produces(JSON).to("direct:api.post-message")
+                .get("/messages/{id}").description("an agent message: status (pending, delivered, responded, timed_out) and response")
+                    .produces(JSON).to("direct:api.get-message")
+                .get("/locks").description("current resource lock holders")
+                    .produces(JSON).to("direct:api.list-locks");
 
         from("direct:api.get-execution").routeId("api.get-execution")
                 .setHeader(Headers.EXECUTION_ID, header("id"))
@@ -78,6 +85,24 @@ public class ApiRoutes extends RouteBuilder {
 
         from("direct:api.list-workflows").routeId("api.list-workflows")
                 .process(e -> respond(e, 200, Json.write(Map.of("workflows", catalog.all()))));
+
+        from("direct:api.post-message").routeId("api.post-message")
+                .process(MessageRoutes::acceptFromHttp)
+                .setProperty("messageId", header("messageId"))
+                .to(MessageRoutes.ACCEPT)
+                .process(e -> respond(e, 202, Json.write(Json.object().put("message_id", e.getProperty("messageId", String.class)))));
+
+        from("direct:api.get-message").routeId("api.get-message")
+                .setHeader("messageId", header("id"))
+                .to(Sql.row("get-agent-message"))
+                .choice()
+                    .when(body().isNull()).process(e -> respond(e, 404, ExecutionViews.error("no message " + e.getMessage().getHeader("id"))))
+                    .otherwise().process(e -> respond(e, 200, e.getMessage().getBody(String.class)))
+                .end();
+
+        from("direct:api.list-locks").routeId("api.list-locks")
+                .to(Sql.row("list-locks"))
+                .process(e -> respond(e, 200, "{\"locks\":" + e.getMessage().getBody(String.class) + "}"));
 
         from("direct:api.cancel-execution").routeId("api.cancel-execution")
                 .setHeader(Headers.EXECUTION_ID, header("id"))

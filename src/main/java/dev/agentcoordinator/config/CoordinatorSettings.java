@@ -54,6 +54,8 @@ public final class CoordinatorSettings {
         d.put("coordinator.jms.pool.max-connections", "4");
         d.put("coordinator.reply.queue", "coordinator.replies");
         d.put("coordinator.supervisor.period-ms", "200");         // timeouts and retries sweep
+        d.put("coordinator.messages.response-timeout-ms", "30000"); // agent messages awaiting a response
+        d.put("coordinator.locks.priorities", "strategist:5,architect:4,sentinel:3,interviewer:2,action:1");
         d.put("coordinator.log.format", "plain");
         d.put("coordinator.health.timeout-ms", "2000");           // bound on one broker / database check
         d.put("coordinator.metrics.refresh-ms", "10000");         // in-flight and queue-depth gauges

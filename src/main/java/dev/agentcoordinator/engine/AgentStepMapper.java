@@ -39,13 +39,14 @@ public class AgentStepMapper implements StepRouteMapper {
     public void addRoutes(RouteBuilder routes, WorkflowDefinition workflow, WorkflowStep step) {
         String wf = workflow.id();
         StepPlanner planner = new StepPlanner(step);
-        routes.from(Endpoints.step(wf, step.id()))
+        LockedStepStart lockedStart = step.locks().isEmpty() ? null : new LockedStepStart(workflow, step);
+        ChoiceDefinition onDecision = routes.from(Endpoints.step(wf, step.id()))
                 .routeId(Endpoints.routeId(wf, step.id()))
                 .routeDescription(describe(step))
                 .setHeader(WORKFLOW_ID, routes.constant(wf))
                 .setHeader(STEP_ID, routes.constant(step.id()))
-                .to(Sql.rows(usesSignals(step) ? "load-context-with-signals" : "load-context")).id(nodeId(workflow, step, "load-context"))
-                .process(exchange -> decide(planner, exchange)).id(nodeId(workflow, step, "decide"))
+                .to(Sql.rows(contextQuery(step))).id(nodeId(workflow, step, "load-context"))
+                .process(exchange -> decide(planner, exchange, step, lockedStart)).id(nodeId(workflow, step, "decide"))
                 .choice().id(nodeId(workflow, step, "skip-or-run"))
                     .when(routes.header(DECISION).isEqualTo(StepDecision.Kind.SKIP.name()))
                         .to(Sql.update("mark-skipped")).id(nodeId(workflow, step, "mark-skipped"))
@@ -54,8 +55,9 @@ public class AgentStepMapper implements StepRouteMapper {
                             .to(Endpoints.done(wf, step.id()))
                         .end()
                     .endChoice()
-                    .when(routes.header(DECISION).isEqualTo(StepDecision.Kind.DISPATCH.name()))
-                        .to(Sql.row("mark-running")).id(nodeId(workflow, step, "mark-running"))
+                    .when(routes.header(DECISION).isEqualTo(StepDecision.Kind.DISPATCH.name()));
+        addStart(onDecision, workflow, step, lockedStart);
+        onDecision
                         .filter(Sql.returnedRow())
                             .process(exchange -> prepareDispatch(exchange, step))
                             .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId} dispatched to agent." + step.agent() + " (attempt ${header.attempt}) [execution ${header.executionId}]")
@@ -103,6 +105,29 @@ public class AgentStepMapper implements StepRouteMapper {
         onOutcome.end();
     }
 
+    /**
+     * pending -> running. A step with locks takes them in the same transaction (or waits for them,
+     * staying pending); a step with {@code include_context} keeps its request's context with the row.
+     */
+    private static void addStart(ChoiceDefinition onDispatch, WorkflowDefinition workflow, WorkflowStep step,
+                                 LockedStepStart lockedStart) {
+        if (lockedStart == null) {
+            onDispatch.to(Sql.row(step.config().includesContext() ? "mark-running-with-context" : "mark-running"))
+                    .id(nodeId(workflow, step, "mark-running"));
+            return;
+        }
+        onDispatch.process(lockedStart::start).id(nodeId(workflow, step, "lock-and-mark-running"))
+                .filter(org.apache.camel.builder.Builder.header(LockedStepStart.LOCK_OUTCOME).isEqualTo("waiting"))
+                    .filter(org.apache.camel.builder.Builder.header(LockRoutes.LOCK_RETRY).isNull())
+                        .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId} waits for ${header.reason} [execution ${header.executionId}]")
+                    .end()
+                .end()
+                .filter(org.apache.camel.builder.Builder.header(LockedStepStart.LOCK_OUTCOME).isEqualTo("failed"))
+                    .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId} failed: ${header.error} [execution ${header.executionId}]")
+                    .to(Endpoints.done(workflow.id(), step.id()))
+                .end();
+    }
+
     /** Loops add their iterate branch here; a plain step has none. */
     protected void addIterationBranch(ChoiceDefinition onOutcome, WorkflowDefinition workflow, WorkflowStep step) {
     }
@@ -114,6 +139,13 @@ public class AgentStepMapper implements StepRouteMapper {
     /** Node ids are unique in the whole CamelContext, so they carry the workflow too. */
     protected static String nodeId(WorkflowDefinition workflow, WorkflowStep step, String what) {
         return workflow.id() + "." + step.id() + "." + what;
+    }
+
+    private static String contextQuery(WorkflowStep step) {
+        if (step.config().includesContext()) {
+            return RequestContexts.LOAD_CONTEXT;
+        }
+        return usesSignals(step) ? "load-context-with-signals" : "load-context";
     }
 
     private static boolean usesSignals(WorkflowStep step) {
@@ -133,13 +165,22 @@ public class AgentStepMapper implements StepRouteMapper {
     }
 
     @SuppressWarnings("unchecked")
-    private static void decide(StepPlanner planner, Exchange exchange) {
+    private static void decide(StepPlanner planner, Exchange exchange, WorkflowStep step, LockedStepStart lockedStart) {
         Message in = exchange.getMessage();
-        StepDecision decision = planner.decide(in.getBody(List.class), redelivered(exchange));
+        List<Map<String, Object>> rows = in.getBody(List.class);
+        StepDecision decision = planner.decide(rows, redelivered(exchange));
         in.setHeader(DECISION, decision.kind().name());
         in.setHeader(ROW_ID, decision.rowId());
         in.setHeader(REASON, decision.reason());
         in.setHeader(INPUT, decision.inputJson());
+        if (decision.kind() == StepDecision.Kind.DISPATCH) {
+            if (step.config().includesContext()) {
+                in.setHeader(REQUEST_CONTEXT, RequestContexts.render(rows));
+            }
+            if (lockedStart != null) {
+                ExecutionContext.fromRows(rows).ifPresent(context -> lockedStart.resolve(context, in));
+            }
+        }
         in.setBody(null);
     }
 
@@ -161,6 +202,9 @@ public class AgentStepMapper implements StepRouteMapper {
         in.setHeader(ATTEMPT, ((Number) row.getOrDefault("attempt", 1)).intValue());
         in.setHeader(ITERATION, ((Number) row.getOrDefault("iteration", 0)).intValue());
         in.setHeader(DEADLINE, row.get("deadline"));
+        if (row.get("context") != null) {
+            in.setHeader(REQUEST_CONTEXT, row.get("context"));
+        }
     }
 
     @SuppressWarnings("unchecked")
@@ -173,6 +217,7 @@ public class AgentStepMapper implements StepRouteMapper {
         in.setHeader(ITERATION, ((Number) row.get("iteration")).intValue());
         in.setHeader(INPUT, row.get("input"));
         in.setHeader(DEADLINE, row.get("deadline"));
+        in.setHeader(REQUEST_CONTEXT, row.get("context"));
     }
 
     private static void classify(Exchange exchange, WorkflowStep step) {

@@ -25,6 +25,19 @@ public final class CoordinatorRoutes {
         builders.add(new ReplyRoutes(catalog, replyQueue, settings.jmsConcurrentConsumers(), settings.jmsMaxConcurrentConsumers()));
         builders.add(new dev.agentcoordinator.api.ApiRoutes(catalog));
         builders.add(new SupervisorRoutes(catalog, replyQueue, Long.parseLong(settings.values().getOrDefault("coordinator.supervisor.period-ms", "200"))));
+        long sweepPeriodMs = Long.parseLong(settings.values().getOrDefault("coordinator.supervisor.period-ms", "200"));
+        builders.add(new LockRoutes(catalog, sweepPeriodMs));
+        builders.add(new dev.agentcoordinator.messages.MessageRoutes(
+                Long.parseLong(setting(settings, "coordinator.messages.response-timeout-ms", "30000")),
+                settings.jmsConcurrentConsumers(), sweepPeriodMs));
+        // fail at start, not at the first locked step, when the priorities cannot be read
+        dev.agentcoordinator.locks.LockPriorities.parse(setting(settings, "coordinator.locks.priorities",
+                dev.agentcoordinator.locks.LockPriorities.SPEC_DEFAULT));
         return builders;
+    }
+
+    private static String setting(CoordinatorSettings settings, String key, String fallback) {
+        String value = settings.get(key);
+        return value == null || value.isBlank() ? fallback : value.trim();
     }
 }

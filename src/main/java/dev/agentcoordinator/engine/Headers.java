@@ -25,6 +25,8 @@ public final class Headers {
     public static final String STATUS = "status";
     public static final String SHARED_MEMORY = "sharedMemory";
     public static final String SIGNALS = "signals";
+    /** The request's {@code context} (JSON text) for a step with config.include_context. */
+    public static final String REQUEST_CONTEXT = "requestContext";
     public static final String CORRELATION_ID = "JMSCorrelationID";
     public static final String SQL_UPDATE_COUNT = "CamelSqlUpdateCount";
     public static final String SQL_ROW_COUNT = "CamelSqlRowCount";

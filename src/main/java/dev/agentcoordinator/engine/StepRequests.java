@@ -60,6 +60,10 @@ public final class StepRequests {
             request.put("deadline", deadline.toString());
         }
         request.set("input", Json.parse(in.getHeader(Headers.INPUT, String.class)));
+        String context = in.getHeader(Headers.REQUEST_CONTEXT, String.class);
+        if (context != null) {
+            request.set("context", Json.parse(context));
+        }
         String correlationId = correlationId(in.getHeader(Headers.ROW_ID, String.class), attempt);
         in.removeHeaders("*");
         in.setHeader(Headers.CORRELATION_ID, correlationId);

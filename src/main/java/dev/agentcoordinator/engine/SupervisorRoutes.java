@@ -108,6 +108,7 @@ public class SupervisorRoutes extends RouteBuilder {
         put(in, ERROR, row.get("error"));
         put(in, "failures", row.get("failures"));
         put(in, "kind", row.get("kind"));
+        put(in, REQUEST_CONTEXT, row.get("context"));
         in.setBody(null);
     }
 

@@ -1,0 +1,88 @@
+package dev.agentcoordinator.agent;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import jakarta.jms.JMSException;
+import jakarta.jms.Message;
+
+/** The JSON wire format of agent-to-agent messages (docs/agent-protocol.md, "Agent-to-agent messages"). */
+final class AgentMessageWire {
+    /** JMS property that marks a delivered agent message on {@code agent.<name>}. */
+    static final String KIND_PROPERTY = "message_kind";
+    static final String KIND_AGENT_MESSAGE = "agent_message";
+    /** The coordinator's queue for messages between agents. */
+    static final String QUEUE = "agent.messages";
+
+    static final ObjectMapper JSON = JsonMapper.builder()
+            .addModule(new JavaTimeModule())
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .build();
+
+    private AgentMessageWire() {
+    }
+
+    static boolean isAgentMessage(Message message) throws JMSException {
+        return KIND_AGENT_MESSAGE.equals(message.getStringProperty(KIND_PROPERTY));
+    }
+
+    static AgentMessage parse(String body) throws MalformedRequestException {
+        try {
+            AgentMessage message = JSON.readValue(body, AgentMessage.class);
+            if (message == null || message.type() == null) {
+                throw new MalformedRequestException("agent message has no 'type'", null);
+            }
+            return message;
+        } catch (JsonProcessingException e) {
+            throw new MalformedRequestException("agent message is not valid JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** What a sender puts on {@code agent.messages}. */
+    static String outgoing(String messageId, String from, String to, String type, Object payload,
+                           boolean requiresResponse, Long timeoutMs) {
+        ObjectNode body = JSON.createObjectNode();
+        body.put("message_id", messageId);
+        body.put("from", from);
+        body.put("to", to);
+        body.put("type", type);
+        body.set("payload", payload == null ? JSON.createObjectNode() : JSON.valueToTree(payload));
+        body.put("requires_response", requiresResponse);
+        if (timeoutMs != null) {
+            body.put("timeout_ms", timeoutMs);
+        }
+        return write(body);
+    }
+
+    /** The recipient's response: {@code {"status":"ok","payload":…}}. */
+    static String ok(Object payload) {
+        ObjectNode body = JSON.createObjectNode();
+        body.put("status", "ok");
+        body.set("payload", payload == null ? JSON.createObjectNode() : JSON.valueToTree(payload));
+        return write(body);
+    }
+
+    /** The recipient's response when its handler failed: {@code {"status":"error","error":…}}. */
+    static String error(String error) {
+        ObjectNode body = JSON.createObjectNode();
+        body.put("status", "error");
+        body.put("error", error);
+        return write(body);
+    }
+
+    static JsonNode tree(String text) throws JsonProcessingException {
+        return JSON.readTree(text);
+    }
+
+    private static String write(JsonNode body) {
+        try {
+            return JSON.writeValueAsString(body);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write agent message JSON", e);
+        }
+    }
+}

@@ -1,0 +1,198 @@
+package dev.agentcoordinator.agent;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import jakarta.jms.Connection;
+import jakarta.jms.ConnectionFactory;
+import jakarta.jms.DeliveryMode;
+import jakarta.jms.JMSException;
+import jakarta.jms.JMSRuntimeException;
+import jakarta.jms.Message;
+import jakarta.jms.MessageProducer;
+import jakarta.jms.Session;
+import jakarta.jms.TemporaryQueue;
+import jakarta.jms.TextMessage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Sends messages to other agents through the coordinator (spec: sendAgentMessage): {@link #tell}
+ * for a notice, {@link #ask} for a question whose response arrives as a future.
+ *
+ * <pre>{@code
+ * JsonNode answer = messenger.ask("strategist", "PRIORITY_QUERY", Map.of("user_id", "u-1"), Duration.ofSeconds(10))
+ *         .get(15, TimeUnit.SECONDS);
+ * }</pre>
+ *
+ * Responses come back on a temporary queue of this messenger's own connection (the messages'
+ * JMSReplyTo). The coordinator stores every message and, when no response comes in time, answers
+ * with a timeout: the future then fails with {@link AgentMessageTimeoutException}. Thread-safe.
+ * An {@link AgentService} has one ({@link AgentService#messenger()}); {@link #connect} makes a
+ * stand-alone one.
+ */
+public final class AgentMessenger implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(AgentMessenger.class);
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+    /** A future fails on its own this long after the timeout should the coordinator's notice not come. */
+    private static final Duration LOCAL_GRACE = Duration.ofSeconds(5);
+
+    private final ConnectionFactory connectionFactory;
+    private final String agentName;
+    private final Map<String, CompletableFuture<JsonNode>> awaiting = new ConcurrentHashMap<>();
+    private Connection connection;
+    private Session sendSession;
+    private MessageProducer producer;
+    private TemporaryQueue responses;
+    private boolean closed;
+
+    AgentMessenger(ConnectionFactory connectionFactory, String agentName) {
+        this.connectionFactory = Objects.requireNonNull(connectionFactory, "connectionFactory");
+        this.agentName = Objects.requireNonNull(agentName, "agentName");
+    }
+
+    /** A messenger sending as {@code agentName}, connected now (fails fast on a bad broker). */
+    public static AgentMessenger connect(ConnectionFactory connectionFactory, String agentName) {
+        AgentMessenger messenger = new AgentMessenger(connectionFactory, agentName);
+        messenger.open();
+        return messenger;
+    }
+
+    public String agentName() {
+        return agentName;
+    }
+
+    /** A notice that needs no response; returns its message id. */
+    public String tell(String to, String type, Object payload) {
+        String messageId = UUID.randomUUID().toString();
+        send(messageId, AgentMessageWire.outgoing(messageId, agentName, to, type, payload, false, null), false);
+        return messageId;
+    }
+
+    /** {@link #ask(String, String, Object, Duration)} with the coordinator's default timeout (30 s unless configured). */
+    public CompletableFuture<JsonNode> ask(String to, String type, Object payload) {
+        return ask(to, type, payload, null);
+    }
+
+    /**
+     * Sends a message that requires a response. The future completes with the recipient's response
+     * payload, or fails with {@link AgentMessageTimeoutException} when none came within
+     * {@code timeout}, or with {@link AgentMessageException} when the recipient answered with an
+     * error or the coordinator refused the message.
+     */
+    public CompletableFuture<JsonNode> ask(String to, String type, Object payload, Duration timeout) {
+        String messageId = UUID.randomUUID().toString();
+        CompletableFuture<JsonNode> response = new CompletableFuture<>();
+        awaiting.put(messageId, response);
+        Duration bound = (timeout == null ? DEFAULT_TIMEOUT : timeout).plus(LOCAL_GRACE);
+        response.orTimeout(bound.toMillis(), TimeUnit.MILLISECONDS)
+                .whenComplete((value, failure) -> awaiting.remove(messageId));
+        try {
+            send(messageId, AgentMessageWire.outgoing(messageId, agentName, to, type, payload, true,
+                    timeout == null ? null : timeout.toMillis()), true);
+        } catch (RuntimeException e) {
+            response.completeExceptionally(e);
+        }
+        return response;
+    }
+
+    /** Closes the connection; futures still waiting fail. */
+    @Override
+    public synchronized void close() {
+        closed = true;
+        awaiting.values().forEach(f -> f.completeExceptionally(new AgentMessageException(null, "messenger of " + agentName + " closed")));
+        if (connection != null) {
+            try {
+                connection.close();
+            } catch (JMSException e) {
+                LOG.debug("closing the messenger of {} failed: {}", agentName, e.toString());
+            }
+            connection = null;
+        }
+    }
+
+    private synchronized void send(String messageId, String body, boolean awaitsResponse) {
+        open();
+        try {
+            TextMessage message = sendSession.createTextMessage(body);
+            message.setJMSCorrelationID(messageId);
+            if (awaitsResponse) {
+                message.setJMSReplyTo(responses);
+            }
+            producer.send(message);
+        } catch (JMSException e) {
+            throw new JMSRuntimeException("agent " + agentName + " cannot send message " + messageId + ": " + e.getMessage(), null, e);
+        }
+    }
+
+    /** Connects on first use (an AgentService's messenger costs nothing until a handler sends). */
+    synchronized void open() {
+        if (closed) {
+            throw new IllegalStateException("messenger of " + agentName + " is closed");
+        }
+        if (connection != null) {
+            return;
+        }
+        Connection opened = null;
+        try {
+            opened = connectionFactory.createConnection();
+            Session session = opened.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            MessageProducer newProducer = session.createProducer(session.createQueue(AgentMessageWire.QUEUE));
+            newProducer.setDeliveryMode(DeliveryMode.PERSISTENT);
+            Session receiveSession = opened.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            TemporaryQueue queue = receiveSession.createTemporaryQueue();
+            receiveSession.createConsumer(queue).setMessageListener(this::onResponse);
+            opened.start();
+            sendSession = session;
+            producer = newProducer;
+            responses = queue;
+            connection = opened;
+        } catch (JMSException e) {
+            if (opened != null) {
+                try {
+                    opened.close();
+                } catch (JMSException ignored) {
+                    // already failing
+                }
+            }
+            throw new JMSRuntimeException("agent " + agentName + " cannot connect its messenger: " + e.getMessage(), null, e);
+        }
+    }
+
+    private void onResponse(Message message) {
+        try {
+            String correlationId = message.getJMSCorrelationID();
+            CompletableFuture<JsonNode> future = correlationId == null ? null : awaiting.get(correlationId);
+            if (future == null) {
+                LOG.debug("agent {}: response {} matches no question waiting (late, or its future timed out)", agentName, correlationId);
+                return;
+            }
+            JsonNode body = AgentMessageWire.tree(AgentMessages.bodyOf(message));
+            String status = body.path("status").asText();
+            switch (status) {
+                case "responded" -> {
+                    JsonNode response = body.path("response");
+                    if ("error".equals(response.path("status").asText())) {
+                        future.completeExceptionally(new AgentMessageException(correlationId, body.path("from").asText()
+                                + " answered with an error: " + response.path("error").asText()));
+                    } else {
+                        future.complete(response.path("payload"));
+                    }
+                }
+                case "timed_out" -> future.completeExceptionally(new AgentMessageTimeoutException(correlationId,
+                        "no response from " + body.path("to").asText() + " to message " + correlationId + " ("
+                                + body.path("type").asText() + ") in time"));
+                default -> future.completeExceptionally(new AgentMessageException(correlationId,
+                        "message " + correlationId + " " + status + ": " + body.path("error").asText(body.toString())));
+            }
+        } catch (Exception e) {
+            LOG.warn("agent {}: unreadable response to a message: {}", agentName, e.toString());
+        }
+    }
+}

@@ -1,0 +1,70 @@
+package dev.agentcoordinator.engine;
+
+import dev.agentcoordinator.definition.WorkflowCatalog;
+import org.apache.camel.Exchange;
+import org.apache.camel.LoggingLevel;
+import org.apache.camel.builder.RouteBuilder;
+
+import java.util.Map;
+
+import static dev.agentcoordinator.engine.Headers.*;
+
+/**
+ * The lock sweep: steps waiting for a resource lock ({@link LockedStepStart}) go through their step
+ * route again every period, until they get their locks; a step that waited longer than its timeout
+ * fails, naming the lock and its holder, and its dependents are decided as after any failure.
+ */
+public class LockRoutes extends RouteBuilder {
+    /** Header on a step exchange that comes from the sweep (the first wait was logged already). */
+    public static final String LOCK_RETRY = "lockRetry";
+
+    private final WorkflowCatalog catalog;
+    private final long periodMs;
+
+    public LockRoutes(WorkflowCatalog catalog, long periodMs) {
+        this.catalog = catalog;
+        this.periodMs = periodMs;
+    }
+
+    @Override
+    public void configure() {
+        from("timer:coordinator.locks.waiting?delay=" + periodMs + "&period=" + periodMs)
+                .routeId("coordinator.locks.waiting")
+                .routeDescription("steps waiting for a resource lock try again")
+                .to(Sql.rows("waiting-lock-steps"))
+                .split(body())
+                    .process(this::toStepHeaders)
+                    .filter(header(WORKFLOW_ID).isNotNull())
+                        .setHeader(LOCK_RETRY, constant(true))
+                        .toD("direct:wf.${header.workflowId}.${header.stepId}")
+                    .end()
+                .end();
+
+        from("timer:coordinator.locks.wait-timeouts?delay=" + periodMs + "&period=" + periodMs)
+                .routeId("coordinator.locks.wait-timeouts")
+                .routeDescription("steps that waited for a lock longer than their timeout fail")
+                .to(Sql.rows("expire-lock-waits"))
+                .split(body())
+                    .process(SupervisorRoutes::rowToHeaders)
+                    .log(LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "step ${header.stepId} failed: ${header.error} [execution ${header.executionId}]")
+                    .filter(exchange -> isLoaded(exchange.getMessage().getHeader(WORKFLOW_ID, String.class)))
+                        .toD("direct:wf.${header.workflowId}.${header.stepId}.done")
+                    .end()
+                .end();
+    }
+
+    /** Only workflows this instance runs: another instance with other definitions takes the rest. */
+    @SuppressWarnings("unchecked")
+    private void toStepHeaders(Exchange exchange) {
+        Map<String, Object> row = exchange.getMessage().getBody(Map.class);
+        String workflowId = (String) row.get("workflow_id");
+        exchange.getMessage().setHeader(WORKFLOW_ID, isLoaded(workflowId) ? workflowId : null);
+        exchange.getMessage().setHeader(EXECUTION_ID, row.get("execution_id"));
+        exchange.getMessage().setHeader(STEP_ID, row.get("step_id"));
+        exchange.getMessage().setBody(null);
+    }
+
+    private boolean isLoaded(String workflowId) {
+        return workflowId != null && catalog.byId(workflowId).isPresent();
+    }
+}

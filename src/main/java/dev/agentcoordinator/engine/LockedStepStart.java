@@ -1,0 +1,204 @@
+package dev.agentcoordinator.engine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.agentcoordinator.config.CoordinatorSettings;
+import dev.agentcoordinator.definition.LockSpec;
+import dev.agentcoordinator.definition.WorkflowDefinition;
+import dev.agentcoordinator.definition.WorkflowStep;
+import dev.agentcoordinator.locks.AcquireResult;
+import dev.agentcoordinator.locks.LockHolder;
+import dev.agentcoordinator.locks.LockPriorities;
+import dev.agentcoordinator.locks.LockRequest;
+import dev.agentcoordinator.locks.LockSql;
+import dev.agentcoordinator.locks.ResourceLockStore;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Starts a step that declares {@code locks}: in one transaction it takes every lock (in a fixed
+ * order) and marks the step running, so a step either runs holding all its locks or holds none.
+ * When a holder of equal or higher priority has one of them, the step stays pending with a
+ * {@code waiting_for} note; the lock sweep ({@link LockRoutes}) sends it through its route again
+ * until it gets the locks or its timeout passes. Used instead of mark-running.sql; steps without
+ * locks never come here.
+ */
+public final class LockedStepStart {
+    /** Header: the step's resolved {@code List<LockRequest>} (set when it is decided to run). */
+    public static final String LOCK_REQUESTS = "lockRequests";
+    /** Header: why the locks could not be named (a resource id without value). */
+    public static final String LOCK_ERROR = "lockError";
+    /** Header set by {@link #start}: {@code running}, {@code waiting}, {@code failed} or {@code not-applied}. */
+    public static final String LOCK_OUTCOME = "lockOutcome";
+
+    private static final Logger PROGRESS = LoggerFactory.getLogger(Endpoints.PROGRESS_LOG);
+
+    private final WorkflowStep step;
+    private final long defaultTtlMs;
+    private volatile Services services;
+
+    public LockedStepStart(WorkflowDefinition workflow, WorkflowStep step) {
+        this.step = step;
+        this.defaultTtlMs = workflow.attemptTimeoutMs(step);
+    }
+
+    /** Names the step's locks from the execution's context; sets {@link #LOCK_REQUESTS} or {@link #LOCK_ERROR}. */
+    public void resolve(ExecutionContext context, Message in) {
+        List<LockRequest> requests = new ArrayList<>();
+        for (int i = 0; i < step.locks().size(); i++) {
+            LockSpec lock = step.locks().get(i);
+            JsonNode id = InputResolver.resolve(Map.of("resource_id", lock.resourceId()), context).get("resource_id");
+            if (id == null || id.isNull() || id.isContainerNode() || id.asText().isBlank()) {
+                in.setHeader(LOCK_ERROR, "locks[" + i + "] (" + lock.resourceType() + "): resource_id "
+                        + describe(lock) + " has no value in this execution");
+                return;
+            }
+            requests.add(new LockRequest(lock.resourceType(), id.asText(), lock.ttlMs() != null ? lock.ttlMs() : defaultTtlMs));
+        }
+        requests.sort(null);
+        in.setHeader(LOCK_REQUESTS, requests);
+    }
+
+    /**
+     * Replaces mark-running.sql: on success the body is the running row (attempt, iteration, deadline,
+     * context) and {@code CamelSqlRowCount} is 1, as the SQL component would leave it.
+     */
+    @SuppressWarnings("unchecked")
+    public void start(Exchange exchange) throws SQLException {
+        Message in = exchange.getMessage();
+        Services s = services(exchange.getContext());
+        String rowId = in.getHeader(Headers.ROW_ID, String.class);
+        in.setBody(null);
+        in.setHeader(Headers.SQL_ROW_COUNT, 0);
+        String unresolved = in.getHeader(LOCK_ERROR, String.class);
+        if (unresolved != null) {
+            boolean failed = s.update("fail-pending-step", unresolved, rowId) > 0;
+            in.setHeader(Headers.ERROR, unresolved);
+            in.setHeader(LOCK_OUTCOME, failed ? "failed" : "not-applied");
+            return;
+        }
+        List<LockRequest> requests = in.getHeader(LOCK_REQUESTS, List.class);
+        LockHolder holder = new LockHolder(step.agent(), s.priorities.of(step.agent()),
+                in.getHeader(Headers.EXECUTION_ID, String.class), step.id());
+        String waitingFor = null;
+        try (Connection connection = s.dataSource.getConnection()) {
+            connection.setAutoCommit(false);
+            try {
+                List<AcquireResult.Acquired> acquired = new ArrayList<>();
+                for (LockRequest request : requests) {
+                    AcquireResult result = s.store.acquire(connection, holder, request);
+                    if (result instanceof AcquireResult.Blocked blocked) {
+                        waitingFor = blocked.describe();
+                        break;
+                    }
+                    acquired.add((AcquireResult.Acquired) result);
+                }
+                Map<String, Object> row = waitingFor == null ? markRunning(connection, in, rowId) : null;
+                if (row == null) {
+                    connection.rollback();
+                } else {
+                    connection.commit();
+                    in.setBody(row);
+                    in.setHeader(Headers.SQL_ROW_COUNT, 1);
+                    in.setHeader(LOCK_OUTCOME, "running");
+                    logPreemptions(acquired, holder);
+                    return;
+                }
+            } catch (SQLException e) {
+                connection.rollback();
+                if (!"40P01".equals(e.getSQLState())) {   // a deadlock between two acquirers: just wait and retry
+                    throw e;
+                }
+                waitingFor = "locks " + requests + " (a concurrent acquirer was in the way)";
+            } finally {
+                connection.setAutoCommit(true);
+            }
+        }
+        if (waitingFor != null && s.update("note-waiting", waitingFor, rowId) > 0) {
+            in.setHeader(LOCK_OUTCOME, "waiting");
+            in.setHeader(Headers.REASON, waitingFor);
+        } else {
+            in.setHeader(LOCK_OUTCOME, "not-applied");
+        }
+    }
+
+    private Map<String, Object> markRunning(Connection connection, Message in, String rowId) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(LockSql.named("mark-running-with-locks"))) {
+            statement.setString(1, in.getHeader(Headers.INPUT, String.class));
+            statement.setString(2, in.getHeader(Headers.REQUEST_CONTEXT, String.class));
+            statement.setString(3, rowId);
+            try (ResultSet rs = statement.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("attempt", rs.getInt("attempt"));
+                row.put("iteration", rs.getInt("iteration"));
+                row.put("deadline", rs.getTimestamp("deadline"));
+                row.put("context", rs.getString("context"));
+                return row;
+            }
+        }
+    }
+
+    private void logPreemptions(List<AcquireResult.Acquired> acquired, LockHolder holder) {
+        for (AcquireResult.Acquired lock : acquired) {
+            if (lock.preempted() != null) {
+                PROGRESS.warn("lock {} taken from {} by {} (LOCK_PREEMPTED signalled to execution {})",
+                        lock.request().resource(), lock.preempted().describe(), holder.describe(), lock.preempted().executionId());
+            }
+        }
+    }
+
+    private static String describe(LockSpec lock) {
+        if (lock.resourceId().fromTrigger() != null) {
+            return "from_trigger " + lock.resourceId().fromTrigger();
+        }
+        return "from_step " + lock.resourceId().fromStep() + " output_key " + lock.resourceId().outputKey();
+    }
+
+    private Services services(CamelContext context) {
+        Services current = services;
+        if (current == null) {
+            current = Services.of(context);
+            services = current;
+        }
+        return current;
+    }
+
+    /** What the start needs from the Camel registry: the database and the configured priorities. */
+    private record Services(DataSource dataSource, ResourceLockStore store, LockPriorities priorities) {
+        static Services of(CamelContext context) {
+            DataSource dataSource = context.getRegistry().findSingleByType(DataSource.class);
+            if (dataSource == null) {
+                throw new IllegalStateException("no DataSource in the Camel registry: steps with locks cannot start");
+            }
+            CoordinatorSettings settings = context.getRegistry().findSingleByType(CoordinatorSettings.class);
+            String priorities = settings == null ? null : settings.get("coordinator.locks.priorities");
+            return new Services(dataSource, new ResourceLockStore(dataSource),
+                    LockPriorities.parse(priorities == null ? LockPriorities.SPEC_DEFAULT : priorities));
+        }
+
+        int update(String statementName, String... params) throws SQLException {
+            try (Connection connection = dataSource.getConnection();
+                 PreparedStatement statement = connection.prepareStatement(LockSql.named(statementName))) {
+                for (int i = 0; i < params.length; i++) {
+                    statement.setString(i + 1, params[i]);
+                }
+                return statement.executeUpdate();
+            }
+        }
+    }
+}

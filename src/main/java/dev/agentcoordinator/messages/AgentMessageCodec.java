@@ -1,0 +1,198 @@
+package dev.agentcoordinator.messages;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentcoordinator.engine.Json;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * The coordinator's side of the agent message format (docs/agent-protocol.md, "Agent-to-agent
+ * messages"): checks what a sender sends, and writes what recipient and sender receive.
+ */
+public final class AgentMessageCodec {
+    /** JMS property on a message delivered to {@code agent.<to>} that is not a step request. */
+    public static final String KIND_PROPERTY = "message_kind";
+    public static final String KIND_AGENT_MESSAGE = "agent_message";
+    /** Camel JMS: send to this destination instead of the endpoint's. */
+    static final String DESTINATION = "CamelJmsDestinationName";
+
+    static final String MESSAGE_ID = "messageId";
+    static final String TO_AGENT = "toAgent";
+    static final String REPLY_TO = "replyTo";
+
+    private static final Pattern AGENT_NAME = Pattern.compile("[a-z][a-z0-9_-]{0,99}");
+    private static final long MAX_TIMEOUT_MS = 86_400_000;
+
+    private AgentMessageCodec() {
+    }
+
+    /**
+     * Checks the message body and puts its fields into the headers store-agent-message.sql reads.
+     * {@code replyTo} / {@code correlationId}: where the sender wants the response (JMS), or null.
+     * Header {@code timeoutMs} stays null when the message does not set {@code timeout_ms}.
+     */
+    public static void accept(Message in, String replyTo, String correlationId) {
+        JsonNode body;
+        try {
+            body = Json.parse(in.getBody(String.class));
+        } catch (IllegalArgumentException e) {
+            throw new InvalidAgentMessageException("agent message is " + e.getMessage());
+        }
+        if (!body.isObject()) {
+            throw new InvalidAgentMessageException("agent message must be a JSON object, got " + body.getNodeType());
+        }
+        String from = agentName(body, "from");
+        String to = agentName(body, "to");
+        String type = text(body, "type", 200, true);
+        String messageId = text(body, "message_id", 36, false);
+        String executionId = text(body, "execution_id", 36, false);
+        JsonNode requires = body.path("requires_response");
+        if (!requires.isMissingNode() && !requires.isNull() && !requires.isBoolean()) {
+            throw new InvalidAgentMessageException("agent message field requires_response must be true or false");
+        }
+        JsonNode timeout = body.path("timeout_ms");
+        if (!timeout.isMissingNode() && !timeout.isNull()
+                && (!timeout.canConvertToLong() || timeout.asLong() <= 0 || timeout.asLong() > MAX_TIMEOUT_MS)) {
+            throw new InvalidAgentMessageException("agent message field timeout_ms must be a number of milliseconds between 1 and "
+                    + MAX_TIMEOUT_MS + ", was " + timeout);
+        }
+        JsonNode payload = body.path("payload");
+        in.removeHeaders("*");
+        in.setHeader(MESSAGE_ID, messageId != null ? messageId : UUID.randomUUID().toString());
+        in.setHeader("fromAgent", from);
+        in.setHeader(TO_AGENT, to);
+        in.setHeader("messageType", type);
+        in.setHeader("messagePayload", payload.isMissingNode() ? "{}" : Json.write(payload));
+        in.setHeader("requiresResponse", requires.asBoolean(false));
+        in.setHeader("timeoutMs", timeout.canConvertToLong() ? timeout.asLong() : null);
+        in.setHeader(REPLY_TO, replyTo);
+        in.setHeader("correlationId", correlationId);
+        in.setHeader("messageExecutionId", executionId);
+        in.setBody(null);
+    }
+
+    /** The message as its recipient gets it on {@code agent.<to>}, with the JMS headers that go with it. */
+    public static void toDelivery(Exchange exchange, String responseQueue) {
+        Message in = exchange.getMessage();
+        String messageId = in.getHeader(MESSAGE_ID, String.class);
+        boolean requiresResponse = in.getHeader("requiresResponse", Boolean.class);
+        ObjectNode body = Json.object();
+        body.put("message_id", messageId);
+        body.put("from", in.getHeader("fromAgent", String.class));
+        body.put("to", in.getHeader(TO_AGENT, String.class));
+        body.put("type", in.getHeader("messageType", String.class));
+        body.set("payload", Json.parse(in.getHeader("messagePayload", String.class)));
+        body.put("requires_response", requiresResponse);
+        if (in.getHeader("messageExecutionId") != null) {
+            body.put("execution_id", in.getHeader("messageExecutionId", String.class));
+        }
+        String to = in.getHeader(TO_AGENT, String.class);
+        in.removeHeaders("*");
+        in.setHeader(DESTINATION, "agent." + to);
+        in.setHeader(KIND_PROPERTY, KIND_AGENT_MESSAGE);
+        in.setHeader("JMSCorrelationID", messageId);
+        in.setHeader("JMSDeliveryMode", jakarta.jms.DeliveryMode.PERSISTENT);
+        if (requiresResponse) {
+            in.setHeader("JMSReplyTo", responseQueue);
+        }
+        in.setHeader(MESSAGE_ID, messageId);
+        in.setBody(Json.write(body));
+    }
+
+    /** A recipient's response as stored: JSON as sent, or an error when it is not JSON. */
+    public static void readResponse(Exchange exchange) {
+        Message in = exchange.getMessage();
+        String text = in.getBody(String.class);
+        String stored;
+        try {
+            JsonNode response = Json.parse(text);
+            stored = Json.write(response);
+        } catch (IllegalArgumentException e) {
+            stored = Json.write(Map.of("status", "error", "error", "the recipient's response is " + e.getMessage()));
+        }
+        String messageId = in.getHeader("JMSCorrelationID", String.class);
+        in.removeHeaders("*");
+        in.setHeader(MESSAGE_ID, messageId);
+        in.setHeader("messageResponse", stored);
+        in.setBody(null);
+    }
+
+    /** What the sender receives once the recipient answered: {@code {"message_id","status":"responded","from","type","response"}}. */
+    @SuppressWarnings("unchecked")
+    public static void toSenderResponse(Exchange exchange) {
+        Message in = exchange.getMessage();
+        Map<String, Object> row = in.getBody(Map.class);
+        ObjectNode body = Json.object();
+        body.put("message_id", (String) row.get("id"));
+        body.put("status", "responded");
+        body.put("from", (String) row.get("to_agent"));
+        body.put("type", (String) row.get("message_type"));
+        body.set("response", Json.parse(in.getHeader("messageResponse", String.class)));
+        toSender(in, row, body);
+    }
+
+    /** What the sender receives when no response came in time: {@code {"message_id","status":"timed_out"}}. */
+    @SuppressWarnings("unchecked")
+    public static void toTimeoutNotice(Exchange exchange) {
+        Message in = exchange.getMessage();
+        Map<String, Object> row = in.getBody(Map.class);
+        ObjectNode body = Json.object();
+        body.put("message_id", (String) row.get("id"));
+        body.put("status", "timed_out");
+        body.put("to", (String) row.get("to_agent"));
+        body.put("type", (String) row.get("message_type"));
+        toSender(in, row, body);
+    }
+
+    /** What a sender whose message was refused receives (when it gave a reply destination). */
+    public static void toRejection(Exchange exchange, String replyTo, String correlationId, String error) {
+        Message in = exchange.getMessage();
+        in.removeHeaders("*");
+        in.setHeader(DESTINATION, replyTo);
+        if (correlationId != null) {
+            in.setHeader("JMSCorrelationID", correlationId);
+        }
+        in.setBody(Json.write(Map.of("status", "rejected", "error", error)));
+    }
+
+    private static void toSender(Message in, Map<String, Object> row, ObjectNode body) {
+        in.removeHeaders("*");
+        in.setHeader(MESSAGE_ID, row.get("id"));
+        if (row.get("reply_to") != null) {
+            in.setHeader(DESTINATION, row.get("reply_to"));
+            in.setHeader("JMSCorrelationID", row.get("correlation_id") != null ? row.get("correlation_id") : row.get("id"));
+        }
+        in.setBody(Json.write(body));
+    }
+
+    private static String agentName(JsonNode body, String field) {
+        String name = text(body, field, 100, true);
+        if (!AGENT_NAME.matcher(name).matches()) {
+            throw new InvalidAgentMessageException("agent message field " + field + " \"" + name
+                    + "\" is not an agent name ([a-z][a-z0-9_-]*, at most 100 characters)");
+        }
+        return name;
+    }
+
+    private static String text(JsonNode body, String field, int maxLength, boolean required) {
+        JsonNode node = body.path(field);
+        if (node.isMissingNode() || node.isNull()) {
+            if (required) {
+                throw new InvalidAgentMessageException("agent message field " + field + " is required");
+            }
+            return null;
+        }
+        if (!node.isTextual() || node.asText().isBlank()) {
+            throw new InvalidAgentMessageException("agent message field " + field + " must be non-empty text");
+        }
+        if (node.asText().length() > maxLength) {
+            throw new InvalidAgentMessageException("agent message field " + field + " is longer than " + maxLength + " characters");
+        }
+        return node.asText();
+    }
+}

@@ -1,0 +1,130 @@
+package dev.agentcoordinator.messages;
+
+import dev.agentcoordinator.engine.Endpoints;
+import dev.agentcoordinator.engine.Sql;
+import jakarta.jms.Destination;
+import jakarta.jms.JMSException;
+import jakarta.jms.Queue;
+import org.apache.camel.Exchange;
+import org.apache.camel.LoggingLevel;
+import org.apache.camel.Message;
+import org.apache.camel.builder.RouteBuilder;
+
+/**
+ * Agent-to-agent messages (spec: sendAgentMessage). A message sent to {@code agent.messages} (or
+ * posted to {@code /api/messages}) is stored in {@code agent_messages} as pending, delivered to
+ * {@code agent.<to>} with JMS property {@code message_kind=agent_message}, and marked delivered.
+ * When it requires a response, the recipient answers to {@link #RESPONSE_QUEUE}; the response is
+ * stored (responded) and forwarded to the sender's JMSReplyTo. A sweep marks messages whose
+ * response did not come in time timed_out and tells their senders.
+ */
+public class MessageRoutes extends RouteBuilder {
+    /** Where agents send messages for other agents. */
+    public static final String INBOUND_QUEUE = "agent.messages";
+    /** Where recipients send their responses (the JMSReplyTo of a delivered message). */
+    public static final String RESPONSE_QUEUE = "coordinator.message-responses";
+    /** Stores and delivers one message whose fields are in the headers ({@link AgentMessageCodec#accept}). */
+    public static final String ACCEPT = "direct:coordinator.messages.accept";
+    /** Sends to the destination named by header CamelJmsDestinationName. */
+    private static final String SEND = "jms:queue:" + INBOUND_QUEUE + "?exchangePattern=InOnly&preserveMessageQos=true";
+
+    private final long defaultResponseTimeoutMs;
+    private final int consumers;
+    private final long sweepPeriodMs;
+
+    public MessageRoutes(long defaultResponseTimeoutMs, int consumers, long sweepPeriodMs) {
+        this.defaultResponseTimeoutMs = defaultResponseTimeoutMs;
+        this.consumers = consumers;
+        this.sweepPeriodMs = sweepPeriodMs;
+    }
+
+    @Override
+    public void configure() {
+        onException(InvalidAgentMessageException.class)
+                .handled(true)
+                .log(LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "agent message refused: ${exception.message}")
+                .filter(exchangeProperty(AgentMessageCodec.REPLY_TO).isNotNull())
+                    .process(e -> AgentMessageCodec.toRejection(e, e.getProperty(AgentMessageCodec.REPLY_TO, String.class),
+                            e.getProperty("correlationId", String.class), e.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class).getMessage()))
+                    .to(SEND)
+                .end();
+
+        from("jms:queue:" + INBOUND_QUEUE + "?transacted=true&disableReplyTo=true&concurrentConsumers=" + consumers)
+                .routeId("coordinator.messages.inbound")
+                .routeDescription("agent-to-agent messages sent over JMS")
+                .process(this::acceptFromJms)
+                .to(ACCEPT);
+
+        from(ACCEPT)
+                .routeId("coordinator.messages.accept")
+                .routeDescription("stores a message (pending), delivers it to agent.<to>, marks it delivered")
+                .filter(header("timeoutMs").isNull())
+                    .setHeader("timeoutMs", constant(defaultResponseTimeoutMs))
+                .end()
+                .to(Sql.row("store-agent-message")).id("coordinator.messages.store")
+                .filter(Sql.returnedRow())
+                    .log(LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "message ${header.messageId} (${header.messageType}) from ${header.fromAgent} to ${header.toAgent}")
+                    .process(e -> AgentMessageCodec.toDelivery(e, RESPONSE_QUEUE))
+                    .to(SEND).id("coordinator.messages.deliver")
+                    .to(Sql.update("mark-message-delivered")).id("coordinator.messages.mark-delivered")
+                .end();
+
+        from("jms:queue:" + RESPONSE_QUEUE + "?transacted=true&disableReplyTo=true&concurrentConsumers=" + consumers)
+                .routeId("coordinator.messages.responses")
+                .routeDescription("responses of recipients: stored, then forwarded to the sender")
+                .process(AgentMessageCodec::readResponse)
+                .to(Sql.row("record-message-response")).id("coordinator.messages.store-response")
+                .choice()
+                    .when(Sql.returnedRow())
+                        .process(AgentMessageCodec::toSenderResponse)
+                        .log(LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "message ${header.messageId} answered")
+                        .filter(header(AgentMessageCodec.DESTINATION).isNotNull())
+                            .to(SEND).id("coordinator.messages.forward-response")
+                        .end()
+                    .endChoice()
+                    .otherwise()
+                        .log(LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "response to message ${header.messageId} ignored:"
+                                + " the message is not awaiting one (unknown, answered already, or timed out)")
+                .end();
+
+        from("timer:coordinator.messages.timeouts?delay=" + sweepPeriodMs + "&period=" + sweepPeriodMs)
+                .routeId("coordinator.messages.timeouts")
+                .routeDescription("messages whose response did not come in time: timed_out, and the sender is told")
+                .to(Sql.rows("expire-agent-messages"))
+                .split(body())
+                    .process(AgentMessageCodec::toTimeoutNotice)
+                    .log(LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "message ${header.messageId} timed out waiting for a response")
+                    .filter(header(AgentMessageCodec.DESTINATION).isNotNull())
+                        .to(SEND)
+                    .end()
+                .end();
+    }
+
+    private void acceptFromJms(Exchange exchange) throws JMSException {
+        Message in = exchange.getMessage();
+        String replyTo = queueName(in.getHeader("JMSReplyTo"));
+        String correlationId = in.getHeader("JMSCorrelationID", String.class);
+        // kept as properties: a refused message is answered there (see onException)
+        exchange.setProperty(AgentMessageCodec.REPLY_TO, replyTo);
+        exchange.setProperty("correlationId", correlationId);
+        AgentMessageCodec.accept(in, replyTo, correlationId);
+        if (correlationId == null) {
+            in.setHeader("correlationId", in.getHeader(AgentMessageCodec.MESSAGE_ID));
+        }
+    }
+
+    /** HTTP: checks a posted message and fills the headers {@link #ACCEPT} needs; there is no reply destination. */
+    public static void acceptFromHttp(Exchange exchange) {
+        AgentMessageCodec.accept(exchange.getMessage(), null, null);
+    }
+
+    private static String queueName(Object destination) throws JMSException {
+        if (destination instanceof Queue queue) {
+            return queue.getQueueName();
+        }
+        if (destination instanceof Destination other) {
+            throw new InvalidAgentMessageException("JMSReplyTo of an agent message must be a queue, was " + other);
+        }
+        return destination == null ? null : destination.toString();
+    }
+}

@@ -1,0 +1,1 @@
+UPDATE agent_messages SET status = 'delivered', delivered_at = now() WHERE id = :#messageId AND status = 'pending'

@@ -1,0 +1,114 @@
+package dev.agentcoordinator.engine;
+
+import dev.agentcoordinator.locks.AcquireResult;
+import dev.agentcoordinator.locks.LockHolder;
+import dev.agentcoordinator.locks.LockRequest;
+import dev.agentcoordinator.locks.ResourceLockStore;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+import static dev.agentcoordinator.engine.ScriptedAgents.Reply;
+import static dev.agentcoordinator.engine.TestCoordinator.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** Steps that declare locks: they take them before dispatch, wait for them, and release them however they end. */
+class LockedStepTest {
+    private static ScriptedAgents agents;
+    private static ResourceLockStore locks;
+    /** step id + user → the locks held (resource_type/resource_id) when the agent got the request. */
+    private static final Map<String, List<String>> heldAtRequest = new ConcurrentHashMap<>();
+
+    @BeforeAll
+    static void agents() throws Exception {
+        locks = new ResourceLockStore(shared().dataSource());
+        agents = new ScriptedAgents(shared().connectionFactory()).agent("g-lock-architect", r -> {
+            if (r.action().equals("prepare")) {
+                return List.of(Reply.ok(Map.of("skill_set", "skills-of-" + r.request().path("execution_id").asText())));
+            }
+            heldAtRequest.put(r.stepId() + ":" + r.request().path("execution_id").asText(),
+                    query("SELECT resource_type || '/' || resource_id AS r FROM resource_locks WHERE execution_id = ? ORDER BY 1",
+                            r.request().path("execution_id").asText()).stream().map(row -> (String) row.get("r")).toList());
+            return r.action().equals("fail") ? List.of(Reply.error("roadmap service down", false)) : List.of(Reply.ok(Map.of("adjusted", true)));
+        });
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        agents.close();
+    }
+
+    @Test
+    void aStepWaitsWhileAnotherExecutionHoldsItsLockAndRunsOnceReleased() throws Exception {
+        String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
+        LockHolder other = new LockHolder("strategist", 5, "other-execution", "set_goals");
+        AcquireResult.Acquired held = (AcquireResult.Acquired) locks.acquire(other, new LockRequest("roadmap", user, 60_000));
+
+        String eventId = sendEvent("G_LOCK_WAIT", "{\"user_id\":\"" + user + "\"}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null
+                && query("SELECT 1 FROM workflow_step_executions WHERE execution_id = ? AND waiting_for IS NOT NULL", executionOf(eventId)).size() == 1);
+        String executionId = executionOf(eventId);
+        Map<String, Object> waiting = query("SELECT status, waiting_for, updated_at FROM workflow_step_executions WHERE execution_id = ?", executionId).get(0);
+        assertThat(waiting.get("status")).isEqualTo("pending");
+        assertThat((String) waiting.get("waiting_for")).startsWith("lock roadmap/" + user + " held by strategist (priority 5, execution other-execution, step set_goals)");
+
+        String listed = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(shared().httpUrl() + "/api/locks")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(Json.parse(listed).path("locks").findValuesAsText("resource_id")).contains(user);
+
+        // the lock sweep tried again (the waiting note was rewritten) and it still waits; the agent has seen nothing
+        await().atMost(Duration.ofSeconds(5)).until(() -> !waiting.get("updated_at").equals(
+                query("SELECT updated_at FROM workflow_step_executions WHERE execution_id = ?", executionId).get(0).get("updated_at")));
+        assertThat(query("SELECT status FROM workflow_step_executions WHERE execution_id = ?", executionId).get(0).get("status")).isEqualTo("pending");
+        assertThat(agents.received().stream().filter(r -> r.request().path("execution_id").asText().equals(executionId))).isEmpty();
+        assertThat(executionStatus(executionId)).isEqualTo("running");
+
+        assertThat(locks.release(held.lockId())).isTrue();
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(executionStatus(executionId)));
+        assertThat(heldAtRequest.get("adjust:" + executionId)).containsExactly("roadmap/" + user);
+        assertThat(query("SELECT 1 FROM resource_locks WHERE resource_id = ?", user)).isEmpty();
+        assertThat(query("SELECT waiting_for FROM workflow_step_executions WHERE execution_id = ?", executionId).get(0).get("waiting_for")).isNull();
+    }
+
+    @Test
+    void aStepThatWaitsLongerThanItsTimeoutFailsNamingTheLockAndItsHolder() {
+        String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
+        AcquireResult.Acquired held = (AcquireResult.Acquired) locks.acquire(
+                new LockHolder("architect", 4, "holding-execution", "adjust_roadmap"), new LockRequest("roadmap", user, 60_000));
+
+        String eventId = sendEvent("G_LOCK_TIMEOUT", "{\"user_id\":\"" + user + "\"}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> "failed".equals(executionStatus(executionOf(eventId))));
+
+        Map<String, Object> step = stepRow(executionOf(eventId), "adjust");
+        assertThat(step.get("status")).isEqualTo("failed");
+        assertThat((String) step.get("error")).isEqualTo("waited 400 ms (the step's timeout) for lock roadmap/" + user
+                + " held by architect (priority 4, execution holding-execution, step adjust_roadmap) until " + held.expiresAt());
+        assertThat(step.get("attempt")).isEqualTo(0);
+        locks.release(held.lockId());
+    }
+
+    @Test
+    void locksAreReleasedWhenTheStepFails() {
+        String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
+        String eventId = sendEvent("G_LOCK_FAIL", "{\"user_id\":\"" + user + "\"}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> "failed".equals(executionStatus(executionOf(eventId))));
+        String executionId = executionOf(eventId);
+
+        assertThat(heldAtRequest.get("update:" + executionId))
+                .containsExactly("roadmap/" + user, "skills/skills-of-" + executionId);
+        assertThat((String) stepRow(executionId, "update").get("error")).endsWith("roadmap service down");
+        assertThat(query("SELECT 1 FROM resource_locks WHERE execution_id = ?", executionId)).isEmpty();
+    }
+}

@@ -1,0 +1,140 @@
+package dev.agentcoordinator.messages;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.agentcoordinator.agent.AgentMessage;
+import dev.agentcoordinator.agent.AgentMessageException;
+import dev.agentcoordinator.agent.AgentMessageTimeoutException;
+import dev.agentcoordinator.agent.AgentMessenger;
+import dev.agentcoordinator.agent.AgentService;
+import dev.agentcoordinator.engine.Json;
+import jakarta.jms.ConnectionFactory;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static dev.agentcoordinator.engine.TestCoordinator.query;
+import static dev.agentcoordinator.engine.TestCoordinator.shared;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/** Agent-to-agent messages through a real coordinator, with the SDK on both ends. */
+class AgentMessagesTest {
+    private static AgentService strategist;
+    private static AgentService architect;
+    private static final List<AgentMessage> notices = new CopyOnWriteArrayList<>();
+
+    @BeforeAll
+    static void agents() {
+        ConnectionFactory cf = AgentService.artemisConnectionFactory(shared().brokerUrl());
+        strategist = AgentService.builder(cf, "g-msg-strategist")
+                .onMessage("PRIORITY_QUERY", message -> Map.of("priority", ((Number) message.payload().get("n")).intValue() + 1,
+                        "asked_by", message.from()))
+                .onMessage("BROKEN", message -> {
+                    throw new IllegalStateException("no goals for " + message.payloadString("user_id"));
+                })
+                .onMessage("NOTICE", message -> {
+                    notices.add(message);
+                    return null;
+                })
+                .start();
+        architect = AgentService.builder(cf, "g-msg-architect").onMessage("UNUSED", message -> null).start();
+    }
+
+    @AfterAll
+    static void stop() {
+        strategist.close();
+        architect.close();
+    }
+
+    @Test
+    void aQuestionGetsItsResponseAndTheMessageIsRecorded() throws Exception {
+        JsonNode answer = architect.messenger().ask("g-msg-strategist", "PRIORITY_QUERY", Map.of("n", 4), Duration.ofSeconds(10))
+                .get(20, TimeUnit.SECONDS);
+
+        assertThat(answer.path("priority").asInt()).isEqualTo(5);
+        assertThat(answer.path("asked_by").asText()).isEqualTo("g-msg-architect");
+        Map<String, Object> row = query("SELECT status, response::text AS response, delivered_at IS NOT NULL AS delivered, "
+                + "responded_at IS NOT NULL AS responded FROM agent_messages WHERE from_agent = 'g-msg-architect' AND message_type = 'PRIORITY_QUERY'").get(0);
+        assertThat(row.get("status")).isEqualTo("responded");
+        assertThat(row.get("delivered")).isEqualTo(true);
+        assertThat(row.get("responded")).isEqualTo(true);
+        assertThat(Json.parse((String) row.get("response")).path("payload").path("priority").asInt()).isEqualTo(5);
+    }
+
+    @Test
+    void anErrorOfTheRecipientFailsTheQuestion() {
+        assertThatThrownBy(() -> architect.messenger().ask("g-msg-strategist", "BROKEN", Map.of("user_id", "u-7"), Duration.ofSeconds(10))
+                .get(20, TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class)
+                .cause().isInstanceOf(AgentMessageException.class)
+                .hasMessage("g-msg-strategist answered with an error: no goals for u-7");
+    }
+
+    @Test
+    void aQuestionNobodyAnswersTimesOut() throws Exception {
+        try (AgentMessenger messenger = AgentMessenger.connect(AgentService.artemisConnectionFactory(shared().brokerUrl()), "g-msg-asker")) {
+            long started = System.nanoTime();
+            assertThatThrownBy(() -> messenger.ask("g-msg-nobody", "ANYONE_THERE", Map.of(), Duration.ofMillis(300))
+                    .get(20, TimeUnit.SECONDS))
+                    .cause().isInstanceOf(AgentMessageTimeoutException.class)
+                    .hasMessageContaining("no response from g-msg-nobody");
+            // the coordinator's notice, not the SDK's local fallback (5 s later)
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(4));
+        }
+        assertThat(query("SELECT status FROM agent_messages WHERE from_agent = 'g-msg-asker'"))
+                .containsExactly(Map.of("status", "timed_out"));
+    }
+
+    @Test
+    void aNoticeIsDeliveredWithoutAResponse() {
+        String messageId = architect.messenger().tell("g-msg-strategist", "NOTICE", Map.of("roadmap", "changed"));
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> notices.stream().anyMatch(m -> m.messageId().equals(messageId)));
+        AgentMessage notice = notices.stream().filter(m -> m.messageId().equals(messageId)).findFirst().orElseThrow();
+        assertThat(notice.from()).isEqualTo("g-msg-architect");
+        assertThat(notice.requiresResponse()).isFalse();
+        assertThat(notice.payloadString("roadmap")).isEqualTo("changed");
+        await().atMost(Duration.ofSeconds(5)).until(() -> "delivered".equals(
+                query("SELECT status FROM agent_messages WHERE id = ?", messageId).get(0).get("status")));
+    }
+
+    @Test
+    void overHttpTheMessageIsPostedAndItsResponseRead() throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        HttpResponse<String> posted = http.send(HttpRequest.newBuilder(URI.create(shared().httpUrl() + "/api/messages"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"from\":\"g-msg-http\",\"to\":\"g-msg-strategist\","
+                        + "\"type\":\"PRIORITY_QUERY\",\"payload\":{\"n\":9},\"requires_response\":true,\"timeout_ms\":10000}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(posted.statusCode()).isEqualTo(202);
+        String messageId = Json.parse(posted.body()).path("message_id").asText();
+
+        URI view = URI.create(shared().httpUrl() + "/api/messages/" + messageId);
+        await().atMost(Duration.ofSeconds(10)).until(() -> "responded".equals(Json.parse(
+                http.send(HttpRequest.newBuilder(view).build(), HttpResponse.BodyHandlers.ofString()).body()).path("status").asText()));
+        JsonNode message = Json.parse(http.send(HttpRequest.newBuilder(view).build(), HttpResponse.BodyHandlers.ofString()).body());
+        assertThat(message.path("from").asText()).isEqualTo("g-msg-http");
+        assertThat(message.at("/response/payload/priority").asInt()).isEqualTo(10);
+
+        HttpResponse<String> refused = http.send(HttpRequest.newBuilder(URI.create(shared().httpUrl() + "/api/messages"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"from\":\"g-msg-http\",\"type\":\"X\"}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(refused.statusCode()).isEqualTo(400);
+        assertThat(refused.body()).contains("agent message field to is required");
+        assertThat(http.send(HttpRequest.newBuilder(URI.create(shared().httpUrl() + "/api/messages/nope")).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(404);
+    }
+}
