@@ -29,6 +29,11 @@ public final class StepLatencyRecorder implements AutoCloseable {
              WHERE a.step_execution_id = ?
              ORDER BY a.attempt DESC LIMIT 1""";
 
+    /** Histogram buckets: agents answer in milliseconds (rules) to minutes (LLM calls). */
+    private static final Duration[] BUCKETS = {Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
+            Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5), Duration.ofSeconds(10),
+            Duration.ofSeconds(30), Duration.ofMinutes(1), Duration.ofMinutes(5)};
+
     private final DataSource dataSource;
     private final MeterRegistry registry;
     private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
@@ -59,7 +64,7 @@ public final class StepLatencyRecorder implements AutoCloseable {
                     Timer.builder("coordinator_step_duration")
                             .description("time from dispatch to the agent's reply or the attempt's timeout")
                             .tags("agent", rs.getString("agent"), "action", rs.getString("action"), "outcome", outcome)
-                            .publishPercentileHistogram()
+                            .serviceLevelObjectives(BUCKETS)
                             .register(registry)
                             .record(Duration.ofNanos((long) (rs.getDouble("millis") * 1_000_000)));
                 }
