@@ -28,6 +28,7 @@ public class LoopStepMapper extends AgentStepMapper {
         onOutcome.when(transitionIs(StepOutcome.Transition.ITERATE))
                 .to(Sql.row("complete-and-iterate")).id(nodeId(workflow, step, "next-iteration"))
                 .filter(Sql.returnedRow())
+                    .setProperty(ReplyRoutes.TRANSITION_APPLIED, org.apache.camel.builder.Builder.constant(true))
                     .setHeader(INPUT, header(NEXT_INPUT))
                     .setHeader(ROW_ID, header(NEXT_ROW_ID))
                     .process(exchange -> prepareDispatch(exchange, step))

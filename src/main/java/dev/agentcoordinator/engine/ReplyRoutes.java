@@ -17,6 +17,8 @@ import static dev.agentcoordinator.engine.Headers.*;
 public class ReplyRoutes extends RouteBuilder {
     static final String REPLY_TEXT = "replyText";
     static final String IGNORE_REASON = "ignoreReason";
+    /** Set by a result route when its guarded transition changed the step row. */
+    static final String TRANSITION_APPLIED = "transitionApplied";
 
     private final WorkflowCatalog catalog;
     private final String replyQueue;
@@ -51,6 +53,13 @@ public class ReplyRoutes extends RouteBuilder {
                             .otherwise()
                                 .setBody(exchangeProperty(REPLY_TEXT))
                                 .toD("${header.resultEndpoint}")
+                                // a duplicate that raced the original for the attempt: its transition found
+                                // the attempt already settled and changed nothing
+                                .filter(exchangeProperty(TRANSITION_APPLIED).isNull())
+                                    .setHeader(IGNORE_REASON, simple("duplicate reply for attempt ${header.attempt} of step ${header.stepId}:"
+                                            + " another reply settled that attempt first"))
+                                    .to("direct:coordinator.ignore-reply")
+                                .end()
                         .end()
                 .end();
 

@@ -45,6 +45,8 @@ class DuplicateDeliverySemanticsTest {
         }
         return switch (r.input().path("mode").asText()) {
             case "twice" -> List.of(ok, ok);
+            // copies that reach competing reply consumers at the same moment race for the attempt
+            case "burst" -> List.of(ok, ok, ok, ok, ok);
             // attempt 1 answers after its 400 ms timeout, when attempt 2 has long completed
             case "late" -> attempt == 1 ? List.of(ok.after(1200)) : List.of(ok);
             case "malformed" -> attempt == 1 ? List.of(new Reply(0, "{\"status\": \"ok\", \"output\": {oops", null)) : List.of(ok);
@@ -105,7 +107,22 @@ class DuplicateDeliverySemanticsTest {
         assertThat(ignoredReplies(executionId)).singleElement().satisfies(r -> {
             assertThat(r).containsEntry("step_id", "answer");
             assertThat(r.get("correlation_id").toString()).endsWith(":1");
-            assertThat(r.get("reason").toString()).contains("duplicate", "completed at attempt 1");
+            // whether the copy came after the original settled the step or raced it, it names itself a duplicate
+            assertThat(r.get("reason").toString()).contains("duplicate", "attempt 1");
+        });
+    }
+
+    @Test
+    void copiesOfAReplyArrivingTogetherAreAppliedOnceAndEveryOtherCopyRecorded() {
+        String executionId = awaitExecution(sendEvent("F_REPLIES", "{\"mode\":\"burst\"}"), "completed");
+
+        assertThat(attempts(executionId, "answer")).extracting(r -> r.get("attempt"), r -> r.get("status"))
+                .containsExactly(tuple(1, "completed"));
+        assertThat(requests(agents, executionId, "next")).hasSize(1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> ignoredReplies(executionId).size() >= 4);
+        assertThat(ignoredReplies(executionId)).hasSize(4).allSatisfy(r -> {
+            assertThat(r).containsEntry("step_id", "answer");
+            assertThat(r.get("reason").toString()).contains("duplicate");
         });
     }
 
