@@ -1,6 +1,7 @@
 package dev.agentcoordinator.agent.demo;
 
 import dev.agentcoordinator.config.CoordinatorSettings;
+import dev.agentcoordinator.config.LogFormatSwitch;
 import dev.agentcoordinator.config.Secrets;
 import dev.agentcoordinator.infra.Messaging;
 import org.apache.logging.log4j.LogManager;
@@ -28,6 +29,7 @@ public final class DemoAgentsMain {
         CoordinatorSettings settings;
         try {
             settings = CoordinatorSettings.load();
+            LogFormatSwitch.apply(settings.logFormat());
         } catch (IllegalArgumentException e) {
             System.err.println(e.getMessage());
             System.exit(2);
