@@ -1,6 +1,7 @@
 package dev.agentcoordinator;
 
 import dev.agentcoordinator.config.CoordinatorSettings;
+import dev.agentcoordinator.config.Secrets;
 import dev.agentcoordinator.definition.WorkflowCatalog;
 import dev.agentcoordinator.definition.WorkflowDefinition;
 import dev.agentcoordinator.infra.CamelRuntime;
@@ -76,8 +77,8 @@ public final class RunningCoordinator implements AutoCloseable {
     /** What a user needs to know after start: where everything is and which workflows are loaded. */
     public String summary() {
         StringBuilder s = new StringBuilder("Agent Coordinator started\n");
-        s.append("  Broker:    ").append(brokerUrl()).append(settings.embeddedBroker() ? " (embedded)" : "").append('\n');
-        s.append("  Database:  ").append(jdbcUrl()).append(settings.embeddedDatabase() ? " (embedded)" : "").append('\n');
+        s.append("  Broker:    ").append(Secrets.redactUrl(brokerUrl())).append(settings.embeddedBroker() ? " (embedded)" : "").append('\n');
+        s.append("  Database:  ").append(Secrets.redactUrl(jdbcUrl())).append(settings.embeddedDatabase() ? " (embedded)" : "").append('\n');
         s.append("  HTTP API:  ").append(httpUrl).append("/api/  (POST ").append(httpUrl)
                 .append("/api/events, GET ").append(httpUrl).append("/api/executions/{id})\n");
         s.append("  Demo agents: ").append(settings.demoAgentsEnabled() ? "on" : "off").append('\n');
