@@ -9,7 +9,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /** The one ObjectMapper of the engine, and dotted-path navigation over JSON trees. */
 public final class Json {
-    public static final ObjectMapper MAPPER = new ObjectMapper().findAndRegisterModules();
+    /** Strict about what follows the value: {@code {"type": "X"} trailing} is not JSON. */
+    public static final ObjectMapper MAPPER = new ObjectMapper().findAndRegisterModules()
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private Json() {
     }
@@ -55,6 +57,33 @@ public final class Json {
             }
         }
         return node;
+    }
+
+    /**
+     * True when a key or string anywhere in the tree holds U+0000: valid JSON, but PostgreSQL's jsonb
+     * and text cannot store it, so such input must be refused before it reaches the database
+     * (otherwise every delivery fails the same way until the broker gives up on the message).
+     */
+    public static boolean containsNul(JsonNode node) {
+        if (node == null) {
+            return false;
+        }
+        if (node.isTextual()) {
+            return node.textValue().indexOf('\0') >= 0;
+        }
+        var fields = node.fields();
+        while (fields.hasNext()) {
+            var field = fields.next();
+            if (field.getKey().indexOf('\0') >= 0 || containsNul(field.getValue())) {
+                return true;
+            }
+        }
+        for (JsonNode element : node.isArray() ? node : Json.MAPPER.createArrayNode()) {
+            if (containsNul(element)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public static boolean isPresent(JsonNode node) {

@@ -31,6 +31,9 @@ public record StepOutcome(Transition transition, String outputJson, String error
         } catch (IllegalArgumentException e) {
             return failure("agent replied with malformed JSON: " + e.getMessage(), true, attempt, maxAttempts);
         }
+        if (Json.containsNul(reply)) {
+            return failure("agent reply contains the character U+0000 (\\u0000), which PostgreSQL cannot store", true, attempt, maxAttempts);
+        }
         String status = reply.path("status").asText("");
         if ("error".equals(status)) {
             String error = reply.path("error").asText("agent reported an error without a message");

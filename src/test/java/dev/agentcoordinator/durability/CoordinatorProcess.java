@@ -32,6 +32,21 @@ public final class CoordinatorProcess implements AutoCloseable {
         this.process = process;
     }
 
+    private static CoordinatorProcess serving;
+
+    /**
+     * One coordinator process for the tests that only feed it bad or repeated input (cases 4 to 6):
+     * started once per test JVM, killed when the JVM ends.
+     */
+    public static synchronized CoordinatorProcess serving(OwnedInfrastructure infra) throws IOException {
+        if (serving == null || !serving.isAlive()) {
+            serving = start(infra, "serving");
+            CoordinatorProcess started = serving;
+            Runtime.getRuntime().addShutdownHook(new Thread(started::kill));
+        }
+        return serving;
+    }
+
     /** Starts a coordinator and waits until it says it started. */
     public static CoordinatorProcess start(OwnedInfrastructure infra, String instanceId) throws IOException {
         return start(infra, instanceId, Map.of());
@@ -62,7 +77,7 @@ public final class CoordinatorProcess implements AutoCloseable {
                 .start();
         CoordinatorProcess coordinator = new CoordinatorProcess(instanceId, log, process);
         try {
-            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(100)).until(() -> {
                 if (!process.isAlive()) {
                     throw new IllegalStateException("coordinator " + instanceId + " exited with " + process.exitValue()
                             + "; its log " + log + ":\n" + coordinator.logTail());
