@@ -1,7 +1,11 @@
--- Retry of a failed execution: failed steps and the steps skipped because of them go back to pending;
--- completed steps keep their results and are not run again. A reset step keeps its attempt number
--- (mark-running continues from it), so step_attempts keeps the earlier attempts and a late reply to
--- one of them cannot be taken for the new attempt; its budget is the step's attempts once more.
+-- Retry of a failed execution: failed and skipped steps go back to pending; completed steps keep their
+-- results and are not run again. Every skipped step is reset, not only those whose own dependency
+-- failed: their dependents were skipped as "branch not taken", a workflow timeout skipped pending steps
+-- with its own error, and a condition may read a step that now runs again. The retry route pushes each
+-- reset step through its step route, so a step whose reason to skip still holds is skipped again.
+-- A reset step keeps its attempt number (mark-running continues from it), so step_attempts keeps the
+-- earlier attempts and a late reply to one of them cannot be taken for the new attempt; its budget is
+-- the step's attempts once more.
 WITH reopened AS (
     UPDATE workflow_executions
        SET status = 'running', completed_at = NULL, error = NULL, result = NULL,
@@ -15,5 +19,5 @@ UPDATE workflow_step_executions s
        max_attempts = s.attempt + COALESCE((CAST(:#attemptBudgets AS jsonb) ->> s.step_id)::int, s.max_attempts)
   FROM reopened
  WHERE s.execution_id = reopened.id AND s.kind = 'step'
-   AND (s.status = 'failed' OR (s.status = 'skipped' AND s.error LIKE 'dependency %'))
+   AND s.status IN ('failed', 'skipped')
 RETURNING s.step_id

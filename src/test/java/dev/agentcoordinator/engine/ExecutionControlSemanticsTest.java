@@ -37,6 +37,10 @@ class ExecutionControlSemanticsTest {
                 .agent("f-retryapi-agent", r -> "b".equals(r.action())
                         && requests(agents, r.request().path("execution_id").asText(), "b").size() == 1
                         ? List.of(Reply.error("downstream service rejected the request", false))
+                        : List.of(Reply.ok(Map.of("ran", r.action()))))
+                .agent("f-retrytimeout-agent", r -> "slow".equals(r.action())
+                        && requests(agents, r.request().path("execution_id").asText(), "slow").size() == 1
+                        ? List.of(Reply.ok(Map.of("ran", "slow")).after(1500))
                         : List.of(Reply.ok(Map.of("ran", r.action()))));
     }
 
@@ -93,17 +97,20 @@ class ExecutionControlSemanticsTest {
     @Test
     void retryingAFailedExecutionRerunsOnlyItsFailedAndSkippedSteps() {
         String executionId = awaitExecution(sendEvent("F_RETRY_API", "{}"), "failed");
-        assertThat(stepStatuses(executionId)).containsExactlyInAnyOrderEntriesOf(Map.of("a", "completed", "b", "failed", "c", "skipped"));
+        assertThat(stepStatuses(executionId)).containsExactlyInAnyOrderEntriesOf(
+                Map.of("a", "completed", "b", "failed", "c", "skipped", "d", "skipped"));
 
         HttpResponse<String> retried = post("/api/executions/" + executionId + "/retry", null);
         assertThat(retried.statusCode()).isEqualTo(202);
-        assertThat(Json.parse(retried.body()).path("retried_steps")).extracting(JsonNode::asText).containsExactlyInAnyOrder("b", "c");
+        assertThat(Json.parse(retried.body()).path("retried_steps")).extracting(JsonNode::asText).containsExactlyInAnyOrder("b", "c", "d");
 
         await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(executionStatus(executionId)));
-        assertThat(stepStatuses(executionId)).containsExactlyInAnyOrderEntriesOf(Map.of("a", "completed", "b", "completed", "c", "completed"));
+        assertThat(stepStatuses(executionId)).containsExactlyInAnyOrderEntriesOf(
+                Map.of("a", "completed", "b", "completed", "c", "completed", "d", "completed"));
         assertThat(requests(agents, executionId, "a")).hasSize(1);
         assertThat(requests(agents, executionId, "b")).hasSize(2);
         assertThat(requests(agents, executionId, "c")).hasSize(1);
+        assertThat(requests(agents, executionId, "d")).hasSize(1);
         assertThat(attempts(executionId, "b")).extracting(r -> r.get("attempt"), r -> r.get("status"))
                 .containsExactly(tuple(1, "failed"), tuple(2, "completed"));
         assertThat(execution(executionId).get("error")).isNull();
@@ -112,5 +119,24 @@ class ExecutionControlSemanticsTest {
         assertThat(completed.statusCode()).isEqualTo(409);
         assertThat(Json.parse(completed.body()).path("error").asText()).contains("not failed");
         assertThat(post("/api/executions/no-such-execution/retry", null).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void retryingAnExecutionThatTimedOutRerunsTheStepsTheTimeoutSettled() {
+        String executionId = awaitExecution(sendEvent("F_RETRY_TIMEOUT", "{}"), "failed");
+        assertThat(execution(executionId).get("error").toString()).contains("workflow timed out");
+        assertThat(stepStatuses(executionId)).containsExactlyInAnyOrderEntriesOf(Map.of("slow", "failed", "after", "skipped", "last", "skipped"));
+
+        assertThat(post("/api/executions/" + executionId + "/retry", null).statusCode()).isEqualTo(202);
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> !"running".equals(executionStatus(executionId)));
+        assertThat(executionStatus(executionId)).isEqualTo("completed");
+        assertThat(stepStatuses(executionId)).containsExactlyInAnyOrderEntriesOf(Map.of("slow", "completed", "after", "completed", "last", "completed"));
+        assertThat(attempts(executionId, "slow")).extracting(r -> r.get("attempt"), r -> r.get("status"))
+                .containsExactly(tuple(1, "timed_out"), tuple(2, "completed"));
+        // the first run's reply, 1.5 s late, answers attempt 1: recorded, not applied (the re-run is attempt 2)
+        await().atMost(Duration.ofSeconds(10)).until(() -> !query("SELECT 1 FROM ignored_replies WHERE execution_id = ? "
+                + "AND correlation_id LIKE '%:1'", executionId).isEmpty());
+        assertThat(stepRow(executionId, "slow")).containsEntry("attempt", 2);
     }
 }
