@@ -20,7 +20,10 @@ import java.util.Set;
  * from the top of the stack (exclusive), by thread, the hottest leaf methods, the engine's own
  * methods, and allocation by component.
  *
- * <pre>java -cp … dev.agentcoordinator.bench.JfrHotPath c.jfr [top]</pre>
+ * <p>With socket writes recorded (see {@link FlightRecording}) it also counts the writes to each port,
+ * so statements sent to PostgreSQL per step when the number of steps is given.
+ *
+ * <pre>java -cp … dev.agentcoordinator.bench.JfrHotPath c.jfr [top] [steps]</pre>
  */
 public final class JfrHotPath {
 
@@ -76,6 +79,10 @@ public final class JfrHotPath {
             System.exit(2);
         }
         int top = args.length > 1 ? Integer.parseInt(args[1]) : 25;
+        final long steps = args.length > 2 ? Long.parseLong(args[2]) : 0;
+        Map<String, Integer> writesByPort = new HashMap<>();
+        Map<String, Integer> sqlCallers = new HashMap<>();
+        Map<String, Integer> sqlThreads = new HashMap<>();
         Map<String, Integer> inclusive = new HashMap<>();
         Map<String, Integer> exclusive = new HashMap<>();
         Map<String, Integer> leaves = new HashMap<>();
@@ -114,7 +121,14 @@ public final class JfrHotPath {
                             ownCode.merge(n, 1, Integer::sum);
                         }
                     }
-                    threads.merge(threadGroup(event), 1, Integer::sum);
+                    threads.merge(threadGroup(event, "sampledThread"), 1, Integer::sum);
+                } else if (type.equals("jdk.SocketWrite")) {
+                    boolean postgres = frames.stream().anyMatch(f -> component(f) != null && component(f).startsWith("PostgreSQL"));
+                    writesByPort.merge((postgres ? "PostgreSQL, port " : "port ") + event.getInt("port"), 1, Integer::sum);
+                    if (postgres) {
+                        sqlCallers.merge(sqlCaller(frames), 1, Integer::sum);
+                        sqlThreads.merge(threadGroup(event, "eventThread"), 1, Integer::sum);
+                    }
                 } else if (type.equals("jdk.ObjectAllocationSample")) {
                     long weight = event.getLong("weight");
                     allocated += weight;
@@ -136,9 +150,19 @@ public final class JfrHotPath {
         print("CPU by thread (digits removed)", threads, samples, top);
         print("Hottest leaf methods", leaves, samples, top);
         print("The coordinator's own methods, inclusive", ownCode, samples, top);
+        if (!writesByPort.isEmpty()) {
+            System.out.printf("%nSocket writes (every write recorded)%s%n", steps > 0 ? ", per step of " + steps : "");
+            writesByPort.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed()).limit(top)
+                    .forEach(e -> System.out.printf("  %8d %s  %s%n", e.getValue(),
+                            steps > 0 ? String.format("(%.2f/step)", (double) e.getValue() / steps) : "", e.getKey()));
+            int sql = sqlCallers.values().stream().mapToInt(Integer::intValue).sum();
+            print("Writes to PostgreSQL (one per statement or commit) by caller", sqlCallers, sql, top);
+            print("Writes to PostgreSQL by thread", sqlThreads, sql, top);
+        }
+        final long allocatedTotal = Math.max(1, allocated);
         System.out.printf("%nAllocation by component (sampled weight, %.0f MB in total)%n", allocated / 1e6);
         allocation.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(top)
-                .forEach(e -> System.out.printf("  %5.1f%%  %s%n", 100.0 * e.getValue() / Math.max(1, allocated), e.getKey()));
+                .forEach(e -> System.out.printf("  %5.1f%%  %s%n", 100.0 * e.getValue() / allocatedTotal, e.getKey()));
     }
 
     private static String component(RecordedFrame frame) {
@@ -161,8 +185,20 @@ public final class JfrHotPath {
         return frame.getMethod().getType().getName() + "." + frame.getMethod().getName();
     }
 
-    private static String threadGroup(RecordedEvent event) {
-        var thread = event.getThread("sampledThread");
+    /** The first frame below the JDBC plumbing (driver, pool, Spring JDBC, JDK): who ran the statement. */
+    private static String sqlCaller(List<RecordedFrame> frames) {
+        for (RecordedFrame frame : frames) {
+            String n = name(frame);
+            if (!(n.startsWith("java.") || n.startsWith("sun.") || n.startsWith("jdk.") || n.startsWith("org.postgresql")
+                    || n.startsWith("com.zaxxer") || n.startsWith("org.springframework"))) {
+                return n;
+            }
+        }
+        return "?";
+    }
+
+    private static String threadGroup(RecordedEvent event, String field) {
+        var thread = event.getThread(field);
         String name = thread == null || thread.getJavaName() == null ? "?" : thread.getJavaName();
         return name.replaceAll("\\d+", "#");
     }

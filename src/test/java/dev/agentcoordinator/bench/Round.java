@@ -106,7 +106,9 @@ final class Round {
             for (int i = 0; i < IN_FLIGHT; i++) {
                 events.interview(eventNumber.incrementAndGet());
             }
-            Window window = Window.measure(3_000, 7_000, agents.handled::get, db, coordinator, true);
+            String jfr = System.getProperty("bench.jfr");
+            Window window = Window.measure(3_000, Long.getLong("bench.windowMs", 7_000), agents.handled::get, db, coordinator, true,
+                    jfr == null ? null : new FlightRecording(coordinator.pid(), java.nio.file.Path.of(jfr)));
             agents.onLastStep = request -> { };
             results.add("coord.steps_per_s", window.perSecond());
             results.add("coord.xact_per_step", window.transactionsPerUnit());

@@ -11,7 +11,16 @@ record Window(double seconds, long units, long transactions, long coordinatorCpu
 
     static Window measure(long warmUpMs, long measureMs, LongSupplier counter, Db db, CoordinatorProcess coordinator,
                           boolean coordinatorCpu) throws InterruptedException {
+        return measure(warmUpMs, measureMs, counter, db, coordinator, coordinatorCpu, null);
+    }
+
+    /** As above; {@code recording} (may be null) is started after the warm-up and stopped at the end of the window. */
+    static Window measure(long warmUpMs, long measureMs, LongSupplier counter, Db db, CoordinatorProcess coordinator,
+                          boolean coordinatorCpu, FlightRecording recording) throws InterruptedException {
         Thread.sleep(warmUpMs);
+        if (recording != null) {
+            recording.start();
+        }
         long units0 = counter.getAsLong();
         long xact0 = db.committedTransactions();
         long cpu0 = coordinatorCpu ? coordinator.cpuNanos() : 0;
@@ -21,6 +30,9 @@ record Window(double seconds, long units, long transactions, long coordinatorCpu
         Thread.sleep(measureMs);
         long units1 = counter.getAsLong();
         double seconds = (System.nanoTime() - t0) / 1e9;
+        if (recording != null) {
+            recording.stop(units1 - units0);
+        }
         long[] jiffies1 = Machine.cpuJiffies();
         long own1 = Machine.ownCpuNanos();
         long cpu1 = coordinatorCpu ? coordinator.cpuNanos() : 0;
