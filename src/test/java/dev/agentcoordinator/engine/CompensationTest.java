@@ -27,7 +27,7 @@ class CompensationTest {
             case "reserve" -> List.of(Reply.ok(Map.of("reservation_id", "r-" + r.request().path("execution_id").asText(), "vip", false)));
             case "charge" -> List.of(Reply.ok(Map.of("charge_id", "c-1")));
             case "ship" -> r.input().path("fail").asBoolean() ? List.of(Reply.error("carrier refused", false))
-                    : r.input().path("hold").asBoolean() ? List.of(Reply.ok(Map.of("shipped", true)).after(3000))
+                    : r.input().path("hold").asBoolean() ? List.of(Reply.ok(Map.of("shipped", true)).after(20_000))
                     : List.of(Reply.ok(Map.of("shipped", true)));
             case "refund" -> r.input().path("refund_fails").asBoolean() ? List.of(Reply.error("bank offline", true))
                     : List.of(Reply.ok(Map.of("refunded", r.input().path("amount").asInt())));
