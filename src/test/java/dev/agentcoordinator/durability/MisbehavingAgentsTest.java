@@ -6,6 +6,8 @@ import jakarta.jms.Session;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.Tag;
 
 import java.time.Duration;
 import java.util.List;
@@ -22,6 +24,8 @@ import static org.awaitility.Awaitility.await;
  * ends completed and the rows say what happened (step_attempts, ignored_replies). The in-process
  * variants of the reply cases are in the engine's failure tests; these go through real processes.
  */
+@Tag("durability")
+@EnabledIfSystemProperty(named = "durability.heavy", matches = "true")
 class MisbehavingAgentsTest {
     private static final OwnedInfrastructure infra = OwnedInfrastructure.shared();
     private static RecordingAgents moody;

@@ -1,6 +1,8 @@
 package dev.agentcoordinator.durability;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.Tag;
 
 import java.time.Duration;
 import java.util.List;
@@ -15,6 +17,8 @@ import static org.awaitility.Awaitility.await;
  * sweeps); one is killed mid-run and the survivor finishes every execution. The split of the work
  * comes from workflow_step_executions.handled_by (coordinator.instance-id).
  */
+@Tag("durability")
+@EnabledIfSystemProperty(named = "durability.heavy", matches = "true")
 class TwoCoordinatorsTest {
     private static final String WORKFLOW = "d_split";
     private static final int EXECUTIONS = 100;
