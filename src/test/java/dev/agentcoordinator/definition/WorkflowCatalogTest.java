@@ -28,7 +28,7 @@ class WorkflowCatalogTest {
                 () -> WorkflowCatalog.load(resource("broken")));
         // files in name order: a parse error excludes its file but the others are still validated
         assertThat(e.errors()).containsExactly(
-                "market_update.yaml: steps[2].config: unknown field \"timeout\" (known fields: allow_failure, retry_backoff_ms,"
+                "market_update.yaml: steps[2].config: unknown field \"timeout\" (known fields: allow_failure, include_context, retry_backoff_ms,"
                         + " retry_count, timeout_ms)",
                 "syntax_error.yaml: steps[0]: YAML syntax error: while parsing a flow mapping (line 6, column 5):"
                         + " expected ',' or '}', but got <stream end> (line 7, column 1)",
