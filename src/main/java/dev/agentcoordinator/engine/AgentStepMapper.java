@@ -232,6 +232,7 @@ public class AgentStepMapper implements StepRouteMapper {
         in.setHeader(OUTPUT, outcome.outputJson());
         in.setHeader(ERROR, outcome.error());
         in.setHeader(NEXT_INPUT, outcome.nextInputJson());
+        in.setBody(null); // the outcome is in the headers now (and camel-sql is faster without a body)
         in.setHeader(NEXT_ROW_ID, UUID.randomUUID().toString());
         in.setHeader(SHARED_MEMORY, outcome.sharedMemoryJson());
         in.setHeader(SIGNALS, outcome.signalsJson());

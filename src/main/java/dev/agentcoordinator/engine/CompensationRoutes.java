@@ -37,6 +37,7 @@ final class CompensationRoutes {
                 .setHeader(WORKFLOW_ID, routes.constant(wf))
                 .to(Sql.rows("load-context")).id(wf + "~compensate.load-context")
                 .setProperty("context", routes.body())
+                .setBody(routes.constant(null))
                 .to(Sql.rows("load-compensations")).id(wf + "~compensate.load-compensations")
                 .process(this::plan)
                 .choice()
@@ -138,5 +139,6 @@ final class CompensationRoutes {
         in.setHeader(ERROR, outcome.error());
         in.setHeader(SHARED_MEMORY, "{}");
         in.setHeader(SIGNALS, "[]");
+        in.setBody(null);
     }
 }

@@ -16,6 +16,14 @@ public final class Endpoints {
     private Endpoints() {
     }
 
+    /**
+     * A timer for a supervisor sweep. Every sweep shares one timer thread (same timer name); the
+     * slot only keeps their endpoints apart and staggers their first run.
+     */
+    public static String sweep(long periodMs, int slot) {
+        return "timer:coordinator-sweeps?delay=" + (periodMs + slot) + "&period=" + periodMs;
+    }
+
     public static String routeId(String workflowId, String part) {
         return "wf." + workflowId + "." + part;
     }

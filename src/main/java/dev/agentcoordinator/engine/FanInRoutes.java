@@ -39,7 +39,7 @@ public class FanInRoutes extends RouteBuilder {
                     .toD("direct:wf.${header.workflowId}.${header.joinStep}")
                 .end();
 
-        from("timer:coordinator.stale-joins?delay=" + STALE_JOIN_SWEEP_MS + "&period=" + STALE_JOIN_SWEEP_MS)
+        from(Endpoints.sweep(STALE_JOIN_SWEEP_MS, 1))
                 .routeId("coordinator.stale-joins")
                 .routeDescription("removes partial joins left behind by a fan-in that completed through another arrival")
                 .to(Sql.update("delete-stale-joins"));

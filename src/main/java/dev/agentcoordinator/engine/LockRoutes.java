@@ -28,7 +28,7 @@ public class LockRoutes extends RouteBuilder {
 
     @Override
     public void configure() {
-        from("timer:coordinator.locks.waiting?delay=" + periodMs + "&period=" + periodMs)
+        from(Endpoints.sweep(periodMs, 2))
                 .routeId("coordinator.locks.waiting")
                 .routeDescription("steps waiting for a resource lock try again")
                 .to(Sql.rows("waiting-lock-steps"))
@@ -40,7 +40,7 @@ public class LockRoutes extends RouteBuilder {
                     .end()
                 .end();
 
-        from("timer:coordinator.locks.wait-timeouts?delay=" + periodMs + "&period=" + periodMs)
+        from(Endpoints.sweep(periodMs, 3))
                 .routeId("coordinator.locks.wait-timeouts")
                 .routeDescription("steps that waited for a lock longer than their timeout fail")
                 .to(Sql.rows("expire-lock-waits"))

@@ -94,6 +94,9 @@ public class ReplyRoutes extends RouteBuilder {
         Map.Entry<String, Integer> parsed = StepRequests.parseCorrelationId(in.getHeader(CORRELATION_ID, String.class));
         in.setHeader(ROW_ID, parsed == null ? null : parsed.getKey());
         in.setHeader("replyAttempt", parsed == null ? null : parsed.getValue());
+        // the reply text is kept in REPLY_TEXT; camel-sql looks parameters up in a Map body first,
+        // and a text body sends it down a slow type-conversion path on every parameter
+        in.setBody(null);
     }
 
     /** Accepts the reply only for the attempt in flight of a step of a known workflow. */

@@ -14,17 +14,44 @@ public final class Sql {
 
     /** A statement whose effect is an update count (UPDATE / INSERT without RETURNING). */
     public static String update(String name) {
-        return "sql:classpath:sql/" + name + ".sql";
+        return uri(name, null);
     }
 
     /** A statement that returns rows, as a List of Maps. */
     public static String rows(String name) {
-        return "sql:classpath:sql/" + name + ".sql?outputType=SelectList";
+        return uri(name, "SelectList");
     }
 
     /** A statement that returns at most one row, as a Map (null when none). */
     public static String row(String name) {
-        return "sql:classpath:sql/" + name + ".sql?outputType=SelectOne";
+        return uri(name, "SelectOne");
+    }
+
+    /**
+     * The endpoint of a statement file. It states the number of parameters, which spares camel-sql a
+     * round trip to PostgreSQL for parameter metadata before every execution.
+     */
+    private static String uri(String name, String outputType) {
+        int parameters = parameterCount(name);
+        String uri = "sql:classpath:sql/" + name + ".sql" + (parameters > 0 ? "?parametersCount=" + parameters : "");
+        return outputType == null ? uri : uri + (parameters > 0 ? "&" : "?") + "outputType=" + outputType;
+    }
+
+    static int parameterCount(String name) {
+        String resource = "/sql/" + name + ".sql";
+        try (java.io.InputStream in = Sql.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalStateException("no SQL statement " + resource + " on the classpath");
+            }
+            String text = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            int count = 0;
+            for (int i = text.indexOf(":#"); i >= 0; i = text.indexOf(":#", i + 2)) {
+                count++;
+            }
+            return count;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** True when the last update statement changed a row: the guarded transition was applied. */

@@ -27,7 +27,7 @@ public class SupervisorRoutes extends RouteBuilder {
 
     @Override
     public void configure() {
-        from("timer:coordinator.attempt-timeouts?delay=" + periodMs + "&period=" + periodMs)
+        from(Endpoints.sweep(periodMs, 4))
                 .routeId("coordinator.attempt-timeouts")
                 .routeDescription("attempts past their deadline retry later or fail")
                 .to(Sql.rows("expire-attempts"))
@@ -44,7 +44,7 @@ public class SupervisorRoutes extends RouteBuilder {
                     .end()
                 .end();
 
-        from("timer:coordinator.retries?delay=" + periodMs + "&period=" + periodMs)
+        from(Endpoints.sweep(periodMs, 5))
                 .routeId("coordinator.retries")
                 .routeDescription("dispatches the next attempt of steps whose backoff has elapsed")
                 .to(Sql.rows("start-due-retries"))
@@ -56,7 +56,7 @@ public class SupervisorRoutes extends RouteBuilder {
                     .toD("jms:queue:${exchangeProperty.agentQueue}?exchangePattern=InOnly&preserveMessageQos=true")
                 .end();
 
-        from("timer:coordinator.execution-timeouts?delay=" + periodMs + "&period=" + periodMs)
+        from(Endpoints.sweep(periodMs, 6))
                 .routeId("coordinator.execution-timeouts")
                 .routeDescription("executions past their timeout end failed")
                 .to(Sql.rows("expire-executions"))

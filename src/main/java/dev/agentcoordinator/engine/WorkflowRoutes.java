@@ -94,6 +94,7 @@ public class WorkflowRoutes extends RouteBuilder {
                 .routeDescription(workflow.name() == null ? wf : workflow.name())
                 .process(this::prepareStart)
                 .to(Sql.rows("start-execution")).id(wf + ".create-execution")
+                .setBody(constant(null))
                 .choice()
                     .when(header(SQL_ROW_COUNT).isGreaterThan(0))
                         .to(Sql.update("link-event")).id(wf + ".link-event")
@@ -133,11 +134,17 @@ public class WorkflowRoutes extends RouteBuilder {
                         + String.join(", ", workflow.dependentsOf(step.id()).stream().map(WorkflowStep::id).toList())))
                 .setHeader(STEP_ID, constant(step.id()))
                 .setBody(constant(null));
-        if (!next.isEmpty()) {
-            // the original exchange continues to the finish check, not a branch's copy
-            route.multicast(AggregationStrategies.useOriginal()).id(wf + "." + step.id() + ".fan-out").to(next.toArray(String[]::new)).end();
+        if (next.isEmpty()) {
+            route.to(Endpoints.finish(wf));
+        } else {
+            // The execution cannot be over while a dependent of this step has not settled, and every
+            // dependent that settles checks for the end itself; only a redelivery (the first
+            // delivery may have died after settling the last step) checks here.
+            route.multicast(AggregationStrategies.useOriginal()).id(wf + "." + step.id() + ".fan-out").to(next.toArray(String[]::new)).end()
+                    .filter(AgentStepMapper::redelivered)
+                        .to(Endpoints.finish(wf))
+                    .end();
         }
-        route.to(Endpoints.finish(wf));
     }
 
     /** Fan-in: hands the arrival to the shared aggregator of {@link FanInRoutes}. */

@@ -87,7 +87,7 @@ public class MessageRoutes extends RouteBuilder {
                                 + " the message is not awaiting one (unknown, answered already, or timed out)")
                 .end();
 
-        from("timer:coordinator.messages.timeouts?delay=" + sweepPeriodMs + "&period=" + sweepPeriodMs)
+        from(dev.agentcoordinator.engine.Endpoints.sweep(sweepPeriodMs, 7))
                 .routeId("coordinator.messages.timeouts")
                 .routeDescription("messages whose response did not come in time: timed_out, and the sender is told")
                 .to(Sql.rows("expire-agent-messages"))
