@@ -49,8 +49,8 @@ public final class CoordinatorSettings {
         d.put("coordinator.workflows.dir", "routes/workflows");
         d.put("coordinator.data.dir", "./data");
         d.put("coordinator.demo-agents.enabled", "true");
-        d.put("coordinator.jms.concurrent-consumers", "8");
-        d.put("coordinator.jms.max-concurrent-consumers", "16");
+        d.put("coordinator.jms.concurrent-consumers", "4");
+        d.put("coordinator.jms.max-concurrent-consumers", "8");
         d.put("coordinator.jms.pool.max-connections", "4");
         d.put("coordinator.reply.queue", "coordinator.replies");
         d.put("coordinator.supervisor.period-ms", "200");         // timeouts and retries sweep

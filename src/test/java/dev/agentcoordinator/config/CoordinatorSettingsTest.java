@@ -26,8 +26,8 @@ class CoordinatorSettingsTest {
         assertThat(settings.brokerEmbeddedDataDir()).isEqualTo(Path.of("./data/artemis"));
         assertThat(settings.dbEmbeddedDataDir()).isEqualTo(Path.of("./data/postgres"));
         assertThat(settings.demoAgentsEnabled()).isTrue();
-        assertThat(settings.jmsConcurrentConsumers()).isEqualTo(8);
-        assertThat(settings.jmsMaxConcurrentConsumers()).isEqualTo(16);
+        assertThat(settings.jmsConcurrentConsumers()).isEqualTo(4);
+        assertThat(settings.jmsMaxConcurrentConsumers()).isEqualTo(8);
         assertThat(settings.jmsPoolMaxConnections()).isEqualTo(4);
         assertThat(settings.replyQueue()).isEqualTo("coordinator.replies");
         assertThat(settings.logFormat()).isEqualTo(CoordinatorSettings.LogFormat.PLAIN);
