@@ -45,7 +45,9 @@ public class AgentStepMapper implements StepRouteMapper {
                 .routeDescription(describe(step))
                 .setHeader(WORKFLOW_ID, routes.constant(wf))
                 .setHeader(STEP_ID, routes.constant(step.id()))
-                .to(Sql.rows(contextQuery(step))).id(nodeId(workflow, step, "load-context"))
+                .setHeader(WITH_SIGNALS, routes.constant(usesSignals(step) || step.config().includesContext()))
+                .setHeader(WITH_SIGNAL_LIST, routes.constant(step.config().includesContext()))
+                .to(Sql.rows("load-context")).id(nodeId(workflow, step, "load-context"))
                 .process(exchange -> decide(planner, exchange, step, lockedStart)).id(nodeId(workflow, step, "decide"))
                 .choice().id(nodeId(workflow, step, "skip-or-run"))
                     .when(routes.header(DECISION).isEqualTo(StepDecision.Kind.SKIP.name()))
@@ -142,13 +144,6 @@ public class AgentStepMapper implements StepRouteMapper {
     /** Node ids are unique in the whole CamelContext, so they carry the workflow too. */
     protected static String nodeId(WorkflowDefinition workflow, WorkflowStep step, String what) {
         return workflow.id() + "." + step.id() + "." + what;
-    }
-
-    private static String contextQuery(WorkflowStep step) {
-        if (step.config().includesContext()) {
-            return RequestContexts.LOAD_CONTEXT;
-        }
-        return usesSignals(step) ? "load-context-with-signals" : "load-context";
     }
 
     private static boolean usesSignals(WorkflowStep step) {

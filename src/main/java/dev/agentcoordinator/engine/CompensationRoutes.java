@@ -35,6 +35,8 @@ final class CompensationRoutes {
                 .routeId("wf." + wf + "~compensate")
                 .routeDescription("undoes completed steps of a failed or cancelled execution, last first")
                 .setHeader(WORKFLOW_ID, routes.constant(wf))
+                .setHeader(WITH_SIGNALS, routes.constant(false))
+                .setHeader(WITH_SIGNAL_LIST, routes.constant(false))
                 .to(Sql.rows("load-context")).id(wf + "~compensate.load-context")
                 .setProperty("context", routes.body())
                 .setBody(routes.constant(null))

@@ -25,6 +25,9 @@ public final class Headers {
     public static final String STATUS = "status";
     public static final String SHARED_MEMORY = "sharedMemory";
     public static final String SIGNALS = "signals";
+    /** load-context.sql: read the latest signal per type / every signal of the execution. */
+    public static final String WITH_SIGNALS = "withSignals";
+    public static final String WITH_SIGNAL_LIST = "withSignalList";
     /** The request's {@code context} (JSON text) for a step with config.include_context. */
     public static final String REQUEST_CONTEXT = "requestContext";
     public static final String CORRELATION_ID = "JMSCorrelationID";

@@ -13,12 +13,11 @@ import java.util.Map;
  */
 public final class RequestContexts {
     /** The SQL that loads what {@link #render} needs. */
-    public static final String LOAD_CONTEXT = "load-context-for-request";
 
     private RequestContexts() {
     }
 
-    /** The context as JSON text, from the rows of load-context-for-request.sql. */
+    /** The context as JSON text, from the rows of load-context.sql read with withSignalList. */
     public static String render(List<Map<String, Object>> rows) {
         ObjectNode context = Json.object();
         ObjectNode outputs = context.putObject("step_outputs");

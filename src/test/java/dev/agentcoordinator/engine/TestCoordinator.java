@@ -5,16 +5,12 @@ import dev.agentcoordinator.RunningCoordinator;
 import dev.agentcoordinator.config.CoordinatorSettings;
 import dev.agentcoordinator.definition.WorkflowCatalog;
 import org.apache.camel.ProducerTemplate;
+import org.springframework.jdbc.core.JdbcTemplate;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.ResultSetMetaData;
-import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -79,26 +75,7 @@ public final class TestCoordinator {
 
     /** Rows of a query against the coordinator's database. */
     public static List<Map<String, Object>> query(String sql, Object... params) {
-        try (Connection connection = shared().dataSource().getConnection();
-             PreparedStatement statement = connection.prepareStatement(sql)) {
-            for (int i = 0; i < params.length; i++) {
-                statement.setObject(i + 1, params[i]);
-            }
-            try (ResultSet rs = statement.executeQuery()) {
-                ResultSetMetaData meta = rs.getMetaData();
-                List<Map<String, Object>> rows = new ArrayList<>();
-                while (rs.next()) {
-                    Map<String, Object> row = new LinkedHashMap<>();
-                    for (int c = 1; c <= meta.getColumnCount(); c++) {
-                        row.put(meta.getColumnLabel(c), rs.getObject(c));
-                    }
-                    rows.add(row);
-                }
-                return rows;
-            }
-        } catch (SQLException e) {
-            throw new IllegalStateException(e);
-        }
+        return new JdbcTemplate(shared().dataSource()).queryForList(sql, params);
     }
 
     /** The execution started by an event, or null while there is none. */
