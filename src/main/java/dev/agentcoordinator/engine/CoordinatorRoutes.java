@@ -29,7 +29,7 @@ public final class CoordinatorRoutes {
         builders.add(new LockRoutes(catalog, sweepPeriodMs));
         builders.add(new dev.agentcoordinator.messages.MessageRoutes(
                 Long.parseLong(setting(settings, "coordinator.messages.response-timeout-ms", "30000")),
-                settings.jmsConcurrentConsumers(), sweepPeriodMs));
+                1, sweepPeriodMs)); // agent-to-agent messages are few: one consumer per queue
         // fail at start, not at the first locked step, when the priorities cannot be read
         dev.agentcoordinator.locks.LockPriorities.parse(setting(settings, "coordinator.locks.priorities",
                 dev.agentcoordinator.locks.LockPriorities.SPEC_DEFAULT));

@@ -30,7 +30,7 @@ public class EventRoutes extends RouteBuilder {
                 .to("jms:queue:" + Endpoints.DEAD_LETTER_QUEUE);
 
         ChoiceDefinition byType = from("jms:queue:" + Endpoints.EVENTS_QUEUE + "?transacted=true&disableReplyTo=true"
-                        + "&concurrentConsumers=" + consumers)
+                        + "&concurrentConsumers=" + consumers + "&maxConcurrentConsumers=" + consumers)
                 .routeId("coordinator.events")
                 .routeDescription("receives events and starts the workflows they trigger")
                 .bean(new EventDecoder(catalog), "decode").id("decode-event")

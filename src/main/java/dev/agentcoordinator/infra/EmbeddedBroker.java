@@ -73,6 +73,9 @@ public final class EmbeddedBroker implements AutoCloseable {
         config.setName("agent-coordinator-embedded");
         config.setPersistenceEnabled(true);
         config.setJournalType(JournalType.NIO);   // AIO needs libaio; NIO works everywhere
+        // a development broker inside the coordinator's JVM: small thread pools (defaults 30 and 5)
+        config.setThreadPoolMaxSize(8);
+        config.setScheduledThreadPoolMaxSize(2);
         config.setJournalDirectory(dataDir.resolve("journal").toString());
         config.setBindingsDirectory(dataDir.resolve("bindings").toString());
         config.setPagingDirectory(dataDir.resolve("paging").toString());

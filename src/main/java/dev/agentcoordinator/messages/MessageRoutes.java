@@ -49,7 +49,7 @@ public class MessageRoutes extends RouteBuilder {
                     .to(SEND)
                 .end();
 
-        from("jms:queue:" + INBOUND_QUEUE + "?transacted=true&disableReplyTo=true&concurrentConsumers=" + consumers)
+        from("jms:queue:" + INBOUND_QUEUE + "?transacted=true&disableReplyTo=true&concurrentConsumers=" + consumers + "&maxConcurrentConsumers=" + consumers)
                 .routeId("coordinator.messages.inbound")
                 .routeDescription("agent-to-agent messages sent over JMS")
                 .process(this::acceptFromJms)
@@ -69,7 +69,7 @@ public class MessageRoutes extends RouteBuilder {
                     .to(Sql.update("mark-message-delivered")).id("coordinator.messages.mark-delivered")
                 .end();
 
-        from("jms:queue:" + RESPONSE_QUEUE + "?transacted=true&disableReplyTo=true&concurrentConsumers=" + consumers)
+        from("jms:queue:" + RESPONSE_QUEUE + "?transacted=true&disableReplyTo=true&concurrentConsumers=" + consumers + "&maxConcurrentConsumers=" + consumers)
                 .routeId("coordinator.messages.responses")
                 .routeDescription("responses of recipients: stored, then forwarded to the sender")
                 .process(AgentMessageCodec::readResponse)
