@@ -8,8 +8,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import javax.sql.DataSource;
-import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 
 /**
  * What the coordinator runs on: the broker and the database (embedded ones when no URL is
@@ -19,26 +21,50 @@ public final class Infrastructure implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Infrastructure.class);
 
-    private final Deque<AutoCloseable> toClose = new ArrayDeque<>();
-    private String brokerUrl;
-    private String jdbcUrl;
-    private HikariDataSource dataSource;
+    private final Deque<AutoCloseable> toClose = new ConcurrentLinkedDeque<>(); // filled by two start threads
+    private volatile String brokerUrl;
+    private volatile String jdbcUrl;
+    private volatile HikariDataSource dataSource;
     private JmsPoolConnectionFactory connectionFactory;
 
     private Infrastructure() {
     }
 
-    /** Starts everything; on failure, whatever was already started is stopped again. */
+    /**
+     * Starts everything; on failure, whatever was already started is stopped again. Broker and
+     * database are independent, so they start side by side (start-up time is a figure users see).
+     */
     public static Infrastructure start(CoordinatorSettings settings) throws Exception {
         Infrastructure infra = new Infrastructure();
-        try {
-            infra.startBroker(settings);
+        FutureTask<Void> database = new FutureTask<>(() -> {
             infra.startDatabase(settings);
             Database.migrate(infra.dataSource);
+            return null;
+        });
+        new Thread(database, "coordinator-database-start").start();
+        try {
+            infra.startBroker(settings);
+            awaitDatabase(database);
             return infra;
         } catch (Exception | Error e) {
+            try {
+                database.get();   // let it finish, so that what it started is stopped too
+            } catch (ExecutionException alsoFailed) {
+                e.addSuppressed(alsoFailed.getCause());
+            }
             infra.closeQuietly(e);
             throw e;
+        }
+    }
+
+    private static void awaitDatabase(FutureTask<Void> database) throws Exception {
+        try {
+            database.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Exception cause) {
+                throw cause;
+            }
+            throw (Error) e.getCause();
         }
     }
 
