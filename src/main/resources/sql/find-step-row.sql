@@ -1,4 +1,9 @@
+-- The step attempt a reply names, with what its result route needs (and when the attempt began,
+-- for the step-latency metric).
 SELECT s.execution_id, s.step_id, s.iteration, s.kind, s.status, s.attempt, s.max_attempts,
-       s.input::text AS input, s.deadline, e.workflow_id, s.request_context::text AS context
-FROM workflow_step_executions s JOIN workflow_executions e ON e.id = s.execution_id
+       s.input::text AS input, s.deadline, e.workflow_id, s.request_context::text AS context,
+       s.agent, s.action, a.started_at AS attempt_started_at
+FROM workflow_step_executions s
+JOIN workflow_executions e ON e.id = s.execution_id
+LEFT JOIN step_attempts a ON a.step_execution_id = s.id AND a.attempt = s.attempt
 WHERE s.id = :#rowId

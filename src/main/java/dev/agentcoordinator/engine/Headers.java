@@ -12,6 +12,8 @@ public final class Headers {
     public static final String MAX_ATTEMPTS = "maxAttempts";
     public static final String ITERATION = "iteration";
     public static final String DEADLINE = "deadline";
+    /** When the attempt a reply answers was dispatched (java.sql.Timestamp), for the latency metric. */
+    public static final String ATTEMPT_STARTED_AT = "attemptStartedAt";
     public static final String INPUT = "input";
     public static final String OUTPUT = "output";
     public static final String ERROR = "error";

@@ -119,6 +119,9 @@ public class ReplyRoutes extends RouteBuilder {
         in.setHeader(MAX_ATTEMPTS, ((Number) row.get("max_attempts")).intValue());
         in.setHeader(ITERATION, ((Number) row.get("iteration")).intValue());
         in.setHeader(INPUT, row.get("input"));
+        in.setHeader(ATTEMPT_STARTED_AT, row.get("attempt_started_at"));
+        in.setHeader(AGENT, row.get("agent"));
+        in.setHeader(ACTION, row.get("action"));
         boolean compensation = "compensation".equals(row.get("kind"));
         boolean known = catalog.byId(workflowId).flatMap(w -> w.step(stepId)).isPresent();
         int replyAttempt = in.getHeader("replyAttempt", Integer.class);

@@ -61,17 +61,23 @@ public final class StepLatencyRecorder implements AutoCloseable {
             statement.setString(1, stepRowId);
             try (ResultSet rs = statement.executeQuery()) {
                 if (rs.next()) {
-                    Timer.builder("coordinator_step_duration")
-                            .description("time from dispatch to the agent's reply or the attempt's timeout")
-                            .tags("agent", rs.getString("agent"), "action", rs.getString("action"), "outcome", outcome)
-                            .serviceLevelObjectives(BUCKETS)
-                            .register(registry)
-                            .record(Duration.ofNanos((long) (rs.getDouble("millis") * 1_000_000)));
+                    record(rs.getString("agent"), rs.getString("action"), outcome,
+                            Duration.ofNanos((long) (rs.getDouble("millis") * 1_000_000)));
                 }
             }
         } catch (Exception e) {
             LOG.debug("step latency of {} not recorded: {}", stepRowId, e.toString());
         }
+    }
+
+    /** Records an attempt whose agent, action and duration are already known (a reply's). */
+    void record(String agent, String action, String outcome, Duration duration) {
+        Timer.builder("coordinator_step_duration")
+                .description("time from dispatch to the agent's reply or the attempt's timeout")
+                .tags("agent", agent, "action", action, "outcome", outcome)
+                .serviceLevelObjectives(BUCKETS)
+                .register(registry)
+                .record(duration);
     }
 
     @Override

@@ -109,18 +109,18 @@ public final class WorkflowMetrics extends EventNotifierSupport {
             }
             case "complete-step", "complete-and-iterate" -> {
                 if (appliedCount(body) || (body instanceof Map<?, ?>) || (body instanceof List<?> l && !l.isEmpty())) {
-                    settled(workflow, step, in.getHeader("rowId", String.class), "completed");
+                    settled(workflow, step, in, "completed");
                 }
             }
             case "fail-step" -> {
                 if (in.getHeader("CamelSqlUpdateCount", 0, Integer.class) > 0) {
-                    settled(workflow, step, in.getHeader("rowId", String.class), "failed");
+                    settled(workflow, step, in, "failed");
                 }
             }
             case "retry-step-later" -> {
                 if (in.getHeader("CamelSqlUpdateCount", 0, Integer.class) > 0) {
                     retried(workflow, step);
-                    settled(workflow, step, in.getHeader("rowId", String.class), "retry");
+                    settled(workflow, step, in, "retry");
                 }
             }
             case "expire-attempts" -> {
@@ -152,9 +152,26 @@ public final class WorkflowMetrics extends EventNotifierSupport {
         counter("coordinator_step_retries", "step attempts that will be retried", "workflow", workflow, "step", step).increment();
     }
 
-    private void settled(String workflow, String step, String rowId, String outcome) {
+    /** A reply settled the attempt: its start came with the reply's step row, no query needed. */
+    private void settled(String workflow, String step, Message reply, String outcome) {
+        java.sql.Timestamp started = reply.getHeader("attemptStartedAt", java.sql.Timestamp.class);
+        String agent = reply.getHeader("agent", String.class);
+        String action = reply.getHeader("action", String.class);
+        if (started != null && agent != null && action != null) {
+            countSettled(workflow, step, outcome);
+            latencies.record(agent, action, outcome, java.time.Duration.between(started.toInstant(), java.time.Instant.now()));
+        } else {
+            settled(workflow, step, reply.getHeader("rowId", String.class), outcome);
+        }
+    }
+
+    private void countSettled(String workflow, String step, String outcome) {
         counter("coordinator_steps_settled", "step attempts that ended, by outcome",
                 "workflow", workflow, "step", step, "outcome", outcome).increment();
+    }
+
+    private void settled(String workflow, String step, String rowId, String outcome) {
+        countSettled(workflow, step, outcome);
         if (rowId != null) {
             latencies.record(rowId, outcome);
         }
