@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ExecutorService;
 
 import static dev.agentcoordinator.engine.Headers.*;
 
@@ -28,7 +27,6 @@ import static dev.agentcoordinator.engine.Headers.*;
  * </ul>
  */
 public class WorkflowRoutes extends RouteBuilder {
-    private static final String FAN_OUT_POOL = "coordinatorFanOutPool";
     private final WorkflowDefinition workflow;
     private final List<StepRouteMapper> mappers;
     private final String replyQueue;
@@ -61,22 +59,6 @@ public class WorkflowRoutes extends RouteBuilder {
                     "backoff_ms", config.backoffBeforeAttempt(2)));
         }
         return plan;
-    }
-
-    /**
-     * Parallel branches are dispatched side by side on a small shared, bounded pool. Their requests
-     * then leave at once instead of with the commit of the message that led here; a redelivery
-     * re-sends a running step's request, so nothing depends on that commit.
-     */
-    private ExecutorService fanOutPool() {
-        synchronized (WorkflowRoutes.class) {
-            ExecutorService pool = getContext().getRegistry().lookupByNameAndType(FAN_OUT_POOL, ExecutorService.class);
-            if (pool == null) {
-                pool = getContext().getExecutorServiceManager().newThreadPool(this, "fan-out", 4, 4);
-                getContext().getRegistry().bind(FAN_OUT_POOL, pool);
-            }
-            return pool;
-        }
     }
 
     @Override
@@ -125,7 +107,7 @@ public class WorkflowRoutes extends RouteBuilder {
                         .end()
                 .end()
                 .setBody(constant(null))
-                .multicast().parallelProcessing().executorService(fanOutPool()).id(wf + ".fan-out-roots")
+                .multicast().id(wf + ".fan-out-roots")
                     .to(workflow.rootSteps().stream().map(s -> Endpoints.step(wf, s.id())).toArray(String[]::new))
                 .end();
     }
@@ -158,11 +140,7 @@ public class WorkflowRoutes extends RouteBuilder {
             // The execution cannot be over while a dependent of this step has not settled, and every
             // dependent that settles checks for the end itself; only a redelivery (the first
             // delivery may have died after settling the last step) checks here.
-            var fanOut = route.multicast(AggregationStrategies.useOriginal());
-            if (next.size() > 1) {
-                fanOut.parallelProcessing().executorService(fanOutPool());
-            }
-            fanOut.id(wf + "." + step.id() + ".fan-out").to(next.toArray(String[]::new)).end()
+            route.multicast(AggregationStrategies.useOriginal()).id(wf + "." + step.id() + ".fan-out").to(next.toArray(String[]::new)).end()
                     .filter(AgentStepMapper::redelivered)
                         .to(Endpoints.finish(wf))
                     .end();
