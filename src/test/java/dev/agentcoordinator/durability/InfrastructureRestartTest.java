@@ -17,7 +17,8 @@ import static org.awaitility.Awaitility.await;
 class InfrastructureRestartTest {
     private static final int EXECUTIONS = 60;
 
-    private final OwnedInfrastructure infra = OwnedInfrastructure.shared();
+    /** Its own broker and database: restarting the shared ones would disturb other tests' coordinator. */
+    private static final OwnedInfrastructure infra = OwnedInfrastructure.startNew();
     private final Audit audit = new Audit(infra);
 
     @FunctionalInterface

@@ -39,19 +39,27 @@ public final class OwnedInfrastructure {
 
     public static synchronized OwnedInfrastructure shared() {
         if (shared == null) {
-            try {
-                OwnedInfrastructure infra = new OwnedInfrastructure(Files.createTempDirectory("durability"));
-                infra.startBroker();
-                infra.startDatabase();
-                // the schema comes from the coordinators; migrate here too so tests can query at once
-                Database.migrate(infra.dataSource());
-                Runtime.getRuntime().addShutdownHook(new Thread(infra::closeQuietly));
-                shared = infra;
-            } catch (Exception e) {
-                throw new IllegalStateException("cannot start the durability tests' broker and database", e);
-            }
+            shared = startNew();
         }
         return shared;
+    }
+
+    /**
+     * A broker and database of one's own, for a test that restarts them: the shared ones serve the
+     * long-lived coordinator process of the other tests, which must not see those outages.
+     */
+    public static OwnedInfrastructure startNew() {
+        try {
+            OwnedInfrastructure infra = new OwnedInfrastructure(Files.createTempDirectory("durability"));
+            infra.startBroker();
+            infra.startDatabase();
+            // the schema comes from the coordinators; migrate here too so tests can query at once
+            Database.migrate(infra.dataSource());
+            Runtime.getRuntime().addShutdownHook(new Thread(infra::closeQuietly));
+            return infra;
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot start the durability tests' broker and database", e);
+        }
     }
 
     public synchronized void startBroker() throws Exception {
