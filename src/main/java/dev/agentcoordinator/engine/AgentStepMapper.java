@@ -82,30 +82,14 @@ public class AgentStepMapper implements StepRouteMapper {
                 .routeId(Endpoints.routeId(wf, step.id() + ".result"))
                 .routeDescription("reply of " + step.agent() + "." + step.action())
                 .process(exchange -> classify(exchange, step)).id(nodeId(workflow, step, "classify-reply"))
-                .choice().id(nodeId(workflow, step, "outcome"))
-                    .when(transitionIs(StepOutcome.Transition.COMPLETE))
-                        .to(Sql.row("complete-step")).id(nodeId(workflow, step, "complete"))
-                        .filter(Sql.appliedCount())
-                            .setProperty(ReplyRoutes.TRANSITION_APPLIED, routes.constant(true))
-                            .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId} completed [execution ${header.executionId}]")
-                            .to(Endpoints.done(wf, step.id()))
-                        .end()
-                    .endChoice()
-                    .when(transitionIs(StepOutcome.Transition.RETRY))
-                        .to(Sql.update("retry-step-later")).id(nodeId(workflow, step, "retry-later"))
-                        .filter(Sql.applied())
-                            .setProperty(ReplyRoutes.TRANSITION_APPLIED, routes.constant(true))
-                            .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId} will retry: ${header.error} [execution ${header.executionId}]")
-                        .end()
-                    .endChoice()
-                    .when(transitionIs(StepOutcome.Transition.FAIL))
-                        .to(Sql.update("fail-step")).id(nodeId(workflow, step, "fail"))
-                        .filter(Sql.applied())
-                            .setProperty(ReplyRoutes.TRANSITION_APPLIED, routes.constant(true))
-                            .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId} failed: ${header.error} [execution ${header.executionId}]")
-                            .to(Endpoints.done(wf, step.id()))
-                        .end()
-                    .endChoice();
+                .choice().id(nodeId(workflow, step, "outcome"));
+        String done = Endpoints.done(wf, step.id());
+        transition(onOutcome, StepOutcome.Transition.COMPLETE, Sql.row("complete-step"), Sql.appliedCount(),
+                nodeId(workflow, step, "complete"), "step ${header.stepId} completed", done);
+        transition(onOutcome, StepOutcome.Transition.RETRY, Sql.update("retry-step-later"), Sql.applied(),
+                nodeId(workflow, step, "retry-later"), "step ${header.stepId} will retry: ${header.error}", null);
+        transition(onOutcome, StepOutcome.Transition.FAIL, Sql.update("fail-step"), Sql.applied(),
+                nodeId(workflow, step, "fail"), "step ${header.stepId} failed: ${header.error}", done);
         addIterationBranch(onOutcome, workflow, step);
         onOutcome.end();
     }
@@ -131,6 +115,24 @@ public class AgentStepMapper implements StepRouteMapper {
                     .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId} failed: ${header.error} [execution ${header.executionId}]")
                     .to(Endpoints.done(workflow.id(), step.id()))
                 .end();
+    }
+
+    /**
+     * One branch of the result route: the guarded statement of a transition; when it applied, the
+     * reply counts as taken (see ReplyRoutes), the transition is logged and, for a settled step,
+     * {@code thenTo} (its done route) runs.
+     */
+    private static void transition(ChoiceDefinition onOutcome, StepOutcome.Transition transition, String statement,
+                                   org.apache.camel.Predicate applied, String nodeId, String logText, String thenTo) {
+        var whenApplied = onOutcome.when(transitionIs(transition))
+                .to(statement).id(nodeId)
+                .filter(applied)
+                    .setProperty(ReplyRoutes.TRANSITION_APPLIED, org.apache.camel.builder.Builder.constant(true))
+                    .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, logText + " [execution ${header.executionId}]");
+        if (thenTo != null) {
+            whenApplied.to(thenTo);
+        }
+        whenApplied.end().endChoice();
     }
 
     /** Loops add their iterate branch here; a plain step has none. */
@@ -207,15 +209,9 @@ public class AgentStepMapper implements StepRouteMapper {
 
     @SuppressWarnings("unchecked")
     private static void prepareResend(Exchange exchange, WorkflowStep step) {
-        Message in = exchange.getMessage();
-        Map<String, Object> row = in.getBody(Map.class);
-        in.setHeader(AGENT, step.agent());
-        in.setHeader(ACTION, step.action());
-        in.setHeader(ATTEMPT, ((Number) row.get("attempt")).intValue());
-        in.setHeader(ITERATION, ((Number) row.get("iteration")).intValue());
-        in.setHeader(INPUT, row.get("input"));
-        in.setHeader(DEADLINE, row.get("deadline"));
-        in.setHeader(REQUEST_CONTEXT, row.get("context"));
+        // the attempt in flight as find-step-row.sql returns it: as a dispatch, plus the input it ran with
+        exchange.getMessage().setHeader(INPUT, exchange.getMessage().getBody(Map.class).get("input"));
+        prepareDispatch(exchange, step);
     }
 
     private static void classify(Exchange exchange, WorkflowStep step) {
