@@ -125,14 +125,16 @@ public final class CoordinatorApp {
         int httpPort = settings.httpPort() != 0 ? settings.httpPort() : FreePort.on(settings.httpHost());
         CoordinatorSettings effective = settings.with(Map.of("http.port", Integer.toString(httpPort)));
 
-        Infrastructure infra = Infrastructure.start(effective);
+        Infrastructure infra = Infrastructure.begin(effective);   // broker and database start meanwhile
         CamelRuntime camel = null;
         AutoCloseable demoAgents = null;
         try {
-            camel = CamelRuntime.start(effective, infra, catalog, CoordinatorRoutes.builders(catalog, effective), httpPort);
+            camel = CamelRuntime.prepare(effective, infra, catalog, CoordinatorRoutes.builders(catalog, effective), httpPort);
+            infra.awaitReady();
             if (effective.demoAgentsEnabled()) {
                 demoAgents = DemoAgents.start(infra.connectionFactory());
             }
+            camel.start();
             return new RunningCoordinator(effective, catalog, infra, camel, demoAgents, httpUrl(effective.httpHost(), httpPort));
         } catch (Exception | Error e) {
             new RunningCoordinator(effective, catalog, infra, camel, demoAgents, null).close();

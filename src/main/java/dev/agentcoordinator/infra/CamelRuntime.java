@@ -26,16 +26,19 @@ public final class CamelRuntime implements AutoCloseable {
     public static final String CATALOG = "workflowCatalog";
 
     private final Main main;
-    private final Operations operations;
+    private Operations operations;
 
     private CamelRuntime(Main main, Operations operations) {
         this.main = main;
         this.operations = operations;
     }
 
-    /** Starts Camel with {@code routes}; {@code httpPort} is the resolved (never 0) HTTP port. */
-    public static CamelRuntime start(CoordinatorSettings settings, Infrastructure infra, WorkflowCatalog catalog,
-                                     List<RoutesBuilder> routes, int httpPort) throws Exception {
+    /**
+     * Configures Camel and builds every route without starting any, so nothing touches the broker or
+     * the database yet: that part of start-up can run while the database is still coming up.
+     */
+    public static CamelRuntime prepare(CoordinatorSettings settings, Infrastructure infra, WorkflowCatalog catalog,
+                                       List<RoutesBuilder> routes, int httpPort) throws Exception {
         Main main = new Main();   // not new Main(SomeClass.class): that scans the package for RouteBuilders
         // Stopping is the application's job (RunningCoordinator), in its own order: no Camel hangup hook.
         main.setShutdownStrategy(new SimpleMainShutdownStrategy());
@@ -54,12 +57,22 @@ public final class CamelRuntime implements AutoCloseable {
                 infra.brokerUrl(), catalog);
         routes.forEach(main.configure()::addRoutesBuilder);
         try {
-            main.start();
-            return new CamelRuntime(main, operations.afterStart(main.getCamelContext()));
+            main.init();                        // Camel Main: configuration and route definitions
+            main.getCamelContext().init();      // the routes' processors, built but not started
+            return new CamelRuntime(main, operations);
         } catch (Exception | Error e) {
             operations.close();
             throw e;
         }
+    }
+
+    /**
+     * Starts the prepared routes: consumers begin taking messages, sweeps begin to run. On failure
+     * the caller closes this runtime.
+     */
+    public void start() throws Exception {
+        main.start();
+        operations = operations.afterStart(main.getCamelContext());
     }
 
     private static JmsComponent jmsComponent(CoordinatorSettings settings, Infrastructure infra) {

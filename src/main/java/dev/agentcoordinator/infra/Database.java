@@ -28,6 +28,20 @@ public final class Database {
      *                        {@code current_setting('application_name')} to record who handled a step
      */
     public static HikariDataSource pool(String jdbcUrl, String user, String password, int maxSize, String applicationName) {
+        return new HikariDataSource(config(jdbcUrl, user, password, maxSize, applicationName));
+    }
+
+    /**
+     * {@link #pool} that connects on first use instead of now, so that it can exist (and be handed
+     * to Camel) while the database is still starting.
+     */
+    public static HikariDataSource lazyPool(String jdbcUrl, String user, String password, int maxSize, String applicationName) {
+        HikariDataSource lazy = new HikariDataSource();
+        config(jdbcUrl, user, password, maxSize, applicationName).copyStateTo(lazy);
+        return lazy;
+    }
+
+    private static HikariConfig config(String jdbcUrl, String user, String password, int maxSize, String applicationName) {
         HikariConfig config = new HikariConfig();
         if (applicationName != null) {
             config.addDataSourceProperty("ApplicationName", applicationName);
@@ -40,7 +54,7 @@ public final class Database {
         }
         config.setMaximumPoolSize(maxSize);
         config.setMinimumIdle(Math.min(2, maxSize));
-        return new HikariDataSource(config);
+        return config;
     }
 
     /** Brings the schema to the newest migration; safe to run on every start and from several instances. */

@@ -27,6 +27,9 @@ public final class EmbeddedBroker implements AutoCloseable {
     public static final String EVENTS_DEAD_LETTER_QUEUE = "agent.events.DLQ";
     private static final String ACCEPTOR = "coordinator";
 
+    /** The broker listens on loopback only: it is the development broker. */
+    public static final String HOST = "127.0.0.1";
+
     private final int port;
     private final Path dataDir;
     private EmbeddedActiveMQ server;
@@ -47,9 +50,17 @@ public final class EmbeddedBroker implements AutoCloseable {
         embedded.start();
         server = embedded;
         NettyAcceptor acceptor = (NettyAcceptor) embedded.getActiveMQServer().getRemotingService().getAcceptor(ACCEPTOR);
-        url = "tcp://127.0.0.1:" + acceptor.getActualPort();
+        url = "tcp://" + HOST + ":" + acceptor.getActualPort();
         LOG.info("Embedded Artemis broker listening on {} (data in {})", url, dataDir);
         return url;
+    }
+
+    /** The URL the broker will have once started; needs a port chosen up front. */
+    public String urlBeforeStart() {
+        if (port == 0) {
+            throw new IllegalStateException("the URL of an embedded broker on a port of its choosing is known only once it runs");
+        }
+        return "tcp://" + HOST + ":" + port;
     }
 
     public synchronized String url() {
@@ -84,7 +95,7 @@ public final class EmbeddedBroker implements AutoCloseable {
         config.setSecurityEnabled(false);
         // Several brokers may run in one test JVM; their MBeans would collide under one name.
         config.setJMXManagementEnabled(false);
-        config.addAcceptorConfiguration(ACCEPTOR, "tcp://127.0.0.1:" + port + "?protocols=CORE,AMQP,STOMP");
+        config.addAcceptorConfiguration(ACCEPTOR, "tcp://" + HOST + ":" + port + "?protocols=CORE,AMQP,STOMP");
 
         // As in a standalone broker's broker.xml: every address dead-letters to DLA, expires to ExpiryQueue.
         config.addAddressSetting("#", new AddressSettings()

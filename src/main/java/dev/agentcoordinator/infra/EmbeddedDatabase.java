@@ -21,6 +21,8 @@ public final class EmbeddedDatabase implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedDatabase.class);
 
     public static final String USER = "postgres";
+    /** Where the server listens (zonky's default listen address). */
+    public static final String HOST = "127.0.0.1";
     private static final String DATABASE = "postgres";
 
     private final int port;
@@ -44,14 +46,29 @@ public final class EmbeddedDatabase implements AutoCloseable {
                 .setDataDirectory(dataDir)
                 .setCleanDataDirectory(false)
                 // Stopped by close(), in the application's shutdown order (after Camel), not by a hook of its own.
-                .setRegisterShutdownHook(false);
+                .setRegisterShutdownHook(false)
+                // zonky turns synchronous_commit off for fast tests; a commit the coordinator relies on
+                // (a reply acknowledged after its step was recorded) must survive a server crash
+                .setServerConfig("synchronous_commit", "on");
         if (port != 0) {
             builder.setPort(port);   // zonky picks a free port itself otherwise
         }
         postgres = builder.start();
-        jdbcUrl = "jdbc:postgresql://127.0.0.1:" + postgres.getPort() + "/" + DATABASE;
+        jdbcUrl = url(postgres.getPort());
         LOG.info("Embedded PostgreSQL listening on {} (data in {})", jdbcUrl, dataDir);
         return jdbcUrl;
+    }
+
+    private static String url(int port) {
+        return "jdbc:postgresql://" + HOST + ":" + port + "/" + DATABASE;
+    }
+
+    /** The JDBC URL the server will have once started; needs a port chosen up front. */
+    public String jdbcUrlBeforeStart() {
+        if (port == 0) {
+            throw new IllegalStateException("the URL of an embedded database on a port of its choosing is known only once it runs");
+        }
+        return url(port);
     }
 
     public synchronized String jdbcUrl() {

@@ -8,7 +8,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import javax.sql.DataSource;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.List;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
@@ -21,78 +23,125 @@ public final class Infrastructure implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Infrastructure.class);
 
-    private final Deque<AutoCloseable> toClose = new ConcurrentLinkedDeque<>(); // filled by two start threads
+    private final Deque<AutoCloseable> toClose = new ConcurrentLinkedDeque<>();
     private volatile String brokerUrl;
     private volatile String jdbcUrl;
     private volatile HikariDataSource dataSource;
-    private JmsPoolConnectionFactory connectionFactory;
+    private EmbeddedDatabase embeddedDatabase;
+    private EmbeddedBroker embeddedBroker;
+    private final List<FutureTask<Void>> starting = new ArrayList<>();
+    private volatile JmsPoolConnectionFactory connectionFactory;
 
     private Infrastructure() {
     }
 
-    /**
-     * Starts everything; on failure, whatever was already started is stopped again. Broker and
-     * database are independent, so they start side by side (start-up time is a figure users see).
-     */
+    /** Starts everything and returns once broker and database are both ready. */
     public static Infrastructure start(CoordinatorSettings settings) throws Exception {
-        Infrastructure infra = new Infrastructure();
-        FutureTask<Void> database = new FutureTask<>(() -> {
-            infra.startDatabase(settings);
-            Database.migrate(infra.dataSource);
-            return null;
-        });
-        new Thread(database, "coordinator-database-start").start();
+        Infrastructure infra = begin(settings);
         try {
-            infra.startBroker(settings);
-            awaitDatabase(database);
+            infra.awaitReady();
             return infra;
         } catch (Exception | Error e) {
-            try {
-                database.get();   // let it finish, so that what it started is stopped too
-            } catch (ExecutionException alsoFailed) {
-                e.addSuppressed(alsoFailed.getCause());
-            }
             infra.closeQuietly(e);
             throw e;
         }
     }
 
-    private static void awaitDatabase(FutureTask<Void> database) throws Exception {
-        try {
-            database.get();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof Exception cause) {
-                throw cause;
+    /**
+     * Starts the broker and the database (with its migrations) side by side, each on a thread of its
+     * own, and returns at once: the caller can build its routes meanwhile and {@link #awaitReady()}
+     * before anything connects (start-up time is a figure users see). The data source and the JMS
+     * connection factory exist from the start and connect on first use; embedded servers get their
+     * ports now (free ones unless configured), so that their URLs are known.
+     */
+    public static Infrastructure begin(CoordinatorSettings settings) {
+        Infrastructure infra = new Infrastructure();
+        infra.prepareDataSource(settings);
+        infra.chooseBrokerUrl(settings);
+        // closed in reverse: the pools before the servers they connect to
+        infra.toClose.addLast(infra.embeddedBroker == null ? () -> { } : infra.embeddedBroker);
+        infra.toClose.addLast(infra.embeddedDatabase == null ? () -> { } : infra.embeddedDatabase);
+        infra.inBackground("coordinator-database-start", () -> {
+            infra.startDatabase();
+            Database.migrate(infra.dataSource);
+        });
+        infra.inBackground("coordinator-broker-start", infra::startBroker);
+        infra.prepareConnectionFactory(settings);   // meanwhile: the JMS client takes a while to load
+        return infra;
+    }
+
+    private void inBackground(String threadName, StartTask task) {
+        FutureTask<Void> future = new FutureTask<>(() -> {
+            task.run();
+            return null;
+        });
+        starting.add(future);
+        new Thread(future, threadName).start();
+    }
+
+    @FunctionalInterface
+    private interface StartTask {
+        void run() throws Exception;
+    }
+
+    /** Blocks until broker and database run (schema migrated); throws what stopped one from starting. */
+    public void awaitReady() throws Exception {
+        for (FutureTask<Void> future : starting) {
+            try {
+                future.get();
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof Exception cause) {
+                    throw cause;
+                }
+                throw (Error) e.getCause();
             }
-            throw (Error) e.getCause();
         }
     }
 
-    private void startBroker(CoordinatorSettings settings) throws Exception {
+    /**
+     * The pool, before the database runs: an embedded database gets its port now (a free one unless
+     * configured), so that its URL is known; the pool connects on first use.
+     */
+    private void prepareDataSource(CoordinatorSettings settings) {
+        jdbcUrl = settings.dbUrl();
+        String user = settings.dbUser();
+        String password = settings.dbPassword();
+        if (settings.embeddedDatabase()) {
+            embeddedDatabase = new EmbeddedDatabase(settings.dbEmbeddedPort() != 0 ? settings.dbEmbeddedPort()
+                    : FreePort.on(EmbeddedDatabase.HOST), settings.dbEmbeddedDataDir());
+            jdbcUrl = embeddedDatabase.jdbcUrlBeforeStart();
+            user = EmbeddedDatabase.USER;
+            password = "";
+        }
+        dataSource = Database.lazyPool(jdbcUrl, user, password, settings.dbPoolSize(), instanceId(settings));
+        toClose.push(dataSource);
+    }
+
+    private void chooseBrokerUrl(CoordinatorSettings settings) {
         brokerUrl = settings.brokerUrl();
         if (settings.embeddedBroker()) {
-            EmbeddedBroker broker = new EmbeddedBroker(settings.brokerEmbeddedPort(), settings.brokerEmbeddedDataDir());
-            toClose.push(broker);
-            brokerUrl = broker.start();
+            embeddedBroker = new EmbeddedBroker(settings.brokerEmbeddedPort() != 0 ? settings.brokerEmbeddedPort()
+                    : FreePort.on(EmbeddedBroker.HOST), settings.brokerEmbeddedDataDir());
+            brokerUrl = embeddedBroker.urlBeforeStart();
         }
+    }
+
+    private void prepareConnectionFactory(CoordinatorSettings settings) {
         connectionFactory = Messaging.pooledConnectionFactory(brokerUrl, settings.brokerUser(),
                 settings.brokerPassword(), settings.jmsPoolMaxConnections());
         toClose.push(connectionFactory::stop);
     }
 
-    private void startDatabase(CoordinatorSettings settings) throws Exception {
-        jdbcUrl = settings.dbUrl();
-        String user = settings.dbUser();
-        String password = settings.dbPassword();
-        if (settings.embeddedDatabase()) {
-            EmbeddedDatabase database = new EmbeddedDatabase(settings.dbEmbeddedPort(), settings.dbEmbeddedDataDir());
-            toClose.push(database);
-            jdbcUrl = database.start();
-            user = EmbeddedDatabase.USER;
-            password = "";
+    private void startBroker() throws Exception {
+        if (embeddedBroker != null) {
+            embeddedBroker.start();
         }
-        dataSource = Database.pool(jdbcUrl, user, password, settings.dbPoolSize(), instanceId(settings));
-        toClose.push(dataSource);
+    }
+
+    private void startDatabase() throws Exception {
+        if (embeddedDatabase != null) {
+            embeddedDatabase.start();
+        }
     }
 
     /**
@@ -136,6 +185,17 @@ public final class Infrastructure implements AutoCloseable {
     }
 
     private void closeQuietly(Throwable primary) {
+        for (FutureTask<Void> future : starting) {
+            try {
+                future.get();   // let a start finish, so that what it started is stopped too
+            } catch (ExecutionException e) {
+                if (primary != null && primary != e.getCause()) {
+                    primary.addSuppressed(e.getCause());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         while (!toClose.isEmpty()) {
             AutoCloseable resource = toClose.pop();
             try {

@@ -10,9 +10,6 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -86,14 +83,21 @@ public final class CoordinatorFork {
         }
     }
 
-    /** The coordinator is ready when its HTTP API answers. */
+    /**
+     * The coordinator is ready when its HTTP API answers 200. Asked over a plain socket: the JDK's
+     * HttpClient spends a few hundred milliseconds loading itself on first use, which would be
+     * counted as the coordinator's start-up.
+     */
     private static void awaitHttp(String url) throws Exception {
-        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-        HttpRequest request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).GET().build();
+        URI uri = URI.create(url);
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (true) {
-            try {
-                if (client.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+            try (java.net.Socket socket = new java.net.Socket(uri.getHost(), uri.getPort())) {
+                socket.setSoTimeout(2000);
+                socket.getOutputStream().write(("GET " + uri.getRawPath() + " HTTP/1.0\r\nHost: " + uri.getHost()
+                        + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                String statusLine = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII)).readLine();
+                if (statusLine != null && statusLine.split(" ").length > 1 && statusLine.split(" ")[1].equals("200")) {
                     return;
                 }
             } catch (java.io.IOException notYet) {
