@@ -2,6 +2,7 @@ package dev.agentcoordinator.engine;
 
 import dev.agentcoordinator.definition.WorkflowCatalog;
 import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.util.concurrent.SynchronousExecutorService;
 
 import javax.sql.DataSource;
 
@@ -36,6 +37,10 @@ public class FanInRoutes extends RouteBuilder {
                     .aggregationRepository(new JoinRepository(dataSource, REPOSITORY))
                     .optimisticLocking()
                     .completionPredicate(new DependencyGate(dataSource, catalog))
+                    // the completed join runs on the thread of the arrival that completed it, inside
+                    // that message's transaction, instead of queueing behind every other join of the
+                    // JVM on the aggregator's single completion thread
+                    .executorService(new SynchronousExecutorService())
                     .toD("direct:wf.${header.workflowId}.${header.joinStep}")
                 .end();
 

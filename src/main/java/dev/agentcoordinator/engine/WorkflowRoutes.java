@@ -89,7 +89,7 @@ public class WorkflowRoutes extends RouteBuilder {
      * starts only from pending. That is what recovers an event whose first delivery died half-way.
      */
     private void addStartRoute(String wf) {
-        from(Endpoints.start(wf))
+        var route = from(Endpoints.start(wf))
                 .routeId(Endpoints.startRouteId(wf))
                 .routeDescription(workflow.name() == null ? wf : workflow.name())
                 .process(this::prepareStart)
@@ -106,10 +106,13 @@ public class WorkflowRoutes extends RouteBuilder {
                             .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "event ${header.eventKey} already started execution ${header.executionId}: re-checking its root steps")
                         .end()
                 .end()
-                .setBody(constant(null))
-                .multicast().id(wf + ".fan-out-roots")
-                    .to(workflow.rootSteps().stream().map(s -> Endpoints.step(wf, s.id())).toArray(String[]::new))
-                .end();
+                .setBody(constant(null));
+        String[] roots = workflow.rootSteps().stream().map(s -> Endpoints.step(wf, s.id())).toArray(String[]::new);
+        if (roots.length == 1) {
+            route.to(roots[0]);
+        } else {
+            route.multicast().id(wf + ".fan-out-roots").to(roots).end();
+        }
     }
 
     private void prepareStart(Exchange exchange) {
@@ -140,8 +143,10 @@ public class WorkflowRoutes extends RouteBuilder {
             // The execution cannot be over while a dependent of this step has not settled, and every
             // dependent that settles checks for the end itself; only a redelivery (the first
             // delivery may have died after settling the last step) checks here.
-            route.multicast(AggregationStrategies.useOriginal()).id(wf + "." + step.id() + ".fan-out").to(next.toArray(String[]::new)).end()
-                    .filter(AgentStepMapper::redelivered)
+            // a multicast only where there is something to fan out to: its exchange copies cost CPU on every step
+            var fannedOut = next.size() == 1 ? route.to(next.get(0))
+                    : route.multicast(AggregationStrategies.useOriginal()).id(wf + "." + step.id() + ".fan-out").to(next.toArray(String[]::new)).end();
+            fannedOut.filter(AgentStepMapper::redelivered)
                         .to(Endpoints.finish(wf))
                     .end();
         }

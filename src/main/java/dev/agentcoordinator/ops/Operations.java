@@ -60,6 +60,7 @@ public final class Operations implements AutoCloseable {
         }
         main.bind(METER_REGISTRY, ops.meters);
         main.bind("workflowMetrics", new WorkflowMetrics(ops.meters, ops.latencies));
+        main.bind("progressMdc", new ProgressMdc());
         return ops;
     }
 

@@ -43,18 +43,22 @@ public final class WorkflowMetrics extends EventNotifierSupport {
         setIgnoreExchangeCompletedEvent(true);
         setIgnoreExchangeFailedEvents(true);
         setIgnoreExchangeRedeliveryEvents(true);
-        setIgnoreExchangeSendingEvents(true);
+        // Camel times a send, and so sends its ExchangeSentEvent, only when some notifier took the
+        // ExchangeSendingEvent before it: taken here (and dropped) for that reason alone
+        setIgnoreExchangeSendingEvents(false);
         setIgnoreExchangeAsyncProcessingStartedEvents(true);
     }
 
     @Override
     public boolean isEnabled(CamelEvent event) {
-        return event instanceof CamelEvent.ExchangeSentEvent;
+        return event instanceof CamelEvent.ExchangeSentEvent || event instanceof CamelEvent.ExchangeSendingEvent;
     }
 
     @Override
     public void notify(CamelEvent event) {
-        CamelEvent.ExchangeSentEvent sent = (CamelEvent.ExchangeSentEvent) event;
+        if (!(event instanceof CamelEvent.ExchangeSentEvent sent)) {
+            return;
+        }
         String statement = statementName(sent.getEndpoint().getEndpointUri());
         if (statement != null && sent.getExchange().getException() == null) {
             onStatement(statement, sent.getExchange());
