@@ -29,12 +29,14 @@ public final class Sql {
 
     /**
      * The endpoint of a statement file. It states the number of parameters, which spares camel-sql a
-     * round trip to PostgreSQL for parameter metadata before every execution.
+     * round trip to PostgreSQL for parameter metadata before every execution, and parses the
+     * statement's parameters once ({@link CachedSqlPrepareStatementStrategy}).
      */
     private static String uri(String name, String outputType) {
         int parameters = parameterCount(name);
-        String uri = "sql:classpath:sql/" + name + ".sql" + (parameters > 0 ? "?parametersCount=" + parameters : "");
-        return outputType == null ? uri : uri + (parameters > 0 ? "&" : "?") + "outputType=" + outputType;
+        String uri = "sql:classpath:sql/" + name + ".sql?prepareStatementStrategy=#" + CachedSqlPrepareStatementStrategy.REGISTRY_NAME
+                + (parameters > 0 ? "&parametersCount=" + parameters : "");
+        return outputType == null ? uri : uri + "&outputType=" + outputType;
     }
 
     static int parameterCount(String name) {

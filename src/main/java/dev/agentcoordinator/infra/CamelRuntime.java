@@ -2,6 +2,7 @@ package dev.agentcoordinator.infra;
 
 import dev.agentcoordinator.config.CoordinatorSettings;
 import dev.agentcoordinator.definition.WorkflowCatalog;
+import dev.agentcoordinator.engine.CachedSqlPrepareStatementStrategy;
 import dev.agentcoordinator.ops.Operations;
 import org.apache.camel.CamelContext;
 import org.apache.camel.RoutesBuilder;
@@ -47,6 +48,7 @@ public final class CamelRuntime implements AutoCloseable {
         main.bind("jms", jmsComponent(settings, infra));
         main.bind(SETTINGS, settings);
         main.bind(CATALOG, catalog);
+        main.bind(CachedSqlPrepareStatementStrategy.REGISTRY_NAME, new CachedSqlPrepareStatementStrategy());
         main.addOverrideProperty("camel.server.enabled", "true");
         main.addOverrideProperty("camel.server.host", settings.httpHost());
         main.addOverrideProperty("camel.server.port", Integer.toString(httpPort));

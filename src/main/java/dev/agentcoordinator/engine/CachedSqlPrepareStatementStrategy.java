@@ -1,0 +1,83 @@
+package dev.agentcoordinator.engine;
+
+import org.apache.camel.Exchange;
+import org.apache.camel.RuntimeExchangeException;
+import org.apache.camel.component.sql.DefaultSqlPrepareStatementStrategy;
+
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * camel-sql's statement preparation, parsed once per statement instead of on every call: the
+ * default strategy runs its regular expressions over the SQL text for every execution (about a tenth
+ * of the coordinator's CPU per step, BENCHMARKS.md). Statements with only plain {@code :#name}
+ * parameters (all of src/main/resources/sql) are served from the cache, with the default's lookup
+ * order (a Map body, then headers, then variables) and its error for a missing parameter; anything
+ * else ({@code :#in:}, {@code :#${simple}}) goes to the default strategy.
+ */
+public final class CachedSqlPrepareStatementStrategy extends DefaultSqlPrepareStatementStrategy {
+    /** Registry name the {@code sql:} URIs of {@link Sql} refer to. */
+    public static final String REGISTRY_NAME = "cachedSqlPrepareStatementStrategy";
+
+    /** camel-sql hands over the query with its placeholder {@code :#} already turned into {@code :?}. */
+    private static final Pattern PLAIN_PARAMETER = Pattern.compile(":\\?(\\w+)");
+
+    private record Parsed(boolean plain, String prepared, List<String> names) {
+    }
+
+    private final Map<String, Parsed> parsed = new ConcurrentHashMap<>();
+
+    @Override
+    public String prepareQuery(String query, boolean allowNamedParameters, Exchange exchange) throws SQLException {
+        Parsed statement = allowNamedParameters ? parse(query) : null;
+        return statement != null && statement.plain() ? statement.prepared() : super.prepareQuery(query, allowNamedParameters, exchange);
+    }
+
+    @Override
+    public Iterator<?> createPopulateIterator(String query, String preparedQuery, int expectedParams, Exchange exchange,
+                                              Object value) throws SQLException {
+        Parsed statement = parse(query);
+        if (!statement.plain() || statement.names().isEmpty()) {
+            return super.createPopulateIterator(query, preparedQuery, expectedParams, exchange, value);
+        }
+        List<Object> values = new ArrayList<>(statement.names().size());
+        for (String name : statement.names()) {
+            values.add(lookup(name, query, exchange, value));
+        }
+        return values.iterator();
+    }
+
+    private Parsed parse(String query) {
+        return parsed.computeIfAbsent(query, text -> {
+            boolean plain = !text.contains(":?in:") && !text.contains(":?$");
+            List<String> names = new ArrayList<>();
+            Matcher matcher = PLAIN_PARAMETER.matcher(text);
+            while (matcher.find()) {
+                names.add(matcher.group(1));
+            }
+            return new Parsed(plain, matcher.replaceAll("?"), List.copyOf(names));
+        });
+    }
+
+    private static Object lookup(String name, String query, Exchange exchange, Object body) {
+        if (body instanceof Map<?, ?> map && map.containsKey(name)) {
+            return map.get(name);
+        }
+        Map<String, Object> headers = exchange.getMessage().getHeaders();
+        if (headers.containsKey(name)) {
+            return headers.get(name);
+        }
+        Map<String, Object> variables = exchange.getVariables();
+        if (variables != null && variables.containsKey(name)) {
+            return variables.get(name);
+        }
+        throw new RuntimeExchangeException(String.format(
+                "Cannot find key [%s] in message body or headers to use when setting named parameter in query [%s]", name, query), exchange);
+    }
+}
