@@ -10,11 +10,15 @@ import javax.sql.DataSource;
  * The one aggregator behind every fan-in ({@code wf.<id>.<step>.join} routes forward to it). Partial
  * joins live in PostgreSQL ({@code step_joins}), so they survive a crash, and optimistic locking lets
  * several coordinator instances add to the same join. A single aggregator, because the repository's
- * recovery task re-sends every completed-but-unconfirmed join to the aggregator that scans it.
+ * recovery task re-sends every completed-but-unconfirmed join to the aggregator that scans it. The
+ * arrival that finds every dependency settled (the database decides, {@link DependencyGate}) runs
+ * the step at once; the ones before it wait in the aggregator.
  */
 public class FanInRoutes extends RouteBuilder {
     public static final String FAN_IN = "direct:coordinator.fan-in";
     public static final String JOIN_STEP = "joinStep";
+    /** {@code <execution>:<step>}: the aggregator's correlation key and the partial join's id. */
+    static final String JOIN_KEY = "joinKey";
     public static final String REPOSITORY = "step_joins";
     private static final long STALE_JOIN_SWEEP_MS = 5000;
 
@@ -27,21 +31,34 @@ public class FanInRoutes extends RouteBuilder {
     @Override
     public void configure() {
         DataSource dataSource = getContext().getRegistry().findSingleByType(DataSource.class);
+        DependencyGate everyDependencySettled = new DependencyGate(dataSource, catalog);
         from(FAN_IN)
                 .routeId("coordinator.fan-in")
                 .routeDescription("waits until every dependency of a step has settled, then runs the step")
                 // only what the join needs is persisted with it
                 .removeHeaders("*", Headers.EXECUTION_ID, Headers.WORKFLOW_ID, Headers.STEP_ID, JOIN_STEP)
                 .setBody(constant(null))
-                .aggregate(simple("${header.executionId}:${header.joinStep}"), new JoinArrivals()).id("join")
-                    .aggregationRepository(new JoinRepository(dataSource, REPOSITORY))
-                    .optimisticLocking()
-                    .completionPredicate(new DependencyGate(dataSource, catalog))
-                    // the completed join runs on the thread of the arrival that completed it, inside
-                    // that message's transaction, instead of queueing behind every other join of the
-                    // JVM on the aggregator's single completion thread
-                    .executorService(new SynchronousExecutorService())
-                    .toD("direct:wf.${header.workflowId}.${header.joinStep}")
+                .setHeader(JOIN_KEY, simple("${header.executionId}:${header.joinStep}"))
+                .choice()
+                    // The last dependency to settle runs the step itself: nothing is left to wait for,
+                    // so the aggregator's store, load, serialisation and completion round trips are spared.
+                    .when(everyDependencySettled)
+                        .to(Sql.update("remove-join")).id("remove-partial-join")
+                        .toD("direct:wf.${header.workflowId}.${header.joinStep}").id("run-joined-step")
+                    .endChoice()
+                    .otherwise()
+                        .aggregate(header(JOIN_KEY), new JoinArrivals()).id("join")
+                            .aggregationRepository(new JoinRepository(dataSource, REPOSITORY))
+                            .optimisticLocking()
+                            // a dependency may settle between the check above and this one
+                            .completionPredicate(everyDependencySettled)
+                            // the completed join runs on the thread of the arrival that completed it, inside
+                            // that message's transaction, instead of queueing behind every other join of the
+                            // JVM on the aggregator's single completion thread
+                            .executorService(new SynchronousExecutorService())
+                            .toD("direct:wf.${header.workflowId}.${header.joinStep}")
+                        .end()
+                    .endChoice()
                 .end();
 
         from(Endpoints.sweep(STALE_JOIN_SWEEP_MS, 1))
