@@ -29,6 +29,9 @@ public final class WorkflowMetrics extends EventNotifierSupport {
     private static final String SQL_PREFIX_SHORT = "sql:classpath:sql/";
 
     private final MeterRegistry registry;
+    private final java.util.concurrent.ConcurrentMap<String, Counter> counters = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Statement name per endpoint URI (null entries are kept as "" for non-statements). */
+    private final java.util.concurrent.ConcurrentMap<String, String> statements = new java.util.concurrent.ConcurrentHashMap<>();
     private final StepLatencyRecorder latencies;
 
     public WorkflowMetrics(MeterRegistry registry, StepLatencyRecorder latencies) {
@@ -59,8 +62,9 @@ public final class WorkflowMetrics extends EventNotifierSupport {
         if (!(event instanceof CamelEvent.ExchangeSentEvent sent)) {
             return;
         }
-        String statement = statementName(sent.getEndpoint().getEndpointUri());
-        if (statement != null && sent.getExchange().getException() == null) {
+        String statement = statements.computeIfAbsent(sent.getEndpoint().getEndpointUri(),
+                uri -> java.util.Objects.requireNonNullElse(statementName(uri), ""));
+        if (!statement.isEmpty() && sent.getExchange().getException() == null) {
             onStatement(statement, sent.getExchange());
         }
     }
@@ -181,11 +185,18 @@ public final class WorkflowMetrics extends EventNotifierSupport {
         }
     }
 
+    /**
+     * The counter of {@code name} with {@code tags}, from a cache: building and registering a meter
+     * id on every statement sorted its tags and searched the registry each time.
+     */
     private Counter counter(String name, String description, String... tags) {
+        StringBuilder key = new StringBuilder(name);
         for (int i = 1; i < tags.length; i += 2) {
             tags[i] = firstNonNull(tags[i], "unknown");
+            key.append('\u0000').append(tags[i - 1]).append('=').append(tags[i]);
         }
-        return Counter.builder(name).description(description).tags(tags).register(registry);
+        return counters.computeIfAbsent(key.toString(),
+                k -> Counter.builder(name).description(description).tags(tags).register(registry));
     }
 
     private static boolean appliedCount(Object body) {
