@@ -37,7 +37,8 @@ class CoordinatorCrashTest {
         int steps = executions * 5;
         try (RecordingAgents agents = new RecordingAgents(infra.connectionFactory())
                 .agent("d-crash-fetch", 4, RecordingAgents.okAfter(20))
-                .agent("d-crash-slow", 8, RecordingAgents.okAfter(300));
+                // c answers well after a and b, so that every fan-in spends a while half-joined
+                .agent("d-crash-slow", 8, request -> RecordingAgents.okAfter("c".equals(request.stepId()) ? 900 : 300).answer(request));
              EventSender sender = new EventSender(infra.connectionFactory())) {
             long before = infra.count("SELECT count(*) FROM workflow_step_executions s JOIN workflow_executions e "
                     + "ON e.id = s.execution_id WHERE e.workflow_id = ? AND s.status = 'completed'", WORKFLOW);
