@@ -86,6 +86,25 @@ final class Report {
         return t.toString();
     }
 
+    /**
+     * The coordinator's throughput over the floor's within each round: the two windows run back to
+     * back on one machine, so this ratio drifts less than the machine does between rounds.
+     */
+    private void perRoundRatio(StringBuilder d) {
+        List<Double> coordinator = results.runs("coord.steps_per_s");
+        List<Double> floor = results.runs("floor.steps_per_s");
+        if (coordinator.isEmpty() || coordinator.size() != floor.size()) {
+            return;
+        }
+        List<Double> ratios = new java.util.ArrayList<>();
+        for (int i = 0; i < coordinator.size(); i++) {
+            ratios.add(coordinator.get(i) / floor.get(i));
+        }
+        d.append(String.format(Locale.ROOT, "Throughput ratio to the floor within each round: %s (median %.2f×).%n",
+                ratios.stream().map(r -> String.format(Locale.ROOT, "%.2f×", r)).collect(Collectors.joining(", ")),
+                Results.percentile(ratios, 50)));
+    }
+
     /** Costs per step in the throughput windows, and what else the rounds saw. */
     private String details() {
         StringBuilder d = new StringBuilder();
@@ -95,6 +114,7 @@ final class Report {
         d.append(line("CPU ms per step, harness JVM (agents, load, floor driver)", "harness.cpu_ms_per_step", null));
         d.append(line("whole machine busy, % of all cores", "coord.machine_busy_pct", "floor.machine_busy_pct"));
         d.append('\n');
+        perRoundRatio(d);
         if (results.has("latency.rate_exec_per_s")) {
             d.append(String.format(Locale.ROOT, "Latency load: %s executions/s (half of the measured maximum, open loop), "
                             + "%s dependent steps sampled per round.%n",
