@@ -207,6 +207,21 @@ public class AgentStepMapper implements StepRouteMapper {
         }
     }
 
+    /** A root row that start-execution.sql created running: its dispatch headers, as mark-running would give them. */
+    @SuppressWarnings("unchecked")
+    static void prepareStartedRoot(Exchange exchange) {
+        Message in = exchange.getMessage();
+        Map<String, Object> row = in.getBody(Map.class);
+        in.setHeader(ROW_ID, row.get("row_id"));
+        in.setHeader(STEP_ID, row.get("step_id"));
+        in.setHeader(AGENT, row.get("agent"));
+        in.setHeader(ACTION, row.get("action"));
+        in.setHeader(ATTEMPT, ((Number) row.get("attempt")).intValue());
+        in.setHeader(ITERATION, ((Number) row.get("iteration")).intValue());
+        in.setHeader(DEADLINE, row.get("deadline"));
+        in.setHeader(INPUT, row.get("input"));
+    }
+
     @SuppressWarnings("unchecked")
     private static void prepareResend(Exchange exchange, WorkflowStep step) {
         // the attempt in flight as find-step-row.sql returns it: as a dispatch, plus the input it ran with

@@ -18,7 +18,8 @@ import static dev.agentcoordinator.engine.Headers.*;
 /**
  * The routes of one workflow, so that the workflow's shape is visible in Hawtio:
  * <ul>
- *   <li>{@code wf.<id>~start}: records the execution and multicasts to the root steps;</li>
+ *   <li>{@code wf.<id>~start}: records the execution, sends the requests of the roots that start with
+ *       it and hands the other roots to their routes;</li>
  *   <li>{@code wf.<id>.<step>} / {@code .result}: from its {@link StepRouteMapper};</li>
  *   <li>{@code wf.<id>.<step>.done}: multicasts to the steps that depend on it (fan-out);</li>
  *   <li>{@code wf.<id>.<step>.join}: aggregator with a JDBC repository for a step with several
@@ -32,6 +33,12 @@ public class WorkflowRoutes extends RouteBuilder {
     private final String replyQueue;
     private final String stepPlanJson;
     private final String toleratedFailuresJson;
+    private final List<WorkflowStep> startedRoots;
+    private final List<String> rootsThroughTheirRoutes;
+    private final List<String> allRoots;
+    private static final String STARTED_ROWS = "startedRows";
+    private static final String ROOTS_TO_VISIT = "rootsToVisit";
+    private static final String AGENT_QUEUE = "agentQueue";
 
     public WorkflowRoutes(WorkflowDefinition workflow, List<StepRouteMapper> mappers, String replyQueue) {
         this.workflow = workflow;
@@ -40,6 +47,10 @@ public class WorkflowRoutes extends RouteBuilder {
         this.stepPlanJson = Json.write(workflow.steps().stream().map(step -> stepPlan(workflow, step)).toList());
         this.toleratedFailuresJson = Json.write(workflow.steps().stream()
                 .filter(WorkflowStep::allowsFailure).map(WorkflowStep::id).toList());
+        this.startedRoots = workflow.rootSteps().stream().filter(WorkflowRoutes::startsWithExecution).toList();
+        this.rootsThroughTheirRoutes = workflow.rootSteps().stream().filter(step -> !startedRoots.contains(step))
+                .map(step -> Endpoints.step(workflow.id(), step.id())).toList();
+        this.allRoots = workflow.rootSteps().stream().map(step -> Endpoints.step(workflow.id(), step.id())).toList();
     }
 
     /** What start-execution.sql records for a step: its agent, attempts, timeouts and compensation. */
@@ -84,37 +95,63 @@ public class WorkflowRoutes extends RouteBuilder {
     }
 
     /**
-     * Creates the execution with a pending row per step in one statement. A repeated event finds the
-     * execution it already started and pushes its root steps again, which is harmless: each step
-     * starts only from pending. That is what recovers an event whose first delivery died half-way.
+     * Creates the execution with a row per step in one statement; the roots that need nothing but the
+     * trigger start running in that statement and their requests leave at once ({@link #startedRoots}).
+     * The other roots go through their own routes. A repeated event finds the execution it already
+     * started and pushes every root step again, which is harmless: each step starts only from pending,
+     * and a redelivered event re-sends the request of a root found running. That is what recovers an
+     * event whose first delivery died half-way.
      */
     private void addStartRoute(String wf) {
-        var route = from(Endpoints.start(wf))
+        from(Endpoints.start(wf))
                 .routeId(Endpoints.startRouteId(wf))
                 .routeDescription(workflow.name() == null ? wf : workflow.name())
                 .process(this::prepareStart)
                 .to(Sql.rows("start-execution")).id(wf + ".create-execution")
-                .setBody(constant(null))
                 .choice()
                     .when(header(SQL_ROW_COUNT).isGreaterThan(0))
+                        .setProperty(STARTED_ROWS, body())
+                        .setBody(constant(null))
                         .to(Sql.update("link-event")).id(wf + ".link-event")
                         .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of " + wf + " started")
+                        .split(exchangeProperty(STARTED_ROWS)).id(wf + ".dispatch-started-roots")
+                            .filter(WorkflowRoutes::startedRunning)
+                                .process(exchange -> AgentStepMapper.prepareStartedRoot(exchange))
+                                .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId} dispatched to agent.${header.agent} (attempt ${header.attempt}) [execution ${header.executionId}]")
+                                // the request keeps only JMS headers: the agent's queue travels as a property
+                                .setProperty(AGENT_QUEUE, simple("agent.${header.agent}"))
+                                .process(exchange -> StepRequests.build(exchange, replyQueue))
+                                .toD(AgentStepMapper.agentEndpoint("${exchangeProperty." + AGENT_QUEUE + "}")).id(wf + ".send-started-root")
+                            .end()
+                        .end()
+                        .setHeader(ROOTS_TO_VISIT, constant(rootsThroughTheirRoutes))
+                    .endChoice()
                     .otherwise()
+                        .setBody(constant(null))
                         .to(Sql.row("find-execution-by-event")).id(wf + ".find-existing-execution")
                         .filter(body().isNotNull())
                             .setHeader(EXECUTION_ID, simple("${body[id]}"))
                             .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "event ${header.eventKey} already started execution ${header.executionId}: re-checking its root steps")
                         .end()
+                        .setHeader(ROOTS_TO_VISIT, constant(allRoots))
+                    .endChoice()
                 .end()
-                .setBody(constant(null));
-        String[] roots = workflow.rootSteps().stream().map(s -> Endpoints.step(wf, s.id())).toArray(String[]::new);
-        if (roots.length == 1) {
-            route.to(roots[0]);
-        } else {
-            route.multicast().id(wf + ".fan-out-roots").to(roots).end();
-        }
+                .setBody(constant(null))
+                .removeProperty(STARTED_ROWS)
+                // the roots still to decide: a list known per branch, hence a recipient list
+                .recipientList(header(ROOTS_TO_VISIT)).id(wf + ".fan-out-roots");
     }
 
+    private static boolean startedRunning(Exchange exchange) {
+        Object row = exchange.getMessage().getBody();
+        return row instanceof Map<?, ?> map && "running".equals(map.get("status"));
+    }
+
+    /**
+     * Headers of a new execution, and the inputs of the roots that start with it: a root whose input
+     * comes only from the trigger (or literals), without locks, loop or request context, cannot wait or
+     * be skipped, so it needs no decision against the database.
+     */
     private void prepareStart(Exchange exchange) {
         Message in = exchange.getMessage();
         in.setHeader(EXECUTION_ID, UUID.randomUUID().toString());
@@ -122,7 +159,25 @@ public class WorkflowRoutes extends RouteBuilder {
         in.setHeader("workflowVersion", workflow.versionOrDefault());
         in.setHeader("timeoutMs", workflow.config().timeoutMsOrDefault());
         in.setHeader("stepPlan", stepPlanJson);
-        in.setHeader("triggerPayload", in.getHeader("eventPayload", "{}", String.class));
+        String trigger = in.getHeader("eventPayload", "{}", String.class);
+        in.setHeader("triggerPayload", trigger);
+        com.fasterxml.jackson.databind.node.ObjectNode rootStarts = Json.object();
+        if (!startedRoots.isEmpty()) {
+            Map<String, Object> triggerOnly = new java.util.HashMap<>();
+            triggerOnly.put("execution_status", "running");
+            triggerOnly.put("trigger_payload", trigger);
+            ExecutionContext context = ExecutionContext.fromRows(List.of(triggerOnly)).orElseThrow();
+            for (WorkflowStep root : startedRoots) {
+                rootStarts.set(root.id(), InputResolver.resolve(root.inputMapping(), context));
+            }
+        }
+        in.setHeader("rootStarts", Json.write(rootStarts));
+    }
+
+    /** Roots that start in the statement creating the execution (see {@link #prepareStart}). */
+    private static boolean startsWithExecution(WorkflowStep step) {
+        return step.dependsOn().isEmpty() && !step.isLoop() && step.locks().isEmpty() && !step.config().includesContext()
+                && step.inputMapping().values().stream().allMatch(m -> m.fromTrigger() != null || m.value() != null);
     }
 
     /** Fan-out from a settled step to every step that depends on it, then the end-of-execution check. */

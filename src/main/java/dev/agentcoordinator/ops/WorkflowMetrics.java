@@ -90,6 +90,12 @@ public final class WorkflowMetrics extends EventNotifierSupport {
             case "start-execution" -> {
                 if (in.getHeader("CamelSqlRowCount", 0, Integer.class) > 0) {
                     counter("coordinator_executions_started", "executions started", "workflow", workflow).increment();
+                    for (Map<String, Object> row : rows(body)) {
+                        if ("running".equals(row.get("status"))) {   // a root that started with its execution
+                            counter("coordinator_steps_dispatched", "step attempts sent to agents",
+                                    "workflow", workflow, "step", (String) row.get("step_id")).increment();
+                        }
+                    }
                 }
             }
             case "finish-execution", "cancel-execution" -> {
