@@ -16,6 +16,8 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 
 /**
  * The coordinator's entry point. {@code main} loads the settings and the workflow definitions
@@ -126,19 +128,49 @@ public final class CoordinatorApp {
         CoordinatorSettings effective = settings.with(Map.of("http.port", Integer.toString(httpPort)));
 
         Infrastructure infra = Infrastructure.begin(effective);   // broker and database start meanwhile
+        // the demo agents are services of their own: they connect while Camel starts
+        FutureTask<AutoCloseable> demoAgents = new FutureTask<>(() -> {
+            infra.awaitReady();
+            return effective.demoAgentsEnabled() ? DemoAgents.start(infra.connectionFactory()) : null;
+        });
+        Thread demoAgentsStart = new Thread(demoAgents, "coordinator-demo-agents-start");
         CamelRuntime camel = null;
-        AutoCloseable demoAgents = null;
         try {
             camel = CamelRuntime.prepare(effective, infra, catalog, CoordinatorRoutes.builders(catalog, effective), httpPort);
+            demoAgentsStart.start();
             infra.awaitReady();
-            if (effective.demoAgentsEnabled()) {
-                demoAgents = DemoAgents.start(infra.connectionFactory());
-            }
             camel.start();
-            return new RunningCoordinator(effective, catalog, infra, camel, demoAgents, httpUrl(effective.httpHost(), httpPort));
+            return new RunningCoordinator(effective, catalog, infra, camel, startedOrThrow(demoAgents), httpUrl(effective.httpHost(), httpPort));
         } catch (Exception | Error e) {
-            new RunningCoordinator(effective, catalog, infra, camel, demoAgents, null).close();
+            AutoCloseable started = demoAgentsStart.getState() == Thread.State.NEW ? null : startedOrNull(demoAgents, e);
+            new RunningCoordinator(effective, catalog, infra, camel, started, null).close();
             throw e;
+        }
+    }
+
+    private static AutoCloseable startedOrThrow(FutureTask<AutoCloseable> start) throws Exception {
+        try {
+            return start.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Exception cause) {
+                throw cause;
+            }
+            throw (Error) e.getCause();
+        }
+    }
+
+    /** What a start that runs got going (to be closed again); nothing when it failed. */
+    private static AutoCloseable startedOrNull(FutureTask<AutoCloseable> start, Throwable primary) {
+        try {
+            return start.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() != primary) {
+                primary.addSuppressed(e.getCause());
+            }
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
         }
     }
 
