@@ -66,8 +66,13 @@ public final class Infrastructure implements AutoCloseable {
             Database.migrate(infra.dataSource);
         });
         infra.inBackground("coordinator-broker-start", infra::startBroker);
-        infra.prepareConnectionFactory(settings);   // meanwhile: the JMS client takes a while to load
-        return infra;
+        try {
+            infra.prepareConnectionFactory(settings);   // meanwhile: the JMS client takes a while to load
+            return infra;
+        } catch (RuntimeException | Error e) {
+            infra.closeQuietly(e);   // waits for the starts, then stops what they started
+            throw e;
+        }
     }
 
     private void inBackground(String threadName, StartTask task) {
