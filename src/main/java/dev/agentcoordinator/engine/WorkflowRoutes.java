@@ -112,7 +112,6 @@ public class WorkflowRoutes extends RouteBuilder {
                     .when(header(SQL_ROW_COUNT).isGreaterThan(0))
                         .setProperty(STARTED_ROWS, body())
                         .setBody(constant(null))
-                        .to(Sql.update("link-event")).id(wf + ".link-event")
                         .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of " + wf + " started")
                         .split(exchangeProperty(STARTED_ROWS)).id(wf + ".dispatch-started-roots")
                             .filter(WorkflowRoutes::startedRunning)
