@@ -53,6 +53,11 @@ public final class ExecutionContext {
                 (String) first.get("shared_memory"), (String) first.get("signals"), steps));
     }
 
+    /** An execution that is being created: running, its trigger, nothing else yet. */
+    public static ExecutionContext starting(String triggerJson) {
+        return new ExecutionContext("running", triggerJson, "{}", null, Map.of());
+    }
+
     public boolean isRunning() {
         return "running".equals(executionStatus);
     }

@@ -162,10 +162,7 @@ public class WorkflowRoutes extends RouteBuilder {
         in.setHeader("triggerPayload", trigger);
         com.fasterxml.jackson.databind.node.ObjectNode rootStarts = Json.object();
         if (!startedRoots.isEmpty()) {
-            Map<String, Object> triggerOnly = new java.util.HashMap<>();
-            triggerOnly.put("execution_status", "running");
-            triggerOnly.put("trigger_payload", trigger);
-            ExecutionContext context = ExecutionContext.fromRows(List.of(triggerOnly)).orElseThrow();
+            ExecutionContext context = ExecutionContext.starting(trigger);
             for (WorkflowStep root : startedRoots) {
                 rootStarts.set(root.id(), InputResolver.resolve(root.inputMapping(), context));
             }
