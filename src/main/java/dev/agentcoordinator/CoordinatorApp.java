@@ -8,6 +8,7 @@ import dev.agentcoordinator.definition.WorkflowCatalog;
 import dev.agentcoordinator.engine.CoordinatorRoutes;
 import dev.agentcoordinator.infra.CamelRuntime;
 import dev.agentcoordinator.infra.FreePort;
+import dev.agentcoordinator.infra.Futures;
 import dev.agentcoordinator.infra.Infrastructure;
 import org.apache.logging.log4j.LogManager;
 import org.slf4j.LoggerFactory;
@@ -16,7 +17,6 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 
 /**
@@ -140,37 +140,11 @@ public final class CoordinatorApp {
             demoAgentsStart.start();
             infra.awaitReady();
             camel.start();
-            return new RunningCoordinator(effective, catalog, infra, camel, startedOrThrow(demoAgents), httpUrl(effective.httpHost(), httpPort));
+            return new RunningCoordinator(effective, catalog, infra, camel, Futures.await(demoAgents), httpUrl(effective.httpHost(), httpPort));
         } catch (Exception | Error e) {
-            AutoCloseable started = demoAgentsStart.getState() == Thread.State.NEW ? null : startedOrNull(demoAgents, e);
+            AutoCloseable started = demoAgentsStart.getState() == Thread.State.NEW ? null : Futures.awaitQuietly(demoAgents, e);
             new RunningCoordinator(effective, catalog, infra, camel, started, null).close();
             throw e;
-        }
-    }
-
-    private static AutoCloseable startedOrThrow(FutureTask<AutoCloseable> start) throws Exception {
-        try {
-            return start.get();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof Exception cause) {
-                throw cause;
-            }
-            throw (Error) e.getCause();
-        }
-    }
-
-    /** What a start that runs got going (to be closed again); nothing when it failed. */
-    private static AutoCloseable startedOrNull(FutureTask<AutoCloseable> start, Throwable primary) {
-        try {
-            return start.get();
-        } catch (ExecutionException e) {
-            if (e.getCause() != primary) {
-                primary.addSuppressed(e.getCause());
-            }
-            return null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
         }
     }
 

@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedDeque;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 
 /**
@@ -92,14 +91,7 @@ public final class Infrastructure implements AutoCloseable {
     /** Blocks until broker and database run (schema migrated); throws what stopped one from starting. */
     public void awaitReady() throws Exception {
         for (FutureTask<Void> future : starting) {
-            try {
-                future.get();
-            } catch (ExecutionException e) {
-                if (e.getCause() instanceof Exception cause) {
-                    throw cause;
-                }
-                throw (Error) e.getCause();
-            }
+            Futures.await(future);
         }
     }
 
@@ -191,15 +183,7 @@ public final class Infrastructure implements AutoCloseable {
 
     private void closeQuietly(Throwable primary) {
         for (FutureTask<Void> future : starting) {
-            try {
-                future.get();   // let a start finish, so that what it started is stopped too
-            } catch (ExecutionException e) {
-                if (primary != null && primary != e.getCause()) {
-                    primary.addSuppressed(e.getCause());
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            Futures.awaitQuietly(future, primary);   // let a start finish, so that what it started is stopped too
         }
         while (!toClose.isEmpty()) {
             AutoCloseable resource = toClose.pop();
