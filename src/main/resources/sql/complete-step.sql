@@ -1,11 +1,6 @@
--- running -> completed, with what the reply adds to the shared context (merge_reply_context, V4).
-WITH done AS (
-    UPDATE workflow_step_executions
-       SET status = 'completed', output = CAST(:#output AS jsonb), error = NULL, completed_at = now(),
-           deadline = NULL, updated_at = now()
-     WHERE id = :#rowId AND attempt = :#attempt AND status = 'running'
-    RETURNING execution_id, step_id, agent
-)
-SELECT count(*) AS applied
-FROM done, LATERAL (SELECT merge_reply_context(done.execution_id, done.step_id, done.agent,
-                                               CAST(:#sharedMemory AS jsonb), CAST(:#signals AS jsonb))) merged
+-- running -> completed, with what the reply adds to the shared context (complete_attempt, V5). No row
+-- when the attempt is not in flight; otherwise the execution and, when withContext, the context its
+-- dependents decide on, read after this change (one row per step, as load-context.sql gives it).
+SELECT * FROM complete_attempt(:#rowId, :#kind, :#attempt, CAST(:#output AS jsonb), CAST(:#sharedMemory AS jsonb),
+                               CAST(:#signals AS jsonb), CAST(:#withContext AS boolean), CAST(:#withSignals AS boolean),
+                               CAST(:#withSignalList AS boolean))

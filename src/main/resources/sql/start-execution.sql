@@ -28,4 +28,4 @@ SELECT gen_random_uuid()::text, execution.id, s.step_id, s.agent, s.action, s.ma
 FROM execution, jsonb_to_recordset(CAST(:#stepPlan AS jsonb))
      AS s(step_id text, agent text, action text, max_attempts int, timeout_ms bigint, backoff_ms bigint, compensation jsonb),
      LATERAL (SELECT CAST(:#rootStarts AS jsonb) -> s.step_id AS input) r
-RETURNING id AS row_id, execution_id, step_id, status, attempt, iteration, deadline, agent, action, input::text AS input
+RETURNING id AS row_id, execution_id, step_id, status, attempt, max_attempts, iteration, deadline, agent, action, input::text AS input

@@ -47,7 +47,16 @@ public class AgentStepMapper implements StepRouteMapper {
                 .setHeader(STEP_ID, routes.constant(step.id()))
                 .setHeader(WITH_SIGNALS, routes.constant(usesSignals(step) || step.config().includesContext()))
                 .setHeader(WITH_SIGNAL_LIST, routes.constant(step.config().includesContext()))
-                .to(Sql.rows("load-context")).id(nodeId(workflow, step, "load-context"))
+                .choice().id(nodeId(workflow, step, "context"))
+                    // the single dependency that just completed brought the context along (complete-step.sql)
+                    .when(routes.exchangeProperty(CONTEXT_ROWS).isNotNull())
+                        .setBody(routes.exchangeProperty(CONTEXT_ROWS))
+                        .removeProperty(CONTEXT_ROWS)
+                    .endChoice()
+                    .otherwise()
+                        .to(Sql.rows("load-context")).id(nodeId(workflow, step, "load-context"))
+                    .endChoice()
+                .end()
                 .process(exchange -> decide(planner, exchange, step, lockedStart)).id(nodeId(workflow, step, "decide"))
                 .choice().id(nodeId(workflow, step, "skip-or-run"))
                     .when(routes.header(DECISION).isEqualTo(StepDecision.Kind.SKIP.name()))
@@ -78,17 +87,18 @@ public class AgentStepMapper implements StepRouteMapper {
                     .endChoice()
                 .end();
 
+        ContextNeeds needs = ContextNeeds.ofDependents(workflow, step);
         ChoiceDefinition onOutcome = routes.from(Endpoints.result(wf, step.id()))
                 .routeId(Endpoints.routeId(wf, step.id() + ".result"))
                 .routeDescription("reply of " + step.agent() + "." + step.action())
-                .process(exchange -> classify(exchange, step)).id(nodeId(workflow, step, "classify-reply"))
+                .process(exchange -> classify(exchange, step, needs)).id(nodeId(workflow, step, "classify-reply"))
                 .choice().id(nodeId(workflow, step, "outcome"));
         String done = Endpoints.done(wf, step.id());
-        transition(onOutcome, StepOutcome.Transition.COMPLETE, Sql.row("complete-step"), Sql.appliedCount(),
+        transition(onOutcome, StepOutcome.Transition.COMPLETE, Sql.rows("complete-step"), Sql.returnedRows(),
                 nodeId(workflow, step, "complete"), "step ${header.stepId} completed", done);
-        transition(onOutcome, StepOutcome.Transition.RETRY, Sql.update("retry-step-later"), Sql.applied(),
+        transition(onOutcome, StepOutcome.Transition.RETRY, Sql.row("retry-step-later"), Sql.returnedRow(),
                 nodeId(workflow, step, "retry-later"), "step ${header.stepId} will retry: ${header.error}", null);
-        transition(onOutcome, StepOutcome.Transition.FAIL, Sql.update("fail-step"), Sql.applied(),
+        transition(onOutcome, StepOutcome.Transition.FAIL, Sql.row("fail-step"), Sql.returnedRow(),
                 nodeId(workflow, step, "fail"), "step ${header.stepId} failed: ${header.error}", done);
         addIterationBranch(onOutcome, workflow, step);
         onOutcome.end();
@@ -119,8 +129,9 @@ public class AgentStepMapper implements StepRouteMapper {
 
     /**
      * One branch of the result route: the guarded statement of a transition; when it applied, the
-     * reply counts as taken (see ReplyRoutes), the transition is logged and, for a settled step,
-     * {@code thenTo} (its done route) runs.
+     * reply counts as taken (see ReplyRoutes), what the statement returned is taken over
+     * ({@link #takeSettledAttempt}), the transition is logged and, for a settled step, {@code thenTo}
+     * (its done route) runs.
      */
     private static void transition(ChoiceDefinition onOutcome, StepOutcome.Transition transition, String statement,
                                    org.apache.camel.Predicate applied, String nodeId, String logText, String thenTo) {
@@ -128,11 +139,31 @@ public class AgentStepMapper implements StepRouteMapper {
                 .to(statement).id(nodeId)
                 .filter(applied)
                     .setProperty(ReplyRoutes.TRANSITION_APPLIED, org.apache.camel.builder.Builder.constant(true))
+                    .process(AgentStepMapper::takeSettledAttempt)
                     .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, logText + " [execution ${header.executionId}]");
         if (thenTo != null) {
             whenApplied.to(thenTo);
         }
         whenApplied.end().endChoice();
+    }
+
+    /**
+     * What a transition statement returned: the execution and when the attempt began (a reply that
+     * named its step came without them) and, from complete-step.sql, the context its dependents
+     * decide on, carried as {@link Headers#CONTEXT_ROWS}.
+     */
+    @SuppressWarnings("unchecked")
+    static void takeSettledAttempt(Exchange exchange) {
+        Message in = exchange.getMessage();
+        Object body = in.getBody();
+        List<Map<String, Object>> rows = body instanceof List<?> list ? (List<Map<String, Object>>) list : null;
+        Map<String, Object> row = rows != null ? rows.get(0) : (Map<String, Object>) body;
+        in.setHeader(EXECUTION_ID, row.get("execution_id"));
+        in.setHeader(ATTEMPT_STARTED_AT, row.get("attempt_started_at"));
+        if (rows != null && row.get("execution_status") != null) {
+            exchange.setProperty(CONTEXT_ROWS, rows);
+        }
+        in.setBody(null);
     }
 
     /** Loops add their iterate branch here; a plain step has none. */
@@ -148,8 +179,23 @@ public class AgentStepMapper implements StepRouteMapper {
         return workflow.id() + "." + step.id() + "." + what;
     }
 
-    private static boolean usesSignals(WorkflowStep step) {
+    static boolean usesSignals(WorkflowStep step) {
         return step.inputMapping().values().stream().anyMatch(m -> m.fromSignal() != null);
+    }
+
+    /**
+     * What complete-step.sql reads back for the dependents of a step that decide on the context it
+     * returns: those with this step as their only dependency (a fan-in reads the database again once
+     * every dependency has settled).
+     */
+    record ContextNeeds(boolean context, boolean signals, boolean signalList) {
+        static ContextNeeds ofDependents(WorkflowDefinition workflow, WorkflowStep step) {
+            List<WorkflowStep> deciders = workflow.dependentsOf(step.id()).stream()
+                    .filter(dependent -> dependent.dependsOn().size() == 1).toList();
+            return new ContextNeeds(!deciders.isEmpty(),
+                    deciders.stream().anyMatch(d -> usesSignals(d) || d.config().includesContext()),
+                    deciders.stream().anyMatch(d -> d.config().includesContext()));
+        }
     }
 
     private static String describe(WorkflowStep step) {
@@ -200,6 +246,9 @@ public class AgentStepMapper implements StepRouteMapper {
         in.setHeader(AGENT, step.agent());
         in.setHeader(ACTION, step.action());
         in.setHeader(ATTEMPT, ((Number) row.getOrDefault("attempt", 1)).intValue());
+        if (row.get("max_attempts") != null) {
+            in.setHeader(MAX_ATTEMPTS, ((Number) row.get("max_attempts")).intValue());
+        }
         in.setHeader(ITERATION, ((Number) row.getOrDefault("iteration", 0)).intValue());
         in.setHeader(DEADLINE, row.get("deadline"));
         if (row.get("context") != null) {
@@ -217,6 +266,7 @@ public class AgentStepMapper implements StepRouteMapper {
         in.setHeader(AGENT, row.get("agent"));
         in.setHeader(ACTION, row.get("action"));
         in.setHeader(ATTEMPT, ((Number) row.get("attempt")).intValue());
+        in.setHeader(MAX_ATTEMPTS, ((Number) row.get("max_attempts")).intValue());
         in.setHeader(ITERATION, ((Number) row.get("iteration")).intValue());
         in.setHeader(DEADLINE, row.get("deadline"));
         in.setHeader(INPUT, row.get("input"));
@@ -229,8 +279,12 @@ public class AgentStepMapper implements StepRouteMapper {
         prepareDispatch(exchange, step);
     }
 
-    private static void classify(Exchange exchange, WorkflowStep step) {
+    private static void classify(Exchange exchange, WorkflowStep step, ContextNeeds needs) {
         Message in = exchange.getMessage();
+        in.setHeader(KIND, "step");
+        in.setHeader(WITH_CONTEXT, needs.context());
+        in.setHeader(WITH_SIGNALS, needs.signals());
+        in.setHeader(WITH_SIGNAL_LIST, needs.signalList());
         StepOutcome outcome = StepOutcome.of(step, in.getBody(String.class),
                 in.getHeader(ATTEMPT, Integer.class), in.getHeader(MAX_ATTEMPTS, Integer.class),
                 in.getHeader(ITERATION, 0, Integer.class), in.getHeader(INPUT, String.class));

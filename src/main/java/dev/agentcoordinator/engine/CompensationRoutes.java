@@ -74,22 +74,22 @@ final class CompensationRoutes {
                 .process(this::classify)
                 .choice()
                     .when(routes.header(TRANSITION).isEqualTo(StepOutcome.Transition.COMPLETE.name()))
-                        .to(Sql.row("complete-step")).id(wf + "~compensation.complete")
-                        .filter(Sql.appliedCount())
+                        .to(Sql.rows("complete-step")).id(wf + "~compensation.complete")
+                        .filter(Sql.returnedRows())
                             .setProperty(ReplyRoutes.TRANSITION_APPLIED, routes.constant(true))
                             .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "compensation of ${header.stepId} completed [execution ${header.executionId}]")
                             .to(Endpoints.compensate(wf))
                         .end()
                     .endChoice()
                     .when(routes.header(TRANSITION).isEqualTo(StepOutcome.Transition.RETRY.name()))
-                        .to(Sql.update("retry-step-later")).id(wf + "~compensation.retry-later")
-                        .filter(Sql.applied())
+                        .to(Sql.row("retry-step-later")).id(wf + "~compensation.retry-later")
+                        .filter(Sql.returnedRow())
                             .setProperty(ReplyRoutes.TRANSITION_APPLIED, routes.constant(true))
                         .end()
                     .endChoice()
                     .otherwise()
-                        .to(Sql.update("fail-step")).id(wf + "~compensation.fail")
-                        .filter(Sql.applied())
+                        .to(Sql.row("fail-step")).id(wf + "~compensation.fail")
+                        .filter(Sql.returnedRow())
                             .setProperty(ReplyRoutes.TRANSITION_APPLIED, routes.constant(true))
                             .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "compensation of ${header.stepId} failed: ${header.error} [execution ${header.executionId}]")
                             .to(Endpoints.compensate(wf))
@@ -128,6 +128,7 @@ final class CompensationRoutes {
         in.setHeader(ATTEMPT, ((Number) row.get("attempt")).intValue());
         in.setHeader(ITERATION, 0);
         in.setHeader(DEADLINE, row.get("deadline"));
+        in.setHeader(KIND, "compensation");
     }
 
     /** A compensation's reply is judged like a plain step's (no loop): complete, retry or fail. */
@@ -141,6 +142,10 @@ final class CompensationRoutes {
         in.setHeader(ERROR, outcome.error());
         in.setHeader(SHARED_MEMORY, "{}");
         in.setHeader(SIGNALS, "[]");
+        in.setHeader(KIND, "compensation");
+        in.setHeader(WITH_CONTEXT, false);
+        in.setHeader(WITH_SIGNALS, false);
+        in.setHeader(WITH_SIGNAL_LIST, false);
         in.setBody(null);
     }
 }

@@ -11,6 +11,8 @@ public final class Headers {
     public static final String ATTEMPT = "attempt";
     public static final String MAX_ATTEMPTS = "maxAttempts";
     public static final String ITERATION = "iteration";
+    /** {@code step} or {@code compensation}: which kind of row a statement works on. */
+    public static final String KIND = "kind";
     public static final String DEADLINE = "deadline";
     /** When the attempt a reply answers was dispatched (java.sql.Timestamp), for the latency metric. */
     public static final String ATTEMPT_STARTED_AT = "attemptStartedAt";
@@ -30,6 +32,13 @@ public final class Headers {
     /** load-context.sql: read the latest signal per type / every signal of the execution. */
     public static final String WITH_SIGNALS = "withSignals";
     public static final String WITH_SIGNAL_LIST = "withSignalList";
+    /** complete-step.sql: also return the execution's context, for the dependents that decide on it. */
+    public static final String WITH_CONTEXT = "withContext";
+    /**
+     * Exchange property: the context complete-step.sql returned, as load-context.sql would give it,
+     * carried to the dependents with one dependency so that they need not read it again.
+     */
+    public static final String CONTEXT_ROWS = "contextRows";
     /** The request's {@code context} (JSON text) for a step with config.include_context. */
     public static final String REQUEST_CONTEXT = "requestContext";
     public static final String CORRELATION_ID = "JMSCorrelationID";

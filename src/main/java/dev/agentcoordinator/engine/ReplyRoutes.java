@@ -13,12 +13,18 @@ import static dev.agentcoordinator.engine.Headers.*;
  * Replies from every agent arrive on one durable queue, consumed by competing consumers, so any
  * coordinator instance handles any reply. The correlation id names the step row and attempt; a
  * reply for anything but the attempt in flight is recorded in ignored_replies and changes nothing.
+ * When the correlation id also names the workflow step (see {@link StepRequests#correlationId(String,
+ * int, String, String, int)}), the reply goes straight to the step's guarded transition; only a reply
+ * that finds its attempt no longer in flight, a loop's reply and a compensation's reply read the step
+ * row first.
  */
 public class ReplyRoutes extends RouteBuilder {
     static final String REPLY_TEXT = "replyText";
     static final String IGNORE_REASON = "ignoreReason";
     /** Set by a result route when its guarded transition changed the step row. */
     static final String TRANSITION_APPLIED = "transitionApplied";
+    static final String RESULT_ENDPOINT = "resultEndpoint";
+    private static final String BY_STEP_ROW = "direct:coordinator.reply-by-step-row";
 
     private final WorkflowCatalog catalog;
     private final String replyQueue;
@@ -39,27 +45,40 @@ public class ReplyRoutes extends RouteBuilder {
                 .routeId("coordinator.replies")
                 .routeDescription("agent replies: the attempt in flight settles, anything else is recorded and ignored")
                 .setProperty(REPLY_TEXT, body())
-                .process(ReplyRoutes::readCorrelation)
+                .process(this::readCorrelation)
                 .choice()
                     .when(header(ROW_ID).isNull())
                         .setHeader(IGNORE_REASON, simple("correlation id ${header.JMSCorrelationID} does not name a step attempt"))
                         .to("direct:coordinator.ignore-reply")
+                    .when(header(RESULT_ENDPOINT).isNotNull())
+                        .setBody(exchangeProperty(REPLY_TEXT))
+                        .toD("${header.resultEndpoint}")
+                        .filter(exchangeProperty(TRANSITION_APPLIED).isNull())
+                            .to(BY_STEP_ROW)
+                        .end()
+                    .endChoice()
                     .otherwise()
-                        .to(Sql.row("find-step-row")).id("find-step")
-                        .process(this::judge)
-                        .choice()
-                            .when(header(IGNORE_REASON).isNotNull())
-                                .to("direct:coordinator.ignore-reply")
-                            .otherwise()
-                                .setBody(exchangeProperty(REPLY_TEXT))
-                                .toD("${header.resultEndpoint}")
-                                // a duplicate that raced the original for the attempt: its transition found
-                                // the attempt already settled and changed nothing
-                                .filter(exchangeProperty(TRANSITION_APPLIED).isNull())
-                                    .setHeader(IGNORE_REASON, simple("duplicate reply for attempt ${header.attempt} of step ${header.stepId}:"
-                                            + " another reply settled that attempt first"))
-                                    .to("direct:coordinator.ignore-reply")
-                                .end()
+                        .to(BY_STEP_ROW)
+                .end();
+
+        from(BY_STEP_ROW)
+                .routeId("coordinator.reply-by-step-row")
+                .routeDescription("a reply judged against its step row: the attempt in flight settles, anything else is recorded and ignored")
+                .setBody(constant(null))
+                .to(Sql.row("find-step-row")).id("find-step")
+                .process(this::judge)
+                .choice()
+                    .when(header(IGNORE_REASON).isNotNull())
+                        .to("direct:coordinator.ignore-reply")
+                    .otherwise()
+                        .setBody(exchangeProperty(REPLY_TEXT))
+                        .toD("${header.resultEndpoint}")
+                        // a duplicate that raced the original for the attempt: its transition found
+                        // the attempt already settled and changed nothing
+                        .filter(exchangeProperty(TRANSITION_APPLIED).isNull())
+                            .setHeader(IGNORE_REASON, simple("duplicate reply for attempt ${header.attempt} of step ${header.stepId}:"
+                                    + " another reply settled that attempt first"))
+                            .to("direct:coordinator.ignore-reply")
                         .end()
                 .end();
 
@@ -89,14 +108,34 @@ public class ReplyRoutes extends RouteBuilder {
         }
     }
 
-    private static void readCorrelation(Exchange exchange) {
+    /**
+     * Row and attempt from the correlation id; when it also names a plain step of a loaded workflow,
+     * everything its result route needs to settle the attempt without reading the row. A loop's reply
+     * needs the row (its iteration and input), so it is judged against it.
+     */
+    private void readCorrelation(Exchange exchange) {
         Message in = exchange.getMessage();
-        Map.Entry<String, Integer> parsed = StepRequests.parseCorrelationId(in.getHeader(CORRELATION_ID, String.class));
-        in.setHeader(ROW_ID, parsed == null ? null : parsed.getKey());
-        in.setHeader("replyAttempt", parsed == null ? null : parsed.getValue());
+        StepRequests.Correlation correlation = StepRequests.parseCorrelation(in.getHeader(CORRELATION_ID, String.class));
+        in.setHeader(ROW_ID, correlation == null ? null : correlation.rowId());
+        in.setHeader("replyAttempt", correlation == null ? null : correlation.attempt());
         // the reply text is kept in REPLY_TEXT; camel-sql looks parameters up in a Map body first,
         // and a text body sends it down a slow type-conversion path on every parameter
         in.setBody(null);
+        if (correlation == null || !correlation.namesStep()) {
+            return;
+        }
+        catalog.byId(correlation.workflowId()).flatMap(w -> w.step(correlation.stepId()))
+                .filter(step -> !step.isLoop())
+                .ifPresent(step -> {
+                    in.setHeader(WORKFLOW_ID, correlation.workflowId());
+                    in.setHeader(STEP_ID, step.id());
+                    in.setHeader(ATTEMPT, correlation.attempt());
+                    in.setHeader(MAX_ATTEMPTS, correlation.maxAttempts());
+                    in.setHeader(ITERATION, 0);
+                    in.setHeader(AGENT, step.agent());
+                    in.setHeader(ACTION, step.action());
+                    in.setHeader(RESULT_ENDPOINT, Endpoints.result(correlation.workflowId(), step.id()));
+                });
     }
 
     /** Accepts the reply only for the attempt in flight of a step of a known workflow. */
@@ -125,7 +164,7 @@ public class ReplyRoutes extends RouteBuilder {
         boolean compensation = "compensation".equals(row.get("kind"));
         boolean known = catalog.byId(workflowId).flatMap(w -> w.step(stepId)).isPresent();
         int replyAttempt = in.getHeader("replyAttempt", Integer.class);
-        in.setHeader("resultEndpoint", compensation ? Endpoints.compensationResult(workflowId) : Endpoints.result(workflowId, stepId));
+        in.setHeader(RESULT_ENDPOINT, compensation ? Endpoints.compensationResult(workflowId) : Endpoints.result(workflowId, stepId));
         if (!known) {
             in.setHeader(IGNORE_REASON, "workflow " + workflowId + " step " + stepId + " is not loaded on this coordinator");
         } else if (status != StepStatus.RUNNING || replyAttempt != attempt) {

@@ -61,12 +61,9 @@ public final class Sql {
         return header(Headers.SQL_UPDATE_COUNT).isGreaterThan(0);
     }
 
-    /**
-     * True when a statement ending in {@code SELECT count(*) AS applied} reports a change (SelectOne
-     * gives a one-column row as the bare value).
-     */
-    public static Predicate appliedCount() {
-        return exchange -> exchange.getMessage().getBody() instanceof Number n && n.longValue() > 0;
+    /** True when the last rows statement returned at least one row. */
+    public static Predicate returnedRows() {
+        return exchange -> exchange.getMessage().getBody() instanceof java.util.List<?> rows && !rows.isEmpty();
     }
 
     /** True when the last row statement returned its row. */

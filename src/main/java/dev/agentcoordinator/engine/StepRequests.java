@@ -23,17 +23,44 @@ public final class StepRequests {
         return rowId + ":" + attempt;
     }
 
-    /** Splits a correlation id back into row id and attempt; null when it is not one of ours. */
-    public static Map.Entry<String, Integer> parseCorrelationId(String correlationId) {
+    /**
+     * Correlation id of an attempt of a workflow step: {@code <row>:<attempt>@<workflow>/<step>/<max attempts>}.
+     * The suffix lets the reply be judged and settled in one statement, without reading the step row
+     * first (ids are {@code [A-Za-z0-9_-]}, so neither separator occurs in them).
+     */
+    public static String correlationId(String rowId, int attempt, String workflowId, String stepId, int maxAttempts) {
+        return correlationId(rowId, attempt) + "@" + workflowId + "/" + stepId + "/" + maxAttempts;
+    }
+
+    /** What a reply's correlation id names; the workflow part is null for a plain {@code <row>:<attempt>}. */
+    public record Correlation(String rowId, int attempt, String workflowId, String stepId, int maxAttempts) {
+        public boolean namesStep() {
+            return workflowId != null;
+        }
+    }
+
+    /** Splits a correlation id back into its parts; null when it is not one of ours. */
+    public static Correlation parseCorrelation(String correlationId) {
         if (correlationId == null) {
             return null;
         }
-        int colon = correlationId.lastIndexOf(':');
+        int at = correlationId.indexOf('@');
+        String attemptPart = at < 0 ? correlationId : correlationId.substring(0, at);
+        int colon = attemptPart.lastIndexOf(':');
         if (colon <= 0) {
             return null;
         }
         try {
-            return Map.entry(correlationId.substring(0, colon), Integer.parseInt(correlationId.substring(colon + 1)));
+            String rowId = attemptPart.substring(0, colon);
+            int attempt = Integer.parseInt(attemptPart.substring(colon + 1));
+            if (at < 0) {
+                return new Correlation(rowId, attempt, null, null, 0);
+            }
+            String[] step = correlationId.substring(at + 1).split("/", -1);
+            if (step.length != 3 || step[0].isEmpty() || step[1].isEmpty()) {
+                return null;
+            }
+            return new Correlation(rowId, attempt, step[0], step[1], Integer.parseInt(step[2]));
         } catch (NumberFormatException e) {
             return null;
         }
@@ -64,7 +91,12 @@ public final class StepRequests {
         if (context != null) {
             request.set("context", Json.parse(context));
         }
-        String correlationId = correlationId(in.getHeader(Headers.ROW_ID, String.class), attempt);
+        String rowId = in.getHeader(Headers.ROW_ID, String.class);
+        Integer maxAttempts = in.getHeader(Headers.MAX_ATTEMPTS, Integer.class);
+        String correlationId = maxAttempts == null || "compensation".equals(in.getHeader(Headers.KIND))
+                ? correlationId(rowId, attempt)
+                : correlationId(rowId, attempt, in.getHeader(Headers.WORKFLOW_ID, String.class),
+                        in.getHeader(Headers.STEP_ID, String.class), maxAttempts);
         in.removeHeaders("*");
         in.setHeader(Headers.CORRELATION_ID, correlationId);
         in.setHeader("JMSReplyTo", replyQueue);

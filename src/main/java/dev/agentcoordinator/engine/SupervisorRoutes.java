@@ -102,6 +102,7 @@ public class SupervisorRoutes extends RouteBuilder {
         put(in, AGENT, row.get("agent"));
         put(in, ACTION, row.get("action"));
         put(in, ATTEMPT, row.get("attempt"));
+        put(in, MAX_ATTEMPTS, row.get("max_attempts"));
         put(in, ITERATION, row.get("iteration"));
         put(in, INPUT, row.get("input"));
         put(in, DEADLINE, row.get("deadline"));

@@ -122,17 +122,17 @@ public final class WorkflowMetrics extends EventNotifierSupport {
                 }
             }
             case "complete-step", "complete-and-iterate" -> {
-                if (appliedCount(body) || (body instanceof Map<?, ?>) || (body instanceof List<?> l && !l.isEmpty())) {
+                if (body instanceof Map<?, ?> || (body instanceof List<?> l && !l.isEmpty())) {
                     settled(workflow, step, in, "completed");
                 }
             }
             case "fail-step" -> {
-                if (in.getHeader("CamelSqlUpdateCount", 0, Integer.class) > 0) {
+                if (body instanceof Map<?, ?>) {
                     settled(workflow, step, in, "failed");
                 }
             }
             case "retry-step-later" -> {
-                if (in.getHeader("CamelSqlUpdateCount", 0, Integer.class) > 0) {
+                if (body instanceof Map<?, ?>) {
                     retried(workflow, step);
                     settled(workflow, step, in, "retry");
                 }
@@ -166,9 +166,12 @@ public final class WorkflowMetrics extends EventNotifierSupport {
         counter("coordinator_step_retries", "step attempts that will be retried", "workflow", workflow, "step", step).increment();
     }
 
-    /** A reply settled the attempt: its start came with the reply's step row, no query needed. */
+    /**
+     * A reply settled the attempt: its start came back from the transition's statement (or with the
+     * reply's step row), no query needed.
+     */
     private void settled(String workflow, String step, Message reply, String outcome) {
-        java.sql.Timestamp started = reply.getHeader("attemptStartedAt", java.sql.Timestamp.class);
+        java.sql.Timestamp started = attemptStart(reply);
         String agent = reply.getHeader("agent", String.class);
         String action = reply.getHeader("action", String.class);
         if (started != null && agent != null && action != null) {
@@ -177,6 +180,15 @@ public final class WorkflowMetrics extends EventNotifierSupport {
         } else {
             settled(workflow, step, reply.getHeader("rowId", String.class), outcome);
         }
+    }
+
+    private static java.sql.Timestamp attemptStart(Message reply) {
+        Object body = reply.getBody();
+        Object row = body instanceof List<?> list && !list.isEmpty() ? list.get(0) : body;
+        if (row instanceof Map<?, ?> map && map.get("attempt_started_at") instanceof java.sql.Timestamp started) {
+            return started;
+        }
+        return reply.getHeader("attemptStartedAt", java.sql.Timestamp.class);
     }
 
     private void countSettled(String workflow, String step, String outcome) {
@@ -203,10 +215,6 @@ public final class WorkflowMetrics extends EventNotifierSupport {
         }
         return counters.computeIfAbsent(key.toString(),
                 k -> Counter.builder(name).description(description).tags(tags).register(registry));
-    }
-
-    private static boolean appliedCount(Object body) {
-        return body instanceof Number n && n.longValue() > 0;
     }
 
     @SuppressWarnings("unchecked")

@@ -106,7 +106,7 @@ class DuplicateDeliverySemanticsTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> !ignoredReplies(executionId).isEmpty());
         assertThat(ignoredReplies(executionId)).singleElement().satisfies(r -> {
             assertThat(r).containsEntry("step_id", "answer");
-            assertThat(r.get("correlation_id").toString()).endsWith(":1");
+            assertThat(r.get("correlation_id").toString()).contains(":1@f_replies/answer/");
             // whether the copy came after the original settled the step or raced it, it names itself a duplicate
             assertThat(r.get("reason").toString()).contains("duplicate", "attempt 1");
         });
@@ -134,7 +134,7 @@ class DuplicateDeliverySemanticsTest {
                 .containsExactly(tuple(1, "timed_out"), tuple(2, "completed"));
         await().atMost(Duration.ofSeconds(10)).until(() -> !ignoredReplies(executionId).isEmpty());
         assertThat(ignoredReplies(executionId)).singleElement().satisfies(r -> {
-            assertThat(r.get("correlation_id").toString()).endsWith(":1");
+            assertThat(r.get("correlation_id").toString()).contains(":1@f_replies/answer/");
             assertThat(r.get("reason").toString()).contains("attempt 1", "completed at attempt 2");
         });
         assertThat(stepRow(executionId, "answer").get("output").toString()).contains("\"answered_attempt\": 2");
@@ -145,13 +145,18 @@ class DuplicateDeliverySemanticsTest {
     void aReplyWithAnUnknownCorrelationIdIsRecorded() throws Exception {
         String unknownRow = "f-unknown-" + UUID.randomUUID() + ":1";
         String notOurs = "f-not-a-step-attempt-" + UUID.randomUUID();
+        // names a loaded step, so it goes straight to that step's transition, which finds no such attempt
+        String unknownRowOfKnownStep = "f-unknown-" + UUID.randomUUID() + ":1@f_replies/answer/2";
         sendReply(unknownRow, "{\"status\":\"ok\",\"output\":{}}");
         sendReply(notOurs, "{\"status\":\"ok\",\"output\":{}}");
+        sendReply(unknownRowOfKnownStep, "{\"status\":\"error\",\"error\":\"boom\"}");
 
-        await().atMost(Duration.ofSeconds(10)).until(() -> query("SELECT 1 FROM ignored_replies WHERE correlation_id IN (?, ?)",
-                unknownRow, notOurs).size() == 2);
+        await().atMost(Duration.ofSeconds(10)).until(() -> query("SELECT 1 FROM ignored_replies WHERE correlation_id IN (?, ?, ?)",
+                unknownRow, notOurs, unknownRowOfKnownStep).size() == 3);
         assertThat(query("SELECT reason, body FROM ignored_replies WHERE correlation_id = ?", unknownRow)).singleElement()
                 .satisfies(r -> assertThat(r.get("reason").toString()).contains("no step attempt " + unknownRow));
+        assertThat(query("SELECT reason, body FROM ignored_replies WHERE correlation_id = ?", unknownRowOfKnownStep)).singleElement()
+                .satisfies(r -> assertThat(r.get("reason").toString()).contains("no step attempt " + unknownRowOfKnownStep));
         assertThat(query("SELECT reason FROM ignored_replies WHERE correlation_id = ?", notOurs)).singleElement()
                 .satisfies(r -> assertThat(r.get("reason").toString()).contains("does not name a step attempt"));
     }

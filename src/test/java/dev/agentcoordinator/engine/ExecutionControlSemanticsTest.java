@@ -136,7 +136,7 @@ class ExecutionControlSemanticsTest {
                 .containsExactly(tuple(1, "timed_out"), tuple(2, "completed"));
         // the first run's reply, 1.5 s late, answers attempt 1: recorded, not applied (the re-run is attempt 2)
         await().atMost(Duration.ofSeconds(10)).until(() -> !query("SELECT 1 FROM ignored_replies WHERE execution_id = ? "
-                + "AND correlation_id LIKE '%:1'", executionId).isEmpty());
+                + "AND correlation_id LIKE '%:1@%'", executionId).isEmpty());
         assertThat(stepRow(executionId, "slow")).containsEntry("attempt", 2);
     }
 }

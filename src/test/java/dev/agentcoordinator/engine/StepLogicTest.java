@@ -140,8 +140,19 @@ class StepLogicTest {
 
     @Test
     void correlationIdsRoundTrip() {
-        assertThat(StepRequests.parseCorrelationId(StepRequests.correlationId("row-1", 3))).isEqualTo(Map.entry("row-1", 3));
-        assertThat(StepRequests.parseCorrelationId("garbage")).isNull();
-        assertThat(StepRequests.parseCorrelationId(null)).isNull();
+        assertThat(StepRequests.parseCorrelation(StepRequests.correlationId("row-1", 3)))
+                .isEqualTo(new StepRequests.Correlation("row-1", 3, null, null, 0));
+        String named = StepRequests.correlationId("3f2a-row", 2, "interview_completed", "analyze-interview", 4);
+        assertThat(named).isEqualTo("3f2a-row:2@interview_completed/analyze-interview/4");
+        assertThat(StepRequests.parseCorrelation(named))
+                .isEqualTo(new StepRequests.Correlation("3f2a-row", 2, "interview_completed", "analyze-interview", 4));
+        assertThat(StepRequests.parseCorrelation(named).namesStep()).isTrue();
+        // what an agent might send back instead
+        assertThat(StepRequests.parseCorrelation("garbage")).isNull();
+        assertThat(StepRequests.parseCorrelation(null)).isNull();
+        assertThat(StepRequests.parseCorrelation("row:x")).isNull();
+        assertThat(StepRequests.parseCorrelation("row:1@wf/step")).isNull();
+        assertThat(StepRequests.parseCorrelation("row:1@wf/step/many")).isNull();
+        assertThat(StepRequests.parseCorrelation("row:1@/step/2")).isNull();
     }
 }

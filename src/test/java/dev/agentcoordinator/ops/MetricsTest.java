@@ -54,7 +54,7 @@ class MetricsTest {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         try (StepLatencyRecorder latencies = new StepLatencyRecorder(OpsCoordinator.shared().dataSource(), registry)) {
             WorkflowMetrics metrics = new WorkflowMetrics(registry, latencies);
-            Exchange retry = exchange(null, Map.of("workflowId", "wf1", "stepId", "s1", "rowId", "no-such-row", "CamelSqlUpdateCount", 1));
+            Exchange retry = exchange(Map.of("execution_id", "e1"), Map.of("workflowId", "wf1", "stepId", "s1", "rowId", "no-such-row"));
             metrics.onStatement("retry-step-later", retry);
             Exchange expired = exchange(List.of(
                     Map.of("row_id", "r1", "workflow_id", "wf1", "step_id", "s2", "kind", "step", "status", "retrying"),
@@ -62,7 +62,7 @@ class MetricsTest {
             metrics.onStatement("expire-attempts", expired);
             Exchange executionTimeout = exchange(List.of(Map.of("execution_id", "e1", "workflow_id", "wf1", "status", "failed")), Map.of());
             metrics.onStatement("expire-executions", executionTimeout);
-            Exchange notApplied = exchange(null, Map.of("workflowId", "wf1", "stepId", "s1", "CamelSqlUpdateCount", 0));
+            Exchange notApplied = exchange(null, Map.of("workflowId", "wf1", "stepId", "s1"));
             metrics.onStatement("retry-step-later", notApplied);
 
             assertThat(registry.get("coordinator_step_retries").tags("workflow", "wf1", "step", "s1").counter().count()).isEqualTo(1);
