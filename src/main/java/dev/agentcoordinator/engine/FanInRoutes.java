@@ -1,10 +1,12 @@
 package dev.agentcoordinator.engine;
 
 import dev.agentcoordinator.definition.WorkflowCatalog;
+import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.util.concurrent.SynchronousExecutorService;
 
 import javax.sql.DataSource;
+import java.util.Map;
 
 /**
  * The one aggregator behind every fan-in ({@code wf.<id>.<step>.join} routes forward to it). Partial
@@ -28,6 +30,26 @@ public class FanInRoutes extends RouteBuilder {
         this.catalog = catalog;
     }
 
+    private static final String[] JOIN_HEADERS = {Headers.EXECUTION_ID, Headers.WORKFLOW_ID, Headers.STEP_ID, JOIN_STEP};
+
+    /**
+     * Only what the join needs is persisted with it. (removeHeaders with exclusions matched every
+     * header against every exclusion as a regular expression: 3 % of the reply consumers' CPU.)
+     */
+    private static void keepJoinHeaders(Exchange exchange) {
+        Map<String, Object> headers = exchange.getMessage().getHeaders();
+        Object[] kept = new Object[JOIN_HEADERS.length];
+        for (int i = 0; i < JOIN_HEADERS.length; i++) {
+            kept[i] = headers.get(JOIN_HEADERS[i]);
+        }
+        headers.clear();
+        for (int i = 0; i < JOIN_HEADERS.length; i++) {
+            if (kept[i] != null) {
+                headers.put(JOIN_HEADERS[i], kept[i]);
+            }
+        }
+    }
+
     @Override
     public void configure() {
         DataSource dataSource = getContext().getRegistry().findSingleByType(DataSource.class);
@@ -35,8 +57,9 @@ public class FanInRoutes extends RouteBuilder {
         from(FAN_IN)
                 .routeId("coordinator.fan-in")
                 .routeDescription("waits until every dependency of a step has settled, then runs the step")
-                // only what the join needs is persisted with it
-                .removeHeaders("*", Headers.EXECUTION_ID, Headers.WORKFLOW_ID, Headers.STEP_ID, JOIN_STEP)
+                .process(FanInRoutes::keepJoinHeaders)
+                // the context an arrival carries predates the other dependencies: the joined step reads its own
+                .removeProperty(Headers.CONTEXT_ROWS)
                 .setBody(constant(null))
                 .setHeader(JOIN_KEY, simple("${header.executionId}:${header.joinStep}"))
                 .choice()

@@ -36,6 +36,7 @@ public final class StepLatencyRecorder implements AutoCloseable {
 
     private final DataSource dataSource;
     private final MeterRegistry registry;
+    private final java.util.concurrent.ConcurrentMap<String, Timer> timers = new java.util.concurrent.ConcurrentHashMap<>();
     private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
         Thread thread = new Thread(r, "coordinator-step-latency");
         thread.setDaemon(true);
@@ -72,11 +73,12 @@ public final class StepLatencyRecorder implements AutoCloseable {
 
     /** Records an attempt whose agent, action and duration are already known (a reply's). */
     void record(String agent, String action, String outcome, Duration duration) {
-        Timer.builder("coordinator_step_duration")
-                .description("time from dispatch to the agent's reply or the attempt's timeout")
-                .tags("agent", agent, "action", action, "outcome", outcome)
-                .serviceLevelObjectives(BUCKETS)
-                .register(registry)
+        // cached: building the timer validated its buckets and searched the registry on every reply
+        timers.computeIfAbsent(agent + '\u0000' + action + '\u0000' + outcome, key -> Timer.builder("coordinator_step_duration")
+                        .description("time from dispatch to the agent's reply or the attempt's timeout")
+                        .tags("agent", agent, "action", action, "outcome", outcome)
+                        .serviceLevelObjectives(BUCKETS)
+                        .register(registry))
                 .record(duration);
     }
 
