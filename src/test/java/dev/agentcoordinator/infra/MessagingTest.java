@@ -23,12 +23,17 @@ class MessagingTest {
     Path dataDir;
 
     @Test
-    void reconnectParametersAreAddedUnlessTheUrlSetsThem() {
-        assertThat(Messaging.withReconnect("tcp://broker:61616"))
-                .isEqualTo("tcp://broker:61616?reconnectAttempts=-1&retryInterval=500&retryIntervalMultiplier=2.0&maxRetryInterval=5000");
-        assertThat(Messaging.withReconnect("tcp://broker:61616?reconnectAttempts=3"))
-                .startsWith("tcp://broker:61616?reconnectAttempts=3&retryInterval=500")
+    void clientDefaultsAreAddedUnlessTheUrlSetsThem() {
+        assertThat(Messaging.withClientDefaults("tcp://broker:61616"))
+                .isEqualTo("tcp://broker:61616?reconnectAttempts=-1&retryInterval=500&retryIntervalMultiplier=2.0&maxRetryInterval=5000"
+                        + "&cacheDestinations=true");
+        assertThat(Messaging.withClientDefaults("tcp://broker:61616?reconnectAttempts=3&cacheDestinations=false"))
+                .contains("cacheDestinations=false").doesNotContain("cacheDestinations=true")
+                .startsWith("tcp://broker:61616?reconnectAttempts=3&cacheDestinations=false&retryInterval=500")
                 .doesNotContain("reconnectAttempts=-1");
+        // the Artemis client takes the URL parameter: no broker round trip per send to look a queue up
+        assertThat(((org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory)
+                Messaging.connectionFactory("tcp://broker:61616", null, null)).isCacheDestinations()).isTrue();
     }
 
     /**
