@@ -13,7 +13,9 @@ final class EventSender implements AutoCloseable {
     private final JmsPoolConnectionFactory pool = new JmsPoolConnectionFactory();
 
     EventSender(String brokerUrl) {
-        pool.setConnectionFactory(new ActiveMQConnectionFactory(brokerUrl));
+        ActiveMQConnectionFactory factory = new ActiveMQConnectionFactory(brokerUrl);
+        factory.setCacheDestinations(true);
+        pool.setConnectionFactory(factory);
         pool.setMaxConnections(2);
     }
 

@@ -48,7 +48,10 @@ final class FloorDriver implements AutoCloseable {
     private volatile boolean cycling;
 
     FloorDriver(String brokerUrl, String jdbcUrl, int consumerCount, int poolConnections, int dbPoolSize) throws JMSException {
-        pool.setConnectionFactory(new ActiveMQConnectionFactory(brokerUrl));
+        // as the coordinator's client does (Messaging): no broker round trip to look the queues up on every send
+        ActiveMQConnectionFactory factory = new ActiveMQConnectionFactory(brokerUrl);
+        factory.setCacheDestinations(true);
+        pool.setConnectionFactory(factory);
         pool.setMaxConnections(poolConnections);
         dataSource = Database.pool(jdbcUrl, "postgres", "", dbPoolSize);
         try (var connection = dataSource.getConnection(); var statement = connection.createStatement()) {

@@ -75,6 +75,12 @@ final class Round {
         }
     }
 
+    /**
+     * Load before a throughput window: the coordinator is a long-running server, and in the first
+     * seconds of load its JIT compilers still take a third of a core (C2 and C1 threads in top).
+     */
+    private static final long WARM_UP_MS = Long.getLong("bench.warmUpMs", 15_000);
+
     // 1. Floor ---------------------------------------------------------------------------------
 
     private void floorThroughput() throws Exception {
@@ -85,11 +91,13 @@ final class Round {
             for (int i = 0; i < IN_FLIGHT; i++) {
                 floor.startToken();
             }
-            Window window = Window.measure(2_000, 6_000, floor.steps::get, db, coordinator, false);
+            Window window = Window.measure(WARM_UP_MS, 6_000, floor.steps::get, db, coordinator, true);
             results.add("floor.steps_per_s", window.perSecond());
             results.add("floor.xact_per_step", window.transactionsPerUnit());
+            // the coordinator JVM is idle apart from its embedded broker, which the floor uses
+            results.add("floor.cpu_ms_per_step", window.coordinatorCpuMsPerUnit());
             results.add("floor.machine_busy_pct", window.machineBusyPercent());
-            System.out.printf("    floor: %.0f steps/s%n", window.perSecond());
+            System.out.printf("    floor: %.0f steps/s, %.2f ms broker CPU/step%n", window.perSecond(), window.coordinatorCpuMsPerUnit());
             floor.cycling(false);
             awaitCount(floor.finishedTokens::get, IN_FLIGHT, 30_000, "floor tokens to finish");
         }
@@ -107,7 +115,7 @@ final class Round {
                 events.interview(eventNumber.incrementAndGet());
             }
             String jfr = System.getProperty("bench.jfr");
-            Window window = Window.measure(3_000, Long.getLong("bench.windowMs", 7_000), agents.handled::get, db, coordinator, true,
+            Window window = Window.measure(WARM_UP_MS, Long.getLong("bench.windowMs", 7_000), agents.handled::get, db, coordinator, true,
                     jfr == null ? null : new FlightRecording(coordinator.pid(), java.nio.file.Path.of(jfr)));
             agents.onLastStep = request -> { };
             results.add("coord.steps_per_s", window.perSecond());
