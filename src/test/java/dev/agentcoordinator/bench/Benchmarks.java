@@ -77,13 +77,16 @@ public final class Benchmarks {
     private static void startup(Path roundDir, Results results) throws Exception {
         results.load("start-up");
         Path data = roundDir.resolve("startup-data");
+        Machine.awaitQuiet(30_000);
         try (CoordinatorProcess fresh = CoordinatorProcess.start(data, Map.of(), List.of(), roundDir.resolve("startup-coordinator-log.txt"))) {
             results.add("startup.fresh_ms", Double.parseDouble(fresh.ready("start_to_ready_ms")));
             results.add("startup.fresh_jvm_ms", Double.parseDouble(fresh.ready("jvm_launch_to_ready_ms")));
         }
+        Machine.awaitQuiet(30_000);
         try (CoordinatorProcess restart = CoordinatorProcess.start(data, Map.of(), List.of(), roundDir.resolve("restart-coordinator-log.txt"))) {
             results.add("startup.restart_ms", Double.parseDouble(restart.ready("start_to_ready_ms")));
         }
+        Machine.awaitQuiet(30_000);
         try (CoordinatorProcess infra = CoordinatorProcess.start(roundDir.resolve("infra-data"), Map.of(),
                 List.of("-D" + CoordinatorFork.INFRA_ONLY + "=true"), roundDir.resolve("infra-coordinator-log.txt"))) {
             results.add("startup.infra_fresh_ms", Double.parseDouble(infra.ready("start_to_ready_ms")));

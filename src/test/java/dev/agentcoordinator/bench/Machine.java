@@ -63,6 +63,24 @@ final class Machine {
         }
     }
 
+    /**
+     * Waits until the machine is quiet (under a quarter of all cores busy over one second), at most
+     * {@code timeoutMs}: a start-up timed right after the previous round's load measures that load's
+     * tail (a coordinator's PostgreSQL shutting down, its data folder being deleted). Returns the
+     * busy fraction last seen.
+     */
+    static double awaitQuiet(long timeoutMs) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        double busy;
+        do {
+            long[] before = cpuJiffies();
+            Thread.sleep(1000);
+            long[] after = cpuJiffies();
+            busy = (double) (after[0] - before[0]) / Math.max(1, after[1] - before[1]);
+        } while (busy > 0.25 && System.currentTimeMillis() < deadline);
+        return busy;
+    }
+
     /** CPU time of this (the harness's) JVM so far. */
     static long ownCpuNanos() {
         return ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();

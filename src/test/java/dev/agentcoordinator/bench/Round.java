@@ -76,10 +76,11 @@ final class Round {
     }
 
     /**
-     * Load before a throughput window: the coordinator is a long-running server, and in the first
-     * seconds of load its JIT compilers still take a third of a core (C2 and C1 threads in top).
+     * Load before a throughput window. The coordinator is a long-running server, so the figure is its
+     * steady state: 20 s into the load its JIT compilers still took half a core (per-thread CPU from
+     * /proc, ~65 compilations a second), after 60 s about 1 % of one.
      */
-    private static final long WARM_UP_MS = Long.getLong("bench.warmUpMs", 15_000);
+    private static final long WARM_UP_MS = Long.getLong("bench.warmUpMs", 60_000);
 
     // 1. Floor ---------------------------------------------------------------------------------
 
