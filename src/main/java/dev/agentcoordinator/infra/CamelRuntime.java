@@ -82,6 +82,13 @@ public final class CamelRuntime implements AutoCloseable {
         // pooled-jms pools connections and sessions but not consumers: let the listener
         // containers keep their consumers instead of re-creating one per receive.
         jms.setCacheLevelName("CACHE_CONSUMER");
+        // transacted consumers use their own session's local transaction, which the requests a route
+        // sends join (Spring exposes the listener session to JmsTemplate): one commit takes the
+        // message and sends what it caused. With camel-jms's default, a JmsTransactionManager per
+        // message, the cached listener session committed the receive first and the manager's own
+        // session the sends after it: two commits and a pooled session per message, and a crash in
+        // between lost the requests until their attempts timed out.
+        jms.setLazyCreateTransactionManager(false);
         jms.setConcurrentConsumers(settings.jmsConcurrentConsumers());
         jms.setMaxConcurrentConsumers(settings.jmsMaxConcurrentConsumers());
         return jms;
