@@ -148,9 +148,9 @@ public class AgentStepMapper implements StepRouteMapper {
     }
 
     /**
-     * What a transition statement returned: the execution and when the attempt began (a reply that
-     * named its step came without them) and, from complete-step.sql, the context its dependents
-     * decide on, carried as {@link Headers#CONTEXT_ROWS}.
+     * What a transition statement returned: the execution (a reply that named its step came without
+     * it) and, from complete-step.sql, the context its dependents decide on, carried as
+     * {@link Headers#CONTEXT_ROWS}. (The metrics read the attempt's start from the statement's result.)
      */
     @SuppressWarnings("unchecked")
     static void takeSettledAttempt(Exchange exchange) {
@@ -159,7 +159,6 @@ public class AgentStepMapper implements StepRouteMapper {
         List<Map<String, Object>> rows = body instanceof List<?> list ? (List<Map<String, Object>>) list : null;
         Map<String, Object> row = rows != null ? rows.get(0) : (Map<String, Object>) body;
         in.setHeader(EXECUTION_ID, row.get("execution_id"));
-        in.setHeader(ATTEMPT_STARTED_AT, row.get("attempt_started_at"));
         if (rows != null && row.get("execution_status") != null) {
             exchange.setProperty(CONTEXT_ROWS, rows);
         }
@@ -245,12 +244,7 @@ public class AgentStepMapper implements StepRouteMapper {
         Map<String, Object> row = in.getBody(Map.class);
         in.setHeader(AGENT, step.agent());
         in.setHeader(ACTION, step.action());
-        in.setHeader(ATTEMPT, ((Number) row.getOrDefault("attempt", 1)).intValue());
-        if (row.get("max_attempts") != null) {
-            in.setHeader(MAX_ATTEMPTS, ((Number) row.get("max_attempts")).intValue());
-        }
-        in.setHeader(ITERATION, ((Number) row.getOrDefault("iteration", 0)).intValue());
-        in.setHeader(DEADLINE, row.get("deadline"));
+        attemptHeaders(in, row);
         if (row.get("context") != null) {
             in.setHeader(REQUEST_CONTEXT, row.get("context"));
         }
@@ -265,11 +259,18 @@ public class AgentStepMapper implements StepRouteMapper {
         in.setHeader(STEP_ID, row.get("step_id"));
         in.setHeader(AGENT, row.get("agent"));
         in.setHeader(ACTION, row.get("action"));
-        in.setHeader(ATTEMPT, ((Number) row.get("attempt")).intValue());
-        in.setHeader(MAX_ATTEMPTS, ((Number) row.get("max_attempts")).intValue());
-        in.setHeader(ITERATION, ((Number) row.get("iteration")).intValue());
-        in.setHeader(DEADLINE, row.get("deadline"));
         in.setHeader(INPUT, row.get("input"));
+        attemptHeaders(in, row);
+    }
+
+    /** The attempt a statement started: number, budget (absent for a loop's next iteration), iteration, deadline. */
+    private static void attemptHeaders(Message in, Map<String, Object> row) {
+        in.setHeader(ATTEMPT, ((Number) row.getOrDefault("attempt", 1)).intValue());
+        if (row.get("max_attempts") != null) {
+            in.setHeader(MAX_ATTEMPTS, ((Number) row.get("max_attempts")).intValue());
+        }
+        in.setHeader(ITERATION, ((Number) row.getOrDefault("iteration", 0)).intValue());
+        in.setHeader(DEADLINE, row.get("deadline"));
     }
 
     @SuppressWarnings("unchecked")
