@@ -3,6 +3,7 @@ package dev.agentcoordinator.engine;
 import dev.agentcoordinator.definition.WorkflowCatalog;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.processor.aggregate.OptimisticLockRetryPolicy;
 import org.apache.camel.util.concurrent.SynchronousExecutorService;
 
 import javax.sql.DataSource;
@@ -23,6 +24,9 @@ public class FanInRoutes extends RouteBuilder {
     static final String JOIN_KEY = "joinKey";
     public static final String REPOSITORY = "step_joins";
     private static final long STALE_JOIN_SWEEP_MS = 5000;
+
+    /** Conflicting arrivals at one join before a message gives up and goes back to the broker for redelivery. */
+    static final int JOIN_CONFLICT_RETRIES = 20;
 
     private final WorkflowCatalog catalog;
 
@@ -50,6 +54,17 @@ public class FanInRoutes extends RouteBuilder {
         }
     }
 
+    /**
+     * An arrival that loses the optimistic-lock race re-reads the join and tries again at once, on its
+     * own thread. With any delay Camel schedules the retry on a separate executor: the retry then runs
+     * outside the message's JMS transaction, and an error other than a lock conflict (the database
+     * restarting) escapes the scheduled task without completing the exchange, so the consumer thread
+     * waits forever while holding the replies the broker has already pushed to it.
+     */
+    static OptimisticLockRetryPolicy joinConflictRetries() {
+        return new OptimisticLockRetryPolicy().retryDelay(0).maximumRetries(JOIN_CONFLICT_RETRIES);
+    }
+
     @Override
     public void configure() {
         DataSource dataSource = getContext().getRegistry().findSingleByType(DataSource.class);
@@ -73,6 +88,7 @@ public class FanInRoutes extends RouteBuilder {
                         .aggregate(header(JOIN_KEY), new JoinArrivals()).id("join")
                             .aggregationRepository(new JoinRepository(dataSource, REPOSITORY))
                             .optimisticLocking()
+                            .optimisticLockRetryPolicy(joinConflictRetries())
                             // a dependency may settle between the check above and this one
                             .completionPredicate(everyDependencySettled)
                             // the completed join runs on the thread of the arrival that completed it, inside

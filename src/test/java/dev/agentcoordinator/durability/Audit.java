@@ -90,6 +90,35 @@ public final class Audit {
         return correlationId.substring(0, correlationId.lastIndexOf(':'));
     }
 
+    /**
+     * Every attempt that ended timed out, with what the agents saw of it: whether its request
+     * arrived and when its reply was sent. Tells a lost request from a lost reply.
+     */
+    public List<String> timedOutAttempts(String workflowId, RecordingAgents agents) {
+        Map<String, RecordingAgents.Request> received = new HashMap<>();
+        for (RecordingAgents.Request request : agents.requests()) {
+            received.putIfAbsent(attemptKey(request.correlationId()), request);
+        }
+        return infra.query("SELECT a.step_execution_id AS row_id, a.attempt, a.step_id, a.execution_id, a.started_at, a.completed_at "
+                + "FROM step_attempts a JOIN workflow_executions e ON e.id = a.execution_id "
+                + "WHERE e.workflow_id = ? AND a.status = 'timed_out' ORDER BY a.started_at", workflowId).stream()
+                .map(row -> {
+                    String key = row.get("row_id") + ":" + row.get("attempt");
+                    RecordingAgents.Request request = received.get(key);
+                    return row.get("step_id") + " of " + row.get("execution_id") + " attempt " + row.get("attempt")
+                            + " started " + ((Timestamp) row.get("started_at")).toInstant()
+                            + (request == null ? " request NOT received" : " request received " + request.receivedAt()
+                            + (request.redelivered() ? " (redelivered)" : "") + ", reply sent "
+                            + agents.replySentAt(request.correlationId()));
+                })
+                .toList();
+    }
+
+    private static String attemptKey(String correlationId) {
+        int at = correlationId.indexOf('@');
+        return at < 0 ? correlationId : correlationId.substring(0, at);
+    }
+
     /** Steps handled per coordinator instance (the handled_by column written at dispatch). */
     public Map<String, Long> stepsByInstance(String workflowId) {
         Map<String, Long> split = new LinkedHashMap<>();

@@ -59,6 +59,7 @@ public final class RecordingAgents implements AutoCloseable {
     private final List<Connection> connections = new ArrayList<>();
     private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(4);
     private final List<Request> requests = new CopyOnWriteArrayList<>();
+    private final Map<String, Instant> repliesSent = new java.util.concurrent.ConcurrentHashMap<>();
 
     public RecordingAgents(ConnectionFactory connectionFactory) {
         this.connectionFactory = connectionFactory;
@@ -107,11 +108,19 @@ public final class RecordingAgents implements AutoCloseable {
                 }
                 producer.send(replyTo, message);
             }
+            if (correlationId != null) {
+                repliesSent.putIfAbsent(correlationId, Instant.now());
+            }
         } catch (JMSException | RuntimeException e) {
             if (tries < 60 && !scheduler.isShutdown()) {
                 scheduler.schedule(() -> send(session, producer, replyTo, body, correlationId, tries + 1), 1, TimeUnit.SECONDS);
             }
         }
+    }
+
+    /** When the first reply with this correlation id was sent, or null if none was. */
+    public Instant replySentAt(String correlationId) {
+        return repliesSent.get(correlationId);
     }
 
     public List<Request> requests() {
