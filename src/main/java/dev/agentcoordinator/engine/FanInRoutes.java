@@ -34,7 +34,9 @@ public class FanInRoutes extends RouteBuilder {
         this.catalog = catalog;
     }
 
-    private static final String[] JOIN_HEADERS = {Headers.EXECUTION_ID, Headers.WORKFLOW_ID, Headers.STEP_ID, JOIN_STEP};
+    /** What a join keeps of an arrival; a redelivered arrival must re-send the request of a joined step found running. */
+    private static final String[] JOIN_HEADERS = {Headers.EXECUTION_ID, Headers.WORKFLOW_ID, Headers.STEP_ID, JOIN_STEP,
+            Headers.JMS_REDELIVERED};
 
     /**
      * Only what the join needs is persisted with it. (removeHeaders with exclusions matched every
