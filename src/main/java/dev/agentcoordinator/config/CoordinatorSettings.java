@@ -36,6 +36,7 @@ public final class CoordinatorSettings {
         d.put("coordinator.broker.password", "");
         d.put("coordinator.broker.embedded.port", "61616");
         d.put("coordinator.broker.embedded.data-dir", "");       // empty: <data.dir>/artemis
+        d.put("coordinator.broker.embedded.journal-buffer-timeout-us", "200"); // longest wait to batch journal syncs
         d.put("coordinator.db.url", "");
         d.put("coordinator.db.user", "postgres");
         d.put("coordinator.db.password", "");
@@ -69,6 +70,7 @@ public final class CoordinatorSettings {
     private final Map<String, String> values;     // every known setting, resolved
 
     private final int brokerEmbeddedPort;
+    private final int brokerJournalBufferTimeoutUs;
     private final int dbPoolSize;
     private final int dbEmbeddedPort;
     private final int httpPort;
@@ -88,6 +90,7 @@ public final class CoordinatorSettings {
         this.values = Collections.unmodifiableMap(resolved);
 
         this.brokerEmbeddedPort = port("coordinator.broker.embedded.port");
+        this.brokerJournalBufferTimeoutUs = positiveInt("coordinator.broker.embedded.journal-buffer-timeout-us");
         this.dbPoolSize = positiveInt("coordinator.db.pool.size");
         this.dbEmbeddedPort = port("coordinator.db.embedded.port");
         this.httpPort = port("coordinator.http.port");
@@ -176,6 +179,7 @@ public final class CoordinatorSettings {
     public String brokerPassword() { return values.get("coordinator.broker.password"); }
     public int brokerEmbeddedPort() { return brokerEmbeddedPort; }
     public Path brokerEmbeddedDataDir() { return dirOrUnderData("coordinator.broker.embedded.data-dir", "artemis"); }
+    public int brokerJournalBufferTimeoutUs() { return brokerJournalBufferTimeoutUs; }
 
     // --- database
     public String dbUrl() { return values.get("coordinator.db.url").trim(); }

@@ -118,7 +118,7 @@ public final class Infrastructure implements AutoCloseable {
         brokerUrl = settings.brokerUrl();
         if (settings.embeddedBroker()) {
             embeddedBroker = new EmbeddedBroker(settings.brokerEmbeddedPort() != 0 ? settings.brokerEmbeddedPort()
-                    : FreePort.on(EmbeddedBroker.HOST), settings.brokerEmbeddedDataDir());
+                    : FreePort.on(EmbeddedBroker.HOST), settings.brokerEmbeddedDataDir(), settings.brokerJournalBufferTimeoutUs());
             brokerUrl = embeddedBroker.urlBeforeStart();
         }
     }

@@ -74,6 +74,15 @@ class CoordinatorSettingsTest {
     }
 
     @Test
+    void theEmbeddedBrokersJournalWaitIsInMicrosecondsAndPositive() {
+        assertThat(CoordinatorSettings.fromMap(Map.of()).brokerJournalBufferTimeoutUs()).isEqualTo(200);
+        assertThat(CoordinatorSettings.fromMap(Map.of("broker.embedded.journal-buffer-timeout-us", "3333"))
+                .brokerJournalBufferTimeoutUs()).isEqualTo(3333);
+        assertThatThrownBy(() -> CoordinatorSettings.fromMap(Map.of("broker.embedded.journal-buffer-timeout-us", "0")))
+                .hasMessageContaining("coordinator.broker.embedded.journal-buffer-timeout-us");
+    }
+
+    @Test
     void passwordsAreMaskedInToString() {
         assertThat(CoordinatorSettings.fromMap(Map.of("db.password", "secret")).toString())
                 .doesNotContain("secret").contains("db.password=****");

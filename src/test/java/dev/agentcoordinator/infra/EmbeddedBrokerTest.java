@@ -45,6 +45,14 @@ class EmbeddedBrokerTest {
     }
 
     @Test
+    void waitsTheConfiguredTimeToShareAJournalSync() throws Exception {
+        try (EmbeddedBroker broker = new EmbeddedBroker(0, dataDir, 150)) {
+            broker.start();
+            assertThat(broker.journalBufferTimeoutNanos()).isEqualTo(150_000);
+        }
+    }
+
+    @Test
     void acceptsStompOnTheSamePort() throws Exception {
         try (EmbeddedBroker broker = new EmbeddedBroker(0, dataDir)) {
             String url = broker.start();
