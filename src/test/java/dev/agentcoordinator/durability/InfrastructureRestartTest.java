@@ -28,7 +28,8 @@ class InfrastructureRestartTest {
 
     @Test
     void brokerRestartMidRunLosesNothing() throws Exception {
-        // a request whose send died with the broker after its attempt was recorded waits for the attempt timeout
+        // not asserted: a retry sent by the sweep (outside any received message's transaction) that dies
+        // with the broker after its attempt was recorded waits for the attempt timeout
         restartMidRun("broker", false, () -> {
             infra.stopBroker();
             infra.startBroker();
