@@ -102,11 +102,6 @@ public final class EmbeddedBroker implements AutoCloseable {
         config.setName("agent-coordinator-embedded");
         config.setPersistenceEnabled(true);
         config.setJournalType(JournalType.NIO);   // AIO needs libaio; NIO works everywhere
-        // A message whose delivery dies with the broker comes back marked redelivered, so the coordinator
-        // re-sends the requests that delivery had started (their sends were rolled back with it) instead
-        // of leaving them to the attempt timeout. Broker restart mid-run: all completed 2.5 to 3.2 s
-        // after the outage, against 2.7 to 15.8 s without it; throughput unchanged within noise.
-        config.setPersistDeliveryCountBeforeDelivery(true);
         // How long a journal write waits for others to share its disk sync. Artemis' NIO default
         // (3.3 ms) is a placeholder that `artemis create` replaces with one measured sync of the
         // disk; left in place, every persistent send and commit waits for the timer instead of the

@@ -28,8 +28,7 @@ class InfrastructureRestartTest {
 
     @Test
     void brokerRestartMidRunLosesNothing() throws Exception {
-        // not asserted: a retry sent by the sweep (outside any received message's transaction) that dies
-        // with the broker after its attempt was recorded waits for the attempt timeout
+        // a request whose send died with the broker after its attempt was recorded waits for the attempt timeout
         restartMidRun("broker", false, () -> {
             infra.stopBroker();
             infra.startBroker();
