@@ -232,7 +232,7 @@ public class AgentStepMapper implements StepRouteMapper {
     /** Redelivered by the broker, or a fan-in recovered by the aggregation repository. */
     static boolean redelivered(Exchange exchange) {
         Message in = exchange.getMessage();
-        return Boolean.TRUE.equals(in.getHeader(Headers.JMS_REDELIVERED, Boolean.class))
+        return Boolean.TRUE.equals(in.getHeader("JMSRedelivered", Boolean.class))
                 || Boolean.TRUE.equals(in.getHeader(Exchange.REDELIVERED, Boolean.class))
                 || exchange.isExternalRedelivered();
     }

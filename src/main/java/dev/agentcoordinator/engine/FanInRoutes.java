@@ -34,9 +34,7 @@ public class FanInRoutes extends RouteBuilder {
         this.catalog = catalog;
     }
 
-    /** What a join keeps of an arrival; a redelivered arrival must re-send the request of a joined step found running. */
-    private static final String[] JOIN_HEADERS = {Headers.EXECUTION_ID, Headers.WORKFLOW_ID, Headers.STEP_ID, JOIN_STEP,
-            Headers.JMS_REDELIVERED};
+    private static final String[] JOIN_HEADERS = {Headers.EXECUTION_ID, Headers.WORKFLOW_ID, Headers.STEP_ID, JOIN_STEP};
 
     /**
      * Only what the join needs is persisted with it. (removeHeaders with exclusions matched every

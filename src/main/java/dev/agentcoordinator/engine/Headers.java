@@ -25,11 +25,6 @@ public final class Headers {
     public static final String NEXT_INPUT = "nextInput";
     public static final String NEXT_ROW_ID = "nextRowId";
     public static final String EVENT_KEY = "eventKey";
-    /**
-     * Set by camel-jms from the message: the broker delivered it before. Its first delivery's sends
-     * were rolled back with it, so the steps that delivery started have no request out yet.
-     */
-    public static final String JMS_REDELIVERED = "JMSRedelivered";
     public static final String EVENT_TYPE = "eventType";
     public static final String STATUS = "status";
     public static final String SHARED_MEMORY = "sharedMemory";
