@@ -42,7 +42,7 @@ public final class Messaging {
         return pool;
     }
 
-    /** The plain (unpooled) Artemis factory with reconnection configured. */
+    /** The plain (unpooled) Artemis factory with the client defaults (reconnection, cached destinations). */
     public static ConnectionFactory connectionFactory(String brokerUrl, String user, String password) {
         return new ActiveMQConnectionFactory(withClientDefaults(brokerUrl), blankToNull(user), blankToNull(password));
     }
