@@ -81,6 +81,34 @@ final class Machine {
         return busy;
     }
 
+    /**
+     * CPU time (user + system) of every live {@code postgres} process so far, in nanoseconds: the
+     * embedded database's server and its backends (the pools keep their connections, so backends
+     * do not exit inside a window). On a machine running nothing else, that is the database's share.
+     */
+    static long postgresCpuNanos() {
+        long ticks = 0;
+        try (var processes = Files.list(Path.of("/proc"))) {
+            for (Path dir : (Iterable<Path>) processes.filter(d -> d.getFileName().toString().matches("\\d+"))::iterator) {
+                try {
+                    String stat = Files.readString(dir.resolve("stat"));
+                    int open = stat.indexOf('('), close = stat.lastIndexOf(')');
+                    if (open < 0 || close < 0 || !stat.substring(open + 1, close).equals("postgres")) {
+                        continue;
+                    }
+                    // after "pid (comm) ": state is field 3, utime field 14, stime field 15
+                    String[] fields = stat.substring(close + 2).split(" ");
+                    ticks += Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+                } catch (IOException | RuntimeException e) {
+                    // the process exited while being read
+                }
+            }
+        } catch (IOException e) {
+            return 0;
+        }
+        return ticks * 10_000_000L; // USER_HZ is 100 on Linux
+    }
+
     /** CPU time of this (the harness's) JVM so far. */
     static long ownCpuNanos() {
         return ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();

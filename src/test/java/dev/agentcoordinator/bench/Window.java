@@ -6,7 +6,7 @@ import java.util.function.LongSupplier;
  * A steady-state measurement: after a warm-up, how far a counter moved in a fixed window, and what
  * that cost in database transactions and CPU (coordinator JVM, harness JVM, whole machine).
  */
-record Window(double seconds, long units, long transactions, long coordinatorCpuNanos, long harnessCpuNanos,
+record Window(double seconds, long units, long transactions, long coordinatorCpuNanos, long harnessCpuNanos, long postgresCpuNanos,
               long busyJiffies, long totalJiffies) {
 
     static Window measure(long warmUpMs, long measureMs, LongSupplier counter, Db db, CoordinatorProcess coordinator,
@@ -25,6 +25,7 @@ record Window(double seconds, long units, long transactions, long coordinatorCpu
         long xact0 = db.committedTransactions();
         long cpu0 = coordinatorCpu ? coordinator.cpuNanos() : 0;
         long own0 = Machine.ownCpuNanos();
+        long pg0 = Machine.postgresCpuNanos();
         long[] jiffies0 = Machine.cpuJiffies();
         long t0 = System.nanoTime();
         Thread.sleep(measureMs);
@@ -35,9 +36,10 @@ record Window(double seconds, long units, long transactions, long coordinatorCpu
         }
         long[] jiffies1 = Machine.cpuJiffies();
         long own1 = Machine.ownCpuNanos();
+        long pg1 = Machine.postgresCpuNanos();
         long cpu1 = coordinatorCpu ? coordinator.cpuNanos() : 0;
         long xact1 = db.committedTransactions();
-        return new Window(seconds, units1 - units0, xact1 - xact0, cpu1 - cpu0, own1 - own0,
+        return new Window(seconds, units1 - units0, xact1 - xact0, cpu1 - cpu0, own1 - own0, pg1 - pg0,
                 jiffies1[0] - jiffies0[0], jiffies1[1] - jiffies0[1]);
     }
 
@@ -56,6 +58,10 @@ record Window(double seconds, long units, long transactions, long coordinatorCpu
 
     double harnessCpuMsPerUnit() {
         return units == 0 ? Double.NaN : harnessCpuNanos / 1e6 / units;
+    }
+
+    double postgresCpuMsPerUnit() {
+        return units == 0 ? Double.NaN : postgresCpuNanos / 1e6 / units;
     }
 
     double machineBusyPercent() {
