@@ -60,6 +60,11 @@ final class Db implements AutoCloseable {
         return count("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()");
     }
 
+    /** Bytes of write-ahead log the server has generated so far: its write work, exactly, whatever the machine's noise. */
+    long walBytes() {
+        return count("SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint");
+    }
+
     /** Waits until {@code sql} counts zero, polling; false when {@code timeoutMs} passed first. */
     boolean awaitZero(String sql, long timeoutMs, Object... params) throws InterruptedException {
         long deadline = System.currentTimeMillis() + timeoutMs;

@@ -98,6 +98,7 @@ final class Round {
             // the coordinator JVM is idle apart from its embedded broker, which the floor uses
             results.add("floor.cpu_ms_per_step", window.coordinatorCpuMsPerUnit());
             results.add("floor.pg_cpu_ms_per_step", window.postgresCpuMsPerUnit());
+            results.add("floor.wal_bytes_per_step", window.walBytesPerUnit());
             results.add("floor.machine_busy_pct", window.machineBusyPercent());
             System.out.printf("    floor: %.0f steps/s, %.2f ms broker CPU/step, %.2f ms PostgreSQL CPU/step%n",
                     window.perSecond(), window.coordinatorCpuMsPerUnit(), window.postgresCpuMsPerUnit());
@@ -126,9 +127,10 @@ final class Round {
             results.add("coord.cpu_ms_per_step", window.coordinatorCpuMsPerUnit());
             results.add("harness.cpu_ms_per_step", window.harnessCpuMsPerUnit());
             results.add("coord.pg_cpu_ms_per_step", window.postgresCpuMsPerUnit());
+            results.add("coord.wal_bytes_per_step", window.walBytesPerUnit());
             results.add("coord.machine_busy_pct", window.machineBusyPercent());
-            System.out.printf("    coordinator: %.0f steps/s, %.1f transactions/step, %.2f ms coordinator CPU/step, %.2f ms harness, %.2f ms PostgreSQL%n",
-                    window.perSecond(), window.transactionsPerUnit(), window.coordinatorCpuMsPerUnit(),
+            System.out.printf("    coordinator: %.0f steps/s, %.1f transactions/step, %.0f WAL bytes/step, %.2f ms coordinator CPU/step, %.2f ms harness, %.2f ms PostgreSQL%n",
+                    window.perSecond(), window.transactionsPerUnit(), window.walBytesPerUnit(), window.coordinatorCpuMsPerUnit(),
                     window.harnessCpuMsPerUnit(), window.postgresCpuMsPerUnit());
             awaitQuiet();
             return window.perSecond();

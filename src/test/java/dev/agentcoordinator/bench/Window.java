@@ -6,7 +6,7 @@ import java.util.function.LongSupplier;
  * A steady-state measurement: after a warm-up, how far a counter moved in a fixed window, and what
  * that cost in database transactions and CPU (coordinator JVM, harness JVM, whole machine).
  */
-record Window(double seconds, long units, long transactions, long coordinatorCpuNanos, long harnessCpuNanos, long postgresCpuNanos,
+record Window(double seconds, long units, long transactions, long coordinatorCpuNanos, long harnessCpuNanos, long postgresCpuNanos, long walBytes,
               long busyJiffies, long totalJiffies) {
 
     static Window measure(long warmUpMs, long measureMs, LongSupplier counter, Db db, CoordinatorProcess coordinator,
@@ -23,6 +23,7 @@ record Window(double seconds, long units, long transactions, long coordinatorCpu
         }
         long units0 = counter.getAsLong();
         long xact0 = db.committedTransactions();
+        long wal0 = db.walBytes();
         long cpu0 = coordinatorCpu ? coordinator.cpuNanos() : 0;
         long own0 = Machine.ownCpuNanos();
         long pg0 = Machine.postgresCpuNanos();
@@ -39,7 +40,8 @@ record Window(double seconds, long units, long transactions, long coordinatorCpu
         long pg1 = Machine.postgresCpuNanos();
         long cpu1 = coordinatorCpu ? coordinator.cpuNanos() : 0;
         long xact1 = db.committedTransactions();
-        return new Window(seconds, units1 - units0, xact1 - xact0, cpu1 - cpu0, own1 - own0, pg1 - pg0,
+        long wal1 = db.walBytes();
+        return new Window(seconds, units1 - units0, xact1 - xact0, cpu1 - cpu0, own1 - own0, pg1 - pg0, wal1 - wal0,
                 jiffies1[0] - jiffies0[0], jiffies1[1] - jiffies0[1]);
     }
 
@@ -62,6 +64,10 @@ record Window(double seconds, long units, long transactions, long coordinatorCpu
 
     double postgresCpuMsPerUnit() {
         return units == 0 ? Double.NaN : postgresCpuNanos / 1e6 / units;
+    }
+
+    double walBytesPerUnit() {
+        return units == 0 ? Double.NaN : (double) walBytes / units;
     }
 
     double machineBusyPercent() {
