@@ -1,19 +1,23 @@
--- Creates the execution and a row for every step in one statement, and links the stored event to
--- it; nothing when the event already started one (idempotency on trigger_event_key). The root steps
--- whose input comes from the trigger alone (rootStarts: step id -> input) start running right here,
--- attempt 1, so that their requests leave without another round trip; every other step starts pending.
-WITH execution AS (
+-- Stores the event and creates the execution with a row for every step, in one statement; when the
+-- event was delivered before, it only counts the delivery and creates nothing (idempotency on
+-- event_key and trigger_event_key). The root steps whose input comes from the trigger alone
+-- (rootStarts: step id -> input) start running right here, attempt 1, so that their requests leave
+-- without another round trip; every other step starts pending.
+WITH stored_event AS (
+    -- names the execution it starts; an event stored without one (by an older version that stopped
+    -- between storing and starting) gets it now, when this statement creates the execution
+    INSERT INTO agent_events (id, event_key, type, payload, workflow_id, execution_id)
+    VALUES (:#eventRowId, :#eventKey, :#eventType, CAST(:#eventPayload AS jsonb), :#workflowId, :#executionId)
+    ON CONFLICT (event_key) DO UPDATE
+       SET deliveries = agent_events.deliveries + 1,
+           execution_id = COALESCE(agent_events.execution_id, EXCLUDED.execution_id)
+), execution AS (
     INSERT INTO workflow_executions (id, workflow_id, workflow_version, trigger_event_key, trigger_payload,
                                      status, started_at, deadline)
     VALUES (:#executionId, :#workflowId, :#workflowVersion, :#eventKey, CAST(:#triggerPayload AS jsonb),
             'running', now(), now() + :#timeoutMs * interval '1 millisecond')
     ON CONFLICT (trigger_event_key) DO NOTHING
     RETURNING id
-), linked_event AS (
-    -- the stored event names the execution it started (runs whether or not the query reads it)
-    UPDATE agent_events SET execution_id = execution.id
-      FROM execution
-     WHERE event_key = :#eventKey AND agent_events.execution_id IS NULL
 )
 INSERT INTO workflow_step_executions (id, execution_id, step_id, agent, action, max_attempts, timeout_ms, backoff_ms,
                                       compensation, status, attempt, input, started_at, deadline, handled_by)

@@ -6,7 +6,8 @@ import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.model.ChoiceDefinition;
 
 /**
- * {@code agent.events} → store → route by type to the workflow it triggers (content-based router).
+ * {@code agent.events} → route by type to the workflow it triggers (content-based router), whose start
+ * stores the event with the execution it creates; an event that triggers nothing is only stored.
  * The JMS session is transacted: the event is acknowledged only after its effects are committed.
  */
 public class EventRoutes extends RouteBuilder {
@@ -34,13 +35,14 @@ public class EventRoutes extends RouteBuilder {
                 .routeId("coordinator.events")
                 .routeDescription("receives events and starts the workflows they trigger")
                 .bean(new EventDecoder(catalog), "decode").id("decode-event")
-                .to(Sql.row("store-event")).id("store-event")
                 .choice().id("route-by-type");
         for (WorkflowDefinition workflow : catalog.all()) {
+            // the workflow's start stores the event in the statement that creates the execution
             byType.when(header(Headers.WORKFLOW_ID).isEqualTo(workflow.id()))
                     .to(Endpoints.start(workflow.id())).id("trigger." + workflow.id());
         }
         byType.otherwise()
+                .to(Sql.row("store-event")).id("store-event")
                 .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "event ${header.eventType} (${header.eventKey}) stored; no workflow is triggered by it")
                 .end();
     }

@@ -95,7 +95,7 @@ public class WorkflowRoutes extends RouteBuilder {
     }
 
     /**
-     * Creates the execution with a row per step in one statement; the roots that need nothing but the
+     * Stores the event and creates the execution with a row per step in one statement; the roots that need nothing but the
      * trigger start running in that statement and their requests leave at once ({@link #startedRoots}).
      * The other roots go through their own routes. A repeated event finds the execution it already
      * started and pushes every root step again, which is harmless: each step starts only from pending,
