@@ -183,14 +183,13 @@ public class AgentStepMapper implements StepRouteMapper {
     }
 
     /**
-     * What complete-step.sql reads back for the dependents of a step that decide on the context it
-     * returns: those with this step as their only dependency (a fan-in reads the database again once
-     * every dependency has settled).
+     * What complete-step.sql reads back for the dependents of a step, which decide on the context it
+     * returns: a step with this one as its only dependency always, a fan-in when that context shows
+     * every one of its dependencies settled ({@link DependencyGate#settledInCarriedContext}).
      */
     record ContextNeeds(boolean context, boolean signals, boolean signalList) {
         static ContextNeeds ofDependents(WorkflowDefinition workflow, WorkflowStep step) {
-            List<WorkflowStep> deciders = workflow.dependentsOf(step.id()).stream()
-                    .filter(dependent -> dependent.dependsOn().size() == 1).toList();
+            List<WorkflowStep> deciders = workflow.dependentsOf(step.id());
             return new ContextNeeds(!deciders.isEmpty(),
                     deciders.stream().anyMatch(d -> usesSignals(d) || d.config().includesContext()),
                     deciders.stream().anyMatch(d -> d.config().includesContext()));

@@ -34,13 +34,39 @@ public final class DependencyGate implements Predicate {
         this.catalog = catalog;
     }
 
+    /**
+     * Whether the context an arrival carries (complete-step.sql reads it in the completing
+     * transaction, after the step's own change) already shows every dependency settled. A settled
+     * step stays settled, so the database would answer the same and need not be asked; "not yet"
+     * may be stale (another dependency settling concurrently) and is left to {@link #matches}.
+     */
+    @SuppressWarnings("unchecked")
+    public boolean settledInCarriedContext(Exchange exchange) {
+        Object rows = exchange.getProperty(Headers.CONTEXT_ROWS);
+        if (!(rows instanceof List<?> list)) {
+            return false;
+        }
+        return ExecutionContext.fromRows((List<java.util.Map<String, Object>>) list)
+                .map(context -> dependencies(exchange).stream().allMatch(dependency -> context.step(dependency)
+                        .map(state -> state.status().isSettled()).orElse(false)))
+                .orElse(false);
+    }
+
+    /** Whether the arrival carries its dependency's context (a completed step's arrival does). */
+    public static boolean carriesContext(Exchange exchange) {
+        return exchange.getProperty(Headers.CONTEXT_ROWS) != null;
+    }
+
+    private List<String> dependencies(Exchange exchange) {
+        String workflowId = exchange.getMessage().getHeader(Headers.WORKFLOW_ID, String.class);
+        String joinStep = exchange.getMessage().getHeader(FanInRoutes.JOIN_STEP, String.class);
+        return catalog.byId(workflowId).flatMap(w -> w.step(joinStep)).map(WorkflowStep::dependsOn).orElse(List.of());
+    }
+
     @Override
     public boolean matches(Exchange exchange) {
         String executionId = exchange.getMessage().getHeader(Headers.EXECUTION_ID, String.class);
-        String workflowId = exchange.getMessage().getHeader(Headers.WORKFLOW_ID, String.class);
-        String joinStep = exchange.getMessage().getHeader(FanInRoutes.JOIN_STEP, String.class);
-        List<String> dependencies = catalog.byId(workflowId).flatMap(w -> w.step(joinStep))
-                .map(WorkflowStep::dependsOn).orElse(List.of());
+        List<String> dependencies = dependencies(exchange);
         try (Connection connection = dataSource.getConnection();
              PreparedStatement statement = connection.prepareStatement(SETTLED_DEPENDENCIES)) {
             statement.setString(1, executionId);

@@ -2,6 +2,7 @@ package dev.agentcoordinator.engine;
 
 import dev.agentcoordinator.definition.WorkflowCatalog;
 import org.apache.camel.Exchange;
+import org.apache.camel.builder.PredicateBuilder;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.processor.aggregate.OptimisticLockRetryPolicy;
 import org.apache.camel.util.concurrent.SynchronousExecutorService;
@@ -73,18 +74,27 @@ public class FanInRoutes extends RouteBuilder {
                 .routeId("coordinator.fan-in")
                 .routeDescription("waits until every dependency of a step has settled, then runs the step")
                 .process(FanInRoutes::keepJoinHeaders)
-                // the context an arrival carries predates the other dependencies: the joined step reads its own
-                .removeProperty(Headers.CONTEXT_ROWS)
                 .setBody(constant(null))
                 .setHeader(JOIN_KEY, simple("${header.executionId}:${header.joinStep}"))
                 .choice()
                     // The last dependency to settle runs the step itself: nothing is left to wait for,
                     // so the aggregator's store, load, serialisation and completion round trips are spared.
-                    .when(everyDependencySettled)
+                    // A completed dependency brought the context, read after it settled: when that shows
+                    // every dependency settled, the joined step decides on it without asking again.
+                    .when(everyDependencySettled::settledInCarriedContext)
+                        .to(Sql.update("remove-join")).id("remove-partial-join-after-context")
+                        .toD("direct:wf.${header.workflowId}.${header.joinStep}").id("run-joined-step-on-context")
+                    .endChoice()
+                    // a failed or skipped dependency brings no context: the database decides
+                    .when(PredicateBuilder.and(PredicateBuilder.not(DependencyGate::carriesContext), everyDependencySettled))
                         .to(Sql.update("remove-join")).id("remove-partial-join")
                         .toD("direct:wf.${header.workflowId}.${header.joinStep}").id("run-joined-step")
                     .endChoice()
+                    // not settled in the context carried: it may be stale (another dependency settling at
+                    // the same moment), so the aggregator's completion check asks the database
                     .otherwise()
+                        // the context predates the other dependencies: the joined step reads its own
+                        .removeProperty(Headers.CONTEXT_ROWS)
                         .aggregate(header(JOIN_KEY), new JoinArrivals()).id("join")
                             .aggregationRepository(new JoinRepository(dataSource, REPOSITORY))
                             .optimisticLocking()

@@ -155,4 +155,21 @@ class StepLogicTest {
         assertThat(StepRequests.parseCorrelation("row:1@wf/step/many")).isNull();
         assertThat(StepRequests.parseCorrelation("row:1@/step/2")).isNull();
     }
+
+    @Test
+    void aJoinRunsOnTheCarriedContextOnlyWhenItShowsEveryDependencySettled() {
+        DependencyGate gate = new DependencyGate(null, new dev.agentcoordinator.definition.WorkflowCatalog(List.of(WORKFLOW)));
+        org.apache.camel.Exchange arrival = new org.apache.camel.support.DefaultExchange(new org.apache.camel.impl.DefaultCamelContext());
+        arrival.getMessage().setHeader(Headers.WORKFLOW_ID, "unit");
+        arrival.getMessage().setHeader(FanInRoutes.JOIN_STEP, "c");
+        assertThat(DependencyGate.carriesContext(arrival)).isFalse();
+        assertThat(gate.settledInCarriedContext(arrival)).isFalse();
+
+        arrival.setProperty(Headers.CONTEXT_ROWS, context("running", "a", "completed", "{}", "b", "running", null));
+        assertThat(DependencyGate.carriesContext(arrival)).isTrue();
+        assertThat(gate.settledInCarriedContext(arrival)).as("b has not settled in this context").isFalse();
+
+        arrival.setProperty(Headers.CONTEXT_ROWS, context("running", "a", "completed", "{}", "b", "skipped", null));
+        assertThat(gate.settledInCarriedContext(arrival)).isTrue();
+    }
 }
