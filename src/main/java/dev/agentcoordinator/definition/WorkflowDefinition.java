@@ -33,7 +33,13 @@ public record WorkflowDefinition(
     }
 
     public Optional<WorkflowStep> step(String stepId) {
-        return steps.stream().filter(s -> s.id() != null && s.id().equals(stepId)).findFirst();
+        // a loop, not a stream: every reply looks its step up here
+        for (WorkflowStep step : steps) {
+            if (step.id() != null && step.id().equals(stepId)) {
+                return Optional.of(step);
+            }
+        }
+        return Optional.empty();
     }
 
     /** Steps that name {@code stepId} in their {@code depends_on}, in definition order. */

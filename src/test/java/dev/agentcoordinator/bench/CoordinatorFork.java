@@ -22,7 +22,7 @@ import java.util.Map;
  *
  * <p>Talks to the harness in lines starting with {@link #PREFIX} on stdout (everything else there is
  * the coordinator's log); reads commands from stdin: {@code stats} (GC, then heap / threads / CPU),
- * {@code cpu} (CPU time only, no GC) and {@code quit}.
+ * {@code cpu} (CPU time and bytes allocated, no GC) and {@code quit}.
  */
 public final class CoordinatorFork {
     static final String PREFIX = "BENCH> ";
@@ -62,7 +62,7 @@ public final class CoordinatorFork {
         while ((command = commands.readLine()) != null) {
             switch (command.trim()) {
                 case "stats" -> answer("stats", stats());
-                case "cpu" -> answer("cpu", Map.of("cpu_nanos", cpuNanos()));
+                case "cpu" -> answer("cpu", Map.of("cpu_nanos", cpuNanos(), "allocated_bytes", allocatedBytes()));
                 case "quit" -> {
                     closeQuietly(running);
                     answer("stopped", Map.of());
@@ -124,6 +124,16 @@ public final class CoordinatorFork {
 
     private static long cpuNanos() {
         return ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    /** Bytes allocated so far by the live threads of this JVM (the consumers live as long as the JVM). */
+    private static long allocatedBytes() {
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long total = 0;
+        for (long allocated : threads.getThreadAllocatedBytes(threads.getAllThreadIds())) {
+            total += Math.max(0, allocated);
+        }
+        return total;
     }
 
     private static synchronized void answer(String kind, Map<String, ?> values) {

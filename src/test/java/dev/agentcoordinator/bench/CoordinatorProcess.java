@@ -88,10 +88,14 @@ final class CoordinatorProcess implements AutoCloseable {
         return next("stats", 60);
     }
 
-    /** CPU time the coordinator JVM has used so far, in nanoseconds (no GC). */
-    long cpuNanos() throws InterruptedException {
+    /** CPU time the coordinator JVM has used so far and the bytes its threads allocated (no GC). */
+    Usage usage() throws InterruptedException {
         commands.println("cpu");
-        return Long.parseLong(next("cpu", 30).get("cpu_nanos"));
+        Map<String, String> answer = next("cpu", 30);
+        return new Usage(Long.parseLong(answer.get("cpu_nanos")), Long.parseLong(answer.get("allocated_bytes")));
+    }
+
+    record Usage(long cpuNanos, long allocatedBytes) {
     }
 
     Path logFile() {

@@ -97,6 +97,7 @@ final class Round {
             results.add("floor.xact_per_step", window.transactionsPerUnit());
             // the coordinator JVM is idle apart from its embedded broker, which the floor uses
             results.add("floor.cpu_ms_per_step", window.coordinatorCpuMsPerUnit());
+            results.add("floor.alloc_kib_per_step", window.coordinatorKiBAllocatedPerUnit());
             results.add("floor.pg_cpu_ms_per_step", window.postgresCpuMsPerUnit());
             results.add("floor.wal_bytes_per_step", window.walBytesPerUnit());
             results.add("floor.machine_busy_pct", window.machineBusyPercent());
@@ -125,12 +126,14 @@ final class Round {
             results.add("coord.steps_per_s", window.perSecond());
             results.add("coord.xact_per_step", window.transactionsPerUnit());
             results.add("coord.cpu_ms_per_step", window.coordinatorCpuMsPerUnit());
+            results.add("coord.alloc_kib_per_step", window.coordinatorKiBAllocatedPerUnit());
             results.add("harness.cpu_ms_per_step", window.harnessCpuMsPerUnit());
             results.add("coord.pg_cpu_ms_per_step", window.postgresCpuMsPerUnit());
             results.add("coord.wal_bytes_per_step", window.walBytesPerUnit());
             results.add("coord.machine_busy_pct", window.machineBusyPercent());
-            System.out.printf("    coordinator: %.0f steps/s, %.1f transactions/step, %.0f WAL bytes/step, %.2f ms coordinator CPU/step, %.2f ms harness, %.2f ms PostgreSQL%n",
+            System.out.printf("    coordinator: %.0f steps/s, %.1f transactions/step, %.0f WAL bytes/step, %.2f ms coordinator CPU/step (%.0f KiB allocated), %.2f ms harness, %.2f ms PostgreSQL%n",
                     window.perSecond(), window.transactionsPerUnit(), window.walBytesPerUnit(), window.coordinatorCpuMsPerUnit(),
+                    window.coordinatorKiBAllocatedPerUnit(),
                     window.harnessCpuMsPerUnit(), window.postgresCpuMsPerUnit());
             awaitQuiet();
             return window.perSecond();

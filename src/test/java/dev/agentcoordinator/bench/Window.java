@@ -6,7 +6,7 @@ import java.util.function.LongSupplier;
  * A steady-state measurement: after a warm-up, how far a counter moved in a fixed window, and what
  * that cost in database transactions and CPU (coordinator JVM, harness JVM, whole machine).
  */
-record Window(double seconds, long units, long transactions, long coordinatorCpuNanos, long harnessCpuNanos, long postgresCpuNanos, long walBytes,
+record Window(double seconds, long units, long transactions, long coordinatorCpuNanos, long coordinatorAllocatedBytes, long harnessCpuNanos, long postgresCpuNanos, long walBytes,
               long busyJiffies, long totalJiffies) {
 
     static Window measure(long warmUpMs, long measureMs, LongSupplier counter, Db db, CoordinatorProcess coordinator,
@@ -24,7 +24,7 @@ record Window(double seconds, long units, long transactions, long coordinatorCpu
         long units0 = counter.getAsLong();
         long xact0 = db.committedTransactions();
         long wal0 = db.walBytes();
-        long cpu0 = coordinatorCpu ? coordinator.cpuNanos() : 0;
+        CoordinatorProcess.Usage usage0 = coordinatorCpu ? coordinator.usage() : new CoordinatorProcess.Usage(0, 0);
         long own0 = Machine.ownCpuNanos();
         long pg0 = Machine.postgresCpuNanos();
         long[] jiffies0 = Machine.cpuJiffies();
@@ -38,10 +38,11 @@ record Window(double seconds, long units, long transactions, long coordinatorCpu
         long[] jiffies1 = Machine.cpuJiffies();
         long own1 = Machine.ownCpuNanos();
         long pg1 = Machine.postgresCpuNanos();
-        long cpu1 = coordinatorCpu ? coordinator.cpuNanos() : 0;
+        CoordinatorProcess.Usage usage1 = coordinatorCpu ? coordinator.usage() : new CoordinatorProcess.Usage(0, 0);
         long xact1 = db.committedTransactions();
         long wal1 = db.walBytes();
-        return new Window(seconds, units1 - units0, xact1 - xact0, cpu1 - cpu0, own1 - own0, pg1 - pg0, wal1 - wal0,
+        return new Window(seconds, units1 - units0, xact1 - xact0, usage1.cpuNanos() - usage0.cpuNanos(),
+                usage1.allocatedBytes() - usage0.allocatedBytes(), own1 - own0, pg1 - pg0, wal1 - wal0,
                 jiffies1[0] - jiffies0[0], jiffies1[1] - jiffies0[1]);
     }
 
@@ -56,6 +57,10 @@ record Window(double seconds, long units, long transactions, long coordinatorCpu
 
     double coordinatorCpuMsPerUnit() {
         return units == 0 ? Double.NaN : coordinatorCpuNanos / 1e6 / units;
+    }
+
+    double coordinatorKiBAllocatedPerUnit() {
+        return units == 0 ? Double.NaN : coordinatorAllocatedBytes / 1024.0 / units;
     }
 
     double harnessCpuMsPerUnit() {
