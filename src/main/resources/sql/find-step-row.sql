@@ -2,7 +2,7 @@
 -- for the step-latency metric).
 SELECT s.execution_id, s.step_id, s.iteration, s.kind, s.status, s.attempt, s.max_attempts,
        s.input::text AS input, s.deadline, e.workflow_id, s.request_context::text AS context,
-       s.agent, s.action, a.started_at AS attempt_started_at
+       s.agent, s.action, a.started_at AS attempt_started_at, s.dispatched_by
 FROM workflow_step_executions s
 JOIN workflow_executions e ON e.id = s.execution_id
 LEFT JOIN step_attempts a ON a.step_execution_id = s.id AND a.attempt = s.attempt

@@ -2,7 +2,7 @@
 UPDATE workflow_step_executions s
    SET status = 'running', attempt = s.attempt + 1, next_attempt_at = NULL, error = NULL,
        deadline = now() + s.timeout_ms * interval '1 millisecond', updated_at = now(),
-       handled_by = current_setting('application_name')
+       handled_by = current_setting('application_name'), dispatched_by = NULL
   FROM (SELECT id FROM workflow_step_executions
          WHERE status = 'retrying' AND next_attempt_at <= now()
          ORDER BY next_attempt_at LIMIT 200 FOR UPDATE SKIP LOCKED) due,

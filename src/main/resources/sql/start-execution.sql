@@ -20,7 +20,7 @@ WITH stored_event AS (
     RETURNING id
 )
 INSERT INTO workflow_step_executions (id, execution_id, step_id, agent, action, max_attempts, timeout_ms, backoff_ms,
-                                      compensation, status, attempt, input, started_at, deadline, handled_by)
+                                      compensation, status, attempt, input, started_at, deadline, handled_by, dispatched_by)
 SELECT gen_random_uuid()::text, execution.id, s.step_id, s.agent, s.action, s.max_attempts, s.timeout_ms, s.backoff_ms,
        s.compensation,
        CASE WHEN r.input IS NULL THEN 'pending' ELSE 'running' END,
@@ -28,7 +28,8 @@ SELECT gen_random_uuid()::text, execution.id, s.step_id, s.agent, s.action, s.ma
        r.input,
        CASE WHEN r.input IS NULL THEN NULL ELSE now() END,
        CASE WHEN r.input IS NULL THEN NULL ELSE now() + s.timeout_ms * interval '1 millisecond' END,
-       CASE WHEN r.input IS NULL THEN NULL ELSE current_setting('application_name') END
+       CASE WHEN r.input IS NULL THEN NULL ELSE current_setting('application_name') END,
+       CASE WHEN r.input IS NULL THEN NULL ELSE CAST(:#causeMessageId AS varchar) END
 FROM execution, jsonb_to_recordset(CAST(:#stepPlan AS jsonb))
      AS s(step_id text, agent text, action text, max_attempts int, timeout_ms bigint, backoff_ms bigint, compensation jsonb),
      LATERAL (SELECT CAST(:#rootStarts AS jsonb) -> s.step_id AS input) r

@@ -1,11 +1,12 @@
 -- JDBC, in the transaction that took the step's locks: pending -> running, only while the execution
 -- runs. The row now holds locks (settling it releases them, see V3_1__agent_collaboration.sql).
--- Parameters: input, request context (null unless config.include_context), row id.
+-- Parameters: input, request context (null unless config.include_context), the message that caused it
+-- (dispatched_by, may be null), row id.
 UPDATE workflow_step_executions s
    SET status = 'running', attempt = s.attempt + 1, input = CAST(? AS jsonb), request_context = CAST(? AS jsonb),
        holds_locks = true, waiting_for = NULL, waiting_since = NULL, started_at = now(),
        deadline = now() + s.timeout_ms * interval '1 millisecond', updated_at = now(),
-       handled_by = current_setting('application_name')
+       handled_by = current_setting('application_name'), dispatched_by = ?
  WHERE s.id = ? AND s.status = 'pending'
    AND EXISTS (SELECT 1 FROM workflow_executions e WHERE e.id = s.execution_id AND e.status = 'running')
 RETURNING s.attempt, s.max_attempts, s.iteration, s.deadline, s.request_context::text AS context

@@ -76,9 +76,11 @@ public class AgentStepMapper implements StepRouteMapper {
                             .to(agentEndpoint(Endpoints.agentQueue(step.agent()))).id(nodeId(workflow, step, "agent." + step.agent()))
                         .end()
                     .endChoice()
-                    .when(routes.header(DECISION).isEqualTo(StepDecision.Kind.RESEND.name()))
+                    .when(org.apache.camel.builder.PredicateBuilder.or(
+                            routes.header(DECISION).isEqualTo(StepDecision.Kind.RESEND.name()),
+                            routes.header(DECISION).isEqualTo(StepDecision.Kind.RESEND_IF_STARTED_BY_THIS_MESSAGE.name())))
                         .to(Sql.row("find-step-row")).id(nodeId(workflow, step, "find-attempt"))
-                        .filter(Sql.returnedRow())
+                        .filter(AgentStepMapper::resendApplies)
                             .process(exchange -> prepareResend(exchange, step))
                             .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "step ${header.stepId} request re-sent to agent." + step.agent() + " (attempt ${header.attempt}, redelivery) [execution ${header.executionId}]")
                             .process(exchange -> StepRequests.build(exchange, replyQueue))
@@ -214,6 +216,9 @@ public class AgentStepMapper implements StepRouteMapper {
         List<Map<String, Object>> rows = in.getBody(List.class);
         StepDecision decision = planner.decide(rows, redelivered(exchange));
         in.setHeader(DECISION, decision.kind().name());
+        if (!in.getHeaders().containsKey(CAUSE_MESSAGE_ID)) {
+            in.setHeader(CAUSE_MESSAGE_ID, null);   // a timer or HTTP call started this: mark-running records NULL
+        }
         in.setHeader(ROW_ID, decision.rowId());
         in.setHeader(REASON, decision.reason());
         in.setHeader(INPUT, decision.inputJson());
@@ -270,6 +275,24 @@ public class AgentStepMapper implements StepRouteMapper {
         }
         in.setHeader(ITERATION, ((Number) row.getOrDefault("iteration", 0)).intValue());
         in.setHeader(DEADLINE, row.get("deadline"));
+    }
+
+    /**
+     * A redelivered message re-sends the attempt in flight; any other delivery only the attempt it
+     * started itself (dispatched_by), whose request its earlier delivery's rollback took away.
+     */
+    @SuppressWarnings("unchecked")
+    static boolean resendApplies(Exchange exchange) {
+        Message in = exchange.getMessage();
+        Map<String, Object> row = in.getBody(Map.class);
+        if (row == null) {
+            return false;
+        }
+        if (StepDecision.Kind.RESEND.name().equals(in.getHeader(DECISION))) {
+            return true;
+        }
+        Object cause = in.getHeader(CAUSE_MESSAGE_ID);
+        return cause != null && cause.equals(row.get("dispatched_by")) && "running".equals(row.get("status"));
     }
 
     @SuppressWarnings("unchecked")

@@ -34,6 +34,7 @@ public class EventRoutes extends RouteBuilder {
                         + "&concurrentConsumers=" + consumers + "&maxConcurrentConsumers=" + consumers)
                 .routeId("coordinator.events")
                 .routeDescription("receives events and starts the workflows they trigger")
+                .setHeader(Headers.CAUSE_MESSAGE_ID, header("JMSMessageID"))
                 .bean(new EventDecoder(catalog), "decode").id("decode-event")
                 .choice().id("route-by-type");
         for (WorkflowDefinition workflow : catalog.all()) {

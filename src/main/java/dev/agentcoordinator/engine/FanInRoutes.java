@@ -35,7 +35,8 @@ public class FanInRoutes extends RouteBuilder {
         this.catalog = catalog;
     }
 
-    private static final String[] JOIN_HEADERS = {Headers.EXECUTION_ID, Headers.WORKFLOW_ID, Headers.STEP_ID, JOIN_STEP};
+    private static final String[] JOIN_HEADERS = {Headers.EXECUTION_ID, Headers.WORKFLOW_ID, Headers.STEP_ID, JOIN_STEP,
+            Headers.CAUSE_MESSAGE_ID};
 
     /**
      * Only what the join needs is persisted with it. (removeHeaders with exclusions matched every

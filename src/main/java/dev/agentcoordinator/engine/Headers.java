@@ -42,6 +42,11 @@ public final class Headers {
     /** The request's {@code context} (JSON text) for a step with config.include_context. */
     public static final String REQUEST_CONTEXT = "requestContext";
     public static final String CORRELATION_ID = "JMSCorrelationID";
+    /**
+     * JMSMessageID of the consumed message whose transaction sends what this exchange dispatches
+     * (kept through a fan-in); recorded as the running attempt's dispatched_by (V7).
+     */
+    public static final String CAUSE_MESSAGE_ID = "causeMessageId";
     public static final String SQL_UPDATE_COUNT = "CamelSqlUpdateCount";
     public static final String SQL_ROW_COUNT = "CamelSqlRowCount";
 

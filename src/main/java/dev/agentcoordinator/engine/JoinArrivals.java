@@ -24,6 +24,8 @@ public final class JoinArrivals implements AggregationStrategy {
         }
         arrived.add(newExchange.getMessage().getHeader(Headers.STEP_ID, String.class));
         join.getMessage().setHeader(ARRIVED, String.join(",", arrived));
+        // the completing arrival's message sends the joined step's request (see Headers.CAUSE_MESSAGE_ID)
+        join.getMessage().setHeader(Headers.CAUSE_MESSAGE_ID, newExchange.getMessage().getHeader(Headers.CAUSE_MESSAGE_ID));
         return join;
     }
 }

@@ -138,7 +138,8 @@ public final class LockedStepStart {
         try (PreparedStatement statement = connection.prepareStatement(LockSql.named("mark-running-with-locks"))) {
             statement.setString(1, in.getHeader(Headers.INPUT, String.class));
             statement.setString(2, in.getHeader(Headers.REQUEST_CONTEXT, String.class));
-            statement.setString(3, rowId);
+            statement.setString(3, in.getHeader(Headers.CAUSE_MESSAGE_ID, String.class));
+            statement.setString(4, rowId);
             try (ResultSet rs = statement.executeQuery()) {
                 if (!rs.next()) {
                     return null;

@@ -45,6 +45,7 @@ public class ReplyRoutes extends RouteBuilder {
                 .routeId("coordinator.replies")
                 .routeDescription("agent replies: the attempt in flight settles, anything else is recorded and ignored")
                 .setProperty(REPLY_TEXT, body())
+                .setHeader(CAUSE_MESSAGE_ID, header("JMSMessageID"))
                 .process(this::readCorrelation)
                 .choice()
                     .when(header(ROW_ID).isNull())

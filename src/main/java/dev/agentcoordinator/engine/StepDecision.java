@@ -13,11 +13,21 @@ public record StepDecision(Kind kind, String rowId, String reason, String inputJ
         /** Run the step with this input. */
         DISPATCH,
         /** Send the request of the attempt in flight again (recovery after a crash). */
-        RESEND
+        RESEND,
+        /**
+         * The step already runs: send its request again only if this very message started the
+         * attempt (the row's dispatched_by), i.e. an earlier delivery of it died before its
+         * transaction, and the request with it, committed.
+         */
+        RESEND_IF_STARTED_BY_THIS_MESSAGE
     }
 
     public static StepDecision resend(String rowId) {
         return new StepDecision(Kind.RESEND, rowId, "request re-sent after redelivery", null);
+    }
+
+    public static StepDecision resendIfStartedByThisMessage(String rowId) {
+        return new StepDecision(Kind.RESEND_IF_STARTED_BY_THIS_MESSAGE, rowId, "step already running", null);
     }
 
     public static StepDecision waitFor(String reason) {

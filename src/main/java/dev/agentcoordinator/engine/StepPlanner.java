@@ -31,7 +31,10 @@ public final class StepPlanner {
     /**
      * @param redelivered the message that led here was delivered before: the first delivery may have
      *                    marked the step running and then died before its request left, so a
-     *                    running step's request is sent again (agents tolerate duplicates).
+     *                    running step's request is sent again (agents tolerate duplicates). Without
+     *                    the flag (it does not survive a broker restart) a running step's request is
+     *                    sent again only if the row names this message as the one that started the
+     *                    attempt, which the step route checks against the row.
      */
     public StepDecision decide(List<java.util.Map<String, Object>> contextRows, boolean redelivered) {
         Optional<ExecutionContext> found = ExecutionContext.fromRows(contextRows);
@@ -43,8 +46,8 @@ public final class StepPlanner {
             return StepDecision.nothing("execution is no longer running");
         }
         Optional<ExecutionContext.StepState> own = context.step(step.id());
-        if (own.isPresent() && own.get().status() == StepStatus.RUNNING && redelivered) {
-            return StepDecision.resend(own.get().rowId());
+        if (own.isPresent() && own.get().status() == StepStatus.RUNNING) {
+            return redelivered ? StepDecision.resend(own.get().rowId()) : StepDecision.resendIfStartedByThisMessage(own.get().rowId());
         }
         if (own.isEmpty() || own.get().status() != StepStatus.PENDING) {
             return StepDecision.nothing("step already decided");

@@ -59,8 +59,12 @@ public final class Audit {
     }
 
     /** What the agents' request log says about dispatching. */
-    public record Dispatches(long requests, long distinctAttempts, long resent, long afterResultRecorded,
-                             List<String> afterResultExamples) {
+    /**
+     * {@code resent}: requests the coordinator sent more than once for one attempt (distinct message
+     * ids); {@code redeliveredToAgents}: the broker delivering one request message again.
+     */
+    public record Dispatches(long requests, long distinctAttempts, long resent, long redeliveredToAgents,
+                             long afterResultRecorded, List<String> afterResultExamples) {
     }
 
     /**
@@ -73,7 +77,9 @@ public final class Audit {
                 + "JOIN workflow_executions e ON e.id = s.execution_id WHERE e.workflow_id = ? AND s.status = 'completed'", workflowId)) {
             completedAt.put((String) row.get("id"), ((Timestamp) row.get("completed_at")).toInstant());
         }
-        Map<String, Long> perAttempt = requests.stream().collect(Collectors.groupingBy(RecordingAgents.Request::correlationId, Collectors.counting()));
+        Map<String, Long> perAttempt = requests.stream().collect(Collectors.groupingBy(RecordingAgents.Request::correlationId,
+                Collectors.mapping(RecordingAgents.Request::messageId, Collectors.collectingAndThen(Collectors.toSet(), set -> (long) set.size()))));
+        long messages = requests.stream().map(RecordingAgents.Request::messageId).distinct().count();
         List<String> late = requests.stream()
                 .filter(r -> {
                     Instant done = completedAt.get(rowId(r.correlationId()));
@@ -83,7 +89,8 @@ public final class Audit {
                         + " after completion at " + completedAt.get(rowId(r.correlationId())))
                 .toList();
         long resent = perAttempt.values().stream().mapToLong(n -> n - 1).sum();
-        return new Dispatches(requests.size(), perAttempt.size(), resent, late.size(), late.stream().limit(5).toList());
+        return new Dispatches(requests.size(), perAttempt.size(), resent, requests.size() - messages, late.size(),
+                late.stream().limit(5).toList());
     }
 
     private static String rowId(String correlationId) {

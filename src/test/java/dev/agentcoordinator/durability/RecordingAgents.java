@@ -29,8 +29,12 @@ import java.util.concurrent.TimeUnit;
  */
 public final class RecordingAgents implements AutoCloseable {
 
-    /** A request as received; {@code receivedAt} is wall-clock time, comparable with the database's now(). */
-    public record Request(String agent, String correlationId, String executionId, String stepId, int attempt,
+    /**
+     * A request as received; {@code receivedAt} is wall-clock time, comparable with the database's now().
+     * The same {@code messageId} twice is the broker delivering one request again (an acknowledgement
+     * lost with a restart); the same correlation id under two message ids is the coordinator sending it again.
+     */
+    public record Request(String agent, String correlationId, String messageId, String executionId, String stepId, int attempt,
                           boolean redelivered, Instant receivedAt, JsonNode input) {
     }
 
@@ -84,7 +88,7 @@ public final class RecordingAgents implements AutoCloseable {
     private void onRequest(String name, Message message, Behaviour behaviour, Session replySession, MessageProducer producer) {
         try {
             JsonNode body = Json.parse(((TextMessage) message).getText());
-            Request request = new Request(name, message.getJMSCorrelationID(), body.path("execution_id").asText(),
+            Request request = new Request(name, message.getJMSCorrelationID(), message.getJMSMessageID(), body.path("execution_id").asText(),
                     body.path("step_id").asText(), body.path("attempt").asInt(), message.getJMSRedelivered(),
                     Instant.now(), body.path("input"));
             requests.add(request);

@@ -101,9 +101,35 @@ class StepLogicTest {
     @Test
     void nothingHappensOnceTheExecutionStoppedOrTheStepWasDecided() {
         assertThat(decide("a", context("cancelled", "a", "pending", null)).kind()).isEqualTo(StepDecision.Kind.NOTHING);
-        assertThat(decide("a", context("running", "a", "running", null)).kind()).isEqualTo(StepDecision.Kind.NOTHING);
+        assertThat(decide("a", context("running", "a", "completed", "{}")).kind()).isEqualTo(StepDecision.Kind.NOTHING);
+        assertThat(decide("a", context("running", "a", "running", null)).kind())
+                .isEqualTo(StepDecision.Kind.RESEND_IF_STARTED_BY_THIS_MESSAGE);
         assertThat(new StepPlanner(WORKFLOW.step("a").orElseThrow()).decide(context("running", "a", "running", null), true).kind())
                 .isEqualTo(StepDecision.Kind.RESEND);
+    }
+
+    @Test
+    void aRunningStepsRequestIsResentOnlyByTheMessageThatStartedItUnlessRedelivered() {
+        org.apache.camel.Exchange exchange = new org.apache.camel.support.DefaultExchange(new org.apache.camel.impl.DefaultCamelContext());
+        Map<String, Object> row = new HashMap<>(Map.of("status", "running", "dispatched_by", "ID:first"));
+        exchange.getMessage().setBody(row);
+        exchange.getMessage().setHeader(Headers.DECISION, StepDecision.Kind.RESEND_IF_STARTED_BY_THIS_MESSAGE.name());
+        exchange.getMessage().setHeader(Headers.CAUSE_MESSAGE_ID, "ID:first");
+        assertThat(AgentStepMapper.resendApplies(exchange)).as("a second delivery of the message that started the attempt").isTrue();
+
+        exchange.getMessage().setHeader(Headers.CAUSE_MESSAGE_ID, "ID:other");
+        assertThat(AgentStepMapper.resendApplies(exchange)).as("another message found the step running").isFalse();
+        exchange.getMessage().setHeader(Headers.CAUSE_MESSAGE_ID, null);
+        assertThat(AgentStepMapper.resendApplies(exchange)).as("a timer or HTTP call").isFalse();
+
+        exchange.getMessage().setHeader(Headers.CAUSE_MESSAGE_ID, "ID:first");
+        row.put("status", "completed");
+        assertThat(AgentStepMapper.resendApplies(exchange)).as("the attempt settled meanwhile").isFalse();
+
+        exchange.getMessage().setHeader(Headers.DECISION, StepDecision.Kind.RESEND.name());
+        exchange.getMessage().setHeader(Headers.CAUSE_MESSAGE_ID, "ID:other");
+        row.put("status", "running");
+        assertThat(AgentStepMapper.resendApplies(exchange)).as("a redelivered message re-sends the attempt in flight").isTrue();
     }
 
     @Test
