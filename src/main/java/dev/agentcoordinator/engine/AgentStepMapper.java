@@ -216,9 +216,7 @@ public class AgentStepMapper implements StepRouteMapper {
         List<Map<String, Object>> rows = in.getBody(List.class);
         StepDecision decision = planner.decide(rows, redelivered(exchange));
         in.setHeader(DECISION, decision.kind().name());
-        if (!in.getHeaders().containsKey(CAUSE_MESSAGE_ID)) {
-            in.setHeader(CAUSE_MESSAGE_ID, null);   // a timer or HTTP call started this: mark-running records NULL
-        }
+        presentEvenIfNull(in, CAUSE_MESSAGE_ID);   // a timer or HTTP call started this: mark-running records NULL
         in.setHeader(ROW_ID, decision.rowId());
         in.setHeader(REASON, decision.reason());
         in.setHeader(INPUT, decision.inputJson());

@@ -52,4 +52,14 @@ public final class Headers {
 
     private Headers() {
     }
+
+    /**
+     * Makes {@code header} present, as null when it is not set: camel-sql fails on a {@code :#name}
+     * it cannot find, while a null value binds as SQL NULL.
+     */
+    public static void presentEvenIfNull(org.apache.camel.Message in, String header) {
+        if (!in.hasHeaders() || !in.getHeaders().containsKey(header)) {
+            in.setHeader(header, null);
+        }
+    }
 }

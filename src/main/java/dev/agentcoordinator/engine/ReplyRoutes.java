@@ -101,12 +101,8 @@ public class ReplyRoutes extends RouteBuilder {
      * needs those parameters (as NULL), or it fails and the reply is redelivered forever.
      */
     private static void nameUnknownStep(Exchange exchange) {
-        Message in = exchange.getMessage();
-        for (String header : new String[] {EXECUTION_ID, STEP_ID}) {
-            if (!in.hasHeaders() || !in.getHeaders().containsKey(header)) {
-                in.setHeader(header, null);
-            }
-        }
+        presentEvenIfNull(exchange.getMessage(), EXECUTION_ID);
+        presentEvenIfNull(exchange.getMessage(), STEP_ID);
     }
 
     /**

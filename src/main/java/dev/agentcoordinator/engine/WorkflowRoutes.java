@@ -160,9 +160,7 @@ public class WorkflowRoutes extends RouteBuilder {
         in.setHeader("stepPlan", stepPlanJson);
         String trigger = in.getHeader("eventPayload", "{}", String.class);
         in.setHeader("triggerPayload", trigger);
-        if (!in.getHeaders().containsKey(CAUSE_MESSAGE_ID)) {
-            in.setHeader(CAUSE_MESSAGE_ID, null);
-        }
+        presentEvenIfNull(in, CAUSE_MESSAGE_ID);
         com.fasterxml.jackson.databind.node.ObjectNode rootStarts = Json.object();
         if (!startedRoots.isEmpty()) {
             ExecutionContext context = ExecutionContext.starting(trigger);
