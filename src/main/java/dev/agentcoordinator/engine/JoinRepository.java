@@ -4,6 +4,7 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.processor.aggregate.jdbc.JdbcAggregationRepository;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
 
 import javax.sql.DataSource;
 
@@ -21,6 +22,17 @@ final class JoinRepository extends JdbcAggregationRepository {
         this.jdbc = new JdbcTemplate(dataSource);
         setUseRecovery(true);
         setRecoveryInterval(5000);
+    }
+
+    /**
+     * Camel reads a join (and scans for recovery) in a read-only transaction: BEGIN, one SELECT and a
+     * COMMIT round trip for a single statement, once per fan-in arrival. A lone SELECT in autocommit
+     * sees the same committed rows, so the reads join a transaction only if one already runs.
+     */
+    @Override
+    protected void doInit() throws Exception {
+        super.doInit();
+        transactionTemplateReadOnly.setPropagationBehavior(TransactionDefinition.PROPAGATION_SUPPORTS);
     }
 
     @Override
