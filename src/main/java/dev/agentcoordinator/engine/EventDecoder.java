@@ -35,7 +35,7 @@ public final class EventDecoder {
         in.setHeader(EVENT_PAYLOAD, payload == null || payload.isNull() ? "{}" : Json.write(payload));
         in.setHeader(EVENT_ROW_ID, UUID.randomUUID().toString());
         in.setHeader(Headers.WORKFLOW_ID, catalog.byTrigger(type.asText()).map(WorkflowDefinition::id).orElse(null));
-        in.setBody(null); // decoded into headers; the dead-letter path uses the original message
+        in.setBody(null); // decoded into headers (an invalid event was rejected above, message unchanged)
     }
 
     /** Parses and checks an event; the exception's message says what is wrong with it. */

@@ -23,9 +23,12 @@ public class EventRoutes extends RouteBuilder {
 
     @Override
     public void configure() {
+        // EventDecoder throws before it changes the message, so the dead letter is the event as it
+        // came. (useOriginalMessage() would do the same at a cost: it makes Camel copy the incoming
+        // message of every exchange in the whole context, 7 % of the reply consumers' CPU.)
         onException(InvalidEventException.class)
                 .handled(true)
-                .useOriginalMessage()
+                .removeHeader(Headers.CAUSE_MESSAGE_ID)
                 .setHeader(DEAD_LETTER_REASON, exceptionMessage())
                 .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "event sent to " + Endpoints.DEAD_LETTER_QUEUE + ": ${exception.message}")
                 .to("jms:queue:" + Endpoints.DEAD_LETTER_QUEUE);
