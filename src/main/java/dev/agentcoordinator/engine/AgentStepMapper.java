@@ -19,10 +19,19 @@ import static dev.agentcoordinator.engine.Headers.*;
  * into one guarded transition and, once the step is settled, hands over to the step's done route.
  */
 public class AgentStepMapper implements StepRouteMapper {
-    protected final String replyQueue;
+    /** Exchange property: the dependents the completion started (step id -> started row, with its input). */
+    static final String STARTED_DEPENDENTS = "startedDependents";
+    /** Exchange property: the {@link DependentStarts.Plan} of a completion, until its statement ran. */
+    private static final String START_PLAN = "startPlan";
+    /** Exchange property: the {@link ExecutionFacts} a reply's step row belongs to, when this JVM knows them. */
+    private static final String FACTS = "executionFacts";
 
-    public AgentStepMapper(String replyQueue) {
+    protected final String replyQueue;
+    private final ExecutionFactsCache facts;
+
+    public AgentStepMapper(String replyQueue, ExecutionFactsCache facts) {
         this.replyQueue = replyQueue;
+        this.facts = facts;
     }
 
     @Override
@@ -48,7 +57,11 @@ public class AgentStepMapper implements StepRouteMapper {
                 .setHeader(WITH_SIGNALS, routes.constant(usesSignals(step) || step.config().includesContext()))
                 .setHeader(WITH_SIGNAL_LIST, routes.constant(step.config().includesContext()))
                 .choice().id(nodeId(workflow, step, "context"))
-                    // the single dependency that just completed brought the context along (complete-step.sql)
+                    // its dependency's completion started it already (complete-and-start.sql): no decision left
+                    .when(exchange -> startedRow(exchange, step) != null)
+                        .setBody(exchange -> startedRow(exchange, step))
+                    .endChoice()
+                    // the single dependency that just completed brought the context along (complete-and-start.sql)
                     .when(routes.exchangeProperty(CONTEXT_ROWS).isNotNull())
                         .setBody(routes.exchangeProperty(CONTEXT_ROWS))
                         .removeProperty(CONTEXT_ROWS)
@@ -76,6 +89,12 @@ public class AgentStepMapper implements StepRouteMapper {
                             .to(agentEndpoint(Endpoints.agentQueue(step.agent()))).id(nodeId(workflow, step, "agent." + step.agent()))
                         .end()
                     .endChoice()
+                    .when(routes.header(DECISION).isEqualTo(StepDecision.Kind.STARTED_WITH_DEPENDENCY.name()))
+                        .process(exchange -> prepareDispatch(exchange, step))
+                        .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId} dispatched to agent." + step.agent() + " (attempt ${header.attempt}, started with " + String.join(", ", step.dependsOn()) + ") [execution ${header.executionId}]")
+                        .process(exchange -> StepRequests.build(exchange, replyQueue))
+                        .to(agentEndpoint(Endpoints.agentQueue(step.agent()))).id(nodeId(workflow, step, "agent." + step.agent() + ".started"))
+                    .endChoice()
                     .when(org.apache.camel.builder.PredicateBuilder.or(
                             routes.header(DECISION).isEqualTo(StepDecision.Kind.RESEND.name()),
                             routes.header(DECISION).isEqualTo(StepDecision.Kind.RESEND_IF_STARTED_BY_THIS_MESSAGE.name())))
@@ -90,18 +109,22 @@ public class AgentStepMapper implements StepRouteMapper {
                 .end();
 
         ContextNeeds needs = ContextNeeds.ofDependents(workflow, step);
+        DependentStarts starts = new DependentStarts(workflow, step);
         ChoiceDefinition onOutcome = routes.from(Endpoints.result(wf, step.id()))
                 .routeId(Endpoints.routeId(wf, step.id() + ".result"))
                 .routeDescription("reply of " + step.agent() + "." + step.action())
                 .process(exchange -> classify(exchange, step, needs)).id(nodeId(workflow, step, "classify-reply"))
+                .process(exchange -> planDependentStarts(exchange, starts, needs)).id(nodeId(workflow, step, "plan-dependent-starts"))
                 .choice().id(nodeId(workflow, step, "outcome"));
         String done = Endpoints.done(wf, step.id());
-        transition(onOutcome, StepOutcome.Transition.COMPLETE, Sql.rows("complete-step"), Sql.returnedRows(),
-                nodeId(workflow, step, "complete"), "step ${header.stepId} completed", done);
+        java.util.function.Predicate<String> isLoop = id -> workflow.step(id).map(WorkflowStep::isLoop).orElse(true);
+        transition(onOutcome, StepOutcome.Transition.COMPLETE, Sql.rows("complete-and-start"), Sql.returnedRows(),
+                nodeId(workflow, step, "complete"), "step ${header.stepId} completed", done,
+                exchange -> takeCompletion(exchange, step, isLoop));
         transition(onOutcome, StepOutcome.Transition.RETRY, Sql.row("retry-step-later"), Sql.returnedRow(),
-                nodeId(workflow, step, "retry-later"), "step ${header.stepId} will retry: ${header.error}", null);
+                nodeId(workflow, step, "retry-later"), "step ${header.stepId} will retry: ${header.error}", null, null);
         transition(onOutcome, StepOutcome.Transition.FAIL, Sql.row("fail-step"), Sql.returnedRow(),
-                nodeId(workflow, step, "fail"), "step ${header.stepId} failed: ${header.error}", done);
+                nodeId(workflow, step, "fail"), "step ${header.stepId} failed: ${header.error}", done, null);
         addIterationBranch(onOutcome, workflow, step);
         onOutcome.end();
     }
@@ -132,16 +155,20 @@ public class AgentStepMapper implements StepRouteMapper {
     /**
      * One branch of the result route: the guarded statement of a transition; when it applied, the
      * reply counts as taken (see ReplyRoutes), what the statement returned is taken over
-     * ({@link #takeSettledAttempt}), the transition is logged and, for a settled step, {@code thenTo}
-     * (its done route) runs.
+     * ({@code alsoTake}, then {@link #takeSettledAttempt}), the transition is logged and, for a
+     * settled step, {@code thenTo} (its done route) runs.
      */
     private static void transition(ChoiceDefinition onOutcome, StepOutcome.Transition transition, String statement,
-                                   org.apache.camel.Predicate applied, String nodeId, String logText, String thenTo) {
+                                   org.apache.camel.Predicate applied, String nodeId, String logText, String thenTo,
+                                   org.apache.camel.Processor alsoTake) {
         var whenApplied = onOutcome.when(transitionIs(transition))
                 .to(statement).id(nodeId)
                 .filter(applied)
-                    .setProperty(ReplyRoutes.TRANSITION_APPLIED, org.apache.camel.builder.Builder.constant(true))
-                    .process(AgentStepMapper::takeSettledAttempt)
+                    .setProperty(ReplyRoutes.TRANSITION_APPLIED, org.apache.camel.builder.Builder.constant(true));
+        if (alsoTake != null) {
+            whenApplied.process(alsoTake);
+        }
+        whenApplied.process(AgentStepMapper::takeSettledAttempt)
                     .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, logText + " [execution ${header.executionId}]");
         if (thenTo != null) {
             whenApplied.to(thenTo);
@@ -151,7 +178,7 @@ public class AgentStepMapper implements StepRouteMapper {
 
     /**
      * What a transition statement returned: the execution (a reply that named its step came without
-     * it) and, from complete-step.sql, the context its dependents decide on, carried as
+     * it) and, from complete-and-start.sql, the context its dependents decide on, carried as
      * {@link Headers#CONTEXT_ROWS}. (The metrics read the attempt's start from the statement's result.)
      */
     @SuppressWarnings("unchecked")
@@ -165,6 +192,72 @@ public class AgentStepMapper implements StepRouteMapper {
             exchange.setProperty(CONTEXT_ROWS, rows);
         }
         in.setBody(null);
+    }
+
+    /**
+     * Before a completion's statement: which dependents it starts too ({@link DependentStarts}), on
+     * what this JVM knows of the execution, and whether the other dependents need the context.
+     */
+    private void planDependentStarts(Exchange exchange, DependentStarts starts, ContextNeeds needs) {
+        Message in = exchange.getMessage();
+        in.setHeader(STARTS, null);
+        presentEvenIfNull(in, CAUSE_MESSAGE_ID);
+        if (!StepOutcome.Transition.COMPLETE.name().equals(in.getHeader(TRANSITION)) || !starts.anyCandidate()) {
+            return;
+        }
+        ExecutionFacts known = facts.byRow(in.getHeader(ROW_ID, String.class));
+        if (known == null) {
+            return;
+        }
+        exchange.setProperty(FACTS, known);
+        DependentStarts.Plan plan = starts.plan(known, in.getHeader(OUTPUT, String.class));
+        if (!plan.isEmpty()) {
+            exchange.setProperty(START_PLAN, plan);
+            in.setHeader(STARTS, plan.startsJson());
+            in.setHeader(WITH_CONTEXT, plan.othersNeedContext() && needs.context());
+        }
+    }
+
+    /**
+     * After a completion's statement: the dependents it started (for their step routes, {@link
+     * #startedRow}), and the step's output, or the context read, for this JVM's facts.
+     */
+    @SuppressWarnings("unchecked")
+    private void takeCompletion(Exchange exchange, WorkflowStep step, java.util.function.Predicate<String> isLoop) {
+        Message in = exchange.getMessage();
+        List<Map<String, Object>> rows = (List<Map<String, Object>>) in.getBody();
+        Map<String, Object> first = rows.get(0);
+        ExecutionFacts known = exchange.getProperty(FACTS, ExecutionFacts.class);
+        if (known != null) {
+            facts.completed(known, step.id(), in.getHeader(OUTPUT, String.class));
+        } else if (first.get("execution_status") != null) {
+            facts.learn((String) first.get("execution_id"), rows, isLoop);
+        }
+        DependentStarts.Plan plan = exchange.getProperty(START_PLAN, DependentStarts.Plan.class);
+        Object started = first.get("started");
+        if (plan == null || started == null) {
+            return;
+        }
+        Map<String, Map<String, Object>> byStep = new java.util.HashMap<>(4);
+        for (com.fasterxml.jackson.databind.JsonNode row : Json.parse((String) started)) {
+            String rowId = row.path("row_id").asText();
+            Map<String, Object> startedRow = new java.util.HashMap<>(8);
+            startedRow.put("row_id", rowId);
+            startedRow.put("attempt", row.path("attempt").asInt());
+            startedRow.put("max_attempts", row.path("max_attempts").asInt());
+            startedRow.put("iteration", row.path("iteration").asInt());
+            startedRow.put("deadline", new java.sql.Timestamp(row.path("deadline_ms").asLong()));
+            startedRow.put("input", plan.inputByRowId().get(rowId));
+            byStep.put(plan.stepByRowId().get(rowId), startedRow);
+        }
+        exchange.setProperty(STARTED_DEPENDENTS, byStep);
+    }
+
+    /** The row of this step if its dependency's completion started it in this exchange, else null. */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> startedRow(Exchange exchange, WorkflowStep step) {
+        Object started = exchange.getProperty(STARTED_DEPENDENTS);
+        return started == null ? null : ((Map<String, Map<String, Object>>) started).get(step.id());
     }
 
     /** Loops add their iterate branch here; a plain step has none. */
@@ -213,6 +306,13 @@ public class AgentStepMapper implements StepRouteMapper {
     @SuppressWarnings("unchecked")
     private static void decide(StepPlanner planner, Exchange exchange, WorkflowStep step, LockedStepStart lockedStart) {
         Message in = exchange.getMessage();
+        Map<String, Object> started = startedRow(exchange, step);
+        if (started != null) {   // the body is its started row, as mark-running returns one
+            in.setHeader(DECISION, StepDecision.Kind.STARTED_WITH_DEPENDENCY.name());
+            in.setHeader(ROW_ID, started.get("row_id"));
+            in.setHeader(INPUT, started.get("input"));
+            return;
+        }
         List<Map<String, Object>> rows = in.getBody(List.class);
         StepDecision decision = planner.decide(rows, redelivered(exchange));
         in.setHeader(DECISION, decision.kind().name());

@@ -15,10 +15,11 @@ public final class CoordinatorRoutes {
     /** The routes need a {@code DataSource} bound in the Camel registry. */
     public static List<RoutesBuilder> builders(WorkflowCatalog catalog, CoordinatorSettings settings) {
         String replyQueue = settings.replyQueue();
-        List<StepRouteMapper> mappers = List.of(new LoopStepMapper(replyQueue), new AgentStepMapper(replyQueue));
+        ExecutionFactsCache facts = new ExecutionFactsCache();
+        List<StepRouteMapper> mappers = List.of(new LoopStepMapper(replyQueue, facts), new AgentStepMapper(replyQueue, facts));
         List<RoutesBuilder> builders = new ArrayList<>();
         for (WorkflowDefinition workflow : catalog.all()) {
-            builders.add(new WorkflowRoutes(workflow, mappers, replyQueue));
+            builders.add(new WorkflowRoutes(workflow, mappers, replyQueue, facts));
         }
         builders.add(new FanInRoutes(catalog));
         builders.add(new EventRoutes(catalog, settings.jmsConcurrentConsumers()));

@@ -58,6 +58,11 @@ public final class ExecutionContext {
         return new ExecutionContext("running", triggerJson, "{}", null, Map.of());
     }
 
+    /** A running execution with these steps, no shared memory and no signals ({@link DependentStarts}). */
+    static ExecutionContext running(String triggerJson, Map<String, StepState> steps) {
+        return new ExecutionContext("running", triggerJson, "{}", null, steps);
+    }
+
     public boolean isRunning() {
         return "running".equals(executionStatus);
     }

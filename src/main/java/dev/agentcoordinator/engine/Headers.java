@@ -32,13 +32,15 @@ public final class Headers {
     /** load-context.sql: read the latest signal per type / every signal of the execution. */
     public static final String WITH_SIGNALS = "withSignals";
     public static final String WITH_SIGNAL_LIST = "withSignalList";
-    /** complete-step.sql: also return the execution's context, for the dependents that decide on it. */
+    /** complete-and-start.sql: also return the execution's context, for the dependents that decide on it. */
     public static final String WITH_CONTEXT = "withContext";
     /**
-     * Exchange property: the context complete-step.sql returned, as load-context.sql would give it,
+     * Exchange property: the context complete-and-start.sql returned, as load-context.sql would give it,
      * carried to the dependents with one dependency so that they need not read it again.
      */
     public static final String CONTEXT_ROWS = "contextRows";
+    /** complete-and-start.sql: the dependents that start with the completion (JSON list of row and input), or null. */
+    public static final String STARTS = "starts";
     /** The request's {@code context} (JSON text) for a step with config.include_context. */
     public static final String REQUEST_CONTEXT = "requestContext";
     public static final String CORRELATION_ID = "JMSCorrelationID";

@@ -14,8 +14,8 @@ import static org.apache.camel.builder.Builder.header;
  * because that EIP would hold a thread for the whole refinement.
  */
 public class LoopStepMapper extends AgentStepMapper {
-    public LoopStepMapper(String replyQueue) {
-        super(replyQueue);
+    public LoopStepMapper(String replyQueue, ExecutionFactsCache facts) {
+        super(replyQueue, facts);
     }
 
     @Override

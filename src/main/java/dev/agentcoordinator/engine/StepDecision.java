@@ -12,6 +12,11 @@ public record StepDecision(Kind kind, String rowId, String reason, String inputJ
         SKIP,
         /** Run the step with this input. */
         DISPATCH,
+        /**
+         * Its dependency's completion started it in the same statement (complete-and-start.sql, on
+         * facts that never change): send its request.
+         */
+        STARTED_WITH_DEPENDENCY,
         /** Send the request of the attempt in flight again (recovery after a crash). */
         RESEND,
         /**

@@ -41,7 +41,15 @@ public final class StepPlanner {
         if (found.isEmpty()) {
             return StepDecision.nothing("execution not found");
         }
-        ExecutionContext context = found.get();
+        return decide(found.get(), redelivered);
+    }
+
+    /** As {@link #decide(List, boolean)}, on a context already built (see {@link DependentStarts}). */
+    public StepDecision decide(ExecutionContext context) {
+        return decide(context, false);
+    }
+
+    private StepDecision decide(ExecutionContext context, boolean redelivered) {
         if (!context.isRunning()) {
             return StepDecision.nothing("execution is no longer running");
         }

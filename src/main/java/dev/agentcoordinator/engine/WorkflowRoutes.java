@@ -30,6 +30,8 @@ import static dev.agentcoordinator.engine.Headers.*;
 public class WorkflowRoutes extends RouteBuilder {
     private final WorkflowDefinition workflow;
     private final List<StepRouteMapper> mappers;
+    /** This JVM's facts of its recent executions (see {@link DependentStarts}): filled at the start, dropped at the end. */
+    private final ExecutionFactsCache facts;
     private final String replyQueue;
     private final String stepPlanJson;
     private final String toleratedFailuresJson;
@@ -40,8 +42,10 @@ public class WorkflowRoutes extends RouteBuilder {
     private static final String ROOTS_TO_VISIT = "rootsToVisit";
     private static final String AGENT_QUEUE = "agentQueue";
 
-    public WorkflowRoutes(WorkflowDefinition workflow, List<StepRouteMapper> mappers, String replyQueue) {
+    public WorkflowRoutes(WorkflowDefinition workflow, List<StepRouteMapper> mappers, String replyQueue,
+                          ExecutionFactsCache facts) {
         this.workflow = workflow;
+        this.facts = facts;
         this.mappers = mappers;
         this.replyQueue = replyQueue;
         this.stepPlanJson = Json.write(workflow.steps().stream().map(step -> stepPlan(workflow, step)).toList());
@@ -110,6 +114,7 @@ public class WorkflowRoutes extends RouteBuilder {
                 .to(Sql.rows("start-execution")).id(wf + ".create-execution")
                 .choice()
                     .when(header(SQL_ROW_COUNT).isGreaterThan(0))
+                        .process(this::rememberFacts)
                         .setProperty(STARTED_ROWS, body())
                         .setBody(constant(null))
                         .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of " + wf + " started")
@@ -139,6 +144,14 @@ public class WorkflowRoutes extends RouteBuilder {
                 .removeProperty(STARTED_ROWS)
                 // the roots still to decide: a list known per branch, hence a recipient list
                 .recipientList(header(ROOTS_TO_VISIT)).id(wf + ".fan-out-roots");
+    }
+
+    /** The new execution's trigger and step rows, for deciding its steps' dependents ahead ({@link DependentStarts}). */
+    @SuppressWarnings("unchecked")
+    private void rememberFacts(Exchange exchange) {
+        Message in = exchange.getMessage();
+        facts.remember(ExecutionFacts.ofStartedRows(in.getHeader(EXECUTION_ID, String.class),
+                in.getHeader("triggerPayload", String.class), in.getBody(List.class)));
     }
 
     private static boolean startedRunning(Exchange exchange) {
@@ -223,6 +236,7 @@ public class WorkflowRoutes extends RouteBuilder {
                 .choice()
                     .when(Sql.returnedRow())
                         .process(WorkflowRoutes::outcomeHeaders)
+                        .process(exchange -> facts.forget(exchange.getMessage().getHeader(EXECUTION_ID, String.class)))
                         .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of " + wf + " ${header.status}")
                         .to(Endpoints.AFTER_SETTLED)
                     .endChoice()

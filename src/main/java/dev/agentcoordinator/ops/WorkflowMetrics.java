@@ -121,9 +121,10 @@ public final class WorkflowMetrics extends EventNotifierSupport {
                             "workflow", (String) row.get("workflow_id"), "step", (String) row.get("step_id")).increment();
                 }
             }
-            case "complete-step", "complete-and-iterate" -> {
+            case "complete-step", "complete-and-start", "complete-and-iterate" -> {
                 if (body instanceof Map<?, ?> || (body instanceof List<?> l && !l.isEmpty())) {
                     settled(workflow, step, in, "completed");
+                    dispatchedWithCompletion(workflow, body);
                 }
             }
             case "fail-step" -> {
@@ -153,6 +154,16 @@ public final class WorkflowMetrics extends EventNotifierSupport {
             }
             default -> {
                 // statements that are no transition of interest here
+            }
+        }
+    }
+
+    /** Dependents complete-and-start.sql started (its "started" column: a JSON list with their step ids). */
+    private void dispatchedWithCompletion(String workflow, Object body) {
+        if (body instanceof List<?> rows && rows.get(0) instanceof Map<?, ?> first && first.get("started") instanceof String started) {
+            for (com.fasterxml.jackson.databind.JsonNode row : dev.agentcoordinator.engine.Json.parse(started)) {
+                counter("coordinator_steps_dispatched", "step attempts sent to agents",
+                        "workflow", workflow, "step", row.path("step_id").asText()).increment();
             }
         }
     }

@@ -1,0 +1,81 @@
+-- One round trip per transition (issue 7). A reply used to cost two statements and two commits:
+-- complete the attempt (returning the context), then mark each ready dependent running. When the
+-- coordinator can decide a dependent before the completion, on facts that never change (the trigger
+-- and the outputs of completed steps: engine/DependentStarts), the completing statement also starts
+-- it, guarded as mark-running.sql guards it: the dependent still pending, the execution still running.
+--
+-- p_starts: [{"row_id": …, "input": {…}}, …] or NULL; p_cause: the JMSMessageID whose transaction
+-- sends the started requests (dispatched_by, V7). The extra column "started" lists what did start
+-- (row_id, step_id, attempt, max_attempts, iteration, deadline_ms: epoch milliseconds, cheaper to read
+-- than a timestamp's text) on every row, NULL when nothing did;
+-- a dependent that was not started goes the usual way (its step route, on the context).
+CREATE FUNCTION complete_attempt_and_start(p_row_id varchar, p_kind varchar, p_attempt integer, p_output jsonb,
+                                           p_shared_memory jsonb, p_signals jsonb,
+                                           p_with_context boolean, p_with_signals boolean, p_with_signal_list boolean,
+                                           p_starts jsonb, p_cause varchar)
+    RETURNS TABLE (execution_id text, attempt_started_at timestamptz, execution_status text, trigger_payload text,
+                   shared_memory text, signals text, signal_list text, row_id text, step_id text, status text,
+                   output text, iteration integer, started text) AS $$
+#variable_conflict use_column
+DECLARE
+    v_execution_id varchar;
+    v_step_id      varchar;
+    v_agent        varchar;
+    v_started_at   timestamptz;
+    v_started      text;
+BEGIN
+    UPDATE workflow_step_executions s
+       SET status = 'completed', output = p_output, error = NULL, completed_at = now(), deadline = NULL,
+           updated_at = now()
+     WHERE s.id = p_row_id AND s.attempt = p_attempt AND s.status = 'running' AND s.kind = p_kind
+    RETURNING s.execution_id, s.step_id, s.agent INTO v_execution_id, v_step_id, v_agent;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    IF p_shared_memory <> '{}'::jsonb OR p_signals <> '[]'::jsonb THEN
+        PERFORM merge_reply_context(v_execution_id, v_step_id, v_agent, p_shared_memory, p_signals);
+    END IF;
+    SELECT a.started_at INTO v_started_at FROM step_attempts a
+     WHERE a.step_execution_id = p_row_id AND a.attempt = p_attempt;
+    IF p_starts IS NOT NULL AND jsonb_array_length(p_starts) > 0 THEN
+        WITH started AS (
+            UPDATE workflow_step_executions s
+               SET status = 'running', attempt = s.attempt + 1, input = x.input, started_at = now(),
+                   deadline = now() + s.timeout_ms * interval '1 millisecond', updated_at = now(),
+                   handled_by = current_setting('application_name'), dispatched_by = p_cause
+              FROM jsonb_to_recordset(p_starts) AS x(row_id text, input jsonb)
+             WHERE s.id = x.row_id AND s.execution_id = v_execution_id AND s.status = 'pending'
+               AND EXISTS (SELECT 1 FROM workflow_executions e WHERE e.id = v_execution_id AND e.status = 'running')
+            RETURNING s.id AS started_row, s.step_id AS started_step, s.attempt AS started_attempt,
+                      s.max_attempts AS started_max_attempts, s.iteration AS started_iteration,
+                      s.deadline AS started_deadline
+        )
+        SELECT jsonb_agg(jsonb_build_object('row_id', started.started_row, 'step_id', started.started_step,
+                                            'attempt', started.started_attempt,
+                                            'max_attempts', started.started_max_attempts,
+                                            'iteration', started.started_iteration,
+                                            'deadline_ms', floor(extract(epoch FROM started.started_deadline) * 1000)::bigint))::text
+          INTO v_started FROM started;
+    END IF;
+    IF p_with_context THEN
+        RETURN QUERY SELECT v_execution_id::text, v_started_at, c.*, v_started
+                       FROM execution_context(v_execution_id, p_with_signals, p_with_signal_list) c;
+    ELSE
+        RETURN QUERY SELECT v_execution_id::text, v_started_at, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text,
+                            NULL::text, NULL::text, NULL::text, NULL::text, NULL::integer, v_started;
+    END IF;
+END;
+$$ LANGUAGE plpgsql;
+
+-- complete_attempt (V5, V6) is now the same transition with nothing to start: one body, not two.
+CREATE OR REPLACE FUNCTION complete_attempt(p_row_id varchar, p_kind varchar, p_attempt integer, p_output jsonb,
+                                            p_shared_memory jsonb, p_signals jsonb,
+                                            p_with_context boolean, p_with_signals boolean, p_with_signal_list boolean)
+    RETURNS TABLE (execution_id text, attempt_started_at timestamptz, execution_status text, trigger_payload text,
+                   shared_memory text, signals text, signal_list text, row_id text, step_id text, status text,
+                   output text, iteration integer) AS $$
+SELECT c.execution_id, c.attempt_started_at, c.execution_status, c.trigger_payload, c.shared_memory, c.signals,
+       c.signal_list, c.row_id, c.step_id, c.status, c.output, c.iteration
+  FROM complete_attempt_and_start(p_row_id, p_kind, p_attempt, p_output, p_shared_memory, p_signals,
+                                  p_with_context, p_with_signals, p_with_signal_list, NULL, NULL) c
+$$ LANGUAGE sql;
