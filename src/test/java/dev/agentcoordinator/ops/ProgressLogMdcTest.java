@@ -68,6 +68,9 @@ class ProgressLogMdcTest {
         for (LogEvent line : lines) {
             assertThat(line.getContextData().<String>getValue("executionId")).as(line.getMessage().getFormattedMessage()).isEqualTo(executionId);
         }
+        // its input reads the trigger and a completed output only: started by that completion's own statement
+        assertThat(lines).extracting(e -> e.getMessage().getFormattedMessage())
+                .anyMatch(text -> text.startsWith("step extract_skill_signals dispatched to agent.sentinel (attempt 1, started with analyze_interview)"));
         LogEvent stepLine = lines.stream().filter(e -> e.getMessage().getFormattedMessage().startsWith("step analyze_interview ")).findFirst().orElseThrow();
         assertThat(stepLine.getContextData().<String>getValue("stepId")).isEqualTo("analyze_interview");
 
