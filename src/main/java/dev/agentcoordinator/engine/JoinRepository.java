@@ -1,6 +1,8 @@
 package dev.agentcoordinator.engine;
 
 import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
+import org.apache.camel.spi.OptimisticLockingAggregationRepository.OptimisticLockingException;
 import org.apache.camel.processor.aggregate.jdbc.JdbcAggregationRepository;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
@@ -33,6 +35,29 @@ final class JoinRepository extends JdbcAggregationRepository {
     protected void doInit() throws Exception {
         super.doInit();
         transactionTemplateReadOnly.setPropagationBehavior(TransactionDefinition.PROPAGATION_SUPPORTS);
+    }
+
+    /**
+     * A first arrival (the aggregator found no join for its key) is a lone INSERT, committed on its own.
+     * Camel's add wraps it in a transaction with a COUNT first (BEGIN, COUNT, INSERT, COMMIT: three
+     * round trips for one row); here a second arrival that inserted in between makes the primary key
+     * fail, which is the same optimistic-lock conflict: the aggregator reads the join again and retries.
+     */
+    @Override
+    public Exchange add(CamelContext camelContext, String key, Exchange oldExchange, Exchange newExchange)
+            throws OptimisticLockingException {
+        if (oldExchange != null) {
+            return super.add(camelContext, key, oldExchange, newExchange);
+        }
+        try {
+            insert(camelContext, key, newExchange, getRepositoryName(), 1L);
+            return null;
+        } catch (Exception e) {
+            if (getJdbcOptimisticLockingExceptionMapper() != null && getJdbcOptimisticLockingExceptionMapper().isOptimisticLocking(e)) {
+                throw new OptimisticLockingException();
+            }
+            throw new org.apache.camel.RuntimeCamelException("Error adding to repository " + getRepositoryName() + " with key " + key, e);
+        }
     }
 
     @Override

@@ -1,0 +1,59 @@
+package dev.agentcoordinator.engine;
+
+import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.apache.camel.spi.OptimisticLockingAggregationRepository.OptimisticLockingException;
+import org.apache.camel.support.DefaultExchange;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The fan-in's repository on the real step_joins table: a first arrival is a lone insert, a racing one a lock conflict. */
+class JoinRepositoryTest {
+    private static CamelContext camel;
+    private static JoinRepository repository;
+
+    @BeforeAll
+    static void start() throws Exception {
+        camel = new DefaultCamelContext();
+        camel.start();
+        repository = new JoinRepository(TestCoordinator.shared().dataSource(), FanInRoutes.REPOSITORY);
+        repository.start();
+    }
+
+    @AfterAll
+    static void stop() {
+        repository.stop();
+        camel.stop();
+    }
+
+    private static Exchange arrival(String from) {
+        Exchange exchange = new DefaultExchange(camel);
+        exchange.getMessage().setHeader(Headers.STEP_ID, from);
+        return exchange;
+    }
+
+    @Test
+    void aSecondFirstArrivalForTheSameJoinIsAnOptimisticLockConflictAndALaterOneAnUpdate() throws Exception {
+        String key = UUID.randomUUID() + ":join";
+        repository.add(camel, key, null, arrival("a"));
+
+        assertThatThrownBy(() -> repository.add(camel, key, null, arrival("b")))
+                .isInstanceOf(OptimisticLockingException.class);
+
+        // the retry, as the aggregator makes it: the join read again, the arrival aggregated into it (JoinArrivals)
+        Exchange stored = repository.get(camel, key);
+        assertThat(stored.getMessage().getHeader(Headers.STEP_ID)).isEqualTo("a");
+        Exchange joined = new JoinArrivals().aggregate(stored, arrival("b"));
+        repository.add(camel, key, stored, joined);
+        assertThat(repository.get(camel, key).getMessage().getHeader(JoinArrivals.ARRIVED)).isEqualTo("b");
+        repository.remove(camel, key, repository.get(camel, key));
+        assertThat(repository.get(camel, key)).isNull();
+    }
+}
