@@ -4,8 +4,9 @@
 -- and the outputs of completed steps: engine/DependentStarts), the completing statement also starts
 -- it, guarded as mark-running.sql guards it: the dependent still pending, the execution still running.
 --
--- p_starts: [{"row_id": …, "input": {…}}, …] or NULL; p_cause: the JMSMessageID whose transaction
--- sends the started requests (dispatched_by, V7). The extra column "started" lists what did start
+-- p_starts: [{"row_id": …, "input": {…}, "join_key": …}, …] or NULL; p_cause: the JMSMessageID whose
+-- transaction sends the started requests (dispatched_by, V7). A started fan-in names its partial join
+-- (join_key, as the aggregator keys it in step_joins), which goes in the same transaction. The extra column "started" lists what did start
 -- (row_id, step_id, attempt, max_attempts, iteration, deadline_ms: epoch milliseconds, cheaper to read
 -- than a timestamp's text) on every row, NULL when nothing did;
 -- a dependent that was not started goes the usual way (its step route, on the context).
@@ -43,12 +44,14 @@ BEGIN
                SET status = 'running', attempt = s.attempt + 1, input = x.input, started_at = now(),
                    deadline = now() + s.timeout_ms * interval '1 millisecond', updated_at = now(),
                    handled_by = current_setting('application_name'), dispatched_by = p_cause
-              FROM jsonb_to_recordset(p_starts) AS x(row_id text, input jsonb)
+              FROM jsonb_to_recordset(p_starts) AS x(row_id text, input jsonb, join_key text)
              WHERE s.id = x.row_id AND s.execution_id = v_execution_id AND s.status = 'pending'
                AND EXISTS (SELECT 1 FROM workflow_executions e WHERE e.id = v_execution_id AND e.status = 'running')
             RETURNING s.id AS started_row, s.step_id AS started_step, s.attempt AS started_attempt,
                       s.max_attempts AS started_max_attempts, s.iteration AS started_iteration,
-                      s.deadline AS started_deadline
+                      s.deadline AS started_deadline, x.join_key AS started_join_key
+        ), joined AS (
+            DELETE FROM step_joins j USING started WHERE j.id = started.started_join_key
         )
         SELECT jsonb_agg(jsonb_build_object('row_id', started.started_row, 'step_id', started.started_step,
                                             'attempt', started.started_attempt,

@@ -15,25 +15,31 @@ import java.util.Set;
  * Decides, before a step's completion is recorded, which of its dependents can start in the same
  * statement (complete-and-start.sql), so that a reply costs one round trip instead of two.
  * <p>
- * A dependent qualifies when its decision rests only on facts that never change: it has this step as
- * its only dependency, no locks, loop, request context, shared memory or signals, and every step its
- * condition and input read has completed (this one with the reply's output, the others as this JVM
- * saw them complete, {@link ExecutionFacts}). Its {@link StepPlanner} then decides exactly as it would
- * on the database's context, provided the dependent is still pending and the execution still running,
- * which the statement checks. A dependent that does not qualify, or that the planner would skip,
- * goes the usual way: its step route decides on the context.
+ * A dependent qualifies when its decision rests only on facts that never change: no locks, loop,
+ * request context, shared memory or signals, and every step it depends on and its condition and input
+ * read has completed (this one with the reply's output, the others as this JVM saw them complete,
+ * {@link ExecutionFacts}). Its {@link StepPlanner} then decides exactly as it would on the database's
+ * context, provided the dependent is still pending and the execution still running, which the
+ * statement checks. A fan-in whose other dependencies all completed qualifies too: the statement also
+ * removes the partial join its earlier arrivals left in the aggregator's repository. A dependent that
+ * does not qualify, or that the planner would skip, goes the usual way: its step route (or its join)
+ * decides on the context.
  */
 final class DependentStarts {
 
-    /** The dependents to start: their rows and inputs, and whether any dependent still needs the context. */
-    record Plan(Map<String, String> inputByRowId, Map<String, String> stepByRowId, boolean othersNeedContext) {
-        static final Plan NONE = new Plan(Map.of(), Map.of(), true);
+    /**
+     * The dependents to start: their rows, inputs and, for a fan-in, its partial join's key
+     * ({@code <execution>:<step>}); and whether any dependent still needs the context.
+     */
+    record Plan(Map<String, String> inputByRowId, Map<String, String> stepByRowId, Map<String, String> joinKeyByRowId,
+                boolean othersNeedContext) {
+        static final Plan NONE = new Plan(Map.of(), Map.of(), Map.of(), true);
 
         boolean isEmpty() {
             return inputByRowId.isEmpty();
         }
 
-        /** complete-and-start.sql's {@code starts}: [{"row_id": …, "input": {…}}, …], or null. */
+        /** complete-and-start.sql's {@code starts}: [{"row_id": …, "input": {…}, "join_key": …}, …], or null. */
         String startsJson() {
             if (isEmpty()) {
                 return null;
@@ -43,7 +49,12 @@ final class DependentStarts {
                 if (json.length() > 1) {
                     json.append(',');
                 }
-                json.append("{\"row_id\":\"").append(start.getKey()).append("\",\"input\":").append(start.getValue()).append('}');
+                json.append("{\"row_id\":\"").append(start.getKey()).append("\",\"input\":").append(start.getValue());
+                String joinKey = joinKeyByRowId.get(start.getKey());
+                if (joinKey != null) {
+                    json.append(",\"join_key\":").append(Json.write(joinKey));
+                }
+                json.append('}');
             }
             return json.append(']').toString();
         }
@@ -85,6 +96,7 @@ final class DependentStarts {
         }
         Map<String, String> inputs = new HashMap<>(4);
         Map<String, String> steps = new HashMap<>(4);
+        Map<String, String> joinKeys = new HashMap<>(2);
         ExecutionContext context = null;
         for (Candidate candidate : candidates) {
             String rowId = facts.rowId(candidate.step().id());
@@ -98,9 +110,12 @@ final class DependentStarts {
             if (decision.kind() == StepDecision.Kind.DISPATCH) {
                 inputs.put(rowId, decision.inputJson());
                 steps.put(rowId, candidate.step().id());
+                if (candidate.step().dependsOn().size() > 1) {
+                    joinKeys.put(rowId, facts.executionId() + ":" + candidate.step().id());
+                }
             }
         }
-        return inputs.isEmpty() ? Plan.NONE : new Plan(inputs, steps, inputs.size() < dependents);
+        return inputs.isEmpty() ? Plan.NONE : new Plan(inputs, steps, joinKeys, inputs.size() < dependents);
     }
 
     private boolean allCompleted(Set<String> reads, ExecutionFacts facts) {
@@ -128,16 +143,15 @@ final class DependentStarts {
     }
 
     /**
-     * The steps whose outputs the dependent's decision reads (its condition and input), or null when
-     * its decision needs more than the trigger and completed outputs.
+     * The steps that must have completed for the dependent to be decided ahead: its dependencies and
+     * what its condition and input read; null when its decision needs more than the trigger and
+     * completed outputs.
      */
     private Set<String> readsOnlyCompletedFacts(WorkflowDefinition workflow, WorkflowStep dependent) {
-        if (dependent.dependsOn().size() != 1 || dependent.isLoop() || !dependent.locks().isEmpty()
-                || dependent.config().includesContext()) {
+        if (dependent.isLoop() || !dependent.locks().isEmpty() || dependent.config().includesContext()) {
             return null;
         }
-        Set<String> reads = new LinkedHashSet<>();
-        reads.add(completingStep);
+        Set<String> reads = new LinkedHashSet<>(dependent.dependsOn());
         for (InputMapping mapping : dependent.inputMapping().values()) {
             if (mapping.fromSharedMemory() != null || mapping.fromSignal() != null) {
                 return null;

@@ -67,6 +67,12 @@ public class FanInRoutes extends RouteBuilder {
         return new OptimisticLockRetryPolicy().retryDelay(0).maximumRetries(JOIN_CONFLICT_RETRIES);
     }
 
+    @SuppressWarnings("unchecked")
+    private static boolean startedWithCompletion(Exchange exchange) {
+        Object started = exchange.getProperty(AgentStepMapper.STARTED_DEPENDENTS);
+        return started != null && ((Map<String, ?>) started).containsKey(exchange.getMessage().getHeader(JOIN_STEP, String.class));
+    }
+
     @Override
     public void configure() {
         DataSource dataSource = getContext().getRegistry().findSingleByType(DataSource.class);
@@ -78,6 +84,11 @@ public class FanInRoutes extends RouteBuilder {
                 .setBody(constant(null))
                 .setHeader(JOIN_KEY, simple("${header.executionId}:${header.joinStep}"))
                 .choice()
+                    // the completion of the last dependency started the step and removed its partial join
+                    // already (complete-and-start.sql): its route sends the request
+                    .when(FanInRoutes::startedWithCompletion)
+                        .toD("direct:wf.${header.workflowId}.${header.joinStep}").id("run-joined-step-started")
+                    .endChoice()
                     // The last dependency to settle runs the step itself: nothing is left to wait for,
                     // so the aggregator's store, load, serialisation and completion round trips are spared.
                     // A completed dependency brought the context, read after it settled: when that shows

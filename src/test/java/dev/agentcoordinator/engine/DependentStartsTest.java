@@ -80,6 +80,17 @@ class DependentStartsTest {
     }
 
     @Test
+    void aFanInStartsWithItsLastDependencyAndNamesItsPartialJoin() {
+        ExecutionFacts facts = facts();
+        assertThat(plan(facts, "{}").stepByRowId()).as("b has not completed").doesNotContainKey("row-join");
+
+        facts.completed("b", "{\"v\":1}");
+        DependentStarts.Plan plan = plan(facts, "{}");
+        assertThat(plan.joinKeyByRowId()).containsExactlyEntriesOf(Map.of("row-join", "exec-1:join"));
+        assertThat(plan.startsJson()).contains("{\"row_id\":\"row-join\",\"input\":{},\"join_key\":\"exec-1:join\"}");
+    }
+
+    @Test
     void withoutFactsNothingStartsAhead() {
         assertThat(plan(null, "{}").isEmpty()).isTrue();
         assertThat(DependentStarts.Plan.NONE.startsJson()).isNull();

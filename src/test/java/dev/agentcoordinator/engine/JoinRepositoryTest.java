@@ -53,7 +53,11 @@ class JoinRepositoryTest {
         Exchange joined = new JoinArrivals().aggregate(stored, arrival("b"));
         repository.add(camel, key, stored, joined);
         assertThat(repository.get(camel, key).getMessage().getHeader(JoinArrivals.ARRIVED)).isEqualTo("b");
-        repository.remove(camel, key, repository.get(camel, key));
+        Exchange complete = repository.get(camel, key);
+        repository.remove(camel, key, complete);
         assertThat(repository.get(camel, key)).isNull();
+        // confirmed, as the aggregator confirms a join it completed: nothing is left for the recovery task
+        repository.confirm(camel, complete.getExchangeId());
+        assertThat(repository.scan(camel)).doesNotContain(complete.getExchangeId());
     }
 }
