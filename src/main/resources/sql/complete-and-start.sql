@@ -1,6 +1,8 @@
 -- running -> completed, as complete-step.sql, and in the same statement pending -> running for the
 -- dependents the coordinator could decide beforehand (starts: JSON list of row_id and input, or NULL;
--- complete_attempt_and_start, V8). The column "started" names those that did start.
+-- complete_attempt_and_start, V8). The column "started" names those that did start. For a step without
+-- dependents (finish) it also ends the execution when nothing else is left (finished_* columns).
 SELECT * FROM complete_attempt_and_start(:#rowId, :#kind, :#attempt, CAST(:#output AS jsonb), CAST(:#sharedMemory AS jsonb),
                                          CAST(:#signals AS jsonb), CAST(:#withContext AS boolean), CAST(:#withSignals AS boolean),
-                                         CAST(:#withSignalList AS boolean), CAST(:#starts AS jsonb), CAST(:#causeMessageId AS varchar))
+                                         CAST(:#withSignalList AS boolean), CAST(:#starts AS jsonb), CAST(:#causeMessageId AS varchar),
+                                         CAST(:#finish AS boolean), CAST(:#partialSuccess AS boolean), CAST(:#toleratedFailures AS jsonb))

@@ -10,13 +10,56 @@
 -- (row_id, step_id, attempt, max_attempts, iteration, deadline_ms: epoch milliseconds, cheaper to read
 -- than a timestamp's text) on every row, NULL when nothing did;
 -- a dependent that was not started goes the usual way (its step route, on the context).
+--
+-- p_finish (a step without dependents): also end the execution if nothing else is left (finish_execution;
+-- the finished_* columns, NULL when it did not end). That check reads inside this transaction, so it
+-- can miss a step settling at the same moment in another one: when it does not end the execution,
+-- the coordinator still runs finish-execution.sql after the commit, as it always did.
+-- The end of an execution (finish-execution.sql, unchanged in effect), as a function, so that a leaf
+-- step's completion can also end its execution in the same statement. Only one caller wins (status
+-- guard), so the onSuccess/onFailure event is published once; V2__compensation.sql explains
+-- 'compensating'.
+CREATE FUNCTION finish_execution(p_execution_id varchar, p_partial_success boolean, p_tolerated jsonb)
+    RETURNS TABLE (status text, workflow_id text, results text, failures text) AS $$
+WITH latest AS (
+    SELECT DISTINCT ON (step_id) step_id, status, output, error, compensation
+    FROM workflow_step_executions
+    WHERE execution_id = p_execution_id AND kind = 'step'
+    ORDER BY step_id, iteration DESC
+), verdict AS (
+    SELECT NOT EXISTS (
+               SELECT 1 FROM latest
+               WHERE status = 'failed'
+                 AND NOT (p_partial_success AND step_id IN (SELECT jsonb_array_elements_text(p_tolerated)))
+           ) AS success,
+           EXISTS (SELECT 1 FROM latest WHERE status = 'completed' AND compensation IS NOT NULL) AS compensable,
+           (SELECT jsonb_object_agg(step_id, output) FROM latest WHERE status = 'completed') AS results,
+           (SELECT jsonb_agg(jsonb_build_object('step_id', step_id, 'error', error)) FROM latest
+             WHERE status = 'failed') AS failures
+)
+UPDATE workflow_executions e
+   SET status = CASE WHEN v.success THEN 'completed' WHEN v.compensable THEN 'compensating' ELSE 'failed' END,
+       result = COALESCE(v.results, '{}'::jsonb),
+       error = CASE WHEN v.success THEN NULL
+                    ELSE 'failed steps: ' || (SELECT string_agg(f->>'step_id', ', ') FROM jsonb_array_elements(v.failures) f) END,
+       completed_at = now()
+  FROM verdict v
+ WHERE e.id = p_execution_id AND e.status = 'running'
+   AND NOT EXISTS (SELECT 1 FROM workflow_step_executions s
+                   WHERE s.execution_id = e.id AND s.status IN ('pending', 'running', 'retrying'))
+RETURNING e.status::text, e.workflow_id::text, COALESCE(v.results, '{}'::jsonb)::text,
+          COALESCE(v.failures, '[]'::jsonb)::text
+$$ LANGUAGE sql;
+
 CREATE FUNCTION complete_attempt_and_start(p_row_id varchar, p_kind varchar, p_attempt integer, p_output jsonb,
                                            p_shared_memory jsonb, p_signals jsonb,
                                            p_with_context boolean, p_with_signals boolean, p_with_signal_list boolean,
-                                           p_starts jsonb, p_cause varchar)
+                                           p_starts jsonb, p_cause varchar,
+                                           p_finish boolean, p_partial_success boolean, p_tolerated jsonb)
     RETURNS TABLE (execution_id text, attempt_started_at timestamptz, execution_status text, trigger_payload text,
                    shared_memory text, signals text, signal_list text, row_id text, step_id text, status text,
-                   output text, iteration integer, started text) AS $$
+                   output text, iteration integer, started text,
+                   finished_status text, finished_results text, finished_failures text) AS $$
 #variable_conflict use_column
 DECLARE
     v_execution_id varchar;
@@ -24,6 +67,9 @@ DECLARE
     v_agent        varchar;
     v_started_at   timestamptz;
     v_started      text;
+    v_finished     text;
+    v_results      text;
+    v_failures     text;
 BEGIN
     UPDATE workflow_step_executions s
        SET status = 'completed', output = p_output, error = NULL, completed_at = now(), deadline = NULL,
@@ -60,12 +106,17 @@ BEGIN
                                             'deadline_ms', floor(extract(epoch FROM started.started_deadline) * 1000)::bigint))::text
           INTO v_started FROM started;
     END IF;
+    IF p_finish THEN
+        SELECT f.status, f.results, f.failures INTO v_finished, v_results, v_failures
+          FROM finish_execution(v_execution_id, p_partial_success, p_tolerated) f;
+    END IF;
     IF p_with_context THEN
-        RETURN QUERY SELECT v_execution_id::text, v_started_at, c.*, v_started
+        RETURN QUERY SELECT v_execution_id::text, v_started_at, c.*, v_started, v_finished, v_results, v_failures
                        FROM execution_context(v_execution_id, p_with_signals, p_with_signal_list) c;
     ELSE
         RETURN QUERY SELECT v_execution_id::text, v_started_at, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text,
-                            NULL::text, NULL::text, NULL::text, NULL::text, NULL::integer, v_started;
+                            NULL::text, NULL::text, NULL::text, NULL::text, NULL::integer, v_started,
+                            v_finished, v_results, v_failures;
     END IF;
 END;
 $$ LANGUAGE plpgsql;
@@ -80,5 +131,5 @@ CREATE OR REPLACE FUNCTION complete_attempt(p_row_id varchar, p_kind varchar, p_
 SELECT c.execution_id, c.attempt_started_at, c.execution_status, c.trigger_payload, c.shared_memory, c.signals,
        c.signal_list, c.row_id, c.step_id, c.status, c.output, c.iteration
   FROM complete_attempt_and_start(p_row_id, p_kind, p_attempt, p_output, p_shared_memory, p_signals,
-                                  p_with_context, p_with_signals, p_with_signal_list, NULL, NULL) c
+                                  p_with_context, p_with_signals, p_with_signal_list, NULL, NULL, false, NULL, NULL) c
 $$ LANGUAGE sql;

@@ -21,6 +21,8 @@ import static dev.agentcoordinator.engine.Headers.*;
 public class AgentStepMapper implements StepRouteMapper {
     /** Exchange property: the dependents the completion started (step id -> started row, with its input). */
     static final String STARTED_DEPENDENTS = "startedDependents";
+    /** Exchange property: the execution a leaf step's completion ended (status, results, failures), for the finish route. */
+    static final String FINISHED_EXECUTION = "finishedExecution";
     /** Exchange property: the {@link DependentStarts.Plan} of a completion, until its statement ran. */
     private static final String START_PLAN = "startPlan";
     /** Exchange property: the {@link ExecutionFacts} a reply's step row belongs to, when this JVM knows them. */
@@ -113,6 +115,10 @@ public class AgentStepMapper implements StepRouteMapper {
         ChoiceDefinition onOutcome = routes.from(Endpoints.result(wf, step.id()))
                 .routeId(Endpoints.routeId(wf, step.id() + ".result"))
                 .routeDescription("reply of " + step.agent() + "." + step.action())
+                // a step without dependents may end the execution in its completion's statement
+                .setHeader(FINISH, routes.constant(workflow.dependentsOf(step.id()).isEmpty()))
+                .setHeader(PARTIAL_SUCCESS, routes.constant(workflow.config().partialSuccessAllowed()))
+                .setHeader(TOLERATED_FAILURES, routes.constant(WorkflowRoutes.toleratedFailuresJson(workflow)))
                 .process(exchange -> classify(exchange, step, needs)).id(nodeId(workflow, step, "classify-reply"))
                 .process(exchange -> planDependentStarts(exchange, starts, needs)).id(nodeId(workflow, step, "plan-dependent-starts"))
                 .choice().id(nodeId(workflow, step, "outcome"));
@@ -232,6 +238,13 @@ public class AgentStepMapper implements StepRouteMapper {
             facts.completed(known, step.id(), in.getHeader(OUTPUT, String.class));
         } else if (first.get("execution_status") != null) {
             facts.learn((String) first.get("execution_id"), rows, isLoop);
+        }
+        if (first.get("finished_status") != null) {
+            Map<String, Object> finished = new java.util.HashMap<>(4);
+            finished.put("status", first.get("finished_status"));
+            finished.put("results", first.get("finished_results"));
+            finished.put("failures", first.get("finished_failures"));
+            exchange.setProperty(FINISHED_EXECUTION, finished);
         }
         DependentStarts.Plan plan = exchange.getProperty(START_PLAN, DependentStarts.Plan.class);
         Object started = first.get("started");

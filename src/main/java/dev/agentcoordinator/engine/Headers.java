@@ -41,6 +41,11 @@ public final class Headers {
     public static final String CONTEXT_ROWS = "contextRows";
     /** complete-and-start.sql: the dependents that start with the completion (JSON list of row and input), or null. */
     public static final String STARTS = "starts";
+    /** complete-and-start.sql: a step without dependents, whose completion may end the execution. */
+    public static final String FINISH = "finish";
+    /** finish_execution: the workflow's allow_partial_success and the steps whose failure it tolerates (JSON list). */
+    public static final String PARTIAL_SUCCESS = "partialSuccess";
+    public static final String TOLERATED_FAILURES = "toleratedFailures";
     /** The request's {@code context} (JSON text) for a step with config.include_context. */
     public static final String REQUEST_CONTEXT = "requestContext";
     public static final String CORRELATION_ID = "JMSCorrelationID";

@@ -49,12 +49,16 @@ public class WorkflowRoutes extends RouteBuilder {
         this.mappers = mappers;
         this.replyQueue = replyQueue;
         this.stepPlanJson = Json.write(workflow.steps().stream().map(step -> stepPlan(workflow, step)).toList());
-        this.toleratedFailuresJson = Json.write(workflow.steps().stream()
-                .filter(WorkflowStep::allowsFailure).map(WorkflowStep::id).toList());
+        this.toleratedFailuresJson = toleratedFailuresJson(workflow);
         this.startedRoots = workflow.rootSteps().stream().filter(WorkflowRoutes::startsWithExecution).toList();
         this.rootsThroughTheirRoutes = workflow.rootSteps().stream().filter(step -> !startedRoots.contains(step))
                 .map(step -> Endpoints.step(workflow.id(), step.id())).toList();
         this.allRoots = workflow.rootSteps().stream().map(step -> Endpoints.step(workflow.id(), step.id())).toList();
+    }
+
+    /** The steps whose failure the execution tolerates (finish_execution's p_tolerated), as a JSON list. */
+    static String toleratedFailuresJson(WorkflowDefinition workflow) {
+        return Json.write(workflow.steps().stream().filter(WorkflowStep::allowsFailure).map(WorkflowStep::id).toList());
     }
 
     /** What start-execution.sql records for a step: its agent, attempts, timeouts and compensation. */
@@ -230,9 +234,19 @@ public class WorkflowRoutes extends RouteBuilder {
         from(Endpoints.finish(wf))
                 .routeId(Endpoints.finishRouteId(wf))
                 .routeDescription("ends an execution of " + wf + " once every step has settled")
-                .setHeader("partialSuccess", constant(workflow.config().partialSuccessAllowed()))
-                .setHeader("toleratedFailures", constant(toleratedFailuresJson))
-                .to(Sql.row("finish-execution")).id(wf + ".settle-execution")
+                .setHeader(PARTIAL_SUCCESS, constant(workflow.config().partialSuccessAllowed()))
+                .setHeader(TOLERATED_FAILURES, constant(toleratedFailuresJson))
+                .choice()
+                    // the last step's completion ended the execution in its own statement (complete-and-start.sql)
+                    .when(exchangeProperty(AgentStepMapper.FINISHED_EXECUTION).isNotNull())
+                        .setBody(exchangeProperty(AgentStepMapper.FINISHED_EXECUTION))
+                        .setHeader(SQL_ROW_COUNT, constant(1))
+                        .removeProperty(AgentStepMapper.FINISHED_EXECUTION)
+                    .endChoice()
+                    .otherwise()
+                        .to(Sql.row("finish-execution")).id(wf + ".settle-execution")
+                    .endChoice()
+                .end()
                 .choice()
                     .when(Sql.returnedRow())
                         .process(WorkflowRoutes::outcomeHeaders)

@@ -125,6 +125,9 @@ public final class WorkflowMetrics extends EventNotifierSupport {
                 if (body instanceof Map<?, ?> || (body instanceof List<?> l && !l.isEmpty())) {
                     settled(workflow, step, in, "completed");
                     dispatchedWithCompletion(workflow, body);
+                    if (body instanceof List<?> rows && rows.get(0) instanceof Map<?, ?> first && first.get("finished_status") != null) {
+                        finished(workflow, (String) first.get("finished_status"));
+                    }
                 }
             }
             case "fail-step" -> {
