@@ -59,11 +59,15 @@ final class Round {
             floorThroughput();
         }
         double stepsPerSecond = Double.NaN;
+        // (the throughput window also warms the JIT up for the latency one)
         if (wanted("throughput") || wanted("latency")) {
             stepsPerSecond = coordinatorThroughput();
         }
         if (wanted("latency")) {
-            double executionsPerSecond = stepsPerSecond / 2 / StepClock.STEPS.size();
+            // bench.latencyRate (executions/s) fixes the load, to compare two builds at the same rate
+            String latencyRate = System.getProperty("bench.latencyRate");
+            double executionsPerSecond = latencyRate != null ? Double.parseDouble(latencyRate)
+                    : stepsPerSecond / 2 / StepClock.STEPS.size();
             coordinatorLatency(executionsPerSecond);
             floorLatency(executionsPerSecond);
         }
