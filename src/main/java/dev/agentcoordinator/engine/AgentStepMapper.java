@@ -19,21 +19,12 @@ import static dev.agentcoordinator.engine.Headers.*;
  * into one guarded transition and, once the step is settled, hands over to the step's done route.
  */
 public class AgentStepMapper implements StepRouteMapper {
-    /** Exchange property: the dependents the completion started (step id -> started row, with its input). */
-    static final String STARTED_DEPENDENTS = "startedDependents";
-    /** Exchange property: the execution a leaf step's completion ended (status, results, failures), for the finish route. */
-    static final String FINISHED_EXECUTION = "finishedExecution";
-    /** Exchange property: the {@link DependentStarts.Plan} of a completion, until its statement ran. */
-    private static final String START_PLAN = "startPlan";
-    /** Exchange property: the {@link ExecutionFacts} a reply's step row belongs to, when this JVM knows them. */
-    private static final String FACTS = "executionFacts";
-
     protected final String replyQueue;
-    private final ExecutionFactsCache facts;
+    private final CompletionStarts completions;
 
     public AgentStepMapper(String replyQueue, ExecutionFactsCache facts) {
         this.replyQueue = replyQueue;
-        this.facts = facts;
+        this.completions = new CompletionStarts(facts);
     }
 
     @Override
@@ -60,8 +51,8 @@ public class AgentStepMapper implements StepRouteMapper {
                 .setHeader(WITH_SIGNAL_LIST, routes.constant(step.config().includesContext()))
                 .choice().id(nodeId(workflow, step, "context"))
                     // its dependency's completion started it already (complete-and-start.sql): no decision left
-                    .when(exchange -> startedRow(exchange, step) != null)
-                        .setBody(exchange -> startedRow(exchange, step))
+                    .when(exchange -> CompletionStarts.startedRow(exchange, step.id()) != null)
+                        .setBody(exchange -> CompletionStarts.startedRow(exchange, step.id()))
                     .endChoice()
                     // the single dependency that just completed brought the context along (complete-and-start.sql)
                     .when(routes.exchangeProperty(CONTEXT_ROWS).isNotNull())
@@ -83,32 +74,25 @@ public class AgentStepMapper implements StepRouteMapper {
                     .endChoice()
                     .when(routes.header(DECISION).isEqualTo(StepDecision.Kind.DISPATCH.name()));
         addStart(onDecision, workflow, step, lockedStart);
-        onDecision
-                        .filter(Sql.returnedRow())
-                            .process(exchange -> prepareDispatch(exchange, step))
-                            .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId} dispatched to agent." + step.agent() + " (attempt ${header.attempt}) [execution ${header.executionId}]")
-                            .process(exchange -> StepRequests.build(exchange, replyQueue))
-                            .to(agentEndpoint(Endpoints.agentQueue(step.agent()))).id(nodeId(workflow, step, "agent." + step.agent()))
-                        .end()
-                    .endChoice()
-                    .when(routes.header(DECISION).isEqualTo(StepDecision.Kind.STARTED_WITH_DEPENDENCY.name()))
-                        .process(exchange -> prepareDispatch(exchange, step))
-                        .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId} dispatched to agent." + step.agent() + " (attempt ${header.attempt}, started with " + String.join(", ", step.dependsOn()) + ") [execution ${header.executionId}]")
-                        .process(exchange -> StepRequests.build(exchange, replyQueue))
-                        .to(agentEndpoint(Endpoints.agentQueue(step.agent()))).id(nodeId(workflow, step, "agent." + step.agent() + ".started"))
-                    .endChoice()
+        var dispatched = onDecision
+                        .filter(Sql.returnedRow());
+        sendRequest(dispatched.process(exchange -> prepareDispatch(exchange, step)), workflow, step,
+                org.apache.camel.LoggingLevel.INFO, "dispatched to", "(attempt ${header.attempt})", "");
+        dispatched.end();
+        onDecision.endChoice()
+                    .when(routes.header(DECISION).isEqualTo(StepDecision.Kind.STARTED_WITH_DEPENDENCY.name()));
+        sendRequest(onDecision.process(exchange -> prepareDispatch(exchange, step)), workflow, step,
+                org.apache.camel.LoggingLevel.INFO, "dispatched to", "(attempt ${header.attempt}, started with " + String.join(", ", step.dependsOn()) + ")", ".started");
+        onDecision.endChoice()
                     .when(org.apache.camel.builder.PredicateBuilder.or(
                             routes.header(DECISION).isEqualTo(StepDecision.Kind.RESEND.name()),
                             routes.header(DECISION).isEqualTo(StepDecision.Kind.RESEND_IF_STARTED_BY_THIS_MESSAGE.name())))
-                        .to(Sql.row("find-step-row")).id(nodeId(workflow, step, "find-attempt"))
-                        .filter(AgentStepMapper::resendApplies)
-                            .process(exchange -> prepareResend(exchange, step))
-                            .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "step ${header.stepId} request re-sent to agent." + step.agent() + " (attempt ${header.attempt}, redelivery) [execution ${header.executionId}]")
-                            .process(exchange -> StepRequests.build(exchange, replyQueue))
-                            .to(agentEndpoint(Endpoints.agentQueue(step.agent()))).id(nodeId(workflow, step, "agent." + step.agent() + ".resend"))
-                        .end()
-                    .endChoice()
-                .end();
+                        .to(Sql.row("find-step-row")).id(nodeId(workflow, step, "find-attempt"));
+        var resent = onDecision.filter(AgentStepMapper::resendApplies);
+        sendRequest(resent.process(exchange -> prepareResend(exchange, step)), workflow, step,
+                org.apache.camel.LoggingLevel.WARN, "request re-sent to", "(attempt ${header.attempt}, redelivery)", ".resend");
+        resent.end();
+        onDecision.endChoice().end();
 
         ContextNeeds needs = ContextNeeds.ofDependents(workflow, step);
         DependentStarts starts = new DependentStarts(workflow, step);
@@ -120,13 +104,13 @@ public class AgentStepMapper implements StepRouteMapper {
                 .setHeader(PARTIAL_SUCCESS, routes.constant(workflow.config().partialSuccessAllowed()))
                 .setHeader(TOLERATED_FAILURES, routes.constant(WorkflowRoutes.toleratedFailuresJson(workflow)))
                 .process(exchange -> classify(exchange, step, needs)).id(nodeId(workflow, step, "classify-reply"))
-                .process(exchange -> planDependentStarts(exchange, starts, needs)).id(nodeId(workflow, step, "plan-dependent-starts"))
+                .process(exchange -> completions.plan(exchange, starts, needs.context())).id(nodeId(workflow, step, "plan-dependent-starts"))
                 .choice().id(nodeId(workflow, step, "outcome"));
         String done = Endpoints.done(wf, step.id());
         java.util.function.Predicate<String> isLoop = id -> workflow.step(id).map(WorkflowStep::isLoop).orElse(true);
         transition(onOutcome, StepOutcome.Transition.COMPLETE, Sql.rows("complete-and-start"), Sql.returnedRows(),
                 nodeId(workflow, step, "complete"), "step ${header.stepId} completed", done,
-                exchange -> takeCompletion(exchange, step, isLoop));
+                exchange -> completions.take(exchange, step, isLoop));
         transition(onOutcome, StepOutcome.Transition.RETRY, Sql.row("retry-step-later"), Sql.returnedRow(),
                 nodeId(workflow, step, "retry-later"), "step ${header.stepId} will retry: ${header.error}", null, null);
         transition(onOutcome, StepOutcome.Transition.FAIL, Sql.row("fail-step"), Sql.returnedRow(),
@@ -201,76 +185,14 @@ public class AgentStepMapper implements StepRouteMapper {
     }
 
     /**
-     * Before a completion's statement: which dependents it starts too ({@link DependentStarts}), on
-     * what this JVM knows of the execution, and whether the other dependents need the context.
+     * Logs the dispatch ({@code verb} agent, {@code how}: attempt and why) and sends the attempt's request, whose headers
+     * {@link #prepareDispatch} set, to the step's agent.
      */
-    private void planDependentStarts(Exchange exchange, DependentStarts starts, ContextNeeds needs) {
-        Message in = exchange.getMessage();
-        in.setHeader(STARTS, null);
-        presentEvenIfNull(in, CAUSE_MESSAGE_ID);
-        if (!StepOutcome.Transition.COMPLETE.name().equals(in.getHeader(TRANSITION)) || !starts.anyCandidate()) {
-            return;
-        }
-        ExecutionFacts known = facts.byRow(in.getHeader(ROW_ID, String.class));
-        if (known == null) {
-            return;
-        }
-        exchange.setProperty(FACTS, known);
-        DependentStarts.Plan plan = starts.plan(known, in.getHeader(OUTPUT, String.class));
-        if (!plan.isEmpty()) {
-            exchange.setProperty(START_PLAN, plan);
-            in.setHeader(STARTS, plan.startsJson());
-            in.setHeader(WITH_CONTEXT, plan.othersNeedContext() && needs.context());
-        }
-    }
-
-    /**
-     * After a completion's statement: the dependents it started (for their step routes, {@link
-     * #startedRow}), and the step's output, or the context read, for this JVM's facts.
-     */
-    @SuppressWarnings("unchecked")
-    private void takeCompletion(Exchange exchange, WorkflowStep step, java.util.function.Predicate<String> isLoop) {
-        Message in = exchange.getMessage();
-        List<Map<String, Object>> rows = (List<Map<String, Object>>) in.getBody();
-        Map<String, Object> first = rows.get(0);
-        ExecutionFacts known = exchange.getProperty(FACTS, ExecutionFacts.class);
-        if (known != null) {
-            facts.completed(known, step.id(), in.getHeader(OUTPUT, String.class));
-        } else if (first.get("execution_status") != null) {
-            facts.learn((String) first.get("execution_id"), rows, isLoop);
-        }
-        if (first.get("finished_status") != null) {
-            Map<String, Object> finished = new java.util.HashMap<>(4);
-            finished.put("status", first.get("finished_status"));
-            finished.put("results", first.get("finished_results"));
-            finished.put("failures", first.get("finished_failures"));
-            exchange.setProperty(FINISHED_EXECUTION, finished);
-        }
-        DependentStarts.Plan plan = exchange.getProperty(START_PLAN, DependentStarts.Plan.class);
-        Object started = first.get("started");
-        if (plan == null || started == null) {
-            return;
-        }
-        Map<String, Map<String, Object>> byStep = new java.util.HashMap<>(4);
-        for (com.fasterxml.jackson.databind.JsonNode row : Json.parse((String) started)) {
-            String rowId = row.path("row_id").asText();
-            Map<String, Object> startedRow = new java.util.HashMap<>(8);
-            startedRow.put("row_id", rowId);
-            startedRow.put("attempt", row.path("attempt").asInt());
-            startedRow.put("max_attempts", row.path("max_attempts").asInt());
-            startedRow.put("iteration", row.path("iteration").asInt());
-            startedRow.put("deadline", new java.sql.Timestamp(row.path("deadline_ms").asLong()));
-            startedRow.put("input", plan.inputByRowId().get(rowId));
-            byStep.put(plan.stepByRowId().get(rowId), startedRow);
-        }
-        exchange.setProperty(STARTED_DEPENDENTS, byStep);
-    }
-
-    /** The row of this step if its dependency's completion started it in this exchange, else null. */
-    @SuppressWarnings("unchecked")
-    static Map<String, Object> startedRow(Exchange exchange, WorkflowStep step) {
-        Object started = exchange.getProperty(STARTED_DEPENDENTS);
-        return started == null ? null : ((Map<String, Map<String, Object>>) started).get(step.id());
+    private void sendRequest(org.apache.camel.model.ProcessorDefinition<?> at, WorkflowDefinition workflow, WorkflowStep step,
+                             org.apache.camel.LoggingLevel level, String verb, String how, String nodeSuffix) {
+        at.log(level, Endpoints.PROGRESS_LOG, "step ${header.stepId} " + verb + " agent." + step.agent() + " " + how + " [execution ${header.executionId}]")
+                .process(exchange -> StepRequests.build(exchange, replyQueue))
+                .to(agentEndpoint(Endpoints.agentQueue(step.agent()))).id(nodeId(workflow, step, "agent." + step.agent() + nodeSuffix));
     }
 
     /** Loops add their iterate branch here; a plain step has none. */
@@ -319,7 +241,7 @@ public class AgentStepMapper implements StepRouteMapper {
     @SuppressWarnings("unchecked")
     private static void decide(StepPlanner planner, Exchange exchange, WorkflowStep step, LockedStepStart lockedStart) {
         Message in = exchange.getMessage();
-        Map<String, Object> started = startedRow(exchange, step);
+        Map<String, Object> started = CompletionStarts.startedRow(exchange, step.id());
         if (started != null) {   // the body is its started row, as mark-running returns one
             in.setHeader(DECISION, StepDecision.Kind.STARTED_WITH_DEPENDENCY.name());
             in.setHeader(ROW_ID, started.get("row_id"));

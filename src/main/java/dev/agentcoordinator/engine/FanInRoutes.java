@@ -67,10 +67,8 @@ public class FanInRoutes extends RouteBuilder {
         return new OptimisticLockRetryPolicy().retryDelay(0).maximumRetries(JOIN_CONFLICT_RETRIES);
     }
 
-    @SuppressWarnings("unchecked")
     private static boolean startedWithCompletion(Exchange exchange) {
-        Object started = exchange.getProperty(AgentStepMapper.STARTED_DEPENDENTS);
-        return started != null && ((Map<String, ?>) started).containsKey(exchange.getMessage().getHeader(JOIN_STEP, String.class));
+        return CompletionStarts.startedRow(exchange, exchange.getMessage().getHeader(JOIN_STEP, String.class)) != null;
     }
 
     @Override
