@@ -86,10 +86,12 @@ public final class StepRequests {
         if (deadline != null) {
             request.put("deadline", deadline.toString());
         }
-        request.set("input", Json.parse(in.getHeader(Headers.INPUT, String.class)));
+        // input and context are JSON text that Jackson or PostgreSQL (jsonb) wrote: embedded as they
+        // are, not parsed and written again on every request
+        request.putRawValue("input", rawJson(in.getHeader(Headers.INPUT, String.class)));
         String context = in.getHeader(Headers.REQUEST_CONTEXT, String.class);
         if (context != null) {
-            request.set("context", Json.parse(context));
+            request.putRawValue("context", rawJson(context));
         }
         String rowId = in.getHeader(Headers.ROW_ID, String.class);
         Integer maxAttempts = in.getHeader(Headers.MAX_ATTEMPTS, Integer.class);
@@ -102,6 +104,11 @@ public final class StepRequests {
         in.setHeader("JMSReplyTo", replyQueue);
         in.setHeader("JMSDeliveryMode", jakarta.jms.DeliveryMode.PERSISTENT);
         in.setBody(Json.write(request));
+    }
+
+    /** JSON text to embed; null or blank (a column never written) is an empty object, as {@link Json#parse} reads it. */
+    private static com.fasterxml.jackson.databind.util.RawValue rawJson(String json) {
+        return new com.fasterxml.jackson.databind.util.RawValue(json == null || json.isBlank() ? "{}" : json);
     }
 
     static Instant instant(Object value) {
