@@ -7,7 +7,6 @@ import dev.agentcoordinator.definition.InvalidDefinitionsException;
 import dev.agentcoordinator.definition.WorkflowCatalog;
 import dev.agentcoordinator.engine.CoordinatorRoutes;
 import dev.agentcoordinator.infra.CamelRuntime;
-import dev.agentcoordinator.infra.FreePort;
 import dev.agentcoordinator.infra.Futures;
 import dev.agentcoordinator.infra.Infrastructure;
 import org.apache.logging.log4j.LogManager;
@@ -124,26 +123,25 @@ public final class CoordinatorApp {
      * any free port; {@link RunningCoordinator#httpUrl()} tells which.
      */
     public static RunningCoordinator start(CoordinatorSettings settings, WorkflowCatalog catalog) throws Exception {
-        int httpPort = settings.httpPort() != 0 ? settings.httpPort() : FreePort.on(settings.httpHost());
-        CoordinatorSettings effective = settings.with(Map.of("http.port", Integer.toString(httpPort)));
-
-        Infrastructure infra = Infrastructure.begin(effective);   // broker and database start meanwhile
+        Infrastructure infra = Infrastructure.begin(settings);   // broker and database start meanwhile
         // the demo agents are services of their own: they connect while Camel starts
         FutureTask<AutoCloseable> demoAgents = new FutureTask<>(() -> {
             infra.awaitReady();
-            return effective.demoAgentsEnabled() ? DemoAgents.start(infra.connectionFactory()) : null;
+            return settings.demoAgentsEnabled() ? DemoAgents.start(infra.connectionFactory()) : null;
         });
         Thread demoAgentsStart = new Thread(demoAgents, "coordinator-demo-agents-start");
         CamelRuntime camel = null;
         try {
-            camel = CamelRuntime.prepare(effective, infra, catalog, CoordinatorRoutes.builders(catalog, effective), httpPort);
+            camel = CamelRuntime.prepare(settings, infra, catalog, CoordinatorRoutes.builders(catalog, settings));
             demoAgentsStart.start();
             infra.awaitReady();
             camel.start();
-            return new RunningCoordinator(effective, catalog, infra, camel, Futures.await(demoAgents), httpUrl(effective.httpHost(), httpPort));
+            CoordinatorSettings effective = settings.with(Map.of("http.port", Integer.toString(camel.httpPort())));
+            return new RunningCoordinator(effective, catalog, infra, camel, Futures.await(demoAgents),
+                    httpUrl(settings.httpHost(), camel.httpPort()));
         } catch (Exception | Error e) {
             AutoCloseable started = demoAgentsStart.getState() == Thread.State.NEW ? null : Futures.awaitQuietly(demoAgents, e);
-            new RunningCoordinator(effective, catalog, infra, camel, started, null).close();
+            new RunningCoordinator(settings, catalog, infra, camel, started, null).close();
             throw e;
         }
     }

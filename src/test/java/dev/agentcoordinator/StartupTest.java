@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -72,6 +73,23 @@ class StartupTest {
 
         assertThat(ports).allMatch(port -> port > 0);
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(ports).allMatch(StartupTest::isFree));
+    }
+
+    @Test
+    void aTakenHttpPortStopsStartUpWithAnErrorNamingIt() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            CoordinatorSettings settings = CoordinatorSettings.fromMap(Map.of(
+                    "broker.url", "", "db.url", "",
+                    "broker.embedded.port", "0", "db.embedded.port", "0",
+                    "http.host", "127.0.0.1", "http.port", Integer.toString(taken.getLocalPort()),
+                    "data.dir", tmp.resolve("taken").toString(),
+                    "workflows.dir", "routes/workflows",
+                    "demo-agents.enabled", "false"));
+
+            assertThatThrownBy(() -> CoordinatorApp.start(settings).close())
+                    .hasMessageContaining("127.0.0.1:" + taken.getLocalPort())
+                    .hasMessageContaining("coordinator.http.port");
+        }
     }
 
     private static boolean isFree(int port) {

@@ -4,9 +4,12 @@ import dev.agentcoordinator.config.CoordinatorSettings;
 import dev.agentcoordinator.definition.WorkflowCatalog;
 import dev.agentcoordinator.engine.CachedSqlPrepareStatementStrategy;
 import dev.agentcoordinator.ops.Operations;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.net.impl.TCPServerBase;
 import org.apache.camel.CamelContext;
 import org.apache.camel.RoutesBuilder;
 import org.apache.camel.component.jms.JmsComponent;
+import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpServer;
 import org.apache.camel.main.Main;
 import org.apache.camel.main.SimpleMainShutdownStrategy;
 
@@ -15,7 +18,7 @@ import java.util.List;
 /**
  * Camel Main, configured for the coordinator: the registry holds the data source, the JMS
  * connection factory, the {@code jms} component, the settings and the catalog; the embedded
- * platform-http server listens on {@code coordinator.http.host:port}. Other Camel options come
+ * platform-http server listens on {@code coordinator.http.host:port} (port 0: one the OS picks). Other Camel options come
  * from {@code application.properties} ({@code camel.*}).
  */
 public final class CamelRuntime implements AutoCloseable {
@@ -27,10 +30,13 @@ public final class CamelRuntime implements AutoCloseable {
     public static final String CATALOG = "workflowCatalog";
 
     private final Main main;
+    private final CoordinatorSettings settings;
     private Operations operations;
+    private int httpPort;
 
-    private CamelRuntime(Main main, Operations operations) {
+    private CamelRuntime(Main main, CoordinatorSettings settings, Operations operations) {
         this.main = main;
+        this.settings = settings;
         this.operations = operations;
     }
 
@@ -39,7 +45,7 @@ public final class CamelRuntime implements AutoCloseable {
      * the database yet: that part of start-up can run while the database is still coming up.
      */
     public static CamelRuntime prepare(CoordinatorSettings settings, Infrastructure infra, WorkflowCatalog catalog,
-                                       List<RoutesBuilder> routes, int httpPort) throws Exception {
+                                       List<RoutesBuilder> routes) throws Exception {
         Main main = new Main();   // not new Main(SomeClass.class): that scans the package for RouteBuilders
         // Stopping is the application's job (RunningCoordinator), in its own order: no Camel hangup hook.
         main.setShutdownStrategy(new SimpleMainShutdownStrategy());
@@ -51,17 +57,21 @@ public final class CamelRuntime implements AutoCloseable {
         main.bind(CachedSqlPrepareStatementStrategy.REGISTRY_NAME, new CachedSqlPrepareStatementStrategy());
         main.addOverrideProperty("camel.server.enabled", "true");
         main.addOverrideProperty("camel.server.host", settings.httpHost());
-        main.addOverrideProperty("camel.server.port", Integer.toString(httpPort));
-        // /observe/* (health, metrics, Jolokia) on the same server, behind the same authentication
+        // Port 0 lets the OS choose while binding: a port picked beforehand and bound later could be
+        // taken in between by any other process on the machine.
+        String httpPort = Integer.toString(settings.httpPort());
+        main.addOverrideProperty("camel.server.port", httpPort);
+        // /observe/* (health, metrics, Jolokia) on the same server (Camel shares a server whose
+        // configured port is the management port), behind the same authentication
         main.addOverrideProperty("camel.management.host", settings.httpHost());
-        main.addOverrideProperty("camel.management.port", Integer.toString(httpPort));
+        main.addOverrideProperty("camel.management.port", httpPort);
         Operations operations = Operations.beforeStart(main, settings, infra.dataSource(), infra.connectionFactory(),
                 infra.brokerUrl(), catalog);
         routes.forEach(main.configure()::addRoutesBuilder);
         try {
             main.init();                        // Camel Main: configuration and route definitions
             main.getCamelContext().init();      // the routes' processors, built but not started
-            return new CamelRuntime(main, operations);
+            return new CamelRuntime(main, settings, operations);
         } catch (Exception | Error e) {
             operations.close();
             throw e;
@@ -74,7 +84,34 @@ public final class CamelRuntime implements AutoCloseable {
      */
     public void start() throws Exception {
         main.start();
+        httpPort = listeningPort(main.getCamelContext(), settings);
         operations = operations.afterStart(main.getCamelContext());
+    }
+
+    /** The port the HTTP server listens on; known once started. */
+    public int httpPort() {
+        if (httpPort == 0) {
+            throw new IllegalStateException("HTTP server not started");
+        }
+        return httpPort;
+    }
+
+    /**
+     * The HTTP server's real port. Camel's Vert.x server only logs a WARN when it cannot bind (its
+     * listen callback throws on a Vert.x thread), and the application would run deaf: fail instead.
+     */
+    private static int listeningPort(CamelContext context, CoordinatorSettings settings) {
+        VertxPlatformHttpServer server = context.hasService(VertxPlatformHttpServer.class);
+        HttpServer http = server == null ? null : server.getServer();
+        // Vert.x keeps the requested port as actualPort after a failed bind; its server knows better
+        boolean listening = http instanceof TCPServerBase tcp ? tcp.isListening() : http != null;
+        int port = listening ? http.actualPort() : 0;
+        if (port <= 0) {
+            throw new IllegalStateException("the HTTP server could not listen on " + settings.httpHost() + ":"
+                    + settings.httpPort() + " (coordinator.http.host / coordinator.http.port): is the port in use?"
+                    + " Port 0 picks a free one.");
+        }
+        return port;
     }
 
     private static JmsComponent jmsComponent(CoordinatorSettings settings, Infrastructure infra) {

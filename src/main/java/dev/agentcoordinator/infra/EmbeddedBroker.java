@@ -58,8 +58,14 @@ public final class EmbeddedBroker implements AutoCloseable {
         }
         EmbeddedActiveMQ embedded = new EmbeddedActiveMQ().setConfiguration(configuration());
         embedded.start();
-        server = embedded;
         NettyAcceptor acceptor = (NettyAcceptor) embedded.getActiveMQServer().getRemotingService().getAcceptor(ACCEPTOR);
+        if (acceptor == null || !acceptor.isStarted() || acceptor.getActualPort() <= 0) {
+            // Artemis logs an acceptor that cannot bind and runs on without it: clients would only time out
+            embedded.stop();
+            throw new IllegalStateException("the embedded broker could not listen on " + HOST + ":" + port
+                    + " (coordinator.broker.embedded.port): is the port in use? Port 0 picks a free one.");
+        }
+        server = embedded;
         url = "tcp://" + HOST + ":" + acceptor.getActualPort();
         LOG.info("Embedded Artemis broker listening on {} (data in {})", url, dataDir);
         return url;

@@ -53,7 +53,15 @@ public final class EmbeddedDatabase implements AutoCloseable {
         if (port != 0) {
             builder.setPort(port);   // zonky picks a free port itself otherwise
         }
-        postgres = builder.start();
+        try {
+            postgres = builder.start();
+        } catch (IOException e) {
+            if (port != 0 && !FreePort.isBindable(HOST, port)) {   // zonky only says it gave up waiting
+                throw new IOException("the embedded database could not listen on " + HOST + ":" + port
+                        + " (coordinator.db.embedded.port): is the port in use? Port 0 picks a free one.", e);
+            }
+            throw e;
+        }
         jdbcUrl = url(postgres.getPort());
         LOG.info("Embedded PostgreSQL listening on {} (data in {})", jdbcUrl, dataDir);
         return jdbcUrl;

@@ -15,12 +15,15 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class EmbeddedBrokerTest {
 
@@ -41,6 +44,16 @@ class EmbeddedBrokerTest {
         try (EmbeddedBroker broker = new EmbeddedBroker(port(url), dataDir)) {
             assertThat(broker.start()).isEqualTo(url);
             assertThat(receive(Messaging.connectionFactory(url, null, null), "agent.test")).isEqualTo("{\"hello\":1}");
+        }
+    }
+
+    @Test
+    void aTakenPortIsAnErrorNamingItNotADeafBroker() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             EmbeddedBroker broker = new EmbeddedBroker(taken.getLocalPort(), dataDir)) {
+            assertThatThrownBy(broker::start)
+                    .hasMessageContaining("127.0.0.1:" + taken.getLocalPort())
+                    .hasMessageContaining("coordinator.broker.embedded.port");
         }
     }
 
