@@ -40,7 +40,7 @@ class ExecutionControlSemanticsTest {
                         : List.of(Reply.ok(Map.of("ran", r.action()))))
                 .agent("f-retrytimeout-agent", r -> "slow".equals(r.action())
                         && requests(agents, r.request().path("execution_id").asText(), "slow").size() == 1
-                        ? List.of(Reply.ok(Map.of("ran", "slow")).after(1500))
+                        ? List.of(Reply.ok(Map.of("ran", "slow")).after(4000))
                         : List.of(Reply.ok(Map.of("ran", r.action()))));
     }
 
@@ -134,7 +134,7 @@ class ExecutionControlSemanticsTest {
         assertThat(stepStatuses(executionId)).containsExactlyInAnyOrderEntriesOf(Map.of("slow", "completed", "after", "completed", "last", "completed"));
         assertThat(attempts(executionId, "slow")).extracting(r -> r.get("attempt"), r -> r.get("status"))
                 .containsExactly(tuple(1, "timed_out"), tuple(2, "completed"));
-        // the first run's reply, 1.5 s late, answers attempt 1: recorded, not applied (the re-run is attempt 2)
+        // the first run's reply, 4 s late, answers attempt 1: recorded, not applied (the re-run is attempt 2)
         await().atMost(Duration.ofSeconds(10)).until(() -> !query("SELECT 1 FROM ignored_replies WHERE execution_id = ? "
                 + "AND correlation_id LIKE '%:1@%'", executionId).isEmpty());
         assertThat(stepRow(executionId, "slow")).containsEntry("attempt", 2);
