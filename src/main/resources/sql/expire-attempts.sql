@@ -1,5 +1,6 @@
 -- Attempts past their deadline: retry later if attempts are left, else fail. SKIP LOCKED lets several
--- coordinator instances share the sweep.
+-- coordinator instances share the sweep. holdMs > 0 while replies are queued: an attempt whose deadline
+-- is younger than the oldest queued reply may have its answer waiting (ReplyBacklog).
 UPDATE workflow_step_executions s
    SET status = CASE WHEN s.attempt < s.max_attempts THEN 'retrying' ELSE 'failed' END,
        error = 'attempt ' || s.attempt || ' timed out after ' || s.timeout_ms || ' ms',
@@ -8,7 +9,7 @@ UPDATE workflow_step_executions s
        completed_at = CASE WHEN s.attempt < s.max_attempts THEN NULL ELSE now() END,
        deadline = NULL, updated_at = now()
   FROM (SELECT id FROM workflow_step_executions
-         WHERE status = 'running' AND deadline < now()
+         WHERE status = 'running' AND deadline < now() - :#holdMs * interval '1 millisecond'
          ORDER BY deadline LIMIT 200 FOR UPDATE SKIP LOCKED) due,
        workflow_executions e
  WHERE s.id = due.id AND e.id = s.execution_id

@@ -23,10 +23,11 @@ public final class CoordinatorRoutes {
         }
         builders.add(new FanInRoutes(catalog));
         builders.add(new EventRoutes(catalog, settings.jmsConcurrentConsumers()));
-        builders.add(new ReplyRoutes(catalog, replyQueue, settings.jmsConcurrentConsumers(), settings.jmsMaxConcurrentConsumers()));
+        ReplyBacklog replyBacklog = new ReplyBacklog();
+        builders.add(new ReplyRoutes(catalog, replyQueue, settings.jmsConcurrentConsumers(), settings.jmsMaxConcurrentConsumers(), replyBacklog));
         builders.add(new dev.agentcoordinator.api.ApiRoutes(catalog));
-        builders.add(new SupervisorRoutes(catalog, replyQueue, Long.parseLong(settings.values().getOrDefault("coordinator.supervisor.period-ms", "200"))));
         long sweepPeriodMs = Long.parseLong(settings.values().getOrDefault("coordinator.supervisor.period-ms", "200"));
+        builders.add(new SupervisorRoutes(catalog, replyQueue, sweepPeriodMs, replyBacklog));
         builders.add(new LockRoutes(catalog, sweepPeriodMs));
         builders.add(new dev.agentcoordinator.messages.MessageRoutes(
                 Long.parseLong(setting(settings, "coordinator.messages.response-timeout-ms", "30000")),

@@ -14,6 +14,8 @@ public final class Headers {
     /** {@code step} or {@code compensation}: which kind of row a statement works on. */
     public static final String KIND = "kind";
     public static final String DEADLINE = "deadline";
+    /** expire-attempts.sql / expire-executions.sql: how long past its deadline a row must be (see ReplyBacklog). */
+    public static final String HOLD_MS = "holdMs";
     /** When the attempt a reply answers was dispatched (java.sql.Timestamp), for the latency metric. */
     public static final String ATTEMPT_STARTED_AT = "attemptStartedAt";
     public static final String INPUT = "input";

@@ -30,12 +30,14 @@ public class ReplyRoutes extends RouteBuilder {
     private final String replyQueue;
     private final int consumers;
     private final int maxConsumers;
+    private final ReplyBacklog backlog;
 
-    public ReplyRoutes(WorkflowCatalog catalog, String replyQueue, int consumers, int maxConsumers) {
+    public ReplyRoutes(WorkflowCatalog catalog, String replyQueue, int consumers, int maxConsumers, ReplyBacklog backlog) {
         this.catalog = catalog;
         this.replyQueue = replyQueue;
         this.consumers = consumers;
         this.maxConsumers = maxConsumers;
+        this.backlog = backlog;
     }
 
     @Override
@@ -112,6 +114,7 @@ public class ReplyRoutes extends RouteBuilder {
      */
     private void readCorrelation(Exchange exchange) {
         Message in = exchange.getMessage();
+        backlog.taken(in.getHeader("JMSTimestamp", 0L, Long.class));
         StepRequests.Correlation correlation = StepRequests.parseCorrelation(in.getHeader(CORRELATION_ID, String.class));
         in.setHeader(ROW_ID, correlation == null ? null : correlation.rowId());
         in.setHeader("replyAttempt", correlation == null ? null : correlation.attempt());

@@ -18,11 +18,13 @@ public class SupervisorRoutes extends RouteBuilder {
     private final WorkflowCatalog catalog;
     private final String replyQueue;
     private final long periodMs;
+    private final ReplyBacklog replyBacklog;
 
-    public SupervisorRoutes(WorkflowCatalog catalog, String replyQueue, long periodMs) {
+    public SupervisorRoutes(WorkflowCatalog catalog, String replyQueue, long periodMs, ReplyBacklog replyBacklog) {
         this.catalog = catalog;
         this.replyQueue = replyQueue;
         this.periodMs = periodMs;
+        this.replyBacklog = replyBacklog;
     }
 
     @Override
@@ -30,6 +32,7 @@ public class SupervisorRoutes extends RouteBuilder {
         from(Endpoints.sweep(periodMs, 4))
                 .routeId("coordinator.attempt-timeouts")
                 .routeDescription("attempts past their deadline retry later or fail")
+                .process(this::holdForReplyBacklog)
                 .to(Sql.rows("expire-attempts"))
                 .split(body())
                     .process(SupervisorRoutes::rowToHeaders)
@@ -59,6 +62,7 @@ public class SupervisorRoutes extends RouteBuilder {
         from(Endpoints.sweep(periodMs, 6))
                 .routeId("coordinator.execution-timeouts")
                 .routeDescription("executions past their timeout end failed")
+                .process(this::holdForReplyBacklog)
                 .to(Sql.rows("expire-executions"))
                 .split(body())
                     .process(SupervisorRoutes::rowToHeaders)
@@ -91,6 +95,19 @@ public class SupervisorRoutes extends RouteBuilder {
 
     /** Copies a row of a supervisor statement into the headers the step routes and SQL use. */
     @SuppressWarnings("unchecked")
+    /**
+     * Timeouts wait for replies that are queued but not yet taken (see {@link ReplyBacklog}); while
+     * the backlog is not known yet, this sweep is skipped.
+     */
+    private void holdForReplyBacklog(Exchange exchange) {
+        java.util.OptionalLong hold = replyBacklog.holdMs();
+        if (hold.isEmpty()) {
+            exchange.setRouteStop(true);
+        } else {
+            exchange.getMessage().setHeader(HOLD_MS, hold.getAsLong());
+        }
+    }
+
     static void rowToHeaders(Exchange exchange) {
         Message in = exchange.getMessage();
         Map<String, Object> row = in.getBody(Map.class);

@@ -121,6 +121,32 @@ public final class Audit {
                 .toList();
     }
 
+    /**
+     * Timed-out attempts whose agent sent the reply before the attempt's deadline: the reply waited
+     * in the queue (through an outage, or behind a backlog) and the attempt was called timed out anyway.
+     * Attempts the agents answered after their deadline (their own queue was long) are real timeouts.
+     */
+    public List<String> answeredInTimeButTimedOut(String workflowId, RecordingAgents agents, long timeoutMs) {
+        Map<String, RecordingAgents.Request> received = new HashMap<>();
+        for (RecordingAgents.Request request : agents.requests()) {
+            received.putIfAbsent(attemptKey(request.correlationId()), request);
+        }
+        return infra.query("SELECT a.step_execution_id AS row_id, a.attempt, a.step_id, a.execution_id, a.started_at, a.completed_at "
+                + "FROM step_attempts a JOIN workflow_executions e ON e.id = a.execution_id "
+                + "WHERE e.workflow_id = ? AND a.status = 'timed_out' ORDER BY a.started_at", workflowId).stream()
+                .map(row -> {
+                    RecordingAgents.Request request = received.get(row.get("row_id") + ":" + row.get("attempt"));
+                    Instant sent = request == null ? null : agents.replySentAt(request.correlationId());
+                    Instant deadline = ((Timestamp) row.get("started_at")).toInstant().plusMillis(timeoutMs);
+                    return sent == null || !sent.isBefore(deadline) ? null
+                            : row.get("step_id") + " of " + row.get("execution_id") + " attempt " + row.get("attempt")
+                            + ": deadline " + deadline + ", reply sent " + sent
+                            + ", timed out " + ((Timestamp) row.get("completed_at")).toInstant();
+                })
+                .filter(java.util.Objects::nonNull)
+                .toList();
+    }
+
     private static String attemptKey(String correlationId) {
         int at = correlationId.indexOf('@');
         return at < 0 ? correlationId : correlationId.substring(0, at);

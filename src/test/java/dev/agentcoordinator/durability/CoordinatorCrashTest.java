@@ -17,6 +17,8 @@ import static org.awaitility.Awaitility.await;
  */
 class CoordinatorCrashTest {
     private static final String WORKFLOW = "d_crash";
+    /** d_crash.yaml's attempt timeout of every step. */
+    private static final long ATTEMPT_TIMEOUT_MS = 15_000;
 
     private final OwnedInfrastructure infra = OwnedInfrastructure.shared();
     private final Audit audit = new Audit(infra);
@@ -64,12 +66,18 @@ class CoordinatorCrashTest {
 
                 Audit.Dispatches dispatches = audit.dispatches(agents.requests(), WORKFLOW);
                 System.out.printf("DURABILITY case 1 (kill -9 coordinator): %d executions sent; at the kill %s; "
-                                + "restart took %d ms, all completed %d ms after restart; lost %d; %s; split %s%n",
-                        executions, crash, startedMs, recoveredMs, audit.lost(events), dispatches, audit.stepsByInstance(WORKFLOW));
+                                + "restart took %d ms, all completed %d ms after restart; lost %d; %s; split %s; "
+                                + "%d attempts timed out, %d of them answered in time%n",
+                        executions, crash, startedMs, recoveredMs, audit.lost(events), dispatches, audit.stepsByInstance(WORKFLOW),
+                        audit.timedOutAttempts(WORKFLOW, agents).size(),
+                        audit.answeredInTimeButTimedOut(WORKFLOW, agents, ATTEMPT_TIMEOUT_MS).size());
                 assertThat(audit.lost(events)).as("executions lost").isZero();
                 assertThat(dispatches.afterResultRecorded()).as("dispatched again after their result was recorded: "
                         + dispatches.afterResultExamples()).isZero();
                 assertThat(audit.executionsByStatus(WORKFLOW)).containsOnlyKeys("completed");
+                // a reply sent in time that waited in the queue through the outage settles its attempt
+                assertThat(audit.answeredInTimeButTimedOut(WORKFLOW, agents, ATTEMPT_TIMEOUT_MS))
+                        .as("timed out although their reply was sent in time").isEmpty();
                 assertThat(crash.partialJoins()).as("partial joins at the kill (to be recovered)").isPositive();
                 assertThat(second.isAlive()).isTrue();
             }

@@ -1,0 +1,89 @@
+package dev.agentcoordinator.engine;
+
+import java.util.OptionalLong;
+import java.util.function.LongSupplier;
+
+/**
+ * How far behind this coordinator's reply consumers are, so that the timeout sweeps do not call an
+ * attempt timed out while its reply waits in the queue (after an outage, or under a burst).
+ *
+ * <p>The reply queue is first in, first out: when the oldest reply taken lately was sent {@code lag} ms
+ * ago, every reply still queued was sent later than that. An attempt whose deadline passed more than
+ * {@code lag} ms ago therefore has no reply sent in time still waiting: it did time out. One whose
+ * deadline is younger may have its answer in the queue, so the sweeps hold it until the consumers
+ * catch up. "Lately" spans two windows of {@link #WINDOW_MS}, and the oldest, not the last, counts:
+ * each consumer works through a buffer of replies the broker sent it ahead, so the consumers are at
+ * different points of the queue. The lag is the reply's JMS timestamp (set by the agent's client, or by the broker for
+ * STOMP) against this JVM's clock: clocks apart by more than {@link #BACKLOG_MS} shift the hold by
+ * their difference, and {@link #MAX_HOLD_MS} bounds it.
+ */
+public final class ReplyBacklog {
+
+    /** A reply taken this long after it was sent means replies are queued; below it, the queue is flowing. */
+    static final long BACKLOG_MS = 500;
+    /** Added to the lag: replies sent at about the same time are taken by several consumers at once. */
+    static final long MARGIN_MS = 1_000;
+    /** No reply taken for this long: nothing is queued (idle consumers take a reply at once). */
+    static final long QUIET_MS = 2_000;
+    /** The longest the sweeps wait for a backlog; a clock far behind must not stop timeouts for good. */
+    static final long MAX_HOLD_MS = 5 * 60_000;
+    static final long WINDOW_MS = 1_000;
+
+    private final LongSupplier clock;
+    /** When a sweep first asked: the routes start together, the consumers with the sweeps. */
+    private volatile long firstAskedAt;
+    private volatile long lastTakenAt;
+    /** The largest lag taken in the current window and in the one before (guarded by this). */
+    private long windowStartedAt;
+    private long windowMaxLagMs;
+    private long previousWindowMaxLagMs;
+
+    public ReplyBacklog() {
+        this(System::currentTimeMillis);
+    }
+
+    ReplyBacklog(LongSupplier clock) {
+        this.clock = clock;
+    }
+
+    /** A reply was taken from the queue; {@code sentAt} is its JMS timestamp (0 when it has none). */
+    public void taken(long sentAt) {
+        if (sentAt <= 0) {
+            return;
+        }
+        long now = clock.getAsLong();
+        synchronized (this) {
+            if (now - windowStartedAt >= WINDOW_MS) {
+                previousWindowMaxLagMs = now - windowStartedAt >= 2 * WINDOW_MS ? 0 : windowMaxLagMs;
+                windowMaxLagMs = 0;
+                windowStartedAt = now;
+            }
+            windowMaxLagMs = Math.max(windowMaxLagMs, now - sentAt);
+        }
+        lastTakenAt = now;
+    }
+
+    /**
+     * How long past its deadline an attempt (or an execution) must be before the sweeps may settle it
+     * as timed out; empty while that is not known yet: from the first sweep until the first reply or
+     * {@link #QUIET_MS} without one, since a backlog left by an outage may be waiting.
+     */
+    public OptionalLong holdMs() {
+        long now = clock.getAsLong();
+        if (firstAskedAt == 0) {
+            firstAskedAt = now;
+        }
+        long takenAt = lastTakenAt;
+        if (takenAt == 0) {
+            return now - firstAskedAt < QUIET_MS ? OptionalLong.empty() : OptionalLong.of(0);
+        }
+        long lag;
+        synchronized (this) {
+            lag = Math.max(windowMaxLagMs, previousWindowMaxLagMs);
+        }
+        if (now - takenAt >= QUIET_MS || lag < BACKLOG_MS) {
+            return OptionalLong.of(0);
+        }
+        return OptionalLong.of(Math.min(MAX_HOLD_MS, lag + MARGIN_MS));
+    }
+}

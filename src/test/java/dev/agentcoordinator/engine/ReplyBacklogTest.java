@@ -1,0 +1,63 @@
+package dev.agentcoordinator.engine;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ReplyBacklogTest {
+
+    private final AtomicLong now = new AtomicLong(1_764_000_000_000L);
+    private final ReplyBacklog backlog = new ReplyBacklog(now::get);
+
+    @Test
+    void unknownFromTheFirstSweepUntilAReplyOrAQuietSpell() {
+        assertThat(backlog.holdMs()).isEmpty();
+        now.addAndGet(ReplyBacklog.QUIET_MS - 1);
+        assertThat(backlog.holdMs()).isEmpty();
+        now.addAndGet(1);
+        assertThat(backlog.holdMs()).hasValue(0);
+    }
+
+    @Test
+    void aFlowingQueueHoldsNothing() {
+        backlog.holdMs();
+        backlog.taken(now.get() - 40);
+        assertThat(backlog.holdMs()).hasValue(0);
+    }
+
+    @Test
+    void aBacklogHoldsTimeoutsByTheAgeOfTheOldestReplyTakenLately() {
+        backlog.holdMs();
+        backlog.taken(now.get() - 12_000);   // sent 12 s ago, while no coordinator ran
+        assertThat(backlog.holdMs()).hasValue(12_000 + ReplyBacklog.MARGIN_MS);
+
+        // another consumer, further into the queue: the oldest reply still counts
+        now.addAndGet(300);
+        backlog.taken(now.get() - 3_000);
+        assertThat(backlog.holdMs()).hasValue(12_000 + ReplyBacklog.MARGIN_MS);
+
+        now.addAndGet(ReplyBacklog.WINDOW_MS);
+        backlog.taken(now.get() - 2_000);   // a new window; the one before still counts
+        assertThat(backlog.holdMs()).hasValue(12_000 + ReplyBacklog.MARGIN_MS);
+
+        now.addAndGet(ReplyBacklog.WINDOW_MS);
+        backlog.taken(now.get() - 1_000);   // catching up
+        assertThat(backlog.holdMs()).hasValue(2_000 + ReplyBacklog.MARGIN_MS);
+
+        now.addAndGet(ReplyBacklog.QUIET_MS);   // drained: nothing taken since
+        assertThat(backlog.holdMs()).hasValue(0);
+    }
+
+    @Test
+    void theHoldIsBoundedAndRepliesWithoutATimestampTellNothing() {
+        backlog.holdMs();
+        backlog.taken(0);
+        now.addAndGet(ReplyBacklog.QUIET_MS);
+        assertThat(backlog.holdMs()).hasValue(0);
+
+        backlog.taken(now.get() - 3_600_000);   // an agent whose clock is an hour behind
+        assertThat(backlog.holdMs()).hasValue(ReplyBacklog.MAX_HOLD_MS);
+    }
+}
