@@ -1,5 +1,6 @@
 -- Completes one loop iteration and starts the next in the same statement, so the execution never
--- looks finished in between; the reply's shared context is merged as in complete-step.sql.
+-- looks finished in between; the reply's shared context is merged as in complete-step.sql. The next
+-- iteration remembers the reply message that started it (dispatched_by, see find-next-iteration.sql).
 WITH done AS (
     UPDATE workflow_step_executions
        SET status = 'completed', output = CAST(:#output AS jsonb), completed_at = now(), deadline = NULL,
@@ -10,10 +11,11 @@ WITH done AS (
 )
 INSERT INTO workflow_step_executions (id, execution_id, step_id, iteration, agent, action, status, attempt,
                                       max_attempts, timeout_ms, backoff_ms, compensation, input, started_at, deadline,
-                                      handled_by, holds_locks, request_context)
+                                      handled_by, holds_locks, request_context, dispatched_by)
 SELECT :#nextRowId, execution_id, step_id, iteration + 1, agent, action, 'running', 1,
        max_attempts, timeout_ms, backoff_ms, compensation, CAST(:#nextInput AS jsonb), now(),
-       now() + timeout_ms * interval '1 millisecond', current_setting('application_name'), holds_locks, request_context
+       now() + timeout_ms * interval '1 millisecond', current_setting('application_name'), holds_locks, request_context,
+       CAST(:#causeMessageId AS varchar)
 FROM done, LATERAL (SELECT merge_reply_context(done.execution_id, done.step_id, done.agent,
                                                CAST(:#sharedMemory AS jsonb), CAST(:#signals AS jsonb))) merged
 RETURNING iteration, deadline, request_context::text AS context

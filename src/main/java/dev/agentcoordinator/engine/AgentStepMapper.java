@@ -188,7 +188,7 @@ public class AgentStepMapper implements StepRouteMapper {
      * Logs the dispatch ({@code verb} agent, {@code how}: attempt and why) and sends the attempt's request, whose headers
      * {@link #prepareDispatch} set, to the step's agent.
      */
-    private void sendRequest(org.apache.camel.model.ProcessorDefinition<?> at, WorkflowDefinition workflow, WorkflowStep step,
+    protected void sendRequest(org.apache.camel.model.ProcessorDefinition<?> at, WorkflowDefinition workflow, WorkflowStep step,
                              org.apache.camel.LoggingLevel level, String verb, String how, String nodeSuffix) {
         at.log(level, Endpoints.PROGRESS_LOG, "step ${header.stepId} " + verb + " agent." + step.agent() + " " + how + " [execution ${header.executionId}]")
                 .process(exchange -> StepRequests.build(exchange, replyQueue))
@@ -329,7 +329,7 @@ public class AgentStepMapper implements StepRouteMapper {
     }
 
     @SuppressWarnings("unchecked")
-    private static void prepareResend(Exchange exchange, WorkflowStep step) {
+    static void prepareResend(Exchange exchange, WorkflowStep step) {
         // the attempt in flight as find-step-row.sql returns it: as a dispatch, plus the input it ran with
         exchange.getMessage().setHeader(INPUT, exchange.getMessage().getBody(Map.class).get("input"));
         prepareDispatch(exchange, step);

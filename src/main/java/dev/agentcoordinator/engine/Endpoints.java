@@ -65,6 +65,11 @@ public final class Endpoints {
         return "direct:" + routeId(workflowId, stepId + ".done");
     }
 
+    /** A loop step's: a redelivered reply re-sends the next iteration it started (see LoopStepMapper). */
+    public static String iterationResend(String workflowId, String stepId) {
+        return "direct:" + routeId(workflowId, stepId + ".iteration-resend");
+    }
+
     public static String join(String workflowId, String stepId) {
         return "direct:" + routeId(workflowId, stepId + ".join");
     }

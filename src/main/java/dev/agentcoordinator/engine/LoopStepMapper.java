@@ -2,10 +2,13 @@ package dev.agentcoordinator.engine;
 
 import dev.agentcoordinator.definition.WorkflowDefinition;
 import dev.agentcoordinator.definition.WorkflowStep;
+import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.model.ChoiceDefinition;
 
 import static dev.agentcoordinator.engine.Headers.*;
+import static org.apache.camel.builder.Builder.constant;
 import static org.apache.camel.builder.Builder.header;
+import static org.apache.camel.builder.Builder.simple;
 
 /**
  * Iterative refinement (spec pattern 4): like an agent step, but a reply whose output does not yet
@@ -21,6 +24,32 @@ public class LoopStepMapper extends AgentStepMapper {
     @Override
     public boolean handles(WorkflowStep step) {
         return step.isLoop();
+    }
+
+    /**
+     * Besides the step's routes, the one a redelivered reply of a settled iteration takes (see
+     * ReplyRoutes): when that reply's message started the next iteration and it still runs, the
+     * earlier delivery's rollback took its request away, so it is sent again; anything else goes on
+     * as after any settled step.
+     */
+    @Override
+    public void addRoutes(RouteBuilder routes, WorkflowDefinition workflow, WorkflowStep step) {
+        super.addRoutes(routes, workflow, step);
+        ChoiceDefinition onNext = routes.from(Endpoints.iterationResend(workflow.id(), step.id()))
+                .routeId(Endpoints.routeId(workflow.id(), step.id() + ".iteration-resend"))
+                .routeDescription("a redelivered reply of an iteration: re-sends the next iteration it started")
+                .setBody(constant(null))
+                .to(Sql.row("find-next-iteration")).id(nodeId(workflow, step, "find-next-iteration"))
+                .choice();
+        sendRequest(onNext.when(Sql.returnedRow())
+                        .setHeader(ROW_ID, simple("${body[row_id]}"))
+                        .process(exchange -> prepareResend(exchange, step)),
+                workflow, step, org.apache.camel.LoggingLevel.WARN, "request re-sent to",
+                "(iteration ${header.iteration}, redelivery)", ".iteration-resend");
+        onNext.endChoice()
+                .otherwise()
+                    .to(Endpoints.done(workflow.id(), step.id()))
+                .end();
     }
 
     @Override

@@ -162,7 +162,8 @@ public class ReplyRoutes extends RouteBuilder {
         in.setHeader(AGENT, row.get("agent"));
         in.setHeader(ACTION, row.get("action"));
         boolean compensation = "compensation".equals(row.get("kind"));
-        boolean known = catalog.byId(workflowId).flatMap(w -> w.step(stepId)).isPresent();
+        java.util.Optional<dev.agentcoordinator.definition.WorkflowStep> step = catalog.byId(workflowId).flatMap(w -> w.step(stepId));
+        boolean known = step.isPresent();
         int replyAttempt = in.getHeader("replyAttempt", Integer.class);
         in.setHeader(RESULT_ENDPOINT, compensation ? Endpoints.compensationResult(workflowId) : Endpoints.result(workflowId, stepId));
         if (!known) {
@@ -173,7 +174,9 @@ public class ReplyRoutes extends RouteBuilder {
             // The step settled but what follows may not have run (a crash right after the commit):
             // running it again is harmless, every next step starts only from pending.
             if (status.isSettled() && replyAttempt == attempt) {
-                in.setHeader("afterDuplicate", compensation ? Endpoints.compensate(workflowId) : Endpoints.done(workflowId, stepId));
+                in.setHeader("afterDuplicate", compensation ? Endpoints.compensate(workflowId)
+                        : step.get().isLoop() ? Endpoints.iterationResend(workflowId, stepId)
+                        : Endpoints.done(workflowId, stepId));
             }
         }
     }

@@ -26,7 +26,9 @@ class IterativeRefinementTest {
                 yield Map.of("text", text, "satisfied", revisions >= r.input().path("target").asInt());
             }
             default -> Map.of("delivered", r.input().path("text").asText());
-        });
+        }).agent("loop-resend-agent", r -> r.request().path("iteration").asInt() == 0
+                ? List.of(ScriptedAgents.Reply.ok(Map.of("text", r.input().path("draft").asText() + "+", "satisfied", false)))
+                : List.of());   // the second iteration's requests get no reply: it stays running
     }
 
     @AfterAll
@@ -62,5 +64,54 @@ class IterativeRefinementTest {
         assertThat(iterations(executionId)).hasSize(4);
         assertThat(stepStatuses(executionId)).containsEntry("deliver", "completed");
         assertThat(stepRow(executionId, "deliver").get("input").toString()).contains("draft of camel++++");
+    }
+
+    /**
+     * A broker restart between the commit of complete-and-iterate.sql and the JMS commit takes the next
+     * iteration's request away and brings the reply back. That redelivery (the same message id) finds
+     * its iteration completed and goes to the iteration-resend route, which sends the request again;
+     * another message that finds it so (a duplicate from the agent) re-sends nothing.
+     */
+    @Test
+    void theReplyThatStartedAnIterationResendsItsRequestWhenRedelivered() throws Exception {
+        String executionId = executionOfAwaited(sendEvent("T_LOOP_RESEND", "{\"draft\":\"d\"}"));
+        await().atMost(Duration.ofSeconds(20)).until(() -> iterationRequests(executionId, 1) == 1);
+        Map<String, Object> second = query("SELECT dispatched_by FROM workflow_step_executions "
+                + "WHERE execution_id = ? AND step_id = 'refine' AND iteration = 1", executionId).get(0);
+        String startedBy = (String) second.get("dispatched_by");
+        assertThat(startedBy).as("the reply message that started iteration 1").isNotBlank();
+
+        org.apache.camel.ProducerTemplate producer = shared().camelContext().createProducerTemplate();
+        Map<String, Object> headers = new java.util.HashMap<>(Map.of("executionId", executionId, "workflowId", "t_loop_resend",
+                "stepId", "refine", "iteration", 0, "causeMessageId", "ID:some-other-message"));
+        try {
+            producer.sendBodyAndHeaders(Endpoints.iterationResend("t_loop_resend", "refine"), null, headers);
+            headers.put("causeMessageId", startedBy);
+            producer.sendBodyAndHeaders(Endpoints.iterationResend("t_loop_resend", "refine"), null, headers);
+        } finally {
+            producer.stop();
+        }
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> iterationRequests(executionId, 1) == 2);
+        List<ScriptedAgents.Received> requests = agents.received().stream()
+                .filter(r -> r.request().path("execution_id").asText().equals(executionId) && r.request().path("iteration").asInt() == 1)
+                .toList();
+        assertThat(requests.get(1).correlationId()).isEqualTo(requests.get(0).correlationId());
+        assertThat(requests.get(1).input().path("draft").asText()).isEqualTo("d+");
+        assertThat(executionStatus(executionId)).isEqualTo("running");
+        // done with it: the execution timeout sweep ends it
+        new org.springframework.jdbc.core.JdbcTemplate(shared().dataSource())
+                .update("UPDATE workflow_executions SET deadline = now() WHERE id = ?", executionId);
+    }
+
+    private static String executionOfAwaited(String eventId) {
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null);
+        return executionOf(eventId);
+    }
+
+    private static long iterationRequests(String executionId, int iteration) {
+        return agents.received().stream()
+                .filter(r -> r.request().path("execution_id").asText().equals(executionId) && r.request().path("iteration").asInt() == iteration)
+                .count();
     }
 }
