@@ -102,16 +102,10 @@ public final class Audit {
      * arrived and when its reply was sent. Tells a lost request from a lost reply.
      */
     public List<String> timedOutAttempts(String workflowId, RecordingAgents agents) {
-        Map<String, RecordingAgents.Request> received = new HashMap<>();
-        for (RecordingAgents.Request request : agents.requests()) {
-            received.putIfAbsent(attemptKey(request.correlationId()), request);
-        }
-        return infra.query("SELECT a.step_execution_id AS row_id, a.attempt, a.step_id, a.execution_id, a.started_at, a.completed_at "
-                + "FROM step_attempts a JOIN workflow_executions e ON e.id = a.execution_id "
-                + "WHERE e.workflow_id = ? AND a.status = 'timed_out' ORDER BY a.started_at", workflowId).stream()
+        Map<String, RecordingAgents.Request> received = firstRequestPerAttempt(agents);
+        return timedOutRows(workflowId).stream()
                 .map(row -> {
-                    String key = row.get("row_id") + ":" + row.get("attempt");
-                    RecordingAgents.Request request = received.get(key);
+                    RecordingAgents.Request request = received.get(row.get("row_id") + ":" + row.get("attempt"));
                     return row.get("step_id") + " of " + row.get("execution_id") + " attempt " + row.get("attempt")
                             + " started " + ((Timestamp) row.get("started_at")).toInstant()
                             + (request == null ? " request NOT received" : " request received " + request.receivedAt()
@@ -127,13 +121,8 @@ public final class Audit {
      * Attempts the agents answered after their deadline (their own queue was long) are real timeouts.
      */
     public List<String> answeredInTimeButTimedOut(String workflowId, RecordingAgents agents, long timeoutMs) {
-        Map<String, RecordingAgents.Request> received = new HashMap<>();
-        for (RecordingAgents.Request request : agents.requests()) {
-            received.putIfAbsent(attemptKey(request.correlationId()), request);
-        }
-        return infra.query("SELECT a.step_execution_id AS row_id, a.attempt, a.step_id, a.execution_id, a.started_at, a.completed_at "
-                + "FROM step_attempts a JOIN workflow_executions e ON e.id = a.execution_id "
-                + "WHERE e.workflow_id = ? AND a.status = 'timed_out' ORDER BY a.started_at", workflowId).stream()
+        Map<String, RecordingAgents.Request> received = firstRequestPerAttempt(agents);
+        return timedOutRows(workflowId).stream()
                 .map(row -> {
                     RecordingAgents.Request request = received.get(row.get("row_id") + ":" + row.get("attempt"));
                     Instant sent = request == null ? null : agents.replySentAt(request.correlationId());
@@ -145,6 +134,21 @@ public final class Audit {
                 })
                 .filter(java.util.Objects::nonNull)
                 .toList();
+    }
+
+    private List<Map<String, Object>> timedOutRows(String workflowId) {
+        return infra.query("SELECT a.step_execution_id AS row_id, a.attempt, a.step_id, a.execution_id, a.started_at, a.completed_at "
+                + "FROM step_attempts a JOIN workflow_executions e ON e.id = a.execution_id "
+                + "WHERE e.workflow_id = ? AND a.status = 'timed_out' ORDER BY a.started_at", workflowId);
+    }
+
+    /** attempt key (row id and attempt) -> the first request the agents received for it. */
+    private static Map<String, RecordingAgents.Request> firstRequestPerAttempt(RecordingAgents agents) {
+        Map<String, RecordingAgents.Request> received = new HashMap<>();
+        for (RecordingAgents.Request request : agents.requests()) {
+            received.putIfAbsent(attemptKey(request.correlationId()), request);
+        }
+        return received;
     }
 
     private static String attemptKey(String correlationId) {
