@@ -93,8 +93,6 @@ public class SupervisorRoutes extends RouteBuilder {
                 .end();
     }
 
-    /** Copies a row of a supervisor statement into the headers the step routes and SQL use. */
-    @SuppressWarnings("unchecked")
     /**
      * Timeouts wait for replies that are queued but not yet taken (see {@link ReplyBacklog}); while
      * the backlog is not known yet, this sweep is skipped.
@@ -108,6 +106,8 @@ public class SupervisorRoutes extends RouteBuilder {
         }
     }
 
+    /** Copies a row of a supervisor statement into the headers the step routes and SQL use. */
+    @SuppressWarnings("unchecked")
     static void rowToHeaders(Exchange exchange) {
         Message in = exchange.getMessage();
         Map<String, Object> row = in.getBody(Map.class);

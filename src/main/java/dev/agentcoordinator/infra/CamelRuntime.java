@@ -18,8 +18,8 @@ import java.util.List;
 /**
  * Camel Main, configured for the coordinator: the registry holds the data source, the JMS
  * connection factory, the {@code jms} component, the settings and the catalog; the embedded
- * platform-http server listens on {@code coordinator.http.host:port} (port 0: one the OS picks). Other Camel options come
- * from {@code application.properties} ({@code camel.*}).
+ * platform-http server listens on {@code coordinator.http.host:port} (port 0: one the OS picks).
+ * Other Camel options come from {@code application.properties} ({@code camel.*}).
  */
 public final class CamelRuntime implements AutoCloseable {
 
