@@ -13,9 +13,11 @@ import java.util.function.LongSupplier;
  * deadline is younger may have its answer in the queue, so the sweeps hold it until the consumers
  * catch up. "Lately" spans two windows of {@link #WINDOW_MS}, and the oldest, not the last, counts:
  * each consumer works through a buffer of replies the broker sent it ahead, so the consumers are at
- * different points of the queue. The lag is the reply's JMS timestamp (set by the agent's client, or by the broker for
- * STOMP) against this JVM's clock: clocks apart by more than {@link #BACKLOG_MS} shift the hold by
- * their difference, and {@link #MAX_HOLD_MS} bounds it.
+ * different points of the queue. A reply's age is measured from the broker's arrival stamp
+ * ({@link #INGRESS_TIMESTAMP}, on addresses with Artemis' {@code enable-ingress-timestamp}, as the
+ * embedded broker sets it for {@code coordinator.#}), else from its JMS timestamp, the agent's own
+ * clock; a clock apart from this JVM's by more than {@link #BACKLOG_MS} shifts the hold by the
+ * difference, and {@link #MAX_HOLD_MS} bounds it.
  */
 public final class ReplyBacklog {
 
@@ -28,6 +30,8 @@ public final class ReplyBacklog {
     /** The longest the sweeps wait for a backlog; a clock far behind must not stop timeouts for good. */
     static final long MAX_HOLD_MS = 5 * 60_000;
     static final long WINDOW_MS = 1_000;
+    /** The message property Artemis stamps on arrival when the address has enable-ingress-timestamp. */
+    public static final String INGRESS_TIMESTAMP = "_AMQ_INGRESS_TIMESTAMP";
 
     private final LongSupplier clock;
     /** When a sweep first asked: the routes start together, the consumers with the sweeps. */
@@ -46,7 +50,7 @@ public final class ReplyBacklog {
         this.clock = clock;
     }
 
-    /** A reply was taken from the queue; {@code sentAt} is its JMS timestamp (0 when it has none). */
+    /** A reply was taken from the queue; {@code sentAt}: when it reached the broker, else when it was sent (0: unknown). */
     public void taken(long sentAt) {
         if (sentAt <= 0) {
             return;

@@ -114,7 +114,8 @@ public class ReplyRoutes extends RouteBuilder {
      */
     private void readCorrelation(Exchange exchange) {
         Message in = exchange.getMessage();
-        backlog.taken(in.getHeader("JMSTimestamp", 0L, Long.class));
+        Long arrived = in.getHeader(ReplyBacklog.INGRESS_TIMESTAMP, Long.class);
+        backlog.taken(arrived != null ? arrived : in.getHeader("JMSTimestamp", 0L, Long.class));
         StepRequests.Correlation correlation = StepRequests.parseCorrelation(in.getHeader(CORRELATION_ID, String.class));
         in.setHeader(ROW_ID, correlation == null ? null : correlation.rowId());
         in.setHeader("replyAttempt", correlation == null ? null : correlation.attempt());

@@ -103,6 +103,21 @@ public final class EmbeddedBroker implements AutoCloseable {
         }
     }
 
+    private static AddressSettings queueSettings() {
+        return new AddressSettings()
+                .setAutoCreateAddresses(true)
+                .setAutoCreateQueues(true)
+                .setAutoDeleteQueues(false)
+                .setAutoDeleteAddresses(false)
+                .setDefaultAddressRoutingType(RoutingType.ANYCAST)
+                .setDefaultQueueRoutingType(RoutingType.ANYCAST)
+                .setDeadLetterAddress(SimpleString.of(DEAD_LETTER_ADDRESS))
+                .setMaxDeliveryAttempts(10)
+                .setRedeliveryDelay(200)
+                .setRedeliveryMultiplier(2.0)
+                .setMaxRedeliveryDelay(10_000);
+    }
+
     private ConfigurationImpl configuration() throws Exception {
         ConfigurationImpl config = new ConfigurationImpl();
         config.setName("agent-coordinator-embedded");
@@ -131,20 +146,10 @@ public final class EmbeddedBroker implements AutoCloseable {
         config.addAddressSetting("#", new AddressSettings()
                 .setDeadLetterAddress(SimpleString.of(DEAD_LETTER_ADDRESS))
                 .setExpiryAddress(SimpleString.of(EXPIRY_ADDRESS)));
-        AddressSettings queues = new AddressSettings()
-                .setAutoCreateAddresses(true)
-                .setAutoCreateQueues(true)
-                .setAutoDeleteQueues(false)
-                .setAutoDeleteAddresses(false)
-                .setDefaultAddressRoutingType(RoutingType.ANYCAST)
-                .setDefaultQueueRoutingType(RoutingType.ANYCAST)
-                .setDeadLetterAddress(SimpleString.of(DEAD_LETTER_ADDRESS))
-                .setMaxDeliveryAttempts(10)
-                .setRedeliveryDelay(200)
-                .setRedeliveryMultiplier(2.0)
-                .setMaxRedeliveryDelay(10_000);
-        config.addAddressSetting("agent.#", queues);
-        config.addAddressSetting("coordinator.#", queues);
+        config.addAddressSetting("agent.#", queueSettings());
+        // the broker stamps what reaches the coordinator's queues on arrival (_AMQ_INGRESS_TIMESTAMP):
+        // how long replies have waited, on the broker's clock rather than each agent's (ReplyBacklog)
+        config.addAddressSetting("coordinator.#", queueSettings().setEnableIngressTimestamp(true));
 
         config.addQueueConfiguration(QueueConfiguration.of(DEAD_LETTER_ADDRESS)
                 .setRoutingType(RoutingType.ANYCAST).setDurable(true));

@@ -58,6 +58,25 @@ class EmbeddedBrokerTest {
     }
 
     @Test
+    void stampsWhatReachesTheCoordinatorsQueuesOnArrival() throws Exception {
+        try (EmbeddedBroker broker = new EmbeddedBroker(0, dataDir)) {
+            ConnectionFactory factory = Messaging.connectionFactory(broker.start(), null, null);
+            long before = System.currentTimeMillis();
+            send(factory, "coordinator.replies", "{}");
+            send(factory, "agent.test", "{}");
+            try (Connection connection = factory.createConnection()) {
+                connection.start();
+                Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+                Message reply = session.createConsumer(session.createQueue("coordinator.replies")).receive(5_000);
+                assertThat(reply.getLongProperty(dev.agentcoordinator.engine.ReplyBacklog.INGRESS_TIMESTAMP))
+                        .isBetween(before, System.currentTimeMillis());
+                Message request = session.createConsumer(session.createQueue("agent.test")).receive(5_000);
+                assertThat(request.propertyExists(dev.agentcoordinator.engine.ReplyBacklog.INGRESS_TIMESTAMP)).isFalse();
+            }
+        }
+    }
+
+    @Test
     void waitsTheConfiguredTimeToShareAJournalSync() throws Exception {
         try (EmbeddedBroker broker = new EmbeddedBroker(0, dataDir, 150)) {
             broker.start();
