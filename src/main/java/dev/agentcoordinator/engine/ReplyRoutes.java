@@ -1,11 +1,13 @@
 package dev.agentcoordinator.engine;
 
 import dev.agentcoordinator.definition.WorkflowCatalog;
+import dev.agentcoordinator.definition.WorkflowStep;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.builder.RouteBuilder;
 
 import java.util.Map;
+import java.util.Optional;
 
 import static dev.agentcoordinator.engine.Headers.*;
 
@@ -163,7 +165,7 @@ public class ReplyRoutes extends RouteBuilder {
         in.setHeader(AGENT, row.get("agent"));
         in.setHeader(ACTION, row.get("action"));
         boolean compensation = "compensation".equals(row.get("kind"));
-        java.util.Optional<dev.agentcoordinator.definition.WorkflowStep> step = catalog.byId(workflowId).flatMap(w -> w.step(stepId));
+        Optional<WorkflowStep> step = catalog.byId(workflowId).flatMap(w -> w.step(stepId));
         boolean known = step.isPresent();
         int replyAttempt = in.getHeader("replyAttempt", Integer.class);
         in.setHeader(RESULT_ENDPOINT, compensation ? Endpoints.compensationResult(workflowId) : Endpoints.result(workflowId, stepId));

@@ -6,6 +6,7 @@ import org.apache.camel.Message;
 import org.apache.camel.builder.RouteBuilder;
 
 import java.util.Map;
+import java.util.OptionalLong;
 
 import static dev.agentcoordinator.engine.Headers.*;
 
@@ -98,7 +99,7 @@ public class SupervisorRoutes extends RouteBuilder {
      * the backlog is not known yet, this sweep is skipped.
      */
     private void holdForReplyBacklog(Exchange exchange) {
-        java.util.OptionalLong hold = replyBacklog.holdMs();
+        OptionalLong hold = replyBacklog.holdMs();
         if (hold.isEmpty()) {
             exchange.setRouteStop(true);
         } else {
