@@ -10,7 +10,7 @@ UPDATE workflow_step_executions s
        deadline = NULL, updated_at = now()
   FROM (SELECT id FROM workflow_step_executions
          WHERE status = 'running' AND deadline < now() - :#holdMs * interval '1 millisecond'
-         ORDER BY deadline LIMIT 200 FOR UPDATE SKIP LOCKED) due,
+         ORDER BY deadline LIMIT CAST(:#sweepLimit AS integer) FOR UPDATE SKIP LOCKED) due,
        workflow_executions e
  WHERE s.id = due.id AND e.id = s.execution_id
 RETURNING s.id AS row_id, s.execution_id, s.step_id, s.kind, s.status, e.workflow_id

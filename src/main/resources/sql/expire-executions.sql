@@ -10,7 +10,7 @@ WITH expired AS (
            error = 'workflow timed out after ' || (EXTRACT(EPOCH FROM (e.deadline - e.started_at)) * 1000)::bigint || ' ms'
       FROM (SELECT id FROM workflow_executions
              WHERE status = 'running' AND deadline < now() - :#holdMs * interval '1 millisecond'
-             ORDER BY deadline LIMIT 100 FOR UPDATE SKIP LOCKED) due
+             ORDER BY deadline LIMIT CAST(:#sweepLimit AS integer) FOR UPDATE SKIP LOCKED) due
      WHERE e.id = due.id
     RETURNING e.id, e.workflow_id, e.error, e.status
 ), settled AS (

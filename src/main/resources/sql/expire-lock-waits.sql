@@ -6,7 +6,7 @@ UPDATE workflow_step_executions s
   FROM (SELECT id FROM workflow_step_executions
          WHERE status = 'pending' AND waiting_for IS NOT NULL
            AND waiting_since + timeout_ms * interval '1 millisecond' < now()
-         ORDER BY waiting_since LIMIT 200 FOR UPDATE SKIP LOCKED) due,
+         ORDER BY waiting_since LIMIT CAST(:#sweepLimit AS integer) FOR UPDATE SKIP LOCKED) due,
        workflow_executions e
  WHERE s.id = due.id AND e.id = s.execution_id
 RETURNING s.id AS row_id, s.execution_id, s.step_id, s.status, s.error, e.workflow_id

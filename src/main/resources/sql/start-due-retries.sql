@@ -5,7 +5,7 @@ UPDATE workflow_step_executions s
        handled_by = current_setting('application_name'), dispatched_by = NULL
   FROM (SELECT id FROM workflow_step_executions
          WHERE status = 'retrying' AND next_attempt_at <= now()
-         ORDER BY next_attempt_at LIMIT 200 FOR UPDATE SKIP LOCKED) due,
+         ORDER BY next_attempt_at LIMIT CAST(:#sweepLimit AS integer) FOR UPDATE SKIP LOCKED) due,
        workflow_executions e
  WHERE s.id = due.id AND e.id = s.execution_id AND e.status IN ('running', 'compensating')
 RETURNING s.id AS row_id, s.execution_id, s.step_id, s.iteration, s.kind, s.agent, s.action, s.attempt, s.max_attempts,

@@ -7,5 +7,5 @@ JOIN workflow_executions e ON e.id = s.execution_id AND e.status = 'running'
 WHERE s.status = 'pending' AND s.waiting_for IS NOT NULL
   AND s.waiting_since + s.timeout_ms * interval '1 millisecond' >= now()
 ORDER BY s.waiting_since
-LIMIT 200
+LIMIT CAST(:#sweepLimit AS integer)
 FOR UPDATE OF s SKIP LOCKED

@@ -24,6 +24,9 @@ public final class Endpoints {
         return "timer:coordinator-sweeps?delay=" + (periodMs + slot) + "&period=" + periodMs;
     }
 
+    /** Rows one run of a sweep takes at most (header {@link Headers#SWEEP_LIMIT}); the rest wait for the next run. */
+    public static final int SWEEP_ROWS = 200;
+
     public static String routeId(String workflowId, String part) {
         return "wf." + workflowId + "." + part;
     }

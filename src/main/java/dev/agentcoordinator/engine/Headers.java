@@ -16,6 +16,12 @@ public final class Headers {
     public static final String DEADLINE = "deadline";
     /** expire-attempts.sql / expire-executions.sql: how long past its deadline a row must be (see ReplyBacklog). */
     public static final String HOLD_MS = "holdMs";
+    /**
+     * The sweeps' statements: how many rows one run takes at most. A parameter rather than a literal, so
+     * that every statement has one: camel-sql asks the database for the parameter count of a statement
+     * without parameters, two round trips before each run.
+     */
+    public static final String SWEEP_LIMIT = "sweepLimit";
     /** When the attempt a reply answers was dispatched (java.sql.Timestamp), for the latency metric. */
     public static final String ATTEMPT_STARTED_AT = "attemptStartedAt";
     public static final String INPUT = "input";

@@ -1,6 +1,7 @@
 package dev.agentcoordinator.messages;
 
 import dev.agentcoordinator.engine.Endpoints;
+import dev.agentcoordinator.engine.Headers;
 import dev.agentcoordinator.engine.Sql;
 import jakarta.jms.Destination;
 import jakarta.jms.JMSException;
@@ -87,9 +88,10 @@ public class MessageRoutes extends RouteBuilder {
                                 + " the message is not awaiting one (unknown, answered already, or timed out)")
                 .end();
 
-        from(dev.agentcoordinator.engine.Endpoints.sweep(sweepPeriodMs, 7))
+        from(Endpoints.sweep(sweepPeriodMs, 7))
                 .routeId("coordinator.messages.timeouts")
                 .routeDescription("messages whose response did not come in time: timed_out, and the sender is told")
+                .setHeader(Headers.SWEEP_LIMIT, constant(Endpoints.SWEEP_ROWS))
                 .to(Sql.rows("expire-agent-messages"))
                 .split(body())
                     .process(AgentMessageCodec::toTimeoutNotice)

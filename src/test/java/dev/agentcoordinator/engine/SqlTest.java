@@ -1,0 +1,34 @@
+package dev.agentcoordinator.engine;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class SqlTest {
+
+    @Test
+    void countsTheNamedParametersOfAStatement() {
+        assertThat(Sql.parameterCount("start-due-retries")).isEqualTo(1);
+        assertThat(Sql.parameterCount("expire-attempts")).isEqualTo(2);
+    }
+
+    /**
+     * camel-sql asks PostgreSQL for the parameter count of a statement that has none (two round trips
+     * per run), so the statements that run often all take one; only these two run rarely.
+     */
+    @Test
+    void onlyRareStatementsGoWithoutParameters() throws IOException {
+        try (Stream<Path> files = Files.list(Path.of("src/main/resources/sql"))) {
+            assertThat(files.map(f -> f.getFileName().toString())
+                    .filter(name -> name.endsWith(".sql"))
+                    .map(name -> name.substring(0, name.length() - 4))
+                    .filter(name -> Sql.parameterCount(name) == 0))
+                    .containsExactlyInAnyOrder("delete-stale-joins", "list-locks");
+        }
+    }
+}
