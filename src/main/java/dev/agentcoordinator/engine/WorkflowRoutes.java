@@ -120,7 +120,7 @@ public class WorkflowRoutes extends RouteBuilder {
                 .choice()
                     .when(header(SQL_ROW_COUNT).isGreaterThan(0))
                         .process(this::rememberFacts)
-                        .setProperty(STARTED_ROWS, body())
+                        .process(WorkflowRoutes::keepStartedRootRows)
                         .setBody(constant(null))
                         .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of " + wf + " started");
         if (!startedRoots.isEmpty()) {
@@ -153,19 +153,17 @@ public class WorkflowRoutes extends RouteBuilder {
     private void addStartedRootsDispatch(String wf, ChoiceDefinition created) {
         ChoiceDefinition byAgent = created
                 .split(exchangeProperty(STARTED_ROWS)).id(wf + ".dispatch-started-roots")
-                    .filter(WorkflowRoutes::startedRunning)
-                        .process(exchange -> AgentStepMapper.prepareStartedRoot(exchange))
-                        .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId} dispatched to agent.${header.agent} (attempt ${header.attempt}) [execution ${header.executionId}]")
-                        // the request keeps only JMS headers: the agent travels as a property
-                        .setProperty(STARTED_AGENT, header(AGENT))
-                        .process(exchange -> StepRequests.build(exchange, replyQueue))
-                        .choice();
+                    .process(exchange -> AgentStepMapper.prepareStartedRoot(exchange))
+                    .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId} dispatched to agent.${header.agent} (attempt ${header.attempt}) [execution ${header.executionId}]")
+                    // the request keeps only JMS headers: the agent travels as a property
+                    .setProperty(STARTED_AGENT, header(AGENT))
+                    .process(exchange -> StepRequests.build(exchange, replyQueue))
+                    .choice();
         for (String agent : startedRoots.stream().map(WorkflowStep::agent).distinct().toList()) {
             byAgent.when(exchangeProperty(STARTED_AGENT).isEqualTo(agent))
                     .to(AgentStepMapper.agentEndpoint(Endpoints.agentQueue(agent))).id(wf + ".send-started-root." + agent);
         }
         byAgent.end()
-                    .end()
                 .end();
     }
 
@@ -177,9 +175,15 @@ public class WorkflowRoutes extends RouteBuilder {
                 in.getHeader("triggerPayload", String.class), in.getBody(List.class)));
     }
 
-    private static boolean startedRunning(Exchange exchange) {
-        Object row = exchange.getMessage().getBody();
-        return row instanceof Map<?, ?> map && "running".equals(map.get("status"));
+    /**
+     * The rows of the roots that started running with the execution, for the split that sends their
+     * requests: the statement returns every step's row, and the split copies the exchange per element.
+     */
+    private static void keepStartedRootRows(Exchange exchange) {
+        List<?> rows = exchange.getMessage().getBody(List.class);
+        exchange.setProperty(STARTED_ROWS, rows.stream()
+                .filter(row -> row instanceof Map<?, ?> map && "running".equals(map.get("status")))
+                .toList());
     }
 
     /**
