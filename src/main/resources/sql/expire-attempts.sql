@@ -1,6 +1,8 @@
 -- Attempts past their deadline: retry later if attempts are left, else fail. SKIP LOCKED lets several
 -- coordinator instances share the sweep. holdMs > 0 while replies are queued: an attempt whose deadline
--- is younger than the oldest queued reply may have its answer waiting (ReplyBacklog).
+-- is younger than the oldest queued reply may have its answer waiting (ReplyBacklog). sweptAtMs: when the
+-- sweep chose that hold (the coordinator's clock), so that a statement kept waiting for a connection (a
+-- database outage) reaches no further than the sweep could see.
 UPDATE workflow_step_executions s
    SET status = CASE WHEN s.attempt < s.max_attempts THEN 'retrying' ELSE 'failed' END,
        error = 'attempt ' || s.attempt || ' timed out after ' || s.timeout_ms || ' ms',
@@ -9,7 +11,8 @@ UPDATE workflow_step_executions s
        completed_at = CASE WHEN s.attempt < s.max_attempts THEN NULL ELSE now() END,
        deadline = NULL, updated_at = now()
   FROM (SELECT id FROM workflow_step_executions
-         WHERE status = 'running' AND deadline < now() - :#holdMs * interval '1 millisecond'
+         WHERE status = 'running' AND deadline < LEAST(now(), to_timestamp(CAST(:#sweptAtMs AS double precision) / 1000))
+                                      - :#holdMs * interval '1 millisecond'
          ORDER BY deadline LIMIT CAST(:#sweepLimit AS integer) FOR UPDATE SKIP LOCKED) due,
        workflow_executions e
  WHERE s.id = due.id AND e.id = s.execution_id

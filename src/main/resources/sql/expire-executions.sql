@@ -1,5 +1,6 @@
 -- Executions past their whole-execution timeout end failed; their unsettled steps are settled with them.
--- holdMs > 0 while replies are queued: they may complete the execution in time (ReplyBacklog).
+-- holdMs > 0 while replies are queued: they may complete the execution in time (ReplyBacklog). sweptAtMs:
+-- when the sweep chose that hold, as in expire-attempts.sql.
 WITH expired AS (
     UPDATE workflow_executions e
        SET status = CASE WHEN EXISTS (SELECT 1 FROM workflow_step_executions s
@@ -9,7 +10,8 @@ WITH expired AS (
            completed_at = now(),
            error = 'workflow timed out after ' || (EXTRACT(EPOCH FROM (e.deadline - e.started_at)) * 1000)::bigint || ' ms'
       FROM (SELECT id FROM workflow_executions
-             WHERE status = 'running' AND deadline < now() - :#holdMs * interval '1 millisecond'
+             WHERE status = 'running' AND deadline < LEAST(now(), to_timestamp(CAST(:#sweptAtMs AS double precision) / 1000))
+                                      - :#holdMs * interval '1 millisecond'
              ORDER BY deadline LIMIT CAST(:#sweepLimit AS integer) FOR UPDATE SKIP LOCKED) due
      WHERE e.id = due.id
     RETURNING e.id, e.workflow_id, e.error, e.status

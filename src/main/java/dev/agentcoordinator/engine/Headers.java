@@ -16,6 +16,8 @@ public final class Headers {
     public static final String DEADLINE = "deadline";
     /** expire-attempts.sql / expire-executions.sql: how long past its deadline a row must be (see ReplyBacklog). */
     public static final String HOLD_MS = "holdMs";
+    /** ... and when the sweep chose that hold (epoch ms): waiting for a connection does not move the cutoff. */
+    public static final String SWEPT_AT_MS = "sweptAtMs";
     /**
      * The sweeps' statements: how many rows one run takes at most. A parameter rather than a literal, so
      * that every statement has one: camel-sql asks the database for the parameter count of a statement

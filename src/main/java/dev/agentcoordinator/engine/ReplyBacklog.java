@@ -1,5 +1,11 @@
 package dev.agentcoordinator.engine;
 
+import org.apache.camel.Exchange;
+import org.apache.camel.spi.Synchronization;
+import org.apache.camel.support.SynchronizationAdapter;
+
+import java.util.HashMap;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.function.LongSupplier;
 
@@ -18,6 +24,13 @@ import java.util.function.LongSupplier;
  * embedded broker sets it for {@code coordinator.#}), else from its JMS timestamp, the agent's own
  * clock; a clock apart from this JVM's by more than {@link #BACKLOG_MS} shifts the hold by the
  * difference, and {@link #MAX_HOLD_MS} bounds it.
+ *
+ * <p>Consumers that stop taking replies (a database outage: they wait for a connection, or their
+ * transaction fails and the broker delivers the reply again later) leave the lag windows empty, and
+ * a quiet queue would look drained. So a reply also counts from the moment it is taken until its
+ * transaction settles it ({@link #settlementOf}): while the oldest such reply, in flight or rolled
+ * back and waiting for its redelivery, is older than {@link #BACKLOG_MS}, the hold covers it. Every
+ * reply queued behind it was sent later.
  */
 public final class ReplyBacklog {
 
@@ -30,6 +43,11 @@ public final class ReplyBacklog {
     /** The longest the sweeps wait for a backlog; a clock far behind must not stop timeouts for good. */
     static final long MAX_HOLD_MS = 5 * 60_000;
     static final long WINDOW_MS = 1_000;
+    /**
+     * How long a rolled-back reply is waited for: the broker delivers it again within about 43 s (ten
+     * deliveries, 200 ms doubling to 10 s, see EmbeddedBroker) or moves it to the dead-letter address.
+     */
+    static final long REDELIVERY_MS = 60_000;
     /** The message property Artemis stamps on arrival when the address has enable-ingress-timestamp. */
     public static final String INGRESS_TIMESTAMP = "_AMQ_INGRESS_TIMESTAMP";
 
@@ -41,6 +59,12 @@ public final class ReplyBacklog {
     private long windowStartedAt;
     private long windowMaxLagMs;
     private long previousWindowMaxLagMs;
+    /** Replies taken and not yet settled, by JMS message id (guarded by this). */
+    private final Map<String, Unsettled> unsettled = new HashMap<>();
+
+    /** When a reply reached the broker, and when its transaction rolled back (0: still in flight). */
+    private record Unsettled(long sentAt, long rolledBackAt) {
+    }
 
     public ReplyBacklog() {
         this(System::currentTimeMillis);
@@ -68,6 +92,53 @@ public final class ReplyBacklog {
     }
 
     /**
+     * Counts the reply from now until the returned callback, attached to the reply's exchange, sees its
+     * transaction commit (the step's transition is then in the database) or roll back (the broker
+     * will deliver it again).
+     */
+    public Synchronization settlementOf(String messageId, long sentAt) {
+        if (messageId == null) {
+            return new SynchronizationAdapter();
+        }
+        long since = sentAt > 0 ? sentAt : clock.getAsLong();
+        synchronized (this) {
+            unsettled.put(messageId, new Unsettled(since, 0));
+        }
+        return new SynchronizationAdapter() {
+            @Override
+            public void onComplete(Exchange exchange) {
+                settled(messageId);
+            }
+
+            @Override
+            public void onFailure(Exchange exchange) {
+                rolledBack(messageId);
+            }
+        };
+    }
+
+    synchronized void settled(String messageId) {
+        unsettled.remove(messageId);
+    }
+
+    synchronized void rolledBack(String messageId) {
+        unsettled.computeIfPresent(messageId, (id, reply) -> new Unsettled(reply.sentAt(), clock.getAsLong()));
+    }
+
+    /** Age of the oldest reply taken and not settled; 0 when there is none. Drops rollbacks not redelivered in time. */
+    private synchronized long oldestUnsettledAge(long now) {
+        if (unsettled.isEmpty()) {
+            return 0;
+        }
+        unsettled.values().removeIf(reply -> reply.rolledBackAt() > 0 && now - reply.rolledBackAt() > REDELIVERY_MS);
+        long oldest = now;
+        for (Unsettled reply : unsettled.values()) {
+            oldest = Math.min(oldest, reply.sentAt());
+        }
+        return now - oldest;
+    }
+
+    /**
      * How long past its deadline an attempt (or an execution) must be before the sweeps may settle it
      * as timed out; empty while that is not known yet: from the first sweep until the first reply or
      * {@link #QUIET_MS} without one, since a backlog left by an outage may be waiting.
@@ -85,7 +156,11 @@ public final class ReplyBacklog {
         synchronized (this) {
             lag = Math.max(windowMaxLagMs, previousWindowMaxLagMs);
         }
-        if (now - takenAt >= QUIET_MS || lag < BACKLOG_MS) {
+        if (now - takenAt >= QUIET_MS) {
+            lag = 0;
+        }
+        lag = Math.max(lag, oldestUnsettledAge(now));
+        if (lag < BACKLOG_MS) {
             return OptionalLong.of(0);
         }
         return OptionalLong.of(Math.min(MAX_HOLD_MS, lag + MARGIN_MS));

@@ -107,6 +107,7 @@ public class SupervisorRoutes extends RouteBuilder {
             exchange.setRouteStop(true);
         } else {
             exchange.getMessage().setHeader(HOLD_MS, hold.getAsLong());
+            exchange.getMessage().setHeader(SWEPT_AT_MS, System.currentTimeMillis());
         }
     }
 

@@ -60,4 +60,41 @@ class ReplyBacklogTest {
         backlog.taken(now.get() - 3_600_000);   // an agent whose clock is an hour behind
         assertThat(backlog.holdMs()).hasValue(ReplyBacklog.MAX_HOLD_MS);
     }
+
+    @Test
+    void aReplyStuckInFlightHoldsTimeoutsByItsAge() {
+        backlog.holdMs();
+        long sentAt = now.get() - 50;
+        backlog.taken(sentAt);
+        backlog.settlementOf("ID:stuck", sentAt);   // the consumer waits for a database connection
+        assertThat(backlog.holdMs()).hasValue(0);   // 50 ms in flight: flowing
+
+        now.addAndGet(5_000);   // nothing taken for 5 s, but the reply is not settled: not a drained queue
+        assertThat(backlog.holdMs()).hasValue(5_050 + ReplyBacklog.MARGIN_MS);
+
+        backlog.settled("ID:stuck");   // its transaction committed
+        assertThat(backlog.holdMs()).hasValue(0);
+    }
+
+    @Test
+    void aRolledBackReplyHoldsTimeoutsUntilItIsTakenAgainOrNotRedeliveredInTime() {
+        backlog.holdMs();
+        long sentAt = now.get() - 100;
+        backlog.taken(sentAt);
+        org.apache.camel.spi.Synchronization settlement = backlog.settlementOf("ID:refused", sentAt);
+        settlement.onFailure(null);   // the database refused it: the broker delivers it again later
+        now.addAndGet(8_000);
+        assertThat(backlog.holdMs()).hasValue(8_100 + ReplyBacklog.MARGIN_MS);
+
+        backlog.taken(sentAt);   // redelivered, and this time committed
+        backlog.settlementOf("ID:refused", sentAt).onComplete(null);
+        now.addAndGet(ReplyBacklog.QUIET_MS);
+        assertThat(backlog.holdMs()).hasValue(0);
+
+        backlog.settlementOf("ID:dead-lettered", now.get()).onFailure(null);
+        now.addAndGet(ReplyBacklog.REDELIVERY_MS);
+        assertThat(backlog.holdMs()).hasValue(ReplyBacklog.REDELIVERY_MS + ReplyBacklog.MARGIN_MS);
+        now.addAndGet(1);   // never came back (dead-letter address): no longer waited for
+        assertThat(backlog.holdMs()).hasValue(0);
+    }
 }

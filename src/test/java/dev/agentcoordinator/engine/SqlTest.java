@@ -14,7 +14,7 @@ class SqlTest {
     @Test
     void countsTheNamedParametersOfAStatement() {
         assertThat(Sql.parameterCount("start-due-retries")).isEqualTo(1);
-        assertThat(Sql.parameterCount("expire-attempts")).isEqualTo(2);
+        assertThat(Sql.parameterCount("expire-attempts")).isEqualTo(3);
     }
 
     /**
