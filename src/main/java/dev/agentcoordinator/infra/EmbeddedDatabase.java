@@ -7,6 +7,9 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
 
 /**
  * A real PostgreSQL 15 server started from the zonky binaries jar, for development and tests. The
@@ -24,6 +27,13 @@ public final class EmbeddedDatabase implements AutoCloseable {
     /** Where the server listens (zonky's default listen address). */
     public static final String HOST = "127.0.0.1";
     private static final String DATABASE = "postgres";
+    /**
+     * How long a start may take. zonky's default, 10 s, is shorter than the crash recovery after a
+     * kill -9 on a slow disk; and zonky leaves a server it gave up on running (see LeftoverServer).
+     */
+    static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+    /** How long a server left running gets for a clean shutdown before it is killed. */
+    private static final Duration STOP_GRACE = Duration.ofSeconds(30);
 
     private final int port;
     private final Path dataDir;
@@ -42,9 +52,15 @@ public final class EmbeddedDatabase implements AutoCloseable {
             return jdbcUrl;
         }
         Files.createDirectories(dataDir);
+        stopLeftoverServer();
+        if (port != 0 && !FreePort.isBindable(HOST, port)) {
+            throw portInUse(null);
+        }
+        Instant attempt = Instant.now();
         EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
                 .setDataDirectory(dataDir)
                 .setCleanDataDirectory(false)
+                .setPGStartupWait(START_TIMEOUT)
                 // Stopped by close(), in the application's shutdown order (after Camel), not by a hook of its own.
                 .setRegisterShutdownHook(false)
                 // zonky turns synchronous_commit off for fast tests; a commit the coordinator relies on
@@ -55,16 +71,51 @@ public final class EmbeddedDatabase implements AutoCloseable {
         }
         try {
             postgres = builder.start();
-        } catch (IOException e) {
-            if (port != 0 && !FreePort.isBindable(HOST, port)) {   // zonky only says it gave up waiting
-                throw new IOException("the embedded database could not listen on " + HOST + ":" + port
-                        + " (coordinator.db.embedded.port): is the port in use? Port 0 picks a free one.", e);
+        } catch (IOException | RuntimeException e) {
+            stopServerStartedSince(attempt);
+            if (e instanceof IOException && port != 0 && !FreePort.isBindable(HOST, port)) {   // zonky only says it gave up waiting
+                throw portInUse(e);
             }
             throw e;
         }
         jdbcUrl = url(postgres.getPort());
         LOG.info("Embedded PostgreSQL listening on {} (data in {})", jdbcUrl, dataDir);
         return jdbcUrl;
+    }
+
+    private IOException portInUse(Exception cause) {
+        return new IOException("the embedded database could not listen on " + HOST + ":" + port
+                + " (coordinator.db.embedded.port): is the port in use? Port 0 picks a free one.", cause);
+    }
+
+    /**
+     * A server still running on this data directory with no live instance holding it was left by a
+     * coordinator that died without its shutdown: stopped, or it would keep the directory from starting.
+     */
+    private void stopLeftoverServer() throws IOException {
+        Optional<LeftoverServer> server = LeftoverServer.in(dataDir);
+        if (server.isEmpty()) {
+            return;
+        }
+        if (LeftoverServer.heldByAnotherInstance(dataDir)) {
+            throw new IOException("the embedded database's data directory " + dataDir + " is in use by another running"
+                    + " coordinator (PostgreSQL pid " + server.get().pid() + "): give each coordinator its own coordinator.data.dir");
+        }
+        LOG.warn("Stopping PostgreSQL (pid {}) left running on {} by a coordinator that ended without its shutdown",
+                server.get().pid(), dataDir);
+        server.get().stop(STOP_GRACE);
+    }
+
+    /** A start that failed: the server it launched, if any, must not keep running and hold the directory. */
+    private void stopServerStartedSince(Instant attempt) {
+        LeftoverServer.in(dataDir).filter(server -> server.startedSince(attempt)).ifPresent(server -> {
+            LOG.warn("Stopping PostgreSQL (pid {}), which did not become ready within {} s", server.pid(), START_TIMEOUT.toSeconds());
+            try {
+                server.stop(STOP_GRACE);
+            } catch (IOException e) {
+                LOG.error("Could not stop PostgreSQL (pid {}) on {}", server.pid(), dataDir, e);
+            }
+        });
     }
 
     private static String url(int port) {
@@ -89,8 +140,15 @@ public final class EmbeddedDatabase implements AutoCloseable {
     @Override
     public synchronized void close() throws IOException {
         if (postgres != null) {
+            Optional<LeftoverServer> server = LeftoverServer.in(dataDir);
             postgres.close();
             postgres = null;
+            // zonky's stop gives up after 5 s while the server may still write its shutdown checkpoint:
+            // a start right after (a restart, a supervisor) would find the directory taken
+            if (server.isPresent() && !server.get().awaitExit(STOP_GRACE)) {
+                LOG.warn("Embedded PostgreSQL (pid {}) still running {} s after its stop", server.get().pid(), STOP_GRACE.toSeconds());
+                return;
+            }
             LOG.info("Embedded PostgreSQL stopped");
         }
     }

@@ -1,6 +1,7 @@
 package dev.agentcoordinator.durability;
 
 import dev.agentcoordinator.CoordinatorApp;
+import dev.agentcoordinator.infra.TestJvm;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -55,9 +56,9 @@ public final class CoordinatorProcess implements AutoCloseable {
     public static CoordinatorProcess start(OwnedInfrastructure infra, String instanceId, Map<String, String> extra) throws IOException {
         Path log = Files.createTempFile(infra.root(), "coordinator-" + instanceId + "-", ".log");
         List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                TestJvm.java(),
                 "-Xmx384m", "-XX:+UseSerialGC",
-                "-cp", classpath()));
+                "-cp", TestJvm.classpath()));
         Map<String, String> settings = new java.util.LinkedHashMap<>(Map.of(
                 "broker.url", infra.brokerUrl(),
                 "db.url", infra.jdbcUrl(),
@@ -92,11 +93,6 @@ public final class CoordinatorProcess implements AutoCloseable {
     }
 
     /** Surefire runs tests from a manifest-only jar; it publishes the real class path separately. */
-    private static String classpath() {
-        String surefire = System.getProperty("surefire.test.class.path");
-        return surefire != null && !surefire.isBlank() ? surefire : System.getProperty("java.class.path");
-    }
-
     /** kill -9: the JVM ends at once, in whatever it was doing. */
     public void kill() {
         process.destroyForcibly();

@@ -5,6 +5,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import javax.sql.DataSource;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -13,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class EmbeddedDatabaseTest {
 
@@ -34,6 +39,45 @@ class EmbeddedDatabaseTest {
              HikariDataSource pool = Database.pool(database.start(), EmbeddedDatabase.USER, "", 2)) {
             assertThat(Database.migrate(pool).migrationsExecuted).isZero();
             assertThat(count(pool, "SELECT count(*) FROM agent_events WHERE event_key = 'k1'")).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aServerLeftRunningByAKilledCoordinatorIsStoppedAndTheDirectoryStartsAgain() throws Exception {
+        Process owner = new ProcessBuilder(TestJvm.java(), "-cp", TestJvm.classpath(), EmbeddedDatabaseOwner.class.getName(), dataDir.toString())
+                .redirectErrorStream(true).start();
+        try (BufferedReader output = new BufferedReader(new InputStreamReader(owner.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = output.readLine()) != null && !line.contains(EmbeddedDatabaseOwner.READY)) {
+                // the owner's log
+            }
+            assertThat(line).as("the owner JVM started its database").isNotNull();
+        }
+        owner.destroyForcibly().waitFor();   // kill -9: no shutdown hook stops the server
+        long leftover = LeftoverServer.in(dataDir).orElseThrow(() -> new AssertionError("no server was left running")).pid();
+
+        try (EmbeddedDatabase database = new EmbeddedDatabase(0, dataDir);
+             HikariDataSource pool = Database.pool(database.start(), EmbeddedDatabase.USER, "", 2)) {
+            assertThat(ProcessHandle.of(leftover).filter(ProcessHandle::isAlive)).as("the leftover server").isEmpty();
+            assertThat(count(pool, "SELECT 1")).isEqualTo(1);
+        } finally {
+            ProcessHandle.of(leftover).ifPresent(ProcessHandle::destroyForcibly);   // the test leaves no server behind
+        }
+    }
+
+    @Test
+    void aDirectoryInUseByARunningInstanceIsRefusedNamingIt() throws Exception {
+        try (EmbeddedDatabase running = new EmbeddedDatabase(0, dataDir)) {
+            running.start();
+            assertThatThrownBy(() -> new EmbeddedDatabase(0, dataDir).start())
+                    .isInstanceOf(IOException.class)
+                    .hasMessageContaining(dataDir.toString())
+                    .hasMessageContaining("in use by another running coordinator")
+                    .hasMessageContaining("coordinator.data.dir");
+            assertThat(running.jdbcUrl()).isNotNull();
+            try (HikariDataSource pool = Database.pool(running.jdbcUrl(), EmbeddedDatabase.USER, "", 1)) {
+                assertThat(count(pool, "SELECT 1")).as("the running instance's server is untouched").isEqualTo(1);
+            }
         }
     }
 

@@ -1,0 +1,121 @@
+package dev.agentcoordinator.infra;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The PostgreSQL server that a data directory's {@code postmaster.pid} names, while it runs.
+ *
+ * <p>The embedded server is a process of its own: when the coordinator's JVM dies without its
+ * shutdown (kill -9, a crash, the OOM killer) the server keeps running and holds the data
+ * directory, so the next start fails. The same happens when zonky gives up waiting for a slow start:
+ * it throws but leaves the server it launched running. Such a server is found here and stopped.
+ */
+final class LeftoverServer {
+    /** zonky's lock file in the data directory, held by the JVM whose embedded server uses it. */
+    static final String ZONKY_LOCK = "epg-lock";
+
+    private final ProcessHandle process;
+
+    private LeftoverServer(ProcessHandle process) {
+        this.process = process;
+    }
+
+    /** The live server named by {@code dataDir/postmaster.pid}, if any. */
+    static Optional<LeftoverServer> in(Path dataDir) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(dataDir.resolve("postmaster.pid"));
+        } catch (IOException e) {
+            return Optional.empty();   // none, or being written or removed by a server starting or stopping
+        }
+        if (lines.size() < 2 || !Path.of(lines.get(1).trim()).normalize().equals(dataDir.normalize())) {
+            return Optional.empty();
+        }
+        long pid;
+        try {
+            pid = Long.parseLong(lines.get(0).trim());
+        } catch (NumberFormatException e) {
+            return Optional.empty();
+        }
+        // a stale file's pid may have been reused by another program since
+        return ProcessHandle.of(pid)
+                .filter(ProcessHandle::isAlive)
+                .filter(p -> p.info().command().map(c -> Path.of(c).getFileName().toString().equals("postgres")).orElse(false))
+                .map(LeftoverServer::new);
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    /** Whether the server was started at or after {@code instant} (a start this JVM attempted itself). */
+    boolean startedSince(Instant instant) {
+        // /proc gives start times to the clock tick: a second of slack
+        return process.info().startInstant().map(started -> !started.isBefore(instant.minusSeconds(1))).orElse(false);
+    }
+
+    /**
+     * Whether a live JVM holds the data directory (zonky's lock file): then the server is that
+     * instance's and not left over.
+     */
+    static boolean heldByAnotherInstance(Path dataDir) throws IOException {
+        Path lock = dataDir.resolve(ZONKY_LOCK);
+        if (!Files.exists(lock)) {
+            return false;
+        }
+        try (FileChannel channel = FileChannel.open(lock, StandardOpenOption.WRITE)) {
+            FileLock taken = channel.tryLock();
+            if (taken == null) {
+                return true;
+            }
+            taken.release();
+            return false;
+        } catch (OverlappingFileLockException e) {
+            return true;   // an instance in this JVM
+        }
+    }
+
+    /**
+     * Stops the server: SIGTERM, which PostgreSQL takes as a smart shutdown (its clients died with
+     * their JVM), then SIGKILL if it is still running after {@code grace}; the next start recovers
+     * from its write-ahead log either way.
+     */
+    void stop(Duration grace) throws IOException {
+        process.destroy();
+        if (awaitExit(grace)) {
+            return;
+        }
+        process.destroyForcibly();
+        if (!awaitExit(Duration.ofSeconds(10))) {
+            throw new IOException("PostgreSQL (pid " + pid() + ") did not stop");
+        }
+    }
+
+    /** Waits up to {@code timeout} for the server to exit; true when it has. */
+    boolean awaitExit(Duration timeout) {
+        try {
+            process.onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (ExecutionException e) {
+            return !process.isAlive();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return !process.isAlive();
+        }
+    }
+}
