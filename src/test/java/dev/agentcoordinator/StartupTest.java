@@ -24,6 +24,7 @@ import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -89,6 +90,30 @@ class StartupTest {
             assertThatThrownBy(() -> CoordinatorApp.start(settings).close())
                     .hasMessageContaining("127.0.0.1:" + taken.getLocalPort())
                     .hasMessageContaining("coordinator.http.port");
+        }
+    }
+
+    @Test
+    void aSecondCoordinatorOnTheSameDataFolderStopsStartUpNamingIt() throws Exception {
+        Path data = tmp.resolve("shared");
+        CoordinatorSettings settings = CoordinatorSettings.fromMap(Map.of(
+                "broker.url", "", "db.url", "",
+                "broker.embedded.port", "0", "db.embedded.port", "0", "http.port", "0",
+                "data.dir", data.toString(),
+                "workflows.dir", "routes/workflows",
+                "demo-agents.enabled", "false"));
+        try (RunningCoordinator first = CoordinatorApp.start(settings)) {
+            // before, the second one's broker waited for the journal's lock for good: start-up hung without a word
+            assertTimeoutPreemptively(Duration.ofSeconds(60), () ->
+                    assertThatThrownBy(() -> CoordinatorApp.start(settings).close())
+                            .hasMessageContaining(data.toString())
+                            .hasMessageContaining("in use by another running coordinator")
+                            .hasMessageContaining("coordinator.data.dir"));
+            assertThat(first.camelContext().getStatus()).isEqualTo(ServiceStatus.Started);
+            try (Statement s = first.dataSource().getConnection().createStatement();
+                 ResultSet rs = s.executeQuery("SELECT 1")) {
+                assertThat(rs.next()).as("the first coordinator's database is untouched").isTrue();
+            }
         }
     }
 

@@ -26,6 +26,11 @@ public final class EmbeddedBroker implements AutoCloseable {
     public static final String EXPIRY_ADDRESS = "ExpiryQueue";
     public static final String EVENTS_DEAD_LETTER_QUEUE = "agent.events.DLQ";
     private static final String ACCEPTOR = "coordinator";
+    /**
+     * The primary broker's lock in its node manager directory ({@code dataDir}), held while it runs
+     * (Artemis' FileLockNodeManager: {@code serverlock.1}; {@code server.lock} only keeps its state).
+     */
+    private static final String NODE_MANAGER_LOCK = "serverlock.1";
 
     /** The broker listens on loopback only: it is the development broker. */
     public static final String HOST = "127.0.0.1";
@@ -55,6 +60,10 @@ public final class EmbeddedBroker implements AutoCloseable {
     public synchronized String start() throws Exception {
         if (server != null) {
             return url;
+        }
+        // Artemis would wait for the lock for good, and the coordinator hang at start without a word
+        if (FileLocks.isHeld(dataDir.resolve(NODE_MANAGER_LOCK))) {
+            throw FileLocks.inUse("embedded broker", dataDir, "");
         }
         EmbeddedActiveMQ embedded = new EmbeddedActiveMQ().setConfiguration(configuration());
         embedded.start();

@@ -98,8 +98,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
             return;
         }
         if (LeftoverServer.heldByAnotherInstance(dataDir)) {
-            throw new IOException("the embedded database's data directory " + dataDir + " is in use by another running"
-                    + " coordinator (PostgreSQL pid " + server.get().pid() + "): give each coordinator its own coordinator.data.dir");
+            throw FileLocks.inUse("embedded database", dataDir, " (PostgreSQL pid " + server.get().pid() + ")");
         }
         LOG.warn("Stopping PostgreSQL (pid {}) left running on {} by a coordinator that ended without its shutdown",
                 server.get().pid(), dataDir);

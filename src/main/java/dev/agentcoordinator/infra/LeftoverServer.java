@@ -1,12 +1,8 @@
 package dev.agentcoordinator.infra;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -72,20 +68,7 @@ final class LeftoverServer {
      * instance's and not left over.
      */
     static boolean heldByAnotherInstance(Path dataDir) throws IOException {
-        Path lock = dataDir.resolve(ZONKY_LOCK);
-        if (!Files.exists(lock)) {
-            return false;
-        }
-        try (FileChannel channel = FileChannel.open(lock, StandardOpenOption.WRITE)) {
-            FileLock taken = channel.tryLock();
-            if (taken == null) {
-                return true;
-            }
-            taken.release();
-            return false;
-        } catch (OverlappingFileLockException e) {
-            return true;   // an instance in this JVM
-        }
+        return FileLocks.isHeld(dataDir.resolve(ZONKY_LOCK));
     }
 
     /**

@@ -21,9 +21,11 @@ import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 class EmbeddedBrokerTest {
 
@@ -44,6 +46,20 @@ class EmbeddedBrokerTest {
         try (EmbeddedBroker broker = new EmbeddedBroker(port(url), dataDir)) {
             assertThat(broker.start()).isEqualTo(url);
             assertThat(receive(Messaging.connectionFactory(url, null, null), "agent.test")).isEqualTo("{\"hello\":1}");
+        }
+    }
+
+    @Test
+    void aDirectoryInUseByARunningBrokerIsRefusedNamingIt(@TempDir Path shared) throws Exception {
+        try (EmbeddedBroker running = new EmbeddedBroker(0, shared)) {
+            running.start();
+            // Artemis itself would wait for the journal's lock for good
+            assertTimeoutPreemptively(Duration.ofSeconds(30), () ->
+                    assertThatThrownBy(() -> new EmbeddedBroker(0, shared).start())
+                            .isInstanceOf(IOException.class)
+                            .hasMessageContaining(shared.toAbsolutePath().toString())
+                            .hasMessageContaining("in use by another running coordinator"));
+            assertThat(running.url()).startsWith("tcp://");
         }
     }
 
