@@ -29,7 +29,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
     private static final String DATABASE = "postgres";
     /**
      * How long a start may take. zonky's default, 10 s, is shorter than the crash recovery after a
-     * kill -9 on a slow disk; and zonky leaves a server it gave up on running (see LeftoverServer).
+     * kill -9 on a slow disk; and zonky leaves a server it gave up on running (see PostmasterProcess).
      */
     static final Duration START_TIMEOUT = Duration.ofSeconds(60);
     /** How long a server left running gets for a clean shutdown before it is killed. */
@@ -93,11 +93,11 @@ public final class EmbeddedDatabase implements AutoCloseable {
      * coordinator that died without its shutdown: stopped, or it would keep the directory from starting.
      */
     private void stopLeftoverServer() throws IOException {
-        Optional<LeftoverServer> server = LeftoverServer.in(dataDir);
+        Optional<PostmasterProcess> server = PostmasterProcess.of(dataDir);
         if (server.isEmpty()) {
             return;
         }
-        if (LeftoverServer.heldByAnotherInstance(dataDir)) {
+        if (PostmasterProcess.heldByAnotherInstance(dataDir)) {
             throw FileLocks.inUse("embedded database", dataDir, " (PostgreSQL pid " + server.get().pid() + ")");
         }
         LOG.warn("Stopping PostgreSQL (pid {}) left running on {} by a coordinator that ended without its shutdown",
@@ -107,7 +107,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
 
     /** A start that failed: the server it launched, if any, must not keep running and hold the directory. */
     private void stopServerStartedSince(Instant attempt) {
-        LeftoverServer.in(dataDir).filter(server -> server.startedSince(attempt)).ifPresent(server -> {
+        PostmasterProcess.of(dataDir).filter(server -> server.startedSince(attempt)).ifPresent(server -> {
             LOG.warn("Stopping PostgreSQL (pid {}), which did not become ready within {} s", server.pid(), START_TIMEOUT.toSeconds());
             try {
                 server.stop(STOP_GRACE);
@@ -139,7 +139,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
     @Override
     public synchronized void close() throws IOException {
         if (postgres != null) {
-            Optional<LeftoverServer> server = LeftoverServer.in(dataDir);
+            Optional<PostmasterProcess> server = PostmasterProcess.of(dataDir);
             postgres.close();
             postgres = null;
             // zonky's stop gives up after 5 s while the server may still write its shutdown checkpoint:

@@ -8,7 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
-/** Whether a running instance holds a lock file (zonky's {@code epg-lock}, Artemis' {@code server.lock}). */
+/** Whether a running instance holds a lock file (zonky's {@code epg-lock}, Artemis' {@code serverlock.1}). */
 final class FileLocks {
 
     private FileLocks() {

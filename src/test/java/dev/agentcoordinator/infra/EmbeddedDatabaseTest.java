@@ -54,7 +54,7 @@ class EmbeddedDatabaseTest {
             assertThat(line).as("the owner JVM started its database").isNotNull();
         }
         owner.destroyForcibly().waitFor();   // kill -9: no shutdown hook stops the server
-        long leftover = LeftoverServer.in(dataDir).orElseThrow(() -> new AssertionError("no server was left running")).pid();
+        long leftover = PostmasterProcess.of(dataDir).orElseThrow(() -> new AssertionError("no server was left running")).pid();
 
         try (EmbeddedDatabase database = new EmbeddedDatabase(0, dataDir);
              HikariDataSource pool = Database.pool(database.start(), EmbeddedDatabase.USER, "", 2)) {

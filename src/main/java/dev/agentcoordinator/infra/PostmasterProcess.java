@@ -16,21 +16,22 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>The embedded server is a process of its own: when the coordinator's JVM dies without its
  * shutdown (kill -9, a crash, the OOM killer) the server keeps running and holds the data
- * directory, so the next start fails. The same happens when zonky gives up waiting for a slow start:
- * it throws but leaves the server it launched running. Such a server is found here and stopped.
+ * directory, so the next start would fail. The same happens when zonky gives up waiting for a slow
+ * start: it throws but leaves the server it launched running. {@link EmbeddedDatabase} finds such a
+ * server here and stops it.
  */
-final class LeftoverServer {
+final class PostmasterProcess {
     /** zonky's lock file in the data directory, held by the JVM whose embedded server uses it. */
     static final String ZONKY_LOCK = "epg-lock";
 
     private final ProcessHandle process;
 
-    private LeftoverServer(ProcessHandle process) {
+    private PostmasterProcess(ProcessHandle process) {
         this.process = process;
     }
 
     /** The live server named by {@code dataDir/postmaster.pid}, if any. */
-    static Optional<LeftoverServer> in(Path dataDir) {
+    static Optional<PostmasterProcess> of(Path dataDir) {
         List<String> lines;
         try {
             lines = Files.readAllLines(dataDir.resolve("postmaster.pid"));
@@ -50,7 +51,7 @@ final class LeftoverServer {
         return ProcessHandle.of(pid)
                 .filter(ProcessHandle::isAlive)
                 .filter(p -> p.info().command().map(c -> Path.of(c).getFileName().toString().equals("postgres")).orElse(false))
-                .map(LeftoverServer::new);
+                .map(PostmasterProcess::new);
     }
 
     long pid() {
