@@ -17,6 +17,8 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.FutureTask;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 /**
  * The coordinator's entry point. {@code main} loads the settings and the workflow definitions
@@ -88,28 +90,53 @@ public final class CoordinatorApp {
             return EXIT_INVALID_CONFIGURATION;
         }
 
+        // A stop asked for while starting (Ctrl-C, SIGTERM) stops what has started: the embedded
+        // database is a process of its own and would outlive the JVM, holding its data folder.
+        AtomicReference<Infrastructure> starting = new AtomicReference<>();
+        Thread stopWhileStarting = new Thread(() -> {
+            Infrastructure infra = starting.get();
+            if (infra != null) {
+                infra.close();
+            }
+        }, "coordinator-stop-while-starting");
+        Runtime.getRuntime().addShutdownHook(stopWhileStarting);
         RunningCoordinator running;
         try {
-            running = start(settings, catalog);
+            running = start(settings, catalog, starting::set);
         } catch (Exception e) {
             LoggerFactory.getLogger(CoordinatorApp.class).error("Agent Coordinator failed to start", e);
             err.println("Agent Coordinator failed to start: " + e);
+            removeQuietly(stopWhileStarting);   // start stopped what it had started
             return EXIT_START_FAILED;
         }
-        out.println(running.summary());
-
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        Thread shutdown = new Thread(() -> {
             running.close();
             stopped.countDown();
             LogManager.shutdown();   // log4j2.xml disables Log4j's own hook so that the lines above are logged
-        }, "coordinator-shutdown"));
+        }, "coordinator-shutdown");
+        try {
+            Runtime.getRuntime().addShutdownHook(shutdown);
+            Runtime.getRuntime().removeShutdownHook(stopWhileStarting);
+        } catch (IllegalStateException shuttingDown) {   // the stop came as the start ended
+            running.close();
+            return EXIT_OK;
+        }
+        out.println(running.summary());
         try {
             stopped.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         return EXIT_OK;
+    }
+
+    private static void removeQuietly(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // it runs, and finds nothing left to stop
+        }
     }
 
     /** Loads the workflows from {@code coordinator.workflows.dir} and starts everything. */
@@ -123,7 +150,14 @@ public final class CoordinatorApp {
      * any free port; {@link RunningCoordinator#httpUrl()} tells which.
      */
     public static RunningCoordinator start(CoordinatorSettings settings, WorkflowCatalog catalog) throws Exception {
+        return start(settings, catalog, infra -> { });
+    }
+
+    /** As {@link #start(CoordinatorSettings, WorkflowCatalog)}; {@code begun} gets the infrastructure as soon as it starts. */
+    static RunningCoordinator start(CoordinatorSettings settings, WorkflowCatalog catalog, Consumer<Infrastructure> begun)
+            throws Exception {
         Infrastructure infra = Infrastructure.begin(settings);   // broker and database start meanwhile
+        begun.accept(infra);
         // the demo agents are services of their own: they connect while Camel starts
         FutureTask<AutoCloseable> demoAgents = new FutureTask<>(() -> {
             infra.awaitReady();

@@ -2,18 +2,23 @@ package dev.agentcoordinator;
 
 import dev.agentcoordinator.config.CoordinatorSettings;
 import dev.agentcoordinator.infra.Messaging;
+import dev.agentcoordinator.infra.TestJvm;
 import jakarta.jms.Connection;
 import org.apache.camel.ServiceStatus;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -21,6 +26,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -114,6 +120,37 @@ class StartupTest {
                  ResultSet rs = s.executeQuery("SELECT 1")) {
                 assertThat(rs.next()).as("the first coordinator's database is untouched").isTrue();
             }
+        }
+    }
+
+    @Test
+    void aStopAskedForWhileStartingLeavesNoDatabaseServerBehind() throws Exception {
+        Path data = tmp.resolve("stopped-while-starting");
+        Process child = new ProcessBuilder(TestJvm.java(), "-cp", TestJvm.classpath(),
+                "-Dcoordinator.data.dir=" + data, "-Dcoordinator.http.port=0",
+                "-Dcoordinator.broker.embedded.port=0", "-Dcoordinator.db.embedded.port=0",
+                "-Dcoordinator.demo-agents.enabled=false", "-Dcoordinator.workflows.dir=routes/workflows",
+                CoordinatorApp.class.getName())
+                .redirectErrorStream(true).start();
+        Path pidFile = data.resolve("postgres").resolve("postmaster.pid");
+        try (BufferedReader output = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            // the database listens before its migrations ran and Camel started: stop the JVM there
+            while ((line = output.readLine()) != null && !line.contains("Embedded PostgreSQL listening")) {
+                assertThat(line).doesNotContain("Agent Coordinator started");
+            }
+            assertThat(line).as("the child's database started").isNotNull();
+            long server = Long.parseLong(Files.readAllLines(pidFile).get(0).trim());
+            child.destroy();   // SIGTERM, as Ctrl-C or a service manager would
+            assertThat(child.waitFor(60, TimeUnit.SECONDS)).as("the child JVM ended").isTrue();
+            try {
+                await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                        assertThat(ProcessHandle.of(server).filter(ProcessHandle::isAlive)).as("PostgreSQL pid " + server).isEmpty());
+            } finally {
+                ProcessHandle.of(server).ifPresent(ProcessHandle::destroyForcibly);   // the test leaves no server behind
+            }
+        } finally {
+            child.destroyForcibly();
         }
     }
 
