@@ -92,7 +92,11 @@ public class AgentStepMapper implements StepRouteMapper {
         sendRequest(resent.process(exchange -> prepareResend(exchange, step)), workflow, step,
                 org.apache.camel.LoggingLevel.WARN, "request re-sent to", "(attempt ${header.attempt}, redelivery)", ".resend");
         resent.end();
-        onDecision.endChoice().end();
+        onDecision.endChoice()
+                    .when(routes.header(DECISION).isEqualTo(StepDecision.Kind.PASS_ON.name()))
+                        .to(Endpoints.done(wf, step.id())).id(nodeId(workflow, step, "pass-on"))
+                    .endChoice()
+                .end();
 
         ContextNeeds needs = ContextNeeds.ofDependents(workflow, step);
         DependentStarts starts = new DependentStarts(workflow, step);

@@ -24,7 +24,18 @@ public record StepDecision(Kind kind, String rowId, String reason, String inputJ
          * attempt (the row's dispatched_by), i.e. an earlier delivery of it died before its
          * transaction, and the request with it, committed.
          */
-        RESEND_IF_STARTED_BY_THIS_MESSAGE
+        RESEND_IF_STARTED_BY_THIS_MESSAGE,
+        /**
+         * The step was already skipped or failed: visit its dependents again, as settling it did. It
+         * has no message of its own whose redelivery would; when the message that settled it died
+         * before its transaction committed, its redelivery walks through here to the steps it started
+         * (whose requests died with it) and to those it never reached.
+         */
+        PASS_ON
+    }
+
+    public static StepDecision passOn(String rowId) {
+        return new StepDecision(Kind.PASS_ON, rowId, "step already settled", null);
     }
 
     public static StepDecision resend(String rowId) {

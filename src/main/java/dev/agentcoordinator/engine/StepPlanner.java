@@ -57,6 +57,9 @@ public final class StepPlanner {
         if (own.isPresent() && own.get().status() == StepStatus.RUNNING) {
             return redelivered ? StepDecision.resend(own.get().rowId()) : StepDecision.resendIfStartedByThisMessage(own.get().rowId());
         }
+        if (own.isPresent() && (own.get().status() == StepStatus.SKIPPED || own.get().status() == StepStatus.FAILED)) {
+            return StepDecision.passOn(own.get().rowId());
+        }
         if (own.isEmpty() || own.get().status() != StepStatus.PENDING) {
             return StepDecision.nothing("step already decided");
         }

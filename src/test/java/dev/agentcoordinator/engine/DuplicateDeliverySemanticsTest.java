@@ -33,7 +33,9 @@ class DuplicateDeliverySemanticsTest {
     static void agents() throws Exception {
         agents = new ScriptedAgents(shared().connectionFactory())
                 .echo("f-dupevent-agent", r -> Map.of("ran", r.action()))
-                .agent("f-replies-agent", DuplicateDeliverySemanticsTest::reply);
+                .agent("f-replies-agent", DuplicateDeliverySemanticsTest::reply)
+                .echo("f-skipreplay-agent", r -> Map.of("go", false))
+                .agent("f-skipreplay-silent", r -> List.of());   // c stays running
     }
 
     /** How f-replies-agent misbehaves on step "answer" depends on the trigger's mode. */
@@ -174,6 +176,46 @@ class DuplicateDeliverySemanticsTest {
 
     private static List<Map<String, Object>> ignoredReplies(String executionId) {
         return query("SELECT correlation_id, step_id, reason FROM ignored_replies WHERE execution_id = ?", executionId);
+    }
+
+    /**
+     * x's reply skips b and, through the fan-in, starts c, all inside one transaction. Killed before
+     * it committed, the message comes back (after a broker restart, without the redelivered flag),
+     * finds x completed and walks on from x: through b, skipped already, to c, whose request died with
+     * the first delivery and is sent again because this message started its attempt. Any other
+     * message walking the same way re-sends nothing.
+     */
+    @Test
+    void aReplayWalksThroughAStepItSkippedToTheStepItStartedAndResendsItsRequest() {
+        String eventId = sendEvent("F_SKIP_REPLAY", "{}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null && agents.received("c").stream()
+                .anyMatch(r -> r.request().path("execution_id").asText().equals(executionOf(eventId))));
+        String executionId = executionOf(eventId);
+        assertThat(stepStatuses(executionId)).containsEntry("b", "skipped").containsEntry("c", "running");
+        String startedBy = (String) query("SELECT dispatched_by FROM workflow_step_executions WHERE execution_id = ? AND step_id = 'c'",
+                executionId).get(0).get("dispatched_by");
+        assertThat(startedBy).as("the reply of x started c").isNotBlank();
+
+        org.apache.camel.ProducerTemplate producer = shared().camelContext().createProducerTemplate();
+        Map<String, Object> headers = new java.util.HashMap<>(Map.of("executionId", executionId, "workflowId", "f_skip_replay",
+                "causeMessageId", "ID:some-other-message"));
+        try {
+            producer.sendBodyAndHeaders(Endpoints.done("f_skip_replay", "x"), null, headers);
+            assertThat(requestsOfC(executionId)).as("another message re-sends nothing").isEqualTo(1);
+            headers.put("causeMessageId", startedBy);
+            producer.sendBodyAndHeaders(Endpoints.done("f_skip_replay", "x"), null, headers);
+        } finally {
+            producer.stop();
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> requestsOfC(executionId) == 2);
+        assertThat(stepStatuses(executionId)).containsEntry("b", "skipped").containsEntry("c", "running");
+        // done with it: the execution timeout sweep ends it
+        new org.springframework.jdbc.core.JdbcTemplate(shared().dataSource())
+                .update("UPDATE workflow_executions SET deadline = now() WHERE id = ?", executionId);
+    }
+
+    private static long requestsOfC(String executionId) {
+        return agents.received("c").stream().filter(r -> r.request().path("execution_id").asText().equals(executionId)).count();
     }
 
     private static void sendReply(String correlationId, String body) throws Exception {

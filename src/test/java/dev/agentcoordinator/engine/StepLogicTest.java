@@ -109,6 +109,14 @@ class StepLogicTest {
     }
 
     @Test
+    void aStepAlreadySkippedOrFailedPassesTheWalkOnToItsDependents() {
+        assertThat(decide("a", context("running", "a", "skipped", null)).kind()).isEqualTo(StepDecision.Kind.PASS_ON);
+        assertThat(decide("a", context("running", "a", "failed", null)).kind()).isEqualTo(StepDecision.Kind.PASS_ON);
+        assertThat(decide("a", context("failed", "a", "failed", null)).kind())
+                .as("not once the execution stopped").isEqualTo(StepDecision.Kind.NOTHING);
+    }
+
+    @Test
     void aRunningStepsRequestIsResentOnlyByTheMessageThatStartedItUnlessRedelivered() {
         org.apache.camel.Exchange exchange = new org.apache.camel.support.DefaultExchange(new org.apache.camel.impl.DefaultCamelContext());
         Map<String, Object> row = new HashMap<>(Map.of("status", "running", "dispatched_by", "ID:first"));
