@@ -270,6 +270,15 @@ public class AgentStepMapper implements StepRouteMapper {
         in.setBody(null);
     }
 
+    /**
+     * The chain of a message that may have run before: redelivered, or a reply found settled and
+     * walking on from its step (ReplyRoutes: the broker forgets the redelivered flag when it
+     * restarts, and the earlier delivery may have died before its requests and events left).
+     */
+    static boolean replayed(Exchange exchange) {
+        return redelivered(exchange) || exchange.getMessage().getHeader(ReplyRoutes.AFTER_DUPLICATE) != null;
+    }
+
     /** Redelivered by the broker, or a fan-in recovered by the aggregation repository. */
     static boolean redelivered(Exchange exchange) {
         Message in = exchange.getMessage();

@@ -26,6 +26,8 @@ public class ReplyRoutes extends RouteBuilder {
     /** Set by a result route when its guarded transition changed the step row. */
     static final String TRANSITION_APPLIED = "transitionApplied";
     static final String RESULT_ENDPOINT = "resultEndpoint";
+    /** The route a reply found settled walks on to (its step's done route): what followed may not have run. */
+    static final String AFTER_DUPLICATE = "afterDuplicate";
     private static final String BY_STEP_ROW = "direct:coordinator.reply-by-step-row";
 
     private final WorkflowCatalog catalog;
@@ -95,7 +97,7 @@ public class ReplyRoutes extends RouteBuilder {
                 .process(ReplyRoutes::nameUnknownStep)
                 .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "reply ignored: ${header.ignoreReason}")
                 .to(Sql.update("record-ignored-reply"))
-                .filter(header("afterDuplicate").isNotNull())
+                .filter(header(AFTER_DUPLICATE).isNotNull())
                     .toD("${header.afterDuplicate}")
                 .end();
     }
@@ -179,7 +181,7 @@ public class ReplyRoutes extends RouteBuilder {
             // The step settled but what follows may not have run (a crash right after the commit):
             // running it again is harmless, every next step starts only from pending.
             if (status.isSettled() && replyAttempt == attempt) {
-                in.setHeader("afterDuplicate", compensation ? Endpoints.compensate(workflowId)
+                in.setHeader(AFTER_DUPLICATE, compensation ? Endpoints.compensate(workflowId)
                         : step.get().isLoop() ? Endpoints.iterationResend(workflowId, stepId)
                         : Endpoints.done(workflowId, stepId));
             }

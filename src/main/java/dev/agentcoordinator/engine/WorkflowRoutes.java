@@ -233,12 +233,12 @@ public class WorkflowRoutes extends RouteBuilder {
             route.to(Endpoints.finish(wf));
         } else {
             // The execution cannot be over while a dependent of this step has not settled, and every
-            // dependent that settles checks for the end itself; only a redelivery (the first
+            // dependent that settles checks for the end itself; only a replay (the first
             // delivery may have died after settling the last step) checks here.
             // a multicast only where there is something to fan out to: its exchange copies cost CPU on every step
             var fannedOut = next.size() == 1 ? route.to(next.get(0))
                     : route.multicast(AggregationStrategies.useOriginal()).id(wf + "." + step.id() + ".fan-out").to(next.toArray(String[]::new)).end();
-            fannedOut.filter(AgentStepMapper::redelivered)
+            fannedOut.filter(AgentStepMapper::replayed)
                         .to(Endpoints.finish(wf))
                     .end();
         }
@@ -277,9 +277,9 @@ public class WorkflowRoutes extends RouteBuilder {
                         .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of " + wf + " ${header.status}")
                         .to(Endpoints.AFTER_SETTLED)
                     .endChoice()
-                    // a redelivered message may find the execution settled by a delivery that died
+                    // a replayed message may find the execution settled by a delivery that died
                     // before its outcome event left: publish it again (its event_id makes that harmless)
-                    .when(AgentStepMapper::redelivered)
+                    .when(AgentStepMapper::replayed)
                         .to(Sql.row("find-settled-execution")).id(wf + ".find-settled-execution")
                         .filter(Sql.returnedRow())
                             .process(WorkflowRoutes::outcomeHeaders)

@@ -214,6 +214,31 @@ class DuplicateDeliverySemanticsTest {
                 .update("UPDATE workflow_executions SET deadline = now() WHERE id = ?", executionId);
     }
 
+    /**
+     * The delivery that settled an execution's last step may die before its outcome event leaves,
+     * and after a broker restart its replay is not flagged redelivered: a reply found settled
+     * publishes the outcome again (the same event_id: stored once, its deliveries counted).
+     */
+    @Test
+    void aReplyFoundSettledPublishesTheExecutionsOutcomeAgain() throws Exception {
+        String executionId = awaitExecution(sendEvent("F_REPLIES", "{\"mode\":\"once\"}"), "completed");
+        String outcome = executionId + ":completed";
+        await().atMost(Duration.ofSeconds(10)).until(() -> outcomeDeliveries(outcome) == 1);
+        String lastStep = requests(agents, executionId, "next").get(0).correlationId();
+
+        sendReply(lastStep, "{\"status\": \"ok\", \"output\": {}}");
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> outcomeDeliveries(outcome) == 2);
+        assertThat(query("SELECT count(*) AS n FROM agent_events WHERE execution_id = ?", executionId).get(0).get("n"))
+                .as("still one outcome event stored").isEqualTo(1L);
+        assertThat(executionStatus(executionId)).isEqualTo("completed");
+    }
+
+    private static int outcomeDeliveries(String eventKey) {
+        List<Map<String, Object>> rows = query("SELECT deliveries FROM agent_events WHERE event_key = ?", eventKey);
+        return rows.isEmpty() ? 0 : ((Number) rows.get(0).get("deliveries")).intValue();
+    }
+
     private static long requestsOfC(String executionId) {
         return agents.received("c").stream().filter(r -> r.request().path("execution_id").asText().equals(executionId)).count();
     }
