@@ -234,6 +234,23 @@ class DuplicateDeliverySemanticsTest {
         assertThat(executionStatus(executionId)).isEqualTo("completed");
     }
 
+    /**
+     * As above, when the execution ended through skipped steps and a fan-in: the join keeps only its
+     * own headers, so the end is checked by the replay's first done route, after its walk.
+     */
+    @Test
+    void aReplyFoundSettledPublishesTheOutcomeAgainThroughAFanIn() throws Exception {
+        String executionId = awaitExecution(sendEvent("F_SKIP_REPLAY_END", "{}"), "completed");
+        assertThat(stepStatuses(executionId)).containsEntry("x", "completed").containsEntry("b", "skipped").containsEntry("f", "skipped");
+        String outcome = executionId + ":completed";
+        await().atMost(Duration.ofSeconds(10)).until(() -> outcomeDeliveries(outcome) == 1);
+
+        sendReply(requests(agents, executionId, "x").get(0).correlationId(), "{\"status\": \"ok\", \"output\": {\"go\": false}}");
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> outcomeDeliveries(outcome) == 2);
+        assertThat(executionStatus(executionId)).isEqualTo("completed");
+    }
+
     private static int outcomeDeliveries(String eventKey) {
         List<Map<String, Object>> rows = query("SELECT deliveries FROM agent_events WHERE event_key = ?", eventKey);
         return rows.isEmpty() ? 0 : ((Number) rows.get(0).get("deliveries")).intValue();
