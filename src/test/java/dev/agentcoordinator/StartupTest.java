@@ -1,6 +1,7 @@
 package dev.agentcoordinator;
 
 import dev.agentcoordinator.config.CoordinatorSettings;
+import dev.agentcoordinator.infra.EmbeddedPostgresProcess;
 import dev.agentcoordinator.infra.Messaging;
 import dev.agentcoordinator.infra.TestJvm;
 import jakarta.jms.Connection;
@@ -18,7 +19,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -132,7 +132,6 @@ class StartupTest {
                 "-Dcoordinator.demo-agents.enabled=false", "-Dcoordinator.workflows.dir=routes/workflows",
                 CoordinatorApp.class.getName())
                 .redirectErrorStream(true).start();
-        Path pidFile = data.resolve("postgres").resolve("postmaster.pid");
         try (BufferedReader output = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             // the database listens before its migrations ran and Camel started: stop the JVM there
@@ -140,7 +139,7 @@ class StartupTest {
                 assertThat(line).doesNotContain("Agent Coordinator started");
             }
             assertThat(line).as("the child's database started").isNotNull();
-            long server = Long.parseLong(Files.readAllLines(pidFile).get(0).trim());
+            long server = EmbeddedPostgresProcess.of(data.resolve("postgres")).orElseThrow().pid();
             child.destroy();   // SIGTERM, as Ctrl-C or a service manager would
             assertThat(child.waitFor(60, TimeUnit.SECONDS)).as("the child JVM ended").isTrue();
             try {

@@ -3,6 +3,7 @@ package dev.agentcoordinator.durability;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentcoordinator.CoordinatorApp;
+import dev.agentcoordinator.infra.EmbeddedPostgresProcess;
 import dev.agentcoordinator.infra.TestJvm;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -56,7 +57,7 @@ class EmbeddedDefaultsCrashTest {
         } finally {
             first.destroyForcibly().waitFor();   // kill -9: no shutdown hook runs
         }
-        Optional<ProcessHandle> leftover = postgresNamedIn(data.resolve("postgres"));
+        Optional<ProcessHandle> leftover = EmbeddedPostgresProcess.of(data.resolve("postgres"));
         assertThat(leftover).as("the killed coordinator's PostgreSQL still runs").isPresent();
 
         Process second = start("second");
@@ -110,13 +111,5 @@ class EmbeddedDefaultsCrashTest {
             counts.merge(execution.path("status").asText(), 1, Integer::sum);
         }
         return counts;
-    }
-
-    private static Optional<ProcessHandle> postgresNamedIn(Path dataDir) throws Exception {
-        Path pidFile = dataDir.resolve("postmaster.pid");
-        if (!Files.exists(pidFile)) {
-            return Optional.empty();
-        }
-        return ProcessHandle.of(Long.parseLong(Files.readAllLines(pidFile).get(0).trim())).filter(ProcessHandle::isAlive);
     }
 }
