@@ -8,7 +8,7 @@ WITH cancelled AS (
                          THEN 'compensating' ELSE 'cancelled' END,
            completed_at = now(), error = :#reason
      WHERE e.id = :#executionId AND e.status = 'running'
-    RETURNING e.id, e.workflow_id, e.status
+    RETURNING e.id, e.workflow_id, e.workflow_version, e.status
 ), settled AS (
     UPDATE workflow_step_executions s
        SET status = CASE WHEN s.status = 'pending' THEN 'skipped' ELSE 'cancelled' END,
@@ -17,5 +17,5 @@ WITH cancelled AS (
      WHERE s.execution_id = cancelled.id AND s.status IN ('pending', 'running', 'retrying')
     RETURNING s.step_id
 )
-SELECT cancelled.id AS execution_id, cancelled.workflow_id, cancelled.status, (SELECT count(*) FROM settled) AS settled_steps
+SELECT cancelled.id AS execution_id, cancelled.workflow_id, cancelled.workflow_version, cancelled.status, (SELECT count(*) FROM settled) AS settled_steps
 FROM cancelled

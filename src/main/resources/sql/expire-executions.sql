@@ -14,7 +14,7 @@ WITH expired AS (
                                       - :#holdMs * interval '1 millisecond'
              ORDER BY deadline LIMIT CAST(:#sweepLimit AS integer) FOR UPDATE SKIP LOCKED) due
      WHERE e.id = due.id
-    RETURNING e.id, e.workflow_id, e.error, e.status
+    RETURNING e.id, e.workflow_id, e.workflow_version, e.error, e.status
 ), settled AS (
     UPDATE workflow_step_executions s
        SET status = CASE WHEN s.status = 'pending' THEN 'skipped' ELSE 'failed' END,
@@ -23,7 +23,7 @@ WITH expired AS (
      WHERE s.execution_id = expired.id AND s.status IN ('pending', 'running', 'retrying')
     RETURNING s.execution_id, s.step_id, s.error
 )
-SELECT expired.id AS execution_id, expired.workflow_id, expired.error, expired.status,
+SELECT expired.id AS execution_id, expired.workflow_id, expired.workflow_version, expired.error, expired.status,
        COALESCE((SELECT jsonb_agg(jsonb_build_object('step_id', step_id, 'error', error))
                    FROM settled WHERE settled.execution_id = expired.id), '[]'::jsonb)::text AS failures
 FROM expired

@@ -9,4 +9,4 @@ UPDATE workflow_step_executions s
          ORDER BY waiting_since LIMIT CAST(:#sweepLimit AS integer) FOR UPDATE SKIP LOCKED) due,
        workflow_executions e
  WHERE s.id = due.id AND e.id = s.execution_id
-RETURNING s.id AS row_id, s.execution_id, s.step_id, s.status, s.error, e.workflow_id
+RETURNING s.id AS row_id, s.execution_id, s.step_id, s.status, s.error, e.workflow_id, e.workflow_version

@@ -9,4 +9,4 @@ UPDATE workflow_step_executions s
        workflow_executions e
  WHERE s.id = due.id AND e.id = s.execution_id AND e.status IN ('running', 'compensating')
 RETURNING s.id AS row_id, s.execution_id, s.step_id, s.iteration, s.kind, s.agent, s.action, s.attempt, s.max_attempts,
-          s.input::text AS input, s.deadline, e.workflow_id, s.request_context::text AS context
+          s.input::text AS input, s.deadline, e.workflow_id, e.workflow_version, s.request_context::text AS context

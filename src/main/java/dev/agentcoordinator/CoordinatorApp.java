@@ -6,6 +6,7 @@ import dev.agentcoordinator.config.LogFormatSwitch;
 import dev.agentcoordinator.definition.InvalidDefinitionsException;
 import dev.agentcoordinator.definition.WorkflowCatalog;
 import dev.agentcoordinator.engine.CoordinatorRoutes;
+import dev.agentcoordinator.engine.WorkflowVersions;
 import dev.agentcoordinator.infra.CamelRuntime;
 import dev.agentcoordinator.infra.Futures;
 import dev.agentcoordinator.infra.Infrastructure;
@@ -103,6 +104,10 @@ public final class CoordinatorApp {
         RunningCoordinator running;
         try {
             running = start(settings, catalog, starting::set);
+        } catch (InvalidDefinitionsException e) {   // found against the database: a definition changed under running executions
+            err.println("Not starting: " + e.getMessage());
+            removeQuietly(stopWhileStarting);
+            return EXIT_INVALID_CONFIGURATION;
         } catch (Exception e) {
             LoggerFactory.getLogger(CoordinatorApp.class).error("Agent Coordinator failed to start", e);
             err.println("Agent Coordinator failed to start: " + e);
@@ -166,9 +171,15 @@ public final class CoordinatorApp {
         Thread demoAgentsStart = new Thread(demoAgents, "coordinator-demo-agents-start");
         CamelRuntime camel = null;
         try {
-            camel = CamelRuntime.prepare(settings, infra, catalog, CoordinatorRoutes.builders(catalog, settings));
+            CoordinatorRoutes routes = new CoordinatorRoutes(catalog, settings);
+            camel = CamelRuntime.prepare(settings, infra, catalog, routes.builders());
             demoAgentsStart.start();
             infra.awaitReady();
+            // executions that started on another version of their workflow end on it
+            CamelRuntime prepared = camel;
+            WorkflowVersions.RouteAdder addRoutes = other -> prepared.addRoutes(routes.workflow(other));
+            WorkflowVersions.recordAndRetain(infra.dataSource(), catalog, addRoutes);
+            catalog.fetchVersionsFrom(WorkflowVersions.fetcher(infra.dataSource(), catalog, addRoutes));
             camel.start();
             CoordinatorSettings effective = settings.with(Map.of("http.port", Integer.toString(camel.httpPort())));
             return new RunningCoordinator(effective, catalog, infra, camel, Futures.await(demoAgents),

@@ -9,6 +9,7 @@ import dev.agentcoordinator.engine.EventDecoder;
 import dev.agentcoordinator.engine.Headers;
 import dev.agentcoordinator.engine.InvalidEventException;
 import dev.agentcoordinator.engine.Json;
+import dev.agentcoordinator.engine.RouteKeys;
 import dev.agentcoordinator.engine.Sql;
 import dev.agentcoordinator.messages.MessageRoutes;
 import org.apache.camel.Exchange;
@@ -112,7 +113,7 @@ public class ApiRoutes extends RouteBuilder {
                 .choice()
                     .when(body().isNull()).process(e -> respond(e, 409, ExecutionViews.error("execution " + e.getMessage().getHeader("id") + " is not running")))
                     .otherwise()
-                        .setHeader(Headers.WORKFLOW_ID, simple("${body[workflow_id]}"))
+                        .process(this::routeToItsVersion)
                         .setHeader(Headers.STATUS, simple("${body[status]}"))
                         .setProperty("status", simple("${body[status]}"))
                         .setHeader("failures", constant("[]"))
@@ -128,6 +129,17 @@ public class ApiRoutes extends RouteBuilder {
                     .when(body().isNull()).process(e -> respond(e, 404, ExecutionViews.error("no execution " + e.getMessage().getHeader("id"))))
                     .otherwise()
                         .process(this::prepareRetry)
+                        .to("direct:api.retry-steps")
+                .end();
+
+        from("direct:api.retry-steps").routeId("api.retry-steps")
+                .choice()
+                    // a version no coordinator recorded (see WorkflowVersions)
+                    .when(header(Headers.ROUTE_KEY).isNull())
+                        .process(e -> respond(e, 409, ExecutionViews.error("execution " + e.getMessage().getHeader(Headers.EXECUTION_ID)
+                                + " ran on version " + e.getMessage().getHeader(Headers.WORKFLOW_VERSION) + " of workflow "
+                                + e.getMessage().getHeader(Headers.WORKFLOW_ID) + ", which this coordinator does not run")))
+                    .otherwise()
                         .to(Sql.rows("reset-failed-steps"))
                         .choice()
                             .when(header(Headers.SQL_ROW_COUNT).isEqualTo(0))
@@ -138,19 +150,31 @@ public class ApiRoutes extends RouteBuilder {
                                     .setHeader(Headers.STEP_ID, simple("${body[step_id]}"))
                                     .setBody(constant(null))
                                     .log("execution ${header.executionId}: step ${header.stepId} will run again")
-                                    .toD("direct:wf.${header.workflowId}.${header.stepId}")
+                                    .toD("direct:wf.${header.routeKey}.${header.stepId}")
                                 .end()
                                 .process(ApiRoutes::retried)
                         .end()
                 .end();
     }
 
-    private void prepareRetry(Exchange exchange) {
+    /** Sets the workflow id and version of the execution row in the body, and the routes of that version (when they can be had). */
+    @SuppressWarnings("unchecked")
+    private void routeToItsVersion(Exchange exchange) {
         Message in = exchange.getMessage();
-        String workflowId = (String) in.getBody(Map.class).get("workflow_id");
-        WorkflowDefinition workflow = catalog.byId(workflowId)
-                .orElseThrow(() -> new IllegalArgumentException("workflow " + workflowId + " is not loaded"));
-        in.setHeader(Headers.WORKFLOW_ID, workflowId);
+        Map<String, Object> execution = in.getBody(Map.class);
+        in.setHeader(Headers.WORKFLOW_ID, execution.get("workflow_id"));
+        in.setHeader(Headers.WORKFLOW_VERSION, ((Number) execution.get("workflow_version")).intValue());
+        RouteKeys.routeTo(in, catalog);
+    }
+
+    /** The headers of a retry; no route key when this coordinator does not run the version the execution ran on. */
+    private void prepareRetry(Exchange exchange) {
+        routeToItsVersion(exchange);
+        Message in = exchange.getMessage();
+        WorkflowDefinition workflow = catalog.byRouteKey(in.getHeader(Headers.ROUTE_KEY, String.class)).orElse(null);
+        if (workflow == null) {
+            return;
+        }
         in.setHeader("timeoutMs", workflow.config().timeoutMsOrDefault());
         // each re-run step gets its full attempt budget again (reset-failed-steps.sql)
         Map<String, Integer> budgets = new java.util.HashMap<>();

@@ -11,9 +11,19 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 
-/** The validated workflows, keyed by id and by trigger. Built by {@link #load(Path)}, which rejects any invalid file. */
+/**
+ * The validated workflows, keyed by id and by trigger. Built by {@link #load(Path)}, which rejects any invalid file.
+ *
+ * <p>An execution runs to its end on the version of its workflow it started on. Other versions that
+ * executions run on are {@linkplain #retain retained} next to the loaded ones: they start nothing
+ * new, and their routes are named by a key of their own, {@code <id>~v<version>} (an id cannot
+ * contain '~').
+ */
 public final class WorkflowCatalog {
     private final Map<String, WorkflowDefinition> byId;
+    /** Retained versions by route key; each is a copy whose id is that key. */
+    private final Map<String, WorkflowDefinition> retained = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile VersionSource versionSource = (workflowId, version) -> Optional.empty();
 
     public WorkflowCatalog(List<WorkflowDefinition> definitions) {
         java.util.LinkedHashMap<String, WorkflowDefinition> m = new java.util.LinkedHashMap<>();
@@ -61,8 +71,85 @@ public final class WorkflowCatalog {
         }
     }
 
+    /** The loaded workflows: the versions new executions start on. */
     public Collection<WorkflowDefinition> all() {
         return byId.values();
+    }
+
+    /** The route key of an earlier version of a workflow. */
+    public static String versionKey(String workflowId, int version) {
+        return workflowId + "~v" + version;
+    }
+
+    /** The workflow id a route key names. */
+    public static String workflowIdOf(String routeKey) {
+        int tilde = routeKey.indexOf('~');
+        return tilde < 0 ? routeKey : routeKey.substring(0, tilde);
+    }
+
+    /** The copy of a version of a workflow that its retained routes are built from: its id is its route key. */
+    public static WorkflowDefinition asRetained(WorkflowDefinition version) {
+        return new WorkflowDefinition(versionKey(version.id(), version.versionOrDefault()), version.name(), version.trigger(),
+                version.version(), version.steps(), version.onSuccess(), version.onFailure(), version.config());
+    }
+
+    /**
+     * Keeps another version of a workflow (an {@link #asRetained} copy, whose routes exist) for the
+     * executions that started on it.
+     */
+    public void retain(WorkflowDefinition retainedCopy) {
+        retained.put(retainedCopy.id(), retainedCopy);
+    }
+
+    /** Reads a version of a workflow this coordinator does not have yet: adds its routes and retains it. */
+    @FunctionalInterface
+    public interface VersionSource {
+        Optional<WorkflowDefinition> fetch(String workflowId, int version);
+    }
+
+    /** Where {@link #forVersion} finds the versions it does not have: none unless set. */
+    public void fetchVersionsFrom(VersionSource source) {
+        this.versionSource = source;
+    }
+
+    /** The retained versions, each under its route key (see {@link #asRetained}). */
+    public Collection<WorkflowDefinition> retained() {
+        return retained.values();
+    }
+
+    /**
+     * The definition that runs an execution of {@code workflowId} started on {@code version}: the
+     * loaded one for its own version, else a retained one, else one the {@link VersionSource} finds
+     * (a later version during a rolling deployment, an earlier one whose execution is retried). An
+     * earlier version never recorded (its executions started before coordinators recorded versions)
+     * runs on the loaded one, as it always did.
+     */
+    public Optional<WorkflowDefinition> forVersion(String workflowId, Integer version) {
+        if (workflowId == null) {
+            return Optional.empty();
+        }
+        WorkflowDefinition loaded = byId.get(workflowId);
+        if (version == null || loaded != null && loaded.versionOrDefault() == version) {
+            return Optional.ofNullable(loaded);
+        }
+        WorkflowDefinition other = retained.get(versionKey(workflowId, version));
+        if (other != null) {
+            return Optional.of(other);
+        }
+        Optional<WorkflowDefinition> fetched = versionSource.fetch(workflowId, version);
+        if (fetched.isPresent()) {
+            return fetched;
+        }
+        return loaded != null && version < loaded.versionOrDefault() ? Optional.of(loaded) : Optional.empty();
+    }
+
+    /** The definition whose routes carry {@code routeKey}: a loaded workflow's id or a retained version's key. */
+    public Optional<WorkflowDefinition> byRouteKey(String routeKey) {
+        if (routeKey == null) {
+            return Optional.empty();
+        }
+        WorkflowDefinition loaded = byId.get(routeKey);
+        return loaded != null ? Optional.of(loaded) : Optional.ofNullable(retained.get(routeKey));
     }
 
     public Optional<WorkflowDefinition> byId(String id) {

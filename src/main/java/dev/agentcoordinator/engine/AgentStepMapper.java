@@ -45,7 +45,7 @@ public class AgentStepMapper implements StepRouteMapper {
         ChoiceDefinition onDecision = routes.from(Endpoints.step(wf, step.id()))
                 .routeId(Endpoints.routeId(wf, step.id()))
                 .routeDescription(describe(step))
-                .setHeader(WORKFLOW_ID, routes.constant(wf))
+                .process(WorkflowRoutes.identity(workflow))
                 .setHeader(STEP_ID, routes.constant(step.id()))
                 .setHeader(WITH_SIGNALS, routes.constant(usesSignals(step) || step.config().includesContext()))
                 .setHeader(WITH_SIGNAL_LIST, routes.constant(step.config().includesContext()))

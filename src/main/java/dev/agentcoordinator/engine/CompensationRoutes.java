@@ -34,7 +34,7 @@ final class CompensationRoutes {
         routes.from(Endpoints.compensate(wf))
                 .routeId("wf." + wf + "~compensate")
                 .routeDescription("undoes completed steps of a failed or cancelled execution, last first")
-                .setHeader(WORKFLOW_ID, routes.constant(wf))
+                .process(WorkflowRoutes.identity(workflow))
                 .setHeader(WITH_SIGNALS, routes.constant(false))
                 .setHeader(WITH_SIGNAL_LIST, routes.constant(false))
                 .to(Sql.rows("load-context")).id(wf + "~compensate.load-context")

@@ -4,22 +4,38 @@ import dev.agentcoordinator.config.CoordinatorSettings;
 import dev.agentcoordinator.definition.WorkflowCatalog;
 import dev.agentcoordinator.definition.WorkflowDefinition;
 import org.apache.camel.RoutesBuilder;
+import org.apache.camel.builder.RouteBuilder;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Everything the coordinator runs: one {@link WorkflowRoutes} per workflow plus the shared routes. */
+/**
+ * Everything the coordinator runs: one {@link WorkflowRoutes} per workflow plus the shared routes,
+ * and those of the other workflow versions executions still run on ({@link #workflow}).
+ */
 public final class CoordinatorRoutes {
-    private CoordinatorRoutes() {
+    private final WorkflowCatalog catalog;
+    private final CoordinatorSettings settings;
+    private final ExecutionFactsCache facts = new ExecutionFactsCache();
+    private final List<StepRouteMapper> mappers;
+
+    public CoordinatorRoutes(WorkflowCatalog catalog, CoordinatorSettings settings) {
+        this.catalog = catalog;
+        this.settings = settings;
+        String replyQueue = settings.replyQueue();
+        this.mappers = List.of(new LoopStepMapper(replyQueue, facts), new AgentStepMapper(replyQueue, facts));
+    }
+
+    /** The routes of one workflow version (a loaded one, or one {@linkplain WorkflowCatalog#retain retained}). */
+    public RouteBuilder workflow(WorkflowDefinition workflow) {
+        return new WorkflowRoutes(workflow, mappers, settings.replyQueue(), facts);
     }
 
     /** The routes need a {@code DataSource} bound in the Camel registry. */
-    public static List<RoutesBuilder> builders(WorkflowCatalog catalog, CoordinatorSettings settings) {
+    public List<RoutesBuilder> builders() {
         String replyQueue = settings.replyQueue();
-        ExecutionFactsCache facts = new ExecutionFactsCache();
-        List<StepRouteMapper> mappers = List.of(new LoopStepMapper(replyQueue, facts), new AgentStepMapper(replyQueue, facts));
         List<RoutesBuilder> builders = new ArrayList<>();
         for (WorkflowDefinition workflow : catalog.all()) {
-            builders.add(new WorkflowRoutes(workflow, mappers, replyQueue, facts));
+            builders.add(workflow(workflow));
         }
         builders.add(new FanInRoutes(catalog));
         builders.add(new EventRoutes(catalog, settings.jmsConcurrentConsumers()));

@@ -58,9 +58,9 @@ public final class DependencyGate implements Predicate {
     }
 
     private List<String> dependencies(Exchange exchange) {
-        String workflowId = exchange.getMessage().getHeader(Headers.WORKFLOW_ID, String.class);
+        String routeKey = exchange.getMessage().getHeader(Headers.ROUTE_KEY, String.class);
         String joinStep = exchange.getMessage().getHeader(FanInRoutes.JOIN_STEP, String.class);
-        return catalog.byId(workflowId).flatMap(w -> w.step(joinStep)).map(WorkflowStep::dependsOn).orElse(List.of());
+        return catalog.byRouteKey(routeKey).flatMap(w -> w.step(joinStep)).map(WorkflowStep::dependsOn).orElse(List.of());
     }
 
     @Override

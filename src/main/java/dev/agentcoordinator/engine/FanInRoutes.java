@@ -35,7 +35,8 @@ public class FanInRoutes extends RouteBuilder {
         this.catalog = catalog;
     }
 
-    private static final String[] JOIN_HEADERS = {Headers.EXECUTION_ID, Headers.WORKFLOW_ID, Headers.STEP_ID, JOIN_STEP,
+    private static final String[] JOIN_HEADERS = {Headers.EXECUTION_ID, Headers.WORKFLOW_ID, Headers.WORKFLOW_VERSION,
+            Headers.ROUTE_KEY, Headers.STEP_ID, JOIN_STEP,
             Headers.CAUSE_MESSAGE_ID};
 
     /**
@@ -85,7 +86,7 @@ public class FanInRoutes extends RouteBuilder {
                     // the completion of the last dependency started the step and removed its partial join
                     // already (complete-and-start.sql): its route sends the request
                     .when(FanInRoutes::startedWithCompletion)
-                        .toD("direct:wf.${header.workflowId}.${header.joinStep}").id("run-joined-step-started")
+                        .toD("direct:wf.${header.routeKey}.${header.joinStep}").id("run-joined-step-started")
                     .endChoice()
                     // The last dependency to settle runs the step itself: nothing is left to wait for,
                     // so the aggregator's store, load, serialisation and completion round trips are spared.
@@ -93,12 +94,12 @@ public class FanInRoutes extends RouteBuilder {
                     // every dependency settled, the joined step decides on it without asking again.
                     .when(everyDependencySettled::settledInCarriedContext)
                         .to(Sql.update("remove-join")).id("remove-partial-join-after-context")
-                        .toD("direct:wf.${header.workflowId}.${header.joinStep}").id("run-joined-step-on-context")
+                        .toD("direct:wf.${header.routeKey}.${header.joinStep}").id("run-joined-step-on-context")
                     .endChoice()
                     // a failed or skipped dependency brings no context: the database decides
                     .when(PredicateBuilder.and(PredicateBuilder.not(DependencyGate::carriesContext), everyDependencySettled))
                         .to(Sql.update("remove-join")).id("remove-partial-join")
-                        .toD("direct:wf.${header.workflowId}.${header.joinStep}").id("run-joined-step")
+                        .toD("direct:wf.${header.routeKey}.${header.joinStep}").id("run-joined-step")
                     .endChoice()
                     // not settled in the context carried: it may be stale (another dependency settling at
                     // the same moment), so the aggregator's completion check asks the database
@@ -115,7 +116,7 @@ public class FanInRoutes extends RouteBuilder {
                             // that message's transaction, instead of queueing behind every other join of the
                             // JVM on the aggregator's single completion thread
                             .executorService(new SynchronousExecutorService())
-                            .toD("direct:wf.${header.workflowId}.${header.joinStep}")
+                            .toD("direct:wf.${header.routeKey}.${header.joinStep}")
                         .end()
                     .endChoice()
                 .end();

@@ -4,6 +4,13 @@ package dev.agentcoordinator.engine;
 public final class Headers {
     public static final String EXECUTION_ID = "executionId";
     public static final String WORKFLOW_ID = "workflowId";
+    /** The version of its workflow an execution started on (and runs on to its end). */
+    public static final String WORKFLOW_VERSION = "workflowVersion";
+    /**
+     * Which routes run the execution: its workflow's id for the loaded version, {@code <id>~v<version>}
+     * for an earlier version kept for the executions that started on it (see WorkflowCatalog).
+     */
+    public static final String ROUTE_KEY = "routeKey";
     public static final String STEP_ID = "stepId";
     public static final String ROW_ID = "rowId";
     public static final String AGENT = "agent";

@@ -26,6 +26,10 @@ public final class JoinArrivals implements AggregationStrategy {
         join.getMessage().setHeader(ARRIVED, String.join(",", arrived));
         // the completing arrival's message sends the joined step's request (see Headers.CAUSE_MESSAGE_ID)
         join.getMessage().setHeader(Headers.CAUSE_MESSAGE_ID, newExchange.getMessage().getHeader(Headers.CAUSE_MESSAGE_ID));
+        if (join.getMessage().getHeader(Headers.ROUTE_KEY) == null) {   // stored by a coordinator before workflow versions
+            join.getMessage().setHeader(Headers.ROUTE_KEY, newExchange.getMessage().getHeader(Headers.ROUTE_KEY));
+            join.getMessage().setHeader(Headers.WORKFLOW_VERSION, newExchange.getMessage().getHeader(Headers.WORKFLOW_VERSION));
+        }
         return join;
     }
 }

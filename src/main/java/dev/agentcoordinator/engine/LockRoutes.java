@@ -5,7 +5,6 @@ import org.apache.camel.Exchange;
 import org.apache.camel.LoggingLevel;
 import org.apache.camel.builder.RouteBuilder;
 
-import java.util.Map;
 
 import static dev.agentcoordinator.engine.Headers.*;
 
@@ -35,9 +34,9 @@ public class LockRoutes extends RouteBuilder {
                 .to(Sql.rows("waiting-lock-steps"))
                 .split(body())
                     .process(this::toStepHeaders)
-                    .filter(header(WORKFLOW_ID).isNotNull())
+                    .filter(header(ROUTE_KEY).isNotNull())
                         .setHeader(LOCK_RETRY, constant(true))
-                        .toD("direct:wf.${header.workflowId}.${header.stepId}")
+                        .toD("direct:wf.${header.routeKey}.${header.stepId}")
                     .end()
                 .end();
 
@@ -47,26 +46,16 @@ public class LockRoutes extends RouteBuilder {
                 .setHeader(SWEEP_LIMIT, constant(Endpoints.SWEEP_ROWS))
                 .to(Sql.rows("expire-lock-waits"))
                 .split(body())
-                    .process(SupervisorRoutes::rowToHeaders)
+                    .process(exchange -> SupervisorRoutes.rowToHeaders(exchange, catalog))
                     .log(LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "step ${header.stepId} failed: ${header.error} [execution ${header.executionId}]")
-                    .filter(exchange -> isLoaded(exchange.getMessage().getHeader(WORKFLOW_ID, String.class)))
-                        .toD("direct:wf.${header.workflowId}.${header.stepId}.done")
+                    .filter(header(ROUTE_KEY).isNotNull())
+                        .toD("direct:wf.${header.routeKey}.${header.stepId}.done")
                     .end()
                 .end();
     }
 
-    /** Only workflows this instance runs: another instance with other definitions takes the rest. */
-    @SuppressWarnings("unchecked")
+    /** Only workflow versions this instance runs (a route key): another instance with other definitions takes the rest. */
     private void toStepHeaders(Exchange exchange) {
-        Map<String, Object> row = exchange.getMessage().getBody(Map.class);
-        String workflowId = (String) row.get("workflow_id");
-        exchange.getMessage().setHeader(WORKFLOW_ID, isLoaded(workflowId) ? workflowId : null);
-        exchange.getMessage().setHeader(EXECUTION_ID, row.get("execution_id"));
-        exchange.getMessage().setHeader(STEP_ID, row.get("step_id"));
-        exchange.getMessage().setBody(null);
-    }
-
-    private boolean isLoaded(String workflowId) {
-        return workflowId != null && catalog.byId(workflowId).isPresent();
+        SupervisorRoutes.rowToHeaders(exchange, catalog);
     }
 }

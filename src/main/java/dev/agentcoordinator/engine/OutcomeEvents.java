@@ -23,7 +23,8 @@ public final class OutcomeEvents {
         String workflowId = in.getHeader(Headers.WORKFLOW_ID, String.class);
         String executionId = in.getHeader(Headers.EXECUTION_ID, String.class);
         String status = in.getHeader(Headers.STATUS, String.class);
-        WorkflowDefinition workflow = catalog.byId(workflowId).orElse(null);
+        // the events of the version the execution ran on
+        WorkflowDefinition workflow = catalog.byRouteKey(in.getHeader(Headers.ROUTE_KEY, String.class)).orElse(null);
         boolean success = "completed".equals(status);
         String type = workflow == null ? null : success ? workflow.onSuccess() : workflow.onFailure();
         in.removeHeaders("*");

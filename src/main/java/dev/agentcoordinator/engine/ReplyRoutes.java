@@ -1,6 +1,7 @@
 package dev.agentcoordinator.engine;
 
 import dev.agentcoordinator.definition.WorkflowCatalog;
+import dev.agentcoordinator.definition.WorkflowDefinition;
 import dev.agentcoordinator.definition.WorkflowStep;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
@@ -16,7 +17,8 @@ import static dev.agentcoordinator.engine.Headers.*;
  * coordinator instance handles any reply. The correlation id names the step row and attempt; a
  * reply for anything but the attempt in flight is recorded in ignored_replies and changes nothing.
  * When the correlation id also names the workflow step (see {@link StepRequests#correlationId(String,
- * int, String, String, int)}), the reply goes straight to the step's guarded transition; only a reply
+ * int, String, Integer, String, int)}), the reply goes straight to the step's guarded transition of
+ * the workflow version its execution runs on; only a reply
  * that finds its attempt no longer in flight, a loop's reply and a compensation's reply read the step
  * row first.
  */
@@ -131,18 +133,20 @@ public class ReplyRoutes extends RouteBuilder {
         if (correlation == null || !correlation.namesStep()) {
             return;
         }
-        catalog.byId(correlation.workflowId()).flatMap(w -> w.step(correlation.stepId()))
+        catalog.forVersion(correlation.workflowId(), correlation.version()).ifPresent(workflow -> workflow.step(correlation.stepId())
                 .filter(step -> !step.isLoop())
                 .ifPresent(step -> {
                     in.setHeader(WORKFLOW_ID, correlation.workflowId());
+                    in.setHeader(WORKFLOW_VERSION, workflow.versionOrDefault());
+                    in.setHeader(ROUTE_KEY, workflow.id());
                     in.setHeader(STEP_ID, step.id());
                     in.setHeader(ATTEMPT, correlation.attempt());
                     in.setHeader(MAX_ATTEMPTS, correlation.maxAttempts());
                     in.setHeader(ITERATION, 0);
                     in.setHeader(AGENT, step.agent());
                     in.setHeader(ACTION, step.action());
-                    in.setHeader(RESULT_ENDPOINT, Endpoints.result(correlation.workflowId(), step.id()));
-                });
+                    in.setHeader(RESULT_ENDPOINT, Endpoints.result(workflow.id(), step.id()));
+                }));
     }
 
     /** Accepts the reply only for the attempt in flight of a step of a known workflow. */
@@ -169,21 +173,27 @@ public class ReplyRoutes extends RouteBuilder {
         in.setHeader(AGENT, row.get("agent"));
         in.setHeader(ACTION, row.get("action"));
         boolean compensation = "compensation".equals(row.get("kind"));
-        Optional<WorkflowStep> step = catalog.byId(workflowId).flatMap(w -> w.step(stepId));
+        Integer version = row.get("workflow_version") == null ? null : ((Number) row.get("workflow_version")).intValue();
+        Optional<WorkflowDefinition> workflow = catalog.forVersion(workflowId, version);
+        Optional<WorkflowStep> step = workflow.flatMap(w -> w.step(stepId));
         boolean known = step.isPresent();
         int replyAttempt = in.getHeader("replyAttempt", Integer.class);
-        in.setHeader(RESULT_ENDPOINT, compensation ? Endpoints.compensationResult(workflowId) : Endpoints.result(workflowId, stepId));
+        String routes = workflow.map(WorkflowDefinition::id).orElse(workflowId);
+        in.setHeader(WORKFLOW_VERSION, workflow.map(WorkflowDefinition::versionOrDefault).orElse(version));
+        in.setHeader(ROUTE_KEY, routes);
+        in.setHeader(RESULT_ENDPOINT, compensation ? Endpoints.compensationResult(routes) : Endpoints.result(routes, stepId));
         if (!known) {
-            in.setHeader(IGNORE_REASON, "workflow " + workflowId + " step " + stepId + " is not loaded on this coordinator");
+            in.setHeader(IGNORE_REASON, "workflow " + workflowId + (version == null ? "" : " version " + version)
+                    + " step " + stepId + " is not loaded on this coordinator");
         } else if (status != StepStatus.RUNNING || replyAttempt != attempt) {
             in.setHeader(IGNORE_REASON, "late or duplicate reply for attempt " + replyAttempt + " of step " + stepId
                     + ", which is " + status.db() + " at attempt " + attempt);
             // The step settled but what follows may not have run (a crash right after the commit):
             // running it again is harmless, every next step starts only from pending.
             if (status.isSettled() && replyAttempt == attempt) {
-                in.setHeader(AFTER_DUPLICATE, compensation ? Endpoints.compensate(workflowId)
-                        : step.get().isLoop() ? Endpoints.iterationResend(workflowId, stepId)
-                        : Endpoints.done(workflowId, stepId));
+                in.setHeader(AFTER_DUPLICATE, compensation ? Endpoints.compensate(routes)
+                        : step.get().isLoop() ? Endpoints.iterationResend(routes, stepId)
+                        : Endpoints.done(routes, stepId));
             }
         }
     }

@@ -1,6 +1,7 @@
 package dev.agentcoordinator.engine;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentcoordinator.definition.WorkflowCatalog;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 
@@ -24,16 +25,23 @@ public final class StepRequests {
     }
 
     /**
-     * Correlation id of an attempt of a workflow step: {@code <row>:<attempt>@<workflow>/<step>/<max attempts>}.
-     * The suffix lets the reply be judged and settled in one statement, without reading the step row
-     * first (ids are {@code [A-Za-z0-9_-]}, so neither separator occurs in them).
+     * Correlation id of an attempt of a workflow step:
+     * {@code <row>:<attempt>@<workflow>~v<version>/<step>/<max attempts>}. The suffix lets the reply be
+     * judged and settled in one statement, without reading the step row first, by the routes of the
+     * workflow version its execution runs on (ids are {@code [A-Za-z0-9_-]}, so no separator occurs
+     * in them).
      */
-    public static String correlationId(String rowId, int attempt, String workflowId, String stepId, int maxAttempts) {
-        return correlationId(rowId, attempt) + "@" + workflowId + "/" + stepId + "/" + maxAttempts;
+    public static String correlationId(String rowId, int attempt, String workflowId, Integer version, String stepId,
+                                       int maxAttempts) {
+        return correlationId(rowId, attempt) + "@" + (version == null ? workflowId : WorkflowCatalog.versionKey(workflowId, version))
+                + "/" + stepId + "/" + maxAttempts;
     }
 
-    /** What a reply's correlation id names; the workflow part is null for a plain {@code <row>:<attempt>}. */
-    public record Correlation(String rowId, int attempt, String workflowId, String stepId, int maxAttempts) {
+    /**
+     * What a reply's correlation id names; the workflow part is null for a plain {@code <row>:<attempt>},
+     * the version null in the ids of coordinators before versions were kept.
+     */
+    public record Correlation(String rowId, int attempt, String workflowId, Integer version, String stepId, int maxAttempts) {
         public boolean namesStep() {
             return workflowId != null;
         }
@@ -54,13 +62,19 @@ public final class StepRequests {
             String rowId = attemptPart.substring(0, colon);
             int attempt = Integer.parseInt(attemptPart.substring(colon + 1));
             if (at < 0) {
-                return new Correlation(rowId, attempt, null, null, 0);
+                return new Correlation(rowId, attempt, null, null, null, 0);
             }
             String[] step = correlationId.substring(at + 1).split("/", -1);
             if (step.length != 3 || step[0].isEmpty() || step[1].isEmpty()) {
                 return null;
             }
-            return new Correlation(rowId, attempt, step[0], step[1], Integer.parseInt(step[2]));
+            int tilde = step[0].indexOf("~v");
+            String workflowId = tilde < 0 ? step[0] : step[0].substring(0, tilde);
+            Integer version = tilde < 0 ? null : Integer.valueOf(step[0].substring(tilde + 2));
+            if (workflowId.isEmpty()) {
+                return null;
+            }
+            return new Correlation(rowId, attempt, workflowId, version, step[1], Integer.parseInt(step[2]));
         } catch (NumberFormatException e) {
             return null;
         }
@@ -98,7 +112,7 @@ public final class StepRequests {
         String correlationId = maxAttempts == null || "compensation".equals(in.getHeader(Headers.KIND))
                 ? correlationId(rowId, attempt)
                 : correlationId(rowId, attempt, in.getHeader(Headers.WORKFLOW_ID, String.class),
-                        in.getHeader(Headers.STEP_ID, String.class), maxAttempts);
+                        in.getHeader(Headers.WORKFLOW_VERSION, Integer.class), in.getHeader(Headers.STEP_ID, String.class), maxAttempts);
         in.removeHeaders("*");
         in.setHeader(Headers.CORRELATION_ID, correlationId);
         in.setHeader("JMSReplyTo", replyQueue);

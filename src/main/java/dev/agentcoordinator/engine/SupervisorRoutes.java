@@ -3,6 +3,7 @@ package dev.agentcoordinator.engine;
 import dev.agentcoordinator.definition.WorkflowCatalog;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
+import org.apache.camel.builder.PredicateBuilder;
 import org.apache.camel.builder.RouteBuilder;
 
 import java.util.Map;
@@ -37,14 +38,14 @@ public class SupervisorRoutes extends RouteBuilder {
                 .setHeader(SWEEP_LIMIT, constant(Endpoints.SWEEP_ROWS))
                 .to(Sql.rows("expire-attempts"))
                 .split(body())
-                    .process(SupervisorRoutes::rowToHeaders)
+                    .process(this::rowToHeaders)
                     .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "step ${header.stepId} attempt timed out; now ${header.status} [execution ${header.executionId}]")
-                    .filter(header(STATUS).isEqualTo("failed"))
+                    .filter(PredicateBuilder.and(header(STATUS).isEqualTo("failed"), header(ROUTE_KEY).isNotNull()))
                         .choice()
                             .when(header("kind").isEqualTo("compensation"))
-                                .toD("direct:wf.${header.workflowId}~compensate")
+                                .toD("direct:wf.${header.routeKey}~compensate")
                             .otherwise()
-                                .toD("direct:wf.${header.workflowId}.${header.stepId}.done")
+                                .toD("direct:wf.${header.routeKey}.${header.stepId}.done")
                         .end()
                     .end()
                 .end();
@@ -55,7 +56,7 @@ public class SupervisorRoutes extends RouteBuilder {
                 .setHeader(SWEEP_LIMIT, constant(Endpoints.SWEEP_ROWS))
                 .to(Sql.rows("start-due-retries"))
                 .split(body())
-                    .process(SupervisorRoutes::rowToHeaders)
+                    .process(this::rowToHeaders)
                     .setProperty("agentQueue", simple("agent.${header.agent}"))
                     .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId} retried (attempt ${header.attempt}) [execution ${header.executionId}]")
                     .process(exchange -> StepRequests.build(exchange, replyQueue))
@@ -69,7 +70,7 @@ public class SupervisorRoutes extends RouteBuilder {
                 .setHeader(SWEEP_LIMIT, constant(Endpoints.SWEEP_ROWS))
                 .to(Sql.rows("expire-executions"))
                 .split(body())
-                    .process(SupervisorRoutes::rowToHeaders)
+                    .process(this::rowToHeaders)
                     .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of ${header.workflowId}: ${header.error}")
                     .to(Endpoints.AFTER_SETTLED)
                 .end();
@@ -78,9 +79,9 @@ public class SupervisorRoutes extends RouteBuilder {
                 .routeId("coordinator.after-settled")
                 .routeDescription("an execution that stopped running: compensate it, or publish its outcome")
                 .choice()
-                    .when(header(STATUS).isEqualTo("compensating"))
+                    .when(PredicateBuilder.and(header(STATUS).isEqualTo("compensating"), header(ROUTE_KEY).isNotNull()))
                         .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of ${header.workflowId} compensating")
-                        .toD("direct:wf.${header.workflowId}~compensate")
+                        .toD("direct:wf.${header.routeKey}~compensate")
                     .otherwise()
                         .to(Endpoints.PUBLISH_OUTCOME)
                 .end();
@@ -111,14 +112,24 @@ public class SupervisorRoutes extends RouteBuilder {
         }
     }
 
-    /** Copies a row of a supervisor statement into the headers the step routes and SQL use. */
+    private void rowToHeaders(Exchange exchange) {
+        rowToHeaders(exchange, catalog);
+    }
+
+    /**
+     * Copies a row of a supervisor statement into the headers the step routes and SQL use, with the
+     * routes of the workflow version its execution runs on ({@link Headers#ROUTE_KEY}; absent when this
+     * coordinator does not have that version).
+     */
     @SuppressWarnings("unchecked")
-    static void rowToHeaders(Exchange exchange) {
+    static void rowToHeaders(Exchange exchange, WorkflowCatalog catalog) {
         Message in = exchange.getMessage();
         Map<String, Object> row = in.getBody(Map.class);
         put(in, ROW_ID, row.get("row_id"));
         put(in, EXECUTION_ID, row.get("execution_id"));
         put(in, WORKFLOW_ID, row.get("workflow_id"));
+        put(in, WORKFLOW_VERSION, row.get("workflow_version"));
+        RouteKeys.routeTo(in, catalog);
         put(in, STEP_ID, row.get("step_id"));
         put(in, STATUS, row.get("status"));
         put(in, AGENT, row.get("agent"));

@@ -1,6 +1,7 @@
 package dev.agentcoordinator.engine;
 
 import dev.agentcoordinator.definition.StepConfig;
+import dev.agentcoordinator.definition.WorkflowCatalog;
 import dev.agentcoordinator.definition.WorkflowDefinition;
 import dev.agentcoordinator.definition.WorkflowStep;
 import org.apache.camel.Exchange;
@@ -42,10 +43,12 @@ public class WorkflowRoutes extends RouteBuilder {
     private static final String STARTED_ROWS = "startedRows";
     private static final String ROOTS_TO_VISIT = "rootsToVisit";
     private static final String STARTED_AGENT = "startedAgent";
+    private final org.apache.camel.Processor identity;
 
     public WorkflowRoutes(WorkflowDefinition workflow, List<StepRouteMapper> mappers, String replyQueue,
                           ExecutionFactsCache facts) {
         this.workflow = workflow;
+        this.identity = identity(workflow);
         this.facts = facts;
         this.mappers = mappers;
         this.replyQueue = replyQueue;
@@ -55,6 +58,22 @@ public class WorkflowRoutes extends RouteBuilder {
         this.rootsThroughTheirRoutes = workflow.rootSteps().stream().filter(step -> !startedRoots.contains(step))
                 .map(step -> Endpoints.step(workflow.id(), step.id())).toList();
         this.allRoots = workflow.rootSteps().stream().map(step -> Endpoints.step(workflow.id(), step.id())).toList();
+    }
+
+    /**
+     * Sets which workflow version a message belongs to: its id and version (what the database and the
+     * requests name) and its route key (which routes run it; see {@link Headers#ROUTE_KEY}).
+     */
+    static org.apache.camel.Processor identity(WorkflowDefinition workflow) {
+        String workflowId = WorkflowCatalog.workflowIdOf(workflow.id());
+        int version = workflow.versionOrDefault();
+        String routeKey = workflow.id();
+        return exchange -> {
+            Message in = exchange.getMessage();
+            in.setHeader(WORKFLOW_ID, workflowId);
+            in.setHeader(WORKFLOW_VERSION, version);
+            in.setHeader(ROUTE_KEY, routeKey);
+        };
     }
 
     /** The steps whose failure the execution tolerates (finish_execution's p_tolerated), as a JSON list. */
@@ -114,7 +133,9 @@ public class WorkflowRoutes extends RouteBuilder {
     private void addStartRoute(String wf) {
         ChoiceDefinition created = from(Endpoints.start(wf))
                 .routeId(Endpoints.startRouteId(wf))
-                .routeDescription(workflow.name() == null ? wf : workflow.name())
+                .routeDescription((workflow.name() == null ? wf : workflow.name())
+                        + (wf.equals(WorkflowCatalog.workflowIdOf(wf)) ? "" : " (version " + workflow.versionOrDefault()
+                        + ", kept for the executions that started on it)"))
                 .process(this::prepareStart)
                 .to(Sql.rows("start-execution")).id(wf + ".create-execution")
                 .choice()
@@ -191,11 +212,10 @@ public class WorkflowRoutes extends RouteBuilder {
      * comes only from the trigger (or literals), without locks, loop or request context, cannot wait or
      * be skipped, so it needs no decision against the database.
      */
-    private void prepareStart(Exchange exchange) {
+    private void prepareStart(Exchange exchange) throws Exception {
         Message in = exchange.getMessage();
         in.setHeader(EXECUTION_ID, UUID.randomUUID().toString());
-        in.setHeader(WORKFLOW_ID, workflow.id());
-        in.setHeader("workflowVersion", workflow.versionOrDefault());
+        identity.process(exchange);
         in.setHeader("timeoutMs", workflow.config().timeoutMsOrDefault());
         in.setHeader("stepPlan", stepPlanJson);
         String trigger = in.getHeader("eventPayload", "{}", String.class);

@@ -79,6 +79,21 @@ public final class CamelRuntime implements AutoCloseable {
     }
 
     /**
+     * Adds routes: to a started context, running at once; to the prepared one, to start with the
+     * others (Camel turns route definitions into routes when the context initialises, which
+     * {@link #prepare} did already, so these are turned here).
+     */
+    public void addRoutes(org.apache.camel.builder.RouteBuilder routes) throws Exception {
+        CamelContext context = main.getCamelContext();
+        if (context.isStarted()) {
+            context.addRoutes(routes);
+            return;
+        }
+        routes.addRoutesToCamelContext(context);
+        ((org.apache.camel.model.ModelCamelContext) context).startRouteDefinitions(routes.getRouteCollection().getRoutes());
+    }
+
+    /**
      * Starts the prepared routes: consumers begin taking messages, sweeps begin to run. On failure
      * the caller closes this runtime.
      */

@@ -71,4 +71,64 @@ class WorkflowCatalogTest {
                 .isInstanceOf(InvalidDefinitionsException.class)
                 .hasMessageEndingWith("nope: not a directory");
     }
+
+    private static WorkflowDefinition version(int version) throws DefinitionReadException {
+        return new DefinitionReader().read("flow.yaml", """
+                id: flow
+                name: Flow
+                trigger: FLOW
+                version: %d
+                steps:
+                  - { id: a, agent: agent-%d, action: act }
+                """.formatted(version, version)).definition();
+    }
+
+    @Test
+    void anExecutionRunsOnTheDefinitionOfTheVersionItStartedOn() throws Exception {
+        WorkflowCatalog catalog = new WorkflowCatalog(List.of(version(3)));
+        WorkflowDefinition retained = WorkflowCatalog.asRetained(version(2));
+        catalog.retain(retained);
+        assertThat(retained.id()).isEqualTo("flow~v2");
+        assertThat(WorkflowCatalog.workflowIdOf(retained.id())).isEqualTo("flow");
+        assertThat(WorkflowCatalog.workflowIdOf("flow")).isEqualTo("flow");
+
+        assertThat(catalog.forVersion("flow", 3).map(WorkflowDefinition::id)).contains("flow");
+        assertThat(catalog.forVersion("flow", 2)).contains(retained);
+        assertThat(catalog.forVersion("flow", 2).get().steps().get(0).agent()).isEqualTo("agent-2");
+        // never recorded (before coordinators kept versions): it goes on with the loaded one, as it always did
+        assertThat(catalog.forVersion("flow", 1).map(WorkflowDefinition::id)).contains("flow");
+        assertThat(catalog.forVersion("flow", null).map(WorkflowDefinition::id)).contains("flow");
+        // a later version than the loaded one is a newer coordinator's: only its record can tell
+        assertThat(catalog.forVersion("flow", 4)).isEmpty();
+        WorkflowDefinition fetched = WorkflowCatalog.asRetained(version(4));
+        catalog.fetchVersionsFrom((workflowId, version) -> {
+            if (!workflowId.equals("flow") || version != 4) {
+                return java.util.Optional.empty();
+            }
+            catalog.retain(fetched);
+            return java.util.Optional.of(fetched);
+        });
+        assertThat(catalog.forVersion("flow", 4)).contains(fetched);
+        assertThat(catalog.byRouteKey("flow~v4")).contains(fetched);
+        assertThat(catalog.forVersion("other", 1)).isEmpty();
+        assertThat(catalog.forVersion(null, 1)).isEmpty();
+
+        assertThat(catalog.byRouteKey("flow~v2")).contains(retained);
+        assertThat(catalog.byRouteKey("flow").map(WorkflowDefinition::versionOrDefault)).contains(3);
+        assertThat(catalog.byRouteKey("flow~v1")).isEmpty();
+        assertThat(catalog.all()).extracting(WorkflowDefinition::id).containsExactly("flow");
+        assertThat(catalog.byTrigger("FLOW").map(WorkflowDefinition::versionOrDefault)).as("only the loaded version starts executions").contains(3);
+    }
+
+    @Test
+    void everyShippedAndTestWorkflowReadsBackFromTheJsonItIsRecordedAs() throws Exception {
+        List<Path> files = new java.util.ArrayList<>(WorkflowCatalog.definitionFiles(Path.of("routes/workflows")));
+        files.addAll(WorkflowCatalog.definitionFiles(Path.of("src/test/resources/engine-workflows")));
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        for (WorkflowDefinition definition : WorkflowCatalog.load(files).all()) {
+            String recorded = json.writeValueAsString(definition);
+            assertThat(new DefinitionReader().read(definition.id() + ".json", recorded).definition())
+                    .as(definition.id()).isEqualTo(definition);
+        }
+    }
 }

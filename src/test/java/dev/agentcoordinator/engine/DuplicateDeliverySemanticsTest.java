@@ -108,7 +108,7 @@ class DuplicateDeliverySemanticsTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> !ignoredReplies(executionId).isEmpty());
         assertThat(ignoredReplies(executionId)).singleElement().satisfies(r -> {
             assertThat(r).containsEntry("step_id", "answer");
-            assertThat(r.get("correlation_id").toString()).contains(":1@f_replies/answer/");
+            assertThat(r.get("correlation_id").toString()).contains(":1@f_replies~v1/answer/");
             // whether the copy came after the original settled the step or raced it, it names itself a duplicate
             assertThat(r.get("reason").toString()).contains("duplicate", "attempt 1");
         });
@@ -136,7 +136,7 @@ class DuplicateDeliverySemanticsTest {
                 .containsExactly(tuple(1, "timed_out"), tuple(2, "completed"));
         await().atMost(Duration.ofSeconds(10)).until(() -> !ignoredReplies(executionId).isEmpty());
         assertThat(ignoredReplies(executionId)).singleElement().satisfies(r -> {
-            assertThat(r.get("correlation_id").toString()).contains(":1@f_replies/answer/");
+            assertThat(r.get("correlation_id").toString()).contains(":1@f_replies~v1/answer/");
             assertThat(r.get("reason").toString()).contains("attempt 1", "completed at attempt 2");
         });
         assertThat(stepRow(executionId, "answer").get("output").toString()).contains("\"answered_attempt\": 2");

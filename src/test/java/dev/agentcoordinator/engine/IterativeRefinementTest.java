@@ -82,8 +82,10 @@ class IterativeRefinementTest {
         assertThat(startedBy).as("the reply message that started iteration 1").isNotBlank();
 
         org.apache.camel.ProducerTemplate producer = shared().camelContext().createProducerTemplate();
+        // the headers ReplyRoutes hands over with a reply found settled
         Map<String, Object> headers = new java.util.HashMap<>(Map.of("executionId", executionId, "workflowId", "t_loop_resend",
-                "stepId", "refine", "iteration", 0, "causeMessageId", "ID:some-other-message"));
+                "workflowVersion", 1, "routeKey", "t_loop_resend", "stepId", "refine", "iteration", 0,
+                "causeMessageId", "ID:some-other-message"));
         try {
             producer.sendBodyAndHeaders(Endpoints.iterationResend("t_loop_resend", "refine"), null, headers);
             headers.put("causeMessageId", startedBy);

@@ -175,12 +175,15 @@ class StepLogicTest {
     @Test
     void correlationIdsRoundTrip() {
         assertThat(StepRequests.parseCorrelation(StepRequests.correlationId("row-1", 3)))
-                .isEqualTo(new StepRequests.Correlation("row-1", 3, null, null, 0));
-        String named = StepRequests.correlationId("3f2a-row", 2, "interview_completed", "analyze-interview", 4);
-        assertThat(named).isEqualTo("3f2a-row:2@interview_completed/analyze-interview/4");
+                .isEqualTo(new StepRequests.Correlation("row-1", 3, null, null, null, 0));
+        String named = StepRequests.correlationId("3f2a-row", 2, "interview_completed", 3, "analyze-interview", 4);
+        assertThat(named).isEqualTo("3f2a-row:2@interview_completed~v3/analyze-interview/4");
         assertThat(StepRequests.parseCorrelation(named))
-                .isEqualTo(new StepRequests.Correlation("3f2a-row", 2, "interview_completed", "analyze-interview", 4));
+                .isEqualTo(new StepRequests.Correlation("3f2a-row", 2, "interview_completed", 3, "analyze-interview", 4));
         assertThat(StepRequests.parseCorrelation(named).namesStep()).isTrue();
+        // a request sent before coordinators kept workflow versions
+        assertThat(StepRequests.parseCorrelation("3f2a-row:2@interview_completed/analyze-interview/4"))
+                .isEqualTo(new StepRequests.Correlation("3f2a-row", 2, "interview_completed", null, "analyze-interview", 4));
         // what an agent might send back instead
         assertThat(StepRequests.parseCorrelation("garbage")).isNull();
         assertThat(StepRequests.parseCorrelation(null)).isNull();
@@ -188,13 +191,15 @@ class StepLogicTest {
         assertThat(StepRequests.parseCorrelation("row:1@wf/step")).isNull();
         assertThat(StepRequests.parseCorrelation("row:1@wf/step/many")).isNull();
         assertThat(StepRequests.parseCorrelation("row:1@/step/2")).isNull();
+        assertThat(StepRequests.parseCorrelation("row:1@wf~vx/step/2")).isNull();
+        assertThat(StepRequests.parseCorrelation("row:1@~v2/step/2")).isNull();
     }
 
     @Test
     void aJoinRunsOnTheCarriedContextOnlyWhenItShowsEveryDependencySettled() {
         DependencyGate gate = new DependencyGate(null, new dev.agentcoordinator.definition.WorkflowCatalog(List.of(WORKFLOW)));
         org.apache.camel.Exchange arrival = new org.apache.camel.support.DefaultExchange(new org.apache.camel.impl.DefaultCamelContext());
-        arrival.getMessage().setHeader(Headers.WORKFLOW_ID, "unit");
+        arrival.getMessage().setHeader(Headers.ROUTE_KEY, "unit");
         arrival.getMessage().setHeader(FanInRoutes.JOIN_STEP, "c");
         assertThat(DependencyGate.carriesContext(arrival)).isFalse();
         assertThat(gate.settledInCarriedContext(arrival)).isFalse();

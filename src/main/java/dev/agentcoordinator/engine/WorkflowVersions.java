@@ -1,0 +1,188 @@
+package dev.agentcoordinator.engine;
+
+import dev.agentcoordinator.definition.DefinitionReadException;
+import dev.agentcoordinator.definition.DefinitionReader;
+import dev.agentcoordinator.definition.InvalidDefinitionsException;
+import dev.agentcoordinator.definition.WorkflowCatalog;
+import dev.agentcoordinator.definition.WorkflowDefinition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import javax.sql.DataSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Keeps every execution on the version of its workflow it started on. At start, before any route
+ * runs, the loaded definitions are recorded in {@code workflow_definitions}, and every other version
+ * that executions still run on (or compensate) is read back from there and
+ * {@linkplain WorkflowCatalog#retain retained}, its routes next to the loaded ones. A version met
+ * later (a newer coordinator's during a rolling deployment, an earlier one whose execution is
+ * retried) is read back when first met ({@link #fetcher}).
+ *
+ * <p>A definition changed without a new version while executions run on it is refused: which of
+ * the two those executions should follow cannot be told.
+ */
+public final class WorkflowVersions {
+    private static final Logger LOG = LoggerFactory.getLogger(WorkflowVersions.class);
+
+    /** The statuses of an execution whose workflow's routes still have work to do. */
+    private static final String UNFINISHED = "('running', 'compensating')";
+    /** How long a version found in no record is not asked for again (a newer coordinator may record it meanwhile). */
+    private static final long MISS_TTL_NANOS = 10_000_000_000L;
+
+    /** Adds the routes of a retained version (an {@link WorkflowCatalog#asRetained} copy). */
+    @FunctionalInterface
+    public interface RouteAdder {
+        void add(WorkflowDefinition retainedCopy) throws Exception;
+    }
+
+    private WorkflowVersions() {
+    }
+
+    /**
+     * Records the loaded definitions, then adds the routes of the other versions still in use
+     * (earlier ones, or later ones after a roll-back) and retains them.
+     */
+    public static void recordAndRetain(DataSource dataSource, WorkflowCatalog catalog, RouteAdder routes) throws Exception {
+        JdbcTemplate jdbc = new JdbcTemplate(dataSource);
+        List<WorkflowDefinition> others;
+        try {
+            // one transaction, locked against a coordinator recording the same workflows at the same time
+            others = new TransactionTemplate(new DataSourceTransactionManager(dataSource)).execute(status -> {
+                jdbc.execute("LOCK TABLE workflow_definitions IN SHARE ROW EXCLUSIVE MODE");
+                List<String> conflicts = new ArrayList<>();
+                for (WorkflowDefinition loaded : catalog.all()) {
+                    record(jdbc, loaded, conflicts);
+                }
+                if (!conflicts.isEmpty()) {
+                    throw new VersionConflict(conflicts);   // rolls back what was recorded
+                }
+                return othersInUse(jdbc, catalog);
+            });
+        } catch (VersionConflict e) {
+            throw new InvalidDefinitionsException(e.conflicts);
+        }
+        for (WorkflowDefinition other : others) {
+            WorkflowDefinition copy = WorkflowCatalog.asRetained(other);
+            routes.add(copy);
+            catalog.retain(copy);
+        }
+    }
+
+    /** The catalog's source of the versions it meets after start (see {@link WorkflowCatalog#forVersion}). */
+    public static WorkflowCatalog.VersionSource fetcher(DataSource dataSource, WorkflowCatalog catalog, RouteAdder routes) {
+        JdbcTemplate jdbc = new JdbcTemplate(dataSource);
+        Map<String, Long> missedAt = new java.util.HashMap<>();
+        return new WorkflowCatalog.VersionSource() {
+            @Override
+            public synchronized java.util.Optional<WorkflowDefinition> fetch(String workflowId, int version) {
+                String key = WorkflowCatalog.versionKey(workflowId, version);
+                java.util.Optional<WorkflowDefinition> known = catalog.byRouteKey(key);   // fetched by another thread meanwhile
+                Long missed = missedAt.get(key);
+                if (known.isPresent() || missed != null && System.nanoTime() - missed < MISS_TTL_NANOS) {
+                    return known;
+                }
+                List<String> found = jdbc.queryForList("SELECT definition::text FROM workflow_definitions WHERE workflow_id = ? AND version = ?",
+                        String.class, workflowId, version);
+                if (found.isEmpty()) {
+                    missedAt.put(key, System.nanoTime());
+                    return known;
+                }
+                WorkflowDefinition copy = WorkflowCatalog.asRetained(read(workflowId, version, found.get(0)));
+                try {
+                    routes.add(copy);
+                } catch (Exception e) {
+                    throw new IllegalStateException("cannot add the routes of workflow " + workflowId + " version " + version, e);
+                }
+                catalog.retain(copy);
+                LOG.info("workflow {} version {}, met in an execution: its routes run as {}", workflowId, version,
+                        Endpoints.routeId(copy.id(), "*"));
+                return java.util.Optional.of(copy);
+            }
+        };
+    }
+
+    private static void record(JdbcTemplate jdbc, WorkflowDefinition loaded, List<String> conflicts) {
+        String json = Json.write(loaded);
+        int version = loaded.versionOrDefault();
+        List<Map<String, Object>> stored = jdbc.queryForList("""
+                SELECT d.definition = CAST(? AS jsonb) AS same,
+                       (SELECT count(*) FROM workflow_executions e
+                         WHERE e.workflow_id = d.workflow_id AND e.workflow_version = d.version
+                           AND e.status IN""" + UNFINISHED + """
+                       ) AS unfinished
+                  FROM workflow_definitions d WHERE d.workflow_id = ? AND d.version = ?""", json, loaded.id(), version);
+        if (stored.isEmpty()) {
+            jdbc.update("INSERT INTO workflow_definitions (workflow_id, version, definition) VALUES (?, ?, CAST(? AS jsonb))",
+                    loaded.id(), version, json);
+            return;
+        }
+        if (Boolean.TRUE.equals(stored.get(0).get("same"))) {
+            return;
+        }
+        long unfinished = ((Number) stored.get(0).get("unfinished")).longValue();
+        if (unfinished > 0) {
+            conflicts.add("workflow " + loaded.id() + ": version " + version + " is not the version " + version + " that "
+                    + unfinished + " running execution(s) started on: give the changed definition a new version (those"
+                    + " executions end on the one they started on), or let them end first");
+            return;
+        }
+        jdbc.update("UPDATE workflow_definitions SET definition = CAST(? AS jsonb), recorded_at = now()"
+                + " WHERE workflow_id = ? AND version = ?", json, loaded.id(), version);
+    }
+
+    /** The other versions that executions still run on, as recorded; earlier ones never recorded run on the loaded one. */
+    private static List<WorkflowDefinition> othersInUse(JdbcTemplate jdbc, WorkflowCatalog catalog) {
+        List<WorkflowDefinition> retained = new ArrayList<>();
+        for (Map<String, Object> row : jdbc.queryForList("""
+                SELECT e.workflow_id, e.workflow_version, count(*) AS executions, d.definition::text AS definition
+                  FROM workflow_executions e
+                  LEFT JOIN workflow_definitions d ON d.workflow_id = e.workflow_id AND d.version = e.workflow_version
+                 WHERE e.status IN""" + UNFINISHED + """
+                 GROUP BY e.workflow_id, e.workflow_version, d.definition::text
+                 ORDER BY e.workflow_id, e.workflow_version""")) {
+            String workflowId = (String) row.get("workflow_id");
+            int version = ((Number) row.get("workflow_version")).intValue();
+            WorkflowDefinition loaded = catalog.byId(workflowId).orElse(null);
+            if (loaded != null && loaded.versionOrDefault() == version) {
+                continue;
+            }
+            String definition = (String) row.get("definition");
+            String executions = row.get("executions") + " running execution(s) of workflow " + workflowId + " version " + version;
+            if (definition == null) {
+                LOG.warn("{} started before coordinators recorded workflow versions: {}", executions,
+                        catalog.forVersion(workflowId, version).isPresent()
+                                ? "they go on with version " + loaded.versionOrDefault() : "no coordinator here runs them");
+                continue;
+            }
+            retained.add(read(workflowId, version, definition));
+            LOG.info("{} keep their version: its routes run as {}", executions,
+                    Endpoints.routeId(WorkflowCatalog.versionKey(workflowId, version), "*"));
+        }
+        return retained;
+    }
+
+    private static WorkflowDefinition read(String workflowId, int version, String json) {
+        try {
+            return new DefinitionReader().read("workflow_definitions/" + workflowId + "/" + version + ".json", json).definition();
+        } catch (DefinitionReadException e) {
+            throw new IllegalStateException("the recorded definition of workflow " + workflowId + " version " + version
+                    + " cannot be read: " + e.getMessage(), e);
+        }
+    }
+
+    /** Carries the conflicts out of the transaction callback. */
+    private static final class VersionConflict extends RuntimeException {
+        private final List<String> conflicts;
+
+        VersionConflict(List<String> conflicts) {
+            super(String.join("; ", conflicts));
+            this.conflicts = conflicts;
+        }
+    }
+}

@@ -1,0 +1,211 @@
+package dev.agentcoordinator.engine;
+
+import dev.agentcoordinator.CoordinatorApp;
+import dev.agentcoordinator.RunningCoordinator;
+import dev.agentcoordinator.config.CoordinatorSettings;
+import dev.agentcoordinator.definition.InvalidDefinitionsException;
+import org.apache.camel.ProducerTemplate;
+import org.junit.jupiter.api.Test;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * An execution runs to its end on the version of its workflow it started on, across a restart with
+ * another version, while new executions start on the new one. Its own coordinators on its own data
+ * folder: the version of a workflow changes between them.
+ */
+class WorkflowVersionsTest {
+    private static final String V1 = """
+            id: versioned
+            name: Versioned workflow
+            trigger: VERSIONED
+            version: 1
+            onSuccess: VERSIONED_V1_DONE
+            config: { timeout_ms: 60000 }
+            steps:
+              - id: first
+                agent: versioned-first
+                action: first
+              - id: second
+                agent: versioned-second
+                action: second
+                depends_on: [first]
+                config: { retry_count: 1, retry_backoff_ms: 50 }
+            """;
+    /** second moves to another agent, third is new, and the outcome event is another. */
+    private static final String V2 = """
+            id: versioned
+            name: Versioned workflow
+            trigger: VERSIONED
+            version: 2
+            onSuccess: VERSIONED_V2_DONE
+            config: { timeout_ms: 60000 }
+            steps:
+              - id: first
+                agent: versioned-first
+                action: first
+              - id: second
+                agent: versioned-second-v2
+                action: second
+                depends_on: [first]
+              - id: third
+                agent: versioned-third
+                action: third
+                depends_on: [second]
+            """;
+
+    @Test
+    void anExecutionEndsOnTheVersionItStartedOnWhileNewOnesStartOnTheNext() throws Exception {
+        Path data = Files.createTempDirectory("coordinator-versions");
+        Path workflows = Files.createTempDirectory("coordinator-versions-workflows");
+        Files.writeString(workflows.resolve("versioned.yaml"), V1);
+        String before;
+        String failed;
+        try (RunningCoordinator v1 = CoordinatorApp.start(settings(data, workflows))) {
+            try (ScriptedAgents agents = new ScriptedAgents(v1.connectionFactory())) {
+                agents.echo("versioned-first", r -> Map.of("done", "first"))
+                        .agent("versioned-second", r -> List.of(ScriptedAgents.Reply.error("refused", false)));
+                String failedEvent = send(v1, "VERSIONED");
+                await().atMost(Duration.ofSeconds(20)).until(() -> "failed".equals(status(v1, executionOf(v1, failedEvent))));
+                failed = executionOf(v1, failedEvent);
+            }
+            before = startAndAwaitFirstStep(v1);   // its request waits on agent.versioned-first: no agent runs now
+        }
+
+        Files.writeString(workflows.resolve("versioned.yaml"), V2);
+        String stillRunning;
+        try (RunningCoordinator v2 = CoordinatorApp.start(settings(data, workflows))) {
+            assertThat(v2.camelContext().getRoute("wf.versioned~v1.second")).isNotNull();
+            AtomicInteger secondCalls = new AtomicInteger();
+            try (ScriptedAgents agents = new ScriptedAgents(v2.connectionFactory())) {
+                agents.echo("versioned-first", r -> Map.of("done", "first"))
+                        // the earlier version's retry: its next attempt goes out from the retry sweep
+                        .agent("versioned-second", r -> List.of(secondCalls.incrementAndGet() == 1
+                                ? ScriptedAgents.Reply.error("busy", true) : ScriptedAgents.Reply.ok(Map.of("done", "second v1"))))
+                        .echo("versioned-second-v2", r -> Map.of("done", "second v2"))
+                        .echo("versioned-third", r -> Map.of("done", "third"));
+                String afterEvent = send(v2, "VERSIONED");
+                await().atMost(Duration.ofSeconds(30)).until(() -> "completed".equals(status(v2, before))
+                        && "completed".equals(status(v2, executionOf(v2, afterEvent))));
+                String after = executionOf(v2, afterEvent);
+
+                assertThat(steps(v2, before)).containsExactly("first:completed", "second:completed");
+                assertThat(steps(v2, after)).containsExactly("first:completed", "second:completed", "third:completed");
+                assertThat(version(v2, before)).isEqualTo(1);
+                assertThat(version(v2, after)).isEqualTo(2);
+                assertThat(agents.received()).filteredOn(r -> r.request().path("execution_id").asText().equals(before))
+                        .extracting(ScriptedAgents.Received::agent)
+                        .containsExactly("versioned-first", "versioned-second", "versioned-second");
+                assertThat(agents.received()).filteredOn(r -> r.request().path("execution_id").asText().equals(after))
+                        .extracting(ScriptedAgents.Received::agent)
+                        .containsExactly("versioned-first", "versioned-second-v2", "versioned-third");
+                // each announces its end with the event of its own version
+                await().atMost(Duration.ofSeconds(10)).until(() -> outcome(v2, before) != null && outcome(v2, after) != null);
+                assertThat(outcome(v2, before)).isEqualTo("VERSIONED_V1_DONE");
+                assertThat(outcome(v2, after)).isEqualTo("VERSIONED_V2_DONE");
+            }
+            assertThat(status(v2, failed)).as("a failed execution keeps no version running").isEqualTo("failed");
+            stillRunning = startAndAwaitFirstStep(v2);
+        }
+
+        // version 2 changed without a new version while an execution runs on it: which one it should follow is unknown
+        Files.writeString(workflows.resolve("versioned.yaml"), V2.replace("agent: versioned-third", "agent: somebody-else"));
+        assertThatThrownBy(() -> CoordinatorApp.start(settings(data, workflows)).close())
+                .isInstanceOf(InvalidDefinitionsException.class)
+                .hasMessageContaining("workflow versioned: version 2 is not the version 2 that 1 running execution(s) started on")
+                .hasMessageContaining("give the changed definition a new version");
+
+        // with a new version it starts, and the execution goes on with version 2
+        Files.writeString(workflows.resolve("versioned.yaml"), V2.replace("agent: versioned-third", "agent: somebody-else")
+                .replace("version: 2", "version: 3"));
+        try (RunningCoordinator v3 = CoordinatorApp.start(settings(data, workflows));
+             ScriptedAgents agents = new ScriptedAgents(v3.connectionFactory())) {
+            assertThat(v3.camelContext().getRoute("wf.versioned~v2.third")).isNotNull();
+            assertThat(v3.camelContext().getRoute("wf.versioned~v1.second")).as("no execution runs on version 1 any more").isNull();
+            assertThat(status(v3, stillRunning)).isEqualTo("running");
+
+            // the retry of an execution of version 1 reads that version back and runs it
+            agents.echo("versioned-second", r -> Map.of("done", "second v1, retried"));
+            HttpResponse<String> retry = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create(v3.httpUrl() + "/api/executions/" + failed + "/retry")).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(retry.statusCode()).as(retry.body()).isEqualTo(202);
+            await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(status(v3, failed)));
+            assertThat(steps(v3, failed)).containsExactly("first:completed", "second:completed");
+            assertThat(agents.received()).extracting(ScriptedAgents.Received::agent).containsExactly("versioned-second");
+            assertThat(v3.camelContext().getRoute("wf.versioned~v1.second")).isNotNull();
+            await().atMost(Duration.ofSeconds(10)).until(() -> "VERSIONED_V1_DONE".equals(outcome(v3, failed)));
+        }
+    }
+
+    private static CoordinatorSettings settings(Path data, Path workflows) {
+        return CoordinatorSettings.fromMap(Map.of(
+                "data.dir", data.toString(),
+                "broker.embedded.port", "0",
+                "http.port", "0",
+                "demo-agents.enabled", "false",
+                "workflows.dir", workflows.toString(),
+                "supervisor.period-ms", "50"));
+    }
+
+    private static String startAndAwaitFirstStep(RunningCoordinator coordinator) {
+        String eventId = send(coordinator, "VERSIONED");
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(coordinator, eventId) != null
+                && steps(coordinator, executionOf(coordinator, eventId)).contains("first:running"));
+        return executionOf(coordinator, eventId);
+    }
+
+    private static String send(RunningCoordinator coordinator, String type) {
+        String eventId = UUID.randomUUID().toString();
+        ProducerTemplate producer = coordinator.camelContext().createProducerTemplate();
+        producer.sendBody("jms:queue:agent.events", "{\"type\":\"" + type + "\",\"event_id\":\"" + eventId + "\",\"payload\":{}}");
+        return eventId;
+    }
+
+    private static List<Map<String, Object>> query(RunningCoordinator coordinator, String sql, Object... params) {
+        return new JdbcTemplate(coordinator.dataSource()).queryForList(sql, params);
+    }
+
+    private static String executionOf(RunningCoordinator coordinator, String eventId) {
+        return query(coordinator, "SELECT id FROM workflow_executions WHERE trigger_event_key = ?", eventId).stream()
+                .map(r -> (String) r.get("id")).findFirst().orElse(null);
+    }
+
+    private static String status(RunningCoordinator coordinator, String executionId) {
+        return query(coordinator, "SELECT status FROM workflow_executions WHERE id = ?", executionId).stream()
+                .map(r -> (String) r.get("status")).findFirst().orElse(null);
+    }
+
+    private static int version(RunningCoordinator coordinator, String executionId) {
+        return ((Number) query(coordinator, "SELECT workflow_version FROM workflow_executions WHERE id = ?", executionId)
+                .get(0).get("workflow_version")).intValue();
+    }
+
+    /** step:status of every step row of the execution, by step id. */
+    private static List<String> steps(RunningCoordinator coordinator, String executionId) {
+        return query(coordinator, "SELECT step_id || ':' || status AS s FROM workflow_step_executions WHERE execution_id = ?"
+                + " AND kind = 'step' ORDER BY step_id", executionId).stream().map(r -> (String) r.get("s")).toList();
+    }
+
+    /** The type of the outcome event of the execution (the latest, for one retried). */
+    private static String outcome(RunningCoordinator coordinator, String executionId) {
+        return query(coordinator, "SELECT type FROM agent_events WHERE payload->>'execution_id' = ? AND payload->>'status' = 'completed'",
+                executionId).stream()
+                .map(r -> (String) r.get("type")).findFirst().orElse(null);
+    }
+}
