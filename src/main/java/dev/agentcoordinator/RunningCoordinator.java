@@ -88,6 +88,10 @@ public final class RunningCoordinator implements AutoCloseable {
             s.append("\n    ").append(workflow.id()).append(" <- ").append(workflow.trigger())
                     .append(" (").append(workflow.steps().size()).append(workflow.steps().size() == 1 ? " step)" : " steps)");
         }
+        for (WorkflowDefinition other : catalog.retained()) {
+            s.append("\n    ").append(WorkflowCatalog.workflowIdOf(other.id())).append(" version ").append(other.versionOrDefault())
+                    .append(": kept for the executions that started on it (routes wf.").append(other.id()).append(".*)");
+        }
         return s.toString();
     }
 

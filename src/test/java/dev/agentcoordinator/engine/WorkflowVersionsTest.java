@@ -91,6 +91,7 @@ class WorkflowVersionsTest {
         String stillRunning;
         try (RunningCoordinator v2 = CoordinatorApp.start(settings(data, workflows))) {
             assertThat(v2.camelContext().getRoute("wf.versioned~v1.second")).isNotNull();
+            assertThat(v2.summary()).contains("versioned version 1: kept for the executions that started on it (routes wf.versioned~v1.*)");
             AtomicInteger secondCalls = new AtomicInteger();
             try (ScriptedAgents agents = new ScriptedAgents(v2.connectionFactory())) {
                 agents.echo("versioned-first", r -> Map.of("done", "first"))
