@@ -25,10 +25,18 @@ public final class WorkflowCatalog {
     private final Map<String, WorkflowDefinition> retained = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile VersionSource versionSource = (workflowId, version) -> Optional.empty();
 
+    /** File each loaded workflow came from, for messages about it. */
+    private final Map<String, String> fileNames;
+
     public WorkflowCatalog(List<WorkflowDefinition> definitions) {
+        this(definitions, Map.of());
+    }
+
+    private WorkflowCatalog(List<WorkflowDefinition> definitions, Map<String, String> fileNames) {
         java.util.LinkedHashMap<String, WorkflowDefinition> m = new java.util.LinkedHashMap<>();
         definitions.forEach(d -> m.put(d.id(), d));
         this.byId = java.util.Collections.unmodifiableMap(m);
+        this.fileNames = Map.copyOf(fileNames);
     }
 
     /** Loads and validates every *.yaml|*.yml|*.json file of {@code dir}; throws with every problem found. */
@@ -52,7 +60,8 @@ public final class WorkflowCatalog {
         if (!errors.isEmpty()) {
             throw new InvalidDefinitionsException(errors.stream().map(DefinitionError::toString).toList());
         }
-        return new WorkflowCatalog(loaded.stream().map(LoadedDefinition::definition).toList());
+        return new WorkflowCatalog(loaded.stream().map(LoadedDefinition::definition).toList(),
+                loaded.stream().collect(java.util.stream.Collectors.toMap(d -> d.definition().id(), LoadedDefinition::file)));
     }
 
     /** The definition files of {@code dir}, sorted by name; hidden files (editor backups) are ignored. */
@@ -69,6 +78,11 @@ public final class WorkflowCatalog {
         } catch (IOException e) {
             throw new InvalidDefinitionsException(List.of(dir + ": cannot list directory: " + e));
         }
+    }
+
+    /** The file a loaded workflow came from, else its id (a catalog built in code). */
+    public String fileOf(String workflowId) {
+        return fileNames.getOrDefault(workflowId, workflowId);
     }
 
     /** The loaded workflows: the versions new executions start on. */

@@ -57,7 +57,7 @@ public final class WorkflowVersions {
                 jdbc.execute("LOCK TABLE workflow_definitions IN SHARE ROW EXCLUSIVE MODE");
                 List<String> conflicts = new ArrayList<>();
                 for (WorkflowDefinition loaded : catalog.all()) {
-                    record(jdbc, loaded, conflicts);
+                    record(jdbc, catalog, loaded, conflicts);
                 }
                 if (!conflicts.isEmpty()) {
                     throw new VersionConflict(conflicts);   // rolls back what was recorded
@@ -107,7 +107,7 @@ public final class WorkflowVersions {
         };
     }
 
-    private static void record(JdbcTemplate jdbc, WorkflowDefinition loaded, List<String> conflicts) {
+    private static void record(JdbcTemplate jdbc, WorkflowCatalog catalog, WorkflowDefinition loaded, List<String> conflicts) {
         String json = Json.write(loaded);
         int version = loaded.versionOrDefault();
         List<Map<String, Object>> stored = jdbc.queryForList("""
@@ -127,9 +127,9 @@ public final class WorkflowVersions {
         }
         long unfinished = ((Number) stored.get(0).get("unfinished")).longValue();
         if (unfinished > 0) {
-            conflicts.add("workflow " + loaded.id() + ": version " + version + " is not the version " + version + " that "
-                    + unfinished + " running execution(s) started on: give the changed definition a new version (those"
-                    + " executions end on the one they started on), or let them end first");
+            conflicts.add(catalog.fileOf(loaded.id()) + ": version: " + version + " is not the version " + version + " that "
+                    + unfinished + " running execution(s) of workflow " + loaded.id() + " started on: give the changed definition"
+                    + " a new version (those executions end on the one they started on), or let them end first");
             return;
         }
         jdbc.update("UPDATE workflow_definitions SET definition = CAST(? AS jsonb), recorded_at = now()"

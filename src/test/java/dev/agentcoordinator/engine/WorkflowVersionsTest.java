@@ -128,7 +128,8 @@ class WorkflowVersionsTest {
         Files.writeString(workflows.resolve("versioned.yaml"), V2.replace("agent: versioned-third", "agent: somebody-else"));
         assertThatThrownBy(() -> CoordinatorApp.start(settings(data, workflows)).close())
                 .isInstanceOf(InvalidDefinitionsException.class)
-                .hasMessageContaining("workflow versioned: version 2 is not the version 2 that 1 running execution(s) started on")
+                .hasMessageContaining("versioned.yaml: version: 2 is not the version 2 that 1 running execution(s) of workflow"
+                        + " versioned started on")
                 .hasMessageContaining("give the changed definition a new version");
 
         // with a new version it starts, and the execution goes on with version 2
