@@ -35,10 +35,15 @@ public final class EmbeddedDatabase implements AutoCloseable {
     /** How long a server left running gets for a clean shutdown before it is killed. */
     private static final Duration STOP_GRACE = Duration.ofSeconds(30);
 
+    /** How long the restart of a server that exited on its own waits between attempts, at most. */
+    private static final Duration RESTART_BACKOFF_MAX = Duration.ofSeconds(30);
+
     private final int port;
     private final Path dataDir;
     private EmbeddedPostgres postgres;
     private String jdbcUrl;
+    /** Set by close(): the server's exit from then on is no crash. */
+    private boolean closed;
 
     /** @param port the TCP port to listen on; 0 picks a free one */
     public EmbeddedDatabase(int port, Path dataDir) {
@@ -46,11 +51,20 @@ public final class EmbeddedDatabase implements AutoCloseable {
         this.dataDir = dataDir.toAbsolutePath();
     }
 
-    /** Starts the server and returns its JDBC URL, {@code jdbc:postgresql://127.0.0.1:<port>/postgres}. */
+    /**
+     * Starts the server and returns its JDBC URL, {@code jdbc:postgresql://127.0.0.1:<port>/postgres}.
+     * Until {@link #close}, a server that exits on its own (killed, out of memory) is started again on
+     * the same port and data (see {@link #restartAfterExit}).
+     */
     public synchronized String start() throws IOException {
         if (postgres != null) {
             return jdbcUrl;
         }
+        closed = false;
+        return startOn(port);
+    }
+
+    private String startOn(int port) throws IOException {
         Files.createDirectories(dataDir);
         stopLeftoverServer();
         if (port != 0 && !FreePort.isBindable(HOST, port)) {
@@ -80,7 +94,52 @@ public final class EmbeddedDatabase implements AutoCloseable {
         }
         jdbcUrl = url(postgres.getPort());
         LOG.info("Embedded PostgreSQL listening on {} (data in {})", jdbcUrl, dataDir);
+        EmbeddedPostgres started = postgres;
+        PostmasterProcess.of(dataDir).ifPresent(server -> server.onExit(() -> restartAfterExit(started, server.pid())));
         return jdbcUrl;
+    }
+
+    /**
+     * The server exited while nothing asked it to stop. The pool's connections fail meanwhile and the
+     * messages in flight roll back to be redelivered, so it is started again at once, on the same port,
+     * where the pool finds it; after a failed attempt the next waits 1, 2, 4 … 30 s.
+     */
+    private void restartAfterExit(EmbeddedPostgres exited, long pid) {
+        Thread restart = new Thread(() -> {
+            Duration backoff = Duration.ofSeconds(1);
+            while (true) {
+                synchronized (this) {
+                    if (closed || postgres != exited) {
+                        return;   // stopped on purpose, or started again already
+                    }
+                    int listenPort = exited.getPort();
+                    LOG.warn("Embedded PostgreSQL (pid {}) exited on its own: starting it again on port {} (zonky's"
+                            + " \"Could not stop postmaster\" that may follow is about that server, already gone)", pid, listenPort);
+                    try {
+                        exited.close();   // releases zonky's lock on the directory; its pg_ctl stop finds no server
+                    } catch (IOException | RuntimeException e) {
+                        LOG.debug("zonky's stop of the exited server: {}", e.toString());
+                    }
+                    postgres = null;
+                    try {
+                        startOn(listenPort);
+                        return;
+                    } catch (IOException | RuntimeException e) {
+                        postgres = exited;   // still the one to replace on the next attempt
+                        LOG.error("Embedded PostgreSQL did not start again on port {}; next attempt in {} s", listenPort,
+                                backoff.toSeconds(), e);
+                    }
+                }
+                try {
+                    Thread.sleep(backoff.toMillis());
+                } catch (InterruptedException e) {
+                    return;
+                }
+                backoff = backoff.multipliedBy(2).compareTo(RESTART_BACKOFF_MAX) > 0 ? RESTART_BACKOFF_MAX : backoff.multipliedBy(2);
+            }
+        }, "embedded-database-restart");
+        restart.setDaemon(true);
+        restart.start();
     }
 
     private IOException portInUse(Exception cause) {
@@ -138,6 +197,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
 
     @Override
     public synchronized void close() throws IOException {
+        closed = true;
         if (postgres != null) {
             Optional<PostmasterProcess> server = PostmasterProcess.of(dataDir);
             postgres.close();

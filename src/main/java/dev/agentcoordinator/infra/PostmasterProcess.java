@@ -88,6 +88,11 @@ final class PostmasterProcess {
         }
     }
 
+    /** Runs {@code action} (on a JDK thread) once the server has exited. */
+    void onExit(Runnable action) {
+        process.onExit().thenRun(action);
+    }
+
     /** Waits up to {@code timeout} for the server to exit; true when it has. */
     boolean awaitExit(Duration timeout) {
         try {

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -18,6 +19,7 @@ import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 class EmbeddedDatabaseTest {
 
@@ -63,6 +65,25 @@ class EmbeddedDatabaseTest {
         } finally {
             ProcessHandle.of(leftover).ifPresent(ProcessHandle::destroyForcibly);   // the test leaves no server behind
         }
+    }
+
+    @Test
+    void aServerThatDiesWhileInUseIsStartedAgainOnItsPortWithItsData() throws Exception {
+        try (EmbeddedDatabase database = new EmbeddedDatabase(0, dataDir);
+             HikariDataSource pool = Database.pool(database.start(), EmbeddedDatabase.USER, "", 2)) {
+            String url = database.jdbcUrl();
+            execute(pool, "CREATE TABLE kept (v text)");
+            execute(pool, "INSERT INTO kept VALUES ('before the crash')");
+            PostmasterProcess crashed = PostmasterProcess.of(dataDir).orElseThrow();
+            ProcessHandle.of(crashed.pid()).orElseThrow().destroyForcibly();   // kill -9, as the OOM killer would
+
+            await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
+                    .until(() -> count(pool, "SELECT count(*) FROM kept WHERE v = 'before the crash'") == 1);
+            assertThat(database.jdbcUrl()).as("the same port, where the pool looks").isEqualTo(url);
+            assertThat(PostmasterProcess.of(dataDir).orElseThrow().pid()).isNotEqualTo(crashed.pid());
+        }
+        // a stop asked for is no crash: nothing starts it again
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> PostmasterProcess.of(dataDir).isEmpty());
     }
 
     @Test
