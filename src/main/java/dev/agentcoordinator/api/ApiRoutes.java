@@ -54,7 +54,7 @@ public class ApiRoutes extends RouteBuilder {
                     .produces(JSON).to("direct:api.retry-execution")
                 .post("/events").description("puts an event on agent.events; answers 202 with its event_id")
                     .consumes(JSON).produces(JSON).to("direct:api.post-event")
-                .get("/workflows").description("the loaded workflow definitions")
+                .get("/workflows").description("the loaded workflow definitions, and the other versions kept for the executions that started on them")
                     .produces(JSON).to("direct:api.list-workflows")
                 .post("/messages").description("sends an agent-to-agent message (spec: sendAgentMessage); answers 202 with its message_id")
                     .consumes(JSON).produces(JSON).to("direct:api.post-message")
@@ -85,7 +85,7 @@ public class ApiRoutes extends RouteBuilder {
                 .process(e -> respond(e, 202, Json.write(Json.object().put("event_id", e.getProperty("eventId", String.class)))));
 
         from("direct:api.list-workflows").routeId("api.list-workflows")
-                .process(e -> respond(e, 200, Json.write(Map.of("workflows", catalog.all()))));
+                .process(e -> respond(e, 200, workflowsView()));
 
         from("direct:api.post-message").routeId("api.post-message")
                 .process(MessageRoutes::acceptFromHttp)
@@ -155,6 +155,22 @@ public class ApiRoutes extends RouteBuilder {
                                 .process(ApiRoutes::retried)
                         .end()
                 .end();
+    }
+
+    private String workflowsView() {
+        Map<String, Object> view = new java.util.LinkedHashMap<>();
+        view.put("workflows", catalog.all());
+        view.put("kept_versions", keptVersions());
+        return Json.write(view);
+    }
+
+    /** The other versions this coordinator runs for executions that started on them (see WorkflowVersions). */
+    private List<ObjectNode> keptVersions() {
+        return catalog.retained().stream()
+                .sorted(java.util.Comparator.comparing(WorkflowDefinition::id))
+                .map(kept -> Json.object().put("workflow_id", WorkflowCatalog.workflowIdOf(kept.id()))
+                        .put("version", kept.versionOrDefault()).put("routes", "wf." + kept.id() + ".*"))
+                .toList();
     }
 
     /** Sets the workflow id and version of the execution row in the body, and the routes of that version (when they can be had). */

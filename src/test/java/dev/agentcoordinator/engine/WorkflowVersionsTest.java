@@ -92,6 +92,10 @@ class WorkflowVersionsTest {
         try (RunningCoordinator v2 = CoordinatorApp.start(settings(data, workflows))) {
             assertThat(v2.camelContext().getRoute("wf.versioned~v1.second")).isNotNull();
             assertThat(v2.summary()).contains("versioned version 1: kept for the executions that started on it (routes wf.versioned~v1.*)");
+            HttpResponse<String> listed = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create(v2.httpUrl() + "/api/workflows")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(Json.parse(listed.body()).path("kept_versions").toString())
+                    .isEqualTo("[{\"workflow_id\":\"versioned\",\"version\":1,\"routes\":\"wf.versioned~v1.*\"}]");
             AtomicInteger secondCalls = new AtomicInteger();
             try (ScriptedAgents agents = new ScriptedAgents(v2.connectionFactory())) {
                 agents.echo("versioned-first", r -> Map.of("done", "first"))
