@@ -32,15 +32,8 @@ public final class TestCoordinator {
     public static synchronized RunningCoordinator shared() {
         if (shared == null) {
             try {
-                Path dataDir = Files.createTempDirectory("coordinator-engine-test");
                 Path workflows = Path.of("src/test/resources/engine-workflows");
-                CoordinatorSettings settings = CoordinatorSettings.fromMap(Map.of(
-                        "data.dir", dataDir.toString(),
-                        "broker.embedded.port", "0",
-                        "http.port", "0",
-                        "demo-agents.enabled", "false",
-                        "workflows.dir", workflows.toString(),
-                        "supervisor.period-ms", "50"));
+                CoordinatorSettings settings = settings(Files.createTempDirectory("coordinator-engine-test"), workflows);
                 List<Path> files = new ArrayList<>(WorkflowCatalog.definitionFiles(Path.of("routes/workflows")));
                 files.addAll(WorkflowCatalog.definitionFiles(workflows));
                 shared = CoordinatorApp.start(settings, WorkflowCatalog.load(files));
@@ -51,6 +44,17 @@ public final class TestCoordinator {
             }
         }
         return shared;
+    }
+
+    /** An engine test coordinator's settings: embedded broker and database on free ports, no demo agents, fast sweeps. */
+    static CoordinatorSettings settings(Path dataDir, Path workflows) {
+        return CoordinatorSettings.fromMap(Map.of(
+                "data.dir", dataDir.toString(),
+                "broker.embedded.port", "0",
+                "http.port", "0",
+                "demo-agents.enabled", "false",
+                "workflows.dir", workflows.toString(),
+                "supervisor.period-ms", "50"));
     }
 
     /** Drops an event on agent.events, as a user would; returns its event id. */

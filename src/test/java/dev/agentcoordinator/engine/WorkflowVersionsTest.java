@@ -160,13 +160,7 @@ class WorkflowVersionsTest {
     }
 
     private static CoordinatorSettings settings(Path data, Path workflows) {
-        return CoordinatorSettings.fromMap(Map.of(
-                "data.dir", data.toString(),
-                "broker.embedded.port", "0",
-                "http.port", "0",
-                "demo-agents.enabled", "false",
-                "workflows.dir", workflows.toString(),
-                "supervisor.period-ms", "50"));
+        return TestCoordinator.settings(data, workflows);
     }
 
     private static String startAndAwaitFirstStep(RunningCoordinator coordinator) {
