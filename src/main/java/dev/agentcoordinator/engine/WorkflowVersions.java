@@ -13,8 +13,10 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 import javax.sql.DataSource;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Keeps every execution on the version of its workflow it started on. At start, before any route
@@ -68,21 +70,27 @@ public final class WorkflowVersions {
             throw new InvalidDefinitionsException(e.conflicts);
         }
         for (WorkflowDefinition other : others) {
-            WorkflowDefinition copy = WorkflowCatalog.asRetained(other);
-            routes.add(copy);
-            catalog.retain(copy);
+            keep(other, catalog, routes);
         }
+    }
+
+    /** Adds the routes of another version, then lets the catalog resolve executions to it. */
+    private static WorkflowDefinition keep(WorkflowDefinition version, WorkflowCatalog catalog, RouteAdder routes) throws Exception {
+        WorkflowDefinition copy = WorkflowCatalog.asRetained(version);
+        routes.add(copy);
+        catalog.retain(copy);
+        return copy;
     }
 
     /** The catalog's source of the versions it meets after start (see {@link WorkflowCatalog#forVersion}). */
     public static WorkflowCatalog.VersionSource fetcher(DataSource dataSource, WorkflowCatalog catalog, RouteAdder routes) {
         JdbcTemplate jdbc = new JdbcTemplate(dataSource);
-        Map<String, Long> missedAt = new java.util.HashMap<>();
+        Map<String, Long> missedAt = new HashMap<>();
         return new WorkflowCatalog.VersionSource() {
             @Override
-            public synchronized java.util.Optional<WorkflowDefinition> fetch(String workflowId, int version) {
+            public synchronized Optional<WorkflowDefinition> fetch(String workflowId, int version) {
                 String key = WorkflowCatalog.versionKey(workflowId, version);
-                java.util.Optional<WorkflowDefinition> known = catalog.byRouteKey(key);   // fetched by another thread meanwhile
+                Optional<WorkflowDefinition> known = catalog.byRouteKey(key);   // fetched by another thread meanwhile
                 Long missed = missedAt.get(key);
                 if (known.isPresent() || missed != null && System.nanoTime() - missed < MISS_TTL_NANOS) {
                     return known;
@@ -93,16 +101,15 @@ public final class WorkflowVersions {
                     missedAt.put(key, System.nanoTime());
                     return known;
                 }
-                WorkflowDefinition copy = WorkflowCatalog.asRetained(read(workflowId, version, found.get(0)));
+                WorkflowDefinition copy;
                 try {
-                    routes.add(copy);
+                    copy = keep(read(workflowId, version, found.get(0)), catalog, routes);
                 } catch (Exception e) {
                     throw new IllegalStateException("cannot add the routes of workflow " + workflowId + " version " + version, e);
                 }
-                catalog.retain(copy);
                 LOG.info("workflow {} version {}, met in an execution: its routes run as {}", workflowId, version,
                         Endpoints.routeId(copy.id(), "*"));
-                return java.util.Optional.of(copy);
+                return Optional.of(copy);
             }
         };
     }
