@@ -33,7 +33,7 @@ public class LockRoutes extends RouteBuilder {
                 .setHeader(SWEEP_LIMIT, constant(Endpoints.SWEEP_ROWS))
                 .to(Sql.rows("waiting-lock-steps"))
                 .split(body())
-                    .process(this::toStepHeaders)
+                    .process(this::rowToHeaders)
                     .filter(header(ROUTE_KEY).isNotNull())
                         .setHeader(LOCK_RETRY, constant(true))
                         .toD("direct:wf.${header.routeKey}.${header.stepId}")
@@ -46,7 +46,7 @@ public class LockRoutes extends RouteBuilder {
                 .setHeader(SWEEP_LIMIT, constant(Endpoints.SWEEP_ROWS))
                 .to(Sql.rows("expire-lock-waits"))
                 .split(body())
-                    .process(exchange -> SupervisorRoutes.rowToHeaders(exchange, catalog))
+                    .process(this::rowToHeaders)
                     .log(LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "step ${header.stepId} failed: ${header.error} [execution ${header.executionId}]")
                     .filter(header(ROUTE_KEY).isNotNull())
                         .toD("direct:wf.${header.routeKey}.${header.stepId}.done")
@@ -55,7 +55,7 @@ public class LockRoutes extends RouteBuilder {
     }
 
     /** Only workflow versions this instance runs (a route key): another instance with other definitions takes the rest. */
-    private void toStepHeaders(Exchange exchange) {
+    private void rowToHeaders(Exchange exchange) {
         SupervisorRoutes.rowToHeaders(exchange, catalog);
     }
 }

@@ -135,7 +135,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
                 } catch (InterruptedException e) {
                     return;
                 }
-                backoff = backoff.multipliedBy(2).compareTo(RESTART_BACKOFF_MAX) > 0 ? RESTART_BACKOFF_MAX : backoff.multipliedBy(2);
+                backoff = java.util.Collections.min(java.util.List.of(backoff.multipliedBy(2), RESTART_BACKOFF_MAX));
             }
         }, "embedded-database-restart");
         restart.setDaemon(true);
