@@ -109,6 +109,33 @@ final class Machine {
         return ticks * 10_000_000L; // USER_HZ is 100 on Linux
     }
 
+    /**
+     * CPU time so far of the JIT compiler threads ({@code C1 CompilerThre…}, {@code C2 CompilerThre…}) of
+     * the JVM {@code pid}, in nanoseconds: how far that JVM still is from its steady state.
+     */
+    static long compilerCpuNanos(long pid) {
+        long ticks = 0;
+        try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                try {
+                    String stat = Files.readString(task.resolve("stat"));
+                    int open = stat.indexOf('('), close = stat.lastIndexOf(')');
+                    String comm = stat.substring(open + 1, close);
+                    if (!comm.startsWith("C1 CompilerThre") && !comm.startsWith("C2 CompilerThre")) {
+                        continue;
+                    }
+                    String[] fields = stat.substring(close + 2).split(" ");
+                    ticks += Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+                } catch (IOException | RuntimeException e) {
+                    // the thread exited while being read
+                }
+            }
+        } catch (IOException e) {
+            return 0;
+        }
+        return ticks * 10_000_000L; // USER_HZ is 100 on Linux
+    }
+
     /** CPU time of this (the harness's) JVM so far. */
     static long ownCpuNanos() {
         return ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();

@@ -112,10 +112,12 @@ final class Report {
         d.append(line("PostgreSQL commits per step (pg_stat_database, ±1 s flush)", "coord.xact_per_step", "floor.xact_per_step"));
         d.append(line("PostgreSQL write-ahead log per step, bytes", "coord.wal_bytes_per_step", "floor.wal_bytes_per_step"));
         d.append(line("CPU ms per step, coordinator JVM (incl. embedded broker; floor: the broker alone)", "coord.cpu_ms_per_step", "floor.cpu_ms_per_step"));
+        d.append(line("of which its JIT compilers (settled before the window)", "coord.jit_cpu_ms_per_step", "floor.jit_cpu_ms_per_step"));
         d.append(line("KiB allocated per step, coordinator JVM (floor: the broker alone)", "coord.alloc_kib_per_step", "floor.alloc_kib_per_step"));
         d.append(line("CPU ms per step, harness JVM (agents, load, floor driver)", "harness.cpu_ms_per_step", null));
         d.append(line("CPU ms per step, PostgreSQL processes", "coord.pg_cpu_ms_per_step", "floor.pg_cpu_ms_per_step"));
         d.append(line("whole machine busy, % of all cores", "coord.machine_busy_pct", "floor.machine_busy_pct"));
+        d.append(line("warm-up before the window, s (at least 60, until the JIT settled)", "coord.warm_up_s", "floor.warm_up_s"));
         d.append('\n');
         perRoundRatio(d);
         if (results.has("latency.rate_exec_per_s")) {

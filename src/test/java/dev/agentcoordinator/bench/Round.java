@@ -80,9 +80,8 @@ final class Round {
     }
 
     /**
-     * Load before a throughput window. The coordinator is a long-running server, so the figure is its
-     * steady state: 20 s into the load its JIT compilers still took half a core (per-thread CPU from
-     * /proc, ~65 compilations a second), after 60 s about 1 % of one.
+     * Least load before a throughput window. The coordinator is a long-running server, so the figure
+     * is its steady state; {@link Window} also waits for its JIT compilers to settle.
      */
     private static final long WARM_UP_MS = Long.getLong("bench.warmUpMs", 60_000);
 
@@ -105,6 +104,8 @@ final class Round {
             results.add("floor.pg_cpu_ms_per_step", window.postgresCpuMsPerUnit());
             results.add("floor.wal_bytes_per_step", window.walBytesPerUnit());
             results.add("floor.machine_busy_pct", window.machineBusyPercent());
+            results.add("floor.warm_up_s", window.warmUpSeconds());
+            results.add("floor.jit_cpu_ms_per_step", window.compilerCpuMsPerUnit());
             System.out.printf("    floor: %.0f steps/s, %.2f ms broker CPU/step, %.2f ms PostgreSQL CPU/step%n",
                     window.perSecond(), window.coordinatorCpuMsPerUnit(), window.postgresCpuMsPerUnit());
             floor.cycling(false);
@@ -135,8 +136,11 @@ final class Round {
             results.add("coord.pg_cpu_ms_per_step", window.postgresCpuMsPerUnit());
             results.add("coord.wal_bytes_per_step", window.walBytesPerUnit());
             results.add("coord.machine_busy_pct", window.machineBusyPercent());
-            System.out.printf("    coordinator: %.0f steps/s, %.1f transactions/step, %.0f WAL bytes/step, %.2f ms coordinator CPU/step (%.0f KiB allocated), %.2f ms harness, %.2f ms PostgreSQL%n",
+            results.add("coord.warm_up_s", window.warmUpSeconds());
+            results.add("coord.jit_cpu_ms_per_step", window.compilerCpuMsPerUnit());
+            System.out.printf("    coordinator: %.0f steps/s, %.1f transactions/step, %.0f WAL bytes/step, %.2f ms coordinator CPU/step (%.2f of it JIT, %.0f KiB allocated), %.2f ms harness, %.2f ms PostgreSQL%n",
                     window.perSecond(), window.transactionsPerUnit(), window.walBytesPerUnit(), window.coordinatorCpuMsPerUnit(),
+                    window.compilerCpuMsPerUnit(),
                     window.coordinatorKiBAllocatedPerUnit(),
                     window.harnessCpuMsPerUnit(), window.postgresCpuMsPerUnit());
             awaitQuiet();

@@ -5,9 +5,20 @@ import java.util.function.LongSupplier;
 /**
  * A steady-state measurement: after a warm-up, how far a counter moved in a fixed window, and what
  * that cost in database transactions and CPU (coordinator JVM, harness JVM, whole machine).
+ *
+ * <p>The warm-up lasts at least {@code warmUpMs} and, when the coordinator's CPU is measured, until
+ * the coordinator JVM's JIT compilers have settled (under {@link #SETTLED_SHARE} of a core over
+ * {@link #SETTLE_CHECK_MS}), at most {@code bench.maxWarmUpMs}: on a saturated 2-core machine the
+ * compilers, which share the cores with the load, took 30 to 45 % of a core for the first 150 s of
+ * load, a third of the coordinator JVM's CPU; a window inside that time measures compilation, not
+ * the server users run.
  */
 record Window(double seconds, long units, long transactions, long coordinatorCpuNanos, long coordinatorAllocatedBytes, long harnessCpuNanos, long postgresCpuNanos, long walBytes,
-              long busyJiffies, long totalJiffies) {
+              long busyJiffies, long totalJiffies, double warmUpSeconds, long compilerCpuNanos) {
+
+    static final long SETTLE_CHECK_MS = 10_000;
+    static final double SETTLED_SHARE = 0.05;
+    static final long MAX_WARM_UP_MS = Long.getLong("bench.maxWarmUpMs", 300_000);
 
     static Window measure(long warmUpMs, long measureMs, LongSupplier counter, Db db, CoordinatorProcess coordinator,
                           boolean coordinatorCpu) throws InterruptedException {
@@ -17,7 +28,12 @@ record Window(double seconds, long units, long transactions, long coordinatorCpu
     /** As above; {@code recording} (may be null) is started after the warm-up and stopped at the end of the window. */
     static Window measure(long warmUpMs, long measureMs, LongSupplier counter, Db db, CoordinatorProcess coordinator,
                           boolean coordinatorCpu, FlightRecording recording) throws InterruptedException {
+        long warmUpStart = System.nanoTime();
         Thread.sleep(warmUpMs);
+        if (coordinatorCpu) {
+            awaitJitSettled(coordinator.pid(), warmUpStart);
+        }
+        double warmUpSeconds = (System.nanoTime() - warmUpStart) / 1e9;
         if (recording != null) {
             recording.start();
         }
@@ -28,6 +44,7 @@ record Window(double seconds, long units, long transactions, long coordinatorCpu
         long own0 = Machine.ownCpuNanos();
         long pg0 = Machine.postgresCpuNanos();
         long[] jiffies0 = Machine.cpuJiffies();
+        long compiler0 = Machine.compilerCpuNanos(coordinator.pid());
         long t0 = System.nanoTime();
         Thread.sleep(measureMs);
         long units1 = counter.getAsLong();
@@ -36,6 +53,7 @@ record Window(double seconds, long units, long transactions, long coordinatorCpu
             recording.stop(units1 - units0);
         }
         long[] jiffies1 = Machine.cpuJiffies();
+        long compiler1 = Machine.compilerCpuNanos(coordinator.pid());
         long own1 = Machine.ownCpuNanos();
         long pg1 = Machine.postgresCpuNanos();
         CoordinatorProcess.Usage usage1 = coordinatorCpu ? coordinator.usage() : new CoordinatorProcess.Usage(0, 0);
@@ -43,7 +61,23 @@ record Window(double seconds, long units, long transactions, long coordinatorCpu
         long wal1 = db.walBytes();
         return new Window(seconds, units1 - units0, xact1 - xact0, usage1.cpuNanos() - usage0.cpuNanos(),
                 usage1.allocatedBytes() - usage0.allocatedBytes(), own1 - own0, pg1 - pg0, wal1 - wal0,
-                jiffies1[0] - jiffies0[0], jiffies1[1] - jiffies0[1]);
+                jiffies1[0] - jiffies0[0], jiffies1[1] - jiffies0[1], warmUpSeconds, compiler1 - compiler0);
+    }
+
+    private static void awaitJitSettled(long pid, long warmUpStart) throws InterruptedException {
+        double share;
+        do {
+            long before = Machine.compilerCpuNanos(pid);
+            Thread.sleep(SETTLE_CHECK_MS);
+            share = (Machine.compilerCpuNanos(pid) - before) / (SETTLE_CHECK_MS * 1e6);
+        } while (share > SETTLED_SHARE && System.nanoTime() - warmUpStart < MAX_WARM_UP_MS * 1_000_000);
+        System.out.printf("    warm-up %.0f s, JIT compilers at %.0f %% of a core over the last %d s%n",
+                (System.nanoTime() - warmUpStart) / 1e9, share * 100, SETTLE_CHECK_MS / 1000);
+    }
+
+    /** CPU of the coordinator JVM's JIT compiler threads within the window, ms per unit. */
+    double compilerCpuMsPerUnit() {
+        return units == 0 ? Double.NaN : compilerCpuNanos / 1e6 / units;
     }
 
     double perSecond() {
