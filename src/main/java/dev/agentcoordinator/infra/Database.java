@@ -46,6 +46,13 @@ public final class Database {
         if (applicationName != null) {
             config.addDataSourceProperty("ApplicationName", applicationName);
         }
+        // The coordinator runs a few statements, each prepared once per connection and executed with new
+        // values all the time. PostgreSQL's default plan cache plans such a statement again on every
+        // call whose plan for its own values looks cheaper than the generic one (a join's dependency
+        // check, the sweeps, the call of the transition function): 2.2 s of planning in 15 s of load,
+        // and a sweep planned every 200 ms when idle (BENCHMARKS.md, issue 7). Generic plans use the
+        // same indexes for them; list-executions.sql is written so that its plan does too.
+        config.addDataSourceProperty("options", "-c plan_cache_mode=force_generic_plan");
         config.setPoolName("coordinator-db");
         config.setJdbcUrl(jdbcUrl);
         config.setUsername(user);

@@ -87,7 +87,24 @@ class HttpApiSemanticsTest {
         });
         JsonNode failures = Json.parse(get("/api/executions?workflow_id=f_http&status=failed").body());
         assertThat(failures.path("executions")).extracting(e -> e.path("id").asText()).contains(failed);
+        // each filter alone, and none (list-executions.sql has a branch for each)
+        assertThat(Json.parse(get("/api/executions?workflow_id=f_http&limit=500").body()).path("executions"))
+                .extracting(e -> e.path("id").asText()).contains(failed).hasSizeGreaterThanOrEqualTo(7)
+                .allSatisfy(id -> assertThat(query("SELECT workflow_id FROM workflow_executions WHERE id = ?", id))
+                        .singleElement().satisfies(r -> assertThat(r).containsEntry("workflow_id", "f_http")));
+        assertThat(Json.parse(get("/api/executions?status=failed&limit=500").body()).path("executions"))
+                .extracting(e -> e.path("id").asText()).contains(failed)
+                .allSatisfy(id -> assertThat(executionStatus(id)).isEqualTo("failed"));
+        JsonNode newest = Json.parse(get("/api/executions?limit=2").body()).path("executions");
+        assertThat(newest).hasSize(2);
         assertThat(get("/api/executions?limit=zero").statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void theCoordinatorsSessionsPlanEachStatementOnce() {
+        // Database.java: a generic plan per prepared statement, not one for every call's values
+        assertThat(query("SELECT current_setting('plan_cache_mode') AS mode"))
+                .singleElement().satisfies(r -> assertThat(r).containsEntry("mode", "force_generic_plan"));
     }
 
     @Test
