@@ -87,26 +87,7 @@ final class Machine {
      * do not exit inside a window). On a machine running nothing else, that is the database's share.
      */
     static long postgresCpuNanos() {
-        long ticks = 0;
-        try (var processes = Files.list(Path.of("/proc"))) {
-            for (Path dir : (Iterable<Path>) processes.filter(d -> d.getFileName().toString().matches("\\d+"))::iterator) {
-                try {
-                    String stat = Files.readString(dir.resolve("stat"));
-                    int open = stat.indexOf('('), close = stat.lastIndexOf(')');
-                    if (open < 0 || close < 0 || !stat.substring(open + 1, close).equals("postgres")) {
-                        continue;
-                    }
-                    // after "pid (comm) ": state is field 3, utime field 14, stime field 15
-                    String[] fields = stat.substring(close + 2).split(" ");
-                    ticks += Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
-                } catch (IOException | RuntimeException e) {
-                    // the process exited while being read
-                }
-            }
-        } catch (IOException e) {
-            return 0;
-        }
-        return ticks * 10_000_000L; // USER_HZ is 100 on Linux
+        return cpuNanos(Path.of("/proc"), "postgres"::equals);
     }
 
     /**
@@ -114,20 +95,26 @@ final class Machine {
      * the JVM {@code pid}, in nanoseconds: how far that JVM still is from its steady state.
      */
     static long compilerCpuNanos(long pid) {
+        return cpuNanos(Path.of("/proc", Long.toString(pid), "task"),
+                comm -> comm.startsWith("C1 CompilerThre") || comm.startsWith("C2 CompilerThre"));
+    }
+
+    /** User + system CPU so far of the processes (or threads) under {@code dir} whose name {@code comm} accepts. */
+    private static long cpuNanos(Path dir, java.util.function.Predicate<String> comm) {
         long ticks = 0;
-        try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
-            for (Path task : (Iterable<Path>) tasks::iterator) {
+        try (var entries = Files.list(dir)) {
+            for (Path entry : (Iterable<Path>) entries.filter(d -> d.getFileName().toString().matches("\\d+"))::iterator) {
                 try {
-                    String stat = Files.readString(task.resolve("stat"));
+                    String stat = Files.readString(entry.resolve("stat"));
                     int open = stat.indexOf('('), close = stat.lastIndexOf(')');
-                    String comm = stat.substring(open + 1, close);
-                    if (!comm.startsWith("C1 CompilerThre") && !comm.startsWith("C2 CompilerThre")) {
+                    if (open < 0 || close < 0 || !comm.test(stat.substring(open + 1, close))) {
                         continue;
                     }
+                    // after "pid (comm) ": state is field 3, utime field 14, stime field 15
                     String[] fields = stat.substring(close + 2).split(" ");
                     ticks += Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
                 } catch (IOException | RuntimeException e) {
-                    // the thread exited while being read
+                    // the process or thread exited while being read
                 }
             }
         } catch (IOException e) {
