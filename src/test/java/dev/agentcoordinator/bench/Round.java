@@ -95,7 +95,7 @@ final class Round {
             for (int i = 0; i < IN_FLIGHT; i++) {
                 floor.startToken();
             }
-            Window window = Window.measure(WARM_UP_MS, 6_000, floor.steps::get, db, coordinator, true);
+            Window window = Window.measure(WARM_UP_MS, 6_000, floor.steps::get, db, coordinator);
             results.add("floor.steps_per_s", window.perSecond());
             results.add("floor.xact_per_step", window.transactionsPerUnit());
             // the coordinator JVM is idle apart from its embedded broker, which the floor uses
@@ -125,7 +125,7 @@ final class Round {
                 events.interview(eventNumber.incrementAndGet());
             }
             String jfr = System.getProperty("bench.jfr");
-            Window window = Window.measure(WARM_UP_MS, Long.getLong("bench.windowMs", 7_000), agents.handled::get, db, coordinator, true,
+            Window window = Window.measure(WARM_UP_MS, Long.getLong("bench.windowMs", 7_000), agents.handled::get, db, coordinator,
                     jfr == null ? null : new FlightRecording(coordinator.pid(), java.nio.file.Path.of(jfr)));
             agents.onLastStep = request -> { };
             results.add("coord.steps_per_s", window.perSecond());

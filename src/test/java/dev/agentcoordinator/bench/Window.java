@@ -6,8 +6,7 @@ import java.util.function.LongSupplier;
  * A steady-state measurement: after a warm-up, how far a counter moved in a fixed window, and what
  * that cost in database transactions and CPU (coordinator JVM, harness JVM, whole machine).
  *
- * <p>The warm-up lasts at least {@code warmUpMs} and, when the coordinator's CPU is measured, until
- * the coordinator JVM's JIT compilers have settled (under {@link #SETTLED_SHARE} of a core over
+ * <p>The warm-up lasts at least {@code warmUpMs} and until the coordinator JVM's JIT compilers have settled (under {@link #SETTLED_SHARE} of a core over
  * {@link #SETTLE_CHECK_MS}), at most {@code bench.maxWarmUpMs}: on a saturated 2-core machine the
  * compilers, which share the cores with the load, took 30 to 45 % of a core for the first 150 s of
  * load, a third of the coordinator JVM's CPU; a window inside that time measures compilation, not
@@ -20,19 +19,17 @@ record Window(double seconds, long units, long transactions, long coordinatorCpu
     static final double SETTLED_SHARE = 0.05;
     static final long MAX_WARM_UP_MS = Long.getLong("bench.maxWarmUpMs", 300_000);
 
-    static Window measure(long warmUpMs, long measureMs, LongSupplier counter, Db db, CoordinatorProcess coordinator,
-                          boolean coordinatorCpu) throws InterruptedException {
-        return measure(warmUpMs, measureMs, counter, db, coordinator, coordinatorCpu, null);
+    static Window measure(long warmUpMs, long measureMs, LongSupplier counter, Db db, CoordinatorProcess coordinator)
+            throws InterruptedException {
+        return measure(warmUpMs, measureMs, counter, db, coordinator, null);
     }
 
     /** As above; {@code recording} (may be null) is started after the warm-up and stopped at the end of the window. */
     static Window measure(long warmUpMs, long measureMs, LongSupplier counter, Db db, CoordinatorProcess coordinator,
-                          boolean coordinatorCpu, FlightRecording recording) throws InterruptedException {
+                          FlightRecording recording) throws InterruptedException {
         long warmUpStart = System.nanoTime();
         Thread.sleep(warmUpMs);
-        if (coordinatorCpu) {
-            awaitJitSettled(coordinator.pid(), warmUpStart);
-        }
+        awaitJitSettled(coordinator.pid(), warmUpStart);
         double warmUpSeconds = (System.nanoTime() - warmUpStart) / 1e9;
         if (recording != null) {
             recording.start();
@@ -40,7 +37,7 @@ record Window(double seconds, long units, long transactions, long coordinatorCpu
         long units0 = counter.getAsLong();
         long xact0 = db.committedTransactions();
         long wal0 = db.walBytes();
-        CoordinatorProcess.Usage usage0 = coordinatorCpu ? coordinator.usage() : new CoordinatorProcess.Usage(0, 0);
+        CoordinatorProcess.Usage usage0 = coordinator.usage();
         long own0 = Machine.ownCpuNanos();
         long pg0 = Machine.postgresCpuNanos();
         long[] jiffies0 = Machine.cpuJiffies();
@@ -56,7 +53,7 @@ record Window(double seconds, long units, long transactions, long coordinatorCpu
         long compiler1 = Machine.compilerCpuNanos(coordinator.pid());
         long own1 = Machine.ownCpuNanos();
         long pg1 = Machine.postgresCpuNanos();
-        CoordinatorProcess.Usage usage1 = coordinatorCpu ? coordinator.usage() : new CoordinatorProcess.Usage(0, 0);
+        CoordinatorProcess.Usage usage1 = coordinator.usage();
         long xact1 = db.committedTransactions();
         long wal1 = db.walBytes();
         return new Window(seconds, units1 - units0, xact1 - xact0, usage1.cpuNanos() - usage0.cpuNanos(),
