@@ -45,6 +45,19 @@ class CachedSqlPrepareStatementStrategyTest {
     }
 
     @Test
+    void aNullTakesTheTypeOfTheValuesBeforeIt() throws Exception {
+        java.util.HashMap<String, Object> headers = new java.util.HashMap<>(Map.of("a", "{}", "b", Boolean.TRUE, "id", 7));
+        cached.createPopulateIterator(QUERY, null, 4, exchange(null, headers), null);
+        headers.replaceAll((name, value) -> null);
+
+        assertThat(values(cached.createPopulateIterator(QUERY, null, 4, exchange(null, headers), null)))
+                .extracting(v -> ((org.springframework.jdbc.core.SqlParameterValue) v).getSqlType())
+                .containsExactly(java.sql.Types.VARCHAR, java.sql.Types.BOOLEAN, java.sql.Types.INTEGER, java.sql.Types.BOOLEAN);
+        assertThat(values(cached.createPopulateIterator(QUERY, null, 4, exchange(null, headers), null)))
+                .allSatisfy(v -> assertThat(((org.springframework.jdbc.core.SqlParameterValue) v).getValue()).isNull());
+    }
+
+    @Test
     void aMissingParameterIsNamedLikeTheDefaultDoes() {
         Exchange exchange = exchange(null, Map.of("a", "x", "b", "y"));
 
