@@ -150,10 +150,16 @@ public final class EmbeddedDatabase implements AutoCloseable {
     /**
      * A server still running on this data directory with no live instance holding it was left by a
      * coordinator that died without its shutdown: stopped, or it would keep the directory from starting.
+     * So would the lock file of a server that is gone when another program has its pid now.
      */
     private void stopLeftoverServer() throws IOException {
         Optional<PostmasterProcess> server = PostmasterProcess.of(dataDir);
         if (server.isEmpty()) {
+            if (PostmasterProcess.staleLockFileNamesOtherProgram(dataDir)) {
+                LOG.warn("Removing {}: the server that wrote it is gone and its pid belongs to another program now",
+                        dataDir.resolve("postmaster.pid"));
+                Files.deleteIfExists(dataDir.resolve("postmaster.pid"));
+            }
             return;
         }
         if (PostmasterProcess.heldByAnotherInstance(dataDir)) {

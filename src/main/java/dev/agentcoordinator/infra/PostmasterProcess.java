@@ -32,6 +32,21 @@ final class PostmasterProcess {
 
     /** The live server named by {@code dataDir/postmaster.pid}, if any. */
     static Optional<PostmasterProcess> of(Path dataDir) {
+        return namedProcess(dataDir).filter(p -> isPostgres(p).orElse(false)).map(PostmasterProcess::new);
+    }
+
+    /**
+     * Whether {@code dataDir/postmaster.pid} is left from a server that is gone while its pid now
+     * belongs to another live program. PostgreSQL cannot tell such a file from a running server's
+     * when the program runs as the same user (or as root), and refuses to start ("lock file already
+     * exists"); a pid reused after a crash or in a new container is enough.
+     */
+    static boolean staleLockFileNamesOtherProgram(Path dataDir) {
+        return namedProcess(dataDir).flatMap(PostmasterProcess::isPostgres).map(postgres -> !postgres).orElse(false);
+    }
+
+    /** The live process {@code dataDir/postmaster.pid} names, whatever program it runs. */
+    private static Optional<ProcessHandle> namedProcess(Path dataDir) {
         List<String> lines;
         try {
             lines = Files.readAllLines(dataDir.resolve("postmaster.pid"));
@@ -41,17 +56,16 @@ final class PostmasterProcess {
         if (lines.size() < 2 || !Path.of(lines.get(1).trim()).normalize().equals(dataDir.normalize())) {
             return Optional.empty();
         }
-        long pid;
         try {
-            pid = Long.parseLong(lines.get(0).trim());
+            return ProcessHandle.of(Long.parseLong(lines.get(0).trim())).filter(ProcessHandle::isAlive);
         } catch (NumberFormatException e) {
             return Optional.empty();
         }
-        // a stale file's pid may have been reused by another program since
-        return ProcessHandle.of(pid)
-                .filter(ProcessHandle::isAlive)
-                .filter(p -> p.info().command().map(c -> Path.of(c).getFileName().toString().equals("postgres")).orElse(false))
-                .map(PostmasterProcess::new);
+    }
+
+    /** Whether the process runs the postgres program; empty when its command cannot be read (another user's). */
+    private static Optional<Boolean> isPostgres(ProcessHandle process) {
+        return process.info().command().map(c -> Path.of(c).getFileName().toString().equals("postgres"));
     }
 
     long pid() {

@@ -68,6 +68,30 @@ class EmbeddedDatabaseTest {
     }
 
     @Test
+    void aLockFileLeftByAGoneServerWhosePidAnotherProgramNowHasDoesNotKeepTheDirectoryFromStarting() throws Exception {
+        List<String> lockFile;
+        try (EmbeddedDatabase database = new EmbeddedDatabase(0, dataDir)) {
+            database.start();
+            lockFile = new ArrayList<>(java.nio.file.Files.readAllLines(dataDir.resolve("postmaster.pid")));
+        }
+        // as after a crash: the server is gone, its file stays, and another program has its pid now (not
+        // this JVM: PostgreSQL ignores the pid of the process that started pg_ctl)
+        Process other = new ProcessBuilder("sleep", "120").start();
+        try {
+            lockFile.set(0, Long.toString(other.pid()));
+            java.nio.file.Files.write(dataDir.resolve("postmaster.pid"), lockFile);
+
+            try (EmbeddedDatabase database = new EmbeddedDatabase(0, dataDir);
+                 HikariDataSource pool = Database.pool(database.start(), EmbeddedDatabase.USER, "", 2)) {
+                assertThat(count(pool, "SELECT 1")).isEqualTo(1);
+            }
+            assertThat(other.isAlive()).as("the program that has the pid is left alone").isTrue();
+        } finally {
+            other.destroyForcibly();
+        }
+    }
+
+    @Test
     void aServerThatDiesWhileInUseIsStartedAgainOnItsPortWithItsData() throws Exception {
         try (EmbeddedDatabase database = new EmbeddedDatabase(0, dataDir);
              HikariDataSource pool = Database.pool(database.start(), EmbeddedDatabase.USER, "", 2)) {
