@@ -32,17 +32,44 @@ final class PostmasterProcess {
 
     /** The live server named by {@code dataDir/postmaster.pid}, if any. */
     static Optional<PostmasterProcess> of(Path dataDir) {
-        return namedProcess(dataDir).filter(p -> isPostgres(p).orElse(false)).map(PostmasterProcess::new);
+        return namedProcess(dataDir).filter(p -> isServerOf(p, dataDir).orElse(false)).map(PostmasterProcess::new);
     }
 
     /**
      * Whether {@code dataDir/postmaster.pid} is left from a server that is gone while its pid now
-     * belongs to another live program. PostgreSQL cannot tell such a file from a running server's
-     * when the program runs as the same user (or as root), and refuses to start ("lock file already
-     * exists"); a pid reused after a crash or in a new container is enough.
+     * belongs to another live program (or to a process of another PostgreSQL server), and no process
+     * works in the directory. PostgreSQL cannot tell such a file from a running server's when that
+     * program runs as the same user (or as root), and refuses to start ("lock file already exists");
+     * a pid reused after a crash or in a new container is enough.
      */
     static boolean staleLockFileNamesOtherProgram(Path dataDir) {
-        return namedProcess(dataDir).flatMap(PostmasterProcess::isPostgres).map(postgres -> !postgres).orElse(false);
+        return namedProcess(dataDir).flatMap(p -> isServerOf(p, dataDir)).map(server -> !server).orElse(false)
+                && !anyProcessWorksIn(dataDir);
+    }
+
+    /**
+     * Whether a live process has {@code dataDir} as its working directory, as a server's processes
+     * have: a backend that outlived its killed server still writes there, and the lock file is what
+     * keeps a new server off its shared memory. True when that cannot be read (no /proc).
+     */
+    private static boolean anyProcessWorksIn(Path dataDir) {
+        Path proc = Path.of("/proc");
+        if (!Files.isDirectory(proc)) {
+            return true;
+        }
+        Path directory;
+        try {
+            directory = dataDir.toRealPath();
+        } catch (IOException e) {
+            return true;
+        }
+        return ProcessHandle.allProcesses().anyMatch(p -> {
+            try {
+                return Files.readSymbolicLink(proc.resolve(p.pid() + "/cwd")).equals(directory);
+            } catch (IOException | UnsupportedOperationException | SecurityException e) {
+                return false;   // gone, or another user's: not a server this user could have started here
+            }
+        });
     }
 
     /** The live process {@code dataDir/postmaster.pid} names, whatever program it runs. */
@@ -63,9 +90,27 @@ final class PostmasterProcess {
         }
     }
 
-    /** Whether the process runs the postgres program; empty when its command cannot be read (another user's). */
-    private static Optional<Boolean> isPostgres(ProcessHandle process) {
-        return process.info().command().map(c -> Path.of(c).getFileName().toString().equals("postgres"));
+    /**
+     * Whether the process is the server of {@code dataDir}: the postgres program started with
+     * {@code -D dataDir}, not another program nor a server (or a backend) of another directory that
+     * has the pid now. Empty when its command line cannot be read (another user's process).
+     */
+    private static Optional<Boolean> isServerOf(ProcessHandle process, Path dataDir) {
+        Optional<String> command = process.info().command();
+        Optional<String[]> arguments = process.info().arguments();
+        if (command.isEmpty() || arguments.isEmpty()) {
+            return Optional.empty();
+        }
+        if (!Path.of(command.get()).getFileName().toString().equals("postgres")) {
+            return Optional.of(false);
+        }
+        String[] args = arguments.get();
+        for (int i = 0; i + 1 < args.length; i++) {
+            if (args[i].equals("-D")) {
+                return Optional.of(Path.of(args[i + 1]).toAbsolutePath().normalize().equals(dataDir.toAbsolutePath().normalize()));
+            }
+        }
+        return Optional.of(false);
     }
 
     long pid() {

@@ -92,6 +92,26 @@ class EmbeddedDatabaseTest {
     }
 
     @Test
+    void aLockFileIsKeptWhileAProcessStillWorksInTheDirectory() throws Exception {
+        // a backend that outlived its killed server works in the data directory; its lock file is what
+        // keeps a new server off the old one's shared memory
+        Process elsewhere = new ProcessBuilder("sleep", "120").start();
+        Process inside = null;
+        try {
+            java.nio.file.Files.write(dataDir.resolve("postmaster.pid"), List.of(Long.toString(elsewhere.pid()), dataDir.toString()));
+            assertThat(PostmasterProcess.staleLockFileNamesOtherProgram(dataDir)).isTrue();
+
+            inside = new ProcessBuilder("sleep", "120").directory(dataDir.toFile()).start();
+            assertThat(PostmasterProcess.staleLockFileNamesOtherProgram(dataDir)).as("a process works in the directory").isFalse();
+        } finally {
+            elsewhere.destroyForcibly();
+            if (inside != null) {
+                inside.destroyForcibly();
+            }
+        }
+    }
+
+    @Test
     void aServerThatDiesWhileInUseIsStartedAgainOnItsPortWithItsData() throws Exception {
         try (EmbeddedDatabase database = new EmbeddedDatabase(0, dataDir);
              HikariDataSource pool = Database.pool(database.start(), EmbeddedDatabase.USER, "", 2)) {
