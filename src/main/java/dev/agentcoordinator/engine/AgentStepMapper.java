@@ -100,6 +100,7 @@ public class AgentStepMapper implements StepRouteMapper {
 
         ContextNeeds needs = ContextNeeds.ofDependents(workflow, step);
         DependentStarts starts = new DependentStarts(workflow, step);
+        FirstJoinArrivals arrivals = new FirstJoinArrivals(workflow, step);
         ChoiceDefinition onOutcome = routes.from(Endpoints.result(wf, step.id()))
                 .routeId(Endpoints.routeId(wf, step.id() + ".result"))
                 .routeDescription("reply of " + step.agent() + "." + step.action())
@@ -108,7 +109,7 @@ public class AgentStepMapper implements StepRouteMapper {
                 .setHeader(PARTIAL_SUCCESS, routes.constant(workflow.config().partialSuccessAllowed()))
                 .setHeader(TOLERATED_FAILURES, routes.constant(WorkflowRoutes.toleratedFailuresJson(workflow)))
                 .process(exchange -> classify(exchange, step, needs)).id(nodeId(workflow, step, "classify-reply"))
-                .process(exchange -> completions.plan(exchange, starts, needs.context())).id(nodeId(workflow, step, "plan-dependent-starts"))
+                .process(exchange -> completions.plan(exchange, starts, arrivals, needs.context())).id(nodeId(workflow, step, "plan-dependent-starts"))
                 .choice().id(nodeId(workflow, step, "outcome"));
         String done = Endpoints.done(wf, step.id());
         java.util.function.Predicate<String> isLoop = id -> workflow.step(id).map(WorkflowStep::isLoop).orElse(true);

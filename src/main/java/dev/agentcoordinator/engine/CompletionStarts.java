@@ -35,14 +35,16 @@ final class CompletionStarts {
     }
 
     /**
-     * Before the statement: the dependents it starts too, and whether the others need the context
-     * ({@code contextNeeded}: some dependent decides on it).
+     * Before the statement: the dependents it starts too, the fan-ins whose join it records if it is
+     * their first arrival ({@link FirstJoinArrivals}), and whether the other dependents need the
+     * context ({@code contextNeeded}: some dependent decides on it).
      */
-    void plan(Exchange exchange, DependentStarts starts, boolean contextNeeded) {
+    void plan(Exchange exchange, DependentStarts starts, FirstJoinArrivals arrivals, boolean contextNeeded) {
         Message in = exchange.getMessage();
         in.setHeader(STARTS, null);
+        in.setHeader(ARRIVALS, null);
         presentEvenIfNull(in, CAUSE_MESSAGE_ID);
-        if (!StepOutcome.Transition.COMPLETE.name().equals(in.getHeader(TRANSITION)) || !starts.anyCandidate()) {
+        if (!StepOutcome.Transition.COMPLETE.name().equals(in.getHeader(TRANSITION)) || !starts.anyCandidate() && !arrivals.any()) {
             return;
         }
         ExecutionFacts known = facts.byRow(in.getHeader(ROW_ID, String.class));
@@ -50,12 +52,17 @@ final class CompletionStarts {
             return;
         }
         exchange.setProperty(FACTS, known);
-        DependentStarts.Plan plan = starts.plan(known, in.getHeader(OUTPUT, String.class));
+        DependentStarts.Plan plan = starts.anyCandidate() ? starts.plan(known, in.getHeader(OUTPUT, String.class)) : DependentStarts.Plan.NONE;
         if (!plan.isEmpty()) {
             exchange.setProperty(START_PLAN, plan);
             in.setHeader(STARTS, plan.startsJson());
-            in.setHeader(WITH_CONTEXT, plan.othersNeedContext() && contextNeeded);
         }
+        java.util.Collection<String> started = plan.stepByRowId().values();
+        in.setHeader(ARRIVALS, arrivals.json(exchange, known.executionId(), started));
+        // a fan-in whose join the statement records needs no context; one it does not record (another
+        // arrival's join exists, or every dependency settled) asks the database in the fan-in route
+        int decideOnContext = starts.dependents() - started.size() - arrivals.notStarted(started);
+        in.setHeader(WITH_CONTEXT, contextNeeded && decideOnContext > 0);
     }
 
     /**
@@ -73,6 +80,7 @@ final class CompletionStarts {
         } else if (first.get("execution_status") != null) {
             facts.learn((String) first.get("execution_id"), rows, isLoop);
         }
+        FirstJoinArrivals.take(exchange, step.id(), first.get("arrived"));
         if (first.get("finished_status") != null) {
             Map<String, Object> finished = new HashMap<>(4);
             finished.put("status", first.get("finished_status"));

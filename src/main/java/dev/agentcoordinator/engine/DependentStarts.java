@@ -29,11 +29,10 @@ final class DependentStarts {
 
     /**
      * The dependents to start: their rows, inputs and, for a fan-in, its partial join's key
-     * ({@code <execution>:<step>}); and whether any dependent still needs the context.
+     * ({@code <execution>:<step>}).
      */
-    record Plan(Map<String, String> inputByRowId, Map<String, String> stepByRowId, Map<String, String> joinKeyByRowId,
-                boolean othersNeedContext) {
-        static final Plan NONE = new Plan(Map.of(), Map.of(), Map.of(), true);
+    record Plan(Map<String, String> inputByRowId, Map<String, String> stepByRowId, Map<String, String> joinKeyByRowId) {
+        static final Plan NONE = new Plan(Map.of(), Map.of(), Map.of());
 
         boolean isEmpty() {
             return inputByRowId.isEmpty();
@@ -82,6 +81,11 @@ final class DependentStarts {
         }
     }
 
+    /** How many steps depend on the completing one. */
+    int dependents() {
+        return dependents;
+    }
+
     boolean anyCandidate() {
         return !candidates.isEmpty();
     }
@@ -111,11 +115,11 @@ final class DependentStarts {
                 inputs.put(rowId, decision.inputJson());
                 steps.put(rowId, candidate.step().id());
                 if (candidate.step().dependsOn().size() > 1) {
-                    joinKeys.put(rowId, facts.executionId() + ":" + candidate.step().id());
+                    joinKeys.put(rowId, FanInRoutes.joinKey(facts.executionId(), candidate.step().id()));
                 }
             }
         }
-        return inputs.isEmpty() ? Plan.NONE : new Plan(inputs, steps, joinKeys, inputs.size() < dependents);
+        return inputs.isEmpty() ? Plan.NONE : new Plan(inputs, steps, joinKeys);
     }
 
     private boolean allCompleted(Set<String> reads, ExecutionFacts facts) {

@@ -2,9 +2,12 @@ package dev.agentcoordinator.engine;
 
 import dev.agentcoordinator.definition.WorkflowCatalog;
 import org.apache.camel.Exchange;
+import org.apache.camel.ExchangePropertyKey;
 import org.apache.camel.builder.PredicateBuilder;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.processor.aggregate.OptimisticLockRetryPolicy;
+import org.apache.camel.processor.aggregate.jdbc.JdbcCamelCodec;
+import org.apache.camel.support.DefaultExchange;
 import org.apache.camel.util.concurrent.SynchronousExecutorService;
 
 import javax.sql.DataSource;
@@ -28,6 +31,9 @@ public class FanInRoutes extends RouteBuilder {
 
     /** Conflicting arrivals at one join before a message gives up and goes back to the broker for redelivery. */
     static final int JOIN_CONFLICT_RETRIES = 20;
+
+    /** The encoding of {@link JoinRepository} (Camel's default codec, headers of plain types only). */
+    private static final JdbcCamelCodec JOIN_CODEC = new JdbcCamelCodec();
 
     private final WorkflowCatalog catalog;
 
@@ -68,6 +74,40 @@ public class FanInRoutes extends RouteBuilder {
         return new OptimisticLockRetryPolicy().retryDelay(0).maximumRetries(JOIN_CONFLICT_RETRIES);
     }
 
+    /** The partial join's id: the aggregator's correlation key. */
+    static String joinKey(String executionId, String joinStep) {
+        return executionId + ":" + joinStep;
+    }
+
+    /**
+     * The join a completion leaves when it is the first arrival at the fan-in {@code joinStep}, as the
+     * aggregator would store it: the arrival's join headers ({@link #keepJoinHeaders}), aggregated by
+     * {@link JoinArrivals}, encoded by the repository's codec. complete-and-start.sql inserts it in the
+     * completion's own transaction ({@link FirstJoinArrivals}).
+     */
+    static byte[] firstArrivalJoin(Exchange completion, String executionId, String joinStep) {
+        Exchange arrival = new DefaultExchange(completion.getContext());
+        Map<String, Object> from = completion.getMessage().getHeaders();
+        for (String name : JOIN_HEADERS) {
+            Object value = from.get(name);
+            if (value != null) {
+                arrival.getMessage().setHeader(name, value);
+            }
+        }
+        arrival.getMessage().setHeader(Headers.EXECUTION_ID, executionId);
+        arrival.getMessage().setHeader(JOIN_STEP, joinStep);
+        String key = joinKey(executionId, joinStep);
+        arrival.getMessage().setHeader(JOIN_KEY, key);
+        Exchange join = new JoinArrivals().aggregate(null, arrival);
+        join.setProperty(ExchangePropertyKey.AGGREGATED_SIZE, 1);
+        join.setProperty(ExchangePropertyKey.AGGREGATED_CORRELATION_KEY, key);
+        try {
+            return JOIN_CODEC.marshallExchange(join, false);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot encode the join of " + key, e);
+        }
+    }
+
     private static boolean startedWithCompletion(Exchange exchange) {
         return CompletionStarts.startedRow(exchange, exchange.getMessage().getHeader(JOIN_STEP, String.class)) != null;
     }
@@ -83,6 +123,8 @@ public class FanInRoutes extends RouteBuilder {
                 .setBody(constant(null))
                 .setHeader(JOIN_KEY, simple("${header.executionId}:${header.joinStep}"))
                 .choice()
+                    // (a completion that recorded its arrival in its own statement does not come here:
+                    // its join route stops, see FirstJoinArrivals)
                     // the completion of the last dependency started the step and removed its partial join
                     // already (complete-and-start.sql): its route sends the request
                     .when(FanInRoutes::startedWithCompletion)

@@ -58,6 +58,8 @@ public final class Headers {
     public static final String CONTEXT_ROWS = "contextRows";
     /** complete-and-start.sql: the dependents that start with the completion (JSON list of row and input), or null. */
     public static final String STARTS = "starts";
+    /** complete-and-start.sql: the fan-ins whose join the completion records if it is their first arrival (JSON list), or null. */
+    public static final String ARRIVALS = "arrivals";
     /** complete-and-start.sql: a step without dependents, whose completion may end the execution. */
     public static final String FINISH = "finish";
     /** finish_execution: the workflow's allow_partial_success and the steps whose failure it tolerates (JSON list). */

@@ -269,8 +269,11 @@ public class WorkflowRoutes extends RouteBuilder {
         from(Endpoints.join(wf, step.id()))
                 .routeId(Endpoints.routeId(wf, step.id() + ".join"))
                 .routeDescription("fan-in of " + String.join(", ", step.dependsOn()) + " into " + step.id())
-                .setHeader(FanInRoutes.JOIN_STEP, constant(step.id()))
-                .to(FanInRoutes.FAN_IN);
+                // the first arrival's completion recorded the partial join in its own statement already
+                .filter(exchange -> !FirstJoinArrivals.recorded(exchange, step.id())).id(wf + "." + step.id() + ".unless-recorded")
+                    .setHeader(FanInRoutes.JOIN_STEP, constant(step.id()))
+                    .to(FanInRoutes.FAN_IN)
+                .end();
     }
 
     private void addFinishRoute(String wf) {

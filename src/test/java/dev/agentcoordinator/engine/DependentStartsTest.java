@@ -60,7 +60,6 @@ class DependentStartsTest {
 
         assertThat(plan.stepByRowId()).containsOnlyKeys("row-b", "row-gated");
         assertThat(plan.inputByRowId()).containsEntry("row-b", "{\"user\":\"u-1\",\"score\":9}").containsEntry("row-gated", "{}");
-        assertThat(plan.othersNeedContext()).as("memo, reads_b and the join still decide on the context").isTrue();
         assertThat(plan.startsJson()).contains("{\"row_id\":\"row-b\",\"input\":{\"user\":\"u-1\",\"score\":9}}");
     }
 
