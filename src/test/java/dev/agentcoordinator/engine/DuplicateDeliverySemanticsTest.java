@@ -1,9 +1,5 @@
 package dev.agentcoordinator.engine;
 
-import jakarta.jms.Connection;
-import jakarta.jms.MessageProducer;
-import jakarta.jms.Session;
-import jakarta.jms.TextMessage;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -258,15 +254,5 @@ class DuplicateDeliverySemanticsTest {
 
     private static long requestsOfC(String executionId) {
         return agents.received("c").stream().filter(r -> r.request().path("execution_id").asText().equals(executionId)).count();
-    }
-
-    private static void sendReply(String correlationId, String body) throws Exception {
-        try (Connection connection = shared().connectionFactory().createConnection()) {
-            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
-            MessageProducer producer = session.createProducer(session.createQueue(shared().settings().replyQueue()));
-            TextMessage message = session.createTextMessage(body);
-            message.setJMSCorrelationID(correlationId);
-            producer.send(message);
-        }
     }
 }

@@ -32,6 +32,17 @@ final class ExecutionProbe {
                 executionId, stepId);
     }
 
+    /** A reply sent straight to the coordinator's reply queue, as an agent would send it. */
+    static void sendReply(String correlationId, String body) throws jakarta.jms.JMSException {
+        try (jakarta.jms.Connection connection = shared().connectionFactory().createConnection()) {
+            jakarta.jms.Session session = connection.createSession(false, jakarta.jms.Session.AUTO_ACKNOWLEDGE);
+            jakarta.jms.MessageProducer producer = session.createProducer(session.createQueue(shared().settings().replyQueue()));
+            jakarta.jms.TextMessage message = session.createTextMessage(body);
+            message.setJMSCorrelationID(correlationId);
+            producer.send(message);
+        }
+    }
+
     /** The requests an agent received for one step of one execution. */
     static List<ScriptedAgents.Received> requests(ScriptedAgents agents, String executionId, String stepId) {
         return agents.received().stream()

@@ -8,10 +8,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import jakarta.jms.Connection;
-import jakarta.jms.MessageProducer;
-import jakarta.jms.Session;
-import jakarta.jms.TextMessage;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +16,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 import static dev.agentcoordinator.engine.ExecutionProbe.awaitExecution;
 import static dev.agentcoordinator.engine.ExecutionProbe.requests;
+import static dev.agentcoordinator.engine.ExecutionProbe.sendReply;
 import static dev.agentcoordinator.engine.ScriptedAgents.Reply;
 import static dev.agentcoordinator.engine.TestCoordinator.*;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -54,6 +51,14 @@ class FirstJoinArrivalTest {
         ArrivalsAtTheFanIn fanIn = new ArrivalsAtTheFanIn();
         camel.getManagementStrategy().addEventNotifier(fanIn);
         fanIn.start();
+        try {
+            sendLeftThenRight(camel, fanIn);
+        } finally {
+            camel.getManagementStrategy().removeEventNotifier(fanIn);
+        }
+    }
+
+    private static void sendLeftThenRight(CamelContext camel, ArrivalsAtTheFanIn fanIn) throws Exception {
         String eventId = sendEvent("F_FIRST_ARRIVAL", "{\"hold\": true}");
         await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null
                 && "completed".equals(stepStatuses(executionOf(eventId)).get("left")));
@@ -82,7 +87,6 @@ class FirstJoinArrivalTest {
         awaitExecution(eventId, "completed");
         assertThat(requests(agents, executionId, "join")).hasSize(1)
                 .first().satisfies(r -> assertThat(r.input().toString()).contains("\"left\":\"left\"", "\"right\":\"right\""));
-        camel.getManagementStrategy().removeEventNotifier(fanIn);
         assertThat(fanIn.steps).as("arrivals sent to the fan-in: the last one; left's ended with its completion").containsExactly("right");
         assertThat(query("SELECT id FROM step_joins WHERE id = ?", FanInRoutes.joinKey(executionId, "join"))).isEmpty();
     }
@@ -114,16 +118,6 @@ class FirstJoinArrivalTest {
                     && WORKFLOW.equals(sending.getExchange().getMessage().getHeader(Headers.WORKFLOW_ID))) {
                 steps.add(sending.getExchange().getMessage().getHeader(Headers.STEP_ID));
             }
-        }
-    }
-
-    private static void sendReply(String correlationId, String body) throws Exception {
-        try (Connection connection = shared().connectionFactory().createConnection()) {
-            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
-            MessageProducer producer = session.createProducer(session.createQueue(shared().settings().replyQueue()));
-            TextMessage message = session.createTextMessage(body);
-            message.setJMSCorrelationID(correlationId);
-            producer.send(message);
         }
     }
 }
