@@ -1,9 +1,9 @@
 -- running -> completed, as complete-step.sql, and in the same statement pending -> running for the
 -- dependents the coordinator could decide beforehand (starts: JSON list of row_id and input, or NULL;
 -- complete_attempt_and_start, V8). The column "started" names those that did start. For a step without
--- dependents (finish) it also ends the execution when nothing else is left (finished_* columns). A fan-in
--- dependent it does not start, and whose join does not exist yet, gets its partial join recorded here
--- (arrivals: JSON list, or NULL; V12); the column "arrived" names those.
+-- dependents (finish) it also ends the execution when nothing else is left (finished_* columns). At a fan-in
+-- dependent it does not start it records its arrival when some dependency has not settled (arrivals:
+-- JSON list, or NULL; V12); the column "arrived" names those.
 SELECT * FROM complete_attempt_and_start(:#rowId, :#kind, :#attempt, CAST(:#output AS jsonb), CAST(:#sharedMemory AS jsonb),
                                          CAST(:#signals AS jsonb), CAST(:#withContext AS boolean), CAST(:#withSignals AS boolean),
                                          CAST(:#withSignalList AS boolean), CAST(:#starts AS jsonb), CAST(:#causeMessageId AS varchar),

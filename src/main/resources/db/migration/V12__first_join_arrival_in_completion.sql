@@ -1,18 +1,18 @@
--- A completion that is the first arrival at a fan-in records the partial join in its own statement
--- (issue 7). Such an arrival used to go to the aggregator after the commit: read the join (none yet),
--- ask the database whether every dependency had settled (not yet), insert the join: three more round
--- trips and commits per fan-in. Now the coordinator passes, for each fan-in dependent that the
--- completion does not start, the join the aggregator would store (p_arrivals: [{"join_key": …,
--- "step_id": …, "depends_on": [...], "exchange": <base64 of the repository's encoding>}, …]), and the
--- statement inserts it when some dependency of that fan-in has not settled yet and no join exists.
--- The column "arrived" names the fan-ins whose join it inserted (comma-separated step ids); their
--- arrival ends there, the others go to the aggregator as before.
+-- A completion that arrives at a fan-in it does not start records its arrival in its own statement
+-- (issue 7). Such an arrival used to go to the aggregator after the commit: read the join, ask the
+-- database whether every dependency had settled (not yet), insert or update the join: three more
+-- round trips and commits per arrival. Now the coordinator passes, for each fan-in dependent that the
+-- completion does not start, the join the aggregator would store for a first arrival (p_arrivals:
+-- [{"join_key": …, "step_id": …, "depends_on": [...], "exchange": <base64 of the repository's
+-- encoding>}, …]). The statement inserts that join, or takes the row lock of the one that exists
+-- (an update of its version, so the aggregator's optimistic lock sees it), and then, in a statement
+-- of its own, counts the fan-in's settled dependencies. When some has not settled, the arrival is
+-- recorded: the column "arrived" names those fan-ins (comma-separated step ids), and their arrival
+-- ends there. Otherwise it goes to the aggregator as before, which finds every dependency settled.
 --
--- Why that is safe: a dependency settling at the same moment either sees this completion (then the
--- fan-in is complete for it), or tries the same insert, waits for this transaction's row and finds
--- it (ON CONFLICT: not recorded, so it goes to the aggregator after this commit); a dependency that
--- fails or is skipped goes to the aggregator, whose insert conflicts with this row in the same way.
--- Whichever comes second reads the join and asks the database after both committed.
+-- Why that is safe: of any two arrivals at one fan-in, the second waits for the first's row lock
+-- (this insert or update, or the aggregator's insert or versioned update) and counts after the first
+-- committed, so the last dependency to settle always sees the others settled and runs the step.
 CREATE FUNCTION complete_attempt_and_start(p_row_id varchar, p_kind varchar, p_attempt integer, p_output jsonb,
                                            p_shared_memory jsonb, p_signals jsonb,
                                            p_with_context boolean, p_with_signals boolean, p_with_signal_list boolean,
@@ -34,6 +34,8 @@ DECLARE
     v_results      text;
     v_failures     text;
     v_arrived      text;
+    v_arrival      record;
+    v_settled      bigint;
 BEGIN
     UPDATE workflow_step_executions s
        SET status = 'completed', output = p_output, error = NULL, completed_at = now(), deadline = NULL,
@@ -71,24 +73,24 @@ BEGIN
           INTO v_started FROM started;
     END IF;
     IF p_arrivals IS NOT NULL AND jsonb_array_length(p_arrivals) > 0 THEN
-        WITH waiting AS (
-            SELECT x.join_key, x.step_id, decode(x.exchange, 'base64') AS exchange
-              FROM jsonb_to_recordset(p_arrivals) AS x(join_key text, step_id text, depends_on jsonb, exchange text)
-             WHERE (SELECT count(*) FROM (
-                        SELECT DISTINCT ON (d.step_id) d.status FROM workflow_step_executions d
-                         WHERE d.execution_id = v_execution_id AND d.kind = 'step'
-                           AND d.step_id IN (SELECT jsonb_array_elements_text(x.depends_on))
-                         ORDER BY d.step_id, d.iteration DESC) latest
-                     WHERE latest.status IN ('completed', 'failed', 'skipped', 'cancelled'))
-                   < jsonb_array_length(x.depends_on)
-        ), recorded AS (
-            INSERT INTO step_joins (id, exchange, version)
-            SELECT waiting.join_key, waiting.exchange, 1 FROM waiting
-            ON CONFLICT (id) DO NOTHING
-            RETURNING step_joins.id
-        )
-        SELECT string_agg(waiting.step_id, ',') INTO v_arrived
-          FROM waiting JOIN recorded ON recorded.id = waiting.join_key;
+        FOR v_arrival IN SELECT x.join_key, x.step_id, x.depends_on, x.exchange
+                           FROM jsonb_to_recordset(p_arrivals) AS x(join_key text, step_id text, depends_on jsonb, exchange text)
+        LOOP
+            -- the join's row lock: an arrival at the same fan-in still in flight holds it until it commits
+            INSERT INTO step_joins AS j (id, exchange, version)
+            VALUES (v_arrival.join_key, decode(v_arrival.exchange, 'base64'), 1)
+            ON CONFLICT (id) DO UPDATE SET version = j.version + 1;
+            -- a statement of its own, so that it sees what the arrival that held the lock before committed
+            SELECT count(*) INTO v_settled FROM (
+                SELECT DISTINCT ON (d.step_id) d.status FROM workflow_step_executions d
+                 WHERE d.execution_id = v_execution_id AND d.kind = 'step'
+                   AND d.step_id IN (SELECT jsonb_array_elements_text(v_arrival.depends_on))
+                 ORDER BY d.step_id, d.iteration DESC) latest
+             WHERE latest.status IN ('completed', 'failed', 'skipped', 'cancelled');
+            IF v_settled < jsonb_array_length(v_arrival.depends_on) THEN
+                v_arrived := concat_ws(',', v_arrived, v_arrival.step_id);
+            END IF;
+        END LOOP;
     END IF;
     IF p_finish THEN
         SELECT f.status, f.results, f.failures INTO v_finished, v_results, v_failures

@@ -100,7 +100,7 @@ public class AgentStepMapper implements StepRouteMapper {
 
         ContextNeeds needs = ContextNeeds.ofDependents(workflow, step);
         DependentStarts starts = new DependentStarts(workflow, step);
-        FirstJoinArrivals arrivals = new FirstJoinArrivals(workflow, step);
+        JoinArrivalsInCompletion arrivals = new JoinArrivalsInCompletion(workflow, step);
         ChoiceDefinition onOutcome = routes.from(Endpoints.result(wf, step.id()))
                 .routeId(Endpoints.routeId(wf, step.id() + ".result"))
                 .routeDescription("reply of " + step.agent() + "." + step.action())

@@ -35,11 +35,11 @@ final class CompletionStarts {
     }
 
     /**
-     * Before the statement: the dependents it starts too, the fan-ins whose join it records if it is
-     * their first arrival ({@link FirstJoinArrivals}), and whether the other dependents need the
+     * Before the statement: the dependents it starts too, the fan-ins at which it records its arrival
+     * ({@link JoinArrivalsInCompletion}), and whether the other dependents need the
      * context ({@code contextNeeded}: some dependent decides on it).
      */
-    void plan(Exchange exchange, DependentStarts starts, FirstJoinArrivals arrivals, boolean contextNeeded) {
+    void plan(Exchange exchange, DependentStarts starts, JoinArrivalsInCompletion arrivals, boolean contextNeeded) {
         Message in = exchange.getMessage();
         in.setHeader(STARTS, null);
         in.setHeader(ARRIVALS, null);
@@ -59,8 +59,8 @@ final class CompletionStarts {
         }
         java.util.Collection<String> started = plan.stepByRowId().values();
         in.setHeader(ARRIVALS, arrivals.json(exchange, known.executionId(), started));
-        // a fan-in whose join the statement records needs no context; one it does not record (another
-        // arrival's join exists, or every dependency settled) asks the database in the fan-in route
+        // a fan-in the statement records the arrival at needs no context; one it does not record (every
+        // dependency settled) asks the database in the fan-in route
         int decideOnContext = starts.dependents() - started.size() - arrivals.notStarted(started);
         in.setHeader(WITH_CONTEXT, contextNeeded && decideOnContext > 0);
     }
@@ -80,7 +80,7 @@ final class CompletionStarts {
         } else if (first.get("execution_status") != null) {
             facts.learn((String) first.get("execution_id"), rows, isLoop);
         }
-        FirstJoinArrivals.take(exchange, step.id(), first.get("arrived"));
+        JoinArrivalsInCompletion.take(exchange, step.id(), first.get("arrived"));
         if (first.get("finished_status") != null) {
             Map<String, Object> finished = new HashMap<>(4);
             finished.put("status", first.get("finished_status"));

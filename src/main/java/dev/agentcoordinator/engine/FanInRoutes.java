@@ -81,9 +81,9 @@ public class FanInRoutes extends RouteBuilder {
 
     /**
      * The join a completion leaves when it is the first arrival at the fan-in {@code joinStep}, as the
-     * aggregator would store it: the arrival's join headers ({@link #keepJoinHeaders}), aggregated by
+     * aggregator would store it for a first arrival: the arrival's join headers ({@link #keepJoinHeaders}), aggregated by
      * {@link JoinArrivals}, encoded by the repository's codec. complete-and-start.sql inserts it in the
-     * completion's own transaction ({@link FirstJoinArrivals}).
+     * completion's own transaction ({@link JoinArrivalsInCompletion}).
      */
     static byte[] firstArrivalJoin(Exchange completion, String executionId, String joinStep) {
         Exchange arrival = new DefaultExchange(completion.getContext());
@@ -124,7 +124,7 @@ public class FanInRoutes extends RouteBuilder {
                 .setHeader(JOIN_KEY, simple("${header.executionId}:${header.joinStep}"))
                 .choice()
                     // (a completion that recorded its arrival in its own statement does not come here:
-                    // its join route stops, see FirstJoinArrivals)
+                    // its join route stops, see JoinArrivalsInCompletion)
                     // the completion of the last dependency started the step and removed its partial join
                     // already (complete-and-start.sql): its route sends the request
                     .when(FanInRoutes::startedWithCompletion)

@@ -58,7 +58,7 @@ public final class Headers {
     public static final String CONTEXT_ROWS = "contextRows";
     /** complete-and-start.sql: the dependents that start with the completion (JSON list of row and input), or null. */
     public static final String STARTS = "starts";
-    /** complete-and-start.sql: the fan-ins whose join the completion records if it is their first arrival (JSON list), or null. */
+    /** complete-and-start.sql: the fan-ins the completion arrives at and does not start, each with its join (JSON list), or null. */
     public static final String ARRIVALS = "arrivals";
     /** complete-and-start.sql: a step without dependents, whose completion may end the execution. */
     public static final String FINISH = "finish";

@@ -269,8 +269,8 @@ public class WorkflowRoutes extends RouteBuilder {
         from(Endpoints.join(wf, step.id()))
                 .routeId(Endpoints.routeId(wf, step.id() + ".join"))
                 .routeDescription("fan-in of " + String.join(", ", step.dependsOn()) + " into " + step.id())
-                // the first arrival's completion recorded the partial join in its own statement already
-                .filter(exchange -> !FirstJoinArrivals.recorded(exchange, step.id())).id(wf + "." + step.id() + ".unless-recorded")
+                // the completion recorded this arrival in its own statement already (complete-and-start.sql)
+                .filter(exchange -> !JoinArrivalsInCompletion.recorded(exchange, step.id())).id(wf + "." + step.id() + ".unless-recorded")
                     .setHeader(FanInRoutes.JOIN_STEP, constant(step.id()))
                     .to(FanInRoutes.FAN_IN)
                 .end();

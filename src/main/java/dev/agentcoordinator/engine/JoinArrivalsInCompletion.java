@@ -10,20 +10,21 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The fan-ins a completing step is a dependency of, whose partial join its own statement records
- * when it is the first arrival (complete-and-start.sql, V12): the join is inserted in the same
- * transaction as the completion, instead of reaching the aggregator after the commit and costing
- * three more round trips (read the join, ask whether every dependency settled, insert it). The
- * statement inserts only when some dependency of the fan-in has not settled and no join exists; any
- * other arrival, and every arrival of a fan-in it did not record, goes to the aggregator as before.
+ * The fan-ins a completing step is a dependency of and does not start: its own statement records its
+ * arrival there (complete-and-start.sql, V12) instead of the aggregator after the commit, which cost
+ * three more round trips (read the join, ask whether every dependency settled, insert or update it).
+ * The statement stores the join (as the aggregator would for a first arrival) or takes the existing
+ * one's row lock, then counts the settled dependencies; when some has not settled, the arrival is
+ * recorded and ends here. The arrival that finds every dependency settled, and every arrival that is
+ * not a completion (a failed or skipped dependency), goes to the aggregator as before.
  */
-final class FirstJoinArrivals {
-    /** Exchange property: the fan-ins (step ids) whose join the completion's statement recorded. */
+final class JoinArrivalsInCompletion {
+    /** Exchange property: the fan-ins (step ids) at which the completion's statement recorded its arrival. */
     static final String RECORDED = "joinArrivalsRecorded";
 
     private final List<WorkflowStep> fanIns;
 
-    FirstJoinArrivals(WorkflowDefinition workflow, WorkflowStep completing) {
+    JoinArrivalsInCompletion(WorkflowDefinition workflow, WorkflowStep completing) {
         this.fanIns = completing.isLoop() ? List.of()
                 : workflow.dependentsOf(completing.id()).stream().filter(dependent -> dependent.dependsOn().size() > 1).toList();
     }
@@ -45,7 +46,7 @@ final class FirstJoinArrivals {
 
     /**
      * The statement's {@code arrivals} for the fan-ins the completion does not start ({@code started}: step
-     * ids), each with the join the aggregator would store for this arrival; null when there are none.
+     * ids), each with the join the aggregator would store for a first arrival; null when there are none.
      */
     String json(Exchange completion, String executionId, Collection<String> started) {
         StringBuilder json = null;
@@ -64,7 +65,7 @@ final class FirstJoinArrivals {
         return json == null ? null : json.append(']').toString();
     }
 
-    /** The fan-ins whose join the completion of {@code completingStep} recorded. */
+    /** The fan-ins at which the completion of {@code completingStep} recorded its arrival. */
     private record Recorded(String completingStep, Set<String> fanIns) {
     }
 

@@ -23,18 +23,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * A completion that is the first arrival at a fan-in records the partial join in its own statement
- * (complete-and-start.sql, V12), so only the completing arrival passes the aggregator; arrivals that
- * settle at the same moment still run the joined step exactly once.
+ * A completion records its arrival at a fan-in in its own statement (complete-and-start.sql, V12): the
+ * first stores the partial join, a later one locks it, so only the arrival that finds every dependency
+ * settled passes the aggregator; branches that settle at the same moment still run the joined step
+ * exactly once.
  */
-class FirstJoinArrivalTest {
-    private static final String WORKFLOW = "f_first_arrival";
+class JoinArrivalsInCompletionTest {
+    private static final String WORKFLOW = "f_join_arrivals";
     private static ScriptedAgents agents;
 
     @BeforeAll
     static void agents() throws Exception {
         // "right" is held (no reply) when the trigger says so: the test answers it by hand
-        agents = new ScriptedAgents(shared().connectionFactory()).agent("f-first-agent", r ->
+        agents = new ScriptedAgents(shared().connectionFactory()).agent("f-arrivals-agent", r ->
                 r.action().equals("right") && r.input().path("hold").asBoolean()
                         ? List.of()
                         : List.of(Reply.ok(Map.of("side", r.action()))));
@@ -46,25 +47,27 @@ class FirstJoinArrivalTest {
     }
 
     @Test
-    void theFirstArrivalsCompletionStoresTheJoinAndOnlyTheLastArrivalPassesTheAggregator() throws Exception {
+    void theCompletionsStoreAndLockTheJoinAndOnlyTheLastArrivalPassesTheAggregator() throws Exception {
         CamelContext camel = shared().camelContext();
         ArrivalsAtTheFanIn fanIn = new ArrivalsAtTheFanIn();
         camel.getManagementStrategy().addEventNotifier(fanIn);
         fanIn.start();
         try {
-            sendLeftThenRight(camel, fanIn);
+            completeLeftAndMiddleThenRight(camel, fanIn);
         } finally {
             camel.getManagementStrategy().removeEventNotifier(fanIn);
         }
     }
 
-    private static void sendLeftThenRight(CamelContext camel, ArrivalsAtTheFanIn fanIn) throws Exception {
-        String eventId = sendEvent("F_FIRST_ARRIVAL", "{\"hold\": true}");
+    private static void completeLeftAndMiddleThenRight(CamelContext camel, ArrivalsAtTheFanIn fanIn) throws Exception {
+        String eventId = sendEvent("F_JOIN_ARRIVALS", "{\"hold\": true}");
         await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null
-                && "completed".equals(stepStatuses(executionOf(eventId)).get("left")));
+                && "completed".equals(stepStatuses(executionOf(eventId)).get("left"))
+                && "completed".equals(stepStatuses(executionOf(eventId)).get("middle")));
         String executionId = executionOf(eventId);
 
-        // the join "left" arrived at, as the aggregator reads it back from its repository
+        // the join the first of them stored, as the aggregator reads it back from its repository; the
+        // second took its row lock (version 2)
         JoinRepository repository = new JoinRepository(shared().dataSource(), FanInRoutes.REPOSITORY);
         repository.start();
         try {
@@ -74,8 +77,10 @@ class FirstJoinArrivalTest {
                     .containsEntry(Headers.EXECUTION_ID, executionId)
                     .containsEntry(Headers.WORKFLOW_ID, WORKFLOW)
                     .containsEntry(Headers.ROUTE_KEY, WORKFLOW)
-                    .containsEntry(FanInRoutes.JOIN_STEP, "join")
-                    .containsEntry(JoinArrivals.ARRIVED, "left");
+                    .containsEntry(FanInRoutes.JOIN_STEP, "join");
+            assertThat(join.getMessage().getHeader(JoinArrivals.ARRIVED)).isIn("left", "middle");
+            assertThat(query("SELECT version FROM step_joins WHERE id = ?", FanInRoutes.joinKey(executionId, "join")).get(0))
+                    .containsEntry("version", 2L);
         } finally {
             repository.stop();
         }
@@ -86,8 +91,9 @@ class FirstJoinArrivalTest {
 
         awaitExecution(eventId, "completed");
         assertThat(requests(agents, executionId, "join")).hasSize(1)
-                .first().satisfies(r -> assertThat(r.input().toString()).contains("\"left\":\"left\"", "\"right\":\"right\""));
-        assertThat(fanIn.steps).as("arrivals sent to the fan-in: the last one; left's ended with its completion").containsExactly("right");
+                .first().satisfies(r -> assertThat(r.input().toString())
+                        .contains("\"left\":\"left\"", "\"middle\":\"middle\"", "\"right\":\"right\""));
+        assertThat(fanIn.steps).as("arrivals sent to the fan-in: the last one; left's and middle's ended with their completions").containsExactly("right");
         assertThat(query("SELECT id FROM step_joins WHERE id = ?", FanInRoutes.joinKey(executionId, "join"))).isEmpty();
     }
 
@@ -95,7 +101,7 @@ class FirstJoinArrivalTest {
     void branchesSettlingAtTheSameMomentRunTheJoinOnce() {
         List<String> events = new ArrayList<>();
         for (int i = 0; i < 30; i++) {
-            events.add(sendEvent("F_FIRST_ARRIVAL", "{\"hold\": false}"));
+            events.add(sendEvent("F_JOIN_ARRIVALS", "{\"hold\": false}"));
         }
         for (String eventId : events) {
             String executionId = awaitExecution(eventId, "completed");
