@@ -49,8 +49,13 @@ public final class OwnedInfrastructure {
      * long-lived coordinator process of the other tests, which must not see those outages.
      */
     public static OwnedInfrastructure startNew() {
+        OwnedInfrastructure infra;
         try {
-            OwnedInfrastructure infra = new OwnedInfrastructure(Files.createTempDirectory("durability"));
+            infra = new OwnedInfrastructure(Files.createTempDirectory("durability"));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        try {
             infra.startBroker();
             infra.startDatabase();
             // the schema comes from the coordinators; migrate here too so tests can query at once
@@ -58,6 +63,8 @@ public final class OwnedInfrastructure {
             Runtime.getRuntime().addShutdownHook(new Thread(infra::closeQuietly));
             return infra;
         } catch (Exception e) {
+            // a failed migration would otherwise leave the database server running after the JVM
+            infra.closeQuietly();
             throw new IllegalStateException("cannot start the durability tests' broker and database", e);
         }
     }
@@ -113,15 +120,16 @@ public final class OwnedInfrastructure {
         return ((Number) query(sql, params).get(0).values().iterator().next()).longValue();
     }
 
+    /** Stops whatever started; each part on its own, so that one failing does not keep the others running. */
     private void closeQuietly() {
-        try {
-            if (dataSource != null) {
-                dataSource.close();
+        for (AutoCloseable part : new AutoCloseable[] {dataSource, broker, database}) {
+            try {
+                if (part != null) {
+                    part.close();
+                }
+            } catch (Exception ignored) {
+                // the JVM is going away, or the start failed
             }
-            broker.close();
-            database.close();
-        } catch (Exception ignored) {
-            // the JVM is going away
         }
     }
 }
