@@ -46,7 +46,7 @@ public class FanInRoutes extends RouteBuilder {
             Headers.CAUSE_MESSAGE_ID};
 
     /**
-     * Only what the join needs is persisted with it. (removeHeaders with exclusions matched every
+     * Only what the join needs is persisted with it, and its key ({@link #joinKey}). (removeHeaders with exclusions matched every
      * header against every exclusion as a regular expression: 3 % of the reply consumers' CPU.)
      */
     private static void keepJoinHeaders(Exchange exchange) {
@@ -61,6 +61,7 @@ public class FanInRoutes extends RouteBuilder {
                 headers.put(JOIN_HEADERS[i], kept[i]);
             }
         }
+        headers.put(JOIN_KEY, joinKey((String) headers.get(Headers.EXECUTION_ID), (String) headers.get(JOIN_STEP)));
     }
 
     /**
@@ -121,7 +122,6 @@ public class FanInRoutes extends RouteBuilder {
                 .routeDescription("waits until every dependency of a step has settled, then runs the step")
                 .process(FanInRoutes::keepJoinHeaders)
                 .setBody(constant(null))
-                .setHeader(JOIN_KEY, simple("${header.executionId}:${header.joinStep}"))
                 .choice()
                     // (a completion that recorded its arrival in its own statement does not come here:
                     // its join route stops, see JoinArrivalsInCompletion)
