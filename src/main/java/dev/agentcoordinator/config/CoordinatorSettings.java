@@ -61,6 +61,8 @@ public final class CoordinatorSettings {
         d.put("coordinator.health.timeout-ms", "2000");           // bound on one broker / database check
         d.put("coordinator.metrics.refresh-ms", "10000");         // in-flight and queue-depth gauges
         d.put("coordinator.demo-agents.concurrency", "4");        // consumers per demo agent
+        d.put("coordinator.retention.days", "0");                  // 0: keep every settled execution
+        d.put("coordinator.retention.period-ms", "10000");         // how often the retention sweep runs
         return Collections.unmodifiableMap(d);
     }
 
@@ -75,6 +77,8 @@ public final class CoordinatorSettings {
     private final int dbEmbeddedPort;
     private final int httpPort;
     private final int jmsConcurrentConsumers;
+    private final int retentionDays;
+    private final int retentionPeriodMs;
     private final int jmsMaxConcurrentConsumers;
     private final int jmsPoolMaxConnections;
     private final boolean demoAgentsEnabled;
@@ -102,6 +106,8 @@ public final class CoordinatorSettings {
         this.healthTimeoutMs = positiveInt("coordinator.health.timeout-ms");
         this.metricsRefreshMs = positiveInt("coordinator.metrics.refresh-ms");
         this.demoAgentsConcurrency = positiveInt("coordinator.demo-agents.concurrency");
+        this.retentionDays = nonNegativeInt("coordinator.retention.days");
+        this.retentionPeriodMs = positiveInt("coordinator.retention.period-ms");
         if (!httpAuthenticationEnabled() && !isLoopback(httpHost())) {
             throw invalid("coordinator.http.password", "must be set when coordinator.http.host (" + httpHost()
                     + ") is not a loopback address: outside the local development set-up the HTTP API and"
@@ -180,6 +186,11 @@ public final class CoordinatorSettings {
     public int brokerEmbeddedPort() { return brokerEmbeddedPort; }
     public Path brokerEmbeddedDataDir() { return dirOrUnderData("coordinator.broker.embedded.data-dir", "artemis"); }
     public int brokerJournalBufferTimeoutUs() { return brokerJournalBufferTimeoutUs; }
+
+    /** Days a settled execution (and what it left: events, ignored replies, messages, lock events) is kept; 0 keeps everything. */
+    public int retentionDays() { return retentionDays; }
+
+    public int retentionPeriodMs() { return retentionPeriodMs; }
 
     // --- database
     public String dbUrl() { return values.get("coordinator.db.url").trim(); }
@@ -276,6 +287,14 @@ public final class CoordinatorSettings {
             throw invalid(key, port + " is not a port (0..65535, 0 = any free port)");
         }
         return port;
+    }
+
+    private int nonNegativeInt(String key) {
+        int n = integer(key);
+        if (n < 0) {
+            throw invalid(key, n + " must be 0 or more");
+        }
+        return n;
     }
 
     private int positiveInt(String key) {

@@ -48,6 +48,9 @@ public final class CoordinatorRoutes {
         builders.add(new dev.agentcoordinator.messages.MessageRoutes(
                 Long.parseLong(setting(settings, "coordinator.messages.response-timeout-ms", "30000")),
                 1, sweepPeriodMs)); // agent-to-agent messages are few: one consumer per queue
+        if (settings.retentionDays() > 0) {
+            builders.add(new RetentionRoutes(settings.retentionDays(), settings.retentionPeriodMs()));
+        }
         // fail at start, not at the first locked step, when the priorities cannot be read
         dev.agentcoordinator.locks.LockPriorities.parse(setting(settings, "coordinator.locks.priorities",
                 dev.agentcoordinator.locks.LockPriorities.SPEC_DEFAULT));

@@ -69,6 +69,10 @@ public final class Database {
         MigrateResult result = Flyway.configure()
                 .dataSource(dataSource)
                 .locations(MIGRATIONS)
+                // a session-level advisory lock instead of Flyway's default, which holds a transaction
+                // open for the whole run: CREATE INDEX CONCURRENTLY (V13) waits for every open
+                // transaction to end, so it would wait for Flyway's own for ever
+                .configuration(java.util.Map.of("flyway.postgresql.transactional.lock", "false"))
                 .load()
                 .migrate();
         LOG.info("Database schema at version {} ({} migration(s) applied now)",

@@ -83,6 +83,14 @@ class CoordinatorSettingsTest {
     }
 
     @Test
+    void retentionIsOffByDefaultAndNeverNegative() {
+        assertThat(CoordinatorSettings.fromMap(Map.of()).retentionDays()).isZero();
+        assertThat(CoordinatorSettings.fromMap(Map.of("retention.days", "30")).retentionDays()).isEqualTo(30);
+        assertThatThrownBy(() -> CoordinatorSettings.fromMap(Map.of("retention.days", "-1")))
+                .hasMessageContaining("coordinator.retention.days").hasMessageContaining("-1 must be 0 or more");
+    }
+
+    @Test
     void passwordsAreMaskedInToString() {
         assertThat(CoordinatorSettings.fromMap(Map.of("db.password", "secret")).toString())
                 .doesNotContain("secret").contains("db.password=****");

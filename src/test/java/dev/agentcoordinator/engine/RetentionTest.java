@@ -1,0 +1,149 @@
+package dev.agentcoordinator.engine;
+
+import dev.agentcoordinator.CoordinatorApp;
+import dev.agentcoordinator.RunningCoordinator;
+import dev.agentcoordinator.config.CoordinatorSettings;
+import org.junit.jupiter.api.Test;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Retention: executions settled longer ago than {@code coordinator.retention.days} go, with their step
+ * rows, attempts and events, and so do the other records older than that; running executions and
+ * recent history stay. Its own coordinator: the sweep runs every 200 ms here. Age is made by moving
+ * timestamps back in the database.
+ */
+class RetentionTest {
+    private static final String WORKFLOW = """
+            id: retained
+            name: Retained workflow
+            trigger: RETAINED
+            config: { timeout_ms: 60000 }
+            steps:
+              - id: first
+                agent: retained-first
+                action: first
+              - id: second
+                agent: retained-second
+                action: second
+                depends_on: [first]
+            """;
+    /** Its agent never answers: the execution stays running. */
+    private static final String HELD = """
+            id: held
+            name: Held workflow
+            trigger: HELD
+            config: { timeout_ms: 3600000 }
+            steps:
+              - id: waits
+                agent: nobody-answers
+                action: wait
+                config: { timeout_ms: 3600000 }
+            """;
+
+    @Test
+    void deletesWhatSettledBeforeTheRetentionAndKeepsTheRest() throws Exception {
+        Path data = Files.createTempDirectory("coordinator-retention");
+        Path workflows = Files.createTempDirectory("coordinator-retention-workflows");
+        Files.writeString(workflows.resolve("retained.yaml"), WORKFLOW);
+        Files.writeString(workflows.resolve("held.yaml"), HELD);
+        Map<String, String> settings = new HashMap<>(TestCoordinator.settings(data, workflows).values());
+        settings.put("coordinator.retention.days", "30");
+        settings.put("coordinator.retention.period-ms", "200");
+        try (RunningCoordinator coordinator = CoordinatorApp.start(CoordinatorSettings.fromMap(settings));
+             ScriptedAgents agents = new ScriptedAgents(coordinator.connectionFactory())) {
+            JdbcTemplate db = new JdbcTemplate(coordinator.dataSource());
+            agents.echo("retained-first", r -> Map.of("done", "first")).echo("retained-second", r -> Map.of("done", "second"));
+            List<String> events = List.of(send(coordinator, "RETAINED"), send(coordinator, "RETAINED"), send(coordinator, "RETAINED"));
+            String heldEvent = send(coordinator, "HELD");
+            await().atMost(Duration.ofSeconds(30)).until(() -> events.stream().allMatch(e -> "completed".equals(status(db, executionOf(db, e))))
+                    && "running".equals(status(db, executionOf(db, heldEvent))));
+            String old = executionOf(db, events.get(0));
+            String olderStill = executionOf(db, events.get(1));
+            String recent = executionOf(db, events.get(2));
+            String held = executionOf(db, heldEvent);
+
+            // 31 and 400 days ago; the running execution started 40 days ago
+            age(db, old, 31);
+            age(db, olderStill, 400);
+            db.update("UPDATE workflow_executions SET created_at = now() - interval '40 days', started_at = now() - interval '40 days' WHERE id = ?", held);
+            db.update("UPDATE agent_events SET received_at = now() - interval '40 days' WHERE execution_id = ?", held);
+            db.update("INSERT INTO agent_events (id, event_key, type, received_at) VALUES ('ev-old', 'ev-old', 'NOBODY_LISTENS', now() - interval '31 days'),"
+                    + " ('ev-new', 'ev-new', 'NOBODY_LISTENS', now() - interval '29 days')");
+            db.update("INSERT INTO ignored_replies (reason, received_at) VALUES ('old', now() - interval '31 days'), ('new', now() - interval '29 days')");
+            db.update("INSERT INTO agent_messages (id, from_agent, to_agent, message_type, status, created_at) VALUES"
+                    + " ('m-old', 'a', 'b', 'note', 'delivered', now() - interval '31 days'),"
+                    + " ('m-old-pending', 'a', 'b', 'note', 'pending', now() - interval '31 days'),"
+                    + " ('m-new', 'a', 'b', 'note', 'delivered', now() - interval '29 days')");
+            db.update("INSERT INTO lock_events (resource_type, resource_id, event, holder, taken_by, created_at) VALUES"
+                    + " ('user', 'u-1', 'preempted', '{}', '{}', now() - interval '31 days'),"
+                    + " ('user', 'u-2', 'preempted', '{}', '{}', now() - interval '29 days')");
+
+            await().atMost(Duration.ofSeconds(20)).until(() -> status(db, old) == null && status(db, olderStill) == null
+                    && count(db, "SELECT count(*) FROM agent_events WHERE id = 'ev-old'") == 0
+                    && count(db, "SELECT count(*) FROM ignored_replies WHERE reason = 'old'") == 0);
+
+            for (String gone : List.of(old, olderStill)) {
+                assertThat(count(db, "SELECT count(*) FROM workflow_step_executions WHERE execution_id = ?", gone)).isZero();
+                assertThat(count(db, "SELECT count(*) FROM step_attempts WHERE execution_id = ?", gone)).isZero();
+                assertThat(count(db, "SELECT count(*) FROM agent_events WHERE execution_id = ?", gone)).as("its event").isZero();
+            }
+            assertThat(status(db, recent)).isEqualTo("completed");
+            assertThat(count(db, "SELECT count(*) FROM workflow_step_executions WHERE execution_id = ?", recent)).isEqualTo(2);
+            assertThat(count(db, "SELECT count(*) FROM step_attempts WHERE execution_id = ?", recent)).isEqualTo(2);
+            assertThat(status(db, held)).as("running, however old").isEqualTo("running");
+            assertThat(count(db, "SELECT count(*) FROM agent_events WHERE execution_id = ?", held))
+                    .as("the event of an execution that is still there keeps it from starting twice").isEqualTo(1);
+            assertThat(count(db, "SELECT count(*) FROM agent_events WHERE id = 'ev-new'")).isEqualTo(1);
+            assertThat(db.queryForList("SELECT reason FROM ignored_replies", String.class)).containsExactly("new");
+            assertThat(db.queryForList("SELECT id FROM agent_messages ORDER BY id", String.class)).containsExactly("m-new", "m-old-pending");
+            assertThat(db.queryForList("SELECT resource_id FROM lock_events", String.class)).containsExactly("u-2");
+            assertThat(coordinator.camelContext().getRoute(RetentionRoutes.ROUTE_ID)).isNotNull();
+        }
+    }
+
+    @Test
+    void isOffUnlessDaysAreSet() {
+        CoordinatorSettings defaults = CoordinatorSettings.fromMap(Map.of());
+        assertThat(defaults.retentionDays()).isZero();
+        assertThat(new CoordinatorRoutes(new dev.agentcoordinator.definition.WorkflowCatalog(List.of()), defaults).builders())
+                .noneMatch(RetentionRoutes.class::isInstance);
+    }
+
+    /** An execution that settled {@code days} ago, and the event that started it, received then. */
+    private static void age(JdbcTemplate db, String executionId, int days) {
+        db.update("UPDATE workflow_executions SET completed_at = now() - make_interval(days => ?) WHERE id = ?", days, executionId);
+        db.update("UPDATE agent_events SET received_at = now() - make_interval(days => ?) WHERE execution_id = ?", days, executionId);
+    }
+
+    private static String send(RunningCoordinator coordinator, String type) {
+        String eventId = UUID.randomUUID().toString();
+        coordinator.camelContext().createProducerTemplate()
+                .sendBody("jms:queue:agent.events", "{\"type\":\"" + type + "\",\"event_id\":\"" + eventId + "\",\"payload\":{}}");
+        return eventId;
+    }
+
+    private static String executionOf(JdbcTemplate db, String eventId) {
+        return db.queryForList("SELECT id FROM workflow_executions WHERE trigger_event_key = ?", String.class, eventId)
+                .stream().findFirst().orElse(null);
+    }
+
+    private static String status(JdbcTemplate db, String executionId) {
+        return db.queryForList("SELECT status FROM workflow_executions WHERE id = ?", String.class, executionId)
+                .stream().findFirst().orElse(null);
+    }
+
+    private static long count(JdbcTemplate db, String sql, Object... params) {
+        return db.queryForObject(sql, Long.class, params);
+    }
+}
