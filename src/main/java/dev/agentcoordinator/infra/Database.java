@@ -51,7 +51,7 @@ public final class Database {
         // call whose plan for its own values looks cheaper than the generic one (a join's dependency
         // check, the sweeps, the call of the transition function): 2.2 s of planning in 15 s of load,
         // and a sweep planned every 200 ms when idle (BENCHMARKS.md, issue 7). Generic plans use the
-        // same indexes for them; list-executions.sql is written so that its plan does too.
+        // same indexes for them. The execution listing, whose best plan depends on the values, plans each call (V15).
         config.addDataSourceProperty("options", "-c plan_cache_mode=force_generic_plan");
         config.setPoolName("coordinator-db");
         config.setJdbcUrl(jdbcUrl);

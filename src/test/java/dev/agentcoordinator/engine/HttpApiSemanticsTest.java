@@ -101,6 +101,13 @@ class HttpApiSemanticsTest {
     }
 
     @Test
+    void theExecutionListingIsPlannedForEachCallsValues() {
+        // V15: with a generic plan, a filter that matches few rows read the whole index on created_at
+        assertThat(query("SELECT proconfig::text AS config FROM pg_proc WHERE proname = 'list_executions'"))
+                .singleElement().satisfies(r -> assertThat((String) r.get("config")).contains("plan_cache_mode=force_custom_plan"));
+    }
+
+    @Test
     void theCoordinatorsSessionsPlanEachStatementOnce() {
         // Database.java: a generic plan per prepared statement, not one for every call's values
         assertThat(query("SELECT current_setting('plan_cache_mode') AS mode"))
