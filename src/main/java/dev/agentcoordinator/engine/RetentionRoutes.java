@@ -6,8 +6,6 @@ import org.apache.camel.Predicate;
 import org.apache.camel.Processor;
 import org.apache.camel.builder.RouteBuilder;
 
-import java.util.Map;
-
 import static dev.agentcoordinator.engine.Headers.SQL_UPDATE_COUNT;
 import static dev.agentcoordinator.engine.Headers.SWEEP_LIMIT;
 
@@ -76,11 +74,11 @@ public class RetentionRoutes extends RouteBuilder {
         };
     }
 
-    /** Counts a batch: an update count, or the {@code deleted} column of a statement that returns one row. */
+    /** Counts a batch: an update count, or the one value of a statement that returns one (camel-sql's SelectOne of one column). */
     private static Processor tally(String what) {
         return exchange -> {
-            int deleted = exchange.getMessage().getBody() instanceof Map<?, ?> row
-                    ? ((Number) row.get("deleted")).intValue()
+            int deleted = exchange.getMessage().getBody() instanceof Number value
+                    ? value.intValue()
                     : exchange.getMessage().getHeader(SQL_UPDATE_COUNT, 0, Integer.class);
             exchange.setProperty(what + ".last", deleted);
             exchange.setProperty(what + ".batches", exchange.getProperty(what + ".batches", 0, Integer.class) + 1);

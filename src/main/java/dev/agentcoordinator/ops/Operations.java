@@ -28,7 +28,7 @@ import java.util.TreeSet;
 public final class Operations implements AutoCloseable {
 
     /** Registry name Camel's micrometer support looks up (and would otherwise create). */
-    static final String METER_REGISTRY = "metricsRegistry";
+    public static final String METER_REGISTRY = "metricsRegistry";
 
     private final CoordinatorSettings settings;
     private final DataSource dataSource;

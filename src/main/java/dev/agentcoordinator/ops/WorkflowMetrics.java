@@ -110,6 +110,14 @@ public final class WorkflowMetrics extends EventNotifierSupport {
                     finished(wf, firstNonNull((String) row.get("status"), "failed"));
                 }
             }
+            case "delete-expired-executions", "delete-expired-events" -> retentionDeleted(
+                    statement.equals("delete-expired-executions") ? "executions" : "events",
+                    in.getHeader("CamelSqlUpdateCount", 0, Integer.class));
+            case "delete-expired-records" -> {
+                if (body instanceof Number deleted) {   // camel-sql's SelectOne of one column: the value itself
+                    retentionDeleted("records", deleted.intValue());
+                }
+            }
             case "mark-running" -> {
                 if (body instanceof Map<?, ?>) {
                     counter("coordinator_steps_dispatched", "step attempts sent to agents", "workflow", workflow, "step", step).increment();
@@ -221,6 +229,13 @@ public final class WorkflowMetrics extends EventNotifierSupport {
      * The counter of {@code name} with {@code tags}, from a cache: building and registering a meter
      * id on every statement sorted its tags and searched the registry each time.
      */
+    /** Rows the retention sweep deleted (RetentionRoutes): executions (with their steps), events, other records. */
+    private void retentionDeleted(String what, int rows) {
+        if (rows > 0) {
+            counter("coordinator_retention_deleted", "rows the retention sweep deleted", "what", what).increment(rows);
+        }
+    }
+
     private Counter counter(String name, String description, String... tags) {
         StringBuilder key = new StringBuilder(name);
         for (int i = 1; i < tags.length; i += 2) {

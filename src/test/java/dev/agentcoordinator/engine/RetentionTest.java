@@ -109,6 +109,14 @@ class RetentionTest {
             assertThat(db.queryForList("SELECT id FROM agent_messages ORDER BY id", String.class)).containsExactly("m-new", "m-old-pending");
             assertThat(db.queryForList("SELECT resource_id FROM lock_events", String.class)).containsExactly("u-2");
             assertThat(coordinator.camelContext().getRoute(RetentionRoutes.ROUTE_ID)).isNotNull();
+            // 2 executions; their 2 events and ev-old; the old reply, message and lock event
+            io.micrometer.core.instrument.MeterRegistry meters = coordinator.camelContext().getRegistry()
+                    .lookupByNameAndType(dev.agentcoordinator.ops.Operations.METER_REGISTRY, io.micrometer.core.instrument.MeterRegistry.class);
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+                assertThat(meters.get("coordinator_retention_deleted").tag("what", "executions").counter().count()).isEqualTo(2);
+                assertThat(meters.get("coordinator_retention_deleted").tag("what", "events").counter().count()).isEqualTo(3);
+                assertThat(meters.get("coordinator_retention_deleted").tag("what", "records").counter().count()).isEqualTo(3);
+            });
         }
     }
 
