@@ -77,8 +77,6 @@ public final class CoordinatorSettings {
     private final int dbEmbeddedPort;
     private final int httpPort;
     private final int jmsConcurrentConsumers;
-    private final int retentionDays;
-    private final int retentionPeriodMs;
     private final int jmsMaxConcurrentConsumers;
     private final int jmsPoolMaxConnections;
     private final boolean demoAgentsEnabled;
@@ -86,6 +84,8 @@ public final class CoordinatorSettings {
     private final int healthTimeoutMs;
     private final int metricsRefreshMs;
     private final int demoAgentsConcurrency;
+    private final int retentionDays;
+    private final int retentionPeriodMs;
 
     private CoordinatorSettings(List<SettingsSource> sources) {
         this.sources = List.copyOf(sources);
