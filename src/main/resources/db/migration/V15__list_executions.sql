@@ -9,22 +9,10 @@ CREATE FUNCTION list_executions(p_workflow varchar, p_status varchar, p_limit in
                    started_at timestamptz, completed_at timestamptz) AS $$
 #variable_conflict use_column
 BEGIN
-    IF p_workflow IS NOT NULL AND p_status IS NOT NULL THEN
-        RETURN QUERY SELECT e.id, e.workflow_id, e.workflow_version, e.status, e.error, e.started_at, e.completed_at
-                       FROM workflow_executions e WHERE e.workflow_id = p_workflow AND e.status = p_status
-                      ORDER BY e.created_at DESC LIMIT p_limit;
-    ELSIF p_workflow IS NOT NULL THEN
-        RETURN QUERY SELECT e.id, e.workflow_id, e.workflow_version, e.status, e.error, e.started_at, e.completed_at
-                       FROM workflow_executions e WHERE e.workflow_id = p_workflow
-                      ORDER BY e.created_at DESC LIMIT p_limit;
-    ELSIF p_status IS NOT NULL THEN
-        RETURN QUERY SELECT e.id, e.workflow_id, e.workflow_version, e.status, e.error, e.started_at, e.completed_at
-                       FROM workflow_executions e WHERE e.status = p_status
-                      ORDER BY e.created_at DESC LIMIT p_limit;
-    ELSE
-        RETURN QUERY SELECT e.id, e.workflow_id, e.workflow_version, e.status, e.error, e.started_at, e.completed_at
-                       FROM workflow_executions e
-                      ORDER BY e.created_at DESC LIMIT p_limit;
-    END IF;
+    -- planned for the call's values, a filter not given (NULL) folds away before the plan is chosen
+    RETURN QUERY SELECT e.id, e.workflow_id, e.workflow_version, e.status, e.error, e.started_at, e.completed_at
+                   FROM workflow_executions e
+                  WHERE (p_workflow IS NULL OR e.workflow_id = p_workflow) AND (p_status IS NULL OR e.status = p_status)
+                  ORDER BY e.created_at DESC LIMIT p_limit;
 END;
 $$ LANGUAGE plpgsql STABLE SET plan_cache_mode = force_custom_plan;
