@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.FutureTask;
@@ -34,18 +35,26 @@ public final class CoordinatorApp {
     static final int EXIT_START_FAILED = 1;
     static final int EXIT_INVALID_CONFIGURATION = 2;
 
+    private static final String EXIT_WHEN_READY = "--exit-when-ready";
+
     private static final String USAGE = """
-            Usage: CoordinatorApp [--config FILE]
-              --config FILE   coordinator.* settings to use instead of ./coordinator.properties
+            Usage: CoordinatorApp [--config FILE] [--exit-when-ready]
+              --config FILE        coordinator.* settings to use instead of ./coordinator.properties
+              --exit-when-ready    start everything, print where it is, then stop (checks that the
+                                   configuration starts; ./coordinator trains its class-data archive so)
             Settings: see "Configuration" in README.md (COORDINATOR_* environment variables, -Dcoordinator.*).""";
 
     private CoordinatorApp() {
     }
 
     public static void main(String[] args) {
+        boolean exitsWhenReady = List.of(args).contains(EXIT_WHEN_READY);
         int status = run(args);
+        if (exitsWhenReady) {
+            LogManager.shutdown();   // no shutdown hook stops Log4j after this run
+        }
         // A normal end comes from the shutdown hook; System.exit from inside a shutdown would block.
-        if (status != EXIT_OK) {
+        if (status != EXIT_OK || exitsWhenReady) {
             System.exit(status);
         }
     }
@@ -57,6 +66,7 @@ public final class CoordinatorApp {
 
     static int run(String[] args, PrintStream out, PrintStream err) {
         Path configFile = null;
+        boolean exitWhenReady = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--config" -> {
@@ -66,6 +76,7 @@ public final class CoordinatorApp {
                     }
                     configFile = Path.of(args[++i]);
                 }
+                case EXIT_WHEN_READY -> exitWhenReady = true;
                 case "--help", "-h" -> {
                     out.println(USAGE);
                     return EXIT_OK;
@@ -113,6 +124,12 @@ public final class CoordinatorApp {
             err.println("Agent Coordinator failed to start: " + e);
             removeQuietly(stopWhileStarting);   // start stopped what it had started
             return EXIT_START_FAILED;
+        }
+        if (exitWhenReady) {
+            out.println(running.summary());
+            removeQuietly(stopWhileStarting);
+            running.close();
+            return EXIT_OK;
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Thread shutdown = new Thread(() -> {

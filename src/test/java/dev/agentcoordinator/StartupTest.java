@@ -153,6 +153,29 @@ class StartupTest {
         }
     }
 
+    @Test
+    void exitWhenReadyStartsEverythingThenStopsAndTheJvmEnds() throws Exception {
+        Path data = tmp.resolve("exit-when-ready");
+        Process child = new ProcessBuilder(TestJvm.java(), "-cp", TestJvm.classpath(),
+                "-Dcoordinator.data.dir=" + data, "-Dcoordinator.http.port=0",
+                "-Dcoordinator.broker.embedded.port=0", "-Dcoordinator.db.embedded.port=0",
+                "-Dcoordinator.workflows.dir=routes/workflows",
+                CoordinatorApp.class.getName(), "--exit-when-ready")
+                .redirectErrorStream(true).start();
+        try {
+            String output = assertTimeoutPreemptively(Duration.ofSeconds(120),   // read until the JVM ends, on its own
+                    () -> new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+            assertThat(child.waitFor(30, TimeUnit.SECONDS)).as(output).isTrue();
+            assertThat(child.exitValue()).as(output).isZero();
+            assertThat(output).contains("Agent Coordinator started", "Demo agents: on", "interview_completed <- INTERVIEW_COMPLETED")
+                    .contains("Embedded PostgreSQL stopped");
+            assertThat(output.indexOf("Embedded PostgreSQL stopped")).isGreaterThan(output.indexOf("Agent Coordinator started"));
+            assertThat(EmbeddedPostgresProcess.of(data.resolve("postgres"))).as("no database server left running").isEmpty();
+        } finally {
+            child.destroyForcibly();
+        }
+    }
+
     private static boolean isFree(int port) {
         try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
             return true;
