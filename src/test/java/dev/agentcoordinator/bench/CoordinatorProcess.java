@@ -52,6 +52,12 @@ final class CoordinatorProcess implements AutoCloseable {
      */
     static CoordinatorProcess start(Path dataDir, Map<String, String> settings, List<String> jvmArgs, Path logFile)
             throws IOException, InterruptedException {
+        return start(dataDir, settings, jvmArgs, classpath(), logFile);
+    }
+
+    /** As {@link #start(Path, Map, List, Path)}, on {@code classpath} instead of the harness's. */
+    static CoordinatorProcess start(Path dataDir, Map<String, String> settings, List<String> jvmArgs, String classpath,
+                                    Path logFile) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmArgs);
@@ -62,7 +68,7 @@ final class CoordinatorProcess implements AutoCloseable {
         all.putAll(settings);
         all.forEach((key, value) -> command.add("-Dcoordinator." + key + "=" + value));
         command.add("-cp");
-        command.add(classpath());
+        command.add(classpath);
         command.add(CoordinatorFork.class.getName());
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         try {
