@@ -191,13 +191,14 @@ public final class CoordinatorApp {
             CoordinatorRoutes routes = new CoordinatorRoutes(catalog, settings);
             camel = CamelRuntime.prepare(settings, infra, catalog, routes.builders());
             demoAgentsStart.start();
+            startWhileInfrastructureStarts(camel, infra);
             infra.awaitReady();
             // executions that started on another version of their workflow end on it
             CamelRuntime prepared = camel;
             WorkflowVersions.RouteAdder addRoutes = other -> prepared.addRoutes(routes.workflow(other));
             WorkflowVersions.recordAndRetain(infra.dataSource(), catalog, addRoutes);
             catalog.fetchVersionsFrom(WorkflowVersions.fetcher(infra.dataSource(), catalog, addRoutes));
-            camel.start();
+            camel.startConsumers();
             CoordinatorSettings effective = settings.with(Map.of("http.port", Integer.toString(camel.httpPort())));
             return new RunningCoordinator(effective, catalog, infra, camel, Futures.await(demoAgents),
                     httpUrl(settings.httpHost(), camel.httpPort()));
@@ -205,6 +206,25 @@ public final class CoordinatorApp {
             AutoCloseable started = demoAgentsStart.getState() == Thread.State.NEW ? null : Futures.awaitQuietly(demoAgents, e);
             new RunningCoordinator(settings, catalog, infra, camel, started, null).close();
             throw e;
+        }
+    }
+
+    /**
+     * Camel's start without consumers (most of it registering what Hawtio reads) runs while the database
+     * initialises: a fresh one takes seconds. When the infrastructure failed, its error is the one to
+     * report (a port taken, a data folder in use), not what Camel met for want of a database.
+     */
+    private static void startWhileInfrastructureStarts(CamelRuntime camel, Infrastructure infra) throws Exception {
+        try {
+            camel.startWithoutConsumers();
+        } catch (Exception camelError) {
+            try {
+                infra.awaitReady();
+            } catch (Exception cause) {
+                cause.addSuppressed(camelError);
+                throw cause;
+            }
+            throw camelError;
         }
     }
 

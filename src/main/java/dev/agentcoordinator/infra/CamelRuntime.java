@@ -22,6 +22,7 @@ import java.util.List;
  * Other Camel options come from {@code application.properties} ({@code camel.*}).
  */
 public final class CamelRuntime implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CamelRuntime.class);
 
     /** Registry names other parts of the application may look up. */
     public static final String DATA_SOURCE = "dataSource";
@@ -94,12 +95,26 @@ public final class CamelRuntime implements AutoCloseable {
     }
 
     /**
-     * Starts the prepared routes: consumers begin taking messages, sweeps begin to run. On failure
-     * the caller closes this runtime.
+     * Starts Camel and every route's services (the management MBeans Hawtio reads included: most of
+     * Camel's start) but no consumer, so nothing takes a message, runs a sweep or answers the API yet.
+     * Runs while the database may still be initialising: a service that needs a connection waits for
+     * the migrated schema (see {@link Infrastructure#dataSource()}).
      */
-    public void start() throws Exception {
+    public void startWithoutConsumers() throws Exception {
+        main.getCamelContext().setAutoStartup(false);   // routes added until startConsumers wait for it too
         main.start();
+    }
+
+    /**
+     * Starts the routes' consumers: consumers begin taking messages, sweeps begin to run, the API
+     * answers. On failure the caller closes this runtime.
+     */
+    public void startConsumers() throws Exception {
+        main.getCamelContext().setAutoStartup(true);   // routes added from now on (versions met later) run at once
+        main.getCamelContext().getRouteController().startAllRoutes();
         httpPort = listeningPort(main.getCamelContext(), settings);
+        // Camel's own start-up summary came before any route ran ("total:0")
+        LOG.info("Routes started: {} (HTTP on port {})", main.getCamelContext().getRoutesSize(), httpPort);
         operations = operations.afterStart(main.getCamelContext());
     }
 

@@ -11,6 +11,7 @@ import javax.sql.DataSource;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.FutureTask;
 
@@ -25,7 +26,10 @@ public final class Infrastructure implements AutoCloseable {
     private final Deque<AutoCloseable> toClose = new ConcurrentLinkedDeque<>();
     private volatile String brokerUrl;
     private volatile String jdbcUrl;
-    private volatile HikariDataSource dataSource;
+    private volatile HikariDataSource pool;
+    /** The pool behind a gate that opens once the schema is migrated (see {@link ReadyGatedDataSource}). */
+    private volatile DataSource dataSource;
+    private final CompletableFuture<Void> migrated = new CompletableFuture<>();
     private EmbeddedDatabase embeddedDatabase;
     private EmbeddedBroker embeddedBroker;
     private final List<FutureTask<Void>> starting = new ArrayList<>();
@@ -61,8 +65,14 @@ public final class Infrastructure implements AutoCloseable {
         infra.toClose.addLast(infra.embeddedBroker == null ? () -> { } : infra.embeddedBroker);
         infra.toClose.addLast(infra.embeddedDatabase == null ? () -> { } : infra.embeddedDatabase);
         infra.inBackground("coordinator-database-start", () -> {
-            infra.startDatabase();
-            Database.migrate(infra.dataSource);
+            try {
+                infra.startDatabase();
+                Database.migrate(infra.pool);
+                infra.migrated.complete(null);
+            } catch (Exception | Error e) {
+                infra.migrated.completeExceptionally(e);
+                throw e;
+            }
         });
         infra.inBackground("coordinator-broker-start", infra::startBroker);
         try {
@@ -110,8 +120,9 @@ public final class Infrastructure implements AutoCloseable {
             user = EmbeddedDatabase.USER;
             password = "";
         }
-        dataSource = Database.lazyPool(jdbcUrl, user, password, settings.dbPoolSize(), instanceId(settings));
-        toClose.push(dataSource);
+        pool = Database.lazyPool(jdbcUrl, user, password, settings.dbPoolSize(), instanceId(settings));
+        dataSource = new ReadyGatedDataSource(pool, migrated);
+        toClose.push(pool);
     }
 
     private void chooseBrokerUrl(CoordinatorSettings settings) {

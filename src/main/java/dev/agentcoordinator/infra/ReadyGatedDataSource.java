@@ -1,0 +1,48 @@
+package dev.agentcoordinator.infra;
+
+import org.springframework.jdbc.datasource.DelegatingDataSource;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * The pool as the application sees it: a connection is handed out only once the database runs with
+ * its schema migrated. Camel starts its routes' services (the aggregators read their repositories)
+ * while the database may still be initialising; whatever asks for a connection then waits for the
+ * migrations instead of meeting a missing table, and fails with the start's own error if it failed.
+ */
+final class ReadyGatedDataSource extends DelegatingDataSource {
+
+    private final CompletableFuture<Void> migrated;
+
+    ReadyGatedDataSource(DataSource pool, CompletableFuture<Void> migrated) {
+        super(pool);
+        this.migrated = migrated;
+    }
+
+    @Override
+    public Connection getConnection() throws SQLException {
+        awaitMigrated();
+        return super.getConnection();
+    }
+
+    @Override
+    public Connection getConnection(String username, String password) throws SQLException {
+        awaitMigrated();
+        return super.getConnection(username, password);
+    }
+
+    private void awaitMigrated() throws SQLException {
+        if (migrated.isDone() && !migrated.isCompletedExceptionally()) {
+            return;   // the hot path: one volatile read
+        }
+        try {
+            migrated.join();
+        } catch (CompletionException e) {
+            throw new SQLException("the database did not start: " + e.getCause(), e.getCause());
+        }
+    }
+}
