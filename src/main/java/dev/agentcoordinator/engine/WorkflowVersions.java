@@ -26,14 +26,17 @@ import java.util.Optional;
  * later (a newer coordinator's during a rolling deployment, an earlier one whose execution is
  * retried) is read back when first met ({@link #fetcher}).
  *
- * <p>A definition changed without a new version while executions run on it is refused: which of
- * the two those executions should follow cannot be told.
+ * <p>A definition changed without a new version is refused while executions run on it (which of the
+ * two they should follow cannot be told) and while another live coordinator runs the recorded one
+ * ({@code workflow_definition_runners}): the two would each move the other's executions on.
  */
 public final class WorkflowVersions {
     private static final Logger LOG = LoggerFactory.getLogger(WorkflowVersions.class);
 
     /** The statuses of an execution whose workflow's routes still have work to do. */
     private static final String UNFINISHED = "('running', 'compensating')";
+    /** A runner's coordinator has a session on the database: its connections carry its instance id (Database.config). */
+    private static final String ALIVE = "EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.application_name = r.instance_id)";
     /** How long a version found in no record is not asked for again (a newer coordinator may record it meanwhile). */
     private static final long MISS_TTL_NANOS = 10_000_000_000L;
 
@@ -57,6 +60,7 @@ public final class WorkflowVersions {
             // one transaction, locked against a coordinator recording the same workflows at the same time
             others = new TransactionTemplate(new DataSourceTransactionManager(dataSource)).execute(status -> {
                 jdbc.execute("LOCK TABLE workflow_definitions IN SHARE ROW EXCLUSIVE MODE");
+                jdbc.update("DELETE FROM workflow_definition_runners r WHERE NOT " + ALIVE);
                 List<String> conflicts = new ArrayList<>();
                 for (WorkflowDefinition loaded : catalog.all()) {
                     record(jdbc, catalog, loaded, conflicts);
@@ -114,6 +118,11 @@ public final class WorkflowVersions {
         };
     }
 
+    /**
+     * Records {@code loaded} as the definition of its version and this coordinator as one that runs it.
+     * A different definition already recorded under that version is replaced only when no execution
+     * runs on it and no other live coordinator runs it; otherwise the conflict is added.
+     */
     private static void record(JdbcTemplate jdbc, WorkflowCatalog catalog, WorkflowDefinition loaded, List<String> conflicts) {
         String json = Json.write(loaded);
         int version = loaded.versionOrDefault();
@@ -127,20 +136,38 @@ public final class WorkflowVersions {
         if (stored.isEmpty()) {
             jdbc.update("INSERT INTO workflow_definitions (workflow_id, version, definition) VALUES (?, ?, CAST(? AS jsonb))",
                     loaded.id(), version, json);
-            return;
+        } else if (!Boolean.TRUE.equals(stored.get(0).get("same"))) {
+            String conflict = conflict(jdbc, catalog, loaded, ((Number) stored.get(0).get("unfinished")).longValue());
+            if (conflict != null) {
+                conflicts.add(conflict);
+                return;
+            }
+            jdbc.update("UPDATE workflow_definitions SET definition = CAST(? AS jsonb), recorded_at = now()"
+                    + " WHERE workflow_id = ? AND version = ?", json, loaded.id(), version);
         }
-        if (Boolean.TRUE.equals(stored.get(0).get("same"))) {
-            return;
-        }
-        long unfinished = ((Number) stored.get(0).get("unfinished")).longValue();
+        jdbc.update("INSERT INTO workflow_definition_runners (workflow_id, version, instance_id)"
+                + " VALUES (?, ?, current_setting('application_name')) ON CONFLICT DO NOTHING", loaded.id(), version);
+    }
+
+    /** Why {@code loaded} cannot replace the different definition recorded under its version, or null. */
+    private static String conflict(JdbcTemplate jdbc, WorkflowCatalog catalog, WorkflowDefinition loaded, long unfinished) {
+        int version = loaded.versionOrDefault();
+        String refused = catalog.fileOf(loaded.id()) + ": version: " + version + " is not the version " + version + " that ";
         if (unfinished > 0) {
-            conflicts.add(catalog.fileOf(loaded.id()) + ": version: " + version + " is not the version " + version + " that "
-                    + unfinished + " running execution(s) of workflow " + loaded.id() + " started on: give the changed definition"
-                    + " a new version (those executions end on the one they started on), or let them end first");
-            return;
+            return refused + unfinished + " running execution(s) of workflow " + loaded.id() + " started on: give the changed"
+                    + " definition a new version (those executions end on the one they started on), or let them end first";
         }
-        jdbc.update("UPDATE workflow_definitions SET definition = CAST(? AS jsonb), recorded_at = now()"
-                + " WHERE workflow_id = ? AND version = ?", json, loaded.id(), version);
+        List<String> runners = jdbc.queryForList("""
+                SELECT r.instance_id || ' (since ' || to_char(r.since, 'YYYY-MM-DD HH24:MI:SS TZ') || ')'
+                  FROM workflow_definition_runners r
+                 WHERE r.workflow_id = ? AND r.version = ? AND r.instance_id <> current_setting('application_name')
+                   AND\s""" + ALIVE + " ORDER BY r.since", String.class, loaded.id(), version);
+        if (!runners.isEmpty()) {
+            return refused + "the running coordinator(s) " + String.join(", ", runners) + " run for workflow " + loaded.id()
+                    + ": give the changed definition a new version, or stop them first (two definitions under one"
+                    + " version would each move the other's executions on)";
+        }
+        return null;
     }
 
     /** The other versions that executions still run on, as recorded; earlier ones never recorded run on the loaded one. */

@@ -159,6 +159,61 @@ class WorkflowVersionsTest {
         }
     }
 
+    @Test
+    void aChangedDefinitionUnderItsVersionIsRefusedWhileAnotherLiveCoordinatorRunsTheRecordedOne() throws Exception {
+        // the broker and database belong to a coordinator that runs another workflow, so they outlive the others
+        Path owned = Files.createTempDirectory("coordinator-versions-owner");
+        Files.writeString(owned.resolve("other.yaml"), V1.replace("id: versioned", "id: other").replace("trigger: VERSIONED", "trigger: OTHER"));
+        Path recorded = Files.createTempDirectory("coordinator-versions-recorded");
+        Files.writeString(recorded.resolve("versioned.yaml"), V2);
+        Path changed = Files.createTempDirectory("coordinator-versions-changed");
+        Files.writeString(changed.resolve("versioned.yaml"), V2.replace("agent: versioned-third", "agent: somebody-else"));
+        try (RunningCoordinator owner = CoordinatorApp.start(settings(Files.createTempDirectory("coordinator-versions-data"), owned))) {
+            try (RunningCoordinator first = CoordinatorApp.start(sharing(owner, recorded, "first"))) {
+                // no execution runs on version 2: before, the changed definition replaced the recorded one under `first`
+                assertThatThrownBy(() -> CoordinatorApp.start(sharing(owner, changed, "second")).close())
+                        .isInstanceOf(InvalidDefinitionsException.class)
+                        .hasMessageContaining("versioned.yaml: version: 2 is not the version 2 that the running coordinator(s) first (since ")
+                        .hasMessageContaining("give the changed definition a new version, or stop them first");
+                assertThat(definedAgents(owner)).as("the recorded definition stays").contains("versioned-third").doesNotContain("somebody-else");
+
+                try (RunningCoordinator same = CoordinatorApp.start(sharing(owner, recorded, "same"))) {
+                    assertThat(runners(owner)).containsExactlyInAnyOrder("first", "same");
+                }
+            }
+            // the coordinators that ran it are gone (no session left): the changed definition takes its place
+            await().atMost(Duration.ofSeconds(20)).until(() -> query(owner,
+                    "SELECT 1 FROM pg_stat_activity WHERE application_name IN ('first', 'same')").isEmpty());
+            try (RunningCoordinator second = CoordinatorApp.start(sharing(owner, changed, "second"))) {
+                assertThat(definedAgents(owner)).contains("somebody-else");
+                assertThat(runners(owner)).containsExactly("second");
+            }
+        }
+    }
+
+    /** A coordinator on the broker and database of {@code owner}, with its own instance id. */
+    private static CoordinatorSettings sharing(RunningCoordinator owner, Path workflows, String instanceId) throws Exception {
+        return CoordinatorSettings.fromMap(Map.of(
+                "broker.url", owner.brokerUrl(),
+                "db.url", owner.jdbcUrl(),
+                "db.user", "postgres",
+                "http.port", "0",
+                "demo-agents.enabled", "false",
+                "workflows.dir", workflows.toString(),
+                "data.dir", Files.createTempDirectory("coordinator-versions-" + instanceId).toString(),
+                "instance-id", instanceId));
+    }
+
+    private static String definedAgents(RunningCoordinator coordinator) {
+        return (String) query(coordinator, "SELECT definition::text AS d FROM workflow_definitions WHERE workflow_id = 'versioned'"
+                + " AND version = 2").get(0).get("d");
+    }
+
+    private static List<String> runners(RunningCoordinator coordinator) {
+        return query(coordinator, "SELECT instance_id FROM workflow_definition_runners WHERE workflow_id = 'versioned'").stream()
+                .map(r -> (String) r.get("instance_id")).toList();
+    }
+
     private static CoordinatorSettings settings(Path data, Path workflows) {
         return TestCoordinator.settings(data, workflows);
     }
