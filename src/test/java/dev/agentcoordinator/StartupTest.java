@@ -126,12 +126,7 @@ class StartupTest {
     @Test
     void aStopAskedForWhileStartingLeavesNoDatabaseServerBehind() throws Exception {
         Path data = tmp.resolve("stopped-while-starting");
-        Process child = new ProcessBuilder(TestJvm.java(), "-cp", TestJvm.classpath(),
-                "-Dcoordinator.data.dir=" + data, "-Dcoordinator.http.port=0",
-                "-Dcoordinator.broker.embedded.port=0", "-Dcoordinator.db.embedded.port=0",
-                "-Dcoordinator.demo-agents.enabled=false", "-Dcoordinator.workflows.dir=routes/workflows",
-                CoordinatorApp.class.getName())
-                .redirectErrorStream(true).start();
+        Process child = childCoordinator(data, "-Dcoordinator.demo-agents.enabled=false");
         try (BufferedReader output = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             // the database listens before its migrations ran and Camel started: stop the JVM there
@@ -156,12 +151,7 @@ class StartupTest {
     @Test
     void exitWhenReadyStartsEverythingThenStopsAndTheJvmEnds() throws Exception {
         Path data = tmp.resolve("exit-when-ready");
-        Process child = new ProcessBuilder(TestJvm.java(), "-cp", TestJvm.classpath(),
-                "-Dcoordinator.data.dir=" + data, "-Dcoordinator.http.port=0",
-                "-Dcoordinator.broker.embedded.port=0", "-Dcoordinator.db.embedded.port=0",
-                "-Dcoordinator.workflows.dir=routes/workflows",
-                CoordinatorApp.class.getName(), "--exit-when-ready")
-                .redirectErrorStream(true).start();
+        Process child = childCoordinator(data, "--exit-when-ready");
         try {
             String output = assertTimeoutPreemptively(Duration.ofSeconds(120),   // read until the JVM ends, on its own
                     () -> new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
@@ -174,6 +164,24 @@ class StartupTest {
         } finally {
             child.destroyForcibly();
         }
+    }
+
+    /**
+     * CoordinatorApp in a JVM of its own on embedded defaults, free ports and {@code data}; an argument
+     * starting with -D is a JVM option, any other goes to the application.
+     */
+    private static Process childCoordinator(Path data, String... extra) throws IOException {
+        List<String> command = new ArrayList<>(List.of(TestJvm.java(), "-cp", TestJvm.classpath(),
+                "-Dcoordinator.data.dir=" + data, "-Dcoordinator.http.port=0",
+                "-Dcoordinator.broker.embedded.port=0", "-Dcoordinator.db.embedded.port=0",
+                "-Dcoordinator.workflows.dir=routes/workflows"));
+        List<String> appArgs = new ArrayList<>();
+        for (String arg : extra) {
+            (arg.startsWith("-D") ? command : appArgs).add(arg);
+        }
+        command.add(CoordinatorApp.class.getName());
+        command.addAll(appArgs);
+        return new ProcessBuilder(command).redirectErrorStream(true).start();
     }
 
     private static boolean isFree(int port) {
