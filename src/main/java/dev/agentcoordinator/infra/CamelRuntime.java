@@ -12,6 +12,8 @@ import org.apache.camel.component.jms.JmsComponent;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpServer;
 import org.apache.camel.main.Main;
 import org.apache.camel.main.SimpleMainShutdownStrategy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.List;
 
@@ -22,7 +24,7 @@ import java.util.List;
  * Other Camel options come from {@code application.properties} ({@code camel.*}).
  */
 public final class CamelRuntime implements AutoCloseable {
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CamelRuntime.class);
+    private static final Logger LOG = LoggerFactory.getLogger(CamelRuntime.class);
 
     /** Registry names other parts of the application may look up. */
     public static final String DATA_SOURCE = "dataSource";
