@@ -11,7 +11,6 @@ import javax.sql.DataSource;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.FutureTask;
 
@@ -29,7 +28,6 @@ public final class Infrastructure implements AutoCloseable {
     private volatile HikariDataSource pool;
     /** The pool behind a gate that opens once the schema is migrated (see {@link ReadyGatedDataSource}). */
     private volatile DataSource dataSource;
-    private final CompletableFuture<Void> migrated = new CompletableFuture<>();
     private EmbeddedDatabase embeddedDatabase;
     private EmbeddedBroker embeddedBroker;
     private final List<FutureTask<Void>> starting = new ArrayList<>();
@@ -64,16 +62,11 @@ public final class Infrastructure implements AutoCloseable {
         // closed in reverse: the pools before the servers they connect to
         infra.toClose.addLast(infra.embeddedBroker == null ? () -> { } : infra.embeddedBroker);
         infra.toClose.addLast(infra.embeddedDatabase == null ? () -> { } : infra.embeddedDatabase);
-        infra.inBackground("coordinator-database-start", () -> {
-            try {
-                infra.startDatabase();
-                Database.migrate(infra.pool);
-                infra.migrated.complete(null);
-            } catch (Exception | Error e) {
-                infra.migrated.completeExceptionally(e);
-                throw e;
-            }
+        FutureTask<Void> databaseStart = infra.inBackground("coordinator-database-start", () -> {
+            infra.startDatabase();
+            Database.migrate(infra.pool);
         });
+        infra.dataSource = new ReadyGatedDataSource(infra.pool, databaseStart);
         infra.inBackground("coordinator-broker-start", infra::startBroker);
         try {
             infra.prepareConnectionFactory(settings);   // meanwhile: the JMS client takes a while to load
@@ -84,13 +77,14 @@ public final class Infrastructure implements AutoCloseable {
         }
     }
 
-    private void inBackground(String threadName, StartTask task) {
+    private FutureTask<Void> inBackground(String threadName, StartTask task) {
         FutureTask<Void> future = new FutureTask<>(() -> {
             task.run();
             return null;
         });
         starting.add(future);
         new Thread(future, threadName).start();
+        return future;
     }
 
     @FunctionalInterface
@@ -121,7 +115,6 @@ public final class Infrastructure implements AutoCloseable {
             password = "";
         }
         pool = Database.lazyPool(jdbcUrl, user, password, settings.dbPoolSize(), instanceId(settings));
-        dataSource = new ReadyGatedDataSource(pool, migrated);
         toClose.push(pool);
     }
 

@@ -5,8 +5,8 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
 import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 
 /**
  * The pool as the application sees it: a connection is handed out only once the database runs with
@@ -16,9 +16,10 @@ import java.util.concurrent.CompletionException;
  */
 final class ReadyGatedDataSource extends DelegatingDataSource {
 
-    private final CompletableFuture<Void> migrated;
+    private final Future<?> migrated;
 
-    ReadyGatedDataSource(DataSource pool, CompletableFuture<Void> migrated) {
+    /** @param migrated the database's start, which ends once the schema is migrated */
+    ReadyGatedDataSource(DataSource pool, Future<?> migrated) {
         super(pool);
         this.migrated = migrated;
     }
@@ -36,13 +37,13 @@ final class ReadyGatedDataSource extends DelegatingDataSource {
     }
 
     private void awaitMigrated() throws SQLException {
-        if (migrated.isDone() && !migrated.isCompletedExceptionally()) {
-            return;   // the hot path: one volatile read
-        }
         try {
-            migrated.join();
-        } catch (CompletionException e) {
+            migrated.get();   // once done, a read of its state: nothing on the hot path
+        } catch (ExecutionException e) {
             throw new SQLException("the database did not start: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SQLException("interrupted while waiting for the database to start", e);
         }
     }
 }

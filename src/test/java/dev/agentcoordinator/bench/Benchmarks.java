@@ -51,8 +51,9 @@ public final class Benchmarks {
                 only.isEmpty() ? "all" : String.join(",", only), Machine.cores(), Machine.memoryMiB(), Machine.javaVersion(), workDir);
         Results results = new Results();
         long began = System.nanoTime();
+        boolean measuresStartup = only.isEmpty() || only.contains("startup");
         ClassDataArchive archive = null;
-        if (only.isEmpty() || only.contains("startup")) {
+        if (measuresStartup) {
             archive = ClassDataArchive.make(workDir.resolve("class-data"));
             System.out.printf("Class-data archive for the start-up figure, made as ./coordinator makes it: %d MB%n",
                     archive.sizeBytes() >> 20);
@@ -60,7 +61,7 @@ public final class Benchmarks {
         for (int round = 1; round <= rounds; round++) {
             System.out.printf("Round %d of %d%n", round, rounds);
             Path roundDir = Files.createDirectories(workDir.resolve("round-" + round));
-            if (only.isEmpty() || only.contains("startup")) {
+            if (measuresStartup) {
                 startup(roundDir, results, archive);
             }
             if (only.isEmpty() || only.stream().anyMatch(b -> !b.equals("startup"))) {
