@@ -171,7 +171,7 @@ class StartupTest {
      * starting with -D is a JVM option, any other goes to the application.
      */
     private static Process childCoordinator(Path data, String... extra) throws IOException {
-        List<String> command = new ArrayList<>(List.of(TestJvm.java(), "-cp", TestJvm.classpath(),
+        List<String> command = new ArrayList<>(List.of(TestJvm.java(), TestJvm.vertxCacheIn(data.getParent()), "-cp", TestJvm.classpath(),
                 "-Dcoordinator.data.dir=" + data, "-Dcoordinator.http.port=0",
                 "-Dcoordinator.broker.embedded.port=0", "-Dcoordinator.db.embedded.port=0",
                 "-Dcoordinator.workflows.dir=routes/workflows"));

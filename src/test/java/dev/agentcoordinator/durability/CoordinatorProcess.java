@@ -57,7 +57,7 @@ public final class CoordinatorProcess implements AutoCloseable {
         Path log = Files.createTempFile(infra.root(), "coordinator-" + instanceId + "-", ".log");
         List<String> command = new ArrayList<>(List.of(
                 TestJvm.java(),
-                "-Xmx384m", "-XX:+UseSerialGC",
+                "-Xmx384m", "-XX:+UseSerialGC", TestJvm.vertxCacheIn(infra.root()),
                 "-cp", TestJvm.classpath()));
         Map<String, String> settings = new java.util.LinkedHashMap<>(Map.of(
                 "broker.url", infra.brokerUrl(),

@@ -78,7 +78,7 @@ class EmbeddedDefaultsCrashTest {
     }
 
     private Process start(String name) throws Exception {
-        return new ProcessBuilder(TestJvm.java(), "-Xmx384m", "-cp", TestJvm.classpath(),
+        return new ProcessBuilder(TestJvm.java(), "-Xmx384m", TestJvm.vertxCacheIn(data), "-cp", TestJvm.classpath(),
                 "-Dcoordinator.data.dir=" + data, "-Dcoordinator.http.port=0",
                 "-Dcoordinator.broker.embedded.port=0", "-Dcoordinator.db.embedded.port=0",
                 CoordinatorApp.class.getName())

@@ -1,6 +1,7 @@
 package dev.agentcoordinator.durability;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.agentcoordinator.TestFolders;
 import dev.agentcoordinator.infra.Database;
 import dev.agentcoordinator.infra.EmbeddedBroker;
 import dev.agentcoordinator.infra.EmbeddedDatabase;
@@ -8,7 +9,6 @@ import dev.agentcoordinator.infra.FreePort;
 import dev.agentcoordinator.infra.Messaging;
 import jakarta.jms.ConnectionFactory;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -49,22 +49,18 @@ public final class OwnedInfrastructure {
      * long-lived coordinator process of the other tests, which must not see those outages.
      */
     public static OwnedInfrastructure startNew() {
-        OwnedInfrastructure infra;
-        try {
-            infra = new OwnedInfrastructure(Files.createTempDirectory("durability"));
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        OwnedInfrastructure infra = new OwnedInfrastructure(TestFolders.create("durability"));
         try {
             infra.startBroker();
             infra.startDatabase();
             // the schema comes from the coordinators; migrate here too so tests can query at once
             Database.migrate(infra.dataSource());
-            Runtime.getRuntime().addShutdownHook(new Thread(infra::closeQuietly));
+            TestFolders.closeThenDeleteAtExit(infra::closeQuietly, infra.root);
             return infra;
         } catch (Exception e) {
             // a failed migration would otherwise leave the database server running after the JVM
             infra.closeQuietly();
+            TestFolders.delete(infra.root);
             throw new IllegalStateException("cannot start the durability tests' broker and database", e);
         }
     }

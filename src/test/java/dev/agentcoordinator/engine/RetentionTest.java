@@ -4,6 +4,7 @@ import dev.agentcoordinator.CoordinatorApp;
 import dev.agentcoordinator.RunningCoordinator;
 import dev.agentcoordinator.config.CoordinatorSettings;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 import java.nio.file.Files;
@@ -51,10 +52,13 @@ class RetentionTest {
                 config: { timeout_ms: 3600000 }
             """;
 
+    @TempDir
+    Path folder;
+
     @Test
     void deletesWhatSettledBeforeTheRetentionAndKeepsTheRest() throws Exception {
-        Path data = Files.createTempDirectory("coordinator-retention");
-        Path workflows = Files.createTempDirectory("coordinator-retention-workflows");
+        Path data = Files.createDirectory(folder.resolve("data"));
+        Path workflows = Files.createDirectory(folder.resolve("workflows"));
         Files.writeString(workflows.resolve("retained.yaml"), WORKFLOW);
         Files.writeString(workflows.resolve("held.yaml"), HELD);
         Map<String, String> settings = new HashMap<>(TestCoordinator.settings(data, workflows).values());

@@ -2,6 +2,7 @@ package dev.agentcoordinator.engine;
 
 import dev.agentcoordinator.CoordinatorApp;
 import dev.agentcoordinator.RunningCoordinator;
+import dev.agentcoordinator.TestFolders;
 import dev.agentcoordinator.config.CoordinatorSettings;
 import dev.agentcoordinator.definition.WorkflowCatalog;
 import org.apache.camel.ProducerTemplate;
@@ -33,12 +34,12 @@ public final class TestCoordinator {
         if (shared == null) {
             try {
                 Path workflows = Path.of("src/test/resources/engine-workflows");
-                CoordinatorSettings settings = settings(Files.createTempDirectory("coordinator-engine-test"), workflows);
+                Path data = TestFolders.create("coordinator-engine-test");
+                CoordinatorSettings settings = settings(data, workflows);
                 List<Path> files = new ArrayList<>(WorkflowCatalog.definitionFiles(Path.of("routes/workflows")));
                 files.addAll(WorkflowCatalog.definitionFiles(workflows));
                 shared = CoordinatorApp.start(settings, WorkflowCatalog.load(files));
-                RunningCoordinator running = shared;
-                Runtime.getRuntime().addShutdownHook(new Thread(running::close));
+                TestFolders.closeThenDeleteAtExit(shared, data);
             } catch (Exception e) {
                 throw new IllegalStateException("cannot start the test coordinator", e);
             }

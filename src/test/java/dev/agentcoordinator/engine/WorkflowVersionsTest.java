@@ -6,6 +6,7 @@ import dev.agentcoordinator.config.CoordinatorSettings;
 import dev.agentcoordinator.definition.InvalidDefinitionsException;
 import org.apache.camel.ProducerTemplate;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 import java.net.URI;
@@ -69,10 +70,13 @@ class WorkflowVersionsTest {
                 depends_on: [second]
             """;
 
+    @TempDir
+    Path folder;
+
     @Test
     void anExecutionEndsOnTheVersionItStartedOnWhileNewOnesStartOnTheNext() throws Exception {
-        Path data = Files.createTempDirectory("coordinator-versions");
-        Path workflows = Files.createTempDirectory("coordinator-versions-workflows");
+        Path data = Files.createDirectory(folder.resolve("data"));
+        Path workflows = Files.createDirectory(folder.resolve("workflows"));
         Files.writeString(workflows.resolve("versioned.yaml"), V1);
         String before;
         String failed;
@@ -162,13 +166,13 @@ class WorkflowVersionsTest {
     @Test
     void aChangedDefinitionUnderItsVersionIsRefusedWhileAnotherLiveCoordinatorRunsTheRecordedOne() throws Exception {
         // the broker and database belong to a coordinator that runs another workflow, so they outlive the others
-        Path owned = Files.createTempDirectory("coordinator-versions-owner");
+        Path owned = Files.createDirectory(folder.resolve("owner"));
         Files.writeString(owned.resolve("other.yaml"), V1.replace("id: versioned", "id: other").replace("trigger: VERSIONED", "trigger: OTHER"));
-        Path recorded = Files.createTempDirectory("coordinator-versions-recorded");
+        Path recorded = Files.createDirectory(folder.resolve("recorded"));
         Files.writeString(recorded.resolve("versioned.yaml"), V2);
-        Path changed = Files.createTempDirectory("coordinator-versions-changed");
+        Path changed = Files.createDirectory(folder.resolve("changed"));
         Files.writeString(changed.resolve("versioned.yaml"), V2.replace("agent: versioned-third", "agent: somebody-else"));
-        try (RunningCoordinator owner = CoordinatorApp.start(settings(Files.createTempDirectory("coordinator-versions-data"), owned))) {
+        try (RunningCoordinator owner = CoordinatorApp.start(settings(Files.createDirectory(folder.resolve("data")), owned))) {
             try (RunningCoordinator first = CoordinatorApp.start(sharing(owner, recorded, "first"))) {
                 // no execution runs on version 2: before, the changed definition replaced the recorded one under `first`
                 assertThatThrownBy(() -> CoordinatorApp.start(sharing(owner, changed, "second")).close())
@@ -192,7 +196,7 @@ class WorkflowVersionsTest {
     }
 
     /** A coordinator on the broker and database of {@code owner}, with its own instance id. */
-    private static CoordinatorSettings sharing(RunningCoordinator owner, Path workflows, String instanceId) throws Exception {
+    private CoordinatorSettings sharing(RunningCoordinator owner, Path workflows, String instanceId) throws Exception {
         return CoordinatorSettings.fromMap(Map.of(
                 "broker.url", owner.brokerUrl(),
                 "db.url", owner.jdbcUrl(),
@@ -200,7 +204,7 @@ class WorkflowVersionsTest {
                 "http.port", "0",
                 "demo-agents.enabled", "false",
                 "workflows.dir", workflows.toString(),
-                "data.dir", Files.createTempDirectory("coordinator-versions-" + instanceId).toString(),
+                "data.dir", Files.createTempDirectory(folder, "data-" + instanceId).toString(),
                 "instance-id", instanceId));
     }
 

@@ -18,4 +18,12 @@ public final class TestJvm {
         String surefire = System.getProperty("surefire.test.class.path");
         return surefire != null && !surefire.isBlank() ? surefire : System.getProperty("java.class.path");
     }
+
+    /**
+     * The option that puts a child JVM's Vert.x file cache folder (the HTTP server's) inside
+     * {@code folder}: a child killed on purpose cannot remove it, and it would stay in /tmp.
+     */
+    public static String vertxCacheIn(Path folder) {
+        return "-Dvertx.cacheDirBase=" + folder.toAbsolutePath().resolve("vertx-cache");
+    }
 }

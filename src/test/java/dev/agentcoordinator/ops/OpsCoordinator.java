@@ -2,6 +2,7 @@ package dev.agentcoordinator.ops;
 
 import dev.agentcoordinator.CoordinatorApp;
 import dev.agentcoordinator.RunningCoordinator;
+import dev.agentcoordinator.TestFolders;
 import dev.agentcoordinator.config.CoordinatorSettings;
 
 import java.net.URI;
@@ -9,7 +10,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Map;
@@ -32,8 +32,9 @@ final class OpsCoordinator {
     static synchronized RunningCoordinator shared() {
         if (shared == null) {
             try {
+                java.nio.file.Path data = TestFolders.create("coordinator-ops-test");
                 Map<String, String> overrides = new java.util.HashMap<>(Map.of(
-                        "data.dir", Files.createTempDirectory("coordinator-ops-test").toString(),
+                        "data.dir", data.toString(),
                         "broker.url", "", "db.url", "",
                         "broker.embedded.port", "0", "http.port", "0", "http.host", "127.0.0.1",
                         "workflows.dir", "routes/workflows",
@@ -41,8 +42,7 @@ final class OpsCoordinator {
                 overrides.putAll(Map.of("http.user", USER, "http.password", PASSWORD, "metrics.refresh-ms", "200"));
                 CoordinatorSettings settings = CoordinatorSettings.fromMap(overrides);
                 shared = CoordinatorApp.start(settings);
-                RunningCoordinator running = shared;
-                Runtime.getRuntime().addShutdownHook(new Thread(running::close));
+                TestFolders.closeThenDeleteAtExit(shared, data);
             } catch (Exception e) {
                 throw new IllegalStateException("cannot start the operations test coordinator", e);
             }
