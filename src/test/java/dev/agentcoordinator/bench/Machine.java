@@ -40,14 +40,6 @@ final class Machine {
         }
     }
 
-    static double oneMinuteLoad() {
-        try {
-            return Double.parseDouble(loadAverage().split(" ")[0]);
-        } catch (NumberFormatException e) {
-            return 0;
-        }
-    }
-
     /** {busy, total} jiffies of all CPUs from /proc/stat. */
     static long[] cpuJiffies() {
         try {

@@ -14,6 +14,8 @@ import java.util.stream.Collectors;
 final class Report {
     static final String BEGIN = "<!-- bench:results:begin (written by dev.agentcoordinator.bench.Benchmarks) -->";
     static final String END = "<!-- bench:results:end -->";
+    /** Other processes' CPU in a throughput window, % of all cores, from which a run counts as on a shared machine. */
+    private static final double SHARED_MACHINE_OTHER_CPU_PCT = 10;
 
     /** A row: measured value (median of rounds), its baseline, and the target it must meet. */
     private record Row(String label, String key, String unit, String baselineLabel, String baselineKey,
@@ -117,6 +119,7 @@ final class Report {
         d.append(line("CPU ms per step, harness JVM (agents, load, floor driver)", "harness.cpu_ms_per_step", null));
         d.append(line("CPU ms per step, PostgreSQL processes", "coord.pg_cpu_ms_per_step", "floor.pg_cpu_ms_per_step"));
         d.append(line("whole machine busy, % of all cores", "coord.machine_busy_pct", "floor.machine_busy_pct"));
+        d.append(line("of which other processes (not the coordinator, the harness or PostgreSQL), % of all cores", "coord.other_cpu_pct", "floor.other_cpu_pct"));
         d.append(line("warm-up before the window, s (at least 60, until the JIT settled)", "coord.warm_up_s", "floor.warm_up_s"));
         d.append('\n');
         perRoundRatio(d);
@@ -155,19 +158,23 @@ final class Report {
 
     /** The generated section: machine, date, load, table, details. */
     String section() {
-        boolean shared = results.maxLoadSeen >= 0.5;
+        double otherWork = Math.max(max(results.runs("coord.other_cpu_pct")), max(results.runs("floor.other_cpu_pct")));
+        boolean shared = otherWork >= SHARED_MACHINE_OTHER_CPU_PCT;
         return BEGIN + "\n"
                 + "## Latest run\n\n"
                 + String.format(Locale.ROOT, "%s · %d cores · %,d MiB · %s · %d round(s), median reported · %.1f min · code %s%n%n",
                 Benchmarks.now(), Machine.cores(), Machine.memoryMiB(), Machine.javaVersion(), rounds, minutes, Machine.revision())
-                + (shared ? String.format(Locale.ROOT, "**Shared machine:** other work was running (1-minute load average up to "
-                + "%.2f on %d cores before a benchmark), so the figures are lower than on an idle machine.%n%n",
-                results.maxLoadSeen, Machine.cores()) : "")
+                + (shared ? String.format(Locale.ROOT, "**Shared machine:** other processes took up to %.0f %% of all cores"
+                + " during a throughput window, so the figures are lower than on an idle machine.%n%n", otherWork) : "")
                 + table() + "\n"
                 + details() + "\n"
-                + "<details><summary>Load average before each benchmark</summary>\n\n"
+                + "<details><summary>Load average before each benchmark (the benchmark's own load from the stage before is in it)</summary>\n\n"
                 + results.loadNotes.stream().map(n -> "- " + n).collect(Collectors.joining("\n")) + "\n\n</details>\n"
                 + END;
+    }
+
+    private static double max(java.util.List<Double> runs) {
+        return runs.stream().mapToDouble(Double::doubleValue).filter(v -> !Double.isNaN(v)).max().orElse(0);
     }
 
     /** Replaces the generated section of {@code file}, or creates the file around it. */

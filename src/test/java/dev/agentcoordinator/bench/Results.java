@@ -10,7 +10,6 @@ import java.util.Map;
 final class Results {
     private final Map<String, List<Double>> values = new LinkedHashMap<>();
     final List<String> loadNotes = new ArrayList<>();
-    double maxLoadSeen;
 
     synchronized void add(String name, double value) {
         values.computeIfAbsent(name, n -> new ArrayList<>()).add(value);
@@ -31,7 +30,6 @@ final class Results {
 
     synchronized void load(String benchmark) {
         String load = Machine.loadAverage();
-        maxLoadSeen = Math.max(maxLoadSeen, Machine.oneMinuteLoad());
         loadNotes.add(benchmark + ": " + load);
         System.out.printf("  [loadavg %s] %s%n", load, benchmark);
     }

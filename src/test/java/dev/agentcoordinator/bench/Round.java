@@ -104,6 +104,7 @@ final class Round {
             results.add("floor.pg_cpu_ms_per_step", window.postgresCpuMsPerUnit());
             results.add("floor.wal_bytes_per_step", window.walBytesPerUnit());
             results.add("floor.machine_busy_pct", window.machineBusyPercent());
+            results.add("floor.other_cpu_pct", window.otherCpuPercent());
             results.add("floor.warm_up_s", window.warmUpSeconds());
             results.add("floor.jit_cpu_ms_per_step", window.compilerCpuMsPerUnit());
             System.out.printf("    floor: %.0f steps/s, %.2f ms broker CPU/step, %.2f ms PostgreSQL CPU/step%n",
@@ -136,6 +137,7 @@ final class Round {
             results.add("coord.pg_cpu_ms_per_step", window.postgresCpuMsPerUnit());
             results.add("coord.wal_bytes_per_step", window.walBytesPerUnit());
             results.add("coord.machine_busy_pct", window.machineBusyPercent());
+            results.add("coord.other_cpu_pct", window.otherCpuPercent());
             results.add("coord.warm_up_s", window.warmUpSeconds());
             results.add("coord.jit_cpu_ms_per_step", window.compilerCpuMsPerUnit());
             System.out.printf("    coordinator: %.0f steps/s, %.1f transactions/step, %.0f WAL bytes/step, %.2f ms coordinator CPU/step (%.2f of it JIT, %.0f KiB allocated), %.2f ms harness, %.2f ms PostgreSQL%n",

@@ -17,6 +17,8 @@ record Window(double seconds, long units, long transactions, long coordinatorCpu
               long busyJiffies, long totalJiffies, double warmUpSeconds, long compilerCpuNanos) {
 
     static final long SETTLE_CHECK_MS = 10_000;
+    /** /proc/stat counts in USER_HZ ticks, 100 a second on Linux. */
+    private static final double NANOS_PER_JIFFY = 1e9 / 100;
     static final double SETTLED_SHARE = 0.05;
     static final long MAX_WARM_UP_MS = Long.getLong("bench.maxWarmUpMs", 300_000);
 
@@ -113,5 +115,18 @@ record Window(double seconds, long units, long transactions, long coordinatorCpu
 
     double machineBusyPercent() {
         return totalJiffies == 0 ? Double.NaN : 100.0 * busyJiffies / totalJiffies;
+    }
+
+    /**
+     * CPU of everything but the coordinator JVM, this harness JVM and PostgreSQL's processes (other
+     * work on the machine, the kernel's own, the hypervisor's steal), % of all cores. The load average
+     * cannot tell that: the benchmark's own load from the stage before is in it.
+     */
+    double otherCpuPercent() {
+        if (totalJiffies == 0) {
+            return Double.NaN;
+        }
+        double oursInJiffies = (coordinatorCpuNanos + harnessCpuNanos + postgresCpuNanos) / NANOS_PER_JIFFY;
+        return Math.max(0, 100.0 * (busyJiffies - oursInJiffies) / totalJiffies);
     }
 }
