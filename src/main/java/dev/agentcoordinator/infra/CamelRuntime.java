@@ -4,6 +4,7 @@ import dev.agentcoordinator.config.CoordinatorSettings;
 import dev.agentcoordinator.definition.WorkflowCatalog;
 import dev.agentcoordinator.engine.CachedSqlPrepareStatementStrategy;
 import dev.agentcoordinator.ops.Operations;
+import dev.agentcoordinator.ops.RouteLevelMBeans;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.net.impl.TCPServerBase;
 import org.apache.camel.CamelContext;
@@ -73,6 +74,7 @@ public final class CamelRuntime implements AutoCloseable {
         routes.forEach(main.configure()::addRoutesBuilder);
         try {
             main.init();                        // Camel Main: configuration and route definitions
+            RouteLevelMBeans.apply(main.getCamelContext());
             main.getCamelContext().init();      // the routes' processors, built but not started
             return new CamelRuntime(main, settings, operations);
         } catch (Exception | Error e) {
