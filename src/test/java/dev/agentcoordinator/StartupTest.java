@@ -55,6 +55,11 @@ class StartupTest {
         try (RunningCoordinator coordinator = CoordinatorApp.start(settings)) {
             assertThat(coordinator.camelContext().getStatus()).isEqualTo(ServiceStatus.Started);
             assertThat(coordinator.camelContext().getName()).isEqualTo("agent-coordinator");
+            // registered for Hawtio after ready (DeferredMBeanRegistration): one MBean per route
+            javax.management.ObjectName routeMBeans = new javax.management.ObjectName("org.apache.camel:context="
+                    + coordinator.camelContext().getManagementName() + ",type=routes,*");
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(java.lang.management.ManagementFactory
+                    .getPlatformMBeanServer().queryNames(routeMBeans, null)).hasSize(coordinator.camelContext().getRoutesSize()));
 
             try (Statement s = coordinator.dataSource().getConnection().createStatement();
                  ResultSet rs = s.executeQuery("SELECT count(*) FROM workflow_executions")) {

@@ -3,6 +3,7 @@ package dev.agentcoordinator.infra;
 import dev.agentcoordinator.config.CoordinatorSettings;
 import dev.agentcoordinator.definition.WorkflowCatalog;
 import dev.agentcoordinator.engine.CachedSqlPrepareStatementStrategy;
+import dev.agentcoordinator.ops.DeferredMBeanRegistration;
 import dev.agentcoordinator.ops.Operations;
 import dev.agentcoordinator.ops.RouteLevelMBeans;
 import io.vertx.core.http.HttpServer;
@@ -72,6 +73,7 @@ public final class CamelRuntime implements AutoCloseable {
         Operations operations = Operations.beforeStart(main, settings, infra.dataSource(), infra.connectionFactory(),
                 infra.brokerUrl(), catalog);
         routes.forEach(main.configure()::addRoutesBuilder);
+        main.addMainListener(DeferredMBeanRegistration.installer());
         try {
             main.init();                        // Camel Main: configuration and route definitions
             RouteLevelMBeans.apply(main.getCamelContext());
@@ -99,8 +101,9 @@ public final class CamelRuntime implements AutoCloseable {
     }
 
     /**
-     * Starts Camel and every route's services (the management MBeans Hawtio reads included: most of
-     * Camel's start) but no consumer, so nothing takes a message, runs a sweep or answers the API yet.
+     * Starts Camel and every route's services but no consumer, so nothing takes a message, runs a sweep
+     * or answers the API yet; the management MBeans Hawtio reads are registered once consumers started
+     * ({@link DeferredMBeanRegistration}).
      * Runs while the database may still be initialising: a service that needs a connection waits for
      * the migrated schema (see {@link Infrastructure#dataSource()}).
      */
@@ -120,6 +123,7 @@ public final class CamelRuntime implements AutoCloseable {
         // Camel's own start-up summary came before any route ran ("total:0")
         LOG.info("Routes started: {} (HTTP on port {})", main.getCamelContext().getRoutesSize(), httpPort);
         operations = operations.afterStart(main.getCamelContext());
+        DeferredMBeanRegistration.release(main.getCamelContext());
     }
 
     /** The port the HTTP server listens on; known once started. */
