@@ -11,7 +11,6 @@ import org.slf4j.LoggerFactory;
 
 import javax.management.JMException;
 import javax.management.ObjectName;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -124,20 +123,17 @@ public final class DeferredMBeanRegistration extends DefaultManagementAgent {
         int registered = 0;
         while (true) {
             synchronized (this) {
-                Iterator<Map.Entry<ObjectName, Waiting>> next = waiting.entrySet().iterator();
                 if (stopped) {
                     return;
                 }
-                if (!next.hasNext()) {
+                if (waiting.isEmpty()) {
                     deferring = false;
                     LOG.info("JMX: {} MBeans registered for Hawtio, after ready, in {} ms", registered,
                             (System.nanoTime() - started) / 1_000_000);
                     return;
                 }
-                Map.Entry<ObjectName, Waiting> entry = next.next();
-                next.remove();
-                WAITING_IN_JVM.remove(entry.getKey());
-                registerQuietly(entry.getKey(), entry.getValue());
+                ObjectName first = waiting.keySet().iterator().next();
+                registerQuietly(first, stopWaiting(first));
                 registered++;
             }
         }
