@@ -211,8 +211,9 @@ public final class CoordinatorApp {
 
     /**
      * Camel's start without consumers (its routes' services; the MBeans Hawtio reads come after ready)
-     * runs while the database initialises: a fresh one takes seconds. When the infrastructure failed, its error is the one to
-     * report (a port taken, a data folder in use), not what Camel met for want of a database.
+     * runs while the database initialises: a fresh one takes seconds. When the infrastructure failed,
+     * its error is the one to report (a port taken, a data folder in use), not what Camel met for want
+     * of a database.
      */
     private static void startWhileInfrastructureStarts(CamelRuntime camel, Infrastructure infra) throws Exception {
         try {

@@ -1,11 +1,11 @@
 package dev.agentcoordinator.ops;
 
 import org.apache.camel.CamelContext;
+import org.apache.camel.impl.engine.DefaultManagementStrategy;
 import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.MainListener;
 import org.apache.camel.main.MainListenerSupport;
 import org.apache.camel.management.DefaultManagementAgent;
-import org.apache.camel.impl.engine.DefaultManagementStrategy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,8 +58,8 @@ public final class DeferredMBeanRegistration extends DefaultManagementAgent {
         };
     }
 
-    /** Puts this agent in place of the context's default one; call before the context initialises. */
-    public static void install(CamelContext context) {
+    /** Puts this agent in place of the context's default one; before the context initialises. */
+    private static void install(CamelContext context) {
         if (context.getManagementStrategy() instanceof DefaultManagementStrategy strategy
                 && strategy.getManagementAgent() instanceof DefaultManagementAgent
                 && !(strategy.getManagementAgent() instanceof DeferredMBeanRegistration)) {
