@@ -6,6 +6,8 @@ import dev.agentcoordinator.config.LogFormatSwitch;
 import dev.agentcoordinator.definition.InvalidDefinitionsException;
 import dev.agentcoordinator.definition.WorkflowCatalog;
 import dev.agentcoordinator.engine.CoordinatorRoutes;
+import dev.agentcoordinator.engine.Endpoints;
+import dev.agentcoordinator.engine.RetainedVersions;
 import dev.agentcoordinator.engine.WorkflowVersions;
 import dev.agentcoordinator.infra.CamelRuntime;
 import dev.agentcoordinator.infra.Futures;
@@ -197,7 +199,10 @@ public final class CoordinatorApp {
             CamelRuntime prepared = camel;
             WorkflowVersions.RouteAdder addRoutes = other -> prepared.addRoutes(routes.workflow(other));
             WorkflowVersions.recordAndRetain(infra.dataSource(), catalog, addRoutes);
-            catalog.fetchVersionsFrom(WorkflowVersions.fetcher(infra.dataSource(), catalog, addRoutes));
+            RetainedVersions retained = new RetainedVersions(infra.dataSource(), catalog, addRoutes,
+                    routeKey -> prepared.removeRoutes(routeId -> Endpoints.isRouteOf(routeId, routeKey)));
+            catalog.fetchVersionsFrom(retained);
+            camel.addRoutes(retained.retirementRoute(settings.versionsRetirePeriodMs()));
             camel.startConsumers();
             CoordinatorSettings effective = settings.with(Map.of("http.port", Integer.toString(camel.httpPort())));
             return new RunningCoordinator(effective, catalog, infra, camel, Futures.await(demoAgents),

@@ -63,6 +63,7 @@ public final class CoordinatorSettings {
         d.put("coordinator.demo-agents.concurrency", "4");        // consumers per demo agent
         d.put("coordinator.retention.days", "0");                  // 0: keep every settled execution
         d.put("coordinator.retention.period-ms", "10000");         // how often the retention sweep runs
+        d.put("coordinator.versions.retire-period-ms", "60000");   // how often unused versions' routes are looked for
         return Collections.unmodifiableMap(d);
     }
 
@@ -86,6 +87,7 @@ public final class CoordinatorSettings {
     private final int demoAgentsConcurrency;
     private final int retentionDays;
     private final int retentionPeriodMs;
+    private final int versionsRetirePeriodMs;
 
     private CoordinatorSettings(List<SettingsSource> sources) {
         this.sources = List.copyOf(sources);
@@ -108,6 +110,7 @@ public final class CoordinatorSettings {
         this.demoAgentsConcurrency = positiveInt("coordinator.demo-agents.concurrency");
         this.retentionDays = nonNegativeInt("coordinator.retention.days");
         this.retentionPeriodMs = positiveInt("coordinator.retention.period-ms");
+        this.versionsRetirePeriodMs = positiveInt("coordinator.versions.retire-period-ms");
         if (!httpAuthenticationEnabled() && !isLoopback(httpHost())) {
             throw invalid("coordinator.http.password", "must be set when coordinator.http.host (" + httpHost()
                     + ") is not a loopback address: outside the local development set-up the HTTP API and"
@@ -191,6 +194,9 @@ public final class CoordinatorSettings {
     public int retentionDays() { return retentionDays; }
 
     public int retentionPeriodMs() { return retentionPeriodMs; }
+
+    /** How often the versions kept for executions are checked for any execution still on them (see RetainedVersions). */
+    public int versionsRetirePeriodMs() { return versionsRetirePeriodMs; }
 
     // --- database
     public String dbUrl() { return values.get("coordinator.db.url").trim(); }

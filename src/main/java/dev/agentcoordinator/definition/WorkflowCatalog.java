@@ -115,6 +115,14 @@ public final class WorkflowCatalog {
         retained.put(retainedCopy.id(), retainedCopy);
     }
 
+    /**
+     * Stops resolving executions to a retained version (its routes are about to go): the next one met
+     * is asked of the {@link VersionSource} again. Returns the copy, or null when it was not retained.
+     */
+    public WorkflowDefinition release(String routeKey) {
+        return retained.remove(routeKey);
+    }
+
     /** Reads a version of a workflow this coordinator does not have yet: adds its routes and retains it. */
     @FunctionalInterface
     public interface VersionSource {

@@ -31,6 +31,11 @@ public final class Endpoints {
         return "wf." + workflowId + "." + part;
     }
 
+    /** Whether {@code routeId} is one of the routes of the workflow (or retained version) {@code routeKey}. */
+    public static boolean isRouteOf(String routeId, String routeKey) {
+        return routeId.startsWith("wf." + routeKey + ".") || routeId.startsWith("wf." + routeKey + "~");
+    }
+
     /**
      * Workflow-level routes end in {@code ~start} / {@code ~finish}: a step id cannot contain '~',
      * so no step (not even one named "start") can collide with them.

@@ -13,18 +13,16 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 import javax.sql.DataSource;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * Keeps every execution on the version of its workflow it started on. At start, before any route
  * runs, the loaded definitions are recorded in {@code workflow_definitions}, and every other version
  * that executions still run on (or compensate) is read back from there and
  * {@linkplain WorkflowCatalog#retain retained}, its routes next to the loaded ones. A version met
- * later (a newer coordinator's during a rolling deployment, an earlier one whose execution is
- * retried) is read back when first met ({@link #fetcher}).
+ * later is read back when first met, and one no execution runs on any more retired
+ * ({@link RetainedVersions}).
  *
  * <p>A definition changed without a new version is refused while executions run on it (which of the
  * two they should follow cannot be told) and while another live coordinator runs the recorded one
@@ -34,11 +32,9 @@ public final class WorkflowVersions {
     private static final Logger LOG = LoggerFactory.getLogger(WorkflowVersions.class);
 
     /** The statuses of an execution whose workflow's routes still have work to do. */
-    private static final String UNFINISHED = "('running', 'compensating')";
+    static final String UNFINISHED = "('running', 'compensating')";
     /** A runner's coordinator has a session on the database: its connections carry its instance id (Database.config). */
     private static final String ALIVE = "EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.application_name = r.instance_id)";
-    /** How long a version found in no record is not asked for again (a newer coordinator may record it meanwhile). */
-    private static final long MISS_TTL_NANOS = 10_000_000_000L;
 
     /** Adds the routes of a retained version (an {@link WorkflowCatalog#asRetained} copy). */
     @FunctionalInterface
@@ -79,43 +75,11 @@ public final class WorkflowVersions {
     }
 
     /** Adds the routes of another version, then lets the catalog resolve executions to it. */
-    private static WorkflowDefinition keep(WorkflowDefinition version, WorkflowCatalog catalog, RouteAdder routes) throws Exception {
+    static WorkflowDefinition keep(WorkflowDefinition version, WorkflowCatalog catalog, RouteAdder routes) throws Exception {
         WorkflowDefinition copy = WorkflowCatalog.asRetained(version);
         routes.add(copy);
         catalog.retain(copy);
         return copy;
-    }
-
-    /** The catalog's source of the versions it meets after start (see {@link WorkflowCatalog#forVersion}). */
-    public static WorkflowCatalog.VersionSource fetcher(DataSource dataSource, WorkflowCatalog catalog, RouteAdder routes) {
-        JdbcTemplate jdbc = new JdbcTemplate(dataSource);
-        Map<String, Long> missedAt = new HashMap<>();
-        return new WorkflowCatalog.VersionSource() {
-            @Override
-            public synchronized Optional<WorkflowDefinition> fetch(String workflowId, int version) {
-                String key = WorkflowCatalog.versionKey(workflowId, version);
-                Optional<WorkflowDefinition> known = catalog.byRouteKey(key);   // fetched by another thread meanwhile
-                Long missed = missedAt.get(key);
-                if (known.isPresent() || missed != null && System.nanoTime() - missed < MISS_TTL_NANOS) {
-                    return known;
-                }
-                List<String> found = jdbc.queryForList("SELECT definition::text FROM workflow_definitions WHERE workflow_id = ? AND version = ?",
-                        String.class, workflowId, version);
-                if (found.isEmpty()) {
-                    missedAt.put(key, System.nanoTime());
-                    return known;
-                }
-                WorkflowDefinition copy;
-                try {
-                    copy = keep(read(workflowId, version, found.get(0)), catalog, routes);
-                } catch (Exception e) {
-                    throw new IllegalStateException("cannot add the routes of workflow " + workflowId + " version " + version, e);
-                }
-                LOG.info("workflow {} version {}, met in an execution: its routes run as {}", workflowId, version,
-                        Endpoints.routeId(copy.id(), "*"));
-                return Optional.of(copy);
-            }
-        };
     }
 
     /**
@@ -201,7 +165,7 @@ public final class WorkflowVersions {
         return retained;
     }
 
-    private static WorkflowDefinition read(String workflowId, int version, String json) {
+    static WorkflowDefinition read(String workflowId, int version, String json) {
         try {
             return new DefinitionReader().read("workflow_definitions/" + workflowId + "/" + version + ".json", json).definition();
         } catch (DefinitionReadException e) {

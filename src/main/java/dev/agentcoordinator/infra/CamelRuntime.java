@@ -34,6 +34,9 @@ public final class CamelRuntime implements AutoCloseable {
     public static final String SETTINGS = "coordinatorSettings";
     public static final String CATALOG = "workflowCatalog";
 
+    /** How long the removal of a route waits for the exchanges in it (see {@link #removeRoutes}). */
+    private static final int ROUTE_STOP_TIMEOUT_S = 10;
+
     private final Main main;
     private final CoordinatorSettings settings;
     private Operations operations;
@@ -98,6 +101,20 @@ public final class CamelRuntime implements AutoCloseable {
         }
         routes.addRoutesToCamelContext(context);
         ((org.apache.camel.model.ModelCamelContext) context).startRouteDefinitions(routes.getRouteCollection().getRoutes());
+    }
+
+    /**
+     * Stops and removes the routes whose ids {@code which} accepts (with the endpoints only they used);
+     * returns how many there were.
+     */
+    public int removeRoutes(java.util.function.Predicate<String> which) throws Exception {
+        CamelContext context = main.getCamelContext();
+        List<String> ids = context.getRoutes().stream().map(org.apache.camel.Route::getRouteId).filter(which).toList();
+        for (String id : ids) {
+            context.getRouteController().stopRoute(id, ROUTE_STOP_TIMEOUT_S, java.util.concurrent.TimeUnit.SECONDS);
+            context.removeRoute(id);
+        }
+        return ids.size();
     }
 
     /**

@@ -164,6 +164,63 @@ class WorkflowVersionsTest {
     }
 
     @Test
+    void theRoutesOfAVersionNoExecutionRunsOnAnyMoreAreRemovedAndComeBackWhenItIsMetAgain() throws Exception {
+        Path data = Files.createDirectory(folder.resolve("data"));
+        Path workflows = Files.createDirectory(folder.resolve("workflows"));
+        Files.writeString(workflows.resolve("versioned.yaml"), V1);
+        String failed;
+        String waiting;
+        try (RunningCoordinator v1 = CoordinatorApp.start(settings(data, workflows))) {
+            try (ScriptedAgents agents = new ScriptedAgents(v1.connectionFactory())) {
+                agents.echo("versioned-first", r -> Map.of("done", "first"))
+                        .agent("versioned-second", r -> List.of(ScriptedAgents.Reply.error("refused", false)));
+                String failedEvent = send(v1, "VERSIONED");
+                await().atMost(Duration.ofSeconds(20)).until(() -> "failed".equals(status(v1, executionOf(v1, failedEvent))));
+                failed = executionOf(v1, failedEvent);
+            }
+            waiting = startAndAwaitFirstStep(v1);
+        }
+
+        Files.writeString(workflows.resolve("versioned.yaml"), V2);
+        try (RunningCoordinator v2 = CoordinatorApp.start(settings(data, workflows)
+                .with(Map.of("coordinator.versions.retire-period-ms", "100")));
+             ScriptedAgents agents = new ScriptedAgents(v2.connectionFactory())) {
+            // an execution still runs on version 1: its routes stay, sweep after sweep
+            await().during(Duration.ofMillis(600)).atMost(Duration.ofSeconds(5))
+                    .until(() -> routesOfVersion1(v2) > 0 && keptVersions(v2).contains("\"version\":1"));
+
+            agents.echo("versioned-first", r -> Map.of("done", "first"))
+                    .echo("versioned-second", r -> Map.of("done", "second v1"));
+            await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(status(v2, waiting)));
+            await().atMost(Duration.ofSeconds(10)).until(() -> routesOfVersion1(v2) == 0);
+            assertThat(keptVersions(v2)).isEqualTo("[]");
+            assertThat(v2.camelContext().getRoute("wf.versioned.third")).as("the loaded version's routes stay").isNotNull();
+
+            // the retry of the failed execution meets version 1 again: read back, run, and retired once more
+            HttpResponse<String> retry = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create(v2.httpUrl() + "/api/executions/" + failed + "/retry")).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(retry.statusCode()).as(retry.body()).isEqualTo(202);
+            await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(status(v2, failed)));
+            assertThat(steps(v2, failed)).containsExactly("first:completed", "second:completed");
+            assertThat(agents.received()).filteredOn(r -> r.request().path("execution_id").asText().equals(failed))
+                    .extracting(ScriptedAgents.Received::agent).containsExactly("versioned-second");
+            await().atMost(Duration.ofSeconds(10)).until(() -> "VERSIONED_V1_DONE".equals(outcome(v2, failed)));
+            await().atMost(Duration.ofSeconds(10)).until(() -> routesOfVersion1(v2) == 0);
+        }
+    }
+
+    private static long routesOfVersion1(RunningCoordinator coordinator) {
+        return coordinator.camelContext().getRoutes().stream().filter(r -> r.getRouteId().startsWith("wf.versioned~v1")).count();
+    }
+
+    private static String keptVersions(RunningCoordinator coordinator) throws Exception {
+        HttpResponse<String> listed = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create(coordinator.httpUrl() + "/api/workflows")).build(), HttpResponse.BodyHandlers.ofString());
+        return Json.parse(listed.body()).path("kept_versions").toString();
+    }
+
+    @Test
     void aChangedDefinitionUnderItsVersionIsRefusedWhileAnotherLiveCoordinatorRunsTheRecordedOne() throws Exception {
         // the broker and database belong to a coordinator that runs another workflow, so they outlive the others
         Path owned = Files.createDirectory(folder.resolve("owner"));

@@ -1,0 +1,134 @@
+package dev.agentcoordinator.engine;
+
+import dev.agentcoordinator.definition.WorkflowCatalog;
+import dev.agentcoordinator.definition.WorkflowDefinition;
+import org.apache.camel.builder.RouteBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import javax.sql.DataSource;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The other versions of workflows a running coordinator keeps routes for, over its whole life. A
+ * version met after start (a newer coordinator's during a rolling deployment, an earlier one whose
+ * execution is retried) is read back from {@code workflow_definitions} and its routes added
+ * ({@link #fetch}). A kept version that no execution runs on any more (none running or compensating)
+ * is retired in two sweeps ({@link #retireUnused}): the first releases it from the catalog, so that
+ * nothing new resolves to it; the next, one period later, removes its routes if still nothing runs
+ * on it. A message that resolved to it before the release has that period to pass through its
+ * routes; one met after the release takes it back, routes and all, without adding them twice.
+ */
+public final class RetainedVersions implements WorkflowCatalog.VersionSource {
+    private static final Logger LOG = LoggerFactory.getLogger(RetainedVersions.class);
+
+    /** How long a version found in no record is not asked for again (a newer coordinator may record it meanwhile). */
+    private static final long MISS_TTL_NANOS = 10_000_000_000L;
+
+    /** Removes the routes of a retained version; returns how many there were. */
+    @FunctionalInterface
+    public interface RouteRemover {
+        int remove(String routeKey) throws Exception;
+    }
+
+    private final WorkflowCatalog catalog;
+    private final JdbcTemplate jdbc;
+    private final WorkflowVersions.RouteAdder routes;
+    private final RouteRemover removal;
+    private final Map<String, Long> missedAt = new HashMap<>();
+    /** Released by the last sweep, routes still in place, by route key. */
+    private final Map<String, WorkflowDefinition> released = new LinkedHashMap<>();
+
+    public RetainedVersions(DataSource dataSource, WorkflowCatalog catalog, WorkflowVersions.RouteAdder routes, RouteRemover removal) {
+        this.catalog = catalog;
+        this.jdbc = new JdbcTemplate(dataSource);
+        this.routes = routes;
+        this.removal = removal;
+    }
+
+    @Override
+    public synchronized Optional<WorkflowDefinition> fetch(String workflowId, int version) {
+        String key = WorkflowCatalog.versionKey(workflowId, version);
+        Optional<WorkflowDefinition> known = catalog.byRouteKey(key);   // fetched by another thread meanwhile
+        if (known.isPresent()) {
+            return known;
+        }
+        WorkflowDefinition kept = released.remove(key);
+        if (kept != null) {   // its routes are still there: take it back
+            catalog.retain(kept);
+            LOG.info("workflow {} version {}, met again before its routes were removed: kept", workflowId, version);
+            return Optional.of(kept);
+        }
+        Long missed = missedAt.get(key);
+        if (missed != null && System.nanoTime() - missed < MISS_TTL_NANOS) {
+            return known;
+        }
+        List<String> found = jdbc.queryForList("SELECT definition::text FROM workflow_definitions WHERE workflow_id = ? AND version = ?",
+                String.class, workflowId, version);
+        if (found.isEmpty()) {
+            missedAt.put(key, System.nanoTime());
+            return known;
+        }
+        WorkflowDefinition copy;
+        try {
+            copy = WorkflowVersions.keep(WorkflowVersions.read(workflowId, version, found.get(0)), catalog, routes);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot add the routes of workflow " + workflowId + " version " + version, e);
+        }
+        LOG.info("workflow {} version {}, met in an execution: its routes run as {}", workflowId, version,
+                Endpoints.routeId(copy.id(), "*"));
+        return Optional.of(copy);
+    }
+
+    /**
+     * One sweep: removes the routes of the versions released by the last sweep that still no execution
+     * runs on (one that has one again is kept), then releases the kept versions no execution runs on.
+     * Returns the route keys whose routes were removed.
+     */
+    public synchronized List<String> retireUnused() throws Exception {
+        List<String> removed = new ArrayList<>();
+        for (WorkflowDefinition version : List.copyOf(released.values())) {
+            released.remove(version.id());
+            if (inUse(version)) {
+                catalog.retain(version);
+                continue;
+            }
+            int count = removal.remove(version.id());
+            removed.add(version.id());
+            LOG.info("workflow {} version {}: no execution runs on it any more, its {} routes ({}) are removed",
+                    WorkflowCatalog.workflowIdOf(version.id()), version.versionOrDefault(), count, Endpoints.routeId(version.id(), "*"));
+        }
+        for (WorkflowDefinition version : List.copyOf(catalog.retained())) {
+            if (!inUse(version) && catalog.release(version.id()) != null) {
+                released.put(version.id(), version);
+            }
+        }
+        return removed;
+    }
+
+    /** Whether an execution runs or compensates on {@code version} (a retained copy). */
+    private boolean inUse(WorkflowDefinition version) {
+        return Boolean.TRUE.equals(jdbc.queryForObject("SELECT EXISTS (SELECT 1 FROM workflow_executions WHERE workflow_id = ?"
+                        + " AND status IN " + WorkflowVersions.UNFINISHED + " AND workflow_version = ?)", Boolean.class,
+                WorkflowCatalog.workflowIdOf(version.id()), version.versionOrDefault()));
+    }
+
+    /** The sweep that retires the versions no execution runs on any more, every {@code periodMs}. */
+    public RouteBuilder retirementRoute(long periodMs) {
+        return new RouteBuilder() {
+            @Override
+            public void configure() {
+                from(Endpoints.sweep(periodMs, 8))
+                        .routeId("coordinator.version-retirement")
+                        .routeDescription("removes the routes of workflow versions no execution runs on any more")
+                        .process(exchange -> retireUnused());
+            }
+        };
+    }
+}
