@@ -187,7 +187,7 @@ public class ApiRoutes extends RouteBuilder {
     private void prepareRetry(Exchange exchange) {
         routeToItsVersion(exchange);
         Message in = exchange.getMessage();
-        WorkflowDefinition workflow = catalog.byRouteKey(in.getHeader(Headers.ROUTE_KEY, String.class)).orElse(null);
+        WorkflowDefinition workflow = catalog.resolveRouteKey(in.getHeader(Headers.ROUTE_KEY, String.class)).orElse(null);
         if (workflow == null) {
             return;
         }

@@ -174,6 +174,24 @@ public final class WorkflowCatalog {
         return loaded != null ? Optional.of(loaded) : Optional.ofNullable(retained.get(routeKey));
     }
 
+    /**
+     * As {@link #byRouteKey}, for a message already on its way through a version's routes: a retained
+     * version's key that is not retained any more (released meanwhile because no execution ran on it)
+     * is asked of the {@link VersionSource} again.
+     */
+    public Optional<WorkflowDefinition> resolveRouteKey(String routeKey) {
+        Optional<WorkflowDefinition> known = byRouteKey(routeKey);
+        int at = routeKey == null ? -1 : routeKey.indexOf("~v");
+        if (known.isPresent() || at < 0) {
+            return known;
+        }
+        try {
+            return versionSource.fetch(routeKey.substring(0, at), Integer.parseInt(routeKey.substring(at + 2)));
+        } catch (NumberFormatException notAVersionKey) {
+            return known;
+        }
+    }
+
     public Optional<WorkflowDefinition> byId(String id) {
         return Optional.ofNullable(byId.get(id));
     }

@@ -60,7 +60,7 @@ public final class DependencyGate implements Predicate {
     private List<String> dependencies(Exchange exchange) {
         String routeKey = exchange.getMessage().getHeader(Headers.ROUTE_KEY, String.class);
         String joinStep = exchange.getMessage().getHeader(FanInRoutes.JOIN_STEP, String.class);
-        return catalog.byRouteKey(routeKey).flatMap(w -> w.step(joinStep)).map(WorkflowStep::dependsOn).orElse(List.of());
+        return catalog.resolveRouteKey(routeKey).flatMap(w -> w.step(joinStep)).map(WorkflowStep::dependsOn).orElse(List.of());
     }
 
     @Override

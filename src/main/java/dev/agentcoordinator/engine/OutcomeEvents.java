@@ -24,7 +24,7 @@ public final class OutcomeEvents {
         String executionId = in.getHeader(Headers.EXECUTION_ID, String.class);
         String status = in.getHeader(Headers.STATUS, String.class);
         // the events of the version the execution ran on
-        WorkflowDefinition workflow = catalog.byRouteKey(in.getHeader(Headers.ROUTE_KEY, String.class)).orElse(null);
+        WorkflowDefinition workflow = catalog.resolveRouteKey(in.getHeader(Headers.ROUTE_KEY, String.class)).orElse(null);
         boolean success = "completed".equals(status);
         String type = workflow == null ? null : success ? workflow.onSuccess() : workflow.onFailure();
         in.removeHeaders("*");

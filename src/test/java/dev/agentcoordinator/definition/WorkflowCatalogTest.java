@@ -121,6 +121,35 @@ class WorkflowCatalogTest {
     }
 
     @Test
+    void aReleasedVersionIsAskedForAgainByAMessageOnItsWayThroughItsRoutes() throws Exception {
+        WorkflowCatalog catalog = new WorkflowCatalog(List.of(version(3)));
+        WorkflowDefinition retained = WorkflowCatalog.asRetained(version(2));
+        catalog.retain(retained);
+        List<String> asked = new java.util.ArrayList<>();
+        catalog.fetchVersionsFrom((workflowId, version) -> {
+            asked.add(workflowId + " " + version);
+            catalog.retain(retained);
+            return java.util.Optional.of(retained);
+        });
+
+        assertThat(catalog.release("flow~v2")).isSameAs(retained);
+        assertThat(catalog.release("flow~v2")).isNull();
+        assertThat(catalog.retained()).isEmpty();
+        assertThat(catalog.byRouteKey("flow~v2")).as("a plain lookup asks nobody").isEmpty();
+        assertThat(asked).isEmpty();
+
+        assertThat(catalog.resolveRouteKey("flow~v2")).contains(retained);
+        assertThat(asked).containsExactly("flow 2");
+        assertThat(catalog.retained()).containsExactly(retained);
+        assertThat(catalog.resolveRouteKey("flow~v2")).contains(retained);
+        assertThat(catalog.resolveRouteKey("flow").map(WorkflowDefinition::versionOrDefault)).contains(3);
+        assertThat(catalog.resolveRouteKey("other")).isEmpty();
+        assertThat(catalog.resolveRouteKey("flow~vx")).isEmpty();
+        assertThat(catalog.resolveRouteKey(null)).isEmpty();
+        assertThat(asked).as("only a version key not retained is asked for").containsExactly("flow 2");
+    }
+
+    @Test
     void everyShippedAndTestWorkflowReadsBackFromTheJsonItIsRecordedAs() throws Exception {
         List<Path> files = new java.util.ArrayList<>(WorkflowCatalog.definitionFiles(Path.of("routes/workflows")));
         files.addAll(WorkflowCatalog.definitionFiles(Path.of("src/test/resources/engine-workflows")));

@@ -77,19 +77,9 @@ class WorkflowVersionsTest {
     void anExecutionEndsOnTheVersionItStartedOnWhileNewOnesStartOnTheNext() throws Exception {
         Path data = Files.createDirectory(folder.resolve("data"));
         Path workflows = Files.createDirectory(folder.resolve("workflows"));
-        Files.writeString(workflows.resolve("versioned.yaml"), V1);
-        String before;
-        String failed;
-        try (RunningCoordinator v1 = CoordinatorApp.start(settings(data, workflows))) {
-            try (ScriptedAgents agents = new ScriptedAgents(v1.connectionFactory())) {
-                agents.echo("versioned-first", r -> Map.of("done", "first"))
-                        .agent("versioned-second", r -> List.of(ScriptedAgents.Reply.error("refused", false)));
-                String failedEvent = send(v1, "VERSIONED");
-                await().atMost(Duration.ofSeconds(20)).until(() -> "failed".equals(status(v1, executionOf(v1, failedEvent))));
-                failed = executionOf(v1, failedEvent);
-            }
-            before = startAndAwaitFirstStep(v1);   // its request waits on agent.versioned-first: no agent runs now
-        }
+        Version1Executions onVersion1 = runVersion1(data, workflows);
+        String before = onVersion1.waiting();
+        String failed = onVersion1.failed();
 
         Files.writeString(workflows.resolve("versioned.yaml"), V2);
         String stillRunning;
@@ -167,19 +157,9 @@ class WorkflowVersionsTest {
     void theRoutesOfAVersionNoExecutionRunsOnAnyMoreAreRemovedAndComeBackWhenItIsMetAgain() throws Exception {
         Path data = Files.createDirectory(folder.resolve("data"));
         Path workflows = Files.createDirectory(folder.resolve("workflows"));
-        Files.writeString(workflows.resolve("versioned.yaml"), V1);
-        String failed;
-        String waiting;
-        try (RunningCoordinator v1 = CoordinatorApp.start(settings(data, workflows))) {
-            try (ScriptedAgents agents = new ScriptedAgents(v1.connectionFactory())) {
-                agents.echo("versioned-first", r -> Map.of("done", "first"))
-                        .agent("versioned-second", r -> List.of(ScriptedAgents.Reply.error("refused", false)));
-                String failedEvent = send(v1, "VERSIONED");
-                await().atMost(Duration.ofSeconds(20)).until(() -> "failed".equals(status(v1, executionOf(v1, failedEvent))));
-                failed = executionOf(v1, failedEvent);
-            }
-            waiting = startAndAwaitFirstStep(v1);
-        }
+        Version1Executions onVersion1 = runVersion1(data, workflows);
+        String waiting = onVersion1.waiting();
+        String failed = onVersion1.failed();
 
         Files.writeString(workflows.resolve("versioned.yaml"), V2);
         try (RunningCoordinator v2 = CoordinatorApp.start(settings(data, workflows)
@@ -207,6 +187,25 @@ class WorkflowVersionsTest {
                     .extracting(ScriptedAgents.Received::agent).containsExactly("versioned-second");
             await().atMost(Duration.ofSeconds(10)).until(() -> "VERSIONED_V1_DONE".equals(outcome(v2, failed)));
             await().atMost(Duration.ofSeconds(10)).until(() -> routesOfVersion1(v2) == 0);
+        }
+    }
+
+    /** An execution that failed on version 1 and one whose first step waits (no agent runs), then the coordinator stops. */
+    private record Version1Executions(String failed, String waiting) {
+    }
+
+    private static Version1Executions runVersion1(Path data, Path workflows) throws Exception {
+        Files.writeString(workflows.resolve("versioned.yaml"), V1);
+        try (RunningCoordinator v1 = CoordinatorApp.start(settings(data, workflows))) {
+            String failed;
+            try (ScriptedAgents agents = new ScriptedAgents(v1.connectionFactory())) {
+                agents.echo("versioned-first", r -> Map.of("done", "first"))
+                        .agent("versioned-second", r -> List.of(ScriptedAgents.Reply.error("refused", false)));
+                String failedEvent = send(v1, "VERSIONED");
+                await().atMost(Duration.ofSeconds(20)).until(() -> "failed".equals(status(v1, executionOf(v1, failedEvent))));
+                failed = executionOf(v1, failedEvent);
+            }
+            return new Version1Executions(failed, startAndAwaitFirstStep(v1));   // its request waits on agent.versioned-first
         }
     }
 
