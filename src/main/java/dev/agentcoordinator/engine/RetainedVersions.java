@@ -119,12 +119,16 @@ public final class RetainedVersions implements WorkflowCatalog.VersionSource {
                 WorkflowCatalog.workflowIdOf(version.id()), version.versionOrDefault()));
     }
 
-    /** The sweep that retires the versions no execution runs on any more, every {@code periodMs}. */
+    /**
+     * The sweep that retires the versions no execution runs on any more, every {@code periodMs}, on a
+     * timer thread of its own: a route's stop waits for the exchanges in it, which must not hold up
+     * the supervisor's sweeps.
+     */
     public RouteBuilder retirementRoute(long periodMs) {
         return new RouteBuilder() {
             @Override
             public void configure() {
-                from(Endpoints.sweep(periodMs, 8))
+                from("timer:coordinator-version-retirement?delay=" + periodMs + "&period=" + periodMs)
                         .routeId("coordinator.version-retirement")
                         .routeDescription("removes the routes of workflow versions no execution runs on any more")
                         .process(exchange -> retireUnused());
