@@ -41,6 +41,7 @@ public final class CoordinatorSettings {
         d.put("coordinator.db.user", "postgres");
         d.put("coordinator.db.password", "");
         d.put("coordinator.db.pool.size", "10");
+        d.put("coordinator.db.pool.connection-timeout-ms", "30000"); // how long a statement waits for a connection
         d.put("coordinator.db.embedded.port", "0");
         d.put("coordinator.db.embedded.data-dir", "");           // empty: <data.dir>/postgres
         d.put("coordinator.http.host", "127.0.0.1");
@@ -75,6 +76,7 @@ public final class CoordinatorSettings {
     private final int brokerEmbeddedPort;
     private final int brokerJournalBufferTimeoutUs;
     private final int dbPoolSize;
+    private final int dbPoolConnectionTimeoutMs;
     private final int dbEmbeddedPort;
     private final int httpPort;
     private final int jmsConcurrentConsumers;
@@ -98,6 +100,7 @@ public final class CoordinatorSettings {
         this.brokerEmbeddedPort = port("coordinator.broker.embedded.port");
         this.brokerJournalBufferTimeoutUs = positiveInt("coordinator.broker.embedded.journal-buffer-timeout-us");
         this.dbPoolSize = positiveInt("coordinator.db.pool.size");
+        this.dbPoolConnectionTimeoutMs = positiveInt("coordinator.db.pool.connection-timeout-ms");
         this.dbEmbeddedPort = port("coordinator.db.embedded.port");
         this.httpPort = port("coordinator.http.port");
         this.jmsConcurrentConsumers = positiveInt("coordinator.jms.concurrent-consumers");
@@ -204,6 +207,9 @@ public final class CoordinatorSettings {
     public String dbUser() { return values.get("coordinator.db.user"); }
     public String dbPassword() { return values.get("coordinator.db.password"); }
     public int dbPoolSize() { return dbPoolSize; }
+
+    /** How long a statement waits for a pooled connection before it fails (Hikari's connectionTimeout; 250 at least). */
+    public int dbPoolConnectionTimeoutMs() { return dbPoolConnectionTimeoutMs; }
     public int dbEmbeddedPort() { return dbEmbeddedPort; }
     public Path dbEmbeddedDataDir() { return dirOrUnderData("coordinator.db.embedded.data-dir", "postgres"); }
 

@@ -55,6 +55,8 @@ public final class ReplyBacklog {
     /** When a sweep first asked: the routes start together, the consumers with the sweeps. */
     private volatile long firstAskedAt;
     private volatile long lastTakenAt;
+    /** The consumers stopped taking replies while the database is unreachable ({@link DatabaseOutageBreaker}). */
+    private volatile boolean consumersSuspended;
     /** The largest lag taken in the current window and in the one before (guarded by this). */
     private long windowStartedAt;
     private long windowMaxLagMs;
@@ -138,12 +140,32 @@ public final class ReplyBacklog {
         return now - oldest;
     }
 
+    /** The reply consumers stop taking replies (the database is unreachable): no sweep can tell the backlog now. */
+    public void consumersSuspended() {
+        consumersSuspended = true;
+    }
+
+    /**
+     * They take replies again: as at the start, the backlog is unknown until the first reply or
+     * {@link #QUIET_MS} without one (the replies kept back may be queued, and those rolled back may be
+     * older than {@link #REDELIVERY_MS} by now).
+     */
+    public void consumersResumed() {
+        lastTakenAt = 0;
+        firstAskedAt = 0;
+        consumersSuspended = false;
+    }
+
     /**
      * How long past its deadline an attempt (or an execution) must be before the sweeps may settle it
      * as timed out; empty while that is not known yet: from the first sweep until the first reply or
-     * {@link #QUIET_MS} without one, since a backlog left by an outage may be waiting.
+     * {@link #QUIET_MS} without one, since a backlog left by an outage may be waiting, and while the
+     * consumers are suspended.
      */
     public OptionalLong holdMs() {
+        if (consumersSuspended) {
+            return OptionalLong.empty();
+        }
         long now = clock.getAsLong();
         if (firstAskedAt == 0) {
             firstAskedAt = now;

@@ -51,6 +51,7 @@ public class ReplyRoutes extends RouteBuilder {
         from("jms:queue:" + replyQueue + "?transacted=true&disableReplyTo=true&concurrentConsumers=" + consumers
                         + "&maxConcurrentConsumers=" + maxConsumers)
                 .routeId("coordinator.replies")
+                .routePolicy(DatabaseOutageBreaker.forReplies(backlog))
                 .routeDescription("agent replies: the attempt in flight settles, anything else is recorded and ignored")
                 .setProperty(REPLY_TEXT, body())
                 .setHeader(CAUSE_MESSAGE_ID, header("JMSMessageID"))

@@ -35,9 +35,12 @@ public final class Database {
      * {@link #pool} that connects on first use instead of now, so that it can exist (and be handed
      * to Camel) while the database is still starting.
      */
-    public static HikariDataSource lazyPool(String jdbcUrl, String user, String password, int maxSize, String applicationName) {
+    public static HikariDataSource lazyPool(String jdbcUrl, String user, String password, int maxSize, String applicationName,
+                                            long connectionTimeoutMs) {
         HikariDataSource lazy = new HikariDataSource();
-        config(jdbcUrl, user, password, maxSize, applicationName).copyStateTo(lazy);
+        HikariConfig config = config(jdbcUrl, user, password, maxSize, applicationName);
+        config.setConnectionTimeout(connectionTimeoutMs);
+        config.copyStateTo(lazy);
         return lazy;
     }
 

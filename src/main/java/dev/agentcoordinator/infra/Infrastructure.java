@@ -114,7 +114,8 @@ public final class Infrastructure implements AutoCloseable {
             user = EmbeddedDatabase.USER;
             password = "";
         }
-        pool = Database.lazyPool(jdbcUrl, user, password, settings.dbPoolSize(), instanceId(settings));
+        pool = Database.lazyPool(jdbcUrl, user, password, settings.dbPoolSize(), instanceId(settings),
+                settings.dbPoolConnectionTimeoutMs());
         toClose.push(pool);
     }
 

@@ -67,9 +67,7 @@ class InfrastructureRestartTest {
             try (EventSender sender = new EventSender(infra.connectionFactory())) {
                 events = sender.events("D_OUTAGE", 40);
             }
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
-                    .until(() -> infra.count("SELECT count(*) FROM workflow_step_executions s JOIN workflow_executions e "
-                            + "ON e.id = s.execution_id WHERE e.workflow_id = ? AND s.status = 'completed'", workflow) >= 20);
+            awaitCompletedSteps(workflow, 20);
             infra.stopDatabase();
             Thread.sleep(attemptTimeoutMs * 3);   // the outage
             infra.startDatabase();
@@ -79,6 +77,48 @@ class InfrastructureRestartTest {
             System.out.printf("DURABILITY case 3 (database down %d ms, attempt timeout %d ms): %s; attempts timed out with their"
                             + " reply sent over %d ms before the deadline: %d %s%n", attemptTimeoutMs * 3, attemptTimeoutMs,
                     audit.executionsByStatus(workflow), resolutionMs, answeredEarly.size(), answeredEarly);
+            assertThat(answeredEarly).as("attempts timed out although their reply was sent well in time").isEmpty();
+            assertThat(coordinator.isAlive()).isTrue();
+        }
+    }
+
+    /**
+     * PostgreSQL stays down for ten seconds while events and replies keep arriving, and a statement
+     * gives up on a connection after half a second: each consumer stops taking messages at its first
+     * failure (DatabaseOutageBreaker) instead of spending the broker's redelivery budget, which would
+     * park the messages on the dead-letter address after about 45 s of such failures, and starts again
+     * once the database answers. Nothing is lost, and the timeout sweeps hold while the reply
+     * consumers are stopped and until their backlog is known again.
+     */
+    @Test
+    void consumersStopWhileTheDatabaseIsDownAndStartAgainWhenItAnswers() throws Exception {
+        String workflow = "d_breaker";
+        long attemptTimeoutMs = 1_000;
+        long resolutionMs = 500;   // ReplyBacklog.BACKLOG_MS
+        try (RecordingAgents agents = new RecordingAgents(infra.connectionFactory())
+                .agent("d-breaker-fetch", 4, RecordingAgents.okAfter(20))
+                .agent("d-breaker-next", 8, RecordingAgents.okAfter(300));
+             CoordinatorProcess coordinator = CoordinatorProcess.start(infra, "breaker",
+                     java.util.Map.of("db.pool.connection-timeout-ms", "500"));
+             EventSender sender = new EventSender(infra.connectionFactory())) {
+            List<String> events = new java.util.ArrayList<>(sender.events("D_BREAKER", 30));
+            awaitCompletedSteps(workflow, 15);
+            infra.stopDatabase();
+            events.addAll(sender.events("D_BREAKER", 10));   // events arrive during the outage too
+            await().atMost(Duration.ofSeconds(20)).until(() -> coordinator.logText().contains(
+                    "database unreachable: coordinator.replies stops taking messages")
+                    && coordinator.logText().contains("database unreachable: coordinator.events stops taking messages"));
+            Thread.sleep(10_000);   // the outage
+            infra.startDatabase();
+            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+                    .until(() -> audit.lost(events) == 0);
+            assertThat(coordinator.logText().contains("database answers again: coordinator.replies takes messages again")).isTrue();
+            assertThat(coordinator.logText().contains("database answers again: coordinator.events takes messages again")).isTrue();
+            assertThat(audit.executionsByStatus(workflow)).containsOnlyKeys("completed");
+            List<String> answeredEarly = audit.answeredInTimeButTimedOut(workflow, agents, attemptTimeoutMs - resolutionMs);
+            System.out.printf("DURABILITY case 3 (database down 10 s, consumers stopped): %s; attempts timed out with their reply"
+                    + " sent over %d ms before the deadline: %d %s%n", audit.executionsByStatus(workflow), resolutionMs,
+                    answeredEarly.size(), answeredEarly);
             assertThat(answeredEarly).as("attempts timed out although their reply was sent well in time").isEmpty();
             assertThat(coordinator.isAlive()).isTrue();
         }
@@ -94,9 +134,7 @@ class InfrastructureRestartTest {
             try (EventSender sender = new EventSender(infra.connectionFactory())) {
                 events = sender.events("D_" + name.toUpperCase(), EXECUTIONS);
             }
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
-                    .until(() -> infra.count("SELECT count(*) FROM workflow_step_executions s JOIN workflow_executions e "
-                            + "ON e.id = s.execution_id WHERE e.workflow_id = ? AND s.status = 'completed'", workflow) >= EXECUTIONS);
+            awaitCompletedSteps(workflow, EXECUTIONS);
             long completedBefore = audit.completed(workflow);
             long outageStarted = System.nanoTime();
             outage.run();
@@ -124,5 +162,11 @@ class InfrastructureRestartTest {
                 assertThat(timedOut).as("attempts that waited for their timeout").isEmpty();
             }
         }
+    }
+
+    private static void awaitCompletedSteps(String workflow, int count) {
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+                .until(() -> infra.count("SELECT count(*) FROM workflow_step_executions s JOIN workflow_executions e "
+                        + "ON e.id = s.execution_id WHERE e.workflow_id = ? AND s.status = 'completed'", workflow) >= count);
     }
 }

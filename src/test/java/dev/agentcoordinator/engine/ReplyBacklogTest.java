@@ -21,6 +21,24 @@ class ReplyBacklogTest {
     }
 
     @Test
+    void unknownWhileTheConsumersAreSuspendedAndAfterwardsUntilAReplyOrAQuietSpell() {
+        backlog.holdMs();
+        backlog.taken(now.get() - 40);
+        assertThat(backlog.holdMs()).hasValue(0);
+
+        backlog.consumersSuspended();   // the database is unreachable
+        now.addAndGet(ReplyBacklog.REDELIVERY_MS * 2);
+        assertThat(backlog.holdMs()).isEmpty();
+
+        backlog.consumersResumed();
+        assertThat(backlog.holdMs()).as("what queued meanwhile is not known yet").isEmpty();
+        now.addAndGet(ReplyBacklog.QUIET_MS - 1);
+        assertThat(backlog.holdMs()).isEmpty();
+        backlog.taken(now.get() - 30_000);   // a reply sent half a minute ago, during the outage
+        assertThat(backlog.holdMs()).hasValue(30_000 + ReplyBacklog.MARGIN_MS);
+    }
+
+    @Test
     void aFlowingQueueHoldsNothing() {
         backlog.holdMs();
         backlog.taken(now.get() - 40);

@@ -1,0 +1,85 @@
+package dev.agentcoordinator.engine;
+
+import org.apache.camel.Route;
+import org.apache.camel.health.HealthCheck;
+import org.apache.camel.health.HealthCheckRegistry;
+import org.apache.camel.throttling.ThrottlingExceptionRoutePolicy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.dao.TransientDataAccessResourceException;
+
+import java.sql.SQLNonTransientConnectionException;
+import java.sql.SQLTransientConnectionException;
+import java.util.List;
+
+/**
+ * Stops a route's broker consumer while PostgreSQL is unreachable and starts it again once the
+ * database answers, so that an outage of any length costs each message in flight a delivery or two
+ * instead of the broker's whole redelivery budget, after which it would park the message on the
+ * dead-letter address for an operator. Camel's circuit-breaker route policy: the first failure that
+ * says the database cannot be reached opens it (the consumer is suspended; the messages it holds
+ * stay with it); every {@link #PROBE_PERIOD_MS} the database health check (the readiness probe's
+ * {@code SELECT 1}) decides whether to close it, without taking a message to find out.
+ */
+public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy {
+    private static final Logger LOG = LoggerFactory.getLogger(DatabaseOutageBreaker.class);
+
+    static final long PROBE_PERIOD_MS = 1_000;
+    /** What the pool and the JDBC driver throw when PostgreSQL cannot be reached (also as causes). */
+    private static final List<Class<?>> UNREACHABLE = List.of(DataAccessResourceFailureException.class,
+            TransientDataAccessResourceException.class, SQLTransientConnectionException.class,
+            SQLNonTransientConnectionException.class);
+    /** The id of {@code ops.DatabaseHealthCheck}. */
+    private static final String DATABASE_CHECK = "database";
+
+    private final Runnable whenOpened;
+    private final Runnable beforeClosed;
+    private volatile boolean open;
+
+    private DatabaseOutageBreaker(Runnable whenOpened, Runnable beforeClosed) {
+        super(1, 60_000, PROBE_PERIOD_MS, UNREACHABLE);
+        this.whenOpened = whenOpened;
+        this.beforeClosed = beforeClosed;
+        setHalfOpenHandler(this::databaseAnswers);
+    }
+
+    /** For a route that consumes from the broker and writes to the database. */
+    public static DatabaseOutageBreaker forConsumer() {
+        return new DatabaseOutageBreaker(() -> { }, () -> { });
+    }
+
+    /** For the reply consumers: the timeout sweeps hold while they are stopped (see {@link ReplyBacklog}). */
+    static DatabaseOutageBreaker forReplies(ReplyBacklog backlog) {
+        return new DatabaseOutageBreaker(backlog::consumersSuspended, backlog::consumersResumed);
+    }
+
+    private boolean databaseAnswers() {
+        return HealthCheckRegistry.get(getCamelContext()).getCheck(DATABASE_CHECK)
+                .map(check -> check.call().getState() == HealthCheck.State.UP)
+                .orElse(true);
+    }
+
+    @Override
+    protected void openCircuit(Route route) {
+        if (!open) {   // it opens again after every probe that finds the database still unreachable
+            open = true;
+            whenOpened.run();
+            LOG.warn("database unreachable: {} stops taking messages until it answers again (checked every {} ms)",
+                    route.getRouteId(), PROBE_PERIOD_MS);
+        }
+        super.openCircuit(route);
+    }
+
+    @Override
+    protected void closeCircuit(Route route) {
+        if (open) {
+            beforeClosed.run();
+        }
+        super.closeCircuit(route);
+        if (open) {
+            open = false;
+            LOG.warn("database answers again: {} takes messages again", route.getRouteId());
+        }
+    }
+}
