@@ -191,7 +191,7 @@ public final class CoordinatorApp {
         CamelRuntime camel = null;
         try {
             CoordinatorRoutes routes = new CoordinatorRoutes(catalog, settings);
-            camel = CamelRuntime.prepare(settings, infra, catalog, routes.builders());
+            camel = CamelRuntime.prepare(settings, infra, catalog, routes.builders(), routes.outageBreakers());
             demoAgentsStart.start();
             startWhileInfrastructureStarts(camel, infra);
             infra.awaitReady();

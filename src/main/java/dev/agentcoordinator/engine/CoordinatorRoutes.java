@@ -5,6 +5,7 @@ import dev.agentcoordinator.definition.WorkflowCatalog;
 import dev.agentcoordinator.definition.WorkflowDefinition;
 import org.apache.camel.RoutesBuilder;
 import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.spi.RoutePolicyFactory;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -17,6 +18,8 @@ public final class CoordinatorRoutes {
     private final CoordinatorSettings settings;
     private final ExecutionFactsCache facts = new ExecutionFactsCache();
     private final List<StepRouteMapper> mappers;
+    /** How far behind the reply consumers are: the timeout sweeps hold for it. */
+    private final ReplyBacklog replyBacklog = new ReplyBacklog();
 
     public CoordinatorRoutes(WorkflowCatalog catalog, CoordinatorSettings settings) {
         this.catalog = catalog;
@@ -39,7 +42,6 @@ public final class CoordinatorRoutes {
         }
         builders.add(new FanInRoutes(catalog));
         builders.add(new EventRoutes(catalog, settings.jmsConcurrentConsumers()));
-        ReplyBacklog replyBacklog = new ReplyBacklog();
         builders.add(new ReplyRoutes(catalog, replyQueue, settings.jmsConcurrentConsumers(), settings.jmsMaxConcurrentConsumers(), replyBacklog));
         builders.add(new dev.agentcoordinator.api.ApiRoutes(catalog));
         long sweepPeriodMs = Long.parseLong(settings.values().getOrDefault("coordinator.supervisor.period-ms", "200"));
@@ -55,6 +57,11 @@ public final class CoordinatorRoutes {
         dev.agentcoordinator.locks.LockPriorities.parse(setting(settings, "coordinator.locks.priorities",
                 dev.agentcoordinator.locks.LockPriorities.SPEC_DEFAULT));
         return builders;
+    }
+
+    /** The breakers that pause the routes the broker or a timer starts while the database is unreachable. */
+    public RoutePolicyFactory outageBreakers() {
+        return DatabaseOutageBreaker.everyConsumer(ReplyRoutes.ROUTE_ID, replyBacklog);
     }
 
     private static String setting(CoordinatorSettings settings, String key, String fallback) {

@@ -3,6 +3,8 @@ package dev.agentcoordinator.engine;
 import org.apache.camel.Route;
 import org.apache.camel.health.HealthCheck;
 import org.apache.camel.health.HealthCheckRegistry;
+import org.apache.camel.model.RouteDefinition;
+import org.apache.camel.spi.RoutePolicyFactory;
 import org.apache.camel.throttling.ThrottlingExceptionRoutePolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,13 +16,14 @@ import java.sql.SQLTransientConnectionException;
 import java.util.List;
 
 /**
- * Stops a route's broker consumer while PostgreSQL is unreachable and starts it again once the
- * database answers, so that an outage of any length costs each message in flight a delivery or two
- * instead of the broker's whole redelivery budget, after which it would park the message on the
- * dead-letter address for an operator. Camel's circuit-breaker route policy: the first failure that
- * says the database cannot be reached opens it (the consumer is suspended; the messages it holds
- * stay with it); every {@link #PROBE_PERIOD_MS} the database health check (the readiness probe's
- * {@code SELECT 1}) decides whether to close it, without taking a message to find out.
+ * Pauses a route started by the broker or a timer while PostgreSQL is unreachable and resumes it once
+ * the database answers. A broker consumer then costs each message in flight a delivery or two during
+ * an outage of any length, instead of the broker's whole redelivery budget, after which it would park
+ * the message on the dead-letter address for an operator; a sweep stops failing (and logging) five
+ * times a second. Camel's circuit-breaker route policy: the first failure that says the database
+ * cannot be reached opens it (the consumer is suspended; the messages it holds stay with it); every
+ * {@link #PROBE_PERIOD_MS} the database health check (the readiness probe's {@code SELECT 1}) decides
+ * whether to close it, without taking a message to find out.
  */
 public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy {
     private static final Logger LOG = LoggerFactory.getLogger(DatabaseOutageBreaker.class);
@@ -44,14 +47,24 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
         setHalfOpenHandler(this::databaseAnswers);
     }
 
-    /** For a route that consumes from the broker and writes to the database. */
-    public static DatabaseOutageBreaker forConsumer() {
-        return new DatabaseOutageBreaker(() -> { }, () -> { });
-    }
-
-    /** For the reply consumers: the timeout sweeps hold while they are stopped (see {@link ReplyBacklog}). */
-    static DatabaseOutageBreaker forReplies(ReplyBacklog backlog) {
-        return new DatabaseOutageBreaker(backlog::consumersSuspended, backlog::consumersResumed);
+    /**
+     * A breaker for every route a broker message or a timer starts (the routes the API or another
+     * route starts fail their caller instead); the reply consumers' also holds the timeout sweeps while
+     * it is open (see {@link ReplyBacklog}).
+     */
+    public static RoutePolicyFactory everyConsumer(String replyRouteId, ReplyBacklog backlog) {
+        return (context, routeId, route) -> {
+            String uri = route instanceof RouteDefinition definition && definition.getInput() != null
+                    ? definition.getInput().getEndpointUri() : null;
+            if (uri == null || !(uri.startsWith("jms:") || uri.startsWith("timer:"))) {
+                return null;
+            }
+            DatabaseOutageBreaker breaker = routeId.equals(replyRouteId)
+                    ? new DatabaseOutageBreaker(backlog::consumersSuspended, backlog::consumersResumed)
+                    : new DatabaseOutageBreaker(() -> { }, () -> { });
+            breaker.setCamelContext(context);
+            return breaker;
+        };
     }
 
     private boolean databaseAnswers() {
@@ -60,12 +73,18 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
                 .orElse(true);
     }
 
+    /** As Camel's, without formatting the breaker's state on every exchange (Camel logs that at DEBUG, formatted first). */
+    @Override
+    protected boolean isThresholdExceeded() {
+        return getFailures() >= getFailureThreshold() && getLastFailure() >= System.currentTimeMillis() - getFailureWindow();
+    }
+
     @Override
     protected void openCircuit(Route route) {
         if (!open) {   // it opens again after every probe that finds the database still unreachable
             open = true;
             whenOpened.run();
-            LOG.warn("database unreachable: {} stops taking messages until it answers again (checked every {} ms)",
+            LOG.warn("database unreachable: route {} paused until it answers again (checked every {} ms)",
                     route.getRouteId(), PROBE_PERIOD_MS);
         }
         super.openCircuit(route);
@@ -79,7 +98,7 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
         super.closeCircuit(route);
         if (open) {
             open = false;
-            LOG.warn("database answers again: {} takes messages again", route.getRouteId());
+            LOG.warn("database answers again: route {} resumed", route.getRouteId());
         }
     }
 }

@@ -36,7 +36,6 @@ public class EventRoutes extends RouteBuilder {
         ChoiceDefinition byType = from("jms:queue:" + Endpoints.EVENTS_QUEUE + "?transacted=true&disableReplyTo=true"
                         + "&concurrentConsumers=" + consumers + "&maxConcurrentConsumers=" + consumers)
                 .routeId("coordinator.events")
-                .routePolicy(DatabaseOutageBreaker.forConsumer())
                 .routeDescription("receives events and starts the workflows they trigger")
                 .setHeader(Headers.CAUSE_MESSAGE_ID, header("JMSMessageID"))
                 .bean(new EventDecoder(catalog), "decode").id("decode-event")

@@ -31,6 +31,7 @@ public class ReplyRoutes extends RouteBuilder {
     /** The route a reply found settled walks on to (its step's done route): what followed may not have run. */
     static final String AFTER_DUPLICATE = "afterDuplicate";
     private static final String BY_STEP_ROW = "direct:coordinator.reply-by-step-row";
+    public static final String ROUTE_ID = "coordinator.replies";
 
     private final WorkflowCatalog catalog;
     private final String replyQueue;
@@ -50,8 +51,7 @@ public class ReplyRoutes extends RouteBuilder {
     public void configure() {
         from("jms:queue:" + replyQueue + "?transacted=true&disableReplyTo=true&concurrentConsumers=" + consumers
                         + "&maxConcurrentConsumers=" + maxConsumers)
-                .routeId("coordinator.replies")
-                .routePolicy(DatabaseOutageBreaker.forReplies(backlog))
+                .routeId(ROUTE_ID)
                 .routeDescription("agent replies: the attempt in flight settles, anything else is recorded and ignored")
                 .setProperty(REPLY_TEXT, body())
                 .setHeader(CAUSE_MESSAGE_ID, header("JMSMessageID"))

@@ -14,6 +14,7 @@ import org.apache.camel.component.jms.JmsComponent;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpServer;
 import org.apache.camel.main.Main;
 import org.apache.camel.main.SimpleMainShutdownStrategy;
+import org.apache.camel.spi.RoutePolicyFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,7 +54,7 @@ public final class CamelRuntime implements AutoCloseable {
      * the database yet: that part of start-up can run while the database is still coming up.
      */
     public static CamelRuntime prepare(CoordinatorSettings settings, Infrastructure infra, WorkflowCatalog catalog,
-                                       List<RoutesBuilder> routes) throws Exception {
+                                       List<RoutesBuilder> routes, RoutePolicyFactory routePolicies) throws Exception {
         Main main = new Main();   // not new Main(SomeClass.class): that scans the package for RouteBuilders
         // Stopping is the application's job (RunningCoordinator), in its own order: no Camel hangup hook.
         main.setShutdownStrategy(new SimpleMainShutdownStrategy());
@@ -62,6 +63,7 @@ public final class CamelRuntime implements AutoCloseable {
         main.bind("jms", jmsComponent(settings, infra));
         main.bind(SETTINGS, settings);
         main.bind(CATALOG, catalog);
+        main.bind("routePolicies", routePolicies);   // Camel Main adds every RoutePolicyFactory in the registry
         main.bind(CachedSqlPrepareStatementStrategy.REGISTRY_NAME, new CachedSqlPrepareStatementStrategy());
         main.addOverrideProperty("camel.server.enabled", "true");
         main.addOverrideProperty("camel.server.host", settings.httpHost());

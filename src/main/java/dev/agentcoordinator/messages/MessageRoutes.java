@@ -1,6 +1,5 @@
 package dev.agentcoordinator.messages;
 
-import dev.agentcoordinator.engine.DatabaseOutageBreaker;
 import dev.agentcoordinator.engine.Endpoints;
 import dev.agentcoordinator.engine.Headers;
 import dev.agentcoordinator.engine.Sql;
@@ -53,7 +52,6 @@ public class MessageRoutes extends RouteBuilder {
 
         from("jms:queue:" + INBOUND_QUEUE + "?transacted=true&disableReplyTo=true&concurrentConsumers=" + consumers + "&maxConcurrentConsumers=" + consumers)
                 .routeId("coordinator.messages.inbound")
-                .routePolicy(DatabaseOutageBreaker.forConsumer())
                 .routeDescription("agent-to-agent messages sent over JMS")
                 .process(this::acceptFromJms)
                 .to(ACCEPT);
@@ -74,7 +72,6 @@ public class MessageRoutes extends RouteBuilder {
 
         from("jms:queue:" + RESPONSE_QUEUE + "?transacted=true&disableReplyTo=true&concurrentConsumers=" + consumers + "&maxConcurrentConsumers=" + consumers)
                 .routeId("coordinator.messages.responses")
-                .routePolicy(DatabaseOutageBreaker.forConsumer())
                 .routeDescription("responses of recipients: stored, then forwarded to the sender")
                 .process(AgentMessageCodec::readResponse)
                 .to(Sql.row("record-message-response")).id("coordinator.messages.store-response")

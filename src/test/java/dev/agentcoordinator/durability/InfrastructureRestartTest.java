@@ -84,9 +84,9 @@ class InfrastructureRestartTest {
 
     /**
      * PostgreSQL stays down for ten seconds while events and replies keep arriving, and a statement
-     * gives up on a connection after half a second: each consumer stops taking messages at its first
+     * gives up on a connection after half a second: each consumer (and sweep) pauses at its first
      * failure (DatabaseOutageBreaker) instead of spending the broker's redelivery budget, which would
-     * park the messages on the dead-letter address after about 45 s of such failures, and starts again
+     * park the messages on the dead-letter address after about 45 s of such failures, and resumes
      * once the database answers. Nothing is lost, and the timeout sweeps hold while the reply
      * consumers are stopped and until their backlog is known again.
      */
@@ -106,14 +106,18 @@ class InfrastructureRestartTest {
             infra.stopDatabase();
             events.addAll(sender.events("D_BREAKER", 10));   // events arrive during the outage too
             await().atMost(Duration.ofSeconds(20)).until(() -> coordinator.logText().contains(
-                    "database unreachable: coordinator.replies stops taking messages")
-                    && coordinator.logText().contains("database unreachable: coordinator.events stops taking messages"));
+                    "database unreachable: route coordinator.replies paused")
+                    && coordinator.logText().contains("database unreachable: route coordinator.events paused"));
             Thread.sleep(10_000);   // the outage
             infra.startDatabase();
             await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
                     .until(() -> audit.lost(events) == 0);
-            assertThat(coordinator.logText().contains("database answers again: coordinator.replies takes messages again")).isTrue();
-            assertThat(coordinator.logText().contains("database answers again: coordinator.events takes messages again")).isTrue();
+            assertThat(coordinator.logText().contains("database answers again: route coordinator.replies resumed")).isTrue();
+            assertThat(coordinator.logText().contains("database answers again: route coordinator.events resumed")).isTrue();
+            // (the attempt timeouts' sweep skips its runs while the reply consumers are paused: it did not fail)
+            assertThat(coordinator.logText()).as("a sweep too")
+                    .contains("database unreachable: route coordinator.retries paused")
+                    .contains("database answers again: route coordinator.retries resumed");
             assertThat(audit.executionsByStatus(workflow)).containsOnlyKeys("completed");
             List<String> answeredEarly = audit.answeredInTimeButTimedOut(workflow, agents, attemptTimeoutMs - resolutionMs);
             System.out.printf("DURABILITY case 3 (database down 10 s, consumers stopped): %s; attempts timed out with their reply"
