@@ -1,5 +1,6 @@
 package dev.agentcoordinator.engine;
 
+import org.apache.camel.Exchange;
 import org.apache.camel.Route;
 import org.apache.camel.health.HealthCheck;
 import org.apache.camel.health.HealthCheckRegistry;
@@ -71,6 +72,19 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
         return HealthCheckRegistry.get(getCamelContext()).getCheck(DATABASE_CHECK)
                 .map(check -> check.call().getState() == HealthCheck.State.UP)
                 .orElse(true);
+    }
+
+    /**
+     * While open, only the probe's timer moves the breaker. Camel's policy also checks again on every
+     * exchange that ends: one still in flight when it opened can then open it anew (a new timer) just
+     * before the pending probe runs, and that probe cancels the new timer and finds its wait not over,
+     * which leaves the route paused for good.
+     */
+    @Override
+    public void onExchangeDone(Route route, Exchange exchange) {
+        if (!open) {
+            super.onExchangeDone(route, exchange);
+        }
     }
 
     /** As Camel's, without formatting the breaker's state on every exchange (Camel logs that at DEBUG, formatted first). */

@@ -110,8 +110,13 @@ class InfrastructureRestartTest {
                     && coordinator.logText().contains("database unreachable: route coordinator.events paused"));
             Thread.sleep(10_000);   // the outage
             infra.startDatabase();
-            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
-                    .until(() -> audit.lost(events) == 0);
+            try {
+                await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+                        .until(() -> audit.lost(events) == 0);
+            } finally {
+                coordinator.logText().lines().filter(line -> line.contains("DatabaseOutageBreaker"))
+                        .forEach(line -> System.out.println("DURABILITY case 3 (breaker) " + line));
+            }
             assertThat(coordinator.logText().contains("database answers again: route coordinator.replies resumed")).isTrue();
             assertThat(coordinator.logText().contains("database answers again: route coordinator.events resumed")).isTrue();
             // (the attempt timeouts' sweep skips its runs while the reply consumers are paused: it did not fail)
