@@ -15,16 +15,20 @@ import org.springframework.dao.TransientDataAccessResourceException;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLTransientConnectionException;
 import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Pauses a route started by the broker or a timer while PostgreSQL is unreachable and resumes it once
  * the database answers. A broker consumer then costs each message in flight a delivery or two during
  * an outage of any length, instead of the broker's whole redelivery budget, after which it would park
  * the message on the dead-letter address for an operator; a sweep stops failing (and logging) five
- * times a second. Camel's circuit-breaker route policy: the first failure that says the database
- * cannot be reached opens it (the consumer is suspended; the messages it holds stay with it); every
- * {@link #PROBE_PERIOD_MS} the database health check (the readiness probe's {@code SELECT 1}) decides
- * whether to close it, without taking a message to find out.
+ * times a second. Camel's circuit-breaker route policy decides when to open: at the first failure that
+ * says the database cannot be reached (the consumer is suspended; the messages it holds stay with it).
+ * Closing is this class's own: every {@link #PROBE_PERIOD_MS} a probe thread asks the database health
+ * check (the readiness probe's {@code SELECT 1}), without taking a message to find out, and resumes
+ * the route when it answers. (Camel's own half-open timers are re-armed by exchanges that end while
+ * the breaker is open, and one of them can cancel the next and leave the route paused for good.)
  */
 public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy {
     private static final Logger LOG = LoggerFactory.getLogger(DatabaseOutageBreaker.class);
@@ -39,13 +43,13 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
 
     private final Runnable whenOpened;
     private final Runnable beforeClosed;
-    private volatile boolean open;
+    /** The probe while the breaker is open (written under this; read without it on every exchange). */
+    private volatile ScheduledExecutorService probe;
 
     private DatabaseOutageBreaker(Runnable whenOpened, Runnable beforeClosed) {
         super(1, 60_000, PROBE_PERIOD_MS, UNREACHABLE);
         this.whenOpened = whenOpened;
         this.beforeClosed = beforeClosed;
-        setHalfOpenHandler(this::databaseAnswers);
     }
 
     /**
@@ -68,21 +72,10 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
         };
     }
 
-    private boolean databaseAnswers() {
-        return HealthCheckRegistry.get(getCamelContext()).getCheck(DATABASE_CHECK)
-                .map(check -> check.call().getState() == HealthCheck.State.UP)
-                .orElse(true);
-    }
-
-    /**
-     * While open, only the probe's timer moves the breaker. Camel's policy also checks again on every
-     * exchange that ends: one still in flight when it opened can then open it anew (a new timer) just
-     * before the pending probe runs, and that probe cancels the new timer and finds its wait not over,
-     * which leaves the route paused for good.
-     */
+    /** While open, the exchanges still in flight when it opened change nothing: only the probe closes it. */
     @Override
     public void onExchangeDone(Route route, Exchange exchange) {
-        if (!open) {
+        if (probe == null) {
             super.onExchangeDone(route, exchange);
         }
     }
@@ -94,25 +87,55 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
     }
 
     @Override
-    protected void openCircuit(Route route) {
-        if (!open) {   // it opens again after every probe that finds the database still unreachable
-            open = true;
-            whenOpened.run();
-            LOG.warn("database unreachable: route {} paused until it answers again (checked every {} ms)",
-                    route.getRouteId(), PROBE_PERIOD_MS);
+    protected synchronized void openCircuit(Route route) {
+        if (probe != null) {
+            return;
         }
+        whenOpened.run();
         super.openCircuit(route);
+        probe = getCamelContext().getExecutorServiceManager()
+                .newSingleThreadScheduledExecutor(this, "database-outage-probe-" + route.getRouteId());
+        probe.scheduleWithFixedDelay(() -> closeWhenTheDatabaseAnswers(route), PROBE_PERIOD_MS, PROBE_PERIOD_MS,
+                TimeUnit.MILLISECONDS);
+        LOG.warn("database unreachable: route {} paused until it answers again (checked every {} ms)",
+                route.getRouteId(), PROBE_PERIOD_MS);
+    }
+
+    /** Camel's half-open timer is not used: the probe closes the breaker. */
+    @Override
+    protected void addHalfOpenTimer(Route route) {
+    }
+
+    private void closeWhenTheDatabaseAnswers(Route route) {
+        if (databaseAnswers()) {
+            closeCircuit(route);
+        }
+    }
+
+    private boolean databaseAnswers() {
+        return HealthCheckRegistry.get(getCamelContext()).getCheck(DATABASE_CHECK)
+                .map(check -> check.call().getState() == HealthCheck.State.UP)
+                .orElse(true);
     }
 
     @Override
-    protected void closeCircuit(Route route) {
-        if (open) {
-            beforeClosed.run();
+    protected synchronized void closeCircuit(Route route) {
+        if (probe == null) {
+            return;
         }
+        beforeClosed.run();
         super.closeCircuit(route);
-        if (open) {
-            open = false;
-            LOG.warn("database answers again: route {} resumed", route.getRouteId());
+        getCamelContext().getExecutorServiceManager().shutdown(probe);
+        probe = null;
+        LOG.warn("database answers again: route {} resumed", route.getRouteId());
+    }
+
+    @Override
+    protected synchronized void doStop() throws Exception {
+        if (probe != null) {
+            getCamelContext().getExecutorServiceManager().shutdownNow(probe);
+            probe = null;
         }
+        super.doStop();
     }
 }
