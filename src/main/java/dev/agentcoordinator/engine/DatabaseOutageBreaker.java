@@ -1,5 +1,6 @@
 package dev.agentcoordinator.engine;
 
+import dev.agentcoordinator.ops.DatabaseHealthCheck;
 import org.apache.camel.Exchange;
 import org.apache.camel.Route;
 import org.apache.camel.health.HealthCheck;
@@ -38,8 +39,6 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
     private static final List<Class<?>> UNREACHABLE = List.of(DataAccessResourceFailureException.class,
             TransientDataAccessResourceException.class, SQLTransientConnectionException.class,
             SQLNonTransientConnectionException.class);
-    /** The id of {@code ops.DatabaseHealthCheck}. */
-    private static final String DATABASE_CHECK = "database";
 
     private final Runnable whenOpened;
     private final Runnable beforeClosed;
@@ -113,7 +112,7 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
     }
 
     private boolean databaseAnswers() {
-        return HealthCheckRegistry.get(getCamelContext()).getCheck(DATABASE_CHECK)
+        return HealthCheckRegistry.get(getCamelContext()).getCheck(DatabaseHealthCheck.ID)
                 .map(check -> check.call().getState() == HealthCheck.State.UP)
                 .orElse(true);
     }

@@ -11,12 +11,15 @@ import java.util.Map;
 /** DOWN when PostgreSQL does not answer {@code SELECT 1} within the health timeout. */
 public final class DatabaseHealthCheck extends AbstractHealthCheck {
 
+    /** Its id in Camel's health-check registry (the outage breakers ask it too). */
+    public static final String ID = "database";
+
     private final DataSource dataSource;
     private final int timeoutMs;
     private final BoundedCheck bounded;
 
     public DatabaseHealthCheck(DataSource dataSource, int timeoutMs) {
-        super("coordinator", "database");
+        super("coordinator", ID);
         this.dataSource = dataSource;
         this.timeoutMs = timeoutMs;
         this.bounded = new BoundedCheck("database", timeoutMs);
