@@ -13,6 +13,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.dao.TransientDataAccessResourceException;
 
+import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLTransientConnectionException;
 import java.util.List;
@@ -71,12 +72,37 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
         };
     }
 
-    /** While open, the exchanges still in flight when it opened change nothing: only the probe closes it. */
+    /**
+     * While open, the exchanges still in flight when it opened change nothing: only the probe closes it.
+     * Camel's policy recognises the translated exceptions; a driver error that code on a raw connection
+     * lets through untranslated opens the breaker by its SQL state.
+     */
     @Override
     public void onExchangeDone(Route route, Exchange exchange) {
-        if (probe == null) {
+        if (probe != null) {
+            return;
+        }
+        if (lostTheDatabase(exchange.getException())) {
+            openCircuit(route);
+        } else {
             super.onExchangeDone(route, exchange);
         }
+    }
+
+    /**
+     * Whether a JDBC error in the chain says the connection is gone or the server is shutting down or
+     * starting: SQL state class 08 (connection exception) or 57P01 to 57P03 (admin shutdown, crash
+     * shutdown, cannot connect now), which is what pgjdbc reports on a raw connection when PostgreSQL
+     * stops under it.
+     */
+    static boolean lostTheDatabase(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof SQLException sql && sql.getSQLState() != null
+                    && (sql.getSQLState().startsWith("08") || sql.getSQLState().matches("57P0[123]"))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** As Camel's, without formatting the breaker's state on every exchange (Camel logs that at DEBUG, formatted first). */
