@@ -6,7 +6,9 @@ import org.apache.camel.Route;
 import org.apache.camel.health.HealthCheck;
 import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.model.RouteDefinition;
+import org.apache.camel.spi.ExceptionHandler;
 import org.apache.camel.spi.RoutePolicyFactory;
+import org.apache.camel.support.DefaultConsumer;
 import org.apache.camel.throttling.ThrottlingExceptionRoutePolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,19 +27,19 @@ import java.util.concurrent.TimeUnit;
  * the database answers. A broker consumer then costs each message in flight a delivery or two during
  * an outage of any length, instead of the broker's whole redelivery budget, after which it would park
  * the message on the dead-letter address for an operator; a sweep stops failing (and logging) five
- * times a second. Camel's circuit-breaker route policy decides when to open: at the first failure that
- * says the database cannot be reached (the consumer is suspended; the messages it holds stay with it).
- * Closing is this class's own: every {@link #PROBE_PERIOD_MS} a probe thread asks the database health
- * check (the readiness probe's {@code SELECT 1}), without taking a message to find out, and resumes
- * the route when it answers. (Camel's own half-open timers are re-armed by exchanges that end while
+ * times a second. It is Camel's circuit-breaker route policy (which suspends and resumes the consumer;
+ * the messages it holds stay with it), opened by this class at the first failure that says the
+ * database cannot be reached, and closed by this class too: every {@link #PROBE_PERIOD_MS} a probe
+ * thread asks the database health check (the readiness probe's {@code SELECT 1}), without taking a
+ * message to find out, and resumes the route when it answers. (Camel's own half-open timers are re-armed by exchanges that end while
  * the breaker is open, and one of them can cancel the next and leave the route paused for good.)
  */
 public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy {
     private static final Logger LOG = LoggerFactory.getLogger(DatabaseOutageBreaker.class);
 
     static final long PROBE_PERIOD_MS = 1_000;
-    /** What the pool and the JDBC driver throw when PostgreSQL cannot be reached (also as causes). */
-    private static final List<Class<?>> UNREACHABLE = List.of(DataAccessResourceFailureException.class,
+    /** What Spring, the pool and the JDBC driver throw when PostgreSQL cannot be reached (also as causes). */
+    static final List<Class<? extends Exception>> UNREACHABLE = List.of(DataAccessResourceFailureException.class,
             TransientDataAccessResourceException.class, SQLTransientConnectionException.class,
             SQLNonTransientConnectionException.class);
 
@@ -47,7 +49,7 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
     private volatile ScheduledExecutorService probe;
 
     private DatabaseOutageBreaker(Runnable whenOpened, Runnable beforeClosed) {
-        super(1, 60_000, PROBE_PERIOD_MS, UNREACHABLE);
+        super(1, 60_000, PROBE_PERIOD_MS, List.copyOf(UNREACHABLE));
         this.whenOpened = whenOpened;
         this.beforeClosed = beforeClosed;
     }
@@ -73,42 +75,35 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
     }
 
     /**
-     * While open, the exchanges still in flight when it opened change nothing: only the probe closes it.
-     * Camel's policy recognises the translated exceptions; a driver error that code on a raw connection
-     * lets through untranslated opens the breaker by its SQL state.
+     * Opens at the first exchange that failed because the database is unreachable. While open, the
+     * exchanges still in flight when it opened change nothing: only the probe closes it.
      */
     @Override
     public void onExchangeDone(Route route, Exchange exchange) {
-        if (probe != null) {
-            return;
-        }
-        if (lostTheDatabase(exchange.getException())) {
+        if (probe == null && unreachable(exchange.getException())) {
             openCircuit(route);
-        } else {
-            super.onExchangeDone(route, exchange);
         }
     }
 
     /**
-     * Whether a JDBC error in the chain says the connection is gone or the server is shutting down or
-     * starting: SQL state class 08 (connection exception) or 57P01 to 57P03 (admin shutdown, crash
-     * shutdown, cannot connect now), which is what pgjdbc reports on a raw connection when PostgreSQL
-     * stops under it.
+     * Whether a failure says PostgreSQL cannot be reached: one of {@link #UNREACHABLE} in its chain
+     * (what Spring and the pool make of it), or a JDBC error that code on a raw connection let through
+     * untranslated whose SQL state is of class 08 (connection exception) or 57P01 to 57P03 (admin
+     * shutdown, crash shutdown, cannot connect now), which is what pgjdbc reports when PostgreSQL stops
+     * under a connection.
      */
-    static boolean lostTheDatabase(Throwable failure) {
+    static boolean unreachable(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            Throwable cause = t;
+            if (UNREACHABLE.stream().anyMatch(type -> type.isInstance(cause))) {
+                return true;
+            }
             if (t instanceof SQLException sql && sql.getSQLState() != null
                     && (sql.getSQLState().startsWith("08") || sql.getSQLState().matches("57P0[123]"))) {
                 return true;
             }
         }
         return false;
-    }
-
-    /** As Camel's, without formatting the breaker's state on every exchange (Camel logs that at DEBUG, formatted first). */
-    @Override
-    protected boolean isThresholdExceeded() {
-        return getFailures() >= getFailureThreshold() && getLastFailure() >= System.currentTimeMillis() - getFailureWindow();
     }
 
     @Override
@@ -124,6 +119,39 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
                 TimeUnit.MILLISECONDS);
         LOG.warn("database unreachable: route {} paused until it answers again (checked every {} ms)",
                 route.getRouteId(), PROBE_PERIOD_MS);
+    }
+
+    /**
+     * A timer consumer logs the failure of its exchange again, with its stack trace; an outage is
+     * logged once already (see {@link DatabaseOutageErrors}) and here when the route pauses.
+     */
+    @Override
+    public void onStart(Route route) {
+        super.onStart(route);
+        if (route.getConsumer() instanceof DefaultConsumer consumer
+                && !(consumer.getExceptionHandler() instanceof QuietAboutOutages)) {
+            consumer.setExceptionHandler(new QuietAboutOutages(consumer.getExceptionHandler()));
+        }
+    }
+
+    /** A consumer's exception handler that passes on every failure but an outage. */
+    private record QuietAboutOutages(ExceptionHandler logsFailures) implements ExceptionHandler {
+        @Override
+        public void handleException(Throwable exception) {
+            handleException(null, null, exception);
+        }
+
+        @Override
+        public void handleException(String message, Throwable exception) {
+            handleException(message, null, exception);
+        }
+
+        @Override
+        public void handleException(String message, Exchange exchange, Throwable exception) {
+            if (!unreachable(exception)) {
+                logsFailures.handleException(message, exchange, exception);
+            }
+        }
     }
 
     /** Camel's half-open timer is not used: the probe closes the breaker. */
