@@ -37,6 +37,7 @@ public final class CoordinatorRoutes {
     public List<RoutesBuilder> builders() {
         String replyQueue = settings.replyQueue();
         List<RoutesBuilder> builders = new ArrayList<>();
+        builders.add(new DatabaseOutageErrors());
         for (WorkflowDefinition workflow : catalog.all()) {
             builders.add(workflow(workflow));
         }

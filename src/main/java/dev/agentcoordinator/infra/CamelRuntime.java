@@ -183,6 +183,9 @@ public final class CamelRuntime implements AutoCloseable {
         // session the sends after it: two commits and a pooled session per message, and a crash in
         // between lost the requests until their attempts timed out.
         jms.setLazyCreateTransactionManager(false);
+        // a route's error handler has logged the failure with its stack trace (or, for an outage, in
+        // one line: DatabaseOutageErrors); the listener container's line only says the message rolled back
+        jms.setErrorHandlerLogStackTrace(false);
         jms.setConcurrentConsumers(settings.jmsConcurrentConsumers());
         jms.setMaxConcurrentConsumers(settings.jmsMaxConcurrentConsumers());
         return jms;

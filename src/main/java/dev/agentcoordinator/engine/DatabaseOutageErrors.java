@@ -1,0 +1,24 @@
+package dev.agentcoordinator.engine;
+
+import org.apache.camel.LoggingLevel;
+import org.apache.camel.builder.RouteConfigurationBuilder;
+
+/**
+ * How every route reports a failure because PostgreSQL cannot be reached: one WARN line naming the
+ * route and the cause, instead of Camel's ERROR with the whole stack trace. Nothing about the failure
+ * changes: the exception stays on the exchange, so a broker message goes back to the broker and the
+ * route's {@link DatabaseOutageBreaker} pauses it; an HTTP caller gets its error. Any other failure is
+ * logged as before. (A route configuration without an id applies to every route.)
+ */
+public final class DatabaseOutageErrors extends RouteConfigurationBuilder {
+    static final String LOG_NAME = "dev.agentcoordinator.engine.DatabaseOutage";
+
+    @Override
+    public void configuration() {
+        routeConfiguration()
+                .onException(Exception.class)
+                    .onWhen(exchange -> DatabaseOutageBreaker.unreachable(exchange.getException()))
+                    .logExhausted(false)
+                    .log(LoggingLevel.WARN, LOG_NAME, "route ${routeId} failed, database unreachable: ${exception.message}");
+    }
+}
