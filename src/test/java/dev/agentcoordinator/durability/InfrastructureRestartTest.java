@@ -120,6 +120,10 @@ class InfrastructureRestartTest {
             assertThat(coordinator.logText().contains("database answers again: route coordinator.replies resumed")).isTrue();
             assertThat(coordinator.logText().contains("database answers again: route coordinator.events resumed")).isTrue();
             // (the attempt timeouts' sweep skips its runs while the reply consumers are paused: it did not fail)
+            assertThat(coordinator.logText().lines().filter(line -> line.contains(" ERROR ")).toList())
+                    .as("an outage is logged as one WARN line per failed message, not as errors")
+                    .isEmpty();
+            assertThat(coordinator.logText()).contains("failed, database unreachable: ");
             assertThat(coordinator.logText()).as("a sweep too")
                     .contains("database unreachable: route coordinator.retries paused")
                     .contains("database answers again: route coordinator.retries resumed");
