@@ -46,7 +46,7 @@ public class ApiRoutes extends RouteBuilder {
         rest("/api").description("Agent Coordinator API")
                 .get("/executions/{id}").description("status of an execution and every step (spec: getExecutionStatus)")
                     .produces(JSON).to("direct:api.get-execution")
-                .get("/executions").description("executions, newest first; filters workflow_id, status, limit")
+                .get("/executions").description("executions, newest first; filters workflow_id, status; limit per page; after: the next of the page before")
                     .produces(JSON).to("direct:api.list-executions")
                 .post("/executions/{id}/cancel").description("cancels a running execution")
                     .produces(JSON).to("direct:api.cancel-execution")
@@ -77,7 +77,7 @@ public class ApiRoutes extends RouteBuilder {
         from("direct:api.list-executions").routeId("api.list-executions")
                 .process(ApiRoutes::listFilters)
                 .to(Sql.rows("list-executions"))
-                .process(e -> respond(e, 200, ExecutionViews.list(e.getMessage().getBody(List.class))));
+                .process(e -> respond(e, 200, ExecutionViews.list(e.getMessage().getBody(List.class), e.getMessage().getHeader("limit", Integer.class))));
 
         from("direct:api.post-event").routeId("api.post-event")
                 .process(ApiRoutes::stampEvent)
@@ -223,6 +223,10 @@ public class ApiRoutes extends RouteBuilder {
             throw new IllegalArgumentException("limit must be between 1 and 1000");
         }
         in.setHeader("limit", parsed);
+        String after = blankToNull(in.getHeader("after", String.class));
+        ListingCursor cursor = after == null ? null : ListingCursor.read(after);
+        in.setHeader("afterMicros", cursor == null ? null : cursor.afterMicros());
+        in.setHeader("afterId", cursor == null ? null : cursor.afterId());
     }
 
     /** Checks the event and gives it an event_id when it has none, so the caller can follow it. */

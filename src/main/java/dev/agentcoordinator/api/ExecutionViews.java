@@ -5,12 +5,15 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentcoordinator.engine.Json;
 
 import java.sql.Timestamp;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /** Turns rows of the state tables into the JSON documents of the HTTP API. */
 final class ExecutionViews {
+    /** The column list_executions gives each row's position in (see {@link ListingCursor}). */
+    private static final String PAGE_CURSOR = "page_cursor";
     private static final Set<String> JSON_COLUMNS = Set.of("trigger_payload", "result", "input", "output");
 
     private ExecutionViews() {
@@ -25,11 +28,21 @@ final class ExecutionViews {
         return Json.write(view);
     }
 
-    static String list(List<Map<String, Object>> executions) {
+    /**
+     * A page of the listing; {@code next} is the cursor of its last row when the page is full (there may
+     * be more), else null.
+     */
+    static String list(List<Map<String, Object>> executions, int limit) {
         ObjectNode view = Json.object();
         ArrayNode items = view.putArray("executions");
-        executions.forEach(e -> items.add(object(e)));
+        executions.forEach(e -> {
+            Map<String, Object> row = new LinkedHashMap<>(e);
+            row.remove(PAGE_CURSOR);
+            items.add(object(row));
+        });
         view.put("count", executions.size());
+        view.put("next", executions.size() < limit ? null
+                : ListingCursor.handOut((String) executions.get(executions.size() - 1).get(PAGE_CURSOR)));
         return Json.write(view);
     }
 

@@ -1,0 +1,34 @@
+package dev.agentcoordinator.api;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Where a page of the execution listing ended: the last row's created_at (epoch microseconds, as
+ * PostgreSQL keeps it) and id, which {@code list_executions} (V17) writes as {@code micros:id}. Handed
+ * out opaque (base64url), so clients pass it back as it is instead of building one.
+ */
+record ListingCursor(long afterMicros, String afterId) {
+    private static final Pattern FORM = Pattern.compile("(\\d{1,18}):(.+)", Pattern.DOTALL);
+
+    /** The cursor a client gets for the row whose {@code page_cursor} column is {@code pageCursor}. */
+    static String handOut(String pageCursor) {
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(pageCursor.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The position a client's {@code after} names; IllegalArgumentException (a 400) when it is no cursor of ours. */
+    static ListingCursor read(String after) {
+        Matcher form;
+        try {
+            form = FORM.matcher(new String(Base64.getUrlDecoder().decode(after), StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException notBase64) {
+            form = null;
+        }
+        if (form == null || !form.matches()) {
+            throw new IllegalArgumentException("after must be the \"next\" of an earlier page of this listing, got \"" + after + "\"");
+        }
+        return new ListingCursor(Long.parseLong(form.group(1)), form.group(2));
+    }
+}
