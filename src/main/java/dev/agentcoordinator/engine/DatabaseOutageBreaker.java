@@ -31,15 +31,16 @@ import java.util.concurrent.TimeUnit;
  * the messages it holds stay with it), opened by this class at the first failure that says the
  * database cannot be reached, and closed by this class too: every {@link #PROBE_PERIOD_MS} a probe
  * thread asks the database health check (the readiness probe's {@code SELECT 1}), without taking a
- * message to find out, and resumes the route when it answers. (Camel's own half-open timers are re-armed by exchanges that end while
- * the breaker is open, and one of them can cancel the next and leave the route paused for good.)
+ * message to find out, and resumes the route when it answers. (Camel's own half-open timers are
+ * re-armed by exchanges that end while the breaker is open, and one of them can cancel the next and
+ * leave the route paused for good.)
  */
 public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy {
     private static final Logger LOG = LoggerFactory.getLogger(DatabaseOutageBreaker.class);
 
     static final long PROBE_PERIOD_MS = 1_000;
     /** What Spring, the pool and the JDBC driver throw when PostgreSQL cannot be reached (also as causes). */
-    static final List<Class<? extends Exception>> UNREACHABLE = List.of(DataAccessResourceFailureException.class,
+    private static final List<Class<?>> UNREACHABLE = List.of(DataAccessResourceFailureException.class,
             TransientDataAccessResourceException.class, SQLTransientConnectionException.class,
             SQLNonTransientConnectionException.class);
 
@@ -49,7 +50,7 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
     private volatile ScheduledExecutorService probe;
 
     private DatabaseOutageBreaker(Runnable whenOpened, Runnable beforeClosed) {
-        super(1, 60_000, PROBE_PERIOD_MS, List.copyOf(UNREACHABLE));
+        super(1, 60_000, PROBE_PERIOD_MS, UNREACHABLE);
         this.whenOpened = whenOpened;
         this.beforeClosed = beforeClosed;
     }
@@ -94,9 +95,10 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
      */
     static boolean unreachable(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            Throwable cause = t;
-            if (UNREACHABLE.stream().anyMatch(type -> type.isInstance(cause))) {
-                return true;
+            for (Class<?> type : UNREACHABLE) {
+                if (type.isInstance(t)) {
+                    return true;
+                }
             }
             if (t instanceof SQLException sql && sql.getSQLState() != null
                     && (sql.getSQLState().startsWith("08") || sql.getSQLState().matches("57P0[123]"))) {
