@@ -13,10 +13,23 @@ WORKDIR /app
 COPY --from=build /build/target/lib lib
 COPY --from=build /build/target/agent-coordinator-*.jar lib/
 COPY routes routes
+RUN mkdir /app/cds && chown coordinator:coordinator /app/cds
 USER coordinator
+# A class-data archive, as ./coordinator makes one: a start on the embedded defaults (a throwaway broker and
+# database on free ports, in a folder removed afterwards; as the image's user, since PostgreSQL does not run as
+# root) writes the ~12,000 classes it loaded, which every start of this image then maps instead of loading
+# (restart to ready 4.1 s against 5.7 to 6.3 s, measured with this image's layout and command outside Docker). If
+# that start fails, the image has no archive and the JVM starts without one, as it does when the archive does not
+# match (it warns).
+RUN java -XX:ArchiveClassesAtExit=/app/cds/coordinator.jsa -Xlog:cds=off -Xlog:cds+dynamic=off -cp "/app/lib/*" \
+        -Dcoordinator.data.dir=/tmp/cds-training -Dcoordinator.http.port=0 -Dcoordinator.broker.embedded.port=0 \
+        -Dcoordinator.db.embedded.port=0 dev.agentcoordinator.CoordinatorApp --exit-when-ready \
+        > /tmp/cds-training.log 2>&1 \
+    || (echo "no class-data archive, the image starts without one:"; tail -n 20 /tmp/cds-training.log); \
+    rm -rf /tmp/cds-training /tmp/cds-training.log /tmp/embedded-pg
 EXPOSE 8080
 ENV COORDINATOR_HTTP_HOST=0.0.0.0 \
     COORDINATOR_HTTP_PORT=8080 \
     COORDINATOR_WORKFLOWS_DIR=/app/routes/workflows \
     COORDINATOR_DATA_DIR=/tmp/coordinator-data
-ENTRYPOINT ["java", "-cp", "/app/lib/*", "dev.agentcoordinator.CoordinatorApp"]
+ENTRYPOINT ["java", "-XX:SharedArchiveFile=/app/cds/coordinator.jsa", "-cp", "/app/lib/*", "dev.agentcoordinator.CoordinatorApp"]
