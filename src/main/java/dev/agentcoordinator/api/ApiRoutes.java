@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentcoordinator.definition.WorkflowCatalog;
 import dev.agentcoordinator.definition.WorkflowDefinition;
+import dev.agentcoordinator.engine.DatabaseOutageErrors;
+import dev.agentcoordinator.engine.DatabaseUnreachable;
 import dev.agentcoordinator.engine.Endpoints;
 import dev.agentcoordinator.engine.EventDecoder;
 import dev.agentcoordinator.engine.Headers;
@@ -13,10 +15,13 @@ import dev.agentcoordinator.engine.RouteKeys;
 import dev.agentcoordinator.engine.Sql;
 import dev.agentcoordinator.messages.MessageRoutes;
 import org.apache.camel.Exchange;
+import org.apache.camel.LoggingLevel;
 import org.apache.camel.Message;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.model.rest.RestBindingMode;
+import org.springframework.dao.DataAccessException;
 
+import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -36,6 +41,17 @@ public class ApiRoutes extends RouteBuilder {
     @Override
     public void configure() {
         restConfiguration().component("platform-http").bindingMode(RestBindingMode.off);
+
+        // an outage is the client's to retry: 503 (more specific than DatabaseOutageErrors' Exception, so this one applies)
+        onException(DataAccessException.class, SQLException.class)
+                .onWhen(e -> DatabaseUnreachable.causes(e.getException()))
+                .handled(true)
+                .log(LoggingLevel.WARN, DatabaseOutageErrors.LOG_NAME,
+                        "route ${routeId} answered 503, database unreachable: ${exception.message}")
+                .process(e -> {
+                    respond(e, 503, ExecutionViews.error("the database cannot be reached; try again later"));
+                    e.getMessage().setHeader("Retry-After", "5");
+                });
 
         onException(InvalidEventException.class, IllegalArgumentException.class)
                 .handled(true)

@@ -12,12 +12,7 @@ import org.apache.camel.support.DefaultConsumer;
 import org.apache.camel.throttling.ThrottlingExceptionRoutePolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.dao.DataAccessResourceFailureException;
-import org.springframework.dao.TransientDataAccessResourceException;
 
-import java.sql.SQLException;
-import java.sql.SQLNonTransientConnectionException;
-import java.sql.SQLTransientConnectionException;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -39,10 +34,6 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
     private static final Logger LOG = LoggerFactory.getLogger(DatabaseOutageBreaker.class);
 
     static final long PROBE_PERIOD_MS = 1_000;
-    /** What Spring, the pool and the JDBC driver throw when PostgreSQL cannot be reached (also as causes). */
-    private static final List<Class<?>> UNREACHABLE = List.of(DataAccessResourceFailureException.class,
-            TransientDataAccessResourceException.class, SQLTransientConnectionException.class,
-            SQLNonTransientConnectionException.class);
 
     private final Runnable whenOpened;
     private final Runnable beforeClosed;
@@ -50,7 +41,8 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
     private volatile ScheduledExecutorService probe;
 
     private DatabaseOutageBreaker(Runnable whenOpened, Runnable beforeClosed) {
-        super(1, 60_000, PROBE_PERIOD_MS, UNREACHABLE);
+        // Camel's failure count is not used: onExchangeDone opens the breaker by DatabaseUnreachable
+        super(1, 60_000, PROBE_PERIOD_MS, List.of());
         this.whenOpened = whenOpened;
         this.beforeClosed = beforeClosed;
     }
@@ -81,31 +73,9 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
      */
     @Override
     public void onExchangeDone(Route route, Exchange exchange) {
-        if (probe == null && unreachable(exchange.getException())) {
+        if (probe == null && DatabaseUnreachable.causes(exchange.getException())) {
             openCircuit(route);
         }
-    }
-
-    /**
-     * Whether a failure says PostgreSQL cannot be reached: one of {@link #UNREACHABLE} in its chain
-     * (what Spring and the pool make of it), or a JDBC error that code on a raw connection let through
-     * untranslated whose SQL state is of class 08 (connection exception) or 57P01 to 57P03 (admin
-     * shutdown, crash shutdown, cannot connect now), which is what pgjdbc reports when PostgreSQL stops
-     * under a connection.
-     */
-    static boolean unreachable(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            for (Class<?> type : UNREACHABLE) {
-                if (type.isInstance(t)) {
-                    return true;
-                }
-            }
-            if (t instanceof SQLException sql && sql.getSQLState() != null
-                    && (sql.getSQLState().startsWith("08") || sql.getSQLState().matches("57P0[123]"))) {
-                return true;
-            }
-        }
-        return false;
     }
 
     @Override
@@ -150,7 +120,7 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
 
         @Override
         public void handleException(String message, Exchange exchange, Throwable exception) {
-            if (!unreachable(exception)) {
+            if (!DatabaseUnreachable.causes(exception)) {
                 logsFailures.handleException(message, exchange, exception);
             }
         }

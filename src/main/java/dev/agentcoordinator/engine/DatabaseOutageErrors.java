@@ -11,13 +11,14 @@ import org.apache.camel.builder.RouteConfigurationBuilder;
  * logged as before. (A route configuration without an id applies to every route.)
  */
 public final class DatabaseOutageErrors extends RouteConfigurationBuilder {
-    static final String LOG_NAME = "dev.agentcoordinator.engine.DatabaseOutage";
+    /** The logger of the outage lines (also the HTTP API's 503 lines). */
+    public static final String LOG_NAME = "dev.agentcoordinator.engine.DatabaseOutage";
 
     @Override
     public void configuration() {
         routeConfiguration()
                 .onException(Exception.class)
-                    .onWhen(exchange -> DatabaseOutageBreaker.unreachable(exchange.getException()))
+                    .onWhen(exchange -> DatabaseUnreachable.causes(exchange.getException()))
                     .logExhausted(false)
                     .log(LoggingLevel.WARN, LOG_NAME, "route ${routeId} failed, database unreachable: ${exception.message}");
     }

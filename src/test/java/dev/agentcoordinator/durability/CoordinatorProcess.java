@@ -22,6 +22,7 @@ import static org.awaitility.Awaitility.await;
 public final class CoordinatorProcess implements AutoCloseable {
     public static final Path WORKFLOWS = Path.of("src/test/resources/durability/workflows").toAbsolutePath();
     private static final String STARTED = "Agent Coordinator started";
+    private static final String HTTP_LINE = "  HTTP API:  ";
 
     private final String instanceId;
     private final Path log;
@@ -125,6 +126,13 @@ public final class CoordinatorProcess implements AutoCloseable {
         } catch (IOException e) {
             return "";
         }
+    }
+
+    /** Base URL of its HTTP server, from the summary it prints once started (its port is the OS's choice). */
+    public String httpUrl() {
+        String line = logText().lines().filter(l -> l.startsWith(HTTP_LINE)).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no \"" + HTTP_LINE.trim() + "\" line in " + log));
+        return line.substring(HTTP_LINE.length(), line.indexOf("/api/"));
     }
 
     public String logTail() {

@@ -1,7 +1,13 @@
 package dev.agentcoordinator.durability;
 
+import dev.agentcoordinator.engine.Json;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 
@@ -108,6 +114,17 @@ class InfrastructureRestartTest {
             await().atMost(Duration.ofSeconds(20)).until(() -> coordinator.logText().contains(
                     "database unreachable: route coordinator.replies paused")
                     && coordinator.logText().contains("database unreachable: route coordinator.events paused"));
+            // the API: reads answer 503 with a JSON error; an event is still accepted (it only goes to the broker)
+            String api = coordinator.httpUrl();
+            HttpResponse<String> listing = http(HttpRequest.newBuilder(URI.create(api + "/api/executions")).build());
+            assertThat(listing.statusCode()).as(listing.body()).isEqualTo(503);
+            assertThat(listing.headers().firstValue("Retry-After")).hasValue("5");
+            assertThat(Json.parse(listing.body()).path("error").asText()).isEqualTo("the database cannot be reached; try again later");
+            HttpResponse<String> posted = http(HttpRequest.newBuilder(URI.create(api + "/api/events"))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"type\": \"D_BREAKER\", \"payload\": {}}")).build());
+            assertThat(posted.statusCode()).as(posted.body()).isEqualTo(202);
+            events.add(Json.parse(posted.body()).path("event_id").asText());
             Thread.sleep(10_000);   // the outage
             infra.startDatabase();
             try {
@@ -181,5 +198,9 @@ class InfrastructureRestartTest {
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
                 .until(() -> infra.count("SELECT count(*) FROM workflow_step_executions s JOIN workflow_executions e "
                         + "ON e.id = s.execution_id WHERE e.workflow_id = ? AND s.status = 'completed'", workflow) >= count);
+    }
+
+    private static HttpResponse<String> http(HttpRequest request) throws IOException, InterruptedException {
+        return HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
     }
 }

@@ -12,39 +12,39 @@ import java.sql.SQLTransientConnectionException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-class DatabaseOutageBreakerTest {
+class DatabaseUnreachableTest {
 
     @Test
     void whatSpringAndThePoolMakeOfAnOutageCountsAsOne() {
         var translated = new DataAccessResourceFailureException("PreparedStatementCallback",
                 new SQLException("the connection is gone"));
-        assertThat(DatabaseOutageBreaker.unreachable(new RuntimeCamelException(translated))).isTrue();
-        assertThat(DatabaseOutageBreaker.unreachable(new CannotGetJdbcConnectionException("Failed to obtain JDBC Connection",
+        assertThat(DatabaseUnreachable.causes(new RuntimeCamelException(translated))).isTrue();
+        assertThat(DatabaseUnreachable.causes(new CannotGetJdbcConnectionException("Failed to obtain JDBC Connection",
                 new SQLTransientConnectionException("coordinator-db - Connection is not available")))).isTrue();
     }
 
     @Test
     void anUntranslatedDriverErrorThatSaysTheConnectionIsGoneCountsAsAnOutage() {
         var brokenSocket = new PSQLException("An I/O error occurred while sending to the backend.", PSQLState.CONNECTION_FAILURE);
-        assertThat(DatabaseOutageBreaker.unreachable(new IllegalStateException("join gate", brokenSocket))).isTrue();
-        assertThat(DatabaseOutageBreaker.unreachable(
+        assertThat(DatabaseUnreachable.causes(new IllegalStateException("join gate", brokenSocket))).isTrue();
+        assertThat(DatabaseUnreachable.causes(
                 new PSQLException("refused", PSQLState.CONNECTION_UNABLE_TO_CONNECT))).isTrue();
     }
 
     @Test
     void aServerShuttingDownOrStartingCountsAsAnOutage() {
         for (String state : new String[] {"57P01", "57P02", "57P03"}) {
-            assertThat(DatabaseOutageBreaker.unreachable(new SQLException("terminating connection", state)))
+            assertThat(DatabaseUnreachable.causes(new SQLException("terminating connection", state)))
                     .as(state).isTrue();
         }
     }
 
     @Test
     void errorsOfTheStatementItselfDoNot() {
-        assertThat(DatabaseOutageBreaker.unreachable(new SQLException("duplicate key", "23505"))).isFalse();
-        assertThat(DatabaseOutageBreaker.unreachable(new SQLException("statement timeout", "57014"))).isFalse();
-        assertThat(DatabaseOutageBreaker.unreachable(new SQLException("no state"))).isFalse();
-        assertThat(DatabaseOutageBreaker.unreachable(new IllegalArgumentException("not SQL"))).isFalse();
-        assertThat(DatabaseOutageBreaker.unreachable(null)).isFalse();
+        assertThat(DatabaseUnreachable.causes(new SQLException("duplicate key", "23505"))).isFalse();
+        assertThat(DatabaseUnreachable.causes(new SQLException("statement timeout", "57014"))).isFalse();
+        assertThat(DatabaseUnreachable.causes(new SQLException("no state"))).isFalse();
+        assertThat(DatabaseUnreachable.causes(new IllegalArgumentException("not SQL"))).isFalse();
+        assertThat(DatabaseUnreachable.causes(null)).isFalse();
     }
 }

@@ -1,0 +1,45 @@
+package dev.agentcoordinator.engine;
+
+import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.dao.TransientDataAccessResourceException;
+
+import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
+import java.sql.SQLTransientConnectionException;
+import java.util.List;
+
+/**
+ * Tells a failure because PostgreSQL cannot be reached (an outage: retry later, nothing is wrong with
+ * the message) from any other. The outage breakers pause on it, the routes log it in one line, the
+ * HTTP API answers 503 for it.
+ */
+public final class DatabaseUnreachable {
+    /** What Spring, the pool and the JDBC driver throw when PostgreSQL cannot be reached. */
+    private static final List<Class<?>> TYPES = List.of(DataAccessResourceFailureException.class,
+            TransientDataAccessResourceException.class, SQLTransientConnectionException.class,
+            SQLNonTransientConnectionException.class);
+
+    private DatabaseUnreachable() {
+    }
+
+    /**
+     * Whether the failure or one of its causes is one of {@link #TYPES}, or a JDBC error that code on a
+     * raw connection let through untranslated whose SQL state is of class 08 (connection exception) or
+     * 57P01 to 57P03 (admin shutdown, crash shutdown, cannot connect now), which is what pgjdbc reports
+     * when PostgreSQL stops under a connection.
+     */
+    public static boolean causes(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            for (Class<?> type : TYPES) {
+                if (type.isInstance(t)) {
+                    return true;
+                }
+            }
+            if (t instanceof SQLException sql && sql.getSQLState() != null
+                    && (sql.getSQLState().startsWith("08") || sql.getSQLState().matches("57P0[123]"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
