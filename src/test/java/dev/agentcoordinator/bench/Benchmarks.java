@@ -83,7 +83,7 @@ public final class Benchmarks {
     /**
      * 6. Start to ready, launched as {@code ./coordinator} launches it (application jars and the class-data
      * archive): a fresh coordinator on embedded defaults, its restart, the infrastructure alone; and a
-     * restart without the archive, as {@code mvn exec:java} and the container image start it.
+     * restart without the archive, as {@code mvn exec:java} starts it.
      */
     private static void startup(Path roundDir, Results results, ClassDataArchive archive) throws Exception {
         results.load("start-up");

@@ -143,8 +143,8 @@ final class Report {
                     format(results.median("startup.fresh_jvm_ms"))));
         }
         if (results.has("startup.restart_no_archive_ms")) {
-            d.append(String.format(Locale.ROOT, "Restart without the class-data archive (as `mvn exec:java` and the container"
-                            + " image start it): %s ms (%s).%n", format(results.median("startup.restart_no_archive_ms")),
+            d.append(String.format(Locale.ROOT, "Restart without the class-data archive (as `mvn exec:java` starts it):"
+                            + " %s ms (%s).%n", format(results.median("startup.restart_no_archive_ms")),
                     results.runs("startup.restart_no_archive_ms").stream().map(Report::format).collect(Collectors.joining(", "))));
         }
         return d.toString();
