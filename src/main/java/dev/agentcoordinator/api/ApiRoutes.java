@@ -53,11 +53,23 @@ public class ApiRoutes extends RouteBuilder {
                     e.getMessage().setHeader("Retry-After", "5");
                 });
 
+        // anything else is a fault of the coordinator: logged with its stack trace, answered in JSON with
+        // the exchange id that finds it in the log (Camel would answer an empty 500)
+        onException(Exception.class)
+                .handled(true)
+                .log(LoggingLevel.ERROR, "dev.agentcoordinator.api",
+                        "route ${routeId} failed (exchange ${exchangeId}): ${exception.stacktrace}")
+                .process(e -> respond(e, 500, ExecutionViews.error("internal error (exchange " + e.getExchangeId()
+                        + ", see the coordinator's log)")));
+
+        // (respond() drops the request's headers, which would otherwise go back as response headers)
         onException(InvalidEventException.class, IllegalArgumentException.class)
                 .handled(true)
-                .setHeader(Exchange.HTTP_RESPONSE_CODE, constant(400))
-                .setHeader(Exchange.CONTENT_TYPE, constant(JSON))
-                .process(e -> e.getMessage().setBody(ExecutionViews.error(e.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class).getMessage())));
+                .process(e -> respond(e, 400, ExecutionViews.error(e.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class).getMessage())));
+
+        // PostgreSQL cannot store U+0000 in text: a path or query parameter holding it is the client's
+        // mistake (400), not a statement that failed (500)
+        interceptFrom().process(ApiRoutes::refuseNulInParameters);
 
         rest("/api").description("Agent Coordinator API")
                 .get("/executions/{id}").description("status of an execution and every step (spec: getExecutionStatus)")
@@ -243,6 +255,15 @@ public class ApiRoutes extends RouteBuilder {
         ListingCursor cursor = after == null ? null : ListingCursor.read(after);
         in.setHeader("afterMicros", cursor == null ? null : cursor.afterMicros());
         in.setHeader("afterId", cursor == null ? null : cursor.afterId());
+    }
+
+    private static void refuseNulInParameters(Exchange exchange) {
+        exchange.getMessage().getHeaders().forEach((name, value) -> {
+            if (value instanceof String text && text.indexOf('\u0000') >= 0) {
+                throw new IllegalArgumentException("parameter " + name + " contains the character U+0000 (\\u0000),"
+                        + " which PostgreSQL cannot store");
+            }
+        });
     }
 
     /** Checks the event and gives it an event_id when it has none, so the caller can follow it. */

@@ -131,6 +131,34 @@ class HttpApiSemanticsTest {
     }
 
     @Test
+    void aParameterHoldingU0000Is400NamingIt() {
+        for (String path : List.of("/api/executions/abc%00def", "/api/executions?workflow_id=f%00http", "/api/messages/m%00")) {
+            HttpResponse<String> response = get(path);
+            assertThat(response.statusCode()).as(path).isEqualTo(400);
+            assertThat(Json.parse(response.body()).path("error").asText()).as(path)
+                    .matches("parameter (id|workflow_id) contains the character U\\+0000 .*which PostgreSQL cannot store");
+        }
+    }
+
+    @Test
+    void aFaultOfTheCoordinatorIs500InJsonWithTheExchangeToFindInTheLog() {
+        // a real fault: the statement's function is missing (schema drift), for this test only
+        var jdbc = new org.springframework.jdbc.core.JdbcTemplate(TestCoordinator.shared().dataSource());
+        String function = "list_executions(varchar, varchar, integer, bigint, varchar)";
+        jdbc.execute("ALTER FUNCTION " + function + " RENAME TO list_executions_moved");
+        try {
+            HttpResponse<String> response = get("/api/executions");
+            assertThat(response.statusCode()).isEqualTo(500);
+            assertThat(response.headers().firstValue("Content-Type")).hasValue("application/json");
+            assertThat(Json.parse(response.body()).path("error").asText())
+                    .matches("internal error \\(exchange [0-9A-F-]+, see the coordinator's log\\)");
+        } finally {
+            jdbc.execute("ALTER FUNCTION list_executions_moved(varchar, varchar, integer, bigint, varchar) RENAME TO list_executions");
+        }
+        assertThat(get("/api/executions").statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void theExecutionListingIsPlannedForEachCallsValues() {
         // V15: with a generic plan, a filter that matches few rows read the whole index on created_at
         assertThat(query("SELECT proconfig::text AS config FROM pg_proc WHERE proname = 'list_executions' AND pronargs = 5"))
