@@ -139,7 +139,10 @@ public class ApiRoutes extends RouteBuilder {
                 .setHeader(Headers.REASON, constant("cancelled by request"))
                 .to(Sql.row("cancel-execution"))
                 .choice()
-                    .when(body().isNull()).process(e -> respond(e, 409, ExecutionViews.error("execution " + e.getMessage().getHeader("id") + " is not running")))
+                    .when(body().isNull())
+                        // nothing to cancel: say whether the execution is unknown or already settled
+                        .to(Sql.row("get-execution"))
+                        .process(ApiRoutes::notCancelled)
                     .otherwise()
                         .process(this::routeToItsVersion)
                         .setHeader(Headers.STATUS, simple("${body[status]}"))
@@ -255,6 +258,17 @@ public class ApiRoutes extends RouteBuilder {
         ListingCursor cursor = after == null ? null : ListingCursor.read(after);
         in.setHeader("afterMicros", cursor == null ? null : cursor.afterMicros());
         in.setHeader("afterId", cursor == null ? null : cursor.afterId());
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void notCancelled(Exchange exchange) {
+        Map<String, Object> execution = exchange.getMessage().getBody(Map.class);
+        String id = exchange.getProperty("executionId", String.class);
+        if (execution == null) {
+            respond(exchange, 404, ExecutionViews.error("no execution " + id));
+        } else {
+            respond(exchange, 409, ExecutionViews.error("execution " + id + " is " + execution.get("status") + ", not running"));
+        }
     }
 
     private static void refuseNulInParameters(Exchange exchange) {

@@ -83,7 +83,10 @@ class ExecutionControlSemanticsTest {
 
         HttpResponse<String> again = post("/api/executions/" + executionId + "/cancel", null);
         assertThat(again.statusCode()).isEqualTo(409);
-        assertThat(Json.parse(again.body()).path("error").asText()).contains(executionId, "not running");
+        assertThat(Json.parse(again.body()).path("error").asText()).isEqualTo("execution " + executionId + " is cancelled, not running");
+        HttpResponse<String> unknown = post("/api/executions/no-such-execution/cancel", null);
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(Json.parse(unknown.body()).path("error").asText()).isEqualTo("no execution no-such-execution");
 
         HttpResponse<String> view = get("/api/executions/" + executionId);
         assertThat(view.statusCode()).isEqualTo(200);
