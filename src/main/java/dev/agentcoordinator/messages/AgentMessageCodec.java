@@ -46,6 +46,9 @@ public final class AgentMessageCodec {
         if (!body.isObject()) {
             throw new InvalidAgentMessageException("agent message must be a JSON object, got " + body.getNodeType());
         }
+        if (Json.containsNul(body)) {
+            throw new InvalidAgentMessageException("agent message contains the character U+0000 (\\u0000), which PostgreSQL cannot store");
+        }
         String from = agentName(body, "from");
         String to = agentName(body, "to");
         String type = text(body, "type", 200, true);

@@ -59,6 +59,9 @@ public class MessageRoutes extends RouteBuilder {
         from(ACCEPT)
                 .routeId("coordinator.messages.accept")
                 .routeDescription("stores a message (pending), delivers it to agent.<to>, marks it delivered")
+                // a failure here is its caller's to answer (the HTTP API's 503 or 500, the JMS consumer's
+                // rollback): a route's own error handler would end it here, where no caller sees it
+                .errorHandler(noErrorHandler())
                 .filter(header("timeoutMs").isNull())
                     .setHeader("timeoutMs", constant(defaultResponseTimeoutMs))
                 .end()

@@ -120,6 +120,11 @@ class InfrastructureRestartTest {
             assertThat(listing.statusCode()).as(listing.body()).isEqualTo(503);
             assertThat(listing.headers().firstValue("Retry-After")).hasValue("5");
             assertThat(Json.parse(listing.body()).path("error").asText()).isEqualTo("the database cannot be reached; try again later");
+            HttpResponse<String> message = http(HttpRequest.newBuilder(URI.create(api + "/api/messages"))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(
+                            "{\"from\": \"d-breaker-next\", \"to\": \"d-breaker-fetch\", \"type\": \"HELLO\"}")).build());
+            assertThat(message.statusCode()).as("a message, stored by a route of another builder: " + message.body()).isEqualTo(503);
             HttpResponse<String> posted = http(HttpRequest.newBuilder(URI.create(api + "/api/events"))
                     .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString("{\"type\": \"D_BREAKER\", \"payload\": {}}")).build());

@@ -134,6 +134,13 @@ class AgentMessagesTest {
                 .build(), HttpResponse.BodyHandlers.ofString());
         assertThat(refused.statusCode()).isEqualTo(400);
         assertThat(refused.body()).contains("agent message field to is required");
+        HttpResponse<String> unstorable = http.send(HttpRequest.newBuilder(URI.create(shared().httpUrl() + "/api/messages"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"from\":\"g-msg-http\",\"to\":\"g-msg-http\",\"type\":\"X\","
+                        + "\"payload\":{\"k\":\"v\\u0000\"}}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(unstorable.statusCode()).isEqualTo(400);
+        assertThat(unstorable.body()).contains("agent message contains the character U+0000");
         assertThat(http.send(HttpRequest.newBuilder(URI.create(shared().httpUrl() + "/api/messages/nope")).build(),
                 HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(404);
     }
