@@ -113,11 +113,8 @@ class AgentMessagesTest {
     @Test
     void overHttpTheMessageIsPostedAndItsResponseRead() throws Exception {
         HttpClient http = HttpClient.newHttpClient();
-        HttpResponse<String> posted = http.send(HttpRequest.newBuilder(URI.create(shared().httpUrl() + "/api/messages"))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"from\":\"g-msg-http\",\"to\":\"g-msg-strategist\","
-                        + "\"type\":\"PRIORITY_QUERY\",\"payload\":{\"n\":9},\"requires_response\":true,\"timeout_ms\":10000}"))
-                .build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> posted = postMessage(http, "{\"from\":\"g-msg-http\",\"to\":\"g-msg-strategist\","
+                + "\"type\":\"PRIORITY_QUERY\",\"payload\":{\"n\":9},\"requires_response\":true,\"timeout_ms\":10000}");
         assertThat(posted.statusCode()).isEqualTo(202);
         String messageId = Json.parse(posted.body()).path("message_id").asText();
 
@@ -128,20 +125,21 @@ class AgentMessagesTest {
         assertThat(message.path("from").asText()).isEqualTo("g-msg-http");
         assertThat(message.at("/response/payload/priority").asInt()).isEqualTo(10);
 
-        HttpResponse<String> refused = http.send(HttpRequest.newBuilder(URI.create(shared().httpUrl() + "/api/messages"))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"from\":\"g-msg-http\",\"type\":\"X\"}"))
-                .build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> refused = postMessage(http, "{\"from\":\"g-msg-http\",\"type\":\"X\"}");
         assertThat(refused.statusCode()).isEqualTo(400);
         assertThat(refused.body()).contains("agent message field to is required");
-        HttpResponse<String> unstorable = http.send(HttpRequest.newBuilder(URI.create(shared().httpUrl() + "/api/messages"))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"from\":\"g-msg-http\",\"to\":\"g-msg-http\",\"type\":\"X\","
-                        + "\"payload\":{\"k\":\"v\\u0000\"}}"))
-                .build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> unstorable = postMessage(http,
+                "{\"from\":\"g-msg-http\",\"to\":\"g-msg-http\",\"type\":\"X\",\"payload\":{\"k\":\"v\\u0000\"}}");
         assertThat(unstorable.statusCode()).isEqualTo(400);
         assertThat(unstorable.body()).contains("agent message contains the character U+0000");
         assertThat(http.send(HttpRequest.newBuilder(URI.create(shared().httpUrl() + "/api/messages/nope")).build(),
                 HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(404);
+    }
+
+    private static HttpResponse<String> postMessage(HttpClient http, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(shared().httpUrl() + "/api/messages"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build(), HttpResponse.BodyHandlers.ofString());
     }
 }
