@@ -2,6 +2,7 @@ package dev.agentcoordinator;
 
 import dev.agentcoordinator.config.CoordinatorSettings;
 import dev.agentcoordinator.infra.EmbeddedPostgresProcess;
+import dev.agentcoordinator.infra.FreePort;
 import dev.agentcoordinator.infra.Messaging;
 import dev.agentcoordinator.infra.TestJvm;
 import jakarta.jms.Connection;
@@ -24,9 +25,11 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -85,6 +88,63 @@ class StartupTest {
 
         assertThat(ports).allMatch(port -> port > 0);
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(ports).allMatch(StartupTest::isFree));
+    }
+
+    @Test
+    void whileItsRoutesAreNotRunningTheApiAnswers503InJsonNever404() throws Exception {
+        // the HTTP server listens from Camel's start; the API's routes start with the consumers, after
+        // the database is ready (a fresh one initialises meanwhile)
+        int port = FreePort.on("127.0.0.1");
+        CoordinatorSettings settings = CoordinatorSettings.fromMap(Map.of(
+                "broker.url", "", "db.url", "",
+                "broker.embedded.port", "0", "db.embedded.port", "0",
+                "http.host", "127.0.0.1", "http.port", Integer.toString(port),
+                "data.dir", tmp.resolve("gate").toString(),
+                "workflows.dir", "routes/workflows",
+                "demo-agents.enabled", "false"));
+        URI listing = URI.create("http://127.0.0.1:" + port + "/api/executions");
+        List<HttpResponse<String>> answers = Collections.synchronizedList(new ArrayList<>());
+        AtomicBoolean started = new AtomicBoolean();
+        Thread poller = new Thread(() -> {
+            HttpClient http = HttpClient.newHttpClient();
+            try {
+                while (!started.get()) {
+                    try {
+                        answers.add(http.send(HttpRequest.newBuilder(listing).timeout(Duration.ofSeconds(5)).build(),
+                                HttpResponse.BodyHandlers.ofString()));
+                    } catch (IOException notListeningYet) {
+                        // asked again after the pause
+                    }
+                    Thread.sleep(10);   // a client's polling pace; the start takes seconds
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "api-poller");
+        poller.start();
+        try (RunningCoordinator coordinator = CoordinatorApp.start(settings)) {
+            started.set(true);
+            poller.join(10_000);
+            List<HttpResponse<String>> before;
+            synchronized (answers) {
+                before = List.copyOf(answers);
+            }
+            List<HttpResponse<String>> refused = before.stream().filter(r -> r.statusCode() != 200).toList();
+            System.out.printf("API answers while starting: %d, of which 503: %d%n", before.size(), refused.size());
+            assertThat(refused).allSatisfy(answer -> {
+                assertThat(answer.statusCode()).isEqualTo(503);
+                assertThat(answer.headers().firstValue("Content-Type")).hasValue("application/json");
+                assertThat(answer.headers().firstValue("Retry-After")).hasValue("1");
+                assertThat(answer.body()).isEqualTo("{\"error\":\"the coordinator is starting; try again shortly\"}");
+            });
+            assertThat(refused).as("answers before the routes ran").isNotEmpty();
+            // the routes answer once started
+            assertThat(HttpClient.newHttpClient().send(HttpRequest.newBuilder(listing).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+        } finally {
+            started.set(true);
+            poller.interrupt();
+        }
     }
 
     @Test

@@ -128,7 +128,7 @@ public final class CamelRuntime implements AutoCloseable {
      */
     public void startWithoutConsumers() throws Exception {
         main.getCamelContext().setAutoStartup(false);   // routes added until startConsumers wait for it too
-        main.start();
+        main.start();   // the HTTP server listens, its gate closed: the API's routes wait (ClosedApiGate)
     }
 
     /**
@@ -138,6 +138,7 @@ public final class CamelRuntime implements AutoCloseable {
     public void startConsumers() throws Exception {
         main.getCamelContext().setAutoStartup(true);   // routes added from now on (versions met later) run at once
         main.getCamelContext().getRouteController().startAllRoutes();
+        operations.apiGate().open();
         httpPort = listeningPort(main.getCamelContext(), settings);
         // Camel's own start-up summary came before any route ran ("total:0")
         LOG.info("Routes started: {} (HTTP on port {})", main.getCamelContext().getRoutesSize(), httpPort);
@@ -202,6 +203,7 @@ public final class CamelRuntime implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
+        operations.apiGate().closeForStop();   // the routes stop before the server does
         try {
             main.stop();
         } finally {

@@ -19,8 +19,8 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The coordinator's operations side, set up around Camel Main's start: basic authentication on the
- * HTTP server, one Prometheus registry for Camel's and the coordinator's meters (served at
+ * The coordinator's operations side, set up around Camel Main's start: basic authentication and the
+ * closed-API gate on the HTTP server, one Prometheus registry for Camel's and the coordinator's meters (served at
  * /observe/metrics), the workflow metrics, and the broker and database health checks (served at
  * /observe/health). Jolokia, the health and metrics endpoints, MDC and the OpenAPI document are
  * switched on in application.properties.
@@ -37,6 +37,7 @@ public final class Operations implements AutoCloseable {
     private final WorkflowCatalog catalog;
     private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final StepLatencyRecorder latencies;
+    private final ClosedApiGate apiGate = new ClosedApiGate();
     private final List<AutoCloseable> toClose = new ArrayList<>();
 
     private Operations(CoordinatorSettings settings, DataSource dataSource, ConnectionFactory connectionFactory,
@@ -54,10 +55,9 @@ public final class Operations implements AutoCloseable {
     public static Operations beforeStart(Main main, CoordinatorSettings settings, DataSource dataSource,
                                          ConnectionFactory connectionFactory, String brokerUrl, WorkflowCatalog catalog) {
         Operations ops = new Operations(settings, dataSource, connectionFactory, brokerUrl, catalog);
-        if (settings.httpAuthenticationEnabled()) {
-            main.bind("securedHttpServerFactory",
-                    new SecuredHttpServerFactory(new BasicAuthGuard(settings.httpUser(), settings.httpPassword())));
-        }
+        BasicAuthGuard authentication = settings.httpAuthenticationEnabled()
+                ? new BasicAuthGuard(settings.httpUser(), settings.httpPassword()) : null;
+        main.bind("guardedHttpServerFactory", new GuardedHttpServerFactory(authentication, ops.apiGate));
         main.bind(METER_REGISTRY, ops.meters);
         main.bind("workflowMetrics", new WorkflowMetrics(ops.meters, ops.latencies));
         main.bind("progressMdc", new ProgressMdc());
@@ -79,6 +79,11 @@ public final class Operations implements AutoCloseable {
         toClose.add(new BacklogGauges(meters, dataSource, workflowIds(), agentNames(), queues)
                 .start(settings.metricsRefreshMs()));
         return this;
+    }
+
+    /** Closed until the API's routes run (see {@link ClosedApiGate}). */
+    public ClosedApiGate apiGate() {
+        return apiGate;
     }
 
     public PrometheusMeterRegistry meters() {

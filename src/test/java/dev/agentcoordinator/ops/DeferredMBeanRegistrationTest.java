@@ -89,6 +89,9 @@ class DeferredMBeanRegistrationTest {
         Main main = new Main();
         main.addOverrideProperty("camel.main.name", name);
         main.addOverrideProperty("camel.main.jmxManagementMBeansLevel", "RoutesOnly");
+        // application.properties turns the HTTP servers on, by default on port 8080, which may be taken
+        main.addOverrideProperty("camel.server.port", "0");
+        main.addOverrideProperty("camel.management.port", "0");
         main.addMainListener(DeferredMBeanRegistration.installer());
         main.configure().addRoutesBuilder(new RouteBuilder() {
             @Override

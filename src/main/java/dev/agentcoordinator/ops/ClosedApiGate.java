@@ -1,0 +1,63 @@
+package dev.agentcoordinator.ops;
+
+import dev.agentcoordinator.engine.Json;
+import io.vertx.ext.auth.authentication.AuthenticationProvider;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.AuthenticationHandler;
+import org.apache.camel.component.platform.http.vertx.auth.AuthenticationConfig;
+
+/**
+ * Answers {@code 503} in JSON, with {@code Retry-After}, while the API's routes do not run: the HTTP
+ * server listens from Camel's start, but the routes that answer start with the consumers, once the
+ * database is ready (and stop before the server when the coordinator stops). Without it a client got
+ * Vert.x's HTML 404 meanwhile, as if the path did not exist. The management paths ({@code /observe/*})
+ * pass: the readiness probe says the same in its own terms.
+ *
+ * <p>It is installed as an entry of the server's authentication configuration because that is the
+ * one place Camel's server takes handlers before it listens (see {@link GuardedHttpServerFactory});
+ * it authenticates nobody.
+ */
+public final class ClosedApiGate implements AuthenticationHandler {
+
+    static final String STARTING = "the coordinator is starting; try again shortly";
+    static final String STOPPING = "the coordinator is stopping";
+    static final String RETRY_AFTER_S = "1";
+
+    private volatile String closedBecause = STARTING;
+
+    AuthenticationConfig.AuthenticationConfigEntry entry() {
+        AuthenticationConfig.AuthenticationConfigEntry entry = new AuthenticationConfig.AuthenticationConfigEntry();
+        entry.setPath("/*");
+        entry.setAuthenticationProviderFactory(vertx -> null);   // nobody to authenticate
+        entry.setAuthenticationHandlerFactory(new AuthenticationConfig.AuthenticationHandlerFactory() {
+            @Override
+            public <T extends AuthenticationProvider> AuthenticationHandler createAuthenticationHandler(T none) {
+                return ClosedApiGate.this;
+            }
+        });
+        return entry;
+    }
+
+    /** The API's routes answer from now on. */
+    public void open() {
+        closedBecause = null;
+    }
+
+    /** The API's routes are about to stop. */
+    public void closeForStop() {
+        closedBecause = STOPPING;
+    }
+
+    @Override
+    public void handle(RoutingContext request) {
+        String reason = closedBecause;
+        if (reason == null || request.normalizedPath().startsWith("/observe/")) {
+            request.next();
+            return;
+        }
+        request.response().setStatusCode(503)
+                .putHeader("Content-Type", "application/json")
+                .putHeader("Retry-After", RETRY_AFTER_S)
+                .end(Json.object().put("error", reason).toString());
+    }
+}

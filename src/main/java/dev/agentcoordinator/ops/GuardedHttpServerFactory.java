@@ -1,0 +1,51 @@
+package dev.agentcoordinator.ops;
+
+import org.apache.camel.CamelContext;
+import org.apache.camel.Service;
+import org.apache.camel.component.platform.http.main.DefaultMainHttpServerFactory;
+import org.apache.camel.component.platform.http.main.MainHttpServer;
+import org.apache.camel.component.platform.http.vertx.auth.AuthenticationConfig;
+import org.apache.camel.main.HttpManagementServerConfigurationProperties;
+import org.apache.camel.main.HttpServerConfigurationProperties;
+import org.apache.camel.main.MainHttpServerFactory;
+
+/**
+ * Camel Main's HTTP server with the coordinator's guards in front of every path (found in the
+ * registry by Camel Main, which then uses it instead of its default factory): the basic
+ * authentication, when enabled, then the {@link ClosedApiGate}. Camel's server installs them before
+ * it listens, and runs them in this order before any route it serves. The management endpoints
+ * (/observe/*) share this server's port, so the same authentication covers Jolokia and the metrics;
+ * only the health probes stay open (see {@link BasicAuthGuard}).
+ */
+public final class GuardedHttpServerFactory implements MainHttpServerFactory {
+
+    private final DefaultMainHttpServerFactory delegate = new DefaultMainHttpServerFactory();
+    private final BasicAuthGuard authentication;
+    private final ClosedApiGate gate;
+
+    /** {@code authentication} null: none. */
+    public GuardedHttpServerFactory(BasicAuthGuard authentication, ClosedApiGate gate) {
+        this.authentication = authentication;
+        this.gate = gate;
+    }
+
+    @Override
+    public Service newHttpServer(CamelContext camelContext, HttpServerConfigurationProperties configuration) {
+        delegate.setCamelContext(camelContext);
+        MainHttpServer server = (MainHttpServer) delegate.newHttpServer(camelContext, configuration);
+        AuthenticationConfig guards = server.getConfiguration().getAuthenticationConfig();
+        // entries of the same path run in the order of this list
+        if (authentication != null) {
+            guards.getEntries().add(authentication.entry());
+        }
+        guards.getEntries().add(gate.entry());
+        guards.setEnabled(true);
+        return server;
+    }
+
+    @Override
+    public Service newHttpManagementServer(CamelContext camelContext, HttpManagementServerConfigurationProperties configuration) {
+        delegate.setCamelContext(camelContext);
+        return delegate.newHttpManagementServer(camelContext, configuration);
+    }
+}
