@@ -46,21 +46,13 @@ public class ApiRoutes extends RouteBuilder {
         onException(DataAccessException.class, SQLException.class)
                 .onWhen(e -> DatabaseUnreachable.causes(e.getException()))
                 .handled(true)
-                .log(LoggingLevel.WARN, DatabaseOutageErrors.LOG_NAME,
-                        "route ${routeId} answered 503, database unreachable: ${exception.message}")
-                .process(e -> {
-                    respond(e, 503, ExecutionViews.error("the database cannot be reached; try again later"));
-                    e.getMessage().setHeader("Retry-After", "5");
-                });
+                .process(FailureAnswers::outage);
 
         // anything else is a fault of the coordinator: logged with its stack trace, answered in JSON with
         // the exchange id that finds it in the log (Camel would answer an empty 500)
         onException(Exception.class)
                 .handled(true)
-                .log(LoggingLevel.ERROR, "dev.agentcoordinator.api",
-                        "route ${routeId} failed (exchange ${exchangeId}): ${exception.stacktrace}")
-                .process(e -> respond(e, 500, ExecutionViews.error("internal error (exchange " + e.getExchangeId()
-                        + ", see the coordinator's log)")));
+                .process(FailureAnswers::fault);
 
         // (respond() drops the request's headers, which would otherwise go back as response headers)
         onException(InvalidEventException.class, IllegalArgumentException.class)
@@ -148,7 +140,14 @@ public class ApiRoutes extends RouteBuilder {
                         .setHeader(Headers.STATUS, simple("${body[status]}"))
                         .setProperty("status", simple("${body[status]}"))
                         .setHeader("failures", constant("[]"))
-                        .to(Endpoints.AFTER_SETTLED)
+                        .doTry()
+                            .to(Endpoints.AFTER_SETTLED)
+                        .doCatch(Exception.class)
+                            // the cancel is committed: what follows it is not the client's to redo
+                            .log(LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "execution ${exchangeProperty.executionId} is "
+                                    + "${exchangeProperty.status}, but what follows did not run: ${exchangeProperty.CamelExceptionCaught} "
+                                    + "(a compensation is taken up again by the stalled-compensation sweep; an outcome event is not sent)")
+                        .end()
                         .process(e -> respond(e, 200, Json.write(Map.of("execution_id", e.getProperty("executionId", String.class),
                                 "status", e.getProperty("status", String.class)))))
                 .end();
@@ -177,13 +176,19 @@ public class ApiRoutes extends RouteBuilder {
                                 .process(e -> respond(e, 409, ExecutionViews.error("execution " + e.getMessage().getHeader(Headers.EXECUTION_ID) + " is not failed")))
                             .otherwise()
                                 .setProperty("resetSteps", body())
-                                .split(body())
-                                    .setHeader(Headers.STEP_ID, simple("${body[step_id]}"))
-                                    .setBody(constant(null))
-                                    .log("execution ${header.executionId}: step ${header.stepId} will run again")
-                                    .toD("direct:wf.${header.routeKey}.${header.stepId}")
+                                .doTry()
+                                    .split(body())
+                                        .setHeader(Headers.STEP_ID, simple("${body[step_id]}"))
+                                        .setBody(constant(null))
+                                        .log("execution ${header.executionId}: step ${header.stepId} will run again")
+                                        .toD("direct:wf.${header.routeKey}.${header.stepId}")
+                                    .end()
+                                    .process(ApiRoutes::retried)
+                                .endDoTry()
+                                .doCatch(Exception.class)
+                                    // failed in a step's route, whose error handler hides it from onException (FailureAnswers)
+                                    .process(FailureAnswers::either)
                                 .end()
-                                .process(ApiRoutes::retried)
                         .end()
                 .end();
     }

@@ -14,13 +14,21 @@ import static dev.agentcoordinator.engine.Headers.*;
 /**
  * Time-driven transitions, read from and written to PostgreSQL so that any instance can do them and
  * none is lost in a crash: attempts past their deadline, retries whose backoff has elapsed,
- * executions past their whole-execution timeout. Also publishes outcome events.
+ * executions past their whole-execution timeout, executions left compensating with nothing in flight.
+ * Also publishes outcome events.
  */
 public class SupervisorRoutes extends RouteBuilder {
     private final WorkflowCatalog catalog;
     private final String replyQueue;
     private final long periodMs;
     private final ReplyBacklog replyBacklog;
+
+    /**
+     * Sweep periods in which no row of an execution left compensating changed before it counts as
+     * stalled (10 s at the default period): its compensations are dispatched within milliseconds of
+     * the move to 'compensating' when nothing goes wrong.
+     */
+    static final int STALLED_AFTER_PERIODS = 50;
 
     public SupervisorRoutes(WorkflowCatalog catalog, String replyQueue, long periodMs, ReplyBacklog replyBacklog) {
         this.catalog = catalog;
@@ -73,6 +81,21 @@ public class SupervisorRoutes extends RouteBuilder {
                     .process(this::rowToHeaders)
                     .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of ${header.workflowId}: ${header.error}")
                     .to(Endpoints.AFTER_SETTLED)
+                .end();
+
+        from(Endpoints.sweep(periodMs, 7))
+                .routeId("coordinator.stalled-compensations")
+                .routeDescription("executions left compensating with nothing in flight compensate on")
+                .setHeader(SWEEP_LIMIT, constant(Endpoints.SWEEP_ROWS))
+                .setHeader("stallMs", constant(STALLED_AFTER_PERIODS * periodMs))
+                .to(Sql.rows("find-stalled-compensations"))
+                .split(body())
+                    .process(this::rowToHeaders)
+                    .filter(header(ROUTE_KEY).isNotNull())
+                        .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG,
+                                "execution ${header.executionId} of ${header.workflowId} was left compensating with nothing in flight; compensating on")
+                        .toD("direct:wf.${header.routeKey}~compensate")
+                    .end()
                 .end();
 
         from(Endpoints.AFTER_SETTLED)

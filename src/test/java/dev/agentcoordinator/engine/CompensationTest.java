@@ -107,6 +107,31 @@ class CompensationTest {
     }
 
     @Test
+    void aCancelWhoseCompensationsCouldNotStartIsAnsweredAndTheSweepCompensatesLater() throws Exception {
+        String eventId = sendEvent("T_SAGA", "{\"amount\": 8, \"hold_ship\": true}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> {
+            String id = executionOf(eventId);
+            return id != null && "running".equals(stepStatuses(id).get("ship"));
+        });
+        String executionId = executionOf(eventId);
+        HttpResponse<String> response;
+        try (RefusedTransition refused = RefusedTransition.of(executionId, "compensation", "running")) {
+            response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create(shared().httpUrl() + "/api/executions/" + executionId + "/cancel"))
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            // the cancel is committed: the client is told so, not that it failed
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(Json.parse(response.body()).path("status").asText()).isEqualTo("compensating");
+            assertThat(compensation(executionId, "charge")).containsEntry("status", "pending");
+        }
+        // nothing else would move it again: the stalled-compensation sweep takes it up (2.5 s at the tests' period)
+        await().atMost(Duration.ofSeconds(30)).until(() -> "compensated".equals(executionStatus(executionId)));
+        assertThat(compensation(executionId, "charge")).containsEntry("status", "completed");
+        assertThat(compensation(executionId, "reserve")).containsEntry("status", "completed");
+        assertThat(actionsOf(executionId)).containsExactly("reserve", "charge", "ship", "refund", "release");
+    }
+
+    @Test
     void nothingIsCompensatedWhenTheExecutionSucceeds() {
         String executionId = start("{\"amount\": 1}", "completed");
         assertThat(query("SELECT 1 FROM workflow_step_executions WHERE execution_id = ? AND kind = 'compensation'", executionId)).isEmpty();

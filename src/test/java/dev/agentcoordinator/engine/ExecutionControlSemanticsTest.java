@@ -125,6 +125,21 @@ class ExecutionControlSemanticsTest {
     }
 
     @Test
+    void aRetryWhoseDispatchFailsIsAnswered500InJsonNotEmpty() {
+        String executionId = awaitExecution(sendEvent("F_RETRY_API", "{}"), "failed");
+        HttpResponse<String> retried;
+        try (RefusedTransition refused = RefusedTransition.of(executionId, "step", "running")) {
+            retried = post("/api/executions/" + executionId + "/retry", null);
+        }
+        // the failure happened in the step's route (Camel hides it from the API's onException)
+        assertThat(retried.statusCode()).isEqualTo(500);
+        assertThat(retried.headers().firstValue("Content-Type")).hasValue("application/json");
+        assertThat(Json.parse(retried.body()).path("error").asText())
+                .matches("internal error \\(exchange [0-9A-F-]+, see the coordinator's log\\)");
+        assertThat(requests(agents, executionId, "b")).hasSize(1);
+    }
+
+    @Test
     void retryingAnExecutionThatTimedOutRerunsTheStepsTheTimeoutSettled() {
         String executionId = awaitExecution(sendEvent("F_RETRY_TIMEOUT", "{}"), "failed");
         assertThat(execution(executionId).get("error").toString()).contains("workflow timed out");

@@ -1,0 +1,40 @@
+package dev.agentcoordinator.engine;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import java.util.UUID;
+
+/**
+ * A real fault for one execution, for the duration of a test: PostgreSQL refuses to move its step rows
+ * of one kind to one status (a trigger raises), as a broken statement or a lost connection would fail
+ * the coordinator's update. Other executions are untouched.
+ */
+final class RefusedTransition implements AutoCloseable {
+    private final JdbcTemplate jdbc = new JdbcTemplate(TestCoordinator.shared().dataSource());
+    private final String trigger = "test_refused_" + UUID.randomUUID().toString().replace("-", "");
+
+    private RefusedTransition(String executionId, String kind, String status) {
+        if (!(executionId + kind + status).matches("[A-Za-z0-9_-]+")) {
+            throw new IllegalArgumentException("not an id: " + executionId + ", " + kind + ", " + status);
+        }
+        jdbc.execute("""
+                CREATE OR REPLACE FUNCTION test_refuse_transition() RETURNS trigger AS $$
+                BEGIN
+                    RAISE EXCEPTION 'transition refused by the test';
+                END;
+                $$ LANGUAGE plpgsql""");
+        jdbc.execute("CREATE TRIGGER " + trigger + " BEFORE UPDATE ON workflow_step_executions FOR EACH ROW "
+                + "WHEN (NEW.execution_id = '" + executionId + "' AND NEW.kind = '" + kind + "' AND NEW.status = '" + status
+                + "' AND OLD.status <> '" + status + "') EXECUTE FUNCTION test_refuse_transition()");
+    }
+
+    /** {@code kind} rows ("step", "compensation") of the execution cannot become {@code status} until closed. */
+    static RefusedTransition of(String executionId, String kind, String status) {
+        return new RefusedTransition(executionId, kind, status);
+    }
+
+    @Override
+    public void close() {
+        jdbc.execute("DROP TRIGGER " + trigger + " ON workflow_step_executions");
+    }
+}
