@@ -123,8 +123,12 @@ class CompensationTest {
             assertThat(response.statusCode()).isEqualTo(200);
             assertThat(Json.parse(response.body()).path("status").asText()).isEqualTo("compensating");
             assertThat(compensation(executionId, "charge")).containsEntry("status", "pending");
+            assertThat(refused.refusals()).isEqualTo(1);
+            // nothing else would move it again: the stalled-compensation sweep takes it up after 50 periods
+            // (2.5 s at the tests' period), and again only 50 periods later while its dispatch still fails
+            await().atMost(Duration.ofSeconds(30)).until(() -> refused.refusals() >= 3);
+            assertThat(refused.refusals()).isLessThanOrEqualTo(4);
         }
-        // nothing else would move it again: the stalled-compensation sweep takes it up (2.5 s at the tests' period)
         await().atMost(Duration.ofSeconds(30)).until(() -> "compensated".equals(executionStatus(executionId)));
         assertThat(compensation(executionId, "charge")).containsEntry("status", "completed");
         assertThat(compensation(executionId, "reserve")).containsEntry("status", "completed");

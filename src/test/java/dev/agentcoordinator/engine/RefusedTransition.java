@@ -12,20 +12,24 @@ import java.util.UUID;
 final class RefusedTransition implements AutoCloseable {
     private final JdbcTemplate jdbc = new JdbcTemplate(TestCoordinator.shared().dataSource());
     private final String trigger = "test_refused_" + UUID.randomUUID().toString().replace("-", "");
+    /** Counts the refusals: a sequence is not rolled back with the refused statement's transaction. */
+    private final String refusals = trigger + "_count";
 
     private RefusedTransition(String executionId, String kind, String status) {
         if (!(executionId + kind + status).matches("[A-Za-z0-9_-]+")) {
             throw new IllegalArgumentException("not an id: " + executionId + ", " + kind + ", " + status);
         }
+        jdbc.execute("CREATE SEQUENCE " + refusals);
         jdbc.execute("""
                 CREATE OR REPLACE FUNCTION test_refuse_transition() RETURNS trigger AS $$
                 BEGIN
+                    PERFORM nextval(TG_ARGV[0]);
                     RAISE EXCEPTION 'transition refused by the test';
                 END;
                 $$ LANGUAGE plpgsql""");
         jdbc.execute("CREATE TRIGGER " + trigger + " BEFORE UPDATE ON workflow_step_executions FOR EACH ROW "
                 + "WHEN (NEW.execution_id = '" + executionId + "' AND NEW.kind = '" + kind + "' AND NEW.status = '" + status
-                + "' AND OLD.status <> '" + status + "') EXECUTE FUNCTION test_refuse_transition()");
+                + "' AND OLD.status <> '" + status + "') EXECUTE FUNCTION test_refuse_transition('" + refusals + "')");
     }
 
     /** {@code kind} rows ("step", "compensation") of the execution cannot become {@code status} until closed. */
@@ -33,8 +37,15 @@ final class RefusedTransition implements AutoCloseable {
         return new RefusedTransition(executionId, kind, status);
     }
 
+    /** How many updates were refused so far. */
+    long refusals() {
+        Long count = jdbc.queryForObject("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM " + refusals, Long.class);
+        return count == null ? 0 : count;
+    }
+
     @Override
     public void close() {
         jdbc.execute("DROP TRIGGER " + trigger + " ON workflow_step_executions");
+        jdbc.execute("DROP SEQUENCE " + refusals);
     }
 }
