@@ -14,7 +14,8 @@ import static dev.agentcoordinator.engine.Headers.*;
 /**
  * Time-driven transitions, read from and written to PostgreSQL so that any instance can do them and
  * none is lost in a crash: attempts past their deadline, retries whose backoff has elapsed,
- * executions past their whole-execution timeout, executions left compensating with nothing in flight.
+ * executions past their whole-execution timeout, executions left with nothing in flight (running or
+ * compensating) after a transition whose follow-up did not run.
  * Also publishes outcome events.
  */
 public class SupervisorRoutes extends RouteBuilder {
@@ -24,9 +25,9 @@ public class SupervisorRoutes extends RouteBuilder {
     private final ReplyBacklog replyBacklog;
 
     /**
-     * Sweep periods in which no row of an execution left compensating changed before it counts as
-     * stalled (10 s at the default period): its compensations are dispatched within milliseconds of
-     * the move to 'compensating' when nothing goes wrong.
+     * Sweep periods in which no row of an execution changed, and nothing of it was in flight, before
+     * it counts as stalled (10 s at the default period): when nothing goes wrong, what follows a
+     * transition runs within milliseconds of it.
      */
     static final int STALLED_AFTER_PERIODS = 50;
 
@@ -95,6 +96,35 @@ public class SupervisorRoutes extends RouteBuilder {
                         .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG,
                                 "execution ${header.executionId} of ${header.workflowId} was left compensating with nothing in flight; compensating on")
                         .toD("direct:wf.${header.routeKey}~compensate")
+                    .end()
+                .end();
+
+        // no faster than it can find one: each run looks at every running execution
+        long stallMs = STALLED_AFTER_PERIODS * periodMs;
+        from(Endpoints.sweep(stallMs, 8))
+                .routeId("coordinator.stalled-executions")
+                .routeDescription("running executions with nothing in flight: their pending steps decide again")
+                .setHeader(SWEEP_LIMIT, constant(Endpoints.SWEEP_ROWS))
+                .setHeader("stallMs", constant(stallMs))
+                .to(Sql.rows("find-stalled-executions"))
+                .split(body())
+                    .setProperty("pendingSteps", simple("${body[pending_steps]}"))
+                    .process(this::rowToHeaders)
+                    .filter(header(ROUTE_KEY).isNotNull())
+                        .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of "
+                                + "${header.workflowId} had nothing in flight; its pending steps ${exchangeProperty.pendingSteps} decide again")
+                        .process(exchange -> exchange.getMessage().setBody(
+                                Json.MAPPER.readValue(exchange.getProperty("pendingSteps", String.class), String[].class)))
+                        .choice()
+                            .when(simple("${body.length} == 0"))
+                                .toD("direct:wf.${header.routeKey}~finish")
+                            .otherwise()
+                                .split(body())
+                                    .setHeader(STEP_ID, body())
+                                    .setBody(constant(null))
+                                    .toD("direct:wf.${header.routeKey}.${header.stepId}")
+                                .end()
+                        .end()
                     .end()
                 .end();
 

@@ -125,7 +125,7 @@ class ExecutionControlSemanticsTest {
     }
 
     @Test
-    void aRetryWhoseDispatchFailsIsAnswered500InJsonNotEmpty() {
+    void aRetryWhoseDispatchFailsIsAnswered500InJsonAndTheSweepRunsItsStepsLater() {
         String executionId = awaitExecution(sendEvent("F_RETRY_API", "{}"), "failed");
         HttpResponse<String> retried;
         try (RefusedTransition refused = RefusedTransition.of(executionId, "step", "running")) {
@@ -137,6 +137,12 @@ class ExecutionControlSemanticsTest {
         assertThat(Json.parse(retried.body()).path("error").asText())
                 .matches("internal error \\(exchange [0-9A-F-]+, see the coordinator's log\\)");
         assertThat(requests(agents, executionId, "b")).hasSize(1);
+        // its steps were reset and not dispatched: nothing else would move it before its timeout, the
+        // stalled-execution sweep does (after 50 periods, 2.5 s at the tests' period)
+        await().atMost(Duration.ofSeconds(30)).until(() -> "completed".equals(executionStatus(executionId)));
+        assertThat(requests(agents, executionId, "b")).hasSize(2);
+        assertThat(stepStatuses(executionId)).containsExactlyInAnyOrderEntriesOf(
+                Map.of("a", "completed", "b", "completed", "c", "completed", "d", "completed"));
     }
 
     @Test
