@@ -15,7 +15,7 @@ WITH stalled AS (
                         WHERE s.execution_id = e.id
                           AND (s.status IN ('running', 'retrying') OR s.waiting_since IS NOT NULL
                                OR s.updated_at > now() - CAST(:#stallMs AS bigint) * interval '1 millisecond'))
-     ORDER BY e.id
+     ORDER BY e.deadline   -- the partial index of running executions (the pkey order would walk every execution)
      LIMIT CAST(:#sweepLimit AS integer)
        FOR UPDATE OF e SKIP LOCKED
 ), taken_up AS (
