@@ -85,17 +85,26 @@ class CompensationTest {
                 .extracting(r -> r.get("status")).containsExactly("failed", "failed");
     }
 
-    @Test
-    void cancellingARunningExecutionCompensatesWhatHadCompleted() throws Exception {
-        String eventId = sendEvent("T_SAGA", "{\"amount\": 7, \"hold_ship\": true}");
+    /** An execution whose reserve and charge completed, and whose ship step is running (its agent holds the reply). */
+    private static String shipping(int amount) {
+        String eventId = sendEvent("T_SAGA", "{\"amount\": " + amount + ", \"hold_ship\": true}");
         await().atMost(Duration.ofSeconds(20)).until(() -> {
             String id = executionOf(eventId);
             return id != null && "running".equals(stepStatuses(id).get("ship"));
         });
-        String executionId = executionOf(eventId);
-        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        return executionOf(eventId);
+    }
+
+    private static HttpResponse<String> cancel(String executionId) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                 URI.create(shared().httpUrl() + "/api/executions/" + executionId + "/cancel"))
                 .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void cancellingARunningExecutionCompensatesWhatHadCompleted() throws Exception {
+        String executionId = shipping(7);
+        HttpResponse<String> response = cancel(executionId);
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.body()).contains("compensating");
 
@@ -108,17 +117,9 @@ class CompensationTest {
 
     @Test
     void aCancelWhoseCompensationsCouldNotStartIsAnsweredAndTheSweepCompensatesLater() throws Exception {
-        String eventId = sendEvent("T_SAGA", "{\"amount\": 8, \"hold_ship\": true}");
-        await().atMost(Duration.ofSeconds(20)).until(() -> {
-            String id = executionOf(eventId);
-            return id != null && "running".equals(stepStatuses(id).get("ship"));
-        });
-        String executionId = executionOf(eventId);
-        HttpResponse<String> response;
+        String executionId = shipping(8);
         try (RefusedTransition refused = RefusedTransition.of(executionId, "compensation", "running")) {
-            response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                    URI.create(shared().httpUrl() + "/api/executions/" + executionId + "/cancel"))
-                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response = cancel(executionId);
             // the cancel is committed: the client is told so, not that it failed
             assertThat(response.statusCode()).isEqualTo(200);
             assertThat(Json.parse(response.body()).path("status").asText()).isEqualTo("compensating");
