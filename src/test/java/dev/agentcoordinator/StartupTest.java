@@ -25,11 +25,9 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -93,7 +91,7 @@ class StartupTest {
     @Test
     void whileItsRoutesAreNotRunningTheApiAnswers503InJsonNever404() throws Exception {
         // the HTTP server listens from Camel's start; the API's routes start with the consumers, after
-        // the database is ready (a fresh one initialises meanwhile)
+        // the database is ready (a fresh one initialises meanwhile), and stop before the server does
         int port = FreePort.on("127.0.0.1");
         CoordinatorSettings settings = CoordinatorSettings.fromMap(Map.of(
                 "broker.url", "", "db.url", "",
@@ -103,47 +101,73 @@ class StartupTest {
                 "workflows.dir", "routes/workflows",
                 "demo-agents.enabled", "false"));
         URI listing = URI.create("http://127.0.0.1:" + port + "/api/executions");
-        List<HttpResponse<String>> answers = Collections.synchronizedList(new ArrayList<>());
-        AtomicBoolean started = new AtomicBoolean();
-        Thread poller = new Thread(() -> {
+        List<HttpResponse<String>> whileStopping;
+        try (ApiPoller poller = new ApiPoller(listing)) {
+            try (RunningCoordinator coordinator = CoordinatorApp.start(settings)) {
+                List<HttpResponse<String>> whileStarting = poller.answersSoFar();
+                List<HttpResponse<String>> refused = whileStarting.stream().filter(r -> r.statusCode() != 200).toList();
+                System.out.printf("API answers while starting: %d, of which 503: %d%n", whileStarting.size(), refused.size());
+                assertThat(refused).allSatisfy(answer -> assertClosedGate(answer, "the coordinator is starting; try again shortly"));
+                assertThat(refused).as("answers before the routes ran").isNotEmpty();
+                assertThat(HttpClient.newHttpClient().send(HttpRequest.newBuilder(listing).build(),
+                        HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+            }
+            whileStopping = poller.answersSoFar();
+        }
+        List<HttpResponse<String>> refused = whileStopping.stream().filter(r -> r.statusCode() != 200).toList();
+        System.out.printf("API answers while running and stopping: %d, of which 503: %d%n", whileStopping.size(), refused.size());
+        assertThat(refused).allSatisfy(answer -> assertClosedGate(answer, "the coordinator is stopping"));
+    }
+
+    private static void assertClosedGate(HttpResponse<String> answer, String error) {
+        assertThat(answer.statusCode()).isEqualTo(503);
+        assertThat(answer.headers().firstValue("Content-Type")).hasValue("application/json");
+        assertThat(answer.headers().firstValue("Retry-After")).hasValue("1");
+        assertThat(answer.body()).isEqualTo("{\"error\":\"" + error + "\"}");
+    }
+
+    /** Asks for one URL every 10 ms (a client's polling pace) until closed, keeping every answer. */
+    private static final class ApiPoller implements AutoCloseable {
+        private final List<HttpResponse<String>> answers = new ArrayList<>();
+        private final Thread thread;
+        private volatile boolean polling = true;
+
+        ApiPoller(URI uri) {
             HttpClient http = HttpClient.newHttpClient();
-            try {
-                while (!started.get()) {
-                    try {
-                        answers.add(http.send(HttpRequest.newBuilder(listing).timeout(Duration.ofSeconds(5)).build(),
-                                HttpResponse.BodyHandlers.ofString()));
-                    } catch (IOException notListeningYet) {
-                        // asked again after the pause
+            thread = new Thread(() -> {
+                try {
+                    while (polling) {
+                        try {
+                            HttpResponse<String> answer = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).build(),
+                                    HttpResponse.BodyHandlers.ofString());
+                            synchronized (answers) {
+                                answers.add(answer);
+                            }
+                        } catch (IOException notListening) {
+                            // asked again after the pause
+                        }
+                        Thread.sleep(10);
                     }
-                    Thread.sleep(10);   // a client's polling pace; the start takes seconds
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
                 }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "api-poller");
-        poller.start();
-        try (RunningCoordinator coordinator = CoordinatorApp.start(settings)) {
-            started.set(true);
-            poller.join(10_000);
-            List<HttpResponse<String>> before;
+            }, "api-poller");
+            thread.start();
+        }
+
+        /** The answers since the last call. */
+        List<HttpResponse<String>> answersSoFar() {
             synchronized (answers) {
-                before = List.copyOf(answers);
+                List<HttpResponse<String>> copy = List.copyOf(answers);
+                answers.clear();
+                return copy;
             }
-            List<HttpResponse<String>> refused = before.stream().filter(r -> r.statusCode() != 200).toList();
-            System.out.printf("API answers while starting: %d, of which 503: %d%n", before.size(), refused.size());
-            assertThat(refused).allSatisfy(answer -> {
-                assertThat(answer.statusCode()).isEqualTo(503);
-                assertThat(answer.headers().firstValue("Content-Type")).hasValue("application/json");
-                assertThat(answer.headers().firstValue("Retry-After")).hasValue("1");
-                assertThat(answer.body()).isEqualTo("{\"error\":\"the coordinator is starting; try again shortly\"}");
-            });
-            assertThat(refused).as("answers before the routes ran").isNotEmpty();
-            // the routes answer once started
-            assertThat(HttpClient.newHttpClient().send(HttpRequest.newBuilder(listing).build(),
-                    HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
-        } finally {
-            started.set(true);
-            poller.interrupt();
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            polling = false;
+            thread.join(10_000);
         }
     }
 

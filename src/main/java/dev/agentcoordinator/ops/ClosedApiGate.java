@@ -10,7 +10,7 @@ import org.apache.camel.component.platform.http.vertx.auth.AuthenticationConfig;
  * Answers {@code 503} in JSON, with {@code Retry-After}, while the API's routes do not run: the HTTP
  * server listens from Camel's start, but the routes that answer start with the consumers, once the
  * database is ready (and stop before the server when the coordinator stops). Without it a client got
- * Vert.x's HTML 404 meanwhile, as if the path did not exist. The management paths ({@code /observe/*})
+ * Vert.x's HTML 404 meanwhile, as if the path did not exist (and an empty 503 while stopping). The management paths ({@code /observe/*})
  * pass: the readiness probe says the same in its own terms.
  *
  * <p>It is installed as an entry of the server's authentication configuration because that is the
