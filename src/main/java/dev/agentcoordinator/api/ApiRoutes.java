@@ -183,12 +183,13 @@ public class ApiRoutes extends RouteBuilder {
                                         .log("execution ${header.executionId}: step ${header.stepId} will run again")
                                         .toD("direct:wf.${header.routeKey}.${header.stepId}")
                                     .end()
-                                    .process(ApiRoutes::retried)
                                 .endDoTry()
                                 .doCatch(Exception.class)
-                                    // failed in a step's route, whose error handler hides it from onException (FailureAnswers)
-                                    .process(FailureAnswers::either)
+                                    // the reset is committed: a second retry would only be refused (not failed)
+                                    .log(LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "execution ${header.executionId}: its reset "
+                                            + "steps did not all start: ${exchangeProperty.CamelExceptionCaught} (the stalled-execution sweep starts them)")
                                 .end()
+                                .process(ApiRoutes::retried)
                         .end()
                 .end();
     }

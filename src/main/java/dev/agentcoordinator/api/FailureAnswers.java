@@ -1,17 +1,16 @@
 package dev.agentcoordinator.api;
 
 import dev.agentcoordinator.engine.DatabaseOutageErrors;
-import dev.agentcoordinator.engine.DatabaseUnreachable;
 import org.apache.camel.Exchange;
 import org.apache.camel.support.ExchangeHelper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * How the API answers a request that failed, and what it logs. Used by the API's onException clauses
- * and by its doCatch blocks around calls into the engine's routes: those routes' own error handlers
- * deal with their failures first, and Camel then never gives such a failure to the caller's
- * onException (the client got an empty 500), but a doCatch still sees it.
+ * How the API answers a request that failed, and what it logs (the API's onException clauses). A
+ * failure inside one of the engine's routes never reaches them: that route's error handler deals with
+ * it first, and Camel then leaves it alone in the caller. The API catches those itself (doCatch) where
+ * it calls into the engine: cancel and retry.
  */
 final class FailureAnswers {
     private static final Logger FAULTS = LoggerFactory.getLogger("dev.agentcoordinator.api");
@@ -32,15 +31,6 @@ final class FailureAnswers {
         FAULTS.error("route {} failed (exchange {})", ExchangeHelper.getAtRouteId(exchange), exchange.getExchangeId(), caught(exchange));
         ApiRoutes.respond(exchange, 500, ExecutionViews.error("internal error (exchange " + exchange.getExchangeId()
                 + ", see the coordinator's log)"));
-    }
-
-    /** {@link #outage} or {@link #fault}, whichever the failure is. */
-    static void either(Exchange exchange) {
-        if (DatabaseUnreachable.causes(caught(exchange))) {
-            outage(exchange);
-        } else {
-            fault(exchange);
-        }
     }
 
     private static Exception caught(Exchange exchange) {
