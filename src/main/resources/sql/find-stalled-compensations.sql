@@ -3,8 +3,9 @@
 -- after it (the coordinator stopped in between, or the dispatch failed). Nothing else would ever move
 -- them again. stallMs: how long no row of the execution may have changed before it counts as stalled;
 -- a compensation in flight (running, or retrying after a backoff) is moving. Taking one up touches its
--- compensation rows, so that it is taken up again only after another stallMs (a compensate route that
--- keeps failing is not run every sweep), and SKIP LOCKED lets several coordinators share the sweep.
+-- compensation rows, so that it is taken up again only after another stallMs, whichever coordinator's
+-- sweep runs next (a compensate route that keeps failing runs once per stallMs), and SKIP LOCKED lets
+-- several coordinators share the sweep.
 WITH stalled AS (
     SELECT e.id, e.workflow_id, e.workflow_version, e.status
       FROM workflow_executions e

@@ -6,7 +6,8 @@
 -- such execution's pending steps are handed to their step routes again, which decide (wait, skip, run)
 -- from the database with guarded updates, so a second hand-over is harmless; with none pending, its
 -- finish is checked. Taking one up touches its pending rows, so that it is taken up again only after
--- another stallMs, and SKIP LOCKED lets several coordinators share the sweep.
+-- another stallMs, whichever coordinator's sweep runs next, and SKIP LOCKED lets several coordinators
+-- share the sweep.
 WITH stalled AS (
     SELECT e.id, e.workflow_id, e.workflow_version, e.status
       FROM workflow_executions e

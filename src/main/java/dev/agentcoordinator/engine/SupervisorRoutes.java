@@ -84,11 +84,13 @@ public class SupervisorRoutes extends RouteBuilder {
                     .to(Endpoints.AFTER_SETTLED)
                 .end();
 
-        from(Endpoints.sweep(periodMs, 7))
+        // the stall sweeps run no more often than what they find can appear
+        long stallMs = STALLED_AFTER_PERIODS * periodMs;
+        from(Endpoints.sweep(stallMs, 7))
                 .routeId("coordinator.stalled-compensations")
                 .routeDescription("executions left compensating with nothing in flight compensate on")
                 .setHeader(SWEEP_LIMIT, constant(Endpoints.SWEEP_ROWS))
-                .setHeader("stallMs", constant(STALLED_AFTER_PERIODS * periodMs))
+                .setHeader("stallMs", constant(stallMs))
                 .to(Sql.rows("find-stalled-compensations"))
                 .split(body())
                     .process(this::rowToHeaders)
@@ -99,8 +101,7 @@ public class SupervisorRoutes extends RouteBuilder {
                     .end()
                 .end();
 
-        // no faster than it can find one: each run looks at every running execution
-        long stallMs = STALLED_AFTER_PERIODS * periodMs;
+        // (each run of this one looks at every running execution)
         from(Endpoints.sweep(stallMs, 8))
                 .routeId("coordinator.stalled-executions")
                 .routeDescription("running executions with nothing in flight: their pending steps decide again")
