@@ -15,8 +15,8 @@ import static dev.agentcoordinator.engine.Headers.*;
  * Time-driven transitions, read from and written to PostgreSQL so that any instance can do them and
  * none is lost in a crash: attempts past their deadline, retries whose backoff has elapsed,
  * executions past their whole-execution timeout, executions left with nothing in flight (running or
- * compensating) after a transition whose follow-up did not run.
- * Also publishes outcome events.
+ * compensating) after a transition whose follow-up did not run. Also publishes outcome events, and
+ * sends those left unsent.
  */
 public class SupervisorRoutes extends RouteBuilder {
     private final WorkflowCatalog catalog;
@@ -146,9 +146,32 @@ public class SupervisorRoutes extends RouteBuilder {
                 .routeDescription("publishes onSuccess / onFailure to agent.events")
                 .setProperty("results", header("results"))
                 .setProperty("failures", header("failures"))
+                .setProperty("outcomeOf", header(EXECUTION_ID))
+                .setProperty("outcomeStatus", header(STATUS))
                 .bean(outcomes, "build")
                 .filter(body().isNotNull())
                     .to("jms:queue:" + Endpoints.EVENTS_QUEUE)
+                    // sent: no longer the outbox's to send (V18)
+                    .setHeader(EXECUTION_ID, exchangeProperty("outcomeOf"))
+                    .setHeader(STATUS, exchangeProperty("outcomeStatus"))
+                    .setBody(constant(null))
+                    .to(Sql.update("remove-sent-outcome"))
+                .end();
+
+        from(Endpoints.sweep(stallMs, 9))
+                .routeId("coordinator.unsent-outcomes")
+                .routeDescription("sends the onSuccess / onFailure events left unsent when their execution settled")
+                .setHeader(SWEEP_LIMIT, constant(Endpoints.SWEEP_ROWS))
+                .setHeader("stallMs", constant(stallMs))
+                .to(Sql.rows("find-unsent-outcomes"))
+                .split(body())
+                    .setHeader("results", simple("${body[results]}"))
+                    .process(this::rowToHeaders)
+                    .filter(header(ROUTE_KEY).isNotNull())
+                        .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of "
+                                + "${header.workflowId} is ${header.status} and its outcome event was not sent; sending it")
+                        .to(Endpoints.PUBLISH_OUTCOME)
+                    .end()
                 .end();
     }
 

@@ -141,5 +141,29 @@ class CompensationTest {
         String executionId = start("{\"amount\": 1}", "completed");
         assertThat(query("SELECT 1 FROM workflow_step_executions WHERE execution_id = ? AND kind = 'compensation'", executionId)).isEmpty();
         assertThat(actionsOf(executionId)).containsExactly("reserve", "charge", "ship");
+        // t_saga declares no onSuccess: its settling statement leaves nothing to send (V18)
+        assertThat(query("SELECT 1 FROM outcome_outbox WHERE execution_id = ?", executionId)).isEmpty();
+    }
+
+    @Test
+    void anOutcomeEventLeftUnsentWhenItsExecutionSettledIsSentByTheSweep() {
+        String executionId = start("{\"amount\": 4, \"fail_ship\": true}", "compensated");
+        await().atMost(Duration.ofSeconds(10)).until(() -> outcomeDeliveries(executionId) == 1
+                && query("SELECT 1 FROM outcome_outbox WHERE execution_id = ?", executionId).isEmpty());
+
+        // what a stop between the settling statement and the send leaves behind: the row still there
+        new org.springframework.jdbc.core.JdbcTemplate(shared().dataSource()).update("INSERT INTO outcome_outbox "
+                + "(execution_id, status, settled_at) VALUES (?, 'compensated', now() - interval '1 hour')", executionId);
+
+        // sent again by the sweep (every 50 periods, 2.5 s at the tests' period); the event's id makes
+        // the second one a second delivery of the same event, not a second event
+        await().atMost(Duration.ofSeconds(30)).until(() -> outcomeDeliveries(executionId) == 2);
+        await().atMost(Duration.ofSeconds(10)).until(() -> query("SELECT 1 FROM outcome_outbox WHERE execution_id = ?", executionId).isEmpty());
+    }
+
+    private static int outcomeDeliveries(String executionId) {
+        List<Map<String, Object>> rows = query("SELECT deliveries FROM agent_events WHERE type = 'T_SAGA_FAILED' "
+                + "AND payload->>'execution_id' = ? AND payload->>'status' = 'compensated'", executionId);
+        return rows.isEmpty() ? 0 : ((Number) rows.get(0).get("deliveries")).intValue();
     }
 }
