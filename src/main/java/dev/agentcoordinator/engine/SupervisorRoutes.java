@@ -84,15 +84,8 @@ public class SupervisorRoutes extends RouteBuilder {
                     .to(Endpoints.AFTER_SETTLED)
                 .end();
 
-        // the stall sweeps run no more often than what they find can appear
-        long stallMs = STALLED_AFTER_PERIODS * periodMs;
-        from(Endpoints.sweep(stallMs, 7))
-                .routeId("coordinator.stalled-compensations")
-                .routeDescription("executions left compensating with nothing in flight compensate on")
-                .setHeader(SWEEP_LIMIT, constant(Endpoints.SWEEP_ROWS))
-                .setHeader("stallMs", constant(stallMs))
-                .to(Sql.rows("find-stalled-compensations"))
-                .split(body())
+        stallSweep(7, "coordinator.stalled-compensations", "executions left compensating with nothing in flight compensate on",
+                "find-stalled-compensations")
                     .process(this::rowToHeaders)
                     .filter(header(ROUTE_KEY).isNotNull())
                         .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG,
@@ -101,14 +94,8 @@ public class SupervisorRoutes extends RouteBuilder {
                     .end()
                 .end();
 
-        // (each run of this one looks at every running execution)
-        from(Endpoints.sweep(stallMs, 8))
-                .routeId("coordinator.stalled-executions")
-                .routeDescription("running executions with nothing in flight: their pending steps decide again")
-                .setHeader(SWEEP_LIMIT, constant(Endpoints.SWEEP_ROWS))
-                .setHeader("stallMs", constant(stallMs))
-                .to(Sql.rows("find-stalled-executions"))
-                .split(body())
+        stallSweep(8, "coordinator.stalled-executions", "running executions with nothing in flight: their pending steps decide again",
+                "find-stalled-executions")
                     .setProperty("pendingSteps", simple("${body[pending_steps]}"))
                     .process(this::rowToHeaders)
                     .filter(header(ROUTE_KEY).isNotNull())
@@ -158,13 +145,8 @@ public class SupervisorRoutes extends RouteBuilder {
                     .to(Sql.update("remove-sent-outcome"))
                 .end();
 
-        from(Endpoints.sweep(stallMs, 9))
-                .routeId("coordinator.unsent-outcomes")
-                .routeDescription("sends the onSuccess / onFailure events left unsent when their execution settled")
-                .setHeader(SWEEP_LIMIT, constant(Endpoints.SWEEP_ROWS))
-                .setHeader("stallMs", constant(stallMs))
-                .to(Sql.rows("find-unsent-outcomes"))
-                .split(body())
+        stallSweep(9, "coordinator.unsent-outcomes", "sends the onSuccess / onFailure events left unsent when their execution settled",
+                "find-unsent-outcomes")
                     .setHeader("results", simple("${body[results]}"))
                     .process(this::rowToHeaders)
                     .filter(header(ROUTE_KEY).isNotNull())
@@ -173,6 +155,22 @@ public class SupervisorRoutes extends RouteBuilder {
                         .to(Endpoints.PUBLISH_OUTCOME)
                     .end()
                 .end();
+    }
+
+    /**
+     * A sweep over what a transition left undone, one exchange per row of {@code statement}. It runs
+     * every stall period, no more often than what it finds can appear (and the stalled-execution
+     * statement looks at every running execution).
+     */
+    private org.apache.camel.model.SplitDefinition stallSweep(int slot, String routeId, String description, String statement) {
+        long stallMs = STALLED_AFTER_PERIODS * periodMs;
+        return from(Endpoints.sweep(stallMs, slot))
+                .routeId(routeId)
+                .routeDescription(description)
+                .setHeader(SWEEP_LIMIT, constant(Endpoints.SWEEP_ROWS))
+                .setHeader("stallMs", constant(stallMs))
+                .to(Sql.rows(statement))
+                .split(body());
     }
 
     /**
