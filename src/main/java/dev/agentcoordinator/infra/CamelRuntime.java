@@ -6,6 +6,7 @@ import dev.agentcoordinator.engine.CachedSqlPrepareStatementStrategy;
 import dev.agentcoordinator.ops.DeferredMBeanRegistration;
 import dev.agentcoordinator.ops.Operations;
 import dev.agentcoordinator.ops.RouteLevelMBeans;
+import dev.agentcoordinator.ops.UnmatchedRequests;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.net.impl.TCPServerBase;
 import org.apache.camel.CamelContext;
@@ -140,6 +141,7 @@ public final class CamelRuntime implements AutoCloseable {
         main.getCamelContext().getRouteController().startAllRoutes();
         operations.apiGate().open();
         httpPort = listeningPort(main.getCamelContext(), settings);
+        UnmatchedRequests.answerInJson(main.getCamelContext());
         // Camel's own start-up summary came before any route ran ("total:0")
         LOG.info("Routes started: {} (HTTP on port {})", main.getCamelContext().getRoutesSize(), httpPort);
         operations = operations.afterStart(main.getCamelContext());

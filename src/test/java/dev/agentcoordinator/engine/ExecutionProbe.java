@@ -64,6 +64,10 @@ final class ExecutionProbe {
                 .POST(jsonBody == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(jsonBody)));
     }
 
+    static HttpResponse<String> delete(String path) {
+        return send(HttpRequest.newBuilder(URI.create(shared().httpUrl() + path)).DELETE());
+    }
+
     private static HttpResponse<String> send(HttpRequest.Builder request) {
         try {
             return HTTP.send(request.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());

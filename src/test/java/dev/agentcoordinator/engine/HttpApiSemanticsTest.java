@@ -131,6 +131,19 @@ class HttpApiSemanticsTest {
     }
 
     @Test
+    void aRequestNoRouteTakesIsAnsweredInJson() {
+        HttpResponse<String> unknown = get("/api/no-such-thing");
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(unknown.headers().firstValue("Content-Type")).hasValue("application/json");
+        assertThat(Json.parse(unknown.body()).path("error").asText()).isEqualTo("no such path: /api/no-such-thing");
+
+        HttpResponse<String> wrongMethod = delete("/api/executions");
+        assertThat(wrongMethod.statusCode()).isEqualTo(405);
+        assertThat(wrongMethod.headers().firstValue("Content-Type")).hasValue("application/json");
+        assertThat(Json.parse(wrongMethod.body()).path("error").asText()).isEqualTo("method DELETE not allowed on /api/executions");
+    }
+
+    @Test
     void aParameterHoldingU0000Is400NamingIt() {
         for (String path : List.of("/api/executions/abc%00def", "/api/executions?workflow_id=f%00http", "/api/messages/m%00")) {
             HttpResponse<String> response = get(path);

@@ -1,0 +1,44 @@
+package dev.agentcoordinator.ops;
+
+import dev.agentcoordinator.engine.Json;
+import io.vertx.core.http.impl.HttpServerImpl;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import org.apache.camel.CamelContext;
+import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Answers a request that no route takes in JSON, as the API's own errors are: a path nothing serves
+ * (404), or a method the path is not served with (405). Vert.x answered those with an HTML page.
+ * Camel's server keeps its router to itself; the HTTP server it started hands it out as its request
+ * handler (an implementation class of Vert.x, as {@code CamelRuntime} reads the bound port).
+ */
+public final class UnmatchedRequests {
+    private static final Logger LOG = LoggerFactory.getLogger(UnmatchedRequests.class);
+
+    private UnmatchedRequests() {
+    }
+
+    /** On the started HTTP server of {@code context}; leaves Vert.x's pages when it cannot reach the router. */
+    public static void answerInJson(CamelContext context) {
+        VertxPlatformHttpServer server = context.hasService(VertxPlatformHttpServer.class);
+        if (server != null && server.getServer() instanceof HttpServerImpl http && http.requestHandler() instanceof Router router) {
+            router.errorHandler(404, request -> answer(request, 404, "no such path: " + request.request().path()));
+            router.errorHandler(405, request -> answer(request, 405, "method " + request.request().method()
+                    + " not allowed on " + request.request().path()));
+        } else {
+            LOG.debug("HTTP router not reachable: requests no route takes are answered by Vert.x");
+        }
+    }
+
+    private static void answer(RoutingContext request, int status, String error) {
+        if (request.response().ended()) {
+            return;
+        }
+        request.response().setStatusCode(status)
+                .putHeader("Content-Type", "application/json")
+                .end(Json.object().put("error", error).toString());
+    }
+}
