@@ -55,7 +55,7 @@ public final class CoordinatorSettings {
         d.put("coordinator.jms.max-concurrent-consumers", "8");
         d.put("coordinator.jms.pool.max-connections", "4");
         d.put("coordinator.reply.queue", "coordinator.replies");
-        d.put("coordinator.supervisor.period-ms", "200");         // timeouts and retries sweep
+        d.put("coordinator.supervisor.period-ms", "200");         // timeouts and retries sweep; 50 of them: the stall sweeps
         d.put("coordinator.messages.response-timeout-ms", "30000"); // agent messages awaiting a response
         d.put("coordinator.locks.priorities", "strategist:5,architect:4,sentinel:3,interviewer:2,action:1");
         d.put("coordinator.log.format", "plain");
