@@ -46,13 +46,21 @@ public class ApiRoutes extends RouteBuilder {
         onException(DataAccessException.class, SQLException.class)
                 .onWhen(e -> DatabaseUnreachable.causes(e.getException()))
                 .handled(true)
-                .process(FailureAnswers::outage);
+                .log(LoggingLevel.WARN, DatabaseOutageErrors.LOG_NAME,
+                        "route ${routeId} answered 503, database unreachable: ${exception.message}")
+                .process(e -> {
+                    respond(e, 503, ExecutionViews.error("the database cannot be reached; try again later"));
+                    e.getMessage().setHeader("Retry-After", "5");
+                });
 
         // anything else is a fault of the coordinator: logged with its stack trace, answered in JSON with
         // the exchange id that finds it in the log (Camel would answer an empty 500)
         onException(Exception.class)
                 .handled(true)
-                .process(FailureAnswers::fault);
+                .log(LoggingLevel.ERROR, "dev.agentcoordinator.api",
+                        "route ${routeId} failed (exchange ${exchangeId}): ${exception.stacktrace}")
+                .process(e -> respond(e, 500, ExecutionViews.error("internal error (exchange " + e.getExchangeId()
+                        + ", see the coordinator's log)")));
 
         // (respond() drops the request's headers, which would otherwise go back as response headers)
         onException(InvalidEventException.class, IllegalArgumentException.class)
@@ -143,10 +151,12 @@ public class ApiRoutes extends RouteBuilder {
                         .doTry()
                             .to(Endpoints.AFTER_SETTLED)
                         .doCatch(Exception.class)
-                            // the cancel is committed: what follows it is not the client's to redo
+                            // the cancel is committed: what follows it is not the client's to redo. (A failure in
+                            // the engine's routes never reaches this builder's onException: their error handler
+                            // deals with it first, and Camel then leaves it alone in the caller; doCatch sees it.)
                             .log(LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "execution ${exchangeProperty.executionId} is "
                                     + "${exchangeProperty.status}, but what follows did not run: ${exchangeProperty.CamelExceptionCaught} "
-                                    + "(a compensation is taken up again by the stalled-compensation sweep; an outcome event is not sent)")
+                                    + "(a sweep finishes it: the compensation, or the outcome event)")
                         .end()
                         .process(e -> respond(e, 200, Json.write(Map.of("execution_id", e.getProperty("executionId", String.class),
                                 "status", e.getProperty("status", String.class)))))
