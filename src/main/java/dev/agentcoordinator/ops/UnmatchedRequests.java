@@ -11,7 +11,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Answers a request that no route takes in JSON, as the API's own errors are: a path nothing serves
- * (404), or a method the path is not served with (405). Vert.x answered those with an HTML page.
+ * (404), a method the path is not served with (405), a body whose Content-Type the path does not take
+ * (415: {@code curl -d} without {@code -H 'Content-Type: application/json'}), or an Accept header that
+ * rules out the path's JSON (406). Vert.x answered the first two with an HTML page, the others with an
+ * empty body.
  * Camel's server keeps its router to itself; the HTTP server it started hands it out as its request
  * handler (an implementation class of Vert.x, as {@code CamelRuntime} reads the bound port).
  */
@@ -28,9 +31,18 @@ public final class UnmatchedRequests {
             router.errorHandler(404, request -> answer(request, 404, "no such path: " + request.request().path()));
             router.errorHandler(405, request -> answer(request, 405, "method " + request.request().method()
                     + " not allowed on " + request.request().path()));
+            router.errorHandler(415, request -> answer(request, 415, "Content-Type " + quoted(request.request().getHeader("Content-Type"))
+                    + " not accepted on " + request.request().method() + " " + request.request().path()
+                    + "; the API takes application/json"));
+            router.errorHandler(406, request -> answer(request, 406, request.request().method() + " " + request.request().path()
+                    + " answers application/json, which Accept " + quoted(request.request().getHeader("Accept")) + " does not take"));
         } else {
             LOG.debug("HTTP router not reachable: requests no route takes are answered by Vert.x");
         }
+    }
+
+    private static String quoted(String header) {
+        return header == null ? "(none)" : "\"" + header + "\"";
     }
 
     private static void answer(RoutingContext request, int status, String error) {

@@ -141,6 +141,23 @@ class HttpApiSemanticsTest {
         assertThat(wrongMethod.statusCode()).isEqualTo(405);
         assertThat(wrongMethod.headers().firstValue("Content-Type")).hasValue("application/json");
         assertThat(Json.parse(wrongMethod.body()).path("error").asText()).isEqualTo("method DELETE not allowed on /api/executions");
+
+        // curl -d without a Content-Type sends a form
+        String event = "{\"type\": \"NO_WORKFLOW_STARTS_ON_THIS\", \"payload\": {}}";
+        HttpResponse<String> form = send("POST", "/api/events", event, "Content-Type", "application/x-www-form-urlencoded");
+        assertThat(form.statusCode()).isEqualTo(415);
+        assertThat(form.headers().firstValue("Content-Type")).hasValue("application/json");
+        assertThat(Json.parse(form.body()).path("error").asText()).isEqualTo("Content-Type \"application/x-www-form-urlencoded\""
+                + " not accepted on POST /api/events; the API takes application/json");
+        HttpResponse<String> none = send("POST", "/api/events", event);
+        assertThat(none.statusCode()).isEqualTo(415);
+        assertThat(Json.parse(none.body()).path("error").asText()).startsWith("Content-Type (none) not accepted on POST /api/events");
+
+        HttpResponse<String> html = send("GET", "/api/executions", null, "Accept", "text/html");
+        assertThat(html.statusCode()).isEqualTo(406);
+        assertThat(html.headers().firstValue("Content-Type")).hasValue("application/json");
+        assertThat(Json.parse(html.body()).path("error").asText())
+                .isEqualTo("GET /api/executions answers application/json, which Accept \"text/html\" does not take");
     }
 
     @Test
