@@ -123,6 +123,14 @@ final class Report {
         d.append(line("warm-up before the window, s (at least 60, until the JIT settled)", "coord.warm_up_s", "floor.warm_up_s"));
         d.append('\n');
         perRoundRatio(d);
+        if (results.has("afterload.heap_mb")) {
+            d.append(String.format(Locale.ROOT, "After the throughput load (%s executions per round, all ended): heap used after GC"
+                            + " %s MB (%s) against %s MB idle before it, %s live threads against %s.%n",
+                    format(results.median("afterload.executions")), format(results.median("afterload.heap_mb")),
+                    results.runs("afterload.heap_mb").stream().map(Report::format).collect(Collectors.joining(", ")),
+                    format(results.median("idle.heap_mb")), format(results.median("afterload.threads")),
+                    format(results.median("idle.threads"))));
+        }
         if (results.has("latency.rate_exec_per_s")) {
             d.append(String.format(Locale.ROOT, "Latency load: %s executions/s (half of the measured maximum, open loop), "
                             + "%s dependent steps sampled per round.%n",

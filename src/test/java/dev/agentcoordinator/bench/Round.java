@@ -146,10 +146,26 @@ final class Round {
                     window.coordinatorKiBAllocatedPerUnit(),
                     window.harnessCpuMsPerUnit(), window.postgresCpuMsPerUnit());
             awaitQuiet();
+            afterLoad();
             return window.perSecond();
         } finally {
             reseed.shutdown();
         }
+    }
+
+    /**
+     * Heap and threads once every execution of the throughput load has ended, against the same JVM
+     * idle before it: a long-running server must come back to where it started (nothing kept per
+     * execution, no thread left behind).
+     */
+    private void afterLoad() throws Exception {
+        long executions = db.count("SELECT count(*) FROM workflow_executions WHERE workflow_id = 'bench_interview'");
+        Map<String, String> stats = coordinator.stats();
+        results.add("afterload.executions", executions);
+        results.add("afterload.heap_mb", mb(stats.get("heap_used_bytes")));
+        results.add("afterload.threads", Double.parseDouble(stats.get("threads")));
+        System.out.printf("    after %d executions ended: heap %.1f MB after GC, %s threads%n",
+                executions, mb(stats.get("heap_used_bytes")), stats.get("threads"));
     }
 
     // 3. Dispatch latency ------------------------------------------------------------------------
