@@ -32,6 +32,9 @@ import java.util.UUID;
  */
 public class ApiRoutes extends RouteBuilder {
     private static final String JSON = "application/json";
+    /** Every status workflow_executions.status takes (CONTRACT.md section 3, and the compensation's). */
+    static final List<String> EXECUTION_STATUSES = List.of("pending", "running", "completed", "failed", "cancelled",
+            "compensating", "compensated", "compensation_failed");
     private final WorkflowCatalog catalog;
 
     public ApiRoutes(WorkflowCatalog catalog) {
@@ -258,7 +261,13 @@ public class ApiRoutes extends RouteBuilder {
     private static void listFilters(Exchange exchange) {
         Message in = exchange.getMessage();
         in.setHeader("workflowFilter", blankToNull(in.getHeader("workflow_id", String.class)));
-        in.setHeader("statusFilter", blankToNull(in.getHeader("status", String.class)));
+        String status = blankToNull(in.getHeader("status", String.class));
+        if (status != null && !EXECUTION_STATUSES.contains(status)) {
+            // a misspelt status (complete, error) would list nothing, as if no execution had it
+            throw new IllegalArgumentException("status must be one of " + String.join(", ", EXECUTION_STATUSES)
+                    + ", got \"" + status + "\"");
+        }
+        in.setHeader("statusFilter", status);
         String limit = in.getHeader("limit", "50", String.class);
         int parsed;
         try {

@@ -98,6 +98,10 @@ class HttpApiSemanticsTest {
         JsonNode newest = Json.parse(get("/api/executions?limit=2").body()).path("executions");
         assertThat(newest).hasSize(2);
         assertThat(get("/api/executions?limit=zero").statusCode()).isEqualTo(400);
+        HttpResponse<String> misspelt = get("/api/executions?status=complete");
+        assertThat(misspelt.statusCode()).isEqualTo(400);
+        assertThat(Json.parse(misspelt.body()).path("error").asText()).isEqualTo("status must be one of pending, running,"
+                + " completed, failed, cancelled, compensating, compensated, compensation_failed, got \"complete\"");
     }
 
     @Test
