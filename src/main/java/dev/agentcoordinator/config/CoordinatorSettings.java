@@ -90,6 +90,8 @@ public final class CoordinatorSettings {
     private final int retentionDays;
     private final int retentionPeriodMs;
     private final int versionsRetirePeriodMs;
+    private final int supervisorPeriodMs;
+    private final int messagesResponseTimeoutMs;
 
     private CoordinatorSettings(List<SettingsSource> sources) {
         this.sources = List.copyOf(sources);
@@ -114,6 +116,8 @@ public final class CoordinatorSettings {
         this.retentionDays = nonNegativeInt("coordinator.retention.days");
         this.retentionPeriodMs = positiveInt("coordinator.retention.period-ms");
         this.versionsRetirePeriodMs = positiveInt("coordinator.versions.retire-period-ms");
+        this.supervisorPeriodMs = positiveInt("coordinator.supervisor.period-ms");
+        this.messagesResponseTimeoutMs = positiveInt("coordinator.messages.response-timeout-ms");
         if (!httpAuthenticationEnabled() && !isLoopback(httpHost())) {
             throw invalid("coordinator.http.password", "must be set when coordinator.http.host (" + httpHost()
                     + ") is not a loopback address: outside the local development set-up the HTTP API and"
@@ -200,6 +204,12 @@ public final class CoordinatorSettings {
 
     /** How often the versions kept for executions are checked for any execution still on them (see RetainedVersions). */
     public int versionsRetirePeriodMs() { return versionsRetirePeriodMs; }
+
+    /** How often the timeout, retry and lock sweeps run; the stall sweeps run every 50 of these periods. */
+    public int supervisorPeriodMs() { return supervisorPeriodMs; }
+
+    /** How long an agent message that requires a response waits for it. */
+    public int messagesResponseTimeoutMs() { return messagesResponseTimeoutMs; }
 
     // --- database
     public String dbUrl() { return values.get("coordinator.db.url").trim(); }

@@ -45,11 +45,11 @@ public final class CoordinatorRoutes {
         builders.add(new EventRoutes(catalog, settings.jmsConcurrentConsumers()));
         builders.add(new ReplyRoutes(catalog, replyQueue, settings.jmsConcurrentConsumers(), settings.jmsMaxConcurrentConsumers(), replyBacklog));
         builders.add(new dev.agentcoordinator.api.ApiRoutes(catalog));
-        long sweepPeriodMs = Long.parseLong(settings.values().getOrDefault("coordinator.supervisor.period-ms", "200"));
+        long sweepPeriodMs = settings.supervisorPeriodMs();
         builders.add(new SupervisorRoutes(catalog, replyQueue, sweepPeriodMs, replyBacklog));
         builders.add(new LockRoutes(catalog, sweepPeriodMs));
         builders.add(new dev.agentcoordinator.messages.MessageRoutes(
-                Long.parseLong(setting(settings, "coordinator.messages.response-timeout-ms", "30000")),
+                settings.messagesResponseTimeoutMs(),
                 1, sweepPeriodMs)); // agent-to-agent messages are few: one consumer per queue
         if (settings.retentionDays() > 0) {
             builders.add(new RetentionRoutes(settings.retentionDays(), settings.retentionPeriodMs()));

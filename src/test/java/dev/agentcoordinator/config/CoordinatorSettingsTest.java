@@ -91,6 +91,17 @@ class CoordinatorSettingsTest {
     }
 
     @Test
+    void theSweepPeriodAndTheMessageResponseTimeoutArePositiveIntegers() {
+        CoordinatorSettings defaults = CoordinatorSettings.fromMap(Map.of());
+        assertThat(defaults.supervisorPeriodMs()).isEqualTo(200);
+        assertThat(defaults.messagesResponseTimeoutMs()).isEqualTo(30_000);
+        assertThatThrownBy(() -> CoordinatorSettings.fromMap(Map.of("supervisor.period-ms", "-1")))
+                .hasMessageContaining("coordinator.supervisor.period-ms").hasMessageContaining("-1 must be at least 1");
+        assertThatThrownBy(() -> CoordinatorSettings.fromMap(Map.of("messages.response-timeout-ms", "30s")))
+                .hasMessageContaining("coordinator.messages.response-timeout-ms").hasMessageContaining("'30s' is not an integer");
+    }
+
+    @Test
     void passwordsAreMaskedInToString() {
         assertThat(CoordinatorSettings.fromMap(Map.of("db.password", "secret")).toString())
                 .doesNotContain("secret").contains("db.password=****");
