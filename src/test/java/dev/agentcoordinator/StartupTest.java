@@ -189,6 +189,26 @@ class StartupTest {
     }
 
     @Test
+    void aDatabaseThatCannotBeReachedStopsStartUpWithAnErrorNamingItAndTheSetting() throws Exception {
+        try (ServerSocket closed = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            int port = closed.getLocalPort();
+            closed.close();   // a port nothing listens on
+            CoordinatorSettings settings = CoordinatorSettings.fromMap(Map.of(
+                    "broker.url", "", "db.url", "jdbc:postgresql://127.0.0.1:" + port + "/coordinator?password=secret",
+                    "db.pool.connection-timeout-ms", "1000",
+                    "broker.embedded.port", "0", "http.port", "0",
+                    "data.dir", tmp.resolve("no-database").toString(),
+                    "workflows.dir", "routes/workflows",
+                    "demo-agents.enabled", "false"));
+
+            assertThatThrownBy(() -> CoordinatorApp.start(settings).close())
+                    .hasMessageStartingWith("could not connect to or migrate the database at jdbc:postgresql://127.0.0.1:" + port
+                            + "/coordinator?password=**** (coordinator.db.url): ")
+                    .hasMessageContaining("refused");
+        }
+    }
+
+    @Test
     void aSecondCoordinatorOnTheSameDataFolderStopsStartUpNamingIt() throws Exception {
         Path data = tmp.resolve("shared");
         CoordinatorSettings settings = CoordinatorSettings.fromMap(Map.of(

@@ -2,6 +2,7 @@ package dev.agentcoordinator.infra;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.agentcoordinator.config.CoordinatorSettings;
+import dev.agentcoordinator.config.Secrets;
 import jakarta.jms.ConnectionFactory;
 import org.messaginghub.pooled.jms.JmsPoolConnectionFactory;
 import org.slf4j.Logger;
@@ -64,7 +65,11 @@ public final class Infrastructure implements AutoCloseable {
         infra.toClose.addLast(infra.embeddedDatabase == null ? () -> { } : infra.embeddedDatabase);
         FutureTask<Void> databaseStart = infra.inBackground("coordinator-database-start", () -> {
             infra.startDatabase();
-            Database.migrate(infra.pool);
+            try {
+                Database.migrate(infra.pool);
+            } catch (RuntimeException e) {
+                throw infra.unusableDatabase(e);
+            }
         });
         infra.dataSource = new ReadyGatedDataSource(infra.pool, databaseStart);
         infra.inBackground("coordinator-broker-start", infra::startBroker);
@@ -117,6 +122,20 @@ public final class Infrastructure implements AutoCloseable {
         pool = Database.lazyPool(jdbcUrl, user, password, settings.dbPoolSize(), instanceId(settings),
                 settings.dbPoolConnectionTimeoutMs());
         toClose.push(pool);
+    }
+
+    /**
+     * The first connection and the migrations: what stopped them, with where the database is and the
+     * setting that names it (Flyway's own message is a framed block that names neither).
+     */
+    private IllegalStateException unusableDatabase(RuntimeException e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String where = embeddedDatabase != null ? "the embedded database at " + jdbcUrl
+                : "the database at " + Secrets.redactUrl(jdbcUrl) + " (coordinator.db.url)";
+        return new IllegalStateException("could not connect to or migrate " + where + ": " + root.getMessage(), e);
     }
 
     private void chooseBrokerUrl(CoordinatorSettings settings) {
