@@ -3,6 +3,7 @@ package dev.agentcoordinator;
 import dev.agentcoordinator.agent.demo.DemoAgents;
 import dev.agentcoordinator.config.CoordinatorSettings;
 import dev.agentcoordinator.config.LogFormatSwitch;
+import dev.agentcoordinator.config.Secrets;
 import dev.agentcoordinator.definition.InvalidDefinitionsException;
 import dev.agentcoordinator.definition.WorkflowCatalog;
 import dev.agentcoordinator.engine.CoordinatorRoutes;
@@ -185,7 +186,16 @@ public final class CoordinatorApp {
         // the demo agents are services of their own: they connect while Camel starts
         FutureTask<AutoCloseable> demoAgents = new FutureTask<>(() -> {
             infra.awaitReady();
-            return settings.demoAgentsEnabled() ? DemoAgents.start(infra.connectionFactory()) : null;
+            if (!settings.demoAgentsEnabled()) {
+                return null;
+            }
+            try {
+                return DemoAgents.start(infra.connectionFactory());
+            } catch (RuntimeException e) {
+                throw new IllegalStateException("the demo agents cannot consume from the broker at "
+                        + Secrets.redactUrl(infra.brokerUrl()) + (settings.embeddedBroker() ? " (embedded)" : " (coordinator.broker.url)")
+                        + ": " + e.getMessage(), e);
+            }
         });
         Thread demoAgentsStart = new Thread(demoAgents, "coordinator-demo-agents-start");
         CamelRuntime camel = null;

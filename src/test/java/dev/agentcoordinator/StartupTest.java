@@ -209,6 +209,25 @@ class StartupTest {
     }
 
     @Test
+    void aBrokerTheDemoAgentsCannotReachStopsStartUpWithAnErrorNamingItAndTheSetting() throws Exception {
+        int port;
+        try (ServerSocket closed = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = closed.getLocalPort();   // nothing listens on it once closed
+        }
+        CoordinatorSettings settings = CoordinatorSettings.fromMap(Map.of(
+                "broker.url", "tcp://127.0.0.1:" + port, "db.url", "",
+                "db.embedded.port", "0", "http.port", "0",
+                "data.dir", tmp.resolve("no-broker").toString(),
+                "workflows.dir", "routes/workflows",
+                "demo-agents.enabled", "true"));
+
+        assertThatThrownBy(() -> CoordinatorApp.start(settings).close())
+                .hasMessageStartingWith("the demo agents cannot consume from the broker at tcp://127.0.0.1:" + port
+                        + " (coordinator.broker.url): agent ")
+                .hasMessageContaining("AMQ219007");
+    }
+
+    @Test
     void aSecondCoordinatorOnTheSameDataFolderStopsStartUpNamingIt() throws Exception {
         Path data = tmp.resolve("shared");
         CoordinatorSettings settings = CoordinatorSettings.fromMap(Map.of(

@@ -131,6 +131,15 @@ public final class AgentService implements AutoCloseable {
         }
     }
 
+    /** The client's own words are on the innermost cause ("Failed to create session factory" wraps "AMQ219007: Cannot connect …"). */
+    private static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root == e ? String.valueOf(e.getMessage()) : e.getMessage() + " (" + root.getMessage() + ")";
+    }
+
     private void startWorkers(ConnectionFactory connectionFactory, ActionDispatcher dispatcher,
                               MessageDispatcher messageDispatcher, int concurrency) {
         String queue = queueName(agentName);
@@ -143,7 +152,7 @@ public final class AgentService implements AutoCloseable {
         } catch (JMSException | RuntimeException e) {
             stopRequested.countDown();
             workers.forEach(RequestWorker::closeConnection);
-            throw new JMSRuntimeException("agent " + agentName + " cannot consume " + queue + ": " + e.getMessage(),
+            throw new JMSRuntimeException("agent " + agentName + " cannot consume " + queue + ": " + rootMessage(e),
                     null, e);
         }
         for (int i = 0; i < workers.size(); i++) {
