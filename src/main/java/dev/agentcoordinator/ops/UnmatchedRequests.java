@@ -12,9 +12,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Answers a request that no route takes in JSON, as the API's own errors are: a path nothing serves
  * (404), a method the path is not served with (405), a body whose Content-Type the path does not take
- * (415: {@code curl -d} without {@code -H 'Content-Type: application/json'}), or an Accept header that
- * rules out the path's JSON (406). Vert.x answered the first two with an HTML page, the others with an
- * empty body.
+ * (415: {@code curl -d} without {@code -H 'Content-Type: application/json'}), an Accept header that
+ * rules out the path's JSON (406), or a body above the server's limit (413). Vert.x answered the first
+ * two with an HTML page, the others with an empty body or a line of text.
  * Camel's server keeps its router to itself; the HTTP server it started hands it out as its request
  * handler (an implementation class of Vert.x, as {@code CamelRuntime} reads the bound port).
  */
@@ -34,6 +34,8 @@ public final class UnmatchedRequests {
             router.errorHandler(415, request -> answer(request, 415, "Content-Type " + quoted(request.request().getHeader("Content-Type"))
                     + " not accepted on " + request.request().method() + " " + request.request().path()
                     + "; the API takes application/json"));
+            router.errorHandler(413, request -> answer(request, 413, "request body too large for " + request.request().method() + " "
+                    + request.request().path() + ": the HTTP server takes up to 10 MiB unless camel.server.maxBodySize says otherwise"));
             router.errorHandler(406, request -> answer(request, 406, request.request().method() + " " + request.request().path()
                     + " answers application/json, which Accept " + quoted(request.request().getHeader("Accept")) + " does not take"));
         } else {

@@ -157,6 +157,12 @@ class HttpApiSemanticsTest {
         assertThat(none.statusCode()).isEqualTo(415);
         assertThat(Json.parse(none.body()).path("error").asText()).startsWith("Content-Type (none) not accepted on POST /api/events");
 
+        String tooLarge = "{\"type\": \"NO_WORKFLOW_STARTS_ON_THIS\", \"payload\": {\"blob\": \"" + "x".repeat(11 * 1024 * 1024) + "\"}}";
+        HttpResponse<String> large = send("POST", "/api/events", tooLarge, "Content-Type", "application/json");
+        assertThat(large.statusCode()).isEqualTo(413);
+        assertThat(large.headers().firstValue("Content-Type")).hasValue("application/json");
+        assertThat(Json.parse(large.body()).path("error").asText()).startsWith("request body too large for POST /api/events");
+
         HttpResponse<String> html = send("GET", "/api/executions", null, "Accept", "text/html");
         assertThat(html.statusCode()).isEqualTo(406);
         assertThat(html.headers().firstValue("Content-Type")).hasValue("application/json");
