@@ -190,30 +190,24 @@ class StartupTest {
 
     @Test
     void aDatabaseThatCannotBeReachedStopsStartUpWithAnErrorNamingItAndTheSetting() throws Exception {
-        try (ServerSocket closed = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            int port = closed.getLocalPort();
-            closed.close();   // a port nothing listens on
-            CoordinatorSettings settings = CoordinatorSettings.fromMap(Map.of(
-                    "broker.url", "", "db.url", "jdbc:postgresql://127.0.0.1:" + port + "/coordinator?password=secret",
-                    "db.pool.connection-timeout-ms", "1000",
-                    "broker.embedded.port", "0", "http.port", "0",
-                    "data.dir", tmp.resolve("no-database").toString(),
-                    "workflows.dir", "routes/workflows",
-                    "demo-agents.enabled", "false"));
+        int port = closedPort();
+        CoordinatorSettings settings = CoordinatorSettings.fromMap(Map.of(
+                "broker.url", "", "db.url", "jdbc:postgresql://127.0.0.1:" + port + "/coordinator?password=secret",
+                "db.pool.connection-timeout-ms", "1000",
+                "broker.embedded.port", "0", "http.port", "0",
+                "data.dir", tmp.resolve("no-database").toString(),
+                "workflows.dir", "routes/workflows",
+                "demo-agents.enabled", "false"));
 
-            assertThatThrownBy(() -> CoordinatorApp.start(settings).close())
-                    .hasMessageStartingWith("could not connect to or migrate the database at jdbc:postgresql://127.0.0.1:" + port
-                            + "/coordinator?password=**** (coordinator.db.url): ")
-                    .hasMessageContaining("refused");
-        }
+        assertThatThrownBy(() -> CoordinatorApp.start(settings).close())
+                .hasMessageStartingWith("could not connect to or migrate the database at jdbc:postgresql://127.0.0.1:" + port
+                        + "/coordinator?password=**** (coordinator.db.url): ")
+                .hasMessageContaining("refused");
     }
 
     @Test
     void aBrokerTheDemoAgentsCannotReachStopsStartUpWithAnErrorNamingItAndTheSetting() throws Exception {
-        int port;
-        try (ServerSocket closed = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = closed.getLocalPort();   // nothing listens on it once closed
-        }
+        int port = closedPort();
         CoordinatorSettings settings = CoordinatorSettings.fromMap(Map.of(
                 "broker.url", "tcp://127.0.0.1:" + port, "db.url", "",
                 "db.embedded.port", "0", "http.port", "0",
@@ -225,6 +219,13 @@ class StartupTest {
                 .hasMessageStartingWith("the demo agents cannot consume from the broker at tcp://127.0.0.1:" + port
                         + " (coordinator.broker.url): agent ")
                 .hasMessageContaining("AMQ219007");
+    }
+
+    /** A loopback port nothing listens on (it was free a moment ago). */
+    private static int closedPort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
     }
 
     @Test
