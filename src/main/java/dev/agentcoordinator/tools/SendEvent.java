@@ -1,5 +1,6 @@
 package dev.agentcoordinator.tools;
 
+import dev.agentcoordinator.config.Secrets;
 import dev.agentcoordinator.engine.EventDecoder;
 import dev.agentcoordinator.engine.InvalidEventException;
 import dev.agentcoordinator.engine.Json;
@@ -7,8 +8,10 @@ import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
 
 import jakarta.jms.Connection;
 import jakarta.jms.DeliveryMode;
+import jakarta.jms.JMSException;
 import jakarta.jms.MessageProducer;
 import jakarta.jms.Session;
+import java.io.PrintStream;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -22,31 +25,46 @@ public final class SendEvent {
     private SendEvent() {
     }
 
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] args) {
+        System.exit(run(args, System.getenv(), System.out, System.err));
+    }
+
+    /** Sends the event; 0 when sent (its id on {@code out}), 2 for bad arguments, 1 when the broker did not take it. */
+    static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
         if (args.length < 2) {
-            System.err.println("usage: SendEvent TYPE '{\"payload\": \"json\"}' [tcp://127.0.0.1:61616]");
-            System.exit(2);
+            err.println("usage: SendEvent TYPE '{\"payload\": \"json\"}' [tcp://127.0.0.1:61616]");
+            return 2;
         }
-        String brokerUrl = args.length > 2 ? args[2] : System.getenv().getOrDefault("COORDINATOR_BROKER_URL", "tcp://127.0.0.1:61616");
+        String brokerUrl = args.length > 2 ? args[2] : env.getOrDefault("COORDINATOR_BROKER_URL", "tcp://127.0.0.1:61616");
         Map<String, Object> event = new LinkedHashMap<>();
         event.put("type", args[0]);
         event.put("event_id", UUID.randomUUID().toString());
-        event.put("payload", Json.parse(args[1]));
+        try {
+            event.put("payload", Json.parse(args[1]));
+        } catch (IllegalArgumentException e) {
+            err.println("not sent: the payload (second argument) is " + e.getMessage());
+            return 2;
+        }
         String body = Json.write(event);
         try {
             EventDecoder.parse(body);
         } catch (InvalidEventException e) {
-            System.err.println("not sent: " + e.getMessage());
-            System.exit(2);
+            err.println("not sent: " + e.getMessage());
+            return 2;
         }
         try (ActiveMQConnectionFactory factory = new ActiveMQConnectionFactory(brokerUrl,
-                System.getenv("COORDINATOR_BROKER_USER"), System.getenv("COORDINATOR_BROKER_PASSWORD"));
+                env.get("COORDINATOR_BROKER_USER"), env.get("COORDINATOR_BROKER_PASSWORD"));
              Connection connection = factory.createConnection();
              Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE)) {
             MessageProducer producer = session.createProducer(session.createQueue("agent.events"));
             producer.setDeliveryMode(DeliveryMode.PERSISTENT);
             producer.send(session.createTextMessage(body));
+        } catch (JMSException e) {
+            err.println("not sent: the broker at " + Secrets.redactUrl(brokerUrl) + " (COORDINATOR_BROKER_URL or the third"
+                    + " argument) did not take it: " + e.getMessage() + (e.getCause() == null ? "" : " (" + e.getCause().getMessage() + ")"));
+            return 1;
         }
-        System.out.println(event.get("event_id"));
+        out.println(event.get("event_id"));
+        return 0;
     }
 }
