@@ -26,7 +26,10 @@ public final class SendEvent {
     }
 
     public static void main(String[] args) {
-        System.exit(run(args, System.getenv(), System.out, System.err));
+        int status = run(args, System.getenv(), System.out, System.err);
+        if (status != 0) {   // on success main returns: under mvn exec:java an exit would end Maven's JVM too
+            System.exit(status);
+        }
     }
 
     /** Sends the event; 0 when sent (its id on {@code out}), 2 for bad arguments, 1 when the broker did not take it. */
