@@ -19,6 +19,7 @@ import org.apache.camel.LoggingLevel;
 import org.apache.camel.Message;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.model.rest.RestBindingMode;
+import org.apache.camel.model.rest.RestParamType;
 import org.springframework.dao.DataAccessException;
 
 import java.sql.SQLException;
@@ -78,6 +79,14 @@ public class ApiRoutes extends RouteBuilder {
                 .get("/executions/{id}").description("status of an execution and every step (spec: getExecutionStatus)")
                     .produces(JSON).to("direct:api.get-execution")
                 .get("/executions").description("executions, newest first; filters workflow_id, status; limit per page; after: the next of the page before")
+                    .param().name("workflow_id").type(RestParamType.query).required(false).dataType("string")
+                        .description("only executions of this workflow").endParam()
+                    .param().name("status").type(RestParamType.query).required(false).dataType("string")
+                        .allowableValues(EXECUTION_STATUSES).description("only executions with this status").endParam()
+                    .param().name("limit").type(RestParamType.query).required(false).dataType("integer").defaultValue("50")
+                        .description("executions per page, 1 to 1000").endParam()
+                    .param().name("after").type(RestParamType.query).required(false).dataType("string")
+                        .description("the \"next\" of the page before").endParam()
                     .produces(JSON).to("direct:api.list-executions")
                 .post("/executions/{id}/cancel").description("cancels a running execution")
                     .produces(JSON).to("direct:api.cancel-execution")

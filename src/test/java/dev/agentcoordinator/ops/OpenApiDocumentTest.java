@@ -8,7 +8,9 @@ import org.apache.camel.model.rest.VerbDefinition;
 import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpResponse;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -42,6 +44,15 @@ class OpenApiDocumentTest {
         }
         assertThat(defined).contains("GET /api/executions/{id}", "POST /api/events");
         assertThat(documented).isEqualTo(defined);
+
+        // the listing's filters, with the statuses the API accepts (a misspelt one is 400)
+        JsonNode listing = document.path("paths").path("/api/executions").path("get").path("parameters");
+        List<String> parameters = new ArrayList<>();
+        listing.forEach(p -> parameters.add(p.path("in").asText() + " " + p.path("name").asText()));
+        assertThat(parameters).containsExactly("query workflow_id", "query status", "query limit", "query after");
+        List<String> statuses = new ArrayList<>();
+        listing.get(1).path("schema").path("enum").forEach(v -> statuses.add(v.asText()));
+        assertThat(statuses).contains("running", "completed", "failed", "compensation_failed").hasSize(8);
     }
 
     private static String join(String base, String path) {
