@@ -1,5 +1,8 @@
 package dev.agentcoordinator.config;
 
+import org.apache.commons.text.similarity.LevenshteinDistance;
+
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -8,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The coordinator's settings, immutable once built. Every setting is named {@code coordinator.*}
@@ -99,6 +103,7 @@ public final class CoordinatorSettings {
         DEFAULTS.keySet().forEach(key -> resolved.put(key, lookup(key)));
         this.values = Collections.unmodifiableMap(resolved);
 
+        refuseUnknownKeys();
         this.brokerEmbeddedPort = port("coordinator.broker.embedded.port");
         this.brokerJournalBufferTimeoutUs = positiveInt("coordinator.broker.embedded.journal-buffer-timeout-us");
         this.dbPoolSize = positiveInt("coordinator.db.pool.size");
@@ -269,6 +274,28 @@ public final class CoordinatorSettings {
             }
         }
         return DEFAULTS.get(key);
+    }
+
+    /** Settings read where they are used rather than resolved up front (Infrastructure.instanceId). */
+    private static final Set<String> OTHER_KEYS = Set.of("coordinator.instance-id");
+
+    /** A misspelt key in a file or a -D option would otherwise be ignored for its default without a word. */
+    private void refuseUnknownKeys() {
+        for (SettingsSource source : sources) {
+            for (String key : source.written()) {
+                if (!DEFAULTS.containsKey(key) && !OTHER_KEYS.contains(key)) {
+                    throw new IllegalArgumentException("unknown setting " + key + " (from " + source.origin() + ")"
+                            + closestKnown(key).map(known -> ": did you mean " + known + "?").orElse(""));
+                }
+            }
+        }
+    }
+
+    private static java.util.Optional<String> closestKnown(String key) {
+        LevenshteinDistance distance = new LevenshteinDistance(Math.max(3, key.length() / 4));
+        return java.util.stream.Stream.concat(DEFAULTS.keySet().stream(), OTHER_KEYS.stream())
+                .filter(known -> distance.apply(key, known) >= 0)
+                .min(java.util.Comparator.comparingInt(known -> distance.apply(key, known)));
     }
 
     private String origin(String key) {

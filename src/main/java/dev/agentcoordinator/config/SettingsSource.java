@@ -11,13 +11,16 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
  * One layer of settings (a properties file, the environment, system properties, overrides) and a
  * name for it, so that an invalid value can be reported together with where it came from.
+ * {@code written} names the {@code coordinator.*} keys the layer sets where it can list them (a file,
+ * system properties), so that a misspelt one is not silently ignored; empty for the others.
  */
-record SettingsSource(String origin, Function<String, String> lookup) {
+record SettingsSource(String origin, Function<String, String> lookup, Set<String> written) {
 
     static final String PREFIX = "coordinator.";
 
@@ -38,15 +41,16 @@ record SettingsSource(String origin, Function<String, String> lookup) {
     static SettingsSource of(String origin, Map<String, String> values) {
         Map<String, String> qualified = new LinkedHashMap<>();
         values.forEach((k, v) -> qualified.put(qualify(k), v));
-        return new SettingsSource(origin, qualified::get);
+        return new SettingsSource(origin, qualified::get, Set.of());
     }
 
+    /** Not checked for unknown keys: the environment is shared (COORDINATOR_URL of scripts/hawtio.sh, COORDINATOR_CDS of ./coordinator). */
     static SettingsSource environment(Map<String, String> env) {
-        return new SettingsSource("environment", key -> env.get(envName(key)));
+        return new SettingsSource("environment", key -> env.get(envName(key)), Set.of());
     }
 
     static SettingsSource systemProperties() {
-        return new SettingsSource("system properties", System::getProperty);
+        return new SettingsSource("system properties", System::getProperty, coordinatorKeys(System.getProperties()));
     }
 
     /** The classpath resource, or an empty source when it does not exist. */
@@ -67,11 +71,16 @@ record SettingsSource(String origin, Function<String, String> lookup) {
     }
 
     static SettingsSource empty(String origin) {
-        return new SettingsSource(origin, key -> null);
+        return new SettingsSource(origin, key -> null, Set.of());
     }
 
     private static SettingsSource fromProperties(String origin, Properties properties) {
-        return new SettingsSource(origin, properties::getProperty);
+        return new SettingsSource(origin, properties::getProperty, coordinatorKeys(properties));
+    }
+
+    private static Set<String> coordinatorKeys(Properties properties) {
+        return properties.stringPropertyNames().stream().filter(name -> name.startsWith(PREFIX))
+                .collect(java.util.stream.Collectors.toCollection(java.util.TreeSet::new));
     }
 
     private static Properties read(InputStream in) throws IOException {

@@ -102,6 +102,33 @@ class CoordinatorSettingsTest {
     }
 
     @Test
+    void anUnknownKeyInAFileOrASystemPropertyIsRefusedWithTheKnownOneItResembles(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path file = tmp.resolve("coordinator.properties");
+        java.nio.file.Files.writeString(file, "coordinator.retention.day=30\ncamel.main.name=other\n");
+        assertThatThrownBy(() -> CoordinatorSettings.load(file))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("unknown setting coordinator.retention.day (from " + file + "): did you mean coordinator.retention.days?");
+
+        java.nio.file.Files.writeString(file, "coordinator.no-such-thing-at-all=1\n");
+        assertThatThrownBy(() -> CoordinatorSettings.load(file)).hasMessage("unknown setting coordinator.no-such-thing-at-all (from " + file + ")");
+
+        // known keys, the instance id, and keys of other tools are accepted
+        java.nio.file.Files.writeString(file, "coordinator.http.port=9090\ncoordinator.instance-id=a\ncamel.main.name=x\n");
+        assertThat(CoordinatorSettings.load(file).httpPort()).isEqualTo(9090);
+
+        System.setProperty("coordinator.htp.port", "1");
+        try {
+            assertThatThrownBy(() -> CoordinatorSettings.fromMap(Map.of()))
+                    .hasMessage("unknown setting coordinator.htp.port (from system properties): did you mean coordinator.http.port?");
+        } finally {
+            System.clearProperty("coordinator.htp.port");
+        }
+        // the environment is shared with other tools: not checked
+        assertThat(CoordinatorSettings.fromSources(List.of(SettingsSource.environment(Map.of("COORDINATOR_CDS", "off"))))
+                .httpPort()).isEqualTo(8080);
+    }
+
+    @Test
     void passwordsAreMaskedInToString() {
         assertThat(CoordinatorSettings.fromMap(Map.of("db.password", "secret")).toString())
                 .doesNotContain("secret").contains("db.password=****");
