@@ -93,9 +93,12 @@ class RetentionTest {
                     + " ('user', 'u-1', 'preempted', '{}', '{}', now() - interval '31 days'),"
                     + " ('user', 'u-2', 'preempted', '{}', '{}', now() - interval '29 days')");
 
+            // every expired row: a sweep may run between the inserts above, and the next one takes the rest
             await().atMost(Duration.ofSeconds(20)).until(() -> status(db, old) == null && status(db, olderStill) == null
                     && count(db, "SELECT count(*) FROM agent_events WHERE id = 'ev-old'") == 0
-                    && count(db, "SELECT count(*) FROM ignored_replies WHERE reason = 'old'") == 0);
+                    && count(db, "SELECT count(*) FROM ignored_replies WHERE reason = 'old'") == 0
+                    && count(db, "SELECT count(*) FROM agent_messages WHERE id = 'm-old'") == 0
+                    && count(db, "SELECT count(*) FROM lock_events WHERE resource_id = 'u-1'") == 0);
 
             for (String gone : List.of(old, olderStill)) {
                 assertThat(count(db, "SELECT count(*) FROM workflow_step_executions WHERE execution_id = ?", gone)).isZero();
