@@ -69,7 +69,11 @@ public final class Audit {
 
     /**
      * A request is "after result recorded" when the agent received it after the database had
-     * recorded the completion of that step row: the guarantee is that this never happens.
+     * recorded the completion of that step row: the guarantee is that this never happens. A request
+     * message counts at its first delivery: these agents acknowledge a request when it arrives and
+     * reply later, so a broker restart that loses the acknowledgement delivers the same message again
+     * after its reply completed the step. That is the broker's redelivery (counted in
+     * {@code redeliveredToAgents}), not the coordinator dispatching again.
      */
     public Dispatches dispatches(List<RecordingAgents.Request> requests, String workflowId) {
         Map<String, Instant> completedAt = new HashMap<>();
@@ -80,7 +84,9 @@ public final class Audit {
         Map<String, Long> perAttempt = requests.stream().collect(Collectors.groupingBy(RecordingAgents.Request::correlationId,
                 Collectors.mapping(RecordingAgents.Request::messageId, Collectors.collectingAndThen(Collectors.toSet(), set -> (long) set.size()))));
         long messages = requests.stream().map(RecordingAgents.Request::messageId).distinct().count();
-        List<String> late = requests.stream()
+        Map<String, RecordingAgents.Request> firstDeliveries = requests.stream().collect(Collectors.toMap(
+                RecordingAgents.Request::messageId, r -> r, (a, b) -> a.receivedAt().isAfter(b.receivedAt()) ? b : a));
+        List<String> late = firstDeliveries.values().stream()
                 .filter(r -> {
                     Instant done = completedAt.get(rowId(r.correlationId()));
                     return done != null && r.receivedAt().isAfter(done);
