@@ -94,6 +94,9 @@ public class ApiRoutes extends RouteBuilder {
                     .produces(JSON).to("direct:api.retry-execution")
                 .post("/events").description("puts an event on agent.events; answers 202 with its event_id")
                     .consumes(JSON).produces(JSON).to("direct:api.post-event")
+                .get("/events/{id}").description("an event as the coordinator received it: execution_id names the execution it started"
+                        + " (null when no workflow starts on its type); 404 until it has been taken off agent.events")
+                    .produces(JSON).to("direct:api.get-event")
                 .get("/workflows").description("the loaded workflow definitions, and the other versions kept for the executions that started on them")
                     .produces(JSON).to("direct:api.list-workflows")
                 .post("/messages").description("sends an agent-to-agent message (spec: sendAgentMessage); answers 202 with its message_id")
@@ -123,6 +126,15 @@ public class ApiRoutes extends RouteBuilder {
                 .process(ApiRoutes::stampEvent)
                 .to("jms:queue:" + Endpoints.EVENTS_QUEUE + "?exchangePattern=InOnly")
                 .process(e -> respond(e, 202, Json.write(Json.object().put("event_id", e.getProperty("eventId", String.class)))));
+
+        from("direct:api.get-event").routeId("api.get-event")
+                .setHeader("eventId", header("id"))
+                .to(Sql.row("get-agent-event"))
+                .choice()
+                    .when(body().isNull()).process(e -> respond(e, 404, ExecutionViews.error("no event " + e.getMessage().getHeader("id")
+                            + " has been received (an event waits on agent.events until a coordinator takes it)")))
+                    .otherwise().process(e -> respond(e, 200, e.getMessage().getBody(String.class)))
+                .end();
 
         from("direct:api.list-workflows").routeId("api.list-workflows")
                 .process(e -> respond(e, 200, workflowsView()));

@@ -55,6 +55,34 @@ class HttpApiSemanticsTest {
         JsonNode view = Json.parse(get("/api/executions/" + executionId).body());
         assertThat(view.path("execution_id").asText()).isEqualTo(executionId);
         assertThat(view.path("status").asText()).isEqualTo("completed");
+
+        // from the event id the 202 gave to the execution it started
+        HttpResponse<String> event = get("/api/events/" + eventId);
+        assertThat(event.statusCode()).isEqualTo(200);
+        JsonNode received = Json.parse(event.body());
+        assertThat(received.path("event_id").asText()).isEqualTo(eventId);
+        assertThat(received.path("type").asText()).isEqualTo("F_HTTP");
+        assertThat(received.path("workflow_id").asText()).isEqualTo("f_http");
+        assertThat(received.path("execution_id").asText()).isEqualTo(executionId);
+        assertThat(received.path("deliveries").asInt()).isEqualTo(1);
+        assertThat(received.at("/payload/from").asText()).isEqualTo("http");
+
+        HttpResponse<String> unknown = get("/api/events/no-such-event");
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(Json.parse(unknown.body()).path("error").asText()).startsWith("no event no-such-event has been received");
+    }
+
+    @Test
+    void anEventNoWorkflowStartsOnIsShownWithoutAnExecution() {
+        String eventId = Json.parse(post("/api/events", "{\"type\":\"NOTHING_STARTS_ON_THIS\",\"payload\":{}}").body())
+                .path("event_id").asText();
+        JsonNode received = await().atMost(java.time.Duration.ofSeconds(20)).until(() -> {
+            HttpResponse<String> response = get("/api/events/" + eventId);
+            return response.statusCode() == 200 ? Json.parse(response.body()) : null;
+        }, java.util.Objects::nonNull);
+        assertThat(received.path("type").asText()).isEqualTo("NOTHING_STARTS_ON_THIS");
+        assertThat(received.path("execution_id").isNull()).isTrue();
+        assertThat(received.path("workflow_id").isNull()).isTrue();
     }
 
     @Test
