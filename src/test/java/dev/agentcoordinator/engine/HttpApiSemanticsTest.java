@@ -55,6 +55,7 @@ class HttpApiSemanticsTest {
         JsonNode view = Json.parse(get("/api/executions/" + executionId).body());
         assertThat(view.path("execution_id").asText()).isEqualTo(executionId);
         assertThat(view.path("status").asText()).isEqualTo("completed");
+        assertThat(view.path("event_id").asText()).isEqualTo(eventId);
 
         // from the event id the 202 gave to the execution it started
         HttpResponse<String> event = get("/api/events/" + eventId);
