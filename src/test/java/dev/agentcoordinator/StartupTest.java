@@ -190,7 +190,7 @@ class StartupTest {
 
     @Test
     void aDatabaseThatCannotBeReachedStopsStartUpWithAnErrorNamingItAndTheSetting() throws Exception {
-        int port = closedPort();
+        int port = FreePort.on("127.0.0.1");   // nothing listens on it
         CoordinatorSettings settings = CoordinatorSettings.fromMap(Map.of(
                 "broker.url", "", "db.url", "jdbc:postgresql://127.0.0.1:" + port + "/coordinator?password=secret",
                 "db.pool.connection-timeout-ms", "1000",
@@ -207,7 +207,7 @@ class StartupTest {
 
     @Test
     void aBrokerTheDemoAgentsCannotReachStopsStartUpWithAnErrorNamingItAndTheSetting() throws Exception {
-        int port = closedPort();
+        int port = FreePort.on("127.0.0.1");   // nothing listens on it
         CoordinatorSettings settings = CoordinatorSettings.fromMap(Map.of(
                 "broker.url", "tcp://127.0.0.1:" + port, "db.url", "",
                 "db.embedded.port", "0", "http.port", "0",
@@ -219,13 +219,6 @@ class StartupTest {
                 .hasMessageStartingWith("the demo agents cannot consume from the broker at tcp://127.0.0.1:" + port
                         + " (coordinator.broker.url): agent ")
                 .hasMessageContaining("AMQ219007");
-    }
-
-    /** A loopback port nothing listens on (it was free a moment ago). */
-    private static int closedPort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.agentcoordinator.tools;
 
 import dev.agentcoordinator.engine.Json;
+import dev.agentcoordinator.infra.FreePort;
 import jakarta.jms.Connection;
 import jakarta.jms.MessageConsumer;
 import jakarta.jms.Session;
@@ -12,8 +13,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
@@ -56,11 +55,8 @@ class SendEventTest {
     }
 
     @Test
-    void aBrokerThatCannotBeReachedIsNamedWithoutItsPassword() throws Exception {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = socket.getLocalPort();   // nothing listens on it once closed
-        }
+    void aBrokerThatCannotBeReachedIsNamedWithoutItsPassword() {
+        int port = FreePort.on("127.0.0.1");   // nothing listens on it
         String url = "tcp://user:secret@127.0.0.1:" + port;
         assertThat(send(Map.of(), "MARKET_UPDATE", "{}", url)).isEqualTo(1);
         assertThat(err.toString(StandardCharsets.UTF_8))
