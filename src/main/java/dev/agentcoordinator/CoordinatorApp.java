@@ -124,7 +124,9 @@ public final class CoordinatorApp {
             return EXIT_INVALID_CONFIGURATION;
         } catch (Exception e) {
             LoggerFactory.getLogger(CoordinatorApp.class).error("Agent Coordinator failed to start", e);
-            err.println("Agent Coordinator failed to start: " + e);
+            // the start's own errors say what and where (a port, a URL, a setting); the log has the stack trace
+            err.println("Agent Coordinator failed to start: " + (e.getMessage() != null && e instanceof IllegalStateException
+                    ? e.getMessage() : e.toString()));
             removeQuietly(stopWhileStarting);   // start stopped what it had started
             return EXIT_START_FAILED;
         }

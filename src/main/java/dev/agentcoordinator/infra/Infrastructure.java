@@ -129,13 +129,17 @@ public final class Infrastructure implements AutoCloseable {
      * setting that names it (Flyway's own message is a framed block that names neither).
      */
     private IllegalStateException unusableDatabase(RuntimeException e) {
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
+        // the driver's own words (the innermost SQLException: "Connection to host:port refused. Check that …"),
+        // else the innermost cause
+        Throwable reason = e;
+        for (Throwable cause = e; cause != null && cause.getCause() != cause; cause = cause.getCause()) {
+            if (cause instanceof java.sql.SQLException || !(reason instanceof java.sql.SQLException)) {
+                reason = cause;
+            }
         }
         String where = embeddedDatabase != null ? "the embedded database at " + jdbcUrl
                 : "the database at " + Secrets.redactUrl(jdbcUrl) + " (coordinator.db.url)";
-        return new IllegalStateException("could not connect to or migrate " + where + ": " + root.getMessage(), e);
+        return new IllegalStateException("could not connect to or migrate " + where + ": " + reason.getMessage(), e);
     }
 
     private void chooseBrokerUrl(CoordinatorSettings settings) {
