@@ -132,7 +132,8 @@ public class ApiRoutes extends RouteBuilder {
                 .to(Sql.row("get-agent-event"))
                 .choice()
                     .when(body().isNull()).process(e -> respond(e, 404, ExecutionViews.error("no event " + e.getMessage().getHeader("id")
-                            + " has been received (an event waits on agent.events until a coordinator takes it)")))
+                            + " has been received: an event waits on agent.events until a coordinator takes it,"
+                            + " and one that cannot be decoded goes to agent.events.DLQ")))
                     .otherwise().process(e -> respond(e, 200, e.getMessage().getBody(String.class)))
                 .end();
 
