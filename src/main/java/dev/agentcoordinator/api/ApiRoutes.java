@@ -76,7 +76,7 @@ public class ApiRoutes extends RouteBuilder {
         interceptFrom().process(ApiRoutes::refuseNulInParameters);
 
         rest("/api").description("Agent Coordinator API")
-                .get("/executions/{id}").description("status of an execution and every step (spec: getExecutionStatus)")
+                .get("/executions/{id}").description("status of an execution and every step, with each step's attempts (spec: getExecutionStatus)")
                     .produces(JSON).to("direct:api.get-execution")
                 .get("/executions").description("executions, newest first; filters workflow_id, status; limit per page; after: the next of the page before")
                     .param().name("workflow_id").type(RestParamType.query).required(false).dataType("string")
@@ -114,7 +114,10 @@ public class ApiRoutes extends RouteBuilder {
                     .otherwise()
                         .setProperty("execution", body())
                         .to(Sql.rows("get-execution-steps"))
-                        .process(e -> respond(e, 200, ExecutionViews.execution(e.getProperty("execution", Map.class), e.getMessage().getBody(List.class))))
+                        .setProperty("steps", body())
+                        .to(Sql.rows("get-execution-attempts"))
+                        .process(e -> respond(e, 200, ExecutionViews.execution(e.getProperty("execution", Map.class),
+                                e.getProperty("steps", List.class), e.getMessage().getBody(List.class))))
                 .end();
 
         from("direct:api.list-executions").routeId("api.list-executions")

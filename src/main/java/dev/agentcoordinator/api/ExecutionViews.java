@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentcoordinator.engine.Json;
 
 import java.sql.Timestamp;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,12 +20,24 @@ final class ExecutionViews {
     private ExecutionViews() {
     }
 
-    /** The spec's getExecutionStatus: the execution, with every step row. */
-    static String execution(Map<String, Object> execution, List<Map<String, Object>> steps) {
+    /**
+     * The spec's getExecutionStatus: the execution, with every step row, each with its attempts (rows of
+     * get-execution-attempts.sql, first attempt first).
+     */
+    static String execution(Map<String, Object> execution, List<Map<String, Object>> steps, List<Map<String, Object>> attempts) {
+        Map<List<Object>, ArrayNode> attemptsByStep = new HashMap<>();
+        for (Map<String, Object> attempt : attempts) {
+            Map<String, Object> row = new LinkedHashMap<>(attempt);
+            List<Object> step = List.of(row.remove("step_id"), row.remove("iteration"), row.remove("kind"));
+            attemptsByStep.computeIfAbsent(step, key -> Json.array()).add(object(row));
+        }
         ObjectNode view = object(execution);
         view.put("execution_id", (String) execution.get("id"));
         ArrayNode stepViews = view.putArray("steps");
-        steps.forEach(step -> stepViews.add(object(step)));
+        steps.forEach(step -> {
+            ArrayNode stepAttempts = attemptsByStep.get(List.of(step.get("step_id"), step.get("iteration"), step.get("kind")));
+            stepViews.add(object(step).set("attempts", stepAttempts != null ? stepAttempts : Json.array()));
+        });
         return Json.write(view);
     }
 

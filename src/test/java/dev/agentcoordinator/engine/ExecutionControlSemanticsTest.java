@@ -95,6 +95,9 @@ class ExecutionControlSemanticsTest {
         Map<String, String> steps = new HashMap<>();
         execution.path("steps").forEach(s -> steps.put(s.path("step_id").asText(), s.path("status").asText()));
         assertThat(steps).containsExactlyInAnyOrderEntriesOf(Map.of("hold", "cancelled", "after", "skipped"));
+        Map<String, Integer> attempts = new HashMap<>();
+        execution.path("steps").forEach(s -> attempts.put(s.path("step_id").asText(), s.path("attempts").size()));
+        assertThat(attempts).containsExactlyInAnyOrderEntriesOf(Map.of("hold", 1, "after", 0));
     }
 
     @Test
@@ -117,6 +120,17 @@ class ExecutionControlSemanticsTest {
         assertThat(attempts(executionId, "b")).extracting(r -> r.get("attempt"), r -> r.get("status"))
                 .containsExactly(tuple(1, "failed"), tuple(2, "completed"));
         assertThat(execution(executionId).get("error")).isNull();
+
+        // the attempts over HTTP: the failed one with its error, then the retry's
+        JsonNode view = Json.parse(get("/api/executions/" + executionId).body());
+        Map<String, JsonNode> steps = new HashMap<>();
+        view.path("steps").forEach(step -> steps.put(step.path("step_id").asText(), step));
+        assertThat(steps.get("b").path("attempts")).extracting(a -> a.path("attempt").asInt(), a -> a.path("status").asText(),
+                        a -> a.path("error").asText(null))
+                .containsExactly(tuple(1, "failed", "attempt 1/1: downstream service rejected the request"), tuple(2, "completed", null));
+        assertThat(steps.get("b").path("attempts").get(1).path("started_at").asText())
+                .isEqualTo(steps.get("b").path("started_at").asText());
+        assertThat(steps.get("a").path("attempts")).extracting(a -> a.path("status").asText()).containsExactly("completed");
 
         HttpResponse<String> completed = post("/api/executions/" + executionId + "/retry", null);
         assertThat(completed.statusCode()).isEqualTo(409);
