@@ -1,4 +1,4 @@
 SELECT step_id, iteration, kind, agent, action, status, attempt, max_attempts, input::text AS input,
-       output::text AS output, error, started_at, completed_at
+       output::text AS output, error, started_at, completed_at, deadline
 FROM workflow_step_executions WHERE execution_id = :#executionId
 ORDER BY kind DESC, started_at NULLS LAST, step_id, iteration

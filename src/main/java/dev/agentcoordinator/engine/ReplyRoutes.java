@@ -20,7 +20,8 @@ import static dev.agentcoordinator.engine.Headers.*;
  * int, String, Integer, String, int)}), the reply goes straight to the step's guarded transition of
  * the workflow version its execution runs on; only a reply
  * that finds its attempt no longer in flight, a loop's reply and a compensation's reply read the step
- * row first.
+ * row first. A heartbeat ({@code {"status": "running"}}) settles nothing: it moves the deadline of the
+ * attempt in flight, whatever kind of row that is, and is dropped when the attempt is no longer in flight.
  */
 public class ReplyRoutes extends RouteBuilder {
     static final String REPLY_TEXT = "replyText";
@@ -31,6 +32,7 @@ public class ReplyRoutes extends RouteBuilder {
     /** The route a reply found settled walks on to (its step's done route): what followed may not have run. */
     static final String AFTER_DUPLICATE = "afterDuplicate";
     private static final String BY_STEP_ROW = "direct:coordinator.reply-by-step-row";
+    private static final String HEARTBEAT = "direct:coordinator.heartbeat";
     public static final String ROUTE_ID = "coordinator.replies";
 
     private final WorkflowCatalog catalog;
@@ -60,6 +62,8 @@ public class ReplyRoutes extends RouteBuilder {
                     .when(header(ROW_ID).isNull())
                         .setHeader(IGNORE_REASON, simple("correlation id ${header.JMSCorrelationID} does not name a step attempt"))
                         .to("direct:coordinator.ignore-reply")
+                    .when(exchange -> StepOutcome.isHeartbeat(exchange.getProperty(REPLY_TEXT, String.class)))
+                        .to(HEARTBEAT)
                     .when(header(RESULT_ENDPOINT).isNotNull())
                         .setBody(exchangeProperty(REPLY_TEXT))
                         .toD("${header.resultEndpoint}")
@@ -90,6 +94,21 @@ public class ReplyRoutes extends RouteBuilder {
                                     + " another reply settled that attempt first"))
                             .to("direct:coordinator.ignore-reply")
                         .end()
+                .end();
+
+        from(HEARTBEAT)
+                .routeId("coordinator.heartbeat")
+                .routeDescription("a heartbeat of the agent working on an attempt: the attempt's deadline moves to its timeout from now")
+                .to(Sql.row("extend-attempt")).id("extend-attempt")
+                .choice()
+                    .when(Sql.returnedRow())
+                        .log(org.apache.camel.LoggingLevel.DEBUG, Endpoints.PROGRESS_LOG, "heartbeat for attempt ${header.replyAttempt} of step"
+                                + " ${body[step_id]}: deadline now ${body[deadline]} [execution ${body[execution_id]}]")
+                    .endChoice()
+                    .otherwise()
+                        // sent before the reply, taken after it by another consumer, or for an attempt that timed out
+                        .log(org.apache.camel.LoggingLevel.DEBUG, Endpoints.PROGRESS_LOG, "heartbeat dropped: attempt"
+                                + " ${header.JMSCorrelationID} is not in flight")
                 .end();
 
         from("direct:coordinator.ignore-reply")

@@ -42,7 +42,7 @@ public record StepOutcome(Transition transition, String outputJson, String error
         }
         if (!"ok".equals(status)) {
             return failure("agent reply has status " + (status.isEmpty() ? "(missing)" : '"' + status + '"')
-                    + ", expected \"ok\" or \"error\"", true, attempt, maxAttempts);
+                    + ", expected \"ok\" or \"error\" (or \"running\" for a heartbeat)", true, attempt, maxAttempts);
         }
         JsonNode output = reply.path("output");
         if (!output.isObject()) {
@@ -63,6 +63,21 @@ public record StepOutcome(Transition transition, String outputJson, String error
                     "loop ended after " + loop.maxIterations() + " iterations without satisfying its until condition", null, "{}", "[]");
         }
         return new StepOutcome(Transition.COMPLETE, outputJson, null, null, sharedMemory, signals);
+    }
+
+    /**
+     * A heartbeat, {@code {"status": "running"}}: the agent is still working on the attempt. Asked of
+     * every reply, so the text is searched before it is parsed.
+     */
+    public static boolean isHeartbeat(String replyText) {
+        if (replyText == null || !replyText.contains("\"running\"")) {
+            return false;
+        }
+        try {
+            return "running".equals(Json.parse(replyText).path("status").asText());
+        } catch (IllegalArgumentException malformed) {
+            return false;
+        }
     }
 
     /** Only well-formed signals ({@code signal_type} a string) are kept; the rest is dropped. */

@@ -37,6 +37,11 @@ public final class ScriptedAgents implements AutoCloseable {
             return new Reply(0, Json.write(Map.of("status", "error", "error", error, "retryable", retryable)), null);
         }
 
+        /** A heartbeat: the agent is still working on the attempt. */
+        public static Reply heartbeat() {
+            return new Reply(0, "{\"status\": \"running\"}", null);
+        }
+
         public Reply after(long delayMs) {
             return new Reply(delayMs, body, correlationId);
         }
