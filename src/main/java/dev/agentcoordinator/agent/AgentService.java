@@ -43,11 +43,13 @@ public final class AgentService implements AutoCloseable {
     private final List<RequestWorker> workers = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     private final AgentMessenger messenger;
+    private final Heartbeats heartbeats;
 
-    private AgentService(String agentName, Duration shutdownTimeout, AgentMessenger messenger) {
+    private AgentService(String agentName, Duration shutdownTimeout, AgentMessenger messenger, Heartbeats heartbeats) {
         this.agentName = agentName;
         this.shutdownTimeout = shutdownTimeout;
         this.messenger = messenger;
+        this.heartbeats = heartbeats;
     }
 
     public static Builder builder(ConnectionFactory connectionFactory, String agentName) {
@@ -96,6 +98,7 @@ public final class AgentService implements AutoCloseable {
         if (!isRunning()) {
             awaitWorkers(System.nanoTime() + shutdownTimeout.toNanos());
             messenger.close();
+            heartbeats.close();
             return;
         }
         stopRequested.countDown();
@@ -111,6 +114,7 @@ public final class AgentService implements AutoCloseable {
             }
         }
         messenger.close();
+        heartbeats.close();
         LOG.info("agent {}: stopped", agentName);
     }
 
@@ -145,13 +149,14 @@ public final class AgentService implements AutoCloseable {
         String queue = queueName(agentName);
         try {
             for (int i = 0; i < concurrency; i++) {
-                RequestWorker worker = new RequestWorker(queue, connectionFactory, dispatcher, messageDispatcher, stopRequested);
+                RequestWorker worker = new RequestWorker(queue, connectionFactory, dispatcher, messageDispatcher, stopRequested, heartbeats);
                 worker.open();
                 workers.add(worker);
             }
         } catch (JMSException | RuntimeException e) {
             stopRequested.countDown();
             workers.forEach(RequestWorker::closeConnection);
+            heartbeats.close();
             throw new JMSRuntimeException("agent " + agentName + " cannot consume " + queue + ": " + rootMessage(e),
                     null, e);
         }
@@ -173,6 +178,7 @@ public final class AgentService implements AutoCloseable {
         private AgentMessenger messenger;
         private int concurrency = 1;
         private Duration shutdownTimeout = Duration.ofSeconds(30);
+        private Duration heartbeatInterval;
 
         private Builder(ConnectionFactory connectionFactory, String agentName) {
             this.connectionFactory = Objects.requireNonNull(connectionFactory, "connectionFactory");
@@ -194,6 +200,21 @@ public final class AgentService implements AutoCloseable {
         /** How long close() waits for in-flight requests (default 30 s). */
         public Builder shutdownTimeout(Duration timeout) {
             this.shutdownTimeout = Objects.requireNonNull(timeout, "timeout");
+            return this;
+        }
+
+        /**
+         * While a handler works on a request, tells the coordinator every {@code interval} that the
+         * attempt is still being worked on ({@code {"status": "running"}}): its deadline then counts the
+         * step's {@code timeout_ms} from the latest heartbeat, so a long piece of work needs no timeout
+         * sized for its worst case. Choose an interval well below the step's timeout. Off by default.
+         */
+        public Builder heartbeatEvery(Duration interval) {
+            Objects.requireNonNull(interval, "interval");
+            if (interval.toMillis() < 1) {
+                throw new IllegalArgumentException("heartbeat interval of agent " + agentName + " must be at least 1 ms, was " + interval);
+            }
+            this.heartbeatInterval = interval;
             return this;
         }
 
@@ -255,7 +276,8 @@ public final class AgentService implements AutoCloseable {
                                 + "consumerWindowSize=0 spreads slow requests fairly over consumers",
                         agentName, artemis.getConsumerWindowSize());
             }
-            AgentService service = new AgentService(agentName, shutdownTimeout, messenger());
+            AgentService service = new AgentService(agentName, shutdownTimeout, messenger(),
+                    new Heartbeats(connectionFactory, agentName, heartbeatInterval));
             service.startWorkers(connectionFactory, new ActionDispatcher(agentName, handlers),
                     new MessageDispatcher(agentName, messageHandlers), concurrency);
             return service;

@@ -36,6 +36,7 @@ final class RequestWorker implements Runnable {
     private final ActionDispatcher dispatcher;
     private final MessageDispatcher messageDispatcher;
     private final CountDownLatch stopRequested;
+    private final Heartbeats heartbeats;
 
     // written by the worker thread, closed by AgentService.close() after the grace period
     private volatile Connection connection;
@@ -44,12 +45,13 @@ final class RequestWorker implements Runnable {
     private MessageProducer producer;
 
     RequestWorker(String queueName, ConnectionFactory connectionFactory, ActionDispatcher dispatcher,
-                  MessageDispatcher messageDispatcher, CountDownLatch stopRequested) {
+                  MessageDispatcher messageDispatcher, CountDownLatch stopRequested, Heartbeats heartbeats) {
         this.queueName = queueName;
         this.connectionFactory = connectionFactory;
         this.dispatcher = dispatcher;
         this.messageDispatcher = messageDispatcher;
         this.stopRequested = stopRequested;
+        this.heartbeats = heartbeats;
     }
 
     /** Connects and subscribes; called once up front so that start() fails fast on a bad broker. */
@@ -117,10 +119,14 @@ final class RequestWorker implements Runnable {
                 LOG.warn("request {} on {} has no JMSReplyTo, nobody can get its reply: dropped without running it",
                         message.getJMSMessageID(), queueName);
             } else {
-                TextMessage reply = session.createTextMessage(renderSafely(answer(message)));
                 // the JMS convention: correlate by the request's correlation id, else by its message id
-                String correlationId = message.getJMSCorrelationID();
-                reply.setJMSCorrelationID(correlationId != null ? correlationId : message.getJMSMessageID());
+                String correlationId = message.getJMSCorrelationID() != null ? message.getJMSCorrelationID() : message.getJMSMessageID();
+                AgentReply answer;
+                try (Heartbeats.Beat beating = heartbeats.beatFor(replyTo, correlationId)) {
+                    answer = answer(message);
+                }
+                TextMessage reply = session.createTextMessage(renderSafely(answer));
+                reply.setJMSCorrelationID(correlationId);
                 producer.send(replyTo, reply);
             }
             session.commit();

@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /** The SDK against a real (embedded, in-vm) Artemis broker. */
@@ -78,6 +79,27 @@ class AgentServiceTest {
         assertThat(request.attempt()).isEqualTo(1);
         assertThat(request.deadline()).isEqualTo(Instant.parse("2026-11-25T10:00:30Z"));
         assertThat(request.inputLong("count", 0)).isEqualTo(3);
+    }
+
+    @Test
+    void heartbeatsLeaveWhileTheHandlerWorksAndOnlyWhenAskedFor() throws Exception {
+        ActionHandler slow = request -> {
+            Thread.sleep(700);
+            return AgentReply.ok(Map.of("done", true));
+        };
+        start(AgentService.builder(connectionFactory, agent).heartbeatEvery(Duration.ofMillis(100)).handle("long", slow));
+        start(AgentService.builder(connectionFactory, agent + "-plain").handle("long", slow));
+
+        String beating = coordinator.send(agent, "long", Map.of());
+        String plain = coordinator.send(agent + "-plain", "long", Map.of());
+
+        assertThat(coordinator.awaitReply(beating).path("output").path("done").asBoolean()).isTrue();
+        assertThat(coordinator.awaitReply(plain).path("output").path("done").asBoolean()).isTrue();
+        // every 100 ms for 700 ms: six on time, fewer when the machine holds the timer back
+        assertThat(coordinator.heartbeats(beating)).isGreaterThanOrEqualTo(2);
+        assertThat(coordinator.heartbeats(plain)).isZero();
+        assertThatThrownBy(() -> AgentService.builder(connectionFactory, agent).heartbeatEvery(Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at least 1 ms");
     }
 
     @Test

@@ -30,6 +30,7 @@ public final class StepRequestClient implements AutoCloseable {
     private final Queue replyQueue;
     private final MessageConsumer replies;
     private final Map<String, JsonNode> early = new HashMap<>();
+    private final Map<String, Integer> heartbeats = new HashMap<>();
 
     public StepRequestClient(ConnectionFactory connectionFactory) throws JMSException {
         connection = connectionFactory.createConnection();
@@ -86,7 +87,10 @@ public final class StepRequestClient implements AutoCloseable {
         return correlationId;
     }
 
-    /** The reply with this correlation id (replies may arrive in any order). */
+    /**
+     * The reply with this correlation id (replies may arrive in any order); heartbeats
+     * ({@code {"status": "running"}}) on the way are counted, see {@link #heartbeats}.
+     */
     public JsonNode awaitReply(String correlationId) throws Exception {
         long deadline = System.currentTimeMillis() + REPLY_TIMEOUT_MILLIS;
         while (!early.containsKey(correlationId)) {
@@ -96,9 +100,19 @@ public final class StepRequestClient implements AutoCloseable {
                 throw new AssertionError("no reply with correlation id " + correlationId + " within "
                         + REPLY_TIMEOUT_MILLIS + " ms");
             }
-            early.put(reply.getJMSCorrelationID(), JSON.readTree(((TextMessage) reply).getText()));
+            JsonNode body = JSON.readTree(((TextMessage) reply).getText());
+            if ("running".equals(body.path("status").asText())) {
+                heartbeats.merge(reply.getJMSCorrelationID(), 1, Integer::sum);
+            } else {
+                early.put(reply.getJMSCorrelationID(), body);
+            }
         }
         return early.remove(correlationId);
+    }
+
+    /** Heartbeats received so far for the request with this correlation id. */
+    public int heartbeats(String correlationId) {
+        return heartbeats.getOrDefault(correlationId, 0);
     }
 
     @Override
