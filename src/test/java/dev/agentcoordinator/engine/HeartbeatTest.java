@@ -1,5 +1,7 @@
 package dev.agentcoordinator.engine;
 
+import dev.agentcoordinator.agent.AgentReply;
+import dev.agentcoordinator.agent.AgentService;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -23,6 +25,7 @@ import static org.awaitility.Awaitility.await;
 class HeartbeatTest {
     private static final int REPLY_AFTER_MS = 2_500;   // the step's timeout is 1,000 ms
     private static ScriptedAgents agents;
+    private static AgentService sdkAgent;
 
     @BeforeAll
     static void agents() throws Exception {
@@ -40,11 +43,19 @@ class HeartbeatTest {
                     replies.add(Reply.ok(Map.of("worked_ms", REPLY_AFTER_MS)).after(REPLY_AFTER_MS));
                     return replies;
                 });
+        sdkAgent = AgentService.builder(shared().connectionFactory(), "f-heartbeat-sdk-agent")
+                .heartbeatEvery(Duration.ofMillis(250))
+                .handle("work", request -> {
+                    Thread.sleep(REPLY_AFTER_MS);
+                    return AgentReply.ok(Map.of("worked_ms", REPLY_AFTER_MS));
+                })
+                .start();
     }
 
     @AfterAll
     static void stop() throws Exception {
         agents.close();
+        sdkAgent.close();
     }
 
     @Test
@@ -61,6 +72,15 @@ class HeartbeatTest {
         assertThat(requests(agents, executionId, "work")).hasSize(1);
         assertThat(requests(agents, executionId, "after")).hasSize(1);
         assertThat(query("SELECT 1 FROM ignored_replies WHERE execution_id = ?", executionId)).isEmpty();
+    }
+
+    @Test
+    void theAgentSdksHeartbeatsKeepAHandlerThatOutlastsTheTimeoutInTime() {
+        String executionId = awaitExecution(sendEvent("F_HEARTBEAT_SDK", "{}"), "completed");
+
+        assertThat(attempts(executionId, "work")).extracting(r -> r.get("attempt"), r -> r.get("status"))
+                .containsExactly(tuple(1, "completed"));
+        assertThat(stepRow(executionId, "work").get("output").toString()).contains("\"worked_ms\": " + REPLY_AFTER_MS);
     }
 
     @Test
