@@ -1,7 +1,17 @@
 -- A heartbeat ({"status": "running"} from the agent working on the attempt): the attempt's deadline
 -- moves to the step's timeout from now, so config.timeout_ms bounds the time between signs of life,
--- not the whole attempt. Only the attempt in flight moves; the execution's own deadline stays.
-UPDATE workflow_step_executions
-   SET deadline = now() + timeout_ms * interval '1 millisecond', updated_at = now()
- WHERE id = :#rowId AND attempt = :#replyAttempt AND status = 'running'
-RETURNING execution_id, step_id, deadline
+-- not the whole attempt. Only the attempt in flight moves; the execution's own deadline stays. The
+-- step's resource locks are renewed as when an attempt starts (V3_1): a holder that shows signs of
+-- life keeps them past their ttl_ms.
+WITH extended AS (
+    UPDATE workflow_step_executions
+       SET deadline = now() + timeout_ms * interval '1 millisecond', updated_at = now()
+     WHERE id = :#rowId AND attempt = :#replyAttempt AND status = 'running'
+    RETURNING execution_id, step_id, deadline, holds_locks
+), renewed AS (
+    UPDATE resource_locks l
+       SET expires_at = now() + l.ttl_ms * interval '1 millisecond'
+      FROM extended e
+     WHERE e.holds_locks AND l.execution_id = e.execution_id AND l.step_id = e.step_id
+)
+SELECT execution_id, step_id, deadline FROM extended

@@ -65,10 +65,15 @@ class HeartbeatTest {
         await().atMost(Duration.ofSeconds(20)).until(() -> !query("SELECT 1 FROM workflow_step_executions s"
                 + " JOIN workflow_executions e ON e.id = s.execution_id WHERE e.trigger_event_key = ? AND s.step_id = 'work'"
                 + " AND s.status = 'running' AND s.deadline > s.started_at + interval '1500 milliseconds'", eventId).isEmpty());
+        // and the step's lock, taken for 1,000 ms, is renewed with it
+        await().atMost(Duration.ofSeconds(5)).until(() -> !query("SELECT 1 FROM resource_locks l JOIN workflow_executions e"
+                + " ON e.id = l.execution_id WHERE e.trigger_event_key = ? AND l.step_id = 'work'"
+                + " AND l.expires_at > l.locked_at + interval '1500 milliseconds'", eventId).isEmpty());
         String executionId = awaitExecution(eventId, "completed");
 
         assertThat(attempts(executionId, "work")).extracting(r -> r.get("attempt"), r -> r.get("status"))
                 .containsExactly(tuple(1, "completed"));
+        assertThat(query("SELECT 1 FROM resource_locks WHERE execution_id = ?", executionId)).isEmpty();
         assertThat(requests(agents, executionId, "work")).hasSize(1);
         assertThat(requests(agents, executionId, "after")).hasSize(1);
         assertThat(query("SELECT 1 FROM ignored_replies WHERE execution_id = ?", executionId)).isEmpty();
