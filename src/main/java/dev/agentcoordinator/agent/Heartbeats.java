@@ -12,9 +12,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -51,11 +51,17 @@ final class Heartbeats implements AutoCloseable {
         this.connectionFactory = connectionFactory;
         this.agentName = agentName;
         this.intervalMillis = interval == null ? 0 : interval.toMillis();
-        this.timer = interval == null ? null : Executors.newSingleThreadScheduledExecutor(runnable -> {
+        this.timer = interval == null ? null : timer(agentName);
+    }
+
+    private static ScheduledExecutorService timer(String agentName) {
+        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, runnable -> {
             Thread thread = new Thread(runnable, "agent-" + agentName + "-heartbeats");
             thread.setDaemon(true);
             return thread;
         });
+        timer.setRemoveOnCancelPolicy(true);   // most requests end before their first heartbeat is due
+        return timer;
     }
 
     /** Starts the heartbeats of the request being handled; the first leaves one interval from now. */
