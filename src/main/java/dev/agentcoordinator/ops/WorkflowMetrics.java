@@ -149,6 +149,8 @@ public final class WorkflowMetrics extends EventNotifierSupport {
                     settled(workflow, step, in, "retry");
                 }
             }
+            case "extend-attempt" -> counter("coordinator_heartbeats", "agents' heartbeats: extended an attempt in flight, or dropped",
+                    "workflow", workflow, "step", step, "outcome", body instanceof Map<?, ?> ? "extended" : "dropped").increment();
             case "expire-attempts" -> {
                 for (Map<String, Object> row : rows(body)) {
                     if (!"step".equals(firstNonNull((String) row.get("kind"), "step"))) {

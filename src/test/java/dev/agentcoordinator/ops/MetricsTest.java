@@ -64,6 +64,8 @@ class MetricsTest {
             metrics.onStatement("expire-executions", executionTimeout);
             Exchange notApplied = exchange(null, Map.of("workflowId", "wf1", "stepId", "s1"));
             metrics.onStatement("retry-step-later", notApplied);
+            metrics.onStatement("extend-attempt", exchange(Map.of("execution_id", "e1", "step_id", "s1"), Map.of("workflowId", "wf1", "stepId", "s1")));
+            metrics.onStatement("extend-attempt", exchange(null, Map.of("workflowId", "wf1", "stepId", "s1")));
 
             assertThat(registry.get("coordinator_step_retries").tags("workflow", "wf1", "step", "s1").counter().count()).isEqualTo(1);
             assertThat(registry.get("coordinator_step_retries").tags("workflow", "wf1", "step", "s2").counter().count()).isEqualTo(1);
@@ -71,6 +73,8 @@ class MetricsTest {
             assertThat(registry.get("coordinator_timeouts").tags("workflow", "wf1", "kind", "execution").counter().count()).isEqualTo(1);
             assertThat(registry.get("coordinator_executions_finished").tags("workflow", "wf1", "status", "failed").counter().count()).isEqualTo(1);
             assertThat(registry.get("coordinator_steps_settled").tags("step", "s3", "outcome", "timed_out").counter().count()).isEqualTo(1);
+            assertThat(registry.get("coordinator_heartbeats").tags("workflow", "wf1", "step", "s1", "outcome", "extended").counter().count()).isEqualTo(1);
+            assertThat(registry.get("coordinator_heartbeats").tags("workflow", "wf1", "step", "s1", "outcome", "dropped").counter().count()).isEqualTo(1);
         }
     }
 
