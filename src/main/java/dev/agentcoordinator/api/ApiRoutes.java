@@ -13,6 +13,7 @@ import dev.agentcoordinator.engine.InvalidEventException;
 import dev.agentcoordinator.engine.Json;
 import dev.agentcoordinator.engine.RouteKeys;
 import dev.agentcoordinator.engine.Sql;
+import dev.agentcoordinator.engine.StepRequests;
 import dev.agentcoordinator.messages.MessageRoutes;
 import org.apache.camel.Exchange;
 import org.apache.camel.LoggingLevel;
@@ -37,9 +38,11 @@ public class ApiRoutes extends RouteBuilder {
     static final List<String> EXECUTION_STATUSES = List.of("pending", "running", "completed", "failed", "cancelled",
             "compensating", "compensated", "compensation_failed");
     private final WorkflowCatalog catalog;
+    private final String replyQueue;
 
-    public ApiRoutes(WorkflowCatalog catalog) {
+    public ApiRoutes(WorkflowCatalog catalog, String replyQueue) {
         this.catalog = catalog;
+        this.replyQueue = replyQueue;
     }
 
     @Override
@@ -92,6 +95,9 @@ public class ApiRoutes extends RouteBuilder {
                     .produces(JSON).to("direct:api.cancel-execution")
                 .post("/executions/{id}/retry").description("re-runs the failed steps of a failed execution")
                     .produces(JSON).to("direct:api.retry-execution")
+                .post("/executions/{id}/steps/{step}/reply").description("a step reply from outside its agent (a person, a webhook):"
+                        + " queued for the step's attempt in flight as its agent's reply would be")
+                    .consumes(JSON).produces(JSON).to("direct:api.post-step-reply")
                 .post("/events").description("puts an event on agent.events; answers 202 with its event_id")
                     .consumes(JSON).produces(JSON).to("direct:api.post-event")
                 .get("/events/{id}").description("an event as the coordinator received it: execution_id names the execution it started"
@@ -129,6 +135,28 @@ public class ApiRoutes extends RouteBuilder {
                 .process(ApiRoutes::stampEvent)
                 .to("jms:queue:" + Endpoints.EVENTS_QUEUE + "?exchangePattern=InOnly")
                 .process(e -> respond(e, 202, Json.write(Json.object().put("event_id", e.getProperty("eventId", String.class)))));
+
+        from("direct:api.post-step-reply").routeId("api.post-step-reply")
+                .process(e -> e.setProperty("stepReply", stepReply(e.getMessage().getBody(String.class))))
+                .setHeader(Headers.EXECUTION_ID, header("id"))
+                .setHeader(Headers.STEP_ID, header("step"))
+                .setBody(constant(null))
+                .to(Sql.row("find-step-in-flight"))
+                .choice()
+                    .when(body().isNull())
+                        .process(e -> respond(e, 404, ExecutionViews.error("no execution " + e.getMessage().getHeader("id"))))
+                    .when(e -> stepRow(e).get("row_id") == null)
+                        .process(e -> respond(e, 404, ExecutionViews.error("execution " + e.getMessage().getHeader("id")
+                                + " has no step " + e.getMessage().getHeader("step"))))
+                    .when(e -> !"running".equals(stepRow(e).get("status")))
+                        .process(e -> respond(e, 409, ExecutionViews.error("step " + e.getMessage().getHeader("step") + " of execution "
+                                + e.getMessage().getHeader("id") + " is " + stepRow(e).get("status")
+                                + ", not waiting for a reply")))
+                    .otherwise()
+                        .process(ApiRoutes::addressStepReply)
+                        .to("jms:queue:" + replyQueue + "?exchangePattern=InOnly")
+                        .process(e -> respond(e, 202, e.getProperty("accepted", String.class)))
+                .end();
 
         from("direct:api.get-event").routeId("api.get-event")
                 .setHeader("eventId", header("id"))
@@ -341,6 +369,42 @@ public class ApiRoutes extends RouteBuilder {
         exchange.setProperty("eventId", stamped.get("event_id").asText());
         in.removeHeaders("*");
         in.setBody(Json.write(stamped));
+    }
+
+    /**
+     * The body of a posted step reply, checked as the reply route will read it: a JSON object whose
+     * {@code status} is ok, error or running (a heartbeat).
+     */
+    private static String stepReply(String body) {
+        JsonNode reply;
+        try {
+            reply = Json.parse(body == null || body.isBlank() ? "null" : body);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("the step reply is not JSON: " + e.getMessage());
+        }
+        String status = reply.path("status").asText("");
+        if (!reply.isObject() || !List.of("ok", "error", "running").contains(status)) {
+            throw new IllegalArgumentException("a step reply is a JSON object with \"status\": \"ok\" (and \"output\"),"
+                    + " \"error\" (and \"error\", \"retryable\") or \"running\" (a heartbeat), as an agent sends it");
+        }
+        return Json.write(reply);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> stepRow(Exchange exchange) {
+        return exchange.getMessage().getBody(Map.class);
+    }
+
+    /** The reply goes to the reply queue as the agent's would: correlated with the attempt in flight. */
+    private static void addressStepReply(Exchange exchange) {
+        Message in = exchange.getMessage();
+        Map<String, Object> step = stepRow(exchange);
+        int attempt = ((Number) step.get("attempt")).intValue();
+        exchange.setProperty("accepted", Json.write(Map.of("execution_id", step.get("execution_id"),
+                "step_id", in.getHeader(Headers.STEP_ID), "attempt", attempt)));
+        in.removeHeaders("*");
+        in.setHeader(Headers.CORRELATION_ID, StepRequests.correlationId((String) step.get("row_id"), attempt));
+        in.setBody(exchange.getProperty("stepReply", String.class));
     }
 
     private static String blankToNull(String value) {

@@ -38,6 +38,8 @@ class ExecutionControlSemanticsTest {
                         && requests(agents, r.request().path("execution_id").asText(), "b").size() == 1
                         ? List.of(Reply.error("downstream service rejected the request", false))
                         : List.of(Reply.ok(Map.of("ran", r.action()))))
+                .agent("f-approval-agent", r -> "ask_a_person".equals(r.action()) ? List.of()   // a person answers, over HTTP
+                        : List.of(Reply.ok(Map.of("ran", r.action()))))
                 .agent("f-retrytimeout-agent", r -> "slow".equals(r.action())
                         && requests(agents, r.request().path("execution_id").asText(), "slow").size() == 1
                         ? List.of(Reply.ok(Map.of("ran", "slow")).after(4000))
@@ -98,6 +100,38 @@ class ExecutionControlSemanticsTest {
         Map<String, Integer> attempts = new HashMap<>();
         execution.path("steps").forEach(s -> attempts.put(s.path("step_id").asText(), s.path("attempts").size()));
         assertThat(attempts).containsExactlyInAnyOrderEntriesOf(Map.of("hold", 1, "after", 0));
+    }
+
+    @Test
+    void aStepReplyPostedOverHttpSettlesTheAttemptInFlightAsItsAgentsReplyWould() {
+        String eventId = sendEvent("F_HTTP_REPLY", "{}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null
+                && requests(agents, executionOf(eventId), "approve").size() == 1);
+        String executionId = executionOf(eventId);
+        String path = "/api/executions/" + executionId + "/steps/approve/reply";
+
+        HttpResponse<String> notAReply = post(path, "{\"approved\": true}");
+        assertThat(notAReply.statusCode()).isEqualTo(400);
+        assertThat(Json.parse(notAReply.body()).path("error").asText()).contains("\"status\": \"ok\"");
+        assertThat(post(path, "not json").statusCode()).isEqualTo(400);
+        HttpResponse<String> noStep = post("/api/executions/" + executionId + "/steps/nope/reply", "{\"status\": \"ok\"}");
+        assertThat(noStep.statusCode()).isEqualTo(404);
+        assertThat(Json.parse(noStep.body()).path("error").asText()).isEqualTo("execution " + executionId + " has no step nope");
+        assertThat(post("/api/executions/no-such-execution/steps/approve/reply", "{\"status\": \"ok\"}").statusCode()).isEqualTo(404);
+        HttpResponse<String> notYet = post("/api/executions/" + executionId + "/steps/after/reply", "{\"status\": \"ok\"}");
+        assertThat(notYet.statusCode()).isEqualTo(409);
+        assertThat(Json.parse(notYet.body()).path("error").asText())
+                .isEqualTo("step after of execution " + executionId + " is pending, not waiting for a reply");
+
+        HttpResponse<String> accepted = post(path, "{\"status\": \"ok\", \"output\": {\"approved\": true, \"by\": \"ops\"}}");
+        assertThat(accepted.statusCode()).isEqualTo(202);
+        assertThat(Json.parse(accepted.body()).path("attempt").asInt()).isEqualTo(1);
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(executionStatus(executionId)));
+        assertThat(stepRow(executionId, "approve").get("output").toString()).contains("\"by\": \"ops\"");
+        assertThat(requests(agents, executionId, "after")).singleElement()
+                .satisfies(r -> assertThat(r.input().path("approved").asBoolean()).isTrue());
+        assertThat(post(path, "{\"status\": \"ok\"}").statusCode()).isEqualTo(409);
     }
 
     @Test

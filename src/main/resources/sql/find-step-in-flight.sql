@@ -1,0 +1,8 @@
+-- One step of an execution for a reply posted over HTTP: its latest row (a loop's latest iteration) and
+-- that row's attempt and status. No row: no such execution; a row without row_id: no such step.
+SELECT e.id AS execution_id, s.id AS row_id, s.status, s.attempt
+FROM workflow_executions e
+LEFT JOIN LATERAL (SELECT id, status, attempt FROM workflow_step_executions
+                    WHERE execution_id = e.id AND step_id = :#stepId AND kind = 'step'
+                    ORDER BY iteration DESC LIMIT 1) s ON true
+WHERE e.id = :#executionId
