@@ -46,6 +46,14 @@ class ExecutionControlSemanticsTest {
                         : List.of(Reply.ok(Map.of("ran", r.action()))));
     }
 
+    /** Starts an execution on {@code trigger} and waits until the agent has the request of {@code step}; its id. */
+    private static String startedUntil(String trigger, String step) {
+        String eventId = sendEvent(trigger, "{}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null
+                && requests(agents, executionOf(eventId), step).size() == 1);
+        return executionOf(eventId);
+    }
+
     /** The agent holds its reply until the test lets it go (at most 20 s, so a failed test cannot hang). */
     private static void awaitRelease() {
         try {
@@ -63,10 +71,7 @@ class ExecutionControlSemanticsTest {
 
     @Test
     void cancellingARunningExecutionSettlesItsStepsAndIgnoresTheLateReply() {
-        String eventId = sendEvent("F_CANCEL", "{}");
-        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null
-                && requests(agents, executionOf(eventId), "hold").size() == 1);
-        String executionId = executionOf(eventId);
+        String executionId = startedUntil("F_CANCEL", "hold");
 
         HttpResponse<String> cancelled = post("/api/executions/" + executionId + "/cancel", null);
         assertThat(cancelled.statusCode()).isEqualTo(200);
@@ -104,10 +109,7 @@ class ExecutionControlSemanticsTest {
 
     @Test
     void aStepReplyPostedOverHttpSettlesTheAttemptInFlightAsItsAgentsReplyWould() {
-        String eventId = sendEvent("F_HTTP_REPLY", "{}");
-        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null
-                && requests(agents, executionOf(eventId), "approve").size() == 1);
-        String executionId = executionOf(eventId);
+        String executionId = startedUntil("F_HTTP_REPLY", "approve");
         String path = "/api/executions/" + executionId + "/steps/approve/reply";
 
         HttpResponse<String> notAReply = post(path, "{\"approved\": true}");
