@@ -13,6 +13,7 @@ import dev.agentcoordinator.engine.InvalidEventException;
 import dev.agentcoordinator.engine.Json;
 import dev.agentcoordinator.engine.RouteKeys;
 import dev.agentcoordinator.engine.Sql;
+import dev.agentcoordinator.engine.StepOutcome;
 import dev.agentcoordinator.engine.StepRequests;
 import dev.agentcoordinator.messages.MessageRoutes;
 import org.apache.camel.Exchange;
@@ -383,7 +384,7 @@ public class ApiRoutes extends RouteBuilder {
             throw new IllegalArgumentException("the step reply is not JSON: " + e.getMessage());
         }
         String status = reply.path("status").asText("");
-        if (!reply.isObject() || !List.of("ok", "error", "running").contains(status)) {
+        if (!reply.isObject() || !StepOutcome.REPLY_STATUSES.contains(status)) {
             throw new IllegalArgumentException("a step reply is a JSON object with \"status\": \"ok\" (and \"output\"),"
                     + " \"error\" (and \"error\", \"retryable\") or \"running\" (a heartbeat), as an agent sends it");
         }

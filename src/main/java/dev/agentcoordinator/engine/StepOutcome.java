@@ -17,6 +17,9 @@ public record StepOutcome(Transition transition, String outputJson, String error
 
     public enum Transition { COMPLETE, FAIL, RETRY, ITERATE }
 
+    /** The statuses a reply may carry: a result, an error, or a heartbeat. */
+    public static final java.util.List<String> REPLY_STATUSES = java.util.List.of("ok", "error", "running");
+
     /**
      * @param replyText   the reply body as received
      * @param attempt     the attempt the reply answers
