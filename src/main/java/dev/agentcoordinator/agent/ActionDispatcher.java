@@ -32,10 +32,12 @@ final class ActionDispatcher {
             LOG.info("{}.{} failed for step {} of execution {} (not retryable): {}",
                     agentName, request.action(), request.stepId(), request.executionId(), e.getMessage());
             return AgentReply.error(describe(e), false);
+        } catch (InterruptedException e) {
+            // told to stop by the coordinator (Heartbeats) or shutting down: not a failure of the handler
+            Thread.currentThread().interrupt();
+            LOG.info("{}.{} interrupted for step {} of execution {}", agentName, request.action(), request.stepId(), request.executionId());
+            return AgentReply.error("handler of " + agentName + "." + request.action() + " was interrupted", true);
         } catch (Exception e) {
-            if (e instanceof InterruptedException) {
-                Thread.currentThread().interrupt();
-            }
             LOG.warn("{}.{} failed for step {} of execution {} (retryable)",
                     agentName, request.action(), request.stepId(), request.executionId(), e);
             return AgentReply.error(describe(e), true);

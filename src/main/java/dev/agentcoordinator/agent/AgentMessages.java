@@ -2,6 +2,7 @@ package dev.agentcoordinator.agent;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -57,6 +58,22 @@ final class AgentMessages {
             throw new MalformedRequestException("request has no 'action'", null);
         }
         return request;
+    }
+
+    /**
+     * The reason of the coordinator's answer to a heartbeat, {@code {"status": "stop", "reason": …}};
+     * null for anything else, unreadable JSON included.
+     */
+    static String stopReason(String body) {
+        try {
+            JsonNode answer = body == null ? null : JSON.readTree(body);
+            if (answer == null || !"stop".equals(answer.path("status").asText())) {
+                return null;
+            }
+            return answer.path("reason").asText("the coordinator stopped the attempt");
+        } catch (JsonProcessingException e) {
+            return null;
+        }
     }
 
     static String render(AgentReply reply) {

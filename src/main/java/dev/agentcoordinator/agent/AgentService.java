@@ -208,6 +208,8 @@ public final class AgentService implements AutoCloseable {
          * attempt is still being worked on ({@code {"status": "running"}}): its deadline then counts the
          * step's {@code timeout_ms} from the latest heartbeat, so a long piece of work needs no timeout
          * sized for its worst case. Choose an interval well below the step's timeout. Off by default.
+         * When the coordinator answers a heartbeat with a stop (the attempt timed out, its execution was
+         * cancelled), the handler's thread is interrupted and its reply is not sent.
          */
         public Builder heartbeatEvery(Duration interval) {
             Objects.requireNonNull(interval, "interval");

@@ -5,13 +5,17 @@ import jakarta.jms.ConnectionFactory;
 import jakarta.jms.DeliveryMode;
 import jakarta.jms.Destination;
 import jakarta.jms.JMSException;
+import jakarta.jms.Message;
 import jakarta.jms.MessageProducer;
 import jakarta.jms.Session;
+import jakarta.jms.TemporaryQueue;
 import jakarta.jms.TextMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -23,28 +27,48 @@ import java.util.concurrent.TimeUnit;
  * attempt's deadline to the step's timeout from that moment. The heartbeats leave on a connection of
  * their own, outside the request's transaction (which would hold them until the reply), from one
  * timer thread that alone uses the session.
+ * <p>
+ * Each heartbeat names a temporary queue of that connection as its JMSReplyTo. When the attempt is no
+ * longer in flight (it timed out, its execution was cancelled), the coordinator answers there with
+ * {@code {"status": "stop", "reason": …}}: the handler's thread is then interrupted, and its reply, which the
+ * coordinator would ignore, is not sent.
  */
 final class Heartbeats implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Heartbeats.class);
     static final String BODY = "{\"status\":\"running\"}";
 
-    /** Stops the heartbeats of one request; closing it twice is harmless. */
+    /** The heartbeats of one request: closed (twice is harmless) when its handler returns, on its thread. */
     interface Beat extends AutoCloseable {
         @Override
         void close();
+
+        /** Why the coordinator told the agent to stop this attempt; null when it did not. */
+        String stopReason();
     }
 
-    private static final Beat NONE = () -> { };
+    private static final Beat NONE = new Beat() {
+        @Override
+        public void close() {
+        }
+
+        @Override
+        public String stopReason() {
+            return null;
+        }
+    };
 
     private final ConnectionFactory connectionFactory;
     private final String agentName;
     private final long intervalMillis;
     private final ScheduledExecutorService timer;
+    /** The requests being handled, by correlation id: where a stop finds its handler's thread. */
+    private final Map<String, Working> working = new ConcurrentHashMap<>();
     // used on the timer thread only
     private Connection connection;
     private Session session;
     private MessageProducer producer;
+    private TemporaryQueue stops;
 
     /** Heartbeats every {@code interval}; null sends none. */
     Heartbeats(ConnectionFactory connectionFactory, String agentName, Duration interval) {
@@ -69,23 +93,92 @@ final class Heartbeats implements AutoCloseable {
         if (timer == null) {
             return NONE;
         }
-        ScheduledFuture<?> beating = timer.scheduleAtFixedRate(() -> send(replyTo, correlationId),
+        Working work = new Working(correlationId, Thread.currentThread());
+        working.put(correlationId, work);
+        work.beating = timer.scheduleAtFixedRate(() -> send(replyTo, correlationId),
                 intervalMillis, intervalMillis, TimeUnit.MILLISECONDS);
-        return () -> beating.cancel(false);
+        return work;
+    }
+
+    /** One request being handled: its heartbeats, and the thread a stop interrupts while the handler runs. */
+    private final class Working implements Beat {
+        private final String correlationId;
+        private final Thread handler;
+        private volatile ScheduledFuture<?> beating;
+        // guarded by this: an interrupt lands only while the handler runs, never on the worker's JMS calls after it
+        private boolean done;
+        private String stopReason;
+
+        Working(String correlationId, Thread handler) {
+            this.correlationId = correlationId;
+            this.handler = handler;
+        }
+
+        synchronized void stop(String reason) {
+            if (done || stopReason != null) {
+                return;
+            }
+            stopReason = reason;
+            handler.interrupt();
+        }
+
+        @Override
+        public void close() {
+            beating.cancel(false);
+            working.remove(correlationId, this);
+            synchronized (this) {
+                if (!done && stopReason != null) {
+                    Thread.interrupted();   // ours, set by stop(): the worker goes on to commit the request
+                }
+                done = true;
+            }
+        }
+
+        @Override
+        public synchronized String stopReason() {
+            return stopReason;
+        }
+    }
+
+    /** An answer of the coordinator to a heartbeat, on the temporary queue: a stop interrupts its handler. */
+    private void onAnswer(Message message) {
+        try {
+            String body = message instanceof TextMessage text ? text.getText() : null;
+            String reason = AgentMessages.stopReason(body);
+            if (reason == null) {
+                LOG.debug("agent {}: answer to a heartbeat ignored, not a stop: {}", agentName, body);
+                return;
+            }
+            Working work = working.get(message.getJMSCorrelationID());
+            if (work == null) {
+                LOG.debug("agent {}: stop for {} arrived after its handler returned: {}", agentName, message.getJMSCorrelationID(), reason);
+                return;
+            }
+            LOG.info("agent {}: told to stop {}: {}", agentName, message.getJMSCorrelationID(), reason);
+            work.stop(reason);
+        } catch (JMSException | RuntimeException e) {
+            LOG.warn("agent {}: unreadable answer to a heartbeat: {}", agentName, e.toString());
+        }
     }
 
     private void send(Destination replyTo, String correlationId) {
         try {
             if (connection == null) {
                 Connection opened = connectionFactory.createConnection();
+                connection = opened;
                 session = opened.createSession(false, Session.AUTO_ACKNOWLEDGE);
                 producer = session.createProducer(null);
                 // a heartbeat lost with the broker is harmless: the next one, or the reply, follows
                 producer.setDeliveryMode(DeliveryMode.NON_PERSISTENT);
-                connection = opened;
+                // a session of its own: a session that delivers to a listener is not used for anything else
+                Session answers = opened.createSession(false, Session.AUTO_ACKNOWLEDGE);
+                stops = answers.createTemporaryQueue();
+                answers.createConsumer(stops).setMessageListener(this::onAnswer);
+                opened.start();
             }
             TextMessage heartbeat = session.createTextMessage(BODY);
             heartbeat.setJMSCorrelationID(correlationId);
+            heartbeat.setJMSReplyTo(stops);
             producer.send(replyTo, heartbeat);
         } catch (JMSException | RuntimeException e) {
             LOG.warn("agent {}: heartbeat for {} not sent, trying again at the next one: {}", agentName, correlationId, e.toString());

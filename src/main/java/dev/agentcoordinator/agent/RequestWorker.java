@@ -122,12 +122,20 @@ final class RequestWorker implements Runnable {
                 // the JMS convention: correlate by the request's correlation id, else by its message id
                 String correlationId = message.getJMSCorrelationID() != null ? message.getJMSCorrelationID() : message.getJMSMessageID();
                 AgentReply answer;
-                try (Heartbeats.Beat beating = heartbeats.beatFor(replyTo, correlationId)) {
+                Heartbeats.Beat beating = heartbeats.beatFor(replyTo, correlationId);
+                try {
                     answer = answer(message);
+                } finally {
+                    beating.close();
                 }
-                TextMessage reply = session.createTextMessage(renderSafely(answer));
-                reply.setJMSCorrelationID(correlationId);
-                producer.send(replyTo, reply);
+                if (beating.stopReason() != null) {
+                    // the coordinator would record the reply and ignore it: the request is consumed without one
+                    LOG.info("request {} on {} stopped by the coordinator, no reply sent: {}", correlationId, queueName, beating.stopReason());
+                } else {
+                    TextMessage reply = session.createTextMessage(renderSafely(answer));
+                    reply.setJMSCorrelationID(correlationId);
+                    producer.send(replyTo, reply);
+                }
             }
             session.commit();
         } catch (JMSException | RuntimeException e) {

@@ -21,7 +21,8 @@ import static dev.agentcoordinator.engine.Headers.*;
  * the workflow version its execution runs on; only a reply
  * that finds its attempt no longer in flight, a loop's reply and a compensation's reply read the step
  * row first. A heartbeat ({@code {"status": "running"}}) settles nothing: it moves the deadline of the
- * attempt in flight, whatever kind of row that is, and is dropped when the attempt is no longer in flight.
+ * attempt in flight, whatever kind of row that is; when the attempt is no longer in flight it is dropped, and
+ * an agent that gave the heartbeat a JMSReplyTo is told to stop ({@link HeartbeatStops}).
  */
 public class ReplyRoutes extends RouteBuilder {
     static final String REPLY_TEXT = "replyText";
@@ -33,6 +34,7 @@ public class ReplyRoutes extends RouteBuilder {
     static final String AFTER_DUPLICATE = "afterDuplicate";
     private static final String BY_STEP_ROW = "direct:coordinator.reply-by-step-row";
     private static final String HEARTBEAT = "direct:coordinator.heartbeat";
+    private static final String STOP_WORK = "direct:coordinator.stop-work";
     public static final String ROUTE_ID = "coordinator.replies";
 
     private final WorkflowCatalog catalog;
@@ -106,9 +108,29 @@ public class ReplyRoutes extends RouteBuilder {
                                 + " ${body[step_id]}: deadline now ${body[deadline]} [execution ${body[execution_id]}]")
                     .endChoice()
                     .otherwise()
-                        // sent before the reply, taken after it by another consumer, or for an attempt that timed out
+                        // sent before the reply, taken after it by another consumer, or for an attempt that
+                        // timed out, was cancelled or superseded: an agent that gave a JMSReplyTo is told to stop
                         .log(org.apache.camel.LoggingLevel.DEBUG, Endpoints.PROGRESS_LOG, "heartbeat dropped: attempt"
                                 + " ${header.JMSCorrelationID} is not in flight")
+                        .filter(header("JMSReplyTo").isNotNull())
+                            .to(STOP_WORK)
+                        .end()
+                .end();
+
+        from(STOP_WORK)
+                .routeId("coordinator.stop-work")
+                .routeDescription("tells the agent behind a heartbeat whose attempt is no longer in flight to stop working on it")
+                .setBody(constant(null))
+                .to(Sql.row("find-step-row")).id("find-stopped-step")
+                .process(HeartbeatStops::toStopMessage)
+                .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "agent told to stop attempt ${header.JMSCorrelationID}: ${exchangeProperty.stopReason}")
+                // a stop that cannot be delivered (the agent's answer queue is gone with its connection)
+                // must not roll the heartbeat back for redelivery: the agent is gone or learns from its reply
+                .doTry()
+                    .to(HeartbeatStops.SEND).id("send-stop")
+                .doCatch(Exception.class)
+                    .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "stop for attempt ${header.JMSCorrelationID}"
+                            + " not delivered: ${exception.message}")
                 .end();
 
         from("direct:coordinator.ignore-reply")

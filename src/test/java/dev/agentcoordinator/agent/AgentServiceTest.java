@@ -2,6 +2,7 @@ package dev.agentcoordinator.agent;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import jakarta.jms.ConnectionFactory;
+import jakarta.jms.Destination;
 import org.apache.activemq.artemis.junit.EmbeddedActiveMQExtension;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -100,6 +101,55 @@ class AgentServiceTest {
         assertThat(coordinator.heartbeats(plain)).isZero();
         assertThatThrownBy(() -> AgentService.builder(connectionFactory, agent).heartbeatEvery(Duration.ZERO))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at least 1 ms");
+    }
+
+    @Test
+    void aStopAnswerToAHeartbeatInterruptsTheHandlerAndItsReplyIsNotSent() throws Exception {
+        CountDownLatch interrupted = new CountDownLatch(1);
+        start(AgentService.builder(connectionFactory, agent).concurrency(1).heartbeatEvery(Duration.ofMillis(100))
+                .handle("long", request -> {
+                    try {
+                        Thread.sleep(60_000);
+                    } catch (InterruptedException e) {
+                        interrupted.countDown();
+                        throw e;
+                    }
+                    return AgentReply.ok(Map.of("done", true));
+                })
+                .handleOutput("ping", request -> Map.of("pong", true)));
+
+        String stopped = coordinator.send(agent, "long", Map.of());
+        Destination stopsTo = coordinator.awaitHeartbeat(stopped);
+        coordinator.answerHeartbeat(stopsTo, stopped, "{\"status\":\"continue\"}");   // not a stop: ignored
+        coordinator.answerHeartbeat(stopsTo, "another-attempt", "{\"status\":\"stop\",\"reason\":\"not this one\"}");
+        coordinator.answerHeartbeat(stopsTo, stopped, "{\"status\":\"stop\",\"reason\":\"attempt 1 of step s is cancelled\"}");
+
+        assertThat(interrupted.await(10, TimeUnit.SECONDS)).isTrue();
+        // one consumer: the next request is handled once the stopped one is consumed, without a reply
+        String ping = coordinator.send(agent, "ping", Map.of());
+        assertThat(coordinator.awaitReply(ping).at("/output/pong").asBoolean()).isTrue();
+        assertThat(coordinator.hasReply(stopped)).isFalse();
+        assertThat(coordinator.heartbeats(stopped)).isGreaterThanOrEqualTo(1);
+    }
+
+    @Test
+    void aStopAfterTheHandlerReturnedChangesNothing() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        start(AgentService.builder(connectionFactory, agent).concurrency(1).heartbeatEvery(Duration.ofMillis(50))
+                .handle("long", request -> {
+                    release.await(10, TimeUnit.SECONDS);
+                    return AgentReply.ok(Map.of("done", true));
+                })
+                .handleOutput("ping", request -> Map.of("interrupted", Thread.currentThread().isInterrupted())));
+
+        String first = coordinator.send(agent, "long", Map.of());
+        Destination stopsTo = coordinator.awaitHeartbeat(first);
+        release.countDown();
+        assertThat(coordinator.awaitReply(first).at("/output/done").asBoolean()).isTrue();
+        coordinator.answerHeartbeat(stopsTo, first, "{\"status\":\"stop\",\"reason\":\"late\"}");
+
+        String ping = coordinator.send(agent, "ping", Map.of());
+        assertThat(coordinator.awaitReply(ping).at("/output/interrupted").asBoolean()).isFalse();
     }
 
     @Test

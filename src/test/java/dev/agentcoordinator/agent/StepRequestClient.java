@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import jakarta.jms.BytesMessage;
 import jakarta.jms.Connection;
 import jakarta.jms.ConnectionFactory;
+import jakarta.jms.Destination;
 import jakarta.jms.JMSException;
 import jakarta.jms.Message;
 import jakarta.jms.MessageConsumer;
@@ -31,6 +32,7 @@ public final class StepRequestClient implements AutoCloseable {
     private final MessageConsumer replies;
     private final Map<String, JsonNode> early = new HashMap<>();
     private final Map<String, Integer> heartbeats = new HashMap<>();
+    private final Map<String, Destination> heartbeatReplyTo = new HashMap<>();
 
     public StepRequestClient(ConnectionFactory connectionFactory) throws JMSException {
         connection = connectionFactory.createConnection();
@@ -92,22 +94,46 @@ public final class StepRequestClient implements AutoCloseable {
      * ({@code {"status": "running"}}) on the way are counted, see {@link #heartbeats}.
      */
     public JsonNode awaitReply(String correlationId) throws Exception {
+        receiveUntil(() -> early.containsKey(correlationId), "no reply with correlation id " + correlationId);
+        return early.remove(correlationId);
+    }
+
+    /** Where the agent asks the coordinator to answer its heartbeats for this request (their JMSReplyTo). */
+    public Destination awaitHeartbeat(String correlationId) throws Exception {
+        receiveUntil(() -> heartbeatReplyTo.containsKey(correlationId), "no heartbeat with correlation id " + correlationId);
+        return heartbeatReplyTo.get(correlationId);
+    }
+
+    /** Answers a heartbeat as the coordinator would: {@code body} with the request's correlation id. */
+    public void answerHeartbeat(Destination replyTo, String correlationId, String body) throws JMSException {
+        TextMessage answer = session.createTextMessage(body);
+        answer.setJMSCorrelationID(correlationId);
+        producer.send(replyTo, answer);
+    }
+
+    /** Whether a reply (not a heartbeat) with this correlation id has arrived and not been awaited yet. */
+    public boolean hasReply(String correlationId) {
+        return early.containsKey(correlationId);
+    }
+
+    private void receiveUntil(java.util.function.BooleanSupplier arrived, String failure) throws Exception {
         long deadline = System.currentTimeMillis() + REPLY_TIMEOUT_MILLIS;
-        while (!early.containsKey(correlationId)) {
+        while (!arrived.getAsBoolean()) {
             long remaining = deadline - System.currentTimeMillis();
             Message reply = remaining > 0 ? replies.receive(remaining) : null;
             if (reply == null) {
-                throw new AssertionError("no reply with correlation id " + correlationId + " within "
-                        + REPLY_TIMEOUT_MILLIS + " ms");
+                throw new AssertionError(failure + " within " + REPLY_TIMEOUT_MILLIS + " ms");
             }
             JsonNode body = JSON.readTree(((TextMessage) reply).getText());
             if ("running".equals(body.path("status").asText())) {
                 heartbeats.merge(reply.getJMSCorrelationID(), 1, Integer::sum);
+                if (reply.getJMSReplyTo() != null) {
+                    heartbeatReplyTo.put(reply.getJMSCorrelationID(), reply.getJMSReplyTo());
+                }
             } else {
                 early.put(reply.getJMSCorrelationID(), body);
             }
         }
-        return early.remove(correlationId);
     }
 
     /** Heartbeats received so far for the request with this correlation id. */

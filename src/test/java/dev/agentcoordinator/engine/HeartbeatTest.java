@@ -2,6 +2,14 @@ package dev.agentcoordinator.engine;
 
 import dev.agentcoordinator.agent.AgentReply;
 import dev.agentcoordinator.agent.AgentService;
+import com.fasterxml.jackson.databind.JsonNode;
+import jakarta.jms.Connection;
+import jakarta.jms.DeliveryMode;
+import jakarta.jms.Message;
+import jakarta.jms.MessageConsumer;
+import jakarta.jms.Session;
+import jakarta.jms.TemporaryQueue;
+import jakarta.jms.TextMessage;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -10,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 
 import static dev.agentcoordinator.engine.ExecutionProbe.*;
 import static dev.agentcoordinator.engine.ScriptedAgents.Reply;
@@ -26,6 +35,8 @@ class HeartbeatTest {
     private static final int REPLY_AFTER_MS = 2_500;   // the step's timeout is 1,000 ms
     private static ScriptedAgents agents;
     private static AgentService sdkAgent;
+    private static AgentService stoppableAgent;
+    private static final CountDownLatch WORK_INTERRUPTED = new CountDownLatch(1);
 
     @BeforeAll
     static void agents() throws Exception {
@@ -50,12 +61,29 @@ class HeartbeatTest {
                     return AgentReply.ok(Map.of("worked_ms", REPLY_AFTER_MS));
                 })
                 .start();
+        stoppableAgent = AgentService.builder(shared().connectionFactory(), "f-heartbeat-stop-agent")
+                .concurrency(1)
+                .heartbeatEvery(Duration.ofMillis(200))
+                .handle("work", request -> {
+                    if ("quick".equals(request.inputString("mode"))) {
+                        return AgentReply.ok(Map.of("quick", true));
+                    }
+                    try {
+                        Thread.sleep(60_000);
+                    } catch (InterruptedException e) {
+                        WORK_INTERRUPTED.countDown();
+                        throw e;
+                    }
+                    return AgentReply.ok(Map.of("worked_ms", 60_000));
+                })
+                .start();
     }
 
     @AfterAll
     static void stop() throws Exception {
         agents.close();
         sdkAgent.close();
+        stoppableAgent.close();
     }
 
     @Test
@@ -86,6 +114,53 @@ class HeartbeatTest {
         assertThat(attempts(executionId, "work")).extracting(r -> r.get("attempt"), r -> r.get("status"))
                 .containsExactly(tuple(1, "completed"));
         assertThat(stepRow(executionId, "work").get("output").toString()).contains("\"worked_ms\": " + REPLY_AFTER_MS);
+    }
+
+    @Test
+    void cancellingTheExecutionStopsTheAgentsWorkAtItsNextHeartbeat() {
+        String eventId = sendEvent("F_HEARTBEAT_STOP", "{\"mode\":\"long\"}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null
+                && "running".equals(stepStatuses(executionOf(eventId)).get("work")));
+        String executionId = executionOf(eventId);
+
+        assertThat(post("/api/executions/" + executionId + "/cancel", null).statusCode()).isEqualTo(200);
+
+        // the next heartbeat finds the attempt cancelled: the coordinator answers it with a stop, the SDK interrupts the handler
+        await().atMost(Duration.ofSeconds(10)).until(() -> WORK_INTERRUPTED.getCount() == 0);
+        // one consumer: the next request runs once the stopped one is consumed, and no reply of it came
+        awaitExecution(sendEvent("F_HEARTBEAT_STOP", "{\"mode\":\"quick\"}"), "completed");
+        assertThat(query("SELECT 1 FROM ignored_replies WHERE execution_id = ?", executionId)).isEmpty();
+        assertThat(stepStatuses(executionId)).containsEntry("work", "cancelled");
+    }
+
+    @Test
+    void aHeartbeatForAnAttemptNoLongerInFlightIsAnsweredWithAStopThatSaysWhy() throws Exception {
+        String executionId = awaitExecution(sendEvent("F_HEARTBEAT", "{\"mode\":\"unanswered\"}"), "failed");
+        String correlationId = requests(agents, executionId, "work").get(0).correlationId();
+
+        try (Connection connection = shared().connectionFactory().createConnection()) {
+            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            TemporaryQueue stops = session.createTemporaryQueue();
+            MessageConsumer answers = session.createConsumer(stops);
+            connection.start();
+            TextMessage heartbeat = session.createTextMessage("{\"status\": \"running\"}");
+            heartbeat.setJMSCorrelationID(correlationId);
+            heartbeat.setJMSReplyTo(stops);
+            session.createProducer(session.createQueue(shared().settings().replyQueue())).send(heartbeat);
+
+            Message answer = answers.receive(10_000);
+            assertThat(answer).as("the coordinator's answer to the heartbeat").isNotNull();
+            assertThat(answer.getJMSCorrelationID()).isEqualTo(correlationId);
+            assertThat(answer.getJMSDeliveryMode()).isEqualTo(DeliveryMode.NON_PERSISTENT);
+            JsonNode stop = Json.parse(((TextMessage) answer).getText());
+            assertThat(stop.path("status").asText()).isEqualTo("stop");
+            assertThat(stop.path("execution_id").asText()).isEqualTo(executionId);
+            assertThat(stop.path("step_id").asText()).isEqualTo("work");
+            assertThat(stop.path("attempt").asInt()).isEqualTo(1);
+            assertThat(stop.path("reason").asText()).startsWith("attempt 1 of step work is failed: ").contains("timed out");
+        }
+        // it changed nothing and is not an ignored reply
+        assertThat(attempts(executionId, "work")).extracting(r -> r.get("status")).containsExactly("timed_out");
     }
 
     @Test

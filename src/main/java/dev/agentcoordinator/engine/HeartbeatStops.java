@@ -1,0 +1,78 @@
+package dev.agentcoordinator.engine;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import jakarta.jms.DeliveryMode;
+import jakarta.jms.Queue;
+import jakarta.jms.Topic;
+import org.apache.activemq.artemis.jms.client.ActiveMQDestination;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.apache.camel.component.jms.JmsConstants;
+
+import java.util.Map;
+
+/**
+ * The answer to a heartbeat whose attempt is no longer in flight (it timed out, its execution was
+ * cancelled, a later attempt superseded it): {@code {"status": "stop", "reason": …}} to the heartbeat's
+ * JMSReplyTo, with its correlation id, so that the agent stops work whose reply would be ignored
+ * (docs/agent-protocol.md, "Heartbeats"). Non-persistent and short-lived: a stop lost with the broker
+ * costs only the work it would have saved, and the next heartbeat asks again.
+ */
+final class HeartbeatStops {
+    /** The endpoint a stop leaves by; the destination comes from the message's headers. */
+    static final String SEND = "jms:queue:coordinator.heartbeat-stops?exchangePattern=InOnly&preserveMessageQos=true";
+    static final String STOP_REASON = "stopReason";
+    private static final long TIME_TO_LIVE_MS = 60_000;
+
+    private HeartbeatStops() {
+    }
+
+    /** Replaces the message with the stop for the heartbeat's attempt; the body is its step row (or null). */
+    @SuppressWarnings("unchecked")
+    static void toStopMessage(Exchange exchange) {
+        Message in = exchange.getMessage();
+        Map<String, Object> row = in.getBody(Map.class);
+        Object replyTo = in.getHeader("JMSReplyTo");
+        String correlationId = in.getHeader(Headers.CORRELATION_ID, String.class);
+        Integer attempt = in.getHeader("replyAttempt", Integer.class);
+        String reason = reason(row, attempt, correlationId);
+
+        ObjectNode stop = Json.object();
+        stop.put("status", "stop");
+        if (row != null) {
+            stop.put("execution_id", (String) row.get("execution_id"));
+            stop.put("step_id", (String) row.get("step_id"));
+        }
+        if (attempt != null) {
+            stop.put("attempt", attempt);
+        }
+        stop.put("reason", reason);
+
+        in.removeHeaders("*");
+        in.setHeader("JMSCorrelationID", correlationId);
+        in.setHeader("JMSDeliveryMode", DeliveryMode.NON_PERSISTENT);
+        in.setHeader("JMSExpiration", System.currentTimeMillis() + TIME_TO_LIVE_MS);
+        if (replyTo instanceof Queue || replyTo instanceof Topic) {
+            in.setHeader(JmsConstants.JMS_DESTINATION, replyTo);   // a temporary queue included
+        } else {
+            // a STOMP reply-to without "queue://" arrives as an address without a routing type: the queue of that name
+            in.setHeader(JmsConstants.JMS_DESTINATION_NAME, replyTo instanceof ActiveMQDestination untyped ? untyped.getAddress() : replyTo.toString());
+        }
+        exchange.setProperty(STOP_REASON, reason);
+        in.setBody(Json.write(stop));
+    }
+
+    static String reason(Map<String, Object> row, Integer attempt, String correlationId) {
+        if (row == null || attempt == null) {
+            return "no step attempt " + correlationId + " exists";
+        }
+        String stepId = (String) row.get("step_id");
+        String status = (String) row.get("status");
+        int current = ((Number) row.get("attempt")).intValue();
+        if (current != attempt) {
+            return "attempt " + attempt + " of step " + stepId + " was superseded: the step is " + status + " at attempt " + current;
+        }
+        Object error = row.get("error");
+        return "attempt " + attempt + " of step " + stepId + " is " + status + (error == null ? "" : ": " + error);
+    }
+}
