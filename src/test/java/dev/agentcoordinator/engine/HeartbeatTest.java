@@ -18,7 +18,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import static dev.agentcoordinator.engine.ExecutionProbe.*;
 import static dev.agentcoordinator.engine.ScriptedAgents.Reply;
@@ -36,7 +37,8 @@ class HeartbeatTest {
     private static ScriptedAgents agents;
     private static AgentService sdkAgent;
     private static AgentService stoppableAgent;
-    private static final CountDownLatch WORK_INTERRUPTED = new CountDownLatch(1);
+    /** Executions whose handler of f-heartbeat-stop-agent was interrupted. */
+    private static final Set<String> WORK_INTERRUPTED = ConcurrentHashMap.newKeySet();
 
     @BeforeAll
     static void agents() throws Exception {
@@ -71,7 +73,7 @@ class HeartbeatTest {
                     try {
                         Thread.sleep(60_000);
                     } catch (InterruptedException e) {
-                        WORK_INTERRUPTED.countDown();
+                        WORK_INTERRUPTED.add(request.executionId());
                         throw e;
                     }
                     return AgentReply.ok(Map.of("worked_ms", 60_000));
@@ -126,11 +128,20 @@ class HeartbeatTest {
         assertThat(post("/api/executions/" + executionId + "/cancel", null).statusCode()).isEqualTo(200);
 
         // the next heartbeat finds the attempt cancelled: the coordinator answers it with a stop, the SDK interrupts the handler
-        await().atMost(Duration.ofSeconds(10)).until(() -> WORK_INTERRUPTED.getCount() == 0);
+        await().atMost(Duration.ofSeconds(10)).until(() -> WORK_INTERRUPTED.contains(executionId));
         // one consumer: the next request runs once the stopped one is consumed, and no reply of it came
         awaitExecution(sendEvent("F_HEARTBEAT_STOP", "{\"mode\":\"quick\"}"), "completed");
         assertThat(query("SELECT 1 FROM ignored_replies WHERE execution_id = ?", executionId)).isEmpty();
         assertThat(stepStatuses(executionId)).containsEntry("work", "cancelled");
+    }
+
+    @Test
+    void theWorkflowsTimeoutStillEndsAnAttemptKeptAliveByHeartbeatsAndTheAgentIsToldToStop() {
+        String executionId = awaitExecution(sendEvent("F_HEARTBEAT_WORKFLOW_TIMEOUT", "{\"mode\":\"long\"}"), "failed");
+
+        assertThat(execution(executionId).get("error").toString()).startsWith("workflow timed out after 1500 ms");
+        await().atMost(Duration.ofSeconds(10)).until(() -> WORK_INTERRUPTED.contains(executionId));
+        assertThat(stepRow(executionId, "work")).containsEntry("status", "failed");
     }
 
     @Test
