@@ -2,10 +2,12 @@
 -- moves to the step's timeout from now, so config.timeout_ms bounds the time between signs of life,
 -- not the whole attempt. Only the attempt in flight moves; the execution's own deadline stays. The
 -- step's resource locks are renewed as when an attempt starts (V3_1): a holder that shows signs of
--- life keeps them past their ttl_ms.
+-- life keeps them past their ttl_ms. A heartbeat's "progress" (JSON text, or NULL) replaces what the
+-- step row kept (V19); one without keeps it.
 WITH extended AS (
     UPDATE workflow_step_executions
-       SET deadline = now() + timeout_ms * interval '1 millisecond', updated_at = now()
+       SET deadline = now() + timeout_ms * interval '1 millisecond', updated_at = now(),
+           progress = COALESCE(CAST(:#progress AS jsonb), progress)
      WHERE id = :#rowId AND attempt = :#replyAttempt AND status = 'running'
     RETURNING execution_id, step_id, deadline, holds_locks
 ), renewed AS (

@@ -1,4 +1,5 @@
--- retrying -> running with the next attempt, for every step whose backoff has elapsed.
+-- retrying -> running with the next attempt, for every step whose backoff has elapsed; with what the
+-- attempts before reported as their progress (V19), which the request carries.
 UPDATE workflow_step_executions s
    SET status = 'running', attempt = s.attempt + 1, next_attempt_at = NULL, error = NULL,
        deadline = now() + s.timeout_ms * interval '1 millisecond', updated_at = now(),
@@ -9,4 +10,5 @@ UPDATE workflow_step_executions s
        workflow_executions e
  WHERE s.id = due.id AND e.id = s.execution_id AND e.status IN ('running', 'compensating')
 RETURNING s.id AS row_id, s.execution_id, s.step_id, s.iteration, s.kind, s.agent, s.action, s.attempt, s.max_attempts,
-          s.input::text AS input, s.deadline, e.workflow_id, e.workflow_version, s.request_context::text AS context
+          s.input::text AS input, s.deadline, e.workflow_id, e.workflow_version, s.request_context::text AS context,
+          s.progress::text AS progress

@@ -76,6 +76,25 @@ final class AgentMessages {
         }
     }
 
+    /** A heartbeat, {@code {"status": "running"}}, with the handler's latest progress (JSON text) when it reported some. */
+    static String heartbeat(String progressJson) {
+        ObjectNode body = JSON.createObjectNode();
+        body.put("status", "running");
+        if (progressJson != null) {
+            body.putRawValue("progress", new com.fasterxml.jackson.databind.util.RawValue(progressJson));
+        }
+        return body.toString();
+    }
+
+    /** A handler's progress report as JSON text; IllegalArgumentException when Jackson cannot write it. */
+    static String progressJson(Object progress) {
+        try {
+            return JSON.writeValueAsString(progress);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("progress cannot be written as JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
     static String render(AgentReply reply) {
         ObjectNode body = JSON.createObjectNode();
         body.put("status", reply.status());

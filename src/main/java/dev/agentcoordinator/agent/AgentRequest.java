@@ -12,7 +12,9 @@ import java.util.Map;
 /**
  * A step request as the coordinator sends it to {@code agent.<agent>} (CONTRACT.md section 2).
  * {@code input} holds the step's mapped inputs; {@code context} optionally carries
- * {@code step_outputs}, {@code shared_memory} and {@code signals} of the execution.
+ * {@code step_outputs}, {@code shared_memory} and {@code signals} of the execution. {@code progress} is
+ * what an earlier attempt of the step last reported in a heartbeat ({@link AgentProgress}), null when
+ * none did: a retry can resume from it.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record AgentRequest(
@@ -25,7 +27,14 @@ public record AgentRequest(
         @JsonProperty("iteration") int iteration,
         @JsonProperty("deadline") Instant deadline,
         @JsonProperty("input") Map<String, Object> input,
-        @JsonProperty("context") Map<String, Object> context) {
+        @JsonProperty("context") Map<String, Object> context,
+        @JsonProperty("progress") Object progress) {
+
+    /** A request without progress from an earlier attempt. */
+    public AgentRequest(String executionId, String workflowId, String stepId, String agent, String action, int attempt,
+                        int iteration, Instant deadline, Map<String, Object> input, Map<String, Object> context) {
+        this(executionId, workflowId, stepId, agent, action, attempt, iteration, deadline, input, context, null);
+    }
 
     public AgentRequest {
         // copies that allow null values (JSON null is a legal input value)
@@ -89,6 +98,12 @@ public record AgentRequest(
     @SuppressWarnings("unchecked")
     public List<Object> inputList(String key) {
         return input.get(key) instanceof List<?> list ? (List<Object>) list : List.of();
+    }
+
+    /** What an earlier attempt last reported as a JSON object ({@link AgentProgress#report}), or an empty map. */
+    @SuppressWarnings("unchecked")
+    public Map<String, Object> progressMap() {
+        return progress instanceof Map<?, ?> map ? (Map<String, Object>) map : Map.of();
     }
 
     /** The execution's shared memory as sent in {@code context.shared_memory}, or empty. */

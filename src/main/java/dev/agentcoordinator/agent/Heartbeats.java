@@ -36,7 +36,8 @@ import java.util.concurrent.TimeUnit;
 final class Heartbeats implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Heartbeats.class);
-    static final String BODY = "{\"status\":\"running\"}";
+    /** The request the handler on this thread works on, while it has heartbeats: where its progress goes. */
+    private static final ThreadLocal<Working> CURRENT = new ThreadLocal<>();
 
     /** The heartbeats of one request: closed (twice is harmless) when its handler returns, on its thread. */
     interface Beat extends AutoCloseable {
@@ -95,9 +96,18 @@ final class Heartbeats implements AutoCloseable {
         }
         Working work = new Working(correlationId, Thread.currentThread());
         working.put(correlationId, work);
-        work.beating = timer.scheduleAtFixedRate(() -> send(replyTo, correlationId),
+        CURRENT.set(work);
+        work.beating = timer.scheduleAtFixedRate(() -> send(replyTo, correlationId, work.progressJson),
                 intervalMillis, intervalMillis, TimeUnit.MILLISECONDS);
         return work;
+    }
+
+    /** {@link AgentProgress#report}: the next heartbeat of the calling thread's request carries it. */
+    static void reportProgress(Object progress) {
+        Working work = CURRENT.get();
+        if (work != null) {
+            work.progressJson = AgentMessages.progressJson(progress);   // a report Jackson cannot write fails here, in the handler
+        }
     }
 
     /** One request being handled: its heartbeats, and the thread a stop interrupts while the handler runs. */
@@ -105,6 +115,7 @@ final class Heartbeats implements AutoCloseable {
         private final String correlationId;
         private final Thread handler;
         private volatile ScheduledFuture<?> beating;
+        private volatile String progressJson;
         // guarded by this: an interrupt lands only while the handler runs, never on the worker's JMS calls after it
         private boolean done;
         private String stopReason;
@@ -126,6 +137,7 @@ final class Heartbeats implements AutoCloseable {
         public void close() {
             beating.cancel(false);
             working.remove(correlationId, this);
+            CURRENT.remove();
             synchronized (this) {
                 if (!done && stopReason != null) {
                     Thread.interrupted();   // ours, set by stop(): the worker goes on to commit the request
@@ -161,7 +173,7 @@ final class Heartbeats implements AutoCloseable {
         }
     }
 
-    private void send(Destination replyTo, String correlationId) {
+    private void send(Destination replyTo, String correlationId, String progressJson) {
         try {
             if (connection == null) {
                 Connection opened = connectionFactory.createConnection();
@@ -176,7 +188,7 @@ final class Heartbeats implements AutoCloseable {
                 answers.createConsumer(stops).setMessageListener(this::onAnswer);
                 opened.start();
             }
-            TextMessage heartbeat = session.createTextMessage(BODY);
+            TextMessage heartbeat = session.createTextMessage(AgentMessages.heartbeat(progressJson));
             heartbeat.setJMSCorrelationID(correlationId);
             heartbeat.setJMSReplyTo(stops);
             producer.send(replyTo, heartbeat);

@@ -15,7 +15,7 @@ import java.util.Set;
 final class ExecutionViews {
     /** The column list_executions gives each row's position in (see {@link ListingCursor}). */
     private static final String PAGE_CURSOR = "page_cursor";
-    private static final Set<String> JSON_COLUMNS = Set.of("trigger_payload", "result", "input", "output");
+    private static final Set<String> JSON_COLUMNS = Set.of("trigger_payload", "result", "input", "output", "progress");
 
     private ExecutionViews() {
     }

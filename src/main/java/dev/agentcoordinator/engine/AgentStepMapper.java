@@ -345,7 +345,9 @@ public class AgentStepMapper implements StepRouteMapper {
     @SuppressWarnings("unchecked")
     static void prepareResend(Exchange exchange, WorkflowStep step) {
         // the attempt in flight as find-step-row.sql returns it: as a dispatch, plus the input it ran with
-        exchange.getMessage().setHeader(INPUT, exchange.getMessage().getBody(Map.class).get("input"));
+        Map<String, Object> row = exchange.getMessage().getBody(Map.class);
+        exchange.getMessage().setHeader(INPUT, row.get("input"));
+        exchange.getMessage().setHeader(PROGRESS, row.get("progress"));
         prepareDispatch(exchange, step);
     }
 

@@ -67,6 +67,8 @@ public final class Headers {
     public static final String TOLERATED_FAILURES = "toleratedFailures";
     /** The request's {@code context} (JSON text) for a step with config.include_context. */
     public static final String REQUEST_CONTEXT = "requestContext";
+    /** What the step's agent last reported in a heartbeat (JSON text), for a later attempt's request. */
+    public static final String PROGRESS = "progress";
     public static final String CORRELATION_ID = "JMSCorrelationID";
     /**
      * JMSMessageID of the consumed message whose transaction sends what this exchange dispatches

@@ -100,7 +100,10 @@ public class ReplyRoutes extends RouteBuilder {
 
         from(HEARTBEAT)
                 .routeId("coordinator.heartbeat")
-                .routeDescription("a heartbeat of the agent working on an attempt: the attempt's deadline moves to its timeout from now")
+                .routeDescription("a heartbeat of the agent working on an attempt: the attempt's deadline moves to its timeout from now,"
+                        + " and the progress it reports is kept for the step's later attempts")
+                .process(exchange -> exchange.getMessage().setHeader(PROGRESS,
+                        StepOutcome.heartbeatProgress(exchange.getProperty(REPLY_TEXT, String.class))))
                 .to(Sql.row("extend-attempt")).id("extend-attempt")
                 .choice()
                     .when(Sql.returnedRow())

@@ -83,6 +83,15 @@ public record StepOutcome(Transition transition, String outputJson, String error
         }
     }
 
+    /**
+     * The {@code progress} a heartbeat carries, as JSON text; null when it has none (or it is JSON null).
+     * Only asked of heartbeats, off the per-step path.
+     */
+    public static String heartbeatProgress(String heartbeatText) {
+        JsonNode progress = Json.parse(heartbeatText).get("progress");
+        return progress == null || progress.isNull() ? null : Json.write(progress);
+    }
+
     /** Only well-formed signals ({@code signal_type} a string) are kept; the rest is dropped. */
     private static String signals(JsonNode signals) {
         com.fasterxml.jackson.databind.node.ArrayNode kept = Json.MAPPER.createArrayNode();

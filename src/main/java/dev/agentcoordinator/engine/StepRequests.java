@@ -107,6 +107,10 @@ public final class StepRequests {
         if (context != null) {
             request.putRawValue("context", rawJson(context));
         }
+        String progress = in.getHeader(Headers.PROGRESS, String.class);
+        if (progress != null) {
+            request.putRawValue("progress", rawJson(progress));   // a later attempt resumes from it
+        }
         String rowId = in.getHeader(Headers.ROW_ID, String.class);
         Integer maxAttempts = in.getHeader(Headers.MAX_ATTEMPTS, Integer.class);
         String correlationId = maxAttempts == null || "compensation".equals(in.getHeader(Headers.KIND))

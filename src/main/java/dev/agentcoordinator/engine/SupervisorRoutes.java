@@ -218,6 +218,7 @@ public class SupervisorRoutes extends RouteBuilder {
         put(in, "failures", row.get("failures"));
         put(in, "kind", row.get("kind"));
         put(in, REQUEST_CONTEXT, row.get("context"));
+        put(in, PROGRESS, row.get("progress"));
         in.setBody(null);
     }
 

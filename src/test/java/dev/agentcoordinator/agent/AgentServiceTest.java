@@ -133,6 +133,27 @@ class AgentServiceTest {
     }
 
     @Test
+    void progressTheHandlerReportsRidesOnTheHeartbeatsAndALaterAttemptReadsIt() throws Exception {
+        AtomicReference<Map<String, Object>> resumedFrom = new AtomicReference<>();
+        start(AgentService.builder(connectionFactory, agent).heartbeatEvery(Duration.ofMillis(50))
+                .handle("long", request -> {
+                    resumedFrom.set(request.progressMap());
+                    AgentProgress.report(Map.of("pages_done", 40));
+                    Thread.sleep(400);
+                    return AgentReply.ok(Map.of("done", true));
+                }));
+        AgentProgress.report(Map.of("outside", "a handler"));   // no request on this thread: nothing happens
+
+        String correlationId = coordinator.sendText(agent,
+                StepRequestClient.requestBody(agent, "long", Map.of(), Map.of("pages_done", 12)), true);
+
+        assertThat(coordinator.awaitReply(correlationId).at("/output/done").asBoolean()).isTrue();
+        assertThat(resumedFrom.get()).containsEntry("pages_done", 12);
+        assertThat(coordinator.lastHeartbeat(correlationId).at("/progress/pages_done").asInt()).isEqualTo(40);
+        assertThat(coordinator.lastHeartbeat(correlationId).path("status").asText()).isEqualTo("running");
+    }
+
+    @Test
     void aStopAfterTheHandlerReturnedChangesNothing() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         start(AgentService.builder(connectionFactory, agent).concurrency(1).heartbeatEvery(Duration.ofMillis(50))

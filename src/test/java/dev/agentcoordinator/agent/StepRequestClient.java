@@ -33,6 +33,7 @@ public final class StepRequestClient implements AutoCloseable {
     private final Map<String, JsonNode> early = new HashMap<>();
     private final Map<String, Integer> heartbeats = new HashMap<>();
     private final Map<String, Destination> heartbeatReplyTo = new HashMap<>();
+    private final Map<String, JsonNode> lastHeartbeat = new HashMap<>();
 
     public StepRequestClient(ConnectionFactory connectionFactory) throws JMSException {
         connection = connectionFactory.createConnection();
@@ -45,7 +46,15 @@ public final class StepRequestClient implements AutoCloseable {
 
     /** A request body as the coordinator writes it. */
     public static String requestBody(String agent, String action, Map<String, ?> input) {
+        return requestBody(agent, action, input, null);
+    }
+
+    /** ... for a later attempt, with the progress an earlier one reported (null: none). */
+    public static String requestBody(String agent, String action, Map<String, ?> input, Object progress) {
         Map<String, Object> body = new HashMap<>();
+        if (progress != null) {
+            body.put("progress", progress);
+        }
         body.put("execution_id", "exec-1");
         body.put("workflow_id", "wf-test");
         body.put("step_id", "step-" + action);
@@ -127,6 +136,7 @@ public final class StepRequestClient implements AutoCloseable {
             JsonNode body = JSON.readTree(((TextMessage) reply).getText());
             if ("running".equals(body.path("status").asText())) {
                 heartbeats.merge(reply.getJMSCorrelationID(), 1, Integer::sum);
+                lastHeartbeat.put(reply.getJMSCorrelationID(), body);
                 if (reply.getJMSReplyTo() != null) {
                     heartbeatReplyTo.put(reply.getJMSCorrelationID(), reply.getJMSReplyTo());
                 }
@@ -134,6 +144,11 @@ public final class StepRequestClient implements AutoCloseable {
                 early.put(reply.getJMSCorrelationID(), body);
             }
         }
+    }
+
+    /** The latest heartbeat received for the request with this correlation id, or null. */
+    public JsonNode lastHeartbeat(String correlationId) {
+        return lastHeartbeat.get(correlationId);
     }
 
     /** Heartbeats received so far for the request with this correlation id. */

@@ -55,7 +55,12 @@ class HeartbeatTest {
                     }
                     replies.add(Reply.ok(Map.of("worked_ms", REPLY_AFTER_MS)).after(REPLY_AFTER_MS));
                     return replies;
-                });
+                })
+                .agent("f-heartbeat-progress-agent", r -> r.request().path("attempt").asInt() == 1
+                        // reports how far it got, beats once more without news, then goes silent and times out
+                        ? List.of(new Reply(200, "{\"status\": \"running\", \"progress\": {\"pages_done\": 40}}", null),
+                                  Reply.heartbeat().after(400))
+                        : List.of(Reply.ok(Map.of("resumed_from", r.request().path("progress")))));
         sdkAgent = AgentService.builder(shared().connectionFactory(), "f-heartbeat-sdk-agent")
                 .heartbeatEvery(Duration.ofMillis(250))
                 .handle("work", request -> {
@@ -172,6 +177,20 @@ class HeartbeatTest {
         }
         // it changed nothing and is not an ignored reply
         assertThat(attempts(executionId, "work")).extracting(r -> r.get("status")).containsExactly("timed_out");
+    }
+
+    @Test
+    void aRetryIsSentTheProgressItsTimedOutAttemptReportedInHeartbeats() {
+        String executionId = awaitExecution(sendEvent("F_HEARTBEAT_PROGRESS", "{}"), "completed");
+
+        assertThat(attempts(executionId, "work")).extracting(r -> r.get("attempt"), r -> r.get("status"))
+                .containsExactly(tuple(1, "timed_out"), tuple(2, "completed"));
+        List<ScriptedAgents.Received> requests = requests(agents, executionId, "work");
+        assertThat(requests.get(0).request().has("progress")).isFalse();
+        assertThat(requests.get(1).request().path("progress").path("pages_done").asInt()).isEqualTo(40);
+        assertThat(stepRow(executionId, "work").get("output").toString()).contains("\"resumed_from\": {\"pages_done\": 40}");
+        JsonNode step = Json.parse(get("/api/executions/" + executionId).body()).path("steps").get(0);
+        assertThat(step.path("progress").path("pages_done").asInt()).isEqualTo(40);
     }
 
     @Test
