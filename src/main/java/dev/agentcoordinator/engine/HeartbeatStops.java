@@ -27,6 +27,24 @@ final class HeartbeatStops {
     private HeartbeatStops() {
     }
 
+    /**
+     * Whether a heartbeat's JMSReplyTo can take a stop: it names one, and not the coordinator's own reply
+     * queue (an agent that copied the request's JMSReplyTo onto its heartbeats), where a stop would be
+     * read as a malformed reply.
+     */
+    static boolean answerable(Object replyTo, String replyQueue) {
+        if (replyTo == null) {
+            return false;
+        }
+        try {
+            String name = replyTo instanceof Queue queue ? queue.getQueueName()
+                    : replyTo instanceof ActiveMQDestination untyped ? untyped.getAddress() : replyTo.toString();
+            return !replyQueue.equals(name);
+        } catch (jakarta.jms.JMSException e) {
+            return true;
+        }
+    }
+
     /** Replaces the message with the stop for the heartbeat's attempt; the body is its step row (or null). */
     @SuppressWarnings("unchecked")
     static void toStopMessage(Exchange exchange) {

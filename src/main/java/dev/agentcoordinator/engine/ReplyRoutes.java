@@ -115,7 +115,7 @@ public class ReplyRoutes extends RouteBuilder {
                         // timed out, was cancelled or superseded: an agent that gave a JMSReplyTo is told to stop
                         .log(org.apache.camel.LoggingLevel.DEBUG, Endpoints.PROGRESS_LOG, "heartbeat dropped: attempt"
                                 + " ${header.JMSCorrelationID} is not in flight")
-                        .filter(header("JMSReplyTo").isNotNull())
+                        .filter(exchange -> HeartbeatStops.answerable(exchange.getMessage().getHeader("JMSReplyTo"), replyQueue))
                             .to(STOP_WORK)
                         .end()
                 .end();

@@ -1,0 +1,47 @@
+package dev.agentcoordinator.engine;
+
+import org.apache.activemq.artemis.jms.client.ActiveMQDestination;
+import org.apache.activemq.artemis.jms.client.ActiveMQQueue;
+import org.junit.jupiter.api.Test;
+
+import java.util.HashMap;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Which heartbeats get a stop, and what the stop says. */
+class HeartbeatStopsTest {
+    private static final String REPLY_QUEUE = "coordinator.replies";
+
+    @Test
+    void aStopGoesToTheAgentsOwnQueueNeverToTheCoordinatorsReplyQueue() {
+        assertThat(HeartbeatStops.answerable(new ActiveMQQueue("stops.researcher.1"), REPLY_QUEUE)).isTrue();
+        // a STOMP reply-to without "queue://": an address without a routing type
+        assertThat(HeartbeatStops.answerable(ActiveMQDestination.fromPrefixedName("stops.researcher.2"), REPLY_QUEUE)).isTrue();
+        assertThat(HeartbeatStops.answerable(null, REPLY_QUEUE)).isFalse();
+        // an agent that copied the request's JMSReplyTo onto its heartbeat: a stop there would read as a malformed reply
+        assertThat(HeartbeatStops.answerable(new ActiveMQQueue(REPLY_QUEUE), REPLY_QUEUE)).isFalse();
+        assertThat(HeartbeatStops.answerable(ActiveMQDestination.fromPrefixedName(REPLY_QUEUE), REPLY_QUEUE)).isFalse();
+    }
+
+    @Test
+    void theReasonSaysWhatBecameOfTheAttempt() {
+        assertThat(HeartbeatStops.reason(row("cancelled", 1, "cancelled by request"), 1, "r:1"))
+                .isEqualTo("attempt 1 of step research is cancelled: cancelled by request");
+        assertThat(HeartbeatStops.reason(row("running", 2, null), 1, "r:1"))
+                .isEqualTo("attempt 1 of step research was superseded: the step is running at attempt 2");
+        assertThat(HeartbeatStops.reason(row("completed", 1, null), 1, "r:1"))
+                .isEqualTo("attempt 1 of step research is completed");
+        assertThat(HeartbeatStops.reason(null, 1, "r:1")).isEqualTo("no step attempt r:1 exists");
+    }
+
+    private static Map<String, Object> row(String status, int attempt, String error) {
+        Map<String, Object> row = new HashMap<>();
+        row.put("execution_id", "e-1");
+        row.put("step_id", "research");
+        row.put("status", status);
+        row.put("attempt", attempt);
+        row.put("error", error);
+        return row;
+    }
+}
