@@ -42,6 +42,7 @@ public final class CoordinatorSettings {
         d.put("coordinator.broker.embedded.data-dir", "");       // empty: <data.dir>/artemis
         d.put("coordinator.broker.embedded.journal-buffer-timeout-us", "200"); // longest wait to batch journal syncs
         d.put("coordinator.db.url", "");
+        d.put("coordinator.db.migration-url", "");                // empty: migrate through coordinator.db.url
         d.put("coordinator.db.user", "postgres");
         d.put("coordinator.db.password", "");
         d.put("coordinator.db.pool.size", "10");
@@ -127,6 +128,10 @@ public final class CoordinatorSettings {
             throw invalid("coordinator.http.password", "must be set when coordinator.http.host (" + httpHost()
                     + ") is not a loopback address: outside the local development set-up the HTTP API and"
                     + " Jolokia require authentication");
+        }
+        if (!dbMigrationUrl().isEmpty() && dbUrl().isEmpty()) {
+            throw invalid("coordinator.db.migration-url", "is for a database of your own (coordinator.db.url);"
+                    + " the embedded database is migrated directly");
         }
         if (jmsMaxConcurrentConsumers < jmsConcurrentConsumers) {
             throw invalid("coordinator.jms.max-concurrent-consumers",
@@ -218,6 +223,13 @@ public final class CoordinatorSettings {
 
     // --- database
     public String dbUrl() { return values.get("coordinator.db.url").trim(); }
+
+    /**
+     * Where the schema migrations connect, when not through {@link #dbUrl()}: a direct connection to
+     * PostgreSQL when the coordinator's connections go through a transaction-mode pooler, which cannot
+     * keep the session-level lock that the migrations of several coordinators take turns on.
+     */
+    public String dbMigrationUrl() { return values.get("coordinator.db.migration-url").trim(); }
     public boolean embeddedDatabase() { return dbUrl().isEmpty(); }
     public String dbUser() { return values.get("coordinator.db.user"); }
     public String dbPassword() { return values.get("coordinator.db.password"); }

@@ -69,8 +69,17 @@ public final class Database {
 
     /** Brings the schema to the newest migration; safe to run on every start and from several instances. */
     public static MigrateResult migrate(DataSource dataSource) {
-        MigrateResult result = Flyway.configure()
-                .dataSource(dataSource)
+        return migrate(Flyway.configure().dataSource(dataSource));
+    }
+
+    /** The same over a connection of its own (coordinator.db.migration-url), not the pool's. */
+    public static MigrateResult migrate(String jdbcUrl, String user, String password) {
+        LOG.info("Migrating the schema through {}", dev.agentcoordinator.config.Secrets.redactUrl(jdbcUrl));
+        return migrate(Flyway.configure().dataSource(jdbcUrl, user, password == null || password.isEmpty() ? null : password));
+    }
+
+    private static MigrateResult migrate(org.flywaydb.core.api.configuration.FluentConfiguration flyway) {
+        MigrateResult result = flyway
                 .locations(MIGRATIONS)
                 // a session-level advisory lock instead of Flyway's default, which holds a transaction
                 // open for the whole run: CREATE INDEX CONCURRENTLY (V13) waits for every open

@@ -66,7 +66,11 @@ public final class Infrastructure implements AutoCloseable {
         FutureTask<Void> databaseStart = infra.inBackground("coordinator-database-start", () -> {
             infra.startDatabase();
             try {
-                Database.migrate(infra.pool);
+                if (settings.dbMigrationUrl().isEmpty()) {
+                    Database.migrate(infra.pool);
+                } else {
+                    Database.migrate(settings.dbMigrationUrl(), settings.dbUser(), settings.dbPassword());
+                }
             } catch (RuntimeException e) {
                 throw infra.unusableDatabase(e);
             }

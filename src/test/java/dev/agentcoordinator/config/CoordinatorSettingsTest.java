@@ -51,6 +51,18 @@ class CoordinatorSettingsTest {
     }
 
     @Test
+    void aMigrationUrlNeedsADatabaseOfYourOwn() {
+        assertThat(CoordinatorSettings.fromMap(Map.of("db.url", "jdbc:postgresql://pgbouncer:6432/coordinator?prepareThreshold=0",
+                "db.migration-url", "jdbc:postgresql://postgres:5432/coordinator")).dbMigrationUrl())
+                .isEqualTo("jdbc:postgresql://postgres:5432/coordinator");
+        assertThat(CoordinatorSettings.fromSources(List.of()).dbMigrationUrl()).isEmpty();
+        assertThatThrownBy(() -> CoordinatorSettings.fromMap(Map.of("db.migration-url", "jdbc:postgresql://postgres:5432/coordinator")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("invalid setting coordinator.db.migration-url")
+                .hasMessageContaining("the embedded database is migrated directly");
+    }
+
+    @Test
     void fromMapOverridesEverythingAndAcceptsShortKeys() {
         CoordinatorSettings settings = CoordinatorSettings.fromMap(Map.of("http.port", "0", "coordinator.db.pool.size", "3"));
 
