@@ -1,8 +1,9 @@
--- pending -> running, only while the execution itself still runs.
+-- pending -> running, only while the execution itself still runs. A step run again by a retry of its
+-- execution (reset-failed-steps.sql) returns the progress its earlier attempts reported (V19) for the request.
 UPDATE workflow_step_executions s
    SET status = 'running', attempt = s.attempt + 1, input = CAST(:#input AS jsonb), started_at = now(),
        deadline = now() + s.timeout_ms * interval '1 millisecond', updated_at = now(),
        handled_by = current_setting('application_name'), dispatched_by = :#causeMessageId
  WHERE s.id = :#rowId AND s.status = 'pending'
    AND EXISTS (SELECT 1 FROM workflow_executions e WHERE e.id = s.execution_id AND e.status = 'running')
-RETURNING s.attempt, s.max_attempts, s.iteration, s.deadline
+RETURNING s.attempt, s.max_attempts, s.iteration, s.deadline, s.progress::text AS progress

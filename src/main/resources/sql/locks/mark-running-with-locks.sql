@@ -9,4 +9,4 @@ UPDATE workflow_step_executions s
        handled_by = current_setting('application_name'), dispatched_by = ?
  WHERE s.id = ? AND s.status = 'pending'
    AND EXISTS (SELECT 1 FROM workflow_executions e WHERE e.id = s.execution_id AND e.status = 'running')
-RETURNING s.attempt, s.max_attempts, s.iteration, s.deadline, s.request_context::text AS context
+RETURNING s.attempt, s.max_attempts, s.iteration, s.deadline, s.request_context::text AS context, s.progress::text AS progress

@@ -299,6 +299,9 @@ public class AgentStepMapper implements StepRouteMapper {
         if (row.get("context") != null) {
             in.setHeader(REQUEST_CONTEXT, row.get("context"));
         }
+        if (row.get("progress") != null) {   // what an earlier attempt reported: a retry resumes from it
+            in.setHeader(PROGRESS, row.get("progress"));
+        }
     }
 
     /** A root row that start-execution.sql created running: its dispatch headers, as mark-running would give them. */
@@ -345,9 +348,7 @@ public class AgentStepMapper implements StepRouteMapper {
     @SuppressWarnings("unchecked")
     static void prepareResend(Exchange exchange, WorkflowStep step) {
         // the attempt in flight as find-step-row.sql returns it: as a dispatch, plus the input it ran with
-        Map<String, Object> row = exchange.getMessage().getBody(Map.class);
-        exchange.getMessage().setHeader(INPUT, row.get("input"));
-        exchange.getMessage().setHeader(PROGRESS, row.get("progress"));
+        exchange.getMessage().setHeader(INPUT, exchange.getMessage().getBody(Map.class).get("input"));
         prepareDispatch(exchange, step);
     }
 

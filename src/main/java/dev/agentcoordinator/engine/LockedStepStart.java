@@ -149,6 +149,7 @@ public final class LockedStepStart {
                 row.put("iteration", rs.getInt("iteration"));
                 row.put("deadline", rs.getTimestamp("deadline"));
                 row.put("context", rs.getString("context"));
+                row.put("progress", rs.getString("progress"));
                 return row;
             }
         }

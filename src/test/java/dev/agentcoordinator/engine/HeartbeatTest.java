@@ -194,6 +194,19 @@ class HeartbeatTest {
     }
 
     @Test
+    void aRetryOfTheFailedExecutionResumesTheStepFromItsProgressToo() {
+        String executionId = awaitExecution(sendEvent("F_HEARTBEAT_PROGRESS_RETRY", "{}"), "failed");
+        assertThat(attempts(executionId, "work")).extracting(r -> r.get("status")).containsExactly("timed_out");
+
+        assertThat(post("/api/executions/" + executionId + "/retry", null).statusCode()).isEqualTo(202);
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(executionStatus(executionId)));
+        List<ScriptedAgents.Received> requests = requests(agents, executionId, "work");
+        assertThat(requests).hasSize(2);
+        assertThat(requests.get(1).request().path("progress").path("pages_done").asInt()).isEqualTo(40);
+    }
+
+    @Test
     void withoutHeartbeatsTheSameWorkTimesOutAndItsLateReplyIsIgnored() {
         String executionId = awaitExecution(sendEvent("F_HEARTBEAT", "{\"mode\":\"silent\"}"), "failed");
 
