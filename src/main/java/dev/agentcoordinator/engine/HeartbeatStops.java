@@ -37,12 +37,15 @@ final class HeartbeatStops {
             return false;
         }
         try {
-            String name = replyTo instanceof Queue queue ? queue.getQueueName()
-                    : replyTo instanceof ActiveMQDestination untyped ? untyped.getAddress() : replyTo.toString();
-            return !replyQueue.equals(name);
+            return !replyQueue.equals(replyTo instanceof Queue queue ? queue.getQueueName() : untypedName(replyTo));
         } catch (jakarta.jms.JMSException e) {
             return true;
         }
+    }
+
+    /** A STOMP reply-to without "queue://" arrives as an address without a routing type: the queue of that name. */
+    private static String untypedName(Object replyTo) {
+        return replyTo instanceof ActiveMQDestination untyped ? untyped.getAddress() : replyTo.toString();
     }
 
     /** Replaces the message with the stop for the heartbeat's attempt; the body is its step row (or null). */
@@ -73,8 +76,7 @@ final class HeartbeatStops {
         if (replyTo instanceof Queue || replyTo instanceof Topic) {
             in.setHeader(JmsConstants.JMS_DESTINATION, replyTo);   // a temporary queue included
         } else {
-            // a STOMP reply-to without "queue://" arrives as an address without a routing type: the queue of that name
-            in.setHeader(JmsConstants.JMS_DESTINATION_NAME, replyTo instanceof ActiveMQDestination untyped ? untyped.getAddress() : replyTo.toString());
+            in.setHeader(JmsConstants.JMS_DESTINATION_NAME, untypedName(replyTo));
         }
         exchange.setProperty(STOP_REASON, reason);
         in.setBody(Json.write(stop));
