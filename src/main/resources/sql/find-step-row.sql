@@ -1,8 +1,8 @@
 -- The step attempt a reply names, with what its result route needs (and when the attempt began,
--- for the step-latency metric; its error, for the stop a heartbeat of a settled attempt receives).
+-- for the step-latency metric).
 SELECT s.execution_id, s.step_id, s.iteration, s.kind, s.status, s.attempt, s.max_attempts,
        s.input::text AS input, s.deadline, e.workflow_id, e.workflow_version, s.request_context::text AS context,
-       s.agent, s.action, a.started_at AS attempt_started_at, s.dispatched_by, s.error,
+       s.agent, s.action, a.started_at AS attempt_started_at, s.dispatched_by,
        s.progress::text AS progress
 FROM workflow_step_executions s
 JOIN workflow_executions e ON e.id = s.execution_id

@@ -124,7 +124,7 @@ public class ReplyRoutes extends RouteBuilder {
                 .routeId("coordinator.stop-work")
                 .routeDescription("tells the agent behind a heartbeat whose attempt is no longer in flight to stop working on it")
                 .setBody(constant(null))
-                .to(Sql.row("find-step-row")).id("find-stopped-step")
+                .to(Sql.row("find-stopped-attempt")).id("find-stopped-attempt")
                 .process(HeartbeatStops::toStopMessage)
                 .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "agent told to stop attempt ${header.JMSCorrelationID}: ${exchangeProperty.stopReason}")
                 // a stop that cannot be delivered (the agent's answer queue is gone with its connection)

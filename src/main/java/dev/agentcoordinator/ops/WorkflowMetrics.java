@@ -151,6 +151,13 @@ public final class WorkflowMetrics extends EventNotifierSupport {
             }
             case "extend-attempt" -> counter("coordinator_heartbeats", "agents' heartbeats: extended an attempt in flight, or dropped",
                     "workflow", workflow, "step", step, "outcome", body instanceof Map<?, ?> ? "extended" : "dropped").increment();
+            case "find-stopped-attempt" -> {
+                if (body instanceof Map<?, ?> row) {
+                    counter("coordinator_heartbeat_stops", "agents told to stop an attempt no longer in flight (their heartbeat's answer)",
+                            "workflow", firstNonNull((String) row.get("workflow_id"), workflow),
+                            "step", firstNonNull((String) row.get("step_id"), step)).increment();
+                }
+            }
             case "expire-attempts" -> {
                 for (Map<String, Object> row : rows(body)) {
                     if (!"step".equals(firstNonNull((String) row.get("kind"), "step"))) {

@@ -66,6 +66,8 @@ class MetricsTest {
             metrics.onStatement("retry-step-later", notApplied);
             metrics.onStatement("extend-attempt", exchange(Map.of("execution_id", "e1", "step_id", "s1"), Map.of("workflowId", "wf1", "stepId", "s1")));
             metrics.onStatement("extend-attempt", exchange(null, Map.of("workflowId", "wf1", "stepId", "s1")));
+            metrics.onStatement("find-stopped-attempt", exchange(Map.of("execution_id", "e1", "workflow_id", "wf1", "step_id", "s1",
+                    "status", "cancelled", "attempt", 1), Map.of()));
 
             assertThat(registry.get("coordinator_step_retries").tags("workflow", "wf1", "step", "s1").counter().count()).isEqualTo(1);
             assertThat(registry.get("coordinator_step_retries").tags("workflow", "wf1", "step", "s2").counter().count()).isEqualTo(1);
@@ -75,6 +77,7 @@ class MetricsTest {
             assertThat(registry.get("coordinator_steps_settled").tags("step", "s3", "outcome", "timed_out").counter().count()).isEqualTo(1);
             assertThat(registry.get("coordinator_heartbeats").tags("workflow", "wf1", "step", "s1", "outcome", "extended").counter().count()).isEqualTo(1);
             assertThat(registry.get("coordinator_heartbeats").tags("workflow", "wf1", "step", "s1", "outcome", "dropped").counter().count()).isEqualTo(1);
+            assertThat(registry.get("coordinator_heartbeat_stops").tags("workflow", "wf1", "step", "s1").counter().count()).isEqualTo(1);
         }
     }
 
