@@ -1,0 +1,109 @@
+"""An agent over AMQP 1.0 whose work (5 s by default) outlasts its step's timeout_ms (2 s): heartbeats keep the
+attempt in time, and the coordinator's stop answers (cancel, timeout) end the work early without a reply.
+
+    python3 amqp_long_work_agent.py amqp://127.0.0.1:61616 slow-py 5   # python3-qpid-proton 0.37
+"""
+import json
+import sys
+import threading
+import time
+import uuid
+
+from proton import Message, symbol
+from proton.handlers import MessagingHandler
+from proton.reactor import ApplicationEvent, Container, EventInjector, ReceiverOption
+
+BROKER = sys.argv[1] if len(sys.argv) > 1 else "amqp://localhost:61616"
+AGENT = sys.argv[2] if len(sys.argv) > 2 else "slow-py"
+WORK_SECONDS = float(sys.argv[3]) if len(sys.argv) > 3 else 5
+HEARTBEAT_SECONDS = 0.5
+STOPS = f"stops.{AGENT}.{uuid.uuid4()}"  # this agent's queue for the coordinator's stop answers
+
+
+def handle(request, stop_requested):
+    """The agent's logic: long work that gives up when the coordinator says its attempt is over."""
+    deadline = time.monotonic() + WORK_SECONDS
+    while time.monotonic() < deadline:
+        if stop_requested():
+            return None
+        time.sleep(0.1)
+    return {"status": "ok", "output": {"worked_s": WORK_SECONDS}}
+
+
+class AnycastQueue(ReceiverOption):
+    """Asks Artemis for a queue (anycast), so an agent started before the coordinator gets no topic."""
+
+    def apply(self, receiver):
+        receiver.source.capabilities.put_object(symbol("queue"))
+
+
+class Work:
+    def __init__(self, request, delivery):
+        self.request, self.delivery = request, delivery
+        self.reply, self.stop_reason = None, None
+
+
+class Heartbeat:
+    """A timer task on the reactor's thread: beats while the work is in progress."""
+
+    def __init__(self, agent, work):
+        self.agent, self.work = agent, work
+
+    def on_timer_task(self, event):
+        if self.work.request.correlation_id in self.agent.working:
+            self.agent.replies.send(Message(address=self.work.request.reply_to, reply_to=STOPS,
+                                            correlation_id=self.work.request.correlation_id,
+                                            body=json.dumps({"status": "running"})))
+            event.container.schedule(HEARTBEAT_SECONDS, self)
+
+
+class Agent(MessagingHandler):
+    def __init__(self):
+        super().__init__(prefetch=0, auto_accept=False)
+        self.injector = EventInjector()  # the worker thread hands its result back to the reactor's thread
+        self.working = {}  # correlation id -> Work
+
+    def on_start(self, event):
+        event.container.selectable(self.injector)
+        connection = event.container.connect(BROKER)
+        self.requests = event.container.create_receiver(connection, f"agent.{AGENT}", options=AnycastQueue())
+        self.stops = event.container.create_receiver(connection, STOPS, options=AnycastQueue())
+        self.stops.flow(100)
+        self.requests.flow(1)
+        self.replies = event.container.create_sender(connection, None)  # anonymous: sends to any address
+
+    def on_message(self, event):
+        if event.receiver == self.stops:  # the coordinator's answer to a heartbeat
+            work = self.working.get(event.message.correlation_id)
+            if work is not None:
+                work.stop_reason = json.loads(event.message.body)["reason"]
+                print("told to stop:", work.stop_reason, flush=True)
+            self.accept(event.delivery)
+            self.stops.flow(1)
+            return
+        work = Work(event.message, event.delivery)
+        self.working[work.request.correlation_id] = work
+        event.container.schedule(HEARTBEAT_SECONDS, Heartbeat(self, work))
+        threading.Thread(target=self.run, args=(work,), daemon=True).start()
+
+    def run(self, work):  # on a thread of its own: the reactor keeps beating meanwhile
+        try:
+            work.reply = handle(json.loads(work.request.body), lambda: work.stop_reason is not None)
+        except Exception as e:
+            work.reply = {"status": "error", "error": str(e), "retryable": True}
+        self.injector.trigger(ApplicationEvent("work_done", subject=work))
+
+    def on_work_done(self, event):
+        work = event.subject
+        del self.working[work.request.correlation_id]
+        if work.stop_reason is None:  # a stopped attempt's reply would be recorded and ignored
+            self.replies.send(Message(address=work.request.reply_to, correlation_id=work.request.correlation_id,
+                                      durable=True, body=json.dumps(work.reply)))
+            print("replied", flush=True)
+        else:
+            print("stopped, no reply sent", flush=True)
+        self.accept(work.delivery)  # acknowledge only after the reply is sent
+        self.requests.flow(1)  # ready for the next request
+
+
+Container(Agent()).run()
