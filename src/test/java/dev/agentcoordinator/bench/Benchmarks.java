@@ -25,7 +25,8 @@ import java.util.stream.Stream;
  * </pre>
  *
  * System properties: {@code bench.rounds} (3), {@code bench.only} (comma list of startup, floor,
- * throughput, latency, fanout, waiting; default all), {@code bench.waiting} (10000),
+ * throughput, latency, fanout, waiting; default all; {@code soak}, the endurance run, only when named),
+ * {@code bench.waiting} (10000), {@code bench.soakMinutes} (20), {@code bench.soakRate} (executions/s),
  * {@code bench.output} (BENCHMARKS.md; {@code none} to print only), {@code bench.jvmArgs} (extra
  * options of the forked coordinator JVM, e.g. {@code -XX:StartFlightRecording=filename=/tmp/c.jfr,settings=profile}).
  */

@@ -110,18 +110,9 @@ final class Report {
     /** Costs per step in the throughput windows, and what else the rounds saw. */
     private String details() {
         StringBuilder d = new StringBuilder();
-        d.append("| per step, in the throughput window | coordinator | floor |\n|---|---:|---:|\n");
-        d.append(line("PostgreSQL commits per step (pg_stat_database, ±1 s flush)", "coord.xact_per_step", "floor.xact_per_step"));
-        d.append(line("PostgreSQL write-ahead log per step, bytes", "coord.wal_bytes_per_step", "floor.wal_bytes_per_step"));
-        d.append(line("CPU ms per step, coordinator JVM (incl. embedded broker; floor: the broker alone)", "coord.cpu_ms_per_step", "floor.cpu_ms_per_step"));
-        d.append(line("of which its JIT compilers (settled before the window)", "coord.jit_cpu_ms_per_step", "floor.jit_cpu_ms_per_step"));
-        d.append(line("KiB allocated per step, coordinator JVM (floor: the broker alone)", "coord.alloc_kib_per_step", "floor.alloc_kib_per_step"));
-        d.append(line("CPU ms per step, harness JVM (agents, load, floor driver)", "harness.cpu_ms_per_step", null));
-        d.append(line("CPU ms per step, PostgreSQL processes", "coord.pg_cpu_ms_per_step", "floor.pg_cpu_ms_per_step"));
-        d.append(line("whole machine busy, % of all cores", "coord.machine_busy_pct", "floor.machine_busy_pct"));
-        d.append(line("of which other processes (not the coordinator, the harness or PostgreSQL), % of all cores", "coord.other_cpu_pct", "floor.other_cpu_pct"));
-        d.append(line("warm-up before the window, s (at least 60, until the JIT settled)", "coord.warm_up_s", "floor.warm_up_s"));
-        d.append('\n');
+        if (results.has("coord.steps_per_s") || results.has("floor.steps_per_s")) {
+            perStep(d);
+        }
         perRoundRatio(d);
         if (results.has("afterload.heap_mb")) {
             d.append(String.format(Locale.ROOT, "After the throughput load (%s executions per round, all ended): heap used after GC"
@@ -146,6 +137,9 @@ final class Report {
                     results.runs("waiting.executions").stream().map(Report::format).collect(Collectors.joining(", ")),
                     format(results.median("waiting.start_rate_per_s"))));
         }
+        if (results.has("soak.executions")) {
+            soak(d);
+        }
         if (results.has("startup.fresh_jvm_ms")) {
             d.append(String.format(Locale.ROOT, "Start-up from JVM launch (fresh): %s ms median.%n",
                     format(results.median("startup.fresh_jvm_ms"))));
@@ -156,6 +150,44 @@ final class Report {
                     results.runs("startup.restart_no_archive_ms").stream().map(Report::format).collect(Collectors.joining(", "))));
         }
         return d.toString();
+    }
+
+    private void perStep(StringBuilder d) {
+        d.append("| per step, in the throughput window | coordinator | floor |\n|---|---:|---:|\n");
+        d.append(line("PostgreSQL commits per step (pg_stat_database, ±1 s flush)", "coord.xact_per_step", "floor.xact_per_step"));
+        d.append(line("PostgreSQL write-ahead log per step, bytes", "coord.wal_bytes_per_step", "floor.wal_bytes_per_step"));
+        d.append(line("CPU ms per step, coordinator JVM (incl. embedded broker; floor: the broker alone)", "coord.cpu_ms_per_step", "floor.cpu_ms_per_step"));
+        d.append(line("of which its JIT compilers (settled before the window)", "coord.jit_cpu_ms_per_step", "floor.jit_cpu_ms_per_step"));
+        d.append(line("KiB allocated per step, coordinator JVM (floor: the broker alone)", "coord.alloc_kib_per_step", "floor.alloc_kib_per_step"));
+        d.append(line("CPU ms per step, harness JVM (agents, load, floor driver)", "harness.cpu_ms_per_step", null));
+        d.append(line("CPU ms per step, PostgreSQL processes", "coord.pg_cpu_ms_per_step", "floor.pg_cpu_ms_per_step"));
+        d.append(line("whole machine busy, % of all cores", "coord.machine_busy_pct", "floor.machine_busy_pct"));
+        d.append(line("of which other processes (not the coordinator, the harness or PostgreSQL), % of all cores", "coord.other_cpu_pct", "floor.other_cpu_pct"));
+        d.append(line("warm-up before the window, s (at least 60, until the JIT settled)", "coord.warm_up_s", "floor.warm_up_s"));
+        d.append('\n');
+    }
+
+    /** 7. Endurance (opt-in): what a coordinator that has run for a while holds, and its last round's readings. */
+    private void soak(StringBuilder d) {
+        d.append(String.format(Locale.ROOT, "Endurance (`-Dbench.only=soak`, medians of the rounds): %s executions/s for %s min,"
+                        + " %s executions completed per round, %s ended otherwise, at most %s running at a reading once warm. Heap after a"
+                        + " full GC %s MB at the second reading under load (the first comes while the JIT still compiles) and %s MB after the load (least-squares slope under load %s MB per 100,000"
+                        + " executions); live threads %s at that reading, at most %s, %s after; resident memory %s → %s MB; open"
+                        + " files %s → %s; PostgreSQL sessions at most %s; database %s MB at the end.%n",
+                format(results.median("soak.rate")), format(results.median("soak.minutes")),
+                count(results.median("soak.executions")), count(results.median("soak.not_completed")),
+                count(results.median("soak.running_max")), format(results.median("soak.heap_first_mb")),
+                format(results.median("soak.heap_end_mb")), format(results.median("soak.heap_slope_mb_per_100k")),
+                count(results.median("soak.threads_first")), count(results.median("soak.threads_max")),
+                count(results.median("soak.threads_end")), format(results.median("soak.rss_first_mb")),
+                format(results.median("soak.rss_end_mb")), count(results.median("soak.files_first")),
+                count(results.median("soak.files_end")), count(results.median("soak.pg_sessions_max")),
+                format(results.median("soak.database_end_mb"))));
+        d.append("\n<details><summary>Endurance readings of the last round (the last one after the load ended)</summary>\n\n"
+                + "| minute | started | completed | running | heap after GC, MB | threads | RSS, MB | open files"
+                + " | PostgreSQL sessions | database, MB |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        results.soakReadings.forEach(row -> d.append(row).append('\n'));
+        d.append("\n</details>\n\n");
     }
 
     private String line(String label, String coordinatorKey, String floorKey) {
@@ -196,6 +228,10 @@ final class Report {
             text = text.substring(0, begin) + section() + text.substring(end + END.length());
         }
         Files.writeString(file, text);
+    }
+
+    private static String count(double value) {
+        return String.format(Locale.ROOT, "%,.0f", value);
     }
 
     static String format(double value) {

@@ -6,10 +6,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Every measured value by name, one entry per round, plus notes (load averages) in order. */
+/** Every measured value by name, one entry per round, plus notes (load averages, soak readings) in order. */
 final class Results {
     private final Map<String, List<Double>> values = new LinkedHashMap<>();
     final List<String> loadNotes = new ArrayList<>();
+    /** The last soak round's readings, as rows of a Markdown table. */
+    final List<String> soakReadings = new ArrayList<>();
 
     synchronized void add(String name, double value) {
         values.computeIfAbsent(name, n -> new ArrayList<>()).add(value);

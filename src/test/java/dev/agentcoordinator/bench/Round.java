@@ -77,6 +77,9 @@ final class Round {
         if (wanted("waiting")) {
             waiting();
         }
+        if (only.contains("soak")) {   // opt-in: it takes bench.soakMinutes (20) per round
+            soak(Double.isNaN(stepsPerSecond) ? 40 : stepsPerSecond / 2 / StepClock.STEPS.size());
+        }
     }
 
     /**
@@ -259,7 +262,7 @@ final class Round {
      * calls are not made up by bursts of catch-up beyond the schedule); returns the measured window
      * {fromNanos, toNanos} after the warm-up.
      */
-    private static long[] paced(double perSecond, long warmUpMs, long measureMs, Runnable start) {
+    static long[] paced(double perSecond, long warmUpMs, long measureMs, Runnable start) {
         long interval = (long) (1e9 / perSecond);
         long begin = System.nanoTime();
         long from = begin + TimeUnit.MILLISECONDS.toNanos(warmUpMs);
@@ -326,6 +329,16 @@ final class Round {
         results.add("waiting.start_rate_per_s", waitingExecutions / seconds);
         System.out.printf("    waiting: %d executions running, heap %.0f MB after GC, %s threads (started at %.0f/s)%n",
                 waiting, mb(stats.get("heap_used_bytes")), stats.get("threads"), waitingExecutions / seconds);
+    }
+
+    // 7. Endurance -------------------------------------------------------------------------------------
+
+    private void soak(double defaultRate) throws Exception {
+        String rateSetting = System.getProperty("bench.soakRate");
+        double rate = rateSetting != null ? Double.parseDouble(rateSetting) : defaultRate;
+        double minutes = Double.parseDouble(System.getProperty("bench.soakMinutes", "20"));
+        results.load(String.format("soak at %.0f executions/s for %.0f min", rate, minutes));
+        new Soak(coordinator, events, db, eventNumber).run(rate, minutes, Long.getLong("bench.soakSampleMs", 60_000), results);
     }
 
     // helpers ----------------------------------------------------------------------------------------
