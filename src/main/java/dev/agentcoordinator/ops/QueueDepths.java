@@ -1,18 +1,13 @@
 package dev.agentcoordinator.ops;
 
-import jakarta.jms.Connection;
+import dev.agentcoordinator.infra.BrokerManagement;
 import jakarta.jms.ConnectionFactory;
-import jakarta.jms.Message;
-import jakarta.jms.MessageConsumer;
-import jakarta.jms.MessageProducer;
-import jakarta.jms.Session;
-import jakarta.jms.TemporaryQueue;
 import org.apache.activemq.artemis.api.core.management.ResourceNames;
-import org.apache.activemq.artemis.api.jms.management.JMSManagementHelper;
 
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Message counts of queues, asked from Artemis through its management address (works with the
@@ -21,8 +16,6 @@ import java.util.Map;
  * left out.
  */
 public final class QueueDepths {
-
-    static final String MANAGEMENT_ADDRESS = "activemq.management";
 
     private final ConnectionFactory connectionFactory;
     private final List<String> queues;
@@ -36,28 +29,15 @@ public final class QueueDepths {
 
     public Map<String, Long> read() throws Exception {
         Map<String, Long> depths = new LinkedHashMap<>();
-        try (Connection connection = connectionFactory.createConnection();
-             Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE)) {
-            TemporaryQueue replies = session.createTemporaryQueue();
-            try (MessageProducer producer = session.createProducer(session.createQueue(MANAGEMENT_ADDRESS));
-                 MessageConsumer consumer = session.createConsumer(replies)) {
-                connection.start();
-                for (String queue : queues) {
-                    Message request = session.createMessage();
-                    JMSManagementHelper.putAttribute(request, ResourceNames.QUEUE + queue, "messageCount");
-                    request.setJMSReplyTo(replies);
-                    producer.send(request);
-                    Message reply = consumer.receive(timeoutMs);
-                    if (reply == null) {
-                        break;   // broker does not answer management requests: report what we have
-                    }
-                    if (JMSManagementHelper.hasOperationSucceeded(reply)
-                            && JMSManagementHelper.getResult(reply) instanceof Number count) {
-                        depths.put(queue, count.longValue());
-                    }
+        try (BrokerManagement management = BrokerManagement.open(connectionFactory, timeoutMs)) {
+            for (String queue : queues) {
+                Optional<BrokerManagement.Answer> answer = management.attribute(ResourceNames.QUEUE + queue, "messageCount");
+                if (answer.isEmpty()) {
+                    break;   // broker does not answer management requests: report what we have
                 }
-            } finally {
-                replies.delete();
+                if (answer.get().succeeded() && answer.get().result() instanceof Number count) {
+                    depths.put(queue, count.longValue());
+                }
             }
         }
         return depths;
