@@ -11,6 +11,7 @@ import dev.agentcoordinator.engine.EventDecoder;
 import dev.agentcoordinator.engine.Headers;
 import dev.agentcoordinator.engine.InvalidEventException;
 import dev.agentcoordinator.engine.Json;
+import dev.agentcoordinator.engine.QueuedRequests;
 import dev.agentcoordinator.engine.RouteKeys;
 import dev.agentcoordinator.engine.Sql;
 import dev.agentcoordinator.engine.StepOutcome;
@@ -204,6 +205,9 @@ public class ApiRoutes extends RouteBuilder {
                         .process(this::routeToItsVersion)
                         .setHeader(Headers.STATUS, simple("${body[status]}"))
                         .setProperty("status", simple("${body[status]}"))
+                        // the requests no agent has taken yet are taken back (best effort, see QueuedRequests)
+                        .bean(QueuedRequests.REGISTRY_NAME, "withdraw(${exchangeProperty.executionId}, ${header." + Headers.ROUTE_KEY
+                                + "}, ${body[in_flight]})")
                         .setHeader("failures", constant("[]"))
                         .doTry()
                             .to(Endpoints.AFTER_SETTLED)

@@ -3,6 +3,7 @@ package dev.agentcoordinator.infra;
 import dev.agentcoordinator.config.CoordinatorSettings;
 import dev.agentcoordinator.definition.WorkflowCatalog;
 import dev.agentcoordinator.engine.CachedSqlPrepareStatementStrategy;
+import dev.agentcoordinator.engine.QueuedRequests;
 import dev.agentcoordinator.ops.DeferredMBeanRegistration;
 import dev.agentcoordinator.ops.Operations;
 import dev.agentcoordinator.ops.RouteLevelMBeans;
@@ -64,6 +65,7 @@ public final class CamelRuntime implements AutoCloseable {
         main.bind("jms", jmsComponent(settings, infra));
         main.bind(SETTINGS, settings);
         main.bind(CATALOG, catalog);
+        main.bind(QueuedRequests.REGISTRY_NAME, new QueuedRequests(infra.connectionFactory(), catalog));
         main.bind("routePolicies", routePolicies);   // Camel Main adds every RoutePolicyFactory in the registry
         main.bind(CachedSqlPrepareStatementStrategy.REGISTRY_NAME, new CachedSqlPrepareStatementStrategy());
         main.addOverrideProperty("camel.server.enabled", "true");

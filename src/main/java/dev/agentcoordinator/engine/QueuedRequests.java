@@ -1,0 +1,126 @@
+package dev.agentcoordinator.engine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.agentcoordinator.definition.WorkflowCatalog;
+import dev.agentcoordinator.definition.WorkflowDefinition;
+import dev.agentcoordinator.definition.WorkflowStep;
+import dev.agentcoordinator.infra.BrokerManagement;
+import jakarta.jms.ConnectionFactory;
+import org.apache.activemq.artemis.api.core.management.ResourceNames;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * Takes the requests of attempts that no longer count (timed out, or their execution cancelled or timed
+ * out) off their agents' queues before an agent takes them, with Artemis' {@code removeMessages}
+ * through the management address, so that an agent with a backlog does not work on them. Best effort:
+ * a request an agent already holds stays (an agent that sends heartbeats is told to stop), and a broker
+ * that refuses management (a user without the {@code manage} permission) withdraws nothing; either
+ * way a late reply is recorded and ignored, as before. It runs on a thread of its own, so that neither
+ * a cancel's answer nor a timeout sweep waits for the broker (a standalone broker may drop management
+ * requests of a user without the permission unanswered); the methods return nothing, so that the
+ * exchange that calls them keeps its body.
+ */
+public final class QueuedRequests {
+    /** Its name in the Camel registry. */
+    public static final String REGISTRY_NAME = "queuedRequests";
+    private static final Logger LOG = LoggerFactory.getLogger(Endpoints.PROGRESS_LOG);
+    private static final long TIMEOUT_MS = 2_000;
+    /** Withdrawals waiting for the thread; beyond that they are dropped (best effort). */
+    private static final int BACKLOG = 1_000;
+
+    private final ConnectionFactory connectionFactory;
+    private final WorkflowCatalog catalog;
+    /** One thread, started on demand and gone after 30 s idle. */
+    private final ThreadPoolExecutor worker = new ThreadPoolExecutor(0, 1, 30, TimeUnit.SECONDS,
+            new ArrayBlockingQueue<>(BACKLOG), runnable -> {
+                Thread thread = new Thread(runnable, "coordinator-request-withdrawal");
+                thread.setDaemon(true);
+                return thread;
+            }, (task, executor) -> LOG.debug("queued requests not withdrawn: {} withdrawals wait already", BACKLOG));
+
+    public QueuedRequests(ConnectionFactory connectionFactory, WorkflowCatalog catalog) {
+        this.connectionFactory = connectionFactory;
+        this.catalog = catalog;
+    }
+
+    /**
+     * The requests of a cancelled or timed-out execution that runs on the workflow version of
+     * {@code routeKey}: {@code attempts} is a JSON array of {@code {"step_id", "request"}}, the request
+     * being {@code <row>:<attempt>}, the start of its correlation id. Nothing is withdrawn when this
+     * coordinator does not run that version (it does not know the steps' agents).
+     */
+    public void withdraw(String executionId, String routeKey, String attempts) {
+        WorkflowDefinition workflow = routeKey == null ? null : catalog.resolveRouteKey(routeKey).orElse(null);
+        if (workflow == null || attempts == null) {
+            return;
+        }
+        Map<String, List<String>> requestsByQueue = new LinkedHashMap<>();
+        for (JsonNode attempt : Json.parse(attempts)) {
+            add(requestsByQueue, workflow.step(attempt.path("step_id").asText()), attempt.path("request").asText());
+        }
+        remove(requestsByQueue, "execution " + executionId);
+    }
+
+    /**
+     * The requests of the attempts one timeout sweep ended (rows of {@code expire-attempts}), over one
+     * management connection: a retry, if any, sends its own.
+     */
+    public void withdrawTimedOut(List<Map<String, Object>> rows) {
+        Map<String, List<String>> requestsByQueue = new LinkedHashMap<>();
+        for (Map<String, Object> row : rows) {
+            if ("step".equals(row.get("kind"))) {   // a compensation's agent is not its step's
+                add(requestsByQueue, catalog.forVersion((String) row.get("workflow_id"), (Integer) row.get("workflow_version"))
+                        .flatMap(workflow -> workflow.step((String) row.get("step_id"))), (String) row.get("request"));
+            }
+        }
+        remove(requestsByQueue, "attempts that timed out");
+    }
+
+    private static void add(Map<String, List<String>> requestsByQueue, Optional<WorkflowStep> step, String request) {
+        step.ifPresent(s -> requestsByQueue.computeIfAbsent(Endpoints.agentQueue(s.agent()), q -> new ArrayList<>()).add(request));
+    }
+
+    private void remove(Map<String, List<String>> requestsByQueue, String whose) {
+        if (!requestsByQueue.isEmpty()) {
+            worker.execute(() -> removeNow(requestsByQueue, whose));
+        }
+    }
+
+    private void removeNow(Map<String, List<String>> requestsByQueue, String whose) {
+        try (BrokerManagement management = BrokerManagement.open(connectionFactory, TIMEOUT_MS)) {
+            for (Map.Entry<String, List<String>> queue : requestsByQueue.entrySet()) {
+                Optional<BrokerManagement.Answer> answer = management.invoke(ResourceNames.QUEUE + queue.getKey(),
+                        "removeMessages", filter(queue.getValue()));
+                if (answer.isPresent() && answer.get().succeeded() && answer.get().result() instanceof Number removed) {
+                    if (removed.intValue() > 0) {
+                        LOG.info("{}: withdrew {} request(s) no agent had taken from {}", whose, removed, queue.getKey());
+                    }
+                } else {
+                    LOG.debug("{}: requests on {} not withdrawn: {}", whose, queue.getKey(),
+                            answer.map(a -> String.valueOf(a.result())).orElse("no answer from the broker's management address"));
+                }
+            }
+        } catch (Exception e) {
+            LOG.debug("{}: queued requests not withdrawn: {}", whose, e.toString());
+        }
+    }
+
+    /** Messages whose correlation id is one of the requests' {@code <row>:<attempt>}, with or without its suffix. */
+    static String filter(List<String> requests) {
+        return requests.stream()
+                .map(request -> request.replace("'", "''"))
+                .map(request -> "JMSCorrelationID = '" + request + "' OR JMSCorrelationID LIKE '" + request + "@%'")
+                .collect(Collectors.joining(" OR "));
+    }
+}
