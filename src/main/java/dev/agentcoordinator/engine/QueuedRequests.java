@@ -12,9 +12,11 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -54,37 +56,39 @@ public final class QueuedRequests {
         this.catalog = catalog;
     }
 
-    /**
-     * The requests of a cancelled or timed-out execution that runs on the workflow version of
-     * {@code routeKey}: {@code attempts} is a JSON array of {@code {"step_id", "request"}}, the request
-     * being {@code <row>:<attempt>}, the start of its correlation id. Nothing is withdrawn when this
-     * coordinator does not run that version (it does not know the steps' agents).
-     */
-    public void withdraw(String executionId, String routeKey, String attempts) {
-        WorkflowDefinition workflow = routeKey == null ? null : catalog.resolveRouteKey(routeKey).orElse(null);
-        if (workflow == null || attempts == null) {
-            return;
-        }
-        Map<String, List<String>> requestsByQueue = new LinkedHashMap<>();
-        for (JsonNode attempt : Json.parse(attempts)) {
-            add(requestsByQueue, workflow.step(attempt.path("step_id").asText()), attempt.path("request").asText());
-        }
-        remove(requestsByQueue, "execution " + executionId);
+    /** The requests of one execution a cancel ended (the row of {@code cancel-execution}). */
+    public void withdraw(Map<String, Object> row) {
+        withdrawAll(List.of(row));
     }
 
     /**
-     * The requests of the attempts one timeout sweep ended (rows of {@code expire-attempts}), over one
-     * management connection: a retry, if any, sends its own.
+     * The requests of the rows of a statement that ended attempts or executions, over one management
+     * connection: {@code workflow_id}, {@code workflow_version}, {@code execution_id}, and either
+     * {@code in_flight} (a JSON array of {@code {"step_id", "request"}}: an execution's attempts) or
+     * {@code kind}, {@code step_id} and {@code request} (one attempt). A request is {@code <row>:<attempt>},
+     * the start of its correlation id. Nothing is withdrawn for a workflow version this coordinator
+     * does not run (it does not know its steps' agents), nor for a compensation (its agent is not its
+     * step's); a retry sends a request of its own.
      */
-    public void withdrawTimedOut(List<Map<String, Object>> rows) {
+    public void withdrawAll(List<Map<String, Object>> rows) {
         Map<String, List<String>> requestsByQueue = new LinkedHashMap<>();
+        Set<Object> executions = new LinkedHashSet<>();
         for (Map<String, Object> row : rows) {
-            if ("step".equals(row.get("kind"))) {   // a compensation's agent is not its step's
-                add(requestsByQueue, catalog.forVersion((String) row.get("workflow_id"), (Integer) row.get("workflow_version"))
-                        .flatMap(workflow -> workflow.step((String) row.get("step_id"))), (String) row.get("request"));
+            WorkflowDefinition workflow = catalog.forVersion((String) row.get("workflow_id"), (Integer) row.get("workflow_version"))
+                    .orElse(null);
+            if (workflow == null) {
+                continue;
             }
+            if (row.get("in_flight") instanceof String attempts) {
+                for (JsonNode attempt : Json.parse(attempts)) {
+                    add(requestsByQueue, workflow.step(attempt.path("step_id").asText()), attempt.path("request").asText());
+                }
+            } else if ("step".equals(row.get("kind"))) {
+                add(requestsByQueue, workflow.step((String) row.get("step_id")), (String) row.get("request"));
+            }
+            executions.add(row.get("execution_id"));
         }
-        remove(requestsByQueue, "attempts that timed out");
+        remove(requestsByQueue, executions.size() == 1 ? "execution " + executions.iterator().next() : executions.size() + " executions");
     }
 
     private static void add(Map<String, List<String>> requestsByQueue, Optional<WorkflowStep> step, String request) {

@@ -46,7 +46,7 @@ public class SupervisorRoutes extends RouteBuilder {
                 .process(this::holdForReplyBacklog)
                 .setHeader(SWEEP_LIMIT, constant(Endpoints.SWEEP_ROWS))
                 .to(Sql.rows("expire-attempts"))
-                .bean(QueuedRequests.REGISTRY_NAME, "withdrawTimedOut(${body})")
+                .bean(QueuedRequests.REGISTRY_NAME, "withdrawAll(${body})")
                 .split(body())
                     .process(this::rowToHeaders)
                     .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "step ${header.stepId} attempt timed out; now ${header.status} [execution ${header.executionId}]")
@@ -79,12 +79,10 @@ public class SupervisorRoutes extends RouteBuilder {
                 .process(this::holdForReplyBacklog)
                 .setHeader(SWEEP_LIMIT, constant(Endpoints.SWEEP_ROWS))
                 .to(Sql.rows("expire-executions"))
+                .bean(QueuedRequests.REGISTRY_NAME, "withdrawAll(${body})")
                 .split(body())
-                    .setProperty("inFlight", simple("${body[in_flight]}"))
                     .process(this::rowToHeaders)
                     .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of ${header.workflowId}: ${header.error}")
-                    .bean(QueuedRequests.REGISTRY_NAME, "withdraw(${header." + EXECUTION_ID + "}, ${header." + ROUTE_KEY
-                            + "}, ${exchangeProperty.inFlight})")
                     .to(Endpoints.AFTER_SETTLED)
                 .end();
 
