@@ -5,6 +5,8 @@ import dev.agentcoordinator.definition.WorkflowCatalog;
 import dev.agentcoordinator.definition.WorkflowDefinition;
 import dev.agentcoordinator.definition.WorkflowStep;
 import dev.agentcoordinator.infra.BrokerManagement;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.jms.ConnectionFactory;
 import org.apache.activemq.artemis.api.core.management.ResourceNames;
 import org.slf4j.Logger;
@@ -18,6 +20,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -43,6 +46,8 @@ public final class QueuedRequests {
 
     private final ConnectionFactory connectionFactory;
     private final WorkflowCatalog catalog;
+    private final MeterRegistry meters;
+    private final Map<String, Counter> withdrawnByQueue = new ConcurrentHashMap<>();
     /** One thread, started on demand and gone after 30 s idle. */
     private final ThreadPoolExecutor worker = new ThreadPoolExecutor(0, 1, 30, TimeUnit.SECONDS,
             new ArrayBlockingQueue<>(BACKLOG), runnable -> {
@@ -51,9 +56,10 @@ public final class QueuedRequests {
                 return thread;
             }, (task, executor) -> LOG.debug("queued requests not withdrawn: {} withdrawals wait already", BACKLOG));
 
-    public QueuedRequests(ConnectionFactory connectionFactory, WorkflowCatalog catalog) {
+    public QueuedRequests(ConnectionFactory connectionFactory, WorkflowCatalog catalog, MeterRegistry meters) {
         this.connectionFactory = connectionFactory;
         this.catalog = catalog;
+        this.meters = meters;
     }
 
     /** The requests of one execution a cancel ended (the row of {@code cancel-execution}). */
@@ -109,6 +115,7 @@ public final class QueuedRequests {
                 if (answer.isPresent() && answer.get().succeeded() && answer.get().result() instanceof Number removed) {
                     if (removed.intValue() > 0) {
                         LOG.info("{}: withdrew {} request(s) no agent had taken from {}", whose, removed, queue.getKey());
+                        withdrawn(queue.getKey()).increment(removed.intValue());
                     }
                 } else {
                     LOG.debug("{}: requests on {} not withdrawn: {}", whose, queue.getKey(),
@@ -118,6 +125,13 @@ public final class QueuedRequests {
         } catch (Exception e) {
             LOG.debug("{}: queued requests not withdrawn: {}", whose, e.toString());
         }
+    }
+
+    private Counter withdrawn(String queue) {
+        return withdrawnByQueue.computeIfAbsent(queue, q -> Counter.builder("coordinator_requests_withdrawn")
+                .description("requests taken back off an agent's queue before an agent took them (attempt timed out,"
+                        + " execution cancelled or timed out)")
+                .tag("queue", q).register(meters));
     }
 
     /** Messages whose correlation id is one of the requests' {@code <row>:<attempt>}, with or without its suffix. */

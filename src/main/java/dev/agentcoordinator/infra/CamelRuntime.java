@@ -65,7 +65,6 @@ public final class CamelRuntime implements AutoCloseable {
         main.bind("jms", jmsComponent(settings, infra));
         main.bind(SETTINGS, settings);
         main.bind(CATALOG, catalog);
-        main.bind(QueuedRequests.REGISTRY_NAME, new QueuedRequests(infra.connectionFactory(), catalog));
         main.bind("routePolicies", routePolicies);   // Camel Main adds every RoutePolicyFactory in the registry
         main.bind(CachedSqlPrepareStatementStrategy.REGISTRY_NAME, new CachedSqlPrepareStatementStrategy());
         main.addOverrideProperty("camel.server.enabled", "true");
@@ -80,6 +79,7 @@ public final class CamelRuntime implements AutoCloseable {
         main.addOverrideProperty("camel.management.port", httpPort);
         Operations operations = Operations.beforeStart(main, settings, infra.dataSource(), infra.connectionFactory(),
                 infra.brokerUrl(), catalog);
+        main.bind(QueuedRequests.REGISTRY_NAME, new QueuedRequests(infra.connectionFactory(), catalog, operations.meters()));
         routes.forEach(main.configure()::addRoutesBuilder);
         main.addMainListener(DeferredMBeanRegistration.installer());
         try {

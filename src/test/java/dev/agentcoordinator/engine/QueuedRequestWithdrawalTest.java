@@ -16,6 +16,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 
+import static dev.agentcoordinator.engine.ExecutionProbe.get;
 import static dev.agentcoordinator.engine.ExecutionProbe.post;
 import static dev.agentcoordinator.engine.ScriptedAgents.Reply;
 import static dev.agentcoordinator.engine.TestCoordinator.*;
@@ -58,6 +59,8 @@ class QueuedRequestWithdrawalTest {
 
         assertThat(post("/api/executions/" + kept + "/cancel", null).statusCode()).isEqualTo(200);
         await().atMost(Duration.ofSeconds(10)).until(() -> queuedCorrelationIds().isEmpty());
+        await().atMost(Duration.ofSeconds(5)).until(() -> get("/observe/metrics").body()
+                .contains("coordinator_requests_withdrawn_total{queue=\"" + QUEUE + "\"} 4.0"));
     }
 
     @Test
