@@ -15,10 +15,6 @@ WITH expired AS (
              ORDER BY deadline LIMIT CAST(:#sweepLimit AS integer) FOR UPDATE SKIP LOCKED) due
      WHERE e.id = due.id
     RETURNING e.id, e.workflow_id, e.workflow_version, e.error, e.status
-), in_flight AS (   -- the attempts in flight as the statement found them: their requests may still be queued
-    SELECT s.execution_id, s.step_id, s.id || ':' || s.attempt AS request
-      FROM workflow_step_executions s JOIN expired ON expired.id = s.execution_id
-     WHERE s.kind = 'step' AND s.status = 'running'
 ), settled AS (
     UPDATE workflow_step_executions s
        SET status = CASE WHEN s.status = 'pending' THEN 'skipped' ELSE 'failed' END,
@@ -30,6 +26,9 @@ WITH expired AS (
 SELECT expired.id AS execution_id, expired.workflow_id, expired.workflow_version, expired.error, expired.status,
        COALESCE((SELECT jsonb_agg(jsonb_build_object('step_id', step_id, 'error', error))
                    FROM settled WHERE settled.execution_id = expired.id), '[]'::jsonb)::text AS failures,
-       COALESCE((SELECT jsonb_agg(jsonb_build_object('step_id', step_id, 'request', request))
-                   FROM in_flight WHERE in_flight.execution_id = expired.id), '[]'::jsonb)::text AS in_flight
+       -- the attempts in flight as the statement found them (its snapshot is from before the updates), read per
+       -- expired execution: their requests may still be queued
+       COALESCE((SELECT jsonb_agg(jsonb_build_object('step_id', s.step_id, 'request', s.id || ':' || s.attempt))
+                   FROM workflow_step_executions s
+                  WHERE s.execution_id = expired.id AND s.kind = 'step' AND s.status = 'running'), '[]'::jsonb)::text AS in_flight
 FROM expired
