@@ -1,11 +1,7 @@
 -- Cancels a running execution: nothing more is dispatched; it ends 'cancelled', or starts compensating
 -- its completed steps that declare how to undo them. Returns the attempts that were in flight
 -- (as the statement found them), whose requests may still wait on their agents' queues.
-WITH in_flight AS (
-    SELECT s.step_id, s.id || ':' || s.attempt AS request
-      FROM workflow_step_executions s
-     WHERE s.execution_id = :#executionId AND s.kind = 'step' AND s.status = 'running'
-), cancelled AS (
+WITH cancelled AS (
     UPDATE workflow_executions e
        SET status = CASE WHEN EXISTS (SELECT 1 FROM workflow_step_executions s
                                        WHERE s.execution_id = e.id AND s.kind = 'step' AND s.status = 'completed'
@@ -23,5 +19,8 @@ WITH in_flight AS (
     RETURNING s.step_id
 )
 SELECT cancelled.id AS execution_id, cancelled.workflow_id, cancelled.workflow_version, cancelled.status, (SELECT count(*) FROM settled) AS settled_steps,
-       COALESCE((SELECT jsonb_agg(jsonb_build_object('step_id', step_id, 'request', request)) FROM in_flight), '[]'::jsonb)::text AS in_flight
+       -- read with the statement's snapshot, from before its updates (as in expire-executions.sql)
+       COALESCE((SELECT jsonb_agg(jsonb_build_object('step_id', s.step_id, 'request', s.id || ':' || s.attempt))
+                   FROM workflow_step_executions s
+                  WHERE s.execution_id = cancelled.id AND s.kind = 'step' AND s.status = 'running'), '[]'::jsonb)::text AS in_flight
 FROM cancelled
