@@ -51,11 +51,15 @@ say "coordinator ready"
 event=$(curl -sf -u "$user:$password" -X POST "$api/api/events" -H 'Content-Type: application/json' \
     -d '{"type": "INTERVIEW_COMPLETED", "payload": {"interview_id": "i-1", "user_id": "u-1"}}') \
     || fail "POST /api/events was refused"
-event_id=$(echo "$event" | sed -n 's/.*"event_id":"\([^"]*\)".*/\1/p')
+event_id=$(echo "$event" | sed -n 's/.*"event_id": *"\([^"]*\)".*/\1/p')
 [ -n "$event_id" ] || fail "POST /api/events answered $event"
-completed() { get "/api/executions?limit=20" | grep -q '"workflow_id":"interview_completed"[^}]*"status":"completed"'; }
-wait_for 60 completed || fail "event $event_id: no completed interview_completed execution within 60 s"
-say "event $event_id -> execution completed by the demo-agents service"
+# the event names the execution it started once a coordinator has taken it off agent.events
+started() { get "/api/events/$event_id" | grep -q '"execution_id": *"'; }
+wait_for 60 started || fail "event $event_id: no execution started within 60 s"
+execution_id=$(get "/api/events/$event_id" | sed -n 's/.*"execution_id": *"\([^"]*\)".*/\1/p')
+completed() { get "/api/executions?status=completed&limit=100" | grep -q "\"id\": *\"$execution_id\""; }
+wait_for 60 completed || fail "execution $execution_id did not complete within 60 s: $(get "/api/executions/$execution_id" | head -c 300)"
+say "event $event_id -> execution $execution_id completed by the demo-agents service"
 
 wait_for 120 curl -sf -o /dev/null "$hawtio/" || fail "Hawtio did not answer on $hawtio/"
 curl -sf -u "$user:$password" "$hawtio/proxy/http/coordinator/8080/observe/jolokia/read/org.apache.camel:context=*,type=context,name=*/State" \
