@@ -146,6 +146,8 @@ public final class LockedStepStart {
                 }
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("attempt", rs.getInt("attempt"));
+                // without it the request would carry the attempt budget of the step whose reply started this one
+                row.put("max_attempts", rs.getInt("max_attempts"));
                 row.put("iteration", rs.getInt("iteration"));
                 row.put("deadline", rs.getTimestamp("deadline"));
                 row.put("context", rs.getString("context"));

@@ -18,9 +18,11 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
+import static dev.agentcoordinator.engine.ExecutionProbe.attempts;
 import static dev.agentcoordinator.engine.ScriptedAgents.Reply;
 import static dev.agentcoordinator.engine.TestCoordinator.*;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 /** Steps that declare locks: they take them before dispatch, wait for them, and release them however they end. */
@@ -40,6 +42,9 @@ class LockedStepTest {
             heldAtRequest.put(r.stepId() + ":" + r.request().path("execution_id").asText(),
                     query("SELECT resource_type || '/' || resource_id AS r FROM resource_locks WHERE execution_id = ? ORDER BY 1",
                             r.request().path("execution_id").asText()).stream().map(row -> (String) row.get("r")).toList());
+            if (r.action().equals("flaky") && r.request().path("attempt").asInt() < 3) {
+                return List.of(Reply.error("roadmap service busy (attempt " + r.request().path("attempt").asInt() + ")", true));
+            }
             return r.action().equals("fail") ? List.of(Reply.error("roadmap service down", false)) : List.of(Reply.ok(Map.of("adjusted", true)));
         });
     }
@@ -97,6 +102,22 @@ class LockedStepTest {
                 + " held by architect (priority 4, execution holding-execution, step adjust_roadmap) until " + held.expiresAt());
         assertThat(step.get("attempt")).isEqualTo(0);
         locks.release(held.lockId());
+    }
+
+    /** The step before it allows one attempt; its own budget, three, is what its requests and retries go by. */
+    @Test
+    void aStepWithLocksStartedByItsDependencyRetriesWithinItsOwnBudget() {
+        String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
+        String eventId = sendEvent("G_LOCK_RETRY", "{\"user_id\":\"" + user + "\"}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> List.of("completed", "failed").contains(executionStatus(executionOf(eventId))));
+        String executionId = executionOf(eventId);
+        assertThat(executionStatus(executionId)).isEqualTo("completed");
+
+        assertThat(attempts(executionId, "flaky_update"))
+                .extracting(r -> r.get("attempt"), r -> r.get("status"))
+                .containsExactly(tuple(1, "failed"), tuple(2, "failed"), tuple(3, "completed"));
+        assertThat(attempts(executionId, "flaky_update").get(0).get("error").toString()).contains("attempt 1/3", "busy (attempt 1)");
+        assertThat(query("SELECT 1 FROM resource_locks WHERE execution_id = ?", executionId)).isEmpty();
     }
 
     @Test
