@@ -3,9 +3,13 @@
 -- when the sweep chose that hold, as in expire-attempts.sql.
 WITH expired AS (
     UPDATE workflow_executions e
-       SET status = CASE WHEN EXISTS (SELECT 1 FROM workflow_step_executions s
-                                       WHERE s.execution_id = e.id AND s.kind = 'step' AND s.status = 'completed'
-                                         AND s.compensation IS NOT NULL)
+       -- a step is undone as it last stood (its latest iteration, when that one completed), as
+       -- begin_compensation (V2) creates the compensations and finish_execution (V9) decides
+       SET status = CASE WHEN EXISTS (SELECT 1 FROM (SELECT DISTINCT ON (s.step_id) s.status, s.compensation
+                                                      FROM workflow_step_executions s
+                                                     WHERE s.execution_id = e.id AND s.kind = 'step'
+                                                     ORDER BY s.step_id, s.iteration DESC) latest
+                                       WHERE latest.status = 'completed' AND latest.compensation IS NOT NULL)
                          THEN 'compensating' ELSE 'failed' END,
            completed_at = now(),
            error = 'workflow timed out after ' || (EXTRACT(EPOCH FROM (e.deadline - e.started_at)) * 1000)::bigint || ' ms'
