@@ -7,7 +7,8 @@ UPDATE workflow_step_executions s
    SET status = CASE WHEN s.attempt < s.max_attempts THEN 'retrying' ELSE 'failed' END,
        error = 'attempt ' || s.attempt || ' timed out after ' || s.timeout_ms || ' ms',
        next_attempt_at = CASE WHEN s.attempt < s.max_attempts
-                              THEN now() + (s.backoff_ms * power(2, s.attempt - 1)) * interval '1 millisecond' END,
+                              THEN now() + (s.backoff_ms * power(2, LEAST(GREATEST(s.attempt - 1 - s.budget_start, 0), 20)))
+                                         * interval '1 millisecond' END,
        completed_at = CASE WHEN s.attempt < s.max_attempts THEN NULL ELSE now() END,
        deadline = NULL, updated_at = now()
   FROM (SELECT id FROM workflow_step_executions

@@ -5,7 +5,7 @@
 -- reset step through its step route, so a step whose reason to skip still holds is skipped again.
 -- A reset step keeps its attempt number (mark-running continues from it), so step_attempts keeps the
 -- earlier attempts and a late reply to one of them cannot be taken for the new attempt; its budget is
--- the step's attempts once more.
+-- the step's attempts once more, and its backoff doubles from the budget's first attempt (budget_start, V20).
 WITH reopened AS (
     UPDATE workflow_executions
        SET status = 'running', completed_at = NULL, error = NULL, result = NULL,
@@ -15,7 +15,7 @@ WITH reopened AS (
 )
 UPDATE workflow_step_executions s
    SET status = 'pending', error = NULL, output = NULL, started_at = NULL, completed_at = NULL,
-       deadline = NULL, next_attempt_at = NULL, updated_at = now(),
+       deadline = NULL, next_attempt_at = NULL, updated_at = now(), budget_start = s.attempt,
        max_attempts = s.attempt + COALESCE((CAST(:#attemptBudgets AS jsonb) ->> s.step_id)::int, s.max_attempts)
   FROM reopened
  WHERE s.execution_id = reopened.id AND s.kind = 'step'

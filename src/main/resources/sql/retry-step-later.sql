@@ -2,7 +2,8 @@
 -- execution and when the attempt began (the reply may have named only its step).
 UPDATE workflow_step_executions s
    SET status = 'retrying', error = :#error, deadline = NULL, updated_at = now(),
-       next_attempt_at = now() + (backoff_ms * power(2, attempt - 1)) * interval '1 millisecond'
+       -- doubling from the budget's first attempt (V20), at most 2^20 times, as StepConfig.backoffBeforeAttempt
+       next_attempt_at = now() + (backoff_ms * power(2, LEAST(GREATEST(attempt - 1 - budget_start, 0), 20))) * interval '1 millisecond'
  WHERE s.id = :#rowId AND s.attempt = :#attempt AND s.status = 'running' AND s.kind = :#kind
 RETURNING s.execution_id,
           (SELECT a.started_at FROM step_attempts a WHERE a.step_execution_id = s.id AND a.attempt = s.attempt) AS attempt_started_at

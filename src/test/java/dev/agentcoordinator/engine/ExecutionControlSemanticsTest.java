@@ -40,6 +40,7 @@ class ExecutionControlSemanticsTest {
                         : List.of(Reply.ok(Map.of("ran", r.action()))))
                 .agent("f-approval-agent", r -> "ask_a_person".equals(r.action()) ? List.of()   // a person answers, over HTTP
                         : List.of(Reply.ok(Map.of("ran", r.action()))))
+                .agent("f-retrybudget-agent", r -> List.of(Reply.error("rate limited", true)))
                 .agent("f-retrytimeout-agent", r -> "slow".equals(r.action())
                         && requests(agents, r.request().path("execution_id").asText(), "slow").size() == 1
                         ? List.of(Reply.ok(Map.of("ran", "slow")).after(4000))
@@ -192,6 +193,24 @@ class ExecutionControlSemanticsTest {
         assertThat(requests(agents, executionId, "b")).hasSize(2);
         assertThat(stepStatuses(executionId)).containsExactlyInAnyOrderEntriesOf(
                 Map.of("a", "completed", "b", "completed", "c", "completed", "d", "completed"));
+    }
+
+    /** A retry of the execution gives the step a new budget of attempts, and its backoff starts again from the base. */
+    @Test
+    void aStepRetriedAgainAfterARetryOfItsExecutionBacksOffFromTheBaseAgain() {
+        String executionId = awaitExecution(sendEvent("F_RETRY_BUDGET", "{}"), "failed");
+        assertThat(attempts(executionId, "flaky")).extracting(r -> r.get("attempt")).containsExactly(1, 2);
+
+        assertThat(post("/api/executions/" + executionId + "/retry", null).statusCode()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(20)).until(() -> attempts(executionId, "flaky").size() == 3
+                && "retrying".equals(stepStatuses(executionId).get("flaky")));
+        // both set by the statement that failed attempt 3: the wait before attempt 4 is the base, as before attempt 2
+        Number backoffMs = (Number) query("SELECT (EXTRACT(EPOCH FROM next_attempt_at - updated_at) * 1000)::bigint AS ms"
+                + " FROM workflow_step_executions WHERE execution_id = ? AND step_id = 'flaky'", executionId).get(0).get("ms");
+        assertThat(backoffMs.longValue()).isEqualTo(1500);
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> "failed".equals(executionStatus(executionId)));
+        assertThat(attempts(executionId, "flaky")).extracting(r -> r.get("attempt")).containsExactly(1, 2, 3, 4);
     }
 
     @Test
