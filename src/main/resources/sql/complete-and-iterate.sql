@@ -1,6 +1,8 @@
 -- Completes one loop iteration and starts the next in the same statement, so the execution never
 -- looks finished in between; the reply's shared context is merged as in complete-step.sql. The next
 -- iteration remembers the reply message that started it (dispatched_by, see find-next-iteration.sql).
+-- A loop that holds locks renews them for the new iteration, as a step's next attempt does (V3_1: the
+-- lock trigger fires on updates, and the next iteration is an insert).
 WITH done AS (
     UPDATE workflow_step_executions
        SET status = 'completed', output = CAST(:#output AS jsonb), completed_at = now(), deadline = NULL,
@@ -8,6 +10,11 @@ WITH done AS (
      WHERE id = :#rowId AND attempt = :#attempt AND status = 'running'
     RETURNING execution_id, step_id, iteration, agent, action, max_attempts, timeout_ms, backoff_ms, compensation,
               holds_locks, request_context
+), renewed AS (
+    UPDATE resource_locks l
+       SET expires_at = now() + l.ttl_ms * interval '1 millisecond'
+      FROM done
+     WHERE done.holds_locks AND l.execution_id = done.execution_id AND l.step_id = done.step_id
 )
 INSERT INTO workflow_step_executions (id, execution_id, step_id, iteration, agent, action, status, attempt,
                                       max_attempts, timeout_ms, backoff_ms, compensation, input, started_at, deadline,

@@ -42,6 +42,10 @@ class LockedStepTest {
             heldAtRequest.put(r.stepId() + ":" + r.request().path("execution_id").asText(),
                     query("SELECT resource_type || '/' || resource_id AS r FROM resource_locks WHERE execution_id = ? ORDER BY 1",
                             r.request().path("execution_id").asText()).stream().map(row -> (String) row.get("r")).toList());
+            if (r.action().equals("revise")) {   // iterations 0 and 1 unsatisfied; the third waits while the test looks
+                return r.request().path("iteration").asInt() < 2 ? List.of(Reply.ok(Map.of("satisfied", false)))
+                        : List.of(Reply.ok(Map.of("satisfied", true)).after(20_000));
+            }
             if (r.action().equals("flaky") && r.request().path("attempt").asInt() < 3) {
                 return List.of(Reply.error("roadmap service busy (attempt " + r.request().path("attempt").asInt() + ")", true));
             }
@@ -117,6 +121,29 @@ class LockedStepTest {
                 .extracting(r -> r.get("attempt"), r -> r.get("status"))
                 .containsExactly(tuple(1, "failed"), tuple(2, "failed"), tuple(3, "completed"));
         assertThat(attempts(executionId, "flaky_update").get(0).get("error").toString()).contains("attempt 1/3", "busy (attempt 1)");
+        assertThat(query("SELECT 1 FROM resource_locks WHERE execution_id = ?", executionId)).isEmpty();
+    }
+
+    /** Each iteration of a loop renews its locks for their ttl_ms, as each attempt of a step does. */
+    @Test
+    void aLoopRenewsItsLocksWithEachIteration() throws Exception {
+        String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
+        String eventId = sendEvent("G_LOCK_LOOP", "{\"user_id\":\"" + user + "\"}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null && query(
+                "SELECT 1 FROM workflow_step_executions WHERE execution_id = ? AND iteration = 2 AND status = 'running'",
+                executionOf(eventId)).size() == 1);
+        String executionId = executionOf(eventId);
+
+        // the statement that started the third iteration renewed the lock: the same now() in both
+        assertThat(query("SELECT l.expires_at = s.started_at + l.ttl_ms * interval '1 millisecond' AS renewed"
+                + " FROM resource_locks l JOIN workflow_step_executions s ON s.execution_id = l.execution_id"
+                + " AND s.step_id = l.step_id AND s.iteration = 2 WHERE l.execution_id = ?", executionId))
+                .extracting(row -> row.get("renewed")).containsExactly(true);
+
+        HttpResponse<String> cancelled = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create(shared().httpUrl() + "/api/executions/" + executionId + "/cancel"))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(cancelled.statusCode()).isEqualTo(200);
         assertThat(query("SELECT 1 FROM resource_locks WHERE execution_id = ?", executionId)).isEmpty();
     }
 
