@@ -3,10 +3,13 @@
 -- Parameters: input, request context (null unless config.include_context), the message that caused it
 -- (dispatched_by, may be null), row id.
 UPDATE workflow_step_executions s
-   SET status = 'running', attempt = s.attempt + 1, input = CAST(? AS jsonb), request_context = CAST(? AS jsonb),
+   SET status = 'running', attempt = s.attempt + 1,
+       -- a loop's later iteration keeps the input its previous iteration's feedback gave it (a retry, requeued
+       -- by start-due-retries.sql to take its locks again); the request carries what is returned
+       input = CASE WHEN s.iteration > 0 THEN s.input ELSE CAST(? AS jsonb) END, request_context = CAST(? AS jsonb),
        holds_locks = true, waiting_for = NULL, waiting_since = NULL, started_at = now(),
        deadline = now() + s.timeout_ms * interval '1 millisecond', updated_at = now(),
        handled_by = current_setting('application_name'), dispatched_by = ?
  WHERE s.id = ? AND s.status = 'pending'
    AND EXISTS (SELECT 1 FROM workflow_executions e WHERE e.id = s.execution_id AND e.status = 'running')
-RETURNING s.attempt, s.max_attempts, s.iteration, s.deadline, s.request_context::text AS context, s.progress::text AS progress
+RETURNING s.input::text AS input, s.attempt, s.max_attempts, s.iteration, s.deadline, s.request_context::text AS context, s.progress::text AS progress

@@ -144,6 +144,9 @@ public final class LockedStepStart {
                 if (!rs.next()) {
                     return null;
                 }
+                if (rs.getInt("iteration") > 0) {   // a loop's retry: the input its iteration was given, not the planner's
+                    in.setHeader(Headers.INPUT, rs.getString("input"));
+                }
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("attempt", rs.getInt("attempt"));
                 // without it the request would carry the attempt budget of the step whose reply started this one

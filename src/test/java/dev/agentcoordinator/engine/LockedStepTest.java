@@ -46,6 +46,9 @@ class LockedStepTest {
                 return r.request().path("iteration").asInt() < 2 ? List.of(Reply.ok(Map.of("satisfied", false)))
                         : List.of(Reply.ok(Map.of("satisfied", true)).after(20_000));
             }
+            if (r.action().equals("busy_once") && r.request().path("attempt").asInt() == 1) {
+                return List.of(Reply.error("roadmap service busy", true));
+            }
             if (r.action().equals("flaky") && r.request().path("attempt").asInt() < 3) {
                 return List.of(Reply.error("roadmap service busy (attempt " + r.request().path("attempt").asInt() + ")", true));
             }
@@ -122,6 +125,34 @@ class LockedStepTest {
                 .containsExactly(tuple(1, "failed"), tuple(2, "failed"), tuple(3, "completed"));
         assertThat(attempts(executionId, "flaky_update").get(0).get("error").toString()).contains("attempt 1/3", "busy (attempt 1)");
         assertThat(query("SELECT 1 FROM resource_locks WHERE execution_id = ?", executionId)).isEmpty();
+    }
+
+    /**
+     * A retry takes the step's locks again before its attempt starts: here another holder took the lock during
+     * the backoff (a preemption), so the retry waits for it as the first attempt would have.
+     */
+    @Test
+    void aRetryWaitsForTheLocksItsStepLostDuringTheBackoff() throws Exception {
+        String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
+        String eventId = sendEvent("G_LOCK_RETRY_WAIT", "{\"user_id\":\"" + user + "\"}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null
+                && "retrying".equals(stepRow(executionOf(eventId), "update").get("status")));
+        String executionId = executionOf(eventId);
+        AcquireResult.Acquired taken = (AcquireResult.Acquired) locks.acquire(
+                new LockHolder("strategist", 9, "preempting-execution", "set_goals"), new LockRequest("roadmap", user, 60_000));
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> String.valueOf(query("SELECT waiting_for FROM workflow_step_executions"
+                + " WHERE execution_id = ?", executionId).get(0).get("waiting_for")).startsWith("lock roadmap/" + user + " held by strategist"));
+        assertThat(stepRow(executionId, "update")).containsEntry("status", "pending").containsEntry("attempt", 1);
+        assertThat(agents.received().stream().filter(r -> r.request().path("execution_id").asText().equals(executionId)))
+                .hasSize(1);   // attempt 1 only
+
+        assertThat(locks.release(taken.lockId())).isTrue();
+        await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(executionStatus(executionId)));
+        assertThat(heldAtRequest.get("update:" + executionId)).containsExactly("roadmap/" + user);
+        assertThat(attempts(executionId, "update")).extracting(r -> r.get("attempt"), r -> r.get("status"))
+                .containsExactly(tuple(1, "failed"), tuple(2, "completed"));
+        assertThat(query("SELECT 1 FROM resource_locks WHERE resource_id = ?", user)).isEmpty();
     }
 
     /** Each iteration of a loop renews its locks for their ttl_ms, as each attempt of a step does. */
