@@ -245,6 +245,20 @@ class DefinitionValidatorTest {
     }
 
     @Test
+    void agentNamesOfTheCoordinatorsOwnQueuesAreReserved() {
+        assertThat(errorsOfSteps("""
+                  - { id: a, agent: events, action: y }
+                  - { id: b, agent: messages, action: y, compensate: { agent: events, action: z } }
+                """)).containsExactly(
+                "wf.yaml: step \"a\": agent: \"events\" is reserved: agent.events is a queue of the coordinator's own"
+                        + " (agent.events takes events, agent.messages messages between agents)",
+                "wf.yaml: step \"b\": agent: \"messages\" is reserved: agent.messages is a queue of the coordinator's own"
+                        + " (agent.events takes events, agent.messages messages between agents)",
+                "wf.yaml: step \"b\": compensate.agent: \"events\" is reserved: agent.events is a queue of the coordinator's own"
+                        + " (agent.events takes events, agent.messages messages between agents)");
+    }
+
+    @Test
     void inputMappingWithoutSource() {
         assertThat(errorsOfSteps("""
                   - id: a
