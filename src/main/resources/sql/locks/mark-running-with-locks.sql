@@ -7,7 +7,7 @@ UPDATE workflow_step_executions s
        -- a loop's later iteration keeps the input its previous iteration's feedback gave it (a retry, requeued
        -- by start-due-retries.sql to take its locks again); the request carries what is returned
        input = CASE WHEN s.iteration > 0 THEN s.input ELSE CAST(? AS jsonb) END, request_context = CAST(? AS jsonb),
-       holds_locks = true, waiting_for = NULL, waiting_since = NULL, started_at = now(),
+       holds_locks = true, waiting_for = NULL, waiting_since = NULL, started_at = now(), error = NULL,
        deadline = now() + s.timeout_ms * interval '1 millisecond', updated_at = now(),
        handled_by = current_setting('application_name'), dispatched_by = ?
  WHERE s.id = ? AND s.status = 'pending'
