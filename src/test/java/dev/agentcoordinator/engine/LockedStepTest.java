@@ -46,6 +46,13 @@ class LockedStepTest {
                 return r.request().path("iteration").asInt() < 2 ? List.of(Reply.ok(Map.of("satisfied", false)))
                         : List.of(Reply.ok(Map.of("satisfied", true)).after(20_000));
             }
+            if (r.action().equals("redraft")) {   // iteration 1 fails once, then is satisfied
+                int iteration = r.request().path("iteration").asInt();
+                if (iteration == 1 && r.request().path("attempt").asInt() == 1) {
+                    return List.of(Reply.error("roadmap service busy", true));
+                }
+                return List.of(Reply.ok(Map.of("satisfied", iteration == 1, "text", "draft " + iteration)));
+            }
             if (r.action().equals("busy_once") && r.request().path("attempt").asInt() == 1) {
                 return List.of(Reply.error("roadmap service busy", true));
             }
@@ -152,6 +159,27 @@ class LockedStepTest {
         assertThat(heldAtRequest.get("update:" + executionId)).containsExactly("roadmap/" + user);
         assertThat(attempts(executionId, "update")).extracting(r -> r.get("attempt"), r -> r.get("status"))
                 .containsExactly(tuple(1, "failed"), tuple(2, "completed"));
+        assertThat(query("SELECT 1 FROM resource_locks WHERE resource_id = ?", user)).isEmpty();
+    }
+
+    /** A loop's later iteration, retried, takes its locks again and keeps the input its previous iteration's feedback gave it. */
+    @Test
+    void aRetriedLoopIterationKeepsItsInputAndTakesItsLocksAgain() {
+        String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
+        String eventId = sendEvent("G_LOCK_LOOP_RETRY", "{\"user_id\":\"" + user + "\"}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> List.of("completed", "failed").contains(executionStatus(executionOf(eventId))));
+        String executionId = executionOf(eventId);
+        assertThat(executionStatus(executionId)).isEqualTo("completed");
+
+        List<ScriptedAgents.Received> iterationOne = agents.received().stream()
+                .filter(r -> r.request().path("execution_id").asText().equals(executionId) && r.request().path("iteration").asInt() == 1)
+                .toList();
+        assertThat(iterationOne).extracting(r -> r.request().path("attempt").asInt()).containsExactly(1, 2);
+        assertThat(iterationOne).allSatisfy(r -> {
+            assertThat(r.input().path("draft").asText()).isEqualTo("draft 0");
+            assertThat(r.input().path("topic").asText()).isEqualTo(user);
+        });
+        assertThat(heldAtRequest.get("redraft:" + executionId)).containsExactly("roadmap/" + user);
         assertThat(query("SELECT 1 FROM resource_locks WHERE resource_id = ?", user)).isEmpty();
     }
 
