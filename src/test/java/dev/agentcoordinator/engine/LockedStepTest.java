@@ -118,13 +118,18 @@ class LockedStepTest {
         locks.release(held.lockId());
     }
 
+    /** Starts an execution for {@code user} on {@code trigger} and waits until it ends, completed or failed; its id. */
+    private static String endedExecution(String trigger, String user) {
+        String eventId = sendEvent(trigger, "{\"user_id\":\"" + user + "\"}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> List.of("completed", "failed").contains(executionStatus(executionOf(eventId))));
+        return executionOf(eventId);
+    }
+
     /** The step before it allows one attempt; its own budget, three, is what its requests and retries go by. */
     @Test
     void aStepWithLocksStartedByItsDependencyRetriesWithinItsOwnBudget() {
         String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
-        String eventId = sendEvent("G_LOCK_RETRY", "{\"user_id\":\"" + user + "\"}");
-        await().atMost(Duration.ofSeconds(20)).until(() -> List.of("completed", "failed").contains(executionStatus(executionOf(eventId))));
-        String executionId = executionOf(eventId);
+        String executionId = endedExecution("G_LOCK_RETRY", user);
         assertThat(executionStatus(executionId)).isEqualTo("completed");
 
         assertThat(attempts(executionId, "flaky_update"))
@@ -166,9 +171,7 @@ class LockedStepTest {
     @Test
     void aRetriedLoopIterationKeepsItsInputAndTakesItsLocksAgain() {
         String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
-        String eventId = sendEvent("G_LOCK_LOOP_RETRY", "{\"user_id\":\"" + user + "\"}");
-        await().atMost(Duration.ofSeconds(20)).until(() -> List.of("completed", "failed").contains(executionStatus(executionOf(eventId))));
-        String executionId = executionOf(eventId);
+        String executionId = endedExecution("G_LOCK_LOOP_RETRY", user);
         assertThat(executionStatus(executionId)).isEqualTo("completed");
 
         List<ScriptedAgents.Received> iterationOne = agents.received().stream()
