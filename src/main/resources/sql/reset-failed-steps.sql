@@ -6,9 +6,10 @@
 -- A reset step keeps its attempt number (mark-running continues from it), so step_attempts keeps the
 -- earlier attempts and a late reply to one of them cannot be taken for the new attempt; its budget is
 -- the step's attempts once more, and its backoff doubles from the budget's first attempt (budget_start, V20).
+-- The execution counts its retries (V21): its next failure's outcome event is a new one.
 WITH reopened AS (
     UPDATE workflow_executions
-       SET status = 'running', completed_at = NULL, error = NULL, result = NULL,
+       SET status = 'running', completed_at = NULL, error = NULL, result = NULL, retries = retries + 1,
            deadline = now() + :#timeoutMs * interval '1 millisecond'
      WHERE id = :#executionId AND status = 'failed'
     RETURNING id

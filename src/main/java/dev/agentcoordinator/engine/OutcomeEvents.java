@@ -8,13 +8,24 @@ import org.apache.camel.Message;
 
 /**
  * Builds the workflow's onSuccess / onFailure event (CONTRACT.md section 2) so workflows can chain.
- * The event id is derived from the execution, so publishing it twice starts nothing twice.
+ * The event id is derived from the execution's end, so publishing it twice starts nothing twice:
+ * {@code <execution>:<status>}, and for a failure after the execution's n-th retry
+ * {@code <execution>:<status>:<n>} (only a failed execution can be retried, so only failures repeat).
  */
 public final class OutcomeEvents {
+    /** Exchange property: how many times the execution was retried, set for the events of {@link #announcesFailure}. */
+    public static final String RETRIES = "outcomeRetries";
+
     private final WorkflowCatalog catalog;
 
     public OutcomeEvents(WorkflowCatalog catalog) {
         this.catalog = catalog;
+    }
+
+    /** True when the execution's end is not a success and its workflow declares an onFailure event. */
+    public boolean announcesFailure(Exchange exchange) {
+        Message in = exchange.getMessage();
+        return !"completed".equals(in.getHeader(Headers.STATUS, String.class)) && eventType(in) != null;
     }
 
     /** Sets the event as the body, or null when the workflow declares no event for this outcome. */
@@ -23,10 +34,8 @@ public final class OutcomeEvents {
         String workflowId = in.getHeader(Headers.WORKFLOW_ID, String.class);
         String executionId = in.getHeader(Headers.EXECUTION_ID, String.class);
         String status = in.getHeader(Headers.STATUS, String.class);
-        // the events of the version the execution ran on
-        WorkflowDefinition workflow = catalog.resolveRouteKey(in.getHeader(Headers.ROUTE_KEY, String.class)).orElse(null);
         boolean success = "completed".equals(status);
-        String type = workflow == null ? null : success ? workflow.onSuccess() : workflow.onFailure();
+        String type = eventType(in);
         in.removeHeaders("*");
         if (type == null) {
             in.setBody(null);
@@ -44,7 +53,17 @@ public final class OutcomeEvents {
         ObjectNode event = Json.object();
         event.put("type", type);
         event.set("payload", payload);
-        event.put("event_id", executionId + ":" + status);
+        Integer retries = exchange.getProperty(RETRIES, Integer.class);
+        event.put("event_id", executionId + ":" + status + (retries == null || retries == 0 ? "" : ":" + retries));
         in.setBody(Json.write(event));
+    }
+
+    /** The event the workflow version the execution ran on declares for this outcome, or null. */
+    private String eventType(Message in) {
+        WorkflowDefinition workflow = catalog.resolveRouteKey(in.getHeader(Headers.ROUTE_KEY, String.class)).orElse(null);
+        if (workflow == null) {
+            return null;
+        }
+        return "completed".equals(in.getHeader(Headers.STATUS, String.class)) ? workflow.onSuccess() : workflow.onFailure();
     }
 }

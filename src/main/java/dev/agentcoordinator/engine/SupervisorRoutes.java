@@ -137,6 +137,11 @@ public class SupervisorRoutes extends RouteBuilder {
                 .setProperty("failures", header("failures"))
                 .setProperty("outcomeOf", header(EXECUTION_ID))
                 .setProperty("outcomeStatus", header(STATUS))
+                // a failure after a retry of the execution is a new outcome, told apart by the retry count
+                .filter(outcomes::announcesFailure)
+                    .to(Sql.row("get-execution-retries"))
+                    .setProperty(OutcomeEvents.RETRIES, body())   // SelectOne of one column: the value itself
+                .end()
                 .bean(outcomes, "build")
                 .filter(body().isNotNull())
                     .to("jms:queue:" + Endpoints.EVENTS_QUEUE)

@@ -41,6 +41,7 @@ class ExecutionControlSemanticsTest {
                 .agent("f-approval-agent", r -> "ask_a_person".equals(r.action()) ? List.of()   // a person answers, over HTTP
                         : List.of(Reply.ok(Map.of("ran", r.action()))))
                 .agent("f-retrybudget-agent", r -> List.of(Reply.error("rate limited", true)))
+                .agent("f-retryoutcome-agent", r -> List.of(Reply.error("the customer record is locked", false)))
                 .agent("f-retrytimeout-agent", r -> "slow".equals(r.action())
                         && requests(agents, r.request().path("execution_id").asText(), "slow").size() == 1
                         ? List.of(Reply.ok(Map.of("ran", "slow")).after(4000))
@@ -173,6 +174,28 @@ class ExecutionControlSemanticsTest {
         assertThat(completed.statusCode()).isEqualTo(409);
         assertThat(Json.parse(completed.body()).path("error").asText()).contains("not failed");
         assertThat(post("/api/executions/no-such-execution/retry", null).statusCode()).isEqualTo(404);
+    }
+
+    /** Each failure of the execution is an outcome of its own: the one after a retry is published too, not taken for a duplicate. */
+    @Test
+    void aRetriedExecutionThatFailsAgainPublishesItsFailureAgain() {
+        String executionId = awaitExecution(sendEvent("F_RETRY_OUTCOME", "{}"), "failed");
+        await().atMost(Duration.ofSeconds(10)).until(() -> failureEvents(executionId).size() == 1);
+
+        assertThat(post("/api/executions/" + executionId + "/retry", null).statusCode()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(20)).until(() -> attempts(executionId, "refused").size() == 2
+                && "failed".equals(executionStatus(executionId)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> failureEvents(executionId).size() == 2);
+        assertThat(failureEvents(executionId)).extracting(r -> r.get("event_key"))
+                .containsExactly(executionId + ":failed", executionId + ":failed:1");
+        assertThat(failureEvents(executionId)).extracting(r -> r.get("failures").toString())
+                .allSatisfy(f -> assertThat(f).contains("the customer record is locked"));
+        assertThat(Json.parse(get("/api/executions/" + executionId).body()).path("retries").asInt()).isEqualTo(1);
+    }
+
+    private static List<Map<String, Object>> failureEvents(String executionId) {
+        return query("SELECT event_key, payload->'failures' AS failures FROM agent_events WHERE type = 'F_RETRY_OUTCOME_FAILED' "
+                + "AND payload->>'execution_id' = ? ORDER BY received_at", executionId);
     }
 
     @Test
