@@ -16,10 +16,11 @@ WITH cancelled AS (
     RETURNING e.id, e.workflow_id, e.workflow_version, e.status
 ), settled AS (
     UPDATE workflow_step_executions s
-       SET status = CASE WHEN s.status = 'pending' THEN 'skipped' ELSE 'cancelled' END,
+       -- a step that had started (running, or waiting for its next attempt) fails with the reason
+       SET status = CASE WHEN s.status = 'pending' AND s.next_attempt_at IS NULL THEN 'skipped' ELSE 'failed' END,
            error = :#reason, completed_at = now(), deadline = NULL, next_attempt_at = NULL, updated_at = now()
       FROM cancelled
-     WHERE s.execution_id = cancelled.id AND s.status IN ('pending', 'running', 'retrying')
+     WHERE s.execution_id = cancelled.id AND s.status IN ('pending', 'running')
     RETURNING s.step_id
 )
 SELECT cancelled.id AS execution_id, cancelled.workflow_id, cancelled.workflow_version, cancelled.status, (SELECT count(*) FROM settled) AS settled_steps,

@@ -7,4 +7,4 @@ DELETE FROM step_joins j
  WHERE s.execution_id = split_part(j.id, ':', 1)
    AND s.step_id = split_part(j.id, ':', 2)
    AND s.kind = 'step' AND s.iteration = 0
-   AND s.status <> 'pending'
+   AND (s.status <> 'pending' OR s.next_attempt_at IS NOT NULL)   -- started, and waiting for its next attempt

@@ -4,7 +4,7 @@
 -- sweep chose that hold (the coordinator's clock), so that a statement kept waiting for a connection (a
 -- database outage) reaches no further than the sweep could see.
 UPDATE workflow_step_executions s
-   SET status = CASE WHEN s.attempt < s.max_attempts THEN 'retrying' ELSE 'failed' END,
+   SET status = CASE WHEN s.attempt < s.max_attempts THEN 'pending' ELSE 'failed' END,   -- pending: waiting for its next attempt (V22)
        error = 'attempt ' || s.attempt || ' timed out after ' || s.timeout_ms || ' ms',
        next_attempt_at = CASE WHEN s.attempt < s.max_attempts
                               THEN now() + (s.backoff_ms * power(2, LEAST(GREATEST(s.attempt - 1 - s.budget_start, 0), 20)))
@@ -17,5 +17,6 @@ UPDATE workflow_step_executions s
          ORDER BY deadline LIMIT CAST(:#sweepLimit AS integer) FOR UPDATE SKIP LOCKED) due,
        workflow_executions e
  WHERE s.id = due.id AND e.id = s.execution_id
-RETURNING s.id AS row_id, s.execution_id, s.step_id, s.kind, s.status, e.workflow_id, e.workflow_version,
+RETURNING s.id AS row_id, s.execution_id, s.step_id, s.kind, s.status, s.next_attempt_at IS NOT NULL AS retries_later,
+          e.workflow_id, e.workflow_version,
           s.id || ':' || s.attempt AS request   -- the start of the timed-out request's correlation id

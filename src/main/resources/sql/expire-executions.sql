@@ -21,10 +21,10 @@ WITH expired AS (
     RETURNING e.id, e.workflow_id, e.workflow_version, e.error, e.status
 ), settled AS (
     UPDATE workflow_step_executions s
-       SET status = CASE WHEN s.status = 'pending' THEN 'skipped' ELSE 'failed' END,
+       SET status = CASE WHEN s.status = 'pending' AND s.next_attempt_at IS NULL THEN 'skipped' ELSE 'failed' END,
            error = expired.error, completed_at = now(), deadline = NULL, next_attempt_at = NULL, updated_at = now()
       FROM expired
-     WHERE s.execution_id = expired.id AND s.status IN ('pending', 'running', 'retrying')
+     WHERE s.execution_id = expired.id AND s.status IN ('pending', 'running')
     RETURNING s.execution_id, s.step_id, s.error
 )
 SELECT expired.id AS execution_id, expired.workflow_id, expired.workflow_version, expired.error, expired.status,

@@ -1,4 +1,4 @@
--- Running executions with nothing of theirs moving: no step running, retrying or waiting for a lock,
+-- Running executions with nothing of theirs moving: no step running, waiting for its next attempt or for a lock,
 -- and no row of theirs changed for stallMs. In normal flow this does not happen: a step settles and its
 -- dependents start in one statement. It happens when a statement committed and what had to follow it
 -- did not run: the coordinator stopped in between (a timeout sweep had failed a step and not yet decided
@@ -14,7 +14,7 @@ WITH stalled AS (
      WHERE e.status = 'running'
        AND NOT EXISTS (SELECT 1 FROM workflow_step_executions s
                         WHERE s.execution_id = e.id
-                          AND (s.status IN ('running', 'retrying') OR s.waiting_since IS NOT NULL
+                          AND (s.status = 'running' OR s.next_attempt_at IS NOT NULL OR s.waiting_since IS NOT NULL
                                OR s.updated_at > now() - CAST(:#stallMs AS bigint) * interval '1 millisecond'))
      ORDER BY e.deadline   -- the partial index of running executions (the pkey order would walk every execution)
      LIMIT CAST(:#sweepLimit AS integer)
@@ -23,7 +23,7 @@ WITH stalled AS (
     UPDATE workflow_step_executions s
        SET updated_at = now()
       FROM stalled
-     WHERE s.execution_id = stalled.id AND s.kind = 'step' AND s.status = 'pending'
+     WHERE s.execution_id = stalled.id AND s.kind = 'step' AND s.status = 'pending' AND s.next_attempt_at IS NULL
     RETURNING s.execution_id, s.step_id
 )
 SELECT stalled.id AS execution_id, stalled.workflow_id, stalled.workflow_version, stalled.status,

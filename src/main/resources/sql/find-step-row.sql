@@ -1,6 +1,6 @@
 -- The step attempt a reply names, with what its result route needs (and when the attempt began,
--- for the step-latency metric).
-SELECT s.execution_id, s.step_id, s.iteration, s.kind, s.status, s.attempt, s.max_attempts,
+-- for the step-latency metric); its error says why a step that no longer waits for the reply ended.
+SELECT s.execution_id, s.step_id, s.iteration, s.kind, s.status, s.attempt, s.max_attempts, s.error,
        s.input::text AS input, s.deadline, e.workflow_id, e.workflow_version, s.request_context::text AS context,
        s.agent, s.action, a.started_at AS attempt_started_at, s.dispatched_by,
        s.progress::text AS progress

@@ -1,4 +1,5 @@
+-- next_attempt_at: when a pending step waiting for its next attempt (its last one failed or timed out) is due
 SELECT step_id, iteration, kind, agent, action, status, attempt, max_attempts, input::text AS input,
-       output::text AS output, error, started_at, completed_at, deadline, progress::text AS progress
+       output::text AS output, error, started_at, completed_at, deadline, next_attempt_at, progress::text AS progress
 FROM workflow_step_executions WHERE execution_id = :#executionId
 ORDER BY kind DESC, started_at NULLS LAST, step_id, iteration

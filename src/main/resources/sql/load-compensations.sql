@@ -1,5 +1,8 @@
 -- The compensation rows of an execution, with the input and output of the step each one undoes.
-SELECT e.status AS execution_status, c.id AS row_id, c.step_id, c.status,
+-- A compensation waiting for its next attempt (pending, next_attempt_at set, V22) reads as 'retrying':
+-- already decided, the retry sweep starts it.
+SELECT e.status AS execution_status, c.id AS row_id, c.step_id,
+       CASE WHEN c.next_attempt_at IS NOT NULL THEN 'retrying' ELSE c.status END AS status,
        s.input::text AS step_input, s.output::text AS step_output
 FROM workflow_executions e
 JOIN workflow_step_executions c ON c.execution_id = e.id AND c.kind = 'compensation'

@@ -4,6 +4,6 @@ UPDATE workflow_step_executions s
    SET status = 'running', attempt = s.attempt + 1, input = CAST(:#input AS jsonb), started_at = now(),
        deadline = now() + s.timeout_ms * interval '1 millisecond', updated_at = now(),
        handled_by = current_setting('application_name'), dispatched_by = :#causeMessageId
- WHERE s.id = :#rowId AND s.status = 'pending'
+ WHERE s.id = :#rowId AND s.status = 'pending' AND s.next_attempt_at IS NULL   -- not one waiting for its next attempt (V22)
    AND EXISTS (SELECT 1 FROM workflow_executions e WHERE e.id = s.execution_id AND e.status = 'running')
 RETURNING s.attempt, s.max_attempts, s.iteration, s.deadline, s.progress::text AS progress

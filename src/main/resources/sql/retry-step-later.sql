@@ -1,7 +1,8 @@
--- running -> retrying; the retry poller dispatches the next attempt when it is due. Returns the
+-- running -> pending with next_attempt_at (waiting for its next attempt, V22); the retry sweep
+-- (start-due-retries.sql) dispatches the next attempt when it is due. Returns the
 -- execution and when the attempt began (the reply may have named only its step).
 UPDATE workflow_step_executions s
-   SET status = 'retrying', error = :#error, deadline = NULL, updated_at = now(),
+   SET status = 'pending', error = :#error, deadline = NULL, updated_at = now(),
        -- doubling from the budget's first attempt (V20), at most 2^20 times, as StepConfig.backoffBeforeAttempt
        next_attempt_at = now() + (backoff_ms * power(2, LEAST(GREATEST(attempt - 1 - budget_start, 0), 20))) * interval '1 millisecond'
  WHERE s.id = :#rowId AND s.attempt = :#attempt AND s.status = 'running' AND s.kind = :#kind

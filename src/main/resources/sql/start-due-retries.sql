@@ -1,4 +1,5 @@
--- retrying -> running with the next attempt, for every step whose backoff has elapsed; with what the
+-- pending with next_attempt_at (waiting for its next attempt, V22) -> running with the next attempt, for
+-- every step whose backoff has elapsed; with what the
 -- attempts before reported as their progress (V19), which the request carries. A step that holds locks
 -- goes back to pending instead, waiting for its locks (requeued): the lock sweep (waiting-lock-steps.sql)
 -- sends it through its step route, which takes them again before the next attempt starts, or waits for
@@ -8,7 +9,7 @@ WITH requeued AS (
        SET status = 'pending', next_attempt_at = NULL, updated_at = now(), waiting_since = now(),
            waiting_for = 'its locks again, for attempt ' || (s.attempt + 1)
       FROM (SELECT id FROM workflow_step_executions
-             WHERE status = 'retrying' AND holds_locks AND next_attempt_at <= now()
+             WHERE next_attempt_at <= now() AND status = 'pending' AND holds_locks
              ORDER BY next_attempt_at LIMIT CAST(:#sweepLimit AS integer) FOR UPDATE SKIP LOCKED) due,
            workflow_executions e
      WHERE s.id = due.id AND e.id = s.execution_id AND e.status = 'running'
@@ -18,7 +19,7 @@ UPDATE workflow_step_executions s
        deadline = now() + s.timeout_ms * interval '1 millisecond', updated_at = now(),
        handled_by = current_setting('application_name'), dispatched_by = NULL
   FROM (SELECT id FROM workflow_step_executions
-         WHERE status = 'retrying' AND next_attempt_at <= now() AND NOT holds_locks
+         WHERE next_attempt_at <= now() AND status = 'pending' AND NOT holds_locks
          ORDER BY next_attempt_at LIMIT CAST(:#sweepLimit AS integer) FOR UPDATE SKIP LOCKED) due,
        workflow_executions e
  WHERE s.id = due.id AND e.id = s.execution_id AND e.status IN ('running', 'compensating')

@@ -2,4 +2,4 @@
 -- Parameters: error, row id.
 UPDATE workflow_step_executions
    SET status = 'failed', error = ?, completed_at = now(), waiting_for = NULL, waiting_since = NULL, updated_at = now()
- WHERE id = ? AND status = 'pending'
+ WHERE id = ? AND status = 'pending' AND next_attempt_at IS NULL

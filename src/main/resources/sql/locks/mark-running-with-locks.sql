@@ -10,6 +10,6 @@ UPDATE workflow_step_executions s
        holds_locks = true, waiting_for = NULL, waiting_since = NULL, started_at = now(), error = NULL,
        deadline = now() + s.timeout_ms * interval '1 millisecond', updated_at = now(),
        handled_by = current_setting('application_name'), dispatched_by = ?
- WHERE s.id = ? AND s.status = 'pending'
+ WHERE s.id = ? AND s.status = 'pending' AND s.next_attempt_at IS NULL   -- not one waiting for its next attempt (V22)
    AND EXISTS (SELECT 1 FROM workflow_executions e WHERE e.id = s.execution_id AND e.status = 'running')
 RETURNING s.input::text AS input, s.attempt, s.max_attempts, s.iteration, s.deadline, s.request_context::text AS context, s.progress::text AS progress

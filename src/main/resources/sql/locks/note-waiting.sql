@@ -3,4 +3,4 @@
 -- Parameters: what it waits for, row id.
 UPDATE workflow_step_executions
    SET waiting_for = ?, waiting_since = COALESCE(waiting_since, now()), updated_at = now()
- WHERE id = ? AND status = 'pending'
+ WHERE id = ? AND status = 'pending' AND next_attempt_at IS NULL

@@ -194,7 +194,7 @@ public class ApiRoutes extends RouteBuilder {
         from("direct:api.cancel-execution").routeId("api.cancel-execution")
                 .setHeader(Headers.EXECUTION_ID, header("id"))
                 .setProperty("executionId", header("id"))
-                .setHeader(Headers.REASON, constant("cancelled by request"))
+                .setHeader(Headers.REASON, constant("execution cancelled by request"))
                 .to(Sql.row("cancel-execution"))
                 .choice()
                     .when(body().isNull())

@@ -231,8 +231,9 @@ public class ReplyRoutes extends RouteBuilder {
             in.setHeader(IGNORE_REASON, "workflow " + workflowId + (version == null ? "" : " version " + version)
                     + " step " + stepId + " is not loaded on this coordinator");
         } else if (status != StepStatus.RUNNING || replyAttempt != attempt) {
+            Object error = row.get("error");
             in.setHeader(IGNORE_REASON, "late or duplicate reply for attempt " + replyAttempt + " of step " + stepId
-                    + ", which is " + status.db() + " at attempt " + attempt);
+                    + ", which is " + status.db() + " at attempt " + attempt + (error == null ? "" : " (" + error + ")"));
             // The step settled but what follows may not have run (a crash right after the commit):
             // running it again is harmless, every next step starts only from pending.
             if (status.isSettled() && replyAttempt == attempt) {

@@ -2,11 +2,16 @@ package dev.agentcoordinator.engine;
 
 import java.util.Set;
 
-/** Status of a step row; knows which states are settled (nothing more will happen to them). */
+/**
+ * Status of a step as a decision reads it; knows which states are settled (nothing more will happen to
+ * them). A row stores only the contract's pending, running, completed, failed or skipped (V22);
+ * RETRYING is how the context statements name a pending row waiting for its next attempt
+ * (next_attempt_at set), which only the retry sweep starts.
+ */
 public enum StepStatus {
-    PENDING, RUNNING, RETRYING, COMPLETED, FAILED, SKIPPED, CANCELLED;
+    PENDING, RUNNING, RETRYING, COMPLETED, FAILED, SKIPPED;
 
-    private static final Set<StepStatus> SETTLED = Set.of(COMPLETED, FAILED, SKIPPED, CANCELLED);
+    private static final Set<StepStatus> SETTLED = Set.of(COMPLETED, FAILED, SKIPPED);
 
     public static StepStatus of(String dbValue) {
         return valueOf(dbValue.toUpperCase(java.util.Locale.ROOT));
@@ -17,7 +22,7 @@ public enum StepStatus {
     }
 
     public boolean isUnsuccessful() {
-        return this == FAILED || this == CANCELLED;
+        return this == FAILED;
     }
 
     public String db() {

@@ -49,7 +49,7 @@ public class SupervisorRoutes extends RouteBuilder {
                 .bean(QueuedRequests.REGISTRY_NAME, "withdrawAll(${body})")
                 .split(body())
                     .process(this::rowToHeaders)
-                    .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "step ${header.stepId} attempt timed out; now ${header.status} [execution ${header.executionId}]")
+                    .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "step ${header.stepId} attempt timed out; now ${header.status}, retried after its backoff: ${body[retries_later]} [execution ${header.executionId}]")
                     .filter(PredicateBuilder.and(header(STATUS).isEqualTo("failed"), header(ROUTE_KEY).isNotNull()))
                         .choice()
                             .when(header("kind").isEqualTo("compensation"))

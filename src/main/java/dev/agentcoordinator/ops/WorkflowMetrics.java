@@ -166,7 +166,7 @@ public final class WorkflowMetrics extends EventNotifierSupport {
                     String wf = (String) row.get("workflow_id");
                     String st = (String) row.get("step_id");
                     counter("coordinator_timeouts", "attempts and executions past their deadline", "workflow", wf, "kind", "attempt").increment();
-                    if ("retrying".equals(row.get("status"))) {
+                    if (Boolean.TRUE.equals(row.get("retries_later"))) {   // pending until its next attempt
                         retried(wf, st);
                     }
                     settled(wf, st, (String) row.get("row_id"), "timed_out");

@@ -113,7 +113,7 @@ class CompensationTest {
         assertThat(response.body()).contains("compensating");
 
         await().atMost(Duration.ofSeconds(20)).until(() -> "compensated".equals(executionStatus(executionId)));
-        assertThat(stepStatuses(executionId)).containsEntry("ship", "cancelled");
+        assertThat(stepStatuses(executionId)).containsEntry("ship", "failed");
         assertThat(compensation(executionId, "charge")).containsEntry("status", "completed");
         assertThat(compensation(executionId, "reserve")).containsEntry("status", "completed");
         assertThat(compensation(executionId, "ship")).isNull();

@@ -17,6 +17,7 @@ import static dev.agentcoordinator.engine.ExecutionProbe.*;
 import static dev.agentcoordinator.engine.ScriptedAgents.Reply;
 import static dev.agentcoordinator.engine.TestCoordinator.*;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
@@ -79,14 +80,16 @@ class ExecutionControlSemanticsTest {
         assertThat(cancelled.statusCode()).isEqualTo(200);
         assertThat(Json.parse(cancelled.body()).path("status").asText()).isEqualTo("cancelled");
         assertThat(executionStatus(executionId)).isEqualTo("cancelled");
-        assertThat(stepStatuses(executionId)).containsExactlyInAnyOrderEntriesOf(Map.of("hold", "cancelled", "after", "skipped"));
+        // the contract's step statuses: the step that was running failed, with the cancel as its error
+        assertThat(stepStatuses(executionId)).containsExactlyInAnyOrderEntriesOf(Map.of("hold", "failed", "after", "skipped"));
+        assertThat(stepRow(executionId, "hold")).containsEntry("error", "execution cancelled by request");
         assertThat(attempts(executionId, "hold")).extracting(r -> r.get("attempt"), r -> r.get("status"))
                 .containsExactly(tuple(1, "failed"));
 
         releaseHold.countDown();
         await().atMost(Duration.ofSeconds(10)).until(() -> !query("SELECT 1 FROM ignored_replies WHERE execution_id = ? AND step_id = 'hold' "
                 + "AND reason LIKE '%cancelled%'", executionId).isEmpty());
-        assertThat(stepStatuses(executionId)).containsEntry("hold", "cancelled");
+        assertThat(stepStatuses(executionId)).containsEntry("hold", "failed");
         assertThat(executionStatus(executionId)).isEqualTo("cancelled");
         assertThat(requests(agents, executionId, "after")).isEmpty();
 
@@ -103,7 +106,7 @@ class ExecutionControlSemanticsTest {
         assertThat(execution.path("status").asText()).isEqualTo("cancelled");
         Map<String, String> steps = new HashMap<>();
         execution.path("steps").forEach(s -> steps.put(s.path("step_id").asText(), s.path("status").asText()));
-        assertThat(steps).containsExactlyInAnyOrderEntriesOf(Map.of("hold", "cancelled", "after", "skipped"));
+        assertThat(steps).containsExactlyInAnyOrderEntriesOf(Map.of("hold", "failed", "after", "skipped"));
         Map<String, Integer> attempts = new HashMap<>();
         execution.path("steps").forEach(s -> attempts.put(s.path("step_id").asText(), s.path("attempts").size()));
         assertThat(attempts).containsExactlyInAnyOrderEntriesOf(Map.of("hold", 1, "after", 0));
@@ -176,6 +179,19 @@ class ExecutionControlSemanticsTest {
         assertThat(post("/api/executions/no-such-execution/retry", null).statusCode()).isEqualTo(404);
     }
 
+    /** CONTRACT.md section 3: a step row is pending, running, completed, failed or skipped, and PostgreSQL refuses any other. */
+    @Test
+    void stepRowsTakeOnlyTheContractsStatuses() {
+        String executionId = awaitExecution(sendEvent("F_RETRY_API", "{}"), "failed");
+        for (String status : List.of("retrying", "cancelled")) {
+            assertThatThrownBy(() -> query("UPDATE workflow_step_executions SET status = ? WHERE execution_id = ? AND step_id = 'b' "
+                    + "RETURNING status", status, executionId))
+                    .hasMessageContaining("step_status_in_contract");
+        }
+        assertThat(query("SELECT DISTINCT status FROM workflow_step_executions")).extracting(r -> r.get("status"))
+                .isSubsetOf("pending", "running", "completed", "failed", "skipped");
+    }
+
     /** Each failure of the execution is an outcome of its own: the one after a retry is published too, not taken for a duplicate. */
     @Test
     void aRetriedExecutionThatFailsAgainPublishesItsFailureAgain() {
@@ -191,6 +207,15 @@ class ExecutionControlSemanticsTest {
         assertThat(failureEvents(executionId)).extracting(r -> r.get("failures").toString())
                 .allSatisfy(f -> assertThat(f).contains("the customer record is locked"));
         assertThat(Json.parse(get("/api/executions/" + executionId).body()).path("retries").asInt()).isEqualTo(1);
+    }
+
+    private static JsonNode stepView(String executionId, String stepId) {
+        for (JsonNode step : Json.parse(get("/api/executions/" + executionId).body()).path("steps")) {
+            if (step.path("step_id").asText().equals(stepId)) {
+                return step;
+            }
+        }
+        throw new AssertionError("no step " + stepId + " in the view of execution " + executionId);
     }
 
     private static List<Map<String, Object>> failureEvents(String executionId) {
@@ -226,7 +251,10 @@ class ExecutionControlSemanticsTest {
 
         assertThat(post("/api/executions/" + executionId + "/retry", null).statusCode()).isEqualTo(202);
         await().atMost(Duration.ofSeconds(20)).until(() -> attempts(executionId, "flaky").size() == 3
-                && "retrying".equals(stepStatuses(executionId).get("flaky")));
+                && waitingForNextAttempt(executionId, "flaky"));
+        JsonNode waiting = stepView(executionId, "flaky");
+        assertThat(waiting.path("status").asText()).isEqualTo("pending");
+        assertThat(waiting.path("next_attempt_at").isTextual()).isTrue();
         // both set by the statement that failed attempt 3: the wait before attempt 4 is the base, as before attempt 2
         Number backoffMs = (Number) query("SELECT (EXTRACT(EPOCH FROM next_attempt_at - updated_at) * 1000)::bigint AS ms"
                 + " FROM workflow_step_executions WHERE execution_id = ? AND step_id = 'flaky'", executionId).get(0).get("ms");

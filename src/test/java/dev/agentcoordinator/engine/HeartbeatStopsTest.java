@@ -26,8 +26,8 @@ class HeartbeatStopsTest {
 
     @Test
     void theReasonSaysWhatBecameOfTheAttempt() {
-        assertThat(HeartbeatStops.reason(row("cancelled", 1, "cancelled by request"), 1, "r:1"))
-                .isEqualTo("attempt 1 of step research is cancelled: cancelled by request");
+        assertThat(HeartbeatStops.reason(row("failed", 1, "execution cancelled by request"), 1, "r:1"))
+                .isEqualTo("attempt 1 of step research is failed: execution cancelled by request");
         assertThat(HeartbeatStops.reason(row("running", 2, null), 1, "r:1"))
                 .isEqualTo("attempt 1 of step research was superseded: the step is running at attempt 2");
         assertThat(HeartbeatStops.reason(row("completed", 1, null), 1, "r:1"))

@@ -137,7 +137,7 @@ class HeartbeatTest {
         // one consumer: the next request runs once the stopped one is consumed, and no reply of it came
         awaitExecution(sendEvent("F_HEARTBEAT_STOP", "{\"mode\":\"quick\"}"), "completed");
         assertThat(query("SELECT 1 FROM ignored_replies WHERE execution_id = ?", executionId)).isEmpty();
-        assertThat(stepStatuses(executionId)).containsEntry("work", "cancelled");
+        assertThat(stepStatuses(executionId)).containsEntry("work", "failed");
     }
 
     @Test

@@ -148,7 +148,7 @@ class LockedStepTest {
         String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
         String eventId = sendEvent("G_LOCK_RETRY_WAIT", "{\"user_id\":\"" + user + "\"}");
         await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null
-                && "retrying".equals(stepRow(executionOf(eventId), "update").get("status")));
+                && waitingForNextAttempt(executionOf(eventId), "update"));
         String executionId = executionOf(eventId);
         AcquireResult.Acquired taken = (AcquireResult.Acquired) locks.acquire(
                 new LockHolder("strategist", 9, "preempting-execution", "set_goals"), new LockRequest("roadmap", user, 60_000));

@@ -54,7 +54,7 @@ class QueuedRequestWithdrawalTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> queuedCorrelationIds().size() == 2);
         assertThat(queuedCorrelationIds()).allMatch(id -> requestOf(kept, id));
         assertThat(stepStatuses(cancelled)).containsExactlyInAnyOrderEntriesOf(
-                Map.of("first", "cancelled", "second", "cancelled", "after", "skipped"));
+                Map.of("first", "failed", "second", "failed", "after", "skipped"));
         assertThat(executionStatus(kept)).isEqualTo("running");
 
         assertThat(post("/api/executions/" + kept + "/cancel", null).statusCode()).isEqualTo(200);

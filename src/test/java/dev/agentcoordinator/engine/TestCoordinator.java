@@ -111,6 +111,13 @@ public final class TestCoordinator {
         return rows.isEmpty() ? null : rows.get(0);
     }
 
+    /** Whether the step's latest row waits for its next attempt: pending, with the time it is due (V22). */
+    public static boolean waitingForNextAttempt(String executionId, String stepId) {
+        return !query("SELECT 1 FROM (SELECT status, next_attempt_at FROM workflow_step_executions WHERE execution_id = ? AND step_id = ? "
+                + "AND kind = 'step' ORDER BY iteration DESC LIMIT 1) s WHERE s.status = 'pending' AND s.next_attempt_at IS NOT NULL",
+                executionId, stepId).isEmpty();
+    }
+
     static String read(Path file) {
         try {
             return Files.readString(file);

@@ -57,8 +57,8 @@ class MetricsTest {
             Exchange retry = exchange(Map.of("execution_id", "e1"), Map.of("workflowId", "wf1", "stepId", "s1", "rowId", "no-such-row"));
             metrics.onStatement("retry-step-later", retry);
             Exchange expired = exchange(List.of(
-                    Map.of("row_id", "r1", "workflow_id", "wf1", "step_id", "s2", "kind", "step", "status", "retrying"),
-                    Map.of("row_id", "r2", "workflow_id", "wf1", "step_id", "s3", "kind", "step", "status", "failed")), Map.of());
+                    Map.of("row_id", "r1", "workflow_id", "wf1", "step_id", "s2", "kind", "step", "status", "pending", "retries_later", true),
+                    Map.of("row_id", "r2", "workflow_id", "wf1", "step_id", "s3", "kind", "step", "status", "failed", "retries_later", false)), Map.of());
             metrics.onStatement("expire-attempts", expired);
             Exchange executionTimeout = exchange(List.of(Map.of("execution_id", "e1", "workflow_id", "wf1", "status", "failed")), Map.of());
             metrics.onStatement("expire-executions", executionTimeout);
@@ -67,7 +67,7 @@ class MetricsTest {
             metrics.onStatement("extend-attempt", exchange(Map.of("execution_id", "e1", "step_id", "s1"), Map.of("workflowId", "wf1", "stepId", "s1")));
             metrics.onStatement("extend-attempt", exchange(null, Map.of("workflowId", "wf1", "stepId", "s1")));
             metrics.onStatement("find-stopped-attempt", exchange(Map.of("execution_id", "e1", "workflow_id", "wf1", "step_id", "s1",
-                    "status", "cancelled", "attempt", 1), Map.of()));
+                    "status", "failed", "attempt", 1), Map.of()));
 
             assertThat(registry.get("coordinator_step_retries").tags("workflow", "wf1", "step", "s1").counter().count()).isEqualTo(1);
             assertThat(registry.get("coordinator_step_retries").tags("workflow", "wf1", "step", "s2").counter().count()).isEqualTo(1);
