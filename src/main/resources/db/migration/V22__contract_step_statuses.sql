@@ -10,6 +10,21 @@ UPDATE workflow_step_executions SET status = 'failed' WHERE status = 'cancelled'
 ALTER TABLE workflow_step_executions ADD CONSTRAINT step_status_in_contract
     CHECK (status IN ('pending', 'running', 'completed', 'failed', 'skipped'));
 
+-- A coordinator of an earlier release still running beside this one (a rolling upgrade) writes the old
+-- statuses: they are stored as this release stores them (its 'retrying' statements also set
+-- next_attempt_at). The WHEN clause keeps every other write from calling the function at all.
+CREATE FUNCTION step_status_of_earlier_releases() RETURNS trigger AS $$
+BEGIN
+    NEW.status := CASE NEW.status WHEN 'retrying' THEN 'pending' ELSE 'failed' END;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER trg_step_status_of_earlier_releases
+    BEFORE INSERT OR UPDATE OF status ON workflow_step_executions
+    FOR EACH ROW WHEN (NEW.status IN ('retrying', 'cancelled'))
+    EXECUTE FUNCTION step_status_of_earlier_releases();
+
 DROP INDEX idx_steps_retry_due;
 CREATE INDEX idx_steps_retry_due ON workflow_step_executions (next_attempt_at) WHERE next_attempt_at IS NOT NULL;
 

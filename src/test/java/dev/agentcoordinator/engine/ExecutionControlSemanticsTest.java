@@ -179,15 +179,17 @@ class ExecutionControlSemanticsTest {
         assertThat(post("/api/executions/no-such-execution/retry", null).statusCode()).isEqualTo(404);
     }
 
-    /** CONTRACT.md section 3: a step row is pending, running, completed, failed or skipped, and PostgreSQL refuses any other. */
+    /**
+     * CONTRACT.md section 3: a step row is pending, running, completed, failed or skipped. PostgreSQL
+     * refuses any other, and stores what an earlier release still writes (a rolling upgrade) as this one does.
+     */
     @Test
     void stepRowsTakeOnlyTheContractsStatuses() {
         String executionId = awaitExecution(sendEvent("F_RETRY_API", "{}"), "failed");
-        for (String status : List.of("retrying", "cancelled")) {
-            assertThatThrownBy(() -> query("UPDATE workflow_step_executions SET status = ? WHERE execution_id = ? AND step_id = 'b' "
-                    + "RETURNING status", status, executionId))
-                    .hasMessageContaining("step_status_in_contract");
-        }
+        String setStatus = "UPDATE workflow_step_executions SET status = ? WHERE execution_id = ? AND step_id = 'b' RETURNING status";
+        assertThatThrownBy(() -> query(setStatus, "paused", executionId)).hasMessageContaining("step_status_in_contract");
+        assertThat(query(setStatus, "retrying", executionId)).extracting(r -> r.get("status")).containsExactly("pending");
+        assertThat(query(setStatus, "cancelled", executionId)).extracting(r -> r.get("status")).containsExactly("failed");
         assertThat(query("SELECT DISTINCT status FROM workflow_step_executions")).extracting(r -> r.get("status"))
                 .isSubsetOf("pending", "running", "completed", "failed", "skipped");
     }
