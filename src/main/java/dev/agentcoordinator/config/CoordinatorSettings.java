@@ -59,6 +59,7 @@ public final class CoordinatorSettings {
         d.put("coordinator.jms.concurrent-consumers", "4");
         d.put("coordinator.jms.max-concurrent-consumers", "8");
         d.put("coordinator.jms.pool.max-connections", "4");
+        d.put("coordinator.events.max-deliveries", "10");         // at most the broker's max-delivery-attempts
         d.put("coordinator.reply.queue", "coordinator.replies");
         d.put("coordinator.supervisor.period-ms", "200");         // timeouts and retries sweep; 50 of them: the stall sweeps
         d.put("coordinator.messages.response-timeout-ms", "30000"); // agent messages awaiting a response
@@ -87,6 +88,7 @@ public final class CoordinatorSettings {
     private final int jmsConcurrentConsumers;
     private final int jmsMaxConcurrentConsumers;
     private final int jmsPoolMaxConnections;
+    private final int eventsMaxDeliveries;
     private final boolean demoAgentsEnabled;
     private final LogFormat logFormat;
     private final int healthTimeoutMs;
@@ -114,6 +116,7 @@ public final class CoordinatorSettings {
         this.jmsConcurrentConsumers = positiveInt("coordinator.jms.concurrent-consumers");
         this.jmsMaxConcurrentConsumers = positiveInt("coordinator.jms.max-concurrent-consumers");
         this.jmsPoolMaxConnections = positiveInt("coordinator.jms.pool.max-connections");
+        this.eventsMaxDeliveries = positiveInt("coordinator.events.max-deliveries");
         this.demoAgentsEnabled = bool("coordinator.demo-agents.enabled");
         this.logFormat = enumValue("coordinator.log.format", LogFormat.class);
         this.healthTimeoutMs = positiveInt("coordinator.health.timeout-ms");
@@ -214,6 +217,13 @@ public final class CoordinatorSettings {
 
     /** How often the versions kept for executions are checked for any execution still on them (see RetainedVersions). */
     public int versionsRetirePeriodMs() { return versionsRetirePeriodMs; }
+
+    /**
+     * The delivery of an event that fails this many times sends it to agent.events.DLQ with the reason of
+     * its last failure (a database outage excepted); at most the broker's max-delivery-attempts, or the
+     * broker moves it to its DLA first, without a reason.
+     */
+    public int eventsMaxDeliveries() { return eventsMaxDeliveries; }
 
     /** How often the timeout, retry and lock sweeps run; the stall sweeps run every 50 of these periods. */
     public int supervisorPeriodMs() { return supervisorPeriodMs; }

@@ -2,41 +2,64 @@ package dev.agentcoordinator.engine;
 
 import dev.agentcoordinator.definition.WorkflowCatalog;
 import dev.agentcoordinator.definition.WorkflowDefinition;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.model.ChoiceDefinition;
+
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * {@code agent.events} → route by type to the workflow it triggers (content-based router), whose start
  * stores the event with the execution it creates; an event that triggers nothing is only stored.
  * The JMS session is transacted: the event is acknowledged only after its effects are committed.
+ * An event that cannot be decoded, or whose delivery failed {@code maxDeliveries} times, goes to
+ * {@code agent.events.DLQ} as it came, with the reason in {@code dead_letter_reason}.
  */
 public class EventRoutes extends RouteBuilder {
     public static final String DEAD_LETTER_REASON = "dead_letter_reason";
+    /** Exchange property: the event's body and headers as they came, what a dead letter carries. */
+    private static final String EVENT_AS_IT_CAME = "eventAsItCame";
+    /** JMS property the client sets on each delivery: 1 for the first. */
+    private static final String DELIVERY_COUNT = "JMSXDeliveryCount";
 
     private final WorkflowCatalog catalog;
     private final int consumers;
+    private final int maxDeliveries;
 
-    public EventRoutes(WorkflowCatalog catalog, int consumers) {
+    public EventRoutes(WorkflowCatalog catalog, int consumers, int maxDeliveries) {
         this.catalog = catalog;
         this.consumers = consumers;
+        this.maxDeliveries = maxDeliveries;
     }
 
     @Override
     public void configure() {
-        // EventDecoder throws before it changes the message, so the dead letter is the event as it
-        // came. (useOriginalMessage() would do the same at a cost: it makes Camel copy the incoming
-        // message of every exchange in the whole context, 7 % of the reply consumers' CPU.)
+        // (useOriginalMessage() would keep the event as it came for every exchange in the whole
+        // context, 7 % of the reply consumers' CPU; this route keeps its own.)
         onException(InvalidEventException.class)
                 .handled(true)
-                .removeHeader(Headers.CAUSE_MESSAGE_ID)
-                .setHeader(DEAD_LETTER_REASON, exceptionMessage())
+                .process(exchange -> deadLetter(exchange, caught(exchange).getMessage()))
                 .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "event sent to " + Endpoints.DEAD_LETTER_QUEUE + ": ${exception.message}")
+                .to("jms:queue:" + Endpoints.DEAD_LETTER_QUEUE);
+        // Any other failure rolls the event back for the broker to deliver again, until its last
+        // delivery. A database outage is not the event's fault: it stays with the broker (and the
+        // consumers pause, DatabaseOutageBreaker).
+        onException(Exception.class)
+                .onWhen(exchange -> lastDelivery(exchange) && !DatabaseUnreachable.causes(exchange.getException()))
+                .handled(true)
+                .process(exchange -> deadLetter(exchange, "its delivery failed " + maxDeliveries + " times; the last time: "
+                        + rootCauseMessage(caught(exchange))))
+                .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG,
+                        "event sent to " + Endpoints.DEAD_LETTER_QUEUE + ": ${header." + DEAD_LETTER_REASON + "}")
                 .to("jms:queue:" + Endpoints.DEAD_LETTER_QUEUE);
 
         ChoiceDefinition byType = from("jms:queue:" + Endpoints.EVENTS_QUEUE + "?transacted=true&disableReplyTo=true"
                         + "&concurrentConsumers=" + consumers + "&maxConcurrentConsumers=" + consumers)
                 .routeId("coordinator.events")
                 .routeDescription("receives events and starts the workflows they trigger")
+                .process(EventRoutes::keepAsItCame)
                 .setHeader(Headers.CAUSE_MESSAGE_ID, header("JMSMessageID"))
                 .bean(new EventDecoder(catalog), "decode").id("decode-event")
                 .choice().id("route-by-type");
@@ -49,5 +72,43 @@ public class EventRoutes extends RouteBuilder {
                 .to(Sql.row("store-event")).id("store-event")
                 .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "event ${header.eventType} (${header.eventKey}) stored; no workflow is triggered by it")
                 .end();
+    }
+
+    private static void keepAsItCame(Exchange exchange) {
+        exchange.setProperty(EVENT_AS_IT_CAME, new EventAsItCame(exchange.getMessage().getBody(),
+                new HashMap<>(exchange.getMessage().getHeaders())));
+    }
+
+    /** The message becomes the event as it came, with the reason it is dead-lettered. */
+    private static void deadLetter(Exchange exchange, String reason) {
+        Message in = exchange.getMessage();
+        EventAsItCame event = exchange.getProperty(EVENT_AS_IT_CAME, EventAsItCame.class);
+        if (event != null) {
+            in.setBody(event.body());
+            in.setHeaders(new HashMap<>(event.headers()));
+        }
+        in.setHeader(DEAD_LETTER_REASON, reason);
+    }
+
+    /** The failure an onException block handles (Camel moved it off the exchange). */
+    private static Exception caught(Exchange exchange) {
+        return exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+    }
+
+    private boolean lastDelivery(Exchange exchange) {
+        Integer delivery = exchange.getMessage().getHeader(DELIVERY_COUNT, Integer.class);
+        return delivery != null && delivery >= maxDeliveries;
+    }
+
+    private static String rootCauseMessage(Throwable failure) {
+        Throwable root = failure;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String message = root.getMessage();
+        return message == null ? root.getClass().getName() : message.strip();
+    }
+
+    private record EventAsItCame(Object body, Map<String, Object> headers) {
     }
 }

@@ -8,6 +8,7 @@ import jakarta.jms.TextMessage;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.springframework.jdbc.core.JdbcTemplate;
 
 import java.time.Duration;
 import java.util.Collections;
@@ -87,6 +88,35 @@ class EventDecodingFailureTest {
                     assertThat(r.get("note").toString()).startsWith("f-decode-");
                 });
         assertThat(executionOf(eventId)).isNull();
+    }
+
+    /**
+     * An event that decodes but fails every delivery (PostgreSQL refuses to store it) goes to the DLQ as
+     * it came, with why its last delivery failed, after the deliveries the settings allow (3 here).
+     */
+    @Test
+    void anEventThatFailsEveryDeliveryIsDeadLetteredWithTheReasonOfItsLastFailure() throws Exception {
+        String marker = marker();
+        String body = "{\"type\":\"F_NOBODY_LISTENS\",\"payload\":{\"note\":\"" + marker + "\"},\"event_id\":\"" + marker + "\"}";
+        JdbcTemplate jdbc = new JdbcTemplate(shared().dataSource());
+        String refusal = "test_refuse_" + marker.replace("-", "_");
+        // counts the refusals: a sequence is not rolled back with the refused insert's transaction
+        jdbc.execute("CREATE SEQUENCE " + refusal);
+        jdbc.execute("CREATE FUNCTION " + refusal + "() RETURNS trigger AS $$ BEGIN PERFORM nextval('" + refusal + "'); "
+                + "RAISE EXCEPTION 'event % refused by the test', NEW.event_key; END; $$ LANGUAGE plpgsql");
+        jdbc.execute("CREATE TRIGGER " + refusal + " BEFORE INSERT ON agent_events FOR EACH ROW WHEN (NEW.event_key = '"
+                + marker + "') EXECUTE FUNCTION " + refusal + "()");
+        try {
+            sendRaw(body);
+            assertDeadLettered(body, "its delivery failed 3 times; the last time: ERROR: event " + marker + " refused by the test");
+            assertThat(jdbc.queryForObject("SELECT last_value FROM " + refusal, Long.class)).isEqualTo(3);
+        } finally {
+            jdbc.execute("DROP TRIGGER " + refusal + " ON agent_events");
+            jdbc.execute("DROP FUNCTION " + refusal + "()");
+            jdbc.execute("DROP SEQUENCE " + refusal);
+        }
+        String executionId = awaitExecution(sendEvent("F_DECODE", "{}"), "completed");
+        assertThat(stepStatuses(executionId)).containsEntry("only", "completed");
     }
 
     private static String marker() {

@@ -47,7 +47,10 @@ public final class TestCoordinator {
         return shared;
     }
 
-    /** An engine test coordinator's settings: embedded broker and database on free ports, no demo agents, fast sweeps. */
+    /**
+     * An engine test coordinator's settings: embedded broker and database on free ports, no demo agents, fast
+     * sweeps, an event dead-lettered after its third failed delivery (the broker's backoff makes ten take 40 s).
+     */
     static CoordinatorSettings settings(Path dataDir, Path workflows) {
         return CoordinatorSettings.fromMap(Map.of(
                 "data.dir", dataDir.toString(),
@@ -55,7 +58,8 @@ public final class TestCoordinator {
                 "http.port", "0",
                 "demo-agents.enabled", "false",
                 "workflows.dir", workflows.toString(),
-                "supervisor.period-ms", "50"));
+                "supervisor.period-ms", "50",
+                "events.max-deliveries", "3"));
     }
 
     /** Drops an event on agent.events, as a user would; returns its event id. */
