@@ -18,7 +18,8 @@ WITH cancelled AS (
     UPDATE workflow_step_executions s
        -- a step that had started (running, or waiting for its next attempt) fails with the reason
        SET status = CASE WHEN s.status = 'pending' AND s.next_attempt_at IS NULL THEN 'skipped' ELSE 'failed' END,
-           error = :#reason, completed_at = now(), deadline = NULL, next_attempt_at = NULL, updated_at = now()
+           error = :#reason, completed_at = now(), deadline = NULL, next_attempt_at = NULL, updated_at = now(),
+           waiting_for = NULL, waiting_since = NULL   -- a lock wait ends with its step
       FROM cancelled
      WHERE s.execution_id = cancelled.id AND s.status IN ('pending', 'running')
     RETURNING s.step_id

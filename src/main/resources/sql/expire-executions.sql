@@ -22,7 +22,8 @@ WITH expired AS (
 ), settled AS (
     UPDATE workflow_step_executions s
        SET status = CASE WHEN s.status = 'pending' AND s.next_attempt_at IS NULL THEN 'skipped' ELSE 'failed' END,
-           error = expired.error, completed_at = now(), deadline = NULL, next_attempt_at = NULL, updated_at = now()
+           error = expired.error, completed_at = now(), deadline = NULL, next_attempt_at = NULL, updated_at = now(),
+           waiting_for = NULL, waiting_since = NULL   -- a lock wait ends with its step
       FROM expired
      WHERE s.execution_id = expired.id AND s.status IN ('pending', 'running')
     RETURNING s.execution_id, s.step_id, s.error

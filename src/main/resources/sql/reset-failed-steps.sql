@@ -17,6 +17,7 @@ WITH reopened AS (
 UPDATE workflow_step_executions s
    SET status = 'pending', error = NULL, output = NULL, started_at = NULL, completed_at = NULL,
        deadline = NULL, next_attempt_at = NULL, updated_at = now(), budget_start = s.attempt,
+       waiting_for = NULL, waiting_since = NULL,   -- a lock wait starts again, timed from now
        max_attempts = s.attempt + COALESCE((CAST(:#attemptBudgets AS jsonb) ->> s.step_id)::int, s.max_attempts)
   FROM reopened
  WHERE s.execution_id = reopened.id AND s.kind = 'step'

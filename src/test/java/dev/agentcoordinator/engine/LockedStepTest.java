@@ -53,6 +53,9 @@ class LockedStepTest {
                 }
                 return List.of(Reply.ok(Map.of("satisfied", iteration == 1, "text", "draft " + iteration)));
             }
+            if (r.action().equals("slow_prepare")) {
+                return List.of(Reply.ok(Map.of("prepared", true)).after(700));
+            }
             if (r.action().equals("busy_once") && r.request().path("attempt").asInt() == 1) {
                 return List.of(Reply.error("roadmap service busy", true));
             }
@@ -126,6 +129,31 @@ class LockedStepTest {
     }
 
     /** The step before it allows one attempt; its own budget, three, is what its requests and retries go by. */
+    /**
+     * A retry of an execution that timed out while a step waited for a lock: the step waits again, its
+     * wait timed from the retry, not from the wait the timeout ended (which would fail it at once).
+     */
+    @Test
+    void aStepThatWaitedForALockWhenItsExecutionTimedOutWaitsAfreshWhenTheExecutionIsRetried() {
+        String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
+        AcquireResult.Acquired held = (AcquireResult.Acquired) locks.acquire(
+                new LockHolder("strategist", 5, "holding-execution", "set_goals"), new LockRequest("roadmap", user, 60_000));
+        // prepare takes 0.7 s, then adjust waits for the lock until the execution's timeout (1.5 s) ends the wait
+        String executionId = ExecutionProbe.awaitExecution(sendEvent("G_LOCK_EXEC_TIMEOUT", "{\"user_id\":\"" + user + "\"}"), "failed");
+        assertThat(stepRow(executionId, "adjust")).containsEntry("status", "skipped");
+        // until the step's own timeout (1.5 s) counted from when it began to wait has passed too
+        await().atMost(Duration.ofSeconds(10)).until(() -> !query("SELECT 1 FROM workflow_step_executions WHERE execution_id = ? "
+                + "AND step_id = 'adjust' AND updated_at < now() - interval '900 milliseconds'", executionId).isEmpty());
+
+        assertThat(ExecutionProbe.post("/api/executions/" + executionId + "/retry", null).statusCode()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(5)).until(() -> !query("SELECT 1 FROM workflow_step_executions WHERE execution_id = ? "
+                + "AND step_id = 'adjust' AND waiting_for IS NOT NULL", executionId).isEmpty());
+        assertThat(locks.release(held.lockId())).isTrue();
+        await().atMost(Duration.ofSeconds(10)).until(() -> !"running".equals(executionStatus(executionId)));
+        assertThat(executionStatus(executionId)).isEqualTo("completed");
+        assertThat(heldAtRequest.get("adjust:" + executionId)).containsExactly("roadmap/" + user);
+    }
+
     @Test
     void aStepWithLocksStartedByItsDependencyRetriesWithinItsOwnBudget() {
         String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
