@@ -36,41 +36,47 @@ public class EventRoutes extends RouteBuilder {
 
     @Override
     public void configure() {
-        // (useOriginalMessage() would keep the event as it came for every exchange in the whole
-        // context, 7 % of the reply consumers' CPU; this route keeps its own.)
-        onException(InvalidEventException.class)
-                .handled(true)
-                .process(exchange -> deadLetter(exchange, caught(exchange).getMessage()))
-                .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "event sent to " + Endpoints.DEAD_LETTER_QUEUE + ": ${exception.message}")
-                .to("jms:queue:" + Endpoints.DEAD_LETTER_QUEUE);
-        // Any other failure rolls the event back for the broker to deliver again, until its last
-        // delivery. A database outage is not the event's fault: it stays with the broker (and the
-        // consumers pause, DatabaseOutageBreaker).
-        onException(Exception.class)
-                .onWhen(exchange -> lastDelivery(exchange) && !DatabaseUnreachable.causes(exchange.getException()))
-                .handled(true)
-                .process(exchange -> deadLetter(exchange, "its delivery failed " + maxDeliveries + " times; the last time: "
-                        + rootCauseMessage(caught(exchange))))
-                .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG,
-                        "event sent to " + Endpoints.DEAD_LETTER_QUEUE + ": ${header." + DEAD_LETTER_REASON + "}")
-                .to("jms:queue:" + Endpoints.DEAD_LETTER_QUEUE);
-
+        // A try block rather than onException: a failure in a workflow's start route, which this route
+        // calls, is dealt with by that route's error handler, and the onException clauses of a calling
+        // route do not run for it (CAMEL-26813); a catch block sees it. (useOriginalMessage() would keep
+        // the event as it came for every exchange in the whole context, 7 % of the reply consumers'
+        // CPU; this route keeps its own.)
         ChoiceDefinition byType = from("jms:queue:" + Endpoints.EVENTS_QUEUE + "?transacted=true&disableReplyTo=true"
                         + "&concurrentConsumers=" + consumers + "&maxConcurrentConsumers=" + consumers)
                 .routeId("coordinator.events")
                 .routeDescription("receives events and starts the workflows they trigger")
                 .process(EventRoutes::keepAsItCame)
                 .setHeader(Headers.CAUSE_MESSAGE_ID, header("JMSMessageID"))
-                .bean(new EventDecoder(catalog), "decode").id("decode-event")
-                .choice().id("route-by-type");
+                .doTry()
+                    .bean(new EventDecoder(catalog), "decode").id("decode-event")
+                    .choice().id("route-by-type");
         for (WorkflowDefinition workflow : catalog.all()) {
             // the workflow's start stores the event in the statement that creates the execution
             byType.when(header(Headers.WORKFLOW_ID).isEqualTo(workflow.id()))
                     .to(Endpoints.start(workflow.id())).id("trigger." + workflow.id());
         }
         byType.otherwise()
-                .to(Sql.row("store-event")).id("store-event")
-                .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "event ${header.eventType} (${header.eventKey}) stored; no workflow is triggered by it")
+                        .to(Sql.row("store-event")).id("store-event")
+                        .filter(body().isNull())   // the key is another event's, of another type
+                            .to(Sql.row("find-event"))
+                            .process(ReusedEventKeys::refuseAnotherTypes)
+                        .end()
+                        .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "event ${header.eventType} (${header.eventKey}) stored; no workflow is triggered by it")
+                    .end()
+                .endDoTry()
+                .doCatch(InvalidEventException.class)
+                    .process(exchange -> deadLetter(exchange, caught(exchange).getMessage()))
+                    .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "event sent to " + Endpoints.DEAD_LETTER_QUEUE + ": ${exception.message}")
+                    .to("jms:queue:" + Endpoints.DEAD_LETTER_QUEUE)
+                // Any other failure rolls the event back for the broker to deliver again, until its last
+                // delivery. A database outage is not the event's fault: it stays with the broker (and the
+                // consumers pause, DatabaseOutageBreaker).
+                .doCatch(Exception.class)
+                    // (not onWhen: the DSL sets an onWhen on every doCatch of its try block)
+                    .process(this::deadLetterOnLastDelivery)
+                    .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG,
+                            "event sent to " + Endpoints.DEAD_LETTER_QUEUE + ": ${header." + DEAD_LETTER_REASON + "}")
+                    .to("jms:queue:" + Endpoints.DEAD_LETTER_QUEUE)
                 .end();
     }
 
@@ -93,6 +99,15 @@ public class EventRoutes extends RouteBuilder {
     /** The failure an onException block handles (Camel moved it off the exchange). */
     private static Exception caught(Exchange exchange) {
         return exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+    }
+
+    /** Dead-letters the event on its last delivery; before it, fails the exchange again, for the broker to redeliver. */
+    private void deadLetterOnLastDelivery(Exchange exchange) throws Exception {
+        Exception failure = caught(exchange);
+        if (!lastDelivery(exchange) || DatabaseUnreachable.causes(failure)) {
+            throw failure;
+        }
+        deadLetter(exchange, "its delivery failed " + maxDeliveries + " times; the last time: " + rootCauseMessage(failure));
     }
 
     private boolean lastDelivery(Exchange exchange) {

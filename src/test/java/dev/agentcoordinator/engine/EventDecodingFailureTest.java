@@ -12,6 +12,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 
 import java.time.Duration;
 import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -19,6 +20,7 @@ import java.util.UUID;
 import static dev.agentcoordinator.engine.ExecutionProbe.*;
 import static dev.agentcoordinator.engine.TestCoordinator.*;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -90,30 +92,63 @@ class EventDecodingFailureTest {
         assertThat(executionOf(eventId)).isNull();
     }
 
+    /** An event_id names one event: a second event of another type under it is refused, not taken for a repeat. */
+    @Test
+    void anEventReusingTheIdOfAnEventOfAnotherTypeIsDeadLetteredAndChangesNothing() throws Exception {
+        String key = marker();
+        String executionId = awaitExecution(sendRawEvent("F_DECODE", key), "completed");
+        String reuse = "{\"type\":\"F_NOBODY_LISTENS\",\"payload\":{},\"event_id\":\"" + key + "\"}";
+        sendRaw(reuse);
+        assertDeadLettered(reuse, "event_id \"" + key + "\" of this F_NOBODY_LISTENS event is already the id of an event of type "
+                + "F_DECODE, which started execution " + executionId + " of f_decode");
+        assertThat(query("SELECT type, deliveries FROM agent_events WHERE event_key = ?", key))
+                .extracting(r -> r.get("type"), r -> r.get("deliveries")).containsExactly(tuple("F_DECODE", 1));
+
+        // the other way round: the key of a stored event that started nothing does not start a workflow
+        String storedKey = marker();
+        sendRawEvent("F_NOBODY_LISTENS", storedKey);
+        await().atMost(Duration.ofSeconds(10)).until(() -> !query("SELECT 1 FROM agent_events WHERE event_key = ?", storedKey).isEmpty());
+        String trigger = "{\"type\":\"F_DECODE\",\"payload\":{},\"event_id\":\"" + storedKey + "\"}";
+        sendRaw(trigger);
+        assertDeadLettered(trigger, "is already the id of an event of type F_NOBODY_LISTENS; an event_id names one event");
+        assertThat(executionOf(storedKey)).isNull();
+    }
+
+    /** Sends an event of {@code type} with an empty payload and {@code key} as its event_id; returns the key. */
+    private static String sendRawEvent(String type, String key) throws Exception {
+        sendRaw("{\"type\":\"" + type + "\",\"payload\":{},\"event_id\":\"" + key + "\"}");
+        return key;
+    }
+
     /**
      * An event that decodes but fails every delivery (PostgreSQL refuses to store it) goes to the DLQ as
-     * it came, with why its last delivery failed, after the deliveries the settings allow (3 here).
+     * it came, with why its last delivery failed, after the deliveries the settings allow (3 here): one
+     * that only is stored, and one whose workflow's start route fails (a route of its own, whose failures
+     * the event route's error handling would not see).
      */
     @Test
     void anEventThatFailsEveryDeliveryIsDeadLetteredWithTheReasonOfItsLastFailure() throws Exception {
-        String marker = marker();
-        String body = "{\"type\":\"F_NOBODY_LISTENS\",\"payload\":{\"note\":\"" + marker + "\"},\"event_id\":\"" + marker + "\"}";
-        JdbcTemplate jdbc = new JdbcTemplate(shared().dataSource());
-        String refusal = "test_refuse_" + marker.replace("-", "_");
-        // counts the refusals: a sequence is not rolled back with the refused insert's transaction
-        jdbc.execute("CREATE SEQUENCE " + refusal);
-        jdbc.execute("CREATE FUNCTION " + refusal + "() RETURNS trigger AS $$ BEGIN PERFORM nextval('" + refusal + "'); "
-                + "RAISE EXCEPTION 'event % refused by the test', NEW.event_key; END; $$ LANGUAGE plpgsql");
-        jdbc.execute("CREATE TRIGGER " + refusal + " BEFORE INSERT ON agent_events FOR EACH ROW WHEN (NEW.event_key = '"
-                + marker + "') EXECUTE FUNCTION " + refusal + "()");
-        try {
-            sendRaw(body);
-            assertDeadLettered(body, "its delivery failed 3 times; the last time: ERROR: event " + marker + " refused by the test");
-            assertThat(jdbc.queryForObject("SELECT last_value FROM " + refusal, Long.class)).isEqualTo(3);
-        } finally {
-            jdbc.execute("DROP TRIGGER " + refusal + " ON agent_events");
-            jdbc.execute("DROP FUNCTION " + refusal + "()");
-            jdbc.execute("DROP SEQUENCE " + refusal);
+        for (String type : List.of("F_NOBODY_LISTENS", "F_DECODE")) {
+            String marker = marker();
+            String body = "{\"type\":\"" + type + "\",\"payload\":{\"note\":\"" + marker + "\"},\"event_id\":\"" + marker + "\"}";
+            JdbcTemplate jdbc = new JdbcTemplate(shared().dataSource());
+            String refusal = "test_refuse_" + marker.replace("-", "_");
+            // counts the refusals: a sequence is not rolled back with the refused insert's transaction
+            jdbc.execute("CREATE SEQUENCE " + refusal);
+            jdbc.execute("CREATE FUNCTION " + refusal + "() RETURNS trigger AS $$ BEGIN PERFORM nextval('" + refusal + "'); "
+                    + "RAISE EXCEPTION 'event % refused by the test', NEW.event_key; END; $$ LANGUAGE plpgsql");
+            jdbc.execute("CREATE TRIGGER " + refusal + " BEFORE INSERT ON agent_events FOR EACH ROW WHEN (NEW.event_key = '"
+                    + marker + "') EXECUTE FUNCTION " + refusal + "()");
+            try {
+                sendRaw(body);
+                assertDeadLettered(body, "its delivery failed 3 times; the last time: ERROR: event " + marker + " refused by the test");
+                assertThat(jdbc.queryForObject("SELECT last_value FROM " + refusal, Long.class)).as(type).isEqualTo(3);
+                assertThat(executionOf(marker)).isNull();
+            } finally {
+                jdbc.execute("DROP TRIGGER " + refusal + " ON agent_events");
+                jdbc.execute("DROP FUNCTION " + refusal + "()");
+                jdbc.execute("DROP SEQUENCE " + refusal);
+            }
         }
         String executionId = awaitExecution(sendEvent("F_DECODE", "{}"), "completed");
         assertThat(stepStatuses(executionId)).containsEntry("only", "completed");
