@@ -52,6 +52,9 @@ public final class DefinitionReader {
 
     /** Parses {@code content}; JSON when {@code fileName} ends with .json, YAML otherwise. */
     public LoadedDefinition read(String fileName, String content) throws DefinitionReadException {
+        if (content.startsWith("\uFEFF")) {   // a byte order mark, as some editors save UTF-8: not part of the document
+            content = content.substring(1);
+        }
         ObjectMapper mapper = fileName.toLowerCase(Locale.ROOT).endsWith(".json") ? JSON : YAML;
         if (content.isBlank()) {
             throw new DefinitionReadException(DefinitionError.ofWorkflow(fileName, null, "file is empty"), null);

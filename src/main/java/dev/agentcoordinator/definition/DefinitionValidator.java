@@ -67,6 +67,9 @@ public final class DefinitionValidator {
 
     /** A completion event equal to the own trigger would start the workflow again after every run, forever. */
     private void checkCompletionEvents(WorkflowDefinition workflow, ValidationScope scope) {
+        checkEventTypeLength("trigger", workflow.trigger(), scope);
+        checkEventTypeLength("onSuccess", workflow.onSuccess(), scope);
+        checkEventTypeLength("onFailure", workflow.onFailure(), scope);
         if (workflow.trigger() == null) {
             return;
         }
@@ -75,6 +78,14 @@ public final class DefinitionValidator {
         }
         if (workflow.trigger().equals(workflow.onFailure())) {
             scope.error("onFailure", "\"" + workflow.onFailure() + "\" is the workflow's own trigger: each failure would start it again");
+        }
+    }
+
+    /** An event's type is stored in a varchar(200), and an event with a longer one is refused: it could never start or be sent. */
+    private void checkEventTypeLength(String field, String type, ValidationScope scope) {
+        if (type != null && type.length() > WorkflowDefinition.MAX_EVENT_TYPE_LENGTH) {
+            scope.error(field, "is " + type.length() + " characters long, at most " + WorkflowDefinition.MAX_EVENT_TYPE_LENGTH
+                    + " (the longest event type the coordinator accepts)");
         }
     }
 

@@ -223,9 +223,9 @@ final class StepValidator {
                     + ": it bounds the refinement loop");
         }
         checkLoopUntil(loop.until(), scope);
-        loop.feedback().forEach((outputKey, inputKey) -> {
-            if (isBlank(outputKey) || isBlank(inputKey)) {
-                scope.error("loop.feedback", "entries map an output key to an input key, neither may be empty");
+        loop.feedback().forEach((inputKey, outputKey) -> {
+            if (isBlank(inputKey) || isBlank(outputKey)) {
+                scope.error("loop.feedback", "entries map an input key of the next iteration to an output key of the previous one ({input_key: output_key}), neither may be empty");
             }
         });
     }
@@ -282,6 +282,9 @@ final class StepValidator {
         }
         if (isBlank(lock.resourceType())) {
             scope.error(prefix + ".resource_type", "is required (e.g. roadmap, skills)");
+        } else if (lock.resourceType().length() > MAX_NAME_LENGTH) {
+            scope.error(prefix + ".resource_type", "is " + lock.resourceType().length() + " characters long, at most "
+                    + MAX_NAME_LENGTH + " (resource_locks.resource_type is varchar(" + MAX_NAME_LENGTH + "))");
         }
         checkLockResourceId(prefix + ".resource_id", lock.resourceId(), scope);
         if (lock.ttlMs() != null && lock.ttlMs() <= 0) {

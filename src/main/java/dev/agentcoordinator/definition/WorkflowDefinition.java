@@ -22,6 +22,8 @@ public record WorkflowDefinition(
         @JsonProperty("config") WorkflowConfig config) {
 
     public static final long DEFAULT_TIMEOUT_MS = 300_000;
+    /** The longest event type (trigger, onSuccess, onFailure) an event may have: agent_events.type is varchar(200). */
+    public static final int MAX_EVENT_TYPE_LENGTH = 200;
 
     public WorkflowDefinition {
         steps = steps == null ? List.of() : List.copyOf(steps);

@@ -15,7 +15,7 @@ import java.util.UUID;
 public final class EventDecoder {
     public static final String EVENT_PAYLOAD = "eventPayload";
     public static final String EVENT_ROW_ID = "eventRowId";
-    private static final int MAX_TYPE_LENGTH = 200;
+    private static final int MAX_TYPE_LENGTH = dev.agentcoordinator.definition.WorkflowDefinition.MAX_EVENT_TYPE_LENGTH;
     private static final int MAX_KEY_LENGTH = 255;
 
     private final WorkflowCatalog catalog;

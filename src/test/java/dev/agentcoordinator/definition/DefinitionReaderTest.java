@@ -48,6 +48,14 @@ class DefinitionReaderTest {
         assertThat(wf.steps()).extracting(WorkflowStep::id).containsExactly("a");
     }
 
+    /** Some editors save UTF-8 with a byte order mark first; it is not part of the document. */
+    @Test
+    void readsJsonAndYamlSavedWithAByteOrderMark() throws Exception {
+        assertThat(reader.read("wf.json", "\uFEFF{\"id\": \"wf\", \"name\": \"W\", \"trigger\": \"T\", \"steps\": []}")
+                .definition().id()).isEqualTo("wf");
+        assertThat(reader.read("wf.yaml", "\uFEFFid: wf\nname: W\ntrigger: T\n").definition().id()).isEqualTo("wf");
+    }
+
     @Test
     void unknownFieldNamesFileAndPath() {
         assertThat(errorOf("market_update.yaml", """

@@ -70,6 +70,19 @@ class DefinitionValidatorTest {
                 "wf.yaml: id: \"my workflow\" is not a valid name: use letters, digits, _ and -, starting with a letter (it becomes part of route ids)");
     }
 
+    /** Longer event types and lock resource types than the database columns hold would load, then fail at run time. */
+    @Test
+    void eventTypesAndLockResourceTypesFitTheirColumns() {
+        String longType = "T".repeat(201);
+        assertThat(errorsOf(HEADER.replace("trigger: TEST_EVENT", "trigger: " + longType)
+                .replace("steps:", "onFailure: " + longType + "X\nsteps:") + "  - { id: a, agent: x, action: y }\n")).containsExactly(
+                "wf.yaml: trigger: is 201 characters long, at most 200 (the longest event type the coordinator accepts)",
+                "wf.yaml: onFailure: is 202 characters long, at most 200 (the longest event type the coordinator accepts)");
+        assertThat(errorsOfSteps("  - { id: a, agent: x, action: y, locks: [{ resource_type: " + "r".repeat(101)
+                + ", resource_id: { from_trigger: user_id } }] }\n")).containsExactly(
+                "wf.yaml: step \"a\": locks[0].resource_type: is 101 characters long, at most 100 (resource_locks.resource_type is varchar(100))");
+    }
+
     @Test
     void versionMustBePositive() {
         assertThat(errorsOf(HEADER.replace("steps:", "version: 0\nsteps:") + "  - { id: a, agent: x, action: y }\n"))
