@@ -4,9 +4,12 @@
 -- (dispatched_by, may be null), row id.
 UPDATE workflow_step_executions s
    SET status = 'running', attempt = s.attempt + 1,
-       -- a loop's later iteration keeps the input its previous iteration's feedback gave it (a retry, requeued
-       -- by start-due-retries.sql to take its locks again); the request carries what is returned
-       input = CASE WHEN s.iteration > 0 THEN s.input ELSE CAST(? AS jsonb) END, request_context = CAST(? AS jsonb),
+       -- a retry (requeued by start-due-retries.sql to take its locks again, the failed attempt's error still
+       -- on the row; a first attempt and a step reset by a retry of its execution have none) keeps the input and
+       -- context of the attempt before, as a retry without locks does; a loop's later iteration keeps the input
+       -- its previous iteration's feedback gave it. The request carries what is returned.
+       input = CASE WHEN s.iteration > 0 OR s.error IS NOT NULL THEN s.input ELSE CAST(? AS jsonb) END,
+       request_context = CASE WHEN s.error IS NOT NULL THEN s.request_context ELSE CAST(? AS jsonb) END,
        holds_locks = true, waiting_for = NULL, waiting_since = NULL, started_at = now(), error = NULL,
        deadline = now() + s.timeout_ms * interval '1 millisecond', updated_at = now(),
        handled_by = current_setting('application_name'), dispatched_by = ?

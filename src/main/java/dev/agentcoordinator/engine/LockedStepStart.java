@@ -144,9 +144,8 @@ public final class LockedStepStart {
                 if (!rs.next()) {
                     return null;
                 }
-                if (rs.getInt("iteration") > 0) {   // a loop's retry: the input its iteration was given, not the planner's
-                    in.setHeader(Headers.INPUT, rs.getString("input"));
-                }
+                // a retry's or a later iteration's input is the row's, not the planner's (mark-running-with-locks.sql)
+                in.setHeader(Headers.INPUT, rs.getString("input"));
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("attempt", rs.getInt("attempt"));
                 // without it the request would carry the attempt budget of the step whose reply started this one

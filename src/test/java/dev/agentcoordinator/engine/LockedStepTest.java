@@ -53,6 +53,10 @@ class LockedStepTest {
                 }
                 return List.of(Reply.ok(Map.of("satisfied", iteration == 1, "text", "draft " + iteration)));
             }
+            if (r.action().equals("write_note")) {   // writes the shared memory while the other branch backs off
+                return List.of(new Reply(300, Json.write(Map.of("status", "ok", "output", Map.of(),
+                        "shared_memory", Map.of("note", "written during the backoff"))), null));
+            }
             if (r.action().equals("slow_prepare")) {
                 return List.of(Reply.ok(Map.of("prepared", true)).after(700));
             }
@@ -152,6 +156,22 @@ class LockedStepTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> !"running".equals(executionStatus(executionId)));
         assertThat(executionStatus(executionId)).isEqualTo("completed");
         assertThat(heldAtRequest.get("adjust:" + executionId)).containsExactly("roadmap/" + user);
+    }
+
+    /**
+     * A retry carries the input of the attempt before, as a step without locks does, even when what its
+     * input mapping reads has changed since (here the shared memory, written during the backoff).
+     */
+    @Test
+    void aRetriedStepWithLocksKeepsTheInputOfItsFirstAttempt() {
+        String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
+        String executionId = ExecutionProbe.awaitExecution(sendEvent("G_LOCK_RETRY_INPUT", "{\"user_id\":\"" + user + "\"}"), "completed");
+        List<ScriptedAgents.Received> attempts = ExecutionProbe.requests(agents, executionId, "locked_update");
+        assertThat(attempts).hasSize(2);
+        assertThat(attempts.get(0).input().has("note")).isFalse();
+        assertThat(attempts.get(1).input()).isEqualTo(attempts.get(0).input());
+        assertThat(query("SELECT shared_memory->>'note' AS note FROM workflow_executions WHERE id = ?", executionId))
+                .extracting(r -> r.get("note")).containsExactly("written during the backoff");
     }
 
     @Test
