@@ -21,6 +21,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Sends messages to other agents through the coordinator (spec: sendAgentMessage): {@link #tell}
@@ -39,9 +40,14 @@ import java.util.concurrent.TimeUnit;
  */
 public final class AgentMessenger implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AgentMessenger.class);
-    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
     /** A future fails on its own this long after the timeout should the coordinator's notice not come. */
     private static final Duration LOCAL_GRACE = Duration.ofSeconds(5);
+    /**
+     * Without a timeout of its own a message waits as long as the coordinator's setting
+     * ({@code coordinator.messages.response-timeout-ms}), which this side does not know: the future then
+     * fails on its own only after this, should the coordinator's notice never come (it is not running).
+     */
+    private static final Duration UNKNOWN_TIMEOUT_BOUND = Duration.ofHours(1);
 
     private final ConnectionFactory connectionFactory;
     private final String agentName;
@@ -75,7 +81,10 @@ public final class AgentMessenger implements AutoCloseable {
         return messageId;
     }
 
-    /** {@link #ask(String, String, Object, Duration)} with the coordinator's default timeout (30 s unless configured). */
+    /**
+     * {@link #ask(String, String, Object, Duration)} with the coordinator's timeout for messages
+     * ({@code coordinator.messages.response-timeout-ms}, 30 s unless configured).
+     */
     public CompletableFuture<JsonNode> ask(String to, String type, Object payload) {
         return ask(to, type, payload, null);
     }
@@ -90,7 +99,7 @@ public final class AgentMessenger implements AutoCloseable {
         String messageId = UUID.randomUUID().toString();
         CompletableFuture<JsonNode> response = new CompletableFuture<>();
         awaiting.put(messageId, response);
-        Duration bound = (timeout == null ? DEFAULT_TIMEOUT : timeout).plus(LOCAL_GRACE);
+        Duration bound = timeout == null ? UNKNOWN_TIMEOUT_BOUND : timeout.plus(LOCAL_GRACE);
         response.orTimeout(bound.toMillis(), TimeUnit.MILLISECONDS)
                 .whenComplete((value, failure) -> awaiting.remove(messageId));
         try {
@@ -99,7 +108,11 @@ public final class AgentMessenger implements AutoCloseable {
         } catch (RuntimeException e) {
             response.completeExceptionally(e);
         }
-        return response;
+        // the local bound's failure reads as the coordinator's would
+        return response.exceptionallyCompose(failure -> CompletableFuture.failedFuture(failure instanceof TimeoutException
+                ? new AgentMessageTimeoutException(messageId, "no response to message " + messageId + " within " + bound.toMillis()
+                        + " ms, and no timeout notice from the coordinator")
+                : failure));
     }
 
     /** Closes the connection; futures still waiting fail. */
