@@ -1,9 +1,13 @@
 -- An agent-to-agent message is stored before it is delivered. A message whose id is known already
--- comes back only while it is still pending (a redelivery after a crash before delivery).
+-- comes back only while it is still pending (a redelivery after a crash before delivery), or when the
+-- broker delivers it again after it was marked delivered: that row committed, but the send it made
+-- went with the JMS transaction that failed after it (the recipient may then get it twice, never
+-- not at all). A sender's own second send of a delivered message is not delivered again.
 INSERT INTO agent_messages (id, from_agent, to_agent, message_type, payload, requires_response, status, expires_at,
                             reply_to, correlation_id, execution_id)
 VALUES (:#messageId, :#fromAgent, :#toAgent, :#messageType, CAST(:#messagePayload AS jsonb), :#requiresResponse, 'pending',
         CASE WHEN CAST(:#requiresResponse AS boolean) THEN now() + CAST(:#timeoutMs AS bigint) * interval '1 millisecond' END,
         :#replyTo, :#correlationId, :#messageExecutionId)
-ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id WHERE agent_messages.status = 'pending'
+ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id
+ WHERE agent_messages.status = 'pending' OR (CAST(:#redelivery AS boolean) AND agent_messages.status = 'delivered')
 RETURNING id

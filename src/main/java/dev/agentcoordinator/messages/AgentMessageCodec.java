@@ -22,6 +22,11 @@ public final class AgentMessageCodec {
     static final String DESTINATION = "CamelJmsDestinationName";
 
     static final String MESSAGE_ID = "messageId";
+    /**
+     * Whether the broker delivers the message or response again (JMSRedelivered): the delivery before
+     * may have committed its row to PostgreSQL and then lost its send with the JMS transaction.
+     */
+    static final String REDELIVERY = "redelivery";
     static final String TO_AGENT = "toAgent";
     static final String REPLY_TO = "replyTo";
 
@@ -119,8 +124,10 @@ public final class AgentMessageCodec {
             stored = Json.write(Map.of("status", "error", "error", "the recipient's response is " + e.getMessage()));
         }
         String messageId = in.getHeader("JMSCorrelationID", String.class);
+        boolean redelivery = Boolean.TRUE.equals(in.getHeader("JMSRedelivered", Boolean.class));
         in.removeHeaders("*");
         in.setHeader(MESSAGE_ID, messageId);
+        in.setHeader(REDELIVERY, redelivery);
         in.setHeader("messageResponse", stored);
         in.setBody(null);
     }

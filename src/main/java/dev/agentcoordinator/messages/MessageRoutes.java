@@ -109,10 +109,12 @@ public class MessageRoutes extends RouteBuilder {
         Message in = exchange.getMessage();
         String replyTo = queueName(in.getHeader("JMSReplyTo"));
         String correlationId = in.getHeader("JMSCorrelationID", String.class);
+        boolean redelivery = Boolean.TRUE.equals(in.getHeader("JMSRedelivered", Boolean.class));
         // kept as properties: a refused message is answered there (see onException)
         exchange.setProperty(AgentMessageCodec.REPLY_TO, replyTo);
         exchange.setProperty("correlationId", correlationId);
         AgentMessageCodec.accept(in, replyTo, correlationId);
+        in.setHeader(AgentMessageCodec.REDELIVERY, redelivery);
         if (correlationId == null) {
             in.setHeader("correlationId", in.getHeader(AgentMessageCodec.MESSAGE_ID));
         }
@@ -121,6 +123,7 @@ public class MessageRoutes extends RouteBuilder {
     /** HTTP: checks a posted message and fills the headers {@link #ACCEPT} needs; there is no reply destination. */
     public static void acceptFromHttp(Exchange exchange) {
         AgentMessageCodec.accept(exchange.getMessage(), null, null);
+        exchange.getMessage().setHeader(AgentMessageCodec.REDELIVERY, false);
     }
 
     private static String queueName(Object destination) throws JMSException {

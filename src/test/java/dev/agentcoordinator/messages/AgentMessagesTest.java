@@ -82,6 +82,39 @@ class AgentMessagesTest {
                 .hasMessage("g-msg-strategist answered with an error: no goals for u-7");
     }
 
+    /**
+     * A delivery that marked its message delivered in PostgreSQL, then lost its send when its JMS
+     * transaction failed (a broker restart): the broker delivers the message again, and it is sent again
+     * rather than taken for a sender's duplicate. The test makes the redelivery real: with the inbound
+     * route stopped, it takes the message in a transaction of its own and rolls it back.
+     */
+    @Test
+    void aMessageTheBrokerDeliversAgainAfterItsRowWasMarkedDeliveredReachesItsRecipient() throws Exception {
+        String messageId = java.util.UUID.randomUUID().toString();
+        new org.springframework.jdbc.core.JdbcTemplate(shared().dataSource()).update("INSERT INTO agent_messages "
+                + "(id, from_agent, to_agent, message_type, payload, status, delivered_at) "
+                + "VALUES (?, 'g-msg-architect', 'g-msg-strategist', 'NOTICE', '{}', 'delivered', now())", messageId);
+        String body = Json.write(Map.of("message_id", messageId, "from", "g-msg-architect", "to", "g-msg-strategist",
+                "type", "NOTICE", "payload", Map.of("note", "sent once, delivered twice"), "requires_response", false));
+        org.apache.camel.spi.RouteController routes = shared().camelContext().getRouteController();
+        routes.stopRoute("coordinator.messages.inbound");
+        try (jakarta.jms.Connection connection = AgentService.artemisConnectionFactory(shared().brokerUrl()).createConnection()) {
+            connection.start();
+            jakarta.jms.Session plain = connection.createSession(false, jakarta.jms.Session.AUTO_ACKNOWLEDGE);
+            plain.createProducer(plain.createQueue("agent.messages")).send(plain.createTextMessage(body));
+            jakarta.jms.Session transacted = connection.createSession(true, jakarta.jms.Session.SESSION_TRANSACTED);
+            try (jakarta.jms.MessageConsumer consumer = transacted.createConsumer(transacted.createQueue("agent.messages"))) {
+                assertThat(((jakarta.jms.TextMessage) consumer.receive(5000)).getText()).contains(messageId);
+                transacted.rollback();
+            }
+        } finally {
+            routes.startRoute("coordinator.messages.inbound");
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> notices.stream().anyMatch(n -> n.messageId().equals(messageId)));
+        assertThat(notices.stream().filter(n -> n.messageId().equals(messageId))).singleElement()
+                .satisfies(n -> assertThat(n.payloadString("note")).isEqualTo("sent once, delivered twice"));
+    }
+
     @Test
     void aQuestionNobodyAnswersTimesOut() throws Exception {
         try (AgentMessenger messenger = AgentMessenger.connect(AgentService.artemisConnectionFactory(shared().brokerUrl()), "g-msg-asker")) {
