@@ -42,6 +42,8 @@ public final class Headers {
     public static final String NEXT_INPUT = "nextInput";
     public static final String NEXT_ROW_ID = "nextRowId";
     public static final String EVENT_KEY = "eventKey";
+    /** complete-and-iterate.sql: how many locks the loop's step declares (it iterates on only while it holds them all). */
+    public static final String LOCK_COUNT = "lockCount";
     public static final String EVENT_TYPE = "eventType";
     public static final String STATUS = "status";
     public static final String SHARED_MEMORY = "sharedMemory";

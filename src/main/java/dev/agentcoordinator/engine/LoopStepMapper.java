@@ -55,16 +55,26 @@ public class LoopStepMapper extends AgentStepMapper {
     @Override
     protected void addIterationBranch(ChoiceDefinition onOutcome, WorkflowDefinition workflow, WorkflowStep step) {
         onOutcome.when(transitionIs(StepOutcome.Transition.ITERATE))
+                .setHeader(LOCK_COUNT, constant(step.locks().size()))
                 .to(Sql.row("complete-and-iterate")).id(nodeId(workflow, step, "next-iteration"))
                 .filter(Sql.returnedRow())
                     .setProperty(ReplyRoutes.TRANSITION_APPLIED, org.apache.camel.builder.Builder.constant(true))
-                    .setHeader(INPUT, header(NEXT_INPUT))
-                    .setHeader(ROW_ID, header(NEXT_ROW_ID))
-                    .process(exchange -> prepareDispatch(exchange, step))
-                    .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId} iteration ${header.iteration} dispatched to agent." + step.agent()
-                            + " [execution ${header.executionId}]")
-                    .process(exchange -> StepRequests.build(exchange, replyQueue))
-                    .to(agentEndpoint(Endpoints.agentQueue(step.agent()))).id(nodeId(workflow, step, "agent." + step.agent() + ".again"))
+                .end()
+                .choice()
+                    .when(org.apache.camel.builder.PredicateBuilder.and(Sql.returnedRow(), simple("${body[status]} == 'pending'")))
+                        // it lost a lock during the iteration: the lock sweep starts the next one once it has them again
+                        .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "step ${header.stepId} iteration ${body[iteration]} waits: "
+                                + "the step no longer holds all its locks [execution ${header.executionId}]")
+                    .endChoice()
+                    .when(Sql.returnedRow())
+                        .setHeader(INPUT, header(NEXT_INPUT))
+                        .setHeader(ROW_ID, header(NEXT_ROW_ID))
+                        .process(exchange -> prepareDispatch(exchange, step))
+                        .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId} iteration ${header.iteration} dispatched to agent." + step.agent()
+                                + " [execution ${header.executionId}]")
+                        .process(exchange -> StepRequests.build(exchange, replyQueue))
+                        .to(agentEndpoint(Endpoints.agentQueue(step.agent()))).id(nodeId(workflow, step, "agent." + step.agent() + ".again"))
+                    .endChoice()
                 .end()
             .endChoice();
     }

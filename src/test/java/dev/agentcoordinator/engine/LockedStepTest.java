@@ -57,6 +57,10 @@ class LockedStepTest {
                 return List.of(new Reply(300, Json.write(Map.of("status", "ok", "output", Map.of(),
                         "shared_memory", Map.of("note", "written during the backoff"))), null));
             }
+            if (r.action().equals("revise_slowly")) {   // iteration 0 takes a second, the next one is satisfied
+                return r.request().path("iteration").asInt() == 0 ? List.of(Reply.ok(Map.of("satisfied", false)).after(1000))
+                        : List.of(Reply.ok(Map.of("satisfied", true)));
+            }
             if (r.action().equals("slow_prepare")) {
                 return List.of(Reply.ok(Map.of("prepared", true)).after(700));
             }
@@ -235,6 +239,33 @@ class LockedStepTest {
     }
 
     /** Each iteration of a loop renews its locks for their ttl_ms, as each attempt of a step does. */
+    /**
+     * A loop whose lock a holder of higher priority takes during an iteration does not start the next
+     * one without it: the next iteration waits for its locks, and runs holding them once they are free.
+     */
+    @Test
+    void aLoopThatLostItsLockDuringAnIterationWaitsForItBeforeTheNext() {
+        String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
+        String eventId = sendEvent("G_LOCK_LOOP_LOST", "{\"user_id\":\"" + user + "\"}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null
+                && heldAtRequest.containsKey("revise:" + executionOf(eventId)));
+        String executionId = executionOf(eventId);
+        AcquireResult.Acquired taken = (AcquireResult.Acquired) locks.acquire(
+                new LockHolder("strategist", 9, "preempting-execution", "set_goals"), new LockRequest("roadmap", user, 60_000));
+        assertThat(taken.preempted()).isNotNull();
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> String.valueOf(query("SELECT waiting_for FROM workflow_step_executions"
+                + " WHERE execution_id = ? AND iteration = 1", executionId).stream().findFirst().map(r -> r.get("waiting_for")).orElse(null))
+                .startsWith("lock roadmap/" + user + " held by strategist"));
+        assertThat(ExecutionProbe.requests(agents, executionId, "revise")).hasSize(1);
+
+        assertThat(locks.release(taken.lockId())).isTrue();
+        await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(executionStatus(executionId)));
+        assertThat(ExecutionProbe.requests(agents, executionId, "revise")).extracting(r -> r.request().path("iteration").asInt())
+                .containsExactly(0, 1);
+        assertThat(heldAtRequest.get("revise:" + executionId)).containsExactly("roadmap/" + user);
+    }
+
     @Test
     void aLoopRenewsItsLocksWithEachIteration() throws Exception {
         String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
