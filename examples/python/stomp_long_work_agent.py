@@ -28,6 +28,10 @@ class Agent(stomp.ConnectionListener):
                 stopped[frame.headers["correlation-id"]] = answer["reason"]
                 print("told to stop:", answer["reason"], flush=True)
             return
+        if frame.headers.get("message_kind") == "agent_message" or "reply-to" not in frame.headers:
+            print("dropped, not a step request with a reply-to:", frame.body[:200], flush=True)
+            self.connection.ack(frame.headers["ack"])
+            return
         threading.Thread(target=self.work, args=(frame,), daemon=True).start()
 
     def work(self, frame):
@@ -59,7 +63,8 @@ class Agent(stomp.ConnectionListener):
 connection = stomp.Connection12([(HOST, PORT)], auto_content_length=False)
 connection.set_listener("agent", Agent(connection))
 connection.connect(wait=True)
-connection.subscribe(destination=f"agent.{AGENT}", id="1", ack="client-individual", headers={"subscription-type": "ANYCAST"})
+connection.subscribe(destination=f"agent.{AGENT}", id="1", ack="client-individual",
+                     headers={"subscription-type": "ANYCAST", "consumer-window-size": "0"})  # one request at a time
 connection.subscribe(destination=STOPS, id="2", ack="auto", headers={"subscription-type": "ANYCAST"})
 print("agent ready", flush=True)
 while True:

@@ -6,6 +6,7 @@ import dev.agentcoordinator.engine.Sql;
 import jakarta.jms.Destination;
 import jakarta.jms.JMSException;
 import jakarta.jms.Queue;
+import org.apache.activemq.artemis.jms.client.ActiveMQDestination;
 import org.apache.camel.Exchange;
 import org.apache.camel.LoggingLevel;
 import org.apache.camel.Message;
@@ -126,9 +127,14 @@ public class MessageRoutes extends RouteBuilder {
         exchange.getMessage().setHeader(AgentMessageCodec.REDELIVERY, false);
     }
 
-    private static String queueName(Object destination) throws JMSException {
+    static String queueName(Object destination) throws JMSException {
         if (destination instanceof Queue queue) {
             return queue.getQueueName();
+        }
+        if (destination instanceof ActiveMQDestination untyped && !(destination instanceof jakarta.jms.Topic)) {
+            // a STOMP reply-to without "queue://" arrives as an address without a routing type: the queue of
+            // that name, as HeartbeatStops answers it
+            return untyped.getAddress();
         }
         if (destination instanceof Destination other) {
             throw new InvalidAgentMessageException("JMSReplyTo of an agent message must be a queue, was " + other);

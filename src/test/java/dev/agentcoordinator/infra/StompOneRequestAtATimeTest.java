@@ -1,0 +1,97 @@
+package dev.agentcoordinator.infra;
+
+import jakarta.jms.Connection;
+import jakarta.jms.ConnectionFactory;
+import jakarta.jms.DeliveryMode;
+import jakarta.jms.MessageProducer;
+import jakarta.jms.Session;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * What docs/agent-protocol.md tells STOMP agents, checked on the broker: a subscription with
+ * {@code ack: client-individual} and {@code consumer-window-size: 0} gets the next request only once it
+ * acknowledged the one before, so requests it has not started wait on the queue for idle consumers.
+ */
+class StompOneRequestAtATimeTest {
+    private static final Pattern ACK_ID = Pattern.compile("(?m)^ack:(.+)$");
+
+    @TempDir
+    Path dataDir;
+
+    @Test
+    void aClientIndividualSubscriptionWithWindowZeroHoldsOneUnacknowledgedRequest() throws Exception {
+        try (EmbeddedBroker broker = new EmbeddedBroker(0, dataDir)) {
+            String url = broker.start();
+            ConnectionFactory factory = Messaging.connectionFactory(url, null, null);
+            for (int i = 1; i <= 3; i++) {
+                send(factory, "agent.one-at-a-time", "{\"request\":" + i + "}");
+            }
+            try (Socket socket = new Socket("127.0.0.1", URI.create(url).getPort())) {
+                OutputStream out = socket.getOutputStream();
+                InputStream in = socket.getInputStream();
+                writeFrame(out, "CONNECT\naccept-version:1.2\nhost:127.0.0.1\n\n");
+                assertThat(readFrame(in)).startsWith("CONNECTED");
+                writeFrame(out, "SUBSCRIBE\nid:1\ndestination:agent.one-at-a-time\nack:client-individual\n"
+                        + "subscription-type:ANYCAST\nconsumer-window-size:0\n\n");
+                String first = readFrame(in);
+                assertThat(first).startsWith("MESSAGE").contains("{\"request\":1}");
+
+                socket.setSoTimeout(1000);
+                assertThatThrownBy(() -> readFrame(in)).isInstanceOf(SocketTimeoutException.class);
+
+                writeFrame(out, "ACK\nid:" + ackId(first) + "\n\n");
+                assertThat(readFrame(in)).startsWith("MESSAGE").contains("{\"request\":2}");
+            }
+        }
+    }
+
+    private static String ackId(String frame) {
+        Matcher matcher = ACK_ID.matcher(frame);
+        assertThat(matcher.find()).as("ack header in " + frame).isTrue();
+        return matcher.group(1).trim();
+    }
+
+    private static void send(ConnectionFactory factory, String queue, String body) throws Exception {
+        try (Connection connection = factory.createConnection()) {
+            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            MessageProducer producer = session.createProducer(session.createQueue(queue));
+            producer.setDeliveryMode(DeliveryMode.PERSISTENT);
+            producer.send(session.createTextMessage(body));
+        }
+    }
+
+    private static void writeFrame(OutputStream out, String frame) throws IOException {
+        out.write(frame.getBytes(StandardCharsets.UTF_8));
+        out.write(0);
+        out.flush();
+    }
+
+    /** Reads one STOMP frame (up to its NUL terminator), skipping heart-beat newlines before it. */
+    private static String readFrame(InputStream in) throws IOException {
+        ByteArrayOutputStream frame = new ByteArrayOutputStream();
+        int b;
+        while ((b = in.read()) != -1 && b != 0) {
+            if (frame.size() == 0 && (b == '\n' || b == '\r')) {
+                continue;
+            }
+            frame.write(b);
+        }
+        return frame.toString(StandardCharsets.UTF_8);
+    }
+}

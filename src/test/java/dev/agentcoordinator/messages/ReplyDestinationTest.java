@@ -1,0 +1,28 @@
+package dev.agentcoordinator.messages;
+
+import org.apache.activemq.artemis.jms.client.ActiveMQDestination;
+import org.apache.activemq.artemis.jms.client.ActiveMQQueue;
+import org.apache.activemq.artemis.jms.client.ActiveMQTopic;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Where the response to an agent message goes: the JMSReplyTo of the message, as each protocol's client sets it. */
+class ReplyDestinationTest {
+
+    @Test
+    void aQueueAndAStompReplyToWithoutPrefixNameTheQueue() throws Exception {
+        assertThat(MessageRoutes.queueName(new ActiveMQQueue("replies.architect"))).isEqualTo("replies.architect");
+        // a STOMP reply-to without "queue://" arrives as an address without a routing type
+        assertThat(MessageRoutes.queueName(ActiveMQDestination.fromPrefixedName("replies.architect"))).isEqualTo("replies.architect");
+        assertThat(MessageRoutes.queueName(null)).isNull();
+    }
+
+    @Test
+    void aTopicIsRefusedNamingIt() {
+        assertThatThrownBy(() -> MessageRoutes.queueName(new ActiveMQTopic("news")))
+                .isInstanceOf(InvalidAgentMessageException.class)
+                .hasMessageContaining("JMSReplyTo of an agent message must be a queue");
+    }
+}
