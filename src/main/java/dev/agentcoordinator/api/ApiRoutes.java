@@ -325,7 +325,8 @@ public class ApiRoutes extends RouteBuilder {
                     + ", got \"" + status + "\"");
         }
         in.setHeader("statusFilter", status);
-        String limit = in.getHeader("limit", "50", String.class);
+        // an empty limit (?limit=, as the README's template shows it) is the default, as the other filters' are
+        String limit = java.util.Objects.requireNonNullElse(blankToNull(in.getHeader("limit", String.class)), "50");
         int parsed;
         try {
             parsed = Integer.parseInt(limit);

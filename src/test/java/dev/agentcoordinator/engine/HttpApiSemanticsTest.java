@@ -127,6 +127,8 @@ class HttpApiSemanticsTest {
         JsonNode newest = Json.parse(get("/api/executions?limit=2").body()).path("executions");
         assertThat(newest).hasSize(2);
         assertThat(get("/api/executions?limit=zero").statusCode()).isEqualTo(400);
+        // every filter left empty, as the README's template shows them: the defaults
+        assertThat(get("/api/executions?workflow_id=&status=&limit=&after=").statusCode()).isEqualTo(200);
         HttpResponse<String> misspelt = get("/api/executions?status=complete");
         assertThat(misspelt.statusCode()).isEqualTo(400);
         assertThat(Json.parse(misspelt.body()).path("error").asText()).isEqualTo("status must be one of pending, running,"
