@@ -1,5 +1,5 @@
 -- Retention: the records kept beside executions, more than coordinator.retention.days old: replies no step was
--- waiting for, agent messages that are no longer pending, lock preemptions. The two tables with serial ids
+-- waiting for, agent messages that are no longer pending nor waiting for their response, lock preemptions. The two tables with serial ids
 -- are read in id order, which is their order of arrival.
 WITH cutoff AS (SELECT now() - make_interval(days => CAST(:#retentionDays AS integer)) AS at),
 replies AS (
@@ -11,6 +11,7 @@ replies AS (
 ), messages AS (
     DELETE FROM agent_messages m
      USING (SELECT id FROM agent_messages, cutoff WHERE created_at < cutoff.at AND status <> 'pending'
+               AND NOT (status = 'delivered' AND requires_response AND expires_at > now())
              ORDER BY created_at LIMIT CAST(:#sweepLimit AS integer) FOR UPDATE SKIP LOCKED) expired
      WHERE m.id = expired.id
     RETURNING 1

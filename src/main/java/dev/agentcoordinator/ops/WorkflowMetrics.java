@@ -98,7 +98,7 @@ public final class WorkflowMetrics extends EventNotifierSupport {
                     }
                 }
             }
-            case "finish-execution", "cancel-execution" -> {
+            case "finish-execution", "cancel-execution", "settle-compensation" -> {
                 if (body instanceof Map<?, ?> row) {
                     finished(firstNonNull((String) row.get("workflow_id"), workflow), (String) row.get("status"));
                 }
@@ -118,7 +118,7 @@ public final class WorkflowMetrics extends EventNotifierSupport {
                     retentionDeleted("records", deleted.intValue());
                 }
             }
-            case "mark-running" -> {
+            case "mark-running", "mark-running-with-context" -> {
                 if (body instanceof Map<?, ?>) {
                     counter("coordinator_steps_dispatched", "step attempts sent to agents", "workflow", workflow, "step", step).increment();
                 }
@@ -189,6 +189,9 @@ public final class WorkflowMetrics extends EventNotifierSupport {
     }
 
     private void finished(String workflow, String status) {
+        if ("compensating".equals(status)) {
+            return;   // not an end: settle-compensation counts the execution's end (compensated, compensation_failed)
+        }
         counter("coordinator_executions_finished", "executions that ended, by final status",
                 "workflow", workflow, "status", firstNonNull(status, "unknown")).increment();
     }

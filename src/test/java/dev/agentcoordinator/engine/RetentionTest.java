@@ -68,18 +68,23 @@ class RetentionTest {
              ScriptedAgents agents = new ScriptedAgents(coordinator.connectionFactory())) {
             JdbcTemplate db = new JdbcTemplate(coordinator.dataSource());
             agents.echo("retained-first", r -> Map.of("done", "first")).echo("retained-second", r -> Map.of("done", "second"));
-            List<String> events = List.of(send(coordinator, "RETAINED"), send(coordinator, "RETAINED"), send(coordinator, "RETAINED"));
+            List<String> events = List.of(send(coordinator, "RETAINED"), send(coordinator, "RETAINED"), send(coordinator, "RETAINED"),
+                    send(coordinator, "RETAINED"));
             String heldEvent = send(coordinator, "HELD");
             await().atMost(Duration.ofSeconds(30)).until(() -> events.stream().allMatch(e -> "completed".equals(status(db, executionOf(db, e))))
                     && "running".equals(status(db, executionOf(db, heldEvent))));
             String old = executionOf(db, events.get(0));
             String olderStill = executionOf(db, events.get(1));
             String recent = executionOf(db, events.get(2));
+            String unsent = executionOf(db, events.get(3));
             String held = executionOf(db, heldEvent);
 
             // 31 and 400 days ago; the running execution started 40 days ago
             age(db, old, 31);
             age(db, olderStill, 400);
+            // as old, but its outcome event is still to send (the broker was away, say): kept until it is sent
+            age(db, unsent, 400);
+            db.update("INSERT INTO outcome_outbox (execution_id, status) VALUES (?, 'completed')", unsent);
             db.update("UPDATE workflow_executions SET created_at = now() - interval '40 days', started_at = now() - interval '40 days' WHERE id = ?", held);
             db.update("UPDATE agent_events SET received_at = now() - interval '40 days' WHERE execution_id = ?", held);
             db.update("INSERT INTO agent_events (id, event_key, type, received_at) VALUES ('ev-old', 'ev-old', 'NOBODY_LISTENS', now() - interval '31 days'),"
@@ -89,6 +94,9 @@ class RetentionTest {
                     + " ('m-old', 'a', 'b', 'note', 'delivered', now() - interval '31 days'),"
                     + " ('m-old-pending', 'a', 'b', 'note', 'pending', now() - interval '31 days'),"
                     + " ('m-new', 'a', 'b', 'note', 'delivered', now() - interval '29 days')");
+            // an old question still waiting for its response (a response timeout longer than the retention)
+            db.update("INSERT INTO agent_messages (id, from_agent, to_agent, message_type, status, requires_response, created_at, expires_at)"
+                    + " VALUES ('m-old-awaiting', 'a', 'b', 'question', 'delivered', true, now() - interval '31 days', now() + interval '1 day')");
             db.update("INSERT INTO lock_events (resource_type, resource_id, event, holder, taken_by, created_at) VALUES"
                     + " ('user', 'u-1', 'preempted', '{}', '{}', now() - interval '31 days'),"
                     + " ('user', 'u-2', 'preempted', '{}', '{}', now() - interval '29 days')");
@@ -113,7 +121,9 @@ class RetentionTest {
                     .as("the event of an execution that is still there keeps it from starting twice").isEqualTo(1);
             assertThat(count(db, "SELECT count(*) FROM agent_events WHERE id = 'ev-new'")).isEqualTo(1);
             assertThat(db.queryForList("SELECT reason FROM ignored_replies", String.class)).containsExactly("new");
-            assertThat(db.queryForList("SELECT id FROM agent_messages ORDER BY id", String.class)).containsExactly("m-new", "m-old-pending");
+            assertThat(db.queryForList("SELECT id FROM agent_messages ORDER BY id", String.class))
+                    .containsExactly("m-new", "m-old-awaiting", "m-old-pending");
+            assertThat(status(db, unsent)).as("its outcome event still to send").isEqualTo("completed");
             assertThat(db.queryForList("SELECT resource_id FROM lock_events", String.class)).containsExactly("u-2");
             assertThat(coordinator.camelContext().getRoute(RetentionRoutes.ROUTE_ID)).isNotNull();
             // 2 executions; their 2 events and ev-old; the old reply, message and lock event

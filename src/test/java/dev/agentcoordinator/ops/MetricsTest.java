@@ -68,7 +68,12 @@ class MetricsTest {
             metrics.onStatement("extend-attempt", exchange(null, Map.of("workflowId", "wf1", "stepId", "s1")));
             metrics.onStatement("find-stopped-attempt", exchange(Map.of("execution_id", "e1", "workflow_id", "wf1", "step_id", "s1",
                     "status", "failed", "attempt", 1), Map.of()));
+            // a saga: the failure's finish moves to compensating, which is no end; settling the compensations is
+            metrics.onStatement("finish-execution", exchange(Map.of("workflow_id", "wf2", "status", "compensating"), Map.of()));
+            metrics.onStatement("settle-compensation", exchange(Map.of("workflow_id", "wf2", "status", "compensated"), Map.of()));
 
+            assertThat(registry.find("coordinator_executions_finished").tags("workflow", "wf2", "status", "compensating").counter()).isNull();
+            assertThat(registry.get("coordinator_executions_finished").tags("workflow", "wf2", "status", "compensated").counter().count()).isEqualTo(1);
             assertThat(registry.get("coordinator_step_retries").tags("workflow", "wf1", "step", "s1").counter().count()).isEqualTo(1);
             assertThat(registry.get("coordinator_step_retries").tags("workflow", "wf1", "step", "s2").counter().count()).isEqualTo(1);
             assertThat(registry.get("coordinator_timeouts").tags("workflow", "wf1", "kind", "attempt").counter().count()).isEqualTo(2);
