@@ -16,8 +16,9 @@ WITH cancelled AS (
     RETURNING e.id, e.workflow_id, e.workflow_version, e.status
 ), settled AS (
     UPDATE workflow_step_executions s
-       -- a step that had started (running, or waiting for its next attempt) fails with the reason
-       SET status = CASE WHEN s.status = 'pending' AND s.next_attempt_at IS NULL THEN 'skipped' ELSE 'failed' END,
+       -- a step that had started (running, or waiting for its next attempt or for its locks again, its failed
+       -- attempt's error still on the row) fails with the reason; one that never ran is skipped
+       SET status = CASE WHEN s.status = 'pending' AND s.next_attempt_at IS NULL AND s.error IS NULL THEN 'skipped' ELSE 'failed' END,
            error = :#reason, completed_at = now(), deadline = NULL, next_attempt_at = NULL, updated_at = now(),
            waiting_for = NULL, waiting_since = NULL   -- a lock wait ends with its step
       FROM cancelled

@@ -21,7 +21,7 @@ WITH expired AS (
     RETURNING e.id, e.workflow_id, e.workflow_version, e.error, e.status
 ), settled AS (
     UPDATE workflow_step_executions s
-       SET status = CASE WHEN s.status = 'pending' AND s.next_attempt_at IS NULL THEN 'skipped' ELSE 'failed' END,
+       SET status = CASE WHEN s.status = 'pending' AND s.next_attempt_at IS NULL AND s.error IS NULL THEN 'skipped' ELSE 'failed' END,
            error = expired.error, completed_at = now(), deadline = NULL, next_attempt_at = NULL, updated_at = now(),
            waiting_for = NULL, waiting_since = NULL   -- a lock wait ends with its step
       FROM expired

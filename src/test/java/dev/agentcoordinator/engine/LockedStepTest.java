@@ -162,6 +162,25 @@ class LockedStepTest {
         assertThat(heldAtRequest.get("adjust:" + executionId)).containsExactly("roadmap/" + user);
     }
 
+    /** A step that ran an attempt and waits for its locks again ends failed when its execution is cancelled, not skipped. */
+    @Test
+    void aStepWaitingForItsLocksAgainAfterAFailedAttemptFailsWhenItsExecutionIsCancelled() {
+        String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
+        String eventId = sendEvent("G_LOCK_RETRY_WAIT", "{\"user_id\":\"" + user + "\"}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null
+                && waitingForNextAttempt(executionOf(eventId), "update"));
+        String executionId = executionOf(eventId);
+        AcquireResult.Acquired taken = (AcquireResult.Acquired) locks.acquire(
+                new LockHolder("strategist", 9, "preempting-execution", "set_goals"), new LockRequest("roadmap", user, 60_000));
+        await().atMost(Duration.ofSeconds(20)).until(() -> String.valueOf(query("SELECT waiting_for FROM workflow_step_executions"
+                + " WHERE execution_id = ?", executionId).get(0).get("waiting_for")).startsWith("lock roadmap/" + user + " held by strategist"));
+
+        assertThat(ExecutionProbe.post("/api/executions/" + executionId + "/cancel", null).statusCode()).isEqualTo(200);
+        assertThat(stepRow(executionId, "update")).containsEntry("status", "failed")
+                .containsEntry("error", "execution cancelled by request");
+        assertThat(locks.release(taken.lockId())).isTrue();
+    }
+
     /**
      * A retry carries the input of the attempt before, as a step without locks does, even when what its
      * input mapping reads has changed since (here the shared memory, written during the backoff).
