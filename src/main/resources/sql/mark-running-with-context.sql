@@ -1,9 +1,10 @@
 -- mark-running.sql for a step whose request carries the execution's context (config.include_context):
 -- the context is kept with the row, so retries and a re-sent request carry the same context.
 UPDATE workflow_step_executions s
-   SET status = 'running', attempt = s.attempt + 1, input = CAST(:#input AS jsonb), request_context = CAST(:#requestContext AS jsonb),
+   SET status = 'running', attempt = s.attempt + 1, input = CASE WHEN s.iteration > 0 THEN s.input ELSE CAST(:#input AS jsonb) END, request_context = CAST(:#requestContext AS jsonb),
        started_at = now(), deadline = now() + s.timeout_ms * interval '1 millisecond', updated_at = now(),
        handled_by = current_setting('application_name'), dispatched_by = :#causeMessageId
  WHERE s.id = :#rowId AND s.status = 'pending' AND s.next_attempt_at IS NULL   -- not one waiting for its next attempt (V22)
    AND EXISTS (SELECT 1 FROM workflow_executions e WHERE e.id = s.execution_id AND e.status = 'running')
-RETURNING s.attempt, s.max_attempts, s.iteration, s.deadline, s.request_context::text AS context, s.progress::text AS progress
+RETURNING s.attempt, s.max_attempts, s.iteration, s.deadline, s.request_context::text AS context, s.progress::text AS progress,
+          CASE WHEN s.iteration > 0 THEN s.input::text END AS input   -- the request carries it (prepareDispatch)

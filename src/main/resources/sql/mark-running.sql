@@ -1,9 +1,11 @@
--- pending -> running, only while the execution itself still runs. A step run again by a retry of its
+-- pending -> running, only while the execution itself still runs. A loop's later iteration (run again by a
+-- retry of its execution) keeps the input its previous iteration's feedback gave it. A step run again by a retry of its
 -- execution (reset-failed-steps.sql) returns the progress its earlier attempts reported (V19) for the request.
 UPDATE workflow_step_executions s
-   SET status = 'running', attempt = s.attempt + 1, input = CAST(:#input AS jsonb), started_at = now(),
+   SET status = 'running', attempt = s.attempt + 1, input = CASE WHEN s.iteration > 0 THEN s.input ELSE CAST(:#input AS jsonb) END, started_at = now(),
        deadline = now() + s.timeout_ms * interval '1 millisecond', updated_at = now(),
        handled_by = current_setting('application_name'), dispatched_by = :#causeMessageId
  WHERE s.id = :#rowId AND s.status = 'pending' AND s.next_attempt_at IS NULL   -- not one waiting for its next attempt (V22)
    AND EXISTS (SELECT 1 FROM workflow_executions e WHERE e.id = s.execution_id AND e.status = 'running')
-RETURNING s.attempt, s.max_attempts, s.iteration, s.deadline, s.progress::text AS progress
+RETURNING s.attempt, s.max_attempts, s.iteration, s.deadline, s.progress::text AS progress,
+          CASE WHEN s.iteration > 0 THEN s.input::text END AS input   -- the request carries it (prepareDispatch)

@@ -302,6 +302,9 @@ public class AgentStepMapper implements StepRouteMapper {
         if (row.get("progress") != null) {   // what an earlier attempt reported: a retry resumes from it
             in.setHeader(PROGRESS, row.get("progress"));
         }
+        if (row.get("input") != null) {   // a loop's later iteration run again: the input its feedback gave it
+            in.setHeader(INPUT, row.get("input"));
+        }
     }
 
     /** A root row that start-execution.sql created running: its dispatch headers, as mark-running would give them. */

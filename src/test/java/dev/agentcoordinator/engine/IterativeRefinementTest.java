@@ -26,10 +26,23 @@ class IterativeRefinementTest {
                 yield Map.of("text", text, "satisfied", revisions >= r.input().path("target").asInt());
             }
             default -> Map.of("delivered", r.input().path("text").asText());
+        }).agent("loop-retry-agent", r -> {
+            String text = r.input().path("draft").asText() + "+";
+            if (r.action().equals("refine") && r.request().path("iteration").asInt() == 2
+                    && failedOnce.add(r.request().path("execution_id").asText())) {
+                return List.of(ScriptedAgents.Reply.error("the editor is away", false));
+            }
+            return List.of(ScriptedAgents.Reply.ok(switch (r.action()) {
+                case "draft" -> Map.of("text", "draft of " + r.input().path("topic").asText());
+                case "refine" -> Map.of("text", text, "satisfied", text.chars().filter(c -> c == '+').count() >= 3);
+                default -> Map.of("delivered", r.input().path("text").asText());
+            }));
         }).agent("loop-resend-agent", r -> r.request().path("iteration").asInt() == 0
                 ? List.of(ScriptedAgents.Reply.ok(Map.of("text", r.input().path("draft").asText() + "+", "satisfied", false)))
                 : List.of());   // the second iteration's requests get no reply: it stays running
     }
+
+    private static final java.util.Set<String> failedOnce = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     @AfterAll
     static void stop() throws Exception {
@@ -56,6 +69,23 @@ class IterativeRefinementTest {
         // each iteration ran on the previous one's output
         assertThat(iterations(executionId).get(2).get("draft")).isEqualTo("draft of camel++");
         assertThat(stepRow(executionId, "deliver").get("input").toString()).contains("draft of camel+++");
+    }
+
+    /** A retry of the execution runs the loop's failed iteration again on the input its feedback gave it. */
+    @Test
+    void aRetriedExecutionRunsTheFailedIterationOnItsFedBackInput() {
+        String eventId = sendEvent("T_LOOP_RETRY", "{\"topic\":\"camel\"}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> "failed".equals(executionStatus(executionOf(eventId))));
+        String executionId = executionOf(eventId);
+        assertThat(ExecutionProbe.post("/api/executions/" + executionId + "/retry", null).statusCode()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(executionStatus(executionId)));
+
+        assertThat(iterations(executionId)).extracting(r -> r.get("draft"))
+                .containsExactly("draft of camel", "draft of camel+", "draft of camel++");
+        assertThat(iterations(executionId).get(2).get("text")).isEqualTo("draft of camel+++");
+        List<ScriptedAgents.Received> third = ExecutionProbe.requests(agents, executionId, "refine").stream()
+                .filter(r -> r.request().path("iteration").asInt() == 2).toList();
+        assertThat(third).hasSize(2).allSatisfy(r -> assertThat(r.input().path("draft").asText()).isEqualTo("draft of camel++"));
     }
 
     @Test
