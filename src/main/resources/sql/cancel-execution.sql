@@ -23,9 +23,16 @@ WITH cancelled AS (
            waiting_for = NULL, waiting_since = NULL   -- a lock wait ends with its step
       FROM cancelled
      WHERE s.execution_id = cancelled.id AND s.status IN ('pending', 'running')
-    RETURNING s.step_id
+    RETURNING s.step_id, s.kind, s.status, s.error
 )
 SELECT cancelled.id AS execution_id, cancelled.workflow_id, cancelled.workflow_version, cancelled.status, (SELECT count(*) FROM settled) AS settled_steps,
+       -- what onFailure carries, as find-unsent-outcomes.sql computes it: the steps that failed before (this
+       -- statement's snapshot) and those the cancel failed
+       COALESCE((SELECT jsonb_agg(jsonb_build_object('step_id', f.step_id, 'error', f.error)) FROM (
+                    SELECT s.step_id, s.error FROM workflow_step_executions s
+                     WHERE s.execution_id = cancelled.id AND s.kind = 'step' AND s.status = 'failed'
+                    UNION ALL
+                    SELECT step_id, error FROM settled WHERE kind = 'step' AND status = 'failed') f), '[]'::jsonb)::text AS failures,
        -- read with the statement's snapshot, from before its updates (as in expire-executions.sql)
        COALESCE((SELECT jsonb_agg(jsonb_build_object('step_id', s.step_id, 'request', s.id || ':' || s.attempt))
                    FROM workflow_step_executions s

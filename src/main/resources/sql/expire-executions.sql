@@ -26,11 +26,17 @@ WITH expired AS (
            waiting_for = NULL, waiting_since = NULL   -- a lock wait ends with its step
       FROM expired
      WHERE s.execution_id = expired.id AND s.status IN ('pending', 'running')
-    RETURNING s.execution_id, s.step_id, s.error
+    RETURNING s.execution_id, s.step_id, s.kind, s.status, s.error
 )
 SELECT expired.id AS execution_id, expired.workflow_id, expired.workflow_version, expired.error, expired.status,
-       COALESCE((SELECT jsonb_agg(jsonb_build_object('step_id', step_id, 'error', error))
-                   FROM settled WHERE settled.execution_id = expired.id), '[]'::jsonb)::text AS failures,
+       -- what onFailure carries, as find-unsent-outcomes.sql computes it: the steps that failed before (this
+       -- statement's snapshot) and those the timeout failed (not those it skipped)
+       COALESCE((SELECT jsonb_agg(jsonb_build_object('step_id', f.step_id, 'error', f.error)) FROM (
+                    SELECT s.step_id, s.error FROM workflow_step_executions s
+                     WHERE s.execution_id = expired.id AND s.kind = 'step' AND s.status = 'failed'
+                    UNION ALL
+                    SELECT step_id, error FROM settled
+                     WHERE settled.execution_id = expired.id AND kind = 'step' AND status = 'failed') f), '[]'::jsonb)::text AS failures,
        -- the attempts in flight as the statement found them (its snapshot is from before the updates), read per
        -- expired execution: their requests may still be queued
        COALESCE((SELECT jsonb_agg(jsonb_build_object('step_id', s.step_id, 'request', s.id || ':' || s.attempt))

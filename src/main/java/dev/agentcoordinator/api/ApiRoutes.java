@@ -207,7 +207,7 @@ public class ApiRoutes extends RouteBuilder {
                         .process(this::routeToItsVersion)
                         .setHeader(Headers.STATUS, simple("${body[status]}"))
                         .setProperty("status", simple("${body[status]}"))
-                        .setHeader("failures", constant("[]"))
+                        .setHeader("failures", simple("${body[failures]}"))
                         .doTry()
                             .to(Endpoints.AFTER_SETTLED)
                         .doCatch(Exception.class)

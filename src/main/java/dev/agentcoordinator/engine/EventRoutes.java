@@ -67,7 +67,7 @@ public class EventRoutes extends RouteBuilder {
                 .doCatch(InvalidEventException.class)
                     .process(exchange -> deadLetter(exchange, caught(exchange).getMessage()))
                     .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "event sent to " + Endpoints.DEAD_LETTER_QUEUE + ": ${exception.message}")
-                    .to("jms:queue:" + Endpoints.DEAD_LETTER_QUEUE)
+                    .to("jms:queue:" + Endpoints.DEAD_LETTER_QUEUE + "?exchangePattern=InOnly")
                 // Any other failure rolls the event back for the broker to deliver again, until its last
                 // delivery. A database outage is not the event's fault: it stays with the broker (and the
                 // consumers pause, DatabaseOutageBreaker).
@@ -76,7 +76,7 @@ public class EventRoutes extends RouteBuilder {
                     .process(this::deadLetterOnLastDelivery)
                     .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG,
                             "event sent to " + Endpoints.DEAD_LETTER_QUEUE + ": ${header." + DEAD_LETTER_REASON + "}")
-                    .to("jms:queue:" + Endpoints.DEAD_LETTER_QUEUE)
+                    .to("jms:queue:" + Endpoints.DEAD_LETTER_QUEUE + "?exchangePattern=InOnly")
                 .end();
     }
 

@@ -144,7 +144,9 @@ public class SupervisorRoutes extends RouteBuilder {
                 .end()
                 .bean(outcomes, "build")
                 .filter(body().isNotNull())
-                    .to("jms:queue:" + Endpoints.EVENTS_QUEUE)
+                    // InOnly: an outcome published on an HTTP request's exchange (a cancel) would otherwise wait
+                    // for a reply to the event that never comes (20 s, then fail)
+                    .to("jms:queue:" + Endpoints.EVENTS_QUEUE + "?exchangePattern=InOnly")
                     // sent: no longer the outbox's to send (V18)
                     .setHeader(EXECUTION_ID, exchangeProperty("outcomeOf"))
                     .setHeader(STATUS, exchangeProperty("outcomeStatus"))

@@ -83,6 +83,12 @@ class ExecutionControlSemanticsTest {
         // the contract's step statuses: the step that was running failed, with the cancel as its error
         assertThat(stepStatuses(executionId)).containsExactlyInAnyOrderEntriesOf(Map.of("hold", "failed", "after", "skipped"));
         assertThat(stepRow(executionId, "hold")).containsEntry("error", "execution cancelled by request");
+        // onFailure lists the step the cancel failed, as every other way of sending the event would
+        await().atMost(Duration.ofSeconds(10)).until(() -> !query("SELECT 1 FROM agent_events WHERE type = 'F_CANCEL_ENDED' "
+                + "AND payload->>'execution_id' = ?", executionId).isEmpty());
+        assertThat(query("SELECT f->>'step_id' AS step, f->>'error' AS error FROM agent_events, jsonb_array_elements(payload->'failures') f "
+                + "WHERE type = 'F_CANCEL_ENDED' AND payload->>'execution_id' = ?", executionId))
+                .extracting(r -> r.get("step"), r -> r.get("error")).containsExactly(tuple("hold", "execution cancelled by request"));
         assertThat(attempts(executionId, "hold")).extracting(r -> r.get("attempt"), r -> r.get("status"))
                 .containsExactly(tuple(1, "failed"));
 

@@ -47,5 +47,9 @@ class WorkflowTimeoutFailureTest {
                 .first().satisfies(r -> assertThat(((Number) r.get("n")).intValue()).isEqualTo(dispatched));
         await().atMost(Duration.ofSeconds(10)).until(() -> !query("SELECT 1 FROM agent_events WHERE type = 'F_WORKFLOW_TIMEOUT_FAILED' "
                 + "AND payload->>'execution_id' = ? AND payload->>'status' = 'failed'", executionId).isEmpty());
+        // the failed steps, as every other way of sending the event lists them: not the step the timeout skipped
+        assertThat(query("SELECT jsonb_array_elements(payload->'failures')->>'step_id' AS step FROM agent_events "
+                + "WHERE type = 'F_WORKFLOW_TIMEOUT_FAILED' AND payload->>'execution_id' = ?", executionId))
+                .extracting(r -> r.get("step")).containsExactly("endless");
     }
 }
