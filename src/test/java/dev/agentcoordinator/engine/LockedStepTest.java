@@ -74,6 +74,26 @@ class LockedStepTest {
         });
     }
 
+    /** The lock each preempting holder took, by user: the tests release it. */
+    private static final Map<String, String> preemptions = new ConcurrentHashMap<>();
+
+    /**
+     * Starts G_LOCK_RETRY_WAIT for {@code user}; once its step failed its first attempt and waits for the next,
+     * a holder of higher priority takes its lock, and the step waits for it again; the execution's id.
+     */
+    private static String retryWaitingForItsLockAgain(String user) {
+        String eventId = sendEvent("G_LOCK_RETRY_WAIT", "{\"user_id\":\"" + user + "\"}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null
+                && waitingForNextAttempt(executionOf(eventId), "update"));
+        String executionId = executionOf(eventId);
+        AcquireResult.Acquired taken = (AcquireResult.Acquired) locks.acquire(
+                new LockHolder("strategist", 9, "preempting-execution", "set_goals"), new LockRequest("roadmap", user, 60_000));
+        preemptions.put(user, taken.lockId());
+        await().atMost(Duration.ofSeconds(20)).until(() -> String.valueOf(query("SELECT waiting_for FROM workflow_step_executions"
+                + " WHERE execution_id = ?", executionId).get(0).get("waiting_for")).startsWith("lock roadmap/" + user + " held by strategist"));
+        return executionId;
+    }
+
     @AfterAll
     static void stop() throws Exception {
         agents.close();
@@ -166,19 +186,12 @@ class LockedStepTest {
     @Test
     void aStepWaitingForItsLocksAgainAfterAFailedAttemptFailsWhenItsExecutionIsCancelled() {
         String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
-        String eventId = sendEvent("G_LOCK_RETRY_WAIT", "{\"user_id\":\"" + user + "\"}");
-        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null
-                && waitingForNextAttempt(executionOf(eventId), "update"));
-        String executionId = executionOf(eventId);
-        AcquireResult.Acquired taken = (AcquireResult.Acquired) locks.acquire(
-                new LockHolder("strategist", 9, "preempting-execution", "set_goals"), new LockRequest("roadmap", user, 60_000));
-        await().atMost(Duration.ofSeconds(20)).until(() -> String.valueOf(query("SELECT waiting_for FROM workflow_step_executions"
-                + " WHERE execution_id = ?", executionId).get(0).get("waiting_for")).startsWith("lock roadmap/" + user + " held by strategist"));
+        String executionId = retryWaitingForItsLockAgain(user);
 
         assertThat(ExecutionProbe.post("/api/executions/" + executionId + "/cancel", null).statusCode()).isEqualTo(200);
         assertThat(stepRow(executionId, "update")).containsEntry("status", "failed")
                 .containsEntry("error", "execution cancelled by request");
-        assertThat(locks.release(taken.lockId())).isTrue();
+        assertThat(locks.release(preemptions.remove(user))).isTrue();
     }
 
     /**
@@ -217,20 +230,12 @@ class LockedStepTest {
     @Test
     void aRetryWaitsForTheLocksItsStepLostDuringTheBackoff() throws Exception {
         String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
-        String eventId = sendEvent("G_LOCK_RETRY_WAIT", "{\"user_id\":\"" + user + "\"}");
-        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null
-                && waitingForNextAttempt(executionOf(eventId), "update"));
-        String executionId = executionOf(eventId);
-        AcquireResult.Acquired taken = (AcquireResult.Acquired) locks.acquire(
-                new LockHolder("strategist", 9, "preempting-execution", "set_goals"), new LockRequest("roadmap", user, 60_000));
-
-        await().atMost(Duration.ofSeconds(20)).until(() -> String.valueOf(query("SELECT waiting_for FROM workflow_step_executions"
-                + " WHERE execution_id = ?", executionId).get(0).get("waiting_for")).startsWith("lock roadmap/" + user + " held by strategist"));
+        String executionId = retryWaitingForItsLockAgain(user);
         assertThat(stepRow(executionId, "update")).containsEntry("status", "pending").containsEntry("attempt", 1);
         assertThat(agents.received().stream().filter(r -> r.request().path("execution_id").asText().equals(executionId)))
                 .hasSize(1);   // attempt 1 only
 
-        assertThat(locks.release(taken.lockId())).isTrue();
+        assertThat(locks.release(preemptions.remove(user))).isTrue();
         await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(executionStatus(executionId)));
         assertThat(heldAtRequest.get("update:" + executionId)).containsExactly("roadmap/" + user);
         assertThat(attempts(executionId, "update")).extracting(r -> r.get("attempt"), r -> r.get("status"))

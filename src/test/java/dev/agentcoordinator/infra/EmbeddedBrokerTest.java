@@ -11,7 +11,6 @@ import jakarta.jms.TextMessage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -19,10 +18,11 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 
+import static dev.agentcoordinator.infra.StompFrames.readFrame;
+import static dev.agentcoordinator.infra.StompFrames.writeFrame;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -140,24 +140,5 @@ class EmbeddedBrokerTest {
             assertThat(message).as("message on " + queue).isInstanceOf(TextMessage.class);
             return ((TextMessage) message).getText();
         }
-    }
-
-    private static void writeFrame(OutputStream out, String frame) throws IOException {
-        out.write(frame.getBytes(StandardCharsets.UTF_8));
-        out.write(0);
-        out.flush();
-    }
-
-    /** Reads one STOMP frame (up to its NUL terminator), skipping heart-beat newlines before it. */
-    private static String readFrame(InputStream in) throws IOException {
-        ByteArrayOutputStream frame = new ByteArrayOutputStream();
-        int b;
-        while ((b = in.read()) != -1 && b != 0) {
-            if (frame.size() == 0 && (b == '\n' || b == '\r')) {
-                continue;
-            }
-            frame.write(b);
-        }
-        return frame.toString(StandardCharsets.UTF_8);
     }
 }
