@@ -19,6 +19,9 @@ public final class DatabaseUnreachable {
             TransientDataAccessResourceException.class, SQLTransientConnectionException.class,
             SQLNonTransientConnectionException.class);
 
+    /** SQL state read_only_sql_transaction: a write on a standby, or in a read-only transaction. */
+    public static final String READ_ONLY = "25006";
+
     private DatabaseUnreachable() {
     }
 
@@ -26,7 +29,8 @@ public final class DatabaseUnreachable {
      * Whether the failure or one of its causes is one of {@link #TYPES}, or a JDBC error that code on a
      * raw connection let through untranslated whose SQL state is of class 08 (connection exception) or
      * 57P01 to 57P03 (admin shutdown, crash shutdown, cannot connect now), which is what pgjdbc reports
-     * when PostgreSQL stops under a connection.
+     * when PostgreSQL stops under a connection, or 25006 (a write refused as read-only: after a fail-over the
+     * pool may reach a standby; nothing is wrong with the message either).
      */
     public static boolean causes(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
@@ -36,7 +40,8 @@ public final class DatabaseUnreachable {
                 }
             }
             if (t instanceof SQLException sql && sql.getSQLState() != null
-                    && (sql.getSQLState().startsWith("08") || sql.getSQLState().matches("57P0[123]"))) {
+                    && (sql.getSQLState().startsWith("08") || sql.getSQLState().matches("57P0[123]")
+                        || sql.getSQLState().equals(READ_ONLY))) {
                 return true;
             }
         }

@@ -1,5 +1,6 @@
 package dev.agentcoordinator.ops;
 
+import dev.agentcoordinator.engine.DatabaseUnreachable;
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
 
@@ -8,7 +9,11 @@ import java.sql.Connection;
 import java.sql.Statement;
 import java.util.Map;
 
-/** DOWN when PostgreSQL does not answer {@code SELECT 1} within the health timeout. */
+/**
+ * DOWN when PostgreSQL does not answer within the health timeout, or answers read-only (a hot standby
+ * after a fail-over, or transactions that default to read-only): the coordinator could not record a
+ * single transition, and the outage breakers, which ask this check, keep the consumers paused.
+ */
 public final class DatabaseHealthCheck extends AbstractHealthCheck {
 
     /** Its id in Camel's health-check registry (the outage breakers ask it too). */
@@ -35,7 +40,13 @@ public final class DatabaseHealthCheck extends AbstractHealthCheck {
         String problem = bounded.run(() -> {
             try (Connection connection = dataSource.getConnection(); Statement statement = connection.createStatement()) {
                 statement.setQueryTimeout(Math.max(1, timeoutMs / 1000));
-                statement.execute("SELECT 1");
+                try (java.sql.ResultSet answer = statement.executeQuery(
+                        "SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on'")) {
+                    if (answer.next() && answer.getBoolean(1)) {
+                        throw new java.sql.SQLException("the database is read-only (a standby, or transactions default to "
+                                + "read-only): transitions cannot be recorded", DatabaseUnreachable.READ_ONLY);
+                    }
+                }
             }
             return null;
         });

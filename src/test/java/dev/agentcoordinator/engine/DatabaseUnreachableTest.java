@@ -39,6 +39,13 @@ class DatabaseUnreachableTest {
         }
     }
 
+    /** After a fail-over the pool may reach a standby: its writes are refused as read-only, which no message can help. */
+    @Test
+    void aWriteRefusedAsReadOnlyCountsAsAnOutage() {
+        assertThat(DatabaseUnreachable.causes(new org.springframework.jdbc.UncategorizedSQLException("PreparedStatementCallback", "UPDATE …",
+                new SQLException("cannot execute UPDATE in a read-only transaction", "25006")))).isTrue();
+    }
+
     @Test
     void errorsOfTheStatementItselfDoNot() {
         assertThat(DatabaseUnreachable.causes(new SQLException("duplicate key", "23505"))).isFalse();

@@ -42,6 +42,21 @@ class HealthChecksTest {
         }
     }
 
+    /** A database that answers but refuses every write (a standby after a fail-over) is no database to work on. */
+    @Test
+    void databaseCheckGoesDownWhenPostgresAnswersReadOnly() {
+        PGSimpleDataSource readOnly = new PGSimpleDataSource();
+        readOnly.setURL(OpsCoordinator.shared().jdbcUrl());
+        readOnly.setUser("postgres");
+        readOnly.setOptions("-c default_transaction_read_only=on");
+        assertDown(new DatabaseHealthCheck(readOnly, 1000), "database unreachable: SQLException: the database is read-only");
+
+        PGSimpleDataSource writable = new PGSimpleDataSource();
+        writable.setURL(OpsCoordinator.shared().jdbcUrl());
+        writable.setUser("postgres");
+        assertThat(new DatabaseHealthCheck(writable, 1000).call(Map.of()).getState()).isEqualTo(HealthCheck.State.UP);
+    }
+
     private static PGSimpleDataSource dataSourceOn(int port) {
         PGSimpleDataSource dataSource = new PGSimpleDataSource();
         dataSource.setURL("jdbc:postgresql://127.0.0.1:" + port + "/none");
