@@ -122,7 +122,8 @@ class EmbeddedBrokerTest {
         return URI.create(url).getPort();
     }
 
-    private static void send(ConnectionFactory factory, String queue, String body) throws Exception {
+    /** A persistent text message on {@code queue}, as a JMS client sends it (StompOneRequestAtATimeTest too). */
+    static void send(ConnectionFactory factory, String queue, String body) throws Exception {
         try (Connection connection = factory.createConnection()) {
             Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
             MessageProducer producer = session.createProducer(session.createQueue(queue));

@@ -1,10 +1,6 @@
 package dev.agentcoordinator.infra;
 
-import jakarta.jms.Connection;
 import jakarta.jms.ConnectionFactory;
-import jakarta.jms.DeliveryMode;
-import jakarta.jms.MessageProducer;
-import jakarta.jms.Session;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,7 +35,7 @@ class StompOneRequestAtATimeTest {
             String url = broker.start();
             ConnectionFactory factory = Messaging.connectionFactory(url, null, null);
             for (int i = 1; i <= 3; i++) {
-                send(factory, "agent.one-at-a-time", "{\"request\":" + i + "}");
+                EmbeddedBrokerTest.send(factory, "agent.one-at-a-time", "{\"request\":" + i + "}");
             }
             try (Socket socket = new Socket("127.0.0.1", URI.create(url).getPort())) {
                 OutputStream out = socket.getOutputStream();
@@ -64,14 +60,5 @@ class StompOneRequestAtATimeTest {
         Matcher matcher = ACK_ID.matcher(frame);
         assertThat(matcher.find()).as("ack header in " + frame).isTrue();
         return matcher.group(1).trim();
-    }
-
-    private static void send(ConnectionFactory factory, String queue, String body) throws Exception {
-        try (Connection connection = factory.createConnection()) {
-            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
-            MessageProducer producer = session.createProducer(session.createQueue(queue));
-            producer.setDeliveryMode(DeliveryMode.PERSISTENT);
-            producer.send(session.createTextMessage(body));
-        }
     }
 }
