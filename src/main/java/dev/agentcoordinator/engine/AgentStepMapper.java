@@ -196,7 +196,10 @@ public class AgentStepMapper implements StepRouteMapper {
     protected void sendRequest(org.apache.camel.model.ProcessorDefinition<?> at, WorkflowDefinition workflow, WorkflowStep step,
                              org.apache.camel.LoggingLevel level, String verb, String how, String nodeSuffix) {
         at.log(level, Endpoints.PROGRESS_LOG, "step ${header.stepId} " + verb + " agent." + step.agent() + " " + how + " [execution ${header.executionId}]")
-                .process(exchange -> StepRequests.build(exchange, replyQueue))
+                .process(exchange -> {
+                    SentRequests.record(exchange);
+                    StepRequests.build(exchange, replyQueue);
+                })
                 .to(agentEndpoint(Endpoints.agentQueue(step.agent()))).id(nodeId(workflow, step, "agent." + step.agent() + nodeSuffix));
     }
 
@@ -332,13 +335,14 @@ public class AgentStepMapper implements StepRouteMapper {
 
     /**
      * A redelivered message re-sends the attempt in flight; any other delivery only the attempt it
-     * started itself (dispatched_by), whose request its earlier delivery's rollback took away.
+     * started itself (dispatched_by), whose request its earlier delivery's rollback took away. Neither
+     * when this message sent it already, on another branch ({@link SentRequests}).
      */
     @SuppressWarnings("unchecked")
     static boolean resendApplies(Exchange exchange) {
         Message in = exchange.getMessage();
         Map<String, Object> row = in.getBody(Map.class);
-        if (row == null) {
+        if (row == null || SentRequests.sentBefore(exchange, in.getHeader(ROW_ID))) {
             return false;
         }
         if (StepDecision.Kind.RESEND.name().equals(in.getHeader(DECISION))) {

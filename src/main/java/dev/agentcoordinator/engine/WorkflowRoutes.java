@@ -169,6 +169,7 @@ public class WorkflowRoutes extends RouteBuilder {
                 .end()
                 .setBody(constant(null))
                 .removeProperty(STARTED_ROWS)
+                .process(SentRequests::shareAcrossBranches)
                 // the roots still to decide: a list known per branch, hence a recipient list
                 .recipientList(header(ROOTS_TO_VISIT)).id(wf + ".fan-out-roots");
     }
@@ -264,7 +265,7 @@ public class WorkflowRoutes extends RouteBuilder {
             // delivery may have died after settling the last step) checks here.
             // a multicast only where there is something to fan out to: its exchange copies cost CPU on every step
             var fannedOut = next.size() == 1 ? route.to(next.get(0))
-                    : route.multicast(AggregationStrategies.useOriginal()).id(wf + "." + step.id() + ".fan-out").to(next.toArray(String[]::new)).end();
+                    : route.process(SentRequests::shareAcrossBranches).multicast(AggregationStrategies.useOriginal()).id(wf + "." + step.id() + ".fan-out").to(next.toArray(String[]::new)).end();
             fannedOut.filter(AgentStepMapper::replayed)
                         .to(Endpoints.finish(wf))
                     .end();

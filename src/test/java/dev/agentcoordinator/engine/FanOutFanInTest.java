@@ -17,12 +17,17 @@ import static org.awaitility.Awaitility.await;
 class FanOutFanInTest {
     private static final long SLOW_MS = 600;
     private static ScriptedAgents agents;
+    private static final java.util.Set<String> FIRST_FAILED = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     @BeforeAll
     static void agents() throws Exception {
         agents = new ScriptedAgents(shared().connectionFactory())
                 .echo("fan-fetch", r -> Map.of("data", "market-data", "report", r.input()))
-                .agent("fan-slow", r -> List.of(Reply.ok(Map.of("value", r.action() + ":" + r.input().path("data").asText())).after(SLOW_MS)));
+                .agent("fan-slow", r -> List.of(Reply.ok(Map.of("value", r.action() + ":" + r.input().path("data").asText())).after(SLOW_MS)))
+                // "first" fails the first time each execution runs it, and succeeds when the execution is retried
+                .agent("f-stale-agent", r -> r.action().equals("first") && FIRST_FAILED.add(r.request().path("execution_id").asText())
+                        ? List.of(Reply.error("not yet", false))
+                        : List.of(Reply.ok(Map.of("detour", false))));
     }
 
     @AfterAll
@@ -58,5 +63,23 @@ class FanOutFanInTest {
         await().atMost(Duration.ofSeconds(10))
                 .until(() -> query("SELECT id FROM step_joins WHERE id LIKE ?", executionId + "%").isEmpty());
         await().atMost(Duration.ofSeconds(10)).until(() -> query("SELECT id FROM step_joins_completed").isEmpty());
+    }
+
+    /**
+     * One completion reaches a fan-in twice: through its skipped sibling, which runs the joined step, then
+     * directly, with the context it read before the sibling was skipped. On an execution this instance does
+     * not hold in memory (retried here; also one another instance started, or one from before a restart),
+     * that stale context sent the second arrival through the aggregator, which found the join complete
+     * and the joined step running, started by this very message, and sent its request again.
+     */
+    @Test
+    void aFanInReachedTwiceByOneCompletionSendsTheJoinedStepOnce() {
+        String executionId = ExecutionProbe.awaitExecution(sendEvent("F_JOIN_STALE", "{}"), "failed");
+        assertThat(ExecutionProbe.post("/api/executions/" + executionId + "/retry", null).statusCode()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(executionStatus(executionId)));
+
+        assertThat(stepStatuses(executionId)).containsExactlyInAnyOrderEntriesOf(
+                Map.of("first", "completed", "detour", "skipped", "join", "completed"));
+        assertThat(ExecutionProbe.requests(agents, executionId, "join")).hasSize(1);
     }
 }
