@@ -113,6 +113,9 @@ public final class LockedStepStart {
                     in.setBody(row);
                     in.setHeader(Headers.SQL_ROW_COUNT, 1);
                     in.setHeader(LOCK_OUTCOME, "running");
+                    if (s.listener != null) {
+                        s.listener.startedWithLocks(in.getHeader(Headers.WORKFLOW_ID, String.class), step.id());
+                    }
                     logPreemptions(acquired, holder);
                     return;
                 }
@@ -184,8 +187,8 @@ public final class LockedStepStart {
         return current;
     }
 
-    /** What the start needs from the Camel registry: the database and the configured priorities. */
-    private record Services(DataSource dataSource, ResourceLockStore store, LockPriorities priorities) {
+    /** What the start needs from the Camel registry: the database, the configured priorities and who is told of a start. */
+    private record Services(DataSource dataSource, ResourceLockStore store, LockPriorities priorities, LockedStartListener listener) {
         static Services of(CamelContext context) {
             DataSource dataSource = context.getRegistry().findSingleByType(DataSource.class);
             if (dataSource == null) {
@@ -194,7 +197,8 @@ public final class LockedStepStart {
             CoordinatorSettings settings = context.getRegistry().findSingleByType(CoordinatorSettings.class);
             String priorities = settings == null ? null : settings.get("coordinator.locks.priorities");
             return new Services(dataSource, new ResourceLockStore(dataSource),
-                    LockPriorities.parse(priorities == null ? LockPriorities.SPEC_DEFAULT : priorities));
+                    LockPriorities.parse(priorities == null ? LockPriorities.SPEC_DEFAULT : priorities),
+                    context.getRegistry().findSingleByType(LockedStartListener.class));
         }
 
         int update(String statementName, String... params) throws SQLException {

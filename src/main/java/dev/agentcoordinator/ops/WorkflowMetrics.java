@@ -14,7 +14,8 @@ import java.util.Map;
  * Execution and step counters, fed by watching the engine's state statements complete (Camel sends
  * an {@code ExchangeSentEvent} after each {@code sql:classpath:sql/<name>.sql} call). A transition
  * counts only when its guarded statement reports that it applied, so a redelivered message or a
- * duplicate reply is not counted twice, and the engine's routes need no metrics code.
+ * duplicate reply is not counted twice, and the engine's routes need no metrics code. (A step with
+ * locks starts over JDBC: {@link #startedWithLocks}.)
  *
  * <p>Meters: {@code coordinator_executions_started_total{workflow}},
  * {@code coordinator_executions_finished_total{workflow,status}},
@@ -23,7 +24,7 @@ import java.util.Map;
  * {@code coordinator_step_retries_total{workflow,step}}, {@code coordinator_timeouts_total{workflow,kind}}
  * and, through {@link StepLatencyRecorder}, {@code coordinator_step_duration_seconds{agent,action,outcome}}.
  */
-public final class WorkflowMetrics extends EventNotifierSupport {
+public final class WorkflowMetrics extends EventNotifierSupport implements dev.agentcoordinator.engine.LockedStartListener {
 
     private static final String SQL_PREFIX = "sql://classpath:sql/";
     private static final String SQL_PREFIX_SHORT = "sql:classpath:sql/";
@@ -176,6 +177,12 @@ public final class WorkflowMetrics extends EventNotifierSupport {
                 // statements that are no transition of interest here
             }
         }
+    }
+
+    /** A step with locks started its attempt (it starts over JDBC, see {@link dev.agentcoordinator.engine.LockedStartListener}). */
+    @Override
+    public void startedWithLocks(String workflowId, String stepId) {
+        counter("coordinator_steps_dispatched", "step attempts sent to agents", "workflow", workflowId, "step", stepId).increment();
     }
 
     /** Dependents complete-and-start.sql started (its "started" column: a JSON list with their step ids). */

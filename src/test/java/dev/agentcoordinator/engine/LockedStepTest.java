@@ -124,12 +124,24 @@ class LockedStepTest {
         assertThat(agents.received().stream().filter(r -> r.request().path("execution_id").asText().equals(executionId))).isEmpty();
         assertThat(executionStatus(executionId)).isEqualTo("running");
 
+        double dispatchedBefore = lockedStepsDispatched();
         assertThat(locks.release(held.lockId())).isTrue();
 
         await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(executionStatus(executionId)));
         assertThat(heldAtRequest.get("adjust:" + executionId)).containsExactly("roadmap/" + user);
+        // its start (over JDBC, with its lock) counts as a dispatch
+        assertThat(lockedStepsDispatched()).isEqualTo(dispatchedBefore + 1);
         assertThat(query("SELECT 1 FROM resource_locks WHERE resource_id = ?", user)).isEmpty();
         assertThat(query("SELECT waiting_for FROM workflow_step_executions WHERE execution_id = ?", executionId).get(0).get("waiting_for")).isNull();
+    }
+
+    /** coordinator_steps_dispatched_total of g_lock_wait's locked step. */
+    private static double lockedStepsDispatched() {
+        io.micrometer.core.instrument.MeterRegistry meters = shared().camelContext().getRegistry()
+                .lookupByNameAndType(dev.agentcoordinator.ops.Operations.METER_REGISTRY, io.micrometer.core.instrument.MeterRegistry.class);
+        io.micrometer.core.instrument.Counter counter = meters.find("coordinator_steps_dispatched")
+                .tags("workflow", "g_lock_wait", "step", "adjust").counter();
+        return counter == null ? 0 : counter.count();
     }
 
     @Test
