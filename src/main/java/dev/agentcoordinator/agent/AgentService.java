@@ -185,6 +185,10 @@ public final class AgentService implements AutoCloseable {
             if (agentName == null || agentName.isBlank()) {
                 throw new IllegalArgumentException("agent name must not be blank");
             }
+            if (agentName.equals("events") || agentName.equals("messages")) {
+                // their queues are the coordinator's own: agent.events takes events, agent.messages agent-to-agent messages
+                throw new IllegalArgumentException("agent name \"" + agentName + "\" is reserved: agent." + agentName + " is the coordinator's queue");
+            }
             this.agentName = agentName;
         }
 

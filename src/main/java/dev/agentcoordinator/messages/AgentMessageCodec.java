@@ -31,6 +31,8 @@ public final class AgentMessageCodec {
     static final String REPLY_TO = "replyTo";
 
     private static final Pattern AGENT_NAME = Pattern.compile("[a-z][a-z0-9_-]{0,99}");
+    /** As in workflow definitions: agent.events takes events, agent.messages these messages. */
+    private static final java.util.Set<String> RESERVED_AGENT_NAMES = java.util.Set.of("events", "messages");
     private static final long MAX_TIMEOUT_MS = 86_400_000;
 
     private AgentMessageCodec() {
@@ -119,7 +121,9 @@ public final class AgentMessageCodec {
         String stored;
         try {
             JsonNode response = Json.parse(text);
-            stored = Json.write(response);
+            stored = Json.containsNul(response)
+                    ? Json.write(Map.of("status", "error", "error", "the recipient's response contains the character U+0000 (\\u0000), which PostgreSQL cannot store"))
+                    : Json.write(response);
         } catch (IllegalArgumentException e) {
             stored = Json.write(Map.of("status", "error", "error", "the recipient's response is " + e.getMessage()));
         }
@@ -185,6 +189,10 @@ public final class AgentMessageCodec {
         if (!AGENT_NAME.matcher(name).matches()) {
             throw new InvalidAgentMessageException("agent message field " + field + " \"" + name
                     + "\" is not an agent name ([a-z][a-z0-9_-]*, at most 100 characters)");
+        }
+        if (RESERVED_AGENT_NAMES.contains(name)) {
+            throw new InvalidAgentMessageException("agent message field " + field + " \"" + name + "\" is reserved: agent."
+                    + name + " is the coordinator's own queue, no agent's");
         }
         return name;
     }

@@ -165,6 +165,11 @@ class AgentMessagesTest {
                 "{\"from\":\"g-msg-http\",\"to\":\"g-msg-http\",\"type\":\"X\",\"payload\":{\"k\":\"v\\u0000\"}}");
         assertThat(unstorable.statusCode()).isEqualTo(400);
         assertThat(unstorable.body()).contains("agent message contains the character U+0000");
+        // agent.events is the coordinator's: a message there would start a workflow
+        HttpResponse<String> toEvents = postMessage(http,
+                "{\"from\":\"g-msg-http\",\"to\":\"events\",\"type\":\"INTERVIEW_COMPLETED\",\"payload\":{\"interview_id\":\"i-1\"}}");
+        assertThat(toEvents.statusCode()).isEqualTo(400);
+        assertThat(toEvents.body()).contains("agent message field to \\\"events\\\" is reserved");
         assertThat(http.send(HttpRequest.newBuilder(URI.create(shared().httpUrl() + "/api/messages/nope")).build(),
                 HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(404);
     }
