@@ -85,11 +85,18 @@ public record StepOutcome(Transition transition, String outputJson, String error
 
     /**
      * The {@code progress} a heartbeat carries, as JSON text; null when it has none (or it is JSON null).
-     * Only asked of heartbeats, off the per-step path.
+     * Progress PostgreSQL cannot store (U+0000) is kept as a note saying so: the heartbeat still counts,
+     * and the step's view shows why its progress is not there. Only asked of heartbeats, off the per-step path.
      */
     public static String heartbeatProgress(String heartbeatText) {
         JsonNode progress = Json.parse(heartbeatText).get("progress");
-        return progress == null || progress.isNull() ? null : Json.write(progress);
+        if (progress == null || progress.isNull()) {
+            return null;
+        }
+        if (Json.containsNul(progress)) {
+            return Json.write(Map.of("error", "the heartbeat's progress contains the character U+0000 (\\u0000), which PostgreSQL cannot store"));
+        }
+        return Json.write(progress);
     }
 
     /** Only well-formed signals ({@code signal_type} a string) are kept; the rest is dropped. */

@@ -211,4 +211,13 @@ class StepLogicTest {
         arrival.setProperty(Headers.CONTEXT_ROWS, context("running", "a", "completed", "{}", "b", "skipped", null));
         assertThat(gate.settledInCarriedContext(arrival)).isTrue();
     }
+
+    @Test
+    void aHeartbeatsProgressIsKeptAsSentUnlessPostgreSqlCannotStoreIt() {
+        assertThat(StepOutcome.heartbeatProgress("{\"status\":\"running\",\"progress\":{\"done\":3}}")).isEqualTo("{\"done\":3}");
+        assertThat(StepOutcome.heartbeatProgress("{\"status\":\"running\"}")).isNull();
+        // jsonb refuses U+0000: the note takes its place instead of the heartbeat failing every delivery
+        assertThat(Json.parse(StepOutcome.heartbeatProgress("{\"status\":\"running\",\"progress\":{\"cursor\":\"a\\u0000b\"}}"))
+                .path("error").asText()).contains("U+0000");
+    }
 }

@@ -25,4 +25,15 @@ class ReplyDestinationTest {
                 .isInstanceOf(InvalidAgentMessageException.class)
                 .hasMessageContaining("JMSReplyTo of an agent message must be a queue");
     }
+
+    @Test
+    void aResponsePostgreSqlCannotStoreIsStoredAsAnError() {
+        org.apache.camel.Exchange exchange = new org.apache.camel.support.DefaultExchange(new org.apache.camel.impl.DefaultCamelContext());
+        exchange.getMessage().setBody("{\"answer\":\"a\\u0000b\"}");
+        AgentMessageCodec.readResponse(exchange);
+        assertThat(exchange.getMessage().getHeader("messageResponse", String.class)).contains("\"status\":\"error\"", "U+0000");
+        exchange.getMessage().setBody("{\"answer\":42}");
+        AgentMessageCodec.readResponse(exchange);
+        assertThat(exchange.getMessage().getHeader("messageResponse", String.class)).isEqualTo("{\"answer\":42}");
+    }
 }
