@@ -110,7 +110,7 @@ public final class CoordinatorSettings {
         this.brokerEmbeddedPort = port("coordinator.broker.embedded.port");
         this.brokerJournalBufferTimeoutUs = positiveInt("coordinator.broker.embedded.journal-buffer-timeout-us");
         this.dbPoolSize = positiveInt("coordinator.db.pool.size");
-        this.dbPoolConnectionTimeoutMs = positiveInt("coordinator.db.pool.connection-timeout-ms");
+        this.dbPoolConnectionTimeoutMs = atLeast("coordinator.db.pool.connection-timeout-ms", 250);   // HikariCP's least
         this.dbEmbeddedPort = port("coordinator.db.embedded.port");
         this.httpPort = port("coordinator.http.port");
         this.jmsConcurrentConsumers = positiveInt("coordinator.jms.concurrent-consumers");
@@ -135,6 +135,11 @@ public final class CoordinatorSettings {
         if (!dbMigrationUrl().isEmpty() && dbUrl().isEmpty()) {
             throw invalid("coordinator.db.migration-url", "is for a database of your own (coordinator.db.url);"
                     + " the embedded database is migrated directly");
+        }
+        try {
+            dev.agentcoordinator.locks.LockPriorities.parse(values.get("coordinator.locks.priorities"));
+        } catch (IllegalArgumentException e) {
+            throw invalid("coordinator.locks.priorities", e.getMessage().replaceFirst("^coordinator\\.locks\\.priorities: ", ""));
         }
         if (jmsMaxConcurrentConsumers < jmsConcurrentConsumers) {
             throw invalid("coordinator.jms.max-concurrent-consumers",
@@ -369,9 +374,13 @@ public final class CoordinatorSettings {
     }
 
     private int positiveInt(String key) {
+        return atLeast(key, 1);
+    }
+
+    private int atLeast(String key, int least) {
         int n = integer(key);
-        if (n < 1) {
-            throw invalid(key, n + " must be at least 1");
+        if (n < least) {
+            throw invalid(key, n + " must be at least " + least);
         }
         return n;
     }

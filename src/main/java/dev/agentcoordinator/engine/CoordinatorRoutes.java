@@ -54,19 +54,11 @@ public final class CoordinatorRoutes {
         if (settings.retentionDays() > 0) {
             builders.add(new RetentionRoutes(settings.retentionDays(), settings.retentionPeriodMs()));
         }
-        // fail at start, not at the first locked step, when the priorities cannot be read
-        dev.agentcoordinator.locks.LockPriorities.parse(setting(settings, "coordinator.locks.priorities",
-                dev.agentcoordinator.locks.LockPriorities.SPEC_DEFAULT));
         return builders;
     }
 
     /** The breakers that pause the routes the broker or a timer starts while the database is unreachable. */
     public RoutePolicyFactory outageBreakers() {
         return DatabaseOutageBreaker.everyConsumer(ReplyRoutes.ROUTE_ID, replyBacklog);
-    }
-
-    private static String setting(CoordinatorSettings settings, String key, String fallback) {
-        String value = settings.get(key);
-        return value == null || value.isBlank() ? fallback : value.trim();
     }
 }

@@ -102,6 +102,16 @@ class CoordinatorSettingsTest {
                 .hasMessageContaining("coordinator.retention.days").hasMessageContaining("-1 must be 0 or more");
     }
 
+    /** Settings a library would refuse only once the broker and the database have started are refused first, by name. */
+    @Test
+    void theLockPrioritiesAndThePoolsConnectionTimeoutAreCheckedBeforeAnythingStarts() {
+        assertThatThrownBy(() -> CoordinatorSettings.fromMap(Map.of("locks.priorities", "architect")))
+                .hasMessageContaining("invalid setting coordinator.locks.priorities").hasMessageContaining("\"architect\" is not agent:priority");
+        assertThatThrownBy(() -> CoordinatorSettings.fromMap(Map.of("db.pool.connection-timeout-ms", "100")))
+                .hasMessageContaining("invalid setting coordinator.db.pool.connection-timeout-ms").hasMessageContaining("100 must be at least 250");
+        assertThat(CoordinatorSettings.fromMap(Map.of("db.pool.connection-timeout-ms", "250", "locks.priorities", "")).get("coordinator.locks.priorities")).isEmpty();
+    }
+
     @Test
     void theSweepPeriodAndTheMessageResponseTimeoutArePositiveIntegers() {
         CoordinatorSettings defaults = CoordinatorSettings.fromMap(Map.of());
