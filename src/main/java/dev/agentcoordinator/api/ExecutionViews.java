@@ -15,6 +15,7 @@ import java.util.Set;
 final class ExecutionViews {
     /** The column list_executions gives each row's position in (see {@link ListingCursor}). */
     private static final String PAGE_CURSOR = "page_cursor";
+    private static final String COMPENSATION = "compensation";
     private static final Set<String> JSON_COLUMNS = Set.of("trigger_payload", "result", "input", "output", "progress");
 
     private ExecutionViews() {
@@ -22,7 +23,7 @@ final class ExecutionViews {
 
     /**
      * The spec's getExecutionStatus: the execution, with every step row, each with its attempts (rows of
-     * get-execution-attempts.sql, first attempt first).
+     * get-execution-attempts.sql, first attempt first), and its compensations apart.
      */
     static String execution(Map<String, Object> execution, List<Map<String, Object>> steps, List<Map<String, Object>> attempts) {
         Map<List<Object>, ArrayNode> attemptsByStep = new HashMap<>();
@@ -33,10 +34,14 @@ final class ExecutionViews {
         }
         ObjectNode view = object(execution);
         view.put("execution_id", (String) execution.get("id"));
+        // a compensation's row names the step it undoes: listed apart, so that a step id names one entry of
+        // "steps" (one per loop iteration), as CONTRACT.md's one row per step and iteration
         ArrayNode stepViews = view.putArray("steps");
+        ArrayNode compensationViews = view.putArray("compensations");
         steps.forEach(step -> {
             ArrayNode stepAttempts = attemptsByStep.get(List.of(step.get("step_id"), step.get("iteration"), step.get("kind")));
-            stepViews.add(object(step).set("attempts", stepAttempts != null ? stepAttempts : Json.array()));
+            (COMPENSATION.equals(step.get("kind")) ? compensationViews : stepViews)
+                    .add(object(step).set("attempts", stepAttempts != null ? stepAttempts : Json.array()));
         });
         return Json.write(view);
     }

@@ -70,6 +70,13 @@ class CompensationTest {
         assertThat(compensation(executionId, "charge").get("input").toString())
                 .contains("\"amount\": 30", "\"charge_id\": \"c-1\"");
         assertThat(compensation(executionId, "reserve").get("input").toString()).contains("r-" + executionId);
+        // over HTTP, a step id names one entry of steps; the compensations are listed apart
+        com.fasterxml.jackson.databind.JsonNode view = Json.parse(ExecutionProbe.get("/api/executions/" + executionId).body());
+        assertThat(view.path("steps").findValuesAsText("step_id")).containsExactlyInAnyOrder("reserve", "charge", "gift", "ship");
+        assertThat(view.path("steps").findValuesAsText("kind")).containsOnly("step");
+        assertThat(view.path("compensations")).extracting(c -> c.path("step_id").asText(), c -> c.path("status").asText(), c -> c.path("kind").asText())
+                .containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple("charge", "completed", "compensation"),
+                        org.assertj.core.groups.Tuple.tuple("reserve", "completed", "compensation"));
         // the failed step and the skipped one are not compensated
         assertThat(compensation(executionId, "ship")).isNull();
         assertThat(compensation(executionId, "gift")).isNull();
