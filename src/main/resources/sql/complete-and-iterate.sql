@@ -6,13 +6,15 @@
 -- its locks (lockCount) (one was taken by a holder of higher priority, or lapsed and was taken), the
 -- next iteration is not started: it waits pending for its locks (waiting_for), and the lock sweep
 -- (waiting-lock-steps.sql) runs it through its step route, which takes them again, as a retry's.
+-- The next iteration gets the step's attempt budget: an execution retry gave the iteration it reset
+-- max_attempts counted on from its earlier attempts (budget_start, V20), and the next one starts at 1.
 WITH done AS (
     UPDATE workflow_step_executions
        SET status = 'completed', output = CAST(:#output AS jsonb), completed_at = now(), deadline = NULL,
            updated_at = now()
      WHERE id = :#rowId AND attempt = :#attempt AND status = 'running'
-    RETURNING execution_id, step_id, iteration, agent, action, max_attempts, timeout_ms, backoff_ms, compensation,
-              holds_locks, request_context
+    RETURNING execution_id, step_id, iteration, agent, action, max_attempts, budget_start, timeout_ms, backoff_ms,
+              compensation, holds_locks, request_context
 ), renewed AS (
     UPDATE resource_locks l
        SET expires_at = now() + l.ttl_ms * interval '1 millisecond'
@@ -28,7 +30,7 @@ INSERT INTO workflow_step_executions (id, execution_id, step_id, iteration, agen
                                       handled_by, holds_locks, request_context, dispatched_by, waiting_for, waiting_since)
 SELECT :#nextRowId, execution_id, step_id, iteration + 1, agent, action,
        CASE WHEN lost_locks THEN 'pending' ELSE 'running' END, CASE WHEN lost_locks THEN 0 ELSE 1 END,
-       max_attempts, timeout_ms, backoff_ms, compensation, CAST(:#nextInput AS jsonb),
+       max_attempts - budget_start, timeout_ms, backoff_ms, compensation, CAST(:#nextInput AS jsonb),
        CASE WHEN lost_locks THEN NULL ELSE now() END,
        CASE WHEN lost_locks THEN NULL ELSE now() + timeout_ms * interval '1 millisecond' END,
        current_setting('application_name'), holds_locks, request_context, CAST(:#causeMessageId AS varchar),
@@ -36,4 +38,4 @@ SELECT :#nextRowId, execution_id, step_id, iteration + 1, agent, action,
        CASE WHEN lost_locks THEN now() END
 FROM next, LATERAL (SELECT merge_reply_context(next.execution_id, next.step_id, next.agent,
                                                CAST(:#sharedMemory AS jsonb), CAST(:#signals AS jsonb))) merged
-RETURNING iteration, status, deadline, request_context::text AS context
+RETURNING iteration, max_attempts, status, deadline, request_context::text AS context

@@ -28,7 +28,7 @@ class IterativeRefinementTest {
             default -> Map.of("delivered", r.input().path("text").asText());
         }).agent("loop-retry-agent", r -> {
             String text = r.input().path("draft").asText() + "+";
-            if (r.action().equals("refine") && r.request().path("iteration").asInt() == 2
+            if (r.action().equals("refine") && r.request().path("iteration").asInt() == 1
                     && failedOnce.add(r.request().path("execution_id").asText())) {
                 return List.of(ScriptedAgents.Reply.error("the editor is away", false));
             }
@@ -71,7 +71,7 @@ class IterativeRefinementTest {
         assertThat(stepRow(executionId, "deliver").get("input").toString()).contains("draft of camel+++");
     }
 
-    /** A retry of the execution runs the loop's failed iteration again on the input its feedback gave it. */
+    /** A retry of the execution runs the loop's failed (second) iteration again on the input its feedback gave it. */
     @Test
     void aRetriedExecutionRunsTheFailedIterationOnItsFedBackInput() {
         String eventId = sendEvent("T_LOOP_RETRY", "{\"topic\":\"camel\"}");
@@ -83,9 +83,16 @@ class IterativeRefinementTest {
         assertThat(iterations(executionId)).extracting(r -> r.get("draft"))
                 .containsExactly("draft of camel", "draft of camel+", "draft of camel++");
         assertThat(iterations(executionId).get(2).get("text")).isEqualTo("draft of camel+++");
-        List<ScriptedAgents.Received> third = ExecutionProbe.requests(agents, executionId, "refine").stream()
-                .filter(r -> r.request().path("iteration").asInt() == 2).toList();
-        assertThat(third).hasSize(2).allSatisfy(r -> assertThat(r.input().path("draft").asText()).isEqualTo("draft of camel++"));
+        List<ScriptedAgents.Received> second = ExecutionProbe.requests(agents, executionId, "refine").stream()
+                .filter(r -> r.request().path("iteration").asInt() == 1).toList();
+        assertThat(second).hasSize(2).allSatisfy(r -> assertThat(r.input().path("draft").asText()).isEqualTo("draft of camel+"));
+        // the iteration after the retried one has the step's own budget (max_retries 0: one attempt), not the
+        // retried iteration's, which counted on from its earlier attempt
+        assertThat(query("SELECT max_attempts FROM workflow_step_executions WHERE execution_id = ? AND step_id = 'refine' AND iteration = 2",
+                executionId).get(0).get("max_attempts")).isEqualTo(1);
+        assertThat(ExecutionProbe.requests(agents, executionId, "refine").stream()
+                .filter(r -> r.request().path("iteration").asInt() == 2)).singleElement()
+                .satisfies(r -> assertThat(r.correlationId()).endsWith("/refine/1"));
     }
 
     @Test
