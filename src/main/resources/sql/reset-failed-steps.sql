@@ -6,13 +6,17 @@
 -- A reset step keeps its attempt number (mark-running continues from it), so step_attempts keeps the
 -- earlier attempts and a late reply to one of them cannot be taken for the new attempt; its budget is
 -- the step's attempts once more, and its backoff doubles from the budget's first attempt (budget_start, V20).
--- The execution counts its retries (V21): its next failure's outcome event is a new one.
+-- The execution counts its retries (V21): its next failure's outcome event is a new one. Its timeout
+-- runs from the retry (retried_at, V23). An execution that failed with every step completed (its
+-- timeout passed as the last one completed) has nothing to run again, and stays failed.
 WITH reopened AS (
-    UPDATE workflow_executions
+    UPDATE workflow_executions e
        SET status = 'running', completed_at = NULL, error = NULL, result = NULL, retries = retries + 1,
-           deadline = now() + :#timeoutMs * interval '1 millisecond'
-     WHERE id = :#executionId AND status = 'failed'
-    RETURNING id
+           deadline = now() + :#timeoutMs * interval '1 millisecond', retried_at = now()
+     WHERE e.id = :#executionId AND e.status = 'failed'
+       AND EXISTS (SELECT 1 FROM workflow_step_executions f
+                    WHERE f.execution_id = e.id AND f.kind = 'step' AND f.status IN ('failed', 'skipped'))
+    RETURNING e.id
 )
 UPDATE workflow_step_executions s
    SET status = 'pending', error = NULL, output = NULL, started_at = NULL, completed_at = NULL,

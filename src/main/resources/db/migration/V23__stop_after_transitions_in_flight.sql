@@ -6,30 +6,24 @@
 -- execution is locked (each transition changes such a row first, and every insert of a step row comes
 -- from a transition of one), in a function, whose every statement reads a fresh snapshot.
 
+-- When a retry (reset-failed-steps.sql) reopened the execution: its timeout runs from then.
+ALTER TABLE workflow_executions ADD COLUMN retried_at timestamptz;
+
 -- Locks the pending and running rows of the executions, waiting for the transitions that hold them.
 -- A pass waits for a transition, the next one (a fresh snapshot) sees what it inserted: the set is
--- complete when two passes agree. A deadlock (a transition holds a row this pass waits for, and waits
--- for one it took) lets the transition go and starts over.
+-- complete when two passes agree (at least two run). The callers retry on a deadlock.
 CREATE FUNCTION lock_unsettled_steps(p_execution_ids varchar[]) RETURNS void AS $$
 DECLARE
-    v_before varchar[];
+    v_before varchar[] := '{}';
     v_locked varchar[];
 BEGIN
-    <<attempt>>
     LOOP
-        BEGIN
-            v_before := NULL;
-            LOOP
-                SELECT array_agg(l.id) INTO v_locked
-                  FROM (SELECT s.id FROM workflow_step_executions s
-                         WHERE s.execution_id = ANY (p_execution_ids) AND s.status IN ('pending', 'running')
-                         ORDER BY s.id FOR NO KEY UPDATE) l;
-                EXIT attempt WHEN v_locked IS NOT DISTINCT FROM v_before;
-                v_before := v_locked;
-            END LOOP;
-        EXCEPTION WHEN deadlock_detected THEN
-            -- the block's locks are released: the transition completes, and the passes start over
-        END;
+        SELECT array_agg(l.id ORDER BY l.id) INTO v_locked
+          FROM (SELECT s.id FROM workflow_step_executions s
+                 WHERE s.execution_id = ANY (p_execution_ids) AND s.status IN ('pending', 'running')
+                 ORDER BY s.id FOR NO KEY UPDATE) l;
+        EXIT WHEN v_locked IS NOT DISTINCT FROM v_before;
+        v_before := v_locked;
     END LOOP;
 END;
 $$ LANGUAGE plpgsql;
@@ -39,9 +33,15 @@ CREATE FUNCTION cancel_execution(p_execution_id varchar, p_reason text)
     RETURNS TABLE (execution_id varchar, workflow_id varchar, workflow_version integer, status varchar,
                    settled_steps bigint, failures text, in_flight text) AS $$
 #variable_conflict use_column
+DECLARE
+    v_rows jsonb;
 BEGIN
+    -- A deadlock (a transition holds a row this waits for and waits for one this took: a lock renewal's
+    -- resource_locks row, a stalled-execution sweep's execution row) lets the other go: the block's locks
+    -- and changes are undone, and it starts over. The rows are kept until the block is through.
+    LOOP
+    BEGIN
     PERFORM lock_unsettled_steps(ARRAY[p_execution_id]);
-    RETURN QUERY
     WITH cancelled AS (
         UPDATE workflow_executions e
            -- a step is undone as it last stood (its latest iteration, when that one completed), as
@@ -66,19 +66,29 @@ BEGIN
          WHERE s.execution_id = cancelled.id AND s.status IN ('pending', 'running')
         RETURNING s.step_id, s.kind, s.status, s.error
     )
-    SELECT cancelled.id, cancelled.workflow_id, cancelled.workflow_version, cancelled.status, (SELECT count(*) FROM settled),
+    SELECT jsonb_agg(to_jsonb(r)) INTO v_rows FROM (
+    SELECT cancelled.id AS execution_id, cancelled.workflow_id, cancelled.workflow_version, cancelled.status,
+           (SELECT count(*) FROM settled) AS settled_steps,
            -- what onFailure carries, as find-unsent-outcomes.sql computes it: the steps that failed before (this
            -- statement's snapshot) and those the cancel failed
            COALESCE((SELECT jsonb_agg(jsonb_build_object('step_id', f.step_id, 'error', f.error)) FROM (
                         SELECT s.step_id, s.error FROM workflow_step_executions s
                          WHERE s.execution_id = cancelled.id AND s.kind = 'step' AND s.status = 'failed'
                         UNION ALL
-                        SELECT step_id, error FROM settled WHERE kind = 'step' AND status = 'failed') f), '[]'::jsonb)::text,
+                        SELECT step_id, error FROM settled WHERE kind = 'step' AND status = 'failed') f), '[]'::jsonb)::text AS failures,
            -- read with the statement's snapshot, from before its updates (as in expire-executions.sql)
            COALESCE((SELECT jsonb_agg(jsonb_build_object('step_id', s.step_id, 'request', s.id || ':' || s.attempt))
                        FROM workflow_step_executions s
-                      WHERE s.execution_id = cancelled.id AND s.kind = 'step' AND s.status = 'running'), '[]'::jsonb)::text
-    FROM cancelled;
+                      WHERE s.execution_id = cancelled.id AND s.kind = 'step' AND s.status = 'running'), '[]'::jsonb)::text AS in_flight
+    FROM cancelled) r;
+    EXIT;
+    EXCEPTION WHEN deadlock_detected THEN
+        -- starts over (see above)
+    END;
+    END LOOP;
+    RETURN QUERY SELECT * FROM jsonb_to_recordset(COALESCE(v_rows, '[]'::jsonb))
+        AS r(execution_id varchar, workflow_id varchar, workflow_version integer, status varchar,
+             settled_steps bigint, failures text, in_flight text);
 END;
 $$ LANGUAGE plpgsql;
 
@@ -90,6 +100,7 @@ CREATE FUNCTION expire_executions(p_swept_at_ms double precision, p_hold_ms bigi
                    failures text, in_flight text) AS $$
 #variable_conflict use_column
 DECLARE
+    v_rows jsonb;
     v_due varchar[];
     v_due_before timestamptz := LEAST(now(), to_timestamp(p_swept_at_ms / 1000)) - p_hold_ms * interval '1 millisecond';
 BEGIN
@@ -99,8 +110,12 @@ BEGIN
     IF v_due IS NULL THEN
         RETURN;
     END IF;
+    -- A deadlock (a transition holds a row this waits for and waits for one this took: a lock renewal's
+    -- resource_locks row, a stalled-execution sweep's execution row) lets the other go: the block's locks
+    -- and changes are undone, and it starts over. The rows are kept until the block is through.
+    LOOP
+    BEGIN
     PERFORM lock_unsettled_steps(v_due);
-    RETURN QUERY
     WITH expired AS (
         UPDATE workflow_executions e
            -- a step is undone as it last stood (its latest iteration, when that one completed), as
@@ -112,7 +127,8 @@ BEGIN
                                            WHERE latest.status = 'completed' AND latest.compensation IS NOT NULL)
                              THEN 'compensating' ELSE 'failed' END,
                completed_at = now(),
-               error = 'workflow timed out after ' || (EXTRACT(EPOCH FROM (e.deadline - e.started_at)) * 1000)::bigint || ' ms'
+               -- timed from the start, or from the retry that reopened it and moved its deadline
+               error = 'workflow timed out after ' || (EXTRACT(EPOCH FROM (e.deadline - COALESCE(e.retried_at, e.started_at))) * 1000)::bigint || ' ms'
           FROM (SELECT w.id FROM workflow_executions w
                  WHERE w.id = ANY (v_due) AND w.status = 'running' AND w.deadline < v_due_before
                  FOR UPDATE SKIP LOCKED) due
@@ -127,7 +143,8 @@ BEGIN
          WHERE s.execution_id = expired.id AND s.status IN ('pending', 'running')
         RETURNING s.execution_id, s.step_id, s.kind, s.status, s.error
     )
-    SELECT expired.id, expired.workflow_id, expired.workflow_version, expired.error, expired.status,
+    SELECT jsonb_agg(to_jsonb(r)) INTO v_rows FROM (
+    SELECT expired.id AS execution_id, expired.workflow_id, expired.workflow_version, expired.error, expired.status,
            -- what onFailure carries, as find-unsent-outcomes.sql computes it: the steps that failed before (this
            -- statement's snapshot) and those the timeout failed (not those it skipped)
            COALESCE((SELECT jsonb_agg(jsonb_build_object('step_id', f.step_id, 'error', f.error)) FROM (
@@ -135,12 +152,20 @@ BEGIN
                          WHERE s.execution_id = expired.id AND s.kind = 'step' AND s.status = 'failed'
                         UNION ALL
                         SELECT settled.step_id, settled.error FROM settled
-                         WHERE settled.execution_id = expired.id AND settled.kind = 'step' AND settled.status = 'failed') f), '[]'::jsonb)::text,
+                         WHERE settled.execution_id = expired.id AND settled.kind = 'step' AND settled.status = 'failed') f), '[]'::jsonb)::text AS failures,
            -- the attempts in flight as the statement found them (its snapshot is from before the updates), read per
            -- expired execution: their requests may still be queued
            COALESCE((SELECT jsonb_agg(jsonb_build_object('step_id', s.step_id, 'request', s.id || ':' || s.attempt))
                        FROM workflow_step_executions s
-                      WHERE s.execution_id = expired.id AND s.kind = 'step' AND s.status = 'running'), '[]'::jsonb)::text
-    FROM expired;
+                      WHERE s.execution_id = expired.id AND s.kind = 'step' AND s.status = 'running'), '[]'::jsonb)::text AS in_flight
+    FROM expired) r;
+    EXIT;
+    EXCEPTION WHEN deadlock_detected THEN
+        -- starts over (see above)
+    END;
+    END LOOP;
+    RETURN QUERY SELECT * FROM jsonb_to_recordset(COALESCE(v_rows, '[]'::jsonb))
+        AS r(execution_id varchar, workflow_id varchar, workflow_version integer, error text, status varchar,
+             failures text, in_flight text);
 END;
 $$ LANGUAGE plpgsql;

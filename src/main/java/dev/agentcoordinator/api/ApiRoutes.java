@@ -35,6 +35,8 @@ import java.util.UUID;
  * writes go through the same routes as messages do (an event posted here is put on agent.events).
  */
 public class ApiRoutes extends RouteBuilder {
+    /** Exchange property: the status of the execution a retry was asked of, as read before the reset. */
+    private static final String RETRIED_STATUS = "retriedStatus";
     private static final String JSON = "application/json";
     /** Every status workflow_executions.status takes (CONTRACT.md section 3, and the compensation's). */
     static final List<String> EXECUTION_STATUSES = List.of("pending", "running", "completed", "failed", "cancelled",
@@ -243,7 +245,7 @@ public class ApiRoutes extends RouteBuilder {
                         .to(Sql.rows("reset-failed-steps"))
                         .choice()
                             .when(header(Headers.SQL_ROW_COUNT).isEqualTo(0))
-                                .process(e -> respond(e, 409, ExecutionViews.error("execution " + e.getMessage().getHeader(Headers.EXECUTION_ID) + " is not failed")))
+                                .process(ApiRoutes::notRetried)
                             .otherwise()
                                 .setProperty("resetSteps", body())
                                 .doTry()
@@ -290,8 +292,17 @@ public class ApiRoutes extends RouteBuilder {
         RouteKeys.routeTo(in, catalog);
     }
 
+    /** Why reset-failed-steps changed nothing: the execution is not failed, or nothing of it failed or was skipped. */
+    private static void notRetried(Exchange exchange) {
+        Object status = exchange.getProperty(RETRIED_STATUS);
+        respond(exchange, 409, ExecutionViews.error("execution " + exchange.getMessage().getHeader(Headers.EXECUTION_ID)
+                + ("failed".equals(status) ? " has no failed or skipped step to run again (it failed as its last step completed)"
+                : " is not failed (" + status + ")")));
+    }
+
     /** The headers of a retry; no route key when this coordinator does not run the version the execution ran on. */
     private void prepareRetry(Exchange exchange) {
+        exchange.setProperty(RETRIED_STATUS, exchange.getMessage().getBody(Map.class).get("status"));
         routeToItsVersion(exchange);
         Message in = exchange.getMessage();
         WorkflowDefinition workflow = catalog.resolveRouteKey(in.getHeader(Headers.ROUTE_KEY, String.class)).orElse(null);

@@ -185,6 +185,19 @@ class ExecutionControlSemanticsTest {
         assertThat(post("/api/executions/no-such-execution/retry", null).statusCode()).isEqualTo(404);
     }
 
+    /** An execution that failed with every step completed (its timeout passed as the last completed) has nothing to retry. */
+    @Test
+    void aFailedExecutionWithNothingFailedOrSkippedIsNotReopenedByARetry() {
+        String executionId = awaitExecution(sendEvent("F_RETRY_API", "{}"), "failed");
+        query("UPDATE workflow_step_executions SET status = 'completed', error = NULL WHERE execution_id = ? RETURNING id", executionId);
+
+        HttpResponse<String> refused = post("/api/executions/" + executionId + "/retry", null);
+        assertThat(refused.statusCode()).isEqualTo(409);
+        assertThat(Json.parse(refused.body()).path("error").asText()).isEqualTo("execution " + executionId
+                + " has no failed or skipped step to run again (it failed as its last step completed)");
+        assertThat(execution(executionId)).containsEntry("status", "failed").containsEntry("retries", 0);
+    }
+
     /**
      * CONTRACT.md section 3: a step row is pending, running, completed, failed or skipped. PostgreSQL
      * refuses any other, and stores what an earlier release still writes (a rolling upgrade) as this one does.

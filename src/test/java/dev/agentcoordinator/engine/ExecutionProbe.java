@@ -51,7 +51,7 @@ final class ExecutionProbe {
     }
 
     static Map<String, Object> execution(String executionId) {
-        return query("SELECT status, error, result::text AS result FROM workflow_executions WHERE id = ?", executionId).get(0);
+        return query("SELECT status, error, result::text AS result, retries FROM workflow_executions WHERE id = ?", executionId).get(0);
     }
 
     static HttpResponse<String> get(String path) {

@@ -51,5 +51,13 @@ class WorkflowTimeoutFailureTest {
         assertThat(query("SELECT jsonb_array_elements(payload->'failures')->>'step_id' AS step FROM agent_events "
                 + "WHERE type = 'F_WORKFLOW_TIMEOUT_FAILED' AND payload->>'execution_id' = ?", executionId))
                 .extracting(r -> r.get("step")).containsExactly("endless");
+
+        // retried an hour after it started, it times out again, timed from the retry
+        assertThat(execution(executionId).get("error").toString()).isEqualTo("workflow timed out after 800 ms");
+        query("UPDATE workflow_executions SET started_at = started_at - interval '1 hour' WHERE id = ? RETURNING id", executionId);
+        assertThat(ExecutionProbe.post("/api/executions/" + executionId + "/retry", null).statusCode()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(10)).until(() -> "failed".equals(executionStatus(executionId))
+                && execution(executionId).get("retries").equals(1));
+        assertThat(execution(executionId).get("error").toString()).isEqualTo("workflow timed out after 800 ms");
     }
 }
