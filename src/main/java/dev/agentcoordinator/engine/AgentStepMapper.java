@@ -84,9 +84,7 @@ public class AgentStepMapper implements StepRouteMapper {
         sendRequest(onDecision.process(exchange -> prepareDispatch(exchange, step)), workflow, step,
                 org.apache.camel.LoggingLevel.INFO, "dispatched to", "(attempt ${header.attempt}, started with " + String.join(", ", step.dependsOn()) + ")", ".started");
         onDecision.endChoice()
-                    .when(org.apache.camel.builder.PredicateBuilder.or(
-                            routes.header(DECISION).isEqualTo(StepDecision.Kind.RESEND.name()),
-                            routes.header(DECISION).isEqualTo(StepDecision.Kind.RESEND_IF_STARTED_BY_THIS_MESSAGE.name())))
+                    .when(routes.header(DECISION).isEqualTo(StepDecision.Kind.RESEND_IF_STARTED_BY_THIS_MESSAGE.name()))
                         .to(Sql.row("find-step-row")).id(nodeId(workflow, step, "find-attempt"));
         var resent = onDecision.filter(AgentStepMapper::resendApplies);
         sendRequest(resent.process(exchange -> prepareResend(exchange, step)), workflow, step,
@@ -257,7 +255,7 @@ public class AgentStepMapper implements StepRouteMapper {
             return;
         }
         List<Map<String, Object>> rows = in.getBody(List.class);
-        StepDecision decision = planner.decide(rows, redelivered(exchange));
+        StepDecision decision = planner.decide(rows);
         in.setHeader(DECISION, decision.kind().name());
         presentEvenIfNull(in, CAUSE_MESSAGE_ID);   // a timer or HTTP call started this: mark-running records NULL
         in.setHeader(ROW_ID, decision.rowId());
@@ -334,9 +332,11 @@ public class AgentStepMapper implements StepRouteMapper {
     }
 
     /**
-     * A redelivered message re-sends the attempt in flight; any other delivery only the attempt it
-     * started itself (dispatched_by), whose request its earlier delivery's rollback took away. Neither
-     * when this message sent it already, on another branch ({@link SentRequests}).
+     * A message re-sends only the attempt it started itself (dispatched_by) and only while it runs: its
+     * earlier delivery's rollback took that request away. Redelivered or not (the broker forgets the flag
+     * when it restarts): a redelivered message that finds a step another message started (whose request
+     * left with that message) or one settled since it read the context sends nothing. Nor does a message
+     * that sent the request already, on another branch ({@link SentRequests}).
      */
     @SuppressWarnings("unchecked")
     static boolean resendApplies(Exchange exchange) {
@@ -344,9 +344,6 @@ public class AgentStepMapper implements StepRouteMapper {
         Map<String, Object> row = in.getBody(Map.class);
         if (row == null || SentRequests.sentBefore(exchange, in.getHeader(ROW_ID))) {
             return false;
-        }
-        if (StepDecision.Kind.RESEND.name().equals(in.getHeader(DECISION))) {
-            return true;
         }
         Object cause = in.getHeader(CAUSE_MESSAGE_ID);
         return cause != null && cause.equals(row.get("dispatched_by")) && "running".equals(row.get("status"));

@@ -17,12 +17,10 @@ public record StepDecision(Kind kind, String rowId, String reason, String inputJ
          * facts that never change): send its request.
          */
         STARTED_WITH_DEPENDENCY,
-        /** Send the request of the attempt in flight again (recovery after a crash). */
-        RESEND,
         /**
          * The step already runs: send its request again only if this very message started the
-         * attempt (the row's dispatched_by), i.e. an earlier delivery of it died before its
-         * transaction, and the request with it, committed.
+         * attempt (the row's dispatched_by) and it still runs, i.e. an earlier delivery of it died
+         * before its transaction, and the request with it, committed.
          */
         RESEND_IF_STARTED_BY_THIS_MESSAGE,
         /**
@@ -36,10 +34,6 @@ public record StepDecision(Kind kind, String rowId, String reason, String inputJ
 
     public static StepDecision passOn(String rowId) {
         return new StepDecision(Kind.PASS_ON, rowId, "step already settled", null);
-    }
-
-    public static StepDecision resend(String rowId) {
-        return new StepDecision(Kind.RESEND, rowId, "request re-sent after redelivery", null);
     }
 
     public static StepDecision resendIfStartedByThisMessage(String rowId) {

@@ -24,38 +24,27 @@ public final class StepPlanner {
         this.step = step;
     }
 
-    public StepDecision decide(List<java.util.Map<String, Object>> contextRows) {
-        return decide(contextRows, false);
-    }
-
     /**
-     * @param redelivered the message that led here was delivered before: the first delivery may have
-     *                    marked the step running and then died before its request left, so a
-     *                    running step's request is sent again (agents tolerate duplicates). Without
-     *                    the flag (it does not survive a broker restart) a running step's request is
-     *                    sent again only if the row names this message as the one that started the
-     *                    attempt, which the step route checks against the row.
+     * A running step's request is sent again only if the row names this message as the one that started
+     * the attempt (dispatched_by), which the step route checks against the row: its first delivery may
+     * have marked the step running and then died before its request left.
      */
-    public StepDecision decide(List<java.util.Map<String, Object>> contextRows, boolean redelivered) {
+    public StepDecision decide(List<java.util.Map<String, Object>> contextRows) {
         Optional<ExecutionContext> found = ExecutionContext.fromRows(contextRows);
         if (found.isEmpty()) {
             return StepDecision.nothing("execution not found");
         }
-        return decide(found.get(), redelivered);
+        return decide(found.get());
     }
 
-    /** As {@link #decide(List, boolean)}, on a context already built (see {@link DependentStarts}). */
+    /** As {@link #decide(List)}, on a context already built (see {@link DependentStarts}). */
     public StepDecision decide(ExecutionContext context) {
-        return decide(context, false);
-    }
-
-    private StepDecision decide(ExecutionContext context, boolean redelivered) {
         if (!context.isRunning()) {
             return StepDecision.nothing("execution is no longer running");
         }
         Optional<ExecutionContext.StepState> own = context.step(step.id());
         if (own.isPresent() && own.get().status() == StepStatus.RUNNING) {
-            return redelivered ? StepDecision.resend(own.get().rowId()) : StepDecision.resendIfStartedByThisMessage(own.get().rowId());
+            return StepDecision.resendIfStartedByThisMessage(own.get().rowId());
         }
         if (own.isPresent() && (own.get().status() == StepStatus.SKIPPED || own.get().status() == StepStatus.FAILED)) {
             return StepDecision.passOn(own.get().rowId());
