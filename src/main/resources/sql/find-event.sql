@@ -1,6 +1,6 @@
 -- The event stored under a key, with the execution it started (null when none): a repeated delivery
 -- finds its execution; an event that reuses another event's key finds that other event's type.
-SELECT ev.type AS event_type, x.id, x.status, x.workflow_id
+SELECT ev.type AS event_type, x.id, x.status, x.workflow_id, x.workflow_version
 FROM agent_events ev
 LEFT JOIN workflow_executions x ON x.trigger_event_key = ev.event_key
 WHERE ev.event_key = :#eventKey

@@ -156,9 +156,17 @@ public class WorkflowRoutes extends RouteBuilder {
                         .process(ReusedEventKeys::refuseAnotherTypes)
                         .setHeader(ROOTS_TO_VISIT, constant(allRoots))
                         .choice()
-                            .when(simple("${body[workflow_id]} == '" + WorkflowCatalog.workflowIdOf(wf) + "'"))
+                            .when(simple("${body[workflow_id]} == '" + WorkflowCatalog.workflowIdOf(wf) + "' && ${body[workflow_version]} == "
+                                    + workflow.versionOrDefault()))
                                 .setHeader(EXECUTION_ID, simple("${body[id]}"))
                                 .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "event ${header.eventKey} already started execution ${header.executionId}: re-checking its root steps")
+                            .endChoice()
+                            .when(simple("${body[workflow_id]} == '" + WorkflowCatalog.workflowIdOf(wf) + "'"))
+                                // started on another version: this version's roots (their input, locks, agents) are
+                                // not that execution's; its own steps are left to its version's routes
+                                .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "event ${header.eventKey} already started execution "
+                                        + "${body[id]} on version ${body[workflow_version]}: nothing to re-check on version " + workflow.versionOrDefault())
+                                .setHeader(ROOTS_TO_VISIT, constant(List.of()))
                             .endChoice()
                             .otherwise()
                                 // none, or one of another workflow (this type triggered it on another version of

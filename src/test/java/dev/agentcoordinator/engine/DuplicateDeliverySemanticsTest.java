@@ -94,6 +94,25 @@ class DuplicateDeliverySemanticsTest {
                 .first().satisfies(r -> assertThat(((Number) r.get("n")).intValue()).isEqualTo(2));
     }
 
+    /** A repeated event re-checks its execution's roots only on the workflow version the execution runs on. */
+    @Test
+    void aRepeatedEventLeavesAnExecutionOfAnotherVersionAlone() {
+        String eventId = "f-dup-version-" + UUID.randomUUID();
+        String body = "{\"type\":\"F_DUP_EVENT\",\"event_id\":\"" + eventId + "\",\"payload\":{\"n\":1}}";
+        sendRaw(body);
+        String executionId = awaitExecution(eventId, "completed");
+        // as if the execution ran on version 99 and its root had not started when the event came again
+        query("UPDATE workflow_executions SET status = 'running', workflow_version = 99, completed_at = NULL WHERE id = ? RETURNING id", executionId);
+        query("UPDATE workflow_step_executions SET status = 'pending', output = NULL, completed_at = NULL WHERE execution_id = ? RETURNING id", executionId);
+
+        sendRaw(body);
+        await().atMost(Duration.ofSeconds(10)).until(() -> query("SELECT deliveries FROM agent_events WHERE event_key = ?", eventId)
+                .stream().anyMatch(r -> ((Number) r.get("deliveries")).intValue() == 2));
+        await().during(Duration.ofMillis(700)).atMost(Duration.ofSeconds(3)).until(() -> requests(agents, executionId, "first").size() == 1);
+        assertThat(stepStatuses(executionId)).containsEntry("first", "pending");
+        query("UPDATE workflow_executions SET status = 'cancelled' WHERE id = ? RETURNING id", executionId);   // nobody runs version 99
+    }
+
     @Test
     void aReplyDeliveredTwiceIsAppliedOnceAndTheDuplicateRecorded() {
         String executionId = awaitExecution(sendEvent("F_REPLIES", "{\"mode\":\"twice\"}"), "completed");
