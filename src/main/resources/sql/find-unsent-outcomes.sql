@@ -18,7 +18,5 @@ WITH due AS (
 )
 SELECT e.id AS execution_id, e.workflow_id, e.workflow_version, e.status,
        COALESCE(e.result, '{}'::jsonb)::text AS results,
-       COALESCE((SELECT jsonb_agg(jsonb_build_object('step_id', s.step_id, 'error', s.error))
-                   FROM workflow_step_executions s
-                  WHERE s.execution_id = e.id AND s.kind = 'step' AND s.status = 'failed'), '[]'::jsonb)::text AS failures
+       outcome_failures(e.id) AS failures   -- as every path that sends the event lists them (V24)
   FROM taken_up t JOIN workflow_executions e ON e.id = t.execution_id

@@ -8,6 +8,4 @@ UPDATE workflow_executions e
    AND NOT EXISTS (SELECT 1 FROM workflow_step_executions c
                     WHERE c.execution_id = e.id AND c.status IN ('pending', 'running'))
 RETURNING e.status, e.workflow_id,
-          COALESCE((SELECT jsonb_agg(jsonb_build_object('step_id', f.step_id, 'kind', f.kind, 'status', f.status, 'error', f.error))
-                      FROM workflow_step_executions f
-                     WHERE f.execution_id = e.id AND f.status = 'failed'), '[]'::jsonb)::text AS failures
+          outcome_failures(e.id) AS failures   -- as every path that sends the event lists them (V24)

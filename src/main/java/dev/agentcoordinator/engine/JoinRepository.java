@@ -17,6 +17,9 @@ import javax.sql.DataSource;
  * finds nothing to delete is normal here, so this one deletes quietly.
  */
 final class JoinRepository extends JdbcAggregationRepository {
+    /** How long a completed join may wait for its confirm before a recovery task takes it up (V24 completed_at). */
+    static final long RECOVERY_GRACE_MS = 10_000;
+
     private final JdbcTemplate jdbc;
 
     JoinRepository(DataSource dataSource, String table) {
@@ -69,6 +72,17 @@ final class JoinRepository extends JdbcAggregationRepository {
             }
             throw new org.apache.camel.RuntimeCamelException("Error adding to repository " + getRepositoryName() + " with key " + key, e);
         }
+    }
+
+    /**
+     * The completed joins left unconfirmed for longer than {@link #RECOVERY_GRACE_MS}. Every coordinator's
+     * aggregator scans the table, and a join another coordinator is still running (between its move to the
+     * completed table and its confirm) is not this one's to run again; Camel skips only its own joins in flight.
+     */
+    @Override
+    public java.util.Set<String> scan(CamelContext camelContext) {
+        return new java.util.LinkedHashSet<>(jdbc.queryForList("SELECT id FROM " + getRepositoryNameCompleted()
+                + " WHERE completed_at < now() - ? * interval '1 millisecond'", String.class, RECOVERY_GRACE_MS));
     }
 
     @Override

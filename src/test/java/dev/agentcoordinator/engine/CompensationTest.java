@@ -94,6 +94,17 @@ class CompensationTest {
         assertThat(query("SELECT a.status FROM step_attempts a JOIN workflow_step_executions s ON s.id = a.step_execution_id "
                 + "WHERE s.execution_id = ? AND s.kind = 'compensation' AND s.step_id = 'charge' ORDER BY a.attempt", executionId))
                 .extracting(r -> r.get("status")).containsExactly("failed", "failed");
+
+        // onFailure lists the failed step, then the failed compensation; the outbox sweep and a replay send the same list
+        await().atMost(Duration.ofSeconds(10)).until(() -> !query("SELECT 1 FROM agent_events WHERE type = 'T_SAGA_FAILED' "
+                + "AND payload->>'execution_id' = ?", executionId).isEmpty());
+        Map<String, Object> sent = query("SELECT payload->'failures' AS failures, payload->'failures' = CAST(outcome_failures(?) AS jsonb) AS same "
+                + "FROM agent_events WHERE type = 'T_SAGA_FAILED' AND payload->>'execution_id' = ?", executionId, executionId).get(0);
+        com.fasterxml.jackson.databind.JsonNode failures = Json.parse(sent.get("failures").toString());
+        assertThat(failures).extracting(f -> f.path("step_id").asText(), f -> f.path("kind").asText(null))
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("ship", null), org.assertj.core.groups.Tuple.tuple("charge", "compensation"));
+        assertThat(failures.get(1).path("error").asText()).contains("bank offline");
+        assertThat(sent.get("same")).isEqualTo(true);
     }
 
     /** An execution whose reserve and charge completed, and whose ship step is running (its agent holds the reply). */
