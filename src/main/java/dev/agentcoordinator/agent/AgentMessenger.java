@@ -119,7 +119,15 @@ public final class AgentMessenger implements AutoCloseable {
     @Override
     public synchronized void close() {
         closed = true;
-        awaiting.values().forEach(f -> f.completeExceptionally(new AgentMessageException(null, "messenger of " + agentName + " closed")));
+        dropConnection("messenger of " + agentName + " closed");
+    }
+
+    /**
+     * Closes the connection, if any, and fails the questions waiting on it: their responses were to come
+     * to its temporary queue, which goes with it. The next message connects again.
+     */
+    private synchronized void dropConnection(String why) {
+        awaiting.values().forEach(f -> f.completeExceptionally(new AgentMessageException(null, why)));
         if (connection != null) {
             try {
                 connection.close();
@@ -127,6 +135,14 @@ public final class AgentMessenger implements AutoCloseable {
                 LOG.debug("closing the messenger of {} failed: {}", agentName, e.toString());
             }
             connection = null;
+        }
+    }
+
+    /** The broker dropped the connection (it restarted, the network failed): the next message connects again. */
+    private synchronized void connectionLost(Connection lost, JMSException failure) {
+        if (connection == lost) {
+            LOG.warn("agent {}: the messenger's connection failed ({}); the next message connects again", agentName, failure.toString());
+            dropConnection("the connection of the messenger of " + agentName + " failed before the response came: " + failure.getMessage());
         }
     }
 
@@ -140,6 +156,8 @@ public final class AgentMessenger implements AutoCloseable {
             }
             producer.send(message);
         } catch (JMSException e) {
+            // a broken connection is not used again: the next message connects afresh
+            dropConnection("the messenger of " + agentName + " could not send message " + messageId + ": " + e.getMessage());
             throw new JMSRuntimeException("agent " + agentName + " cannot send message " + messageId + ": " + e.getMessage(), null, e);
         }
     }
@@ -155,6 +173,8 @@ public final class AgentMessenger implements AutoCloseable {
         Connection opened = null;
         try {
             opened = connectionFactory.createConnection();
+            Connection watched = opened;
+            opened.setExceptionListener(failure -> connectionLost(watched, failure));
             Session session = opened.createSession(false, Session.AUTO_ACKNOWLEDGE);
             MessageProducer newProducer = session.createProducer(session.createQueue(AgentMessageWire.QUEUE));
             newProducer.setDeliveryMode(DeliveryMode.PERSISTENT);

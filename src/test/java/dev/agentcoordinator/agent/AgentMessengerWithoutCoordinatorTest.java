@@ -26,4 +26,35 @@ class AgentMessengerWithoutCoordinatorTest {
                     .hasMessageContaining("within 5100 ms, and no timeout notice from the coordinator");
         }
     }
+
+    /** After a broker restart the messenger connects again: it kept its dead connection and failed every message. */
+    @Test
+    void aMessengerSendsAgainAfterTheBrokerRestarts() throws Exception {
+        EmbeddedBroker broker = new EmbeddedBroker(0, dataDir);
+        String url = broker.start();
+        int port = java.net.URI.create(url).getPort();
+        try (AgentMessenger messenger = AgentMessenger.connect(AgentService.artemisConnectionFactory(url), "restarting-teller")) {
+            messenger.tell("listener", "BEFORE", Map.of());
+            java.util.concurrent.CompletableFuture<com.fasterxml.jackson.databind.JsonNode> waiting =
+                    messenger.ask("listener", "UNANSWERED", Map.of(), Duration.ofMinutes(5));
+            broker.close();
+            broker = new EmbeddedBroker(port, dataDir);
+            broker.start();
+
+            // its response would have come to a temporary queue that went with the connection
+            assertThatThrownBy(() -> waiting.get(30, TimeUnit.SECONDS)).cause().isInstanceOf(AgentMessageException.class)
+                    .hasMessageContaining("connection of the messenger of restarting-teller failed");
+            String sent = org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                    .until(() -> messenger.tell("listener", "AFTER", Map.of()), java.util.Objects::nonNull);
+            try (jakarta.jms.Connection connection = AgentService.artemisConnectionFactory(url).createConnection()) {
+                connection.start();
+                jakarta.jms.Session session = connection.createSession(false, jakarta.jms.Session.AUTO_ACKNOWLEDGE);
+                jakarta.jms.MessageConsumer consumer = session.createConsumer(session.createQueue(AgentMessageWire.QUEUE),
+                        "JMSCorrelationID = '" + sent + "'");
+                org.assertj.core.api.Assertions.assertThat(consumer.receive(10_000)).isNotNull();
+            }
+        } finally {
+            broker.close();
+        }
+    }
 }
