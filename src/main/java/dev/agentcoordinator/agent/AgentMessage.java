@@ -1,7 +1,7 @@
 package dev.agentcoordinator.agent;
 
-import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
-import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -9,20 +9,29 @@ import java.util.Map;
 
 /**
  * A message from another agent (spec: sendAgentMessage), as the coordinator delivers it to
- * {@code agent.<to>} with JMS property {@code message_kind=agent_message}.
+ * {@code agent.<to>} with JMS property {@code message_kind=agent_message}. Its payload may be any JSON
+ * ({@link #payloadJson}); {@link #payload} is the payload when it is an object, and empty otherwise.
  */
-@JsonIgnoreProperties(ignoreUnknown = true)
 public record AgentMessage(
-        @JsonProperty("message_id") String messageId,
-        @JsonProperty("from") String from,
-        @JsonProperty("to") String to,
-        @JsonProperty("type") String type,
-        @JsonProperty("payload") Map<String, Object> payload,
-        @JsonProperty("requires_response") boolean requiresResponse,
-        @JsonProperty("execution_id") String executionId) {
+        String messageId,
+        String from,
+        String to,
+        String type,
+        Map<String, Object> payload,
+        boolean requiresResponse,
+        String executionId,
+        JsonNode payloadJson) {
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     public AgentMessage {
         payload = payload == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(payload));
+        payloadJson = payloadJson != null ? payloadJson : JSON.valueToTree(payload);
+    }
+
+    /** A message whose payload is an object. */
+    public AgentMessage(String messageId, String from, String to, String type, Map<String, Object> payload,
+                        boolean requiresResponse, String executionId) {
+        this(messageId, from, to, type, payload, requiresResponse, executionId, null);
     }
 
     /** A payload value as text, or null when absent. */

@@ -10,6 +10,8 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import jakarta.jms.JMSException;
 import jakarta.jms.Message;
 
+import java.util.Map;
+
 /** The JSON wire format of agent-to-agent messages (docs/agent-protocol.md, "Agent-to-agent messages"). */
 final class AgentMessageWire {
     /** JMS property that marks a delivered agent message on {@code agent.<name>}. */
@@ -30,13 +32,22 @@ final class AgentMessageWire {
         return KIND_AGENT_MESSAGE.equals(message.getStringProperty(KIND_PROPERTY));
     }
 
+    /** The message as delivered; its payload may be any JSON (only an object also reads as a map). */
+    @SuppressWarnings("unchecked")
     static AgentMessage parse(String body) throws MalformedRequestException {
         try {
-            AgentMessage message = JSON.readValue(body, AgentMessage.class);
-            if (message == null || message.type() == null) {
+            JsonNode message = JSON.readTree(body);
+            if (message == null || !message.isObject()) {
+                throw new MalformedRequestException("agent message is not a JSON object", null);
+            }
+            if (!message.path("type").isTextual()) {
                 throw new MalformedRequestException("agent message has no 'type'", null);
             }
-            return message;
+            JsonNode payload = message.get("payload");
+            Map<String, Object> fields = payload != null && payload.isObject() ? JSON.convertValue(payload, Map.class) : Map.of();
+            return new AgentMessage(text(message, "message_id"), text(message, "from"), text(message, "to"),
+                    message.path("type").asText(), fields, message.path("requires_response").asBoolean(false),
+                    text(message, "execution_id"), payload == null ? JSON.nullNode() : payload);
         } catch (JsonProcessingException e) {
             throw new MalformedRequestException("agent message is not valid JSON: " + e.getOriginalMessage(), e);
         }
@@ -72,6 +83,11 @@ final class AgentMessageWire {
         body.put("status", "error");
         body.put("error", error);
         return write(body);
+    }
+
+    private static String text(JsonNode message, String field) {
+        JsonNode value = message.get(field);
+        return value == null || value.isNull() ? null : value.asText();
     }
 
     static JsonNode tree(String text) throws JsonProcessingException {

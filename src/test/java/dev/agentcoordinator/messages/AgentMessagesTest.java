@@ -44,6 +44,13 @@ class AgentMessagesTest {
                 .onMessage("BROKEN", message -> {
                     throw new IllegalStateException("no goals for " + message.payloadString("user_id"));
                 })
+                .onMessage("SUM", message -> {
+                    int sum = 0;
+                    for (JsonNode n : message.payloadJson()) {
+                        sum += n.asInt();
+                    }
+                    return Map.of("sum", sum, "as_map", message.payload());
+                })
                 .onMessage("NOTICE", message -> {
                     notices.add(message);
                     return null;
@@ -56,6 +63,15 @@ class AgentMessagesTest {
     static void stop() {
         strategist.close();
         architect.close();
+    }
+
+    /** A payload may be any JSON, as the spec's sendAgentMessage has it: a list reaches the handler as it was sent. */
+    @Test
+    void aPayloadThatIsNoObjectReachesTheHandler() throws Exception {
+        JsonNode answer = architect.messenger().ask("g-msg-strategist", "SUM", List.of(1, 2, 3), Duration.ofSeconds(10))
+                .get(20, TimeUnit.SECONDS);
+        assertThat(answer.path("sum").asInt()).isEqualTo(6);
+        assertThat(answer.path("as_map").isEmpty()).isTrue();
     }
 
     @Test
