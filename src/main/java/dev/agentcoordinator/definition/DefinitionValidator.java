@@ -18,6 +18,8 @@ public final class DefinitionValidator {
         definitions.forEach(d -> errors.addAll(validate(d)));
         checkUniqueIds(definitions, errors);
         checkUniqueTriggers(definitions, errors);
+        checkCompletionChains(definitions, "onSuccess", WorkflowDefinition::onSuccess, "success", errors);
+        checkCompletionChains(definitions, "onFailure", WorkflowDefinition::onFailure, "failure", errors);
         return errors;
     }
 
@@ -135,6 +137,44 @@ public final class DefinitionValidator {
                 errors.add(DefinitionError.ofWorkflow(d.file(), "id",
                         "\"" + id + "\" is also the id of the workflow in " + other + " (workflow ids must be unique)"));
             }
+        }
+    }
+
+    /**
+     * Workflows chained by their completion events ({@code field}: onSuccess or onFailure) that lead back
+     * to the first would start one another after every such outcome, forever, as a workflow whose
+     * completion event is its own trigger would ({@link #checkCompletionEvents}). Each workflow has one
+     * such event and each event starts one workflow, so a chain is followed until it ends or repeats;
+     * a cycle is reported once, at its first file.
+     */
+    private void checkCompletionChains(List<LoadedDefinition> definitions, String field,
+                                       java.util.function.Function<WorkflowDefinition, String> next, String outcome,
+                                       List<DefinitionError> errors) {
+        Map<String, LoadedDefinition> byTrigger = new HashMap<>();
+        definitions.forEach(d -> {
+            if (!StepValidator.isBlank(d.definition().trigger())) {
+                byTrigger.putIfAbsent(d.definition().trigger(), d);
+            }
+        });
+        java.util.Set<LoadedDefinition> reported = new java.util.HashSet<>();
+        for (LoadedDefinition start : definitions) {
+            List<LoadedDefinition> chain = new ArrayList<>(List.of(start));
+            LoadedDefinition at = byTrigger.get(next.apply(start.definition()));
+            while (at != null && at != start && !chain.contains(at) && chain.size() <= definitions.size()) {
+                chain.add(at);
+                at = byTrigger.get(next.apply(at.definition()));
+            }
+            // only a chain that returns to its start (a self-trigger is reported on its own), once per cycle
+            if (at != start || chain.size() < 2 || chain.stream().anyMatch(reported::contains)) {
+                continue;
+            }
+            reported.addAll(chain);
+            List<String> steps = new ArrayList<>();
+            chain.forEach(d -> steps.add(d.definition().id() + " (" + d.file() + ")"));
+            steps.add(start.definition().id());
+            errors.add(DefinitionError.ofWorkflow(start.file(), field, "\"" + next.apply(start.definition())
+                    + "\" leads back to this workflow: " + String.join(" -> ", steps) + "; each " + outcome
+                    + " would start the chain again, forever"));
         }
     }
 

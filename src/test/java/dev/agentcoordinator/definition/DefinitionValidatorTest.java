@@ -466,4 +466,19 @@ class DefinitionValidatorTest {
                 "b.json: id: \"one\" is also the id of the workflow in a.yaml (workflow ids must be unique)",
                 "b.json: trigger: \"T\" is also the trigger of workflow \"one\" in a.yaml (one workflow per trigger)");
     }
+
+    /** Completion events that lead back to the first workflow would run the chain forever; a chain that ends is fine. */
+    @Test
+    void workflowsChainedBackToTheFirstByTheirCompletionEventsAreRefused() throws Exception {
+        DefinitionReader reader = new DefinitionReader();
+        LoadedDefinition ping = reader.read("ping.yaml", "id: ping\nname: n\ntrigger: PING\nonSuccess: PONG\nsteps: [{id: s, agent: x, action: y}]\n");
+        LoadedDefinition pong = reader.read("pong.yaml", "id: pong\nname: n\ntrigger: PONG\nonSuccess: PANG\nonFailure: PING\nsteps: [{id: s, agent: x, action: y}]\n");
+        LoadedDefinition pang = reader.read("pang.yaml", "id: pang\nname: n\ntrigger: PANG\nonSuccess: PING\nsteps: [{id: s, agent: x, action: y}]\n");
+        assertThat(new DefinitionValidator().validateAll(List.of(ping, pong, pang))).extracting(DefinitionError::toString).containsExactly(
+                "ping.yaml: onSuccess: \"PONG\" leads back to this workflow: ping (ping.yaml) -> pong (pong.yaml) -> pang (pang.yaml) -> ping;"
+                        + " each success would start the chain again, forever");
+        // a chain that ends, and one that returns only through a failure after a success, start nothing forever
+        LoadedDefinition end = reader.read("pang.yaml", "id: pang\nname: n\ntrigger: PANG\nsteps: [{id: s, agent: x, action: y}]\n");
+        assertThat(new DefinitionValidator().validateAll(List.of(ping, pong, end))).isEmpty();
+    }
 }
