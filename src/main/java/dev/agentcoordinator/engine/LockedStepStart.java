@@ -43,6 +43,9 @@ public final class LockedStepStart {
     /** Header set by {@link #start}: {@code running}, {@code waiting}, {@code failed} or {@code not-applied}. */
     public static final String LOCK_OUTCOME = "lockOutcome";
 
+    /** The longest resource id a lock can name (the column's size). */
+    static final int MAX_RESOURCE_ID_LENGTH = 255;
+
     private static final Logger PROGRESS = LoggerFactory.getLogger(Endpoints.PROGRESS_LOG);
 
     private final WorkflowStep step;
@@ -63,6 +66,11 @@ public final class LockedStepStart {
             if (id == null || id.isNull() || id.isContainerNode() || id.asText().isBlank()) {
                 in.setHeader(LOCK_ERROR, "locks[" + i + "] (" + lock.resourceType() + "): resource_id "
                         + describe(lock) + " has no value in this execution");
+                return;
+            }
+            if (id.asText().length() > MAX_RESOURCE_ID_LENGTH) {   // resource_locks.resource_id is a varchar(255)
+                in.setHeader(LOCK_ERROR, "locks[" + i + "] (" + lock.resourceType() + "): resource_id " + describe(lock)
+                        + " is " + id.asText().length() + " characters long in this execution, at most " + MAX_RESOURCE_ID_LENGTH);
                 return;
             }
             requests.add(new LockRequest(lock.resourceType(), id.asText(), lock.ttlMs() != null ? lock.ttlMs() : defaultTtlMs));

@@ -336,4 +336,14 @@ class LockedStepTest {
         assertThat((String) stepRow(executionId, "update").get("error")).endsWith("roadmap service down");
         assertThat(query("SELECT 1 FROM resource_locks WHERE execution_id = ?", executionId)).isEmpty();
     }
+
+    /** A lock's resource id longer than the lock table holds fails the step, naming the lock; it failed every delivery. */
+    @Test
+    void aResourceIdTooLongToLockFailsTheStepNamingTheLock() {
+        String user = "u".repeat(300);
+        String executionId = ExecutionProbe.awaitExecution(sendEvent("G_LOCK_WAIT", "{\"user_id\":\"" + user + "\"}"), "failed");
+        assertThat(stepRow(executionId, "adjust")).containsEntry("status", "failed");
+        assertThat((String) stepRow(executionId, "adjust").get("error"))
+                .isEqualTo("locks[0] (roadmap): resource_id from_trigger user_id is 300 characters long in this execution, at most 255");
+    }
 }
