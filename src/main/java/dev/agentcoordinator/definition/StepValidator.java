@@ -123,19 +123,26 @@ final class StepValidator {
         if (isBlank(condition.outputKey())) {
             scope.error("condition.output_key", "is required");
         }
-        checkOperator("condition", condition.operator(), condition.value() != null, scope);
+        checkOperator("condition", condition.operator(), condition.value(), scope);
     }
 
-    /** The operator is known, and a value is given when the operator compares with one. */
-    static void checkOperator(String prefix, String operator, boolean hasValue, ValidationScope scope) {
+    /**
+     * The operator is known, and a value is given when the operator compares with one. A null value
+     * compares with nothing (a null output counts as absent, see {@link Operator#test}): exists and
+     * not_exists say what it would mean.
+     */
+    static void checkOperator(String prefix, String operator, com.fasterxml.jackson.databind.JsonNode value, ValidationScope scope) {
         if (isBlank(operator)) {
             scope.error(prefix + ".operator", "is required (one of " + Operator.tokens() + ")");
             return;
         }
         Operator.parse(operator).ifPresentOrElse(
                 op -> {
-                    if (op.needsValue() && !hasValue) {
+                    if (op.needsValue() && value == null) {
                         scope.error(prefix + ".value", "is required by operator \"" + operator + "\"");
+                    } else if (op.needsValue() && value.isNull()) {
+                        scope.error(prefix + ".value", "is null, which operator \"" + operator + "\" never matches (a null output "
+                                + "counts as absent): use operator exists or not_exists");
                     }
                 },
                 () -> scope.error(prefix + ".operator", "unknown operator \"" + operator + "\" (allowed: " + Operator.tokens() + ")"));
@@ -238,7 +245,7 @@ final class StepValidator {
         if (isBlank(until.outputKey())) {
             scope.error("loop.until.output_key", "is required");
         }
-        checkOperator("loop.until", until.operator(), until.value() != null, scope);
+        checkOperator("loop.until", until.operator(), until.value(), scope);
     }
 
     // ---- compensation ----------------------------------------------------------------------

@@ -233,11 +233,12 @@ class DefinitionValidatorTest {
     }
 
     @Test
-    void explicitNullIsAValue() {
+    void aNullToCompareWithIsRefusedNamingTheOperatorsThatSayIt() {
         assertThat(errorsOfSteps("""
                   - { id: a, agent: x, action: y }
                   - { id: b, agent: x, action: y, depends_on: [a], condition: { step: a, output_key: s, operator: eq, value: null } }
-                """)).isEmpty();
+                """)).containsExactly("wf.yaml: step \"b\": condition.value: is null, which operator \"eq\" never matches "
+                + "(a null output counts as absent): use operator exists or not_exists");
     }
 
     @Test
