@@ -95,7 +95,9 @@ public final class DefinitionValidator {
         if (config.timeoutMs() != null && config.timeoutMs() <= 0) {
             scope.error("config.timeout_ms", "must be greater than 0 (was " + config.timeoutMs() + ")");
         }
+        StepValidator.checkAtMost("config.timeout_ms", config.timeoutMs(), StepValidator.MAX_DURATION_MS, "365 days", scope);
         StepValidator.checkNotNegative("config.max_retries", config.maxRetries(), scope);
+        StepValidator.checkAtMost("config.max_retries", config.maxRetries(), StepValidator.MAX_RETRIES, null, scope);
     }
 
     private void checkStepsPresent(WorkflowDefinition workflow, ValidationScope scope) {

@@ -14,6 +14,11 @@ final class StepValidator {
     static final java.util.Set<String> RESERVED_AGENT_NAMES = java.util.Set.of("events", "messages");
     /** Workflow and step ids become part of route ids ({@code wf.<workflow>.<step>}) and database keys. */
     static final Pattern ID = Pattern.compile("[A-Za-z][A-Za-z0-9_-]*");
+    /** The longest timeout or lock ttl: a deadline is now() plus it, in PostgreSQL's interval arithmetic. */
+    static final long MAX_DURATION_MS = 365L * 24 * 3600 * 1000;
+    /** The most retries: attempts are counted in integers. */
+    static final long MAX_RETRIES = 1000;
+    static final long MAX_BACKOFF_MS = 24L * 3600 * 1000;
     /** The database columns holding workflow ids, step ids, agents and actions are varchar(100). */
     static final int MAX_NAME_LENGTH = 100;
 
@@ -40,7 +45,7 @@ final class StepValidator {
         checkDependsOn(step, scope);
         checkCondition(step.condition(), scope);
         step.inputMapping().forEach((key, mapping) -> checkInputMapping("input_mapping." + key, mapping, scope));
-        checkStepConfig("config", step.config(), scope);
+        checkStepConfig("config", step.config(), false, scope);
         checkLoop(step.loop(), scope);
         checkCompensation(step.compensate(), scope);
         for (int i = 0; i < step.locks().size(); i++) {
@@ -198,24 +203,46 @@ final class StepValidator {
 
     // ---- config ----------------------------------------------------------------------------
 
-    private void checkStepConfig(String prefix, StepConfig config, ValidationScope scope) {
+    /**
+     * A step's config, or a compensation's ({@code compensation}): a compensation runs while its execution
+     * compensates, which the workflow's timeout does not bound, and neither lets its failure pass nor carries
+     * the execution's context.
+     */
+    private void checkStepConfig(String prefix, StepConfig config, boolean compensation, ValidationScope scope) {
         if (config == null) {
             return;
         }
         Long timeout = config.timeoutMs();
         if (timeout != null && timeout <= 0) {
             scope.error(prefix + ".timeout_ms", "must be greater than 0 (was " + timeout + ")");
-        } else if (timeout != null && timeout > workflow.config().timeoutMsOrDefault()) {
+        } else if (!compensation && timeout != null && timeout > workflow.config().timeoutMsOrDefault()) {
             scope.error(prefix + ".timeout_ms", timeout + " is larger than the workflow's timeout_ms "
                     + workflow.config().timeoutMsOrDefault() + " (the workflow would time out first)");
+        } else {
+            checkAtMost(prefix + ".timeout_ms", timeout, MAX_DURATION_MS, "365 days", scope);
         }
         checkNotNegative(prefix + ".retry_count", config.retryCount(), scope);
+        checkAtMost(prefix + ".retry_count", config.retryCount(), MAX_RETRIES, null, scope);
         checkNotNegative(prefix + ".retry_backoff_ms", config.retryBackoffMs(), scope);
+        checkAtMost(prefix + ".retry_backoff_ms", config.retryBackoffMs(), MAX_BACKOFF_MS, "1 day; it doubles with each retry", scope);
+        if (compensation && config.allowFailure() != null) {
+            scope.error(prefix + ".allow_failure", "does not apply to a compensation (a failed compensation ends the execution compensation_failed)");
+        }
+        if (compensation && config.includeContext() != null) {
+            scope.error(prefix + ".include_context", "does not apply to a compensation (it reads the step's own input and output)");
+        }
     }
 
     static void checkNotNegative(String field, Number value, ValidationScope scope) {
         if (value != null && value.longValue() < 0) {
             scope.error(field, "must not be negative (was " + value + ")");
+        }
+    }
+
+    /** Bounds that keep attempt counts and deadlines ({@code now() + ms}) within their types. */
+    static void checkAtMost(String field, Number value, long most, String readable, ValidationScope scope) {
+        if (value != null && value.longValue() > most) {
+            scope.error(field, "must be at most " + most + (readable == null ? "" : " (" + readable + ")") + " (was " + value + ")");
         }
     }
 
@@ -260,7 +287,7 @@ final class StepValidator {
             compensation.inputMapping().forEach((key, input) ->
                     checkCompensationInput("compensate.input_mapping." + key, input, scope));
         }
-        checkStepConfig("compensate.config", compensation.config(), scope);
+        checkStepConfig("compensate.config", compensation.config(), true, scope);
     }
 
     private void checkCompensationInput(String field, CompensationSpec.CompensationInput input, ValidationScope scope) {
@@ -294,6 +321,7 @@ final class StepValidator {
                     + MAX_NAME_LENGTH + " (resource_locks.resource_type is varchar(" + MAX_NAME_LENGTH + "))");
         }
         checkLockResourceId(prefix + ".resource_id", lock.resourceId(), scope);
+        checkAtMost(prefix + ".ttl_ms", lock.ttlMs(), MAX_DURATION_MS, "365 days", scope);
         if (lock.ttlMs() != null && lock.ttlMs() <= 0) {
             scope.error(prefix + ".ttl_ms", "must be greater than 0 (was " + lock.ttlMs() + ")");
         }

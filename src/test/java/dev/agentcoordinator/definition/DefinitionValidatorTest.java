@@ -331,6 +331,38 @@ class DefinitionValidatorTest {
                 + " (the workflow would time out first)");
     }
 
+    /** A compensation runs while its execution compensates, past the workflow's timeout; it neither lets its failure pass nor reads the context. */
+    @Test
+    void aCompensationsConfigIsNotBoundByTheWorkflowTimeoutAndRefusesWhatItIgnores() {
+        assertThat(errorsOfSteps("""
+                  - { id: a, agent: x, action: y, compensate: { agent: x, action: undo, config: { timeout_ms: 120000, retry_count: 2 } } }
+                """)).isEmpty();
+        assertThat(errorsOfSteps("""
+                  - { id: a, agent: x, action: y, compensate: { agent: x, action: undo, config: { allow_failure: true, include_context: true } } }
+                """)).containsExactly(
+                "wf.yaml: step \"a\": compensate.config.allow_failure: does not apply to a compensation (a failed compensation ends the execution compensation_failed)",
+                "wf.yaml: step \"a\": compensate.config.include_context: does not apply to a compensation (it reads the step's own input and output)");
+    }
+
+    /** Numbers that would overflow an attempt count or a deadline's interval arithmetic are refused. */
+    @Test
+    void numbersBeyondWhatAttemptsAndDeadlinesHoldAreRefused() {
+        assertThat(errorsOf("""
+                id: wf
+                name: n
+                trigger: T
+                config: { timeout_ms: 10000000000000000, max_retries: 2147483647 }
+                steps:
+                  - { id: a, agent: x, action: y, config: { retry_count: 1001, retry_backoff_ms: 86400001 },
+                      locks: [{ resource_type: r, resource_id: { from_trigger: id }, ttl_ms: 31536000001 }] }
+                """)).containsExactly(
+                "wf.yaml: config.timeout_ms: must be at most 31536000000 (365 days) (was 10000000000000000)",
+                "wf.yaml: config.max_retries: must be at most 1000 (was 2147483647)",
+                "wf.yaml: step \"a\": config.retry_count: must be at most 1000 (was 1001)",
+                "wf.yaml: step \"a\": config.retry_backoff_ms: must be at most 86400000 (1 day; it doubles with each retry) (was 86400001)",
+                "wf.yaml: step \"a\": locks[0].ttl_ms: must be at most 31536000000 (365 days) (was 31536000001)");
+    }
+
     @Test
     void stepTimeoutIsComparedWithTheDefaultWorkflowTimeout() {
         assertThat(errorsOf("""
