@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -42,8 +43,11 @@ final class ParseErrorDescriber {
         }
         if (e instanceof ValueInstantiationException v && v.getCause() instanceof NullPointerException) {
             // the records copy their lists and maps, which refuses nulls: "- " or "key:" with nothing after it
-            return DefinitionError.ofWorkflow(file, path, "has an empty (null) entry in a list or mapping"
-                    + " (a \"-\" or \"key:\" with nothing after it?)");
+            String empty = firstEmptyEntry(content, mapper);
+            return empty != null
+                    ? DefinitionError.ofWorkflow(file, empty, "is empty (a \"-\" or \"key:\" with nothing after it)")
+                    : DefinitionError.ofWorkflow(file, path, "has an empty (null) entry in a list or mapping"
+                            + " (a \"-\" or \"key:\" with nothing after it?)");
         }
         String original = firstLine(e.getOriginalMessage());
         if (original.startsWith("Duplicate field")) {
@@ -102,6 +106,42 @@ final class ParseErrorDescriber {
     }
 
     /** What the document holds at {@code path}, e.g. {@code "soon"} or {@code a list}, to show next to what was expected. */
+    /**
+     * Where the first empty entry of a list or mapping is ({@code steps[1]}, {@code steps[0].depends_on[2]});
+     * null when there is none or the content cannot be read. A {@code value} may be null: it is a JSON literal.
+     */
+    private static String firstEmptyEntry(String content, ObjectMapper mapper) {
+        try {
+            return firstEmptyEntry(mapper.readTree(content), "");
+        } catch (JsonProcessingException | RuntimeException unreadable) {
+            return null;
+        }
+    }
+
+    private static String firstEmptyEntry(JsonNode node, String at) {
+        if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                String found = node.get(i).isNull() ? at + "[" + i + "]" : firstEmptyEntry(node.get(i), at + "[" + i + "]");
+                if (found != null) {
+                    return found;
+                }
+            }
+        } else if (node.isObject()) {
+            for (java.util.Iterator<Map.Entry<String, JsonNode>> fields = node.fields(); fields.hasNext(); ) {
+                Map.Entry<String, JsonNode> field = fields.next();
+                String path = at.isEmpty() ? field.getKey() : at + "." + field.getKey();
+                if (field.getKey().equals("value")) {
+                    continue;
+                }
+                String found = field.getValue().isNull() ? path : firstEmptyEntry(field.getValue(), path);
+                if (found != null) {
+                    return found;
+                }
+            }
+        }
+        return null;
+    }
+
     private static String describeFound(String content, ObjectMapper mapper, List<JsonMappingException.Reference> path) {
         try {
             JsonNode node = mapper.readTree(content);

@@ -104,8 +104,10 @@ class DefinitionReaderTest {
 
     @Test
     void emptyListItem() {
-        assertThat(errorOf("wf.yaml", "id: a\nsteps:\n  -\n"))
-                .isEqualTo("wf.yaml: has an empty (null) entry in a list or mapping (a \"-\" or \"key:\" with nothing after it?)");
+        assertThat(errorOf("wf.yaml", "id: a\nsteps:\n  - { id: s, agent: x, action: y }\n  -\n"))
+                .isEqualTo("wf.yaml: steps[1]: is empty (a \"-\" or \"key:\" with nothing after it)");
+        assertThat(errorOf("wf.yaml", "id: a\nsteps:\n  - id: s\n    depends_on:\n      - r\n      -\n"))
+                .isEqualTo("wf.yaml: steps[0].depends_on[1]: is empty (a \"-\" or \"key:\" with nothing after it)");
     }
 
     @Test
