@@ -20,7 +20,12 @@ import java.util.Locale;
  * Only the shape is checked here; the rules are {@link DefinitionValidator}'s.
  */
 public final class DefinitionReader {
-    private static final ObjectMapper YAML = strict(YAMLMapper.builder());
+    /**
+     * Only true and false are booleans (YAML 1.2): YAML 1.1 also reads yes, no, on and off so, and a
+     * condition's {@code value: yes} would never equal an agent's "yes".
+     */
+    private static final ObjectMapper YAML = strict(YAMLMapper.builder()
+            .enable(com.fasterxml.jackson.dataformat.yaml.YAMLParser.Feature.PARSE_BOOLEAN_LIKE_WORDS_AS_STRINGS));
     private static final ObjectMapper JSON = strict(JsonMapper.builder());
 
     private static <M extends ObjectMapper, B extends com.fasterxml.jackson.databind.cfg.MapperBuilder<M, B>> M strict(B builder) {

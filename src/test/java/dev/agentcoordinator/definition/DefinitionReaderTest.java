@@ -110,6 +110,23 @@ class DefinitionReaderTest {
                 .isEqualTo("wf.yaml: steps[0].depends_on[1]: is empty (a \"-\" or \"key:\" with nothing after it)");
     }
 
+    /** YAML 1.2: yes, no, on and off are words; a boolean field takes only true and false. */
+    @Test
+    void yesAndNoAreWordsNotBooleans() throws Exception {
+        LoadedDefinition loaded = new DefinitionReader().read("wf.yaml", """
+                id: a
+                name: n
+                trigger: T
+                steps:
+                  - { id: ask, agent: x, action: y }
+                  - { id: go, agent: x, action: y, depends_on: [ask], condition: { step: ask, output_key: answer, operator: eq, value: yes } }
+                """);
+        assertThat(loaded.definition().step("go").orElseThrow().condition().value().isTextual()).isTrue();
+        assertThat(loaded.definition().step("go").orElseThrow().condition().value().asText()).isEqualTo("yes");
+        assertThat(errorOf("wf.yaml", "id: a\nsteps:\n  - { id: s, agent: x, action: y, config: { allow_failure: yes } }\n"))
+                .startsWith("wf.yaml: steps[0].config.allow_failure: expected true or false, found \"yes\"");
+    }
+
     @Test
     void emptyFileAndNonMappingDocument() {
         assertThat(errorOf("wf.yaml", "  \n")).isEqualTo("wf.yaml: file is empty");
