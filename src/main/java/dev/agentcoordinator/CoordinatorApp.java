@@ -191,9 +191,17 @@ public final class CoordinatorApp {
             if (!settings.demoAgentsEnabled()) {
                 return null;
             }
+            // a factory of their own, without prefetch, as agents should consume (not the coordinator's pool)
+            org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory agents = dev.agentcoordinator.infra.Messaging
+                    .agentConnectionFactory(infra.brokerUrl(), settings.brokerUser(), settings.brokerPassword());
             try {
-                return DemoAgents.start(infra.connectionFactory());
+                DemoAgents.Running running = DemoAgents.start(agents);
+                return () -> {
+                    running.close();
+                    agents.close();
+                };
             } catch (RuntimeException e) {
+                agents.close();
                 throw new IllegalStateException("the demo agents cannot consume from the broker at "
                         + Secrets.redactUrl(infra.brokerUrl()) + (settings.embeddedBroker() ? " (embedded)" : " (coordinator.broker.url)")
                         + ": " + e.getMessage(), e);

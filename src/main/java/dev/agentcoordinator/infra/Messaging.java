@@ -42,6 +42,17 @@ public final class Messaging {
         return pool;
     }
 
+    /**
+     * The factory for agents consuming their requests: no prefetch (consumerWindowSize=0), so a consumer
+     * busy with one request leaves the next to an idle one, and a request not yet taken stays on the
+     * queue, where a cancel can take it back. Close it after the agents.
+     */
+    public static ActiveMQConnectionFactory agentConnectionFactory(String brokerUrl, String user, String password) {
+        String url = brokerUrl.contains("consumerWindowSize=") ? brokerUrl
+                : brokerUrl + (brokerUrl.contains("?") ? "&" : "?") + "consumerWindowSize=0";
+        return new ActiveMQConnectionFactory(withClientDefaults(url), blankToNull(user), blankToNull(password));
+    }
+
     /** The plain (unpooled) Artemis factory with the client defaults (reconnection, cached destinations). */
     public static ConnectionFactory connectionFactory(String brokerUrl, String user, String password) {
         return new ActiveMQConnectionFactory(withClientDefaults(brokerUrl), blankToNull(user), blankToNull(password));

@@ -43,6 +43,17 @@ class MessagingTest {
      * connection; an operation racing with that may fail once (Camel's redelivery covers it), after
      * which the pool hands out working connections to the restarted broker.
      */
+    /** Agents (the demo agents among them) take one request at a time: no prefetch, unless the URL says otherwise. */
+    @Test
+    void theAgentsFactoryDoesNotPrefetch() {
+        try (var agents = Messaging.agentConnectionFactory("tcp://broker:61616", null, null);
+             var own = Messaging.agentConnectionFactory("tcp://broker:61616?consumerWindowSize=1024", null, null)) {
+            assertThat(agents.getConsumerWindowSize()).isZero();
+            assertThat(agents.getReconnectAttempts()).isEqualTo(-1);
+            assertThat(own.getConsumerWindowSize()).isEqualTo(1024);
+        }
+    }
+
     @Test
     void thePooledFactoryCarriesOnAfterABrokerRestart() throws Exception {
         EmbeddedBroker broker = new EmbeddedBroker(0, dataDir);

@@ -5,7 +5,6 @@ import dev.agentcoordinator.config.LogFormatSwitch;
 import dev.agentcoordinator.config.Secrets;
 import dev.agentcoordinator.infra.Messaging;
 import org.apache.logging.log4j.LogManager;
-import org.messaginghub.pooled.jms.JmsPoolConnectionFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,8 +39,8 @@ public final class DemoAgentsMain {
             System.exit(2);
             return;
         }
-        JmsPoolConnectionFactory connections = Messaging.pooledConnectionFactory(settings.brokerUrl(),
-                settings.brokerUser(), settings.brokerPassword(), settings.jmsPoolMaxConnections());
+        org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory connections = Messaging.agentConnectionFactory(
+                settings.brokerUrl(), settings.brokerUser(), settings.brokerPassword());
         DemoAgents.Running agents = DemoAgents.start(connections, settings.demoAgentsConcurrency());
         LOG.info("Demo agents {} consuming agent.<name> on {} ({} consumers each)",
                 DemoAgents.handlers().keySet(), Secrets.redactUrl(settings.brokerUrl()), settings.demoAgentsConcurrency());
@@ -49,7 +48,7 @@ public final class DemoAgentsMain {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             agents.close();
-            connections.stop();
+            connections.close();
             LOG.info("Demo agents stopped");
             stopped.countDown();
             LogManager.shutdown();
