@@ -81,6 +81,12 @@ class Agent(MessagingHandler):
             self.accept(event.delivery)
             self.stops.flow(1)
             return
+        properties = event.message.properties or {}
+        if properties.get("message_kind") == "agent_message" or event.message.reply_to is None:
+            print("dropped, not a step request with a reply-to:", str(event.message.body)[:200], flush=True)
+            self.accept(event.delivery)
+            self.requests.flow(1)
+            return
         work = Work(event.message, event.delivery)
         self.working[work.request.correlation_id] = work
         event.container.schedule(HEARTBEAT_SECONDS, Heartbeat(self, work))

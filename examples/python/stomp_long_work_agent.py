@@ -4,6 +4,7 @@ in time, and the coordinator's stop answers (cancel, timeout) end the work early
     python3 stomp_long_work_agent.py 127.0.0.1 61616      # stomp.py 8 (Debian: python3-stomp)
 """
 import json
+import os
 import sys
 import threading
 import time
@@ -20,6 +21,12 @@ stopped = {}                              # correlation id -> reason
 class Agent(stomp.ConnectionListener):
     def __init__(self, connection):
         self.connection = connection
+
+    def on_disconnected(self):
+        # stomp.py does not reconnect: exit, so that the supervisor (systemd, Kubernetes) starts it again,
+        # rather than live on consuming nothing while its steps time out
+        print("disconnected from the broker: exiting", file=sys.stderr, flush=True)
+        os._exit(1)
 
     def on_message(self, frame):
         if frame.headers["destination"].endswith(STOPS):
