@@ -105,7 +105,8 @@ public final class AgentService implements AutoCloseable {
         LOG.info("agent {}: stopping, waiting up to {} for in-flight requests", agentName, shutdownTimeout);
         awaitWorkers(System.nanoTime() + shutdownTimeout.toNanos());
         for (int i = 0; i < threads.size(); i++) {
-            if (threads.get(i).isAlive()) {
+            // close() called from inside a handler: that worker sends its reply, commits and then stops on its own
+            if (threads.get(i).isAlive() && threads.get(i) != Thread.currentThread()) {
                 LOG.warn("agent {}: {} still busy after {}, rolling its request back for redelivery",
                         agentName, threads.get(i).getName(), shutdownTimeout);
                 // connection first: a handler woken by the interrupt must not get its reply out any more

@@ -312,6 +312,23 @@ class AgentServiceTest {
                 .as("the request sent while closing stays on the queue for another instance").isEqualTo(1);
     }
 
+    /** A handler that closes its own service (a "shut down" action) still gets its reply out. */
+    @Test
+    void aHandlerThatClosesItsServiceStillReplies() throws Exception {
+        AtomicReference<AgentService> self = new AtomicReference<>();
+        AgentService service = start(AgentService.builder(connectionFactory, agent)
+                .shutdownTimeout(Duration.ofMillis(200))
+                .handle("shutdown", request -> {
+                    self.get().close();
+                    return AgentReply.ok(Map.of("closed", true));
+                }));
+        self.set(service);
+        String request = coordinator.send(agent, "shutdown", Map.of());
+
+        assertThat(coordinator.awaitReply(request).at("/output/closed").asBoolean()).isTrue();
+        assertThat(service.isRunning()).isFalse();
+    }
+
     @Test
     void closeRollsBackARequestStillRunningAfterTheTimeoutSoAnotherInstanceGetsIt() throws Exception {
         CountDownLatch started = new CountDownLatch(1);
