@@ -1,0 +1,55 @@
+package dev.agentcoordinator.ops;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.agentcoordinator.engine.Json;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * What Jolokia lets a caller do (src/main/resources/jolokia-access.xml): Hawtio's reads and route dumps, but
+ * no operation that reaches an endpoint with the coordinator's resources (Camel's sendStringBody to
+ * {@code sql:} ran any SQL), and no JVM argument, which may carry a password.
+ */
+class JolokiaPolicyTest {
+
+    private static JsonNode jolokia(String request) {
+        return Json.parse(OpsCoordinator.post("/observe/jolokia", request, true).body());
+    }
+
+    private static String camelContextMBean() {
+        JsonNode found = jolokia("{\"type\":\"search\",\"mbean\":\"org.apache.camel:type=context,*\"}");
+        assertThat(found.path("status").asInt()).as(found.toString()).isEqualTo(200);
+        return found.path("value").get(0).asText();
+    }
+
+    @Test
+    void hawtiosReadsAndDumpsAreAllowed() {
+        String context = camelContextMBean();
+        JsonNode dump = jolokia("{\"type\":\"exec\",\"mbean\":" + Json.write(context) + ",\"operation\":\"dumpRoutesAsXml()\"}");
+        assertThat(dump.path("status").asInt()).as(dump.toString()).isEqualTo(200);
+        assertThat(dump.path("value").asText()).contains("coordinator.fan-in");
+        JsonNode uptime = jolokia("{\"type\":\"read\",\"mbean\":\"java.lang:type=Runtime\",\"attribute\":\"Uptime\"}");
+        assertThat(uptime.path("status").asInt()).isEqualTo(200);
+    }
+
+    @Test
+    void operationsThatSendWithTheCoordinatorsResourcesAreDenied() {
+        String context = camelContextMBean();
+        for (String operation : new String[] {"sendStringBody(java.lang.String,java.lang.String)", "sendStringBody",
+                "requestStringBody(java.lang.String,java.lang.String)", "createEndpoint(java.lang.String)", "stop()", "stop"}) {
+            JsonNode answer = jolokia("{\"type\":\"exec\",\"mbean\":" + Json.write(context) + ",\"operation\":" + Json.write(operation)
+                    + ",\"arguments\":[\"sql:CREATE TABLE jolokia_was_here (x int)\",\"x\"]}");
+            assertThat(answer.path("status").asInt()).as(operation + ": " + answer).isEqualTo(403);
+        }
+        assertThat(OpsDb.text("SELECT to_regclass('jolokia_was_here')::text")).isNull();
+    }
+
+    @Test
+    void theJvmsArgumentsAreNotReadable() {
+        for (String attribute : new String[] {"InputArguments", "SystemProperties"}) {
+            JsonNode answer = jolokia("{\"type\":\"read\",\"mbean\":\"java.lang:type=Runtime\",\"attribute\":\"" + attribute + "\"}");
+            assertThat(answer.path("status").asInt()).as(attribute + ": " + answer).isEqualTo(403);
+        }
+    }
+}
