@@ -194,6 +194,7 @@ public class ApiRoutes extends RouteBuilder {
                 .process(e -> respond(e, 200, "{\"locks\":" + e.getMessage().getBody(String.class) + "}"));
 
         from("direct:api.cancel-execution").routeId("api.cancel-execution")
+                .process(e -> keepOnlyHeaders(e, "id"))
                 .setHeader(Headers.EXECUTION_ID, header("id"))
                 .setProperty("executionId", header("id"))
                 .setHeader(Headers.REASON, constant("execution cancelled by request"))
@@ -225,6 +226,7 @@ public class ApiRoutes extends RouteBuilder {
                 .end();
 
         from("direct:api.retry-execution").routeId("api.retry-execution")
+                .process(e -> keepOnlyHeaders(e, "id"))
                 .setHeader(Headers.EXECUTION_ID, header("id"))
                 .to(Sql.row("get-execution"))
                 .choice()
@@ -398,6 +400,9 @@ public class ApiRoutes extends RouteBuilder {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("the step reply is not JSON: " + e.getMessage());
         }
+        if (Json.containsNul(reply)) {
+            throw new IllegalArgumentException("the step reply contains the character U+0000 (\\u0000), which PostgreSQL cannot store");
+        }
         String status = reply.path("status").asText("");
         if (!reply.isObject() || !StepOutcome.REPLY_STATUSES.contains(status)) {
             throw new IllegalArgumentException("a step reply is a JSON object with \"status\": \"ok\" (and \"output\"),"
@@ -421,6 +426,24 @@ public class ApiRoutes extends RouteBuilder {
         in.removeHeaders("*");
         in.setHeader(Headers.CORRELATION_ID, StepRequests.correlationId((String) step.get("row_id"), attempt));
         in.setBody(exchange.getProperty("stepReply", String.class));
+    }
+
+    /**
+     * Drops every header of the HTTP request but the named path parameters. The platform-http consumer
+     * copies each query parameter and request header into a Camel header, and the routes a cancel or a
+     * retry hands over to read headers of the engine's own names (progress, requestContext,
+     * causeMessageId…): {@code ?progress=…} was pasted into the step requests sent to agents.
+     */
+    private static void keepOnlyHeaders(Exchange exchange, String... names) {
+        Map<String, Object> headers = exchange.getMessage().getHeaders();
+        Map<String, Object> kept = new java.util.HashMap<>();
+        for (String name : names) {
+            if (headers.get(name) != null) {
+                kept.put(name, headers.get(name));
+            }
+        }
+        headers.clear();
+        headers.putAll(kept);
     }
 
     private static String blankToNull(String value) {

@@ -127,6 +127,10 @@ class ExecutionControlSemanticsTest {
         assertThat(notAReply.statusCode()).isEqualTo(400);
         assertThat(Json.parse(notAReply.body()).path("error").asText()).contains("\"status\": \"ok\"");
         assertThat(post(path, "not json").statusCode()).isEqualTo(400);
+        // what PostgreSQL cannot store is refused here, not accepted and then failed as the attempt's reply
+        HttpResponse<String> nul = post(path, "{\"status\": \"ok\", \"output\": {\"by\": \"o\\u0000ps\"}}");
+        assertThat(nul.statusCode()).isEqualTo(400);
+        assertThat(Json.parse(nul.body()).path("error").asText()).contains("U+0000");
         HttpResponse<String> noStep = post("/api/executions/" + executionId + "/steps/nope/reply", "{\"status\": \"ok\"}");
         assertThat(noStep.statusCode()).isEqualTo(404);
         assertThat(Json.parse(noStep.body()).path("error").asText()).isEqualTo("execution " + executionId + " has no step nope");
@@ -153,7 +157,9 @@ class ExecutionControlSemanticsTest {
         assertThat(stepStatuses(executionId)).containsExactlyInAnyOrderEntriesOf(
                 Map.of("a", "completed", "b", "failed", "c", "skipped", "d", "skipped"));
 
-        HttpResponse<String> retried = post("/api/executions/" + executionId + "/retry", null);
+        // query parameters named as the engine's headers change nothing of the requests sent
+        HttpResponse<String> retried = post("/api/executions/" + executionId + "/retry"
+                + "?progress=%7B%22injected%22%3Atrue%7D&causeMessageId=forged", null);
         assertThat(retried.statusCode()).isEqualTo(202);
         assertThat(Json.parse(retried.body()).path("retried_steps")).extracting(JsonNode::asText).containsExactlyInAnyOrder("b", "c", "d");
 
@@ -161,7 +167,10 @@ class ExecutionControlSemanticsTest {
         assertThat(stepStatuses(executionId)).containsExactlyInAnyOrderEntriesOf(
                 Map.of("a", "completed", "b", "completed", "c", "completed", "d", "completed"));
         assertThat(requests(agents, executionId, "a")).hasSize(1);
-        assertThat(requests(agents, executionId, "b")).hasSize(2);
+        assertThat(requests(agents, executionId, "b")).hasSize(2)
+                .allSatisfy(r -> assertThat(r.request().has("progress")).as(r.request().toString()).isFalse());
+        assertThat(query("SELECT dispatched_by FROM workflow_step_executions WHERE execution_id = ? AND step_id = 'b'", executionId)
+                .get(0).get("dispatched_by")).isNull();
         assertThat(requests(agents, executionId, "c")).hasSize(1);
         assertThat(requests(agents, executionId, "d")).hasSize(1);
         assertThat(attempts(executionId, "b")).extracting(r -> r.get("attempt"), r -> r.get("status"))
