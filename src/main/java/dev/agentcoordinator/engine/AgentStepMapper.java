@@ -297,11 +297,17 @@ public class AgentStepMapper implements StepRouteMapper {
         in.setHeader(AGENT, step.agent());
         in.setHeader(ACTION, step.action());
         attemptHeaders(in, row);
+        // only what this attempt's row (or its decision) says: a header of these names from the reply or
+        // call that led here (an agent's JMS property, an HTTP parameter) never reaches the request
         if (row.get("context") != null) {
             in.setHeader(REQUEST_CONTEXT, row.get("context"));
+        } else if (!step.config().includesContext()) {
+            in.removeHeader(REQUEST_CONTEXT);
         }
         if (row.get("progress") != null) {   // what an earlier attempt reported: a retry resumes from it
             in.setHeader(PROGRESS, row.get("progress"));
+        } else {
+            in.removeHeader(PROGRESS);
         }
         if (row.get("input") != null) {   // a loop's later iteration run again: the input its feedback gave it
             in.setHeader(INPUT, row.get("input"));

@@ -129,6 +129,9 @@ final class CompensationRoutes {
         in.setHeader(ITERATION, 0);
         in.setHeader(DEADLINE, row.get("deadline"));
         in.setHeader(KIND, "compensation");
+        // a compensation's request carries neither: not from the reply or call that led here
+        in.removeHeader(PROGRESS);
+        in.removeHeader(REQUEST_CONTEXT);
     }
 
     /** A compensation's reply is judged like a plain step's (no loop): complete, retry or fail. */

@@ -118,6 +118,19 @@ class ExecutionControlSemanticsTest {
         assertThat(attempts).containsExactlyInAnyOrderEntriesOf(Map.of("hold", 1, "after", 0));
     }
 
+    /** A reply's JMS properties named as the engine's headers do not reach the next step's request. */
+    @Test
+    void aReplysPropertiesDoNotReachTheNextRequest() throws Exception {
+        String executionId = startedUntil("F_HTTP_REPLY", "approve");
+        String correlationId = requests(agents, executionId, "approve").get(0).correlationId();
+        sendReply(correlationId, "{\"status\": \"ok\", \"output\": {\"approved\": true}}",
+                Map.of("progress", "{\"injected\": true}", "requestContext", "{\"injected\": true}"));
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(executionStatus(executionId)));
+        assertThat(requests(agents, executionId, "after")).singleElement()
+                .satisfies(r -> assertThat(r.request().toString()).doesNotContain("injected"));
+    }
+
     @Test
     void aStepReplyPostedOverHttpSettlesTheAttemptInFlightAsItsAgentsReplyWould() {
         String executionId = startedUntil("F_HTTP_REPLY", "approve");

@@ -34,11 +34,19 @@ final class ExecutionProbe {
 
     /** A reply sent straight to the coordinator's reply queue, as an agent would send it. */
     static void sendReply(String correlationId, String body) throws jakarta.jms.JMSException {
+        sendReply(correlationId, body, Map.of());
+    }
+
+    /** As {@link #sendReply(String, String)}, with JMS string properties on the reply. */
+    static void sendReply(String correlationId, String body, Map<String, String> properties) throws jakarta.jms.JMSException {
         try (jakarta.jms.Connection connection = shared().connectionFactory().createConnection()) {
             jakarta.jms.Session session = connection.createSession(false, jakarta.jms.Session.AUTO_ACKNOWLEDGE);
             jakarta.jms.MessageProducer producer = session.createProducer(session.createQueue(shared().settings().replyQueue()));
             jakarta.jms.TextMessage message = session.createTextMessage(body);
             message.setJMSCorrelationID(correlationId);
+            for (Map.Entry<String, String> property : properties.entrySet()) {
+                message.setStringProperty(property.getKey(), property.getValue());
+            }
             producer.send(message);
         }
     }
