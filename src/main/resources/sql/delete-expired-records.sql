@@ -1,11 +1,11 @@
 -- Retention: the records kept beside executions, more than coordinator.retention.days old: replies no step was
 -- waiting for, agent messages that are no longer pending nor waiting for their response, lock preemptions. The two tables with serial ids
--- are read in id order, which is their order of arrival.
+-- are read oldest first through their time's index (V25).
 WITH cutoff AS (SELECT now() - make_interval(days => CAST(:#retentionDays AS integer)) AS at),
 replies AS (
     DELETE FROM ignored_replies r
      USING (SELECT id FROM ignored_replies, cutoff WHERE received_at < cutoff.at
-             ORDER BY id LIMIT CAST(:#sweepLimit AS integer) FOR UPDATE SKIP LOCKED) expired
+             ORDER BY received_at LIMIT CAST(:#sweepLimit AS integer) FOR UPDATE SKIP LOCKED) expired
      WHERE r.id = expired.id
     RETURNING 1
 ), messages AS (
@@ -18,7 +18,7 @@ replies AS (
 ), preemptions AS (
     DELETE FROM lock_events l
      USING (SELECT id FROM lock_events, cutoff WHERE created_at < cutoff.at
-             ORDER BY id LIMIT CAST(:#sweepLimit AS integer) FOR UPDATE SKIP LOCKED) expired
+             ORDER BY created_at LIMIT CAST(:#sweepLimit AS integer) FOR UPDATE SKIP LOCKED) expired
      WHERE l.id = expired.id
     RETURNING 1
 )
