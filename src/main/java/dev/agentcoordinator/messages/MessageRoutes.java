@@ -102,6 +102,7 @@ public class MessageRoutes extends RouteBuilder {
                     .log(LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "message ${header.messageId} timed out waiting for a response")
                     .filter(header(AgentMessageCodec.DESTINATION).isNotNull())
                         .to(SEND)
+                        .to(Sql.update("notice-sent")).id("coordinator.messages.notice-sent")
                     .end()
                 .end();
     }

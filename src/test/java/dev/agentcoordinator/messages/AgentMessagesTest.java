@@ -74,6 +74,38 @@ class AgentMessagesTest {
         assertThat(answer.path("as_map").isEmpty()).isTrue();
     }
 
+    /**
+     * The timeout notice of a question whose sweep stopped before the notice left (its lease ran out) is
+     * sent again: the timeout is committed before the notice leaves, and the message no longer matched the sweep.
+     */
+    @Test
+    void aTimeoutNoticeLostBeforeItLeftIsSentAgain() throws Exception {
+        String notices = "test.notices." + java.util.UUID.randomUUID();
+        try (jakarta.jms.Connection connection = shared().connectionFactory().createConnection()) {
+            connection.start();
+            jakarta.jms.Session session = connection.createSession(false, jakarta.jms.Session.AUTO_ACKNOWLEDGE);
+            jakarta.jms.TextMessage question = session.createTextMessage("{\"from\":\"g-msg-asker\",\"to\":\"g-msg-nobody\","
+                    + "\"type\":\"ANYONE\",\"payload\":{},\"requires_response\":true,\"timeout_ms\":100}");
+            question.setJMSReplyTo(session.createQueue(notices));
+            question.setJMSCorrelationID("question-1");
+            session.createProducer(session.createQueue("agent.messages")).send(question);
+            jakarta.jms.MessageConsumer consumer = session.createConsumer(session.createQueue(notices));
+
+            JsonNode first = Json.parse(((jakarta.jms.TextMessage) consumer.receive(20_000)).getText());
+            assertThat(first.path("status").asText()).isEqualTo("timed_out");
+            String messageId = first.path("message_id").asText();
+            await().atMost(Duration.ofSeconds(10)).until(() -> query("SELECT notice_due_at FROM agent_messages WHERE id = ?", messageId)
+                    .get(0).get("notice_due_at") == null);
+            // as a sweep that stopped between its commit and the send leaves it, its lease over
+            query("UPDATE agent_messages SET notice_due_at = now() - interval '1 second' WHERE id = ? RETURNING id", messageId);
+
+            jakarta.jms.Message again = consumer.receive(20_000);
+            assertThat(again).isNotNull();
+            assertThat(again.getJMSCorrelationID()).isEqualTo("question-1");
+            assertThat(Json.parse(((jakarta.jms.TextMessage) again).getText()).path("status").asText()).isEqualTo("timed_out");
+        }
+    }
+
     @Test
     void aQuestionGetsItsResponseAndTheMessageIsRecorded() throws Exception {
         JsonNode answer = architect.messenger().ask("g-msg-strategist", "PRIORITY_QUERY", Map.of("n", 4), Duration.ofSeconds(10))
