@@ -18,7 +18,7 @@ import java.util.List;
 /**
  * HTTP basic authentication with the one user of {@code coordinator.http.user/password}, for every
  * path except the health probes, which orchestrators (docker, Kubernetes) call without credentials
- * and which tell no more than UP or DOWN.
+ * and which then tell no more than UP or DOWN.
  */
 public final class BasicAuthGuard {
 
@@ -51,11 +51,21 @@ public final class BasicAuthGuard {
         return path != null && OPEN_PATHS.stream().anyMatch(open -> path.equals(open) || path.startsWith(open + "/"));
     }
 
-    /** Lets the health probes through, asks everything else for credentials. */
+    /**
+     * Query parameters with which Camel's health endpoint tells more than UP or DOWN (each check's details,
+     * stack traces): only for a caller with credentials.
+     */
+    static final List<String> DETAIL_PARAMETERS = List.of("exposureLevel", "stackTrace", "data");
+
+    static boolean asksForDetails(io.vertx.core.MultiMap query) {
+        return DETAIL_PARAMETERS.stream().anyMatch(query::contains);
+    }
+
+    /** Lets the health probes through, asks everything else (and a probe asking for details) for credentials. */
     private record ProbesOpen(AuthenticationHandler basic) implements AuthenticationHandler {
         @Override
         public void handle(RoutingContext context) {
-            if (isOpen(context.normalizedPath())) {
+            if (isOpen(context.normalizedPath()) && !asksForDetails(context.queryParams())) {
                 context.next();
             } else {
                 basic.handle(context);

@@ -36,6 +36,12 @@ class HttpSecurityTest {
         assertThat(OpsCoordinator.get("/observe/health", false).statusCode()).isEqualTo(200);
         assertThat(OpsCoordinator.get("/observe/health/ready", false).statusCode()).isEqualTo(200);
         assertThat(OpsCoordinator.get("/observe/health/live", false).statusCode()).isEqualTo(200);
+        // each check's details and stack traces only with credentials
+        assertThat(OpsCoordinator.get("/observe/health?exposureLevel=full&stackTrace=true", false).statusCode()).isEqualTo(401);
+        assertThat(OpsCoordinator.get("/observe/health?data=true", false).statusCode()).isEqualTo(401);
+        HttpResponse<String> full = OpsCoordinator.get("/observe/health?exposureLevel=full", true);
+        assertThat(full.statusCode()).isEqualTo(200);
+        assertThat(full.body()).contains("database");
     }
 
     @Test
