@@ -13,7 +13,8 @@ import org.slf4j.LoggerFactory;
  * Answers a request that no route takes in JSON, as the API's own errors are: a path nothing serves
  * (404), a method the path is not served with (405), a body whose Content-Type the path does not take
  * (415: {@code curl -d} without {@code -H 'Content-Type: application/json'}), an Accept header that
- * rules out the path's JSON (406), or a body above the server's limit (413). Vert.x answered the first
+ * rules out the path's JSON (406), a body above the server's limit (413), or a request it cannot read
+ * (400: a broken %-escape). Vert.x answered the first
  * two with an HTML page, the others with an empty body or a line of text.
  * Camel's server keeps its router to itself; the HTTP server it started hands it out as its request
  * handler (an implementation class of Vert.x, as {@code CamelRuntime} reads the bound port).
@@ -38,6 +39,9 @@ public final class UnmatchedRequests {
                     + request.request().path() + ": the HTTP server takes up to 10 MiB unless camel.server.maxBodySize says otherwise"));
             router.errorHandler(406, request -> answer(request, 406, request.request().method() + " " + request.request().path()
                     + " answers application/json, which Accept " + quoted(request.request().getHeader("Accept")) + " does not take"));
+            // a request Vert.x cannot read at all (a query or path with a broken %-escape)
+            router.errorHandler(400, request -> answer(request, 400, "malformed request " + request.request().method() + " "
+                    + request.request().path() + (request.failure() == null ? "" : ": " + request.failure().getMessage())));
         } else {
             LOG.debug("HTTP router not reachable: requests no route takes are answered by Vert.x");
         }

@@ -172,6 +172,12 @@ class HttpApiSemanticsTest {
         assertThat(unknown.headers().firstValue("Content-Type")).hasValue("application/json");
         assertThat(Json.parse(unknown.body()).path("error").asText()).isEqualTo("no such path: /api/no-such-thing");
 
+        // a broken %-escape, which java.net.URI would not even send: over a socket
+        String brokenEscape = rawGet("/api/executions?status=%ZZ");
+        assertThat(brokenEscape).startsWith("HTTP/1.1 400").containsIgnoringCase("content-type: application/json");
+        assertThat(Json.parse(brokenEscape.substring(brokenEscape.indexOf("\r\n\r\n") + 4)).path("error").asText())
+                .startsWith("malformed request GET /api/executions");
+
         HttpResponse<String> wrongMethod = delete("/api/executions");
         assertThat(wrongMethod.statusCode()).isEqualTo(405);
         assertThat(wrongMethod.headers().firstValue("Content-Type")).hasValue("application/json");
@@ -260,5 +266,18 @@ class HttpApiSemanticsTest {
         assertThat(http).isNotNull();
         assertThat(http.path("trigger").asText()).isEqualTo("F_HTTP");
         assertThat(http.path("steps").get(0).path("agent").asText()).isEqualTo("f-http-agent");
+    }
+
+    /** The whole HTTP/1.1 response to a GET of {@code pathAndQuery} sent as it is written. */
+    private static String rawGet(String pathAndQuery) {
+        java.net.URI server = java.net.URI.create(shared().httpUrl());
+        try (java.net.Socket socket = new java.net.Socket(server.getHost(), server.getPort())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("GET " + pathAndQuery + " HTTP/1.1\r\nHost: " + server.getHost()
+                    + "\r\nConnection: close\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            return new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 }
