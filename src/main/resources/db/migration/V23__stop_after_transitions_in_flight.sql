@@ -28,6 +28,18 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql;
 
+-- The status of an execution stopped by a cancel or its timeout: compensating when a step with a
+-- compensation completed, as it last stood (its latest iteration, when that one completed), as
+-- begin_compensation (V2) creates the compensations and finish_execution (V9) decides; else p_otherwise.
+CREATE FUNCTION status_when_stopped(p_execution_id varchar, p_otherwise varchar) RETURNS varchar AS $$
+    SELECT CASE WHEN EXISTS (SELECT 1 FROM (SELECT DISTINCT ON (s.step_id) s.status, s.compensation
+                                              FROM workflow_step_executions s
+                                             WHERE s.execution_id = p_execution_id AND s.kind = 'step'
+                                             ORDER BY s.step_id, s.iteration DESC) latest
+                              WHERE latest.status = 'completed' AND latest.compensation IS NOT NULL)
+                THEN 'compensating' ELSE p_otherwise END
+$$ LANGUAGE sql STABLE;
+
 -- cancel-execution.sql: cancels a running execution (see that file).
 CREATE FUNCTION cancel_execution(p_execution_id varchar, p_reason text)
     RETURNS TABLE (execution_id varchar, workflow_id varchar, workflow_version integer, status varchar,
@@ -44,14 +56,7 @@ BEGIN
     PERFORM lock_unsettled_steps(ARRAY[p_execution_id]);
     WITH cancelled AS (
         UPDATE workflow_executions e
-           -- a step is undone as it last stood (its latest iteration, when that one completed), as
-           -- begin_compensation (V2) creates the compensations and finish_execution (V9) decides
-           SET status = CASE WHEN EXISTS (SELECT 1 FROM (SELECT DISTINCT ON (s.step_id) s.status, s.compensation
-                                                          FROM workflow_step_executions s
-                                                         WHERE s.execution_id = e.id AND s.kind = 'step'
-                                                         ORDER BY s.step_id, s.iteration DESC) latest
-                                           WHERE latest.status = 'completed' AND latest.compensation IS NOT NULL)
-                             THEN 'compensating' ELSE 'cancelled' END,
+           SET status = status_when_stopped(e.id, 'cancelled'),
                completed_at = now(), error = p_reason
          WHERE e.id = p_execution_id AND e.status = 'running'
         RETURNING e.id, e.workflow_id, e.workflow_version, e.status
@@ -118,14 +123,7 @@ BEGIN
     PERFORM lock_unsettled_steps(v_due);
     WITH expired AS (
         UPDATE workflow_executions e
-           -- a step is undone as it last stood (its latest iteration, when that one completed), as
-           -- begin_compensation (V2) creates the compensations and finish_execution (V9) decides
-           SET status = CASE WHEN EXISTS (SELECT 1 FROM (SELECT DISTINCT ON (s.step_id) s.status, s.compensation
-                                                          FROM workflow_step_executions s
-                                                         WHERE s.execution_id = e.id AND s.kind = 'step'
-                                                         ORDER BY s.step_id, s.iteration DESC) latest
-                                           WHERE latest.status = 'completed' AND latest.compensation IS NOT NULL)
-                             THEN 'compensating' ELSE 'failed' END,
+           SET status = status_when_stopped(e.id, 'failed'),
                completed_at = now(),
                -- timed from the start, or from the retry that reopened it and moved its deadline
                error = 'workflow timed out after ' || (EXTRACT(EPOCH FROM (e.deadline - COALESCE(e.retried_at, e.started_at))) * 1000)::bigint || ' ms'
