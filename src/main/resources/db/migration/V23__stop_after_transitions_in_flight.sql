@@ -40,6 +40,15 @@ CREATE FUNCTION status_when_stopped(p_execution_id varchar, p_otherwise varchar)
                 THEN 'compensating' ELSE p_otherwise END
 $$ LANGUAGE sql STABLE;
 
+-- The attempts of an execution in flight, [{step_id, request: <row>:<attempt>}], whose requests may still
+-- wait on their agents' queues. STABLE: called by a statement that stops the execution, it reads with that
+-- statement's snapshot, from before its updates.
+CREATE FUNCTION requests_in_flight(p_execution_id varchar) RETURNS text AS $$
+    SELECT COALESCE(jsonb_agg(jsonb_build_object('step_id', s.step_id, 'request', s.id || ':' || s.attempt)), '[]'::jsonb)::text
+      FROM workflow_step_executions s
+     WHERE s.execution_id = p_execution_id AND s.kind = 'step' AND s.status = 'running'
+$$ LANGUAGE sql STABLE;
+
 -- cancel-execution.sql: cancels a running execution (see that file).
 CREATE FUNCTION cancel_execution(p_execution_id varchar, p_reason text)
     RETURNS TABLE (execution_id varchar, workflow_id varchar, workflow_version integer, status varchar,
@@ -82,9 +91,7 @@ BEGIN
                         UNION ALL
                         SELECT step_id, error FROM settled WHERE kind = 'step' AND status = 'failed') f), '[]'::jsonb)::text AS failures,
            -- read with the statement's snapshot, from before its updates (as in expire-executions.sql)
-           COALESCE((SELECT jsonb_agg(jsonb_build_object('step_id', s.step_id, 'request', s.id || ':' || s.attempt))
-                       FROM workflow_step_executions s
-                      WHERE s.execution_id = cancelled.id AND s.kind = 'step' AND s.status = 'running'), '[]'::jsonb)::text AS in_flight
+           requests_in_flight(cancelled.id) AS in_flight
     FROM cancelled) r;
     EXIT;
     EXCEPTION WHEN deadlock_detected THEN
@@ -153,9 +160,7 @@ BEGIN
                          WHERE settled.execution_id = expired.id AND settled.kind = 'step' AND settled.status = 'failed') f), '[]'::jsonb)::text AS failures,
            -- the attempts in flight as the statement found them (its snapshot is from before the updates), read per
            -- expired execution: their requests may still be queued
-           COALESCE((SELECT jsonb_agg(jsonb_build_object('step_id', s.step_id, 'request', s.id || ':' || s.attempt))
-                       FROM workflow_step_executions s
-                      WHERE s.execution_id = expired.id AND s.kind = 'step' AND s.status = 'running'), '[]'::jsonb)::text AS in_flight
+           requests_in_flight(expired.id) AS in_flight
     FROM expired) r;
     EXIT;
     EXCEPTION WHEN deadlock_detected THEN
