@@ -264,6 +264,8 @@ public class AgentStepMapper implements StepRouteMapper {
         if (decision.kind() == StepDecision.Kind.DISPATCH) {
             if (step.config().includesContext()) {
                 in.setHeader(REQUEST_CONTEXT, RequestContexts.render(rows));
+            } else {
+                in.removeHeader(REQUEST_CONTEXT);   // a locked start stores it with the row (mark-running-with-locks)
             }
             if (lockedStart != null) {
                 ExecutionContext.fromRows(rows).ifPresent(context -> lockedStart.resolve(context, in));
@@ -318,6 +320,8 @@ public class AgentStepMapper implements StepRouteMapper {
     @SuppressWarnings("unchecked")
     static void prepareStartedRoot(Exchange exchange) {
         Message in = exchange.getMessage();
+        in.removeHeader(PROGRESS);   // not from the event's JMS properties: a root that starts with its execution has neither
+        in.removeHeader(REQUEST_CONTEXT);
         Map<String, Object> row = in.getBody(Map.class);
         in.setHeader(ROW_ID, row.get("row_id"));
         in.setHeader(STEP_ID, row.get("step_id"));

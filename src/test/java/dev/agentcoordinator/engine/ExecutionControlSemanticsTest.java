@@ -131,6 +131,23 @@ class ExecutionControlSemanticsTest {
                 .satisfies(r -> assertThat(r.request().toString()).doesNotContain("injected"));
     }
 
+    /** Nor do an event's JMS properties reach the requests of the roots that start with its execution. */
+    @Test
+    void anEventsPropertiesDoNotReachTheRootRequests() throws Exception {
+        String eventId = java.util.UUID.randomUUID().toString();
+        try (jakarta.jms.Connection connection = shared().connectionFactory().createConnection()) {
+            jakarta.jms.Session session = connection.createSession(false, jakarta.jms.Session.AUTO_ACKNOWLEDGE);
+            jakarta.jms.TextMessage event = session.createTextMessage("{\"type\":\"F_HTTP_REPLY\",\"event_id\":\"" + eventId + "\",\"payload\":{}}");
+            event.setStringProperty("progress", "{\"injected\": true}");
+            event.setStringProperty("requestContext", "{\"injected\": true}");
+            session.createProducer(session.createQueue("agent.events")).send(event);
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null
+                && requests(agents, executionOf(eventId), "approve").size() == 1);
+        assertThat(requests(agents, executionOf(eventId), "approve").get(0).request().toString()).doesNotContain("injected");
+        post("/api/executions/" + executionOf(eventId) + "/cancel", null);
+    }
+
     @Test
     void aStepReplyPostedOverHttpSettlesTheAttemptInFlightAsItsAgentsReplyWould() {
         String executionId = startedUntil("F_HTTP_REPLY", "approve");
