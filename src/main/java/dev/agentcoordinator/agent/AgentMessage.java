@@ -1,7 +1,6 @@
 package dev.agentcoordinator.agent;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -21,11 +20,9 @@ public record AgentMessage(
         boolean requiresResponse,
         String executionId,
         JsonNode payloadJson) {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     public AgentMessage {
         payload = payload == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(payload));
-        payloadJson = payloadJson != null ? payloadJson : JSON.valueToTree(payload);
+        payloadJson = payloadJson != null ? payloadJson : AgentMessageWire.JSON.valueToTree(payload);
     }
 
     /** A message whose payload is an object. */

@@ -140,7 +140,8 @@ public final class AgentMessenger implements AutoCloseable {
 
     /** The broker dropped the connection (it restarted, the network failed): the next message connects again. */
     private synchronized void connectionLost(Connection lost, JMSException failure) {
-        if (connection == lost) {
+        // FAILOVER: the client reconnected on its own (reconnectAttempts), temporary queue and all
+        if (connection == lost && !"FAILOVER".equals(failure.getErrorCode())) {
             LOG.warn("agent {}: the messenger's connection failed ({}); the next message connects again", agentName, failure.toString());
             dropConnection("the connection of the messenger of " + agentName + " failed before the response came: " + failure.getMessage());
         }

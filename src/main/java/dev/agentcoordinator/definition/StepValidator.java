@@ -225,10 +225,10 @@ final class StepValidator {
         checkAtMost(prefix + ".retry_count", config.retryCount(), MAX_RETRIES, null, scope);
         checkNotNegative(prefix + ".retry_backoff_ms", config.retryBackoffMs(), scope);
         checkAtMost(prefix + ".retry_backoff_ms", config.retryBackoffMs(), MAX_BACKOFF_MS, "1 day; it doubles with each retry", scope);
-        if (compensation && config.allowFailure() != null) {
+        if (compensation && Boolean.TRUE.equals(config.allowFailure())) {
             scope.error(prefix + ".allow_failure", "does not apply to a compensation (a failed compensation ends the execution compensation_failed)");
         }
-        if (compensation && config.includeContext() != null) {
+        if (compensation && Boolean.TRUE.equals(config.includeContext())) {
             scope.error(prefix + ".include_context", "does not apply to a compensation (it reads the step's own input and output)");
         }
     }

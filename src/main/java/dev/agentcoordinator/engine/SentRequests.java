@@ -12,8 +12,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * earlier delivery that died before its commit leaves behind. Only a visit whose own message has not
  * sent the request yet re-sends it.
  * <p>
- * The set is an exchange property: a multicast, recipient list or aggregator copies an exchange's
- * properties by reference, so every branch records into, and reads, the same set.
+ * The set is an exchange property: a multicast or recipient list copies an exchange's properties by
+ * reference, so every branch records into, and reads, the same set; so does the aggregator when the
+ * arrival completes a join it found empty. A join completed from the repository comes back without
+ * properties (the codec keeps headers only): in that rare case the request may go twice, which agents
+ * tolerate (at-least-once dispatch).
  */
 final class SentRequests {
     private static final String PROPERTY = "sentRequestRows";

@@ -335,7 +335,8 @@ class DefinitionValidatorTest {
     @Test
     void aCompensationsConfigIsNotBoundByTheWorkflowTimeoutAndRefusesWhatItIgnores() {
         assertThat(errorsOfSteps("""
-                  - { id: a, agent: x, action: y, compensate: { agent: x, action: undo, config: { timeout_ms: 120000, retry_count: 2 } } }
+                  - { id: a, agent: x, action: y, compensate: { agent: x, action: undo, config: { timeout_ms: 120000, retry_count: 2,
+                      allow_failure: false, include_context: false } } }
                 """)).isEmpty();
         assertThat(errorsOfSteps("""
                   - { id: a, agent: x, action: y, compensate: { agent: x, action: undo, config: { allow_failure: true, include_context: true } } }
