@@ -187,7 +187,7 @@ public final class AgentService implements AutoCloseable {
                 throw new IllegalArgumentException("agent name must not be blank");
             }
             if (agentName.equals("events") || agentName.equals("messages")) {
-                // their queues are the coordinator's own: agent.events takes events, agent.messages agent-to-agent messages
+                // their queues are the coordinator's own (AgentNames.RESERVED; the SDK depends on nothing of the coordinator's)
                 throw new IllegalArgumentException("agent name \"" + agentName + "\" is reserved: agent." + agentName + " is the coordinator's queue");
             }
             this.agentName = agentName;

@@ -10,8 +10,6 @@ import java.util.regex.Pattern;
 final class StepValidator {
     /** Agent names become queue names ({@code agent.<agent>}), so they are kept to a safe alphabet. */
     static final Pattern AGENT_NAME = Pattern.compile("[a-z][a-z0-9_-]*");
-    /** Agent names whose queue is the coordinator's own: agent.events (events) and agent.messages (agent-to-agent messages). */
-    static final java.util.Set<String> RESERVED_AGENT_NAMES = java.util.Set.of("events", "messages");
     /** Workflow and step ids become part of route ids ({@code wf.<workflow>.<step>}) and database keys. */
     static final Pattern ID = Pattern.compile("[A-Za-z][A-Za-z0-9_-]*");
     /** The longest timeout or lock ttl: a deadline is now() plus it, in PostgreSQL's interval arithmetic. */
@@ -66,7 +64,7 @@ final class StepValidator {
     private void checkAgent(String field, String agent, ValidationScope scope) {
         if (isBlank(agent)) {
             scope.error(field, "is required");
-        } else if (RESERVED_AGENT_NAMES.contains(agent)) {
+        } else if (AgentNames.RESERVED.contains(agent)) {
             scope.error(field, "\"" + agent + "\" is reserved: agent." + agent + " is a queue of the coordinator's own"
                     + " (agent.events takes events, agent.messages messages between agents)");
         } else {

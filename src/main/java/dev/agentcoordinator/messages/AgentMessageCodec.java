@@ -31,8 +31,6 @@ public final class AgentMessageCodec {
     static final String REPLY_TO = "replyTo";
 
     private static final Pattern AGENT_NAME = Pattern.compile("[a-z][a-z0-9_-]{0,99}");
-    /** As in workflow definitions: agent.events takes events, agent.messages these messages. */
-    private static final java.util.Set<String> RESERVED_AGENT_NAMES = java.util.Set.of("events", "messages");
     private static final long MAX_TIMEOUT_MS = 86_400_000;
 
     private AgentMessageCodec() {
@@ -190,7 +188,7 @@ public final class AgentMessageCodec {
             throw new InvalidAgentMessageException("agent message field " + field + " \"" + name
                     + "\" is not an agent name ([a-z][a-z0-9_-]*, at most 100 characters)");
         }
-        if (RESERVED_AGENT_NAMES.contains(name)) {
+        if (dev.agentcoordinator.definition.AgentNames.RESERVED.contains(name)) {
             throw new InvalidAgentMessageException("agent message field " + field + " \"" + name + "\" is reserved: agent."
                     + name + " is the coordinator's own queue, no agent's");
         }

@@ -107,7 +107,7 @@ class WorkflowSchemaTest {
         assertThat(messages).anySatisfy(m -> assertThat(m).contains("until"));
 
         assertThat(validate(YAML.readTree("id: wf\nname: n\ntrigger: T\nsteps: []\n"))).isNotEmpty();
-        // the coordinator's own queues are not agents (StepValidator.RESERVED_AGENT_NAMES)
+        // the coordinator's own queues are not agents (AgentNames.RESERVED)
         assertThat(validate(YAML.readTree("id: wf\nname: n\ntrigger: T\nsteps:\n  - { id: a, agent: events, action: y }\n")))
                 .extracting(ValidationMessage::getMessage).anySatisfy(m -> assertThat(m).contains("agent"));
     }
