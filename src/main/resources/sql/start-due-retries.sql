@@ -4,6 +4,10 @@
 -- goes back to pending instead, waiting for its locks (requeued): the lock sweep (waiting-lock-steps.sql)
 -- sends it through its step route, which takes them again before the next attempt starts, or waits for
 -- them as the first attempt did. Its locks may have lapsed or been taken (a preemption) meanwhile.
+-- An attempt started here carries a lease on its request (V27), which request-sent.sql clears once the
+-- request left. The running attempts whose lease ran out (their request may never have left: a stop or a
+-- failed send after a start that no message caused) come back too, marked resent, with a new lease; a
+-- lease left on a row no longer running is cleared.
 WITH requeued AS (
     UPDATE workflow_step_executions s
        SET status = 'pending', next_attempt_at = NULL, updated_at = now(), waiting_since = now(),
@@ -13,16 +17,34 @@ WITH requeued AS (
              ORDER BY next_attempt_at LIMIT CAST(:#sweepLimit AS integer) FOR UPDATE SKIP LOCKED) due,
            workflow_executions e
      WHERE s.id = due.id AND e.id = s.execution_id AND e.status = 'running'
+), started AS (
+    UPDATE workflow_step_executions s
+       SET status = 'running', attempt = s.attempt + 1, next_attempt_at = NULL, error = NULL,
+           deadline = now() + s.timeout_ms * interval '1 millisecond', updated_at = now(),
+           handled_by = current_setting('application_name'), dispatched_by = NULL,
+           request_due_at = now() + interval '30 seconds'
+      FROM (SELECT id FROM workflow_step_executions
+             WHERE next_attempt_at <= now() AND status = 'pending' AND NOT holds_locks
+             ORDER BY next_attempt_at LIMIT CAST(:#sweepLimit AS integer) FOR UPDATE SKIP LOCKED) due,
+           workflow_executions e
+     WHERE s.id = due.id AND e.id = s.execution_id AND e.status IN ('running', 'compensating')
+    RETURNING false AS resent, s.id AS row_id, s.execution_id, s.step_id, s.iteration, s.kind, s.agent, s.action,
+              s.attempt, s.max_attempts, s.input::text AS input, s.deadline, e.workflow_id, e.workflow_version,
+              s.request_context::text AS context, s.progress::text AS progress
+), unsent AS (
+    -- pending rows are left to the statement that starts them next, which sets the lease anew
+    UPDATE workflow_step_executions s
+       SET request_due_at = CASE WHEN s.status = 'running' AND e.status IN ('running', 'compensating')
+                                 THEN now() + interval '30 seconds' END
+      FROM (SELECT id FROM workflow_step_executions
+             WHERE request_due_at < now() AND status <> 'pending'
+             ORDER BY request_due_at LIMIT CAST(:#sweepLimit AS integer) FOR UPDATE SKIP LOCKED) due,
+           workflow_executions e
+     WHERE s.id = due.id AND e.id = s.execution_id
+    RETURNING s.request_due_at IS NOT NULL AS resent, s.id AS row_id, s.execution_id, s.step_id, s.iteration, s.kind,
+              s.agent, s.action, s.attempt, s.max_attempts, s.input::text AS input, s.deadline, e.workflow_id,
+              e.workflow_version, s.request_context::text AS context, s.progress::text AS progress
 )
-UPDATE workflow_step_executions s
-   SET status = 'running', attempt = s.attempt + 1, next_attempt_at = NULL, error = NULL,
-       deadline = now() + s.timeout_ms * interval '1 millisecond', updated_at = now(),
-       handled_by = current_setting('application_name'), dispatched_by = NULL
-  FROM (SELECT id FROM workflow_step_executions
-         WHERE next_attempt_at <= now() AND status = 'pending' AND NOT holds_locks
-         ORDER BY next_attempt_at LIMIT CAST(:#sweepLimit AS integer) FOR UPDATE SKIP LOCKED) due,
-       workflow_executions e
- WHERE s.id = due.id AND e.id = s.execution_id AND e.status IN ('running', 'compensating')
-RETURNING s.id AS row_id, s.execution_id, s.step_id, s.iteration, s.kind, s.agent, s.action, s.attempt, s.max_attempts,
-          s.input::text AS input, s.deadline, e.workflow_id, e.workflow_version, s.request_context::text AS context,
-          s.progress::text AS progress
+SELECT * FROM started
+UNION ALL
+SELECT * FROM unsent WHERE resent

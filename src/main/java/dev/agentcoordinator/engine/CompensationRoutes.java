@@ -61,8 +61,11 @@ final class CompensationRoutes {
                                 .setProperty("agentQueue", routes.simple("agent.${header.agent}"))
                                 .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG,
                                         "compensation of ${header.stepId} dispatched to agent.${header.agent} [execution ${header.executionId}]")
+                                .process(RequestLeases::remember)
                                 .process(exchange -> StepRequests.build(exchange, replyQueue))
                                 .toD("jms:queue:${exchangeProperty.agentQueue}?exchangePattern=InOnly&preserveMessageQos=true").id(wf + "~compensate.dispatch")
+                                .process(RequestLeases::asParameters)
+                                .to(Sql.update("request-sent")).id(wf + "~compensate.request-sent")
                             .end()
                         .end()
                     .endChoice()

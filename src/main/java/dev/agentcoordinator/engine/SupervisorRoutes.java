@@ -62,15 +62,25 @@ public class SupervisorRoutes extends RouteBuilder {
 
         from(Endpoints.sweep(periodMs, 5))
                 .routeId("coordinator.retries")
-                .routeDescription("dispatches the next attempt of steps whose backoff has elapsed")
+                .routeDescription("dispatches the next attempt of steps whose backoff has elapsed, and requests not known to have left")
                 .setHeader(SWEEP_LIMIT, constant(Endpoints.SWEEP_ROWS))
                 .to(Sql.rows("start-due-retries"))
                 .split(body())
+                    .setProperty("resent", simple("${body[resent]}"))
                     .process(this::rowToHeaders)
                     .setProperty("agentQueue", simple("agent.${header.agent}"))
-                    .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId} retried (attempt ${header.attempt}) [execution ${header.executionId}]")
+                    .choice()
+                        .when(exchangeProperty("resent").isEqualTo(true))
+                            .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "${header.kind} ${header.stepId} (attempt ${header.attempt}): "
+                                    + "its request was not known to have left; sent again [execution ${header.executionId}]")
+                        .otherwise()
+                            .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "${header.kind} ${header.stepId} retried (attempt ${header.attempt}) [execution ${header.executionId}]")
+                    .end()
+                    .process(RequestLeases::remember)
                     .process(exchange -> StepRequests.build(exchange, replyQueue))
                     .toD("jms:queue:${exchangeProperty.agentQueue}?exchangePattern=InOnly&preserveMessageQos=true")
+                    .process(RequestLeases::asParameters)
+                    .to(Sql.update("request-sent"))
                 .end();
 
         from(Endpoints.sweep(periodMs, 6))

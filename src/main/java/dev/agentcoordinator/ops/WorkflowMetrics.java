@@ -126,6 +126,10 @@ public final class WorkflowMetrics extends EventNotifierSupport implements dev.a
             }
             case "start-due-retries" -> {
                 for (Map<String, Object> row : rows(body)) {
+                    // a request sent again (its lease ran out, V27) is no new attempt; a compensation is no step
+                    if (Boolean.TRUE.equals(row.get("resent")) || "compensation".equals(row.get("kind"))) {
+                        continue;
+                    }
                     counter("coordinator_steps_dispatched", "step attempts sent to agents",
                             "workflow", (String) row.get("workflow_id"), "step", (String) row.get("step_id")).increment();
                 }

@@ -13,7 +13,7 @@ class SqlTest {
 
     @Test
     void countsTheNamedParametersOfAStatement() {
-        assertThat(Sql.parameterCount("start-due-retries")).isEqualTo(2);   // :#sweepLimit twice: each is a JDBC parameter
+        assertThat(Sql.parameterCount("start-due-retries")).isEqualTo(3);   // :#sweepLimit three times: each is a JDBC parameter
         assertThat(Sql.parameterCount("expire-attempts")).isEqualTo(3);
     }
 
