@@ -22,6 +22,7 @@ class RetryFailureTest {
         agents = new ScriptedAgents(shared().connectionFactory())
                 .agent("f-retry-agent", r -> switch (r.action()) {
                     case "flaky" -> switch (r.input().path("mode").asText()) {
+                        case "read_timeout" -> List.of(Reply.error("java.net.SocketTimeoutException: Read timed out", false));
                         case "once" -> r.request().path("attempt").asInt() == 1
                                 ? List.of(Reply.error("rate limited", true)) : List.of(Reply.ok(Map.of("ok", true)));
                         default -> List.of(Reply.error("still rate limited (attempt " + r.request().path("attempt").asInt() + ")", true));
@@ -64,6 +65,17 @@ class RetryFailureTest {
         assertThat(stepRow(executionId, "after")).containsEntry("status", "skipped");
         assertThat(requests(agents, executionId, "flaky")).hasSize(3);
         assertThat(requests(agents, executionId, "after")).isEmpty();
+    }
+
+    /** The agent answered, with an error of its own that mentions a timeout: the coordinator did not time it out. */
+    @Test
+    void anAgentsErrorThatMentionsATimeoutIsRecordedAsAFailedAttempt() {
+        String executionId = awaitExecution(sendEvent("F_RETRY", "{\"mode\":\"read_timeout\"}"), "failed");
+
+        assertThat(attempts(executionId, "flaky"))
+                .extracting(r -> r.get("attempt"), r -> r.get("status"))
+                .containsExactly(tuple(1, "failed"));
+        assertThat(attempts(executionId, "flaky").get(0).get("error").toString()).isEqualTo("attempt 1/3: java.net.SocketTimeoutException: Read timed out");
     }
 
     @Test
