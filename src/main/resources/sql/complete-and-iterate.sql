@@ -3,7 +3,7 @@
 -- iteration remembers the reply message that started it (dispatched_by, see find-next-iteration.sql).
 -- A loop that holds locks renews them for the new iteration, as a step's next attempt does (V3_1: the
 -- lock trigger fires on updates, and the next iteration is an insert). When it no longer holds all of
--- its locks (lockCount) (one was taken by a holder of higher priority, or lapsed and was taken), the
+-- the locks it took (lock_count, V30; the declared number, lockCount, on a row started before) (one was taken by a holder of higher priority, or lapsed and was taken), the
 -- next iteration is not started: it waits pending for its locks (waiting_for), and the lock sweep
 -- (waiting-lock-steps.sql) runs it through its step route, which takes them again, as a retry's.
 -- The next iteration gets the step's attempt budget: an execution retry gave the iteration it reset
@@ -14,7 +14,7 @@ WITH done AS (
            updated_at = now()
      WHERE id = :#rowId AND attempt = :#attempt AND status = 'running'
     RETURNING execution_id, step_id, iteration, agent, action, max_attempts, budget_start, timeout_ms, backoff_ms,
-              compensation, holds_locks, request_context
+              compensation, holds_locks, lock_count, request_context
 ), renewed AS (
     UPDATE resource_locks l
        SET expires_at = now() + l.ttl_ms * interval '1 millisecond'
@@ -22,18 +22,19 @@ WITH done AS (
      WHERE done.holds_locks AND l.execution_id = done.execution_id AND l.step_id = done.step_id
     RETURNING l.resource_id
 ), next AS (
-    SELECT done.*, done.holds_locks AND (SELECT count(*) FROM renewed) < CAST(:#lockCount AS integer) AS lost_locks
+    SELECT done.*, done.holds_locks
+                   AND (SELECT count(*) FROM renewed) < COALESCE(done.lock_count, CAST(:#lockCount AS integer)) AS lost_locks
       FROM done
 )
 INSERT INTO workflow_step_executions (id, execution_id, step_id, iteration, agent, action, status, attempt,
                                       max_attempts, timeout_ms, backoff_ms, compensation, input, started_at, deadline,
-                                      handled_by, holds_locks, request_context, dispatched_by, waiting_for, waiting_since)
+                                      handled_by, holds_locks, lock_count, request_context, dispatched_by, waiting_for, waiting_since)
 SELECT :#nextRowId, execution_id, step_id, iteration + 1, agent, action,
        CASE WHEN lost_locks THEN 'pending' ELSE 'running' END, CASE WHEN lost_locks THEN 0 ELSE 1 END,
        max_attempts - budget_start, timeout_ms, backoff_ms, compensation, CAST(:#nextInput AS jsonb),
        CASE WHEN lost_locks THEN NULL ELSE now() END,
        CASE WHEN lost_locks THEN NULL ELSE now() + timeout_ms * interval '1 millisecond' END,
-       current_setting('application_name'), holds_locks, request_context, CAST(:#causeMessageId AS varchar),
+       current_setting('application_name'), holds_locks, lock_count, request_context, CAST(:#causeMessageId AS varchar),
        CASE WHEN lost_locks THEN 'its locks again, for iteration ' || (iteration + 1) END,
        CASE WHEN lost_locks THEN now() END
 FROM next, LATERAL (SELECT merge_reply_context(next.execution_id, next.step_id, next.agent,

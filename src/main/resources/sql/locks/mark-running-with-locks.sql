@@ -1,7 +1,7 @@
 -- JDBC, in the transaction that took the step's locks: pending -> running, only while the execution
 -- runs. The row now holds locks (settling it releases them, see V3_1__agent_collaboration.sql).
--- Parameters: input, request context (null unless config.include_context), the message that caused it
--- (dispatched_by, may be null), row id.
+-- Parameters: input, request context (null unless config.include_context), the number of locks taken (V30),
+-- the message that caused it (dispatched_by, may be null) twice, row id.
 UPDATE workflow_step_executions s
    SET status = 'running', attempt = s.attempt + 1,
        -- a retry (requeued by start-due-retries.sql to take its locks again, the failed attempt's error still
@@ -10,9 +10,11 @@ UPDATE workflow_step_executions s
        -- its previous iteration's feedback gave it. The request carries what is returned.
        input = CASE WHEN s.iteration > 0 OR s.error IS NOT NULL THEN s.input ELSE CAST(? AS jsonb) END,
        request_context = CASE WHEN s.error IS NOT NULL THEN s.request_context ELSE CAST(? AS jsonb) END,
-       holds_locks = true, waiting_for = NULL, waiting_since = NULL, started_at = now(), error = NULL,
+       holds_locks = true, lock_count = CAST(? AS smallint), waiting_for = NULL, waiting_since = NULL, started_at = now(), error = NULL,
        deadline = now() + s.timeout_ms * interval '1 millisecond', updated_at = now(),
-       handled_by = current_setting('application_name'), dispatched_by = ?
+       handled_by = current_setting('application_name'), dispatched_by = ?,
+       -- started by a sweep (or an HTTP call), with no message to redeliver: its request's lease (V27)
+       request_due_at = CASE WHEN CAST(? AS varchar) IS NULL THEN now() + interval '30 seconds' END
  WHERE s.id = ? AND s.status = 'pending' AND s.next_attempt_at IS NULL   -- not one waiting for its next attempt (V22)
    AND EXISTS (SELECT 1 FROM workflow_executions e WHERE e.id = s.execution_id AND e.status = 'running')
 RETURNING s.input::text AS input, s.attempt, s.max_attempts, s.iteration, s.deadline, s.request_context::text AS context, s.progress::text AS progress

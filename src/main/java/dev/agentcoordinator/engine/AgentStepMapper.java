@@ -142,6 +142,9 @@ public class AgentStepMapper implements StepRouteMapper {
                 .filter(org.apache.camel.builder.Builder.header(LockedStepStart.LOCK_OUTCOME).isEqualTo("failed"))
                     .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId} failed: ${header.error} [execution ${header.executionId}]")
                     .to(Endpoints.done(workflow.id(), step.id()))
+                    // what the done route left (a compensation's rows, a dependent's started row) is not
+                    // this step's: the dispatch that follows the start must find nothing to send
+                    .setBody(org.apache.camel.builder.Builder.constant(null))
                 .end();
     }
 

@@ -76,7 +76,26 @@ public final class LockedStepStart {
             requests.add(new LockRequest(lock.resourceType(), id.asText(), lock.ttlMs() != null ? lock.ttlMs() : defaultTtlMs));
         }
         requests.sort(null);
-        in.setHeader(LOCK_REQUESTS, requests);
+        in.setHeader(LOCK_REQUESTS, distinct(requests));
+    }
+
+    /**
+     * One request per resource: two lock entries that name the same resource in this execution take one lock
+     * (for the longer of their ttls), which a loop then counts as one when it renews it (V30).
+     */
+    private static List<LockRequest> distinct(List<LockRequest> sorted) {
+        List<LockRequest> distinct = new ArrayList<>(sorted.size());
+        for (LockRequest request : sorted) {
+            int last = distinct.size() - 1;
+            if (last >= 0 && distinct.get(last).compareTo(request) == 0) {
+                if (request.ttlMs() > distinct.get(last).ttlMs()) {
+                    distinct.set(last, request);
+                }
+            } else {
+                distinct.add(request);
+            }
+        }
+        return distinct;
     }
 
     /**
@@ -113,7 +132,7 @@ public final class LockedStepStart {
                     }
                     acquired.add((AcquireResult.Acquired) result);
                 }
-                Map<String, Object> row = waitingFor == null ? markRunning(connection, in, rowId) : null;
+                Map<String, Object> row = waitingFor == null ? markRunning(connection, in, rowId, requests.size()) : null;
                 if (row == null) {
                     connection.rollback();
                 } else {
@@ -133,6 +152,9 @@ public final class LockedStepStart {
                     throw e;
                 }
                 waitingFor = "locks " + requests + " (a concurrent acquirer was in the way)";
+            } catch (RuntimeException | Error e) {
+                connection.rollback();   // not the commit that turning auto-commit back on would make
+                throw e;
             } finally {
                 connection.setAutoCommit(true);
             }
@@ -145,12 +167,15 @@ public final class LockedStepStart {
         }
     }
 
-    private Map<String, Object> markRunning(Connection connection, Message in, String rowId) throws SQLException {
+    private Map<String, Object> markRunning(Connection connection, Message in, String rowId, int lockCount) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(LockSql.named("mark-running-with-locks"))) {
             statement.setString(1, in.getHeader(Headers.INPUT, String.class));
             statement.setString(2, in.getHeader(Headers.REQUEST_CONTEXT, String.class));
-            statement.setString(3, in.getHeader(Headers.CAUSE_MESSAGE_ID, String.class));
-            statement.setString(4, rowId);
+            statement.setInt(3, lockCount);
+            String cause = in.getHeader(Headers.CAUSE_MESSAGE_ID, String.class);
+            statement.setString(4, cause);
+            statement.setString(5, cause);   // none: the request's lease (V27)
+            statement.setString(6, rowId);
             try (ResultSet rs = statement.executeQuery()) {
                 if (!rs.next()) {
                     return null;

@@ -324,6 +324,35 @@ class LockedStepTest {
         assertThat(query("SELECT 1 FROM resource_locks WHERE execution_id = ?", executionId)).isEmpty();
     }
 
+    /**
+     * Two lock entries that name one resource in this execution take one lock, which each iteration renews: no
+     * iteration waits for the lock sweep (each is started by the reply that completed the one before, its
+     * dispatched_by), and the lock is never given up in between.
+     */
+    @Test
+    void aLoopWhoseTwoLockEntriesNameOneResourceKeepsItsLockAcrossIterations() throws Exception {
+        String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
+        String eventId = sendEvent("G_LOCK_LOOP_TWICE", "{\"user_id\":\"" + user + "\", \"owner_id\":\"" + user + "\"}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null && query(
+                "SELECT 1 FROM workflow_step_executions WHERE execution_id = ? AND iteration = 2 AND status = 'running'",
+                executionOf(eventId)).size() == 1);
+        String executionId = executionOf(eventId);
+
+        assertThat(query("SELECT iteration, dispatched_by IS NOT NULL AS by_reply, lock_count FROM workflow_step_executions"
+                + " WHERE execution_id = ? AND iteration > 0 ORDER BY iteration", executionId))
+                .extracting(row -> row.get("iteration"), row -> row.get("by_reply"), row -> ((Number) row.get("lock_count")).intValue())
+                .containsExactly(tuple(1, true, 1), tuple(2, true, 1));
+        // one lock, held for the longer ttl of the two entries
+        assertThat(query("SELECT resource_id, ttl_ms FROM resource_locks WHERE execution_id = ?", executionId))
+                .extracting(row -> row.get("resource_id"), row -> ((Number) row.get("ttl_ms")).longValue())
+                .containsExactly(tuple(user, 30_000L));
+
+        HttpResponse<String> cancelled = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create(shared().httpUrl() + "/api/executions/" + executionId + "/cancel"))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(cancelled.statusCode()).isEqualTo(200);
+    }
+
     @Test
     void locksAreReleasedWhenTheStepFails() {
         String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
@@ -345,5 +374,21 @@ class LockedStepTest {
         assertThat(stepRow(executionId, "adjust")).containsEntry("status", "failed");
         assertThat((String) stepRow(executionId, "adjust").get("error"))
                 .isEqualTo("locks[0] (roadmap): resource_id from_trigger user_id is 300 characters long in this execution, at most 255");
+    }
+
+    /**
+     * A step that fails at its start because it cannot name its lock settles the execution, which compensates:
+     * the compensation's request is sent, and the failed step sends nothing (its start used to go on to the
+     * dispatch with what the compensation left, and throw, which took the compensation's request back).
+     */
+    @Test
+    void aStepThatCannotNameItsLockFailsAndTheCompensationOfTheStepBeforeRuns() {
+        String eventId = sendEvent("G_LOCK_SAGA", "{}");
+        String executionId = ExecutionProbe.awaitExecution(eventId, "compensated");
+        assertThat(stepRow(executionId, "adjust")).containsEntry("status", "failed");
+        assertThat((String) stepRow(executionId, "adjust").get("error")).contains("no_such_key");
+        assertThat(ExecutionProbe.requests(agents, executionId, "prepare")).extracting(r -> r.action())
+                .containsExactly("prepare", "unprepare");
+        assertThat(ExecutionProbe.requests(agents, executionId, "adjust")).isEmpty();
     }
 }
