@@ -69,7 +69,7 @@ class WorkflowSchemaTest {
                       agent: x
                       action: undo
                       input_mapping: { i: { from_input: id }, o: { from_output: id }, v: { value: 1 } }
-                      config: { timeout_ms: 500 }
+                      config: { timeout_ms: 500, allow_failure: false, include_context: false }
                     locks:
                       - { resource_type: roadmap, resource_id: { from_trigger: user_id }, ttl_ms: 60000 }
                 """))).isEmpty();
@@ -107,6 +107,10 @@ class WorkflowSchemaTest {
         assertThat(messages).anySatisfy(m -> assertThat(m).contains("until"));
 
         assertThat(validate(YAML.readTree("id: wf\nname: n\ntrigger: T\nsteps: []\n"))).isNotEmpty();
+        // as the validator: a compensation's allow_failure or include_context may be false, not true
+        assertThat(validate(YAML.readTree("id: wf\nname: n\ntrigger: T\nsteps:\n  - { id: a, agent: x, action: y, "
+                + "compensate: { agent: x, action: undo, config: { include_context: true } } }\n")))
+                .extracting(ValidationMessage::getMessage).anySatisfy(m -> assertThat(m).contains("include_context"));
         // the coordinator's own queues are not agents (AgentNames.RESERVED)
         assertThat(validate(YAML.readTree("id: wf\nname: n\ntrigger: T\nsteps:\n  - { id: a, agent: events, action: y }\n")))
                 .extracting(ValidationMessage::getMessage).anySatisfy(m -> assertThat(m).contains("agent"));
