@@ -46,6 +46,9 @@ public class EventRoutes extends RouteBuilder {
                 .routeId("coordinator.events")
                 .routeDescription("receives events and starts the workflows they trigger")
                 .process(EventRoutes::keepAsItCame)
+                // a sender's JMS properties are not the engine's headers (progress, requestContext, workflowId, ...):
+                // the event is its body and its JMS headers (a dead letter gets them all back, keepAsItCame)
+                .removeHeaders("*", "JMS*")
                 .setHeader(Headers.CAUSE_MESSAGE_ID, header("JMSMessageID"))
                 .doTry()
                     .bean(new EventDecoder(catalog), "decode").id("decode-event")

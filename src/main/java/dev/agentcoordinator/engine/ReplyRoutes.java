@@ -57,6 +57,9 @@ public class ReplyRoutes extends RouteBuilder {
                         + "&maxConcurrentConsumers=" + maxConsumers)
                 .routeId(ROUTE_ID)
                 .routeDescription("agent replies: the attempt in flight settles, anything else is recorded and ignored")
+                // an agent's own JMS properties are not the engine's headers (progress, requestContext, ...): only
+                // the JMS headers and the broker's arrival time are read from a reply
+                .removeHeaders("*", "JMS*", ReplyBacklog.INGRESS_TIMESTAMP)
                 .setProperty(REPLY_TEXT, body())
                 .setHeader(CAUSE_MESSAGE_ID, header("JMSMessageID"))
                 .process(this::readCorrelation)
