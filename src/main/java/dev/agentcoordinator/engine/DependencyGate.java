@@ -46,8 +46,9 @@ public final class DependencyGate implements Predicate {
         if (!(rows instanceof List<?> list)) {
             return false;
         }
-        return ExecutionContext.fromRows((List<java.util.Map<String, Object>>) list)
-                .map(context -> dependencies(exchange).stream().allMatch(dependency -> context.step(dependency)
+        List<String> dependencies = dependencies(exchange);
+        return !dependencies.isEmpty() && ExecutionContext.fromRows((List<java.util.Map<String, Object>>) list)
+                .map(context -> dependencies.stream().allMatch(dependency -> context.step(dependency)
                         .map(state -> state.status().isSettled()).orElse(false)))
                 .orElse(false);
     }
@@ -57,16 +58,29 @@ public final class DependencyGate implements Predicate {
         return exchange.getProperty(Headers.CONTEXT_ROWS) != null;
     }
 
+    /**
+     * The joined step's dependencies in the version its execution runs on. Not by the join's route key: a
+     * join read back from the repository carries the key of the coordinator that stored it, which names
+     * another version on this one during a rolling deployment (or after an upgrade). Empty when this
+     * coordinator cannot find that version: the join is then never complete here.
+     */
     private List<String> dependencies(Exchange exchange) {
-        String routeKey = exchange.getMessage().getHeader(Headers.ROUTE_KEY, String.class);
-        String joinStep = exchange.getMessage().getHeader(FanInRoutes.JOIN_STEP, String.class);
-        return catalog.resolveRouteKey(routeKey).flatMap(w -> w.step(joinStep)).map(WorkflowStep::dependsOn).orElse(List.of());
+        org.apache.camel.Message in = exchange.getMessage();
+        String joinStep = in.getHeader(FanInRoutes.JOIN_STEP, String.class);
+        Integer version = in.getHeader(Headers.WORKFLOW_VERSION, Integer.class);
+        java.util.Optional<dev.agentcoordinator.definition.WorkflowDefinition> workflow = version != null
+                ? catalog.forVersion(in.getHeader(Headers.WORKFLOW_ID, String.class), version)
+                : catalog.resolveRouteKey(in.getHeader(Headers.ROUTE_KEY, String.class));   // a join stored before versions
+        return workflow.flatMap(w -> w.step(joinStep)).map(WorkflowStep::dependsOn).orElse(List.of());
     }
 
     @Override
     public boolean matches(Exchange exchange) {
         String executionId = exchange.getMessage().getHeader(Headers.EXECUTION_ID, String.class);
         List<String> dependencies = dependencies(exchange);
+        if (dependencies.isEmpty()) {
+            return false;
+        }
         try (Connection connection = dataSource.getConnection();
              PreparedStatement statement = connection.prepareStatement(SETTLED_DEPENDENCIES)) {
             statement.setString(1, executionId);

@@ -113,6 +113,24 @@ public class FanInRoutes extends RouteBuilder {
         return CompletionStarts.startedRow(exchange, exchange.getMessage().getHeader(JOIN_STEP, String.class)) != null;
     }
 
+    /**
+     * A join that completed in the aggregator, or that the repository's recovery sends again, runs on the routes
+     * of its execution's version on this coordinator: the route key stored with it is the storing coordinator's,
+     * which names another version here during a rolling deployment (or after an upgrade).
+     */
+    private void routeToItsVersion(Exchange exchange) {
+        org.apache.camel.Message in = exchange.getMessage();
+        if (in.getHeader(Headers.WORKFLOW_VERSION) == null) {
+            return;   // stored before workflow versions: its key names the loaded workflow
+        }
+        RouteKeys.routeTo(in, catalog);
+        if (in.getHeader(Headers.ROUTE_KEY) == null) {
+            // left to the repository's recovery, here or on a coordinator that has the version
+            throw new IllegalStateException("the join of " + in.getHeader(JOIN_KEY) + " runs on version "
+                    + in.getHeader(Headers.WORKFLOW_VERSION) + " of " + in.getHeader(Headers.WORKFLOW_ID) + ", which this coordinator cannot find");
+        }
+    }
+
     @Override
     public void configure() {
         DataSource dataSource = getContext().getRegistry().findSingleByType(DataSource.class);
@@ -158,6 +176,7 @@ public class FanInRoutes extends RouteBuilder {
                             // that message's transaction, instead of queueing behind every other join of the
                             // JVM on the aggregator's single completion thread
                             .executorService(new SynchronousExecutorService())
+                            .process(this::routeToItsVersion)
                             .toD("direct:wf.${header.routeKey}.${header.joinStep}")
                         .end()
                     .endChoice()
