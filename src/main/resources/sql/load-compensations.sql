@@ -3,7 +3,9 @@
 -- already decided, the retry sweep starts it.
 SELECT e.status AS execution_status, c.id AS row_id, c.step_id,
        CASE WHEN c.next_attempt_at IS NOT NULL THEN 'retrying' ELSE c.status END AS status,
-       s.input::text AS step_input, s.output::text AS step_output
+       s.input::text AS step_input, s.output::text AS step_output,
+       -- a running one: what its request is sent again with, by a redelivery of the message that started it
+       c.dispatched_by, c.attempt, c.deadline, c.agent, c.action, c.input::text AS input
 FROM workflow_executions e
 JOIN workflow_step_executions c ON c.execution_id = e.id AND c.kind = 'compensation'
 JOIN LATERAL (SELECT input, output FROM workflow_step_executions

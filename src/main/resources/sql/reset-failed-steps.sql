@@ -22,6 +22,7 @@ UPDATE workflow_step_executions s
    SET status = 'pending', error = NULL, output = NULL, started_at = NULL, completed_at = NULL,
        deadline = NULL, next_attempt_at = NULL, updated_at = now(), budget_start = s.attempt,
        waiting_for = NULL, waiting_since = NULL,   -- a lock wait starts again, timed from now
+       request_due_at = NULL,   -- the lease of an earlier attempt's request (V27): its start sets its own
        max_attempts = s.attempt + COALESCE((CAST(:#attemptBudgets AS jsonb) ->> s.step_id)::int, s.max_attempts)
   FROM reopened
  WHERE s.execution_id = reopened.id AND s.kind = 'step'

@@ -2,7 +2,7 @@
 -- (start-due-retries.sql) dispatches the next attempt when it is due. Returns the
 -- execution and when the attempt began (the reply may have named only its step).
 UPDATE workflow_step_executions s
-   SET status = 'pending', error = :#error, deadline = NULL, updated_at = now(),
+   SET status = 'pending', error = :#error, deadline = NULL, updated_at = now(), request_due_at = NULL,
        -- doubling from the budget's first attempt (V20), at most 2^20 times, as StepConfig.backoffBeforeAttempt
        next_attempt_at = now() + (backoff_ms * power(2, LEAST(GREATEST(attempt - 1 - budget_start, 0), 20))) * interval '1 millisecond'
  WHERE s.id = :#rowId AND s.attempt = :#attempt AND s.status = 'running' AND s.kind = :#kind

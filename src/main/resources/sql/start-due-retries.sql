@@ -5,7 +5,8 @@
 -- sends it through its step route, which takes them again before the next attempt starts, or waits for
 -- them as the first attempt did. Its locks may have lapsed or been taken (a preemption) meanwhile.
 -- An attempt started here carries a lease on its request (V27), which request-sent.sql clears once the
--- request left. The running attempts whose lease ran out (their request may never have left: a stop or a
+-- request left: 30 seconds, or a third of the attempt's timeout when that is shorter, so that a lost request is
+-- sent again before the attempt times out; a request sent again gets its attempt's whole timeout from then. The running attempts whose lease ran out (their request may never have left: a stop or a
 -- failed send after a start that no message caused) come back too, marked resent, with a new lease; a
 -- lease left on a row no longer running is cleared.
 WITH requeued AS (
@@ -22,7 +23,7 @@ WITH requeued AS (
        SET status = 'running', attempt = s.attempt + 1, next_attempt_at = NULL, error = NULL,
            deadline = now() + s.timeout_ms * interval '1 millisecond', updated_at = now(),
            handled_by = current_setting('application_name'), dispatched_by = NULL,
-           request_due_at = now() + interval '30 seconds'
+           request_due_at = now() + LEAST(30000, s.timeout_ms / 3) * interval '1 millisecond'
       FROM (SELECT id FROM workflow_step_executions
              WHERE next_attempt_at <= now() AND status = 'pending' AND NOT holds_locks
              ORDER BY next_attempt_at LIMIT CAST(:#sweepLimit AS integer) FOR UPDATE SKIP LOCKED) due,
@@ -35,7 +36,10 @@ WITH requeued AS (
     -- pending rows are left to the statement that starts them next, which sets the lease anew
     UPDATE workflow_step_executions s
        SET request_due_at = CASE WHEN s.status = 'running' AND e.status IN ('running', 'compensating')
-                                 THEN now() + interval '30 seconds' END
+                                 THEN now() + LEAST(30000, s.timeout_ms / 3) * interval '1 millisecond' END,
+           -- no agent may have seen it yet: its attempt's time runs from this send
+           deadline = CASE WHEN s.status = 'running' AND e.status IN ('running', 'compensating')
+                           THEN now() + s.timeout_ms * interval '1 millisecond' ELSE s.deadline END
       FROM (SELECT id FROM workflow_step_executions
              WHERE request_due_at < now() AND status <> 'pending'
              ORDER BY request_due_at LIMIT CAST(:#sweepLimit AS integer) FOR UPDATE SKIP LOCKED) due,

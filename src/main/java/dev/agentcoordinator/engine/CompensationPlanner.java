@@ -18,15 +18,22 @@ import java.util.Map;
  */
 public final class CompensationPlanner {
 
-    /** A compensation to dispatch: its row and the input its mapping builds. */
-    public record Dispatch(String rowId, String stepId, String inputJson) {
+    /**
+     * A compensation to dispatch: its row and the input its mapping builds; or one running already, whose request
+     * is sent again ({@code running}: its row as load-compensations.sql read it, else null).
+     */
+    public record Dispatch(String rowId, String stepId, String inputJson, Map<String, Object> running) {
+        public Dispatch(String rowId, String stepId, String inputJson) {
+            this(rowId, stepId, inputJson, null);
+        }
     }
 
     /** Either settle the execution, or dispatch these (possibly none: others are still in flight). */
     public record Plan(boolean settle, List<Dispatch> dispatches) {
     }
 
-    private record Row(String rowId, String stepId, StepStatus status, String stepInput, String stepOutput) {
+    private record Row(String rowId, String stepId, StepStatus status, String stepInput, String stepOutput,
+                       Map<String, Object> read) {
     }
 
     private final WorkflowDefinition workflow;
@@ -36,6 +43,15 @@ public final class CompensationPlanner {
     }
 
     public Plan plan(List<Map<String, Object>> compensationRows, ExecutionContext context) {
+        return plan(compensationRows, context, null);
+    }
+
+    /**
+     * As {@link #plan(List, ExecutionContext)}, for the message {@code causeMessageId}: a compensation it started
+     * (dispatched_by) that still runs is sent again, as a step's is (AgentStepMapper.resendApplies): its earlier
+     * delivery's rollback took that request away.
+     */
+    public Plan plan(List<Map<String, Object>> compensationRows, ExecutionContext context, String causeMessageId) {
         Map<String, Row> rows = new HashMap<>();
         for (Map<String, Object> r : compensationRows) {
             if (!"compensating".equals(r.get("execution_status"))) {
@@ -43,13 +59,17 @@ public final class CompensationPlanner {
             }
             String stepId = (String) r.get("step_id");
             rows.put(stepId, new Row((String) r.get("row_id"), stepId, StepStatus.of((String) r.get("status")),
-                    (String) r.get("step_input"), (String) r.get("step_output")));
+                    (String) r.get("step_input"), (String) r.get("step_output"), r));
         }
         if (rows.values().stream().allMatch(r -> r.status().isSettled())) {
             return new Plan(true, List.of());
         }
         List<Dispatch> ready = new ArrayList<>();
         for (Row row : rows.values()) {
+            if (row.status() == StepStatus.RUNNING && causeMessageId != null && causeMessageId.equals(row.read().get("dispatched_by"))) {
+                ready.add(new Dispatch(row.rowId(), row.stepId(), null, row.read()));
+                continue;
+            }
             if (row.status() != StepStatus.PENDING) {
                 continue;
             }

@@ -19,6 +19,9 @@ import static dev.agentcoordinator.engine.Headers.*;
  * settled; {@code wf.<id>~compensation-result} applies an agent's reply like a step's.
  */
 final class CompensationRoutes {
+    /** Header: the compensation runs already, and its request is sent again (a redelivery of the message that started it). */
+    private static final String RESENT = "compensationResent";
+
     private final WorkflowDefinition workflow;
     private final String replyQueue;
     private final CompensationPlanner planner;
@@ -53,19 +56,34 @@ final class CompensationRoutes {
                         .end()
                     .endChoice()
                     .otherwise()
+                        .process(SentRequests::shareAcrossBranches)
                         .split(routes.body())
                             .process(CompensationRoutes::dispatchHeaders)
-                            .to(Sql.row("mark-compensation-running")).id(wf + "~compensate.mark-running")
+                            .choice()
+                                .when(routes.header(RESENT).isNull())
+                                    .to(Sql.row("mark-compensation-running")).id(wf + "~compensate.mark-running")
+                            .end()
                             .filter(Sql.returnedRow())
                                 .process(CompensationRoutes::prepareDispatch)
                                 .setProperty("agentQueue", routes.simple("agent.${header.agent}"))
-                                .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG,
-                                        "compensation of ${header.stepId} dispatched to agent.${header.agent} [execution ${header.executionId}]")
-                                .process(RequestLeases::remember)
-                                .process(exchange -> StepRequests.build(exchange, replyQueue))
+                                .choice()
+                                    .when(routes.header(RESENT).isNull())
+                                        .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG,
+                                                "compensation of ${header.stepId} dispatched to agent.${header.agent} [execution ${header.executionId}]")
+                                    .otherwise()
+                                        .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG,
+                                                "compensation of ${header.stepId}: request re-sent to agent.${header.agent} (redelivery) [execution ${header.executionId}]")
+                                .end()
+                                .process(exchange -> {
+                                    SentRequests.record(exchange);
+                                    RequestLeases.rememberUnlessMessageStarted(exchange);
+                                    StepRequests.build(exchange, replyQueue);
+                                })
                                 .toD("jms:queue:${exchangeProperty.agentQueue}?exchangePattern=InOnly&preserveMessageQos=true").id(wf + "~compensate.dispatch")
-                                .process(RequestLeases::asParameters)
-                                .to(Sql.update("request-sent")).id(wf + "~compensate.request-sent")
+                                .filter(RequestLeases.remembered())
+                                    .process(RequestLeases::asParameters)
+                                    .to(Sql.update("request-sent")).id(wf + "~compensate.request-sent")
+                                .end()
                             .end()
                         .end()
                     .endChoice()
@@ -108,18 +126,31 @@ final class CompensationRoutes {
         List<Map<String, Object>> compensations = exchange.getMessage().getBody(List.class);
         CompensationPlanner.Plan plan = context.isEmpty() || compensations.isEmpty()
                 ? new CompensationPlanner.Plan(false, List.of())
-                : planner.plan(compensations, context.get());
+                : planner.plan(compensations, context.get(), exchange.getMessage().getHeader(CAUSE_MESSAGE_ID, String.class));
         exchange.getMessage().setHeader("settle", plan.settle());
-        exchange.getMessage().setBody(plan.dispatches());
+        // a compensation this message sent on another branch already is not sent again (SentRequests)
+        exchange.getMessage().setBody(plan.dispatches().stream()
+                .filter(dispatch -> dispatch.running() == null || !SentRequests.sentBefore(exchange, dispatch.rowId()))
+                .toList());
     }
 
+    /** The compensation's row and input; one sent again has its running row as the body, as mark-compensation-running returns it. */
     private static void dispatchHeaders(Exchange exchange) {
         Message in = exchange.getMessage();
         CompensationPlanner.Dispatch dispatch = in.getBody(CompensationPlanner.Dispatch.class);
         in.setHeader(ROW_ID, dispatch.rowId());
         in.setHeader(STEP_ID, dispatch.stepId());
-        in.setHeader(INPUT, dispatch.inputJson());
-        in.setBody(null);
+        presentEvenIfNull(in, CAUSE_MESSAGE_ID);   // a timer or HTTP call started it: mark-compensation-running records NULL
+        if (dispatch.running() == null) {
+            in.removeHeader(RESENT);
+            in.setHeader(INPUT, dispatch.inputJson());
+            in.setBody(null);
+        } else {
+            in.setHeader(RESENT, true);
+            in.setHeader(INPUT, dispatch.running().get("input"));
+            in.setBody(dispatch.running());
+            in.setHeader(SQL_ROW_COUNT, 1);
+        }
     }
 
     @SuppressWarnings("unchecked")

@@ -317,7 +317,8 @@ public class WorkflowRoutes extends RouteBuilder {
                         .to(Endpoints.AFTER_SETTLED)
                     .endChoice()
                     // a replayed message may find the execution settled by a delivery that died
-                    // before its outcome event left: publish it again (its event_id makes that harmless)
+                    // before its outcome event left: publish it again (its event_id makes that harmless);
+                    // or compensating: the compensations that delivery started are sent again
                     .when(AgentStepMapper::replayed)
                         .to(Sql.row("find-settled-execution")).id(wf + ".find-settled-execution")
                         .filter(Sql.returnedRow())

@@ -35,6 +35,7 @@ class CompensationTest {
                     : List.of(Reply.ok(Map.of("satisfied", true, "version", 2)).after(20_000));
             case "refund" -> r.input().path("refund_fails").asBoolean() ? List.of(Reply.error("bank offline", true))
                     : List.of(Reply.ok(Map.of("refunded", r.input().path("amount").asInt())));
+            case "fail_late" -> List.of(Reply.error("carrier refused", false).after(1000));
             default -> List.of(Reply.ok(Map.of("undone", r.action())));
         });
     }
@@ -177,6 +178,27 @@ class CompensationTest {
         assertThat(compensation(executionId, "charge")).containsEntry("status", "completed");
         assertThat(compensation(executionId, "reserve")).containsEntry("status", "completed");
         assertThat(actionsOf(executionId)).containsExactly("reserve", "charge", "ship", "refund", "release");
+    }
+
+    /**
+     * The failure that starts the compensations rolls back after one compensation's request was sent (the other's
+     * start is refused): the redelivered reply sends that request again, since the rollback took it away, and
+     * the compensation does not wait for its timeout.
+     */
+    @Test
+    void aCompensationWhoseRequestARollbackTookAwayIsSentAgainByTheRedelivery() {
+        String eventId = sendEvent("T_SAGA_PAIR", "{}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null
+                && "running".equals(stepStatuses(executionOf(eventId)).get("last")));
+        String executionId = executionOf(eventId);
+        try (RefusedTransition refused = RefusedTransition.ofStep(executionId, "right", "compensation", "running")) {
+            // the failure's delivery and the broker's first redelivery both roll back at the refused start
+            await().atMost(Duration.ofSeconds(20)).until(() -> refused.refusals() >= 2);
+            assertThat(compensation(executionId, "left")).containsEntry("status", "running");
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> "compensated".equals(executionStatus(executionId)));
+        assertThat(actionsOf(executionId)).filteredOn(action -> action.startsWith("undo_"))
+                .containsExactlyInAnyOrder("undo_left", "undo_right");
     }
 
     @Test

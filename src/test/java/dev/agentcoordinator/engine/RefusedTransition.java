@@ -15,9 +15,9 @@ final class RefusedTransition implements AutoCloseable {
     /** Counts the refusals: a sequence is not rolled back with the refused statement's transaction. */
     private final String refusals = trigger + "_count";
 
-    private RefusedTransition(String executionId, String kind, String status) {
-        if (!(executionId + kind + status).matches("[A-Za-z0-9_-]+")) {
-            throw new IllegalArgumentException("not an id: " + executionId + ", " + kind + ", " + status);
+    private RefusedTransition(String executionId, String stepId, String kind, String status) {
+        if (!(executionId + (stepId == null ? "" : stepId) + kind + status).matches("[A-Za-z0-9_-]+")) {
+            throw new IllegalArgumentException("not an id: " + executionId + ", " + stepId + ", " + kind + ", " + status);
         }
         jdbc.execute("CREATE SEQUENCE " + refusals);
         jdbc.execute("""
@@ -28,13 +28,19 @@ final class RefusedTransition implements AutoCloseable {
                 END;
                 $$ LANGUAGE plpgsql""");
         jdbc.execute("CREATE TRIGGER " + trigger + " BEFORE UPDATE ON workflow_step_executions FOR EACH ROW "
-                + "WHEN (NEW.execution_id = '" + executionId + "' AND NEW.kind = '" + kind + "' AND NEW.status = '" + status
+                + "WHEN (NEW.execution_id = '" + executionId + "'" + (stepId == null ? "" : " AND NEW.step_id = '" + stepId + "'")
+                + " AND NEW.kind = '" + kind + "' AND NEW.status = '" + status
                 + "' AND OLD.status <> '" + status + "') EXECUTE FUNCTION test_refuse_transition('" + refusals + "')");
     }
 
     /** {@code kind} rows ("step", "compensation") of the execution cannot become {@code status} until closed. */
     static RefusedTransition of(String executionId, String kind, String status) {
-        return new RefusedTransition(executionId, kind, status);
+        return new RefusedTransition(executionId, null, kind, status);
+    }
+
+    /** As {@link #of}, for the {@code kind} row of one step only. */
+    static RefusedTransition ofStep(String executionId, String stepId, String kind, String status) {
+        return new RefusedTransition(executionId, stepId, kind, status);
     }
 
     /** How many updates were refused so far. */
