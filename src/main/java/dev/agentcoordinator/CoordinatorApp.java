@@ -223,6 +223,9 @@ public final class CoordinatorApp {
                     routeKey -> prepared.removeRoutes(routeId -> Endpoints.isRouteOf(routeId, routeKey)));
             catalog.fetchVersionsFrom(retained);
             camel.addRoutes(retained.retirementRoute(settings.versionsRetirePeriodMs()));
+            // stopped with Camel, before the broker
+            camel.context().addService(routes.watchBroker(dev.agentcoordinator.infra.Messaging.connectionFactory(
+                    infra.brokerUrl(), settings.brokerUser(), settings.brokerPassword())), true);
             camel.startConsumers();
             CoordinatorSettings effective = settings.with(Map.of("http.port", Integer.toString(camel.httpPort())));
             return new RunningCoordinator(effective, catalog, infra, camel, Futures.await(demoAgents),

@@ -57,6 +57,11 @@ public final class CoordinatorRoutes {
         return builders;
     }
 
+    /** Watches the broker {@code factory} (a plain Artemis one) connects to, for the timeout sweeps (see {@link BrokerOutageWatch}). */
+    public BrokerOutageWatch watchBroker(jakarta.jms.ConnectionFactory factory) throws jakarta.jms.JMSException {
+        return BrokerOutageWatch.start(factory, replyBacklog);
+    }
+
     /** The breakers that pause the routes the broker or a timer starts while the database is unreachable. */
     public RoutePolicyFactory outageBreakers() {
         return DatabaseOutageBreaker.everyConsumer(ReplyRoutes.ROUTE_ID, replyBacklog);

@@ -57,6 +57,8 @@ public final class ReplyBacklog {
     private volatile long lastTakenAt;
     /** The consumers stopped taking replies while the database is unreachable ({@link DatabaseOutageBreaker}). */
     private volatile boolean consumersSuspended;
+    /** The broker cannot be reached ({@link BrokerOutageWatch}): the consumers take nothing, and queued replies wait. */
+    private volatile boolean brokerUnreachable;
     /** The largest lag taken in the current window and in the one before (guarded by this). */
     private long windowStartedAt;
     private long windowMaxLagMs;
@@ -156,14 +158,31 @@ public final class ReplyBacklog {
         consumersSuspended = false;
     }
 
+    /** The broker cannot be reached: replies sent before may be queued there, none is taken, no request leaves. */
+    public void brokerUnreachable() {
+        brokerUnreachable = true;
+    }
+
+    /** The broker answers again: as after {@link #consumersResumed}, the backlog is unknown until a reply or a quiet spell. */
+    public void brokerReachable() {
+        lastTakenAt = 0;
+        firstAskedAt = 0;
+        brokerUnreachable = false;
+    }
+
+    /** Whether the broker is known to be unreachable: requests sent now would wait for it (the retry sweep waits too). */
+    public boolean isBrokerUnreachable() {
+        return brokerUnreachable;
+    }
+
     /**
      * How long past its deadline an attempt (or an execution) must be before the sweeps may settle it
      * as timed out; empty while that is not known yet: from the first sweep until the first reply or
      * {@link #QUIET_MS} without one, since a backlog left by an outage may be waiting, and while the
-     * consumers are suspended.
+     * consumers are suspended or the broker cannot be reached.
      */
     public OptionalLong holdMs() {
-        if (consumersSuspended) {
+        if (consumersSuspended || brokerUnreachable) {
             return OptionalLong.empty();
         }
         long now = clock.getAsLong();

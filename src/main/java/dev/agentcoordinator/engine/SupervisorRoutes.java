@@ -63,6 +63,8 @@ public class SupervisorRoutes extends RouteBuilder {
         from(Endpoints.sweep(periodMs, 5))
                 .routeId("coordinator.retries")
                 .routeDescription("dispatches the next attempt of steps whose backoff has elapsed, and requests not known to have left")
+                // the broker cannot be reached: an attempt started now would run its time out before its request left
+                .filter(exchange -> !replyBacklog.isBrokerUnreachable())
                 .setHeader(SWEEP_LIMIT, constant(Endpoints.SWEEP_ROWS))
                 .to(Sql.rows("start-due-retries"))
                 .split(body())

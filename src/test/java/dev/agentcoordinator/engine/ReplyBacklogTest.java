@@ -39,6 +39,25 @@ class ReplyBacklogTest {
     }
 
     @Test
+    void unknownWhileTheBrokerCannotBeReachedAndAfterwardsUntilAReplyOrAQuietSpell() {
+        backlog.holdMs();
+        backlog.taken(now.get() - 40);
+        assertThat(backlog.holdMs()).hasValue(0);
+
+        backlog.brokerUnreachable();
+        now.addAndGet(ReplyBacklog.QUIET_MS * 10);   // no reply taken: not a drained queue
+        assertThat(backlog.holdMs()).isEmpty();
+        backlog.consumersSuspended();
+        backlog.consumersResumed();   // the database came back first: the broker still holds the sweeps
+        assertThat(backlog.holdMs()).isEmpty();
+
+        backlog.brokerReachable();
+        assertThat(backlog.holdMs()).isEmpty();
+        now.addAndGet(ReplyBacklog.QUIET_MS);
+        assertThat(backlog.holdMs()).hasValue(0);
+    }
+
+    @Test
     void aFlowingQueueHoldsNothing() {
         backlog.holdMs();
         backlog.taken(now.get() - 40);

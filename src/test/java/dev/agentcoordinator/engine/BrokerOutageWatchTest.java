@@ -1,0 +1,41 @@
+package dev.agentcoordinator.engine;
+
+import dev.agentcoordinator.infra.EmbeddedBroker;
+import dev.agentcoordinator.infra.Messaging;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** A real broker stopped and started again under the watch: the timeout sweeps hold meanwhile, and resume after. */
+class BrokerOutageWatchTest {
+
+    @TempDir
+    Path dataDir;
+
+    @Test
+    void theSweepsHoldWhileTheBrokerCannotBeReachedAndUntilItsConsumersCouldHaveReconnected() throws Exception {
+        ReplyBacklog backlog = new ReplyBacklog();
+        EmbeddedBroker broker = new EmbeddedBroker(0, dataDir);
+        String url = broker.start();
+        int port = Integer.parseInt(url.substring(url.lastIndexOf(':') + 1));
+        try (BrokerOutageWatch watch = BrokerOutageWatch.start(Messaging.connectionFactory(url, null, null), backlog, 500)) {
+            assertThat(backlog.isBrokerUnreachable()).isFalse();
+
+            broker.close();
+            await().atMost(Duration.ofSeconds(30)).until(backlog::isBrokerUnreachable);
+            assertThat(backlog.holdMs()).as("replies sent before the outage may wait in the broker").isEmpty();
+
+            broker = new EmbeddedBroker(port, dataDir);
+            broker.start();
+            await().atMost(Duration.ofSeconds(30)).until(() -> !backlog.isBrokerUnreachable());
+            assertThat(backlog.holdMs()).as("what queued meanwhile is not known yet").isEmpty();
+        } finally {
+            broker.close();
+        }
+    }
+}
