@@ -53,11 +53,11 @@ public final class CoordinatorApp {
     public static void main(String[] args) {
         boolean exitsWhenReady = List.of(args).contains(EXIT_WHEN_READY);
         int status = run(args);
-        if (exitsWhenReady) {
-            LogManager.shutdown();   // no shutdown hook stops Log4j after this run
-        }
         // A normal end comes from the shutdown hook; System.exit from inside a shutdown would block.
         if (status != EXIT_OK || exitsWhenReady) {
+            // no shutdown hook stops Log4j on this way out: its asynchronous appender still holds the
+            // last lines (a failed start's stack trace)
+            LogManager.shutdown();
             System.exit(status);
         }
     }

@@ -8,6 +8,8 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -26,6 +28,11 @@ public final class FreePort {
     private static final int DEFAULT_EPHEMERAL_LOW = 32768;
     private static final int LOWEST = 20000;
     private static final int DRAWS = 200;
+    /**
+     * Ports this JVM handed out already: two servers whose ports are drawn one after the other (the embedded broker
+     * and database) would otherwise get the same one about once in 12,000 starts, neither listening yet.
+     */
+    private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
 
     private FreePort() {
     }
@@ -41,7 +48,7 @@ public final class FreePort {
         if (below - LOWEST >= 1000) {
             for (int draw = 0; draw < DRAWS; draw++) {
                 int port = ThreadLocalRandom.current().nextInt(LOWEST, below);
-                if (bindable(address, port)) {
+                if (!HANDED_OUT.contains(port) && bindable(address, port) && HANDED_OUT.add(port)) {
                     return port;
                 }
             }

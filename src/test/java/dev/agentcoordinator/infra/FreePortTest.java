@@ -20,6 +20,15 @@ class FreePortTest {
         }
     }
 
+    /** The embedded broker's and database's ports are drawn one after the other, neither listening yet. */
+    @Test
+    void neverHandsOutOnePortTwice() {
+        java.util.Set<Integer> ports = new java.util.HashSet<>();
+        for (int i = 0; i < 500; i++) {
+            assertThat(ports.add(FreePort.on("127.0.0.1"))).as("draw %d", i).isTrue();
+        }
+    }
+
     @Test
     void aListenedPortIsNotBindable() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
