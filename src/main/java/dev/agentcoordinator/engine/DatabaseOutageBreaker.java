@@ -97,6 +97,9 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
      * A timer consumer logs the failure of its exchange again, with its stack trace; an outage is
      * logged once already (see {@link DatabaseOutageErrors}) and here when the route pauses.
      */
+    /** The bound on the probe that stands in for a health check switched off. */
+    private static final int PROBE_TIMEOUT_SECONDS = 2;
+
     @Override
     public void onStart(Route route) {
         super.onStart(route);
@@ -137,10 +140,28 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
         }
     }
 
+    /**
+     * The database health check's answer; with Camel's health checks switched off (or the database check
+     * excluded, UNKNOWN), a bounded probe of its own: resuming on "no answer" would cost every message in
+     * flight a delivery each second, and the broker would dead-letter them after ten.
+     */
     private boolean databaseAnswers() {
-        return HealthCheckRegistry.get(getCamelContext()).getCheck(DatabaseHealthCheck.ID)
-                .map(check -> check.call().getState() == HealthCheck.State.UP)
-                .orElse(true);
+        HealthCheckRegistry registry = HealthCheckRegistry.get(getCamelContext());
+        HealthCheck.State state = registry == null ? HealthCheck.State.UNKNOWN : registry.getCheck(DatabaseHealthCheck.ID)
+                .map(check -> check.call().getState()).orElse(HealthCheck.State.UNKNOWN);
+        return state == HealthCheck.State.UNKNOWN ? answersDirectly() : state == HealthCheck.State.UP;
+    }
+
+    private boolean answersDirectly() {
+        javax.sql.DataSource dataSource = getCamelContext().getRegistry().findSingleByType(javax.sql.DataSource.class);
+        if (dataSource == null) {
+            return true;   // nothing to ask: as before this breaker existed
+        }
+        try (java.sql.Connection connection = dataSource.getConnection()) {
+            return connection.isValid(PROBE_TIMEOUT_SECONDS);
+        } catch (java.sql.SQLException | RuntimeException e) {
+            return false;
+        }
     }
 
     @Override
