@@ -20,46 +20,76 @@ import java.util.concurrent.TimeUnit;
  * queue. One connection of its own, with the client's reconnection, reports the loss and the reconnection
  * (Artemis' failover events: a reconnection to the same broker is reported as one). The consumers reconnect
  * on their own schedule, up to the client's longest retry interval later, so the backlog is told only then.
+ * A broker that cannot be reached when the watch starts counts as an outage until a connection succeeds.
  */
 public final class BrokerOutageWatch implements org.apache.camel.Service {
     private static final Logger LOG = LoggerFactory.getLogger(BrokerOutageWatch.class);
 
-    /** The client's longest retry interval (Messaging's maxRetryInterval): by then every consumer reconnected too. */
+    /** The client's longest retry interval by default (Messaging's maxRetryInterval): by then every consumer reconnected too. */
     static final long CONSUMERS_RECONNECTED_MS = 5_000;
 
-    private final Connection connection;
+    private final ConnectionFactory factory;
+    private final ReplyBacklog backlog;
+    private final long reconnectedAfterMs;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
         Thread thread = new Thread(runnable, "coordinator-broker-watch");
         thread.setDaemon(true);
         return thread;
     });
+    private Connection connection;
     private ScheduledFuture<?> reachableAgain;
+    private boolean stopped;
 
-    private BrokerOutageWatch(ConnectionFactory factory, ReplyBacklog backlog, long reconnectedAfterMs) throws JMSException {
-        connection = factory.createConnection();
-        try {
-            if (!(connection instanceof ActiveMQConnection artemis)) {
-                throw new IllegalArgumentException("not an Artemis connection factory: " + factory.getClass().getName());
-            }
-            artemis.setFailoverListener(event -> onEvent(event, backlog, reconnectedAfterMs));
-            connection.start();
-        } catch (JMSException | RuntimeException e) {
-            connection.close();
-            timer.shutdownNow();
-            throw e;
-        }
+    private BrokerOutageWatch(ConnectionFactory factory, ReplyBacklog backlog, long reconnectedAfterMs) {
+        this.factory = factory;
+        this.backlog = backlog;
+        this.reconnectedAfterMs = reconnectedAfterMs;
+        connect();
     }
 
-    /** Watches the broker {@code factory} connects to (a plain Artemis factory, with reconnection). */
-    public static BrokerOutageWatch start(ConnectionFactory factory, ReplyBacklog backlog) throws JMSException {
-        return new BrokerOutageWatch(factory, backlog, CONSUMERS_RECONNECTED_MS);
+    /**
+     * Watches the broker {@code factory} connects to (a plain Artemis factory, with reconnection; the watch closes
+     * it). The consumers are taken to have reconnected the factory's longest retry interval after the watch did.
+     */
+    public static BrokerOutageWatch start(ConnectionFactory factory, ReplyBacklog backlog) {
+        long longestRetryMs = factory instanceof org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory artemis
+                ? Math.max(artemis.getMaxRetryInterval(), artemis.getRetryInterval()) : CONSUMERS_RECONNECTED_MS;
+        return new BrokerOutageWatch(factory, backlog, Math.max(CONSUMERS_RECONNECTED_MS, longestRetryMs));
     }
 
-    static BrokerOutageWatch start(ConnectionFactory factory, ReplyBacklog backlog, long reconnectedAfterMs) throws JMSException {
+    static BrokerOutageWatch start(ConnectionFactory factory, ReplyBacklog backlog, long reconnectedAfterMs) {
         return new BrokerOutageWatch(factory, backlog, reconnectedAfterMs);
     }
 
-    private synchronized void onEvent(FailoverEventType event, ReplyBacklog backlog, long reconnectedAfterMs) {
+    /** The watch's connection; while none can be made, an outage, tried again every {@code reconnectedAfterMs}. */
+    private synchronized void connect() {
+        if (stopped) {
+            return;
+        }
+        Connection opened = null;
+        try {
+            opened = factory.createConnection();
+            if (!(opened instanceof ActiveMQConnection artemis)) {
+                throw new IllegalArgumentException("not an Artemis connection factory: " + factory.getClass().getName());
+            }
+            artemis.setFailoverListener(this::onEvent);
+            opened.start();
+            boolean wasUnreachable = backlog.isBrokerUnreachable();
+            connection = opened;
+            if (wasUnreachable) {
+                onEvent(FailoverEventType.FAILOVER_COMPLETED);
+            }
+        } catch (JMSException e) {
+            closeQuietly(opened);
+            if (!backlog.isBrokerUnreachable()) {
+                backlog.brokerUnreachable();
+                LOG.warn("the broker cannot be reached ({}): attempt and execution timeouts wait until it answers", e.getMessage());
+            }
+            timer.schedule(this::connect, reconnectedAfterMs, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private synchronized void onEvent(FailoverEventType event) {
         switch (event) {
             case FAILURE_DETECTED -> {
                 if (reachableAgain != null) {
@@ -71,11 +101,20 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
             }
             case FAILOVER_COMPLETED -> {
                 LOG.warn("the broker answers again: timeouts resume once the reply consumers have reconnected too");
-                if (!timer.isShutdown()) {
+                if (!stopped) {
                     reachableAgain = timer.schedule(backlog::brokerReachable, reconnectedAfterMs, TimeUnit.MILLISECONDS);
                 }
             }
-            default -> LOG.warn("the broker could not be reached again ({}): timeouts stay on hold", event);
+            default -> {
+                // the client gave up reconnecting (a URL that bounds reconnectAttempts): a new connection, when one can be made
+                LOG.warn("the broker could not be reached again ({}): timeouts stay on hold until a new connection succeeds", event);
+                backlog.brokerUnreachable();
+                closeQuietly(connection);
+                connection = null;
+                if (!stopped) {
+                    timer.schedule(this::connect, reconnectedAfterMs, TimeUnit.MILLISECONDS);
+                }
+            }
         }
     }
 
@@ -86,17 +125,33 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
 
     /** Stopped with the Camel context it was added to, before the broker stops. */
     @Override
-    public void stop() {
+    public synchronized void stop() {
+        stopped = true;
         timer.shutdownNow();
-        try {
-            connection.close();
-        } catch (JMSException e) {
-            LOG.debug("closing the broker watch's connection", e);
+        closeQuietly(connection);
+        connection = null;
+        if (factory instanceof AutoCloseable owned) {   // its server locator
+            try {
+                owned.close();
+            } catch (Exception e) {
+                LOG.debug("closing the broker watch's connection factory", e);
+            }
         }
     }
 
     @Override
     public void close() {
         stop();
+    }
+
+    private static void closeQuietly(Connection connection) {
+        if (connection == null) {
+            return;
+        }
+        try {
+            connection.close();
+        } catch (JMSException e) {
+            LOG.debug("closing the broker watch's connection", e);
+        }
     }
 }

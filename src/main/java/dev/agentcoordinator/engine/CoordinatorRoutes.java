@@ -58,7 +58,7 @@ public final class CoordinatorRoutes {
     }
 
     /** Watches the broker {@code factory} (a plain Artemis one) connects to, for the timeout sweeps (see {@link BrokerOutageWatch}). */
-    public BrokerOutageWatch watchBroker(jakarta.jms.ConnectionFactory factory) throws jakarta.jms.JMSException {
+    public BrokerOutageWatch watchBroker(jakarta.jms.ConnectionFactory factory) {
         return BrokerOutageWatch.start(factory, replyBacklog);
     }
 

@@ -18,6 +18,20 @@ class BrokerOutageWatchTest {
     Path dataDir;
 
     @Test
+    void aBrokerThatCannotBeReachedAtTheStartIsAnOutageUntilItAnswers() throws Exception {
+        ReplyBacklog backlog = new ReplyBacklog();
+        int port = dev.agentcoordinator.infra.FreePort.on("127.0.0.1");   // nothing listens on it yet
+        try (BrokerOutageWatch watch = BrokerOutageWatch.start(
+                Messaging.connectionFactory("tcp://127.0.0.1:" + port, null, null), backlog, 200)) {
+            assertThat(backlog.isBrokerUnreachable()).isTrue();
+            try (EmbeddedBroker broker = new EmbeddedBroker(port, dataDir)) {
+                broker.start();
+                await().atMost(Duration.ofSeconds(30)).until(() -> !backlog.isBrokerUnreachable());
+            }
+        }
+    }
+
+    @Test
     void theSweepsHoldWhileTheBrokerCannotBeReachedAndUntilItsConsumersCouldHaveReconnected() throws Exception {
         ReplyBacklog backlog = new ReplyBacklog();
         EmbeddedBroker broker = new EmbeddedBroker(0, dataDir);
