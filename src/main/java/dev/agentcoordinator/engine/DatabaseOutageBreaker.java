@@ -157,8 +157,9 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
         if (dataSource == null) {
             return true;   // nothing to ask: as before this breaker existed
         }
-        try (java.sql.Connection connection = dataSource.getConnection()) {
-            return connection.isValid(PROBE_TIMEOUT_SECONDS);
+        try (java.sql.Connection connection = dataSource.getConnection()) {   // within the pool's connection timeout
+            DatabaseHealthCheck.checkWritable(connection, PROBE_TIMEOUT_SECONDS);   // a standby does not record transitions
+            return true;
         } catch (java.sql.SQLException | RuntimeException e) {
             return false;
         }

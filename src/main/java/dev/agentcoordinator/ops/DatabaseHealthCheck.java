@@ -30,6 +30,20 @@ public final class DatabaseHealthCheck extends AbstractHealthCheck {
         this.bounded = new BoundedCheck("database", timeoutMs);
     }
 
+    /** Throws unless the connection's database records transitions: it answers within the bound, and is not read-only. */
+    public static void checkWritable(Connection connection, int timeoutSeconds) throws java.sql.SQLException {
+        try (Statement statement = connection.createStatement()) {
+            statement.setQueryTimeout(timeoutSeconds);
+            try (java.sql.ResultSet answer = statement.executeQuery(
+                    "SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on'")) {
+                if (answer.next() && answer.getBoolean(1)) {
+                    throw new java.sql.SQLException("the database is read-only (a standby, or transactions default to "
+                            + "read-only): transitions cannot be recorded", DatabaseUnreachable.READ_ONLY);
+                }
+            }
+        }
+    }
+
     @Override
     public boolean isLiveness() {
         return false;   // an unreachable database makes the coordinator unready, not broken
@@ -38,15 +52,8 @@ public final class DatabaseHealthCheck extends AbstractHealthCheck {
     @Override
     protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
         String problem = bounded.run(() -> {
-            try (Connection connection = dataSource.getConnection(); Statement statement = connection.createStatement()) {
-                statement.setQueryTimeout(Math.max(1, timeoutMs / 1000));
-                try (java.sql.ResultSet answer = statement.executeQuery(
-                        "SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on'")) {
-                    if (answer.next() && answer.getBoolean(1)) {
-                        throw new java.sql.SQLException("the database is read-only (a standby, or transactions default to "
-                                + "read-only): transitions cannot be recorded", DatabaseUnreachable.READ_ONLY);
-                    }
-                }
+            try (Connection connection = dataSource.getConnection()) {
+                checkWritable(connection, Math.max(1, (int) (timeoutMs / 1000)));
             }
             return null;
         });
