@@ -6,7 +6,8 @@
 -- them as the first attempt did. Its locks may have lapsed or been taken (a preemption) meanwhile.
 -- An attempt started here carries a lease on its request (V27), which request-sent.sql clears once the
 -- request left: 30 seconds, or a third of the attempt's timeout when that is shorter, so that a lost request is
--- sent again before the attempt times out; a request sent again gets its attempt's whole timeout from then. The running attempts whose lease ran out (their request may never have left: a stop or a
+-- sent again with two thirds of its attempt's time left (its deadline stays: a request whose send keeps failing
+-- still times out). The running attempts whose lease ran out (their request may never have left: a stop or a
 -- failed send after a start that no message caused) come back too, marked resent, with a new lease; a
 -- lease left on a row no longer running is cleared.
 WITH requeued AS (
@@ -36,10 +37,7 @@ WITH requeued AS (
     -- pending rows are left to the statement that starts them next, which sets the lease anew
     UPDATE workflow_step_executions s
        SET request_due_at = CASE WHEN s.status = 'running' AND e.status IN ('running', 'compensating')
-                                 THEN now() + LEAST(30000, s.timeout_ms / 3) * interval '1 millisecond' END,
-           -- no agent may have seen it yet: its attempt's time runs from this send
-           deadline = CASE WHEN s.status = 'running' AND e.status IN ('running', 'compensating')
-                           THEN now() + s.timeout_ms * interval '1 millisecond' ELSE s.deadline END
+                                 THEN now() + LEAST(30000, s.timeout_ms / 3) * interval '1 millisecond' END
       FROM (SELECT id FROM workflow_step_executions
              WHERE request_due_at < now() AND status <> 'pending'
              ORDER BY request_due_at LIMIT CAST(:#sweepLimit AS integer) FOR UPDATE SKIP LOCKED) due,

@@ -86,6 +86,7 @@ public final class FreePort {
 
     private static int chosenByTheOs(InetAddress address) {
         try (ServerSocket socket = new ServerSocket(0, 1, address)) {
+            HANDED_OUT.add(socket.getLocalPort());
             return socket.getLocalPort();
         } catch (IOException e) {
             throw new UncheckedIOException("no free port on " + address.getHostAddress(), e);
