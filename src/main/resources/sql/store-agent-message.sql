@@ -2,12 +2,15 @@
 -- comes back only while it is still pending (a redelivery after a crash before delivery), or when the
 -- broker delivers it again after it was marked delivered: that row committed, but the send it made
 -- went with the JMS transaction that failed after it (the recipient may then get it twice, never
--- not at all). A sender's own second send of a delivered message is not delivered again.
+-- not at all). A sender's own second send of a delivered message (another JMS message) is not delivered again.
 INSERT INTO agent_messages (id, from_agent, to_agent, message_type, payload, requires_response, status, expires_at,
-                            reply_to, correlation_id, execution_id)
+                            reply_to, correlation_id, execution_id, accepted_by)
 VALUES (:#messageId, :#fromAgent, :#toAgent, :#messageType, CAST(:#messagePayload AS jsonb), :#requiresResponse, 'pending',
         CASE WHEN CAST(:#requiresResponse AS boolean) THEN now() + CAST(:#timeoutMs AS bigint) * interval '1 millisecond' END,
-        :#replyTo, :#correlationId, :#messageExecutionId)
+        :#replyTo, :#correlationId, :#messageExecutionId, CAST(:#acceptedBy AS varchar))
 ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id
- WHERE agent_messages.status = 'pending' OR (CAST(:#redelivery AS boolean) AND agent_messages.status = 'delivered')
+ WHERE agent_messages.status = 'pending'
+    OR (agent_messages.status = 'delivered'
+        -- the broker's flag, or the very JMS message that stored it (a broker restart forgets the flag, V31)
+        AND (CAST(:#redelivery AS boolean) OR agent_messages.accepted_by = EXCLUDED.accepted_by))
 RETURNING id

@@ -27,6 +27,10 @@ public final class AgentMessageCodec {
      * may have committed its row to PostgreSQL and then lost its send with the JMS transaction.
      */
     static final String REDELIVERY = "redelivery";
+    /** The JMS message id of the delivery that stores a message (V31): the same one coming back is a redelivery. */
+    static final String ACCEPTED_BY = "acceptedBy";
+    /** The JMS message id of the delivery that records a response (V31). */
+    static final String RESPONDED_BY = "respondedBy";
     static final String TO_AGENT = "toAgent";
     static final String REPLY_TO = "replyTo";
 
@@ -127,9 +131,11 @@ public final class AgentMessageCodec {
         }
         String messageId = in.getHeader("JMSCorrelationID", String.class);
         boolean redelivery = Boolean.TRUE.equals(in.getHeader("JMSRedelivered", Boolean.class));
+        String respondedBy = in.getHeader("JMSMessageID", String.class);
         in.removeHeaders("*");
         in.setHeader(MESSAGE_ID, messageId);
         in.setHeader(REDELIVERY, redelivery);
+        in.setHeader(RESPONDED_BY, respondedBy);
         in.setHeader("messageResponse", stored);
         in.setBody(null);
     }

@@ -112,11 +112,13 @@ public class MessageRoutes extends RouteBuilder {
         String replyTo = queueName(in.getHeader("JMSReplyTo"));
         String correlationId = in.getHeader("JMSCorrelationID", String.class);
         boolean redelivery = Boolean.TRUE.equals(in.getHeader("JMSRedelivered", Boolean.class));
+        String acceptedBy = in.getHeader("JMSMessageID", String.class);   // before accept() clears the headers
         // kept as properties: a refused message is answered there (see onException)
         exchange.setProperty(AgentMessageCodec.REPLY_TO, replyTo);
         exchange.setProperty("correlationId", correlationId);
         AgentMessageCodec.accept(in, replyTo, correlationId);
         in.setHeader(AgentMessageCodec.REDELIVERY, redelivery);
+        in.setHeader(AgentMessageCodec.ACCEPTED_BY, acceptedBy);
         if (correlationId == null) {
             in.setHeader("correlationId", in.getHeader(AgentMessageCodec.MESSAGE_ID));
         }
@@ -126,6 +128,7 @@ public class MessageRoutes extends RouteBuilder {
     public static void acceptFromHttp(Exchange exchange) {
         AgentMessageCodec.accept(exchange.getMessage(), null, null);
         exchange.getMessage().setHeader(AgentMessageCodec.REDELIVERY, false);
+        Headers.presentEvenIfNull(exchange.getMessage(), AgentMessageCodec.ACCEPTED_BY);   // no JMS message
     }
 
     static String queueName(Object destination) throws JMSException {

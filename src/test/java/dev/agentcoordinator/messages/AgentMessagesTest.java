@@ -163,6 +163,31 @@ class AgentMessagesTest {
                 .satisfies(n -> assertThat(n.payloadString("note")).isEqualTo("sent once, delivered twice"));
     }
 
+    /**
+     * As above, after a broker restart, which forgets the redelivered flag: the row was marked delivered by this very
+     * JMS message (accepted_by), which comes back without the flag. The test writes the row as that delivery left it,
+     * naming the message it sends in a transaction (its id is known before the commit makes it deliverable).
+     */
+    @Test
+    void aMessageThatComesBackWithoutTheRedeliveredFlagAfterItsRowWasMarkedDeliveredReachesItsRecipient() throws Exception {
+        String messageId = java.util.UUID.randomUUID().toString();
+        String body = Json.write(Map.of("message_id", messageId, "from", "g-msg-architect", "to", "g-msg-strategist",
+                "type", "NOTICE", "payload", Map.of("note", "restart before the commit"), "requires_response", false));
+        try (jakarta.jms.Connection connection = AgentService.artemisConnectionFactory(shared().brokerUrl()).createConnection()) {
+            jakarta.jms.Session transacted = connection.createSession(true, jakarta.jms.Session.SESSION_TRANSACTED);
+            jakarta.jms.TextMessage message = transacted.createTextMessage(body);
+            transacted.createProducer(transacted.createQueue("agent.messages")).send(message);
+            new org.springframework.jdbc.core.JdbcTemplate(shared().dataSource()).update("INSERT INTO agent_messages "
+                    + "(id, from_agent, to_agent, message_type, payload, status, delivered_at, accepted_by) "
+                    + "VALUES (?, 'g-msg-architect', 'g-msg-strategist', 'NOTICE', '{}', 'delivered', now(), ?)",
+                    messageId, message.getJMSMessageID());
+            transacted.commit();
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> notices.stream().anyMatch(n -> n.messageId().equals(messageId)));
+        assertThat(notices.stream().filter(n -> n.messageId().equals(messageId))).singleElement()
+                .satisfies(n -> assertThat(n.payloadString("note")).isEqualTo("restart before the commit"));
+    }
+
     @Test
     void aQuestionNobodyAnswersTimesOut() throws Exception {
         try (AgentMessenger messenger = AgentMessenger.connect(AgentService.artemisConnectionFactory(shared().brokerUrl()), "g-msg-asker")) {
