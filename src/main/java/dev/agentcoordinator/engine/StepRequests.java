@@ -129,7 +129,8 @@ public final class StepRequests {
         return new com.fasterxml.jackson.databind.util.RawValue(json == null || json.isBlank() ? "{}" : json);
     }
 
-    static Instant instant(Object value) {
+    /** A time as the database or a header gives it (Timestamp, OffsetDateTime, Instant, ISO text); null stays null. */
+    public static Instant instant(Object value) {
         if (value instanceof Timestamp t) {
             return t.toInstant();
         }

@@ -29,6 +29,8 @@ public final class AgentMessageCodec {
     static final String REDELIVERY = "redelivery";
     /** The JMS message id of the delivery that stores a message (V31): the same one coming back is a redelivery. */
     static final String ACCEPTED_BY = "acceptedBy";
+    /** Why a body sent as a message's response is none (a heartbeat), else absent: it is logged and dropped. */
+    static final String NOT_A_RESPONSE = "notAResponse";
     /** The JMS message id of the delivery that records a response (V31). */
     static final String RESPONDED_BY = "respondedBy";
     static final String TO_AGENT = "toAgent";
@@ -104,7 +106,14 @@ public final class AgentMessageCodec {
             body.put("execution_id", in.getHeader("messageExecutionId", String.class));
         }
         String to = in.getHeader(TO_AGENT, String.class);
+        // the stored row (store-agent-message.sql): a question nobody waits for any more is not handed to its
+        // recipient later (an agent started after its sender gave up, or a name nobody consumes); the broker
+        // moves it to its expiry address
+        Object expiresAt = in.getBody() instanceof java.util.Map<?, ?> row ? row.get("expires_at") : null;
         in.removeHeaders("*");
+        if (requiresResponse && expiresAt != null) {
+            in.setHeader("JMSExpiration", dev.agentcoordinator.engine.StepRequests.instant(expiresAt).toEpochMilli());
+        }
         in.setHeader(DESTINATION, "agent." + to);
         in.setHeader(KIND_PROPERTY, KIND_AGENT_MESSAGE);
         in.setHeader("JMSCorrelationID", messageId);
@@ -121,8 +130,14 @@ public final class AgentMessageCodec {
         Message in = exchange.getMessage();
         String text = in.getBody(String.class);
         String stored;
+        String notAResponse = null;
         try {
             JsonNode response = Json.parse(text);
+            String status = response.path("status").asText(null);
+            if (status != null && !"ok".equals(status) && !"error".equals(status)) {
+                // a heartbeat ("running") of a recipient that took the message for a step request
+                notAResponse = "its status is \"" + status + "\", a response's is \"ok\" or \"error\"";
+            }
             stored = Json.containsNul(response)
                     ? Json.write(Map.of("status", "error", "error", "the recipient's response contains the character U+0000 (\\u0000), which PostgreSQL cannot store"))
                     : Json.write(response);
@@ -136,6 +151,7 @@ public final class AgentMessageCodec {
         in.setHeader(MESSAGE_ID, messageId);
         in.setHeader(REDELIVERY, redelivery);
         in.setHeader(RESPONDED_BY, respondedBy);
+        in.setHeader(NOT_A_RESPONSE, notAResponse);
         in.setHeader("messageResponse", stored);
         in.setBody(null);
     }

@@ -188,6 +188,29 @@ class AgentMessagesTest {
                 .satisfies(n -> assertThat(n.payloadString("note")).isEqualTo("restart before the commit"));
     }
 
+    /** A heartbeat sent back for a message (its recipient took it for a step request) is not taken for the response. */
+    @Test
+    void aHeartbeatSentAsAResponseIsDroppedAndTheResponseAfterItCounts() throws Exception {
+        String messageId = java.util.UUID.randomUUID().toString();
+        new org.springframework.jdbc.core.JdbcTemplate(shared().dataSource()).update("INSERT INTO agent_messages "
+                + "(id, from_agent, to_agent, message_type, payload, requires_response, status, delivered_at, expires_at) "
+                + "VALUES (?, 'g-msg-architect', 'g-msg-strategist', 'PRIORITY_QUERY', '{}', true, 'delivered', now(), "
+                + "now() + interval '1 minute')", messageId);
+        try (jakarta.jms.Connection connection = AgentService.artemisConnectionFactory(shared().brokerUrl()).createConnection()) {
+            jakarta.jms.Session session = connection.createSession(false, jakarta.jms.Session.AUTO_ACKNOWLEDGE);
+            jakarta.jms.MessageProducer producer = session.createProducer(session.createQueue("coordinator.message-responses"));
+            for (String body : List.of("{\"status\": \"running\"}", "{\"status\": \"ok\", \"payload\": {\"priority\": 3}}")) {
+                jakarta.jms.TextMessage response = session.createTextMessage(body);
+                response.setJMSCorrelationID(messageId);
+                producer.send(response);
+            }
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> !query("SELECT 1 FROM agent_messages WHERE id = ? AND status = 'responded'",
+                messageId).isEmpty());
+        assertThat(Json.parse((String) query("SELECT response::text AS r FROM agent_messages WHERE id = ?", messageId).get(0).get("r"))
+                .path("payload").path("priority").asInt()).isEqualTo(3);
+    }
+
     @Test
     void aQuestionNobodyAnswersTimesOut() throws Exception {
         try (AgentMessenger messenger = AgentMessenger.connect(AgentService.artemisConnectionFactory(shared().brokerUrl()), "g-msg-asker")) {
@@ -201,6 +224,14 @@ class AgentMessagesTest {
         }
         assertThat(query("SELECT status FROM agent_messages WHERE from_agent = 'g-msg-asker'"))
                 .containsExactly(Map.of("status", "timed_out"));
+        // an agent that starts now is not handed the question its sender gave up on: it expired with the wait
+        try (jakarta.jms.Connection connection = AgentService.artemisConnectionFactory(shared().brokerUrl()).createConnection()) {
+            connection.start();
+            jakarta.jms.Session session = connection.createSession(false, jakarta.jms.Session.AUTO_ACKNOWLEDGE);
+            try (jakarta.jms.MessageConsumer late = session.createConsumer(session.createQueue("agent.g-msg-nobody"))) {
+                assertThat(late.receive(1000)).isNull();
+            }
+        }
     }
 
     @Test
