@@ -170,6 +170,15 @@ public final class ReplyBacklog {
         brokerUnreachable = false;
     }
 
+    /**
+     * Whether deadlines other than the attempts' may be judged now (agent messages' responses, lock waits): not
+     * while the consumers are suspended or the broker cannot be reached, nor until the backlog is known again
+     * after either (what settles them may wait in a queue).
+     */
+    public boolean deadlinesMayPass() {
+        return holdMs().isPresent();
+    }
+
     /** Whether the broker is known to be unreachable: requests sent now would wait for it (the retry sweep waits too). */
     public boolean isBrokerUnreachable() {
         return brokerUnreachable;

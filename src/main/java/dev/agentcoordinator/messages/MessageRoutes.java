@@ -33,11 +33,14 @@ public class MessageRoutes extends RouteBuilder {
     private final long defaultResponseTimeoutMs;
     private final int consumers;
     private final long sweepPeriodMs;
+    private final java.util.function.BooleanSupplier deadlinesMayPass;
 
-    public MessageRoutes(long defaultResponseTimeoutMs, int consumers, long sweepPeriodMs) {
+    /** {@code deadlinesMayPass}: false while an outage may keep back responses (ReplyBacklog.deadlinesMayPass). */
+    public MessageRoutes(long defaultResponseTimeoutMs, int consumers, long sweepPeriodMs, java.util.function.BooleanSupplier deadlinesMayPass) {
         this.defaultResponseTimeoutMs = defaultResponseTimeoutMs;
         this.consumers = consumers;
         this.sweepPeriodMs = sweepPeriodMs;
+        this.deadlinesMayPass = deadlinesMayPass;
     }
 
     @Override
@@ -99,6 +102,8 @@ public class MessageRoutes extends RouteBuilder {
         from(Endpoints.sweep(sweepPeriodMs, 7))
                 .routeId("coordinator.messages.timeouts")
                 .routeDescription("messages whose response did not come in time: timed_out, and the sender is told")
+                // after an outage, a response that came in time may still be queued
+                .filter(exchange -> deadlinesMayPass.getAsBoolean())
                 .setHeader(Headers.SWEEP_LIMIT, constant(Endpoints.SWEEP_ROWS))
                 .to(Sql.rows("expire-agent-messages"))
                 .split(body())
