@@ -60,7 +60,7 @@ public final class AgentMessenger implements AutoCloseable {
 
     AgentMessenger(ConnectionFactory connectionFactory, String agentName) {
         this.connectionFactory = Objects.requireNonNull(connectionFactory, "connectionFactory");
-        this.agentName = Objects.requireNonNull(agentName, "agentName");
+        this.agentName = AgentService.checkedAgentName(agentName, "agent name");
     }
 
     /** A messenger sending as {@code agentName}, connected now (fails fast on a bad broker). */
@@ -76,6 +76,7 @@ public final class AgentMessenger implements AutoCloseable {
 
     /** A notice that needs no response; returns its message id. */
     public String tell(String to, String type, Object payload) {
+        AgentService.checkedAgentName(to, "recipient");   // refused by the coordinator, unseen: a notice has no reply-to
         String messageId = UUID.randomUUID().toString();
         send(messageId, AgentMessageWire.outgoing(messageId, agentName, to, type, payload, false, null), false);
         return messageId;
@@ -96,6 +97,7 @@ public final class AgentMessenger implements AutoCloseable {
      * error or the coordinator refused the message.
      */
     public CompletableFuture<JsonNode> ask(String to, String type, Object payload, Duration timeout) {
+        AgentService.checkedAgentName(to, "recipient");
         String messageId = UUID.randomUUID().toString();
         CompletableFuture<JsonNode> response = new CompletableFuture<>();
         awaiting.put(messageId, response);

@@ -52,6 +52,28 @@ public final class AgentService implements AutoCloseable {
         this.heartbeats = heartbeats;
     }
 
+    private static final java.util.regex.Pattern AGENT_NAME = java.util.regex.Pattern.compile("[a-z][a-z0-9_-]{0,99}");
+
+    /**
+     * An agent name as the coordinator takes it in definitions and messages: lower-case letters, digits, {@code _}
+     * and {@code -}, starting with a letter, at most 100 characters, and neither {@code events} nor {@code messages},
+     * whose queues are the coordinator's own (its AgentNames.RESERVED: the SDK depends on nothing of the coordinator's).
+     * Any other name would start a service whose messages the coordinator refuses.
+     */
+    static String checkedAgentName(String name, String what) {
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException(what + " must not be blank");
+        }
+        if (!AGENT_NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException(what + " \"" + name + "\" is not an agent name: lower-case letters, digits, _ and -,"
+                    + " starting with a letter, at most 100 characters");
+        }
+        if (name.equals("events") || name.equals("messages")) {
+            throw new IllegalArgumentException(what + " \"" + name + "\" is reserved: agent." + name + " is the coordinator's queue");
+        }
+        return name;
+    }
+
     public static Builder builder(ConnectionFactory connectionFactory, String agentName) {
         return new Builder(connectionFactory, agentName);
     }
@@ -183,14 +205,7 @@ public final class AgentService implements AutoCloseable {
 
         private Builder(ConnectionFactory connectionFactory, String agentName) {
             this.connectionFactory = Objects.requireNonNull(connectionFactory, "connectionFactory");
-            if (agentName == null || agentName.isBlank()) {
-                throw new IllegalArgumentException("agent name must not be blank");
-            }
-            if (agentName.equals("events") || agentName.equals("messages")) {
-                // their queues are the coordinator's own (AgentNames.RESERVED; the SDK depends on nothing of the coordinator's)
-                throw new IllegalArgumentException("agent name \"" + agentName + "\" is reserved: agent." + agentName + " is the coordinator's queue");
-            }
-            this.agentName = agentName;
+            this.agentName = checkedAgentName(agentName, "agent name");
         }
 
         /** How many requests this service handles at the same time (consumers on the queue). */
