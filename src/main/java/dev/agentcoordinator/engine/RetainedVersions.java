@@ -130,8 +130,10 @@ public final class RetainedVersions implements WorkflowCatalog.VersionSource {
             public void configure() {
                 from("timer:coordinator-version-retirement?delay=" + periodMs + "&period=" + periodMs)
                         .routeId("coordinator.version-retirement")
-                        .routeDescription("removes the routes of workflow versions no execution runs on any more")
-                        .process(exchange -> retireUnused());
+                        .routeDescription("removes the routes of workflow versions no execution runs on any more,"
+                                + " and records again that this coordinator runs its loaded versions")
+                        .process(exchange -> retireUnused())
+                        .process(exchange -> WorkflowVersions.recordRunner(jdbc, catalog));
             }
         };
     }

@@ -109,8 +109,23 @@ public final class WorkflowVersions {
             jdbc.update("UPDATE workflow_definitions SET definition = CAST(? AS jsonb), recorded_at = now()"
                     + " WHERE workflow_id = ? AND version = ?", json, loaded.id(), version);
         }
+        recordRunner(jdbc, loaded);
+    }
+
+    private static void recordRunner(JdbcTemplate jdbc, WorkflowDefinition loaded) {
         jdbc.update("INSERT INTO workflow_definition_runners (workflow_id, version, instance_id)"
-                + " VALUES (?, ?, current_setting('application_name')) ON CONFLICT DO NOTHING", loaded.id(), version);
+                + " VALUES (?, ?, current_setting('application_name')) ON CONFLICT DO NOTHING", loaded.id(), loaded.versionOrDefault());
+    }
+
+    /**
+     * Records again, every retirement period, that this coordinator runs its loaded versions: a coordinator
+     * starting while this one's sessions were gone (a database restart) deleted its rows as not alive, and a
+     * changed definition under the same version could then replace the one this coordinator still runs.
+     */
+    static void recordRunner(JdbcTemplate jdbc, WorkflowCatalog catalog) {
+        for (WorkflowDefinition loaded : catalog.all()) {
+            recordRunner(jdbc, loaded);
+        }
     }
 
     /** Why {@code loaded} cannot replace the different definition recorded under its version, or null. */

@@ -187,6 +187,11 @@ class WorkflowVersionsTest {
                     .extracting(ScriptedAgents.Received::agent).containsExactly("versioned-second");
             await().atMost(Duration.ofSeconds(10)).until(() -> "VERSIONED_V1_DONE".equals(outcome(v2, failed)));
             await().atMost(Duration.ofSeconds(10)).until(() -> routesOfVersion1(v2) == 0);
+
+            // a coordinator that started while this one's sessions were gone (a database restart) deleted its runner
+            // row as not alive: the next retirement sweep records it again
+            assertThat(query(v2, "DELETE FROM workflow_definition_runners WHERE workflow_id = 'versioned' RETURNING 1")).isNotEmpty();
+            await().atMost(Duration.ofSeconds(10)).until(() -> !runners(v2).isEmpty());
         }
     }
 
