@@ -9,8 +9,10 @@ VALUES (:#messageId, :#fromAgent, :#toAgent, :#messageType, CAST(:#messagePayloa
         CASE WHEN CAST(:#requiresResponse AS boolean) THEN now() + CAST(:#timeoutMs AS bigint) * interval '1 millisecond' END,
         :#replyTo, :#correlationId, :#messageExecutionId, CAST(:#acceptedBy AS varchar))
 ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id
- WHERE agent_messages.status = 'pending'
+ WHERE agent_messages.from_agent = EXCLUDED.from_agent AND agent_messages.to_agent = EXCLUDED.to_agent
+   AND agent_messages.message_type = EXCLUDED.message_type   -- the same message, not another one reusing its id
+   AND (agent_messages.status = 'pending'
     OR (agent_messages.status = 'delivered'
         -- the broker's flag, or the very JMS message that stored it (a broker restart forgets the flag, V31)
-        AND (CAST(:#redelivery AS boolean) OR agent_messages.accepted_by = EXCLUDED.accepted_by))
+        AND (CAST(:#redelivery AS boolean) OR agent_messages.accepted_by = EXCLUDED.accepted_by)))
 RETURNING id, expires_at   -- the delivery expires with the wait for its response

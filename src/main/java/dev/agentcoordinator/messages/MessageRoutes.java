@@ -70,11 +70,24 @@ public class MessageRoutes extends RouteBuilder {
                     .setHeader("timeoutMs", constant(defaultResponseTimeoutMs))
                 .end()
                 .to(Sql.row("store-agent-message")).id("coordinator.messages.store")
-                .filter(Sql.returnedRow())
-                    .log(LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "message ${header.messageId} (${header.messageType}) from ${header.fromAgent} to ${header.toAgent}")
-                    .process(e -> AgentMessageCodec.toDelivery(e, RESPONSE_QUEUE))
-                    .to(SEND).id("coordinator.messages.deliver")
-                    .to(Sql.update("mark-message-delivered")).id("coordinator.messages.mark-delivered")
+                .choice()
+                    .when(Sql.returnedRow())
+                        .log(LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "message ${header.messageId} (${header.messageType}) from ${header.fromAgent} to ${header.toAgent}")
+                        .process(e -> AgentMessageCodec.toDelivery(e, RESPONSE_QUEUE))
+                        .to(SEND).id("coordinator.messages.deliver")
+                        .to(Sql.update("mark-message-delivered")).id("coordinator.messages.mark-delivered")
+                    .endChoice()
+                    .otherwise()
+                        // a repeat of a message stored already is dropped; another message with its id is refused
+                        .setBody(constant(null))
+                        .to(Sql.row("find-reused-message-id")).id("coordinator.messages.find-reused-id")
+                        .filter(Sql.returnedRow())
+                            .process(e -> {
+                                throw new InvalidAgentMessageException("agent message field message_id " + e.getMessage().getHeader(AgentMessageCodec.MESSAGE_ID)
+                                        + " is taken by another message (another sender, recipient or type): choose a new one");
+                            })
+                        .end()
+                    .endChoice()
                 .end();
 
         from("jms:queue:" + RESPONSE_QUEUE + "?transacted=true&disableReplyTo=true&concurrentConsumers=" + consumers + "&maxConcurrentConsumers=" + consumers)

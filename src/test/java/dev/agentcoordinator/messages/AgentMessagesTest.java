@@ -274,6 +274,19 @@ class AgentMessagesTest {
                 "{\"from\":\"g-msg-http\",\"to\":\"events\",\"type\":\"INTERVIEW_COMPLETED\",\"payload\":{\"interview_id\":\"i-1\"}}");
         assertThat(toEvents.statusCode()).isEqualTo(400);
         assertThat(toEvents.body()).contains("agent message field to \\\"events\\\" is reserved");
+
+        // a message id is one message's: another sender reusing it is refused, a repeat of the message is dropped
+        String taken = java.util.UUID.randomUUID().toString();
+        new org.springframework.jdbc.core.JdbcTemplate(shared().dataSource()).update("INSERT INTO agent_messages "
+                + "(id, from_agent, to_agent, message_type, payload, status, delivered_at) "
+                + "VALUES (?, 'g-msg-architect', 'g-msg-strategist', 'NOTICE', '{\"note\": \"first\"}', 'delivered', now())", taken);
+        HttpResponse<String> reused = postMessage(http, "{\"message_id\":\"" + taken
+                + "\",\"from\":\"g-msg-http\",\"to\":\"g-msg-strategist\",\"type\":\"NOTICE\",\"payload\":{}}");
+        assertThat(reused.statusCode()).isEqualTo(400);
+        assertThat(reused.body()).contains("message_id " + taken + " is taken by another message");
+        HttpResponse<String> repeated = postMessage(http, "{\"message_id\":\"" + taken
+                + "\",\"from\":\"g-msg-architect\",\"to\":\"g-msg-strategist\",\"type\":\"NOTICE\",\"payload\":{}}");
+        assertThat(repeated.statusCode()).isEqualTo(202);
         assertThat(http.send(HttpRequest.newBuilder(URI.create(shared().httpUrl() + "/api/messages/nope")).build(),
                 HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(404);
     }
