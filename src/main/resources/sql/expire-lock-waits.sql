@@ -5,7 +5,8 @@ UPDATE workflow_step_executions s
        completed_at = now(), waiting_since = NULL, updated_at = now()
   FROM (SELECT id FROM workflow_step_executions
          WHERE status = 'pending' AND waiting_for IS NOT NULL
-           AND waiting_since + timeout_ms * interval '1 millisecond' < now()
+           -- holdMs: while replies are queued, the holder's reply that releases the lock may be among them (ReplyBacklog)
+           AND waiting_since + timeout_ms * interval '1 millisecond' < now() - CAST(:#holdMs AS bigint) * interval '1 millisecond'
          ORDER BY waiting_since LIMIT CAST(:#sweepLimit AS integer) FOR UPDATE SKIP LOCKED) due,
        workflow_executions e
  WHERE s.id = due.id AND e.id = s.execution_id

@@ -19,13 +19,13 @@ public class LockRoutes extends RouteBuilder {
 
     private final WorkflowCatalog catalog;
     private final long periodMs;
-    private final java.util.function.BooleanSupplier deadlinesMayPass;
+    private final java.util.function.Supplier<java.util.OptionalLong> hold;
 
-    /** {@code deadlinesMayPass}: false while an outage may keep back what would end a wait ({@link ReplyBacklog#deadlinesMayPass}). */
-    public LockRoutes(WorkflowCatalog catalog, long periodMs, java.util.function.BooleanSupplier deadlinesMayPass) {
+    /** {@code hold}: how long past its deadline a wait must be before it fails ({@link ReplyBacklog#holdMs}). */
+    public LockRoutes(WorkflowCatalog catalog, long periodMs, java.util.function.Supplier<java.util.OptionalLong> hold) {
         this.catalog = catalog;
         this.periodMs = periodMs;
-        this.deadlinesMayPass = deadlinesMayPass;
+        this.hold = hold;
     }
 
     @Override
@@ -46,8 +46,8 @@ public class LockRoutes extends RouteBuilder {
         from(Endpoints.sweep(periodMs, 3))
                 .routeId("coordinator.locks.wait-timeouts")
                 .routeDescription("steps that waited for a lock longer than their timeout fail")
-                // after an outage, the holder's reply that releases the lock may still be queued
-                .filter(exchange -> deadlinesMayPass.getAsBoolean())
+                // as attempt timeouts: the holder's reply that releases the lock may still be queued
+                .process(exchange -> Endpoints.holdFor(exchange, hold.get()))
                 .setHeader(SWEEP_LIMIT, constant(Endpoints.SWEEP_ROWS))
                 .to(Sql.rows("expire-lock-waits"))
                 .split(body())

@@ -153,9 +153,14 @@ public final class ReplyBacklog {
      * older than {@link #REDELIVERY_MS} by now).
      */
     public void consumersResumed() {
+        backlogUnknownAgain();
+        consumersSuspended = false;
+    }
+
+    /** As at the start: unknown until the first reply or {@link #QUIET_MS} without one. */
+    private void backlogUnknownAgain() {
         lastTakenAt = 0;
         firstAskedAt = 0;
-        consumersSuspended = false;
     }
 
     /** The broker cannot be reached: replies sent before may be queued there, none is taken, no request leaves. */
@@ -165,18 +170,8 @@ public final class ReplyBacklog {
 
     /** The broker answers again: as after {@link #consumersResumed}, the backlog is unknown until a reply or a quiet spell. */
     public void brokerReachable() {
-        lastTakenAt = 0;
-        firstAskedAt = 0;
+        backlogUnknownAgain();
         brokerUnreachable = false;
-    }
-
-    /**
-     * Whether deadlines other than the attempts' may be judged now (agent messages' responses, lock waits): not
-     * while the consumers are suspended or the broker cannot be reached, nor until the backlog is known again
-     * after either (what settles them may wait in a queue).
-     */
-    public boolean deadlinesMayPass() {
-        return holdMs().isPresent();
     }
 
     /** Whether the broker is known to be unreachable: requests sent now would wait for it (the retry sweep waits too). */

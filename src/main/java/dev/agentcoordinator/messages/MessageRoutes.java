@@ -33,14 +33,14 @@ public class MessageRoutes extends RouteBuilder {
     private final long defaultResponseTimeoutMs;
     private final int consumers;
     private final long sweepPeriodMs;
-    private final java.util.function.BooleanSupplier deadlinesMayPass;
+    private final java.util.function.Supplier<java.util.OptionalLong> hold;
 
-    /** {@code deadlinesMayPass}: false while an outage may keep back responses (ReplyBacklog.deadlinesMayPass). */
-    public MessageRoutes(long defaultResponseTimeoutMs, int consumers, long sweepPeriodMs, java.util.function.BooleanSupplier deadlinesMayPass) {
+    /** {@code hold}: how long past its expiry a message must be before it times out (ReplyBacklog.holdMs). */
+    public MessageRoutes(long defaultResponseTimeoutMs, int consumers, long sweepPeriodMs, java.util.function.Supplier<java.util.OptionalLong> hold) {
         this.defaultResponseTimeoutMs = defaultResponseTimeoutMs;
         this.consumers = consumers;
         this.sweepPeriodMs = sweepPeriodMs;
-        this.deadlinesMayPass = deadlinesMayPass;
+        this.hold = hold;
     }
 
     @Override
@@ -115,8 +115,8 @@ public class MessageRoutes extends RouteBuilder {
         from(Endpoints.sweep(sweepPeriodMs, 7))
                 .routeId("coordinator.messages.timeouts")
                 .routeDescription("messages whose response did not come in time: timed_out, and the sender is told")
-                // after an outage, a response that came in time may still be queued
-                .filter(exchange -> deadlinesMayPass.getAsBoolean())
+                // as attempt timeouts: a response that came in time may still be queued
+                .process(exchange -> Endpoints.holdFor(exchange, hold.get()))
                 .setHeader(Headers.SWEEP_LIMIT, constant(Endpoints.SWEEP_ROWS))
                 .to(Sql.rows("expire-agent-messages"))
                 .split(body())
