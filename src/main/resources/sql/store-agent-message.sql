@@ -15,4 +15,6 @@ ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id
     OR (agent_messages.status = 'delivered'
         -- the broker's flag, or the very JMS message that stored it (a broker restart forgets the flag, V31)
         AND (CAST(:#redelivery AS boolean) OR agent_messages.accepted_by = EXCLUDED.accepted_by)))
-RETURNING id, expires_at   -- the delivery expires with the wait for its response
+-- the delivery expires with the wait for its response: the time left, by this database's clock (the coordinator's
+-- may differ)
+RETURNING id, GREATEST(0, EXTRACT(EPOCH FROM expires_at - now()) * 1000)::bigint AS expires_in_ms

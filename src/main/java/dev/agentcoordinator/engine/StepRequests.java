@@ -129,8 +129,7 @@ public final class StepRequests {
         return new com.fasterxml.jackson.databind.util.RawValue(json == null || json.isBlank() ? "{}" : json);
     }
 
-    /** A time as the database or a header gives it (Timestamp, OffsetDateTime, Instant, ISO text); null stays null. */
-    public static Instant instant(Object value) {
+    static Instant instant(Object value) {
         if (value instanceof Timestamp t) {
             return t.toInstant();
         }

@@ -109,10 +109,11 @@ public final class AgentMessageCodec {
         // the stored row (store-agent-message.sql): a question nobody waits for any more is not handed to its
         // recipient later (an agent started after its sender gave up, or a name nobody consumes); the broker
         // moves it to its expiry address
-        Object expiresAt = in.getBody() instanceof java.util.Map<?, ?> row ? row.get("expires_at") : null;
+        Object expiresIn = in.getBody() instanceof java.util.Map<?, ?> row ? row.get("expires_in_ms") : null;
         in.removeHeaders("*");
-        if (requiresResponse && expiresAt != null) {
-            in.setHeader("JMSExpiration", dev.agentcoordinator.engine.StepRequests.instant(expiresAt).toEpochMilli());
+        if (requiresResponse && expiresIn instanceof Number left) {
+            // absolute, as JMS has it, on this JVM's clock (Camel turns it into a time to live again)
+            in.setHeader("JMSExpiration", System.currentTimeMillis() + Math.max(1, left.longValue()));
         }
         in.setHeader(DESTINATION, "agent." + to);
         in.setHeader(KIND_PROPERTY, KIND_AGENT_MESSAGE);
