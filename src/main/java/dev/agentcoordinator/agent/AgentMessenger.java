@@ -97,7 +97,11 @@ public final class AgentMessenger implements AutoCloseable {
      * error or the coordinator refused the message.
      */
     public CompletableFuture<JsonNode> ask(String to, String type, Object payload, Duration timeout) {
-        AgentService.checkedAgentName(to, "recipient");
+        try {
+            AgentService.checkedAgentName(to, "recipient");
+        } catch (IllegalArgumentException refused) {   // as the coordinator's refusal would come: on the future
+            return CompletableFuture.failedFuture(new AgentMessageException(null, refused.getMessage()));
+        }
         String messageId = UUID.randomUUID().toString();
         CompletableFuture<JsonNode> response = new CompletableFuture<>();
         awaiting.put(messageId, response);

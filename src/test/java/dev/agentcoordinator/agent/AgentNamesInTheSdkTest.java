@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.Map;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -32,7 +33,9 @@ class AgentNamesInTheSdkTest {
         AgentMessenger messenger = new AgentMessenger(nowhere, "architect");
         assertThatThrownBy(() -> messenger.tell("Strategist", "NOTICE", Map.of()))
                 .hasMessageStartingWith("recipient \"Strategist\" is not an agent name");
-        assertThatThrownBy(() -> messenger.ask("events", "QUERY", Map.of()))
-                .hasMessage("recipient \"events\" is reserved: agent.events is the coordinator's queue");
+        assertThat(messenger.ask("events", "QUERY", Map.of())).failsWithin(java.time.Duration.ZERO)
+                .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                .havingCause().isInstanceOf(AgentMessageException.class)
+                .withMessage("recipient \"events\" is reserved: agent.events is the coordinator's queue");
     }
 }
