@@ -132,8 +132,9 @@ public final class RetainedVersions implements WorkflowCatalog.VersionSource {
                         .routeId("coordinator.version-retirement")
                         .routeDescription("removes the routes of workflow versions no execution runs on any more,"
                                 + " and records again that this coordinator runs its loaded versions")
-                        .process(exchange -> retireUnused())
-                        .process(exchange -> WorkflowVersions.recordRunner(jdbc, catalog));
+                        // first: a failure to retire a version must not skip it
+                        .process(exchange -> WorkflowVersions.recordRunner(jdbc, catalog))
+                        .process(exchange -> retireUnused());
             }
         };
     }
