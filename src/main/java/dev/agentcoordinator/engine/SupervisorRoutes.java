@@ -7,7 +7,6 @@ import org.apache.camel.builder.PredicateBuilder;
 import org.apache.camel.builder.RouteBuilder;
 
 import java.util.Map;
-import java.util.OptionalLong;
 
 import static dev.agentcoordinator.engine.Headers.*;
 
@@ -199,13 +198,8 @@ public class SupervisorRoutes extends RouteBuilder {
      * the backlog is not known yet, this sweep is skipped.
      */
     private void holdForReplyBacklog(Exchange exchange) {
-        OptionalLong hold = replyBacklog.holdMs();
-        if (hold.isEmpty()) {
-            exchange.setRouteStop(true);
-        } else {
-            exchange.getMessage().setHeader(HOLD_MS, hold.getAsLong());
-            exchange.getMessage().setHeader(SWEPT_AT_MS, System.currentTimeMillis());
-        }
+        Endpoints.holdFor(exchange, replyBacklog.holdMs());
+        exchange.getMessage().setHeader(SWEPT_AT_MS, System.currentTimeMillis());
     }
 
     private void rowToHeaders(Exchange exchange) {
