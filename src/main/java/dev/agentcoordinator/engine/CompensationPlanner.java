@@ -32,8 +32,15 @@ public final class CompensationPlanner {
     public record Plan(boolean settle, List<Dispatch> dispatches) {
     }
 
-    private record Row(String rowId, String stepId, StepStatus status, String stepInput, String stepOutput,
-                       Map<String, Object> read) {
+    /** A row of load-compensations.sql: {@code read} is the row as read (the step undone's input and output, a running one's attempt). */
+    private record Row(String rowId, String stepId, StepStatus status, Map<String, Object> read) {
+        String stepInput() {
+            return (String) read.get("step_input");
+        }
+
+        String stepOutput() {
+            return (String) read.get("step_output");
+        }
     }
 
     private final WorkflowDefinition workflow;
@@ -58,8 +65,7 @@ public final class CompensationPlanner {
                 return new Plan(false, List.of());
             }
             String stepId = (String) r.get("step_id");
-            rows.put(stepId, new Row((String) r.get("row_id"), stepId, StepStatus.of((String) r.get("status")),
-                    (String) r.get("step_input"), (String) r.get("step_output"), r));
+            rows.put(stepId, new Row((String) r.get("row_id"), stepId, StepStatus.of((String) r.get("status")), r));
         }
         if (rows.values().stream().allMatch(r -> r.status().isSettled())) {
             return new Plan(true, List.of());

@@ -47,10 +47,10 @@ public final class CoordinatorRoutes {
         builders.add(new dev.agentcoordinator.api.ApiRoutes(catalog, replyQueue));
         long sweepPeriodMs = settings.supervisorPeriodMs();
         builders.add(new SupervisorRoutes(catalog, replyQueue, sweepPeriodMs, replyBacklog));
-        builders.add(new LockRoutes(catalog, sweepPeriodMs, replyBacklog::holdMs));
+        builders.add(new LockRoutes(catalog, sweepPeriodMs, replyBacklog::holdSweep));
         builders.add(new dev.agentcoordinator.messages.MessageRoutes(
                 settings.messagesResponseTimeoutMs(),
-                1, sweepPeriodMs, replyBacklog::holdMs)); // agent-to-agent messages are few: one consumer per queue
+                1, sweepPeriodMs, replyBacklog::holdSweep)); // agent-to-agent messages are few: one consumer per queue
         if (settings.retentionDays() > 0) {
             builders.add(new RetentionRoutes(settings.retentionDays(), settings.retentionPeriodMs()));
         }

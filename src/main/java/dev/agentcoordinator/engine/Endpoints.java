@@ -89,16 +89,4 @@ public final class Endpoints {
     public static String agentQueue(String agent) {
         return "agent." + agent;
     }
-
-    /**
-     * Before a sweep that judges deadlines: the hold the {@link ReplyBacklog} asks for, as header {@link Headers#HOLD_MS};
-     * the sweep is skipped while the backlog is not known.
-     */
-    public static void holdFor(org.apache.camel.Exchange exchange, java.util.OptionalLong hold) {
-        if (hold.isEmpty()) {
-            exchange.setRouteStop(true);
-        } else {
-            exchange.getMessage().setHeader(Headers.HOLD_MS, hold.getAsLong());
-        }
-    }
 }

@@ -19,10 +19,10 @@ public class LockRoutes extends RouteBuilder {
 
     private final WorkflowCatalog catalog;
     private final long periodMs;
-    private final java.util.function.Supplier<java.util.OptionalLong> hold;
+    private final org.apache.camel.Processor hold;
 
-    /** {@code hold}: how long past its deadline a wait must be before it fails ({@link ReplyBacklog#holdMs}). */
-    public LockRoutes(WorkflowCatalog catalog, long periodMs, java.util.function.Supplier<java.util.OptionalLong> hold) {
+    /** {@code hold}: sets how long past its deadline a wait must be before it fails ({@link ReplyBacklog#holdSweep}). */
+    public LockRoutes(WorkflowCatalog catalog, long periodMs, org.apache.camel.Processor hold) {
         this.catalog = catalog;
         this.periodMs = periodMs;
         this.hold = hold;
@@ -47,7 +47,7 @@ public class LockRoutes extends RouteBuilder {
                 .routeId("coordinator.locks.wait-timeouts")
                 .routeDescription("steps that waited for a lock longer than their timeout fail")
                 // as attempt timeouts: the holder's reply that releases the lock may still be queued
-                .process(exchange -> Endpoints.holdFor(exchange, hold.get()))
+                .process(hold)
                 .setHeader(SWEEP_LIMIT, constant(Endpoints.SWEEP_ROWS))
                 .to(Sql.rows("expire-lock-waits"))
                 .split(body())

@@ -174,6 +174,19 @@ public final class ReplyBacklog {
         brokerUnreachable = false;
     }
 
+    /**
+     * Before a sweep that judges deadlines (attempts, executions, lock waits, agent messages): the hold as header
+     * {@link Headers#HOLD_MS}, which its statement subtracts from now; the sweep is skipped while the backlog is not known.
+     */
+    public void holdSweep(org.apache.camel.Exchange exchange) {
+        OptionalLong hold = holdMs();
+        if (hold.isEmpty()) {
+            exchange.setRouteStop(true);
+        } else {
+            exchange.getMessage().setHeader(Headers.HOLD_MS, hold.getAsLong());
+        }
+    }
+
     /** Whether the broker is known to be unreachable: requests sent now would wait for it (the retry sweep waits too). */
     public boolean isBrokerUnreachable() {
         return brokerUnreachable;

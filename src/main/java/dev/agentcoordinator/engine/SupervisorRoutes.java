@@ -198,7 +198,7 @@ public class SupervisorRoutes extends RouteBuilder {
      * the backlog is not known yet, this sweep is skipped.
      */
     private void holdForReplyBacklog(Exchange exchange) {
-        Endpoints.holdFor(exchange, replyBacklog.holdMs());
+        replyBacklog.holdSweep(exchange);
         exchange.getMessage().setHeader(SWEPT_AT_MS, System.currentTimeMillis());
     }
 

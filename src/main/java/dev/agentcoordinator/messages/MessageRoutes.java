@@ -33,10 +33,10 @@ public class MessageRoutes extends RouteBuilder {
     private final long defaultResponseTimeoutMs;
     private final int consumers;
     private final long sweepPeriodMs;
-    private final java.util.function.Supplier<java.util.OptionalLong> hold;
+    private final org.apache.camel.Processor hold;
 
-    /** {@code hold}: how long past its expiry a message must be before it times out (ReplyBacklog.holdMs). */
-    public MessageRoutes(long defaultResponseTimeoutMs, int consumers, long sweepPeriodMs, java.util.function.Supplier<java.util.OptionalLong> hold) {
+    /** {@code hold}: sets how long past its expiry a message must be before it times out (ReplyBacklog.holdSweep). */
+    public MessageRoutes(long defaultResponseTimeoutMs, int consumers, long sweepPeriodMs, org.apache.camel.Processor hold) {
         this.defaultResponseTimeoutMs = defaultResponseTimeoutMs;
         this.consumers = consumers;
         this.sweepPeriodMs = sweepPeriodMs;
@@ -116,7 +116,7 @@ public class MessageRoutes extends RouteBuilder {
                 .routeId("coordinator.messages.timeouts")
                 .routeDescription("messages whose response did not come in time: timed_out, and the sender is told")
                 // as attempt timeouts: a response that came in time may still be queued
-                .process(exchange -> Endpoints.holdFor(exchange, hold.get()))
+                .process(hold)
                 .setHeader(Headers.SWEEP_LIMIT, constant(Endpoints.SWEEP_ROWS))
                 .to(Sql.rows("expire-agent-messages"))
                 .split(body())
