@@ -103,6 +103,20 @@ class IterativeRefinementTest {
         assertThat(stepRow(executionId, "deliver").get("input").toString()).contains("draft of camel++++");
     }
 
+    /** With {@code fail_when_exhausted} the last iteration fails, and keeps the output it came back with. */
+    @Test
+    void aLoopThatFailsWhenExhaustedKeepsItsLastOutput() {
+        String eventId = sendEvent("T_LOOP_EXHAUSTED", "{\"topic\":\"camel\",\"target_revision\":99}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> "failed".equals(executionStatus(executionOf(eventId))));
+        String executionId = executionOf(eventId);
+        List<Map<String, Object>> iterations = iterations(executionId);
+        assertThat(iterations).extracting(r -> r.get("status")).containsExactly("completed", "failed");
+        assertThat(iterations).extracting(r -> r.get("text")).containsExactly("camel+", "camel++");
+        assertThat(query("SELECT error FROM workflow_step_executions WHERE execution_id = ? AND step_id = 'refine' AND iteration = 1",
+                executionId).get(0).get("error")).asString().contains("2 iterations");
+        assertThat(stepStatuses(executionId)).doesNotContainEntry("deliver", "completed");
+    }
+
     /**
      * A broker restart between the commit of complete-and-iterate.sql and the JMS commit takes the next
      * iteration's request away and brings the reply back. That redelivery (the same message id) finds
