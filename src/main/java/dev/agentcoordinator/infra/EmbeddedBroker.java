@@ -121,6 +121,9 @@ public final class EmbeddedBroker implements AutoCloseable {
                 .setDefaultAddressRoutingType(RoutingType.ANYCAST)
                 .setDefaultQueueRoutingType(RoutingType.ANYCAST)
                 .setDeadLetterAddress(SimpleString.of(DEAD_LETTER_ADDRESS))
+                // what expires here (a question past its wait, a heartbeat stop) is dropped, not kept in
+                // ExpiryQueue, which nothing reads: the coordinator's records already say it expired
+                .setExpiryAddress(SimpleString.of(""))
                 .setMaxDeliveryAttempts(10)
                 .setRedeliveryDelay(200)
                 .setRedeliveryMultiplier(2.0)
@@ -151,7 +154,8 @@ public final class EmbeddedBroker implements AutoCloseable {
         config.setJMXManagementEnabled(false);
         config.addAcceptorConfiguration(ACCEPTOR, "tcp://" + HOST + ":" + port + "?protocols=CORE,AMQP,STOMP");
 
-        // As in a standalone broker's broker.xml: every address dead-letters to DLA, expires to ExpiryQueue.
+        // As in a standalone broker's broker.xml: every address dead-letters to DLA, expires to ExpiryQueue
+        // (but for the agents' and the coordinator's own addresses, below).
         config.addAddressSetting("#", new AddressSettings()
                 .setDeadLetterAddress(SimpleString.of(DEAD_LETTER_ADDRESS))
                 .setExpiryAddress(SimpleString.of(EXPIRY_ADDRESS)));

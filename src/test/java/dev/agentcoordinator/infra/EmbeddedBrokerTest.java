@@ -92,6 +92,36 @@ class EmbeddedBrokerTest {
         }
     }
 
+    /**
+     * What expires on the agents' and the coordinator's queues (questions past their wait, heartbeat
+     * stops) is dropped, since the coordinator's records say it expired; elsewhere it goes to ExpiryQueue,
+     * as in a standalone broker.
+     */
+    @Test
+    void dropsWhatExpiresOnTheCoordinatorsAddressesAndKeepsTheRestInTheExpiryQueue() throws Exception {
+        try (EmbeddedBroker broker = new EmbeddedBroker(0, dataDir)) {
+            ConnectionFactory factory = Messaging.connectionFactory(broker.start(), null, null);
+            try (Connection connection = factory.createConnection()) {
+                connection.start();
+                Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+                for (String queue : java.util.List.of("agent.test", "coordinator.test", "elsewhere.test")) {
+                    MessageProducer producer = session.createProducer(session.createQueue(queue));
+                    producer.send(session.createTextMessage("expired"), DeliveryMode.PERSISTENT, 4, 1);
+                    producer.send(session.createTextMessage("kept"));
+                    java.util.concurrent.locks.LockSupport.parkNanos(5_000_000);   // past the first one's 1 ms
+                    // the expired message is ahead of the kept one: receiving the kept one expired it
+                    Message kept = session.createConsumer(session.createQueue(queue)).receive(10_000);
+                    assertThat(((TextMessage) kept).getText()).as(queue).isEqualTo("kept");
+                }
+                MessageConsumer expired = session.createConsumer(session.createQueue(EmbeddedBroker.EXPIRY_ADDRESS));
+                Message first = expired.receive(10_000);
+                assertThat(first).isNotNull();
+                assertThat(first.getStringProperty("_AMQ_ORIG_ADDRESS")).isEqualTo("elsewhere.test");
+                assertThat(expired.receive(500)).as("nothing else expired to ExpiryQueue").isNull();
+            }
+        }
+    }
+
     @Test
     void waitsTheConfiguredTimeToShareAJournalSync() throws Exception {
         try (EmbeddedBroker broker = new EmbeddedBroker(0, dataDir, 150)) {
