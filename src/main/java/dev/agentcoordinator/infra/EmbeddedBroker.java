@@ -31,6 +31,8 @@ public final class EmbeddedBroker implements AutoCloseable {
      * (Artemis' FileLockNodeManager: {@code serverlock.1}; {@code server.lock} only keeps its state).
      */
     private static final String NODE_MANAGER_LOCK = "serverlock.1";
+    /** This coordinator's lock of the directory ({@link DirectoryLock}); Artemis minds no file of another name. */
+    static final String DIRECTORY_LOCK = "coordinator.lock";
 
     /** The broker listens on loopback only: it is the development broker. */
     public static final String HOST = "127.0.0.1";
@@ -42,6 +44,8 @@ public final class EmbeddedBroker implements AutoCloseable {
     private final Path dataDir;
     private final int journalBufferTimeoutUs;
     private EmbeddedActiveMQ server;
+    /** This instance's hold on the data directory, from start to close. */
+    private DirectoryLock directoryLock;
     private String url;
 
     /** @param port the TCP port to listen on; 0 picks a free one */
@@ -61,21 +65,15 @@ public final class EmbeddedBroker implements AutoCloseable {
         if (server != null) {
             return url;
         }
-        // Artemis would wait for the lock for good, and the coordinator hang at start without a word
-        if (FileLocks.isHeld(dataDir.resolve(NODE_MANAGER_LOCK))) {
-            throw FileLocks.inUse("embedded broker", dataDir, "");
+        DirectoryLock held = DirectoryLock.take(dataDir.resolve(DIRECTORY_LOCK), dataDir, "embedded broker");
+        try {
+            server = startServer();
+        } catch (Exception | Error e) {
+            held.close();
+            throw e;
         }
-        EmbeddedActiveMQ embedded = new EmbeddedActiveMQ().setConfiguration(configuration());
-        embedded.start();
-        NettyAcceptor acceptor = (NettyAcceptor) embedded.getActiveMQServer().getRemotingService().getAcceptor(ACCEPTOR);
-        if (acceptor == null || !acceptor.isStarted() || acceptor.getActualPort() <= 0) {
-            // Artemis logs an acceptor that cannot bind and runs on without it: clients would only time out
-            embedded.stop();
-            throw new IllegalStateException("the embedded broker could not listen on " + HOST + ":" + port
-                    + " (coordinator.broker.embedded.port): is the port in use? Port 0 picks a free one.");
-        }
-        server = embedded;
-        url = "tcp://" + HOST + ":" + acceptor.getActualPort();
+        directoryLock = held;
+        url = "tcp://" + HOST + ":" + ((NettyAcceptor) server.getActiveMQServer().getRemotingService().getAcceptor(ACCEPTOR)).getActualPort();
         LOG.info("Embedded Artemis broker listening on {} (data in {})", url, dataDir);
         return url;
     }
@@ -103,12 +101,37 @@ public final class EmbeddedBroker implements AutoCloseable {
         return url;
     }
 
+    private EmbeddedActiveMQ startServer() throws Exception {
+        // Artemis would wait for the lock for good, and the coordinator hang at start without a word
+        // (a coordinator of an earlier build, which takes no DirectoryLock, may hold it)
+        if (FileLocks.isHeld(dataDir.resolve(NODE_MANAGER_LOCK))) {
+            throw FileLocks.inUse("embedded broker", dataDir, "");
+        }
+        EmbeddedActiveMQ embedded = new EmbeddedActiveMQ().setConfiguration(configuration());
+        embedded.start();
+        NettyAcceptor acceptor = (NettyAcceptor) embedded.getActiveMQServer().getRemotingService().getAcceptor(ACCEPTOR);
+        if (acceptor == null || !acceptor.isStarted() || acceptor.getActualPort() <= 0) {
+            // Artemis logs an acceptor that cannot bind and runs on without it: clients would only time out
+            embedded.stop();
+            throw new IllegalStateException("the embedded broker could not listen on " + HOST + ":" + port
+                    + " (coordinator.broker.embedded.port): is the port in use? Port 0 picks a free one.");
+        }
+        return embedded;
+    }
+
     @Override
     public synchronized void close() throws Exception {
-        if (server != null) {
-            server.stop();
-            server = null;
-            LOG.info("Embedded Artemis broker stopped");
+        try {
+            if (server != null) {
+                server.stop();
+                server = null;
+                LOG.info("Embedded Artemis broker stopped");
+            }
+        } finally {
+            if (directoryLock != null) {
+                directoryLock.close();
+                directoryLock = null;
+            }
         }
     }
 

@@ -44,6 +44,8 @@ public final class EmbeddedDatabase implements AutoCloseable {
     private String jdbcUrl;
     /** Set by close(): the server's exit from then on is no crash. */
     private boolean closed;
+    /** This instance's hold on the data directory, from start to close. */
+    private DirectoryLock directoryLock;
 
     /** @param port the TCP port to listen on; 0 picks a free one */
     public EmbeddedDatabase(int port, Path dataDir) {
@@ -61,7 +63,38 @@ public final class EmbeddedDatabase implements AutoCloseable {
             return jdbcUrl;
         }
         closed = false;
-        return startOn(port);
+        if (directoryLock == null) {
+            directoryLock = takeDirectory();
+        }
+        try {
+            return startOn(port);
+        } catch (IOException | RuntimeException e) {
+            releaseDirectory();
+            throw e;
+        }
+    }
+
+    /**
+     * The lock file sits beside the directory ({@code <dir>.lock}): initdb wants the directory itself
+     * empty. Where the parent directory takes no file, the start goes on without it.
+     */
+    private DirectoryLock takeDirectory() throws IOException {
+        Path lockFile = dataDir.resolveSibling(dataDir.getFileName() + ".lock");
+        try {
+            return DirectoryLock.take(lockFile, dataDir, "embedded database");
+        } catch (java.nio.file.AccessDeniedException e) {
+            LOG.warn("Cannot create {} ({}): two coordinators started at the same moment on {} would not be kept apart",
+                    lockFile, e.getMessage(), dataDir);
+            return null;
+        }
+    }
+
+    private void releaseDirectory() throws IOException {
+        if (directoryLock != null) {
+            DirectoryLock held = directoryLock;
+            directoryLock = null;
+            held.close();
+        }
     }
 
     private String startOn(int port) throws IOException {
@@ -204,6 +237,14 @@ public final class EmbeddedDatabase implements AutoCloseable {
     @Override
     public synchronized void close() throws IOException {
         closed = true;
+        try {
+            stop();
+        } finally {
+            releaseDirectory();
+        }
+    }
+
+    private void stop() throws IOException {
         if (postgres != null) {
             Optional<PostmasterProcess> server = PostmasterProcess.of(dataDir);
             postgres.close();

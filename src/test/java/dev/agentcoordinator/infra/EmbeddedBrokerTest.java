@@ -63,6 +63,36 @@ class EmbeddedBrokerTest {
         }
     }
 
+    /** Both would pass the check of Artemis' lock and the second wait for that lock for good. */
+    @Test
+    void ofTwoBrokersStartedAtOnceOnOneDirectoryOneIsRefused(@TempDir Path shared) throws Exception {
+        java.util.concurrent.ExecutorService starts = java.util.concurrent.Executors.newFixedThreadPool(2);
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        try (EmbeddedBroker first = new EmbeddedBroker(0, shared); EmbeddedBroker second = new EmbeddedBroker(0, shared)) {
+            java.util.List<java.util.concurrent.Future<String>> started = java.util.stream.Stream.of(first, second)
+                    .map(broker -> starts.submit(() -> {
+                        go.await();
+                        return broker.start();
+                    })).toList();
+            go.countDown();
+            java.util.List<Object> outcomes = new java.util.ArrayList<>();
+            assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+                for (java.util.concurrent.Future<String> start : started) {
+                    try {
+                        outcomes.add(start.get());
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        outcomes.add(e.getCause());
+                    }
+                }
+            });
+            assertThat(outcomes).filteredOn(String.class::isInstance).hasSize(1);
+            assertThat(outcomes).filteredOn(IOException.class::isInstance).singleElement()
+                    .satisfies(e -> assertThat(((IOException) e).getMessage()).contains("in use by another running coordinator"));
+        } finally {
+            starts.shutdownNow();
+        }
+    }
+
     @Test
     void aTakenPortIsAnErrorNamingItNotADeafBroker() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());

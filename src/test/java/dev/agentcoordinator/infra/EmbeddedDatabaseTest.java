@@ -24,7 +24,14 @@ import static org.awaitility.Awaitility.await;
 class EmbeddedDatabaseTest {
 
     @TempDir
+    Path root;
+    /** Under the test's own folder: the lock file beside it ({@code postgres.lock}) stays there too. */
     Path dataDir;
+
+    @org.junit.jupiter.api.BeforeEach
+    void dataDir() throws IOException {
+        dataDir = java.nio.file.Files.createDirectories(root.resolve("postgres"));
+    }
 
     @Test
     void startsMigratesAndKeepsItsDataAcrossARestart() throws Exception {
@@ -143,6 +150,37 @@ class EmbeddedDatabaseTest {
             try (HikariDataSource pool = Database.pool(running.jdbcUrl(), EmbeddedDatabase.USER, "", 1)) {
                 assertThat(count(pool, "SELECT 1")).as("the running instance's server is untouched").isEqualTo(1);
             }
+        }
+    }
+
+    /** The loser used to stop the server the winner had just launched (it had "started since" its own attempt). */
+    @Test
+    void ofTwoInstancesStartedAtOnceOnOneDirectoryOneIsRefusedAndTheOthersServerRuns() throws Exception {
+        java.util.concurrent.ExecutorService starts = java.util.concurrent.Executors.newFixedThreadPool(2);
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        try (EmbeddedDatabase first = new EmbeddedDatabase(0, dataDir); EmbeddedDatabase second = new EmbeddedDatabase(0, dataDir)) {
+            List<java.util.concurrent.Future<String>> started = java.util.stream.Stream.of(first, second)
+                    .map(database -> starts.submit(() -> {
+                        go.await();
+                        return database.start();
+                    })).toList();
+            go.countDown();
+            List<Object> outcomes = new ArrayList<>();
+            for (java.util.concurrent.Future<String> start : started) {
+                try {
+                    outcomes.add(start.get(120, java.util.concurrent.TimeUnit.SECONDS));
+                } catch (java.util.concurrent.ExecutionException e) {
+                    outcomes.add(e.getCause());
+                }
+            }
+            assertThat(outcomes).filteredOn(IOException.class::isInstance).singleElement()
+                    .satisfies(e -> assertThat(((IOException) e).getMessage()).contains("in use by another running coordinator"));
+            String url = (String) outcomes.stream().filter(String.class::isInstance).findFirst().orElseThrow();
+            try (HikariDataSource pool = Database.pool(url, EmbeddedDatabase.USER, "", 1)) {
+                assertThat(count(pool, "SELECT 1")).as("the server that started runs").isEqualTo(1);
+            }
+        } finally {
+            starts.shutdownNow();
         }
     }
 
