@@ -37,14 +37,24 @@ final class ActionDispatcher {
             Thread.currentThread().interrupt();
             LOG.info("{}.{} interrupted for step {} of execution {}", agentName, request.action(), request.stepId(), request.executionId());
             return AgentReply.error("handler of " + agentName + "." + request.action() + " was interrupted", true);
-        } catch (Exception e) {
+        } catch (Exception | Error e) {
+            // an Error too (an AssertionError, a class that failed to load, a stack overflow on one input): rolled
+            // back instead, the request would run again up to the broker's delivery limit and never be answered
+            rethrowIfFatal(e);
             LOG.warn("{}.{} failed for step {} of execution {} (retryable)",
                     agentName, request.action(), request.stepId(), request.executionId(), e);
             return AgentReply.error(describe(e), true);
         }
     }
 
-    private static String describe(Exception e) {
+    /** Errors the JVM may not survive (out of memory, an internal error) are not answered: the request is rolled back. */
+    static void rethrowIfFatal(Throwable e) {
+        if (e instanceof VirtualMachineError fatal && !(e instanceof StackOverflowError)) {
+            throw fatal;
+        }
+    }
+
+    static String describe(Throwable e) {
         return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }
 }

@@ -15,6 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
@@ -52,6 +53,11 @@ public final class AgentMessenger implements AutoCloseable {
     private final ConnectionFactory connectionFactory;
     private final String agentName;
     private final Map<String, CompletableFuture<JsonNode>> awaiting = new ConcurrentHashMap<>();
+    /**
+     * The questions sent on the current connection (guarded by this): their responses come to its temporary
+     * queue, so they fail with it. A question registered and not sent yet goes out on the next connection.
+     */
+    private final java.util.Set<String> sentOnConnection = ConcurrentHashMap.newKeySet();
     private Connection connection;
     private Session sendSession;
     private MessageProducer producer;
@@ -107,7 +113,10 @@ public final class AgentMessenger implements AutoCloseable {
         awaiting.put(messageId, response);
         Duration bound = timeout == null ? UNKNOWN_TIMEOUT_BOUND : timeout.plus(LOCAL_GRACE);
         response.orTimeout(bound.toMillis(), TimeUnit.MILLISECONDS)
-                .whenComplete((value, failure) -> awaiting.remove(messageId));
+                .whenComplete((value, failure) -> {
+                    awaiting.remove(messageId);
+                    sentOnConnection.remove(messageId);
+                });
         try {
             send(messageId, AgentMessageWire.outgoing(messageId, agentName, to, type, payload, true,
                     timeout == null ? null : timeout.toMillis()), true);
@@ -126,6 +135,12 @@ public final class AgentMessenger implements AutoCloseable {
     public synchronized void close() {
         closed = true;
         dropConnection("messenger of " + agentName + " closed");
+        awaiting.values().forEach(f -> f.completeExceptionally(new AgentMessageException(null, "messenger of " + agentName + " closed")));
+    }
+
+    /** Sends again after {@link #close()}: a service started once more from the builder that made this messenger. */
+    synchronized void reopen() {
+        closed = false;
     }
 
     /**
@@ -133,7 +148,14 @@ public final class AgentMessenger implements AutoCloseable {
      * to its temporary queue, which goes with it. The next message connects again.
      */
     private synchronized void dropConnection(String why) {
-        awaiting.values().forEach(f -> f.completeExceptionally(new AgentMessageException(null, why)));
+        List<String> sent = List.copyOf(sentOnConnection);
+        sentOnConnection.clear();
+        for (String messageId : sent) {
+            CompletableFuture<JsonNode> waiting = awaiting.get(messageId);
+            if (waiting != null) {
+                waiting.completeExceptionally(new AgentMessageException(messageId, why));
+            }
+        }
         if (connection != null) {
             try {
                 connection.close();
@@ -160,6 +182,9 @@ public final class AgentMessenger implements AutoCloseable {
             message.setJMSCorrelationID(messageId);
             if (awaitsResponse) {
                 message.setJMSReplyTo(responses);
+            }
+            if (awaitsResponse) {
+                sentOnConnection.add(messageId);   // before the send: its response may come before send() returns
             }
             producer.send(message);
         } catch (JMSException e) {

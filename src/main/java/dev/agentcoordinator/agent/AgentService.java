@@ -298,6 +298,7 @@ public final class AgentService implements AutoCloseable {
                                 + "consumerWindowSize=0 spreads slow requests fairly over consumers",
                         agentName, artemis.getConsumerWindowSize());
             }
+            messenger().reopen();   // closed with a service this builder started before
             AgentService service = new AgentService(agentName, shutdownTimeout, messenger(),
                     new Heartbeats(connectionFactory, agentName, heartbeatInterval));
             service.startWorkers(connectionFactory, new ActionDispatcher(agentName, handlers),

@@ -97,7 +97,9 @@ final class Heartbeats implements AutoCloseable {
         Working work = new Working(correlationId, Thread.currentThread());
         working.put(correlationId, work);
         CURRENT.set(work);
-        work.beating = timer.scheduleAtFixedRate(() -> send(replyTo, correlationId, work.progressJson),
+        // fixed delay, not rate: after the timer thread was stuck (a send waiting for the broker), one heartbeat
+        // follows, not every one missed at once
+        work.beating = timer.scheduleWithFixedDelay(() -> send(replyTo, correlationId, work.progressJson),
                 intervalMillis, intervalMillis, TimeUnit.MILLISECONDS);
         return work;
     }

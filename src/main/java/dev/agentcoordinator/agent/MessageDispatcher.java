@@ -26,13 +26,14 @@ final class MessageDispatcher {
         }
         try {
             return AgentMessageWire.ok(handler.handle(message));
-        } catch (Exception e) {
+        } catch (Exception | Error e) {
+            ActionDispatcher.rethrowIfFatal(e);   // as a step handler's: an Error is answered too
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
             LOG.warn("agent {}: handler of message {} ({}) from {} failed", agentName, message.messageId(), message.type(),
                     message.from(), e);
-            return AgentMessageWire.error(e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName());
+            return AgentMessageWire.error(ActionDispatcher.describe(e));
         }
     }
 }

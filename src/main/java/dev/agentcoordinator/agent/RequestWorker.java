@@ -81,6 +81,10 @@ final class RequestWorker implements Runnable {
                     LOG.info("consumer on {} reconnected", queueName);
                 }
                 Message message = consumer.receive(POLL_MILLIS);
+                if (message != null && !running()) {
+                    rollbackQuietly();   // close() came while it waited: left for another instance
+                    break;
+                }
                 if (message != null) {
                     process(message);
                 }
@@ -127,6 +131,7 @@ final class RequestWorker implements Runnable {
                     answer = answer(message);
                 } finally {
                     beating.close();
+                    clearStrayInterrupt();
                 }
                 if (beating.stopReason() != null) {
                     // the coordinator would record the reply and ignore it: the request is consumed without one
@@ -142,7 +147,8 @@ final class RequestWorker implements Runnable {
             rollbackQuietly();
             throw e;
         } catch (Error e) {
-            // e.g. an AssertionError in a handler: keep consuming; the broker's delivery limit stops a poison request
+            // one the JVM may not survive (ActionDispatcher answers the others): keep consuming; the broker's
+            // delivery limit stops a poison request
             rollbackQuietly();
             LOG.error("request {} on {} rolled back for redelivery", message.getJMSMessageID(), queueName, e);
         }
@@ -155,7 +161,11 @@ final class RequestWorker implements Runnable {
         try {
             AgentMessage agentMessage = AgentMessageWire.parse(AgentMessages.bodyOf(message));
             requiresResponse = agentMessage.requiresResponse();
-            response = messageDispatcher.dispatch(agentMessage);
+            try {
+                response = messageDispatcher.dispatch(agentMessage);
+            } finally {
+                clearStrayInterrupt();
+            }
         } catch (MalformedRequestException e) {
             LOG.warn("malformed agent message {} on {}: {}", message.getJMSMessageID(), queueName, e.getMessage());
             requiresResponse = true;
@@ -194,11 +204,25 @@ final class RequestWorker implements Runnable {
         return stopRequested.getCount() > 0;
     }
 
+    /**
+     * An interrupt the handler got from elsewhere (a watchdog of its own, a library) while the service runs:
+     * cleared, or the reply's send, the commit and every receive after them would fail at once, for good.
+     * AgentService.close() interrupts only after asking to stop; a stop of the coordinator's is cleared by
+     * Heartbeats.
+     */
+    private void clearStrayInterrupt() {
+        if (running() && Thread.interrupted()) {
+            LOG.debug("consumer on {}: interrupt left by a handler cleared", queueName);
+        }
+    }
+
     private void pauseUnlessStopped(long millis) {
         try {
             stopRequested.await(millis, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt(); // only AgentService.close() interrupts, after asking to stop
+            if (!running()) {
+                Thread.currentThread().interrupt();   // AgentService.close(): the loop ends
+            }
         }
     }
 

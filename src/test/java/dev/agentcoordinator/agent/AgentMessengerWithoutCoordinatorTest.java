@@ -57,4 +57,21 @@ class AgentMessengerWithoutCoordinatorTest {
             broker.close();
         }
     }
+
+    /** The first service's close closed the messenger both share: every message of the second one was refused. */
+    @Test
+    void aServiceStartedAgainFromItsBuilderSendsWithTheBuildersMessenger() throws Exception {
+        try (EmbeddedBroker broker = new EmbeddedBroker(0, dataDir)) {
+            AgentService.Builder builder = AgentService.builder(AgentService.artemisConnectionFactory(broker.start()), "restarted-teller")
+                    .handle("noop", request -> AgentReply.ok(Map.of()));
+            AgentMessenger messenger = builder.messenger();
+            builder.start().close();
+            AgentService again = builder.start();
+            try {
+                org.assertj.core.api.Assertions.assertThat(messenger.tell("listener", "AFTER_RESTART", Map.of())).isNotBlank();
+            } finally {
+                again.close();
+            }
+        }
+    }
 }

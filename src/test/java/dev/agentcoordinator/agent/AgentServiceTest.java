@@ -202,6 +202,40 @@ class AgentServiceTest {
         assertThat(reply.has("output")).isFalse();
     }
 
+    /** Rolled back, it ran again up to the broker's delivery limit and was never answered. */
+    @Test
+    void aHandlerErrorIsARetryableErrorReplyToo() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger runs = new java.util.concurrent.atomic.AtomicInteger();
+        start(AgentService.builder(connectionFactory, agent).handle("broken", request -> {
+            runs.incrementAndGet();
+            throw new AssertionError("invariant broken");
+        }));
+
+        JsonNode reply = coordinator.awaitReply(coordinator.send(agent, "broken", Map.of()));
+
+        assertThat(reply.get("status").asText()).isEqualTo("error");
+        assertThat(reply.get("error").asText()).isEqualTo("invariant broken");
+        assertThat(reply.get("retryable").asBoolean()).isTrue();
+        assertThat(runs.get()).as("run once, not redelivered").isEqualTo(1);
+        // a message handler's the same way
+        String response = new MessageDispatcher(agent, Map.of("question", message -> {
+            throw new NoClassDefFoundError("com/example/Missing");
+        })).dispatch(new AgentMessage("m-1", "other", agent, "question", Map.of(), true, null));
+        assertThat(response).contains("\"status\":\"error\"").contains("com/example/Missing");
+    }
+
+    /** The flag left set made every send, commit and receive after it fail at once, for good. */
+    @Test
+    void aHandlerThatLeavesItsThreadInterruptedStillRepliesAndTheAgentTakesTheNextRequest() throws Exception {
+        start(AgentService.builder(connectionFactory, agent).handle("interrupted", request -> {
+            Thread.currentThread().interrupt();   // as a watchdog of the handler's own would
+            return AgentReply.ok(Map.of("n", request.inputString("n")));
+        }));
+
+        assertThat(coordinator.awaitReply(coordinator.send(agent, "interrupted", Map.of("n", "1"))).at("/output/n").asText()).isEqualTo("1");
+        assertThat(coordinator.awaitReply(coordinator.send(agent, "interrupted", Map.of("n", "2"))).at("/output/n").asText()).isEqualTo("2");
+    }
+
     @Test
     void nonRetryableExceptionIsAFinalError() throws Exception {
         start(AgentService.builder(connectionFactory, agent)
