@@ -64,6 +64,15 @@ public class ApiRoutes extends RouteBuilder {
                     e.getMessage().setHeader("Retry-After", "5");
                 });
 
+        // as for the database: a broker that cannot be reached is the client's to retry
+        onException(org.springframework.jms.JmsException.class, jakarta.jms.JMSException.class, jakarta.jms.JMSRuntimeException.class)
+                .handled(true)
+                .log(LoggingLevel.WARN, "dev.agentcoordinator.api", "route ${routeId} answered 503, broker unreachable: ${exception.message}")
+                .process(e -> {
+                    respond(e, 503, ExecutionViews.error("the broker cannot be reached; try again later"));
+                    e.getMessage().setHeader("Retry-After", "5");
+                });
+
         // anything else is a fault of the coordinator: logged with its stack trace, answered in JSON with
         // the exchange id that finds it in the log (Camel would answer an empty 500)
         onException(Exception.class)
@@ -373,8 +382,16 @@ public class ApiRoutes extends RouteBuilder {
                 throw new IllegalArgumentException("parameter " + name + " contains the character U+0000 (\\u0000),"
                         + " which PostgreSQL cannot store");
             }
+            // platform-http gathers a name given twice (path and query, or a header of that name) into a list
+            if (value instanceof java.util.Collection<?> && SINGLE_VALUED_PARAMETERS.contains(name)) {
+                throw new IllegalArgumentException("parameter " + name + " is given more than once (in the path, the query"
+                        + " or a header): give it once");
+            }
         });
     }
+
+    /** The path and query parameters the routes read as one value each. */
+    private static final java.util.Set<String> SINGLE_VALUED_PARAMETERS = java.util.Set.of("id", "step", "workflow_id", "status", "limit", "after");
 
     /** Checks the event and gives it an event_id when it has none, so the caller can follow it. */
     private static void stampEvent(Exchange exchange) {
@@ -429,12 +446,15 @@ public class ApiRoutes extends RouteBuilder {
     }
 
     /**
-     * Drops every header of the HTTP request but the named path parameters. The platform-http consumer
-     * copies each query parameter and request header into a Camel header, and the routes a cancel or a
-     * retry hands over to read headers of the engine's own names (progress, requestContext,
-     * causeMessageId…): {@code ?progress=…} was pasted into the step requests sent to agents.
+     * Drops every header of the HTTP request but the named path parameters, and its body. The platform-http
+     * consumer copies each query parameter and request header into a Camel header, and the routes a cancel
+     * or a retry hands over to read headers of the engine's own names (progress, requestContext,
+     * causeMessageId…): {@code ?progress=…} was pasted into the step requests sent to agents. A form body
+     * becomes a Map body, where camel-sql looks for parameters before the headers: {@code -d executionId=B}
+     * cancelled B.
      */
     private static void keepOnlyHeaders(Exchange exchange, String... names) {
+        exchange.getMessage().setBody(null);
         Map<String, Object> headers = exchange.getMessage().getHeaders();
         Map<String, Object> kept = new java.util.HashMap<>();
         for (String name : names) {

@@ -11,7 +11,8 @@ import java.util.regex.Pattern;
  * out opaque (base64url), so clients pass it back as it is instead of building one.
  */
 record ListingCursor(long afterMicros, String afterId) {
-    private static final Pattern FORM = Pattern.compile("(\\d{1,18}):(.+)", Pattern.DOTALL);
+    /** An id without U+0000, which PostgreSQL cannot compare with (a forged cursor would be a 500). */
+    private static final Pattern FORM = Pattern.compile("(\\d{1,18}):([^\\x00]+)", Pattern.DOTALL);
 
     /** The cursor a client gets for the row whose {@code page_cursor} column is {@code pageCursor}. */
     static String handOut(String pageCursor) {

@@ -217,6 +217,30 @@ class HttpApiSemanticsTest {
         }
     }
 
+    /**
+     * A form body became a Map body, where camel-sql looks for parameters before the headers: the cancel of
+     * one execution acted on the one the form named. A parameter given twice became a list (a 500).
+     */
+    @Test
+    void aCancelOrRetryActsOnItsPathsExecutionWhateverTheBodySaysAndAParameterIsGivenOnce() {
+        String other = awaitExecution(Json.parse(post("/api/events", "{\"type\":\"F_HTTP\",\"payload\":{}}").body())
+                .path("event_id").asText(), "completed");
+        for (String action : List.of("cancel", "retry")) {
+            HttpResponse<String> response = send("POST", "/api/executions/no-such-execution/" + action, "executionId=" + other,
+                    "Content-Type", "application/x-www-form-urlencoded");
+            assertThat(response.statusCode()).as(action).isEqualTo(404);
+            assertThat(Json.parse(response.body()).path("error").asText()).as(action).isEqualTo("no execution no-such-execution");
+        }
+        assertThat(executionStatus(other)).isEqualTo("completed");
+
+        HttpResponse<String> twice = get("/api/executions/" + other + "?id=" + other);
+        assertThat(twice.statusCode()).isEqualTo(400);
+        assertThat(Json.parse(twice.body()).path("error").asText()).startsWith("parameter id is given more than once");
+        // nor does a forged cursor holding U+0000 reach the database
+        String forged = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString("1:\u0000".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        assertThat(get("/api/executions?after=" + forged).statusCode()).isEqualTo(400);
+    }
+
     @Test
     void aFaultOfTheCoordinatorIs500InJsonWithTheExchangeToFindInTheLog() {
         // a real fault: the statement's function is missing (schema drift), for this test only
