@@ -85,7 +85,10 @@ public final class DefinitionValidator {
 
     /** An event's type is stored in a varchar(200), and an event with a longer one is refused: it could never start or be sent. */
     private void checkEventTypeLength(String field, String type, ValidationScope scope) {
-        if (type != null && type.length() > WorkflowDefinition.MAX_EVENT_TYPE_LENGTH) {
+        if (type != null && type.isBlank() && !"trigger".equals(field)) {
+            // the outcome event would be refused at intake (an event needs a type) and dead-lettered, every time
+            scope.error(field, "is blank: name the event type to send, or leave " + field + " out");
+        } else if (type != null && type.length() > WorkflowDefinition.MAX_EVENT_TYPE_LENGTH) {
             scope.error(field, "is " + type.length() + " characters long, at most " + WorkflowDefinition.MAX_EVENT_TYPE_LENGTH
                     + " (the longest event type the coordinator accepts)");
         }

@@ -17,6 +17,9 @@ public record LoopSpec(
         @JsonProperty("feedback") Map<String, String> feedback,
         @JsonProperty("fail_when_exhausted") Boolean failWhenExhausted) {
 
+    /** The input key through which each iteration after the first gets the previous one's whole output. */
+    public static final String PREVIOUS_ITERATION_OUTPUT = "previous_iteration_output";
+
     public LoopSpec {
         feedback = feedback == null ? Map.of() : Map.copyOf(feedback);
     }

@@ -32,6 +32,11 @@ public enum Operator {
         return this != EXISTS && this != NOT_EXISTS;
     }
 
+    /** Whether the operator orders its operands: it compares numbers with numbers and strings with strings only. */
+    public boolean orders() {
+        return this == GT || this == LT || this == GTE || this == LTE;
+    }
+
     /** Applies the operator; a missing or JSON-null {@code actual} only satisfies not_exists (and ne). */
     public boolean test(JsonNode actual, JsonNode expected) {
         boolean present = actual != null && !actual.isNull() && !actual.isMissingNode();

@@ -23,6 +23,8 @@ final class StepValidator {
     private static final String INPUT_SOURCES = "from_trigger, from_step + output_key, from_shared_memory, from_signal or value";
     private static final String COMPENSATION_SOURCES = "from_input, from_output, from_trigger, from_step + output_key or value";
     private static final String LOCK_SOURCES = "from_trigger or from_step + output_key";
+    private static final String PREVIOUS_ITERATION_TAKEN = "is the key through which each iteration after the first gets the"
+            + " previous iteration's whole output, set by the coordinator: choose another name";
 
     private final WorkflowDefinition workflow;
     private final StepGraph graph;
@@ -43,6 +45,9 @@ final class StepValidator {
         checkDependsOn(step, scope);
         checkCondition(step.condition(), scope);
         step.inputMapping().forEach((key, mapping) -> checkInputMapping("input_mapping." + key, mapping, scope));
+        if (step.loop() != null && step.inputMapping().containsKey(LoopSpec.PREVIOUS_ITERATION_OUTPUT)) {
+            scope.error("input_mapping." + LoopSpec.PREVIOUS_ITERATION_OUTPUT, PREVIOUS_ITERATION_TAKEN);
+        }
         checkStepConfig("config", step.config(), false, scope);
         checkLoop(step.loop(), scope);
         checkCompensation(step.compensate(), scope);
@@ -144,8 +149,11 @@ final class StepValidator {
                     if (op.needsValue() && value == null) {
                         scope.error(prefix + ".value", "is required by operator \"" + operator + "\"");
                     } else if (op.needsValue() && value.isNull()) {
-                        scope.error(prefix + ".value", "is null, which operator \"" + operator + "\" never matches (a null output "
-                                + "counts as absent): use operator exists or not_exists");
+                        scope.error(prefix + ".value", "is null, which operator \"" + operator + "\" " + (op == Operator.NE ? "always" : "never")
+                                + " matches (a null output counts as absent): use operator exists or not_exists");
+                    } else if (op.orders() && !value.isNumber() && !value.isTextual()) {
+                        scope.error(prefix + ".value", "is " + value.getNodeType().name().toLowerCase(java.util.Locale.ROOT) + " " + value
+                                + ", which operator \"" + operator + "\" never matches: it compares numbers with numbers and strings with strings");
                     }
                 },
                 () -> scope.error(prefix + ".operator", "unknown operator \"" + operator + "\" (allowed: " + Operator.tokens() + ")"));
@@ -258,6 +266,8 @@ final class StepValidator {
         loop.feedback().forEach((inputKey, outputKey) -> {
             if (isBlank(inputKey) || isBlank(outputKey)) {
                 scope.error("loop.feedback", "entries map an input key of the next iteration to an output key of the previous one ({input_key: output_key}), neither may be empty");
+            } else if (LoopSpec.PREVIOUS_ITERATION_OUTPUT.equals(inputKey)) {
+                scope.error("loop.feedback." + inputKey, PREVIOUS_ITERATION_TAKEN);
             }
         });
     }

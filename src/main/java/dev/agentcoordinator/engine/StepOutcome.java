@@ -133,7 +133,7 @@ public record StepOutcome(Transition transition, String outputJson, String error
                 next.set(feedback.getKey(), value);
             }
         }
-        next.set("previous_iteration_output", output);
+        next.set(LoopSpec.PREVIOUS_ITERATION_OUTPUT, output);
         return Json.write(next);
     }
 }

@@ -83,6 +83,14 @@ class DefinitionValidatorTest {
                 "wf.yaml: step \"a\": locks[0].resource_type: is 101 characters long, at most 100 (resource_locks.resource_type is varchar(100))");
     }
 
+    /** A blank outcome event was refused at intake and dead-lettered after every run. */
+    @Test
+    void aCompletionEventIsNotBlank() {
+        assertThat(errorsOf(HEADER.replace("steps:", "onSuccess: \"\"\nonFailure: \"  \"\nsteps:") + "  - { id: a, agent: x, action: y }\n"))
+                .containsExactly("wf.yaml: onSuccess: is blank: name the event type to send, or leave onSuccess out",
+                        "wf.yaml: onFailure: is blank: name the event type to send, or leave onFailure out");
+    }
+
     @Test
     void versionMustBePositive() {
         assertThat(errorsOf(HEADER.replace("steps:", "version: 0\nsteps:") + "  - { id: a, agent: x, action: y }\n"))
@@ -239,6 +247,40 @@ class DefinitionValidatorTest {
                   - { id: b, agent: x, action: y, depends_on: [a], condition: { step: a, output_key: s, operator: eq, value: null } }
                 """)).containsExactly("wf.yaml: step \"b\": condition.value: is null, which operator \"eq\" never matches "
                 + "(a null output counts as absent): use operator exists or not_exists");
+    }
+
+    /** An ordering operator with a value that is no number or string never matched: a step always skipped, a loop never satisfied. */
+    @Test
+    void anOrderingOperatorComparesWithANumberOrAString() {
+        assertThat(errorsOfSteps("""
+                  - { id: a, agent: x, action: y }
+                  - { id: b, agent: x, action: y, depends_on: [a], condition: { step: a, output_key: s, operator: gt, value: { min: 8 } } }
+                  - id: c
+                    agent: x
+                    action: y
+                    loop: { max_iterations: 2, until: { output_key: score, operator: gte, value: true } }
+                  - { id: d, agent: x, action: y, depends_on: [a], condition: { step: a, output_key: s, operator: ne, value: null } }
+                  - { id: e, agent: x, action: y, depends_on: [a], condition: { step: a, output_key: s, operator: lte, value: "m" } }
+                """)).containsExactly(
+                "wf.yaml: step \"b\": condition.value: is object {\"min\":8}, which operator \"gt\" never matches: it compares numbers with numbers and strings with strings",
+                "wf.yaml: step \"c\": loop.until.value: is boolean true, which operator \"gte\" never matches: it compares numbers with numbers and strings with strings",
+                "wf.yaml: step \"d\": condition.value: is null, which operator \"ne\" always matches (a null output counts as absent): use operator exists or not_exists");
+    }
+
+    /** The coordinator sets it on every iteration after the first: a feedback or input of that name was overwritten. */
+    @Test
+    void aLoopLeavesPreviousIterationOutputToTheCoordinator() {
+        assertThat(errorsOfSteps("""
+                  - id: a
+                    agent: x
+                    action: y
+                    input_mapping: { previous_iteration_output: { value: 1 } }
+                    loop: { max_iterations: 2, until: { output_key: ok, operator: exists }, feedback: { previous_iteration_output: draft } }
+                """)).containsExactly(
+                "wf.yaml: step \"a\": input_mapping.previous_iteration_output: is the key through which each iteration after the first gets the"
+                        + " previous iteration's whole output, set by the coordinator: choose another name",
+                "wf.yaml: step \"a\": loop.feedback.previous_iteration_output: is the key through which each iteration after the first gets the"
+                        + " previous iteration's whole output, set by the coordinator: choose another name");
     }
 
     @Test

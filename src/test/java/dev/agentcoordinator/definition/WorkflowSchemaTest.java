@@ -111,6 +111,14 @@ class WorkflowSchemaTest {
         assertThat(validate(YAML.readTree("id: wf\nname: n\ntrigger: T\nsteps:\n  - { id: a, agent: x, action: y, "
                 + "compensate: { agent: x, action: undo, config: { include_context: true } } }\n")))
                 .extracting(ValidationMessage::getMessage).anySatisfy(m -> assertThat(m).contains("include_context"));
+        // as the validator: no blank outcome event, ordering operators compare numbers or strings, and a loop
+        // leaves previous_iteration_output to the coordinator
+        assertThat(validate(YAML.readTree("id: wf\nname: n\ntrigger: T\nonSuccess: \" \"\nsteps:\n  - id: a\n    agent: x\n    action: y\n"
+                + "    loop: { max_iterations: 2, until: { output_key: s, operator: gte, value: true }, feedback: { previous_iteration_output: d } }\n")))
+                .extracting(ValidationMessage::getMessage)
+                .anySatisfy(m -> assertThat(m).contains("onSuccess"))
+                .anySatisfy(m -> assertThat(m).contains("until.value"))
+                .anySatisfy(m -> assertThat(m).contains("feedback"));
         // the coordinator's own queues are not agents (AgentNames.RESERVED)
         assertThat(validate(YAML.readTree("id: wf\nname: n\ntrigger: T\nsteps:\n  - { id: a, agent: events, action: y }\n")))
                 .extracting(ValidationMessage::getMessage).anySatisfy(m -> assertThat(m).contains("agent"));
