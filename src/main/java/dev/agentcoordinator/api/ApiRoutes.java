@@ -69,7 +69,11 @@ public class ApiRoutes extends RouteBuilder {
                 .handled(true)
                 .log(LoggingLevel.WARN, "dev.agentcoordinator.api", "route ${routeId} answered 503, broker unreachable: ${exception.message}")
                 .process(e -> {
-                    respond(e, 503, ExecutionViews.error("the broker cannot be reached; try again later"));
+                    // a message is stored (pending) before its send: posted again with this id, it is sent then
+                    String messageId = e.getProperty("messageId", String.class);
+                    respond(e, 503, messageId == null ? ExecutionViews.error("the broker cannot be reached; try again later")
+                            : Json.write(Json.object().put("error", "the broker cannot be reached; post the message again with this"
+                                    + " message_id later").put("message_id", messageId)));
                     e.getMessage().setHeader("Retry-After", "5");
                 });
 
