@@ -30,7 +30,7 @@ class AgentMessengerWithoutCoordinatorTest {
     /** After a broker restart the messenger connects again: it kept its dead connection and failed every message. */
     @Test
     void aMessengerSendsAgainAfterTheBrokerRestarts() throws Exception {
-        EmbeddedBroker broker = new EmbeddedBroker(0, dataDir);
+        EmbeddedBroker broker = new EmbeddedBroker(dev.agentcoordinator.infra.FreePort.on(EmbeddedBroker.HOST), dataDir);
         String url = broker.start();
         int port = java.net.URI.create(url).getPort();
         try (AgentMessenger messenger = AgentMessenger.connect(AgentService.artemisConnectionFactory(url), "restarting-teller")) {

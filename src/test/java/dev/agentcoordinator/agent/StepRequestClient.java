@@ -113,6 +113,12 @@ public final class StepRequestClient implements AutoCloseable {
         return heartbeatReplyTo.get(correlationId);
     }
 
+    /** Receives until the heartbeats of this request (their count, the latest or null) satisfy {@code condition}. */
+    public void awaitHeartbeats(String correlationId, java.util.function.BiPredicate<Integer, JsonNode> condition) throws Exception {
+        receiveUntil(() -> condition.test(heartbeats(correlationId), lastHeartbeat(correlationId)),
+                "no heartbeats as expected with correlation id " + correlationId);
+    }
+
     /** Answers a heartbeat as the coordinator would: {@code body} with the request's correlation id. */
     public void answerHeartbeat(Destination replyTo, String correlationId, String body) throws JMSException {
         TextMessage answer = session.createTextMessage(body);

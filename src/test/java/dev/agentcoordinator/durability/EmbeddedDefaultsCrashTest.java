@@ -37,7 +37,14 @@ class EmbeddedDefaultsCrashTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
+    Path root;
+    /** The coordinator's data folder; its logs go beside it, inside the test's own folder. */
     Path data;
+
+    @org.junit.jupiter.api.BeforeEach
+    void dataFolder() {
+        data = root.resolve("data");
+    }
 
     private final HttpClient http = HttpClient.newHttpClient();
 
@@ -83,13 +90,13 @@ class EmbeddedDefaultsCrashTest {
                 "-Dcoordinator.broker.embedded.port=0", "-Dcoordinator.db.embedded.port=0",
                 CoordinatorApp.class.getName())
                 .redirectErrorStream(true)
-                .redirectOutput(data.resolveSibling(data.getFileName() + "-" + name + ".log").toFile())
+                .redirectOutput(root.resolve(name + ".log").toFile())
                 .start();
     }
 
     /** The HTTP URL the coordinator prints once started. */
     private String httpUrl(String name, Process coordinator) {
-        Path log = data.resolveSibling(data.getFileName() + "-" + name + ".log");
+        Path log = root.resolve(name + ".log");
         AtomicReference<String> url = new AtomicReference<>();
         await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(100)).until(() -> {
             assertThat(coordinator.isAlive()).as("coordinator %s runs (log %s)", name, log).isTrue();

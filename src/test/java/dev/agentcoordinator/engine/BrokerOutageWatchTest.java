@@ -34,7 +34,7 @@ class BrokerOutageWatchTest {
     @Test
     void theSweepsHoldWhileTheBrokerCannotBeReachedAndUntilItsConsumersCouldHaveReconnected() throws Exception {
         ReplyBacklog backlog = new ReplyBacklog();
-        EmbeddedBroker broker = new EmbeddedBroker(0, dataDir);
+        EmbeddedBroker broker = new EmbeddedBroker(dev.agentcoordinator.infra.FreePort.on(EmbeddedBroker.HOST), dataDir);
         String url = broker.start();
         int port = Integer.parseInt(url.substring(url.lastIndexOf(':') + 1));
         try (BrokerOutageWatch watch = BrokerOutageWatch.start(Messaging.connectionFactory(url, null, null), backlog, 500)) {

@@ -84,8 +84,10 @@ class CancelRacingCompletionTest {
         String eventId = sendEvent("F_TIMEOUT_RACE", "{}");
         await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null && requests(agents, executionOf(eventId), "book").size() == 1);
         String executionId = executionOf(eventId);
-        // the sweep finds the execution past its deadline (1.5 s) and waits for the completion, which then commits
-        commitWhileWaitedFor(executionId, COMPLETE_BOOK, () -> null);
+        // with the completion under way, the deadline passes: the sweep finds the execution past it and waits
+        // for the completion, which then commits
+        commitWhileWaitedFor(executionId, COMPLETE_BOOK,
+                () -> query("UPDATE workflow_executions SET deadline = now() WHERE id = ? RETURNING id", executionId));
 
         await().atMost(Duration.ofSeconds(20)).until(() -> "compensated".equals(executionStatus(executionId)));
         assertThat(query("SELECT error FROM workflow_executions WHERE id = ?", executionId).get(0).get("error").toString())

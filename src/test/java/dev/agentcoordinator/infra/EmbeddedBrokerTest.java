@@ -35,7 +35,7 @@ class EmbeddedBrokerTest {
     @Test
     void startsOnAFreePortAndKeepsPersistentMessagesAcrossARestart() throws Exception {
         String url;
-        try (EmbeddedBroker broker = new EmbeddedBroker(0, dataDir)) {
+        try (EmbeddedBroker broker = new EmbeddedBroker(FreePort.on(EmbeddedBroker.HOST), dataDir)) {
             url = broker.start();
             assertThat(url).matches("tcp://127\\.0\\.0\\.1:\\d+");
             assertThat(port(url)).isPositive();

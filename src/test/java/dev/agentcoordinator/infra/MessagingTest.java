@@ -56,7 +56,7 @@ class MessagingTest {
 
     @Test
     void thePooledFactoryCarriesOnAfterABrokerRestart() throws Exception {
-        EmbeddedBroker broker = new EmbeddedBroker(0, dataDir);
+        EmbeddedBroker broker = new EmbeddedBroker(FreePort.on(EmbeddedBroker.HOST), dataDir);
         String url = broker.start();
         JmsPoolConnectionFactory pool = Messaging.pooledConnectionFactory(url, null, null, 1);
         try {

@@ -84,7 +84,7 @@ class AgentMessagesTest {
         try (jakarta.jms.Connection connection = shared().connectionFactory().createConnection()) {
             connection.start();
             jakarta.jms.Session session = connection.createSession(false, jakarta.jms.Session.AUTO_ACKNOWLEDGE);
-            jakarta.jms.TextMessage question = session.createTextMessage("{\"from\":\"g-msg-asker\",\"to\":\"g-msg-nobody\","
+            jakarta.jms.TextMessage question = session.createTextMessage("{\"from\":\"g-msg-notice-asker\",\"to\":\"g-msg-nobody\","
                     + "\"type\":\"ANYONE\",\"payload\":{},\"requires_response\":true,\"timeout_ms\":100}");
             question.setJMSReplyTo(session.createQueue(notices));
             question.setJMSCorrelationID("question-1");
@@ -214,13 +214,11 @@ class AgentMessagesTest {
     @Test
     void aQuestionNobodyAnswersTimesOut() throws Exception {
         try (AgentMessenger messenger = AgentMessenger.connect(AgentService.artemisConnectionFactory(shared().brokerUrl()), "g-msg-asker")) {
-            long started = System.nanoTime();
+            // the coordinator's notice ("no response from …"), not the SDK's local fallback ("… no timeout notice")
             assertThatThrownBy(() -> messenger.ask("g-msg-nobody", "ANYONE_THERE", Map.of(), Duration.ofMillis(300))
                     .get(20, TimeUnit.SECONDS))
                     .cause().isInstanceOf(AgentMessageTimeoutException.class)
                     .hasMessageContaining("no response from g-msg-nobody");
-            // the coordinator's notice, not the SDK's local fallback (5 s later)
-            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(4));
         }
         assertThat(query("SELECT status FROM agent_messages WHERE from_agent = 'g-msg-asker'"))
                 .containsExactly(Map.of("status", "timed_out"));

@@ -69,7 +69,8 @@ class HealthChecksTest {
         HealthCheck.Result result = check.call(Map.of());
         assertThat(result.getState()).isEqualTo(HealthCheck.State.DOWN);
         assertThat(result.getMessage()).hasValueSatisfying(m -> assertThat(m).startsWith(messageStart));
-        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(3));
+        // bounded by the check's own 1 s, with room for a busy machine: it does not hang
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
     }
 
     @Test
