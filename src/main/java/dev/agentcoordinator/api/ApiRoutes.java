@@ -260,6 +260,9 @@ public class ApiRoutes extends RouteBuilder {
                         .to(Sql.rows("reset-failed-steps"))
                         .choice()
                             .when(header(Headers.SQL_ROW_COUNT).isEqualTo(0))
+                                // as it is now: another retry may have come first
+                                .setBody(constant(null))
+                                .to(Sql.row("get-execution"))
                                 .process(ApiRoutes::notRetried)
                             .otherwise()
                                 .setProperty("resetSteps", body())
@@ -307,9 +310,14 @@ public class ApiRoutes extends RouteBuilder {
         RouteKeys.routeTo(in, catalog);
     }
 
-    /** Why reset-failed-steps changed nothing: the execution is not failed, or nothing of it failed or was skipped. */
+    /**
+     * Why reset-failed-steps changed nothing: the execution is not failed (now: a retry that came at the same
+     * moment may have reopened it), or nothing of it failed or was skipped. The body: the execution as it is now.
+     */
+    @SuppressWarnings("unchecked")
     private static void notRetried(Exchange exchange) {
-        Object status = exchange.getProperty(RETRIED_STATUS);
+        Map<String, Object> now = exchange.getMessage().getBody(Map.class);
+        Object status = now != null ? now.get("status") : exchange.getProperty(RETRIED_STATUS);
         respond(exchange, 409, ExecutionViews.error("execution " + exchange.getMessage().getHeader(Headers.EXECUTION_ID)
                 + ("failed".equals(status) ? " has no failed or skipped step to run again (it failed as its last step completed)"
                 : " is not failed (" + status + ")")));
@@ -375,6 +383,10 @@ public class ApiRoutes extends RouteBuilder {
         String id = exchange.getProperty("executionId", String.class);
         if (execution == null) {
             respond(exchange, 404, ExecutionViews.error("no execution " + id));
+        } else if ("running".equals(execution.get("status"))) {
+            // the cancel found it settled, and a retry reopened it since
+            respond(exchange, 409, ExecutionViews.error("execution " + id + " was retried while the cancel ran: it is running"
+                    + " again, cancel it again to stop it"));
         } else {
             respond(exchange, 409, ExecutionViews.error("execution " + id + " is " + execution.get("status") + ", not running"));
         }
