@@ -44,8 +44,14 @@ final class Heartbeats implements AutoCloseable {
         @Override
         void close();
 
-        /** Why the coordinator told the agent to stop this attempt; null when it did not. */
+        /** Why the coordinator told the agent to stop this attempt (or the worker gave it up); null when neither did. */
         String stopReason();
+
+        /**
+         * Stops the handler from outside (its worker lost the broker): no more heartbeats, the handler's thread
+         * interrupted while it runs. False when this request has no heartbeats to stop (the caller interrupts).
+         */
+        boolean stop(String reason);
     }
 
     private static final Beat NONE = new Beat() {
@@ -56,6 +62,11 @@ final class Heartbeats implements AutoCloseable {
         @Override
         public String stopReason() {
             return null;
+        }
+
+        @Override
+        public boolean stop(String reason) {
+            return false;
         }
     };
 
@@ -127,12 +138,17 @@ final class Heartbeats implements AutoCloseable {
             this.handler = handler;
         }
 
-        synchronized void stop(String reason) {
+        @Override
+        public synchronized boolean stop(String reason) {
             if (done || stopReason != null) {
-                return;
+                return true;
             }
             stopReason = reason;
+            if (beating != null) {
+                beating.cancel(false);   // a heartbeat would move the deadline of an attempt nobody finishes
+            }
             handler.interrupt();
+            return true;
         }
 
         @Override

@@ -43,6 +43,20 @@ final class RequestWorker implements Runnable {
     private Session session;
     private MessageConsumer consumer;
     private MessageProducer producer;
+    /** The request whose handler runs now, while it runs: what a lost connection stops. */
+    private volatile InFlight inFlight;
+
+    private static final class InFlight {
+        final Thread handler;
+        final Heartbeats.Beat beat;
+        /** Why the connection was lost meanwhile, if it was: the request goes back to the broker, no reply. */
+        volatile String abandoned;
+
+        InFlight(Thread handler, Heartbeats.Beat beat) {
+            this.handler = handler;
+            this.beat = beat;
+        }
+    }
 
     RequestWorker(String queueName, ConnectionFactory connectionFactory, ActionDispatcher dispatcher,
                   MessageDispatcher messageDispatcher, CountDownLatch stopRequested, Heartbeats heartbeats) {
@@ -58,6 +72,7 @@ final class RequestWorker implements Runnable {
     void open() throws JMSException {
         Connection opened = connectionFactory.createConnection();
         try {
+            watchForLoss(opened);
             Session newSession = opened.createSession(true, Session.SESSION_TRANSACTED);
             consumer = newSession.createConsumer(newSession.createQueue(queueName));
             producer = newSession.createProducer(null); // replies go wherever each request says
@@ -127,11 +142,21 @@ final class RequestWorker implements Runnable {
                 String correlationId = message.getJMSCorrelationID() != null ? message.getJMSCorrelationID() : message.getJMSMessageID();
                 AgentReply answer;
                 Heartbeats.Beat beating = heartbeats.beatFor(replyTo, correlationId);
+                InFlight flight = new InFlight(Thread.currentThread(), beating);
+                inFlight = flight;
                 try {
                     answer = answer(message);
                 } finally {
+                    inFlight = null;
                     beating.close();
                     clearStrayInterrupt();
+                }
+                if (flight.abandoned != null) {
+                    // rolled back, not committed: were the session to survive the loss, a commit would consume the
+                    // request without its reply
+                    rollbackQuietly();
+                    LOG.info("request {} on {} left for redelivery, no reply sent: {}", correlationId, queueName, flight.abandoned);
+                    return;
                 }
                 if (beating.stopReason() != null) {
                     // the coordinator would record the reply and ignore it: the request is consumed without one
@@ -151,6 +176,38 @@ final class RequestWorker implements Runnable {
             // delivery limit stops a poison request
             rollbackQuietly();
             LOG.error("request {} on {} rolled back for redelivery", message.getJMSMessageID(), queueName, e);
+        }
+    }
+
+    /**
+     * A connection lost while a handler runs takes the request's transaction with it: the broker delivers
+     * the request again (to this worker once it reconnects, or to another), and the reply this handler
+     * would send cannot leave. So the handler is stopped (interrupted, its heartbeats ended, which would
+     * otherwise keep moving the attempt's deadline), and its reply is not sent. Without reconnection the
+     * client reports the loss to the exception listener; with it (reconnectAttempts), the failover
+     * listener does, and the session's transaction is rolled back all the same.
+     */
+    private void watchForLoss(Connection opened) throws JMSException {
+        opened.setExceptionListener(failure -> abandonInFlight("the connection to the broker failed (" + failure.getMessage() + ")"));
+        if (opened instanceof org.apache.activemq.artemis.jms.client.ActiveMQConnection artemis) {
+            artemis.setFailoverListener(event -> {
+                if (event == org.apache.activemq.artemis.api.core.client.FailoverEventType.FAILURE_DETECTED) {
+                    abandonInFlight("the connection to the broker was lost");
+                }
+            });
+        }
+    }
+
+    private void abandonInFlight(String why) {
+        InFlight current = inFlight;
+        if (current == null || !running()) {
+            return;
+        }
+        String reason = why + ": the request will be delivered again";
+        LOG.warn("consumer on {}: stopping the handler at work, {}", queueName, reason);
+        current.abandoned = reason;
+        if (!current.beat.stop(reason)) {
+            current.handler.interrupt();
         }
     }
 

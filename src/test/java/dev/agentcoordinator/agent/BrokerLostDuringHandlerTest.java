@@ -1,0 +1,92 @@
+package dev.agentcoordinator.agent;
+
+import dev.agentcoordinator.infra.EmbeddedBroker;
+import dev.agentcoordinator.infra.FreePort;
+import jakarta.jms.Connection;
+import jakarta.jms.ConnectionFactory;
+import jakarta.jms.DeliveryMode;
+import jakarta.jms.Message;
+import jakarta.jms.MessageProducer;
+import jakarta.jms.Session;
+import jakarta.jms.TextMessage;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The broker goes away while a handler works: the request's transaction goes with the connection, so the
+ * handler is stopped at once (it ran on until it returned, its reply could not leave, and with one consumer
+ * the redelivered request waited for it), and the request is handled again once the broker is back.
+ */
+class BrokerLostDuringHandlerTest {
+    @TempDir
+    Path dataDir;
+
+    @Test
+    void theHandlerIsStoppedAndTheRequestHandledAgainAfterTheBrokerReturns() throws Exception {
+        int port = FreePort.on(EmbeddedBroker.HOST);
+        EmbeddedBroker broker = new EmbeddedBroker(port, dataDir);
+        String url = broker.start();
+        ConnectionFactory factory = AgentService.artemisConnectionFactory(url);
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch never = new CountDownLatch(1);
+        AtomicInteger runs = new AtomicInteger();
+        AtomicInteger interrupted = new AtomicInteger();
+        AgentService service = AgentService.builder(factory, "lost-broker-agent").concurrency(1)
+                .handle("long", request -> {
+                    if (runs.incrementAndGet() == 1) {
+                        started.countDown();
+                        try {
+                            never.await(60, TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                            interrupted.incrementAndGet();
+                            throw e;
+                        }
+                    }
+                    return AgentReply.ok(Map.of("run", runs.get()));
+                }).start();
+        try {
+            send(factory, AgentService.queueName("lost-broker-agent"), StepRequestClient.requestBody("lost-broker-agent", "long", Map.of()));
+            assertThat(started.await(20, TimeUnit.SECONDS)).isTrue();
+
+            broker.close();
+            await().atMost(Duration.ofSeconds(20)).until(() -> interrupted.get() == 1);
+
+            broker = new EmbeddedBroker(port, dataDir);
+            broker.start();
+            try (Connection connection = factory.createConnection()) {
+                connection.start();
+                Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+                Message reply = session.createConsumer(session.createQueue("test.lost-broker.replies")).receive(60_000);
+                assertThat(reply).as("the reply of the request delivered again").isNotNull();
+                assertThat(((TextMessage) reply).getText()).contains("\"status\":\"ok\"").contains("\"run\":2");
+            }
+            assertThat(runs.get()).isEqualTo(2);
+        } finally {
+            never.countDown();
+            service.close();
+            broker.close();
+        }
+    }
+
+    private static void send(ConnectionFactory factory, String queue, String body) throws Exception {
+        try (Connection connection = factory.createConnection()) {
+            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            MessageProducer producer = session.createProducer(session.createQueue(queue));
+            producer.setDeliveryMode(DeliveryMode.PERSISTENT);
+            TextMessage request = session.createTextMessage(body);
+            request.setJMSCorrelationID("lost-broker-1");
+            request.setJMSReplyTo(session.createQueue("test.lost-broker.replies"));
+            producer.send(request);
+        }
+    }
+}
