@@ -1,4 +1,8 @@
--- A message id another message holds already (another sender, recipient or type): its sender is refused,
--- where a repeat of the same message is a duplicate, dropped.
-SELECT id FROM agent_messages
- WHERE id = :#messageId AND (from_agent <> :#fromAgent OR to_agent <> :#toAgent OR message_type <> :#messageType)
+-- The message already stored under a message id that is not stored again: held by another message
+-- (another sender, recipient or type), whose sender is refused; or this same message, a duplicate,
+-- dropped, unless it timed out before it was ever delivered (its first send failed), which a repost
+-- cannot bring back.
+SELECT id, (from_agent <> :#fromAgent OR to_agent <> :#toAgent OR message_type <> :#messageType) AS reused,
+       status = 'timed_out' AND delivered_at IS NULL AS expired_undelivered
+  FROM agent_messages
+ WHERE id = :#messageId

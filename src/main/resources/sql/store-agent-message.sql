@@ -8,7 +8,8 @@ INSERT INTO agent_messages (id, from_agent, to_agent, message_type, payload, req
 VALUES (:#messageId, :#fromAgent, :#toAgent, :#messageType, CAST(:#messagePayload AS jsonb), :#requiresResponse, 'pending',
         CASE WHEN CAST(:#requiresResponse AS boolean) THEN now() + CAST(:#timeoutMs AS bigint) * interval '1 millisecond' END,
         :#replyTo, :#correlationId, :#messageExecutionId, CAST(:#acceptedBy AS varchar))
-ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id
+-- a repost over HTTP (no JMS message) of a message still pending waits its full time again, from now
+ON CONFLICT (id) DO UPDATE SET expires_at = CASE WHEN EXCLUDED.accepted_by IS NULL THEN EXCLUDED.expires_at ELSE agent_messages.expires_at END
  WHERE agent_messages.from_agent = EXCLUDED.from_agent AND agent_messages.to_agent = EXCLUDED.to_agent
    AND agent_messages.message_type = EXCLUDED.message_type   -- the same message, not another one reusing its id
    AND (agent_messages.status = 'pending'

@@ -63,6 +63,8 @@ public final class AgentMessenger implements AutoCloseable {
     private MessageProducer producer;
     private TemporaryQueue responses;
     private boolean closed;
+    /** How often a service opened this messenger ({@link #reopen}). */
+    private int uses;
 
     AgentMessenger(ConnectionFactory connectionFactory, String agentName) {
         this.connectionFactory = Objects.requireNonNull(connectionFactory, "connectionFactory");
@@ -138,9 +140,20 @@ public final class AgentMessenger implements AutoCloseable {
         awaiting.values().forEach(f -> f.completeExceptionally(new AgentMessageException(null, "messenger of " + agentName + " closed")));
     }
 
-    /** Sends again after {@link #close()}: a service started once more from the builder that made this messenger. */
-    synchronized void reopen() {
+    /**
+     * Sends again after {@link #close()}: a service started once more from the builder that made this messenger.
+     * Returns the use now open, which {@link #closeUse} names.
+     */
+    synchronized int reopen() {
         closed = false;
+        return ++uses;
+    }
+
+    /** Closes the messenger if {@code use} is still the open one: a service stopped late leaves its successor's alone. */
+    synchronized void closeUse(int use) {
+        if (use == uses) {
+            close();
+        }
     }
 
     /**

@@ -43,12 +43,15 @@ public final class AgentService implements AutoCloseable {
     private final List<RequestWorker> workers = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     private final AgentMessenger messenger;
+    /** The messenger's use this service opened: closing it leaves a later service of the same builder alone. */
+    private final int messengerUse;
     private final Heartbeats heartbeats;
 
-    private AgentService(String agentName, Duration shutdownTimeout, AgentMessenger messenger, Heartbeats heartbeats) {
+    private AgentService(String agentName, Duration shutdownTimeout, AgentMessenger messenger, int messengerUse, Heartbeats heartbeats) {
         this.agentName = agentName;
         this.shutdownTimeout = shutdownTimeout;
         this.messenger = messenger;
+        this.messengerUse = messengerUse;
         this.heartbeats = heartbeats;
     }
 
@@ -119,7 +122,7 @@ public final class AgentService implements AutoCloseable {
     public void close() {
         if (!isRunning()) {
             awaitWorkers(System.nanoTime() + shutdownTimeout.toNanos());
-            messenger.close();
+            messenger.closeUse(messengerUse);
             heartbeats.close();
             return;
         }
@@ -136,7 +139,7 @@ public final class AgentService implements AutoCloseable {
                 threads.get(i).interrupt();
             }
         }
-        messenger.close();
+        messenger.closeUse(messengerUse);
         heartbeats.close();
         LOG.info("agent {}: stopped", agentName);
     }
@@ -298,8 +301,8 @@ public final class AgentService implements AutoCloseable {
                                 + "consumerWindowSize=0 spreads slow requests fairly over consumers",
                         agentName, artemis.getConsumerWindowSize());
             }
-            messenger().reopen();   // closed with a service this builder started before
-            AgentService service = new AgentService(agentName, shutdownTimeout, messenger(),
+            int messengerUse = messenger().reopen();   // closed with a service this builder started before
+            AgentService service = new AgentService(agentName, shutdownTimeout, messenger(), messengerUse,
                     new Heartbeats(connectionFactory, agentName, heartbeatInterval));
             service.startWorkers(connectionFactory, new ActionDispatcher(agentName, handlers),
                     new MessageDispatcher(agentName, messageHandlers), concurrency);

@@ -73,7 +73,7 @@ public class ApiRoutes extends RouteBuilder {
                     String messageId = e.getProperty("messageId", String.class);
                     respond(e, 503, messageId == null ? ExecutionViews.error("the broker cannot be reached; try again later")
                             : Json.write(Json.object().put("error", "the broker cannot be reached; post the message again with this"
-                                    + " message_id later").put("message_id", messageId)));
+                                    + " message_id (before its response timeout) later").put("message_id", messageId)));
                     e.getMessage().setHeader("Retry-After", "5");
                 });
 
@@ -90,6 +90,9 @@ public class ApiRoutes extends RouteBuilder {
         onException(InvalidEventException.class, IllegalArgumentException.class)
                 .handled(true)
                 .process(e -> respond(e, 400, ExecutionViews.error(e.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class).getMessage())));
+        onException(dev.agentcoordinator.messages.AgentMessageConflictException.class)
+                .handled(true)
+                .process(e -> respond(e, 409, ExecutionViews.error(e.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class).getMessage())));
 
         // PostgreSQL cannot store U+0000 in text: a path or query parameter holding it is the client's
         // mistake (400), not a statement that failed (500)
@@ -399,7 +402,7 @@ public class ApiRoutes extends RouteBuilder {
                         + " which PostgreSQL cannot store");
             }
             // platform-http gathers a name given twice (path and query, or a header of that name) into a list
-            if (value instanceof java.util.Collection<?> && SINGLE_VALUED_PARAMETERS.contains(name)) {
+            if (value instanceof java.util.Collection<?> && SINGLE_VALUED_PARAMETERS.contains(name.toLowerCase(java.util.Locale.ROOT))) {
                 throw new IllegalArgumentException("parameter " + name + " is given more than once (in the path, the query"
                         + " or a header): give it once");
             }

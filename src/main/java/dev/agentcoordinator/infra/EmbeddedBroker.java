@@ -11,6 +11,7 @@ import org.apache.activemq.artemis.core.settings.impl.AddressSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.nio.file.Path;
 
 /**
@@ -65,14 +66,13 @@ public final class EmbeddedBroker implements AutoCloseable {
         if (server != null) {
             return url;
         }
-        DirectoryLock held = DirectoryLock.take(dataDir.resolve(DIRECTORY_LOCK), dataDir, "embedded broker");
+        takeDirectory();
         try {
             server = startServer();
         } catch (Exception | Error e) {
-            held.close();
+            releaseDirectory();
             throw e;
         }
-        directoryLock = held;
         url = "tcp://" + HOST + ":" + ((NettyAcceptor) server.getActiveMQServer().getRemotingService().getAcceptor(ACCEPTOR)).getActualPort();
         LOG.info("Embedded Artemis broker listening on {} (data in {})", url, dataDir);
         return url;
@@ -99,6 +99,25 @@ public final class EmbeddedBroker implements AutoCloseable {
             throw new IllegalStateException("embedded broker not started");
         }
         return url;
+    }
+
+    /**
+     * Takes this coordinator's lock of the data directory ({@link DirectoryLock}), if it has not yet; start()
+     * does. Infrastructure takes it earlier, on its own thread and before the database's, so that two
+     * coordinators started at once cannot each take one of the two and both be refused.
+     */
+    public synchronized void takeDirectory() throws IOException {
+        if (directoryLock == null) {
+            directoryLock = DirectoryLock.take(dataDir.resolve(DIRECTORY_LOCK), dataDir, "embedded broker");
+        }
+    }
+
+    private void releaseDirectory() throws IOException {
+        if (directoryLock != null) {
+            DirectoryLock held = directoryLock;
+            directoryLock = null;
+            held.close();
+        }
     }
 
     private EmbeddedActiveMQ startServer() throws Exception {
@@ -128,10 +147,7 @@ public final class EmbeddedBroker implements AutoCloseable {
                 LOG.info("Embedded Artemis broker stopped");
             }
         } finally {
-            if (directoryLock != null) {
-                directoryLock.close();
-                directoryLock = null;
-            }
+            releaseDirectory();
         }
     }
 
@@ -144,7 +160,7 @@ public final class EmbeddedBroker implements AutoCloseable {
                 .setDefaultAddressRoutingType(RoutingType.ANYCAST)
                 .setDefaultQueueRoutingType(RoutingType.ANYCAST)
                 .setDeadLetterAddress(SimpleString.of(DEAD_LETTER_ADDRESS))
-                // what expires here (a question past its wait, a heartbeat stop) is dropped, not kept in
+                // what expires here (a question past its wait) is dropped, not kept in
                 // ExpiryQueue, which nothing reads: the coordinator's records already say it expired
                 .setExpiryAddress(SimpleString.of(""))
                 .setMaxDeliveryAttempts(10)

@@ -63,9 +63,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
             return jdbcUrl;
         }
         closed = false;
-        if (directoryLock == null) {
-            directoryLock = takeDirectory();
-        }
+        takeDirectory();
         try {
             return startOn(port);
         } catch (IOException | RuntimeException e) {
@@ -75,17 +73,21 @@ public final class EmbeddedDatabase implements AutoCloseable {
     }
 
     /**
-     * The lock file sits beside the directory ({@code <dir>.lock}): initdb wants the directory itself
-     * empty. Where the parent directory takes no file, the start goes on without it.
+     * Takes this coordinator's lock of the data directory ({@link DirectoryLock}), if it has not yet; start()
+     * does (see EmbeddedBroker#takeDirectory). The lock file sits beside the directory ({@code <dir>.lock}):
+     * initdb wants the directory itself empty. Where the parent directory takes no file, the start goes on
+     * without it.
      */
-    private DirectoryLock takeDirectory() throws IOException {
+    public synchronized void takeDirectory() throws IOException {
+        if (directoryLock != null) {
+            return;
+        }
         Path lockFile = dataDir.resolveSibling(dataDir.getFileName() + ".lock");
         try {
-            return DirectoryLock.take(lockFile, dataDir, "embedded database");
+            directoryLock = DirectoryLock.take(lockFile, dataDir, "embedded database");
         } catch (java.nio.file.AccessDeniedException e) {
             LOG.warn("Cannot create {} ({}): two coordinators started at the same moment on {} would not be kept apart",
                     lockFile, e.getMessage(), dataDir);
-            return null;
         }
     }
 

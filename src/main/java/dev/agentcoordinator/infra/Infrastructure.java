@@ -63,6 +63,12 @@ public final class Infrastructure implements AutoCloseable {
         // closed in reverse: the pools before the servers they connect to
         infra.toClose.addLast(infra.embeddedBroker == null ? () -> { } : infra.embeddedBroker);
         infra.toClose.addLast(infra.embeddedDatabase == null ? () -> { } : infra.embeddedDatabase);
+        try {
+            infra.takeDirectories();
+        } catch (java.io.IOException e) {
+            infra.closeQuietly(e);
+            throw new java.io.UncheckedIOException(e.getMessage(), e);
+        }
         FutureTask<Void> databaseStart = infra.inBackground("coordinator-database-start", () -> {
             infra.startDatabase();
             try {
@@ -83,6 +89,19 @@ public final class Infrastructure implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             infra.closeQuietly(e);   // waits for the starts, then stops what they started
             throw e;
+        }
+    }
+
+    /**
+     * The embedded servers' directory locks, on this thread, the broker's first: taken by each server's own
+     * start thread, two coordinators started at once could each take one and both be refused.
+     */
+    private void takeDirectories() throws java.io.IOException {
+        if (embeddedBroker != null) {
+            embeddedBroker.takeDirectory();
+        }
+        if (embeddedDatabase != null) {
+            embeddedDatabase.takeDirectory();
         }
     }
 

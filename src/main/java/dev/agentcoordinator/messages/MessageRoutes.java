@@ -81,12 +81,7 @@ public class MessageRoutes extends RouteBuilder {
                         // a repeat of a message stored already is dropped; another message with its id is refused
                         .setBody(constant(null))
                         .to(Sql.row("find-reused-message-id")).id("coordinator.messages.find-reused-id")
-                        .filter(Sql.returnedRow())
-                            .process(e -> {
-                                throw new InvalidAgentMessageException("agent message field message_id " + e.getMessage().getHeader(AgentMessageCodec.MESSAGE_ID)
-                                        + " is taken by another message (another sender, recipient or type): choose a new one");
-                            })
-                        .end()
+                        .process(MessageRoutes::refuseReusedOrExpired)
                     .endChoice()
                 .end();
 
@@ -127,6 +122,24 @@ public class MessageRoutes extends RouteBuilder {
                         .to(Sql.update("notice-sent")).id("coordinator.messages.notice-sent")
                     .end()
                 .end();
+    }
+
+    /** The row find-reused-message-id returned (if any): another message's id is refused, and so is a message that timed out undelivered. */
+    @SuppressWarnings("unchecked")
+    private static void refuseReusedOrExpired(Exchange exchange) {
+        java.util.Map<String, Object> stored = exchange.getMessage().getBody(java.util.Map.class);
+        Object messageId = exchange.getMessage().getHeader(AgentMessageCodec.MESSAGE_ID);
+        if (stored == null) {
+            return;
+        }
+        if (Boolean.TRUE.equals(stored.get("reused"))) {
+            throw new InvalidAgentMessageException("agent message field message_id " + messageId
+                    + " is taken by another message (another sender, recipient or type): choose a new one");
+        }
+        if (Boolean.TRUE.equals(stored.get("expired_undelivered"))) {
+            throw new AgentMessageConflictException("agent message " + messageId + " timed out before it could be"
+                    + " delivered (its send failed): send it as a new message");
+        }
     }
 
     private void acceptFromJms(Exchange exchange) throws JMSException {

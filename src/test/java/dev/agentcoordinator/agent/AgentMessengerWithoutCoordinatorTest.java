@@ -65,9 +65,11 @@ class AgentMessengerWithoutCoordinatorTest {
             AgentService.Builder builder = AgentService.builder(AgentService.artemisConnectionFactory(broker.start()), "restarted-teller")
                     .handle("noop", request -> AgentReply.ok(Map.of()));
             AgentMessenger messenger = builder.messenger();
-            builder.start().close();
+            AgentService first = builder.start();
+            first.close();
             AgentService again = builder.start();
             try {
+                first.close();   // again, late (a shutdown hook as well as try-with-resources): the new one's messenger stays open
                 org.assertj.core.api.Assertions.assertThat(messenger.tell("listener", "AFTER_RESTART", Map.of())).isNotBlank();
             } finally {
                 again.close();

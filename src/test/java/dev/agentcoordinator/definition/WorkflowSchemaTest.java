@@ -114,11 +114,13 @@ class WorkflowSchemaTest {
         // as the validator: no blank outcome event, ordering operators compare numbers or strings, and a loop
         // leaves previous_iteration_output to the coordinator
         assertThat(validate(YAML.readTree("id: wf\nname: n\ntrigger: T\nonSuccess: \" \"\nsteps:\n  - id: a\n    agent: x\n    action: y\n"
+                + "    input_mapping: { previous_iteration_output: { value: 1 } }\n"
                 + "    loop: { max_iterations: 2, until: { output_key: s, operator: gte, value: true }, feedback: { previous_iteration_output: d } }\n")))
                 .extracting(ValidationMessage::getMessage)
                 .anySatisfy(m -> assertThat(m).contains("onSuccess"))
                 .anySatisfy(m -> assertThat(m).contains("until.value"))
-                .anySatisfy(m -> assertThat(m).contains("feedback"));
+                .anySatisfy(m -> assertThat(m).contains("feedback"))
+                .anySatisfy(m -> assertThat(m).contains("input_mapping"));
         // the coordinator's own queues are not agents (AgentNames.RESERVED)
         assertThat(validate(YAML.readTree("id: wf\nname: n\ntrigger: T\nsteps:\n  - { id: a, agent: events, action: y }\n")))
                 .extracting(ValidationMessage::getMessage).anySatisfy(m -> assertThat(m).contains("agent"));

@@ -285,6 +285,25 @@ class AgentMessagesTest {
         HttpResponse<String> repeated = postMessage(http, "{\"message_id\":\"" + taken
                 + "\",\"from\":\"g-msg-architect\",\"to\":\"g-msg-strategist\",\"type\":\"NOTICE\",\"payload\":{}}");
         assertThat(repeated.statusCode()).isEqualTo(202);
+
+        // a message whose first send failed stays pending: posted again with its id, it is delivered, and waits
+        // its full time from then; one that timed out meanwhile, never delivered, cannot be sent that way (409)
+        var jdbc = new org.springframework.jdbc.core.JdbcTemplate(shared().dataSource());
+        String unsent = java.util.UUID.randomUUID().toString();
+        jdbc.update("INSERT INTO agent_messages (id, from_agent, to_agent, message_type, payload, requires_response, status, expires_at) "
+                + "VALUES (?, 'g-msg-http', 'g-msg-strategist', 'PRIORITY_QUERY', '{}', true, 'pending', now() + interval '1 second')", unsent);
+        HttpResponse<String> resent = postMessage(http, "{\"message_id\":\"" + unsent + "\",\"from\":\"g-msg-http\",\"to\":\"g-msg-strategist\","
+                + "\"type\":\"PRIORITY_QUERY\",\"payload\":{\"n\":1},\"requires_response\":true,\"timeout_ms\":60000}");
+        assertThat(resent.statusCode()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(10)).until(() -> "responded".equals(jdbc.queryForObject(
+                "SELECT status FROM agent_messages WHERE id = ?", String.class, unsent)));
+        String expired = java.util.UUID.randomUUID().toString();
+        jdbc.update("INSERT INTO agent_messages (id, from_agent, to_agent, message_type, payload, requires_response, status, expires_at) "
+                + "VALUES (?, 'g-msg-http', 'g-msg-strategist', 'PRIORITY_QUERY', '{}', true, 'timed_out', now())", expired);
+        HttpResponse<String> tooLate = postMessage(http, "{\"message_id\":\"" + expired + "\",\"from\":\"g-msg-http\",\"to\":\"g-msg-strategist\","
+                + "\"type\":\"PRIORITY_QUERY\",\"payload\":{},\"requires_response\":true}");
+        assertThat(tooLate.statusCode()).isEqualTo(409);
+        assertThat(tooLate.body()).contains("timed out before it could be delivered");
         assertThat(http.send(HttpRequest.newBuilder(URI.create(shared().httpUrl() + "/api/messages/nope")).build(),
                 HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(404);
     }
