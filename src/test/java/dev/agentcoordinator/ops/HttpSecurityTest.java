@@ -24,6 +24,22 @@ class HttpSecurityTest {
         assertThat(OpsCoordinator.post("/api/events", "{\"type\":\"NOTHING_LISTENS\",\"payload\":{}}", false).statusCode()).isEqualTo(401);
     }
 
+    /** A page of another site could post to the API or Jolokia through the browser, with its cached credentials. */
+    @Test
+    void whatABrowserSendsForAnotherSitesPageIsRefused() {
+        for (String site : new String[] {"cross-site", "same-site"}) {
+            HttpResponse<String> jolokia = OpsCoordinator.send("GET", "/observe/jolokia/version", null, true, "Sec-Fetch-Site", site);
+            assertThat(jolokia.statusCode()).as(site).isEqualTo(403);
+            assertThat(jolokia.body()).contains("another site");
+            assertThat(OpsCoordinator.send("POST", "/api/events", "{\"type\":\"NOTHING_LISTENS\",\"payload\":{}}", true,
+                    "Sec-Fetch-Site", site).statusCode()).as(site).isEqualTo(403);
+        }
+        for (String site : new String[] {"same-origin", "none"}) {   // the coordinator's own pages, a typed URL
+            assertThat(OpsCoordinator.send("GET", "/observe/jolokia/version", null, true, "Sec-Fetch-Site", site).statusCode())
+                    .as(site).isEqualTo(200);
+        }
+    }
+
     @Test
     void wrongPasswordIsRefused() {
         HttpResponse<String> response = OpsCoordinator.get("/api/workflows", false);

@@ -23,6 +23,13 @@ class JolokiaPolicyTest {
         return found.path("value").get(0).asText();
     }
 
+    /** The first MBean matching {@code pattern}, once registered (Camel registers them just after ready). */
+    private static String firstMBean(String pattern) {
+        return org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> jolokia("{\"type\":\"search\",\"mbean\":\"" + pattern + "\"}").path("value"), found -> found.isArray() && found.size() > 0)
+                .path(0).asText();
+    }
+
     @Test
     void hawtiosReadsAndDumpsAreAllowed() {
         String context = camelContextMBean();
@@ -43,6 +50,23 @@ class JolokiaPolicyTest {
             assertThat(answer.path("status").asInt()).as(operation + ": " + answer).isEqualTo(403);
         }
         assertThat(OpsDb.text("SELECT to_regclass('jolokia_was_here')::text")).isNull();
+    }
+
+    /** Each left the coordinator broken while it looked started (a removed reply route, a stopped HTTP server, a disabled check). */
+    @Test
+    void operationsThatBreakTheCoordinatorUnderneathItsRoutesAreDenied() {
+        String route = firstMBean("org.apache.camel:type=routes,name=\\\"coordinator.replies\\\",*");
+        String service = firstMBean("org.apache.camel:type=services,*");
+        String consumer = firstMBean("org.apache.camel:type=consumers,*");
+        String health = firstMBean("org.apache.camel:type=health,*");
+        String[][] denied = {{route, "remove()"}, {route, "stopAndFail()"}, {service, "stop()"}, {consumer, "suspend()"},
+                {health, "disableById(java.lang.String)"}};
+        for (String[] call : denied) {
+            JsonNode answer = jolokia("{\"type\":\"exec\",\"mbean\":" + Json.write(call[0]) + ",\"operation\":" + Json.write(call[1])
+                    + (call[1].contains("String") ? ",\"arguments\":[\"database\"]" : "") + "}");
+            assertThat(answer.path("status").asInt()).as(call[0] + " " + call[1] + ": " + answer).isEqualTo(403);
+        }
+        assertThat(OpsCoordinator.get("/api/workflows", true).statusCode()).isEqualTo(200);
     }
 
     @Test

@@ -59,6 +59,19 @@ final class OpsCoordinator {
                 .POST(HttpRequest.BodyPublishers.ofString(json, StandardCharsets.UTF_8)).build());
     }
 
+    /** A request with extra headers (name, value, name, value, ...); a body is sent as JSON. */
+    static HttpResponse<String> send(String method, String path, String json, boolean withCredentials, String... headers) {
+        HttpRequest.Builder builder = request(path, withCredentials);
+        for (int i = 0; i + 1 < headers.length; i += 2) {
+            builder.header(headers[i], headers[i + 1]);
+        }
+        if (json != null) {
+            builder.header("Content-Type", "application/json");
+        }
+        return send(builder.method(method, json == null ? HttpRequest.BodyPublishers.noBody()
+                : HttpRequest.BodyPublishers.ofString(json, StandardCharsets.UTF_8)).build());
+    }
+
     private static HttpRequest.Builder request(String path, boolean withCredentials) {
         HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(shared().httpUrl() + path)).timeout(Duration.ofSeconds(20));
         if (withCredentials) {
