@@ -8,8 +8,10 @@ WITH expired AS (
            notice_due_at = CASE WHEN m.reply_to IS NOT NULL THEN now() + interval '30 seconds' END
       FROM (SELECT id FROM agent_messages
              WHERE status IN ('pending', 'delivered') AND requires_response
-               -- holdMs: while replies are queued, a response that came in time may be waiting (ReplyBacklog)
-               AND expires_at < now() - CAST(:#holdMs AS bigint) * interval '1 millisecond'
+               -- holdMs: while responses are queued, one that came in time may be waiting (ReplyBacklog);
+               -- sweptAtMs: when that was judged (a statement kept waiting for a connection reaches no further)
+               AND expires_at < LEAST(now(), to_timestamp(CAST(:#sweptAtMs AS double precision) / 1000))
+                                - CAST(:#holdMs AS bigint) * interval '1 millisecond'
              ORDER BY expires_at LIMIT CAST(:#sweepLimit AS integer) FOR UPDATE SKIP LOCKED) due
      WHERE m.id = due.id
     RETURNING m.id, m.from_agent, m.to_agent, m.message_type, m.reply_to, m.correlation_id

@@ -5,8 +5,10 @@ UPDATE workflow_step_executions s
        completed_at = now(), waiting_since = NULL, updated_at = now()
   FROM (SELECT id FROM workflow_step_executions
          WHERE status = 'pending' AND waiting_for IS NOT NULL
-           -- holdMs: while replies are queued, the holder's reply that releases the lock may be among them (ReplyBacklog)
-           AND waiting_since + timeout_ms * interval '1 millisecond' < now() - CAST(:#holdMs AS bigint) * interval '1 millisecond'
+           -- holdMs: while replies are queued, the holder's reply that releases the lock may be among them (ReplyBacklog);
+           -- sweptAtMs: when that was judged (a statement kept waiting for a connection reaches no further)
+           AND waiting_since + timeout_ms * interval '1 millisecond'
+               < LEAST(now(), to_timestamp(CAST(:#sweptAtMs AS double precision) / 1000)) - CAST(:#holdMs AS bigint) * interval '1 millisecond'
          ORDER BY waiting_since LIMIT CAST(:#sweepLimit AS integer) FOR UPDATE SKIP LOCKED) due,
        workflow_executions e
  WHERE s.id = due.id AND e.id = s.execution_id

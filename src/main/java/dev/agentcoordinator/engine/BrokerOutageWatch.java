@@ -29,7 +29,8 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
     static final long CONSUMERS_RECONNECTED_MS = 5_000;
 
     private final ConnectionFactory factory;
-    private final ReplyBacklog backlog;
+    /** The backlogs whose sweeps hold while the broker cannot be reached (step replies, message responses). */
+    private final java.util.List<ReplyBacklog> backlogs;
     private final long reconnectedAfterMs;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
         Thread thread = new Thread(runnable, "coordinator-broker-watch");
@@ -40,9 +41,9 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
     private ScheduledFuture<?> reachableAgain;
     private boolean stopped;
 
-    private BrokerOutageWatch(ConnectionFactory factory, ReplyBacklog backlog, long reconnectedAfterMs) {
+    private BrokerOutageWatch(ConnectionFactory factory, java.util.List<ReplyBacklog> backlogs, long reconnectedAfterMs) {
         this.factory = factory;
-        this.backlog = backlog;
+        this.backlogs = java.util.List.copyOf(backlogs);
         this.reconnectedAfterMs = reconnectedAfterMs;
         connect();
     }
@@ -51,14 +52,26 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
      * Watches the broker {@code factory} connects to (a plain Artemis factory, with reconnection; the watch closes
      * it). The consumers are taken to have reconnected the factory's longest retry interval after the watch did.
      */
-    public static BrokerOutageWatch start(ConnectionFactory factory, ReplyBacklog backlog) {
+    public static BrokerOutageWatch start(ConnectionFactory factory, ReplyBacklog... backlogs) {
         long longestRetryMs = factory instanceof org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory artemis
                 ? Math.max(artemis.getMaxRetryInterval(), artemis.getRetryInterval()) : CONSUMERS_RECONNECTED_MS;
-        return new BrokerOutageWatch(factory, backlog, Math.max(CONSUMERS_RECONNECTED_MS, longestRetryMs));
+        return new BrokerOutageWatch(factory, java.util.List.of(backlogs), Math.max(CONSUMERS_RECONNECTED_MS, longestRetryMs));
     }
 
     static BrokerOutageWatch start(ConnectionFactory factory, ReplyBacklog backlog, long reconnectedAfterMs) {
-        return new BrokerOutageWatch(factory, backlog, reconnectedAfterMs);
+        return new BrokerOutageWatch(factory, java.util.List.of(backlog), reconnectedAfterMs);
+    }
+
+    private void markUnreachable() {
+        backlogs.forEach(ReplyBacklog::brokerUnreachable);
+    }
+
+    private void markReachable() {
+        backlogs.forEach(ReplyBacklog::brokerReachable);
+    }
+
+    private boolean markedUnreachable() {
+        return backlogs.stream().anyMatch(ReplyBacklog::isBrokerUnreachable);
     }
 
     /** The watch's connection; while none can be made, an outage, tried again every {@code reconnectedAfterMs}. */
@@ -74,15 +87,15 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
             }
             artemis.setFailoverListener(this::onEvent);
             opened.start();
-            boolean wasUnreachable = backlog.isBrokerUnreachable();
+            boolean wasUnreachable = markedUnreachable();
             connection = opened;
             if (wasUnreachable) {
                 onEvent(FailoverEventType.FAILOVER_COMPLETED);
             }
         } catch (JMSException e) {
             closeQuietly(opened);
-            if (!backlog.isBrokerUnreachable()) {
-                backlog.brokerUnreachable();
+            if (!markedUnreachable()) {
+                markUnreachable();
                 LOG.warn("the broker cannot be reached ({}): attempt and execution timeouts wait until it answers", e.getMessage());
             }
             timer.schedule(this::connect, reconnectedAfterMs, TimeUnit.MILLISECONDS);
@@ -96,19 +109,19 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
                     reachableAgain.cancel(false);
                     reachableAgain = null;
                 }
-                backlog.brokerUnreachable();
+                markUnreachable();
                 LOG.warn("the broker cannot be reached: attempt and execution timeouts wait until it answers again");
             }
             case FAILOVER_COMPLETED -> {
                 LOG.warn("the broker answers again: timeouts resume once the reply consumers have reconnected too");
                 if (!stopped) {
-                    reachableAgain = timer.schedule(backlog::brokerReachable, reconnectedAfterMs, TimeUnit.MILLISECONDS);
+                    reachableAgain = timer.schedule(this::markReachable, reconnectedAfterMs, TimeUnit.MILLISECONDS);
                 }
             }
             default -> {
                 // the client gave up reconnecting (a URL that bounds reconnectAttempts): a new connection, when one can be made
                 LOG.warn("the broker could not be reached again ({}): timeouts stay on hold until a new connection succeeds", event);
-                backlog.brokerUnreachable();
+                markUnreachable();
                 closeQuietly(connection);
                 connection = null;
                 if (!stopped) {

@@ -20,6 +20,8 @@ public final class CoordinatorRoutes {
     private final List<StepRouteMapper> mappers;
     /** How far behind the reply consumers are: the timeout sweeps hold for it. */
     private final ReplyBacklog replyBacklog = new ReplyBacklog();
+    /** How far behind the consumer of agent-message responses is: the message timeouts hold for it. */
+    private final ReplyBacklog responseBacklog = new ReplyBacklog();
 
     public CoordinatorRoutes(WorkflowCatalog catalog, CoordinatorSettings settings) {
         this.catalog = catalog;
@@ -50,7 +52,7 @@ public final class CoordinatorRoutes {
         builders.add(new LockRoutes(catalog, sweepPeriodMs, replyBacklog::holdSweep));
         builders.add(new dev.agentcoordinator.messages.MessageRoutes(
                 settings.messagesResponseTimeoutMs(),
-                1, sweepPeriodMs, replyBacklog::holdSweep)); // agent-to-agent messages are few: one consumer per queue
+                1, sweepPeriodMs, responseBacklog)); // agent-to-agent messages are few: one consumer per queue
         if (settings.retentionDays() > 0) {
             builders.add(new RetentionRoutes(settings.retentionDays(), settings.retentionPeriodMs()));
         }
@@ -59,11 +61,12 @@ public final class CoordinatorRoutes {
 
     /** Watches the broker {@code factory} (a plain Artemis one) connects to, for the timeout sweeps (see {@link BrokerOutageWatch}). */
     public BrokerOutageWatch watchBroker(jakarta.jms.ConnectionFactory factory) {
-        return BrokerOutageWatch.start(factory, replyBacklog);
+        return BrokerOutageWatch.start(factory, replyBacklog, responseBacklog);
     }
 
     /** The breakers that pause the routes the broker or a timer starts while the database is unreachable. */
     public RoutePolicyFactory outageBreakers() {
-        return DatabaseOutageBreaker.everyConsumer(ReplyRoutes.ROUTE_ID, replyBacklog);
+        return DatabaseOutageBreaker.everyConsumer(java.util.Map.of(ReplyRoutes.ROUTE_ID, replyBacklog,
+                dev.agentcoordinator.messages.MessageRoutes.RESPONSES_ROUTE_ID, responseBacklog));
     }
 }

@@ -49,17 +49,19 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
 
     /**
      * A breaker for every route a broker message or a timer starts (the routes the API or another
-     * route starts fail their caller instead); the reply consumers' also holds the timeout sweeps while
-     * it is open (see {@link ReplyBacklog}).
+     * route starts fail their caller instead); that of a route whose consumers feed a backlog
+     * ({@code backlogs}, by route id: the step replies', the message responses') also holds the sweeps
+     * judging by it while it is open (see {@link ReplyBacklog}).
      */
-    public static RoutePolicyFactory everyConsumer(String replyRouteId, ReplyBacklog backlog) {
+    public static RoutePolicyFactory everyConsumer(java.util.Map<String, ReplyBacklog> backlogs) {
         return (context, routeId, route) -> {
             String uri = route instanceof RouteDefinition definition && definition.getInput() != null
                     ? definition.getInput().getEndpointUri() : null;
             if (uri == null || !(uri.startsWith("jms:") || uri.startsWith("timer:"))) {
                 return null;
             }
-            DatabaseOutageBreaker breaker = routeId.equals(replyRouteId)
+            ReplyBacklog backlog = backlogs.get(routeId);
+            DatabaseOutageBreaker breaker = backlog != null
                     ? new DatabaseOutageBreaker(backlog::consumersSuspended, backlog::consumersResumed)
                     : new DatabaseOutageBreaker(() -> { }, () -> { });
             breaker.setCamelContext(context);

@@ -176,7 +176,10 @@ public final class ReplyBacklog {
 
     /**
      * Before a sweep that judges deadlines (attempts, executions, lock waits, agent messages): the hold as header
-     * {@link Headers#HOLD_MS}, which its statement subtracts from now; the sweep is skipped while the backlog is not known.
+     * {@link Headers#HOLD_MS}, which its statement subtracts from now, and when it was judged as header
+     * {@link Headers#SWEPT_AT_MS}: a statement that waited for a connection meanwhile (replies piling up
+     * behind the same pool) reaches no further than the hold could see. The sweep is skipped while the
+     * backlog is not known.
      */
     public void holdSweep(org.apache.camel.Exchange exchange) {
         OptionalLong hold = holdMs();
@@ -184,6 +187,7 @@ public final class ReplyBacklog {
             exchange.setRouteStop(true);
         } else {
             exchange.getMessage().setHeader(Headers.HOLD_MS, hold.getAsLong());
+            exchange.getMessage().setHeader(Headers.SWEPT_AT_MS, clock.getAsLong());
         }
     }
 

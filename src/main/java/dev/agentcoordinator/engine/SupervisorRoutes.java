@@ -199,7 +199,6 @@ public class SupervisorRoutes extends RouteBuilder {
      */
     private void holdForReplyBacklog(Exchange exchange) {
         replyBacklog.holdSweep(exchange);
-        exchange.getMessage().setHeader(SWEPT_AT_MS, System.currentTimeMillis());
     }
 
     private void rowToHeaders(Exchange exchange) {

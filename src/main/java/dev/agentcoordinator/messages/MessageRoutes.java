@@ -2,6 +2,7 @@ package dev.agentcoordinator.messages;
 
 import dev.agentcoordinator.engine.Endpoints;
 import dev.agentcoordinator.engine.Headers;
+import dev.agentcoordinator.engine.ReplyBacklog;
 import dev.agentcoordinator.engine.Sql;
 import jakarta.jms.Destination;
 import jakarta.jms.JMSException;
@@ -25,6 +26,8 @@ public class MessageRoutes extends RouteBuilder {
     public static final String INBOUND_QUEUE = "agent.messages";
     /** Where recipients send their responses (the JMSReplyTo of a delivered message). */
     public static final String RESPONSE_QUEUE = "coordinator.message-responses";
+    /** The route that takes the responses off {@link #RESPONSE_QUEUE}. */
+    public static final String RESPONSES_ROUTE_ID = "coordinator.messages.responses";
     /** Stores and delivers one message whose fields are in the headers ({@link AgentMessageCodec#accept}). */
     public static final String ACCEPT = "direct:coordinator.messages.accept";
     /** Sends to the destination named by header CamelJmsDestinationName. */
@@ -33,14 +36,18 @@ public class MessageRoutes extends RouteBuilder {
     private final long defaultResponseTimeoutMs;
     private final int consumers;
     private final long sweepPeriodMs;
-    private final org.apache.camel.Processor hold;
+    private final ReplyBacklog responses;
 
-    /** {@code hold}: sets how long past its expiry a message must be before it times out (ReplyBacklog.holdSweep). */
-    public MessageRoutes(long defaultResponseTimeoutMs, int consumers, long sweepPeriodMs, org.apache.camel.Processor hold) {
+    /**
+     * {@code responses}: how far behind the consumer of {@link #RESPONSE_QUEUE} is, fed by that consumer; the
+     * timeout sweep holds by it, as the attempt timeouts hold by the step replies' (a response that came in
+     * time may be queued).
+     */
+    public MessageRoutes(long defaultResponseTimeoutMs, int consumers, long sweepPeriodMs, ReplyBacklog responses) {
         this.defaultResponseTimeoutMs = defaultResponseTimeoutMs;
         this.consumers = consumers;
         this.sweepPeriodMs = sweepPeriodMs;
-        this.hold = hold;
+        this.responses = responses;
     }
 
     @Override
@@ -86,8 +93,9 @@ public class MessageRoutes extends RouteBuilder {
                 .end();
 
         from("jms:queue:" + RESPONSE_QUEUE + "?transacted=true&disableReplyTo=true&concurrentConsumers=" + consumers + "&maxConcurrentConsumers=" + consumers)
-                .routeId("coordinator.messages.responses")
+                .routeId(RESPONSES_ROUTE_ID)
                 .routeDescription("responses of recipients: stored, then forwarded to the sender")
+                .process(this::countTaken)
                 .process(AgentMessageCodec::readResponse)
                 .filter(header(AgentMessageCodec.NOT_A_RESPONSE).isNotNull())
                     .log(LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "reply to message ${header.messageId} dropped: ${header.notAResponse}")
@@ -111,7 +119,7 @@ public class MessageRoutes extends RouteBuilder {
                 .routeId("coordinator.messages.timeouts")
                 .routeDescription("messages whose response did not come in time: timed_out, and the sender is told")
                 // as attempt timeouts: a response that came in time may still be queued
-                .process(hold)
+                .process(responses::holdSweep)
                 .setHeader(Headers.SWEEP_LIMIT, constant(Endpoints.SWEEP_ROWS))
                 .to(Sql.rows("expire-agent-messages"))
                 .split(body())
@@ -140,6 +148,15 @@ public class MessageRoutes extends RouteBuilder {
             throw new AgentMessageConflictException("agent message " + messageId + " timed out before it could be"
                     + " delivered (its send failed): send it as a new message");
         }
+    }
+
+    /** Tells the backlog a response was taken, when it reached the broker, and (with its transaction) when it settled. */
+    private void countTaken(Exchange exchange) {
+        Message in = exchange.getMessage();
+        Long arrived = in.getHeader(ReplyBacklog.INGRESS_TIMESTAMP, Long.class);
+        long sentAt = arrived != null ? arrived : in.getHeader("JMSTimestamp", 0L, Long.class);
+        responses.taken(sentAt);
+        exchange.getExchangeExtension().addOnCompletion(responses.settlementOf(in.getHeader("JMSMessageID", String.class), sentAt));
     }
 
     private void acceptFromJms(Exchange exchange) throws JMSException {
