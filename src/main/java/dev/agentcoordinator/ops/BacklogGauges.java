@@ -66,18 +66,45 @@ public final class BacklogGauges implements AutoCloseable {
         return this;
     }
 
+    /** Whether the last refresh from the database, and from the broker, failed (only the refresh thread uses them). */
+    private boolean databaseFailed;
+    private boolean brokerFailed;
+
+    /**
+     * A refresh that fails takes its gauges away rather than leaving the last values standing, so that
+     * dashboards and alerts on their absence see the outage; the first failure and the recovery are logged.
+     */
     void refresh() {
         try {
             inFlight.register(rows("workflow", countsBy(IN_FLIGHT, workflows)), true);
             waiting.register(rows("agent", countsBy(WAITING, agents)), true);
+            databaseFailed = recovered(databaseFailed, "executions in flight and steps waiting");
         } catch (Exception e) {
-            LOG.debug("backlog gauges not refreshed from the database: {}", e.toString());
+            inFlight.register(List.of(), true);
+            waiting.register(List.of(), true);
+            databaseFailed = failed(databaseFailed, "coordinator_executions_in_flight and coordinator_steps_waiting", e);
         }
         try {
             queueDepth.register(rows("queue", queueDepths.read()), true);
+            brokerFailed = recovered(brokerFailed, "queue depths");
         } catch (Exception e) {
-            LOG.debug("queue depths not refreshed: {}", e.toString());
+            queueDepth.register(List.of(), true);
+            brokerFailed = failed(brokerFailed, "coordinator_queue_depth (a standalone broker needs the manage permission for it)", e);
         }
+    }
+
+    private static boolean failed(boolean before, String gauges, Exception e) {
+        if (!before) {
+            LOG.warn("{} not refreshed, left out until they can be: {}", gauges, e.toString());
+        }
+        return true;
+    }
+
+    private static boolean recovered(boolean before, String what) {
+        if (before) {
+            LOG.info("{} refreshed again", what);
+        }
+        return false;
     }
 
     /** Counts per key, with 0 for every known key that has no row (so a gauge drops to 0, not away). */
