@@ -108,7 +108,9 @@ public final class CoordinatorApp {
         // A stop asked for while starting (Ctrl-C, SIGTERM) stops what has started: the embedded
         // database is a process of its own and would outlive the JVM, holding its data folder.
         AtomicReference<Infrastructure> starting = new AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean stopAsked = new java.util.concurrent.atomic.AtomicBoolean();
         Thread stopWhileStarting = new Thread(() -> {
+            stopAsked.set(true);
             Infrastructure infra = starting.get();
             if (infra != null) {
                 infra.close();
@@ -123,6 +125,10 @@ public final class CoordinatorApp {
             removeQuietly(stopWhileStarting);
             return EXIT_INVALID_CONFIGURATION;
         } catch (Exception e) {
+            if (stopAsked.get()) {   // what failed is what the stop closed under the start: no fault
+                LoggerFactory.getLogger(CoordinatorApp.class).info("Agent Coordinator stopped while starting ({})", e.toString());
+                return EXIT_START_FAILED;
+            }
             LoggerFactory.getLogger(CoordinatorApp.class).error("Agent Coordinator failed to start", e);
             // the start's own errors say what and where (a port, a URL, a setting); the log has the stack trace
             err.println("Agent Coordinator failed to start: " + (e.getMessage() != null && e instanceof IllegalStateException
@@ -183,8 +189,7 @@ public final class CoordinatorApp {
     /** As {@link #start(CoordinatorSettings, WorkflowCatalog)}; {@code begun} gets the infrastructure as soon as it starts. */
     static RunningCoordinator start(CoordinatorSettings settings, WorkflowCatalog catalog, Consumer<Infrastructure> begun)
             throws Exception {
-        Infrastructure infra = Infrastructure.begin(settings);   // broker and database start meanwhile
-        begun.accept(infra);
+        Infrastructure infra = Infrastructure.begin(settings, begun);   // broker and database start meanwhile
         // the demo agents are services of their own: they connect while Camel starts
         FutureTask<AutoCloseable> demoAgents = new FutureTask<>(() -> {
             infra.awaitReady();

@@ -257,8 +257,14 @@ class StartupTest {
             }
             assertThat(line).as("the child's database started").isNotNull();
             long server = EmbeddedPostgresProcess.of(data.resolve("postgres")).orElseThrow().pid();
-            child.destroy();   // SIGTERM, as Ctrl-C or a service manager would
+            child.toHandle().destroy();   // SIGTERM, as Ctrl-C or a service manager would (Process.destroy would close the output too)
+            StringBuilder rest = new StringBuilder();
+            while ((line = output.readLine()) != null) {
+                rest.append(line).append('\n');
+            }
             assertThat(child.waitFor(60, TimeUnit.SECONDS)).as("the child JVM ended").isTrue();
+            // a stop is no failure: no ERROR with a stack trace for what the stop closed under the start
+            assertThat(rest.toString()).doesNotContain("Agent Coordinator failed to start");
             try {
                 await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                         assertThat(ProcessHandle.of(server).filter(ProcessHandle::isAlive)).as("PostgreSQL pid " + server).isEmpty());

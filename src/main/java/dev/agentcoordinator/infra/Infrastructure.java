@@ -31,7 +31,10 @@ public final class Infrastructure implements AutoCloseable {
     private volatile DataSource dataSource;
     private EmbeddedDatabase embeddedDatabase;
     private EmbeddedBroker embeddedBroker;
-    private final List<FutureTask<Void>> starting = new ArrayList<>();
+    /** The start threads' tasks; a stop on another thread (a signal while starting) reads them while begin() adds. */
+    private final List<FutureTask<Void>> starting = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Set by close(): no start thread begins after it (guarded by this). */
+    private boolean closing;
     private volatile JmsPoolConnectionFactory connectionFactory;
 
     private Infrastructure() {
@@ -57,7 +60,17 @@ public final class Infrastructure implements AutoCloseable {
      * ports now (free ones unless configured), so that their URLs are known.
      */
     public static Infrastructure begin(CoordinatorSettings settings) {
+        return begin(settings, infra -> { });
+    }
+
+    /**
+     * As {@link #begin(CoordinatorSettings)}; {@code begun} gets the infrastructure before anything starts, so that a
+     * stop asked for from then on (a signal during start-up) can close what starts: the embedded database is a
+     * process of its own, which would outlive the JVM.
+     */
+    public static Infrastructure begin(CoordinatorSettings settings, java.util.function.Consumer<Infrastructure> begun) {
         Infrastructure infra = new Infrastructure();
+        begun.accept(infra);
         infra.prepareDataSource(settings);
         infra.chooseBrokerUrl(settings);
         // closed in reverse: the pools before the servers they connect to
@@ -105,7 +118,10 @@ public final class Infrastructure implements AutoCloseable {
         }
     }
 
-    private FutureTask<Void> inBackground(String threadName, StartTask task) {
+    private synchronized FutureTask<Void> inBackground(String threadName, StartTask task) {
+        if (closing) {
+            throw new IllegalStateException("the coordinator is stopping: " + threadName + " not started");
+        }
         FutureTask<Void> future = new FutureTask<>(() -> {
             task.run();
             return null;
@@ -229,6 +245,9 @@ public final class Infrastructure implements AutoCloseable {
 
     @Override
     public void close() {
+        synchronized (this) {
+            closing = true;
+        }
         closeQuietly(null);
     }
 
