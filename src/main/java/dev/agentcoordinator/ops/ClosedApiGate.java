@@ -1,7 +1,6 @@
 package dev.agentcoordinator.ops;
 
 import dev.agentcoordinator.engine.Json;
-import io.vertx.ext.auth.authentication.AuthenticationProvider;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.AuthenticationHandler;
 import org.apache.camel.component.platform.http.vertx.auth.AuthenticationConfig;
@@ -26,16 +25,7 @@ public final class ClosedApiGate implements AuthenticationHandler {
     private volatile String closedBecause = STARTING;
 
     AuthenticationConfig.AuthenticationConfigEntry entry() {
-        AuthenticationConfig.AuthenticationConfigEntry entry = new AuthenticationConfig.AuthenticationConfigEntry();
-        entry.setPath("/*");
-        entry.setAuthenticationProviderFactory(vertx -> null);   // nobody to authenticate
-        entry.setAuthenticationHandlerFactory(new AuthenticationConfig.AuthenticationHandlerFactory() {
-            @Override
-            public <T extends AuthenticationProvider> AuthenticationHandler createAuthenticationHandler(T none) {
-                return ClosedApiGate.this;
-            }
-        });
-        return entry;
+        return GuardedHttpServerFactory.onEveryPath(this);
     }
 
     /** The API's routes answer from now on. */

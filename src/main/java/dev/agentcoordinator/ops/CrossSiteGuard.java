@@ -1,7 +1,6 @@
 package dev.agentcoordinator.ops;
 
 import dev.agentcoordinator.engine.Json;
-import io.vertx.ext.auth.authentication.AuthenticationProvider;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.AuthenticationHandler;
 import org.apache.camel.component.platform.http.vertx.auth.AuthenticationConfig;
@@ -20,16 +19,7 @@ public final class CrossSiteGuard implements AuthenticationHandler {
     static final String HEADER = "Sec-Fetch-Site";
 
     AuthenticationConfig.AuthenticationConfigEntry entry() {
-        AuthenticationConfig.AuthenticationConfigEntry entry = new AuthenticationConfig.AuthenticationConfigEntry();
-        entry.setPath("/*");
-        entry.setAuthenticationProviderFactory(vertx -> null);   // nobody to authenticate
-        entry.setAuthenticationHandlerFactory(new AuthenticationConfig.AuthenticationHandlerFactory() {
-            @Override
-            public <T extends AuthenticationProvider> AuthenticationHandler createAuthenticationHandler(T none) {
-                return CrossSiteGuard.this;
-            }
-        });
-        return entry;
+        return GuardedHttpServerFactory.onEveryPath(this);
     }
 
     static boolean fromAnotherSite(String secFetchSite) {

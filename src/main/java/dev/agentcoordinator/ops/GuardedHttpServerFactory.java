@@ -44,6 +44,24 @@ public final class GuardedHttpServerFactory implements MainHttpServerFactory {
         return server;
     }
 
+    /**
+     * An entry of the server's authentication configuration that runs {@code guard} before every path and
+     * authenticates nobody: the one place Camel's server takes handlers before it listens.
+     */
+    static AuthenticationConfig.AuthenticationConfigEntry onEveryPath(io.vertx.ext.web.handler.AuthenticationHandler guard) {
+        AuthenticationConfig.AuthenticationConfigEntry entry = new AuthenticationConfig.AuthenticationConfigEntry();
+        entry.setPath("/*");
+        entry.setAuthenticationProviderFactory(vertx -> null);   // nobody to authenticate
+        entry.setAuthenticationHandlerFactory(new AuthenticationConfig.AuthenticationHandlerFactory() {
+            @Override
+            public <T extends io.vertx.ext.auth.authentication.AuthenticationProvider> io.vertx.ext.web.handler.AuthenticationHandler
+                    createAuthenticationHandler(T none) {
+                return guard;
+            }
+        });
+        return entry;
+    }
+
     @Override
     public Service newHttpManagementServer(CamelContext camelContext, HttpManagementServerConfigurationProperties configuration) {
         delegate.setCamelContext(camelContext);
