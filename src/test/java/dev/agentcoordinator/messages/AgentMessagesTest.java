@@ -211,6 +211,14 @@ class AgentMessagesTest {
                 .path("payload").path("priority").asInt()).isEqualTo(3);
     }
 
+    /** A question of g-msg-http to g-msg-strategist as the coordinator stores it, never delivered. */
+    private static void storedQuestion(String messageId, String status, String expiresIn) {
+        new org.springframework.jdbc.core.JdbcTemplate(shared().dataSource()).update("INSERT INTO agent_messages "
+                + "(id, from_agent, to_agent, message_type, payload, requires_response, status, expires_at) "
+                + "VALUES (?, 'g-msg-http', 'g-msg-strategist', 'PRIORITY_QUERY', '{}', true, ?, now() + CAST(? AS interval))",
+                messageId, status, expiresIn);
+    }
+
     @Test
     void aQuestionNobodyAnswersTimesOut() throws Exception {
         try (AgentMessenger messenger = AgentMessenger.connect(AgentService.artemisConnectionFactory(shared().brokerUrl()), "g-msg-asker")) {
@@ -290,16 +298,16 @@ class AgentMessagesTest {
         // its full time from then; one that timed out meanwhile, never delivered, cannot be sent that way (409)
         var jdbc = new org.springframework.jdbc.core.JdbcTemplate(shared().dataSource());
         String unsent = java.util.UUID.randomUUID().toString();
-        jdbc.update("INSERT INTO agent_messages (id, from_agent, to_agent, message_type, payload, requires_response, status, expires_at) "
-                + "VALUES (?, 'g-msg-http', 'g-msg-strategist', 'PRIORITY_QUERY', '{}', true, 'pending', now() + interval '1 second')", unsent);
+        storedQuestion(unsent, "pending", "1 second");
         HttpResponse<String> resent = postMessage(http, "{\"message_id\":\"" + unsent + "\",\"from\":\"g-msg-http\",\"to\":\"g-msg-strategist\","
                 + "\"type\":\"PRIORITY_QUERY\",\"payload\":{\"n\":1},\"requires_response\":true,\"timeout_ms\":60000}");
         assertThat(resent.statusCode()).isEqualTo(202);
         await().atMost(Duration.ofSeconds(10)).until(() -> "responded".equals(jdbc.queryForObject(
                 "SELECT status FROM agent_messages WHERE id = ?", String.class, unsent)));
+        assertThat(jdbc.queryForObject("SELECT expires_at > now() + interval '30 seconds' FROM agent_messages WHERE id = ?",
+                Boolean.class, unsent)).as("the repost's 60 s wait, not what was left of the first post's").isTrue();
         String expired = java.util.UUID.randomUUID().toString();
-        jdbc.update("INSERT INTO agent_messages (id, from_agent, to_agent, message_type, payload, requires_response, status, expires_at) "
-                + "VALUES (?, 'g-msg-http', 'g-msg-strategist', 'PRIORITY_QUERY', '{}', true, 'timed_out', now())", expired);
+        storedQuestion(expired, "timed_out", "0 seconds");
         HttpResponse<String> tooLate = postMessage(http, "{\"message_id\":\"" + expired + "\",\"from\":\"g-msg-http\",\"to\":\"g-msg-strategist\","
                 + "\"type\":\"PRIORITY_QUERY\",\"payload\":{},\"requires_response\":true}");
         assertThat(tooLate.statusCode()).isEqualTo(409);
