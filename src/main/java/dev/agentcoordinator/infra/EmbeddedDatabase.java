@@ -125,6 +125,11 @@ public final class EmbeddedDatabase implements AutoCloseable {
             if (e instanceof IOException && port != 0 && !FreePort.isBindable(HOST, port)) {   // zonky only says it gave up waiting
                 throw portInUse(e);
             }
+            if (asRootWithoutUnshare()) {   // zonky then starts PostgreSQL as root, which refuses to run so
+                throw new IOException("the embedded PostgreSQL cannot run as root here: it runs through `unshare -U`, which this"
+                        + " system does not permit (Docker's default seccomp profile forbids it). Run the coordinator as a non-root"
+                        + " user, give the container --cap-add SYS_ADMIN, or use a database of your own (coordinator.db.url)", e);
+            }
             throw e;
         }
         jdbcUrl = url(postgres.getPort());
@@ -175,6 +180,23 @@ public final class EmbeddedDatabase implements AutoCloseable {
         }, "embedded-database-restart");
         restart.setDaemon(true);
         restart.start();
+    }
+
+    /** Whether this JVM runs as root where {@code unshare -U} fails (asked only after a failed start). */
+    private static boolean asRootWithoutUnshare() {
+        if (!"root".equals(System.getProperty("user.name"))) {
+            return false;
+        }
+        try {
+            Process unshare = new ProcessBuilder("unshare", "-U", "true").redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            return !unshare.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) || unshare.exitValue() != 0;
+        } catch (IOException e) {
+            return true;   // no unshare at all
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     private IOException portInUse(Exception cause) {
