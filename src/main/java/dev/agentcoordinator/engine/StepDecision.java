@@ -24,10 +24,11 @@ public record StepDecision(Kind kind, String rowId, String reason, String inputJ
          */
         RESEND_IF_STARTED_BY_THIS_MESSAGE,
         /**
-         * The step was already skipped or failed: visit its dependents again, as settling it did. It
-         * has no message of its own whose redelivery would; when the message that settled it died
+         * The step was already settled: visit its dependents again, as settling it did. A skipped or failed
+         * step has no message of its own whose redelivery would; when the message that settled it died
          * before its transaction committed, its redelivery walks through here to the steps it started
-         * (whose requests died with it) and to those it never reached.
+         * (whose requests died with it) and to those it never reached. A completed one is reached so by a
+         * retried execution's reset steps, whose walk must go on to the end of the execution.
          */
         PASS_ON
     }

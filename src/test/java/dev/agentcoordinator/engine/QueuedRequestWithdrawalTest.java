@@ -36,7 +36,7 @@ class QueuedRequestWithdrawalTest {
     @BeforeAll
     static void agents() throws Exception {
         agents = new ScriptedAgents(shared().connectionFactory())
-                .agent("f-timeout-first-agent", r -> List.of(Reply.ok(Map.of("done", true))));
+                .agent("f-timeout-first-agent", r -> List.of(Reply.ok(Map.of("done", true)).after(1000)));
     }
 
     @AfterAll

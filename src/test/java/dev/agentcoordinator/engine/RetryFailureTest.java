@@ -4,6 +4,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -12,6 +13,7 @@ import static dev.agentcoordinator.engine.ScriptedAgents.Reply;
 import static dev.agentcoordinator.engine.TestCoordinator.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
+import static org.awaitility.Awaitility.await;
 
 /** Retries per step config, agents' non-retryable errors and attempts that time out, as recorded in PostgreSQL. */
 class RetryFailureTest {
@@ -30,7 +32,34 @@ class RetryFailureTest {
                     default -> List.of(Reply.ok(Map.of("ran", r.action())));
                 })
                 .agent("f-fatal-agent", r -> List.of(Reply.error("invalid candidate id", false)))
-                .agent("f-steptimeout-agent", r -> List.of());
+                .agent("f-steptimeout-agent", r -> List.of())
+                .agent("f-retry-done-agent", r -> CHECKED_ONCE.add(r.request().path("execution_id").asText())
+                        ? List.of(Reply.error("not yet", false)) : List.of(Reply.ok(Map.of("checked", true))));
+    }
+
+    private static final java.util.Set<String> CHECKED_ONCE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * The retry runs check and adjust again; notify, which completed the first time on first alone, is not
+     * run again, and the execution ends as adjust completes: its walk passes on through notify, completed,
+     * to the end. It found notify "already decided" and stopped there, leaving the execution running until
+     * the stalled-execution sweep took it up (only after 50 sweep periods without a change).
+     */
+    @Test
+    void aRetryWhoseResetStepsLeadToACompletedDependentEndsWhenTheLastOneCompletes() {
+        String executionId = awaitExecution(sendEvent("F_RETRY_DONE_DEPENDENT", "{}"), "failed");
+        assertThat(stepStatuses(executionId)).containsEntry("check", "failed").containsEntry("adjust", "skipped")
+                .containsEntry("notify", "completed");
+
+        assertThat(ExecutionProbe.post("/api/executions/" + executionId + "/retry", null).statusCode()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(executionStatus(executionId)));
+
+        assertThat(requests(agents, executionId, "notify")).hasSize(1);
+        long endedAfterLastStepMs = ((Number) query("SELECT EXTRACT(EPOCH FROM e.completed_at - max(s.completed_at)) * 1000 AS ms "
+                + "FROM workflow_executions e JOIN workflow_step_executions s ON s.execution_id = e.id WHERE e.id = ? "
+                + "GROUP BY e.completed_at", executionId).get(0).get("ms")).longValue();
+        long stallMs = SupervisorRoutes.STALLED_AFTER_PERIODS * shared().settings().supervisorPeriodMs();
+        assertThat(endedAfterLastStepMs).as("ended by adjust's own walk, not by the stalled-execution sweep").isLessThan(stallMs);
     }
 
     @AfterAll

@@ -101,15 +101,15 @@ class StepLogicTest {
     @Test
     void nothingHappensOnceTheExecutionStoppedOrTheStepWasDecided() {
         assertThat(decide("a", context("cancelled", "a", "pending", null)).kind()).isEqualTo(StepDecision.Kind.NOTHING);
-        assertThat(decide("a", context("running", "a", "completed", "{}")).kind()).isEqualTo(StepDecision.Kind.NOTHING);
         assertThat(decide("a", context("running", "a", "running", null)).kind())
                 .isEqualTo(StepDecision.Kind.RESEND_IF_STARTED_BY_THIS_MESSAGE);
     }
 
     @Test
-    void aStepAlreadySkippedOrFailedPassesTheWalkOnToItsDependents() {
+    void aStepAlreadySettledPassesTheWalkOnToItsDependents() {
         assertThat(decide("a", context("running", "a", "skipped", null)).kind()).isEqualTo(StepDecision.Kind.PASS_ON);
         assertThat(decide("a", context("running", "a", "failed", null)).kind()).isEqualTo(StepDecision.Kind.PASS_ON);
+        assertThat(decide("a", context("running", "a", "completed", "{}")).kind()).isEqualTo(StepDecision.Kind.PASS_ON);
         assertThat(decide("a", context("failed", "a", "failed", null)).kind())
                 .as("not once the execution stopped").isEqualTo(StepDecision.Kind.NOTHING);
     }
