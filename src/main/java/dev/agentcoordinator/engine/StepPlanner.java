@@ -76,9 +76,20 @@ public final class StepPlanner {
         return StepDecision.dispatch(rowId, Json.write(InputResolver.resolve(step.inputMapping(), context)));
     }
 
+    /**
+     * As the spec's evaluateCondition ({@code if (!stepResult?.output) return false}): a step that did not complete
+     * (skipped, or failed with allow_failure) meets no condition, not even not_exists or ne.
+     */
     private static boolean conditionHolds(StepCondition condition, ExecutionContext context) {
+        if (!completed(condition, context)) {
+            return false;
+        }
         Operator operator = Operator.parse(condition.operator()).orElseThrow();
         return operator.test(actual(condition, context), condition.value());
+    }
+
+    private static boolean completed(StepCondition condition, ExecutionContext context) {
+        return context.step(condition.step()).filter(s -> s.status() == StepStatus.COMPLETED).isPresent();
     }
 
     private static JsonNode actual(StepCondition condition, ExecutionContext context) {
@@ -89,6 +100,10 @@ public final class StepPlanner {
     }
 
     private static String describe(StepCondition condition, ExecutionContext context) {
+        if (!completed(condition, context)) {
+            return condition.step() + " did not complete ("
+                    + context.step(condition.step()).map(s -> s.status().db()).orElse("not run") + "), so no condition on it holds";
+        }
         JsonNode actual = actual(condition, context);
         return condition.step() + "." + condition.outputKey() + " " + condition.operator()
                 + (condition.value() == null ? "" : " " + condition.value())

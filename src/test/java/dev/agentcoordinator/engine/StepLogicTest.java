@@ -24,6 +24,8 @@ class StepLogicTest {
                   condition: { step: a, output_key: score, operator: gt, value: 5 },
                   input_mapping: { score: { from_step: a, output_key: score }, memo: { from_shared_memory: notes.first }, literal: { value: [1, 2] } } }
               - { id: c, agent: x, action: c, depends_on: [a, b] }
+              - { id: e, agent: x, action: e, depends_on: [a] }
+              - { id: d, agent: x, action: d, depends_on: [a, e], condition: { step: e, output_key: score, operator: not_exists } }
               - id: loop
                 agent: x
                 action: refine
@@ -79,6 +81,16 @@ class StepLogicTest {
         StepDecision decision = decide("b", context("running", "a", "completed", "{\"score\":3}", "b", "pending", null));
         assertThat(decision.kind()).isEqualTo(StepDecision.Kind.SKIP);
         assertThat(decision.reason()).isEqualTo("condition not met: a.score gt 5 (was 3)");
+    }
+
+    /** As the spec's evaluateCondition: a step without output (here skipped) meets no condition, not even not_exists. */
+    @Test
+    void aConditionOnAStepThatDidNotCompleteIsNotMet() {
+        StepDecision decision = decide("d", context("running", "a", "completed", "{}", "e", "skipped", null, "d", "pending", null));
+        assertThat(decision.kind()).isEqualTo(StepDecision.Kind.SKIP);
+        assertThat(decision.reason()).isEqualTo("condition not met: e did not complete (skipped), so no condition on it holds");
+        assertThat(decide("d", context("running", "a", "completed", "{}", "e", "completed", "{}", "d", "pending", null)).kind())
+                .as("completed without the key: not_exists holds").isEqualTo(StepDecision.Kind.DISPATCH);
     }
 
     @Test
