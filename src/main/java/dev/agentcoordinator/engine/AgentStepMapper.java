@@ -94,6 +94,10 @@ public class AgentStepMapper implements StepRouteMapper {
                     .when(routes.header(DECISION).isEqualTo(StepDecision.Kind.PASS_ON.name()))
                         .to(Endpoints.done(wf, step.id())).id(nodeId(workflow, step, "pass-on"))
                     .endChoice()
+                    .when(routes.header(DECISION).isEqualTo(StepDecision.Kind.FINISH_IF_OVER.name()))
+                        .setBody(routes.constant(null))
+                        .to(Endpoints.finish(wf)).id(nodeId(workflow, step, "finish-if-over"))
+                    .endChoice()
                 .end();
 
         ContextNeeds needs = ContextNeeds.ofDependents(workflow, step);

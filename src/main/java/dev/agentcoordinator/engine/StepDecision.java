@@ -24,13 +24,23 @@ public record StepDecision(Kind kind, String rowId, String reason, String inputJ
          */
         RESEND_IF_STARTED_BY_THIS_MESSAGE,
         /**
-         * The step was already settled: visit its dependents again, as settling it did. A skipped or failed
-         * step has no message of its own whose redelivery would; when the message that settled it died
+         * The step was already skipped or failed: visit its dependents again, as settling it did. It
+         * has no message of its own whose redelivery would; when the message that settled it died
          * before its transaction committed, its redelivery walks through here to the steps it started
-         * (whose requests died with it) and to those it never reached. A completed one is reached so by a
-         * retried execution's reset steps, whose walk must go on to the end of the execution.
+         * (whose requests died with it) and to those it never reached.
          */
-        PASS_ON
+        PASS_ON,
+        /**
+         * The step already completed (its own message walked on from it then): only check whether the
+         * execution is over. A retried execution's reset steps reach it so; their walk stopped there, and
+         * the execution stayed running with every step settled. Its dependents need no visit: the retry
+         * starts those it reset itself, and any other waits for a reset dependency.
+         */
+        FINISH_IF_OVER
+    }
+
+    public static StepDecision finishIfOver(String rowId) {
+        return new StepDecision(Kind.FINISH_IF_OVER, rowId, "step already completed", null);
     }
 
     public static StepDecision passOn(String rowId) {

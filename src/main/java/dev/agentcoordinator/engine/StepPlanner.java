@@ -46,9 +46,10 @@ public final class StepPlanner {
         if (own.isPresent() && own.get().status() == StepStatus.RUNNING) {
             return StepDecision.resendIfStartedByThisMessage(own.get().rowId());
         }
+        if (own.isPresent() && own.get().status() == StepStatus.COMPLETED) {
+            return StepDecision.finishIfOver(own.get().rowId());
+        }
         if (own.isPresent() && own.get().status().isSettled()) {
-            // completed too: after an execution retry, the reset steps' walk reaches steps that completed the first
-            // time, and only their done routes (through to a leaf's) check whether the execution is over
             return StepDecision.passOn(own.get().rowId());
         }
         if (own.isEmpty() || own.get().status() != StepStatus.PENDING) {

@@ -35,6 +35,7 @@ public final class Infrastructure implements AutoCloseable {
     private final List<FutureTask<Void>> starting = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** Set by close(): no start thread begins after it (guarded by this). */
     private boolean closing;
+    private final Object closeLock = new Object();
     private volatile JmsPoolConnectionFactory connectionFactory;
 
     private Infrastructure() {
@@ -251,12 +252,21 @@ public final class Infrastructure implements AutoCloseable {
         closeQuietly(null);
     }
 
+    /**
+     * One closer at a time: a stop during start-up (the shutdown hook) and the start's own failure under it
+     * both close, and the second must wait for the first (the database's stop) rather than find the list empty.
+     */
     private void closeQuietly(Throwable primary) {
+        synchronized (closeLock) {
+            closeEach(primary);
+        }
+    }
+
+    private void closeEach(Throwable primary) {
         for (FutureTask<Void> future : starting) {
             Futures.awaitQuietly(future, primary);   // let a start finish, so that what it started is stopped too
         }
-        while (!toClose.isEmpty()) {
-            AutoCloseable resource = toClose.pop();
+        for (AutoCloseable resource = toClose.pollFirst(); resource != null; resource = toClose.pollFirst()) {
             try {
                 resource.close();
             } catch (Exception e) {

@@ -41,8 +41,7 @@ class RetryFailureTest {
 
     /**
      * The retry runs check and adjust again; notify, which completed the first time on first alone, is not
-     * run again, and the execution ends as adjust completes: its walk passes on through notify, completed,
-     * to the end. It found notify "already decided" and stopped there, leaving the execution running until
+     * run again, and the execution ends as adjust completes: its walk, reaching notify completed, checks the end. It found notify "already decided" and stopped there, leaving the execution running until
      * the stalled-execution sweep took it up (only after 50 sweep periods without a change).
      */
     @Test

@@ -118,10 +118,10 @@ class StepLogicTest {
     }
 
     @Test
-    void aStepAlreadySettledPassesTheWalkOnToItsDependents() {
+    void aStepAlreadySkippedOrFailedPassesTheWalkOnToItsDependentsAndACompletedOneChecksTheEnd() {
+        assertThat(decide("a", context("running", "a", "completed", "{}")).kind()).isEqualTo(StepDecision.Kind.FINISH_IF_OVER);
         assertThat(decide("a", context("running", "a", "skipped", null)).kind()).isEqualTo(StepDecision.Kind.PASS_ON);
         assertThat(decide("a", context("running", "a", "failed", null)).kind()).isEqualTo(StepDecision.Kind.PASS_ON);
-        assertThat(decide("a", context("running", "a", "completed", "{}")).kind()).isEqualTo(StepDecision.Kind.PASS_ON);
         assertThat(decide("a", context("failed", "a", "failed", null)).kind())
                 .as("not once the execution stopped").isEqualTo(StepDecision.Kind.NOTHING);
     }
