@@ -78,6 +78,18 @@ public final class ReplyBacklog {
         this.clock = clock;
     }
 
+    /**
+     * The message on {@code exchange} was taken from the queue (it reached the broker at its ingress stamp, else
+     * at its JMS timestamp): counted now, and, with its transaction, until it settles (see {@link #settlementOf}).
+     */
+    public void track(Exchange exchange, String messageId) {
+        org.apache.camel.Message in = exchange.getMessage();
+        Long arrived = in.getHeader(INGRESS_TIMESTAMP, Long.class);
+        long sentAt = arrived != null ? arrived : in.getHeader("JMSTimestamp", 0L, Long.class);
+        taken(sentAt);
+        exchange.getExchangeExtension().addOnCompletion(settlementOf(messageId, sentAt));
+    }
+
     /** A reply was taken from the queue; {@code sentAt}: when it reached the broker, else when it was sent (0: unknown). */
     public void taken(long sentAt) {
         if (sentAt <= 0) {

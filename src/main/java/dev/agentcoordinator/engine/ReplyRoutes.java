@@ -168,10 +168,7 @@ public class ReplyRoutes extends RouteBuilder {
      */
     private void readCorrelation(Exchange exchange) {
         Message in = exchange.getMessage();
-        Long arrived = in.getHeader(ReplyBacklog.INGRESS_TIMESTAMP, Long.class);
-        long sentAt = arrived != null ? arrived : in.getHeader("JMSTimestamp", 0L, Long.class);
-        backlog.taken(sentAt);
-        exchange.getExchangeExtension().addOnCompletion(backlog.settlementOf(in.getHeader(CAUSE_MESSAGE_ID, String.class), sentAt));
+        backlog.track(exchange, in.getHeader(CAUSE_MESSAGE_ID, String.class));
         StepRequests.Correlation correlation = StepRequests.parseCorrelation(in.getHeader(CORRELATION_ID, String.class));
         in.setHeader(ROW_ID, correlation == null ? null : correlation.rowId());
         in.setHeader("replyAttempt", correlation == null ? null : correlation.attempt());

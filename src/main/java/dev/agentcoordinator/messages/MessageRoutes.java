@@ -95,7 +95,7 @@ public class MessageRoutes extends RouteBuilder {
         from("jms:queue:" + RESPONSE_QUEUE + "?transacted=true&disableReplyTo=true&concurrentConsumers=" + consumers + "&maxConcurrentConsumers=" + consumers)
                 .routeId(RESPONSES_ROUTE_ID)
                 .routeDescription("responses of recipients: stored, then forwarded to the sender")
-                .process(this::countTaken)
+                .process(exchange -> responses.track(exchange, exchange.getMessage().getHeader("JMSMessageID", String.class)))
                 .process(AgentMessageCodec::readResponse)
                 .filter(header(AgentMessageCodec.NOT_A_RESPONSE).isNotNull())
                     .log(LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "reply to message ${header.messageId} dropped: ${header.notAResponse}")
@@ -148,15 +148,6 @@ public class MessageRoutes extends RouteBuilder {
             throw new AgentMessageConflictException("agent message " + messageId + " timed out before it could be"
                     + " delivered (its send failed): send it as a new message");
         }
-    }
-
-    /** Tells the backlog a response was taken, when it reached the broker, and (with its transaction) when it settled. */
-    private void countTaken(Exchange exchange) {
-        Message in = exchange.getMessage();
-        Long arrived = in.getHeader(ReplyBacklog.INGRESS_TIMESTAMP, Long.class);
-        long sentAt = arrived != null ? arrived : in.getHeader("JMSTimestamp", 0L, Long.class);
-        responses.taken(sentAt);
-        exchange.getExchangeExtension().addOnCompletion(responses.settlementOf(in.getHeader("JMSMessageID", String.class), sentAt));
     }
 
     private void acceptFromJms(Exchange exchange) throws JMSException {
