@@ -32,7 +32,7 @@ public final class CoordinatorRoutes {
 
     /** The routes of one workflow version (a loaded one, or one {@linkplain WorkflowCatalog#retain retained}). */
     public RouteBuilder workflow(WorkflowDefinition workflow) {
-        return new WorkflowRoutes(workflow, mappers, settings.replyQueue(), facts);
+        return new WorkflowRoutes(workflow, catalog, mappers, settings.replyQueue(), facts);
     }
 
     /** The routes need a {@code DataSource} bound in the Camel registry. */

@@ -13,6 +13,7 @@ import org.apache.camel.model.ChoiceDefinition;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 
 import static dev.agentcoordinator.engine.Headers.*;
@@ -30,7 +31,10 @@ import static dev.agentcoordinator.engine.Headers.*;
  * </ul>
  */
 public class WorkflowRoutes extends RouteBuilder {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Endpoints.PROGRESS_LOG);
     private final WorkflowDefinition workflow;
+    /** The versions of workflows executions run on: a repeated event's may be another than this one. */
+    private final WorkflowCatalog versions;
     private final List<StepRouteMapper> mappers;
     /** This JVM's facts of its recent executions (see {@link DependentStarts}): filled at the start, dropped at the end. */
     private final ExecutionFactsCache facts;
@@ -45,9 +49,10 @@ public class WorkflowRoutes extends RouteBuilder {
     private static final String STARTED_AGENT = "startedAgent";
     private final org.apache.camel.Processor identity;
 
-    public WorkflowRoutes(WorkflowDefinition workflow, List<StepRouteMapper> mappers, String replyQueue,
+    public WorkflowRoutes(WorkflowDefinition workflow, WorkflowCatalog versions, List<StepRouteMapper> mappers, String replyQueue,
                           ExecutionFactsCache facts) {
         this.workflow = workflow;
+        this.versions = versions;
         this.identity = identity(workflow);
         this.facts = facts;
         this.mappers = mappers;
@@ -163,10 +168,8 @@ public class WorkflowRoutes extends RouteBuilder {
                             .endChoice()
                             .when(simple("${body[workflow_id]} == '" + WorkflowCatalog.workflowIdOf(wf) + "'"))
                                 // started on another version: this version's roots (their input, locks, agents) are
-                                // not that execution's; its own steps are left to its version's routes
-                                .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "event ${header.eventKey} already started execution "
-                                        + "${body[id]} on version ${body[workflow_version]}: nothing to re-check on version " + workflow.versionOrDefault())
-                                .setHeader(ROOTS_TO_VISIT, constant(List.of()))
+                                // not that execution's; its own are re-checked on its version's routes
+                                .process(this::toRootsOfItsVersion)
                             .endChoice()
                             .otherwise()
                                 // none, or one of another workflow (this type triggered it on another version of
@@ -180,6 +183,32 @@ public class WorkflowRoutes extends RouteBuilder {
                 .process(SentRequests::shareAcrossBranches)
                 // the roots still to decide: a list known per branch, hence a recipient list
                 .recipientList(header(ROOTS_TO_VISIT)).id(wf + ".fan-out-roots");
+    }
+
+    /**
+     * A repeated event whose execution started on another version of this workflow (a rolling
+     * deployment: the first delivery died on a coordinator running that version, after the execution
+     * was stored): its roots are re-checked on the routes of that version, read back if need be, as
+     * they would be on a coordinator that runs it. A version no record holds is left alone.
+     */
+    private void toRootsOfItsVersion(Exchange exchange) throws Exception {
+        Message in = exchange.getMessage();
+        Map<?, ?> execution = in.getBody(Map.class);
+        int version = ((Number) execution.get("workflow_version")).intValue();
+        String workflowId = WorkflowCatalog.workflowIdOf(workflow.id());
+        Optional<WorkflowDefinition> itsVersion = versions.forVersion(workflowId, version);
+        if (itsVersion.isEmpty()) {
+            LOG.info("event {} already started execution {} on version {} of {}, which no record holds: nothing to re-check",
+                    in.getHeader(EVENT_KEY), execution.get("id"), version, workflowId);
+            in.setHeader(ROOTS_TO_VISIT, List.of());
+            return;
+        }
+        WorkflowDefinition runsOn = itsVersion.get();
+        identity(runsOn).process(exchange);
+        in.setHeader(EXECUTION_ID, execution.get("id"));
+        in.setHeader(ROOTS_TO_VISIT, runsOn.rootSteps().stream().map(step -> Endpoints.step(runsOn.id(), step.id())).toList());
+        LOG.info("event {} already started execution {} on version {} of {}: re-checking its root steps on routes {}",
+                in.getHeader(EVENT_KEY), execution.get("id"), version, workflowId, Endpoints.routeId(runsOn.id(), "*"));
     }
 
     /**

@@ -4,6 +4,7 @@ import dev.agentcoordinator.CoordinatorApp;
 import dev.agentcoordinator.RunningCoordinator;
 import dev.agentcoordinator.config.CoordinatorSettings;
 import dev.agentcoordinator.definition.InvalidDefinitionsException;
+import org.apache.camel.ConsumerTemplate;
 import org.apache.camel.ProducerTemplate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -192,6 +193,58 @@ class WorkflowVersionsTest {
             // row as not alive: the next retirement sweep records it again
             assertThat(query(v2, "DELETE FROM workflow_definition_runners WHERE workflow_id = 'versioned' RETURNING 1")).isNotEmpty();
             await().atMost(Duration.ofSeconds(10)).until(() -> !runners(v2).isEmpty());
+        }
+    }
+
+    /**
+     * A coordinator on version 1 stored an execution and died before its root's request left; its
+     * trigger event comes back to a coordinator on version 2, which re-checks the root on version 1's
+     * routes: it had been left to its attempt timeout (or forever, for a root that starts pending).
+     */
+    @Test
+    void aRepeatedEventReChecksTheRootsOfItsExecutionOnTheVersionItStartedOn() throws Exception {
+        Path data = Files.createDirectory(folder.resolve("data"));
+        Path workflows = Files.createDirectory(folder.resolve("workflows"));
+        String waiting = runVersion1(data, workflows).waiting();
+
+        Files.writeString(workflows.resolve("versioned.yaml"), V2);
+        // sweeps at 1 s: the stalled-execution sweep (50 periods) would start the root itself within the test
+        try (RunningCoordinator v2 = CoordinatorApp.start(settings(data, workflows).with(Map.of("supervisor.period-ms", "1000")))) {
+            // as if version 1's coordinator had stored the execution and died before starting its root
+            await().atMost(Duration.ofSeconds(10)).until(() -> dropRequestOfFirst(v2, waiting));
+            query(v2, "UPDATE workflow_step_executions SET status = 'pending', attempt = 0, input = NULL, started_at = NULL,"
+                    + " deadline = NULL, handled_by = NULL, dispatched_by = NULL WHERE execution_id = ? AND step_id = 'first' RETURNING id",
+                    waiting);
+            query(v2, "DELETE FROM step_attempts WHERE execution_id = ? AND step_id = 'first' RETURNING attempt", waiting);
+            String eventKey = (String) query(v2, "SELECT trigger_event_key FROM workflow_executions WHERE id = ?", waiting)
+                    .get(0).get("trigger_event_key");
+
+            try (ScriptedAgents agents = new ScriptedAgents(v2.connectionFactory())) {
+                agents.echo("versioned-first", r -> Map.of("done", "first"))
+                        .echo("versioned-second", r -> Map.of("done", "second v1"));
+                ProducerTemplate producer = v2.camelContext().createProducerTemplate();
+                producer.sendBody("jms:queue:agent.events", "{\"type\":\"VERSIONED\",\"event_id\":\"" + eventKey + "\",\"payload\":{}}");
+                await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(status(v2, waiting)));
+                assertThat(steps(v2, waiting)).containsExactly("first:completed", "second:completed");
+                assertThat(agents.received()).extracting(ScriptedAgents.Received::agent)
+                        .containsExactly("versioned-first", "versioned-second");
+                await().atMost(Duration.ofSeconds(10)).until(() -> "VERSIONED_V1_DONE".equals(outcome(v2, waiting)));
+            }
+        }
+    }
+
+    /** Takes the request of the execution's first step off its queue (as if it never left); true once it did. */
+    private static boolean dropRequestOfFirst(RunningCoordinator coordinator, String executionId) {
+        ConsumerTemplate consumer = coordinator.camelContext().createConsumerTemplate();
+        try {
+            String request = consumer.receiveBody("jms:queue:agent.versioned-first", 1000, String.class);
+            return request != null && request.contains(executionId);
+        } finally {
+            try {
+                consumer.stop();
+            } catch (Exception ignored) {
+                // a template of this test only
+            }
         }
     }
 
