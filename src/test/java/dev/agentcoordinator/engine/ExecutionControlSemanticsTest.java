@@ -269,6 +269,33 @@ class ExecutionControlSemanticsTest {
         assertThat(Json.parse(get("/api/executions/" + executionId).body()).path("retries").asInt()).isEqualTo(1);
     }
 
+    /**
+     * A failure's outcome event carries the retries of when the execution settled: published after a
+     * retry already made the execution run again, it is the first failure's (a duplicate here), not the
+     * retry's, whose own failure would otherwise be taken for its duplicate.
+     */
+    @Test
+    void aFailurePublishedAfterTheExecutionWasRetriedKeepsItsOwnEventId() throws Exception {
+        String executionId = awaitExecution(sendEvent("F_RETRY_OUTCOME", "{}"), "failed");
+        await().atMost(Duration.ofSeconds(10)).until(() -> failureEvents(executionId).size() == 1);
+        String failures = failureEvents(executionId).get(0).get("failures").toString();
+        // as if the retry committed between the settling statement and the publication of its outcome
+        query("UPDATE workflow_executions SET status = 'running', retries = 1 WHERE id = ? RETURNING id", executionId);
+
+        org.apache.camel.ProducerTemplate producer = shared().camelContext().createProducerTemplate();
+        try {
+            producer.sendBodyAndHeaders(Endpoints.PUBLISH_OUTCOME, null, Map.of(Headers.EXECUTION_ID, executionId,
+                    Headers.STATUS, "failed", Headers.WORKFLOW_ID, "f_retry_outcome", Headers.ROUTE_KEY, "f_retry_outcome",
+                    "results", "{}", "failures", failures));
+        } finally {
+            producer.stop();
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> query("SELECT deliveries FROM agent_events WHERE event_key = ?",
+                executionId + ":failed").stream().anyMatch(r -> ((Number) r.get("deliveries")).intValue() >= 2));
+        assertThat(failureEvents(executionId)).extracting(r -> r.get("event_key")).containsExactly(executionId + ":failed");
+        query("UPDATE workflow_executions SET status = 'failed', retries = 0 WHERE id = ? RETURNING id", executionId);
+    }
+
     private static JsonNode stepView(String executionId, String stepId) {
         for (JsonNode step : Json.parse(get("/api/executions/" + executionId).body()).path("steps")) {
             if (step.path("step_id").asText().equals(stepId)) {
