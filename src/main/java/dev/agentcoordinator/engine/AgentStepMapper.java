@@ -222,7 +222,10 @@ public class AgentStepMapper implements StepRouteMapper {
         return org.apache.camel.builder.Builder.header(TRANSITION).isEqualTo(transition.name());
     }
 
-    /** Node ids are unique in the whole CamelContext, so they carry the workflow too. */
+    /**
+     * Node ids are unique in the whole CamelContext, so they carry the workflow too. A workflow's own
+     * nodes are {@code <workflow>~start.*} and {@code ~finish.*}: no step id holds a ~ (RouteIdsTest).
+     */
     protected static String nodeId(WorkflowDefinition workflow, WorkflowStep step, String what) {
         return workflow.id() + "." + step.id() + "." + what;
     }

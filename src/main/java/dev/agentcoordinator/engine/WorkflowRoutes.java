@@ -142,7 +142,7 @@ public class WorkflowRoutes extends RouteBuilder {
                         + (wf.equals(WorkflowCatalog.workflowIdOf(wf)) ? "" : " (version " + workflow.versionOrDefault()
                         + ", kept for the executions that started on it)"))
                 .process(this::prepareStart)
-                .to(Sql.rows("start-execution")).id(wf + ".create-execution")
+                .to(Sql.rows("start-execution")).id(wf + "~start.create-execution")
                 .choice()
                     .when(header(SQL_ROW_COUNT).isGreaterThan(0))
                         .process(this::rememberFacts)
@@ -157,7 +157,7 @@ public class WorkflowRoutes extends RouteBuilder {
                     .endChoice()
                     .otherwise()
                         .setBody(constant(null))
-                        .to(Sql.row("find-event")).id(wf + ".find-existing-execution")
+                        .to(Sql.row("find-event")).id(wf + "~start.find-existing-execution")
                         .process(ReusedEventKeys::refuseAnotherTypes)
                         .setHeader(ROOTS_TO_VISIT, constant(allRoots))
                         .choice()
@@ -182,7 +182,7 @@ public class WorkflowRoutes extends RouteBuilder {
                 .removeProperty(STARTED_ROWS)
                 .process(SentRequests::shareAcrossBranches)
                 // the roots still to decide: a list known per branch, hence a recipient list
-                .recipientList(header(ROOTS_TO_VISIT)).id(wf + ".fan-out-roots");
+                .recipientList(header(ROOTS_TO_VISIT)).id(wf + "~start.fan-out-roots");
     }
 
     /**
@@ -218,7 +218,7 @@ public class WorkflowRoutes extends RouteBuilder {
      */
     private void addStartedRootsDispatch(String wf, ChoiceDefinition created) {
         ChoiceDefinition byAgent = created
-                .split(exchangeProperty(STARTED_ROWS)).id(wf + ".dispatch-started-roots")
+                .split(exchangeProperty(STARTED_ROWS)).id(wf + "~start.dispatch-started-roots")
                     .process(exchange -> AgentStepMapper.prepareStartedRoot(exchange))
                     .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId} dispatched to agent.${header.agent} (attempt ${header.attempt}) [execution ${header.executionId}]")
                     // the request keeps only JMS headers: the agent travels as a property
@@ -227,7 +227,7 @@ public class WorkflowRoutes extends RouteBuilder {
                     .choice();
         for (String agent : startedRoots.stream().map(WorkflowStep::agent).distinct().toList()) {
             byAgent.when(exchangeProperty(STARTED_AGENT).isEqualTo(agent))
-                    .to(AgentStepMapper.agentEndpoint(Endpoints.agentQueue(agent))).id(wf + ".send-started-root." + agent);
+                    .to(AgentStepMapper.agentEndpoint(Endpoints.agentQueue(agent))).id(wf + "~start.send-to." + agent);
         }
         byAgent.end()
                 .end();
@@ -335,7 +335,7 @@ public class WorkflowRoutes extends RouteBuilder {
                         .removeProperty(CompletionStarts.FINISHED_EXECUTION)
                     .endChoice()
                     .otherwise()
-                        .to(Sql.row("finish-execution")).id(wf + ".settle-execution")
+                        .to(Sql.row("finish-execution")).id(wf + "~finish.settle-execution")
                     .endChoice()
                 .end()
                 .choice()
@@ -349,7 +349,7 @@ public class WorkflowRoutes extends RouteBuilder {
                     // before its outcome event left: publish it again (its event_id makes that harmless);
                     // or compensating: the compensations that delivery started are sent again
                     .when(AgentStepMapper::replayed)
-                        .to(Sql.row("find-settled-execution")).id(wf + ".find-settled-execution")
+                        .to(Sql.row("find-settled-execution")).id(wf + "~finish.find-settled-execution")
                         .filter(Sql.returnedRow())
                             .process(WorkflowRoutes::outcomeHeaders)
                             .to(Endpoints.AFTER_SETTLED)
