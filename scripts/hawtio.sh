@@ -22,19 +22,31 @@ coordinator_host="$(echo "$COORDINATOR_URL" | sed -E 's#^[a-z]+://([^/:]+).*#\1#
 jetty_home="$CACHE/jetty-home-$JETTY_VERSION"
 jetty_base="$CACHE/base-$HAWTIO_VERSION"
 
+# Each download and unpack is made in a folder of its own and moved into place whole, so that one
+# stopped half-way (Ctrl-C, a lost connection) is made again by the next run, not taken as done.
 mkdir -p "$CACHE"
-if [ ! -f "$CACHE/hawtio-default-$HAWTIO_VERSION.war" ]; then
-  mvn -q -B dependency:copy -Dartifact="io.hawt:hawtio-default:$HAWTIO_VERSION:war" -DoutputDirectory="$CACHE"
+staging="$(mktemp -d "$CACHE/.partial.XXXXXX")"
+trap 'rm -rf "$staging"' EXIT
+war="$CACHE/hawtio-default-$HAWTIO_VERSION.war"
+if [ ! -f "$war" ]; then
+  mvn -q -B dependency:copy -Dartifact="io.hawt:hawtio-default:$HAWTIO_VERSION:war" -DoutputDirectory="$staging"
+  mv "$staging/hawtio-default-$HAWTIO_VERSION.war" "$war"
 fi
-if [ ! -d "$jetty_home" ]; then
-  mvn -q -B dependency:copy -Dartifact="org.eclipse.jetty:jetty-home:$JETTY_VERSION:tar.gz" -DoutputDirectory="$CACHE"
-  tar -xzf "$CACHE/jetty-home-$JETTY_VERSION.tar.gz" -C "$CACHE"
+if [ ! -f "$jetty_home/start.jar" ]; then
+  mvn -q -B dependency:copy -Dartifact="org.eclipse.jetty:jetty-home:$JETTY_VERSION:tar.gz" -DoutputDirectory="$staging"
+  tar -xzf "$staging/jetty-home-$JETTY_VERSION.tar.gz" -C "$staging"
+  rm -rf "$jetty_home"   # one unpacked half-way by an earlier version of this script
+  mv "$staging/jetty-home-$JETTY_VERSION" "$jetty_home"
 fi
-if [ ! -d "$jetty_base/webapps" ]; then
-  mkdir -p "$jetty_base"
-  (cd "$jetty_base" && java -jar "$jetty_home/start.jar" --add-modules=http,ee9-deploy >/dev/null)
-  cp "$CACHE/hawtio-default-$HAWTIO_VERSION.war" "$jetty_base/webapps/hawtio.war"
+if [ ! -f "$jetty_base/webapps/hawtio.war" ]; then
+  mkdir -p "$staging/base"
+  (cd "$staging/base" && java -jar "$jetty_home/start.jar" --add-modules=http,ee9-deploy >/dev/null)
+  cp "$war" "$staging/base/webapps/hawtio.war"
+  rm -rf "$jetty_base"
+  mv "$staging/base" "$jetty_base"
 fi
+rm -rf "$staging"
+trap - EXIT
 
 cat <<INFO
 Hawtio: http://$HAWTIO_HOST:$HAWTIO_PORT/hawtio/
