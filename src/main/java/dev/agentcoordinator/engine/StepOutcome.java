@@ -112,10 +112,10 @@ public record StepOutcome(Transition transition, String outputJson, String error
         return Json.write(kept);
     }
 
+    /** The agent's error as it wrote it (CONTRACT.md section 2): the attempt it failed is the row's own. */
     private static StepOutcome failure(String error, boolean retryable, int attempt, int maxAttempts) {
-        String annotated = "attempt " + attempt + "/" + maxAttempts + ": " + error;
         boolean again = retryable && attempt < maxAttempts;
-        return new StepOutcome(again ? Transition.RETRY : Transition.FAIL, null, annotated, null, "{}", "[]");
+        return new StepOutcome(again ? Transition.RETRY : Transition.FAIL, null, error, null, "{}", "[]");
     }
 
     private static boolean untilHolds(LoopSpec loop, JsonNode output) {

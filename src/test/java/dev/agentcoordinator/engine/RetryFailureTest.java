@@ -74,7 +74,7 @@ class RetryFailureTest {
         assertThat(attempts(executionId, "flaky"))
                 .extracting(r -> r.get("attempt"), r -> r.get("status"))
                 .containsExactly(tuple(1, "failed"), tuple(2, "completed"));
-        assertThat(attempts(executionId, "flaky").get(0).get("error").toString()).contains("attempt 1/3", "rate limited");
+        assertThat(attempts(executionId, "flaky").get(0).get("error")).as("the agent's error as it wrote it").isEqualTo("rate limited");
         assertThat(requests(agents, executionId, "flaky")).hasSize(2);
         assertThat(requests(agents, executionId, "after")).hasSize(1);
         assertThat(stepRow(executionId, "after")).containsEntry("status", "completed");
@@ -88,7 +88,7 @@ class RetryFailureTest {
                 .extracting(r -> r.get("attempt"), r -> r.get("status"))
                 .containsExactly(tuple(1, "failed"), tuple(2, "failed"), tuple(3, "failed"));
         assertThat(stepRow(executionId, "flaky")).containsEntry("status", "failed").containsEntry("attempt", 3);
-        assertThat(stepRow(executionId, "flaky").get("error").toString()).contains("attempt 3/3", "still rate limited (attempt 3)");
+        assertThat(stepRow(executionId, "flaky").get("error")).isEqualTo("still rate limited (attempt 3)");
         assertThat(execution(executionId).get("error").toString()).contains("flaky");
         assertThat(stepRow(executionId, "after")).containsEntry("status", "skipped");
         assertThat(requests(agents, executionId, "flaky")).hasSize(3);
@@ -103,7 +103,7 @@ class RetryFailureTest {
         assertThat(attempts(executionId, "flaky"))
                 .extracting(r -> r.get("attempt"), r -> r.get("status"))
                 .containsExactly(tuple(1, "failed"));
-        assertThat(attempts(executionId, "flaky").get(0).get("error").toString()).isEqualTo("attempt 1/3: java.net.SocketTimeoutException: Read timed out");
+        assertThat(attempts(executionId, "flaky").get(0).get("error").toString()).isEqualTo("java.net.SocketTimeoutException: Read timed out");
     }
 
     @Test
@@ -114,7 +114,7 @@ class RetryFailureTest {
                 .extracting(r -> r.get("attempt"), r -> r.get("status"))
                 .containsExactly(tuple(1, "failed"));
         assertThat(stepRow(executionId, "doomed")).containsEntry("status", "failed").containsEntry("attempt", 1);
-        assertThat(stepRow(executionId, "doomed").get("error").toString()).contains("attempt 1/4", "invalid candidate id");
+        assertThat(stepRow(executionId, "doomed").get("error")).isEqualTo("invalid candidate id");
         assertThat(requests(agents, executionId, "doomed")).hasSize(1);
     }
 

@@ -158,7 +158,7 @@ class StepLogicTest {
         var a = WORKFLOW.step("a").orElseThrow();
         assertThat(StepOutcome.of(a, "{\"status\":\"ok\",\"output\":{\"x\":1}}", 1, 2, 0, "{}").transition()).isEqualTo(StepOutcome.Transition.COMPLETE);
         assertThat(StepOutcome.of(a, "{\"status\":\"error\",\"error\":\"boom\"}", 1, 2, 0, "{}").transition()).isEqualTo(StepOutcome.Transition.RETRY);
-        assertThat(StepOutcome.of(a, "{\"status\":\"error\",\"error\":\"boom\"}", 2, 2, 0, "{}").error()).isEqualTo("attempt 2/2: boom");
+        assertThat(StepOutcome.of(a, "{\"status\":\"error\",\"error\":\"boom\"}", 2, 2, 0, "{}").error()).isEqualTo("boom");
         assertThat(StepOutcome.of(a, "{\"status\":\"error\",\"error\":\"no\",\"retryable\":false}", 1, 2, 0, "{}").transition())
                 .isEqualTo(StepOutcome.Transition.FAIL);
         assertThat(StepOutcome.of(a, "not json", 1, 1, 0, "{}").error()).contains("malformed JSON");
