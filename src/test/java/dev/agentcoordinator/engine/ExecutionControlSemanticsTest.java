@@ -86,9 +86,13 @@ class ExecutionControlSemanticsTest {
         // onFailure lists the step the cancel failed, as every other way of sending the event would
         await().atMost(Duration.ofSeconds(10)).until(() -> !query("SELECT 1 FROM agent_events WHERE type = 'F_CANCEL_ENDED' "
                 + "AND payload->>'execution_id' = ?", executionId).isEmpty());
-        assertThat(query("SELECT f->>'step_id' AS step, f->>'error' AS error FROM agent_events, jsonb_array_elements(payload->'failures') f "
-                + "WHERE type = 'F_CANCEL_ENDED' AND payload->>'execution_id' = ?", executionId))
-                .extracting(r -> r.get("step"), r -> r.get("error")).containsExactly(tuple("hold", "execution cancelled by request"));
+        assertThat(query("SELECT f->>'step_id' AS step, f->>'status' AS status, f->>'error' AS error FROM agent_events,"
+                + " jsonb_array_elements(payload->'failures') f WHERE type = 'F_CANCEL_ENDED' AND payload->>'execution_id' = ?", executionId))
+                .extracting(r -> r.get("step"), r -> r.get("status"), r -> r.get("error"))
+                .containsExactly(tuple("hold", "failed", "execution cancelled by request"));
+        // and the execution's result, as the spec's persistExecutionComplete: every step's StepResult
+        assertThat(query("SELECT result->'hold'->>'status' AS hold, result->'after'->>'status' AS after FROM workflow_executions WHERE id = ?",
+                executionId)).containsExactly(Map.of("hold", "failed", "after", "skipped"));
         assertThat(attempts(executionId, "hold")).extracting(r -> r.get("attempt"), r -> r.get("status"))
                 .containsExactly(tuple(1, "failed"));
 

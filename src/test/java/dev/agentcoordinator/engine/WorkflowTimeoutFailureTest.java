@@ -12,6 +12,7 @@ import static dev.agentcoordinator.engine.ExecutionProbe.*;
 import static dev.agentcoordinator.engine.ScriptedAgents.Reply;
 import static dev.agentcoordinator.engine.TestCoordinator.*;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 /** The workflow's timeout_ms bounds the whole execution: it ends failed and nothing more is dispatched. */
@@ -48,9 +49,10 @@ class WorkflowTimeoutFailureTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> !query("SELECT 1 FROM agent_events WHERE type = 'F_WORKFLOW_TIMEOUT_FAILED' "
                 + "AND payload->>'execution_id' = ? AND payload->>'status' = 'failed'", executionId).isEmpty());
         // the failed steps, as every other way of sending the event lists them: not the step the timeout skipped
-        assertThat(query("SELECT jsonb_array_elements(payload->'failures')->>'step_id' AS step FROM agent_events "
-                + "WHERE type = 'F_WORKFLOW_TIMEOUT_FAILED' AND payload->>'execution_id' = ?", executionId))
-                .extracting(r -> r.get("step")).containsExactly("endless");
+        assertThat(query("SELECT f->>'step_id' AS step, f->>'status' AS status, f->>'error' AS error FROM agent_events,"
+                + " jsonb_array_elements(payload->'failures') f WHERE type = 'F_WORKFLOW_TIMEOUT_FAILED' AND payload->>'execution_id' = ?", executionId))
+                .extracting(r -> r.get("step"), r -> r.get("status"), r -> r.get("error"))
+                .containsExactly(tuple("endless", "failed", "workflow timed out after 800 ms"));
 
         // retried an hour after it started, it times out again, timed from the retry
         assertThat(execution(executionId).get("error").toString()).isEqualTo("workflow timed out after 800 ms");
