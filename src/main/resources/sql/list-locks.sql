@@ -1,8 +1,8 @@
--- Current lock holders (GET /api/locks); expired rows are free and not listed.
+-- Current lock holders (GET /api/locks); rows no longer in force (lock_in_force, V33) are free and not listed.
 SELECT COALESCE(jsonb_agg(jsonb_build_object('resource_type', resource_type, 'resource_id', resource_id,
                                              'lock_id', id, 'locked_by', locked_by, 'priority', priority,
                                              'execution_id', execution_id, 'step_id', step_id,
                                              'locked_at', locked_at, 'expires_at', expires_at)
                           ORDER BY resource_type, resource_id), '[]'::jsonb)::text AS locks
 FROM resource_locks
-WHERE expires_at >= now()
+WHERE lock_in_force(expires_at, execution_id, step_id)

@@ -1,7 +1,8 @@
 -- JDBC statement (positional parameters) run by ResourceLockStore.acquire. One statement decides,
 -- under the row lock of ON CONFLICT, so concurrent acquirers never both win: the lock is taken when
--- nobody holds it, when the holder's lock expired, when the holder has a lower priority (preemption),
--- or when the caller already holds it (renewal). Otherwise no row is returned.
+-- nobody holds it, when the holder's lock is no longer in force (expired, and its step not running:
+-- lock_in_force, V33), when the holder has a lower priority (preemption), or when the caller already
+-- holds it (renewal). Otherwise no row is returned.
 -- A preemption is recorded in lock_events and told to the preempted execution as a LOCK_PREEMPTED signal.
 WITH request AS (
     SELECT CAST(? AS varchar) AS resource_type, CAST(? AS varchar) AS resource_id, CAST(? AS varchar) AS lock_id,
@@ -17,14 +18,14 @@ WITH request AS (
        SET id = EXCLUDED.id, locked_by = EXCLUDED.locked_by, priority = EXCLUDED.priority,
            execution_id = EXCLUDED.execution_id, step_id = EXCLUDED.step_id, locked_at = now(),
            expires_at = EXCLUDED.expires_at, ttl_ms = EXCLUDED.ttl_ms,
-           preempted = CASE WHEN l.expires_at >= now() AND l.priority < EXCLUDED.priority
+           preempted = CASE WHEN lock_in_force(l.expires_at, l.execution_id, l.step_id) AND l.priority < EXCLUDED.priority
                              AND (l.execution_id IS DISTINCT FROM EXCLUDED.execution_id
                                   OR l.step_id IS DISTINCT FROM EXCLUDED.step_id)
                             THEN jsonb_build_object('lock_id', l.id, 'locked_by', l.locked_by, 'priority', l.priority,
                                                     'execution_id', l.execution_id, 'step_id', l.step_id,
                                                     'locked_at', l.locked_at)
                        END
-     WHERE l.expires_at < now()
+     WHERE NOT lock_in_force(l.expires_at, l.execution_id, l.step_id)
         OR l.priority < EXCLUDED.priority
         OR (l.execution_id = EXCLUDED.execution_id AND l.step_id = EXCLUDED.step_id)
     RETURNING l.resource_type, l.resource_id, l.id, l.locked_by, l.priority, l.execution_id, l.step_id,

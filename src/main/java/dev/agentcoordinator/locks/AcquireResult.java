@@ -28,7 +28,9 @@ public sealed interface AcquireResult {
         /** E.g. {@code lock roadmap/u-1 held by architect (priority 4, execution …, step …) until …}. */
         public String describe() {
             return "lock " + request.resource() + (holder == null ? " (holder just released it)"
-                    : " held by " + holder.describe() + (until == null ? "" : " until " + until));
+                    : " held by " + holder.describe() + (until == null ? ""
+                            // past its expiry, a lock stays in force while its holder's step runs (V33)
+                            : until.isAfter(Instant.now()) ? " until " + until : " while its step runs, expired at " + until));
         }
     }
 }

@@ -147,6 +147,43 @@ class ResourceLockStoreTest {
         assertThat(query("SELECT 1 FROM lock_events WHERE resource_id = ?", resource)).isEmpty();
     }
 
+    /**
+     * Past its expiry, a lock stays with a holder whose step still runs (its heartbeat or reply may wait in the
+     * broker while the attempt's timeout holds for it); once the step no longer runs (here: waiting for its
+     * next attempt), the expiry frees it.
+     */
+    @Test
+    void anExpiredLockStaysWithAHolderWhoseStepStillRuns() throws Exception {
+        String resource = unique("running");
+        String execution = insertExecution();
+        String stepRow = UUID.randomUUID().toString();
+        query("INSERT INTO workflow_step_executions (id, execution_id, step_id, agent, action, status, attempt, started_at, timeout_ms, deadline)"
+                + " VALUES (?, ?, 'slow_update', 'architect', 'adjust', 'running', 1, now(), 60000, now() + interval '1 minute') RETURNING id", stepRow, execution);
+        LockHolder running = new LockHolder("architect", 4, execution, "slow_update");
+        LockHolder waiter = new LockHolder("architect", 4, unique("exec"), "other_update");
+        assertThat(locks.acquire(running, new LockRequest("roadmap", resource, 50)).acquired()).isTrue();
+        await().atMost(5, TimeUnit.SECONDS).until(() -> !query("SELECT 1 FROM resource_locks WHERE resource_id = ? AND expires_at < now()",
+                resource).isEmpty());
+
+        AcquireResult blocked = locks.acquire(waiter, new LockRequest("roadmap", resource, 60_000));
+        assertThat(blocked.acquired()).isFalse();
+        assertThat(((AcquireResult.Blocked) blocked).describe()).contains("held by architect", "while its step runs, expired at");
+        assertThat(query("SELECT locks::text AS l FROM (" + listLocks() + ") x").get(0).get("l").toString()).contains(resource);
+
+        query("UPDATE workflow_step_executions SET status = 'pending', next_attempt_at = now() + interval '1 minute'"
+                + " WHERE id = ? RETURNING id", stepRow);
+        assertThat(locks.acquire(waiter, new LockRequest("roadmap", resource, 60_000)).acquired()).isTrue();
+        assertThat(query("SELECT step_id FROM resource_locks WHERE resource_id = ?", resource))
+                .containsExactly(Map.of("step_id", "other_update"));
+        assertThat(query("SELECT 1 FROM lock_events WHERE resource_id = ?", resource)).as("no preemption: it had lapsed").isEmpty();
+    }
+
+    private static String listLocks() throws java.io.IOException {
+        try (var in = ResourceLockStoreTest.class.getResourceAsStream("/sql/list-locks.sql")) {
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
     @Test
     void theSameHolderAskingAgainRenewsItsLock() {
         String resource = unique("renew");
