@@ -32,7 +32,7 @@ public enum Operator {
         return this != EXISTS && this != NOT_EXISTS;
     }
 
-    /** Whether the operator orders its operands: it compares numbers with numbers and strings with strings only. */
+    /** Whether the operator orders its operands: numbers (or strings holding one) with numbers, strings with strings. */
     public boolean orders() {
         return this == GT || this == LT || this == GTE || this == LTE;
     }
@@ -67,17 +67,36 @@ public enum Operator {
         return a.equals(b);
     }
 
-    /** Numbers compare numerically, strings lexically; anything else is incomparable (null). */
+    /**
+     * Numbers compare numerically, strings lexically, and a string that holds a number with a number as
+     * that number, as the spec's JavaScript {@code >} does (an agent's {@code "score": "0.85"} meets
+     * {@code gt 0.8}); anything else is incomparable (null).
+     */
     private static Integer compare(JsonNode a, JsonNode b) {
         if (b == null) {
             return null;
         }
-        if (a.isNumber() && b.isNumber()) {
-            return a.decimalValue().compareTo(b.decimalValue());
-        }
         if (a.isTextual() && b.isTextual()) {
             return a.asText().compareTo(b.asText());
         }
-        return null;
+        java.math.BigDecimal left = number(a);
+        java.math.BigDecimal right = number(b);
+        return left != null && right != null && (a.isNumber() || b.isNumber()) ? left.compareTo(right) : null;
+    }
+
+    /** The number a node is or holds as text (trimmed, not empty), else null. */
+    private static java.math.BigDecimal number(JsonNode node) {
+        if (node.isNumber()) {
+            return node.decimalValue();
+        }
+        String text = node.isTextual() ? node.asText().strip() : "";
+        if (text.isEmpty() || text.length() > 100) {
+            return null;
+        }
+        try {
+            return new java.math.BigDecimal(text);
+        } catch (NumberFormatException notANumber) {
+            return null;
+        }
     }
 }
