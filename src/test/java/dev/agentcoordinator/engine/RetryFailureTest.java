@@ -25,6 +25,8 @@ class RetryFailureTest {
                 .agent("f-retry-agent", r -> switch (r.action()) {
                     case "flaky" -> switch (r.input().path("mode").asText()) {
                         case "read_timeout" -> List.of(Reply.error("java.net.SocketTimeoutException: Read timed out", false));
+                        case "timeout_text" -> List.of(Reply.error(r.request().path("attempt").asInt() == 1
+                                ? "attempt 1 timed out after 5 ms" : "workflow timed out after 30000 ms", true));
                         case "once" -> r.request().path("attempt").asInt() == 1
                                 ? List.of(Reply.error("rate limited", true)) : List.of(Reply.ok(Map.of("ok", true)));
                         default -> List.of(Reply.error("still rate limited (attempt " + r.request().path("attempt").asInt() + ")", true));
@@ -104,6 +106,21 @@ class RetryFailureTest {
                 .extracting(r -> r.get("attempt"), r -> r.get("status"))
                 .containsExactly(tuple(1, "failed"));
         assertThat(attempts(executionId, "flaky").get(0).get("error").toString()).isEqualTo("java.net.SocketTimeoutException: Read timed out");
+    }
+
+    /**
+     * An agent's error worded as the coordinator's own timeouts (passed on from a workflow the agent ran) is the
+     * agent's failure: its attempt's and its execution's deadlines had not passed.
+     */
+    @Test
+    void anAgentsErrorWordedAsACoordinatorTimeoutIsAFailedAttempt() {
+        String executionId = awaitExecution(sendEvent("F_RETRY", "{\"mode\":\"timeout_text\"}"), "failed");
+
+        assertThat(attempts(executionId, "flaky"))
+                .extracting(r -> r.get("attempt"), r -> r.get("status"), r -> r.get("error"))
+                .containsExactly(tuple(1, "failed", "attempt 1 timed out after 5 ms"),
+                        tuple(2, "failed", "workflow timed out after 30000 ms"),
+                        tuple(3, "failed", "workflow timed out after 30000 ms"));
     }
 
     @Test
