@@ -5,12 +5,14 @@
 -- {step_id, error}: a consumer written for the spec (results.<step>.output, failures[i].status) found
 -- nothing. An execution that a cancel or its timeout stopped now has its result too.
 
--- A step row as the spec's StepResult.
+-- A step row as the spec's StepResult. STABLE, as jsonb_build_object is (a timestamp's text follows the
+-- session's TimeZone): declared so, the planner inlines it into the statements that call it, which run
+-- it once per step row (IMMUTABLE over a STABLE body, it would be called as a function, planned anew).
 CREATE FUNCTION step_result(p_step_id text, p_status text, p_output jsonb, p_error text,
                             p_started_at timestamptz, p_completed_at timestamptz) RETURNS jsonb AS $$
     SELECT jsonb_build_object('step_id', p_step_id, 'status', p_status, 'output', p_output, 'error', p_error,
                               'started_at', p_started_at, 'completed_at', p_completed_at)
-$$ LANGUAGE sql IMMUTABLE;
+$$ LANGUAGE sql STABLE;
 
 -- Every step's StepResult by step id, each step as it last stood (its latest iteration).
 CREATE FUNCTION execution_results(p_execution_id varchar) RETURNS jsonb AS $$
@@ -192,3 +194,7 @@ BEGIN
              failures text, in_flight text);
 END;
 $$ LANGUAGE plpgsql;
+
+-- The executions that ended before this migration: their result in the same shape, so that an outcome
+-- sent again from it (find-settled-execution.sql, find-unsent-outcomes.sql) carries it too.
+UPDATE workflow_executions e SET result = execution_results(e.id) WHERE e.status <> 'running';

@@ -5,9 +5,13 @@
 -- still waited there; the heartbeat then moved the attempt's deadline on, and two agents worked on one
 -- exclusive resource, both completing. The expiry still frees a lock whose holder does not run (a retry's
 -- backoff; a holder that settled without releasing it), and a holder of higher priority still takes it.
+-- PL/pgSQL: its statement's plan is kept for the session (an SQL function with a subquery is not inlined,
+-- and would be planned again on every call: on every conflicting acquisition and every blocked waiter's try).
 CREATE FUNCTION lock_in_force(p_expires_at timestamptz, p_execution_id varchar, p_step_id varchar) RETURNS boolean AS $$
-    SELECT p_expires_at >= now()
+BEGIN
+    RETURN p_expires_at >= now()
         OR EXISTS (SELECT 1 FROM workflow_step_executions s
                     WHERE s.execution_id = p_execution_id AND s.step_id = p_step_id AND s.kind = 'step'
-                      AND s.status = 'running')
-$$ LANGUAGE sql STABLE;
+                      AND s.status = 'running');
+END;
+$$ LANGUAGE plpgsql STABLE;
