@@ -196,11 +196,25 @@ public class WorkflowRoutes extends RouteBuilder {
         Map<?, ?> execution = in.getBody(Map.class);
         int version = ((Number) execution.get("workflow_version")).intValue();
         String workflowId = WorkflowCatalog.workflowIdOf(workflow.id());
-        Optional<WorkflowDefinition> itsVersion = versions.forVersion(workflowId, version);
+        in.setHeader(ROOTS_TO_VISIT, List.of());
+        if (!"running".equals(execution.get("status"))) {   // its roots have nothing left to do: no version to read back
+            LOG.info("event {} already started execution {} on version {} of {}, which is {}: nothing to re-check",
+                    in.getHeader(EVENT_KEY), execution.get("id"), version, workflowId, execution.get("status"));
+            return;
+        }
+        Optional<WorkflowDefinition> itsVersion;
+        try {
+            itsVersion = versions.forVersion(workflowId, version);
+        } catch (RuntimeException unreadable) {
+            // a version this build cannot read or run: its own coordinators re-check the roots; the event stays stored
+            LOG.warn("event {} already started execution {} on version {} of {}, which this coordinator cannot run ({}):"
+                    + " its root steps are left to the coordinators that run that version",
+                    in.getHeader(EVENT_KEY), execution.get("id"), version, workflowId, unreadable.getMessage());
+            return;
+        }
         if (itsVersion.isEmpty()) {
             LOG.info("event {} already started execution {} on version {} of {}, which no record holds: nothing to re-check",
                     in.getHeader(EVENT_KEY), execution.get("id"), version, workflowId);
-            in.setHeader(ROOTS_TO_VISIT, List.of());
             return;
         }
         WorkflowDefinition runsOn = itsVersion.get();
