@@ -72,6 +72,18 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan;
 
+-- The rows of a cancel or an execution timeout, each with its execution's failures as every path lists them,
+-- and the execution's result set (every step's StepResult). Called after the statement that stopped them,
+-- its statements read that one's updates.
+CREATE FUNCTION with_stopped_outcomes(p_rows jsonb) RETURNS jsonb AS $$
+BEGIN
+    UPDATE workflow_executions e SET result = execution_results(e.id)
+     WHERE e.id IN (SELECT r ->> 'execution_id' FROM jsonb_array_elements(COALESCE(p_rows, '[]'::jsonb)) r);
+    RETURN (SELECT jsonb_agg(r || jsonb_build_object('failures', outcome_failures(r ->> 'execution_id')))
+              FROM jsonb_array_elements(COALESCE(p_rows, '[]'::jsonb)) r);
+END;
+$$ LANGUAGE plpgsql;
+
 -- cancel-execution.sql and expire-executions.sql (V23): their failures as outcome_failures lists them, and
 -- the execution's result set.
 CREATE OR REPLACE FUNCTION cancel_execution(p_execution_id varchar, p_reason text)
@@ -111,12 +123,7 @@ BEGIN
            -- read with the statement's snapshot, from before its updates (as in expire-executions.sql)
            requests_in_flight(cancelled.id) AS in_flight
     FROM cancelled) r;
-    -- a statement of its own, which reads this one's updates: the failures as every path lists them, and
-    -- the spec's result of the execution (every step's StepResult)
-    SELECT jsonb_agg(r || jsonb_build_object('failures', outcome_failures(r ->> 'execution_id'))) INTO v_rows
-      FROM jsonb_array_elements(v_rows) r;
-    UPDATE workflow_executions e SET result = execution_results(e.id)
-     WHERE e.id IN (SELECT r ->> 'execution_id' FROM jsonb_array_elements(COALESCE(v_rows, '[]'::jsonb)) r);
+    v_rows := with_stopped_outcomes(v_rows);   -- a statement of its own: it reads this one's updates
     EXIT;
     EXCEPTION WHEN deadlock_detected THEN
         -- starts over (see above)
@@ -178,12 +185,7 @@ BEGIN
            -- expired execution: their requests may still be queued
            requests_in_flight(expired.id) AS in_flight
     FROM expired) r;
-    -- a statement of its own, which reads this one's updates: the failures as every path lists them, and
-    -- the spec's result of the execution (every step's StepResult)
-    SELECT jsonb_agg(r || jsonb_build_object('failures', outcome_failures(r ->> 'execution_id'))) INTO v_rows
-      FROM jsonb_array_elements(v_rows) r;
-    UPDATE workflow_executions e SET result = execution_results(e.id)
-     WHERE e.id IN (SELECT r ->> 'execution_id' FROM jsonb_array_elements(COALESCE(v_rows, '[]'::jsonb)) r);
+    v_rows := with_stopped_outcomes(v_rows);   -- a statement of its own: it reads this one's updates
     EXIT;
     EXCEPTION WHEN deadlock_detected THEN
         -- starts over (see above)
