@@ -116,6 +116,12 @@ class LockedStepTest {
         String listed = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(shared().httpUrl() + "/api/locks")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
         assertThat(Json.parse(listed).path("locks").findValuesAsText("resource_id")).contains(user);
+        // the execution's view says what the step waits for
+        com.fasterxml.jackson.databind.JsonNode step = Json.parse(HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create(shared().httpUrl() + "/api/executions/" + executionId)).build(), HttpResponse.BodyHandlers.ofString()).body())
+                .path("steps").get(0);
+        assertThat(step.path("waiting_for").asText()).startsWith("lock roadmap/" + user + " held by strategist");
+        assertThat(step.path("waiting_since").isTextual()).isTrue();
 
         // the lock sweep tried again (the waiting note was rewritten) and it still waits; the agent has seen nothing
         await().atMost(Duration.ofSeconds(5)).until(() -> !waiting.get("updated_at").equals(
