@@ -57,7 +57,8 @@ public class EventRoutes extends RouteBuilder {
             // the workflow's start stores the event in the statement that creates the execution; the node's
             // id holds a ~, which no workflow or step id does, so that no workflow's node can take it
             byType.when(header(Headers.WORKFLOW_ID).isEqualTo(workflow.id()))
-                    .to(Endpoints.start(workflow.id())).id("trigger~" + workflow.id());
+                    .to(Endpoints.start(workflow.id())).id("trigger~" + workflow.id())
+                    .process(ReusedEventKeys::refuseIfNoted);
         }
         byType.otherwise()
                         .to(Sql.row("store-event")).id("store-event")

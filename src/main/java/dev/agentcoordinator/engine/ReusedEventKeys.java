@@ -14,19 +14,54 @@ final class ReusedEventKeys {
     private ReusedEventKeys() {
     }
 
+    /** Exchange property: why the event is refused, noted by a workflow's start route ({@link #noteAnotherType}). */
+    private static final String REFUSED = "refusedEventKey";
+
     /** Throws when the row of find-event.sql in the body is an event of another type than this one. */
-    @SuppressWarnings("unchecked")
     static void refuseAnotherTypes(Exchange exchange) {
+        String refusal = anotherType(exchange);
+        if (refusal != null) {
+            throw new InvalidEventException(refusal);
+        }
+    }
+
+    /**
+     * As {@link #refuseAnotherTypes}, in a workflow's start route: notes the refusal for the events route to
+     * throw ({@link #refuseIfNoted}), inside its own try block. Thrown in the start route, the failure went
+     * through that route's error handler first, which logged it at ERROR with its stack trace.
+     */
+    static void noteAnotherType(Exchange exchange) {
+        String refusal = anotherType(exchange);
+        if (refusal != null) {
+            exchange.setProperty(REFUSED, refusal);
+        }
+    }
+
+    static boolean noted(Exchange exchange) {
+        return exchange.getProperty(REFUSED) != null;
+    }
+
+    static void refuseIfNoted(Exchange exchange) {
+        String refusal = exchange.getProperty(REFUSED, String.class);
+        if (refusal != null) {
+            exchange.removeProperty(REFUSED);
+            throw new InvalidEventException(refusal);
+        }
+    }
+
+    /** Why the row of find-event.sql in the body refuses this event (an event of another type), else null. */
+    @SuppressWarnings("unchecked")
+    private static String anotherType(Exchange exchange) {
         Message in = exchange.getMessage();
         Map<String, Object> stored = in.getBody(Map.class);
         String type = in.getHeader(Headers.EVENT_TYPE, String.class);
         if (stored == null || type.equals(stored.get("event_type"))) {
-            return;
+            return null;
         }
         Object execution = stored.get("id");
-        throw new InvalidEventException("event_id \"" + in.getHeader(Headers.EVENT_KEY) + "\" of this " + type
+        return "event_id \"" + in.getHeader(Headers.EVENT_KEY) + "\" of this " + type
                 + " event is already the id of an event of type " + stored.get("event_type")
                 + (execution == null ? "" : ", which started execution " + execution + " of " + stored.get("workflow_id"))
-                + "; an event_id names one event");
+                + "; an event_id names one event";
     }
 }

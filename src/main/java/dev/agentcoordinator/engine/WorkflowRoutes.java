@@ -158,9 +158,13 @@ public class WorkflowRoutes extends RouteBuilder {
                     .otherwise()
                         .setBody(constant(null))
                         .to(Sql.row("find-event")).id(wf + "~start.find-existing-execution")
-                        .process(ReusedEventKeys::refuseAnotherTypes)
+                        .process(ReusedEventKeys::noteAnotherType)
                         .setHeader(ROOTS_TO_VISIT, constant(allRoots))
                         .choice()
+                            .when(ReusedEventKeys::noted)
+                                // its key is another event's: refused by the events route, nothing to re-check
+                                .setHeader(ROOTS_TO_VISIT, constant(List.of()))
+                            .endChoice()
                             .when(simple("${body[workflow_id]} == '" + WorkflowCatalog.workflowIdOf(wf) + "' && ${body[workflow_version]} == "
                                     + workflow.versionOrDefault()))
                                 .setHeader(EXECUTION_ID, simple("${body[id]}"))

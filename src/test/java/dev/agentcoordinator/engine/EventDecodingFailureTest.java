@@ -109,9 +109,29 @@ class EventDecodingFailureTest {
         sendRawEvent("F_NOBODY_LISTENS", storedKey);
         await().atMost(Duration.ofSeconds(10)).until(() -> !query("SELECT 1 FROM agent_events WHERE event_key = ?", storedKey).isEmpty());
         String trigger = "{\"type\":\"F_DECODE\",\"payload\":{},\"event_id\":\"" + storedKey + "\"}";
-        sendRaw(trigger);
-        assertDeadLettered(trigger, "is already the id of an event of type F_NOBODY_LISTENS; an event_id names one event");
+        List<String> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
+        org.apache.logging.log4j.core.Logger root = (org.apache.logging.log4j.core.Logger) org.apache.logging.log4j.LogManager.getRootLogger();
+        org.apache.logging.log4j.core.appender.AbstractAppender capture = new org.apache.logging.log4j.core.appender.AbstractAppender(
+                "reused-key-errors", null, null, true, org.apache.logging.log4j.core.config.Property.EMPTY_ARRAY) {
+            @Override
+            public void append(org.apache.logging.log4j.core.LogEvent event) {
+                if (event.getLevel().isMoreSpecificThan(org.apache.logging.log4j.Level.ERROR)) {
+                    errors.add(event.getMessage().getFormattedMessage() + (event.getThrown() == null ? "" : " " + event.getThrown()));
+                }
+            }
+        };
+        capture.start();
+        root.addAppender(capture);
+        try {
+            sendRaw(trigger);
+            assertDeadLettered(trigger, "is already the id of an event of type F_NOBODY_LISTENS; an event_id names one event");
+        } finally {
+            root.removeAppender(capture);
+            capture.stop();
+        }
         assertThat(executionOf(storedKey)).isNull();
+        // refused input is a WARN with its reason, not an ERROR with a stack trace (a workflow's start route logged one)
+        assertThat(errors).filteredOn(e -> e.contains("InvalidEventException")).isEmpty();
     }
 
     /** Sends an event of {@code type} with an empty payload and {@code key} as its event_id; returns the key. */
