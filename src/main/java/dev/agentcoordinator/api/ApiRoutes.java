@@ -434,7 +434,7 @@ public class ApiRoutes extends RouteBuilder {
         try {
             reply = Json.parse(body == null || body.isBlank() ? "null" : body);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("the step reply is not JSON: " + e.getMessage());
+            throw new IllegalArgumentException("the step reply is " + e.getMessage());   // "not valid JSON: <what, where>"
         }
         if (Json.containsNul(reply)) {
             throw new IllegalArgumentException("the step reply contains the character U+0000 (\\u0000), which PostgreSQL cannot store");

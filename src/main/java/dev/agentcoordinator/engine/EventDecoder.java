@@ -47,7 +47,7 @@ public final class EventDecoder {
         try {
             event = Json.parse(text);
         } catch (IllegalArgumentException e) {
-            throw new InvalidEventException("event is not JSON: " + e.getMessage());
+            throw new InvalidEventException("event is " + e.getMessage());   // "not valid JSON: <what, where>"
         }
         if (!event.isObject()) {
             throw new InvalidEventException("event must be a JSON object, got " + event.getNodeType().toString().toLowerCase());

@@ -39,9 +39,19 @@ public final class Json {
         try {
             return MAPPER.readTree(text);
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("not valid JSON: " + e.getOriginalMessage(), e);
+            throw new IllegalArgumentException("not valid JSON: " + whatIsWrong(e), e);
         }
     }
+
+    /** Jackson's reason, where it is (line, column), without its parser internals ("[Source: REDACTED (...)"). */
+    private static String whatIsWrong(JsonProcessingException e) {
+        String reason = START_MARKER.matcher(String.valueOf(e.getOriginalMessage())).replaceAll(" (opened at line $1, column $2)");
+        com.fasterxml.jackson.core.JsonLocation at = e.getLocation();
+        return at == null || at.getLineNr() < 1 ? reason : reason + " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+    }
+
+    private static final java.util.regex.Pattern START_MARKER =
+            java.util.regex.Pattern.compile("\\s*\\(start marker at \\[Source:.*?line: (\\d+), column: (\\d+)\\]\\)");
 
     public static String write(Object value) {
         try {

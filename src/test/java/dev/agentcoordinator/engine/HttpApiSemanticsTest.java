@@ -91,7 +91,7 @@ class HttpApiSemanticsTest {
         HttpResponse<String> response = post("/api/events", "{\"type\": \"F_HTTP\", oops");
 
         assertThat(response.statusCode()).isEqualTo(400);
-        assertThat(Json.parse(response.body()).path("error").asText()).contains("not JSON");
+        assertThat(Json.parse(response.body()).path("error").asText()).contains("not valid JSON");
     }
 
     @Test
