@@ -65,8 +65,12 @@ record SettingsSource(String origin, Function<String, String> lookup, Set<String
     static SettingsSource file(Path file) {
         try (InputStream in = Files.newInputStream(file)) {
             return fromProperties(file.toString(), read(in));
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new IllegalArgumentException("configuration file " + file + " does not exist", e);
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new IllegalArgumentException("cannot read configuration file " + file + ": permission denied", e);
         } catch (IOException e) {
-            throw new IllegalArgumentException("cannot read configuration file " + file + ": " + e.getMessage(), e);
+            throw new IllegalArgumentException("cannot read configuration file " + file + ": " + e, e);
         }
     }
 
