@@ -459,8 +459,13 @@ public class ApiRoutes extends RouteBuilder {
         int attempt = ((Number) step.get("attempt")).intValue();
         exchange.setProperty("accepted", Json.write(Map.of("execution_id", step.get("execution_id"),
                 "step_id", in.getHeader(Headers.STEP_ID), "attempt", attempt)));
+        String stepId = in.getHeader(Headers.STEP_ID, String.class);
         in.removeHeaders("*");
-        in.setHeader(Headers.CORRELATION_ID, StepRequests.correlationId((String) step.get("row_id"), attempt));
+        // the correlation id the agent's request had: the reply (a heartbeat too) is judged and counted as the
+        // agent's, with its workflow and step (a plain <row>:<attempt> counted heartbeats under "unknown")
+        in.setHeader(Headers.CORRELATION_ID, StepRequests.correlationId((String) step.get("row_id"), attempt,
+                (String) step.get("workflow_id"), ((Number) step.get("workflow_version")).intValue(), stepId,
+                ((Number) step.get("max_attempts")).intValue()));
         in.setBody(exchange.getProperty("stepReply", String.class));
     }
 

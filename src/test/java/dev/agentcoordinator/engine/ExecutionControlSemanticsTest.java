@@ -174,6 +174,15 @@ class ExecutionControlSemanticsTest {
         assertThat(Json.parse(notYet.body()).path("error").asText())
                 .isEqualTo("step after of execution " + executionId + " is pending, not waiting for a reply");
 
+        // a heartbeat over HTTP counts as its agent's would, under its workflow and step
+        io.micrometer.core.instrument.MeterRegistry meters = shared().camelContext().getRegistry()
+                .lookupByNameAndType(dev.agentcoordinator.ops.Operations.METER_REGISTRY, io.micrometer.core.instrument.MeterRegistry.class);
+        assertThat(post(path, "{\"status\": \"running\", \"progress\": {\"asked\": \"ops\"}}").statusCode()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(10)).until(() -> meters.find("coordinator_heartbeats")
+                .tags("workflow", "f_http_reply", "step", "approve", "outcome", "extended").counter() != null);
+        assertThat(query("SELECT progress->>'asked' AS asked FROM workflow_step_executions WHERE execution_id = ? AND step_id = 'approve'",
+                executionId)).containsExactly(Map.of("asked", "ops"));
+
         HttpResponse<String> accepted = post(path, "{\"status\": \"ok\", \"output\": {\"approved\": true, \"by\": \"ops\"}}");
         assertThat(accepted.statusCode()).isEqualTo(202);
         assertThat(Json.parse(accepted.body()).path("attempt").asInt()).isEqualTo(1);
