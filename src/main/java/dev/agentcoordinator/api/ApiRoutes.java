@@ -441,8 +441,10 @@ public class ApiRoutes extends RouteBuilder {
         }
         String status = reply.path("status").asText("");
         if (!reply.isObject() || !StepOutcome.REPLY_STATUSES.contains(status)) {
+            String found = !reply.isObject() ? "got " + reply.getNodeType().toString().toLowerCase(java.util.Locale.ROOT)
+                    : !reply.has("status") ? "it has no \"status\"" : "its \"status\" is " + reply.get("status");
             throw new IllegalArgumentException("a step reply is a JSON object with \"status\": \"ok\" (and \"output\"),"
-                    + " \"error\" (and \"error\", \"retryable\") or \"running\" (a heartbeat), as an agent sends it");
+                    + " \"error\" (and \"error\", \"retryable\") or \"running\" (a heartbeat), as an agent sends it: " + found);
         }
         return Json.write(reply);
     }

@@ -159,7 +159,8 @@ class ExecutionControlSemanticsTest {
 
         HttpResponse<String> notAReply = post(path, "{\"approved\": true}");
         assertThat(notAReply.statusCode()).isEqualTo(400);
-        assertThat(Json.parse(notAReply.body()).path("error").asText()).contains("\"status\": \"ok\"");
+        assertThat(Json.parse(notAReply.body()).path("error").asText()).contains("\"status\": \"ok\"").endsWith(": it has no \"status\"");
+        assertThat(Json.parse(post(path, "{\"status\": \"maybe\"}").body()).path("error").asText()).endsWith(": its \"status\" is \"maybe\"");
         assertThat(post(path, "not json").statusCode()).isEqualTo(400);
         // what PostgreSQL cannot store is refused here, not accepted and then failed as the attempt's reply
         HttpResponse<String> nul = post(path, "{\"status\": \"ok\", \"output\": {\"by\": \"o\\u0000ps\"}}");
