@@ -1,10 +1,16 @@
 package dev.agentcoordinator.definition;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.deser.DeserializationProblemHandler;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 
@@ -12,6 +18,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -45,6 +53,22 @@ public final class DefinitionReader {
     }
 
     public LoadedDefinition read(Path file) throws DefinitionReadException {
+        return strictly(readNotingUnknownFields(file));
+    }
+
+    /** Parses {@code content}; JSON when {@code fileName} ends with .json, YAML otherwise. */
+    public LoadedDefinition read(String fileName, String content) throws DefinitionReadException {
+        return strictly(readNotingUnknownFields(fileName, content));
+    }
+
+    /**
+     * A definition read past its unknown fields, with one error for each: the catalog validates it all the
+     * same, so that a file is told every problem at once (an unknown field hid the rest until it was fixed).
+     */
+    public record Read(LoadedDefinition loaded, List<DefinitionError> unknownFields) {
+    }
+
+    public Read readNotingUnknownFields(Path file) throws DefinitionReadException {
         String name = file.getFileName().toString();
         String content;
         try {
@@ -52,11 +76,10 @@ public final class DefinitionReader {
         } catch (IOException e) {
             throw new DefinitionReadException(DefinitionError.ofWorkflow(name, null, "cannot read file: " + e), e);
         }
-        return read(name, content);
+        return readNotingUnknownFields(name, content);
     }
 
-    /** Parses {@code content}; JSON when {@code fileName} ends with .json, YAML otherwise. */
-    public LoadedDefinition read(String fileName, String content) throws DefinitionReadException {
+    public Read readNotingUnknownFields(String fileName, String content) throws DefinitionReadException {
         if (content.startsWith("\uFEFF")) {   // a byte order mark, as some editors save UTF-8: not part of the document
             content = content.substring(1);
         }
@@ -64,14 +87,55 @@ public final class DefinitionReader {
         if (content.isBlank()) {
             throw new DefinitionReadException(DefinitionError.ofWorkflow(fileName, null, "file is empty"), null);
         }
+        UnknownFields unknown = new UnknownFields(fileName, content, mapper);
         try {
-            WorkflowDefinition definition = mapper.readValue(content, WorkflowDefinition.class);
+            WorkflowDefinition definition = mapper.readerFor(WorkflowDefinition.class).withHandler(unknown).readValue(content);
             if (definition == null) {
                 throw new DefinitionReadException(DefinitionError.ofWorkflow(fileName, null, "file holds no workflow (null document)"), null);
             }
-            return new LoadedDefinition(fileName, definition);
+            return new Read(new LoadedDefinition(fileName, definition), List.copyOf(unknown.found));
         } catch (JsonProcessingException e) {
             throw new DefinitionReadException(ParseErrorDescriber.describe(fileName, content, mapper, e), e);
+        }
+    }
+
+    private static LoadedDefinition strictly(Read read) throws DefinitionReadException {
+        if (!read.unknownFields().isEmpty()) {
+            throw new DefinitionReadException(read.unknownFields().get(0), null);
+        }
+        return read.loaded();
+    }
+
+    /** Notes each unknown field as Jackson would have refused it (same message and path), and skips it. */
+    private static final class UnknownFields extends DeserializationProblemHandler {
+        private final String fileName;
+        private final String content;
+        private final ObjectMapper mapper;
+        private final List<DefinitionError> found = new ArrayList<>();
+
+        UnknownFields(String fileName, String content, ObjectMapper mapper) {
+            this.fileName = fileName;
+            this.content = content;
+            this.mapper = mapper;
+        }
+
+        @Override
+        public boolean handleUnknownProperty(DeserializationContext context, JsonParser parser, JsonDeserializer<?> deserializer,
+                                             Object beanOrClass, String propertyName) throws IOException {
+            UnrecognizedPropertyException refused = UnrecognizedPropertyException.from(parser, beanOrClass, propertyName,
+                    deserializer == null ? null : deserializer.getKnownPropertyNames());
+            // the path Jackson gives the exception as it travels out (from() names the field itself): where the
+            // object holding the field is, from the parser's contexts, outermost first
+            for (JsonStreamContext at = parser.getParsingContext().getParent(); at != null && !at.inRoot(); at = at.getParent()) {
+                if (at.inArray()) {
+                    refused.prependPath(null, at.getCurrentIndex());
+                } else {
+                    refused.prependPath(null, at.getCurrentName());
+                }
+            }
+            found.add(ParseErrorDescriber.describe(fileName, content, mapper, refused));
+            parser.skipChildren();
+            return true;
         }
     }
 }

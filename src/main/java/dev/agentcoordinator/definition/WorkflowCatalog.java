@@ -51,7 +51,9 @@ public final class WorkflowCatalog {
         List<DefinitionError> errors = new ArrayList<>();
         for (Path file : files) {
             try {
-                loaded.add(reader.read(file));
+                DefinitionReader.Read read = reader.readNotingUnknownFields(file);
+                loaded.add(read.loaded());
+                errors.addAll(read.unknownFields());   // validated all the same: every problem of the file at once
             } catch (DefinitionReadException e) {
                 errors.add(e.error());   // this file is out, the others are still validated
             }

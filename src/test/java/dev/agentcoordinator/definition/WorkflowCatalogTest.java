@@ -22,6 +22,25 @@ class WorkflowCatalogTest {
         }
     }
 
+    /** An unknown field no longer hides the file's other problems until it is fixed. */
+    @Test
+    void aFileWithUnknownFieldsIsValidatedAllTheSame(@org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) throws Exception {
+        java.nio.file.Path file = java.nio.file.Files.writeString(folder.resolve("typos.yaml"), """
+                id: typos
+                name: Typos
+                trigger: TYPOS
+                colour: blue
+                steps:
+                  - { id: a, agent: Bad_Agent, action: run, shade: dark }
+                  - { id: b, agent: b, action: run, depends_on: [nowhere] }
+                """);
+        InvalidDefinitionsException e = catchThrowableOfType(InvalidDefinitionsException.class, () -> WorkflowCatalog.load(List.of(file)));
+        assertThat(e.errors()).anySatisfy(error -> assertThat(error).startsWith("typos.yaml: unknown field \"colour\""))
+                .anySatisfy(error -> assertThat(error).startsWith("typos.yaml: steps[0]: unknown field \"shade\""))
+                .anySatisfy(error -> assertThat(error).contains("step \"a\": agent:"))
+                .anySatisfy(error -> assertThat(error).contains("step \"b\": depends_on"));
+    }
+
     @Test
     void everyProblemOfEveryFileIsReported() {
         InvalidDefinitionsException e = catchThrowableOfType(InvalidDefinitionsException.class,
