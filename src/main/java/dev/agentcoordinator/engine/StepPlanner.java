@@ -69,7 +69,9 @@ public final class StepPlanner {
             anyCompleted |= status == StepStatus.COMPLETED;
         }
         if (!step.dependsOn().isEmpty() && !anyCompleted) {
-            return StepDecision.skip(rowId, "branch not taken: every dependency was skipped");
+            // naming them: a skip that came down from a failure further up reads as a condition otherwise
+            return StepDecision.skip(rowId, "branch not taken: every dependency was skipped (" + String.join(", ", step.dependsOn())
+                    + "; see why on " + (step.dependsOn().size() == 1 ? "it" : "them") + ")");
         }
         if (step.condition() != null && !conditionHolds(step.condition(), context)) {
             return StepDecision.skip(rowId, "condition not met: " + describe(step.condition(), context));
