@@ -348,7 +348,8 @@ public class ApiRoutes extends RouteBuilder {
         ObjectNode view = Json.object();
         view.put("execution_id", exchange.getMessage().getHeader(Headers.EXECUTION_ID, String.class));
         view.put("status", "running");
-        reset.forEach(row -> view.withArray("retried_steps").add((String) row.get("step_id")));
+        // by step id: the statement returns them in no particular order
+        reset.stream().map(row -> (String) row.get("step_id")).sorted().forEach(view.withArray("retried_steps")::add);
         respond(exchange, 202, Json.write(view));
     }
 
