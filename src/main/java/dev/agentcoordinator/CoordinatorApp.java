@@ -189,6 +189,7 @@ public final class CoordinatorApp {
     /** As {@link #start(CoordinatorSettings, WorkflowCatalog)}; {@code begun} gets the infrastructure as soon as it starts. */
     static RunningCoordinator start(CoordinatorSettings settings, WorkflowCatalog catalog, Consumer<Infrastructure> begun)
             throws Exception {
+        CamelRuntime.refuseHttpPortInUse(settings);   // at once, before seconds of start-up and Vert.x's stack trace
         Infrastructure infra = Infrastructure.begin(settings, begun);   // broker and database start meanwhile
         // the demo agents are services of their own: they connect while Camel starts
         FutureTask<AutoCloseable> demoAgents = new FutureTask<>(() -> {

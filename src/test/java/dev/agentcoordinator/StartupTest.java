@@ -185,6 +185,9 @@ class StartupTest {
             assertThatThrownBy(() -> CoordinatorApp.start(settings).close())
                     .hasMessageContaining("127.0.0.1:" + taken.getLocalPort())
                     .hasMessageContaining("coordinator.http.port");
+            // refused before anything started: no broker or database came up (and went down) for nothing
+            assertThat(tmp.resolve("taken").resolve("artemis")).doesNotExist();
+            assertThat(tmp.resolve("taken").resolve("postgres")).doesNotExist();
         }
     }
 

@@ -159,6 +159,27 @@ public final class CamelRuntime implements AutoCloseable {
     }
 
     /**
+     * Fails at once when something already listens on the configured HTTP port: found only when Camel's
+     * server starts, it came after the broker's and database's start-up and a Vert.x ERROR with its stack
+     * trace. (A port taken in between is still found by {@link #listeningPort}.)
+     */
+    public static void refuseHttpPortInUse(CoordinatorSettings settings) {
+        if (settings.httpPort() == 0) {
+            return;
+        }
+        try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+            probe.bind(new java.net.InetSocketAddress(settings.httpHost(), settings.httpPort()));
+        } catch (java.io.IOException inUse) {
+            throw new IllegalStateException(httpPortRefusal(settings) + " (" + inUse.getMessage() + ")", inUse);
+        }
+    }
+
+    private static String httpPortRefusal(CoordinatorSettings settings) {
+        return "the HTTP server could not listen on " + settings.httpHost() + ":" + settings.httpPort()
+                + " (coordinator.http.host / coordinator.http.port): is the port in use? Port 0 picks a free one.";
+    }
+
+    /**
      * The HTTP server's real port. Camel's Vert.x server only logs a WARN when it cannot bind (its
      * listen callback throws on a Vert.x thread), and the application would run deaf: fail instead.
      */
@@ -169,9 +190,7 @@ public final class CamelRuntime implements AutoCloseable {
         boolean listening = http instanceof TCPServerBase tcp ? tcp.isListening() : http != null;
         int port = listening ? http.actualPort() : 0;
         if (port <= 0) {
-            throw new IllegalStateException("the HTTP server could not listen on " + settings.httpHost() + ":"
-                    + settings.httpPort() + " (coordinator.http.host / coordinator.http.port): is the port in use?"
-                    + " Port 0 picks a free one.");
+            throw new IllegalStateException(httpPortRefusal(settings));
         }
         return port;
     }
