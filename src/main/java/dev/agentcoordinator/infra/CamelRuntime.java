@@ -168,6 +168,7 @@ public final class CamelRuntime implements AutoCloseable {
             return;
         }
         try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+            probe.setReuseAddress(true);   // as Vert.x binds: a port whose last connections linger in TIME_WAIT is free
             probe.bind(new java.net.InetSocketAddress(settings.httpHost(), settings.httpPort()));
         } catch (java.io.IOException inUse) {
             throw new IllegalStateException(httpPortRefusal(settings) + " (" + inUse.getMessage() + ")", inUse);
