@@ -1,15 +1,26 @@
 package dev.agentcoordinator.definition;
 
-/** A definition file that could not be read or parsed; {@link #error()} says where and why. */
+import java.util.List;
+
+/** A definition file that could not be read or parsed; {@link #errors()} say where and why. */
 public class DefinitionReadException extends Exception {
-    private final DefinitionError error;
+    private final List<DefinitionError> errors;
 
     public DefinitionReadException(DefinitionError error, Throwable cause) {
-        super(error.toString(), cause);
-        this.error = error;
+        this(List.of(error), cause);
+    }
+
+    /** Several problems of one file (its unknown fields, and one of another kind): the first is the message. */
+    public DefinitionReadException(List<DefinitionError> errors, Throwable cause) {
+        super(errors.get(0).toString(), cause);
+        this.errors = List.copyOf(errors);
     }
 
     public DefinitionError error() {
-        return error;
+        return errors.get(0);
+    }
+
+    public List<DefinitionError> errors() {
+        return errors;
     }
 }

@@ -2,16 +2,15 @@ package dev.agentcoordinator.definition;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.deser.DeserializationProblemHandler;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 
 import java.io.IOException;
@@ -87,55 +86,79 @@ public final class DefinitionReader {
         if (content.isBlank()) {
             throw new DefinitionReadException(DefinitionError.ofWorkflow(fileName, null, "file is empty"), null);
         }
-        UnknownFields unknown = new UnknownFields(fileName, content, mapper);
         try {
-            WorkflowDefinition definition = mapper.readerFor(WorkflowDefinition.class).withHandler(unknown).readValue(content);
-            if (definition == null) {
-                throw new DefinitionReadException(DefinitionError.ofWorkflow(fileName, null, "file holds no workflow (null document)"), null);
+            return new Read(loaded(fileName, mapper.readValue(content, WorkflowDefinition.class)), List.of());
+        } catch (UnrecognizedPropertyException first) {
+            List<DefinitionError> unknown = unknownFields(fileName, content, mapper, first);
+            try {
+                WorkflowDefinition past = mapper.readerFor(WorkflowDefinition.class)
+                        .without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).readValue(content);
+                return new Read(loaded(fileName, past), unknown);
+            } catch (JsonProcessingException other) {   // and a problem of another kind: both told
+                List<DefinitionError> all = new ArrayList<>(unknown);
+                all.add(ParseErrorDescriber.describe(fileName, content, mapper, other));
+                throw new DefinitionReadException(all, first);
             }
-            return new Read(new LoadedDefinition(fileName, definition), List.copyOf(unknown.found));
         } catch (JsonProcessingException e) {
             throw new DefinitionReadException(ParseErrorDescriber.describe(fileName, content, mapper, e), e);
         }
     }
 
+    private static LoadedDefinition loaded(String fileName, WorkflowDefinition definition) throws DefinitionReadException {
+        if (definition == null) {
+            throw new DefinitionReadException(DefinitionError.ofWorkflow(fileName, null, "file holds no workflow (null document)"), null);
+        }
+        return new LoadedDefinition(fileName, definition);
+    }
+
     private static LoadedDefinition strictly(Read read) throws DefinitionReadException {
         if (!read.unknownFields().isEmpty()) {
-            throw new DefinitionReadException(read.unknownFields().get(0), null);
+            throw new DefinitionReadException(read.unknownFields(), null);
         }
         return read.loaded();
     }
 
-    /** Notes each unknown field as Jackson would have refused it (same message and path), and skips it. */
-    private static final class UnknownFields extends DeserializationProblemHandler {
-        private final String fileName;
-        private final String content;
-        private final ObjectMapper mapper;
-        private final List<DefinitionError> found = new ArrayList<>();
-
-        UnknownFields(String fileName, String content, ObjectMapper mapper) {
-            this.fileName = fileName;
-            this.content = content;
-            this.mapper = mapper;
+    /**
+     * Every unknown field of the file, each as a strict read refuses it (same message and path): the strict
+     * read runs again on the document's tree with the fields found so far taken out, until it finds no more.
+     */
+    private static List<DefinitionError> unknownFields(String fileName, String content, ObjectMapper mapper,
+                                                       UnrecognizedPropertyException first) {
+        List<DefinitionError> found = new ArrayList<>();
+        found.add(ParseErrorDescriber.describe(fileName, content, mapper, first));
+        JsonNode tree;
+        try {
+            tree = mapper.readTree(content);
+        } catch (JsonProcessingException unreadable) {
+            return found;
         }
-
-        @Override
-        public boolean handleUnknownProperty(DeserializationContext context, JsonParser parser, JsonDeserializer<?> deserializer,
-                                             Object beanOrClass, String propertyName) throws IOException {
-            UnrecognizedPropertyException refused = UnrecognizedPropertyException.from(parser, beanOrClass, propertyName,
-                    deserializer == null ? null : deserializer.getKnownPropertyNames());
-            // the path Jackson gives the exception as it travels out (from() names the field itself): where the
-            // object holding the field is, from the parser's contexts, outermost first
-            for (JsonStreamContext at = parser.getParsingContext().getParent(); at != null && !at.inRoot(); at = at.getParent()) {
-                if (at.inArray()) {
-                    refused.prependPath(null, at.getCurrentIndex());
-                } else {
-                    refused.prependPath(null, at.getCurrentName());
-                }
+        UnrecognizedPropertyException next = first;
+        for (int fields = 0; next != null && fields < MAX_UNKNOWN_FIELDS && takeOut(tree, next); fields++) {
+            next = null;
+            try (JsonParser again = mapper.treeAsTokens(tree)) {
+                mapper.readValue(again, WorkflowDefinition.class);
+            } catch (UnrecognizedPropertyException another) {
+                found.add(ParseErrorDescriber.describe(fileName, content, mapper, another));
+                next = another;
+            } catch (IOException otherKind) {
+                // not an unknown field: the read of the text tells it, with its line
             }
-            found.add(ParseErrorDescriber.describe(fileName, content, mapper, refused));
-            parser.skipChildren();
-            return true;
         }
+        return found;
+    }
+
+    private static final int MAX_UNKNOWN_FIELDS = 100;
+
+    /** Removes the refused field from the tree; false when its path does not lead to it. */
+    private static boolean takeOut(JsonNode tree, UnrecognizedPropertyException refused) {
+        List<JsonMappingException.Reference> path = refused.getPath();
+        JsonNode at = tree;
+        for (JsonMappingException.Reference step : path.subList(0, Math.max(0, path.size() - 1))) {
+            at = step.getFieldName() != null ? at.get(step.getFieldName()) : at.get(step.getIndex());
+            if (at == null) {
+                return false;
+            }
+        }
+        return at instanceof ObjectNode holder && holder.remove(refused.getPropertyName()) != null;
     }
 }

@@ -55,7 +55,7 @@ public final class WorkflowCatalog {
                 loaded.add(read.loaded());
                 errors.addAll(read.unknownFields());   // validated all the same: every problem of the file at once
             } catch (DefinitionReadException e) {
-                errors.add(e.error());   // this file is out, the others are still validated
+                errors.addAll(e.errors());   // this file is out, the others are still validated
             }
         }
         errors.addAll(new DefinitionValidator().validateAll(loaded));
