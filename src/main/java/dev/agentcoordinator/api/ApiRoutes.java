@@ -154,7 +154,13 @@ public class ApiRoutes extends RouteBuilder {
         from("direct:api.post-event").routeId("api.post-event")
                 .process(ApiRoutes::stampEvent)
                 .to("jms:queue:" + Endpoints.EVENTS_QUEUE + "?exchangePattern=InOnly")
-                .process(e -> respond(e, 202, Json.write(Json.object().put("event_id", e.getProperty("eventId", String.class)))));
+                .process(e -> {
+                    ObjectNode accepted = Json.object().put("event_id", e.getProperty("eventId", String.class));
+                    if (e.getProperty("eventWarning") != null) {
+                        accepted.put("warning", e.getProperty("eventWarning", String.class));
+                    }
+                    respond(e, 202, Json.write(accepted));
+                });
 
         from("direct:api.post-step-reply").routeId("api.post-step-reply")
                 .process(e -> e.setProperty("stepReply", stepReply(e.getMessage().getBody(String.class))))
@@ -422,6 +428,7 @@ public class ApiRoutes extends RouteBuilder {
             stamped.put("event_id", UUID.randomUUID().toString());
         }
         exchange.setProperty("eventId", stamped.get("event_id").asText());
+        EventDecoder.ignoredFields(event).ifPresent(warning -> exchange.setProperty("eventWarning", warning));
         in.removeHeaders("*");
         in.setBody(Json.write(stamped));
     }

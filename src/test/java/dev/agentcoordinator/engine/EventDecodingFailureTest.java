@@ -134,6 +134,33 @@ class EventDecodingFailureTest {
         assertThat(errors).filteredOn(e -> e.contains("InvalidEventException")).isEmpty();
     }
 
+    /** A misspelt field is not stored: the WARN names it, with the field it may stand for, and the event's id. */
+    @Test
+    void anEventsIgnoredFieldsAreLoggedWithTheFieldTheyMayStandFor() throws Exception {
+        String key = marker();
+        List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+        org.apache.logging.log4j.core.Logger decoder = (org.apache.logging.log4j.core.Logger) org.apache.logging.log4j.LogManager.getLogger(EventDecoder.class);
+        org.apache.logging.log4j.core.appender.AbstractAppender capture = new org.apache.logging.log4j.core.appender.AbstractAppender(
+                "ignored-fields", null, null, true, org.apache.logging.log4j.core.config.Property.EMPTY_ARRAY) {
+            @Override
+            public void append(org.apache.logging.log4j.core.LogEvent event) {
+                warnings.add(event.getLevel() + " " + event.getMessage().getFormattedMessage());
+            }
+        };
+        capture.start();
+        decoder.addAppender(capture);
+        try {
+            sendRaw("{\"type\":\"F_DECODE\",\"payloads\":{\"a\":1},\"event_id\":\"" + key + "\"}");
+            awaitExecution(key, "completed");
+            await().atMost(Duration.ofSeconds(10)).until(() -> !warnings.isEmpty());
+        } finally {
+            decoder.removeAppender(capture);
+            capture.stop();
+        }
+        assertThat(warnings).containsExactly("WARN Event " + key + " of type F_DECODE: event field \"payloads\" is ignored (an event has"
+                + " \"type\", \"payload\" and \"event_id\"): did you mean \"payload\" for \"payloads\"?");
+    }
+
     /** Sends an event of {@code type} with an empty payload and {@code key} as its event_id; returns the key. */
     private static String sendRawEvent(String type, String key) throws Exception {
         sendRaw("{\"type\":\"" + type + "\",\"payload\":{},\"event_id\":\"" + key + "\"}");

@@ -2,6 +2,7 @@ package dev.agentcoordinator.engine;
 
 import org.junit.jupiter.api.Test;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** What an event that is no JSON is told: what is wrong and where, in words, without the parser's internals. */
@@ -20,5 +21,17 @@ class EventParseErrorTest {
         assertThatThrownBy(() -> EventDecoder.parse("{\n  \"type\": hello\n}"))
                 .hasMessageStartingWith("event is not valid JSON: Unrecognized token 'hello'")
                 .hasMessageContaining("at line 2, column ");
+    }
+
+    @Test
+    void fieldsAnEventDoesNotHaveAreNamedWithTheFieldTheyMayStandFor() {
+        assertThat(EventDecoder.ignoredFields(EventDecoder.parse("{\"type\": \"X\", \"payload\": {}, \"event_id\": \"e\"}"))).isEmpty();
+        assertThat(EventDecoder.ignoredFields(EventDecoder.parse("{\"type\": \"X\"}"))).isEmpty();
+        assertThat(EventDecoder.ignoredFields(EventDecoder.parse("{\"type\": \"X\", \"payloads\": {\"a\": 1}}")))
+                .hasValue("event field \"payloads\" is ignored (an event has \"type\", \"payload\" and \"event_id\"):"
+                        + " did you mean \"payload\" for \"payloads\"?");
+        assertThat(EventDecoder.ignoredFields(EventDecoder.parse("{\"type\": \"X\", \"payload\": {}, \"source\": \"crm\", \"eventId\": \"e\", \"at\": 1}")))
+                .hasValue("event fields \"source\", \"eventId\" and \"at\" are ignored (an event has \"type\", \"payload\""
+                        + " and \"event_id\"): did you mean \"event_id\" for \"eventId\"?");
     }
 }

@@ -87,6 +87,16 @@ class HttpApiSemanticsTest {
     }
 
     @Test
+    void aPostedEventsIgnoredFieldsAreNamedInItsAnswer() {
+        HttpResponse<String> response = post("/api/events", "{\"type\":\"NOTHING_STARTS_ON_THIS\",\"payloads\":{\"a\":1}}");
+
+        assertThat(response.statusCode()).isEqualTo(202);
+        assertThat(Json.parse(response.body()).path("warning").asText())
+                .startsWith("event field \"payloads\" is ignored").endsWith("did you mean \"payload\" for \"payloads\"?");
+        assertThat(Json.parse(post("/api/events", "{\"type\":\"NOTHING_STARTS_ON_THIS\",\"payload\":{}}").body()).has("warning")).isFalse();
+    }
+
+    @Test
     void aPostedEventThatIsNotJsonIs400WithAMessage() {
         HttpResponse<String> response = post("/api/events", "{\"type\": \"F_HTTP\", oops");
 
