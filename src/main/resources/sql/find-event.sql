@@ -1,6 +1,8 @@
 -- The event stored under a key, with the execution it started (null when none): a repeated delivery
--- finds its execution; an event that reuses another event's key finds that other event's type.
-SELECT ev.type AS event_type, x.id, x.status, x.workflow_id, x.workflow_version
+-- finds its execution; an event that reuses another event's key finds that other event's type, or
+-- (same_payload false) its other payload.
+SELECT ev.type AS event_type, ev.payload = CAST(:#eventPayload AS jsonb) AS same_payload, ev.received_at,
+       x.id, x.status, x.workflow_id, x.workflow_version
 FROM agent_events ev
 LEFT JOIN workflow_executions x ON x.trigger_event_key = ev.event_key
 WHERE ev.event_key = :#eventKey

@@ -1,7 +1,7 @@
 -- Stores the event and creates the execution with a row for every step, in one statement; when the
 -- event was delivered before, it only counts the delivery and creates nothing (idempotency on
--- event_key and trigger_event_key). An event whose key another event of another type already has
--- changes and creates nothing (the start route then refuses it, see find-event.sql). The root steps whose input comes from the trigger alone
+-- event_key and trigger_event_key). An event whose key another event of another type, or with another
+-- payload, already has changes and creates nothing (the start route then refuses it, see find-event.sql). The root steps whose input comes from the trigger alone
 -- (rootStarts: step id -> input) start running right here, attempt 1, so that their requests leave
 -- without another round trip; every other step starts pending.
 WITH stored_event AS (
@@ -12,13 +12,14 @@ WITH stored_event AS (
     ON CONFLICT (event_key) DO UPDATE
        SET deliveries = agent_events.deliveries + 1,
            execution_id = COALESCE(agent_events.execution_id, EXCLUDED.execution_id)
-     WHERE agent_events.type = EXCLUDED.type
+     WHERE agent_events.type = EXCLUDED.type AND agent_events.payload = EXCLUDED.payload
 ), execution AS (
     INSERT INTO workflow_executions (id, workflow_id, workflow_version, trigger_event_key, trigger_payload,
                                      status, started_at, deadline)
     SELECT :#executionId, :#workflowId, :#workflowVersion, :#eventKey, CAST(:#triggerPayload AS jsonb),
            'running', now(), now() + :#timeoutMs * interval '1 millisecond'
-     WHERE NOT EXISTS (SELECT 1 FROM agent_events ev WHERE ev.event_key = :#eventKey AND ev.type <> :#eventType)
+     WHERE NOT EXISTS (SELECT 1 FROM agent_events ev WHERE ev.event_key = :#eventKey
+                         AND (ev.type <> :#eventType OR ev.payload <> CAST(:#eventPayload AS jsonb)))
     ON CONFLICT (trigger_event_key) DO NOTHING
     RETURNING id
 )

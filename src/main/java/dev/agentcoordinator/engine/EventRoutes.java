@@ -64,7 +64,7 @@ public class EventRoutes extends RouteBuilder {
                         .to(Sql.row("store-event")).id("store-event")
                         .filter(body().isNull())   // the key is another event's, of another type
                             .to(Sql.row("find-event"))
-                            .process(ReusedEventKeys::refuseAnotherTypes)
+                            .process(ReusedEventKeys::refuseReuse)
                         .end()
                         .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "event ${header.eventType} (${header.eventKey}) stored; no workflow is triggered by it")
                     .end()

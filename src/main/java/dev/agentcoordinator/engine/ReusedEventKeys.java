@@ -6,32 +6,33 @@ import org.apache.camel.Message;
 import java.util.Map;
 
 /**
- * An {@code event_id} names one event. A delivery whose key an event of another type already has is
- * not a repeat of it: it is refused (to agent.events.DLQ, naming the other event) rather than counted
- * as a delivery of that event, or pushed into the execution that event started.
+ * An {@code event_id} names one event. A delivery whose key an event of another type, or of its type
+ * with another payload, already has is not a repeat of it: it is refused (to agent.events.DLQ, as it
+ * came, naming the other event) rather than counted as a delivery of that event, its payload lost, or
+ * pushed into the execution that event started.
  */
 final class ReusedEventKeys {
     private ReusedEventKeys() {
     }
 
-    /** Exchange property: why the event is refused, noted by a workflow's start route ({@link #noteAnotherType}). */
+    /** Exchange property: why the event is refused, noted by a workflow's start route ({@link #noteReuse}). */
     private static final String REFUSED = "refusedEventKey";
 
     /** Throws when the row of find-event.sql in the body is an event of another type than this one. */
-    static void refuseAnotherTypes(Exchange exchange) {
-        String refusal = anotherType(exchange);
+    static void refuseReuse(Exchange exchange) {
+        String refusal = reuse(exchange);
         if (refusal != null) {
             throw new InvalidEventException(refusal);
         }
     }
 
     /**
-     * As {@link #refuseAnotherTypes}, in a workflow's start route: notes the refusal for the events route to
+     * As {@link #refuseReuse}, in a workflow's start route: notes the refusal for the events route to
      * throw ({@link #refuseIfNoted}), inside its own try block. Thrown in the start route, the failure went
      * through that route's error handler first, which logged it at ERROR with its stack trace.
      */
-    static void noteAnotherType(Exchange exchange) {
-        String refusal = anotherType(exchange);
+    static void noteReuse(Exchange exchange) {
+        String refusal = reuse(exchange);
         if (refusal != null) {
             exchange.setProperty(REFUSED, refusal);
         }
@@ -49,18 +50,23 @@ final class ReusedEventKeys {
         }
     }
 
-    /** Why the row of find-event.sql in the body refuses this event (an event of another type), else null. */
+    /**
+     * Why the row of find-event.sql in the body refuses this event (an event of another type, or with
+     * another payload), else null.
+     */
     @SuppressWarnings("unchecked")
-    private static String anotherType(Exchange exchange) {
+    private static String reuse(Exchange exchange) {
         Message in = exchange.getMessage();
         Map<String, Object> stored = in.getBody(Map.class);
         String type = in.getHeader(Headers.EVENT_TYPE, String.class);
-        if (stored == null || type.equals(stored.get("event_type"))) {
+        boolean sameType = stored != null && type.equals(stored.get("event_type"));
+        if (stored == null || sameType && !Boolean.FALSE.equals(stored.get("same_payload"))) {
             return null;
         }
         Object execution = stored.get("id");
         return "event_id \"" + in.getHeader(Headers.EVENT_KEY) + "\" of this " + type
-                + " event is already the id of an event of type " + stored.get("event_type")
+                + " event is already the id of " + (sameType ? "another " + type + " event, with another payload, received at "
+                        + (stored.get("received_at") instanceof java.sql.Timestamp at ? at.toInstant() : stored.get("received_at")) : "an event of type " + stored.get("event_type"))
                 + (execution == null ? "" : ", which started execution " + execution + " of " + stored.get("workflow_id"))
                 + "; an event_id names one event";
     }

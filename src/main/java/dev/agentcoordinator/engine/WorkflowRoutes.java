@@ -158,7 +158,7 @@ public class WorkflowRoutes extends RouteBuilder {
                     .otherwise()
                         .setBody(constant(null))
                         .to(Sql.row("find-event")).id(wf + "~start.find-existing-execution")
-                        .process(ReusedEventKeys::noteAnotherType)
+                        .process(ReusedEventKeys::noteReuse)
                         .setHeader(ROOTS_TO_VISIT, constant(allRoots))
                         .choice()
                             .when(ReusedEventKeys::noted)

@@ -134,6 +134,36 @@ class EventDecodingFailureTest {
         assertThat(errors).filteredOn(e -> e.contains("InvalidEventException")).isEmpty();
     }
 
+    /** Two events of one type under one event_id: the second is not a repeat of the first, its payload not lost. */
+    @Test
+    void anEventReusingTheIdOfAnEventOfItsTypeWithAnotherPayloadIsDeadLetteredAndChangesNothing() throws Exception {
+        String key = marker();
+        String executionId = awaitExecution(sendRawEvent("F_DECODE", key), "completed");
+        sendRawEvent("F_DECODE", key);   // a true repeat still only counts
+        await().atMost(Duration.ofSeconds(10)).until(() -> query("SELECT deliveries FROM agent_events WHERE event_key = ?", key)
+                .get(0).get("deliveries").equals(2));
+        String other = "{\"type\":\"F_DECODE\",\"payload\":{\"n\":2},\"event_id\":\"" + key + "\"}";
+        sendRaw(other);
+        assertDeadLettered(other, "event_id \"" + key + "\" of this F_DECODE event is already the id of another F_DECODE event,"
+                + " with another payload, received at ");
+        assertThat(query("SELECT payload::text AS payload, deliveries FROM agent_events WHERE event_key = ?", key))
+                .extracting(r -> r.get("payload"), r -> r.get("deliveries")).containsExactly(tuple("{}", 2));
+        assertThat(query("SELECT count(*)::int AS n FROM workflow_executions WHERE trigger_event_key = ?", key).get(0))
+                .containsEntry("n", 1);
+
+        // an event that started nothing: the same
+        String storedKey = marker();
+        sendRawEvent("F_NOBODY_LISTENS", storedKey);
+        await().atMost(Duration.ofSeconds(10)).until(() -> !query("SELECT 1 FROM agent_events WHERE event_key = ?", storedKey).isEmpty());
+        String otherStored = "{\"type\":\"F_NOBODY_LISTENS\",\"payload\":{\"n\":2},\"event_id\":\"" + storedKey + "\"}";
+        sendRaw(otherStored);
+        assertDeadLettered(otherStored, "event_id \"" + storedKey + "\" of this F_NOBODY_LISTENS event is already the id of another"
+                + " F_NOBODY_LISTENS event, with another payload, received at ");
+        assertThat(query("SELECT payload::text AS payload, deliveries FROM agent_events WHERE event_key = ?", storedKey))
+                .extracting(r -> r.get("payload"), r -> r.get("deliveries")).containsExactly(tuple("{}", 1));
+        assertThat(executionId).isNotNull();
+    }
+
     /** A misspelt field is not stored: the WARN names it, with the field it may stand for, and the event's id. */
     @Test
     void anEventsIgnoredFieldsAreLoggedWithTheFieldTheyMayStandFor() throws Exception {
