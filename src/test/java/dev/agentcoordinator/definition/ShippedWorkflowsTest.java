@@ -23,11 +23,12 @@ class ShippedWorkflowsTest {
     }
 
     @Test
-    void allFiveLoadAndValidate() {
+    void allSixLoadAndValidate() {
         assertThat(catalog.all()).extracting(WorkflowDefinition::id).containsExactly(
-                "interview_completed", "job_matched", "market_update", "response_refinement", "resume_uploaded");
+                "interview_completed", "job_matched", "market_update", "response_refinement", "resume_uploaded", "roadmap_revision");
         assertThat(catalog.all()).extracting(WorkflowDefinition::trigger).containsExactly(
-                "INTERVIEW_COMPLETED", "JOB_MATCHED", "MARKET_UPDATE", "RESPONSE_REQUESTED", "RESUME_UPLOADED");
+                "INTERVIEW_COMPLETED", "JOB_MATCHED", "MARKET_UPDATE", "RESPONSE_REQUESTED", "RESUME_UPLOADED",
+                "ROADMAP_REVISION_REQUESTED");
     }
 
     /** The spec's interviewCompletedWorkflow, transcribed by hand, plus the compensation this project adds. */

@@ -23,13 +23,14 @@ class ValidateCommandTest {
     void shippedWorkflowsAreValid() {
         assertThat(run("routes/workflows")).isZero();
         assertThat(out.toString(StandardCharsets.UTF_8).trim()).isEqualTo(
-                "OK: 5 workflow(s) valid: interview_completed, job_matched, market_update, response_refinement, resume_uploaded");
+                "OK: 6 workflow(s) valid: interview_completed, job_matched, market_update, response_refinement, resume_uploaded,"
+                        + " roadmap_revision");
     }
 
     @Test
     void theDefaultFolderIsRoutesWorkflows() {
         assertThat(run()).isZero();
-        assertThat(out.toString(StandardCharsets.UTF_8)).startsWith("OK: 5 workflow(s) valid: ");
+        assertThat(out.toString(StandardCharsets.UTF_8)).startsWith("OK: 6 workflow(s) valid: ");
     }
 
     @Test

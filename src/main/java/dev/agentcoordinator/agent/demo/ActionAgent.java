@@ -24,7 +24,16 @@ final class ActionAgent {
                 "compile_report", ActionAgent::compileReport,
                 "notify_strong_match", ActionAgent::notifyStrongMatch,
                 "prepare_application", ActionAgent::prepareApplication,
-                "deliver_response", ActionAgent::deliverResponse);
+                "deliver_response", ActionAgent::deliverResponse,
+                "send_roadmap_update", ActionAgent::sendRoadmapUpdate);
+    }
+
+    static AgentReply sendRoadmapUpdate(AgentRequest request) {
+        return AgentReply.ok(fields(
+                "notified", true,
+                "channel", "email",
+                "user_id", request.inputString("user_id"),
+                "changes_count", request.inputList("changes").size()));
     }
 
     /** roadmap_changes may be absent: the adjustment step is skipped when the interview went well. */

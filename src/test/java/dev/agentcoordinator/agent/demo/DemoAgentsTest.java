@@ -59,7 +59,9 @@ class DemoAgentsTest {
                 arguments("action", "prepare_application", Map.of("job_id", "j-1", "user_id", "u-1"), List.of("application_id")),
                 arguments("strategist", "draft_response", Map.of("question", "Why Java?"), List.of("draft", "revision")),
                 arguments("strategist", "evaluate_and_refine", Map.of("draft", "Draft: Why Java?"), List.of("draft", "revision", "satisfied")),
-                arguments("action", "deliver_response", Map.of("answer", "Because."), List.of("delivered")));
+                arguments("action", "deliver_response", Map.of("answer", "Because."), List.of("delivered")),
+                arguments("action", "send_roadmap_update", Map.of("user_id", "u-1", "changes", List.of(Map.of("skill", "sql"))),
+                        List.of("notified", "changes_count")));
     }
 
     @ParameterizedTest(name = "{0}.{1}")

@@ -1,0 +1,97 @@
+package dev.agentcoordinator.ops;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The shipped roadmap_revision workflow with the demo agents, as the README's "Try it" shows it: a lock
+ * that makes a second revision of one roadmap wait, and a compensation after a failure and after a cancel.
+ */
+class RoadmapRevisionDemoTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String WEAK_SKILLS = "\"skills\":[{\"name\":\"sql\",\"level\":1},{\"name\":\"go\",\"level\":4}]";
+
+    @Test
+    void aFailedNotificationUndoesTheRoadmapChange() throws Exception {
+        String user = "u-" + UUID.randomUUID();
+        String executionId = start("{\"user_id\":\"" + user + "\"," + WEAK_SKILLS + ",\"notify_error\":\"mail server down\"}");
+
+        JsonNode execution = awaitStatus(executionId, "compensated");
+        assertThat(step(execution, "adjust_roadmap").path("output").path("changes")).hasSize(1);
+        assertThat(step(execution, "notify_user").path("status").asText()).isEqualTo("failed");
+        assertThat(step(execution, "notify_user").path("error").asText()).isEqualTo("mail server down");
+        JsonNode revert = execution.path("compensations").get(0);
+        assertThat(revert.path("step_id").asText()).isEqualTo("adjust_roadmap");
+        assertThat(revert.path("status").asText()).isEqualTo("completed");
+        assertThat(revert.path("output").path("reverted").asText()).isEqualTo("adj-" + user);
+    }
+
+    @Test
+    void aSecondRevisionOfOneRoadmapWaitsForTheLock() throws Exception {
+        String user = "u-" + UUID.randomUUID();
+        String first = start("{\"user_id\":\"" + user + "\"," + WEAK_SKILLS + ",\"adjust_latency_ms\":3000}");
+        await().atMost(Duration.ofSeconds(30)).until(() -> "running".equals(step(view(first), "adjust_roadmap").path("status").asText()));
+        String second = start("{\"user_id\":\"" + user + "\"," + WEAK_SKILLS + "}");
+
+        JsonNode waiting = await().atMost(Duration.ofSeconds(30)).until(() -> step(view(second), "adjust_roadmap"),
+                step -> step.path("waiting_for").asText().startsWith("lock roadmap/" + user + " held by architect"));
+        assertThat(waiting.path("status").asText()).isEqualTo("pending");
+        assertThat(waiting.path("waiting_for").asText()).contains("execution " + first);
+
+        awaitStatus(first, "completed");
+        JsonNode done = awaitStatus(second, "completed");
+        assertThat(step(done, "adjust_roadmap").path("started_at").asText())
+                .isGreaterThanOrEqualTo(step(view(first), "adjust_roadmap").path("completed_at").asText());
+    }
+
+    @Test
+    void aCancelAfterTheRoadmapChangedUndoesIt() throws Exception {
+        String user = "u-" + UUID.randomUUID();
+        String executionId = start("{\"user_id\":\"" + user + "\"," + WEAK_SKILLS + ",\"notify_latency_ms\":20000}");
+        await().atMost(Duration.ofSeconds(30)).until(() -> "running".equals(step(view(executionId), "notify_user").path("status").asText()));
+
+        HttpResponse<String> cancelled = OpsCoordinator.post("/api/executions/" + executionId + "/cancel", "{}", true);
+        assertThat(cancelled.statusCode()).as(cancelled.body()).isEqualTo(200);
+        JsonNode execution = awaitStatus(executionId, "compensated");
+        assertThat(execution.path("compensations").get(0).path("output").path("reverted").asText()).isEqualTo("adj-" + user);
+    }
+
+    private static String start(String payload) throws Exception {
+        HttpResponse<String> posted = OpsCoordinator.post("/api/events",
+                "{\"type\":\"ROADMAP_REVISION_REQUESTED\",\"payload\":" + payload + "}", true);
+        assertThat(posted.statusCode()).as(posted.body()).isEqualTo(202);
+        assertThat(JSON.readTree(posted.body()).has("warning")).isFalse();
+        String eventId = JSON.readTree(posted.body()).path("event_id").asText();
+        return await().atMost(Duration.ofSeconds(30)).until(
+                () -> OpsDb.text("SELECT id FROM workflow_executions WHERE trigger_event_key = ?", eventId), id -> id != null);
+    }
+
+    private static JsonNode view(String executionId) throws Exception {
+        HttpResponse<String> response = OpsCoordinator.get("/api/executions/" + executionId, true);
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        return JSON.readTree(response.body());
+    }
+
+    private static JsonNode awaitStatus(String executionId, String status) {
+        return await().atMost(Duration.ofSeconds(60)).until(() -> view(executionId),
+                execution -> !execution.path("status").asText().equals("running") && !execution.path("status").asText().equals("compensating")
+                        || execution.path("status").asText().equals(status));
+    }
+
+    private static JsonNode step(JsonNode execution, String stepId) {
+        for (JsonNode step : execution.path("steps")) {
+            if (step.path("step_id").asText().equals(stepId)) {
+                return step;
+            }
+        }
+        throw new AssertionError("no step " + stepId + " in " + execution);
+    }
+}
