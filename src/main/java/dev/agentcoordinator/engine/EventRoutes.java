@@ -62,7 +62,7 @@ public class EventRoutes extends RouteBuilder {
         }
         byType.otherwise()
                         .to(Sql.row("store-event")).id("store-event")
-                        .filter(body().isNull())   // the key is another event's, of another type
+                        .filter(body().isNull())   // the key is another event's, of another type or payload
                             .to(Sql.row("find-event"))
                             .process(ReusedEventKeys::refuseReuse)
                         .end()
