@@ -9,6 +9,7 @@ import dev.agentcoordinator.engine.DatabaseUnreachable;
 import dev.agentcoordinator.engine.Endpoints;
 import dev.agentcoordinator.engine.EventDecoder;
 import dev.agentcoordinator.engine.Headers;
+import dev.agentcoordinator.engine.IgnoredFields;
 import dev.agentcoordinator.engine.InvalidEventException;
 import dev.agentcoordinator.engine.Json;
 import dev.agentcoordinator.engine.QueuedRequests;
@@ -163,7 +164,7 @@ public class ApiRoutes extends RouteBuilder {
                 });
 
         from("direct:api.post-step-reply").routeId("api.post-step-reply")
-                .process(e -> e.setProperty("stepReply", stepReply(e.getMessage().getBody(String.class))))
+                .process(ApiRoutes::checkStepReply)
                 .setHeader(Headers.EXECUTION_ID, header("id"))
                 .setHeader(Headers.STEP_ID, header("step"))
                 .setBody(constant(null))
@@ -423,12 +424,13 @@ public class ApiRoutes extends RouteBuilder {
     private static void stampEvent(Exchange exchange) {
         Message in = exchange.getMessage();
         JsonNode event = EventDecoder.parse(in.getBody(String.class));
+        // before the stamp, so that an "eventId" is told to stand for the event_id the event lacked
+        IgnoredFields.EVENT.describe(event).ifPresent(warning -> exchange.setProperty("eventWarning", warning));
         ObjectNode stamped = (ObjectNode) event;
         if (!stamped.hasNonNull("event_id")) {
             stamped.put("event_id", UUID.randomUUID().toString());
         }
         exchange.setProperty("eventId", stamped.get("event_id").asText());
-        EventDecoder.ignoredFields(event).ifPresent(warning -> exchange.setProperty("eventWarning", warning));
         in.removeHeaders("*");
         in.setBody(Json.write(stamped));
     }
@@ -437,7 +439,13 @@ public class ApiRoutes extends RouteBuilder {
      * The body of a posted step reply, checked as the reply route will read it: a JSON object whose
      * {@code status} is ok, error or running (a heartbeat).
      */
-    private static String stepReply(String body) {
+    private static void checkStepReply(Exchange exchange) {
+        JsonNode reply = stepReply(exchange.getMessage().getBody(String.class));
+        exchange.setProperty("stepReply", Json.write(reply));
+        IgnoredFields.REPLY.describe(reply).ifPresent(warning -> exchange.setProperty("replyWarning", warning));
+    }
+
+    private static JsonNode stepReply(String body) {
         JsonNode reply;
         try {
             reply = Json.parse(body == null || body.isBlank() ? "null" : body);
@@ -452,9 +460,10 @@ public class ApiRoutes extends RouteBuilder {
             String found = !reply.isObject() ? "got " + reply.getNodeType().toString().toLowerCase(java.util.Locale.ROOT)
                     : !reply.has("status") ? "it has no \"status\"" : "its \"status\" is " + reply.get("status");
             throw new IllegalArgumentException("a step reply is a JSON object with \"status\": \"ok\" (and \"output\"),"
-                    + " \"error\" (and \"error\", \"retryable\") or \"running\" (a heartbeat), as an agent sends it: " + found);
+                    + " \"error\" (and \"error\", \"retryable\") or \"running\" (a heartbeat), as an agent sends it: " + found
+                    + (reply.isObject() && !reply.has("status") ? IgnoredFields.REPLY.standInFor(reply, "status") : ""));
         }
-        return Json.write(reply);
+        return reply;
     }
 
     @SuppressWarnings("unchecked")
@@ -467,8 +476,12 @@ public class ApiRoutes extends RouteBuilder {
         Message in = exchange.getMessage();
         Map<String, Object> step = stepRow(exchange);
         int attempt = ((Number) step.get("attempt")).intValue();
-        exchange.setProperty("accepted", Json.write(Map.of("execution_id", step.get("execution_id"),
-                "step_id", in.getHeader(Headers.STEP_ID), "attempt", attempt)));
+        ObjectNode accepted = Json.object().put("execution_id", (String) step.get("execution_id"))
+                .put("step_id", in.getHeader(Headers.STEP_ID, String.class)).put("attempt", attempt);
+        if (exchange.getProperty("replyWarning") != null) {
+            accepted.put("warning", exchange.getProperty("replyWarning", String.class));
+        }
+        exchange.setProperty("accepted", Json.write(accepted));
         String stepId = in.getHeader(Headers.STEP_ID, String.class);
         in.removeHeaders("*");
         // the correlation id the agent's request had: the reply (a heartbeat too) is judged and counted as the

@@ -391,6 +391,7 @@ public class AgentStepMapper implements StepRouteMapper {
         StepOutcome outcome = StepOutcome.of(step, in.getBody(String.class),
                 in.getHeader(ATTEMPT, Integer.class), in.getHeader(MAX_ATTEMPTS, Integer.class),
                 in.getHeader(ITERATION, 0, Integer.class), in.getHeader(INPUT, String.class));
+        outcome.warnOfIgnoredFields(in.getHeader(CORRELATION_ID), in.getHeader(STEP_ID, String.class));
         in.setHeader(TRANSITION, outcome.transition().name());
         in.setHeader(OUTPUT, outcome.outputJson());
         in.setHeader(ERROR, outcome.error());

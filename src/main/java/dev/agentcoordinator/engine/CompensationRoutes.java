@@ -174,6 +174,7 @@ final class CompensationRoutes {
         WorkflowStep plain = new WorkflowStep(in.getHeader(STEP_ID, String.class), null, null, null, null, null, null, null, null, null, null);
         StepOutcome outcome = StepOutcome.of(plain, in.getBody(String.class), in.getHeader(ATTEMPT, Integer.class),
                 in.getHeader(MAX_ATTEMPTS, Integer.class), 0, in.getHeader(INPUT, String.class));
+        outcome.warnOfIgnoredFields(in.getHeader(CORRELATION_ID), in.getHeader(STEP_ID, String.class));
         in.setHeader(TRANSITION, outcome.transition().name());
         in.setHeader(OUTPUT, outcome.outputJson());
         in.setHeader(ERROR, outcome.error());

@@ -5,13 +5,9 @@ import dev.agentcoordinator.definition.WorkflowCatalog;
 import dev.agentcoordinator.definition.WorkflowDefinition;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
-import org.apache.commons.text.similarity.LevenshteinDistance;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -24,8 +20,6 @@ public final class EventDecoder {
     private static final int MAX_TYPE_LENGTH = dev.agentcoordinator.definition.WorkflowDefinition.MAX_EVENT_TYPE_LENGTH;
     private static final int MAX_KEY_LENGTH = 255;
     private static final Logger LOG = LoggerFactory.getLogger(EventDecoder.class);
-    /** The fields of an event (CONTRACT.md); any other is ignored, and said to be. */
-    private static final List<String> FIELDS = List.of("type", "payload", "event_id");
 
     private final WorkflowCatalog catalog;
 
@@ -45,40 +39,7 @@ public final class EventDecoder {
         in.setHeader(EVENT_ROW_ID, UUID.randomUUID().toString());
         in.setHeader(Headers.WORKFLOW_ID, catalog.byTrigger(type.asText()).map(WorkflowDefinition::id).orElse(null));
         in.setBody(null); // decoded into headers (an invalid event was rejected above, message unchanged)
-        ignoredFields(event).ifPresent(ignored -> LOG.warn("Event {} of type {}: {}", key, type.asText(), ignored));
-    }
-
-    /**
-     * What an event carries besides its three fields, said in words, or empty. Such fields are not stored,
-     * and a misspelt {@code "payloads"} would otherwise start its workflow on an empty payload without a
-     * word; they are still accepted, so that senders adding their own metadata keep working.
-     */
-    public static Optional<String> ignoredFields(JsonNode event) {
-        List<String> ignored = null;
-        for (var names = event.fieldNames(); names.hasNext(); ) {
-            String name = names.next();
-            if (!FIELDS.contains(name)) {
-                (ignored == null ? ignored = new ArrayList<>() : ignored).add(name);
-            }
-        }
-        if (ignored == null) {
-            return Optional.empty();
-        }
-        StringBuilder said = new StringBuilder("event field").append(ignored.size() == 1 ? " " : "s ");
-        for (int i = 0; i < ignored.size(); i++) {
-            said.append(i == 0 ? "" : i == ignored.size() - 1 ? " and " : ", ").append('"').append(ignored.get(i)).append('"');
-        }
-        said.append(ignored.size() == 1 ? " is" : " are").append(" ignored (an event has \"type\", \"payload\" and \"event_id\")");
-        LevenshteinDistance distance = new LevenshteinDistance(3);
-        for (String field : ignored) {
-            for (String known : FIELDS) {
-                if (!event.has(known) && distance.apply(field.toLowerCase(java.util.Locale.ROOT), known) >= 0) {
-                    said.append(": did you mean \"").append(known).append("\" for \"").append(field).append("\"?");
-                    return Optional.of(said.toString());
-                }
-            }
-        }
-        return Optional.of(said.toString());
+        IgnoredFields.EVENT.describe(event).ifPresent(ignored -> LOG.warn("Event {} of type {}: {}", key, type.asText(), ignored));
     }
 
     /** Parses and checks an event; the exception's message says what is wrong with it. */
@@ -97,7 +58,8 @@ public final class EventDecoder {
         }
         JsonNode type = event.get("type");
         if (type == null || !type.isTextual() || type.asText().isBlank()) {
-            throw new InvalidEventException("event field \"type\" must be a non-empty string");
+            throw new InvalidEventException("event field \"type\" must be a non-empty string"
+                    + (type == null ? IgnoredFields.EVENT.standInFor(event, "type") : ""));
         }
         if (type.asText().length() > MAX_TYPE_LENGTH) {
             throw new InvalidEventException("event field \"type\" is longer than " + MAX_TYPE_LENGTH + " characters");

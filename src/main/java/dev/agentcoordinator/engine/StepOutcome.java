@@ -11,11 +11,14 @@ import java.util.Map;
 /**
  * Turns an agent's reply into the one transition of the step row it answers:
  * complete, fail, retry later, or (loops) complete this iteration and start the next.
+ * {@code ignoredFields} says which of the reply's fields were not read (null when none).
  */
 public record StepOutcome(Transition transition, String outputJson, String error, String nextInputJson,
-                          String sharedMemoryJson, String signalsJson) {
+                          String sharedMemoryJson, String signalsJson, String ignoredFields) {
 
     public enum Transition { COMPLETE, FAIL, RETRY, ITERATE }
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StepOutcome.class);
 
     /** The statuses a reply may carry: a result, an error, or a heartbeat. */
     public static final java.util.List<String> REPLY_STATUSES = java.util.List.of("ok", "error", "running");
@@ -38,14 +41,17 @@ public record StepOutcome(Transition transition, String outputJson, String error
             return failure("agent reply contains the character U+0000 (\\u0000), which PostgreSQL cannot store", true, attempt, maxAttempts);
         }
         String status = reply.path("status").asText("");
+        String ignored = reply.isObject() ? IgnoredFields.REPLY.describe(reply).orElse(null) : null;
         if ("error".equals(status)) {
             String error = reply.path("error").asText("agent reported an error without a message");
             boolean retryable = reply.path("retryable").asBoolean(true);
-            return failure(error, retryable, attempt, maxAttempts);
+            return failure(error, retryable, attempt, maxAttempts).noting(ignored);
         }
         if (!"ok".equals(status)) {
             return failure("agent reply has status " + (status.isEmpty() ? "(missing)" : '"' + status + '"')
-                    + ", expected \"ok\" or \"error\" (or \"running\" for a heartbeat)", true, attempt, maxAttempts);
+                    + ", expected \"ok\" or \"error\" (or \"running\" for a heartbeat)"
+                    + (status.isEmpty() && reply.isObject() ? IgnoredFields.REPLY.standInFor(reply, "status") : ""), true, attempt, maxAttempts)
+                    .noting(ignored);
         }
         JsonNode output = reply.path("output");
         if (!output.isObject()) {
@@ -56,16 +62,17 @@ public record StepOutcome(Transition transition, String outputJson, String error
         String signals = signals(reply.path("signals"));
         LoopSpec loop = step.loop();
         if (loop == null || untilHolds(loop, output)) {
-            return new StepOutcome(Transition.COMPLETE, outputJson, null, null, sharedMemory, signals);
+            return new StepOutcome(Transition.COMPLETE, outputJson, null, null, sharedMemory, signals, ignored);
         }
         if (iteration + 1 < loop.maxIterations()) {
-            return new StepOutcome(Transition.ITERATE, outputJson, null, nextInput(loop, inputJson, output), sharedMemory, signals);
+            return new StepOutcome(Transition.ITERATE, outputJson, null, nextInput(loop, inputJson, output), sharedMemory, signals, ignored);
         }
         if (Boolean.TRUE.equals(loop.failWhenExhausted())) {
             return new StepOutcome(Transition.FAIL, outputJson,
-                    "loop ended after " + loop.maxIterations() + " iterations without satisfying its until condition", null, "{}", "[]");
+                    "loop ended after " + loop.maxIterations() + " iterations without satisfying its until condition", null, "{}", "[]",
+                    ignored);
         }
-        return new StepOutcome(Transition.COMPLETE, outputJson, null, null, sharedMemory, signals);
+        return new StepOutcome(Transition.COMPLETE, outputJson, null, null, sharedMemory, signals, ignored);
     }
 
     /**
@@ -115,7 +122,18 @@ public record StepOutcome(Transition transition, String outputJson, String error
     /** The agent's error as it wrote it (CONTRACT.md section 2): the attempt it failed is the row's own. */
     private static StepOutcome failure(String error, boolean retryable, int attempt, int maxAttempts) {
         boolean again = retryable && attempt < maxAttempts;
-        return new StepOutcome(again ? Transition.RETRY : Transition.FAIL, null, error, null, "{}", "[]");
+        return new StepOutcome(again ? Transition.RETRY : Transition.FAIL, null, error, null, "{}", "[]", null);
+    }
+
+    /** A WARN naming the reply's fields that were not read, if any: an {@code "outputs"} left the step's output empty. */
+    public void warnOfIgnoredFields(Object correlationId, String stepId) {
+        if (ignoredFields != null) {
+            LOG.warn("Reply {} to step {}: {}", correlationId, stepId, ignoredFields);
+        }
+    }
+
+    private StepOutcome noting(String ignored) {
+        return ignored == null ? this : new StepOutcome(transition, outputJson, error, nextInputJson, sharedMemoryJson, signalsJson, ignored);
     }
 
     private static boolean untilHolds(LoopSpec loop, JsonNode output) {

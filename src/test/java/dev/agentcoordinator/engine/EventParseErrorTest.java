@@ -25,13 +25,22 @@ class EventParseErrorTest {
 
     @Test
     void fieldsAnEventDoesNotHaveAreNamedWithTheFieldTheyMayStandFor() {
-        assertThat(EventDecoder.ignoredFields(EventDecoder.parse("{\"type\": \"X\", \"payload\": {}, \"event_id\": \"e\"}"))).isEmpty();
-        assertThat(EventDecoder.ignoredFields(EventDecoder.parse("{\"type\": \"X\"}"))).isEmpty();
-        assertThat(EventDecoder.ignoredFields(EventDecoder.parse("{\"type\": \"X\", \"payloads\": {\"a\": 1}}")))
+        assertThat(IgnoredFields.EVENT.describe(EventDecoder.parse("{\"type\": \"X\", \"payload\": {}, \"event_id\": \"e\"}"))).isEmpty();
+        assertThat(IgnoredFields.EVENT.describe(EventDecoder.parse("{\"type\": \"X\"}"))).isEmpty();
+        assertThat(IgnoredFields.EVENT.describe(EventDecoder.parse("{\"type\": \"X\", \"payloads\": {\"a\": 1}}")))
                 .hasValue("event field \"payloads\" is ignored (an event has \"type\", \"payload\" and \"event_id\"):"
                         + " did you mean \"payload\" for \"payloads\"?");
-        assertThat(EventDecoder.ignoredFields(EventDecoder.parse("{\"type\": \"X\", \"payload\": {}, \"source\": \"crm\", \"eventId\": \"e\", \"at\": 1}")))
+        assertThat(IgnoredFields.EVENT.describe(EventDecoder.parse("{\"type\": \"X\", \"payload\": {}, \"source\": \"crm\", \"eventId\": \"e\", \"at\": 1}")))
                 .hasValue("event fields \"source\", \"eventId\" and \"at\" are ignored (an event has \"type\", \"payload\""
                         + " and \"event_id\"): did you mean \"event_id\" for \"eventId\"?");
+        // an event_id stamped on the event afterwards (POST /api/events) is not what the sender meant
+        assertThat(IgnoredFields.EVENT.describe(EventDecoder.parse("{\"type\": \"X\", \"eventId\": \"e\"}")))
+                .hasValueSatisfying(said -> assertThat(said).endsWith("did you mean \"event_id\" for \"eventId\"?"));
+    }
+
+    @Test
+    void aMisspeltTypeIsNamed() {
+        assertThatThrownBy(() -> EventDecoder.parse("{\"typ\": \"X\", \"payload\": {}}"))
+                .hasMessage("event field \"type\" must be a non-empty string (it has \"typ\": did you mean \"type\"?)");
     }
 }

@@ -184,9 +184,12 @@ class ExecutionControlSemanticsTest {
         assertThat(query("SELECT progress->>'asked' AS asked FROM workflow_step_executions WHERE execution_id = ? AND step_id = 'approve'",
                 executionId)).containsExactly(Map.of("asked", "ops"));
 
-        HttpResponse<String> accepted = post(path, "{\"status\": \"ok\", \"output\": {\"approved\": true, \"by\": \"ops\"}}");
+        HttpResponse<String> accepted = post(path, "{\"status\": \"ok\", \"output\": {\"approved\": true, \"by\": \"ops\"}, \"note\": \"by hand\"}");
         assertThat(accepted.statusCode()).isEqualTo(202);
         assertThat(Json.parse(accepted.body()).path("attempt").asInt()).isEqualTo(1);
+        // a field a reply does not have is accepted, and named (an "outputs" would leave the output empty)
+        assertThat(Json.parse(accepted.body()).path("warning").asText()).isEqualTo("reply field \"note\" is ignored (a reply has"
+                + " \"status\", \"output\", \"error\", \"retryable\", \"signals\", \"shared_memory\" and \"progress\")");
 
         await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(executionStatus(executionId)));
         assertThat(stepRow(executionId, "approve").get("output").toString()).contains("\"by\": \"ops\"");

@@ -94,6 +94,9 @@ class HttpApiSemanticsTest {
         assertThat(Json.parse(response.body()).path("warning").asText())
                 .startsWith("event field \"payloads\" is ignored").endsWith("did you mean \"payload\" for \"payloads\"?");
         assertThat(Json.parse(post("/api/events", "{\"type\":\"NOTHING_STARTS_ON_THIS\",\"payload\":{}}").body()).has("warning")).isFalse();
+        // told before the answer's own event_id is stamped on the event
+        assertThat(Json.parse(post("/api/events", "{\"type\":\"NOTHING_STARTS_ON_THIS\",\"eventId\":\"mine\"}").body()).path("warning").asText())
+                .endsWith("did you mean \"event_id\" for \"eventId\"?");
     }
 
     @Test

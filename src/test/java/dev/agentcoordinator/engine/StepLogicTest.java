@@ -166,6 +166,21 @@ class StepLogicTest {
     }
 
     @Test
+    void aReplysFieldsThatAreNotReadAreNamed() {
+        var a = WORKFLOW.step("a").orElseThrow();
+        assertThat(StepOutcome.of(a, "{\"status\":\"ok\",\"output\":{}}", 1, 1, 0, "{}").ignoredFields()).isNull();
+        StepOutcome misspelt = StepOutcome.of(a, "{\"status\":\"ok\",\"outputs\":{\"x\":1}}", 1, 1, 0, "{}");
+        assertThat(misspelt.transition()).isEqualTo(StepOutcome.Transition.COMPLETE);
+        assertThat(misspelt.ignoredFields()).isEqualTo("reply field \"outputs\" is ignored (a reply has \"status\", \"output\", \"error\","
+                + " \"retryable\", \"signals\", \"shared_memory\" and \"progress\"): did you mean \"output\" for \"outputs\"?");
+        assertThat(StepOutcome.of(a, "{\"status\":\"error\",\"eror\":\"x\",\"retryable\":false}", 1, 1, 0, "{}").ignoredFields())
+                .endsWith("did you mean \"error\" for \"eror\"?");
+        assertThat(StepOutcome.of(a, "{\"stauts\":\"ok\"}", 1, 1, 0, "{}").error())
+                .isEqualTo("agent reply has status (missing), expected \"ok\" or \"error\" (or \"running\" for a heartbeat)"
+                        + " (it has \"stauts\": did you mean \"status\"?)");
+    }
+
+    @Test
     void aLoopIteratesWithFeedbackUntilSatisfiedOrBounded() {
         var loop = WORKFLOW.step("loop").orElseThrow();
         StepOutcome again = StepOutcome.of(loop, "{\"status\":\"ok\",\"output\":{\"text\":\"v2\",\"done\":false}}", 1, 2, 0, "{\"draft\":\"v1\"}");

@@ -1,0 +1,82 @@
+package dev.agentcoordinator.engine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.apache.commons.text.similarity.LevenshteinDistance;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * The fields of a JSON message that its reader does not know, said in words with the known field a misspelt
+ * one may stand for. Such fields are accepted (senders may add their own) but not read, so a
+ * {@code "payloads"} or an {@code "outputs"} would otherwise be lost without a word.
+ */
+public final class IgnoredFields {
+    /** An event on agent.events (CONTRACT.md). */
+    public static final IgnoredFields EVENT = new IgnoredFields("event", "an event", List.of("type", "payload", "event_id"));
+    /** A step reply or heartbeat (CONTRACT.md, docs/agent-protocol.md). */
+    public static final IgnoredFields REPLY = new IgnoredFields("reply", "a reply",
+            List.of("status", "output", "error", "retryable", "signals", "shared_memory", "progress"));
+
+    private static final LevenshteinDistance CLOSE = new LevenshteinDistance(3);
+
+    private final String what;
+    private final String has;
+    private final List<String> known;
+
+    private IgnoredFields(String what, String aWhat, List<String> known) {
+        this.what = what;
+        this.known = known;
+        StringBuilder fields = new StringBuilder(aWhat).append(" has ");
+        for (int i = 0; i < known.size(); i++) {
+            fields.append(i == 0 ? "" : i == known.size() - 1 ? " and " : ", ").append('"').append(known.get(i)).append('"');
+        }
+        this.has = fields.toString();
+    }
+
+    /** Empty when every field of {@code message} is known (asked of every message: no allocation then). */
+    public Optional<String> describe(JsonNode message) {
+        List<String> ignored = null;
+        for (var names = message.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!known.contains(name)) {
+                (ignored == null ? ignored = new ArrayList<>() : ignored).add(name);
+            }
+        }
+        if (ignored == null) {
+            return Optional.empty();
+        }
+        StringBuilder said = new StringBuilder(what).append(" field").append(ignored.size() == 1 ? " " : "s ");
+        for (int i = 0; i < ignored.size(); i++) {
+            said.append(i == 0 ? "" : i == ignored.size() - 1 ? " and " : ", ").append('"').append(ignored.get(i)).append('"');
+        }
+        said.append(ignored.size() == 1 ? " is" : " are").append(" ignored (").append(has).append(')');
+        closestMissing(message, ignored).ifPresent(said::append);
+        return Optional.of(said.toString());
+    }
+
+    /** The first unknown field close to a known field the message lacks, as ": did you mean …?". */
+    private Optional<String> closestMissing(JsonNode message, List<String> ignored) {
+        for (String field : ignored) {
+            for (String name : known) {
+                if (!message.has(name) && CLOSE.apply(field.toLowerCase(Locale.ROOT), name) >= 0) {
+                    return Optional.of(": did you mean \"" + name + "\" for \"" + field + "\"?");
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The unknown field that may stand for {@code missing}, a known field the message lacks, as " (it has …)"; else "". */
+    public String standInFor(JsonNode message, String missing) {
+        for (var names = message.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!known.contains(name) && CLOSE.apply(name.toLowerCase(Locale.ROOT), missing) >= 0) {
+                return " (it has \"" + name + "\": did you mean \"" + missing + "\"?)";
+            }
+        }
+        return "";
+    }
+}
