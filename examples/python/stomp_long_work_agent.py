@@ -67,7 +67,8 @@ class Agent(stomp.ConnectionListener):
         self.connection.ack(frame.headers["ack"])
 
 
-connection = stomp.Connection12([(HOST, PORT)], auto_content_length=False)
+# heartbeats: the broker drops a STOMP connection that sends nothing for 60 s (its connection TTL)
+connection = stomp.Connection12([(HOST, PORT)], heartbeats=(10000, 10000), auto_content_length=False)
 connection.set_listener("agent", Agent(connection))
 connection.connect(wait=True)
 connection.subscribe(destination=f"agent.{AGENT}", id="1", ack="client-individual",
