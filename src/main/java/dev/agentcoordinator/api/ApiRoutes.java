@@ -373,6 +373,7 @@ public class ApiRoutes extends RouteBuilder {
 
     private static void listFilters(Exchange exchange) {
         Message in = exchange.getMessage();
+        refuseUnknownParameters(in.getHeader(Exchange.HTTP_QUERY, String.class), LISTING_PARAMETERS);
         in.setHeader("workflowFilter", blankToNull(in.getHeader("workflow_id", String.class)));
         String status = blankToNull(in.getHeader("status", String.class));
         if (status != null && !EXECUTION_STATUSES.contains(status)) {
@@ -397,6 +398,22 @@ public class ApiRoutes extends RouteBuilder {
         ListingCursor cursor = after == null ? null : ListingCursor.read(after);
         in.setHeader("afterMicros", cursor == null ? null : cursor.afterMicros());
         in.setHeader("afterId", cursor == null ? null : cursor.afterId());
+    }
+
+    /** The listing's query parameters: a misspelt one (?wf=) would list every execution, unfiltered. */
+    private static final List<String> LISTING_PARAMETERS = List.of("workflow_id", "status", "limit", "after");
+
+    private static void refuseUnknownParameters(String query, List<String> known) {
+        if (query == null || query.isEmpty()) {
+            return;
+        }
+        for (String pair : query.split("&")) {
+            String name = java.net.URLDecoder.decode(pair.split("=", 2)[0], java.nio.charset.StandardCharsets.UTF_8);
+            if (!name.isEmpty() && !known.contains(name)) {
+                throw new IllegalArgumentException("unknown query parameter \"" + name + "\" (the listing takes "
+                        + String.join(", ", known) + ")");
+            }
+        }
     }
 
     @SuppressWarnings("unchecked")
