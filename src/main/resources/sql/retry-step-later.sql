@@ -1,10 +1,19 @@
 -- running -> pending with next_attempt_at (waiting for its next attempt, V22); the retry sweep
 -- (start-due-retries.sql) dispatches the next attempt when it is due. Returns the
--- execution and when the attempt began (the reply may have named only its step).
-UPDATE workflow_step_executions s
-   SET status = 'pending', error = :#error, deadline = NULL, updated_at = now(), request_due_at = NULL,
-       -- doubling from the budget's first attempt (V20), at most 2^20 times, as StepConfig.backoffBeforeAttempt
-       next_attempt_at = now() + (backoff_ms * power(2, LEAST(GREATEST(attempt - 1 - budget_start, 0), 20))) * interval '1 millisecond'
- WHERE s.id = :#rowId AND s.attempt = :#attempt AND s.status = 'running' AND s.kind = :#kind
-RETURNING s.execution_id,
-          (SELECT a.started_at FROM step_attempts a WHERE a.step_execution_id = s.id AND a.attempt = s.attempt) AS attempt_started_at
+-- execution and when the attempt began (the reply may have named only its step). An error reply's
+-- signals and shared memory go to the execution's shared context, as in fail-step.sql.
+WITH retrying AS (
+    UPDATE workflow_step_executions s
+       SET status = 'pending', error = :#error, deadline = NULL, updated_at = now(), request_due_at = NULL,
+           -- doubling from the budget's first attempt (V20), at most 2^20 times, as StepConfig.backoffBeforeAttempt
+           next_attempt_at = now() + (backoff_ms * power(2, LEAST(GREATEST(attempt - 1 - budget_start, 0), 20))) * interval '1 millisecond'
+     WHERE s.id = :#rowId AND s.attempt = :#attempt AND s.status = 'running' AND s.kind = :#kind
+    RETURNING s.id, s.attempt, s.execution_id, s.step_id, s.agent
+)
+SELECT r.execution_id,
+       (SELECT a.started_at FROM step_attempts a WHERE a.step_execution_id = r.id AND a.attempt = r.attempt) AS attempt_started_at,
+       -- in the select list, so that it runs for the row (a join whose columns nothing reads may be left out)
+       CASE WHEN CAST(:#signals AS jsonb) <> '[]' OR CAST(:#sharedMemory AS jsonb) <> '{}'
+            THEN (SELECT true FROM merge_reply_context(r.execution_id, r.step_id, r.agent,
+                                                      CAST(:#sharedMemory AS jsonb), CAST(:#signals AS jsonb))) END AS context_merged
+FROM retrying r

@@ -45,7 +45,11 @@ public record StepOutcome(Transition transition, String outputJson, String error
         if ("error".equals(status)) {
             String error = reply.path("error").asText("agent reported an error without a message");
             boolean retryable = reply.path("retryable").asBoolean(true);
-            return failure(error, retryable, attempt, maxAttempts).noting(ignored);
+            StepOutcome failed = failure(error, retryable, attempt, maxAttempts);
+            // what it signals or shares goes to the execution's context all the same
+            return new StepOutcome(failed.transition, null, error, null,
+                    reply.path("shared_memory").isObject() ? Json.write(reply.get("shared_memory")) : "{}",
+                    signals(reply.path("signals")), ignored);
         }
         if (!"ok".equals(status)) {
             return failure("agent reply has status " + (status.isEmpty() ? "(missing)" : '"' + status + '"')
@@ -69,8 +73,8 @@ public record StepOutcome(Transition transition, String outputJson, String error
         }
         if (Boolean.TRUE.equals(loop.failWhenExhausted())) {
             return new StepOutcome(Transition.FAIL, outputJson,
-                    "loop ended after " + loop.maxIterations() + " iterations without satisfying its until condition", null, "{}", "[]",
-                    ignored);
+                    "loop ended after " + loop.maxIterations() + " iterations without satisfying its until condition", null,
+                    sharedMemory, signals, ignored);
         }
         return new StepOutcome(Transition.COMPLETE, outputJson, null, null, sharedMemory, signals, ignored);
     }

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 
 import static dev.agentcoordinator.engine.ScriptedAgents.Reply;
+import static dev.agentcoordinator.engine.ExecutionProbe.awaitExecution;
 import static dev.agentcoordinator.engine.TestCoordinator.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -35,6 +36,25 @@ class SharedContextTest {
     @AfterAll
     static void stop() throws Exception {
         agents.close();
+        if (errorAgents != null) {
+            errorAgents.close();
+        }
+    }
+
+    private static ScriptedAgents errorAgents;
+
+    @BeforeAll
+    static void errorAgents() throws Exception {
+        errorAgents = new ScriptedAgents(shared().connectionFactory()).agent("shared-errors-agent", r -> switch (r.action()) {
+            case "flaky" -> List.of(r.request().path("attempt").asInt() == 1
+                    ? new Reply(0, Json.write(Map.of("status", "error", "error", "busy", "retryable", true,
+                            "shared_memory", Map.of("flaky_attempt_1", "busy"),
+                            "signals", List.of(Map.of("signal_type", "FLAKY_SEEN", "data", Map.of("attempt", 1))))), null)
+                    : Reply.ok(Map.of("done", true)));
+            case "doomed" -> List.of(new Reply(0, Json.write(Map.of("status", "error", "error", "no such user", "retryable", false,
+                    "signals", List.of(Map.of("signal_type", "USER_MISSING", "data", Map.of("user", "u-0"))))), null));
+            default -> List.of(Reply.ok(Map.of("seen", r.input())));
+        });
     }
 
     @Test
@@ -50,5 +70,18 @@ class SharedContextTest {
         JsonNode readerInput = Json.parse(stepRow(executionId, "reader").get("input").toString());
         assertThat(readerInput.path("memory_of_3").path("index").asInt()).isEqualTo(3);
         assertThat(readerInput.path("gap").has("from")).isTrue();
+    }
+
+    /** What an agent signals or shares in an error reply reaches the execution's context too, retried or failed. */
+    @Test
+    void errorRepliesSignalAndShareAsResultsDo() {
+        String executionId = awaitExecution(sendEvent("T_SHARED_ERRORS", "{}"), "completed");
+
+        assertThat(stepStatuses(executionId)).containsEntry("doomed", "failed").containsEntry("flaky", "completed");
+        JsonNode readerInput = Json.parse(stepRow(executionId, "reader").get("input").toString());
+        assertThat(readerInput.path("flaky_note").asText()).isEqualTo("busy");
+        assertThat(readerInput.path("seen").path("attempt").asInt()).isEqualTo(1);
+        assertThat(query("SELECT signal_type, step_id FROM execution_signals WHERE execution_id = ? ORDER BY signal_type", executionId))
+                .containsExactly(Map.of("signal_type", "FLAKY_SEEN", "step_id", "flaky"), Map.of("signal_type", "USER_MISSING", "step_id", "doomed"));
     }
 }
