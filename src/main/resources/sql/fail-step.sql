@@ -8,10 +8,6 @@ WITH failed AS (
      WHERE s.id = :#rowId AND s.attempt = :#attempt AND s.status = 'running' AND s.kind = :#kind
     RETURNING s.id, s.attempt, s.execution_id, s.step_id, s.agent
 )
-SELECT f.execution_id,
-       (SELECT a.started_at FROM step_attempts a WHERE a.step_execution_id = f.id AND a.attempt = f.attempt) AS attempt_started_at,
-       -- in the select list, so that it runs for the row (a join whose columns nothing reads may be left out)
-       CASE WHEN CAST(:#signals AS jsonb) <> '[]' OR CAST(:#sharedMemory AS jsonb) <> '{}'
-            THEN (SELECT true FROM merge_reply_context(f.execution_id, f.step_id, f.agent,
-                                                      CAST(:#sharedMemory AS jsonb), CAST(:#signals AS jsonb))) END AS context_merged
+SELECT f.execution_id, settle_error_reply(f.id, f.attempt, f.execution_id, f.step_id, f.agent,
+                                          CAST(:#sharedMemory AS jsonb), CAST(:#signals AS jsonb)) AS attempt_started_at
 FROM failed f

@@ -10,10 +10,6 @@ WITH retrying AS (
      WHERE s.id = :#rowId AND s.attempt = :#attempt AND s.status = 'running' AND s.kind = :#kind
     RETURNING s.id, s.attempt, s.execution_id, s.step_id, s.agent
 )
-SELECT r.execution_id,
-       (SELECT a.started_at FROM step_attempts a WHERE a.step_execution_id = r.id AND a.attempt = r.attempt) AS attempt_started_at,
-       -- in the select list, so that it runs for the row (a join whose columns nothing reads may be left out)
-       CASE WHEN CAST(:#signals AS jsonb) <> '[]' OR CAST(:#sharedMemory AS jsonb) <> '{}'
-            THEN (SELECT true FROM merge_reply_context(r.execution_id, r.step_id, r.agent,
-                                                      CAST(:#sharedMemory AS jsonb), CAST(:#signals AS jsonb))) END AS context_merged
+SELECT r.execution_id, settle_error_reply(r.id, r.attempt, r.execution_id, r.step_id, r.agent,
+                                          CAST(:#sharedMemory AS jsonb), CAST(:#signals AS jsonb)) AS attempt_started_at
 FROM retrying r
