@@ -13,7 +13,6 @@ import dev.agentcoordinator.engine.IgnoredFields;
 import dev.agentcoordinator.engine.InvalidEventException;
 import dev.agentcoordinator.engine.Json;
 import dev.agentcoordinator.engine.QueuedRequests;
-import dev.agentcoordinator.engine.ReusedEventKeys;
 import dev.agentcoordinator.engine.RouteKeys;
 import dev.agentcoordinator.engine.Sql;
 import dev.agentcoordinator.engine.StepOutcome;
@@ -92,7 +91,7 @@ public class ApiRoutes extends RouteBuilder {
         onException(InvalidEventException.class, IllegalArgumentException.class)
                 .handled(true)
                 .process(e -> respond(e, 400, ExecutionViews.error(e.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class).getMessage())));
-        onException(dev.agentcoordinator.messages.AgentMessageConflictException.class, EventIdTakenException.class)
+        onException(dev.agentcoordinator.messages.AgentMessageConflictException.class)
                 .handled(true)
                 .process(e -> respond(e, 409, ExecutionViews.error(e.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class).getMessage())));
 
@@ -155,16 +154,6 @@ public class ApiRoutes extends RouteBuilder {
 
         from("direct:api.post-event").routeId("api.post-event")
                 .process(ApiRoutes::stampEvent)
-                // an event_id the sender gave that names another event (of another type, or with another
-                // payload) is refused here at once; the events route refuses it too (the DLQ), for a race
-                .filter(exchangeProperty(GIVEN_EVENT)).id("api.check-given-event-id")
-                    .setProperty("event", body())
-                    .setBody(constant(null))
-                    .to(Sql.row("find-event"))
-                    .process(ApiRoutes::refuseReusedEventId)
-                    .removeHeaders("*")
-                    .setBody(exchangeProperty("event"))
-                .end()
                 .to("jms:queue:" + Endpoints.EVENTS_QUEUE + "?exchangePattern=InOnly")
                 .process(e -> {
                     ObjectNode accepted = Json.object().put("event_id", e.getProperty("eventId", String.class));
@@ -455,40 +444,12 @@ public class ApiRoutes extends RouteBuilder {
         // before the stamp, so that an "eventId" is told to stand for the event_id the event lacked
         IgnoredFields.EVENT.describe(event).ifPresent(warning -> exchange.setProperty("eventWarning", warning));
         ObjectNode stamped = (ObjectNode) event;
-        boolean given = stamped.hasNonNull("event_id");
-        if (!given) {
+        if (!stamped.hasNonNull("event_id")) {
             stamped.put("event_id", UUID.randomUUID().toString());
         }
         exchange.setProperty("eventId", stamped.get("event_id").asText());
         in.removeHeaders("*");
-        if (given) {   // find-event.sql's parameters, for the check that the id names no other event
-            exchange.setProperty(GIVEN_EVENT, true);
-            in.setHeader(Headers.EVENT_KEY, stamped.get("event_id").asText());
-            in.setHeader(Headers.EVENT_TYPE, stamped.get("type").asText());
-            JsonNode payload = stamped.get("payload");
-            in.setHeader(EventDecoder.EVENT_PAYLOAD, payload == null || payload.isNull() ? "{}" : Json.write(payload));
-        }
         in.setBody(Json.write(stamped));
-    }
-
-    /** Exchange property: the posted event has an event_id of its sender's. */
-    private static final String GIVEN_EVENT = "givenEventId";
-
-    @SuppressWarnings("unchecked")
-    private static void refuseReusedEventId(Exchange exchange) {
-        Message in = exchange.getMessage();
-        String refusal = ReusedEventKeys.refusal(in.getBody(Map.class), in.getHeader(Headers.EVENT_KEY, String.class),
-                in.getHeader(Headers.EVENT_TYPE, String.class));
-        if (refusal != null) {
-            throw new EventIdTakenException(refusal);
-        }
-    }
-
-    /** A posted event whose event_id names another event: 409, nothing queued. */
-    static final class EventIdTakenException extends RuntimeException {
-        EventIdTakenException(String message) {
-            super(message);
-        }
     }
 
     /**

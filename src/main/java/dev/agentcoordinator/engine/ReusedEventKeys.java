@@ -11,7 +11,7 @@ import java.util.Map;
  * came, naming the other event) rather than counted as a delivery of that event, its payload lost, or
  * pushed into the execution that event started.
  */
-public final class ReusedEventKeys {
+final class ReusedEventKeys {
     private ReusedEventKeys() {
     }
 
@@ -57,23 +57,16 @@ public final class ReusedEventKeys {
     @SuppressWarnings("unchecked")
     private static String reuse(Exchange exchange) {
         Message in = exchange.getMessage();
-        return refusal(in.getBody(Map.class), in.getHeader(Headers.EVENT_KEY, String.class), in.getHeader(Headers.EVENT_TYPE, String.class));
-    }
-
-    /**
-     * Why {@code stored}, the row of find-event.sql for the key of an event of {@code type}, refuses that
-     * event (it is another event: of another type, or with another payload), else null (none, or a repeat).
-     */
-    public static String refusal(Map<String, Object> stored, String key, String type) {
+        Map<String, Object> stored = in.getBody(Map.class);
+        String type = in.getHeader(Headers.EVENT_TYPE, String.class);
         boolean sameType = stored != null && type.equals(stored.get("event_type"));
         if (stored == null || sameType && !Boolean.FALSE.equals(stored.get("same_payload"))) {
             return null;
         }
         Object execution = stored.get("id");
-        return "event_id \"" + key + "\" of this " + type
+        return "event_id \"" + in.getHeader(Headers.EVENT_KEY) + "\" of this " + type
                 + " event is already the id of " + (sameType ? "another " + type + " event, with another payload, received at "
-                        + (stored.get("received_at") instanceof java.sql.Timestamp at ? at.toInstant() : stored.get("received_at"))
-                        : "an event of type " + stored.get("event_type"))
+                        + (stored.get("received_at") instanceof java.sql.Timestamp at ? at.toInstant() : stored.get("received_at")) : "an event of type " + stored.get("event_type"))
                 + (execution == null ? "" : ", which started execution " + execution + " of " + stored.get("workflow_id"))
                 + "; an event_id names one event";
     }

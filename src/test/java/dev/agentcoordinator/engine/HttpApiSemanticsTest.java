@@ -99,29 +99,6 @@ class HttpApiSemanticsTest {
                 .endsWith("did you mean \"event_id\" for \"eventId\"?");
     }
 
-    /** Refused at once, not answered 202 and then dead-lettered, when the id is another event's. */
-    @Test
-    void aPostedEventWhoseEventIdNamesAnotherEventIs409() {
-        String key = "http-reuse-" + java.util.UUID.randomUUID();
-        String first = "{\"type\":\"NOTHING_STARTS_ON_THIS\",\"payload\":{\"a\":1},\"event_id\":\"" + key + "\"}";
-        assertThat(post("/api/events", first).statusCode()).isEqualTo(202);
-        await().atMost(java.time.Duration.ofSeconds(20)).until(() -> get("/api/events/" + key).statusCode() == 200);
-
-        // a true repeat (its fields in another order) is accepted: it only counts
-        assertThat(post("/api/events", "{\"event_id\":\"" + key + "\",\"payload\":{\"a\":1},\"type\":\"NOTHING_STARTS_ON_THIS\"}").statusCode())
-                .isEqualTo(202);
-        HttpResponse<String> otherPayload = post("/api/events", first.replace("{\"a\":1}", "{\"a\":2}"));
-        assertThat(otherPayload.statusCode()).isEqualTo(409);
-        assertThat(Json.parse(otherPayload.body()).path("error").asText()).startsWith("event_id \"" + key + "\" of this NOTHING_STARTS_ON_THIS"
-                + " event is already the id of another NOTHING_STARTS_ON_THIS event, with another payload, received at ");
-        HttpResponse<String> otherType = post("/api/events", first.replace("NOTHING_STARTS_ON_THIS", "F_HTTP"));
-        assertThat(otherType.statusCode()).isEqualTo(409);
-        assertThat(Json.parse(otherType.body()).path("error").asText()).isEqualTo("event_id \"" + key + "\" of this F_HTTP event is"
-                + " already the id of an event of type NOTHING_STARTS_ON_THIS; an event_id names one event");
-        await().atMost(java.time.Duration.ofSeconds(20)).until(() -> Json.parse(get("/api/events/" + key).body()).path("deliveries").asInt() == 2);
-        assertThat(query("SELECT payload->>'a' AS a FROM agent_events WHERE event_key = ?", key)).containsExactly(Map.of("a", "1"));
-    }
-
     @Test
     void aPostedEventThatIsNotJsonIs400WithAMessage() {
         HttpResponse<String> response = post("/api/events", "{\"type\": \"F_HTTP\", oops");
