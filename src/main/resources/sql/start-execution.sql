@@ -12,14 +12,14 @@ WITH stored_event AS (
     ON CONFLICT (event_key) DO UPDATE
        SET deliveries = agent_events.deliveries + 1,
            execution_id = COALESCE(agent_events.execution_id, EXCLUDED.execution_id)
-     WHERE agent_events.type = EXCLUDED.type AND agent_events.payload = EXCLUDED.payload
+     WHERE agent_events.type = EXCLUDED.type AND COALESCE(agent_events.payload, '{}') = EXCLUDED.payload
 ), execution AS (
     INSERT INTO workflow_executions (id, workflow_id, workflow_version, trigger_event_key, trigger_payload,
                                      status, started_at, deadline)
     SELECT :#executionId, :#workflowId, :#workflowVersion, :#eventKey, CAST(:#triggerPayload AS jsonb),
            'running', now(), now() + :#timeoutMs * interval '1 millisecond'
      WHERE NOT EXISTS (SELECT 1 FROM agent_events ev WHERE ev.event_key = :#eventKey
-                         AND (ev.type <> :#eventType OR ev.payload <> CAST(:#eventPayload AS jsonb)))
+                         AND (ev.type <> :#eventType OR COALESCE(ev.payload, '{}') <> CAST(:#eventPayload AS jsonb)))
     ON CONFLICT (trigger_event_key) DO NOTHING
     RETURNING id
 )

@@ -150,7 +150,8 @@ public class ApiRoutes extends RouteBuilder {
         from("direct:api.list-executions").routeId("api.list-executions")
                 .process(ApiRoutes::listFilters)
                 .to(Sql.rows("list-executions"))
-                .process(e -> respond(e, 200, ExecutionViews.list(e.getMessage().getBody(List.class), e.getMessage().getHeader("limit", Integer.class))));
+                .process(e -> respond(e, 200, ExecutionViews.list(e.getMessage().getBody(List.class), e.getMessage().getHeader("limit", Integer.class),
+                        e.getProperty(LISTING_WARNING, String.class))));
 
         from("direct:api.post-event").routeId("api.post-event")
                 .process(ApiRoutes::stampEvent)
@@ -362,7 +363,7 @@ public class ApiRoutes extends RouteBuilder {
 
     private static void listFilters(Exchange exchange) {
         Message in = exchange.getMessage();
-        refuseUnknownParameters(in.getHeader(Exchange.HTTP_QUERY, String.class), LISTING_PARAMETERS);
+        noteUnknownParameters(exchange);
         in.setHeader("workflowFilter", blankToNull(in.getHeader("workflow_id", String.class)));
         String status = blankToNull(in.getHeader("status", String.class));
         if (status != null && !EXECUTION_STATUSES.contains(status)) {
@@ -389,19 +390,35 @@ public class ApiRoutes extends RouteBuilder {
         in.setHeader("afterId", cursor == null ? null : cursor.afterId());
     }
 
-    /** The listing's query parameters: a misspelt one (?wf=) would list every execution, unfiltered. */
+    /** The listing's query parameters: a misspelt one (?wf=) lists every execution, unfiltered, so it is named. */
     private static final List<String> LISTING_PARAMETERS = List.of("workflow_id", "status", "limit", "after");
+    private static final String LISTING_WARNING = "listingWarning";
 
-    private static void refuseUnknownParameters(String query, List<String> known) {
+    /**
+     * Names the query parameters the listing does not take, in a "warning" of its answer: still answered
+     * (a cache-buster such as {@code ?_=…} is no mistake), but a misspelt filter is not left unsaid.
+     */
+    private static void noteUnknownParameters(Exchange exchange) {
+        String query = exchange.getMessage().getHeader(Exchange.HTTP_QUERY, String.class);
         if (query == null || query.isEmpty()) {
             return;
         }
+        java.util.Set<String> unknown = new java.util.LinkedHashSet<>();
         for (String pair : query.split("&")) {
-            String name = java.net.URLDecoder.decode(pair.split("=", 2)[0], java.nio.charset.StandardCharsets.UTF_8);
-            if (!name.isEmpty() && !known.contains(name)) {
-                throw new IllegalArgumentException("unknown query parameter \"" + name + "\" (the listing takes "
-                        + String.join(", ", known) + ")");
+            String name = pair.split("=", 2)[0];
+            try {
+                name = java.net.URLDecoder.decode(name, java.nio.charset.StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException undecodable) {
+                // named as it came
             }
+            if (!name.isEmpty() && !LISTING_PARAMETERS.contains(name)) {
+                unknown.add(name);
+            }
+        }
+        if (!unknown.isEmpty()) {
+            exchange.setProperty(LISTING_WARNING, "query parameter" + (unknown.size() == 1 ? " " : "s ")
+                    + unknown.stream().map(n -> '"' + n + '"').collect(java.util.stream.Collectors.joining(", "))
+                    + " ignored: the listing takes " + String.join(", ", LISTING_PARAMETERS));
         }
     }
 
@@ -442,7 +459,7 @@ public class ApiRoutes extends RouteBuilder {
         Message in = exchange.getMessage();
         JsonNode event = EventDecoder.parse(in.getBody(String.class));
         // before the stamp, so that an "eventId" is told to stand for the event_id the event lacked
-        IgnoredFields.EVENT.describe(event).ifPresent(warning -> exchange.setProperty("eventWarning", warning));
+        IgnoredFields.EVENT.describe(event).ifPresent(ignored -> exchange.setProperty("eventWarning", ignored.text()));
         ObjectNode stamped = (ObjectNode) event;
         if (!stamped.hasNonNull("event_id")) {
             stamped.put("event_id", UUID.randomUUID().toString());
@@ -459,7 +476,7 @@ public class ApiRoutes extends RouteBuilder {
     private static void checkStepReply(Exchange exchange) {
         JsonNode reply = stepReply(exchange.getMessage().getBody(String.class));
         exchange.setProperty("stepReply", Json.write(reply));
-        IgnoredFields.REPLY.describe(reply).ifPresent(warning -> exchange.setProperty("replyWarning", warning));
+        StepOutcome.ignoredFieldsOf(reply).ifPresent(ignored -> exchange.setProperty("replyWarning", ignored.text()));
     }
 
     private static JsonNode stepReply(String body) {

@@ -50,7 +50,7 @@ final class ExecutionViews {
      * A page of the listing; {@code next} is the cursor of its last row when the page is full (there may
      * be more), else null.
      */
-    static String list(List<Map<String, Object>> executions, int limit) {
+    static String list(List<Map<String, Object>> executions, int limit, String warning) {
         ObjectNode view = Json.object();
         ArrayNode items = view.putArray("executions");
         executions.forEach(e -> {
@@ -61,6 +61,9 @@ final class ExecutionViews {
         view.put("count", executions.size());
         view.put("next", executions.size() < limit ? null
                 : ListingCursor.handOut((String) executions.get(executions.size() - 1).get(PAGE_CURSOR)));
+        if (warning != null) {
+            view.put("warning", warning);
+        }
         return Json.write(view);
     }
 

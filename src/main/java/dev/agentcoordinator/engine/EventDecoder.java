@@ -39,7 +39,13 @@ public final class EventDecoder {
         in.setHeader(EVENT_ROW_ID, UUID.randomUUID().toString());
         in.setHeader(Headers.WORKFLOW_ID, catalog.byTrigger(type.asText()).map(WorkflowDefinition::id).orElse(null));
         in.setBody(null); // decoded into headers (an invalid event was rejected above, message unchanged)
-        IgnoredFields.EVENT.describe(event).ifPresent(ignored -> LOG.warn("Event {} of type {}: {}", key, type.asText(), ignored));
+        IgnoredFields.EVENT.describe(event).ifPresent(ignored -> {
+            if (ignored.misspelt()) {
+                LOG.warn("Event {} of type {}: {}", key, type.asText(), ignored.text());
+            } else {   // probably the sender's own metadata: not worth a WARN on every event
+                LOG.debug("Event {} of type {}: {}", key, type.asText(), ignored.text());
+            }
+        });
     }
 
     /** Parses and checks an event; the exception's message says what is wrong with it. */

@@ -16,11 +16,20 @@ import java.util.Optional;
 public final class IgnoredFields {
     /** An event on agent.events (CONTRACT.md). */
     public static final IgnoredFields EVENT = new IgnoredFields("event", "an event", List.of("type", "payload", "event_id"));
-    /** A step reply or heartbeat (CONTRACT.md, docs/agent-protocol.md). */
-    public static final IgnoredFields REPLY = new IgnoredFields("reply", "a reply",
-            List.of("status", "output", "error", "retryable", "signals", "shared_memory", "progress"));
+    /** The fields of a step reply or heartbeat (CONTRACT.md, docs/agent-protocol.md). */
+    public static final List<String> REPLY_FIELDS = List.of("status", "output", "error", "retryable", "signals", "shared_memory", "progress");
+    /** A step reply or heartbeat. */
+    public static final IgnoredFields REPLY = new IgnoredFields("reply", "a reply", REPLY_FIELDS);
 
-    private static final LevenshteinDistance CLOSE = new LevenshteinDistance(3);
+    /** At most two edits: "payloads", "eventId", "stauts"; not "event" for "event_id". */
+    private static final LevenshteinDistance CLOSE = new LevenshteinDistance(2);
+
+    /**
+     * The unread fields said in words; {@code misspelt} when one of them is close to a field the message lacks
+     * (a likely mistake, worth a WARN), else they are probably the sender's own (worth a DEBUG line only).
+     */
+    public record Ignored(String text, boolean misspelt) {
+    }
 
     private final String what;
     private final String has;
@@ -36,8 +45,13 @@ public final class IgnoredFields {
         this.has = fields.toString();
     }
 
-    /** Empty when every field of {@code message} is known (asked of every message: no allocation then). */
-    public Optional<String> describe(JsonNode message) {
+    /** Empty when every field of {@code message} is known (asked of every message: nothing built then). */
+    public Optional<Ignored> describe(JsonNode message) {
+        return describe(message, known);
+    }
+
+    /** As {@link #describe(JsonNode)}, suggesting only the fields in {@code suggestible} for a misspelt one. */
+    public Optional<Ignored> describe(JsonNode message, List<String> suggestible) {
         List<String> ignored = null;
         for (var names = message.fieldNames(); names.hasNext(); ) {
             String name = names.next();
@@ -53,14 +67,15 @@ public final class IgnoredFields {
             said.append(i == 0 ? "" : i == ignored.size() - 1 ? " and " : ", ").append('"').append(ignored.get(i)).append('"');
         }
         said.append(ignored.size() == 1 ? " is" : " are").append(" ignored (").append(has).append(')');
-        closestMissing(message, ignored).ifPresent(said::append);
-        return Optional.of(said.toString());
+        Optional<String> closest = closestMissing(message, ignored, suggestible);
+        closest.ifPresent(said::append);
+        return Optional.of(new Ignored(said.toString(), closest.isPresent()));
     }
 
     /** The first unknown field close to a known field the message lacks, as ": did you mean …?". */
-    private Optional<String> closestMissing(JsonNode message, List<String> ignored) {
+    private static Optional<String> closestMissing(JsonNode message, List<String> ignored, List<String> suggestible) {
         for (String field : ignored) {
-            for (String name : known) {
+            for (String name : suggestible) {
                 if (!message.has(name) && CLOSE.apply(field.toLowerCase(Locale.ROOT), name) >= 0) {
                     return Optional.of(": did you mean \"" + name + "\" for \"" + field + "\"?");
                 }

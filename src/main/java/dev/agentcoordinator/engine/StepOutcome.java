@@ -14,7 +14,7 @@ import java.util.Map;
  * {@code ignoredFields} says which of the reply's fields were not read (null when none).
  */
 public record StepOutcome(Transition transition, String outputJson, String error, String nextInputJson,
-                          String sharedMemoryJson, String signalsJson, String ignoredFields) {
+                          String sharedMemoryJson, String signalsJson, IgnoredFields.Ignored ignoredFields) {
 
     public enum Transition { COMPLETE, FAIL, RETRY, ITERATE }
 
@@ -41,7 +41,7 @@ public record StepOutcome(Transition transition, String outputJson, String error
             return failure("agent reply contains the character U+0000 (\\u0000), which PostgreSQL cannot store", true, attempt, maxAttempts);
         }
         String status = reply.path("status").asText("");
-        String ignored = reply.isObject() ? IgnoredFields.REPLY.describe(reply).orElse(null) : null;
+        IgnoredFields.Ignored ignored = reply.isObject() ? ignoredFieldsOf(reply).orElse(null) : null;
         if ("error".equals(status)) {
             String error = reply.path("error").asText("agent reported an error without a message");
             boolean retryable = reply.path("retryable").asBoolean(true);
@@ -129,14 +129,36 @@ public record StepOutcome(Transition transition, String outputJson, String error
         return new StepOutcome(again ? Transition.RETRY : Transition.FAIL, null, error, null, "{}", "[]", null);
     }
 
-    /** A WARN naming the reply's fields that were not read, if any: an {@code "outputs"} left the step's output empty. */
+    /**
+     * A reply's fields that are not read, with the field a misspelt one may stand for among those its status
+     * reads (an ok reply's "errors" is not taken for "error").
+     */
+    public static java.util.Optional<IgnoredFields.Ignored> ignoredFieldsOf(JsonNode reply) {
+        return IgnoredFields.REPLY.describe(reply, switch (reply.path("status").asText("")) {
+            case "ok" -> OK_FIELDS;
+            case "error" -> ERROR_FIELDS;
+            case "running" -> HEARTBEAT_FIELDS;
+            default -> IgnoredFields.REPLY_FIELDS;
+        });
+    }
+
+    private static final java.util.List<String> OK_FIELDS = java.util.List.of("status", "output", "signals", "shared_memory");
+    private static final java.util.List<String> ERROR_FIELDS = java.util.List.of("status", "error", "retryable", "signals", "shared_memory");
+    private static final java.util.List<String> HEARTBEAT_FIELDS = java.util.List.of("status", "progress");
+
+    /**
+     * Names the reply's fields that were not read, if any: a WARN when one looks misspelt (an {@code "outputs"}
+     * left the step's output empty), else a DEBUG line (probably the agent's own).
+     */
     public void warnOfIgnoredFields(Object correlationId, String stepId) {
-        if (ignoredFields != null) {
-            LOG.warn("Reply {} to step {}: {}", correlationId, stepId, ignoredFields);
+        if (ignoredFields != null && ignoredFields.misspelt()) {
+            LOG.warn("Reply {} to step {}: {}", correlationId, stepId, ignoredFields.text());
+        } else if (ignoredFields != null) {
+            LOG.debug("Reply {} to step {}: {}", correlationId, stepId, ignoredFields.text());
         }
     }
 
-    private StepOutcome noting(String ignored) {
+    private StepOutcome noting(IgnoredFields.Ignored ignored) {
         return ignored == null ? this : new StepOutcome(transition, outputJson, error, nextInputJson, sharedMemoryJson, signalsJson, ignored);
     }
 

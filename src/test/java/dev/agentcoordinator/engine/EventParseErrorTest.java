@@ -27,15 +27,19 @@ class EventParseErrorTest {
     void fieldsAnEventDoesNotHaveAreNamedWithTheFieldTheyMayStandFor() {
         assertThat(IgnoredFields.EVENT.describe(EventDecoder.parse("{\"type\": \"X\", \"payload\": {}, \"event_id\": \"e\"}"))).isEmpty();
         assertThat(IgnoredFields.EVENT.describe(EventDecoder.parse("{\"type\": \"X\"}"))).isEmpty();
-        assertThat(IgnoredFields.EVENT.describe(EventDecoder.parse("{\"type\": \"X\", \"payloads\": {\"a\": 1}}")))
+        assertThat(IgnoredFields.EVENT.describe(EventDecoder.parse("{\"type\": \"X\", \"payloads\": {\"a\": 1}}")).map(IgnoredFields.Ignored::text))
                 .hasValue("event field \"payloads\" is ignored (an event has \"type\", \"payload\" and \"event_id\"):"
                         + " did you mean \"payload\" for \"payloads\"?");
-        assertThat(IgnoredFields.EVENT.describe(EventDecoder.parse("{\"type\": \"X\", \"payload\": {}, \"source\": \"crm\", \"eventId\": \"e\", \"at\": 1}")))
+        assertThat(IgnoredFields.EVENT.describe(EventDecoder.parse("{\"type\": \"X\", \"payload\": {}, \"source\": \"crm\", \"eventId\": \"e\", \"at\": 1}")).map(IgnoredFields.Ignored::text))
                 .hasValue("event fields \"source\", \"eventId\" and \"at\" are ignored (an event has \"type\", \"payload\""
                         + " and \"event_id\"): did you mean \"event_id\" for \"eventId\"?");
         // an event_id stamped on the event afterwards (POST /api/events) is not what the sender meant
-        assertThat(IgnoredFields.EVENT.describe(EventDecoder.parse("{\"type\": \"X\", \"eventId\": \"e\"}")))
+        assertThat(IgnoredFields.EVENT.describe(EventDecoder.parse("{\"type\": \"X\", \"eventId\": \"e\"}")).map(IgnoredFields.Ignored::text))
                 .hasValueSatisfying(said -> assertThat(said).endsWith("did you mean \"event_id\" for \"eventId\"?"));
+        // the sender's own metadata, and a field three edits from one it lacks: named, no mistake suggested
+        IgnoredFields.Ignored own = IgnoredFields.EVENT.describe(EventDecoder.parse("{\"type\": \"X\", \"source\": \"crm\", \"event\": 1}")).orElseThrow();
+        assertThat(own.misspelt()).isFalse();
+        assertThat(own.text()).isEqualTo("event fields \"source\" and \"event\" are ignored (an event has \"type\", \"payload\" and \"event_id\")");
     }
 
     @Test

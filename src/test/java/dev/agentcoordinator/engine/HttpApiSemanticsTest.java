@@ -146,11 +146,13 @@ class HttpApiSemanticsTest {
         assertThat(misspelt.statusCode()).isEqualTo(400);
         assertThat(Json.parse(misspelt.body()).path("error").asText()).isEqualTo("status must be one of pending, running,"
                 + " completed, failed, cancelled, compensating, compensated, compensation_failed, got \"complete\"");
-        // a misspelt filter would list every execution, unfiltered
-        HttpResponse<String> unknown = get("/api/executions?wf=f_http&limit=1");
-        assertThat(unknown.statusCode()).isEqualTo(400);
-        assertThat(Json.parse(unknown.body()).path("error").asText())
-                .isEqualTo("unknown query parameter \"wf\" (the listing takes workflow_id, status, limit, after)");
+        // a misspelt filter lists every execution, unfiltered: answered, and named
+        HttpResponse<String> unknown = get("/api/executions?wf=f_http&limit=1&_=123");
+        assertThat(unknown.statusCode()).isEqualTo(200);
+        assertThat(Json.parse(unknown.body()).path("count").asInt()).isEqualTo(1);
+        assertThat(Json.parse(unknown.body()).path("warning").asText())
+                .isEqualTo("query parameters \"wf\", \"_\" ignored: the listing takes workflow_id, status, limit, after");
+        assertThat(Json.parse(get("/api/executions?limit=1").body()).has("warning")).isFalse();
     }
 
     @Test

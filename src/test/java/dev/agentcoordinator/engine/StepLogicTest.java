@@ -171,10 +171,15 @@ class StepLogicTest {
         assertThat(StepOutcome.of(a, "{\"status\":\"ok\",\"output\":{}}", 1, 1, 0, "{}").ignoredFields()).isNull();
         StepOutcome misspelt = StepOutcome.of(a, "{\"status\":\"ok\",\"outputs\":{\"x\":1}}", 1, 1, 0, "{}");
         assertThat(misspelt.transition()).isEqualTo(StepOutcome.Transition.COMPLETE);
-        assertThat(misspelt.ignoredFields()).isEqualTo("reply field \"outputs\" is ignored (a reply has \"status\", \"output\", \"error\","
+        assertThat(misspelt.ignoredFields().misspelt()).isTrue();
+        assertThat(misspelt.ignoredFields().text()).isEqualTo("reply field \"outputs\" is ignored (a reply has \"status\", \"output\", \"error\","
                 + " \"retryable\", \"signals\", \"shared_memory\" and \"progress\"): did you mean \"output\" for \"outputs\"?");
-        assertThat(StepOutcome.of(a, "{\"status\":\"error\",\"eror\":\"x\",\"retryable\":false}", 1, 1, 0, "{}").ignoredFields())
+        assertThat(StepOutcome.of(a, "{\"status\":\"error\",\"eror\":\"x\",\"retryable\":false}", 1, 1, 0, "{}").ignoredFields().text())
                 .endsWith("did you mean \"error\" for \"eror\"?");
+        // an ok reply's "errors" is the agent's own, not a misspelt "error" (which an ok reply does not read)
+        IgnoredFields.Ignored own = StepOutcome.of(a, "{\"status\":\"ok\",\"output\":{},\"errors\":[]}", 1, 1, 0, "{}").ignoredFields();
+        assertThat(own.misspelt()).isFalse();
+        assertThat(own.text()).doesNotContain("did you mean");
         assertThat(StepOutcome.of(a, "{\"stauts\":\"ok\"}", 1, 1, 0, "{}").error())
                 .isEqualTo("agent reply has status (missing), expected \"ok\" or \"error\" (or \"running\" for a heartbeat)"
                         + " (it has \"stauts\": did you mean \"status\"?)");

@@ -37,7 +37,8 @@ class RoadmapRevisionDemoTest {
     @Test
     void aSecondRevisionOfOneRoadmapWaitsForTheLock() throws Exception {
         String user = "u-" + UUID.randomUUID();
-        String first = start("{\"user_id\":\"" + user + "\"," + WEAK_SKILLS + ",\"adjust_latency_ms\":3000}");
+        // long enough for the second to be seen waiting on a loaded machine
+        String first = start("{\"user_id\":\"" + user + "\"," + WEAK_SKILLS + ",\"adjust_latency_ms\":8000}");
         await().atMost(Duration.ofSeconds(30)).until(() -> "running".equals(step(view(first), "adjust_roadmap").path("status").asText()));
         String second = start("{\"user_id\":\"" + user + "\"," + WEAK_SKILLS + "}");
 
@@ -48,8 +49,8 @@ class RoadmapRevisionDemoTest {
 
         awaitStatus(first, "completed");
         JsonNode done = awaitStatus(second, "completed");
-        assertThat(step(done, "adjust_roadmap").path("started_at").asText())
-                .isGreaterThanOrEqualTo(step(view(first), "adjust_roadmap").path("completed_at").asText());
+        assertThat(java.time.OffsetDateTime.parse(step(done, "adjust_roadmap").path("started_at").asText()))
+                .isAfterOrEqualTo(java.time.OffsetDateTime.parse(step(view(first), "adjust_roadmap").path("completed_at").asText()));
     }
 
     @Test
@@ -80,10 +81,12 @@ class RoadmapRevisionDemoTest {
         return JSON.readTree(response.body());
     }
 
+    /** The execution once it ended, which must be with {@code status}. */
     private static JsonNode awaitStatus(String executionId, String status) {
-        return await().atMost(Duration.ofSeconds(60)).until(() -> view(executionId),
-                execution -> !execution.path("status").asText().equals("running") && !execution.path("status").asText().equals("compensating")
-                        || execution.path("status").asText().equals(status));
+        JsonNode ended = await().atMost(Duration.ofSeconds(60)).until(() -> view(executionId),
+                execution -> !execution.path("status").asText().equals("running") && !execution.path("status").asText().equals("compensating"));
+        assertThat(ended.path("status").asText()).as(ended.toString()).isEqualTo(status);
+        return ended;
     }
 
     private static JsonNode step(JsonNode execution, String stepId) {
