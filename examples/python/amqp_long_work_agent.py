@@ -4,6 +4,7 @@ attempt in time, and the coordinator's stop answers (cancel, timeout) end the wo
     python3 amqp_long_work_agent.py amqp://127.0.0.1:61616 slow-py 5   # python3-qpid-proton 0.37
 """
 import json
+import os
 import sys
 import threading
 import time
@@ -28,6 +29,11 @@ def handle(request, stop_requested):
             return None
         time.sleep(0.1)
     return {"status": "ok", "output": {"worked_s": WORK_SECONDS}}
+
+
+def exit_for_restart(why):
+    print(f"{why}: exiting", file=sys.stderr, flush=True)
+    os._exit(1)
 
 
 class AnycastQueue(ReceiverOption):
@@ -71,6 +77,15 @@ class Agent(MessagingHandler):
         self.stops.flow(100)
         self.requests.flow(1)
         self.replies = event.container.create_sender(connection, None)  # anonymous: sends to any address
+
+    # The broker closed the connection (a restart: amqp:connection:forced) or it was lost: proton 0.37 does
+    # not connect again then. Exit, so that a supervisor (systemd, Kubernetes) starts the agent again; a
+    # request it had not acknowledged is redelivered.
+    def on_connection_remote_close(self, event):
+        exit_for_restart(f"the broker closed the connection ({event.connection.remote_condition})")
+
+    def on_transport_closed(self, event):
+        exit_for_restart(f"the connection to the broker was lost ({event.transport.condition})")
 
     def on_message(self, event):
         if event.receiver == self.stops:  # the coordinator's answer to a heartbeat
