@@ -39,7 +39,7 @@ final class ParseErrorDescriber {
             String known = u.getKnownPropertyIds() == null ? "" : u.getKnownPropertyIds().stream()
                     .map(String::valueOf).sorted().collect(Collectors.joining(", ", " (known fields: ", ")"));
             return DefinitionError.ofWorkflow(file, jsonPath(refs.subList(0, Math.max(0, refs.size() - 1))),
-                    "unknown field \"" + u.getPropertyName() + "\"" + known);
+                    "unknown field \"" + u.getPropertyName() + "\"" + known + closest(u.getPropertyName(), u.getKnownPropertyIds()));
         }
         if (e instanceof ValueInstantiationException v && v.getCause() instanceof NullPointerException) {
             // the records copy their lists and maps, which refuses nulls: "- " or "key:" with nothing after it
@@ -189,5 +189,25 @@ final class ParseErrorDescriber {
             }
         }
         return s.isEmpty() ? null : s.toString();
+    }
+
+    /**
+     * ": did you mean "from_trigger"?" for a field at most two edits from a known one ({@code from_triger}), or the
+     * start of one ({@code timeout} for {@code timeout_ms}), else "".
+     */
+    private static String closest(String field, java.util.Collection<Object> known) {
+        if (known == null) {
+            return "";
+        }
+        String typed = field.toLowerCase(java.util.Locale.ROOT);
+        org.apache.commons.text.similarity.LevenshteinDistance distance = new org.apache.commons.text.similarity.LevenshteinDistance(2);
+        java.util.Optional<String> close = known.stream().map(String::valueOf)
+                .filter(name -> distance.apply(typed, name) >= 0)
+                .min(java.util.Comparator.comparingInt(name -> distance.apply(typed, name)));
+        if (close.isEmpty() && typed.length() >= 4) {
+            close = known.stream().map(String::valueOf).filter(name -> name.startsWith(typed))
+                    .min(java.util.Comparator.comparingInt(String::length));
+        }
+        return close.map(name -> ": did you mean \"" + name + "\"?").orElse("");
     }
 }

@@ -58,12 +58,41 @@ public final class WorkflowCatalog {
                 errors.addAll(e.errors());   // this file is out, the others are still validated
             }
         }
-        errors.addAll(new DefinitionValidator().validateAll(loaded));
+        List<DefinitionError> unknownFields = List.copyOf(errors);
+        for (DefinitionError problem : new DefinitionValidator().validateAll(loaded)) {
+            if (!followsFromAnUnknownField(problem, unknownFields, loaded)) {
+                errors.add(problem);
+            }
+        }
         if (!errors.isEmpty()) {
             throw new InvalidDefinitionsException(errors.stream().map(DefinitionError::toString).toList());
         }
         return new WorkflowCatalog(loaded.stream().map(LoadedDefinition::definition).toList(),
                 loaded.stream().collect(java.util.stream.Collectors.toMap(d -> d.definition().id(), LoadedDefinition::file)));
+    }
+
+    /**
+     * A step's problem at the very place of an unknown field ({@code from_triger: x} leaves its mapping without
+     * a source): told once, by the unknown field, which says what to write instead.
+     */
+    private static boolean followsFromAnUnknownField(DefinitionError problem, List<DefinitionError> unknownFields,
+                                                     List<LoadedDefinition> loaded) {
+        if (problem.stepId() == null || problem.field() == null) {
+            return false;
+        }
+        for (LoadedDefinition definition : loaded) {
+            if (!definition.file().equals(problem.file())) {
+                continue;
+            }
+            List<WorkflowStep> steps = definition.definition().steps();
+            for (int i = 0; i < steps.size(); i++) {
+                if (problem.stepId().equals(steps.get(i).id())) {
+                    String at = "steps[" + i + "]." + problem.field();
+                    return unknownFields.stream().anyMatch(u -> u.file().equals(problem.file()) && at.equals(u.field()));
+                }
+            }
+        }
+        return false;
     }
 
     /** The definition files of {@code dir}, sorted by name; hidden files (editor backups) are ignored. */

@@ -65,7 +65,7 @@ class DefinitionReaderTest {
                   - { id: b }
                   - { id: c, config: { timeout: 5000 } }
                 """)).isEqualTo("market_update.yaml: steps[2].config: unknown field \"timeout\""
-                + " (known fields: allow_failure, include_context, retry_backoff_ms, retry_count, timeout_ms)");
+                + " (known fields: allow_failure, include_context, retry_backoff_ms, retry_count, timeout_ms): did you mean \"timeout_ms\"?");
     }
 
     @Test

@@ -43,6 +43,29 @@ class WorkflowCatalogTest {
                 .anySatisfy(error -> assertThat(error).contains("step \"b\": depends_on"));
     }
 
+    /** A misspelt mapping source is told once, with what it may stand for, not also as a mapping without a source. */
+    @Test
+    void aMisspeltSourceIsToldOnceWithTheFieldItMayStandFor(@org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) throws Exception {
+        java.nio.file.Path file = java.nio.file.Files.writeString(folder.resolve("t.yaml"), """
+                id: t
+                name: T
+                trigger: T
+                steps:
+                  - id: a
+                    agent: x
+                    action: y
+                    input_mapping:
+                      user: { from_triger: user_id }
+                      other: {}
+                """);
+        InvalidDefinitionsException e = catchThrowableOfType(InvalidDefinitionsException.class, () -> WorkflowCatalog.load(List.of(file)));
+        assertThat(e.errors()).containsExactly(
+                "t.yaml: steps[0].input_mapping.user: unknown field \"from_triger\" (known fields: from_shared_memory, from_signal,"
+                        + " from_step, from_trigger, output_key, value): did you mean \"from_trigger\"?",
+                "t.yaml: step \"a\": input_mapping.other: exactly one source is required (from_trigger, from_step + output_key,"
+                        + " from_shared_memory, from_signal or value), found none");
+    }
+
     @Test
     void everyProblemOfEveryFileIsReported() {
         InvalidDefinitionsException e = catchThrowableOfType(InvalidDefinitionsException.class,
@@ -50,7 +73,7 @@ class WorkflowCatalogTest {
         // files in name order: a parse error excludes its file but the others are still validated
         assertThat(e.errors()).containsExactly(
                 "market_update.yaml: steps[2].config: unknown field \"timeout\" (known fields: allow_failure, include_context, retry_backoff_ms,"
-                        + " retry_count, timeout_ms)",
+                        + " retry_count, timeout_ms): did you mean \"timeout_ms\"?",
                 "syntax_error.yaml: steps[0]: YAML syntax error: while parsing a flow mapping (line 6, column 5):"
                         + " expected ',' or '}', but got <stream end> (line 7, column 1)",
                 "wrong_types.yaml: config.timeout_ms: expected an integer, found \"soon\" (line 6, column 15)",
