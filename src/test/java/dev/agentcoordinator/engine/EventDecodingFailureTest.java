@@ -142,26 +142,26 @@ class EventDecodingFailureTest {
         sendRawEvent("F_DECODE", key);   // a true repeat still only counts
         await().atMost(Duration.ofSeconds(10)).until(() -> query("SELECT deliveries FROM agent_events WHERE event_key = ?", key)
                 .get(0).get("deliveries").equals(2));
-        String other = "{\"type\":\"F_DECODE\",\"payload\":{\"n\":2},\"event_id\":\"" + key + "\"}";
-        sendRaw(other);
-        assertDeadLettered(other, "event_id \"" + key + "\" of this F_DECODE event is already the id of another F_DECODE event,"
-                + " with another payload, received at ");
-        assertThat(query("SELECT payload::text AS payload, deliveries FROM agent_events WHERE event_key = ?", key))
-                .extracting(r -> r.get("payload"), r -> r.get("deliveries")).containsExactly(tuple("{}", 2));
+        assertAnotherPayloadIsRefused("F_DECODE", key, 2);
         assertThat(query("SELECT count(*)::int AS n FROM workflow_executions WHERE trigger_event_key = ?", key).get(0))
                 .containsEntry("n", 1);
+        assertThat(executionId).isNotNull();
 
         // an event that started nothing: the same
         String storedKey = marker();
         sendRawEvent("F_NOBODY_LISTENS", storedKey);
         await().atMost(Duration.ofSeconds(10)).until(() -> !query("SELECT 1 FROM agent_events WHERE event_key = ?", storedKey).isEmpty());
-        String otherStored = "{\"type\":\"F_NOBODY_LISTENS\",\"payload\":{\"n\":2},\"event_id\":\"" + storedKey + "\"}";
-        sendRaw(otherStored);
-        assertDeadLettered(otherStored, "event_id \"" + storedKey + "\" of this F_NOBODY_LISTENS event is already the id of another"
-                + " F_NOBODY_LISTENS event, with another payload, received at ");
-        assertThat(query("SELECT payload::text AS payload, deliveries FROM agent_events WHERE event_key = ?", storedKey))
-                .extracting(r -> r.get("payload"), r -> r.get("deliveries")).containsExactly(tuple("{}", 1));
-        assertThat(executionId).isNotNull();
+        assertAnotherPayloadIsRefused("F_NOBODY_LISTENS", storedKey, 1);
+    }
+
+    /** An event of {@code type} under {@code key} with another payload goes to the DLQ; the stored one keeps its deliveries. */
+    private static void assertAnotherPayloadIsRefused(String type, String key, int deliveries) throws Exception {
+        String other = "{\"type\":\"" + type + "\",\"payload\":{\"n\":2},\"event_id\":\"" + key + "\"}";
+        sendRaw(other);
+        assertDeadLettered(other, "event_id \"" + key + "\" of this " + type + " event is already the id of another " + type
+                + " event, with another payload, received at ");
+        assertThat(query("SELECT payload::text AS payload, deliveries FROM agent_events WHERE event_key = ?", key))
+                .extracting(r -> r.get("payload"), r -> r.get("deliveries")).containsExactly(tuple("{}", deliveries));
     }
 
     /** A misspelt field is not stored: the WARN names it, with the field it may stand for, and the event's id. */
