@@ -25,7 +25,7 @@ class WorkflowCatalogTest {
     /** An unknown field no longer hides the file's other problems until it is fixed. */
     @Test
     void aFileWithUnknownFieldsIsValidatedAllTheSame(@org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) throws Exception {
-        java.nio.file.Path file = java.nio.file.Files.writeString(folder.resolve("typos.yaml"), """
+        List<String> errors = problemsOf(folder.resolve("typos.yaml"), """
                 id: typos
                 name: Typos
                 trigger: TYPOS
@@ -35,18 +35,17 @@ class WorkflowCatalogTest {
                   - { id: a, agent: Bad_Agent, action: run, retry: { count: 3 }, shade: dark }
                   - { id: b, agent: b, action: run, depends_on: [nowhere] }
                 """);
-        InvalidDefinitionsException e = catchThrowableOfType(InvalidDefinitionsException.class, () -> WorkflowCatalog.load(List.of(file)));
-        assertThat(e.errors()).filteredOn(error -> error.contains("unknown field")).extracting(error -> error.replaceAll(" \\(known.*", ""))
+        assertThat(errors).filteredOn(error -> error.contains("unknown field")).extracting(error -> error.replaceAll(" \\(known.*", ""))
                 .containsExactlyInAnyOrder("typos.yaml: unknown field \"tags\"", "typos.yaml: unknown field \"colour\"",
                         "typos.yaml: steps[0]: unknown field \"retry\"", "typos.yaml: steps[0]: unknown field \"shade\"");
-        assertThat(e.errors()).anySatisfy(error -> assertThat(error).contains("step \"a\": agent:"))
+        assertThat(errors).anySatisfy(error -> assertThat(error).contains("step \"a\": agent:"))
                 .anySatisfy(error -> assertThat(error).contains("step \"b\": depends_on"));
     }
 
     /** A misspelt mapping source is told once, with what it may stand for, not also as a mapping without a source. */
     @Test
     void aMisspeltSourceIsToldOnceWithTheFieldItMayStandFor(@org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) throws Exception {
-        java.nio.file.Path file = java.nio.file.Files.writeString(folder.resolve("t.yaml"), """
+        List<String> errors = problemsOf(folder.resolve("t.yaml"), """
                 id: t
                 name: T
                 trigger: T
@@ -58,12 +57,17 @@ class WorkflowCatalogTest {
                       user: { from_triger: user_id }
                       other: {}
                 """);
-        InvalidDefinitionsException e = catchThrowableOfType(InvalidDefinitionsException.class, () -> WorkflowCatalog.load(List.of(file)));
-        assertThat(e.errors()).containsExactly(
+        assertThat(errors).containsExactly(
                 "t.yaml: steps[0].input_mapping.user: unknown field \"from_triger\" (known fields: from_shared_memory, from_signal,"
                         + " from_step, from_trigger, output_key, value): did you mean \"from_trigger\"?",
                 "t.yaml: step \"a\": input_mapping.other: exactly one source is required (from_trigger, from_step + output_key,"
                         + " from_shared_memory, from_signal or value), found none");
+    }
+
+    /** The problems the catalog tells of {@code file} holding {@code yaml}. */
+    private static List<String> problemsOf(java.nio.file.Path file, String yaml) throws Exception {
+        java.nio.file.Files.writeString(file, yaml);
+        return catchThrowableOfType(InvalidDefinitionsException.class, () -> WorkflowCatalog.load(List.of(file))).errors();
     }
 
     @Test
