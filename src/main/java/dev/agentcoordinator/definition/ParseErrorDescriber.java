@@ -39,7 +39,8 @@ final class ParseErrorDescriber {
             String known = u.getKnownPropertyIds() == null ? "" : u.getKnownPropertyIds().stream()
                     .map(String::valueOf).sorted().collect(Collectors.joining(", ", " (known fields: ", ")"));
             return DefinitionError.ofWorkflow(file, jsonPath(refs.subList(0, Math.max(0, refs.size() - 1))),
-                    "unknown field \"" + u.getPropertyName() + "\"" + known + closest(u.getPropertyName(), u.getKnownPropertyIds()));
+                    "unknown field \"" + u.getPropertyName() + "\"" + known
+                            + closest(u.getPropertyName(), u.getKnownPropertyIds(), fieldsBeside(content, mapper, refs)));
         }
         if (e instanceof ValueInstantiationException v && v.getCause() instanceof NullPointerException) {
             // the records copy their lists and maps, which refuses nulls: "- " or "key:" with nothing after it
@@ -191,11 +192,27 @@ final class ParseErrorDescriber {
         return s.isEmpty() ? null : s.toString();
     }
 
+    /** The fields of the object that holds the unknown one (none when the document cannot be read as a tree). */
+    private static java.util.Set<String> fieldsBeside(String content, com.fasterxml.jackson.databind.ObjectMapper mapper,
+                                                      List<JsonMappingException.Reference> refs) {
+        try {
+            com.fasterxml.jackson.databind.JsonNode node = mapper.readTree(content);
+            for (JsonMappingException.Reference ref : refs.subList(0, Math.max(0, refs.size() - 1))) {
+                node = ref.getFieldName() != null ? node.path(ref.getFieldName()) : node.path(ref.getIndex());
+            }
+            java.util.Set<String> names = new java.util.HashSet<>();
+            node.fieldNames().forEachRemaining(names::add);
+            return names;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException | RuntimeException unreadable) {
+            return java.util.Set.of();
+        }
+    }
+
     /**
      * ": did you mean "from_trigger"?" for a field at most two edits from a known one ({@code from_triger}), or the
      * start of one ({@code timeout} for {@code timeout_ms}), else "".
      */
-    private static String closest(String field, java.util.Collection<Object> known) {
+    private static String closest(String field, java.util.Collection<Object> known, java.util.Set<String> present) {
         if (known == null) {
             return "";
         }
@@ -205,9 +222,9 @@ final class ParseErrorDescriber {
                 .filter(name -> distance.apply(typed, name) >= 0)
                 .min(java.util.Comparator.comparingInt(name -> distance.apply(typed, name)));
         if (close.isEmpty() && typed.length() >= 4) {
-            close = known.stream().map(String::valueOf).filter(name -> name.startsWith(typed))
-                    .min(java.util.Comparator.comparingInt(String::length));
+            List<String> starting = known.stream().map(String::valueOf).filter(name -> name.startsWith(typed)).toList();
+            close = starting.size() == 1 ? java.util.Optional.of(starting.get(0)) : java.util.Optional.empty();   // from: several
         }
-        return close.map(name -> ": did you mean \"" + name + "\"?").orElse("");
+        return close.filter(name -> !present.contains(name)).map(name -> ": did you mean \"" + name + "\"?").orElse("");
     }
 }

@@ -72,12 +72,13 @@ public final class WorkflowCatalog {
     }
 
     /**
-     * A step's problem at the very place of an unknown field ({@code from_triger: x} leaves its mapping without
-     * a source): told once, by the unknown field, which says what to write instead.
+     * A mapping left without a source by an unknown field ({@code from_triger: x}) is told once, by the unknown
+     * field, which says what to write instead. Only that problem, only at that very mapping, and only when the
+     * step's id names one step (the problem names the step by id, the unknown field by its index).
      */
     private static boolean followsFromAnUnknownField(DefinitionError problem, List<DefinitionError> unknownFields,
                                                      List<LoadedDefinition> loaded) {
-        if (problem.stepId() == null || problem.field() == null) {
+        if (problem.stepId() == null || problem.field() == null || !problem.message().endsWith("found none")) {
             return false;
         }
         for (LoadedDefinition definition : loaded) {
@@ -85,12 +86,17 @@ public final class WorkflowCatalog {
                 continue;
             }
             List<WorkflowStep> steps = definition.definition().steps();
+            List<Integer> named = new ArrayList<>();
             for (int i = 0; i < steps.size(); i++) {
                 if (problem.stepId().equals(steps.get(i).id())) {
-                    String at = "steps[" + i + "]." + problem.field();
-                    return unknownFields.stream().anyMatch(u -> u.file().equals(problem.file()) && at.equals(u.field()));
+                    named.add(i);
                 }
             }
+            if (named.size() != 1) {
+                return false;
+            }
+            String at = "steps[" + named.get(0) + "]." + problem.field();
+            return unknownFields.stream().anyMatch(u -> u.file().equals(problem.file()) && at.equals(u.field()));
         }
         return false;
     }

@@ -64,6 +64,37 @@ class WorkflowCatalogTest {
                         + " from_shared_memory, from_signal or value), found none");
     }
 
+    /** Only the mapping an unknown field left without a source is told once; every other problem of that place is told. */
+    @Test
+    void problemsTheUnknownFieldDidNotCauseAreStillTold(@org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) throws Exception {
+        List<String> errors = problemsOf(folder.resolve("t.yaml"), """
+                id: t
+                name: T
+                trigger: T
+                steps:
+                  - id: a
+                    agent: x
+                    action: y
+                    input_mapping:
+                      two: { from_trigger: u, value: 1, note: hi }
+                      typo: { from_trigger: u, from_triggr: v }
+                      vague: { from: user_id }
+                  - id: a
+                    agent: x
+                    action: y
+                    input_mapping:
+                      typo: {}
+                """);
+        assertThat(errors).anySatisfy(error -> assertThat(error).startsWith("t.yaml: step \"a\": input_mapping.two: exactly one source"))
+                .anySatisfy(error -> assertThat(error).startsWith("t.yaml: step \"a\": input_mapping.typo: exactly one source")
+                        .endsWith("found none"))
+                // a field the mapping has already is not suggested, nor one of several a prefix starts
+                .anySatisfy(error -> assertThat(error).startsWith("t.yaml: steps[0].input_mapping.typo: unknown field \"from_triggr\"")
+                        .doesNotContain("did you mean"))
+                .anySatisfy(error -> assertThat(error).startsWith("t.yaml: steps[0].input_mapping.vague: unknown field \"from\"")
+                        .doesNotContain("did you mean"));
+    }
+
     /** The problems the catalog tells of {@code file} holding {@code yaml}. */
     private static List<String> problemsOf(java.nio.file.Path file, String yaml) throws Exception {
         java.nio.file.Files.writeString(file, yaml);
