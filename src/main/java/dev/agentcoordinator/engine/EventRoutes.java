@@ -46,6 +46,8 @@ public class EventRoutes extends RouteBuilder {
                 .routeId("coordinator.events")
                 .routeDescription("receives events and starts the workflows they trigger")
                 .process(EventRoutes::keepAsItCame)
+                // an event sent as a BytesMessage is UTF-8 text, whatever the JVM's default charset
+                .setProperty(org.apache.camel.Exchange.CHARSET_NAME, constant("UTF-8"))
                 // a sender's JMS properties are not the engine's headers (progress, requestContext, workflowId, ...):
                 // the event is its body and its JMS headers (a dead letter gets them all back, keepAsItCame)
                 .removeHeaders("*", "JMS*")

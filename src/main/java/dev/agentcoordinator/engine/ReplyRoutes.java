@@ -60,6 +60,8 @@ public class ReplyRoutes extends RouteBuilder {
                 // an agent's own JMS properties are not the engine's headers (progress, requestContext, ...): only
                 // the JMS headers and the broker's arrival time are read from a reply
                 .removeHeaders("*", "JMS*", ReplyBacklog.INGRESS_TIMESTAMP)
+                // a BytesMessage reply (STOMP with content-length) is UTF-8 text, whatever the JVM's default charset
+                .setProperty(org.apache.camel.Exchange.CHARSET_NAME, constant("UTF-8"))
                 .setProperty(REPLY_TEXT, body())
                 .setHeader(CAUSE_MESSAGE_ID, header("JMSMessageID"))
                 .process(this::readCorrelation)
