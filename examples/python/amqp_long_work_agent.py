@@ -78,14 +78,19 @@ class Agent(MessagingHandler):
         self.requests.flow(1)
         self.replies = event.container.create_sender(connection, None)  # anonymous: sends to any address
 
-    # The broker closed the connection (a restart: amqp:connection:forced) or it was lost: proton 0.37 does
-    # not connect again then. Exit, so that a supervisor (systemd, Kubernetes) starts the agent again; a
-    # request it had not acknowledged is redelivered.
+    # Once connected: the broker closed the connection (a restart: amqp:connection:forced) or it was lost, and
+    # proton 0.37 does not connect again then. Exit, so that a supervisor (systemd, Kubernetes) starts the agent
+    # again; a request it had not acknowledged is redelivered. Before the first connection, proton's own
+    # reconnection waits for the broker (started before the coordinator).
+    def on_connection_opened(self, event):
+        self.connected = True
+
     def on_connection_remote_close(self, event):
         exit_for_restart(f"the broker closed the connection ({event.connection.remote_condition})")
 
     def on_transport_closed(self, event):
-        exit_for_restart(f"the connection to the broker was lost ({event.transport.condition})")
+        if getattr(self, "connected", False):
+            exit_for_restart(f"the connection to the broker was lost ({event.transport.condition})")
 
     def on_message(self, event):
         if event.receiver == self.stops:  # the coordinator's answer to a heartbeat
