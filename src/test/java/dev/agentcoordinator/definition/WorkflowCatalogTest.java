@@ -42,18 +42,22 @@ class WorkflowCatalogTest {
                 .anySatisfy(error -> assertThat(error).contains("step \"b\": depends_on"));
     }
 
+    /** A workflow t whose step a's input_mapping follows. */
+    private static final String STEP_A_MAPPINGS = """
+            id: t
+            name: T
+            trigger: T
+            steps:
+              - id: a
+                agent: x
+                action: y
+                input_mapping:
+            """;
+
     /** A misspelt mapping source is told once, with what it may stand for, not also as a mapping without a source. */
     @Test
     void aMisspeltSourceIsToldOnceWithTheFieldItMayStandFor(@org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) throws Exception {
-        List<String> errors = problemsOf(folder.resolve("t.yaml"), """
-                id: t
-                name: T
-                trigger: T
-                steps:
-                  - id: a
-                    agent: x
-                    action: y
-                    input_mapping:
+        List<String> errors = problemsOf(folder.resolve("t.yaml"), STEP_A_MAPPINGS + """
                       user: { from_triger: user_id }
                       other: {}
                 """);
@@ -67,15 +71,7 @@ class WorkflowCatalogTest {
     /** Only the mapping an unknown field left without a source is told once; every other problem of that place is told. */
     @Test
     void problemsTheUnknownFieldDidNotCauseAreStillTold(@org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) throws Exception {
-        List<String> errors = problemsOf(folder.resolve("t.yaml"), """
-                id: t
-                name: T
-                trigger: T
-                steps:
-                  - id: a
-                    agent: x
-                    action: y
-                    input_mapping:
+        List<String> errors = problemsOf(folder.resolve("t.yaml"), STEP_A_MAPPINGS + """
                       two: { from_trigger: u, value: 1, note: hi }
                       typo: { from_trigger: u, from_triggr: v }
                       vague: { from: user_id }
