@@ -1,6 +1,5 @@
 package dev.agentcoordinator.config;
 
-import org.apache.commons.text.similarity.LevenshteinDistance;
 
 
 import java.nio.file.Files;
@@ -319,10 +318,8 @@ public final class CoordinatorSettings {
     }
 
     private static java.util.Optional<String> closestKnown(String key) {
-        LevenshteinDistance distance = new LevenshteinDistance(Math.max(3, key.length() / 4));
-        return java.util.stream.Stream.concat(DEFAULTS.keySet().stream(), OTHER_KEYS.stream())
-                .filter(known -> distance.apply(key, known) >= 0)
-                .min(java.util.Comparator.comparingInt(known -> distance.apply(key, known)));
+        return dev.agentcoordinator.definition.Spelling.closest(key,
+                java.util.stream.Stream.concat(DEFAULTS.keySet().stream(), OTHER_KEYS.stream()).toList(), Math.max(3, key.length() / 4));
     }
 
     private String origin(String key) {

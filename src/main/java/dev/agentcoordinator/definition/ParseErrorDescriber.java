@@ -217,10 +217,7 @@ final class ParseErrorDescriber {
             return "";
         }
         String typed = field.toLowerCase(java.util.Locale.ROOT);
-        org.apache.commons.text.similarity.LevenshteinDistance distance = new org.apache.commons.text.similarity.LevenshteinDistance(2);
-        java.util.Optional<String> close = known.stream().map(String::valueOf)
-                .filter(name -> distance.apply(typed, name) >= 0)
-                .min(java.util.Comparator.comparingInt(name -> distance.apply(typed, name)));
+        java.util.Optional<String> close = Spelling.closest(typed, known.stream().map(String::valueOf).toList(), 2);
         if (close.isEmpty() && typed.length() >= 4) {
             List<String> starting = known.stream().map(String::valueOf).filter(name -> name.startsWith(typed)).toList();
             close = starting.size() == 1 ? java.util.Optional.of(starting.get(0)) : java.util.Optional.empty();   // from: several

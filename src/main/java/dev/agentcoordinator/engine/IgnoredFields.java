@@ -1,11 +1,10 @@
 package dev.agentcoordinator.engine;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.apache.commons.text.similarity.LevenshteinDistance;
+import dev.agentcoordinator.definition.Spelling;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -22,7 +21,7 @@ public final class IgnoredFields {
     public static final IgnoredFields REPLY = new IgnoredFields("reply", "a reply", REPLY_FIELDS);
 
     /** At most two edits: "payloads", "eventId", "stauts"; not "event" for "event_id". */
-    private static final LevenshteinDistance CLOSE = new LevenshteinDistance(2);
+    private static final int CLOSE = 2;
 
     /**
      * The unread fields said in words; {@code misspelt} when one of them is close to a field the message lacks
@@ -74,11 +73,11 @@ public final class IgnoredFields {
 
     /** The first unknown field close to a known field the message lacks, as ": did you mean …?". */
     private static Optional<String> closestMissing(JsonNode message, List<String> ignored, List<String> suggestible) {
+        List<String> missing = suggestible.stream().filter(name -> !message.has(name)).toList();
         for (String field : ignored) {
-            for (String name : suggestible) {
-                if (!message.has(name) && CLOSE.apply(field.toLowerCase(Locale.ROOT), name) >= 0) {
-                    return Optional.of(": did you mean \"" + name + "\" for \"" + field + "\"?");
-                }
+            Optional<String> name = Spelling.closest(field, missing, CLOSE);
+            if (name.isPresent()) {
+                return Optional.of(": did you mean \"" + name.get() + "\" for \"" + field + "\"?");
             }
         }
         return Optional.empty();
@@ -88,7 +87,7 @@ public final class IgnoredFields {
     public String standInFor(JsonNode message, String missing) {
         for (var names = message.fieldNames(); names.hasNext(); ) {
             String name = names.next();
-            if (!known.contains(name) && CLOSE.apply(name.toLowerCase(Locale.ROOT), missing) >= 0) {
+            if (!known.contains(name) && Spelling.closest(name, List.of(missing), CLOSE).isPresent()) {
                 return " (it has \"" + name + "\": did you mean \"" + missing + "\"?)";
             }
         }
