@@ -77,6 +77,12 @@ public final class CamelRuntime implements AutoCloseable {
         // configured port is the management port), behind the same authentication
         main.addOverrideProperty("camel.management.host", settings.httpHost());
         main.addOverrideProperty("camel.management.port", httpPort);
+        if (settings.httpPort() != 0) {
+            // the OpenAPI document's server is where a client on this machine reaches the API: camel-openapi-java
+            // names the listening address otherwise (http://0.0.0.0, no port), which no client can call
+            String host = settings.httpHost().equals("0.0.0.0") || settings.httpHost().equals("::") ? "127.0.0.1" : settings.httpHost();
+            main.addOverrideProperty("camel.rest.apiProperties[host]", (host.contains(":") ? "[" + host + "]" : host) + ":" + httpPort);
+        }
         Operations operations = Operations.beforeStart(main, settings, infra.dataSource(), infra.connectionFactory(),
                 infra.brokerUrl(), catalog);
         main.bind(QueuedRequests.REGISTRY_NAME, new QueuedRequests(infra.connectionFactory(), catalog, operations.meters()));

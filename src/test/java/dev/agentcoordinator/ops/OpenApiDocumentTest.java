@@ -28,6 +28,8 @@ class OpenApiDocumentTest {
         JsonNode document = new ObjectMapper().readTree(response.body());
         assertThat(document.path("openapi").asText()).startsWith("3.");
         assertThat(document.path("info").path("title").asText()).isEqualTo("Agent Coordinator API");
+        // where a client reaches the API, not the listening address (0.0.0.0 in a container) without its port
+        assertThat(document.path("servers").toString()).isEqualTo("[{\"url\":\"" + OpsCoordinator.shared().httpUrl() + "\"}]");
 
         Set<String> documented = new TreeSet<>();
         for (Iterator<Map.Entry<String, JsonNode>> paths = document.path("paths").fields(); paths.hasNext(); ) {

@@ -36,7 +36,9 @@ final class OpsCoordinator {
                 Map<String, String> overrides = new java.util.HashMap<>(Map.of(
                         "data.dir", data.toString(),
                         "broker.url", "", "db.url", "",
-                        "broker.embedded.port", "0", "http.port", "0", "http.host", "127.0.0.1",
+                        // a port of its own rather than 0: the OpenAPI document names a configured port (OpenApiDocumentTest)
+                        "broker.embedded.port", "0", "http.port", Integer.toString(dev.agentcoordinator.infra.FreePort.on("127.0.0.1")),
+                        "http.host", "127.0.0.1",
                         "workflows.dir", "routes/workflows",
                         "demo-agents.enabled", "true"));
                 overrides.putAll(Map.of("http.user", USER, "http.password", PASSWORD, "metrics.refresh-ms", "200"));
