@@ -264,7 +264,6 @@ public final class CoordinatorApp {
     }
 
     private static String httpUrl(String host, int port) {
-        String reachable = host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1" : host;
-        return "http://" + (reachable.contains(":") ? "[" + reachable + "]" : reachable) + ":" + port;
+        return "http://" + CamelRuntime.reachableAddress(host, port);
     }
 }

@@ -80,8 +80,7 @@ public final class CamelRuntime implements AutoCloseable {
         if (settings.httpPort() != 0) {
             // the OpenAPI document's server is where a client on this machine reaches the API: camel-openapi-java
             // names the listening address otherwise (http://0.0.0.0, no port), which no client can call
-            String host = settings.httpHost().equals("0.0.0.0") || settings.httpHost().equals("::") ? "127.0.0.1" : settings.httpHost();
-            main.addOverrideProperty("camel.rest.apiProperties[host]", (host.contains(":") ? "[" + host + "]" : host) + ":" + httpPort);
+            main.addOverrideProperty("camel.rest.apiProperties[host]", reachableAddress(settings.httpHost(), settings.httpPort()));
         }
         Operations operations = Operations.beforeStart(main, settings, infra.dataSource(), infra.connectionFactory(),
                 infra.brokerUrl(), catalog);
@@ -157,6 +156,15 @@ public final class CamelRuntime implements AutoCloseable {
     }
 
     /** The port the HTTP server listens on; known once started. */
+    /**
+     * {@code host:port} where a client on this machine reaches a server listening on {@code host}: the
+     * loopback address for a wildcard one, an IPv6 address in brackets.
+     */
+    public static String reachableAddress(String host, int port) {
+        String reachable = host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1" : host;
+        return (reachable.contains(":") ? "[" + reachable + "]" : reachable) + ":" + port;
+    }
+
     public int httpPort() {
         if (httpPort == 0) {
             throw new IllegalStateException("HTTP server not started");
