@@ -6,6 +6,7 @@ import dev.agentcoordinator.definition.WorkflowCatalog;
 import dev.agentcoordinator.definition.WorkflowDefinition;
 import dev.agentcoordinator.engine.DatabaseOutageErrors;
 import dev.agentcoordinator.engine.DatabaseUnreachable;
+import dev.agentcoordinator.engine.DeadLetteredEvents;
 import dev.agentcoordinator.engine.Endpoints;
 import dev.agentcoordinator.engine.EventDecoder;
 import dev.agentcoordinator.engine.Headers;
@@ -18,6 +19,7 @@ import dev.agentcoordinator.engine.Sql;
 import dev.agentcoordinator.engine.StepOutcome;
 import dev.agentcoordinator.engine.StepRequests;
 import dev.agentcoordinator.messages.MessageRoutes;
+import jakarta.jms.JMSException;
 import org.apache.camel.Exchange;
 import org.apache.camel.LoggingLevel;
 import org.apache.camel.Message;
@@ -122,7 +124,8 @@ public class ApiRoutes extends RouteBuilder {
                 .post("/events").description("puts an event on agent.events; answers 202 with its event_id")
                     .consumes(JSON).produces(JSON).to("direct:api.post-event")
                 .get("/events/{id}").description("an event as the coordinator received it: execution_id names the execution it started"
-                        + " (null when no workflow starts on its type); 404 until it has been taken off agent.events")
+                        + " (null when no workflow starts on its type); 404 until it has been taken off agent.events;"
+                        + " dead_letters: the events of this event_id it refused")
                     .produces(JSON).to("direct:api.get-event")
                 .get("/workflows").description("the loaded workflow definitions, and the other versions kept for the executions that started on them")
                     .produces(JSON).to("direct:api.list-workflows")
@@ -131,7 +134,14 @@ public class ApiRoutes extends RouteBuilder {
                 .get("/messages/{id}").description("an agent message: status (pending, delivered, responded, timed_out) and response")
                     .produces(JSON).to("direct:api.get-message")
                 .get("/locks").description("current resource lock holders")
-                    .produces(JSON).to("direct:api.list-locks");
+                    .produces(JSON).to("direct:api.list-locks")
+                .get("/dead-letters").description("the events on agent.events.DLQ, oldest first, each with why it was refused;"
+                        + " read, not taken off the queue")
+                    .param().name("event_id").type(RestParamType.query).required(false).dataType("string")
+                        .description("only the dead letters of this event_id").endParam()
+                    .param().name("limit").type(RestParamType.query).required(false).dataType("integer").defaultValue("50")
+                        .description("dead letters per answer, 1 to 1000").endParam()
+                    .produces(JSON).to("direct:api.list-dead-letters");
 
         from("direct:api.get-execution").routeId("api.get-execution")
                 .setHeader(Headers.EXECUTION_ID, header("id"))
@@ -189,12 +199,10 @@ public class ApiRoutes extends RouteBuilder {
         from("direct:api.get-event").routeId("api.get-event")
                 .setHeader("eventId", header("id"))
                 .to(Sql.row("get-agent-event"))
-                .choice()
-                    .when(body().isNull()).process(e -> respond(e, 404, ExecutionViews.error("no event " + e.getMessage().getHeader("id")
-                            + " has been received: an event waits on agent.events until a coordinator takes it,"
-                            + " and one that cannot be decoded goes to agent.events.DLQ")))
-                    .otherwise().process(e -> respond(e, 200, e.getMessage().getBody(String.class)))
-                .end();
+                .process(ApiRoutes::eventWithItsDeadLetters);
+
+        from("direct:api.list-dead-letters").routeId("api.list-dead-letters")
+                .process(ApiRoutes::listDeadLetters);
 
         from("direct:api.list-workflows").routeId("api.list-workflows")
                 .process(e -> respond(e, 200, workflowsView()));
@@ -363,7 +371,7 @@ public class ApiRoutes extends RouteBuilder {
 
     private static void listFilters(Exchange exchange) {
         Message in = exchange.getMessage();
-        noteUnknownParameters(exchange);
+        unknownParameters(exchange, LISTING_PARAMETERS).ifPresent(warning -> exchange.setProperty(LISTING_WARNING, warning));
         in.setHeader("workflowFilter", blankToNull(in.getHeader("workflow_id", String.class)));
         String status = blankToNull(in.getHeader("status", String.class));
         if (status != null && !EXECUTION_STATUSES.contains(status)) {
@@ -372,6 +380,15 @@ public class ApiRoutes extends RouteBuilder {
                     + ", got \"" + status + "\"");
         }
         in.setHeader("statusFilter", status);
+        in.setHeader("limit", limit(in));
+        String after = blankToNull(in.getHeader("after", String.class));
+        ListingCursor cursor = after == null ? null : ListingCursor.read(after);
+        in.setHeader("afterMicros", cursor == null ? null : cursor.afterMicros());
+        in.setHeader("afterId", cursor == null ? null : cursor.afterId());
+    }
+
+    /** A listing's {@code limit}: 1 to 1000, 50 when it is not given. */
+    private static int limit(Message in) {
         // an empty limit (?limit=, as the README's template shows it) is the default, as the other filters' are
         String limit = java.util.Objects.requireNonNullElse(blankToNull(in.getHeader("limit", String.class)), "50");
         int parsed;
@@ -383,25 +400,22 @@ public class ApiRoutes extends RouteBuilder {
         if (parsed < 1 || parsed > 1000) {
             throw new IllegalArgumentException("limit must be between 1 and 1000");
         }
-        in.setHeader("limit", parsed);
-        String after = blankToNull(in.getHeader("after", String.class));
-        ListingCursor cursor = after == null ? null : ListingCursor.read(after);
-        in.setHeader("afterMicros", cursor == null ? null : cursor.afterMicros());
-        in.setHeader("afterId", cursor == null ? null : cursor.afterId());
+        return parsed;
     }
 
     /** The listing's query parameters: a misspelt one (?wf=) lists every execution, unfiltered, so it is named. */
     private static final List<String> LISTING_PARAMETERS = List.of("workflow_id", "status", "limit", "after");
     private static final String LISTING_WARNING = "listingWarning";
+    private static final List<String> DEAD_LETTER_PARAMETERS = List.of("event_id", "limit");
 
     /**
-     * Names the query parameters the listing does not take, in a "warning" of its answer: still answered
+     * The query parameters a listing does not take, named for a "warning" of its answer: still answered
      * (a cache-buster such as {@code ?_=…} is no mistake), but a misspelt filter is not left unsaid.
      */
-    private static void noteUnknownParameters(Exchange exchange) {
+    private static java.util.Optional<String> unknownParameters(Exchange exchange, List<String> known) {
         String query = exchange.getMessage().getHeader(Exchange.HTTP_QUERY, String.class);
         if (query == null || query.isEmpty()) {
-            return;
+            return java.util.Optional.empty();
         }
         java.util.Set<String> unknown = new java.util.LinkedHashSet<>();
         for (String pair : query.split("&")) {
@@ -411,15 +425,89 @@ public class ApiRoutes extends RouteBuilder {
             } catch (IllegalArgumentException undecodable) {
                 // named as it came
             }
-            if (!name.isEmpty() && !LISTING_PARAMETERS.contains(name)) {
+            if (!name.isEmpty() && !known.contains(name)) {
                 unknown.add(name);
             }
         }
-        if (!unknown.isEmpty()) {
-            exchange.setProperty(LISTING_WARNING, "query parameter" + (unknown.size() == 1 ? " " : "s ")
-                    + unknown.stream().map(n -> '"' + n + '"').collect(java.util.stream.Collectors.joining(", "))
-                    + " ignored: the listing takes " + String.join(", ", LISTING_PARAMETERS));
+        if (unknown.isEmpty()) {
+            return java.util.Optional.empty();
         }
+        return java.util.Optional.of("query parameter" + (unknown.size() == 1 ? " " : "s ")
+                + unknown.stream().map(n -> '"' + n + '"').collect(java.util.stream.Collectors.joining(", "))
+                + " ignored: the listing takes " + String.join(", ", known));
+    }
+
+    /** GET /api/dead-letters: the dead letters, oldest first, as {@link DeadLetteredEvents} reads them. */
+    private static void listDeadLetters(Exchange exchange) throws Exception {
+        Message in = exchange.getMessage();
+        java.util.Optional<String> warning = unknownParameters(exchange, DEAD_LETTER_PARAMETERS);
+        int limit = limit(in);
+        DeadLetteredEvents.Page page = deadLetters(exchange)
+                .readWithin(blankToNull(in.getHeader("event_id", String.class)), limit, DEAD_LETTERS_WAIT_MS).orElse(null);
+        if (page == null) {
+            respond(exchange, 503, ExecutionViews.error("agent.events.DLQ was not read within " + DEAD_LETTERS_WAIT_MS
+                    + " ms: the broker cannot be reached; try again later"));
+            exchange.getMessage().setHeader("Retry-After", "5");
+            return;
+        }
+        ObjectNode view = Json.object();
+        view.put("queue", Endpoints.DEAD_LETTER_QUEUE);
+        page.deadLetters().forEach(deadLetter -> view.withArray("dead_letters").add(deadLetter.toJson()));
+        view.withArray("dead_letters");
+        view.put("count", page.deadLetters().size());
+        view.put("more", page.more());
+        warning.ifPresent(text -> view.put("warning", text));
+        respond(exchange, 200, Json.write(view));
+    }
+
+    /** Dead letters a GET /api/events/{id} shows of its event_id. */
+    private static final int EVENT_DEAD_LETTERS = 20;
+    /** How long an answer waits for the DLQ's read: a broker that cannot be reached holds it up to 30 s. */
+    private static final long DEAD_LETTERS_WAIT_MS = 3_000;
+
+    /**
+     * GET /api/events/{id}: the stored event (the body get-agent-event.sql read, or null) with the events of its
+     * event_id that were refused ({@code dead_letters}, when there are any): an event that reused the id of
+     * another, or one that was never stored, whose 404 then says why.
+     */
+    private static void eventWithItsDeadLetters(Exchange exchange) {
+        Message in = exchange.getMessage();
+        String id = in.getHeader("id", String.class);
+        String stored = in.getBody(String.class);
+        DeadLetteredEvents.Page refused = null;
+        try {
+            refused = deadLetters(exchange).readWithin(id, EVENT_DEAD_LETTERS, DEAD_LETTERS_WAIT_MS).orElse(null);
+        } catch (JMSException | RuntimeException unreadable) {
+            // the stored event does not depend on the broker: answered without its dead letters
+            org.slf4j.LoggerFactory.getLogger(ApiRoutes.class).debug("dead letters of event {} not read: {}", id, unreadable.toString());
+        }
+        boolean anyRefused = refused != null && !refused.deadLetters().isEmpty();
+        ObjectNode view;
+        if (stored != null) {
+            view = (ObjectNode) Json.parse(stored);
+        } else if (anyRefused) {
+            List<DeadLetteredEvents.DeadLetter> letters = refused.deadLetters();
+            view = Json.object().put("error", "event " + id + " was refused: agent.events.DLQ holds it ("
+                    + letters.get(letters.size() - 1).reason() + ")");
+        } else {
+            respond(exchange, 404, ExecutionViews.error("no event " + id + " has been received: an event waits on agent.events"
+                    + " until a coordinator takes it, and one that cannot be decoded goes to agent.events.DLQ"
+                    + (refused == null ? " (which could not be read: the broker cannot be reached)" : "")));
+            return;
+        }
+        if (anyRefused) {
+            for (DeadLetteredEvents.DeadLetter deadLetter : refused.deadLetters()) {
+                view.withArray("dead_letters").add(deadLetter.toJson());
+            }
+        } else if (refused == null) {
+            view.put("warning", "its dead letters were not read: the broker cannot be reached");
+        }
+        respond(exchange, stored != null ? 200 : 404, Json.write(view));
+    }
+
+    private static DeadLetteredEvents deadLetters(Exchange exchange) {
+        return java.util.Objects.requireNonNull(exchange.getContext().getRegistry().lookupByNameAndType(
+                DeadLetteredEvents.REGISTRY_NAME, DeadLetteredEvents.class), DeadLetteredEvents.REGISTRY_NAME + " is not bound");
     }
 
     @SuppressWarnings("unchecked")

@@ -15,7 +15,8 @@ import java.util.Map;
  * stores the event with the execution it creates; an event that triggers nothing is only stored.
  * The JMS session is transacted: the event is acknowledged only after its effects are committed.
  * An event that cannot be decoded, or whose delivery failed {@code maxDeliveries} times, goes to
- * {@code agent.events.DLQ} as it came, with the reason in {@code dead_letter_reason}.
+ * {@code agent.events.DLQ} as it came, with the reason in {@code dead_letter_reason} and its event_id, when it
+ * names one, in {@code dead_letter_event_id} ({@link DeadLetteredEvents}).
  */
 public class EventRoutes extends RouteBuilder {
     public static final String DEAD_LETTER_REASON = "dead_letter_reason";
@@ -101,6 +102,10 @@ public class EventRoutes extends RouteBuilder {
             in.setHeaders(new HashMap<>(event.headers()));
         }
         in.setHeader(DEAD_LETTER_REASON, reason);
+        // what finds it again (GET /api/events/{id}, GET /api/dead-letters?event_id=)
+        in.removeHeader(DeadLetteredEvents.EVENT_ID_PROPERTY);
+        DeadLetteredEvents.eventIdOf(in.getBody(String.class))
+                .ifPresent(eventId -> in.setHeader(DeadLetteredEvents.EVENT_ID_PROPERTY, eventId));
     }
 
     /** The failure an onException block handles (Camel moved it off the exchange). */

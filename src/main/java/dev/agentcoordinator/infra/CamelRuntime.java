@@ -3,6 +3,7 @@ package dev.agentcoordinator.infra;
 import dev.agentcoordinator.config.CoordinatorSettings;
 import dev.agentcoordinator.definition.WorkflowCatalog;
 import dev.agentcoordinator.engine.CachedSqlPrepareStatementStrategy;
+import dev.agentcoordinator.engine.DeadLetteredEvents;
 import dev.agentcoordinator.engine.QueuedRequests;
 import dev.agentcoordinator.ops.DeferredMBeanRegistration;
 import dev.agentcoordinator.ops.Operations;
@@ -85,6 +86,7 @@ public final class CamelRuntime implements AutoCloseable {
         Operations operations = Operations.beforeStart(main, settings, infra.dataSource(), infra.connectionFactory(),
                 infra.brokerUrl(), catalog);
         main.bind(QueuedRequests.REGISTRY_NAME, new QueuedRequests(infra.connectionFactory(), catalog, operations.meters()));
+        main.bind(DeadLetteredEvents.REGISTRY_NAME, new DeadLetteredEvents(infra.connectionFactory()));
         routes.forEach(main.configure()::addRoutesBuilder);
         main.addMainListener(DeferredMBeanRegistration.installer());
         try {

@@ -314,6 +314,59 @@ class HttpApiSemanticsTest {
         assertThat(http.path("steps").get(0).path("agent").asText()).isEqualTo("f-http-agent");
     }
 
+    /**
+     * An event answered 202 and then refused says why over HTTP: GET /api/events/{id} shows the dead letters of its
+     * event_id (beside the stored event whose id a second one reused, or in the 404 of one never stored), and
+     * GET /api/dead-letters lists them, read and not taken off the DLQ.
+     */
+    @Test
+    void aRefusedEventShowsWhyOverHttp() {
+        String reusedId = "f-http-reused-" + java.util.UUID.randomUUID();
+        assertThat(post("/api/events", "{\"type\":\"F_HTTP\",\"payload\":{\"n\":1},\"event_id\":\"" + reusedId + "\"}")
+                .statusCode()).isEqualTo(202);
+        awaitExecution(reusedId, "completed");
+        assertThat(post("/api/events", "{\"type\":\"F_HTTP\",\"payload\":{\"n\":2},\"event_id\":\"" + reusedId + "\"}")
+                .statusCode()).isEqualTo(202);
+        JsonNode stored = await().atMost(Duration.ofSeconds(20)).until(() -> Json.parse(get("/api/events/" + reusedId).body()),
+                view -> view.path("dead_letters").size() == 1);
+        assertThat(stored.at("/payload/n").asInt()).isEqualTo(1);
+        JsonNode reuse = stored.path("dead_letters").get(0);
+        assertThat(reuse.path("reason").asText()).contains("is already the id of another F_HTTP event, with another payload");
+        assertThat(reuse.path("event_id").asText()).isEqualTo(reusedId);
+        assertThat(reuse.path("type").asText()).isEqualTo("F_HTTP");
+        assertThat(Json.parse(reuse.path("body").asText()).at("/payload/n").asInt()).isEqualTo(2);
+        assertThat(reuse.path("message_id").asText()).isNotBlank();
+        assertThat(java.time.Instant.parse(reuse.path("dead_lettered_at").asText())).isBeforeOrEqualTo(java.time.Instant.now());
+
+        // never stored: its 404 says why
+        String refusedId = "f-http-refused-" + java.util.UUID.randomUUID();
+        String refused = "{\"type\":\"F_HTTP\",\"payload\":\"not an object\",\"event_id\":\"" + refusedId + "\"}";
+        sendRaw(refused);
+        HttpResponse<String> missing = await().atMost(Duration.ofSeconds(20)).until(() -> get("/api/events/" + refusedId),
+                response -> Json.parse(response.body()).has("dead_letters"));
+        assertThat(missing.statusCode()).isEqualTo(404);
+        assertThat(Json.parse(missing.body()).path("error").asText()).isEqualTo("event " + refusedId + " was refused: agent.events.DLQ"
+                + " holds it (event field \"payload\" must be an object, got string)");
+
+        JsonNode listed = Json.parse(get("/api/dead-letters?event_id=" + refusedId).body());
+        assertThat(listed.path("count").asInt()).isEqualTo(1);
+        assertThat(listed.path("more").asBoolean()).isFalse();
+        assertThat(listed.path("queue").asText()).isEqualTo("agent.events.DLQ");
+        assertThat(listed.at("/dead_letters/0/body").asText()).isEqualTo(refused);
+        assertThat(listed.has("warning")).isFalse();
+        // read, not taken: still there
+        assertThat(Json.parse(get("/api/dead-letters?event_id=" + refusedId).body()).path("count").asInt()).isEqualTo(1);
+
+        JsonNode firstPage = Json.parse(get("/api/dead-letters?limit=1").body());
+        assertThat(firstPage.path("dead_letters").size()).isEqualTo(1);
+        assertThat(firstPage.path("more").asBoolean()).isTrue();
+        assertThat(Json.parse(get("/api/dead-letters?evnt_id=" + refusedId).body()).path("warning").asText())
+                .isEqualTo("query parameter \"evnt_id\" ignored: the listing takes event_id, limit");
+        HttpResponse<String> badLimit = get("/api/dead-letters?limit=0");
+        assertThat(badLimit.statusCode()).isEqualTo(400);
+        assertThat(Json.parse(badLimit.body()).path("error").asText()).isEqualTo("limit must be between 1 and 1000");
+    }
+
     /** The whole HTTP/1.1 response to a GET of {@code pathAndQuery} sent as it is written. */
     private static String rawGet(String pathAndQuery) {
         java.net.URI server = java.net.URI.create(shared().httpUrl());

@@ -1,0 +1,179 @@
+package dev.agentcoordinator.engine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import jakarta.jms.BytesMessage;
+import jakarta.jms.Connection;
+import jakarta.jms.ConnectionFactory;
+import jakarta.jms.InvalidDestinationException;
+import jakarta.jms.JMSException;
+import jakarta.jms.Message;
+import jakarta.jms.QueueBrowser;
+import jakarta.jms.Session;
+import jakarta.jms.TextMessage;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Enumeration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The events on {@code agent.events.DLQ}, read without taking them off (a JMS queue browser): how a client
+ * that was answered 202 learns why its event started nothing, without the broker's console. Each dead
+ * letter is the event as it came, with its reason ({@link EventRoutes#DEAD_LETTER_REASON}) and, when its
+ * body names one, its event_id ({@link #EVENT_ID_PROPERTY}), by which the broker finds it.
+ */
+public final class DeadLetteredEvents {
+    /** Its name in the Camel registry. */
+    public static final String REGISTRY_NAME = "deadLetteredEvents";
+    /**
+     * The dead letter's event_id, as a JMS property the broker can select on (a property of the sender's
+     * own would not be the event's id). Dead letters of releases before it have none: they are listed,
+     * but not found by their event_id.
+     */
+    public static final String EVENT_ID_PROPERTY = "dead_letter_event_id";
+
+    /** One dead letter: the event's text as it came and what the coordinator read of it. */
+    public record DeadLetter(String messageId, Instant deadLetteredAt, String reason, String eventId, String type, String body) {
+        public ObjectNode toJson() {
+            ObjectNode view = Json.object();
+            view.put("message_id", messageId);
+            view.put("dead_lettered_at", deadLetteredAt == null ? null : deadLetteredAt.toString());
+            view.put("reason", reason);
+            view.put("event_id", eventId);
+            view.put("type", type);
+            view.put("body", body);
+            return view;
+        }
+    }
+
+    /** Dead letters in the order they were dead-lettered; {@code more} when the queue holds more than were read. */
+    public record Page(List<DeadLetter> deadLetters, boolean more) {
+    }
+
+    private final ConnectionFactory connectionFactory;
+    /**
+     * The reads run here, so that a caller waits a bounded time: while the broker cannot be reached, the client's
+     * reconnection holds a call up to its failover timeout (30 s), and the answer must not wait for it.
+     */
+    private final ThreadPoolExecutor readers = new ThreadPoolExecutor(4, 4, 30, TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(64), runnable -> {
+                Thread thread = new Thread(runnable, "coordinator-dead-letter-reader");
+                thread.setDaemon(true);
+                return thread;
+            });
+
+    public DeadLetteredEvents(ConnectionFactory connectionFactory) {
+        this.connectionFactory = connectionFactory;
+        readers.allowCoreThreadTimeOut(true);
+    }
+
+    /**
+     * {@link #read}, when it is done within {@code timeoutMs}; empty when it is not (the broker cannot be reached,
+     * or too many reads wait already). A read that fails throws what it failed with.
+     */
+    public Optional<Page> readWithin(String eventId, int limit, long timeoutMs) throws JMSException {
+        Future<Page> reading;
+        try {
+            reading = readers.submit(() -> read(eventId, limit));
+        } catch (RejectedExecutionException busy) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(reading.get(timeoutMs, TimeUnit.MILLISECONDS));
+        } catch (TimeoutException slow) {
+            reading.cancel(true);
+            return Optional.empty();
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        } catch (ExecutionException failed) {
+            if (failed.getCause() instanceof JMSException jms) {
+                throw jms;
+            }
+            if (failed.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new IllegalStateException(failed.getCause());
+        }
+    }
+
+    /** Up to {@code limit} dead letters, oldest first: every one, or those of one event_id ({@code eventId} not null). */
+    public Page read(String eventId, int limit) throws JMSException {
+        String selector = eventId == null ? null : EVENT_ID_PROPERTY + " = '" + eventId.replace("'", "''") + "'";
+        List<DeadLetter> deadLetters = new ArrayList<>();
+        try (Connection connection = connectionFactory.createConnection()) {
+            connection.start();
+            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            try (QueueBrowser browser = session.createBrowser(session.createQueue(Endpoints.DEAD_LETTER_QUEUE), selector)) {
+                Enumeration<?> messages = browser.getEnumeration();
+                while (messages.hasMoreElements()) {
+                    if (deadLetters.size() == limit) {
+                        return new Page(deadLetters, true);
+                    }
+                    deadLetters.add(deadLetter((Message) messages.nextElement()));
+                }
+            }
+        } catch (InvalidDestinationException noQueueYet) {
+            // a standalone broker that does not create queues on demand, before the first dead letter
+        }
+        return new Page(deadLetters, false);
+    }
+
+    private static DeadLetter deadLetter(Message message) throws JMSException {
+        String body = text(message);
+        Optional<JsonNode> event = object(body);
+        String eventId = message.getStringProperty(EVENT_ID_PROPERTY);
+        if (eventId == null) {
+            eventId = event.flatMap(DeadLetteredEvents::eventIdOf).orElse(null);
+        }
+        String type = event.map(e -> e.get("type")).filter(JsonNode::isTextual).map(JsonNode::asText).orElse(null);
+        Object reason = message.getObjectProperty(EventRoutes.DEAD_LETTER_REASON);
+        long timestamp = message.getJMSTimestamp();
+        return new DeadLetter(message.getJMSMessageID(), timestamp == 0 ? null : Instant.ofEpochMilli(timestamp),
+                reason == null ? null : reason.toString(), eventId, type, body);
+    }
+
+    private static String text(Message message) throws JMSException {
+        if (message instanceof TextMessage text) {
+            return text.getText();
+        }
+        if (message instanceof BytesMessage bytes) {   // STOMP with content-length: UTF-8, as the events route reads it
+            byte[] content = new byte[(int) bytes.getBodyLength()];
+            bytes.readBytes(content);
+            return new String(content, StandardCharsets.UTF_8);
+        }
+        return null;
+    }
+
+    /** The event_id an event's body names: its {@code event_id}, when that is a string or a number. */
+    public static Optional<String> eventIdOf(String body) {
+        return object(body).flatMap(DeadLetteredEvents::eventIdOf);
+    }
+
+    private static Optional<String> eventIdOf(JsonNode event) {
+        JsonNode id = event.get("event_id");
+        return id != null && (id.isTextual() || id.isNumber()) ? Optional.of(id.asText()) : Optional.empty();
+    }
+
+    private static Optional<JsonNode> object(String body) {
+        if (body == null || body.isBlank()) {
+            return Optional.empty();
+        }
+        try {
+            JsonNode parsed = Json.parse(body);
+            return parsed.isObject() ? Optional.of(parsed) : Optional.empty();
+        } catch (IllegalArgumentException notJson) {
+            return Optional.empty();
+        }
+    }
+}
