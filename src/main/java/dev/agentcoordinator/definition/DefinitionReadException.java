@@ -10,7 +10,7 @@ public class DefinitionReadException extends Exception {
         this(List.of(error), cause);
     }
 
-    /** Several problems of one file (its unknown fields, and one of another kind): the first is the message. */
+    /** Several problems of one file (its unknown fields and wrong values, and one of another kind): the first is the message. */
     public DefinitionReadException(List<DefinitionError> errors, Throwable cause) {
         super(errors.get(0).toString(), cause);
         this.errors = List.copyOf(errors);

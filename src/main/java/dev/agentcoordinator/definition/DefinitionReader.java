@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -20,6 +21,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Parses one definition file (YAML or JSON) into a {@link WorkflowDefinition}, strictly: unknown
@@ -52,22 +55,24 @@ public final class DefinitionReader {
     }
 
     public LoadedDefinition read(Path file) throws DefinitionReadException {
-        return strictly(readNotingUnknownFields(file));
+        return strictly(readNotingFieldProblems(file));
     }
 
     /** Parses {@code content}; JSON when {@code fileName} ends with .json, YAML otherwise. */
     public LoadedDefinition read(String fileName, String content) throws DefinitionReadException {
-        return strictly(readNotingUnknownFields(fileName, content));
+        return strictly(readNotingFieldProblems(fileName, content));
     }
 
     /**
-     * A definition read past its unknown fields, with one error for each: the catalog validates it all the
-     * same, so that a file is told every problem at once (an unknown field hid the rest until it was fixed).
+     * A definition read past its unknown fields and its values of the wrong type, with one problem for each
+     * ({@code problems}): the catalog validates it all the same, so that a file is told every problem at once (the
+     * first such field hid the rest until it was fixed). A wrong value is read as if it were not there, and the
+     * problems the rules find in its step ({@code stepsWithWrongValues}, by id) are not told: they may follow from it.
      */
-    public record Read(LoadedDefinition loaded, List<DefinitionError> unknownFields) {
+    public record Read(LoadedDefinition loaded, List<DefinitionError> problems, Set<String> stepsWithWrongValues) {
     }
 
-    public Read readNotingUnknownFields(Path file) throws DefinitionReadException {
+    public Read readNotingFieldProblems(Path file) throws DefinitionReadException {
         String name = file.getFileName().toString();
         String content;
         try {
@@ -75,10 +80,10 @@ public final class DefinitionReader {
         } catch (IOException e) {
             throw new DefinitionReadException(DefinitionError.ofWorkflow(name, null, "cannot read file: " + e), e);
         }
-        return readNotingUnknownFields(name, content);
+        return readNotingFieldProblems(name, content);
     }
 
-    public Read readNotingUnknownFields(String fileName, String content) throws DefinitionReadException {
+    public Read readNotingFieldProblems(String fileName, String content) throws DefinitionReadException {
         if (content.startsWith("\uFEFF")) {   // a byte order mark, as some editors save UTF-8: not part of the document
             content = content.substring(1);
         }
@@ -87,21 +92,111 @@ public final class DefinitionReader {
             throw new DefinitionReadException(DefinitionError.ofWorkflow(fileName, null, "file is empty"), null);
         }
         try {
-            return new Read(loaded(fileName, mapper.readValue(content, WorkflowDefinition.class)), List.of());
-        } catch (UnrecognizedPropertyException first) {
-            List<DefinitionError> unknown = unknownFields(fileName, content, mapper, first);
-            try {
-                WorkflowDefinition past = mapper.readerFor(WorkflowDefinition.class)
-                        .without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).readValue(content);
-                return new Read(loaded(fileName, past), unknown);
-            } catch (JsonProcessingException other) {   // and a problem of another kind: both told
-                List<DefinitionError> all = new ArrayList<>(unknown);
-                all.add(ParseErrorDescriber.describe(fileName, content, mapper, other));
-                throw new DefinitionReadException(all, first);
-            }
+            return new Read(loaded(fileName, mapper.readValue(content, WorkflowDefinition.class)), List.of(), Set.of());
+        } catch (MismatchedInputException first) {   // an unknown field is one too
+            return readPastWrongFields(fileName, content, mapper, first);
         } catch (JsonProcessingException e) {
             throw new DefinitionReadException(ParseErrorDescriber.describe(fileName, content, mapper, e), e);
         }
+    }
+
+    /**
+     * The strict read again and again on the document's tree, each field it refused taken out (an unknown field, or one
+     * whose value has the wrong type), until it reads: every such field is told, each as the strict read told it. When
+     * a taken-out value is one the other steps depend on (a step's id or depends_on, the workflow's id, trigger,
+     * version or steps), the rules are not checked (they would find problems that are not there): the file is out.
+     */
+    private static Read readPastWrongFields(String fileName, String content, ObjectMapper mapper, MismatchedInputException first)
+            throws DefinitionReadException {
+        List<DefinitionError> problems = new ArrayList<>();
+        problems.add(ParseErrorDescriber.describe(fileName, content, mapper, first));
+        JsonNode tree;
+        try {
+            tree = mapper.readTree(content);
+        } catch (JsonProcessingException unreadable) {
+            throw new DefinitionReadException(problems, first);
+        }
+        Set<Integer> stepsWithWrongValues = new TreeSet<>();
+        boolean rulesApply = true;
+        MismatchedInputException refused = first;
+        for (int fields = 0; fields < MAX_REFUSED_FIELDS; fields++) {
+            List<JsonMappingException.Reference> removed = takeOut(tree, refused);
+            if (removed == null) {
+                break;
+            }
+            if (!(refused instanceof UnrecognizedPropertyException)) {
+                rulesApply &= !othersDependOn(removed);
+                if (removed.size() > 1 && "steps".equals(removed.get(0).getFieldName())) {
+                    stepsWithWrongValues.add(removed.get(1).getIndex());
+                }
+            }
+            try (JsonParser again = mapper.treeAsTokens(tree)) {
+                WorkflowDefinition past = mapper.readValue(again, WorkflowDefinition.class);
+                if (!rulesApply) {
+                    break;
+                }
+                Set<String> wrongSteps = new java.util.HashSet<>();
+                for (int index : stepsWithWrongValues) {
+                    if (past != null && index >= 0 && index < past.steps().size()) {
+                        wrongSteps.add(past.steps().get(index).id());
+                    }
+                }
+                return new Read(loaded(fileName, past), problems, wrongSteps);
+            } catch (MismatchedInputException another) {
+                problems.add(ParseErrorDescriber.describe(fileName, content, mapper, another));
+                refused = another;
+            } catch (JsonProcessingException otherKind) {
+                problems.add(ParseErrorDescriber.describe(fileName, content, mapper, otherKind));
+                break;
+            } catch (IOException unreadable) {
+                break;
+            }
+        }
+        throw new DefinitionReadException(problems, first);
+    }
+
+    private static final int MAX_REFUSED_FIELDS = 100;
+
+    /** Fields whose value other steps or files depend on: read without them, the rules would find problems that are not there. */
+    private static boolean othersDependOn(List<JsonMappingException.Reference> field) {
+        String top = field.get(0).getFieldName();
+        if (field.size() == 1) {
+            return List.of("id", "trigger", "version", "steps").contains(top);
+        }
+        return "steps".equals(top) && field.size() == 3 && List.of("id", "depends_on").contains(field.get(2).getFieldName());
+    }
+
+    /**
+     * Takes the field the read refused out of the tree: an unknown field, or the field that holds a value of the
+     * wrong type (for a list's entry, the list's field). Its path, or null when there is none (the document itself).
+     */
+    private static List<JsonMappingException.Reference> takeOut(JsonNode tree, MismatchedInputException refused) {
+        List<JsonMappingException.Reference> path = refused.getPath();
+        if (refused instanceof UnrecognizedPropertyException unknown) {
+            JsonNode holder = at(tree, path.subList(0, Math.max(0, path.size() - 1)));
+            return holder instanceof ObjectNode object && object.remove(unknown.getPropertyName()) != null ? path : null;
+        }
+        int field = path.size() - 1;
+        while (field >= 0 && path.get(field).getFieldName() == null) {
+            field--;
+        }
+        if (field < 0) {
+            return null;
+        }
+        JsonNode holder = at(tree, path.subList(0, field));
+        return holder instanceof ObjectNode object && object.remove(path.get(field).getFieldName()) != null
+                ? List.copyOf(path.subList(0, field + 1)) : null;
+    }
+
+    private static JsonNode at(JsonNode tree, List<JsonMappingException.Reference> path) {
+        JsonNode at = tree;
+        for (JsonMappingException.Reference step : path) {
+            at = step.getFieldName() != null ? at.get(step.getFieldName()) : at.get(step.getIndex());
+            if (at == null) {
+                return null;
+            }
+        }
+        return at;
     }
 
     private static LoadedDefinition loaded(String fileName, WorkflowDefinition definition) throws DefinitionReadException {
@@ -112,53 +207,9 @@ public final class DefinitionReader {
     }
 
     private static LoadedDefinition strictly(Read read) throws DefinitionReadException {
-        if (!read.unknownFields().isEmpty()) {
-            throw new DefinitionReadException(read.unknownFields(), null);
+        if (!read.problems().isEmpty()) {
+            throw new DefinitionReadException(read.problems(), null);
         }
         return read.loaded();
-    }
-
-    /**
-     * Every unknown field of the file, each as a strict read refuses it (same message and path): the strict
-     * read runs again on the document's tree with the fields found so far taken out, until it finds no more.
-     */
-    private static List<DefinitionError> unknownFields(String fileName, String content, ObjectMapper mapper,
-                                                       UnrecognizedPropertyException first) {
-        List<DefinitionError> found = new ArrayList<>();
-        found.add(ParseErrorDescriber.describe(fileName, content, mapper, first));
-        JsonNode tree;
-        try {
-            tree = mapper.readTree(content);
-        } catch (JsonProcessingException unreadable) {
-            return found;
-        }
-        UnrecognizedPropertyException next = first;
-        for (int fields = 0; next != null && fields < MAX_UNKNOWN_FIELDS && takeOut(tree, next); fields++) {
-            next = null;
-            try (JsonParser again = mapper.treeAsTokens(tree)) {
-                mapper.readValue(again, WorkflowDefinition.class);
-            } catch (UnrecognizedPropertyException another) {
-                found.add(ParseErrorDescriber.describe(fileName, content, mapper, another));
-                next = another;
-            } catch (IOException otherKind) {
-                // not an unknown field: the read of the text tells it, with its line
-            }
-        }
-        return found;
-    }
-
-    private static final int MAX_UNKNOWN_FIELDS = 100;
-
-    /** Removes the refused field from the tree; false when its path does not lead to it. */
-    private static boolean takeOut(JsonNode tree, UnrecognizedPropertyException refused) {
-        List<JsonMappingException.Reference> path = refused.getPath();
-        JsonNode at = tree;
-        for (JsonMappingException.Reference step : path.subList(0, Math.max(0, path.size() - 1))) {
-            at = step.getFieldName() != null ? at.get(step.getFieldName()) : at.get(step.getIndex());
-            if (at == null) {
-                return false;
-            }
-        }
-        return at instanceof ObjectNode holder && holder.remove(refused.getPropertyName()) != null;
     }
 }

@@ -59,7 +59,7 @@ final class ParseErrorDescriber {
         }
         if (e instanceof MismatchedInputException m && m.getTargetType() != null) {
             return DefinitionError.ofWorkflow(file, path, "expected " + describeType(m.getTargetType())
-                    + ", found " + describeFound(content, mapper, m.getPath()) + at(m.getLocation()));
+                    + ", found " + describeFound(content, mapper, m.getPath()) + at(location(m, content, mapper)));
         }
         if (e instanceof JsonMappingException) {
             return DefinitionError.ofWorkflow(file, path, original + at(e.getLocation()));
@@ -162,6 +162,43 @@ final class ParseErrorDescriber {
         } catch (IOException | RuntimeException unreadable) {
             return "something else";
         }
+    }
+
+    /**
+     * Where in the text the refused value is: the read's own location, or, for a read of the document's tree (which
+     * knows no lines: DefinitionReader reads it again past the fields it refused), the value found at its path.
+     */
+    private static JsonLocation location(JsonMappingException e, String content, ObjectMapper mapper) {
+        if (e.getLocation() != null && e.getLocation().getLineNr() > 0) {
+            return e.getLocation();
+        }
+        String pointer = pointer(e.getPath());
+        try (com.fasterxml.jackson.core.JsonParser parser = mapper.createParser(content)) {
+            for (com.fasterxml.jackson.core.JsonToken token = parser.nextToken(); token != null; token = parser.nextToken()) {
+                if (token == com.fasterxml.jackson.core.JsonToken.FIELD_NAME || token.isStructEnd()) {
+                    continue;
+                }
+                // a mapping or list that starts here opened a context of its own: its path is its parent's
+                com.fasterxml.jackson.core.JsonStreamContext context = token.isStructStart()
+                        ? parser.getParsingContext().getParent() : parser.getParsingContext();
+                if (pointer.equals(context.pathAsPointer().toString())) {
+                    return parser.currentTokenLocation();
+                }
+            }
+        } catch (IOException | RuntimeException unreadable) {
+            // no line then
+        }
+        return null;
+    }
+
+    /** The JSON pointer ({@code /steps/2/retry_count}) of Jackson's reference chain. */
+    private static String pointer(List<JsonMappingException.Reference> path) {
+        StringBuilder pointer = new StringBuilder();
+        for (JsonMappingException.Reference ref : path) {
+            pointer.append('/').append(ref.getFieldName() != null
+                    ? ref.getFieldName().replace("~", "~0").replace("/", "~1") : Integer.toString(ref.getIndex()));
+        }
+        return pointer.toString();
     }
 
     private static String at(JsonLocation location) {

@@ -49,18 +49,22 @@ public final class WorkflowCatalog {
         DefinitionReader reader = new DefinitionReader();
         List<LoadedDefinition> loaded = new ArrayList<>();
         List<DefinitionError> errors = new ArrayList<>();
+        java.util.Map<String, java.util.Set<String>> stepsWithWrongValues = new java.util.HashMap<>();
         for (Path file : files) {
             try {
-                DefinitionReader.Read read = reader.readNotingUnknownFields(file);
+                DefinitionReader.Read read = reader.readNotingFieldProblems(file);
                 loaded.add(read.loaded());
-                errors.addAll(read.unknownFields());   // validated all the same: every problem of the file at once
+                errors.addAll(read.problems());   // validated all the same: every problem of the file at once
+                stepsWithWrongValues.put(read.loaded().file(), read.stepsWithWrongValues());
             } catch (DefinitionReadException e) {
                 errors.addAll(e.errors());   // this file is out, the others are still validated
             }
         }
         List<DefinitionError> unknownFields = List.copyOf(errors);
         for (DefinitionError problem : new DefinitionValidator().validateAll(loaded)) {
-            if (!followsFromAnUnknownField(problem, unknownFields, loaded)) {
+            boolean ofAWrongValue = problem.stepId() != null
+                    && stepsWithWrongValues.getOrDefault(problem.file(), java.util.Set.of()).contains(problem.stepId());
+            if (!ofAWrongValue && !followsFromAnUnknownField(problem, unknownFields, loaded)) {
                 errors.add(problem);
             }
         }

@@ -42,6 +42,55 @@ class WorkflowCatalogTest {
                 .anySatisfy(error -> assertThat(error).contains("step \"b\": depends_on"));
     }
 
+    /**
+     * Values of the wrong type no longer hide the file's other problems: each is told with its line, and the rules are
+     * checked past them, but for the steps that hold one (what the rules find there may follow from the missing value).
+     */
+    @Test
+    void aFileWithValuesOfTheWrongTypeIsValidatedAllTheSame(@org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) throws Exception {
+        List<String> errors = problemsOf(folder.resolve("types.yaml"), """
+                id: types
+                name: Types
+                trigger: TYPES
+                config:
+                  timeout_ms: soon
+                steps:
+                  - id: a
+                    agent: x
+                    action: y
+                    config: { retry_count: two }
+                    input_mapping:
+                      other: {}
+                  - { id: b, agent: Bad_Agent, action: run, depends_on: [nowhere], tags: [1] }
+                  - { id: c, agent: x, action: y, config: { allow_failure: maybe }, depends_on: [a] }
+                """);
+        assertThat(errors).extracting(error -> error.replaceAll(" \\(known.*", "")).containsExactly(
+                "types.yaml: config.timeout_ms: expected an integer, found \"soon\" (line 5, column 15)",
+                "types.yaml: steps[0].config.retry_count: expected an integer, found \"two\" (line 10, column 28)",
+                "types.yaml: steps[1]: unknown field \"tags\"",
+                "types.yaml: steps[2].config.allow_failure: expected true or false, found \"maybe\" (line 14, column 60)",
+                "types.yaml: step \"b\": agent: \"Bad_Agent\" is not a valid name: use lower-case letters, digits, _ and -, starting with a"
+                        + " letter, i.e. [a-z][a-z0-9_-]* (it becomes the queue name agent.Bad_Agent)",
+                "types.yaml: step \"b\": depends_on: \"nowhere\" is not a step of this workflow");
+    }
+
+    /** A wrong value other steps depend on (a step's id or depends_on) keeps the rules from being checked: the file is out. */
+    @Test
+    void aWrongValueOthersDependOnKeepsTheRulesFromBeingChecked(@org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) throws Exception {
+        List<String> errors = problemsOf(folder.resolve("ids.yaml"), """
+                id: ids
+                name: Ids
+                trigger: IDS
+                steps:
+                  - { id: [a], agent: x, action: y }
+                  - { id: b, agent: Bad_Agent, action: run, depends_on: a, config: { timeout_ms: soon } }
+                """);
+        assertThat(errors).containsExactly(
+                "ids.yaml: steps[0].id: expected a string, found a list (line 5, column 11)",
+                "ids.yaml: steps[1].depends_on: expected a list, found \"a\" (line 6, column 57)",
+                "ids.yaml: steps[1].config.timeout_ms: expected an integer, found \"soon\" (line 6, column 82)");
+    }
+
     /** A workflow t whose step a's input_mapping follows. */
     private static final String STEP_A_MAPPINGS = """
             id: t
