@@ -141,7 +141,10 @@ public class ApiRoutes extends RouteBuilder {
                         .description("only the dead letters of this event_id").endParam()
                     .param().name("limit").type(RestParamType.query).required(false).dataType("integer").defaultValue("50")
                         .description("dead letters per answer, 1 to 1000").endParam()
-                    .produces(JSON).to("direct:api.list-dead-letters");
+                    .produces(JSON).to("direct:api.list-dead-letters")
+                .post("/dead-letters/{id}/retry").description("puts a dead letter (its message_id) back on agent.events as it came,"
+                        + " for an event refused by a fault fixed since")
+                    .produces(JSON).to("direct:api.retry-dead-letter");
 
         from("direct:api.get-execution").routeId("api.get-execution")
                 .setHeader(Headers.EXECUTION_ID, header("id"))
@@ -203,6 +206,9 @@ public class ApiRoutes extends RouteBuilder {
 
         from("direct:api.list-dead-letters").routeId("api.list-dead-letters")
                 .process(ApiRoutes::listDeadLetters);
+
+        from("direct:api.retry-dead-letter").routeId("api.retry-dead-letter")
+                .process(ApiRoutes::retryDeadLetter);
 
         from("direct:api.list-workflows").routeId("api.list-workflows")
                 .process(e -> respond(e, 200, workflowsView()));
@@ -458,6 +464,21 @@ public class ApiRoutes extends RouteBuilder {
         view.put("more", page.more());
         warning.ifPresent(text -> view.put("warning", text));
         respond(exchange, 200, Json.write(view));
+    }
+
+    /** POST /api/dead-letters/{id}/retry: 202 when the dead letter went back on agent.events, 404 when there is none. */
+    private static void retryDeadLetter(Exchange exchange) throws Exception {
+        String messageId = exchange.getMessage().getHeader("id", String.class);
+        java.util.Optional<DeadLetteredEvents.Requeued> requeued = deadLetters(exchange).requeue(messageId);
+        if (requeued.isEmpty()) {
+            respond(exchange, 404, ExecutionViews.error("no dead letter " + messageId + " is on " + Endpoints.DEAD_LETTER_QUEUE
+                    + " (see GET /api/dead-letters for their message_id)"));
+            return;
+        }
+        org.slf4j.LoggerFactory.getLogger(Endpoints.PROGRESS_LOG).info("dead letter {} (event {}) put back on {} by request",
+                messageId, requeued.get().eventId(), Endpoints.EVENTS_QUEUE);
+        respond(exchange, 202, Json.write(Json.object().put("message_id", messageId).put("queue", Endpoints.EVENTS_QUEUE)
+                .put("event_id", requeued.get().eventId())));
     }
 
     /** Dead letters a GET /api/events/{id} shows of its event_id. */

@@ -8,6 +8,8 @@ import jakarta.jms.ConnectionFactory;
 import jakarta.jms.InvalidDestinationException;
 import jakarta.jms.JMSException;
 import jakarta.jms.Message;
+import jakarta.jms.MessageConsumer;
+import jakarta.jms.MessageProducer;
 import jakarta.jms.QueueBrowser;
 import jakarta.jms.Session;
 import jakarta.jms.TextMessage;
@@ -128,6 +130,45 @@ public final class DeadLetteredEvents {
         }
         return new Page(deadLetters, false);
     }
+
+    /**
+     * Takes one dead letter ({@code messageId}, as listed) off the DLQ and puts the event back on {@code agent.events}
+     * as it came (without the dead letter's own properties), in one transaction: for an event refused by a fault fixed
+     * since (a workflow's start, the database). Empty when the DLQ holds no such message.
+     */
+    public Optional<Requeued> requeue(String messageId) throws JMSException {
+        try (Connection connection = connectionFactory.createConnection()) {
+            connection.start();
+            Session session = connection.createSession(true, Session.SESSION_TRANSACTED);
+            try (MessageConsumer consumer = session.createConsumer(session.createQueue(Endpoints.DEAD_LETTER_QUEUE),
+                         "JMSMessageID = '" + messageId.replace("'", "''") + "'");
+                 MessageProducer producer = session.createProducer(session.createQueue(Endpoints.EVENTS_QUEUE))) {
+                Message deadLetter = consumer.receive(REQUEUE_WAIT_MS);
+                if (deadLetter == null) {
+                    return Optional.empty();
+                }
+                String body = text(deadLetter);
+                Message event = session.createTextMessage(body);
+                for (Enumeration<?> names = deadLetter.getPropertyNames(); names.hasMoreElements(); ) {
+                    String name = (String) names.nextElement();
+                    if (!name.equals(EventRoutes.DEAD_LETTER_REASON) && !name.equals(EVENT_ID_PROPERTY)
+                            && !name.startsWith("JMSX") && !name.startsWith("_AMQ")) {
+                        event.setObjectProperty(name, deadLetter.getObjectProperty(name));
+                    }
+                }
+                producer.send(event);
+                session.commit();
+                return Optional.of(new Requeued(eventIdOf(body).orElse(null)));
+            }
+        }
+    }
+
+    /** A dead letter put back on agent.events: its event's id, when its body names one. */
+    public record Requeued(String eventId) {
+    }
+
+    /** How long a requeue waits for the dead letter it names (it is on the queue, or it is not). */
+    private static final long REQUEUE_WAIT_MS = 2_000;
 
     private static DeadLetter deadLetter(Message message) throws JMSException {
         String body = text(message);

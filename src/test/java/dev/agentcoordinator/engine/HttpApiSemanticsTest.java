@@ -367,6 +367,45 @@ class HttpApiSemanticsTest {
         assertThat(Json.parse(badLimit.body()).path("error").asText()).isEqualTo("limit must be between 1 and 1000");
     }
 
+    /**
+     * A dead letter refused by a fault fixed since goes back on agent.events by request, as it came, and starts its
+     * workflow; it is then off the DLQ, and a second retry finds nothing.
+     */
+    @Test
+    void aDeadLetterRetriedAfterItsFaultIsFixedStartsItsWorkflow() {
+        String eventId = "f-http-retried-" + java.util.UUID.randomUUID();
+        org.springframework.jdbc.core.JdbcTemplate jdbc = new org.springframework.jdbc.core.JdbcTemplate(shared().dataSource());
+        String refusal = "test_refuse_" + eventId.replace("-", "_");
+        jdbc.execute("CREATE FUNCTION " + refusal + "() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'event % refused by the test',"
+                + " NEW.event_key; END; $$ LANGUAGE plpgsql");
+        jdbc.execute("CREATE TRIGGER " + refusal + " BEFORE INSERT ON agent_events FOR EACH ROW WHEN (NEW.event_key = '"
+                + eventId + "') EXECUTE FUNCTION " + refusal + "()");
+        JsonNode deadLetter;
+        try {
+            sendRaw("{\"type\":\"F_HTTP\",\"payload\":{\"from\":\"dlq\"},\"event_id\":\"" + eventId + "\"}");
+            deadLetter = await().atMost(Duration.ofSeconds(30)).until(() -> Json.parse(get("/api/dead-letters?event_id=" + eventId).body()),
+                    listed -> listed.path("count").asInt() == 1).at("/dead_letters/0");
+            assertThat(deadLetter.path("reason").asText()).contains("refused by the test");
+        } finally {   // the fault is fixed
+            jdbc.execute("DROP TRIGGER " + refusal + " ON agent_events");
+            jdbc.execute("DROP FUNCTION " + refusal + "()");
+        }
+        String messageId = deadLetter.path("message_id").asText();
+
+        HttpResponse<String> retried = post("/api/dead-letters/" + messageId + "/retry", "");
+        assertThat(retried.statusCode()).isEqualTo(202);
+        assertThat(Json.parse(retried.body()).path("event_id").asText()).isEqualTo(eventId);
+        String executionId = awaitExecution(eventId, "completed");
+        assertThat(query("SELECT trigger_payload->>'from' AS origin FROM workflow_executions WHERE id = ?", executionId))
+                .singleElement().satisfies(r -> assertThat(r).containsEntry("origin", "dlq"));
+        assertThat(Json.parse(get("/api/dead-letters?event_id=" + eventId).body()).path("count").asInt()).isZero();
+        assertThat(Json.parse(get("/api/events/" + eventId).body()).has("dead_letters")).isFalse();
+
+        HttpResponse<String> again = post("/api/dead-letters/" + messageId + "/retry", "");
+        assertThat(again.statusCode()).isEqualTo(404);
+        assertThat(Json.parse(again.body()).path("error").asText()).startsWith("no dead letter " + messageId + " is on agent.events.DLQ");
+    }
+
     /** The whole HTTP/1.1 response to a GET of {@code pathAndQuery} sent as it is written. */
     private static String rawGet(String pathAndQuery) {
         java.net.URI server = java.net.URI.create(shared().httpUrl());
