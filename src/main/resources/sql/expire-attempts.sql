@@ -17,6 +17,7 @@ UPDATE workflow_step_executions s
          ORDER BY deadline LIMIT CAST(:#sweepLimit AS integer) FOR UPDATE SKIP LOCKED) due,
        workflow_executions e
  WHERE s.id = due.id AND e.id = s.execution_id
-RETURNING s.id AS row_id, s.execution_id, s.step_id, s.kind, s.status, s.next_attempt_at IS NOT NULL AS retries_later,
+RETURNING s.id AS row_id, s.execution_id, s.step_id, s.kind, s.status, s.error,
+          s.next_attempt_at IS NOT NULL AS retries_later,
           e.workflow_id, e.workflow_version,
           s.id || ':' || s.attempt AS request   -- the start of the timed-out request's correlation id

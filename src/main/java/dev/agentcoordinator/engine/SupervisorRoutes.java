@@ -47,8 +47,16 @@ public class SupervisorRoutes extends RouteBuilder {
                 .to(Sql.rows("expire-attempts"))
                 .bean(QueuedRequests.REGISTRY_NAME, "withdrawAll(${body})")
                 .split(body())
+                    .setProperty("retriesLater", simple("${body[retries_later]}"))
                     .process(this::rowToHeaders)
-                    .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "step ${header.stepId} attempt timed out; now ${header.status}, retried after its backoff: ${body[retries_later]} [execution ${header.executionId}]")
+                    .choice()
+                        .when(exchangeProperty("retriesLater").isEqualTo(true))
+                            .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "${header.kind} ${header.stepId}: ${header.error};"
+                                    + " its next attempt follows its backoff [execution ${header.executionId}]")
+                        .otherwise()
+                            .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "${header.kind} ${header.stepId}: ${header.error};"
+                                    + " no attempts left: it failed [execution ${header.executionId}]")
+                    .end()
                     .filter(PredicateBuilder.and(header(STATUS).isEqualTo("failed"), header(ROUTE_KEY).isNotNull()))
                         .choice()
                             .when(header("kind").isEqualTo("compensation"))

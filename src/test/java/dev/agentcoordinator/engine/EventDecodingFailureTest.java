@@ -109,25 +109,11 @@ class EventDecodingFailureTest {
         sendRawEvent("F_NOBODY_LISTENS", storedKey);
         await().atMost(Duration.ofSeconds(10)).until(() -> !query("SELECT 1 FROM agent_events WHERE event_key = ?", storedKey).isEmpty());
         String trigger = "{\"type\":\"F_DECODE\",\"payload\":{},\"event_id\":\"" + storedKey + "\"}";
-        List<String> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
-        org.apache.logging.log4j.core.Logger root = (org.apache.logging.log4j.core.Logger) org.apache.logging.log4j.LogManager.getRootLogger();
-        org.apache.logging.log4j.core.appender.AbstractAppender capture = new org.apache.logging.log4j.core.appender.AbstractAppender(
-                "reused-key-errors", null, null, true, org.apache.logging.log4j.core.config.Property.EMPTY_ARRAY) {
-            @Override
-            public void append(org.apache.logging.log4j.core.LogEvent event) {
-                if (event.getLevel().isMoreSpecificThan(org.apache.logging.log4j.Level.ERROR)) {
-                    errors.add(event.getMessage().getFormattedMessage() + (event.getThrown() == null ? "" : " " + event.getThrown()));
-                }
-            }
-        };
-        capture.start();
-        root.addAppender(capture);
-        try {
+        List<String> errors;
+        try (CapturedLog log = CapturedLog.ofRoot()) {
             sendRaw(trigger);
             assertDeadLettered(trigger, "is already the id of an event of type F_NOBODY_LISTENS; an event_id names one event");
-        } finally {
-            root.removeAppender(capture);
-            capture.stop();
+            errors = log.atLeast(org.apache.logging.log4j.Level.ERROR);
         }
         assertThat(executionOf(storedKey)).isNull();
         // refused input is a WARN with its reason, not an ERROR with a stack trace (a workflow's start route logged one)
@@ -168,24 +154,12 @@ class EventDecodingFailureTest {
     @Test
     void anEventsIgnoredFieldsAreLoggedWithTheFieldTheyMayStandFor() throws Exception {
         String key = marker();
-        List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
-        org.apache.logging.log4j.core.Logger decoder = (org.apache.logging.log4j.core.Logger) org.apache.logging.log4j.LogManager.getLogger(EventDecoder.class);
-        org.apache.logging.log4j.core.appender.AbstractAppender capture = new org.apache.logging.log4j.core.appender.AbstractAppender(
-                "ignored-fields", null, null, true, org.apache.logging.log4j.core.config.Property.EMPTY_ARRAY) {
-            @Override
-            public void append(org.apache.logging.log4j.core.LogEvent event) {
-                warnings.add(event.getLevel() + " " + event.getMessage().getFormattedMessage());
-            }
-        };
-        capture.start();
-        decoder.addAppender(capture);
-        try {
+        List<String> warnings;
+        try (CapturedLog log = CapturedLog.of(EventDecoder.class.getName())) {
             sendRaw("{\"type\":\"F_DECODE\",\"payloads\":{\"a\":1},\"event_id\":\"" + key + "\"}");
             awaitExecution(key, "completed");
-            await().atMost(Duration.ofSeconds(10)).until(() -> !warnings.isEmpty());
-        } finally {
-            decoder.removeAppender(capture);
-            capture.stop();
+            await().atMost(Duration.ofSeconds(10)).until(() -> !log.lines().isEmpty());
+            warnings = log.lines();
         }
         assertThat(warnings).containsExactly("WARN Event " + key + " of type F_DECODE: event field \"payloads\" is ignored (an event has"
                 + " \"type\", \"payload\" and \"event_id\"): did you mean \"payload\" for \"payloads\"?");

@@ -137,7 +137,16 @@ class RetryFailureTest {
 
     @Test
     void attemptsThatTimeOutAreRetriedThenFailTheStepAndSkipItsDependents() {
-        String executionId = awaitExecution(sendEvent("F_STEP_TIMEOUT", "{}"), "failed");
+        String executionId;
+        List<String> progress;
+        try (CapturedLog log = CapturedLog.of(Endpoints.PROGRESS_LOG)) {
+            executionId = awaitExecution(sendEvent("F_STEP_TIMEOUT", "{}"), "failed");
+            progress = log.lines();
+        }
+        // each timeout is told with its attempt, its timeout and what follows
+        assertThat(progress).filteredOn(line -> line.contains(executionId) && line.contains("timed out")).containsExactly(
+                "WARN step silent: attempt 1 timed out after 300 ms; its next attempt follows its backoff [execution " + executionId + "]",
+                "WARN step silent: attempt 2 timed out after 300 ms; no attempts left: it failed [execution " + executionId + "]");
 
         assertThat(attempts(executionId, "silent"))
                 .extracting(r -> r.get("attempt"), r -> r.get("status"))

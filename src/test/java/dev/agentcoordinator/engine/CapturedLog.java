@@ -1,0 +1,55 @@
+package dev.agentcoordinator.engine;
+
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.core.LogEvent;
+import org.apache.logging.log4j.core.Logger;
+import org.apache.logging.log4j.core.appender.AbstractAppender;
+import org.apache.logging.log4j.core.config.Property;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/** The lines one logger (and the loggers under it) writes while it is open, each as {@code LEVEL message [thrown]}. */
+final class CapturedLog implements AutoCloseable {
+    private final Logger logger;
+    private final List<String> lines = new CopyOnWriteArrayList<>();
+    private final AbstractAppender appender;
+
+    private CapturedLog(Logger logger) {
+        this.logger = logger;
+        this.appender = new AbstractAppender("captured-" + System.identityHashCode(this), null, null, true, Property.EMPTY_ARRAY) {
+            @Override
+            public void append(LogEvent event) {
+                lines.add(event.getLevel() + " " + event.getMessage().getFormattedMessage()
+                        + (event.getThrown() == null ? "" : " " + event.getThrown()));
+            }
+        };
+        appender.start();
+        logger.addAppender(appender);
+    }
+
+    static CapturedLog of(String loggerName) {
+        return new CapturedLog((Logger) LogManager.getLogger(loggerName));
+    }
+
+    static CapturedLog ofRoot() {
+        return new CapturedLog((Logger) LogManager.getRootLogger());
+    }
+
+    /** The lines so far. */
+    List<String> lines() {
+        return List.copyOf(lines);
+    }
+
+    /** The lines so far at {@code level} or above. */
+    List<String> atLeast(Level level) {
+        return lines.stream().filter(line -> Level.toLevel(line.substring(0, line.indexOf(' '))).isMoreSpecificThan(level)).toList();
+    }
+
+    @Override
+    public void close() {
+        logger.removeAppender(appender);
+        appender.stop();
+    }
+}
