@@ -1,5 +1,6 @@
 package dev.agentcoordinator.ops;
 
+import dev.agentcoordinator.engine.Endpoints;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
@@ -15,6 +16,8 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -24,7 +27,10 @@ import java.util.concurrent.TimeUnit;
  * broker (shared by all coordinator instances, so every instance reports the same values):
  * {@code coordinator_executions_in_flight{workflow}} (running or compensating),
  * {@code coordinator_steps_waiting{agent}} (attempts sent, no reply yet) and
- * {@code coordinator_queue_depth{queue}} (messages on the coordinator's queues, see {@link QueueDepths}).
+ * {@code coordinator_queue_depth{queue}} and {@code coordinator_queue_consumers{queue}} (messages waiting on the
+ * coordinator's queues and consumers attached to them, see {@link QueueDepths}). An agent's queue where requests wait
+ * and no agent listens is logged (a stopped agent, or an agent name the workflow spells otherwise than the agent),
+ * once, and again when an agent listens or no request waits any more: otherwise each attempt only times out.
  */
 public final class BacklogGauges implements AutoCloseable {
 
@@ -41,6 +47,9 @@ public final class BacklogGauges implements AutoCloseable {
     private final MultiGauge inFlight;
     private final MultiGauge waiting;
     private final MultiGauge queueDepth;
+    private final MultiGauge queueConsumers;
+    /** The agents' queues found with requests waiting and no consumer at the last refresh. */
+    private final Set<String> unattended = new TreeSet<>();
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread thread = new Thread(r, "coordinator-backlog-gauges");
         thread.setDaemon(true);
@@ -59,6 +68,8 @@ public final class BacklogGauges implements AutoCloseable {
                 .description("step attempts sent to an agent and not answered yet (all instances)").register(registry);
         this.queueDepth = MultiGauge.builder("coordinator_queue_depth")
                 .description("messages waiting on the broker queue").register(registry);
+        this.queueConsumers = MultiGauge.builder("coordinator_queue_consumers")
+                .description("consumers attached to the broker queue (agents on an agent's queue)").register(registry);
     }
 
     public BacklogGauges start(long periodMs) {
@@ -85,11 +96,42 @@ public final class BacklogGauges implements AutoCloseable {
             databaseFailed = failed(databaseFailed, "coordinator_executions_in_flight and coordinator_steps_waiting", e);
         }
         try {
-            queueDepth.register(rows("queue", queueDepths.read()), true);
+            Map<String, QueueDepths.Counts> queues = queueDepths.read();
+            Map<String, Long> messages = new LinkedHashMap<>();
+            Map<String, Long> consumers = new LinkedHashMap<>();
+            queues.forEach((queue, counts) -> {
+                messages.put(queue, counts.messages());
+                consumers.put(queue, counts.consumers());
+            });
+            queueDepth.register(rows("queue", messages), true);
+            queueConsumers.register(rows("queue", consumers), true);
+            noteUnattended(queues);
             brokerFailed = recovered(brokerFailed, "queue depths");
         } catch (Exception e) {
             queueDepth.register(List.of(), true);
-            brokerFailed = failed(brokerFailed, "coordinator_queue_depth (a standalone broker needs the manage permission for it)", e);
+            queueConsumers.register(List.of(), true);
+            brokerFailed = failed(brokerFailed, "coordinator_queue_depth and coordinator_queue_consumers (a standalone broker"
+                    + " needs the manage permission for them)", e);
+        }
+    }
+
+    /** Warns of each agent's queue where requests wait and no agent listens, when it becomes so; tells when it is over. */
+    private void noteUnattended(Map<String, QueueDepths.Counts> queues) {
+        for (String agent : agents) {
+            String queue = Endpoints.agentQueue(agent);
+            QueueDepths.Counts counts = queues.get(queue);
+            if (counts == null) {
+                continue;   // not known this time: as it was
+            }
+            if (counts.messages() > 0 && counts.consumers() == 0) {
+                if (unattended.add(queue)) {
+                    LOG.warn("{}: {} request(s) wait and no agent listens on it: is agent \"{}\" running, and named as the"
+                            + " workflows name it? Each attempt times out until one listens", queue, counts.messages(), agent);
+                }
+            } else if (unattended.remove(queue)) {
+                LOG.info("{}: {}", queue, counts.consumers() > 0 ? counts.consumers() + " agent consumer(s) listen on it again"
+                        : "no request waits on it any more");
+            }
         }
     }
 

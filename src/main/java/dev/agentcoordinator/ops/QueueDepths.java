@@ -10,12 +10,16 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Message counts of queues, asked from Artemis through its management address (works with the
+ * Message and consumer counts of queues, asked from Artemis through its management address (works with the
  * embedded broker and with a standalone one whose user has the {@code manage} permission, as the
  * docker image's admin user has). A queue that does not exist yet, or a broker that refuses, is
  * left out.
  */
 public final class QueueDepths {
+
+    /** One queue as the broker counted it: messages waiting, and consumers attached. */
+    public record Counts(long messages, long consumers) {
+    }
 
     private final ConnectionFactory connectionFactory;
     private final List<String> queues;
@@ -27,19 +31,27 @@ public final class QueueDepths {
         this.timeoutMs = timeoutMs;
     }
 
-    public Map<String, Long> read() throws Exception {
-        Map<String, Long> depths = new LinkedHashMap<>();
+    public Map<String, Counts> read() throws Exception {
+        Map<String, Counts> counts = new LinkedHashMap<>();
         try (BrokerManagement management = BrokerManagement.open(connectionFactory, timeoutMs)) {
             for (String queue : queues) {
-                Optional<BrokerManagement.Answer> answer = management.attribute(ResourceNames.QUEUE + queue, "messageCount");
-                if (answer.isEmpty()) {
+                Optional<BrokerManagement.Answer> messages = management.attribute(ResourceNames.QUEUE + queue, "messageCount");
+                Optional<BrokerManagement.Answer> consumers = messages.isEmpty() ? Optional.empty()
+                        : management.attribute(ResourceNames.QUEUE + queue, "consumerCount");
+                if (consumers.isEmpty()) {
                     break;   // broker does not answer management requests: report what we have
                 }
-                if (answer.get().succeeded() && answer.get().result() instanceof Number count) {
-                    depths.put(queue, count.longValue());
+                Long messageCount = count(messages.get());
+                Long consumerCount = count(consumers.get());
+                if (messageCount != null && consumerCount != null) {   // else no such queue (yet)
+                    counts.put(queue, new Counts(messageCount, consumerCount));
                 }
             }
         }
-        return depths;
+        return counts;
+    }
+
+    private static Long count(BrokerManagement.Answer answer) {
+        return answer.succeeded() && answer.result() instanceof Number count ? count.longValue() : null;
     }
 }

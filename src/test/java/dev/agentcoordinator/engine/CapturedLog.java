@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /** The lines one logger (and the loggers under it) writes while it is open, each as {@code LEVEL message [thrown]}. */
-final class CapturedLog implements AutoCloseable {
+public final class CapturedLog implements AutoCloseable {
     private final Logger logger;
     private final List<String> lines = new CopyOnWriteArrayList<>();
     private final AbstractAppender appender;
@@ -29,21 +29,21 @@ final class CapturedLog implements AutoCloseable {
         logger.addAppender(appender);
     }
 
-    static CapturedLog of(String loggerName) {
+    public static CapturedLog of(String loggerName) {
         return new CapturedLog((Logger) LogManager.getLogger(loggerName));
     }
 
-    static CapturedLog ofRoot() {
+    public static CapturedLog ofRoot() {
         return new CapturedLog((Logger) LogManager.getRootLogger());
     }
 
     /** The lines so far. */
-    List<String> lines() {
+    public List<String> lines() {
         return List.copyOf(lines);
     }
 
     /** The lines so far at {@code level} or above. */
-    List<String> atLeast(Level level) {
+    public List<String> atLeast(Level level) {
         return lines.stream().filter(line -> Level.toLevel(line.substring(0, line.indexOf(' '))).isMoreSpecificThan(level)).toList();
     }
 

@@ -45,4 +45,38 @@ class BacklogGaugesTest {
             assertThat(registry.find("coordinator_executions_in_flight").tag("workflow", "interview_completed").gauge()).isNotNull();
         }
     }
+
+    /**
+     * An agent's queue where requests wait and no agent listens is told once (each attempt would only time out), and
+     * told again when an agent listens; its consumers are a gauge.
+     */
+    @Test
+    void anAgentsQueueWithRequestsAndNoAgentIsLoggedOnceAndItsConsumersAreAGauge() throws Exception {
+        String agent = "unattended-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        String queue = "agent." + agent;
+        jakarta.jms.ConnectionFactory factory = OpsCoordinator.shared().connectionFactory();
+        try (jakarta.jms.Connection connection = factory.createConnection()) {
+            jakarta.jms.Session session = connection.createSession(false, jakarta.jms.Session.AUTO_ACKNOWLEDGE);
+            session.createProducer(session.createQueue(queue)).send(session.createTextMessage("{}"));
+        }
+        QueueDepths depths = new QueueDepths(factory, List.of(queue), 5_000);
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (BacklogGauges gauges = new BacklogGauges(registry, OpsCoordinator.shared().dataSource(), List.of(), List.of(agent), depths);
+             dev.agentcoordinator.engine.CapturedLog log = dev.agentcoordinator.engine.CapturedLog.of(BacklogGauges.class.getName())) {
+            gauges.refresh();
+            gauges.refresh();
+            assertThat(registry.find("coordinator_queue_consumers").tag("queue", queue).gauge().value()).isZero();
+            assertThat(registry.find("coordinator_queue_depth").tag("queue", queue).gauge().value()).isEqualTo(1);
+            assertThat(log.lines()).containsExactly("WARN " + queue + ": 1 request(s) wait and no agent listens on it: is agent \""
+                    + agent + "\" running, and named as the workflows name it? Each attempt times out until one listens");
+
+            try (jakarta.jms.Connection connection = factory.createConnection()) {
+                jakarta.jms.Session session = connection.createSession(false, jakarta.jms.Session.CLIENT_ACKNOWLEDGE);
+                session.createConsumer(session.createQueue(queue));   // listening, taking nothing
+                gauges.refresh();
+                assertThat(registry.find("coordinator_queue_consumers").tag("queue", queue).gauge().value()).isEqualTo(1);
+                assertThat(log.lines()).last().isEqualTo("INFO " + queue + ": 1 agent consumer(s) listen on it again");
+            }
+        }
+    }
 }
