@@ -34,6 +34,7 @@ public final class ValidateCommand {
                     : WorkflowCatalog.load(target);
             String ids = catalog.all().stream().map(WorkflowDefinition::id).collect(Collectors.joining(", "));
             out.println("OK: " + catalog.all().size() + " workflow(s) valid" + (ids.isEmpty() ? "" : ": " + ids));
+            LookAlikeAgents.in(catalog).forEach(warning -> out.println("  warning: " + warning));
             return 0;
         } catch (InvalidDefinitionsException e) {
             err.println(e.getMessage());

@@ -51,6 +51,27 @@ class ValidateCommandTest {
         assertThat(out.toString(StandardCharsets.UTF_8).trim()).isEqualTo("OK: 1 workflow(s) valid: one");
     }
 
+    /** Agent names a letter or two apart are probably one agent misspelt: valid, with a warning naming the likelier typo. */
+    @Test
+    void lookAlikeAgentNamesAreWarnedOf(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("a.yaml"), """
+                id: a
+                name: A
+                trigger: A
+                steps:
+                  - { id: watch, agent: sentinel, action: check }
+                  - { id: guard, agent: sentinel, action: check, depends_on: [watch] }
+                  - { id: worker1, agent: worker-1, action: run }
+                  - { id: worker2, agent: worker-2, action: run }
+                """);
+        Files.writeString(dir.resolve("b.yaml"), "id: b\nname: B\ntrigger: B\nsteps: [{id: scan, agent: sentinal, action: check}]\n");
+
+        assertThat(run(dir.toString())).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8).trim().lines()).containsExactly("OK: 2 workflow(s) valid: a, b",
+                "  warning: agent \"sentinal\" (b.yaml step \"scan\") is named almost as agent \"sentinel\" (2 step(s)): the same"
+                        + " agent misspelt? Its requests go to agent.sentinal, which only an agent of that very name reads");
+    }
+
     @Test
     void tooManyArgumentsIsAUsageError() {
         assertThat(run("a", "b")).isEqualTo(2);
