@@ -30,16 +30,16 @@ final class ParseErrorDescriber {
 
     static DefinitionError describe(String file, String content, ObjectMapper mapper, JsonProcessingException e) {
         String yamlProblem = yamlSyntaxProblem(e);
-        String path = e instanceof JsonMappingException m ? jsonPath(m.getPath()) : null;
+        List<JsonMappingException.Reference> refs = e instanceof JsonMappingException m ? m.getPath() : List.of();
+        String path = jsonPath(refs);
         if (yamlProblem != null) {
-            return DefinitionError.ofWorkflow(file, path, "YAML syntax error: " + yamlProblem);
+            return located(file, content, mapper, refs, "YAML syntax error: " + yamlProblem);
         }
         if (e instanceof UnrecognizedPropertyException u) {
-            List<JsonMappingException.Reference> refs = u.getPath();
             String known = u.getKnownPropertyIds() == null ? "" : u.getKnownPropertyIds().stream()
                     .map(String::valueOf).sorted().collect(Collectors.joining(", ", " (known fields: ", ")"));
-            return DefinitionError.ofWorkflow(file, jsonPath(refs.subList(0, Math.max(0, refs.size() - 1))),
-                    "unknown field \"" + u.getPropertyName() + "\"" + known
+            return located(file, content, mapper, refs.subList(0, Math.max(0, refs.size() - 1)),
+                    "unknown field \"" + u.getPropertyName() + "\"" + at(location(u, content, mapper)) + known
                             + closest(u.getPropertyName(), u.getKnownPropertyIds(), fieldsBeside(content, mapper, refs)));
         }
         if (e instanceof ValueInstantiationException v && v.getCause() instanceof NullPointerException) {
@@ -52,19 +52,43 @@ final class ParseErrorDescriber {
         }
         String original = firstLine(e.getOriginalMessage());
         if (original.startsWith("Duplicate field")) {
-            return DefinitionError.ofWorkflow(file, path, "duplicate key " + original.substring("Duplicate field ".length()) + at(e.getLocation()));
+            return located(file, content, mapper, refs, "duplicate key " + original.substring("Duplicate field ".length()) + at(e.getLocation()));
         }
         if (original.startsWith("Trailing token")) {
             return DefinitionError.ofWorkflow(file, null, "unexpected content after the workflow" + at(e.getLocation()));
         }
         if (e instanceof MismatchedInputException m && m.getTargetType() != null) {
-            return DefinitionError.ofWorkflow(file, path, "expected " + describeType(m.getTargetType())
+            return located(file, content, mapper, refs, "expected " + describeType(m.getTargetType())
                     + ", found " + describeFound(content, mapper, m.getPath()) + at(location(m, content, mapper)));
         }
         if (e instanceof JsonMappingException) {
-            return DefinitionError.ofWorkflow(file, path, original + at(e.getLocation()));
+            return located(file, content, mapper, refs, original + at(e.getLocation()));
         }
         return DefinitionError.ofWorkflow(file, null, "syntax error" + at(e.getLocation()) + ": " + original);
+    }
+
+    /**
+     * A problem at {@code refs}, named as the rules name theirs: inside a step whose id is a string, by that id and the
+     * path within the step ({@code step "a": config.retry_count}); elsewhere by its path ({@code steps[0].id}).
+     */
+    private static DefinitionError located(String file, String content, ObjectMapper mapper,
+                                           List<JsonMappingException.Reference> refs, String message) {
+        if (refs.size() >= 2 && "steps".equals(refs.get(0).getFieldName()) && refs.get(1).getFieldName() == null) {
+            try {
+                JsonNode steps = mapper.readTree(content).path("steps");
+                JsonNode id = steps.path(refs.get(1).getIndex()).path("id");
+                int named = 0;
+                for (JsonNode step : steps) {
+                    named += id.equals(step.path("id")) ? 1 : 0;
+                }
+                if (id.isTextual() && named == 1) {   // two steps of one id are told apart by their index
+                    return DefinitionError.ofStep(file, id.asText(), jsonPath(refs.subList(2, refs.size())), message);
+                }
+            } catch (IOException | RuntimeException unreadable) {
+                // named by its path
+            }
+        }
+        return DefinitionError.ofWorkflow(file, jsonPath(refs), message);
     }
 
     /**
@@ -165,14 +189,17 @@ final class ParseErrorDescriber {
     }
 
     /**
-     * Where in the text the refused value is: the read's own location, or, for a read of the document's tree (which
-     * knows no lines: DefinitionReader reads it again past the fields it refused), the value found at its path.
+     * Where in the text the refused value starts: found at its path (a read of the document's tree knows no lines,
+     * and DefinitionReader reads it again past the fields it refused; an unknown field's own location is where the
+     * read went on after it), else the read's location.
      */
     private static JsonLocation location(JsonMappingException e, String content, ObjectMapper mapper) {
-        if (e.getLocation() != null && e.getLocation().getLineNr() > 0) {
-            return e.getLocation();
-        }
-        String pointer = pointer(e.getPath());
+        JsonLocation found = locate(e.getPath(), content, mapper);
+        return found != null ? found : e.getLocation();
+    }
+
+    private static JsonLocation locate(List<JsonMappingException.Reference> path, String content, ObjectMapper mapper) {
+        String pointer = pointer(path);
         try (com.fasterxml.jackson.core.JsonParser parser = mapper.createParser(content)) {
             for (com.fasterxml.jackson.core.JsonToken token = parser.nextToken(); token != null; token = parser.nextToken()) {
                 if (token == com.fasterxml.jackson.core.JsonToken.FIELD_NAME || token.isStructEnd()) {

@@ -69,6 +69,9 @@ public final class WorkflowCatalog {
             }
         }
         if (!errors.isEmpty()) {
+            // file by file, in the order they were read (each file's shape problems, then its rules' problems)
+            List<String> order = files.stream().map(file -> file.getFileName().toString()).toList();
+            errors.sort(Comparator.comparingInt(error -> order.indexOf(error.file())));
             throw new InvalidDefinitionsException(errors.stream().map(DefinitionError::toString).toList());
         }
         return new WorkflowCatalog(loaded.stream().map(LoadedDefinition::definition).toList(),
@@ -77,32 +80,40 @@ public final class WorkflowCatalog {
 
     /**
      * A mapping left without a source by an unknown field ({@code from_triger: x}) is told once, by the unknown
-     * field, which says what to write instead. Only that problem, only at that very mapping, and only when the
-     * step's id names one step (the problem names the step by id, the unknown field by its index).
+     * field, which says what to write instead; so is a required field that an unknown one beside it may stand for
+     * ({@code operater: eq}, "did you mean "operator"?"). Only those problems, only at that very place, and only when
+     * the step's id names one step.
      */
     private static boolean followsFromAnUnknownField(DefinitionError problem, List<DefinitionError> unknownFields,
                                                      List<LoadedDefinition> loaded) {
-        if (problem.stepId() == null || problem.field() == null || !problem.message().endsWith("found none")) {
+        if (problem.stepId() == null || problem.field() == null) {
+            return false;
+        }
+        boolean noSource = problem.message().endsWith("found none");
+        boolean required = problem.message().startsWith("is required");
+        if (!noSource && !required) {
             return false;
         }
         for (LoadedDefinition definition : loaded) {
             if (!definition.file().equals(problem.file())) {
                 continue;
             }
-            List<WorkflowStep> steps = definition.definition().steps();
-            List<Integer> named = new ArrayList<>();
-            for (int i = 0; i < steps.size(); i++) {
-                if (problem.stepId().equals(steps.get(i).id())) {
-                    named.add(i);
-                }
-            }
-            if (named.size() != 1) {
+            if (definition.definition().steps().stream().filter(step -> problem.stepId().equals(step.id())).count() != 1) {
                 return false;
             }
-            String at = "steps[" + named.get(0) + "]." + problem.field();
-            return unknownFields.stream().anyMatch(u -> u.file().equals(problem.file()) && at.equals(u.field()));
+            // the unknown field sits in the mapping that has no source, or beside the required field it may stand for
+            String at = noSource ? problem.field() : parentOf(problem.field());
+            String standsFor = noSource ? "" : "did you mean \"" + problem.field().substring(problem.field().lastIndexOf('.') + 1) + "\"?";
+            return unknownFields.stream().anyMatch(u -> u.file().equals(problem.file()) && problem.stepId().equals(u.stepId())
+                    && java.util.Objects.equals(at, u.field()) && u.message().startsWith("unknown field ")
+                    && u.message().endsWith(standsFor));
         }
         return false;
+    }
+
+    private static String parentOf(String field) {
+        int dot = field.lastIndexOf('.');
+        return dot < 0 ? null : field.substring(0, dot);
     }
 
     /** The definition files of {@code dir}, sorted by name; hidden files (editor backups) are ignored. */

@@ -64,14 +64,14 @@ class DefinitionReaderTest {
                   - { id: a }
                   - { id: b }
                   - { id: c, config: { timeout: 5000 } }
-                """)).isEqualTo("market_update.yaml: steps[2].config: unknown field \"timeout\""
+                """)).isEqualTo("market_update.yaml: step \"c\": config: unknown field \"timeout\" (line 5, column 33)"
                 + " (known fields: allow_failure, include_context, retry_backoff_ms, retry_count, timeout_ms): did you mean \"timeout_ms\"?");
     }
 
     @Test
     void unknownTopLevelField() {
         assertThat(errorOf("wf.yaml", "id: wf\ntimeout_ms: 5\n"))
-                .startsWith("wf.yaml: unknown field \"timeout_ms\" (known fields: config, id, name,");
+                .startsWith("wf.yaml: unknown field \"timeout_ms\" (line 2, column 13) (known fields: config, id, name,");
     }
 
     @Test
@@ -124,7 +124,7 @@ class DefinitionReaderTest {
         assertThat(loaded.definition().step("go").orElseThrow().condition().value().isTextual()).isTrue();
         assertThat(loaded.definition().step("go").orElseThrow().condition().value().asText()).isEqualTo("yes");
         assertThat(errorOf("wf.yaml", "id: a\nsteps:\n  - { id: s, agent: x, action: y, config: { allow_failure: yes } }\n"))
-                .startsWith("wf.yaml: steps[0].config.allow_failure: expected true or false, found \"yes\"");
+                .startsWith("wf.yaml: step \"s\": config.allow_failure: expected true or false, found \"yes\"");
     }
 
     @Test

@@ -36,8 +36,9 @@ class WorkflowCatalogTest {
                   - { id: b, agent: b, action: run, depends_on: [nowhere] }
                 """);
         assertThat(errors).filteredOn(error -> error.contains("unknown field")).extracting(error -> error.replaceAll(" \\(known.*", ""))
-                .containsExactlyInAnyOrder("typos.yaml: unknown field \"tags\"", "typos.yaml: unknown field \"colour\"",
-                        "typos.yaml: steps[0]: unknown field \"retry\"", "typos.yaml: steps[0]: unknown field \"shade\"");
+                .containsExactlyInAnyOrder("typos.yaml: unknown field \"tags\" (line 4, column 7)", "typos.yaml: unknown field \"colour\" (line 5, column 9)",
+                        "typos.yaml: step \"a\": unknown field \"retry\" (line 7, column 52)",
+                        "typos.yaml: step \"a\": unknown field \"shade\" (line 7, column 73)");
         assertThat(errors).anySatisfy(error -> assertThat(error).contains("step \"a\": agent:"))
                 .anySatisfy(error -> assertThat(error).contains("step \"b\": depends_on"));
     }
@@ -66,9 +67,9 @@ class WorkflowCatalogTest {
                 """);
         assertThat(errors).extracting(error -> error.replaceAll(" \\(known.*", "")).containsExactly(
                 "types.yaml: config.timeout_ms: expected an integer, found \"soon\" (line 5, column 15)",
-                "types.yaml: steps[0].config.retry_count: expected an integer, found \"two\" (line 10, column 28)",
-                "types.yaml: steps[1]: unknown field \"tags\"",
-                "types.yaml: steps[2].config.allow_failure: expected true or false, found \"maybe\" (line 14, column 60)",
+                "types.yaml: step \"a\": config.retry_count: expected an integer, found \"two\" (line 10, column 28)",
+                "types.yaml: step \"b\": unknown field \"tags\" (line 13, column 74)",
+                "types.yaml: step \"c\": config.allow_failure: expected true or false, found \"maybe\" (line 14, column 60)",
                 "types.yaml: step \"b\": agent: \"Bad_Agent\" is not a valid name: use lower-case letters, digits, _ and -, starting with a"
                         + " letter, i.e. [a-z][a-z0-9_-]* (it becomes the queue name agent.Bad_Agent)",
                 "types.yaml: step \"b\": depends_on: \"nowhere\" is not a step of this workflow");
@@ -87,8 +88,8 @@ class WorkflowCatalogTest {
                 """);
         assertThat(errors).containsExactly(
                 "ids.yaml: steps[0].id: expected a string, found a list (line 5, column 11)",
-                "ids.yaml: steps[1].depends_on: expected a list, found \"a\" (line 6, column 57)",
-                "ids.yaml: steps[1].config.timeout_ms: expected an integer, found \"soon\" (line 6, column 82)");
+                "ids.yaml: step \"b\": depends_on: expected a list, found \"a\" (line 6, column 57)",
+                "ids.yaml: step \"b\": config.timeout_ms: expected an integer, found \"soon\" (line 6, column 82)");
     }
 
     /** A workflow t whose step a's input_mapping follows. */
@@ -111,10 +112,31 @@ class WorkflowCatalogTest {
                       other: {}
                 """);
         assertThat(errors).containsExactly(
-                "t.yaml: steps[0].input_mapping.user: unknown field \"from_triger\" (known fields: from_shared_memory, from_signal,"
+                "t.yaml: step \"a\": input_mapping.user: unknown field \"from_triger\" (line 9, column 28) (known fields: from_shared_memory, from_signal,"
                         + " from_step, from_trigger, output_key, value): did you mean \"from_trigger\"?",
                 "t.yaml: step \"a\": input_mapping.other: exactly one source is required (from_trigger, from_step + output_key,"
                         + " from_shared_memory, from_signal or value), found none");
+    }
+
+    /** A required field misspelt is told once, as the unknown field that may stand for it, not also as missing. */
+    @Test
+    void aMisspeltRequiredFieldIsToldOnce(@org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) throws Exception {
+        List<String> errors = problemsOf(folder.resolve("t.yaml"), """
+                id: t
+                name: T
+                trigger: T
+                steps:
+                  - { id: a, agent: x, action: y }
+                  - id: b
+                    agnt: x
+                    action: y
+                    depends_on: [a]
+                    condition: { step: a, output_key: ok, operater: eq, value: true }
+                """);
+        assertThat(errors).extracting(error -> error.replaceAll(" \\(known.*", "")).containsExactlyInAnyOrder(
+                "t.yaml: step \"b\": unknown field \"agnt\" (line 7, column 11)",
+                "t.yaml: step \"b\": condition: unknown field \"operater\" (line 10, column 53)");
+        assertThat(errors).allSatisfy(error -> assertThat(error).containsPattern("did you mean \"(agent|operator)\"\\?$"));
     }
 
     /** Only the mapping an unknown field left without a source is told once; every other problem of that place is told. */
@@ -150,20 +172,20 @@ class WorkflowCatalogTest {
     void everyProblemOfEveryFileIsReported() {
         InvalidDefinitionsException e = catchThrowableOfType(InvalidDefinitionsException.class,
                 () -> WorkflowCatalog.load(resource("broken")));
-        // files in name order: a parse error excludes its file but the others are still validated
+        // file by file, in name order: a parse error excludes its file but the others are still validated
         assertThat(e.errors()).containsExactly(
-                "market_update.yaml: steps[2].config: unknown field \"timeout\" (known fields: allow_failure, include_context, retry_backoff_ms,"
-                        + " retry_count, timeout_ms): did you mean \"timeout_ms\"?",
-                "syntax_error.yaml: steps[0]: YAML syntax error: while parsing a flow mapping (line 6, column 5):"
-                        + " expected ',' or '}', but got <stream end> (line 7, column 1)",
-                "wrong_types.yaml: config.timeout_ms: expected an integer, found \"soon\" (line 6, column 15)",
                 "cycle.yaml: depends_on: cycle a -> c -> b -> a (each step depends on the next)",
                 "interview_completed.yaml: step \"adjust_roadmap\": condition.step: \"check_impact\" is not a step of this workflow",
                 "interview_completed.yaml: step \"adjust_roadmap\": input_mapping.analysis.from_step: \"analyze_interview\""
                         + " is not an ancestor of this step through depends_on, so it may not have run yet (add it to depends_on)",
+                "market_update.yaml: step \"compile_report\": config: unknown field \"timeout\" (line 13, column 16) (known fields:"
+                        + " allow_failure, include_context, retry_backoff_ms, retry_count, timeout_ms): did you mean \"timeout_ms\"?",
                 "same_trigger.json: trigger: \"INTERVIEW_COMPLETED\" is also the trigger of workflow \"interview_completed\""
-                        + " in interview_completed.yaml (one workflow per trigger)");
-        assertThat(e.getMessage()).startsWith("7 problem(s) in workflow definitions:\n  - market_update.yaml: ");
+                        + " in interview_completed.yaml (one workflow per trigger)",
+                "syntax_error.yaml: steps[0]: YAML syntax error: while parsing a flow mapping (line 6, column 5):"
+                        + " expected ',' or '}', but got <stream end> (line 7, column 1)",
+                "wrong_types.yaml: config.timeout_ms: expected an integer, found \"soon\" (line 6, column 15)");
+        assertThat(e.getMessage()).startsWith("7 problem(s) in workflow definitions:\n  - cycle.yaml: ");
     }
 
     @Test
