@@ -143,8 +143,10 @@ public class ApiRoutes extends RouteBuilder {
                         .description("dead letters per answer, 1 to 1000").endParam()
                     .produces(JSON).to("direct:api.list-dead-letters")
                 .post("/dead-letters/{id}/retry").description("puts a dead letter (its message_id) back on agent.events as it came,"
-                        + " for an event refused by a fault fixed since")
-                    .produces(JSON).to("direct:api.retry-dead-letter");
+                        + " for an event refused by a fault fixed since; 409 for one that would be refused again as it is")
+                    .produces(JSON).to("direct:api.retry-dead-letter")
+                .delete("/dead-letters/{id}").description("discards a dead letter (its message_id)")
+                    .produces(JSON).to("direct:api.discard-dead-letter");
 
         from("direct:api.get-execution").routeId("api.get-execution")
                 .setHeader(Headers.EXECUTION_ID, header("id"))
@@ -208,7 +210,10 @@ public class ApiRoutes extends RouteBuilder {
                 .process(ApiRoutes::listDeadLetters);
 
         from("direct:api.retry-dead-letter").routeId("api.retry-dead-letter")
-                .process(ApiRoutes::retryDeadLetter);
+                .process(e -> takeDeadLetter(e, true));
+
+        from("direct:api.discard-dead-letter").routeId("api.discard-dead-letter")
+                .process(e -> takeDeadLetter(e, false));
 
         from("direct:api.list-workflows").routeId("api.list-workflows")
                 .process(e -> respond(e, 200, workflowsView()));
@@ -466,19 +471,44 @@ public class ApiRoutes extends RouteBuilder {
         respond(exchange, 200, Json.write(view));
     }
 
-    /** POST /api/dead-letters/{id}/retry: 202 when the dead letter went back on agent.events, 404 when there is none. */
-    private static void retryDeadLetter(Exchange exchange) throws Exception {
+    /**
+     * POST /api/dead-letters/{id}/retry ({@code requeue}): 202 when the dead letter went back on agent.events, 409 when
+     * it would be refused again as it is (not an event); DELETE /api/dead-letters/{id}: 200 when it was discarded.
+     * 404 when the DLQ holds no such message.
+     */
+    private static void takeDeadLetter(Exchange exchange, boolean requeue) throws Exception {
         String messageId = exchange.getMessage().getHeader("id", String.class);
-        java.util.Optional<DeadLetteredEvents.Requeued> requeued = deadLetters(exchange).requeue(messageId);
-        if (requeued.isEmpty()) {
+        java.util.Optional<DeadLetteredEvents.Taken> taken = deadLetters(exchange).take(messageId, requeue,
+                body -> requeue ? refusalOf(body) : null);
+        if (taken.isEmpty()) {
             respond(exchange, 404, ExecutionViews.error("no dead letter " + messageId + " is on " + Endpoints.DEAD_LETTER_QUEUE
                     + " (see GET /api/dead-letters for their message_id)"));
             return;
         }
-        org.slf4j.LoggerFactory.getLogger(Endpoints.PROGRESS_LOG).info("dead letter {} (event {}) put back on {} by request",
-                messageId, requeued.get().eventId(), Endpoints.EVENTS_QUEUE);
-        respond(exchange, 202, Json.write(Json.object().put("message_id", messageId).put("queue", Endpoints.EVENTS_QUEUE)
-                .put("event_id", requeued.get().eventId())));
+        DeadLetteredEvents.DeadLetter deadLetter = taken.get().deadLetter();
+        if (taken.get().keptBecause() != null) {
+            respond(exchange, 409, ExecutionViews.error("dead letter " + messageId + " stays on " + Endpoints.DEAD_LETTER_QUEUE
+                    + ": it would be refused again, " + taken.get().keptBecause() + " (post the event corrected instead)"));
+            return;
+        }
+        org.slf4j.LoggerFactory.getLogger(Endpoints.PROGRESS_LOG).info("dead letter {} (event {}) {} by request", messageId,
+                deadLetter.eventId(), requeue ? "put back on " + Endpoints.EVENTS_QUEUE : "discarded");
+        ObjectNode answer = Json.object().put("message_id", messageId).put("event_id", deadLetter.eventId());
+        if (requeue) {
+            respond(exchange, 202, Json.write(answer.put("queue", Endpoints.EVENTS_QUEUE)));
+        } else {
+            respond(exchange, 200, Json.write(answer.put("discarded", true)));
+        }
+    }
+
+    /** Why an event's text would be refused as it is (not JSON, no type, …), or null. */
+    private static String refusalOf(String body) {
+        try {
+            EventDecoder.parse(body);
+            return null;
+        } catch (InvalidEventException refused) {
+            return refused.getMessage();
+        }
     }
 
     /** Dead letters a GET /api/events/{id} shows of its event_id. */

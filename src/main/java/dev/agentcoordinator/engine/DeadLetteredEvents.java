@@ -27,6 +27,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 
 /**
  * The events on {@code agent.events.DLQ}, read without taking them off (a JMS queue browser): how a client
@@ -132,43 +133,63 @@ public final class DeadLetteredEvents {
     }
 
     /**
-     * Takes one dead letter ({@code messageId}, as listed) off the DLQ and puts the event back on {@code agent.events}
-     * as it came (without the dead letter's own properties), in one transaction: for an event refused by a fault fixed
-     * since (a workflow's start, the database). Empty when the DLQ holds no such message.
+     * Takes one dead letter ({@code messageId}, as listed) off the DLQ, in one transaction: back onto {@code agent.events}
+     * as it came (without the dead letter's own properties) when {@code requeue}, for an event refused by a fault fixed
+     * since; else discarded. When {@code keepBecause} names a reason for the dead letter's body (it would be refused
+     * again), it is only read, not taken, and the answer carries that reason (a take rolled back would count as a
+     * failed delivery, and the broker moves a message to DLA after ten). Empty when the DLQ holds no such message.
      */
-    public Optional<Requeued> requeue(String messageId) throws JMSException {
+    public Optional<Taken> take(String messageId, boolean requeue, Function<String, String> keepBecause) throws JMSException {
+        String selector = "JMSMessageID = '" + messageId.replace("'", "''") + "'";
         try (Connection connection = connectionFactory.createConnection()) {
             connection.start();
             Session session = connection.createSession(true, Session.SESSION_TRANSACTED);
-            try (MessageConsumer consumer = session.createConsumer(session.createQueue(Endpoints.DEAD_LETTER_QUEUE),
-                         "JMSMessageID = '" + messageId.replace("'", "''") + "'");
-                 MessageProducer producer = session.createProducer(session.createQueue(Endpoints.EVENTS_QUEUE))) {
-                Message deadLetter = consumer.receive(REQUEUE_WAIT_MS);
-                if (deadLetter == null) {
+            try (QueueBrowser browser = session.createBrowser(session.createQueue(Endpoints.DEAD_LETTER_QUEUE), selector)) {
+                Enumeration<?> found = browser.getEnumeration();
+                if (!found.hasMoreElements()) {
                     return Optional.empty();
                 }
-                String body = text(deadLetter);
-                Message event = session.createTextMessage(body);
-                for (Enumeration<?> names = deadLetter.getPropertyNames(); names.hasMoreElements(); ) {
-                    String name = (String) names.nextElement();
-                    if (!name.equals(EventRoutes.DEAD_LETTER_REASON) && !name.equals(EVENT_ID_PROPERTY)
-                            && !name.startsWith("JMSX") && !name.startsWith("_AMQ")) {
-                        event.setObjectProperty(name, deadLetter.getObjectProperty(name));
-                    }
+                DeadLetter deadLetter = deadLetter((Message) found.nextElement());
+                String kept = keepBecause.apply(deadLetter.body());
+                if (kept != null) {
+                    return Optional.of(new Taken(deadLetter, kept));
                 }
-                producer.send(event);
+            }
+            try (MessageConsumer consumer = session.createConsumer(session.createQueue(Endpoints.DEAD_LETTER_QUEUE), selector);
+                 MessageProducer producer = session.createProducer(session.createQueue(Endpoints.EVENTS_QUEUE))) {
+                Message message = consumer.receive(TAKE_WAIT_MS);
+                if (message == null) {   // taken by another request since
+                    return Optional.empty();
+                }
+                DeadLetter deadLetter = deadLetter(message);
+                if (requeue) {
+                    producer.send(asItCame(session, message, deadLetter.body()));
+                }
                 session.commit();
-                return Optional.of(new Requeued(eventIdOf(body).orElse(null)));
+                return Optional.of(new Taken(deadLetter, null));
             }
         }
     }
 
-    /** A dead letter put back on agent.events: its event's id, when its body names one. */
-    public record Requeued(String eventId) {
+    /** The event of a dead letter as it came: its text and its sender's properties, not the dead letter's. */
+    private static Message asItCame(Session session, Message deadLetter, String body) throws JMSException {
+        Message event = session.createTextMessage(body);
+        for (Enumeration<?> names = deadLetter.getPropertyNames(); names.hasMoreElements(); ) {
+            String name = (String) names.nextElement();
+            if (!name.equals(EventRoutes.DEAD_LETTER_REASON) && !name.equals(EVENT_ID_PROPERTY)
+                    && !name.startsWith("JMSX") && !name.startsWith("_AMQ")) {
+                event.setObjectProperty(name, deadLetter.getObjectProperty(name));
+            }
+        }
+        return event;
     }
 
-    /** How long a requeue waits for the dead letter it names (it is on the queue, or it is not). */
-    private static final long REQUEUE_WAIT_MS = 2_000;
+    /** A dead letter taken off the DLQ, or left there {@code keptBecause} (null when it was taken). */
+    public record Taken(DeadLetter deadLetter, String keptBecause) {
+    }
+
+    /** How long a take waits for the dead letter it names (it is on the queue, or it is not). */
+    private static final long TAKE_WAIT_MS = 2_000;
 
     private static DeadLetter deadLetter(Message message) throws JMSException {
         String body = text(message);

@@ -22,6 +22,13 @@ public class EventRoutes extends RouteBuilder {
     public static final String DEAD_LETTER_REASON = "dead_letter_reason";
     /** Exchange property: the event's body and headers as they came, what a dead letter carries. */
     private static final String EVENT_AS_IT_CAME = "eventAsItCame";
+    /** The DLQ; the JMSMessageID header then names the dead letter (as GET /api/dead-letters lists it). */
+    private static final String TO_DEAD_LETTERS = "jms:queue:" + Endpoints.DEAD_LETTER_QUEUE
+            + "?exchangePattern=InOnly&includeSentJMSMessageID=true";
+    /** Exchange property: "event <its event_id>", or what stands for an event without one. */
+    private static final String DEAD_LETTER_EVENT = "deadLetterEvent";
+    private static final String DEAD_LETTERED = "${exchangeProperty." + DEAD_LETTER_EVENT + "} sent to " + Endpoints.DEAD_LETTER_QUEUE
+            + " as ${header.JMSMessageID}: ${header." + DEAD_LETTER_REASON + "}";
     /** JMS property the client sets on each delivery: 1 for the first. */
     private static final String DELIVERY_COUNT = "JMSXDeliveryCount";
 
@@ -74,17 +81,16 @@ public class EventRoutes extends RouteBuilder {
                 .endDoTry()
                 .doCatch(InvalidEventException.class)
                     .process(exchange -> deadLetter(exchange, caught(exchange).getMessage()))
-                    .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "event sent to " + Endpoints.DEAD_LETTER_QUEUE + ": ${exception.message}")
-                    .to("jms:queue:" + Endpoints.DEAD_LETTER_QUEUE + "?exchangePattern=InOnly")
+                    .to(TO_DEAD_LETTERS)
+                    .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, DEAD_LETTERED)
                 // Any other failure rolls the event back for the broker to deliver again, until its last
                 // delivery. A database outage is not the event's fault: it stays with the broker (and the
                 // consumers pause, DatabaseOutageBreaker).
                 .doCatch(Exception.class)
                     // (not onWhen: the DSL sets an onWhen on every doCatch of its try block)
                     .process(this::deadLetterOnLastDelivery)
-                    .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG,
-                            "event sent to " + Endpoints.DEAD_LETTER_QUEUE + ": ${header." + DEAD_LETTER_REASON + "}")
-                    .to("jms:queue:" + Endpoints.DEAD_LETTER_QUEUE + "?exchangePattern=InOnly")
+                    .to(TO_DEAD_LETTERS)
+                    .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, DEAD_LETTERED)
                 .end();
     }
 
@@ -104,8 +110,9 @@ public class EventRoutes extends RouteBuilder {
         in.setHeader(DEAD_LETTER_REASON, reason);
         // what finds it again (GET /api/events/{id}, GET /api/dead-letters?event_id=)
         in.removeHeader(DeadLetteredEvents.EVENT_ID_PROPERTY);
-        DeadLetteredEvents.eventIdOf(in.getBody(String.class))
-                .ifPresent(eventId -> in.setHeader(DeadLetteredEvents.EVENT_ID_PROPERTY, eventId));
+        java.util.Optional<String> eventId = DeadLetteredEvents.eventIdOf(in.getBody(String.class));
+        eventId.ifPresent(id -> in.setHeader(DeadLetteredEvents.EVENT_ID_PROPERTY, id));
+        exchange.setProperty(DEAD_LETTER_EVENT, eventId.map(id -> "event " + id).orElse("an event without event_id"));
     }
 
     /** The failure an onException block handles (Camel moved it off the exchange). */

@@ -341,9 +341,14 @@ class HttpApiSemanticsTest {
         // never stored: its 404 says why
         String refusedId = "f-http-refused-" + java.util.UUID.randomUUID();
         String refused = "{\"type\":\"F_HTTP\",\"payload\":\"not an object\",\"event_id\":\"" + refusedId + "\"}";
-        sendRaw(refused);
-        HttpResponse<String> missing = await().atMost(Duration.ofSeconds(20)).until(() -> get("/api/events/" + refusedId),
-                response -> Json.parse(response.body()).has("dead_letters"));
+        HttpResponse<String> missing;
+        List<String> progress;
+        try (CapturedLog log = CapturedLog.of(Endpoints.PROGRESS_LOG)) {
+            sendRaw(refused);
+            missing = await().atMost(Duration.ofSeconds(20)).until(() -> get("/api/events/" + refusedId),
+                    response -> Json.parse(response.body()).has("dead_letters"));
+            progress = log.lines();
+        }
         assertThat(missing.statusCode()).isEqualTo(404);
         assertThat(Json.parse(missing.body()).path("error").asText()).isEqualTo("event " + refusedId + " was refused: agent.events.DLQ"
                 + " holds it (event field \"payload\" must be an object, got string)");
@@ -354,12 +359,28 @@ class HttpApiSemanticsTest {
         assertThat(listed.path("queue").asText()).isEqualTo("agent.events.DLQ");
         assertThat(listed.at("/dead_letters/0/body").asText()).isEqualTo(refused);
         assertThat(listed.has("warning")).isFalse();
+        // the WARN names the event and the dead letter, as the listing does
+        assertThat(progress).contains("WARN event " + refusedId + " sent to agent.events.DLQ as " + listed.at("/dead_letters/0/message_id").asText()
+                + ": event field \"payload\" must be an object, got string");
         // read, not taken: still there
         assertThat(Json.parse(get("/api/dead-letters?event_id=" + refusedId).body()).path("count").asInt()).isEqualTo(1);
-
+        // a page of one, with the reused id's dead letter there too
         JsonNode firstPage = Json.parse(get("/api/dead-letters?limit=1").body());
         assertThat(firstPage.path("dead_letters").size()).isEqualTo(1);
         assertThat(firstPage.path("more").asBoolean()).isTrue();
+        // what would be refused again stays; it can be discarded
+        String messageId = listed.at("/dead_letters/0/message_id").asText();
+        HttpResponse<String> retried = post("/api/dead-letters/" + messageId + "/retry", "");
+        assertThat(retried.statusCode()).isEqualTo(409);
+        assertThat(Json.parse(retried.body()).path("error").asText()).isEqualTo("dead letter " + messageId + " stays on agent.events.DLQ:"
+                + " it would be refused again, event field \"payload\" must be an object, got string (post the event corrected instead)");
+        assertThat(Json.parse(get("/api/dead-letters?event_id=" + refusedId).body()).path("count").asInt()).isEqualTo(1);
+        HttpResponse<String> discarded = delete("/api/dead-letters/" + messageId);
+        assertThat(discarded.statusCode()).isEqualTo(200);
+        assertThat(Json.parse(discarded.body()).path("event_id").asText()).isEqualTo(refusedId);
+        assertThat(Json.parse(get("/api/dead-letters?event_id=" + refusedId).body()).path("count").asInt()).isZero();
+        assertThat(delete("/api/dead-letters/" + messageId).statusCode()).isEqualTo(404);
+
         assertThat(Json.parse(get("/api/dead-letters?evnt_id=" + refusedId).body()).path("warning").asText())
                 .isEqualTo("query parameter \"evnt_id\" ignored: the listing takes event_id, limit");
         HttpResponse<String> badLimit = get("/api/dead-letters?limit=0");
