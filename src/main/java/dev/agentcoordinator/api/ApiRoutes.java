@@ -169,7 +169,7 @@ public class ApiRoutes extends RouteBuilder {
                         e.getProperty(LISTING_WARNING, String.class))));
 
         from("direct:api.post-event").routeId("api.post-event")
-                .process(ApiRoutes::stampEvent)
+                .process(this::stampEvent)
                 .to("jms:queue:" + Endpoints.EVENTS_QUEUE + "?exchangePattern=InOnly")
                 .process(e -> {
                     ObjectNode accepted = Json.object().put("event_id", e.getProperty("eventId", String.class));
@@ -593,12 +593,33 @@ public class ApiRoutes extends RouteBuilder {
     /** The path and query parameters the routes read as one value each. */
     private static final java.util.Set<String> SINGLE_VALUED_PARAMETERS = java.util.Set.of("id", "step", "workflow_id", "status", "limit", "after");
 
+    /**
+     * "no loaded workflow starts on …" for an event type no loaded workflow is triggered by, with the trigger it may
+     * stand for: such an event is stored and starts nothing, which is right for an event nobody chains and a typo
+     * for one meant to start a workflow (this coordinator's workflows; another release beside it may have others).
+     */
+    private java.util.Optional<String> startsNothing(String type) {
+        if (catalog.byTrigger(type).isPresent()) {
+            return java.util.Optional.empty();
+        }
+        Map<String, String> triggers = new java.util.HashMap<>();
+        catalog.all().forEach(workflow -> triggers.put(workflow.trigger().toLowerCase(java.util.Locale.ROOT), workflow.trigger()));
+        String closest = dev.agentcoordinator.definition.Spelling.closest(type, triggers.keySet(), 2).map(triggers::get)
+                .map(trigger -> ": did you mean \"" + trigger + "\"?").orElse("");
+        return java.util.Optional.of("no loaded workflow starts on \"" + type + "\": the event is stored and starts nothing" + closest);
+    }
+
     /** Checks the event and gives it an event_id when it has none, so the caller can follow it. */
-    private static void stampEvent(Exchange exchange) {
+    private void stampEvent(Exchange exchange) {
         Message in = exchange.getMessage();
         JsonNode event = EventDecoder.parse(in.getBody(String.class));
+        List<String> warnings = new java.util.ArrayList<>();
         // before the stamp, so that an "eventId" is told to stand for the event_id the event lacked
-        IgnoredFields.EVENT.describe(event).ifPresent(ignored -> exchange.setProperty("eventWarning", ignored.text()));
+        IgnoredFields.EVENT.describe(event).ifPresent(ignored -> warnings.add(ignored.text()));
+        startsNothing(event.get("type").asText()).ifPresent(warnings::add);
+        if (!warnings.isEmpty()) {
+            exchange.setProperty("eventWarning", String.join("; ", warnings));
+        }
         ObjectNode stamped = (ObjectNode) event;
         if (!stamped.hasNonNull("event_id")) {
             stamped.put("event_id", UUID.randomUUID().toString());

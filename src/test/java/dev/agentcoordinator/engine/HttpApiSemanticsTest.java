@@ -75,8 +75,13 @@ class HttpApiSemanticsTest {
 
     @Test
     void anEventNoWorkflowStartsOnIsShownWithoutAnExecution() {
-        String eventId = Json.parse(post("/api/events", "{\"type\":\"NOTHING_STARTS_ON_THIS\",\"payload\":{}}").body())
-                .path("event_id").asText();
+        JsonNode accepted = Json.parse(post("/api/events", "{\"type\":\"NOTHING_STARTS_ON_THIS\",\"payload\":{}}").body());
+        String eventId = accepted.path("event_id").asText();
+        assertThat(accepted.path("warning").asText())
+                .isEqualTo("no loaded workflow starts on \"NOTHING_STARTS_ON_THIS\": the event is stored and starts nothing");
+        // a type a letter off a trigger is probably that trigger misspelt
+        assertThat(Json.parse(post("/api/events", "{\"type\":\"F_HTP\",\"payload\":{}}").body()).path("warning").asText())
+                .isEqualTo("no loaded workflow starts on \"F_HTP\": the event is stored and starts nothing: did you mean \"F_HTTP\"?");
         JsonNode received = await().atMost(java.time.Duration.ofSeconds(20)).until(() -> {
             HttpResponse<String> response = get("/api/events/" + eventId);
             return response.statusCode() == 200 ? Json.parse(response.body()) : null;
@@ -88,14 +93,14 @@ class HttpApiSemanticsTest {
 
     @Test
     void aPostedEventsIgnoredFieldsAreNamedInItsAnswer() {
-        HttpResponse<String> response = post("/api/events", "{\"type\":\"NOTHING_STARTS_ON_THIS\",\"payloads\":{\"a\":1}}");
+        HttpResponse<String> response = post("/api/events", "{\"type\":\"F_HTTP\",\"payloads\":{\"a\":1}}");
 
         assertThat(response.statusCode()).isEqualTo(202);
         assertThat(Json.parse(response.body()).path("warning").asText())
                 .startsWith("event field \"payloads\" is ignored").endsWith("did you mean \"payload\" for \"payloads\"?");
-        assertThat(Json.parse(post("/api/events", "{\"type\":\"NOTHING_STARTS_ON_THIS\",\"payload\":{}}").body()).has("warning")).isFalse();
+        assertThat(Json.parse(post("/api/events", "{\"type\":\"F_HTTP\",\"payload\":{}}").body()).has("warning")).isFalse();
         // told before the answer's own event_id is stamped on the event
-        assertThat(Json.parse(post("/api/events", "{\"type\":\"NOTHING_STARTS_ON_THIS\",\"eventId\":\"mine\"}").body()).path("warning").asText())
+        assertThat(Json.parse(post("/api/events", "{\"type\":\"F_HTTP\",\"eventId\":\"mine\"}").body()).path("warning").asText())
                 .endsWith("did you mean \"event_id\" for \"eventId\"?");
     }
 
