@@ -65,7 +65,8 @@ public final class EventDecoder {
         JsonNode type = event.get("type");
         if (type == null || !type.isTextual() || type.asText().isBlank()) {
             throw new InvalidEventException("event field \"type\" must be a non-empty string"
-                    + (type == null ? IgnoredFields.EVENT.standInFor(event, "type") : ""));
+                    + (type == null ? IgnoredFields.EVENT.standInFor(event, "type")
+                       : type.isTextual() ? (type.asText().isEmpty() ? ", got an empty one" : ", got a blank one") : ", got " + type.getNodeType().toString().toLowerCase()));
         }
         if (type.asText().length() > MAX_TYPE_LENGTH) {
             throw new InvalidEventException("event field \"type\" is longer than " + MAX_TYPE_LENGTH + " characters");
@@ -84,11 +85,12 @@ public final class EventDecoder {
     private static String eventKey(JsonNode eventId, String messageId) {
         if (eventId != null && !eventId.isNull()) {
             if (!eventId.isTextual() && !eventId.isNumber()) {
-                throw new InvalidEventException("event field \"event_id\" must be a string");
+                throw new InvalidEventException("event field \"event_id\" must be a string, got " + eventId.getNodeType().toString().toLowerCase());
             }
             String key = eventId.asText();
             if (key.isBlank() || key.length() > MAX_KEY_LENGTH) {
-                throw new InvalidEventException("event field \"event_id\" must be 1 to " + MAX_KEY_LENGTH + " characters");
+                throw new InvalidEventException("event field \"event_id\" must be 1 to " + MAX_KEY_LENGTH + " characters, not all blank"
+                        + (key.isEmpty() ? ", got an empty one" : key.isBlank() ? ", got a blank one" : ", got " + key.length()));
             }
             return key;
         }

@@ -47,4 +47,17 @@ class EventParseErrorTest {
         assertThatThrownBy(() -> EventDecoder.parse("{\"typ\": \"X\", \"payload\": {}}"))
                 .hasMessage("event field \"type\" must be a non-empty string (it has \"typ\": did you mean \"type\"?)");
     }
+
+    /** What is wrong with a type or an event_id says what the event has instead. */
+    @Test
+    void aWrongTypeOrEventIdSaysWhatItGot() {
+        assertThatThrownBy(() -> EventDecoder.parse("{\"type\": {\"x\": 1}}"))
+                .hasMessage("event field \"type\" must be a non-empty string, got object");
+        assertThatThrownBy(() -> EventDecoder.parse("{\"type\": \"  \"}"))
+                .hasMessage("event field \"type\" must be a non-empty string, got a blank one");
+        assertThatThrownBy(() -> EventDecoder.parse("{\"type\": \"X\", \"event_id\": \"  \"}"))
+                .hasMessage("event field \"event_id\" must be 1 to 255 characters, not all blank, got a blank one");
+        assertThatThrownBy(() -> EventDecoder.parse("{\"type\": \"X\", \"event_id\": true}"))
+                .hasMessage("event field \"event_id\" must be a string, got boolean");
+    }
 }
