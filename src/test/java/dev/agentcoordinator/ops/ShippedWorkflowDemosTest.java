@@ -12,17 +12,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The shipped roadmap_revision workflow with the demo agents, as the README's "Try it" shows it: a lock
- * that makes a second revision of one roadmap wait, and a compensation after a failure and after a cancel.
+ * The shipped workflows' demo knobs with the demo agents, as the README's "Try it" shows them: roadmap_revision's
+ * lock that makes a second revision of one roadmap wait, and its compensation after a failure and after a cancel;
+ * resume_uploaded's retries and timeouts.
  */
-class RoadmapRevisionDemoTest {
+class ShippedWorkflowDemosTest {
+    private static final String ROADMAP_REVISION = "ROADMAP_REVISION_REQUESTED";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String WEAK_SKILLS = "\"skills\":[{\"name\":\"sql\",\"level\":1},{\"name\":\"go\",\"level\":4}]";
 
     @Test
     void aFailedNotificationUndoesTheRoadmapChange() throws Exception {
         String user = "u-" + UUID.randomUUID();
-        String executionId = start("{\"user_id\":\"" + user + "\"," + WEAK_SKILLS + ",\"notify_error\":\"mail server down\"}");
+        String executionId = start(ROADMAP_REVISION, "{\"user_id\":\"" + user + "\"," + WEAK_SKILLS + ",\"notify_error\":\"mail server down\"}");
 
         JsonNode execution = awaitStatus(executionId, "compensated");
         assertThat(step(execution, "adjust_roadmap").path("output").path("changes")).hasSize(1);
@@ -38,9 +40,9 @@ class RoadmapRevisionDemoTest {
     void aSecondRevisionOfOneRoadmapWaitsForTheLock() throws Exception {
         String user = "u-" + UUID.randomUUID();
         // long enough for the second to be seen waiting on a loaded machine
-        String first = start("{\"user_id\":\"" + user + "\"," + WEAK_SKILLS + ",\"adjust_latency_ms\":8000}");
+        String first = start(ROADMAP_REVISION, "{\"user_id\":\"" + user + "\"," + WEAK_SKILLS + ",\"adjust_latency_ms\":8000}");
         await().atMost(Duration.ofSeconds(30)).until(() -> "running".equals(step(view(first), "adjust_roadmap").path("status").asText()));
-        String second = start("{\"user_id\":\"" + user + "\"," + WEAK_SKILLS + "}");
+        String second = start(ROADMAP_REVISION, "{\"user_id\":\"" + user + "\"," + WEAK_SKILLS + "}");
 
         JsonNode waiting = await().atMost(Duration.ofSeconds(30)).until(() -> step(view(second), "adjust_roadmap"),
                 step -> step.path("waiting_for").asText().startsWith("lock roadmap/" + user + " held by architect"));
@@ -56,7 +58,7 @@ class RoadmapRevisionDemoTest {
     @Test
     void aCancelAfterTheRoadmapChangedUndoesIt() throws Exception {
         String user = "u-" + UUID.randomUUID();
-        String executionId = start("{\"user_id\":\"" + user + "\"," + WEAK_SKILLS + ",\"notify_latency_ms\":20000}");
+        String executionId = start(ROADMAP_REVISION, "{\"user_id\":\"" + user + "\"," + WEAK_SKILLS + ",\"notify_latency_ms\":20000}");
         await().atMost(Duration.ofSeconds(30)).until(() -> "running".equals(step(view(executionId), "notify_user").path("status").asText()));
 
         HttpResponse<String> cancelled = OpsCoordinator.post("/api/executions/" + executionId + "/cancel", "{}", true);
@@ -65,9 +67,32 @@ class RoadmapRevisionDemoTest {
         assertThat(execution.path("compensations").get(0).path("output").path("reverted").asText()).isEqualTo("adj-" + user);
     }
 
-    private static String start(String payload) throws Exception {
+    /** resume_uploaded's parse_resume fails its first two attempts (the demo knob), and its third completes. */
+    @Test
+    void aStepThatFailsTwiceIsRetriedAndCompletes() throws Exception {
+        String executionId = start("RESUME_UPLOADED", "{\"resume_id\":\"r-1\",\"user_id\":\"u-1\",\"parse_fails_until\":3}");
+
+        JsonNode execution = awaitStatus(executionId, "completed");
+        JsonNode parse = step(execution, "parse_resume");
+        assertThat(parse.path("attempt").asInt()).isEqualTo(3);
+        assertThat(parse.path("attempts").findValuesAsText("status")).containsExactly("failed", "failed", "completed");
+    }
+
+    /** resume_uploaded's parse_resume answers after its 5 s timeout (the demo knob): every attempt times out, the execution fails. */
+    @Test
+    void aStepSlowerThanItsTimeoutTimesOutOnEveryAttemptAndFails() throws Exception {
+        String executionId = start("RESUME_UPLOADED", "{\"resume_id\":\"r-2\",\"user_id\":\"u-2\",\"parse_latency_ms\":6000}");
+
+        JsonNode execution = awaitStatus(executionId, "failed");
+        JsonNode parse = step(execution, "parse_resume");
+        assertThat(parse.path("attempts").findValuesAsText("status")).containsExactly("timed_out", "timed_out", "timed_out");
+        assertThat(parse.path("error").asText()).isEqualTo("attempt 3 timed out after 5000 ms");
+        assertThat(step(execution, "extract_skills").path("status").asText()).isEqualTo("skipped");
+    }
+
+    private static String start(String type, String payload) throws Exception {
         HttpResponse<String> posted = OpsCoordinator.post("/api/events",
-                "{\"type\":\"ROADMAP_REVISION_REQUESTED\",\"payload\":" + payload + "}", true);
+                "{\"type\":\"" + type + "\",\"payload\":" + payload + "}", true);
         assertThat(posted.statusCode()).as(posted.body()).isEqualTo(202);
         assertThat(JSON.readTree(posted.body()).has("warning")).isFalse();
         String eventId = JSON.readTree(posted.body()).path("event_id").asText();
