@@ -35,7 +35,7 @@ public final class SendEvent {
     /** Sends the event; 0 when sent (its id on {@code out}), 2 for bad arguments, 1 when the broker did not take it. */
     static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
         if (args.length < 2) {
-            err.println("usage: SendEvent TYPE '{\"payload\": \"json\"}' [tcp://127.0.0.1:61616]");
+            err.println("usage: SendEvent TYPE PAYLOAD_JSON [BROKER_URL], e.g. SendEvent MARKET_UPDATE '{\"region\": \"eu\"}' tcp://127.0.0.1:61616");
             return 2;
         }
         String brokerUrl = args.length > 2 ? args[2] : env.getOrDefault("COORDINATOR_BROKER_URL", "tcp://127.0.0.1:61616");
