@@ -19,6 +19,8 @@ import java.util.TreeSet;
 public final class StepGraph {
     /** step id to the ids it depends on (known steps only), in definition order. */
     private final Map<String, List<String>> dependencies = new LinkedHashMap<>();
+    /** The steps whose depends_on names a step the workflow does not have. */
+    private final Set<String> withUnknownDependencies = new HashSet<>();
 
     public StepGraph(WorkflowDefinition workflow) {
         for (WorkflowStep step : workflow.steps()) {
@@ -26,6 +28,11 @@ public final class StepGraph {
                 dependencies.putIfAbsent(step.id(), step.dependsOn());
             }
         }
+        dependencies.forEach((id, deps) -> {
+            if (!dependencies.keySet().containsAll(deps)) {
+                withUnknownDependencies.add(id);
+            }
+        });
         dependencies.replaceAll((id, deps) -> deps.stream().filter(dependencies::containsKey).distinct().toList());
     }
 
@@ -44,6 +51,11 @@ public final class StepGraph {
             }
         }
         return seen;
+    }
+
+    /** Whether {@code stepId}'s ancestry is incomplete: it, or one of its ancestors, depends on a step that does not exist. */
+    public boolean reachesAnUnknownStep(String stepId) {
+        return withUnknownDependencies.contains(stepId) || ancestorsOf(stepId).stream().anyMatch(withUnknownDependencies::contains);
     }
 
     /** Whether {@code candidate} has certainly finished (or been skipped) before {@code stepId} starts. */

@@ -188,6 +188,25 @@ class DefinitionValidatorTest {
                 """)).isEmpty();
     }
 
+    /** A misspelt dependency is told once: the steps it would have made ancestors are not also "not an ancestor". */
+    @Test
+    void aMisspeltDependencyIsToldOnce() {
+        assertThat(errorsOfSteps("""
+                  - { id: update_skills, agent: x, action: y }
+                  - id: b
+                    agent: x
+                    action: y
+                    depends_on: [update_skils]
+                    input_mapping:
+                      v: { from_step: update_skills, output_key: k }
+                  - id: c
+                    agent: x
+                    action: y
+                    depends_on: [b]
+                    condition: { step: update_skills, output_key: k, operator: exists }
+                """)).containsExactly("wf.yaml: step \"b\": depends_on: \"update_skils\" is not a step of this workflow");
+    }
+
     @Test
     void conditionStepNamingAnUnknownStep() {
         assertThat(errorsOfSteps("""
