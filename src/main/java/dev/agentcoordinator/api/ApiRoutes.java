@@ -141,7 +141,11 @@ public class ApiRoutes extends RouteBuilder {
                         .description("only the dead letters of this event_id").endParam()
                     .param().name("limit").type(RestParamType.query).required(false).dataType("integer").defaultValue("50")
                         .description("dead letters per answer, 1 to 1000").endParam()
+                    .param().name("after").type(RestParamType.query).required(false).dataType("string")
+                        .description("the \"next\" of the answer before").endParam()
                     .produces(JSON).to("direct:api.list-dead-letters")
+                .get("/dead-letters/{id}").description("one dead letter (its message_id), with its whole body")
+                    .produces(JSON).to("direct:api.get-dead-letter")
                 .post("/dead-letters/{id}/retry").description("puts a dead letter (its message_id) back on agent.events as it came,"
                         + " for an event refused by a fault fixed since; 409 for one that would be refused again as it is")
                     .produces(JSON).to("direct:api.retry-dead-letter")
@@ -208,6 +212,9 @@ public class ApiRoutes extends RouteBuilder {
 
         from("direct:api.list-dead-letters").routeId("api.list-dead-letters")
                 .process(ApiRoutes::listDeadLetters);
+
+        from("direct:api.get-dead-letter").routeId("api.get-dead-letter")
+                .process(ApiRoutes::oneDeadLetter);
 
         from("direct:api.retry-dead-letter").routeId("api.retry-dead-letter")
                 .process(e -> takeDeadLetter(e, true));
@@ -417,7 +424,7 @@ public class ApiRoutes extends RouteBuilder {
     /** The listing's query parameters: a misspelt one (?wf=) lists every execution, unfiltered, so it is named. */
     private static final List<String> LISTING_PARAMETERS = List.of("workflow_id", "status", "limit", "after");
     private static final String LISTING_WARNING = "listingWarning";
-    private static final List<String> DEAD_LETTER_PARAMETERS = List.of("event_id", "limit");
+    private static final List<String> DEAD_LETTER_PARAMETERS = List.of("event_id", "limit", "after");
 
     /**
      * The query parameters a listing does not take, named for a "warning" of its answer: still answered
@@ -452,24 +459,38 @@ public class ApiRoutes extends RouteBuilder {
     private static void listDeadLetters(Exchange exchange) throws Exception {
         Message in = exchange.getMessage();
         java.util.Optional<String> warning = unknownParameters(exchange, DEAD_LETTER_PARAMETERS);
-        int limit = limit(in);
-        DeadLetteredEvents.Page page = deadLetters(exchange)
-                .readWithin(blankToNull(in.getHeader("event_id", String.class)), limit, DEAD_LETTERS_WAIT_MS).orElse(null);
-        if (page == null) {
-            respond(exchange, 503, ExecutionViews.error("agent.events.DLQ was not read within " + DEAD_LETTERS_WAIT_MS
-                    + " ms: the broker cannot be reached; try again later"));
-            exchange.getMessage().setHeader("Retry-After", "5");
-            return;
-        }
+        DeadLetteredEvents.Page page = deadLetters(exchange).read(blankToNull(in.getHeader("event_id", String.class)),
+                blankToNull(in.getHeader("after", String.class)), limit(in));
         ObjectNode view = Json.object();
         view.put("queue", Endpoints.DEAD_LETTER_QUEUE);
-        page.deadLetters().forEach(deadLetter -> view.withArray("dead_letters").add(deadLetter.toJson()));
-        view.withArray("dead_letters");
+        com.fasterxml.jackson.databind.node.ArrayNode listed = view.putArray("dead_letters");
+        page.deadLetters().forEach(deadLetter -> listed.add(deadLetter.toJson(LISTED_BODY)));
         view.put("count", page.deadLetters().size());
         view.put("more", page.more());
+        if (page.more()) {
+            view.put("next", page.deadLetters().get(page.deadLetters().size() - 1).messageId());
+        }
         warning.ifPresent(text -> view.put("warning", text));
         respond(exchange, 200, Json.write(view));
     }
+
+    /** GET /api/dead-letters/{id}: one dead letter with its whole body. */
+    private static void oneDeadLetter(Exchange exchange) throws Exception {
+        String messageId = exchange.getMessage().getHeader("id", String.class);
+        java.util.Optional<DeadLetteredEvents.DeadLetter> deadLetter = deadLetters(exchange).one(messageId);
+        if (deadLetter.isEmpty()) {
+            respond(exchange, 404, ExecutionViews.error(noDeadLetter(messageId)));
+        } else {
+            respond(exchange, 200, Json.write(deadLetter.get().toJson(Integer.MAX_VALUE)));
+        }
+    }
+
+    private static String noDeadLetter(String messageId) {
+        return "no dead letter " + messageId + " is on " + Endpoints.DEAD_LETTER_QUEUE + " (see GET /api/dead-letters for their message_id)";
+    }
+
+    /** How much of a dead letter's body a listing shows (GET /api/dead-letters/{id} shows it whole). */
+    private static final int LISTED_BODY = 4096;
 
     /**
      * POST /api/dead-letters/{id}/retry ({@code requeue}): 202 when the dead letter went back on agent.events, 409 when
@@ -481,8 +502,7 @@ public class ApiRoutes extends RouteBuilder {
         java.util.Optional<DeadLetteredEvents.Taken> taken = deadLetters(exchange).take(messageId, requeue,
                 body -> requeue ? refusalOf(body) : null);
         if (taken.isEmpty()) {
-            respond(exchange, 404, ExecutionViews.error("no dead letter " + messageId + " is on " + Endpoints.DEAD_LETTER_QUEUE
-                    + " (see GET /api/dead-letters for their message_id)"));
+            respond(exchange, 404, ExecutionViews.error(noDeadLetter(messageId)));
             return;
         }
         DeadLetteredEvents.DeadLetter deadLetter = taken.get().deadLetter();
@@ -513,8 +533,6 @@ public class ApiRoutes extends RouteBuilder {
 
     /** Dead letters a GET /api/events/{id} shows of its event_id. */
     private static final int EVENT_DEAD_LETTERS = 20;
-    /** How long an answer waits for the DLQ's read: a broker that cannot be reached holds it up to 30 s. */
-    private static final long DEAD_LETTERS_WAIT_MS = 3_000;
 
     /**
      * GET /api/events/{id}: the stored event (the body get-agent-event.sql read, or null) with the events of its
@@ -527,7 +545,7 @@ public class ApiRoutes extends RouteBuilder {
         String stored = in.getBody(String.class);
         DeadLetteredEvents.Page refused = null;
         try {
-            refused = deadLetters(exchange).readWithin(id, EVENT_DEAD_LETTERS, DEAD_LETTERS_WAIT_MS).orElse(null);
+            refused = deadLetters(exchange).read(id, null, EVENT_DEAD_LETTERS);
         } catch (JMSException | RuntimeException unreadable) {
             // the stored event does not depend on the broker: answered without its dead letters
             org.slf4j.LoggerFactory.getLogger(ApiRoutes.class).debug("dead letters of event {} not read: {}", id, unreadable.toString());
@@ -548,7 +566,7 @@ public class ApiRoutes extends RouteBuilder {
         }
         if (anyRefused) {
             for (DeadLetteredEvents.DeadLetter deadLetter : refused.deadLetters()) {
-                view.withArray("dead_letters").add(deadLetter.toJson());
+                view.withArray("dead_letters").add(deadLetter.toJson(LISTED_BODY));
             }
         } else if (refused == null) {
             view.put("warning", "its dead letters were not read: the broker cannot be reached");
@@ -591,7 +609,7 @@ public class ApiRoutes extends RouteBuilder {
     }
 
     /** The path and query parameters the routes read as one value each. */
-    private static final java.util.Set<String> SINGLE_VALUED_PARAMETERS = java.util.Set.of("id", "step", "workflow_id", "status", "limit", "after");
+    private static final java.util.Set<String> SINGLE_VALUED_PARAMETERS = java.util.Set.of("id", "step", "workflow_id", "status", "limit", "after", "event_id");
 
     /**
      * "no loaded workflow starts on …" for an event type no loaded workflow is triggered by, with the trigger it may

@@ -20,13 +20,6 @@ import java.util.ArrayList;
 import java.util.Enumeration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 
 /**
@@ -47,89 +40,96 @@ public final class DeadLetteredEvents {
 
     /** One dead letter: the event's text as it came and what the coordinator read of it. */
     public record DeadLetter(String messageId, Instant deadLetteredAt, String reason, String eventId, String type, String body) {
-        public ObjectNode toJson() {
+        /** Its view, with at most {@code maxBody} characters of its body ({@code body_truncated} and {@code body_length} say when cut). */
+        public ObjectNode toJson(int maxBody) {
             ObjectNode view = Json.object();
             view.put("message_id", messageId);
             view.put("dead_lettered_at", deadLetteredAt == null ? null : deadLetteredAt.toString());
             view.put("reason", reason);
             view.put("event_id", eventId);
             view.put("type", type);
-            view.put("body", body);
+            if (body != null && body.length() > maxBody) {
+                view.put("body", body.substring(0, maxBody));
+                view.put("body_truncated", true);
+                view.put("body_length", body.length());
+            } else {
+                view.put("body", body);
+            }
             return view;
         }
     }
 
-    /** Dead letters in the order they were dead-lettered; {@code more} when the queue holds more than were read. */
+    /** Dead letters in the order they were dead-lettered; {@code more} when the queue holds more after them. */
     public record Page(List<DeadLetter> deadLetters, boolean more) {
     }
 
-    private final ConnectionFactory connectionFactory;
-    /**
-     * The reads run here, so that a caller waits a bounded time: while the broker cannot be reached, the client's
-     * reconnection holds a call up to its failover timeout (30 s), and the answer must not wait for it.
-     */
-    private final ThreadPoolExecutor readers = new ThreadPoolExecutor(4, 4, 30, TimeUnit.SECONDS,
-            new LinkedBlockingQueue<>(64), runnable -> {
-                Thread thread = new Thread(runnable, "coordinator-dead-letter-reader");
-                thread.setDaemon(true);
-                return thread;
-            });
+    /** No dead letter of that message id is on the DLQ (any more), so no page can start after it. */
+    public static final class UnknownCursorException extends IllegalArgumentException {
+        UnknownCursorException(String messageId) {
+            super("no dead letter " + messageId + " is on " + Endpoints.DEAD_LETTER_QUEUE + " any more: list from the start");
+        }
+    }
 
+    private final ConnectionFactory connectionFactory;
+
+    /**
+     * {@code connectionFactory} must bound its calls ({@link dev.agentcoordinator.infra.Messaging#boundedConnectionFactory}):
+     * these are answers to a client, and a pooled connection's reconnection holds a call for the whole of an outage.
+     */
     public DeadLetteredEvents(ConnectionFactory connectionFactory) {
         this.connectionFactory = connectionFactory;
-        readers.allowCoreThreadTimeOut(true);
     }
 
     /**
-     * {@link #read}, when it is done within {@code timeoutMs}; empty when it is not (the broker cannot be reached,
-     * or too many reads wait already). A read that fails throws what it failed with.
+     * Up to {@code limit} dead letters, oldest first: every one, or those of one event_id ({@code eventId} not null),
+     * after the one of message id {@code after} (null: from the first).
      */
-    public Optional<Page> readWithin(String eventId, int limit, long timeoutMs) throws JMSException {
-        Future<Page> reading;
-        try {
-            reading = readers.submit(() -> read(eventId, limit));
-        } catch (RejectedExecutionException busy) {
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(reading.get(timeoutMs, TimeUnit.MILLISECONDS));
-        } catch (TimeoutException slow) {
-            reading.cancel(true);
-            return Optional.empty();
-        } catch (InterruptedException interrupted) {
-            Thread.currentThread().interrupt();
-            return Optional.empty();
-        } catch (ExecutionException failed) {
-            if (failed.getCause() instanceof JMSException jms) {
-                throw jms;
-            }
-            if (failed.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            throw new IllegalStateException(failed.getCause());
-        }
-    }
-
-    /** Up to {@code limit} dead letters, oldest first: every one, or those of one event_id ({@code eventId} not null). */
-    public Page read(String eventId, int limit) throws JMSException {
+    public Page read(String eventId, String after, int limit) throws JMSException {
         String selector = eventId == null ? null : EVENT_ID_PROPERTY + " = '" + eventId.replace("'", "''") + "'";
         List<DeadLetter> deadLetters = new ArrayList<>();
+        boolean started = after == null;
         try (Connection connection = connectionFactory.createConnection()) {
             connection.start();
             Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
             try (QueueBrowser browser = session.createBrowser(session.createQueue(Endpoints.DEAD_LETTER_QUEUE), selector)) {
                 Enumeration<?> messages = browser.getEnumeration();
                 while (messages.hasMoreElements()) {
+                    Message message = (Message) messages.nextElement();
+                    if (!started) {
+                        started = message.getJMSMessageID().equals(after);
+                        continue;
+                    }
                     if (deadLetters.size() == limit) {
                         return new Page(deadLetters, true);
                     }
-                    deadLetters.add(deadLetter((Message) messages.nextElement()));
+                    deadLetters.add(deadLetter(message));
                 }
             }
         } catch (InvalidDestinationException noQueueYet) {
             // a standalone broker that does not create queues on demand, before the first dead letter
         }
+        if (!started) {
+            throw new UnknownCursorException(after);
+        }
         return new Page(deadLetters, false);
+    }
+
+    /** The dead letter of message id {@code messageId}, read and left there; empty when the DLQ holds none. */
+    public Optional<DeadLetter> one(String messageId) throws JMSException {
+        try (Connection connection = connectionFactory.createConnection()) {
+            connection.start();
+            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            try (QueueBrowser browser = session.createBrowser(session.createQueue(Endpoints.DEAD_LETTER_QUEUE), byMessageId(messageId))) {
+                Enumeration<?> found = browser.getEnumeration();
+                return found.hasMoreElements() ? Optional.of(deadLetter((Message) found.nextElement())) : Optional.empty();
+            }
+        } catch (InvalidDestinationException noQueueYet) {
+            return Optional.empty();
+        }
+    }
+
+    private static String byMessageId(String messageId) {
+        return "JMSMessageID = '" + messageId.replace("'", "''") + "'";
     }
 
     /**
@@ -140,7 +140,15 @@ public final class DeadLetteredEvents {
      * failed delivery, and the broker moves a message to DLA after ten). Empty when the DLQ holds no such message.
      */
     public Optional<Taken> take(String messageId, boolean requeue, Function<String, String> keepBecause) throws JMSException {
-        String selector = "JMSMessageID = '" + messageId.replace("'", "''") + "'";
+        try {
+            return takeFrom(messageId, requeue, keepBecause);
+        } catch (InvalidDestinationException noQueueYet) {   // a standalone broker before the first dead letter
+            return Optional.empty();
+        }
+    }
+
+    private Optional<Taken> takeFrom(String messageId, boolean requeue, Function<String, String> keepBecause) throws JMSException {
+        String selector = byMessageId(messageId);
         try (Connection connection = connectionFactory.createConnection()) {
             connection.start();
             Session session = connection.createSession(true, Session.SESSION_TRANSACTED);
@@ -171,9 +179,24 @@ public final class DeadLetteredEvents {
         }
     }
 
-    /** The event of a dead letter as it came: its text and its sender's properties, not the dead letter's. */
+    /**
+     * The event of a dead letter as it came: its body (text as text, bytes as bytes), its sender's properties (not the
+     * dead letter's), its JMS type and correlation id.
+     */
     private static Message asItCame(Session session, Message deadLetter, String body) throws JMSException {
-        Message event = session.createTextMessage(body);
+        Message event;
+        if (deadLetter instanceof BytesMessage bytes) {
+            bytes.reset();
+            byte[] content = new byte[(int) bytes.getBodyLength()];
+            bytes.readBytes(content);
+            BytesMessage copy = session.createBytesMessage();
+            copy.writeBytes(content);
+            event = copy;
+        } else {
+            event = session.createTextMessage(body);
+        }
+        event.setJMSType(deadLetter.getJMSType());
+        event.setJMSCorrelationID(deadLetter.getJMSCorrelationID());
         for (Enumeration<?> names = deadLetter.getPropertyNames(); names.hasMoreElements(); ) {
             String name = (String) names.nextElement();
             if (!name.equals(EventRoutes.DEAD_LETTER_REASON) && !name.equals(EVENT_ID_PROPERTY)

@@ -86,7 +86,9 @@ public final class CamelRuntime implements AutoCloseable {
         Operations operations = Operations.beforeStart(main, settings, infra.dataSource(), infra.connectionFactory(),
                 infra.brokerUrl(), catalog);
         main.bind(QueuedRequests.REGISTRY_NAME, new QueuedRequests(infra.connectionFactory(), catalog, operations.meters()));
-        main.bind(DeadLetteredEvents.REGISTRY_NAME, new DeadLetteredEvents(infra.connectionFactory()));
+        // its own connections, which fail within the health timeout rather than wait through an outage
+        main.bind(DeadLetteredEvents.REGISTRY_NAME, new DeadLetteredEvents(Messaging.boundedConnectionFactory(infra.brokerUrl(),
+                settings.brokerUser(), settings.brokerPassword(), settings.healthTimeoutMs())));
         routes.forEach(main.configure()::addRoutesBuilder);
         main.addMainListener(DeferredMBeanRegistration.installer());
         try {

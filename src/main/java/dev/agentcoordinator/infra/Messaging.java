@@ -58,6 +58,22 @@ public final class Messaging {
         return new ActiveMQConnectionFactory(withClientDefaults(brokerUrl), blankToNull(user), blankToNull(password));
     }
 
+    /**
+     * A plain factory whose connections neither reconnect nor wait longer than {@code timeoutMs} for the broker
+     * (connect and each call): for a probe or a request answered to a client, which must fail rather than wait
+     * through an outage as the pooled connections do (their reconnection holds a call until the broker is back).
+     */
+    public static ActiveMQConnectionFactory boundedConnectionFactory(String brokerUrl, String user, String password, int timeoutMs) {
+        return new ActiveMQConnectionFactory(withClientDefaults(boundedUrl(brokerUrl, timeoutMs)), blankToNull(user), blankToNull(password));
+    }
+
+    /** The URL with reconnection switched off and connect/call timeouts bounded. */
+    static String boundedUrl(String brokerUrl, int timeoutMs) {
+        char separator = brokerUrl.contains("?") ? '&' : '?';
+        return brokerUrl + separator + "reconnectAttempts=0&initialConnectAttempts=1&retryInterval=100"
+                + "&connectTimeoutMillis=" + timeoutMs + "&callTimeout=" + timeoutMs;
+    }
+
     static String withClientDefaults(String brokerUrl) {
         StringBuilder url = new StringBuilder(brokerUrl);
         char separator = brokerUrl.contains("?") ? '&' : '?';

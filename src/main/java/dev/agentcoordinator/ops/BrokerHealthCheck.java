@@ -20,15 +20,8 @@ public final class BrokerHealthCheck extends AbstractHealthCheck {
 
     public BrokerHealthCheck(String brokerUrl, String user, String password, int timeoutMs) {
         super("coordinator", "broker");
-        this.probeFactory = Messaging.connectionFactory(probeUrl(brokerUrl, timeoutMs), user, password);
+        this.probeFactory = Messaging.boundedConnectionFactory(brokerUrl, user, password, timeoutMs);
         this.bounded = new BoundedCheck("broker", timeoutMs);
-    }
-
-    /** The URL with reconnection switched off and connect/call timeouts bounded by the health timeout. */
-    static String probeUrl(String brokerUrl, int timeoutMs) {
-        char separator = brokerUrl.contains("?") ? '&' : '?';
-        return brokerUrl + separator + "reconnectAttempts=0&initialConnectAttempts=1&retryInterval=100"
-                + "&connectTimeoutMillis=" + timeoutMs + "&callTimeout=" + timeoutMs;
     }
 
     @Override

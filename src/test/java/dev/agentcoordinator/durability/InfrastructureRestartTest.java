@@ -29,23 +29,39 @@ class InfrastructureRestartTest {
 
     @FunctionalInterface
     interface Outage {
-        void run() throws Exception;
+        /** The outage, while {@code coordinator} runs executions such as that of {@code anEvent}. */
+        void run(CoordinatorProcess coordinator, String anEvent) throws Exception;
     }
 
     @Test
     void brokerRestartMidRunLosesNothing() throws Exception {
         // a request whose send died with the broker after its attempt was recorded is sent again when the
         // message that started the attempt comes back (dispatched_by): no attempt should need its timeout
-        restartMidRun("broker", true, () -> {
+        restartMidRun("broker", true, (coordinator, anEvent) -> {
             infra.stopBroker();
-            infra.startBroker();
+            try {
+                // what reads the DLQ for a client answers while the broker is down (it used to hold its thread for the outage)
+                String api = coordinator.httpUrl() + "/api";
+                long started = System.nanoTime();
+                HttpResponse<String> event = http(HttpRequest.newBuilder(URI.create(api + "/events/" + anEvent)).build());
+                assertThat(event.statusCode()).as(event.body()).isEqualTo(200);
+                assertThat(Json.parse(event.body()).path("warning").asText()).isEqualTo("its dead letters were not read: the broker cannot be reached");
+                HttpResponse<String> listing = http(HttpRequest.newBuilder(URI.create(api + "/dead-letters")).build());
+                assertThat(listing.statusCode()).as(listing.body()).isEqualTo(503);
+                HttpResponse<String> retry = http(HttpRequest.newBuilder(URI.create(api + "/dead-letters/ID:x/retry"))
+                        .POST(HttpRequest.BodyPublishers.noBody()).build());
+                assertThat(retry.statusCode()).as(retry.body()).isEqualTo(503);
+                assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(20));
+            } finally {
+                infra.startBroker();
+            }
         });
     }
 
     @Test
     void databaseRestartMidRunLosesNothing() throws Exception {
         // every reply refused during the outage is redelivered by the broker: no attempt should need its timeout
-        restartMidRun("db", true, () -> {
+        restartMidRun("db", true, (coordinator, anEvent) -> {
             infra.stopDatabase();
             infra.startDatabase();
         });
@@ -158,7 +174,7 @@ class InfrastructureRestartTest {
             awaitCompletedSteps(workflow, EXECUTIONS);
             long completedBefore = audit.completed(workflow);
             long outageStarted = System.nanoTime();
-            outage.run();
+            outage.run(coordinator, events.get(0));
             long outageMs = (System.nanoTime() - outageStarted) / 1_000_000;
 
             List<String> timedOut;

@@ -5,30 +5,12 @@ import jakarta.jms.JMSException;
 import org.junit.jupiter.api.Test;
 
 import java.lang.reflect.Proxy;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** What is read of a dead letter, and an answer that does not wait for a broker that cannot be reached. */
+/** What is read of a dead letter, and what a read that fails answers. */
 class DeadLetteredEventsTest {
-
-    @Test
-    void aReadThatTheBrokerHoldsUpEndsEmptyAfterItsWait() throws Exception {
-        CountDownLatch released = new CountDownLatch(1);
-        DeadLetteredEvents deadLetters = new DeadLetteredEvents(factory(() -> {
-            released.await(30, TimeUnit.SECONDS);   // as the client's reconnection holds a call during an outage
-            throw new JMSException("broker gone");
-        }));
-        try {
-            long started = System.nanoTime();
-            assertThat(deadLetters.readWithin("e-1", 10, 200)).isEmpty();
-            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)).isLessThan(10_000);
-        } finally {
-            released.countDown();
-        }
-    }
 
     @Test
     void aReadThatFailsThrowsWhatItFailedWith() {
@@ -36,8 +18,20 @@ class DeadLetteredEventsTest {
             throw new JMSException("refused by the broker");
         }));
 
-        assertThatThrownBy(() -> deadLetters.readWithin(null, 10, 5_000)).isInstanceOf(JMSException.class)
-                .hasMessage("refused by the broker");
+        assertThatThrownBy(() -> deadLetters.read(null, null, 10)).isInstanceOf(JMSException.class).hasMessage("refused by the broker");
+        assertThatThrownBy(() -> deadLetters.take("ID:1", true, body -> null)).isInstanceOf(JMSException.class);
+    }
+
+    /** A listing shows the start of a long body and says it is cut; the whole is there for one dead letter. */
+    @Test
+    void aLongBodyIsCutInAListing() {
+        DeadLetteredEvents.DeadLetter deadLetter = new DeadLetteredEvents.DeadLetter("ID:1", null, "why", "e-1", "T", "x".repeat(5000));
+
+        assertThat(deadLetter.toJson(4096).path("body").asText()).hasSize(4096);
+        assertThat(deadLetter.toJson(4096).path("body_truncated").asBoolean()).isTrue();
+        assertThat(deadLetter.toJson(4096).path("body_length").asInt()).isEqualTo(5000);
+        assertThat(deadLetter.toJson(Integer.MAX_VALUE).path("body").asText()).hasSize(5000);
+        assertThat(deadLetter.toJson(Integer.MAX_VALUE).has("body_truncated")).isFalse();
     }
 
     @Test

@@ -373,6 +373,18 @@ class HttpApiSemanticsTest {
         JsonNode firstPage = Json.parse(get("/api/dead-letters?limit=1").body());
         assertThat(firstPage.path("dead_letters").size()).isEqualTo(1);
         assertThat(firstPage.path("more").asBoolean()).isTrue();
+        String next = firstPage.path("next").asText();
+        assertThat(next).isEqualTo(firstPage.at("/dead_letters/0/message_id").asText());
+        JsonNode secondPage = Json.parse(get("/api/dead-letters?limit=1&after=" + next).body());
+        assertThat(secondPage.at("/dead_letters/0/message_id").asText()).isNotBlank().isNotEqualTo(next);
+        HttpResponse<String> unknownCursor = get("/api/dead-letters?after=ID:no-such-dead-letter");
+        assertThat(unknownCursor.statusCode()).isEqualTo(400);
+        assertThat(Json.parse(unknownCursor.body()).path("error").asText())
+                .isEqualTo("no dead letter ID:no-such-dead-letter is on agent.events.DLQ any more: list from the start");
+        // one dead letter, whole
+        JsonNode one = Json.parse(get("/api/dead-letters/" + listed.at("/dead_letters/0/message_id").asText()).body());
+        assertThat(one.path("body").asText()).isEqualTo(refused);
+        assertThat(get("/api/dead-letters/ID:no-such-dead-letter").statusCode()).isEqualTo(404);
         // what would be refused again stays; it can be discarded
         String messageId = listed.at("/dead_letters/0/message_id").asText();
         HttpResponse<String> retried = post("/api/dead-letters/" + messageId + "/retry", "");
@@ -387,7 +399,7 @@ class HttpApiSemanticsTest {
         assertThat(delete("/api/dead-letters/" + messageId).statusCode()).isEqualTo(404);
 
         assertThat(Json.parse(get("/api/dead-letters?evnt_id=" + refusedId).body()).path("warning").asText())
-                .isEqualTo("query parameter \"evnt_id\" ignored: the listing takes event_id, limit");
+                .isEqualTo("query parameter \"evnt_id\" ignored: the listing takes event_id, limit, after");
         HttpResponse<String> badLimit = get("/api/dead-letters?limit=0");
         assertThat(badLimit.statusCode()).isEqualTo(400);
         assertThat(Json.parse(badLimit.body()).path("error").asText()).isEqualTo("limit must be between 1 and 1000");
