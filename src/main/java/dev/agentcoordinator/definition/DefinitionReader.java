@@ -102,9 +102,12 @@ public final class DefinitionReader {
 
     /**
      * The strict read again and again on the document's tree, each field it refused taken out (an unknown field, or one
-     * whose value has the wrong type), until it reads: every such field is told, each as the strict read told it. When
-     * a taken-out value is one the other steps depend on (a step's id or depends_on, the workflow's id, trigger,
-     * version or steps), the rules are not checked (they would find problems that are not there): the file is out.
+     * whose value has the wrong type; a list's wrong entry is replaced by an empty one of the right kind, so that the
+     * entries after it keep their index), until it reads: every such field is told, each as the strict read told it.
+     * The rules are then checked past them only when every wrong value sat in a step with an id of its own and was not
+     * one the other steps depend on (its id or depends_on): that step's rule problems are left out (they may follow from
+     * the missing value). Otherwise (a wrong value of the workflow's own, such as {@code config.timeout_ms}, which the
+     * steps' timeouts are checked against) the rules would find problems that are not there: the file is out.
      */
     private static Read readPastWrongFields(String fileName, String content, ObjectMapper mapper, MismatchedInputException first)
             throws DefinitionReadException {
@@ -125,21 +128,17 @@ public final class DefinitionReader {
                 break;
             }
             if (!(refused instanceof UnrecognizedPropertyException)) {
-                rulesApply &= !othersDependOn(removed);
-                if (removed.size() > 1 && "steps".equals(removed.get(0).getFieldName())) {
+                if (inAStep(removed) && !othersDependOn(removed)) {
                     stepsWithWrongValues.add(removed.get(1).getIndex());
+                } else {
+                    rulesApply = false;
                 }
             }
             try (JsonParser again = mapper.treeAsTokens(tree)) {
                 WorkflowDefinition past = mapper.readValue(again, WorkflowDefinition.class);
-                if (!rulesApply) {
+                Set<String> wrongSteps = idsOf(past, stepsWithWrongValues);
+                if (!rulesApply || wrongSteps == null) {
                     break;
-                }
-                Set<String> wrongSteps = new java.util.HashSet<>();
-                for (int index : stepsWithWrongValues) {
-                    if (past != null && index >= 0 && index < past.steps().size()) {
-                        wrongSteps.add(past.steps().get(index).id());
-                    }
                 }
                 return new Read(loaded(fileName, past), problems, wrongSteps);
             } catch (MismatchedInputException another) {
@@ -157,35 +156,76 @@ public final class DefinitionReader {
 
     private static final int MAX_REFUSED_FIELDS = 100;
 
-    /** Fields whose value other steps or files depend on: read without them, the rules would find problems that are not there. */
+    /** Whether {@code field} lies inside one step ({@code steps[i].<field>…}), not the step entry itself. */
+    private static boolean inAStep(List<JsonMappingException.Reference> field) {
+        return field.size() >= 3 && "steps".equals(field.get(0).getFieldName()) && field.get(1).getFieldName() == null
+                && field.get(2).getFieldName() != null;
+    }
+
+    /** A step's fields other steps depend on: read without them, the rules would find problems elsewhere that are not there. */
     private static boolean othersDependOn(List<JsonMappingException.Reference> field) {
-        String top = field.get(0).getFieldName();
-        if (field.size() == 1) {
-            return List.of("id", "trigger", "version", "steps").contains(top);
+        return List.of("id", "depends_on").contains(field.get(2).getFieldName());
+    }
+
+    /** The ids of the steps at {@code indexes}; null when one has no id, or shares it (its problems could not be told apart). */
+    private static Set<String> idsOf(WorkflowDefinition workflow, Set<Integer> indexes) {
+        Set<String> ids = new java.util.HashSet<>();
+        for (int index : indexes) {
+            if (workflow == null || index < 0 || index >= workflow.steps().size()) {
+                return null;
+            }
+            String id = workflow.steps().get(index).id();
+            if (id == null || workflow.steps().stream().filter(step -> id.equals(step.id())).count() != 1) {
+                return null;
+            }
+            ids.add(id);
         }
-        return "steps".equals(top) && field.size() == 3 && List.of("id", "depends_on").contains(field.get(2).getFieldName());
+        return ids;
     }
 
     /**
-     * Takes the field the read refused out of the tree: an unknown field, or the field that holds a value of the
-     * wrong type (for a list's entry, the list's field). Its path, or null when there is none (the document itself).
+     * Takes the field the read refused out of the tree: an unknown field, or the field that holds a value of the wrong
+     * type; a list's entry is replaced by an empty value of the kind expected. Its path (to the entry, for a list's
+     * entry), or null when there is none (the document itself).
      */
     private static List<JsonMappingException.Reference> takeOut(JsonNode tree, MismatchedInputException refused) {
         List<JsonMappingException.Reference> path = refused.getPath();
-        if (refused instanceof UnrecognizedPropertyException unknown) {
-            JsonNode holder = at(tree, path.subList(0, Math.max(0, path.size() - 1)));
-            return holder instanceof ObjectNode object && object.remove(unknown.getPropertyName()) != null ? path : null;
-        }
-        int field = path.size() - 1;
-        while (field >= 0 && path.get(field).getFieldName() == null) {
-            field--;
-        }
-        if (field < 0) {
+        if (path.isEmpty()) {
             return null;
         }
-        JsonNode holder = at(tree, path.subList(0, field));
-        return holder instanceof ObjectNode object && object.remove(path.get(field).getFieldName()) != null
-                ? List.copyOf(path.subList(0, field + 1)) : null;
+        JsonNode holder = at(tree, path.subList(0, path.size() - 1));
+        JsonMappingException.Reference last = path.get(path.size() - 1);
+        if (refused instanceof UnrecognizedPropertyException unknown) {
+            return holder instanceof ObjectNode object && object.remove(unknown.getPropertyName()) != null ? path : null;
+        }
+        if (last.getFieldName() == null && holder instanceof com.fasterxml.jackson.databind.node.ArrayNode list
+                && last.getIndex() >= 0 && last.getIndex() < list.size()) {
+            list.set(last.getIndex(), emptyOf(refused.getTargetType()));
+            return List.copyOf(path);
+        }
+        return holder instanceof ObjectNode object && last.getFieldName() != null && object.remove(last.getFieldName()) != null
+                ? List.copyOf(path) : null;
+    }
+
+    /** An empty value of the kind {@code type} is read from: "", 0, false, [] or {}. */
+    private static JsonNode emptyOf(Class<?> type) {
+        com.fasterxml.jackson.databind.node.JsonNodeFactory nodes = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance;
+        if (type == null) {
+            return nodes.objectNode();
+        }
+        if (type == String.class) {
+            return nodes.textNode("");
+        }
+        if (Number.class.isAssignableFrom(type) || type == int.class || type == long.class) {
+            return nodes.numberNode(0);
+        }
+        if (type == Boolean.class || type == boolean.class) {
+            return nodes.booleanNode(false);
+        }
+        if (java.util.Collection.class.isAssignableFrom(type)) {
+            return nodes.arrayNode();
+        }
+        return nodes.objectNode();
     }
 
     private static JsonNode at(JsonNode tree, List<JsonMappingException.Reference> path) {

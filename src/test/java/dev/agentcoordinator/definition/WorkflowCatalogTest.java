@@ -53,8 +53,6 @@ class WorkflowCatalogTest {
                 id: types
                 name: Types
                 trigger: TYPES
-                config:
-                  timeout_ms: soon
                 steps:
                   - id: a
                     agent: x
@@ -66,13 +64,51 @@ class WorkflowCatalogTest {
                   - { id: c, agent: x, action: y, config: { allow_failure: maybe }, depends_on: [a] }
                 """);
         assertThat(errors).extracting(error -> error.replaceAll(" \\(known.*", "")).containsExactly(
-                "types.yaml: config.timeout_ms: expected an integer, found \"soon\" (line 5, column 15)",
-                "types.yaml: step \"a\": config.retry_count: expected an integer, found \"two\" (line 10, column 28)",
-                "types.yaml: step \"b\": unknown field \"tags\" (line 13, column 74)",
-                "types.yaml: step \"c\": config.allow_failure: expected true or false, found \"maybe\" (line 14, column 60)",
+                "types.yaml: step \"a\": config.retry_count: expected an integer, found \"two\" (line 8, column 28)",
+                "types.yaml: step \"b\": unknown field \"tags\" (line 11, column 74)",
+                "types.yaml: step \"c\": config.allow_failure: expected true or false, found \"maybe\" (line 12, column 60)",
                 "types.yaml: step \"b\": agent: \"Bad_Agent\" is not a valid name: use lower-case letters, digits, _ and -, starting with a"
                         + " letter, i.e. [a-z][a-z0-9_-]* (it becomes the queue name agent.Bad_Agent)",
                 "types.yaml: step \"b\": depends_on: \"nowhere\" is not a step of this workflow");
+    }
+
+    /**
+     * A wrong value the rules would miss elsewhere keeps them from being checked, and nothing made up is told: the
+     * workflow's timeout (the steps' are checked against it), its name, a step without an id of its own. Every wrong
+     * entry of a list is told, each by its own index.
+     */
+    @Test
+    void wrongValuesTheRulesWouldMissElsewhereAreToldAlone(@org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) throws Exception {
+        assertThat(problemsOf(folder.resolve("t.yaml"), """
+                id: t
+                name: [T2]
+                trigger: T
+                config: { timeout_ms: 1h }
+                steps:
+                  - { id: a, agent: x, action: y, config: { timeout_ms: 600000 } }
+                """)).containsExactly("t.yaml: name: expected a string, found a list (line 2, column 7)",
+                "t.yaml: config.timeout_ms: expected an integer, found \"1h\" (line 4, column 23)");
+        assertThat(problemsOf(folder.resolve("t.yaml"), """
+                id: t
+                name: T
+                trigger: T
+                steps:
+                  - { id: a, agent: x, action: y }
+                  - { agent: [x], action: y }
+                """)).containsExactly("t.yaml: steps[1].agent: expected a string, found a list (line 6, column 14)");
+        assertThat(problemsOf(folder.resolve("t.yaml"), """
+                id: t
+                name: T
+                trigger: T
+                steps:
+                  - { id: a, agent: x, action: y, locks: [roadmap, { resource_type: r, resource_id: { from_trigger: u }, ttl_ms: soon }] }
+                  - [b]
+                  - { id: c, agent: Bad_Agent, action: y, config: { retry_count: two } }
+                """)).containsExactly(
+                "t.yaml: step \"a\": locks[0]: expected a mapping, found \"roadmap\" (line 5, column 43)",
+                "t.yaml: step \"a\": locks[1].ttl_ms: expected an integer, found \"soon\" (line 5, column 114)",
+                "t.yaml: steps[1]: expected a mapping, found a list (line 6, column 5)",
+                "t.yaml: step \"c\": config.retry_count: expected an integer, found \"two\" (line 7, column 66)");
     }
 
     /** A wrong value other steps depend on (a step's id or depends_on) keeps the rules from being checked: the file is out. */
