@@ -49,11 +49,7 @@ class WorkflowCatalogTest {
      */
     @Test
     void aFileWithValuesOfTheWrongTypeIsValidatedAllTheSame(@org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) throws Exception {
-        List<String> errors = problemsOf(folder.resolve("types.yaml"), """
-                id: types
-                name: Types
-                trigger: TYPES
-                steps:
+        List<String> errors = problemsOf(folder.resolve("types.yaml"), WORKFLOW_HEAD + """
                   - id: a
                     agent: x
                     action: y
@@ -88,19 +84,11 @@ class WorkflowCatalogTest {
                   - { id: a, agent: x, action: y, config: { timeout_ms: 600000 } }
                 """)).containsExactly("t.yaml: name: expected a string, found a list (line 2, column 7)",
                 "t.yaml: config.timeout_ms: expected an integer, found \"1h\" (line 4, column 23)");
-        assertThat(problemsOf(folder.resolve("t.yaml"), """
-                id: t
-                name: T
-                trigger: T
-                steps:
+        assertThat(problemsOf(folder.resolve("t.yaml"), WORKFLOW_HEAD + """
                   - { id: a, agent: x, action: y }
                   - { agent: [x], action: y }
                 """)).containsExactly("t.yaml: steps[1].agent: expected a string, found a list (line 6, column 14)");
-        assertThat(problemsOf(folder.resolve("t.yaml"), """
-                id: t
-                name: T
-                trigger: T
-                steps:
+        assertThat(problemsOf(folder.resolve("t.yaml"), WORKFLOW_HEAD + """
                   - { id: a, agent: x, action: y, locks: [roadmap, { resource_type: r, resource_id: { from_trigger: u }, ttl_ms: soon }] }
                   - [b]
                   - { id: c, agent: Bad_Agent, action: y, config: { retry_count: two } }
@@ -114,11 +102,7 @@ class WorkflowCatalogTest {
     /** A wrong value other steps depend on (a step's id or depends_on) keeps the rules from being checked: the file is out. */
     @Test
     void aWrongValueOthersDependOnKeepsTheRulesFromBeingChecked(@org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) throws Exception {
-        List<String> errors = problemsOf(folder.resolve("ids.yaml"), """
-                id: ids
-                name: Ids
-                trigger: IDS
-                steps:
+        List<String> errors = problemsOf(folder.resolve("ids.yaml"), WORKFLOW_HEAD + """
                   - { id: [a], agent: x, action: y }
                   - { id: b, agent: Bad_Agent, action: run, depends_on: a, config: { timeout_ms: soon } }
                 """);
@@ -128,12 +112,16 @@ class WorkflowCatalogTest {
                 "ids.yaml: step \"b\": config.timeout_ms: expected an integer, found \"soon\" (line 6, column 82)");
     }
 
-    /** A workflow t whose step a's input_mapping follows. */
-    private static final String STEP_A_MAPPINGS = """
+    /** A workflow's first lines, its steps to follow (so that the steps' lines are counted from 5). */
+    private static final String WORKFLOW_HEAD = """
             id: t
             name: T
             trigger: T
             steps:
+            """;
+
+    /** A workflow t whose step a's input_mapping follows. */
+    private static final String STEP_A_MAPPINGS = WORKFLOW_HEAD + """
               - id: a
                 agent: x
                 action: y
@@ -157,11 +145,7 @@ class WorkflowCatalogTest {
     /** A required field misspelt is told once, as the unknown field that may stand for it, not also as missing. */
     @Test
     void aMisspeltRequiredFieldIsToldOnce(@org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) throws Exception {
-        List<String> errors = problemsOf(folder.resolve("t.yaml"), """
-                id: t
-                name: T
-                trigger: T
-                steps:
+        List<String> errors = problemsOf(folder.resolve("t.yaml"), WORKFLOW_HEAD + """
                   - { id: a, agent: x, action: y }
                   - id: b
                     agnt: x
