@@ -568,6 +568,9 @@ public class ApiRoutes extends RouteBuilder {
             for (DeadLetteredEvents.DeadLetter deadLetter : refused.deadLetters()) {
                 view.withArray("dead_letters").add(deadLetter.toJson(LISTED_BODY));
             }
+            if (refused.more()) {   // the first of them; GET /api/dead-letters?event_id= lists on
+                view.put("dead_letters_more", true);
+            }
         } else if (refused == null) {
             view.put("warning", "its dead letters were not read: the broker cannot be reached");
         }
