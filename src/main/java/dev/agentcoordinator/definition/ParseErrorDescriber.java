@@ -62,7 +62,7 @@ final class ParseErrorDescriber {
                     + ", found " + describeFound(content, mapper, m.getPath()) + at(location(m, content, mapper)));
         }
         if (e instanceof JsonMappingException) {
-            return located(file, content, mapper, refs, original + at(e.getLocation()));
+            return located(file, content, mapper, refs, original + at(location((JsonMappingException) e, content, mapper)));
         }
         return DefinitionError.ofWorkflow(file, null, "syntax error" + at(e.getLocation()) + ": " + original);
     }
@@ -194,15 +194,23 @@ final class ParseErrorDescriber {
      * read went on after it), else the read's location.
      */
     private static JsonLocation location(JsonMappingException e, String content, ObjectMapper mapper) {
-        JsonLocation found = locate(e.getPath(), content, mapper);
+        // an unknown field at its name (its value may start lines later), any other refused value where it starts
+        JsonLocation found = locate(e.getPath(), e instanceof UnrecognizedPropertyException, content, mapper);
         return found != null ? found : e.getLocation();
     }
 
-    private static JsonLocation locate(List<JsonMappingException.Reference> path, String content, ObjectMapper mapper) {
+    private static JsonLocation locate(List<JsonMappingException.Reference> path, boolean atItsName, String content,
+                                       ObjectMapper mapper) {
         String pointer = pointer(path);
         try (com.fasterxml.jackson.core.JsonParser parser = mapper.createParser(content)) {
             for (com.fasterxml.jackson.core.JsonToken token = parser.nextToken(); token != null; token = parser.nextToken()) {
-                if (token == com.fasterxml.jackson.core.JsonToken.FIELD_NAME || token.isStructEnd()) {
+                if (token == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+                    if (atItsName && pointer.equals(parser.getParsingContext().pathAsPointer().toString())) {
+                        return parser.currentTokenLocation();
+                    }
+                    continue;
+                }
+                if (atItsName || token.isStructEnd()) {
                     continue;
                 }
                 // a mapping or list that starts here opened a context of its own: its path is its parent's

@@ -64,14 +64,14 @@ class DefinitionReaderTest {
                   - { id: a }
                   - { id: b }
                   - { id: c, config: { timeout: 5000 } }
-                """)).isEqualTo("market_update.yaml: step \"c\": config: unknown field \"timeout\" (line 5, column 33)"
+                """)).isEqualTo("market_update.yaml: step \"c\": config: unknown field \"timeout\" (line 5, column 24)"
                 + " (known fields: allow_failure, include_context, retry_backoff_ms, retry_count, timeout_ms): did you mean \"timeout_ms\"?");
     }
 
     @Test
     void unknownTopLevelField() {
         assertThat(errorOf("wf.yaml", "id: wf\ntimeout_ms: 5\n"))
-                .startsWith("wf.yaml: unknown field \"timeout_ms\" (line 2, column 13) (known fields: config, id, name,");
+                .startsWith("wf.yaml: unknown field \"timeout_ms\" (line 2, column 1) (known fields: config, id, name,");
     }
 
     @Test

@@ -38,7 +38,7 @@ class ValidateCommandTest {
         assertThat(run(WorkflowCatalogTest.resource("broken").toString())).isEqualTo(1);
         String printed = err.toString(StandardCharsets.UTF_8);
         assertThat(printed).startsWith("7 problem(s) in workflow definitions:");
-        assertThat(printed).contains("  - market_update.yaml: step \"compile_report\": config: unknown field \"timeout\" (line 13, column 16)",
+        assertThat(printed).contains("  - market_update.yaml: step \"compile_report\": config: unknown field \"timeout\" (line 13, column 7)",
                 "  - cycle.yaml: depends_on: cycle a -> c -> b -> a",
                 "  - interview_completed.yaml: step \"adjust_roadmap\": condition.step: \"check_impact\" is not a step of this workflow");
         assertThat(out.size()).isZero();

@@ -36,9 +36,9 @@ class WorkflowCatalogTest {
                   - { id: b, agent: b, action: run, depends_on: [nowhere] }
                 """);
         assertThat(errors).filteredOn(error -> error.contains("unknown field")).extracting(error -> error.replaceAll(" \\(known.*", ""))
-                .containsExactlyInAnyOrder("typos.yaml: unknown field \"tags\" (line 4, column 7)", "typos.yaml: unknown field \"colour\" (line 5, column 9)",
-                        "typos.yaml: step \"a\": unknown field \"retry\" (line 7, column 52)",
-                        "typos.yaml: step \"a\": unknown field \"shade\" (line 7, column 73)");
+                .containsExactlyInAnyOrder("typos.yaml: unknown field \"tags\" (line 4, column 1)", "typos.yaml: unknown field \"colour\" (line 5, column 1)",
+                        "typos.yaml: step \"a\": unknown field \"retry\" (line 7, column 45)",
+                        "typos.yaml: step \"a\": unknown field \"shade\" (line 7, column 66)");
         assertThat(errors).anySatisfy(error -> assertThat(error).contains("step \"a\": agent:"))
                 .anySatisfy(error -> assertThat(error).contains("step \"b\": depends_on"));
     }
@@ -61,7 +61,7 @@ class WorkflowCatalogTest {
                 """);
         assertThat(errors).extracting(error -> error.replaceAll(" \\(known.*", "")).containsExactly(
                 "types.yaml: step \"a\": config.retry_count: expected an integer, found \"two\" (line 8, column 28)",
-                "types.yaml: step \"b\": unknown field \"tags\" (line 11, column 74)",
+                "types.yaml: step \"b\": unknown field \"tags\" (line 11, column 68)",
                 "types.yaml: step \"c\": config.allow_failure: expected true or false, found \"maybe\" (line 12, column 60)",
                 "types.yaml: step \"b\": agent: \"Bad_Agent\" is not a valid name: use lower-case letters, digits, _ and -, starting with a"
                         + " letter, i.e. [a-z][a-z0-9_-]* (it becomes the queue name agent.Bad_Agent)",
@@ -136,7 +136,7 @@ class WorkflowCatalogTest {
                       other: {}
                 """);
         assertThat(errors).containsExactly(
-                "t.yaml: step \"a\": input_mapping.user: unknown field \"from_triger\" (line 9, column 28) (known fields: from_shared_memory, from_signal,"
+                "t.yaml: step \"a\": input_mapping.user: unknown field \"from_triger\" (line 9, column 15) (known fields: from_shared_memory, from_signal,"
                         + " from_step, from_trigger, output_key, value): did you mean \"from_trigger\"?",
                 "t.yaml: step \"a\": input_mapping.other: exactly one source is required (from_trigger, from_step + output_key,"
                         + " from_shared_memory, from_signal or value), found none");
@@ -154,8 +154,8 @@ class WorkflowCatalogTest {
                     condition: { step: a, output_key: ok, operater: eq, value: true }
                 """);
         assertThat(errors).extracting(error -> error.replaceAll(" \\(known.*", "")).containsExactlyInAnyOrder(
-                "t.yaml: step \"b\": unknown field \"agnt\" (line 7, column 11)",
-                "t.yaml: step \"b\": condition: unknown field \"operater\" (line 10, column 53)");
+                "t.yaml: step \"b\": unknown field \"agnt\" (line 7, column 5)",
+                "t.yaml: step \"b\": condition: unknown field \"operater\" (line 10, column 43)");
         assertThat(errors).allSatisfy(error -> assertThat(error).containsPattern("did you mean \"(agent|operator)\"\\?$"));
     }
 
@@ -198,7 +198,7 @@ class WorkflowCatalogTest {
                 "interview_completed.yaml: step \"adjust_roadmap\": condition.step: \"check_impact\" is not a step of this workflow",
                 "interview_completed.yaml: step \"adjust_roadmap\": input_mapping.analysis.from_step: \"analyze_interview\""
                         + " is not an ancestor of this step through depends_on, so it may not have run yet (add it to depends_on)",
-                "market_update.yaml: step \"compile_report\": config: unknown field \"timeout\" (line 13, column 16) (known fields:"
+                "market_update.yaml: step \"compile_report\": config: unknown field \"timeout\" (line 13, column 7) (known fields:"
                         + " allow_failure, include_context, retry_backoff_ms, retry_count, timeout_ms): did you mean \"timeout_ms\"?",
                 "same_trigger.json: trigger: \"INTERVIEW_COMPLETED\" is also the trigger of workflow \"interview_completed\""
                         + " in interview_completed.yaml (one workflow per trigger)",
