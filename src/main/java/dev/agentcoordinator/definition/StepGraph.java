@@ -19,8 +19,8 @@ import java.util.TreeSet;
 public final class StepGraph {
     /** step id to the ids it depends on (known steps only), in definition order. */
     private final Map<String, List<String>> dependencies = new LinkedHashMap<>();
-    /** The steps whose depends_on names a step the workflow does not have. */
-    private final Set<String> withUnknownDependencies = new HashSet<>();
+    /** The names in each step's depends_on of steps the workflow does not have. */
+    private final Map<String, List<String>> unknownDependencies = new HashMap<>();
 
     public StepGraph(WorkflowDefinition workflow) {
         for (WorkflowStep step : workflow.steps()) {
@@ -29,8 +29,9 @@ public final class StepGraph {
             }
         }
         dependencies.forEach((id, deps) -> {
-            if (!dependencies.keySet().containsAll(deps)) {
-                withUnknownDependencies.add(id);
+            List<String> unknown = deps.stream().filter(dep -> !dependencies.containsKey(dep)).toList();
+            if (!unknown.isEmpty()) {
+                unknownDependencies.put(id, unknown);
             }
         });
         dependencies.replaceAll((id, deps) -> deps.stream().filter(dependencies::containsKey).distinct().toList());
@@ -53,9 +54,22 @@ public final class StepGraph {
         return seen;
     }
 
-    /** Whether {@code stepId}'s ancestry is incomplete: it, or one of its ancestors, depends on a step that does not exist. */
-    public boolean reachesAnUnknownStep(String stepId) {
-        return withUnknownDependencies.contains(stepId) || ancestorsOf(stepId).stream().anyMatch(withUnknownDependencies::contains);
+    /**
+     * Whether {@code candidate} would be an ancestor of {@code stepId} but for a misspelt depends_on in its ancestry: the
+     * step a name that does not exist is closest to ({@link Spelling}) is {@code candidate} or has it as an ancestor.
+     */
+    public boolean isAncestorThroughAMisspeltDependency(String candidate, String stepId) {
+        Set<String> ancestry = new LinkedHashSet<>(ancestorsOf(stepId));
+        ancestry.add(stepId);
+        for (String step : ancestry) {
+            for (String unknown : unknownDependencies.getOrDefault(step, List.of())) {
+                String meant = Spelling.closest(unknown, dependencies.keySet(), 2).orElse(null);
+                if (meant != null && (meant.equals(candidate) || ancestorsOf(meant).contains(candidate))) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** Whether {@code candidate} has certainly finished (or been skipped) before {@code stepId} starts. */

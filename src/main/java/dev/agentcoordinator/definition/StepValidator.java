@@ -112,8 +112,8 @@ final class StepValidator {
         if (!graph.contains(referenced)) {
             scope.error(field, "\"" + referenced + "\" is not a step of this workflow");
         } else if (scope.stepId() != null && graph.contains(scope.stepId()) && !graph.isAncestor(referenced, scope.stepId())
-                // an ancestry through a depends_on that names no step is told there, once (a misspelt step id)
-                && !graph.reachesAnUnknownStep(scope.stepId())) {
+                // an ancestry through a misspelt depends_on is told there, once
+                && !graph.isAncestorThroughAMisspeltDependency(referenced, scope.stepId())) {
             scope.error(field, "\"" + referenced + "\" is not an ancestor of this step through depends_on,"
                     + " so it may not have run yet (add it to depends_on)");
         }

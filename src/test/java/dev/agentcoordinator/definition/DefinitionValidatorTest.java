@@ -204,7 +204,17 @@ class DefinitionValidatorTest {
                     action: y
                     depends_on: [b]
                     condition: { step: update_skills, output_key: k, operator: exists }
-                """)).containsExactly("wf.yaml: step \"b\": depends_on: \"update_skils\" is not a step of this workflow");
+                  - { id: audit, agent: x, action: y }
+                  - id: d
+                    agent: x
+                    action: y
+                    depends_on: [c]
+                    input_mapping:
+                      v: { from_step: audit, output_key: k }
+                """)).containsExactly("wf.yaml: step \"b\": depends_on: \"update_skils\" is not a step of this workflow",
+                // a step the misspelt one does not stand for is still told
+                "wf.yaml: step \"d\": input_mapping.v.from_step: \"audit\" is not an ancestor of this step through depends_on,"
+                        + " so it may not have run yet (add it to depends_on)");
     }
 
     @Test
