@@ -133,6 +133,17 @@ public final class DefinitionReader {
                 } else {
                     rulesApply = false;
                 }
+            } else if (standsForAField(problems.get(problems.size() - 1))) {
+                // a misspelt field is as good as missing: as for a wrong value, but for one in a mapping of a step (whose
+                // problems WorkflowCatalog.followsFromAnUnknownField tells apart more closely)
+                boolean ofTheStep = inAStep(removed) && (removed.size() == 3
+                        || removed.size() == 4 && "config".equals(removed.get(2).getFieldName()));
+                boolean dependedOn = problems.get(problems.size() - 1).message().matches(".*did you mean \"(id|depends_on)\"\\?$");
+                if (ofTheStep && !dependedOn) {
+                    stepsWithWrongValues.add(removed.get(1).getIndex());
+                } else if (ofTheStep || !inAStep(removed)) {
+                    rulesApply = false;
+                }
             }
             try (JsonParser again = mapper.treeAsTokens(tree)) {
                 WorkflowDefinition past = mapper.readValue(again, WorkflowDefinition.class);
@@ -155,6 +166,11 @@ public final class DefinitionReader {
     }
 
     private static final int MAX_REFUSED_FIELDS = 100;
+
+    /** Whether an unknown field's problem names the field it may stand for. */
+    private static boolean standsForAField(DefinitionError unknownField) {
+        return unknownField.message().contains(": did you mean \"");
+    }
 
     /** Whether {@code field} lies inside one step ({@code steps[i].<field>…}), not the step entry itself. */
     private static boolean inAStep(List<JsonMappingException.Reference> field) {

@@ -99,6 +99,39 @@ class WorkflowCatalogTest {
                 "t.yaml: step \"c\": config.retry_count: expected an integer, found \"two\" (line 7, column 66)");
     }
 
+    /** A misspelt field is as good as missing: the problems its absence would make up are not told. */
+    @Test
+    void aMisspeltFieldMakesUpNoProblems(@org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) throws Exception {
+        // the workflow's timeout, which the steps' are checked against
+        assertThat(problemsOf(folder.resolve("t.yaml"), """
+                id: t
+                name: T
+                trigger: T
+                config: { timeout: 900000 }
+                steps:
+                  - { id: a, agent: x, action: y, config: { timeout_ms: 600000 } }
+                """)).extracting(error -> error.replaceAll(" \\(known.*", ""))
+                .containsExactly("t.yaml: config: unknown field \"timeout\" (line 4, column 11)");
+        // a step's depends_on, which its mappings are checked against
+        assertThat(problemsOf(folder.resolve("t.yaml"), WORKFLOW_HEAD + """
+                  - { id: a, agent: x, action: y }
+                  - { id: b, agent: x, action: y, depend_on: [a], input_mapping: { v: { from_step: a, output_key: k } } }
+                """)).extracting(error -> error.replaceAll(" \\(known.*", ""))
+                .containsExactly("t.yaml: step \"b\": unknown field \"depend_on\" (line 6, column 35)");
+        // a step's timeout, checked against the workflow's: that step's rules wait; the others' are told
+        assertThat(problemsOf(folder.resolve("t.yaml"), """
+                id: t
+                name: T
+                trigger: T
+                config: { timeout_ms: 10000 }
+                steps:
+                  - { id: a, agent: x, action: y, config: { timeout: 5000 } }
+                  - { id: b, agent: Bad_Agent, action: y }
+                """)).extracting(error -> error.replaceAll(" \\(known.*", "").replaceAll(": use lower-case.*", "")).containsExactly(
+                "t.yaml: step \"a\": config: unknown field \"timeout\" (line 6, column 45)",
+                "t.yaml: step \"b\": agent: \"Bad_Agent\" is not a valid name");
+    }
+
     /** A wrong value other steps depend on (a step's id or depends_on) keeps the rules from being checked: the file is out. */
     @Test
     void aWrongValueOthersDependOnKeepsTheRulesFromBeingChecked(@org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) throws Exception {
