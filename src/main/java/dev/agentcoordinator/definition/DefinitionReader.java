@@ -162,6 +162,10 @@ public final class DefinitionReader {
                 break;
             }
         }
+        if (problems.size() > MAX_REFUSED_FIELDS) {
+            problems.add(DefinitionError.ofWorkflow(fileName, null, "the reading stopped after " + MAX_REFUSED_FIELDS
+                    + " unknown fields and values of the wrong type: the file may have more"));
+        }
         throw new DefinitionReadException(problems, first);
     }
 
@@ -191,7 +195,7 @@ public final class DefinitionReader {
                 return null;
             }
             String id = workflow.steps().get(index).id();
-            if (id == null || workflow.steps().stream().filter(step -> id.equals(step.id())).count() != 1) {
+            if (id == null || id.isBlank() || workflow.steps().stream().filter(step -> id.equals(step.id())).count() != 1) {
                 return null;
             }
             ids.add(id);

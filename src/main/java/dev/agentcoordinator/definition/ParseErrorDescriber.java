@@ -81,7 +81,7 @@ final class ParseErrorDescriber {
                 for (JsonNode step : steps) {
                     named += id.equals(step.path("id")) ? 1 : 0;
                 }
-                if (id.isTextual() && named == 1) {   // two steps of one id are told apart by their index
+                if (id.isTextual() && !id.asText().isBlank() && named == 1) {   // two steps of one id are told apart by their index
                     return DefinitionError.ofStep(file, id.asText(), jsonPath(refs.subList(2, refs.size())), message);
                 }
             } catch (IOException | RuntimeException unreadable) {

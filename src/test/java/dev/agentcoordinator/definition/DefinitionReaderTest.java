@@ -139,4 +139,21 @@ class DefinitionReaderTest {
                 .isInstanceOf(DefinitionReadException.class)
                 .hasMessageStartingWith("exist.yaml: cannot read file: ");
     }
+
+    /** A file with too many unknown fields says the reading stopped rather than end its list without a word. */
+    @Test
+    void aFileWithMoreUnknownFieldsThanAreReadSaysSo() {
+        StringBuilder yaml = new StringBuilder("id: wf\nname: W\ntrigger: T\n");
+        for (int i = 0; i < 120; i++) {
+            yaml.append("extra_").append(i).append(": 1\n");
+        }
+        try {
+            reader.read("wf.yaml", yaml.toString());
+            throw new AssertionError("expected problems");
+        } catch (DefinitionReadException e) {
+            assertThat(e.errors()).hasSize(102);
+            assertThat(e.errors().get(101).toString())
+                    .isEqualTo("wf.yaml: the reading stopped after 100 unknown fields and values of the wrong type: the file may have more");
+        }
+    }
 }
