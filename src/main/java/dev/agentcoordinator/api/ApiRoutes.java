@@ -468,7 +468,7 @@ public class ApiRoutes extends RouteBuilder {
         view.put("count", page.deadLetters().size());
         view.put("more", page.more());
         if (page.more()) {
-            view.put("next", page.deadLetters().get(page.deadLetters().size() - 1).messageId());
+            view.put("next", page.next());
         }
         warning.ifPresent(text -> view.put("warning", text));
         respond(exchange, 200, Json.write(view));

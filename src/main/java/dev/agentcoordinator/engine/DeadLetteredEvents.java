@@ -59,14 +59,15 @@ public final class DeadLetteredEvents {
         }
     }
 
-    /** Dead letters in the order they were dead-lettered; {@code more} when the queue holds more after them. */
+    /**
+     * Dead letters in the order they were dead-lettered; {@code more} when the queue holds more after them, and then
+     * {@code next}, where the next page starts: the last one's time and message id, so that a page still follows
+     * when that dead letter has been retried or discarded since.
+     */
     public record Page(List<DeadLetter> deadLetters, boolean more) {
-    }
-
-    /** No dead letter of that message id is on the DLQ (any more), so no page can start after it. */
-    public static final class UnknownCursorException extends IllegalArgumentException {
-        UnknownCursorException(String messageId) {
-            super("no dead letter " + messageId + " is on " + Endpoints.DEAD_LETTER_QUEUE + " any more: list from the start");
+        public String next() {
+            DeadLetter last = deadLetters.get(deadLetters.size() - 1);
+            return (last.deadLetteredAt() == null ? 0 : last.deadLetteredAt().toEpochMilli()) + ":" + last.messageId();
         }
     }
 
@@ -82,10 +83,13 @@ public final class DeadLetteredEvents {
 
     /**
      * Up to {@code limit} dead letters, oldest first: every one, or those of one event_id ({@code eventId} not null),
-     * after the one of message id {@code after} (null: from the first).
+     * after {@code after} (a {@link Page#next()}; null: from the first): after the dead letter it names, or, when that
+     * one is gone, after its time.
      */
     public Page read(String eventId, String after, int limit) throws JMSException {
         String selector = eventId == null ? null : EVENT_ID_PROPERTY + " = '" + eventId.replace("'", "''") + "'";
+        long afterTime = after == null ? Long.MIN_VALUE : cursorTime(after);
+        String afterId = after == null ? null : after.substring(after.indexOf(':') + 1);
         List<DeadLetter> deadLetters = new ArrayList<>();
         boolean started = after == null;
         try (Connection connection = connectionFactory.createConnection()) {
@@ -96,8 +100,14 @@ public final class DeadLetteredEvents {
                 while (messages.hasMoreElements()) {
                     Message message = (Message) messages.nextElement();
                     if (!started) {
-                        started = message.getJMSMessageID().equals(after);
-                        continue;
+                        if (message.getJMSMessageID().equals(afterId)) {
+                            started = true;
+                            continue;
+                        }
+                        if (message.getJMSTimestamp() <= afterTime) {
+                            continue;
+                        }
+                        started = true;
                     }
                     if (deadLetters.size() == limit) {
                         return new Page(deadLetters, true);
@@ -108,10 +118,17 @@ public final class DeadLetteredEvents {
         } catch (InvalidDestinationException noQueueYet) {
             // a standalone broker that does not create queues on demand, before the first dead letter
         }
-        if (!started) {
-            throw new UnknownCursorException(after);
-        }
         return new Page(deadLetters, false);
+    }
+
+    private static long cursorTime(String after) {
+        int colon = after.indexOf(':');
+        try {
+            return Long.parseLong(after.substring(0, Math.max(0, colon)));
+        } catch (NumberFormatException notACursor) {
+            throw new IllegalArgumentException("after must be the \"next\" of an answer before (<time>:<message id>), got \""
+                    + after + "\"");
+        }
     }
 
     /** The dead letter of message id {@code messageId}, read and left there; empty when the DLQ holds none. */

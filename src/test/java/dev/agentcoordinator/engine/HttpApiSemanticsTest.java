@@ -374,13 +374,18 @@ class HttpApiSemanticsTest {
         assertThat(firstPage.path("dead_letters").size()).isEqualTo(1);
         assertThat(firstPage.path("more").asBoolean()).isTrue();
         String next = firstPage.path("next").asText();
-        assertThat(next).isEqualTo(firstPage.at("/dead_letters/0/message_id").asText());
+        String firstId = firstPage.at("/dead_letters/0/message_id").asText();
+        assertThat(next).endsWith(":" + firstId);
         JsonNode secondPage = Json.parse(get("/api/dead-letters?limit=1&after=" + next).body());
-        assertThat(secondPage.at("/dead_letters/0/message_id").asText()).isNotBlank().isNotEqualTo(next);
-        HttpResponse<String> unknownCursor = get("/api/dead-letters?after=ID:no-such-dead-letter");
-        assertThat(unknownCursor.statusCode()).isEqualTo(400);
-        assertThat(Json.parse(unknownCursor.body()).path("error").asText())
-                .isEqualTo("no dead letter ID:no-such-dead-letter is on agent.events.DLQ any more: list from the start");
+        assertThat(secondPage.at("/dead_letters/0/message_id").asText()).isNotBlank().isNotEqualTo(firstId);
+        // a page still follows a dead letter gone since: after its time
+        String gone = next.substring(0, next.indexOf(':')) + ":ID:gone-since";
+        assertThat(Json.parse(get("/api/dead-letters?limit=1&after=" + gone).body()).at("/dead_letters/0/message_id").asText())
+                .isEqualTo(secondPage.at("/dead_letters/0/message_id").asText());
+        HttpResponse<String> notACursor = get("/api/dead-letters?after=ID:no-such-dead-letter");
+        assertThat(notACursor.statusCode()).isEqualTo(400);
+        assertThat(Json.parse(notACursor.body()).path("error").asText())
+                .isEqualTo("after must be the \"next\" of an answer before (<time>:<message id>), got \"ID:no-such-dead-letter\"");
         // one dead letter, whole
         JsonNode one = Json.parse(get("/api/dead-letters/" + listed.at("/dead_letters/0/message_id").asText()).body());
         assertThat(one.path("body").asText()).isEqualTo(refused);
