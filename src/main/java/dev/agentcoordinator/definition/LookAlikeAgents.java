@@ -8,13 +8,15 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Agent names of the loaded workflows that are one or two letters apart ({@code sentinal} and {@code sentinel}):
- * probably one agent misspelt, whose requests would wait on a queue no agent reads and time out. Told as warnings,
- * not refused: two agents may be named alike on purpose (names that differ only in digits are not told).
+ * Agent names of the loaded workflows a letter apart ({@code sentinal} and {@code sentinel}; two letters for names of
+ * ten or more): probably one agent misspelt, whose requests would wait on a queue no agent reads and time out. Told as
+ * warnings, not refused: two agents may be named alike on purpose, so names that differ only in digits or in a short
+ * last part ({@code worker_a}, {@code worker_b}) are not told.
  */
 public final class LookAlikeAgents {
-    private static final int MAX_EDITS = 2;
     private static final int MIN_LENGTH = 5;
+    /** From this length on, two letters apart still look alike. */
+    private static final int LONG_NAME = 10;
 
     private LookAlikeAgents() {
     }
@@ -32,14 +34,15 @@ public final class LookAlikeAgents {
                 }
             }
         }
-        LevenshteinDistance distance = new LevenshteinDistance(MAX_EDITS);
         List<String> names = List.copyOf(uses.keySet());
         List<String> warnings = new ArrayList<>();
         for (int i = 0; i < names.size(); i++) {
             for (int j = i + 1; j < names.size(); j++) {
                 String a = names.get(i);
                 String b = names.get(j);
-                if (a.length() < MIN_LENGTH || b.length() < MIN_LENGTH || distance.apply(a, b) < 0 || digitsOnlyApart(a, b)) {
+                int maxEdits = Math.min(a.length(), b.length()) >= LONG_NAME ? 2 : 1;
+                if (a.length() < MIN_LENGTH || b.length() < MIN_LENGTH || new LevenshteinDistance(maxEdits).apply(a, b) < 0
+                        || digitsOnlyApart(a, b) || shortLastPartsApart(a, b)) {
                     continue;
                 }
                 String rare = uses.get(a).size() <= uses.get(b).size() ? a : b;
@@ -50,6 +53,14 @@ public final class LookAlikeAgents {
             }
         }
         return warnings;
+    }
+
+    /** {@code worker_a} and {@code worker_b}: the same name up to a last part of one or two characters. */
+    private static boolean shortLastPartsApart(String a, String b) {
+        int cutA = Math.max(a.lastIndexOf('_'), a.lastIndexOf('-'));
+        int cutB = Math.max(b.lastIndexOf('_'), b.lastIndexOf('-'));
+        return cutA > 0 && cutA == cutB && a.substring(0, cutA).equals(b.substring(0, cutB))
+                && a.length() - cutA <= 3 && b.length() - cutB <= 3;
     }
 
     private static boolean digitsOnlyApart(String a, String b) {

@@ -66,7 +66,8 @@ public final class EventDecoder {
         if (type == null || !type.isTextual() || type.asText().isBlank()) {
             throw new InvalidEventException("event field \"type\" must be a non-empty string"
                     + (type == null ? IgnoredFields.EVENT.standInFor(event, "type")
-                       : type.isTextual() ? (type.asText().isEmpty() ? ", got an empty one" : ", got a blank one") : ", got " + type.getNodeType().toString().toLowerCase()));
+                       : type.isTextual() ? (type.asText().isEmpty() ? ", got an empty one" : ", got a blank one")
+                       : ", got " + type.getNodeType().toString().toLowerCase(java.util.Locale.ROOT)));
         }
         if (type.asText().length() > MAX_TYPE_LENGTH) {
             throw new InvalidEventException("event field \"type\" is longer than " + MAX_TYPE_LENGTH + " characters");
@@ -85,12 +86,13 @@ public final class EventDecoder {
     private static String eventKey(JsonNode eventId, String messageId) {
         if (eventId != null && !eventId.isNull()) {
             if (!eventId.isTextual() && !eventId.isNumber()) {
-                throw new InvalidEventException("event field \"event_id\" must be a string, got " + eventId.getNodeType().toString().toLowerCase());
+                throw new InvalidEventException("event field \"event_id\" must be a string (or a number), got "
+                        + eventId.getNodeType().toString().toLowerCase(java.util.Locale.ROOT));
             }
             String key = eventId.asText();
             if (key.isBlank() || key.length() > MAX_KEY_LENGTH) {
                 throw new InvalidEventException("event field \"event_id\" must be 1 to " + MAX_KEY_LENGTH + " characters, not all blank"
-                        + (key.isEmpty() ? ", got an empty one" : key.isBlank() ? ", got a blank one" : ", got " + key.length()));
+                        + (key.isEmpty() ? ", got an empty one" : key.isBlank() ? ", got a blank one" : ", got " + key.length() + " characters"));
             }
             return key;
         }

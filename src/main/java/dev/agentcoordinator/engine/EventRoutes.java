@@ -112,7 +112,9 @@ public class EventRoutes extends RouteBuilder {
         in.removeHeader(DeadLetteredEvents.EVENT_ID_PROPERTY);
         java.util.Optional<String> eventId = DeadLetteredEvents.eventIdOf(in.getBody(String.class));
         eventId.ifPresent(id -> in.setHeader(DeadLetteredEvents.EVENT_ID_PROPERTY, id));
-        exchange.setProperty(DEAD_LETTER_EVENT, eventId.map(id -> "event " + id).orElse("an event without event_id"));
+        // a line of its own: an id's line breaks are written as \\n (a sender could otherwise forge log lines)
+        exchange.setProperty(DEAD_LETTER_EVENT, eventId.map(id -> "event " + id.replace("\r", "\\r").replace("\n", "\\n"))
+                .orElse("an event without a usable event_id"));
     }
 
     /** The failure an onException block handles (Camel moved it off the exchange). */

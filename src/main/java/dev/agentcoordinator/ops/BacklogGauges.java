@@ -48,8 +48,9 @@ public final class BacklogGauges implements AutoCloseable {
     private final MultiGauge waiting;
     private final MultiGauge queueDepth;
     private final MultiGauge queueConsumers;
-    /** The agents' queues found with requests waiting and no consumer at the last refresh. */
+    /** The agents' queues found with requests waiting and no consumer at the last refresh, and told of. */
     private final Set<String> unattended = new TreeSet<>();
+    private final Set<String> toldOf = new TreeSet<>();
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread thread = new Thread(r, "coordinator-backlog-gauges");
         thread.setDaemon(true);
@@ -115,7 +116,7 @@ public final class BacklogGauges implements AutoCloseable {
         }
     }
 
-    /** Warns of each agent's queue where requests wait and no agent listens, when it becomes so; tells when it is over. */
+    /** Warns of each agent's queue where requests wait and no agent listens, two refreshes in a row; tells when it is over. */
     private void noteUnattended(Map<String, QueueDepths.Counts> queues) {
         for (String agent : agents) {
             String queue = Endpoints.agentQueue(agent);
@@ -124,11 +125,12 @@ public final class BacklogGauges implements AutoCloseable {
                 continue;   // not known this time: as it was
             }
             if (counts.messages() > 0 && counts.consumers() == 0) {
-                if (unattended.add(queue)) {
+                // told at the second refresh in a row: an agent connecting at start, or restarting, is no news
+                if (!unattended.add(queue) && toldOf.add(queue)) {
                     LOG.warn("{}: {} request(s) wait and no agent listens on it: is agent \"{}\" running, and named as the"
                             + " workflows name it? Each attempt times out until one listens", queue, counts.messages(), agent);
                 }
-            } else if (unattended.remove(queue)) {
+            } else if (unattended.remove(queue) && toldOf.remove(queue)) {
                 LOG.info("{}: {}", queue, counts.consumers() > 0 ? counts.consumers() + " agent consumer(s) listen on it again"
                         : "no request waits on it any more");
             }

@@ -63,6 +63,10 @@ class ValidateCommandTest {
                   - { id: guard, agent: sentinel, action: check, depends_on: [watch] }
                   - { id: worker1, agent: worker-1, action: run }
                   - { id: worker2, agent: worker-2, action: run }
+                  - { id: worker3, agent: worker_a, action: run }
+                  - { id: worker4, agent: worker_b, action: run }
+                  - { id: plan, agent: planner, action: run }
+                  - { id: scan, agent: scanner, action: run }
                 """);
         Files.writeString(dir.resolve("b.yaml"), "id: b\nname: B\ntrigger: B\nsteps: [{id: scan, agent: sentinal, action: check}]\n");
 

@@ -58,6 +58,6 @@ class EventParseErrorTest {
         assertThatThrownBy(() -> EventDecoder.parse("{\"type\": \"X\", \"event_id\": \"  \"}"))
                 .hasMessage("event field \"event_id\" must be 1 to 255 characters, not all blank, got a blank one");
         assertThatThrownBy(() -> EventDecoder.parse("{\"type\": \"X\", \"event_id\": true}"))
-                .hasMessage("event field \"event_id\" must be a string, got boolean");
+                .hasMessage("event field \"event_id\" must be a string (or a number), got boolean");
     }
 }

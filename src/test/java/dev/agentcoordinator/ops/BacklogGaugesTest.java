@@ -64,6 +64,8 @@ class BacklogGaugesTest {
         try (BacklogGauges gauges = new BacklogGauges(registry, OpsCoordinator.shared().dataSource(), List.of(), List.of(agent), depths);
              dev.agentcoordinator.engine.CapturedLog log = dev.agentcoordinator.engine.CapturedLog.of(BacklogGauges.class.getName())) {
             gauges.refresh();
+            assertThat(log.lines()).as("not at the first refresh: an agent may still be connecting").isEmpty();
+            gauges.refresh();
             gauges.refresh();
             assertThat(registry.find("coordinator_queue_consumers").tag("queue", queue).gauge().value()).isZero();
             assertThat(registry.find("coordinator_queue_depth").tag("queue", queue).gauge().value()).isEqualTo(1);
