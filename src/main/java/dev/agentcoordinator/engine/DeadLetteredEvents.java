@@ -28,7 +28,7 @@ import java.util.function.Function;
  * letter is the event as it came, with its reason ({@link EventRoutes#DEAD_LETTER_REASON}) and, when its
  * body names one, its event_id ({@link #EVENT_ID_PROPERTY}), by which the broker finds it.
  */
-public final class DeadLetteredEvents {
+public final class DeadLetteredEvents implements org.apache.camel.Service {
     /** Its name in the Camel registry. */
     public static final String REGISTRY_NAME = "deadLetteredEvents";
     /**
@@ -81,6 +81,69 @@ public final class DeadLetteredEvents {
         this.connectionFactory = connectionFactory;
     }
 
+    /** One connection for every read and take (GET /api/events/{id} reads on each call), made again after it failed. */
+    private Connection connection;
+
+    /**
+     * A session of its own for one read or take, on the shared connection; transacted for a take. A connection the
+     * broker dropped (a restart its listener has not told of yet) is replaced once.
+     */
+    private Session session(boolean transacted) throws JMSException {
+        int mode = transacted ? Session.SESSION_TRANSACTED : Session.AUTO_ACKNOWLEDGE;
+        Connection shared = connection();
+        try {
+            return shared.createSession(transacted, mode);
+        } catch (JMSException | RuntimeException stale) {
+            forget(shared);
+        }
+        Connection fresh = connection();
+        try {
+            return fresh.createSession(transacted, mode);
+        } catch (JMSException | RuntimeException failed) {
+            forget(fresh);
+            throw failed;
+        }
+    }
+
+    private synchronized Connection connection() throws JMSException {
+        if (connection == null) {
+            Connection opened = connectionFactory.createConnection();
+            try {
+                opened.setExceptionListener(lost -> forget(opened));   // it does not reconnect: the next call opens another
+                opened.start();
+            } catch (JMSException | RuntimeException failed) {
+                opened.close();
+                throw failed;
+            }
+            connection = opened;
+        }
+        return connection;
+    }
+
+    private synchronized void forget(Connection lost) {
+        if (connection == lost) {
+            connection = null;
+            try {
+                lost.close();
+            } catch (JMSException | RuntimeException alreadyGone) {
+                // closed with the broker
+            }
+        }
+    }
+
+    @Override
+    public void start() {
+        // the connection opens with the first read
+    }
+
+    /** Closes the shared connection (the coordinator stops). */
+    @Override
+    public synchronized void stop() {
+        if (connection != null) {
+            forget(connection);
+        }
+    }
+
     /**
      * Up to {@code limit} dead letters, oldest first: every one, or those of one event_id ({@code eventId} not null),
      * after {@code after} (a {@link Page#next()}; null: from the first): after the dead letter it names, or, when that
@@ -92,9 +155,7 @@ public final class DeadLetteredEvents {
         String afterId = after == null ? null : after.substring(after.indexOf(':') + 1);
         List<DeadLetter> deadLetters = new ArrayList<>();
         boolean started = after == null;
-        try (Connection connection = connectionFactory.createConnection()) {
-            connection.start();
-            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        try (Session session = session(false)) {
             try (QueueBrowser browser = session.createBrowser(session.createQueue(Endpoints.DEAD_LETTER_QUEUE), selector)) {
                 Enumeration<?> messages = browser.getEnumeration();
                 while (messages.hasMoreElements()) {
@@ -133,9 +194,7 @@ public final class DeadLetteredEvents {
 
     /** The dead letter of message id {@code messageId}, read and left there; empty when the DLQ holds none. */
     public Optional<DeadLetter> one(String messageId) throws JMSException {
-        try (Connection connection = connectionFactory.createConnection()) {
-            connection.start();
-            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        try (Session session = session(false)) {
             try (QueueBrowser browser = session.createBrowser(session.createQueue(Endpoints.DEAD_LETTER_QUEUE), byMessageId(messageId))) {
                 Enumeration<?> found = browser.getEnumeration();
                 return found.hasMoreElements() ? Optional.of(deadLetter((Message) found.nextElement())) : Optional.empty();
@@ -166,9 +225,7 @@ public final class DeadLetteredEvents {
 
     private Optional<Taken> takeFrom(String messageId, boolean requeue, Function<String, String> keepBecause) throws JMSException {
         String selector = byMessageId(messageId);
-        try (Connection connection = connectionFactory.createConnection()) {
-            connection.start();
-            Session session = connection.createSession(true, Session.SESSION_TRANSACTED);
+        try (Session session = session(true)) {
             try (QueueBrowser browser = session.createBrowser(session.createQueue(Endpoints.DEAD_LETTER_QUEUE), selector)) {
                 Enumeration<?> found = browser.getEnumeration();
                 if (!found.hasMoreElements()) {

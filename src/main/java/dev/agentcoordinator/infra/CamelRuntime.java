@@ -86,15 +86,17 @@ public final class CamelRuntime implements AutoCloseable {
         Operations operations = Operations.beforeStart(main, settings, infra.dataSource(), infra.connectionFactory(),
                 infra.brokerUrl(), catalog);
         main.bind(QueuedRequests.REGISTRY_NAME, new QueuedRequests(infra.connectionFactory(), catalog, operations.meters()));
-        // its own connections, which fail within the health timeout rather than wait through an outage
-        main.bind(DeadLetteredEvents.REGISTRY_NAME, new DeadLetteredEvents(Messaging.boundedConnectionFactory(infra.brokerUrl(),
-                settings.brokerUser(), settings.brokerPassword(), settings.healthTimeoutMs())));
+        // a connection of its own, which fails within the health timeout rather than wait through an outage
+        DeadLetteredEvents deadLetters = new DeadLetteredEvents(Messaging.boundedConnectionFactory(infra.brokerUrl(),
+                settings.brokerUser(), settings.brokerPassword(), settings.healthTimeoutMs()));
+        main.bind(DeadLetteredEvents.REGISTRY_NAME, deadLetters);
         routes.forEach(main.configure()::addRoutesBuilder);
         main.addMainListener(DeferredMBeanRegistration.installer());
         try {
             main.init();                        // Camel Main: configuration and route definitions
             RouteLevelMBeans.apply(main.getCamelContext());
             main.getCamelContext().init();      // the routes' processors, built but not started
+            main.getCamelContext().addService(deadLetters, true);   // stopped (its connection closed) with Camel
             return new CamelRuntime(main, settings, operations);
         } catch (Exception | Error e) {
             operations.close();

@@ -55,6 +55,9 @@ class InfrastructureRestartTest {
             } finally {
                 infra.startBroker();
             }
+            // and read again once it is back
+            HttpResponse<String> listing = http(HttpRequest.newBuilder(URI.create(coordinator.httpUrl() + "/api/dead-letters")).build());
+            assertThat(listing.statusCode()).as(listing.body()).isEqualTo(200);
         });
     }
 
