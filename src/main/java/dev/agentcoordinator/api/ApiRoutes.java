@@ -6,7 +6,6 @@ import dev.agentcoordinator.definition.WorkflowCatalog;
 import dev.agentcoordinator.definition.WorkflowDefinition;
 import dev.agentcoordinator.engine.DatabaseOutageErrors;
 import dev.agentcoordinator.engine.DatabaseUnreachable;
-import dev.agentcoordinator.engine.DeadLetteredEvents;
 import dev.agentcoordinator.engine.Endpoints;
 import dev.agentcoordinator.engine.EventDecoder;
 import dev.agentcoordinator.engine.Headers;
@@ -19,7 +18,6 @@ import dev.agentcoordinator.engine.Sql;
 import dev.agentcoordinator.engine.StepOutcome;
 import dev.agentcoordinator.engine.StepRequests;
 import dev.agentcoordinator.messages.MessageRoutes;
-import jakarta.jms.JMSException;
 import org.apache.camel.Exchange;
 import org.apache.camel.LoggingLevel;
 import org.apache.camel.Message;
@@ -208,19 +206,19 @@ public class ApiRoutes extends RouteBuilder {
         from("direct:api.get-event").routeId("api.get-event")
                 .setHeader("eventId", header("id"))
                 .to(Sql.row("get-agent-event"))
-                .process(ApiRoutes::eventWithItsDeadLetters);
+                .process(DeadLetterAnswers::eventWithItsDeadLetters);
 
         from("direct:api.list-dead-letters").routeId("api.list-dead-letters")
-                .process(ApiRoutes::listDeadLetters);
+                .process(DeadLetterAnswers::list);
 
         from("direct:api.get-dead-letter").routeId("api.get-dead-letter")
-                .process(ApiRoutes::oneDeadLetter);
+                .process(DeadLetterAnswers::one);
 
         from("direct:api.retry-dead-letter").routeId("api.retry-dead-letter")
-                .process(e -> takeDeadLetter(e, true));
+                .process(e -> DeadLetterAnswers.take(e, true));
 
         from("direct:api.discard-dead-letter").routeId("api.discard-dead-letter")
-                .process(e -> takeDeadLetter(e, false));
+                .process(e -> DeadLetterAnswers.take(e, false));
 
         from("direct:api.list-workflows").routeId("api.list-workflows")
                 .process(e -> respond(e, 200, workflowsView()));
@@ -406,7 +404,7 @@ public class ApiRoutes extends RouteBuilder {
     }
 
     /** A listing's {@code limit}: 1 to 1000, 50 when it is not given. */
-    private static int limit(Message in) {
+    static int limit(Message in) {
         // an empty limit (?limit=, as the README's template shows it) is the default, as the other filters' are
         String limit = java.util.Objects.requireNonNullElse(blankToNull(in.getHeader("limit", String.class)), "50");
         int parsed;
@@ -424,13 +422,12 @@ public class ApiRoutes extends RouteBuilder {
     /** The listing's query parameters: a misspelt one (?wf=) lists every execution, unfiltered, so it is named. */
     private static final List<String> LISTING_PARAMETERS = List.of("workflow_id", "status", "limit", "after");
     private static final String LISTING_WARNING = "listingWarning";
-    private static final List<String> DEAD_LETTER_PARAMETERS = List.of("event_id", "limit", "after");
 
     /**
      * The query parameters a listing does not take, named for a "warning" of its answer: still answered
      * (a cache-buster such as {@code ?_=…} is no mistake), but a misspelt filter is not left unsaid.
      */
-    private static java.util.Optional<String> unknownParameters(Exchange exchange, List<String> known) {
+    static java.util.Optional<String> unknownParameters(Exchange exchange, List<String> known) {
         String query = exchange.getMessage().getHeader(Exchange.HTTP_QUERY, String.class);
         if (query == null || query.isEmpty()) {
             return java.util.Optional.empty();
@@ -453,133 +450,6 @@ public class ApiRoutes extends RouteBuilder {
         return java.util.Optional.of("query parameter" + (unknown.size() == 1 ? " " : "s ")
                 + unknown.stream().map(n -> '"' + n + '"').collect(java.util.stream.Collectors.joining(", "))
                 + " ignored: the listing takes " + String.join(", ", known));
-    }
-
-    /** GET /api/dead-letters: the dead letters, oldest first, as {@link DeadLetteredEvents} reads them. */
-    private static void listDeadLetters(Exchange exchange) throws Exception {
-        Message in = exchange.getMessage();
-        java.util.Optional<String> warning = unknownParameters(exchange, DEAD_LETTER_PARAMETERS);
-        DeadLetteredEvents.Page page = deadLetters(exchange).read(blankToNull(in.getHeader("event_id", String.class)),
-                blankToNull(in.getHeader("after", String.class)), limit(in));
-        ObjectNode view = Json.object();
-        view.put("queue", Endpoints.DEAD_LETTER_QUEUE);
-        com.fasterxml.jackson.databind.node.ArrayNode listed = view.putArray("dead_letters");
-        page.deadLetters().forEach(deadLetter -> listed.add(deadLetter.toJson(LISTED_BODY)));
-        view.put("count", page.deadLetters().size());
-        view.put("more", page.more());
-        if (page.more()) {
-            view.put("next", page.next());
-        }
-        warning.ifPresent(text -> view.put("warning", text));
-        respond(exchange, 200, Json.write(view));
-    }
-
-    /** GET /api/dead-letters/{id}: one dead letter with its whole body. */
-    private static void oneDeadLetter(Exchange exchange) throws Exception {
-        String messageId = exchange.getMessage().getHeader("id", String.class);
-        java.util.Optional<DeadLetteredEvents.DeadLetter> deadLetter = deadLetters(exchange).one(messageId);
-        if (deadLetter.isEmpty()) {
-            respond(exchange, 404, ExecutionViews.error(noDeadLetter(messageId)));
-        } else {
-            respond(exchange, 200, Json.write(deadLetter.get().toJson(Integer.MAX_VALUE)));
-        }
-    }
-
-    private static String noDeadLetter(String messageId) {
-        return "no dead letter " + messageId + " is on " + Endpoints.DEAD_LETTER_QUEUE + " (see GET /api/dead-letters for their message_id)";
-    }
-
-    /** How much of a dead letter's body a listing shows (GET /api/dead-letters/{id} shows it whole). */
-    private static final int LISTED_BODY = 4096;
-
-    /**
-     * POST /api/dead-letters/{id}/retry ({@code requeue}): 202 when the dead letter went back on agent.events, 409 when
-     * it would be refused again as it is (not an event); DELETE /api/dead-letters/{id}: 200 when it was discarded.
-     * 404 when the DLQ holds no such message.
-     */
-    private static void takeDeadLetter(Exchange exchange, boolean requeue) throws Exception {
-        String messageId = exchange.getMessage().getHeader("id", String.class);
-        java.util.Optional<DeadLetteredEvents.Taken> taken = deadLetters(exchange).take(messageId, requeue,
-                body -> requeue ? refusalOf(body) : null);
-        if (taken.isEmpty()) {
-            respond(exchange, 404, ExecutionViews.error(noDeadLetter(messageId)));
-            return;
-        }
-        DeadLetteredEvents.DeadLetter deadLetter = taken.get().deadLetter();
-        if (taken.get().keptBecause() != null) {
-            respond(exchange, 409, ExecutionViews.error("dead letter " + messageId + " stays on " + Endpoints.DEAD_LETTER_QUEUE
-                    + ": it would be refused again, " + taken.get().keptBecause() + " (post the event corrected instead)"));
-            return;
-        }
-        org.slf4j.LoggerFactory.getLogger(Endpoints.PROGRESS_LOG).info("dead letter {} (event {}) {} by request", messageId,
-                deadLetter.eventId(), requeue ? "put back on " + Endpoints.EVENTS_QUEUE : "discarded");
-        ObjectNode answer = Json.object().put("message_id", messageId).put("event_id", deadLetter.eventId());
-        if (requeue) {
-            respond(exchange, 202, Json.write(answer.put("queue", Endpoints.EVENTS_QUEUE)));
-        } else {
-            respond(exchange, 200, Json.write(answer.put("discarded", true)));
-        }
-    }
-
-    /** Why an event's text would be refused as it is (not JSON, no type, …), or null. */
-    private static String refusalOf(String body) {
-        try {
-            EventDecoder.parse(body);
-            return null;
-        } catch (InvalidEventException refused) {
-            return refused.getMessage();
-        }
-    }
-
-    /** Dead letters a GET /api/events/{id} shows of its event_id. */
-    private static final int EVENT_DEAD_LETTERS = 20;
-
-    /**
-     * GET /api/events/{id}: the stored event (the body get-agent-event.sql read, or null) with the events of its
-     * event_id that were refused ({@code dead_letters}, when there are any): an event that reused the id of
-     * another, or one that was never stored, whose 404 then says why.
-     */
-    private static void eventWithItsDeadLetters(Exchange exchange) {
-        Message in = exchange.getMessage();
-        String id = in.getHeader("id", String.class);
-        String stored = in.getBody(String.class);
-        DeadLetteredEvents.Page refused = null;
-        try {
-            refused = deadLetters(exchange).read(id, null, EVENT_DEAD_LETTERS);
-        } catch (JMSException | RuntimeException unreadable) {
-            // the stored event does not depend on the broker: answered without its dead letters
-            org.slf4j.LoggerFactory.getLogger(ApiRoutes.class).debug("dead letters of event {} not read: {}", id, unreadable.toString());
-        }
-        boolean anyRefused = refused != null && !refused.deadLetters().isEmpty();
-        ObjectNode view;
-        if (stored != null) {
-            view = (ObjectNode) Json.parse(stored);
-        } else if (anyRefused) {
-            List<DeadLetteredEvents.DeadLetter> letters = refused.deadLetters();
-            view = Json.object().put("error", "event " + id + " was refused: agent.events.DLQ holds it ("
-                    + letters.get(letters.size() - 1).reason() + ")");
-        } else {
-            respond(exchange, 404, ExecutionViews.error("no event " + id + " has been received: an event waits on agent.events"
-                    + " until a coordinator takes it, and one that cannot be decoded goes to agent.events.DLQ"
-                    + (refused == null ? " (which could not be read: the broker cannot be reached)" : "")));
-            return;
-        }
-        if (anyRefused) {
-            for (DeadLetteredEvents.DeadLetter deadLetter : refused.deadLetters()) {
-                view.withArray("dead_letters").add(deadLetter.toJson(LISTED_BODY));
-            }
-            if (refused.more()) {   // the first of them; GET /api/dead-letters?event_id= lists on
-                view.put("dead_letters_more", true);
-            }
-        } else if (refused == null) {
-            view.put("warning", "its dead letters were not read: the broker cannot be reached");
-        }
-        respond(exchange, stored != null ? 200 : 404, Json.write(view));
-    }
-
-    private static DeadLetteredEvents deadLetters(Exchange exchange) {
-        return java.util.Objects.requireNonNull(exchange.getContext().getRegistry().lookupByNameAndType(
-                DeadLetteredEvents.REGISTRY_NAME, DeadLetteredEvents.class), DeadLetteredEvents.REGISTRY_NAME + " is not bound");
     }
 
     @SuppressWarnings("unchecked")
@@ -728,7 +598,7 @@ public class ApiRoutes extends RouteBuilder {
         headers.putAll(kept);
     }
 
-    private static String blankToNull(String value) {
+    static String blankToNull(String value) {
         return value == null || value.isBlank() ? null : value;
     }
 

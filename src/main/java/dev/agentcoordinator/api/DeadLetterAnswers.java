@@ -1,0 +1,152 @@
+package dev.agentcoordinator.api;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentcoordinator.engine.DeadLetteredEvents;
+import dev.agentcoordinator.engine.Endpoints;
+import dev.agentcoordinator.engine.EventDecoder;
+import dev.agentcoordinator.engine.InvalidEventException;
+import dev.agentcoordinator.engine.Json;
+import jakarta.jms.JMSException;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+
+import java.util.List;
+
+/**
+ * The HTTP answers about refused events (agent.events.DLQ), as {@link DeadLetteredEvents} reads and takes them: the
+ * listing, one dead letter, its retry or discard, and the dead letters GET /api/events/{id} shows beside the event.
+ */
+final class DeadLetterAnswers {
+    /** The listing's query parameters. */
+    private static final List<String> PARAMETERS = List.of("event_id", "limit", "after");
+
+    private DeadLetterAnswers() {
+    }
+
+    /** GET /api/dead-letters: the dead letters, oldest first, as {@link DeadLetteredEvents} reads them. */
+    static void list(Exchange exchange) throws Exception {
+        Message in = exchange.getMessage();
+        java.util.Optional<String> warning = ApiRoutes.unknownParameters(exchange, PARAMETERS);
+        DeadLetteredEvents.Page page = deadLetters(exchange).read(ApiRoutes.blankToNull(in.getHeader("event_id", String.class)),
+                ApiRoutes.blankToNull(in.getHeader("after", String.class)), ApiRoutes.limit(in));
+        ObjectNode view = Json.object();
+        view.put("queue", Endpoints.DEAD_LETTER_QUEUE);
+        com.fasterxml.jackson.databind.node.ArrayNode listed = view.putArray("dead_letters");
+        page.deadLetters().forEach(deadLetter -> listed.add(deadLetter.toJson(LISTED_BODY)));
+        view.put("count", page.deadLetters().size());
+        view.put("more", page.more());
+        if (page.more()) {
+            view.put("next", page.next());
+        }
+        warning.ifPresent(text -> view.put("warning", text));
+        ApiRoutes.respond(exchange, 200, Json.write(view));
+    }
+
+    /** GET /api/dead-letters/{id}: one dead letter with its whole body. */
+    static void one(Exchange exchange) throws Exception {
+        String messageId = exchange.getMessage().getHeader("id", String.class);
+        java.util.Optional<DeadLetteredEvents.DeadLetter> deadLetter = deadLetters(exchange).one(messageId);
+        if (deadLetter.isEmpty()) {
+            ApiRoutes.respond(exchange, 404, ExecutionViews.error(noDeadLetter(messageId)));
+        } else {
+            ApiRoutes.respond(exchange, 200, Json.write(deadLetter.get().toJson(Integer.MAX_VALUE)));
+        }
+    }
+
+    private static String noDeadLetter(String messageId) {
+        return "no dead letter " + messageId + " is on " + Endpoints.DEAD_LETTER_QUEUE + " (see GET /api/dead-letters for their message_id)";
+    }
+
+    /** How much of a dead letter's body a listing shows (GET /api/dead-letters/{id} shows it whole). */
+    private static final int LISTED_BODY = 4096;
+
+    /**
+     * POST /api/dead-letters/{id}/retry ({@code requeue}): 202 when the dead letter went back on agent.events, 409 when
+     * it would be refused again as it is (not an event); DELETE /api/dead-letters/{id}: 200 when it was discarded.
+     * 404 when the DLQ holds no such message.
+     */
+    static void take(Exchange exchange, boolean requeue) throws Exception {
+        String messageId = exchange.getMessage().getHeader("id", String.class);
+        java.util.Optional<DeadLetteredEvents.Taken> taken = deadLetters(exchange).take(messageId, requeue,
+                body -> requeue ? refusalOf(body) : null);
+        if (taken.isEmpty()) {
+            ApiRoutes.respond(exchange, 404, ExecutionViews.error(noDeadLetter(messageId)));
+            return;
+        }
+        DeadLetteredEvents.DeadLetter deadLetter = taken.get().deadLetter();
+        if (taken.get().keptBecause() != null) {
+            ApiRoutes.respond(exchange, 409, ExecutionViews.error("dead letter " + messageId + " stays on " + Endpoints.DEAD_LETTER_QUEUE
+                    + ": it would be refused again, " + taken.get().keptBecause() + " (post the event corrected instead)"));
+            return;
+        }
+        org.slf4j.LoggerFactory.getLogger(Endpoints.PROGRESS_LOG).info("dead letter {} (event {}) {} by request", messageId,
+                deadLetter.eventId(), requeue ? "put back on " + Endpoints.EVENTS_QUEUE : "discarded");
+        ObjectNode answer = Json.object().put("message_id", messageId).put("event_id", deadLetter.eventId());
+        if (requeue) {
+            ApiRoutes.respond(exchange, 202, Json.write(answer.put("queue", Endpoints.EVENTS_QUEUE)));
+        } else {
+            ApiRoutes.respond(exchange, 200, Json.write(answer.put("discarded", true)));
+        }
+    }
+
+    /** Why an event's text would be refused as it is (not JSON, no type, …), or null. */
+    private static String refusalOf(String body) {
+        try {
+            EventDecoder.parse(body);
+            return null;
+        } catch (InvalidEventException refused) {
+            return refused.getMessage();
+        }
+    }
+
+    /** Dead letters a GET /api/events/{id} shows of its event_id. */
+    private static final int EVENT_DEAD_LETTERS = 20;
+
+    /**
+     * GET /api/events/{id}: the stored event (the body get-agent-event.sql read, or null) with the events of its
+     * event_id that were refused ({@code dead_letters}, when there are any): an event that reused the id of
+     * another, or one that was never stored, whose 404 then says why.
+     */
+    static void eventWithItsDeadLetters(Exchange exchange) {
+        Message in = exchange.getMessage();
+        String id = in.getHeader("id", String.class);
+        String stored = in.getBody(String.class);
+        DeadLetteredEvents.Page refused = null;
+        try {
+            refused = deadLetters(exchange).read(id, null, EVENT_DEAD_LETTERS);
+        } catch (JMSException | RuntimeException unreadable) {
+            // the stored event does not depend on the broker: answered without its dead letters
+            org.slf4j.LoggerFactory.getLogger(ApiRoutes.class).debug("dead letters of event {} not read: {}", id, unreadable.toString());
+        }
+        boolean anyRefused = refused != null && !refused.deadLetters().isEmpty();
+        ObjectNode view;
+        if (stored != null) {
+            view = (ObjectNode) Json.parse(stored);
+        } else if (anyRefused) {
+            List<DeadLetteredEvents.DeadLetter> letters = refused.deadLetters();
+            view = Json.object().put("error", "event " + id + " was refused: agent.events.DLQ holds it ("
+                    + letters.get(letters.size() - 1).reason() + ")");
+        } else {
+            ApiRoutes.respond(exchange, 404, ExecutionViews.error("no event " + id + " has been received: an event waits on agent.events"
+                    + " until a coordinator takes it, and one that cannot be decoded goes to agent.events.DLQ"
+                    + (refused == null ? " (which could not be read: the broker cannot be reached)" : "")));
+            return;
+        }
+        if (anyRefused) {
+            for (DeadLetteredEvents.DeadLetter deadLetter : refused.deadLetters()) {
+                view.withArray("dead_letters").add(deadLetter.toJson(LISTED_BODY));
+            }
+            if (refused.more()) {   // the first of them; GET /api/dead-letters?event_id= lists on
+                view.put("dead_letters_more", true);
+            }
+        } else if (refused == null) {
+            view.put("warning", "its dead letters were not read: the broker cannot be reached");
+        }
+        ApiRoutes.respond(exchange, stored != null ? 200 : 404, Json.write(view));
+    }
+
+    private static DeadLetteredEvents deadLetters(Exchange exchange) {
+        return java.util.Objects.requireNonNull(exchange.getContext().getRegistry().lookupByNameAndType(
+                DeadLetteredEvents.REGISTRY_NAME, DeadLetteredEvents.class), DeadLetteredEvents.REGISTRY_NAME + " is not bound");
+    }
+}
