@@ -195,10 +195,8 @@ public final class DeadLetteredEvents implements org.apache.camel.Service {
     /** The dead letter of message id {@code messageId}, read and left there; empty when the DLQ holds none. */
     public Optional<DeadLetter> one(String messageId) throws JMSException {
         try (Session session = session(false)) {
-            try (QueueBrowser browser = session.createBrowser(session.createQueue(Endpoints.DEAD_LETTER_QUEUE), byMessageId(messageId))) {
-                Enumeration<?> found = browser.getEnumeration();
-                return found.hasMoreElements() ? Optional.of(deadLetter((Message) found.nextElement())) : Optional.empty();
-            }
+            Optional<Message> found = browseFirst(session, byMessageId(messageId));
+            return found.isPresent() ? Optional.of(deadLetter(found.get())) : Optional.empty();
         } catch (InvalidDestinationException noQueueYet) {
             return Optional.empty();
         }
@@ -206,6 +204,14 @@ public final class DeadLetteredEvents implements org.apache.camel.Service {
 
     private static String byMessageId(String messageId) {
         return "JMSMessageID = '" + messageId.replace("'", "''") + "'";
+    }
+
+    /** The first dead letter {@code selector} selects, read and left on the DLQ. */
+    private static Optional<Message> browseFirst(Session session, String selector) throws JMSException {
+        try (QueueBrowser browser = session.createBrowser(session.createQueue(Endpoints.DEAD_LETTER_QUEUE), selector)) {
+            Enumeration<?> found = browser.getEnumeration();
+            return found.hasMoreElements() ? Optional.of((Message) found.nextElement()) : Optional.empty();
+        }
     }
 
     /**
@@ -226,16 +232,13 @@ public final class DeadLetteredEvents implements org.apache.camel.Service {
     private Optional<Taken> takeFrom(String messageId, boolean requeue, Function<String, String> keepBecause) throws JMSException {
         String selector = byMessageId(messageId);
         try (Session session = session(true)) {
-            try (QueueBrowser browser = session.createBrowser(session.createQueue(Endpoints.DEAD_LETTER_QUEUE), selector)) {
-                Enumeration<?> found = browser.getEnumeration();
-                if (!found.hasMoreElements()) {
-                    return Optional.empty();
-                }
-                DeadLetter deadLetter = deadLetter((Message) found.nextElement());
-                String kept = keepBecause.apply(deadLetter.body());
-                if (kept != null) {
-                    return Optional.of(new Taken(deadLetter, kept));
-                }
+            Optional<Message> found = browseFirst(session, selector);
+            if (found.isEmpty()) {
+                return Optional.empty();
+            }
+            String kept = keepBecause.apply(text(found.get()));
+            if (kept != null) {
+                return Optional.of(new Taken(deadLetter(found.get()), kept));
             }
             try (MessageConsumer consumer = session.createConsumer(session.createQueue(Endpoints.DEAD_LETTER_QUEUE), selector);
                  MessageProducer producer = session.createProducer(session.createQueue(Endpoints.EVENTS_QUEUE))) {
@@ -260,11 +263,8 @@ public final class DeadLetteredEvents implements org.apache.camel.Service {
     private static Message asItCame(Session session, Message deadLetter, String body) throws JMSException {
         Message event;
         if (deadLetter instanceof BytesMessage bytes) {
-            bytes.reset();
-            byte[] content = new byte[(int) bytes.getBodyLength()];
-            bytes.readBytes(content);
             BytesMessage copy = session.createBytesMessage();
-            copy.writeBytes(content);
+            copy.writeBytes(bytesOf(bytes));
             event = copy;
         } else {
             event = session.createTextMessage(body);
@@ -307,11 +307,17 @@ public final class DeadLetteredEvents implements org.apache.camel.Service {
             return text.getText();
         }
         if (message instanceof BytesMessage bytes) {   // STOMP with content-length: UTF-8, as the events route reads it
-            byte[] content = new byte[(int) bytes.getBodyLength()];
-            bytes.readBytes(content);
-            return new String(content, StandardCharsets.UTF_8);
+            return new String(bytesOf(bytes), StandardCharsets.UTF_8);
         }
         return null;
+    }
+
+    /** A bytes message's whole body, however much of it was read before. */
+    private static byte[] bytesOf(BytesMessage message) throws JMSException {
+        message.reset();
+        byte[] content = new byte[(int) message.getBodyLength()];
+        message.readBytes(content);
+        return content;
     }
 
     /** The event_id an event's body names: its {@code event_id}, when that is a string or a number. */
