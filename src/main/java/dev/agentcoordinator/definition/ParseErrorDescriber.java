@@ -130,7 +130,6 @@ final class ParseErrorDescriber {
         return "a mapping";   // the model records and Map
     }
 
-    /** What the document holds at {@code path}, e.g. {@code "soon"} or {@code a list}, to show next to what was expected. */
     /**
      * Where the first empty entry of a list or mapping is ({@code steps[1]}, {@code steps[0].depends_on[2]});
      * null when there is none or the content cannot be read. A {@code value} may be null: it is a JSON literal.
@@ -167,6 +166,7 @@ final class ParseErrorDescriber {
         return null;
     }
 
+    /** What the document holds at {@code path}, e.g. {@code "soon"} or {@code a list}, to show next to what was expected. */
     private static String describeFound(String content, ObjectMapper mapper, List<JsonMappingException.Reference> path) {
         try {
             JsonNode node = mapper.readTree(content);
