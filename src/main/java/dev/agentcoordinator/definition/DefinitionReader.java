@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLAnchorReplayingFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 
 import java.io.IOException;
@@ -32,9 +33,11 @@ import java.util.TreeSet;
 public final class DefinitionReader {
     /**
      * Only true and false are booleans (YAML 1.2): YAML 1.1 also reads yes, no, on and off so, and a
-     * condition's {@code value: yes} would never equal an agent's "yes".
+     * condition's {@code value: yes} would never equal an agent's "yes". Anchors and aliases ({@code &retry},
+     * {@code *retry}, and merge keys {@code <<: *retry}) read as the anchored value written out again, as YAML
+     * means them: Jackson's plain YAML parser reads an alias as the string of its anchor's name.
      */
-    private static final ObjectMapper YAML = strict(YAMLMapper.builder()
+    private static final ObjectMapper YAML = strict(YAMLMapper.builder(new YAMLAnchorReplayingFactory())
             .enable(com.fasterxml.jackson.dataformat.yaml.YAMLParser.Feature.PARSE_BOOLEAN_LIKE_WORDS_AS_STRINGS));
     private static final ObjectMapper JSON = strict(JsonMapper.builder());
 

@@ -52,7 +52,16 @@ final class ParseErrorDescriber {
         }
         String original = firstLine(e.getOriginalMessage());
         if (original.startsWith("Duplicate field")) {
-            return located(file, content, mapper, refs, "duplicate key " + original.substring("Duplicate field ".length()) + at(e.getLocation()));
+            // YAML lets a key beside a merge ("<<: *base") override the merged one; read strictly, it is a duplicate
+            String merged = content.contains("<<") ? ": a key merged in with \"<<\" is not given again beside it"
+                    + " (the coordinator reads no overrides of a merge)" : "";
+            return located(file, content, mapper, refs, "duplicate key " + original.substring("Duplicate field ".length())
+                    + at(e.getLocation()) + merged);
+        }
+        if (original.startsWith("invalid alias ")) {   // YAMLAnchorReplayingParser's word for an alias of no anchor
+            String anchor = original.substring("invalid alias ".length());
+            return located(file, content, mapper, refs, "alias *" + anchor + " names no anchor before it" + aliasAt(content, anchor)
+                    + ": an anchor is written &" + anchor + " on the value it names, above the alias");
         }
         if (original.startsWith("Trailing token")) {
             return DefinitionError.ofWorkflow(file, null, "unexpected content after the workflow" + at(e.getLocation()));
@@ -238,6 +247,17 @@ final class ParseErrorDescriber {
 
     private static String at(JsonLocation location) {
         return location == null || location.getLineNr() < 0 ? "" : " (line " + location.getLineNr() + ", column " + location.getColumnNr() + ")";
+    }
+
+    /** Where the first alias of {@code anchor} is written (the parser that refuses it gives no location). */
+    private static String aliasAt(String content, String anchor) {
+        Matcher alias = Pattern.compile("(?<![\\w&*])\\*" + Pattern.quote(anchor) + "(?![\\w-])").matcher(content);
+        if (!alias.find()) {
+            return "";
+        }
+        int lineStart = content.lastIndexOf('\n', alias.start()) + 1;
+        long line = content.substring(0, lineStart).chars().filter(c -> c == '\n').count() + 1;
+        return " (line " + line + ", column " + (alias.start() - lineStart + 1) + ")";
     }
 
     private static String firstLine(String message) {

@@ -110,6 +110,54 @@ class DefinitionReaderTest {
                 .isEqualTo("wf.yaml: steps[0].depends_on[1]: is empty (a \"-\" or \"key:\" with nothing after it)");
     }
 
+    /** A config written once and named again (an alias, or merged with "<<") reads as if written out at each place. */
+    @Test
+    void anchorsAliasesAndMergeKeysReadAsTheValueTheyName() throws Exception {
+        WorkflowDefinition wf = reader.read("wf.yaml", """
+                id: wf
+                name: W
+                trigger: T
+                steps:
+                  - id: a
+                    agent: x
+                    action: y
+                    config: &patient { retry_count: 3, retry_backoff_ms: 250 }
+                  - id: b
+                    agent: x
+                    action: y
+                    config: *patient
+                  - id: c
+                    agent: x
+                    action: y
+                    config:
+                      <<: *patient
+                      allow_failure: true
+                """).definition();
+        assertThat(wf.steps()).extracting(step -> step.config().retryCount()).containsExactly(3, 3, 3);
+        assertThat(wf.steps().get(1).config().retryBackoffMs()).isEqualTo(250L);
+        assertThat(wf.steps().get(2).config().allowFailure()).isTrue();
+    }
+
+    @Test
+    void anAliasOfNoAnchorAndAMergedKeyGivenAgainAreNamed() {
+        assertThat(errorOf("wf.yaml", "id: a\nconfig: *nowhere\n"))
+                .isEqualTo("wf.yaml: alias *nowhere names no anchor before it (line 2, column 9):"
+                        + " an anchor is written &nowhere on the value it names, above the alias");
+        assertThat(errorOf("wf.yaml", """
+                id: a
+                steps:
+                  - { id: s, agent: x, action: y, config: &quick { timeout_ms: 5 } }
+                  - id: t
+                    agent: x
+                    action: y
+                    config:
+                      <<: *quick
+                      timeout_ms: 9
+                """))
+                .isEqualTo("wf.yaml: steps[1].config: duplicate key 'timeout_ms' (line 9, column 17): a key merged in with \"<<\""
+                        + " is not given again beside it (the coordinator reads no overrides of a merge)");
+    }
+
     /** YAML 1.2: yes, no, on and off are words; a boolean field takes only true and false. */
     @Test
     void yesAndNoAreWordsNotBooleans() throws Exception {
