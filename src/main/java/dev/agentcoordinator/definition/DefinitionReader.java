@@ -3,6 +3,7 @@ package dev.agentcoordinator.definition;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.InputCoercionException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -96,7 +97,10 @@ public final class DefinitionReader {
         }
         try {
             return new Read(loaded(fileName, mapper.readValue(content, WorkflowDefinition.class)), List.of(), Set.of());
-        } catch (MismatchedInputException first) {   // an unknown field is one too
+        } catch (JsonMappingException first) {
+            if (!isRefusedField(first)) {
+                throw new DefinitionReadException(ParseErrorDescriber.describe(fileName, content, mapper, first), first);
+            }
             return readPastWrongFields(fileName, content, mapper, first);
         } catch (JsonProcessingException e) {
             throw new DefinitionReadException(ParseErrorDescriber.describe(fileName, content, mapper, e), e);
@@ -112,7 +116,7 @@ public final class DefinitionReader {
      * the missing value). Otherwise (a wrong value of the workflow's own, such as {@code config.timeout_ms}, which the
      * steps' timeouts are checked against) the rules would find problems that are not there: the file is out.
      */
-    private static Read readPastWrongFields(String fileName, String content, ObjectMapper mapper, MismatchedInputException first)
+    private static Read readPastWrongFields(String fileName, String content, ObjectMapper mapper, JsonMappingException first)
             throws DefinitionReadException {
         List<DefinitionError> problems = new ArrayList<>();
         problems.add(ParseErrorDescriber.describe(fileName, content, mapper, first));
@@ -124,7 +128,7 @@ public final class DefinitionReader {
         }
         Set<Integer> stepsWithWrongValues = new TreeSet<>();
         boolean rulesApply = true;
-        MismatchedInputException refused = first;
+        JsonMappingException refused = first;
         for (int fields = 0; fields < MAX_REFUSED_FIELDS; fields++) {
             List<JsonMappingException.Reference> removed = takeOut(tree, refused);
             if (removed == null) {
@@ -155,8 +159,11 @@ public final class DefinitionReader {
                     break;
                 }
                 return new Read(loaded(fileName, past), problems, wrongSteps);
-            } catch (MismatchedInputException another) {
+            } catch (JsonMappingException another) {
                 problems.add(ParseErrorDescriber.describe(fileName, content, mapper, another));
+                if (!isRefusedField(another)) {
+                    break;
+                }
                 refused = another;
             } catch (JsonProcessingException otherKind) {
                 problems.add(ParseErrorDescriber.describe(fileName, content, mapper, otherKind));
@@ -173,6 +180,14 @@ public final class DefinitionReader {
     }
 
     private static final int MAX_REFUSED_FIELDS = 100;
+
+    /**
+     * A field the strict read refused on its own (unknown, of the wrong type, or a number out of its type's range), which
+     * the document can be read again without; not a null entry or a syntax error.
+     */
+    private static boolean isRefusedField(JsonMappingException e) {
+        return !e.getPath().isEmpty() && (e instanceof MismatchedInputException || e.getCause() instanceof InputCoercionException);
+    }
 
     /** Whether an unknown field's problem names the field it may stand for. */
     private static boolean standsForAField(DefinitionError unknownField) {
@@ -211,7 +226,7 @@ public final class DefinitionReader {
      * type; a list's entry is replaced by an empty value of the kind expected. Its path (to the entry, for a list's
      * entry), or null when there is none (the document itself).
      */
-    private static List<JsonMappingException.Reference> takeOut(JsonNode tree, MismatchedInputException refused) {
+    private static List<JsonMappingException.Reference> takeOut(JsonNode tree, JsonMappingException refused) {
         List<JsonMappingException.Reference> path = refused.getPath();
         if (path.isEmpty()) {
             return null;
@@ -223,7 +238,7 @@ public final class DefinitionReader {
         }
         if (last.getFieldName() == null && holder instanceof com.fasterxml.jackson.databind.node.ArrayNode list
                 && last.getIndex() >= 0 && last.getIndex() < list.size()) {
-            list.set(last.getIndex(), emptyOf(refused.getTargetType()));
+            list.set(last.getIndex(), emptyOf(refused instanceof MismatchedInputException m ? m.getTargetType() : null));
             return List.copyOf(path);
         }
         return holder instanceof ObjectNode object && last.getFieldName() != null && object.remove(last.getFieldName()) != null

@@ -24,6 +24,8 @@ import java.util.stream.Collectors;
  */
 final class ParseErrorDescriber {
     private static final Pattern YAML_POSITION = Pattern.compile("^\\s*in '.*', line (\\d+), column (\\d+)");
+    /** Jackson's "Numeric value (3000000000) out of range of int (-2147483648 - 2147483647)". */
+    private static final Pattern OUT_OF_RANGE = Pattern.compile("^Numeric value \\((\\S+)\\) out of range of (\\w+) \\((-?\\d+) - (-?\\d+)\\)");
 
     private ParseErrorDescriber() {
     }
@@ -65,6 +67,11 @@ final class ParseErrorDescriber {
         }
         if (original.startsWith("Trailing token")) {
             return DefinitionError.ofWorkflow(file, null, "unexpected content after the workflow" + at(e.getLocation()));
+        }
+        Matcher outOfRange = OUT_OF_RANGE.matcher(original);
+        if (e instanceof JsonMappingException m && outOfRange.find()) {
+            return located(file, content, mapper, refs, "expected an integer from " + outOfRange.group(3) + " to "
+                    + outOfRange.group(4) + ", found " + outOfRange.group(1) + at(location(m, content, mapper)));
         }
         if (e instanceof MismatchedInputException m && m.getTargetType() != null) {
             return located(file, content, mapper, refs, "expected " + describeType(m.getTargetType())

@@ -204,4 +204,30 @@ class DefinitionReaderTest {
                     .isEqualTo("wf.yaml: the reading stopped after 100 unknown fields and values of the wrong type: the file may have more");
         }
     }
+
+    /** A number too large for its field is one more refused value: told in its words, and the values after it still are. */
+    @Test
+    void aNumberOutOfRangeIsToldAndTheReadingGoesOnPastIt() {
+        try {
+            reader.read("wf.yaml", """
+                    id: w
+                    name: n
+                    trigger: T
+                    steps:
+                      - { id: a, agent: x, action: y, config: { timeout_ms: soon } }
+                      - { id: b, agent: x, action: y, config: { retry_count: 3000000000 } }
+                      - { id: c, agent: x, action: y, config: { allow_failure: 3 } }
+                    """);
+            throw new AssertionError("expected problems");
+        } catch (DefinitionReadException e) {
+            assertThat(e.errors()).extracting(Object::toString).containsExactly(
+                    "wf.yaml: step \"a\": config.timeout_ms: expected an integer, found \"soon\" (line 5, column 57)",
+                    "wf.yaml: step \"b\": config.retry_count: expected an integer from -2147483648 to 2147483647, found 3000000000"
+                            + " (line 6, column 58)",
+                    "wf.yaml: step \"c\": config.allow_failure: expected true or false, found 3 (line 7, column 60)");
+        }
+        assertThat(errorOf("wf.yaml", "id: w\nsteps:\n  - { id: b, agent: x, action: y, config: { retry_count: 3000000000 } }\n"))
+                .isEqualTo("wf.yaml: step \"b\": config.retry_count: expected an integer from -2147483648 to 2147483647,"
+                        + " found 3000000000 (line 3, column 58)");
+    }
 }
