@@ -123,7 +123,8 @@ public final class DefinitionReader {
         JsonNode tree;
         try {
             tree = mapper.readTree(content);
-        } catch (JsonProcessingException unreadable) {
+        } catch (JsonProcessingException unreadable) {   // a duplicate key further down, say: told as well
+            problems.add(ParseErrorDescriber.describe(fileName, content, mapper, unreadable));
             throw new DefinitionReadException(problems, first);
         }
         Set<Integer> stepsWithWrongValues = new TreeSet<>();

@@ -90,18 +90,14 @@ final class ParseErrorDescriber {
     private static DefinitionError located(String file, String content, ObjectMapper mapper,
                                            List<JsonMappingException.Reference> refs, String message) {
         if (refs.size() >= 2 && "steps".equals(refs.get(0).getFieldName()) && refs.get(1).getFieldName() == null) {
-            try {
-                JsonNode steps = mapper.readTree(content).path("steps");
-                JsonNode id = steps.path(refs.get(1).getIndex()).path("id");
-                int named = 0;
-                for (JsonNode step : steps) {
-                    named += id.equals(step.path("id")) ? 1 : 0;
-                }
-                if (id.isTextual() && !id.asText().isBlank() && named == 1) {   // two steps of one id are told apart by their index
-                    return DefinitionError.ofStep(file, id.asText(), jsonPath(refs.subList(2, refs.size())), message);
-                }
-            } catch (IOException | RuntimeException unreadable) {
-                // named by its path
+            JsonNode steps = Document.of(content, mapper).tree().path("steps");
+            JsonNode id = steps.path(refs.get(1).getIndex()).path("id");
+            int named = 0;
+            for (JsonNode step : steps) {
+                named += id.equals(step.path("id")) ? 1 : 0;
+            }
+            if (id.isTextual() && !id.asText().isBlank() && named == 1) {   // two steps of one id are told apart by their index
+                return DefinitionError.ofStep(file, id.asText(), jsonPath(refs.subList(2, refs.size())), message);
             }
         }
         return DefinitionError.ofWorkflow(file, jsonPath(refs), message);
@@ -151,11 +147,7 @@ final class ParseErrorDescriber {
      * null when there is none or the content cannot be read. A {@code value} may be null: it is a JSON literal.
      */
     private static String firstEmptyEntry(String content, ObjectMapper mapper) {
-        try {
-            return firstEmptyEntry(mapper.readTree(content), "");
-        } catch (JsonProcessingException | RuntimeException unreadable) {
-            return null;
-        }
+        return firstEmptyEntry(Document.of(content, mapper).tree(), "");
     }
 
     private static String firstEmptyEntry(JsonNode node, String at) {
@@ -184,24 +176,23 @@ final class ParseErrorDescriber {
 
     /** What the document holds at {@code path}, e.g. {@code "soon"} or {@code a list}, to show next to what was expected. */
     private static String describeFound(String content, ObjectMapper mapper, List<JsonMappingException.Reference> path) {
-        try {
-            JsonNode node = mapper.readTree(content);
-            for (JsonMappingException.Reference ref : path) {
-                node = ref.getFieldName() != null ? node.path(ref.getFieldName()) : node.path(ref.getIndex());
-            }
-            if (node.isTextual()) {
-                return "\"" + node.asText() + "\"";
-            }
-            if (node.isArray()) {
-                return "a list";
-            }
-            if (node.isObject()) {
-                return "a mapping";
-            }
-            return node.isMissingNode() || node.isNull() ? "nothing" : node.toString();
-        } catch (IOException | RuntimeException unreadable) {
+        JsonNode node = Document.of(content, mapper).tree();
+        if (node.isMissingNode()) {
             return "something else";
         }
+        for (JsonMappingException.Reference ref : path) {
+            node = ref.getFieldName() != null ? node.path(ref.getFieldName()) : node.path(ref.getIndex());
+        }
+        if (node.isTextual()) {
+            return "\"" + node.asText() + "\"";
+        }
+        if (node.isArray()) {
+            return "a list";
+        }
+        if (node.isObject()) {
+            return "a mapping";
+        }
+        return node.isMissingNode() || node.isNull() ? "nothing" : node.toString();
     }
 
     /**
@@ -217,29 +208,55 @@ final class ParseErrorDescriber {
 
     private static JsonLocation locate(List<JsonMappingException.Reference> path, boolean atItsName, String content,
                                        ObjectMapper mapper) {
-        String pointer = pointer(path);
-        try (com.fasterxml.jackson.core.JsonParser parser = mapper.createParser(content)) {
-            for (com.fasterxml.jackson.core.JsonToken token = parser.nextToken(); token != null; token = parser.nextToken()) {
-                if (token == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
-                    if (atItsName && pointer.equals(parser.getParsingContext().pathAsPointer().toString())) {
-                        return parser.currentTokenLocation();
-                    }
-                    continue;
-                }
-                if (atItsName || token.isStructEnd()) {
-                    continue;
-                }
-                // a mapping or list that starts here opened a context of its own: its path is its parent's
-                com.fasterxml.jackson.core.JsonStreamContext context = token.isStructStart()
-                        ? parser.getParsingContext().getParent() : parser.getParsingContext();
-                if (pointer.equals(context.pathAsPointer().toString())) {
-                    return parser.currentTokenLocation();
-                }
+        Document document = Document.of(content, mapper);
+        return (atItsName ? document.names() : document.values()).get(pointer(path));
+    }
+
+    /**
+     * A document read once for every problem told of it (a file of thousands of steps and a hundred problems was read
+     * hundreds of times): its tree, and where each field's name and each value start, by JSON pointer (the first, as
+     * an alias's replayed value sits where its anchor does).
+     */
+    private record Document(String content, ObjectMapper mapper, JsonNode tree, Map<String, JsonLocation> names,
+                            Map<String, JsonLocation> values) {
+        /** The last document read: DefinitionReader describes one file's problems in a row. */
+        private static final java.util.concurrent.atomic.AtomicReference<Document> LAST = new java.util.concurrent.atomic.AtomicReference<>();
+
+        /** Its tree is a missing node when the content cannot be read as one; its locations go as far as it could be read. */
+        static Document of(String content, ObjectMapper mapper) {
+            Document last = LAST.get();
+            if (last != null && last.content == content && last.mapper == mapper) {
+                return last;
             }
-        } catch (IOException | RuntimeException unreadable) {
-            // no line then
+            Map<String, JsonLocation> names = new java.util.HashMap<>();
+            Map<String, JsonLocation> values = new java.util.HashMap<>();
+            try (com.fasterxml.jackson.core.JsonParser parser = mapper.createParser(content)) {
+                for (com.fasterxml.jackson.core.JsonToken token = parser.nextToken(); token != null; token = parser.nextToken()) {
+                    if (token == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+                        names.putIfAbsent(parser.getParsingContext().pathAsPointer().toString(), parser.currentTokenLocation());
+                    } else if (!token.isStructEnd()) {
+                        // a mapping or list that starts here opened a context of its own: its path is its parent's
+                        com.fasterxml.jackson.core.JsonStreamContext context = token.isStructStart()
+                                ? parser.getParsingContext().getParent() : parser.getParsingContext();
+                        values.putIfAbsent(context.pathAsPointer().toString(), parser.currentTokenLocation());
+                    }
+                }
+            } catch (IOException | RuntimeException unreadable) {
+                // the locations found before it
+            }
+            JsonNode tree;
+            try (com.fasterxml.jackson.core.JsonParser parser = mapper.createParser(content)) {
+                // a key given twice further down is a problem of its own: the values told of here are read all the same
+                parser.disable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+                JsonNode read = mapper.readTree(parser);
+                tree = read != null ? read : com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+            } catch (IOException | RuntimeException unreadable) {
+                tree = com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+            }
+            Document read = new Document(content, mapper, tree, names, values);
+            LAST.set(read);
+            return read;
         }
-        return null;
     }
 
     /** The JSON pointer ({@code /steps/2/retry_count}) of Jackson's reference chain. */
@@ -294,17 +311,13 @@ final class ParseErrorDescriber {
     /** The fields of the object that holds the unknown one (none when the document cannot be read as a tree). */
     private static java.util.Set<String> fieldsBeside(String content, com.fasterxml.jackson.databind.ObjectMapper mapper,
                                                       List<JsonMappingException.Reference> refs) {
-        try {
-            com.fasterxml.jackson.databind.JsonNode node = mapper.readTree(content);
-            for (JsonMappingException.Reference ref : refs.subList(0, Math.max(0, refs.size() - 1))) {
-                node = ref.getFieldName() != null ? node.path(ref.getFieldName()) : node.path(ref.getIndex());
-            }
-            java.util.Set<String> names = new java.util.HashSet<>();
-            node.fieldNames().forEachRemaining(names::add);
-            return names;
-        } catch (com.fasterxml.jackson.core.JsonProcessingException | RuntimeException unreadable) {
-            return java.util.Set.of();
+        JsonNode node = Document.of(content, mapper).tree();
+        for (JsonMappingException.Reference ref : refs.subList(0, Math.max(0, refs.size() - 1))) {
+            node = ref.getFieldName() != null ? node.path(ref.getFieldName()) : node.path(ref.getIndex());
         }
+        java.util.Set<String> names = new java.util.HashSet<>();
+        node.fieldNames().forEachRemaining(names::add);
+        return names;
     }
 
     /**

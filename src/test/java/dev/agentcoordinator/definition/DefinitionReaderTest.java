@@ -154,7 +154,7 @@ class DefinitionReaderTest {
                       <<: *quick
                       timeout_ms: 9
                 """))
-                .isEqualTo("wf.yaml: steps[1].config: duplicate key 'timeout_ms' (line 9, column 17): a key merged in with \"<<\""
+                .isEqualTo("wf.yaml: step \"t\": config: duplicate key 'timeout_ms' (line 9, column 17): a key merged in with \"<<\""
                         + " is not given again beside it (the coordinator reads no overrides of a merge)");
     }
 
@@ -229,5 +229,18 @@ class DefinitionReaderTest {
         assertThat(errorOf("wf.yaml", "id: w\nsteps:\n  - { id: b, agent: x, action: y, config: { retry_count: 3000000000 } }\n"))
                 .isEqualTo("wf.yaml: step \"b\": config.retry_count: expected an integer from -2147483648 to 2147483647,"
                         + " found 3000000000 (line 3, column 58)");
+    }
+
+    /** A key given twice stops the reading past wrong values, but is told beside them, and they are told as ever. */
+    @Test
+    void aDuplicateKeyAfterAWrongValueIsToldToo() {
+        try {
+            reader.read("wf.yaml", "id: w\nsteps:\n  - { id: a, agent: x, action: y, config: { timeout_ms: soon } }\nname: n\nname: m\n");
+            throw new AssertionError("expected problems");
+        } catch (DefinitionReadException e) {
+            assertThat(e.errors()).extracting(Object::toString).containsExactly(
+                    "wf.yaml: step \"a\": config.timeout_ms: expected an integer, found \"soon\" (line 3, column 57)",
+                    "wf.yaml: duplicate key 'name' (line 5, column 5)");
+        }
     }
 }
