@@ -1,4 +1,6 @@
--- Retry of a failed execution: failed and skipped steps go back to pending; completed steps keep their
+-- Retry of a failed or cancelled execution (a cancelled one goes on where the cancel stopped it; one whose
+-- completed steps a compensation undid is compensated, not cancelled, and is not retried): failed and
+-- skipped steps go back to pending; completed steps keep their
 -- results and are not run again. Every skipped step is reset, not only those whose own dependency
 -- failed: their dependents were skipped as "branch not taken", a workflow timeout skipped pending steps
 -- with its own error, and a condition may read a step that now runs again. The retry route pushes each
@@ -13,7 +15,7 @@ WITH reopened AS (
     UPDATE workflow_executions e
        SET status = 'running', completed_at = NULL, error = NULL, result = NULL, retries = retries + 1,
            deadline = now() + :#timeoutMs * interval '1 millisecond', retried_at = now()
-     WHERE e.id = :#executionId AND e.status = 'failed'
+     WHERE e.id = :#executionId AND e.status IN ('failed', 'cancelled')
        AND EXISTS (SELECT 1 FROM workflow_step_executions f
                     WHERE f.execution_id = e.id AND f.kind = 'step' AND f.status IN ('failed', 'skipped'))
     RETURNING e.id

@@ -346,7 +346,7 @@ public class ApiRoutes extends RouteBuilder {
     }
 
     /**
-     * Why reset-failed-steps changed nothing: the execution is not failed (now: a retry that came at the same
+     * Why reset-failed-steps changed nothing: the execution is neither failed nor cancelled (now: a retry that came at the same
      * moment may have reopened it), or nothing of it failed or was skipped. The body: the execution as it is now.
      */
     @SuppressWarnings("unchecked")
@@ -355,7 +355,7 @@ public class ApiRoutes extends RouteBuilder {
         Object status = now != null ? now.get("status") : exchange.getProperty(RETRIED_STATUS);
         respond(exchange, 409, ExecutionViews.error("execution " + exchange.getMessage().getHeader(Headers.EXECUTION_ID)
                 + ("failed".equals(status) ? " has no failed or skipped step to run again (it failed as its last step completed)"
-                : " is not failed (" + status + ")")));
+                : " is neither failed nor cancelled (" + status + ")")));
     }
 
     /** The headers of a retry; no route key when this coordinator does not run the version the execution ran on. */

@@ -41,6 +41,10 @@ class ExecutionControlSemanticsTest {
                         : List.of(Reply.ok(Map.of("ran", r.action()))))
                 .agent("f-approval-agent", r -> "ask_a_person".equals(r.action()) ? List.of()   // a person answers, over HTTP
                         : List.of(Reply.ok(Map.of("ran", r.action()))))
+                // its hold step answers only its second request: the first is the one a cancel stops
+                .agent("f-resume-agent", r -> "hold".equals(r.action())
+                        && requests(agents, r.request().path("execution_id").asText(), "hold").size() == 1
+                        ? List.of() : List.of(Reply.ok(Map.of("ran", r.action()))))
                 .agent("f-retrybudget-agent", r -> List.of(Reply.error("rate limited", true)))
                 .agent("f-retryoutcome-agent", r -> List.of(Reply.error("the customer record is locked", false)))
                 .agent("f-retrytimeout-agent", r -> "slow".equals(r.action())
@@ -237,8 +241,36 @@ class ExecutionControlSemanticsTest {
 
         HttpResponse<String> completed = post("/api/executions/" + executionId + "/retry", null);
         assertThat(completed.statusCode()).isEqualTo(409);
-        assertThat(Json.parse(completed.body()).path("error").asText()).contains("not failed");
+        assertThat(Json.parse(completed.body()).path("error").asText())
+                .isEqualTo("execution " + executionId + " is neither failed nor cancelled (completed)");
         assertThat(post("/api/executions/no-such-execution/retry", null).statusCode()).isEqualTo(404);
+    }
+
+    /** As Conductor retries a terminated workflow: a cancelled execution goes on from where the cancel stopped it. */
+    @Test
+    void retryingACancelledExecutionRunsWhatTheCancelStoppedAndKeepsWhatCompleted() {
+        String executionId = startedUntil("F_RESUME", "hold");
+        assertThat(post("/api/executions/" + executionId + "/cancel", null).statusCode()).isEqualTo(200);
+        assertThat(stepStatuses(executionId)).containsExactlyInAnyOrderEntriesOf(
+                Map.of("first", "completed", "hold", "failed", "after", "skipped"));
+
+        HttpResponse<String> retried = post("/api/executions/" + executionId + "/retry", null);
+        assertThat(retried.statusCode()).as(retried.body()).isEqualTo(202);
+        assertThat(Json.parse(retried.body()).path("retried_steps")).extracting(JsonNode::asText)
+                .containsExactlyInAnyOrder("hold", "after");
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(executionStatus(executionId)));
+        assertThat(requests(agents, executionId, "first")).hasSize(1);
+        assertThat(requests(agents, executionId, "hold")).hasSize(2);
+        assertThat(requests(agents, executionId, "after")).hasSize(1);
+        assertThat(attempts(executionId, "hold")).extracting(r -> r.get("attempt"), r -> r.get("status"))
+                .containsExactly(tuple(1, "failed"), tuple(2, "completed"));
+        assertThat(execution(executionId)).containsEntry("retries", 1).containsEntry("error", null);
+        // the cancel's onFailure, then the retry's onSuccess
+        await().atMost(Duration.ofSeconds(10)).until(() -> !query("SELECT 1 FROM agent_events WHERE type = 'F_RESUME_DONE' "
+                + "AND payload->>'execution_id' = ?", executionId).isEmpty());
+        assertThat(query("SELECT payload->>'status' AS status FROM agent_events WHERE type = 'F_RESUME_ENDED' AND payload->>'execution_id' = ?",
+                executionId)).extracting(r -> r.get("status")).containsExactly("cancelled");
     }
 
     /** An execution that failed with every step completed (its timeout passed as the last completed) has nothing to retry. */
