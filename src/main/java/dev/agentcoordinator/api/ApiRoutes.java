@@ -114,7 +114,7 @@ public class ApiRoutes extends RouteBuilder {
                     .produces(JSON).to("direct:api.list-executions")
                 .post("/executions/{id}/cancel").description("cancels a running execution")
                     .produces(JSON).to("direct:api.cancel-execution")
-                .post("/executions/{id}/retry").description("re-runs the failed steps of a failed execution")
+                .post("/executions/{id}/retry").description("re-runs the failed and skipped steps of a failed execution, or goes on with a cancelled one")
                     .produces(JSON).to("direct:api.retry-execution")
                 .post("/executions/{id}/steps/{step}/reply").description("a step reply from outside its agent (a person, a webhook):"
                         + " queued for the step's attempt in flight as its agent's reply would be")
