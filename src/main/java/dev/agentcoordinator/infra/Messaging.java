@@ -67,11 +67,17 @@ public final class Messaging {
         return new ActiveMQConnectionFactory(withClientDefaults(boundedUrl(brokerUrl, timeoutMs)), blankToNull(user), blankToNull(password));
     }
 
-    /** The URL with reconnection switched off and connect/call timeouts bounded. */
+    /**
+     * The URL with reconnection switched off and connect/call timeouts bounded. A broker that falls silent (a network
+     * partition: no reset) is also given up on where no call times out (a browse reading what its consumer is sent):
+     * the client pings it every timeout and fails the connection when nothing came back for a connection TTL, two
+     * timeouts (by default 30 s and 60 s).
+     */
     static String boundedUrl(String brokerUrl, int timeoutMs) {
         char separator = brokerUrl.contains("?") ? '&' : '?';
         return brokerUrl + separator + "reconnectAttempts=0&initialConnectAttempts=1&retryInterval=100"
-                + "&connectTimeoutMillis=" + timeoutMs + "&callTimeout=" + timeoutMs;
+                + "&connectTimeoutMillis=" + timeoutMs + "&callTimeout=" + timeoutMs + "&clientFailureCheckPeriod=" + timeoutMs
+                + "&connectionTTL=" + 2L * timeoutMs;
     }
 
     static String withClientDefaults(String brokerUrl) {

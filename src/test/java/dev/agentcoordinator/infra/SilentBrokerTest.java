@@ -1,0 +1,131 @@
+package dev.agentcoordinator.infra;
+
+import jakarta.jms.Connection;
+import jakarta.jms.QueueBrowser;
+import jakarta.jms.Session;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Enumeration;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+/**
+ * A broker that goes silent in the middle of a browse, without closing its connections (a network partition: no
+ * reset, no answer), is given up on within the bounded factory's call timeout (a browser's read past what it was
+ * delivered is a blocking call), so that an HTTP answer that reads the broker (GET /api/dead-letters, the health
+ * check) does not wait for the 30 s the client's failure check takes by default.
+ */
+class SilentBrokerTest {
+    @TempDir
+    Path dataDir;
+
+    @Test
+    void aBrowseOnABrokerThatFellSilentEndsWithinTheBoundedTimeout() throws Exception {
+        try (EmbeddedBroker broker = new EmbeddedBroker(FreePort.on(EmbeddedBroker.HOST), dataDir);
+             FreezingProxy proxy = new FreezingProxy(java.net.URI.create(broker.start()).getPort())) {
+            Connection connection = Messaging.boundedConnectionFactory("tcp://127.0.0.1:" + proxy.port(), null, null, 1000)
+                    .createConnection();
+            try {
+                connection.start();
+                Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+                QueueBrowser browser = session.createBrowser(session.createQueue("silent.test"));
+                try (jakarta.jms.MessageProducer producer = session.createProducer(session.createQueue("silent.test"))) {
+                    for (int i = 0; i < 3; i++) {
+                        producer.send(session.createTextMessage("dead letter " + i));
+                    }
+                }
+                Enumeration<?> messages = browser.getEnumeration();   // a browse under way: one read, then the broker falls silent
+                assertThat(messages.hasMoreElements()).isTrue();
+                messages.nextElement();
+
+                proxy.freeze();
+                long started = System.nanoTime();
+                assertTimeoutPreemptively(Duration.ofSeconds(15), () -> {
+                    try {
+                        while (messages.hasMoreElements()) {   // those already delivered, then a read of the silent broker
+                            messages.nextElement();
+                        }
+                    } catch (RuntimeException givenUp) {
+                        // the connection failed: what a reader answers 503 on
+                    }
+                });
+                assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+            } finally {
+                proxy.close();   // the client's close would otherwise wait on the silent broker
+                connection.close();
+            }
+        }
+    }
+
+    /** Forwards TCP to the broker until frozen; then it keeps every connection open and passes nothing on. */
+    private static final class FreezingProxy implements AutoCloseable {
+        private final ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        private final AtomicBoolean frozen = new AtomicBoolean();
+        private final java.util.List<Socket> sockets = new CopyOnWriteArrayList<>();
+
+        FreezingProxy(int brokerPort) throws IOException {
+            Thread acceptor = new Thread(() -> {
+                try {
+                    while (!server.isClosed()) {
+                        Socket client = server.accept();
+                        Socket upstream = new Socket(InetAddress.getLoopbackAddress(), brokerPort);
+                        sockets.add(client);
+                        sockets.add(upstream);
+                        pump(client, upstream);
+                        pump(upstream, client);
+                    }
+                } catch (IOException closed) {
+                    // the test is over
+                }
+            }, "freezing-proxy-accept");
+            acceptor.setDaemon(true);
+            acceptor.start();
+        }
+
+        int port() {
+            return server.getLocalPort();
+        }
+
+        void freeze() {
+            frozen.set(true);
+        }
+
+        private void pump(Socket from, Socket to) {
+            Thread pump = new Thread(() -> {
+                byte[] buffer = new byte[8192];
+                try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+                    for (int read = in.read(buffer); read >= 0; read = in.read(buffer)) {
+                        if (!frozen.get()) {   // frozen: read and dropped, as a partition loses them
+                            out.write(buffer, 0, read);
+                            out.flush();
+                        }
+                    }
+                } catch (IOException closed) {
+                    // one side closed
+                }
+            }, "freezing-proxy-pump");
+            pump.setDaemon(true);
+            pump.start();
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+            for (Socket socket : sockets) {
+                socket.close();
+            }
+        }
+    }
+}
