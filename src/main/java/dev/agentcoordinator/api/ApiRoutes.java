@@ -121,6 +121,15 @@ public class ApiRoutes extends RouteBuilder {
                     .consumes(JSON).produces(JSON).to("direct:api.post-step-reply")
                 .post("/events").description("puts an event on agent.events; answers 202 with its event_id")
                     .consumes(JSON).produces(JSON).to("direct:api.post-event")
+                .get("/events").description("events received, newest first, each with the execution it started and its status;"
+                        + " filter type; limit per page; after: the next of the page before")
+                    .param().name("type").type(RestParamType.query).required(false).dataType("string")
+                        .description("only events of this type").endParam()
+                    .param().name("limit").type(RestParamType.query).required(false).dataType("integer").defaultValue("50")
+                        .description("events per page, 1 to 1000").endParam()
+                    .param().name("after").type(RestParamType.query).required(false).dataType("string")
+                        .description("the \"next\" of the page before").endParam()
+                    .produces(JSON).to("direct:api.list-events")
                 .get("/events/{id}").description("an event as the coordinator received it: execution_id names the execution it started"
                         + " (null when no workflow starts on its type); 404 until it has been taken off agent.events;"
                         + " dead_letters: the events of this event_id it refused")
@@ -167,8 +176,14 @@ public class ApiRoutes extends RouteBuilder {
         from("direct:api.list-executions").routeId("api.list-executions")
                 .process(ApiRoutes::listFilters)
                 .to(Sql.rows("list-executions"))
-                .process(e -> respond(e, 200, ExecutionViews.list(e.getMessage().getBody(List.class), e.getMessage().getHeader("limit", Integer.class),
+                .process(e -> respond(e, 200, ExecutionViews.page("executions", e.getMessage().getBody(List.class), e.getMessage().getHeader("limit", Integer.class),
                         e.getProperty(LISTING_WARNING, String.class))));
+
+        from("direct:api.list-events").routeId("api.list-events")
+                .process(ApiRoutes::eventFilters)
+                .to(Sql.rows("list-events"))
+                .process(e -> respond(e, 200, ExecutionViews.page("events", e.getMessage().getBody(List.class),
+                        e.getMessage().getHeader("limit", Integer.class), e.getProperty(LISTING_WARNING, String.class))));
 
         from("direct:api.post-event").routeId("api.post-event")
                 .process(this::stampEvent)
@@ -396,6 +411,19 @@ public class ApiRoutes extends RouteBuilder {
                     + ", got \"" + status + "\"");
         }
         in.setHeader("statusFilter", status);
+        pageOf(in);
+    }
+
+    /** GET /api/events: a type (as events carry it), and the page. */
+    private static void eventFilters(Exchange exchange) {
+        Message in = exchange.getMessage();
+        unknownParameters(exchange, EVENT_LISTING_PARAMETERS).ifPresent(warning -> exchange.setProperty(LISTING_WARNING, warning));
+        in.setHeader("typeFilter", blankToNull(in.getHeader("type", String.class)));
+        pageOf(in);
+    }
+
+    /** A listing's page: its {@code limit}, and where the page before ended ({@code after}). */
+    private static void pageOf(Message in) {
         in.setHeader("limit", limit(in));
         String after = blankToNull(in.getHeader("after", String.class));
         ListingCursor cursor = after == null ? null : ListingCursor.read(after);
@@ -421,6 +449,7 @@ public class ApiRoutes extends RouteBuilder {
 
     /** The listing's query parameters: a misspelt one (?wf=) lists every execution, unfiltered, so it is named. */
     private static final List<String> LISTING_PARAMETERS = List.of("workflow_id", "status", "limit", "after");
+    private static final List<String> EVENT_LISTING_PARAMETERS = List.of("type", "limit", "after");
     private static final String LISTING_WARNING = "listingWarning";
 
     /**

@@ -47,20 +47,20 @@ final class ExecutionViews {
     }
 
     /**
-     * A page of the listing; {@code next} is the cursor of its last row when the page is full (there may
-     * be more), else null.
+     * A page of a listing (executions, events): its rows under {@code key}, their {@code count}, and {@code next}, the
+     * cursor of its last row when the page is full (there may be more), else null.
      */
-    static String list(List<Map<String, Object>> executions, int limit, String warning) {
+    static String page(String key, List<Map<String, Object>> rows, int limit, String warning) {
         ObjectNode view = Json.object();
-        ArrayNode items = view.putArray("executions");
-        executions.forEach(e -> {
+        ArrayNode items = view.putArray(key);
+        rows.forEach(e -> {
             Map<String, Object> row = new LinkedHashMap<>(e);
             row.remove(PAGE_CURSOR);
             items.add(object(row));
         });
-        view.put("count", executions.size());
-        view.put("next", executions.size() < limit ? null
-                : ListingCursor.handOut((String) executions.get(executions.size() - 1).get(PAGE_CURSOR)));
+        view.put("count", rows.size());
+        view.put("next", rows.size() < limit ? null
+                : ListingCursor.handOut((String) rows.get(rows.size() - 1).get(PAGE_CURSOR)));
         if (warning != null) {
             view.put("warning", warning);
         }

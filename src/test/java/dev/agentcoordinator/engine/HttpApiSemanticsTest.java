@@ -286,6 +286,74 @@ class HttpApiSemanticsTest {
         assertThat(get("/api/executions").statusCode()).isEqualTo(200);
     }
 
+    /** What came in and what became of it, newest first, a page at a time; and each execution names its event. */
+    @Test
+    void eventsAreListedNewestFirstWithTheExecutionEachStarted() {
+        List<String> events = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            events.add(sendEvent("F_HTTP", "{}"));
+        }
+        Map<String, String> executions = new java.util.HashMap<>();
+        events.forEach(e -> executions.put(e, awaitExecution(e, "completed")));
+        String nothing = Json.parse(post("/api/events", "{\"type\":\"LISTED_BUT_STARTS_NOTHING\",\"payload\":{}}").body())
+                .path("event_id").asText();
+        await().atMost(java.time.Duration.ofSeconds(20)).until(() -> get("/api/events/" + nothing).statusCode() == 200);
+
+        JsonNode newest = Json.parse(get("/api/events?limit=1000").body());
+        List<String> listed = new ArrayList<>();
+        newest.path("events").forEach(e -> listed.add(e.path("event_id").asText()));
+        assertThat(listed.indexOf(nothing)).as("newest first").isLessThan(listed.indexOf(events.get(2)));
+        assertThat(listed.indexOf(events.get(2))).isLessThan(listed.indexOf(events.get(1)));
+        assertThat(listed.indexOf(events.get(1))).isLessThan(listed.indexOf(events.get(0)));
+
+        // filtered by type, two to a page: each event with its execution and that execution's status
+        List<JsonNode> paged = new ArrayList<>();
+        String after = "";
+        do {
+            JsonNode page = Json.parse(get("/api/events?type=F_HTTP&limit=2&after=" + after).body());
+            assertThat(page.path("events").size()).isBetween(0, 2);
+            page.path("events").forEach(paged::add);
+            after = page.path("next").isNull() ? null : page.path("next").asText();
+        } while (after != null && paged.size() < 10_000);
+        assertThat(paged).allSatisfy(e -> assertThat(e.path("type").asText()).isEqualTo("F_HTTP"));
+        for (String event : events) {
+            JsonNode row = paged.stream().filter(e -> event.equals(e.path("event_id").asText())).findFirst().orElseThrow();
+            assertThat(row.path("workflow_id").asText()).isEqualTo("f_http");
+            assertThat(row.path("execution_id").asText()).isEqualTo(executions.get(event));
+            assertThat(row.path("execution_status").asText()).isEqualTo("completed");
+            assertThat(row.path("deliveries").asInt()).isEqualTo(1);
+            assertThat(row.has("received_at")).isTrue();
+            assertThat(row.has("page_cursor")).isFalse();
+        }
+        JsonNode unstarted = Json.parse(get("/api/events?type=LISTED_BUT_STARTS_NOTHING").body()).path("events");
+        assertThat(unstarted).singleElement().satisfies(e -> {
+            assertThat(e.path("event_id").asText()).isEqualTo(nothing);
+            assertThat(e.path("execution_id").isNull()).isTrue();
+            assertThat(e.path("execution_status").isNull()).isTrue();
+        });
+
+        HttpResponse<String> misspelt = get("/api/events?typ=F_HTTP&limit=1");
+        assertThat(misspelt.statusCode()).isEqualTo(200);
+        assertThat(Json.parse(misspelt.body()).path("warning").asText()).contains("typ");
+        assertThat(get("/api/events?after=not-a-cursor").statusCode()).isEqualTo(400);
+        assertThat(get("/api/events?limit=0").statusCode()).isEqualTo(400);
+
+        // the execution listing names each execution's event, as GET /api/executions/{id} does
+        JsonNode listedExecutions = Json.parse(get("/api/executions?workflow_id=f_http&limit=1000").body()).path("executions");
+        for (String event : events) {
+            assertThat(listedExecutions).anySatisfy(x -> {
+                assertThat(x.path("id").asText()).isEqualTo(executions.get(event));
+                assertThat(x.path("event_id").asText()).isEqualTo(event);
+            });
+        }
+    }
+
+    @Test
+    void theEventListingIsPlannedForEachCallsValues() {
+        assertThat(query("SELECT proconfig::text AS config FROM pg_proc WHERE proname = 'list_events'"))
+                .singleElement().satisfies(r -> assertThat((String) r.get("config")).contains("plan_cache_mode=force_custom_plan"));
+    }
+
     @Test
     void theExecutionListingIsPlannedForEachCallsValues() {
         // V15: with a generic plan, a filter that matches few rows read the whole index on created_at
