@@ -370,6 +370,7 @@ public class ApiRoutes extends RouteBuilder {
         Object status = now != null ? now.get("status") : exchange.getProperty(RETRIED_STATUS);
         respond(exchange, 409, ExecutionViews.error("execution " + exchange.getMessage().getHeader(Headers.EXECUTION_ID)
                 + ("failed".equals(status) ? " has no failed or skipped step to run again (it failed as its last step completed)"
+                : "cancelled".equals(status) ? " has no failed or skipped step to run again (it was cancelled as its last step completed)"
                 : " is neither failed nor cancelled (" + status + ")")));
     }
 

@@ -156,6 +156,21 @@ public final class CoordinatorSettings {
     }
 
     /**
+     * One setting through the usual layers ({@code configFile} may be null), without checking the others: for a tool
+     * that needs only it (ValidateCommand's folder), which a setting it does not use must not stop.
+     */
+    public static String lookup(Path configFile, String key) {
+        String qualified = SettingsSource.qualify(key);
+        for (SettingsSource source : standardSources(configFile)) {
+            String value = source.get(qualified);
+            if (value != null) {
+                return value;
+            }
+        }
+        return DEFAULTS.get(qualified);
+    }
+
+    /**
      * Settings from the usual layers with {@code overrides} on top of everything. Keys may be given
      * with or without the {@code coordinator.} prefix ({@code "http.port"} or {@code "coordinator.http.port"}).
      */

@@ -1,5 +1,7 @@
 package dev.agentcoordinator.definition;
 
+import dev.agentcoordinator.config.CoordinatorSettings;
+
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -7,12 +9,15 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * Checks workflow definitions without starting anything:
- * {@code mvn -q exec:java -Dexec.mainClass=dev.agentcoordinator.definition.ValidateCommand -Dexec.args=routes/workflows}.
- * The argument is a folder (default {@value #DEFAULT_FOLDER}) or a single file. Exit code 0 when valid, 1 otherwise.
+ * Checks workflow definitions without starting anything ({@code ./coordinator validate}). The argument is a folder or a
+ * single file; without one, the folder the coordinator would load: {@code coordinator.workflows.dir} as the coordinator
+ * resolves it (-D, COORDINATOR_WORKFLOWS_DIR, {@code --config FILE} or ./coordinator.properties; default
+ * {@value #DEFAULT_FOLDER}). Exit code 0 when valid, 1 when not or when there is no definition there, 2 for a wrong use.
  */
 public final class ValidateCommand {
     public static final String DEFAULT_FOLDER = "routes/workflows";
+    private static final String USAGE = "usage: validate [--config FILE] [FOLDER-OR-FILE]   (default: coordinator.workflows.dir, "
+            + DEFAULT_FOLDER + " unless set)";
 
     private ValidateCommand() {
     }
@@ -23,17 +28,37 @@ public final class ValidateCommand {
 
     /** Validates and prints the outcome; returns the exit code instead of exiting (for tests and embedding). */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        if (args.length > 1) {
-            err.println("usage: ValidateCommand [folder-or-file]   (default " + DEFAULT_FOLDER + ")");
+        Path configFile = null;
+        String named = null;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--help") || args[i].equals("-h")) {
+                out.println(USAGE);
+                return 0;
+            } else if (args[i].equals("--config") && i + 1 < args.length) {
+                configFile = Path.of(args[++i]);
+            } else if (args[i].startsWith("-") || args[i].isBlank() || named != null) {
+                err.println((args[i].isBlank() ? "an empty folder name" : "unknown argument: " + args[i]) + "\n" + USAGE);
+                return 2;
+            } else {
+                named = args[i];
+            }
+        }
+        if (configFile != null && !Files.isRegularFile(configFile)) {
+            err.println("--config " + configFile + ": no such file");
             return 2;
         }
-        Path target = Path.of(args.length == 1 ? args[0] : DEFAULT_FOLDER);
+        Path target = Path.of(named != null ? named
+                : CoordinatorSettings.lookup(configFile, "coordinator.workflows.dir"));
         try {
             WorkflowCatalog catalog = Files.isRegularFile(target)
                     ? WorkflowCatalog.load(List.of(target))
                     : WorkflowCatalog.load(target);
+            if (catalog.all().isEmpty()) {   // a mistyped folder would pass otherwise
+                err.println(target + ": no workflow definition (.yaml, .yml or .json) there");
+                return 1;
+            }
             String ids = catalog.all().stream().map(WorkflowDefinition::id).collect(Collectors.joining(", "));
-            out.println("OK: " + catalog.all().size() + " workflow(s) valid" + (ids.isEmpty() ? "" : ": " + ids));
+            out.println("OK: " + catalog.all().size() + " workflow(s) valid in " + target + ": " + ids);
             LookAlikeAgents.in(catalog).forEach(warning -> out.println("  warning: " + warning));
             return 0;
         } catch (InvalidDefinitionsException e) {

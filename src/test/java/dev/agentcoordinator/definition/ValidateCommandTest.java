@@ -23,14 +23,27 @@ class ValidateCommandTest {
     void shippedWorkflowsAreValid() {
         assertThat(run("routes/workflows")).isZero();
         assertThat(out.toString(StandardCharsets.UTF_8).trim()).isEqualTo(
-                "OK: 6 workflow(s) valid: interview_completed, job_matched, market_update, response_refinement, resume_uploaded,"
+                "OK: 6 workflow(s) valid in routes/workflows: interview_completed, job_matched, market_update, response_refinement,"
+                        + " resume_uploaded,"
                         + " roadmap_revision");
     }
 
     @Test
     void theDefaultFolderIsRoutesWorkflows() {
         assertThat(run()).isZero();
-        assertThat(out.toString(StandardCharsets.UTF_8)).startsWith("OK: 6 workflow(s) valid: ");
+        assertThat(out.toString(StandardCharsets.UTF_8)).startsWith("OK: 6 workflow(s) valid in routes/workflows: ");
+    }
+
+    /** Without a folder, the one the coordinator would load: coordinator.workflows.dir, here from --config. */
+    @Test
+    void theDefaultFolderIsTheCoordinatorsOwnAndAnEmptyOneIsNoPass(@TempDir Path dir) throws Exception {
+        Path empty = Files.createDirectory(dir.resolve("flows"));
+        Path config = Files.writeString(dir.resolve("c.properties"), "coordinator.workflows.dir=" + empty + "\n");
+        assertThat(run("--config", config.toString())).isEqualTo(1);
+        assertThat(err.toString(StandardCharsets.UTF_8).trim()).isEqualTo(empty + ": no workflow definition (.yaml, .yml or .json) there");
+        assertThat(run("")).isEqualTo(2);
+        assertThat(run("--config", dir.resolve("missing.properties").toString())).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("missing.properties: no such file");
     }
 
     @Test
@@ -48,7 +61,7 @@ class ValidateCommandTest {
     void aSingleFileCanBeChecked(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("one.yaml"), "id: one\nname: One\ntrigger: ONE\nsteps: [{id: s, agent: x, action: y}]\n");
         assertThat(run(file.toString())).isZero();
-        assertThat(out.toString(StandardCharsets.UTF_8).trim()).isEqualTo("OK: 1 workflow(s) valid: one");
+        assertThat(out.toString(StandardCharsets.UTF_8).trim()).isEqualTo("OK: 1 workflow(s) valid in " + file + ": one");
     }
 
     /** Agent names a letter or two apart are probably one agent misspelt: valid, with a warning naming the likelier typo. */
@@ -71,7 +84,7 @@ class ValidateCommandTest {
         Files.writeString(dir.resolve("b.yaml"), "id: b\nname: B\ntrigger: B\nsteps: [{id: scan, agent: sentinal, action: check}]\n");
 
         assertThat(run(dir.toString())).isZero();
-        assertThat(out.toString(StandardCharsets.UTF_8).trim().lines()).containsExactly("OK: 2 workflow(s) valid: a, b",
+        assertThat(out.toString(StandardCharsets.UTF_8).trim().lines()).containsExactly("OK: 2 workflow(s) valid in " + dir + ": a, b",
                 "  warning: agent \"sentinal\" (b.yaml step \"scan\") is named almost as agent \"sentinel\" (2 step(s)): the same"
                         + " agent misspelt? Its requests go to agent.sentinal, which only an agent of that very name reads");
     }
@@ -79,6 +92,6 @@ class ValidateCommandTest {
     @Test
     void tooManyArgumentsIsAUsageError() {
         assertThat(run("a", "b")).isEqualTo(2);
-        assertThat(err.toString(StandardCharsets.UTF_8)).startsWith("usage: ");
+        assertThat(err.toString(StandardCharsets.UTF_8)).startsWith("unknown argument: b\nusage: validate ");
     }
 }
