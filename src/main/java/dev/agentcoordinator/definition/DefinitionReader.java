@@ -123,7 +123,10 @@ public final class DefinitionReader {
         JsonNode tree;
         try {
             tree = mapper.readTree(content);
-        } catch (JsonProcessingException unreadable) {   // a duplicate key further down, say: told as well
+        } catch (JsonProcessingException unreadable) {
+            // a key given twice or a syntax error further down: told as well, after the value the strict read refused
+            // before it, unless that value could not be read either (a broken mapping read as a value of the wrong type)
+            problems.removeIf(problem -> problem.message().contains("found something else"));
             problems.add(ParseErrorDescriber.describe(fileName, content, mapper, unreadable));
             throw new DefinitionReadException(problems, first);
         }

@@ -25,7 +25,7 @@ import java.util.stream.Collectors;
 final class ParseErrorDescriber {
     private static final Pattern YAML_POSITION = Pattern.compile("^\\s*in '.*', line (\\d+), column (\\d+)");
     /** Jackson's "Numeric value (3000000000) out of range of int (-2147483648 - 2147483647)". */
-    private static final Pattern OUT_OF_RANGE = Pattern.compile("^Numeric value \\((\\S+)\\) out of range of (\\w+) \\((-?\\d+) - (-?\\d+)\\)");
+    private static final Pattern OUT_OF_RANGE = Pattern.compile("^Numeric value \\((\\S+)\\) out of range of ");
 
     private ParseErrorDescriber() {
     }
@@ -55,10 +55,15 @@ final class ParseErrorDescriber {
         String original = firstLine(e.getOriginalMessage());
         if (original.startsWith("Duplicate field")) {
             // YAML lets a key beside a merge ("<<: *base") override the merged one; read strictly, it is a duplicate
-            String merged = content.contains("<<") ? ": a key merged in with \"<<\" is not given again beside it"
-                    + " (the coordinator reads no overrides of a merge)" : "";
+            String merged = besideAMerge(content, e.getLocation()) ? ": a key merged in with \"<<\" is not given again"
+                    + " beside it (the coordinator reads no overrides of a merge)" : "";
             return located(file, content, mapper, refs, "duplicate key " + original.substring("Duplicate field ".length())
                     + at(e.getLocation()) + merged);
+        }
+        if (original.contains("found field '<<' but value isn't a map")) {   // the replaying parser's word for <<: [*a, *b]
+            return located(file, content, mapper, refs, "a merge (<<) takes one alias of a mapping, not a list of them"
+                    + at(e instanceof JsonMappingException m ? location(m, content, mapper) : e.getLocation())
+                    + ": merge one and write the other's keys out");
         }
         if (original.startsWith("invalid alias ")) {   // YAMLAnchorReplayingParser's word for an alias of no anchor
             String anchor = original.substring("invalid alias ".length());
@@ -70,8 +75,8 @@ final class ParseErrorDescriber {
         }
         Matcher outOfRange = OUT_OF_RANGE.matcher(original);
         if (e instanceof JsonMappingException m && outOfRange.find()) {
-            return located(file, content, mapper, refs, "expected an integer from " + outOfRange.group(3) + " to "
-                    + outOfRange.group(4) + ", found " + outOfRange.group(1) + at(location(m, content, mapper)));
+            return located(file, content, mapper, refs, "expected an integer, found " + outOfRange.group(1)
+                    + (outOfRange.group(1).startsWith("-") ? " (far too small)" : " (far too large)") + at(location(m, content, mapper)));
         }
         if (e instanceof MismatchedInputException m && m.getTargetType() != null) {
             return located(file, content, mapper, refs, "expected " + describeType(m.getTargetType())
@@ -273,15 +278,64 @@ final class ParseErrorDescriber {
         return location == null || location.getLineNr() < 0 ? "" : " (line " + location.getLineNr() + ", column " + location.getColumnNr() + ")";
     }
 
-    /** Where the first alias of {@code anchor} is written (the parser that refuses it gives no location). */
+    /**
+     * Where the first alias of {@code anchor} is written (the parser that refuses it gives no location): not in a
+     * comment or a quoted string.
+     */
     private static String aliasAt(String content, String anchor) {
         Matcher alias = Pattern.compile("(?<![\\w&*])\\*" + Pattern.quote(anchor) + "(?![\\w-])").matcher(content);
-        if (!alias.find()) {
-            return "";
+        while (alias.find()) {
+            int lineStart = content.lastIndexOf('\n', alias.start()) + 1;
+            String before = content.substring(lineStart, alias.start());
+            boolean inComment = before.startsWith("#") || before.contains(" #");
+            boolean quoted = before.chars().filter(c -> c == '"').count() % 2 == 1 || before.chars().filter(c -> c == '\'').count() % 2 == 1;
+            if (!inComment && !quoted) {
+                long line = content.substring(0, lineStart).chars().filter(c -> c == '\n').count() + 1;
+                return " (line " + line + ", column " + (alias.start() - lineStart + 1) + ")";
+            }
         }
-        int lineStart = content.lastIndexOf('\n', alias.start()) + 1;
-        long line = content.substring(0, lineStart).chars().filter(c -> c == '\n').count() + 1;
-        return " (line " + line + ", column " + (alias.start() - lineStart + 1) + ")";
+        return "";
+    }
+
+    /**
+     * Whether the key given twice at {@code duplicate} sits in a mapping that merges another in ({@code <<}): on its
+     * own line (a flow mapping), or on a line above it at its indentation before the mapping ends.
+     */
+    private static boolean besideAMerge(String content, JsonLocation duplicate) {
+        if (duplicate == null || duplicate.getLineNr() < 1) {
+            return false;
+        }
+        List<String> lines = content.lines().toList();
+        int at = duplicate.getLineNr() - 1;
+        if (at >= lines.size()) {
+            return false;
+        }
+        String keyLine = lines.get(at);
+        int indent = indentOf(keyLine);
+        if (keyLine.substring(0, Math.min(keyLine.length(), Math.max(0, duplicate.getColumnNr() - 1))).contains("<<")) {
+            return true;
+        }
+        for (int i = at - 1; i >= 0; i--) {
+            String line = lines.get(i);
+            if (line.isBlank() || line.trim().startsWith("#")) {
+                continue;
+            }
+            if (indentOf(line) < indent) {
+                return false;
+            }
+            if (indentOf(line) == indent && line.trim().startsWith("<<")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static int indentOf(String line) {
+        int spaces = 0;
+        while (spaces < line.length() && (line.charAt(spaces) == ' ' || line.charAt(spaces) == '-')) {
+            spaces++;
+        }
+        return spaces;
     }
 
     private static String firstLine(String message) {
