@@ -70,8 +70,9 @@ public final class Messaging {
     /**
      * The URL with reconnection switched off and connect/call timeouts bounded. A broker that falls silent (a network
      * partition: no reset) is also given up on where no call times out (a browse reading what its consumer is sent):
-     * the client pings it every timeout and fails the connection when nothing came back for a connection TTL, two
-     * timeouts (by default 30 s and 60 s).
+     * the client pings it every timeout and checks once per connection TTL, two timeouts, that something came back, so
+     * it gives up within two to four timeouts (Artemis's own defaults: a check period of 30 s, a TTL of 60 s). These
+     * parameters come last, so they win over the same ones in {@code brokerUrl}.
      */
     static String boundedUrl(String brokerUrl, int timeoutMs) {
         char separator = brokerUrl.contains("?") ? '&' : '?';
