@@ -42,9 +42,16 @@ class ExecutionControlSemanticsTest {
                 .agent("f-approval-agent", r -> "ask_a_person".equals(r.action()) ? List.of()   // a person answers, over HTTP
                         : List.of(Reply.ok(Map.of("ran", r.action()))))
                 // its hold step answers only its second request: the first is the one a cancel stops
-                .agent("f-resume-agent", r -> "hold".equals(r.action())
-                        && requests(agents, r.request().path("execution_id").asText(), "hold").size() == 1
-                        ? List.of() : List.of(Reply.ok(Map.of("ran", r.action()))))
+                .agent("f-resume-agent", r -> {
+                    int nth = requests(agents, r.request().path("execution_id").asText(), r.action()).size();
+                    if ("hold".equals(r.action()) && nth == 1) {
+                        return List.of();
+                    }
+                    if ("flaky".equals(r.action()) && nth == 1) {
+                        return List.of(Reply.error("upstream busy", true));   // its next attempt waits a minute
+                    }
+                    return List.of(Reply.ok(Map.of("ran", r.action())));
+                })
                 .agent("f-retrybudget-agent", r -> List.of(Reply.error("rate limited", true)))
                 .agent("f-retryoutcome-agent", r -> List.of(Reply.error("the customer record is locked", false)))
                 .agent("f-retrytimeout-agent", r -> "slow".equals(r.action())
@@ -271,6 +278,25 @@ class ExecutionControlSemanticsTest {
                 + "AND payload->>'execution_id' = ?", executionId).isEmpty());
         assertThat(query("SELECT payload->>'status' AS status FROM agent_events WHERE type = 'F_RESUME_ENDED' AND payload->>'execution_id' = ?",
                 executionId)).extracting(r -> r.get("status")).containsExactly("cancelled");
+    }
+
+    /** A cancel while a step waits for its next attempt fails it; the execution's retry runs it at once, anew. */
+    @Test
+    void retryingAnExecutionCancelledDuringABackoffRunsTheStepAgain() {
+        String eventId = sendEvent("F_RESUME_BACKOFF", "{}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null && !query("SELECT 1 FROM"
+                + " workflow_step_executions WHERE execution_id = ? AND step_id = 'flaky' AND next_attempt_at IS NOT NULL",
+                executionOf(eventId)).isEmpty());
+        String executionId = executionOf(eventId);
+        assertThat(post("/api/executions/" + executionId + "/cancel", null).statusCode()).isEqualTo(200);
+        assertThat(stepStatuses(executionId)).containsExactlyInAnyOrderEntriesOf(Map.of("flaky", "failed", "after", "skipped"));
+
+        HttpResponse<String> retried = post("/api/executions/" + executionId + "/retry", null);
+        assertThat(retried.statusCode()).as(retried.body()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(executionStatus(executionId)));
+        assertThat(attempts(executionId, "flaky")).extracting(r -> r.get("attempt"), r -> r.get("status"))
+                .containsExactly(tuple(1, "failed"), tuple(2, "completed"));
+        assertThat(requests(agents, executionId, "after")).hasSize(1);
     }
 
     /** An execution that failed with every step completed (its timeout passed as the last completed) has nothing to retry. */
