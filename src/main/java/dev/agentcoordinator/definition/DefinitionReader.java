@@ -33,6 +33,28 @@ import java.util.TreeSet;
  */
 public final class DefinitionReader {
     /**
+     * A workflow's own fields whose names start with {@code x-} are the author's (as docker-compose's): read past, so
+     * that anchors can live there ({@code x-patient: &patient {retry_count: 3}}), not in the first step that uses them.
+     */
+    private static final com.fasterxml.jackson.databind.deser.DeserializationProblemHandler EXTENSION_FIELDS =
+            new com.fasterxml.jackson.databind.deser.DeserializationProblemHandler() {
+                @Override
+                public boolean handleUnknownProperty(com.fasterxml.jackson.databind.DeserializationContext context, JsonParser parser,
+                                                     com.fasterxml.jackson.databind.JsonDeserializer<?> deserializer,
+                                                     Object beanOrClass, String field) throws IOException {
+                    boolean ofTheWorkflow = beanOrClass == WorkflowDefinition.class || beanOrClass instanceof WorkflowDefinition;
+                    if (ofTheWorkflow && field.startsWith(EXTENSION_PREFIX)) {
+                        parser.skipChildren();
+                        return true;
+                    }
+                    return false;
+                }
+            };
+
+    /** The start of a workflow field's name that the reader passes over (see {@link #EXTENSION_FIELDS}). */
+    private static final String EXTENSION_PREFIX = "x-";
+
+    /**
      * Only true and false are booleans (YAML 1.2): YAML 1.1 also reads yes, no, on and off so, and a
      * condition's {@code value: yes} would never equal an agent's "yes". Anchors and aliases ({@code &retry},
      * {@code *retry}, and merge keys {@code <<: *retry}) read as the anchored value written out again, as YAML
@@ -44,6 +66,7 @@ public final class DefinitionReader {
 
     private static <M extends ObjectMapper, B extends com.fasterxml.jackson.databind.cfg.MapperBuilder<M, B>> M strict(B builder) {
         return builder
+                .addHandler(EXTENSION_FIELDS)
                 .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
                 .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)

@@ -158,6 +158,25 @@ class DefinitionReaderTest {
                 .isEqualTo("wf.yaml: step \"a\": duplicate key 'action' (line 7, column 11)");
     }
 
+    /** A workflow's x- fields are its author's: a place for anchors the steps name. Not a step's: a misspelt field there. */
+    @Test
+    void aWorkflowsOwnXFieldsAreReadPastAndHoldAnchors() throws Exception {
+        WorkflowDefinition wf = reader.read("wf.yaml", """
+                id: wf
+                name: W
+                trigger: T
+                x-patient: &patient { retry_count: 3, timeout_ms: 500 }
+                x-notes: [anything, { at: all }]
+                steps:
+                  - { id: a, agent: x, action: y, config: *patient }
+                """).definition();
+        assertThat(wf.steps().get(0).config().retryCount()).isEqualTo(3);
+        assertThat(reader.read("wf.json", "{\"id\": \"wf\", \"name\": \"W\", \"trigger\": \"T\", \"x-tool\": {\"v\": 1}, \"steps\": []}")
+                .definition().id()).isEqualTo("wf");
+        assertThat(errorOf("wf.yaml", "id: wf\nsteps:\n  - { id: a, agent: x, action: y, x-mine: 1 }\n"))
+                .startsWith("wf.yaml: step \"a\": unknown field \"x-mine\"");
+    }
+
     @Test
     void anAliasOfNoAnchorAndAMergedKeyGivenAgainAreNamed() {
         assertThat(errorOf("wf.yaml", "id: a\nconfig: *nowhere\n"))

@@ -54,6 +54,7 @@ class WorkflowSchemaTest {
                 id: wf
                 name: All extensions
                 trigger: T
+                x-defaults: &quick { timeout_ms: 1000 }
                 steps:
                   - id: a
                     agent: x
