@@ -45,7 +45,8 @@ public final class CoordinatorApp {
               --config FILE        coordinator.* settings to use instead of ./coordinator.properties
               --exit-when-ready    start everything, print where it is, then stop (checks that the
                                    configuration starts; ./coordinator trains its class-data archive so)
-            Settings: see "Configuration" in README.md (COORDINATOR_* environment variables, -Dcoordinator.*).""";
+            Settings: see "Configuration" in README.md (COORDINATOR_* environment variables, -Dcoordinator.*).
+            Checking workflow definitions without starting anything: ./coordinator validate [--config FILE] [FOLDER-OR-FILE]""";
 
     private CoordinatorApp() {
     }
