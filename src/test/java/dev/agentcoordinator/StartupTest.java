@@ -302,7 +302,9 @@ class StartupTest {
      * starting with -D is a JVM option, any other goes to the application.
      */
     private static Process childCoordinator(Path data, String... extra) throws IOException {
-        List<String> command = new ArrayList<>(List.of(TestJvm.java(), TestJvm.vertxCacheIn(data.getParent()), "-cp", TestJvm.classpath(),
+        List<String> command = new ArrayList<>(List.of(TestJvm.java()));
+        command.addAll(TestJvm.quickStartOptions());
+        command.addAll(List.of(TestJvm.vertxCacheIn(data.getParent()), "-cp", TestJvm.classpath(),
                 "-Dcoordinator.data.dir=" + data, "-Dcoordinator.http.port=0",
                 "-Dcoordinator.broker.embedded.port=0", "-Dcoordinator.db.embedded.port=0",
                 "-Dcoordinator.workflows.dir=routes/workflows"));

@@ -57,9 +57,9 @@ public final class CoordinatorProcess implements AutoCloseable {
     public static CoordinatorProcess start(OwnedInfrastructure infra, String instanceId, Map<String, String> extra) throws IOException {
         Path log = Files.createTempFile(infra.root(), "coordinator-" + instanceId + "-", ".log");
         List<String> command = new ArrayList<>(List.of(
-                TestJvm.java(),
-                "-Xmx384m", "-XX:+UseSerialGC", TestJvm.vertxCacheIn(infra.root()),
-                "-cp", TestJvm.classpath()));
+                TestJvm.java(), "-Xmx384m"));
+        command.addAll(TestJvm.quickStartOptions());   // it had -XX:+UseSerialGC already
+        command.addAll(List.of(TestJvm.vertxCacheIn(infra.root()), "-cp", TestJvm.classpath()));
         Map<String, String> settings = new java.util.LinkedHashMap<>(Map.of(
                 "broker.url", infra.brokerUrl(),
                 "db.url", infra.jdbcUrl(),

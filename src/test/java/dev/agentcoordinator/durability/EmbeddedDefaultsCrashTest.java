@@ -16,7 +16,9 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
@@ -85,10 +87,13 @@ class EmbeddedDefaultsCrashTest {
     }
 
     private Process start(String name) throws Exception {
-        return new ProcessBuilder(TestJvm.java(), "-Xmx384m", TestJvm.vertxCacheIn(data), "-cp", TestJvm.classpath(),
+        List<String> command = new ArrayList<>(List.of(TestJvm.java(), "-Xmx384m"));
+        command.addAll(TestJvm.quickStartOptions());
+        command.addAll(List.of(TestJvm.vertxCacheIn(data), "-cp", TestJvm.classpath(),
                 "-Dcoordinator.data.dir=" + data, "-Dcoordinator.http.port=0",
                 "-Dcoordinator.broker.embedded.port=0", "-Dcoordinator.db.embedded.port=0",
-                CoordinatorApp.class.getName())
+                CoordinatorApp.class.getName()));
+        return new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(root.resolve(name + ".log").toFile())
                 .start();

@@ -53,8 +53,10 @@ class EmbeddedDatabaseTest {
 
     @Test
     void aServerLeftRunningByAKilledCoordinatorIsStoppedAndTheDirectoryStartsAgain() throws Exception {
-        Process owner = new ProcessBuilder(TestJvm.java(), "-cp", TestJvm.classpath(), EmbeddedDatabaseOwner.class.getName(), dataDir.toString())
-                .redirectErrorStream(true).start();
+        List<String> command = new ArrayList<>(List.of(TestJvm.java()));
+        command.addAll(TestJvm.quickStartOptions());
+        command.addAll(List.of("-cp", TestJvm.classpath(), EmbeddedDatabaseOwner.class.getName(), dataDir.toString()));
+        Process owner = new ProcessBuilder(command).redirectErrorStream(true).start();
         try (BufferedReader output = new BufferedReader(new InputStreamReader(owner.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = output.readLine()) != null && !line.contains(EmbeddedDatabaseOwner.READY)) {

@@ -1,6 +1,7 @@
 package dev.agentcoordinator.infra;
 
 import java.nio.file.Path;
+import java.util.List;
 
 /** What a test needs to start a JVM of its own on the test classpath. */
 public final class TestJvm {
@@ -11,6 +12,17 @@ public final class TestJvm {
     /** The java launcher of the running JVM. */
     public static String java() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    /**
+     * JVM options for a child JVM a test starts (a coordinator, a database owner): it lives for seconds,
+     * and its start-up is what it spends most CPU on. C1 alone compiles for a fraction of the CPU C2 takes
+     * to warm up (some 30% less CPU to start a coordinator), and the serial collector runs no GC threads
+     * beside it; on a 2-core machine that CPU is the test JVM's too. Neither changes what the child does:
+     * no test here measures a child's throughput (the benchmarks start theirs with options of their own).
+     */
+    public static List<String> quickStartOptions() {
+        return List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
     }
 
     /** The test classpath (surefire's, which java.class.path only points to through a manifest jar). */
