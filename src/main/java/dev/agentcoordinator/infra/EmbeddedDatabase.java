@@ -275,7 +275,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
             postgres = null;
             // zonky's stop gives up after 5 s while the server may still write its shutdown checkpoint:
             // a start right after (a restart, a supervisor) would find the directory taken
-            if (server.isPresent() && !server.get().awaitExit(STOP_GRACE)) {
+            if (server.isPresent() && !server.get().awaitShutdown(STOP_GRACE)) {
                 LOG.warn("Embedded PostgreSQL (pid {}) still running {} s after its stop", server.get().pid(), STOP_GRACE.toSeconds());
                 return;
             }

@@ -25,14 +25,16 @@ final class PostmasterProcess {
     static final String ZONKY_LOCK = "epg-lock";
 
     private final ProcessHandle process;
+    private final Path dataDir;
 
-    private PostmasterProcess(ProcessHandle process) {
+    private PostmasterProcess(ProcessHandle process, Path dataDir) {
         this.process = process;
+        this.dataDir = dataDir;
     }
 
     /** The live server named by {@code dataDir/postmaster.pid}, if any. */
     static Optional<PostmasterProcess> of(Path dataDir) {
-        return namedProcess(dataDir).filter(p -> isServerOf(p, dataDir).orElse(false)).map(PostmasterProcess::new);
+        return namedProcess(dataDir).filter(p -> isServerOf(p, dataDir).orElse(false)).map(p -> new PostmasterProcess(p, dataDir));
     }
 
     /**
@@ -152,7 +154,7 @@ final class PostmasterProcess {
         process.onExit().thenRun(action);
     }
 
-    /** Waits up to {@code timeout} for the server to exit; true when it has. */
+    /** Waits up to {@code timeout} for the server to exit and be reaped; true when it has. */
     boolean awaitExit(Duration timeout) {
         try {
             process.onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -164,6 +166,45 @@ final class PostmasterProcess {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return !process.isAlive();
+        }
+    }
+
+    /**
+     * Waits up to {@code timeout} for a server that was asked to shut down to have exited; true when it
+     * has. The server is no child of this JVM (pg_ctl starts it): once it exits its parent, often init,
+     * reaps it, and until then it is a zombie, which {@link #awaitExit} ({@code ProcessHandle.onExit})
+     * counts as running. Where init reaps late (a container's: about 1.5 s after each stop here) every
+     * stop waited for that. A zombie has let go of its port, shared memory and files: it is taken for
+     * exited here once its lock file is gone (a clean shutdown removes it; while it names a pid that
+     * is still in the process table, PostgreSQL would refuse the directory).
+     */
+    boolean awaitShutdown(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try {
+            while (!exited()) {
+                if (System.nanoTime() - deadline >= 0) {
+                    return false;
+                }
+                Thread.sleep(20);
+            }
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return exited();
+        }
+    }
+
+    private boolean exited() {
+        if (!process.isAlive()) {
+            return true;
+        }
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid()), "stat"));
+            // the state follows the program's name, in parentheses
+            boolean zombie = stat.substring(stat.lastIndexOf(')') + 1).trim().startsWith("Z");
+            return zombie && namedProcess(dataDir).filter(p -> p.pid() == pid()).isEmpty();
+        } catch (IOException | RuntimeException e) {
+            return !process.isAlive();   // gone meanwhile, or no /proc
         }
     }
 }
