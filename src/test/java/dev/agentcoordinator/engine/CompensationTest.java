@@ -3,6 +3,9 @@ package dev.agentcoordinator.engine;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -18,6 +21,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /** Saga: when an execution fails or is cancelled, completed steps are undone, last first. */
+// Its methods run side by side (@Execution(CONCURRENT), junit-platform.properties): they wait for sweeps
+// and replies of their own executions; the two with a RefusedTransition take turns (each replaces the one
+// trigger function).
 class CompensationTest {
     private static ScriptedAgents agents;
 
@@ -63,6 +69,7 @@ class CompensationTest {
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void undoesCompletedStepsInReverseOrderWhenAStepFails() {
         String executionId = start("{\"amount\": 30, \"fail_ship\": true}", "compensated");
 
@@ -86,6 +93,7 @@ class CompensationTest {
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void aFailingCompensationIsRetriedThenRecordedWithoutStoppingTheOthers() {
         String executionId = start("{\"amount\": 5, \"fail_ship\": true, \"refund_fails\": true}", "compensation_failed");
 
@@ -125,6 +133,7 @@ class CompensationTest {
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void cancellingARunningExecutionCompensatesWhatHadCompleted() throws Exception {
         String executionId = shipping(7);
         HttpResponse<String> response = cancel(executionId);
@@ -144,6 +153,7 @@ class CompensationTest {
      * instead of waiting in compensating for compensations that were never created.
      */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void cancellingALoopInAnIterationStillRunningEndsTheExecutionCancelled() throws Exception {
         String eventId = sendEvent("T_LOOP_SAGA", "{}");
         await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null && query(
@@ -159,7 +169,10 @@ class CompensationTest {
         assertThat(actionsOf(executionId)).containsExactly("polish", "polish", "polish");
     }
 
+    // replaces the trigger function RefusedTransition shares
+    @ResourceLock("RefusedTransition")
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void aCancelWhoseCompensationsCouldNotStartIsAnsweredAndTheSweepCompensatesLater() throws Exception {
         String executionId = shipping(8);
         try (RefusedTransition refused = RefusedTransition.of(executionId, "compensation", "running")) {
@@ -185,7 +198,10 @@ class CompensationTest {
      * start is refused): the redelivered reply sends that request again, since the rollback took it away, and
      * the compensation does not wait for its timeout.
      */
+    // replaces the trigger function RefusedTransition shares
+    @ResourceLock("RefusedTransition")
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void aCompensationWhoseRequestARollbackTookAwayIsSentAgainByTheRedelivery() {
         String eventId = sendEvent("T_SAGA_PAIR", "{}");
         await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null
@@ -202,6 +218,7 @@ class CompensationTest {
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void nothingIsCompensatedWhenTheExecutionSucceeds() {
         String executionId = start("{\"amount\": 1}", "completed");
         assertThat(query("SELECT 1 FROM workflow_step_executions WHERE execution_id = ? AND kind = 'compensation'", executionId)).isEmpty();
@@ -211,6 +228,7 @@ class CompensationTest {
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void anOutcomeEventLeftUnsentWhenItsExecutionSettledIsSentByTheSweep() {
         String executionId = start("{\"amount\": 4, \"fail_ship\": true}", "compensated");
         await().atMost(Duration.ofSeconds(10)).until(() -> outcomeDeliveries(executionId) == 1

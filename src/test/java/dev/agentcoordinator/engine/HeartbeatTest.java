@@ -13,6 +13,9 @@ import jakarta.jms.TextMessage;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,6 +35,9 @@ import static org.awaitility.Awaitility.await;
  * An agent that takes longer than its step's timeout_ms keeps its attempt in time with heartbeats
  * ({"status": "running"}); the same work without them times out.
  */
+// Its methods run side by side (@Execution(CONCURRENT), junit-platform.properties): each waits seconds for
+// replies, heartbeats and timeouts of its own executions; the two that use the one consumer of
+// f-heartbeat-stop-agent take turns.
 class HeartbeatTest {
     private static final int REPLY_AFTER_MS = 2_500;   // the step's timeout is 1,000 ms
     private static ScriptedAgents agents;
@@ -94,6 +100,7 @@ class HeartbeatTest {
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void heartbeatsMoveTheAttemptsDeadlineSoTheLongAttemptCompletes() {
         String eventId = sendEvent("F_HEARTBEAT", "{\"mode\":\"beat\"}");
         // while it works, the deadline moves on past the 1,000 ms its attempt started with
@@ -115,6 +122,7 @@ class HeartbeatTest {
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void theAgentSdksHeartbeatsKeepAHandlerThatOutlastsTheTimeoutInTime() {
         String executionId = awaitExecution(sendEvent("F_HEARTBEAT_SDK", "{}"), "completed");
 
@@ -123,7 +131,10 @@ class HeartbeatTest {
         assertThat(stepRow(executionId, "work").get("output").toString()).contains("\"worked_ms\": " + REPLY_AFTER_MS);
     }
 
+    // one consumer: its next request waits for the work it runs
+    @ResourceLock("f-heartbeat-stop-agent")
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void cancellingTheExecutionStopsTheAgentsWorkAtItsNextHeartbeat() {
         String eventId = sendEvent("F_HEARTBEAT_STOP", "{\"mode\":\"long\"}");
         await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null
@@ -140,7 +151,10 @@ class HeartbeatTest {
         assertThat(stepStatuses(executionId)).containsEntry("work", "failed");
     }
 
+    // one consumer: its next request waits for the work it runs
+    @ResourceLock("f-heartbeat-stop-agent")
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void theWorkflowsTimeoutStillEndsAnAttemptKeptAliveByHeartbeatsAndTheAgentIsToldToStop() {
         String executionId = awaitExecution(sendEvent("F_HEARTBEAT_WORKFLOW_TIMEOUT", "{\"mode\":\"long\"}"), "failed");
 
@@ -150,6 +164,7 @@ class HeartbeatTest {
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void aHeartbeatForAnAttemptNoLongerInFlightIsAnsweredWithAStopThatSaysWhy() throws Exception {
         String executionId = awaitExecution(sendEvent("F_HEARTBEAT", "{\"mode\":\"unanswered\"}"), "failed");
         String correlationId = requests(agents, executionId, "work").get(0).correlationId();
@@ -180,6 +195,7 @@ class HeartbeatTest {
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void aRetryIsSentTheProgressItsTimedOutAttemptReportedInHeartbeats() {
         String executionId = awaitExecution(sendEvent("F_HEARTBEAT_PROGRESS", "{}"), "completed");
 
@@ -194,6 +210,7 @@ class HeartbeatTest {
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void aRetryOfTheFailedExecutionResumesTheStepFromItsProgressToo() {
         String executionId = awaitExecution(sendEvent("F_HEARTBEAT_PROGRESS_RETRY", "{}"), "failed");
         assertThat(attempts(executionId, "work")).extracting(r -> r.get("status")).containsExactly("timed_out");
@@ -207,6 +224,7 @@ class HeartbeatTest {
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void withoutHeartbeatsTheSameWorkTimesOutAndItsLateReplyIsIgnored() {
         String executionId = awaitExecution(sendEvent("F_HEARTBEAT", "{\"mode\":\"silent\"}"), "failed");
 

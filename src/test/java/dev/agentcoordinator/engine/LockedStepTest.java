@@ -7,6 +7,9 @@ import dev.agentcoordinator.locks.ResourceLockStore;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -26,6 +29,9 @@ import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 /** Steps that declare locks: they take them before dispatch, wait for them, and release them however they end. */
+// Its methods run side by side (@Execution(CONCURRENT), junit-platform.properties): each waits for locks,
+// sweeps and replies of its own users' executions; the two that start g_lock_wait take turns (one counts
+// its dispatches).
 class LockedStepTest {
     private static ScriptedAgents agents;
     private static ResourceLockStore locks;
@@ -99,7 +105,10 @@ class LockedStepTest {
         agents.close();
     }
 
+    // counts the dispatches of g_lock_wait's step
+    @ResourceLock("g_lock_wait")
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void aStepWaitsWhileAnotherExecutionHoldsItsLockAndRunsOnceReleased() throws Exception {
         String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
         LockHolder other = new LockHolder("strategist", 5, "other-execution", "set_goals");
@@ -151,6 +160,7 @@ class LockedStepTest {
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void aStepThatWaitsLongerThanItsTimeoutFailsNamingTheLockAndItsHolder() {
         String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
         AcquireResult.Acquired held = (AcquireResult.Acquired) locks.acquire(
@@ -180,6 +190,7 @@ class LockedStepTest {
      * wait timed from the retry, not from the wait the timeout ended (which would fail it at once).
      */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void aStepThatWaitedForALockWhenItsExecutionTimedOutWaitsAfreshWhenTheExecutionIsRetried() {
         String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
         AcquireResult.Acquired held = (AcquireResult.Acquired) locks.acquire(
@@ -202,6 +213,7 @@ class LockedStepTest {
 
     /** A step that ran an attempt and waits for its locks again ends failed when its execution is cancelled, not skipped. */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void aStepWaitingForItsLocksAgainAfterAFailedAttemptFailsWhenItsExecutionIsCancelled() {
         String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
         String executionId = retryWaitingForItsLockAgain(user);
@@ -217,6 +229,7 @@ class LockedStepTest {
      * input mapping reads has changed since (here the shared memory, written during the backoff).
      */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void aRetriedStepWithLocksKeepsTheInputOfItsFirstAttempt() {
         String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
         String executionId = ExecutionProbe.awaitExecution(sendEvent("G_LOCK_RETRY_INPUT", "{\"user_id\":\"" + user + "\"}"), "completed");
@@ -229,6 +242,7 @@ class LockedStepTest {
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void aStepWithLocksStartedByItsDependencyRetriesWithinItsOwnBudget() {
         String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
         String executionId = endedExecution("G_LOCK_RETRY", user);
@@ -246,6 +260,7 @@ class LockedStepTest {
      * the backoff (a preemption), so the retry waits for it as the first attempt would have.
      */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void aRetryWaitsForTheLocksItsStepLostDuringTheBackoff() throws Exception {
         String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
         String executionId = retryWaitingForItsLockAgain(user);
@@ -263,6 +278,7 @@ class LockedStepTest {
 
     /** A loop's later iteration, retried, takes its locks again and keeps the input its previous iteration's feedback gave it. */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void aRetriedLoopIterationKeepsItsInputAndTakesItsLocksAgain() {
         String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
         String executionId = endedExecution("G_LOCK_LOOP_RETRY", user);
@@ -286,6 +302,7 @@ class LockedStepTest {
      * one without it: the next iteration waits for its locks, and runs holding them once they are free.
      */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void aLoopThatLostItsLockDuringAnIterationWaitsForItBeforeTheNext() {
         String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
         String eventId = sendEvent("G_LOCK_LOOP_LOST", "{\"user_id\":\"" + user + "\"}");
@@ -309,6 +326,7 @@ class LockedStepTest {
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void aLoopRenewsItsLocksWithEachIteration() throws Exception {
         String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
         String eventId = sendEvent("G_LOCK_LOOP", "{\"user_id\":\"" + user + "\"}");
@@ -336,6 +354,7 @@ class LockedStepTest {
      * dispatched_by), and the lock is never given up in between.
      */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void aLoopWhoseTwoLockEntriesNameOneResourceKeepsItsLockAcrossIterations() throws Exception {
         String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
         String eventId = sendEvent("G_LOCK_LOOP_TWICE", "{\"user_id\":\"" + user + "\", \"owner_id\":\"" + user + "\"}");
@@ -360,6 +379,7 @@ class LockedStepTest {
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void locksAreReleasedWhenTheStepFails() {
         String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
         String eventId = sendEvent("G_LOCK_FAIL", "{\"user_id\":\"" + user + "\"}");
@@ -373,7 +393,10 @@ class LockedStepTest {
     }
 
     /** A lock's resource id longer than the lock table holds fails the step, naming the lock; it failed every delivery. */
+    // starts g_lock_wait too
+    @ResourceLock("g_lock_wait")
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void aResourceIdTooLongToLockFailsTheStepNamingTheLock() {
         String user = "u".repeat(300);
         String executionId = ExecutionProbe.awaitExecution(sendEvent("G_LOCK_WAIT", "{\"user_id\":\"" + user + "\"}"), "failed");
@@ -388,6 +411,7 @@ class LockedStepTest {
      * dispatch with what the compensation left, and throw, which took the compensation's request back).
      */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void aStepThatCannotNameItsLockFailsAndTheCompensationOfTheStepBeforeRuns() {
         String eventId = sendEvent("G_LOCK_SAGA", "{}");
         String executionId = ExecutionProbe.awaitExecution(eventId, "compensated");

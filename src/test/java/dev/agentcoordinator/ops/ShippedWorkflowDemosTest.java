@@ -3,6 +3,8 @@ package dev.agentcoordinator.ops;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -16,12 +18,15 @@ import static org.awaitility.Awaitility.await;
  * lock that makes a second revision of one roadmap wait, and its compensation after a failure and after a cancel;
  * resume_uploaded's retries and timeouts.
  */
+// Its methods run side by side (@Execution(CONCURRENT), junit-platform.properties): each waits seconds for
+// the demo agents' simulated latencies and timeouts, for users and resumes of its own.
 class ShippedWorkflowDemosTest {
     private static final String ROADMAP_REVISION = "ROADMAP_REVISION_REQUESTED";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String WEAK_SKILLS = "\"skills\":[{\"name\":\"sql\",\"level\":1},{\"name\":\"go\",\"level\":4}]";
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void aFailedNotificationUndoesTheRoadmapChange() throws Exception {
         String user = "u-" + UUID.randomUUID();
         String executionId = start(ROADMAP_REVISION, "{\"user_id\":\"" + user + "\"," + WEAK_SKILLS + ",\"notify_error\":\"mail server down\"}");
@@ -37,6 +42,7 @@ class ShippedWorkflowDemosTest {
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void aSecondRevisionOfOneRoadmapWaitsForTheLock() throws Exception {
         String user = "u-" + UUID.randomUUID();
         // long enough for the second to be seen waiting on a loaded machine
@@ -56,6 +62,7 @@ class ShippedWorkflowDemosTest {
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void aCancelAfterTheRoadmapChangedUndoesIt() throws Exception {
         String user = "u-" + UUID.randomUUID();
         String executionId = start(ROADMAP_REVISION, "{\"user_id\":\"" + user + "\"," + WEAK_SKILLS + ",\"notify_latency_ms\":20000}");
@@ -69,6 +76,7 @@ class ShippedWorkflowDemosTest {
 
     /** resume_uploaded's parse_resume fails its first attempt (the demo knob), and its retry completes. */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void aStepThatFailsIsRetriedAndCompletes() throws Exception {
         String executionId = start("RESUME_UPLOADED", "{\"resume_id\":\"r-1\",\"user_id\":\"u-1\",\"parse_fails_until\":2}");
 
@@ -80,6 +88,7 @@ class ShippedWorkflowDemosTest {
 
     /** resume_uploaded's parse_resume answers after its 5 s timeout (the demo knob): every attempt times out, the execution fails. */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void aStepSlowerThanItsTimeoutTimesOutOnEveryAttemptAndFails() throws Exception {
         String executionId = start("RESUME_UPLOADED", "{\"resume_id\":\"r-2\",\"user_id\":\"u-2\",\"parse_latency_ms\":6000}");
 
