@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -22,6 +24,8 @@ import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 /** Cancel and retry over HTTP: what they change in PostgreSQL and what the agents see afterwards. */
+// Its methods run side by side (@Execution(CONCURRENT), junit-platform.properties): each waits for replies,
+// backoffs and sweeps of its own executions; only the cancel's test holds f-cancel-agent's reply (releaseHold).
 class ExecutionControlSemanticsTest {
     private static final CountDownLatch releaseHold = new CountDownLatch(1);
     private static ScriptedAgents agents;
@@ -84,6 +88,7 @@ class ExecutionControlSemanticsTest {
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void cancellingARunningExecutionSettlesItsStepsAndIgnoresTheLateReply() {
         String executionId = startedUntil("F_CANCEL", "hold");
 
@@ -135,6 +140,7 @@ class ExecutionControlSemanticsTest {
 
     /** A reply's JMS properties named as the engine's headers do not reach the next step's request. */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void aReplysPropertiesDoNotReachTheNextRequest() throws Exception {
         String executionId = startedUntil("F_HTTP_REPLY", "approve");
         String correlationId = requests(agents, executionId, "approve").get(0).correlationId();
@@ -148,6 +154,7 @@ class ExecutionControlSemanticsTest {
 
     /** Nor do an event's JMS properties reach the requests of the roots that start with its execution. */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void anEventsPropertiesDoNotReachTheRootRequests() throws Exception {
         String eventId = java.util.UUID.randomUUID().toString();
         try (jakarta.jms.Connection connection = shared().connectionFactory().createConnection()) {
@@ -164,6 +171,7 @@ class ExecutionControlSemanticsTest {
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void aStepReplyPostedOverHttpSettlesTheAttemptInFlightAsItsAgentsReplyWould() {
         String executionId = startedUntil("F_HTTP_REPLY", "approve");
         String path = "/api/executions/" + executionId + "/steps/approve/reply";
@@ -210,6 +218,7 @@ class ExecutionControlSemanticsTest {
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void retryingAFailedExecutionRerunsOnlyItsFailedAndSkippedSteps() {
         String executionId = awaitExecution(sendEvent("F_RETRY_API", "{}"), "failed");
         assertThat(stepStatuses(executionId)).containsExactlyInAnyOrderEntriesOf(
@@ -301,6 +310,7 @@ class ExecutionControlSemanticsTest {
 
     /** An execution that failed with every step completed (its timeout passed as the last completed) has nothing to retry. */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void aFailedExecutionWithNothingFailedOrSkippedIsNotReopenedByARetry() {
         String executionId = awaitExecution(sendEvent("F_RETRY_API", "{}"), "failed");
         query("UPDATE workflow_step_executions SET status = 'completed', error = NULL WHERE execution_id = ? RETURNING id", executionId);
@@ -317,6 +327,7 @@ class ExecutionControlSemanticsTest {
      * refuses any other, and stores what an earlier release still writes (a rolling upgrade) as this one does.
      */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void stepRowsTakeOnlyTheContractsStatuses() {
         String executionId = awaitExecution(sendEvent("F_RETRY_API", "{}"), "failed");
         String setStatus = "UPDATE workflow_step_executions SET status = ? WHERE execution_id = ? AND step_id = 'b' RETURNING status";
@@ -329,6 +340,7 @@ class ExecutionControlSemanticsTest {
 
     /** Each failure of the execution is an outcome of its own: the one after a retry is published too, not taken for a duplicate. */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void aRetriedExecutionThatFailsAgainPublishesItsFailureAgain() {
         String executionId = awaitExecution(sendEvent("F_RETRY_OUTCOME", "{}"), "failed");
         await().atMost(Duration.ofSeconds(10)).until(() -> failureEvents(executionId).size() == 1);
@@ -350,6 +362,7 @@ class ExecutionControlSemanticsTest {
      * retry's, whose own failure would otherwise be taken for its duplicate.
      */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void aFailurePublishedAfterTheExecutionWasRetriedKeepsItsOwnEventId() throws Exception {
         String executionId = awaitExecution(sendEvent("F_RETRY_OUTCOME", "{}"), "failed");
         await().atMost(Duration.ofSeconds(10)).until(() -> failureEvents(executionId).size() == 1);
@@ -386,6 +399,7 @@ class ExecutionControlSemanticsTest {
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void aRetryWhoseDispatchFailedIsAcceptedAndTheSweepRunsItsStepsLater() {
         String executionId = awaitExecution(sendEvent("F_RETRY_API", "{}"), "failed");
         HttpResponse<String> retried;
@@ -407,6 +421,7 @@ class ExecutionControlSemanticsTest {
 
     /** A retry of the execution gives the step a new budget of attempts, and its backoff starts again from the base. */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void aStepRetriedAgainAfterARetryOfItsExecutionBacksOffFromTheBaseAgain() {
         String executionId = awaitExecution(sendEvent("F_RETRY_BUDGET", "{}"), "failed");
         assertThat(attempts(executionId, "flaky")).extracting(r -> r.get("attempt")).containsExactly(1, 2);
@@ -427,6 +442,7 @@ class ExecutionControlSemanticsTest {
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void retryingAnExecutionThatTimedOutRerunsTheStepsTheTimeoutSettled() {
         String executionId = awaitExecution(sendEvent("F_RETRY_TIMEOUT", "{}"), "failed");
         assertThat(execution(executionId).get("error").toString()).contains("workflow timed out");
