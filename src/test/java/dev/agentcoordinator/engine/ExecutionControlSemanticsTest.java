@@ -264,6 +264,7 @@ class ExecutionControlSemanticsTest {
 
     /** As Conductor retries a terminated workflow: a cancelled execution goes on from where the cancel stopped it. */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void retryingACancelledExecutionRunsWhatTheCancelStoppedAndKeepsWhatCompleted() {
         String executionId = startedUntil("F_RESUME", "hold");
         assertThat(post("/api/executions/" + executionId + "/cancel", null).statusCode()).isEqualTo(200);
@@ -291,6 +292,7 @@ class ExecutionControlSemanticsTest {
 
     /** A cancel while a step waits for its next attempt fails it; the execution's retry runs it at once, anew. */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void retryingAnExecutionCancelledDuringABackoffRunsTheStepAgain() {
         String eventId = sendEvent("F_RESUME_BACKOFF", "{}");
         await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null && !query("SELECT 1 FROM"
