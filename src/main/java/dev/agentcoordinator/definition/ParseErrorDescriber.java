@@ -236,6 +236,8 @@ final class ParseErrorDescriber {
             Map<String, JsonLocation> names = new java.util.HashMap<>();
             Map<String, JsonLocation> values = new java.util.HashMap<>();
             try (com.fasterxml.jackson.core.JsonParser parser = mapper.createParser(content)) {
+                // a key given twice is a problem of its own: the fields after it have their places all the same
+                parser.disable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
                 for (com.fasterxml.jackson.core.JsonToken token = parser.nextToken(); token != null; token = parser.nextToken()) {
                     if (token == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
                         names.putIfAbsent(parser.getParsingContext().pathAsPointer().toString(), parser.currentTokenLocation());
@@ -251,7 +253,6 @@ final class ParseErrorDescriber {
             }
             JsonNode tree;
             try (com.fasterxml.jackson.core.JsonParser parser = mapper.createParser(content)) {
-                // a key given twice further down is a problem of its own: the values told of here are read all the same
                 parser.disable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
                 JsonNode read = mapper.readTree(parser);
                 tree = read != null ? read : com.fasterxml.jackson.databind.node.MissingNode.getInstance();
