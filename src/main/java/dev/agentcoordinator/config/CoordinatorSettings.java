@@ -160,14 +160,7 @@ public final class CoordinatorSettings {
      * that needs only it (ValidateCommand's folder), which a setting it does not use must not stop.
      */
     public static String lookup(Path configFile, String key) {
-        String qualified = SettingsSource.qualify(key);
-        for (SettingsSource source : standardSources(configFile)) {
-            String value = source.get(qualified);
-            if (value != null) {
-                return value;
-            }
-        }
-        return DEFAULTS.get(qualified);
+        return firstValue(standardSources(configFile), SettingsSource.qualify(key));
     }
 
     /**
@@ -308,6 +301,11 @@ public final class CoordinatorSettings {
     // --- resolution and validation
 
     private String lookup(String key) {
+        return firstValue(sources, key);
+    }
+
+    /** {@code key}'s value in the first of {@code sources} that sets it, else its default. */
+    private static String firstValue(List<SettingsSource> sources, String key) {
         for (SettingsSource source : sources) {
             String value = source.get(key);
             if (value != null) {
