@@ -1,7 +1,7 @@
 -- mark-running.sql for a step whose request carries the execution's context (config.include_context):
 -- the context is kept with the row, so retries and a re-sent request carry the same context.
 UPDATE workflow_step_executions s
-   SET status = 'running', attempt = s.attempt + 1, input = CASE WHEN s.iteration > 0 THEN s.input ELSE CAST(:#input AS jsonb) END, request_context = CAST(:#requestContext AS jsonb),
+   SET status = 'running', attempt = s.attempt + 1, input = CASE WHEN s.iteration > 0 AND s.input IS NOT NULL THEN s.input ELSE CAST(:#input AS jsonb) END, request_context = CAST(:#requestContext AS jsonb),
        started_at = now(), deadline = now() + s.timeout_ms * interval '1 millisecond', updated_at = now(),
        handled_by = current_setting('application_name'), dispatched_by = :#causeMessageId,
        -- started by a sweep or an HTTP call, with no message to redeliver: its request's lease (V27)

@@ -1,8 +1,9 @@
 -- pending -> running, only while the execution itself still runs. A loop's later iteration (run again by a
--- retry of its execution) keeps the input its previous iteration's feedback gave it. A step run again by a retry of its
+-- retry of its execution) keeps the input its previous iteration's feedback gave it; a later iteration of a loop over
+-- several steps (loop.repeat_from) was created without one, and its step's input mapping gives it as for the first. A step run again by a retry of its
 -- execution (reset-failed-steps.sql) returns the progress its earlier attempts reported (V19) for the request.
 UPDATE workflow_step_executions s
-   SET status = 'running', attempt = s.attempt + 1, input = CASE WHEN s.iteration > 0 THEN s.input ELSE CAST(:#input AS jsonb) END, started_at = now(),
+   SET status = 'running', attempt = s.attempt + 1, input = CASE WHEN s.iteration > 0 AND s.input IS NOT NULL THEN s.input ELSE CAST(:#input AS jsonb) END, started_at = now(),
        deadline = now() + s.timeout_ms * interval '1 millisecond', updated_at = now(),
        handled_by = current_setting('application_name'), dispatched_by = :#causeMessageId,
        -- started by a sweep or an HTTP call, with no message to redeliver: its request's lease (V27)

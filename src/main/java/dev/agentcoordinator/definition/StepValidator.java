@@ -45,11 +45,11 @@ final class StepValidator {
         checkDependsOn(step, scope);
         checkCondition(step.condition(), scope);
         step.inputMapping().forEach((key, mapping) -> checkInputMapping("input_mapping." + key, mapping, scope));
-        if (step.loop() != null && step.inputMapping().containsKey(LoopSpec.PREVIOUS_ITERATION_OUTPUT)) {
+        if ((step.loop() != null || isRepeatedFrom(step.id())) && step.inputMapping().containsKey(LoopSpec.PREVIOUS_ITERATION_OUTPUT)) {
             scope.error("input_mapping." + LoopSpec.PREVIOUS_ITERATION_OUTPUT, PREVIOUS_ITERATION_TAKEN);
         }
         checkStepConfig("config", step.config(), false, scope);
-        checkLoop(step.loop(), scope);
+        checkLoop(step, scope);
         checkCompensation(step.compensate(), scope);
         for (int i = 0; i < step.locks().size(); i++) {
             checkLock("locks[" + i + "]", step.locks().get(i), scope);
@@ -256,7 +256,8 @@ final class StepValidator {
 
     // ---- loop ------------------------------------------------------------------------------
 
-    private void checkLoop(LoopSpec loop, ValidationScope scope) {
+    private void checkLoop(WorkflowStep step, ValidationScope scope) {
+        LoopSpec loop = step.loop();
         if (loop == null) {
             return;
         }
@@ -272,6 +273,68 @@ final class StepValidator {
                 scope.error("loop.feedback." + inputKey, PREVIOUS_ITERATION_TAKEN);
             }
         });
+        if (loop.repeatFrom() != null) {
+            checkRepeatFrom(step, loop.repeatFrom(), scope);
+        }
+    }
+
+    /**
+     * A loop over several steps: it starts again at an ancestor, its steps repeat in no other loop and take no
+     * locks (a lock is renewed per step, not per loop), and nothing outside it waits on one of its steps but the
+     * loop's own: a step that did would run after the first iteration only.
+     */
+    private void checkRepeatFrom(WorkflowStep step, String from, ValidationScope scope) {
+        String field = "loop.repeat_from";
+        if (isBlank(from)) {
+            scope.error(field, "is blank: name the step each iteration starts again from, or leave repeat_from out");
+            return;
+        }
+        if (!graph.contains(from)) {
+            scope.error(field, "\"" + from + "\" is not a step of this workflow");
+            return;
+        }
+        if (from.equals(step.id()) || scope.stepId() == null) {
+            return;
+        }
+        if (!graph.isAncestor(from, step.id())) {
+            scope.error(field, "\"" + from + "\" is not an ancestor of this step through depends_on: each iteration starts again"
+                    + " at a step that runs before this one");
+            return;
+        }
+        List<String> looped = workflow.iterationSteps(step);
+        for (String id : looped) {
+            WorkflowStep member = workflow.step(id).orElseThrow();
+            if (!member.locks().isEmpty()) {
+                scope.error(field, "step \"" + id + "\" takes locks, which a loop over several steps does not support"
+                        + " (a loop of the step alone does)");
+            }
+            if (!id.equals(step.id()) && member.loop() != null) {
+                scope.error(field, "step \"" + id + "\" has a loop of its own, and a step repeats in one loop only");
+            }
+            for (WorkflowStep other : workflow.steps()) {
+                if (other != null && other != step && other.isLoop() && other.loop().repeatFrom() != null
+                        && workflow.iterationSteps(other).contains(id) && !other.id().equals(id)
+                        && workflow.steps().indexOf(other) < workflow.steps().indexOf(step)) {
+                    scope.error(field, "step \"" + id + "\" is also repeated by the loop of \"" + other.id() + "\", and a step repeats in one loop only");
+                }
+            }
+            if (id.equals(step.id())) {
+                continue;
+            }
+            for (WorkflowStep dependent : workflow.dependentsOf(id)) {
+                if (!looped.contains(dependent.id())) {
+                    scope.error(field, "step \"" + dependent.id() + "\" depends on \"" + id + "\", which this loop runs again, so it would"
+                            + " run after the first iteration only: let it depend on \"" + step.id() + "\" (it then runs after the last"
+                            + " iteration and reads the latest output of every step of the loop)");
+                }
+            }
+        }
+    }
+
+    /** Whether some loop starts each of its iterations again at this step. */
+    private boolean isRepeatedFrom(String stepId) {
+        return stepId != null && workflow.steps().stream().anyMatch(s -> s != null && s.isLoop() && !stepId.equals(s.id())
+                && stepId.equals(s.loop().repeatFrom()));
     }
 
     private void checkLoopUntil(LoopSpec.LoopCondition until, ValidationScope scope) {

@@ -90,6 +90,47 @@ public record WorkflowDefinition(
         return found;
     }
 
+    /** Every step {@code stepId} depends on, directly or through other steps. */
+    public java.util.Set<String> ancestorsOf(String stepId) {
+        java.util.Set<String> found = new java.util.LinkedHashSet<>();
+        java.util.Deque<String> todo = new java.util.ArrayDeque<>(List.of(stepId));
+        while (!todo.isEmpty()) {
+            step(todo.pop()).ifPresent(step -> step.dependsOn().forEach(dependency -> {
+                if (found.add(dependency)) {
+                    todo.push(dependency);
+                }
+            }));
+        }
+        return found;
+    }
+
+    /**
+     * The steps each iteration of {@code loopStep}'s loop runs, in definition order: the step itself, and with
+     * {@code repeat_from} also that step and every step on a depends_on path from it to the loop's step.
+     */
+    public List<String> iterationSteps(WorkflowStep loopStep) {
+        String from = loopStep.loop() == null ? null : loopStep.loop().repeatFrom();
+        if (from == null || from.equals(loopStep.id())) {
+            return List.of(loopStep.id());
+        }
+        java.util.Set<String> after = descendantsOf(from);
+        java.util.Set<String> before = ancestorsOf(loopStep.id());
+        return steps.stream().map(WorkflowStep::id)
+                .filter(id -> id != null && (id.equals(from) || id.equals(loopStep.id()) || after.contains(id) && before.contains(id)))
+                .distinct().toList();
+    }
+
+    /** The steps some loop runs more than once (loop steps and the steps their iterations repeat). */
+    public java.util.Set<String> repeatedSteps() {
+        java.util.Set<String> repeated = new java.util.HashSet<>();
+        for (WorkflowStep step : steps) {
+            if (step != null && step.isLoop()) {
+                repeated.addAll(iterationSteps(step));
+            }
+        }
+        return repeated;
+    }
+
     /** Bound on one attempt of a step: its timeout_ms, else the workflow's timeout_ms. */
     public long attemptTimeoutMs(WorkflowStep step) {
         return step.config().timeoutMs() != null ? step.config().timeoutMs() : config.timeoutMsOrDefault();

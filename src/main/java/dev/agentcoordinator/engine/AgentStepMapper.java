@@ -114,10 +114,11 @@ public class AgentStepMapper implements StepRouteMapper {
                 .process(exchange -> completions.plan(exchange, starts, arrivals, needs.context())).id(nodeId(workflow, step, "plan-dependent-starts"))
                 .choice().id(nodeId(workflow, step, "outcome"));
         String done = Endpoints.done(wf, step.id());
-        java.util.function.Predicate<String> isLoop = id -> workflow.step(id).map(WorkflowStep::isLoop).orElse(true);
+        java.util.Set<String> repeated = workflow.repeatedSteps();
+        java.util.function.Predicate<String> runsAgain = id -> repeated.contains(id) || workflow.step(id).isEmpty();
         transition(onOutcome, StepOutcome.Transition.COMPLETE, Sql.rows("complete-and-start"), Sql.returnedRows(),
                 nodeId(workflow, step, "complete"), "step ${header.stepId} completed", done,
-                exchange -> completions.take(exchange, step, isLoop));
+                exchange -> completions.take(exchange, step, runsAgain));
         transition(onOutcome, StepOutcome.Transition.RETRY, Sql.row("retry-step-later"), Sql.returnedRow(),
                 nodeId(workflow, step, "retry-later"), "step ${header.stepId} will retry: ${header.error}", null, null);
         transition(onOutcome, StepOutcome.Transition.FAIL, Sql.row("fail-step"), Sql.returnedRow(),

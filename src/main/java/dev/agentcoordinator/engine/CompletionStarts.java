@@ -70,7 +70,7 @@ final class CompletionStarts {
      * dependents it started ({@link #startedRow}) and the execution it ended.
      */
     @SuppressWarnings("unchecked")
-    void take(Exchange exchange, WorkflowStep step, Predicate<String> isLoop) {
+    void take(Exchange exchange, WorkflowStep step, Predicate<String> runsAgain) {
         Message in = exchange.getMessage();
         List<Map<String, Object>> rows = (List<Map<String, Object>>) in.getBody();
         Map<String, Object> first = rows.get(0);
@@ -78,7 +78,7 @@ final class CompletionStarts {
         if (known != null) {
             facts.completed(known, step.id(), in.getHeader(OUTPUT, String.class));
         } else if (first.get("execution_status") != null) {
-            facts.learn((String) first.get("execution_id"), rows, isLoop);
+            facts.learn((String) first.get("execution_id"), rows, runsAgain);
         }
         JoinArrivalsInCompletion.take(exchange, step.id(), first.get("arrived"));
         if (first.get("finished_status") != null) {

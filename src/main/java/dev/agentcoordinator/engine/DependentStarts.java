@@ -70,11 +70,14 @@ final class DependentStarts {
         this.completingStep = completing.id();
         List<WorkflowStep> all = workflow.dependentsOf(completing.id());
         this.dependents = all.size();
-        if (completing.isLoop()) {
-            return;   // a loop's dependents run after its last iteration, which complete-and-iterate decides
+        Set<String> repeated = workflow.repeatedSteps();
+        if (repeated.contains(completing.id())) {
+            // a loop's dependents run after its last iteration, which complete-and-iterate decides; those of
+            // a step it repeats are in the loop, and each iteration decides them on the database's context
+            return;
         }
         for (WorkflowStep dependent : all) {
-            Set<String> reads = readsOnlyCompletedFacts(workflow, dependent);
+            Set<String> reads = readsOnlyCompletedFacts(workflow, dependent, repeated);
             if (reads != null) {
                 candidates.add(new Candidate(dependent, new StepPlanner(dependent), reads));
             }
@@ -151,8 +154,8 @@ final class DependentStarts {
      * what its condition and input read; null when its decision needs more than the trigger and
      * completed outputs.
      */
-    private Set<String> readsOnlyCompletedFacts(WorkflowDefinition workflow, WorkflowStep dependent) {
-        if (dependent.isLoop() || !dependent.locks().isEmpty() || dependent.config().includesContext()) {
+    private Set<String> readsOnlyCompletedFacts(WorkflowDefinition workflow, WorkflowStep dependent, Set<String> repeated) {
+        if (repeated.contains(dependent.id()) || !dependent.locks().isEmpty() || dependent.config().includesContext()) {
             return null;
         }
         Set<String> reads = new LinkedHashSet<>(dependent.dependsOn());
@@ -168,7 +171,7 @@ final class DependentStarts {
             reads.add(dependent.condition().step());
         }
         for (String step : reads) {
-            if (workflow.step(step).map(WorkflowStep::isLoop).orElse(true)) {
+            if (repeated.contains(step) || workflow.step(step).isEmpty()) {   // its latest output changes per iteration
                 return null;
             }
         }

@@ -40,17 +40,17 @@ public final class ExecutionFacts {
 
     /**
      * From a context as load-context.sql gives it (the latest iteration of each step); null when it
-     * has no trigger or steps. Loop steps are left out: their latest output changes per iteration.
+     * has no trigger or steps. The steps a loop runs again are left out: their latest output changes per iteration.
      */
     static ExecutionFacts ofContextRows(String executionId, List<Map<String, Object>> rows,
-                                        java.util.function.Predicate<String> isLoop) {
+                                        java.util.function.Predicate<String> runsAgain) {
         if (rows == null || rows.isEmpty() || rows.get(0).get("trigger_payload") == null) {
             return null;
         }
         Map<String, String> rowIds = new HashMap<>();
         for (Map<String, Object> row : rows) {
             String stepId = (String) row.get("step_id");
-            if (stepId != null && !isLoop.test(stepId)) {
+            if (stepId != null && !runsAgain.test(stepId)) {
                 rowIds.put(stepId, (String) row.get("row_id"));
             }
         }

@@ -61,7 +61,7 @@ public final class ExecutionFactsCache {
     }
 
     /** What a context read from the database adds: a new entry, or the outputs the known one lacks. */
-    void learn(String executionId, List<Map<String, Object>> contextRows, Predicate<String> isLoop) {
+    void learn(String executionId, List<Map<String, Object>> contextRows, Predicate<String> runsAgain) {
         synchronized (byExecutionId) {
             ExecutionFacts known = byExecutionId.get(executionId);
             if (known != null) {
@@ -70,7 +70,7 @@ public final class ExecutionFactsCache {
                 return;
             }
         }
-        ExecutionFacts facts = ExecutionFacts.ofContextRows(executionId, contextRows, isLoop);
+        ExecutionFacts facts = ExecutionFacts.ofContextRows(executionId, contextRows, runsAgain);
         if (facts != null) {
             remember(facts);
         }

@@ -44,6 +44,10 @@ public final class Headers {
     public static final String EVENT_KEY = "eventKey";
     /** complete-and-iterate.sql: how many locks the loop's step declares (it iterates on only while it holds them all). */
     public static final String LOCK_COUNT = "lockCount";
+    /** A loop's iterations: the step each one after the first starts at (the loop's own, or its repeat_from). */
+    public static final String REPEAT_FROM = "repeatFrom";
+    /** complete-and-iterate-steps.sql: the steps each iteration of a loop over several steps runs (JSON list). */
+    public static final String ITERATION_STEPS = "iterationSteps";
     public static final String EVENT_TYPE = "eventType";
     public static final String STATUS = "status";
     public static final String SHARED_MEMORY = "sharedMemory";

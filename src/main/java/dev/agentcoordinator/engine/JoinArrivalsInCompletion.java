@@ -25,7 +25,7 @@ final class JoinArrivalsInCompletion {
     private final List<WorkflowStep> fanIns;
 
     JoinArrivalsInCompletion(WorkflowDefinition workflow, WorkflowStep completing) {
-        this.fanIns = completing.isLoop() ? List.of()
+        this.fanIns = workflow.repeatedSteps().contains(completing.id()) ? List.of()
                 : workflow.dependentsOf(completing.id()).stream().filter(dependent -> dependent.dependsOn().size() > 1).toList();
     }
 

@@ -14,7 +14,9 @@ import static org.apache.camel.builder.Builder.simple;
  * Iterative refinement (spec pattern 4): like an agent step, but a reply whose output does not yet
  * satisfy {@code loop.until} completes that iteration and dispatches the next one, until the bound.
  * Each iteration is a row of its own. The iterations are a cycle of messages, not Camel's loop EIP,
- * because that EIP would hold a thread for the whole refinement.
+ * because that EIP would hold a thread for the whole refinement. A loop over several steps
+ * ({@code loop.repeat_from}) dispatches its next iteration's first step, to that step's agent; the
+ * other steps of the iteration follow through their own routes as their dependencies complete.
  */
 public class LoopStepMapper extends AgentStepMapper {
     public LoopStepMapper(String replyQueue, ExecutionFactsCache facts) {
@@ -35,16 +37,19 @@ public class LoopStepMapper extends AgentStepMapper {
     @Override
     public void addRoutes(RouteBuilder routes, WorkflowDefinition workflow, WorkflowStep step) {
         super.addRoutes(routes, workflow, step);
+        WorkflowStep first = firstOfIteration(workflow, step);
         ChoiceDefinition onNext = routes.from(Endpoints.iterationResend(workflow.id(), step.id()))
                 .routeId(Endpoints.routeId(workflow.id(), step.id() + ".iteration-resend"))
                 .routeDescription("a redelivered reply of an iteration: re-sends the next iteration it started")
                 .setBody(constant(null))
+                .setHeader(REPEAT_FROM, constant(first.id()))
                 .to(Sql.row("find-next-iteration")).id(nodeId(workflow, step, "find-next-iteration"))
                 .choice();
         sendRequest(onNext.when(Sql.returnedRow())
                         .setHeader(ROW_ID, simple("${body[row_id]}"))
-                        .process(exchange -> prepareResend(exchange, step)),
-                workflow, step, org.apache.camel.LoggingLevel.WARN, "request re-sent to",
+                        .setHeader(STEP_ID, constant(first.id()))
+                        .process(exchange -> prepareResend(exchange, first)),
+                workflow, first, org.apache.camel.LoggingLevel.WARN, "request re-sent to",
                 "(iteration ${header.iteration}, redelivery)", ".iteration-resend");
         onNext.endChoice()
                 .otherwise()
@@ -52,8 +57,19 @@ public class LoopStepMapper extends AgentStepMapper {
                 .end();
     }
 
+    /** The step each iteration after the first starts at: the loop's own, or its repeat_from. */
+    static WorkflowStep firstOfIteration(WorkflowDefinition workflow, WorkflowStep step) {
+        String from = step.loop().repeatFrom();
+        return from == null ? step : workflow.step(from).orElse(step);
+    }
+
     @Override
     protected void addIterationBranch(ChoiceDefinition onOutcome, WorkflowDefinition workflow, WorkflowStep step) {
+        WorkflowStep first = firstOfIteration(workflow, step);
+        if (first != step) {
+            addIterationOverSteps(onOutcome, workflow, step, first);
+            return;
+        }
         onOutcome.when(transitionIs(StepOutcome.Transition.ITERATE))
                 .setHeader(LOCK_COUNT, constant(step.locks().size()))
                 .to(Sql.row("complete-and-iterate")).id(nodeId(workflow, step, "next-iteration"))
@@ -75,6 +91,28 @@ public class LoopStepMapper extends AgentStepMapper {
                         .process(exchange -> StepRequests.build(exchange, replyQueue))
                         .to(agentEndpoint(Endpoints.agentQueue(step.agent()))).id(nodeId(workflow, step, "agent." + step.agent() + ".again"))
                     .endChoice()
+                .end()
+            .endChoice();
+    }
+
+    /**
+     * The next iteration of a loop over several steps: one statement completes this iteration and creates the
+     * next one's rows, its first step running; that step's request goes to its own agent.
+     */
+    private void addIterationOverSteps(ChoiceDefinition onOutcome, WorkflowDefinition workflow, WorkflowStep step, WorkflowStep first) {
+        onOutcome.when(transitionIs(StepOutcome.Transition.ITERATE))
+                .setHeader(REPEAT_FROM, constant(first.id()))
+                .setHeader(ITERATION_STEPS, constant(Json.write(workflow.iterationSteps(step))))
+                .to(Sql.row("complete-and-iterate-steps")).id(nodeId(workflow, step, "next-iteration"))
+                .filter(Sql.returnedRow())
+                    .setProperty(ReplyRoutes.TRANSITION_APPLIED, constant(true))
+                    .setHeader(ROW_ID, header(NEXT_ROW_ID))
+                    .setHeader(STEP_ID, constant(first.id()))
+                    .process(exchange -> prepareDispatch(exchange, first))
+                    .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "loop of step " + step.id() + ": iteration ${header.iteration}"
+                            + " starts again at step ${header.stepId}, dispatched to agent." + first.agent() + " [execution ${header.executionId}]")
+                    .process(exchange -> StepRequests.build(exchange, replyQueue))
+                    .to(agentEndpoint(Endpoints.agentQueue(first.agent()))).id(nodeId(workflow, step, "agent." + first.agent() + ".again"))
                 .end()
             .endChoice();
     }

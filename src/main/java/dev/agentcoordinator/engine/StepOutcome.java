@@ -69,7 +69,9 @@ public record StepOutcome(Transition transition, String outputJson, String error
             return new StepOutcome(Transition.COMPLETE, outputJson, null, null, sharedMemory, signals, ignored);
         }
         if (iteration + 1 < loop.maxIterations()) {
-            return new StepOutcome(Transition.ITERATE, outputJson, null, nextInput(loop, inputJson, output), sharedMemory, signals, ignored);
+            // a loop over several steps: the feedback alone, which the statement lays over its first step's last input
+            String base = loop.repeatsFromAnother(step.id()) ? "{}" : inputJson;
+            return new StepOutcome(Transition.ITERATE, outputJson, null, nextInput(loop, base, output), sharedMemory, signals, ignored);
         }
         if (Boolean.TRUE.equals(loop.failWhenExhausted())) {
             return new StepOutcome(Transition.FAIL, outputJson,

@@ -486,6 +486,48 @@ class DefinitionValidatorTest {
                 "wf.yaml: step \"b\": loop.until.value: is required by operator \"gte\"");
     }
 
+    /** A loop over several steps (repeat_from): the steps each iteration runs again, and what they may not be. */
+    @Test
+    void aLoopOverSeveralStepsRepeatsFromAnAncestorThatNothingOutsideWaitsOn() {
+        String loop = "loop: { repeat_from: %s, max_iterations: 3, until: { output_key: ok, operator: eq, value: true } }";
+        assertThat(errorsOfSteps("""
+                  - { id: a, agent: x, action: y }
+                  - { id: b, agent: x, action: y, depends_on: [a] }
+                  - { id: c, agent: x, action: y, depends_on: [b], %s }
+                  - { id: d, agent: x, action: y, depends_on: [c] }
+                """.formatted(loop.formatted("a")))).isEmpty();
+        assertThat(errorsOfSteps("""
+                  - { id: a, agent: x, action: y }
+                  - { id: b, agent: x, action: y, depends_on: [a] }
+                  - { id: c, agent: x, action: y, depends_on: [b], %s }
+                  - { id: d, agent: x, action: y, %s }
+                  - { id: e, agent: x, action: y, depends_on: [d], %s }
+                """.formatted(loop.formatted("b"), loop.formatted("nowhere"), loop.formatted("c")))).containsExactly(
+                "wf.yaml: step \"d\": loop.repeat_from: \"nowhere\" is not a step of this workflow",
+                "wf.yaml: step \"e\": loop.repeat_from: \"c\" is not an ancestor of this step through depends_on: each iteration"
+                        + " starts again at a step that runs before this one");
+        assertThat(errorsOfSteps("""
+                  - { id: a, agent: x, action: y }
+                  - { id: b, agent: x, action: y, depends_on: [a], locks: [{ resource_type: r, resource_id: { from_trigger: id } }] }
+                  - { id: c, agent: x, action: y, depends_on: [b], %s }
+                  - { id: side, agent: x, action: y, depends_on: [b] }
+                """.formatted(loop.formatted("a")))).containsExactly(
+                "wf.yaml: step \"c\": loop.repeat_from: step \"b\" takes locks, which a loop over several steps does not support"
+                        + " (a loop of the step alone does)",
+                "wf.yaml: step \"c\": loop.repeat_from: step \"side\" depends on \"b\", which this loop runs again, so it would run"
+                        + " after the first iteration only: let it depend on \"c\" (it then runs after the last iteration and reads the"
+                        + " latest output of every step of the loop)");
+        assertThat(errorsOfSteps("""
+                  - { id: a, agent: x, action: y, input_mapping: { previous_iteration_output: { value: 1 } } }
+                  - { id: b, agent: x, action: y, depends_on: [a], %s }
+                  - { id: c, agent: x, action: y, depends_on: [b], %s }
+                """.formatted(loop.formatted("a"), loop.formatted("a")))).containsExactly(
+                "wf.yaml: step \"a\": input_mapping.previous_iteration_output: is the key through which each iteration after the first"
+                        + " gets the previous iteration's whole output, set by the coordinator: choose another name",
+                "wf.yaml: step \"c\": loop.repeat_from: step \"a\" is also repeated by the loop of \"b\", and a step repeats in one loop only",
+                "wf.yaml: step \"c\": loop.repeat_from: step \"b\" has a loop of its own, and a step repeats in one loop only");
+    }
+
     @Test
     void compensationNeedsAgentAndActionAndOneSourcePerInput() {
         assertThat(errorsOfSteps("""

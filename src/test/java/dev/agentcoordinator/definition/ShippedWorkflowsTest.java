@@ -106,11 +106,14 @@ class ShippedWorkflowsTest {
 
     @Test
     void responseRefinementLoopsUntilSatisfied() {
-        WorkflowStep refine = catalog.byTrigger("RESPONSE_REQUESTED").orElseThrow().step("refine_response").orElseThrow();
-        assertThat(refine.isLoop()).isTrue();
-        assertThat(refine.loop().maxIterations()).isEqualTo(4);
-        assertThat(refine.loop().until()).isEqualTo(new LoopSpec.LoopCondition("satisfied", "eq", BooleanNode.TRUE));
-        assertThat(refine.loop().feedback()).isEqualTo(Map.of("draft", "draft"));
+        WorkflowDefinition wf = catalog.byTrigger("RESPONSE_REQUESTED").orElseThrow();
+        WorkflowStep evaluate = wf.step("evaluate_response").orElseThrow();
+        assertThat(evaluate.isLoop()).isTrue();
+        assertThat(evaluate.agent()).isNotEqualTo(wf.step("refine_response").orElseThrow().agent());
+        assertThat(evaluate.loop().maxIterations()).isEqualTo(4);
+        assertThat(evaluate.loop().until()).isEqualTo(new LoopSpec.LoopCondition("satisfied", "eq", BooleanNode.TRUE));
+        assertThat(evaluate.loop().feedback()).isEqualTo(Map.of("draft", "draft", "critique", "critique"));
+        assertThat(wf.iterationSteps(evaluate)).containsExactly("refine_response", "evaluate_response");
     }
 
     private static WorkflowStep step(String id, String agent, String action, List<String> dependsOn, StepCondition condition,

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -97,6 +98,39 @@ class ShippedWorkflowDemosTest {
         assertThat(parse.path("attempts").findValuesAsText("status")).containsExactly("timed_out", "timed_out");
         assertThat(parse.path("error").asText()).isEqualTo("attempt 2 timed out after 5000 ms");
         assertThat(step(execution, "extract_skills").path("status").asText()).isEqualTo("skipped");
+    }
+
+    /**
+     * response_refinement (spec pattern 4): the demo evaluator judges the first refinement not good enough, so the
+     * loop runs refine_response and evaluate_response again, with the critique, and the second refinement is delivered.
+     */
+    @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    void aRefinementTheEvaluatorRejectsIsRefinedAgain() throws Exception {
+        String executionId = start("RESPONSE_REQUESTED", "{\"question\":\"Why Camel?\"}");
+
+        JsonNode execution = awaitStatus(executionId, "completed");
+        List<JsonNode> refinements = rows(execution, "refine_response");
+        List<JsonNode> verdicts = rows(execution, "evaluate_response");
+        assertThat(refinements).extracting(r -> r.path("iteration").asInt()).containsExactly(0, 1);
+        assertThat(verdicts).extracting(r -> r.path("output").path("satisfied").asBoolean()).containsExactly(false, true);
+        assertThat(refinements.get(1).path("input").path("critique").asText()).isEqualTo("too vague: give a concrete example");
+        assertThat(refinements.get(1).path("output").path("draft").asText()).isEqualTo("Draft: Why Camel? (refined) (refined)");
+        assertThat(rows(execution, "draft_response")).hasSize(1);
+        assertThat(rows(execution, "deliver_response")).singleElement()
+                .satisfies(deliver -> assertThat(deliver.path("input").path("answer").asText()).isEqualTo("Draft: Why Camel? (refined) (refined)"));
+    }
+
+    /** Every row of a step, one per loop iteration, first first. */
+    private static List<JsonNode> rows(JsonNode execution, String stepId) {
+        List<JsonNode> rows = new java.util.ArrayList<>();
+        execution.path("steps").forEach(step -> {
+            if (step.path("step_id").asText().equals(stepId)) {
+                rows.add(step);
+            }
+        });
+        rows.sort(java.util.Comparator.comparingInt(r -> r.path("iteration").asInt()));
+        return rows;
     }
 
     private static String start(String type, String payload) throws Exception {

@@ -11,14 +11,30 @@ import static dev.agentcoordinator.agent.demo.DemoSupport.fields;
 import static dev.agentcoordinator.agent.demo.DemoSupport.pickSkills;
 import static dev.agentcoordinator.agent.demo.DemoSupport.stableHash;
 
-/** Demo "interviewer": scores an interview. */
+/** Demo "interviewer": scores an interview; judges a drafted answer. */
 final class InterviewerAgent {
 
     private InterviewerAgent() {
     }
 
     static Map<String, ActionHandler> handlers() {
-        return Map.of("analyze_transcript", InterviewerAgent::analyzeTranscript);
+        return Map.of("analyze_transcript", InterviewerAgent::analyzeTranscript,
+                "evaluate_response", InterviewerAgent::evaluateResponse);
+    }
+
+    /** The refinement loop's answer is good enough after this many refinements. */
+    static final int REVISIONS_NEEDED = 2;
+
+    /**
+     * Judges a draft by its refinements: satisfied after {@link #REVISIONS_NEEDED}, else a critique for the next
+     * refinement. The draft comes back with the verdict, so the loop can feed it to the next refinement.
+     */
+    static AgentReply evaluateResponse(AgentRequest request) {
+        String draft = request.requiredInputString("draft");
+        int revisions = StrategistAgent.countOf(draft, StrategistAgent.REFINED_MARK);
+        boolean satisfied = revisions >= REVISIONS_NEEDED;
+        return AgentReply.ok(fields("satisfied", satisfied, "score", Math.min(100, 40 + 30 * revisions), "draft", draft,
+                "critique", satisfied ? "good enough" : "too vague: give a concrete example"));
     }
 
     /**

@@ -20,9 +20,8 @@ import static dev.agentcoordinator.agent.demo.DemoSupport.stableHash;
 /** Demo "strategist": job market, job matching and drafting answers. */
 final class StrategistAgent {
 
-    /** The refinement loop's answer is good enough after this many refinements. */
-    static final int REVISIONS_NEEDED = 2;
-    private static final String REFINED_MARK = " (refined)";
+    /** What each refinement adds to the draft; the demo evaluator counts them. */
+    static final String REFINED_MARK = " (refined)";
 
     private StrategistAgent() {
     }
@@ -34,7 +33,7 @@ final class StrategistAgent {
                 "analyze_trends", StrategistAgent::analyzeTrends,
                 "evaluate_match", StrategistAgent::evaluateMatch,
                 "draft_response", StrategistAgent::draftResponse,
-                "evaluate_and_refine", StrategistAgent::evaluateAndRefine);
+                "refine_response", StrategistAgent::refineResponse);
     }
 
     /** One job per skill, scored by the skill's level (level 5 = 1.0). */
@@ -85,14 +84,13 @@ final class StrategistAgent {
         return AgentReply.ok(fields("draft", "Draft: " + request.requiredInputString("question"), "revision", 0));
     }
 
-    /** Appends one refinement per iteration; satisfied after the second, which ends the loop. */
-    static AgentReply evaluateAndRefine(AgentRequest request) {
+    /** Appends one refinement per iteration (a real agent would act on the evaluator's critique, which it gets too). */
+    static AgentReply refineResponse(AgentRequest request) {
         String refined = request.requiredInputString("draft") + REFINED_MARK;
-        int revision = countOf(refined, REFINED_MARK);
-        return AgentReply.ok(fields("draft", refined, "revision", revision, "satisfied", revision >= REVISIONS_NEEDED));
+        return AgentReply.ok(fields("draft", refined, "revision", countOf(refined, REFINED_MARK)));
     }
 
-    private static int countOf(String text, String part) {
+    static int countOf(String text, String part) {
         int count = 0;
         for (int at = text.indexOf(part); at >= 0; at = text.indexOf(part, at + part.length())) {
             count++;

@@ -58,7 +58,9 @@ class DemoAgentsTest {
                 arguments("architect", "plan_upskilling", Map.of("gaps", List.of(Map.of("skill", "sql", "missing_levels", 2))), List.of("plan")),
                 arguments("action", "prepare_application", Map.of("job_id", "j-1", "user_id", "u-1"), List.of("application_id")),
                 arguments("strategist", "draft_response", Map.of("question", "Why Java?"), List.of("draft", "revision")),
-                arguments("strategist", "evaluate_and_refine", Map.of("draft", "Draft: Why Java?"), List.of("draft", "revision", "satisfied")),
+                arguments("strategist", "refine_response", Map.of("draft", "Draft: Why Java?"), List.of("draft", "revision")),
+                arguments("interviewer", "evaluate_response", Map.of("draft", "Draft: Why Java? (refined)"),
+                        List.of("satisfied", "score", "draft", "critique")),
                 arguments("action", "deliver_response", Map.of("answer", "Because."), List.of("delivered")),
                 arguments("action", "send_roadmap_update", Map.of("user_id", "u-1", "changes", List.of(Map.of("skill", "sql"))),
                         List.of("notified", "changes_count")));
@@ -115,15 +117,19 @@ class DemoAgentsTest {
     }
 
     @Test
-    void refinementIsSatisfiedAtTheSecondIteration() {
+    void theEvaluatorIsSatisfiedAtTheSecondRefinement() {
         Map<String, Object> draft = output("strategist", "draft_response", Map.of("question", "Why?"));
-        Map<String, Object> first = output("strategist", "evaluate_and_refine", Map.of("draft", draft.get("draft")));
-        Map<String, Object> second = output("strategist", "evaluate_and_refine", Map.of("draft", first.get("draft")));
+        Map<String, Object> first = output("strategist", "refine_response", Map.of("draft", draft.get("draft")));
+        Map<String, Object> firstVerdict = output("interviewer", "evaluate_response", Map.of("draft", first.get("draft")));
+        Map<String, Object> second = output("strategist", "refine_response",
+                Map.of("draft", firstVerdict.get("draft"), "critique", firstVerdict.get("critique")));
+        Map<String, Object> secondVerdict = output("interviewer", "evaluate_response", Map.of("draft", second.get("draft")));
 
         assertThat(draft).containsEntry("draft", "Draft: Why?").containsEntry("revision", 0);
-        assertThat(first).containsEntry("revision", 1).containsEntry("satisfied", false);
-        assertThat(second).containsEntry("draft", "Draft: Why? (refined) (refined)")
-                .containsEntry("revision", 2).containsEntry("satisfied", true);
+        assertThat(first).containsEntry("revision", 1);
+        assertThat(firstVerdict).containsEntry("satisfied", false).containsEntry("draft", "Draft: Why? (refined)");
+        assertThat(second).containsEntry("draft", "Draft: Why? (refined) (refined)").containsEntry("revision", 2);
+        assertThat(secondVerdict).containsEntry("satisfied", true).containsEntry("critique", "good enough");
     }
 
     @Test

@@ -1,0 +1,179 @@
+package dev.agentcoordinator.engine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import static dev.agentcoordinator.engine.TestCoordinator.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Spec pattern 4 with an evaluator of its own (loop.repeat_from): write, polish, then review (a fan-in that also
+ * waits for a rubric), and while the reviewer does not approve, write again with its notes, polish and review
+ * again; then publish. Every iteration of each step of the loop is a row of its own.
+ */
+class LoopOverStepsTest {
+    private static ScriptedAgents agents;
+    private static final Set<String> failedOnce = ConcurrentHashMap.newKeySet();
+
+    @BeforeAll
+    static void agents() throws Exception {
+        agents = new ScriptedAgents(shared().connectionFactory())
+                .echo("ls-editor", r -> switch (r.action()) {
+                    case "brief" -> Map.of("text", "brief on " + r.input().path("topic").asText());
+                    case "rubric" -> Map.of("target", r.input().path("target").asInt());
+                    case "polish" -> Map.of("text", r.input().path("text").asText());
+                    default -> Map.of("published", r.input().path("text").asText(), "verdict", r.input().path("verdict").asText());
+                })
+                .echo("ls-writer", r -> Map.of("text", written(r.input())))
+                .echo("ls-critic", r -> {
+                    String text = r.input().path("text").asText();
+                    long pluses = text.chars().filter(c -> c == '+').count();
+                    int target = r.input().path("target").asInt();
+                    return Map.of("approved", pluses >= target, "text", text,
+                            "notes", pluses >= target ? "fine" : "needs " + (target - pluses) + " more");
+                })
+                .agent("ls-flaky-writer", r -> r.request().path("iteration").asInt() == 1
+                        && failedOnce.add(r.request().path("execution_id").asText())
+                        ? List.of(ScriptedAgents.Reply.error("the writer is away", false))
+                        : List.of(ScriptedAgents.Reply.ok(Map.of("text", written(r.input())))))
+                .agent("ls-silent-writer", r -> r.request().path("iteration").asInt() == 0
+                        ? List.of(ScriptedAgents.Reply.ok(Map.of("text", written(r.input()))))
+                        : List.of());   // the second iteration's write gets no reply: it stays running
+    }
+
+    /** The writer revises the text its reviewer last saw, or starts from the brief. */
+    private static String written(JsonNode input) {
+        JsonNode previous = input.path("previous_iteration_output").path("text");
+        return (previous.isTextual() ? previous.asText() : input.path("brief").asText()) + "+";
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        agents.close();
+    }
+
+    private static List<Map<String, Object>> rows(String executionId, String stepId) {
+        return query("SELECT iteration, status, input, output->>'text' AS text, output->>'notes' AS notes FROM workflow_step_executions "
+                + "WHERE execution_id = ? AND step_id = ? AND kind = 'step' ORDER BY iteration", executionId, stepId);
+    }
+
+    private static String completed(String eventId) {
+        await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(executionStatus(executionOf(eventId))));
+        return executionOf(eventId);
+    }
+
+    @Test
+    void writesAndReviewsAgainUntilTheReviewerApproves() {
+        String executionId = completed(sendEvent("T_LOOP_STEPS", "{\"topic\":\"camel\",\"target\":3}"));
+
+        assertThat(rows(executionId, "write")).extracting(r -> r.get("text"))
+                .containsExactly("brief on camel+", "brief on camel++", "brief on camel+++");
+        assertThat(rows(executionId, "review")).extracting(r -> r.get("notes")).containsExactly("needs 2 more", "needs 1 more", "fine");
+        assertThat(rows(executionId, "review")).extracting(r -> r.get("iteration")).containsExactly(0, 1, 2);
+        assertThat(rows(executionId, "write")).extracting(r -> r.get("status")).containsOnly("completed");
+        assertThat(rows(executionId, "polish")).extracting(r -> r.get("text"))
+                .containsExactly("brief on camel+", "brief on camel++", "brief on camel+++");
+        // the steps before the loop ran once, the one after it once, on the latest iteration's outputs
+        assertThat(rows(executionId, "brief")).hasSize(1);
+        assertThat(rows(executionId, "rubric")).hasSize(1);
+        assertThat(rows(executionId, "publish")).singleElement()
+                .satisfies(r -> assertThat(r.get("input").toString()).contains("brief on camel+++").contains("fine"));
+
+        // each write after the first kept its mapped input and got the reviewer's notes and whole output
+        JsonNode secondWrite = Json.parse(rows(executionId, "write").get(1).get("input").toString());
+        assertThat(secondWrite.path("brief").asText()).isEqualTo("brief on camel");
+        assertThat(secondWrite.path("notes").asText()).isEqualTo("needs 2 more");
+        assertThat(secondWrite.path("previous_iteration_output").path("approved").asBoolean(true)).isFalse();
+        // the reviews read the write of their own iteration
+        assertThat(Json.parse(rows(executionId, "review").get(1).get("input").toString()).path("text").asText())
+                .isEqualTo("brief on camel++");
+        assertThat(ExecutionProbe.requests(agents, executionId, "write")).extracting(r -> r.request().path("iteration").asInt())
+                .containsExactly(0, 1, 2);
+        // the execution's result has each step as its latest iteration stood
+        String result = query("SELECT result::text AS result FROM workflow_executions WHERE id = ?", executionId).get(0).get("result").toString();
+        assertThat(Json.parse(result).path("write").path("output").path("text").asText()).isEqualTo("brief on camel+++");
+    }
+
+    @Test
+    void stopsAtTheIterationBound() {
+        String executionId = completed(sendEvent("T_LOOP_STEPS", "{\"topic\":\"camel\",\"target\":99}"));
+        assertThat(rows(executionId, "write")).hasSize(4);
+        assertThat(rows(executionId, "review")).hasSize(4).last().satisfies(r -> assertThat(r.get("notes")).isEqualTo("needs 95 more"));
+        assertThat(rows(executionId, "publish").get(0).get("input").toString()).contains("brief on camel++++");
+    }
+
+    /**
+     * A write that fails in the second iteration skips that iteration's review and fails the execution; a retry of
+     * the execution writes again on the input the feedback gave it, and the loop goes on from there.
+     */
+    @Test
+    void aRetriedExecutionGoesOnWithTheIterationThatFailed() {
+        String eventId = sendEvent("T_LOOP_STEPS_RETRY", "{\"topic\":\"camel\"}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> "failed".equals(executionStatus(executionOf(eventId))));
+        String executionId = executionOf(eventId);
+        assertThat(rows(executionId, "write")).extracting(r -> r.get("status")).containsExactly("completed", "failed");
+        assertThat(rows(executionId, "review")).extracting(r -> r.get("status")).containsExactly("completed", "skipped");
+
+        assertThat(ExecutionProbe.post("/api/executions/" + executionId + "/retry", null).statusCode()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(executionStatus(executionId)));
+        assertThat(rows(executionId, "write")).extracting(r -> r.get("text")).containsExactly("camel+", "camel++", "camel+++");
+        assertThat(ExecutionProbe.requests(agents, executionId, "write").stream().filter(r -> r.request().path("iteration").asInt() == 1))
+                .hasSize(2).allSatisfy(r -> assertThat(r.input().path("notes").asText()).isEqualTo("needs 2 more"));
+    }
+
+    /**
+     * A broker restart between the commit of the statement that started the next iteration and the JMS commit takes
+     * the write's request away and brings the review's reply back: its redelivery re-sends the write's request.
+     */
+    @Test
+    void theReviewThatStartedAnIterationResendsTheWriteWhenRedelivered() throws Exception {
+        String eventId = sendEvent("T_LOOP_STEPS_RESEND", "{\"topic\":\"camel\"}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null);
+        String executionId = executionOf(eventId);
+        await().atMost(Duration.ofSeconds(20)).until(() -> writeRequests(executionId, 1) == 1);
+        String startedBy = (String) query("SELECT dispatched_by FROM workflow_step_executions "
+                + "WHERE execution_id = ? AND step_id = 'write' AND iteration = 1", executionId).get(0).get("dispatched_by");
+        assertThat(startedBy).as("the review's reply that started iteration 1").isNotBlank();
+
+        org.apache.camel.ProducerTemplate producer = shared().camelContext().createProducerTemplate();
+        Map<String, Object> headers = new java.util.HashMap<>(Map.of("executionId", executionId, "workflowId", "t_loop_steps_resend",
+                "workflowVersion", 1, "routeKey", "t_loop_steps_resend", "stepId", "review", "iteration", 0,
+                "causeMessageId", "ID:some-other-message"));
+        try {
+            producer.sendBodyAndHeaders(Endpoints.iterationResend("t_loop_steps_resend", "review"), null, headers);
+            headers.put("causeMessageId", startedBy);
+            producer.sendBodyAndHeaders(Endpoints.iterationResend("t_loop_steps_resend", "review"), null, headers);
+        } finally {
+            producer.stop();
+        }
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> writeRequests(executionId, 1) == 2);
+        List<ScriptedAgents.Received> requests = agents.received().stream()
+                .filter(r -> r.request().path("execution_id").asText().equals(executionId) && r.request().path("iteration").asInt() == 1)
+                .toList();
+        assertThat(requests).extracting(ScriptedAgents.Received::agent).containsOnly("ls-silent-writer");
+        assertThat(requests.get(1).correlationId()).isEqualTo(requests.get(0).correlationId());
+        assertThat(requests.get(1).request().path("step_id").asText()).isEqualTo("write");
+        assertThat(requests.get(1).input().path("notes").asText()).isEqualTo("needs 2 more");
+        assertThat(executionStatus(executionId)).isEqualTo("running");
+        // done with it: the execution timeout sweep ends it
+        new org.springframework.jdbc.core.JdbcTemplate(shared().dataSource())
+                .update("UPDATE workflow_executions SET deadline = now() WHERE id = ?", executionId);
+    }
+
+    private static long writeRequests(String executionId, int iteration) {
+        return agents.received().stream()
+                .filter(r -> r.request().path("execution_id").asText().equals(executionId) && r.stepId().equals("write")
+                        && r.request().path("iteration").asInt() == iteration)
+                .count();
+    }
+}
