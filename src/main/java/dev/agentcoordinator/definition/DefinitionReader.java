@@ -63,6 +63,10 @@ public final class DefinitionReader {
     private static final ObjectMapper YAML = strict(YAMLMapper.builder(new YAMLAnchorReplayingFactory())
             .enable(com.fasterxml.jackson.dataformat.yaml.YAMLParser.Feature.PARSE_BOOLEAN_LIKE_WORDS_AS_STRINGS));
     private static final ObjectMapper JSON = strict(JsonMapper.builder());
+    /** The trees a key given twice is read past with (the last value kept, as the describer's scan reads it). */
+    private static final ObjectMapper YAML_TREES = YAMLMapper.builder(new YAMLAnchorReplayingFactory())
+            .enable(com.fasterxml.jackson.dataformat.yaml.YAMLParser.Feature.PARSE_BOOLEAN_LIKE_WORDS_AS_STRINGS).build();
+    private static final ObjectMapper JSON_TREES = JsonMapper.builder().build();
 
     private static <M extends ObjectMapper, B extends com.fasterxml.jackson.databind.cfg.MapperBuilder<M, B>> M strict(B builder) {
         return builder
@@ -126,8 +130,45 @@ public final class DefinitionReader {
             }
             return readPastWrongFields(fileName, content, mapper, first);
         } catch (JsonProcessingException e) {
-            throw new DefinitionReadException(ParseErrorDescriber.describe(fileName, content, mapper, e), e);
+            throw new DefinitionReadException(withProblemsPastADuplicateKey(
+                    ParseErrorDescriber.describe(fileName, content, mapper, e), fileName, content, mapper, e), e);
         }
+    }
+
+    /**
+     * A key given twice ({@code told}, the strict read's first problem) and the unknown fields and values of the wrong
+     * type after it, read on the document with the key's last value: a duplicate no longer hides the rest of the file's
+     * problems. Only {@code told} for any other syntax error, or when the rest cannot be read.
+     */
+    private static List<DefinitionError> withProblemsPastADuplicateKey(DefinitionError told, String fileName, String content,
+                                                                       ObjectMapper mapper, JsonProcessingException e) {
+        List<DefinitionError> problems = new ArrayList<>(List.of(told));
+        if (e.getOriginalMessage() == null || !e.getOriginalMessage().startsWith("Duplicate field")) {
+            return problems;
+        }
+        JsonNode tree;
+        try {
+            tree = (mapper == JSON ? JSON_TREES : YAML_TREES).readTree(content);
+        } catch (JsonProcessingException unreadable) {
+            return problems;
+        }
+        try (JsonParser again = mapper.treeAsTokens(tree)) {
+            mapper.readValue(again, WorkflowDefinition.class);
+        } catch (JsonMappingException refused) {
+            if (!isRefusedField(refused)) {
+                problems.add(ParseErrorDescriber.describe(fileName, content, mapper, refused));
+                return problems;
+            }
+            List<DefinitionError> more = new ArrayList<>(List.of(ParseErrorDescriber.describe(fileName, content, mapper, refused)));
+            try {
+                problems.addAll(readPast(fileName, content, mapper, refused, more, tree).problems());
+            } catch (DefinitionReadException past) {
+                problems.addAll(past.errors());
+            }
+        } catch (IOException unreadable) {
+            return problems;
+        }
+        return problems;
     }
 
     /**
@@ -153,6 +194,12 @@ public final class DefinitionReader {
             problems.add(ParseErrorDescriber.describe(fileName, content, mapper, unreadable));
             throw new DefinitionReadException(problems, first);
         }
+        return readPast(fileName, content, mapper, first, problems, tree);
+    }
+
+    /** {@link #readPastWrongFields} on the document's tree, {@code problems} holding what the first refused field told. */
+    private static Read readPast(String fileName, String content, ObjectMapper mapper, JsonMappingException first,
+                                 List<DefinitionError> problems, JsonNode tree) throws DefinitionReadException {
         Set<Integer> stepsWithWrongValues = new TreeSet<>();
         boolean rulesApply = true;
         JsonMappingException refused = first;

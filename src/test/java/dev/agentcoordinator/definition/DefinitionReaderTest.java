@@ -280,4 +280,28 @@ class DefinitionReaderTest {
                     "wf.yaml: duplicate key 'name' (line 5, column 5)");
         }
     }
+
+    /** A key given twice before a wrong value no longer hides it: the values after it are read past as ever. */
+    @Test
+    void aDuplicateKeyBeforeWrongValuesIsToldWithThem() {
+        try {
+            reader.read("wf.yaml", "id: w\nname: n\nname: m\nsteps:\n  - { id: a, agent: x, action: y, config: { timeout_ms: soon } }\n"
+                    + "  - { id: b, agent: x, action: y, retries: 3 }\n");
+            throw new AssertionError("expected problems");
+        } catch (DefinitionReadException e) {
+            assertThat(e.errors()).extracting(Object::toString).containsExactly(
+                    "wf.yaml: duplicate key 'name' (line 3, column 5)",
+                    "wf.yaml: step \"a\": config.timeout_ms: expected an integer, found \"soon\" (line 5, column 57)",
+                    "wf.yaml: step \"b\": unknown field \"retries\" (line 6, column 35) (known fields: action, agent, compensate, condition,"
+                            + " config, depends_on, description, id, input_mapping, locks, loop)");
+        }
+        try {
+            reader.read("wf.json", "{\"id\": \"w\", \"id\": \"v\", \"steps\": [{\"id\": \"a\", \"agent\": \"x\", \"action\": \"y\", \"retries\": 3}]}");
+            throw new AssertionError("expected problems");
+        } catch (DefinitionReadException e) {
+            assertThat(e.errors()).hasSize(2);
+            assertThat(e.errors().get(0).toString()).startsWith("wf.json: duplicate key 'id'");
+            assertThat(e.errors().get(1).toString()).contains("step \"a\": unknown field \"retries\"");
+        }
+    }
 }
