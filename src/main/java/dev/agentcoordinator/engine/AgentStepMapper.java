@@ -40,7 +40,7 @@ public class AgentStepMapper implements StepRouteMapper {
     @Override
     public void addRoutes(RouteBuilder routes, WorkflowDefinition workflow, WorkflowStep step) {
         String wf = workflow.id();
-        StepPlanner planner = new StepPlanner(step);
+        StepPlanner planner = new StepPlanner(workflow, step);
         LockedStepStart lockedStart = step.locks().isEmpty() ? null : new LockedStepStart(workflow, step);
         ChoiceDefinition onDecision = routes.from(Endpoints.step(wf, step.id()))
                 .routeId(Endpoints.routeId(wf, step.id()))

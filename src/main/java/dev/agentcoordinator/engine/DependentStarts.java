@@ -79,7 +79,7 @@ final class DependentStarts {
         for (WorkflowStep dependent : all) {
             Set<String> reads = readsOnlyCompletedFacts(workflow, dependent, repeated);
             if (reads != null) {
-                candidates.add(new Candidate(dependent, new StepPlanner(dependent), reads));
+                candidates.add(new Candidate(dependent, new StepPlanner(workflow, dependent), reads));
             }
         }
     }

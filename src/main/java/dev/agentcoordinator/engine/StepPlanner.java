@@ -3,6 +3,7 @@ package dev.agentcoordinator.engine;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.agentcoordinator.definition.Operator;
 import dev.agentcoordinator.definition.StepCondition;
+import dev.agentcoordinator.definition.WorkflowDefinition;
 import dev.agentcoordinator.definition.WorkflowStep;
 
 import java.util.List;
@@ -12,16 +13,21 @@ import java.util.Optional;
  * Decides, from the database's view of an execution, whether a step waits, is skipped or runs:
  * <ul>
  *   <li>a dependency failed: skipped ("dependency X failed");</li>
- *   <li>every dependency was skipped: skipped (branch not taken);</li>
+ *   <li>every dependency was skipped: skipped (branch not taken, or, when a step further up failed,
+ *       "every dependency was skipped (…) after step X failed further up");</li>
  *   <li>its condition is false: skipped ("condition not met");</li>
  *   <li>otherwise it runs with the input its mapping builds.</li>
  * </ul>
  */
 public final class StepPlanner {
     private final WorkflowStep step;
+    /** The steps this one depends on directly or further up, in definition order. */
+    private final List<String> ancestors;
 
-    public StepPlanner(WorkflowStep step) {
+    public StepPlanner(WorkflowDefinition workflow, WorkflowStep step) {
         this.step = step;
+        java.util.Set<String> above = workflow.ancestorsOf(step.id());
+        this.ancestors = workflow.steps().stream().map(WorkflowStep::id).filter(above::contains).toList();
     }
 
     /**
@@ -69,7 +75,13 @@ public final class StepPlanner {
             anyCompleted |= status == StepStatus.COMPLETED;
         }
         if (!step.dependsOn().isEmpty() && !anyCompleted) {
-            // naming them: a skip that came down from a failure further up reads as a condition otherwise
+            // a skip that came down from a failure further up is no branch not taken: it names that failure
+            List<String> failedAbove = ancestors.stream()
+                    .filter(id -> context.step(id).map(s -> s.status() == StepStatus.FAILED).orElse(false)).toList();
+            if (!failedAbove.isEmpty()) {
+                return StepDecision.skip(rowId, "every dependency was skipped (" + String.join(", ", step.dependsOn()) + ") after step"
+                        + (failedAbove.size() == 1 ? " " : "s ") + String.join(", ", failedAbove) + " failed further up");
+            }
             return StepDecision.skip(rowId, "branch not taken: every dependency was skipped (" + String.join(", ", step.dependsOn())
                     + "; see why on " + (step.dependsOn().size() == 1 ? "it" : "them") + ")");
         }

@@ -26,6 +26,7 @@ class StepLogicTest {
               - { id: c, agent: x, action: c, depends_on: [a, b] }
               - { id: e, agent: x, action: e, depends_on: [a] }
               - { id: d, agent: x, action: d, depends_on: [a, e], condition: { step: e, output_key: score, operator: not_exists } }
+              - { id: f, agent: x, action: f, depends_on: [e] }
               - id: loop
                 agent: x
                 action: refine
@@ -60,7 +61,7 @@ class StepLogicTest {
     }
 
     private static StepDecision decide(String stepId, List<Map<String, Object>> rows) {
-        return new StepPlanner(WORKFLOW.step(stepId).orElseThrow()).decide(rows);
+        return new StepPlanner(WORKFLOW, WORKFLOW.step(stepId).orElseThrow()).decide(rows);
     }
 
     @Test
@@ -108,6 +109,9 @@ class StepLogicTest {
                 .isEqualTo("branch not taken: every dependency was skipped (a, b; see why on them)");
         assertThat(decide("c", context("running", "a", "completed", "{}", "b", "skipped", null, "c", "pending", null)).kind())
                 .isEqualTo(StepDecision.Kind.DISPATCH);
+        // skipped because a step further up failed (a failed under allow_failure, e skipped for it): that failure is named
+        assertThat(decide("f", context("running", "a", "failed", null, "e", "skipped", null, "f", "pending", null)).reason())
+                .isEqualTo("every dependency was skipped (e) after step a failed further up");
     }
 
     @Test
