@@ -528,6 +528,27 @@ class DefinitionValidatorTest {
                 "wf.yaml: step \"c\": loop.repeat_from: step \"b\" has a loop of its own, and a step repeats in one loop only");
     }
 
+    /**
+     * Inside a loop over several steps a condition reads a step that runs before it in the iteration: the loop's step
+     * runs after it, so reading its (previous iteration's) output is refused, as anywhere; the feedback carries it.
+     */
+    @Test
+    void aConditionInsideALoopOverSeveralStepsReadsAnEarlierStepOfTheIteration() {
+        String loop = "loop: { repeat_from: a, max_iterations: 3, until: { output_key: ok, operator: eq, value: true } }";
+        assertThat(errorsOfSteps("""
+                  - { id: a, agent: x, action: y }
+                  - { id: b, agent: x, action: y, depends_on: [a], condition: { step: a, output_key: go, operator: eq, value: true } }
+                  - { id: c, agent: x, action: y, depends_on: [b], %s }
+                """.formatted(loop))).isEmpty();
+        assertThat(errorsOfSteps("""
+                  - { id: a, agent: x, action: y }
+                  - { id: b, agent: x, action: y, depends_on: [a], condition: { step: c, output_key: ok, operator: eq, value: false } }
+                  - { id: c, agent: x, action: y, depends_on: [b], %s }
+                """.formatted(loop))).containsExactly(
+                "wf.yaml: step \"b\": condition.step: \"c\" is not an ancestor of this step through depends_on, so it may not have run"
+                        + " yet (add it to depends_on)");
+    }
+
     @Test
     void compensationNeedsAgentAndActionAndOneSourcePerInput() {
         assertThat(errorsOfSteps("""
