@@ -1,4 +1,5 @@
--- The compensation rows of an execution, with the input and output of the step each one undoes.
+-- The compensation rows of an execution, with the input and output of the step each one undoes: of its latest
+-- iteration that ran (not skipped; a step of a loop over several steps may have a later one that never did, V37).
 -- A compensation waiting for its next attempt (pending, next_attempt_at set, V22) reads as 'retrying':
 -- already decided, the retry sweep starts it.
 SELECT e.status AS execution_status, c.id AS row_id, c.step_id,
@@ -8,7 +9,8 @@ SELECT e.status AS execution_status, c.id AS row_id, c.step_id,
        c.dispatched_by, c.attempt, c.deadline, c.agent, c.action, c.input::text AS input
 FROM workflow_executions e
 JOIN workflow_step_executions c ON c.execution_id = e.id AND c.kind = 'compensation'
-JOIN LATERAL (SELECT input, output FROM workflow_step_executions
+JOIN LATERAL (SELECT input, output FROM workflow_step_executions   -- its latest iteration that ran (V37)
                WHERE execution_id = e.id AND kind = 'step' AND step_id = c.step_id
+                 AND ran_in_its_iteration(status, next_attempt_at, error)
                ORDER BY iteration DESC LIMIT 1) s ON true
 WHERE e.id = :#executionId

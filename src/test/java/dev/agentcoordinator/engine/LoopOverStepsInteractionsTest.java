@@ -158,6 +158,24 @@ class LoopOverStepsInteractionsTest {
         assertThat(undone.get(1).input().path("notes").asText()).isEqualTo("needs 1 more");
     }
 
+    /**
+     * Scenario 4 with a cancel: in the second iteration, while its write runs, polish has completed once (iteration 0)
+     * and its iteration-1 row never started. What it did in iteration 0 is undone.
+     */
+    @Test
+    void aCancelInTheSecondIterationUndoesTheLoopStepsThatCompletedInTheFirst() {
+        String executionId = started(sendEvent("LX_LOOP_SAGA", "{\"topic\":\"camel\",\"target\":3,\"hang_at\":1,\"fail_publish\":false}"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> writes(executionId, 1).size() == 1);
+        assertThat(ExecutionProbe.post("/api/executions/" + executionId + "/cancel", null).statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(10)).until(() -> !List.of("running", "compensating").contains(executionStatus(executionId)));
+
+        assertThat(rows(executionId, "polish")).extracting(r -> r.get("status")).containsExactly("completed", "skipped");
+        assertThat(executionStatus(executionId)).as("polish completed in iteration 0 and declares how to undo it").isEqualTo("compensated");
+        assertThat(undos(executionId)).extracting(ScriptedAgents.Received::action).contains("unpolish");
+        assertThat(undos(executionId)).filteredOn(r -> r.action().equals("unpolish")).singleElement()
+                .satisfies(r -> assertThat(r.input().path("text").asText()).isEqualTo("camel+"));
+    }
+
     /** Scenario 5: the execution's timeout in the third iteration settles that iteration's rows and ends it failed. */
     @Test
     void theExecutionTimeoutInTheThirdIterationSettlesThatIteration() {
