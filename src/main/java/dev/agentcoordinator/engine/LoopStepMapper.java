@@ -6,6 +6,7 @@ import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.model.ChoiceDefinition;
 
 import static dev.agentcoordinator.engine.Headers.*;
+import static org.apache.camel.builder.Builder.body;
 import static org.apache.camel.builder.Builder.constant;
 import static org.apache.camel.builder.Builder.header;
 import static org.apache.camel.builder.Builder.simple;
@@ -100,20 +101,47 @@ public class LoopStepMapper extends AgentStepMapper {
      * next one's rows, its first step running; that step's request goes to its own agent.
      */
     private void addIterationOverSteps(ChoiceDefinition onOutcome, WorkflowDefinition workflow, WorkflowStep step, WorkflowStep first) {
-        onOutcome.when(transitionIs(StepOutcome.Transition.ITERATE))
+        var started = onOutcome.when(transitionIs(StepOutcome.Transition.ITERATE))
                 .setHeader(REPEAT_FROM, constant(first.id()))
                 .setHeader(ITERATION_STEPS, constant(Json.write(workflow.iterationSteps(step))))
                 .to(Sql.row("complete-and-iterate-steps")).id(nodeId(workflow, step, "next-iteration"))
                 .filter(Sql.returnedRow())
                     .setProperty(ReplyRoutes.TRANSITION_APPLIED, constant(true))
                     .setHeader(ROW_ID, header(NEXT_ROW_ID))
-                    .setHeader(STEP_ID, constant(first.id()))
-                    .process(exchange -> prepareDispatch(exchange, first))
+                    .setHeader(STEP_ID, constant(first.id()));
+        if (first.config().includesContext()) {
+            // the statement copied the context of the first step's previous iteration: its request carries the
+            // context as it is now (the outputs and shared memory of the iteration that just completed)
+            started.setProperty(ITERATION_ROW, body())
+                    .setHeader(WITH_SIGNALS, constant(true))
+                    .setHeader(WITH_SIGNAL_LIST, constant(true))
+                    .to(Sql.rows("load-context")).id(nodeId(workflow, step, "next-iteration-context"))
+                    .process(LoopStepMapper::takeIterationContext)
+                    .to(Sql.update("keep-iteration-context")).id(nodeId(workflow, step, "keep-iteration-context"))
+                    .setBody(org.apache.camel.builder.Builder.exchangeProperty(ITERATION_ROW))
+                    .removeProperty(ITERATION_ROW);
+        }
+        started.process(exchange -> prepareDispatch(exchange, first))
                     .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "loop of step " + step.id() + ": iteration ${header.iteration}"
                             + " starts again at step ${header.stepId}, dispatched to agent." + first.agent() + " [execution ${header.executionId}]")
                     .process(exchange -> StepRequests.build(exchange, replyQueue))
                     .to(agentEndpoint(Endpoints.agentQueue(first.agent()))).id(nodeId(workflow, step, "agent." + first.agent() + ".again"))
                 .end()
             .endChoice();
+    }
+
+    /** The exchange property that keeps the next iteration's row while its context is read and stored. */
+    private static final String ITERATION_ROW = "loopIterationRow";
+
+    /** The context read after the iteration completed: the request's, and the row's (a retry or a re-send carries it). */
+    @SuppressWarnings("unchecked")
+    private static void takeIterationContext(org.apache.camel.Exchange exchange) {
+        org.apache.camel.Message in = exchange.getMessage();
+        String context = RequestContexts.render(in.getBody(java.util.List.class));
+        java.util.Map<String, Object> row = new java.util.HashMap<>(exchange.getProperty(ITERATION_ROW, java.util.Map.class));
+        row.put("context", context);
+        exchange.setProperty(ITERATION_ROW, row);
+        in.setHeader(REQUEST_CONTEXT, context);
+        in.setBody(null);
     }
 }

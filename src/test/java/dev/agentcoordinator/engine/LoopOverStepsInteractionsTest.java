@@ -190,4 +190,24 @@ class LoopOverStepsInteractionsTest {
         assertThat(Json.parse(execution.get("result").toString()).path("write").path("status").asText()).isEqualTo("failed");
         assertThat(Json.parse(execution.get("result").toString()).path("review").path("status").asText()).isEqualTo("skipped");
     }
+
+    /**
+     * Scenario 6: the repeated first step asks for the execution's context. README: "as they are when the step
+     * starts", so the second write sees the shared memory the first review wrote (the statement that starts it copied
+     * the first write's context, from before any of it). The steps of the loop are in step_outputs as their latest
+     * iteration stands (pending): their previous outputs come with the feedback.
+     */
+    @Test
+    void theRepeatedFirstStepGetsTheContextAsItIsWhenItsIterationStarts() {
+        String executionId = started(sendEvent("LX_LOOP_CONTEXT", "{\"topic\":\"camel\",\"target\":2}"));
+        awaitStatus(executionId, "completed");
+        JsonNode first = writes(executionId, 0).get(0).request().path("context");
+        assertThat(first.path("shared_memory").has("last_notes")).isFalse();
+        JsonNode second = writes(executionId, 1).get(0).request().path("context");
+        assertThat(second.path("shared_memory").path("last_notes").asText()).as(second.toString()).isEqualTo("needs 1 more");
+        assertThat(writes(executionId, 1).get(0).input().path("notes").asText()).isEqualTo("needs 1 more");
+        // kept with the row: a retry or a re-sent request carries the same
+        assertThat(query("SELECT request_context->'shared_memory'->>'last_notes' AS notes FROM workflow_step_executions "
+                + "WHERE execution_id = ? AND step_id = 'write' AND iteration = 1", executionId).get(0).get("notes")).isEqualTo("needs 1 more");
+    }
 }
