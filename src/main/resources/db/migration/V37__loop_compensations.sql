@@ -39,20 +39,17 @@ CREATE OR REPLACE FUNCTION status_when_stopped(p_execution_id varchar, p_otherwi
 $$ LANGUAGE sql STABLE;
 
 -- finish_execution (V32): compensating when a step's latest iteration that ran completed and declares a compensation.
+-- That second look at the rows is taken only for an execution that did not succeed (a subquery inside the CASE), so
+-- the finish of a successful one, on every execution's path, reads its rows once as before.
 CREATE OR REPLACE FUNCTION finish_execution(p_execution_id varchar, p_partial_success boolean, p_tolerated jsonb)
     RETURNS TABLE (status text, workflow_id text, results text, failures text) AS $$
 #variable_conflict use_column
 BEGIN
     RETURN QUERY
     WITH latest AS (
-        SELECT DISTINCT ON (step_id) step_id, status, output, error, compensation, started_at, completed_at
+        SELECT DISTINCT ON (step_id) step_id, status, output, error, started_at, completed_at
         FROM workflow_step_executions
         WHERE execution_id = p_execution_id AND kind = 'step'
-        ORDER BY step_id, iteration DESC
-    ), ran AS (   -- each step's latest iteration that ran (see above)
-        SELECT DISTINCT ON (step_id) step_id, status, compensation
-        FROM workflow_step_executions
-        WHERE execution_id = p_execution_id AND kind = 'step' AND ran_in_its_iteration(status, next_attempt_at, error)
         ORDER BY step_id, iteration DESC
     ), verdict AS (
         SELECT NOT EXISTS (
@@ -60,14 +57,20 @@ BEGIN
                    WHERE status = 'failed'
                      AND NOT (p_partial_success AND step_id IN (SELECT jsonb_array_elements_text(p_tolerated)))
                ) AS success,
-               EXISTS (SELECT 1 FROM ran WHERE status = 'completed' AND compensation IS NOT NULL) AS compensable,
                (SELECT jsonb_object_agg(step_id, step_result(step_id, status, output, error, started_at, completed_at))
                   FROM latest) AS results,
                (SELECT jsonb_agg(step_result(step_id, status, output, error, started_at, completed_at) ORDER BY step_id)
                   FROM latest WHERE status = 'failed') AS failures
     )
     UPDATE workflow_executions e
-       SET status = CASE WHEN v.success THEN 'completed' WHEN v.compensable THEN 'compensating' ELSE 'failed' END,
+       SET status = CASE WHEN v.success THEN 'completed'
+                         WHEN EXISTS (SELECT 1 FROM (SELECT DISTINCT ON (r.step_id) r.status, r.compensation
+                                                       FROM workflow_step_executions r
+                                                      WHERE r.execution_id = p_execution_id AND r.kind = 'step'
+                                                        AND ran_in_its_iteration(r.status, r.next_attempt_at, r.error)
+                                                      ORDER BY r.step_id, r.iteration DESC) ran
+                                       WHERE ran.status = 'completed' AND ran.compensation IS NOT NULL) THEN 'compensating'
+                         ELSE 'failed' END,
            result = COALESCE(v.results, '{}'::jsonb),
            error = CASE WHEN v.success THEN NULL
                         ELSE 'failed steps: ' || (SELECT string_agg(f->>'step_id', ', ') FROM jsonb_array_elements(v.failures) f) END,
