@@ -71,7 +71,7 @@ public class LoopStepMapper extends AgentStepMapper {
             addIterationOverSteps(onOutcome, workflow, step, first);
             return;
         }
-        onOutcome.when(transitionIs(StepOutcome.Transition.ITERATE))
+        var next = onOutcome.when(transitionIs(StepOutcome.Transition.ITERATE))
                 .setHeader(LOCK_COUNT, constant(step.locks().size()))
                 .to(Sql.row("complete-and-iterate")).id(nodeId(workflow, step, "next-iteration"))
                 .filter(Sql.returnedRow())
@@ -85,7 +85,8 @@ public class LoopStepMapper extends AgentStepMapper {
                     .endChoice()
                     .when(Sql.returnedRow())
                         .setHeader(INPUT, header(NEXT_INPUT))
-                        .setHeader(ROW_ID, header(NEXT_ROW_ID))
+                        .setHeader(ROW_ID, header(NEXT_ROW_ID));
+        withContextAsItIsNow(next, workflow, step, step)
                         .process(exchange -> prepareDispatch(exchange, step))
                         .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId} iteration ${header.iteration} dispatched to agent." + step.agent()
                                 + " [execution ${header.executionId}]")
@@ -109,25 +110,34 @@ public class LoopStepMapper extends AgentStepMapper {
                     .setProperty(ReplyRoutes.TRANSITION_APPLIED, constant(true))
                     .setHeader(ROW_ID, header(NEXT_ROW_ID))
                     .setHeader(STEP_ID, constant(first.id()));
-        if (first.config().includesContext()) {
-            // the statement copied the context of the first step's previous iteration: its request carries the
-            // context as it is now (the outputs and shared memory of the iteration that just completed)
-            started.setProperty(ITERATION_ROW, body())
-                    .setHeader(WITH_SIGNALS, constant(true))
-                    .setHeader(WITH_SIGNAL_LIST, constant(true))
-                    .to(Sql.rows("load-context")).id(nodeId(workflow, step, "next-iteration-context"))
-                    .process(LoopStepMapper::takeIterationContext)
-                    .to(Sql.update("keep-iteration-context")).id(nodeId(workflow, step, "keep-iteration-context"))
-                    .setBody(org.apache.camel.builder.Builder.exchangeProperty(ITERATION_ROW))
-                    .removeProperty(ITERATION_ROW);
-        }
-        started.process(exchange -> prepareDispatch(exchange, first))
+        withContextAsItIsNow(started, workflow, step, first).process(exchange -> prepareDispatch(exchange, first))
                     .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "loop of step " + step.id() + ": iteration ${header.iteration}"
                             + " starts again at step ${header.stepId}, dispatched to agent." + first.agent() + " [execution ${header.executionId}]")
                     .process(exchange -> StepRequests.build(exchange, replyQueue))
                     .to(agentEndpoint(Endpoints.agentQueue(first.agent()))).id(nodeId(workflow, step, "agent." + first.agent() + ".again"))
                 .end()
             .endChoice();
+    }
+
+    /**
+     * When the step an iteration starts at asks for the execution's context (config.include_context): the statement
+     * that started it copied the context of its previous iteration, so its request carries the context as it is now
+     * (the outputs and shared memory of the iteration that just completed), which is kept with the row, so that a
+     * retry or a re-sent request carries the same. {@code at}'s body is the started row, and stays so.
+     */
+    private static <T extends org.apache.camel.model.ProcessorDefinition<T>> T withContextAsItIsNow(
+            T at, WorkflowDefinition workflow, WorkflowStep step, WorkflowStep first) {
+        if (!first.config().includesContext()) {
+            return at;
+        }
+        return at.setProperty(ITERATION_ROW, body())
+                .setHeader(WITH_SIGNALS, constant(true))
+                .setHeader(WITH_SIGNAL_LIST, constant(true))
+                .to(Sql.rows("load-context")).id(nodeId(workflow, step, "next-iteration-context"))
+                .process(LoopStepMapper::takeIterationContext)
+                .to(Sql.update("keep-iteration-context")).id(nodeId(workflow, step, "keep-iteration-context"))
+                .setBody(org.apache.camel.builder.Builder.exchangeProperty(ITERATION_ROW))
+                .removeProperty(ITERATION_ROW);
     }
 
     /** The exchange property that keeps the next iteration's row while its context is read and stored. */

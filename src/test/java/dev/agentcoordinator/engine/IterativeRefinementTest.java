@@ -37,6 +37,11 @@ class IterativeRefinementTest {
                 case "refine" -> Map.of("text", text, "satisfied", text.chars().filter(c -> c == '+').count() >= 3);
                 default -> Map.of("delivered", r.input().path("text").asText());
             }));
+        }).agent("loop-context-agent", r -> {
+            // each iteration leaves how many it has seen in shared memory
+            String text = r.input().path("draft").asText() + "+";
+            return List.of(new ScriptedAgents.Reply(0, Json.write(Map.of("status", "ok", "output", Map.of("text", text, "satisfied", text.length() >= 4),
+                    "shared_memory", Map.of("revisions", text.length() - 1))), null));
         }).agent("loop-resend-agent", r -> r.request().path("iteration").asInt() == 0
                 ? List.of(ScriptedAgents.Reply.ok(Map.of("text", r.input().path("draft").asText() + "+", "satisfied", false)))
                 : List.of());   // the second iteration's requests get no reply: it stays running
@@ -166,5 +171,19 @@ class IterativeRefinementTest {
         return agents.received().stream()
                 .filter(r -> r.request().path("execution_id").asText().equals(executionId) && r.request().path("iteration").asInt() == iteration)
                 .count();
+    }
+
+    /** A loop of one step with include_context: each iteration's request carries the context as it is when it starts. */
+    @Test
+    void eachIterationGetsTheContextAsItIsThen() {
+        String eventId = sendEvent("T_LOOP_CONTEXT", "{\"draft\":\"d\"}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(executionStatus(executionOf(eventId))));
+        String executionId = executionOf(eventId);
+        List<ScriptedAgents.Received> requests = ExecutionProbe.requests(agents, executionId, "refine");
+        assertThat(requests).extracting(r -> r.request().path("iteration").asInt()).containsExactly(0, 1, 2);
+        assertThat(requests).extracting(r -> r.request().path("context").path("shared_memory").path("revisions").asInt(0))
+                .as("the shared memory each iteration's request saw").containsExactly(0, 1, 2);
+        assertThat(query("SELECT request_context->'shared_memory'->>'revisions' AS revisions FROM workflow_step_executions "
+                + "WHERE execution_id = ? AND step_id = 'refine' AND iteration = 2", executionId).get(0).get("revisions")).isEqualTo("2");
     }
 }
