@@ -151,11 +151,12 @@ class LoopOverStepsInteractionsTest {
         String executionId = started(sendEvent("LX_LOOP_SAGA", "{\"topic\":\"camel\",\"target\":2,\"hang_at\":-1,\"fail_publish\":true}"));
         awaitStatus(executionId, "compensated");
         List<ScriptedAgents.Received> undone = undos(executionId);
-        assertThat(undone).extracting(ScriptedAgents.Received::action).containsExactly("unpolish", "unwrite");
-        assertThat(undone.get(0).input().path("text").asText()).isEqualTo("camel++");
-        assertThat(undone.get(0).input().path("was").asText()).isEqualTo("camel++");
+        assertThat(undone).extracting(ScriptedAgents.Received::action).containsExactly("unreview", "unpolish", "unwrite");
+        assertThat(undone.get(0).input().path("polished").asText()).isEqualTo("camel++");
         assertThat(undone.get(1).input().path("text").asText()).isEqualTo("camel++");
-        assertThat(undone.get(1).input().path("notes").asText()).isEqualTo("needs 1 more");
+        assertThat(undone.get(1).input().path("was").asText()).isEqualTo("camel++");
+        assertThat(undone.get(2).input().path("text").asText()).isEqualTo("camel++");
+        assertThat(undone.get(2).input().path("notes").asText()).isEqualTo("needs 1 more");
     }
 
     /**
@@ -174,6 +175,9 @@ class LoopOverStepsInteractionsTest {
         assertThat(undos(executionId)).extracting(ScriptedAgents.Received::action).contains("unpolish");
         assertThat(undos(executionId)).filteredOn(r -> r.action().equals("unpolish")).singleElement()
                 .satisfies(r -> assertThat(r.input().path("text").asText()).isEqualTo("camel+"));
+        // a compensation's from_step reads a step's latest iteration that ran: polish's second never did
+        assertThat(undos(executionId)).filteredOn(r -> r.action().equals("unreview")).singleElement()
+                .satisfies(r -> assertThat(r.input().path("polished").asText()).isEqualTo("camel+"));
     }
 
     /** Scenario 5: the execution's timeout in the third iteration settles that iteration's rows and ends it failed. */
