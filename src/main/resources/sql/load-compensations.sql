@@ -9,8 +9,5 @@ SELECT e.status AS execution_status, c.id AS row_id, c.step_id,
        c.dispatched_by, c.attempt, c.deadline, c.agent, c.action, c.input::text AS input
 FROM workflow_executions e
 JOIN workflow_step_executions c ON c.execution_id = e.id AND c.kind = 'compensation'
-JOIN LATERAL (SELECT input, output FROM workflow_step_executions   -- its latest iteration that ran (V37)
-               WHERE execution_id = e.id AND kind = 'step' AND step_id = c.step_id
-                 AND ran_in_its_iteration(status, next_attempt_at, error)
-               ORDER BY iteration DESC LIMIT 1) s ON true
+JOIN steps_as_they_ran(e.id) s ON s.step_id = c.step_id   -- its latest iteration that ran (V37)
 WHERE e.id = :#executionId

@@ -2,15 +2,23 @@
 -- the loop step's iteration completes, so a step of the loop whose latest iteration never ran (skipped: by a cancel,
 -- by the execution's timeout, after a failure earlier in that iteration, or by its condition) may have completed in
 -- an earlier iteration, and what it did then stands. A compensation undoes each step's latest iteration that ran
--- (ran_in_its_iteration) when that one completed, with its input and output (load-compensations.sql): it was its
--- latest row, which left such a step undone (the execution ended cancelled or failed, not compensated). A step that runs once, and a loop's own step,
--- are as before: their latest row that ran is their latest row.
+-- (steps_as_they_ran) when that one completed, with its input and output (load-compensations.sql): it was its
+-- latest row, which left such a step undone (the execution ended cancelled or failed, not compensated). A step that
+-- runs once, and a loop's own step, are as before: their latest row that ran is their latest row.
 
--- Whether a step row ran: not skipped, nor pending without having started (a cancel or the execution's timeout skips
--- such a row, V23: status_when_stopped reads the rows from before that settles them, begin_compensation after).
-CREATE FUNCTION ran_in_its_iteration(p_status varchar, p_next_attempt_at timestamptz, p_error text) RETURNS boolean AS $$
-    SELECT NOT (p_status = 'skipped' OR (p_status = 'pending' AND p_next_attempt_at IS NULL AND p_error IS NULL))
-$$ LANGUAGE sql IMMUTABLE;
+-- Each step of an execution as its latest iteration that ran left it: not skipped, nor pending without having started
+-- (a cancel or the execution's timeout skips such a row, V23: status_when_stopped reads the rows from before that
+-- settles them, begin_compensation after). One definition for what a compensation undoes and reads: here, in
+-- load-compensations.sql and load-compensation-context.sql. A plain SQL function, which the planner inlines.
+CREATE FUNCTION steps_as_they_ran(p_execution_id varchar)
+    RETURNS TABLE (id varchar, step_id varchar, iteration integer, status varchar, input jsonb, output jsonb,
+                   compensation jsonb) AS $$
+    SELECT DISTINCT ON (s.step_id) s.id, s.step_id, s.iteration, s.status, s.input, s.output, s.compensation
+      FROM workflow_step_executions s
+     WHERE s.execution_id = p_execution_id AND s.kind = 'step'
+       AND NOT (s.status = 'skipped' OR (s.status = 'pending' AND s.next_attempt_at IS NULL AND s.error IS NULL))
+     ORDER BY s.step_id, s.iteration DESC
+$$ LANGUAGE sql STABLE;
 
 CREATE OR REPLACE FUNCTION begin_compensation() RETURNS trigger AS $$
 BEGIN
@@ -19,10 +27,7 @@ BEGIN
     SELECT gen_random_uuid()::text, NEW.id, s.step_id, 0, 'compensation',
            s.compensation->>'agent', s.compensation->>'action', (s.compensation->>'max_attempts')::int,
            (s.compensation->>'timeout_ms')::bigint, (s.compensation->>'backoff_ms')::bigint
-      FROM (SELECT DISTINCT ON (step_id) step_id, status, compensation
-              FROM workflow_step_executions
-             WHERE execution_id = NEW.id AND kind = 'step' AND ran_in_its_iteration(status, next_attempt_at, error)
-             ORDER BY step_id, iteration DESC) s
+      FROM steps_as_they_ran(NEW.id) s
      WHERE s.status = 'completed' AND s.compensation IS NOT NULL
     ON CONFLICT (execution_id, step_id, iteration, kind) DO NOTHING;
     RETURN NEW;
@@ -30,10 +35,7 @@ END;
 $$ LANGUAGE plpgsql;
 
 CREATE OR REPLACE FUNCTION status_when_stopped(p_execution_id varchar, p_otherwise varchar) RETURNS varchar AS $$
-    SELECT CASE WHEN EXISTS (SELECT 1 FROM (SELECT DISTINCT ON (s.step_id) s.status, s.compensation
-                                              FROM workflow_step_executions s
-                                             WHERE s.execution_id = p_execution_id AND s.kind = 'step' AND ran_in_its_iteration(s.status, s.next_attempt_at, s.error)
-                                             ORDER BY s.step_id, s.iteration DESC) ran
+    SELECT CASE WHEN EXISTS (SELECT 1 FROM steps_as_they_ran(p_execution_id) ran
                               WHERE ran.status = 'completed' AND ran.compensation IS NOT NULL)
                 THEN 'compensating' ELSE p_otherwise END
 $$ LANGUAGE sql STABLE;
@@ -64,11 +66,7 @@ BEGIN
     )
     UPDATE workflow_executions e
        SET status = CASE WHEN v.success THEN 'completed'
-                         WHEN EXISTS (SELECT 1 FROM (SELECT DISTINCT ON (r.step_id) r.status, r.compensation
-                                                       FROM workflow_step_executions r
-                                                      WHERE r.execution_id = p_execution_id AND r.kind = 'step'
-                                                        AND ran_in_its_iteration(r.status, r.next_attempt_at, r.error)
-                                                      ORDER BY r.step_id, r.iteration DESC) ran
+                         WHEN EXISTS (SELECT 1 FROM steps_as_they_ran(p_execution_id) ran
                                        WHERE ran.status = 'completed' AND ran.compensation IS NOT NULL) THEN 'compensating'
                          ELSE 'failed' END,
            result = COALESCE(v.results, '{}'::jsonb),
