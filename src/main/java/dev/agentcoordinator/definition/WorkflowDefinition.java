@@ -92,16 +92,7 @@ public record WorkflowDefinition(
 
     /** Every step {@code stepId} depends on, directly or through other steps. */
     public java.util.Set<String> ancestorsOf(String stepId) {
-        java.util.Set<String> found = new java.util.LinkedHashSet<>();
-        java.util.Deque<String> todo = new java.util.ArrayDeque<>(List.of(stepId));
-        while (!todo.isEmpty()) {
-            step(todo.pop()).ifPresent(step -> step.dependsOn().forEach(dependency -> {
-                if (found.add(dependency)) {
-                    todo.push(dependency);
-                }
-            }));
-        }
-        return found;
+        return new StepGraph(this).ancestorsOf(stepId);
     }
 
     /**
