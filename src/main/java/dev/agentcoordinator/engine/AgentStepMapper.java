@@ -1,5 +1,6 @@
 package dev.agentcoordinator.engine;
 
+import dev.agentcoordinator.definition.LoopSpec;
 import dev.agentcoordinator.definition.WorkflowDefinition;
 import dev.agentcoordinator.definition.WorkflowStep;
 import org.apache.camel.Exchange;
@@ -257,6 +258,12 @@ public class AgentStepMapper implements StepRouteMapper {
         if (step.condition() != null) {
             text += " when " + step.condition().step() + "." + step.condition().outputKey() + " "
                     + step.condition().operator() + (step.condition().value() == null ? "" : " " + step.condition().value());
+        }
+        LoopSpec loop = step.loop();
+        if (loop != null && loop.until() != null) {   // Hawtio shows the loop a reply route may go round
+            text += ", again until " + loop.until().outputKey() + " " + loop.until().operator()
+                    + (loop.until().value() == null ? "" : " " + loop.until().value()) + " (at most " + loop.maxIterations() + " iterations"
+                    + (loop.repeatsFromAnother(step.id()) ? ", each from " + loop.repeatFrom() : "") + ")";
         }
         return step.description() == null ? text : step.description() + " (" + text + ")";
     }

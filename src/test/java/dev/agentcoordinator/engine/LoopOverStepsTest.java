@@ -103,6 +103,13 @@ class LoopOverStepsTest {
         assertThat(Json.parse(result).path("write").path("output").path("text").asText()).isEqualTo("brief on camel+++");
     }
 
+    /** Hawtio shows the loop on the loop step's route. */
+    @Test
+    void theLoopStepsRouteDescribesItsLoop() {
+        assertThat(shared().camelContext().getRoute("wf.t_loop_steps.review").getDescription())
+                .isEqualTo("ls-critic.review after polish, rubric, again until approved eq true (at most 4 iterations, each from write)");
+    }
+
     @Test
     void stopsAtTheIterationBound() {
         String executionId = completed(sendEvent("T_LOOP_STEPS", "{\"topic\":\"camel\",\"target\":99}"));
