@@ -16,8 +16,10 @@ WITH reopened AS (
        SET status = 'running', completed_at = NULL, error = NULL, result = NULL, retries = retries + 1,
            deadline = now() + :#timeoutMs * interval '1 millisecond', retried_at = now()
      WHERE e.id = :#executionId AND e.status IN ('failed', 'cancelled')
-       AND EXISTS (SELECT 1 FROM workflow_step_executions f
-                    WHERE f.execution_id = e.id AND f.kind = 'step' AND f.status IN ('failed', 'skipped'))
+       AND EXISTS (SELECT 1 FROM (SELECT DISTINCT ON (f.step_id) f.status FROM workflow_step_executions f
+                                   WHERE f.execution_id = e.id AND f.kind = 'step'
+                                   ORDER BY f.step_id, f.iteration DESC) latest
+                    WHERE latest.status IN ('failed', 'skipped'))
     RETURNING e.id
 )
 UPDATE workflow_step_executions s
@@ -29,4 +31,7 @@ UPDATE workflow_step_executions s
   FROM reopened
  WHERE s.execution_id = reopened.id AND s.kind = 'step'
    AND s.status IN ('failed', 'skipped')
+   AND NOT EXISTS (SELECT 1 FROM workflow_step_executions later
+                    WHERE later.execution_id = s.execution_id AND later.kind = 'step' AND later.step_id = s.step_id
+                      AND later.iteration > s.iteration)
 RETURNING s.step_id

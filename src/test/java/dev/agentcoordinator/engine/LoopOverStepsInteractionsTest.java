@@ -139,6 +139,25 @@ class LoopOverStepsInteractionsTest {
         assertThat(rows(executionId, "review")).extracting(r -> r.get("text")).containsExactly("abcde+", "abcde++", "abcde+++");
     }
 
+    /**
+     * Scenario 3 with a cancel and a retry: polish was skipped by its condition in iteration 1, and iteration 2 is
+     * cancelled while its write runs. The retry resets every skipped row, iteration 1's too, but runs each step's
+     * latest row only: iteration 1's polish must not be left pending, or the execution never finishes.
+     */
+    @Test
+    void aRetryAfterACancelFinishesWhenAnEarlierIterationSkippedAStep() {
+        String executionId = started(sendEvent("LX_LOOP_CONDITION_RETRY", "{\"topic\":\"abcdef\",\"target\":3,\"hang_at\":2}"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> writes(executionId, 2).size() == 1);
+        assertThat(rows(executionId, "polish")).extracting(r -> r.get("status")).containsExactly("completed", "skipped", "pending");
+        assertThat(ExecutionProbe.post("/api/executions/" + executionId + "/cancel", null).statusCode()).isEqualTo(200);
+        awaitStatus(executionId, "cancelled");
+
+        assertThat(ExecutionProbe.post("/api/executions/" + executionId + "/retry", null).statusCode()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(10)).until(() -> writes(executionId, 2).size() == 2);
+        awaitStatus(executionId, "completed");
+        assertThat(rows(executionId, "polish")).extracting(r -> r.get("status")).containsExactly("completed", "skipped", "skipped");
+    }
+
     private static List<ScriptedAgents.Received> undos(String executionId) {
         return agents.received().stream()
                 .filter(r -> r.agent().equals("lx-undo") && r.request().path("execution_id").asText().equals(executionId))
