@@ -134,7 +134,7 @@ public final class WorkflowMetrics extends EventNotifierSupport implements dev.a
                             "workflow", (String) row.get("workflow_id"), "step", (String) row.get("step_id")).increment();
                 }
             }
-            case "complete-step", "complete-and-start", "complete-and-iterate" -> {
+            case "complete-step", "complete-and-start", "complete-and-iterate", "complete-and-iterate-steps" -> {
                 if (body instanceof Map<?, ?> || (body instanceof List<?> l && !l.isEmpty())) {
                     settled(workflow, step, in, "completed");
                     dispatchedWithCompletion(workflow, body);

@@ -86,6 +86,19 @@ class MetricsTest {
         }
     }
 
+    /** The loop step of a loop over several steps completes each iteration but its last in complete-and-iterate-steps.sql. */
+    @Test
+    void anIterationOfALoopOverSeveralStepsIsASettledAttempt() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (StepLatencyRecorder latencies = new StepLatencyRecorder(OpsCoordinator.shared().dataSource(), registry)) {
+            WorkflowMetrics metrics = new WorkflowMetrics(registry, latencies);
+            metrics.onStatement("complete-and-iterate-steps", exchange(Map.of("iteration", 1, "status", "running"),
+                    Map.of("workflowId", "wf3", "stepId", "review", "rowId", "no-such-row")));
+            assertThat(registry.get("coordinator_steps_settled").tags("workflow", "wf3", "step", "review", "outcome", "completed")
+                    .counter().count()).isEqualTo(1);
+        }
+    }
+
     @Test
     void statementNamesFromSqlEndpointUris() {
         assertThat(WorkflowMetrics.statementName("sql://classpath:sql/start-execution.sql?outputType=SelectList")).isEqualTo("start-execution");
