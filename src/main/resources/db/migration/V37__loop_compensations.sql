@@ -3,8 +3,9 @@
 -- by the execution's timeout, after a failure earlier in that iteration, or by its condition) may have completed in
 -- an earlier iteration, and what it did then stands. A compensation undoes each step's latest iteration that ran
 -- (steps_as_they_ran) when that one completed, with its input and output (load-compensations.sql): it was its
--- latest row, which left such a step undone (the execution ended cancelled or failed, not compensated). A step that
--- runs once, and a loop's own step, are as before: their latest row that ran is their latest row.
+-- latest row, which left such a step undone (the execution ended cancelled or failed, not compensated). So for a loop of
+-- one step whose next iteration waits pending for its locks again (complete-and-iterate.sql) when a cancel skips it:
+-- its iteration before is undone now. A step that runs once is as before: its latest row that ran is its latest row.
 
 -- Each step of an execution as its latest iteration that ran left it: not skipped, nor pending without having started
 -- (a cancel or the execution's timeout skips such a row, V23: status_when_stopped reads the rows from before that

@@ -33,7 +33,8 @@ final class StrategistAgent {
                 "analyze_trends", StrategistAgent::analyzeTrends,
                 "evaluate_match", StrategistAgent::evaluateMatch,
                 "draft_response", StrategistAgent::draftResponse,
-                "refine_response", StrategistAgent::refineResponse);
+                "refine_response", StrategistAgent::refineResponse,
+                "evaluate_and_refine", StrategistAgent::evaluateAndRefine);
     }
 
     /** One job per skill, scored by the skill's level (level 5 = 1.0). */
@@ -88,6 +89,17 @@ final class StrategistAgent {
     static AgentReply refineResponse(AgentRequest request) {
         String refined = request.requiredInputString("draft") + REFINED_MARK;
         return AgentReply.ok(fields("draft", refined, "revision", countOf(refined, REFINED_MARK)));
+    }
+
+    /**
+     * response_refinement version 1's loop of one step (refine and judge in one): kept so that its executions still in
+     * flight when a coordinator moves to version 2 finish; satisfied after the second refinement.
+     */
+    @Deprecated
+    static AgentReply evaluateAndRefine(AgentRequest request) {
+        String refined = request.requiredInputString("draft") + REFINED_MARK;
+        int revision = countOf(refined, REFINED_MARK);
+        return AgentReply.ok(fields("draft", refined, "revision", revision, "satisfied", revision >= InterviewerAgent.REVISIONS_NEEDED));
     }
 
     static int countOf(String text, String part) {

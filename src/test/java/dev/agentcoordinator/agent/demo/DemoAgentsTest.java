@@ -59,6 +59,7 @@ class DemoAgentsTest {
                 arguments("action", "prepare_application", Map.of("job_id", "j-1", "user_id", "u-1"), List.of("application_id")),
                 arguments("strategist", "draft_response", Map.of("question", "Why Java?"), List.of("draft", "revision")),
                 arguments("strategist", "refine_response", Map.of("draft", "Draft: Why Java?"), List.of("draft", "revision")),
+                arguments("strategist", "evaluate_and_refine", Map.of("draft", "Draft: Why Java?"), List.of("draft", "revision", "satisfied")),
                 arguments("interviewer", "evaluate_response", Map.of("draft", "Draft: Why Java? (refined)"),
                         List.of("satisfied", "score", "draft", "critique")),
                 arguments("action", "deliver_response", Map.of("answer", "Because."), List.of("delivered")),
