@@ -73,6 +73,7 @@ public class LoopStepMapper extends AgentStepMapper {
         }
         var next = onOutcome.when(transitionIs(StepOutcome.Transition.ITERATE))
                 .setHeader(LOCK_COUNT, constant(step.locks().size()))
+                .setHeader(REPEAT_FROM, constant(step.id()))
                 .to(Sql.row("complete-and-iterate")).id(nodeId(workflow, step, "next-iteration"))
                 .filter(Sql.returnedRow())
                     .setProperty(ReplyRoutes.TRANSITION_APPLIED, org.apache.camel.builder.Builder.constant(true))

@@ -138,6 +138,11 @@ public final class WorkflowMetrics extends EventNotifierSupport implements dev.a
                 if (body instanceof Map<?, ?> || (body instanceof List<?> l && !l.isEmpty())) {
                     settled(workflow, step, in, "completed");
                     dispatchedWithCompletion(workflow, body);
+                    if (body instanceof Map<?, ?> next && "running".equals(next.get("status"))) {
+                        // a loop's next iteration, started by the statement: at its own step, or at its repeat_from
+                        counter("coordinator_steps_dispatched", "step attempts sent to agents", "workflow", workflow,
+                                "step", firstNonNull(in.getHeader(dev.agentcoordinator.engine.Headers.REPEAT_FROM, String.class), step)).increment();
+                    }
                     if (body instanceof List<?> rows && rows.get(0) instanceof Map<?, ?> first && first.get("finished_status") != null) {
                         finished(workflow, (String) first.get("finished_status"));
                     }

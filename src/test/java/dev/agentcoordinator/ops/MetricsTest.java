@@ -93,9 +93,11 @@ class MetricsTest {
         try (StepLatencyRecorder latencies = new StepLatencyRecorder(OpsCoordinator.shared().dataSource(), registry)) {
             WorkflowMetrics metrics = new WorkflowMetrics(registry, latencies);
             metrics.onStatement("complete-and-iterate-steps", exchange(Map.of("iteration", 1, "status", "running"),
-                    Map.of("workflowId", "wf3", "stepId", "review", "rowId", "no-such-row")));
+                    Map.of("workflowId", "wf3", "stepId", "review", "rowId", "no-such-row", "repeatFrom", "write")));
             assertThat(registry.get("coordinator_steps_settled").tags("workflow", "wf3", "step", "review", "outcome", "completed")
                     .counter().count()).isEqualTo(1);
+            // and the next iteration's first step was sent to its agent
+            assertThat(registry.get("coordinator_steps_dispatched").tags("workflow", "wf3", "step", "write").counter().count()).isEqualTo(1);
         }
     }
 
