@@ -6,7 +6,10 @@
 -- the reply message that started it (dispatched_by, see find-next-iteration.sql); the others pending and
 -- without input, each started by its step route once its dependencies in this iteration completed, with the
 -- input its mapping builds from the latest iterations. Each new row takes its step's settings from its latest
--- row, and its full attempt budget again (budget_start, V20). Steps of such a loop take no locks (validator).
+-- row, and its full attempt budget again (budget_start, V20). A first step that declares locks (firstTakesLocks) is
+-- created pending too, with its input, and goes through its step route at once, which takes its locks (or waits for
+-- them) as for any start: a step of such a loop holds its locks for each iteration's run, not across iterations.
+-- The statement returns the first step's new row, running or pending.
 WITH done AS (
     UPDATE workflow_step_executions
        SET status = 'completed', output = CAST(:#output AS jsonb), completed_at = now(), deadline = NULL,
@@ -20,7 +23,8 @@ WITH done AS (
 ), latest AS (
     SELECT DISTINCT ON (s.step_id) s.step_id, s.agent, s.action, s.max_attempts, s.budget_start, s.timeout_ms,
                                    s.backoff_ms, s.compensation, s.input, s.request_context,
-                                   s.step_id = CAST(:#repeatFrom AS varchar) AS first
+                                   s.step_id = CAST(:#repeatFrom AS varchar) AS first,
+                                   s.step_id = CAST(:#repeatFrom AS varchar) AND NOT CAST(:#firstTakesLocks AS boolean) AS runs
       FROM workflow_step_executions s, done
      WHERE s.execution_id = done.execution_id AND s.kind = 'step'
        AND s.step_id IN (SELECT jsonb_array_elements_text(CAST(:#iterationSteps AS jsonb)))
@@ -31,16 +35,16 @@ WITH done AS (
                                           deadline, handled_by, request_context, dispatched_by)
     SELECT CASE WHEN l.first THEN CAST(:#nextRowId AS varchar) ELSE gen_random_uuid()::text END,
            done.execution_id, l.step_id, done.iteration + 1, l.agent, l.action,
-           CASE WHEN l.first THEN 'running' ELSE 'pending' END, CASE WHEN l.first THEN 1 ELSE 0 END,
+           CASE WHEN l.runs THEN 'running' ELSE 'pending' END, CASE WHEN l.runs THEN 1 ELSE 0 END,
            l.max_attempts - l.budget_start, l.timeout_ms, l.backoff_ms, l.compensation,
            CASE WHEN l.first THEN COALESCE(l.input, '{}'::jsonb) || CAST(:#nextInput AS jsonb) END,
-           CASE WHEN l.first THEN now() END,
-           CASE WHEN l.first THEN now() + l.timeout_ms * interval '1 millisecond' END,
-           CASE WHEN l.first THEN current_setting('application_name') END, l.request_context,
-           CASE WHEN l.first THEN CAST(:#causeMessageId AS varchar) END
+           CASE WHEN l.runs THEN now() END,
+           CASE WHEN l.runs THEN now() + l.timeout_ms * interval '1 millisecond' END,
+           CASE WHEN l.runs THEN current_setting('application_name') END, l.request_context,
+           CASE WHEN l.runs THEN CAST(:#causeMessageId AS varchar) END
       FROM latest l, done, merged
     RETURNING step_id, iteration, max_attempts, status, deadline, request_context, input
 )
 SELECT iteration, max_attempts, status, deadline, request_context::text AS context, input::text AS input
   FROM started
- WHERE status = 'running'
+ WHERE step_id = CAST(:#repeatFrom AS varchar)

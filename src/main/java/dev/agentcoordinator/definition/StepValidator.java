@@ -279,9 +279,8 @@ final class StepValidator {
     }
 
     /**
-     * A loop over several steps: it starts again at an ancestor, its steps repeat in no other loop and take no
-     * locks (a lock is renewed per step, not per loop), and nothing outside it waits on one of its steps but the
-     * loop's own: a step that did would run after the first iteration only.
+     * A loop over several steps: it starts again at an ancestor, its steps repeat in no other loop, and nothing
+     * outside it waits on one of its steps but the loop's own: a step that did would run after the first iteration only.
      */
     private void checkRepeatFrom(WorkflowStep step, String from, ValidationScope scope) {
         String field = "loop.repeat_from";
@@ -304,10 +303,6 @@ final class StepValidator {
         List<String> looped = workflow.iterationSteps(step);
         for (String id : looped) {
             WorkflowStep member = workflow.step(id).orElseThrow();
-            if (!member.locks().isEmpty()) {
-                scope.error(field, "step \"" + id + "\" takes locks, which a loop over several steps does not support"
-                        + " (a loop of the step alone does)");
-            }
             if (!id.equals(step.id()) && member.loop() != null) {
                 scope.error(field, "step \"" + id + "\" has a loop of its own, and a step repeats in one loop only");
             }

@@ -48,6 +48,8 @@ public final class Headers {
     public static final String REPEAT_FROM = "repeatFrom";
     /** complete-and-iterate-steps.sql: the steps each iteration of a loop over several steps runs (JSON list). */
     public static final String ITERATION_STEPS = "iterationSteps";
+    /** complete-and-iterate-steps.sql: whether the step each iteration starts at declares locks (its row starts pending). */
+    public static final String FIRST_TAKES_LOCKS = "firstTakesLocks";
     public static final String EVENT_TYPE = "eventType";
     public static final String STATUS = "status";
     public static final String SHARED_MEMORY = "sharedMemory";

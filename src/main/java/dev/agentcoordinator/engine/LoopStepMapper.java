@@ -103,14 +103,26 @@ public class LoopStepMapper extends AgentStepMapper {
      * next one's rows, its first step running; that step's request goes to its own agent.
      */
     private void addIterationOverSteps(ChoiceDefinition onOutcome, WorkflowDefinition workflow, WorkflowStep step, WorkflowStep first) {
+        boolean firstTakesLocks = !first.locks().isEmpty();
         var started = onOutcome.when(transitionIs(StepOutcome.Transition.ITERATE))
                 .setHeader(REPEAT_FROM, constant(first.id()))
                 .setHeader(ITERATION_STEPS, constant(Json.write(workflow.iterationSteps(step))))
+                .setHeader(FIRST_TAKES_LOCKS, constant(firstTakesLocks))
                 .to(Sql.row("complete-and-iterate-steps")).id(nodeId(workflow, step, "next-iteration"))
                 .filter(Sql.returnedRow())
                     .setProperty(ReplyRoutes.TRANSITION_APPLIED, constant(true))
                     .setHeader(ROW_ID, header(NEXT_ROW_ID))
                     .setHeader(STEP_ID, constant(first.id()));
+        if (firstTakesLocks) {
+            // created pending with its input: its step route takes its locks (or waits for them) and sends its request
+            started.log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "loop of step " + step.id() + ": iteration ${body[iteration]}"
+                            + " starts again at step ${header.stepId}, which takes its locks [execution ${header.executionId}]")
+                    .setBody(constant(null))
+                    .to(Endpoints.step(workflow.id(), first.id())).id(nodeId(workflow, step, "next-iteration-locks"))
+                .end()
+            .endChoice();
+            return;
+        }
         withContextAsItIsNow(started, workflow, step, first).process(exchange -> prepareDispatch(exchange, first))
                     .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "loop of step " + step.id() + ": iteration ${header.iteration}"
                             + " starts again at step ${header.stepId}, dispatched to agent." + first.agent() + " [execution ${header.executionId}]")

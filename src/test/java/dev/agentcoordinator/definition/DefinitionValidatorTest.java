@@ -512,8 +512,6 @@ class DefinitionValidatorTest {
                   - { id: c, agent: x, action: y, depends_on: [b], %s }
                   - { id: side, agent: x, action: y, depends_on: [b] }
                 """.formatted(loop.formatted("a")))).containsExactly(
-                "wf.yaml: step \"c\": loop.repeat_from: step \"b\" takes locks, which a loop over several steps does not support"
-                        + " (a loop of the step alone does)",
                 "wf.yaml: step \"c\": loop.repeat_from: step \"side\" depends on \"b\", which this loop runs again, so it would run"
                         + " after the first iteration only: let it depend on \"c\" (it then runs after the last iteration and reads the"
                         + " latest output of every step of the loop)");

@@ -45,6 +45,7 @@ class LoopOverStepsTest {
                         && failedOnce.add(r.request().path("execution_id").asText())
                         ? List.of(ScriptedAgents.Reply.error("the writer is away", false))
                         : List.of(ScriptedAgents.Reply.ok(Map.of("text", written(r.input())))))
+                .agent("ls-locked-writer", r -> List.of(ScriptedAgents.Reply.ok(Map.of("text", written(r.input()))).after(150)))
                 .agent("ls-silent-writer", r -> r.request().path("iteration").asInt() == 0
                         ? List.of(ScriptedAgents.Reply.ok(Map.of("text", written(r.input()))))
                         : List.of());   // the second iteration's write gets no reply: it stays running
@@ -175,6 +176,31 @@ class LoopOverStepsTest {
         // done with it: the execution timeout sweep ends it
         new org.springframework.jdbc.core.JdbcTemplate(shared().dataSource())
                 .update("UPDATE workflow_executions SET deadline = now() WHERE id = ?", executionId);
+    }
+
+    /**
+     * The first step of a loop over several steps that declares a lock takes it for each iteration's write, as any
+     * step's start does: two executions writing one document take turns, every write of either holding the lock.
+     */
+    @Test
+    void aLockedFirstStepTakesItsLockForEachIteration() {
+        String topic = "doc-" + System.nanoTime();
+        String first = sendEvent("T_LOOP_STEPS_LOCKS", "{\"topic\":\"" + topic + "\"}");
+        String second = sendEvent("T_LOOP_STEPS_LOCKS", "{\"topic\":\"" + topic + "\"}");
+        String one = completed(first);
+        String two = completed(second);
+
+        List<Map<String, Object>> writes = query("SELECT execution_id, iteration, started_at, completed_at FROM workflow_step_executions "
+                + "WHERE execution_id IN (?, ?) AND step_id = 'write' ORDER BY started_at", one, two);
+        assertThat(writes).hasSize(6).allSatisfy(w -> assertThat(w.get("completed_at")).isNotNull());
+        // one document, one writer at a time: each write ended before the next began
+        for (int i = 1; i < writes.size(); i++) {
+            assertThat(((java.sql.Timestamp) writes.get(i).get("started_at")).toInstant())
+                    .as("write %d started after write %d ended", i, i - 1)
+                    .isAfterOrEqualTo(((java.sql.Timestamp) writes.get(i - 1).get("completed_at")).toInstant());
+        }
+        assertThat(rows(one, "write")).extracting(r -> r.get("text")).containsExactly(topic + "+", topic + "++", topic + "+++");
+        assertThat(query("SELECT count(*) AS n FROM resource_locks WHERE resource_id = ?", topic).get(0).get("n")).isEqualTo(0L);
     }
 
     private static long writeRequests(String executionId, int iteration) {
