@@ -37,6 +37,11 @@ public final class StepGraph {
         dependencies.replaceAll((id, deps) -> deps.stream().filter(dependencies::containsKey).distinct().toList());
     }
 
+    /** The ids of the workflow's steps, in definition order. */
+    public Set<String> stepIds() {
+        return java.util.Collections.unmodifiableSet(dependencies.keySet());
+    }
+
     public boolean contains(String stepId) {
         return dependencies.containsKey(stepId);
     }

@@ -102,15 +102,25 @@ final class StepValidator {
             if (!seen.add(dependency)) {
                 scope.error("depends_on", "\"" + dependency + "\" is listed twice");
             } else if (!graph.contains(dependency)) {
-                scope.error("depends_on", "\"" + dependency + "\" is not a step of this workflow");
+                scope.error("depends_on", notAStep(dependency));
             }
         }
+    }
+
+    /**
+     * A reference to a step the workflow does not have, with the step it may stand for: a typo's, one edit in three
+     * characters at most (a short name is not taken for another short one).
+     */
+    private String notAStep(String name) {
+        int edits = Math.min(2, name.length() / 3);
+        return "\"" + name + "\" is not a step of this workflow" + (edits == 0 ? "" : Spelling.closest(name, graph.stepIds(), edits)
+                .map(meant -> " (did you mean \"" + meant + "\"?)").orElse(""));
     }
 
     /** {@code from_step}, {@code condition.step}: must exist and must have finished before this step starts. */
     private void checkEarlierStep(String field, String referenced, ValidationScope scope) {
         if (!graph.contains(referenced)) {
-            scope.error(field, "\"" + referenced + "\" is not a step of this workflow");
+            scope.error(field, notAStep(referenced));
         } else if (scope.stepId() != null && graph.contains(scope.stepId()) && !graph.isAncestor(referenced, scope.stepId())
                 // an ancestry through a misspelt depends_on is told there, once
                 && !graph.isAncestorThroughAMisspeltDependency(referenced, scope.stepId())) {
@@ -289,7 +299,7 @@ final class StepValidator {
             return;
         }
         if (!graph.contains(from)) {
-            scope.error(field, "\"" + from + "\" is not a step of this workflow");
+            scope.error(field, notAStep(from));
             return;
         }
         if (from.equals(step.id()) || scope.stepId() == null) {

@@ -211,7 +211,7 @@ class DefinitionValidatorTest {
                     depends_on: [c]
                     input_mapping:
                       v: { from_step: audit, output_key: k }
-                """)).containsExactly("wf.yaml: step \"b\": depends_on: \"update_skils\" is not a step of this workflow",
+                """)).containsExactly("wf.yaml: step \"b\": depends_on: \"update_skils\" is not a step of this workflow (did you mean \"update_skills\"?)",
                 // a step the misspelt one does not stand for is still told
                 "wf.yaml: step \"d\": input_mapping.v.from_step: \"audit\" is not an ancestor of this step through depends_on,"
                         + " so it may not have run yet (add it to depends_on)");
