@@ -9,6 +9,7 @@ import dev.agentcoordinator.definition.WorkflowCatalog;
 import dev.agentcoordinator.engine.CoordinatorRoutes;
 import dev.agentcoordinator.engine.Endpoints;
 import dev.agentcoordinator.engine.RetainedVersions;
+import dev.agentcoordinator.engine.WorkflowReload;
 import dev.agentcoordinator.engine.WorkflowVersions;
 import dev.agentcoordinator.infra.CamelRuntime;
 import dev.agentcoordinator.infra.Futures;
@@ -230,6 +231,9 @@ public final class CoordinatorApp {
             RetainedVersions retained = new RetainedVersions(infra.dataSource(), catalog, addRoutes,
                     routeKey -> prepared.removeRoutes(routeId -> Endpoints.isRouteOf(routeId, routeKey)));
             catalog.fetchVersionsFrom(retained);
+            // POST /api/workflows/reload (ApiRoutes)
+            camel.context().getRegistry().bind("workflowReload",
+                    new WorkflowReload(settings.workflowsDir(), catalog, infra.dataSource(), retained));
             camel.addRoutes(retained.retirementRoute(settings.versionsRetirePeriodMs()));
             // stopped with Camel, before the broker
             camel.context().addService(routes.watchBroker(dev.agentcoordinator.infra.Messaging.connectionFactory(

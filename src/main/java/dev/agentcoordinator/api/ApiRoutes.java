@@ -2,6 +2,7 @@ package dev.agentcoordinator.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentcoordinator.definition.InvalidDefinitionsException;
 import dev.agentcoordinator.definition.WorkflowCatalog;
 import dev.agentcoordinator.definition.WorkflowDefinition;
 import dev.agentcoordinator.engine.DatabaseOutageErrors;
@@ -17,6 +18,7 @@ import dev.agentcoordinator.engine.RouteKeys;
 import dev.agentcoordinator.engine.Sql;
 import dev.agentcoordinator.engine.StepOutcome;
 import dev.agentcoordinator.engine.StepRequests;
+import dev.agentcoordinator.engine.WorkflowReload;
 import dev.agentcoordinator.messages.MessageRoutes;
 import org.apache.camel.Exchange;
 import org.apache.camel.LoggingLevel;
@@ -136,6 +138,10 @@ public class ApiRoutes extends RouteBuilder {
                     .produces(JSON).to("direct:api.get-event")
                 .get("/workflows").description("the loaded workflow definitions, and the other versions kept for the executions that started on them")
                     .produces(JSON).to("direct:api.list-workflows")
+                .post("/workflows/reload").description("loads the workflow folder again: new workflows start on their triggers, a"
+                        + " workflow given a new version starts its new executions on it (those in flight end on theirs), one whose"
+                        + " file is gone starts nothing more; 422 naming every problem, and nothing changes, when a file is wrong")
+                    .produces(JSON).to("direct:api.reload-workflows")
                 .post("/messages").description("sends an agent-to-agent message (spec: sendAgentMessage); answers 202 with its message_id")
                     .consumes(JSON).produces(JSON).to("direct:api.post-message")
                 .get("/messages/{id}").description("an agent message: status (pending, delivered, responded, timed_out) and response")
@@ -237,6 +243,8 @@ public class ApiRoutes extends RouteBuilder {
 
         from("direct:api.list-workflows").routeId("api.list-workflows")
                 .process(e -> respond(e, 200, workflowsView()));
+        from("direct:api.reload-workflows").routeId("api.reload-workflows")
+                .process(ApiRoutes::reloadWorkflows);
 
         from("direct:api.post-message").routeId("api.post-message")
                 .process(MessageRoutes::acceptFromHttp)
@@ -332,6 +340,34 @@ public class ApiRoutes extends RouteBuilder {
                                 .process(ApiRoutes::retried)
                         .end()
                 .end();
+    }
+
+    /** POST /api/workflows/reload: what changed, or every problem of the folder (then nothing changed). */
+    private static void reloadWorkflows(Exchange exchange) {
+        WorkflowReload reload = exchange.getContext().getRegistry().findSingleByType(WorkflowReload.class);
+        if (reload == null) {
+            respond(exchange, 503, Json.object().put("error", "this coordinator is still starting: reload its workflows once it is ready").toString());
+            return;
+        }
+        try {
+            WorkflowReload.Outcome outcome = reload.reload();
+            Map<String, Object> view = new java.util.LinkedHashMap<>();
+            view.put("added", outcome.added().stream().map(ApiRoutes::versionView).toList());
+            view.put("changed", outcome.changed().stream().map(c -> Json.object().put("workflow_id", c.workflowId())
+                    .put("from_version", c.fromVersion()).put("to_version", c.toVersion())).toList());
+            view.put("removed", outcome.removed().stream().map(ApiRoutes::versionView).toList());
+            view.put("unchanged", outcome.unchanged());
+            respond(exchange, 200, Json.write(view));
+        } catch (InvalidDefinitionsException e) {
+            Map<String, Object> refused = new java.util.LinkedHashMap<>();
+            refused.put("error", "the workflows were not reloaded: " + e.errors().size() + " problem(s); the loaded ones run on unchanged");
+            refused.put("problems", e.errors());
+            respond(exchange, 422, Json.write(refused));
+        }
+    }
+
+    private static ObjectNode versionView(WorkflowReload.Version version) {
+        return Json.object().put("workflow_id", version.workflowId()).put("version", version.version());
     }
 
     private String workflowsView() {

@@ -20,13 +20,23 @@ import java.util.stream.Stream;
  * contain '~').
  */
 public final class WorkflowCatalog {
-    private final Map<String, WorkflowDefinition> byId;
-    /** Retained versions by route key; each is a copy whose id is that key. */
+    /**
+     * The loaded workflows, replaced as one by a {@linkplain #replaceLoaded reload}: {@code byId} as they were read,
+     * {@code routedById} the definition whose routes run them. That is the loaded definition itself for those loaded
+     * at start (routes {@code wf.<id>.*}) and an {@link #asRetained} copy for a version a reload brought (routes
+     * {@code wf.<id>~v<version>.*}), so that a reload adds routes and never replaces those executions are in.
+     */
+    private record Loaded(Map<String, WorkflowDefinition> byId, Map<String, WorkflowDefinition> routedById,
+                          Map<String, String> fileNames) {
+    }
+
+    private volatile Loaded loaded;
+    /**
+     * Retained versions by version key ({@link #versionKey}); each is a copy whose id is that key, or a version once
+     * loaded at start whose routes still carry the workflow's id.
+     */
     private final Map<String, WorkflowDefinition> retained = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile VersionSource versionSource = (workflowId, version) -> Optional.empty();
-
-    /** File each loaded workflow came from, for messages about it. */
-    private final Map<String, String> fileNames;
 
     public WorkflowCatalog(List<WorkflowDefinition> definitions) {
         this(definitions, Map.of());
@@ -35,8 +45,8 @@ public final class WorkflowCatalog {
     private WorkflowCatalog(List<WorkflowDefinition> definitions, Map<String, String> fileNames) {
         java.util.LinkedHashMap<String, WorkflowDefinition> m = new java.util.LinkedHashMap<>();
         definitions.forEach(d -> m.put(d.id(), d));
-        this.byId = java.util.Collections.unmodifiableMap(m);
-        this.fileNames = Map.copyOf(fileNames);
+        Map<String, WorkflowDefinition> byId = java.util.Collections.unmodifiableMap(m);
+        this.loaded = new Loaded(byId, byId, Map.copyOf(fileNames));
     }
 
     /** Loads and validates every *.yaml|*.yml|*.json file of {@code dir}; throws with every problem found. */
@@ -134,12 +144,30 @@ public final class WorkflowCatalog {
 
     /** The file a loaded workflow came from, else its id (a catalog built in code). */
     public String fileOf(String workflowId) {
-        return fileNames.getOrDefault(workflowId, workflowId);
+        return loaded.fileNames().getOrDefault(workflowId, workflowId);
     }
 
     /** The loaded workflows: the versions new executions start on. */
     public Collection<WorkflowDefinition> all() {
-        return byId.values();
+        return loaded.byId().values();
+    }
+
+    /**
+     * Makes the workflows of {@code read} the loaded ones (a reload): {@code routed} names, by workflow id, the
+     * definition whose routes run each (their routes exist: the workflow itself, or an {@link #asRetained} copy).
+     * The versions they replace are no longer resolved here: the caller retains those still in use first.
+     */
+    public void replaceLoaded(WorkflowCatalog read, Map<String, WorkflowDefinition> routed) {
+        java.util.LinkedHashMap<String, WorkflowDefinition> routedById = new java.util.LinkedHashMap<>();
+        for (WorkflowDefinition workflow : read.all()) {
+            routedById.put(workflow.id(), java.util.Objects.requireNonNull(routed.get(workflow.id()), workflow.id()));
+        }
+        this.loaded = new Loaded(read.loaded.byId(), java.util.Collections.unmodifiableMap(routedById), read.loaded.fileNames());
+    }
+
+    /** The definition whose routes run the new executions of a loaded workflow (its id is their route key). */
+    public Optional<WorkflowDefinition> routedOf(String workflowId) {
+        return workflowId == null ? Optional.empty() : Optional.ofNullable(loaded.routedById().get(workflowId));
     }
 
     /** The route key of an earlier version of a workflow. */
@@ -159,20 +187,36 @@ public final class WorkflowCatalog {
                 version.version(), version.steps(), version.onSuccess(), version.onFailure(), version.config());
     }
 
+    /** The definition as its file gives it: a retained copy's id back to its workflow's. */
+    public static WorkflowDefinition asLoaded(WorkflowDefinition version) {
+        return new WorkflowDefinition(workflowIdOf(version.id()), version.name(), version.trigger(),
+                version.version(), version.steps(), version.onSuccess(), version.onFailure(), version.config());
+    }
+
     /**
-     * Keeps another version of a workflow (an {@link #asRetained} copy, whose routes exist) for the
-     * executions that started on it.
+     * Keeps another version of a workflow (an {@link #asRetained} copy, or a version a reload replaced, whose
+     * routes exist) for the executions that started on it.
      */
-    public void retain(WorkflowDefinition retainedCopy) {
-        retained.put(retainedCopy.id(), retainedCopy);
+    public void retain(WorkflowDefinition version) {
+        retained.put(versionKeyOf(version), version);
+    }
+
+    /** The retained version under a version key ({@link #versionKey}). */
+    public Optional<WorkflowDefinition> retainedAt(String versionKey) {
+        return Optional.ofNullable(retained.get(versionKey));
+    }
+
+    /** The version key of a definition: of its workflow and version, whatever its routes are called. */
+    public static String versionKeyOf(WorkflowDefinition version) {
+        return versionKey(workflowIdOf(version.id()), version.versionOrDefault());
     }
 
     /**
      * Stops resolving executions to a retained version (its routes are about to go): the next one met
-     * is asked of the {@link VersionSource} again. Returns the copy, or null when it was not retained.
+     * is asked of the {@link VersionSource} again. Returns the definition, or null when it was not retained.
      */
-    public WorkflowDefinition release(String routeKey) {
-        return retained.remove(routeKey);
+    public WorkflowDefinition release(String versionKey) {
+        return retained.remove(versionKey);
     }
 
     /** Reads a version of a workflow this coordinator does not have yet: adds its routes and retains it. */
@@ -202,9 +246,10 @@ public final class WorkflowCatalog {
         if (workflowId == null) {
             return Optional.empty();
         }
-        WorkflowDefinition loaded = byId.get(workflowId);
+        Loaded now = this.loaded;
+        WorkflowDefinition loaded = now.byId().get(workflowId);
         if (version == null || loaded != null && loaded.versionOrDefault() == version) {
-            return Optional.ofNullable(loaded);
+            return Optional.ofNullable(now.routedById().get(workflowId));
         }
         WorkflowDefinition other = retained.get(versionKey(workflowId, version));
         if (other != null) {
@@ -214,7 +259,7 @@ public final class WorkflowCatalog {
         if (fetched.isPresent()) {
             return fetched;
         }
-        return loaded != null && version < loaded.versionOrDefault() ? Optional.of(loaded) : Optional.empty();
+        return loaded != null && version < loaded.versionOrDefault() ? Optional.of(now.routedById().get(workflowId)) : Optional.empty();
     }
 
     /** The definition whose routes carry {@code routeKey}: a loaded workflow's id or a retained version's key. */
@@ -222,8 +267,17 @@ public final class WorkflowCatalog {
         if (routeKey == null) {
             return Optional.empty();
         }
-        WorkflowDefinition loaded = byId.get(routeKey);
-        return loaded != null ? Optional.of(loaded) : Optional.ofNullable(retained.get(routeKey));
+        for (WorkflowDefinition routed : loaded.routedById().values()) {
+            if (routed.id().equals(routeKey)) {
+                return Optional.of(routed);
+            }
+        }
+        WorkflowDefinition kept = retained.get(routeKey);
+        if (kept != null && kept.id().equals(routeKey)) {
+            return Optional.of(kept);
+        }
+        // a version once loaded at start, retained since a reload replaced it: its routes carry the workflow's id
+        return retained.values().stream().filter(version -> version.id().equals(routeKey)).findFirst();
     }
 
     /**
@@ -245,10 +299,10 @@ public final class WorkflowCatalog {
     }
 
     public Optional<WorkflowDefinition> byId(String id) {
-        return Optional.ofNullable(byId.get(id));
+        return Optional.ofNullable(loaded.byId().get(id));
     }
 
     public Optional<WorkflowDefinition> byTrigger(String trigger) {
-        return byId.values().stream().filter(d -> trigger.equals(d.trigger())).findFirst();
+        return all().stream().filter(d -> trigger.equals(d.trigger())).findFirst();
     }
 }

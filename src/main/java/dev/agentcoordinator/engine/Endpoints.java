@@ -33,8 +33,16 @@ public final class Endpoints {
 
     /** Whether {@code routeId} is one of the routes of the workflow (or retained version) {@code routeKey}. */
     public static boolean isRouteOf(String routeId, String routeKey) {
-        return routeId.startsWith("wf." + routeKey + ".") || routeId.startsWith("wf." + routeKey + "~");
+        String prefix = "wf." + routeKey;
+        if (!routeId.startsWith(prefix) || routeId.length() == prefix.length()) {
+            return false;
+        }
+        String rest = routeId.substring(prefix.length());
+        // wf.<id>~start and the like are the workflow's; wf.<id>~v2.* are another version's (WorkflowCatalog.asRetained)
+        return rest.startsWith(".") || rest.startsWith("~") && !VERSION_ROUTES.matcher(rest).lookingAt();
     }
+
+    private static final java.util.regex.Pattern VERSION_ROUTES = java.util.regex.Pattern.compile("~v[0-9]+[.~]");
 
     /**
      * Workflow-level routes end in {@code ~start} / {@code ~finish}: a step id cannot contain '~',

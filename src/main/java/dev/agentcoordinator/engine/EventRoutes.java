@@ -1,7 +1,6 @@
 package dev.agentcoordinator.engine;
 
 import dev.agentcoordinator.definition.WorkflowCatalog;
-import dev.agentcoordinator.definition.WorkflowDefinition;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.builder.RouteBuilder;
@@ -63,13 +62,12 @@ public class EventRoutes extends RouteBuilder {
                 .doTry()
                     .bean(new EventDecoder(catalog), "decode").id("decode-event")
                     .choice().id("route-by-type");
-        for (WorkflowDefinition workflow : catalog.all()) {
-            // the workflow's start stores the event in the statement that creates the execution; the node's
-            // id holds a ~, which no workflow or step id does, so that no workflow's node can take it
-            byType.when(header(Headers.WORKFLOW_ID).isEqualTo(workflow.id()))
-                    .to(Endpoints.start(workflow.id())).id("trigger~" + workflow.id())
+        // the workflow's start stores the event in the statement that creates the execution; its routes are
+        // looked up per event (EventDecoder), so that a reload's workflows start too. The node's id holds a ~,
+        // which no workflow or step id does, so that no workflow's node can take it
+        byType.when(header(Headers.ROUTE_KEY).isNotNull())
+                    .toD("direct:wf.${header." + Headers.ROUTE_KEY + "}~start").id("trigger~workflow")
                     .process(ReusedEventKeys::refuseIfNoted);
-        }
         byType.otherwise()
                         .to(Sql.row("store-event")).id("store-event")
                         .filter(body().isNull())   // the key is another event's, of another type or payload

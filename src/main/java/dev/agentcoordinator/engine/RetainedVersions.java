@@ -42,7 +42,7 @@ public final class RetainedVersions implements WorkflowCatalog.VersionSource {
     private final WorkflowVersions.RouteAdder routes;
     private final RouteRemover removal;
     private final Map<String, Long> missedAt = new HashMap<>();
-    /** Released by the last sweep, routes still in place, by route key. */
+    /** Released by the last sweep, routes still in place, by version key. */
     private final Map<String, WorkflowDefinition> released = new LinkedHashMap<>();
 
     public RetainedVersions(DataSource dataSource, WorkflowCatalog catalog, WorkflowVersions.RouteAdder routes, RouteRemover removal) {
@@ -54,15 +54,20 @@ public final class RetainedVersions implements WorkflowCatalog.VersionSource {
 
     @Override
     public synchronized Optional<WorkflowDefinition> fetch(String workflowId, int version) {
+        return fetch(workflowId, version, "met in an execution");
+    }
+
+    /** As {@link #fetch(String, int)}; {@code why} says in the log why its routes were wanted. */
+    private Optional<WorkflowDefinition> fetch(String workflowId, int version, String why) {
         String key = WorkflowCatalog.versionKey(workflowId, version);
-        Optional<WorkflowDefinition> known = catalog.byRouteKey(key);   // fetched by another thread meanwhile
+        Optional<WorkflowDefinition> known = catalog.retainedAt(key);   // fetched by another thread meanwhile
         if (known.isPresent()) {
             return known;
         }
         WorkflowDefinition kept = released.remove(key);
         if (kept != null) {   // its routes are still there: take it back
             catalog.retain(kept);
-            LOG.info("workflow {} version {}, met again before its routes were removed: kept", workflowId, version);
+            LOG.info("workflow {} version {}, {} before its routes were removed: kept", workflowId, version, why);
             return Optional.of(kept);
         }
         Long missed = missedAt.get(key);
@@ -81,9 +86,26 @@ public final class RetainedVersions implements WorkflowCatalog.VersionSource {
         } catch (Exception e) {
             throw new IllegalStateException("cannot add the routes of workflow " + workflowId + " version " + version, e);
         }
-        LOG.info("workflow {} version {}, met in an execution: its routes run as {}", workflowId, version,
+        LOG.info("workflow {} version {}, {}: its routes run as {}", workflowId, version, why,
                 Endpoints.routeId(copy.id(), "*"));
         return Optional.of(copy);
+    }
+
+    /**
+     * The routes of a version a reload loads, just recorded: those kept for it (retained, or released and not
+     * removed yet), else read back and added as for a version met in an execution.
+     */
+    synchronized WorkflowDefinition routesFor(String workflowId, int version) {
+        String key = WorkflowCatalog.versionKey(workflowId, version);
+        missedAt.remove(key);
+        return fetch(workflowId, version, "loaded by a reload").orElseThrow(() -> new IllegalStateException(
+                "workflow " + workflowId + " version " + version + " is not recorded in workflow_definitions"));
+    }
+
+    /** The definition of a version whose routes this coordinator keeps (retained, or released and not removed yet). */
+    synchronized Optional<WorkflowDefinition> kept(String workflowId, int version) {
+        String key = WorkflowCatalog.versionKey(workflowId, version);
+        return catalog.retainedAt(key).or(() -> Optional.ofNullable(released.get(key)));
     }
 
     /**
@@ -94,7 +116,7 @@ public final class RetainedVersions implements WorkflowCatalog.VersionSource {
     public synchronized List<String> retireUnused() throws Exception {
         List<String> removed = new ArrayList<>();
         for (WorkflowDefinition version : List.copyOf(released.values())) {
-            released.remove(version.id());
+            released.remove(WorkflowCatalog.versionKeyOf(version));
             if (inUse(version)) {
                 catalog.retain(version);
                 continue;
@@ -105,8 +127,9 @@ public final class RetainedVersions implements WorkflowCatalog.VersionSource {
                     WorkflowCatalog.workflowIdOf(version.id()), version.versionOrDefault(), count, Endpoints.routeId(version.id(), "*"));
         }
         for (WorkflowDefinition version : List.copyOf(catalog.retained())) {
-            if (!inUse(version) && catalog.release(version.id()) != null) {
-                released.put(version.id(), version);
+            String key = WorkflowCatalog.versionKeyOf(version);
+            if (!inUse(version) && catalog.release(key) != null) {
+                released.put(key, version);
             }
         }
         return removed;

@@ -74,6 +74,37 @@ public final class WorkflowVersions {
         }
     }
 
+    /**
+     * Records the definitions a reload brings ({@code read} the catalog it read, for the files they came from), and
+     * that this coordinator no longer runs {@code replaced} as loaded; in one transaction, as at start. Throws with
+     * every conflict (a changed definition under a version executions run on, or another live coordinator runs),
+     * and then records nothing.
+     */
+    static void recordReloaded(DataSource dataSource, WorkflowCatalog read, List<WorkflowDefinition> brought,
+                               List<WorkflowDefinition> replaced) throws InvalidDefinitionsException {
+        JdbcTemplate jdbc = new JdbcTemplate(dataSource);
+        try {
+            new TransactionTemplate(new DataSourceTransactionManager(dataSource)).executeWithoutResult(status -> {
+                jdbc.execute("LOCK TABLE workflow_definitions IN SHARE ROW EXCLUSIVE MODE");
+                jdbc.update("DELETE FROM workflow_definition_runners r WHERE NOT " + ALIVE);
+                List<String> conflicts = new ArrayList<>();
+                for (WorkflowDefinition definition : brought) {
+                    record(jdbc, read, definition, conflicts);
+                }
+                if (!conflicts.isEmpty()) {
+                    throw new VersionConflict(conflicts);
+                }
+                for (WorkflowDefinition version : replaced) {
+                    jdbc.update("DELETE FROM workflow_definition_runners WHERE workflow_id = ? AND version = ?"
+                                    + " AND instance_id = current_setting('application_name')",
+                            WorkflowCatalog.workflowIdOf(version.id()), version.versionOrDefault());
+                }
+            });
+        } catch (VersionConflict e) {
+            throw new InvalidDefinitionsException(e.conflicts);
+        }
+    }
+
     /** Adds the routes of another version, then lets the catalog resolve executions to it. */
     static WorkflowDefinition keep(WorkflowDefinition version, WorkflowCatalog catalog, RouteAdder routes) throws Exception {
         WorkflowDefinition copy = WorkflowCatalog.asRetained(version);

@@ -30,6 +30,20 @@ class RouteIdsTest {
     @TempDir
     Path folder;
 
+    /** The retirement of a version removes its routes, not those of another version a reload brought beside it. */
+    @Test
+    void theRoutesOfAWorkflowAreNotThoseOfItsOtherVersions() {
+        assertThat(Endpoints.isRouteOf("wf.order.pay", "order")).isTrue();
+        assertThat(Endpoints.isRouteOf("wf.order~start", "order")).isTrue();
+        assertThat(Endpoints.isRouteOf("wf.order~compensate", "order")).isTrue();
+        assertThat(Endpoints.isRouteOf("wf.order~v2.pay", "order")).isFalse();
+        assertThat(Endpoints.isRouteOf("wf.order~v2~start", "order")).isFalse();
+        assertThat(Endpoints.isRouteOf("wf.order~v2~start", "order~v2")).isTrue();
+        assertThat(Endpoints.isRouteOf("wf.order~v12.pay", "order~v1")).isFalse();
+        assertThat(Endpoints.isRouteOf("wf.orders.pay", "order")).isFalse();
+        assertThat(Endpoints.isRouteOf("wf.order", "order")).isFalse();
+    }
+
     @Test
     void workflowsNamedAfterTheCoordinatorsOwnNodesGetIdsOfTheirOwn() throws Exception {
         List<String> ids = ids(WorkflowCatalog.load(List.of(

@@ -1,0 +1,147 @@
+package dev.agentcoordinator.engine;
+
+import dev.agentcoordinator.definition.InvalidDefinitionsException;
+import dev.agentcoordinator.definition.LookAlikeAgents;
+import dev.agentcoordinator.definition.WorkflowCatalog;
+import dev.agentcoordinator.definition.WorkflowDefinition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.sql.DataSource;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Loads the workflow folder again into a running coordinator ({@code POST /api/workflows/reload}): new workflows
+ * start on their triggers, a workflow given a new version starts its new executions on it, and a workflow whose
+ * file is gone starts nothing more. Nothing changes unless every file is valid and every new version can be
+ * recorded.
+ *
+ * <p>A reload only adds routes. A version it brings runs on routes of its own ({@code wf.<id>~v<version>.*},
+ * read back from {@code workflow_definitions} as a version met in an execution is), and the version it replaces
+ * is retained: the executions that started on it end on the routes they are in, which the retirement sweep
+ * removes once none runs on them ({@link RetainedVersions}). So no message in flight ever meets a route that
+ * was replaced under it. A definition changed under the version it is loaded with is refused: which one the
+ * executions on it should follow cannot be told (a restart takes it when none runs on it, as before).
+ */
+public final class WorkflowReload {
+    private static final Logger LOG = LoggerFactory.getLogger(WorkflowReload.class);
+
+    /** What a reload changed, by workflow id. */
+    public record Outcome(List<Version> added, List<Change> changed, List<Version> removed, List<String> unchanged) {
+    }
+
+    public record Version(String workflowId, int version) {
+    }
+
+    public record Change(String workflowId, int fromVersion, int toVersion) {
+    }
+
+    private final Path folder;
+    private final WorkflowCatalog catalog;
+    private final DataSource dataSource;
+    private final RetainedVersions versions;
+
+    public WorkflowReload(Path folder, WorkflowCatalog catalog, DataSource dataSource, RetainedVersions versions) {
+        this.folder = folder;
+        this.catalog = catalog;
+        this.dataSource = dataSource;
+        this.versions = versions;
+    }
+
+    /** Reloads the folder; throws with every problem found (and changes nothing then). */
+    public Outcome reload() throws InvalidDefinitionsException {
+        // one at a time, and never beside the retirement sweep, which releases versions this may take back
+        synchronized (versions) {
+            return reloadExclusively();
+        }
+    }
+
+    private Outcome reloadExclusively() throws InvalidDefinitionsException {
+        WorkflowCatalog read = WorkflowCatalog.load(folder);
+        List<Version> added = new ArrayList<>();
+        List<Change> changed = new ArrayList<>();
+        List<String> unchanged = new ArrayList<>();
+        List<WorkflowDefinition> brought = new ArrayList<>();
+        List<String> sameVersion = new ArrayList<>();
+        for (WorkflowDefinition workflow : read.all()) {
+            WorkflowDefinition before = catalog.byId(workflow.id()).orElse(null);
+            if (before == null) {
+                added.add(new Version(workflow.id(), workflow.versionOrDefault()));
+                brought.add(workflow);
+            } else if (Json.write(before).equals(Json.write(workflow))) {
+                unchanged.add(workflow.id());
+            } else if (before.versionOrDefault() == workflow.versionOrDefault()) {
+                sameVersion.add(read.fileOf(workflow.id()) + ": version: " + workflow.versionOrDefault() + " is the version this"
+                        + " coordinator runs workflow " + workflow.id() + " with, defined otherwise: give the changed definition"
+                        + " a new version (executions end on the version they started on); a restart takes it under the same"
+                        + " version when no execution runs on it");
+            } else {
+                changed.add(new Change(workflow.id(), before.versionOrDefault(), workflow.versionOrDefault()));
+                brought.add(workflow);
+            }
+            // a version whose routes this coordinator keeps (executions run on it) is taken as it was defined
+            versions.kept(workflow.id(), workflow.versionOrDefault())
+                    .filter(kept -> !Json.write(WorkflowCatalog.asLoaded(kept)).equals(Json.write(workflow)))
+                    .ifPresent(kept -> sameVersion.add(read.fileOf(workflow.id()) + ": version: " + workflow.versionOrDefault()
+                            + " is a version of workflow " + workflow.id() + " this coordinator keeps for the executions"
+                            + " that started on it, defined otherwise: give the changed definition a new version"));
+        }
+        if (!sameVersion.isEmpty()) {
+            throw new InvalidDefinitionsException(sameVersion);
+        }
+        List<Version> removed = new ArrayList<>();
+        List<WorkflowDefinition> replaced = new ArrayList<>();
+        for (WorkflowDefinition before : catalog.all()) {
+            WorkflowDefinition after = read.byId(before.id()).orElse(null);
+            if (after == null) {
+                removed.add(new Version(before.id(), before.versionOrDefault()));
+            }
+            if (after == null || after.versionOrDefault() != before.versionOrDefault()) {
+                replaced.add(before);
+            }
+        }
+        Outcome outcome = new Outcome(added, changed, removed, unchanged);
+        if (brought.isEmpty() && replaced.isEmpty()) {
+            LOG.info("Workflows reloaded from {}: nothing changed ({} workflow(s))", folder, unchanged.size());
+            return outcome;
+        }
+        WorkflowVersions.recordReloaded(dataSource, read, brought, replaced);
+
+        // the routes of each version brought: those this coordinator keeps for it, else read back as recorded just now
+        Map<String, WorkflowDefinition> routed = new LinkedHashMap<>();
+        for (WorkflowDefinition workflow : read.all()) {
+            routed.put(workflow.id(), brought.contains(workflow)
+                    ? versions.routesFor(workflow.id(), workflow.versionOrDefault())
+                    : catalog.routedOf(workflow.id()).orElseThrow());
+        }
+        // the versions replaced stay resolvable for the executions on them, until the retirement sweep finds none
+        List<WorkflowDefinition> routedBefore = replaced.stream().map(w -> catalog.routedOf(w.id()).orElseThrow()).toList();
+        routedBefore.forEach(catalog::retain);
+        catalog.replaceLoaded(read, routed);
+        for (WorkflowDefinition workflow : brought) {   // loaded now: not for the retirement sweep to take
+            WorkflowDefinition routes = routed.get(workflow.id());
+            if (Objects.equals(catalog.retainedAt(WorkflowCatalog.versionKeyOf(routes)).orElse(null), routes)) {
+                catalog.release(WorkflowCatalog.versionKeyOf(routes));
+            }
+        }
+        LookAlikeAgents.in(catalog).forEach(warning -> LOG.warn("Workflows: {}", warning));
+        LOG.info("Workflows reloaded from {}: {}", folder, describe(outcome));
+        return outcome;
+    }
+
+    private static String describe(Outcome outcome) {
+        List<String> parts = new ArrayList<>();
+        outcome.added().forEach(v -> parts.add(v.workflowId() + " version " + v.version() + " added"));
+        outcome.changed().forEach(c -> parts.add(c.workflowId() + " version " + c.fromVersion() + " -> " + c.toVersion()
+                + " (executions started on version " + c.fromVersion() + " end on it)"));
+        outcome.removed().forEach(v -> parts.add(v.workflowId() + " version " + v.version()
+                + " removed (its trigger starts nothing more; its executions end on it)"));
+        parts.add(outcome.unchanged().size() + " unchanged");
+        return String.join(", ", parts);
+    }
+}

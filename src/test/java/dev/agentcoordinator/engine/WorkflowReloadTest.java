@@ -1,0 +1,221 @@
+package dev.agentcoordinator.engine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.agentcoordinator.CoordinatorApp;
+import dev.agentcoordinator.RunningCoordinator;
+import org.apache.camel.ProducerTemplate;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * POST /api/workflows/reload: a running coordinator takes new workflows, new versions and removed files
+ * from its folder; executions in flight end on the version they started on; a wrong folder changes nothing.
+ * Its own coordinator on its own data folder.
+ */
+class WorkflowReloadTest {
+    private static final String V1 = """
+            id: reloaded
+            name: Reloaded workflow
+            trigger: RELOADED
+            version: 1
+            onSuccess: RELOADED_V1_DONE
+            steps:
+              - id: first
+                agent: reload-first
+                action: first
+              - id: second
+                agent: reload-second
+                action: second
+                depends_on: [first]
+            """;
+    /** third is new, and the outcome event is another. */
+    private static final String V2 = """
+            id: reloaded
+            name: Reloaded workflow
+            trigger: RELOADED
+            version: 2
+            onSuccess: RELOADED_V2_DONE
+            steps:
+              - id: first
+                agent: reload-first
+                action: first
+              - id: second
+                agent: reload-second
+                action: second
+                depends_on: [first]
+              - id: third
+                agent: reload-third
+                action: third
+                depends_on: [second]
+            """;
+    private static final String ADDED = """
+            id: added
+            name: Added workflow
+            trigger: ADDED
+            steps:
+              - id: only
+                agent: reload-first
+                action: only
+            """;
+
+    @TempDir
+    Path folder;
+
+    @Test
+    void aReloadStartsNewExecutionsOnTheNewVersionWhileThoseInFlightEndOnTheirs() throws Exception {
+        Path workflows = Files.createDirectory(folder.resolve("workflows"));
+        Files.writeString(workflows.resolve("reloaded.yaml"), V1);
+        try (RunningCoordinator coordinator = CoordinatorApp.start(TestCoordinator.settings(Files.createDirectory(folder.resolve("data")),
+                workflows).with(Map.of("coordinator.versions.retire-period-ms", "100")));
+             ScriptedAgents agents = new ScriptedAgents(coordinator.connectionFactory())) {
+            agents.echo("reload-first", r -> Map.of("done", r.action()));
+            String before = executionOf(coordinator, send(coordinator, "RELOADED"));
+            await().atMost(Duration.ofSeconds(20)).until(() -> steps(coordinator, before).contains("second:running"));
+
+            Files.writeString(workflows.resolve("reloaded.yaml"), V2);
+            HttpResponse<String> reloaded = reload(coordinator);
+            assertThat(reloaded.statusCode()).as(reloaded.body()).isEqualTo(200);
+            assertThat(Json.parse(reloaded.body()).path("changed").toString())
+                    .isEqualTo("[{\"workflow_id\":\"reloaded\",\"from_version\":1,\"to_version\":2}]");
+            assertThat(coordinator.camelContext().getRoute("wf.reloaded~v2.third")).isNotNull();
+            assertThat(coordinator.camelContext().getRoute("wf.reloaded.second")).as("version 1's, in use").isNotNull();
+            assertThat(workflowsListed(coordinator).path("workflows").get(0).path("version").asInt()).isEqualTo(2);
+
+            String after = executionOf(coordinator, send(coordinator, "RELOADED"));
+            agents.echo("reload-second", r -> Map.of("done", "second")).echo("reload-third", r -> Map.of("done", "third"));
+            await().atMost(Duration.ofSeconds(30)).until(() -> "completed".equals(status(coordinator, before))
+                    && "completed".equals(status(coordinator, after)));
+            assertThat(steps(coordinator, before)).containsExactly("first:completed", "second:completed");
+            assertThat(steps(coordinator, after)).containsExactly("first:completed", "second:completed", "third:completed");
+            assertThat(version(coordinator, before)).isEqualTo(1);
+            assertThat(version(coordinator, after)).isEqualTo(2);
+            await().atMost(Duration.ofSeconds(10)).until(() -> outcome(coordinator, before) != null && outcome(coordinator, after) != null);
+            assertThat(outcome(coordinator, before)).isEqualTo("RELOADED_V1_DONE");
+            assertThat(outcome(coordinator, after)).isEqualTo("RELOADED_V2_DONE");
+
+            // no execution runs on version 1 any more: the retirement sweep removes its routes, and only those
+            await().atMost(Duration.ofSeconds(10)).until(() -> routes(coordinator, "wf.reloaded.").isEmpty()
+                    && routes(coordinator, "wf.reloaded~start").isEmpty());
+            assertThat(routes(coordinator, "wf.reloaded~v2")).contains("wf.reloaded~v2~start", "wf.reloaded~v2.third");
+            String later = executionOf(coordinator, send(coordinator, "RELOADED"));
+            await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(status(coordinator, later)));
+            assertThat(steps(coordinator, later)).containsExactly("first:completed", "second:completed", "third:completed");
+        }
+    }
+
+    @Test
+    void aReloadAddsAndRemovesWorkflowsAndAWrongFolderChangesNothing() throws Exception {
+        Path workflows = Files.createDirectory(folder.resolve("workflows"));
+        Files.writeString(workflows.resolve("reloaded.yaml"), V1);
+        try (RunningCoordinator coordinator = CoordinatorApp.start(TestCoordinator.settings(Files.createDirectory(folder.resolve("data")),
+                workflows));
+             ScriptedAgents agents = new ScriptedAgents(coordinator.connectionFactory())) {
+            agents.echo("reload-first", r -> Map.of("done", r.action())).echo("reload-second", r -> Map.of("done", "second"));
+
+            // a wrong file: every problem named, nothing loaded
+            Files.writeString(workflows.resolve("added.yaml"), ADDED.replace("agent: reload-first", "agent: reload-first\n    depends_on: [ony]"));
+            HttpResponse<String> refused = reload(coordinator);
+            assertThat(refused.statusCode()).as(refused.body()).isEqualTo(422);
+            assertThat(Json.parse(refused.body()).path("problems").toString())
+                    .contains("added.yaml").contains("only").contains("depends_on").contains("did you mean \\\"only\\\"?");
+            assertThat(workflowsListed(coordinator).path("workflows")).hasSize(1);
+
+            // a definition changed under the version it runs with: refused, naming the version
+            Files.writeString(workflows.resolve("added.yaml"), ADDED);
+            Files.writeString(workflows.resolve("reloaded.yaml"), V1.replace("action: second", "action: second_changed"));
+            refused = reload(coordinator);
+            assertThat(refused.statusCode()).as(refused.body()).isEqualTo(422);
+            assertThat(Json.parse(refused.body()).path("problems").get(0).asText())
+                    .startsWith("reloaded.yaml: version: 1 is the version this coordinator runs workflow reloaded with, defined otherwise");
+            assertThat(workflowsListed(coordinator).path("workflows")).hasSize(1);
+
+            Files.writeString(workflows.resolve("reloaded.yaml"), V1);
+            HttpResponse<String> added = reload(coordinator);
+            assertThat(added.statusCode()).as(added.body()).isEqualTo(200);
+            assertThat(Json.parse(added.body()).toString()).isEqualTo("{\"added\":[{\"workflow_id\":\"added\",\"version\":1}],"
+                    + "\"changed\":[],\"removed\":[],\"unchanged\":[\"reloaded\"]}");
+            String addedExecution = executionOf(coordinator, send(coordinator, "ADDED"));
+            await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(status(coordinator, addedExecution)));
+            assertThat(steps(coordinator, addedExecution)).containsExactly("only:completed");
+
+            Files.delete(workflows.resolve("added.yaml"));
+            HttpResponse<String> removed = reload(coordinator);
+            assertThat(removed.statusCode()).as(removed.body()).isEqualTo(200);
+            assertThat(Json.parse(removed.body()).path("removed").toString()).isEqualTo("[{\"workflow_id\":\"added\",\"version\":1}]");
+            String ignored = send(coordinator, "ADDED");
+            await().atMost(Duration.ofSeconds(20)).until(() -> !query(coordinator, "SELECT 1 FROM agent_events WHERE event_key = ?", ignored).isEmpty());
+            assertThat(executionOf(coordinator, ignored)).as("its trigger starts nothing more").isNull();
+
+            // the workflow loaded at start still runs as it did
+            String still = executionOf(coordinator, send(coordinator, "RELOADED"));
+            await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(status(coordinator, still)));
+            assertThat(reload(coordinator).body()).isEqualTo("{\"added\":[],\"changed\":[],\"removed\":[],\"unchanged\":[\"reloaded\"]}");
+        }
+    }
+
+    private static HttpResponse<String> reload(RunningCoordinator coordinator) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(coordinator.httpUrl() + "/api/workflows/reload"))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static JsonNode workflowsListed(RunningCoordinator coordinator) throws Exception {
+        return Json.parse(HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(coordinator.httpUrl() + "/api/workflows")).build(),
+                HttpResponse.BodyHandlers.ofString()).body());
+    }
+
+    private static List<String> routes(RunningCoordinator coordinator, String prefix) {
+        return coordinator.camelContext().getRoutes().stream().map(org.apache.camel.Route::getRouteId).filter(id -> id.startsWith(prefix)).toList();
+    }
+
+    private static String send(RunningCoordinator coordinator, String type) {
+        String eventId = UUID.randomUUID().toString();
+        ProducerTemplate producer = coordinator.camelContext().createProducerTemplate();
+        producer.sendBody("jms:queue:agent.events", "{\"type\":\"" + type + "\",\"event_id\":\"" + eventId + "\",\"payload\":{}}");
+        return eventId;
+    }
+
+    private static List<Map<String, Object>> query(RunningCoordinator coordinator, String sql, Object... params) {
+        return new JdbcTemplate(coordinator.dataSource()).queryForList(sql, params);
+    }
+
+    private static String executionOf(RunningCoordinator coordinator, String eventId) {
+        await().atMost(Duration.ofSeconds(20)).until(() -> !query(coordinator, "SELECT 1 FROM agent_events WHERE event_key = ?", eventId).isEmpty());
+        return query(coordinator, "SELECT id FROM workflow_executions WHERE trigger_event_key = ?", eventId).stream()
+                .map(r -> (String) r.get("id")).findFirst().orElse(null);
+    }
+
+    private static String status(RunningCoordinator coordinator, String executionId) {
+        return query(coordinator, "SELECT status FROM workflow_executions WHERE id = ?", executionId).stream()
+                .map(r -> (String) r.get("status")).findFirst().orElse(null);
+    }
+
+    private static int version(RunningCoordinator coordinator, String executionId) {
+        return ((Number) query(coordinator, "SELECT workflow_version FROM workflow_executions WHERE id = ?", executionId)
+                .get(0).get("workflow_version")).intValue();
+    }
+
+    private static List<String> steps(RunningCoordinator coordinator, String executionId) {
+        return query(coordinator, "SELECT step_id || ':' || status AS s FROM workflow_step_executions WHERE execution_id = ?"
+                + " AND kind = 'step' ORDER BY step_id", executionId).stream().map(r -> (String) r.get("s")).toList();
+    }
+
+    private static String outcome(RunningCoordinator coordinator, String executionId) {
+        return query(coordinator, "SELECT type FROM agent_events WHERE payload->>'execution_id' = ? AND payload->>'status' = 'completed'",
+                executionId).stream().map(r -> (String) r.get("type")).findFirst().orElse(null);
+    }
+}
