@@ -139,8 +139,8 @@ public class WorkflowRoutes extends RouteBuilder {
         ChoiceDefinition created = from(Endpoints.start(wf))
                 .routeId(Endpoints.startRouteId(wf))
                 .routeDescription((workflow.name() == null ? wf : workflow.name())
-                        + (wf.equals(WorkflowCatalog.workflowIdOf(wf)) ? "" : " (version " + workflow.versionOrDefault()
-                        + ", kept for the executions that started on it)"))
+                        // a version on routes of its own: kept for the executions that started on it, or loaded by a reload
+                        + (wf.equals(WorkflowCatalog.workflowIdOf(wf)) ? "" : " (version " + workflow.versionOrDefault() + ")"))
                 .process(this::prepareStart)
                 .to(Sql.rows("start-execution")).id(wf + "~start.create-execution")
                 .choice()
