@@ -9,6 +9,7 @@ import dev.agentcoordinator.definition.WorkflowCatalog;
 import dev.agentcoordinator.engine.CoordinatorRoutes;
 import dev.agentcoordinator.engine.Endpoints;
 import dev.agentcoordinator.engine.RetainedVersions;
+import dev.agentcoordinator.engine.WorkflowFolderWatch;
 import dev.agentcoordinator.engine.WorkflowReload;
 import dev.agentcoordinator.engine.WorkflowVersions;
 import dev.agentcoordinator.infra.CamelRuntime;
@@ -231,9 +232,12 @@ public final class CoordinatorApp {
             RetainedVersions retained = new RetainedVersions(infra.dataSource(), catalog, addRoutes,
                     routeKey -> prepared.removeRoutes(routeId -> Endpoints.isRouteOf(routeId, routeKey)));
             catalog.fetchVersionsFrom(retained);
-            // POST /api/workflows/reload (ApiRoutes)
-            camel.context().getRegistry().bind("workflowReload",
-                    new WorkflowReload(settings.workflowsDir(), catalog, infra.dataSource(), retained));
+            // POST /api/workflows/reload (ApiRoutes), and a change in the folder when it is watched
+            WorkflowReload reload = new WorkflowReload(settings.workflowsDir(), catalog, infra.dataSource(), retained);
+            camel.context().getRegistry().bind("workflowReload", reload);
+            if (settings.workflowsWatch()) {
+                camel.context().addService(new WorkflowFolderWatch(settings.workflowsDir(), reload), true);
+            }
             camel.addRoutes(retained.retirementRoute(settings.versionsRetirePeriodMs()));
             // stopped with Camel, before the broker
             camel.context().addService(routes.watchBroker(dev.agentcoordinator.infra.Messaging.connectionFactory(

@@ -53,6 +53,7 @@ public final class CoordinatorSettings {
         d.put("coordinator.http.user", "coordinator");
         d.put("coordinator.http.password", "");                   // empty: no authentication, loopback only
         d.put("coordinator.workflows.dir", "routes/workflows");
+        d.put("coordinator.workflows.watch", "false");            // reload the folder when a file in it changes
         d.put("coordinator.data.dir", "./data");
         d.put("coordinator.demo-agents.enabled", "true");
         d.put("coordinator.jms.concurrent-consumers", "4");
@@ -96,6 +97,7 @@ public final class CoordinatorSettings {
     private final int retentionDays;
     private final int retentionPeriodMs;
     private final int versionsRetirePeriodMs;
+    private final boolean workflowsWatch;
     private final int supervisorPeriodMs;
     private final int messagesResponseTimeoutMs;
 
@@ -117,6 +119,7 @@ public final class CoordinatorSettings {
         this.jmsPoolMaxConnections = positiveInt("coordinator.jms.pool.max-connections");
         this.eventsMaxDeliveries = positiveInt("coordinator.events.max-deliveries");
         this.demoAgentsEnabled = bool("coordinator.demo-agents.enabled");
+        this.workflowsWatch = bool("coordinator.workflows.watch");
         this.logFormat = enumValue("coordinator.log.format", LogFormat.class);
         this.healthTimeoutMs = positiveInt("coordinator.health.timeout-ms");
         this.metricsRefreshMs = positiveInt("coordinator.metrics.refresh-ms");
@@ -273,6 +276,8 @@ public final class CoordinatorSettings {
      */
     public boolean httpAuthenticationEnabled() { return !httpPassword().isEmpty(); }
     public Path workflowsDir() { return Path.of(values.get("coordinator.workflows.dir")); }
+    /** Whether a change in the workflow folder reloads it (as POST /api/workflows/reload does). */
+    public boolean workflowsWatch() { return workflowsWatch; }
     public Path dataDir() { return Path.of(values.get("coordinator.data.dir")); }
     public boolean demoAgentsEnabled() { return demoAgentsEnabled; }
 

@@ -168,6 +168,29 @@ class WorkflowReloadTest {
         }
     }
 
+    /** coordinator.workflows.watch: a saved file is reloaded; one with a problem is named in a WARN line and not loaded. */
+    @Test
+    void aWatchedFolderIsReloadedWhenAFileInItChanges() throws Exception {
+        Path workflows = Files.createDirectory(folder.resolve("workflows"));
+        Files.writeString(workflows.resolve("reloaded.yaml"), V1);
+        try (CapturedLog log = CapturedLog.of(WorkflowFolderWatch.class.getName());
+             RunningCoordinator coordinator = CoordinatorApp.start(TestCoordinator.settings(Files.createDirectory(folder.resolve("data")),
+                     workflows).with(Map.of("coordinator.workflows.watch", "true")));
+             ScriptedAgents agents = new ScriptedAgents(coordinator.connectionFactory())) {
+            agents.echo("reload-first", r -> Map.of("done", r.action()));
+
+            Files.writeString(workflows.resolve("added.yaml"), ADDED.replace("action: only", "action: only\n    depends_on: [ony]"));
+            await().atMost(Duration.ofSeconds(20)).until(() -> log.lines().stream().anyMatch(line ->
+                    line.contains("Workflows not reloaded after a change in") && line.contains("added.yaml")));
+            assertThat(workflowsListed(coordinator).path("workflows")).hasSize(1);
+
+            Files.writeString(workflows.resolve("added.yaml"), ADDED);
+            await().atMost(Duration.ofSeconds(20)).until(() -> workflowsListed(coordinator).path("workflows").size() == 2);
+            String added = executionOf(coordinator, send(coordinator, "ADDED"));
+            await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(status(coordinator, added)));
+        }
+    }
+
     private static HttpResponse<String> reload(RunningCoordinator coordinator) throws Exception {
         return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(coordinator.httpUrl() + "/api/workflows/reload"))
                 .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
