@@ -41,8 +41,9 @@ public final class BacklogGauges implements AutoCloseable {
             + " WHERE status = 'running' GROUP BY agent";
 
     private final DataSource dataSource;
-    private final Collection<String> workflows;
-    private final Collection<String> agents;
+    /** The workflows and agents to report, asked at each refresh: a reload of the workflows may change them. */
+    private final java.util.function.Supplier<? extends Collection<String>> workflows;
+    private final java.util.function.Supplier<? extends Collection<String>> agents;
     private final QueueDepths queueDepths;
     private final MultiGauge inFlight;
     private final MultiGauge waiting;
@@ -59,6 +60,11 @@ public final class BacklogGauges implements AutoCloseable {
 
     public BacklogGauges(MeterRegistry registry, DataSource dataSource, Collection<String> workflows,
                          Collection<String> agents, QueueDepths queueDepths) {
+        this(registry, dataSource, () -> workflows, () -> agents, queueDepths);
+    }
+
+    public BacklogGauges(MeterRegistry registry, DataSource dataSource, java.util.function.Supplier<? extends Collection<String>> workflows,
+                         java.util.function.Supplier<? extends Collection<String>> agents, QueueDepths queueDepths) {
         this.dataSource = dataSource;
         this.workflows = workflows;
         this.agents = agents;
@@ -88,8 +94,8 @@ public final class BacklogGauges implements AutoCloseable {
      */
     void refresh() {
         try {
-            inFlight.register(rows("workflow", countsBy(IN_FLIGHT, workflows)), true);
-            waiting.register(rows("agent", countsBy(WAITING, agents)), true);
+            inFlight.register(rows("workflow", countsBy(IN_FLIGHT, workflows.get())), true);
+            waiting.register(rows("agent", countsBy(WAITING, agents.get())), true);
             databaseFailed = recovered(databaseFailed, "executions in flight and steps waiting");
         } catch (Exception e) {
             inFlight.register(List.of(), true);
@@ -118,7 +124,7 @@ public final class BacklogGauges implements AutoCloseable {
 
     /** Warns of each agent's queue where requests wait and no agent listens, two refreshes in a row; tells when it is over. */
     private void noteUnattended(Map<String, QueueDepths.Counts> queues) {
-        for (String agent : agents) {
+        for (String agent : agents.get()) {
             String queue = Endpoints.agentQueue(agent);
             QueueDepths.Counts counts = queues.get(queue);
             if (counts == null) {

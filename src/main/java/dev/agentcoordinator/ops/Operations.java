@@ -75,8 +75,9 @@ public final class Operations implements AutoCloseable {
         health.register(database);
         health.register(broker);
 
-        QueueDepths queues = new QueueDepths(connectionFactory, queueNames(), timeoutMs);
-        toClose.add(new BacklogGauges(meters, dataSource, workflowIds(), agentNames(), queues)
+        // asked at each refresh: a reload of the workflows (WorkflowReload) may bring workflows and agents of its own
+        QueueDepths queues = new QueueDepths(connectionFactory, this::queueNames, timeoutMs);
+        toClose.add(new BacklogGauges(meters, dataSource, this::workflowIds, this::agentNames, queues)
                 .start(settings.metricsRefreshMs()));
         return this;
     }

@@ -22,19 +22,24 @@ public final class QueueDepths {
     }
 
     private final ConnectionFactory connectionFactory;
-    private final List<String> queues;
+    /** The queues to count, asked at each read: a reload of the workflows may bring agents of its own. */
+    private final java.util.function.Supplier<List<String>> queues;
     private final long timeoutMs;
 
     public QueueDepths(ConnectionFactory connectionFactory, List<String> queues, long timeoutMs) {
+        this(connectionFactory, () -> queues, timeoutMs);
+    }
+
+    public QueueDepths(ConnectionFactory connectionFactory, java.util.function.Supplier<List<String>> queues, long timeoutMs) {
         this.connectionFactory = connectionFactory;
-        this.queues = List.copyOf(queues);
+        this.queues = queues;
         this.timeoutMs = timeoutMs;
     }
 
     public Map<String, Counts> read() throws Exception {
         Map<String, Counts> counts = new LinkedHashMap<>();
         try (BrokerManagement management = BrokerManagement.open(connectionFactory, timeoutMs)) {
-            for (String queue : queues) {
+            for (String queue : queues.get()) {
                 Optional<BrokerManagement.Answer> messages = management.attribute(ResourceNames.QUEUE + queue, "messageCount");
                 Optional<BrokerManagement.Answer> consumers = messages.isEmpty() ? Optional.empty()
                         : management.attribute(ResourceNames.QUEUE + queue, "consumerCount");

@@ -69,7 +69,7 @@ class WorkflowReloadTest {
             trigger: ADDED
             steps:
               - id: only
-                agent: reload-first
+                agent: reload-added
                 action: only
             """;
 
@@ -123,12 +123,13 @@ class WorkflowReloadTest {
         Path workflows = Files.createDirectory(folder.resolve("workflows"));
         Files.writeString(workflows.resolve("reloaded.yaml"), V1);
         try (RunningCoordinator coordinator = CoordinatorApp.start(TestCoordinator.settings(Files.createDirectory(folder.resolve("data")),
-                workflows));
+                workflows).with(Map.of("coordinator.metrics.refresh-ms", "200")));
              ScriptedAgents agents = new ScriptedAgents(coordinator.connectionFactory())) {
-            agents.echo("reload-first", r -> Map.of("done", r.action())).echo("reload-second", r -> Map.of("done", "second"));
+            agents.echo("reload-first", r -> Map.of("done", r.action())).echo("reload-second", r -> Map.of("done", "second"))
+                    .echo("reload-added", r -> Map.of("done", r.action()));
 
             // a wrong file: every problem named, nothing loaded
-            Files.writeString(workflows.resolve("added.yaml"), ADDED.replace("agent: reload-first", "agent: reload-first\n    depends_on: [ony]"));
+            Files.writeString(workflows.resolve("added.yaml"), ADDED.replace("agent: reload-added", "agent: reload-added\n    depends_on: [ony]"));
             HttpResponse<String> refused = reload(coordinator);
             assertThat(refused.statusCode()).as(refused.body()).isEqualTo(422);
             assertThat(Json.parse(refused.body()).path("problems").toString())
@@ -152,6 +153,11 @@ class WorkflowReloadTest {
             String addedExecution = executionOf(coordinator, send(coordinator, "ADDED"));
             await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(status(coordinator, addedExecution)));
             assertThat(steps(coordinator, addedExecution)).containsExactly("only:completed");
+            // the backlog gauges take the agents a reload brought
+            io.micrometer.core.instrument.MeterRegistry meters = coordinator.camelContext().getRegistry()
+                    .findSingleByType(io.micrometer.prometheusmetrics.PrometheusMeterRegistry.class);
+            await().atMost(Duration.ofSeconds(10)).until(() ->
+                    meters.find("coordinator_queue_consumers").tag("queue", "agent.reload-added").gauge() != null);
 
             Files.delete(workflows.resolve("added.yaml"));
             HttpResponse<String> removed = reload(coordinator);
@@ -177,7 +183,7 @@ class WorkflowReloadTest {
              RunningCoordinator coordinator = CoordinatorApp.start(TestCoordinator.settings(Files.createDirectory(folder.resolve("data")),
                      workflows).with(Map.of("coordinator.workflows.watch", "true")));
              ScriptedAgents agents = new ScriptedAgents(coordinator.connectionFactory())) {
-            agents.echo("reload-first", r -> Map.of("done", r.action()));
+            agents.echo("reload-added", r -> Map.of("done", r.action()));
 
             Files.writeString(workflows.resolve("added.yaml"), ADDED.replace("action: only", "action: only\n    depends_on: [ony]"));
             await().atMost(Duration.ofSeconds(20)).until(() -> log.lines().stream().anyMatch(line ->
