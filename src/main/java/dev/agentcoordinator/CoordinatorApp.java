@@ -235,6 +235,7 @@ public final class CoordinatorApp {
             // POST /api/workflows/reload (ApiRoutes), and a change in the folder when it is watched
             WorkflowReload reload = new WorkflowReload(settings.workflowsDir(), catalog, infra.dataSource(), retained);
             camel.context().getRegistry().bind("workflowReload", reload);
+            camel.context().addService(new dev.agentcoordinator.ops.WorkflowsControl(catalog, reload, camel.context()), true);
             if (settings.workflowsWatch()) {
                 camel.context().addService(new WorkflowFolderWatch(settings.workflowsDir(), reload), true);
             }

@@ -134,7 +134,8 @@ public final class WorkflowReload {
         return outcome;
     }
 
-    private static String describe(Outcome outcome) {
+    /** What a reload changed, in words (the log's and Hawtio's). */
+    public static String describe(Outcome outcome) {
         List<String> parts = new ArrayList<>();
         outcome.added().forEach(v -> parts.add(v.workflowId() + " version " + v.version() + " added"));
         outcome.changed().forEach(c -> parts.add(c.workflowId() + " version " + c.fromVersion() + " -> " + c.toVersion()

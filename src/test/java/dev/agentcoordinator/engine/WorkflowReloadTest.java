@@ -171,6 +171,16 @@ class WorkflowReloadTest {
             String still = executionOf(coordinator, send(coordinator, "RELOADED"));
             await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(status(coordinator, still)));
             assertThat(reload(coordinator).body()).isEqualTo("{\"added\":[],\"changed\":[],\"removed\":[],\"unchanged\":[\"reloaded\"]}");
+
+            // from Hawtio: the operation of dev.agentcoordinator:type=workflows, through Jolokia
+            Files.writeString(workflows.resolve("added.yaml"), ADDED);
+            String mbean = "dev.agentcoordinator:type=workflows,context=" + javax.management.ObjectName.quote(
+                    coordinator.camelContext().getManagementName());
+            JsonNode executed = jolokia(coordinator, Json.object().put("type", "exec").put("mbean", mbean).put("operation", "reload()"));
+            assertThat(executed.path("status").asInt()).as(executed.toString()).isEqualTo(200);
+            assertThat(executed.path("value").asText()).isEqualTo("added version 1 added, 1 unchanged");
+            JsonNode read = jolokia(coordinator, Json.object().put("type", "read").put("mbean", mbean).put("attribute", "LoadedWorkflows"));
+            assertThat(read.path("value").toString()).isEqualTo("[\"added version 1 <- ADDED\",\"reloaded version 1 <- RELOADED\"]");   // by file name
         }
     }
 
@@ -200,6 +210,12 @@ class WorkflowReloadTest {
     private static HttpResponse<String> reload(RunningCoordinator coordinator) throws Exception {
         return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(coordinator.httpUrl() + "/api/workflows/reload"))
                 .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static JsonNode jolokia(RunningCoordinator coordinator, JsonNode request) throws Exception {
+        return Json.parse(HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(coordinator.httpUrl() + "/observe/jolokia"))
+                .POST(HttpRequest.BodyPublishers.ofString(request.toString())).header("Content-Type", "application/json").build(),
+                HttpResponse.BodyHandlers.ofString()).body());
     }
 
     private static JsonNode workflowsListed(RunningCoordinator coordinator) throws Exception {

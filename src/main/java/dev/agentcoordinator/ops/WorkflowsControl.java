@@ -1,0 +1,71 @@
+package dev.agentcoordinator.ops;
+
+import dev.agentcoordinator.definition.InvalidDefinitionsException;
+import dev.agentcoordinator.definition.WorkflowCatalog;
+import dev.agentcoordinator.engine.WorkflowReload;
+
+import javax.management.ObjectName;
+import java.lang.management.ManagementFactory;
+
+/**
+ * Registers {@link WorkflowsControlMBean} on the platform MBean server, where Hawtio (through Jolokia at
+ * /observe/jolokia) finds it beside Camel's: an operator reloads the workflow folder from the console.
+ * Unregistered when Camel stops.
+ */
+public final class WorkflowsControl implements WorkflowsControlMBean, org.apache.camel.Service {
+    private final WorkflowCatalog catalog;
+    private final WorkflowReload reload;
+    /** dev.agentcoordinator:type=workflows,context=&lt;Camel's management name&gt;: one per coordinator in a JVM. */
+    private final ObjectName name;
+
+    public WorkflowsControl(WorkflowCatalog catalog, WorkflowReload reload, org.apache.camel.CamelContext context) {
+        this.catalog = catalog;
+        this.reload = reload;
+        try {
+            this.name = new ObjectName("dev.agentcoordinator:type=workflows,context=" + ObjectName.quote(context.getManagementName()));
+        } catch (javax.management.MalformedObjectNameException e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
+
+    public ObjectName name() {
+        return name;
+    }
+
+    @Override
+    public String[] getLoadedWorkflows() {
+        return catalog.all().stream()
+                .map(workflow -> workflow.id() + " version " + workflow.versionOrDefault() + " <- " + workflow.trigger())
+                .toArray(String[]::new);
+    }
+
+    @Override
+    public String reload() {
+        try {
+            WorkflowReload.Outcome outcome = reload.reload();
+            return WorkflowReload.describe(outcome);
+        } catch (InvalidDefinitionsException e) {
+            return "not reloaded, the loaded workflows run on: " + e.getMessage();
+        }
+    }
+
+    @Override
+    public void start() {
+        try {
+            ManagementFactory.getPlatformMBeanServer().registerMBean(this, name);
+        } catch (javax.management.JMException e) {
+            throw new IllegalStateException("cannot register " + name + ": " + e, e);
+        }
+    }
+
+    @Override
+    public void stop() {
+        try {
+            ManagementFactory.getPlatformMBeanServer().unregisterMBean(name);
+        } catch (javax.management.InstanceNotFoundException alreadyGone) {
+            // registered by no one, or unregistered before
+        } catch (javax.management.JMException e) {
+            throw new IllegalStateException("cannot unregister " + name + ": " + e, e);
+        }
+    }
+}
