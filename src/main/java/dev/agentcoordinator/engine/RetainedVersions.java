@@ -64,6 +64,12 @@ public final class RetainedVersions implements WorkflowCatalog.VersionSource {
         if (known.isPresent()) {
             return known;
         }
+        // loaded meanwhile: a message that looked for it before a reload loaded it waits here for that reload to
+        // end. Its routes exist; added again they would replace those in use, and retained they would be retired
+        Optional<WorkflowDefinition> loaded = catalog.routedOf(workflowId).filter(routes -> routes.versionOrDefault() == version);
+        if (loaded.isPresent()) {
+            return loaded;
+        }
         WorkflowDefinition kept = released.remove(key);
         if (kept != null) {   // its routes are still there: take it back
             catalog.retain(kept);

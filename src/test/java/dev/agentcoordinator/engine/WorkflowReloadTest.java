@@ -207,6 +207,54 @@ class WorkflowReloadTest {
         }
     }
 
+    /**
+     * A message of an execution on version 2 that looked for its version just before the reload that loads it, and
+     * waits for the reload to end before its version is read back (the reload and that read are one at a time): it
+     * runs on the routes the reload added, which stay as they are.
+     */
+    @Test
+    void aVersionLookedForDuringTheReloadThatLoadsItIsTheLoadedOne() throws Exception {
+        Path workflows = Files.createDirectory(folder.resolve("workflows"));
+        Files.writeString(workflows.resolve("reloaded.yaml"), V1);
+        try (RunningCoordinator coordinator = CoordinatorApp.start(TestCoordinator.settings(Files.createDirectory(folder.resolve("data")),
+                workflows));
+             ScriptedAgents agents = new ScriptedAgents(coordinator.connectionFactory())) {
+            RetainedVersions versions = retainedVersions(coordinator);
+            Files.writeString(workflows.resolve("reloaded.yaml"), V2);
+            assertThat(reload(coordinator).statusCode()).isEqualTo(200);
+            org.apache.camel.Route start = coordinator.camelContext().getRoute("wf.reloaded~v2~start");
+
+            assertThat(versions.fetch("reloaded", 2)).map(dev.agentcoordinator.definition.WorkflowDefinition::id).contains("reloaded~v2");
+            assertThat(coordinator.catalog().retainedAt("reloaded~v2")).isEmpty();
+            // no execution runs on version 2: were it retained, the sweep would retire the loaded version's routes
+            versions.retireUnused();
+            versions.retireUnused();
+            assertThat(coordinator.camelContext().getRoute("wf.reloaded~v2~start")).as("neither added again nor retired")
+                    .isSameAs(start);
+
+            // rolled back to version 1, whose routes loaded at start the two sweeps retired: read back, on routes of its own
+            assertThat(routes(coordinator, "wf.reloaded.")).isEmpty();
+            Files.writeString(workflows.resolve("reloaded.yaml"), V1);
+            assertThat(reload(coordinator).statusCode()).isEqualTo(200);
+            int routes = coordinator.camelContext().getRoutes().size();
+            assertThat(versions.fetch("reloaded", 1)).map(dev.agentcoordinator.definition.WorkflowDefinition::id).contains("reloaded~v1");
+            assertThat(coordinator.camelContext().getRoutes()).hasSize(routes);
+            assertThat(coordinator.catalog().retainedAt("reloaded~v1")).isEmpty();
+
+            agents.echo("reload-first", r -> Map.of("done", "first")).echo("reload-second", r -> Map.of("done", "second"));
+            String execution = executionOf(coordinator, send(coordinator, "RELOADED"));
+            await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(status(coordinator, execution)));
+            assertThat(version(coordinator, execution)).isEqualTo(1);
+        }
+    }
+
+    private static RetainedVersions retainedVersions(RunningCoordinator coordinator) throws Exception {
+        WorkflowReload reload = coordinator.camelContext().getRegistry().findSingleByType(WorkflowReload.class);
+        java.lang.reflect.Field versions = WorkflowReload.class.getDeclaredField("versions");
+        versions.setAccessible(true);
+        return (RetainedVersions) versions.get(reload);
+    }
+
     private static HttpResponse<String> reload(RunningCoordinator coordinator) throws Exception {
         return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(coordinator.httpUrl() + "/api/workflows/reload"))
                 .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
