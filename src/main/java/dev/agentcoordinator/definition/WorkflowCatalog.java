@@ -32,6 +32,12 @@ public final class WorkflowCatalog {
 
     private volatile Loaded loaded;
     /**
+     * The version of each workflow this catalog was built with: the one whose routes carry the workflow's id alone
+     * ({@code wf.<id>.*}). A reload never adds such routes, so the plain route key names that version for the
+     * coordinator's whole life (see {@link #resolveRouteKey}).
+     */
+    private final Map<String, Integer> plainRouteVersions;
+    /**
      * Retained versions by version key ({@link #versionKey}); each is a copy whose id is that key, or a version once
      * loaded at start whose routes still carry the workflow's id.
      */
@@ -47,6 +53,8 @@ public final class WorkflowCatalog {
         definitions.forEach(d -> m.put(d.id(), d));
         Map<String, WorkflowDefinition> byId = java.util.Collections.unmodifiableMap(m);
         this.loaded = new Loaded(byId, byId, Map.copyOf(fileNames));
+        this.plainRouteVersions = byId.values().stream()
+                .collect(java.util.stream.Collectors.toUnmodifiableMap(WorkflowDefinition::id, WorkflowDefinition::versionOrDefault));
     }
 
     /** Loads and validates every *.yaml|*.yml|*.json file of {@code dir}; throws with every problem found. */
@@ -283,13 +291,19 @@ public final class WorkflowCatalog {
     /**
      * As {@link #byRouteKey}, for a message already on its way through a version's routes: a retained
      * version's key that is not retained any more (released meanwhile because no execution ran on it)
-     * is asked of the {@link VersionSource} again.
+     * is asked of the {@link VersionSource} again; so is the workflow's id alone, for the version loaded at
+     * start once a reload replaced it and it was released.
      */
     public Optional<WorkflowDefinition> resolveRouteKey(String routeKey) {
         Optional<WorkflowDefinition> known = byRouteKey(routeKey);
-        int at = routeKey == null ? -1 : routeKey.indexOf("~v");
-        if (known.isPresent() || at < 0) {
+        if (known.isPresent() || routeKey == null) {
             return known;
+        }
+        int at = routeKey.indexOf("~v");
+        if (at < 0) {
+            // the routes loaded at start, retained since a reload replaced their version, then released
+            Integer version = plainRouteVersions.get(routeKey);
+            return version == null ? known : versionSource.fetch(routeKey, version);
         }
         try {
             return versionSource.fetch(routeKey.substring(0, at), Integer.parseInt(routeKey.substring(at + 2)));

@@ -248,6 +248,45 @@ class WorkflowReloadTest {
         }
     }
 
+    /**
+     * Version 1, loaded at start, runs on the routes named after the workflow alone. Once a reload replaced it and
+     * the retirement sweep released it, a message that took its route key before (the outcome of its last execution,
+     * published right after that execution ended) still finds it, as one of a version's own routes does.
+     */
+    @Test
+    void theRouteKeyOfAVersionLoadedAtStartStillResolvesOnceReleased() throws Exception {
+        Path workflows = Files.createDirectory(folder.resolve("workflows"));
+        Files.writeString(workflows.resolve("reloaded.yaml"), V1);
+        try (RunningCoordinator coordinator = CoordinatorApp.start(TestCoordinator.settings(Files.createDirectory(folder.resolve("data")),
+                workflows));
+             ScriptedAgents agents = new ScriptedAgents(coordinator.connectionFactory())) {
+            RetainedVersions versions = retainedVersions(coordinator);
+            agents.echo("reload-first", r -> Map.of("done", "first"));
+            String before = executionOf(coordinator, send(coordinator, "RELOADED"));
+            await().atMost(Duration.ofSeconds(20)).until(() -> steps(coordinator, before).contains("second:running"));
+            Files.writeString(workflows.resolve("reloaded.yaml"), V2);
+            assertThat(reload(coordinator).statusCode()).isEqualTo(200);
+            agents.echo("reload-second", r -> Map.of("done", "second"));
+            await().atMost(Duration.ofSeconds(20)).until(() -> "RELOADED_V1_DONE".equals(outcome(coordinator, before)));
+
+            versions.retireUnused();   // no execution on version 1: released, its routes still there
+            assertThat(coordinator.catalog().retained()).isEmpty();
+            assertThat(coordinator.camelContext().getRoute("wf.reloaded.second")).isNotNull();
+
+            assertThat(coordinator.catalog().resolveRouteKey("reloaded")).map(dev.agentcoordinator.definition.WorkflowDefinition::id)
+                    .contains("reloaded");
+            org.apache.camel.Exchange outcome = new org.apache.camel.support.DefaultExchange(coordinator.camelContext());
+            outcome.getMessage().setHeader(Headers.WORKFLOW_ID, "reloaded");
+            outcome.getMessage().setHeader(Headers.WORKFLOW_VERSION, 1);
+            outcome.getMessage().setHeader(Headers.ROUTE_KEY, "reloaded");
+            outcome.getMessage().setHeader(Headers.EXECUTION_ID, before);
+            outcome.getMessage().setHeader(Headers.STATUS, "completed");
+            outcome.setProperty("results", "{}");
+            new OutcomeEvents(coordinator.catalog()).build(outcome);
+            assertThat(outcome.getMessage().getBody(String.class)).contains("RELOADED_V1_DONE");
+        }
+    }
+
     private static RetainedVersions retainedVersions(RunningCoordinator coordinator) throws Exception {
         WorkflowReload reload = coordinator.camelContext().getRegistry().findSingleByType(WorkflowReload.class);
         java.lang.reflect.Field versions = WorkflowReload.class.getDeclaredField("versions");
