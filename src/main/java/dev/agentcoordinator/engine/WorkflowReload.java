@@ -73,7 +73,7 @@ public final class WorkflowReload {
             if (before == null) {
                 added.add(new Version(workflow.id(), workflow.versionOrDefault()));
                 brought.add(workflow);
-            } else if (Json.write(before).equals(Json.write(workflow))) {
+            } else if (sameDefinition(before, workflow)) {
                 unchanged.add(workflow.id());
             } else if (before.versionOrDefault() == workflow.versionOrDefault()) {
                 sameVersion.add(read.fileOf(workflow.id()) + ": version: " + workflow.versionOrDefault() + " is the version this"
@@ -86,7 +86,7 @@ public final class WorkflowReload {
             }
             // a version whose routes this coordinator keeps (executions run on it) is taken as it was defined
             versions.kept(workflow.id(), workflow.versionOrDefault())
-                    .filter(kept -> !Json.write(WorkflowCatalog.asLoaded(kept)).equals(Json.write(workflow)))
+                    .filter(kept -> !sameDefinition(WorkflowCatalog.asLoaded(kept), workflow))
                     .ifPresent(kept -> sameVersion.add(read.fileOf(workflow.id()) + ": version: " + workflow.versionOrDefault()
                             + " is a version of workflow " + workflow.id() + " this coordinator keeps for the executions"
                             + " that started on it, defined otherwise: give the changed definition a new version"));
@@ -132,6 +132,15 @@ public final class WorkflowReload {
         LookAlikeAgents.in(catalog).forEach(warning -> LOG.warn("Workflows: {}", warning));
         LOG.info("Workflows reloaded from {}: {}", folder, describe(outcome));
         return outcome;
+    }
+
+    /**
+     * Whether two definitions are the same, as the database compares them at start (jsonb): whatever the order of
+     * the keys of their mappings. A version read back from workflow_definitions has its input_mapping in jsonb's
+     * order (shorter keys first), not its file's.
+     */
+    static boolean sameDefinition(WorkflowDefinition one, WorkflowDefinition other) {
+        return Json.MAPPER.valueToTree(one).equals(Json.MAPPER.valueToTree(other));
     }
 
     /** What a reload changed, in words (the log's and Hawtio's). */

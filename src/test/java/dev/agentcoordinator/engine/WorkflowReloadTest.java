@@ -207,6 +207,43 @@ class WorkflowReloadTest {
         }
     }
 
+    /** first takes two inputs, in an order of keys that PostgreSQL's jsonb does not keep (it stores shorter keys first). */
+    private static String withInputs(String definition) {
+        return definition.replace("action: first\n", "action: first\n    input_mapping:\n"
+                + "      interview_id: { from_trigger: interview_id }\n      user_id: { from_trigger: user_id }\n");
+    }
+
+    /**
+     * Version 2 came from workflow_definitions (a reload reads the version it brings back from there), so the
+     * definition retained for it once version 3 replaced it is the recorded one: a roll-back to version 2, the file
+     * as it was, is that very definition, whatever order of keys the database keeps.
+     */
+    @Test
+    void aRollBackToAVersionReadBackFromItsRecordIsTheSameDefinition() throws Exception {
+        Path workflows = Files.createDirectory(folder.resolve("workflows"));
+        Files.writeString(workflows.resolve("reloaded.yaml"), withInputs(V1));
+        try (RunningCoordinator coordinator = CoordinatorApp.start(TestCoordinator.settings(Files.createDirectory(folder.resolve("data")),
+                workflows));
+             ScriptedAgents agents = new ScriptedAgents(coordinator.connectionFactory())) {
+            Files.writeString(workflows.resolve("reloaded.yaml"), withInputs(V2));
+            assertThat(reload(coordinator).statusCode()).isEqualTo(200);
+            Files.writeString(workflows.resolve("reloaded.yaml"), withInputs(V2).replace("version: 2", "version: 3"));
+            assertThat(reload(coordinator).statusCode()).isEqualTo(200);
+
+            Files.writeString(workflows.resolve("reloaded.yaml"), withInputs(V2));
+            HttpResponse<String> rolledBack = reload(coordinator);
+            assertThat(rolledBack.statusCode()).as(rolledBack.body()).isEqualTo(200);
+            assertThat(Json.parse(rolledBack.body()).path("changed").toString())
+                    .isEqualTo("[{\"workflow_id\":\"reloaded\",\"from_version\":3,\"to_version\":2}]");
+
+            agents.echo("reload-first", r -> Map.of("done", "first")).echo("reload-second", r -> Map.of("done", "second"))
+                    .echo("reload-third", r -> Map.of("done", "third"));
+            String execution = executionOf(coordinator, send(coordinator, "RELOADED"));
+            await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(status(coordinator, execution)));
+            assertThat(version(coordinator, execution)).isEqualTo(2);
+        }
+    }
+
     /**
      * A message of an execution on version 2 that looked for its version just before the reload that loads it, and
      * waits for the reload to end before its version is read back (the reload and that read are one at a time): it
