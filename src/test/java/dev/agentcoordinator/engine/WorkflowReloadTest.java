@@ -324,6 +324,50 @@ class WorkflowReloadTest {
         }
     }
 
+    private static final String JOINED = """
+            id: joined
+            name: Joined workflow
+            trigger: JOINED
+            version: 1
+            onSuccess: JOINED_V1_DONE
+            steps:
+              - id: left
+                agent: reload-first
+                action: left
+              - id: right
+                agent: reload-second
+                action: right
+              - id: both
+                agent: reload-first
+                action: both
+                depends_on: [left, right]
+            """;
+
+    /** An execution waiting in a fan-in of version 1 when a reload brings version 2 ends on version 1. */
+    @Test
+    void anExecutionWaitingInAJoinEndsOnItsVersionAfterAReload() throws Exception {
+        Path workflows = Files.createDirectory(folder.resolve("workflows"));
+        Files.writeString(workflows.resolve("joined.yaml"), JOINED);
+        try (RunningCoordinator coordinator = CoordinatorApp.start(TestCoordinator.settings(Files.createDirectory(folder.resolve("data")),
+                workflows));
+             ScriptedAgents agents = new ScriptedAgents(coordinator.connectionFactory())) {
+            agents.echo("reload-first", r -> Map.of("done", r.action()));
+            String waiting = executionOf(coordinator, send(coordinator, "JOINED"));
+            await().atMost(Duration.ofSeconds(20)).until(() -> steps(coordinator, waiting).contains("left:completed")
+                    && steps(coordinator, waiting).contains("right:running"));
+
+            Files.writeString(workflows.resolve("joined.yaml"), JOINED.replace("version: 1", "version: 2")
+                    .replace("JOINED_V1_DONE", "JOINED_V2_DONE").replace("action: both", "action: both_v2"));
+            assertThat(reload(coordinator).statusCode()).isEqualTo(200);
+            agents.echo("reload-second", r -> Map.of("done", r.action()));
+            await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(status(coordinator, waiting)));
+            assertThat(steps(coordinator, waiting)).containsExactly("both:completed", "left:completed", "right:completed");
+            assertThat(agents.received()).filteredOn(r -> r.request().path("execution_id").asText().equals(waiting))
+                    .extracting(ScriptedAgents.Received::action).contains("both").doesNotContain("both_v2");
+            await().atMost(Duration.ofSeconds(10)).until(() -> "JOINED_V1_DONE".equals(outcome(coordinator, waiting)));
+        }
+    }
+
     private static RetainedVersions retainedVersions(RunningCoordinator coordinator) throws Exception {
         WorkflowReload reload = coordinator.camelContext().getRegistry().findSingleByType(WorkflowReload.class);
         java.lang.reflect.Field versions = WorkflowReload.class.getDeclaredField("versions");
