@@ -183,6 +183,12 @@ public final class WorkflowCatalog {
         return workflowId + "~v" + version;
     }
 
+    /** A route key in words, for log lines: {@code order} or {@code order version 2} (for {@code order~v2}). */
+    public static String describeRouteKey(String routeKey) {
+        String workflowId = workflowIdOf(routeKey);
+        return workflowId.equals(routeKey) ? routeKey : workflowId + " version " + routeKey.substring(routeKey.indexOf("~v") + 2);
+    }
+
     /** The workflow id a route key names. */
     public static String workflowIdOf(String routeKey) {
         int tilde = routeKey.indexOf('~');
@@ -314,6 +320,17 @@ public final class WorkflowCatalog {
 
     public Optional<WorkflowDefinition> byId(String id) {
         return Optional.ofNullable(loaded.byId().get(id));
+    }
+
+    /**
+     * The routes that start a loaded workflow on {@code trigger}: its own definition, or the copy a reload brought
+     * (its id is the route key; {@link #workflowIdOf} gives the workflow's). One look at the loaded workflows, so that
+     * a reload in between cannot give the workflow of one and the routes of another.
+     */
+    public Optional<WorkflowDefinition> routedByTrigger(String trigger) {
+        Loaded now = this.loaded;
+        return now.byId().values().stream().filter(d -> trigger.equals(d.trigger())).findFirst()
+                .map(workflow -> now.routedById().get(workflow.id()));
     }
 
     public Optional<WorkflowDefinition> byTrigger(String trigger) {

@@ -1,5 +1,6 @@
 package dev.agentcoordinator.engine;
 
+import dev.agentcoordinator.definition.WorkflowCatalog;
 import dev.agentcoordinator.definition.WorkflowDefinition;
 import dev.agentcoordinator.definition.WorkflowStep;
 import org.apache.camel.Exchange;
@@ -49,7 +50,7 @@ final class CompensationRoutes {
                         .filter(Sql.returnedRow())
                             .setHeader(STATUS, routes.simple("${body[status]}"))
                             .setHeader("failures", routes.simple("${body[failures]}"))
-                            .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of " + wf + " ${header.status}")
+                            .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of " + WorkflowCatalog.describeRouteKey(wf) + " ${header.status}")
                             .to(Endpoints.PUBLISH_OUTCOME)
                         .end()
                     .endChoice()

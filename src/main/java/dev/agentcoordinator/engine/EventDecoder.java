@@ -37,10 +37,10 @@ public final class EventDecoder {
         in.setHeader(Headers.EVENT_KEY, key);
         in.setHeader(EVENT_PAYLOAD, payload == null || payload.isNull() ? "{}" : Json.write(payload));
         in.setHeader(EVENT_ROW_ID, UUID.randomUUID().toString());
-        java.util.Optional<WorkflowDefinition> workflow = catalog.byTrigger(type.asText());
-        in.setHeader(Headers.WORKFLOW_ID, workflow.map(WorkflowDefinition::id).orElse(null));
         // the routes that start it: its own, or those of the version a reload brought
-        in.setHeader(Headers.ROUTE_KEY, workflow.flatMap(w -> catalog.routedOf(w.id())).map(WorkflowDefinition::id).orElse(null));
+        java.util.Optional<String> routeKey = catalog.routedByTrigger(type.asText()).map(WorkflowDefinition::id);
+        in.setHeader(Headers.WORKFLOW_ID, routeKey.map(WorkflowCatalog::workflowIdOf).orElse(null));
+        in.setHeader(Headers.ROUTE_KEY, routeKey.orElse(null));
         in.setBody(null); // decoded into headers (an invalid event was rejected above, message unchanged)
         IgnoredFields.EVENT.describe(event).ifPresent(ignored -> {
             if (ignored.misspelt()) {

@@ -141,6 +141,11 @@ public final class RetainedVersions implements WorkflowCatalog.VersionSource {
         return removed;
     }
 
+    /** Records again that this coordinator runs its loaded versions (see WorkflowVersions.recordRunner). */
+    private synchronized void recordRunners() {
+        WorkflowVersions.recordRunner(jdbc, catalog);
+    }
+
     /** Whether an execution runs or compensates on {@code version} (a retained copy). */
     private boolean inUse(WorkflowDefinition version) {
         return Boolean.TRUE.equals(jdbc.queryForObject("SELECT EXISTS (SELECT 1 FROM workflow_executions WHERE workflow_id = ?"
@@ -162,7 +167,8 @@ public final class RetainedVersions implements WorkflowCatalog.VersionSource {
                         .routeDescription("removes the routes of workflow versions no execution runs on any more,"
                                 + " and records again that this coordinator runs its loaded versions")
                         // first: a failure to retire a version must not skip it
-                        .process(exchange -> WorkflowVersions.recordRunner(jdbc, catalog))
+                        // under the reload's lock: a reload deletes the runner rows of the versions it replaced
+                        .process(exchange -> recordRunners())
                         .process(exchange -> retireUnused());
             }
         };

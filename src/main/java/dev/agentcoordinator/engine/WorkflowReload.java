@@ -89,7 +89,8 @@ public final class WorkflowReload {
                     .filter(kept -> !sameDefinition(WorkflowCatalog.asLoaded(kept), workflow))
                     .ifPresent(kept -> sameVersion.add(read.fileOf(workflow.id()) + ": version: " + workflow.versionOrDefault()
                             + " is a version of workflow " + workflow.id() + " this coordinator keeps for the executions"
-                            + " that started on it, defined otherwise: give the changed definition a new version"));
+                            + " that started on it (until the retirement sweep finds none), defined otherwise: give the"
+                            + " changed definition a new version"));
         }
         if (!sameVersion.isEmpty()) {
             throw new InvalidDefinitionsException(sameVersion);

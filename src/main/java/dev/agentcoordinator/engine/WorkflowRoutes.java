@@ -148,7 +148,7 @@ public class WorkflowRoutes extends RouteBuilder {
                         .process(this::rememberFacts)
                         .process(WorkflowRoutes::keepStartedRootRows)
                         .setBody(constant(null))
-                        .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of " + wf + " started");
+                        .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of " + WorkflowCatalog.describeRouteKey(wf) + " started");
         if (!startedRoots.isEmpty()) {
             addStartedRootsDispatch(wf, created);
         }
@@ -360,7 +360,7 @@ public class WorkflowRoutes extends RouteBuilder {
                     .when(Sql.returnedRow())
                         .process(WorkflowRoutes::outcomeHeaders)
                         .process(exchange -> facts.forget(exchange.getMessage().getHeader(EXECUTION_ID, String.class)))
-                        .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of " + wf + " ${header.status}")
+                        .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of " + WorkflowCatalog.describeRouteKey(wf) + " ${header.status}")
                         .to(Endpoints.AFTER_SETTLED)
                     .endChoice()
                     // a replayed message may find the execution settled by a delivery that died
