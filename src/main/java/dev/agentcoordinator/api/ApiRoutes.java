@@ -363,6 +363,8 @@ public class ApiRoutes extends RouteBuilder {
             refused.put("error", "the workflows were not reloaded: " + e.errors().size() + " problem(s); the loaded ones run on unchanged");
             refused.put("problems", e.errors());
             respond(exchange, 422, Json.write(refused));
+        } catch (IllegalStateException e) {   // the routes of a version could not be added: nothing switched
+            respond(exchange, 500, Json.object().put("error", e.getMessage()).toString());
         }
     }
 

@@ -115,10 +115,17 @@ public final class WorkflowReload {
 
         // the routes of each version brought: those this coordinator keeps for it, else read back as recorded just now
         Map<String, WorkflowDefinition> routed = new LinkedHashMap<>();
-        for (WorkflowDefinition workflow : read.all()) {
-            routed.put(workflow.id(), brought.contains(workflow)
-                    ? versions.routesFor(workflow.id(), workflow.versionOrDefault())
-                    : catalog.routedOf(workflow.id()).orElseThrow());
+        try {
+            for (WorkflowDefinition workflow : read.all()) {
+                routed.put(workflow.id(), brought.contains(workflow)
+                        ? versions.routesFor(workflow.id(), workflow.versionOrDefault())
+                        : catalog.routedOf(workflow.id()).orElseThrow());
+            }
+        } catch (RuntimeException e) {
+            // nothing switched: this coordinator runs what it ran, as its runner rows say again
+            WorkflowVersions.recordRunnersAfterFailedReload(dataSource, catalog, brought);
+            throw new IllegalStateException("the workflows were not reloaded, the loaded ones run on: the routes of a version"
+                    + " could not be added: " + e.getMessage(), e);
         }
         // the versions replaced stay resolvable for the executions on them, until the retirement sweep finds none
         List<WorkflowDefinition> routedBefore = replaced.stream().map(w -> catalog.routedOf(w.id()).orElseThrow()).toList();

@@ -105,6 +105,19 @@ public final class WorkflowVersions {
         }
     }
 
+    /**
+     * After a reload recorded its versions and then failed to add their routes: this coordinator runs none of
+     * {@code brought} and still runs what {@code catalog} loads.
+     */
+    static void recordRunnersAfterFailedReload(DataSource dataSource, WorkflowCatalog catalog, List<WorkflowDefinition> brought) {
+        JdbcTemplate jdbc = new JdbcTemplate(dataSource);
+        for (WorkflowDefinition version : brought) {
+            jdbc.update("DELETE FROM workflow_definition_runners WHERE workflow_id = ? AND version = ?"
+                    + " AND instance_id = current_setting('application_name')", version.id(), version.versionOrDefault());
+        }
+        recordRunner(jdbc, catalog);
+    }
+
     /** Adds the routes of another version, then lets the catalog resolve executions to it. */
     static WorkflowDefinition keep(WorkflowDefinition version, WorkflowCatalog catalog, RouteAdder routes) throws Exception {
         WorkflowDefinition copy = WorkflowCatalog.asRetained(version);

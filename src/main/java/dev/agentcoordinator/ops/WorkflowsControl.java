@@ -46,6 +46,8 @@ public final class WorkflowsControl implements WorkflowsControlMBean, org.apache
             return WorkflowReload.describe(outcome);
         } catch (InvalidDefinitionsException e) {
             return "not reloaded, the loaded workflows run on: " + e.getMessage();
+        } catch (IllegalStateException e) {
+            return e.getMessage();
         }
     }
 
