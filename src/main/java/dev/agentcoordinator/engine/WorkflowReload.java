@@ -108,6 +108,10 @@ public final class WorkflowReload {
         }
         Outcome outcome = new Outcome(added, changed, removed, unchanged);
         if (brought.isEmpty() && replaced.isEmpty()) {
+            // the same definitions, perhaps from other files: the routes stay, the file names are the new ones
+            Map<String, WorkflowDefinition> same = new LinkedHashMap<>();
+            read.all().forEach(workflow -> same.put(workflow.id(), catalog.routedOf(workflow.id()).orElseThrow()));
+            catalog.replaceLoaded(read, same);
             LOG.info("Workflows reloaded from {}: nothing changed ({} workflow(s))", folder, unchanged.size());
             return outcome;
         }

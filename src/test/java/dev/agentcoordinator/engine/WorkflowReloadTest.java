@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
+import static dev.agentcoordinator.engine.OwnCoordinatorProbe.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -75,16 +76,22 @@ class WorkflowReloadTest {
 
     @TempDir
     Path folder;
+    /** The workflow folder of the test's coordinator ({@link #startWith}). */
+    private Path workflows;
+
+    /** A coordinator of the test's own, on a folder that holds one file, {@code name}, as given. */
+    private RunningCoordinator startWith(String name, String definition, Map<String, String> settings) throws Exception {
+        workflows = Files.createDirectory(folder.resolve("workflows"));
+        Files.writeString(workflows.resolve(name), definition);
+        return CoordinatorApp.start(TestCoordinator.settings(Files.createDirectory(folder.resolve("data")), workflows).with(settings));
+    }
 
     @Test
     void aReloadStartsNewExecutionsOnTheNewVersionWhileThoseInFlightEndOnTheirs() throws Exception {
-        Path workflows = Files.createDirectory(folder.resolve("workflows"));
-        Files.writeString(workflows.resolve("reloaded.yaml"), V1);
-        try (RunningCoordinator coordinator = CoordinatorApp.start(TestCoordinator.settings(Files.createDirectory(folder.resolve("data")),
-                workflows).with(Map.of("coordinator.versions.retire-period-ms", "100")));
+        try (RunningCoordinator coordinator = startWith("reloaded.yaml", V1, Map.of("coordinator.versions.retire-period-ms", "100"));
              ScriptedAgents agents = new ScriptedAgents(coordinator.connectionFactory())) {
             agents.echo("reload-first", r -> Map.of("done", r.action()));
-            String before = executionOf(coordinator, send(coordinator, "RELOADED"));
+            String before = startedBy(coordinator, send(coordinator, "RELOADED"));
             await().atMost(Duration.ofSeconds(20)).until(() -> steps(coordinator, before).contains("second:running"));
 
             Files.writeString(workflows.resolve("reloaded.yaml"), V2);
@@ -96,7 +103,7 @@ class WorkflowReloadTest {
             assertThat(coordinator.camelContext().getRoute("wf.reloaded.second")).as("version 1's, in use").isNotNull();
             assertThat(workflowsListed(coordinator).path("workflows").get(0).path("version").asInt()).isEqualTo(2);
 
-            String after = executionOf(coordinator, send(coordinator, "RELOADED"));
+            String after = startedBy(coordinator, send(coordinator, "RELOADED"));
             agents.echo("reload-second", r -> Map.of("done", "second")).echo("reload-third", r -> Map.of("done", "third"));
             await().atMost(Duration.ofSeconds(30)).until(() -> "completed".equals(status(coordinator, before))
                     && "completed".equals(status(coordinator, after)));
@@ -112,7 +119,7 @@ class WorkflowReloadTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> routes(coordinator, "wf.reloaded.").isEmpty()
                     && routes(coordinator, "wf.reloaded~start").isEmpty());
             assertThat(routes(coordinator, "wf.reloaded~v2")).contains("wf.reloaded~v2~start", "wf.reloaded~v2.third");
-            String later = executionOf(coordinator, send(coordinator, "RELOADED"));
+            String later = startedBy(coordinator, send(coordinator, "RELOADED"));
             await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(status(coordinator, later)));
             assertThat(steps(coordinator, later)).containsExactly("first:completed", "second:completed", "third:completed");
         }
@@ -120,10 +127,7 @@ class WorkflowReloadTest {
 
     @Test
     void aReloadAddsAndRemovesWorkflowsAndAWrongFolderChangesNothing() throws Exception {
-        Path workflows = Files.createDirectory(folder.resolve("workflows"));
-        Files.writeString(workflows.resolve("reloaded.yaml"), V1);
-        try (RunningCoordinator coordinator = CoordinatorApp.start(TestCoordinator.settings(Files.createDirectory(folder.resolve("data")),
-                workflows).with(Map.of("coordinator.metrics.refresh-ms", "200")));
+        try (RunningCoordinator coordinator = startWith("reloaded.yaml", V1, Map.of("coordinator.metrics.refresh-ms", "200"));
              ScriptedAgents agents = new ScriptedAgents(coordinator.connectionFactory())) {
             agents.echo("reload-first", r -> Map.of("done", r.action())).echo("reload-second", r -> Map.of("done", "second"))
                     .echo("reload-added", r -> Map.of("done", r.action()));
@@ -150,7 +154,7 @@ class WorkflowReloadTest {
             assertThat(added.statusCode()).as(added.body()).isEqualTo(200);
             assertThat(Json.parse(added.body()).toString()).isEqualTo("{\"added\":[{\"workflow_id\":\"added\",\"version\":1}],"
                     + "\"changed\":[],\"removed\":[],\"unchanged\":[\"reloaded\"]}");
-            String addedExecution = executionOf(coordinator, send(coordinator, "ADDED"));
+            String addedExecution = startedBy(coordinator, send(coordinator, "ADDED"));
             await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(status(coordinator, addedExecution)));
             assertThat(steps(coordinator, addedExecution)).containsExactly("only:completed");
             // the backlog gauges take the agents a reload brought
@@ -165,10 +169,10 @@ class WorkflowReloadTest {
             assertThat(Json.parse(removed.body()).path("removed").toString()).isEqualTo("[{\"workflow_id\":\"added\",\"version\":1}]");
             String ignored = send(coordinator, "ADDED");
             await().atMost(Duration.ofSeconds(20)).until(() -> !query(coordinator, "SELECT 1 FROM agent_events WHERE event_key = ?", ignored).isEmpty());
-            assertThat(executionOf(coordinator, ignored)).as("its trigger starts nothing more").isNull();
+            assertThat(startedBy(coordinator, ignored)).as("its trigger starts nothing more").isNull();
 
             // the workflow loaded at start still runs as it did
-            String still = executionOf(coordinator, send(coordinator, "RELOADED"));
+            String still = startedBy(coordinator, send(coordinator, "RELOADED"));
             await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(status(coordinator, still)));
             assertThat(reload(coordinator).body()).isEqualTo("{\"added\":[],\"changed\":[],\"removed\":[],\"unchanged\":[\"reloaded\"]}");
 
@@ -187,11 +191,8 @@ class WorkflowReloadTest {
     /** coordinator.workflows.watch: a saved file is reloaded; one with a problem is named in a WARN line and not loaded. */
     @Test
     void aWatchedFolderIsReloadedWhenAFileInItChanges() throws Exception {
-        Path workflows = Files.createDirectory(folder.resolve("workflows"));
-        Files.writeString(workflows.resolve("reloaded.yaml"), V1);
         try (CapturedLog log = CapturedLog.of(WorkflowFolderWatch.class.getName());
-             RunningCoordinator coordinator = CoordinatorApp.start(TestCoordinator.settings(Files.createDirectory(folder.resolve("data")),
-                     workflows).with(Map.of("coordinator.workflows.watch", "true")));
+             RunningCoordinator coordinator = startWith("reloaded.yaml", V1, Map.of("coordinator.workflows.watch", "true"));
              ScriptedAgents agents = new ScriptedAgents(coordinator.connectionFactory())) {
             agents.echo("reload-added", r -> Map.of("done", r.action()));
 
@@ -202,7 +203,7 @@ class WorkflowReloadTest {
 
             Files.writeString(workflows.resolve("added.yaml"), ADDED);
             await().atMost(Duration.ofSeconds(20)).until(() -> workflowsListed(coordinator).path("workflows").size() == 2);
-            String added = executionOf(coordinator, send(coordinator, "ADDED"));
+            String added = startedBy(coordinator, send(coordinator, "ADDED"));
             await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(status(coordinator, added)));
         }
     }
@@ -220,10 +221,7 @@ class WorkflowReloadTest {
      */
     @Test
     void aRollBackToAVersionReadBackFromItsRecordIsTheSameDefinition() throws Exception {
-        Path workflows = Files.createDirectory(folder.resolve("workflows"));
-        Files.writeString(workflows.resolve("reloaded.yaml"), withInputs(V1));
-        try (RunningCoordinator coordinator = CoordinatorApp.start(TestCoordinator.settings(Files.createDirectory(folder.resolve("data")),
-                workflows));
+        try (RunningCoordinator coordinator = startWith("reloaded.yaml", withInputs(V1), Map.of());
              ScriptedAgents agents = new ScriptedAgents(coordinator.connectionFactory())) {
             Files.writeString(workflows.resolve("reloaded.yaml"), withInputs(V2));
             assertThat(reload(coordinator).statusCode()).isEqualTo(200);
@@ -238,7 +236,7 @@ class WorkflowReloadTest {
 
             agents.echo("reload-first", r -> Map.of("done", "first")).echo("reload-second", r -> Map.of("done", "second"))
                     .echo("reload-third", r -> Map.of("done", "third"));
-            String execution = executionOf(coordinator, send(coordinator, "RELOADED"));
+            String execution = startedBy(coordinator, send(coordinator, "RELOADED"));
             await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(status(coordinator, execution)));
             assertThat(version(coordinator, execution)).isEqualTo(2);
         }
@@ -251,10 +249,7 @@ class WorkflowReloadTest {
      */
     @Test
     void aVersionLookedForDuringTheReloadThatLoadsItIsTheLoadedOne() throws Exception {
-        Path workflows = Files.createDirectory(folder.resolve("workflows"));
-        Files.writeString(workflows.resolve("reloaded.yaml"), V1);
-        try (RunningCoordinator coordinator = CoordinatorApp.start(TestCoordinator.settings(Files.createDirectory(folder.resolve("data")),
-                workflows));
+        try (RunningCoordinator coordinator = startWith("reloaded.yaml", V1, Map.of());
              ScriptedAgents agents = new ScriptedAgents(coordinator.connectionFactory())) {
             RetainedVersions versions = retainedVersions(coordinator);
             Files.writeString(workflows.resolve("reloaded.yaml"), V2);
@@ -279,7 +274,7 @@ class WorkflowReloadTest {
             assertThat(coordinator.catalog().retainedAt("reloaded~v1")).isEmpty();
 
             agents.echo("reload-first", r -> Map.of("done", "first")).echo("reload-second", r -> Map.of("done", "second"));
-            String execution = executionOf(coordinator, send(coordinator, "RELOADED"));
+            String execution = startedBy(coordinator, send(coordinator, "RELOADED"));
             await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(status(coordinator, execution)));
             assertThat(version(coordinator, execution)).isEqualTo(1);
         }
@@ -292,14 +287,11 @@ class WorkflowReloadTest {
      */
     @Test
     void theRouteKeyOfAVersionLoadedAtStartStillResolvesOnceReleased() throws Exception {
-        Path workflows = Files.createDirectory(folder.resolve("workflows"));
-        Files.writeString(workflows.resolve("reloaded.yaml"), V1);
-        try (RunningCoordinator coordinator = CoordinatorApp.start(TestCoordinator.settings(Files.createDirectory(folder.resolve("data")),
-                workflows));
+        try (RunningCoordinator coordinator = startWith("reloaded.yaml", V1, Map.of());
              ScriptedAgents agents = new ScriptedAgents(coordinator.connectionFactory())) {
             RetainedVersions versions = retainedVersions(coordinator);
             agents.echo("reload-first", r -> Map.of("done", "first"));
-            String before = executionOf(coordinator, send(coordinator, "RELOADED"));
+            String before = startedBy(coordinator, send(coordinator, "RELOADED"));
             await().atMost(Duration.ofSeconds(20)).until(() -> steps(coordinator, before).contains("second:running"));
             Files.writeString(workflows.resolve("reloaded.yaml"), V2);
             assertThat(reload(coordinator).statusCode()).isEqualTo(200);
@@ -346,13 +338,10 @@ class WorkflowReloadTest {
     /** An execution waiting in a fan-in of version 1 when a reload brings version 2 ends on version 1. */
     @Test
     void anExecutionWaitingInAJoinEndsOnItsVersionAfterAReload() throws Exception {
-        Path workflows = Files.createDirectory(folder.resolve("workflows"));
-        Files.writeString(workflows.resolve("joined.yaml"), JOINED);
-        try (RunningCoordinator coordinator = CoordinatorApp.start(TestCoordinator.settings(Files.createDirectory(folder.resolve("data")),
-                workflows));
+        try (RunningCoordinator coordinator = startWith("joined.yaml", JOINED, Map.of());
              ScriptedAgents agents = new ScriptedAgents(coordinator.connectionFactory())) {
             agents.echo("reload-first", r -> Map.of("done", r.action()));
-            String waiting = executionOf(coordinator, send(coordinator, "JOINED"));
+            String waiting = startedBy(coordinator, send(coordinator, "JOINED"));
             await().atMost(Duration.ofSeconds(20)).until(() -> steps(coordinator, waiting).contains("left:completed")
                     && steps(coordinator, waiting).contains("right:running"));
 
@@ -395,40 +384,9 @@ class WorkflowReloadTest {
         return coordinator.camelContext().getRoutes().stream().map(org.apache.camel.Route::getRouteId).filter(id -> id.startsWith(prefix)).toList();
     }
 
-    private static String send(RunningCoordinator coordinator, String type) {
-        String eventId = UUID.randomUUID().toString();
-        ProducerTemplate producer = coordinator.camelContext().createProducerTemplate();
-        producer.sendBody("jms:queue:agent.events", "{\"type\":\"" + type + "\",\"event_id\":\"" + eventId + "\",\"payload\":{}}");
-        return eventId;
-    }
-
-    private static List<Map<String, Object>> query(RunningCoordinator coordinator, String sql, Object... params) {
-        return new JdbcTemplate(coordinator.dataSource()).queryForList(sql, params);
-    }
-
-    private static String executionOf(RunningCoordinator coordinator, String eventId) {
+    /** The execution the event started once a coordinator took the event, null when it started none. */
+    private static String startedBy(RunningCoordinator coordinator, String eventId) {
         await().atMost(Duration.ofSeconds(20)).until(() -> !query(coordinator, "SELECT 1 FROM agent_events WHERE event_key = ?", eventId).isEmpty());
-        return query(coordinator, "SELECT id FROM workflow_executions WHERE trigger_event_key = ?", eventId).stream()
-                .map(r -> (String) r.get("id")).findFirst().orElse(null);
-    }
-
-    private static String status(RunningCoordinator coordinator, String executionId) {
-        return query(coordinator, "SELECT status FROM workflow_executions WHERE id = ?", executionId).stream()
-                .map(r -> (String) r.get("status")).findFirst().orElse(null);
-    }
-
-    private static int version(RunningCoordinator coordinator, String executionId) {
-        return ((Number) query(coordinator, "SELECT workflow_version FROM workflow_executions WHERE id = ?", executionId)
-                .get(0).get("workflow_version")).intValue();
-    }
-
-    private static List<String> steps(RunningCoordinator coordinator, String executionId) {
-        return query(coordinator, "SELECT step_id || ':' || status AS s FROM workflow_step_executions WHERE execution_id = ?"
-                + " AND kind = 'step' ORDER BY step_id", executionId).stream().map(r -> (String) r.get("s")).toList();
-    }
-
-    private static String outcome(RunningCoordinator coordinator, String executionId) {
-        return query(coordinator, "SELECT type FROM agent_events WHERE payload->>'execution_id' = ? AND payload->>'status' = 'completed'",
-                executionId).stream().map(r -> (String) r.get("type")).findFirst().orElse(null);
+        return executionOf(coordinator, eventId);
     }
 }

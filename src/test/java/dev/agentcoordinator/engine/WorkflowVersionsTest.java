@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static dev.agentcoordinator.engine.OwnCoordinatorProbe.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -341,44 +342,5 @@ class WorkflowVersionsTest {
         await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(coordinator, eventId) != null
                 && steps(coordinator, executionOf(coordinator, eventId)).contains("first:running"));
         return executionOf(coordinator, eventId);
-    }
-
-    private static String send(RunningCoordinator coordinator, String type) {
-        String eventId = UUID.randomUUID().toString();
-        ProducerTemplate producer = coordinator.camelContext().createProducerTemplate();
-        producer.sendBody("jms:queue:agent.events", "{\"type\":\"" + type + "\",\"event_id\":\"" + eventId + "\",\"payload\":{}}");
-        return eventId;
-    }
-
-    private static List<Map<String, Object>> query(RunningCoordinator coordinator, String sql, Object... params) {
-        return new JdbcTemplate(coordinator.dataSource()).queryForList(sql, params);
-    }
-
-    private static String executionOf(RunningCoordinator coordinator, String eventId) {
-        return query(coordinator, "SELECT id FROM workflow_executions WHERE trigger_event_key = ?", eventId).stream()
-                .map(r -> (String) r.get("id")).findFirst().orElse(null);
-    }
-
-    private static String status(RunningCoordinator coordinator, String executionId) {
-        return query(coordinator, "SELECT status FROM workflow_executions WHERE id = ?", executionId).stream()
-                .map(r -> (String) r.get("status")).findFirst().orElse(null);
-    }
-
-    private static int version(RunningCoordinator coordinator, String executionId) {
-        return ((Number) query(coordinator, "SELECT workflow_version FROM workflow_executions WHERE id = ?", executionId)
-                .get(0).get("workflow_version")).intValue();
-    }
-
-    /** step:status of every step row of the execution, by step id. */
-    private static List<String> steps(RunningCoordinator coordinator, String executionId) {
-        return query(coordinator, "SELECT step_id || ':' || status AS s FROM workflow_step_executions WHERE execution_id = ?"
-                + " AND kind = 'step' ORDER BY step_id", executionId).stream().map(r -> (String) r.get("s")).toList();
-    }
-
-    /** The type of the outcome event of the execution (the latest, for one retried). */
-    private static String outcome(RunningCoordinator coordinator, String executionId) {
-        return query(coordinator, "SELECT type FROM agent_events WHERE payload->>'execution_id' = ? AND payload->>'status' = 'completed'",
-                executionId).stream()
-                .map(r -> (String) r.get("type")).findFirst().orElse(null);
     }
 }
