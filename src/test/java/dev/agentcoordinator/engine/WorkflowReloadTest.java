@@ -236,9 +236,7 @@ class WorkflowReloadTest {
 
             agents.echo("reload-first", r -> Map.of("done", "first")).echo("reload-second", r -> Map.of("done", "second"))
                     .echo("reload-third", r -> Map.of("done", "third"));
-            String execution = startedBy(coordinator, send(coordinator, "RELOADED"));
-            await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(status(coordinator, execution)));
-            assertThat(version(coordinator, execution)).isEqualTo(2);
+            assertThat(completedExecution(coordinator, "RELOADED")).as("its version").isEqualTo(2);
         }
     }
 
@@ -274,9 +272,7 @@ class WorkflowReloadTest {
             assertThat(coordinator.catalog().retainedAt("reloaded~v1")).isEmpty();
 
             agents.echo("reload-first", r -> Map.of("done", "first")).echo("reload-second", r -> Map.of("done", "second"));
-            String execution = startedBy(coordinator, send(coordinator, "RELOADED"));
-            await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(status(coordinator, execution)));
-            assertThat(version(coordinator, execution)).isEqualTo(1);
+            assertThat(completedExecution(coordinator, "RELOADED")).as("its version").isEqualTo(1);
         }
     }
 
@@ -382,6 +378,13 @@ class WorkflowReloadTest {
 
     private static List<String> routes(RunningCoordinator coordinator, String prefix) {
         return coordinator.camelContext().getRoutes().stream().map(org.apache.camel.Route::getRouteId).filter(id -> id.startsWith(prefix)).toList();
+    }
+
+    /** The version of workflow of an execution {@code trigger} started, once it completed. */
+    private static int completedExecution(RunningCoordinator coordinator, String trigger) {
+        String execution = startedBy(coordinator, send(coordinator, trigger));
+        await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(status(coordinator, execution)));
+        return version(coordinator, execution);
     }
 
     /** The execution the event started once a coordinator took the event, null when it started none. */
