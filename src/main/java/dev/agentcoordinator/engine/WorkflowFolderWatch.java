@@ -16,10 +16,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Reloads the workflow folder when a definition file in it is created, changed or deleted
- * ({@code coordinator.workflows.watch}), as {@code POST /api/workflows/reload} does. An editor's save is often
- * several events (a temporary file, a rename): the reload waits until the folder has been quiet for
- * {@link #QUIET_MS}. A folder with a problem is not loaded: the WARN line names every problem, and the
- * workflows loaded before run on until the next change.
+ * ({@code coordinator.workflows.watch}), as {@code POST /api/workflows/reload} does, and when the ConfigMap a
+ * Kubernetes volume mounts there is updated. An editor's save is often several events (a temporary file, a
+ * rename): the reload waits until the folder has been quiet for {@link #QUIET_MS}. A folder with a problem is not
+ * loaded: the WARN line names every problem, and the workflows loaded before run on until the next change.
  */
 public final class WorkflowFolderWatch implements org.apache.camel.Service {
     private static final Logger LOG = LoggerFactory.getLogger(WorkflowFolderWatch.class);
@@ -74,20 +74,27 @@ public final class WorkflowFolderWatch implements org.apache.camel.Service {
         }
     }
 
-    /** Takes the key's events; whether one of them names a definition file (not a hidden one, an editor's backup). */
+    /**
+     * Takes the key's events; whether one of them names a definition file (not a hidden one, an editor's backup), or
+     * the {@code ..data} link of a Kubernetes ConfigMap or Secret volume: an update there swaps that link to a new
+     * folder of files at once, and the files' own names, links into it, see no event.
+     */
     private static boolean pollDefinitionChanges(WatchKey key) {
         boolean definitions = false;
         for (WatchEvent<?> event : key.pollEvents()) {
-            if (event.context() instanceof Path name && !name.getFileName().toString().startsWith(".")
-                    && DefinitionReader.isDefinitionFile(name)) {
+            if (event.kind() == StandardWatchEventKinds.OVERFLOW) {
                 definitions = true;
-            } else if (event.kind() == StandardWatchEventKinds.OVERFLOW) {
-                definitions = true;
+            } else if (event.context() instanceof Path name) {
+                String file = name.getFileName().toString();
+                definitions |= file.equals(CONFIG_MAP_DATA) || !file.startsWith(".") && DefinitionReader.isDefinitionFile(name);
             }
         }
         key.reset();
         return definitions;
     }
+
+    /** The link a Kubernetes volume of a ConfigMap swaps to publish an update (atomic writer). */
+    static final String CONFIG_MAP_DATA = "..data";
 
     private void reloadNow() {
         try {

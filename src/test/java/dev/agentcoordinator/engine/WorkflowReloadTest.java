@@ -360,6 +360,28 @@ class WorkflowReloadTest {
         return (RetainedVersions) versions.get(reload);
     }
 
+    /**
+     * A folder mounted from a Kubernetes ConfigMap: each file is a link through {@code ..data}, a link to a folder of
+     * the files, which an update swaps for another at once (no event names the files themselves).
+     */
+    @Test
+    void aWatchedFolderMountedFromAConfigMapIsReloadedWhenTheConfigMapIsUpdated() throws Exception {
+        Path mounted = Files.createDirectory(folder.resolve("mounted"));
+        Path first = Files.createDirectory(mounted.resolve("..2026_12_05_15_00_00.1"));
+        Files.writeString(first.resolve("reloaded.yaml"), V1);
+        Files.createSymbolicLink(mounted.resolve(WorkflowFolderWatch.CONFIG_MAP_DATA), first.getFileName());
+        Files.createSymbolicLink(mounted.resolve("reloaded.yaml"), Path.of(WorkflowFolderWatch.CONFIG_MAP_DATA, "reloaded.yaml"));
+        try (RunningCoordinator coordinator = CoordinatorApp.start(TestCoordinator.settings(Files.createDirectory(folder.resolve("data")),
+                mounted).with(Map.of("coordinator.workflows.watch", "true")))) {
+            Path second = Files.createDirectory(mounted.resolve("..2026_12_05_15_01_00.2"));
+            Files.writeString(second.resolve("reloaded.yaml"), V2);
+            Path swapping = Files.createSymbolicLink(mounted.resolve("..data_tmp"), second.getFileName());
+            Files.move(swapping, mounted.resolve(WorkflowFolderWatch.CONFIG_MAP_DATA), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+
+            await().atMost(Duration.ofSeconds(20)).until(() -> workflowsListed(coordinator).path("workflows").get(0).path("version").asInt() == 2);
+        }
+    }
+
     private static HttpResponse<String> reload(RunningCoordinator coordinator) throws Exception {
         return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(coordinator.httpUrl() + "/api/workflows/reload"))
                 .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
