@@ -188,6 +188,47 @@ class WorkflowReloadTest {
         }
     }
 
+    /**
+     * Reloads one after another while executions start and run, and the retirement sweep removes the routes of the
+     * versions no execution runs on any more: every execution ends completed, with the steps of the version it
+     * started on, and nothing is logged at ERROR.
+     */
+    @Test
+    void executionsStartedAcrossReloadsEachEndOnTheirVersion() throws Exception {
+        try (CapturedLog log = CapturedLog.ofRoot();
+             RunningCoordinator coordinator = startWith("reloaded.yaml", V1, Map.of("coordinator.versions.retire-period-ms", "100"));
+             ScriptedAgents agents = new ScriptedAgents(coordinator.connectionFactory())) {
+            for (String agent : List.of("reload-first", "reload-second", "reload-third")) {
+                agents.agent(agent, r -> List.of(ScriptedAgents.Reply.ok(Map.of("done", r.action())).after(150)));
+            }
+            List<String> events = new java.util.ArrayList<>();
+            for (int version = 2; version <= 7; version++) {
+                for (int i = 0; i < 8; i++) {
+                    events.add(send(coordinator, "RELOADED"));
+                }
+                // even versions have a third step, odd ones two, as V2 and V1
+                Files.writeString(workflows.resolve("reloaded.yaml"), (version % 2 == 0 ? V2 : V1).replaceFirst("version: \\d", "version: " + version));
+                HttpResponse<String> reloaded = reload(coordinator);
+                assertThat(reloaded.statusCode()).as(reloaded.body()).isEqualTo(200);
+            }
+            for (int i = 0; i < 8; i++) {
+                events.add(send(coordinator, "RELOADED"));
+            }
+            await().atMost(Duration.ofSeconds(60)).until(() -> events.stream().allMatch(event -> {
+                String execution = executionOf(coordinator, event);
+                return execution != null && "completed".equals(status(coordinator, execution));
+            }));
+            for (String event : events) {
+                String execution = executionOf(coordinator, event);
+                assertThat(steps(coordinator, execution)).as("execution %s of version %d", execution, version(coordinator, execution))
+                        .hasSize(version(coordinator, execution) % 2 == 0 ? 3 : 2);
+            }
+            assertThat(events.stream().map(event -> version(coordinator, executionOf(coordinator, event))).distinct().count())
+                    .as("executions of several versions").isGreaterThan(3);
+            assertThat(log.atLeast(org.apache.logging.log4j.Level.ERROR)).isEmpty();
+        }
+    }
+
     /** coordinator.workflows.watch: a saved file is reloaded; one with a problem is named in a WARN line and not loaded. */
     @Test
     void aWatchedFolderIsReloadedWhenAFileInItChanges() throws Exception {
