@@ -203,7 +203,7 @@ class WorkflowReloadTest {
             }
             List<String> events = new java.util.ArrayList<>();
             for (int version = 2; version <= 7; version++) {
-                for (int i = 0; i < 8; i++) {
+                for (int i = 0; i < 4; i++) {
                     events.add(send(coordinator, "RELOADED"));
                 }
                 // even versions have a third step, odd ones two, as V2 and V1
@@ -211,7 +211,7 @@ class WorkflowReloadTest {
                 HttpResponse<String> reloaded = reload(coordinator);
                 assertThat(reloaded.statusCode()).as(reloaded.body()).isEqualTo(200);
             }
-            for (int i = 0; i < 8; i++) {
+            for (int i = 0; i < 4; i++) {
                 events.add(send(coordinator, "RELOADED"));
             }
             await().atMost(Duration.ofSeconds(60)).until(() -> events.stream().allMatch(event -> {
