@@ -197,14 +197,17 @@ public final class WorkflowCatalog {
 
     /** The copy of a version of a workflow that its retained routes are built from: its id is its route key. */
     public static WorkflowDefinition asRetained(WorkflowDefinition version) {
-        return new WorkflowDefinition(versionKey(version.id(), version.versionOrDefault()), version.name(), version.trigger(),
-                version.version(), version.steps(), version.onSuccess(), version.onFailure(), version.config());
+        return withId(version, versionKey(version.id(), version.versionOrDefault()));
     }
 
     /** The definition as its file gives it: a retained copy's id back to its workflow's. */
     public static WorkflowDefinition asLoaded(WorkflowDefinition version) {
-        return new WorkflowDefinition(workflowIdOf(version.id()), version.name(), version.trigger(),
-                version.version(), version.steps(), version.onSuccess(), version.onFailure(), version.config());
+        return withId(version, workflowIdOf(version.id()));
+    }
+
+    private static WorkflowDefinition withId(WorkflowDefinition version, String id) {
+        return new WorkflowDefinition(id, version.name(), version.trigger(), version.version(), version.steps(),
+                version.onSuccess(), version.onFailure(), version.config());
     }
 
     /**
