@@ -8,6 +8,7 @@ import dev.agentcoordinator.definition.InvalidDefinitionsException;
 import dev.agentcoordinator.definition.WorkflowCatalog;
 import dev.agentcoordinator.engine.CoordinatorRoutes;
 import dev.agentcoordinator.engine.Endpoints;
+import dev.agentcoordinator.engine.ReloadNotices;
 import dev.agentcoordinator.engine.RetainedVersions;
 import dev.agentcoordinator.engine.WorkflowFolderWatch;
 import dev.agentcoordinator.engine.WorkflowReload;
@@ -235,7 +236,15 @@ public final class CoordinatorApp {
             // POST /api/workflows/reload (ApiRoutes), and a change in the folder when it is watched
             WorkflowReload reload = new WorkflowReload(settings.workflowsDir(), catalog, infra.dataSource(), retained);
             camel.context().getRegistry().bind("workflowReload", reload);
-            camel.context().addService(new dev.agentcoordinator.ops.WorkflowsControl(catalog, reload, camel.context()), true);
+            // a reload asked of this coordinator reaches the others on the broker, over connections that fail
+            // rather than wait through an outage (closed with Camel)
+            ReloadNotices notices = new ReloadNotices(infra.dataSource(), dev.agentcoordinator.infra.Messaging.boundedConnectionFactory(
+                    infra.brokerUrl(), settings.brokerUser(), settings.brokerPassword(), settings.healthTimeoutMs()),
+                    settings.workflowsReloadWaitMs());
+            camel.context().addService(notices, true);
+            camel.context().getRegistry().bind("reloadNotices", notices);
+            camel.addRoutes(notices.answeringRoute(reload));
+            camel.context().addService(new dev.agentcoordinator.ops.WorkflowsControl(catalog, reload, notices, camel.context()), true);
             if (settings.workflowsWatch()) {
                 camel.context().addService(new WorkflowFolderWatch(settings.workflowsDir(), reload), true);
             }

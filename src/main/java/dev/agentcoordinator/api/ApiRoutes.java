@@ -14,6 +14,7 @@ import dev.agentcoordinator.engine.IgnoredFields;
 import dev.agentcoordinator.engine.InvalidEventException;
 import dev.agentcoordinator.engine.Json;
 import dev.agentcoordinator.engine.QueuedRequests;
+import dev.agentcoordinator.engine.ReloadNotices;
 import dev.agentcoordinator.engine.RouteKeys;
 import dev.agentcoordinator.engine.Sql;
 import dev.agentcoordinator.engine.StepOutcome;
@@ -342,34 +343,22 @@ public class ApiRoutes extends RouteBuilder {
                 .end();
     }
 
-    /** POST /api/workflows/reload: what changed, or every problem of the folder (then nothing changed). */
+    /**
+     * POST /api/workflows/reload: what changed, or every problem of the folder (then nothing changed); once this
+     * coordinator reloaded, the other coordinators on its broker and database reload theirs too ({@link ReloadNotices}).
+     */
     private static void reloadWorkflows(Exchange exchange) {
         WorkflowReload reload = exchange.getContext().getRegistry().findSingleByType(WorkflowReload.class);
-        if (reload == null) {
+        ReloadNotices others = exchange.getContext().getRegistry().findSingleByType(ReloadNotices.class);
+        if (reload == null || others == null) {
             respond(exchange, 503, Json.object().put("error", "this coordinator is still starting: reload its workflows once it is ready").toString());
             return;
         }
-        try {
-            WorkflowReload.Outcome outcome = reload.reload();
-            Map<String, Object> view = new java.util.LinkedHashMap<>();
-            view.put("added", outcome.added().stream().map(ApiRoutes::versionView).toList());
-            view.put("changed", outcome.changed().stream().map(c -> Json.object().put("workflow_id", c.workflowId())
-                    .put("from_version", c.fromVersion()).put("to_version", c.toVersion())).toList());
-            view.put("removed", outcome.removed().stream().map(ApiRoutes::versionView).toList());
-            view.put("unchanged", outcome.unchanged());
-            respond(exchange, 200, Json.write(view));
-        } catch (InvalidDefinitionsException e) {
-            Map<String, Object> refused = new java.util.LinkedHashMap<>();
-            refused.put("error", "the workflows were not reloaded: " + e.errors().size() + " problem(s); the loaded ones run on unchanged");
-            refused.put("problems", e.errors());
-            respond(exchange, 422, Json.write(refused));
-        } catch (IllegalStateException e) {   // the routes of a version could not be added: nothing switched
-            respond(exchange, 500, Json.object().put("error", e.getMessage()).toString());
+        WorkflowReload.Answer answer = reload.reloadAnswering();
+        if (answer.reloaded()) {
+            answer.body().set("other_coordinators", others.tellOthers());
         }
-    }
-
-    private static ObjectNode versionView(WorkflowReload.Version version) {
-        return Json.object().put("workflow_id", version.workflowId()).put("version", version.version());
+        respond(exchange, answer.status(), answer.body().toString());
     }
 
     private String workflowsView() {

@@ -54,6 +54,7 @@ public final class CoordinatorSettings {
         d.put("coordinator.http.password", "");                   // empty: no authentication, loopback only
         d.put("coordinator.workflows.dir", "routes/workflows");
         d.put("coordinator.workflows.watch", "false");            // reload the folder when a file in it changes
+        d.put("coordinator.workflows.reload-wait-ms", "10000");   // how long a reload waits for the other coordinators' answers
         d.put("coordinator.data.dir", "./data");
         d.put("coordinator.demo-agents.enabled", "true");
         d.put("coordinator.jms.concurrent-consumers", "4");
@@ -98,6 +99,7 @@ public final class CoordinatorSettings {
     private final int retentionPeriodMs;
     private final int versionsRetirePeriodMs;
     private final boolean workflowsWatch;
+    private final int workflowsReloadWaitMs;
     private final int supervisorPeriodMs;
     private final int messagesResponseTimeoutMs;
 
@@ -120,6 +122,7 @@ public final class CoordinatorSettings {
         this.eventsMaxDeliveries = positiveInt("coordinator.events.max-deliveries");
         this.demoAgentsEnabled = bool("coordinator.demo-agents.enabled");
         this.workflowsWatch = bool("coordinator.workflows.watch");
+        this.workflowsReloadWaitMs = positiveInt("coordinator.workflows.reload-wait-ms");
         this.logFormat = enumValue("coordinator.log.format", LogFormat.class);
         this.healthTimeoutMs = positiveInt("coordinator.health.timeout-ms");
         this.metricsRefreshMs = positiveInt("coordinator.metrics.refresh-ms");
@@ -278,6 +281,7 @@ public final class CoordinatorSettings {
     public Path workflowsDir() { return Path.of(values.get("coordinator.workflows.dir")); }
     /** Whether a change in the workflow folder reloads it (as POST /api/workflows/reload does). */
     public boolean workflowsWatch() { return workflowsWatch; }
+    public int workflowsReloadWaitMs() { return workflowsReloadWaitMs; }
     public Path dataDir() { return Path.of(values.get("coordinator.data.dir")); }
     public boolean demoAgentsEnabled() { return demoAgentsEnabled; }
 

@@ -1,5 +1,7 @@
 package dev.agentcoordinator.engine;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentcoordinator.definition.InvalidDefinitionsException;
 import dev.agentcoordinator.definition.LookAlikeAgents;
 import dev.agentcoordinator.definition.WorkflowCatalog;
@@ -153,6 +155,46 @@ public final class WorkflowReload {
      */
     static boolean sameDefinition(WorkflowDefinition one, WorkflowDefinition other) {
         return Json.MAPPER.valueToTree(one).equals(Json.MAPPER.valueToTree(other));
+    }
+
+    /** A reload's answer as {@code POST /api/workflows/reload} gives it: its HTTP status and body. */
+    public record Answer(int status, ObjectNode body) {
+        public boolean reloaded() {
+            return status == 200;
+        }
+    }
+
+    /**
+     * Reloads the folder and answers what changed ({@code 200}), every problem found ({@code 422}, nothing changed)
+     * or why the routes of a version could not be added ({@code 500}, nothing switched either).
+     */
+    public Answer reloadAnswering() {
+        try {
+            Outcome outcome = reload();
+            ObjectNode view = Json.object();
+            view.set("added", versionsView(outcome.added()));
+            ArrayNode changed = view.putArray("changed");
+            outcome.changed().forEach(c -> changed.addObject().put("workflow_id", c.workflowId())
+                    .put("from_version", c.fromVersion()).put("to_version", c.toVersion()));
+            view.set("removed", versionsView(outcome.removed()));
+            ArrayNode unchanged = view.putArray("unchanged");
+            outcome.unchanged().forEach(unchanged::add);
+            return new Answer(200, view);
+        } catch (InvalidDefinitionsException e) {
+            ObjectNode refused = Json.object()
+                    .put("error", "the workflows were not reloaded: " + e.errors().size() + " problem(s); the loaded ones run on unchanged");
+            ArrayNode problems = refused.putArray("problems");
+            e.errors().forEach(problems::add);
+            return new Answer(422, refused);
+        } catch (IllegalStateException e) {   // the routes of a version could not be added: nothing switched
+            return new Answer(500, Json.object().put("error", e.getMessage()));
+        }
+    }
+
+    private static ArrayNode versionsView(List<Version> versions) {
+        ArrayNode view = Json.array();
+        versions.forEach(v -> view.addObject().put("workflow_id", v.workflowId()).put("version", v.version()));
+        return view;
     }
 
     /** What a reload changed, in words (the log's and Hawtio's). */

@@ -2,6 +2,7 @@ package dev.agentcoordinator.ops;
 
 import dev.agentcoordinator.definition.InvalidDefinitionsException;
 import dev.agentcoordinator.definition.WorkflowCatalog;
+import dev.agentcoordinator.engine.ReloadNotices;
 import dev.agentcoordinator.engine.WorkflowReload;
 
 import javax.management.ObjectName;
@@ -15,12 +16,14 @@ import java.lang.management.ManagementFactory;
 public final class WorkflowsControl implements WorkflowsControlMBean, org.apache.camel.Service {
     private final WorkflowCatalog catalog;
     private final WorkflowReload reload;
+    private final ReloadNotices others;
     /** dev.agentcoordinator:type=workflows,context=&lt;Camel's management name&gt;: one per coordinator in a JVM. */
     private final ObjectName name;
 
-    public WorkflowsControl(WorkflowCatalog catalog, WorkflowReload reload, org.apache.camel.CamelContext context) {
+    public WorkflowsControl(WorkflowCatalog catalog, WorkflowReload reload, ReloadNotices others, org.apache.camel.CamelContext context) {
         this.catalog = catalog;
         this.reload = reload;
+        this.others = others;
         try {
             this.name = new ObjectName("dev.agentcoordinator:type=workflows,context=" + ObjectName.quote(context.getManagementName()));
         } catch (javax.management.MalformedObjectNameException e) {
@@ -43,7 +46,8 @@ public final class WorkflowsControl implements WorkflowsControlMBean, org.apache
     public String reload() {
         try {
             WorkflowReload.Outcome outcome = reload.reload();
-            return WorkflowReload.describe(outcome);
+            com.fasterxml.jackson.databind.node.ArrayNode answers = others.tellOthers();
+            return WorkflowReload.describe(outcome) + (answers.isEmpty() ? "" : ". The other coordinators: " + ReloadNotices.describe(answers));
         } catch (InvalidDefinitionsException e) {
             return "not reloaded, the loaded workflows run on: " + e.getMessage();
         } catch (IllegalStateException e) {

@@ -62,6 +62,19 @@ public final class TestCoordinator {
                 "events.max-deliveries", "3"));
     }
 
+    /** A coordinator on the broker and database of {@code owner}, with its own instance id and data folder. */
+    static CoordinatorSettings sharing(RunningCoordinator owner, Path workflows, Path dataDir, String instanceId) {
+        return CoordinatorSettings.fromMap(Map.of(
+                "broker.url", owner.brokerUrl(),
+                "db.url", owner.jdbcUrl(),
+                "db.user", "postgres",
+                "http.port", "0",
+                "demo-agents.enabled", "false",
+                "workflows.dir", workflows.toString(),
+                "data.dir", dataDir.toString(),
+                "instance-id", instanceId));
+    }
+
     /** Drops an event on agent.events, as a user would; returns its event id. */
     public static String sendEvent(String type, String payloadJson) {
         String eventId = UUID.randomUUID().toString();

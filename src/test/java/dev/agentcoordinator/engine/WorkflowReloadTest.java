@@ -153,7 +153,7 @@ class WorkflowReloadTest {
             HttpResponse<String> added = reload(coordinator);
             assertThat(added.statusCode()).as(added.body()).isEqualTo(200);
             assertThat(Json.parse(added.body()).toString()).isEqualTo("{\"added\":[{\"workflow_id\":\"added\",\"version\":1}],"
-                    + "\"changed\":[],\"removed\":[],\"unchanged\":[\"reloaded\"]}");
+                    + "\"changed\":[],\"removed\":[],\"unchanged\":[\"reloaded\"],\"other_coordinators\":[]}");
             String addedExecution = startedBy(coordinator, send(coordinator, "ADDED"));
             await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(status(coordinator, addedExecution)));
             assertThat(steps(coordinator, addedExecution)).containsExactly("only:completed");
@@ -174,7 +174,7 @@ class WorkflowReloadTest {
             // the workflow loaded at start still runs as it did
             String still = startedBy(coordinator, send(coordinator, "RELOADED"));
             await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(status(coordinator, still)));
-            assertThat(reload(coordinator).body()).isEqualTo("{\"added\":[],\"changed\":[],\"removed\":[],\"unchanged\":[\"reloaded\"]}");
+            assertThat(reload(coordinator).body()).isEqualTo("{\"added\":[],\"changed\":[],\"removed\":[],\"unchanged\":[\"reloaded\"],\"other_coordinators\":[]}");
 
             // from Hawtio: the operation of dev.agentcoordinator:type=workflows, through Jolokia
             Files.writeString(workflows.resolve("added.yaml"), ADDED);
@@ -185,6 +185,71 @@ class WorkflowReloadTest {
             assertThat(executed.path("value").asText()).isEqualTo("added version 1 added, 1 unchanged");
             JsonNode read = jolokia(coordinator, Json.object().put("type", "read").put("mbean", mbean).put("attribute", "LoadedWorkflows"));
             assertThat(read.path("value").toString()).isEqualTo("[\"added version 1 <- ADDED\",\"reloaded version 1 <- RELOADED\"]");   // by file name
+        }
+    }
+
+    /**
+     * Two coordinators on one broker and database, each with a folder of its own: a reload asked of one reloads the
+     * other, whose answer comes back in the asker's; a folder with a problem on the other side is named there (the
+     * asker's own reload stands); a coordinator alive on the database that takes no notice is named as not answering.
+     */
+    @Test
+    void aReloadAskedOfOneCoordinatorReloadsTheOthersOnItsBrokerAndDatabase() throws Exception {
+        Path otherFolder = Files.createDirectory(folder.resolve("other-workflows"));
+        Files.writeString(otherFolder.resolve("reloaded.yaml"), V1);
+        try (RunningCoordinator coordinator = startWith("reloaded.yaml", V1, Map.of("coordinator.workflows.reload-wait-ms", "3000"));
+             RunningCoordinator other = CoordinatorApp.start(TestCoordinator.sharing(coordinator, otherFolder,
+                     Files.createDirectory(folder.resolve("other-data")), "other"));
+             ScriptedAgents agents = new ScriptedAgents(coordinator.connectionFactory())) {
+            agents.echo("reload-first", r -> Map.of("done", "first")).echo("reload-second", r -> Map.of("done", "second"))
+                    .echo("reload-third", r -> Map.of("done", "third"));
+            Files.writeString(workflows.resolve("reloaded.yaml"), V2);
+            Files.writeString(otherFolder.resolve("reloaded.yaml"), V2);
+
+            HttpResponse<String> reloaded = reload(coordinator);
+            assertThat(reloaded.statusCode()).as(reloaded.body()).isEqualTo(200);
+            JsonNode answered = Json.parse(reloaded.body());
+            assertThat(answered.path("changed").toString()).isEqualTo("[{\"workflow_id\":\"reloaded\",\"from_version\":1,\"to_version\":2}]");
+            assertThat(answered.path("other_coordinators").toString()).isEqualTo("[{\"instance_id\":\"other\",\"status\":200,"
+                    + "\"added\":[],\"changed\":[{\"workflow_id\":\"reloaded\",\"from_version\":1,\"to_version\":2}],"
+                    + "\"removed\":[],\"unchanged\":[]}]");
+            assertThat(other.catalog().byId("reloaded").orElseThrow().versionOrDefault()).as("reloaded before the answer").isEqualTo(2);
+            // whichever coordinator takes an event starts version 2
+            List<String> executions = java.util.stream.IntStream.range(0, 6).mapToObj(i -> send(coordinator, "RELOADED")).toList()
+                    .stream().map(eventId -> startedBy(coordinator, eventId)).toList();
+            await().atMost(Duration.ofSeconds(30)).until(() -> executions.stream().allMatch(e -> "completed".equals(status(coordinator, e))));
+            assertThat(executions).allSatisfy(e -> assertThat(version(coordinator, e)).isEqualTo(2));
+
+            // the other's folder has a problem: named in the answer, and its loaded workflows run on; this one's reload stands
+            Files.writeString(otherFolder.resolve("added.yaml"), ADDED.replace("agent: reload-added", "agent: reload-added\n    depends_on: [ony]"));
+            Files.writeString(workflows.resolve("added.yaml"), ADDED);
+            reloaded = reload(coordinator);
+            assertThat(reloaded.statusCode()).as(reloaded.body()).isEqualTo(200);
+            answered = Json.parse(reloaded.body());
+            assertThat(answered.path("added").toString()).isEqualTo("[{\"workflow_id\":\"added\",\"version\":1}]");
+            JsonNode otherAnswer = answered.path("other_coordinators").get(0);
+            assertThat(otherAnswer.path("instance_id").asText()).isEqualTo("other");
+            assertThat(otherAnswer.path("status").asInt()).isEqualTo(422);
+            assertThat(otherAnswer.path("problems").toString()).contains("added.yaml").contains("depends_on");
+            assertThat(other.catalog().byId("added")).isEmpty();
+
+            // alive on the database as a coordinator of an earlier release would be (runner rows, a session), no notice taken
+            try (java.sql.Connection earlier = java.sql.DriverManager.getConnection(coordinator.jdbcUrl()
+                    + (coordinator.jdbcUrl().contains("?") ? "&" : "?") + "ApplicationName=earlier-release", "postgres", "")) {
+                try (java.sql.Statement statement = earlier.createStatement()) {
+                    statement.execute("INSERT INTO workflow_definition_runners (workflow_id, version, instance_id)"
+                            + " VALUES ('reloaded', 2, 'earlier-release')");
+                }
+                Files.delete(otherFolder.resolve("added.yaml"));
+                long asked = System.nanoTime();
+                reloaded = reload(coordinator);
+                assertThat((System.nanoTime() - asked) / 1_000_000).as("waited for the silent one").isGreaterThanOrEqualTo(3000);
+                answered = Json.parse(reloaded.body());
+                assertThat(answered.path("other_coordinators").findValuesAsText("instance_id")).containsExactly("earlier-release", "other");
+                assertThat(answered.path("other_coordinators").get(0).path("status").asInt()).isEqualTo(504);
+                assertThat(answered.path("other_coordinators").get(0).path("error").asText()).startsWith("no answer within 3000 ms");
+                assertThat(answered.path("other_coordinators").get(1).path("status").asInt()).isEqualTo(200);
+            }
         }
     }
 

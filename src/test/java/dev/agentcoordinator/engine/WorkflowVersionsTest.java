@@ -312,15 +312,7 @@ class WorkflowVersionsTest {
 
     /** A coordinator on the broker and database of {@code owner}, with its own instance id. */
     private CoordinatorSettings sharing(RunningCoordinator owner, Path workflows, String instanceId) throws Exception {
-        return CoordinatorSettings.fromMap(Map.of(
-                "broker.url", owner.brokerUrl(),
-                "db.url", owner.jdbcUrl(),
-                "db.user", "postgres",
-                "http.port", "0",
-                "demo-agents.enabled", "false",
-                "workflows.dir", workflows.toString(),
-                "data.dir", Files.createTempDirectory(folder, "data-" + instanceId).toString(),
-                "instance-id", instanceId));
+        return TestCoordinator.sharing(owner, workflows, Files.createTempDirectory(folder, "data-" + instanceId), instanceId);
     }
 
     private static String definedAgents(RunningCoordinator coordinator) {
