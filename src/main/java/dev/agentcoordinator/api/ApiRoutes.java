@@ -2,7 +2,6 @@ package dev.agentcoordinator.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.agentcoordinator.definition.InvalidDefinitionsException;
 import dev.agentcoordinator.definition.WorkflowCatalog;
 import dev.agentcoordinator.definition.WorkflowDefinition;
 import dev.agentcoordinator.engine.DatabaseOutageErrors;
@@ -141,7 +140,8 @@ public class ApiRoutes extends RouteBuilder {
                     .produces(JSON).to("direct:api.list-workflows")
                 .post("/workflows/reload").description("loads the workflow folder again: new workflows start on their triggers, a"
                         + " workflow given a new version starts its new executions on it (those in flight end on theirs), one whose"
-                        + " file is gone starts nothing more; 422 naming every problem, and nothing changes, when a file is wrong")
+                        + " file is gone starts nothing more; 422 naming every problem, and nothing changes, when a file is wrong; once"
+                        + " reloaded, the other coordinators on the broker and database reload theirs (other_coordinators: their answers)")
                     .produces(JSON).to("direct:api.reload-workflows")
                 .post("/messages").description("sends an agent-to-agent message (spec: sendAgentMessage); answers 202 with its message_id")
                     .consumes(JSON).produces(JSON).to("direct:api.post-message")
