@@ -243,7 +243,9 @@ public final class CoordinatorApp {
                     settings.workflowsReloadWaitMs());
             camel.context().addService(notices, true);
             camel.context().getRegistry().bind("reloadNotices", notices);
-            camel.addRoutes(notices.answeringRoute(reload));
+            if (notices.subscriptionAllowed()) {
+                camel.addRoutes(notices.answeringRoute(reload));
+            }
             camel.context().addService(new dev.agentcoordinator.ops.WorkflowsControl(catalog, reload, notices, camel.context()), true);
             if (settings.workflowsWatch()) {
                 camel.context().addService(new WorkflowFolderWatch(settings.workflowsDir(), reload), true);

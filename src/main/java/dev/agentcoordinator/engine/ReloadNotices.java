@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import jakarta.jms.Connection;
 import jakarta.jms.DeliveryMode;
 import jakarta.jms.JMSException;
+import jakarta.jms.JMSSecurityException;
 import jakarta.jms.Message;
 import jakarta.jms.MessageConsumer;
 import jakarta.jms.MessageProducer;
@@ -60,6 +61,25 @@ public final class ReloadNotices implements org.apache.camel.Service {
         this.self = database.queryForObject("SELECT current_setting('application_name')", String.class);
     }
 
+    /**
+     * Whether the broker lets this coordinator's user subscribe to the notices. A standalone broker may refuse it
+     * ({@code createNonDurableQueue} on the address): the route would then fail its set-up every five seconds for
+     * ever, so it is not added, and one WARN line says so. A broker that cannot be reached now is no refusal.
+     */
+    public boolean subscriptionAllowed() {
+        try (Connection connection = broker.createConnection()) {
+            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            session.createConsumer(session.createTopic(TOPIC)).close();
+            return true;
+        } catch (JMSSecurityException e) {
+            LOG.warn("Workflows: a reload asked of another coordinator will not reach this one (reload it by itself):"
+                    + " the broker refuses its user a subscription to {}: {}", TOPIC, e.getMessage());
+            return false;
+        } catch (JMSException | RuntimeException e) {
+            return true;
+        }
+    }
+
     /** The route that reloads this coordinator's folder when another coordinator was asked to, and answers it. */
     public RouteBuilder answeringRoute(WorkflowReload reload) {
         return new RouteBuilder() {
@@ -108,24 +128,31 @@ public final class ReloadNotices implements org.apache.camel.Service {
         }
         Map<String, JsonNode> received = new LinkedHashMap<>();
         String notTold = null;
+        int notToldStatus = 503;
         try {
             collectAnswers(expected, received);
+        } catch (JMSSecurityException e) {
+            notTold = "the broker refuses this coordinator's user (" + e.getMessage() + ")";
+            notToldStatus = 403;
         } catch (JMSException | RuntimeException e) {
-            notTold = e.toString();
-            LOG.warn("Workflows: the other coordinators could not be asked to reload theirs: {}", e.toString());
+            notTold = "the broker cannot be reached (" + e + ")";
+        }
+        if (notTold != null) {
+            LOG.warn("Workflows: the other coordinators could not be asked to reload theirs: {}", notTold);
         }
         for (String instance : expected) {
             JsonNode answer = received.remove(instance);
             if (answer != null) {
                 answers.add(answer);
             } else if (notTold != null) {
-                answers.addObject().put("instance_id", instance).put("status", 503)
-                        .put("error", "not asked to reload: the broker cannot be reached (" + notTold + ")");
+                answers.addObject().put("instance_id", instance).put("status", notToldStatus)
+                        .put("error", "not asked to reload: " + notTold);
             } else {
                 LOG.warn("Workflows: coordinator {} did not answer the reload within {} ms", instance, waitMs);
                 answers.addObject().put("instance_id", instance).put("status", 504)
-                        .put("error", "no answer within " + waitMs + " ms (a coordinator of a release before this one"
-                                + " does not take the notice: reload it by itself)");
+                        .put("error", "no answer within " + waitMs + " ms (a coordinator of a release before this one,"
+                                + " or one whose broker user may not subscribe to " + TOPIC + ", does not take the notice:"
+                                + " reload it by itself)");
             }
         }
         received.values().forEach(answers::add);   // one alive without runner rows: no workflow loaded
