@@ -1,7 +1,9 @@
--- Steps that waited for a lock longer than their timeout fail, naming the lock and its holder.
+-- Steps (and compensations, for the locks of the step they undo) that waited for a lock longer than their timeout
+-- fail, naming the lock and its holder.
 UPDATE workflow_step_executions s
    SET status = 'failed',
-       error = 'waited ' || s.timeout_ms || ' ms (the step''s timeout) for ' || s.waiting_for,
+       error = 'waited ' || s.timeout_ms || ' ms (the ' || CASE WHEN s.kind = 'compensation' THEN 'compensation' ELSE 'step' END
+               || '''s timeout) for ' || s.waiting_for,
        completed_at = now(), waiting_since = NULL, updated_at = now()
   FROM (SELECT id FROM workflow_step_executions
          WHERE status = 'pending' AND waiting_for IS NOT NULL
@@ -12,4 +14,4 @@ UPDATE workflow_step_executions s
          ORDER BY waiting_since LIMIT CAST(:#sweepLimit AS integer) FOR UPDATE SKIP LOCKED) due,
        workflow_executions e
  WHERE s.id = due.id AND e.id = s.execution_id
-RETURNING s.id AS row_id, s.execution_id, s.step_id, s.status, s.error, e.workflow_id, e.workflow_version
+RETURNING s.id AS row_id, s.execution_id, s.step_id, s.kind, s.status, s.error, e.workflow_id, e.workflow_version

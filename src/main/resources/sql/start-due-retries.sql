@@ -3,7 +3,8 @@
 -- attempts before reported as their progress (V19), which the request carries. A step that holds locks
 -- goes back to pending instead, waiting for its locks (requeued): the lock sweep (waiting-lock-steps.sql)
 -- sends it through its step route, which takes them again before the next attempt starts, or waits for
--- them as the first attempt did. Its locks may have lapsed or been taken (a preemption) meanwhile.
+-- them as the first attempt did. Its locks may have lapsed or been taken (a preemption) meanwhile. So does a
+-- compensation that holds the locks of the step it undoes (the lock sweep sends it through its compensate route).
 -- An attempt started here carries a lease on its request (V27), which request-sent.sql clears once the
 -- request left: 30 seconds, or a third of the attempt's timeout when that is shorter, so that a lost request is
 -- sent again with two thirds of its attempt's time left (its deadline stays: a request whose send keeps failing
@@ -18,7 +19,8 @@ WITH requeued AS (
              WHERE next_attempt_at <= now() AND status = 'pending' AND holds_locks
              ORDER BY next_attempt_at LIMIT CAST(:#sweepLimit AS integer) FOR UPDATE SKIP LOCKED) due,
            workflow_executions e
-     WHERE s.id = due.id AND e.id = s.execution_id AND e.status = 'running'
+     WHERE s.id = due.id AND e.id = s.execution_id
+       AND (e.status = 'running' OR (e.status = 'compensating' AND s.kind = 'compensation'))
 ), started AS (
     UPDATE workflow_step_executions s
        SET status = 'running', attempt = s.attempt + 1, next_attempt_at = NULL, error = NULL,

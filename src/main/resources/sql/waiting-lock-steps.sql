@@ -5,9 +5,12 @@
 -- instance is moving right now is left to it. Those tried longest ago first (each try rewrites the
 -- waiting note, and updated_at with it): by the start of their wait, the oldest sweepLimit waiters of a
 -- busy resource were tried again and again, and a step behind them waiting for a free one never was.
-SELECT s.execution_id, s.step_id, e.workflow_id, e.workflow_version
+SELECT s.execution_id, s.step_id, s.kind, e.workflow_id, e.workflow_version
 FROM workflow_step_executions s
-JOIN workflow_executions e ON e.id = s.execution_id AND e.status = 'running'
+-- a compensation waits for the locks of the step it undoes while its execution compensates (LockRoutes sends it
+-- through the execution's compensate route)
+JOIN workflow_executions e ON e.id = s.execution_id
+                          AND (e.status = 'running' OR (e.status = 'compensating' AND s.kind = 'compensation'))
 WHERE s.status = 'pending' AND s.waiting_for IS NOT NULL
 ORDER BY s.updated_at
 LIMIT CAST(:#sweepLimit AS integer)

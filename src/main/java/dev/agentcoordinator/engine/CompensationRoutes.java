@@ -22,15 +22,23 @@ import static dev.agentcoordinator.engine.Headers.*;
 final class CompensationRoutes {
     /** Header: the compensation runs already, and its request is sent again (a redelivery of the message that started it). */
     private static final String RESENT = "compensationResent";
+    /** Header: how a compensation that does not run yet starts: {@code locked} (its step declares locks) or {@code plain}. */
+    private static final String START = "compensationStart";
+    /** Property: the execution's context the plan read, which a compensation's locks are named from. */
+    private static final String CONTEXT = "compensationContext";
 
     private final WorkflowDefinition workflow;
     private final String replyQueue;
     private final CompensationPlanner planner;
+    /** The starts of the compensations whose steps declare locks, by step id. */
+    private final Map<String, LockedStepStart> lockedStarts = new java.util.HashMap<>();
 
     CompensationRoutes(WorkflowDefinition workflow, String replyQueue) {
         this.workflow = workflow;
         this.replyQueue = replyQueue;
         this.planner = new CompensationPlanner(workflow);
+        workflow.steps().stream().filter(step -> step.compensate() != null && !step.locks().isEmpty())
+                .forEach(step -> lockedStarts.put(step.id(), LockedStepStart.ofCompensation(workflow, step)));
     }
 
     void addRoutes(RouteBuilder routes) {
@@ -57,10 +65,25 @@ final class CompensationRoutes {
                     .otherwise()
                         .process(SentRequests::shareAcrossBranches)
                         .split(routes.body())
-                            .process(CompensationRoutes::dispatchHeaders)
+                            .process(this::dispatchHeaders)
                             .choice()
-                                .when(routes.header(RESENT).isNull())
+                                .when(routes.header(START).isEqualTo("plain"))
                                     .to(Sql.row("mark-compensation-running")).id(wf + "~compensate.mark-running")
+                                .when(routes.header(START).isEqualTo("locked"))
+                                    .process(this::startWithLocks).id(wf + "~compensate.lock-and-mark-running")
+                                    .filter(routes.header(LockedStepStart.LOCK_OUTCOME).isEqualTo("waiting"))
+                                        .filter(routes.header(LockRoutes.LOCK_RETRY).isNull())
+                                            .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG,
+                                                    "compensation of ${header.stepId} waits for ${header.reason} [execution ${header.executionId}]")
+                                        .end()
+                                    .end()
+                                    .filter(routes.header(LockedStepStart.LOCK_OUTCOME).isEqualTo("failed"))
+                                        .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG,
+                                                "compensation of ${header.stepId} failed: ${header.error} [execution ${header.executionId}]")
+                                        .to(Endpoints.compensate(wf))
+                                        // what the saga's next pass left is not this compensation's: nothing to send
+                                        .setBody(routes.constant(null))
+                                    .end()
                             .end()
                             .filter(Sql.returnedRow())
                                 .process(CompensationRoutes::prepareDispatch)
@@ -127,6 +150,7 @@ final class CompensationRoutes {
                 ? new CompensationPlanner.Plan(false, List.of())
                 : planner.plan(compensations, context.get(), exchange.getMessage().getHeader(CAUSE_MESSAGE_ID, String.class));
         exchange.getMessage().setHeader("settle", plan.settle());
+        context.ifPresent(read -> exchange.setProperty(CONTEXT, read));
         // a compensation this message sent on another branch already is not sent again (SentRequests)
         exchange.getMessage().setBody(plan.dispatches().stream()
                 .filter(dispatch -> dispatch.running() == null || !SentRequests.sentBefore(exchange, dispatch.rowId()))
@@ -134,22 +158,39 @@ final class CompensationRoutes {
     }
 
     /** The compensation's row and input; one sent again has its running row as the body, as mark-compensation-running returns it. */
-    private static void dispatchHeaders(Exchange exchange) {
+    private void dispatchHeaders(Exchange exchange) {
         Message in = exchange.getMessage();
         CompensationPlanner.Dispatch dispatch = in.getBody(CompensationPlanner.Dispatch.class);
         in.setHeader(ROW_ID, dispatch.rowId());
         in.setHeader(STEP_ID, dispatch.stepId());
         presentEvenIfNull(in, CAUSE_MESSAGE_ID);   // a timer or HTTP call started it: mark-compensation-running records NULL
+        in.removeHeader(LockedStepStart.LOCK_OUTCOME);   // a step's locked start may have led here
         if (dispatch.running() == null) {
             in.removeHeader(RESENT);
+            in.setHeader(START, lockedStarts.containsKey(dispatch.stepId()) ? "locked" : "plain");
             in.setHeader(INPUT, dispatch.inputJson());
             in.setBody(null);
         } else {
+            in.removeHeader(START);
             in.setHeader(RESENT, true);
             in.setHeader(INPUT, dispatch.running().get("input"));
             in.setBody(dispatch.running());
             in.setHeader(SQL_ROW_COUNT, 1);
         }
+    }
+
+    /**
+     * pending -> running for a compensation whose step declares locks: it takes them (named from the context the
+     * plan read) in the same transaction, or stays pending, waiting for them; the lock sweep brings it back here.
+     */
+    private void startWithLocks(Exchange exchange) throws java.sql.SQLException {
+        Message in = exchange.getMessage();
+        // those of a step whose locked start led here are not this compensation's
+        in.removeHeader(LockedStepStart.LOCK_ERROR);
+        in.removeHeader(LockedStepStart.LOCK_REQUESTS);
+        LockedStepStart start = lockedStarts.get(in.getHeader(STEP_ID, String.class));
+        start.resolve(exchange.getProperty(CONTEXT, ExecutionContext.class), in);
+        start.start(exchange);
     }
 
     @SuppressWarnings("unchecked")

@@ -11,7 +11,9 @@ import static dev.agentcoordinator.engine.Headers.*;
 /**
  * The lock sweep: steps waiting for a resource lock ({@link LockedStepStart}) go through their step
  * route again every period, until they get their locks; a step that waited longer than its timeout
- * fails, naming the lock and its holder, and its dependents are decided as after any failure.
+ * fails, naming the lock and its holder, and its dependents are decided as after any failure. A
+ * compensation waiting for the locks of the step it undoes goes through its execution's compensate
+ * route instead, which tries them again or, once it failed, goes on with the saga.
  */
 public class LockRoutes extends RouteBuilder {
     /** Header on a step exchange that comes from the sweep (the first wait was logged already). */
@@ -39,7 +41,12 @@ public class LockRoutes extends RouteBuilder {
                     .process(this::rowToHeaders)
                     .filter(header(ROUTE_KEY).isNotNull())
                         .setHeader(LOCK_RETRY, constant(true))
-                        .toD("direct:wf.${header.routeKey}.${header.stepId}")
+                        .choice()
+                            .when(header("kind").isEqualTo("compensation"))
+                                .toD("direct:wf.${header.routeKey}~compensate")
+                            .otherwise()
+                                .toD("direct:wf.${header.routeKey}.${header.stepId}")
+                        .end()
                     .end()
                 .end();
 
@@ -52,9 +59,18 @@ public class LockRoutes extends RouteBuilder {
                 .to(Sql.rows("expire-lock-waits"))
                 .split(body())
                     .process(this::rowToHeaders)
-                    .log(LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "step ${header.stepId} failed: ${header.error} [execution ${header.executionId}]")
-                    .filter(header(ROUTE_KEY).isNotNull())
-                        .toD("direct:wf.${header.routeKey}.${header.stepId}.done")
+                    .choice()
+                        .when(header("kind").isEqualTo("compensation"))
+                            .log(LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "compensation of ${header.stepId} failed: ${header.error} [execution ${header.executionId}]")
+                            .filter(header(ROUTE_KEY).isNotNull())
+                                .toD("direct:wf.${header.routeKey}~compensate")
+                            .end()
+                        .endChoice()
+                        .otherwise()
+                            .log(LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "step ${header.stepId} failed: ${header.error} [execution ${header.executionId}]")
+                            .filter(header(ROUTE_KEY).isNotNull())
+                                .toD("direct:wf.${header.routeKey}.${header.stepId}.done")
+                            .end()
                     .end()
                 .end();
     }

@@ -49,12 +49,31 @@ public final class LockedStepStart {
     private static final Logger PROGRESS = LoggerFactory.getLogger(Endpoints.PROGRESS_LOG);
 
     private final WorkflowStep step;
+    /** The agent the locks are held as (the step's, or its compensation's), whose priority they take. */
+    private final String holderAgent;
     private final long defaultTtlMs;
+    /** Starts the compensation of the step rather than the step (mark-compensation-running-with-locks.sql). */
+    private final boolean compensation;
     private volatile Services services;
 
     public LockedStepStart(WorkflowDefinition workflow, WorkflowStep step) {
+        this(step, step.agent(), workflow.attemptTimeoutMs(step), false);
+    }
+
+    private LockedStepStart(WorkflowStep step, String holderAgent, long defaultTtlMs, boolean compensation) {
         this.step = step;
-        this.defaultTtlMs = workflow.attemptTimeoutMs(step);
+        this.holderAgent = holderAgent;
+        this.defaultTtlMs = defaultTtlMs;
+        this.compensation = compensation;
+    }
+
+    /**
+     * Starts the compensation of a step that declares locks: it takes the step's locks as its compensating agent,
+     * so that an undo does not run beside another execution's step on the same resource (it waits for it, pending,
+     * as a step does), and releases them when it settles.
+     */
+    public static LockedStepStart ofCompensation(WorkflowDefinition workflow, WorkflowStep step) {
+        return new LockedStepStart(step, step.compensate().agent(), workflow.compensationTimeoutMs(step), true);
     }
 
     /** Names the step's locks from the execution's context; sets {@link #LOCK_REQUESTS} or {@link #LOCK_ERROR}. */
@@ -117,7 +136,7 @@ public final class LockedStepStart {
             return;
         }
         List<LockRequest> requests = in.getHeader(LOCK_REQUESTS, List.class);
-        LockHolder holder = new LockHolder(step.agent(), s.priorities.of(step.agent()),
+        LockHolder holder = new LockHolder(holderAgent, s.priorities.of(holderAgent),
                 in.getHeader(Headers.EXECUTION_ID, String.class), step.id());
         String waitingFor = null;
         try (Connection connection = s.dataSource.getConnection()) {
@@ -132,7 +151,9 @@ public final class LockedStepStart {
                     }
                     acquired.add((AcquireResult.Acquired) result);
                 }
-                Map<String, Object> row = waitingFor == null ? markRunning(connection, in, rowId, requests.size()) : null;
+                Map<String, Object> row = waitingFor == null
+                        ? compensation ? markCompensationRunning(connection, in, rowId, requests.size()) : markRunning(connection, in, rowId, requests.size())
+                        : null;
                 if (row == null) {
                     connection.rollback();
                 } else {
@@ -140,7 +161,7 @@ public final class LockedStepStart {
                     in.setBody(row);
                     in.setHeader(Headers.SQL_ROW_COUNT, 1);
                     in.setHeader(LOCK_OUTCOME, "running");
-                    if (s.listener != null) {
+                    if (s.listener != null && !compensation) {
                         s.listener.startedWithLocks(in.getHeader(Headers.WORKFLOW_ID, String.class), step.id());
                     }
                     logPreemptions(acquired, holder);
@@ -190,6 +211,30 @@ public final class LockedStepStart {
                 row.put("deadline", rs.getTimestamp("deadline"));
                 row.put("context", rs.getString("context"));
                 row.put("progress", rs.getString("progress"));
+                return row;
+            }
+        }
+    }
+
+    private Map<String, Object> markCompensationRunning(Connection connection, Message in, String rowId, int lockCount) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(LockSql.named("mark-compensation-running-with-locks"))) {
+            statement.setString(1, in.getHeader(Headers.INPUT, String.class));
+            statement.setInt(2, lockCount);
+            String cause = in.getHeader(Headers.CAUSE_MESSAGE_ID, String.class);
+            statement.setString(3, cause);
+            statement.setString(4, cause);   // none: the request's lease (V27)
+            statement.setString(5, rowId);
+            try (ResultSet rs = statement.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                in.setHeader(Headers.INPUT, rs.getString("input"));   // a retry's is the attempt before's
+                Map<String, Object> row = new LinkedHashMap<>();   // as mark-compensation-running.sql returns it
+                row.put("attempt", rs.getInt("attempt"));
+                row.put("iteration", rs.getInt("iteration"));
+                row.put("deadline", rs.getTimestamp("deadline"));
+                row.put("agent", rs.getString("agent"));
+                row.put("action", rs.getString("action"));
                 return row;
             }
         }

@@ -45,7 +45,7 @@ class LockedStepTest {
             if (r.action().equals("prepare")) {
                 return List.of(Reply.ok(Map.of("skill_set", "skills-of-" + r.request().path("execution_id").asText())));
             }
-            heldAtRequest.put(r.stepId() + ":" + r.request().path("execution_id").asText(),
+            heldAtRequest.put((r.action().startsWith("undo") ? "undo" : r.stepId()) + ":" + r.request().path("execution_id").asText(),
                     query("SELECT resource_type || '/' || resource_id AS r FROM resource_locks WHERE execution_id = ? ORDER BY 1",
                             r.request().path("execution_id").asText()).stream().map(row -> (String) row.get("r")).toList());
             if (r.action().equals("revise")) {   // iterations 0 and 1 unsatisfied; the third waits while the test looks
@@ -67,8 +67,14 @@ class LockedStepTest {
                 return r.request().path("iteration").asInt() == 0 ? List.of(Reply.ok(Map.of("satisfied", false)).after(1000))
                         : List.of(Reply.ok(Map.of("satisfied", true)));
             }
+            if (r.action().equals("fail_later")) {   // its step's lock is released by then, and the test takes it
+                return List.of(Reply.error("notification service down", false).after(1500));
+            }
             if (r.action().equals("slow_prepare")) {
                 return List.of(Reply.ok(Map.of("prepared", true)).after(700));
+            }
+            if (r.action().equals("undo_busy_once") && r.request().path("attempt").asInt() == 1) {
+                return List.of(Reply.error("roadmap service busy", true));
             }
             if (r.action().equals("busy_once") && r.request().path("attempt").asInt() == 1) {
                 return List.of(Reply.error("roadmap service busy", true));
@@ -403,6 +409,82 @@ class LockedStepTest {
         assertThat(stepRow(executionId, "adjust")).containsEntry("status", "failed");
         assertThat((String) stepRow(executionId, "adjust").get("error"))
                 .isEqualTo("locks[0] (roadmap): resource_id from_trigger user_id is 300 characters long in this execution, at most 255");
+    }
+
+    /**
+     * A compensation takes the locks of the step it undoes: while another holder has the resource, the undo waits
+     * pending (its execution's view says for what) and is not sent; once the lock is free it runs holding it, and
+     * releases it when it settles. It used to run beside the holder.
+     */
+    @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    void aCompensationWaitsForTheLocksOfTheStepItUndoesAndRunsHoldingThem() throws Exception {
+        String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
+        String eventId = sendEvent("G_LOCK_UNDO", "{\"user_id\":\"" + user + "\"}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null
+                && "completed".equals(stepRow(executionOf(eventId), "change").get("status")));
+        String executionId = executionOf(eventId);
+        // the step released its lock as it completed; another execution's step takes the resource before the undo
+        AcquireResult.Acquired held = (AcquireResult.Acquired) locks.acquire(
+                new LockHolder("strategist", 5, "other-execution", "set_goals"), new LockRequest("roadmap", user, 60_000));
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> "compensating".equals(executionStatus(executionId))
+                && query("SELECT 1 FROM workflow_step_executions WHERE execution_id = ? AND kind = 'compensation'"
+                + " AND waiting_for IS NOT NULL", executionId).size() == 1);
+        com.fasterxml.jackson.databind.JsonNode compensation = Json.parse(HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create(shared().httpUrl() + "/api/executions/" + executionId)).build(), HttpResponse.BodyHandlers.ofString()).body())
+                .path("compensations").get(0);
+        assertThat(compensation.path("status").asText()).isEqualTo("pending");
+        assertThat(compensation.path("waiting_for").asText())
+                .startsWith("lock roadmap/" + user + " held by strategist (priority 5, execution other-execution, step set_goals)");
+        // the lock sweep tries again and it still waits: no undo was sent
+        Object triedAt = query("SELECT updated_at FROM workflow_step_executions WHERE execution_id = ? AND kind = 'compensation'",
+                executionId).get(0).get("updated_at");
+        await().atMost(Duration.ofSeconds(5)).until(() -> !triedAt.equals(query("SELECT updated_at FROM workflow_step_executions"
+                + " WHERE execution_id = ? AND kind = 'compensation'", executionId).get(0).get("updated_at")));
+        assertThat(ExecutionProbe.requests(agents, executionId, "change")).extracting(r -> r.action()).containsExactly("adjust");
+
+        assertThat(locks.release(held.lockId())).isTrue();
+        await().atMost(Duration.ofSeconds(20)).until(() -> "compensated".equals(executionStatus(executionId)));
+        assertThat(heldAtRequest.get("undo:" + executionId)).as("held by the undo when its agent got it").containsExactly("roadmap/" + user);
+        assertThat(query("SELECT 1 FROM resource_locks WHERE resource_id = ?", user)).as("released as it settled").isEmpty();
+        assertThat(ExecutionProbe.requests(agents, executionId, "change")).extracting(r -> r.action()).containsExactly("adjust", "undo");
+    }
+
+    /** A compensation with locks whose attempt fails and is retried takes them again for its next attempt. */
+    @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    void aRetriedCompensationTakesTheLocksOfItsStepAgain() {
+        String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
+        String executionId = ExecutionProbe.awaitExecution(sendEvent("G_LOCK_UNDO_RETRY", "{\"user_id\":\"" + user + "\"}"), "compensated");
+        assertThat(query("SELECT attempt, status FROM workflow_step_executions WHERE execution_id = ? AND kind = 'compensation'",
+                executionId).get(0)).containsEntry("attempt", 2).containsEntry("status", "completed");
+        assertThat(ExecutionProbe.requests(agents, executionId, "change")).extracting(r -> r.action() + ":" + r.request().path("attempt").asInt())
+                .containsExactly("adjust:1", "undo_busy_once:1", "undo_busy_once:2");
+        assertThat(heldAtRequest.get("undo:" + executionId)).as("held by the second attempt").containsExactly("roadmap/" + user);
+        assertThat(query("SELECT 1 FROM resource_locks WHERE resource_id = ?", user)).isEmpty();
+    }
+
+    /** A compensation that waits for its step's locks longer than its own timeout fails, naming the lock and its holder. */
+    @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    void aCompensationThatWaitsForItsLocksLongerThanItsTimeoutFailsNamingThem() {
+        String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
+        String eventId = sendEvent("G_LOCK_UNDO_TIMEOUT", "{\"user_id\":\"" + user + "\"}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null
+                && "completed".equals(stepRow(executionOf(eventId), "change").get("status")));
+        String executionId = executionOf(eventId);
+        AcquireResult.Acquired held = (AcquireResult.Acquired) locks.acquire(
+                new LockHolder("architect", 4, "holding-execution", "adjust_roadmap"), new LockRequest("roadmap", user, 60_000));
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> "compensation_failed".equals(executionStatus(executionId)));
+        Map<String, Object> compensation = query("SELECT status, error FROM workflow_step_executions WHERE execution_id = ?"
+                + " AND kind = 'compensation'", executionId).get(0);
+        assertThat(compensation.get("status")).isEqualTo("failed");
+        assertThat((String) compensation.get("error")).isEqualTo("waited 400 ms (the compensation's timeout) for lock roadmap/" + user
+                + " held by architect (priority 4, execution holding-execution, step adjust_roadmap) until " + held.expiresAt());
+        assertThat(ExecutionProbe.requests(agents, executionId, "change")).extracting(r -> r.action()).containsExactly("adjust");
+        assertThat(locks.release(held.lockId())).as("the holder's lock stays its own").isTrue();
     }
 
     /**
