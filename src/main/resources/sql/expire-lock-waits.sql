@@ -6,7 +6,7 @@ UPDATE workflow_step_executions s
                || '''s timeout) for ' || s.waiting_for,
        completed_at = now(), waiting_since = NULL, updated_at = now()
   FROM (SELECT id FROM workflow_step_executions
-         WHERE status = 'pending' AND waiting_for IS NOT NULL
+         WHERE status = 'pending' AND waiting_for IS NOT NULL AND next_attempt_at IS NULL   -- as waiting-lock-steps.sql
            -- holdMs: while replies are queued, the holder's reply that releases the lock may be among them (ReplyBacklog);
            -- sweptAtMs: when that was judged (a statement kept waiting for a connection reaches no further)
            AND waiting_since + timeout_ms * interval '1 millisecond'

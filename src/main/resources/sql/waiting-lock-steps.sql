@@ -11,7 +11,9 @@ FROM workflow_step_executions s
 -- through the execution's compensate route)
 JOIN workflow_executions e ON e.id = s.execution_id
                           AND (e.status = 'running' OR (e.status = 'compensating' AND s.kind = 'compensation'))
-WHERE s.status = 'pending' AND s.waiting_for IS NOT NULL
+-- not one waiting for its next attempt: a compensation an earlier release started, during a rolling upgrade, without
+-- its locks kept its waiting note (V38)
+WHERE s.status = 'pending' AND s.waiting_for IS NOT NULL AND s.next_attempt_at IS NULL
 ORDER BY s.updated_at
 LIMIT CAST(:#sweepLimit AS integer)
 FOR UPDATE OF s SKIP LOCKED

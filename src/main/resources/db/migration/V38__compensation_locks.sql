@@ -2,7 +2,7 @@
 -- as that step (execution_id, step_id) by its compensating agent: an undo then waits for another execution's step
 -- that holds the resource, as a step does, instead of running beside it. Its lock stays in force while it runs, as
 -- a step's does (V33): the row that runs may now be the step's or its compensation's. A step and its compensation
--- never run at once (a compensation starts once its execution compensates, when no step of it runs).
+-- do not run at once: a compensation starts once its execution compensates, when no step of it runs.
 CREATE OR REPLACE FUNCTION lock_in_force(p_expires_at timestamptz, p_execution_id varchar, p_step_id varchar) RETURNS boolean AS $$
 BEGIN
     RETURN p_expires_at >= now()

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import jakarta.jms.Connection;
 import jakarta.jms.DeliveryMode;
+import jakarta.jms.InvalidDestinationException;
 import jakarta.jms.JMSException;
 import jakarta.jms.JMSSecurityException;
 import jakarta.jms.Message;
@@ -39,8 +40,14 @@ public final class ReloadNotices implements org.apache.camel.Service {
     public static final String TOPIC = "coordinator.workflows.reload";
     /** JMS property of a notice: the instance that sent it, which does not take its own. */
     static final String SENDER = "coordinatorInstance";
+    /** JMS property of a notice: the database of its sender; coordinators of another database on the broker ignore it. */
+    static final String DATABASE = "coordinatorDatabase";
 
     private static final Logger LOG = LoggerFactory.getLogger(ReloadNotices.class);
+    /** The database as every coordinator on it names it: its name and when its schema was first migrated. */
+    private static final String DATABASE_IDENTITY = """
+            SELECT current_database() || '@' || COALESCE((SELECT (extract(epoch FROM installed_on) * 1000000)::bigint::text
+                                                            FROM flyway_schema_history ORDER BY installed_rank LIMIT 1), '')""";
     private static final String OTHERS_ALIVE = """
             SELECT DISTINCT r.instance_id FROM workflow_definition_runners r
              WHERE r.instance_id <> current_setting('application_name')
@@ -52,6 +59,7 @@ public final class ReloadNotices implements org.apache.camel.Service {
     private final long waitMs;
     /** This coordinator as the database knows it (application_name, as the runner rows record it). */
     private final String self;
+    private final String databaseIdentity;
 
     /** {@code broker}: connections of their own for the notice and its answers, which fail rather than wait through an outage. */
     public ReloadNotices(DataSource dataSource, ActiveMQConnectionFactory broker, long waitMs) {
@@ -59,12 +67,14 @@ public final class ReloadNotices implements org.apache.camel.Service {
         this.broker = broker;
         this.waitMs = waitMs;
         this.self = database.queryForObject("SELECT current_setting('application_name')", String.class);
+        this.databaseIdentity = database.queryForObject(DATABASE_IDENTITY, String.class);
     }
 
     /**
      * Whether the broker lets this coordinator's user subscribe to the notices. A standalone broker may refuse it
      * ({@code createNonDurableQueue} on the address): the route would then fail its set-up every five seconds for
-     * ever, so it is not added, and one WARN line says so. A broker that cannot be reached now is no refusal.
+     * ever, so it is not added, and one WARN line says so; so does a broker that does not create the address (a
+     * standalone one with {@code auto-create-addresses} off). A broker that cannot be reached now is no refusal.
      */
     public boolean subscriptionAllowed() {
         try (Connection connection = broker.createConnection()) {
@@ -74,6 +84,10 @@ public final class ReloadNotices implements org.apache.camel.Service {
         } catch (JMSSecurityException e) {
             LOG.warn("Workflows: a reload asked of another coordinator will not reach this one (reload it by itself):"
                     + " the broker refuses its user a subscription to {}: {}", TOPIC, e.getMessage());
+            return false;
+        } catch (InvalidDestinationException e) {
+            LOG.warn("Workflows: a reload asked of another coordinator will not reach this one (reload it by itself):"
+                    + " the broker has no address {} and does not create it: {}", TOPIC, e.getMessage());
             return false;
         } catch (JMSException | RuntimeException e) {
             return true;
@@ -88,7 +102,8 @@ public final class ReloadNotices implements org.apache.camel.Service {
                 // one subscriber per coordinator: each would get its own copy of a notice
                 JmsEndpoint notices = getContext().getEndpoint("jms:topic:" + TOPIC
                         + "?concurrentConsumers=1&maxConcurrentConsumers=1", JmsEndpoint.class);
-                notices.setSelector(SENDER + " IS NULL OR " + SENDER + " <> '" + self.replace("'", "''") + "'");
+                notices.setSelector("(" + SENDER + " IS NULL OR " + SENDER + " <> " + quoted(self) + ") AND "
+                        + DATABASE + " = " + quoted(databaseIdentity));
                 from(notices)
                         .routeId("coordinator.workflows.reload-notices")
                         .routeDescription("reloads the workflow folder when another coordinator was asked to, and answers it")
@@ -96,6 +111,10 @@ public final class ReloadNotices implements org.apache.camel.Service {
                                 exchange.getMessage().getHeader(SENDER, String.class)).toString()));
             }
         };
+    }
+
+    private static String quoted(String value) {
+        return "'" + value.replace("'", "''") + "'";
     }
 
     private ObjectNode answer(WorkflowReload reload, String asker) {
@@ -121,8 +140,16 @@ public final class ReloadNotices implements org.apache.camel.Service {
      * no other coordinator runs.
      */
     public ArrayNode tellOthers() {
-        List<String> expected = database.queryForList(OTHERS_ALIVE, String.class);
         ArrayNode answers = Json.array();
+        List<String> expected;
+        try {
+            expected = database.queryForList(OTHERS_ALIVE, String.class);
+        } catch (org.springframework.dao.DataAccessException e) {   // this reload happened: the others are not known
+            LOG.warn("Workflows: the other coordinators were not asked to reload theirs: {}", e.toString());
+            answers.addObject().put("status", 503).put("error", "the other coordinators were not asked to reload theirs:"
+                    + " which are alive cannot be read from the database (" + e.getMostSpecificCause().getMessage() + ")");
+            return answers;
+        }
         if (expected.isEmpty()) {
             return answers;
         }
@@ -168,6 +195,7 @@ public final class ReloadNotices implements org.apache.camel.Service {
             String correlationId = UUID.randomUUID().toString();
             TextMessage notice = session.createTextMessage(Json.object().put("from", self).toString());
             notice.setStringProperty(SENDER, self);
+            notice.setStringProperty(DATABASE, databaseIdentity);
             notice.setJMSReplyTo(answers);
             notice.setJMSCorrelationID(correlationId);
             MessageProducer producer = session.createProducer(session.createTopic(TOPIC));
@@ -182,8 +210,12 @@ public final class ReloadNotices implements org.apache.camel.Service {
                     return;
                 }
                 if (answer instanceof TextMessage text && correlationId.equals(answer.getJMSCorrelationID())) {
-                    JsonNode told = Json.parse(text.getText());
-                    received.put(told.path("instance_id").asText(), told);
+                    try {
+                        JsonNode told = Json.parse(text.getText());
+                        received.put(told.path("instance_id").asText(), told);
+                    } catch (RuntimeException notAnAnswer) {   // not one of ours: the others' answers still count
+                        LOG.warn("Workflows: a reload answer that is not JSON was ignored: {}", notAnAnswer.getMessage());
+                    }
                 }
             }
         }
