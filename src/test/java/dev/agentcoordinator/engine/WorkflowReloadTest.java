@@ -234,12 +234,7 @@ class WorkflowReloadTest {
             assertThat(other.catalog().byId("added")).isEmpty();
 
             // alive on the database as a coordinator of an earlier release would be (runner rows, a session), no notice taken
-            try (java.sql.Connection earlier = java.sql.DriverManager.getConnection(coordinator.jdbcUrl()
-                    + (coordinator.jdbcUrl().contains("?") ? "&" : "?") + "ApplicationName=earlier-release", "postgres", "")) {
-                try (java.sql.Statement statement = earlier.createStatement()) {
-                    statement.execute("INSERT INTO workflow_definition_runners (workflow_id, version, instance_id)"
-                            + " VALUES ('reloaded', 2, 'earlier-release')");
-                }
+            try (java.sql.Connection earlier = aliveWithoutAnswering(coordinator, "earlier-release")) {
                 Files.delete(otherFolder.resolve("added.yaml"));
                 long asked = System.nanoTime();
                 reloaded = reload(coordinator);
@@ -251,6 +246,39 @@ class WorkflowReloadTest {
                 assertThat(answered.path("other_coordinators").get(1).path("status").asInt()).isEqualTo(200);
             }
         }
+    }
+
+    /**
+     * A coordinator of another database on the same broker does not take a reload asked of this one. The asker waits
+     * its whole wait for a coordinator alive on its database that never answers, so an answer from the other would
+     * be among those it lists.
+     */
+    @Test
+    void aReloadDoesNotReachTheCoordinatorsOfAnotherDatabaseOnTheBroker() throws Exception {
+        Path otherFolder = Files.createDirectory(folder.resolve("other-workflows"));
+        Files.writeString(otherFolder.resolve("reloaded.yaml"), V1);
+        try (RunningCoordinator coordinator = startWith("reloaded.yaml", V1, Map.of("coordinator.workflows.reload-wait-ms", "2000"));
+             RunningCoordinator other = CoordinatorApp.start(TestCoordinator.settings(Files.createDirectory(folder.resolve("other-data")),
+                     otherFolder).with(Map.of("coordinator.broker.url", coordinator.brokerUrl(), "coordinator.instance-id", "other")));
+             java.sql.Connection silent = aliveWithoutAnswering(coordinator, "silent")) {
+            Files.writeString(workflows.resolve("reloaded.yaml"), V2);
+            Files.writeString(otherFolder.resolve("reloaded.yaml"), V2);
+            HttpResponse<String> reloaded = reload(coordinator);
+            assertThat(reloaded.statusCode()).as(reloaded.body()).isEqualTo(200);
+            assertThat(Json.parse(reloaded.body()).path("other_coordinators").findValuesAsText("instance_id")).containsExactly("silent");
+            assertThat(other.catalog().byId("reloaded").orElseThrow().versionOrDefault()).as("not reloaded").isEqualTo(1);
+        }
+    }
+
+    /** A session on the coordinator's database that says it runs a workflow, as a coordinator of an earlier release does. */
+    private static java.sql.Connection aliveWithoutAnswering(RunningCoordinator coordinator, String instanceId) throws Exception {
+        java.sql.Connection session = java.sql.DriverManager.getConnection(coordinator.jdbcUrl()
+                + (coordinator.jdbcUrl().contains("?") ? "&" : "?") + "ApplicationName=" + instanceId, "postgres", "");
+        try (java.sql.Statement statement = session.createStatement()) {
+            statement.execute("INSERT INTO workflow_definition_runners (workflow_id, version, instance_id)"
+                    + " VALUES ('reloaded', 1, '" + instanceId + "')");
+        }
+        return session;
     }
 
     /**
