@@ -151,9 +151,7 @@ public final class LockedStepStart {
                     }
                     acquired.add((AcquireResult.Acquired) result);
                 }
-                Map<String, Object> row = waitingFor == null
-                        ? compensation ? markCompensationRunning(connection, in, rowId, requests.size()) : markRunning(connection, in, rowId, requests.size())
-                        : null;
+                Map<String, Object> row = waitingFor == null ? markRunning(connection, in, rowId, requests.size()) : null;
                 if (row == null) {
                     connection.rollback();
                 } else {
@@ -188,53 +186,42 @@ public final class LockedStepStart {
         }
     }
 
+    /**
+     * pending -> running in the transaction that took the locks: mark-running-with-locks.sql, or for a compensation
+     * mark-compensation-running-with-locks.sql (no request context). The row as the statement returns it, as the
+     * SQL component would leave it (mark-running.sql's columns, or mark-compensation-running.sql's); null when the
+     * row no longer waited to start.
+     */
     private Map<String, Object> markRunning(Connection connection, Message in, String rowId, int lockCount) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(LockSql.named("mark-running-with-locks"))) {
-            statement.setString(1, in.getHeader(Headers.INPUT, String.class));
-            statement.setString(2, in.getHeader(Headers.REQUEST_CONTEXT, String.class));
-            statement.setInt(3, lockCount);
-            String cause = in.getHeader(Headers.CAUSE_MESSAGE_ID, String.class);
-            statement.setString(4, cause);
-            statement.setString(5, cause);   // none: the request's lease (V27)
-            statement.setString(6, rowId);
-            try (ResultSet rs = statement.executeQuery()) {
-                if (!rs.next()) {
-                    return null;
+        String input = in.getHeader(Headers.INPUT, String.class);
+        String cause = in.getHeader(Headers.CAUSE_MESSAGE_ID, String.class);   // twice: none means the request's lease (V27)
+        List<Object> parameters = compensation
+                ? java.util.Arrays.asList(input, lockCount, cause, cause, rowId)
+                : java.util.Arrays.asList(input, in.getHeader(Headers.REQUEST_CONTEXT, String.class), lockCount, cause, cause, rowId);
+        String statementName = compensation ? "mark-compensation-running-with-locks" : "mark-running-with-locks";
+        try (PreparedStatement statement = connection.prepareStatement(LockSql.named(statementName))) {
+            for (int i = 0; i < parameters.size(); i++) {
+                if (parameters.get(i) instanceof Integer number) {
+                    statement.setInt(i + 1, number);
+                } else {
+                    statement.setString(i + 1, (String) parameters.get(i));
                 }
-                // a retry's or a later iteration's input is the row's, not the planner's (mark-running-with-locks.sql)
-                in.setHeader(Headers.INPUT, rs.getString("input"));
-                Map<String, Object> row = new LinkedHashMap<>();
-                row.put("attempt", rs.getInt("attempt"));
-                // without it the request would carry the attempt budget of the step whose reply started this one
-                row.put("max_attempts", rs.getInt("max_attempts"));
-                row.put("iteration", rs.getInt("iteration"));
-                row.put("deadline", rs.getTimestamp("deadline"));
-                row.put("context", rs.getString("context"));
-                row.put("progress", rs.getString("progress"));
-                return row;
             }
-        }
-    }
-
-    private Map<String, Object> markCompensationRunning(Connection connection, Message in, String rowId, int lockCount) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(LockSql.named("mark-compensation-running-with-locks"))) {
-            statement.setString(1, in.getHeader(Headers.INPUT, String.class));
-            statement.setInt(2, lockCount);
-            String cause = in.getHeader(Headers.CAUSE_MESSAGE_ID, String.class);
-            statement.setString(3, cause);
-            statement.setString(4, cause);   // none: the request's lease (V27)
-            statement.setString(5, rowId);
             try (ResultSet rs = statement.executeQuery()) {
                 if (!rs.next()) {
                     return null;
                 }
-                in.setHeader(Headers.INPUT, rs.getString("input"));   // a retry's is the attempt before's
-                Map<String, Object> row = new LinkedHashMap<>();   // as mark-compensation-running.sql returns it
-                row.put("attempt", rs.getInt("attempt"));
-                row.put("iteration", rs.getInt("iteration"));
-                row.put("deadline", rs.getTimestamp("deadline"));
-                row.put("agent", rs.getString("agent"));
-                row.put("action", rs.getString("action"));
+                // a retry's or a later iteration's input is the row's, not the planner's (see the statements)
+                in.setHeader(Headers.INPUT, rs.getString("input"));
+                // every other column (a step's max_attempts among them: without it the request would carry the attempt
+                // budget of the step whose reply started this one)
+                Map<String, Object> row = new LinkedHashMap<>();
+                java.sql.ResultSetMetaData columns = rs.getMetaData();
+                for (int i = 1; i <= columns.getColumnCount(); i++) {
+                    if (!"input".equals(columns.getColumnLabel(i))) {
+                        row.put(columns.getColumnLabel(i), rs.getObject(i));
+                    }
+                }
                 return row;
             }
         }
