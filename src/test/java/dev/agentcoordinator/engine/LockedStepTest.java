@@ -83,7 +83,31 @@ class LockedStepTest {
                 return List.of(Reply.error("roadmap service busy (attempt " + r.request().path("attempt").asInt() + ")", true));
             }
             return r.action().equals("fail") ? List.of(Reply.error("roadmap service down", false)) : List.of(Reply.ok(Map.of("adjusted", true)));
-        });
+        }).agent("g-lock-exclusive", LockedStepTest::exclusive);
+    }
+
+    /** Requests of g-lock-exclusive working on a resource right now, by user; and every time two were at once. */
+    private static final Map<String, java.util.concurrent.atomic.AtomicInteger> working = new ConcurrentHashMap<>();
+    private static final List<String> overlaps = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** Changes a user's roadmap, or undoes a change, taking 60 ms; notices when another request works on it meanwhile. */
+    private static List<Reply> exclusive(ScriptedAgents.Received r) {
+        if (r.action().equals("notify")) {
+            return List.of(r.input().path("fail").asBoolean() ? Reply.error("notification failed", false) : Reply.ok(Map.of()));
+        }
+        String user = r.input().path("user_id").asText();
+        java.util.concurrent.atomic.AtomicInteger onIt = working.computeIfAbsent(user, u -> new java.util.concurrent.atomic.AtomicInteger());
+        if (onIt.incrementAndGet() > 1) {
+            overlaps.add(r.action() + " of " + user + " for execution " + r.request().path("execution_id").asText());
+        }
+        try {
+            Thread.sleep(60);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            onIt.decrementAndGet();   // before the reply: the coordinator frees the lock only once it has it
+        }
+        return List.of(Reply.ok(Map.of("done", r.action())));
     }
 
     /** The lock each preempting holder took, by user: the tests release it. */
@@ -449,6 +473,27 @@ class LockedStepTest {
         assertThat(heldAtRequest.get("undo:" + executionId)).as("held by the undo when its agent got it").containsExactly("roadmap/" + user);
         assertThat(query("SELECT 1 FROM resource_locks WHERE resource_id = ?", user)).as("released as it settled").isEmpty();
         assertThat(ExecutionProbe.requests(agents, executionId, "change")).extracting(r -> r.action()).containsExactly("adjust", "undo");
+    }
+
+    /**
+     * Executions of two users, half of whose notifications fail, change each user's roadmap and undo their changes:
+     * an undo takes the roadmap's lock as the change did, so no two requests ever work on one roadmap at once.
+     */
+    @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    void changesAndUndosOfOneResourceNeverRunAtOnce() {
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        List<String> events = java.util.stream.IntStream.range(0, 16).mapToObj(i -> sendEvent("G_LOCK_EXCLUSIVE",
+                "{\"user_id\":\"x-" + run + "-" + (i % 2) + "\",\"fail\":" + (i % 4 < 2) + "}")).toList();
+        await().atMost(Duration.ofSeconds(60)).until(() -> events.stream().allMatch(e -> List.of("completed", "compensated")
+                .contains(executionStatus(executionOf(e)))));
+        assertThat(overlaps).as("requests that worked on one roadmap at once").filteredOn(o -> o.contains(run)).isEmpty();
+        Map<String, Long> byStatus = events.stream().collect(java.util.stream.Collectors.groupingBy(
+                e -> executionStatus(executionOf(e)), java.util.stream.Collectors.counting()));
+        assertThat(byStatus).containsEntry("completed", 8L).containsEntry("compensated", 8L);
+        assertThat(agents.received().stream().filter(r -> r.action().equals("undo") && r.input().path("user_id").asText().contains(run)))
+                .hasSize(8);
+        assertThat(query("SELECT 1 FROM resource_locks WHERE resource_id LIKE ?", "x-" + run + "%")).isEmpty();
     }
 
     /** A compensation with locks whose attempt fails and is retried takes them again for its next attempt. */
