@@ -149,6 +149,10 @@ public class ApiRoutes extends RouteBuilder {
                     .produces(JSON).to("direct:api.get-message")
                 .get("/locks").description("current resource lock holders")
                     .produces(JSON).to("direct:api.list-locks")
+                .get("/agents").description("every agent the loaded workflows name: the workflows that name it, its attempts"
+                        + " in flight, the requests waiting on its queue and the consumers listening there (unattended: requests"
+                        + " wait and no agent listens)")
+                    .produces(JSON).to("direct:api.list-agents")
                 .get("/dead-letters").description("the events on agent.events.DLQ, oldest first, each with why it was refused;"
                         + " read, not taken off the queue")
                     .param().name("event_id").type(RestParamType.query).required(false).dataType("string")
@@ -261,6 +265,10 @@ public class ApiRoutes extends RouteBuilder {
                     .otherwise().process(e -> respond(e, 200, e.getMessage().getBody(String.class)))
                 .end();
 
+        from("direct:api.list-agents").routeId("api.list-agents")
+                .to(Sql.rows("agent-attempts-running"))
+                .process(this::listAgents);
+
         from("direct:api.list-locks").routeId("api.list-locks")
                 .to(Sql.row("list-locks"))
                 .process(e -> respond(e, 200, "{\"locks\":" + e.getMessage().getBody(String.class) + "}"));
@@ -359,6 +367,31 @@ public class ApiRoutes extends RouteBuilder {
             answer.body().set("other_coordinators", others.tellOthers());
         }
         respond(exchange, answer.status(), answer.body().toString());
+    }
+
+    /** GET /api/agents: the attempts in flight (the body's rows) with the broker's counts, read now. */
+    @SuppressWarnings("unchecked")
+    private void listAgents(Exchange exchange) {
+        Map<String, Long> running = new java.util.TreeMap<>();
+        for (Map<String, Object> row : (List<Map<String, Object>>) exchange.getMessage().getBody(List.class)) {
+            running.put((String) row.get("agent"), ((Number) row.get("running")).longValue());
+        }
+        Map<String, dev.agentcoordinator.ops.QueueDepths.Counts> queues = null;
+        String queuesProblem = null;
+        try {
+            queues = exchange.getContext().getRegistry().lookupByNameAndType("queueDepths", dev.agentcoordinator.ops.QueueDepths.class).read();
+            if (!queues.containsKey(Endpoints.EVENTS_QUEUE)) {   // the coordinator's own queue is always there
+                queues = null;
+                queuesProblem = "the broker does not answer management requests (a standalone broker needs the manage"
+                        + " permission for the coordinator's user)";
+            }
+        } catch (jakarta.jms.JMSSecurityException e) {
+            queuesProblem = "the broker refuses the coordinator's user its management requests (a standalone broker needs the"
+                    + " manage permission, and createNonDurableQueue for their answers' temporary queue): " + e.getMessage();
+        } catch (Exception e) {
+            queuesProblem = "the broker cannot be asked (" + e.getMessage() + ")";
+        }
+        respond(exchange, 200, AgentsView.of(catalog.all(), running, queues, queuesProblem).toString());
     }
 
     private String workflowsView() {

@@ -33,6 +33,52 @@ class HttpApiSemanticsTest {
         agents.close();
     }
 
+    /**
+     * GET /api/agents: each agent the workflows name, with the workflows that name it, its attempts in flight, the
+     * requests on its queue and the consumers there; one whose requests wait with nobody listening is unattended.
+     */
+    @Test
+    void theAgentsAreListedWithWhatWaitsForThem() {
+        String eventId = sendEvent("F_AGENTS_LISTED", "{}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null
+                && "running".equals(stepRow(executionOf(eventId), "unheard").get("status")));
+        String executionId = executionOf(eventId);
+
+        HttpResponse<String> listed = get("/api/agents");
+        assertThat(listed.statusCode()).as(listed.body()).isEqualTo(200);
+        JsonNode view = Json.parse(listed.body());
+        assertThat(view.has("warning")).as(listed.body()).isFalse();
+        JsonNode nobody = agentListed(view, "f-agents-nobody");
+        assertThat(nobody.path("queue").asText()).isEqualTo("agent.f-agents-nobody");
+        assertThat(nobody.path("workflows").toString()).isEqualTo("[\"f_agents_listed\"]");
+        assertThat(nobody.path("attempts_running").asLong()).isEqualTo(1);
+        assertThat(nobody.path("requests_waiting").asLong()).isEqualTo(1);
+        assertThat(nobody.path("consumers").asLong()).isZero();
+        assertThat(nobody.path("unattended").asBoolean()).isTrue();
+        JsonNode heard = agentListed(view, "f-http-agent");
+        assertThat(heard.path("workflows").toString()).contains("\"f_agents_listed\"", "\"f_http\"");
+        assertThat(heard.path("consumers").asLong()).as("the scripted agent's sessions").isEqualTo(4);
+        assertThat(heard.path("unattended").asBoolean()).isFalse();
+
+        // cancelled: its request is taken back off the queue, and nothing waits for the agent any more
+        assertThat(post("/api/executions/" + executionId + "/cancel", "").statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            JsonNode after = agentListed(Json.parse(get("/api/agents").body()), "f-agents-nobody");
+            assertThat(after.path("requests_waiting").asLong()).isZero();
+            assertThat(after.path("attempts_running").asLong()).isZero();
+            assertThat(after.path("unattended").asBoolean()).isFalse();
+        });
+    }
+
+    private static JsonNode agentListed(JsonNode view, String agent) {
+        for (JsonNode entry : view.path("agents")) {
+            if (entry.path("agent").asText().equals(agent)) {
+                return entry;
+            }
+        }
+        throw new AssertionError("agent " + agent + " not listed: " + view);
+    }
+
     @Test
     void anUnknownExecutionIs404WithAJsonError() {
         HttpResponse<String> response = get("/api/executions/no-such-execution");
