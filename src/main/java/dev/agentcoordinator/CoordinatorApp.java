@@ -243,7 +243,7 @@ public final class CoordinatorApp {
                     settings.workflowsReloadWaitMs());
             camel.context().addService(notices, true);
             camel.context().getRegistry().bind("reloadNotices", notices);
-            if (notices.subscriptionAllowed()) {
+            if (notices.subscriptionAllowed(infra.connectionFactory())) {
                 camel.addRoutes(notices.answeringRoute(reload));
             }
             camel.context().addService(new dev.agentcoordinator.ops.WorkflowsControl(catalog, reload, notices, camel.context()), true);

@@ -76,8 +76,9 @@ public final class ReloadNotices implements org.apache.camel.Service {
      * ever, so it is not added, and one WARN line says so; so does a broker that does not create the address (a
      * standalone one with {@code auto-create-addresses} off). A broker that cannot be reached now is no refusal.
      */
-    public boolean subscriptionAllowed() {
-        try (Connection connection = broker.createConnection()) {
+    public boolean subscriptionAllowed(jakarta.jms.ConnectionFactory pooled) {
+        // the coordinator's pooled connections, open already: asked on the way to ready, a connection of its own took 0.1 s
+        try (Connection connection = pooled.createConnection()) {
             Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
             session.createConsumer(session.createTopic(TOPIC)).close();
             return true;
