@@ -234,7 +234,9 @@ public final class CoordinatorApp {
                     routeKey -> prepared.removeRoutes(routeId -> Endpoints.isRouteOf(routeId, routeKey)));
             catalog.fetchVersionsFrom(retained);
             // POST /api/workflows/reload (ApiRoutes), and a change in the folder when it is watched
-            WorkflowReload reload = new WorkflowReload(settings.workflowsDir(), catalog, infra.dataSource(), retained);
+            WorkflowReload reload = new WorkflowReload(settings.workflowsDir(), catalog, infra.dataSource(), retained,
+                    camel.context().getRegistry().lookupByNameAndType(dev.agentcoordinator.ops.Operations.METER_REGISTRY,
+                            io.micrometer.core.instrument.MeterRegistry.class));
             camel.context().getRegistry().bind("workflowReload", reload);
             // a reload asked of this coordinator reaches the others on the broker, over connections that fail
             // rather than wait through an outage (closed with Camel)

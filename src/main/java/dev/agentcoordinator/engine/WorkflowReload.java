@@ -6,6 +6,7 @@ import dev.agentcoordinator.definition.InvalidDefinitionsException;
 import dev.agentcoordinator.definition.LookAlikeAgents;
 import dev.agentcoordinator.definition.WorkflowCatalog;
 import dev.agentcoordinator.definition.WorkflowDefinition;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,20 +48,37 @@ public final class WorkflowReload {
     private final WorkflowCatalog catalog;
     private final DataSource dataSource;
     private final RetainedVersions versions;
+    /** coordinator_workflow_reloads_total{result}: a watched folder's refused reload shows only in the log otherwise. */
+    private final MeterRegistry meters;
 
-    public WorkflowReload(Path folder, WorkflowCatalog catalog, DataSource dataSource, RetainedVersions versions) {
+    public WorkflowReload(Path folder, WorkflowCatalog catalog, DataSource dataSource, RetainedVersions versions, MeterRegistry meters) {
         this.folder = folder;
         this.catalog = catalog;
         this.dataSource = dataSource;
         this.versions = versions;
+        this.meters = meters;
     }
 
     /** Reloads the folder; throws with every problem found (and changes nothing then). */
     public Outcome reload() throws InvalidDefinitionsException {
         // one at a time, and never beside the retirement sweep, which releases versions this may take back
         synchronized (versions) {
-            return reloadExclusively();
+            try {
+                Outcome outcome = reloadExclusively();
+                counted("reloaded");
+                return outcome;
+            } catch (InvalidDefinitionsException e) {
+                counted("refused");
+                throw e;
+            } catch (RuntimeException e) {
+                counted("failed");
+                throw e;
+            }
         }
+    }
+
+    private void counted(String result) {
+        meters.counter("coordinator_workflow_reloads", "result", result).increment();
     }
 
     private Outcome reloadExclusively() throws InvalidDefinitionsException {

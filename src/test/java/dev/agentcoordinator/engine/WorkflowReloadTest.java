@@ -185,6 +185,10 @@ class WorkflowReloadTest {
             assertThat(executed.path("value").asText()).isEqualTo("added version 1 added, 1 unchanged");
             JsonNode read = jolokia(coordinator, Json.object().put("type", "read").put("mbean", mbean).put("attribute", "LoadedWorkflows"));
             assertThat(read.path("value").toString()).isEqualTo("[\"added version 1 <- ADDED\",\"reloaded version 1 <- RELOADED\"]");   // by file name
+            // every reload counted by its result: the two refused, the four that changed or kept the workflows
+            assertThat(meters.find("coordinator_workflow_reloads").tag("result", "refused").counter().count()).isEqualTo(2);
+            assertThat(meters.find("coordinator_workflow_reloads").tag("result", "reloaded").counter().count()).isEqualTo(4);
+            assertThat(meters.find("coordinator_workflow_reloads").tag("result", "failed").counter()).isNull();
         }
     }
 
