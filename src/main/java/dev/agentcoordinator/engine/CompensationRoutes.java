@@ -72,7 +72,7 @@ final class CompensationRoutes {
                                 .when(routes.header(START).isEqualTo("locked"))
                                     .process(this::startWithLocks).id(wf + "~compensate.lock-and-mark-running")
                                     .filter(routes.header(LockedStepStart.LOCK_OUTCOME).isEqualTo("waiting"))
-                                        .filter(routes.header(LockRoutes.LOCK_RETRY).isNull())
+                                        .filter(routes.header(LockRoutes.LOCK_RETRY).isNotEqualTo(routes.header(STEP_ID)))   // its first wait
                                             .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG,
                                                     "compensation of ${header.stepId} waits for ${header.reason} [execution ${header.executionId}]")
                                         .end()

@@ -16,7 +16,7 @@ import static dev.agentcoordinator.engine.Headers.*;
  * route instead, which tries them again or, once it failed, goes on with the saga.
  */
 public class LockRoutes extends RouteBuilder {
-    /** Header on a step exchange that comes from the sweep (the first wait was logged already). */
+    /** Header on a step exchange that comes from the sweep (the first wait was logged already): the step id of the row it tries again. */
     public static final String LOCK_RETRY = "lockRetry";
 
     private final WorkflowCatalog catalog;
@@ -40,7 +40,8 @@ public class LockRoutes extends RouteBuilder {
                 .split(body())
                     .process(this::rowToHeaders)
                     .filter(header(ROUTE_KEY).isNotNull())
-                        .setHeader(LOCK_RETRY, constant(true))
+                        // a compensate pass for one waiting row may start another one's first wait
+                        .setHeader(LOCK_RETRY, header(STEP_ID))
                         .choice()
                             .when(header("kind").isEqualTo("compensation"))
                                 .toD("direct:wf.${header.routeKey}~compensate")
