@@ -247,7 +247,8 @@ public class ApiRoutes extends RouteBuilder {
                 .process(e -> DeadLetterAnswers.take(e, false));
 
         from("direct:api.list-workflows").routeId("api.list-workflows")
-                .process(e -> respond(e, 200, workflowsView()));
+                .to(Sql.rows("executions-in-flight-by-version"))
+                .process(e -> respond(e, 200, workflowsView(e.getMessage().getBody(List.class))));
         from("direct:api.reload-workflows").routeId("api.reload-workflows")
                 .process(ApiRoutes::reloadWorkflows);
 
@@ -394,19 +395,30 @@ public class ApiRoutes extends RouteBuilder {
         respond(exchange, 200, AgentsView.of(catalog.all(), running, queues, queuesProblem).toString());
     }
 
-    private String workflowsView() {
+    /** {@code inFlight}: executions running or compensating, by workflow and version (executions-in-flight-by-version.sql). */
+    private String workflowsView(List<Map<String, Object>> inFlight) {
         Map<String, Object> view = new java.util.LinkedHashMap<>();
         view.put("workflows", catalog.all());
-        view.put("kept_versions", keptVersions());
+        view.put("kept_versions", keptVersions(inFlight));
         return Json.write(view);
     }
 
     /** The other versions this coordinator runs for executions that started on them (see WorkflowVersions). */
-    private List<ObjectNode> keptVersions() {
+    /**
+     * The versions kept for the executions on them, each with how many still run or compensate: one with none goes at
+     * the next retirement sweeps (coordinator.versions.retire-period-ms).
+     */
+    private List<ObjectNode> keptVersions(List<Map<String, Object>> inFlight) {
+        Map<String, Long> running = new java.util.HashMap<>();
+        inFlight.forEach(row -> running.put(row.get("workflow_id") + "@" + row.get("workflow_version"), ((Number) row.get("in_flight")).longValue()));
         return catalog.retained().stream()
                 .sorted(java.util.Comparator.comparing(WorkflowDefinition::id))
-                .map(kept -> Json.object().put("workflow_id", WorkflowCatalog.workflowIdOf(kept.id()))
-                        .put("version", kept.versionOrDefault()).put("routes", "wf." + kept.id() + ".*"))
+                .map(kept -> {
+                    String workflowId = WorkflowCatalog.workflowIdOf(kept.id());
+                    return Json.object().put("workflow_id", workflowId).put("version", kept.versionOrDefault())
+                            .put("routes", "wf." + kept.id() + ".*")
+                            .put("executions_in_flight", running.getOrDefault(workflowId + "@" + kept.versionOrDefault(), 0L));
+                })
                 .toList();
     }
 

@@ -19,7 +19,7 @@ class SqlTest {
 
     /**
      * camel-sql asks PostgreSQL for the parameter count of a statement that has none (two round trips
-     * per run), so the statements that run often all take one; only these run rarely (a sweep, and two listings an
+     * per run), so the statements that run often all take one; only these run rarely (a sweep, and listings an
      * operator asks for).
      */
     @Test
@@ -29,7 +29,8 @@ class SqlTest {
                     .filter(name -> name.endsWith(".sql"))
                     .map(name -> name.substring(0, name.length() - 4))
                     .filter(name -> Sql.parameterCount(name) == 0))
-                    .containsExactlyInAnyOrder("delete-stale-joins", "list-locks", "agent-attempts-running");
+                    .containsExactlyInAnyOrder("delete-stale-joins", "list-locks", "agent-attempts-running",
+                            "executions-in-flight-by-version");
         }
     }
 }

@@ -102,6 +102,8 @@ class WorkflowReloadTest {
             assertThat(coordinator.camelContext().getRoute("wf.reloaded~v2.third")).isNotNull();
             assertThat(coordinator.camelContext().getRoute("wf.reloaded.second")).as("version 1's, in use").isNotNull();
             assertThat(workflowsListed(coordinator).path("workflows").get(0).path("version").asInt()).isEqualTo(2);
+            assertThat(workflowsListed(coordinator).path("kept_versions").toString()).as("kept for the execution on it")
+                    .isEqualTo("[{\"workflow_id\":\"reloaded\",\"version\":1,\"routes\":\"wf.reloaded.*\",\"executions_in_flight\":1}]");
 
             String after = startedBy(coordinator, send(coordinator, "RELOADED"));
             agents.echo("reload-second", r -> Map.of("done", "second")).echo("reload-third", r -> Map.of("done", "third"));
