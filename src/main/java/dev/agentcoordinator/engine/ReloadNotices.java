@@ -103,8 +103,7 @@ public final class ReloadNotices implements org.apache.camel.Service {
                 // one subscriber per coordinator: each would get its own copy of a notice
                 JmsEndpoint notices = getContext().getEndpoint("jms:topic:" + TOPIC
                         + "?concurrentConsumers=1&maxConcurrentConsumers=1", JmsEndpoint.class);
-                notices.setSelector("(" + SENDER + " IS NULL OR " + SENDER + " <> " + quoted(self) + ") AND "
-                        + DATABASE + " = " + quoted(databaseIdentity));
+                notices.setSelector(SENDER + " <> " + quoted(self) + " AND " + DATABASE + " = " + quoted(databaseIdentity));
                 from(notices)
                         .routeId("coordinator.workflows.reload-notices")
                         .routeDescription("reloads the workflow folder when another coordinator was asked to, and answers it")
@@ -123,12 +122,12 @@ public final class ReloadNotices implements org.apache.camel.Service {
         WorkflowReload.Answer answer;
         try {
             answer = reload.reloadAnswering();
+            if (!answer.reloaded()) {
+                LOG.warn("Workflows not reloaded at the request of coordinator {}: {}", asker, answer.body());
+            }
         } catch (RuntimeException e) {   // the database, most likely: the asker is told rather than left waiting
             LOG.warn("Workflows not reloaded at the request of coordinator {}: {}", asker, e.toString(), e);
             answer = new WorkflowReload.Answer(500, Json.object().put("error", "the workflows were not reloaded: " + e));
-        }
-        if (!answer.reloaded()) {
-            LOG.warn("Workflows not reloaded at the request of coordinator {}: {}", asker, answer.body());
         }
         ObjectNode told = Json.object().put("instance_id", self).put("status", answer.status());
         told.setAll(answer.body());
