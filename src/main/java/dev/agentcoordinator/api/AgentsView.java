@@ -33,10 +33,7 @@ final class AgentsView {
         Map<String, Set<String>> workflowsByAgent = new TreeMap<>();
         for (WorkflowDefinition workflow : workflows) {
             for (WorkflowStep step : workflow.steps()) {
-                workflowsByAgent.computeIfAbsent(step.agent(), agent -> new TreeSet<>()).add(workflow.id());
-                if (step.compensate() != null) {
-                    workflowsByAgent.computeIfAbsent(step.compensate().agent(), agent -> new TreeSet<>()).add(workflow.id());
-                }
+                step.agents().forEach(agent -> workflowsByAgent.computeIfAbsent(agent, named -> new TreeSet<>()).add(workflow.id()));
             }
         }
         running.keySet().forEach(agent -> workflowsByAgent.computeIfAbsent(agent, unnamed -> new TreeSet<>()));

@@ -36,6 +36,12 @@ public record WorkflowStep(
         return loop != null;
     }
 
+    /** The agents this step sends requests to: its own, and its compensation's when it declares one. */
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public List<String> agents() {
+        return compensate == null ? List.of(agent) : List.of(agent, compensate.agent());
+    }
+
     public boolean allowsFailure() {
         return Boolean.TRUE.equals(config.allowFailure());
     }

@@ -100,10 +100,7 @@ public final class Operations implements AutoCloseable {
         Set<String> agents = new TreeSet<>();
         for (WorkflowDefinition workflow : catalog.all()) {
             for (WorkflowStep step : workflow.steps()) {
-                agents.add(step.agent());
-                if (step.compensate() != null) {
-                    agents.add(step.compensate().agent());
-                }
+                agents.addAll(step.agents());
             }
         }
         return agents;
