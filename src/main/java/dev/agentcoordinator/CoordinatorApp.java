@@ -123,7 +123,7 @@ public final class CoordinatorApp {
         Runtime.getRuntime().addShutdownHook(stopWhileStarting);
         RunningCoordinator running;
         try {
-            running = start(settings, catalog, starting::set);
+            running = startReadFrom(settings, catalog, starting::set);
         } catch (InvalidDefinitionsException e) {   // found against the database: a definition changed under running executions
             err.println("Not starting: " + e.getMessage());
             removeQuietly(stopWhileStarting);
@@ -178,7 +178,20 @@ public final class CoordinatorApp {
 
     /** Loads the workflows from {@code coordinator.workflows.dir} and starts everything. */
     public static RunningCoordinator start(CoordinatorSettings settings) throws Exception {
-        return start(settings, WorkflowCatalog.load(settings.workflowsDir()));
+        return startReadFrom(settings, WorkflowCatalog.load(settings.workflowsDir()), infra -> { });
+    }
+
+    /**
+     * Starts with {@code catalog}, read from {@code coordinator.workflows.dir}, and reads the folder again once the
+     * coordinator listens for reload notices: one asked of another coordinator while this one started would not
+     * reach it ({@link WorkflowReload#takeChangesMadeWhileStarting}).
+     */
+    public static RunningCoordinator startReadFrom(CoordinatorSettings settings, WorkflowCatalog catalog, Consumer<Infrastructure> begun)
+            throws Exception {
+        RunningCoordinator running = start(settings, catalog, begun);
+        running.camelContext().getRegistry().lookupByNameAndType("workflowReload", WorkflowReload.class)
+                .takeChangesMadeWhileStarting();
+        return running;
     }
 
     /**

@@ -77,6 +77,37 @@ public final class WorkflowReload {
         }
     }
 
+    /**
+     * Takes what changed in the folder since the start read it, once this coordinator listens for reload notices.
+     * A reload asked of another coordinator while this one started (after it read its folder, before it subscribed)
+     * does not reach it, and it would run what it read until reloaded by itself. A folder that changed and is no
+     * longer valid (a file half saved) is named in a WARN line, and what was read at start runs on.
+     */
+    public void takeChangesMadeWhileStarting() {
+        try {
+            WorkflowCatalog read = WorkflowCatalog.load(folder);
+            boolean same = read.all().size() == catalog.all().size() && read.all().stream().allMatch(workflow ->
+                    catalog.byId(workflow.id()).filter(loaded -> sameDefinition(loaded, workflow)).isPresent());
+            if (same) {
+                return;
+            }
+        } catch (InvalidDefinitionsException e) {
+            LOG.warn("Workflows: the folder {} changed while this coordinator started and is not valid now; what it read"
+                    + " at start runs on: {}", folder, e.getMessage());
+            return;
+        }
+        LOG.info("Workflows: the folder {} changed while this coordinator started (a reload asked of another coordinator"
+                + " meanwhile did not reach this one); reading it again", folder);
+        try {
+            Answer answer = reloadAnswering();
+            if (!answer.reloaded()) {
+                LOG.warn("Workflows: what was read at start runs on: {}", answer.body());
+            }
+        } catch (RuntimeException e) {   // the database: the coordinator has started and runs what it read
+            LOG.warn("Workflows: what was read at start runs on; the folder's changes were not taken: {}", e.toString());
+        }
+    }
+
     private void counted(String result) {
         meters.counter("coordinator_workflow_reloads", "result", result).increment();
     }

@@ -255,6 +255,34 @@ class WorkflowReloadTest {
     }
 
     /**
+     * A reload asked of one coordinator while another starts (it read its folder, and does not listen for the notice
+     * yet) is not lost on the one starting: it reads its folder again once it listens, and runs what it finds there.
+     */
+    @Test
+    void aCoordinatorStartingWhileAReloadIsAskedTakesTheReloadedFolder() throws Exception {
+        Path otherFolder = Files.createDirectory(folder.resolve("other-workflows"));
+        Files.writeString(otherFolder.resolve("reloaded.yaml"), V1);
+        dev.agentcoordinator.definition.WorkflowCatalog readAtStart = dev.agentcoordinator.definition.WorkflowCatalog.load(otherFolder);
+        try (RunningCoordinator coordinator = startWith("reloaded.yaml", V1, Map.of());
+             RunningCoordinator other = CoordinatorApp.startReadFrom(TestCoordinator.sharing(coordinator, otherFolder,
+                     Files.createDirectory(folder.resolve("other-data")), "other"), readAtStart, starting -> {
+                 try {
+                     Files.writeString(workflows.resolve("reloaded.yaml"), V2);
+                     Files.writeString(otherFolder.resolve("reloaded.yaml"), V2);
+                     HttpResponse<String> reloaded = reload(coordinator);
+                     assertThat(reloaded.statusCode()).as(reloaded.body()).isEqualTo(200);
+                     assertThat(Json.parse(reloaded.body()).path("other_coordinators").toString()).as("not yet listening").isEqualTo("[]");
+                 } catch (Exception e) {
+                     throw new IllegalStateException(e);
+                 }
+             })) {
+            assertThat(other.catalog().byId("reloaded").orElseThrow().versionOrDefault()).isEqualTo(2);
+            assertThat(new JdbcTemplate(coordinator.dataSource()).queryForList(
+                    "SELECT version FROM workflow_definition_runners WHERE instance_id = 'other'", Integer.class)).containsExactly(2);
+        }
+    }
+
+    /**
      * A coordinator of another database on the same broker does not take a reload asked of this one. The asker waits
      * its whole wait for a coordinator alive on its database that never answers, so an answer from the other would
      * be among those it lists.
