@@ -62,4 +62,25 @@ class WorkflowTimeoutFailureTest {
                 && execution(executionId).get("retries").equals(1));
         assertThat(execution(executionId).get("error").toString()).isEqualTo("workflow timed out after 800 ms");
     }
+
+    /**
+     * When the execution's deadline came before its attempt's and a sweep finds both passed, the execution timed out:
+     * its error, and its step's, say so, not the attempt's timeout (nor "failed steps").
+     */
+    @Test
+    void anExecutionWhoseDeadlineCameFirstTimesOutAlthoughItsAttemptsDeadlinePassedToo() {
+        List<String> executions = java.util.stream.IntStream.range(0, 8).mapToObj(i -> sendEvent("F_WORKFLOW_TIMEOUT_FIRST", "{}"))
+                .map(eventId -> awaitExecution(eventId, "running")).toList();
+        await().atMost(Duration.ofSeconds(20)).until(() -> executions.stream().allMatch(e -> "running".equals(stepStatuses(e).get("waits"))));
+        // both past in one transaction, the execution's a second before its attempt's
+        query("WITH moved AS (UPDATE workflow_executions SET deadline = now() - interval '2 seconds' WHERE id = ANY (?) RETURNING id)"
+                + " UPDATE workflow_step_executions s SET deadline = now() - interval '1 second' FROM moved"
+                + " WHERE s.execution_id = moved.id AND s.step_id = 'waits' RETURNING s.id", (Object) executions.toArray(String[]::new));
+        await().atMost(Duration.ofSeconds(10)).until(() -> executions.stream().allMatch(e -> "failed".equals(executionStatus(e))));
+        assertThat(executions).allSatisfy(e -> {
+            assertThat(execution(e).get("error").toString()).startsWith("workflow timed out after");
+            assertThat(stepRow(e, "waits").get("error").toString()).startsWith("workflow timed out after");
+            assertThat(stepStatuses(e)).containsEntry("after", "skipped");
+        });
+    }
 }
