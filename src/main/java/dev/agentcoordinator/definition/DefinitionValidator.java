@@ -88,6 +88,9 @@ public final class DefinitionValidator {
         if (type != null && type.isBlank() && !"trigger".equals(field)) {
             // the outcome event would be refused at intake (an event needs a type) and dead-lettered, every time
             scope.error(field, "is blank: name the event type to send, or leave " + field + " out");
+        } else if (type != null && !type.isBlank() && !type.equals(type.strip())) {
+            // event types match exactly: a trigger " X " never meets the events of type "X" its author meant
+            scope.error(field, "\"" + type + "\" has spaces around it, and event types match exactly: write \"" + type.strip() + "\"");
         } else if (type != null && type.length() > WorkflowDefinition.MAX_EVENT_TYPE_LENGTH) {
             scope.error(field, "is " + type.length() + " characters long, at most " + WorkflowDefinition.MAX_EVENT_TYPE_LENGTH
                     + " (the longest event type the coordinator accepts)");

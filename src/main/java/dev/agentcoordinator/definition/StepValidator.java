@@ -121,6 +121,9 @@ final class StepValidator {
     private void checkEarlierStep(String field, String referenced, ValidationScope scope) {
         if (!graph.contains(referenced)) {
             scope.error(field, notAStep(referenced));
+        } else if (referenced.equals(scope.stepId())) {
+            scope.error(field, "\"" + referenced + "\" is this step itself, which has not run when this is read: name a step"
+                    + " it depends on");
         } else if (scope.stepId() != null && graph.contains(scope.stepId()) && !graph.isAncestor(referenced, scope.stepId())
                 // an ancestry through a misspelt depends_on is told there, once
                 && !graph.isAncestorThroughAMisspeltDependency(referenced, scope.stepId())) {
@@ -143,6 +146,7 @@ final class StepValidator {
         if (isBlank(condition.outputKey())) {
             scope.error("condition.output_key", "is required");
         }
+        checkPath("condition.output_key", condition.outputKey(), scope);
         checkOperator("condition", condition.operator(), condition.value(), scope);
     }
 
@@ -158,7 +162,10 @@ final class StepValidator {
         }
         Operator.parse(operator).ifPresentOrElse(
                 op -> {
-                    if (op.needsValue() && value == null) {
+                    if (!op.needsValue() && value != null) {
+                        scope.error(prefix + ".value", "is not read by operator \"" + operator + "\", which asks only whether"
+                                + " the output has the key: leave value out, or compare with eq");
+                    } else if (op.needsValue() && value == null) {
                         scope.error(prefix + ".value", "is required by operator \"" + operator + "\"");
                     } else if (op.needsValue() && value.isNull()) {
                         scope.error(prefix + ".value", "is null, which operator \"" + operator + "\" " + (op == Operator.NE ? "always" : "never")
@@ -198,6 +205,7 @@ final class StepValidator {
         if (fromStep == null && outputKey != null) {
             scope.error(field + ".output_key", "is only allowed with from_step");
         }
+        checkPath(field + ".output_key", outputKey, scope);
         if (!isBlank(fromStep)) {
             checkEarlierStep(field + ".from_step", fromStep, scope);
         }
@@ -215,7 +223,22 @@ final class StepValidator {
             sources.add(name);
             if (value.isBlank()) {
                 scope.error(field + "." + name, "must not be empty");
+            } else if (PATH_SOURCES.contains(name)) {
+                checkPath(field + "." + name, value, scope);
             }
+        }
+    }
+
+    /** The sources that name a dotted path into a JSON document (from_step and from_signal name a step and a signal type). */
+    private static final java.util.Set<String> PATH_SOURCES = java.util.Set.of("from_trigger", "from_shared_memory", "from_input", "from_output");
+
+    /**
+     * A dotted path names keys one dot apart: {@code a..b} or {@code .a} would look for a key "" and find nothing, and
+     * {@code a.} reads {@code a} as if the dot were not there.
+     */
+    static void checkPath(String field, String path, ValidationScope scope) {
+        if (path != null && !path.isBlank() && (path.startsWith(".") || path.endsWith(".") || path.contains(".."))) {
+            scope.error(field, "\"" + path + "\" has an empty part between dots: a path names keys one dot apart (such as analysis.score)");
         }
     }
 
@@ -327,7 +350,11 @@ final class StepValidator {
                 continue;
             }
             for (WorkflowStep dependent : workflow.dependentsOf(id)) {
-                if (!looped.contains(dependent.id())) {
+                if (!looped.contains(dependent.id()) && dependent.dependsOn().contains(step.id())) {
+                    scope.error(field, "step \"" + dependent.id() + "\" depends on \"" + id + "\", which this loop runs again, so it would"
+                            + " run after the first iteration only: drop \"" + id + "\" from its depends_on (it depends on \"" + step.id()
+                            + "\" already, runs after the last iteration and reads the latest output of every step of the loop)");
+                } else if (!looped.contains(dependent.id())) {
                     scope.error(field, "step \"" + dependent.id() + "\" depends on \"" + id + "\", which this loop runs again, so it would"
                             + " run after the first iteration only: let it depend on \"" + step.id() + "\" (it then runs after the last"
                             + " iteration and reads the latest output of every step of the loop)");
@@ -350,6 +377,7 @@ final class StepValidator {
         if (isBlank(until.outputKey())) {
             scope.error("loop.until.output_key", "is required");
         }
+        checkPath("loop.until.output_key", until.outputKey(), scope);
         checkOperator("loop.until", until.operator(), until.value(), scope);
     }
 

@@ -487,6 +487,54 @@ class DefinitionValidatorTest {
     }
 
     /** A loop over several steps (repeat_from): the steps each iteration runs again, and what they may not be. */
+    /**
+     * Mistakes that read as valid and would do nothing: a value exists never reads, a path with an empty part, a trigger
+     * with spaces around it, a step reading itself, and a dependent of a loop's step that depends on the loop already.
+     */
+    @Test
+    void mistakesThatWouldSilentlyDoNothingAreNamed() {
+        assertThat(errorsOf(HEADER.replace("trigger: TEST_EVENT", "trigger: \" TEST_EVENT \"") + """
+                  - id: a
+                    agent: x
+                    action: y
+                    input_mapping:
+                      p: { from_trigger: "user..id" }
+                      q: { from_shared_memory: notes. }
+                  - id: b
+                    agent: x
+                    action: y
+                    depends_on: [a]
+                    condition: { step: a, output_key: .ok, operator: exists, value: 3 }
+                    input_mapping:
+                      own: { from_step: b, output_key: v }
+                    loop: { max_iterations: 2, until: { output_key: "x..y", operator: not_exists, value: false } }
+                """)).containsExactly(
+                "wf.yaml: trigger: \" TEST_EVENT \" has spaces around it, and event types match exactly: write \"TEST_EVENT\"",
+                "wf.yaml: step \"a\": input_mapping.p.from_trigger: \"user..id\" has an empty part between dots: a path names keys"
+                        + " one dot apart (such as analysis.score)",
+                "wf.yaml: step \"a\": input_mapping.q.from_shared_memory: \"notes.\" has an empty part between dots: a path names"
+                        + " keys one dot apart (such as analysis.score)",
+                "wf.yaml: step \"b\": condition.output_key: \".ok\" has an empty part between dots: a path names keys one dot apart"
+                        + " (such as analysis.score)",
+                "wf.yaml: step \"b\": condition.value: is not read by operator \"exists\", which asks only whether the output has"
+                        + " the key: leave value out, or compare with eq",
+                "wf.yaml: step \"b\": input_mapping.own.from_step: \"b\" is this step itself, which has not run when this is read:"
+                        + " name a step it depends on",
+                "wf.yaml: step \"b\": loop.until.output_key: \"x..y\" has an empty part between dots: a path names keys one dot"
+                        + " apart (such as analysis.score)",
+                "wf.yaml: step \"b\": loop.until.value: is not read by operator \"not_exists\", which asks only whether the output"
+                        + " has the key: leave value out, or compare with eq");
+        String loop = "loop: { repeat_from: a, max_iterations: 3, until: { output_key: ok, operator: eq, value: true } }";
+        assertThat(errorsOfSteps("""
+                  - { id: a, agent: x, action: y }
+                  - { id: c, agent: x, action: y, depends_on: [a], %s }
+                  - { id: e, agent: x, action: y, depends_on: [a, c] }
+                """.formatted(loop))).containsExactly(
+                "wf.yaml: step \"c\": loop.repeat_from: step \"e\" depends on \"a\", which this loop runs again, so it would run"
+                        + " after the first iteration only: drop \"a\" from its depends_on (it depends on \"c\" already, runs after"
+                        + " the last iteration and reads the latest output of every step of the loop)");
+    }
+
     @Test
     void aLoopOverSeveralStepsRepeatsFromAnAncestorThatNothingOutsideWaitsOn() {
         String loop = "loop: { repeat_from: %s, max_iterations: 3, until: { output_key: ok, operator: eq, value: true } }";
