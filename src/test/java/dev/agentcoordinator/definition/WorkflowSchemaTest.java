@@ -122,6 +122,14 @@ class WorkflowSchemaTest {
                 .anySatisfy(m -> assertThat(m).contains("until.value"))
                 .anySatisfy(m -> assertThat(m).contains("feedback"))
                 .anySatisfy(m -> assertThat(m).contains("input_mapping"));
+        // as the validator: a trigger with spaces around it, a path with an empty part, a value exists does not read
+        assertThat(validate(YAML.readTree("id: wf\nname: n\ntrigger: \" T\"\nsteps:\n  - id: a\n    agent: x\n    action: y\n"
+                + "    input_mapping: { p: { from_trigger: \"u..id\" } }\n"
+                + "  - { id: b, agent: x, action: y, depends_on: [a], condition: { step: a, output_key: k, operator: exists, value: 3 } }\n")))
+                .extracting(ValidationMessage::getMessage)
+                .anySatisfy(m -> assertThat(m).contains("trigger").contains("pattern"))
+                .anySatisfy(m -> assertThat(m).contains("from_trigger").contains("pattern"))
+                .anySatisfy(m -> assertThat(m).contains("condition"));
         // the coordinator's own queues are not agents (AgentNames.RESERVED)
         assertThat(validate(YAML.readTree("id: wf\nname: n\ntrigger: T\nsteps:\n  - { id: a, agent: events, action: y }\n")))
                 .extracting(ValidationMessage::getMessage).anySatisfy(m -> assertThat(m).contains("agent"));
