@@ -172,27 +172,27 @@ public class ApiRoutes extends RouteBuilder {
 
         from("direct:api.get-execution").routeId("api.get-execution")
                 .setHeader(Headers.EXECUTION_ID, header("id"))
-                .to(Sql.row("get-execution"))
+                .to(Sql.apiRow("get-execution"))
                 .choice()
                     .when(body().isNull()).process(e -> respond(e, 404, ExecutionViews.error("no execution " + e.getMessage().getHeader("id"))))
                     .otherwise()
                         .setProperty("execution", body())
-                        .to(Sql.rows("get-execution-steps"))
+                        .to(Sql.apiRows("get-execution-steps"))
                         .setProperty("steps", body())
-                        .to(Sql.rows("get-execution-attempts"))
+                        .to(Sql.apiRows("get-execution-attempts"))
                         .process(e -> respond(e, 200, ExecutionViews.execution(e.getProperty("execution", Map.class),
                                 e.getProperty("steps", List.class), e.getMessage().getBody(List.class))))
                 .end();
 
         from("direct:api.list-executions").routeId("api.list-executions")
                 .process(ApiRoutes::listFilters)
-                .to(Sql.rows("list-executions"))
+                .to(Sql.apiRows("list-executions"))
                 .process(e -> respond(e, 200, ExecutionViews.page("executions", e.getMessage().getBody(List.class), e.getMessage().getHeader("limit", Integer.class),
                         e.getProperty(LISTING_WARNING, String.class))));
 
         from("direct:api.list-events").routeId("api.list-events")
                 .process(ApiRoutes::eventFilters)
-                .to(Sql.rows("list-events"))
+                .to(Sql.apiRows("list-events"))
                 .process(e -> respond(e, 200, ExecutionViews.page("events", e.getMessage().getBody(List.class),
                         e.getMessage().getHeader("limit", Integer.class), e.getProperty(LISTING_WARNING, String.class))));
 
@@ -212,7 +212,7 @@ public class ApiRoutes extends RouteBuilder {
                 .setHeader(Headers.EXECUTION_ID, header("id"))
                 .setHeader(Headers.STEP_ID, header("step"))
                 .setBody(constant(null))
-                .to(Sql.row("find-step-in-flight"))
+                .to(Sql.apiRow("find-step-in-flight"))
                 .choice()
                     .when(body().isNull())
                         .process(e -> respond(e, 404, ExecutionViews.error("no execution " + e.getMessage().getHeader("id"))))
@@ -231,7 +231,7 @@ public class ApiRoutes extends RouteBuilder {
 
         from("direct:api.get-event").routeId("api.get-event")
                 .setHeader("eventId", header("id"))
-                .to(Sql.row("get-agent-event"))
+                .to(Sql.apiRow("get-agent-event"))
                 .process(DeadLetterAnswers::eventWithItsDeadLetters);
 
         from("direct:api.list-dead-letters").routeId("api.list-dead-letters")
@@ -247,7 +247,7 @@ public class ApiRoutes extends RouteBuilder {
                 .process(e -> DeadLetterAnswers.take(e, false));
 
         from("direct:api.list-workflows").routeId("api.list-workflows")
-                .to(Sql.rows("executions-in-flight-by-version"))
+                .to(Sql.apiRows("executions-in-flight-by-version"))
                 .process(e -> respond(e, 200, workflowsView(e.getMessage().getBody(List.class))));
         from("direct:api.reload-workflows").routeId("api.reload-workflows")
                 .process(ApiRoutes::reloadWorkflows);
@@ -260,18 +260,18 @@ public class ApiRoutes extends RouteBuilder {
 
         from("direct:api.get-message").routeId("api.get-message")
                 .setHeader("messageId", header("id"))
-                .to(Sql.row("get-agent-message"))
+                .to(Sql.apiRow("get-agent-message"))
                 .choice()
                     .when(body().isNull()).process(e -> respond(e, 404, ExecutionViews.error("no message " + e.getMessage().getHeader("id"))))
                     .otherwise().process(e -> respond(e, 200, e.getMessage().getBody(String.class)))
                 .end();
 
         from("direct:api.list-agents").routeId("api.list-agents")
-                .to(Sql.rows("agent-attempts-running"))
+                .to(Sql.apiRows("agent-attempts-running"))
                 .process(this::listAgents);
 
         from("direct:api.list-locks").routeId("api.list-locks")
-                .to(Sql.row("list-locks"))
+                .to(Sql.apiRow("list-locks"))
                 .process(e -> respond(e, 200, "{\"locks\":" + e.getMessage().getBody(String.class) + "}"));
 
         from("direct:api.cancel-execution").routeId("api.cancel-execution")
@@ -279,11 +279,11 @@ public class ApiRoutes extends RouteBuilder {
                 .setHeader(Headers.EXECUTION_ID, header("id"))
                 .setProperty("executionId", header("id"))
                 .setHeader(Headers.REASON, constant("execution cancelled by request"))
-                .to(Sql.row("cancel-execution"))
+                .to(Sql.apiRow("cancel-execution"))
                 .choice()
                     .when(body().isNull())
                         // nothing to cancel: say whether the execution is unknown or already settled
-                        .to(Sql.row("get-execution"))
+                        .to(Sql.apiRow("get-execution"))
                         .process(ApiRoutes::notCancelled)
                     .otherwise()
                         // the requests no agent has taken yet are taken back (best effort, see QueuedRequests)
@@ -309,7 +309,7 @@ public class ApiRoutes extends RouteBuilder {
         from("direct:api.retry-execution").routeId("api.retry-execution")
                 .process(e -> keepOnlyHeaders(e, "id"))
                 .setHeader(Headers.EXECUTION_ID, header("id"))
-                .to(Sql.row("get-execution"))
+                .to(Sql.apiRow("get-execution"))
                 .choice()
                     .when(body().isNull()).process(e -> respond(e, 404, ExecutionViews.error("no execution " + e.getMessage().getHeader("id"))))
                     .otherwise()
@@ -325,12 +325,12 @@ public class ApiRoutes extends RouteBuilder {
                                 + " ran on version " + e.getMessage().getHeader(Headers.WORKFLOW_VERSION) + " of workflow "
                                 + e.getMessage().getHeader(Headers.WORKFLOW_ID) + ", which this coordinator does not run")))
                     .otherwise()
-                        .to(Sql.rows("reset-failed-steps"))
+                        .to(Sql.apiRows("reset-failed-steps"))
                         .choice()
                             .when(header(Headers.SQL_ROW_COUNT).isEqualTo(0))
                                 // as it is now: another retry may have come first
                                 .setBody(constant(null))
-                                .to(Sql.row("get-execution"))
+                                .to(Sql.apiRow("get-execution"))
                                 .process(ApiRoutes::notRetried)
                             .otherwise()
                                 .setProperty("resetSteps", body())

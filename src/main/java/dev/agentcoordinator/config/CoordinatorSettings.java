@@ -46,12 +46,14 @@ public final class CoordinatorSettings {
         d.put("coordinator.db.password", "");
         d.put("coordinator.db.pool.size", "10");
         d.put("coordinator.db.pool.connection-timeout-ms", "30000"); // how long a statement waits for a connection
+        d.put("coordinator.db.socket-timeout-ms", "60000");      // longest wait for PostgreSQL's answer; 0: none
         d.put("coordinator.db.embedded.port", "0");
         d.put("coordinator.db.embedded.data-dir", "");           // empty: <data.dir>/postgres
         d.put("coordinator.http.host", "127.0.0.1");
         d.put("coordinator.http.port", "8080");
         d.put("coordinator.http.user", "coordinator");
         d.put("coordinator.http.password", "");                   // empty: no authentication, loopback only
+        d.put("coordinator.http.db-timeout-ms", "10000");         // an API call's wait for a connection, and for each answer
         d.put("coordinator.workflows.dir", "routes/workflows");
         d.put("coordinator.workflows.watch", "false");            // reload the folder when a file in it changes
         d.put("coordinator.workflows.reload-wait-ms", "10000");   // how long a reload waits for the other coordinators' answers
@@ -84,6 +86,8 @@ public final class CoordinatorSettings {
     private final int brokerJournalBufferTimeoutUs;
     private final int dbPoolSize;
     private final int dbPoolConnectionTimeoutMs;
+    private final int dbSocketTimeoutMs;
+    private final int httpDbTimeoutMs;
     private final int dbEmbeddedPort;
     private final int httpPort;
     private final int jmsConcurrentConsumers;
@@ -114,6 +118,8 @@ public final class CoordinatorSettings {
         this.brokerJournalBufferTimeoutUs = positiveInt("coordinator.broker.embedded.journal-buffer-timeout-us");
         this.dbPoolSize = positiveInt("coordinator.db.pool.size");
         this.dbPoolConnectionTimeoutMs = atLeast("coordinator.db.pool.connection-timeout-ms", 250);   // HikariCP's least
+        this.dbSocketTimeoutMs = nonNegativeInt("coordinator.db.socket-timeout-ms");
+        this.httpDbTimeoutMs = atLeast("coordinator.http.db-timeout-ms", 1000);   // the driver counts whole seconds
         this.dbEmbeddedPort = port("coordinator.db.embedded.port");
         this.httpPort = port("coordinator.http.port");
         this.jmsConcurrentConsumers = positiveInt("coordinator.jms.concurrent-consumers");
@@ -265,6 +271,16 @@ public final class CoordinatorSettings {
 
     /** How long a statement waits for a pooled connection before it fails (Hikari's connectionTimeout; 250 at least). */
     public int dbPoolConnectionTimeoutMs() { return dbPoolConnectionTimeoutMs; }
+
+    /**
+     * The longest wait for PostgreSQL's answer on a connection of the pool (the driver's socketTimeout, whole seconds;
+     * 0: none): a database that stops answering without closing the connection (frozen, or a network partition)
+     * fails the statement then, instead of holding its thread until TCP gives up, hours later. Not the migrations'.
+     */
+    public int dbSocketTimeoutMs() { return dbSocketTimeoutMs; }
+
+    /** An HTTP API call's bound on waiting for PostgreSQL: for a connection of its pool, and for each statement's answer. */
+    public int httpDbTimeoutMs() { return httpDbTimeoutMs; }
     public int dbEmbeddedPort() { return dbEmbeddedPort; }
     public Path dbEmbeddedDataDir() { return dirOrUnderData("coordinator.db.embedded.data-dir", "postgres"); }
 

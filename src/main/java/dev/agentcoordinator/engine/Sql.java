@@ -27,6 +27,19 @@ public final class Sql {
         return uri(name, "SelectOne");
     }
 
+    /** The camel-sql component of the HTTP API's statements, on its own pool ({@code Infrastructure.apiDataSource()}). */
+    public static final String API_COMPONENT = "apisql";
+
+    /** {@link #row} for the HTTP API: on the API's pool, whose waits are bounded by {@code coordinator.http.db-timeout-ms}. */
+    public static String apiRow(String name) {
+        return API_COMPONENT + row(name).substring("sql".length());
+    }
+
+    /** {@link #rows} for the HTTP API (see {@link #apiRow}). */
+    public static String apiRows(String name) {
+        return API_COMPONENT + rows(name).substring("sql".length());
+    }
+
     /**
      * The endpoint of a statement file. It states the number of parameters, which spares camel-sql a
      * round trip to PostgreSQL for parameter metadata before every execution, and parses the

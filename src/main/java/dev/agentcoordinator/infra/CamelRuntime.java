@@ -62,6 +62,11 @@ public final class CamelRuntime implements AutoCloseable {
         // Stopping is the application's job (RunningCoordinator), in its own order: no Camel hangup hook.
         main.setShutdownStrategy(new SimpleMainShutdownStrategy());
         main.bind(DATA_SOURCE, infra.dataSource());
+        // the HTTP API's statements, on a pool of their own (not a DataSource in the registry: the sql component
+        // takes the one there)
+        org.apache.camel.component.sql.SqlComponent apiSql = new org.apache.camel.component.sql.SqlComponent();
+        apiSql.setDataSource(infra.apiDataSource());
+        main.bind(dev.agentcoordinator.engine.Sql.API_COMPONENT, apiSql);
         main.bind(CONNECTION_FACTORY, infra.connectionFactory());
         main.bind("jms", jmsComponent(settings, infra));
         main.bind(SETTINGS, settings);

@@ -31,15 +31,29 @@ public final class Database {
         return new HikariDataSource(config(jdbcUrl, user, password, maxSize, applicationName));
     }
 
+    /** What bounds the waits on a pool: for a connection, and for PostgreSQL's answer (0: none). */
+    public record Timeouts(String poolName, long connectionMs, long answerMs) {
+    }
+
     /**
      * {@link #pool} that connects on first use instead of now, so that it can exist (and be handed
      * to Camel) while the database is still starting.
      */
     public static HikariDataSource lazyPool(String jdbcUrl, String user, String password, int maxSize, String applicationName,
-                                            long connectionTimeoutMs) {
+                                            Timeouts timeouts) {
         HikariDataSource lazy = new HikariDataSource();
         HikariConfig config = config(jdbcUrl, user, password, maxSize, applicationName);
-        config.setConnectionTimeout(connectionTimeoutMs);
+        config.setPoolName(timeouts.poolName());
+        config.setConnectionTimeout(timeouts.connectionMs());
+        // checking an idle connection is part of the wait for one
+        config.setValidationTimeout(Math.max(250, Math.min(config.getValidationTimeout(), timeouts.connectionMs() / 2)));
+        if (timeouts.answerMs() > 0) {
+            // the driver's bound on every read from the server (whole seconds), connecting included: without it a
+            // database that stops answering without closing the connection holds the thread until TCP gives up
+            String seconds = Long.toString((timeouts.answerMs() + 999) / 1000);
+            config.addDataSourceProperty("socketTimeout", seconds);
+            config.addDataSourceProperty("loginTimeout", seconds);
+        }
         config.copyStateTo(lazy);
         return lazy;
     }
@@ -69,7 +83,24 @@ public final class Database {
 
     /** Brings the schema to the newest migration; safe to run on every start and from several instances. */
     public static MigrateResult migrate(DataSource dataSource) {
-        return migrate(Flyway.configure().dataSource(dataSource));
+        return migrate(Flyway.configure().dataSource(new WithoutAnswerTimeout(dataSource)));
+    }
+
+    /**
+     * The pool's connections for the migrations, without the bound on waiting for an answer: a migration may
+     * rightly take longer (an index built on a large table). The pool restores the bound when they come back.
+     */
+    private static final class WithoutAnswerTimeout extends org.springframework.jdbc.datasource.DelegatingDataSource {
+        WithoutAnswerTimeout(DataSource pool) {
+            super(pool);
+        }
+
+        @Override
+        public java.sql.Connection getConnection() throws java.sql.SQLException {
+            java.sql.Connection connection = super.getConnection();
+            connection.setNetworkTimeout(Runnable::run, 0);
+            return connection;
+        }
     }
 
     /** The same over a connection of its own (coordinator.db.migration-url), not the pool's. */

@@ -22,6 +22,8 @@ import java.util.concurrent.FutureTask;
 public final class Infrastructure implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Infrastructure.class);
+    /** Connections of the HTTP API's pool: its calls are short; more callers wait their turn, within their bound. */
+    static final int API_POOL_SIZE = 4;
 
     private final Deque<AutoCloseable> toClose = new ConcurrentLinkedDeque<>();
     private volatile String brokerUrl;
@@ -29,6 +31,9 @@ public final class Infrastructure implements AutoCloseable {
     private volatile HikariDataSource pool;
     /** The pool behind a gate that opens once the schema is migrated (see {@link ReadyGatedDataSource}). */
     private volatile DataSource dataSource;
+    /** The HTTP API's pool, whose waits are bounded more tightly (see {@link #apiDataSource()}). */
+    private volatile HikariDataSource apiPool;
+    private volatile DataSource apiDataSource;
     private EmbeddedDatabase embeddedDatabase;
     private EmbeddedBroker embeddedBroker;
     /** The start threads' tasks; a stop on another thread (a signal while starting) reads them while begin() adds. */
@@ -96,6 +101,7 @@ public final class Infrastructure implements AutoCloseable {
             }
         });
         infra.dataSource = new ReadyGatedDataSource(infra.pool, databaseStart);
+        infra.apiDataSource = new ReadyGatedDataSource(infra.apiPool, databaseStart);
         infra.inBackground("coordinator-broker-start", infra::startBroker);
         try {
             infra.prepareConnectionFactory(settings);   // meanwhile: the JMS client takes a while to load
@@ -160,8 +166,11 @@ public final class Infrastructure implements AutoCloseable {
             password = "";
         }
         pool = Database.lazyPool(jdbcUrl, user, password, settings.dbPoolSize(), instanceId(settings),
-                settings.dbPoolConnectionTimeoutMs());
+                new Database.Timeouts("coordinator-db", settings.dbPoolConnectionTimeoutMs(), settings.dbSocketTimeoutMs()));
         toClose.push(pool);
+        apiPool = Database.lazyPool(jdbcUrl, user, password, API_POOL_SIZE, instanceId(settings),
+                new Database.Timeouts("coordinator-api-db", settings.httpDbTimeoutMs(), settings.httpDbTimeoutMs()));
+        toClose.push(apiPool);
     }
 
     /**
@@ -237,6 +246,15 @@ public final class Infrastructure implements AutoCloseable {
 
     public DataSource dataSource() {
         return dataSource;
+    }
+
+    /**
+     * The HTTP API's connections: a pool of their own, so that a call waits for a connection and for each answer at
+     * most {@code coordinator.http.db-timeout-ms} and then answers 503 (a database that hangs held a call for good, or
+     * for the engine pool's 30 s wait), and so that API reads never take the connections the engine works with.
+     */
+    public DataSource apiDataSource() {
+        return apiDataSource;
     }
 
     /** The pooled JMS connection factory (share it; do not close it). */

@@ -72,6 +72,9 @@ public final class WorkflowMetrics extends EventNotifierSupport implements dev.a
 
     /** {@code start-execution} for {@code sql://classpath:sql/start-execution.sql?outputType=…}; null otherwise. */
     static String statementName(String uri) {
+        if (uri.startsWith(dev.agentcoordinator.engine.Sql.API_COMPONENT + ":")) {   // the HTTP API's (a cancel)
+            uri = uri.substring(dev.agentcoordinator.engine.Sql.API_COMPONENT.length() - "sql".length());
+        }
         String rest = uri.startsWith(SQL_PREFIX) ? uri.substring(SQL_PREFIX.length())
                 : uri.startsWith(SQL_PREFIX_SHORT) ? uri.substring(SQL_PREFIX_SHORT.length()) : null;
         if (rest == null) {
