@@ -41,6 +41,8 @@ public class ApiRoutes extends RouteBuilder {
     /** Exchange property: the status of the execution a retry was asked of, as read before the reset. */
     private static final String RETRIED_STATUS = "retriedStatus";
     private static final String JSON = "application/json";
+    /** A step reply posted here that settles its attempt: the attempt's request, to take off its agent's queue. */
+    private static final String ANSWERED_REQUEST = "answeredRequest";
     /** Every status workflow_executions.status takes (CONTRACT.md section 3, and the compensation's). */
     static final List<String> EXECUTION_STATUSES = List.of("pending", "running", "completed", "failed", "cancelled",
             "compensating", "compensated", "compensation_failed");
@@ -226,6 +228,10 @@ public class ApiRoutes extends RouteBuilder {
                     .otherwise()
                         .process(ApiRoutes::addressStepReply)
                         .to("jms:queue:" + replyQueue + "?exchangePattern=InOnly")
+                        // answered here: its request, when no agent has taken it yet, is not for an agent to do any more
+                        .filter(exchangeProperty(ANSWERED_REQUEST).isNotNull())
+                            .bean(QueuedRequests.REGISTRY_NAME, "withdraw(${exchangeProperty." + ANSWERED_REQUEST + "})")
+                        .end()
                         .process(e -> respond(e, 202, e.getProperty("accepted", String.class)))
                 .end();
 
@@ -677,6 +683,11 @@ public class ApiRoutes extends RouteBuilder {
                 (String) step.get("workflow_id"), ((Number) step.get("workflow_version")).intValue(), stepId,
                 ((Number) step.get("max_attempts")).intValue()));
         in.setBody(exchange.getProperty("stepReply", String.class));
+        if (!StepOutcome.isHeartbeat(in.getBody(String.class))) {
+            exchange.setProperty(ANSWERED_REQUEST, Map.of("workflow_id", step.get("workflow_id"),
+                    "workflow_version", step.get("workflow_version"), "execution_id", step.get("execution_id"), "kind", "step",
+                    "step_id", stepId, "request", step.get("row_id") + ":" + attempt));
+        }
     }
 
     /**

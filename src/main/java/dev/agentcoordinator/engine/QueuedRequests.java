@@ -26,8 +26,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 /**
- * Takes the requests of attempts that no longer count (timed out, or their execution cancelled or timed
- * out) off their agents' queues before an agent takes them, with Artemis' {@code removeMessages}
+ * Takes the requests of attempts that no longer count (timed out, their execution cancelled or timed
+ * out, or answered over HTTP) off their agents' queues before an agent takes them, with Artemis' {@code removeMessages}
  * through the management address, so that an agent with a backlog does not work on them. Best effort:
  * a request an agent already holds stays (an agent that sends heartbeats is told to stop), and a broker
  * that refuses management (a user without the {@code manage} permission) withdraws nothing; either
@@ -130,7 +130,7 @@ public final class QueuedRequests {
     private Counter withdrawn(String queue) {
         return withdrawnByQueue.computeIfAbsent(queue, q -> Counter.builder("coordinator_requests_withdrawn")
                 .description("requests taken back off an agent's queue before an agent took them (attempt timed out,"
-                        + " execution cancelled or timed out)")
+                        + " execution cancelled or timed out, step answered over HTTP)")
                 .tag("queue", q).register(meters));
     }
 

@@ -170,6 +170,38 @@ class ExecutionControlSemanticsTest {
         post("/api/executions/" + executionOf(eventId) + "/cancel", null);
     }
 
+    /**
+     * A step answered over HTTP before any agent took its request: the request is taken off the agent's queue, so that
+     * an agent that comes later does not do what is recorded as done. A heartbeat posted so leaves it there.
+     */
+    @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    void aStepAnsweredOverHttpHasItsQueuedRequestTakenBack() throws Exception {
+        String executionId = awaitExecution(sendEvent("F_HTTP_REPLY_UNHEARD", "{}"), "running");
+        await().atMost(Duration.ofSeconds(20)).until(() -> queuedRequests(executionId) == 1);
+        String path = "/api/executions/" + executionId + "/steps/approve/reply";
+        assertThat(post(path, "{\"status\": \"running\"}").statusCode()).isEqualTo(202);
+        assertThat(post(path, "{\"status\": \"ok\", \"output\": {\"approved\": true}}").statusCode()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(executionStatus(executionId)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> queuedRequests(executionId) == 0);
+    }
+
+    /** The requests of one execution that wait on agent.f-unheard-approver, where no agent listens. */
+    private static int queuedRequests(String executionId) throws Exception {
+        try (jakarta.jms.Connection connection = shared().connectionFactory().createConnection()) {
+            connection.start();
+            jakarta.jms.Session session = connection.createSession(false, jakarta.jms.Session.AUTO_ACKNOWLEDGE);
+            int found = 0;
+            for (var messages = session.createBrowser(session.createQueue("agent.f-unheard-approver")).getEnumeration();
+                 messages.hasMoreElements(); ) {
+                if (((jakarta.jms.TextMessage) messages.nextElement()).getText().contains(executionId)) {
+                    found++;
+                }
+            }
+            return found;
+        }
+    }
+
     @Test
     @Execution(ExecutionMode.CONCURRENT)
     void aStepReplyPostedOverHttpSettlesTheAttemptInFlightAsItsAgentsReplyWould() {
