@@ -168,14 +168,6 @@ public final class CoordinatorSettings {
     }
 
     /**
-     * One setting through the usual layers ({@code configFile} may be null), without checking the others: for a tool
-     * that needs only it (ValidateCommand's folder), which a setting it does not use must not stop.
-     */
-    public static String lookup(Path configFile, String key) {
-        return firstValue(standardSources(configFile), SettingsSource.qualify(key));
-    }
-
-    /**
      * Settings from the usual layers with {@code overrides} on top of everything. Keys may be given
      * with or without the {@code coordinator.} prefix ({@code "http.port"} or {@code "coordinator.http.port"}).
      */

@@ -12,7 +12,10 @@ import java.util.stream.Collectors;
  * Checks workflow definitions without starting anything ({@code ./coordinator validate}). The argument is a folder or a
  * single file; without one, the folder the coordinator would load: {@code coordinator.workflows.dir} as the coordinator
  * resolves it (-D, COORDINATOR_WORKFLOWS_DIR, {@code --config FILE} or ./coordinator.properties; default
- * {@value #DEFAULT_FOLDER}). Exit code 0 when valid, 1 when not or when there is no definition there, 2 for a wrong use.
+ * {@value #DEFAULT_FOLDER}). The settings are loaded and checked first, as a start does: a misspelt or invalid one is
+ * refused with the start's message, since a misspelt {@code coordinator.workflows.dir} would otherwise have the default
+ * folder checked instead of the one meant. Exit code 0 when valid, 1 when not or when there is no definition there, 2
+ * for a wrong use or an invalid configuration (as the coordinator's).
  */
 public final class ValidateCommand {
     public static final String DEFAULT_FOLDER = "routes/workflows";
@@ -34,7 +37,11 @@ public final class ValidateCommand {
             if (args[i].equals("--help") || args[i].equals("-h")) {
                 out.println(USAGE);
                 return 0;
-            } else if (args[i].equals("--config") && i + 1 < args.length) {
+            } else if (args[i].equals("--config")) {
+                if (i + 1 >= args.length) {
+                    err.println("--config needs a file name\n" + USAGE);
+                    return 2;
+                }
                 configFile = Path.of(args[++i]);
             } else if (args[i].startsWith("-") || args[i].isBlank() || named != null) {
                 err.println((args[i].isBlank() ? "an empty folder name" : "unknown argument: " + args[i]) + "\n" + USAGE);
@@ -43,12 +50,14 @@ public final class ValidateCommand {
                 named = args[i];
             }
         }
-        if (configFile != null && !Files.isRegularFile(configFile)) {
-            err.println("--config " + configFile + ": no such file");
+        CoordinatorSettings settings;
+        try {   // as CoordinatorApp loads them: the same messages, the same exit status
+            settings = CoordinatorSettings.load(configFile);
+        } catch (IllegalArgumentException e) {
+            err.println(e.getMessage());
             return 2;
         }
-        Path target = Path.of(named != null ? named
-                : CoordinatorSettings.lookup(configFile, "coordinator.workflows.dir"));
+        Path target = named != null ? Path.of(named) : settings.workflowsDir();
         try {
             WorkflowCatalog catalog = Files.isRegularFile(target)
                     ? WorkflowCatalog.load(List.of(target))

@@ -43,7 +43,41 @@ class ValidateCommandTest {
         assertThat(err.toString(StandardCharsets.UTF_8).trim()).isEqualTo(empty + ": no workflow definition (.yaml, .yml or .json) there");
         assertThat(run("")).isEqualTo(2);
         assertThat(run("--config", dir.resolve("missing.properties").toString())).isEqualTo(2);
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("missing.properties: no such file");
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("configuration file " + dir.resolve("missing.properties") + " does not exist");
+    }
+
+    /**
+     * The settings are loaded and checked as a start does (exit status 2, the start's message): a misspelt
+     * coordinator.workflows.dir would otherwise have the default folder checked, and pass, instead of the one meant.
+     */
+    @Test
+    void aMisspeltOrInvalidSettingIsRefusedAsAStartRefusesIt(@TempDir Path dir) throws Exception {
+        Path config = Files.writeString(dir.resolve("c.properties"), "coordinator.workflows.dirr=../vf\n");
+        assertThat(run("--config", config.toString())).isEqualTo(2);
+        assertThat(out.size()).isZero();
+        assertThat(err.toString(StandardCharsets.UTF_8).trim()).isEqualTo("unknown setting coordinator.workflows.dirr (from " + config
+                + "): did you mean coordinator.workflows.dir?");
+
+        err.reset();
+        System.setProperty("coordinator.workflows.dirr", "x");
+        try {
+            assertThat(run()).isEqualTo(2);
+            assertThat(run("routes/workflows")).as("a folder named too").isEqualTo(2);
+        } finally {
+            System.clearProperty("coordinator.workflows.dirr");
+        }
+        assertThat(out.size()).isZero();
+        assertThat(err.toString(StandardCharsets.UTF_8)).startsWith(
+                "unknown setting coordinator.workflows.dirr (from system properties): did you mean coordinator.workflows.dir?\n");
+
+        err.reset();
+        Files.writeString(config, "coordinator.http.port=eighty\n");
+        assertThat(run("--config", config.toString())).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8).trim()).isEqualTo("invalid setting coordinator.http.port (from " + config
+                + "): 'eighty' is not an integer");
+        err.reset();
+        assertThat(run("--config")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).startsWith("--config needs a file name\nusage: validate ");
     }
 
     @Test
