@@ -141,7 +141,7 @@ public final class CoordinatorApp {
             return EXIT_START_FAILED;
         }
         if (exitWhenReady) {
-            out.println(running.summary());
+            announce(running, settings, out);
             removeQuietly(stopWhileStarting);
             running.close();
             return EXIT_OK;
@@ -159,13 +159,25 @@ public final class CoordinatorApp {
             running.close();
             return EXIT_OK;
         }
-        out.println(running.summary());
+        announce(running, settings, out);
         try {
             stopped.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         return EXIT_OK;
+    }
+
+    /**
+     * The start-up summary: printed as it is in the plain format; in the JSON format one INFO event with the summary
+     * as its message, since stdout then carries one JSON object per line for a log shipper (README "Logs").
+     */
+    private static void announce(RunningCoordinator running, CoordinatorSettings settings, PrintStream out) {
+        if (settings.logFormat() == CoordinatorSettings.LogFormat.JSON) {
+            LoggerFactory.getLogger(CoordinatorApp.class).info("{}", running.summary());
+        } else {
+            out.println(running.summary());
+        }
     }
 
     private static void removeQuietly(Thread hook) {

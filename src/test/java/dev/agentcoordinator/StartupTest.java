@@ -298,10 +298,49 @@ class StartupTest {
     }
 
     /**
+     * README "Logs": with coordinator.log.format=json, stdout carries one JSON object per line for a log shipper,
+     * the start-up summary included (one INFO event whose message is the summary), not the summary's plain lines.
+     */
+    @Test
+    void inTheJsonFormatEveryLineOnStdoutIsAJsonObjectTheSummaryToo() throws Exception {
+        Path data = tmp.resolve("json");
+        Path stderr = tmp.resolve("json-stderr.log");
+        Process child = new ProcessBuilder(childCoordinatorCommand(data, "-Dcoordinator.log.format=json",
+                "-Dcoordinator.demo-agents.enabled=false", "--exit-when-ready"))
+                .redirectError(stderr.toFile()).start();
+        try {
+            String output = assertTimeoutPreemptively(Duration.ofSeconds(120),
+                    () -> new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+            assertThat(child.waitFor(30, TimeUnit.SECONDS)).as(output).isTrue();
+            assertThat(child.exitValue()).as(output + java.nio.file.Files.readString(stderr)).isZero();
+            com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+            List<com.fasterxml.jackson.databind.JsonNode> events = new ArrayList<>();
+            for (String line : output.split("\r?\n")) {   // JsonLayout ends each event with CRLF
+                assertThat(line).as("a line on stdout").startsWith("{").endsWith("}");
+                events.add(json.readTree(line));
+            }
+            List<com.fasterxml.jackson.databind.JsonNode> summaries = events.stream()
+                    .filter(event -> event.path("message").asText().startsWith("Agent Coordinator started")).toList();
+            assertThat(summaries).as(output).hasSize(1);
+            assertThat(summaries.get(0).path("level").asText()).isEqualTo("INFO");
+            assertThat(summaries.get(0).path("loggerName").asText()).isEqualTo(CoordinatorApp.class.getName());
+            assertThat(summaries.get(0).path("message").asText()).contains("\n  HTTP API:  http://", "\n  Demo agents: off",
+                    "\n    interview_completed <- INTERVIEW_COMPLETED");
+            assertThat(java.nio.file.Files.readString(stderr)).doesNotContain("Agent Coordinator started");
+        } finally {
+            child.destroyForcibly();
+        }
+    }
+
+    /**
      * CoordinatorApp in a JVM of its own on embedded defaults, free ports and {@code data}; an argument
      * starting with -D is a JVM option, any other goes to the application.
      */
     private static Process childCoordinator(Path data, String... extra) throws IOException {
+        return new ProcessBuilder(childCoordinatorCommand(data, extra)).redirectErrorStream(true).start();
+    }
+
+    private static List<String> childCoordinatorCommand(Path data, String... extra) {
         List<String> command = new ArrayList<>(List.of(TestJvm.java()));
         command.addAll(TestJvm.quickStartOptions());
         command.addAll(List.of(TestJvm.vertxCacheIn(data.getParent()), "-cp", TestJvm.classpath(),
@@ -314,7 +353,7 @@ class StartupTest {
         }
         command.add(CoordinatorApp.class.getName());
         command.addAll(appArgs);
-        return new ProcessBuilder(command).redirectErrorStream(true).start();
+        return command;
     }
 
     private static boolean isFree(int port) {
