@@ -490,7 +490,7 @@ public class ApiRoutes extends RouteBuilder {
                     + ", got \"" + status + "\"");
         }
         in.setHeader("statusFilter", status);
-        pageOf(in);
+        pageOf(in, "executions");
     }
 
     /** GET /api/events: a type (as events carry it), and the page. */
@@ -498,14 +498,14 @@ public class ApiRoutes extends RouteBuilder {
         Message in = exchange.getMessage();
         unknownParameters(exchange, EVENT_LISTING_PARAMETERS).ifPresent(warning -> exchange.setProperty(LISTING_WARNING, warning));
         in.setHeader("typeFilter", blankToNull(in.getHeader("type", String.class)));
-        pageOf(in);
+        pageOf(in, "events");
     }
 
     /** A listing's page: its {@code limit}, and where the page before ended ({@code after}). */
-    private static void pageOf(Message in) {
+    private static void pageOf(Message in, String listing) {
         in.setHeader("limit", limit(in));
         String after = blankToNull(in.getHeader("after", String.class));
-        ListingCursor cursor = after == null ? null : ListingCursor.read(after);
+        ListingCursor cursor = after == null ? null : ListingCursor.read(listing, after);
         in.setHeader("afterMicros", cursor == null ? null : cursor.afterMicros());
         in.setHeader("afterId", cursor == null ? null : cursor.afterId());
     }
@@ -518,7 +518,8 @@ public class ApiRoutes extends RouteBuilder {
         try {
             parsed = Integer.parseInt(limit);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("limit must be a number, got \"" + limit + "\"");
+            throw new IllegalArgumentException(limit.trim().matches("[+-]?\\d+") ? "limit must be between 1 and 1000"
+                    : "limit must be a number, got \"" + limit + "\"");
         }
         if (parsed < 1 || parsed > 1000) {
             throw new IllegalArgumentException("limit must be between 1 and 1000");

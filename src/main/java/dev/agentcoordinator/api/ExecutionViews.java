@@ -60,7 +60,7 @@ final class ExecutionViews {
         });
         view.put("count", rows.size());
         view.put("next", rows.size() < limit ? null
-                : ListingCursor.handOut((String) rows.get(rows.size() - 1).get(PAGE_CURSOR)));
+                : ListingCursor.handOut(key, (String) rows.get(rows.size() - 1).get(PAGE_CURSOR)));
         if (warning != null) {
             view.put("warning", warning);
         }

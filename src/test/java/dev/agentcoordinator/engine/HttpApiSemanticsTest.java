@@ -385,6 +385,20 @@ class HttpApiSemanticsTest {
         assertThat(Json.parse(misspelt.body()).path("warning").asText()).contains("typ");
         assertThat(get("/api/events?after=not-a-cursor").statusCode()).isEqualTo(400);
         assertThat(get("/api/events?limit=0").statusCode()).isEqualTo(400);
+        assertThat(Json.parse(get("/api/events?limit=99999999999999999999").body()).path("error").asText())
+                .isEqualTo("limit must be between 1 and 1000");
+        // a cursor of the execution listing is no place in this one, nor the other way round
+        String executionsNext = Json.parse(get("/api/executions?limit=1").body()).path("next").asText();
+        HttpResponse<String> otherListings = get("/api/events?after=" + executionsNext);
+        assertThat(otherListings.statusCode()).as(otherListings.body()).isEqualTo(400);
+        assertThat(Json.parse(otherListings.body()).path("error").asText()).startsWith("after must be the \"next\" of an earlier page of this listing");
+        assertThat(get("/api/executions?after=" + Json.parse(get("/api/events?limit=1").body()).path("next").asText()).statusCode())
+                .isEqualTo(400);
+        // a cursor an earlier release handed out (micros:id, without its listing's name) still pages
+        String earlier = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(new String(java.util.Base64.getUrlDecoder()
+                .decode(executionsNext), java.nio.charset.StandardCharsets.UTF_8).replaceFirst("^executions/", "")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        assertThat(get("/api/executions?limit=1&after=" + earlier).statusCode()).isEqualTo(200);
 
         // the execution listing names each execution's event, as GET /api/executions/{id} does
         JsonNode listedExecutions = Json.parse(get("/api/executions?workflow_id=f_http&limit=1000").body()).path("executions");
