@@ -29,6 +29,9 @@ public final class WorkflowMetrics extends EventNotifierSupport implements dev.a
     private static final String SQL_PREFIX = "sql://classpath:sql/";
     private static final String SQL_PREFIX_SHORT = "sql:classpath:sql/";
 
+    /** The statements that settle a compensation's attempt as a step's (its reply, {@code kind} = compensation). */
+    private static final java.util.Set<String> COMPENSATION_REPLIES = java.util.Set.of("complete-step", "fail-step", "retry-step-later");
+
     private final MeterRegistry registry;
     private final java.util.concurrent.ConcurrentMap<String, Counter> counters = new java.util.concurrent.ConcurrentHashMap<>();
     /** Statement name per endpoint URI (null entries are kept as "" for non-statements). */
@@ -90,6 +93,11 @@ public final class WorkflowMetrics extends EventNotifierSupport implements dev.a
         String workflow = in.getHeader("workflowId", String.class);
         String step = in.getHeader("stepId", String.class);
         Object body = in.getBody();
+        if (COMPENSATION_REPLIES.contains(statement) && "compensation".equals(in.getHeader(dev.agentcoordinator.engine.Headers.KIND))) {
+            // a compensation's reply (CompensationRoutes) settles no step attempt: a compensation is no step, and
+            // its start is no dispatch (mark-compensation-running, start-due-retries and expire-attempts leave it out)
+            return;
+        }
         switch (statement) {
             case "start-execution" -> {
                 if (in.getHeader("CamelSqlRowCount", 0, Integer.class) > 0) {

@@ -101,6 +101,27 @@ class MetricsTest {
         }
     }
 
+    /** A compensation's start is no step's dispatch (mark-compensation-running is not counted): nor is its reply a settled attempt. */
+    @Test
+    void aCompensationsReplySettlesNoAttemptOfTheStepItUndoes() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (StepLatencyRecorder latencies = new StepLatencyRecorder(OpsCoordinator.shared().dataSource(), registry)) {
+            WorkflowMetrics metrics = new WorkflowMetrics(registry, latencies);
+            Map<String, Object> compensation = Map.of("workflowId", "wf4", "stepId", "adjust", "rowId", "no-such-row", "kind", "compensation");
+            metrics.onStatement("complete-step", exchange(List.of(Map.of("execution_id", "e4")), compensation));
+            metrics.onStatement("retry-step-later", exchange(Map.of("execution_id", "e4"), compensation));
+            metrics.onStatement("fail-step", exchange(Map.of("execution_id", "e4"), compensation));
+            assertThat(registry.find("coordinator_steps_settled").tag("workflow", "wf4").counters()).isEmpty();
+            assertThat(registry.find("coordinator_step_retries").tag("workflow", "wf4").counters()).isEmpty();
+
+            // the step's own reply is
+            metrics.onStatement("complete-step", exchange(List.of(Map.of("execution_id", "e4")),
+                    Map.of("workflowId", "wf4", "stepId", "adjust", "rowId", "no-such-row", "kind", "step")));
+            assertThat(registry.get("coordinator_steps_settled").tags("workflow", "wf4", "step", "adjust", "outcome", "completed")
+                    .counter().count()).isEqualTo(1);
+        }
+    }
+
     @Test
     void statementNamesFromSqlEndpointUris() {
         assertThat(WorkflowMetrics.statementName("sql://classpath:sql/start-execution.sql?outputType=SelectList")).isEqualTo("start-execution");
