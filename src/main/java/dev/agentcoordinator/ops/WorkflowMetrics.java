@@ -110,9 +110,16 @@ public final class WorkflowMetrics extends EventNotifierSupport implements dev.a
                     }
                 }
             }
-            case "finish-execution", "cancel-execution", "settle-compensation" -> {
+            case "finish-execution", "settle-compensation" -> {
                 if (body instanceof Map<?, ?> row) {
                     finished(firstNonNull((String) row.get("workflow_id"), workflow), (String) row.get("status"));
+                }
+            }
+            case "cancel-execution" -> {
+                if (body instanceof Map<?, ?> row) {
+                    String wf = firstNonNull((String) row.get("workflow_id"), workflow);
+                    finished(wf, (String) row.get("status"));
+                    stoppedInFlight(wf, row.get("in_flight"), "cancelled");
                 }
             }
             case "expire-executions" -> {
@@ -120,6 +127,7 @@ public final class WorkflowMetrics extends EventNotifierSupport implements dev.a
                     String wf = (String) row.get("workflow_id");
                     counter("coordinator_timeouts", "attempts and executions past their deadline", "workflow", wf, "kind", "execution").increment();
                     finished(wf, firstNonNull((String) row.get("status"), "failed"));
+                    stoppedInFlight(wf, row.get("in_flight"), "execution_timed_out");
                 }
             }
             case "delete-expired-executions", "delete-expired-events" -> retentionDeleted(
@@ -211,6 +219,19 @@ public final class WorkflowMetrics extends EventNotifierSupport implements dev.a
             for (com.fasterxml.jackson.databind.JsonNode row : dev.agentcoordinator.engine.Json.parse(started)) {
                 counter("coordinator_steps_dispatched", "step attempts sent to agents",
                         "workflow", workflow, "step", row.path("step_id").asText()).increment();
+            }
+        }
+    }
+
+    /**
+     * The attempts a cancel or an execution timeout ended: its statement's {@code in_flight} column, the step
+     * attempts that were running as it found them (a JSON list of {@code {"step_id", "request"}}, V23's
+     * requests_in_flight, which leaves compensations out). Their rows end failed, with the execution's error.
+     */
+    private void stoppedInFlight(String workflow, Object inFlight, String outcome) {
+        if (inFlight instanceof String attempts) {
+            for (com.fasterxml.jackson.databind.JsonNode attempt : dev.agentcoordinator.engine.Json.parse(attempts)) {
+                countSettled(workflow, attempt.path("step_id").asText(), outcome);
             }
         }
     }

@@ -122,6 +122,31 @@ class MetricsTest {
         }
     }
 
+    /** The attempts in flight a cancel or the workflow's timeout ended: the in_flight column of their statements. */
+    @Test
+    void attemptsACancelOrTheWorkflowsTimeoutEndedAreSettled() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (StepLatencyRecorder latencies = new StepLatencyRecorder(OpsCoordinator.shared().dataSource(), registry)) {
+            WorkflowMetrics metrics = new WorkflowMetrics(registry, latencies);
+            metrics.onStatement("cancel-execution", exchange(Map.of("execution_id", "e5", "workflow_id", "wf5", "status", "cancelled",
+                    "in_flight", "[{\"step_id\": \"hold\", \"request\": \"r5:1\"}]"), Map.of()));
+            metrics.onStatement("expire-executions", exchange(List.of(
+                    Map.of("execution_id", "e6", "workflow_id", "wf5", "status", "compensating",
+                            "in_flight", "[{\"step_id\": \"hold\", \"request\": \"r6:2\"}, {\"step_id\": \"side\", \"request\": \"r7:1\"}]"),
+                    Map.of("execution_id", "e7", "workflow_id", "wf5", "status", "failed", "in_flight", "[]")), Map.of()));
+
+            assertThat(registry.get("coordinator_steps_settled").tags("workflow", "wf5", "step", "hold", "outcome", "cancelled")
+                    .counter().count()).isEqualTo(1);
+            assertThat(registry.get("coordinator_steps_settled").tags("workflow", "wf5", "step", "hold", "outcome", "execution_timed_out")
+                    .counter().count()).isEqualTo(1);
+            assertThat(registry.get("coordinator_steps_settled").tags("workflow", "wf5", "step", "side", "outcome", "execution_timed_out")
+                    .counter().count()).isEqualTo(1);
+            assertThat(registry.find("coordinator_steps_settled").tag("workflow", "wf5").counters()).hasSize(3);
+            assertThat(registry.get("coordinator_executions_finished").tags("workflow", "wf5", "status", "cancelled").counter().count()).isEqualTo(1);
+            assertThat(registry.get("coordinator_executions_finished").tags("workflow", "wf5", "status", "failed").counter().count()).isEqualTo(1);
+        }
+    }
+
     @Test
     void statementNamesFromSqlEndpointUris() {
         assertThat(WorkflowMetrics.statementName("sql://classpath:sql/start-execution.sql?outputType=SelectList")).isEqualTo("start-execution");
