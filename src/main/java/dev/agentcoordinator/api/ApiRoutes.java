@@ -259,6 +259,7 @@ public class ApiRoutes extends RouteBuilder {
                 .process(ApiRoutes::reloadWorkflows);
 
         from("direct:api.post-message").routeId("api.post-message")
+                .process(e -> Utf8Body.decode(e.getMessage()))
                 .process(MessageRoutes::acceptFromHttp)
                 .setProperty("messageId", header("messageId"))
                 .to(MessageRoutes.ACCEPT)
@@ -612,6 +613,7 @@ public class ApiRoutes extends RouteBuilder {
     /** Checks the event and gives it an event_id when it has none, so the caller can follow it. */
     private void stampEvent(Exchange exchange) {
         Message in = exchange.getMessage();
+        Utf8Body.decode(in);
         JsonNode event = EventDecoder.parse(in.getBody(String.class));
         List<String> warnings = new java.util.ArrayList<>();
         // before the stamp, so that an "eventId" is told to stand for the event_id the event lacked
@@ -634,6 +636,7 @@ public class ApiRoutes extends RouteBuilder {
      * {@code status} is ok, error or running (a heartbeat).
      */
     private static void checkStepReply(Exchange exchange) {
+        Utf8Body.decode(exchange.getMessage());
         JsonNode reply = stepReply(exchange.getMessage().getBody(String.class));
         exchange.setProperty("stepReply", Json.write(reply));
         StepOutcome.ignoredFieldsOf(reply).ifPresent(ignored -> exchange.setProperty("replyWarning", ignored.text()));
@@ -656,6 +659,9 @@ public class ApiRoutes extends RouteBuilder {
             throw new IllegalArgumentException("a step reply is a JSON object with \"status\": \"ok\" (and \"output\"),"
                     + " \"error\" (and \"error\", \"retryable\") or \"running\" (a heartbeat), as an agent sends it: " + found
                     + (reply.isObject() && !reply.has("status") ? IgnoredFields.REPLY.standInFor(reply, "status") : ""));
+        }
+        if ("error".equals(status) && StepOutcome.retryableOf(reply) == null) {
+            throw new IllegalArgumentException("\"retryable\" is true or false (left out: true), got " + reply.get("retryable"));
         }
         return reply;
     }

@@ -44,8 +44,12 @@ public record StepOutcome(Transition transition, String outputJson, String error
         IgnoredFields.Ignored ignored = reply.isObject() ? ignoredFieldsOf(reply).orElse(null) : null;
         if ("error".equals(status)) {
             String error = reply.path("error").asText("agent reported an error without a message");
-            boolean retryable = reply.path("retryable").asBoolean(true);
-            StepOutcome failed = failure(error, retryable, attempt, maxAttempts);
+            Boolean readable = retryableOf(reply);
+            if (readable == null) {   // "no", 0: not read as false, which only false says; named in a WARN line
+                ignored = withNote(ignored, "\"retryable\": " + reply.get("retryable") + " is neither true nor false, and is"
+                        + " taken as true (the attempt is retried while attempts are left)");
+            }
+            StepOutcome failed = failure(error, readable == null || readable, attempt, maxAttempts);
             // what it signals or shares goes to the execution's context all the same
             return new StepOutcome(failed.transition, null, error, null,
                     reply.path("shared_memory").isObject() ? Json.write(reply.get("shared_memory")) : "{}",
@@ -129,6 +133,28 @@ public record StepOutcome(Transition transition, String outputJson, String error
     private static StepOutcome failure(String error, boolean retryable, int attempt, int maxAttempts) {
         boolean again = retryable && attempt < maxAttempts;
         return new StepOutcome(again ? Transition.RETRY : Transition.FAIL, null, error, null, "{}", "[]", null);
+    }
+
+    /**
+     * An error reply's {@code retryable}: true when it is left out or null, else what it says as the boolean or as the
+     * text {@code "true"} / {@code "false"}; null when it says neither (a number, another text).
+     */
+    public static Boolean retryableOf(JsonNode reply) {
+        JsonNode value = reply.path("retryable");
+        if (value.isMissingNode() || value.isNull()) {
+            return true;
+        }
+        if (value.isBoolean()) {
+            return value.booleanValue();
+        }
+        if (value.isTextual() && (value.textValue().equals("true") || value.textValue().equals("false"))) {
+            return Boolean.valueOf(value.textValue());
+        }
+        return null;
+    }
+
+    private static IgnoredFields.Ignored withNote(IgnoredFields.Ignored ignored, String note) {
+        return new IgnoredFields.Ignored(ignored == null ? note : ignored.text() + "; " + note, true);
     }
 
     /**

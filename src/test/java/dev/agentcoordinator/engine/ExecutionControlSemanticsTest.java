@@ -221,6 +221,9 @@ class ExecutionControlSemanticsTest {
         assertThat(noStep.statusCode()).isEqualTo(404);
         assertThat(Json.parse(noStep.body()).path("error").asText()).isEqualTo("execution " + executionId + " has no step nope");
         assertThat(post("/api/executions/no-such-execution/steps/approve/reply", "{\"status\": \"ok\"}").statusCode()).isEqualTo(404);
+        HttpResponse<String> unreadable = post(path, "{\"status\": \"error\", \"error\": \"x\", \"retryable\": \"no\"}");
+        assertThat(unreadable.statusCode()).isEqualTo(400);
+        assertThat(Json.parse(unreadable.body()).path("error").asText()).isEqualTo("\"retryable\" is true or false (left out: true), got \"no\"");
         HttpResponse<String> notYet = post("/api/executions/" + executionId + "/steps/after/reply", "{\"status\": \"ok\"}");
         assertThat(notYet.statusCode()).isEqualTo(409);
         assertThat(Json.parse(notYet.body()).path("error").asText())

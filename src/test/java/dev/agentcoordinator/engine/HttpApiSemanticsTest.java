@@ -37,6 +37,20 @@ class HttpApiSemanticsTest {
      * GET /api/agents: each agent the workflows name, with the workflows that name it, its attempts in flight, the
      * requests on its queue and the consumers there; one whose requests wait with nobody listening is unattended.
      */
+    /** A posted body must be UTF-8 (CONTRACT.md): bytes that are not are refused, naming where, not stored altered. */
+    @Test
+    void aBodyThatIsNotUtf8IsRefusedNamingWhere() throws Exception {
+        byte[] latin1 = "{\"type\":\"UTF8_OK\",\"payload\":{\"n\":\"caf\u00e9\"}}".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        for (String path : List.of("/api/events", "/api/messages", "/api/executions/any/steps/any/reply")) {
+            HttpResponse<String> refused = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                            java.net.URI.create(shared().httpUrl() + path)).header("Content-Type", "application/json")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(latin1)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(refused.statusCode()).as(path + ": " + refused.body()).isEqualTo(400);
+            assertThat(Json.parse(refused.body()).path("error").asText()).as(path).isEqualTo("the body is not UTF-8 text: byte 0xe9 at offset 37");
+        }
+        assertThat(post("/api/events", "{\"type\":\"UTF8_OK\",\"payload\":{\"n\":\"caf\u00e9\"}}").statusCode()).isEqualTo(202);
+    }
+
     @Test
     void theAgentsAreListedWithWhatWaitsForThem() {
         String eventId = sendEvent("F_AGENTS_LISTED", "{}");

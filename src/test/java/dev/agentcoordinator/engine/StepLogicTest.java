@@ -169,6 +169,29 @@ class StepLogicTest {
         assertThat(StepOutcome.of(a, "{\"status\":\"maybe\"}", 1, 1, 0, "{}").error()).contains("\"maybe\"");
     }
 
+    /** retryable says false as false or "false"; anything else but true is no answer, taken as true and named in a WARN. */
+    @Test
+    void onlyFalseStopsTheRetriesAndAnUnreadableRetryableIsNamed() {
+        var a = WORKFLOW.step("a").orElseThrow();
+        for (String retryable : List.of("false", "\"false\"")) {
+            StepOutcome outcome = StepOutcome.of(a, "{\"status\":\"error\",\"error\":\"x\",\"retryable\":" + retryable + "}", 1, 2, 0, "{}");
+            assertThat(outcome.transition()).as(retryable).isEqualTo(StepOutcome.Transition.FAIL);
+            assertThat(outcome.ignoredFields()).as(retryable).isNull();
+        }
+        for (String retryable : List.of("true", "\"true\"", "null")) {
+            StepOutcome outcome = StepOutcome.of(a, "{\"status\":\"error\",\"error\":\"x\",\"retryable\":" + retryable + "}", 1, 2, 0, "{}");
+            assertThat(outcome.transition()).as(retryable).isEqualTo(StepOutcome.Transition.RETRY);
+            assertThat(outcome.ignoredFields()).as(retryable).isNull();
+        }
+        for (String retryable : List.of("0", "\"no\"", "{}")) {
+            StepOutcome outcome = StepOutcome.of(a, "{\"status\":\"error\",\"error\":\"x\",\"retryable\":" + retryable + "}", 1, 2, 0, "{}");
+            assertThat(outcome.transition()).as(retryable).isEqualTo(StepOutcome.Transition.RETRY);
+            assertThat(outcome.ignoredFields().misspelt()).as("a WARN line").isTrue();
+            assertThat(outcome.ignoredFields().text()).isEqualTo("\"retryable\": " + retryable + " is neither true nor false, and is"
+                    + " taken as true (the attempt is retried while attempts are left)");
+        }
+    }
+
     @Test
     void aReplysFieldsThatAreNotReadAreNamed() {
         var a = WORKFLOW.step("a").orElseThrow();
