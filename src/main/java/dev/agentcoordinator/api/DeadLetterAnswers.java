@@ -35,9 +35,7 @@ final class DeadLetterAnswers {
         page.deadLetters().forEach(deadLetter -> listed.add(deadLetter.toJson(LISTED_BODY)));
         view.put("count", page.deadLetters().size());
         view.put("more", page.more());
-        if (page.more()) {
-            view.put("next", page.next());
-        }
+        view.put("next", page.more() ? page.next() : null);   // null on the last page, as the other listings say it
         warning.ifPresent(text -> view.put("warning", text));
         ApiRoutes.respond(exchange, 200, Json.write(view));
     }

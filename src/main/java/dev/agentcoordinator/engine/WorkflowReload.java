@@ -109,7 +109,9 @@ public final class WorkflowReload {
     }
 
     private void counted(String result) {
-        meters.counter("coordinator_workflow_reloads", "result", result).increment();
+        io.micrometer.core.instrument.Counter.builder("coordinator_workflow_reloads")
+                .description("reloads of the workflow folder, by result: reloaded, refused (a problem in the folder) or failed")
+                .tag("result", result).register(meters).increment();
     }
 
     private Outcome reloadExclusively() throws InvalidDefinitionsException {

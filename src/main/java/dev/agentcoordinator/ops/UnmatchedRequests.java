@@ -39,6 +39,9 @@ public final class UnmatchedRequests {
                     + request.request().path() + ": the HTTP server takes up to 10 MiB unless camel.server.maxBodySize says otherwise"));
             router.errorHandler(406, request -> answer(request, 406, request.request().method() + " " + request.request().path()
                     + " answers application/json, which Accept " + quoted(request.request().getHeader("Accept")) + " does not take"));
+            // BasicAuthGuard's refusal (its WWW-Authenticate header set already), in JSON as every other error
+            router.errorHandler(401, request -> answer(request, 401, request.request().method() + " " + request.request().path()
+                    + " needs the credentials of coordinator.http.user (HTTP basic authentication)"));
             // a request Vert.x cannot read at all (a query or path with a broken %-escape)
             router.errorHandler(400, request -> answer(request, 400, "malformed request " + request.request().method() + " "
                     + request.request().path() + (request.failure() == null ? "" : ": " + request.failure().getMessage())));

@@ -19,6 +19,10 @@ class HttpSecurityTest {
             HttpResponse<String> anonymous = OpsCoordinator.get(path, false);
             assertThat(anonymous.statusCode()).as("GET %s without credentials", path).isEqualTo(401);
             assertThat(anonymous.headers().firstValue("WWW-Authenticate")).as(path).hasValueSatisfying(h -> assertThat(h).startsWith("Basic"));
+            // in JSON, as every other error
+            assertThat(anonymous.headers().firstValue("Content-Type")).as(path).hasValue("application/json");
+            assertThat(dev.agentcoordinator.engine.Json.parse(anonymous.body()).path("error").asText()).as(path)
+                    .isEqualTo("GET " + path.replaceFirst("\\?.*", "") + " needs the credentials of coordinator.http.user (HTTP basic authentication)");
             assertThat(OpsCoordinator.get(path, true).statusCode()).as("GET %s with credentials", path).isEqualTo(200);
         }
         assertThat(OpsCoordinator.post("/api/events", "{\"type\":\"NOTHING_LISTENS\",\"payload\":{}}", false).statusCode()).isEqualTo(401);
