@@ -270,7 +270,7 @@ public class ApiRoutes extends RouteBuilder {
                 .to(Sql.apiRow("get-agent-message"))
                 .choice()
                     .when(body().isNull()).process(e -> respond(e, 404, ExecutionViews.error("no message " + e.getMessage().getHeader("id"))))
-                    .otherwise().process(e -> respond(e, 200, e.getMessage().getBody(String.class)))
+                    .otherwise().process(e -> respond(e, 200, Json.write(ExecutionViews.fromDatabase(e.getMessage().getBody(String.class)))))
                 .end();
 
         from("direct:api.list-agents").routeId("api.list-agents")
@@ -279,7 +279,7 @@ public class ApiRoutes extends RouteBuilder {
 
         from("direct:api.list-locks").routeId("api.list-locks")
                 .to(Sql.apiRow("list-locks"))
-                .process(e -> respond(e, 200, "{\"locks\":" + e.getMessage().getBody(String.class) + "}"));
+                .process(e -> respond(e, 200, Json.write(Json.object().set("locks", ExecutionViews.fromDatabase(e.getMessage().getBody(String.class))))));
 
         from("direct:api.cancel-execution").routeId("api.cancel-execution")
                 .process(e -> keepOnlyHeaders(e, "id"))

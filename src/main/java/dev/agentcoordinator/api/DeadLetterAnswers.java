@@ -119,7 +119,7 @@ final class DeadLetterAnswers {
         boolean anyRefused = refused != null && !refused.deadLetters().isEmpty();
         ObjectNode view;
         if (stored != null) {
-            view = (ObjectNode) Json.parse(stored);
+            view = (ObjectNode) ExecutionViews.fromDatabase(stored);
         } else if (anyRefused) {
             List<DeadLetteredEvents.DeadLetter> letters = refused.deadLetters();
             view = Json.object().put("error", "event " + id + " was refused: agent.events.DLQ holds it ("

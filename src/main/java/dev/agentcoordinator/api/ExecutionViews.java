@@ -1,5 +1,6 @@
 package dev.agentcoordinator.api;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentcoordinator.engine.Json;
@@ -65,6 +66,44 @@ final class ExecutionViews {
             view.put("warning", warning);
         }
         return Json.write(view);
+    }
+
+    /**
+     * A view PostgreSQL built (jsonb as text: an object, or an array of them), as the coordinator's own views are written:
+     * the times among its own fields ({@code *_at}) as instants in UTC, {@code 2026-12-05T19:00:00.123Z} (PostgreSQL
+     * writes them in the session's time zone, {@code +00:00} or {@code +01:00}), and compact. What it holds (a payload,
+     * a response) is left as it was sent.
+     */
+    static JsonNode fromDatabase(String jsonText) {
+        JsonNode view;
+        try {
+            view = EXACT.readTree(jsonText);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("PostgreSQL's view is not JSON: " + e.getMessage(), e);
+        }
+        if (view instanceof ArrayNode rows) {
+            rows.forEach(ExecutionViews::timesInUtc);
+        } else {
+            timesInUtc(view);
+        }
+        return view;
+    }
+
+    /** Numbers as PostgreSQL wrote them (1.10 stays 1.10, not the double 1.1): what agents sent, to the digit. */
+    private static final com.fasterxml.jackson.databind.ObjectReader EXACT = Json.MAPPER
+            .reader(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .with(com.fasterxml.jackson.databind.node.JsonNodeFactory.withExactBigDecimals(true));
+
+    private static void timesInUtc(JsonNode row) {
+        if (!(row instanceof ObjectNode object)) {
+            return;
+        }
+        object.properties().forEach(field -> {
+            if (field.getKey().endsWith("_at") && field.getValue().isTextual()) {
+                field.setValue(com.fasterxml.jackson.databind.node.TextNode.valueOf(
+                        java.time.OffsetDateTime.parse(field.getValue().textValue()).toInstant().toString()));
+            }
+        });
     }
 
     static String error(String message) {

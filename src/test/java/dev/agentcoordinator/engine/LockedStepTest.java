@@ -155,6 +155,9 @@ class LockedStepTest {
         String listed = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(shared().httpUrl() + "/api/locks")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
         assertThat(Json.parse(listed).path("locks").findValuesAsText("resource_id")).contains(user);
+        // times in UTC as every view writes them (PostgreSQL's own text depends on the session's time zone), compact
+        assertThat(Json.parse(listed).path("locks").findValuesAsText("locked_at")).allSatisfy(at -> assertThat(at).endsWith("Z"));
+        assertThat(listed).doesNotContain("\": ");
         // the execution's view says what the step waits for
         com.fasterxml.jackson.databind.JsonNode step = Json.parse(HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                 URI.create(shared().httpUrl() + "/api/executions/" + executionId)).build(), HttpResponse.BodyHandlers.ofString()).body())

@@ -267,6 +267,8 @@ class AgentMessagesTest {
         JsonNode message = Json.parse(http.send(HttpRequest.newBuilder(view).build(), HttpResponse.BodyHandlers.ofString()).body());
         assertThat(message.path("from").asText()).isEqualTo("g-msg-http");
         assertThat(message.at("/response/payload/priority").asInt()).isEqualTo(10);
+        assertThat(java.time.Instant.parse(message.path("created_at").asText())).isNotNull();   // UTC, as every view's times
+        assertThat(message.path("created_at").asText()).endsWith("Z");
 
         HttpResponse<String> refused = postMessage(http, "{\"from\":\"g-msg-http\",\"type\":\"X\"}");
         assertThat(refused.statusCode()).isEqualTo(400);
