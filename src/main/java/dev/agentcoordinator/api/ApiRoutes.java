@@ -19,6 +19,7 @@ import dev.agentcoordinator.engine.Sql;
 import dev.agentcoordinator.engine.StepOutcome;
 import dev.agentcoordinator.engine.StepRequests;
 import dev.agentcoordinator.engine.WorkflowReload;
+import dev.agentcoordinator.messages.AgentMessageCodec;
 import dev.agentcoordinator.messages.MessageRoutes;
 import org.apache.camel.Exchange;
 import org.apache.camel.LoggingLevel;
@@ -262,8 +263,15 @@ public class ApiRoutes extends RouteBuilder {
                 .process(e -> Utf8Body.decode(e.getMessage()))
                 .process(MessageRoutes::acceptFromHttp)
                 .setProperty("messageId", header("messageId"))
+                .setProperty("messageWarning", header(AgentMessageCodec.IGNORED_FIELDS))
                 .to(MessageRoutes.ACCEPT)
-                .process(e -> respond(e, 202, Json.write(Json.object().put("message_id", e.getProperty("messageId", String.class)))));
+                .process(e -> {
+                    ObjectNode accepted = Json.object().put("message_id", e.getProperty("messageId", String.class));
+                    if (e.getProperty("messageWarning") instanceof IgnoredFields.Ignored ignored) {
+                        accepted.put("warning", ignored.text());
+                    }
+                    respond(e, 202, Json.write(accepted));
+                });
 
         from("direct:api.get-message").routeId("api.get-message")
                 .setHeader("messageId", header("id"))

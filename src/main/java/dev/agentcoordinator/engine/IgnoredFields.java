@@ -20,6 +20,10 @@ public final class IgnoredFields {
     /** A step reply or heartbeat. */
     public static final IgnoredFields REPLY = new IgnoredFields("reply", "a reply", REPLY_FIELDS);
 
+    /** An agent-to-agent message on agent.messages or POST /api/messages (CONTRACT.md). */
+    public static final IgnoredFields MESSAGE = new IgnoredFields("message", "an agent message", List.of("message_id", "from",
+            "to", "type", "payload", "requires_response", "timeout_ms", "execution_id"));
+
     /** At most two edits: "payloads", "eventId", "stauts"; not "event" for "event_id". */
     private static final int CLOSE = 2;
 

@@ -2,6 +2,7 @@ package dev.agentcoordinator.messages;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentcoordinator.engine.IgnoredFields;
 import dev.agentcoordinator.engine.Json;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
@@ -29,6 +30,8 @@ public final class AgentMessageCodec {
     static final String REDELIVERY = "redelivery";
     /** The JMS message id of the delivery that stores a message (V31): the same one coming back is a redelivery. */
     static final String ACCEPTED_BY = "acceptedBy";
+    /** The message's fields it does not have ({@link IgnoredFields.Ignored}), or null: named to whoever sent it. */
+    public static final String IGNORED_FIELDS = "ignoredFields";
     /** Why a body sent as a message's response is none (a heartbeat), else absent: it is logged and dropped. */
     static final String NOT_A_RESPONSE = "notAResponse";
     /** The JMS message id of the delivery that records a response (V31). */
@@ -76,7 +79,9 @@ public final class AgentMessageCodec {
                     + MAX_TIMEOUT_MS + ", was " + timeout);
         }
         JsonNode payload = body.path("payload");
+        IgnoredFields.Ignored ignored = IgnoredFields.MESSAGE.describe(body).orElse(null);
         in.removeHeaders("*");
+        in.setHeader(IGNORED_FIELDS, ignored);
         in.setHeader(MESSAGE_ID, messageId != null ? messageId : UUID.randomUUID().toString());
         in.setHeader("fromAgent", from);
         in.setHeader(TO_AGENT, to);

@@ -2,6 +2,7 @@ package dev.agentcoordinator.messages;
 
 import dev.agentcoordinator.engine.Endpoints;
 import dev.agentcoordinator.engine.Headers;
+import dev.agentcoordinator.engine.IgnoredFields;
 import dev.agentcoordinator.engine.ReplyBacklog;
 import dev.agentcoordinator.engine.Sql;
 import jakarta.jms.Destination;
@@ -65,6 +66,7 @@ public class MessageRoutes extends RouteBuilder {
                 .routeId("coordinator.messages.inbound")
                 .routeDescription("agent-to-agent messages sent over JMS")
                 .process(this::acceptFromJms)
+                .process(MessageRoutes::warnOfIgnoredFields)
                 .to(ACCEPT);
 
         from(ACCEPT)
@@ -168,6 +170,19 @@ public class MessageRoutes extends RouteBuilder {
     }
 
     /** HTTP: checks a posted message and fills the headers {@link #ACCEPT} needs; there is no reply destination. */
+    /** A WARN line when a field of a message sent over JMS looks misspelt, a DEBUG line for the sender's own fields. */
+    private static void warnOfIgnoredFields(Exchange exchange) {
+        if (exchange.getMessage().getHeader(AgentMessageCodec.IGNORED_FIELDS) instanceof IgnoredFields.Ignored ignored) {
+            org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(MessageRoutes.class);
+            String id = exchange.getMessage().getHeader(AgentMessageCodec.MESSAGE_ID, String.class);
+            if (ignored.misspelt()) {
+                log.warn("Message {}: {}", id, ignored.text());
+            } else {
+                log.debug("Message {}: {}", id, ignored.text());
+            }
+        }
+    }
+
     public static void acceptFromHttp(Exchange exchange) {
         AgentMessageCodec.accept(exchange.getMessage(), null, null);
         exchange.getMessage().setHeader(AgentMessageCodec.REDELIVERY, false);

@@ -270,6 +270,12 @@ class AgentMessagesTest {
         assertThat(java.time.Instant.parse(message.path("created_at").asText())).isNotNull();   // UTC, as every view's times
         assertThat(message.path("created_at").asText()).endsWith("Z");
 
+        // a field a message does not have is accepted, and named (a "payloads" would leave the payload empty)
+        HttpResponse<String> misspelt = postMessage(http, "{\"from\":\"g-msg-http\",\"to\":\"g-msg-http\",\"type\":\"X\","
+                + "\"payloads\":{\"k\":1}}");
+        assertThat(misspelt.statusCode()).isEqualTo(202);
+        assertThat(Json.parse(misspelt.body()).path("warning").asText()).startsWith("message field \"payloads\" is ignored")
+                .contains("did you mean \"payload\" for \"payloads\"?");
         HttpResponse<String> refused = postMessage(http, "{\"from\":\"g-msg-http\",\"type\":\"X\"}");
         assertThat(refused.statusCode()).isEqualTo(400);
         assertThat(refused.body()).contains("agent message field to is required");
