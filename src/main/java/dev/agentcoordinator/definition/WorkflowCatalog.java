@@ -43,6 +43,8 @@ public final class WorkflowCatalog {
      */
     private final Map<String, WorkflowDefinition> retained = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile VersionSource versionSource = (workflowId, version) -> Optional.empty();
+    /** See {@link #folderDigest()}. */
+    private volatile String folderDigest;
 
     public WorkflowCatalog(List<WorkflowDefinition> definitions) {
         this(definitions, Map.of());
@@ -59,7 +61,40 @@ public final class WorkflowCatalog {
 
     /** Loads and validates every *.yaml|*.yml|*.json file of {@code dir}; throws with every problem found. */
     public static WorkflowCatalog load(Path dir) throws InvalidDefinitionsException {
-        return load(definitionFiles(dir));
+        List<Path> files = definitionFiles(dir);
+        String digest = digestOf(files);   // before they are read: a change meanwhile shows as a difference later
+        WorkflowCatalog catalog = load(files);
+        catalog.folderDigest = digest;
+        return catalog;
+    }
+
+    /** The names and contents of {@code dir}'s definition files, summed up: whether the folder changed since it was read. */
+    public static String folderDigest(Path dir) throws InvalidDefinitionsException {
+        return digestOf(definitionFiles(dir));
+    }
+
+    private static String digestOf(List<Path> files) throws InvalidDefinitionsException {
+        // a checksum, not a cryptographic digest: it tells an edit from none, and costs no security provider's start
+        java.util.zip.CRC32C sum = new java.util.zip.CRC32C();
+        long bytes = 0;
+        try {
+            for (Path file : files) {
+                byte[] content = Files.readAllBytes(file);
+                sum.update(file.getFileName().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                sum.update(0);
+                sum.update(content);
+                sum.update(0);
+                bytes += content.length;
+            }
+        } catch (IOException e) {
+            throw new InvalidDefinitionsException(List.of(e.getMessage() + ": cannot be read: " + e));
+        }
+        return files.size() + ":" + bytes + ":" + Long.toHexString(sum.getValue());
+    }
+
+    /** {@link #folderDigest(Path)} of the folder as this catalog's workflows were read from it; empty for one built otherwise. */
+    public Optional<String> folderDigest() {
+        return Optional.ofNullable(folderDigest);
     }
 
     /** Loads and validates the given files (in this order); throws with every problem of every file. */
@@ -171,6 +206,7 @@ public final class WorkflowCatalog {
             routedById.put(workflow.id(), java.util.Objects.requireNonNull(routed.get(workflow.id()), workflow.id()));
         }
         this.loaded = new Loaded(read.loaded.byId(), java.util.Collections.unmodifiableMap(routedById), read.loaded.fileNames());
+        this.folderDigest = read.folderDigest;
     }
 
     /** The definition whose routes run the new executions of a loaded workflow (its id is their route key). */

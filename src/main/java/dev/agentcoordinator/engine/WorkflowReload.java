@@ -85,6 +85,9 @@ public final class WorkflowReload {
      */
     public void takeChangesMadeWhileStarting() {
         try {
+            if (catalog.folderDigest().isPresent() && catalog.folderDigest().get().equals(WorkflowCatalog.folderDigest(folder))) {
+                return;   // the files as they were read (the usual case: a digest of a few files, not a reading of them)
+            }
             WorkflowCatalog read = WorkflowCatalog.load(folder);
             boolean same = read.all().size() == catalog.all().size() && read.all().stream().allMatch(workflow ->
                     catalog.byId(workflow.id()).filter(loaded -> sameDefinition(loaded, workflow)).isPresent());

@@ -96,6 +96,7 @@ public final class Infrastructure implements AutoCloseable {
                 } else {
                     Database.migrate(settings.dbMigrationUrl(), settings.dbUser(), settings.dbPassword());
                 }
+                infra.openApiPoolMeanwhile();
             } catch (RuntimeException e) {
                 throw infra.unusableDatabase(e);
             }
@@ -246,6 +247,23 @@ public final class Infrastructure implements AutoCloseable {
 
     public DataSource dataSource() {
         return dataSource;
+    }
+
+    /**
+     * The HTTP API's pool opens its first connection while Camel starts, on a thread of its own (a pool opens on first
+     * use: the API's first call, the probe that finds the coordinator ready, would wait for it). Best effort: a failure
+     * here is met again, and answered, by that first call.
+     */
+    private void openApiPoolMeanwhile() {
+        Thread opening = new Thread(() -> {
+            try (java.sql.Connection first = apiPool.getConnection()) {
+                LOG.debug("HTTP API pool open");
+            } catch (Exception | Error e) {
+                LOG.debug("HTTP API pool not opened ahead of its first call: {}", e.toString());
+            }
+        }, "coordinator-api-pool-start");
+        opening.setDaemon(true);
+        opening.start();
     }
 
     /**

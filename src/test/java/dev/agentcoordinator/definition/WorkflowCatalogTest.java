@@ -256,6 +256,14 @@ class WorkflowCatalogTest {
         assertThat(catalog.byId("b")).get().extracting(WorkflowDefinition::trigger).isEqualTo("B_EVENT");
         assertThat(catalog.byTrigger("A_EVENT")).get().extracting(WorkflowDefinition::id).isEqualTo("a");
         assertThat(catalog.byTrigger("NOTHING")).isEmpty();
+
+        // the folder as it was read, summed up: the same until a definition file changes, is added or goes
+        assertThat(catalog.folderDigest()).hasValue(WorkflowCatalog.folderDigest(dir));
+        Files.writeString(dir.resolve("README.md"), "still not a workflow");
+        assertThat(catalog.folderDigest()).hasValue(WorkflowCatalog.folderDigest(dir));
+        Files.writeString(dir.resolve("b.yml"), "id: b\nname: B\ntrigger: B_EVENTS\nsteps: [{id: s, agent: x, action: y}]\n");
+        assertThat(catalog.folderDigest().orElseThrow()).isNotEqualTo(WorkflowCatalog.folderDigest(dir));
+        assertThat(WorkflowCatalog.load(List.of(dir.resolve("b.yml"))).folderDigest()).as("not read from a folder").isEmpty();
     }
 
     @Test
