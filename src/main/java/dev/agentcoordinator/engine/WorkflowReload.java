@@ -85,18 +85,11 @@ public final class WorkflowReload {
      */
     public void takeChangesMadeWhileStarting() {
         try {
-            if (catalog.folderDigest().isPresent() && catalog.folderDigest().get().equals(WorkflowCatalog.folderDigest(folder))) {
-                return;   // the files as they were read (the usual case: a digest of a few files, not a reading of them)
+            if (catalog.folderDigest().orElse("").equals(WorkflowCatalog.folderDigest(folder))) {
+                return;   // the files as they were read: the usual case, told by a checksum, without parsing them
             }
-            WorkflowCatalog read = WorkflowCatalog.load(folder);
-            boolean same = read.all().size() == catalog.all().size() && read.all().stream().allMatch(workflow ->
-                    catalog.byId(workflow.id()).filter(loaded -> sameDefinition(loaded, workflow)).isPresent());
-            if (same) {
-                return;
-            }
-        } catch (InvalidDefinitionsException e) {
-            LOG.warn("Workflows: the folder {} changed while this coordinator started and is not valid now; what it read"
-                    + " at start runs on: {}", folder, e.getMessage());
+        } catch (InvalidDefinitionsException e) {   // the folder is gone or cannot be listed
+            LOG.warn("Workflows: what was read at start runs on: {}", e.getMessage());
             return;
         }
         LOG.info("Workflows: the folder {} changed while this coordinator started (a reload asked of another coordinator"
