@@ -3,8 +3,9 @@ package dev.agentcoordinator.api;
 import org.apache.camel.Message;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -22,20 +23,18 @@ public final class Utf8Body {
         if (bytes == null) {
             return;   // text already, or none
         }
-        try {
-            in.setBody(StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString());
-        } catch (CharacterCodingException e) {
-            throw new IllegalArgumentException("the body is not UTF-8 text: " + firstBadByte(bytes));
+        // one pass, which stops at the first byte it cannot decode (a new decoder reports what it cannot decode)
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder();
+        ByteBuffer read = ByteBuffer.wrap(bytes);
+        CharBuffer text = CharBuffer.allocate(bytes.length);
+        CoderResult result = decoder.decode(read, text, true);
+        if (!result.isError()) {
+            result = decoder.flush(text);
         }
-    }
-
-    /** Where the first byte is that does not decode, for the answer. */
-    private static String firstBadByte(byte[] bytes) {
-        ByteBuffer in = ByteBuffer.wrap(bytes);
-        StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                .decode(in, java.nio.CharBuffer.allocate(bytes.length), true);   // stops at the first byte it cannot decode
-        int at = Math.min(in.position(), bytes.length - 1);
-        return String.format("byte 0x%02x at offset %d", bytes[at] & 0xff, at);
+        if (result.isError()) {
+            int at = Math.min(read.position(), bytes.length - 1);
+            throw new IllegalArgumentException(String.format("the body is not UTF-8 text: byte 0x%02x at offset %d", bytes[at] & 0xff, at));
+        }
+        in.setBody(text.flip().toString());
     }
 }
