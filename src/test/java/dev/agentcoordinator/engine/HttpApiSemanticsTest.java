@@ -292,6 +292,30 @@ class HttpApiSemanticsTest {
                 .isEqualTo("GET /api/executions answers application/json, which Accept \"text/html\" does not take");
     }
 
+    /** A media type's type and subtype ignore case (RFC 9110, 8.3.1), and HEAD is GET without the body (9.3.2). */
+    @Test
+    void mediaTypesAreMatchedWhateverTheirCaseAndHeadAnswersAsGetWithoutABody() {
+        String event = "{\"type\": \"NO_WORKFLOW_STARTS_ON_THIS\", \"payload\": {}}";
+        for (String contentType : List.of("APPLICATION/JSON", "Application/Json; Charset=UTF-8")) {
+            HttpResponse<String> posted = send("POST", "/api/events", event, "Content-Type", contentType);
+            assertThat(posted.statusCode()).as(contentType).isEqualTo(202);
+            assertThat(Json.parse(posted.body()).path("event_id").asText()).as(contentType).isNotEmpty();
+        }
+        for (String accept : List.of("APPLICATION/JSON", "text/html, Application/*;q=0.5")) {
+            HttpResponse<String> listed = send("GET", "/api/executions?limit=1", null, "Accept", accept);
+            assertThat(listed.statusCode()).as(accept).isEqualTo(200);
+            assertThat(Json.parse(listed.body()).has("executions")).as(accept).isTrue();
+        }
+        HttpResponse<String> html = send("GET", "/api/executions?limit=1", null, "Accept", "TEXT/HTML");
+        assertThat(html.statusCode()).isEqualTo(406);
+
+        // over HTTP/1.1 (Vert.x sends a body with a HEAD's answer over HTTP/2, so HEAD stays 405 there)
+        String head = rawRequest("HEAD", "/api/executions?limit=1");
+        assertThat(head).startsWith("HTTP/1.1 200").containsIgnoringCase("content-type: application/json").endsWith("\r\n\r\n");
+        assertThat(rawRequest("HEAD", "/api/no-such-thing")).startsWith("HTTP/1.1 404").endsWith("\r\n\r\n");
+        assertThat(rawRequest("HEAD", "/api/workflows/reload")).as("a path served only with POST").startsWith("HTTP/1.1 405");
+    }
+
     @Test
     void aParameterHoldingU0000Is400NamingIt() {
         for (String path : List.of("/api/executions/abc%00def", "/api/executions?workflow_id=f%00http", "/api/messages/m%00")) {
@@ -597,10 +621,15 @@ class HttpApiSemanticsTest {
 
     /** The whole HTTP/1.1 response to a GET of {@code pathAndQuery} sent as it is written. */
     private static String rawGet(String pathAndQuery) {
+        return rawRequest("GET", pathAndQuery);
+    }
+
+    /** The whole answer to an HTTP/1.1 request without a body, sent over a socket as written. */
+    private static String rawRequest(String method, String pathAndQuery) {
         java.net.URI server = java.net.URI.create(shared().httpUrl());
         try (java.net.Socket socket = new java.net.Socket(server.getHost(), server.getPort())) {
             socket.setSoTimeout(10_000);
-            socket.getOutputStream().write(("GET " + pathAndQuery + " HTTP/1.1\r\nHost: " + server.getHost()
+            socket.getOutputStream().write((method + " " + pathAndQuery + " HTTP/1.1\r\nHost: " + server.getHost()
                     + "\r\nConnection: close\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
             return new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         } catch (java.io.IOException e) {
