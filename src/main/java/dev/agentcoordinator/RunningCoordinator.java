@@ -81,6 +81,7 @@ public final class RunningCoordinator implements AutoCloseable {
         s.append("  Database:  ").append(Secrets.redactUrl(jdbcUrl())).append(settings.embeddedDatabase() ? " (embedded)" : "").append('\n');
         s.append("  HTTP API:  ").append(httpUrl).append("/api/  (POST ").append(httpUrl)
                 .append("/api/events, GET ").append(httpUrl).append("/api/executions/{id})\n");
+        s.append("  Operations: ").append(httpUrl).append("/observe/health, /observe/metrics, /observe/jolokia (Hawtio)\n");
         s.append("  Demo agents: ").append(settings.demoAgentsEnabled() ? "on" : "off").append('\n');
         s.append("  Workflows (").append(catalog.all().size()).append(") from ")
                 .append(settings.workflowsDir().toAbsolutePath().normalize()).append(':');

@@ -78,7 +78,8 @@ class StartupTest {
 
             assertThat(coordinator.catalog().all()).isNotEmpty();
             assertThat(coordinator.summary()).contains(coordinator.brokerUrl(), coordinator.jdbcUrl(), coordinator.httpUrl())
-                    .contains("interview_completed <- INTERVIEW_COMPLETED");
+                    .contains("interview_completed <- INTERVIEW_COMPLETED")
+                    .contains("  Operations: " + coordinator.httpUrl() + "/observe/health, /observe/metrics, /observe/jolokia (Hawtio)");
             ports.add(URI.create(coordinator.brokerUrl()).getPort());
             ports.add(URI.create(coordinator.jdbcUrl().substring("jdbc:".length())).getPort());
             ports.add(coordinator.settings().httpPort());
