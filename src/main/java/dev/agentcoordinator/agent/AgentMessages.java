@@ -28,7 +28,8 @@ final class AgentMessages {
 
     /**
      * The body as text. JMS and AMQP clients send TextMessages; STOMP frames with a
-     * content-length header arrive as BytesMessages, read here as UTF-8.
+     * content-length header arrive as BytesMessages, read here as UTF-8: bytes that are not
+     * UTF-8 are refused, not read with U+FFFD in their place.
      */
     static String bodyOf(Message message) throws JMSException, MalformedRequestException {
         if (message instanceof TextMessage text) {
@@ -37,7 +38,11 @@ final class AgentMessages {
         if (message instanceof BytesMessage bytes) {
             byte[] body = new byte[(int) bytes.getBodyLength()];
             bytes.readBytes(body);
-            return new String(body, StandardCharsets.UTF_8);
+            try {
+                return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(body)).toString();
+            } catch (java.nio.charset.CharacterCodingException notText) {
+                throw new MalformedRequestException("request body is not UTF-8 text", notText);
+            }
         }
         throw new MalformedRequestException("expected a text message with a JSON body, got "
                 + message.getClass().getSimpleName(), null);

@@ -29,7 +29,7 @@ public final class EventDecoder {
 
     public void decode(Exchange exchange) {
         Message in = exchange.getMessage();
-        JsonNode event = parse(in.getBody(String.class));
+        JsonNode event = parse(textOf(in));
         JsonNode type = event.get("type");
         JsonNode payload = event.get("payload");
         String key = eventKey(event.get("event_id"), in.getHeader("JMSMessageID", String.class));
@@ -52,6 +52,15 @@ public final class EventDecoder {
     }
 
     /** Parses and checks an event; the exception's message says what is wrong with it. */
+    /** The body's text: an event sent as bytes (a BytesMessage) that are not UTF-8 is refused, as over HTTP. */
+    private static String textOf(Message in) {
+        try {
+            return Utf8Text.of(in);
+        } catch (IllegalArgumentException notText) {
+            throw new InvalidEventException("event body is " + notText.getMessage());
+        }
+    }
+
     public static JsonNode parse(String text) {
         if (text == null || text.isBlank()) {
             throw new InvalidEventException("event body is empty");

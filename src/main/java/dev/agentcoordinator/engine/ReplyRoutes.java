@@ -51,6 +51,22 @@ public class ReplyRoutes extends RouteBuilder {
         this.backlog = backlog;
     }
 
+    /**
+     * The reply's text, kept in {@link #REPLY_TEXT}. A reply sent as bytes that are not UTF-8 is read as an error reply
+     * naming the first such byte, as a reply that is not JSON fails its attempt (retried while attempts are left),
+     * rather than settling the step with U+FFFD in place of what the agent sent.
+     */
+    static void keepReplyText(Exchange exchange) {
+        String text;
+        try {
+            text = Utf8Text.of(exchange.getMessage());
+        } catch (IllegalArgumentException notText) {
+            text = Json.write(Json.object().put("status", "error").put("error", "agent reply is " + notText.getMessage()
+                    + " (bodies are UTF-8 JSON text)"));
+        }
+        exchange.setProperty(REPLY_TEXT, text);
+    }
+
     @Override
     public void configure() {
         from("jms:queue:" + replyQueue + "?transacted=true&disableReplyTo=true&concurrentConsumers=" + consumers
@@ -62,7 +78,7 @@ public class ReplyRoutes extends RouteBuilder {
                 .removeHeaders("*", "JMS*", ReplyBacklog.INGRESS_TIMESTAMP)
                 // a BytesMessage reply (STOMP with content-length) is UTF-8 text, whatever the JVM's default charset
                 .setProperty(org.apache.camel.Exchange.CHARSET_NAME, constant("UTF-8"))
-                .setProperty(REPLY_TEXT, body())
+                .process(ReplyRoutes::keepReplyText)
                 .setHeader(CAUSE_MESSAGE_ID, header("JMSMessageID"))
                 .process(this::readCorrelation)
                 .choice()

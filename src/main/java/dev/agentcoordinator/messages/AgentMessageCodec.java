@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentcoordinator.engine.IgnoredFields;
 import dev.agentcoordinator.engine.Json;
+import dev.agentcoordinator.engine.Utf8Text;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 
@@ -53,7 +54,7 @@ public final class AgentMessageCodec {
     public static void accept(Message in, String replyTo, String correlationId) {
         JsonNode body;
         try {
-            body = Json.parse(in.getBody(String.class));
+            body = Json.parse(Utf8Text.of(in));
         } catch (IllegalArgumentException e) {
             throw new InvalidAgentMessageException("agent message is " + e.getMessage());
         }
@@ -134,11 +135,10 @@ public final class AgentMessageCodec {
     /** A recipient's response as stored: JSON as sent, or an error when it is not JSON. */
     public static void readResponse(Exchange exchange) {
         Message in = exchange.getMessage();
-        String text = in.getBody(String.class);
         String stored;
         String notAResponse = null;
         try {
-            JsonNode response = Json.parse(text);
+            JsonNode response = Json.parse(Utf8Text.of(in));
             String status = response.path("status").asText(null);
             if (status != null && !"ok".equals(status) && !"error".equals(status)) {
                 // a heartbeat ("running") of a recipient that took the message for a step request

@@ -48,6 +48,9 @@ class DuplicateDeliverySemanticsTest {
             // attempt 1 gets no answer within its 400 ms; the test sends one once attempt 2 completed
             case "late" -> attempt == 1 ? List.of() : List.of(ok);
             case "malformed" -> attempt == 1 ? List.of(new Reply(0, "{\"status\": \"ok\", \"output\": {oops", null)) : List.of(ok);
+            // Latin-1, as a STOMP client on a Latin-1 platform may send it
+            case "latin1" -> attempt == 1 ? List.of(Reply.ofBytes("{\"status\": \"ok\", \"output\": {\"name\": \"caf\u00e9\"}}"
+                    .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1))) : List.of(ok);
             default -> List.of(ok);
         };
     }
@@ -188,6 +191,17 @@ class DuplicateDeliverySemanticsTest {
                 .containsExactly(tuple(1, "failed"), tuple(2, "completed"));
         assertThat(attempts.get(0).get("error").toString()).contains("malformed JSON");
         assertThat(requests(agents, executionId, "answer")).hasSize(2);
+    }
+
+    /** Before, the step completed with {"name": "caf\uFFFD"}, while the same bytes posted over HTTP got a 400. */
+    @Test
+    void aReplyThatIsNotUtf8FailsItsAttemptNamingTheByteWhichIsThenRetried() {
+        String executionId = awaitExecution(sendEvent("F_REPLIES", "{\"mode\":\"latin1\"}"), "completed");
+
+        List<Map<String, Object>> attempts = attempts(executionId, "answer");
+        assertThat(attempts).extracting(r -> r.get("attempt"), r -> r.get("status"))
+                .containsExactly(tuple(1, "failed"), tuple(2, "completed"));
+        assertThat(attempts.get(0).get("error")).hasToString("agent reply is not UTF-8 text: byte 0xe9 at offset 40 (bodies are UTF-8 JSON text)");
     }
 
     private static List<Map<String, Object>> ignoredReplies(String executionId) {

@@ -27,8 +27,19 @@ import java.util.function.Function;
  */
 public final class ScriptedAgents implements AutoCloseable {
 
-    /** One reply to send: after {@code delayMs}, {@code body} with {@code correlationId} (null: the request's). */
-    public record Reply(long delayMs, String body, String correlationId) {
+    /**
+     * One reply to send: after {@code delayMs}, {@code body} with {@code correlationId} (null: the request's); sent as
+     * a BytesMessage of {@code bytes} when they are given (as STOMP with content-length arrives).
+     */
+    public record Reply(long delayMs, String body, String correlationId, byte[] bytes) {
+        public Reply(long delayMs, String body, String correlationId) {
+            this(delayMs, body, correlationId, null);
+        }
+
+        public static Reply ofBytes(byte[] bytes) {
+            return new Reply(0, null, null, bytes);
+        }
+
         public static Reply ok(Object output) {
             return new Reply(0, Json.write(Map.of("status", "ok", "output", output)), null);
         }
@@ -115,7 +126,14 @@ public final class ScriptedAgents implements AutoCloseable {
     private static void send(Session session, MessageProducer producer, Destination replyTo, Reply reply, String correlationId) {
         synchronized (producer) {
             try {
-                TextMessage message = session.createTextMessage(reply.body());
+                jakarta.jms.Message message;
+                if (reply.bytes() != null) {
+                    jakarta.jms.BytesMessage bytes = session.createBytesMessage();
+                    bytes.writeBytes(reply.bytes());
+                    message = bytes;
+                } else {
+                    message = session.createTextMessage(reply.body());
+                }
                 message.setJMSCorrelationID(reply.correlationId() != null ? reply.correlationId() : correlationId);
                 producer.send(replyTo, message);
             } catch (JMSException e) {

@@ -36,4 +36,20 @@ class ReplyDestinationTest {
         AgentMessageCodec.readResponse(exchange);
         assertThat(exchange.getMessage().getHeader("messageResponse", String.class)).isEqualTo("{\"answer\":42}");
     }
+
+    /** Sent as a BytesMessage (STOMP with content-length) in Latin-1: refused, not read with U+FFFD in place of the é. */
+    @Test
+    void aMessageOrResponseWhoseBytesAreNotUtf8IsRefusedNamingTheByte() {
+        byte[] latin1 = "{\"from\":\"a\",\"to\":\"b\",\"type\":\"caf\u00e9\"}".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        org.apache.camel.Exchange exchange = new org.apache.camel.support.DefaultExchange(new org.apache.camel.impl.DefaultCamelContext());
+        exchange.getMessage().setBody(latin1);
+        assertThatThrownBy(() -> AgentMessageCodec.accept(exchange.getMessage(), null, null))
+                .isInstanceOf(InvalidAgentMessageException.class)
+                .hasMessage("agent message is not UTF-8 text: byte 0xe9 at offset 32");
+
+        exchange.getMessage().setBody(latin1);
+        AgentMessageCodec.readResponse(exchange);
+        assertThat(exchange.getMessage().getHeader("messageResponse", String.class))
+                .contains("\"status\":\"error\"", "the recipient's response is not UTF-8 text: byte 0xe9 at offset 32");
+    }
 }

@@ -1,0 +1,39 @@
+package dev.agentcoordinator.engine;
+
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The text of a body that must be UTF-8 (CONTRACT.md: "All bodies are UTF-8 JSON text"), whether it came over HTTP or
+ * as a BytesMessage (STOMP with content-length): bytes that are not UTF-8 are refused, naming the first of them,
+ * not turned into U+FFFD as the default conversion does.
+ */
+public final class Utf8Text {
+    private Utf8Text() {
+    }
+
+    /** {@code bytes} as text; IllegalArgumentException "not UTF-8 text: byte 0xe9 at offset 37" when they are not UTF-8. */
+    public static String decode(byte[] bytes) {
+        // one pass, which stops at the first byte it cannot decode (a new decoder reports what it cannot decode)
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder();
+        ByteBuffer read = ByteBuffer.wrap(bytes);
+        CharBuffer text = CharBuffer.allocate(bytes.length);
+        CoderResult result = decoder.decode(read, text, true);
+        if (!result.isError()) {
+            result = decoder.flush(text);
+        }
+        if (result.isError()) {
+            int at = Math.min(read.position(), bytes.length - 1);
+            throw new IllegalArgumentException(String.format("not UTF-8 text: byte 0x%02x at offset %d", bytes[at] & 0xff, at));
+        }
+        return text.flip().toString();
+    }
+
+    /** A message body as text: bytes decoded as {@link #decode} does, anything else as Camel converts it. */
+    public static String of(org.apache.camel.Message in) {
+        return in.getBody() instanceof byte[] bytes ? decode(bytes) : in.getBody(String.class);
+    }
+}
