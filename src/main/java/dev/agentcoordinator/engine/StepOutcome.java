@@ -42,6 +42,10 @@ public record StepOutcome(Transition transition, String outputJson, String error
         }
         String status = reply.path("status").asText("");
         IgnoredFields.Ignored ignored = reply.isObject() ? ignoredFieldsOf(reply).orElse(null) : null;
+        String dropped = droppedParts(reply);
+        if (dropped != null) {
+            ignored = withNote(ignored, dropped);
+        }
         if ("error".equals(status)) {
             String error = reply.path("error").asText("agent reported an error without a message");
             Boolean readable = retryableOf(reply);
@@ -114,6 +118,37 @@ public record StepOutcome(Transition transition, String outputJson, String error
             return Json.write(Map.of("error", "the heartbeat's progress contains the character U+0000 (\\u0000), which PostgreSQL cannot store"));
         }
         return Json.write(progress);
+    }
+
+    /**
+     * What {@link #signals} and the shared memory drop of a reply, said in a WARN line, or null: a {@code shared_memory}
+     * that is not an object, {@code signals} that are not a list, a signal without a {@code signal_type} string (a
+     * {@code "type"} in its place). Without it an agent's signal vanished without a word.
+     */
+    private static String droppedParts(JsonNode reply) {
+        java.util.List<String> dropped = new java.util.ArrayList<>(2);
+        JsonNode shared = reply.path("shared_memory");
+        if (!shared.isMissingNode() && !shared.isNull() && !shared.isObject()) {
+            dropped.add("\"shared_memory\" is " + kindOf(shared) + ", not an object: dropped");
+        }
+        JsonNode signals = reply.path("signals");
+        if (!signals.isMissingNode() && !signals.isNull() && !signals.isArray()) {
+            dropped.add("\"signals\" is " + kindOf(signals) + ", not a list: dropped");
+        } else if (signals.isArray()) {
+            for (int i = 0; i < signals.size(); i++) {
+                JsonNode signal = signals.get(i);
+                if (!signal.path("signal_type").isTextual()) {
+                    dropped.add("signals[" + i + "] has no \"signal_type\" string" + (signal.has("type") ? " (it has \"type\")" : "")
+                            + ": dropped");
+                }
+            }
+        }
+        return dropped.isEmpty() ? null : String.join("; ", dropped);
+    }
+
+    private static String kindOf(JsonNode value) {
+        String kind = value.getNodeType().toString().toLowerCase(java.util.Locale.ROOT);
+        return (kind.startsWith("a") || kind.startsWith("o") ? "an " : "a ") + kind;
     }
 
     /** Only well-formed signals ({@code signal_type} a string) are kept; the rest is dropped. */

@@ -192,6 +192,28 @@ class StepLogicTest {
         }
     }
 
+    /** A signal or shared memory of the wrong shape was dropped without a word: now a WARN line names it. */
+    @Test
+    void signalsAndSharedMemoryOfTheWrongShapeAreNamedAsDropped() {
+        var a = WORKFLOW.step("a").orElseThrow();
+        StepOutcome wrongTypes = StepOutcome.of(a, "{\"status\":\"ok\",\"output\":{},\"signals\":{\"signal_type\":\"S\"},"
+                + "\"shared_memory\":\"k\"}", 1, 1, 0, "{}");
+        assertThat(wrongTypes.transition()).isEqualTo(StepOutcome.Transition.COMPLETE);
+        assertThat(wrongTypes.signalsJson()).isEqualTo("[]");
+        assertThat(wrongTypes.ignoredFields().misspelt()).as("a WARN line").isTrue();
+        assertThat(wrongTypes.ignoredFields().text()).isEqualTo("\"shared_memory\" is a string, not an object: dropped;"
+                + " \"signals\" is an object, not a list: dropped");
+
+        StepOutcome misnamed = StepOutcome.of(a, "{\"status\":\"error\",\"error\":\"x\",\"signals\":[{\"signal_type\":\"KEPT\"},"
+                + "{\"type\":\"S\"},7],\"shared_memory\":[1]}", 1, 1, 0, "{}");
+        assertThat(misnamed.signalsJson()).isEqualTo("[{\"signal_type\":\"KEPT\"}]");
+        assertThat(misnamed.ignoredFields().text()).isEqualTo("\"shared_memory\" is an array, not an object: dropped;"
+                + " signals[1] has no \"signal_type\" string (it has \"type\"): dropped; signals[2] has no \"signal_type\" string: dropped");
+
+        assertThat(StepOutcome.of(a, "{\"status\":\"ok\",\"signals\":null,\"shared_memory\":null}", 1, 1, 0, "{}").ignoredFields())
+                .as("null is left out").isNull();
+    }
+
     @Test
     void aReplysFieldsThatAreNotReadAreNamed() {
         var a = WORKFLOW.step("a").orElseThrow();
