@@ -14,7 +14,8 @@ import java.util.Map;
  * {@code input} holds the step's mapped inputs; {@code context} optionally carries
  * {@code step_outputs}, {@code shared_memory} and {@code signals} of the execution. {@code progress} is
  * what an earlier attempt of the step last reported in a heartbeat ({@link AgentProgress}), null when
- * none did: a retry can resume from it.
+ * none did: a retry can resume from it. {@code kind} is {@code "compensation"} on a request that undoes step
+ * {@code stepId} (its {@code action} is the compensation's), null on a step's own.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record AgentRequest(
@@ -28,12 +29,18 @@ public record AgentRequest(
         @JsonProperty("deadline") Instant deadline,
         @JsonProperty("input") Map<String, Object> input,
         @JsonProperty("context") Map<String, Object> context,
-        @JsonProperty("progress") Object progress) {
+        @JsonProperty("progress") Object progress,
+        @JsonProperty("kind") String kind) {
 
-    /** A request without progress from an earlier attempt. */
+    /** A step's own request without progress from an earlier attempt. */
     public AgentRequest(String executionId, String workflowId, String stepId, String agent, String action, int attempt,
                         int iteration, Instant deadline, Map<String, Object> input, Map<String, Object> context) {
-        this(executionId, workflowId, stepId, agent, action, attempt, iteration, deadline, input, context, null);
+        this(executionId, workflowId, stepId, agent, action, attempt, iteration, deadline, input, context, null, null);
+    }
+
+    /** Whether it undoes step {@code stepId} (the step's {@code compensate}) rather than runs it. */
+    public boolean isCompensation() {
+        return "compensation".equals(kind);
     }
 
     public AgentRequest {

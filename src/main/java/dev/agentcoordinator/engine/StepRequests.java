@@ -94,6 +94,10 @@ public final class StepRequests {
         request.put("step_id", in.getHeader(Headers.STEP_ID, String.class));
         request.put("agent", in.getHeader(Headers.AGENT, String.class));
         request.put("action", in.getHeader(Headers.ACTION, String.class));
+        boolean compensation = "compensation".equals(in.getHeader(Headers.KIND));
+        if (compensation) {   // undoes step_id: an agent keying its work by step_id and attempt tells the two apart
+            request.put("kind", "compensation");
+        }
         request.put("attempt", attempt);
         request.put("iteration", in.getHeader(Headers.ITERATION, 0, Integer.class));
         Instant deadline = instant(in.getHeader(Headers.DEADLINE));
@@ -113,7 +117,7 @@ public final class StepRequests {
         }
         String rowId = in.getHeader(Headers.ROW_ID, String.class);
         Integer maxAttempts = in.getHeader(Headers.MAX_ATTEMPTS, Integer.class);
-        String correlationId = maxAttempts == null || "compensation".equals(in.getHeader(Headers.KIND))
+        String correlationId = maxAttempts == null || compensation
                 ? correlationId(rowId, attempt)
                 : correlationId(rowId, attempt, in.getHeader(Headers.WORKFLOW_ID, String.class),
                         in.getHeader(Headers.WORKFLOW_VERSION, Integer.class), in.getHeader(Headers.STEP_ID, String.class), maxAttempts);

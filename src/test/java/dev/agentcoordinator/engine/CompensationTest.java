@@ -74,6 +74,12 @@ class CompensationTest {
         String executionId = start("{\"amount\": 30, \"fail_ship\": true}", "compensated");
 
         assertThat(actionsOf(executionId)).containsExactly("reserve", "charge", "ship", "refund", "release");
+        // an undo says so: its step_id and attempt are those of the step it undoes
+        assertThat(agents.received().stream().filter(r -> r.request().path("execution_id").asText().equals(executionId)))
+                .extracting(ScriptedAgents.Received::action, r -> r.request().path("kind").asText(null))
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("reserve", null), org.assertj.core.groups.Tuple.tuple("charge", null),
+                        org.assertj.core.groups.Tuple.tuple("ship", null), org.assertj.core.groups.Tuple.tuple("refund", "compensation"),
+                        org.assertj.core.groups.Tuple.tuple("release", "compensation"));
         assertThat(compensation(executionId, "charge")).containsEntry("status", "completed");
         assertThat(compensation(executionId, "charge").get("input").toString())
                 .contains("\"amount\": 30", "\"charge_id\": \"c-1\"");
