@@ -35,6 +35,7 @@ final class ExecutionViews {
         }
         ObjectNode view = object(execution);
         view.put("execution_id", (String) execution.get("id"));
+        view.path("result").forEach(ExecutionViews::timesInUtc);   // each step's StepResult, as PostgreSQL wrote it
         // a compensation's row names the step it undoes: listed apart, so that a step id names one entry of
         // "steps" (one per loop iteration), as CONTRACT.md's one row per step and iteration
         ArrayNode stepViews = view.putArray("steps");

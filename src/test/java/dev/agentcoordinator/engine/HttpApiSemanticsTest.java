@@ -116,6 +116,10 @@ class HttpApiSemanticsTest {
         assertThat(view.path("execution_id").asText()).isEqualTo(executionId);
         assertThat(view.path("status").asText()).isEqualTo("completed");
         assertThat(view.path("event_id").asText()).isEqualTo(eventId);
+        // every time in one form, the step results' too (PostgreSQL wrote those with +00:00)
+        assertThat(view.path("result").path("only").path("started_at").asText()).endsWith("Z");
+        assertThat(view.path("result").path("only").path("completed_at").asText()).endsWith("Z")
+                .isEqualTo(view.path("steps").get(0).path("completed_at").asText());
 
         // from the event id the 202 gave to the execution it started
         HttpResponse<String> event = get("/api/events/" + eventId);
