@@ -122,6 +122,6 @@ public final class StepPlanner {
         JsonNode actual = actual(condition, context);
         return condition.step() + "." + condition.outputKey() + " " + condition.operator()
                 + (condition.value() == null ? "" : " " + condition.value())
-                + " (was " + (Json.isPresent(actual) ? actual.toString() : "absent") + ")";
+                + " (was " + (Json.isPresent(actual) ? actual.toString() : actual != null && actual.isNull() ? "null" : "absent") + ")";
     }
 }

@@ -82,6 +82,10 @@ class StepLogicTest {
         StepDecision decision = decide("b", context("running", "a", "completed", "{\"score\":3}", "b", "pending", null));
         assertThat(decision.kind()).isEqualTo(StepDecision.Kind.SKIP);
         assertThat(decision.reason()).isEqualTo("condition not met: a.score gt 5 (was 3)");
+        assertThat(decide("b", context("running", "a", "completed", "{\"score\":null}", "b", "pending", null)).reason())
+                .isEqualTo("condition not met: a.score gt 5 (was null)");
+        assertThat(decide("b", context("running", "a", "completed", "{}", "b", "pending", null)).reason())
+                .isEqualTo("condition not met: a.score gt 5 (was absent)");
     }
 
     /** As the spec's evaluateCondition: a step without output (here skipped) meets no condition, not even not_exists. */
