@@ -26,6 +26,7 @@ import static org.awaitility.Awaitility.await;
  * partition or a stalled host would leave it) makes the HTTP API answer 503 within its bound,
  * {@code coordinator.http.db-timeout-ms}, and answer again once the database does. Before, a call whose statement
  * was under way waited for good, and the others for the pool's 30 s.
+ * The engine's own statements are bounded too ({@code coordinator.db.socket-timeout-ms}): one under way fails.
  */
 class ApiWhileTheDatabaseHangsTest {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -41,7 +42,8 @@ class ApiWhileTheDatabaseHangsTest {
                 "http.port", "0",
                 "demo-agents.enabled", "false",
                 "workflows.dir", "routes/workflows",
-                "http.db-timeout-ms", "1000"));
+                "http.db-timeout-ms", "1000",
+                "db.socket-timeout-ms", "2000"));
         try (RunningCoordinator coordinator = CoordinatorApp.start(settings)) {
             String api = coordinator.httpUrl();
             List<String> paths = List.of("/api/executions?limit=1", "/api/executions/nothing-here", "/api/locks", "/api/agents",
@@ -50,6 +52,7 @@ class ApiWhileTheDatabaseHangsTest {
                 assertThat(get(api + path).statusCode()).as(path).isIn(200, 404);
             }
             List<Long> postgres = postgresProcesses(settings.dbEmbeddedDataDir());
+            java.sql.Connection engineConnection = coordinator.dataSource().getConnection();   // one of the engine's, taken while it answers
             signal("STOP", postgres);
             try {
                 List<CompletableFuture<String>> answers = new ArrayList<>();
@@ -64,11 +67,29 @@ class ApiWhileTheDatabaseHangsTest {
                     // a connection (1 s at most), and at most one statement's wait for its answer (1 s), with room for the machine
                     assertThat(ms).as(answer.get()).isLessThan(8_000);
                 }
+                // the engine's statements have their bound too (coordinator.db.socket-timeout-ms): one fails, not waits for good
+                long start = System.nanoTime();
+                CompletableFuture<String> engineStatement = CompletableFuture.supplyAsync(() -> statementOn(engineConnection));
+                String outcome = engineStatement.get(30, java.util.concurrent.TimeUnit.SECONDS);
+                long ms = (System.nanoTime() - start) / 1_000_000;
+                assertThat(outcome).as("after %d ms", ms).startsWith("failed: ").containsIgnoringCase("I/O error");
+                assertThat(ms).as(outcome).isBetween(1_900L, 15_000L);
             } finally {
                 signal("CONT", postgres);
+                engineConnection.close();
             }
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                     assertThat(get(api + "/api/executions?limit=1").statusCode()).isEqualTo(200));
+        }
+    }
+
+    /** A statement on {@code connection}: "answered", or "failed: " and why. */
+    private static String statementOn(java.sql.Connection connection) {
+        try (java.sql.Statement statement = connection.createStatement()) {
+            statement.execute("SELECT 1");
+            return "answered";
+        } catch (java.sql.SQLException e) {
+            return "failed: " + e.getMessage();
         }
     }
 
