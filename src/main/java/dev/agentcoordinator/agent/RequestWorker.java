@@ -45,6 +45,12 @@ final class RequestWorker implements Runnable {
     private MessageProducer producer;
     /** The request whose handler runs now, while it runs: what a lost connection stops. */
     private volatile InFlight inFlight;
+    /**
+     * The client reconnected (failover) since the session's transaction began: Artemis marks such a transaction
+     * rollback-only, also an idle one (each empty poll of a consumer without a buffer counts as work), so a
+     * request received in it could be handled but not committed, and would be handled again.
+     */
+    private final java.util.concurrent.atomic.AtomicBoolean failedOver = new java.util.concurrent.atomic.AtomicBoolean();
 
     private static final class InFlight {
         final Thread handler;
@@ -95,10 +101,17 @@ final class RequestWorker implements Runnable {
                     open();
                     LOG.info("consumer on {} reconnected", queueName);
                 }
+                if (failedOver.getAndSet(false)) {
+                    rollbackQuietly();   // ends the transaction the failover doomed, before any request is taken in it
+                }
                 Message message = consumer.receive(POLL_MILLIS);
                 if (message != null && !running()) {
                     rollbackQuietly();   // close() came while it waited: left for another instance
                     break;
+                }
+                if (message != null && failedOver.getAndSet(false)) {
+                    rollbackQuietly();   // received in the transaction a failover doomed meanwhile: delivered again, handled then
+                    continue;
                 }
                 if (message != null) {
                     process(message);
@@ -193,6 +206,8 @@ final class RequestWorker implements Runnable {
             artemis.setFailoverListener(event -> {
                 if (event == org.apache.activemq.artemis.api.core.client.FailoverEventType.FAILURE_DETECTED) {
                     abandonInFlight("the connection to the broker was lost");
+                } else if (event == org.apache.activemq.artemis.api.core.client.FailoverEventType.FAILOVER_COMPLETED) {
+                    failedOver.set(true);
                 }
             });
         }

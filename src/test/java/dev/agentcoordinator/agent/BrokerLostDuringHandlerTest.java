@@ -78,6 +78,52 @@ class BrokerLostDuringHandlerTest {
         }
     }
 
+    /**
+     * The broker restarts while the agent waits for work: its client reconnects on its own, and the first request after
+     * is handled once. Before, the transaction the worker had open when the connection went could not commit: that
+     * request was handled, its commit failed ("rolled back on failover"), and it was handled again.
+     */
+    @Test
+    void aRequestAfterTheBrokerRestartedWhileTheAgentWaitedIsHandledOnce(@TempDir Path otherDataDir) throws Exception {
+        int port = FreePort.on(EmbeddedBroker.HOST);
+        EmbeddedBroker broker = new EmbeddedBroker(port, otherDataDir);
+        String url = broker.start();
+        // as the demo agents connect: the client reconnects on its own, keeping its sessions
+        ConnectionFactory factory = dev.agentcoordinator.infra.Messaging.agentConnectionFactory(url, null, null);
+        AtomicInteger runs = new AtomicInteger();
+        AgentService service = AgentService.builder(factory, "idle-broker-agent").concurrency(2)
+                .handle("once", request -> AgentReply.ok(Map.of("run", runs.incrementAndGet()))).start();
+        try (Connection connection = factory.createConnection()) {
+            CountDownLatch lost = new CountDownLatch(1);
+            ((org.apache.activemq.artemis.jms.client.ActiveMQConnection) connection).setFailoverListener(event -> {
+                if (event == org.apache.activemq.artemis.api.core.client.FailoverEventType.FAILURE_DETECTED) {
+                    lost.countDown();
+                }
+            });
+            connection.start();
+            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            jakarta.jms.MessageConsumer replies = session.createConsumer(session.createQueue("test.lost-broker.replies"));
+            send(factory, AgentService.queueName("idle-broker-agent"), StepRequestClient.requestBody("idle-broker-agent", "once", Map.of()));
+            assertThat(replies.receive(20_000)).as("the agent works before the restart").isNotNull();
+
+            broker.close();
+            assertThat(lost.await(20, TimeUnit.SECONDS)).as("the clients saw the broker go").isTrue();
+            broker = new EmbeddedBroker(port, otherDataDir);
+            broker.start();
+            for (int request = 2; request <= 5; request++) {
+                // the clients reconnect within their retry interval: a request sent before they are back waits for them
+                send(factory, AgentService.queueName("idle-broker-agent"), StepRequestClient.requestBody("idle-broker-agent", "once", Map.of()));
+                Message reply = replies.receive(60_000);
+                assertThat(reply).as("reply %d", request).isNotNull();
+                assertThat(((TextMessage) reply).getText()).contains("\"status\":\"ok\"").contains("\"run\":" + request);
+            }
+            assertThat(runs.get()).as("each request handled once").isEqualTo(5);
+        } finally {
+            service.close();
+            broker.close();
+        }
+    }
+
     private static void send(ConnectionFactory factory, String queue, String body) throws Exception {
         try (Connection connection = factory.createConnection()) {
             Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
