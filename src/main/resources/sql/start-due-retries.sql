@@ -32,6 +32,8 @@ WITH requeued AS (
              ORDER BY next_attempt_at LIMIT CAST(:#sweepLimit AS integer) FOR UPDATE SKIP LOCKED) due,
            workflow_executions e
      WHERE s.id = due.id AND e.id = s.execution_id AND e.status IN ('running', 'compensating')
+       -- a step's next attempt not past its execution's deadline: the execution's timeout settles it (V39)
+       AND (s.kind = 'compensation' OR e.deadline IS NULL OR e.deadline > now())
     RETURNING false AS resent, s.id AS row_id, s.execution_id, s.step_id, s.iteration, s.kind, s.agent, s.action,
               s.attempt, s.max_attempts, s.input::text AS input, s.deadline, e.workflow_id, e.workflow_version,
               s.request_context::text AS context, s.progress::text AS progress

@@ -1,5 +1,5 @@
 -- JDBC, in the transaction that took the step's locks: pending -> running, only while the execution
--- runs. The row now holds locks (settling it releases them, see V3_1__agent_collaboration.sql).
+-- runs, before its deadline. The row now holds locks (settling it releases them, see V3_1__agent_collaboration.sql).
 -- Parameters: input, request context (null unless config.include_context), the number of locks taken (V30),
 -- the message that caused it (dispatched_by, may be null) twice, row id.
 UPDATE workflow_step_executions s
@@ -16,5 +16,7 @@ UPDATE workflow_step_executions s
        -- started by a sweep (or an HTTP call), with no message to redeliver: its request's lease (V27)
        request_due_at = CASE WHEN CAST(? AS varchar) IS NULL THEN now() + LEAST(30000, s.timeout_ms / 3) * interval '1 millisecond' END
  WHERE s.id = ? AND s.status = 'pending' AND s.next_attempt_at IS NULL   -- not one waiting for its next attempt (V22)
-   AND EXISTS (SELECT 1 FROM workflow_executions e WHERE e.id = s.execution_id AND e.status = 'running')
+   -- nothing is dispatched past the execution's deadline: its timeout settles it (V39)
+   AND EXISTS (SELECT 1 FROM workflow_executions e WHERE e.id = s.execution_id AND e.status = 'running'
+                                                      AND (e.deadline IS NULL OR e.deadline > now()))
 RETURNING s.input::text AS input, s.attempt, s.max_attempts, s.iteration, s.deadline, s.request_context::text AS context, s.progress::text AS progress
