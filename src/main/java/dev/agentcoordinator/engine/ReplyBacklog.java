@@ -31,6 +31,12 @@ import java.util.function.LongSupplier;
  * transaction settles it ({@link #settlementOf}): while the oldest such reply, in flight or rolled
  * back and waiting for its redelivery, is older than {@link #BACKLOG_MS}, the hold covers it. Every
  * reply queued behind it was sent later.
+ *
+ * <p>The backlog one coordinator sees is its own: replies its consumers took ahead into their buffers are
+ * invisible to another coordinator on the same queue, which would time out attempts whose replies wait there
+ * (two coordinators started together after an outage: the first took the whole backlog). So each shares its
+ * hold through the database ({@link #shareOwnHold}, {@link #othersHold}, reply-backlog-holds.sql), and the
+ * sweeps hold for the longest of the coordinators that shared one lately.
  */
 public final class ReplyBacklog {
 
@@ -65,6 +71,15 @@ public final class ReplyBacklog {
     private long previousWindowMaxLagMs;
     /** Replies taken and not yet settled, by JMS message id (guarded by this). */
     private final Map<String, Unsettled> unsettled = new HashMap<>();
+    /** Whether the other coordinators' holds are read ({@link #othersHold}): until the first read, the backlog is not known. */
+    private volatile boolean shared;
+    /** The longest hold another coordinator shared lately, and when it was read (0: never). */
+    private volatile long othersHoldMs;
+    private volatile long othersReadAt;
+    /** The hold this coordinator shared last (0: none, or none worth sharing). */
+    private volatile long sharedHoldMs;
+    /** The other coordinators' holds read longer ago than this are not taken (the reading failed since). */
+    static final long OTHERS_FRESH_MS = 5_000;
 
     /** When a reply reached the broker, and when its transaction rolled back (0: still in flight). */
     private record Unsettled(long sentAt, long rolledBackAt) {
@@ -215,6 +230,45 @@ public final class ReplyBacklog {
      * consumers are suspended or the broker cannot be reached.
      */
     public OptionalLong holdMs() {
+        OptionalLong own = ownHoldMs();
+        if (own.isEmpty() || !shared) {
+            return own;
+        }
+        long now = clock.getAsLong();
+        if (othersReadAt == 0) {
+            // not known yet; a reading that never succeeds must not stop the timeouts for good
+            return now - firstAskedAt < QUIET_MS + OTHERS_FRESH_MS ? OptionalLong.empty() : own;
+        }
+        long others = now - othersReadAt <= OTHERS_FRESH_MS ? othersHoldMs : 0;
+        return OptionalLong.of(Math.min(MAX_HOLD_MS, Math.max(own.getAsLong(), others)));
+    }
+
+    /** From now on the sweeps hold for the other coordinators' holds too, once {@link #othersHold} has read them. */
+    public void shareWithOtherCoordinators() {
+        shared = true;
+    }
+
+    /**
+     * The hold to share with the other coordinators now, or empty when there is nothing to share: this coordinator's
+     * own is not known, or it is 0 and 0 was shared already (a quiet coordinator writes nothing).
+     */
+    public OptionalLong shareOwnHold() {
+        OptionalLong own = ownHoldMs();
+        if (own.isEmpty() || (own.getAsLong() == 0 && sharedHoldMs == 0)) {
+            return OptionalLong.empty();
+        }
+        sharedHoldMs = own.getAsLong();
+        return own;
+    }
+
+    /** The longest hold another coordinator shared lately (0: none), as just read from the database. */
+    public void othersHold(long holdMs) {
+        othersHoldMs = holdMs;
+        othersReadAt = clock.getAsLong();
+    }
+
+    /** This coordinator's own hold, from what its consumers took (see the class comment). */
+    private OptionalLong ownHoldMs() {
         if (consumersSuspended || brokerUnreachable) {
             return OptionalLong.empty();
         }

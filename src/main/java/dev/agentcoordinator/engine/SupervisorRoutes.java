@@ -29,6 +29,8 @@ public class SupervisorRoutes extends RouteBuilder {
      * transition runs within milliseconds of it.
      */
     static final int STALLED_AFTER_PERIODS = 50;
+    /** How often the reply-backlog holds are shared (ReplyBacklog): well within its QUIET_MS, so a coordinator starting knows the others' before its first sweep. */
+    static final long SHARE_HOLD_MS = 500;
 
     public SupervisorRoutes(WorkflowCatalog catalog, String replyQueue, long periodMs, ReplyBacklog replyBacklog) {
         this.catalog = catalog;
@@ -39,6 +41,19 @@ public class SupervisorRoutes extends RouteBuilder {
 
     @Override
     public void configure() {
+        replyBacklog.shareWithOtherCoordinators();
+        from("timer:coordinator-reply-holds?delay=" + SHARE_HOLD_MS + "&period=" + SHARE_HOLD_MS)
+                .routeId("coordinator.reply-hold-sharing")
+                .routeDescription("shares this coordinator's reply-backlog hold with the others, and reads theirs")
+                .process(exchange -> {
+                    java.util.OptionalLong own = replyBacklog.shareOwnHold();
+                    exchange.getMessage().setHeader("publish", own.isPresent());
+                    exchange.getMessage().setHeader(HOLD_MS, own.orElse(0));
+                })
+                .to(Sql.row("reply-backlog-holds"))
+                // one column: camel-sql's SelectOne gives its value
+                .process(exchange -> replyBacklog.othersHold(exchange.getMessage().getBody(Long.class)));
+
         from(Endpoints.sweep(periodMs, 4))
                 .routeId("coordinator.attempt-timeouts")
                 .routeDescription("attempts past their deadline retry later or fail")

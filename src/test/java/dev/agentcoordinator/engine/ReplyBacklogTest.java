@@ -20,6 +20,41 @@ class ReplyBacklogTest {
         assertThat(backlog.holdMs()).hasValue(0);
     }
 
+    /** Another coordinator's consumers may have taken the backlog into their buffers: the sweeps hold for its hold too. */
+    @Test
+    void sharedTheSweepsHoldForTheLongestHoldOfTheOtherCoordinatorsReadLately() {
+        backlog.shareWithOtherCoordinators();
+        backlog.holdMs();
+        now.addAndGet(ReplyBacklog.QUIET_MS);
+        assertThat(backlog.holdMs()).as("the others' not read yet").isEmpty();
+        assertThat(backlog.shareOwnHold()).as("nothing to share: 0, and nothing shared before").isEmpty();
+
+        backlog.othersHold(40_000);
+        assertThat(backlog.holdMs()).hasValue(40_000);
+
+        backlog.taken(now.get() - 60_000);   // its own backlog is older
+        assertThat(backlog.holdMs()).hasValue(60_000 + ReplyBacklog.MARGIN_MS);
+        assertThat(backlog.shareOwnHold()).hasValue(60_000 + ReplyBacklog.MARGIN_MS);
+
+        now.addAndGet(ReplyBacklog.QUIET_MS);   // its consumers drained theirs
+        assertThat(backlog.shareOwnHold()).as("0 once, after a hold").hasValue(0);
+        assertThat(backlog.shareOwnHold()).isEmpty();
+        now.addAndGet(ReplyBacklog.OTHERS_FRESH_MS - ReplyBacklog.QUIET_MS);
+        assertThat(backlog.holdMs()).hasValue(40_000);
+        now.addAndGet(1);
+        assertThat(backlog.holdMs()).as("a reading too old (the database did not answer since) counts for nothing").hasValue(0);
+    }
+
+    @Test
+    void theOtherCoordinatorsHoldsNeverReadAreNotWaitedForBeyondAFewSeconds() {
+        backlog.shareWithOtherCoordinators();
+        backlog.holdMs();
+        now.addAndGet(ReplyBacklog.QUIET_MS + ReplyBacklog.OTHERS_FRESH_MS - 1);
+        assertThat(backlog.holdMs()).isEmpty();
+        now.addAndGet(1);
+        assertThat(backlog.holdMs()).hasValue(0);
+    }
+
     @Test
     void unknownWhileTheConsumersAreSuspendedAndAfterwardsUntilAReplyOrAQuietSpell() {
         backlog.holdMs();
