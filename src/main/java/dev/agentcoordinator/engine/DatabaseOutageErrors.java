@@ -8,7 +8,9 @@ import org.apache.camel.builder.RouteConfigurationBuilder;
  * route and the cause, instead of Camel's ERROR with the whole stack trace. Nothing about the failure
  * changes: the exception stays on the exchange, so a broker message goes back to the broker and the
  * route's {@link DatabaseOutageBreaker} pauses it; an HTTP caller gets its error. Any other failure is
- * logged as before. (A route configuration without an id applies to every route.)
+ * logged as before. (A route configuration without an id applies to every route.) A failure because the connection to
+ * the broker was lost ({@link BrokerUnreachable}: a send on a pooled producer closed with a broker restart) is
+ * reported the same way.
  */
 public final class DatabaseOutageErrors extends RouteConfigurationBuilder {
     /** The logger of the outage lines (also the HTTP API's 503 lines). */
@@ -20,6 +22,15 @@ public final class DatabaseOutageErrors extends RouteConfigurationBuilder {
                 .onException(Exception.class)
                     .onWhen(exchange -> DatabaseUnreachable.causes(exchange.getException()))
                     .logExhausted(false)
-                    .log(LoggingLevel.WARN, LOG_NAME, "route ${routeId} failed, database unreachable: ${exception.message}");
+                    .log(LoggingLevel.WARN, LOG_NAME, "route ${routeId} failed, database unreachable: ${exception.message}")
+                .end()
+                // the same for the broker: a send on a connection lost with a broker restart (the message is delivered again)
+                .onException(Exception.class)
+                    .onWhen(exchange -> BrokerUnreachable.causes(exchange.getException()))
+                    .logExhausted(false)
+                    .log(LoggingLevel.WARN, BROKER_LOG_NAME, "route ${routeId} failed, broker connection lost: ${exception.message}");
     }
+
+    /** The logger of the broker's outage lines. */
+    public static final String BROKER_LOG_NAME = "dev.agentcoordinator.engine.BrokerOutage";
 }
