@@ -51,7 +51,6 @@ public final class EventDecoder {
         });
     }
 
-    /** Parses and checks an event; the exception's message says what is wrong with it. */
     /** The body's text: an event sent as bytes (a BytesMessage) that are not UTF-8 is refused, as over HTTP. */
     private static String textOf(Message in) {
         try {
@@ -61,6 +60,7 @@ public final class EventDecoder {
         }
     }
 
+    /** Parses and checks an event; the exception's message says what is wrong with it. */
     public static JsonNode parse(String text) {
         if (text == null || text.isBlank()) {
             throw new InvalidEventException("event body is empty");
