@@ -3,7 +3,6 @@ package dev.agentcoordinator.ops;
 import io.vertx.core.MultiMap;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.AuthenticationHandler;
-import java.util.Locale;
 import org.apache.camel.component.platform.http.vertx.auth.AuthenticationConfig;
 
 /**
