@@ -9,7 +9,9 @@
 -- row, and its full attempt budget again (budget_start, V20). A first step that declares locks (firstTakesLocks) is
 -- created pending too, with its input, and goes through its step route at once, which takes its locks (or waits for
 -- them) as for any start: a step of such a loop holds its locks for each iteration's run, not across iterations.
--- The statement returns the first step's new row, running or pending.
+-- The statement returns the first step's new row, running or pending. Past the execution's deadline (a reply
+-- processed late, after a backlog) the first step is created pending too, and not sent: nothing is dispatched past
+-- the deadline, the execution's timeout skips the new rows (V39).
 WITH done AS (
     UPDATE workflow_step_executions
        SET status = 'completed', output = CAST(:#output AS jsonb), completed_at = now(), deadline = NULL,
@@ -20,12 +22,15 @@ WITH done AS (
     SELECT merge_reply_context(done.execution_id, done.step_id, done.agent,
                                CAST(:#sharedMemory AS jsonb), CAST(:#signals AS jsonb)) AS context
       FROM done
+), past AS (
+    SELECT EXISTS (SELECT 1 FROM workflow_executions e, done WHERE e.id = done.execution_id AND e.deadline <= now()) AS deadline
 ), latest AS (
     SELECT DISTINCT ON (s.step_id) s.step_id, s.agent, s.action, s.max_attempts, s.budget_start, s.timeout_ms,
                                    s.backoff_ms, s.compensation, s.input, s.request_context,
                                    s.step_id = CAST(:#repeatFrom AS varchar) AS first,
-                                   s.step_id = CAST(:#repeatFrom AS varchar) AND NOT CAST(:#firstTakesLocks AS boolean) AS runs
-      FROM workflow_step_executions s, done
+                                   s.step_id = CAST(:#repeatFrom AS varchar) AND NOT CAST(:#firstTakesLocks AS boolean)
+                                       AND NOT past.deadline AS runs
+      FROM workflow_step_executions s, done, past
      WHERE s.execution_id = done.execution_id AND s.kind = 'step'
        AND s.step_id IN (SELECT jsonb_array_elements_text(CAST(:#iterationSteps AS jsonb)))
      ORDER BY s.step_id, s.iteration DESC

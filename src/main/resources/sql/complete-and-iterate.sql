@@ -8,6 +8,8 @@
 -- (waiting-lock-steps.sql) runs it through its step route, which takes them again, as a retry's.
 -- The next iteration gets the step's attempt budget: an execution retry gave the iteration it reset
 -- max_attempts counted on from its earlier attempts (budget_start, V20), and the next one starts at 1.
+-- Past the execution's deadline (a reply processed late, after a backlog) the next iteration is created pending
+-- without a waiting note and not sent: nothing is dispatched past the deadline, the execution's timeout skips it (V39).
 WITH done AS (
     UPDATE workflow_step_executions
        SET status = 'completed', output = CAST(:#output AS jsonb), completed_at = now(), deadline = NULL,
@@ -23,20 +25,21 @@ WITH done AS (
     RETURNING l.resource_id
 ), next AS (
     SELECT done.*, done.holds_locks
-                   AND (SELECT count(*) FROM renewed) < COALESCE(done.lock_count, CAST(:#lockCount AS integer)) AS lost_locks
+                   AND (SELECT count(*) FROM renewed) < COALESCE(done.lock_count, CAST(:#lockCount AS integer)) AS lost_locks,
+           EXISTS (SELECT 1 FROM workflow_executions e WHERE e.id = done.execution_id AND e.deadline <= now()) AS past_deadline
       FROM done
 )
 INSERT INTO workflow_step_executions (id, execution_id, step_id, iteration, agent, action, status, attempt,
                                       max_attempts, timeout_ms, backoff_ms, compensation, input, started_at, deadline,
                                       handled_by, holds_locks, lock_count, request_context, dispatched_by, waiting_for, waiting_since)
 SELECT :#nextRowId, execution_id, step_id, iteration + 1, agent, action,
-       CASE WHEN lost_locks THEN 'pending' ELSE 'running' END, CASE WHEN lost_locks THEN 0 ELSE 1 END,
+       CASE WHEN lost_locks OR past_deadline THEN 'pending' ELSE 'running' END, CASE WHEN lost_locks OR past_deadline THEN 0 ELSE 1 END,
        max_attempts - budget_start, timeout_ms, backoff_ms, compensation, CAST(:#nextInput AS jsonb),
-       CASE WHEN lost_locks THEN NULL ELSE now() END,
-       CASE WHEN lost_locks THEN NULL ELSE now() + timeout_ms * interval '1 millisecond' END,
+       CASE WHEN lost_locks OR past_deadline THEN NULL ELSE now() END,
+       CASE WHEN lost_locks OR past_deadline THEN NULL ELSE now() + timeout_ms * interval '1 millisecond' END,
        current_setting('application_name'), holds_locks, lock_count, request_context, CAST(:#causeMessageId AS varchar),
-       CASE WHEN lost_locks THEN 'its locks again, for iteration ' || (iteration + 1) END,
-       CASE WHEN lost_locks THEN now() END
+       CASE WHEN lost_locks AND NOT past_deadline THEN 'its locks again, for iteration ' || (iteration + 1) END,
+       CASE WHEN lost_locks AND NOT past_deadline THEN now() END
 FROM next, LATERAL (SELECT merge_reply_context(next.execution_id, next.step_id, next.agent,
                                                CAST(:#sharedMemory AS jsonb), CAST(:#signals AS jsonb))) merged
-RETURNING iteration, max_attempts, status, deadline, request_context::text AS context
+RETURNING iteration, max_attempts, status, deadline, request_context::text AS context, waiting_for

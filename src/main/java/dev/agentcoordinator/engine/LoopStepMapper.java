@@ -79,6 +79,12 @@ public class LoopStepMapper extends AgentStepMapper {
                     .setProperty(ReplyRoutes.TRANSITION_APPLIED, org.apache.camel.builder.Builder.constant(true))
                 .end()
                 .choice()
+                    .when(org.apache.camel.builder.PredicateBuilder.and(Sql.returnedRow(), simple("${body[status]} == 'pending'"),
+                            simple("${body[waiting_for]} == null")))
+                        // nothing is dispatched past the execution's deadline: its timeout skips the iteration (V39)
+                        .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId} iteration ${body[iteration]}"
+                                + " not started: its execution's deadline passed [execution ${header.executionId}]")
+                    .endChoice()
                     .when(org.apache.camel.builder.PredicateBuilder.and(Sql.returnedRow(), simple("${body[status]} == 'pending'")))
                         // it lost a lock during the iteration: the lock sweep starts the next one once it has them again
                         .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "step ${header.stepId} iteration ${body[iteration]} waits: "
@@ -123,11 +129,18 @@ public class LoopStepMapper extends AgentStepMapper {
             .endChoice();
             return;
         }
-        withContextAsItIsNow(started, workflow, step, first).process(exchange -> prepareDispatch(exchange, first))
+        var running = started.choice()
+                .when(simple("${body[status]} != 'running'"))
+                    // nothing is dispatched past the execution's deadline: its timeout skips the iteration (V39)
+                    .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "loop of step " + step.id() + ": iteration ${body[iteration]}"
+                            + " not started: its execution's deadline passed [execution ${header.executionId}]")
+                .otherwise();
+        withContextAsItIsNow(running, workflow, step, first).process(exchange -> prepareDispatch(exchange, first))
                     .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "loop of step " + step.id() + ": iteration ${header.iteration}"
                             + " starts again at step ${header.stepId}, dispatched to agent." + first.agent() + " [execution ${header.executionId}]")
                     .process(exchange -> StepRequests.build(exchange, replyQueue))
                     .to(agentEndpoint(Endpoints.agentQueue(first.agent()))).id(nodeId(workflow, step, "agent." + first.agent() + ".again"))
+                .end()
                 .end()
             .endChoice();
     }

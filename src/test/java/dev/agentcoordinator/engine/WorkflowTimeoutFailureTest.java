@@ -64,32 +64,6 @@ class WorkflowTimeoutFailureTest {
     }
 
     /**
-     * A reply processed after its execution's deadline (one that waited in the reply queue while no coordinator ran)
-     * completes its step, and nothing more is dispatched: the execution's timeout settles it and skips the rest.
-     * Before, the dependent was sent past the deadline, and what its agent did was never undone.
-     */
-    @Test
-    void aReplyProcessedPastItsExecutionsDeadlineStartsNoDependent() throws Exception {
-        String executionId = awaitExecution(sendEvent("F_WORKFLOW_TIMEOUT_FIRST", "{}"), "running");
-        await().atMost(Duration.ofSeconds(20)).until(() -> "running".equals(stepStatuses(executionId).get("waits")));
-        org.apache.camel.spi.RouteController routes = shared().camelContext().getRouteController();
-        routes.stopRoute("coordinator.execution-timeouts");   // so that the reply comes first, as after a backlog
-        try {
-            query("UPDATE workflow_executions SET deadline = now() - interval '1 second' WHERE id = ? RETURNING id", executionId);
-            assertThat(ExecutionProbe.post("/api/executions/" + executionId + "/steps/waits/reply", "{\"status\": \"ok\", \"output\": {}}")
-                    .statusCode()).isEqualTo(202);
-            await().atMost(Duration.ofSeconds(10)).until(() -> "completed".equals(stepStatuses(executionId).get("waits")));
-            await().during(Duration.ofMillis(700)).atMost(Duration.ofSeconds(3)).until(() -> "pending".equals(stepStatuses(executionId).get("after")));
-        } finally {
-            routes.startRoute("coordinator.execution-timeouts");
-        }
-        await().atMost(Duration.ofSeconds(10)).until(() -> "failed".equals(executionStatus(executionId)));
-        assertThat(execution(executionId).get("error").toString()).startsWith("workflow timed out after");
-        assertThat(stepStatuses(executionId)).containsEntry("waits", "completed").containsEntry("after", "skipped");
-        assertThat(attempts(executionId, "after")).as("no request was sent for it").isEmpty();
-    }
-
-    /**
      * When the execution's deadline came before its attempt's and a sweep finds both passed, the execution timed out:
      * its error, and its step's, say so, not the attempt's timeout (nor "failed steps").
      */

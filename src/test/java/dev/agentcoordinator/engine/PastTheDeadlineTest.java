@@ -1,0 +1,134 @@
+package dev.agentcoordinator.engine;
+
+import dev.agentcoordinator.CoordinatorApp;
+import dev.agentcoordinator.RunningCoordinator;
+import dev.agentcoordinator.config.CoordinatorSettings;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Nothing is dispatched past an execution's deadline. A reply processed after it (one that waited in the reply queue
+ * while no coordinator ran: the timeout sweeps hold for such a backlog) completes its step, but starts neither a
+ * dependent nor a loop's next iteration; the execution's timeout then fails it and skips the rest. Before, they were
+ * sent past the deadline, and what their agents did was never undone. A coordinator of its own: the test stops its
+ * execution-timeout sweep, which the other tests' executions must not wait for.
+ */
+class PastTheDeadlineTest {
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static Path folder;
+    private static RunningCoordinator coordinator;
+    private static JdbcTemplate jdbc;
+
+    @BeforeAll
+    static void start() throws Exception {
+        folder = Files.createTempDirectory("past-deadline-");
+        coordinator = CoordinatorApp.start(CoordinatorSettings.fromMap(Map.of(
+                "data.dir", folder.resolve("data").toString(),
+                "broker.embedded.port", "0",
+                "http.port", "0",
+                "demo-agents.enabled", "false",
+                "workflows.dir", "src/test/resources/past-deadline-workflows")));
+        jdbc = new JdbcTemplate(coordinator.dataSource());
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        coordinator.close();
+        org.springframework.util.FileSystemUtils.deleteRecursively(folder);
+    }
+
+    @Test
+    void aReplyProcessedPastItsExecutionsDeadlineStartsNoDependent() throws Exception {
+        String executionId = started("DEPENDENT", "first");
+        answeredPastTheDeadline(executionId, "first", "{}", "after");
+        assertThat(rows(executionId)).containsExactly(tuple("after", 0, "skipped", 0), tuple("first", 0, "completed", 1));
+    }
+
+    @Test
+    void aLoopReplyProcessedPastItsExecutionsDeadlineStartsNoIteration() throws Exception {
+        String executionId = started("LOOP", "refine");
+        answeredPastTheDeadline(executionId, "refine", "{\"satisfied\": false}", "refine");
+        assertThat(rows(executionId)).containsExactly(tuple("refine", 0, "completed", 1), tuple("refine", 1, "skipped", 0));
+    }
+
+    /** A loop over several steps (loop.repeat_from): its next iteration would start again at its first step. */
+    @Test
+    void aLoopOverStepsReplyProcessedPastItsExecutionsDeadlineStartsNoIteration() throws Exception {
+        String executionId = started("LOOP_STEPS", "write");
+        assertThat(reply(executionId, "write", "{}").statusCode()).isEqualTo(202);
+        answeredPastTheDeadline(executionId, "review", "{\"approved\": false}", "write");
+        assertThat(rows(executionId)).containsExactly(tuple("review", 0, "completed", 1), tuple("write", 0, "completed", 1),
+                tuple("review", 1, "skipped", 0), tuple("write", 1, "skipped", 0));
+    }
+
+    /** An execution of the workflow {@code trigger} starts, once {@code step} runs. */
+    private static String started(String trigger, String step) throws Exception {
+        HttpResponse<String> posted = HTTP.send(HttpRequest.newBuilder(URI.create(coordinator.httpUrl() + "/api/events"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"type\": \"" + trigger
+                        + "\", \"payload\": {}}")).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        String eventId = Json.parse(posted.body()).path("event_id").asText();
+        await().atMost(Duration.ofSeconds(20)).until(() -> !jdbc.queryForList("SELECT 1 FROM workflow_executions e JOIN"
+                + " workflow_step_executions s ON s.execution_id = e.id WHERE e.trigger_event_key = ? AND s.step_id = ? AND s.status = 'running'",
+                eventId, step).isEmpty());
+        return jdbc.queryForObject("SELECT id FROM workflow_executions WHERE trigger_event_key = ?", String.class, eventId);
+    }
+
+    /**
+     * Answers {@code step} over HTTP with {@code output} once the execution's deadline is in the past, its timeout sweep
+     * stopped (as for a reply processed after a backlog); then {@code next} is not sent, and the execution times out.
+     */
+    private static void answeredPastTheDeadline(String executionId, String step, String output, String next) throws Exception {
+        org.apache.camel.spi.RouteController routes = coordinator.camelContext().getRouteController();
+        routes.stopRoute("coordinator.execution-timeouts");
+        try {
+            jdbc.update("UPDATE workflow_executions SET deadline = now() - interval '1 second' WHERE id = ?", executionId);
+            int sentBefore = attempts(executionId, next);
+            assertThat(reply(executionId, step, output).statusCode()).isEqualTo(202);
+            await().atMost(Duration.ofSeconds(10)).until(() -> !jdbc.queryForList("SELECT 1 FROM workflow_step_executions"
+                    + " WHERE execution_id = ? AND step_id = ? AND status = 'completed'", executionId, step).isEmpty());
+            await().during(Duration.ofMillis(700)).atMost(Duration.ofSeconds(3)).until(() -> attempts(executionId, next) == sentBefore
+                    && jdbc.queryForList("SELECT 1 FROM workflow_step_executions WHERE execution_id = ? AND step_id = ?"
+                            + " AND status = 'running'", executionId, next).isEmpty());
+        } finally {
+            routes.startRoute("coordinator.execution-timeouts");
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> "failed".equals(
+                jdbc.queryForObject("SELECT status FROM workflow_executions WHERE id = ?", String.class, executionId)));
+        assertThat(jdbc.queryForObject("SELECT error FROM workflow_executions WHERE id = ?", String.class, executionId))
+                .startsWith("workflow timed out after");
+    }
+
+    private static HttpResponse<String> reply(String executionId, String step, String output) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(coordinator.httpUrl() + "/api/executions/" + executionId + "/steps/" + step + "/reply"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"status\": \"ok\", \"output\": "
+                        + output + "}")).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static int attempts(String executionId, String step) {
+        return jdbc.queryForObject("SELECT count(*) FROM step_attempts WHERE execution_id = ? AND step_id = ?", Integer.class,
+                executionId, step);
+    }
+
+    /** Every row of the execution, as (step, iteration, status, attempt), by iteration, then step. */
+    private static List<org.assertj.core.groups.Tuple> rows(String executionId) {
+        return jdbc.queryForList("SELECT step_id, iteration, status, attempt FROM workflow_step_executions WHERE execution_id = ?"
+                + " ORDER BY iteration, step_id", executionId).stream()
+                .map(r -> tuple(r.get("step_id"), r.get("iteration"), r.get("status"), r.get("attempt"))).toList();
+    }
+}
