@@ -156,15 +156,20 @@ public final class ReplyBacklog {
         unsettled.computeIfPresent(messageId, (id, reply) -> new Unsettled(reply.sentAt(), clock.getAsLong()));
     }
 
-    /** Age of the oldest reply taken and not settled; 0 when there is none. Drops rollbacks not redelivered in time. */
-    private synchronized long oldestUnsettledAge(long now) {
+    /**
+     * Age of the oldest reply taken and not settled, those rolled back included or not; 0 when there is none. Drops
+     * rollbacks not redelivered in time.
+     */
+    private synchronized long oldestUnsettledAge(long now, boolean rolledBackToo) {
         if (unsettled.isEmpty()) {
             return 0;
         }
         unsettled.values().removeIf(reply -> reply.rolledBackAt() > 0 && now - reply.rolledBackAt() > REDELIVERY_MS);
         long oldest = now;
         for (Unsettled reply : unsettled.values()) {
-            oldest = Math.min(oldest, reply.sentAt());
+            if (rolledBackToo || reply.rolledBackAt() == 0) {
+                oldest = Math.min(oldest, reply.sentAt());
+            }
         }
         return now - oldest;
     }
@@ -230,7 +235,7 @@ public final class ReplyBacklog {
      * consumers are suspended or the broker cannot be reached.
      */
     public OptionalLong holdMs() {
-        OptionalLong own = ownHoldMs();
+        OptionalLong own = ownHoldMs(true);
         if (own.isEmpty() || !shared) {
             return own;
         }
@@ -253,7 +258,9 @@ public final class ReplyBacklog {
      * own is not known, or it is 0 and 0 was shared already (a quiet coordinator writes nothing).
      */
     public OptionalLong shareOwnHold() {
-        OptionalLong own = ownHoldMs();
+        // not a reply rolled back here: the broker delivers it again to any coordinator, which then sees its age itself
+        // (one another coordinator settled meanwhile would hold every coordinator's timeouts for REDELIVERY_MS)
+        OptionalLong own = ownHoldMs(false);
         if (own.isEmpty() || (own.getAsLong() == 0 && sharedHoldMs == 0)) {
             return OptionalLong.empty();
         }
@@ -267,8 +274,8 @@ public final class ReplyBacklog {
         othersReadAt = clock.getAsLong();
     }
 
-    /** This coordinator's own hold, from what its consumers took (see the class comment). */
-    private OptionalLong ownHoldMs() {
+    /** This coordinator's own hold, from what its consumers took (see the class comment), its rollbacks counted or not. */
+    private OptionalLong ownHoldMs(boolean rolledBackToo) {
         if (consumersSuspended || brokerUnreachable) {
             return OptionalLong.empty();
         }
@@ -287,7 +294,7 @@ public final class ReplyBacklog {
         if (now - takenAt >= QUIET_MS) {
             lag = 0;
         }
-        lag = Math.max(lag, oldestUnsettledAge(now));
+        lag = Math.max(lag, oldestUnsettledAge(now, rolledBackToo));
         if (lag < BACKLOG_MS) {
             return OptionalLong.of(0);
         }

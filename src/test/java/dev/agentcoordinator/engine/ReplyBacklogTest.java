@@ -45,6 +45,26 @@ class ReplyBacklogTest {
         assertThat(backlog.holdMs()).as("a reading too old (the database did not answer since) counts for nothing").hasValue(0);
     }
 
+    /**
+     * A reply rolled back here goes back to the broker, which may hand it to another coordinator that settles it: this
+     * coordinator holds for it (it cannot tell), but does not share it, or every coordinator's timeouts waited for
+     * REDELIVERY_MS (a reliability run saw 60 s). A reply still in flight here is shared: nobody else can see it.
+     */
+    @Test
+    void aReplyRolledBackHereHoldsThisCoordinatorButIsNotSharedAndOneInFlightIs() {
+        backlog.shareWithOtherCoordinators();
+        backlog.holdMs();
+        backlog.taken(now.get() - 40);
+        long sentAt = now.get() - 30_000;
+        backlog.settlementOf("ID:rolled-back", sentAt).onFailure(null);
+        backlog.othersHold(0);
+        assertThat(backlog.holdMs()).hasValue(30_000 + ReplyBacklog.MARGIN_MS);
+        assertThat(backlog.shareOwnHold()).as("0: nothing to share, and nothing shared before").isEmpty();
+
+        backlog.settlementOf("ID:in-flight", sentAt);
+        assertThat(backlog.shareOwnHold()).hasValue(30_000 + ReplyBacklog.MARGIN_MS);
+    }
+
     @Test
     void theOtherCoordinatorsHoldsNeverReadAreNotWaitedForBeyondAFewSeconds() {
         backlog.shareWithOtherCoordinators();
