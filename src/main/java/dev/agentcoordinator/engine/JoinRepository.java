@@ -75,6 +75,33 @@ final class JoinRepository extends JdbcAggregationRepository {
     }
 
     /**
+     * A completed join leaves the table only if no other arrival completed (or removed) it first. Camel's remove
+     * deletes without looking at the count, so the second of two replies completing one join at the same moment
+     * went on to record the same completed exchange again and failed on the completed table's key, an ERROR and a
+     * rollback for a normal race. A delete that finds nothing is the optimistic-lock conflict the aggregator
+     * expects from remove: it reads the join again (gone), and the joined step's start, idempotent in the
+     * database, decides.
+     */
+    @Override
+    public void remove(CamelContext camelContext, String key, Exchange exchange) {
+        long version = exchange.getProperty(VERSION_PROPERTY, Long.class);
+        boolean removed = Boolean.TRUE.equals(transactionTemplate.execute(status -> {
+            if (jdbc.update("DELETE FROM " + getRepositoryName() + " WHERE id = ? AND version = ?", key, version) == 0) {
+                return false;
+            }
+            try {
+                insert(camelContext, exchange.getExchangeId(), exchange, getRepositoryNameCompleted(), version);
+            } catch (Exception e) {
+                throw new org.apache.camel.RuntimeCamelException("Error removing key " + key + " from repository " + getRepositoryName(), e);
+            }
+            return true;
+        }));
+        if (!removed) {
+            throw new OptimisticLockingException();
+        }
+    }
+
+    /**
      * The completed joins left unconfirmed for longer than {@link #RECOVERY_GRACE_MS}. Every coordinator's
      * aggregator scans the table, and a join another coordinator is still running (between its move to the
      * completed table and its confirm) is not this one's to run again; Camel skips only its own joins in flight.

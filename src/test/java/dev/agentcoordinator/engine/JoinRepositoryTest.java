@@ -65,4 +65,22 @@ class JoinRepositoryTest {
         repository.confirm(camel, complete.getExchangeId());
         assertThat(repository.scan(camel)).doesNotContain(complete.getExchangeId());
     }
+
+    @Test
+    void theSecondOfTwoArrivalsCompletingOneJoinAtOnceIsAnOptimisticLockConflict() throws Exception {
+        String key = UUID.randomUUID() + ":join";
+        repository.add(camel, key, null, arrival("a"));
+        // two replies read the same join, and each finds every dependency settled
+        Exchange readByOne = repository.get(camel, key);
+        Exchange readByOther = repository.get(camel, key);
+
+        repository.remove(camel, key, readByOne);
+        assertThatThrownBy(() -> repository.remove(camel, key, readByOther))
+                .isInstanceOf(OptimisticLockingException.class);
+
+        assertThat(repository.get(camel, key)).isNull();
+        assertThat(TestCoordinator.query("SELECT count(*) AS n FROM step_joins_completed WHERE id = ?", readByOne.getExchangeId()))
+                .extracting(row -> ((Number) row.get("n")).intValue()).containsExactly(1);
+        repository.confirm(camel, readByOne.getExchangeId());
+    }
 }
