@@ -16,6 +16,9 @@ WITH reopened AS (
        SET status = 'running', completed_at = NULL, error = NULL, result = NULL, retries = retries + 1,
            deadline = now() + :#timeoutMs * interval '1 millisecond', retried_at = now()
      WHERE e.id = :#executionId AND e.status IN ('failed', 'cancelled')
+       -- not while its outcome event is unsent (outcome_outbox, V18): that event is numbered from the retries
+       -- when it is published, and a retry followed by another failure or cancel before then gave both outcomes one id
+       AND NOT EXISTS (SELECT 1 FROM outcome_outbox o WHERE o.execution_id = e.id)
        AND EXISTS (SELECT 1 FROM (SELECT DISTINCT ON (f.step_id) f.status FROM workflow_step_executions f
                                    WHERE f.execution_id = e.id AND f.kind = 'step'
                                    ORDER BY f.step_id, f.iteration DESC) latest

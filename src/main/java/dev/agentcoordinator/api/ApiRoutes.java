@@ -41,6 +41,8 @@ import java.util.UUID;
 public class ApiRoutes extends RouteBuilder {
     /** Exchange property: the status of the execution a retry was asked of, as read before the reset. */
     private static final String RETRIED_STATUS = "retriedStatus";
+    /** Exchange property: the status whose outcome event an execution has yet to send, when a retry was refused. */
+    private static final String UNSENT_OUTCOME = "unsentOutcome";
     private static final String JSON = "application/json";
     /** A step reply posted here that settles its attempt: the attempt's request, to take off its agent's queue. */
     private static final String ANSWERED_REQUEST = "answeredRequest";
@@ -345,6 +347,9 @@ public class ApiRoutes extends RouteBuilder {
                             .when(header(Headers.SQL_ROW_COUNT).isEqualTo(0))
                                 // as it is now: another retry may have come first
                                 .setBody(constant(null))
+                                .to(Sql.apiRow("get-unsent-outcome"))
+                                .setProperty(UNSENT_OUTCOME, body())
+                                .setBody(constant(null))
                                 .to(Sql.apiRow("get-execution"))
                                 .process(ApiRoutes::notRetried)
                             .otherwise()
@@ -449,12 +454,20 @@ public class ApiRoutes extends RouteBuilder {
 
     /**
      * Why reset-failed-steps changed nothing: the execution is neither failed nor cancelled (now: a retry that came at the same
-     * moment may have reopened it), or nothing of it failed or was skipped. The body: the execution as it is now.
+     * moment may have reopened it), or nothing of it failed or was skipped, or its outcome event is not sent yet. The body: the
+     * execution as it is now.
      */
     @SuppressWarnings("unchecked")
     private static void notRetried(Exchange exchange) {
         Map<String, Object> now = exchange.getMessage().getBody(Map.class);
         Object status = now != null ? now.get("status") : exchange.getProperty(RETRIED_STATUS);
+        Object unsent = exchange.getProperty(UNSENT_OUTCOME);
+        if (unsent != null && unsent.equals(status)) {
+            respond(exchange, 409, ExecutionViews.error("execution " + exchange.getMessage().getHeader(Headers.EXECUTION_ID)
+                    + " has not yet published its " + status + " outcome event (the broker may be unreachable; a sweep sends it"
+                    + " within seconds of the broker's return): retry it once that event is sent, so that each outcome keeps an event of its own"));
+            return;
+        }
         respond(exchange, 409, ExecutionViews.error("execution " + exchange.getMessage().getHeader(Headers.EXECUTION_ID)
                 + ("failed".equals(status) ? " has no failed or skipped step to run again (it failed as its last step completed)"
                 : "cancelled".equals(status) ? " has no failed or skipped step to run again (it was cancelled as its last step completed)"

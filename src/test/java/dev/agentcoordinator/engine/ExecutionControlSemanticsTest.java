@@ -421,6 +421,32 @@ class ExecutionControlSemanticsTest {
         query("UPDATE workflow_executions SET status = 'failed', retries = 0 WHERE id = ? RETURNING id", executionId);
     }
 
+    /**
+     * An outcome event is numbered from the execution's retries when it is published: a retry, and a second failure
+     * or cancel, between an outcome and its publication gave the two outcomes one event id (the second went to the DLQ
+     * as a reuse, the first was never sent under its own). A retry waits until the outcome before it is sent.
+     */
+    @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    void aRetryWaitsUntilTheOutcomeEventBeforeItIsSent() {
+        String executionId = awaitExecution(sendEvent("F_RETRY_OUTCOME", "{}"), "failed");
+        await().atMost(Duration.ofSeconds(10)).until(() -> failureEvents(executionId).size() == 1);
+        // as if the broker had refused the event: still in the outbox
+        query("INSERT INTO outcome_outbox (execution_id, status) VALUES (?, 'failed') RETURNING execution_id", executionId);
+
+        HttpResponse<String> refused = post("/api/executions/" + executionId + "/retry", null);
+        assertThat(refused.statusCode()).isEqualTo(409);
+        assertThat(Json.parse(refused.body()).path("error").asText())
+                .contains("has not yet published its failed outcome event").contains("retry it once that event is sent");
+        assertThat(executionStatus(executionId)).isEqualTo("failed");
+
+        query("DELETE FROM outcome_outbox WHERE execution_id = ? RETURNING execution_id", executionId);
+        assertThat(post("/api/executions/" + executionId + "/retry", null).statusCode()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(20)).until(() -> failureEvents(executionId).size() == 2);
+        assertThat(failureEvents(executionId)).extracting(r -> r.get("event_key"))
+                .containsExactly(executionId + ":failed", executionId + ":failed:1");
+    }
+
     private static JsonNode stepView(String executionId, String stepId) {
         for (JsonNode step : Json.parse(get("/api/executions/" + executionId).body()).path("steps")) {
             if (step.path("step_id").asText().equals(stepId)) {
