@@ -41,6 +41,8 @@ import java.util.UUID;
 public class ApiRoutes extends RouteBuilder {
     /** Exchange property: the status of the execution a retry was asked of, as read before the reset. */
     private static final String RETRIED_STATUS = "retriedStatus";
+    /** Exchange property: the steps a retry runs again, by id. */
+    private static final String RETRIED_STEPS = "retriedSteps";
     /** Exchange property: the status whose outcome event an execution has yet to send, when a retry was refused. */
     private static final String UNSENT_OUTCOME = "unsentOutcome";
     private static final String JSON = "application/json";
@@ -309,6 +311,9 @@ public class ApiRoutes extends RouteBuilder {
                         .setHeader(Headers.STATUS, simple("${body[status]}"))
                         .setProperty("status", simple("${body[status]}"))
                         .setHeader("failures", simple("${body[failures]}"))
+                        // who stopped it, and when: the line an operator looks for (a compensation logs its own after it)
+                        .log(LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of ${header.workflowId} "
+                                + "cancelled by request (${body[settled_steps]} unsettled steps stopped or skipped)")
                         .doTry()
                             .to(Endpoints.AFTER_SETTLED)
                         .doCatch(Exception.class)
@@ -354,6 +359,10 @@ public class ApiRoutes extends RouteBuilder {
                                 .process(ApiRoutes::notRetried)
                             .otherwise()
                                 .setProperty("resetSteps", body())
+                                .process(ApiRoutes::listRetriedSteps)
+                                .log(LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of ${header.workflowId} "
+                                        + "retried by request (was ${exchangeProperty." + RETRIED_STATUS + "}): ${exchangeProperty."
+                                        + RETRIED_STEPS + "} run again")
                                 .doTry()
                                     .split(body())
                                         .setHeader(Headers.STEP_ID, simple("${body[step_id]}"))
@@ -488,6 +497,13 @@ public class ApiRoutes extends RouteBuilder {
         Map<String, Integer> budgets = new java.util.HashMap<>();
         workflow.steps().forEach(step -> budgets.put(step.id(), workflow.maxAttempts(step)));
         in.setHeader("attemptBudgets", Json.write(budgets));
+    }
+
+    /** The steps a retry runs again, for its progress line (the log EIP, which writes the execution's MDC). */
+    @SuppressWarnings("unchecked")
+    private static void listRetriedSteps(Exchange exchange) {
+        List<Map<String, Object>> reset = exchange.getProperty("resetSteps", List.class);
+        exchange.setProperty(RETRIED_STEPS, String.join(", ", reset.stream().map(row -> (String) row.get("step_id")).sorted().toList()));
     }
 
     @SuppressWarnings("unchecked")

@@ -80,6 +80,27 @@ class ProgressLogMdcTest {
         assertThat(json.path("loggerName").asText()).isEqualTo(Endpoints.PROGRESS_LOG);
     }
 
+    /** Who stopped an execution and who ran it again shows in the progress log, as its other transitions. */
+    @Test
+    void aCancelAndARetryByRequestEachWriteAProgressLine() throws Exception {
+        HttpResponse<String> posted = OpsCoordinator.post("/api/events",
+                "{\"type\":\"RESUME_UPLOADED\",\"payload\":{\"resume_id\":\"r-mdc\",\"user_id\":\"u-mdc\",\"parse_latency_ms\":2500}}", true);
+        String eventId = new ObjectMapper().readTree(posted.body()).get("event_id").asText();
+        await().atMost(Duration.ofSeconds(30)).until(() -> OpsDb.text("SELECT id FROM workflow_executions WHERE trigger_event_key = ?", eventId) != null);
+        String executionId = OpsDb.text("SELECT id FROM workflow_executions WHERE trigger_event_key = ?", eventId);
+
+        assertThat(OpsCoordinator.post("/api/executions/" + executionId + "/cancel", "", true).statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(10)).until(() -> lines(executionId).stream()
+                .anyMatch(e -> e.getMessage().getFormattedMessage().startsWith("execution " + executionId + " of resume_uploaded cancelled by request")));
+        await().atMost(Duration.ofSeconds(20)).until(() -> OpsCoordinator.post("/api/executions/" + executionId + "/retry", "", true).statusCode() == 202);
+        await().atMost(Duration.ofSeconds(10)).until(() -> lines(executionId).stream()
+                .anyMatch(e -> e.getMessage().getFormattedMessage().matches("execution " + executionId
+                        + " of resume_uploaded retried by request \\(was cancelled\\): .*parse_resume.* run again")));
+        for (LogEvent line : lines(executionId)) {
+            assertThat(line.getContextData().<String>getValue("executionId")).as(line.getMessage().getFormattedMessage()).isEqualTo(executionId);
+        }
+    }
+
     /** The execution's own transition lines (not, e.g., the outcome event that names it in its key). */
     private List<LogEvent> lines(String executionId) {
         return captured.stream().filter(e -> {
