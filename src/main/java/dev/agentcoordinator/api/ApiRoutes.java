@@ -106,7 +106,7 @@ public class ApiRoutes extends RouteBuilder {
 
         // PostgreSQL cannot store U+0000 in text: a path or query parameter holding it is the client's
         // mistake (400), not a statement that failed (500)
-        interceptFrom().process(ApiRoutes::refuseNulInParameters);
+        interceptFrom().process(ApiRoutes::queryParametersFromTheQueryOnly).process(ApiRoutes::refuseNulInParameters);
 
         rest("/api").description("Agent Coordinator API")
                 .get("/executions/{id}").description("status of an execution and every step, with each step's attempts (spec: getExecutionStatus)")
@@ -614,6 +614,45 @@ public class ApiRoutes extends RouteBuilder {
         }
     }
 
+    /** The filters and paging the routes read from the query string, and from nowhere else. */
+    private static final List<String> QUERY_PARAMETERS = List.of("workflow_id", "status", "limit", "after", "type", "event_id");
+
+    /**
+     * platform-http gives a request's headers and its query parameters alike as the message's headers: a request
+     * header {@code status: failed} (a proxy's, a client library's) filtered a listing as {@code ?status=failed} would,
+     * and a parameter given twice in the query reached a route as a list only for some names. These are read from the
+     * query string itself.
+     */
+    static void queryParametersFromTheQueryOnly(Exchange exchange) {
+        Message in = exchange.getMessage();
+        QUERY_PARAMETERS.forEach(in::removeHeader);
+        String query = in.getHeader(Exchange.HTTP_QUERY, String.class);
+        if (query == null || query.isEmpty()) {
+            return;
+        }
+        for (String pair : query.split("&")) {
+            String[] nameAndValue = pair.split("=", 2);
+            String name = decodeQueryPart(nameAndValue[0]);
+            if (!QUERY_PARAMETERS.contains(name)) {
+                continue;
+            }
+            if (in.getHeader(name) != null) {
+                throw new IllegalArgumentException("parameter " + name + " is given more than once (in the path, the query"
+                        + " or a header): give it once");
+            }
+            in.setHeader(name, nameAndValue.length > 1 ? decodeQueryPart(nameAndValue[1]) : "");
+        }
+    }
+
+    private static String decodeQueryPart(String part) {
+        try {
+            return java.net.URLDecoder.decode(part, java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException badEscape) {
+            throw new IllegalArgumentException("query parameter \"" + part + "\" is not percent-encoded correctly: "
+                    + badEscape.getMessage());
+        }
+    }
+
     private static void refuseNulInParameters(Exchange exchange) {
         exchange.getMessage().getHeaders().forEach((name, value) -> {
             if (value instanceof String text && text.indexOf('\u0000') >= 0) {
@@ -629,7 +668,7 @@ public class ApiRoutes extends RouteBuilder {
     }
 
     /** The path and query parameters the routes read as one value each. */
-    private static final java.util.Set<String> SINGLE_VALUED_PARAMETERS = java.util.Set.of("id", "step", "workflow_id", "status", "limit", "after", "event_id");
+    private static final java.util.Set<String> SINGLE_VALUED_PARAMETERS = java.util.Set.of("id", "step", "workflow_id", "status", "limit", "after", "event_id", "type");
 
     /**
      * "no loaded workflow starts on …" for an event type no loaded workflow is triggered by, with the trigger it may

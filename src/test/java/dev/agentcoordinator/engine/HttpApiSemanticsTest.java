@@ -356,6 +356,26 @@ class HttpApiSemanticsTest {
         assertThat(get("/api/executions?after=" + forged).statusCode()).isEqualTo(400);
     }
 
+    /** A listing's filters come from its query string: a request header of the same name filters nothing. */
+    @Test
+    void aListingsFiltersComeFromItsQueryAloneAndEachOnce() {
+        String completed = awaitExecution(Json.parse(post("/api/events", "{\"type\":\"F_HTTP\",\"payload\":{}}").body())
+                .path("event_id").asText(), "completed");
+        HttpResponse<String> byHeader = send("GET", "/api/executions?limit=1000", null, "status", "failed", "workflow_id", "ghost");
+        assertThat(byHeader.statusCode()).isEqualTo(200);
+        assertThat(Json.parse(byHeader.body()).path("executions").findValuesAsText("id")).contains(completed);
+        HttpResponse<String> typeByHeader = send("GET", "/api/events?limit=1", null, "type", "GHOST");
+        assertThat(Json.parse(typeByHeader.body()).path("count").asInt()).isEqualTo(1);
+
+        for (String query : List.of("/api/events?type=F_HTTP&type=F_HTTP", "/api/executions?status=completed&status=completed")) {
+            HttpResponse<String> twice = get(query);
+            assertThat(twice.statusCode()).as(query).isEqualTo(400);
+            assertThat(Json.parse(twice.body()).path("error").asText()).as(query).contains("is given more than once");
+        }
+        HttpResponse<String> encoded = get("/api/events?type=F%5FHTTP&limit=1");
+        assertThat(Json.parse(encoded.body()).path("events").findValuesAsText("type")).containsExactly("F_HTTP");
+    }
+
     @Test
     void aFaultOfTheCoordinatorIs500InJsonWithTheExchangeToFindInTheLog() {
         // a real fault: the statement's function is missing (schema drift), for this test only
