@@ -236,7 +236,10 @@ public final class DeadLetteredEvents implements org.apache.camel.Service {
             if (found.isEmpty()) {
                 return Optional.empty();
             }
-            String kept = keepBecause.apply(text(found.get()));
+            String kept = requeue ? unreadableAsAnEvent(found.get()) : null;
+            if (kept == null) {
+                kept = keepBecause.apply(text(found.get()));
+            }
             if (kept != null) {
                 return Optional.of(new Taken(deadLetter(found.get()), kept));
             }
@@ -300,6 +303,24 @@ public final class DeadLetteredEvents implements org.apache.camel.Service {
         long timestamp = message.getJMSTimestamp();
         return new DeadLetter(message.getJMSMessageID(), timestamp == 0 ? null : Instant.ofEpochMilli(timestamp),
                 reason == null ? null : reason.toString(), eventId, type, body);
+    }
+
+    /**
+     * Why a dead letter put back as it is would be refused again before its text is read, as the events route refuses it:
+     * a message that is not text, or bytes that are not UTF-8 (its view shows them decoded with U+FFFD); else null.
+     */
+    private static String unreadableAsAnEvent(Message message) throws JMSException {
+        if (!(message instanceof TextMessage) && !(message instanceof BytesMessage)) {
+            return "it is not a TextMessage or a BytesMessage (an event is JSON text)";
+        }
+        if (message instanceof BytesMessage bytes) {
+            try {
+                Utf8Text.decode(bytesOf(bytes));
+            } catch (IllegalArgumentException notUtf8) {
+                return "event body is " + notUtf8.getMessage();
+            }
+        }
+        return null;
     }
 
     private static String text(Message message) throws JMSException {

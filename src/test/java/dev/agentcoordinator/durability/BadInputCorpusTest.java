@@ -111,7 +111,7 @@ class BadInputCorpusTest {
     private void run(Case c) throws Exception {
         String caseId = "case-" + c.line() + "-" + UUID.randomUUID();
         switch (c.kind()) {
-            case "event", "event-bytes" -> event(c, caseId);
+            case "event", "event-bytes", "event-map", "event-stream", "event-object", "event-no-body" -> event(c, caseId);
             case "reply" -> reply(c, caseId);
             case "stray-reply" -> strayReply(c);
             case "definition" -> definition(c);
@@ -122,14 +122,29 @@ class BadInputCorpusTest {
     private void event(Case c, String caseId) throws Exception {
         byte[] body = c.source().endsWith(".bin") ? Files.readAllBytes(CORPUS.resolve(c.source()))
                 : source(c.source()).replace("@CASE@", caseId).getBytes(StandardCharsets.UTF_8);
-        Message message;
-        if (c.kind().equals("event-bytes")) {
-            jakarta.jms.BytesMessage bytes = sender.session().createBytesMessage();
-            bytes.writeBytes(body);
-            message = bytes;
-        } else {
-            message = sender.session().createTextMessage(new String(body, StandardCharsets.UTF_8));
-        }
+        jakarta.jms.Session session = sender.session();
+        String text = new String(body, StandardCharsets.UTF_8);
+        Message message = switch (c.kind()) {
+            case "event-bytes" -> {
+                jakarta.jms.BytesMessage bytes = session.createBytesMessage();
+                bytes.writeBytes(body);
+                yield bytes;
+            }
+            case "event-map" -> {
+                jakarta.jms.MapMessage map = session.createMapMessage();
+                map.setString("type", "D_BAD");
+                map.setString("text", text);
+                yield map;
+            }
+            case "event-stream" -> {
+                jakarta.jms.StreamMessage stream = session.createStreamMessage();
+                stream.writeString(text);
+                yield stream;
+            }
+            case "event-object" -> session.createObjectMessage(text);
+            case "event-no-body" -> session.createMessage();
+            default -> session.createTextMessage(text);
+        };
         message.setStringProperty("corpus_case", caseId);
         sender.send("agent.events", message, null);
         switch (c.outcome()) {
@@ -138,6 +153,13 @@ class BadInputCorpusTest {
                     Message dead = dlq.receive(OUTCOME_WITHIN.toMillis());
                     assertThat(dead).as("dead-lettered within %s", OUTCOME_WITHIN).isNotNull();
                     assertThat(dead.getStringProperty("dead_letter_reason")).contains(c.detail());
+                    // nothing is lost: what came is what the dead letter holds
+                    switch (c.kind()) {
+                        case "event-map" -> assertThat(((jakarta.jms.MapMessage) dead).getString("text")).isEqualTo(text);
+                        case "event-stream" -> assertThat(((jakarta.jms.ObjectMessage) dead).getObject()).isEqualTo(List.of(text));
+                        case "event-object" -> assertThat(((jakarta.jms.ObjectMessage) dead).getObject()).isEqualTo(text);
+                        default -> { }
+                    }
                 }
             }
             case "completes" -> await().atMost(OUTCOME_WITHIN).until(() -> infra.count(

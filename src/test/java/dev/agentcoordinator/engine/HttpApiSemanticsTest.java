@@ -643,6 +643,29 @@ class HttpApiSemanticsTest {
         assertThat(Json.parse(again.body()).path("error").asText()).startsWith("no dead letter " + messageId + " is on agent.events.DLQ");
     }
 
+    /** A dead letter whose bytes are not UTF-8 would be refused again as it is: it stays, as one that is not JSON does. */
+    @Test
+    void aDeadLetterWhoseBytesAreNotUtf8StaysWhenRetried() {
+        String eventId = "f-http-latin1-" + java.util.UUID.randomUUID();
+        byte[] latin1 = ("{\"type\":\"F_HTTP\",\"event_id\":\"" + eventId + "\",\"payload\":{\"name\":\"caf\u00e9\"}}")
+                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        org.apache.camel.ProducerTemplate producer = shared().camelContext().createProducerTemplate();
+        try {
+            producer.sendBody("jms:queue:agent.events", latin1);   // a BytesMessage
+        } finally {
+            producer.stop();
+        }
+        String messageId = await().atMost(Duration.ofSeconds(30)).until(() -> Json.parse(get("/api/dead-letters?event_id=" + eventId).body()),
+                listed -> listed.path("count").asInt() == 1).at("/dead_letters/0/message_id").asText();
+
+        HttpResponse<String> retried = post("/api/dead-letters/" + messageId + "/retry", "");
+        assertThat(retried.statusCode()).isEqualTo(409);
+        assertThat(Json.parse(retried.body()).path("error").asText()).isEqualTo("dead letter " + messageId + " stays on agent.events.DLQ:"
+                + " it would be refused again, event body is not UTF-8 text: byte 0xe9 at offset " + (latin1.length - 4)
+                + " (post the event corrected instead)");
+        assertThat(delete("/api/dead-letters/" + messageId).statusCode()).isEqualTo(200);
+    }
+
     /** The whole HTTP/1.1 response to a GET of {@code pathAndQuery} sent as it is written. */
     private static String rawGet(String pathAndQuery) {
         return rawRequest("GET", pathAndQuery);
