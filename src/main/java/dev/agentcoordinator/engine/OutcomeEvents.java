@@ -1,5 +1,6 @@
 package dev.agentcoordinator.engine;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentcoordinator.definition.WorkflowCatalog;
 import dev.agentcoordinator.definition.WorkflowDefinition;
@@ -45,11 +46,10 @@ public final class OutcomeEvents {
         payload.put("workflow_id", workflowId);
         payload.put("execution_id", executionId);
         payload.put("status", status);
-        if (success) {
-            payload.set("results", Json.parse(exchange.getProperty("results", String.class)));
-        } else {
-            payload.set("failures", Json.parse(exchange.getProperty("failures", String.class)));
-        }
+        // each a step's StepResult, whose times PostgreSQL wrote with +00:00
+        JsonNode steps = Json.parse(exchange.getProperty(success ? "results" : "failures", String.class));
+        steps.forEach(Json::timesInUtc);
+        payload.set(success ? "results" : "failures", steps);
         ObjectNode event = Json.object();
         event.put("type", type);
         event.set("payload", payload);

@@ -390,6 +390,9 @@ class ExecutionControlSemanticsTest {
                 .containsExactly(executionId + ":failed", executionId + ":failed:1");
         assertThat(failureEvents(executionId)).extracting(r -> r.get("failures").toString())
                 .allSatisfy(f -> assertThat(f).contains("the customer record is locked"));
+        // its times in UTC with Z, as the API writes them
+        JsonNode failure = Json.parse(failureEvents(executionId).get(0).get("failures").toString()).get(0);
+        assertThat(failure.path("completed_at").asText()).endsWith("Z").isEqualTo(java.time.Instant.parse(failure.path("completed_at").asText()).toString());
         assertThat(Json.parse(get("/api/executions/" + executionId).body()).path("retries").asInt()).isEqualTo(1);
     }
 
