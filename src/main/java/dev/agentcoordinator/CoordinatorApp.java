@@ -101,6 +101,12 @@ public final class CoordinatorApp {
             settings = CoordinatorSettings.load(configFile);
             LogFormatSwitch.apply(settings.logFormat());
             catalog = WorkflowCatalog.load(settings.workflowsDir());
+            if (catalog.all().isEmpty()) {
+                // a healthy coordinator that starts nothing: a volume mounted late, a wrong path, files not named *.yaml
+                LoggerFactory.getLogger(CoordinatorApp.class).warn("no workflow definition (*.yaml, *.yml, *.json) in {}"
+                        + " (coordinator.workflows.dir): every event is stored and starts nothing until one is added there and loaded (POST /api/workflows/reload)",
+                        settings.workflowsDir().toAbsolutePath().normalize());
+            }
         } catch (IllegalArgumentException e) {
             err.println(e.getMessage());
             return EXIT_INVALID_CONFIGURATION;
