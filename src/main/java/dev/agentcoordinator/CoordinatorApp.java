@@ -141,8 +141,8 @@ public final class CoordinatorApp {
             }
             LoggerFactory.getLogger(CoordinatorApp.class).error("Agent Coordinator failed to start", e);
             // the start's own errors say what and where (a port, a URL, a setting); the log has the stack trace
-            err.println("Agent Coordinator failed to start: " + (e.getMessage() != null && e instanceof IllegalStateException
-                    ? e.getMessage() : e.toString()));
+            err.println("Agent Coordinator failed to start: " + (e.getMessage() != null
+                    && (e instanceof IllegalStateException || e instanceof java.io.UncheckedIOException) ? e.getMessage() : e.toString()));
             removeQuietly(stopWhileStarting);   // start stopped what it had started
             return EXIT_START_FAILED;
         }

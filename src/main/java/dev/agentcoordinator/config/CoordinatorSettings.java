@@ -143,6 +143,15 @@ public final class CoordinatorSettings {
                     + ") is not a loopback address: outside the local development set-up the HTTP API and"
                     + " Jolokia require authentication");
         }
+        for (String key : List.of("coordinator.db.url", "coordinator.db.migration-url")) {
+            String url = values.get(key).trim();
+            // a libpq URL (postgres://…) or a typo would fail only after the broker started: "No suitable driver"
+            if (!url.isEmpty() && !url.startsWith("jdbc:postgresql:")) {
+                throw invalid(key, "must be a PostgreSQL JDBC URL, jdbc:postgresql://host:5432/database, got \""
+                        + Secrets.redactUrl(url) + "\"" + (url.startsWith("postgres") ? " (a libpq URL: the user and password go in"
+                        + " coordinator.db.user and coordinator.db.password)" : ""));
+            }
+        }
         if (!dbMigrationUrl().isEmpty() && dbUrl().isEmpty()) {
             throw invalid("coordinator.db.migration-url", "is for a database of your own (coordinator.db.url);"
                     + " the embedded database is migrated directly");

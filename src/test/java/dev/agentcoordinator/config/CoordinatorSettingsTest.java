@@ -62,6 +62,18 @@ class CoordinatorSettingsTest {
                 .hasMessageContaining("the embedded database is migrated directly");
     }
 
+    /** A URL the JDBC driver does not take is refused before anything starts, its password hidden. */
+    @Test
+    void aDatabaseUrlThatIsNotAPostgresqlJdbcUrlIsRefusedAtOnce() {
+        assertThatThrownBy(() -> CoordinatorSettings.fromMap(Map.of("db.url", "postgres://app:s3cret@db:5432/coordinator")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("invalid setting coordinator.db.url (from overrides): must be a PostgreSQL JDBC URL,"
+                        + " jdbc:postgresql://host:5432/database, got \"postgres://app:****@db:5432/coordinator\" (a libpq URL: the user"
+                        + " and password go in coordinator.db.user and coordinator.db.password)");
+        assertThatThrownBy(() -> CoordinatorSettings.fromMap(Map.of("db.url", "jdbc:postgresql://db/c", "db.migration-url", "jdbc:mysql://db/c")))
+                .hasMessageContaining("invalid setting coordinator.db.migration-url");
+    }
+
     @Test
     void fromMapOverridesEverythingAndAcceptsShortKeys() {
         CoordinatorSettings settings = CoordinatorSettings.fromMap(Map.of("http.port", "0", "coordinator.db.pool.size", "3"));
