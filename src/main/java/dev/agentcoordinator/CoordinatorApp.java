@@ -154,6 +154,9 @@ public final class CoordinatorApp {
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Thread shutdown = new Thread(() -> {
+            // the first line of a stop: what follows (routes draining, servers stopping) takes a while
+            LoggerFactory.getLogger(CoordinatorApp.class).info("Agent Coordinator stopping (a stop signal: SIGTERM, SIGINT or Ctrl-C):"
+                    + " the messages in flight finish first");
             running.close();
             stopped.countDown();
             LogManager.shutdown();   // log4j2.xml disables Log4j's own hook so that the lines above are logged
