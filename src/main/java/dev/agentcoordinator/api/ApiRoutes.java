@@ -297,7 +297,7 @@ public class ApiRoutes extends RouteBuilder {
                 .process(e -> keepOnlyHeaders(e, "id"))
                 .setHeader(Headers.EXECUTION_ID, header("id"))
                 .setProperty("executionId", header("id"))
-                .setHeader(Headers.REASON, constant("execution cancelled by request"))
+                .setHeader(Headers.REASON, constant(dev.agentcoordinator.engine.ReplyRoutes.CANCELLED_BY_REQUEST))
                 .to(Sql.apiRow("cancel-execution"))
                 .choice()
                     .when(body().isNull())

@@ -27,6 +27,10 @@ import static dev.agentcoordinator.engine.Headers.*;
 public class ReplyRoutes extends RouteBuilder {
     static final String REPLY_TEXT = "replyText";
     static final String IGNORE_REASON = "ignoreReason";
+    /** The error of the steps a cancel by request stopped (cancel_execution's reason). */
+    public static final String CANCELLED_BY_REQUEST = "execution cancelled by request";
+    /** Header: set when a reply is ignored as expected (an agent answering after its execution was cancelled). */
+    private static final String IGNORED_AS_EXPECTED = "ignoredAsExpected";
     /** Set by a result route when its guarded transition changed the step row. */
     static final String TRANSITION_APPLIED = "transitionApplied";
     static final String RESULT_ENDPOINT = "resultEndpoint";
@@ -163,7 +167,13 @@ public class ReplyRoutes extends RouteBuilder {
                 .setHeader("replyBody", exchangeProperty(REPLY_TEXT))
                 .setHeader("correlationId", header(CORRELATION_ID))
                 .process(ReplyRoutes::nameUnknownStep)
-                .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "reply ignored: ${header.ignoreReason}")
+                // an agent that finishes after a cancel is doing what it should: worth a line, not a warning
+                .choice()
+                    .when(header(IGNORED_AS_EXPECTED).isNotNull())
+                        .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "reply ignored: ${header.ignoreReason}")
+                    .otherwise()
+                        .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "reply ignored: ${header.ignoreReason}")
+                .end()
                 .to(Sql.update("record-ignored-reply"))
                 .filter(header(AFTER_DUPLICATE).isNotNull())
                     .toD("${header.afterDuplicate}")
@@ -250,6 +260,9 @@ public class ReplyRoutes extends RouteBuilder {
                     + " step " + stepId + " is not loaded on this coordinator");
         } else if (status != StepStatus.RUNNING || replyAttempt != attempt) {
             Object error = row.get("error");
+            if (CANCELLED_BY_REQUEST.equals(error) && replyAttempt == attempt) {
+                in.setHeader(IGNORED_AS_EXPECTED, true);
+            }
             in.setHeader(IGNORE_REASON, "late or duplicate reply for attempt " + replyAttempt + " of step " + stepId
                     + ", which is " + status.db() + " at attempt " + attempt + (error == null ? "" : " (" + error + ")"));
             // The step settled but what follows may not have run (a crash right after the commit):

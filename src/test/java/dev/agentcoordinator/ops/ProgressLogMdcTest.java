@@ -101,6 +101,25 @@ class ProgressLogMdcTest {
         }
     }
 
+    /** An agent that answers after its execution was cancelled did nothing wrong: its ignored reply is an INFO line. */
+    @Test
+    void aReplyAfterACancelIsIgnoredWithoutAWarning() throws Exception {
+        HttpResponse<String> posted = OpsCoordinator.post("/api/events",
+                "{\"type\":\"RESUME_UPLOADED\",\"payload\":{\"resume_id\":\"r-late\",\"user_id\":\"u-late\",\"parse_latency_ms\":1500}}", true);
+        String eventId = new ObjectMapper().readTree(posted.body()).get("event_id").asText();
+        await().atMost(Duration.ofSeconds(30)).until(() -> "running".equals(OpsDb.text(
+                "SELECT s.status FROM workflow_step_executions s JOIN workflow_executions e ON e.id = s.execution_id"
+                        + " WHERE e.trigger_event_key = ? AND s.step_id = 'parse_resume'", eventId)));
+        String executionId = OpsDb.text("SELECT id FROM workflow_executions WHERE trigger_event_key = ?", eventId);
+        assertThat(OpsCoordinator.post("/api/executions/" + executionId + "/cancel", "", true).statusCode()).isEqualTo(200);
+
+        LogEvent ignored = await().atMost(Duration.ofSeconds(20)).until(() -> captured.stream()
+                .filter(e -> e.getMessage().getFormattedMessage().startsWith("reply ignored: late or duplicate reply for attempt 1 of step parse_resume")
+                        && executionId.equals(e.getContextData().<String>getValue("executionId"))).findFirst(), java.util.Optional::isPresent).get();
+        assertThat(ignored.getMessage().getFormattedMessage()).endsWith("(execution cancelled by request)");
+        assertThat(ignored.getLevel()).isEqualTo(org.apache.logging.log4j.Level.INFO);
+    }
+
     /** The execution's own transition lines (not, e.g., the outcome event that names it in its key). */
     private List<LogEvent> lines(String executionId) {
         return captured.stream().filter(e -> {
