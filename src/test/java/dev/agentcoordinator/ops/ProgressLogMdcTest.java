@@ -78,6 +78,9 @@ class ProgressLogMdcTest {
         assertThat(json.path("contextMap").path("executionId").asText()).isEqualTo(executionId);
         assertThat(json.path("contextMap").path("stepId").asText()).isEqualTo("analyze_interview");
         assertThat(json.path("loggerName").asText()).isEqualTo(Endpoints.PROGRESS_LOG);
+        // a time a reader can read, the event's own
+        assertThat(java.time.OffsetDateTime.parse(json.path("timestamp").asText()).toInstant().toEpochMilli())
+                .isEqualTo(stepLine.getTimeMillis()).isEqualTo(json.path("timeMillis").asLong());
     }
 
     /** Who stopped an execution and who ran it again shows in the progress log, as its other transitions. */
