@@ -1,6 +1,7 @@
 package dev.agentcoordinator.agent.demo;
 
 import dev.agentcoordinator.agent.ActionHandler;
+import dev.agentcoordinator.agent.AgentReply;
 import dev.agentcoordinator.agent.AgentRequest;
 import dev.agentcoordinator.agent.NonRetryableAgentException;
 
@@ -41,8 +42,9 @@ final class DemoSupport {
             }
             long failUntil = request.inputLong("fail_until_attempt", 0);
             if (request.attempt() < failUntil) {
-                throw new IllegalStateException("simulated transient failure of " + request.action()
-                        + " on attempt " + request.attempt() + " (succeeds from attempt " + failUntil + ")");
+                // answered as an agent answers a failure it expects (a WARN with a stack trace is for one it did not)
+                return AgentReply.error("simulated transient failure of " + request.action()
+                        + " on attempt " + request.attempt() + " (succeeds from attempt " + failUntil + ")", true);
             }
             String simulatedError = request.inputString("simulate_error");
             if (simulatedError != null) {
