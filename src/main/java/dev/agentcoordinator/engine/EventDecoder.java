@@ -67,7 +67,7 @@ public final class EventDecoder {
         }
         JsonNode event;
         try {
-            event = Json.parse(text);
+            event = Json.parseStrict(text);   // {"type": "A", "type": "B"} names no one type
         } catch (IllegalArgumentException e) {
             throw new InvalidEventException("event is " + e.getMessage());   // "not valid JSON: <what, where>"
         }

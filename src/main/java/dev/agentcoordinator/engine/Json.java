@@ -43,6 +43,22 @@ public final class Json {
         }
     }
 
+    /** Reads what a sender writes (an event): a key given twice in one object is an error, not the last one winning. */
+    private static final com.fasterxml.jackson.databind.ObjectReader STRICT = MAPPER.reader()
+            .with(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION);
+
+    /** As {@link #parse}, refusing a key given twice in one object ("not valid JSON: Duplicate field 'type' at line 1, column 28"). */
+    public static JsonNode parseStrict(String text) {
+        if (text == null || text.isBlank()) {
+            return object();
+        }
+        try {
+            return STRICT.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("not valid JSON: " + whatIsWrong(e), e);
+        }
+    }
+
     /** Jackson's reason, where it is (line, column), without its parser internals ("[Source: REDACTED (...)"). */
     private static String whatIsWrong(JsonProcessingException e) {
         String reason = START_MARKER.matcher(String.valueOf(e.getOriginalMessage())).replaceAll(" (opened at line $1, column $2)");

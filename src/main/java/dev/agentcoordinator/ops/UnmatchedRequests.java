@@ -54,7 +54,7 @@ public final class UnmatchedRequests {
         return header == null ? "(none)" : "\"" + header + "\"";
     }
 
-    private static void answer(RoutingContext request, int status, String error) {
+    static void answer(RoutingContext request, int status, String error) {
         if (request.response().ended()) {
             return;
         }

@@ -283,6 +283,20 @@ class HttpApiSemanticsTest {
         assertThat(none.statusCode()).isEqualTo(415);
         assertThat(Json.parse(none.body()).path("error").asText()).startsWith("Content-Type (none) not accepted on POST /api/events");
 
+        // a body that is not UTF-8 JSON text as it is: compressed, or in another charset
+        HttpResponse<String> gzip = send("POST", "/api/events", event, "Content-Type", "application/json", "Content-Encoding", "gzip");
+        assertThat(gzip.statusCode()).isEqualTo(415);
+        assertThat(Json.parse(gzip.body()).path("error").asText())
+                .isEqualTo("Content-Encoding \"gzip\" not accepted: send the body uncompressed (UTF-8 JSON text)");
+        HttpResponse<String> latin1 = send("POST", "/api/events", event, "Content-Type", "application/json; charset=ISO-8859-1");
+        assertThat(latin1.statusCode()).isEqualTo(415);
+        assertThat(Json.parse(latin1.body()).path("error").asText()).startsWith("charset \"iso-8859-1\" of Content-Type");
+        assertThat(send("POST", "/api/events", event, "Content-Type", "application/json; charset=\"UTF-8\"").statusCode()).isEqualTo(202);
+        // a key given twice names no one value
+        HttpResponse<String> twice = send("POST", "/api/events", "{\"type\": \"A\", \"type\": \"B\"}", "Content-Type", "application/json");
+        assertThat(twice.statusCode()).isEqualTo(400);
+        assertThat(Json.parse(twice.body()).path("error").asText()).isEqualTo("event is not valid JSON: Duplicate field 'type' at line 1, column 21");
+
         String tooLarge = "{\"type\": \"NO_WORKFLOW_STARTS_ON_THIS\", \"payload\": {\"blob\": \"" + "x".repeat(11 * 1024 * 1024) + "\"}}";
         HttpResponse<String> large = send("POST", "/api/events", tooLarge, "Content-Type", "application/json");
         assertThat(large.statusCode()).isEqualTo(413);
