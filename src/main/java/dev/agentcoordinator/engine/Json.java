@@ -77,6 +77,17 @@ public final class Json {
         }
     }
 
+    /**
+     * The array index a path part names: its digits, or -1 when it is not digits or more than any array holds (an index
+     * of 20 digits threw, and the reply or event that read it was rolled back on every delivery).
+     */
+    private static int arrayIndex(String part) {
+        if (part.isEmpty() || part.length() > 9 || !part.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            return -1;
+        }
+        return Integer.parseInt(part);
+    }
+
     /** Follows a dotted path ({@code candidate.email}, {@code items.0.id}); MissingNode when absent. */
     public static JsonNode at(JsonNode root, String dottedPath) {
         JsonNode node = root == null ? MissingNode.getInstance() : root;
@@ -84,8 +95,8 @@ public final class Json {
             return node;
         }
         for (String part : dottedPath.split("\\.")) {
-            if (node.isArray() && part.chars().allMatch(Character::isDigit)) {
-                node = node.path(Integer.parseInt(part));
+            if (node.isArray()) {
+                node = node.path(arrayIndex(part));   // -1, an index no array has, when it is none
             } else {
                 node = node.path(part);
             }
