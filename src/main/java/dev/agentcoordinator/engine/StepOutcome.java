@@ -40,6 +40,10 @@ public record StepOutcome(Transition transition, String outputJson, String error
         if (Json.containsNul(reply)) {
             return failure("agent reply contains the character U+0000 (\\u0000), which PostgreSQL cannot store", true, attempt, maxAttempts);
         }
+        if (!reply.isObject()) {
+            return failure("agent reply must be a JSON object, got " + reply.getNodeType().toString().toLowerCase(java.util.Locale.ROOT),
+                    true, attempt, maxAttempts);
+        }
         String status = reply.path("status").asText("");
         IgnoredFields.Ignored ignored = reply.isObject() ? ignoredFieldsOf(reply).orElse(null) : null;
         String dropped = droppedParts(reply);
@@ -47,7 +51,7 @@ public record StepOutcome(Transition transition, String outputJson, String error
             ignored = withNote(ignored, dropped);
         }
         if ("error".equals(status)) {
-            String error = reply.path("error").asText("agent reported an error without a message");
+            String error = errorText(reply.path("error"));
             Boolean readable = retryableOf(reply);
             if (readable == null) {   // "no", 0: not read as false, which only false says; named in a WARN line
                 ignored = withNote(ignored, "\"retryable\": " + reply.get("retryable") + " is neither true nor false, and is"
@@ -243,4 +247,17 @@ public record StepOutcome(Transition transition, String outputJson, String error
         next.set(LoopSpec.PREVIOUS_ITERATION_OUTPUT, output);
         return Json.write(next);
     }
+
+    /**
+     * An error reply's message: its text, or what the agent wrote when that is not text (an object, a number) as JSON,
+     * which was stored as an empty message.
+     */
+    static String errorText(JsonNode error) {
+        if (error.isTextual()) {
+            return error.asText().isBlank() ? NO_ERROR_MESSAGE : error.asText();
+        }
+        return error.isMissingNode() || error.isNull() ? NO_ERROR_MESSAGE : Json.write(error);
+    }
+
+    private static final String NO_ERROR_MESSAGE = "agent reported an error without a message";
 }

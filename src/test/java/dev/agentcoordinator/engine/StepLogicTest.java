@@ -238,6 +238,20 @@ class StepLogicTest {
                         + " (it has \"stauts\": did you mean \"status\"?)");
     }
 
+    /** An error the agent wrote as an object or a number is kept as it wrote it (it was stored as an empty message). */
+    @Test
+    void anErrorThatIsNotTextIsKeptAsJsonAndAReplyThatIsNotAnObjectIsNamed() {
+        var a = WORKFLOW.step("a").orElseThrow();
+        assertThat(StepOutcome.of(a, "{\"status\":\"error\",\"error\":{\"code\":5,\"msg\":\"disk full\"}}", 1, 1, 0, "{}").error())
+                .isEqualTo("{\"code\":5,\"msg\":\"disk full\"}");
+        assertThat(StepOutcome.of(a, "{\"status\":\"error\",\"error\":[\"a\",\"b\"]}", 1, 1, 0, "{}").error()).isEqualTo("[\"a\",\"b\"]");
+        assertThat(StepOutcome.of(a, "{\"status\":\"error\",\"error\":42}", 1, 1, 0, "{}").error()).isEqualTo("42");
+        assertThat(StepOutcome.of(a, "{\"status\":\"error\",\"error\":\"\"}", 1, 1, 0, "{}").error())
+                .isEqualTo("agent reported an error without a message");
+        assertThat(StepOutcome.of(a, "{\"status\":\"error\"}", 1, 1, 0, "{}").error()).isEqualTo("agent reported an error without a message");
+        assertThat(StepOutcome.of(a, "[{\"status\":\"ok\"}]", 1, 1, 0, "{}").error()).isEqualTo("agent reply must be a JSON object, got array");
+    }
+
     @Test
     void aLoopIteratesWithFeedbackUntilSatisfiedOrBounded() {
         var loop = WORKFLOW.step("loop").orElseThrow();
