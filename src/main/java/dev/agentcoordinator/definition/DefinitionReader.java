@@ -76,6 +76,12 @@ public final class DefinitionReader {
                 .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
                 .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
                 .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                // a number or a boolean where text belongs ("onFailure: true", "action: 1.50") was read as its text,
+                // and an onFailure event of type "true" sent: told as a value of the wrong type, as other fields' are
+                .withCoercionConfig(com.fasterxml.jackson.databind.type.LogicalType.Textual, textual -> textual
+                        .setCoercion(com.fasterxml.jackson.databind.cfg.CoercionInputShape.Integer, com.fasterxml.jackson.databind.cfg.CoercionAction.Fail)
+                        .setCoercion(com.fasterxml.jackson.databind.cfg.CoercionInputShape.Float, com.fasterxml.jackson.databind.cfg.CoercionAction.Fail)
+                        .setCoercion(com.fasterxml.jackson.databind.cfg.CoercionInputShape.Boolean, com.fasterxml.jackson.databind.cfg.CoercionAction.Fail))
                 .build();
     }
 

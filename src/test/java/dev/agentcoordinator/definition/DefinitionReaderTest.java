@@ -244,6 +244,27 @@ class DefinitionReaderTest {
         }
     }
 
+    /** A number or a boolean where text belongs was read as its text: an onFailure: true sent events of type "true". */
+    @Test
+    void aNumberOrABooleanWhereTextBelongsIsAValueOfTheWrongType() {
+        try {
+            reader.read("wf.yaml", """
+                    id: w
+                    name: 12
+                    trigger: T
+                    onFailure: true
+                    steps:
+                      - { id: a, agent: x, action: 1.50 }
+                    """);
+            throw new AssertionError("expected problems");
+        } catch (DefinitionReadException e) {
+            assertThat(e.errors()).extracting(Object::toString).containsExactly(
+                    "wf.yaml: name: expected a string, found 12 (line 2, column 7)",
+                    "wf.yaml: onFailure: expected a string, found true (line 4, column 12)",
+                    "wf.yaml: step \"a\": action: expected a string, found 1.5 (line 6, column 32)");
+        }
+    }
+
     /** A number too large for its field is one more refused value: told in its words, and the values after it still are. */
     @Test
     void aNumberOutOfRangeIsToldAndTheReadingGoesOnPastIt() {
