@@ -91,32 +91,47 @@ public final class StepGraph {
         Set<Set<String>> reported = new HashSet<>();
         Map<String, Boolean> onStack = new HashMap<>();   // true while on the DFS stack, false when done
         for (String root : dependencies.keySet()) {
-            findCycles(root, new ArrayList<>(), onStack, reported, cycles);
+            findCycles(root, onStack, reported, cycles);
         }
         return cycles;
     }
 
-    private void findCycles(String step, List<String> stack, Map<String, Boolean> onStack,
-                            Set<Set<String>> reported, List<List<String>> cycles) {
-        Boolean state = onStack.get(step);
-        if (Boolean.FALSE.equals(state)) {
-            return;
+    /**
+     * A depth-first walk from {@code root} along depends_on, on a stack of its own: recursion overflowed the thread's
+     * stack on a chain of some thousands of steps (and killed the folder watch's thread with it).
+     */
+    private void findCycles(String root, Map<String, Boolean> onStack, Set<Set<String>> reported, List<List<String>> cycles) {
+        if (onStack.containsKey(root)) {
+            return;   // walked from an earlier root
         }
-        if (Boolean.TRUE.equals(state)) {
-            List<String> cycle = new ArrayList<>(stack.subList(stack.indexOf(step), stack.size()));
-            cycle.add(step);
-            if (reported.add(new TreeSet<>(cycle))) {
-                cycles.add(List.copyOf(cycle));
+        List<String> path = new ArrayList<>();
+        java.util.Deque<java.util.Iterator<String>> next = new java.util.ArrayDeque<>();
+        enter(root, path, next, onStack);
+        while (!next.isEmpty()) {
+            java.util.Iterator<String> dependencies = next.peek();
+            if (!dependencies.hasNext()) {
+                next.pop();
+                onStack.put(path.remove(path.size() - 1), false);
+                continue;
             }
-            return;
+            String dependency = dependencies.next();
+            Boolean state = onStack.get(dependency);
+            if (Boolean.TRUE.equals(state)) {
+                List<String> cycle = new ArrayList<>(path.subList(path.indexOf(dependency), path.size()));
+                cycle.add(dependency);
+                if (reported.add(new TreeSet<>(cycle))) {
+                    cycles.add(List.copyOf(cycle));
+                }
+            } else if (state == null) {
+                enter(dependency, path, next, onStack);
+            }
         }
+    }
+
+    private void enter(String step, List<String> path, java.util.Deque<java.util.Iterator<String>> next, Map<String, Boolean> onStack) {
         onStack.put(step, true);
-        stack.add(step);
-        for (String dependency : dependencies.get(step)) {
-            findCycles(dependency, stack, onStack, reported, cycles);
-        }
-        stack.remove(stack.size() - 1);
-        onStack.put(step, false);
+        path.add(step);
+        next.push(dependencies.getOrDefault(step, List.of()).iterator());
     }
 
     /** Step ids so that every step comes after its dependencies (definition order among equals). */

@@ -102,7 +102,8 @@ public final class WorkflowFolderWatch implements org.apache.camel.Service {
         } catch (InvalidDefinitionsException e) {
             LOG.warn("Workflows not reloaded after a change in {}: the loaded ones run on. {}", folder.toAbsolutePath().normalize(),
                     e.getMessage());
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | StackOverflowError e) {
+            // (a StackOverflowError ended the watch's thread, and every later change went unseen without a word)
             LOG.warn("Workflows not reloaded after a change in {}: {}", folder.toAbsolutePath().normalize(), e.toString(), e);
         }
     }

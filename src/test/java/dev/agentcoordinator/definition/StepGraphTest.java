@@ -33,6 +33,23 @@ class StepGraphTest {
         assertThat(g.cycles()).containsExactly(List.of("a", "b", "a"), List.of("c", "c"));
     }
 
+    /** The walk for cycles overflowed the thread's stack on a chain of some thousands of steps listed last step first. */
+    @Test
+    void aChainOrACycleOfTwentyThousandStepsIsWalkedWithoutRecursion() {
+        int length = 20_000;
+        WorkflowStep[] chain = new WorkflowStep[length];
+        for (int i = 0; i < length; i++) {   // s19999 depends on s19998 ... s1 on s0, listed last first
+            chain[length - 1 - i] = i == 0 ? step("s0") : step("s" + i, "s" + (i - 1));
+        }
+        assertThat(graph(chain).cycles()).isEmpty();
+
+        chain[length - 1] = step("s0", "s" + (length - 1));   // s0 depends on the last: one cycle through all of them
+        List<List<String>> cycles = graph(chain).cycles();
+        assertThat(cycles).hasSize(1);
+        assertThat(cycles.get(0)).hasSize(length + 1);
+        assertThat(cycles.get(0).get(0)).isEqualTo(cycles.get(0).get(length));
+    }
+
     @Test
     void unknownDependenciesAreIgnored() {
         StepGraph g = graph(step("a", "ghost"));
