@@ -44,7 +44,12 @@ final class StepValidator {
         checkAction("action", step.action(), scope);
         checkDependsOn(step, scope);
         checkCondition(step.condition(), scope);
-        step.inputMapping().forEach((key, mapping) -> checkInputMapping("input_mapping." + key, mapping, scope));
+        step.inputMapping().forEach((key, mapping) -> {
+            if (key.isBlank()) {   // the agent's input would get a key "" it cannot have meant
+                scope.error("input_mapping", "has an empty key: each key names an input of the step's request");
+            }
+            checkInputMapping("input_mapping." + key, mapping, scope);
+        });
         if ((step.loop() != null || isRepeatedFrom(step.id())) && step.inputMapping().containsKey(LoopSpec.PREVIOUS_ITERATION_OUTPUT)) {
             scope.error("input_mapping." + LoopSpec.PREVIOUS_ITERATION_OUTPUT, PREVIOUS_ITERATION_TAKEN);
         }
@@ -239,6 +244,11 @@ final class StepValidator {
     static void checkPath(String field, String path, ValidationScope scope) {
         if (path != null && !path.isBlank() && (path.startsWith(".") || path.endsWith(".") || path.contains(".."))) {
             scope.error(field, "\"" + path + "\" has an empty part between dots: a path names keys one dot apart (such as analysis.score)");
+        } else if (path != null && !path.isBlank() && !path.equals(path.strip())) {
+            // keys match exactly: " o.1" looks for a key " o" and never finds one
+            scope.error(field, "\"" + path + "\" has spaces around it, and keys match exactly: write \"" + path.strip() + "\"");
+        } else if (path != null && path.startsWith("$.")) {
+            scope.error(field, "\"" + path + "\" is a JSONPath: a path names keys one dot apart, without \"$.\" (" + path.substring(2) + ")");
         }
     }
 
@@ -304,6 +314,8 @@ final class StepValidator {
                 scope.error("loop.feedback", "entries map an input key of the next iteration to an output key of the previous one ({input_key: output_key}), neither may be empty");
             } else if (LoopSpec.PREVIOUS_ITERATION_OUTPUT.equals(inputKey)) {
                 scope.error("loop.feedback." + inputKey, PREVIOUS_ITERATION_TAKEN);
+            } else {
+                checkPath("loop.feedback." + inputKey, outputKey, scope);   // a path into the previous iteration's output
             }
         });
         if (loop.repeatFrom() != null) {

@@ -486,6 +486,28 @@ class DefinitionValidatorTest {
                 "wf.yaml: step \"b\": loop.until.value: is required by operator \"gte\"");
     }
 
+    /** More paths that find nothing: a loop's feedback path, one with spaces around it, a JSONPath; and an input without a key. */
+    @Test
+    void pathsThatCouldNeverMatchAndAnEmptyInputKeyAreNamed() {
+        assertThat(errorsOfSteps("""
+                  - id: a
+                    agent: x
+                    action: y
+                    input_mapping:
+                      "": { from_trigger: user }
+                      p: { from_trigger: " user.id" }
+                      q: { from_trigger: "$.user.email" }
+                    loop: { max_iterations: 2, feedback: { draft: "a..b" }, until: { output_key: ok, operator: exists } }
+                """)).containsExactly(
+                "wf.yaml: step \"a\": input_mapping: has an empty key: each key names an input of the step's request",
+                "wf.yaml: step \"a\": input_mapping.p.from_trigger: \" user.id\" has spaces around it, and keys match exactly:"
+                        + " write \"user.id\"",
+                "wf.yaml: step \"a\": input_mapping.q.from_trigger: \"$.user.email\" is a JSONPath: a path names keys one dot apart,"
+                        + " without \"$.\" (user.email)",
+                "wf.yaml: step \"a\": loop.feedback.draft: \"a..b\" has an empty part between dots: a path names keys one dot apart"
+                        + " (such as analysis.score)");
+    }
+
     /** A loop over several steps (repeat_from): the steps each iteration runs again, and what they may not be. */
     /**
      * Mistakes that read as valid and would do nothing: a value exists never reads, a path with an empty part, a trigger
