@@ -172,7 +172,7 @@ public final class WorkflowCatalog {
     /** The definition files of {@code dir}, sorted by name; hidden files (editor backups) are ignored. */
     public static List<Path> definitionFiles(Path dir) throws InvalidDefinitionsException {
         if (!Files.isDirectory(dir)) {
-            throw new InvalidDefinitionsException(List.of(dir + ": not a directory"));
+            throw new InvalidDefinitionsException(List.of(dir + (Files.exists(dir) ? ": not a directory" : ": no such directory")));
         }
         try (Stream<Path> entries = Files.list(dir)) {
             return entries.filter(Files::isRegularFile)

@@ -273,10 +273,12 @@ class WorkflowCatalogTest {
     }
 
     @Test
-    void aMissingFolderIsAnError(@TempDir Path dir) {
+    void aMissingFolderIsAnError(@TempDir Path dir) throws Exception {
         assertThatThrownBy(() -> WorkflowCatalog.load(dir.resolve("nope")))
                 .isInstanceOf(InvalidDefinitionsException.class)
-                .hasMessageEndingWith("nope: not a directory");
+                .hasMessageEndingWith("nope: no such directory");
+        Path file = java.nio.file.Files.writeString(dir.resolve("wf.yaml"), "id: a\n");
+        assertThatThrownBy(() -> WorkflowCatalog.load(file)).hasMessageEndingWith("wf.yaml: not a directory");
     }
 
     private static WorkflowDefinition version(int version) throws DefinitionReadException {
