@@ -83,8 +83,11 @@ public final class LockedStepStart {
             LockSpec lock = step.locks().get(i);
             JsonNode id = InputResolver.resolve(Map.of("resource_id", lock.resourceId()), context).get("resource_id");
             if (id == null || id.isNull() || id.isContainerNode() || id.asText().isBlank()) {
-                in.setHeader(LOCK_ERROR, "locks[" + i + "] (" + lock.resourceType() + "): resource_id "
-                        + describe(lock) + " has no value in this execution");
+                // what it found, when it found something: an object, a list or blank text names no one resource
+                in.setHeader(LOCK_ERROR, "locks[" + i + "] (" + lock.resourceType() + "): resource_id " + describe(lock)
+                        + (id == null || id.isNull() ? " has no value in this execution"
+                           : " is " + (id.isObject() ? "an object" : id.isArray() ? "a list" : "blank text") + " in this execution,"
+                             + " and a lock names its resource by a string or a number"));
                 return;
             }
             if (id.asText().length() > MAX_RESOURCE_ID_LENGTH) {   // resource_locks.resource_id is a varchar(255)
