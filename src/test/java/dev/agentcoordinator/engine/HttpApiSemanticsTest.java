@@ -370,6 +370,18 @@ class HttpApiSemanticsTest {
         assertThat(get("/api/executions?after=" + forged).statusCode()).isEqualTo(400);
     }
 
+    /** Numbers are kept as they were written: read as doubles, 12345678901234.56789 lost digits and 1e400 became "Infinity". */
+    @Test
+    void anEventsNumbersAreStoredAsWritten() {
+        String eventId = Json.parse(post("/api/events", "{\"type\":\"NO_WORKFLOW_STARTS_ON_THIS\",\"payload\":"
+                + "{\"money\": 12345678901234.56789, \"huge\": 1e400, \"scale\": 1.10}}").body()).path("event_id").asText();
+        Map<String, Object> stored = await().atMost(Duration.ofSeconds(10)).until(() -> query("SELECT payload->>'money' AS money,"
+                + " payload->>'huge' AS huge, payload->>'scale' AS scale FROM agent_events WHERE event_key = ?", eventId), rows -> !rows.isEmpty()).get(0);
+        assertThat(stored).containsEntry("money", "12345678901234.56789").containsEntry("scale", "1.10");
+        assertThat(new java.math.BigDecimal(stored.get("huge").toString())).isEqualByComparingTo("1e400");
+        assertThat(get("/api/events/" + eventId).body()).contains("\"money\":12345678901234.56789");
+    }
+
     /** A listing's filters come from its query string: a request header of the same name filters nothing. */
     @Test
     void aListingsFiltersComeFromItsQueryAloneAndEachOnce() {
