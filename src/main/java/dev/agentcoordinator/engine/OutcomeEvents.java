@@ -1,6 +1,5 @@
 package dev.agentcoordinator.engine;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentcoordinator.definition.WorkflowCatalog;
 import dev.agentcoordinator.definition.WorkflowDefinition;
@@ -46,10 +45,8 @@ public final class OutcomeEvents {
         payload.put("workflow_id", workflowId);
         payload.put("execution_id", executionId);
         payload.put("status", status);
-        // each a step's StepResult, whose times PostgreSQL wrote with +00:00
-        JsonNode steps = Json.parse(exchange.getProperty(success ? "results" : "failures", String.class));
-        steps.forEach(Json::timesInUtc);
-        payload.set(success ? "results" : "failures", steps);
+        // each a step's StepResult, as step_result (V41) wrote it: the same as the execution's result
+        payload.set(success ? "results" : "failures", Json.parse(exchange.getProperty(success ? "results" : "failures", String.class)));
         ObjectNode event = Json.object();
         event.put("type", type);
         event.set("payload", payload);
