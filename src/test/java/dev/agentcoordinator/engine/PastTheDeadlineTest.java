@@ -72,6 +72,9 @@ class PastTheDeadlineTest {
     void aLoopOverStepsReplyProcessedPastItsExecutionsDeadlineStartsNoIteration() throws Exception {
         String executionId = started("LOOP_STEPS", "write");
         assertThat(reply(executionId, "write", "{}").statusCode()).isEqualTo(202);
+        // the reply is processed after its 202: review runs once it is
+        await().atMost(Duration.ofSeconds(20)).until(() -> !jdbc.queryForList("SELECT 1 FROM workflow_step_executions"
+                + " WHERE execution_id = ? AND step_id = 'review' AND status = 'running'", executionId).isEmpty());
         answeredPastTheDeadline(executionId, "review", "{\"approved\": false}", "write");
         assertThat(rows(executionId)).containsExactly(tuple("review", 0, "completed", 1), tuple("write", 0, "completed", 1),
                 tuple("review", 1, "skipped", 0), tuple("write", 1, "skipped", 0));
