@@ -176,6 +176,7 @@ public class ApiRoutes extends RouteBuilder {
                     .produces(JSON).to("direct:api.retry-dead-letter")
                 .delete("/dead-letters/{id}").description("discards a dead letter (its message_id)")
                     .produces(JSON).to("direct:api.discard-dead-letter");
+        OpenApiOperations.describe(getRestCollection());
 
         from("direct:api.get-execution").routeId("api.get-execution")
                 .setHeader(Headers.EXECUTION_ID, header("id"))

@@ -47,6 +47,20 @@ class OpenApiDocumentTest {
         assertThat(defined).contains("GET /api/executions/{id}", "POST /api/events");
         assertThat(documented).isEqualTo(defined);
 
+        // every operation named, and each answer described (OpenAPI 3 requires a response's description)
+        JsonNode getExecution = document.path("paths").path("/api/executions/{id}").path("get");
+        assertThat(getExecution.path("operationId").asText()).isEqualTo("getExecution");
+        assertThat(document.path("paths").path("/api/events").path("post").path("responses").path("202").path("description").asText())
+                .startsWith("accepted");
+        List<String> undescribed = new ArrayList<>();
+        document.path("paths").forEach(path -> path.forEach(operation -> operation.path("responses").fields().forEachRemaining(
+                answer -> {
+                    if (answer.getValue().path("description").asText("").isEmpty()) {
+                        undescribed.add(operation.path("operationId").asText() + " " + answer.getKey());
+                    }
+                })));
+        assertThat(undescribed).isEmpty();
+
         // the listing's filters, with the statuses the API accepts (a misspelt one is 400)
         JsonNode listing = document.path("paths").path("/api/executions").path("get").path("parameters");
         List<String> parameters = new ArrayList<>();
