@@ -116,16 +116,12 @@ public final class CamelRuntime implements AutoCloseable {
     /**
      * Adds routes: to a started context, running at once; to the prepared one, to start with the
      * others (Camel turns route definitions into routes when the context initialises, which
-     * {@link #prepare} did already, so these are turned here).
+     * {@link #prepare} did already, so these are turned here). In time proportional to the routes
+     * added, not also to those the context has ({@link NewRoutes}): a version's routes, added by a
+     * reload or for an execution met on it, are hundreds for a workflow of a hundred steps.
      */
     public void addRoutes(org.apache.camel.builder.RouteBuilder routes) throws Exception {
-        CamelContext context = main.getCamelContext();
-        if (context.isStarted()) {
-            context.addRoutes(routes);
-            return;
-        }
-        routes.addRoutesToCamelContext(context);
-        ((org.apache.camel.model.ModelCamelContext) context).startRouteDefinitions(routes.getRouteCollection().getRoutes());
+        NewRoutes.add(main.getCamelContext(), routes);
     }
 
     /**
