@@ -39,15 +39,10 @@ public final class Json {
 
     /** Parses JSON text; null or blank text is an empty object (a column that was never written). */
     public static JsonNode parse(String text) {
-        if (text == null || text.isBlank()) {
-            return object();
-        }
-        try {
-            return MAPPER.readTree(text);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("not valid JSON: " + whatIsWrong(e), e);
-        }
+        return read(PLAIN, text);
     }
+
+    private static final com.fasterxml.jackson.databind.ObjectReader PLAIN = MAPPER.reader();
 
     /** Reads what a sender writes (an event): a key given twice in one object is an error, not the last one winning. */
     private static final com.fasterxml.jackson.databind.ObjectReader STRICT = MAPPER.reader()
@@ -55,11 +50,15 @@ public final class Json {
 
     /** As {@link #parse}, refusing a key given twice in one object ("not valid JSON: Duplicate field 'type' at line 1, column 28"). */
     public static JsonNode parseStrict(String text) {
+        return read(STRICT, text);
+    }
+
+    private static JsonNode read(com.fasterxml.jackson.databind.ObjectReader reader, String text) {
         if (text == null || text.isBlank()) {
             return object();
         }
         try {
-            return STRICT.readTree(text);
+            return reader.readTree(text);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("not valid JSON: " + whatIsWrong(e), e);
         }
