@@ -94,68 +94,19 @@ public class EventRoutes extends RouteBuilder {
     }
 
     private static void keepAsItCame(Exchange exchange) {
-        String notText = notTextKind(exchange.getMessage());
+        String notText = NotTextEvents.kindOf(exchange.getMessage());
         Object body;
         if (notText == null) {
             body = exchange.getMessage().getBody();
         } else {
             exchange.setProperty(NOT_TEXT, notText);
-            body = bodyOtherThanText(exchange.getMessage());
+            body = NotTextEvents.bodyOf(exchange.getMessage());
         }
         exchange.setProperty(EVENT_AS_IT_CAME, new EventAsItCame(body, new HashMap<>(exchange.getMessage().getHeaders())));
     }
 
     /** Exchange property: the JMS message type of an event that is not a TextMessage or a BytesMessage. */
     private static final String NOT_TEXT = "eventNotText";
-
-    /** "MapMessage" and so on for a JMS message that cannot hold JSON text; null for a TextMessage or a BytesMessage. */
-    private static String notTextKind(Message in) {
-        if (!(in instanceof org.apache.camel.component.jms.JmsMessage jms) || jms.getJmsMessage() == null) {
-            return null;
-        }
-        jakarta.jms.Message message = jms.getJmsMessage();
-        if (message instanceof jakarta.jms.TextMessage || message instanceof jakarta.jms.BytesMessage) {
-            return null;
-        }
-        return message instanceof jakarta.jms.MapMessage ? "MapMessage"
-                : message instanceof jakarta.jms.StreamMessage ? "StreamMessage"
-                : message instanceof jakarta.jms.ObjectMessage ? "ObjectMessage"
-                : "message without a body";
-    }
-
-    /**
-     * What a dead letter of a message that is not text carries: a MapMessage's map, an ObjectMessage's object (when this
-     * JVM can read it), a StreamMessage's elements as a list in an ObjectMessage (Camel writes only bytes to a
-     * StreamMessage); a message without a body, none.
-     */
-    private static Object bodyOtherThanText(Message in) {
-        jakarta.jms.Message message = ((org.apache.camel.component.jms.JmsMessage) in).getJmsMessage();
-        try {
-            if (message instanceof jakarta.jms.StreamMessage stream) {
-                java.util.ArrayList<Object> elements = new java.util.ArrayList<>();
-                stream.reset();
-                try {
-                    while (true) {
-                        elements.add(stream.readObject());
-                    }
-                } catch (jakarta.jms.MessageEOFException end) {
-                    return elements;
-                }
-            }
-            return in.getBody();
-        } catch (Exception unreadable) {
-            return null;
-        }
-    }
-
-    /** The JMS message type a dead letter of this kind is sent as (Camel's CamelJmsMessageType). */
-    private static String deadLetterType(String notTextKind) {
-        return switch (notTextKind) {
-            case "MapMessage" -> "Map";
-            case "StreamMessage", "ObjectMessage" -> "Object";
-            default -> null;
-        };
-    }
 
     /** JSON text comes as a TextMessage or a BytesMessage (CONTRACT.md); any other JMS message is named for what it is. */
     private static void refuseOtherThanText(Exchange exchange) {
@@ -176,8 +127,8 @@ public class EventRoutes extends RouteBuilder {
         }
         in.setHeader(DEAD_LETTER_REASON, reason);
         String notText = exchange.getProperty(NOT_TEXT, String.class);
-        if (notText != null && in.getBody() != null && deadLetterType(notText) != null) {
-            in.setHeader(org.apache.camel.component.jms.JmsConstants.JMS_MESSAGE_TYPE, deadLetterType(notText));
+        if (notText != null && in.getBody() != null && NotTextEvents.deadLetterType(notText) != null) {
+            in.setHeader(org.apache.camel.component.jms.JmsConstants.JMS_MESSAGE_TYPE, NotTextEvents.deadLetterType(notText));
         }
         // what finds it again (GET /api/events/{id}, GET /api/dead-letters?event_id=)
         in.removeHeader(DeadLetteredEvents.EVENT_ID_PROPERTY);
