@@ -668,8 +668,8 @@ public class ApiRoutes extends RouteBuilder {
         });
     }
 
-    /** The path and query parameters the routes read as one value each. */
-    private static final java.util.Set<String> SINGLE_VALUED_PARAMETERS = java.util.Set.of("id", "step", "workflow_id", "status", "limit", "after", "event_id", "type");
+    /** The path parameters the routes read as one value each (the query's are read once, queryParametersFromTheQueryOnly). */
+    private static final java.util.Set<String> SINGLE_VALUED_PARAMETERS = java.util.Set.of("id", "step");
 
     /**
      * "no loaded workflow starts on …" for an event type no loaded workflow is triggered by, with the trigger it may

@@ -35,7 +35,7 @@ final class ExecutionViews {
         }
         ObjectNode view = object(execution);
         view.put("execution_id", (String) execution.get("id"));
-        view.path("result").forEach(Json::timesInUtc);   // each step's StepResult, as PostgreSQL wrote it
+        view.path("result").forEach(ExecutionViews::timesInUtc);   // each step's StepResult, as PostgreSQL wrote it
         // a compensation's row names the step it undoes: listed apart, so that a step id names one entry of
         // "steps" (one per loop iteration), as CONTRACT.md's one row per step and iteration
         ArrayNode stepViews = view.putArray("steps");
@@ -83,9 +83,9 @@ final class ExecutionViews {
             throw new IllegalStateException("PostgreSQL's view is not JSON: " + e.getMessage(), e);
         }
         if (view instanceof ArrayNode rows) {
-            rows.forEach(Json::timesInUtc);
+            rows.forEach(ExecutionViews::timesInUtc);
         } else {
-            Json.timesInUtc(view);
+            timesInUtc(view);
         }
         return view;
     }
@@ -94,6 +94,22 @@ final class ExecutionViews {
     private static final com.fasterxml.jackson.databind.ObjectReader EXACT = Json.MAPPER
             .reader(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
             .with(com.fasterxml.jackson.databind.node.JsonNodeFactory.withExactBigDecimals(true));
+
+    /**
+     * The times of one object ({@code *_at} fields: a step's StepResult, written with {@code +00:00} before V41) in UTC
+     * with {@code Z}, as every other time the coordinator writes.
+     */
+    private static void timesInUtc(JsonNode row) {
+        if (!(row instanceof ObjectNode object)) {
+            return;
+        }
+        object.properties().forEach(field -> {
+            if (field.getKey().endsWith("_at") && field.getValue().isTextual()) {
+                field.setValue(com.fasterxml.jackson.databind.node.TextNode.valueOf(
+                        java.time.OffsetDateTime.parse(field.getValue().textValue()).toInstant().toString()));
+            }
+        });
+    }
 
     static String error(String message) {
         return Json.write(Json.object().put("error", message));

@@ -113,22 +113,6 @@ public final class Json {
     }
 
     /**
-     * The times of one object ({@code *_at} fields: a step's StepResult as PostgreSQL wrote it, {@code +00:00}) in UTC
-     * with {@code Z}, as every other time the coordinator writes.
-     */
-    public static void timesInUtc(JsonNode row) {
-        if (!(row instanceof ObjectNode object)) {
-            return;
-        }
-        object.properties().forEach(field -> {
-            if (field.getKey().endsWith("_at") && field.getValue().isTextual()) {
-                field.setValue(com.fasterxml.jackson.databind.node.TextNode.valueOf(
-                        java.time.OffsetDateTime.parse(field.getValue().textValue()).toInstant().toString()));
-            }
-        });
-    }
-
-    /**
      * True when a key or string anywhere in the tree holds U+0000: valid JSON, but PostgreSQL's jsonb
      * and text cannot store it, so such input must be refused before it reaches the database
      * (otherwise every delivery fails the same way until the broker gives up on the message).
