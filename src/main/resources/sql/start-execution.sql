@@ -15,9 +15,9 @@ WITH stored_event AS (
      WHERE agent_events.type = EXCLUDED.type AND COALESCE(agent_events.payload, '{}') = EXCLUDED.payload
 ), execution AS (
     INSERT INTO workflow_executions (id, workflow_id, workflow_version, trigger_event_key, trigger_payload,
-                                     status, started_at, deadline)
+                                     status, started_at, deadline, chain_depth)
     SELECT :#executionId, :#workflowId, :#workflowVersion, :#eventKey, CAST(:#triggerPayload AS jsonb),
-           'running', now(), now() + :#timeoutMs * interval '1 millisecond'
+           'running', now(), now() + :#timeoutMs * interval '1 millisecond', CAST(:#chainDepth AS integer)
      WHERE NOT EXISTS (SELECT 1 FROM agent_events ev WHERE ev.event_key = :#eventKey
                          AND (ev.type <> :#eventType OR COALESCE(ev.payload, '{}') <> CAST(:#eventPayload AS jsonb)))
     ON CONFLICT (trigger_event_key) DO NOTHING

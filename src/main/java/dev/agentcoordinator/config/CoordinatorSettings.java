@@ -63,6 +63,7 @@ public final class CoordinatorSettings {
         d.put("coordinator.jms.max-concurrent-consumers", "8");
         d.put("coordinator.jms.pool.max-connections", "4");
         d.put("coordinator.events.max-deliveries", "10");         // at most the broker's max-delivery-attempts
+        d.put("coordinator.chain.max-depth", "16");               // onSuccess / onFailure events in a row; 0: no limit
         d.put("coordinator.reply.queue", "coordinator.replies");
         d.put("coordinator.supervisor.period-ms", "200");         // timeouts and retries sweep; 50 of them: the stall sweeps
         d.put("coordinator.messages.response-timeout-ms", "30000"); // agent messages awaiting a response
@@ -94,6 +95,7 @@ public final class CoordinatorSettings {
     private final int jmsMaxConcurrentConsumers;
     private final int jmsPoolMaxConnections;
     private final int eventsMaxDeliveries;
+    private final int chainMaxDepth;
     private final boolean demoAgentsEnabled;
     private final LogFormat logFormat;
     private final int healthTimeoutMs;
@@ -126,6 +128,7 @@ public final class CoordinatorSettings {
         this.jmsMaxConcurrentConsumers = positiveInt("coordinator.jms.max-concurrent-consumers");
         this.jmsPoolMaxConnections = positiveInt("coordinator.jms.pool.max-connections");
         this.eventsMaxDeliveries = positiveInt("coordinator.events.max-deliveries");
+        this.chainMaxDepth = nonNegativeInt("coordinator.chain.max-depth");
         this.demoAgentsEnabled = bool("coordinator.demo-agents.enabled");
         this.workflowsWatch = bool("coordinator.workflows.watch");
         this.workflowsReloadWaitMs = positiveInt("coordinator.workflows.reload-wait-ms");
@@ -249,6 +252,7 @@ public final class CoordinatorSettings {
      * broker moves it to its DLA first, without a reason.
      */
     public int eventsMaxDeliveries() { return eventsMaxDeliveries; }
+    public int chainMaxDepth() { return chainMaxDepth; }
 
     /** How often the timeout, retry and lock sweeps run; the stall sweeps run every 50 of these periods. */
     public int supervisorPeriodMs() { return supervisorPeriodMs; }

@@ -44,7 +44,7 @@ public final class CoordinatorRoutes {
             builders.add(workflow(workflow));
         }
         builders.add(new FanInRoutes(catalog));
-        builders.add(new EventRoutes(catalog, settings.jmsConcurrentConsumers(), settings.eventsMaxDeliveries()));
+        builders.add(new EventRoutes(catalog, settings.jmsConcurrentConsumers(), settings.eventsMaxDeliveries(), settings.chainMaxDepth()));
         builders.add(new ReplyRoutes(catalog, replyQueue, settings.jmsConcurrentConsumers(), settings.jmsMaxConcurrentConsumers(), replyBacklog));
         builders.add(new dev.agentcoordinator.api.ApiRoutes(catalog, replyQueue));
         long sweepPeriodMs = settings.supervisorPeriodMs();

@@ -37,6 +37,7 @@ public final class EventDecoder {
         in.setHeader(Headers.EVENT_KEY, key);
         in.setHeader(EVENT_PAYLOAD, payload == null || payload.isNull() ? "{}" : Json.write(payload));
         in.setHeader(EVENT_ROW_ID, UUID.randomUUID().toString());
+        in.setHeader(ChainDepthGuard.CHAIN_CAUSE, ChainDepthGuard.causeOf(payload, key));
         // the routes that start it: its own, or those of the version a reload brought
         java.util.Optional<String> routeKey = catalog.routedByTrigger(type.asText()).map(WorkflowDefinition::id);
         in.setHeader(Headers.WORKFLOW_ID, routeKey.map(WorkflowCatalog::workflowIdOf).orElse(null));

@@ -34,11 +34,13 @@ public class EventRoutes extends RouteBuilder {
     private final WorkflowCatalog catalog;
     private final int consumers;
     private final int maxDeliveries;
+    private final ChainDepthGuard chainDepth;
 
-    public EventRoutes(WorkflowCatalog catalog, int consumers, int maxDeliveries) {
+    public EventRoutes(WorkflowCatalog catalog, int consumers, int maxDeliveries, int maxChainDepth) {
         this.catalog = catalog;
         this.consumers = consumers;
         this.maxDeliveries = maxDeliveries;
+        this.chainDepth = new ChainDepthGuard(maxChainDepth);
     }
 
     @Override
@@ -67,6 +69,11 @@ public class EventRoutes extends RouteBuilder {
         // looked up per event (EventDecoder), so that a reload's workflows start too. The node's id holds a ~,
         // which no workflow or step id does, so that no workflow's node can take it
         byType.when(header(Headers.ROUTE_KEY).isNotNull())
+                    // an outcome event starts an execution one deeper in its chain, up to a limit (ChainDepthGuard)
+                    .filter(header(ChainDepthGuard.CHAIN_CAUSE).isNotNull())
+                        .to(Sql.row("find-chain-depth")).id("find-chain-depth")
+                        .bean(chainDepth, "check")
+                    .end()
                     .toD("direct:wf.${header." + Headers.ROUTE_KEY + "}~start").id("trigger~workflow")
                     .process(ReusedEventKeys::refuseIfNoted);
         byType.otherwise()

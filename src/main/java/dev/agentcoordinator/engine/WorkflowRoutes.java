@@ -284,6 +284,9 @@ public class WorkflowRoutes extends RouteBuilder {
         String trigger = in.getHeader("eventPayload", "{}", String.class);
         in.setHeader("triggerPayload", trigger);
         presentEvenIfNull(in, CAUSE_MESSAGE_ID);
+        if (in.getHeader(ChainDepthGuard.CHAIN_DEPTH) == null) {
+            in.setHeader(ChainDepthGuard.CHAIN_DEPTH, 0);   // not an outcome event: a chain starts here
+        }
         com.fasterxml.jackson.databind.node.ObjectNode rootStarts = Json.object();
         if (!startedRoots.isEmpty()) {
             ExecutionContext context = ExecutionContext.starting(trigger);
