@@ -192,6 +192,25 @@ class StartupTest {
         }
     }
 
+    /** Refused at once, not after the embedded database has started beside it (seconds on a fresh folder). */
+    @Test
+    void aTakenEmbeddedBrokerPortStopsStartUpBeforeTheDatabaseStarts() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            CoordinatorSettings settings = CoordinatorSettings.fromMap(Map.of(
+                    "broker.url", "", "db.url", "",
+                    "broker.embedded.port", Integer.toString(taken.getLocalPort()), "db.embedded.port", "0",
+                    "http.port", "0",
+                    "data.dir", tmp.resolve("broker-port-taken").toString(),
+                    "workflows.dir", "routes/workflows",
+                    "demo-agents.enabled", "false"));
+
+            assertThatThrownBy(() -> CoordinatorApp.start(settings).close())
+                    .hasMessage("the embedded broker could not listen on 127.0.0.1:" + taken.getLocalPort()
+                            + " (coordinator.broker.embedded.port): is the port in use? Port 0 picks a free one.");
+            assertThat(tmp.resolve("broker-port-taken").resolve("postgres")).doesNotExist();
+        }
+    }
+
     @Test
     void aDatabaseThatCannotBeReachedStopsStartUpWithAnErrorNamingItAndTheSetting() throws Exception {
         int port = FreePort.on("127.0.0.1");   // nothing listens on it

@@ -132,10 +132,24 @@ public final class EmbeddedBroker implements AutoCloseable {
         if (acceptor == null || !acceptor.isStarted() || acceptor.getActualPort() <= 0) {
             // Artemis logs an acceptor that cannot bind and runs on without it: clients would only time out
             embedded.stop();
-            throw new IllegalStateException("the embedded broker could not listen on " + HOST + ":" + port
-                    + " (coordinator.broker.embedded.port): is the port in use? Port 0 picks a free one.");
+            throw new IllegalStateException(portInUse());
         }
         return embedded;
+    }
+
+    /**
+     * Refuses a configured port something already listens on, at once: the broker starts beside the database,
+     * whose start takes seconds and would be waited for before the broker's failure is told.
+     */
+    public void refuseIfPortInUse() throws IOException {
+        if (port != 0 && !FreePort.isBindable(HOST, port)) {
+            throw new IOException(portInUse());
+        }
+    }
+
+    private String portInUse() {
+        return "the embedded broker could not listen on " + HOST + ":" + port
+                + " (coordinator.broker.embedded.port): is the port in use? Port 0 picks a free one.";
     }
 
     @Override

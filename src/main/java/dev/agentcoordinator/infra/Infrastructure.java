@@ -83,6 +83,9 @@ public final class Infrastructure implements AutoCloseable {
         infra.toClose.addLast(infra.embeddedBroker == null ? () -> { } : infra.embeddedBroker);
         infra.toClose.addLast(infra.embeddedDatabase == null ? () -> { } : infra.embeddedDatabase);
         try {
+            if (infra.embeddedBroker != null) {
+                infra.embeddedBroker.refuseIfPortInUse();
+            }
             infra.takeDirectories();
         } catch (java.io.IOException e) {
             infra.closeQuietly(e);
