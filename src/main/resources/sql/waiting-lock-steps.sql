@@ -4,8 +4,9 @@
 -- meanwhile failed although the lock had come free. SKIP LOCKED: a row another
 -- instance is moving right now is left to it. Those tried longest ago first (each try rewrites the
 -- waiting note, and updated_at with it): by the start of their wait, the oldest sweepLimit waiters of a
--- busy resource were tried again and again, and a step behind them waiting for a free one never was.
-SELECT s.execution_id, s.step_id, s.kind, e.workflow_id, e.workflow_version
+-- busy resource were tried again and again, and a step behind them waiting for a free one never was. The
+-- sweep then tries them highest priority first (LockRoutes), by their agent.
+SELECT s.execution_id, s.step_id, s.kind, s.agent AS waiting_agent, e.workflow_id, e.workflow_version
 FROM workflow_step_executions s
 -- a compensation waits for the locks of the step it undoes while its execution compensates (LockRoutes sends it
 -- through the execution's compensate route)

@@ -253,6 +253,9 @@ public final class CoordinatorSettings {
      */
     public int eventsMaxDeliveries() { return eventsMaxDeliveries; }
     public int chainMaxDepth() { return chainMaxDepth; }
+    public dev.agentcoordinator.locks.LockPriorities lockPriorities() {
+        return dev.agentcoordinator.locks.LockPriorities.parse(values.get("coordinator.locks.priorities"));
+    }
 
     /** How often the timeout, retry and lock sweeps run; the stall sweeps run every 50 of these periods. */
     public int supervisorPeriodMs() { return supervisorPeriodMs; }

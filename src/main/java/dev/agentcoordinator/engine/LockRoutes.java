@@ -1,10 +1,15 @@
 package dev.agentcoordinator.engine;
 
 import dev.agentcoordinator.definition.WorkflowCatalog;
+import dev.agentcoordinator.locks.LockPriorities;
 import org.apache.camel.Exchange;
 import org.apache.camel.LoggingLevel;
 import org.apache.camel.builder.RouteBuilder;
 
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
 
 import static dev.agentcoordinator.engine.Headers.*;
 
@@ -22,12 +27,14 @@ public class LockRoutes extends RouteBuilder {
     private final WorkflowCatalog catalog;
     private final long periodMs;
     private final org.apache.camel.Processor hold;
+    private final LockPriorities priorities;
 
     /** {@code hold}: sets how long past its deadline a wait must be before it fails ({@link ReplyBacklog#holdSweep}). */
-    public LockRoutes(WorkflowCatalog catalog, long periodMs, org.apache.camel.Processor hold) {
+    public LockRoutes(WorkflowCatalog catalog, long periodMs, org.apache.camel.Processor hold, LockPriorities priorities) {
         this.catalog = catalog;
         this.periodMs = periodMs;
         this.hold = hold;
+        this.priorities = priorities;
     }
 
     @Override
@@ -37,6 +44,7 @@ public class LockRoutes extends RouteBuilder {
                 .routeDescription("steps waiting for a resource lock try again")
                 .setHeader(SWEEP_LIMIT, constant(Endpoints.SWEEP_ROWS))
                 .to(Sql.rows("waiting-lock-steps"))
+                .process(this::highestPriorityFirst)
                 .split(body())
                     .process(this::rowToHeaders)
                     .filter(header(ROUTE_KEY).isNotNull())
@@ -77,6 +85,19 @@ public class LockRoutes extends RouteBuilder {
     }
 
     /** Only workflow versions this instance runs (a route key): another instance with other definitions takes the rest. */
+    /**
+     * The waiters of a lock that came free are tried one after the other: the highest priority first, so that it
+     * gets the lock. A lower one tried first would take it, have its request sent, and lose the lock a moment later
+     * to the higher one (a preemption), both agents then working on the resource at once. Equal priorities keep
+     * the statement's order.
+     */
+    @SuppressWarnings("unchecked")
+    private void highestPriorityFirst(Exchange exchange) {
+        List<Map<String, Object>> rows = new ArrayList<>(exchange.getMessage().getBody(List.class));
+        rows.sort(Comparator.comparingInt((Map<String, Object> row) -> priorities.of((String) row.get("waiting_agent"))).reversed());
+        exchange.getMessage().setBody(rows);
+    }
+
     private void rowToHeaders(Exchange exchange) {
         SupervisorRoutes.rowToHeaders(exchange, catalog);
     }

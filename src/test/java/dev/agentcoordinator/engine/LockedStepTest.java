@@ -83,7 +83,9 @@ class LockedStepTest {
                 return List.of(Reply.error("roadmap service busy (attempt " + r.request().path("attempt").asInt() + ")", true));
             }
             return r.action().equals("fail") ? List.of(Reply.error("roadmap service down", false)) : List.of(Reply.ok(Map.of("adjusted", true)));
-        }).agent("g-lock-exclusive", LockedStepTest::exclusive);
+        }).agent("g-lock-exclusive", LockedStepTest::exclusive)
+                .agent("g-lock-low", r -> List.of(Reply.ok(Map.of()).after(300)))
+                .agent("g-lock-mid", r -> List.of(Reply.ok(Map.of()).after(300)));
     }
 
     /** Requests of g-lock-exclusive working on a resource right now, by user; and every time two were at once. */
@@ -190,6 +192,41 @@ class LockedStepTest {
         io.micrometer.core.instrument.Counter counter = meters.find("coordinator_steps_dispatched")
                 .tags("workflow", "g_lock_wait", "step", "adjust").counter();
         return counter == null ? 0 : counter.count();
+    }
+
+    /**
+     * Two steps wait for one lock, the lower priority's since first: when it comes free the higher one gets it,
+     * and the lower one waits on. Tried in the order they began waiting, the lower one took it, had its request
+     * sent, and lost the lock to the higher one a moment later, both agents then working on the resource at once.
+     */
+    @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    void whenALockComesFreeTheHighestPriorityWaiterGetsIt() {
+        String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
+        AcquireResult.Acquired held = (AcquireResult.Acquired) locks.acquire(
+                new LockHolder("strategist", 5, "holding-execution", "set_goals"), new LockRequest("roadmap", user, 60_000));
+        String low = sendEvent("G_LOCK_ORDER_LOW", "{\"user_id\":\"" + user + "\"}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(low) != null && query("SELECT 1 FROM workflow_step_executions"
+                + " WHERE execution_id = ? AND waiting_for IS NOT NULL", executionOf(low)).size() == 1);
+        String mid = sendEvent("G_LOCK_ORDER_MID", "{\"user_id\":\"" + user + "\"}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(mid) != null && query("SELECT 1 FROM workflow_step_executions"
+                + " WHERE execution_id = ? AND waiting_for IS NOT NULL", executionOf(mid)).size() == 1);
+        // a sweep tried the higher one again: the sweeps from then on find both waiting (one that found only the lower
+        // one, and were still trying it when the lock came free, would give it the lock)
+        Object midWaitNoted = query("SELECT updated_at FROM workflow_step_executions WHERE execution_id = ?", executionOf(mid)).get(0).get("updated_at");
+        await().atMost(Duration.ofSeconds(5)).until(() -> !midWaitNoted.equals(
+                query("SELECT updated_at FROM workflow_step_executions WHERE execution_id = ?", executionOf(mid)).get(0).get("updated_at")));
+
+        assertThat(locks.release(held.lockId())).isTrue();
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(executionStatus(executionOf(low))));
+        assertThat(executionStatus(executionOf(mid))).isEqualTo("completed");
+        assertThat(query("SELECT event, holder::text AS lost, taken_by::text AS taker, created_at FROM lock_events WHERE resource_id = ?", user)).isEmpty();
+        ScriptedAgents.Received midRequest = agents.received().stream()
+                .filter(r -> r.request().path("execution_id").asText().equals(executionOf(mid))).findFirst().orElseThrow();
+        ScriptedAgents.Received lowRequest = agents.received().stream()
+                .filter(r -> r.request().path("execution_id").asText().equals(executionOf(low))).findFirst().orElseThrow();
+        assertThat(lowRequest.receivedAtNanos()).isGreaterThan(midRequest.receivedAtNanos() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(300));
     }
 
     @Test

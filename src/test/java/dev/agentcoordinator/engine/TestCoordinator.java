@@ -59,7 +59,9 @@ public final class TestCoordinator {
                 "demo-agents.enabled", "false",
                 "workflows.dir", workflows.toString(),
                 "supervisor.period-ms", "50",
-                "events.max-deliveries", "3"));
+                "events.max-deliveries", "3",
+                // LockedStepTest's waiters of two priorities
+                "locks.priorities", dev.agentcoordinator.locks.LockPriorities.SPEC_DEFAULT + ",g-lock-low:1,g-lock-mid:3"));
     }
 
     /** A coordinator on the broker and database of {@code owner}, with its own instance id and data folder. */
