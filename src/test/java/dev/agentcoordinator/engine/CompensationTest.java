@@ -154,13 +154,13 @@ class CompensationTest {
     }
 
     /**
-     * A loop's step is undone as it last stood, as when its execution fails: its latest iteration, when that one
-     * completed. Cancelled in an iteration still running, nothing of it is undone and the execution ends cancelled,
-     * instead of waiting in compensating for compensations that were never created.
+     * A loop's step is undone as its work stands: cancelled in an iteration still running, the iterations before
+     * completed, and the latest of them is undone, with its output (V43). It used to be left in place, the
+     * execution ending cancelled.
      */
     @Test
     @Execution(ExecutionMode.CONCURRENT)
-    void cancellingALoopInAnIterationStillRunningEndsTheExecutionCancelled() throws Exception {
+    void cancellingALoopInAnIterationStillRunningUndoesTheIterationBefore() throws Exception {
         String eventId = sendEvent("T_LOOP_SAGA", "{}");
         await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null && query(
                 "SELECT 1 FROM workflow_step_executions WHERE execution_id = ? AND iteration = 2 AND status = 'running'",
@@ -169,10 +169,27 @@ class CompensationTest {
 
         HttpResponse<String> response = cancel(executionId);
         assertThat(response.statusCode()).isEqualTo(200);
-        assertThat(Json.parse(response.body()).path("status").asText()).isEqualTo("cancelled");
-        assertThat(executionStatus(executionId)).isEqualTo("cancelled");
-        assertThat(compensation(executionId, "polish")).isNull();
-        assertThat(actionsOf(executionId)).containsExactly("polish", "polish", "polish");
+        assertThat(Json.parse(response.body()).path("status").asText()).isEqualTo("compensating");
+        await().atMost(Duration.ofSeconds(20)).until(() -> "compensated".equals(executionStatus(executionId)));
+        assertThat(compensation(executionId, "polish")).containsEntry("status", "completed").containsEntry("input", "{\"version\": 1}");
+        assertThat(actionsOf(executionId)).containsExactly("polish", "polish", "polish", "unpolish");
+    }
+
+    /**
+     * A loop that fails when exhausted ends on an iteration its agent reported done: that work is undone, with that
+     * iteration's output, and the execution ends compensated, not failed with the work in place.
+     */
+    @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    void aLoopThatFailsExhaustedIsUndoneAsItsLastIterationLeftIt() {
+        String eventId = sendEvent("T_LOOP_SAGA_EXHAUSTED", "{}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> "compensated".equals(executionStatus(executionOf(eventId))));
+        String executionId = executionOf(eventId);
+        assertThat(compensation(executionId, "polish")).containsEntry("status", "completed").containsEntry("input", "{\"version\": 1}");
+        assertThat(actionsOf(executionId)).containsExactly("polish", "polish", "unpolish");
+        assertThat(query("SELECT status, error FROM workflow_step_executions WHERE execution_id = ? AND kind = 'step' AND iteration = 1",
+                executionId)).singleElement().satisfies(row -> assertThat(row).containsEntry("status", "failed")
+                        .containsEntry("error", "loop ended after 2 iterations without satisfying its until condition"));
     }
 
     // replaces the trigger function RefusedTransition shares
