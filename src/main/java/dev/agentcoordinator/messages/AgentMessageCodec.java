@@ -152,7 +152,7 @@ public final class AgentMessageCodec {
         }
         String messageId = in.getHeader("JMSCorrelationID", String.class);
         boolean redelivery = Boolean.TRUE.equals(in.getHeader("JMSRedelivered", Boolean.class));
-        String respondedBy = in.getHeader("JMSMessageID", String.class);
+        String respondedBy = dev.agentcoordinator.engine.ConsumedMessageId.of(in);
         in.removeHeaders("*");
         in.setHeader(MESSAGE_ID, messageId);
         in.setHeader(REDELIVERY, redelivery);

@@ -97,7 +97,7 @@ public class MessageRoutes extends RouteBuilder {
         from("jms:queue:" + RESPONSE_QUEUE + "?transacted=true&disableReplyTo=true&concurrentConsumers=" + consumers + "&maxConcurrentConsumers=" + consumers)
                 .routeId(RESPONSES_ROUTE_ID)
                 .routeDescription("responses of recipients: stored, then forwarded to the sender")
-                .process(exchange -> responses.track(exchange, exchange.getMessage().getHeader("JMSMessageID", String.class)))
+                .process(exchange -> responses.track(exchange, dev.agentcoordinator.engine.ConsumedMessageId.of(exchange.getMessage())))
                 .process(AgentMessageCodec::readResponse)
                 .filter(header(AgentMessageCodec.NOT_A_RESPONSE).isNotNull())
                     .log(LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "reply to message ${header.messageId} dropped: ${header.notAResponse}")
@@ -157,7 +157,7 @@ public class MessageRoutes extends RouteBuilder {
         String replyTo = queueName(in.getHeader("JMSReplyTo"));
         String correlationId = in.getHeader("JMSCorrelationID", String.class);
         boolean redelivery = Boolean.TRUE.equals(in.getHeader("JMSRedelivered", Boolean.class));
-        String acceptedBy = in.getHeader("JMSMessageID", String.class);   // before accept() clears the headers
+        String acceptedBy = dev.agentcoordinator.engine.ConsumedMessageId.of(in);   // before accept() clears the headers
         // kept as properties: a refused message is answered there (see onException)
         exchange.setProperty(AgentMessageCodec.REPLY_TO, replyTo);
         exchange.setProperty("correlationId", correlationId);

@@ -51,8 +51,78 @@ class DuplicateDeliverySemanticsTest {
             // Latin-1, as a STOMP client on a Latin-1 platform may send it
             case "latin1" -> attempt == 1 ? List.of(Reply.ofBytes("{\"status\": \"ok\", \"output\": {\"name\": \"caf\u00e9\"}}"
                     .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1))) : List.of(ok);
+            // the test replies itself, as a STOMP client would
+            case "by-the-test" -> List.of();
             default -> List.of(ok);
         };
+    }
+
+    /**
+     * An event and a reply sent without a JMSMessageID, as every STOMP client sends them: what each started is
+     * still known to be theirs (dispatched_by names the broker's id of the message), so that a replay of either,
+     * after a crash that lost the send, sends the request again. They recorded NULL, and such a request was lost
+     * until the attempt's timeout.
+     */
+    @Test
+    void whatAMessageWithoutAMessageIdStartedIsKnownToBeItsOwn() throws Exception {
+        String eventId = UUID.randomUUID().toString();
+        sendWithoutMessageId("agent.events", "{\"type\":\"F_REPLIES\",\"event_id\":\"" + eventId
+                + "\",\"payload\":{\"mode\":\"by-the-test\"}}", null);
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null && !requests(agents, executionOf(eventId), "answer").isEmpty());
+        String executionId = executionOf(eventId);
+        assertThat(dispatchedBy(executionId, "answer")).startsWith("broker:");
+
+        sendWithoutMessageId(shared().settings().replyQueue(), "{\"status\": \"ok\", \"output\": {}}",
+                requests(agents, executionId, "answer").get(0).correlationId());
+        awaitExecution(eventId, "completed");
+        assertThat(dispatchedBy(executionId, "next")).startsWith("broker:").isNotEqualTo(dispatchedBy(executionId, "answer"));
+    }
+
+    /** The broker's id of a message names it on every delivery: after a rollback it is delivered again under the same one. */
+    @Test
+    void theBrokersIdOfAMessageWithoutAMessageIdIsTheSameOnItsNextDelivery() throws Exception {
+        String queue = "test.consumed-message-id." + UUID.randomUUID();
+        sendWithoutMessageId(queue, "{}", null);
+        try (jakarta.jms.Connection connection = shared().connectionFactory().createConnection()) {
+            connection.start();
+            jakarta.jms.Session session = connection.createSession(true, jakarta.jms.Session.SESSION_TRANSACTED);
+            jakarta.jms.MessageConsumer consumer = session.createConsumer(session.createQueue(queue));
+            org.apache.camel.component.jms.JmsMessage first = asCamelMessage(consumer.receive(5000));
+            session.rollback();
+            org.apache.camel.component.jms.JmsMessage again = asCamelMessage(consumer.receive(5000));
+            session.commit();
+            assertThat(first.getJmsMessage().getJMSMessageID()).isNull();
+            assertThat(ConsumedMessageId.of(first)).startsWith("broker:").isEqualTo(ConsumedMessageId.of(again));
+        }
+    }
+
+    private static org.apache.camel.component.jms.JmsMessage asCamelMessage(jakarta.jms.Message message) {
+        assertThat(message).isNotNull();
+        org.apache.camel.support.DefaultExchange exchange = new org.apache.camel.support.DefaultExchange(shared().camelContext());
+        return new org.apache.camel.component.jms.JmsMessage(exchange, message, null,
+                new org.apache.camel.component.jms.JmsBinding());
+    }
+
+    private static String dispatchedBy(String executionId, String stepId) {
+        return (String) query("SELECT dispatched_by FROM workflow_step_executions WHERE execution_id = ? AND step_id = ?",
+                executionId, stepId).get(0).get("dispatched_by");
+    }
+
+    /** Sends {@code body} as a TextMessage without a JMSMessageID (setDisableMessageID), as STOMP clients' messages come. */
+    private static void sendWithoutMessageId(String queue, String body, String correlationId) throws jakarta.jms.JMSException {
+        // a plain Artemis client: the coordinator's pooled producers give every message an id
+        try (org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory factory =
+                     new org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory(shared().brokerUrl());
+             jakarta.jms.Connection connection = factory.createConnection()) {
+            jakarta.jms.Session session = connection.createSession(false, jakarta.jms.Session.AUTO_ACKNOWLEDGE);
+            jakarta.jms.MessageProducer producer = session.createProducer(session.createQueue(queue));
+            producer.setDisableMessageID(true);
+            jakarta.jms.TextMessage message = session.createTextMessage(body);
+            if (correlationId != null) {
+                message.setJMSCorrelationID(correlationId);
+            }
+            producer.send(message);
+        }
     }
 
     @AfterAll
