@@ -11,8 +11,8 @@ import org.apache.camel.main.MainHttpServerFactory;
 
 /**
  * Camel Main's HTTP server with the coordinator's guards in front of every path (found in the
- * registry by Camel Main, which then uses it instead of its default factory): {@link MediaTypeCase} and
- * {@link HeadAsGet}, which read a request as HTTP defines it, the {@link CrossSiteGuard},
+ * registry by Camel Main, which then uses it instead of its default factory): {@link MediaTypeCase},
+ * {@link PrometheusAccept} and {@link HeadAsGet}, which read a request as HTTP defines it, the {@link CrossSiteGuard},
  * the basic authentication, when enabled, the {@link BodyEncodingGuard}, then the {@link ClosedApiGate}. Camel's server installs them before
  * it listens, and runs them in this order before any route it serves. The management endpoints
  * (/observe/*) share this server's port, so the same authentication covers Jolokia and the metrics;
@@ -37,6 +37,7 @@ public final class GuardedHttpServerFactory implements MainHttpServerFactory {
         AuthenticationConfig guards = server.getConfiguration().getAuthenticationConfig();
         // entries of the same path run in the order of this list
         guards.getEntries().add(new MediaTypeCase().entry());
+        guards.getEntries().add(new PrometheusAccept().entry());
         guards.getEntries().add(new HeadAsGet().entry());
         guards.getEntries().add(new CrossSiteGuard().entry());
         if (authentication != null) {

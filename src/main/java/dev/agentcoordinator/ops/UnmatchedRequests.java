@@ -38,7 +38,8 @@ public final class UnmatchedRequests {
             router.errorHandler(413, request -> answer(request, 413, "request body too large for " + request.request().method() + " "
                     + request.request().path() + ": the HTTP server takes up to 10 MiB unless camel.server.maxBodySize says otherwise"));
             router.errorHandler(406, request -> answer(request, 406, request.request().method() + " " + request.request().path()
-                    + " answers application/json, which Accept " + quoted(request.request().getHeader("Accept")) + " does not take"));
+                    + " answers " + (PrometheusAccept.METRICS_PATH.equals(request.request().path()) ? "Prometheus' text/plain" : "application/json")
+                    + ", which Accept " + quoted(request.request().getHeader("Accept")) + " does not take"));
             // BasicAuthGuard's refusal (its WWW-Authenticate header set already), in JSON as every other error
             router.errorHandler(401, request -> answer(request, 401, request.request().method() + " " + request.request().path()
                     + " needs the credentials of coordinator.http.user (HTTP basic authentication)"));
@@ -58,8 +59,11 @@ public final class UnmatchedRequests {
         if (request.response().ended()) {
             return;
         }
-        request.response().setStatusCode(status)
-                .putHeader("Content-Type", "application/json")
-                .end(Json.object().put("error", error).toString());
+        request.response().setStatusCode(status).putHeader("Content-Type", "application/json");
+        if (request.request().method() == io.vertx.core.http.HttpMethod.HEAD) {
+            request.response().end();   // no body: over HTTP/2 one is a protocol error, and the client saw none
+        } else {
+            request.response().end(Json.object().put("error", error).toString());
+        }
     }
 }

@@ -334,6 +334,44 @@ class HttpApiSemanticsTest {
         assertThat(rawRequest("HEAD", "/api/workflows/reload")).as("a path served only with POST").startsWith("HTTP/1.1 405");
     }
 
+    /**
+     * A HEAD over HTTP/2 keeps its 405, answered without a body: with one (the JSON error), HTTP/2 forbids it and
+     * the client got a protocol error instead of the status.
+     */
+    @Test
+    void aHeadOverHttp2IsAnswered405WithoutABody() throws Exception {
+        java.net.http.HttpClient http2 = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_2).build();
+        // the first request upgrades the connection to HTTP/2 (h2c)
+        http2.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(shared().httpUrl() + "/api/workflows")).build(),
+                HttpResponse.BodyHandlers.discarding());
+        HttpResponse<String> head = http2.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(shared().httpUrl()
+                + "/api/executions?limit=1")).method("HEAD", java.net.http.HttpRequest.BodyPublishers.noBody())
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(head.version()).isEqualTo(java.net.http.HttpClient.Version.HTTP_2);
+        assertThat(head.statusCode()).isEqualTo(405);
+        assertThat(head.body()).isEmpty();
+    }
+
+    /**
+     * Prometheus' text format is served for the Accept headers scrapers send (Telegraf's among them), not only for its
+     * exact media type with every parameter; one that rules it out is told what the path answers.
+     */
+    @Test
+    void theMetricsAreScrapedWhateverSpellingOfTheTextFormatTheScraperAccepts() {
+        for (String accept : List.of("text/plain", "text/plain;version=0.0.4", "text/*", "TEXT/PLAIN",
+                "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.7,text/plain;version=0.0.4;q=0.3")) {
+            HttpResponse<String> scraped = send("GET", "/observe/metrics", null, "Accept", accept);
+            assertThat(scraped.statusCode()).as(accept).isEqualTo(200);
+            assertThat(scraped.headers().firstValue("Content-Type")).as(accept).hasValue("text/plain; version=0.0.4; charset=utf-8");
+            assertThat(scraped.body()).as(accept).contains("# TYPE ");
+        }
+        HttpResponse<String> refused = send("GET", "/observe/metrics", null, "Accept", "application/json");
+        assertThat(refused.statusCode()).isEqualTo(406);
+        assertThat(Json.parse(refused.body()).path("error").asText())
+                .isEqualTo("GET /observe/metrics answers Prometheus' text/plain, which Accept \"application/json\" does not take");
+        assertThat(send("GET", "/observe/metrics", null, "Accept", "text/plain;q=0").statusCode()).isEqualTo(406);
+    }
+
     @Test
     void aParameterHoldingU0000Is400NamingIt() {
         for (String path : List.of("/api/executions/abc%00def", "/api/executions?workflow_id=f%00http", "/api/messages/m%00")) {
