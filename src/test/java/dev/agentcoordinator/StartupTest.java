@@ -228,6 +228,26 @@ class StartupTest {
                 .hasMessageContaining("Check that the hostname and port are correct");   // the driver's words
     }
 
+    /** The migrations' own URL, when it is the one that cannot be reached, is the one named, with its setting. */
+    @Test
+    void aMigrationUrlThatCannotBeReachedIsNamedWithItsSetting() throws Exception {
+        int port = FreePort.on("127.0.0.1");   // nothing listens on it
+        int other = FreePort.on("127.0.0.1");
+        CoordinatorSettings settings = CoordinatorSettings.fromMap(Map.of(
+                "broker.url", "", "db.url", "jdbc:postgresql://127.0.0.1:" + other + "/coordinator",
+                "db.migration-url", "jdbc:postgresql://127.0.0.1:" + port + "/migrations",
+                "db.pool.connection-timeout-ms", "1000",
+                "broker.embedded.port", "0", "http.port", "0",
+                "data.dir", tmp.resolve("no-migration-database").toString(),
+                "workflows.dir", "routes/workflows",
+                "demo-agents.enabled", "false"));
+
+        assertThatThrownBy(() -> CoordinatorApp.start(settings).close())
+                .hasMessageStartingWith("could not migrate the database at jdbc:postgresql://127.0.0.1:" + port
+                        + "/migrations (coordinator.db.migration-url): ")
+                .hasMessageContaining("Connection to 127.0.0.1:" + port + " refused");
+    }
+
     @Test
     void aBrokerTheDemoAgentsCannotReachStopsStartUpWithAnErrorNamingItAndTheSetting() throws Exception {
         int port = FreePort.on("127.0.0.1");   // nothing listens on it

@@ -93,15 +93,20 @@ public final class Infrastructure implements AutoCloseable {
         }
         FutureTask<Void> databaseStart = infra.inBackground("coordinator-database-start", () -> {
             infra.startDatabase();
+            String migrationUrl = settings.dbMigrationUrl().isEmpty() ? null : settings.dbMigrationUrl();
             try {
-                if (settings.dbMigrationUrl().isEmpty()) {
+                if (migrationUrl == null) {
                     Database.migrate(infra.pool);
                 } else {
-                    Database.migrate(settings.dbMigrationUrl(), settings.dbUser(), settings.dbPassword());
+                    Database.migrate(migrationUrl, settings.dbUser(), settings.dbPassword());
                 }
+            } catch (RuntimeException e) {
+                throw infra.unusableDatabase(e, migrationUrl);
+            }
+            try {
                 infra.openApiPoolMeanwhile();
             } catch (RuntimeException e) {
-                throw infra.unusableDatabase(e);
+                throw infra.unusableDatabase(e, null);
             }
         });
         infra.dataSource = new ReadyGatedDataSource(infra.pool, databaseStart);
@@ -181,7 +186,8 @@ public final class Infrastructure implements AutoCloseable {
      * The first connection and the migrations: what stopped them, with where the database is and the
      * setting that names it (Flyway's own message is a framed block that names neither).
      */
-    private IllegalStateException unusableDatabase(RuntimeException e) {
+    /** {@code migrationUrl}: the migrations' own URL (coordinator.db.migration-url) when that is what failed, else null. */
+    private IllegalStateException unusableDatabase(RuntimeException e, String migrationUrl) {
         // the driver's own words (the innermost SQLException: "Connection to host:port refused. Check that …"),
         // else the innermost cause
         Throwable reason = e;
@@ -190,9 +196,11 @@ public final class Infrastructure implements AutoCloseable {
                 reason = cause;
             }
         }
-        String where = embeddedDatabase != null ? "the embedded database at " + jdbcUrl
-                : "the database at " + Secrets.redactUrl(jdbcUrl) + " (coordinator.db.url)";
-        return new IllegalStateException("could not connect to or migrate " + where + ": " + reason.getMessage(), e);
+        String what = migrationUrl != null
+                ? "could not migrate the database at " + Secrets.redactUrl(migrationUrl) + " (coordinator.db.migration-url)"
+                : "could not connect to or migrate " + (embeddedDatabase != null ? "the embedded database at " + jdbcUrl
+                        : "the database at " + Secrets.redactUrl(jdbcUrl) + " (coordinator.db.url)");
+        return new IllegalStateException(what + ": " + reason.getMessage(), e);
     }
 
     private void chooseBrokerUrl(CoordinatorSettings settings) {
