@@ -428,7 +428,11 @@ public class ApiRoutes extends RouteBuilder {
     /** {@code inFlight}: executions running or compensating, by workflow and version (executions-in-flight-by-version.sql). */
     private String workflowsView(List<Map<String, Object>> inFlight) {
         Map<String, Object> view = new java.util.LinkedHashMap<>();
-        view.put("workflows", catalog.all());
+        // each with the version it runs as, also when its file names none (1)
+        view.put("workflows", catalog.all().stream().map(workflow -> {
+            ObjectNode definition = Json.MAPPER.valueToTree(workflow);
+            return definition.has("version") ? definition : definition.put("version", workflow.versionOrDefault());
+        }).toList());
         view.put("kept_versions", keptVersions(inFlight));
         return Json.write(view);
     }

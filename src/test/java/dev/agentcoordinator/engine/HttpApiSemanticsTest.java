@@ -372,6 +372,17 @@ class HttpApiSemanticsTest {
         assertThat(send("GET", "/observe/metrics", null, "Accept", "text/plain;q=0").statusCode()).isEqualTo(406);
     }
 
+    /** A definition whose file names no version runs as version 1, and is listed so. */
+    @Test
+    void everyListedWorkflowNamesTheVersionItRunsAs() {
+        com.fasterxml.jackson.databind.JsonNode workflows = Json.parse(get("/api/workflows").body()).path("workflows");
+        assertThat(workflows.size()).isGreaterThan(10);
+        workflows.forEach(workflow -> assertThat(workflow.path("version").isInt()).as(workflow.path("id").asText()).isTrue());
+        assertThat(java.util.stream.StreamSupport.stream(workflows.spliterator(), false)
+                .filter(workflow -> workflow.path("id").asText().equals("f_chain_second")))   // its file names no version
+                .singleElement().satisfies(workflow -> assertThat(workflow.path("version").asInt()).isEqualTo(1));
+    }
+
     @Test
     void aParameterHoldingU0000Is400NamingIt() {
         for (String path : List.of("/api/executions/abc%00def", "/api/executions?workflow_id=f%00http", "/api/messages/m%00")) {
