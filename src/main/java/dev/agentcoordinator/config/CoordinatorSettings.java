@@ -433,7 +433,7 @@ public final class CoordinatorSettings {
         return switch (value) {
             case "true", "yes", "on", "1" -> true;
             case "false", "no", "off", "0" -> false;
-            default -> throw invalid(key, "'" + value + "' is not true or false");
+            default -> throw invalid(key, "'" + value + "' is not true or false (true, yes, on, 1; false, no, off, 0)");
         };
     }
 
