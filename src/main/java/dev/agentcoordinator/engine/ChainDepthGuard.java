@@ -44,7 +44,7 @@ public final class ChainDepthGuard {
     public void check(Exchange exchange) {
         Message in = exchange.getMessage();
         Number causeDepth = in.getBody(Number.class);
-        // a cause the retention sweep deleted was itself at least one deep in its chain
+        // a cause the retention sweep deleted counts as a chain's start: what its event starts is 1 deep
         int depth = (causeDepth == null ? 0 : causeDepth.intValue()) + 1;
         in.setBody(null);
         if (maxDepth > 0 && depth > maxDepth) {
