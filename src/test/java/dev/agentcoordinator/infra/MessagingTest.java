@@ -27,7 +27,7 @@ class MessagingTest {
     void clientDefaultsAreAddedUnlessTheUrlSetsThem() {
         assertThat(Messaging.withClientDefaults("tcp://broker:61616"))
                 .isEqualTo("tcp://broker:61616?reconnectAttempts=-1&retryInterval=500&retryIntervalMultiplier=2.0&maxRetryInterval=5000"
-                        + "&cacheDestinations=true");
+                        + "&cacheDestinations=true&callTimeout=10000");
         assertThat(Messaging.withClientDefaults("tcp://broker:61616?reconnectAttempts=3&cacheDestinations=false"))
                 .contains("cacheDestinations=false").doesNotContain("cacheDestinations=true")
                 .startsWith("tcp://broker:61616?reconnectAttempts=3&cacheDestinations=false&retryInterval=500")
@@ -35,6 +35,18 @@ class MessagingTest {
         // the Artemis client takes the URL parameter: no broker round trip per send to look a queue up
         assertThat(((org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory)
                 Messaging.connectionFactory("tcp://broker:61616", null, null)).isCacheDestinations()).isTrue();
+        // a call the broker never answers (a reconnection's first call to a broker killed and started again) holds the
+        // connection and every session on it for 10 s, not Artemis' 30 s; the URL's own value wins, as does a probe's bound
+        assertThat(((org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory)
+                Messaging.connectionFactory("tcp://broker:61616", null, null)).getCallTimeout()).isEqualTo(10_000);
+        try (var agents = Messaging.agentConnectionFactory("tcp://broker:61616", null, null);
+             var own = Messaging.agentConnectionFactory("tcp://broker:61616?callTimeout=60000", null, null);
+             var probe = Messaging.boundedConnectionFactory("tcp://broker:61616", null, null, 2000)) {
+            assertThat(agents.getCallTimeout()).isEqualTo(10_000);
+            assertThat(own.getCallTimeout()).isEqualTo(60_000);
+            assertThat(probe.getCallTimeout()).isEqualTo(2000);
+        }
+        assertThat(Messaging.withClientDefaults("tcp://broker:61616?callFailoverTimeout=5000")).contains("&callTimeout=10000");
     }
 
     /**
