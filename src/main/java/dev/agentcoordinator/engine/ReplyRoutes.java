@@ -31,6 +31,8 @@ public class ReplyRoutes extends RouteBuilder {
     public static final String CANCELLED_BY_REQUEST = "execution cancelled by request";
     /** Header: set when a reply is ignored as expected (an agent answering after its execution was cancelled). */
     private static final String IGNORED_AS_EXPECTED = "ignoredAsExpected";
+    /** Header set when a reply is for an attempt before the step's current one. */
+    private static final String EARLIER_ATTEMPT = "earlierAttempt";
     /** Set by a result route when its guarded transition changed the step row. */
     static final String TRANSITION_APPLIED = "transitionApplied";
     static final String RESULT_ENDPOINT = "resultEndpoint";
@@ -167,6 +169,12 @@ public class ReplyRoutes extends RouteBuilder {
                 .setHeader("replyBody", exchangeProperty(REPLY_TEXT))
                 .setHeader("correlationId", header(CORRELATION_ID))
                 .process(ReplyRoutes::nameUnknownStep)
+                // a reply to an attempt before the step's current one: expected when that attempt was cancelled by
+                // request (the execution was cancelled, then retried), which only its record in step_attempts says
+                .filter(header(EARLIER_ATTEMPT).isNotNull())
+                    .to(Sql.row("find-attempt-error"))
+                    .process(ReplyRoutes::expectedIfCancelled)
+                .end()
                 // an agent that finishes after a cancel is doing what it should: worth a line, not a warning
                 .choice()
                     .when(header(IGNORED_AS_EXPECTED).isNotNull())
@@ -178,6 +186,17 @@ public class ReplyRoutes extends RouteBuilder {
                 .filter(header(AFTER_DUPLICATE).isNotNull())
                     .toD("${header.afterDuplicate}")
                 .end();
+    }
+
+    /** After find-attempt-error.sql (the body: the earlier attempt's error, or null): a cancel by request explains the reply. */
+    private static void expectedIfCancelled(Exchange exchange) {
+        Message in = exchange.getMessage();
+        if (CANCELLED_BY_REQUEST.equals(in.getBody(String.class))) {
+            in.setHeader(IGNORED_AS_EXPECTED, true);
+            in.setHeader(IGNORE_REASON, in.getHeader(IGNORE_REASON) + " (attempt " + in.getHeader("replyAttempt") + ": "
+                    + CANCELLED_BY_REQUEST + ")");
+        }
+        in.setBody(null);
     }
 
     /**
@@ -262,6 +281,8 @@ public class ReplyRoutes extends RouteBuilder {
             Object error = row.get("error");
             if (CANCELLED_BY_REQUEST.equals(error) && replyAttempt == attempt) {
                 in.setHeader(IGNORED_AS_EXPECTED, true);
+            } else if (replyAttempt < attempt) {
+                in.setHeader(EARLIER_ATTEMPT, true);
             }
             in.setHeader(IGNORE_REASON, "late or duplicate reply for attempt " + replyAttempt + " of step " + stepId
                     + ", which is " + status.db() + " at attempt " + attempt + (error == null ? "" : " (" + error + ")"));

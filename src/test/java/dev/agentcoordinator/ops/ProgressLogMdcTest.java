@@ -123,6 +123,31 @@ class ProgressLogMdcTest {
         assertThat(ignored.getLevel()).isEqualTo(org.apache.logging.log4j.Level.INFO);
     }
 
+    /**
+     * Nor did one that answers the attempt a cancel stopped, once the retry of its execution runs the next attempt: the
+     * step's row names only its current attempt, and the earlier attempt's record says it was cancelled.
+     */
+    @Test
+    void aReplyToAnAttemptCancelledBeforeTheRetryIsIgnoredWithoutAWarning() throws Exception {
+        HttpResponse<String> posted = OpsCoordinator.post("/api/events",
+                "{\"type\":\"RESUME_UPLOADED\",\"payload\":{\"resume_id\":\"r-late-retry\",\"user_id\":\"u-late\",\"parse_latency_ms\":1500}}", true);
+        String eventId = new ObjectMapper().readTree(posted.body()).get("event_id").asText();
+        await().atMost(Duration.ofSeconds(30)).until(() -> "running".equals(OpsDb.text(
+                "SELECT s.status FROM workflow_step_executions s JOIN workflow_executions e ON e.id = s.execution_id"
+                        + " WHERE e.trigger_event_key = ? AND s.step_id = 'parse_resume'", eventId)));
+        String executionId = OpsDb.text("SELECT id FROM workflow_executions WHERE trigger_event_key = ?", eventId);
+        assertThat(OpsCoordinator.post("/api/executions/" + executionId + "/cancel", "", true).statusCode()).isEqualTo(200);
+        // at once, while attempt 1's agent still works (a 409 while the cancel's outcome event is not sent yet)
+        await().atMost(Duration.ofSeconds(10)).until(() -> OpsCoordinator.post("/api/executions/" + executionId + "/retry", "", true)
+                .statusCode() == 202);
+
+        LogEvent ignored = await().atMost(Duration.ofSeconds(20)).until(() -> captured.stream()
+                .filter(e -> e.getMessage().getFormattedMessage().startsWith("reply ignored: late or duplicate reply for attempt 1 of step parse_resume")
+                        && executionId.equals(e.getContextData().<String>getValue("executionId"))).findFirst(), java.util.Optional::isPresent).get();
+        assertThat(ignored.getMessage().getFormattedMessage()).endsWith("at attempt 2 (attempt 1: execution cancelled by request)");
+        assertThat(ignored.getLevel()).isEqualTo(org.apache.logging.log4j.Level.INFO);
+    }
+
     /** The execution's own transition lines (not, e.g., the outcome event that names it in its key). */
     private List<LogEvent> lines(String executionId) {
         return captured.stream().filter(e -> {
