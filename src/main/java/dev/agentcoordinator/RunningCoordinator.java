@@ -102,10 +102,48 @@ public final class RunningCoordinator implements AutoCloseable {
             return;
         }
         closed = true;
-        stop("Camel", camel);
+        stopCamel();
         stop("demo agents", demoAgents);
         stop("infrastructure", infra);
         LOG.info("Agent Coordinator stopped");
+    }
+
+    /**
+     * How long Camel's stop may take before the broker connections under it are closed: its graceful shutdown
+     * (camel.main.shutdownTimeout, 15 s) and then some for the forced one.
+     */
+    static final long CAMEL_STOP_GRACE_MS = 25_000;
+    private volatile long camelStopGraceMs = CAMEL_STOP_GRACE_MS;
+
+    /** For tests: another grace than {@link #CAMEL_STOP_GRACE_MS}. */
+    void camelStopGraceMs(long graceMs) {
+        this.camelStopGraceMs = graceMs;
+    }
+
+    /**
+     * Stops Camel; when that takes longer than its grace, {@link #CAMEL_STOP_GRACE_MS} (the broker cannot be reached: each JMS
+     * consumer's session waits for a reconnection as it closes, one after the other), closes the broker connections
+     * under it, so that the stop ends rather than wait for a broker that may never come back.
+     */
+    private void stopCamel() {
+        if (camel == null) {
+            return;
+        }
+        java.util.concurrent.ScheduledExecutorService watchdog = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(task -> {
+            Thread thread = new Thread(task, "coordinator-stop-watchdog");
+            thread.setDaemon(true);
+            return thread;
+        });
+        watchdog.schedule(() -> {
+            LOG.warn("Camel has not stopped after {} s (is the broker unreachable?): closing the broker connections under it",
+                    camelStopGraceMs / 1000.0);
+            infra.abortBrokerConnections();
+        }, camelStopGraceMs, java.util.concurrent.TimeUnit.MILLISECONDS);
+        try {
+            stop("Camel", camel);
+        } finally {
+            watchdog.shutdownNow();
+        }
     }
 
     private static void stop(String what, AutoCloseable resource) {

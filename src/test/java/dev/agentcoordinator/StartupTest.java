@@ -264,6 +264,31 @@ class StartupTest {
                 .hasMessageContaining("AMQ219007");
     }
 
+    /**
+     * A stop while the broker cannot be reached ends: Camel's JMS consumers roll their sessions back as they close, and
+     * each waited for a reconnection that did not come, one after the other (over two minutes, measured by hand, until
+     * a SIGKILL). The connections under Camel are closed once its stop has taken longer than its grace.
+     */
+    @Test
+    void aStopWhileTheBrokerCannotBeReachedEnds() throws Exception {
+        dev.agentcoordinator.infra.EmbeddedBroker broker = new dev.agentcoordinator.infra.EmbeddedBroker(0, tmp.resolve("outside-broker"));
+        String brokerUrl = broker.start();
+        RunningCoordinator running;
+        try {
+            running = CoordinatorApp.start(CoordinatorSettings.fromMap(Map.of(
+                    "broker.url", brokerUrl, "db.url", "", "db.embedded.port", "0", "http.port", "0",
+                    "data.dir", tmp.resolve("broker-gone").toString(),
+                    "workflows.dir", "routes/workflows",
+                    "demo-agents.enabled", "false")));
+        } finally {
+            broker.close();   // gone for good: the coordinator's clients try to reconnect for ever
+        }
+        running.camelStopGraceMs(2_000);
+
+        assertTimeoutPreemptively(Duration.ofSeconds(60), running::close);
+        assertThat(tmp.resolve("broker-gone").resolve("postgres").resolve("postmaster.pid")).doesNotExist();
+    }
+
     @Test
     void aSecondCoordinatorOnTheSameDataFolderStopsStartUpNamingIt() throws Exception {
         Path data = tmp.resolve("shared");

@@ -287,6 +287,18 @@ public final class Infrastructure implements AutoCloseable {
     }
 
     /** The pooled JMS connection factory (share it; do not close it). */
+    /**
+     * Closes the Artemis client under the coordinator's pooled connections, which ends every reconnection it is waiting
+     * for: a stop while the broker cannot be reached otherwise waits, session after session, for a failover that does
+     * not come (each of Camel's JMS consumers rolls its session back as it closes). Calls blocked on it then fail.
+     */
+    public void abortBrokerConnections() {
+        JmsPoolConnectionFactory pool = connectionFactory;
+        if (pool != null && pool.getConnectionFactory() instanceof org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory artemis) {
+            artemis.close();
+        }
+    }
+
     public ConnectionFactory connectionFactory() {
         return connectionFactory;
     }
