@@ -39,7 +39,7 @@ public final class GuardedHttpServerFactory implements MainHttpServerFactory {
         guards.getEntries().add(new MediaTypeCase().entry());
         guards.getEntries().add(new PrometheusAccept().entry());
         guards.getEntries().add(new HeadAsGet().entry());
-        guards.getEntries().add(new CrossSiteGuard().entry());
+        guards.getEntries().add(new CrossSiteGuard(authentication == null, configuration.getHost()).entry());
         if (authentication != null) {
             guards.getEntries().add(authentication.entry());
         }

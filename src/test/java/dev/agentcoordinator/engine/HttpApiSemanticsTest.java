@@ -383,6 +383,21 @@ class HttpApiSemanticsTest {
                 .singleElement().satisfies(workflow -> assertThat(workflow.path("version").asInt()).isEqualTo(1));
     }
 
+    /**
+     * Without a password, a request under a name that is not this machine's is refused: a page whose name its owner
+     * points at 127.0.0.1 (DNS rebinding) sends same-origin requests, and stopped routes through Jolokia that way.
+     */
+    @Test
+    void withoutAPasswordARequestUnderAnotherHostNameIsRefused() {
+        int port = java.net.URI.create(shared().httpUrl()).getPort();
+        String rebound = rawRequest("GET", "/observe/jolokia/version", "Host: attacker.example:" + port,
+                "Origin: http://attacker.example:" + port, "Sec-Fetch-Site: same-origin");
+        assertThat(rebound).startsWith("HTTP/1.1 403").contains("is not a name of this coordinator");
+        assertThat(rawRequest("GET", "/api/workflows", "Host: localhost:" + port)).startsWith("HTTP/1.1 200");
+        assertThat(rawRequest("GET", "/api/workflows", "Host: 127.0.0.1:" + port, "Origin: http://evil.example"))
+                .startsWith("HTTP/1.1 403").contains("Origin: http://evil.example");
+    }
+
     @Test
     void aParameterHoldingU0000Is400NamingIt() {
         for (String path : List.of("/api/executions/abc%00def", "/api/executions?workflow_id=f%00http", "/api/messages/m%00")) {
@@ -748,10 +763,15 @@ class HttpApiSemanticsTest {
 
     /** The whole answer to an HTTP/1.1 request without a body, sent over a socket as written. */
     private static String rawRequest(String method, String pathAndQuery) {
+        return rawRequest(method, pathAndQuery, "Host: " + java.net.URI.create(shared().httpUrl()).getHost());
+    }
+
+    /** {@code headers}: the request's header lines, Host among them. */
+    private static String rawRequest(String method, String pathAndQuery, String... headers) {
         java.net.URI server = java.net.URI.create(shared().httpUrl());
         try (java.net.Socket socket = new java.net.Socket(server.getHost(), server.getPort())) {
             socket.setSoTimeout(10_000);
-            socket.getOutputStream().write((method + " " + pathAndQuery + " HTTP/1.1\r\nHost: " + server.getHost()
+            socket.getOutputStream().write((method + " " + pathAndQuery + " HTTP/1.1\r\n" + String.join("\r\n", headers)
                     + "\r\nConnection: close\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
             return new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         } catch (java.io.IOException e) {
