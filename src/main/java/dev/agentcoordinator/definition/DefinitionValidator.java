@@ -29,7 +29,9 @@ public final class DefinitionValidator {
         ValidationScope scope = ValidationScope.ofWorkflow(loaded.file(), errors);
         WorkflowDefinition workflow = loaded.definition();
         checkId(workflow, scope);
-        checkRequired("name", workflow.name(), scope);
+        if (checkRequired("name", workflow.name(), scope)) {
+            StepValidator.checkNoPlaceholder("name", workflow.name(), scope);
+        }
         checkRequired("trigger", workflow.trigger(), scope);
         checkVersion(workflow, scope);
         checkCompletionEvents(workflow, scope);

@@ -88,6 +88,20 @@ final class StepValidator {
             scope.error(field, "is required");
         } else if (action.length() > MAX_NAME_LENGTH) {
             scope.error(field, "is longer than " + MAX_NAME_LENGTH + " characters");
+        } else {
+            checkNoPlaceholder(field, action, scope);
+        }
+    }
+
+    /**
+     * Text that goes into a route's description (a workflow's name, an action) holds no Camel property placeholder:
+     * a route dump that resolves placeholders (Jolokia, Hawtio) would write {@code {{env:...}}} out as its value,
+     * a password among them.
+     */
+    static void checkNoPlaceholder(String field, String text, ValidationScope scope) {
+        if (text != null && text.contains("{{")) {
+            scope.error(field, "\"" + text + "\" contains {{, which Camel reads as a property placeholder in the route"
+                    + " it is described in (a route dump would resolve it, an environment variable's value too)");
         }
     }
 

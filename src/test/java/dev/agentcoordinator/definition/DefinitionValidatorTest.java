@@ -71,6 +71,23 @@ class DefinitionValidatorTest {
     }
 
     /** Longer event types and lock resource types than the database columns hold would load, then fail at run time. */
+    /** What goes into a route's description holds no property placeholder, which a route dump could resolve. */
+    @Test
+    void namesAndActionsHoldNoPropertyPlaceholder() {
+        assertThat(errorsOf(HEADER.replace("name: Test workflow", "name: \"a{{env:COORDINATOR_DB_PASSWORD}}\"") + """
+                  - id: a
+                    agent: x
+                    action: "y{{sys:user.home}}"
+                    compensate: { agent: x, action: "undo {{env:HOME}}" }
+                """)).containsExactly(
+                "wf.yaml: name: \"a{{env:COORDINATOR_DB_PASSWORD}}\" contains {{, which Camel reads as a property placeholder in the"
+                        + " route it is described in (a route dump would resolve it, an environment variable's value too)",
+                "wf.yaml: step \"a\": action: \"y{{sys:user.home}}\" contains {{, which Camel reads as a property placeholder in the"
+                        + " route it is described in (a route dump would resolve it, an environment variable's value too)",
+                "wf.yaml: step \"a\": compensate.action: \"undo {{env:HOME}}\" contains {{, which Camel reads as a property placeholder"
+                        + " in the route it is described in (a route dump would resolve it, an environment variable's value too)");
+    }
+
     @Test
     void eventTypesAndLockResourceTypesFitTheirColumns() {
         String longType = "T".repeat(201);

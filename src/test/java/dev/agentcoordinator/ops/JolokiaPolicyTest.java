@@ -69,6 +69,22 @@ class JolokiaPolicyTest {
         assertThat(OpsCoordinator.get("/api/workflows", true).statusCode()).isEqualTo(200);
     }
 
+    /** Attribute writes are refused, and so are the setter operations that do the same (a stop's drain cut to 1 ns). */
+    @Test
+    void settersThatDoWhatAnAttributeWriteWouldAreDenied() {
+        String context = camelContextMBean();
+        String pool = firstMBean("org.apache.camel:type=threadpools,*");
+        String[][] denied = {{context, "setTimeout(long)", "1"}, {context, "setShutdownNowOnTimeout(boolean)", "true"},
+                {context, "setStatisticsEnabled(java.lang.Boolean)", "false"}, {pool, "setCorePoolSize(int)", "7"}, {pool, "purge()", null}};
+        for (String[] call : denied) {
+            JsonNode answer = jolokia("{\"type\":\"exec\",\"mbean\":" + Json.write(call[0]) + ",\"operation\":" + Json.write(call[1])
+                    + (call[2] == null ? "" : ",\"arguments\":[" + call[2] + "]") + "}");
+            assertThat(answer.path("status").asInt()).as(call[0] + " " + call[1] + ": " + answer).isEqualTo(403);
+        }
+        JsonNode timeout = jolokia("{\"type\":\"read\",\"mbean\":" + Json.write(context) + ",\"attribute\":\"Timeout\"}");
+        assertThat(timeout.path("value").asLong()).as(timeout.toString()).isGreaterThan(1);
+    }
+
     @Test
     void theJvmsArgumentsAreNotReadable() {
         for (String attribute : new String[] {"InputArguments", "SystemProperties"}) {
