@@ -398,6 +398,15 @@ class HttpApiSemanticsTest {
                 .startsWith("HTTP/1.1 403").contains("Origin: http://evil.example");
     }
 
+    /** A GET's body means nothing: one declared as a form is read as none (it was a plain-text 500, with a long ERROR). */
+    @Test
+    void aGetWithAFormBodyIsAnsweredAsAGet() {
+        HttpResponse<String> listed = send("GET", "/api/executions?limit=1", "a=b",
+                "Content-Type", "application/x-www-form-urlencoded");
+        assertThat(listed.statusCode()).as(listed.body()).isEqualTo(200);
+        assertThat(Json.parse(listed.body()).has("executions")).isTrue();
+    }
+
     @Test
     void aParameterHoldingU0000Is400NamingIt() {
         for (String path : List.of("/api/executions/abc%00def", "/api/executions?workflow_id=f%00http", "/api/messages/m%00")) {
