@@ -107,18 +107,9 @@ class ProgressLogMdcTest {
     /** An agent that answers after its execution was cancelled did nothing wrong: its ignored reply is an INFO line. */
     @Test
     void aReplyAfterACancelIsIgnoredWithoutAWarning() throws Exception {
-        HttpResponse<String> posted = OpsCoordinator.post("/api/events",
-                "{\"type\":\"RESUME_UPLOADED\",\"payload\":{\"resume_id\":\"r-late\",\"user_id\":\"u-late\",\"parse_latency_ms\":1500}}", true);
-        String eventId = new ObjectMapper().readTree(posted.body()).get("event_id").asText();
-        await().atMost(Duration.ofSeconds(30)).until(() -> "running".equals(OpsDb.text(
-                "SELECT s.status FROM workflow_step_executions s JOIN workflow_executions e ON e.id = s.execution_id"
-                        + " WHERE e.trigger_event_key = ? AND s.step_id = 'parse_resume'", eventId)));
-        String executionId = OpsDb.text("SELECT id FROM workflow_executions WHERE trigger_event_key = ?", eventId);
-        assertThat(OpsCoordinator.post("/api/executions/" + executionId + "/cancel", "", true).statusCode()).isEqualTo(200);
+        String executionId = cancelledWhileParsing("r-late");
 
-        LogEvent ignored = await().atMost(Duration.ofSeconds(20)).until(() -> captured.stream()
-                .filter(e -> e.getMessage().getFormattedMessage().startsWith("reply ignored: late or duplicate reply for attempt 1 of step parse_resume")
-                        && executionId.equals(e.getContextData().<String>getValue("executionId"))).findFirst(), java.util.Optional::isPresent).get();
+        LogEvent ignored = ignoredReplyOfAttempt1(executionId);
         assertThat(ignored.getMessage().getFormattedMessage()).endsWith("(execution cancelled by request)");
         assertThat(ignored.getLevel()).isEqualTo(org.apache.logging.log4j.Level.INFO);
     }
@@ -129,23 +120,34 @@ class ProgressLogMdcTest {
      */
     @Test
     void aReplyToAnAttemptCancelledBeforeTheRetryIsIgnoredWithoutAWarning() throws Exception {
-        HttpResponse<String> posted = OpsCoordinator.post("/api/events",
-                "{\"type\":\"RESUME_UPLOADED\",\"payload\":{\"resume_id\":\"r-late-retry\",\"user_id\":\"u-late\",\"parse_latency_ms\":1500}}", true);
+        String executionId = cancelledWhileParsing("r-late-retry");
+        // at once, while attempt 1's agent still works (a 409 while the cancel's outcome event is not sent yet)
+        await().atMost(Duration.ofSeconds(10)).until(() -> OpsCoordinator.post("/api/executions/" + executionId + "/retry", "", true)
+                .statusCode() == 202);
+
+        LogEvent ignored = ignoredReplyOfAttempt1(executionId);
+        assertThat(ignored.getMessage().getFormattedMessage()).endsWith("at attempt 2 (attempt 1: execution cancelled by request)");
+        assertThat(ignored.getLevel()).isEqualTo(org.apache.logging.log4j.Level.INFO);
+    }
+
+    /** Starts a resume_uploaded whose parse_resume takes 1.5 s, and cancels it while that step runs; its id. */
+    private static String cancelledWhileParsing(String resumeId) throws Exception {
+        HttpResponse<String> posted = OpsCoordinator.post("/api/events", "{\"type\":\"RESUME_UPLOADED\",\"payload\":{\"resume_id\":\""
+                + resumeId + "\",\"user_id\":\"u-late\",\"parse_latency_ms\":1500}}", true);
         String eventId = new ObjectMapper().readTree(posted.body()).get("event_id").asText();
         await().atMost(Duration.ofSeconds(30)).until(() -> "running".equals(OpsDb.text(
                 "SELECT s.status FROM workflow_step_executions s JOIN workflow_executions e ON e.id = s.execution_id"
                         + " WHERE e.trigger_event_key = ? AND s.step_id = 'parse_resume'", eventId)));
         String executionId = OpsDb.text("SELECT id FROM workflow_executions WHERE trigger_event_key = ?", eventId);
         assertThat(OpsCoordinator.post("/api/executions/" + executionId + "/cancel", "", true).statusCode()).isEqualTo(200);
-        // at once, while attempt 1's agent still works (a 409 while the cancel's outcome event is not sent yet)
-        await().atMost(Duration.ofSeconds(10)).until(() -> OpsCoordinator.post("/api/executions/" + executionId + "/retry", "", true)
-                .statusCode() == 202);
+        return executionId;
+    }
 
-        LogEvent ignored = await().atMost(Duration.ofSeconds(20)).until(() -> captured.stream()
+    /** The line that says the reply to parse_resume's attempt 1 of that execution was ignored. */
+    private LogEvent ignoredReplyOfAttempt1(String executionId) {
+        return await().atMost(Duration.ofSeconds(20)).until(() -> captured.stream()
                 .filter(e -> e.getMessage().getFormattedMessage().startsWith("reply ignored: late or duplicate reply for attempt 1 of step parse_resume")
                         && executionId.equals(e.getContextData().<String>getValue("executionId"))).findFirst(), java.util.Optional::isPresent).get();
-        assertThat(ignored.getMessage().getFormattedMessage()).endsWith("at attempt 2 (attempt 1: execution cancelled by request)");
-        assertThat(ignored.getLevel()).isEqualTo(org.apache.logging.log4j.Level.INFO);
     }
 
     /** The execution's own transition lines (not, e.g., the outcome event that names it in its key). */
