@@ -263,9 +263,8 @@ public final class LockedStepStart {
                 throw new IllegalStateException("no DataSource in the Camel registry: steps with locks cannot start");
             }
             CoordinatorSettings settings = context.getRegistry().findSingleByType(CoordinatorSettings.class);
-            String priorities = settings == null ? null : settings.get("coordinator.locks.priorities");
             return new Services(dataSource, new ResourceLockStore(dataSource),
-                    LockPriorities.parse(priorities == null ? LockPriorities.SPEC_DEFAULT : priorities),
+                    settings == null ? LockPriorities.specDefault() : settings.lockPriorities(),
                     context.getRegistry().findSingleByType(LockedStartListener.class));
         }
 

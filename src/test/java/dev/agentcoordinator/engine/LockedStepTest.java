@@ -201,7 +201,7 @@ class LockedStepTest {
      */
     @Test
     @Execution(ExecutionMode.CONCURRENT)
-    void whenALockComesFreeTheHighestPriorityWaiterGetsIt() {
+    void whenALockComesFreeTheHighestPriorityWaiterGetsIt() throws Exception {
         String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
         AcquireResult.Acquired held = (AcquireResult.Acquired) locks.acquire(
                 new LockHolder("strategist", 5, "holding-execution", "set_goals"), new LockRequest("roadmap", user, 60_000));
@@ -211,13 +211,18 @@ class LockedStepTest {
         String mid = sendEvent("G_LOCK_ORDER_MID", "{\"user_id\":\"" + user + "\"}");
         await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(mid) != null && query("SELECT 1 FROM workflow_step_executions"
                 + " WHERE execution_id = ? AND waiting_for IS NOT NULL", executionOf(mid)).size() == 1);
-        // a sweep tried the higher one again: the sweeps from then on find both waiting (one that found only the lower
-        // one, and were still trying it when the lock came free, would give it the lock)
-        Object midWaitNoted = query("SELECT updated_at FROM workflow_step_executions WHERE execution_id = ?", executionOf(mid)).get(0).get("updated_at");
-        await().atMost(Duration.ofSeconds(5)).until(() -> !midWaitNoted.equals(
-                query("SELECT updated_at FROM workflow_step_executions WHERE execution_id = ?", executionOf(mid)).get(0).get("updated_at")));
-
-        assertThat(locks.release(held.lockId())).isTrue();
+        // freed while no lock sweep runs, so that the next one finds both waiting (a sweep under way when the lock comes
+        // free may still be trying the lower one, after it tried the higher: the order narrows that race, no more)
+        org.apache.camel.spi.RouteController routes = shared().camelContext().getRouteController();
+        routes.stopRoute("coordinator.locks.waiting");
+        try {
+            // the lower one tried longest ago: the statement's own order puts it first
+            new org.springframework.jdbc.core.JdbcTemplate(shared().dataSource()).update("UPDATE workflow_step_executions"
+                    + " SET updated_at = now() - interval '1 minute' WHERE execution_id = ?", executionOf(low));
+            assertThat(locks.release(held.lockId())).isTrue();
+        } finally {
+            routes.startRoute("coordinator.locks.waiting");
+        }
 
         await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(executionStatus(executionOf(low))));
         assertThat(executionStatus(executionOf(mid))).isEqualTo("completed");
