@@ -17,6 +17,11 @@ public final class ConsumedMessageId {
     private ConsumedMessageId() {
     }
 
+    /** Names the consumed message as the cause of what its exchange dispatches ({@link Headers#CAUSE_MESSAGE_ID}). */
+    public static void setAsCause(org.apache.camel.Exchange exchange) {
+        exchange.getMessage().setHeader(Headers.CAUSE_MESSAGE_ID, of(exchange.getMessage()));
+    }
+
     /** The consumed message's JMSMessageID, else the broker's id of it ("broker:<n>"), or null when neither is known. */
     public static String of(Message in) {
         String id = in.getHeader("JMSMessageID", String.class);

@@ -60,7 +60,7 @@ public class EventRoutes extends RouteBuilder {
                 // a sender's JMS properties are not the engine's headers (progress, requestContext, workflowId, ...):
                 // the event is its body and its JMS headers (a dead letter gets them all back, keepAsItCame)
                 .removeHeaders("*", "JMS*")
-                .process(exchange -> exchange.getMessage().setHeader(Headers.CAUSE_MESSAGE_ID, ConsumedMessageId.of(exchange.getMessage())))
+                .process(ConsumedMessageId::setAsCause)
                 .doTry()
                     .process(EventRoutes::refuseOtherThanText)
                     .bean(new EventDecoder(catalog), "decode").id("decode-event")

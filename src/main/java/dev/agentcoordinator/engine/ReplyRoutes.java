@@ -85,7 +85,7 @@ public class ReplyRoutes extends RouteBuilder {
                 // a BytesMessage reply (STOMP with content-length) is UTF-8 text, whatever the JVM's default charset
                 .setProperty(org.apache.camel.Exchange.CHARSET_NAME, constant("UTF-8"))
                 .process(ReplyRoutes::keepReplyText)
-                .process(exchange -> exchange.getMessage().setHeader(CAUSE_MESSAGE_ID, ConsumedMessageId.of(exchange.getMessage())))
+                .process(ConsumedMessageId::setAsCause)
                 .process(this::readCorrelation)
                 .choice()
                     .when(header(ROW_ID).isNull())
