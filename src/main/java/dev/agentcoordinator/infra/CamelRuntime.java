@@ -58,7 +58,15 @@ public final class CamelRuntime implements AutoCloseable {
      */
     public static CamelRuntime prepare(CoordinatorSettings settings, Infrastructure infra, WorkflowCatalog catalog,
                                        List<RoutesBuilder> routes, RoutePolicyFactory routePolicies) throws Exception {
-        Main main = new Main();   // not new Main(SomeClass.class): that scans the package for RouteBuilders
+        Main main = new Main() {   // not new Main(SomeClass.class): that scans the package for RouteBuilders
+            @Override
+            protected CamelContext createCamelContext() {   // Main's own, of a class that removes routes in bulk
+                RouteRemovingCamelContext context = new RouteRemovingCamelContext(false);
+                context.getCamelContextExtension().setRegistry(registry);
+                context.getGlobalOptions().put("CamelMainClass", Main.class.getName());
+                return context;
+            }
+        };
         // Stopping is the application's job (RunningCoordinator), in its own order: no Camel hangup hook.
         main.setShutdownStrategy(new SimpleMainShutdownStrategy());
         main.bind(DATA_SOURCE, infra.dataSource());
@@ -129,13 +137,9 @@ public final class CamelRuntime implements AutoCloseable {
      * returns how many there were.
      */
     public int removeRoutes(java.util.function.Predicate<String> which) throws Exception {
-        CamelContext context = main.getCamelContext();
+        RouteRemovingCamelContext context = (RouteRemovingCamelContext) main.getCamelContext();
         List<String> ids = context.getRoutes().stream().map(org.apache.camel.Route::getRouteId).filter(which).toList();
-        for (String id : ids) {
-            context.getRouteController().stopRoute(id, ROUTE_STOP_TIMEOUT_S, java.util.concurrent.TimeUnit.SECONDS);
-            context.removeRoute(id);
-        }
-        return ids.size();
+        return context.removeRoutes(ids, ROUTE_STOP_TIMEOUT_S, java.util.concurrent.TimeUnit.SECONDS).size();
     }
 
     /**
