@@ -54,6 +54,7 @@ public final class CoordinatorSettings {
         d.put("coordinator.http.user", "coordinator");
         d.put("coordinator.http.password", "");                   // empty: no authentication, loopback only
         d.put("coordinator.http.db-timeout-ms", "10000");         // an API call's wait for a connection, and for each answer
+        d.put("coordinator.http.idle-timeout-ms", "60000");       // a connection that sends and receives nothing is closed; 0: never
         d.put("coordinator.workflows.dir", "routes/workflows");
         d.put("coordinator.workflows.watch", "false");            // reload the folder when a file in it changes
         d.put("coordinator.workflows.reload-wait-ms", "10000");   // how long a reload waits for the other coordinators' answers
@@ -89,6 +90,7 @@ public final class CoordinatorSettings {
     private final int dbPoolConnectionTimeoutMs;
     private final int dbSocketTimeoutMs;
     private final int httpDbTimeoutMs;
+    private final int httpIdleTimeoutMs;
     private final int dbEmbeddedPort;
     private final int httpPort;
     private final int jmsConcurrentConsumers;
@@ -122,6 +124,7 @@ public final class CoordinatorSettings {
         this.dbPoolConnectionTimeoutMs = atLeast("coordinator.db.pool.connection-timeout-ms", 250);   // HikariCP's least
         this.dbSocketTimeoutMs = nonNegativeInt("coordinator.db.socket-timeout-ms");
         this.httpDbTimeoutMs = atLeast("coordinator.http.db-timeout-ms", 1000);   // the driver counts whole seconds
+        this.httpIdleTimeoutMs = nonNegativeInt("coordinator.http.idle-timeout-ms");
         this.dbEmbeddedPort = port("coordinator.db.embedded.port");
         this.httpPort = port("coordinator.http.port");
         this.jmsConcurrentConsumers = positiveInt("coordinator.jms.concurrent-consumers");
@@ -289,6 +292,13 @@ public final class CoordinatorSettings {
 
     /** An HTTP API call's bound on waiting for PostgreSQL: for a connection of its pool, and for each statement's answer. */
     public int httpDbTimeoutMs() { return httpDbTimeoutMs; }
+
+    /**
+     * How long an HTTP connection may stay without a byte read or written before the server closes it (0: never):
+     * bounds what a client holds that opens connections and sends nothing, or stops halfway through a request. An
+     * API call that takes longer to answer loses its connection too.
+     */
+    public int httpIdleTimeoutMs() { return httpIdleTimeoutMs; }
     public int dbEmbeddedPort() { return dbEmbeddedPort; }
     public Path dbEmbeddedDataDir() { return dirOrUnderData("coordinator.db.embedded.data-dir", "postgres"); }
 

@@ -81,10 +81,6 @@ public final class CamelRuntime implements AutoCloseable {
         main.bind(CATALOG, catalog);
         main.bind("routePolicies", routePolicies);   // Camel Main adds every RoutePolicyFactory in the registry
         main.bind(CachedSqlPrepareStatementStrategy.REGISTRY_NAME, new CachedSqlPrepareStatementStrategy());
-        // The HTTP server serves no files: without class-path resolving Vert.x makes no vertx-cache-<uuid> folder
-        // in the temporary directory, which a stop by SIGKILL (its shutdown hook never runs) left behind each time.
-        main.bind("vertxOptions", new io.vertx.core.VertxOptions().setFileSystemOptions(
-                new io.vertx.core.file.FileSystemOptions().setClassPathResolvingEnabled(false).setFileCachingEnabled(false)));
         main.addOverrideProperty("camel.server.enabled", "true");
         main.addOverrideProperty("camel.server.host", settings.httpHost());
         // Port 0 lets the OS choose while binding: a port picked beforehand and bound later could be

@@ -20,7 +20,7 @@ import java.util.TreeSet;
 
 /**
  * The coordinator's operations side, set up around Camel Main's start: basic authentication and the
- * closed-API gate on the HTTP server, one Prometheus registry for Camel's and the coordinator's meters (served at
+ * closed-API gate on the HTTP server, the Vert.x instance it runs on ({@link HttpServerVertx}), one Prometheus registry for Camel's and the coordinator's meters (served at
  * /observe/metrics), the workflow metrics, and the broker and database health checks (served at
  * /observe/health). Jolokia, the health and metrics endpoints, MDC and the OpenAPI document are
  * switched on in application.properties.
@@ -58,6 +58,10 @@ public final class Operations implements AutoCloseable {
         BasicAuthGuard authentication = settings.httpAuthenticationEnabled()
                 ? new BasicAuthGuard(settings.httpUser(), settings.httpPassword()) : null;
         main.bind("guardedHttpServerFactory", new GuardedHttpServerFactory(authentication, ops.apiGate));
+        // Camel's HTTP server takes the Vert.x instance it finds here; closed after Camel stopped (close)
+        HttpServerVertx vertx = HttpServerVertx.create(settings.httpIdleTimeoutMs());
+        ops.toClose.add(vertx::closeAndWait);
+        main.bind("vertx", vertx);
         main.bind(METER_REGISTRY, ops.meters);
         main.bind("workflowMetrics", new WorkflowMetrics(ops.meters, ops.latencies));
         main.bind("progressMdc", new ProgressMdc());

@@ -1,0 +1,63 @@
+package dev.agentcoordinator.ops;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.file.FileSystemOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.impl.VertxInternal;
+import io.vertx.core.impl.VertxWrapper;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The Vert.x instance of Camel's HTTP server, bound in the registry, where Camel's server looks for one before it
+ * makes its own. Camel's server makes its {@link HttpServerOptions} itself and sets nothing on its HTTP server but
+ * the router before it listens; this is the one place left to give that server what Camel does not:
+ * an idle timeout ({@code coordinator.http.idle-timeout-ms}): without one a client that opened connections and
+ * sent nothing more, or half a request, held them for good.
+ * {@link VertxWrapper} is Vert.x's own base for such a wrapper. Camel does not close a Vert.x instance it found in
+ * the registry: {@link #closeAndWait()} does, after Camel stopped.
+ */
+public final class HttpServerVertx extends VertxWrapper {
+
+    private static final int CLOSE_WAIT_S = 30;
+
+    private final int idleTimeoutMs;
+
+    private HttpServerVertx(VertxInternal delegate, int idleTimeoutMs) {
+        super(delegate);
+        this.idleTimeoutMs = idleTimeoutMs;
+    }
+
+    /** {@code idleTimeoutMs} 0: no idle timeout. */
+    public static HttpServerVertx create(int idleTimeoutMs) {
+        // The HTTP server serves no files: without class-path resolving Vert.x makes no vertx-cache-<uuid> folder
+        // in the temporary directory, which a stop by SIGKILL (its shutdown hook never runs) left behind each time.
+        VertxOptions options = new VertxOptions().setFileSystemOptions(
+                new FileSystemOptions().setClassPathResolvingEnabled(false).setFileCachingEnabled(false));
+        return new HttpServerVertx((VertxInternal) Vertx.vertx(options), idleTimeoutMs);
+    }
+
+    @Override
+    public HttpServer createHttpServer(HttpServerOptions options) {
+        HttpServerOptions tuned = new HttpServerOptions(options)
+                .setIdleTimeout(idleTimeoutMs).setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
+        return delegate.createHttpServer(tuned);
+    }
+
+    @Override
+    public HttpServer createHttpServer() {
+        return createHttpServer(new HttpServerOptions());
+    }
+
+    /** Closes the underlying Vert.x instance (its event loops), waiting for it. */
+    public void closeAndWait() throws Exception {
+        delegate.close().toCompletionStage().toCompletableFuture().get(CLOSE_WAIT_S, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public String toString() {
+        return "Vert.x of the coordinator's HTTP server (idle timeout " + idleTimeoutMs + " ms)";
+    }
+}
