@@ -14,8 +14,12 @@ import java.util.concurrent.TimeUnit;
  * The Vert.x instance of Camel's HTTP server, bound in the registry, where Camel's server looks for one before it
  * makes its own. Camel's server makes its {@link HttpServerOptions} itself and sets nothing on its HTTP server but
  * the router before it listens; this is the one place left to give that server what Camel does not:
- * an idle timeout ({@code coordinator.http.idle-timeout-ms}): without one a client that opened connections and
- * sent nothing more, or half a request, held them for good.
+ * <ul>
+ * <li>an idle timeout ({@code coordinator.http.idle-timeout-ms}): without one a client that opened connections and
+ * sent nothing more, or half a request, held them for good;</li>
+ * <li>{@link InvalidRequests}, which answers a request Vert.x cannot read (414, 431, 400) in JSON, as every other
+ * error of the API, where Vert.x sent an empty body (a handler an HTTP server takes only before it listens).</li>
+ * </ul>
  * {@link VertxWrapper} is Vert.x's own base for such a wrapper. Camel does not close a Vert.x instance it found in
  * the registry: {@link #closeAndWait()} does, after Camel stopped.
  */
@@ -43,7 +47,7 @@ public final class HttpServerVertx extends VertxWrapper {
     public HttpServer createHttpServer(HttpServerOptions options) {
         HttpServerOptions tuned = new HttpServerOptions(options)
                 .setIdleTimeout(idleTimeoutMs).setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
-        return delegate.createHttpServer(tuned);
+        return delegate.createHttpServer(tuned).invalidRequestHandler(new InvalidRequests(tuned));
     }
 
     @Override

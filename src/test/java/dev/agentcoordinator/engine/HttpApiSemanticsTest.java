@@ -353,6 +353,31 @@ class HttpApiSemanticsTest {
     }
 
     /**
+     * A request line or headers above the server's limits are answered in JSON naming the limit, as every other error:
+     * Vert.x answered them (before any route) with an empty body. The connection closes after.
+     */
+    @Test
+    void aRequestAboveTheServersLimitsIsAnsweredInJsonNamingTheLimit() {
+        String longLine = rawRequest("GET", "/api/executions?workflow=" + "x".repeat(5000));
+        // HTTP/1.0: the version of a line not read is not known
+        assertThat(longLine).matches("(?s)HTTP/1\\.[01] 414 .*").containsIgnoringCase("content-type: application/json");
+        assertThat(Json.parse(rawBody(longLine)).path("error").asText()).startsWith("request line too long: the HTTP server reads up to 4096 bytes");
+
+        String largeHeaders = rawRequest("GET", "/api/executions", "Host: " + java.net.URI.create(shared().httpUrl()).getHost(),
+                "X-Large: " + "y".repeat(9000));
+        assertThat(largeHeaders).matches("(?s)HTTP/1\\.[01] 431 .*").containsIgnoringCase("content-type: application/json");
+        assertThat(Json.parse(rawBody(largeHeaders)).path("error").asText())
+                .isEqualTo("request headers too large: the HTTP server reads up to 8192 bytes of headers");
+
+        assertThat(get("/api/executions?limit=1").statusCode()).as("the server answers on").isEqualTo(200);
+    }
+
+    /** The body of a whole HTTP/1.1 response as read from the socket. */
+    private static String rawBody(String response) {
+        return response.substring(response.indexOf("\r\n\r\n") + 4);
+    }
+
+    /**
      * Prometheus' text format is served for the Accept headers scrapers send (Telegraf's among them), not only for its
      * exact media type with every parameter; one that rules it out is told what the path answers.
      */
