@@ -13,7 +13,8 @@ import org.apache.camel.main.MainHttpServerFactory;
  * Camel Main's HTTP server with the coordinator's guards in front of every path (found in the
  * registry by Camel Main, which then uses it instead of its default factory): {@link MediaTypeCase},
  * {@link PrometheusAccept} and {@link HeadAsGet}, which read a request as HTTP defines it, the {@link CrossSiteGuard},
- * the basic authentication, when enabled, the {@link BodyEncodingGuard}, then the {@link ClosedApiGate}. Camel's server installs them before
+ * the basic authentication, when enabled, the {@link BodyEncodingGuard}, the {@link ClosedApiGate}, then
+ * {@link RefusedJson} (after the gate, as the router's own 406 comes after it). Camel's server installs them before
  * it listens, and runs them in this order before any route it serves. The management endpoints
  * (/observe/*) share this server's port, so the same authentication covers Jolokia and the metrics;
  * only the health probes stay open (see {@link BasicAuthGuard}).
@@ -45,6 +46,7 @@ public final class GuardedHttpServerFactory implements MainHttpServerFactory {
         }
         guards.getEntries().add(new BodyEncodingGuard().entry());
         guards.getEntries().add(gate.entry());
+        guards.getEntries().add(new RefusedJson().entry());
         guards.setEnabled(true);
         return server;
     }

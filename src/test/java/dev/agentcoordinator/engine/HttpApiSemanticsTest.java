@@ -352,6 +352,23 @@ class HttpApiSemanticsTest {
         assertThat(head.body()).isEmpty();
     }
 
+    /** An Accept header that gives JSON a quality of 0 refuses it (RFC 9110, 12.4.2): 406, as for one naming no JSON. */
+    @Test
+    void anAcceptThatGivesJsonQualityZeroIs406() {
+        for (String accept : List.of("application/json;q=0", "application/json; q=0.0, */*", "*/*;q=0", "application/*;Q=0.000")) {
+            HttpResponse<String> refused = send("GET", "/api/executions?limit=1", null, "Accept", accept);
+            assertThat(refused.statusCode()).as(accept).isEqualTo(406);
+            assertThat(refused.headers().firstValue("Content-Type")).as(accept).hasValue("application/json");
+            assertThat(Json.parse(refused.body()).path("error").asText()).as(accept)
+                    .isEqualTo("GET /api/executions answers application/json, which Accept \"" + accept + "\" does not take");
+        }
+        for (String accept : List.of("application/json;q=0.001", "text/html;q=0, application/json", "*/*;q=0, application/json;q=0.5")) {
+            HttpResponse<String> listed = send("GET", "/api/executions?limit=1", null, "Accept", accept);
+            assertThat(listed.statusCode()).as(accept).isEqualTo(200);
+            assertThat(Json.parse(listed.body()).has("executions")).as(accept).isTrue();
+        }
+    }
+
     /**
      * A request line or headers above the server's limits are answered in JSON naming the limit, as every other error:
      * Vert.x answered them (before any route) with an empty body. The connection closes after.
