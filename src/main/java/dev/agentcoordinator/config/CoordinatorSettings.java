@@ -55,6 +55,7 @@ public final class CoordinatorSettings {
         d.put("coordinator.http.password", "");                   // empty: no authentication, loopback only
         d.put("coordinator.http.db-timeout-ms", "10000");         // an API call's wait for a connection, and for each answer
         d.put("coordinator.http.idle-timeout-ms", "60000");       // a connection that sends and receives nothing is closed; 0: never
+        d.put("coordinator.http.header-timeout-ms", "20000");     // a request's line and headers must all arrive within; 0: no bound
         d.put("coordinator.workflows.dir", "routes/workflows");
         d.put("coordinator.workflows.watch", "false");            // reload the folder when a file in it changes
         d.put("coordinator.workflows.reload-wait-ms", "10000");   // how long a reload waits for the other coordinators' answers
@@ -91,6 +92,7 @@ public final class CoordinatorSettings {
     private final int dbSocketTimeoutMs;
     private final int httpDbTimeoutMs;
     private final int httpIdleTimeoutMs;
+    private final int httpHeaderTimeoutMs;
     private final int dbEmbeddedPort;
     private final int httpPort;
     private final int jmsConcurrentConsumers;
@@ -125,6 +127,7 @@ public final class CoordinatorSettings {
         this.dbSocketTimeoutMs = nonNegativeInt("coordinator.db.socket-timeout-ms");
         this.httpDbTimeoutMs = atLeast("coordinator.http.db-timeout-ms", 1000);   // the driver counts whole seconds
         this.httpIdleTimeoutMs = nonNegativeInt("coordinator.http.idle-timeout-ms");
+        this.httpHeaderTimeoutMs = nonNegativeInt("coordinator.http.header-timeout-ms");
         this.dbEmbeddedPort = port("coordinator.db.embedded.port");
         this.httpPort = port("coordinator.http.port");
         this.jmsConcurrentConsumers = positiveInt("coordinator.jms.concurrent-consumers");
@@ -299,6 +302,12 @@ public final class CoordinatorSettings {
      * API call that takes longer to answer loses its connection too.
      */
     public int httpIdleTimeoutMs() { return httpIdleTimeoutMs; }
+
+    /**
+     * How long an HTTP/1.x request's line and headers may take to arrive, from the connection's opening or the
+     * request's first byte (0: no bound): a client that sends a byte of its headers every few seconds is never idle.
+     */
+    public int httpHeaderTimeoutMs() { return httpHeaderTimeoutMs; }
     public int dbEmbeddedPort() { return dbEmbeddedPort; }
     public Path dbEmbeddedDataDir() { return dirOrUnderData("coordinator.db.embedded.data-dir", "postgres"); }
 

@@ -17,6 +17,8 @@ import java.util.concurrent.TimeUnit;
  * <ul>
  * <li>an idle timeout ({@code coordinator.http.idle-timeout-ms}): without one a client that opened connections and
  * sent nothing more, or half a request, held them for good;</li>
+ * <li>a bound on the time a request's head takes to arrive ({@code coordinator.http.header-timeout-ms},
+ * {@link HeadBoundedHttpServer}), as a client sending a byte now and then is never idle;</li>
  * <li>{@link InvalidRequests}, which answers a request Vert.x cannot read (414, 431, 400) in JSON, as every other
  * error of the API, where Vert.x sent an empty body (a handler an HTTP server takes only before it listens).</li>
  * </ul>
@@ -28,26 +30,31 @@ public final class HttpServerVertx extends VertxWrapper {
     private static final int CLOSE_WAIT_S = 30;
 
     private final int idleTimeoutMs;
+    private final int headerTimeoutMs;
 
-    private HttpServerVertx(VertxInternal delegate, int idleTimeoutMs) {
+    private HttpServerVertx(VertxInternal delegate, int idleTimeoutMs, int headerTimeoutMs) {
         super(delegate);
         this.idleTimeoutMs = idleTimeoutMs;
+        this.headerTimeoutMs = headerTimeoutMs;
     }
 
-    /** {@code idleTimeoutMs} 0: no idle timeout. */
-    public static HttpServerVertx create(int idleTimeoutMs) {
+    /** {@code idleTimeoutMs}, {@code headerTimeoutMs} 0: no such bound. */
+    public static HttpServerVertx create(int idleTimeoutMs, int headerTimeoutMs) {
         // The HTTP server serves no files: without class-path resolving Vert.x makes no vertx-cache-<uuid> folder
         // in the temporary directory, which a stop by SIGKILL (its shutdown hook never runs) left behind each time.
         VertxOptions options = new VertxOptions().setFileSystemOptions(
                 new FileSystemOptions().setClassPathResolvingEnabled(false).setFileCachingEnabled(false));
-        return new HttpServerVertx((VertxInternal) Vertx.vertx(options), idleTimeoutMs);
+        return new HttpServerVertx((VertxInternal) Vertx.vertx(options), idleTimeoutMs, headerTimeoutMs);
     }
 
     @Override
     public HttpServer createHttpServer(HttpServerOptions options) {
         HttpServerOptions tuned = new HttpServerOptions(options)
                 .setIdleTimeout(idleTimeoutMs).setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
-        return delegate.createHttpServer(tuned).invalidRequestHandler(new InvalidRequests(tuned));
+        // what VertxImpl.createHttpServer makes, with the request head bound
+        HttpServer server = headerTimeoutMs > 0 ? new HeadBoundedHttpServer(delegate, tuned, headerTimeoutMs)
+                : delegate.createHttpServer(tuned);
+        return server.invalidRequestHandler(new InvalidRequests(tuned));
     }
 
     @Override
@@ -62,6 +69,7 @@ public final class HttpServerVertx extends VertxWrapper {
 
     @Override
     public String toString() {
-        return "Vert.x of the coordinator's HTTP server (idle timeout " + idleTimeoutMs + " ms)";
+        return "Vert.x of the coordinator's HTTP server (idle timeout " + idleTimeoutMs + " ms, request head within "
+                + headerTimeoutMs + " ms)";
     }
 }

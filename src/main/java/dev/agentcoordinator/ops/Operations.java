@@ -59,7 +59,7 @@ public final class Operations implements AutoCloseable {
                 ? new BasicAuthGuard(settings.httpUser(), settings.httpPassword()) : null;
         main.bind("guardedHttpServerFactory", new GuardedHttpServerFactory(authentication, ops.apiGate));
         // Camel's HTTP server takes the Vert.x instance it finds here; closed after Camel stopped (close)
-        HttpServerVertx vertx = HttpServerVertx.create(settings.httpIdleTimeoutMs());
+        HttpServerVertx vertx = HttpServerVertx.create(settings.httpIdleTimeoutMs(), settings.httpHeaderTimeoutMs());
         ops.toClose.add(vertx::closeAndWait);
         main.bind("vertx", vertx);
         main.bind(METER_REGISTRY, ops.meters);
