@@ -3,9 +3,10 @@
 -- complete_attempt_and_start, V8). The column "started" names those that did start. For a step without
 -- dependents (finish) it also ends the execution when nothing else is left (finished_* columns). At a fan-in
 -- dependent it does not start it records its arrival when some dependency has not settled (arrivals:
--- JSON list, or NULL; V12); the column "arrived" names those.
+-- JSON list, or NULL; V12); the column "arrived" names those. A reply that reached the broker after the attempt's
+-- deadline (replyArrivedAt, epoch ms; NULL: not known) settles nothing (V44).
 SELECT * FROM complete_attempt_and_start(:#rowId, :#kind, :#attempt, CAST(:#output AS jsonb), CAST(:#sharedMemory AS jsonb),
                                          CAST(:#signals AS jsonb), CAST(:#withContext AS boolean), CAST(:#withSignals AS boolean),
                                          CAST(:#withSignalList AS boolean), CAST(:#starts AS jsonb), CAST(:#causeMessageId AS varchar),
                                          CAST(:#finish AS boolean), CAST(:#partialSuccess AS boolean), CAST(:#toleratedFailures AS jsonb),
-                                         CAST(:#arrivals AS jsonb))
+                                         CAST(:#arrivals AS jsonb), to_timestamp(CAST(:#replyArrivedAt AS bigint) / 1000.0))

@@ -9,6 +9,7 @@ WITH extended AS (
        SET deadline = now() + timeout_ms * interval '1 millisecond', updated_at = now(),
            progress = COALESCE(CAST(:#progress AS jsonb), progress)
      WHERE id = :#rowId AND attempt = :#replyAttempt AND status = 'running'
+       AND (deadline IS NULL OR deadline >= COALESCE(to_timestamp(CAST(:#replyArrivedAt AS bigint) / 1000.0), '-infinity'))
     RETURNING execution_id, step_id, deadline, holds_locks
 ), renewed AS (
     UPDATE resource_locks l

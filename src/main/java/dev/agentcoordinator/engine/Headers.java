@@ -79,6 +79,11 @@ public final class Headers {
     public static final String PROGRESS = "progress";
     public static final String CORRELATION_ID = "JMSCorrelationID";
     /**
+     * When a reply reached the broker (epoch ms: its arrival stamp; null when the broker stamps none): a reply that
+     * arrived after its attempt's deadline settles nothing (V44), the timeout sweep times the attempt out.
+     */
+    public static final String REPLY_ARRIVED_AT = "replyArrivedAt";
+    /**
      * JMSMessageID of the consumed message whose transaction sends what this exchange dispatches
      * (kept through a fan-in); recorded as the running attempt's dispatched_by (V7).
      */

@@ -56,7 +56,7 @@ final class HeartbeatStops {
         Object replyTo = in.getHeader("JMSReplyTo");
         String correlationId = in.getHeader(Headers.CORRELATION_ID, String.class);
         Integer attempt = in.getHeader("replyAttempt", Integer.class);
-        String reason = reason(row, attempt, correlationId);
+        String reason = reason(row, attempt, correlationId, in.getHeader(Headers.REPLY_ARRIVED_AT, Long.class));
 
         ObjectNode stop = Json.object();
         stop.put("status", "stop");
@@ -82,7 +82,8 @@ final class HeartbeatStops {
         in.setBody(Json.write(stop));
     }
 
-    static String reason(Map<String, Object> row, Integer attempt, String correlationId) {
+    /** Why the heartbeat's attempt is not extended; {@code arrivedAt}: when it reached the broker (epoch ms, or null). */
+    static String reason(Map<String, Object> row, Integer attempt, String correlationId, Long arrivedAt) {
         if (row == null || attempt == null) {
             return "no step attempt " + correlationId + " exists";
         }
@@ -91,6 +92,10 @@ final class HeartbeatStops {
         int current = ((Number) row.get("attempt")).intValue();
         if (current != attempt) {
             return "attempt " + attempt + " of step " + stepId + " was superseded: the step is " + status + " at attempt " + current;
+        }
+        if ("running".equals(status) && arrivedAt != null && row.get("deadline") instanceof java.util.Date deadline) {
+            return "attempt " + attempt + " of step " + stepId + " passed its deadline (" + deadline.toInstant()
+                    + ") before this heartbeat reached the broker (" + java.time.Instant.ofEpochMilli(arrivedAt) + "): it is timed out";
         }
         Object error = row.get("error");
         return "attempt " + attempt + " of step " + stepId + " is " + status + (error == null ? "" : ": " + error);

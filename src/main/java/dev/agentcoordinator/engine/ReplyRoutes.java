@@ -7,6 +7,7 @@ import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.builder.RouteBuilder;
 
+import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 
@@ -82,6 +83,8 @@ public class ReplyRoutes extends RouteBuilder {
                 // an agent's own JMS properties are not the engine's headers (progress, requestContext, ...): only
                 // the JMS headers and the broker's arrival time are read from a reply
                 .removeHeaders("*", "JMS*", ReplyBacklog.INGRESS_TIMESTAMP)
+                // set, null included, for every statement that settles or extends an attempt on a reply
+                .setHeader(REPLY_ARRIVED_AT, header(ReplyBacklog.INGRESS_TIMESTAMP))
                 // a BytesMessage reply (STOMP with content-length) is UTF-8 text, whatever the JVM's default charset
                 .setProperty(org.apache.camel.Exchange.CHARSET_NAME, constant("UTF-8"))
                 .process(ReplyRoutes::keepReplyText)
@@ -188,6 +191,12 @@ public class ReplyRoutes extends RouteBuilder {
                 .end();
     }
 
+    /** Whether the reply on {@code in} reached the broker after {@code deadline} (a timestamp; null: none). */
+    static boolean arrivedPastDeadline(Message in, Object deadline) {
+        Long arrivedAt = in.getHeader(REPLY_ARRIVED_AT, Long.class);
+        return arrivedAt != null && deadline instanceof java.util.Date due && arrivedAt > due.getTime();
+    }
+
     /** After find-attempt-error.sql (the body: the earlier attempt's error, or null): a cancel by request explains the reply. */
     private static void expectedIfCancelled(Exchange exchange) {
         Message in = exchange.getMessage();
@@ -277,6 +286,10 @@ public class ReplyRoutes extends RouteBuilder {
         if (!known) {
             in.setHeader(IGNORE_REASON, "workflow " + workflowId + (version == null ? "" : " version " + version)
                     + " step " + stepId + " is not loaded on this coordinator");
+        } else if (status == StepStatus.RUNNING && replyAttempt == attempt && arrivedPastDeadline(in, row.get("deadline"))) {
+            in.setHeader(IGNORE_REASON, "late reply for attempt " + replyAttempt + " of step " + stepId + ": it reached the broker at "
+                    + Instant.ofEpochMilli(in.getHeader(REPLY_ARRIVED_AT, Long.class)) + ", after the attempt's deadline "
+                    + ((java.util.Date) row.get("deadline")).toInstant() + "; the attempt is timed out");
         } else if (status != StepStatus.RUNNING || replyAttempt != attempt) {
             Object error = row.get("error");
             if (CANCELLED_BY_REQUEST.equals(error) && replyAttempt == attempt) {

@@ -26,13 +26,18 @@ class HeartbeatStopsTest {
 
     @Test
     void theReasonSaysWhatBecameOfTheAttempt() {
-        assertThat(HeartbeatStops.reason(row("failed", 1, "execution cancelled by request"), 1, "r:1"))
+        assertThat(HeartbeatStops.reason(row("failed", 1, "execution cancelled by request"), 1, "r:1", null))
                 .isEqualTo("attempt 1 of step research is failed: execution cancelled by request");
-        assertThat(HeartbeatStops.reason(row("running", 2, null), 1, "r:1"))
+        assertThat(HeartbeatStops.reason(row("running", 2, null), 1, "r:1", null))
                 .isEqualTo("attempt 1 of step research was superseded: the step is running at attempt 2");
-        assertThat(HeartbeatStops.reason(row("completed", 1, null), 1, "r:1"))
+        assertThat(HeartbeatStops.reason(row("completed", 1, null), 1, "r:1", null))
                 .isEqualTo("attempt 1 of step research is completed");
-        assertThat(HeartbeatStops.reason(null, 1, "r:1")).isEqualTo("no step attempt r:1 exists");
+        assertThat(HeartbeatStops.reason(null, 1, "r:1", null)).isEqualTo("no step attempt r:1 exists");
+        Map<String, Object> running = row("running", 1, null);
+        running.put("deadline", java.sql.Timestamp.from(java.time.Instant.parse("2026-12-06T05:00:00Z")));
+        assertThat(HeartbeatStops.reason(running, 1, "r:1", java.time.Instant.parse("2026-12-06T05:00:01.250Z").toEpochMilli()))
+                .isEqualTo("attempt 1 of step research passed its deadline (2026-12-06T05:00:00Z) before this heartbeat"
+                        + " reached the broker (2026-12-06T05:00:01.250Z): it is timed out");
     }
 
     private static Map<String, Object> row(String status, int attempt, String error) {

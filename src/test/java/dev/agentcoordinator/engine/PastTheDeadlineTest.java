@@ -80,6 +80,85 @@ class PastTheDeadlineTest {
                 tuple("review", 1, "skipped", 0), tuple("write", 1, "skipped", 0));
     }
 
+    /**
+     * A reply that reaches the broker after its attempt's deadline settles nothing, also when it is processed before
+     * the timeout sweep comes round (which holds back while replies are queued): the attempt times out and is retried,
+     * as if the sweep had come first. Before, the late reply completed the step.
+     */
+    @Test
+    void aReplyThatReachesTheBrokerAfterItsAttemptsDeadlineSettlesNothing() throws Exception {
+        String executionId = started("ATTEMPT", "slow");
+        answeredAfterTheAttemptsDeadline(executionId, "{\"status\": \"ok\", \"output\": {\"late\": true}}");
+
+        assertThat(jdbc.queryForObject("SELECT reason FROM ignored_replies WHERE execution_id = ?", String.class, executionId)).startsWith("late reply for attempt 1 of step slow: it reached the broker at ")
+                .endsWith("; the attempt is timed out");
+        // the attempt times out and the next one runs; answered in time, it completes the step
+        await().atMost(Duration.ofSeconds(15)).until(() -> jdbc.queryForList("SELECT 1 FROM workflow_step_executions"
+                + " WHERE execution_id = ? AND step_id = 'slow' AND status = 'running' AND attempt = 2", executionId).size() == 1);
+        assertThat(reply(executionId, "slow", "{\"late\": false}").statusCode()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(15)).until(() -> "completed".equals(
+                jdbc.queryForObject("SELECT status FROM workflow_executions WHERE id = ?", String.class, executionId)));
+        assertThat(jdbc.queryForObject("SELECT output::text FROM workflow_step_executions WHERE execution_id = ?",
+                String.class, executionId)).isEqualTo("{\"late\": false}");
+        assertThat(jdbc.queryForObject("SELECT error FROM step_attempts WHERE execution_id = ? AND attempt = 1",
+                String.class, executionId)).isEqualTo("attempt 1 timed out after 1500 ms");
+    }
+
+    /** A heartbeat that reaches the broker after the deadline moves it no more: the attempt times out. */
+    @Test
+    void aHeartbeatThatReachesTheBrokerAfterItsAttemptsDeadlineExtendsNothing() throws Exception {
+        String executionId = started("ATTEMPT", "slow");
+        Object deadline = jdbc.queryForObject("SELECT deadline FROM workflow_step_executions WHERE execution_id = ?",
+                Object.class, executionId);
+        answeredAfterTheAttemptsDeadline(executionId, "{\"status\": \"running\"}");
+
+        assertThat(jdbc.queryForObject("SELECT deadline FROM workflow_step_executions WHERE execution_id = ? AND attempt = 1",
+                Object.class, executionId)).isEqualTo(deadline);
+        await().atMost(Duration.ofSeconds(15)).until(() -> jdbc.queryForList("SELECT 1 FROM workflow_step_executions"
+                + " WHERE execution_id = ? AND step_id = 'slow' AND attempt = 2", executionId).size() == 1);
+    }
+
+    /**
+     * Posts {@code reply} to the attempt in flight once its deadline has passed, the attempt-timeout sweep stopped (as
+     * when it holds back for queued replies), and waits until the reply is processed: the attempt is still running.
+     */
+    private static void answeredAfterTheAttemptsDeadline(String executionId, String reply) throws Exception {
+        org.apache.camel.spi.RouteController routes = coordinator.camelContext().getRouteController();
+        routes.stopRoute("coordinator.attempt-timeouts");
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(() -> Boolean.TRUE.equals(jdbc.queryForObject(
+                    "SELECT deadline < now() FROM workflow_step_executions WHERE execution_id = ?", Boolean.class, executionId)));
+            int ignoredBefore = ignored(executionId);
+            double droppedBefore = heartbeatsDropped();
+            HttpResponse<String> posted = HTTP.send(HttpRequest.newBuilder(URI.create(coordinator.httpUrl() + "/api/executions/"
+                            + executionId + "/steps/slow/reply")).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(reply)).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(posted.statusCode()).isEqualTo(202);
+            if (reply.contains("running")) {   // a heartbeat dropped is not recorded: its metric counts it
+                await().atMost(Duration.ofSeconds(10)).until(() -> heartbeatsDropped() > droppedBefore);
+            } else {
+                await().atMost(Duration.ofSeconds(10)).until(() -> ignored(executionId) > ignoredBefore);
+            }
+            assertThat(jdbc.queryForObject("SELECT status || ' ' || attempt FROM workflow_step_executions WHERE execution_id = ?",
+                    String.class, executionId)).isEqualTo("running 1");
+        } finally {
+            routes.startRoute("coordinator.attempt-timeouts");
+        }
+    }
+
+    private static int ignored(String executionId) {
+        return jdbc.queryForObject("SELECT count(*) FROM ignored_replies WHERE execution_id = ?", Integer.class, executionId);
+    }
+
+    /** Heartbeats of the workflow "attempt" that extended nothing, as the metrics count them. */
+    private static double heartbeatsDropped() {
+        return coordinator.camelContext().getRegistry().lookupByNameAndType(dev.agentcoordinator.ops.Operations.METER_REGISTRY,
+                        io.micrometer.core.instrument.MeterRegistry.class)
+                .find("coordinator_heartbeats").tags("workflow", "attempt", "outcome", "dropped").counters().stream()
+                .mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
+    }
+
     /** An execution of the workflow {@code trigger} starts, once {@code step} runs. */
     private static String started(String trigger, String step) throws Exception {
         HttpResponse<String> posted = HTTP.send(HttpRequest.newBuilder(URI.create(coordinator.httpUrl() + "/api/events"))
