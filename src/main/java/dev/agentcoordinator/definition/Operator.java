@@ -57,15 +57,16 @@ public enum Operator {
         return c != null && accept.test(c);
     }
 
+    /**
+     * JSON equality with numbers compared by value, also inside arrays and objects: {@code 1} equals {@code 1.0}
+     * wherever it is (an agent in Python writes {@code 1.0} for a float that holds 1).
+     */
     private static boolean jsonEquals(JsonNode a, JsonNode b) {
-        if (b == null) {
-            return false;
-        }
-        if (a.isNumber() && b.isNumber()) {
-            return a.decimalValue().compareTo(b.decimalValue()) == 0;
-        }
-        return a.equals(b);
+        return b != null && a.equals(NUMBERS_BY_VALUE, b);
     }
+
+    private static final java.util.Comparator<JsonNode> NUMBERS_BY_VALUE = (x, y) -> x.isNumber() && y.isNumber()
+            ? x.decimalValue().compareTo(y.decimalValue()) : x.equals(y) ? 0 : 1;
 
     /**
      * Numbers compare numerically, strings lexically, and a string that holds a number with a number as

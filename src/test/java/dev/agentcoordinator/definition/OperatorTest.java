@@ -52,6 +52,17 @@ class OperatorTest {
         assertThat(holds("eq", "true", "true")).isTrue();
     }
 
+    /** A number is the same number inside an array or object too (a Python agent writes 1.0 for a float holding 1). */
+    @Test
+    void numbersInsideArraysAndObjectsCompareByValue() throws Exception {
+        assertThat(holds("eq", "[1, 2, 3]", "[1.0, 2, 3]")).isTrue();
+        assertThat(holds("ne", "[1, 2, 3]", "[1.0, 2, 3]")).isFalse();
+        assertThat(holds("eq", "{\"x\": {\"y\": [1]}}", "{\"x\": {\"y\": [1.00]}}")).isTrue();
+        assertThat(holds("eq", "[1, 2]", "[2, 1]")).as("order counts in an array").isFalse();
+        assertThat(holds("eq", "[\"1\"]", "[1]")).as("a string is not a number, nested or not").isFalse();
+        assertThat(holds("eq", "{\"x\": 1}", "{\"x\": 1, \"y\": 2}")).isFalse();
+    }
+
     @Test
     void existenceLooksAtPresenceOnly() throws Exception {
         assertThat(holds("exists", "0", null)).isTrue();
