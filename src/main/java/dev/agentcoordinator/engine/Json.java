@@ -93,23 +93,29 @@ public final class Json {
         return Integer.parseInt(part);
     }
 
-    /** Follows a dotted path ({@code candidate.email}, {@code items.0.id}); MissingNode when absent. */
+    /**
+     * Follows a dotted path ({@code candidate.email}, {@code items.0.id}); MissingNode when absent. At each object on
+     * the way, a key that is the rest of the path as written (dots and all) is taken first.
+     */
     public static JsonNode at(JsonNode root, String dottedPath) {
         JsonNode node = root == null ? MissingNode.getInstance() : root;
         if (dottedPath == null || dottedPath.isEmpty()) {
             return node;
         }
-        for (String part : dottedPath.split("\\.")) {
-            if (node.isArray()) {
-                node = node.path(arrayIndex(part));   // -1, an index no array has, when it is none
-            } else {
-                node = node.path(part);
+        String rest = dottedPath;
+        while (true) {
+            if (node.isObject() && node.has(rest)) {   // a key with dots in it, as the spec reads payload[key]
+                return node.get(rest);
             }
-            if (node.isMissingNode()) {
+            int dot = rest.indexOf('.');
+            String part = dot < 0 ? rest : rest.substring(0, dot);
+            node = node.isArray() ? node.path(arrayIndex(part))   // -1, an index no array has, when it is none
+                    : node.path(part);
+            if (dot < 0 || node.isMissingNode()) {
                 return node;
             }
+            rest = rest.substring(dot + 1);
         }
-        return node;
     }
 
     /**

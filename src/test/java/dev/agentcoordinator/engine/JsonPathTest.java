@@ -25,4 +25,20 @@ class JsonPathTest {
         assertThat(Json.at(OUTPUT, "arr.-1").isMissingNode()).isTrue();
         assertThat(Json.at(OUTPUT, "arr.x").isMissingNode()).isTrue();
     }
+
+    /**
+     * A key with dots in it is read as written, as the spec reads {@code trigger_payload[mapping.from_trigger]}: before,
+     * the path was always split at its dots, and such a key could not be read at all. Where both are there, the key
+     * as written wins; a key with dots inside a nested object is found as well.
+     */
+    @Test
+    void aKeyWithDotsIsReadAsWritten() {
+        var payload = Json.parse("{\"k.with.dots\": \"flat\", \"a\": {\"b.c\": 1, \"b\": {\"c\": 2}}, \"x\": {\"y\": 3}}");
+        assertThat(Json.at(payload, "k.with.dots").asText()).isEqualTo("flat");
+        assertThat(Json.at(payload, "a.b.c").asInt()).isEqualTo(1);
+        assertThat(Json.at(payload, "x.y").asInt()).isEqualTo(3);
+        assertThat(Json.at(Json.parse("{\"k\": {\"with\": {\"dots\": \"nested\"}}, \"k.with.dots\": \"flat\"}"), "k.with.dots").asText())
+                .isEqualTo("flat");
+        assertThat(Json.at(payload, "k.with").isMissingNode()).isTrue();
+    }
 }
