@@ -82,6 +82,12 @@ final class ParseErrorDescriber {
             return located(file, content, mapper, refs, "expected " + describeType(m.getTargetType())
                     + ", found " + describeFound(content, mapper, m.getPath()) + at(location(m, content, mapper)));
         }
+        if (e instanceof JsonMappingException && e.getCause() instanceof com.fasterxml.jackson.core.JsonParseException syntax) {
+            // JSON text broken inside a value read as a whole (a step's config): where the parser stopped, not where
+            // the value began
+            return located(file, content, mapper, refs, "syntax error" + at(syntax.getLocation()) + ": "
+                    + firstLine(syntax.getOriginalMessage()));
+        }
         if (e instanceof JsonMappingException) {
             return located(file, content, mapper, refs, original + at(location((JsonMappingException) e, content, mapper)));
         }

@@ -97,6 +97,18 @@ class DefinitionReaderTest {
                 .startsWith("wf.json: syntax error (line 1, column 14): Unexpected character ('}'");
     }
 
+    /** Inside a step, where the syntax error is: before, where the enclosing object started (column 15, not 34). */
+    @Test
+    void jsonSyntaxErrorInsideAStepIsPlacedWhereItIs() {
+        assertThat(errorOf("wf.json", """
+                {"id": "wf", "name": "wf", "trigger": "T",
+                 "steps": [
+                   {"id": "a", "agent": "tester", "action": "x",
+                    "config": {"timeout_ms": 500 "retry_count": 1}}
+                 ]}
+                """)).startsWith("wf.json: steps[0].config: syntax error (line 4, column 34): Unexpected character ('\"'");
+    }
+
     @Test
     void duplicateKey() {
         assertThat(errorOf("wf.yaml", "id: a\nid: b\n")).isEqualTo("wf.yaml: duplicate key 'id' (line 2, column 3)");
