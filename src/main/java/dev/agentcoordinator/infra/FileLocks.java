@@ -39,6 +39,6 @@ final class FileLocks {
     /** The error for an embedded server's data directory that a running coordinator uses. */
     static IOException inUse(String what, Path dataDir, String detail) {
         return new IOException("the " + what + "'s data directory " + dataDir + " is in use by another running coordinator"
-                + detail + ": give each coordinator its own coordinator.data.dir");
+                + detail + ": stop that one first (to upgrade or restart it), or give each coordinator its own coordinator.data.dir");
     }
 }
