@@ -208,6 +208,7 @@ public final class DefinitionReader {
                                  List<DefinitionError> problems, JsonNode tree) throws DefinitionReadException {
         Set<Integer> stepsWithWrongValues = new TreeSet<>();
         boolean rulesApply = true;
+        WorkflowDefinition named = null;   // read past its refused fields, its own rules not checkable
         JsonMappingException refused = first;
         for (int fields = 0; fields < MAX_REFUSED_FIELDS; fields++) {
             List<JsonMappingException.Reference> removed = takeOut(tree, refused);
@@ -236,6 +237,7 @@ public final class DefinitionReader {
                 WorkflowDefinition past = mapper.readValue(again, WorkflowDefinition.class);
                 Set<String> wrongSteps = idsOf(past, stepsWithWrongValues);
                 if (!rulesApply || wrongSteps == null) {
+                    named = past;
                     break;
                 }
                 return new Read(loaded(fileName, past), problems, wrongSteps);
@@ -256,7 +258,7 @@ public final class DefinitionReader {
             problems.add(DefinitionError.ofWorkflow(fileName, null, "the reading stopped after " + MAX_REFUSED_FIELDS
                     + " unknown fields and values of the wrong type: the file may have more"));
         }
-        throw new DefinitionReadException(problems, first);
+        throw new DefinitionReadException(problems, first, named == null ? null : loaded(fileName, named));
     }
 
     private static final int MAX_REFUSED_FIELDS = 100;

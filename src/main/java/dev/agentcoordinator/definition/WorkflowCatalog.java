@@ -102,19 +102,26 @@ public final class WorkflowCatalog {
         DefinitionReader reader = new DefinitionReader();
         List<LoadedDefinition> loaded = new ArrayList<>();
         List<DefinitionError> errors = new ArrayList<>();
+        List<LoadedDefinition> named = new ArrayList<>();   // every file read far enough, in order
+        java.util.Set<LoadedDefinition> namedOnly = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         java.util.Map<String, java.util.Set<String>> stepsWithWrongValues = new java.util.HashMap<>();
         for (Path file : files) {
             try {
                 DefinitionReader.Read read = reader.readNotingFieldProblems(file);
                 loaded.add(read.loaded());
+                named.add(read.loaded());
                 errors.addAll(read.problems());   // validated all the same: every problem of the file at once
                 stepsWithWrongValues.put(read.loaded().file(), read.stepsWithWrongValues());
             } catch (DefinitionReadException e) {
                 errors.addAll(e.errors());   // this file is out, the others are still validated
+                e.named().ifPresent(definition -> {   // the others are checked against its id and trigger too
+                    named.add(definition);
+                    namedOnly.add(definition);
+                });
             }
         }
         List<DefinitionError> unknownFields = List.copyOf(errors);
-        for (DefinitionError problem : new DefinitionValidator().validateAll(loaded)) {
+        for (DefinitionError problem : new DefinitionValidator().validateAll(named, namedOnly)) {
             boolean ofAWrongValue = problem.stepId() != null
                     && stepsWithWrongValues.getOrDefault(problem.file(), java.util.Set.of()).contains(problem.stepId());
             if (!ofAWrongValue && !followsFromAnUnknownField(problem, unknownFields, loaded)) {

@@ -241,6 +241,30 @@ class WorkflowCatalogTest {
         assertThat(e.getMessage()).startsWith("7 problem(s) in workflow definitions:\n  - cycle.yaml: ");
     }
 
+    /**
+     * A file whose own rules cannot be checked (a misspelt depends_on leaves its graph unknown) still counts in the
+     * checks across files: another workflow on its trigger or with its id is told at once, not after the first fix.
+     */
+    @Test
+    void aFileWhoseRulesCannotBeCheckedStillCountsAcrossFiles(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("a.yaml"), """
+                id: a
+                name: A
+                trigger: A_EVENT
+                steps:
+                  - { id: s, agent: x, action: y }
+                  - { id: t, agent: x, action: y, depend_on: [s] }
+                """);
+        Files.writeString(dir.resolve("b.yaml"), "id: b\nname: B\ntrigger: A_EVENT\nsteps: [{id: s, agent: x, action: y}]\n");
+        Files.writeString(dir.resolve("c.yaml"), "id: a\nname: C\ntrigger: C_EVENT\nsteps: [{id: s, agent: x, action: y}]\n");
+
+        assertThat(catchThrowableOfType(InvalidDefinitionsException.class, () -> WorkflowCatalog.load(dir)).errors())
+                .hasSize(3)
+                .anyMatch(problem -> problem.startsWith("a.yaml: step \"t\": unknown field \"depend_on\""))
+                .contains("b.yaml: trigger: \"A_EVENT\" is also the trigger of workflow \"a\" in a.yaml (one workflow per trigger)")
+                .anyMatch(problem -> problem.startsWith("c.yaml: id: ") && problem.contains("a.yaml"));
+    }
+
     @Test
     void loadsYamlYmlAndJsonAndIgnoresOtherFiles(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("b.yml"), "id: b\nname: B\ntrigger: B_EVENT\nsteps: [{id: s, agent: x, action: y}]\n");
