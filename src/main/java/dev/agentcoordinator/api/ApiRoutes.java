@@ -122,7 +122,12 @@ public class ApiRoutes extends RouteBuilder {
                         .description("the \"next\" of the page before").endParam()
                     .produces(JSON).to("direct:api.list-executions")
                 .post("/executions/{id}/cancel").description("cancels a running execution")
-                    .produces(JSON).to("direct:api.cancel-execution")
+                    .produces(JSON).to("direct:api.post-cancel-execution")
+                .post("/executions/cancel").description("cancels many running executions, each as /executions/{id}/cancel does:"
+                        + " those named ({\"execution_ids\": [...]}, up to 1000), or a workflow's running ones, oldest first"
+                        + " ({\"workflow_id\", \"version\", \"limit\"}: of that version, up to limit (100, at most 1000) a call,"
+                        + " \"more\" telling that others are left)")
+                    .consumes(JSON).produces(JSON).to("direct:api.cancel-executions")
                 .post("/executions/{id}/retry").description("re-runs the failed and skipped steps of a failed execution, or goes on with a cancelled one")
                     .produces(JSON).to("direct:api.retry-execution")
                 .post("/executions/{id}/steps/{step}/reply").description("a step reply from outside its agent (a person, a webhook):"
@@ -294,6 +299,11 @@ public class ApiRoutes extends RouteBuilder {
                 .to(Sql.apiRow("list-locks"))
                 .process(e -> respond(e, 200, Json.write(Json.object().set("locks", ExecutionViews.fromDatabase(e.getMessage().getBody(String.class))))));
 
+        // the REST DSL inlines the route it names into its own (camel.rest.inlineRoutes): the cancel a bulk cancel
+        // calls for each execution is a route of its own, which this one calls too
+        from("direct:api.post-cancel-execution").routeId("api.post-cancel-execution")
+                .to("direct:api.cancel-execution");
+
         from("direct:api.cancel-execution").routeId("api.cancel-execution")
                 .process(e -> keepOnlyHeaders(e, "id"))
                 .setHeader(Headers.EXECUTION_ID, header("id"))
@@ -328,6 +338,19 @@ public class ApiRoutes extends RouteBuilder {
                         .process(e -> respond(e, 200, Json.write(Map.of("execution_id", e.getProperty("executionId", String.class),
                                 "status", e.getProperty("status", String.class)))))
                 .end();
+
+        from("direct:api.cancel-executions").routeId("api.cancel-executions")
+                .process(BulkCancel::readRequest)
+                .filter(header(BulkCancel.BY_WORKFLOW).isNotNull())
+                    .to(Sql.apiRows("find-cancellable-executions"))
+                    .process(BulkCancel::keepPage)
+                .end()
+                .split(header(BulkCancel.EXECUTION_IDS), new BulkCancel.Outcomes())
+                    .setProperty(BulkCancel.CANCELLING, body())
+                    .setHeader("id", body())
+                    .to("direct:api.cancel-execution")
+                .end()
+                .process(BulkCancel::respond);
 
         from("direct:api.retry-execution").routeId("api.retry-execution")
                 .process(e -> keepOnlyHeaders(e, "id"))

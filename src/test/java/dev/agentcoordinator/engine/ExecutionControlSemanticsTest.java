@@ -87,6 +87,49 @@ class ExecutionControlSemanticsTest {
         agents.close();
     }
 
+    /**
+     * POST /api/executions/cancel: a workflow's running executions, oldest first, a page at a time ("more" says others
+     * are left), or those named, each cancelled as its own cancel would; what was not cancelled is said, with why.
+     */
+    @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    void manyExecutionsAreCancelledInOneCall() {
+        List<String> started = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {   // one after another: oldest first is their order
+            String eventId = sendEvent("F_BULK_CANCEL", "{}");
+            await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null
+                    && "running".equals(executionStatus(executionOf(eventId))));
+            started.add(executionOf(eventId));
+        }
+
+        JsonNode first = Json.parse(post("/api/executions/cancel", "{\"workflow_id\": \"f_bulk_cancel\", \"limit\": 2}").body());
+        assertThat(first.path("cancelled").findValuesAsText("execution_id")).containsExactly(started.get(0), started.get(1));
+        assertThat(first.path("cancelled").findValuesAsText("status")).containsOnly("cancelled");
+        assertThat(first.path("more").asBoolean()).isTrue();
+        JsonNode second = Json.parse(post("/api/executions/cancel", "{\"workflow_id\": \"f_bulk_cancel\", \"version\": 1}").body());
+        assertThat(second.path("cancelled").findValuesAsText("execution_id")).containsExactly(started.get(2));
+        assertThat(second.path("more").asBoolean()).isFalse();
+        started.forEach(id -> assertThat(executionStatus(id)).isEqualTo("cancelled"));
+        assertThat(stepRow(started.get(2), "wait")).containsEntry("error", "execution cancelled by request");
+
+        HttpResponse<String> named = post("/api/executions/cancel", "{\"execution_ids\": [\"" + started.get(0) + "\", \"no-such-execution\"]}");
+        assertThat(named.statusCode()).isEqualTo(200);
+        JsonNode notCancelled = Json.parse(named.body()).path("not_cancelled");
+        assertThat(Json.parse(named.body()).path("cancelled")).isEmpty();
+        assertThat(notCancelled.findValuesAsText("execution_id")).containsExactly(started.get(0), "no-such-execution");
+        assertThat(notCancelled.findValuesAsText("error")).containsExactly("execution " + started.get(0) + " is cancelled, not running",
+                "no execution no-such-execution");
+        assertThat(notCancelled.findValues("status_code")).extracting(JsonNode::asInt).containsExactly(409, 404);
+
+        for (String wrong : List.of("{}", "[]", "{\"workflow_id\": \"f_bulk_cancel\", \"execution_ids\": [\"x\"]}",
+                "{\"workflow_id\": \"f_bulk_cancel\", \"limit\": 1001}", "{\"execution_ids\": []}",
+                "{\"execution_ids\": [\"x\"], \"limit\": 5}", "{\"workflow_id\": \"f_bulk_cancel\", \"statuss\": \"running\"}")) {
+            HttpResponse<String> refused = post("/api/executions/cancel", wrong);
+            assertThat(refused.statusCode()).as(wrong).isEqualTo(400);
+            assertThat(Json.parse(refused.body()).path("error").asText()).as(wrong).isNotBlank();
+        }
+    }
+
     @Test
     @Execution(ExecutionMode.CONCURRENT)
     void cancellingARunningExecutionSettlesItsStepsAndIgnoresTheLateReply() {
