@@ -1,9 +1,5 @@
 package dev.agentcoordinator.ops;
 
-import dev.agentcoordinator.CoordinatorApp;
-import dev.agentcoordinator.RunningCoordinator;
-import dev.agentcoordinator.TestFolders;
-import dev.agentcoordinator.config.CoordinatorSettings;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -12,9 +8,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -29,29 +23,16 @@ class HttpIdleTimeoutTest {
     /** How long the test waits for the server to close: well past the timeout, well short of "never". */
     private static final int WAIT_MS = 8000;
 
-    private static Path folder;
-    private static RunningCoordinator coordinator;
+    private static OwnHttpCoordinator own;
 
     @BeforeAll
     static void start() throws Exception {
-        folder = TestFolders.create("http-idle-timeout");
-        coordinator = CoordinatorApp.start(CoordinatorSettings.fromMap(Map.of(
-                "data.dir", folder.toString(),
-                "broker.url", "", "db.url", "",
-                "broker.embedded.port", "0",
-                "http.port", "0",
-                "http.host", "127.0.0.1",
-                "demo-agents.enabled", "false",
-                "http.idle-timeout-ms", Integer.toString(IDLE_TIMEOUT_MS))));
+        own = OwnHttpCoordinator.start("http-idle-timeout", Map.of("http.idle-timeout-ms", Integer.toString(IDLE_TIMEOUT_MS)));
     }
 
     @AfterAll
     static void stop() throws Exception {
-        try {
-            coordinator.close();
-        } finally {
-            TestFolders.delete(folder);
-        }
+        own.close();
     }
 
     @Test
@@ -80,10 +61,7 @@ class HttpIdleTimeoutTest {
     }
 
     private static Socket connect() throws IOException {
-        URI server = URI.create(coordinator.httpUrl());
-        Socket socket = new Socket(server.getHost(), server.getPort());
-        socket.setSoTimeout(WAIT_MS);
-        return socket;
+        return own.connect(WAIT_MS);
     }
 
     private static void assertClosedByTheServerWithinTheTimeout(Socket socket) throws IOException {
