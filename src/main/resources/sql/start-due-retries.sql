@@ -9,8 +9,8 @@
 -- request left: 30 seconds, or a third of the attempt's timeout when that is shorter, so that a lost request is
 -- sent again with two thirds of its attempt's time left (its deadline stays: a request whose send keeps failing
 -- still times out). The running attempts whose lease ran out (their request may never have left: a stop or a
--- failed send after a start that no message caused) come back too, marked resent, with a new lease; a
--- lease left on a row no longer running is cleared.
+-- failed send after a start that no message caused; a failed send makes the lease due at once, request-unsent.sql)
+-- come back too, marked resent, with a new lease; a lease left on a row no longer running is cleared.
 WITH requeued AS (
     UPDATE workflow_step_executions s
        SET status = 'pending', next_attempt_at = NULL, updated_at = now(), waiting_since = now(),

@@ -199,17 +199,19 @@ public class AgentStepMapper implements StepRouteMapper {
     /**
      * Logs the dispatch ({@code verb} agent, {@code how}: attempt and why) and sends the attempt's request, whose headers
      * {@link #prepareDispatch} set, to the step's agent; then clears the request's lease of an attempt that no
-     * message started (V27).
+     * message started (V27), or, when the send failed, makes that lease due at once ({@link RequestLeases#send}).
      */
     protected void sendRequest(org.apache.camel.model.ProcessorDefinition<?> at, WorkflowDefinition workflow, WorkflowStep step,
                              org.apache.camel.LoggingLevel level, String verb, String how, String nodeSuffix) {
-        at.log(level, Endpoints.PROGRESS_LOG, "step ${header.stepId} " + verb + " agent." + step.agent() + " " + how + " [execution ${header.executionId}]")
+        var built = at.log(level, Endpoints.PROGRESS_LOG, "step ${header.stepId} " + verb + " agent." + step.agent() + " " + how + " [execution ${header.executionId}]")
                 .process(exchange -> {
                     SentRequests.record(exchange);
                     RequestLeases.rememberUnlessMessageStarted(exchange);
                     StepRequests.build(exchange, replyQueue);
-                })
-                .to(agentEndpoint(Endpoints.agentQueue(step.agent()))).id(nodeId(workflow, step, "agent." + step.agent() + nodeSuffix))
+                });
+        RequestLeases.send(built, sending -> sending.to(agentEndpoint(Endpoints.agentQueue(step.agent())))
+                        .id(nodeId(workflow, step, "agent." + step.agent() + nodeSuffix)),
+                        nodeId(workflow, step, "request-unsent" + nodeSuffix))
                 .filter(RequestLeases.remembered())
                     .process(RequestLeases::asParameters)
                     .to(Sql.update("request-sent")).id(nodeId(workflow, step, "request-sent" + nodeSuffix))

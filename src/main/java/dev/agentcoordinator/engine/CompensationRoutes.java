@@ -43,7 +43,7 @@ final class CompensationRoutes {
 
     void addRoutes(RouteBuilder routes) {
         String wf = workflow.id();
-        routes.from(Endpoints.compensate(wf))
+        var dispatch = routes.from(Endpoints.compensate(wf))
                 .routeId("wf." + wf + "~compensate")
                 .routeDescription("undoes completed steps of a failed or cancelled execution, last first")
                 .process(WorkflowRoutes.identity(workflow))
@@ -100,12 +100,15 @@ final class CompensationRoutes {
                                     SentRequests.record(exchange);
                                     RequestLeases.rememberUnlessMessageStarted(exchange);
                                     StepRequests.build(exchange, replyQueue);
-                                })
-                                .toD("jms:queue:${exchangeProperty.agentQueue}?exchangePattern=InOnly&preserveMessageQos=true").id(wf + "~compensate.dispatch")
+                                });
+        // a failed send of a leased request makes its lease due at once (RequestLeases.send)
+        RequestLeases.send(dispatch, sending -> sending.toD("jms:queue:${exchangeProperty.agentQueue}?exchangePattern=InOnly&preserveMessageQos=true")
+                        .id(wf + "~compensate.dispatch"), wf + "~compensate.request-unsent")
                                 .filter(RequestLeases.remembered())
                                     .process(RequestLeases::asParameters)
                                     .to(Sql.update("request-sent")).id(wf + "~compensate.request-sent")
-                                .end()
+                                .end();
+        dispatch
                             .end()
                         .end()
                     .endChoice()

@@ -3,9 +3,12 @@ package dev.agentcoordinator.engine;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.Predicate;
+import org.apache.camel.model.ProcessorDefinition;
+import org.apache.camel.model.TryDefinition;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * The lease on the request of an attempt that no message started (V27): a sweep or an HTTP call started it, and
@@ -14,9 +17,19 @@ import java.util.Map;
  * <p>
  * Building the request removes every header ({@link StepRequests#build}), so what the clearing statement needs
  * is kept as an exchange property in between, then handed to it as its parameters.
+ * <p>
+ * A send that fails ({@link #send}) makes the lease due at once ({@code request-unsent.sql}): the retry sweep sends
+ * the request again at its next run that finds the broker answering, not when the lease would have run out (up to
+ * 30 s later, which is what a broker crash under a sweep's dispatch cost before). The failure is raised again, as it
+ * came, so the route reports and handles it as it always did.
  */
 final class RequestLeases {
     private static final String PROPERTY = "leasedRequest";
+    /** The failure of a request's send, and the message as it was then: raised again after the lease was made due. */
+    private static final String FAILED_SEND = "failedRequestSend";
+
+    private record FailedSend(Exception failure, Object body, Map<String, Object> lease) {
+    }
 
     private RequestLeases() {
     }
@@ -48,5 +61,57 @@ final class RequestLeases {
     static void asParameters(Exchange exchange) {
         exchange.getMessage().setBody(exchange.getProperty(PROPERTY));
         exchange.removeProperty(PROPERTY);
+    }
+
+    /**
+     * Sends the request ({@code send} adds the sending node to the try block it is given); when the send fails, the
+     * lease of a leased request is made due at once ({@code request-unsent.sql}, node {@code markDueId}), then the
+     * failure is raised again by a node of the route itself ({@code markDueId.raise}, where the log's message history
+     * shows it failed), so that the route's error handler deals with it as it
+     * did before (a try block has none of its own). A request without a lease (a message started its attempt: the
+     * message's transaction rolls back and the broker delivers it again, which sends the request again) only has its
+     * failure raised again. A failure to make the lease due is logged and leaves the lease as it was: the request is
+     * then sent again when it runs out. Returns where the route goes on after a send that went through.
+     */
+    static ProcessorDefinition<?> send(ProcessorDefinition<?> at, UnaryOperator<TryDefinition> send, String markDueId) {
+        return send.apply(at.doTry())
+                .doCatch(Exception.class)
+                    .process(RequestLeases::keepFailedSend)
+                .end()
+                .filter(exchange -> exchange.getProperty(FAILED_SEND, FailedSend.class) != null
+                        && exchange.getProperty(FAILED_SEND, FailedSend.class).lease() != null)
+                    .process(exchange -> exchange.getMessage().setBody(exchange.getProperty(FAILED_SEND, FailedSend.class).lease()))
+                    .doTry()
+                        .to(Sql.update("request-unsent")).id(markDueId)
+                    .doCatch(Exception.class)
+                        .process(RequestLeases::logNotMadeDue)
+                    .end()
+                .end()
+                .process(RequestLeases::raiseFailedSend).id(markDueId + ".raise");
+    }
+
+    /** In the catch block of a send: the failure, the message and the lease (if any), for {@link #raiseFailedSend}. */
+    @SuppressWarnings("unchecked")
+    private static void keepFailedSend(Exchange exchange) {
+        Exception failure = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+        exchange.setProperty(FAILED_SEND, new FailedSend(failure, exchange.getMessage().getBody(),
+                (Map<String, Object>) exchange.removeProperty(PROPERTY)));
+    }
+
+    private static void logNotMadeDue(Exchange exchange) {
+        FailedSend failed = exchange.getProperty(FAILED_SEND, FailedSend.class);
+        Exception cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+        org.slf4j.LoggerFactory.getLogger(Endpoints.PROGRESS_LOG).warn("the lease of step row {} attempt {}, whose request's send failed,"
+                + " could not be made due ({}): its request is sent again when the lease runs out",
+                failed.lease().get(Headers.ROW_ID), failed.lease().get(Headers.ATTEMPT), cause == null ? null : cause.getMessage());
+    }
+
+    /** After the lease was made due: the send's failure again, on the message as it was when the send failed. */
+    private static void raiseFailedSend(Exchange exchange) throws Exception {
+        FailedSend failed = (FailedSend) exchange.removeProperty(FAILED_SEND);
+        if (failed != null) {
+            exchange.getMessage().setBody(failed.body());
+            throw failed.failure();
+        }
     }
 }

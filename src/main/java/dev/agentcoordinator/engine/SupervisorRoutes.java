@@ -82,7 +82,7 @@ public class SupervisorRoutes extends RouteBuilder {
                     .end()
                 .end();
 
-        from(Endpoints.sweep(periodMs, 5))
+        var retried = from(Endpoints.sweep(periodMs, 5))
                 .routeId("coordinator.retries")
                 .routeDescription("dispatches the next attempt of steps whose backoff has elapsed, and requests not known to have left")
                 // the broker cannot be reached: an attempt started now would run its time out before its request left
@@ -101,11 +101,13 @@ public class SupervisorRoutes extends RouteBuilder {
                             .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "${header.kind} ${header.stepId} retried (attempt ${header.attempt}) [execution ${header.executionId}]")
                     .end()
                     .process(RequestLeases::remember)
-                    .process(exchange -> StepRequests.build(exchange, replyQueue))
-                    .toD("jms:queue:${exchangeProperty.agentQueue}?exchangePattern=InOnly&preserveMessageQos=true")
+                    .process(exchange -> StepRequests.build(exchange, replyQueue));
+        // a failed send makes the lease due at once (RequestLeases.send): the next run sends it again, once the broker answers
+        RequestLeases.send(retried, sending -> sending.toD("jms:queue:${exchangeProperty.agentQueue}?exchangePattern=InOnly&preserveMessageQos=true"),
+                        "coordinator.retries.request-unsent")
                     .process(RequestLeases::asParameters)
-                    .to(Sql.update("request-sent"))
-                .end();
+                    .to(Sql.update("request-sent"));
+        retried.end();
 
         from(Endpoints.sweep(periodMs, 6))
                 .routeId("coordinator.execution-timeouts")
