@@ -14,6 +14,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public final class CapturedLog implements AutoCloseable {
     private final Logger logger;
     private final List<String> lines = new CopyOnWriteArrayList<>();
+    private final List<String> withCauses = new CopyOnWriteArrayList<>();
     private final AbstractAppender appender;
 
     private CapturedLog(Logger logger) {
@@ -21,8 +22,15 @@ public final class CapturedLog implements AutoCloseable {
         this.appender = new AbstractAppender("captured-" + System.identityHashCode(this), null, null, true, Property.EMPTY_ARRAY) {
             @Override
             public void append(LogEvent event) {
-                lines.add(event.getLevel() + " " + event.getMessage().getFormattedMessage()
-                        + (event.getThrown() == null ? "" : " " + event.getThrown()));
+                String line = event.getLevel() + " " + event.getMessage().getFormattedMessage()
+                        + (event.getThrown() == null ? "" : " " + event.getThrown());
+                lines.add(line);
+                StringBuilder causes = new StringBuilder(line);
+                for (Throwable cause = event.getThrown() == null ? null : event.getThrown().getCause(); cause != null;
+                     cause = cause.getCause() == cause ? null : cause.getCause()) {
+                    causes.append(" caused by ").append(cause);
+                }
+                withCauses.add(causes.toString());
             }
         };
         appender.start();
@@ -40,6 +48,11 @@ public final class CapturedLog implements AutoCloseable {
     /** The lines so far. */
     public List<String> lines() {
         return List.copyOf(lines);
+    }
+
+    /** The lines so far, each followed by the causes of what it logged as thrown ({@code caused by ...}). */
+    public List<String> linesWithCauses() {
+        return List.copyOf(withCauses);
     }
 
     /** The lines so far at {@code level} or above. */

@@ -5,6 +5,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.jdbc.core.JdbcTemplate;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -18,10 +22,19 @@ import static org.awaitility.Awaitility.await;
 /**
  * An attempt that a sweep or an HTTP call started has no message whose redelivery would send its request
  * again: its request carries a lease (V27) that the send clears, and the retry sweep sends once more the
- * request of a running attempt whose lease ran out.
+ * request of a running attempt whose lease ran out. A send that fails makes the lease due at once: the request
+ * goes at the next sweep that can send it, not when its lease would have run out.
  */
 class UnsentRequestTest {
+    private static final String LEASE_AGENT = "f-lease-agent";
+    /** The lease of the f_lease_* workflows' attempts: a third of their 90 s timeout, at most 30 s. */
+    private static final Duration LEASE = Duration.ofSeconds(30);
+    /** Far less than the lease, yet many sweep periods (50 ms in the engine tests) and a slow machine's pauses. */
+    private static final Duration SENT_AGAIN_WITHIN = Duration.ofSeconds(5);
+
     private static ScriptedAgents agents;
+    /** The refusal of the f-lease-agent's requests, from the first request of a test's execution on. */
+    private static volatile RefusedSends refused;
 
     @BeforeAll
     static void agents() throws Exception {
@@ -38,11 +51,49 @@ class UnsentRequestTest {
                 return attempt == 1 ? List.of(Reply.error("busy", true)) : deliveries < 2 ? List.of() : List.of(Reply.ok(Map.of("ok", true)));
             }
             return List.of(Reply.ok(Map.of("ran", r.action())));
+        }).agent(LEASE_AGENT, r -> {
+            boolean first = requests(agents, r.request().path("execution_id").asText(), r.stepId()).stream()
+                    .filter(earlier -> earlier.action().equals(r.action())).count() == 1;
+            switch (r.action()) {
+                case "refused", "again" -> {
+                    if (!first) {
+                        return List.of(Reply.ok(Map.of("ran", r.action())));
+                    }
+                    // from now on the broker refuses this agent's requests; the step retries ("refused") or fails ("again")
+                    refuseLeaseAgentRequests();
+                    return List.of(Reply.error("busy", "refused".equals(r.action())));
+                }
+                case "hold" -> {
+                    return List.of();   // the test cancels the execution meanwhile
+                }
+                default -> {
+                    return List.of(Reply.ok(Map.of("ran", r.action())));
+                }
+            }
         });
+    }
+
+    private static void refuseLeaseAgentRequests() {
+        try {
+            refused = RefusedSends.to(Endpoints.agentQueue(LEASE_AGENT));
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Sends go through again; returns when. */
+    private static long acceptLeaseAgentRequests() throws Exception {
+        RefusedSends refusal = refused;
+        refused = null;
+        if (refusal != null) {
+            refusal.close();
+        }
+        return System.nanoTime();
     }
 
     @AfterAll
     static void stop() throws Exception {
+        acceptLeaseAgentRequests();
         agents.close();
     }
 
@@ -116,5 +167,101 @@ class UnsentRequestTest {
                 .containsExactly(1, 2);
         assertThat(query("SELECT step_id FROM workflow_step_executions WHERE execution_id = ? AND request_due_at IS NOT NULL",
                 executionId)).isEmpty();
+    }
+
+    /**
+     * The retry sweep starts attempt 2 (a lease of 30 s on its request) while the broker refuses the agent's requests:
+     * the send fails, and is reported as before. The failure makes the lease due at once, so once the broker takes the
+     * request again the next sweep sends it, within a few sweep periods, not when the lease runs out. Before, the
+     * request waited for its lease: 30 s of an attempt's time lost after a broker crash under a sweep's dispatch.
+     */
+    @Test
+    void aRetryWhoseSendFailedIsSentAgainAtTheNextSweepOnceTheBrokerTakesIt() throws Exception {
+        try (CapturedLog log = CapturedLog.ofRoot()) {
+            String eventId = sendEvent("F_LEASE_RETRY", "{}");
+            await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null
+                    && Integer.valueOf(2).equals(stepRow(executionOf(eventId), "refused").get("attempt")));
+            String executionId = executionOf(eventId);
+            awaitFailedSend(log, "coordinator.retries");
+
+            assertSentAgainSoonAfterTheBrokerTakesIt(executionId, "refused");
+            awaitExecution(eventId, "completed");
+            assertThat(requests(agents, executionId, "refused"))
+                    .extracting(r -> r.request().path("attempt").asInt())
+                    .as("attempt 2 once: the refused sends left nothing").containsExactly(1, 2);
+        } finally {
+            acceptLeaseAgentRequests();
+        }
+    }
+
+    /** As above, for a step that POST .../retry runs again (its step route sends the request, a lease on it). */
+    @Test
+    void aStepRunAgainOverHttpWhoseSendFailedIsSentAgainAtTheNextSweepOnceTheBrokerTakesIt() throws Exception {
+        try (CapturedLog log = CapturedLog.ofRoot()) {
+            String eventId = sendEvent("F_LEASE_API", "{}");
+            String executionId = awaitExecution(eventId, "failed");
+            HttpResponse<String> retried = post("/api/executions/" + executionId + "/retry");
+            assertThat(retried.statusCode()).as(retried.body()).isEqualTo(202);
+            awaitFailedSend(log, "wf.f_lease_api");
+            assertThat(stepRow(executionId, "again")).containsEntry("status", "running").containsEntry("attempt", 2);
+
+            assertSentAgainSoonAfterTheBrokerTakesIt(executionId, "again");
+            awaitExecution(eventId, "completed");
+            assertThat(requests(agents, executionId, "again")).extracting(r -> r.request().path("attempt").asInt())
+                    .containsExactly(1, 2);
+        } finally {
+            acceptLeaseAgentRequests();
+        }
+    }
+
+    /** As above, for the compensation a cancel over HTTP starts (the compensate route sends it, a lease on it). */
+    @Test
+    void aCompensationWhoseSendFailedIsSentAgainAtTheNextSweepOnceTheBrokerTakesIt() throws Exception {
+        try (CapturedLog log = CapturedLog.ofRoot()) {
+            String eventId = sendEvent("F_LEASE_COMPENSATION", "{}");
+            await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null
+                    && requests(agents, executionOf(eventId), "held").size() == 1);
+            String executionId = executionOf(eventId);
+            refuseLeaseAgentRequests();
+            HttpResponse<String> cancelled = post("/api/executions/" + executionId + "/cancel");
+            assertThat(cancelled.statusCode()).as(cancelled.body()).isEqualTo(200);
+            awaitFailedSend(log, "wf.f_lease_compensation~compen");   // (the log cuts route ids at 30 characters)
+
+            long accepted = acceptLeaseAgentRequests();
+            await().atMost(SENT_AGAIN_WITHIN).until(() -> requests(agents, executionId, "booked").stream()
+                    .anyMatch(r -> r.action().equals("unbook")));
+            sentAgainSoonAfter(accepted, requests(agents, executionId, "booked").stream()
+                    .filter(r -> r.action().equals("unbook")).findFirst().orElseThrow());
+            awaitExecution(eventId, "compensated");
+            assertThat(requests(agents, executionId, "booked")).extracting(ScriptedAgents.Received::action)
+                    .containsExactly("book", "unbook");
+        } finally {
+            acceptLeaseAgentRequests();
+        }
+    }
+
+    /** The refused send was reported as a failure of the route that sent it, as any failed send is. */
+    private static void awaitFailedSend(CapturedLog log, String route) {
+        await().atMost(Duration.ofSeconds(20)).until(() -> log.linesWithCauses().stream()
+                .anyMatch(line -> line.startsWith("ERROR Failed delivery") && line.contains(route) && line.contains("AMQ219058")));
+    }
+
+    private static void assertSentAgainSoonAfterTheBrokerTakesIt(String executionId, String stepId) throws Exception {
+        assertThat(requests(agents, executionId, stepId)).as("refused by the broker: not sent yet").hasSize(1);
+        long accepted = acceptLeaseAgentRequests();
+        await().atMost(SENT_AGAIN_WITHIN).until(() -> requests(agents, executionId, stepId).size() == 2);
+        sentAgainSoonAfter(accepted, requests(agents, executionId, stepId).get(1));
+    }
+
+    private static void sentAgainSoonAfter(long acceptedAtNanos, ScriptedAgents.Received request) {
+        Duration after = Duration.ofNanos(request.receivedAtNanos() - acceptedAtNanos);
+        System.out.println("UnsentRequestTest: request sent again " + after.toMillis() + " ms after the broker took requests again (lease "
+                + LEASE.toSeconds() + " s)");
+        assertThat(after).isLessThan(SENT_AGAIN_WITHIN);
+    }
+
+    private static HttpResponse<String> post(String path) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(shared().httpUrl() + path))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
     }
 }
