@@ -1,12 +1,14 @@
 -- A heartbeat ({"status": "running"} from the agent working on the attempt): the attempt's deadline
--- moves to the step's timeout from now, so config.timeout_ms bounds the time between signs of life,
+-- moves to the step's timeout from when the heartbeat reached the broker (replyArrivedAt; now when not known: a
+-- heartbeat read late, after a backlog, extends no further than one read at once), so config.timeout_ms bounds the time between signs of life,
 -- not the whole attempt. Only the attempt in flight moves; the execution's own deadline stays. The
 -- step's resource locks are renewed as when an attempt starts (V3_1): a holder that shows signs of
 -- life keeps them past their ttl_ms. A heartbeat's "progress" (JSON text, or NULL) replaces what the
 -- step row kept (V19); one without keeps it.
 WITH extended AS (
     UPDATE workflow_step_executions
-       SET deadline = now() + timeout_ms * interval '1 millisecond', updated_at = now(),
+       SET deadline = COALESCE(to_timestamp(CAST(:#replyArrivedAt AS bigint) / 1000.0), now()) + timeout_ms * interval '1 millisecond',
+           updated_at = now(),
            progress = COALESCE(CAST(:#progress AS jsonb), progress)
      WHERE id = :#rowId AND attempt = :#replyAttempt AND status = 'running'
        AND (deadline IS NULL OR deadline >= COALESCE(to_timestamp(CAST(:#replyArrivedAt AS bigint) / 1000.0), '-infinity'))

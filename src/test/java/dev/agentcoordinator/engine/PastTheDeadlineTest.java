@@ -119,6 +119,46 @@ class PastTheDeadlineTest {
     }
 
     /**
+     * A heartbeat that reached the broker in time but is read late (a backlog: here the reply consumers stopped for
+     * 700 ms) moves the deadline to the step's timeout from its arrival, not from when it is read: a reply the agent
+     * sends after that deadline is late, however late the heartbeat was read.
+     */
+    @Test
+    void aHeartbeatReadLateExtendsFromWhenItReachedTheBroker() throws Exception {
+        String executionId = started("ATTEMPT", "slow");
+        org.apache.camel.spi.RouteController routes = coordinator.camelContext().getRouteController();
+        routes.stopRoute("coordinator.attempt-timeouts");
+        routes.stopRoute(ReplyRoutes.ROUTE_ID);
+        long beforePost;
+        long afterPost;
+        double extendedBefore = heartbeats("extended");
+        try {
+            beforePost = System.currentTimeMillis();
+            HttpResponse<String> posted = HTTP.send(HttpRequest.newBuilder(URI.create(coordinator.httpUrl() + "/api/executions/"
+                            + executionId + "/steps/slow/reply")).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"status\": \"running\"}")).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(posted.statusCode()).isEqualTo(202);
+            afterPost = System.currentTimeMillis();
+            await().pollDelay(Duration.ofMillis(700)).until(() -> true);   // the backlog: the heartbeat waits in the queue
+        } finally {
+            routes.startRoute(ReplyRoutes.ROUTE_ID);
+        }
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(() -> heartbeats("extended") > extendedBefore);
+            assertThat(deadlineMs(executionId)).as("1500 ms from the heartbeat's arrival, not from its reading 700 ms later")
+                    .isBetween(beforePost + 1500 - 50, afterPost + 1500 + 50);
+        } finally {
+            routes.startRoute("coordinator.attempt-timeouts");
+        }
+    }
+
+    private static long deadlineMs(String executionId) {
+        return jdbc.queryForObject("SELECT floor(extract(epoch FROM deadline) * 1000)::bigint FROM workflow_step_executions"
+                + " WHERE execution_id = ? AND attempt = 1", Long.class, executionId);
+    }
+
+    /**
      * Posts {@code reply} to the attempt in flight once its deadline has passed, the attempt-timeout sweep stopped (as
      * when it holds back for queued replies), and waits until the reply is processed: the attempt is still running.
      */
@@ -153,9 +193,14 @@ class PastTheDeadlineTest {
 
     /** Heartbeats of the workflow "attempt" that extended nothing, as the metrics count them. */
     private static double heartbeatsDropped() {
+        return heartbeats("dropped");
+    }
+
+    /** Heartbeats of the workflow "attempt" with {@code outcome} (extended, dropped), as the metrics count them. */
+    private static double heartbeats(String outcome) {
         return coordinator.camelContext().getRegistry().lookupByNameAndType(dev.agentcoordinator.ops.Operations.METER_REGISTRY,
                         io.micrometer.core.instrument.MeterRegistry.class)
-                .find("coordinator_heartbeats").tags("workflow", "attempt", "outcome", "dropped").counters().stream()
+                .find("coordinator_heartbeats").tags("workflow", "attempt", "outcome", outcome).counters().stream()
                 .mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
     }
 
