@@ -84,7 +84,7 @@ public class ReplyRoutes extends RouteBuilder {
                 // the JMS headers and the broker's arrival time are read from a reply
                 .removeHeaders("*", "JMS*", ReplyBacklog.INGRESS_TIMESTAMP)
                 // set, null included, for every statement that settles or extends an attempt on a reply
-                .setHeader(REPLY_ARRIVED_AT, header(ReplyBacklog.INGRESS_TIMESTAMP))
+                .process(ReplyArrival::stamp)
                 // a BytesMessage reply (STOMP with content-length) is UTF-8 text, whatever the JVM's default charset
                 .setProperty(org.apache.camel.Exchange.CHARSET_NAME, constant("UTF-8"))
                 .process(ReplyRoutes::keepReplyText)
