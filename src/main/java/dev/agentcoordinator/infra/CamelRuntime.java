@@ -64,6 +64,8 @@ public final class CamelRuntime implements AutoCloseable {
                 RouteRemovingCamelContext context = new RouteRemovingCamelContext(false);
                 context.getCamelContextExtension().setRegistry(registry);
                 context.getGlobalOptions().put("CamelMainClass", Main.class.getName());
+                // the broker's consumers stop first, while the routes a message they still take calls run
+                context.setShutdownStrategy(new BrokerConsumersFirstShutdownStrategy(context));
                 return context;
             }
         };
@@ -236,6 +238,14 @@ public final class CamelRuntime implements AutoCloseable {
         // a route's error handler has logged the failure with its stack trace (or, for an outage, in
         // one line: DatabaseOutageErrors); the listener container's line only says the message rolled back
         jms.setErrorHandlerLogStackTrace(false);
+        // A listener container's invoker waiting in its receive when the coordinator stops may still be handed a
+        // message. Rejected (Spring's default), it logged a WARN of its whole text ("Rejecting received message
+        // because of the listener container having been stopped in the meantime") for every consumer at every
+        // stop under load, and its rollback counted as one of the message's 10 deliveries before the dead-letter
+        // address. Accepted, it is handled as any other, in its transaction: committed once handled, or rolled back
+        // by a failure; the routes it calls stop after it (BrokerConsumersFirstShutdownStrategy), and the
+        // consumer's stop waits for it, within Camel's graceful shutdown (camel.main.shutdownTimeout).
+        jms.setAcceptMessagesWhileStopping(true);
         jms.setConcurrentConsumers(settings.jmsConcurrentConsumers());
         jms.setMaxConcurrentConsumers(settings.jmsMaxConcurrentConsumers());
         return jms;

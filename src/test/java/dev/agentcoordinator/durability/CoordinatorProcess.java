@@ -104,6 +104,20 @@ public final class CoordinatorProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * SIGTERM, as a service manager or Ctrl-C: the coordinator stops in its own order (its shutdown hook); waits up to
+     * {@code within} for the JVM to end and returns its exit code, or kills it and fails.
+     */
+    public int terminate(Duration within) throws InterruptedException {
+        process.toHandle().destroy();
+        if (!process.waitFor(within.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            kill();
+            throw new IllegalStateException("coordinator " + instanceId + " had not stopped " + within + " after SIGTERM; its log "
+                    + log + ":\n" + logTail());
+        }
+        return process.exitValue();
+    }
+
     public boolean isAlive() {
         return process.isAlive();
     }
