@@ -1,13 +1,17 @@
 package dev.agentcoordinator.infra;
 
+import org.apache.activemq.artemis.api.core.ActiveMQException;
 import org.apache.activemq.artemis.api.core.QueueConfiguration;
 import org.apache.activemq.artemis.api.core.RoutingType;
 import org.apache.activemq.artemis.api.core.SimpleString;
 import org.apache.activemq.artemis.core.config.impl.ConfigurationImpl;
+import org.apache.activemq.artemis.core.remoting.FailureListener;
 import org.apache.activemq.artemis.core.remoting.impl.netty.NettyAcceptor;
 import org.apache.activemq.artemis.core.server.JournalType;
 import org.apache.activemq.artemis.core.server.embedded.EmbeddedActiveMQ;
+import org.apache.activemq.artemis.core.server.plugin.ActiveMQServerConnectionPlugin;
 import org.apache.activemq.artemis.core.settings.impl.AddressSettings;
+import org.apache.activemq.artemis.spi.core.protocol.RemotingConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,6 +52,8 @@ public final class EmbeddedBroker implements AutoCloseable {
     /** This instance's hold on the data directory, from start to close. */
     private DirectoryLock directoryLock;
     private String url;
+    /** Set once this broker stops: the connections it then closes are not lost clients. */
+    private volatile boolean stopping;
 
     /** @param port the TCP port to listen on; 0 picks a free one */
     public EmbeddedBroker(int port, Path dataDir) {
@@ -67,6 +73,7 @@ public final class EmbeddedBroker implements AutoCloseable {
             return url;
         }
         takeDirectory();
+        stopping = false;
         try {
             server = startServer();
         } catch (Exception | Error e) {
@@ -156,6 +163,7 @@ public final class EmbeddedBroker implements AutoCloseable {
     public synchronized void close() throws Exception {
         try {
             if (server != null) {
+                stopping = true;
                 server.stop();
                 server = null;
                 LOG.info("Embedded Artemis broker stopped");
@@ -205,6 +213,9 @@ public final class EmbeddedBroker implements AutoCloseable {
         config.setSecurityEnabled(false);
         // Several brokers may run in one test JVM; their MBeans would collide under one name.
         config.setJMXManagementEnabled(false);
+        // an agent's connection lost (its process ended, its network went) is one INFO line, here; Artemis' own WARNs
+        // about it (four to a connection, log4j2.xml) are not logged
+        config.registerBrokerPlugin(new LostClients());
         config.addAcceptorConfiguration(ACCEPTOR, "tcp://" + HOST + ":" + port + "?protocols=CORE,AMQP,STOMP");
 
         // As in a standalone broker's broker.xml: every address dead-letters to DLA, expires to ExpiryQueue
@@ -224,5 +235,47 @@ public final class EmbeddedBroker implements AutoCloseable {
         config.addQueueConfiguration(QueueConfiguration.of(EVENTS_DEAD_LETTER_QUEUE)
                 .setRoutingType(RoutingType.ANYCAST).setDurable(true));
         return config;
+    }
+
+    /**
+     * One INFO line for each client whose connection fails: one that ends it with sessions still open (a process
+     * killed, its socket closed by the system) or that the broker finds dead (a reset, the connection TTL passed); not
+     * one that closes its sessions first (a JMS connection closed, a STOMP DISCONNECT), nor those this broker closes
+     * as it stops. Agents come and go in normal operation; Artemis logged each loss as WARNs: AMQ222067 (failure
+     * detected), AMQ222061 and AMQ222107 (its sessions cleared up) and, for STOMP, AMQ332069 (an ERROR frame "sent"
+     * to the client gone), about 30 lines for an agent process of 8 connections. log4j2.xml leaves those out.
+     */
+    private final class LostClients implements ActiveMQServerConnectionPlugin {
+        private volatile org.apache.activemq.artemis.core.server.ActiveMQServer server;
+
+        @Override
+        public void registered(org.apache.activemq.artemis.core.server.ActiveMQServer server) {
+            this.server = server;
+        }
+
+        @Override
+        public void afterCreateConnection(RemotingConnection connection) {
+            connection.addFailureListener(new FailureListener() {
+                @Override
+                public void connectionFailed(ActiveMQException cause, boolean failedOver) {
+                    connectionFailed(cause, failedOver, null);
+                }
+
+                @Override
+                public void connectionFailed(ActiveMQException cause, boolean failedOver, String scaleDownTargetNodeID) {
+                    // a JMS client that closed its connection: its sessions closed first, then the socket (a "remote disconnect")
+                    boolean closedCleanly = cause instanceof org.apache.activemq.artemis.api.core.ActiveMQRemoteDisconnectException
+                            && server != null && server.getSessions(connection.getID().toString()).isEmpty();
+                    if (stopping || closedCleanly) {
+                        return;
+                    }
+                    String reason = cause == null || cause.getMessage() == null || cause.getMessage().isBlank()
+                            ? "closed without a disconnect" : cause.getMessage();
+                    LOG.info("Broker client lost: {} connection from {}{} ({}); what it had not acknowledged is redelivered",
+                            connection.getProtocolName(), connection.getRemoteAddress(),
+                            connection.getClientID() == null ? "" : ", client id " + connection.getClientID(), reason);
+                }
+            });
+        }
     }
 }
