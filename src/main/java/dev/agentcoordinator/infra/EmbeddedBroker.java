@@ -9,6 +9,8 @@ import org.apache.activemq.artemis.core.remoting.FailureListener;
 import org.apache.activemq.artemis.core.remoting.impl.netty.NettyAcceptor;
 import org.apache.activemq.artemis.core.server.JournalType;
 import org.apache.activemq.artemis.core.server.embedded.EmbeddedActiveMQ;
+import org.apache.activemq.artemis.core.server.impl.AddressInfo;
+import org.apache.activemq.artemis.core.server.plugin.ActiveMQServerAddressPlugin;
 import org.apache.activemq.artemis.core.server.plugin.ActiveMQServerConnectionPlugin;
 import org.apache.activemq.artemis.core.settings.impl.AddressSettings;
 import org.apache.activemq.artemis.spi.core.protocol.RemotingConnection;
@@ -216,6 +218,7 @@ public final class EmbeddedBroker implements AutoCloseable {
         // an agent's connection lost (its process ended, its network went) is one INFO line, here; Artemis' own WARNs
         // about it (four to a connection, log4j2.xml) are not logged
         config.registerBrokerPlugin(new LostClients());
+        config.registerBrokerPlugin(new MisnamedAddresses());
         config.addAcceptorConfiguration(ACCEPTOR, "tcp://" + HOST + ":" + port + "?protocols=CORE,AMQP,STOMP");
 
         // As in a standalone broker's broker.xml: every address dead-letters to DLA, expires to ExpiryQueue
@@ -276,6 +279,33 @@ public final class EmbeddedBroker implements AutoCloseable {
                             connection.getClientID() == null ? "" : ", client id " + connection.getClientID(), reason);
                 }
             });
+        }
+    }
+
+    /**
+     * An address named as a JMS destination is written ({@code queue://x}; {@code queue//x} once a STOMP header's
+     * unescaped colon is dropped), or with a STOMP escape left in it ({@code \c}).
+     */
+    private static final java.util.regex.Pattern MISNAMED_ADDRESS = java.util.regex.Pattern.compile("(?i)(queue|topic):?//.*|.*\\\\c.*");
+
+    /**
+     * A WARN for each address named like a request's reply-to as a STOMP agent reads it ({@code queue\c//coordinator.replies}
+     * unescaped by the broker into {@code queue://coordinator.replies}, or left escaped): an agent that sends its
+     * replies there without unescaping the header and stripping its {@code queue://} has them kept where nothing reads
+     * them, and its steps time out with nothing else to tell why. Also for such addresses the journal already has, at
+     * start.
+     */
+    private static final class MisnamedAddresses implements ActiveMQServerAddressPlugin {
+        @Override
+        public void afterAddAddress(AddressInfo address, boolean reload) {
+            String name = address.getName().toString();
+            if (MISNAMED_ADDRESS.matcher(name).matches()) {
+                LOG.warn("Broker address \"{}\" {}: a client sent to a JMS destination's name as written, or to a STOMP header"
+                                + " value not unescaped (a request's reply-to reads queue\\c//<queue>). Nothing reads it: an agent"
+                                + " replying there has its steps time out. Unescape reply-to and send to the queue without its"
+                                + " queue:// prefix (docs/agent-protocol.md, Headers)",
+                        name, reload ? "exists" : "created");
+            }
         }
     }
 }
