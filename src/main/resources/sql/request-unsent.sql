@@ -2,7 +2,6 @@
 -- or refused it): its lease (V27) is due at once, so that the retry sweep sends it again on its next run (every
 -- coordinator.supervisor.period-ms, and only while the broker answers) rather than when the lease would have run out
 -- (up to 30 s later). Only the attempt whose send failed, while it runs; an attempt that no lease covers (a message
--- started it, whose redelivery sends its request again) is not one. dueInMs: 0 for a first send; 2 s for one the
--- retry sweep sent again (RequestLeases.dueParameters), so that a queue that keeps refusing is not tried every sweep.
-UPDATE workflow_step_executions SET request_due_at = now() + CAST(:#dueInMs AS integer) * interval '1 millisecond'
+-- started it, whose redelivery sends its request again) is not one.
+UPDATE workflow_step_executions SET request_due_at = now()
  WHERE id = :#rowId AND attempt = CAST(:#attempt AS integer) AND status = 'running' AND request_due_at IS NOT NULL

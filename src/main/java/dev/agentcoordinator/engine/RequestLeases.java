@@ -80,7 +80,7 @@ final class RequestLeases {
                 .end()
                 .filter(exchange -> exchange.getProperty(FAILED_SEND, FailedSend.class) != null
                         && exchange.getProperty(FAILED_SEND, FailedSend.class).lease() != null)
-                    .process(RequestLeases::dueParameters)
+                    .process(exchange -> exchange.getMessage().setBody(exchange.getProperty(FAILED_SEND, FailedSend.class).lease()))
                     .doTry()
                         .to(Sql.update("request-unsent")).id(markDueId)
                     .doCatch(Exception.class)
@@ -89,23 +89,6 @@ final class RequestLeases {
                 .end()
                 .process(RequestLeases::raiseFailedSend).id(markDueId + ".raise");
     }
-
-    /**
-     * The parameters of request-unsent.sql: the attempt, and when its request is to be sent again. A leased request's
-     * first send that failed is due at once; one the retry sweep sent again (its lease had run out, or an earlier send
-     * failed: the exchange property {@code resent}) is due {@link #RESEND_AFTER_FAILURE_MS} later, so that a queue
-     * the broker keeps refusing while it answers (an address full, with FAIL as its policy) costs a failed send, and an
-     * ERROR line, every two seconds, not every sweep period.
-     */
-    private static void dueParameters(Exchange exchange) {
-        Map<String, Object> parameters = new HashMap<>(exchange.getProperty(FAILED_SEND, FailedSend.class).lease());
-        parameters.put("dueInMs", Boolean.TRUE.equals(exchange.getProperty(RESENT, Boolean.class)) ? RESEND_AFTER_FAILURE_MS : 0);
-        exchange.getMessage().setBody(parameters);
-    }
-
-    /** Set by the retry sweep on a request it sends again (its lease ran out). */
-    static final String RESENT = "resent";
-    static final int RESEND_AFTER_FAILURE_MS = 2_000;
 
     /** In the catch block of a send: the failure, the message and the lease (if any), for {@link #raiseFailedSend}. */
     @SuppressWarnings("unchecked")

@@ -90,11 +90,11 @@ public class SupervisorRoutes extends RouteBuilder {
                 .setHeader(SWEEP_LIMIT, constant(Endpoints.SWEEP_ROWS))
                 .to(Sql.rows("start-due-retries"))
                 .split(body())
-                    .setProperty(RequestLeases.RESENT, simple("${body[resent]}", Boolean.class))
+                    .setProperty("resent", simple("${body[resent]}"))
                     .process(this::rowToHeaders)
                     .setProperty("agentQueue", simple("agent.${header.agent}"))
                     .choice()
-                        .when(exchangeProperty(RequestLeases.RESENT).isEqualTo(true))
+                        .when(exchangeProperty("resent").isEqualTo(true))
                             .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "${header.kind} ${header.stepId} (attempt ${header.attempt}): "
                                     + "its request was not known to have left; sent again [execution ${header.executionId}]")
                         .otherwise()
