@@ -125,26 +125,28 @@ class PastTheDeadlineTest {
      */
     @Test
     void aHeartbeatReadLateExtendsFromWhenItReachedTheBroker() throws Exception {
-        String executionId = started("ATTEMPT", "slow");
+        // the routes stop before the execution starts: a slow stop must not eat the attempt's 1500 ms before the post
         org.apache.camel.spi.RouteController routes = coordinator.camelContext().getRouteController();
         routes.stopRoute("coordinator.attempt-timeouts");
-        routes.stopRoute(ReplyRoutes.ROUTE_ID);
-        long beforePost;
-        long afterPost;
-        double extendedBefore = heartbeats("extended");
         try {
-            beforePost = System.currentTimeMillis();
-            HttpResponse<String> posted = HTTP.send(HttpRequest.newBuilder(URI.create(coordinator.httpUrl() + "/api/executions/"
-                            + executionId + "/steps/slow/reply")).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"status\": \"running\"}")).timeout(Duration.ofSeconds(10)).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            assertThat(posted.statusCode()).isEqualTo(202);
-            afterPost = System.currentTimeMillis();
-            await().pollDelay(Duration.ofMillis(700)).until(() -> true);   // the backlog: the heartbeat waits in the queue
-        } finally {
-            routes.startRoute(ReplyRoutes.ROUTE_ID);
-        }
-        try {
+            double extendedBefore = heartbeats("extended");
+            String executionId;
+            long beforePost;
+            long afterPost;
+            routes.stopRoute(ReplyRoutes.ROUTE_ID);
+            try {
+                executionId = started("ATTEMPT", "slow");
+                beforePost = System.currentTimeMillis();
+                HttpResponse<String> posted = HTTP.send(HttpRequest.newBuilder(URI.create(coordinator.httpUrl() + "/api/executions/"
+                                + executionId + "/steps/slow/reply")).header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"status\": \"running\"}")).timeout(Duration.ofSeconds(10)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(posted.statusCode()).isEqualTo(202);
+                afterPost = System.currentTimeMillis();
+                await().pollDelay(Duration.ofMillis(700)).until(() -> true);   // the backlog: the heartbeat waits in the queue
+            } finally {
+                routes.startRoute(ReplyRoutes.ROUTE_ID);
+            }
             await().atMost(Duration.ofSeconds(10)).until(() -> heartbeats("extended") > extendedBefore);
             assertThat(deadlineMs(executionId)).as("1500 ms from the heartbeat's arrival, not from its reading 700 ms later")
                     .isBetween(beforePost + 1500 - 50, afterPost + 1500 + 50);
