@@ -254,7 +254,7 @@ class StartupTest {
         CoordinatorSettings settings = CoordinatorSettings.fromMap(Map.of(
                 "broker.url", "tcp://127.0.0.1:" + port, "db.url", "",
                 "db.embedded.port", "0", "http.port", "0",
-                "data.dir", tmp.resolve("no-broker").toString(),
+                "data.dir", DatabaseTemplate.seeded(tmp.resolve("no-broker")).toString(),
                 "workflows.dir", "routes/workflows",
                 "demo-agents.enabled", "true"));
 
@@ -277,7 +277,7 @@ class StartupTest {
         try {
             running = CoordinatorApp.start(CoordinatorSettings.fromMap(Map.of(
                     "broker.url", brokerUrl, "db.url", "", "db.embedded.port", "0", "http.port", "0",
-                    "data.dir", tmp.resolve("broker-gone").toString(),
+                    "data.dir", DatabaseTemplate.seeded(tmp.resolve("broker-gone")).toString(),
                     "workflows.dir", "routes/workflows",
                     "demo-agents.enabled", "false")));
         } finally {
@@ -295,7 +295,7 @@ class StartupTest {
         CoordinatorSettings settings = CoordinatorSettings.fromMap(Map.of(
                 "broker.url", "", "db.url", "",
                 "broker.embedded.port", "0", "db.embedded.port", "0", "http.port", "0",
-                "data.dir", data.toString(),
+                "data.dir", DatabaseTemplate.seeded(data).toString(),
                 "workflows.dir", "routes/workflows",
                 "demo-agents.enabled", "false"));
         try (RunningCoordinator first = CoordinatorApp.start(settings)) {
@@ -409,7 +409,7 @@ class StartupTest {
         List<String> command = new ArrayList<>(List.of(TestJvm.java()));
         command.addAll(TestJvm.quickStartOptions());
         command.addAll(List.of(TestJvm.vertxCacheIn(data.getParent()), "-cp", TestJvm.classpath(),
-                "-Dcoordinator.data.dir=" + data, "-Dcoordinator.http.port=0",
+                "-Dcoordinator.data.dir=" + DatabaseTemplate.seeded(data), "-Dcoordinator.http.port=0",
                 "-Dcoordinator.broker.embedded.port=0", "-Dcoordinator.db.embedded.port=0",
                 "-Dcoordinator.workflows.dir=routes/workflows"));
         List<String> appArgs = new ArrayList<>();

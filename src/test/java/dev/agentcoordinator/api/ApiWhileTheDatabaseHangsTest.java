@@ -37,7 +37,7 @@ class ApiWhileTheDatabaseHangsTest {
     @Test
     void apiCallsAnswer503WithinTheirBoundWhileTheDatabaseHangsAndAnswerAgainAfter() throws Exception {
         CoordinatorSettings settings = CoordinatorSettings.fromMap(Map.of(
-                "data.dir", folder.resolve("data").toString(),
+                "data.dir", dev.agentcoordinator.DatabaseTemplate.seeded(folder.resolve("data")).toString(),
                 "broker.embedded.port", "0",
                 "http.port", "0",
                 "demo-agents.enabled", "false",

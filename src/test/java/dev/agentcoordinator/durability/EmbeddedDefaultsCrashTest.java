@@ -90,7 +90,7 @@ class EmbeddedDefaultsCrashTest {
         List<String> command = new ArrayList<>(List.of(TestJvm.java(), "-Xmx384m"));
         command.addAll(TestJvm.quickStartOptions());
         command.addAll(List.of(TestJvm.vertxCacheIn(data), "-cp", TestJvm.classpath(),
-                "-Dcoordinator.data.dir=" + data, "-Dcoordinator.http.port=0",
+                "-Dcoordinator.data.dir=" + dev.agentcoordinator.DatabaseTemplate.seeded(data), "-Dcoordinator.http.port=0",
                 "-Dcoordinator.broker.embedded.port=0", "-Dcoordinator.db.embedded.port=0",
                 CoordinatorApp.class.getName()));
         return new ProcessBuilder(command)

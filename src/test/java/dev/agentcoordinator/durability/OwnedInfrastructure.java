@@ -75,7 +75,7 @@ public final class OwnedInfrastructure {
     }
 
     public synchronized void startDatabase() throws Exception {
-        database = new EmbeddedDatabase(dbPort, root.resolve("postgres"));
+        database = new EmbeddedDatabase(dbPort, dev.agentcoordinator.DatabaseTemplate.seedCluster(root.resolve("postgres")));
         database.start();
         if (dataSource == null) {
             dataSource = Database.pool(jdbcUrl(), EmbeddedDatabase.USER, "", 4);

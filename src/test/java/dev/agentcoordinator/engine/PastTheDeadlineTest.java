@@ -39,7 +39,7 @@ class PastTheDeadlineTest {
     static void start() throws Exception {
         folder = Files.createTempDirectory("past-deadline-");
         coordinator = CoordinatorApp.start(CoordinatorSettings.fromMap(Map.of(
-                "data.dir", folder.resolve("data").toString(),
+                "data.dir", dev.agentcoordinator.DatabaseTemplate.seeded(folder.resolve("data")).toString(),
                 "broker.embedded.port", "0",
                 "http.port", "0",
                 "demo-agents.enabled", "false",

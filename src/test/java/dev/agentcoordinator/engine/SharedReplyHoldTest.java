@@ -45,7 +45,7 @@ class SharedReplyHoldTest {
                     config: { timeout_ms: 1000 }
                 """);
         CoordinatorSettings settings = CoordinatorSettings.fromMap(Map.of(
-                "data.dir", folder.resolve("data").toString(),
+                "data.dir", dev.agentcoordinator.DatabaseTemplate.seeded(folder.resolve("data")).toString(),
                 "broker.embedded.port", "0",
                 "http.port", "0",
                 "demo-agents.enabled", "false",

@@ -1,6 +1,7 @@
 package dev.agentcoordinator.engine;
 
 import dev.agentcoordinator.CoordinatorApp;
+import dev.agentcoordinator.DatabaseTemplate;
 import dev.agentcoordinator.RunningCoordinator;
 import dev.agentcoordinator.TestFolders;
 import dev.agentcoordinator.config.CoordinatorSettings;
@@ -53,7 +54,7 @@ public final class TestCoordinator {
      */
     static CoordinatorSettings settings(Path dataDir, Path workflows) {
         return CoordinatorSettings.fromMap(Map.of(
-                "data.dir", dataDir.toString(),
+                "data.dir", DatabaseTemplate.seeded(dataDir).toString(),
                 "broker.embedded.port", "0",
                 "http.port", "0",
                 "demo-agents.enabled", "false",

@@ -1,6 +1,7 @@
 package dev.agentcoordinator.infra;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.agentcoordinator.DatabaseTemplate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,16 +26,25 @@ class EmbeddedDatabaseTest {
 
     @TempDir
     Path root;
-    /** Under the test's own folder: the lock file beside it ({@code postgres.lock}) stays there too. */
+    /**
+     * Under the test's own folder: the lock file beside it ({@code postgres.lock}) stays there too. An initialised
+     * cluster ({@link DatabaseTemplate}), but for the tests of a first start, which take {@link #empty()}.
+     */
     Path dataDir;
 
     @org.junit.jupiter.api.BeforeEach
-    void dataDir() throws IOException {
-        dataDir = java.nio.file.Files.createDirectories(root.resolve("postgres"));
+    void dataDir() {
+        dataDir = DatabaseTemplate.seedCluster(root.resolve("postgres"));
+    }
+
+    /** An empty data directory, which the server's first start initialises (initdb). */
+    private Path empty() throws IOException {
+        return java.nio.file.Files.createDirectories(root.resolve("empty"));
     }
 
     @Test
     void startsMigratesAndKeepsItsDataAcrossARestart() throws Exception {
+        dataDir = empty();
         try (EmbeddedDatabase database = new EmbeddedDatabase(0, dataDir);
              HikariDataSource pool = Database.pool(database.start(), EmbeddedDatabase.USER, "", 2)) {
             assertThat(database.jdbcUrl()).matches("jdbc:postgresql://127\\.0\\.0\\.1:\\d+/postgres");
@@ -158,6 +168,7 @@ class EmbeddedDatabaseTest {
     /** The loser used to stop the server the winner had just launched (it had "started since" its own attempt). */
     @Test
     void ofTwoInstancesStartedAtOnceOnOneDirectoryOneIsRefusedAndTheOthersServerRuns() throws Exception {
+        dataDir = empty();   // both would initialise it
         java.util.concurrent.ExecutorService starts = java.util.concurrent.Executors.newFixedThreadPool(2);
         java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
         try (EmbeddedDatabase first = new EmbeddedDatabase(0, dataDir); EmbeddedDatabase second = new EmbeddedDatabase(0, dataDir)) {

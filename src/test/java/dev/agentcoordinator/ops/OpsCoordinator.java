@@ -34,7 +34,7 @@ final class OpsCoordinator {
             try {
                 java.nio.file.Path data = TestFolders.create("coordinator-ops-test");
                 Map<String, String> overrides = new java.util.HashMap<>(Map.of(
-                        "data.dir", data.toString(),
+                        "data.dir", dev.agentcoordinator.DatabaseTemplate.seeded(data).toString(),
                         "broker.url", "", "db.url", "",
                         // a port of its own rather than 0: the OpenAPI document names a configured port (OpenApiDocumentTest)
                         "broker.embedded.port", "0", "http.port", Integer.toString(dev.agentcoordinator.infra.FreePort.on("127.0.0.1")),

@@ -22,7 +22,7 @@ record OwnHttpCoordinator(Path folder, RunningCoordinator coordinator) implement
     static OwnHttpCoordinator start(String name, Map<String, String> settings) throws Exception {
         Path folder = TestFolders.create(name);
         Map<String, String> all = new HashMap<>(Map.of(
-                "data.dir", folder.toString(),
+                "data.dir", dev.agentcoordinator.DatabaseTemplate.seeded(folder).toString(),
                 "broker.url", "", "db.url", "",
                 "broker.embedded.port", "0",
                 "http.port", "0",
