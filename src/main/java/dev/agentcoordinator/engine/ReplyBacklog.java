@@ -261,11 +261,16 @@ public final class ReplyBacklog {
         // not a reply rolled back here: the broker delivers it again to any coordinator, which then sees its age itself
         // (one another coordinator settled meanwhile would hold every coordinator's timeouts for REDELIVERY_MS)
         OptionalLong own = ownHoldMs(false);
-        if (own.isEmpty() || (own.getAsLong() == 0 && sharedHoldMs == 0)) {
+        if (own.isEmpty()) {
+            return own;
+        }
+        // a flowing queue's hold of a few ms is this coordinator's own affair (its consumers' buffers): not worth a write
+        long hold = own.getAsLong() < BACKLOG_MS ? 0 : own.getAsLong();
+        if (hold == 0 && sharedHoldMs == 0) {
             return OptionalLong.empty();
         }
-        sharedHoldMs = own.getAsLong();
-        return own;
+        sharedHoldMs = hold;
+        return OptionalLong.of(hold);
     }
 
     /** The longest hold another coordinator shared lately (0: none), as just read from the database. */
@@ -296,7 +301,10 @@ public final class ReplyBacklog {
         }
         lag = Math.max(lag, oldestUnsettledAge(now, rolledBackToo));
         if (lag < BACKLOG_MS) {
-            return OptionalLong.of(0);
+            // the queue flows; still, a reply that reached the broker just before its attempt's deadline may be read or
+            // settling now: holding as long as replies lately took to be taken, or the oldest in flight has been on
+            // its way, leaves its attempt to it
+            return OptionalLong.of(Math.max(lag, 0));
         }
         return OptionalLong.of(Math.min(MAX_HOLD_MS, lag + MARGIN_MS));
     }
