@@ -64,6 +64,7 @@ public final class CoordinatorSettings {
         d.put("coordinator.jms.concurrent-consumers", "4");
         d.put("coordinator.jms.max-concurrent-consumers", "8");
         d.put("coordinator.jms.pool.max-connections", "4");
+        d.put("coordinator.jms.receive-timeout-ms", "1000");      // an idle consumer's wait in one receive (Spring's default)
         d.put("coordinator.events.max-deliveries", "10");         // at most the broker's max-delivery-attempts
         d.put("coordinator.chain.max-depth", "16");               // onSuccess / onFailure events in a row; 0: no limit
         d.put("coordinator.reply.queue", "coordinator.replies");
@@ -98,6 +99,7 @@ public final class CoordinatorSettings {
     private final int jmsConcurrentConsumers;
     private final int jmsMaxConcurrentConsumers;
     private final int jmsPoolMaxConnections;
+    private final int jmsReceiveTimeoutMs;
     private final int eventsMaxDeliveries;
     private final int chainMaxDepth;
     private final boolean demoAgentsEnabled;
@@ -133,6 +135,7 @@ public final class CoordinatorSettings {
         this.jmsConcurrentConsumers = positiveInt("coordinator.jms.concurrent-consumers");
         this.jmsMaxConcurrentConsumers = positiveInt("coordinator.jms.max-concurrent-consumers");
         this.jmsPoolMaxConnections = positiveInt("coordinator.jms.pool.max-connections");
+        this.jmsReceiveTimeoutMs = atLeast("coordinator.jms.receive-timeout-ms", 50);
         this.eventsMaxDeliveries = positiveInt("coordinator.events.max-deliveries");
         this.chainMaxDepth = nonNegativeInt("coordinator.chain.max-depth");
         this.demoAgentsEnabled = bool("coordinator.demo-agents.enabled");
@@ -332,6 +335,7 @@ public final class CoordinatorSettings {
     public int jmsConcurrentConsumers() { return jmsConcurrentConsumers; }
     public int jmsMaxConcurrentConsumers() { return jmsMaxConcurrentConsumers; }
     public int jmsPoolMaxConnections() { return jmsPoolMaxConnections; }
+    public int jmsReceiveTimeoutMs() { return jmsReceiveTimeoutMs; }
     public String replyQueue() { return values.get("coordinator.reply.queue"); }
 
     public LogFormat logFormat() { return logFormat; }

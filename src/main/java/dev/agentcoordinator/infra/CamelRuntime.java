@@ -246,6 +246,8 @@ public final class CamelRuntime implements AutoCloseable {
         // by a failure; the routes it calls stop after it (BrokerConsumersFirstShutdownStrategy), and the
         // consumer's stop waits for it, within Camel's graceful shutdown (camel.main.shutdownTimeout).
         jms.setAcceptMessagesWhileStopping(true);
+        // a stop waits for each consumer's receive in progress to end; an idle receive ends in an empty commit
+        jms.setReceiveTimeout(settings.jmsReceiveTimeoutMs());
         jms.setConcurrentConsumers(settings.jmsConcurrentConsumers());
         jms.setMaxConcurrentConsumers(settings.jmsMaxConcurrentConsumers());
         return jms;

@@ -20,9 +20,12 @@ public final class TestJvm {
      * to warm up (some 30% less CPU to start a coordinator), and the serial collector runs no GC threads
      * beside it; on a 2-core machine that CPU is the test JVM's too. Neither changes what the child does:
      * no test here measures a child's throughput (the benchmarks start theirs with options of their own).
+     * The JMS receive timeout is the tests' own (see pom.xml, surefire's system properties): a stop waits
+     * for the receives in progress.
      */
     public static List<String> quickStartOptions() {
-        return List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
+        return List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                "-Dcoordinator.jms.receive-timeout-ms=" + System.getProperty("coordinator.jms.receive-timeout-ms", "1000"));
     }
 
     /** The test classpath (surefire's, which java.class.path only points to through a manifest jar). */
