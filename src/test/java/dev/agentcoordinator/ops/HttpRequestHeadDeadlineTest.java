@@ -3,6 +3,8 @@ package dev.agentcoordinator.ops;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -19,7 +21,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * A client that sends its request's headers a byte every few hundred milliseconds (Slowloris) is never idle, but no
  * longer holds its connection for good: the server closes it once {@code coordinator.http.header-timeout-ms} passed
  * without the whole head. A connection kept alive between requests, and one upgraded to HTTP/2, are not closed by it.
- * A coordinator of its own, with a bound of 1.5 s and the default idle timeout (60 s).
+ * A coordinator of its own, with a bound of 1.5 s and the default idle timeout (60 s). The methods run side by side
+ * (junit-platform.properties), each on connections of its own: their seconds of trickling and pausing overlap.
  */
 class HttpRequestHeadDeadlineTest {
     private static final int HEADER_TIMEOUT_MS = 1500;
@@ -40,6 +43,7 @@ class HttpRequestHeadDeadlineTest {
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void headersTrickledAByteAtATimeAreCutOff() throws Exception {
         try (Socket socket = connect()) {
             long start = System.nanoTime();
@@ -50,6 +54,7 @@ class HttpRequestHeadDeadlineTest {
 
     /** A request answered on a connection kept alive does not exempt the next one's head. */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void aLaterRequestsTrickledHeadIsCutOffToo() throws Exception {
         try (Socket socket = connect()) {
             socket.getOutputStream().write("GET /api/no-such-path HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
@@ -82,6 +87,7 @@ class HttpRequestHeadDeadlineTest {
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void aConnectionKeptAliveBetweenRequestsStaysOpen() throws Exception {
         try (Socket socket = connect()) {
             socket.getOutputStream().write("GET /api/workflows HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
@@ -96,6 +102,7 @@ class HttpRequestHeadDeadlineTest {
 
     /** An h2c upgrade leaves HTTP/1.x behind: its frames are not a request head that never ends. */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void aConnectionUpgradedToHttp2StaysOpen() throws Exception {
         try (Socket socket = connect()) {
             OutputStream out = socket.getOutputStream();
