@@ -23,14 +23,20 @@ public final class LookAlikeAgents {
 
     /** One warning per pair of look-alike names, naming the steps of the name fewer steps use (the likelier typo). */
     public static List<String> in(WorkflowCatalog catalog) {
+        return in(catalog.all().stream().map(workflow -> new LoadedDefinition(catalog.fileOf(workflow.id()), workflow)).toList());
+    }
+
+    /** As {@link #in(WorkflowCatalog)}, for definitions read from their files, whether or not they are valid together. */
+    public static List<String> in(List<LoadedDefinition> definitions) {
         Map<String, List<String>> uses = new TreeMap<>();
-        for (WorkflowDefinition workflow : catalog.all()) {
-            for (WorkflowStep step : workflow.steps()) {
-                uses.computeIfAbsent(step.agent(), a -> new ArrayList<>())
-                        .add(catalog.fileOf(workflow.id()) + " step \"" + step.id() + "\"");
-                if (step.compensate() != null) {
+        for (LoadedDefinition loaded : definitions) {
+            for (WorkflowStep step : loaded.definition().steps()) {
+                if (step.agent() != null) {
+                    uses.computeIfAbsent(step.agent(), a -> new ArrayList<>()).add(loaded.file() + " step \"" + step.id() + "\"");
+                }
+                if (step.compensate() != null && step.compensate().agent() != null) {
                     uses.computeIfAbsent(step.compensate().agent(), a -> new ArrayList<>())
-                            .add(catalog.fileOf(workflow.id()) + " step \"" + step.id() + "\" compensate");
+                            .add(loaded.file() + " step \"" + step.id() + "\" compensate");
                 }
             }
         }

@@ -132,7 +132,7 @@ public final class WorkflowCatalog {
             // file by file, in the order they were read (each file's shape problems, then its rules' problems)
             List<String> order = files.stream().map(file -> file.getFileName().toString()).toList();
             errors.sort(Comparator.comparingInt(error -> order.indexOf(error.file())));
-            throw new InvalidDefinitionsException(errors.stream().map(DefinitionError::toString).toList());
+            throw new InvalidDefinitionsException(errors.stream().map(DefinitionError::toString).toList(), LookAlikeAgents.in(loaded));
         }
         return new WorkflowCatalog(loaded.stream().map(LoadedDefinition::definition).toList(),
                 loaded.stream().collect(java.util.stream.Collectors.toMap(d -> d.definition().id(), LoadedDefinition::file)));

@@ -232,6 +232,9 @@ public final class WorkflowReload {
                     .put("error", "the workflows were not reloaded: " + e.errors().size() + " problem(s); the loaded ones run on unchanged");
             ArrayNode problems = refused.putArray("problems");
             e.errors().forEach(problems::add);
+            if (!e.warnings().isEmpty()) {
+                e.warnings().forEach(refused.putArray("warnings")::add);
+            }
             return new Answer(422, refused);
         } catch (IllegalStateException e) {   // the routes of a version could not be added: nothing switched
             return new Answer(500, Json.object().put("error", e.getMessage()));

@@ -123,6 +123,26 @@ class ValidateCommandTest {
                         + " agent misspelt? Its requests go to agent.sentinal, which only an agent of that very name reads");
     }
 
+    /** Beside the errors of another file (or of its own), a look-alike is still told: it may be the next thing to mend. */
+    @Test
+    void lookAlikeAgentNamesAreWarnedOfBesideErrors(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("a.yaml"), """
+                id: a
+                name: A
+                trigger: A
+                steps:
+                  - { id: watch, agent: sentinel, action: check }
+                  - { id: guard, agent: sentinel, action: check, depends_on: [wach] }
+                """);
+        Files.writeString(dir.resolve("b.yaml"), "id: b\nname: B\ntrigger: B\nsteps: [{id: scan, agent: sentinal, action: check}]\n");
+
+        assertThat(run(dir.toString())).isEqualTo(1);
+        assertThat(err.toString(StandardCharsets.UTF_8).trim().lines()).first().asString().startsWith("1 problem(s) in workflow definitions:");
+        assertThat(err.toString(StandardCharsets.UTF_8).trim().lines()).last().isEqualTo(
+                "  warning: agent \"sentinal\" (b.yaml step \"scan\") is named almost as agent \"sentinel\" (2 step(s)): the same"
+                        + " agent misspelt? Its requests go to agent.sentinal, which only an agent of that very name reads");
+    }
+
     @Test
     void tooManyArgumentsIsAUsageError() {
         assertThat(run("a", "b")).isEqualTo(2);
