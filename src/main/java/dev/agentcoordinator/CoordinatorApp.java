@@ -256,7 +256,7 @@ public final class CoordinatorApp {
         CamelRuntime camel = null;
         try {
             CoordinatorRoutes routes = new CoordinatorRoutes(catalog, settings);
-            camel = CamelRuntime.prepare(settings, infra, catalog, routes.builders(), routes.outageBreakers());
+            camel = CamelRuntime.prepare(settings, infra, catalog, routes.builders(), routes.outageBreakers(infra.databaseOutage()));
             demoAgentsStart.start();
             startWhileInfrastructureStarts(camel, infra);
             infra.awaitReady();

@@ -64,9 +64,12 @@ public final class CoordinatorRoutes {
         return BrokerOutageWatch.start(factory, replyBacklog, responseBacklog);
     }
 
-    /** The breakers that pause the routes the broker or a timer starts while the database is unreachable. */
-    public RoutePolicyFactory outageBreakers() {
+    /**
+     * The breakers that pause the routes the broker or a timer starts while the database is unreachable, and tell
+     * {@code outage} so.
+     */
+    public RoutePolicyFactory outageBreakers(dev.agentcoordinator.infra.KnownDatabaseOutage outage) {
         return DatabaseOutageBreaker.everyConsumer(java.util.Map.of(ReplyRoutes.ROUTE_ID, replyBacklog,
-                dev.agentcoordinator.messages.MessageRoutes.RESPONSES_ROUTE_ID, responseBacklog));
+                dev.agentcoordinator.messages.MessageRoutes.RESPONSES_ROUTE_ID, responseBacklog), outage);
     }
 }

@@ -51,9 +51,11 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
      * A breaker for every route a broker message or a timer starts (the routes the API or another
      * route starts fail their caller instead); that of a route whose consumers feed a backlog
      * ({@code backlogs}, by route id: the step replies', the message responses') also holds the sweeps
-     * judging by it while it is open (see {@link ReplyBacklog}).
+     * judging by it while it is open (see {@link ReplyBacklog}). Each tells {@code outage} when it opens and when its
+     * probe sees the database answer.
      */
-    public static RoutePolicyFactory everyConsumer(java.util.Map<String, ReplyBacklog> backlogs) {
+    public static RoutePolicyFactory everyConsumer(java.util.Map<String, ReplyBacklog> backlogs,
+                                                   dev.agentcoordinator.infra.KnownDatabaseOutage outage) {
         return (context, routeId, route) -> {
             String uri = route instanceof RouteDefinition definition && definition.getInput() != null
                     ? definition.getInput().getEndpointUri() : null;
@@ -61,9 +63,17 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
                 return null;
             }
             ReplyBacklog backlog = backlogs.get(routeId);
-            DatabaseOutageBreaker breaker = backlog != null
-                    ? new DatabaseOutageBreaker(backlog::consumersSuspended, backlog::consumersResumed)
-                    : new DatabaseOutageBreaker(() -> { }, () -> { });
+            DatabaseOutageBreaker breaker = new DatabaseOutageBreaker(() -> {
+                outage.seen();
+                if (backlog != null) {
+                    backlog.consumersSuspended();
+                }
+            }, () -> {
+                outage.over();
+                if (backlog != null) {
+                    backlog.consumersResumed();
+                }
+            });
             breaker.setCamelContext(context);
             return breaker;
         };

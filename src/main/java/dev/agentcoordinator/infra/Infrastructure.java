@@ -34,6 +34,8 @@ public final class Infrastructure implements AutoCloseable {
     /** The HTTP API's pool, whose waits are bounded more tightly (see {@link #apiDataSource()}). */
     private volatile HikariDataSource apiPool;
     private volatile DataSource apiDataSource;
+    /** An outage the routes met, which the API's pool does not wait out (see {@link KnownDatabaseOutage}). */
+    private final KnownDatabaseOutage databaseOutage = new KnownDatabaseOutage();
     private EmbeddedDatabase embeddedDatabase;
     private EmbeddedBroker embeddedBroker;
     /** The start threads' tasks; a stop on another thread (a signal while starting) reads them while begin() adds. */
@@ -110,7 +112,7 @@ public final class Infrastructure implements AutoCloseable {
             }
         });
         infra.dataSource = new ReadyGatedDataSource(infra.pool, databaseStart);
-        infra.apiDataSource = new ReadyGatedDataSource(infra.apiPool, databaseStart);
+        infra.apiDataSource = new OutageRefusingDataSource(new ReadyGatedDataSource(infra.apiPool, databaseStart), infra.databaseOutage);
         infra.inBackground("coordinator-broker-start", infra::startBroker);
         try {
             infra.prepareConnectionFactory(settings);   // meanwhile: the JMS client takes a while to load
@@ -282,6 +284,10 @@ public final class Infrastructure implements AutoCloseable {
      * most {@code coordinator.http.db-timeout-ms} and then answers 503 (a database that hangs held a call for good, or
      * for the engine pool's 30 s wait), and so that API reads never take the connections the engine works with.
      */
+    public KnownDatabaseOutage databaseOutage() {
+        return databaseOutage;
+    }
+
     public DataSource apiDataSource() {
         return apiDataSource;
     }
