@@ -1,16 +1,12 @@
 package dev.agentcoordinator.infra;
 
-import org.springframework.jdbc.datasource.DelegatingDataSource;
-
 import javax.sql.DataSource;
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
 import java.time.Instant;
 import java.util.Optional;
 
 /** The HTTP API's pool, refusing at once while an outage is known ({@link KnownDatabaseOutage}). */
-final class OutageRefusingDataSource extends DelegatingDataSource {
+final class OutageRefusingDataSource extends CheckedDataSource {
     /** SQL state connection_exception: what callers take for an unreachable database (DatabaseUnreachable). */
     private static final String CONNECTION_EXCEPTION = "08000";
 
@@ -21,19 +17,9 @@ final class OutageRefusingDataSource extends DelegatingDataSource {
         this.outage = outage;
     }
 
+    /** Refuses while an outage is known. */
     @Override
-    public Connection getConnection() throws SQLException {
-        refuseDuringOutage();
-        return super.getConnection();
-    }
-
-    @Override
-    public Connection getConnection(String username, String password) throws SQLException {
-        refuseDuringOutage();
-        return super.getConnection(username, password);
-    }
-
-    private void refuseDuringOutage() throws SQLTransientConnectionException {
+    void check() throws SQLTransientConnectionException {
         Optional<Instant> since = outage.since();
         if (since.isPresent()) {
             throw new SQLTransientConnectionException("the database has been unreachable since " + since.get()

@@ -1,9 +1,6 @@
 package dev.agentcoordinator.infra;
 
-import org.springframework.jdbc.datasource.DelegatingDataSource;
-
 import javax.sql.DataSource;
-import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -14,7 +11,7 @@ import java.util.concurrent.Future;
  * while the database may still be initialising; whatever asks for a connection then waits for the
  * migrations instead of meeting a missing table, and fails with the start's own error if it failed.
  */
-final class ReadyGatedDataSource extends DelegatingDataSource {
+final class ReadyGatedDataSource extends CheckedDataSource {
 
     private final Future<?> migrated;
 
@@ -24,19 +21,9 @@ final class ReadyGatedDataSource extends DelegatingDataSource {
         this.migrated = migrated;
     }
 
+    /** Waits for the migrations. */
     @Override
-    public Connection getConnection() throws SQLException {
-        awaitMigrated();
-        return super.getConnection();
-    }
-
-    @Override
-    public Connection getConnection(String username, String password) throws SQLException {
-        awaitMigrated();
-        return super.getConnection(username, password);
-    }
-
-    private void awaitMigrated() throws SQLException {
+    void check() throws SQLException {
         try {
             migrated.get();   // once done, a read of its state: nothing on the hot path
         } catch (ExecutionException e) {
