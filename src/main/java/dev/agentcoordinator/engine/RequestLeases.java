@@ -74,6 +74,15 @@ final class RequestLeases {
      * then sent again when it runs out. Returns where the route goes on after a send that went through.
      */
     static ProcessorDefinition<?> send(ProcessorDefinition<?> at, UnaryOperator<TryDefinition> send, String markDueId) {
+        return send(at, send, markDueId, null);
+    }
+
+    /**
+     * As {@link #send(ProcessorDefinition, UnaryOperator, String)}, for the retry sweep: a request whose send was
+     * refused before is not raised again, only told by {@code refusals}; the next sweep sends it again all the same.
+     */
+    static ProcessorDefinition<?> send(ProcessorDefinition<?> at, UnaryOperator<TryDefinition> send, String markDueId,
+                                       RepeatedRefusals refusals) {
         return send.apply(at.doTry())
                 .doCatch(Exception.class)
                     .process(RequestLeases::keepFailedSend)
@@ -87,7 +96,7 @@ final class RequestLeases {
                         .process(RequestLeases::logNotMadeDue)
                     .end()
                 .end()
-                .process(RequestLeases::raiseFailedSend).id(markDueId + ".raise");
+                .process(exchange -> raiseFailedSend(exchange, refusals)).id(markDueId + ".raise");
     }
 
     /** In the catch block of a send: the failure, the message and the lease (if any), for {@link #raiseFailedSend}. */
@@ -106,12 +115,27 @@ final class RequestLeases {
                 failed.lease().get(Headers.ROW_ID), failed.lease().get(Headers.ATTEMPT), cause == null ? null : cause.getMessage());
     }
 
-    /** After the lease was made due: the send's failure again, on the message as it was when the send failed. */
-    private static void raiseFailedSend(Exchange exchange) throws Exception {
+    /**
+     * After the lease was made due: the send's failure again, on the message as it was when the send failed; for a
+     * request of the retry sweep whose send was refused before, only {@code refusals}' line.
+     */
+    private static void raiseFailedSend(Exchange exchange, RepeatedRefusals refusals) throws Exception {
         FailedSend failed = (FailedSend) exchange.removeProperty(FAILED_SEND);
-        if (failed != null) {
-            exchange.getMessage().setBody(failed.body());
-            throw failed.failure();
+        if (failed == null) {
+            return;
         }
+        exchange.getMessage().setBody(failed.body());
+        if (refusals != null && failed.lease() != null) {
+            String key = RepeatedRefusals.key(failed.lease().get(Headers.ROW_ID), failed.lease().get(Headers.ATTEMPT));
+            if (refusals.refusedBefore(key)) {
+                refusals.refusedAgain(key, exchange.getProperty(WHAT, String.class), failed.failure());
+                return;
+            }
+            refusals.refusedFirst(key);
+        }
+        throw failed.failure();
     }
+
+    /** Exchange property of the retry sweep: the step or compensation and attempt the request is of, for the log. */
+    static final String WHAT = "requestOf";
 }

@@ -22,6 +22,10 @@ public class SupervisorRoutes extends RouteBuilder {
     private final String replyQueue;
     private final long periodMs;
     private final ReplyBacklog replyBacklog;
+    /** Exchange property of the retry sweep: whether the request is one sent again (its lease ran out or was made due). */
+    private static final String RESENT = "resent";
+    /** The requests this sweep sends again that the broker refused before (see {@link RepeatedRefusals}). */
+    private final RepeatedRefusals refusals = new RepeatedRefusals();
 
     /**
      * Sweep periods in which no row of an execution changed, and nothing of it was in flight, before
@@ -90,13 +94,19 @@ public class SupervisorRoutes extends RouteBuilder {
                 .setHeader(SWEEP_LIMIT, constant(Endpoints.SWEEP_ROWS))
                 .to(Sql.rows("start-due-retries"))
                 .split(body())
-                    .setProperty("resent", simple("${body[resent]}"))
+                    .setProperty(RESENT, simple("${body[resent]}"))
                     .process(this::rowToHeaders)
                     .setProperty("agentQueue", simple("agent.${header.agent}"))
+                    .setProperty(RequestLeases.WHAT, simple("${header.kind} ${header.stepId} (attempt ${header.attempt}) [execution ${header.executionId}]"))
                     .choice()
-                        .when(exchangeProperty("resent").isEqualTo(true))
+                        // (one the broker refused before is told by refusals, at most every 30 s)
+                        .when(exchange -> Boolean.TRUE.equals(exchange.getProperty(RESENT))
+                                && !refusals.refusedBefore(RepeatedRefusals.key(exchange.getMessage().getHeader(ROW_ID),
+                                        exchange.getMessage().getHeader(ATTEMPT))))
                             .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "${header.kind} ${header.stepId} (attempt ${header.attempt}): "
                                     + "its request was not known to have left; sent again [execution ${header.executionId}]")
+                        .when(exchangeProperty(RESENT).isEqualTo(true))
+                            .log(org.apache.camel.LoggingLevel.DEBUG, Endpoints.PROGRESS_LOG, "${exchangeProperty." + RequestLeases.WHAT + "}: sent again")
                         .otherwise()
                             .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "${header.kind} ${header.stepId} retried (attempt ${header.attempt}) [execution ${header.executionId}]")
                     .end()
@@ -104,8 +114,9 @@ public class SupervisorRoutes extends RouteBuilder {
                     .process(exchange -> StepRequests.build(exchange, replyQueue));
         // a failed send makes the lease due at once (RequestLeases.send): the next run sends it again, once the broker answers
         RequestLeases.send(retried, sending -> sending.toD("jms:queue:${exchangeProperty.agentQueue}?exchangePattern=InOnly&preserveMessageQos=true"),
-                        "coordinator.retries.request-unsent")
+                        "coordinator.retries.request-unsent", refusals)
                     .process(RequestLeases::asParameters)
+                    .process(this::forgetRefusals)
                     .to(Sql.update("request-sent"));
         retried.end();
 
@@ -222,6 +233,13 @@ public class SupervisorRoutes extends RouteBuilder {
      * Timeouts wait for replies that are queued but not yet taken (see {@link ReplyBacklog}); while
      * the backlog is not known yet, this sweep is skipped.
      */
+    /** After a request went: its attempt's refusals, if any, are forgotten (the body holds the lease's parameters). */
+    @SuppressWarnings("unchecked")
+    private void forgetRefusals(Exchange exchange) {
+        Map<String, Object> lease = exchange.getMessage().getBody(Map.class);
+        refusals.sent(RepeatedRefusals.key(lease.get(ROW_ID), lease.get(ATTEMPT)));
+    }
+
     private void holdForReplyBacklog(Exchange exchange) {
         replyBacklog.holdSweep(exchange);
     }

@@ -177,12 +177,23 @@ class UnsentRequestTest {
      */
     @Test
     void aRetryWhoseSendFailedIsSentAgainAtTheNextSweepOnceTheBrokerTakesIt() throws Exception {
-        try (CapturedLog log = CapturedLog.ofRoot()) {
+        org.apache.logging.log4j.Level progressLevel = org.apache.logging.log4j.LogManager.getLogger(Endpoints.PROGRESS_LOG).getLevel();
+        org.apache.logging.log4j.core.config.Configurator.setLevel(Endpoints.PROGRESS_LOG, org.apache.logging.log4j.Level.DEBUG);
+        try (CapturedLog log = CapturedLog.ofRoot(); CapturedLog progress = CapturedLog.of(Endpoints.PROGRESS_LOG)) {
             String eventId = sendEvent("F_LEASE_RETRY", "{}");
             await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null
                     && Integer.valueOf(2).equals(stepRow(executionOf(eventId), "refused").get("attempt")));
             String executionId = executionOf(eventId);
             awaitFailedSend(log, "coordinator.retries");
+            // sent again at every sweep while refused, but reported as a failure once: before, an ERROR with its stack
+            // trace and a WARN "sent again" every sweep period (50 ms here, 200 ms by default) until the deadline
+            await().atMost(Duration.ofSeconds(20)).until(() -> progress.lines().stream()
+                    .filter(line -> line.startsWith("DEBUG step refused (attempt 2) [execution " + executionId + "]: sent again")).count() >= 5);
+            assertThat(log.linesWithCauses().stream().filter(line -> line.startsWith("ERROR Failed delivery")
+                    && line.contains("coordinator.retries") && line.contains("Address \"agent.f-lease-agent\" is full")).count())
+                    .isEqualTo(1);
+            assertThat(progress.lines().stream().filter(line -> line.contains("its request was not known to have left; sent again")
+                    && line.contains(executionId)).count()).as("once refused: told by the refusals' own line").isZero();
 
             assertSentAgainSoonAfterTheBrokerTakesIt(executionId, "refused");
             awaitExecution(eventId, "completed");
@@ -191,6 +202,7 @@ class UnsentRequestTest {
                     .as("attempt 2 once: the refused sends left nothing").containsExactly(1, 2);
         } finally {
             acceptLeaseAgentRequests();
+            org.apache.logging.log4j.core.config.Configurator.setLevel(Endpoints.PROGRESS_LOG, progressLevel);
         }
     }
 
