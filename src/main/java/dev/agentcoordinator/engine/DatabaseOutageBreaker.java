@@ -35,12 +35,16 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
 
     static final long PROBE_PERIOD_MS = 1_000;
 
-    private final Runnable whenOpened;
+    /** Told whether the failure that opened it was a write refused as read-only. */
+    private final java.util.function.Consumer<Boolean> whenOpened;
     private final Runnable beforeClosed;
     /** The probe while the breaker is open (written under this; read without it on every exchange). */
     private volatile ScheduledExecutorService probe;
 
-    private DatabaseOutageBreaker(Runnable whenOpened, Runnable beforeClosed) {
+    /** Whether the failure that opens the breaker was a write refused as read-only (set just before it opens). */
+    private volatile boolean openedOnReadOnly;
+
+    private DatabaseOutageBreaker(java.util.function.Consumer<Boolean> whenOpened, Runnable beforeClosed) {
         // Camel's failure count is not used: onExchangeDone opens the breaker by DatabaseUnreachable
         super(1, 60_000, PROBE_PERIOD_MS, List.of());
         this.whenOpened = whenOpened;
@@ -63,8 +67,10 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
                 return null;
             }
             ReplyBacklog backlog = backlogs.get(routeId);
-            DatabaseOutageBreaker breaker = new DatabaseOutageBreaker(() -> {
-                outage.seen();
+            DatabaseOutageBreaker breaker = new DatabaseOutageBreaker(readOnly -> {
+                if (!readOnly) {   // a standby answers reads: the API's are not refused
+                    outage.seen();
+                }
                 if (backlog != null) {
                     backlog.consumersSuspended();
                 }
@@ -86,6 +92,7 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
     @Override
     public void onExchangeDone(Route route, Exchange exchange) {
         if (probe == null && DatabaseUnreachable.causes(exchange.getException())) {
+            openedOnReadOnly = DatabaseUnreachable.readOnly(exchange.getException());
             openCircuit(route);
         }
     }
@@ -95,7 +102,7 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
         if (probe != null) {
             return;
         }
-        whenOpened.run();
+        whenOpened.accept(openedOnReadOnly);
         super.openCircuit(route);
         probe = getCamelContext().getExecutorServiceManager()
                 .newSingleThreadScheduledExecutor(this, "database-outage-probe-" + route.getRouteId());

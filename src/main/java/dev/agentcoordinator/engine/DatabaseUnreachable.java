@@ -32,6 +32,19 @@ public final class DatabaseUnreachable {
      * when PostgreSQL stops under a connection, or 25006 (a write refused as read-only: after a fail-over the
      * pool may reach a standby; nothing is wrong with the message either).
      */
+    /**
+     * Whether the failure is a write refused as read-only (25006, see {@link #causes}): the database answers, to reads
+     * too, as a standby does.
+     */
+    public static boolean readOnly(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof SQLException sql && READ_ONLY.equals(sql.getSQLState())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     public static boolean causes(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
             for (Class<?> type : TYPES) {

@@ -46,6 +46,14 @@ class DatabaseUnreachableTest {
                 new SQLException("cannot execute UPDATE in a read-only transaction", "25006")))).isTrue();
     }
 
+    /** A standby answers reads: an outage of that kind does not refuse the API's (KnownDatabaseOutage). */
+    @Test
+    void aWriteRefusedAsReadOnlyIsToldFromAnUnreachableDatabase() {
+        assertThat(DatabaseUnreachable.readOnly(new org.springframework.jdbc.UncategorizedSQLException("PreparedStatementCallback", "UPDATE …",
+                new SQLException("cannot execute UPDATE in a read-only transaction", "25006")))).isTrue();
+        assertThat(DatabaseUnreachable.readOnly(new PSQLException("Connection refused", PSQLState.CONNECTION_UNABLE_TO_CONNECT))).isFalse();
+    }
+
     @Test
     void errorsOfTheStatementItselfDoNot() {
         assertThat(DatabaseUnreachable.causes(new SQLException("duplicate key", "23505"))).isFalse();
