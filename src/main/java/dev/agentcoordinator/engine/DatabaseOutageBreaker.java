@@ -35,8 +35,9 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
 
     static final long PROBE_PERIOD_MS = 1_000;
 
-    /** Told whether the failure that opened it was a write refused as read-only. */
-    private final java.util.function.Consumer<Boolean> whenOpened;
+    /** Told when it opens on an outage (not on a write refused as read-only: a standby answers reads) and closes. */
+    private final dev.agentcoordinator.infra.KnownDatabaseOutage outage;
+    private final Runnable whenOpened;
     private final Runnable beforeClosed;
     /** The probe while the breaker is open (written under this; read without it on every exchange). */
     private volatile ScheduledExecutorService probe;
@@ -44,9 +45,10 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
     /** Whether the failure that opens the breaker was a write refused as read-only (set just before it opens). */
     private volatile boolean openedOnReadOnly;
 
-    private DatabaseOutageBreaker(java.util.function.Consumer<Boolean> whenOpened, Runnable beforeClosed) {
+    private DatabaseOutageBreaker(dev.agentcoordinator.infra.KnownDatabaseOutage outage, Runnable whenOpened, Runnable beforeClosed) {
         // Camel's failure count is not used: onExchangeDone opens the breaker by DatabaseUnreachable
         super(1, 60_000, PROBE_PERIOD_MS, List.of());
+        this.outage = outage;
         this.whenOpened = whenOpened;
         this.beforeClosed = beforeClosed;
     }
@@ -67,19 +69,9 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
                 return null;
             }
             ReplyBacklog backlog = backlogs.get(routeId);
-            DatabaseOutageBreaker breaker = new DatabaseOutageBreaker(readOnly -> {
-                if (!readOnly) {   // a standby answers reads: the API's are not refused
-                    outage.seen();
-                }
-                if (backlog != null) {
-                    backlog.consumersSuspended();
-                }
-            }, () -> {
-                outage.over();
-                if (backlog != null) {
-                    backlog.consumersResumed();
-                }
-            });
+            DatabaseOutageBreaker breaker = new DatabaseOutageBreaker(outage,
+                    backlog != null ? backlog::consumersSuspended : () -> { },
+                    backlog != null ? backlog::consumersResumed : () -> { });
             breaker.setCamelContext(context);
             return breaker;
         };
@@ -102,7 +94,10 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
         if (probe != null) {
             return;
         }
-        whenOpened.accept(openedOnReadOnly);
+        if (!openedOnReadOnly) {
+            outage.seen(this);
+        }
+        whenOpened.run();
         super.openCircuit(route);
         probe = getCamelContext().getExecutorServiceManager()
                 .newSingleThreadScheduledExecutor(this, "database-outage-probe-" + route.getRouteId());
@@ -148,6 +143,13 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
         }
     }
 
+    /** A route stopped while its breaker is open (an operator's stop) no longer keeps the outage known. */
+    @Override
+    public void onStop(Route route) {
+        outage.over(this);
+        super.onStop(route);
+    }
+
     /** Camel's half-open timer is not used: the probe closes the breaker. */
     @Override
     protected void addHalfOpenTimer(Route route) {
@@ -189,6 +191,7 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
         if (probe == null) {
             return;
         }
+        outage.over(this);
         beforeClosed.run();
         super.closeCircuit(route);
         getCamelContext().getExecutorServiceManager().shutdown(probe);
@@ -202,6 +205,7 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
             getCamelContext().getExecutorServiceManager().shutdownNow(probe);
             probe = null;
         }
+        outage.over(this);
         super.doStop();
     }
 }

@@ -1,29 +1,36 @@
 package dev.agentcoordinator.infra;
 
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Whether the database is known to be unreachable now: an outage breaker paused a route on it (DatabaseOutageBreaker)
- * and no probe has seen the database answer since. The HTTP API's pool refuses at once meanwhile
+ * and has not seen the database answer since. The HTTP API's pool refuses at once meanwhile
  * ({@link OutageRefusingDataSource}): a call is answered 503 in milliseconds, not after the pool's wait for a
- * connection that cannot come ({@code coordinator.http.db-timeout-ms}, 10 s). Once the database is back, a call is
- * refused for at most one probe period (1 s) more.
+ * connection that cannot come ({@code coordinator.http.db-timeout-ms}, 10 s). Each breaker's probe asks every second,
+ * so once the database is back a call is refused for about a second more. A breaker stopped while open (its route
+ * stopped) counts no more.
  */
 public final class KnownDatabaseOutage {
-    /** When the outage was first seen; null while none is known. */
+    /** The breakers open on it (guarded by this). */
+    private final Set<Object> pausedBy = new HashSet<>();
+    /** When the first of them opened; null while none is open. */
     private volatile Instant since;
 
-    /** A route paused on a failure that says the database cannot be reached. */
-    public void seen() {
-        if (since == null) {
+    /** {@code breaker} paused its route on a failure that says the database cannot be reached. */
+    public synchronized void seen(Object breaker) {
+        if (pausedBy.add(breaker) && pausedBy.size() == 1) {
             since = Instant.now();
         }
     }
 
-    /** A probe saw the database answer. */
-    public void over() {
-        since = null;
+    /** {@code breaker} saw the database answer, or stopped. */
+    public synchronized void over(Object breaker) {
+        if (pausedBy.remove(breaker) && pausedBy.isEmpty()) {
+            since = null;
+        }
     }
 
     /** When the outage known now was first seen. */
