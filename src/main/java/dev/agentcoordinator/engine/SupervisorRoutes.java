@@ -115,9 +115,11 @@ public class SupervisorRoutes extends RouteBuilder {
         // a failed send makes the lease due at once (RequestLeases.send): the next run sends it again, once the broker answers
         RequestLeases.send(retried, sending -> sending.toD("jms:queue:${exchangeProperty.agentQueue}?exchangePattern=InOnly&preserveMessageQos=true"),
                         "coordinator.retries.request-unsent", refusals)
-                    .process(RequestLeases::asParameters)
-                    .process(this::forgetRefusals)
-                    .to(Sql.update("request-sent"));
+                    .filter(RequestLeases.remembered())   // not after a refusal told by refusals: nothing went
+                        .process(RequestLeases::asParameters)
+                        .process(this::forgetRefusals)
+                        .to(Sql.update("request-sent"))
+                    .end();
         retried.end();
 
         from(Endpoints.sweep(periodMs, 6))
@@ -229,10 +231,6 @@ public class SupervisorRoutes extends RouteBuilder {
                 .split(body());
     }
 
-    /**
-     * Timeouts wait for replies that are queued but not yet taken (see {@link ReplyBacklog}); while
-     * the backlog is not known yet, this sweep is skipped.
-     */
     /** After a request went: its attempt's refusals, if any, are forgotten (the body holds the lease's parameters). */
     @SuppressWarnings("unchecked")
     private void forgetRefusals(Exchange exchange) {
@@ -240,6 +238,10 @@ public class SupervisorRoutes extends RouteBuilder {
         refusals.sent(RepeatedRefusals.key(lease.get(ROW_ID), lease.get(ATTEMPT)));
     }
 
+    /**
+     * Timeouts wait for replies that are queued but not yet taken (see {@link ReplyBacklog}); while
+     * the backlog is not known yet, this sweep is skipped.
+     */
     private void holdForReplyBacklog(Exchange exchange) {
         replyBacklog.holdSweep(exchange);
     }
