@@ -749,7 +749,7 @@ public class ApiRoutes extends RouteBuilder {
     private static JsonNode stepReply(String body) {
         JsonNode reply;
         try {
-            reply = Json.parse(body == null || body.isBlank() ? "null" : body);
+            reply = Json.parseStrict(body == null || body.isBlank() ? "null" : body);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("the step reply is " + e.getMessage());   // "not valid JSON: <what, where>"
         }

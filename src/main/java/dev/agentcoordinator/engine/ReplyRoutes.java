@@ -59,6 +59,19 @@ public class ReplyRoutes extends RouteBuilder {
     }
 
     /**
+     * Why a reply's correlation id names no attempt; with a hint when the ':' between the step row and the attempt is
+     * missing, as a STOMP client that does not escape ':' in header values (as {@code \c}) sends it: the broker drops it.
+     */
+    static String unnamedAttempt(String correlationId) {
+        String reason = "correlation id " + correlationId + " does not name a step attempt";
+        if (correlationId != null && correlationId.contains("@") && !correlationId.substring(0, correlationId.indexOf('@')).contains(":")) {
+            reason += " (the ':' before its attempt number is missing: a STOMP client must send ':' in a header value as"
+                    + " \\c, docs/agent-protocol.md)";
+        }
+        return reason;
+    }
+
+    /**
      * The reply's text, kept in {@link #REPLY_TEXT}. A reply sent as bytes that are not UTF-8 is read as an error reply
      * naming the first such byte, as a reply that is not JSON fails its attempt (retried while attempts are left),
      * rather than settling the step with U+FFFD in place of what the agent sent.
@@ -92,7 +105,8 @@ public class ReplyRoutes extends RouteBuilder {
                 .process(this::readCorrelation)
                 .choice()
                     .when(header(ROW_ID).isNull())
-                        .setHeader(IGNORE_REASON, simple("correlation id ${header.JMSCorrelationID} does not name a step attempt"))
+                        .process(exchange -> exchange.getMessage().setHeader(IGNORE_REASON,
+                                unnamedAttempt(exchange.getMessage().getHeader("JMSCorrelationID", String.class))))
                         .to("direct:coordinator.ignore-reply")
                     .when(exchange -> StepOutcome.isHeartbeat(exchange.getProperty(REPLY_TEXT, String.class)))
                         .to(HEARTBEAT)

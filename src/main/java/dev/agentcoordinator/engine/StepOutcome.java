@@ -31,9 +31,13 @@ public record StepOutcome(Transition transition, String outputJson, String error
      * @param inputJson   the input that iteration ran with
      */
     public static StepOutcome of(WorkflowStep step, String replyText, int attempt, int maxAttempts, int iteration, String inputJson) {
+        if (replyText == null || replyText.isBlank()) {
+            return failure("agent reply is empty: a reply is a JSON object with a \"status\" (docs/agent-protocol.md)", true,
+                    attempt, maxAttempts);
+        }
         JsonNode reply;
         try {
-            reply = Json.parse(replyText);
+            reply = Json.parseStrict(replyText);   // a key given twice is the agent's mistake, not the last one winning
         } catch (IllegalArgumentException e) {
             return failure("agent replied with malformed JSON: " + e.getMessage(), true, attempt, maxAttempts);
         }
@@ -118,8 +122,10 @@ public record StepOutcome(Transition transition, String outputJson, String error
         if (progress == null || progress.isNull()) {
             return null;
         }
-        if (Json.containsNul(progress)) {
-            return Json.write(Map.of("error", "the heartbeat's progress contains the character U+0000 (\\u0000), which PostgreSQL cannot store"));
+        if (Json.containsNul(progress)) {   // the progress reported before stays: a retry still gets the last good one
+            LOG.warn("A heartbeat's progress contains the character U+0000 (\\u0000), which PostgreSQL cannot store: not kept,"
+                    + " the progress reported before stays");
+            return null;
         }
         return Json.write(progress);
     }

@@ -51,6 +51,15 @@ class HttpApiSemanticsTest {
         assertThat(post("/api/events", "{\"type\":\"UTF8_OK\",\"payload\":{\"n\":\"caf\u00e9\"}}").statusCode()).isEqualTo(202);
     }
 
+    /** A step reply with a key given twice is refused, as an event is: before, the last one won without a word. */
+    @Test
+    void aStepReplyWithAKeyGivenTwiceIsRefused() {
+        HttpResponse<String> refused = post("/api/executions/any/steps/any/reply",
+                "{\"status\": \"error\", \"error\": \"first\", \"status\": \"ok\", \"output\": {}}");
+        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(400);
+        assertThat(Json.parse(refused.body()).path("error").asText()).startsWith("the step reply is not valid JSON: Duplicate field 'status'");
+    }
+
     @Test
     void theAgentsAreListedWithWhatWaitsForThem() {
         String eventId = sendEvent("F_AGENTS_LISTED", "{}");

@@ -170,7 +170,20 @@ class StepLogicTest {
         assertThat(StepOutcome.of(a, "{\"status\":\"error\",\"error\":\"no\",\"retryable\":false}", 1, 2, 0, "{}").transition())
                 .isEqualTo(StepOutcome.Transition.FAIL);
         assertThat(StepOutcome.of(a, "not json", 1, 1, 0, "{}").error()).contains("malformed JSON");
+        // a key given twice is the agent's mistake, as in an event: before, the last one won without a word
+        assertThat(StepOutcome.of(a, "{\"status\":\"error\",\"error\":\"first\",\"status\":\"ok\",\"output\":{}}", 1, 2, 0, "{}").error())
+                .startsWith("agent replied with malformed JSON: not valid JSON: Duplicate field 'status'");
+        assertThat(StepOutcome.of(a, "", 1, 2, 0, "{}").error()).startsWith("agent reply is empty");
         assertThat(StepOutcome.of(a, "{\"status\":\"maybe\"}", 1, 1, 0, "{}").error()).contains("\"maybe\"");
+    }
+
+    /** A correlation id whose ':' a STOMP client did not escape (the broker drops it) is told so; another is only named. */
+    @Test
+    void aCorrelationIdMissingItsColonIsToldWhy() {
+        assertThat(ReplyRoutes.unnamedAttempt("9a945c61-f0bb1@w_raw~v1/s1/1")).isEqualTo("correlation id 9a945c61-f0bb1@w_raw~v1/s1/1"
+                + " does not name a step attempt (the ':' before its attempt number is missing: a STOMP client must send ':' in a"
+                + " header value as \\c, docs/agent-protocol.md)");
+        assertThat(ReplyRoutes.unnamedAttempt("something-else")).isEqualTo("correlation id something-else does not name a step attempt");
     }
 
     /** retryable says false as false or "false"; anything else but true is no answer, taken as true and named in a WARN. */
@@ -316,8 +329,8 @@ class StepLogicTest {
     void aHeartbeatsProgressIsKeptAsSentUnlessPostgreSqlCannotStoreIt() {
         assertThat(StepOutcome.heartbeatProgress("{\"status\":\"running\",\"progress\":{\"done\":3}}")).isEqualTo("{\"done\":3}");
         assertThat(StepOutcome.heartbeatProgress("{\"status\":\"running\"}")).isNull();
-        // jsonb refuses U+0000: the note takes its place instead of the heartbeat failing every delivery
-        assertThat(Json.parse(StepOutcome.heartbeatProgress("{\"status\":\"running\",\"progress\":{\"cursor\":\"a\\u0000b\"}}"))
-                .path("error").asText()).contains("U+0000");
+        // jsonb refuses U+0000: not kept (a WARN line says so), so the progress reported before stays for a retry;
+        // before, a note took its place, and the retry was sent the note instead of the agent's last good progress
+        assertThat(StepOutcome.heartbeatProgress("{\"status\":\"running\",\"progress\":{\"cursor\":\"a\\u0000b\"}}")).isNull();
     }
 }
