@@ -193,8 +193,10 @@ public class ApiRoutes extends RouteBuilder {
                         .to(Sql.apiRows("get-execution-steps"))
                         .setProperty("steps", body())
                         .to(Sql.apiRows("get-execution-attempts"))
+                        .setProperty("attempts", body())
+                        .to(Sql.apiRows("get-execution-ignored-replies"))
                         .process(e -> respond(e, 200, ExecutionViews.execution(e.getProperty("execution", Map.class),
-                                e.getProperty("steps", List.class), e.getMessage().getBody(List.class))))
+                                e.getProperty("steps", List.class), e.getProperty("attempts", List.class), e.getMessage().getBody(List.class))))
                 .end();
 
         from("direct:api.list-executions").routeId("api.list-executions")

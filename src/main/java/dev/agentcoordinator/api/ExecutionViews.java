@@ -26,7 +26,11 @@ final class ExecutionViews {
      * The spec's getExecutionStatus: the execution, with every step row, each with its attempts (rows of
      * get-execution-attempts.sql, first attempt first), and its compensations apart.
      */
-    static String execution(Map<String, Object> execution, List<Map<String, Object>> steps, List<Map<String, Object>> attempts) {
+    /** Ignored replies shown with an execution, the newest (get-execution-ignored-replies.sql reads one more). */
+    static final int IGNORED_REPLIES_SHOWN = 20;
+
+    static String execution(Map<String, Object> execution, List<Map<String, Object>> steps, List<Map<String, Object>> attempts,
+                            List<Map<String, Object>> ignoredReplies) {
         Map<List<Object>, ArrayNode> attemptsByStep = new HashMap<>();
         for (Map<String, Object> attempt : attempts) {
             Map<String, Object> row = new LinkedHashMap<>(attempt);
@@ -45,6 +49,11 @@ final class ExecutionViews {
             (COMPENSATION.equals(step.get("kind")) ? compensationViews : stepViews)
                     .add(object(step).set("attempts", stepAttempts != null ? stepAttempts : Json.array()));
         });
+        // what an agent sent that settled nothing (late, a duplicate, for another attempt): before, only the log and
+        // the table told an agent's developer why a reply had no effect
+        ArrayNode ignored = view.putArray("ignored_replies");
+        ignoredReplies.stream().limit(IGNORED_REPLIES_SHOWN).forEach(reply -> ignored.add(object(reply)));
+        view.put("ignored_replies_more", ignoredReplies.size() > IGNORED_REPLIES_SHOWN);
         return Json.write(view);
     }
 

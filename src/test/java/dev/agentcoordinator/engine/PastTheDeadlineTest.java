@@ -92,6 +92,15 @@ class PastTheDeadlineTest {
 
         assertThat(jdbc.queryForObject("SELECT reason FROM ignored_replies WHERE execution_id = ?", String.class, executionId)).startsWith("late reply for attempt 1 of step slow: it reached the broker at ")
                 .endsWith("; the attempt is timed out");
+        // and the execution's view shows it, for the agent's developer
+        HttpResponse<String> viewed = HTTP.send(HttpRequest.newBuilder(URI.create(coordinator.httpUrl() + "/api/executions/" + executionId))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        com.fasterxml.jackson.databind.JsonNode ignored = Json.parse(viewed.body()).path("ignored_replies");
+        assertThat(ignored).hasSize(1);
+        assertThat(ignored.get(0).path("step_id").asText()).isEqualTo("slow");
+        assertThat(ignored.get(0).path("reason").asText()).startsWith("late reply for attempt 1 of step slow: it reached the broker at ");
+        assertThat(ignored.get(0).path("received_at").asText()).endsWith("Z");
+        assertThat(Json.parse(viewed.body()).path("ignored_replies_more").asBoolean()).isFalse();
         // the attempt times out and the next one runs; answered in time, it completes the step
         await().atMost(Duration.ofSeconds(15)).until(() -> jdbc.queryForList("SELECT 1 FROM workflow_step_executions"
                 + " WHERE execution_id = ? AND step_id = 'slow' AND status = 'running' AND attempt = 2", executionId).size() == 1);
