@@ -7,7 +7,7 @@ UPDATE workflow_step_executions s
        handled_by = current_setting('application_name'), dispatched_by = :#causeMessageId,
        -- started by a sweep or an HTTP call, with no message to redeliver: its request's lease (V27)
        request_due_at = CASE WHEN CAST(:#causeMessageId AS varchar) IS NULL
-                             THEN now() + LEAST(30000, s.timeout_ms / 3) * interval '1 millisecond' END
+                             THEN now() + GREATEST(1000, LEAST(30000, s.timeout_ms / 3)) * interval '1 millisecond' END
  WHERE s.id = :#rowId AND s.status = 'pending' AND s.next_attempt_at IS NULL AND s.kind = 'compensation'
    AND EXISTS (SELECT 1 FROM workflow_executions e WHERE e.id = s.execution_id AND e.status = 'compensating')
 RETURNING s.attempt, s.iteration, s.deadline, s.agent, s.action

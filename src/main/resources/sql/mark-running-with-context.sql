@@ -5,7 +5,7 @@ UPDATE workflow_step_executions s
        started_at = now(), deadline = now() + s.timeout_ms * interval '1 millisecond', updated_at = now(),
        handled_by = current_setting('application_name'), dispatched_by = :#causeMessageId,
        -- started by a sweep or an HTTP call, with no message to redeliver: its request's lease (V27)
-       request_due_at = CASE WHEN CAST(:#causeMessageId AS varchar) IS NULL THEN now() + LEAST(30000, s.timeout_ms / 3) * interval '1 millisecond' END
+       request_due_at = CASE WHEN CAST(:#causeMessageId AS varchar) IS NULL THEN now() + GREATEST(1000, LEAST(30000, s.timeout_ms / 3)) * interval '1 millisecond' END
  WHERE s.id = :#rowId AND s.status = 'pending' AND s.next_attempt_at IS NULL   -- not one waiting for its next attempt (V22)
    -- nothing is dispatched past the execution's deadline: its timeout settles it (V39)
    AND EXISTS (SELECT 1 FROM workflow_executions e WHERE e.id = s.execution_id AND e.status = 'running'

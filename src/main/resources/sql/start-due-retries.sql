@@ -8,7 +8,8 @@
 -- An attempt started here carries a lease on its request (V27), which request-sent.sql clears once the
 -- request left: 30 seconds, or a third of the attempt's timeout when that is shorter, so that a lost request is
 -- sent again with two thirds of its attempt's time left (its deadline stays: a request whose send keeps failing
--- still times out). The running attempts whose lease ran out (their request may never have left: a stop or a
+-- still times out); at least 1 second: a sweep's batch that took longer than a third of a 1 s timeout to record its
+-- sends had another coordinator's sweep send them again (two coordinators under load, 3 to 22 requests in 90 s). The running attempts whose lease ran out (their request may never have left: a stop or a
 -- failed send after a start that no message caused; a failed send makes the lease due at once, request-unsent.sql)
 -- come back too, marked resent, with a new lease; a lease left on a row no longer running is cleared.
 WITH requeued AS (
@@ -26,7 +27,7 @@ WITH requeued AS (
        SET status = 'running', attempt = s.attempt + 1, next_attempt_at = NULL, error = NULL,
            deadline = now() + s.timeout_ms * interval '1 millisecond', updated_at = now(),
            handled_by = current_setting('application_name'), dispatched_by = NULL,
-           request_due_at = now() + LEAST(30000, s.timeout_ms / 3) * interval '1 millisecond'
+           request_due_at = now() + GREATEST(1000, LEAST(30000, s.timeout_ms / 3)) * interval '1 millisecond'
       FROM (SELECT id FROM workflow_step_executions
              WHERE next_attempt_at <= now() AND status = 'pending' AND NOT holds_locks
              ORDER BY next_attempt_at LIMIT CAST(:#sweepLimit AS integer) FOR UPDATE SKIP LOCKED) due,
@@ -41,7 +42,7 @@ WITH requeued AS (
     -- pending rows are left to the statement that starts them next, which sets the lease anew
     UPDATE workflow_step_executions s
        SET request_due_at = CASE WHEN s.status = 'running' AND e.status IN ('running', 'compensating')
-                                 THEN now() + LEAST(30000, s.timeout_ms / 3) * interval '1 millisecond' END
+                                 THEN now() + GREATEST(1000, LEAST(30000, s.timeout_ms / 3)) * interval '1 millisecond' END
       FROM (SELECT id FROM workflow_step_executions
              WHERE request_due_at < now() AND status <> 'pending'
              ORDER BY request_due_at LIMIT CAST(:#sweepLimit AS integer) FOR UPDATE SKIP LOCKED) due,
