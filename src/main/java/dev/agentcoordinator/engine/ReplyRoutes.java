@@ -84,6 +84,13 @@ public class ReplyRoutes extends RouteBuilder {
             text = Json.write(Json.object().put("status", "error").put("error", "agent reply is " + notText.getMessage()
                     + " (bodies are UTF-8 JSON text)"));
         }
+        if (text != null && text.indexOf('\uFFFD') >= 0) {
+            // the broker decodes a STOMP frame without content-length itself, and puts U+FFFD for bytes that are not UTF-8
+            org.slf4j.LoggerFactory.getLogger(Endpoints.PROGRESS_LOG).warn("reply {} holds U+FFFD (\uFFFD), which stands in for"
+                    + " bytes that were not UTF-8 when an agent sends a STOMP frame without content-length: kept as it is;"
+                    + " an agent should encode its replies in UTF-8 (docs/agent-protocol.md)",
+                    exchange.getMessage().getHeader("JMSCorrelationID"));
+        }
         exchange.setProperty(REPLY_TEXT, text);
     }
 

@@ -177,6 +177,22 @@ class StepLogicTest {
         assertThat(StepOutcome.of(a, "{\"status\":\"maybe\"}", 1, 1, 0, "{}").error()).contains("\"maybe\"");
     }
 
+    /**
+     * A reply holding U+FFFD is kept as it came (it may be meant), but a WARN line says where such a character comes from:
+     * the broker's own decoding of a STOMP frame without content-length whose bytes were not UTF-8.
+     */
+    @Test
+    void aReplyHoldingTheReplacementCharacterIsKeptAndToldOf() {
+        org.apache.camel.Exchange exchange = new org.apache.camel.support.DefaultExchange(new org.apache.camel.impl.DefaultCamelContext());
+        exchange.getMessage().setBody("{\"status\": \"ok\", \"output\": {\"name\": \"Ren\uFFFD\"}}");
+        exchange.getMessage().setHeader("JMSCorrelationID", "row-1:1@wf/s/0");
+        try (CapturedLog log = CapturedLog.of(Endpoints.PROGRESS_LOG)) {
+            ReplyRoutes.keepReplyText(exchange);
+            assertThat(exchange.getProperty(ReplyRoutes.REPLY_TEXT, String.class)).contains("Ren\uFFFD");
+            assertThat(log.lines()).singleElement().asString().startsWith("WARN reply row-1:1@wf/s/0 holds U+FFFD");
+        }
+    }
+
     /** A correlation id whose ':' a STOMP client did not escape (the broker drops it) is told so; another is only named. */
     @Test
     void aCorrelationIdMissingItsColonIsToldWhy() {
