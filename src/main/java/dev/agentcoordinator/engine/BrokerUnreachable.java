@@ -23,7 +23,8 @@ public final class BrokerUnreachable {
     /**
      * Whether the failure or one of its causes is one of {@link #LOST}, a JMS {@code IllegalStateException} saying a
      * producer, session, consumer or connection "is closed" (what the Artemis client and a pooled session left over
-     * from before a broker restart say), or a JMS {@code TransactionRolledBackException}.
+     * from before a broker restart say) or "has already been closed" (pooled-jms, after a kill -9 of the broker), or a JMS
+     * {@code TransactionRolledBackException}.
      */
     public static boolean causes(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
@@ -34,7 +35,7 @@ public final class BrokerUnreachable {
                 return true;
             }
             if (t instanceof jakarta.jms.IllegalStateException closed && closed.getMessage() != null
-                    && closed.getMessage().contains("is closed")) {
+                    && (closed.getMessage().contains("is closed") || closed.getMessage().contains("has already been closed"))) {
                 return true;
             }
         }

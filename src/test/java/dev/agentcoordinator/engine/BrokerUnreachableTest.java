@@ -25,6 +25,9 @@ class BrokerUnreachableTest {
             initCause(new ActiveMQException(ActiveMQExceptionType.NOT_CONNECTED, "AMQ219010: Connection is destroyed"));
         }})).isTrue();
         assertThat(BrokerUnreachable.causes(new jakarta.jms.TransactionRolledBackException("AMQ219030: rolled back on failover"))).isTrue();
+        // pooled-jms's session after a kill -9 of the broker: before, four ERRORs with their stack traces per kill
+        assertThat(BrokerUnreachable.causes(new org.springframework.jms.IllegalStateException(
+                new jakarta.jms.IllegalStateException("The session has already been closed")))).isTrue();
     }
 
     @Test
