@@ -20,6 +20,19 @@ final class ReplyArrival {
     private ReplyArrival() {
     }
 
+    /** The address the reply was read from (the reply queue's name), as an address setting would match it. */
+    private static String replyAddress(Exchange exchange) {
+        Object destination = exchange.getMessage().getHeader("JMSDestination");
+        if (destination instanceof jakarta.jms.Queue queue) {
+            try {
+                return queue.getQueueName();
+            } catch (jakarta.jms.JMSException e) {
+                return String.valueOf(destination);
+            }
+        }
+        return destination == null ? "the reply queue's address" : String.valueOf(destination);
+    }
+
     /** Sets {@link Headers#REPLY_ARRIVED_AT} (null included: every statement that settles an attempt reads it). */
     static void stamp(Exchange exchange) {
         Message in = exchange.getMessage();
@@ -28,9 +41,10 @@ final class ReplyArrival {
         if (arrived == null && !UNSTAMPED_TOLD.getAndSet(true)) {
             LOG.warn("a reply on {} carries no arrival stamp ({}): the broker does not stamp the coordinator's addresses, so a"
                     + " reply that reaches it after its attempt's deadline still settles the attempt when it is read before the"
-                    + " timeout sweep, and the sweeps hold back by the agents' clocks; set enable-ingress-timestamp on the address"
-                    + " setting of coordinator.# (README, \"Limits\"). Told once.", exchange.getFromEndpoint() == null ? "the reply queue"
-                    : exchange.getFromEndpoint().getEndpointKey(), ReplyBacklog.INGRESS_TIMESTAMP);
+                    + " timeout sweep, and the sweeps hold back by the agents' clocks; set enable-ingress-timestamp on an address"
+                    + " setting that matches {} (README, \"Limits\": coordinator.# covers the default reply queue). Told once.",
+                    exchange.getFromEndpoint() == null ? "the reply queue" : exchange.getFromEndpoint().getEndpointKey(),
+                    ReplyBacklog.INGRESS_TIMESTAMP, replyAddress(exchange));
         }
     }
 }

@@ -21,12 +21,14 @@ class ReplyArrivalTest {
 
             for (int i = 0; i < 3; i++) {
                 Exchange unstamped = new DefaultExchange(context);
+                // a reply queue of another name (coordinator.reply.queue): the advice names it, not coordinator.#
+                unstamped.getMessage().setHeader("JMSDestination", new org.apache.activemq.artemis.jms.client.ActiveMQQueue("app.replies"));
                 ReplyArrival.stamp(unstamped);
                 assertThat(unstamped.getMessage().getHeaders()).containsEntry(Headers.REPLY_ARRIVED_AT, null);
             }
             assertThat(log.lines()).hasSize(1);
             assertThat(log.lines().get(0)).startsWith("WARN a reply on the reply queue carries no arrival stamp (_AMQ_INGRESS_TIMESTAMP)")
-                    .contains("enable-ingress-timestamp on the address setting of coordinator.#");
+                    .contains("enable-ingress-timestamp on an address setting that matches app.replies");
         }
     }
 }
