@@ -54,9 +54,24 @@ public class ApiRoutes extends RouteBuilder {
     private final WorkflowCatalog catalog;
     private final String replyQueue;
 
-    public ApiRoutes(WorkflowCatalog catalog, String replyQueue) {
+    /** Whether the broker is known to be unreachable now (BrokerOutageWatch): a send would wait for it, unbounded. */
+    private final java.util.function.BooleanSupplier brokerUnreachable;
+
+    public ApiRoutes(WorkflowCatalog catalog, String replyQueue, java.util.function.BooleanSupplier brokerUnreachable) {
         this.catalog = catalog;
         this.replyQueue = replyQueue;
+        this.brokerUnreachable = brokerUnreachable;
+    }
+
+    /**
+     * Before a call that sends to the broker: while the broker is known to be unreachable, a 503 at once (the JMS
+     * failure's answer, below), not a send that waits for the client's reconnection: a call answered after a minute,
+     * or not at all once the HTTP server closed the idle connection, whose event was then delivered or not.
+     */
+    private void refuseWhileBrokerUnreachable(Exchange exchange) throws jakarta.jms.JMSException {
+        if (brokerUnreachable.getAsBoolean()) {
+            throw new jakarta.jms.JMSException("the broker is known to be unreachable: not waiting for it");
+        }
     }
 
     @Override
@@ -212,6 +227,7 @@ public class ApiRoutes extends RouteBuilder {
                         e.getMessage().getHeader("limit", Integer.class), e.getProperty(LISTING_WARNING, String.class))));
 
         from("direct:api.post-event").routeId("api.post-event")
+                .process(this::refuseWhileBrokerUnreachable)
                 .process(this::stampEvent)
                 .to("jms:queue:" + Endpoints.EVENTS_QUEUE + "?exchangePattern=InOnly")
                 .process(e -> {
@@ -223,6 +239,7 @@ public class ApiRoutes extends RouteBuilder {
                 });
 
         from("direct:api.post-step-reply").routeId("api.post-step-reply")
+                .process(this::refuseWhileBrokerUnreachable)
                 .process(ApiRoutes::checkStepReply)
                 .setHeader(Headers.EXECUTION_ID, header("id"))
                 .setHeader(Headers.STEP_ID, header("step"))
@@ -272,6 +289,7 @@ public class ApiRoutes extends RouteBuilder {
                 .process(ApiRoutes::reloadWorkflows);
 
         from("direct:api.post-message").routeId("api.post-message")
+                .process(this::refuseWhileBrokerUnreachable)
                 .process(e -> Utf8Body.decode(e.getMessage()))
                 .process(MessageRoutes::acceptFromHttp)
                 .setProperty("messageId", header("messageId"))
@@ -434,6 +452,11 @@ public class ApiRoutes extends RouteBuilder {
         }
         Map<String, dev.agentcoordinator.ops.QueueDepths.Counts> queues = null;
         String queuesProblem = null;
+        if (brokerUnreachable.getAsBoolean()) {   // its requests would wait for the reconnection: 40 s and more
+            respond(exchange, 200, AgentsView.of(catalog.all(), running, null,
+                    "the broker cannot be reached: its queues' counts are not known now").toString());
+            return;
+        }
         try {
             queues = exchange.getContext().getRegistry().lookupByNameAndType("queueDepths", dev.agentcoordinator.ops.QueueDepths.class).read();
             if (!queues.containsKey(Endpoints.EVENTS_QUEUE)) {   // the coordinator's own queue is always there

@@ -46,7 +46,7 @@ public final class CoordinatorRoutes {
         builders.add(new FanInRoutes(catalog));
         builders.add(new EventRoutes(catalog, settings.jmsConcurrentConsumers(), settings.eventsMaxDeliveries(), settings.chainMaxDepth()));
         builders.add(new ReplyRoutes(catalog, replyQueue, settings.jmsConcurrentConsumers(), settings.jmsMaxConcurrentConsumers(), replyBacklog));
-        builders.add(new dev.agentcoordinator.api.ApiRoutes(catalog, replyQueue));
+        builders.add(new dev.agentcoordinator.api.ApiRoutes(catalog, replyQueue, replyBacklog::isBrokerUnreachable));
         long sweepPeriodMs = settings.supervisorPeriodMs();
         builders.add(new SupervisorRoutes(catalog, replyQueue, sweepPeriodMs, replyBacklog));
         builders.add(new LockRoutes(catalog, sweepPeriodMs, replyBacklog::holdSweep, settings.lockPriorities()));

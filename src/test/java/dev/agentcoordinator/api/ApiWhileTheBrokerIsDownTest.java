@@ -1,0 +1,83 @@
+package dev.agentcoordinator.api;
+
+import dev.agentcoordinator.CoordinatorApp;
+import dev.agentcoordinator.DatabaseTemplate;
+import dev.agentcoordinator.RunningCoordinator;
+import dev.agentcoordinator.config.CoordinatorSettings;
+import dev.agentcoordinator.infra.EmbeddedBroker;
+import dev.agentcoordinator.infra.FreePort;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * While the broker is known to be unreachable (BrokerOutageWatch), the API's calls that send to it answer 503 at once,
+ * and GET /api/agents answers without the queues' counts. Before, a POST /api/events waited for the JMS client's
+ * reconnection: answered after 10 to 73 s, or not at all once the HTTP server closed the idle connection, with its
+ * event delivered later or never; GET /api/agents took 40 s and more.
+ */
+class ApiWhileTheBrokerIsDownTest {
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final Duration AT_ONCE = Duration.ofSeconds(3);
+
+    @TempDir
+    Path folder;
+
+    @Test
+    void callsThatSendToTheBrokerAnswer503AtOnceWhileItIsDown() throws Exception {
+        int brokerPort = FreePort.on("127.0.0.1");
+        EmbeddedBroker broker = new EmbeddedBroker(brokerPort, folder.resolve("broker"));
+        String brokerUrl = broker.start();
+        try (RunningCoordinator coordinator = CoordinatorApp.start(CoordinatorSettings.fromMap(Map.of(
+                "broker.url", brokerUrl, "db.url", "", "db.embedded.port", "0", "http.port", "0",
+                "data.dir", DatabaseTemplate.seeded(folder.resolve("data")).toString(),
+                "workflows.dir", "routes/workflows", "demo-agents.enabled", "false")))) {
+            String api = coordinator.httpUrl();
+            assertThat(post(api + "/api/events", "{\"type\": \"NOTHING_STARTS\", \"payload\": {}}").statusCode()).isEqualTo(202);
+            broker.close();
+            try {
+                // once the outage is known (a second or so), the answer comes at once; before, the client's wait ran out
+                await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() ->
+                        post(api + "/api/events", "{\"type\": \"NOTHING_STARTS\", \"payload\": {}}").statusCode() == 503);
+                for (String[] call : new String[][] {{"/api/events", "{\"type\": \"NOTHING_STARTS\", \"payload\": {}}"},
+                        {"/api/messages", "{\"from\": \"a-sender\", \"to\": \"a-receiver\", \"type\": \"HELLO\"}"},
+                        {"/api/executions/any/steps/any/reply", "{\"status\": \"ok\", \"output\": {}}"}}) {
+                    long asked = System.nanoTime();
+                    HttpResponse<String> refused = post(api + call[0], call[1]);
+                    assertThat(Duration.ofNanos(System.nanoTime() - asked)).as(call[0]).isLessThan(AT_ONCE);
+                    assertThat(refused.statusCode()).as(call[0] + ": " + refused.body()).isEqualTo(503);
+                    assertThat(refused.headers().firstValue("Retry-After")).hasValue("5");
+                    assertThat(refused.body()).as(call[0]).contains("the broker cannot be reached");
+                }
+                long asked = System.nanoTime();
+                HttpResponse<String> agents = HTTP.send(HttpRequest.newBuilder(URI.create(api + "/api/agents"))
+                        .timeout(AT_ONCE).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(Duration.ofNanos(System.nanoTime() - asked)).isLessThan(AT_ONCE);
+                assertThat(agents.statusCode()).isEqualTo(200);
+                assertThat(agents.body()).contains("the broker cannot be reached: its queues' counts are not known now");
+            } finally {
+                broker = new EmbeddedBroker(brokerPort, folder.resolve("broker"));   // back, so that the coordinator stops at once
+                broker.start();
+            }
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() ->
+                    post(api + "/api/events", "{\"type\": \"NOTHING_STARTS\", \"payload\": {}}").statusCode() == 202);
+        } finally {
+            broker.close();
+        }
+    }
+
+    private static HttpResponse<String> post(String url, String body) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json").timeout(Duration.ofSeconds(5))
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+}
