@@ -248,6 +248,40 @@ class StartupTest {
                 .hasMessageContaining("Connection to 127.0.0.1:" + port + " refused");
     }
 
+    /**
+     * A standalone broker that refuses the coordinator's login stops the start, naming the user and the settings, also
+     * with the demo agents off (the production shape). Before, the coordinator started and ran on, not ready, logging
+     * the refusal every 5 s per consumer, and its outage watch called the broker unreachable.
+     */
+    @Test
+    void aBrokerThatRefusesTheLoginStopsStartUpNamingTheUserAndTheSettings() throws Exception {
+        int port = FreePort.on("127.0.0.1");
+        org.apache.activemq.artemis.core.config.Configuration config = new org.apache.activemq.artemis.core.config.impl.ConfigurationImpl()
+                .setPersistenceEnabled(false).setSecurityEnabled(true)
+                .addAcceptorConfiguration("tcp", "tcp://127.0.0.1:" + port);
+        org.apache.activemq.artemis.core.config.impl.SecurityConfiguration users = new org.apache.activemq.artemis.core.config.impl.SecurityConfiguration();
+        users.addUser("coordinator", "the-right-one");
+        users.addRole("coordinator", "admin");
+        org.apache.activemq.artemis.core.server.embedded.EmbeddedActiveMQ broker = new org.apache.activemq.artemis.core.server.embedded.EmbeddedActiveMQ()
+                .setConfiguration(config).setSecurityManager(new org.apache.activemq.artemis.spi.core.security.ActiveMQJAASSecurityManager(
+                        org.apache.activemq.artemis.spi.core.security.jaas.InVMLoginModule.class.getName(), users));
+        broker.start();
+        try {
+            CoordinatorSettings settings = CoordinatorSettings.fromMap(Map.of(
+                    "broker.url", "tcp://127.0.0.1:" + port, "broker.user", "coordinator", "broker.password", "a-wrong-one",
+                    "db.url", "", "db.embedded.port", "0", "http.port", "0",
+                    "data.dir", DatabaseTemplate.seeded(tmp.resolve("wrong-login")).toString(),
+                    "workflows.dir", "routes/workflows",
+                    "demo-agents.enabled", "false"));
+            assertTimeoutPreemptively(Duration.ofSeconds(60), () -> assertThatThrownBy(() -> CoordinatorApp.start(settings).close())
+                    .hasMessageStartingWith("the broker at tcp://127.0.0.1:" + port + " (coordinator.broker.url) refused the login of user"
+                            + " \"coordinator\" (coordinator.broker.user, coordinator.broker.password): ")
+                    .hasMessageContaining("AMQ229031"));
+        } finally {
+            broker.stop();
+        }
+    }
+
     @Test
     void aBrokerTheDemoAgentsCannotReachStopsStartUpWithAnErrorNamingItAndTheSetting() throws Exception {
         int port = FreePort.on("127.0.0.1");   // nothing listens on it

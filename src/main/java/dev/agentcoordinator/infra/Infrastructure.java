@@ -113,7 +113,7 @@ public final class Infrastructure implements AutoCloseable {
         });
         infra.dataSource = new ReadyGatedDataSource(infra.pool, databaseStart);
         infra.apiDataSource = new OutageRefusingDataSource(new ReadyGatedDataSource(infra.apiPool, databaseStart), infra.databaseOutage);
-        infra.inBackground("coordinator-broker-start", infra::startBroker);
+        infra.inBackground("coordinator-broker-start", () -> infra.startBroker(settings));
         try {
             infra.prepareConnectionFactory(settings);   // meanwhile: the JMS client takes a while to load
             return infra;
@@ -220,11 +220,35 @@ public final class Infrastructure implements AutoCloseable {
         toClose.push(connectionFactory::stop);
     }
 
-    private void startBroker() throws Exception {
+    private void startBroker(CoordinatorSettings settings) throws Exception {
         if (embeddedBroker != null) {
             embeddedBroker.start();
+        } else {
+            refuseAWrongLogin(settings);
         }
     }
+
+    /**
+     * A standalone broker that refuses the coordinator's login stops the start, naming the settings: otherwise the
+     * coordinator ran on, not ready, its consumers logging the refusal every 5 s, and its outage watch calling the
+     * broker unreachable. One that cannot be reached does not: the coordinator connects once it answers.
+     */
+    private void refuseAWrongLogin(CoordinatorSettings settings) {
+        try (org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory probe = Messaging.boundedConnectionFactory(brokerUrl,
+                settings.brokerUser(), settings.brokerPassword(), settings.healthTimeoutMs());
+             jakarta.jms.Connection connection = probe.createConnection()) {
+            LOG.debug("the broker at {} takes the coordinator's login", Secrets.redactUrl(brokerUrl));
+        } catch (jakarta.jms.JMSSecurityException refused) {
+            throw new IllegalStateException("the broker at " + Secrets.redactUrl(brokerUrl) + " (coordinator.broker.url) refused the"
+                    + " login of " + (settings.brokerUser() == null || settings.brokerUser().isBlank() ? "an anonymous user"
+                    : "user \"" + settings.brokerUser() + "\"") + " (coordinator.broker.user, coordinator.broker.password): "
+                    + refused.getMessage(), refused);
+        } catch (jakarta.jms.JMSException | RuntimeException unreachable) {
+            LOG.warn("the broker at {} (coordinator.broker.url) cannot be reached yet ({}): the coordinator connects once it"
+                    + " answers", Secrets.redactUrl(brokerUrl), unreachable.getMessage());
+        }
+    }
+
 
     private void startDatabase() throws Exception {
         if (embeddedDatabase != null) {
