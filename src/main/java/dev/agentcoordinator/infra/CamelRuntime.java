@@ -236,8 +236,10 @@ public final class CamelRuntime implements AutoCloseable {
         // between lost the requests until their attempts timed out.
         jms.setLazyCreateTransactionManager(false);
         // a route's error handler has logged the failure with its stack trace (or, for an outage, in
-        // one line: DatabaseOutageErrors); the listener container's line only says the message rolled back
+        // one line: DatabaseOutageErrors); the listener container's line only says the message rolled back,
+        // at DEBUG: at WARN it doubled the one line per failed message of a database outage
         jms.setErrorHandlerLogStackTrace(false);
+        jms.setErrorHandlerLoggingLevel(org.apache.camel.LoggingLevel.DEBUG);
         // A listener container's invoker waiting in its receive when the coordinator stops may still be handed a
         // message. Rejected (Spring's default), it logged a WARN of its whole text ("Rejecting received message
         // because of the listener container having been stopped in the meantime") for every consumer at every

@@ -162,6 +162,8 @@ class InfrastructureRestartTest {
                     .as("an outage is logged as one WARN line per failed message, not as errors")
                     .isEmpty();
             assertThat(coordinator.logText()).contains("failed, database unreachable: ");
+            assertThat(coordinator.logText()).as("one line per failed message: the listener container's own is not added")
+                    .doesNotContain("Execution of JMS message listener failed");
             assertThat(coordinator.logText()).as("a sweep too").contains("database unreachable: route coordinator.retries paused");
             assertThat(audit.executionsByStatus(workflow)).containsOnlyKeys("completed");
             assertNoAttemptAnsweredInTimeTimedOut(workflow, agents, attemptTimeoutMs, "database down 10 s, consumers stopped");
