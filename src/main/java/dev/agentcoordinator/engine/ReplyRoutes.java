@@ -140,11 +140,17 @@ public class ReplyRoutes extends RouteBuilder {
                     .otherwise()
                         .setBody(exchangeProperty(REPLY_TEXT))
                         .toD("${header.resultEndpoint}")
-                        // a duplicate that raced the original for the attempt: its transition found
-                        // the attempt already settled and changed nothing
+                        // the attempt settled between the read above and the transition, which changed nothing: by
+                        // a duplicate that raced this reply, or by a cancel or a timeout that committed meanwhile. The
+                        // row read again names which (a reply that lost to a cancel is expected: an INFO line)
                         .filter(exchangeProperty(TRANSITION_APPLIED).isNull())
-                            .setHeader(IGNORE_REASON, simple("duplicate reply for attempt ${header.attempt} of step ${header.stepId}:"
-                                    + " another reply settled that attempt first"))
+                            .setBody(constant(null))
+                            .to(Sql.row("find-step-row")).id("find-step-again")
+                            .process(this::judge)
+                            .filter(header(IGNORE_REASON).isNull())
+                                .setHeader(IGNORE_REASON, simple("duplicate reply for attempt ${header.attempt} of step ${header.stepId}:"
+                                        + " another reply settled that attempt first"))
+                            .end()
                             .to("direct:coordinator.ignore-reply")
                         .end()
                 .end();

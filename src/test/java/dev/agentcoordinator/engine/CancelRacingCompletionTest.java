@@ -78,6 +78,42 @@ class CancelRacingCompletionTest {
                         org.assertj.core.groups.Tuple.tuple(1, "failed", "execution cancelled by request"));
     }
 
+    /**
+     * A loop step's reply read while its step still ran, whose transition then waits for a cancel that settles the
+     * step, is ignored as a reply the cancel stopped, not as a duplicate of a reply that never came.
+     */
+    @Test
+    void aLoopReplyOvertakenByTheCancelIsIgnoredAsCancelled() throws Exception {
+        String executionId = runningExecution();
+        String correlationId = requests(agents, executionId, "refine").get(0).correlationId();
+        try (Connection connection = shared().dataSource().getConnection()) {
+            connection.setAutoCommit(false);
+            int backend = backendOf(connection);
+            // the reply's read does not wait for this lock; its transition does
+            try (PreparedStatement lock = connection.prepareStatement(
+                    "SELECT id FROM workflow_step_executions WHERE execution_id = ? AND step_id = 'refine' FOR UPDATE")) {
+                lock.setString(1, executionId);
+                lock.executeQuery().close();
+            }
+            ExecutionProbe.sendReply(correlationId, "{\"status\": \"ok\", \"output\": {\"done\": true}}");
+            awaitBlockedBy(backend);
+            try (PreparedStatement cancel = connection.prepareStatement("""
+                    UPDATE workflow_step_executions SET status = 'failed', error = 'execution cancelled by request',
+                           completed_at = now(), deadline = NULL
+                     WHERE execution_id = ? AND step_id = 'refine' AND status = 'running'""")) {
+                cancel.setString(1, executionId);
+                assertThat(cancel.executeUpdate()).isEqualTo(1);
+            }
+            connection.commit();
+        }
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> !query("SELECT 1 FROM ignored_replies WHERE correlation_id = ?", correlationId).isEmpty());
+        assertThat(query("SELECT reason FROM ignored_replies WHERE correlation_id = ?", correlationId)).singleElement()
+                .extracting(row -> row.get("reason")).asString()
+                .isEqualTo("late or duplicate reply for attempt 1 of step refine, which is failed at attempt 1 (execution cancelled by request)");
+        assertThat(post("/api/executions/" + executionId + "/cancel", null).statusCode()).isEqualTo(200);
+    }
+
     /** The same race with the execution timeout's sweep: the step completed in time is compensated. */
     @Test
     void aCompletionCommittedDuringTheTimeoutIsCompensated() throws Exception {
@@ -118,20 +154,28 @@ class CancelRacingCompletionTest {
     private static <T> T commitWhileWaitedFor(String executionId, String transition, java.util.function.Supplier<T> stop) throws Exception {
         try (Connection connection = shared().dataSource().getConnection()) {
             connection.setAutoCommit(false);
-            int backend;
-            try (PreparedStatement statement = connection.prepareStatement("SELECT pg_backend_pid()"); ResultSet rs = statement.executeQuery()) {
-                rs.next();
-                backend = rs.getInt(1);
-            }
+            int backend = backendOf(connection);
             try (PreparedStatement statement = connection.prepareStatement(transition)) {
                 statement.setString(1, executionId);
                 assertThat(statement.executeUpdate()).isPositive();
             }
             CompletableFuture<T> stopping = CompletableFuture.supplyAsync(stop);
-            await().atMost(Duration.ofSeconds(10)).until(() -> !query(
-                    "SELECT pid FROM pg_stat_activity WHERE ? = ANY (pg_blocking_pids(pid))", backend).isEmpty());
+            awaitBlockedBy(backend);
             connection.commit();
             return stopping.get();
         }
+    }
+
+    private static int backendOf(Connection connection) throws java.sql.SQLException {
+        try (PreparedStatement statement = connection.prepareStatement("SELECT pg_backend_pid()"); ResultSet rs = statement.executeQuery()) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
+    /** Until some statement waits for a row lock {@code backend}'s transaction holds. */
+    private static void awaitBlockedBy(int backend) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> !query(
+                "SELECT pid FROM pg_stat_activity WHERE ? = ANY (pg_blocking_pids(pid))", backend).isEmpty());
     }
 }
