@@ -363,7 +363,10 @@ public class WorkflowRoutes extends RouteBuilder {
                     .when(Sql.returnedRow())
                         .process(WorkflowRoutes::outcomeHeaders)
                         .process(exchange -> facts.forget(exchange.getMessage().getHeader(EXECUTION_ID, String.class)))
-                        .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of " + WorkflowCatalog.describeRouteKey(wf) + " ${header.status}")
+                        // one that compensates says so where its compensation starts (after-settled), as a cancelled one does
+                        .filter(header(STATUS).isNotEqualTo("compensating"))
+                            .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of " + WorkflowCatalog.describeRouteKey(wf) + " ${header.status}")
+                        .end()
                         .to(Endpoints.AFTER_SETTLED)
                     .endChoice()
                     // a replayed message may find the execution settled by a delivery that died

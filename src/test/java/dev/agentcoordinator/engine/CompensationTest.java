@@ -71,7 +71,13 @@ class CompensationTest {
     @Test
     @Execution(ExecutionMode.CONCURRENT)
     void undoesCompletedStepsInReverseOrderWhenAStepFails() {
-        String executionId = start("{\"amount\": 30, \"fail_ship\": true}", "compensated");
+        String executionId;
+        try (CapturedLog progress = CapturedLog.of(Endpoints.PROGRESS_LOG)) {
+            executionId = start("{\"amount\": 30, \"fail_ship\": true}", "compensated");
+            // one line says it compensates (the step's failure and the compensation's start each said it)
+            assertThat(progress.lines()).filteredOn(line -> line.contains("execution " + executionId + " of ") && line.endsWith(" compensating"))
+                    .hasSize(1);
+        }
 
         assertThat(actionsOf(executionId)).containsExactly("reserve", "charge", "ship", "refund", "release");
         // an undo says so: its step_id and attempt are those of the step it undoes
