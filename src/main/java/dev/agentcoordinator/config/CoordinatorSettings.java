@@ -146,6 +146,11 @@ public final class CoordinatorSettings {
         this.metricsRefreshMs = positiveInt("coordinator.metrics.refresh-ms");
         this.demoAgentsConcurrency = positiveInt("coordinator.demo-agents.concurrency");
         this.retentionDays = nonNegativeInt("coordinator.retention.days");
+        if (retentionDays > MAX_RETENTION_DAYS) {
+            // PostgreSQL's timestamps end in 4713 BC: now() - 2,500,000 days fails every sweep ("timestamp out of range")
+            throw invalid("coordinator.retention.days", retentionDays + " must be at most " + MAX_RETENTION_DAYS
+                    + " (100 years; 0 keeps everything)");
+        }
         this.retentionPeriodMs = positiveInt("coordinator.retention.period-ms");
         this.versionsRetirePeriodMs = positiveInt("coordinator.versions.retire-period-ms");
         this.supervisorPeriodMs = positiveInt("coordinator.supervisor.period-ms");
@@ -413,6 +418,9 @@ public final class CoordinatorSettings {
         String value = values.get(key).trim();
         return value.isEmpty() ? dataDir().resolve(subdir) : Path.of(value);
     }
+
+    /** The longest retention: 100 years (0 keeps everything). */
+    static final int MAX_RETENTION_DAYS = 36_500;
 
     private int integer(String key) {
         String value = values.get(key).trim();

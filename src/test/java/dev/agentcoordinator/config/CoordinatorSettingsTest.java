@@ -112,6 +112,10 @@ class CoordinatorSettingsTest {
         assertThat(CoordinatorSettings.fromMap(Map.of("retention.days", "30")).retentionDays()).isEqualTo(30);
         assertThatThrownBy(() -> CoordinatorSettings.fromMap(Map.of("retention.days", "-1")))
                 .hasMessageContaining("coordinator.retention.days").hasMessageContaining("-1 must be 0 or more");
+        // a span PostgreSQL's timestamps cannot reach back to failed every sweep with "timestamp out of range"
+        assertThatThrownBy(() -> CoordinatorSettings.fromMap(Map.of("retention.days", "2147483647")))
+                .hasMessageContaining("coordinator.retention.days").hasMessageContaining("2147483647 must be at most 36500");
+        assertThat(CoordinatorSettings.fromMap(Map.of("retention.days", "36500")).retentionDays()).isEqualTo(36500);
     }
 
     /** Settings a library would refuse only once the broker and the database have started are refused first, by name. */
