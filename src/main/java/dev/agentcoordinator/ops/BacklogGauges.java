@@ -41,6 +41,8 @@ public final class BacklogGauges implements AutoCloseable {
             + " WHERE status = 'running' GROUP BY agent";
 
     private final DataSource dataSource;
+    /** The database reads of a refresh, on a thread of their own and bounded: see the constructor. */
+    private final BoundedCheck databaseReads;
     /** The workflows and agents to report, asked at each refresh: a reload of the workflows may change them. */
     private final java.util.function.Supplier<? extends Collection<String>> workflows;
     private final java.util.function.Supplier<? extends Collection<String>> agents;
@@ -58,13 +60,28 @@ public final class BacklogGauges implements AutoCloseable {
         return thread;
     });
 
+    /** The default bound on one refresh's database reads (coordinator.health.timeout-ms's default). */
+    static final long DEFAULT_READ_TIMEOUT_MS = 2_000;
+
     public BacklogGauges(MeterRegistry registry, DataSource dataSource, Collection<String> workflows,
                          Collection<String> agents, QueueDepths queueDepths) {
-        this(registry, dataSource, () -> workflows, () -> agents, queueDepths);
+        this(registry, dataSource, () -> workflows, () -> agents, queueDepths, DEFAULT_READ_TIMEOUT_MS);
     }
 
+    public BacklogGauges(MeterRegistry registry, DataSource dataSource, Collection<String> workflows,
+                         Collection<String> agents, QueueDepths queueDepths, long readTimeoutMs) {
+        this(registry, dataSource, () -> workflows, () -> agents, queueDepths, readTimeoutMs);
+    }
+
+    /**
+     * {@code readTimeoutMs} bounds the database reads of one refresh (coordinator.health.timeout-ms): a database that
+     * hangs without refusing connections (SIGSTOP, a network partition) would otherwise hold the refresh for the pool's
+     * connection timeout or the driver's socket timeout (30 to 60 s), with the last values left standing meanwhile.
+     */
     public BacklogGauges(MeterRegistry registry, DataSource dataSource, java.util.function.Supplier<? extends Collection<String>> workflows,
-                         java.util.function.Supplier<? extends Collection<String>> agents, QueueDepths queueDepths) {
+                         java.util.function.Supplier<? extends Collection<String>> agents, QueueDepths queueDepths,
+                         long readTimeoutMs) {
+        this.databaseReads = new BoundedCheck("gauges-database", readTimeoutMs);
         this.dataSource = dataSource;
         this.workflows = workflows;
         this.agents = agents;
@@ -93,14 +110,23 @@ public final class BacklogGauges implements AutoCloseable {
      * dashboards and alerts on their absence see the outage; the first failure and the recovery are logged.
      */
     void refresh() {
-        try {
-            inFlight.register(rows("workflow", countsBy(IN_FLIGHT, workflows.get())), true);
-            waiting.register(rows("agent", countsBy(WAITING, agents.get())), true);
+        Collection<String> workflowIds = workflows.get();
+        Collection<String> agentNames = agents.get();
+        List<Map<String, Long>> read = new ArrayList<>();
+        String problem = databaseReads.run(() -> {
+            read.add(countsBy(IN_FLIGHT, workflowIds));
+            read.add(countsBy(WAITING, agentNames));
+            return null;
+        });
+        if (problem == null && read.size() == 2) {
+            inFlight.register(rows("workflow", read.get(0)), true);
+            waiting.register(rows("agent", read.get(1)), true);
             databaseFailed = recovered(databaseFailed, "executions in flight and steps waiting");
-        } catch (Exception e) {
+        } else {
             inFlight.register(List.of(), true);
             waiting.register(List.of(), true);
-            databaseFailed = failed(databaseFailed, "coordinator_executions_in_flight and coordinator_steps_waiting", e);
+            databaseFailed = failed(databaseFailed, "coordinator_executions_in_flight and coordinator_steps_waiting",
+                    problem == null ? "no counts read" : problem);
         }
         try {
             Map<String, QueueDepths.Counts> queues = queueDepths.read();
@@ -118,7 +144,7 @@ public final class BacklogGauges implements AutoCloseable {
             queueDepth.register(List.of(), true);
             queueConsumers.register(List.of(), true);
             brokerFailed = failed(brokerFailed, "coordinator_queue_depth and coordinator_queue_consumers (a standalone broker"
-                    + " needs the manage permission for them)", e);
+                    + " needs the manage permission for them)", e.toString());
         }
     }
 
@@ -143,9 +169,9 @@ public final class BacklogGauges implements AutoCloseable {
         }
     }
 
-    private static boolean failed(boolean before, String gauges, Exception e) {
+    private static boolean failed(boolean before, String gauges, String why) {
         if (!before) {
-            LOG.warn("{} not refreshed, left out until they can be: {}", gauges, e.toString());
+            LOG.warn("{} not refreshed, left out until they can be: {}", gauges, why);
         }
         return true;
     }
@@ -180,5 +206,6 @@ public final class BacklogGauges implements AutoCloseable {
     @Override
     public void close() {
         scheduler.shutdownNow();
+        databaseReads.close();
     }
 }

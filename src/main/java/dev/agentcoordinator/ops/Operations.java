@@ -82,7 +82,7 @@ public final class Operations implements AutoCloseable {
         // asked at each refresh: a reload of the workflows (WorkflowReload) may bring workflows and agents of its own
         QueueDepths queues = new QueueDepths(connectionFactory, this::queueNames, timeoutMs);
         context.getRegistry().bind("queueDepths", queues);   // GET /api/agents reads them when asked
-        toClose.add(new BacklogGauges(meters, dataSource, this::workflowIds, this::agentNames, queues)
+        toClose.add(new BacklogGauges(meters, dataSource, this::workflowIds, this::agentNames, queues, timeoutMs)
                 .start(settings.metricsRefreshMs()));
         return this;
     }

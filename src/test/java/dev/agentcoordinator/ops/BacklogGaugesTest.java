@@ -5,10 +5,12 @@ import org.junit.jupiter.api.Test;
 
 import javax.sql.DataSource;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** The backlog gauges against the operations test coordinator's database and broker, with outages of both. */
 class BacklogGaugesTest {
@@ -43,6 +45,46 @@ class BacklogGaugesTest {
             databaseDown.set(false);
             gauges.refresh();
             assertThat(registry.find("coordinator_executions_in_flight").tag("workflow", "interview_completed").gauge()).isNotNull();
+        }
+    }
+
+    /** A database that hangs (SIGSTOP, a partition) leaves the gauges out within the bound, not at their last values for a minute. */
+    @Test
+    void gaugesAreLeftOutWithinTheirBoundWhileTheDatabaseHangs() throws Exception {
+        AtomicBoolean databaseHangs = new AtomicBoolean();
+        DataSource real = OpsCoordinator.shared().dataSource();
+        DataSource hanging = (DataSource) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {DataSource.class},
+                (proxy, method, args) -> {
+                    if (databaseHangs.get() && method.getName().equals("getConnection")) {
+                        Thread.sleep(5_000);   // as a pool waiting for a connection to a frozen server
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        QueueDepths depths = new QueueDepths(OpsCoordinator.shared().connectionFactory(), List.of("agent.events"), 5_000);
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (BacklogGauges gauges = new BacklogGauges(registry, hanging, List.of("interview_completed"), List.of("interviewer"), depths, 300)) {
+            gauges.refresh();
+            assertThat(registry.find("coordinator_executions_in_flight").tag("workflow", "interview_completed").gauge()).isNotNull();
+
+            databaseHangs.set(true);
+            long started = System.nanoTime();
+            gauges.refresh();
+            assertThat((System.nanoTime() - started) / 1_000_000).as("bounded by the read timeout").isLessThan(2_000);
+            assertThat(registry.find("coordinator_executions_in_flight").gauges()).as("left out, not frozen at the last value").isEmpty();
+            assertThat(registry.find("coordinator_steps_waiting").gauges()).isEmpty();
+            assertThat(registry.find("coordinator_queue_depth").tag("queue", "agent.events").gauge())
+                    .as("the broker's gauges do not wait for the database").isNotNull();
+
+            // once the hanging read has returned, the next refresh reads again
+            databaseHangs.set(false);
+            await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(200)).until(() -> {
+                gauges.refresh();
+                return registry.find("coordinator_executions_in_flight").tag("workflow", "interview_completed").gauge() != null;
+            });
         }
     }
 
