@@ -12,11 +12,15 @@ import java.util.Locale;
  * Camel's metrics route produces exactly {@code text/plain; version=0.0.4; charset=utf-8}, and Vert.x's router
  * matches an Accept header's parameters exactly: {@code text/plain}, {@code text/plain;version=0.0.4}, {@code text/*}
  * and Telegraf's list (protobuf first, then {@code text/plain;version=0.0.4}) were answered 406. Such an Accept is
- * read as asking for that format. One that names OpenMetrics is left to Camel, which answers in it.
+ * read as asking for that format. Camel's handler answers OpenMetrics when the Accept names it, but its route
+ * produces the text format only, so an Accept naming OpenMetrics alone ({@code application/openmetrics-text}, with
+ * any parameters) was answered 406 too: it gets past the route with the text format added behind it.
  */
 public final class PrometheusAccept implements AuthenticationHandler {
     static final String METRICS_PATH = "/observe/metrics";
     static final String TEXT_FORMAT = "text/plain; version=0.0.4; charset=utf-8";
+    /** What Camel's handler looks for in the Accept header to answer in OpenMetrics. */
+    static final String OPEN_METRICS_TYPE = "application/openmetrics-text";
 
     AuthenticationConfig.AuthenticationConfigEntry entry() {
         return GuardedHttpServerFactory.onEveryPath(this);
@@ -26,28 +30,32 @@ public final class PrometheusAccept implements AuthenticationHandler {
     public void handle(RoutingContext request) {
         if (METRICS_PATH.equals(request.request().path())) {
             MultiMap headers = request.request().headers();
-            String accept = String.join(",", headers.getAll("Accept"));
-            if (asksForTextFormat(accept)) {
-                headers.set("Accept", TEXT_FORMAT);
+            String accept = normalised(String.join(",", headers.getAll("Accept")));
+            if (accept != null) {
+                headers.set("Accept", accept);
             }
         }
         request.next();
     }
 
-    /** Whether {@code accept} takes plain text (text/plain or text/*, with any parameters, not q=0) and names no OpenMetrics. */
-    static boolean asksForTextFormat(String accept) {
-        String lowered = accept.toLowerCase(Locale.ROOT);
-        if (lowered.contains("openmetrics")) {
-            return false;
-        }
-        for (String range : lowered.split(",")) {
+    /**
+     * The Accept that lets Vert.x route the request and Camel's handler answer the format asked for: OpenMetrics
+     * followed by the text format when OpenMetrics is taken (not at q=0), the text format when only it is (text/plain
+     * or text/*, with any parameters, or *&#47;*); null to leave {@code accept} as it is (nothing the path answers).
+     */
+    static String normalised(String accept) {
+        boolean openMetrics = false;
+        boolean text = false;
+        for (String range : accept.toLowerCase(Locale.ROOT).split(",")) {
             String[] parts = range.split(";");
             String type = parts[0].strip();
-            if ((type.equals("text/plain") || type.equals("text/*")) && !refused(parts)) {
-                return true;
+            if (refused(parts)) {
+                continue;
             }
+            openMetrics |= type.equals(OPEN_METRICS_TYPE);
+            text |= type.equals("text/plain") || type.equals("text/*") || type.equals("*/*");
         }
-        return false;
+        return openMetrics ? OPEN_METRICS_TYPE + ", " + TEXT_FORMAT : text ? TEXT_FORMAT : null;
     }
 
     private static boolean refused(String[] parts) {

@@ -421,6 +421,19 @@ class HttpApiSemanticsTest {
         assertThat(Json.parse(refused.body()).path("error").asText())
                 .isEqualTo("GET /observe/metrics answers Prometheus' text/plain, which Accept \"application/json\" does not take");
         assertThat(send("GET", "/observe/metrics", null, "Accept", "text/plain;q=0").statusCode()).isEqualTo(406);
+        // OpenMetrics when the Accept names it, also alone (it was 406 unless a */* came with it, as in Prometheus' own)
+        for (String accept : List.of("application/openmetrics-text", "application/openmetrics-text;version=1.0.0",
+                "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8,text/plain;version=0.0.4;q=0.3",
+                "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1")) {
+            HttpResponse<String> scraped = send("GET", "/observe/metrics", null, "Accept", accept);
+            assertThat(scraped.statusCode()).as(accept).isEqualTo(200);
+            assertThat(scraped.headers().firstValue("Content-Type")).as(accept).hasValue("application/openmetrics-text; version=1.0.0; charset=utf-8");
+            assertThat(scraped.body()).as(accept).contains("# EOF");
+        }
+        // and not when it refuses it
+        HttpResponse<String> notOpenMetrics = send("GET", "/observe/metrics", null, "Accept", "application/openmetrics-text;q=0,*/*");
+        assertThat(notOpenMetrics.statusCode()).isEqualTo(200);
+        assertThat(notOpenMetrics.headers().firstValue("Content-Type")).hasValue("text/plain; version=0.0.4; charset=utf-8");
     }
 
     /** A definition whose file names no version runs as version 1, and is listed so. */
