@@ -169,6 +169,15 @@ public final class CoordinatorSettings {
                         + " coordinator.db.user and coordinator.db.password)" : ""));
             }
         }
+        if (!brokerUrl().isEmpty()) {
+            // a scheme the Artemis client does not know (amqp://, a typo) passed validate, and the start then died
+            // after "cannot be reached yet … Schema foo not found", with a stack trace
+            String problem = dev.agentcoordinator.infra.Messaging.urlProblem(brokerUrl());
+            if (problem != null) {
+                throw invalid("coordinator.broker.url", "must be an Artemis core URL, tcp://host:61616 (or (tcp://a:61616,tcp://b:61616)"
+                        + " for several brokers), got \"" + Secrets.redactUrl(brokerUrl()) + "\": " + problem);
+            }
+        }
         if (!dbMigrationUrl().isEmpty() && dbUrl().isEmpty()) {
             throw invalid("coordinator.db.migration-url", "is for a database of your own (coordinator.db.url);"
                     + " the embedded database is migrated directly");

@@ -105,6 +105,21 @@ public final class Messaging {
         return url.toString();
     }
 
+    /** Why the Artemis client cannot use {@code brokerUrl} (an unknown scheme, no URL at all), or null when it can. */
+    public static String urlProblem(String brokerUrl) {
+        try (ActiveMQConnectionFactory parsed = new ActiveMQConnectionFactory(brokerUrl)) {   // parses, connects nowhere
+            return null;
+        } catch (Exception e) {
+            Throwable cause = e;
+            while (cause.getCause() != null && cause.getCause() != cause) {
+                cause = cause.getCause();
+            }
+            String message = cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName();
+            return message.startsWith("Schema ") && message.endsWith(" not found") ? "the scheme " + message.substring(7, message.length() - 10)
+                    + " is not one the Artemis client speaks (tcp, vm, udp, jgroups)" : message;
+        }
+    }
+
     private static String blankToNull(String s) {
         return s == null || s.isBlank() ? null : s;
     }

@@ -118,6 +118,20 @@ class CoordinatorSettingsTest {
         assertThat(CoordinatorSettings.fromMap(Map.of("retention.days", "36500")).retentionDays()).isEqualTo(36500);
     }
 
+    /** A broker URL the Artemis client cannot use is refused up front, as a database URL that is not JDBC is. */
+    @Test
+    void aBrokerUrlTheClientCannotUseIsInvalid() {
+        for (String url : List.of("tcp://broker:61616", "tcp://broker", "(tcp://a:61616,tcp://b:61616)?ha=true", "tcp://broker:61616?callTimeout=5000")) {
+            assertThat(CoordinatorSettings.fromMap(Map.of("broker.url", url)).brokerUrl()).isEqualTo(url);
+        }
+        assertThatThrownBy(() -> CoordinatorSettings.fromMap(Map.of("broker.url", "foo://bar")))
+                .hasMessageContaining("coordinator.broker.url").hasMessageContaining("got \"foo://bar\": the scheme foo is not one the Artemis client speaks");
+        assertThatThrownBy(() -> CoordinatorSettings.fromMap(Map.of("broker.url", "amqp://broker:5672")))
+                .hasMessageContaining("coordinator.broker.url").hasMessageContaining("the scheme amqp");
+        assertThatThrownBy(() -> CoordinatorSettings.fromMap(Map.of("broker.url", "broker:61616")))
+                .hasMessageContaining("coordinator.broker.url");
+    }
+
     /** Settings a library would refuse only once the broker and the database have started are refused first, by name. */
     @Test
     void theLockPrioritiesAndThePoolsConnectionTimeoutAreCheckedBeforeAnythingStarts() {
