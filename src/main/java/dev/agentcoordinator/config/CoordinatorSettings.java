@@ -115,6 +115,10 @@ public final class CoordinatorSettings {
     private final int supervisorPeriodMs;
     private final int messagesResponseTimeoutMs;
 
+    /** What is wrong with the settings, each problem in a line; refused together at the end of the constructor. */
+    private final List<String> problems = new ArrayList<>();
+    private final Set<String> invalidKeys = new java.util.HashSet<>();
+
     private CoordinatorSettings(List<SettingsSource> sources) {
         this.sources = List.copyOf(sources);
         Map<String, String> resolved = new LinkedHashMap<>();
@@ -148,7 +152,7 @@ public final class CoordinatorSettings {
         this.retentionDays = nonNegativeInt("coordinator.retention.days");
         if (retentionDays > MAX_RETENTION_DAYS) {
             // PostgreSQL's timestamps end in 4713 BC: now() - 2,500,000 days fails every sweep ("timestamp out of range")
-            throw invalid("coordinator.retention.days", retentionDays + " must be at most " + MAX_RETENTION_DAYS
+            problem("coordinator.retention.days", retentionDays + " must be at most " + MAX_RETENTION_DAYS
                     + " (100 years; 0 keeps everything)");
         }
         this.retentionPeriodMs = positiveInt("coordinator.retention.period-ms");
@@ -156,7 +160,7 @@ public final class CoordinatorSettings {
         this.supervisorPeriodMs = positiveInt("coordinator.supervisor.period-ms");
         this.messagesResponseTimeoutMs = positiveInt("coordinator.messages.response-timeout-ms");
         if (!httpAuthenticationEnabled() && !isLoopback(httpHost())) {
-            throw invalid("coordinator.http.password", "must be set when coordinator.http.host (" + httpHost()
+            problem("coordinator.http.password", "must be set when coordinator.http.host (" + httpHost()
                     + ") is not a loopback address: outside the local development set-up the HTTP API and"
                     + " Jolokia require authentication");
         }
@@ -164,7 +168,7 @@ public final class CoordinatorSettings {
             String url = values.get(key).trim();
             // a libpq URL (postgres://…) or a typo would fail only after the broker started: "No suitable driver"
             if (!url.isEmpty() && !url.startsWith("jdbc:postgresql:")) {
-                throw invalid(key, "must be a PostgreSQL JDBC URL, jdbc:postgresql://host:5432/database, got \""
+                problem(key, "must be a PostgreSQL JDBC URL, jdbc:postgresql://host:5432/database, got \""
                         + Secrets.redactUrl(url) + "\"" + (url.startsWith("postgres") ? " (a libpq URL: the user and password go in"
                         + " coordinator.db.user and coordinator.db.password)" : ""));
             }
@@ -174,22 +178,26 @@ public final class CoordinatorSettings {
             // after "cannot be reached yet … Schema foo not found", with a stack trace
             String problem = dev.agentcoordinator.infra.Messaging.urlProblem(brokerUrl());
             if (problem != null) {
-                throw invalid("coordinator.broker.url", "must be an Artemis core URL, tcp://host:61616 (or (tcp://a:61616,tcp://b:61616)"
+                problem("coordinator.broker.url", "must be an Artemis core URL, tcp://host:61616 (or (tcp://a:61616,tcp://b:61616)"
                         + " for several brokers), got \"" + Secrets.redactUrl(brokerUrl()) + "\": " + problem);
             }
         }
         if (!dbMigrationUrl().isEmpty() && dbUrl().isEmpty()) {
-            throw invalid("coordinator.db.migration-url", "is for a database of your own (coordinator.db.url);"
+            problem("coordinator.db.migration-url", "is for a database of your own (coordinator.db.url);"
                     + " the embedded database is migrated directly");
         }
         try {
             dev.agentcoordinator.locks.LockPriorities.parse(values.get("coordinator.locks.priorities"));
         } catch (IllegalArgumentException e) {
-            throw invalid("coordinator.locks.priorities", e.getMessage().replaceFirst("^coordinator\\.locks\\.priorities: ", ""));
+            problem("coordinator.locks.priorities", e.getMessage().replaceFirst("^coordinator\\.locks\\.priorities: ", ""));
         }
-        if (jmsMaxConcurrentConsumers < jmsConcurrentConsumers) {
-            throw invalid("coordinator.jms.max-concurrent-consumers",
+        if (jmsMaxConcurrentConsumers < jmsConcurrentConsumers && !invalidKeys.contains("coordinator.jms.concurrent-consumers")
+                && !invalidKeys.contains("coordinator.jms.max-concurrent-consumers")) {
+            problem("coordinator.jms.max-concurrent-consumers",
                     "must be at least coordinator.jms.concurrent-consumers (" + jmsConcurrentConsumers + ")");
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException(String.join("\n", problems));
         }
     }
 
@@ -393,7 +401,7 @@ public final class CoordinatorSettings {
         for (SettingsSource source : sources) {
             for (String key : source.written()) {
                 if (!DEFAULTS.containsKey(key) && !OTHER_KEYS.contains(key)) {
-                    throw new IllegalArgumentException("unknown setting " + key + " (from " + source.origin() + ")"
+                    problems.add("unknown setting " + key + " (from " + source.origin() + ")"
                             + closestKnown(key).map(known -> ": did you mean " + known + "?").orElse(""));
                 }
             }
@@ -431,29 +439,29 @@ public final class CoordinatorSettings {
     /** The longest retention: 100 years (0 keeps everything). */
     static final int MAX_RETENTION_DAYS = 36_500;
 
+    /** What {@link #integer} gives for a value that is no integer (told as a problem). */
+    private static final int NOT_AN_INTEGER = Integer.MIN_VALUE;
+
     private int integer(String key) {
         String value = values.get(key).trim();
         try {
             return Integer.parseInt(value);
         } catch (NumberFormatException e) {
-            throw invalid(key, "'" + value + "' is not an integer");
+            problem(key, "'" + value + "' is not an integer");
+            return NOT_AN_INTEGER;
         }
     }
 
     private int port(String key) {
         int port = integer(key);
-        if (port < 0 || port > 65535) {
-            throw invalid(key, port + " is not a port (0..65535, 0 = any free port)");
+        if (port != NOT_AN_INTEGER && (port < 0 || port > 65535)) {
+            problem(key, port + " is not a port (0..65535, 0 = any free port)");
         }
-        return port;
+        return port < 0 || port > 65535 ? 0 : port;
     }
 
     private int nonNegativeInt(String key) {
-        int n = integer(key);
-        if (n < 0) {
-            throw invalid(key, n + " must be 0 or more");
-        }
-        return n;
+        return atLeast(key, 0, " must be 0 or more");
     }
 
     private int positiveInt(String key) {
@@ -461,11 +469,15 @@ public final class CoordinatorSettings {
     }
 
     private int atLeast(String key, int least) {
+        return atLeast(key, least, " must be at least " + least);
+    }
+
+    private int atLeast(String key, int least, String problem) {
         int n = integer(key);
-        if (n < least) {
-            throw invalid(key, n + " must be at least " + least);
+        if (n != NOT_AN_INTEGER && n < least) {
+            problem(key, n + problem);
         }
-        return n;
+        return Math.max(n, least);
     }
 
     private boolean bool(String key) {
@@ -473,7 +485,10 @@ public final class CoordinatorSettings {
         return switch (value) {
             case "true", "yes", "on", "1" -> true;
             case "false", "no", "off", "0" -> false;
-            default -> throw invalid(key, "'" + value + "' is not true or false (true, yes, on, 1; false, no, off, 0)");
+            default -> {
+                problem(key, "'" + value + "' is not true or false (true, yes, on, 1; false, no, off, 0)");
+                yield false;
+            }
         };
     }
 
@@ -486,11 +501,14 @@ public final class CoordinatorSettings {
             for (E constant : type.getEnumConstants()) {
                 allowed.add(constant.name().toLowerCase(Locale.ROOT));
             }
-            throw invalid(key, "'" + value + "' is not one of " + String.join("|", allowed));
+            problem(key, "'" + value + "' is not one of " + String.join("|", allowed));
+            return type.getEnumConstants()[0];
         }
     }
 
-    private IllegalArgumentException invalid(String key, String problem) {
-        return new IllegalArgumentException("invalid setting " + key + " (from " + origin(key) + "): " + problem);
+    /** Tells what is wrong with {@code key}; the constructor refuses the settings once it has read them all, naming every problem. */
+    private void problem(String key, String problem) {
+        invalidKeys.add(key);
+        problems.add("invalid setting " + key + " (from " + origin(key) + "): " + problem);
     }
 }

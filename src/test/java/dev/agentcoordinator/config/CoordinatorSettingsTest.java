@@ -132,6 +132,18 @@ class CoordinatorSettingsTest {
                 .hasMessageContaining("coordinator.broker.url");
     }
 
+    /** Every problem is told at once, a line each, so that a wrong configuration is not mended one start at a time. */
+    @Test
+    void everyInvalidSettingIsToldAtOnce() {
+        assertThatThrownBy(() -> CoordinatorSettings.fromMap(new java.util.TreeMap<>(Map.of("http.port", "abc", "retention.days", "-3",
+                "log.format", "xml", "jms.max-concurrent-consumers", "x"))))
+                .hasMessage(String.join("\n",
+                        "invalid setting coordinator.http.port (from overrides): 'abc' is not an integer",
+                        "invalid setting coordinator.jms.max-concurrent-consumers (from overrides): 'x' is not an integer",
+                        "invalid setting coordinator.log.format (from overrides): 'xml' is not one of plain|json",
+                        "invalid setting coordinator.retention.days (from overrides): -3 must be 0 or more"));
+    }
+
     /** Settings a library would refuse only once the broker and the database have started are refused first, by name. */
     @Test
     void theLockPrioritiesAndThePoolsConnectionTimeoutAreCheckedBeforeAnythingStarts() {
