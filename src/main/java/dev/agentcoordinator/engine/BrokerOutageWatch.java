@@ -113,7 +113,7 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
                 LOG.warn("the broker cannot be reached: attempt and execution timeouts wait until it answers again");
             }
             case FAILOVER_COMPLETED -> {
-                LOG.warn("the broker answers again: timeouts resume once the reply consumers have reconnected too");
+                LOG.info("the broker answers again: timeouts resume once the reply consumers have reconnected too");
                 if (!stopped) {
                     reachableAgain = timer.schedule(this::markReachable, reconnectedAfterMs, TimeUnit.MILLISECONDS);
                 }

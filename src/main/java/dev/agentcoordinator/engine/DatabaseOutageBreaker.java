@@ -196,7 +196,7 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
         super.closeCircuit(route);
         getCamelContext().getExecutorServiceManager().shutdown(probe);
         probe = null;
-        LOG.warn("database answers again: route {} resumed", route.getRouteId());
+        LOG.info("database answers again: route {} resumed", route.getRouteId());   // a recovery: nothing to act on
     }
 
     @Override

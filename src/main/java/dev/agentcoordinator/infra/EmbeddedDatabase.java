@@ -35,6 +35,9 @@ public final class EmbeddedDatabase implements AutoCloseable {
     /** How long a server left running gets for a clean shutdown before it is killed. */
     private static final Duration STOP_GRACE = Duration.ofSeconds(30);
 
+    /** The log context key under which zonky stops a server that exited on its own: its logs then are not an operator's concern. */
+    static final String STOPPING_EXITED_SERVER = "stoppingExitedDatabase";
+
     /** How long the restart of a server that exited on its own waits between attempts, at most. */
     private static final Duration RESTART_BACKOFF_MAX = Duration.ofSeconds(30);
 
@@ -153,12 +156,16 @@ public final class EmbeddedDatabase implements AutoCloseable {
                         return;   // stopped on purpose, or started again already
                     }
                     int listenPort = exited.getPort();
-                    LOG.warn("Embedded PostgreSQL (pid {}) exited on its own: starting it again on port {} (zonky's"
-                            + " \"Could not stop postmaster\" that may follow is about that server, already gone)", pid, listenPort);
+                    LOG.warn("Embedded PostgreSQL (pid {}) exited on its own: starting it again on port {}", pid, listenPort);
+                    // releases zonky's lock on the directory; its pg_ctl stop finds no server, and zonky's ERROR saying so
+                    // ("Could not stop postmaster", with a stack trace) is left out of the log (log4j2.xml)
+                    org.slf4j.MDC.put(STOPPING_EXITED_SERVER, "true");
                     try {
-                        exited.close();   // releases zonky's lock on the directory; its pg_ctl stop finds no server
+                        exited.close();
                     } catch (IOException | RuntimeException e) {
                         LOG.debug("zonky's stop of the exited server: {}", e.toString());
+                    } finally {
+                        org.slf4j.MDC.remove(STOPPING_EXITED_SERVER);
                     }
                     postgres = null;
                     try {

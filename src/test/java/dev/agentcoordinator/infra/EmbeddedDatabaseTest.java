@@ -132,7 +132,8 @@ class EmbeddedDatabaseTest {
 
     @Test
     void aServerThatDiesWhileInUseIsStartedAgainOnItsPortWithItsData() throws Exception {
-        try (EmbeddedDatabase database = new EmbeddedDatabase(0, dataDir);
+        try (dev.agentcoordinator.engine.CapturedLog log = dev.agentcoordinator.engine.CapturedLog.ofRoot();
+             EmbeddedDatabase database = new EmbeddedDatabase(0, dataDir);
              HikariDataSource pool = Database.pool(database.start(), EmbeddedDatabase.USER, "", 2)) {
             String url = database.jdbcUrl();
             execute(pool, "CREATE TABLE kept (v text)");
@@ -144,6 +145,9 @@ class EmbeddedDatabaseTest {
                     .until(() -> count(pool, "SELECT count(*) FROM kept WHERE v = 'before the crash'") == 1);
             assertThat(database.jdbcUrl()).as("the same port, where the pool looks").isEqualTo(url);
             assertThat(PostmasterProcess.of(dataDir).orElseThrow().pid()).isNotEqualTo(crashed.pid());
+            // one WARN tells the restart; zonky's ERROR about stopping the server already gone is not an operator's page
+            assertThat(log.lines()).anyMatch(line -> line.startsWith("WARN Embedded PostgreSQL (pid " + crashed.pid() + ") exited on its own"));
+            assertThat(log.atLeast(org.apache.logging.log4j.Level.ERROR)).isEmpty();
         }
         // a stop asked for is no crash: nothing starts it again
         await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> PostmasterProcess.of(dataDir).isEmpty());
