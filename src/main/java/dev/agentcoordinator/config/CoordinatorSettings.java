@@ -182,6 +182,11 @@ public final class CoordinatorSettings {
                         + " for several brokers), got \"" + Secrets.redactUrl(brokerUrl()) + "\": " + problem);
             }
         }
+        if (embeddedBroker() && eventsMaxDeliveries > dev.agentcoordinator.infra.EmbeddedBroker.MAX_DELIVERY_ATTEMPTS) {
+            // the embedded broker would move such an event to DLA first, without the reason agent.events.DLQ gives
+            problem("coordinator.events.max-deliveries", eventsMaxDeliveries + " must be at most the embedded broker's "
+                    + dev.agentcoordinator.infra.EmbeddedBroker.MAX_DELIVERY_ATTEMPTS + " deliveries, after which it moves a message to DLA");
+        }
         if (!dbMigrationUrl().isEmpty() && dbUrl().isEmpty()) {
             problem("coordinator.db.migration-url", "is for a database of your own (coordinator.db.url);"
                     + " the embedded database is migrated directly");

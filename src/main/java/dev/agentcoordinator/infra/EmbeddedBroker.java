@@ -27,6 +27,9 @@ import java.nio.file.Path;
  */
 public final class EmbeddedBroker implements AutoCloseable {
 
+    /** How many times the embedded broker delivers a message before it moves it to the dead-letter address. */
+    public static final int MAX_DELIVERY_ATTEMPTS = 10;
+
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedBroker.class);
 
     public static final String DEAD_LETTER_ADDRESS = "DLA";
@@ -211,7 +214,7 @@ public final class EmbeddedBroker implements AutoCloseable {
                 // what expires here (a question past its wait) is dropped, not kept in
                 // ExpiryQueue, which nothing reads: the coordinator's records already say it expired
                 .setExpiryAddress(SimpleString.of(""))
-                .setMaxDeliveryAttempts(10)
+                .setMaxDeliveryAttempts(MAX_DELIVERY_ATTEMPTS)
                 .setRedeliveryDelay(200)
                 .setRedeliveryMultiplier(2.0)
                 .setMaxRedeliveryDelay(10_000);

@@ -132,6 +132,18 @@ class CoordinatorSettingsTest {
                 .hasMessageContaining("coordinator.broker.url");
     }
 
+    /** More event deliveries than the embedded broker makes would never be reached: its DLA would take the event first, without a reason. */
+    @Test
+    void theEventDeliveriesAreBoundByTheEmbeddedBrokers() {
+        assertThat(CoordinatorSettings.fromMap(Map.of("events.max-deliveries", "10")).eventsMaxDeliveries()).isEqualTo(10);
+        assertThatThrownBy(() -> CoordinatorSettings.fromMap(Map.of("events.max-deliveries", "11")))
+                .hasMessage("invalid setting coordinator.events.max-deliveries (from overrides): 11 must be at most the embedded broker's 10"
+                        + " deliveries, after which it moves a message to DLA");
+        // a standalone broker's own limit is its operator's to keep above it
+        assertThat(CoordinatorSettings.fromMap(Map.of("events.max-deliveries", "20", "broker.url", "tcp://broker:61616")).eventsMaxDeliveries())
+                .isEqualTo(20);
+    }
+
     /** Every problem is told at once, a line each, so that a wrong configuration is not mended one start at a time. */
     @Test
     void everyInvalidSettingIsToldAtOnce() {
