@@ -45,7 +45,7 @@ WITH done AS (
            l.max_attempts - l.budget_start, l.timeout_ms, l.backoff_ms, l.compensation,
            CASE WHEN l.first THEN COALESCE(l.input, '{}'::jsonb) || CAST(:#nextInput AS jsonb) END,
            CASE WHEN l.runs THEN now() END,
-           CASE WHEN l.runs THEN now() + l.timeout_ms * interval '1 millisecond' END,
+           CASE WHEN l.runs THEN capped_deadline(done.execution_id, 'step', now() + l.timeout_ms * interval '1 millisecond') END,
            CASE WHEN l.runs THEN current_setting('application_name') END, l.request_context,
            CASE WHEN l.runs THEN CAST(:#causeMessageId AS varchar) END
       FROM latest l, done, merged

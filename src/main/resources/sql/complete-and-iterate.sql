@@ -37,7 +37,7 @@ SELECT :#nextRowId, execution_id, step_id, iteration + 1, agent, action,
        CASE WHEN lost_locks OR past_deadline THEN 'pending' ELSE 'running' END, CASE WHEN lost_locks OR past_deadline THEN 0 ELSE 1 END,
        max_attempts - budget_start, timeout_ms, backoff_ms, compensation, CAST(:#nextInput AS jsonb),
        CASE WHEN lost_locks OR past_deadline THEN NULL ELSE now() END,
-       CASE WHEN lost_locks OR past_deadline THEN NULL ELSE now() + timeout_ms * interval '1 millisecond' END,
+       CASE WHEN lost_locks OR past_deadline THEN NULL ELSE capped_deadline(execution_id, 'step', now() + timeout_ms * interval '1 millisecond') END,
        current_setting('application_name'), holds_locks, lock_count, request_context, CAST(:#causeMessageId AS varchar),
        CASE WHEN lost_locks AND NOT past_deadline THEN 'its locks again, for iteration ' || (iteration + 1) END,
        CASE WHEN lost_locks AND NOT past_deadline THEN now() END

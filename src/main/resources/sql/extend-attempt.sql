@@ -7,7 +7,8 @@
 -- step row kept (V19); one without keeps it.
 WITH extended AS (
     UPDATE workflow_step_executions
-       SET deadline = COALESCE(to_timestamp(CAST(:#replyArrivedAt AS bigint) / 1000.0), now()) + timeout_ms * interval '1 millisecond',
+       SET deadline = capped_deadline(execution_id, kind,
+                                      COALESCE(to_timestamp(CAST(:#replyArrivedAt AS bigint) / 1000.0), now()) + timeout_ms * interval '1 millisecond'),
            updated_at = now(),
            progress = COALESCE(CAST(:#progress AS jsonb), progress)
      WHERE id = :#rowId AND attempt = :#replyAttempt AND status = 'running'

@@ -2,7 +2,7 @@
 -- the context is kept with the row, so retries and a re-sent request carry the same context.
 UPDATE workflow_step_executions s
    SET status = 'running', attempt = s.attempt + 1, input = CASE WHEN s.iteration > 0 AND s.input IS NOT NULL THEN s.input ELSE CAST(:#input AS jsonb) END, request_context = CAST(:#requestContext AS jsonb),
-       started_at = now(), deadline = now() + s.timeout_ms * interval '1 millisecond', updated_at = now(),
+       started_at = now(), deadline = capped_deadline(s.execution_id, s.kind, now() + s.timeout_ms * interval '1 millisecond'), updated_at = now(),
        handled_by = current_setting('application_name'), dispatched_by = :#causeMessageId,
        -- started by a sweep or an HTTP call, with no message to redeliver: its request's lease (V27)
        request_due_at = CASE WHEN CAST(:#causeMessageId AS varchar) IS NULL THEN now() + GREATEST(1000, LEAST(30000, s.timeout_ms / 3)) * interval '1 millisecond' END

@@ -25,7 +25,7 @@ WITH requeued AS (
 ), started AS (
     UPDATE workflow_step_executions s
        SET status = 'running', attempt = s.attempt + 1, next_attempt_at = NULL, error = NULL,
-           deadline = now() + s.timeout_ms * interval '1 millisecond', updated_at = now(),
+           deadline = capped_deadline(s.execution_id, s.kind, now() + s.timeout_ms * interval '1 millisecond'), updated_at = now(),
            handled_by = current_setting('application_name'), dispatched_by = NULL,
            request_due_at = now() + GREATEST(1000, LEAST(30000, s.timeout_ms / 3)) * interval '1 millisecond'
       FROM (SELECT id FROM workflow_step_executions

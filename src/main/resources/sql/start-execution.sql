@@ -31,7 +31,7 @@ SELECT gen_random_uuid()::text, execution.id, s.step_id, s.agent, s.action, s.ma
        CASE WHEN r.input IS NULL THEN 0 ELSE 1 END,
        r.input,
        CASE WHEN r.input IS NULL THEN NULL ELSE now() END,
-       CASE WHEN r.input IS NULL THEN NULL ELSE now() + s.timeout_ms * interval '1 millisecond' END,
+       CASE WHEN r.input IS NULL THEN NULL ELSE now() + LEAST(s.timeout_ms, :#timeoutMs) * interval '1 millisecond' END,   -- no later than the execution's (V46)
        CASE WHEN r.input IS NULL THEN NULL ELSE current_setting('application_name') END,
        CASE WHEN r.input IS NULL THEN NULL ELSE CAST(:#causeMessageId AS varchar) END
 FROM execution, jsonb_to_recordset(CAST(:#stepPlan AS jsonb))

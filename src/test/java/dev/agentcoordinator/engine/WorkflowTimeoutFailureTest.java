@@ -22,7 +22,8 @@ class WorkflowTimeoutFailureTest {
     @BeforeAll
     static void agents() throws Exception {
         agents = new ScriptedAgents(shared().connectionFactory())
-                .agent("f-wftimeout-agent", r -> "quick".equals(r.action()) ? List.of(Reply.ok(Map.of("done", true))) : List.of());
+                .agent("f-wftimeout-agent", r -> "quick".equals(r.action()) ? List.of(Reply.ok(Map.of("done", true)))
+                        : "quick-later".equals(r.action()) ? List.of(Reply.ok(Map.of("done", true)).after(200)) : List.of());
     }
 
     @AfterAll
@@ -61,6 +62,33 @@ class WorkflowTimeoutFailureTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> "failed".equals(executionStatus(executionId))
                 && execution(executionId).get("retries").equals(1));
         assertThat(execution(executionId).get("error").toString()).isEqualTo("workflow timed out after 800 ms");
+    }
+
+    /**
+     * An attempt's deadline, in its request and over HTTP, is no later than its execution's: the coordinator gives up
+     * on the attempt then. A step started after the execution with its own timeout, or the workflow's, from its start
+     * was told a deadline past it (by as long as it started after the execution, up to the whole timeout).
+     */
+    @Test
+    void noAttemptIsGivenADeadlinePastItsExecutions() {
+        String executionId = awaitExecution(sendEvent("F_DEADLINE_WITHIN", "{}"), "running");
+        await().atMost(Duration.ofSeconds(20)).until(() -> requests(agents, executionId, "inherits").size() == 1
+                && requests(agents, executionId, "own").size() == 1 && requests(agents, executionId, "short").size() == 1);
+        com.fasterxml.jackson.databind.JsonNode view = Json.parse(get("/api/executions/" + executionId).body());
+        java.time.Instant executionDeadline = java.time.Instant.parse(view.path("deadline").asText());
+        for (String step : List.of("inherits", "own")) {
+            assertThat(java.time.Instant.parse(requests(agents, executionId, step).get(0).request().path("deadline").asText()))
+                    .as("the request of %s", step).isBeforeOrEqualTo(executionDeadline.plusMillis(1));   // (the API's is to the ms)
+        }
+        // one whose own timeout ends first keeps it
+        assertThat(java.time.Instant.parse(requests(agents, executionId, "short").get(0).request().path("deadline").asText()))
+                .isBefore(executionDeadline);
+        for (com.fasterxml.jackson.databind.JsonNode step : view.path("steps")) {
+            if (!step.path("deadline").isNull()) {
+                assertThat(java.time.Instant.parse(step.path("deadline").asText())).as(step.path("step_id").asText()).isBeforeOrEqualTo(executionDeadline.plusMillis(1));
+            }
+        }
+        assertThat(post("/api/executions/" + executionId + "/cancel", null).statusCode()).isEqualTo(200);
     }
 
     /**
