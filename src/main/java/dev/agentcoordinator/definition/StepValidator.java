@@ -147,7 +147,11 @@ final class StepValidator {
                 // an ancestry through a misspelt depends_on is told there, once
                 && !graph.isAncestorThroughAMisspeltDependency(referenced, scope.stepId())) {
             scope.error(field, "\"" + referenced + "\" is not an ancestor of this step through depends_on,"
-                    + " so it may not have run yet (add it to depends_on)");
+                    + " so it may not have run yet" + (field.startsWith("compensate.")
+                    // a dependent is undone before this step: adding it to depends_on would make a cycle
+                    ? " (a compensation reads the steps this step depends on, and this step's own input and output:"
+                      + " from_input, from_output)"
+                    : " (add it to depends_on)"));
         }
     }
 

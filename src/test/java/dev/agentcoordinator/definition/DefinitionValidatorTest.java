@@ -655,6 +655,21 @@ class DefinitionValidatorTest {
                         + " from_trigger, from_step + output_key or value), found none");
     }
 
+    /** A compensation reads its step's ancestors: the hint for a dependent is not to add it to depends_on, which would make a cycle. */
+    @Test
+    void aCompensationReadingADependentIsToldWhatItMayRead() {
+        assertThat(errorsOfSteps("""
+                  - id: a
+                    agent: x
+                    action: y
+                    compensate: { agent: x, action: undo, input_mapping: { id: { from_step: b, output_key: id } } }
+                  - { id: b, agent: x, action: y, depends_on: [a] }
+                """)).containsExactly(
+                "wf.yaml: step \"a\": compensate.input_mapping.id.from_step: \"b\" is not an ancestor of this step through depends_on,"
+                        + " so it may not have run yet (a compensation reads the steps this step depends on, and this step's own"
+                        + " input and output: from_input, from_output)");
+    }
+
     @Test
     void compensationMissingAgent() {
         assertThat(errorsOfSteps("""
