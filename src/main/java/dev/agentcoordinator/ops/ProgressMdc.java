@@ -17,14 +17,20 @@ public final class ProgressMdc implements LogListener {
 
     @Override
     public String onLog(Exchange exchange, CamelLogger logger, String message) {
+        // a line about the whole execution ("execution … completed", "… failed", "… cancelled") names no step: the
+        // exchange that ends an execution still carries the step whose settling ended it
+        boolean aboutTheExecution = message != null && message.startsWith(EXECUTION_LINE);
         for (String key : KEYS) {
             String value = exchange.getMessage().getHeader(key, String.class);
-            if (value != null) {
+            if (value != null && !(aboutTheExecution && key.equals(STEP_ID))) {
                 MDC.put(key, value);
             }
         }
         return message;
     }
+
+    private static final String STEP_ID = "stepId";
+    private static final String EXECUTION_LINE = "execution ";
 
     @Override
     public void afterLog(Exchange exchange, CamelLogger logger, String message) {

@@ -71,6 +71,10 @@ class ProgressLogMdcTest {
         // its input reads the trigger and a completed output only: started by that completion's own statement
         assertThat(lines).extracting(e -> e.getMessage().getFormattedMessage())
                 .anyMatch(text -> text.startsWith("step extract_skill_signals dispatched to agent.sentinel (attempt 1, started with analyze_interview)"));
+        // the line of the execution's end names no step (the step whose settling ended it was left in the MDC)
+        LogEvent endLine = lines.stream().filter(e -> e.getMessage().getFormattedMessage().startsWith("execution " + executionId + " of interview_completed ")
+                && !e.getMessage().getFormattedMessage().endsWith("started")).findFirst().orElseThrow();
+        assertThat(endLine.getContextData().<String>getValue("stepId")).as(endLine.getMessage().getFormattedMessage()).isNull();
         LogEvent stepLine = lines.stream().filter(e -> e.getMessage().getFormattedMessage().startsWith("step analyze_interview ")).findFirst().orElseThrow();
         assertThat(stepLine.getContextData().<String>getValue("stepId")).isEqualTo("analyze_interview");
 
