@@ -77,8 +77,9 @@ final class DeadLetterAnswers {
                     + ": it would be refused again, " + taken.get().keptBecause() + " (post the event corrected instead)"));
             return;
         }
-        org.slf4j.LoggerFactory.getLogger(Endpoints.PROGRESS_LOG).info("dead letter {} (event {}) {} by request", messageId,
-                deadLetter.eventId(), requeue ? "put back on " + Endpoints.EVENTS_QUEUE : "discarded");
+        org.slf4j.LoggerFactory.getLogger(Endpoints.PROGRESS_LOG).info("dead letter {}{} {} by request", messageId,
+                deadLetter.eventId() == null ? "" : " (event " + deadLetter.eventId() + ")",
+                requeue ? "put back on " + Endpoints.EVENTS_QUEUE : "discarded");
         ObjectNode answer = Json.object().put("message_id", messageId).put("event_id", deadLetter.eventId());
         if (requeue) {
             ApiRoutes.respond(exchange, 202, Json.write(answer.put("queue", Endpoints.EVENTS_QUEUE)));

@@ -82,7 +82,14 @@ public class EventRoutes extends RouteBuilder {
                             .to(Sql.row("find-event"))
                             .process(ReusedEventKeys::refuseReuse)
                         .end()
-                        .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "event ${header.eventType} (${header.eventKey}) stored; no workflow is triggered by it")
+                        .choice()
+                            // a delivery again (a redelivery, an outcome event sent again) was only counted
+                            .when(simple("${body[deliveries]} > 1"))
+                                .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "event ${header.eventType} (${header.eventKey})"
+                                        + " delivered again (${body[deliveries]} deliveries), stored once; no workflow is triggered by it")
+                            .otherwise()
+                                .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "event ${header.eventType} (${header.eventKey}) stored; no workflow is triggered by it")
+                        .end()
                     .end()
                 .endDoTry()
                 .doCatch(InvalidEventException.class)

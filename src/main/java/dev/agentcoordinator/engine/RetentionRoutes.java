@@ -59,7 +59,7 @@ public class RetentionRoutes extends RouteBuilder {
                     .process(tally("records"))
                 .end()
                 .filter(RetentionRoutes::deletedAny)
-                    .log(LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "retention (" + days + " days): deleted"
+                    .log(LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "retention (" + days + (days == 1 ? " day" : " days") + "): deleted"
                             + " ${exchangeProperty.executions.deleted} settled execution(s) with their steps,"
                             + " ${exchangeProperty.events.deleted} event(s), ${exchangeProperty.records.deleted} other record(s)")
                 .end();

@@ -162,6 +162,15 @@ class HttpApiSemanticsTest {
         assertThat(received.path("type").asText()).isEqualTo("NOTHING_STARTS_ON_THIS");
         assertThat(received.path("execution_id").isNull()).isTrue();
         assertThat(received.path("workflow_id").isNull()).isTrue();
+
+        // delivered again (as an outcome event is sent again): counted, and logged as such, not as stored anew
+        try (CapturedLog progress = CapturedLog.of(Endpoints.PROGRESS_LOG)) {
+            assertThat(post("/api/events", "{\"type\":\"NOTHING_STARTS_ON_THIS\",\"payload\":{},\"event_id\":\"" + eventId + "\"}")
+                    .statusCode()).isEqualTo(202);
+            await().atMost(java.time.Duration.ofSeconds(20)).until(() -> progress.lines().stream().anyMatch(line -> line.contains("(" + eventId + ")")));
+            assertThat(progress.lines()).filteredOn(line -> line.contains("(" + eventId + ")")).containsExactly(
+                    "INFO event NOTHING_STARTS_ON_THIS (" + eventId + ") delivered again (2 deliveries), stored once; no workflow is triggered by it");
+        }
     }
 
     @Test
