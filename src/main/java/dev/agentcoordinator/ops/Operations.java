@@ -111,7 +111,9 @@ public final class Operations implements AutoCloseable {
     }
 
     private List<String> queueNames() {
-        List<String> queues = new ArrayList<>(List.of(Endpoints.EVENTS_QUEUE, Endpoints.DEAD_LETTER_QUEUE, settings.replyQueue()));
+        // DLA: replies and requests the broker gave up delivering wait there for an operator (README, "Guarantees")
+        List<String> queues = new ArrayList<>(List.of(Endpoints.EVENTS_QUEUE, Endpoints.DEAD_LETTER_QUEUE, settings.replyQueue(),
+                dev.agentcoordinator.infra.EmbeddedBroker.DEAD_LETTER_ADDRESS));
         agentNames().forEach(agent -> queues.add(Endpoints.agentQueue(agent)));
         return queues;
     }

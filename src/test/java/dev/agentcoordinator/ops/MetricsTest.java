@@ -44,6 +44,8 @@ class MetricsTest {
             assertThat(value(metrics, "coordinator_executions_in_flight", "workflow=\"interview_completed\"")).isGreaterThanOrEqualTo(0);
             assertThat(value(metrics, "coordinator_steps_waiting", "agent=\"interviewer\"")).isGreaterThanOrEqualTo(0);
             assertThat(value(metrics, "coordinator_queue_depth", "queue=\"agent.events\"")).isGreaterThanOrEqualTo(0);
+            // what the broker gave up delivering waits for an operator there: an alert needs it
+            assertThat(value(metrics, "coordinator_queue_depth", "queue=\"DLA\"")).isGreaterThanOrEqualTo(0);
             // Camel's own per-route meters, named after the workflow's routes
             assertThat(value(metrics, "camel_exchanges_total", "routeId=\"wf.interview_completed~start\"")).isGreaterThanOrEqualTo(1);
         });
