@@ -35,10 +35,12 @@ import java.util.concurrent.TimeUnit;
 public final class BacklogGauges implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(BacklogGauges.class);
-    private static final String IN_FLIGHT = "SELECT workflow_id, count(*) FROM workflow_executions"
-            + " WHERE status IN ('running', 'compensating') GROUP BY workflow_id";
-    private static final String WAITING = "SELECT agent, count(*) FROM workflow_step_executions"
-            + " WHERE status = 'running' GROUP BY agent";
+    /** Per workflow: executions in flight, and the age of the oldest (seconds since its start, or its retry). */
+    private static final String IN_FLIGHT = "SELECT workflow_id, count(*), EXTRACT(EPOCH FROM now() - min(COALESCE(retried_at, started_at)))"
+            + " FROM workflow_executions WHERE status IN ('running', 'compensating') GROUP BY workflow_id";
+    /** Per agent: attempts waiting for its reply, and the age of the oldest (seconds since the attempt started). */
+    private static final String WAITING = "SELECT agent, count(*), EXTRACT(EPOCH FROM now() - min(started_at))"
+            + " FROM workflow_step_executions WHERE status = 'running' GROUP BY agent";
 
     private final DataSource dataSource;
     /** The database reads of a refresh, on a thread of their own and bounded: see the constructor. */
@@ -48,7 +50,9 @@ public final class BacklogGauges implements AutoCloseable {
     private final java.util.function.Supplier<? extends Collection<String>> agents;
     private final QueueDepths queueDepths;
     private final MultiGauge inFlight;
+    private final MultiGauge inFlightOldest;
     private final MultiGauge waiting;
+    private final MultiGauge waitingOldest;
     private final MultiGauge queueDepth;
     private final MultiGauge queueConsumers;
     /** The agents' queues found with requests waiting and no consumer at the last refresh, and told of. */
@@ -88,8 +92,12 @@ public final class BacklogGauges implements AutoCloseable {
         this.queueDepths = queueDepths;
         this.inFlight = MultiGauge.builder("coordinator_executions_in_flight")
                 .description("executions running or compensating (all instances)").register(registry);
+        this.inFlightOldest = MultiGauge.builder("coordinator_executions_in_flight_oldest_seconds")
+                .description("age of the oldest execution running or compensating, since its start or last retry (0: none)").register(registry);
         this.waiting = MultiGauge.builder("coordinator_steps_waiting")
                 .description("step attempts sent to an agent and not answered yet (all instances)").register(registry);
+        this.waitingOldest = MultiGauge.builder("coordinator_steps_waiting_oldest_seconds")
+                .description("age of the oldest step attempt sent to the agent and not answered yet (0: none)").register(registry);
         this.queueDepth = MultiGauge.builder("coordinator_queue_depth")
                 .description("messages waiting on the broker queue").register(registry);
         this.queueConsumers = MultiGauge.builder("coordinator_queue_consumers")
@@ -112,19 +120,23 @@ public final class BacklogGauges implements AutoCloseable {
     void refresh() {
         Collection<String> workflowIds = workflows.get();
         Collection<String> agentNames = agents.get();
-        List<Map<String, Long>> read = new ArrayList<>();
+        List<Map<String, Backlog>> read = new ArrayList<>();
         String problem = databaseReads.run(() -> {
-            read.add(countsBy(IN_FLIGHT, workflowIds));
-            read.add(countsBy(WAITING, agentNames));
+            read.add(backlogBy(IN_FLIGHT, workflowIds));
+            read.add(backlogBy(WAITING, agentNames));
             return null;
         });
         if (problem == null && read.size() == 2) {
-            inFlight.register(rows("workflow", read.get(0)), true);
-            waiting.register(rows("agent", read.get(1)), true);
+            inFlight.register(rows("workflow", read.get(0), Backlog::count), true);
+            inFlightOldest.register(rows("workflow", read.get(0), Backlog::oldestSeconds), true);
+            waiting.register(rows("agent", read.get(1), Backlog::count), true);
+            waitingOldest.register(rows("agent", read.get(1), Backlog::oldestSeconds), true);
             databaseFailed = recovered(databaseFailed, "executions in flight and steps waiting");
         } else {
             inFlight.register(List.of(), true);
+            inFlightOldest.register(List.of(), true);
             waiting.register(List.of(), true);
+            waitingOldest.register(List.of(), true);
             databaseFailed = failed(databaseFailed, "coordinator_executions_in_flight and coordinator_steps_waiting",
                     problem == null ? "no counts read" : problem);
         }
@@ -136,8 +148,8 @@ public final class BacklogGauges implements AutoCloseable {
                 messages.put(queue, counts.messages());
                 consumers.put(queue, counts.consumers());
             });
-            queueDepth.register(rows("queue", messages), true);
-            queueConsumers.register(rows("queue", consumers), true);
+            queueDepth.register(rows("queue", messages, Long::doubleValue), true);
+            queueConsumers.register(rows("queue", consumers, Long::doubleValue), true);
             noteUnattended(queues);
             brokerFailed = recovered(brokerFailed, "queue depths");
         } catch (Exception e) {
@@ -183,23 +195,28 @@ public final class BacklogGauges implements AutoCloseable {
         return false;
     }
 
-    /** Counts per key, with 0 for every known key that has no row (so a gauge drops to 0, not away). */
-    private Map<String, Long> countsBy(String sql, Collection<String> knownKeys) throws Exception {
-        Map<String, Long> counts = new LinkedHashMap<>();
-        knownKeys.forEach(key -> counts.put(key, 0L));
+    /** How many wait under one key, and how long the one waiting longest has (seconds). */
+    private record Backlog(long count, double oldestSeconds) {
+        static final Backlog NONE = new Backlog(0, 0);
+    }
+
+    /** The backlog per key, with none for every known key that has no row (so a gauge drops to 0, not away). */
+    private Map<String, Backlog> backlogBy(String sql, Collection<String> knownKeys) throws Exception {
+        Map<String, Backlog> backlog = new LinkedHashMap<>();
+        knownKeys.forEach(key -> backlog.put(key, Backlog.NONE));
         try (Connection connection = dataSource.getConnection();
              PreparedStatement statement = connection.prepareStatement(sql);
              ResultSet rs = statement.executeQuery()) {
             while (rs.next()) {
-                counts.put(rs.getString(1), rs.getLong(2));
+                backlog.put(rs.getString(1), new Backlog(rs.getLong(2), Math.max(0, rs.getDouble(3))));
             }
         }
-        return counts;
+        return backlog;
     }
 
-    private static List<MultiGauge.Row<?>> rows(String tag, Map<String, Long> values) {
+    private static <V> List<MultiGauge.Row<?>> rows(String tag, Map<String, V> values, java.util.function.ToDoubleFunction<V> value) {
         List<MultiGauge.Row<?>> rows = new ArrayList<>();
-        values.forEach((key, value) -> rows.add(MultiGauge.Row.of(Tags.of(tag, key), value)));
+        values.forEach((key, backlog) -> rows.add(MultiGauge.Row.of(Tags.of(tag, key), value.applyAsDouble(backlog))));
         return rows;
     }
 

@@ -48,6 +48,48 @@ class BacklogGaugesTest {
         }
     }
 
+    /** How long the oldest execution in flight and the oldest attempt waiting for its agent have waited: what a stuck one shows as. */
+    @Test
+    void theOldestExecutionAndAttemptInFlightAreGaugedByTheirAge() throws Exception {
+        String suffix = java.util.UUID.randomUUID().toString().substring(0, 8);
+        String workflow = "gauge-wf-" + suffix;
+        String agent = "gauge-agent-" + suffix;
+        String executionId = java.util.UUID.randomUUID().toString();
+        DataSource database = OpsCoordinator.shared().dataSource();
+        try (java.sql.Connection connection = database.getConnection();
+             java.sql.PreparedStatement execution = connection.prepareStatement("INSERT INTO workflow_executions (id, workflow_id, workflow_version,"
+                     + " status, started_at) VALUES (?, ?, 1, 'running', now() - interval '1 hour')");
+             java.sql.PreparedStatement step = connection.prepareStatement("INSERT INTO workflow_step_executions (id, execution_id, step_id,"
+                     + " agent, action, status, attempt, timeout_ms, started_at) VALUES (?, ?, 'a', ?, 'x', 'running', 1, 60000,"
+                     + " now() - interval '10 minutes')")) {
+            execution.setString(1, executionId);
+            execution.setString(2, workflow);
+            execution.executeUpdate();
+            step.setString(1, java.util.UUID.randomUUID().toString());
+            step.setString(2, executionId);
+            step.setString(3, agent);
+            step.executeUpdate();
+        }
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (BacklogGauges gauges = new BacklogGauges(registry, database, List.of(workflow, "idle-wf-" + suffix), List.of(agent),
+                new QueueDepths(OpsCoordinator.shared().connectionFactory(), List.of(), 5_000))) {
+            gauges.refresh();
+            assertThat(registry.find("coordinator_executions_in_flight").tag("workflow", workflow).gauge().value()).isEqualTo(1);
+            assertThat(registry.find("coordinator_executions_in_flight_oldest_seconds").tag("workflow", workflow).gauge().value())
+                    .isBetween(3600.0, 3700.0);
+            assertThat(registry.find("coordinator_executions_in_flight_oldest_seconds").tag("workflow", "idle-wf-" + suffix).gauge().value())
+                    .as("none in flight").isZero();
+            assertThat(registry.find("coordinator_steps_waiting").tag("agent", agent).gauge().value()).isEqualTo(1);
+            assertThat(registry.find("coordinator_steps_waiting_oldest_seconds").tag("agent", agent).gauge().value()).isBetween(600.0, 700.0);
+        } finally {
+            try (java.sql.Connection connection = database.getConnection();
+                 java.sql.PreparedStatement delete = connection.prepareStatement("DELETE FROM workflow_executions WHERE id = ?")) {
+                delete.setString(1, executionId);
+                delete.executeUpdate();
+            }
+        }
+    }
+
     /** A database that hangs (SIGSTOP, a partition) leaves the gauges out within the bound, not at their last values for a minute. */
     @Test
     void gaugesAreLeftOutWithinTheirBoundWhileTheDatabaseHangs() throws Exception {
