@@ -39,9 +39,11 @@ WITH requeued AS (
               s.attempt, s.max_attempts, s.input::text AS input, s.deadline, e.workflow_id, e.workflow_version,
               s.request_context::text AS context, s.progress::text AS progress
 ), unsent AS (
-    -- pending rows are left to the statement that starts them next, which sets the lease anew
+    -- pending rows are left to the statement that starts them next, which sets the lease anew; one past its deadline
+    -- to the timeout sweep: its agent would get the request with no time left (a 1 s timeout has a 1 s lease)
     UPDATE workflow_step_executions s
        SET request_due_at = CASE WHEN s.status = 'running' AND e.status IN ('running', 'compensating')
+                                      AND (s.deadline IS NULL OR s.deadline > now())
                                  THEN now() + GREATEST(1000, LEAST(30000, s.timeout_ms / 3)) * interval '1 millisecond' END
       FROM (SELECT id FROM workflow_step_executions
              WHERE request_due_at < now() AND status <> 'pending'

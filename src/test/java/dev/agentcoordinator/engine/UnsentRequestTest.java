@@ -150,6 +150,50 @@ class UnsentRequestTest {
         }
     }
 
+    /**
+     * A request whose lease ran out after its attempt's deadline is not sent again: the agent would get it with no
+     * time left (a 1 s timeout has a 1 s lease; another coordinator re-sent five such requests 0.6 to 1.2 s past their
+     * deadline in a tester's run). The timeout sweep settles the attempt. The sweep runs here in a transaction of the
+     * test's, rolled back, so that the coordinator's own sweeps neither see nor race the row.
+     */
+    @Test
+    void aRequestWhoseLeaseRanOutPastItsDeadlineIsLeftToTheTimeout() throws Exception {
+        String eventId = sendEvent("F_UNSENT", "{}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null
+                && requests(agents, executionOf(eventId), "quiet").size() == 1);
+        String executionId = executionOf(eventId);
+        String sweep = java.nio.file.Files.readString(java.nio.file.Path.of("src/main/resources/sql/start-due-retries.sql"))
+                .replace(":#sweepLimit", "1000");
+        try (java.sql.Connection connection = shared().dataSource().getConnection()) {
+            connection.setAutoCommit(false);
+            try (java.sql.PreparedStatement lapsed = connection.prepareStatement("UPDATE workflow_step_executions SET attempt = 2,"
+                    + " dispatched_by = NULL, request_due_at = now() - interval '1 second', deadline = now() - interval '100 milliseconds'"
+                    + " WHERE execution_id = ? AND step_id = 'quiet'")) {
+                lapsed.setString(1, executionId);
+                assertThat(lapsed.executeUpdate()).isEqualTo(1);
+            }
+            List<String> resent = new java.util.ArrayList<>();
+            try (java.sql.PreparedStatement swept = connection.prepareStatement(sweep); java.sql.ResultSet rows = swept.executeQuery()) {
+                while (rows.next()) {
+                    if (executionId.equals(rows.getString("execution_id"))) {
+                        resent.add(rows.getString("step_id") + " attempt " + rows.getInt("attempt"));
+                    }
+                }
+            }
+            try (java.sql.PreparedStatement lease = connection.prepareStatement("SELECT request_due_at FROM workflow_step_executions"
+                    + " WHERE execution_id = ? AND step_id = 'quiet'")) {
+                lease.setString(1, executionId);
+                try (java.sql.ResultSet row = lease.executeQuery()) {
+                    row.next();
+                    assertThat(row.getTimestamp(1)).as("its lease is cleared").isNull();
+                }
+            }
+            connection.rollback();
+            assertThat(resent).as("sent again past its deadline").isEmpty();
+        }
+        assertThat(ExecutionProbe.post("/api/executions/" + executionId + "/cancel", null).statusCode()).isEqualTo(200);
+    }
+
     @Test
     void aRequestThatLeftIsNotSentAgain() {
         String eventId = sendEvent("F_UNSENT", "{}");
