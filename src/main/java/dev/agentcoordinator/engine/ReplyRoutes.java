@@ -219,6 +219,15 @@ public class ReplyRoutes extends RouteBuilder {
     }
 
     /** Whether the reply on {@code in} reached the broker after {@code deadline} (a timestamp; null: none). */
+    /**
+     * When the broker stamped the reply, for the reason it was ignored: whether a reply the timeout sweep beat was sent
+     * in time, or one a cancel beat came after it, is then told by the record, not by the agent's own log.
+     */
+    private static String arrival(Message in) {
+        Long arrivedAt = in.getHeader(REPLY_ARRIVED_AT, Long.class);
+        return arrivedAt == null ? "" : " (it reached the broker at " + Instant.ofEpochMilli(arrivedAt) + ")";
+    }
+
     static boolean arrivedPastDeadline(Message in, Object deadline) {
         Long arrivedAt = in.getHeader(REPLY_ARRIVED_AT, Long.class);
         return arrivedAt != null && deadline instanceof java.util.Date due && arrivedAt > due.getTime();
@@ -324,7 +333,7 @@ public class ReplyRoutes extends RouteBuilder {
             } else if (replyAttempt < attempt) {
                 in.setHeader(EARLIER_ATTEMPT, true);
             }
-            in.setHeader(IGNORE_REASON, "late or duplicate reply for attempt " + replyAttempt + " of step " + stepId
+            in.setHeader(IGNORE_REASON, "late or duplicate reply for attempt " + replyAttempt + " of step " + stepId + arrival(in)
                     + ", which is " + status.db() + " at attempt " + attempt + (error == null ? "" : " (" + error + ")"));
             // The step settled but what follows may not have run (a crash right after the commit):
             // running it again is harmless, every next step starts only from pending.
