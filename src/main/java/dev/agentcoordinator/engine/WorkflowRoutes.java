@@ -363,9 +363,15 @@ public class WorkflowRoutes extends RouteBuilder {
                     .when(Sql.returnedRow())
                         .process(WorkflowRoutes::outcomeHeaders)
                         .process(exchange -> facts.forget(exchange.getMessage().getHeader(EXECUTION_ID, String.class)))
-                        // one that compensates says so where its compensation starts (after-settled), as a cancelled one does
-                        .filter(header(STATUS).isNotEqualTo("compensating"))
-                            .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of " + WorkflowCatalog.describeRouteKey(wf) + " ${header.status}")
+                        .choice()
+                            // a WARN, as each attempt that timed out or failed on its way there is: an alert on levels sees it
+                            .when(header(STATUS).isEqualTo("failed"))
+                                .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of " + WorkflowCatalog.describeRouteKey(wf) + " ${header.status}")
+                            .endChoice()
+                            // one that compensates says so where its compensation starts (after-settled), as a cancelled one does
+                            .when(header(STATUS).isNotEqualTo("compensating"))
+                                .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of " + WorkflowCatalog.describeRouteKey(wf) + " ${header.status}")
+                            .endChoice()
                         .end()
                         .to(Endpoints.AFTER_SETTLED)
                     .endChoice()

@@ -107,7 +107,12 @@ class CompensationTest {
     @Test
     @Execution(ExecutionMode.CONCURRENT)
     void aFailingCompensationIsRetriedThenRecordedWithoutStoppingTheOthers() {
-        String executionId = start("{\"amount\": 5, \"fail_ship\": true, \"refund_fails\": true}", "compensation_failed");
+        String executionId;
+        try (CapturedLog progress = CapturedLog.of(Endpoints.PROGRESS_LOG)) {
+            executionId = start("{\"amount\": 5, \"fail_ship\": true, \"refund_fails\": true}", "compensation_failed");
+            // what its compensation could not undo needs a human: a WARN, as its step's failure was
+            assertThat(progress.lines()).contains("WARN execution " + executionId + " of t_saga compensation_failed");
+        }
 
         assertThat(compensation(executionId, "charge")).containsEntry("status", "failed").containsEntry("attempt", 2);
         assertThat(compensation(executionId, "charge").get("error").toString()).contains("bank offline");

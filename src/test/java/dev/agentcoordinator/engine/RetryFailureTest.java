@@ -84,7 +84,14 @@ class RetryFailureTest {
 
     @Test
     void exhaustedRetriesFailTheStepAndTheExecution() {
-        String executionId = awaitExecution(sendEvent("F_RETRY", "{\"mode\":\"always\"}"), "failed");
+        String executionId;
+        try (CapturedLog progress = CapturedLog.of(Endpoints.PROGRESS_LOG)) {
+            executionId = awaitExecution(sendEvent("F_RETRY", "{\"mode\":\"always\"}"), "failed");
+            // a WARN, as its attempts' failures were: an alert on levels sees the execution's too
+            await().atMost(Duration.ofSeconds(5)).until(() -> progress.lines().stream().anyMatch(line -> line.contains(" " + executionId + " ")));
+            assertThat(progress.lines()).filteredOn(line -> line.startsWith("WARN execution " + executionId + " of f_retry") && line.endsWith(" failed"))
+                    .hasSize(1);
+        }
 
         assertThat(attempts(executionId, "flaky"))
                 .extracting(r -> r.get("attempt"), r -> r.get("status"))
