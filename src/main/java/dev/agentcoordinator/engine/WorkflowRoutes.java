@@ -148,7 +148,8 @@ public class WorkflowRoutes extends RouteBuilder {
                         .process(this::rememberFacts)
                         .process(WorkflowRoutes::keepStartedRootRows)
                         .setBody(constant(null))
-                        .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of " + WorkflowCatalog.describeRouteKey(wf) + " started");
+                        .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of " + WorkflowCatalog.describeRouteKey(wf)
+                                + " started by event ${header." + EVENT_KEY + "}");   // a client's event_id, followed into the log
         if (!startedRoots.isEmpty()) {
             addStartedRootsDispatch(wf, created);
         }

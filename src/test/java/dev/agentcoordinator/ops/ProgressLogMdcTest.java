@@ -62,9 +62,12 @@ class ProgressLogMdcTest {
 
         await().atMost(Duration.ofSeconds(10)).until(() -> lines(executionId).stream()
                 .anyMatch(e -> e.getMessage().getFormattedMessage().startsWith("execution " + executionId + " of interview_completed ")
-                        && !e.getMessage().getFormattedMessage().endsWith("started")));
+                        && !e.getMessage().getFormattedMessage().contains(" started by event ")));
         List<LogEvent> lines = lines(executionId);
         assertThat(lines).hasSizeGreaterThanOrEqualTo(3);
+        // its start names the event that started it: a client's event_id is followed into the log
+        assertThat(lines).extracting(e -> e.getMessage().getFormattedMessage())
+                .contains("execution " + executionId + " of interview_completed started by event " + eventId);
         for (LogEvent line : lines) {
             assertThat(line.getContextData().<String>getValue("executionId")).as(line.getMessage().getFormattedMessage()).isEqualTo(executionId);
         }
@@ -73,7 +76,7 @@ class ProgressLogMdcTest {
                 .anyMatch(text -> text.startsWith("step extract_skill_signals dispatched to agent.sentinel (attempt 1, started with analyze_interview)"));
         // the line of the execution's end names no step (the step whose settling ended it was left in the MDC)
         LogEvent endLine = lines.stream().filter(e -> e.getMessage().getFormattedMessage().startsWith("execution " + executionId + " of interview_completed ")
-                && !e.getMessage().getFormattedMessage().endsWith("started")).findFirst().orElseThrow();
+                && !e.getMessage().getFormattedMessage().contains(" started by event ")).findFirst().orElseThrow();
         assertThat(endLine.getContextData().<String>getValue("stepId")).as(endLine.getMessage().getFormattedMessage()).isNull();
         LogEvent stepLine = lines.stream().filter(e -> e.getMessage().getFormattedMessage().startsWith("step analyze_interview ")).findFirst().orElseThrow();
         assertThat(stepLine.getContextData().<String>getValue("stepId")).isEqualTo("analyze_interview");
