@@ -11,12 +11,12 @@ UPDATE workflow_step_executions s
        input = CASE WHEN s.iteration > 0 OR s.error IS NOT NULL THEN s.input ELSE CAST(? AS jsonb) END,
        request_context = CASE WHEN s.error IS NOT NULL THEN s.request_context ELSE CAST(? AS jsonb) END,
        holds_locks = true, lock_count = CAST(? AS smallint), waiting_for = NULL, waiting_since = NULL, started_at = now(), error = NULL,
-       deadline = capped_deadline(s.execution_id, s.kind, now() + s.timeout_ms * interval '1 millisecond'), updated_at = now(),
+       deadline = LEAST(now() + s.timeout_ms * interval '1 millisecond', e.deadline), updated_at = now(),
        handled_by = current_setting('application_name'), dispatched_by = ?,
        -- started by a sweep (or an HTTP call), with no message to redeliver: its request's lease (V27)
        request_due_at = CASE WHEN CAST(? AS varchar) IS NULL THEN now() + GREATEST(1000, LEAST(30000, s.timeout_ms / 3)) * interval '1 millisecond' END
+  FROM workflow_executions e   -- its deadline bounds the attempt's (V46)
  WHERE s.id = ? AND s.status = 'pending' AND s.next_attempt_at IS NULL   -- not one waiting for its next attempt (V22)
    -- nothing is dispatched past the execution's deadline: its timeout settles it (V39)
-   AND EXISTS (SELECT 1 FROM workflow_executions e WHERE e.id = s.execution_id AND e.status = 'running'
-                                                      AND (e.deadline IS NULL OR e.deadline > now()))
+   AND e.id = s.execution_id AND e.status = 'running' AND (e.deadline IS NULL OR e.deadline > now())
 RETURNING s.input::text AS input, s.attempt, s.max_attempts, s.iteration, s.deadline, s.request_context::text AS context, s.progress::text AS progress
