@@ -806,7 +806,8 @@ public class ApiRoutes extends RouteBuilder {
         Map<String, Object> step = stepRow(exchange);
         int attempt = ((Number) step.get("attempt")).intValue();
         ObjectNode accepted = Json.object().put("execution_id", (String) step.get("execution_id"))
-                .put("step_id", in.getHeader(Headers.STEP_ID, String.class)).put("attempt", attempt);
+                .put("step_id", in.getHeader(Headers.STEP_ID, String.class)).put("attempt", attempt)
+                .put("iteration", ((Number) step.get("iteration")).intValue());   // which run of a loop's step it settles
         if (exchange.getProperty("replyWarning") != null) {
             accepted.put("warning", exchange.getProperty("replyWarning", String.class));
         }

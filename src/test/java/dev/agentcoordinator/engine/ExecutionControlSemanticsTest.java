@@ -224,7 +224,11 @@ class ExecutionControlSemanticsTest {
         await().atMost(Duration.ofSeconds(20)).until(() -> queuedRequests(executionId) == 1);
         String path = "/api/executions/" + executionId + "/steps/approve/reply";
         assertThat(post(path, "{\"status\": \"running\"}").statusCode()).isEqualTo(202);
-        assertThat(post(path, "{\"status\": \"ok\", \"output\": {\"approved\": true}}").statusCode()).isEqualTo(202);
+        HttpResponse<String> answered = post(path, "{\"status\": \"ok\", \"output\": {\"approved\": true}}");
+        assertThat(answered.statusCode()).isEqualTo(202);
+        // which attempt, and which run of a loop's step (0 outside a loop), the reply settles
+        assertThat(Json.parse(answered.body()).path("attempt").asInt()).isEqualTo(1);
+        assertThat(Json.parse(answered.body()).path("iteration").isInt()).isTrue();
         await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(executionStatus(executionId)));
         await().atMost(Duration.ofSeconds(10)).until(() -> queuedRequests(executionId) == 0);
     }
