@@ -364,6 +364,7 @@ public class ApiRoutes extends RouteBuilder {
                 .filter(header(BulkCancel.BY_WORKFLOW).isNotNull())
                     .to(Sql.apiRows("find-cancellable-executions"))
                     .process(BulkCancel::keepPage)
+                    .process(e -> BulkCancel.warnOfAnUnknownWorkflow(e, catalog.all().stream().map(WorkflowDefinition::id).toList()))
                 .end()
                 .split(header(BulkCancel.EXECUTION_IDS), new BulkCancel.Outcomes())
                     .setProperty(BulkCancel.CANCELLING, body())

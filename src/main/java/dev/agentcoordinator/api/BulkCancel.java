@@ -30,6 +30,7 @@ final class BulkCancel {
     /** Set when the request names a workflow: its running executions are looked up. */
     static final String BY_WORKFLOW = "bulkCancelByWorkflow";
     private static final String MORE = "bulkCancelMore";
+    private static final String WARNING = "bulkCancelWarning";
     /** The execution a part of the split cancels. */
     static final String CANCELLING = "bulkCancelling";
 
@@ -118,6 +119,20 @@ final class BulkCancel {
     }
 
     /**
+     * A workflow no loaded definition has, with nothing of it running, is named in a warning (a misspelt id was
+     * answered as if the workflow had nothing to cancel).
+     */
+    static void warnOfAnUnknownWorkflow(Exchange exchange, java.util.Collection<String> loaded) {
+        String workflowId = exchange.getMessage().getHeader(Headers.WORKFLOW_ID, String.class);
+        List<?> ids = exchange.getMessage().getHeader(EXECUTION_IDS, List.class);
+        if (ids.isEmpty() && !loaded.contains(workflowId)) {
+            exchange.setProperty(WARNING, "no loaded workflow has the id \"" + workflowId + "\""
+                    + dev.agentcoordinator.definition.Spelling.closest(workflowId, loaded, Math.min(2, workflowId.length() / 3))
+                            .map(meant -> ": did you mean \"" + meant + "\"?").orElse(""));
+        }
+    }
+
+    /**
      * Collects each cancel's answer (its HTTP status and body, as POST /api/executions/{id}/cancel gave them) into the
      * body of the aggregate: {@code {"cancelled": [...], "not_cancelled": [...]}}.
      */
@@ -151,6 +166,9 @@ final class BulkCancel {
     static void respond(Exchange exchange) {
         ObjectNode outcomes = exchange.getMessage().getBody() instanceof ObjectNode collected ? collected : emptyOutcomes();
         outcomes.put("more", Boolean.TRUE.equals(exchange.getProperty(MORE, Boolean.class)));
+        if (exchange.getProperty(WARNING) != null) {
+            outcomes.put("warning", exchange.getProperty(WARNING, String.class));
+        }
         ApiRoutes.respond(exchange, 200, Json.write(outcomes));
     }
 }

@@ -109,7 +109,12 @@ class ExecutionControlSemanticsTest {
         JsonNode second = Json.parse(post("/api/executions/cancel", "{\"workflow_id\": \"f_bulk_cancel\", \"version\": 1}").body());
         assertThat(second.path("cancelled").findValuesAsText("execution_id")).containsExactly(started.get(2));
         assertThat(second.path("more").asBoolean()).isFalse();
+        assertThat(second.has("warning")).as("a loaded workflow with nothing left running").isFalse();
         started.forEach(id -> assertThat(executionStatus(id)).isEqualTo("cancelled"));
+        // a workflow no definition has is named, with what it may stand for: not answered as one with nothing to cancel
+        JsonNode misspelt = Json.parse(post("/api/executions/cancel", "{\"workflow_id\": \"f_bulk_cancell\"}").body());
+        assertThat(misspelt.path("cancelled")).isEmpty();
+        assertThat(misspelt.path("warning").asText()).isEqualTo("no loaded workflow has the id \"f_bulk_cancell\": did you mean \"f_bulk_cancel\"?");
         assertThat(stepRow(started.get(2), "wait")).containsEntry("error", "execution cancelled by request");
 
         HttpResponse<String> named = post("/api/executions/cancel", "{\"execution_ids\": [\"" + started.get(0) + "\", \"no-such-execution\"]}");
