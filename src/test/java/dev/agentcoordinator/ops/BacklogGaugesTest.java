@@ -19,17 +19,11 @@ class BacklogGaugesTest {
     void gaugesThatCannotBeRefreshedAreLeftOutNotFrozenAndComeBack() throws Exception {
         AtomicBoolean databaseDown = new AtomicBoolean();
         DataSource real = OpsCoordinator.shared().dataSource();
-        DataSource flaky = (DataSource) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {DataSource.class},
-                (proxy, method, args) -> {
-                    if (databaseDown.get() && method.getName().equals("getConnection")) {
-                        throw new SQLException("Connection refused (a test outage)", "08001");
-                    }
-                    try {
-                        return method.invoke(real, args);
-                    } catch (java.lang.reflect.InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
+        DataSource flaky = beforeEachConnection(real, () -> {
+            if (databaseDown.get()) {
+                throw new SQLException("Connection refused (a test outage)", "08001");
+            }
+        });
         QueueDepths depths = new QueueDepths(OpsCoordinator.shared().connectionFactory(), List.of("agent.events"), 5_000);
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         try (BacklogGauges gauges = new BacklogGauges(registry, flaky, List.of("interview_completed"), List.of("interviewer"), depths)) {
@@ -95,17 +89,11 @@ class BacklogGaugesTest {
     void gaugesAreLeftOutWithinTheirBoundWhileTheDatabaseHangs() throws Exception {
         AtomicBoolean databaseHangs = new AtomicBoolean();
         DataSource real = OpsCoordinator.shared().dataSource();
-        DataSource hanging = (DataSource) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {DataSource.class},
-                (proxy, method, args) -> {
-                    if (databaseHangs.get() && method.getName().equals("getConnection")) {
-                        Thread.sleep(5_000);   // as a pool waiting for a connection to a frozen server
-                    }
-                    try {
-                        return method.invoke(real, args);
-                    } catch (java.lang.reflect.InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
+        DataSource hanging = beforeEachConnection(real, () -> {
+            if (databaseHangs.get()) {
+                Thread.sleep(5_000);   // as a pool waiting for a connection to a frozen server
+            }
+        });
         QueueDepths depths = new QueueDepths(OpsCoordinator.shared().connectionFactory(), List.of("agent.events"), 5_000);
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         try (BacklogGauges gauges = new BacklogGauges(registry, hanging, List.of("interview_completed"), List.of("interviewer"), depths, 300)) {
@@ -164,5 +152,25 @@ class BacklogGaugesTest {
                 assertThat(log.lines()).last().isEqualTo("INFO " + queue + ": 1 agent consumer(s) listen on it again");
             }
         }
+    }
+
+    @FunctionalInterface
+    private interface Step {
+        void run() throws Exception;
+    }
+
+    /** {@code real}, with {@code before} run before each connection it gives: an outage, or a hang, of a test's making. */
+    private static DataSource beforeEachConnection(DataSource real, Step before) {
+        return (DataSource) java.lang.reflect.Proxy.newProxyInstance(BacklogGaugesTest.class.getClassLoader(), new Class<?>[] {DataSource.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("getConnection")) {
+                        before.run();
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
     }
 }
