@@ -38,9 +38,13 @@ public final class BacklogGauges implements AutoCloseable {
     /** Per workflow: executions in flight, and the age of the oldest (seconds since its start, or its retry). */
     private static final String IN_FLIGHT = "SELECT workflow_id, count(*), EXTRACT(EPOCH FROM now() - min(COALESCE(retried_at, started_at)))"
             + " FROM workflow_executions WHERE status IN ('running', 'compensating') GROUP BY workflow_id";
-    /** Per agent: attempts waiting for its reply, and the age of the oldest (seconds since the attempt started). */
-    private static final String WAITING = "SELECT agent, count(*), EXTRACT(EPOCH FROM now() - min(started_at))"
-            + " FROM workflow_step_executions WHERE status = 'running' GROUP BY agent";
+    /**
+     * Per agent: attempts waiting for its reply, and the age of the oldest (seconds since the attempt started: its row
+     * in step_attempts, as the step row's started_at stays the first attempt's through a retry).
+     */
+    private static final String WAITING = "SELECT s.agent, count(*), EXTRACT(EPOCH FROM now() - min(COALESCE(a.started_at, s.started_at)))"
+            + " FROM workflow_step_executions s LEFT JOIN step_attempts a ON a.step_execution_id = s.id AND a.attempt = s.attempt"
+            + " WHERE s.status = 'running' GROUP BY s.agent";
 
     private final DataSource dataSource;
     /** The database reads of a refresh, on a thread of their own and bounded: see the constructor. */

@@ -59,10 +59,20 @@ class BacklogGaugesTest {
             execution.setString(1, executionId);
             execution.setString(2, workflow);
             execution.executeUpdate();
-            step.setString(1, java.util.UUID.randomUUID().toString());
+            String rowId = java.util.UUID.randomUUID().toString();
+            step.setString(1, rowId);
             step.setString(2, executionId);
             step.setString(3, agent);
             step.executeUpdate();
+            // its second attempt started a minute ago; the step row's started_at stays the first attempt's
+            try (java.sql.PreparedStatement retried = connection.prepareStatement("UPDATE workflow_step_executions SET attempt = 2 WHERE id = ?");
+                 java.sql.PreparedStatement times = connection.prepareStatement("UPDATE step_attempts SET started_at = now() -"
+                         + " CASE attempt WHEN 1 THEN interval '10 minutes' ELSE interval '1 minute' END WHERE step_execution_id = ?")) {
+                retried.setString(1, rowId);
+                retried.executeUpdate();
+                times.setString(1, rowId);
+                assertThat(times.executeUpdate()).isEqualTo(2);
+            }
         }
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         try (BacklogGauges gauges = new BacklogGauges(registry, database, List.of(workflow, "idle-wf-" + suffix), List.of(agent),
@@ -74,7 +84,8 @@ class BacklogGaugesTest {
             assertThat(registry.find("coordinator_executions_in_flight_oldest_seconds").tag("workflow", "idle-wf-" + suffix).gauge().value())
                     .as("none in flight").isZero();
             assertThat(registry.find("coordinator_steps_waiting").tag("agent", agent).gauge().value()).isEqualTo(1);
-            assertThat(registry.find("coordinator_steps_waiting_oldest_seconds").tag("agent", agent).gauge().value()).isBetween(600.0, 700.0);
+            assertThat(registry.find("coordinator_steps_waiting_oldest_seconds").tag("agent", agent).gauge().value())
+                    .as("since its current attempt started").isBetween(60.0, 120.0);
         } finally {
             try (java.sql.Connection connection = database.getConnection();
                  java.sql.PreparedStatement delete = connection.prepareStatement("DELETE FROM workflow_executions WHERE id = ?")) {
