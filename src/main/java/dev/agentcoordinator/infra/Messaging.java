@@ -108,6 +108,17 @@ public final class Messaging {
     /** Why the Artemis client cannot use {@code brokerUrl} (an unknown scheme, no URL at all), or null when it can. */
     public static String urlProblem(String brokerUrl) {
         try (ActiveMQConnectionFactory parsed = new ActiveMQConnectionFactory(brokerUrl)) {   // parses, connects nowhere
+            // the client takes a URL without a port, or with one that is no number (tcp://host:notaport, read as none: -1),
+            // and fails only when it connects, for good ("port out of range:-1")
+            for (org.apache.activemq.artemis.api.core.TransportConfiguration connector : parsed.getStaticConnectors()) {
+                Object port = connector.getParams().get("port");
+                if ("-1".equals(String.valueOf(port))) {
+                    return "a broker's port is missing or not a number (tcp://host:61616)";
+                }
+                if (port != null && !isPort(port.toString())) {
+                    return "the port \"" + port + "\" is not a number from 1 to 65535";
+                }
+            }
             return null;
         } catch (Exception e) {
             Throwable cause = e;
@@ -117,6 +128,15 @@ public final class Messaging {
             String message = cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName();
             return message.startsWith("Schema ") && message.endsWith(" not found") ? "the scheme " + message.substring(7, message.length() - 10)
                     + " is not one the Artemis client speaks (tcp, vm, udp, jgroups)" : message;
+        }
+    }
+
+    private static boolean isPort(String port) {
+        try {
+            int number = Integer.parseInt(port);
+            return number >= 1 && number <= 65535;
+        } catch (NumberFormatException e) {
+            return false;
         }
     }
 

@@ -121,7 +121,7 @@ class CoordinatorSettingsTest {
     /** A broker URL the Artemis client cannot use is refused up front, as a database URL that is not JDBC is. */
     @Test
     void aBrokerUrlTheClientCannotUseIsInvalid() {
-        for (String url : List.of("tcp://broker:61616", "tcp://broker", "(tcp://a:61616,tcp://b:61616)?ha=true", "tcp://broker:61616?callTimeout=5000")) {
+        for (String url : List.of("tcp://broker:61616", "(tcp://a:61616,tcp://b:61616)?ha=true", "tcp://broker:61616?callTimeout=5000")) {
             assertThat(CoordinatorSettings.fromMap(Map.of("broker.url", url)).brokerUrl()).isEqualTo(url);
         }
         assertThatThrownBy(() -> CoordinatorSettings.fromMap(Map.of("broker.url", "foo://bar")))
@@ -130,6 +130,13 @@ class CoordinatorSettingsTest {
                 .hasMessageContaining("coordinator.broker.url").hasMessageContaining("the scheme amqp");
         assertThatThrownBy(() -> CoordinatorSettings.fromMap(Map.of("broker.url", "broker:61616")))
                 .hasMessageContaining("coordinator.broker.url");
+        // the client takes these, and then never connects
+        for (String url : List.of("tcp://127.0.0.1:notaport", "tcp://broker")) {
+            assertThatThrownBy(() -> CoordinatorSettings.fromMap(Map.of("broker.url", url)))
+                    .hasMessageContaining("coordinator.broker.url").hasMessageContaining("a broker's port is missing or not a number (tcp://host:61616)");
+        }
+        assertThatThrownBy(() -> CoordinatorSettings.fromMap(Map.of("broker.url", "(tcp://a:61616,tcp://b:99999)")))
+                .hasMessageContaining("the port \"99999\"");
     }
 
     /** More event deliveries than the embedded broker makes would never be reached: its DLA would take the event first, without a reason. */
