@@ -3,7 +3,7 @@
 SELECT s.execution_id, s.step_id, s.iteration, s.kind, s.status, s.attempt, s.max_attempts, s.error,
        s.input::text AS input, s.deadline, e.workflow_id, e.workflow_version, s.request_context::text AS context,
        s.agent, s.action, a.started_at AS attempt_started_at, s.dispatched_by,
-       s.progress::text AS progress
+       s.progress::text AS progress, e.deadline AS execution_deadline
 FROM workflow_step_executions s
 JOIN workflow_executions e ON e.id = s.execution_id
 LEFT JOIN step_attempts a ON a.step_execution_id = s.id AND a.attempt = s.attempt

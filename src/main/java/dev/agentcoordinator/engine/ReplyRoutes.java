@@ -323,9 +323,12 @@ public class ReplyRoutes extends RouteBuilder {
             in.setHeader(IGNORE_REASON, "workflow " + workflowId + (version == null ? "" : " version " + version)
                     + " step " + stepId + " is not loaded on this coordinator");
         } else if (status == StepStatus.RUNNING && replyAttempt == attempt && arrivedPastDeadline(in, row.get("deadline"))) {
+            // an attempt's deadline is no later than its execution's (V46): when it is that one, the execution times out
+            boolean executions = row.get("deadline").equals(row.get("execution_deadline"));
             in.setHeader(IGNORE_REASON, "late reply for attempt " + replyAttempt + " of step " + stepId + ": it reached the broker at "
                     + Instant.ofEpochMilli(in.getHeader(REPLY_ARRIVED_AT, Long.class)) + ", after the attempt's deadline "
-                    + ((java.util.Date) row.get("deadline")).toInstant() + "; the attempt is timed out");
+                    + ((java.util.Date) row.get("deadline")).toInstant()
+                    + (executions ? ", its execution's; the execution times out" : "; the attempt is timed out"));
         } else if (status != StepStatus.RUNNING || replyAttempt != attempt) {
             Object error = row.get("error");
             if (CANCELLED_BY_REQUEST.equals(error) && replyAttempt == attempt) {

@@ -47,7 +47,7 @@ public final class ClosedApiGate implements AuthenticationHandler {
     public void handle(RoutingContext request) {
         String reason = closedBecause;
         String path = request.normalizedPath();
-        if (reason != null && READINESS.contains(path)) {
+        if (reason != null && READINESS.contains(path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path)) {
             request.response().setStatusCode(503)
                     .putHeader("Content-Type", "application/json")
                     .putHeader("Retry-After", RETRY_AFTER_S)

@@ -81,6 +81,35 @@ class PastTheDeadlineTest {
     }
 
     /**
+     * An attempt whose deadline is its execution's (V46: no later than it): a reply that reaches the broker after it is
+     * ignored as late, and says the execution times out, not the attempt (which the execution's timeout settles).
+     */
+    @Test
+    void aReplyPastADeadlineThatIsTheExecutionsSaysTheExecutionTimesOut() throws Exception {
+        String executionId = started("DEPENDENT", "first");
+        org.apache.camel.spi.RouteController routes = coordinator.camelContext().getRouteController();
+        routes.stopRoute("coordinator.execution-timeouts");
+        try {
+            // one transaction: both deadlines the same instant, as V46 gives an attempt capped by its execution's
+            jdbc.update("WITH moved AS (UPDATE workflow_executions SET deadline = now() - interval '1 second' WHERE id = ? RETURNING id)"
+                    + " UPDATE workflow_step_executions s SET deadline = now() - interval '1 second' FROM moved"
+                    + " WHERE s.execution_id = moved.id AND s.step_id = 'first'", executionId);
+            assertThat(reply(executionId, "first", "{}").statusCode()).isEqualTo(202);
+            await().atMost(Duration.ofSeconds(10)).until(() -> !jdbc.queryForList("SELECT 1 FROM ignored_replies WHERE execution_id = ?",
+                    executionId).isEmpty());
+            assertThat(jdbc.queryForObject("SELECT reason FROM ignored_replies WHERE execution_id = ?", String.class, executionId))
+                    .startsWith("late reply for attempt 1 of step first: it reached the broker at ")
+                    .endsWith(", its execution's; the execution times out");
+        } finally {
+            routes.startRoute("coordinator.execution-timeouts");
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> "failed".equals(
+                jdbc.queryForObject("SELECT status FROM workflow_executions WHERE id = ?", String.class, executionId)));
+        assertThat(jdbc.queryForObject("SELECT error FROM workflow_executions WHERE id = ?", String.class, executionId))
+                .startsWith("workflow timed out after");
+    }
+
+    /**
      * A reply that reaches the broker after its attempt's deadline settles nothing, also when it is processed before
      * the timeout sweep comes round (which holds back while replies are queued): the attempt times out and is retried,
      * as if the sweep had come first. Before, the late reply completed the step.
