@@ -277,6 +277,12 @@ public class ApiRoutes extends RouteBuilder {
                 .process(DeadLetterAnswers::one);
 
         from("direct:api.retry-dead-letter").routeId("api.retry-dead-letter")
+                // an event whose event_id another event has taken since would be refused again: looked up first
+                .process(DeadLetterAnswers::eventOfTheDeadLetter)
+                .filter(header(Headers.EVENT_KEY).isNotNull())
+                    .to(Sql.apiRow("find-event"))
+                    .process(DeadLetterAnswers::noteATakenEventId)
+                .end()
                 .process(e -> DeadLetterAnswers.take(e, true));
 
         from("direct:api.discard-dead-letter").routeId("api.discard-dead-letter")

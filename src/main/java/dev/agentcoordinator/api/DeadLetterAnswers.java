@@ -11,6 +11,7 @@ import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * The HTTP answers about refused events (agent.events.DLQ), as {@link DeadLetteredEvents} reads and takes them: the
@@ -65,8 +66,9 @@ final class DeadLetterAnswers {
      */
     static void take(Exchange exchange, boolean requeue) throws Exception {
         String messageId = exchange.getMessage().getHeader("id", String.class);
+        String takenId = exchange.getProperty(TAKEN_EVENT_ID, String.class);
         java.util.Optional<DeadLetteredEvents.Taken> taken = deadLetters(exchange).take(messageId, requeue,
-                body -> requeue ? refusalOf(body) : null);
+                body -> requeue ? firstReason(refusalOf(body), takenId) : null);
         if (taken.isEmpty()) {
             ApiRoutes.respond(exchange, 404, ExecutionViews.error(noDeadLetter(messageId)));
             return;
@@ -89,6 +91,47 @@ final class DeadLetterAnswers {
     }
 
     /** Why an event's text would be refused as it is (not JSON, no type, …), or null. */
+    private static String firstReason(String reason, String otherwise) {
+        return reason != null ? reason : otherwise;
+    }
+
+    /** Why a dead letter put back would be refused for its event_id (another event has it), set before the take. */
+    private static final String TAKEN_EVENT_ID = "deadLetterEventIdTaken";
+
+    /**
+     * Before a retry: the dead letter's event_id, type and payload as the headers find-event.sql reads (none when it
+     * is not an event with an id, or is no longer on the DLQ: the take says so).
+     */
+    static void eventOfTheDeadLetter(Exchange exchange) throws Exception {
+        Message in = exchange.getMessage();
+        java.util.Optional<DeadLetteredEvents.DeadLetter> deadLetter = deadLetters(exchange).one(in.getHeader("id", String.class));
+        if (deadLetter.isEmpty() || refusalOf(deadLetter.get().body()) != null) {
+            return;
+        }
+        com.fasterxml.jackson.databind.JsonNode event = EventDecoder.parse(deadLetter.get().body());
+        String eventId = event.path("event_id").asText(null);
+        if (eventId != null && !eventId.isBlank()) {
+            com.fasterxml.jackson.databind.JsonNode payload = event.path("payload");
+            in.setHeader(dev.agentcoordinator.engine.Headers.EVENT_KEY, eventId);
+            in.setHeader(dev.agentcoordinator.engine.Headers.EVENT_TYPE, event.path("type").asText());
+            in.setHeader("eventPayload", payload.isObject() ? payload.toString() : "{}");
+        }
+    }
+
+    /** After find-event.sql: the event stored under the dead letter's event_id, when it is another event (another type or payload). */
+    @SuppressWarnings("unchecked")
+    static void noteATakenEventId(Exchange exchange) {
+        Message in = exchange.getMessage();
+        Map<String, Object> stored = in.getBody(Map.class);
+        String type = in.getHeader(dev.agentcoordinator.engine.Headers.EVENT_TYPE, String.class);
+        if (stored != null && (!type.equals(stored.get("event_type")) || Boolean.FALSE.equals(stored.get("same_payload")))) {
+            exchange.setProperty(TAKEN_EVENT_ID, "its event_id \"" + in.getHeader(dev.agentcoordinator.engine.Headers.EVENT_KEY)
+                    + "\" is the id of another " + (type.equals(stored.get("event_type")) ? type + " event, with another payload"
+                    : "event, of type " + stored.get("event_type")));
+        }
+        in.setBody(null);
+    }
+
     private static String refusalOf(String body) {
         try {
             EventDecoder.parse(body);

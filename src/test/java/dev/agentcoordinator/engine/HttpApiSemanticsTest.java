@@ -706,6 +706,14 @@ class HttpApiSemanticsTest {
         assertThat(Json.parse(reuse.path("body").asText()).at("/payload/n").asInt()).isEqualTo(2);
         assertThat(reuse.path("message_id").asText()).isNotBlank();
         assertThat(java.time.Instant.parse(reuse.path("dead_lettered_at").asText())).isBeforeOrEqualTo(java.time.Instant.now());
+        // put back, it would be refused again for its id: it stays (it was taken, and refused again under a new message id)
+        HttpResponse<String> retriedReuse = post("/api/dead-letters/" + reuse.path("message_id").asText() + "/retry", "");
+        assertThat(retriedReuse.statusCode()).isEqualTo(409);
+        assertThat(Json.parse(retriedReuse.body()).path("error").asText()).isEqualTo("dead letter " + reuse.path("message_id").asText()
+                + " stays on agent.events.DLQ: it would be refused again, its event_id \"" + reusedId + "\" is the id of another F_HTTP"
+                + " event, with another payload (post the event corrected instead)");
+        assertThat(Json.parse(get("/api/dead-letters?event_id=" + reusedId).body()).at("/dead_letters/0/message_id").asText())
+                .isEqualTo(reuse.path("message_id").asText());
 
         // never stored: its 404 says why
         String refusedId = "f-http-refused-" + java.util.UUID.randomUUID();
