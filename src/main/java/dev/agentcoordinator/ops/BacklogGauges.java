@@ -68,14 +68,6 @@ public final class BacklogGauges implements AutoCloseable {
         return thread;
     });
 
-    /** The default bound on one refresh's database reads (coordinator.health.timeout-ms's default). */
-    static final long DEFAULT_READ_TIMEOUT_MS = 2_000;
-
-    public BacklogGauges(MeterRegistry registry, DataSource dataSource, Collection<String> workflows,
-                         Collection<String> agents, QueueDepths queueDepths) {
-        this(registry, dataSource, () -> workflows, () -> agents, queueDepths, DEFAULT_READ_TIMEOUT_MS);
-    }
-
     public BacklogGauges(MeterRegistry registry, DataSource dataSource, Collection<String> workflows,
                          Collection<String> agents, QueueDepths queueDepths, long readTimeoutMs) {
         this(registry, dataSource, () -> workflows, () -> agents, queueDepths, readTimeoutMs);

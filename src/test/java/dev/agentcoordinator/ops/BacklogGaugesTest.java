@@ -26,7 +26,7 @@ class BacklogGaugesTest {
         });
         QueueDepths depths = new QueueDepths(OpsCoordinator.shared().connectionFactory(), List.of("agent.events"), 5_000);
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        try (BacklogGauges gauges = new BacklogGauges(registry, flaky, List.of("interview_completed"), List.of("interviewer"), depths)) {
+        try (BacklogGauges gauges = new BacklogGauges(registry, flaky, List.of("interview_completed"), List.of("interviewer"), depths, 2_000)) {
             gauges.refresh();
             assertThat(registry.find("coordinator_executions_in_flight").tag("workflow", "interview_completed").gauge()).isNotNull();
             assertThat(registry.find("coordinator_steps_waiting").tag("agent", "interviewer").gauge()).isNotNull();
@@ -76,7 +76,7 @@ class BacklogGaugesTest {
         }
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         try (BacklogGauges gauges = new BacklogGauges(registry, database, List.of(workflow, "idle-wf-" + suffix), List.of(agent),
-                new QueueDepths(OpsCoordinator.shared().connectionFactory(), List.of(), 5_000))) {
+                new QueueDepths(OpsCoordinator.shared().connectionFactory(), List.of(), 5_000), 2_000)) {
             gauges.refresh();
             assertThat(registry.find("coordinator_executions_in_flight").tag("workflow", workflow).gauge().value()).isEqualTo(1);
             assertThat(registry.find("coordinator_executions_in_flight_oldest_seconds").tag("workflow", workflow).gauge().value())
@@ -144,7 +144,7 @@ class BacklogGaugesTest {
         }
         QueueDepths depths = new QueueDepths(factory, List.of(queue), 5_000);
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        try (BacklogGauges gauges = new BacklogGauges(registry, OpsCoordinator.shared().dataSource(), List.of(), List.of(agent), depths);
+        try (BacklogGauges gauges = new BacklogGauges(registry, OpsCoordinator.shared().dataSource(), List.of(), List.of(agent), depths, 2_000);
              dev.agentcoordinator.engine.CapturedLog log = dev.agentcoordinator.engine.CapturedLog.of(BacklogGauges.class.getName())) {
             gauges.refresh();
             assertThat(log.lines()).as("not at the first refresh: an agent may still be connecting").isEmpty();
