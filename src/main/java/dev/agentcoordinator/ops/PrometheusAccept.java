@@ -14,7 +14,8 @@ import java.util.Locale;
  * and Telegraf's list (protobuf first, then {@code text/plain;version=0.0.4}) were answered 406. Such an Accept is
  * read as asking for that format. Camel's handler answers OpenMetrics when the Accept names it, but its route
  * produces the text format only, so an Accept naming OpenMetrics alone ({@code application/openmetrics-text}, with
- * any parameters) was answered 406 too: it gets past the route with the text format added behind it.
+ * any parameters) was answered 406 too: it gets past the route with the text format added behind it. An Accept that
+ * takes neither is refused here: the router, which ignores qualities, answered {@code *}{@code /*;q=0} 200.
  */
 public final class PrometheusAccept implements AuthenticationHandler {
     static final String METRICS_PATH = "/observe/metrics";
@@ -30,9 +31,14 @@ public final class PrometheusAccept implements AuthenticationHandler {
     public void handle(RoutingContext request) {
         if (METRICS_PATH.equals(request.request().path())) {
             MultiMap headers = request.request().headers();
-            String accept = normalised(String.join(",", headers.getAll("Accept")));
-            if (accept != null) {
-                headers.set("Accept", accept);
+            String accept = String.join(",", headers.getAll("Accept"));
+            if (!accept.isBlank()) {
+                String normalised = normalised(accept);
+                if (normalised == null) {
+                    request.fail(406);   // answered in JSON by UnmatchedRequests; the router took */*;q=0 as */*
+                    return;
+                }
+                headers.set("Accept", normalised);
             }
         }
         request.next();
@@ -40,31 +46,19 @@ public final class PrometheusAccept implements AuthenticationHandler {
 
     /**
      * The Accept that lets Vert.x route the request and Camel's handler answer the format asked for: OpenMetrics
-     * followed by the text format when OpenMetrics is taken (not at q=0), the text format when only it is (text/plain
-     * or text/*, with any parameters, or *&#47;*); null to leave {@code accept} as it is (nothing the path answers).
+     * followed by the text format when OpenMetrics is named and taken, the text format when only it is taken
+     * (text/plain, text/* or *&#47;*, with any parameters, the most specific range deciding, not at q=0); null when
+     * the header takes neither.
      */
     static String normalised(String accept) {
-        boolean openMetrics = false;
-        boolean text = false;
-        for (String range : accept.toLowerCase(Locale.ROOT).split(",")) {
-            String[] parts = range.split(";");
-            String type = parts[0].strip();
-            if (refused(parts)) {
-                continue;
-            }
-            openMetrics |= type.equals(OPEN_METRICS_TYPE);
-            text |= type.equals("text/plain") || type.equals("text/*") || type.equals("*/*");
+        String lowerCase = accept.toLowerCase(Locale.ROOT);
+        boolean openMetricsNamed = false;
+        for (String range : lowerCase.split(",")) {
+            openMetricsNamed |= range.split(";")[0].strip().equals(OPEN_METRICS_TYPE);
         }
-        return openMetrics ? OPEN_METRICS_TYPE + ", " + TEXT_FORMAT : text ? TEXT_FORMAT : null;
-    }
-
-    private static boolean refused(String[] parts) {
-        for (int i = 1; i < parts.length; i++) {
-            String parameter = parts[i].strip().replace(" ", "");
-            if (parameter.matches("q=0(\\.0{0,3})?")) {
-                return true;
-            }
+        if (openMetricsNamed && AcceptHeader.takes(lowerCase, OPEN_METRICS_TYPE)) {
+            return OPEN_METRICS_TYPE + ", " + TEXT_FORMAT;
         }
-        return false;
+        return AcceptHeader.takes(lowerCase, "text/plain") ? TEXT_FORMAT : null;
     }
 }

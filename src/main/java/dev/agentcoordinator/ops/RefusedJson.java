@@ -4,8 +4,6 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.AuthenticationHandler;
 import org.apache.camel.component.platform.http.vertx.auth.AuthenticationConfig;
 
-import java.util.Locale;
-
 /**
  * Refuses (406) a request to the API whose {@code Accept} header refuses JSON with a quality of 0, such as
  * {@code application/json;q=0} or {@code application/json;q=0, *}{@code /*}: q=0 means "not acceptable" (RFC 9110,
@@ -25,39 +23,10 @@ public final class RefusedJson implements AuthenticationHandler {
     @Override
     public void handle(RoutingContext request) {
         String path = request.normalizedPath();
-        if (path != null && path.startsWith("/api/") && refuses(String.join(",", request.request().headers().getAll("Accept")), JSON)) {
+        if (path != null && path.startsWith("/api/") && AcceptHeader.refuses(String.join(",", request.request().headers().getAll("Accept")), JSON)) {
             request.fail(406);   // answered in JSON by UnmatchedRequests, as the router's own 406
             return;
         }
         request.next();
-    }
-
-    /** Whether {@code accept} gives {@code type} (type/subtype, lower case) a quality of 0. */
-    static boolean refuses(String accept, String type) {
-        String anySubtype = type.substring(0, type.indexOf('/')) + "/*";
-        int decidingSpecificity = -1;   // of the most specific range matching type so far: 2 exact, 1 type/*, 0 */*
-        boolean refused = false;
-        for (String range : accept.split(",")) {
-            String[] parts = range.split(";");
-            String mediaRange = parts[0].strip().toLowerCase(Locale.ROOT);
-            int specificity = mediaRange.equals(type) ? 2 : mediaRange.equals(anySubtype) ? 1 : mediaRange.equals("*/*") ? 0 : -1;
-            if (specificity > decidingSpecificity) {
-                decidingSpecificity = specificity;
-                refused = qualityZero(parts);
-            } else if (specificity >= 0 && specificity == decidingSpecificity) {
-                refused &= qualityZero(parts);   // the same range given twice: one that accepts is enough
-            }
-        }
-        return refused;
-    }
-
-    private static boolean qualityZero(String[] parts) {
-        for (int i = 1; i < parts.length; i++) {
-            String parameter = parts[i].replace(" ", "").toLowerCase(Locale.ROOT);
-            if (parameter.matches("q=0(\\.0{0,3})?")) {
-                return true;
-            }
-        }
-        return false;
     }
 }

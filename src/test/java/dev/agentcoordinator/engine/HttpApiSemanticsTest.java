@@ -429,7 +429,9 @@ class HttpApiSemanticsTest {
         assertThat(refused.statusCode()).isEqualTo(406);
         assertThat(Json.parse(refused.body()).path("error").asText())
                 .isEqualTo("GET /observe/metrics answers Prometheus' text/plain, which Accept \"application/json\" does not take");
-        assertThat(send("GET", "/observe/metrics", null, "Accept", "text/plain;q=0").statusCode()).isEqualTo(406);
+        for (String accept : List.of("text/plain;q=0", "*/*;q=0", "text/plain;q=0, */*", "text/*;q=0.0, application/json")) {
+            assertThat(send("GET", "/observe/metrics", null, "Accept", accept).statusCode()).as(accept).isEqualTo(406);
+        }
         // OpenMetrics when the Accept names it, also alone (it was 406 unless a */* came with it, as in Prometheus' own)
         for (String accept : List.of("application/openmetrics-text", "application/openmetrics-text;version=1.0.0",
                 "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8,text/plain;version=0.0.4;q=0.3",
