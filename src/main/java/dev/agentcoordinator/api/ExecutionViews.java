@@ -115,7 +115,7 @@ final class ExecutionViews {
         object.properties().forEach(field -> {
             if (field.getKey().endsWith("_at") && field.getValue().isTextual()) {
                 field.setValue(com.fasterxml.jackson.databind.node.TextNode.valueOf(
-                        java.time.OffsetDateTime.parse(field.getValue().textValue()).toInstant().toString()));
+                        Json.time(java.time.OffsetDateTime.parse(field.getValue().textValue()).toInstant())));
             }
         });
     }
@@ -132,7 +132,7 @@ final class ExecutionViews {
             } else if (JSON_COLUMNS.contains(column)) {
                 node.set(column, Json.parse(value.toString()));
             } else if (value instanceof Timestamp t) {
-                node.put(column, t.toInstant().toString());
+                node.put(column, Json.time(t.toInstant()));
             } else if (value instanceof Number n) {
                 node.put(column, n.longValue());
             } else {

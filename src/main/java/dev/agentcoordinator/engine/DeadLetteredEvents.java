@@ -44,7 +44,7 @@ public final class DeadLetteredEvents implements org.apache.camel.Service {
         public ObjectNode toJson(int maxBody) {
             ObjectNode view = Json.object();
             view.put("message_id", messageId);
-            view.put("dead_lettered_at", deadLetteredAt == null ? null : deadLetteredAt.toString());
+            view.put("dead_lettered_at", deadLetteredAt == null ? null : Json.time(deadLetteredAt));
             view.put("reason", reason);
             view.put("event_id", eventId);
             view.put("type", type);

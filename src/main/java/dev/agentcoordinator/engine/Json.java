@@ -26,7 +26,20 @@ public final class Json {
             .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
             .setNodeFactory(JsonNodeFactory.withExactBigDecimals(true));
 
+    /**
+     * Every time the coordinator writes: UTC to the microsecond (PostgreSQL's precision), always six fraction digits, as
+     * PostgreSQL's {@code utc_time} (V41) writes the step results, so that one fixed pattern parses them all.
+     * {@code Instant.toString()} dropped trailing zeros: 0, 3 or 6 digits, which such a pattern failed on now and then.
+     */
+    private static final java.time.format.DateTimeFormatter TIME =
+            java.time.format.DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'").withZone(java.time.ZoneOffset.UTC);
+
     private Json() {
+    }
+
+    /** {@code instant} as every time in the coordinator's JSON: {@code 2026-12-06T11:45:14.500000Z}. */
+    public static String time(java.time.Instant instant) {
+        return TIME.format(instant);
     }
 
     public static ObjectNode object() {

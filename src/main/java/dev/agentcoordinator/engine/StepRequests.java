@@ -102,7 +102,7 @@ public final class StepRequests {
         request.put("iteration", in.getHeader(Headers.ITERATION, 0, Integer.class));
         Instant deadline = instant(in.getHeader(Headers.DEADLINE));
         if (deadline != null) {
-            request.put("deadline", deadline.toString());
+            request.put("deadline", Json.time(deadline));
         }
         // input and context are JSON text that Jackson or PostgreSQL (jsonb) wrote: embedded as they
         // are, not parsed and written again on every request

@@ -129,6 +129,15 @@ class HttpApiSemanticsTest {
         assertThat(view.path("result").path("only").path("started_at").asText()).endsWith("Z");
         assertThat(view.path("result").path("only").path("completed_at").asText()).endsWith("Z")
                 .isEqualTo(view.path("steps").get(0).path("completed_at").asText());
+        // with six fraction digits, also when they end in zeros (Instant.toString() wrote .500Z and no fraction at all)
+        new org.springframework.jdbc.core.JdbcTemplate(TestCoordinator.shared().dataSource()).update(
+                "UPDATE workflow_executions SET completed_at = '2026-12-06 11:45:15+00' WHERE id = ?", executionId);
+        new org.springframework.jdbc.core.JdbcTemplate(TestCoordinator.shared().dataSource()).update(
+                "UPDATE workflow_step_executions SET started_at = '2026-12-06 11:45:14.5+00' WHERE execution_id = ?", executionId);
+        JsonNode rewritten = Json.parse(get("/api/executions/" + executionId).body());
+        assertThat(rewritten.path("completed_at").asText()).isEqualTo("2026-12-06T11:45:15.000000Z");
+        assertThat(rewritten.path("steps").get(0).path("started_at").asText()).isEqualTo("2026-12-06T11:45:14.500000Z");
+        assertThat(rewritten.path("result").path("only").path("started_at").asText()).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{6}Z");
 
         // from the event id the 202 gave to the execution it started
         HttpResponse<String> event = get("/api/events/" + eventId);
