@@ -73,8 +73,9 @@ public final class QueuedRequests {
      * {@code in_flight} (a JSON array of {@code {"step_id", "request"}}: an execution's attempts) or
      * {@code kind}, {@code step_id} and {@code request} (one attempt). A request is {@code <row>:<attempt>},
      * the start of its correlation id. Nothing is withdrawn for a workflow version this coordinator
-     * does not run (it does not know its steps' agents), nor for a compensation (its agent is not its
-     * step's); a retry sends a request of its own.
+     * does not run (it does not know its steps' agents); a compensation's request is taken off its own
+     * agent's queue (the step's {@code compensate.agent}), or an agent that came later would undo the step
+     * for the timed-out attempt beside the retry sent in its place; a retry sends a request of its own.
      */
     public void withdrawAll(List<Map<String, Object>> rows) {
         Map<String, List<String>> requestsByQueue = new LinkedHashMap<>();
@@ -87,18 +88,21 @@ public final class QueuedRequests {
             }
             if (row.get("in_flight") instanceof String attempts) {
                 for (JsonNode attempt : Json.parse(attempts)) {
-                    add(requestsByQueue, workflow.step(attempt.path("step_id").asText()), attempt.path("request").asText());
+                    add(requestsByQueue, workflow.step(attempt.path("step_id").asText()).map(WorkflowStep::agent), attempt.path("request").asText());
                 }
             } else if ("step".equals(row.get("kind"))) {
-                add(requestsByQueue, workflow.step((String) row.get("step_id")), (String) row.get("request"));
+                add(requestsByQueue, workflow.step((String) row.get("step_id")).map(WorkflowStep::agent), (String) row.get("request"));
+            } else if ("compensation".equals(row.get("kind"))) {
+                add(requestsByQueue, workflow.step((String) row.get("step_id")).map(WorkflowStep::compensate).map(c -> c.agent()),
+                        (String) row.get("request"));
             }
             executions.add(row.get("execution_id"));
         }
         remove(requestsByQueue, executions.size() == 1 ? "execution " + executions.iterator().next() : executions.size() + " executions");
     }
 
-    private static void add(Map<String, List<String>> requestsByQueue, Optional<WorkflowStep> step, String request) {
-        step.ifPresent(s -> requestsByQueue.computeIfAbsent(Endpoints.agentQueue(s.agent()), q -> new ArrayList<>()).add(request));
+    private static void add(Map<String, List<String>> requestsByQueue, Optional<String> agent, String request) {
+        agent.ifPresent(a -> requestsByQueue.computeIfAbsent(Endpoints.agentQueue(a), q -> new ArrayList<>()).add(request));
     }
 
     private void remove(Map<String, List<String>> requestsByQueue, String whose) {

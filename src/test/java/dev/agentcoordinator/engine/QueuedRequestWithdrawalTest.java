@@ -31,12 +31,15 @@ import static org.awaitility.Awaitility.await;
 class QueuedRequestWithdrawalTest {
     private static final String QUEUE = "agent.f-unheard-agent";
     private static final String TIMEOUT_QUEUE = "agent.f-unheard-timeout-agent";
+    private static final String UNHEARD_COMPENSATION_QUEUE = "agent.f-unheard-refund-agent";
     private static ScriptedAgents agents;
 
     @BeforeAll
     static void agents() throws Exception {
         agents = new ScriptedAgents(shared().connectionFactory())
-                .agent("f-timeout-first-agent", r -> List.of(Reply.ok(Map.of("done", true)).after(1000)));
+                .agent("f-timeout-first-agent", r -> List.of(Reply.ok(Map.of("done", true)).after(1000)))
+                .agent("f-comp-charge-agent", r -> List.of(Reply.ok(Map.of("charged", 10))))
+                .agent("f-comp-ship-agent", r -> List.of(Reply.error("warehouse closed", false)));
     }
 
     @AfterAll
@@ -77,6 +80,27 @@ class QueuedRequestWithdrawalTest {
         assertThat(String.valueOf(stepRow(executionId, "late").get("error"))).startsWith("workflow timed out");
         // both requests reached the queue, which nobody reads, and left it: withdrawn
         assertThat(messagesAdded(TIMEOUT_QUEUE)).isEqualTo(2);
+    }
+
+    /**
+     * A compensation's request waits on its own agent's queue: one left there after its attempt timed out was done by
+     * an agent that came later, beside the retry sent in its place (an undo done twice).
+     */
+    @Test
+    void requestsOfCompensationAttemptsThatTimedOutAreWithdrawn() throws Exception {
+        String eventId = sendEvent("F_COMPENSATION_UNHEARD", "{}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null);
+        String executionId = executionOf(eventId);
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> "compensation_failed".equals(executionStatus(executionId)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> queuedCorrelationIds(UNHEARD_COMPENSATION_QUEUE).isEmpty());
+        assertThat(query("SELECT attempt, error FROM workflow_step_executions WHERE execution_id = ? AND kind = 'compensation'", executionId))
+                .singleElement().satisfies(row -> {
+                    assertThat(row).containsEntry("attempt", 2);
+                    assertThat(row).containsEntry("error", "attempt 2 timed out after 1000 ms");
+                });
+        // both attempts' requests reached the queue, which nobody reads, and left it: withdrawn
+        assertThat(messagesAdded(UNHEARD_COMPENSATION_QUEUE)).isEqualTo(2);
     }
 
     private static String startedWithTwoRequestsQueued(String name) {
