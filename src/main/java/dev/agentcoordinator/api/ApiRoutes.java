@@ -146,7 +146,7 @@ public class ApiRoutes extends RouteBuilder {
                 .post("/executions/{id}/retry").description("re-runs the failed and skipped steps of a failed execution, or goes on with a cancelled one")
                     .produces(JSON).to("direct:api.retry-execution")
                 .post("/executions/{id}/steps/{step}/reply").description("a step reply from outside its agent (a person, a webhook):"
-                        + " queued for the step's attempt in flight as its agent's reply would be")
+                        + " queued for the step's attempt in flight as its agent's reply would be, or its compensation's once it is undone")
                     .consumes(JSON).produces(JSON).to("direct:api.post-step-reply")
                 .post("/events").description("puts an event on agent.events; answers 202 with its event_id")
                     .consumes(JSON).produces(JSON).to("direct:api.post-event")
@@ -251,9 +251,9 @@ public class ApiRoutes extends RouteBuilder {
                     .when(e -> stepRow(e).get("row_id") == null)
                         .process(e -> respond(e, 404, ExecutionViews.error("execution " + e.getMessage().getHeader("id")
                                 + " has no step " + e.getMessage().getHeader("step"))))
-                    .when(e -> !"running".equals(stepRow(e).get("status")))
+                    .when(e -> answeredKind(e) == null)
                         .process(e -> respond(e, 409, ExecutionViews.error("step " + e.getMessage().getHeader("step") + " of execution "
-                                + e.getMessage().getHeader("id") + " is " + stepRow(e).get("status")
+                                + e.getMessage().getHeader("id") + " is " + stepRow(e).get("status") + compensationState(stepRow(e))
                                 + ", not waiting for a reply")))
                     .otherwise()
                         .process(ApiRoutes::addressStepReply)
@@ -807,30 +807,59 @@ public class ApiRoutes extends RouteBuilder {
         return exchange.getMessage().getBody(Map.class);
     }
 
-    /** The reply goes to the reply queue as the agent's would: correlated with the attempt in flight. */
+    /**
+     * What a reply posted for a step answers: the step's attempt in flight ("step"), else, once the step is being
+     * undone, its compensation's ("compensation": a person doing the undo, as for an approval); null when neither
+     * waits for a reply.
+     */
+    private static String answeredKind(Exchange exchange) {
+        Map<String, Object> step = stepRow(exchange);
+        return "running".equals(step.get("status")) ? "step" : "running".equals(step.get("compensation_status")) ? "compensation" : null;
+    }
+
+    /** The compensation of a step that waits for no reply, for the 409: " and its compensation is …", or nothing. */
+    private static String compensationState(Map<String, Object> step) {
+        if (step.get("compensation_status") == null) {
+            return "";
+        }
+        return " and its compensation is " + (Boolean.TRUE.equals(step.get("compensation_retrying"))
+                ? "waiting for its next attempt" : step.get("compensation_status"));
+    }
+
+    /**
+     * The reply goes to the reply queue as the agent's would: correlated with the attempt in flight, the step's or
+     * its compensation's ({@link #answeredKind}).
+     */
     private static void addressStepReply(Exchange exchange) {
         Message in = exchange.getMessage();
         Map<String, Object> step = stepRow(exchange);
-        int attempt = ((Number) step.get("attempt")).intValue();
-        ObjectNode accepted = Json.object().put("execution_id", (String) step.get("execution_id"))
-                .put("step_id", in.getHeader(Headers.STEP_ID, String.class)).put("attempt", attempt)
-                .put("iteration", ((Number) step.get("iteration")).intValue());   // which run of a loop's step it settles
+        boolean compensation = "compensation".equals(answeredKind(exchange));
+        String rowId = (String) step.get(compensation ? "compensation_row_id" : "row_id");
+        int attempt = ((Number) step.get(compensation ? "compensation_attempt" : "attempt")).intValue();
+        String stepId = in.getHeader(Headers.STEP_ID, String.class);
+        ObjectNode accepted = Json.object().put("execution_id", (String) step.get("execution_id")).put("step_id", stepId);
+        if (compensation) {
+            accepted.put("kind", "compensation");
+        }
+        accepted.put("attempt", attempt)
+                // which run of a loop's step it settles (a compensation's request says 0 too)
+                .put("iteration", compensation ? 0 : ((Number) step.get("iteration")).intValue());
         if (exchange.getProperty("replyWarning") != null) {
             accepted.put("warning", exchange.getProperty("replyWarning", String.class));
         }
         exchange.setProperty("accepted", Json.write(accepted));
-        String stepId = in.getHeader(Headers.STEP_ID, String.class);
         in.removeHeaders("*");
         // the correlation id the agent's request had: the reply (a heartbeat too) is judged and counted as the
-        // agent's, with its workflow and step (a plain <row>:<attempt> counted heartbeats under "unknown")
-        in.setHeader(Headers.CORRELATION_ID, StepRequests.correlationId((String) step.get("row_id"), attempt,
-                (String) step.get("workflow_id"), ((Number) step.get("workflow_version")).intValue(), stepId,
-                ((Number) step.get("max_attempts")).intValue()));
+        // agent's, with its workflow and step (a plain <row>:<attempt> counted heartbeats under "unknown");
+        // a compensation's request had <row>:<attempt>
+        in.setHeader(Headers.CORRELATION_ID, compensation ? StepRequests.correlationId(rowId, attempt)
+                : StepRequests.correlationId(rowId, attempt, (String) step.get("workflow_id"),
+                        ((Number) step.get("workflow_version")).intValue(), stepId, ((Number) step.get("max_attempts")).intValue()));
         in.setBody(exchange.getProperty("stepReply", String.class));
         if (!StepOutcome.isHeartbeat(in.getBody(String.class))) {
             exchange.setProperty(ANSWERED_REQUEST, Map.of("workflow_id", step.get("workflow_id"),
-                    "workflow_version", step.get("workflow_version"), "execution_id", step.get("execution_id"), "kind", "step",
-                    "step_id", stepId, "request", step.get("row_id") + ":" + attempt));
+                    "workflow_version", step.get("workflow_version"), "execution_id", step.get("execution_id"),
+                    "kind", compensation ? "compensation" : "step", "step_id", stepId, "request", rowId + ":" + attempt));
         }
     }
 

@@ -304,6 +304,38 @@ class ExecutionControlSemanticsTest {
         assertThat(post(path, "{\"status\": \"ok\"}").statusCode()).isEqualTo(409);
     }
 
+    /** A person doing a step's undo answers its compensation over HTTP, as they would the step: it was a 409 ("completed"). */
+    @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    void aReplyPostedForAStepBeingUndoneSettlesItsCompensation() throws Exception {
+        String eventId = sendEvent("F_HTTP_UNDO", "{}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null);
+        String executionId = executionOf(eventId);
+        await().atMost(Duration.ofSeconds(20)).until(() -> queuedRequests(executionId) == 1);
+        assertThat(executionStatus(executionId)).isEqualTo("compensating");
+
+        HttpResponse<String> failedStep = post("/api/executions/" + executionId + "/steps/ship/reply", "{\"status\": \"ok\"}");
+        assertThat(failedStep.statusCode()).isEqualTo(409);
+        assertThat(Json.parse(failedStep.body()).path("error").asText())
+                .isEqualTo("step ship of execution " + executionId + " is failed, not waiting for a reply");
+        String path = "/api/executions/" + executionId + "/steps/charge/reply";
+        assertThat(post(path, "{\"status\": \"running\"}").statusCode()).isEqualTo(202);
+        HttpResponse<String> undone = post(path, "{\"status\": \"ok\", \"output\": {\"refunded\": true, \"by\": \"dana\"}}");
+        assertThat(undone.statusCode()).isEqualTo(202);
+        assertThat(Json.parse(undone.body()).path("kind").asText()).isEqualTo("compensation");
+        assertThat(Json.parse(undone.body()).path("attempt").asInt()).isEqualTo(1);
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> "compensated".equals(executionStatus(executionId)));
+        assertThat(query("SELECT output->>'by' AS by FROM workflow_step_executions WHERE execution_id = ? AND kind = 'compensation'",
+                executionId)).containsExactly(Map.of("by", "dana"));
+        // answered here: its request, which no agent took, is not for one to do any more
+        await().atMost(Duration.ofSeconds(10)).until(() -> queuedRequests(executionId) == 0);
+        HttpResponse<String> again = post(path, "{\"status\": \"ok\"}");
+        assertThat(again.statusCode()).isEqualTo(409);
+        assertThat(Json.parse(again.body()).path("error").asText()).isEqualTo("step charge of execution " + executionId
+                + " is completed and its compensation is completed, not waiting for a reply");
+    }
+
     @Test
     @Execution(ExecutionMode.CONCURRENT)
     void retryingAFailedExecutionRerunsOnlyItsFailedAndSkippedSteps() {
