@@ -286,6 +286,11 @@ public class ReplyRoutes extends RouteBuilder {
                 }));
     }
 
+    /** Whether a step row's error says its attempt was cut off by its execution's end: a cancel, or the execution's timeout. */
+    static boolean cutOffByItsExecution(Object error) {
+        return CANCELLED_BY_REQUEST.equals(error) || (error instanceof String text && text.startsWith("workflow timed out after "));
+    }
+
     /** Accepts the reply only for the attempt in flight of a step of a known workflow. */
     @SuppressWarnings("unchecked")
     private void judge(Exchange exchange) {
@@ -336,8 +341,16 @@ public class ReplyRoutes extends RouteBuilder {
             } else if (replyAttempt < attempt) {
                 in.setHeader(EARLIER_ATTEMPT, true);
             }
-            in.setHeader(IGNORE_REASON, "late or duplicate reply for attempt " + replyAttempt + " of step " + stepId + arrival(in)
-                    + ", which is " + status.db() + " at attempt " + attempt + (error == null ? "" : " (" + error + ")"));
+            String reason = "late or duplicate reply for attempt " + replyAttempt + " of step " + stepId + arrival(in)
+                    + ", which is " + status.db() + " at attempt " + attempt + (error == null ? "" : " (" + error + ")");
+            if (!compensation && status == StepStatus.FAILED && replyAttempt == attempt && step.get().compensate() != null
+                    && cutOffByItsExecution(error) && StepOutcome.reportsSuccess(exchange.getProperty(REPLY_TEXT, String.class))) {
+                // what the agent did stands: a WARN, not the INFO of a reply that only came after a cancel
+                in.removeHeader(IGNORED_AS_EXPECTED);
+                reason += "; its agent reports it done, and it is not undone: a step in flight when its execution stopped gets"
+                        + " no compensation (undo it by hand if it must be)";
+            }
+            in.setHeader(IGNORE_REASON, reason);
             // The step settled but what follows may not have run (a crash right after the commit):
             // running it again is harmless, every next step starts only from pending.
             if (status.isSettled() && replyAttempt == attempt) {

@@ -112,6 +112,15 @@ public record StepOutcome(Transition transition, String outputJson, String error
         }
     }
 
+    /** A reply that says its work is done, {@code {"status": "ok", …}}; off the per-step path (asked of ignored replies). */
+    public static boolean reportsSuccess(String replyText) {
+        try {
+            return replyText != null && "ok".equals(Json.parse(replyText).path("status").asText());
+        } catch (IllegalArgumentException malformed) {
+            return false;
+        }
+    }
+
     /**
      * The {@code progress} a heartbeat carries, as JSON text; null when it has none (or it is JSON null).
      * Progress PostgreSQL cannot store (U+0000) is kept as a note saying so: the heartbeat still counts,

@@ -56,6 +56,7 @@ class ExecutionControlSemanticsTest {
                     }
                     return List.of(Reply.ok(Map.of("ran", r.action())));
                 })
+                .agent("f-cutoff-agent", r -> List.of(Reply.ok(Map.of("done", r.action())).after("book".equals(r.action()) ? 2000 : 0)))
                 .agent("f-retrybudget-agent", r -> List.of(Reply.error("rate limited", true)))
                 .agent("f-retryoutcome-agent", r -> List.of(Reply.error("the customer record is locked", false)))
                 .agent("f-retrytimeout-agent", r -> "slow".equals(r.action())
@@ -302,6 +303,30 @@ class ExecutionControlSemanticsTest {
         assertThat(requests(agents, executionId, "after")).singleElement()
                 .satisfies(r -> assertThat(r.input().path("approved").asBoolean()).isTrue());
         assertThat(post(path, "{\"status\": \"ok\"}").statusCode()).isEqualTo(409);
+    }
+
+    /**
+     * A step in flight when its execution is cancelled gets no compensation, also when its agent then reports it done:
+     * that reply is not one more that merely came after a cancel (an INFO line), it names work left in place.
+     */
+    @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    void aStepReportedDoneAfterTheCancelThatCutItOffIsNamedAsNotUndone() {
+        String executionId = startedUntil("F_CUT_OFF_UNDO", "book");
+        HttpResponse<String> cancelled = post("/api/executions/" + executionId + "/cancel", null);
+        assertThat(cancelled.statusCode()).isEqualTo(200);
+        assertThat(Json.parse(cancelled.body()).path("status").asText()).isEqualTo("compensating");
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> "compensated".equals(executionStatus(executionId)));
+        assertThat(requests(agents, executionId, "reserve")).extracting(ScriptedAgents.Received::action).containsExactly("reserve", "release");
+        await().atMost(Duration.ofSeconds(10)).until(() -> !query("SELECT 1 FROM ignored_replies WHERE execution_id = ?", executionId).isEmpty());
+        assertThat(query("SELECT step_id, reason FROM ignored_replies WHERE execution_id = ?", executionId)).singleElement()
+                .satisfies(row -> {
+                    assertThat(row).containsEntry("step_id", "book");
+                    assertThat((String) row.get("reason")).contains("(execution cancelled by request); its agent reports it done,"
+                            + " and it is not undone: a step in flight when its execution stopped gets no compensation");
+                });
+        assertThat(requests(agents, executionId, "book")).extracting(ScriptedAgents.Received::action).containsExactly("book");
     }
 
     /** A person doing a step's undo answers its compensation over HTTP, as they would the step: it was a 409 ("completed"). */
