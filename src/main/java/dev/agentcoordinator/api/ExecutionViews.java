@@ -67,7 +67,11 @@ final class ExecutionViews {
         rows.forEach(e -> {
             Map<String, Object> row = new LinkedHashMap<>(e);
             row.remove(PAGE_CURSOR);
-            items.add(object(row));
+            ObjectNode item = object(row);
+            if (item.has("id") && "executions".equals(key)) {   // both its id, as GET /api/executions/{id} has them
+                item.set("execution_id", item.get("id"));
+            }
+            items.add(item);
         });
         view.put("count", rows.size());
         view.put("next", rows.size() < limit ? null
@@ -80,7 +84,7 @@ final class ExecutionViews {
 
     /**
      * A view PostgreSQL built (jsonb as text: an object, or an array of them), as the coordinator's own views are written:
-     * the times among its own fields ({@code *_at}) as instants in UTC, {@code 2026-12-05T19:00:00.123Z} (PostgreSQL
+     * the times among its own fields ({@code *_at}) as instants in UTC, {@code 2026-12-05T19:00:00.123000Z} (PostgreSQL
      * writes them in the session's time zone, {@code +00:00} or {@code +01:00}), and compact. What it holds (a payload,
      * a response) is left as it was sent.
      */

@@ -222,6 +222,7 @@ class HttpApiSemanticsTest {
             assertThat(e.path("workflow_id").asText()).isEqualTo("f_http");
             assertThat(e.path("status").asText()).isEqualTo("completed");
             assertThat(e.path("id").asText()).isNotEqualTo(failed);
+            assertThat(e.path("execution_id").asText()).isEqualTo(e.path("id").asText());   // both, as the single GET's
         });
         JsonNode failures = Json.parse(get("/api/executions?workflow_id=f_http&status=failed").body());
         assertThat(failures.path("executions")).extracting(e -> e.path("id").asText()).contains(failed);
