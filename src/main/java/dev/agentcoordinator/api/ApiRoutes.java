@@ -211,7 +211,8 @@ public class ApiRoutes extends RouteBuilder {
                         .setProperty("attempts", body())
                         .to(Sql.apiRows("get-execution-ignored-replies"))
                         .process(e -> respond(e, 200, ExecutionViews.execution(e.getProperty("execution", Map.class),
-                                e.getProperty("steps", List.class), e.getProperty("attempts", List.class), e.getMessage().getBody(List.class))))
+                                e.getProperty("steps", List.class), e.getProperty("attempts", List.class), e.getMessage().getBody(List.class),
+                                definitionOf(e.getProperty("execution", Map.class)))))
                 .end();
 
         from("direct:api.list-executions").routeId("api.list-executions")
@@ -805,6 +806,12 @@ public class ApiRoutes extends RouteBuilder {
     @SuppressWarnings("unchecked")
     private static Map<String, Object> stepRow(Exchange exchange) {
         return exchange.getMessage().getBody(Map.class);
+    }
+
+    /** The definition an execution runs on, when this coordinator has it (its steps' dependencies, for the view). */
+    private WorkflowDefinition definitionOf(Map<String, Object> execution) {
+        Object version = execution.get("workflow_version");
+        return catalog.forVersion((String) execution.get("workflow_id"), version == null ? null : ((Number) version).intValue()).orElse(null);
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.agentcoordinator.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentcoordinator.definition.WorkflowDefinition;
 import dev.agentcoordinator.engine.Json;
 
 import java.sql.Timestamp;
@@ -30,7 +31,7 @@ final class ExecutionViews {
     static final int IGNORED_REPLIES_SHOWN = 20;
 
     static String execution(Map<String, Object> execution, List<Map<String, Object>> steps, List<Map<String, Object>> attempts,
-                            List<Map<String, Object>> ignoredReplies) {
+                            List<Map<String, Object>> ignoredReplies, WorkflowDefinition definition) {
         Map<List<Object>, ArrayNode> attemptsByStep = new HashMap<>();
         for (Map<String, Object> attempt : attempts) {
             Map<String, Object> row = new LinkedHashMap<>(attempt);
@@ -49,6 +50,9 @@ final class ExecutionViews {
             (COMPENSATION.equals(step.get("kind")) ? compensationViews : stepViews)
                     .add(object(step).set("attempts", stepAttempts != null ? stepAttempts : Json.array()));
         });
+        if (definition != null) {
+            nameUnsettledDependencies(stepViews, definition);
+        }
         // what an agent sent that settled nothing (late, a duplicate, for another attempt): before, only the log and
         // the table told an agent's developer why a reply had no effect
         ArrayNode ignored = view.putArray("ignored_replies");
@@ -56,6 +60,39 @@ final class ExecutionViews {
         view.put("ignored_replies_more", ignoredReplies.size() > IGNORED_REPLIES_SHOWN);
         return Json.write(view);
     }
+
+    /**
+     * A pending step that waits for nothing else (no lock holder, no next attempt) waits for its dependencies: its
+     * {@code waiting_for} names those whose latest row has not settled, as it names a lock's holder, so that why a step
+     * has not started is read from the view, not worked out from the definition.
+     */
+    private static void nameUnsettledDependencies(ArrayNode stepViews, WorkflowDefinition definition) {
+        Map<String, String> latestStatus = new HashMap<>();
+        Map<String, Integer> latestIteration = new HashMap<>();
+        stepViews.forEach(step -> {
+            String id = step.path("step_id").asText();
+            int iteration = step.path("iteration").asInt();
+            if (iteration >= latestIteration.getOrDefault(id, -1)) {
+                latestIteration.put(id, iteration);
+                latestStatus.put(id, step.path("status").asText());
+            }
+        });
+        stepViews.forEach(step -> {
+            if ("pending".equals(step.path("status").asText()) && step.path("waiting_for").isNull()
+                    && step.path("next_attempt_at").isNull() && step.path("error").isNull()) {
+                definition.step(step.path("step_id").asText()).ifPresent(declared -> {
+                    List<String> unsettled = declared.dependsOn().stream()
+                            .filter(dependency -> !SETTLED.contains(latestStatus.getOrDefault(dependency, "pending")))
+                            .toList();
+                    if (!unsettled.isEmpty()) {
+                        ((ObjectNode) step).put("waiting_for", "dependencies " + String.join(", ", unsettled) + " to settle");
+                    }
+                });
+            }
+        });
+    }
+
+    private static final Set<String> SETTLED = Set.of("completed", "failed", "skipped");
 
     /**
      * A page of a listing (executions, events): its rows under {@code key}, their {@code count}, and {@code next}, the

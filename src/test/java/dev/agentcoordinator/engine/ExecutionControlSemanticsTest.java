@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.StreamSupport;
 
 import static dev.agentcoordinator.engine.ExecutionProbe.*;
 import static dev.agentcoordinator.engine.ScriptedAgents.Reply;
@@ -281,6 +282,10 @@ class ExecutionControlSemanticsTest {
         assertThat(notYet.statusCode()).isEqualTo(409);
         assertThat(Json.parse(notYet.body()).path("error").asText())
                 .isEqualTo("step after of execution " + executionId + " is pending, not waiting for a reply");
+        // why it has not started is in its view, as a lock wait is
+        JsonNode pending = StreamSupport.stream(Json.parse(get("/api/executions/" + executionId).body()).path("steps").spliterator(), false)
+                .filter(step -> "after".equals(step.path("step_id").asText())).findFirst().orElseThrow();
+        assertThat(pending.path("waiting_for").asText()).isEqualTo("dependencies approve to settle");
 
         // a heartbeat over HTTP counts as its agent's would, under its workflow and step
         io.micrometer.core.instrument.MeterRegistry meters = shared().camelContext().getRegistry()
