@@ -47,7 +47,7 @@ public final class DefinitionValidator {
         checkStepsPresent(workflow, scope);
         checkDuplicateStepIds(workflow, scope);
         StepGraph graph = new StepGraph(workflow);
-        checkCycles(graph, scope);
+        checkCycles(workflow, graph, scope);
         StepValidator steps = new StepValidator(workflow, graph);
         for (int i = 0; i < workflow.steps().size(); i++) {
             WorkflowStep step = workflow.steps().get(i);
@@ -136,9 +136,18 @@ public final class DefinitionValidator {
         }
     }
 
-    private void checkCycles(StepGraph graph, ValidationScope scope) {
+    /** A cycle is told at the step it starts from, as every other depends_on problem is told at its step. */
+    private void checkCycles(WorkflowDefinition workflow, StepGraph graph, ValidationScope scope) {
         for (List<String> cycle : graph.cycles()) {
-            scope.error("depends_on", "cycle " + String.join(" -> ", cycle) + " (each step depends on the next)");
+            ValidationScope at = scope;
+            for (int i = 0; i < workflow.steps().size(); i++) {
+                WorkflowStep step = workflow.steps().get(i);
+                if (step != null && cycle.get(0).equals(step.id())) {
+                    at = scope.forStep(i, step);
+                    break;
+                }
+            }
+            at.error("depends_on", "cycle " + String.join(" -> ", cycle) + " (each step depends on the next)");
         }
     }
 

@@ -157,14 +157,14 @@ class DefinitionValidatorTest {
                   - { id: a, agent: x, action: y, depends_on: [b] }
                   - { id: b, agent: x, action: y, depends_on: [c] }
                   - { id: c, agent: x, action: y, depends_on: [a] }
-                """)).containsExactly("wf.yaml: depends_on: cycle a -> b -> c -> a (each step depends on the next)");
+                """)).containsExactly("wf.yaml: step \"a\": depends_on: cycle a -> b -> c -> a (each step depends on the next)");
     }
 
     @Test
     void selfDependencyIsACycle() {
         assertThat(errorsOfSteps("""
                   - { id: a, agent: x, action: y, depends_on: [a] }
-                """)).containsExactly("wf.yaml: depends_on: cycle a -> a (each step depends on the next)");
+                """)).containsExactly("wf.yaml: step \"a\": depends_on: cycle a -> a (each step depends on the next)");
     }
 
     @Test

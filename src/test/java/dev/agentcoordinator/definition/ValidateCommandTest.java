@@ -86,7 +86,7 @@ class ValidateCommandTest {
         String printed = err.toString(StandardCharsets.UTF_8);
         assertThat(printed).startsWith("7 problem(s) in workflow definitions:");
         assertThat(printed).contains("  - market_update.yaml: step \"compile_report\": config: unknown field \"timeout\" (line 13, column 7)",
-                "  - cycle.yaml: depends_on: cycle a -> c -> b -> a",
+                "  - cycle.yaml: step \"a\": depends_on: cycle a -> c -> b -> a",
                 "  - interview_completed.yaml: step \"adjust_roadmap\": condition.step: \"check_impact\" is not a step of this workflow");
         assertThat(out.size()).isZero();
     }

@@ -227,7 +227,7 @@ class WorkflowCatalogTest {
                 () -> WorkflowCatalog.load(resource("broken")));
         // file by file, in name order: a parse error excludes its file but the others are still validated
         assertThat(e.errors()).containsExactly(
-                "cycle.yaml: depends_on: cycle a -> c -> b -> a (each step depends on the next)",
+                "cycle.yaml: step \"a\": depends_on: cycle a -> c -> b -> a (each step depends on the next)",
                 "interview_completed.yaml: step \"adjust_roadmap\": condition.step: \"check_impact\" is not a step of this workflow",
                 "interview_completed.yaml: step \"adjust_roadmap\": input_mapping.analysis.from_step: \"analyze_interview\""
                         + " is not an ancestor of this step through depends_on, so it may not have run yet (add it to depends_on)",
