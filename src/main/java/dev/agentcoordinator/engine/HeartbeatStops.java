@@ -94,8 +94,8 @@ final class HeartbeatStops {
             return "attempt " + attempt + " of step " + stepId + " was superseded: the step is " + status + " at attempt " + current;
         }
         if ("running".equals(status) && arrivedAt != null && row.get("deadline") instanceof java.util.Date deadline) {
-            return "attempt " + attempt + " of step " + stepId + " passed its deadline (" + deadline.toInstant()
-                    + ") before this heartbeat reached the broker (" + java.time.Instant.ofEpochMilli(arrivedAt) + "): it is timed out";
+            return "attempt " + attempt + " of step " + stepId + " passed its deadline (" + Json.time(deadline.toInstant())
+                    + ") before this heartbeat reached the broker (" + Json.time(java.time.Instant.ofEpochMilli(arrivedAt)) + "): it is timed out";
         }
         Object error = row.get("error");
         return "attempt " + attempt + " of step " + stepId + " is " + status + (error == null ? "" : ": " + error);

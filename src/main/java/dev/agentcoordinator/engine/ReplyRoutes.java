@@ -225,7 +225,7 @@ public class ReplyRoutes extends RouteBuilder {
      */
     private static String arrival(Message in) {
         Long arrivedAt = in.getHeader(REPLY_ARRIVED_AT, Long.class);
-        return arrivedAt == null ? "" : " (it reached the broker at " + Instant.ofEpochMilli(arrivedAt) + ")";
+        return arrivedAt == null ? "" : " (it reached the broker at " + Json.time(Instant.ofEpochMilli(arrivedAt)) + ")";
     }
 
     static boolean arrivedPastDeadline(Message in, Object deadline) {
@@ -331,8 +331,8 @@ public class ReplyRoutes extends RouteBuilder {
             // an attempt's deadline is no later than its execution's (V46): when it is that one, the execution times out
             boolean executions = row.get("deadline").equals(row.get("execution_deadline"));
             in.setHeader(IGNORE_REASON, "late reply for attempt " + replyAttempt + " of step " + stepId + ": it reached the broker at "
-                    + Instant.ofEpochMilli(in.getHeader(REPLY_ARRIVED_AT, Long.class)) + ", after the attempt's deadline "
-                    + ((java.util.Date) row.get("deadline")).toInstant()
+                    + Json.time(Instant.ofEpochMilli(in.getHeader(REPLY_ARRIVED_AT, Long.class))) + ", after the attempt's deadline "
+                    + Json.time(((java.util.Date) row.get("deadline")).toInstant())
                     + (executions ? ", its execution's; the execution times out" : "; the attempt is timed out"));
         } else if (status != StepStatus.RUNNING || replyAttempt != attempt) {
             Object error = row.get("error");

@@ -66,7 +66,7 @@ final class ReusedEventKeys {
         Object execution = stored.get("id");
         return "event_id \"" + in.getHeader(Headers.EVENT_KEY) + "\" of this " + type
                 + " event is already the id of " + (sameType ? "another " + type + " event, with another payload, received at "
-                        + (stored.get("received_at") instanceof java.sql.Timestamp at ? at.toInstant() : stored.get("received_at")) : "an event of type " + stored.get("event_type"))
+                        + (stored.get("received_at") instanceof java.sql.Timestamp at ? Json.time(at.toInstant()) : stored.get("received_at")) : "an event of type " + stored.get("event_type"))
                 + (execution == null ? "" : ", which started execution " + execution + " of " + stored.get("workflow_id"))
                 + "; an event_id names one event";
     }

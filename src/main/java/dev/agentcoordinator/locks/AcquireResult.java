@@ -30,7 +30,8 @@ public sealed interface AcquireResult {
             return "lock " + request.resource() + (holder == null ? " (holder just released it)"
                     : " held by " + holder.describe() + (until == null ? ""
                             // past its expiry, a lock stays in force while its holder's step runs (V33)
-                            : until.isAfter(Instant.now()) ? " until " + until : " while its step runs, expired at " + until));
+                            : until.isAfter(Instant.now()) ? " until " + dev.agentcoordinator.engine.Json.time(until)
+                            : " while its step runs, expired at " + dev.agentcoordinator.engine.Json.time(until)));
         }
     }
 }

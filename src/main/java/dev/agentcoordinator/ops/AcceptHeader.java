@@ -43,7 +43,7 @@ final class AcceptHeader {
 
     private static boolean qualityZero(String[] parts) {
         for (int i = 1; i < parts.length; i++) {
-            String parameter = parts[i].replace(" ", "").toLowerCase(Locale.ROOT);
+            String parameter = parts[i].replace(" ", "").replace("\t", "").toLowerCase(Locale.ROOT);   // OWS: spaces and tabs
             if (parameter.matches("q=0(\\.0{0,3})?")) {
                 return true;
             }

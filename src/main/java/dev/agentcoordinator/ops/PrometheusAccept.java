@@ -29,7 +29,7 @@ public final class PrometheusAccept implements AuthenticationHandler {
 
     @Override
     public void handle(RoutingContext request) {
-        if (METRICS_PATH.equals(request.request().path())) {
+        if (isMetricsPath(request)) {
             MultiMap headers = request.request().headers();
             String accept = String.join(",", headers.getAll("Accept"));
             if (!accept.isBlank()) {
@@ -45,8 +45,22 @@ public final class PrometheusAccept implements AuthenticationHandler {
     }
 
     /**
+     * Whether the request is for the metrics path as the router matches it: normalised ({@code /observe//metrics},
+     * {@code /observe/%6detrics}, {@code /observe/./metrics}) and with a trailing slash, each of which was answered
+     * by the route without the Accept read here.
+     */
+    static boolean isMetricsPath(RoutingContext request) {
+        String path = request.normalizedPath();
+        if (path == null) {
+            return false;
+        }
+        return METRICS_PATH.equals(path.endsWith("/") ? path.substring(0, path.length() - 1) : path);
+    }
+
+    /**
      * The Accept that lets Vert.x route the request and Camel's handler answer the format asked for: OpenMetrics
-     * followed by the text format when OpenMetrics is named and taken, the text format when only it is taken
+     * followed by the text format when OpenMetrics is taken and named (or the text format is refused), the text format
+     * when only it is taken
      * (text/plain, text/* or *&#47;*, with any parameters, the most specific range deciding, not at q=0); null when
      * the header takes neither.
      */
@@ -56,9 +70,11 @@ public final class PrometheusAccept implements AuthenticationHandler {
         for (String range : lowerCase.split(",")) {
             openMetricsNamed |= range.split(";")[0].strip().equals(OPEN_METRICS_TYPE);
         }
-        if (openMetricsNamed && AcceptHeader.takes(lowerCase, OPEN_METRICS_TYPE)) {
+        boolean text = AcceptHeader.takes(lowerCase, "text/plain");
+        // OpenMetrics when named, or when only a wildcard takes it (text/*;q=0, */*): the text format is refused there
+        if ((openMetricsNamed || !text) && AcceptHeader.takes(lowerCase, OPEN_METRICS_TYPE)) {
             return OPEN_METRICS_TYPE + ", " + TEXT_FORMAT;
         }
-        return AcceptHeader.takes(lowerCase, "text/plain") ? TEXT_FORMAT : null;
+        return text ? TEXT_FORMAT : null;
     }
 }

@@ -38,7 +38,7 @@ public final class UnmatchedRequests {
             router.errorHandler(413, request -> answer(request, 413, "request body too large for " + request.request().method() + " "
                     + request.request().path() + ": the HTTP server takes up to 10 MiB unless camel.server.maxBodySize says otherwise"));
             router.errorHandler(406, request -> answer(request, 406, request.request().method() + " " + request.request().path()
-                    + " answers " + (PrometheusAccept.METRICS_PATH.equals(request.request().path()) ? "Prometheus' text/plain" : "application/json")
+                    + " answers " + (PrometheusAccept.isMetricsPath(request) ? "Prometheus' text/plain" : "application/json")
                     + ", which Accept " + quoted(request.request().getHeader("Accept")) + " does not take"));
             // BasicAuthGuard's refusal (its WWW-Authenticate header set already), in JSON as every other error
             router.errorHandler(401, request -> answer(request, 401, request.request().method() + " " + request.request().path()

@@ -330,6 +330,8 @@ class ExecutionControlSemanticsTest {
                     assertThat(row).containsEntry("step_id", "book");
                     assertThat((String) row.get("reason")).contains("(execution cancelled by request); its agent reports it done,"
                             + " and it is not undone: a step in flight when its execution stopped gets no compensation");
+                    // its time as every time the coordinator writes (six fraction digits)
+                    assertThat((String) row.get("reason")).containsPattern("it reached the broker at \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{6}Z\\)");
                 });
         assertThat(requests(agents, executionId, "book")).extracting(ScriptedAgents.Received::action).containsExactly("book");
     }

@@ -36,8 +36,8 @@ class HeartbeatStopsTest {
         Map<String, Object> running = row("running", 1, null);
         running.put("deadline", java.sql.Timestamp.from(java.time.Instant.parse("2026-12-06T05:00:00Z")));
         assertThat(HeartbeatStops.reason(running, 1, "r:1", java.time.Instant.parse("2026-12-06T05:00:01.250Z").toEpochMilli()))
-                .isEqualTo("attempt 1 of step research passed its deadline (2026-12-06T05:00:00Z) before this heartbeat"
-                        + " reached the broker (2026-12-06T05:00:01.250Z): it is timed out");
+                .isEqualTo("attempt 1 of step research passed its deadline (2026-12-06T05:00:00.000000Z) before this heartbeat"
+                        + " reached the broker (2026-12-06T05:00:01.250000Z): it is timed out");
     }
 
     private static Map<String, Object> row(String status, int attempt, String error) {

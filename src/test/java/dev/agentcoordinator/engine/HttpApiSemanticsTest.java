@@ -439,8 +439,12 @@ class HttpApiSemanticsTest {
         assertThat(refused.statusCode()).isEqualTo(406);
         assertThat(Json.parse(refused.body()).path("error").asText())
                 .isEqualTo("GET /observe/metrics answers Prometheus' text/plain, which Accept \"application/json\" does not take");
-        for (String accept : List.of("text/plain;q=0", "*/*;q=0", "text/plain;q=0, */*", "text/*;q=0.0, application/json")) {
+        for (String accept : List.of("text/plain;q=0", "*/*;q=0", "text/*;q=0.0, application/json", "text/plain;\tq=0")) {
             assertThat(send("GET", "/observe/metrics", null, "Accept", accept).statusCode()).as(accept).isEqualTo(406);
+        }
+        // on the path as the router matches it too (a trailing slash, a doubled one)
+        for (String path : List.of("/observe/metrics/", "/observe//metrics")) {
+            assertThat(send("GET", path, null, "Accept", "*/*;q=0").statusCode()).as(path).isEqualTo(406);
         }
         // OpenMetrics when the Accept names it, also alone (it was 406 unless a */* came with it, as in Prometheus' own)
         for (String accept : List.of("application/openmetrics-text", "application/openmetrics-text;version=1.0.0",
@@ -451,6 +455,10 @@ class HttpApiSemanticsTest {
             assertThat(scraped.headers().firstValue("Content-Type")).as(accept).hasValue("application/openmetrics-text; version=1.0.0; charset=utf-8");
             assertThat(scraped.body()).as(accept).contains("# EOF");
         }
+        // or when a wildcard takes it and the text format is refused
+        HttpResponse<String> throughAWildcard = send("GET", "/observe/metrics", null, "Accept", "text/plain;q=0, */*");
+        assertThat(throughAWildcard.statusCode()).isEqualTo(200);
+        assertThat(throughAWildcard.headers().firstValue("Content-Type")).hasValue("application/openmetrics-text; version=1.0.0; charset=utf-8");
         // and not when it refuses it
         HttpResponse<String> notOpenMetrics = send("GET", "/observe/metrics", null, "Accept", "application/openmetrics-text;q=0,*/*");
         assertThat(notOpenMetrics.statusCode()).isEqualTo(200);

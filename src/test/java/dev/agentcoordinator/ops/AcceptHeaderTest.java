@@ -31,6 +31,8 @@ class AcceptHeaderTest {
         assertThat(PrometheusAccept.normalised("*/*;q=0")).isNull();
         assertThat(PrometheusAccept.normalised("*/*")).isEqualTo(PrometheusAccept.TEXT_FORMAT);
         assertThat(PrometheusAccept.normalised("application/openmetrics-text;q=0, */*")).isEqualTo(PrometheusAccept.TEXT_FORMAT);
+        assertThat(PrometheusAccept.normalised("text/*;q=0, */*")).startsWith(PrometheusAccept.OPEN_METRICS_TYPE + ", ");
+        assertThat(PrometheusAccept.normalised("text/plain;\tq=0")).isNull();
         assertThat(PrometheusAccept.normalised("application/openmetrics-text;version=1.0.0"))
                 .startsWith(PrometheusAccept.OPEN_METRICS_TYPE + ", ");
     }
