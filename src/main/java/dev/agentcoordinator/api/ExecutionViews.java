@@ -52,6 +52,7 @@ final class ExecutionViews {
         });
         if (definition != null) {
             nameUnsettledDependencies(stepViews, definition);
+            nameUnsettledDependentsUndo(compensationViews, new dev.agentcoordinator.definition.StepGraph(definition));
         }
         // what an agent sent that settled nothing (late, a duplicate, for another attempt): before, only the log and
         // the table told an agent's developer why a reply had no effect
@@ -78,8 +79,7 @@ final class ExecutionViews {
             }
         });
         stepViews.forEach(step -> {
-            if ("pending".equals(step.path("status").asText()) && step.path("waiting_for").isNull()
-                    && step.path("next_attempt_at").isNull() && step.path("error").isNull()) {
+            if (waitsForNothingNamed(step)) {
                 definition.step(step.path("step_id").asText()).ifPresent(declared -> {
                     List<String> unsettled = declared.dependsOn().stream()
                             .filter(dependency -> !SETTLED.contains(latestStatus.getOrDefault(dependency, "pending")))
@@ -90,6 +90,34 @@ final class ExecutionViews {
                 });
             }
         });
+    }
+
+    /**
+     * A pending compensation that waits for nothing else (no lock holder, no next attempt) waits for the compensations
+     * of the steps that depended on its step, directly or not (the saga unwinds in reverse): its {@code waiting_for}
+     * names those not settled yet.
+     */
+    private static void nameUnsettledDependentsUndo(ArrayNode compensationViews, dev.agentcoordinator.definition.StepGraph graph) {
+        compensationViews.forEach(compensation -> {
+            if (waitsForNothingNamed(compensation)) {
+                String undone = compensation.path("step_id").asText();
+                List<String> unsettled = new java.util.ArrayList<>();
+                compensationViews.forEach(other -> {
+                    String dependent = other.path("step_id").asText();
+                    if (!SETTLED.contains(other.path("status").asText()) && graph.isAncestor(undone, dependent)) {
+                        unsettled.add(dependent);
+                    }
+                });
+                if (!unsettled.isEmpty()) {
+                    ((ObjectNode) compensation).put("waiting_for", "compensations of " + String.join(", ", unsettled) + " to settle");
+                }
+            }
+        });
+    }
+
+    private static boolean waitsForNothingNamed(JsonNode row) {
+        return "pending".equals(row.path("status").asText()) && row.path("waiting_for").isNull()
+                && row.path("next_attempt_at").isNull() && row.path("error").isNull();
     }
 
     private static final Set<String> SETTLED = Set.of("completed", "failed", "skipped");

@@ -350,6 +350,14 @@ class ExecutionControlSemanticsTest {
         assertThat(failedStep.statusCode()).isEqualTo(409);
         assertThat(Json.parse(failedStep.body()).path("error").asText())
                 .isEqualTo("step ship of execution " + executionId + " is failed, not waiting for a reply");
+        // the saga unwinds in reverse: charge's undo waits for pack's, and says so
+        JsonNode chargeUndo = StreamSupport.stream(Json.parse(get("/api/executions/" + executionId).body()).path("compensations")
+                .spliterator(), false).filter(c -> "charge".equals(c.path("step_id").asText())).findFirst().orElseThrow();
+        assertThat(chargeUndo.path("waiting_for").asText()).isEqualTo("compensations of pack to settle");
+        assertThat(post("/api/executions/" + executionId + "/steps/pack/reply", "{\"status\": \"ok\"}").statusCode()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(20)).until(() -> query("SELECT 1 FROM workflow_step_executions WHERE execution_id = ?"
+                + " AND kind = 'compensation' AND step_id = 'charge' AND status = 'running'", executionId).size() == 1);
+
         String path = "/api/executions/" + executionId + "/steps/charge/reply";
         assertThat(post(path, "{\"status\": \"running\"}").statusCode()).isEqualTo(202);
         HttpResponse<String> undone = post(path, "{\"status\": \"ok\", \"output\": {\"refunded\": true, \"by\": \"dana\"}}");
@@ -358,8 +366,8 @@ class ExecutionControlSemanticsTest {
         assertThat(Json.parse(undone.body()).path("attempt").asInt()).isEqualTo(1);
 
         await().atMost(Duration.ofSeconds(20)).until(() -> "compensated".equals(executionStatus(executionId)));
-        assertThat(query("SELECT output->>'by' AS by FROM workflow_step_executions WHERE execution_id = ? AND kind = 'compensation'",
-                executionId)).containsExactly(Map.of("by", "dana"));
+        assertThat(query("SELECT output->>'by' AS by FROM workflow_step_executions WHERE execution_id = ? AND kind = 'compensation'"
+                + " AND step_id = 'charge'", executionId)).containsExactly(Map.of("by", "dana"));
         // answered here: its request, which no agent took, is not for one to do any more
         await().atMost(Duration.ofSeconds(10)).until(() -> queuedRequests(executionId) == 0);
         HttpResponse<String> again = post(path, "{\"status\": \"ok\"}");
