@@ -45,6 +45,14 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
     /** Whether the failure that opens the breaker was a write refused as read-only (set just before it opens). */
     private volatile boolean openedOnReadOnly;
 
+    /**
+     * Whether it was PostgreSQL out of a resource (a full disk: {@code could not extend file}). The server still answers
+     * the health check's read, so that alone resumed the route every second, each resume costing the messages at the
+     * head of its queue a delivery, until the broker dead-lettered them after ten (events and replies lost to the
+     * coordinator). The probe then also writes ({@link #canWrite}).
+     */
+    private volatile boolean openedOnResources;
+
     private DatabaseOutageBreaker(dev.agentcoordinator.infra.KnownDatabaseOutage outage, Runnable whenOpened, Runnable beforeClosed) {
         // Camel's failure count is not used: onExchangeDone opens the breaker by DatabaseUnreachable
         super(1, 60_000, PROBE_PERIOD_MS, List.of());
@@ -85,6 +93,7 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
     public void onExchangeDone(Route route, Exchange exchange) {
         if (probe == null && DatabaseUnreachable.causes(exchange.getException())) {
             openedOnReadOnly = DatabaseUnreachable.readOnly(exchange.getException());
+            openedOnResources = DatabaseUnreachable.outOfResources(exchange.getException());
             openCircuit(route);
         }
     }
@@ -103,8 +112,13 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
                 .newSingleThreadScheduledExecutor(this, "database-outage-probe-" + route.getRouteId());
         probe.scheduleWithFixedDelay(() -> closeWhenTheDatabaseAnswers(route), PROBE_PERIOD_MS, PROBE_PERIOD_MS,
                 TimeUnit.MILLISECONDS);
-        LOG.warn("database unreachable: route {} paused until it answers again (checked every {} ms)",
-                route.getRouteId(), PROBE_PERIOD_MS);
+        if (openedOnResources) {
+            LOG.warn("database out of resources (a full disk?): route {} paused until it can write again (checked every {} ms)",
+                    route.getRouteId(), PROBE_PERIOD_MS);
+        } else {
+            LOG.warn("database unreachable: route {} paused until it answers again (checked every {} ms)",
+                    route.getRouteId(), PROBE_PERIOD_MS);
+        }
     }
 
     /**
@@ -156,8 +170,36 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
     }
 
     private void closeWhenTheDatabaseAnswers(Route route) {
-        if (databaseAnswers()) {
+        if (databaseAnswers() && (!openedOnResources || canWrite())) {
             closeCircuit(route);
+        }
+    }
+
+    /**
+     * Whether PostgreSQL can write new pages again: a temporary table of about 30 pages, made in a transaction that is
+     * rolled back (nothing of the coordinator's is touched), needs its file extended as an insert into a state table
+     * does, and fails with {@code could not extend file} while the disk is full.
+     */
+    private boolean canWrite() {
+        javax.sql.DataSource dataSource = getCamelContext().getRegistry().findSingleByType(javax.sql.DataSource.class);
+        if (dataSource == null) {
+            return true;
+        }
+        try (java.sql.Connection connection = dataSource.getConnection()) {
+            boolean autoCommit = connection.getAutoCommit();
+            connection.setAutoCommit(false);
+            try (java.sql.Statement statement = connection.createStatement()) {
+                statement.setQueryTimeout(PROBE_TIMEOUT_SECONDS);
+                statement.execute("CREATE TEMPORARY TABLE coordinator_write_probe ON COMMIT DROP AS"
+                        + " SELECT md5(g::text) AS x FROM generate_series(1, 4000) g");
+            } finally {
+                connection.rollback();
+                connection.setAutoCommit(autoCommit);
+            }
+            return true;
+        } catch (java.sql.SQLException | RuntimeException e) {
+            LOG.debug("database still cannot write: {}", e.getMessage());
+            return false;
         }
     }
 
@@ -196,7 +238,7 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
         super.closeCircuit(route);
         getCamelContext().getExecutorServiceManager().shutdown(probe);
         probe = null;
-        LOG.info("database answers again: route {} resumed", route.getRouteId());   // a recovery: nothing to act on
+        LOG.info("database {} again: route {} resumed", openedOnResources ? "writes" : "answers", route.getRouteId());   // a recovery: nothing to act on
     }
 
     @Override

@@ -26,13 +26,6 @@ public final class DatabaseUnreachable {
     }
 
     /**
-     * Whether the failure or one of its causes is one of {@link #TYPES}, or a JDBC error that code on a
-     * raw connection let through untranslated whose SQL state is of class 08 (connection exception) or
-     * 57P01 to 57P03 (admin shutdown, crash shutdown, cannot connect now), which is what pgjdbc reports
-     * when PostgreSQL stops under a connection, or 25006 (a write refused as read-only: after a fail-over the
-     * pool may reach a standby; nothing is wrong with the message either).
-     */
-    /**
      * Whether the failure is a write refused as read-only (25006, see {@link #causes}): the database answers, to reads
      * too, as a standby does.
      */
@@ -45,6 +38,26 @@ public final class DatabaseUnreachable {
         return false;
     }
 
+    /**
+     * Whether the failure is PostgreSQL out of a resource (SQL state class 53: 53100 disk full, {@code could not extend
+     * file}; 53200 out of memory): Spring reports it as the database unreachable, though a full disk still answers reads.
+     */
+    public static boolean outOfResources(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof SQLException sql && sql.getSQLState() != null && sql.getSQLState().startsWith("53")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Whether the failure or one of its causes is one of {@link #TYPES}, or a JDBC error that code on a
+     * raw connection let through untranslated whose SQL state is of class 08 (connection exception) or
+     * 57P01 to 57P03 (admin shutdown, crash shutdown, cannot connect now), which is what pgjdbc reports
+     * when PostgreSQL stops under a connection, or 25006 (a write refused as read-only: after a fail-over the
+     * pool may reach a standby; nothing is wrong with the message either).
+     */
     public static boolean causes(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
             for (Class<?> type : TYPES) {

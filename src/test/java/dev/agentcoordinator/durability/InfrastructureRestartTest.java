@@ -171,6 +171,58 @@ class InfrastructureRestartTest {
         }
     }
 
+    /**
+     * PostgreSQL's disk fills up: writes fail ("could not extend file", SQL state 53100) while reads still answer. The
+     * routes that meet it pause until a write succeeds again. Before, the probe's read resumed them every second, each
+     * resume cost the messages at the head of the queue a delivery, and the broker dead-lettered them after ten: events
+     * and replies lost to the coordinator, while the readiness probe said UP. The full disk is stood in for by triggers
+     * that refuse what it would: an event's insert, and the temporary table the probe writes.
+     */
+    @Test
+    void aFullDiskPausesTheConsumersUntilTheDatabaseCanWriteAgain() throws Exception {
+        try (RecordingAgents agents = quickThenSlow("d-breaker-fetch", "d-breaker-next");
+             CoordinatorProcess coordinator = CoordinatorProcess.start(infra, "full-disk");
+             EventSender sender = new EventSender(infra.connectionFactory())) {
+            List<String> before = sender.events("D_BREAKER", 3);
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> audit.lost(before) == 0);
+            List<String> events;
+            fillTheDisk();
+            try {
+                events = sender.events("D_BREAKER", 5);
+                await().atMost(Duration.ofSeconds(20)).until(() -> coordinator.logText().contains("route coordinator.events paused"));
+                // full for longer than the broker's ten deliveries last at one resume a second
+                await().during(Duration.ofSeconds(12)).atMost(Duration.ofSeconds(15))
+                        .until(() -> !coordinator.logText().contains("route coordinator.events resumed"));
+            } finally {
+                freeTheDisk();
+            }
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> audit.lost(events) == 0);
+            assertThat(coordinator.logText())
+                    .contains("database out of resources (a full disk?): route coordinator.events paused until it can write again")
+                    .contains("database writes again: route coordinator.events resumed");
+            assertThat(coordinator.isAlive()).isTrue();
+        }
+    }
+
+    private static void fillTheDisk() {
+        var jdbc = new org.springframework.jdbc.core.JdbcTemplate(infra.dataSource());
+        jdbc.execute("CREATE FUNCTION test_full_disk() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION"
+                + " 'could not extend file \"base/1/1\": No space left on device' USING ERRCODE = 'disk_full'; END $$ LANGUAGE plpgsql");
+        jdbc.execute("CREATE TRIGGER test_full_disk BEFORE INSERT ON agent_events FOR EACH ROW EXECUTE FUNCTION test_full_disk()");
+        jdbc.execute("CREATE FUNCTION test_full_disk_ddl() RETURNS event_trigger AS $$ BEGIN RAISE EXCEPTION"
+                + " 'could not extend file: No space left on device' USING ERRCODE = 'disk_full'; END $$ LANGUAGE plpgsql");
+        jdbc.execute("CREATE EVENT TRIGGER test_full_disk_ddl ON ddl_command_start WHEN TAG IN ('CREATE TABLE AS')"
+                + " EXECUTE FUNCTION test_full_disk_ddl()");
+    }
+
+    private static void freeTheDisk() {
+        var jdbc = new org.springframework.jdbc.core.JdbcTemplate(infra.dataSource());
+        jdbc.execute("DROP EVENT TRIGGER IF EXISTS test_full_disk_ddl");
+        jdbc.execute("DROP FUNCTION IF EXISTS test_full_disk_ddl()");
+        jdbc.execute("DROP TRIGGER IF EXISTS test_full_disk ON agent_events");
+        jdbc.execute("DROP FUNCTION IF EXISTS test_full_disk()");
+    }
+
     private void restartMidRun(String name, boolean noAttemptTimesOut, Outage outage) throws Exception {
         String workflow = "d_" + name;
         try (RecordingAgents agents = quickThenSlow("d-" + name + "-fetch", "d-" + name + "-slow");

@@ -24,6 +24,15 @@ class DatabaseUnreachableTest {
     }
 
     @Test
+    void aFullDiskIsAnOutageOutOfResources() {
+        var full = new DataAccessResourceFailureException("PreparedStatementCallback",
+                new SQLException("could not extend file \"base/16384/16402\": No space left on device", "53100"));
+        assertThat(DatabaseUnreachable.causes(full)).isTrue();
+        assertThat(DatabaseUnreachable.outOfResources(new RuntimeCamelException(full))).isTrue();
+        assertThat(DatabaseUnreachable.outOfResources(new SQLException("the connection is gone", "08006"))).isFalse();
+    }
+
+    @Test
     void anUntranslatedDriverErrorThatSaysTheConnectionIsGoneCountsAsAnOutage() {
         var brokenSocket = new PSQLException("An I/O error occurred while sending to the backend.", PSQLState.CONNECTION_FAILURE);
         assertThat(DatabaseUnreachable.causes(new IllegalStateException("join gate", brokenSocket))).isTrue();
