@@ -66,6 +66,10 @@ public final class EventDecoder {
         if (text == null || text.isBlank()) {
             throw new InvalidEventException("event body is empty");
         }
+        if (text.length() > Json.MAX_MESSAGE_CHARS) {
+            throw new InvalidEventException(String.format(java.util.Locale.ROOT, "event is %,d characters long: at most %,d are read",
+                    text.length(), Json.MAX_MESSAGE_CHARS));
+        }
         JsonNode event;
         try {
             event = Json.parseStrict(text);   // {"type": "A", "type": "B"} names no one type

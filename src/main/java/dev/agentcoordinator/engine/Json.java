@@ -34,6 +34,13 @@ public final class Json {
     private static final java.time.format.DateTimeFormatter TIME =
             java.time.format.DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'").withZone(java.time.ZoneOffset.UTC);
 
+    /**
+     * The longest event or agent reply read, in characters: Jackson's own bound on one string, for the whole text. A
+     * text made of several strings each under that bound (five of 10 MB) built a tree that ran a 512 MB heap out of
+     * memory on every delivery, until the broker dead-lettered it without a reason.
+     */
+    public static final int MAX_MESSAGE_CHARS = 20_000_000;
+
     private Json() {
     }
 

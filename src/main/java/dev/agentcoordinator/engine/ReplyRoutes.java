@@ -84,6 +84,10 @@ public class ReplyRoutes extends RouteBuilder {
             text = Json.write(Json.object().put("status", "error").put("error", "agent reply is " + notText.getMessage()
                     + " (bodies are UTF-8 JSON text)"));
         }
+        if (text != null && text.length() > Json.MAX_MESSAGE_CHARS) {   // an error reply naming its length, not parsed
+            text = Json.write(Json.object().put("status", "error").put("error", String.format(java.util.Locale.ROOT,
+                    "agent reply is %,d characters long: at most %,d are read", text.length(), Json.MAX_MESSAGE_CHARS)));
+        }
         if (text != null && text.indexOf('\uFFFD') >= 0) {
             // the broker decodes a STOMP frame without content-length itself, and puts U+FFFD for bytes that are not UTF-8
             org.slf4j.LoggerFactory.getLogger(Endpoints.PROGRESS_LOG).warn("reply {} holds U+FFFD (\uFFFD), which stands in for"
