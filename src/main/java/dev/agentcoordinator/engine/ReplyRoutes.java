@@ -27,6 +27,8 @@ import static dev.agentcoordinator.engine.Headers.*;
  */
 public class ReplyRoutes extends RouteBuilder {
     static final String REPLY_TEXT = "replyText";
+    /** The line an ignored reply is logged with (IgnoredReplyLines), null: at DEBUG only. */
+    private static final String IGNORED_LINE = "ignoredReplyLine";
     static final String IGNORE_REASON = "ignoreReason";
     /** The error of the steps a cancel by request stopped (cancel_execution's reason). */
     public static final String CANCELLED_BY_REQUEST = "execution cancelled by request";
@@ -49,6 +51,7 @@ public class ReplyRoutes extends RouteBuilder {
     private final int consumers;
     private final int maxConsumers;
     private final ReplyBacklog backlog;
+    private final IgnoredReplyLines ignoredLines = new IgnoredReplyLines();
 
     public ReplyRoutes(WorkflowCatalog catalog, String replyQueue, int consumers, int maxConsumers, ReplyBacklog backlog) {
         this.catalog = catalog;
@@ -209,12 +212,17 @@ public class ReplyRoutes extends RouteBuilder {
                     .to(Sql.row("find-attempt-error"))
                     .process(ReplyRoutes::expectedIfCancelled)
                 .end()
-                // an agent that finishes after a cancel is doing what it should: worth a line, not a warning
+                // an agent that finishes after a cancel is doing what it should: worth a line, not a warning; an agent
+                // that answers one attempt again and again, a line at most every 30 s
+                .process(exchange -> exchange.setProperty(IGNORED_LINE, ignoredLines.lineFor(attemptOf(exchange.getMessage()),
+                        exchange.getMessage().getHeader(IGNORE_REASON, String.class))))
                 .choice()
+                    .when(exchangeProperty(IGNORED_LINE).isNull())
+                        .log(org.apache.camel.LoggingLevel.DEBUG, Endpoints.PROGRESS_LOG, "reply ignored: ${header.ignoreReason}")
                     .when(header(IGNORED_AS_EXPECTED).isNotNull())
-                        .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "reply ignored: ${header.ignoreReason}")
+                        .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "reply ignored: ${exchangeProperty." + IGNORED_LINE + "}")
                     .otherwise()
-                        .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "reply ignored: ${header.ignoreReason}")
+                        .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "reply ignored: ${exchangeProperty." + IGNORED_LINE + "}")
                 .end()
                 .to(Sql.update("record-ignored-reply"))
                 .filter(header(AFTER_DUPLICATE).isNotNull())
@@ -222,7 +230,12 @@ public class ReplyRoutes extends RouteBuilder {
                 .end();
     }
 
-    /** Whether the reply on {@code in} reached the broker after {@code deadline} (a timestamp; null: none). */
+    /** The attempt an ignored reply answers, for {@link IgnoredReplyLines}: its {@code <row>:<attempt>}, or its correlation id. */
+    private static String attemptOf(Message in) {
+        Object row = in.getHeader(ROW_ID);
+        return row == null ? String.valueOf(in.getHeader("JMSCorrelationID")) : row + ":" + in.getHeader("replyAttempt");
+    }
+
     /**
      * When the broker stamped the reply, for the reason it was ignored: whether a reply the timeout sweep beat was sent
      * in time, or one a cancel beat came after it, is then told by the record, not by the agent's own log.
@@ -232,6 +245,7 @@ public class ReplyRoutes extends RouteBuilder {
         return arrivedAt == null ? "" : " (it reached the broker at " + Json.time(Instant.ofEpochMilli(arrivedAt)) + ")";
     }
 
+    /** Whether the reply on {@code in} reached the broker after {@code deadline} (a timestamp; null: none). */
     static boolean arrivedPastDeadline(Message in, Object deadline) {
         Long arrivedAt = in.getHeader(REPLY_ARRIVED_AT, Long.class);
         return arrivedAt != null && deadline instanceof java.util.Date due && arrivedAt > due.getTime();
