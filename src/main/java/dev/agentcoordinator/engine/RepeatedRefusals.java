@@ -3,8 +3,6 @@ package dev.agentcoordinator.engine;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.function.LongSupplier;
 
 /**
@@ -18,27 +16,16 @@ import java.util.function.LongSupplier;
 final class RepeatedRefusals {
     private static final Logger LOG = LoggerFactory.getLogger(Endpoints.PROGRESS_LOG);
     static final long TELL_EVERY_MS = 30_000;
-    /** Attempts remembered at most (the oldest go first): a refusal forgotten is told as a first one again. */
-    private static final int REMEMBERED = 10_000;
 
-    private final LongSupplier clock;
-    /** By attempt ({@link #key}): when its refusal was last told, and how many refusals since. */
-    private final Map<String, Told> refused = new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Told> eldest) {
-            return size() > REMEMBERED;
-        }
-    };
-
-    private record Told(long at, int since) {
-    }
+    /** By attempt ({@link #key}): refused before, when that was last told, and how many refusals since. */
+    private final TellingThrottle refused;
 
     RepeatedRefusals() {
         this(System::currentTimeMillis);
     }
 
     RepeatedRefusals(LongSupplier clock) {
-        this.clock = clock;
+        this.refused = new TellingThrottle(TELL_EVERY_MS, clock);
     }
 
     static String key(Object rowId, Object attempt) {
@@ -46,34 +33,27 @@ final class RepeatedRefusals {
     }
 
     /** Whether the attempt's send was refused before: its next refusal is {@link #refusedAgain}'s, not raised. */
-    synchronized boolean refusedBefore(String key) {
-        return refused.containsKey(key);
+    boolean refusedBefore(String key) {
+        return refused.knows(key);
     }
 
     /** The attempt's send was refused for the first time (it is raised as a failure). */
-    synchronized void refusedFirst(String key) {
-        refused.put(key, new Told(clock.getAsLong(), 0));
+    void refusedFirst(String key) {
+        refused.forget(key);
+        refused.tellOrCount(key);
     }
 
     /** Refused again: a WARN line when the last was told {@link #TELL_EVERY_MS} ago or more. */
     void refusedAgain(String key, String what, Exception failure) {
-        long now = clock.getAsLong();
-        int untold;
-        synchronized (this) {
-            Told told = refused.getOrDefault(key, new Told(now, 0));
-            if (now - told.at() < TELL_EVERY_MS) {
-                refused.put(key, new Told(told.at(), told.since() + 1));
-                return;
-            }
-            untold = told.since();
-            refused.put(key, new Told(now, 0));
+        int untold = refused.tellOrCount(key);
+        if (untold >= 0) {
+            LOG.warn("{}: the broker refused its request again ({}); it is sent again every sweep period until it goes or the"
+                    + " attempt's deadline passes ({} more refusal(s) since the last line)", what, failure.getMessage(), untold + 1);
         }
-        LOG.warn("{}: the broker refused its request again ({}); it is sent again every sweep period until it goes or the"
-                + " attempt's deadline passes ({} more refusal(s) since the last line)", what, failure.getMessage(), untold + 1);
     }
 
     /** The attempt's request went. */
-    synchronized void sent(String key) {
-        refused.remove(key);
+    void sent(String key) {
+        refused.forget(key);
     }
 }
