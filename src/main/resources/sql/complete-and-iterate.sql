@@ -15,6 +15,7 @@ WITH done AS (
        SET status = 'completed', output = CAST(:#output AS jsonb), completed_at = now(), deadline = NULL,
            updated_at = now()
      WHERE id = :#rowId AND attempt = :#attempt AND status = 'running'
+       AND step_id = :#stepId AND max_attempts = CAST(:#maxAttempts AS integer)   -- as the correlation id names them
        AND (deadline IS NULL OR deadline >= COALESCE(to_timestamp(CAST(:#replyArrivedAt AS bigint) / 1000.0), '-infinity'))
     RETURNING execution_id, step_id, iteration, agent, action, max_attempts, budget_start, timeout_ms, backoff_ms,
               compensation, holds_locks, lock_count, request_context

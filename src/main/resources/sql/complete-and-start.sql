@@ -10,3 +10,8 @@ SELECT * FROM complete_attempt_and_start(:#rowId, :#kind, :#attempt, CAST(:#outp
                                          CAST(:#withSignalList AS boolean), CAST(:#starts AS jsonb), CAST(:#causeMessageId AS varchar),
                                          CAST(:#finish AS boolean), CAST(:#partialSuccess AS boolean), CAST(:#toleratedFailures AS jsonb),
                                          CAST(:#arrivals AS jsonb), to_timestamp(CAST(:#replyArrivedAt AS bigint) / 1000.0))
+ -- only for the step and attempt budget the reply's correlation id names (its part after '@' is the agent's to write:
+ -- it named another step of the execution, which then completed with that agent's output and started its dependents);
+ -- a reply it does not hold for changes nothing here and is judged against its row (ReplyRoutes, BY_STEP_ROW)
+ WHERE EXISTS (SELECT 1 FROM workflow_step_executions named WHERE named.id = :#rowId AND named.step_id = :#stepId
+                 AND named.max_attempts = CAST(:#maxAttempts AS integer))

@@ -6,6 +6,7 @@ WITH failed AS (
     UPDATE workflow_step_executions s
        SET status = 'failed', error = :#error, output = CAST(:#output AS jsonb), completed_at = now(), deadline = NULL, updated_at = now()
      WHERE s.id = :#rowId AND s.attempt = :#attempt AND s.status = 'running' AND s.kind = :#kind
+       AND s.step_id = :#stepId AND s.max_attempts = CAST(:#maxAttempts AS integer)   -- as the correlation id names them
        AND (s.deadline IS NULL OR s.deadline >= COALESCE(to_timestamp(CAST(:#replyArrivedAt AS bigint) / 1000.0), '-infinity'))
     RETURNING s.id, s.attempt, s.execution_id, s.step_id, s.agent
 )

@@ -8,6 +8,7 @@ WITH retrying AS (
            -- doubling from the budget's first attempt (V20), at most 2^20 times, as StepConfig.backoffBeforeAttempt
            next_attempt_at = now() + (backoff_ms * power(2, LEAST(GREATEST(attempt - 1 - budget_start, 0), 20))) * interval '1 millisecond'
      WHERE s.id = :#rowId AND s.attempt = :#attempt AND s.status = 'running' AND s.kind = :#kind
+       AND s.step_id = :#stepId AND s.max_attempts = CAST(:#maxAttempts AS integer)   -- as the correlation id names them
        AND (s.deadline IS NULL OR s.deadline >= COALESCE(to_timestamp(CAST(:#replyArrivedAt AS bigint) / 1000.0), '-infinity'))
     RETURNING s.id, s.attempt, s.execution_id, s.step_id, s.agent
 )

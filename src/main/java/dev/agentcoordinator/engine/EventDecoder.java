@@ -45,9 +45,9 @@ public final class EventDecoder {
         in.setBody(null); // decoded into headers (an invalid event was rejected above, message unchanged)
         IgnoredFields.EVENT.describe(event).ifPresent(ignored -> {
             if (ignored.misspelt()) {
-                LOG.warn("Event {} of type {}: {}", key, type.asText(), ignored.text());
+                LOG.warn("Event {} of type {}: {}", LogText.oneLine(key), LogText.oneLine(type.asText()), LogText.oneLine(ignored.text()));
             } else {   // probably the sender's own metadata: not worth a WARN on every event
-                LOG.debug("Event {} of type {}: {}", key, type.asText(), ignored.text());
+                LOG.debug("Event {} of type {}: {}", LogText.oneLine(key), LogText.oneLine(type.asText()), LogText.oneLine(ignored.text()));
             }
         });
     }

@@ -234,9 +234,9 @@ public record StepOutcome(Transition transition, String outputJson, String error
      */
     public void warnOfIgnoredFields(Object correlationId, String stepId) {
         if (ignoredFields != null && ignoredFields.misspelt()) {
-            LOG.warn("Reply {} to step {}: {}", correlationId, stepId, ignoredFields.text());
+            LOG.warn("Reply {} to step {}: {}", LogText.oneLine(correlationId), stepId, LogText.oneLine(ignoredFields.text()));
         } else if (ignoredFields != null) {
-            LOG.debug("Reply {} to step {}: {}", correlationId, stepId, ignoredFields.text());
+            LOG.debug("Reply {} to step {}: {}", LogText.oneLine(correlationId), stepId, LogText.oneLine(ignoredFields.text()));
         }
     }
 
