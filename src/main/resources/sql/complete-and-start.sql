@@ -13,5 +13,6 @@ SELECT * FROM complete_attempt_and_start(:#rowId, :#kind, :#attempt, CAST(:#outp
  -- only for the step and attempt budget the reply's correlation id names (its part after '@' is the agent's to write:
  -- it named another step of the execution, which then completed with that agent's output and started its dependents);
  -- a reply it does not hold for changes nothing here and is judged against its row (ReplyRoutes, BY_STEP_ROW)
- WHERE EXISTS (SELECT 1 FROM workflow_step_executions named WHERE named.id = :#rowId AND named.step_id = :#stepId
-                 AND named.max_attempts = CAST(:#maxAttempts AS integer))
+ WHERE EXISTS (SELECT 1 FROM workflow_step_executions named JOIN workflow_executions e ON e.id = named.execution_id
+                WHERE named.id = :#rowId AND named.step_id = :#stepId AND named.max_attempts = CAST(:#maxAttempts AS integer)
+                  AND e.workflow_id = :#workflowId AND e.workflow_version = CAST(:#workflowVersion AS integer))
