@@ -35,7 +35,10 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
 
     static final long PROBE_PERIOD_MS = 1_000;
 
-    /** Told when it opens on an outage (not on a write refused as read-only: a standby answers reads) and closes. */
+    /**
+     * Told when it opens on an outage (not on a write refused as read-only, nor on a full disk: both answer reads) and
+     * closes.
+     */
     private final dev.agentcoordinator.infra.KnownDatabaseOutage outage;
     private final Runnable whenOpened;
     private final Runnable beforeClosed;
@@ -103,7 +106,7 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
         if (probe != null) {
             return;
         }
-        if (!openedOnReadOnly) {
+        if (!openedOnReadOnly && !openedOnResources) {   // a standby and a full disk still answer the API's reads
             outage.seen(this);
         }
         whenOpened.run();

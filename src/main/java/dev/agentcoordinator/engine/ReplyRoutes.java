@@ -214,7 +214,10 @@ public class ReplyRoutes extends RouteBuilder {
                 .end()
                 // an agent that finishes after a cancel is doing what it should: worth a line, not a warning; an agent
                 // that answers one attempt again and again, a line at most every 30 s
-                .process(exchange -> exchange.setProperty(IGNORED_LINE, ignoredLines.lineFor(attemptOf(exchange.getMessage()),
+                // (per attempt and level: an INFO line, a reply after a cancel, does not hold back the attempt's first WARN,
+                // its agent reporting done what is not undone)
+                .process(exchange -> exchange.setProperty(IGNORED_LINE, ignoredLines.lineFor(attemptOf(exchange.getMessage())
+                                + (exchange.getMessage().getHeader(IGNORED_AS_EXPECTED) != null ? " INFO" : " WARN"),
                         exchange.getMessage().getHeader(IGNORE_REASON, String.class))))
                 .choice()
                     .when(exchangeProperty(IGNORED_LINE).isNull())
