@@ -197,6 +197,18 @@ public final class CoordinatorApp {
         }
     }
 
+    /** The HTTP password docker-compose.yml falls back on: warned of at start. */
+    static final String COMPOSE_DEFAULT_PASSWORD = "change-me";
+
+    /** The warning a start with docker-compose.yml's default HTTP password (no .env) logs. */
+    static java.util.Optional<String> composeDefaultPasswordWarning(CoordinatorSettings settings) {
+        return COMPOSE_DEFAULT_PASSWORD.equals(settings.httpPassword())
+                ? java.util.Optional.of("coordinator.http.password is docker-compose.yml's default \"" + COMPOSE_DEFAULT_PASSWORD
+                        + "\": anyone who reads that file can call the API; set COORDINATOR_HTTP_PASSWORD (and the broker's and"
+                        + " the database's passwords) in .env")
+                : java.util.Optional.empty();
+    }
+
     /** Loads the workflows from {@code coordinator.workflows.dir} and starts everything. */
     public static RunningCoordinator start(CoordinatorSettings settings) throws Exception {
         return startReadFrom(settings, WorkflowCatalog.load(settings.workflowsDir()), infra -> { });
@@ -229,6 +241,7 @@ public final class CoordinatorApp {
             throws Exception {
         CamelRuntime.refuseHttpPortInUse(settings);   // at once, before seconds of start-up and Vert.x's stack trace
         dev.agentcoordinator.definition.LookAlikeAgents.in(catalog).forEach(warning -> LoggerFactory.getLogger(CoordinatorApp.class).warn("Workflows: {}", warning));
+        composeDefaultPasswordWarning(settings).ifPresent(LoggerFactory.getLogger(CoordinatorApp.class)::warn);
         Infrastructure infra = Infrastructure.begin(settings, begun);   // broker and database start meanwhile
         // the demo agents are services of their own: they connect while Camel starts
         FutureTask<AutoCloseable> demoAgents = new FutureTask<>(() -> {

@@ -20,6 +20,16 @@ class CoordinatorAppTest {
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
+    /** docker-compose.yml falls back on "change-me" when .env sets no password: a start with it says so. */
+    @Test
+    void aStartWithTheComposeDefaultPasswordIsWarnedOf() {
+        assertThat(CoordinatorApp.composeDefaultPasswordWarning(dev.agentcoordinator.config.CoordinatorSettings.fromMap(
+                java.util.Map.of("http.host", "0.0.0.0", "http.password", "change-me"))))
+                .hasValueSatisfying(warning -> assertThat(warning).contains("docker-compose.yml's default").contains("COORDINATOR_HTTP_PASSWORD"));
+        assertThat(CoordinatorApp.composeDefaultPasswordWarning(dev.agentcoordinator.config.CoordinatorSettings.fromMap(
+                java.util.Map.of("http.host", "0.0.0.0", "http.password", "a-password-of-our-own")))).isEmpty();
+    }
+
     @Test
     void invalidWorkflowDefinitionsExitWithStatus2WithoutStarting() throws Exception {
         Path workflows = Files.createDirectories(tmp.resolve("workflows"));

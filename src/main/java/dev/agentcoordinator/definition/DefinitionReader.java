@@ -128,6 +128,12 @@ public final class DefinitionReader {
         if (content.isBlank()) {
             throw new DefinitionReadException(DefinitionError.ofWorkflow(fileName, null, "file is empty"), null);
         }
+        if (mapper == YAML) {
+            java.util.Optional<String> aliasInAnchor = AliasesInAnchors.find(content);
+            if (aliasInAnchor.isPresent()) {
+                throw new DefinitionReadException(DefinitionError.ofWorkflow(fileName, null, aliasInAnchor.get()), null);
+            }
+        }
         try {
             return new Read(loaded(fileName, mapper.readValue(content, WorkflowDefinition.class)), List.of(), Set.of());
         } catch (JsonMappingException first) {

@@ -150,6 +150,31 @@ class DefinitionReaderTest {
         assertThat(wf.steps().get(2).config().allowFailure()).isTrue();
     }
 
+    /**
+     * An anchored value that itself names an anchor (a config built on another) was read without what that one names
+     * (Jackson replays it so): the merged fields were lost with no problem told. It is refused, naming where.
+     */
+    @Test
+    void anAliasInsideAnAnchoredValueIsRefusedNamingWhere() {
+        assertThat(errorOf("wf.yaml", """
+                id: wf
+                name: W
+                trigger: T
+                x-base: &base { retry_count: 3, retry_backoff_ms: 250 }
+                x-slow: &slow { <<: *base, timeout_ms: 9000 }
+                steps:
+                  - { id: a, agent: x, action: y, config: *slow }
+                """)).isEqualTo("wf.yaml: alias *base inside the value anchored &slow (line 5, column 21) is not read: the anchored"
+                + " value would be replayed without what *base names; write the anchored value out in full, or name both anchors where it is used");
+        assertThat(errorOf("wf.yaml", """
+                id: wf
+                x-keys: &keys [a]
+                x-more: &more { list: [x, *keys] }
+                steps:
+                  - { id: a, agent: x, action: y }
+                """)).startsWith("wf.yaml: alias *keys inside the value anchored &more (line 3, column 27)");
+    }
+
     @Test
     void aMergeOfAListAnAliasNamedInACommentAndADuplicateApartFromAMergeAreToldAsTheyAre() {
         assertThat(errorOf("wf.yaml", """
