@@ -184,11 +184,7 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
      * does, and fails with {@code could not extend file} while the disk is full.
      */
     private boolean canWrite() {
-        javax.sql.DataSource dataSource = getCamelContext().getRegistry().findSingleByType(javax.sql.DataSource.class);
-        if (dataSource == null) {
-            return true;
-        }
-        try (java.sql.Connection connection = dataSource.getConnection()) {
+        return probed("write", connection -> {
             boolean autoCommit = connection.getAutoCommit();
             connection.setAutoCommit(false);
             try (java.sql.Statement statement = connection.createStatement()) {
@@ -199,9 +195,29 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
                 connection.rollback();
                 connection.setAutoCommit(autoCommit);
             }
+        });
+    }
+
+    /** What a probe asks on a connection of the pool; it throws when the database does not do it. */
+    @FunctionalInterface
+    private interface ConnectionProbe {
+        void ask(java.sql.Connection connection) throws java.sql.SQLException;
+    }
+
+    /**
+     * Whether {@code probe} passed on a connection of the pool (within its connection timeout); true when the registry
+     * holds no data source: nothing to ask, as before this breaker existed.
+     */
+    private boolean probed(String what, ConnectionProbe probe) {
+        javax.sql.DataSource dataSource = getCamelContext().getRegistry().findSingleByType(javax.sql.DataSource.class);
+        if (dataSource == null) {
+            return true;
+        }
+        try (java.sql.Connection connection = dataSource.getConnection()) {
+            probe.ask(connection);
             return true;
         } catch (java.sql.SQLException | RuntimeException e) {
-            LOG.debug("database still cannot write: {}", e.getMessage());
+            LOG.debug("database probe ({}) failed: {}", what, e.getMessage());
             return false;
         }
     }
@@ -219,17 +235,10 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
     }
 
     private boolean answersDirectly() {
-        javax.sql.DataSource dataSource = getCamelContext().getRegistry().findSingleByType(javax.sql.DataSource.class);
-        if (dataSource == null) {
-            return true;   // nothing to ask: as before this breaker existed
-        }
-        try (java.sql.Connection connection = dataSource.getConnection()) {   // within the pool's connection timeout
-            DatabaseHealthCheck.checkWritable(connection, PROBE_TIMEOUT_SECONDS);   // a standby does not record transitions
-            return true;
-        } catch (java.sql.SQLException | RuntimeException e) {
-            return false;
-        }
+        // a standby does not record transitions
+        return probed("read", connection -> DatabaseHealthCheck.checkWritable(connection, PROBE_TIMEOUT_SECONDS));
     }
+
 
     @Override
     protected synchronized void closeCircuit(Route route) {
