@@ -1,9 +1,14 @@
 -- The step attempt a reply names, with what its result route needs (and when the attempt began,
--- for the step-latency metric); its error says why a step that no longer waits for the reply ended.
+-- for the step-latency metric); its error says why a step that no longer waits for the reply ended. A failed step's
+-- compensation_held: its compensation waits for this attempt's reply (V47).
 SELECT s.execution_id, s.step_id, s.iteration, s.kind, s.status, s.attempt, s.max_attempts, s.error,
        s.input::text AS input, s.deadline, e.workflow_id, e.workflow_version, s.request_context::text AS context,
        s.agent, s.action, a.started_at AS attempt_started_at, s.dispatched_by,
-       s.progress::text AS progress, e.deadline AS execution_deadline
+       s.progress::text AS progress, e.deadline AS execution_deadline,
+       CASE WHEN s.status = 'failed' THEN EXISTS (SELECT 1 FROM workflow_step_executions c
+                                                   WHERE c.execution_id = s.execution_id AND c.step_id = s.step_id
+                                                     AND c.kind = 'compensation' AND c.held_until IS NOT NULL)
+       END AS compensation_held
 FROM workflow_step_executions s
 JOIN workflow_executions e ON e.id = s.execution_id
 LEFT JOIN step_attempts a ON a.step_execution_id = s.id AND a.attempt = s.attempt

@@ -81,6 +81,15 @@ final class AgentMessages {
         }
     }
 
+    /** Whether a stop asks for the handler's reply all the same ({@code "reply_wanted": true}: an undo waits for it). */
+    static boolean stopWantsReply(String body) {
+        try {
+            return body != null && JSON.readTree(body).path("reply_wanted").asBoolean(false);
+        } catch (JsonProcessingException e) {
+            return false;
+        }
+    }
+
     /** A heartbeat, {@code {"status": "running"}}, with the handler's latest progress (JSON text) when it reported some. */
     static String heartbeat(String progressJson) {
         ObjectNode body = JSON.createObjectNode();

@@ -232,7 +232,9 @@ public final class AgentService implements AutoCloseable {
          * step's {@code timeout_ms} from the latest heartbeat, so a long piece of work needs no timeout
          * sized for its worst case. Choose an interval well below the step's timeout. Off by default.
          * When the coordinator answers a heartbeat with a stop (the attempt timed out, its execution was
-         * cancelled), the handler's thread is interrupted and its reply is not sent.
+         * cancelled), the handler's thread is interrupted and its reply is not sent, unless the stop asks for it
+         * ({@code "reply_wanted": true}: a cancel's undo of the step waits to learn what was done), when what the
+         * handler returns after the interrupt is sent.
          */
         public Builder heartbeatEvery(Duration interval) {
             Objects.requireNonNull(interval, "interval");

@@ -52,6 +52,14 @@ final class Heartbeats implements AutoCloseable {
          * interrupted while it runs. False when this request has no heartbeats to stop (the caller interrupts).
          */
         boolean stop(String reason);
+
+        /**
+         * Whether the coordinator's stop asked for the handler's reply all the same ({@code "reply_wanted": true}): a
+         * cancel cut the attempt off, and its step's compensation waits to learn whether the work was done.
+         */
+        default boolean replyWanted() {
+            return false;
+        }
     }
 
     private static final Beat NONE = new Beat() {
@@ -132,6 +140,7 @@ final class Heartbeats implements AutoCloseable {
         // guarded by this: an interrupt lands only while the handler runs, never on the worker's JMS calls after it
         private boolean done;
         private String stopReason;
+        private boolean replyWanted;
 
         Working(String correlationId, Thread handler) {
             this.correlationId = correlationId;
@@ -139,11 +148,16 @@ final class Heartbeats implements AutoCloseable {
         }
 
         @Override
-        public synchronized boolean stop(String reason) {
+        public boolean stop(String reason) {
+            return stop(reason, false);
+        }
+
+        synchronized boolean stop(String reason, boolean wantsReply) {
             if (done || stopReason != null) {
                 return true;
             }
             stopReason = reason;
+            replyWanted = wantsReply;
             if (beating != null) {
                 beating.cancel(false);   // a heartbeat would move the deadline of an attempt nobody finishes
             }
@@ -168,6 +182,11 @@ final class Heartbeats implements AutoCloseable {
         public synchronized String stopReason() {
             return stopReason;
         }
+
+        @Override
+        public synchronized boolean replyWanted() {
+            return replyWanted;
+        }
     }
 
     /** An answer of the coordinator to a heartbeat, on the temporary queue: a stop interrupts its handler. */
@@ -185,7 +204,7 @@ final class Heartbeats implements AutoCloseable {
                 return;
             }
             LOG.info("agent {}: told to stop {}: {}", agentName, message.getJMSCorrelationID(), reason);
-            work.stop(reason);
+            work.stop(reason, AgentMessages.stopWantsReply(body));
         } catch (JMSException | RuntimeException e) {
             LOG.warn("agent {}: unreadable answer to a heartbeat: {}", agentName, e.toString());
         }

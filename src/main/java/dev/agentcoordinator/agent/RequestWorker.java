@@ -171,10 +171,15 @@ final class RequestWorker implements Runnable {
                     LOG.info("request {} on {} left for redelivery, no reply sent: {}", correlationId, queueName, flight.abandoned);
                     return;
                 }
-                if (beating.stopReason() != null) {
+                if (beating.stopReason() != null && !beating.replyWanted()) {
                     // the coordinator would record the reply and ignore it: the request is consumed without one
                     LOG.info("request {} on {} stopped by the coordinator, no reply sent: {}", correlationId, queueName, beating.stopReason());
                 } else {
+                    if (beating.stopReason() != null) {
+                        // a cancel's undo of the step waits to learn whether the work was done (docs/agent-protocol.md)
+                        LOG.info("request {} on {} stopped by the coordinator, which wants its reply all the same: {}",
+                                correlationId, queueName, beating.stopReason());
+                    }
                     TextMessage reply = session.createTextMessage(renderSafely(answer));
                     reply.setJMSCorrelationID(correlationId);
                     producer.send(replyTo, reply);

@@ -68,6 +68,11 @@ final class HeartbeatStops {
             stop.put("attempt", attempt);
         }
         stop.put("reason", reason);
+        if (row != null && Boolean.TRUE.equals(row.get("compensation_held")) && attempt != null
+                && attempt.equals(((Number) row.get("attempt")).intValue())) {
+            // the step's undo waits to learn whether this attempt's work was done (V47): its reply, ok or error, says
+            stop.put("reply_wanted", true);
+        }
 
         in.removeHeaders("*");
         in.setHeader("JMSCorrelationID", correlationId);

@@ -62,9 +62,20 @@ public final class QueuedRequests {
         this.meters = meters;
     }
 
+    /** Where a held attempt's request taken back is told (SupervisorRoutes): headers executionId, stepId. */
+    public static final String RELEASE_WITHDRAWN_HOLD = "direct:coordinator.release-withdrawn-hold";
+
+    /** Sends to {@link #RELEASE_WITHDRAWN_HOLD}; set once Camel runs (null before: nothing to release yet). */
+    private volatile org.apache.camel.ProducerTemplate releases;
+
     /** The requests of one execution a cancel ended (the row of {@code cancel-execution}). */
     public void withdraw(Map<String, Object> row) {
         withdrawAll(List.of(row));
+    }
+
+    /** Where a held attempt's request taken back is told from: the running Camel context. */
+    public void releaseHoldsWith(org.apache.camel.CamelContext camel) {
+        releases = camel.createProducerTemplate();
     }
 
     /**
@@ -79,6 +90,7 @@ public final class QueuedRequests {
      */
     public void withdrawAll(List<Map<String, Object>> rows) {
         Map<String, List<String>> requestsByQueue = new LinkedHashMap<>();
+        List<HeldRequest> held = new ArrayList<>();
         Set<Object> executions = new LinkedHashSet<>();
         for (Map<String, Object> row : rows) {
             WorkflowDefinition workflow = catalog.forVersion((String) row.get("workflow_id"), (Integer) row.get("workflow_version"))
@@ -88,7 +100,13 @@ public final class QueuedRequests {
             }
             if (row.get("in_flight") instanceof String attempts) {
                 for (JsonNode attempt : Json.parse(attempts)) {
-                    add(requestsByQueue, workflow.step(attempt.path("step_id").asText()).map(WorkflowStep::agent), attempt.path("request").asText());
+                    Optional<String> agent = workflow.step(attempt.path("step_id").asText()).map(WorkflowStep::agent);
+                    if (attempt.path("held").asBoolean() && agent.isPresent()) {
+                        held.add(new HeldRequest((String) row.get("execution_id"), attempt.path("step_id").asText(),
+                                Endpoints.agentQueue(agent.get()), attempt.path("request").asText()));
+                    } else {
+                        add(requestsByQueue, agent, attempt.path("request").asText());
+                    }
                 }
             } else if ("step".equals(row.get("kind"))) {
                 add(requestsByQueue, workflow.step((String) row.get("step_id")).map(WorkflowStep::agent), (String) row.get("request"));
@@ -98,7 +116,52 @@ public final class QueuedRequests {
             }
             executions.add(row.get("execution_id"));
         }
-        remove(requestsByQueue, executions.size() == 1 ? "execution " + executions.iterator().next() : executions.size() + " executions");
+        String whose = executions.size() == 1 ? "execution " + executions.iterator().next() : executions.size() + " executions";
+        remove(requestsByQueue, whose);
+        if (!held.isEmpty()) {
+            worker.execute(() -> removeHeldNow(held, whose));
+        }
+    }
+
+    /**
+     * A request of an attempt a cancel cut off whose step's compensation is held for it (V47): its execution, step, queue
+     * and {@code <row>:<attempt>}.
+     */
+    private record HeldRequest(String executionId, String stepId, String queue, String request) {
+    }
+
+    /**
+     * Each held attempt's request on its own: one taken back was never taken by an agent, so nothing of it stands and its
+     * compensation need not wait for its deadline (released at once, {@link #RELEASE_WITHDRAWN_HOLD}).
+     */
+    private void removeHeldNow(List<HeldRequest> held, String whose) {
+        List<HeldRequest> withdrawn = new ArrayList<>();
+        try (BrokerManagement management = BrokerManagement.open(connectionFactory, TIMEOUT_MS)) {
+            for (HeldRequest request : held) {
+                Optional<BrokerManagement.Answer> answer = management.invoke(ResourceNames.QUEUE + request.queue(),
+                        "removeMessages", filter(List.of(request.request())));
+                if (answer.isPresent() && answer.get().succeeded() && answer.get().result() instanceof Number removed
+                        && removed.intValue() > 0) {
+                    LOG.info("{}: withdrew the request of step {} no agent had taken from {}", whose, request.stepId(), request.queue());
+                    withdrawn(request.queue()).increment(removed.intValue());
+                    withdrawn.add(request);
+                }
+            }
+        } catch (Exception e) {
+            LOG.debug("{}: held requests not withdrawn: {}", whose, e.toString());
+        }
+        org.apache.camel.ProducerTemplate template = releases;
+        for (HeldRequest request : withdrawn) {
+            try {
+                if (template != null) {
+                    template.sendBodyAndHeaders(RELEASE_WITHDRAWN_HOLD, null,
+                            Map.of(Headers.EXECUTION_ID, request.executionId(), Headers.STEP_ID, request.stepId()));
+                }
+            } catch (Exception e) {
+                // the hold ends at the attempt's deadline instead (release-expired-holds.sql)
+                LOG.debug("{}: compensation of step {} not released: {}", whose, request.stepId(), e.toString());
+            }
+        }
     }
 
     private static void add(Map<String, List<String>> requestsByQueue, Optional<String> agent, String request) {

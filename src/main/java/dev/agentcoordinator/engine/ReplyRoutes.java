@@ -44,6 +44,9 @@ public class ReplyRoutes extends RouteBuilder {
     private static final String BY_STEP_ROW = "direct:coordinator.reply-by-step-row";
     private static final String HEARTBEAT = "direct:coordinator.heartbeat";
     private static final String STOP_WORK = "direct:coordinator.stop-work";
+    private static final String RELEASE_HELD = "direct:coordinator.release-held-compensation";
+    /** Header: the reply answers an attempt a cancel cut off, whose step's compensation is held for it (V47). */
+    private static final String RELEASES_HOLD = "releasesHold";
     public static final String ROUTE_ID = "coordinator.replies";
 
     private final WorkflowCatalog catalog;
@@ -142,6 +145,8 @@ public class ReplyRoutes extends RouteBuilder {
                 .to(Sql.row("find-step-row")).id("find-step")
                 .process(this::judge)
                 .choice()
+                    .when(header(RELEASES_HOLD).isNotNull())
+                        .to(RELEASE_HELD)
                     .when(header(IGNORE_REASON).isNotNull())
                         .to("direct:coordinator.ignore-reply")
                     .otherwise()
@@ -154,12 +159,41 @@ public class ReplyRoutes extends RouteBuilder {
                             .setBody(constant(null))
                             .to(Sql.row("find-step-row")).id("find-step-again")
                             .process(this::judge)
-                            .filter(header(IGNORE_REASON).isNull())
-                                .setHeader(IGNORE_REASON, simple("duplicate reply for attempt ${header.attempt} of step ${header.stepId}:"
-                                        + " another reply settled that attempt first"))
+                            .choice()
+                                .when(header(RELEASES_HOLD).isNotNull())
+                                    .to(RELEASE_HELD)
+                                .otherwise()
+                                    .filter(header(IGNORE_REASON).isNull())
+                                        .setHeader(IGNORE_REASON, simple("duplicate reply for attempt ${header.attempt} of step ${header.stepId}:"
+                                                + " another reply settled that attempt first"))
+                                    .end()
+                                    .to("direct:coordinator.ignore-reply")
                             .end()
-                            .to("direct:coordinator.ignore-reply")
                         .end()
+                .end();
+
+        from(RELEASE_HELD)
+                .routeId("coordinator.release-held-compensation")
+                .routeDescription("the reply of an attempt a cancel cut off: its step's held compensation undoes what its agent"
+                        + " reports done, or is skipped")
+                .process(ReplyRoutes::readHeldOutcome)
+                .to(Sql.row("release-held-compensation")).id("release-held-compensation")
+                .choice()
+                    .when(Sql.returnedRow())
+                        .setHeader(STATUS, simple("${body[status]}"))
+                        .choice()
+                            .when(header(STATUS).isEqualTo("pending"))
+                                .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId}: its agent reports"
+                                        + " attempt ${header.replyAttempt} done after the cancel; it is undone [execution ${header.executionId}]")
+                            .otherwise()
+                                .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId}: its agent reports"
+                                        + " attempt ${header.replyAttempt} not done after the cancel; nothing of it to undo [execution ${header.executionId}]")
+                        .end()
+                        .toD("direct:wf.${header.routeKey}~compensate")
+                    .endChoice()
+                    .otherwise()
+                        // released first, by its deadline or its request taken back: recorded as judged
+                        .to("direct:coordinator.ignore-reply")
                 .end();
 
         from(HEARTBEAT)
@@ -307,6 +341,21 @@ public class ReplyRoutes extends RouteBuilder {
                 }));
     }
 
+    /**
+     * For release-held-compensation.sql: whether the reply reports its attempt done ({@code heldDone}), and its output.
+     * It is judged as a plain step's reply (a loop's too: what its agent did in that iteration).
+     */
+    private static void readHeldOutcome(Exchange exchange) {
+        Message in = exchange.getMessage();
+        WorkflowStep plain = new WorkflowStep(in.getHeader(STEP_ID, String.class), null, null, null, null, null, null, null, null, null, null);
+        StepOutcome outcome = StepOutcome.of(plain, exchange.getProperty(REPLY_TEXT, String.class), in.getHeader(ATTEMPT, Integer.class),
+                in.getHeader(MAX_ATTEMPTS, Integer.class), 0, in.getHeader(INPUT, String.class));
+        boolean done = outcome.transition() == StepOutcome.Transition.COMPLETE;
+        in.setHeader("heldDone", done);
+        in.setHeader(OUTPUT, done ? outcome.outputJson() : null);
+        in.setBody(null);
+    }
+
     /** Whether a step row's error says its attempt was cut off by its execution's end: a cancel, or the execution's timeout. */
     static boolean cutOffByItsExecution(Object error) {
         return CANCELLED_BY_REQUEST.equals(error) || (error instanceof String text && text.startsWith("workflow timed out after "));
@@ -364,12 +413,21 @@ public class ReplyRoutes extends RouteBuilder {
             }
             String reason = "late or duplicate reply for attempt " + replyAttempt + " of step " + stepId + arrival(in)
                     + ", which is " + status.db() + " at attempt " + attempt + (error == null ? "" : " (" + error + ")");
-            if (!compensation && status == StepStatus.FAILED && replyAttempt == attempt && step.get().compensate() != null
-                    && cutOffByItsExecution(error) && StepOutcome.reportsSuccess(exchange.getProperty(REPLY_TEXT, String.class))) {
+            boolean cutOffWithItsUndo = !compensation && status == StepStatus.FAILED && replyAttempt == attempt
+                    && step.get().compensate() != null && cutOffByItsExecution(error);
+            if (cutOffWithItsUndo && Boolean.TRUE.equals(row.get("compensation_held"))) {
+                // its compensation waits for this reply (V47); should another release come first, the reason below stands
+                in.setHeader(RELEASES_HOLD, true);
+            }
+            if (cutOffWithItsUndo && StepOutcome.reportsSuccess(exchange.getProperty(REPLY_TEXT, String.class))) {
                 // what the agent did stands: a WARN, not the INFO of a reply that only came after a cancel
                 in.removeHeader(IGNORED_AS_EXPECTED);
-                reason += "; its agent reports it done, and it is not undone: a step in flight when its execution stopped gets"
-                        + " no compensation (undo it by hand if it must be)";
+                reason += CANCELLED_BY_REQUEST.equals(error)
+                        ? "; its agent reports it done, and it is not undone: its compensation no longer waited for a reply (an"
+                          + " earlier reply, the attempt's deadline or its request taken back off the queue settled it; undo it by"
+                          + " hand if it must be)"
+                        : "; its agent reports it done, and it is not undone: a step in flight when its execution timed out gets"
+                          + " no compensation (undo it by hand if it must be)";
             }
             in.setHeader(IGNORE_REASON, reason);
             // The step settled but what follows may not have run (a crash right after the commit):

@@ -135,6 +135,35 @@ public class SupervisorRoutes extends RouteBuilder {
                     .to(Endpoints.AFTER_SETTLED)
                 .end();
 
+        from(Endpoints.sweep(periodMs, 10))
+                .routeId("coordinator.held-compensations")
+                .routeDescription("compensations held for an attempt a cancel cut off: past its deadline with no reply, nothing of it is undone")
+                .process(this::holdForReplyBacklog)
+                .setHeader(SWEEP_LIMIT, constant(Endpoints.SWEEP_ROWS))
+                .to(Sql.rows("release-expired-holds"))
+                .split(body())
+                    .process(this::rowToHeaders)
+                    .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId}: no reply from the attempt"
+                            + " the cancel cut off by its deadline; nothing of it to undo [execution ${header.executionId}]")
+                    .filter(header(ROUTE_KEY).isNotNull())
+                        .toD("direct:wf.${header.routeKey}~compensate")
+                    .end()
+                .end();
+
+        from(QueuedRequests.RELEASE_WITHDRAWN_HOLD)
+                .routeId("coordinator.release-withdrawn-hold")
+                .routeDescription("a held compensation whose step's request was taken back before an agent took it: nothing to undo")
+                .setBody(constant(null))
+                .to(Sql.row("release-withdrawn-hold"))
+                .filter(Sql.returnedRow())
+                    .process(this::rowToHeaders)
+                    .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId}: its request was taken"
+                            + " back before an agent took it; nothing of it to undo [execution ${header.executionId}]")
+                    .filter(header(ROUTE_KEY).isNotNull())
+                        .toD("direct:wf.${header.routeKey}~compensate")
+                    .end()
+                .end();
+
         stallSweep(7, "coordinator.stalled-compensations", "executions left compensating with nothing in flight compensate on",
                 "find-stalled-compensations")
                     .process(this::rowToHeaders)

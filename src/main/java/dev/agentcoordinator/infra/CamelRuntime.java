@@ -100,7 +100,8 @@ public final class CamelRuntime implements AutoCloseable {
         }
         Operations operations = Operations.beforeStart(main, settings, infra.dataSource(), infra.connectionFactory(),
                 infra.brokerUrl(), catalog);
-        main.bind(QueuedRequests.REGISTRY_NAME, new QueuedRequests(infra.connectionFactory(), catalog, operations.meters()));
+        QueuedRequests queuedRequests = new QueuedRequests(infra.connectionFactory(), catalog, operations.meters());
+        main.bind(QueuedRequests.REGISTRY_NAME, queuedRequests);
         // a connection of its own, which fails within the health timeout rather than wait through an outage
         DeadLetteredEvents deadLetters = new DeadLetteredEvents(Messaging.boundedConnectionFactory(infra.brokerUrl(),
                 settings.brokerUser(), settings.brokerPassword(), settings.healthTimeoutMs()));
@@ -111,6 +112,7 @@ public final class CamelRuntime implements AutoCloseable {
             main.init();                        // Camel Main: configuration and route definitions
             RouteLevelMBeans.apply(main.getCamelContext());
             main.getCamelContext().init();      // the routes' processors, built but not started
+            queuedRequests.releaseHoldsWith(main.getCamelContext());
             main.getCamelContext().addService(deadLetters, true);   // stopped (its connection closed) with Camel
             return new CamelRuntime(main, settings, operations);
         } catch (Exception | Error e) {

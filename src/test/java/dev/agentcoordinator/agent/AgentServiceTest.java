@@ -134,6 +134,26 @@ class AgentServiceTest {
         assertThat(coordinator.heartbeats(stopped)).isGreaterThanOrEqualTo(1);
     }
 
+    /** A stop that asks for the reply all the same (a cancel's undo waits to learn what was done): the handler's is sent. */
+    @Test
+    void aStopThatWantsTheReplyInterruptsTheHandlerAndSendsWhatItReturns() throws Exception {
+        start(AgentService.builder(connectionFactory, agent).concurrency(1).heartbeatEvery(Duration.ofMillis(100))
+                .handle("long", request -> {
+                    try {
+                        Thread.sleep(60_000);
+                        return AgentReply.ok(Map.of("done", "all"));
+                    } catch (InterruptedException e) {
+                        return AgentReply.ok(Map.of("done", "half"));
+                    }
+                }));
+
+        String stopped = coordinator.send(agent, "long", Map.of());
+        Destination stopsTo = coordinator.awaitHeartbeat(stopped);
+        coordinator.answerHeartbeat(stopsTo, stopped, "{\"status\":\"stop\",\"reason\":\"cancelled\",\"reply_wanted\":true}");
+
+        assertThat(coordinator.awaitReply(stopped).at("/output/done").asText()).isEqualTo("half");
+    }
+
     @Test
     void progressTheHandlerReportsRidesOnTheHeartbeatsAndALaterAttemptReadsIt() throws Exception {
         AtomicReference<Map<String, Object>> resumedFrom = new AtomicReference<>();

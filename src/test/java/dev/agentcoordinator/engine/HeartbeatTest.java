@@ -43,6 +43,7 @@ class HeartbeatTest {
     private static ScriptedAgents agents;
     private static AgentService sdkAgent;
     private static AgentService stoppableAgent;
+    private static AgentService undoneAgent;
     /** Executions whose handler of f-heartbeat-stop-agent was interrupted. */
     private static final Set<String> WORK_INTERRUPTED = ConcurrentHashMap.newKeySet();
 
@@ -90,6 +91,18 @@ class HeartbeatTest {
                     return AgentReply.ok(Map.of("worked_ms", 60_000));
                 })
                 .start();
+        // interrupted by a stop, it reports the part of the work that cannot be taken back
+        undoneAgent = AgentService.builder(shared().connectionFactory(), "f-heartbeat-undo-agent")
+                .heartbeatEvery(Duration.ofMillis(200))
+                .handle("charge", request -> {
+                    try {
+                        Thread.sleep(60_000);
+                        return AgentReply.ok(Map.of("charged", 100));
+                    } catch (InterruptedException e) {
+                        return AgentReply.ok(Map.of("charged", 40));
+                    }
+                })
+                .start();
     }
 
     @AfterAll
@@ -97,6 +110,7 @@ class HeartbeatTest {
         agents.close();
         sdkAgent.close();
         stoppableAgent.close();
+        undoneAgent.close();
     }
 
     @Test
@@ -149,6 +163,28 @@ class HeartbeatTest {
         awaitExecution(sendEvent("F_HEARTBEAT_STOP", "{\"mode\":\"quick\"}"), "completed");
         assertThat(query("SELECT 1 FROM ignored_replies WHERE execution_id = ?", executionId)).isEmpty();
         assertThat(stepStatuses(executionId)).containsEntry("work", "failed");
+    }
+
+    /**
+     * A cancel cuts off an SDK agent's work on a step that declares a compensation: the stop asks for its reply all the
+     * same ({@code "reply_wanted"}), the handler reports what it did, and that is undone long before the attempt's deadline.
+     */
+    @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    void anSdkAgentCutOffByACancelReportsWhatItDidAndThatIsUndone() {
+        String eventId = sendEvent("F_HEARTBEAT_UNDO", "{}");
+        // working: it has sent a heartbeat (its deadline moved)
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null
+                && !query("SELECT 1 FROM workflow_step_executions WHERE execution_id = ? AND step_id = 'charge' AND kind = 'step'"
+                        + " AND status = 'running' AND deadline > started_at + interval '30 seconds'", executionOf(eventId)).isEmpty());
+        String executionId = executionOf(eventId);
+
+        assertThat(post("/api/executions/" + executionId + "/cancel", null).body()).contains("compensating");
+
+        await().atMost(Duration.ofSeconds(15)).until(() -> "compensated".equals(execution(executionId).get("status")));
+        assertThat(requests(agents, executionId, "charge")).extracting(r -> r.action(), r -> r.input().path("charged").asInt())
+                .containsExactly(tuple("refund", 40));
+        assertThat(query("SELECT 1 FROM ignored_replies WHERE execution_id = ?", executionId)).isEmpty();
     }
 
     // one consumer: its next request waits for the work it runs

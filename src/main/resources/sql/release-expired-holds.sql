@@ -1,0 +1,18 @@
+-- Held compensations (V47) whose step's attempt cut off by a cancel was not heard from by its deadline: nothing is
+-- known done, so nothing is undone (unless an earlier iteration of a loop's step stands). holdMs and sweptAtMs as in
+-- expire-attempts.sql: while replies are queued, the attempt's reply may be among them. SKIP LOCKED lets several
+-- coordinators share the sweep.
+WITH due AS MATERIALIZED (
+    SELECT c.id, c.execution_id, c.step_id
+      FROM workflow_step_executions c
+     WHERE c.held_until IS NOT NULL
+       AND c.held_until < LEAST(now(), to_timestamp(CAST(:#sweptAtMs AS double precision) / 1000)) - :#holdMs * interval '1 millisecond'
+     ORDER BY c.held_until LIMIT CAST(:#sweepLimit AS integer)
+       FOR UPDATE SKIP LOCKED
+)
+SELECT * FROM (
+    SELECT due.execution_id, due.step_id, e.workflow_id, e.workflow_version,
+           release_held_compensation(due.id, false, NULL, NULL, NULL) AS status
+      FROM due JOIN workflow_executions e ON e.id = due.execution_id
+) released
+WHERE released.status IS NOT NULL
