@@ -5,6 +5,7 @@ import dev.agentcoordinator.definition.WorkflowDefinition;
 import dev.agentcoordinator.definition.WorkflowStep;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
+import org.apache.camel.builder.PredicateBuilder;
 import org.apache.camel.builder.RouteBuilder;
 
 import java.util.List;
@@ -27,6 +28,8 @@ final class CompensationRoutes {
     /** Property: the execution's context the plan read, which a compensation's locks are named from. */
     private static final String CONTEXT = "compensationContext";
 
+    /** Header: the execution had already settled its compensation when this message came (a replay). */
+    private static final String SETTLED_ALREADY = "compensationSettledAlready";
     private final WorkflowDefinition workflow;
     private final String replyQueue;
     private final CompensationPlanner planner;
@@ -52,6 +55,20 @@ final class CompensationRoutes {
                 .setBody(routes.constant(null))
                 .to(Sql.rows("load-compensations")).id(wf + "~compensate.load-compensations")
                 .process(this::plan)
+                // a replayed reply (its first delivery settled the execution, then died before its JMS commit, which
+                // took the outcome event with it, its outbox row already removed) finds the execution settled: publish
+                // the outcome again, as a step's replayed reply does (its event_id makes a second one harmless)
+                .filter(PredicateBuilder.and(routes.header(SETTLED_ALREADY).isEqualTo(true), AgentStepMapper::replayed))
+                    .to(Sql.row("find-settled-execution")).id(wf + "~compensate.find-settled-execution")
+                    .filter(PredicateBuilder.and(Sql.returnedRow(),
+                            routes.simple("${body[status]} in 'compensated,compensation_failed'")))
+                        .setHeader(STATUS, routes.simple("${body[status]}"))
+                        .setHeader("results", routes.simple("${body[results]}"))
+                        .setHeader("failures", routes.simple("${body[failures]}"))
+                        .to(Endpoints.PUBLISH_OUTCOME)
+                    .end()
+                    .setBody(routes.constant(List.of()))   // nothing to dispatch
+                .end()
                 .choice()
                     .when(routes.header("settle").isEqualTo(true))
                         .to(Sql.row("settle-compensation")).id(wf + "~compensate.settle")
@@ -160,6 +177,9 @@ final class CompensationRoutes {
                 ? new CompensationPlanner.Plan(false, List.of())
                 : planner.plan(compensations, context.get(), exchange.getMessage().getHeader(CAUSE_MESSAGE_ID, String.class));
         exchange.getMessage().setHeader("settle", plan.settle());
+        Object executionStatus = contextRows == null || contextRows.isEmpty() ? null : contextRows.get(0).get("execution_status");
+        exchange.getMessage().setHeader(SETTLED_ALREADY,
+                "compensated".equals(executionStatus) || "compensation_failed".equals(executionStatus));
         context.ifPresent(read -> exchange.setProperty(CONTEXT, read));
         // a compensation this message sent on another branch already is not sent again (SentRequests)
         exchange.getMessage().setBody(plan.dispatches().stream()

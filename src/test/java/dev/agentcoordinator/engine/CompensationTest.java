@@ -355,6 +355,28 @@ class CompensationTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> query("SELECT 1 FROM outcome_outbox WHERE execution_id = ?", executionId).isEmpty());
     }
 
+    /**
+     * The message that settled a saga rolled back after its statements committed (the broker died before its JMS
+     * commit): the outcome event went with it, and its outbox row was gone. The reply delivered again finds the
+     * execution compensated and sends the event again, as a step's reply delivered again does (a chaos run lost one).
+     */
+    @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    void aCompensationsReplyDeliveredAgainAfterItsExecutionSettledSendsTheOutcomeAgain() throws Exception {
+        String executionId = start("{\"amount\": 6, \"fail_ship\": true}", "compensated");
+        await().atMost(Duration.ofSeconds(10)).until(() -> outcomeDeliveries(executionId) == 1);
+        // what the rollback left: no event stored, no outbox row
+        new org.springframework.jdbc.core.JdbcTemplate(shared().dataSource()).update("DELETE FROM agent_events WHERE type = 'T_SAGA_FAILED' "
+                + "AND payload->>'execution_id' = ?", executionId);
+        String lastUndo = agents.received().stream().filter(r -> r.request().path("execution_id").asText().equals(executionId)
+                && r.action().equals("release")).findFirst().orElseThrow().correlationId();
+
+        ExecutionProbe.sendReply(lastUndo, "{\"status\": \"ok\", \"output\": {\"undone\": \"release\"}}");
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> outcomeDeliveries(executionId) == 1);
+        assertThat(query("SELECT 1 FROM ignored_replies WHERE execution_id = ?", executionId)).hasSize(1);
+    }
+
     private static int outcomeDeliveries(String executionId) {
         List<Map<String, Object>> rows = query("SELECT deliveries FROM agent_events WHERE type = 'T_SAGA_FAILED' "
                 + "AND payload->>'execution_id' = ? AND payload->>'status' = 'compensated'", executionId);
