@@ -144,6 +144,7 @@ public final class LockedStepStart {
         String waitingFor = null;
         try (Connection connection = s.dataSource.getConnection()) {
             connection.setAutoCommit(false);
+            Throwable failure = null;   // what a failing rollback must not hide
             try {
                 List<AcquireResult.Acquired> acquired = new ArrayList<>();
                 for (LockRequest request : requests) {
@@ -169,16 +170,23 @@ public final class LockedStepStart {
                     return;
                 }
             } catch (SQLException e) {
-                connection.rollback();
+                failure = e;
+                rollbackKeeping(connection, e);
                 if (!"40P01".equals(e.getSQLState())) {   // a deadlock between two acquirers: just wait and retry
                     throw e;
                 }
+                failure = null;
                 waitingFor = "locks " + requests + " (a concurrent acquirer was in the way)";
             } catch (RuntimeException | Error e) {
-                connection.rollback();   // not the commit that turning auto-commit back on would make
+                failure = e;
+                rollbackKeeping(connection, e);   // not the commit that turning auto-commit back on would make
                 throw e;
             } finally {
-                connection.setAutoCommit(true);
+                if (failure == null) {
+                    connection.setAutoCommit(true);
+                } else {
+                    restoreAutoCommitKeeping(connection, failure);
+                }
             }
         }
         if (waitingFor != null && s.update("note-waiting", waitingFor, rowId) > 0) {
@@ -186,6 +194,29 @@ public final class LockedStepStart {
             in.setHeader(Headers.REASON, waitingFor);
         } else {
             in.setHeader(LOCK_OUTCOME, "not-applied");
+        }
+    }
+
+    /**
+     * A rollback after {@code failure}: one that fails too is kept with it, not in its place. A connection the pool
+     * evicted on a lost database (SQL state 57P01, 08…) answers "Connection is closed", with no SQL state, which would
+     * hide the outage from DatabaseUnreachable: an ERROR with its stack trace instead of a paused route (a chaos run
+     * restarting PostgreSQL, 2026-12-06).
+     */
+    static void rollbackKeeping(Connection connection, Throwable failure) {
+        try {
+            connection.rollback();
+        } catch (SQLException | RuntimeException e) {
+            failure.addSuppressed(e);
+        }
+    }
+
+    /** As {@link #rollbackKeeping}, for turning auto-commit back on before the connection returns to the pool. */
+    private static void restoreAutoCommitKeeping(Connection connection, Throwable failure) {
+        try {
+            connection.setAutoCommit(true);
+        } catch (SQLException | RuntimeException e) {
+            failure.addSuppressed(e);
         }
     }
 
