@@ -118,9 +118,25 @@ public final class Database {
                 .configuration(java.util.Map.of("flyway.postgresql.transactional.lock", "false"))
                 .load()
                 .migrate();
-        LOG.info("Database schema at version {} ({} migration(s) applied now)",
+        LOG.info("Database schema at version {} ({} migration(s) applied now{})",
                 result.targetSchemaVersion != null ? result.targetSchemaVersion : result.initialSchemaVersion,
-                result.migrationsExecuted);
+                result.migrationsExecuted, appliedNow(result));
         return result;
+    }
+
+    /**
+     * Which migrations a start applied, from which version (Flyway's own lines are off, log4j2.xml): an operator who
+     * upgrades reads what changed in the schema. Empty when none were.
+     */
+    static String appliedNow(MigrateResult result) {
+        if (result.migrations == null || result.migrations.isEmpty()) {
+            return "";
+        }
+        if (result.initialSchemaVersion == null) {
+            return ", on an empty schema";   // every one: a list says nothing a new database needs
+        }
+        return result.migrations.stream()
+                .map(migration -> "V" + migration.version + " " + migration.description + " (" + migration.executionTime + " ms)")
+                .collect(java.util.stream.Collectors.joining(", ", ", from version " + result.initialSchemaVersion + ": ", ""));
     }
 }
