@@ -96,6 +96,9 @@ public class SupervisorRoutes extends RouteBuilder {
                 .split(body())
                     .setProperty(RESENT, simple("${body[resent]}"))
                     .process(this::rowToHeaders)
+                    // still running, unsent and in time when its turn in the batch comes
+                    .to(Sql.update("request-still-due"))
+                    .filter(Sql.applied())
                     .setProperty("agentQueue", simple("agent.${header.agent}"))
                     .setProperty(RequestLeases.WHAT, simple("${header.kind} ${header.stepId} (attempt ${header.attempt}) [execution ${header.executionId}]"))
                     .choice()
