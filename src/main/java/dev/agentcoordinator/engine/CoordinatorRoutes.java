@@ -49,7 +49,8 @@ public final class CoordinatorRoutes {
         builders.add(new dev.agentcoordinator.api.ApiRoutes(catalog, replyQueue, replyBacklog::isBrokerUnreachable));
         long sweepPeriodMs = settings.supervisorPeriodMs();
         builders.add(new SupervisorRoutes(catalog, replyQueue, sweepPeriodMs, replyBacklog));
-        builders.add(new LockRoutes(catalog, sweepPeriodMs, replyBacklog::holdSweep, settings.lockPriorities()));
+        builders.add(new LockRoutes(catalog, sweepPeriodMs, replyBacklog::holdSweep, settings.lockPriorities(),
+                replyBacklog::isBrokerUnreachable));
         builders.add(new dev.agentcoordinator.messages.MessageRoutes(
                 settings.messagesResponseTimeoutMs(),
                 1, sweepPeriodMs, responseBacklog)); // agent-to-agent messages are few: one consumer per queue

@@ -28,13 +28,19 @@ public class LockRoutes extends RouteBuilder {
     private final long periodMs;
     private final org.apache.camel.Processor hold;
     private final LockPriorities priorities;
+    private final java.util.function.BooleanSupplier brokerUnreachable;
 
-    /** {@code hold}: sets how long past its deadline a wait must be before it fails ({@link ReplyBacklog#holdSweep}). */
-    public LockRoutes(WorkflowCatalog catalog, long periodMs, org.apache.camel.Processor hold, LockPriorities priorities) {
+    /**
+     * {@code hold}: sets how long past its deadline a wait must be before it fails ({@link ReplyBacklog#holdSweep});
+     * {@code brokerUnreachable}: whether the broker is known to be unreachable ({@link ReplyBacklog#isBrokerUnreachable}).
+     */
+    public LockRoutes(WorkflowCatalog catalog, long periodMs, org.apache.camel.Processor hold, LockPriorities priorities,
+                      java.util.function.BooleanSupplier brokerUnreachable) {
         this.catalog = catalog;
         this.periodMs = periodMs;
         this.hold = hold;
         this.priorities = priorities;
+        this.brokerUnreachable = brokerUnreachable;
     }
 
     @Override
@@ -42,12 +48,16 @@ public class LockRoutes extends RouteBuilder {
         from(Endpoints.sweep(periodMs, 2))
                 .routeId("coordinator.locks.waiting")
                 .routeDescription("steps waiting for a resource lock try again")
+                // as the retry sweep: while the broker cannot be reached, an attempt started now would hold its locks and
+                // run its time out before its request left (a chaos run: 7 attempts no agent ever saw, their waiters failed)
+                .filter(exchange -> !brokerUnreachable.getAsBoolean())
                 .setHeader(SWEEP_LIMIT, constant(Endpoints.SWEEP_ROWS))
                 .to(Sql.rows("waiting-lock-steps"))
                 .process(this::highestPriorityFirst)
                 .split(body())
                     .process(this::rowToHeaders)
-                    .filter(header(ROUTE_KEY).isNotNull())
+                    // a batch under way when the broker went: the rest wait for the next run
+                    .filter(exchange -> exchange.getMessage().getHeader(ROUTE_KEY) != null && !brokerUnreachable.getAsBoolean())
                         // a compensate pass for one waiting row may start another one's first wait
                         .setHeader(LOCK_RETRY, header(STEP_ID))
                         .choice()
