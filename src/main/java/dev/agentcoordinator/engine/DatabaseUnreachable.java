@@ -44,6 +44,13 @@ public final class DatabaseUnreachable {
      */
     public static boolean outOfResources(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            // a transaction whose rollback failed after the database went (a connection the pool closed): Spring throws
+            // the rollback's failure, which says nothing, and keeps the one that does as its application exception
+            if (t instanceof org.springframework.transaction.TransactionSystemException rollback
+                    && rollback.getApplicationException() != null && rollback.getApplicationException() != failure
+                    && causes(rollback.getApplicationException())) {
+                return true;
+            }
             if (t instanceof SQLException sql && sql.getSQLState() != null && sql.getSQLState().startsWith("53")) {
                 return true;
             }
@@ -64,6 +71,13 @@ public final class DatabaseUnreachable {
                 if (type.isInstance(t)) {
                     return true;
                 }
+            }
+            // a transaction whose rollback failed after the database went (a connection the pool closed): Spring throws
+            // the rollback's failure, which says nothing, and keeps the one that does as its application exception
+            if (t instanceof org.springframework.transaction.TransactionSystemException rollback
+                    && rollback.getApplicationException() != null && rollback.getApplicationException() != failure
+                    && causes(rollback.getApplicationException())) {
+                return true;
             }
             if (t instanceof SQLException sql && sql.getSQLState() != null
                     && (sql.getSQLState().startsWith("08") || sql.getSQLState().matches("57P0[123]")

@@ -25,6 +25,7 @@ final class JoinRepository extends JdbcAggregationRepository {
     JoinRepository(DataSource dataSource, String table) {
         super(new DataSourceTransactionManager(dataSource), table, dataSource);
         this.jdbc = new JdbcTemplate(dataSource);
+        setJdbcOptimisticLockingExceptionMapper(JoinRepository::isOptimisticLocking);
         setUseRecovery(true);
         setRecoveryInterval(5000);
     }
@@ -72,6 +73,24 @@ final class JoinRepository extends JdbcAggregationRepository {
             }
             throw new org.apache.camel.RuntimeCamelException("Error adding to repository " + getRepositoryName() + " with key " + key, e);
         }
+    }
+
+    private static final org.apache.camel.processor.aggregate.jdbc.DefaultJdbcOptimisticLockingExceptionMapper CAMELS_MAPPER =
+            new org.apache.camel.processor.aggregate.jdbc.DefaultJdbcOptimisticLockingExceptionMapper();
+
+    /**
+     * camel-sql's reading of a failed insert as a conflict (a constraint violation), but for a failure with a JDBC error
+     * that carries no SQL state: camel-sql reads the state without a null check, and a connection the pool closed under
+     * a PostgreSQL restart fails so ("Connection is closed"); its NullPointerException hid the failure (two chaos runs,
+     * 2026-12-06). Such a failure is no conflict.
+     */
+    static boolean isOptimisticLocking(Exception cause) {
+        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof java.sql.SQLException sql && sql.getSQLState() == null) {
+                return false;
+            }
+        }
+        return CAMELS_MAPPER.isOptimisticLocking(cause);
     }
 
     /**

@@ -23,6 +23,24 @@ class DatabaseUnreachableTest {
                 new SQLTransientConnectionException("coordinator-db - Connection is not available")))).isTrue();
     }
 
+    /**
+     * A fan-in's join under a PostgreSQL restart: the insert failed as the server went, then the rollback failed on the
+     * connection the pool had closed; Spring throws the rollback's failure and keeps the first as its application
+     * exception (a chaos run logged an ERROR where the route should pause).
+     */
+    @Test
+    void aTransactionWhoseRollbackFailedAfterTheServerWentCountsAsAnOutage() {
+        var rollback = new org.springframework.transaction.TransactionSystemException("Could not roll back JDBC transaction",
+                new SQLException("Connection is closed"));
+        rollback.initApplicationException(new PSQLException("FATAL: terminating connection due to administrator command",
+                PSQLState.valueOf("CONNECTION_FAILURE")));
+        assertThat(DatabaseUnreachable.causes(new RuntimeCamelException("Error adding to repository step_joins", rollback))).isTrue();
+        var ofTheMessage = new org.springframework.transaction.TransactionSystemException("Could not roll back JDBC transaction",
+                new SQLException("Connection is closed"));
+        ofTheMessage.initApplicationException(new IllegalArgumentException("not JSON"));
+        assertThat(DatabaseUnreachable.causes(ofTheMessage)).isFalse();
+    }
+
     @Test
     void aFullDiskIsAnOutageOutOfResources() {
         var full = new DataAccessResourceFailureException("PreparedStatementCallback",
