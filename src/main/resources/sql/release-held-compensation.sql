@@ -1,6 +1,7 @@
 -- The reply of a step's attempt cut off by a cancel, whose compensation is held for it (V47): done (the reply's
 -- output is kept on the step row), the compensation runs; an error, it is skipped unless an earlier iteration of
--- the step stands. Returns the compensation's new status; no row when it is not held (released already). The row is
+-- the step stands. Its request taken back off the agent's queue before an agent took it is read as an error reply
+-- (heldDone false, no output). Returns the compensation's new status; no row when it is not held (released already). The row is
 -- locked before the function changes it (a row a statement's own function changed is not one it can lock after).
 WITH held AS MATERIALIZED (
     SELECT c.id, c.execution_id, c.step_id

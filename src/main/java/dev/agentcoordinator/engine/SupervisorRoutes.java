@@ -6,6 +6,7 @@ import org.apache.camel.Message;
 import org.apache.camel.builder.PredicateBuilder;
 import org.apache.camel.builder.RouteBuilder;
 
+import java.util.List;
 import java.util.Map;
 
 import static dev.agentcoordinator.engine.Headers.*;
@@ -157,7 +158,14 @@ public class SupervisorRoutes extends RouteBuilder {
                 .routeId("coordinator.release-withdrawn-hold")
                 .routeDescription("a held compensation whose step's request was taken back before an agent took it: nothing to undo")
                 .setBody(constant(null))
-                .to(Sql.row("release-withdrawn-hold"))
+                // as a reply that says nothing was done
+                .setHeader("heldDone", constant(false))
+                .process(exchange -> {
+                    for (String absent : List.of(OUTPUT, ROW_ID, "replyAttempt")) {
+                        Headers.presentEvenIfNull(exchange.getMessage(), absent);
+                    }
+                })
+                .to(Sql.row("release-held-compensation"))
                 .filter(Sql.returnedRow())
                     .process(this::rowToHeaders)
                     .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId}: its request was taken"
