@@ -28,7 +28,7 @@ WITH done AS (
     SELECT EXISTS (SELECT 1 FROM workflow_executions e, done WHERE e.id = done.execution_id AND e.deadline <= now()) AS deadline
 ), latest AS (
     SELECT DISTINCT ON (s.step_id) s.step_id, s.agent, s.action, s.max_attempts, s.budget_start, s.timeout_ms,
-                                   s.backoff_ms, s.compensation, s.input, s.request_context,
+                                   s.backoff_ms, s.backoff_max_ms, s.backoff_jitter, s.compensation, s.input, s.request_context,
                                    s.step_id = CAST(:#repeatFrom AS varchar) AS first,
                                    s.step_id = CAST(:#repeatFrom AS varchar) AND NOT CAST(:#firstTakesLocks AS boolean)
                                        AND NOT past.deadline AS runs
@@ -38,12 +38,12 @@ WITH done AS (
      ORDER BY s.step_id, s.iteration DESC
 ), started AS (
     INSERT INTO workflow_step_executions (id, execution_id, step_id, iteration, agent, action, status, attempt,
-                                          max_attempts, timeout_ms, backoff_ms, compensation, input, started_at,
+                                          max_attempts, timeout_ms, backoff_ms, backoff_max_ms, backoff_jitter, compensation, input, started_at,
                                           deadline, handled_by, request_context, dispatched_by)
     SELECT CASE WHEN l.first THEN CAST(:#nextRowId AS varchar) ELSE gen_random_uuid()::text END,
            done.execution_id, l.step_id, done.iteration + 1, l.agent, l.action,
            CASE WHEN l.runs THEN 'running' ELSE 'pending' END, CASE WHEN l.runs THEN 1 ELSE 0 END,
-           l.max_attempts - l.budget_start, l.timeout_ms, l.backoff_ms, l.compensation,
+           l.max_attempts - l.budget_start, l.timeout_ms, l.backoff_ms, l.backoff_max_ms, l.backoff_jitter, l.compensation,
            CASE WHEN l.first THEN COALESCE(l.input, '{}'::jsonb) || CAST(:#nextInput AS jsonb) END,
            CASE WHEN l.runs THEN now() END,
            CASE WHEN l.runs THEN capped_deadline(done.execution_id, 'step', now() + l.timeout_ms * interval '1 millisecond') END,

@@ -17,7 +17,7 @@ WITH done AS (
      WHERE id = :#rowId AND attempt = :#attempt AND status = 'running'
        AND step_id = :#stepId AND max_attempts = CAST(:#maxAttempts AS integer)   -- as the correlation id names them
        AND (deadline IS NULL OR deadline >= COALESCE(to_timestamp(CAST(:#replyArrivedAt AS bigint) / 1000.0), '-infinity'))
-    RETURNING execution_id, step_id, iteration, agent, action, max_attempts, budget_start, timeout_ms, backoff_ms,
+    RETURNING execution_id, step_id, iteration, agent, action, max_attempts, budget_start, timeout_ms, backoff_ms, backoff_max_ms, backoff_jitter,
               compensation, holds_locks, lock_count, request_context
 ), renewed AS (
     UPDATE resource_locks l
@@ -32,11 +32,11 @@ WITH done AS (
       FROM done
 )
 INSERT INTO workflow_step_executions (id, execution_id, step_id, iteration, agent, action, status, attempt,
-                                      max_attempts, timeout_ms, backoff_ms, compensation, input, started_at, deadline,
+                                      max_attempts, timeout_ms, backoff_ms, backoff_max_ms, backoff_jitter, compensation, input, started_at, deadline,
                                       handled_by, holds_locks, lock_count, request_context, dispatched_by, waiting_for, waiting_since)
 SELECT :#nextRowId, execution_id, step_id, iteration + 1, agent, action,
        CASE WHEN lost_locks OR past_deadline THEN 'pending' ELSE 'running' END, CASE WHEN lost_locks OR past_deadline THEN 0 ELSE 1 END,
-       max_attempts - budget_start, timeout_ms, backoff_ms, compensation, CAST(:#nextInput AS jsonb),
+       max_attempts - budget_start, timeout_ms, backoff_ms, backoff_max_ms, backoff_jitter, compensation, CAST(:#nextInput AS jsonb),
        CASE WHEN lost_locks OR past_deadline THEN NULL ELSE now() END,
        CASE WHEN lost_locks OR past_deadline THEN NULL ELSE capped_deadline(execution_id, 'step', now() + timeout_ms * interval '1 millisecond') END,
        current_setting('application_name'), holds_locks, lock_count, request_context, CAST(:#causeMessageId AS varchar),

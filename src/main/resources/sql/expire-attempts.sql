@@ -8,8 +8,7 @@ UPDATE workflow_step_executions s
    SET status = CASE WHEN s.attempt < s.max_attempts THEN 'pending' ELSE 'failed' END,   -- pending: waiting for its next attempt (V22)
        error = 'attempt ' || s.attempt || ' timed out after ' || s.timeout_ms || ' ms',
        next_attempt_at = CASE WHEN s.attempt < s.max_attempts
-                              THEN now() + (s.backoff_ms * power(2, LEAST(GREATEST(s.attempt - 1 - s.budget_start, 0), 20)))
-                                         * interval '1 millisecond' END,
+                              THEN now() + retry_delay(s.backoff_ms, s.attempt - 1 - s.budget_start, s.backoff_max_ms, s.backoff_jitter) END,
        completed_at = CASE WHEN s.attempt < s.max_attempts THEN NULL ELSE now() END,
        deadline = NULL, updated_at = now()
   FROM (SELECT a.id FROM workflow_step_executions a

@@ -5,8 +5,9 @@
 WITH retrying AS (
     UPDATE workflow_step_executions s
        SET status = 'pending', error = :#error, deadline = NULL, updated_at = now(), request_due_at = NULL,
-           -- doubling from the budget's first attempt (V20), at most 2^20 times, as StepConfig.backoffBeforeAttempt
-           next_attempt_at = now() + (backoff_ms * power(2, LEAST(GREATEST(attempt - 1 - budget_start, 0), 20))) * interval '1 millisecond'
+           -- doubling from the budget's first attempt (V20), at most 2^20 times and at most backoff_max_ms, with its
+           -- jitter (V48), as StepConfig.backoffBeforeAttempt
+           next_attempt_at = now() + retry_delay(backoff_ms, attempt - 1 - budget_start, backoff_max_ms, backoff_jitter)
      WHERE s.id = :#rowId AND s.attempt = :#attempt AND s.status = 'running' AND s.kind = :#kind
        AND s.step_id = :#stepId AND s.max_attempts = CAST(:#maxAttempts AS integer)   -- as the correlation id names them
        AND (s.deadline IS NULL OR s.deadline >= COALESCE(to_timestamp(CAST(:#replyArrivedAt AS bigint) / 1000.0), '-infinity'))

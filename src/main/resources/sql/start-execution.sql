@@ -24,8 +24,10 @@ WITH stored_event AS (
     RETURNING id
 )
 INSERT INTO workflow_step_executions (id, execution_id, step_id, agent, action, max_attempts, timeout_ms, backoff_ms,
+                                      backoff_max_ms, backoff_jitter,
                                       compensation, status, attempt, input, started_at, deadline, handled_by, dispatched_by)
 SELECT gen_random_uuid()::text, execution.id, s.step_id, s.agent, s.action, s.max_attempts, s.timeout_ms, s.backoff_ms,
+       s.backoff_max_ms, COALESCE(s.backoff_jitter, false),   -- a retry policy beyond doubling (V48), when set
        s.compensation,
        CASE WHEN r.input IS NULL THEN 'pending' ELSE 'running' END,
        CASE WHEN r.input IS NULL THEN 0 ELSE 1 END,
@@ -35,6 +37,7 @@ SELECT gen_random_uuid()::text, execution.id, s.step_id, s.agent, s.action, s.ma
        CASE WHEN r.input IS NULL THEN NULL ELSE current_setting('application_name') END,
        CASE WHEN r.input IS NULL THEN NULL ELSE CAST(:#causeMessageId AS varchar) END
 FROM execution, jsonb_to_recordset(CAST(:#stepPlan AS jsonb))
-     AS s(step_id text, agent text, action text, max_attempts int, timeout_ms bigint, backoff_ms bigint, compensation jsonb),
+     AS s(step_id text, agent text, action text, max_attempts int, timeout_ms bigint, backoff_ms bigint,
+          backoff_max_ms bigint, backoff_jitter boolean, compensation jsonb),
      LATERAL (SELECT CAST(:#rootStarts AS jsonb) -> s.step_id AS input) r
 RETURNING id AS row_id, execution_id, step_id, status, attempt, max_attempts, iteration, deadline, agent, action, input::text AS input

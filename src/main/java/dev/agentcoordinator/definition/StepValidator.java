@@ -294,6 +294,15 @@ final class StepValidator {
         checkAtMost(prefix + ".retry_count", config.retryCount(), MAX_RETRIES, null, scope);
         checkNotNegative(prefix + ".retry_backoff_ms", config.retryBackoffMs(), scope);
         checkAtMost(prefix + ".retry_backoff_ms", config.retryBackoffMs(), MAX_BACKOFF_MS, "1 day; it doubles with each retry", scope);
+        Long most = config.retryBackoffMaxMs();
+        if (most != null && most <= 0) {
+            scope.error(prefix + ".retry_backoff_max_ms", "must be greater than 0 (was " + most + ")");
+        } else if (most != null && most < (config.retryBackoffMs() == null ? StepConfig.DEFAULT_BACKOFF_MS : config.retryBackoffMs())) {
+            scope.error(prefix + ".retry_backoff_max_ms", most + " is less than the first retry's delay, retry_backoff_ms "
+                    + (config.retryBackoffMs() == null ? StepConfig.DEFAULT_BACKOFF_MS + " (its default)" : config.retryBackoffMs()));
+        } else {
+            checkAtMost(prefix + ".retry_backoff_max_ms", most, MAX_DURATION_MS, "365 days", scope);
+        }
         if (compensation && Boolean.TRUE.equals(config.allowFailure())) {
             scope.error(prefix + ".allow_failure", "does not apply to a compensation (a failed compensation ends the execution compensation_failed)");
         }

@@ -95,12 +95,22 @@ public class WorkflowRoutes extends RouteBuilder {
         plan.put("max_attempts", workflow.maxAttempts(step));
         plan.put("timeout_ms", workflow.attemptTimeoutMs(step));
         plan.put("backoff_ms", step.config().backoffBeforeAttempt(2));
+        // a retry policy beyond doubling (V48): only when the step sets one, so the plan of most steps stays as it was
+        if (step.config().retryBackoffMaxMs() != null || step.config().jitters()) {
+            plan.put("backoff_max_ms", step.config().retryBackoffMaxMs());
+            plan.put("backoff_jitter", step.config().jitters());
+        }
         if (step.compensate() != null) {
             StepConfig config = step.compensate().config() == null ? StepConfig.DEFAULTS : step.compensate().config();
-            plan.put("compensation", Map.of(
+            Map<String, Object> compensation = new java.util.LinkedHashMap<>(Map.of(
                     "agent", step.compensate().agent(), "action", step.compensate().action(),
                     "max_attempts", workflow.compensationAttempts(step), "timeout_ms", workflow.compensationTimeoutMs(step),
                     "backoff_ms", config.backoffBeforeAttempt(2)));
+            if (config.retryBackoffMaxMs() != null || config.jitters()) {
+                compensation.put("backoff_max_ms", config.retryBackoffMaxMs());
+                compensation.put("backoff_jitter", config.jitters());
+            }
+            plan.put("compensation", compensation);
         }
         return plan;
     }

@@ -65,7 +65,8 @@ class DefinitionReaderTest {
                   - { id: b }
                   - { id: c, config: { timeout: 5000 } }
                 """)).isEqualTo("market_update.yaml: step \"c\": config: unknown field \"timeout\" (line 5, column 24)"
-                + " (known fields: allow_failure, include_context, retry_backoff_ms, retry_count, timeout_ms): did you mean \"timeout_ms\"?");
+                + " (known fields: allow_failure, include_context, retry_backoff_max_ms, retry_backoff_ms, retry_count, retry_jitter,"
+                + " timeout_ms): did you mean \"timeout_ms\"?");
     }
 
     @Test

@@ -453,6 +453,31 @@ class DefinitionValidatorTest {
     }
 
     @Test
+    void aRetryDelayLimitBelowTheFirstDelayOrNotPositiveIsRefused() {
+        assertThat(errorsOf("""
+                id: wf
+                name: n
+                trigger: T
+                steps:
+                  - { id: a, agent: x, action: y, config: { retry_count: 3, retry_backoff_max_ms: 400 } }
+                  - { id: b, agent: x, action: y, config: { retry_count: 3, retry_backoff_ms: 100, retry_backoff_max_ms: 0 } }
+                  - { id: c, agent: x, action: y, config: { retry_count: 3, retry_backoff_ms: 100, retry_backoff_max_ms: 300, retry_jitter: true } }
+                  - { id: d, agent: x, action: y, compensate: { agent: x, action: z, config: { retry_backoff_ms: 900, retry_backoff_max_ms: 800 } } }
+                """)).containsExactly(
+                "wf.yaml: step \"a\": config.retry_backoff_max_ms: 400 is less than the first retry's delay, retry_backoff_ms 500 (its default)",
+                "wf.yaml: step \"b\": config.retry_backoff_max_ms: must be greater than 0 (was 0)",
+                "wf.yaml: step \"d\": compensate.config.retry_backoff_max_ms: 800 is less than the first retry's delay, retry_backoff_ms 900");
+    }
+
+    @Test
+    void aRetryDelayDoublesUpToItsLimit() {
+        StepConfig config = new StepConfig(null, 5, null, 100L, null, 300L, true);
+        assertThat(java.util.stream.IntStream.rangeClosed(2, 6).mapToLong(config::backoffBeforeAttempt))
+                .containsExactly(100L, 200L, 300L, 300L, 300L);
+        assertThat(new StepConfig(null, 5, null, 100L).backoffBeforeAttempt(6)).isEqualTo(1600);
+    }
+
+    @Test
     void stepTimeoutIsComparedWithTheDefaultWorkflowTimeout() {
         assertThat(errorsOf("""
                 id: wf

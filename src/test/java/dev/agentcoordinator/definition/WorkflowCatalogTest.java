@@ -232,7 +232,8 @@ class WorkflowCatalogTest {
                 "interview_completed.yaml: step \"adjust_roadmap\": input_mapping.analysis.from_step: \"analyze_interview\""
                         + " is not an ancestor of this step through depends_on, so it may not have run yet (add it to depends_on)",
                 "market_update.yaml: step \"compile_report\": config: unknown field \"timeout\" (line 13, column 7) (known fields:"
-                        + " allow_failure, include_context, retry_backoff_ms, retry_count, timeout_ms): did you mean \"timeout_ms\"?",
+                        + " allow_failure, include_context, retry_backoff_max_ms, retry_backoff_ms, retry_count, retry_jitter, timeout_ms):"
+                        + " did you mean \"timeout_ms\"?",
                 "same_trigger.json: trigger: \"INTERVIEW_COMPLETED\" is also the trigger of workflow \"interview_completed\""
                         + " in interview_completed.yaml (one workflow per trigger)",
                 "syntax_error.yaml: steps[0]: YAML syntax error: while parsing a flow mapping (line 6, column 5):"
