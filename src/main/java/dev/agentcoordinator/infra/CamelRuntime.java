@@ -106,12 +106,21 @@ public final class CamelRuntime implements AutoCloseable {
         DeadLetteredEvents deadLetters = new DeadLetteredEvents(Messaging.boundedConnectionFactory(infra.brokerUrl(),
                 settings.brokerUser(), settings.brokerPassword(), settings.healthTimeoutMs()));
         main.bind(DeadLetteredEvents.REGISTRY_NAME, deadLetters);
-        routes.forEach(main.configure()::addRoutesBuilder);
+        // The workflows' routes are added once the context is initialised, as a reload adds them (NewRoutes): Camel's
+        // init checks every route's node ids against every other route's (RouteDefinitionHelper.validateUniqueIds,
+        // quadratic in the routes), which held a start with 8,685 routes in that check for over nine minutes where a
+        // reload of the same workflows took 88 s (a helper's run with 1,000-step workflows, 2026-12-06).
+        List<RoutesBuilder> workflows = routes.stream()
+                .filter(dev.agentcoordinator.engine.WorkflowRoutes.class::isInstance).toList();
+        routes.stream().filter(builder -> !workflows.contains(builder)).forEach(main.configure()::addRoutesBuilder);
         main.addMainListener(DeferredMBeanRegistration.installer());
         try {
             main.init();                        // Camel Main: configuration and route definitions
             RouteLevelMBeans.apply(main.getCamelContext());
             main.getCamelContext().init();      // the routes' processors, built but not started
+            for (RoutesBuilder workflow : workflows) {
+                NewRoutes.add(main.getCamelContext(), (org.apache.camel.builder.RouteBuilder) workflow);
+            }
             queuedRequests.releaseHoldsWith(main.getCamelContext());
             main.getCamelContext().addService(deadLetters, true);   // stopped (its connection closed) with Camel
             return new CamelRuntime(main, settings, operations);
