@@ -128,6 +128,9 @@ public final class RetainedVersions implements WorkflowCatalog.VersionSource {
                 continue;
             }
             int count = removal.remove(version.id());
+            if (count == 0) {
+                continue;   // none (the coordinator is stopping: they go with it)
+            }
             removed.add(version.id());
             LOG.info("workflow {} version {}: no execution runs on it any more, its {} routes ({}) are removed",
                     WorkflowCatalog.workflowIdOf(version.id()), version.versionOrDefault(), count, Endpoints.routeId(version.id(), "*"));

@@ -48,6 +48,11 @@ public class RouteRemovingCamelContext extends DefaultCamelContext {
             getLock().lock();
             try {
                 for (String id : ids) {   // as the route controller's stopRoute, logged at DEBUG: the caller logs one line
+                    if (isStopping() || isStopped()) {
+                        // the routes go with the context; its shutdown waits for this removal's exchange, which would
+                        // otherwise stop the routes one by one (a SIGTERM during a removal of 3,009 routes took 65 s)
+                        return List.of();
+                    }
                     doShutdownRoute(id, timeout, unit, false, LoggingLevel.DEBUG);
                 }
                 Map<String, Set<Endpoint>> endpointsOf = new HashMap<>();
