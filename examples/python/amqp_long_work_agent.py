@@ -46,7 +46,7 @@ class AnycastQueue(ReceiverOption):
 class Work:
     def __init__(self, request, delivery):
         self.request, self.delivery = request, delivery
-        self.reply, self.stop_reason = None, None
+        self.reply, self.stop_reason, self.reply_wanted = None, None, False
 
 
 class Heartbeat:
@@ -96,7 +96,9 @@ class Agent(MessagingHandler):
         if event.receiver == self.stops:  # the coordinator's answer to a heartbeat
             work = self.working.get(event.message.correlation_id)
             if work is not None:
-                work.stop_reason = json.loads(event.message.body)["reason"]
+                answer = json.loads(event.message.body)
+                work.stop_reason = answer["reason"]
+                work.reply_wanted = bool(answer.get("reply_wanted"))
                 print("told to stop:", work.stop_reason, flush=True)
             self.accept(event.delivery)
             self.stops.flow(1)
@@ -122,7 +124,11 @@ class Agent(MessagingHandler):
     def on_work_done(self, event):
         work = event.subject
         del self.working[work.request.correlation_id]
-        if work.stop_reason is None:  # a stopped attempt's reply would be recorded and ignored
+        if work.stop_reason is not None and work.reply_wanted:
+            # a cancel cut the work off and the step's undo waits to learn what was done: handle() stops before it does
+            # anything lasting, so nothing is to be undone (an agent that did its work would reply "ok")
+            work.reply = work.reply or {"status": "error", "error": "stopped before the work was done", "retryable": False}
+        if work.stop_reason is None or work.reply_wanted:  # a stopped attempt's reply would otherwise be recorded and ignored
             self.replies.send(Message(address=work.request.reply_to, correlation_id=work.request.correlation_id,
                                       durable=True, body=json.dumps(work.reply)))
             print("replied", flush=True)

@@ -32,7 +32,7 @@ class Agent(stomp.ConnectionListener):
         if frame.headers["destination"].endswith(STOPS):
             answer = json.loads(frame.body)
             if answer.get("status") == "stop":
-                stopped[frame.headers["correlation-id"]] = answer["reason"]
+                stopped[frame.headers["correlation-id"]] = answer
                 print("told to stop:", answer["reason"], flush=True)
             return
         if frame.headers.get("message_kind") == "agent_message" or "reply-to" not in frame.headers:
@@ -58,7 +58,13 @@ class Agent(stomp.ConnectionListener):
                 break
             time.sleep(0.1)
         done.set()
-        if cid in stopped:
+        if cid in stopped and stopped[cid].get("reply_wanted"):
+            # a cancel cut the work off and the step's undo waits to learn what was done: this work stops before it
+            # does anything lasting, so nothing is to be undone (an agent that did its work would reply "ok")
+            self.connection.send(destination=reply_to, headers={**headers, "persistent": "true"},
+                                 body=json.dumps({"status": "error", "error": "stopped before the work was done", "retryable": False}))
+            print("stopped, replied that nothing was done", flush=True)
+        elif cid in stopped:
             print("stopped, no reply sent", flush=True)
         else:
             self.connection.send(destination=reply_to, body=json.dumps({"status": "ok", "output": {"worked": True}}),

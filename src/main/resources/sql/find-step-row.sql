@@ -8,7 +8,8 @@ SELECT s.execution_id, s.step_id, s.iteration, s.kind, s.status, s.attempt, s.ma
        CASE WHEN s.status = 'failed' THEN EXISTS (SELECT 1 FROM workflow_step_executions c
                                                    WHERE c.execution_id = s.execution_id AND c.step_id = s.step_id
                                                      AND c.kind = 'compensation' AND c.held_until IS NOT NULL)
-       END AS compensation_held
+       END AS compensation_held,
+       s.output IS NOT NULL AS reported_done   -- a failed step cut off by a cancel: a reply reported it done (V47)
 FROM workflow_step_executions s
 JOIN workflow_executions e ON e.id = s.execution_id
 LEFT JOIN step_attempts a ON a.step_execution_id = s.id AND a.attempt = s.attempt

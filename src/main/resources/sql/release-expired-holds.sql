@@ -2,10 +2,16 @@
 -- known done, so nothing is undone (unless an earlier iteration of a loop's step stands). holdMs and sweptAtMs as in
 -- expire-attempts.sql: while replies are queued, the attempt's reply may be among them. SKIP LOCKED lets several
 -- coordinators share the sweep.
-WITH due AS MATERIALIZED (
+-- A hold left on a compensation that is no longer pending (a coordinator of schema 46 or earlier, which knows no holds,
+-- started it) holds nothing: cleared, or the execution would wait for it forever (load-compensations.sql reads it as
+-- retrying, find-stalled-compensations.sql as moving), and the stall sweep takes the execution up.
+WITH stale AS (
+    UPDATE workflow_step_executions c SET held_until = NULL, updated_at = now()
+     WHERE c.held_until IS NOT NULL AND c.status <> 'pending'
+), due AS MATERIALIZED (
     SELECT c.id, c.execution_id, c.step_id
       FROM workflow_step_executions c
-     WHERE c.held_until IS NOT NULL
+     WHERE c.held_until IS NOT NULL AND c.status = 'pending'
        AND c.held_until < LEAST(now(), to_timestamp(CAST(:#sweptAtMs AS double precision) / 1000)) - :#holdMs * interval '1 millisecond'
      ORDER BY c.held_until LIMIT CAST(:#sweepLimit AS integer)
        FOR UPDATE SKIP LOCKED

@@ -821,7 +821,12 @@ public class ApiRoutes extends RouteBuilder {
      */
     private static String answeredKind(Exchange exchange) {
         Map<String, Object> step = stepRow(exchange);
-        return "running".equals(step.get("status")) ? "step" : "running".equals(step.get("compensation_status")) ? "compensation" : null;
+        if ("running".equals(step.get("status"))
+                // a cancel cut the attempt off, and its step's compensation waits for its reply (V47): a person's answer decides
+                || ("failed".equals(step.get("status")) && Boolean.TRUE.equals(step.get("compensation_held")))) {
+            return "step";
+        }
+        return "running".equals(step.get("compensation_status")) ? "compensation" : null;
     }
 
     /** The compensation of a step that waits for no reply, for the 409: " and its compensation is …", or nothing. */

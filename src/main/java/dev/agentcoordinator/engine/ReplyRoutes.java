@@ -419,7 +419,11 @@ public class ReplyRoutes extends RouteBuilder {
                 // its compensation waits for this reply (V47); should another release come first, the reason below stands
                 in.setHeader(RELEASES_HOLD, true);
             }
-            if (cutOffWithItsUndo && StepOutcome.reportsSuccess(exchange.getProperty(REPLY_TEXT, String.class))) {
+            if (cutOffWithItsUndo && CANCELLED_BY_REQUEST.equals(error) && Boolean.TRUE.equals(row.get("reported_done"))
+                    && StepOutcome.reportsSuccess(exchange.getProperty(REPLY_TEXT, String.class))) {
+                // an earlier reply of this attempt reported it done after the cancel: that one had it undone (an INFO)
+                reason += "; an earlier reply reported it done after the cancel, and it is undone with that reply's output";
+            } else if (cutOffWithItsUndo && StepOutcome.reportsSuccess(exchange.getProperty(REPLY_TEXT, String.class))) {
                 // what the agent did stands: a WARN, not the INFO of a reply that only came after a cancel
                 in.removeHeader(IGNORED_AS_EXPECTED);
                 reason += CANCELLED_BY_REQUEST.equals(error)

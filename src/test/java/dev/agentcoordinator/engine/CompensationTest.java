@@ -223,6 +223,46 @@ class CompensationTest {
     }
 
     /**
+     * A step handed to a person (its agent never answers) is cut off by a cancel: the person's answer over HTTP decides
+     * the held undo as the agent's reply would, instead of a 409 that leaves the work in place until the deadline.
+     */
+    @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    void aPersonsAnswerOverHttpDecidesTheHeldUndo() throws Exception {
+        String eventId = sendEvent("T_SAGA_SILENT", "{}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null && actionsOf(executionOf(eventId)).contains("pay"));
+        String executionId = executionOf(eventId);
+        assertThat(cancel(executionId).body()).contains("compensating");
+        HttpResponse<String> answer = ExecutionProbe.post("/api/executions/" + executionId + "/steps/pay/reply",
+                "{\"status\": \"ok\", \"output\": {\"paid\": 3}}");
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(202);
+        // long before pay's deadline (8 s)
+        await().atMost(Duration.ofSeconds(5)).until(() -> "compensated".equals(executionStatus(executionId)));
+        assertThat(compensation(executionId, "pay")).containsEntry("status", "completed");
+        assertThat(actionsOf(executionId)).containsExactly("book", "pay", "repay", "unbook");
+    }
+
+    /**
+     * A coordinator of schema 46 (a rolling upgrade) knows no holds: it started the held compensation as any pending one,
+     * which completed with its hold still marked. The hold is cleared, or the saga would wait for it for ever.
+     */
+    @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    void aHoldLeftOnACompensationAnEarlierReleaseStartedIsClearedAndTheSagaEnds() throws Exception {
+        String eventId = sendEvent("T_SAGA_SILENT", "{}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null && actionsOf(executionOf(eventId)).contains("pay"));
+        String executionId = executionOf(eventId);
+        assertThat(cancel(executionId).body()).contains("compensating");
+        // what the earlier release left: the held undo started and completed, its mark still there
+        new org.springframework.jdbc.core.JdbcTemplate(shared().dataSource()).update("UPDATE workflow_step_executions SET status = 'completed',"
+                + " attempt = 1, completed_at = now() WHERE execution_id = ? AND step_id = 'pay' AND kind = 'compensation'", executionId);
+        // long before pay's deadline (8 s): the stalled-compensation sweep takes it up once the mark is gone
+        await().atMost(Duration.ofSeconds(7)).until(() -> "compensated".equals(executionStatus(executionId)));
+        assertThat(query("SELECT 1 FROM workflow_step_executions WHERE execution_id = ? AND held_until IS NOT NULL", executionId)).isEmpty();
+        assertThat(actionsOf(executionId)).containsExactly("book", "pay", "unbook");
+    }
+
+    /**
      * The step in flight at a cancel had its request still queued, no agent having taken it: taken back off the queue, it
      * did nothing, and the execution, with nothing else to undo, ends cancelled long before the attempt's deadline, with
      * no compensation rows left (a retry of it starts clean).
