@@ -1,9 +1,10 @@
 package dev.agentcoordinator.engine;
 
 import org.junit.jupiter.api.Test;
-import org.springframework.jdbc.core.JdbcTemplate;
 
 import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.Map;
 
@@ -18,13 +19,10 @@ import static org.awaitility.Awaitility.await;
  */
 class RequestStillDueTest {
 
-    private static int stillDue(Map<String, Object> row) throws Exception {
-        String statement;
+    private static String statement() throws Exception {
         try (var in = RequestStillDueTest.class.getResourceAsStream("/sql/request-still-due.sql")) {
-            statement = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).replace(":#rowId", "?").replace(":#attempt", "?");
         }
-        statement = statement.replace(":#rowId", "?").replace(":#attempt", "?");
-        return new JdbcTemplate(shared().dataSource()).update(statement, row.get("id"), row.get("attempt"));
     }
 
     @Test
@@ -32,25 +30,42 @@ class RequestStillDueTest {
         String eventId = sendEvent("T_SAGA_UNHEARD", "{}");   // pay: its agent's queue has no consumer
         await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null
                 && "running".equals(stepStatuses(executionOf(eventId)).get("pay")));
-        String executionId = executionOf(eventId);
-        String rowOf = "SELECT id, attempt FROM workflow_step_executions WHERE execution_id = ? AND step_id = 'pay' AND kind = 'step'";
-        Map<String, Object> pay = query(rowOf, executionId).get(0);
-        JdbcTemplate jdbc = new JdbcTemplate(shared().dataSource());
+        Map<String, Object> pay = query("SELECT id, attempt FROM workflow_step_executions WHERE execution_id = ? AND step_id = 'pay'"
+                + " AND kind = 'step'", executionOf(eventId)).get(0);
+        String stillDue = statement();
+        // one transaction, rolled back: the coordinator's sweeps see none of the states made up here (nor time the row out)
+        try (Connection connection = shared().dataSource().getConnection()) {
+            connection.setAutoCommit(false);
+            try {
+                // a lease to send: it goes
+                assertThat(run(connection, "UPDATE workflow_step_executions SET request_due_at = now() WHERE id = ?", pay.get("id"))).isEqualTo(1);
+                assertThat(run(connection, stillDue, pay.get("id"), pay.get("attempt"))).isEqualTo(1);
+                // sent already (request-sent.sql cleared the lease): not again
+                run(connection, "UPDATE workflow_step_executions SET request_due_at = NULL WHERE id = ?", pay.get("id"));
+                assertThat(run(connection, stillDue, pay.get("id"), pay.get("attempt"))).isZero();
+                // past its deadline: not sent with no time left
+                run(connection, "UPDATE workflow_step_executions SET request_due_at = now(), deadline = now() - interval '1 second'"
+                        + " WHERE id = ?", pay.get("id"));
+                assertThat(run(connection, stillDue, pay.get("id"), pay.get("attempt"))).isZero();
+                // its result recorded meanwhile: not sent
+                run(connection, "UPDATE workflow_step_executions SET deadline = now() + interval '1 minute', status = 'completed'"
+                        + " WHERE id = ?", pay.get("id"));
+                assertThat(run(connection, stillDue, pay.get("id"), pay.get("attempt"))).isZero();
+                // another attempt's request: not this one's to send
+                run(connection, "UPDATE workflow_step_executions SET status = 'running' WHERE id = ?", pay.get("id"));
+                assertThat(run(connection, stillDue, pay.get("id"), ((Number) pay.get("attempt")).intValue() - 1)).isZero();
+            } finally {
+                connection.rollback();
+            }
+        }
+    }
 
-        // a lease to send: it goes
-        jdbc.update("UPDATE workflow_step_executions SET request_due_at = now() WHERE id = ?", pay.get("id"));
-        assertThat(stillDue(pay)).isEqualTo(1);
-        // sent already (request-sent.sql cleared the lease): not again
-        jdbc.update("UPDATE workflow_step_executions SET request_due_at = NULL WHERE id = ?", pay.get("id"));
-        assertThat(stillDue(pay)).isZero();
-        // past its deadline: not sent with no time left
-        jdbc.update("UPDATE workflow_step_executions SET request_due_at = now(), deadline = now() - interval '1 second' WHERE id = ?",
-                pay.get("id"));
-        assertThat(stillDue(pay)).isZero();
-        // settled meanwhile (here by a cancel): not sent
-        jdbc.update("UPDATE workflow_step_executions SET deadline = now() + interval '1 minute' WHERE id = ?", pay.get("id"));
-        assertThat(ExecutionProbe.post("/api/executions/" + executionId + "/cancel", null).statusCode()).isEqualTo(200);
-        jdbc.update("UPDATE workflow_step_executions SET request_due_at = now() WHERE id = ?", pay.get("id"));
-        assertThat(stillDue(pay)).isZero();
+    private static int run(Connection connection, String sql, Object... parameters) throws Exception {
+        try (PreparedStatement statement = connection.prepareStatement(sql)) {
+            for (int i = 0; i < parameters.length; i++) {
+                statement.setObject(i + 1, parameters[i]);
+            }
+            return statement.executeUpdate();
+        }
     }
 }
