@@ -123,6 +123,11 @@ class StartupTest {
             }
             whileStopping = poller.answersSoFar();
         }
+        // the poller's one request in flight when the starting answers were taken comes back after them: answered as
+        // starting, it is the first of these (a fresh-clone CI run met it)
+        if (!whileStopping.isEmpty() && whileStopping.get(0).body().contains("the coordinator is starting")) {
+            whileStopping = whileStopping.subList(1, whileStopping.size());
+        }
         List<HttpResponse<String>> refused = whileStopping.stream().filter(r -> r.statusCode() != 200).toList();
         System.out.printf("API answers while running and stopping: %d, of which 503: %d%n", whileStopping.size(), refused.size());
         assertThat(refused).allSatisfy(answer -> assertClosedGate(answer, "the coordinator is stopping"));
