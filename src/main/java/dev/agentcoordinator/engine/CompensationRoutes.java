@@ -2,7 +2,6 @@ package dev.agentcoordinator.engine;
 
 import dev.agentcoordinator.definition.WorkflowCatalog;
 import dev.agentcoordinator.definition.WorkflowDefinition;
-import dev.agentcoordinator.definition.WorkflowStep;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.builder.PredicateBuilder;
@@ -241,9 +240,7 @@ final class CompensationRoutes {
     /** A compensation's reply is judged like a plain step's (no loop): complete, retry or fail. */
     private void classify(Exchange exchange) {
         Message in = exchange.getMessage();
-        WorkflowStep plain = new WorkflowStep(in.getHeader(STEP_ID, String.class), null, null, null, null, null, null, null, null, null, null);
-        StepOutcome outcome = StepOutcome.of(plain, in.getBody(String.class), in.getHeader(ATTEMPT, Integer.class),
-                in.getHeader(MAX_ATTEMPTS, Integer.class), 0, in.getHeader(INPUT, String.class));
+        StepOutcome outcome = StepOutcome.ofPlainStep(in, in.getBody(String.class));
         outcome.warnOfIgnoredFields(in.getHeader(CORRELATION_ID), in.getHeader(STEP_ID, String.class));
         in.setHeader(TRANSITION, outcome.transition().name());
         in.setHeader(OUTPUT, outcome.outputJson());

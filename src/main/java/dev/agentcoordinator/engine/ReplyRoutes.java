@@ -347,9 +347,7 @@ public class ReplyRoutes extends RouteBuilder {
      */
     private static void readHeldOutcome(Exchange exchange) {
         Message in = exchange.getMessage();
-        WorkflowStep plain = new WorkflowStep(in.getHeader(STEP_ID, String.class), null, null, null, null, null, null, null, null, null, null);
-        StepOutcome outcome = StepOutcome.of(plain, exchange.getProperty(REPLY_TEXT, String.class), in.getHeader(ATTEMPT, Integer.class),
-                in.getHeader(MAX_ATTEMPTS, Integer.class), 0, in.getHeader(INPUT, String.class));
+        StepOutcome outcome = StepOutcome.ofPlainStep(in, exchange.getProperty(REPLY_TEXT, String.class));
         boolean done = outcome.transition() == StepOutcome.Transition.COMPLETE;
         in.setHeader("heldDone", done);
         in.setHeader(OUTPUT, done ? outcome.outputJson() : null);

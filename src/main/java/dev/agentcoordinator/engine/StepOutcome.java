@@ -24,6 +24,17 @@ public record StepOutcome(Transition transition, String outputJson, String error
     public static final java.util.List<String> REPLY_STATUSES = java.util.List.of("ok", "error", "running");
 
     /**
+     * A reply judged as a plain step's (no loop, no condition), by the step's id and the attempt headers on {@code in}
+     * (ATTEMPT, MAX_ATTEMPTS, INPUT): a compensation's reply, or the reply of an attempt a cancel cut off.
+     */
+    static StepOutcome ofPlainStep(org.apache.camel.Message in, String replyText) {
+        WorkflowStep plain = new WorkflowStep(in.getHeader(Headers.STEP_ID, String.class), null, null, null, null, null, null, null,
+                null, null, null);
+        return of(plain, replyText, in.getHeader(Headers.ATTEMPT, Integer.class), in.getHeader(Headers.MAX_ATTEMPTS, Integer.class),
+                0, in.getHeader(Headers.INPUT, String.class));
+    }
+
+    /**
      * @param replyText   the reply body as received
      * @param attempt     the attempt the reply answers
      * @param maxAttempts attempts allowed for the step
