@@ -18,6 +18,7 @@ WITH request AS (
        SET id = EXCLUDED.id, locked_by = EXCLUDED.locked_by, priority = EXCLUDED.priority,
            execution_id = EXCLUDED.execution_id, step_id = EXCLUDED.step_id, locked_at = now(),
            expires_at = EXCLUDED.expires_at, ttl_ms = EXCLUDED.ttl_ms,
+           cut_off_attempt = NULL,   -- a lock kept for an attempt a cancel cut off (V49) is the taker's own now
            preempted = CASE WHEN lock_in_force(l.expires_at, l.execution_id, l.step_id) AND l.priority < EXCLUDED.priority
                              AND (l.execution_id IS DISTINCT FROM EXCLUDED.execution_id
                                   OR l.step_id IS DISTINCT FROM EXCLUDED.step_id)

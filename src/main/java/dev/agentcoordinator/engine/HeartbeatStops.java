@@ -68,9 +68,10 @@ final class HeartbeatStops {
             stop.put("attempt", attempt);
         }
         stop.put("reason", reason);
-        if (row != null && Boolean.TRUE.equals(row.get("compensation_held")) && attempt != null
-                && attempt.equals(((Number) row.get("attempt")).intValue())) {
-            // the step's undo waits to learn whether this attempt's work was done (V47): its reply, ok or error, says
+        if (row != null && (Boolean.TRUE.equals(row.get("compensation_held")) || Boolean.TRUE.equals(row.get("locks_kept")))
+                && attempt != null && attempt.equals(((Number) row.get("attempt")).intValue())) {
+            // the step's undo waits to learn whether this attempt's work was done (V47), or its locks are kept until the
+            // agent is done with the resource (V49): its reply, ok or error, says
             stop.put("reply_wanted", true);
         }
 

@@ -62,10 +62,13 @@ public final class QueuedRequests {
         this.meters = meters;
     }
 
-    /** Where a held attempt's request taken back is told (SupervisorRoutes): headers executionId, stepId. */
-    public static final String RELEASE_WITHDRAWN_HOLD = "direct:coordinator.release-withdrawn-hold";
+    /**
+     * Where the request taken back of an attempt a cancel cut off, whose step's compensation is held for it or whose
+     * step kept its locks for it, is told (SupervisorRoutes): headers executionId, stepId, replyAttempt.
+     */
+    public static final String RELEASE_WITHDRAWN = "direct:coordinator.release-withdrawn-attempt";
 
-    /** Sends to {@link #RELEASE_WITHDRAWN_HOLD}; set once Camel runs (null before: nothing to release yet). */
+    /** Sends to {@link #RELEASE_WITHDRAWN}; set once Camel runs (null before: nothing to release yet). */
     private volatile org.apache.camel.ProducerTemplate releases;
 
     /** The requests of one execution a cancel ended (the row of {@code cancel-execution}). */
@@ -73,8 +76,8 @@ public final class QueuedRequests {
         withdrawAll(List.of(row));
     }
 
-    /** Where a held attempt's request taken back is told from: the running Camel context. */
-    public void releaseHoldsWith(org.apache.camel.CamelContext camel) {
+    /** Where a cut-off attempt's request taken back is told from: the running Camel context. */
+    public void releaseWithdrawnWith(org.apache.camel.CamelContext camel) {
         releases = camel.createProducerTemplate();
     }
 
@@ -90,7 +93,7 @@ public final class QueuedRequests {
      */
     public void withdrawAll(List<Map<String, Object>> rows) {
         Map<String, List<String>> requestsByQueue = new LinkedHashMap<>();
-        List<HeldRequest> held = new ArrayList<>();
+        List<CutOffRequest> cutOff = new ArrayList<>();
         Set<Object> executions = new LinkedHashSet<>();
         for (Map<String, Object> row : rows) {
             WorkflowDefinition workflow = catalog.forVersion((String) row.get("workflow_id"), (Integer) row.get("workflow_version"))
@@ -100,9 +103,12 @@ public final class QueuedRequests {
             }
             if (row.get("in_flight") instanceof String attempts) {
                 for (JsonNode attempt : Json.parse(attempts)) {
-                    Optional<String> agent = workflow.step(attempt.path("step_id").asText()).map(WorkflowStep::agent);
-                    if (attempt.path("held").asBoolean() && agent.isPresent()) {
-                        held.add(new HeldRequest((String) row.get("execution_id"), attempt.path("step_id").asText(),
+                    Optional<WorkflowStep> step = workflow.step(attempt.path("step_id").asText());
+                    Optional<String> agent = step.map(WorkflowStep::agent);
+                    // what waits for this attempt to end (its held compensation, its step's kept locks) is told
+                    // when its own request is taken back
+                    if (agent.isPresent() && (attempt.path("held").asBoolean() || !step.get().locks().isEmpty())) {
+                        cutOff.add(new CutOffRequest((String) row.get("execution_id"), attempt.path("step_id").asText(),
                                 Endpoints.agentQueue(agent.get()), attempt.path("request").asText()));
                     } else {
                         add(requestsByQueue, agent, attempt.path("request").asText());
@@ -118,26 +124,30 @@ public final class QueuedRequests {
         }
         String whose = executions.size() == 1 ? "execution " + executions.iterator().next() : executions.size() + " executions";
         remove(requestsByQueue, whose);
-        if (!held.isEmpty()) {
-            worker.execute(() -> removeHeldNow(held, whose));
+        if (!cutOff.isEmpty()) {
+            worker.execute(() -> removeCutOffNow(cutOff, whose));
         }
     }
 
     /**
-     * A request of an attempt a cancel cut off whose step's compensation is held for it (V47): its execution, step, queue
-     * and {@code <row>:<attempt>}.
+     * A request of an attempt a cancel cut off whose step's compensation is held for it (V47) or whose step kept its
+     * locks for it (V49): its execution, step, queue and {@code <row>:<attempt>}.
      */
-    private record HeldRequest(String executionId, String stepId, String queue, String request) {
+    private record CutOffRequest(String executionId, String stepId, String queue, String request) {
+        int attempt() {
+            return Integer.parseInt(request.substring(request.lastIndexOf(':') + 1));
+        }
     }
 
     /**
-     * Each held attempt's request on its own: one taken back was never taken by an agent, so nothing of it stands and its
-     * compensation need not wait for its deadline (released at once, {@link #RELEASE_WITHDRAWN_HOLD}).
+     * Each cut-off attempt's request on its own: one taken back was never taken by an agent, so nothing of it stands
+     * and nobody works on its step's resources: its compensation need not wait for its deadline, nor its locks
+     * (released at once, {@link #RELEASE_WITHDRAWN}).
      */
-    private void removeHeldNow(List<HeldRequest> held, String whose) {
-        List<HeldRequest> withdrawn = new ArrayList<>();
+    private void removeCutOffNow(List<CutOffRequest> cutOff, String whose) {
+        List<CutOffRequest> withdrawn = new ArrayList<>();
         try (BrokerManagement management = BrokerManagement.open(connectionFactory, TIMEOUT_MS)) {
-            for (HeldRequest request : held) {
+            for (CutOffRequest request : cutOff) {
                 Optional<BrokerManagement.Answer> answer = management.invoke(ResourceNames.QUEUE + request.queue(),
                         "removeMessages", filter(List.of(request.request())));
                 if (answer.isPresent() && answer.get().succeeded() && answer.get().result() instanceof Number removed
@@ -148,18 +158,18 @@ public final class QueuedRequests {
                 }
             }
         } catch (Exception e) {
-            LOG.debug("{}: held requests not withdrawn: {}", whose, e.toString());
+            LOG.debug("{}: requests of cut-off attempts not withdrawn: {}", whose, e.toString());
         }
         org.apache.camel.ProducerTemplate template = releases;
-        for (HeldRequest request : withdrawn) {
+        for (CutOffRequest request : withdrawn) {
             try {
                 if (template != null) {
-                    template.sendBodyAndHeaders(RELEASE_WITHDRAWN_HOLD, null,
-                            Map.of(Headers.EXECUTION_ID, request.executionId(), Headers.STEP_ID, request.stepId()));
+                    template.sendBodyAndHeaders(RELEASE_WITHDRAWN, null, Map.of(Headers.EXECUTION_ID, request.executionId(),
+                            Headers.STEP_ID, request.stepId(), "replyAttempt", request.attempt()));
                 }
             } catch (Exception e) {
-                // the hold ends at the attempt's deadline instead (release-expired-holds.sql)
-                LOG.debug("{}: compensation of step {} not released: {}", whose, request.stepId(), e.toString());
+                // the hold and the locks end at the attempt's deadline instead (release-expired-holds.sql, lock_in_force)
+                LOG.debug("{}: compensation and locks of step {} not released: {}", whose, request.stepId(), e.toString());
             }
         }
     }

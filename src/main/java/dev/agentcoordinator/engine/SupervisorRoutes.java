@@ -154,25 +154,35 @@ public class SupervisorRoutes extends RouteBuilder {
                     .end()
                 .end();
 
-        from(QueuedRequests.RELEASE_WITHDRAWN_HOLD)
-                .routeId("coordinator.release-withdrawn-hold")
-                .routeDescription("a held compensation whose step's request was taken back before an agent took it: nothing to undo")
+        from(QueuedRequests.RELEASE_WITHDRAWN)
+                .routeId("coordinator.release-withdrawn-attempt")
+                .routeDescription("an attempt a cancel cut off whose request was taken back before an agent took it: its step's held"
+                        + " compensation has nothing to undo, and the locks kept for it are free")
                 .setBody(constant(null))
                 // as a reply that says nothing was done
                 .setHeader("heldDone", constant(false))
                 .process(exchange -> {
-                    for (String absent : List.of(OUTPUT, ROW_ID, "replyAttempt")) {
+                    for (String absent : List.of(OUTPUT, ROW_ID)) {
                         Headers.presentEvenIfNull(exchange.getMessage(), absent);
                     }
                 })
                 .to(Sql.row("release-held-compensation"))
-                .filter(Sql.returnedRow())
-                    .process(this::rowToHeaders)
-                    .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId}: its request was taken"
-                            + " back before an agent took it; nothing of it to undo [execution ${header.executionId}]")
-                    .filter(header(ROUTE_KEY).isNotNull())
-                        .toD("direct:wf.${header.routeKey}~compensate")
-                    .end()
+                .choice()
+                    .when(Sql.returnedRow())
+                        // a compensation skipped frees the locks itself (release_held_compensation); one that runs takes them
+                        .process(this::rowToHeaders)
+                        .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId}: its request was taken"
+                                + " back before an agent took it; nothing of it to undo [execution ${header.executionId}]")
+                        .filter(header(ROUTE_KEY).isNotNull())
+                            .toD("direct:wf.${header.routeKey}~compensate")
+                        .end()
+                    .endChoice()
+                    .otherwise()
+                        .to(Sql.update("release-cut-off-locks"))
+                        .filter(header(Headers.SQL_UPDATE_COUNT).isGreaterThan(0))
+                            .log(org.apache.camel.LoggingLevel.DEBUG, Endpoints.PROGRESS_LOG, "step ${header.stepId}: its request was taken"
+                                    + " back before an agent took it; the locks kept for it are free [execution ${header.executionId}]")
+                        .end()
                 .end();
 
         stallSweep(7, "coordinator.stalled-compensations", "executions left compensating with nothing in flight compensate on",

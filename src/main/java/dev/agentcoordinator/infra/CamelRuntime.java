@@ -121,7 +121,7 @@ public final class CamelRuntime implements AutoCloseable {
             for (RoutesBuilder workflow : workflows) {
                 NewRoutes.add(main.getCamelContext(), (org.apache.camel.builder.RouteBuilder) workflow);
             }
-            queuedRequests.releaseHoldsWith(main.getCamelContext());
+            queuedRequests.releaseWithdrawnWith(main.getCamelContext());
             main.getCamelContext().addService(deadLetters, true);   // stopped (its connection closed) with Camel
             return new CamelRuntime(main, settings, operations);
         } catch (Exception | Error e) {

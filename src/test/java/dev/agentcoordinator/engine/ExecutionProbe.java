@@ -65,6 +65,21 @@ final class ExecutionProbe {
                 .toList();
     }
 
+    /** The correlation ids of the messages on {@code queue} (browsed, left there). */
+    static List<String> queuedCorrelationIds(String queue) throws jakarta.jms.JMSException {
+        List<String> ids = new java.util.ArrayList<>();
+        try (jakarta.jms.Connection connection = shared().connectionFactory().createConnection()) {
+            connection.start();
+            jakarta.jms.Session session = connection.createSession(false, jakarta.jms.Session.AUTO_ACKNOWLEDGE);
+            try (jakarta.jms.QueueBrowser browser = session.createBrowser(session.createQueue(queue))) {
+                for (Object message : java.util.Collections.list(browser.getEnumeration())) {
+                    ids.add(((jakarta.jms.Message) message).getJMSCorrelationID());
+                }
+            }
+        }
+        return ids;
+    }
+
     static Map<String, Object> execution(String executionId) {
         return query("SELECT status, error, result::text AS result, retries FROM workflow_executions WHERE id = ?", executionId).get(0);
     }

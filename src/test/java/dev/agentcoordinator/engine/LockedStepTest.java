@@ -84,6 +84,8 @@ class LockedStepTest {
             }
             return r.action().equals("fail") ? List.of(Reply.error("roadmap service down", false)) : List.of(Reply.ok(Map.of("adjusted", true)));
         }).agent("g-lock-exclusive", LockedStepTest::exclusive)
+                .agent("g-lock-slow-a", LockedStepTest::slowChange)
+                .agent("g-lock-slow-b", LockedStepTest::slowChange)
                 .agent("g-lock-low", r -> List.of(Reply.ok(Map.of()).after(300)))
                 .agent("g-lock-mid", r -> List.of(Reply.ok(Map.of()).after(300)));
     }
@@ -97,6 +99,7 @@ class LockedStepTest {
         if (r.action().equals("notify")) {
             return List.of(r.input().path("fail").asBoolean() ? Reply.error("notification failed", false) : Reply.ok(Map.of()));
         }
+
         String user = r.input().path("user_id").asText();
         java.util.concurrent.atomic.AtomicInteger onIt = working.computeIfAbsent(user, u -> new java.util.concurrent.atomic.AtomicInteger());
         if (onIt.incrementAndGet() > 1) {
@@ -110,6 +113,30 @@ class LockedStepTest {
             onIt.decrementAndGet();   // before the reply: the coordinator frees the lock only once it has it
         }
         return List.of(Reply.ok(Map.of("done", r.action())));
+    }
+
+    /** By user: change_slowly works on the roadmap until its latch opens (its request stays taken and unacknowledged). */
+    private static final Map<String, java.util.concurrent.CountDownLatch> workOnRoadmap = new ConcurrentHashMap<>();
+
+    /**
+     * Changes a user's roadmap until the test lets it finish (a cancel cuts it off meanwhile), holding its listener: an
+     * agent of the tests of one execution each, whose other requests the held listener may have fetched; or undoes a
+     * change, noting the locks held then.
+     */
+    private static List<Reply> slowChange(ScriptedAgents.Received r) {
+        if (r.action().equals("undo")) {
+            String executionId = r.request().path("execution_id").asText();
+            heldAtRequest.put("undo:" + executionId, query("SELECT resource_type || '/' || resource_id AS r FROM resource_locks"
+                    + " WHERE execution_id = ? ORDER BY 1", executionId).stream().map(row -> (String) row.get("r")).toList());
+            return List.of(Reply.ok(Map.of()));
+        }
+        try {
+            workOnRoadmap.computeIfAbsent(r.input().path("user_id").asText(), u -> new java.util.concurrent.CountDownLatch(1))
+                    .await(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return List.of(Reply.ok(Map.of("done", "change_slowly")));
     }
 
     /** The lock each preempting holder took, by user: the tests release it. */
@@ -420,7 +447,9 @@ class LockedStepTest {
                 URI.create(shared().httpUrl() + "/api/executions/" + executionId + "/cancel"))
                 .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(cancelled.statusCode()).isEqualTo(200);
-        assertThat(query("SELECT 1 FROM resource_locks WHERE execution_id = ?", executionId)).isEmpty();
+        // kept for the third iteration's attempt, which the cancel cut off while its agent works (V49)
+        assertThat(query("SELECT cut_off_attempt FROM resource_locks WHERE execution_id = ?", executionId))
+                .extracting(row -> row.get("cut_off_attempt")).containsExactly(1);
     }
 
     /**
@@ -518,6 +547,108 @@ class LockedStepTest {
         assertThat(heldAtRequest.get("undo:" + executionId)).as("held by the undo when its agent got it").containsExactly("roadmap/" + user);
         assertThat(query("SELECT 1 FROM resource_locks WHERE resource_id = ?", user)).as("released as it settled").isEmpty();
         assertThat(ExecutionProbe.requests(agents, executionId, "change")).extracting(r -> r.action()).containsExactly("adjust", "undo");
+    }
+
+    /**
+     * A cancel cuts off a step's attempt while its agent works on the locked resource: the lock is kept until that agent
+     * replies (V49), so another execution's step on the resource waits for it rather than starting beside it. Before,
+     * the cancel released the lock at once, and the other step's request reached its agent while the first still worked.
+     */
+    @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    void aLockIsKeptForTheAttemptACancelCutOffUntilItsAgentReplies() throws Exception {
+        String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
+        String cutOff = cutOffWhileItsAgentWorks("G_LOCK_CUT_OFF", user, "cancelled");
+
+        String next = sendEvent("G_LOCK_CUT_OFF", "{\"user_id\":\"" + user + "\"}");
+        long workDone = finishWorkAfterTheNextWaits(next, user);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "completed".equals(executionStatus(executionOf(next))));
+        ScriptedAgents.Received nextRequest = ExecutionProbe.requests(agents, executionOf(next), "change").get(0);
+        assertThat(nextRequest.receivedAtNanos()).as("the next holder's request reached its agent after the cut-off attempt's work")
+                .isGreaterThan(workDone);
+        // the reply that freed it is recorded as a reply after the cancel
+        assertThat(query("SELECT reason FROM ignored_replies WHERE execution_id = ?", cutOff)).hasSize(1);
+        assertThat(query("SELECT 1 FROM resource_locks WHERE resource_id = ?", user)).isEmpty();
+    }
+
+    /**
+     * As above, for a step with a compensation: its compensation is held for the cut-off attempt's reply (V47); that
+     * reply reports the work done, and the undo runs holding the lock kept since, before the next holder gets it.
+     */
+    @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    void aLockKeptForACutOffAttemptPassesToItsUndoBeforeAnyOtherHolder() throws Exception {
+        String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
+        String cutOff = cutOffWhileItsAgentWorks("G_LOCK_CUT_OFF_UNDO", user, "compensating");
+
+        String next = sendEvent("G_LOCK_CUT_OFF_UNDO", "{\"user_id\":\"" + user + "\"}");
+        finishWorkAfterTheNextWaits(next, user);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "compensated".equals(executionStatus(cutOff))
+                && "completed".equals(executionStatus(executionOf(next))));
+        List<ScriptedAgents.Received> cutOffRequests = ExecutionProbe.requests(agents, cutOff, "change");
+        assertThat(cutOffRequests).extracting(ScriptedAgents.Received::action).containsExactly("change_slowly", "undo");
+        ScriptedAgents.Received nextRequest = ExecutionProbe.requests(agents, executionOf(next), "change").get(0);
+        assertThat(nextRequest.receivedAtNanos()).as("the next holder's request came after the undo's")
+                .isGreaterThan(cutOffRequests.get(1).receivedAtNanos());
+        assertThat(heldAtRequest.get("undo:" + cutOff)).as("held by the undo when its agent got it").containsExactly("roadmap/" + user);
+        assertThat(query("SELECT 1 FROM resource_locks WHERE resource_id = ?", user)).isEmpty();
+    }
+
+    /**
+     * A cut-off attempt whose request no agent had taken (it is taken back off the queue at the cancel): nobody works on
+     * the resource, so the lock is free at once, not at the attempt's deadline (30 s).
+     */
+    @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    void aLockOfACutOffAttemptWhoseRequestWasTakenBackIsFreeAtOnce() throws Exception {
+        String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
+        String eventId = sendEvent("G_LOCK_CUT_OFF_QUEUED", "{\"user_id\":\"" + user + "\"}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null
+                && "running".equals(stepRow(executionOf(eventId), "change").get("status")));
+        // on the queue (its send commits after its step's row): the cancel takes it back
+        await().atMost(Duration.ofSeconds(10)).until(() -> !ExecutionProbe.queuedCorrelationIds("agent.g-lock-unattended").isEmpty());
+        assertThat(ExecutionProbe.post("/api/executions/" + executionOf(eventId) + "/cancel", null).statusCode()).isEqualTo(200);
+
+        // kept for the attempt, it would stay until its deadline (30 s): the request taken back frees it
+        await().atMost(Duration.ofSeconds(10)).until(() -> query("SELECT 1 FROM resource_locks WHERE resource_id = ?", user).isEmpty());
+    }
+
+    /**
+     * Once the execution of event {@code next} waits for the lock of {@code user}'s roadmap, lets the agent working on it
+     * (the attempt cut off) finish and reply; when that was (System.nanoTime).
+     */
+    private static long finishWorkAfterTheNextWaits(String next, String user) {
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(next) != null && String.valueOf(query("SELECT waiting_for"
+                + " FROM workflow_step_executions WHERE execution_id = ?", executionOf(next)).get(0).get("waiting_for"))
+                .startsWith("lock roadmap/" + user + " held by g-lock-slow-"));
+        long done = System.nanoTime();
+        workOnRoadmap.get(user).countDown();
+        return done;
+    }
+
+    /**
+     * Starts {@code trigger} for {@code user}, cancels the execution while its agent works on step change's attempt
+     * (change_slowly), and checks the lock is kept for that attempt, until its deadline at most; the execution's id.
+     */
+    private static String cutOffWhileItsAgentWorks(String trigger, String user, String statusAfterCancel) throws Exception {
+        String eventId = sendEvent(trigger, "{\"user_id\":\"" + user + "\"}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null
+                && !ExecutionProbe.requests(agents, executionOf(eventId), "change").isEmpty());
+        String executionId = executionOf(eventId);
+        Object deadline = query("SELECT deadline FROM workflow_step_executions WHERE execution_id = ?", executionId).get(0).get("deadline");
+        HttpResponse<String> cancelled = ExecutionProbe.post("/api/executions/" + executionId + "/cancel", null);
+        assertThat(cancelled.statusCode()).isEqualTo(200);
+        assertThat(Json.parse(cancelled.body()).path("status").asText()).isEqualTo(statusAfterCancel);
+
+        assertThat(query("SELECT cut_off_attempt, expires_at FROM resource_locks WHERE resource_id = ?", user))
+                .extracting(row -> row.get("cut_off_attempt"), row -> row.get("expires_at")).containsExactly(tuple(1, deadline));
+        com.fasterxml.jackson.databind.JsonNode listed = Json.parse(HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create(shared().httpUrl() + "/api/locks")).build(), HttpResponse.BodyHandlers.ofString()).body()).path("locks");
+        assertThat(java.util.stream.StreamSupport.stream(listed.spliterator(), false)
+                .filter(lock -> lock.path("resource_id").asText().equals(user)))
+                .extracting(lock -> lock.path("execution_id").asText(), lock -> lock.path("cut_off_attempt").asInt())
+                .containsExactly(tuple(executionId, 1));
+        return executionId;
     }
 
     /**

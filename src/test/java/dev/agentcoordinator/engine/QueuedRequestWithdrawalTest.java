@@ -1,18 +1,12 @@
 package dev.agentcoordinator.engine;
 
 import dev.agentcoordinator.infra.BrokerManagement;
-import jakarta.jms.Connection;
-import jakarta.jms.Message;
-import jakarta.jms.QueueBrowser;
-import jakarta.jms.Session;
 import org.apache.activemq.artemis.api.core.management.ResourceNames;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 
@@ -130,16 +124,6 @@ class QueuedRequestWithdrawalTest {
     }
 
     private static List<String> queuedCorrelationIds(String queue) throws Exception {
-        List<String> ids = new ArrayList<>();
-        try (Connection connection = shared().connectionFactory().createConnection()) {
-            connection.start();
-            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
-            try (QueueBrowser browser = session.createBrowser(session.createQueue(queue))) {
-                for (Object message : Collections.list(browser.getEnumeration())) {
-                    ids.add(((Message) message).getJMSCorrelationID());
-                }
-            }
-        }
-        return ids;
+        return ExecutionProbe.queuedCorrelationIds(queue);
     }
 }
