@@ -19,11 +19,18 @@ WITH done AS (
        AND (deadline IS NULL OR deadline >= COALESCE(to_timestamp(CAST(:#replyArrivedAt AS bigint) / 1000.0), '-infinity'))
     RETURNING execution_id, step_id, iteration, agent, action, max_attempts, budget_start, timeout_ms, backoff_ms, backoff_max_ms, backoff_jitter,
               compensation, holds_locks, lock_count, request_context
+), held AS MATERIALIZED (
+    -- locked in the order acquirers take them (LockedStepStart), or an acquirer of two of them deadlocks with this (V49)
+    SELECT l.resource_type, l.resource_id
+      FROM resource_locks l JOIN done ON l.execution_id = done.execution_id AND l.step_id = done.step_id
+     WHERE done.holds_locks
+     ORDER BY l.resource_type COLLATE "C", l.resource_id COLLATE "C"
+       FOR UPDATE OF l
 ), renewed AS (
     UPDATE resource_locks l
        SET expires_at = now() + l.ttl_ms * interval '1 millisecond'
-      FROM done
-     WHERE done.holds_locks AND l.execution_id = done.execution_id AND l.step_id = done.step_id
+      FROM held h
+     WHERE l.resource_type = h.resource_type AND l.resource_id = h.resource_id
     RETURNING l.resource_id
 ), next AS (
     SELECT done.*, done.holds_locks

@@ -14,10 +14,17 @@ WITH extended AS (
      WHERE id = :#rowId AND attempt = :#replyAttempt AND status = 'running'
        AND (deadline IS NULL OR deadline >= COALESCE(to_timestamp(CAST(:#replyArrivedAt AS bigint) / 1000.0), '-infinity'))
     RETURNING execution_id, step_id, deadline, holds_locks
+), held AS MATERIALIZED (
+    -- locked in the order acquirers take them (LockedStepStart), or an acquirer of two of them deadlocks with this (V49)
+    SELECT l.resource_type, l.resource_id
+      FROM resource_locks l JOIN extended e ON l.execution_id = e.execution_id AND l.step_id = e.step_id
+     WHERE e.holds_locks
+     ORDER BY l.resource_type COLLATE "C", l.resource_id COLLATE "C"
+       FOR UPDATE OF l
 ), renewed AS (
     UPDATE resource_locks l
        SET expires_at = now() + l.ttl_ms * interval '1 millisecond'
-      FROM extended e
-     WHERE e.holds_locks AND l.execution_id = e.execution_id AND l.step_id = e.step_id
+      FROM held h
+     WHERE l.resource_type = h.resource_type AND l.resource_id = h.resource_id
 )
 SELECT execution_id, step_id, deadline FROM extended

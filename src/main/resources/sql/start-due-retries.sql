@@ -44,7 +44,12 @@ WITH requeued AS (
     UPDATE workflow_step_executions s
        SET request_due_at = CASE WHEN s.status = 'running' AND e.status IN ('running', 'compensating')
                                       AND (s.deadline IS NULL OR s.deadline > now())
-                                 THEN now() + GREATEST(1000, LEAST(30000, s.timeout_ms / 3)) * interval '1 millisecond' END
+                                 THEN now() + GREATEST(1000, LEAST(30000, s.timeout_ms / 3)) * interval '1 millisecond' END,
+           -- the lease is this coordinator's now: one whose sweep read the row before, still sending its batch, does
+           -- not send it too (request-still-due.sql)
+           handled_by = CASE WHEN s.status = 'running' AND e.status IN ('running', 'compensating')
+                                  AND (s.deadline IS NULL OR s.deadline > now())
+                             THEN current_setting('application_name') ELSE s.handled_by END
       FROM (SELECT id FROM workflow_step_executions
              WHERE request_due_at < now() AND status <> 'pending'
              ORDER BY request_due_at LIMIT CAST(:#sweepLimit AS integer) FOR UPDATE SKIP LOCKED) due,

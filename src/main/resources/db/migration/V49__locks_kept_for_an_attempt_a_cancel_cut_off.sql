@@ -12,8 +12,15 @@ COMMENT ON COLUMN resource_locks.cut_off_attempt IS
 
 -- As V22's, and: a step's row that a cancel (cancel_execution, which names its execution in coordinator.cutting_off for
 -- the statement that settles its steps) moves from running to failed keeps its locks for the attempt, until its deadline.
+-- The holder's lock rows are locked first in the order acquirers take them (LockedStepStart: by type, then id): a
+-- DELETE or UPDATE visits them in the table's order, and an acquirer of two of them that had taken one would deadlock
+-- with it, aborting this transition (a reply, a cancel) rather than the acquirer (the SQL reviewer reproduced it).
 CREATE OR REPLACE FUNCTION settle_step_locks() RETURNS trigger AS $$
 BEGIN
+    PERFORM 1 FROM resource_locks l
+      WHERE l.execution_id = NEW.execution_id AND l.step_id = NEW.step_id
+      ORDER BY l.resource_type COLLATE "C", l.resource_id COLLATE "C"
+        FOR UPDATE;
     IF NEW.status = 'failed' AND OLD.status = 'running' AND NEW.kind = 'step' AND OLD.deadline > now()
        AND current_setting('coordinator.cutting_off', true) = NEW.execution_id THEN
         UPDATE resource_locks
@@ -35,7 +42,9 @@ END;
 $$ LANGUAGE plpgsql;
 
 -- As V47's, and: the statement that settles the execution's steps names it in coordinator.cutting_off (for this
--- transaction only, cleared after it), so that settle_step_locks keeps the locks of the attempts it cuts off.
+-- transaction only, cleared after it), so that settle_step_locks keeps the locks of the attempts it cuts off. A
+-- deadlock waits 50 ms before starting over: at once, it took the row the other transaction waited for again before
+-- that one could, the same cycle formed, and this time the other (a reply that had its step's row first) was aborted.
 CREATE OR REPLACE FUNCTION cancel_execution(p_execution_id varchar, p_reason text)
     RETURNS TABLE (execution_id varchar, workflow_id varchar, workflow_version integer, status varchar,
                    settled_steps bigint, failures text, in_flight text) AS $$
@@ -95,7 +104,7 @@ BEGIN
     v_rows := with_stopped_outcomes(v_rows);   -- a statement of its own: it reads this one's updates
     EXIT;
     EXCEPTION WHEN deadlock_detected THEN
-        -- starts over (see above)
+        PERFORM pg_sleep(0.05);   -- lets the transition that waited for a row of this block have it first, then starts over
     END;
     END LOOP;
     RETURN QUERY SELECT * FROM jsonb_to_recordset(COALESCE(v_rows, '[]'::jsonb))

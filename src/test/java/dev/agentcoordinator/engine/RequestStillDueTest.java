@@ -37,9 +37,16 @@ class RequestStillDueTest {
         try (Connection connection = shared().dataSource().getConnection()) {
             connection.setAutoCommit(false);
             try {
-                // a lease to send: it goes
-                assertThat(run(connection, "UPDATE workflow_step_executions SET request_due_at = now() WHERE id = ?", pay.get("id"))).isEqualTo(1);
+                // this connection as the coordinator whose sweep sends it
+                run(connection, "SET LOCAL application_name = 'sweeping-coordinator'");
+                // a lease to send, this coordinator's: it goes
+                assertThat(run(connection, "UPDATE workflow_step_executions SET request_due_at = now(), handled_by = 'sweeping-coordinator'"
+                        + " WHERE id = ?", pay.get("id"))).isEqualTo(1);
                 assertThat(run(connection, stillDue, pay.get("id"), pay.get("attempt"))).isEqualTo(1);
+                // its lease taken over by another coordinator's sweep (start-due-retries.sql), which sends it: not this one too
+                run(connection, "UPDATE workflow_step_executions SET handled_by = 'other-coordinator' WHERE id = ?", pay.get("id"));
+                assertThat(run(connection, stillDue, pay.get("id"), pay.get("attempt"))).isZero();
+                run(connection, "UPDATE workflow_step_executions SET handled_by = 'sweeping-coordinator' WHERE id = ?", pay.get("id"));
                 // sent already (request-sent.sql cleared the lease): not again
                 run(connection, "UPDATE workflow_step_executions SET request_due_at = NULL WHERE id = ?", pay.get("id"));
                 assertThat(run(connection, stillDue, pay.get("id"), pay.get("attempt"))).isZero();

@@ -178,6 +178,56 @@ class ResourceLockStoreTest {
         assertThat(query("SELECT 1 FROM lock_events WHERE resource_id = ?", resource)).as("no preemption: it had lapsed").isEmpty();
     }
 
+    /**
+     * A holder whose lock lapsed takes it again and marks its step running in one transaction (LockedStepStart), and
+     * commits only after the renewed lock's ttl passed too, while a waiter's acquire waits for its lock row. The waiter
+     * then judges the holder's step as it is once that commits (running: the lock stays in force), not as its statement's
+     * snapshot from before it waited had it (pending: it took the lock, and two steps held one resource; V50).
+     */
+    @Test
+    void aWaiterBlockedOnAHoldersRenewalSeesItsStepRunningOnceItCommits() throws Exception {
+        String resource = unique("renewal");
+        String execution = insertExecution();
+        String stepRow = UUID.randomUUID().toString();
+        query("INSERT INTO workflow_step_executions (id, execution_id, step_id, agent, action, status, attempt, timeout_ms)"
+                + " VALUES (?, ?, 'update', 'architect', 'adjust', 'pending', 1, 60000) RETURNING id", stepRow, execution);
+        LockHolder holder = new LockHolder("architect", 4, execution, "update");
+        LockHolder waiter = new LockHolder("architect", 4, unique("exec"), "other_update");
+        assertThat(locks.acquire(holder, new LockRequest("roadmap", resource, 50)).acquired()).isTrue();
+        await().atMost(5, TimeUnit.SECONDS).until(() -> !query("SELECT 1 FROM resource_locks WHERE resource_id = ? AND expires_at < now()",
+                resource).isEmpty());
+
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try (java.sql.Connection holding = TestCoordinator.shared().dataSource().getConnection()) {
+            holding.setAutoCommit(false);
+            int holdingPid;
+            try (var pid = holding.createStatement().executeQuery("SELECT pg_backend_pid()")) {
+                pid.next();
+                holdingPid = pid.getInt(1);
+            }
+            AcquireResult renewed = locks.acquire(holding, holder, new LockRequest("roadmap", resource, 300));
+            assertThat(renewed.acquired()).isTrue();
+            try (var start = holding.prepareStatement("UPDATE workflow_step_executions SET status = 'running', attempt = 2 WHERE id = ?")) {
+                start.setString(1, stepRow);
+                assertThat(start.executeUpdate()).isEqualTo(1);
+            }
+            // the renewed lock lapses too before the holder commits: only its running step keeps it in force
+            long lapsesAtMs = ((AcquireResult.Acquired) renewed).expiresAt().toEpochMilli();
+            await().atMost(5, TimeUnit.SECONDS).until(() -> !query("SELECT 1 WHERE now() > to_timestamp(CAST(? AS bigint) / 1000.0)"
+                    + " + interval '100 milliseconds'", lapsesAtMs).isEmpty());
+            Future<AcquireResult> waiting = pool.submit(() -> locks.acquire(waiter, new LockRequest("roadmap", resource, 60_000)));
+            await().atMost(5, TimeUnit.SECONDS).until(() -> !query("SELECT 1 FROM pg_stat_activity WHERE ? = ANY (pg_blocking_pids(pid))",
+                    holdingPid).isEmpty());
+            holding.commit();
+
+            assertThat(waiting.get(10, TimeUnit.SECONDS).acquired()).as("the waiter took the lock of a running step").isFalse();
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(query("SELECT execution_id FROM resource_locks WHERE resource_id = ?", resource))
+                .containsExactly(Map.of("execution_id", execution));
+    }
+
     private static String listLocks() throws java.io.IOException {
         try (var in = ResourceLockStoreTest.class.getResourceAsStream("/sql/list-locks.sql")) {
             return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
