@@ -65,6 +65,8 @@ public final class ReplyBacklog {
     private volatile boolean consumersSuspended;
     /** The broker cannot be reached ({@link BrokerOutageWatch}): the consumers take nothing, and queued replies wait. */
     private volatile boolean brokerUnreachable;
+    /** The reply route is stopped or suspended (an operator, in Hawtio or over JMX): its consumers take nothing. */
+    private volatile boolean routeStopped;
     /** The largest lag taken in the current window and in the one before (guarded by this). */
     private long windowStartedAt;
     private long windowMaxLagMs;
@@ -207,6 +209,42 @@ public final class ReplyBacklog {
     }
 
     /**
+     * For the reply route: while an operator has it stopped or suspended (Hawtio, JMX), the replies wait in their queue
+     * and no sweep can tell how long, as while the database is unreachable; once it runs again, as after
+     * {@link #consumersResumed}. Before, the timeout sweeps went on and failed attempts whose replies had come in time.
+     */
+    public org.apache.camel.spi.RoutePolicy operatorStops() {
+        return new org.apache.camel.support.RoutePolicySupport() {
+            @Override
+            public void onStop(org.apache.camel.Route route) {
+                routeStopped = true;
+            }
+
+            @Override
+            public void onSuspend(org.apache.camel.Route route) {
+                routeStopped = true;
+            }
+
+            @Override
+            public void onStart(org.apache.camel.Route route) {
+                routeRunsAgain();
+            }
+
+            @Override
+            public void onResume(org.apache.camel.Route route) {
+                routeRunsAgain();
+            }
+        };
+    }
+
+    private void routeRunsAgain() {
+        if (routeStopped) {
+            backlogUnknownAgain();
+            routeStopped = false;
+        }
+    }
+
+    /**
      * Before a sweep that judges deadlines (attempts, executions, lock waits, agent messages): the hold as header
      * {@link Headers#HOLD_MS}, which its statement subtracts from now, and when it was judged as header
      * {@link Headers#SWEPT_AT_MS}: a statement that waited for a connection meanwhile (replies piling up
@@ -279,7 +317,7 @@ public final class ReplyBacklog {
 
     /** This coordinator's own hold, from what its consumers took (see the class comment), its rollbacks counted or not. */
     private OptionalLong ownHoldMs(boolean rolledBackToo) {
-        if (consumersSuspended || brokerUnreachable) {
+        if (consumersSuspended || brokerUnreachable || routeStopped) {
             return OptionalLong.empty();
         }
         long now = clock.getAsLong();

@@ -110,6 +110,8 @@ public class ReplyRoutes extends RouteBuilder {
                         + "&maxConcurrentConsumers=" + maxConsumers)
                 .routeId(ROUTE_ID)
                 .routeDescription("agent replies: the attempt in flight settles, anything else is recorded and ignored")
+                // stopped or suspended by an operator, it leaves the replies queued: the timeout sweeps hold meanwhile
+                .routePolicy(backlog.operatorStops())
                 // an agent's own JMS properties are not the engine's headers (progress, requestContext, ...): only
                 // the JMS headers and the broker's arrival time are read from a reply
                 .removeHeaders("*", "JMS*", ReplyBacklog.INGRESS_TIMESTAMP)

@@ -185,6 +185,36 @@ class PastTheDeadlineTest {
         }
     }
 
+    /**
+     * An operator stops the reply route (Hawtio, JMX) while a reply sent in time waits in the queue: the attempt-timeout
+     * sweep holds until the route runs again, and the reply then settles its attempt. Before, the sweep timed the
+     * attempt out meanwhile (and its retry too), and the reply was ignored as late.
+     */
+    @Test
+    void aReplyQueuedInTimeWhileAnOperatorStoppedTheReplyRouteSettlesItsAttemptOnceTheRouteRuns() throws Exception {
+        org.apache.camel.spi.RouteController routes = coordinator.camelContext().getRouteController();
+        String executionId = started("ATTEMPT", "slow");
+        routes.stopRoute(ReplyRoutes.ROUTE_ID);
+        try {
+            HttpResponse<String> posted = HTTP.send(HttpRequest.newBuilder(URI.create(coordinator.httpUrl() + "/api/executions/"
+                            + executionId + "/steps/slow/reply")).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"status\": \"ok\", \"output\": {\"in\": \"time\"}}"))
+                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(posted.statusCode()).isEqualTo(202);
+            // well past the attempt's deadline (1500 ms) and the sweep's quiet spell (2 s), the route still stopped
+            await().atMost(Duration.ofSeconds(20)).until(() -> Boolean.TRUE.equals(jdbc.queryForObject("SELECT deadline < now()"
+                    + " - interval '3 seconds' FROM workflow_step_executions WHERE execution_id = ?", Boolean.class, executionId)));
+            assertThat(jdbc.queryForObject("SELECT status FROM workflow_step_executions WHERE execution_id = ?", String.class, executionId))
+                    .isEqualTo("running");
+        } finally {
+            routes.startRoute(ReplyRoutes.ROUTE_ID);
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(jdbc.queryForObject(
+                "SELECT status FROM workflow_executions WHERE id = ?", String.class, executionId)));
+        assertThat(jdbc.queryForObject("SELECT attempt FROM workflow_step_executions WHERE execution_id = ?", Integer.class, executionId))
+                .isEqualTo(1);
+    }
+
     private static long deadlineMs(String executionId) {
         return jdbc.queryForObject("SELECT floor(extract(epoch FROM deadline) * 1000)::bigint FROM workflow_step_executions"
                 + " WHERE execution_id = ? AND attempt = 1", Long.class, executionId);
