@@ -110,10 +110,15 @@ public final class Operations implements AutoCloseable {
         return agents;
     }
 
+    /** Where a standalone broker made by {@code artemis create} dead-letters (its address settings for {@code #}). */
+    static final String STANDALONE_DEAD_LETTER_QUEUE = "DLQ";
+
     private List<String> queueNames() {
-        // DLA: replies and requests the broker gave up delivering wait there for an operator (README, "Guarantees")
+        // DLA: replies and requests the broker gave up delivering wait there for an operator (README, "Guarantees");
+        // DLQ on a standalone broker made by `artemis create`, whose address settings dead-letter there (a queue the
+        // broker does not have gets no gauge)
         List<String> queues = new ArrayList<>(List.of(Endpoints.EVENTS_QUEUE, Endpoints.DEAD_LETTER_QUEUE, settings.replyQueue(),
-                dev.agentcoordinator.infra.EmbeddedBroker.DEAD_LETTER_ADDRESS));
+                dev.agentcoordinator.infra.EmbeddedBroker.DEAD_LETTER_ADDRESS, STANDALONE_DEAD_LETTER_QUEUE));
         agentNames().forEach(agent -> queues.add(Endpoints.agentQueue(agent)));
         return queues;
     }

@@ -51,6 +51,25 @@ class MetricsTest {
         });
     }
 
+    /**
+     * A standalone broker made by {@code artemis create} dead-letters to {@code DLQ}, not to the embedded broker's
+     * {@code DLA}: its depth is reported too once the broker has it, so that the README's alert on dead letters fires
+     * in the production shape (the operator found it missing).
+     */
+    @Test
+    void aStandaloneBrokersDeadLetterQueueIsReportedOnceItExists() throws Exception {
+        try (jakarta.jms.Connection connection = OpsCoordinator.shared().connectionFactory().createConnection()) {
+            jakarta.jms.Session session = connection.createSession(false, jakarta.jms.Session.AUTO_ACKNOWLEDGE);
+            session.createProducer(session.createQueue("DLQ")).send(session.createTextMessage("{\"given up\": true}"));
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(value(OpsCoordinator.get("/observe/metrics", true).body(),
+                    "coordinator_queue_depth", "queue=\"DLQ\"")).isGreaterThanOrEqualTo(1));
+            connection.start();
+            try (jakarta.jms.MessageConsumer consumer = session.createConsumer(session.createQueue("DLQ"))) {
+                assertThat(consumer.receive(5_000)).isNotNull();
+            }
+        }
+    }
+
     @Test
     void retriesAndTimeoutsAreCounted() {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
