@@ -243,7 +243,7 @@ public final class CoordinatorApp {
         dev.agentcoordinator.definition.LookAlikeAgents.in(catalog).forEach(warning -> LoggerFactory.getLogger(CoordinatorApp.class).warn("Workflows: {}", warning));
         composeDefaultPasswordWarning(settings).ifPresent(LoggerFactory.getLogger(CoordinatorApp.class)::warn);
         Infrastructure infra = Infrastructure.begin(settings, begun);   // broker and database start meanwhile
-        // the demo agents are services of their own: they connect while Camel starts
+        // the demo agents are services of their own: they connect while the coordinator's consumers start
         FutureTask<AutoCloseable> demoAgents = new FutureTask<>(() -> {
             infra.awaitReady();
             if (!settings.demoAgentsEnabled()) {
@@ -270,13 +270,15 @@ public final class CoordinatorApp {
         try {
             CoordinatorRoutes routes = new CoordinatorRoutes(catalog, settings);
             camel = CamelRuntime.prepare(settings, infra, catalog, routes.builders(), routes.outageBreakers(infra.databaseOutage()));
-            demoAgentsStart.start();
             startWhileInfrastructureStarts(camel, infra);
             infra.awaitReady();
             // executions that started on another version of their workflow end on it
             CamelRuntime prepared = camel;
             WorkflowVersions.RouteAdder addRoutes = other -> prepared.addRoutes(routes.workflow(other));
             WorkflowVersions.recordAndRetain(infra.dataSource(), catalog, addRoutes);
+            // only once the start can no longer be refused for its definitions (a version changed under its number): a
+            // refused start took the requests waiting on their queues first, and waited up to 30 s for them to drain
+            demoAgentsStart.start();
             RetainedVersions retained = new RetainedVersions(infra.dataSource(), catalog, addRoutes,
                     routeKey -> prepared.removeRoutes(routeId -> Endpoints.isRouteOf(routeId, routeKey)));
             catalog.fetchVersionsFrom(retained);
