@@ -27,4 +27,7 @@ WITH extended AS (
       FROM held h
      WHERE l.resource_type = h.resource_type AND l.resource_id = h.resource_id
 )
-SELECT execution_id, step_id, deadline FROM extended
+-- workflow_id: for the heartbeat meter of an attempt whose correlation id names no workflow (a loop's, a compensation's)
+SELECT execution_id, step_id, deadline,
+       (SELECT w.workflow_id FROM workflow_executions w WHERE w.id = extended.execution_id) AS workflow_id
+  FROM extended

@@ -63,6 +63,7 @@ final class HeartbeatStops {
         if (row != null) {
             stop.put("execution_id", (String) row.get("execution_id"));
             stop.put("step_id", (String) row.get("step_id"));
+            stop.put("kind", (String) row.get("kind"));   // "compensation" for an undo's attempt
         }
         if (attempt != null) {
             stop.put("attempt", attempt);
@@ -93,17 +94,20 @@ final class HeartbeatStops {
         if (row == null || attempt == null) {
             return "no step attempt " + correlationId + " exists";
         }
-        String stepId = (String) row.get("step_id");
+        // a compensation's attempt is named as such: its step may have completed long before
+        boolean compensation = "compensation".equals(row.get("kind"));
+        String of = (compensation ? " of the compensation of step " : " of step ") + row.get("step_id");
         String status = (String) row.get("status");
         int current = ((Number) row.get("attempt")).intValue();
         if (current != attempt) {
-            return "attempt " + attempt + " of step " + stepId + " was superseded: the step is " + status + " at attempt " + current;
+            return "attempt " + attempt + of + " was superseded: " + (compensation ? "the compensation is " : "the step is ") + status
+                    + " at attempt " + current;
         }
         if ("running".equals(status) && arrivedAt != null && row.get("deadline") instanceof java.util.Date deadline) {
-            return "attempt " + attempt + " of step " + stepId + " passed its deadline (" + Json.time(deadline.toInstant())
+            return "attempt " + attempt + of + " passed its deadline (" + Json.time(deadline.toInstant())
                     + ") before this heartbeat reached the broker (" + Json.time(java.time.Instant.ofEpochMilli(arrivedAt)) + "): it is timed out";
         }
         Object error = row.get("error");
-        return "attempt " + attempt + " of step " + stepId + " is " + status + (error == null ? "" : ": " + error);
+        return "attempt " + attempt + of + " is " + status + (error == null ? "" : ": " + error);
     }
 }

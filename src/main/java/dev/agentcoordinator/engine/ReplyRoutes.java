@@ -269,6 +269,11 @@ public class ReplyRoutes extends RouteBuilder {
                 .end();
     }
 
+    /** " of step s", or " of the compensation of step s" for an undo's attempt (its step may have completed long before). */
+    private static String attemptOf(boolean compensation, String stepId) {
+        return (compensation ? " of the compensation of step " : " of step ") + stepId;
+    }
+
     /** The attempt an ignored reply answers, for {@link IgnoredReplyLines}: its {@code <row>:<attempt>}, or its correlation id. */
     private static String attemptOf(Message in) {
         Object row = in.getHeader(ROW_ID);
@@ -400,7 +405,7 @@ public class ReplyRoutes extends RouteBuilder {
         } else if (status == StepStatus.RUNNING && replyAttempt == attempt && arrivedPastDeadline(in, row.get("deadline"))) {
             // an attempt's deadline is no later than its execution's (V46): when it is that one, the execution times out
             boolean executions = row.get("deadline").equals(row.get("execution_deadline"));
-            in.setHeader(IGNORE_REASON, "late reply for attempt " + replyAttempt + " of step " + stepId + ": it reached the broker at "
+            in.setHeader(IGNORE_REASON, "late reply for attempt " + replyAttempt + attemptOf(compensation, stepId) + ": it reached the broker at "
                     + Json.time(Instant.ofEpochMilli(in.getHeader(REPLY_ARRIVED_AT, Long.class))) + ", after the attempt's deadline "
                     + Json.time(((java.util.Date) row.get("deadline")).toInstant())
                     + (executions ? ", its execution's; the execution times out" : "; the attempt is timed out"));
@@ -411,8 +416,14 @@ public class ReplyRoutes extends RouteBuilder {
             } else if (replyAttempt < attempt) {
                 in.setHeader(EARLIER_ATTEMPT, true);
             }
-            String reason = "late or duplicate reply for attempt " + replyAttempt + " of step " + stepId + arrival(in)
+            String reason = "late or duplicate reply for attempt " + replyAttempt + attemptOf(compensation, stepId) + arrival(in)
                     + ", which is " + status.db() + " at attempt " + attempt + (error == null ? "" : " (" + error + ")");
+            if (compensation && status == StepStatus.FAILED && replyAttempt == attempt
+                    && StepOutcome.reportsSuccess(exchange.getProperty(REPLY_TEXT, String.class))) {
+                // the saga counts this undo as failed (compensation_failed): an operator must not undo it by hand again
+                reason += "; its agent reports the undo done after all: the execution still ends as if it failed (check"
+                        + " before undoing step " + stepId + " by hand)";
+            }
             boolean cutOffWithItsUndo = !compensation && status == StepStatus.FAILED && replyAttempt == attempt
                     && step.get().compensate() != null && cutOffByItsExecution(error);
             if (cutOffWithItsUndo && Boolean.TRUE.equals(row.get("compensation_held"))) {

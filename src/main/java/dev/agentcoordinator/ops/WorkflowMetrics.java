@@ -178,8 +178,14 @@ public final class WorkflowMetrics extends EventNotifierSupport implements dev.a
                     settled(workflow, step, in, "retry");
                 }
             }
-            case "extend-attempt" -> counter("coordinator_heartbeats", "agents' heartbeats: extended an attempt in flight, or dropped",
-                    "workflow", workflow, "step", step, "outcome", body instanceof Map<?, ?> ? "extended" : "dropped").increment();
+            case "extend-attempt" -> {
+                // a loop's or a compensation's correlation id names no workflow: the extended row does
+                Map<?, ?> extended = body instanceof Map<?, ?> row ? row : Map.of();
+                counter("coordinator_heartbeats", "agents' heartbeats: extended an attempt in flight, or dropped",
+                        "workflow", firstNonNull((String) extended.get("workflow_id"), workflow),
+                        "step", firstNonNull((String) extended.get("step_id"), step),
+                        "outcome", body instanceof Map<?, ?> ? "extended" : "dropped").increment();
+            }
             case "find-stopped-attempt" -> {
                 if (body instanceof Map<?, ?> row) {
                     counter("coordinator_heartbeat_stops", "agents told to stop an attempt no longer in flight (their heartbeat's answer)",

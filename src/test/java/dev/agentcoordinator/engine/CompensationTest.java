@@ -109,7 +109,7 @@ class CompensationTest {
 
     @Test
     @Execution(ExecutionMode.CONCURRENT)
-    void aFailingCompensationIsRetriedThenRecordedWithoutStoppingTheOthers() {
+    void aFailingCompensationIsRetriedThenRecordedWithoutStoppingTheOthers() throws Exception {
         String executionId;
         try (CapturedLog progress = CapturedLog.of(Endpoints.PROGRESS_LOG)) {
             executionId = start("{\"amount\": 5, \"fail_ship\": true, \"refund_fails\": true}", "compensation_failed");
@@ -134,6 +134,20 @@ class CompensationTest {
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("ship", null), org.assertj.core.groups.Tuple.tuple("charge", "compensation"));
         assertThat(failures.get(1).path("error").asText()).contains("bank offline");
         assertThat(sent.get("same")).isEqualTo(true);
+
+        // its agent reports the refund done after all: recorded as the compensation's reply (not the step's), and the
+        // line says the execution still counts it failed, so that an operator does not refund a second time by hand
+        String undoRow = (String) query("SELECT id FROM workflow_step_executions WHERE execution_id = ? AND step_id = 'charge'"
+                + " AND kind = 'compensation'", executionId).get(0).get("id");
+        try (CapturedLog progress = CapturedLog.of(Endpoints.PROGRESS_LOG)) {
+            ExecutionProbe.sendReply(undoRow + ":2", "{\"status\": \"ok\", \"output\": {\"refunded\": 5}}");
+            await().atMost(Duration.ofSeconds(10)).until(() -> !query("SELECT 1 FROM ignored_replies WHERE execution_id = ?", executionId).isEmpty());
+            assertThat(query("SELECT reason FROM ignored_replies WHERE execution_id = ?", executionId).get(0).get("reason").toString())
+                    .startsWith("late or duplicate reply for attempt 2 of the compensation of step charge")
+                    .contains("its agent reports the undo done after all: the execution still ends as if it failed");
+            assertThat(progress.lines()).anyMatch(line -> line.startsWith("WARN reply ignored: late or duplicate reply for attempt 2 of the"
+                    + " compensation of step charge"));
+        }
     }
 
     /** An execution whose reserve and charge completed, and whose ship step is running (its agent holds the reply). */

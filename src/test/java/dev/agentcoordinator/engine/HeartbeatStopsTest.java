@@ -38,6 +38,11 @@ class HeartbeatStopsTest {
         assertThat(HeartbeatStops.reason(running, 1, "r:1", java.time.Instant.parse("2026-12-06T05:00:01.250Z").toEpochMilli()))
                 .isEqualTo("attempt 1 of step research passed its deadline (2026-12-06T05:00:00.000000Z) before this heartbeat"
                         + " reached the broker (2026-12-06T05:00:01.250000Z): it is timed out");
+        // a compensation's attempt is named as one: its step completed long before (an agent author read the step's as failed)
+        Map<String, Object> undo = row("failed", 1, "attempt 1 timed out after 2000 ms");
+        undo.put("kind", "compensation");
+        assertThat(HeartbeatStops.reason(undo, 1, "r:1", null))
+                .isEqualTo("attempt 1 of the compensation of step research is failed: attempt 1 timed out after 2000 ms");
     }
 
     private static Map<String, Object> row(String status, int attempt, String error) {

@@ -87,6 +87,8 @@ class MetricsTest {
             metrics.onStatement("retry-step-later", notApplied);
             metrics.onStatement("extend-attempt", exchange(Map.of("execution_id", "e1", "step_id", "s1"), Map.of("workflowId", "wf1", "stepId", "s1")));
             metrics.onStatement("extend-attempt", exchange(null, Map.of("workflowId", "wf1", "stepId", "s1")));
+            // a compensation's (or a loop's) correlation id names no workflow: the extended row does
+            metrics.onStatement("extend-attempt", exchange(Map.of("execution_id", "e2", "step_id", "s2", "workflow_id", "wf2"), Map.of()));
             metrics.onStatement("find-stopped-attempt", exchange(Map.of("execution_id", "e1", "workflow_id", "wf1", "step_id", "s1",
                     "status", "failed", "attempt", 1), Map.of()));
             // a saga: the failure's finish moves to compensating, which is no end; settling the compensations is
@@ -103,6 +105,7 @@ class MetricsTest {
             assertThat(registry.get("coordinator_steps_settled").tags("step", "s3", "outcome", "timed_out").counter().count()).isEqualTo(1);
             assertThat(registry.get("coordinator_heartbeats").tags("workflow", "wf1", "step", "s1", "outcome", "extended").counter().count()).isEqualTo(1);
             assertThat(registry.get("coordinator_heartbeats").tags("workflow", "wf1", "step", "s1", "outcome", "dropped").counter().count()).isEqualTo(1);
+            assertThat(registry.get("coordinator_heartbeats").tags("workflow", "wf2", "step", "s2", "outcome", "extended").counter().count()).isEqualTo(1);
             assertThat(registry.get("coordinator_heartbeat_stops").tags("workflow", "wf1", "step", "s1").counter().count()).isEqualTo(1);
         }
     }
