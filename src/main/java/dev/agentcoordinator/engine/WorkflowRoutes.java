@@ -377,7 +377,9 @@ public class WorkflowRoutes extends RouteBuilder {
                         .choice()
                             // a WARN, as each attempt that timed out or failed on its way there is: an alert on levels sees it
                             .when(header(STATUS).isEqualTo("failed"))
-                                .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of " + WorkflowCatalog.describeRouteKey(wf) + " ${header.status}")
+                                // with why: the steps that failed and their errors (an operator read "failed" and nothing more)
+                                .process(exchange -> exchange.setProperty("whyFailed", whyFailed(exchange.getMessage().getHeader("failures", String.class))))
+                                .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of " + WorkflowCatalog.describeRouteKey(wf) + " ${header.status}${exchangeProperty.whyFailed}")
                             .endChoice()
                             // one that compensates says so where its compensation starts (after-settled), as a cancelled one does
                             .when(header(STATUS).isNotEqualTo("compensating"))
@@ -400,6 +402,20 @@ public class WorkflowRoutes extends RouteBuilder {
     }
 
     @SuppressWarnings("unchecked")
+    /** ": step a: its error; step b: …" from an outcome's failures (JSON text), each error cut to 300 characters; "" when none. */
+    static String whyFailed(String failures) {
+        if (failures == null) {
+            return "";
+        }
+        java.util.List<String> steps = new java.util.ArrayList<>();
+        for (com.fasterxml.jackson.databind.JsonNode failure : Json.parse(failures)) {
+            String error = failure.path("error").asText("");
+            steps.add("step " + failure.path("step_id").asText()
+                    + (error.isEmpty() ? "" : ": " + (error.length() > 300 ? error.substring(0, 300) + "…" : error)));
+        }
+        return steps.isEmpty() ? "" : ": " + String.join("; ", steps);
+    }
+
     private static void outcomeHeaders(Exchange exchange) {
         Message in = exchange.getMessage();
         Map<String, Object> row = in.getBody(Map.class);

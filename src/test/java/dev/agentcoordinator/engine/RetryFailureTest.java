@@ -89,8 +89,9 @@ class RetryFailureTest {
             executionId = awaitExecution(sendEvent("F_RETRY", "{\"mode\":\"always\"}"), "failed");
             // a WARN, as its attempts' failures were: an alert on levels sees the execution's too
             await().atMost(Duration.ofSeconds(5)).until(() -> progress.lines().stream().anyMatch(line -> line.contains(" " + executionId + " ")));
-            assertThat(progress.lines()).filteredOn(line -> line.startsWith("WARN execution " + executionId + " of f_retry") && line.endsWith(" failed"))
-                    .hasSize(1);
+            // with why: the step that failed and its error
+            assertThat(progress.lines()).filteredOn(line -> line.startsWith("WARN execution " + executionId + " of f_retry")
+                    && line.endsWith(" failed: step flaky: still rate limited (attempt 3)")).hasSize(1);
         }
 
         assertThat(attempts(executionId, "flaky"))
@@ -151,7 +152,7 @@ class RetryFailureTest {
             progress = log.lines();
         }
         // each timeout is told with its attempt, its timeout and what follows
-        assertThat(progress).filteredOn(line -> line.contains(executionId) && line.contains("timed out")).containsExactly(
+        assertThat(progress).filteredOn(line -> line.startsWith("WARN step ") && line.contains(executionId) && line.contains("timed out")).containsExactly(
                 "WARN step silent: attempt 1 timed out after 300 ms; its next attempt follows its backoff [execution " + executionId + "]",
                 "WARN step silent: attempt 2 timed out after 300 ms; no attempts left: it failed [execution " + executionId + "]");
 
