@@ -125,6 +125,9 @@ public class ApiRoutes extends RouteBuilder {
 
         rest("/api").description("Agent Coordinator API")
                 .get("/executions/{id}").description("status of an execution and every step, with each step's attempts (spec: getExecutionStatus)")
+                    .param().name("outputs").type(RestParamType.query).required(false).dataType("boolean").defaultValue("true")
+                        .description("false: without the trigger payload, the result and each step's input, output and progress"
+                                + " (a poll of an execution whose steps return megabytes)").endParam()
                     .produces(JSON).to("direct:api.get-execution")
                 .get("/executions").description("executions, newest first; filters workflow_id, status; limit per page; after: the next of the page before")
                     .param().name("workflow_id").type(RestParamType.query).required(false).dataType("string")
@@ -200,6 +203,7 @@ public class ApiRoutes extends RouteBuilder {
 
         from("direct:api.get-execution").routeId("api.get-execution")
                 .setHeader(Headers.EXECUTION_ID, header("id"))
+                .process(ApiRoutes::withOutputsOrNot)
                 .to(Sql.apiRow("get-execution"))
                 .choice()
                     .when(body().isNull()).process(e -> respond(e, 404, ExecutionViews.error("no execution " + e.getMessage().getHeader("id"))))
@@ -212,7 +216,7 @@ public class ApiRoutes extends RouteBuilder {
                         .to(Sql.apiRows("get-execution-ignored-replies"))
                         .process(e -> respond(e, 200, ExecutionViews.execution(e.getProperty("execution", Map.class),
                                 e.getProperty("steps", List.class), e.getProperty("attempts", List.class), e.getMessage().getBody(List.class),
-                                definitionOf(e.getProperty("execution", Map.class)))))
+                                definitionOf(e.getProperty("execution", Map.class)), e.getMessage().getHeader(WITH_OUTPUTS, Boolean.class))))
                 .end();
 
         from("direct:api.list-executions").routeId("api.list-executions")
@@ -340,6 +344,7 @@ public class ApiRoutes extends RouteBuilder {
                 .choice()
                     .when(body().isNull())
                         // nothing to cancel: say whether the execution is unknown or already settled
+                        .setHeader(WITH_OUTPUTS, constant(true))   // get-execution.sql reads the payload and result only then
                         .to(Sql.apiRow("get-execution"))
                         .process(ApiRoutes::notCancelled)
                     .otherwise()
@@ -383,6 +388,7 @@ public class ApiRoutes extends RouteBuilder {
         from("direct:api.retry-execution").routeId("api.retry-execution")
                 .process(e -> keepOnlyHeaders(e, "id"))
                 .setHeader(Headers.EXECUTION_ID, header("id"))
+                .setHeader(WITH_OUTPUTS, constant(true))   // get-execution.sql reads the payload and result only then
                 .to(Sql.apiRow("get-execution"))
                 .choice()
                     .when(body().isNull()).process(e -> respond(e, 404, ExecutionViews.error("no execution " + e.getMessage().getHeader("id"))))
@@ -407,6 +413,7 @@ public class ApiRoutes extends RouteBuilder {
                                 .to(Sql.apiRow("get-unsent-outcome"))
                                 .setProperty(UNSENT_OUTCOME, body())
                                 .setBody(constant(null))
+                                .setHeader(WITH_OUTPUTS, constant(true))   // get-execution.sql reads the payload and result only then
                                 .to(Sql.apiRow("get-execution"))
                                 .process(ApiRoutes::notRetried)
                             .otherwise()
@@ -590,6 +597,18 @@ public class ApiRoutes extends RouteBuilder {
         }
         in.setHeader("statusFilter", status);
         pageOf(in, "executions");
+    }
+
+    /** Header of GET /api/executions/{id}: whether the answer carries payloads and outputs ({@code ?outputs=false}: not). */
+    static final String WITH_OUTPUTS = "withOutputs";
+
+    private static void withOutputsOrNot(Exchange exchange) {
+        Message in = exchange.getMessage();
+        String outputs = blankToNull(in.getHeader("outputs", String.class));
+        if (outputs != null && !outputs.equals("true") && !outputs.equals("false")) {
+            throw new IllegalArgumentException("outputs must be true or false, got \"" + outputs + "\"");
+        }
+        in.setHeader(WITH_OUTPUTS, !"false".equals(outputs));
     }
 
     /** GET /api/events: a type (as events carry it), and the page. */

@@ -31,7 +31,7 @@ final class ExecutionViews {
     static final int IGNORED_REPLIES_SHOWN = 20;
 
     static String execution(Map<String, Object> execution, List<Map<String, Object>> steps, List<Map<String, Object>> attempts,
-                            List<Map<String, Object>> ignoredReplies, WorkflowDefinition definition) {
+                            List<Map<String, Object>> ignoredReplies, WorkflowDefinition definition, boolean withOutputs) {
         Map<List<Object>, ArrayNode> attemptsByStep = new HashMap<>();
         for (Map<String, Object> attempt : attempts) {
             Map<String, Object> row = new LinkedHashMap<>(attempt);
@@ -59,6 +59,13 @@ final class ExecutionViews {
         ArrayNode ignored = view.putArray("ignored_replies");
         ignoredReplies.stream().limit(IGNORED_REPLIES_SHOWN).forEach(reply -> ignored.add(object(reply)));
         view.put("ignored_replies_more", ignoredReplies.size() > IGNORED_REPLIES_SHOWN);
+        if (!withOutputs) {   // ?outputs=false: the statements read none of them; the keys go too, not a null that reads "none"
+            view.remove(List.of("trigger_payload", "result"));
+            for (ArrayNode rows : List.of(stepViews, compensationViews)) {
+                rows.forEach(row -> ((ObjectNode) row).remove(List.of("input", "output", "progress")));
+            }
+            view.put("outputs", false);
+        }
         return Json.write(view);
     }
 

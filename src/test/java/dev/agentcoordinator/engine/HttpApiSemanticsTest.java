@@ -155,6 +155,35 @@ class HttpApiSemanticsTest {
         assertThat(Json.parse(unknown.body()).path("error").asText()).startsWith("no event no-such-event has been received");
     }
 
+    /**
+     * ?outputs=false answers the execution without its payload, result and each step's input, output and progress:
+     * a poll of an execution whose steps return megabytes (a 15 MB output made a 78 MB answer) gets its statuses only.
+     */
+    @Test
+    void anExecutionIsAnsweredWithoutItsOutputsWhenAskedSo() {
+        String executionId = awaitExecution(sendEvent("F_HTTP", "{\"from\": \"outputs\"}"), "completed");
+        JsonNode whole = Json.parse(get("/api/executions/" + executionId).body());
+        assertThat(whole.has("result")).isTrue();
+        assertThat(whole.path("steps").get(0).has("output")).isTrue();
+
+        JsonNode statuses = Json.parse(get("/api/executions/" + executionId + "?outputs=false").body());
+        assertThat(statuses.path("status").asText()).isEqualTo("completed");
+        assertThat(statuses.path("outputs").asBoolean(true)).isFalse();
+        assertThat(statuses.has("result")).isFalse();
+        assertThat(statuses.has("trigger_payload")).isFalse();
+        assertThat(statuses.path("steps")).hasSameSizeAs(whole.path("steps")).allSatisfy(step -> {
+            assertThat(step.has("input")).isFalse();
+            assertThat(step.has("output")).isFalse();
+            assertThat(step.has("progress")).isFalse();
+            assertThat(step.path("status").asText()).isEqualTo("completed");
+            assertThat(step.path("attempts")).isNotEmpty();
+        });
+
+        HttpResponse<String> wrong = get("/api/executions/" + executionId + "?outputs=no");
+        assertThat(wrong.statusCode()).isEqualTo(400);
+        assertThat(Json.parse(wrong.body()).path("error").asText()).isEqualTo("outputs must be true or false, got \"no\"");
+    }
+
     @Test
     void anEventNoWorkflowStartsOnIsShownWithoutAnExecution() {
         JsonNode accepted = Json.parse(post("/api/events", "{\"type\":\"NOTHING_STARTS_ON_THIS\",\"payload\":{}}").body());
