@@ -48,6 +48,15 @@ class EventParseErrorTest {
                 .hasMessage("event field \"type\" must be a non-empty string (it has \"typ\": did you mean \"type\"?)");
     }
 
+    /** A heartbeat or reply an agent sent to agent.events (a Node.js agent author's mistake) is named as one. */
+    @Test
+    void aStepReplyOnTheEventQueueIsNamedAsOne() {
+        assertThatThrownBy(() -> EventDecoder.parse("{\"status\": \"running\"}"))
+                .hasMessageStartingWith("event field \"type\" must be a non-empty string")
+                .hasMessageEndingWith("; it looks like a step reply or heartbeat, which an agent sends to the queue its request's"
+                        + " JMSReplyTo names (coordinator.replies), not to agent.events");
+    }
+
     /** What is wrong with a type or an event_id says what the event has instead. */
     @Test
     void aWrongTypeOrEventIdSaysWhatItGot() {
