@@ -155,15 +155,8 @@ class ResourceLockStoreTest {
     @Test
     void anExpiredLockStaysWithAHolderWhoseStepStillRuns() throws Exception {
         String resource = unique("running");
-        String execution = insertExecution();
-        String stepRow = UUID.randomUUID().toString();
-        query("INSERT INTO workflow_step_executions (id, execution_id, step_id, agent, action, status, attempt, started_at, timeout_ms, deadline)"
-                + " VALUES (?, ?, 'slow_update', 'architect', 'adjust', 'running', 1, now(), 60000, now() + interval '1 minute') RETURNING id", stepRow, execution);
-        LockHolder running = new LockHolder("architect", 4, execution, "slow_update");
+        String stepRow = lapsedLockOfAStep(resource, "running");
         LockHolder waiter = new LockHolder("architect", 4, unique("exec"), "other_update");
-        assertThat(locks.acquire(running, new LockRequest("roadmap", resource, 50)).acquired()).isTrue();
-        await().atMost(5, TimeUnit.SECONDS).until(() -> !query("SELECT 1 FROM resource_locks WHERE resource_id = ? AND expires_at < now()",
-                resource).isEmpty());
 
         AcquireResult blocked = locks.acquire(waiter, new LockRequest("roadmap", resource, 60_000));
         assertThat(blocked.acquired()).isFalse();
@@ -187,15 +180,10 @@ class ResourceLockStoreTest {
     @Test
     void aWaiterBlockedOnAHoldersRenewalSeesItsStepRunningOnceItCommits() throws Exception {
         String resource = unique("renewal");
-        String execution = insertExecution();
-        String stepRow = UUID.randomUUID().toString();
-        query("INSERT INTO workflow_step_executions (id, execution_id, step_id, agent, action, status, attempt, timeout_ms)"
-                + " VALUES (?, ?, 'update', 'architect', 'adjust', 'pending', 1, 60000) RETURNING id", stepRow, execution);
+        String stepRow = lapsedLockOfAStep(resource, "pending");
+        String execution = (String) query("SELECT execution_id FROM workflow_step_executions WHERE id = ?", stepRow).get(0).get("execution_id");
         LockHolder holder = new LockHolder("architect", 4, execution, "update");
         LockHolder waiter = new LockHolder("architect", 4, unique("exec"), "other_update");
-        assertThat(locks.acquire(holder, new LockRequest("roadmap", resource, 50)).acquired()).isTrue();
-        await().atMost(5, TimeUnit.SECONDS).until(() -> !query("SELECT 1 FROM resource_locks WHERE resource_id = ? AND expires_at < now()",
-                resource).isEmpty());
 
         ExecutorService pool = Executors.newSingleThreadExecutor();
         try (java.sql.Connection holding = TestCoordinator.shared().dataSource().getConnection()) {
@@ -226,6 +214,22 @@ class ResourceLockStoreTest {
         }
         assertThat(query("SELECT execution_id FROM resource_locks WHERE resource_id = ?", resource))
                 .containsExactly(Map.of("execution_id", execution));
+    }
+
+    /**
+     * A step row of a new execution ({@code update}, in {@code status}) whose lock on roadmap/{@code resource} lapsed: its
+     * row's id.
+     */
+    private static String lapsedLockOfAStep(String resource, String status) {
+        String execution = insertExecution();
+        String stepRow = UUID.randomUUID().toString();
+        query("INSERT INTO workflow_step_executions (id, execution_id, step_id, agent, action, status, attempt, started_at, timeout_ms, deadline)"
+                + " VALUES (?, ?, 'update', 'architect', 'adjust', ?, 1, now(), 60000, now() + interval '1 minute') RETURNING id",
+                stepRow, execution, status);
+        assertThat(locks.acquire(new LockHolder("architect", 4, execution, "update"), new LockRequest("roadmap", resource, 50)).acquired()).isTrue();
+        await().atMost(5, TimeUnit.SECONDS).until(() -> !query("SELECT 1 FROM resource_locks WHERE resource_id = ? AND expires_at < now()",
+                resource).isEmpty());
+        return stepRow;
     }
 
     private static String listLocks() throws java.io.IOException {
