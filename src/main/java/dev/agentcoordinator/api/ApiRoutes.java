@@ -179,6 +179,9 @@ public class ApiRoutes extends RouteBuilder {
                     .produces(JSON).to("direct:api.get-message")
                 .get("/locks").description("current resource lock holders")
                     .produces(JSON).to("direct:api.list-locks")
+                .delete("/locks/{lock_id}").description("frees a lock by hand (recorded in lock_events): one kept for an attempt a cancel"
+                        + " cut off whose agent is known gone, or left by a holder that no longer runs; not one whose step runs (409)")
+                    .produces(JSON).to("direct:api.release-lock")
                 .get("/agents").description("every agent the loaded workflows name: the workflows that name it, its attempts"
                         + " in flight, the requests waiting on its queue and the consumers listening there (unattended: requests"
                         + " wait and no agent listens)")
@@ -329,6 +332,29 @@ public class ApiRoutes extends RouteBuilder {
         from("direct:api.list-locks").routeId("api.list-locks")
                 .to(Sql.apiRow("list-locks"))
                 .process(e -> respond(e, 200, Json.write(Json.object().set("locks", ExecutionViews.fromDatabase(e.getMessage().getBody(String.class))))));
+
+        from("direct:api.release-lock").routeId("api.release-lock")
+                .setHeader("lockId", header("lock_id"))
+                .to(Sql.apiRow("release-lock-by-hand"))
+                .choice()
+                    .when(body().isNull())
+                        .process(e -> respond(e, 404, ExecutionViews.error("no lock " + e.getMessage().getHeader("lock_id")
+                                + " is held (GET /api/locks lists those that are)")))
+                    .when(simple("${body[released]} == false"))
+                        .process(e -> respond(e, 409, ExecutionViews.error("lock " + e.getMessage().getHeader("lock_id") + " is held by step "
+                                + e.getMessage().getBody(Map.class).get("step_id") + " of execution " + e.getMessage().getBody(Map.class).get("execution_id")
+                                + ", which runs: its agent works on the resource under it; cancel the execution first")))
+                    .otherwise()
+                        .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "lock ${body[resource_type]}/${body[resource_id]}"
+                                + " of step ${body[step_id]} of execution ${body[execution_id]} released by hand (DELETE /api/locks)")
+                        .process(e -> {
+                            Map<?, ?> row = e.getMessage().getBody(Map.class);
+                            respond(e, 200, Json.write(Json.object().put("lock_id", (String) row.get("lock_id"))
+                                    .put("resource_type", (String) row.get("resource_type")).put("resource_id", (String) row.get("resource_id"))
+                                    .put("execution_id", (String) row.get("execution_id")).put("step_id", (String) row.get("step_id"))
+                                    .put("released", true)));
+                        })
+                .end();
 
         // the REST DSL inlines the route it names into its own (camel.rest.inlineRoutes): the cancel a bulk cancel
         // calls for each execution is a route of its own, which this one calls too

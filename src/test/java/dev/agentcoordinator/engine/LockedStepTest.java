@@ -614,6 +614,38 @@ class LockedStepTest {
     }
 
     /**
+     * An operator frees by hand the lock kept for an attempt a cancel cut off (its agent known gone), rather than wait
+     * for the attempt's deadline; not the lock of a step that runs (its agent works under it), and not twice.
+     */
+    @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    void aLockKeptForACutOffAttemptCanBeReleasedByHandButNotOneWhoseStepRuns() throws Exception {
+        String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
+        String eventId = sendEvent("G_LOCK_CUT_OFF", "{\"user_id\":\"" + user + "\"}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null
+                && !ExecutionProbe.requests(agents, executionOf(eventId), "change").isEmpty());
+        String executionId = executionOf(eventId);
+        String lockId = (String) query("SELECT id FROM resource_locks WHERE resource_id = ?", user).get(0).get("id");
+        try {
+            HttpResponse<String> whileItRuns = ExecutionProbe.delete("/api/locks/" + lockId);
+            assertThat(whileItRuns.statusCode()).isEqualTo(409);
+            assertThat(Json.parse(whileItRuns.body()).path("error").asText()).isEqualTo("lock " + lockId + " is held by step change of execution "
+                    + executionId + ", which runs: its agent works on the resource under it; cancel the execution first");
+
+            assertThat(ExecutionProbe.post("/api/executions/" + executionId + "/cancel", null).statusCode()).isEqualTo(200);
+            HttpResponse<String> released = ExecutionProbe.delete("/api/locks/" + lockId);
+            assertThat(released.statusCode()).isEqualTo(200);
+            assertThat(Json.parse(released.body()).path("released").asBoolean()).isTrue();
+            assertThat(query("SELECT 1 FROM resource_locks WHERE resource_id = ?", user)).isEmpty();
+            assertThat(query("SELECT event, holder->>'cut_off_attempt' AS cut_off, taken_by->>'by' AS by FROM lock_events WHERE resource_id = ?", user))
+                    .extracting(row -> row.get("event"), row -> row.get("cut_off"), row -> row.get("by")).containsExactly(tuple("released", "1", "hand"));
+            assertThat(ExecutionProbe.delete("/api/locks/" + lockId).statusCode()).isEqualTo(404);
+        } finally {
+            workOnRoadmap.computeIfAbsent(user, u -> new java.util.concurrent.CountDownLatch(1)).countDown();
+        }
+    }
+
+    /**
      * Once the execution of event {@code next} waits for the lock of {@code user}'s roadmap, lets the agent working on it
      * (the attempt cut off) finish and reply; when that was (System.nanoTime).
      */
