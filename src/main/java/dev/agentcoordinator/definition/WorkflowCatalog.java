@@ -179,7 +179,9 @@ public final class WorkflowCatalog {
     /** The definition files of {@code dir}, sorted by name; hidden files (editor backups) are ignored. */
     public static List<Path> definitionFiles(Path dir) throws InvalidDefinitionsException {
         if (!Files.isDirectory(dir)) {
-            throw new InvalidDefinitionsException(List.of(dir + (Files.exists(dir) ? ": not a directory" : ": no such directory")));
+            // a relative folder is named with where it was looked for (the checkout, for ./coordinator), not as it was given
+            throw new InvalidDefinitionsException(List.of(dir + (dir.isAbsolute() ? "" : " (" + dir.toAbsolutePath().normalize() + ")")
+                    + (Files.exists(dir) ? ": not a directory" : ": no such directory")));
         }
         try (Stream<Path> entries = Files.list(dir)) {
             return entries.filter(Files::isRegularFile)

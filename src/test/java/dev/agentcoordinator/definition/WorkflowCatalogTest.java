@@ -304,6 +304,10 @@ class WorkflowCatalogTest {
                 .hasMessageEndingWith("nope: no such directory");
         Path file = java.nio.file.Files.writeString(dir.resolve("wf.yaml"), "id: a\n");
         assertThatThrownBy(() -> WorkflowCatalog.load(file)).hasMessageEndingWith("wf.yaml: not a directory");
+        // a relative folder names where it was looked for (a newcomer's own coordinator.properties named one)
+        assertThatThrownBy(() -> WorkflowCatalog.load(Path.of("my-flows-" + dir.getFileName())))
+                .hasMessageContaining("my-flows-" + dir.getFileName() + " (" + Path.of("").toAbsolutePath().resolve("my-flows-" + dir.getFileName()))
+                .hasMessageEndingWith("): no such directory");
     }
 
     private static WorkflowDefinition version(int version) throws DefinitionReadException {
