@@ -42,7 +42,7 @@ final class ReplyArrival {
             LOG.warn("a reply on {} carries no arrival stamp ({}): the broker does not stamp the coordinator's addresses, so a"
                     + " reply that reaches it after its attempt's deadline still settles the attempt when it is read before the"
                     + " timeout sweep, and the sweeps hold back by the agents' clocks; set enable-ingress-timestamp on an address"
-                    + " setting that matches {} (README, \"Limits\": coordinator.# covers the default reply queue). Told once.",
+                    + " setting that matches {} (docs/guarantees.md, \"Limits\": coordinator.# covers the default reply queue). Told once.",
                     exchange.getFromEndpoint() == null ? "the reply queue" : exchange.getFromEndpoint().getEndpointKey(),
                     ReplyBacklog.INGRESS_TIMESTAMP, replyAddress(exchange));
         }

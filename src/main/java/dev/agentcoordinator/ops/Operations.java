@@ -114,7 +114,7 @@ public final class Operations implements AutoCloseable {
     static final String STANDALONE_DEAD_LETTER_QUEUE = "DLQ";
 
     private List<String> queueNames() {
-        // DLA: replies and requests the broker gave up delivering wait there for an operator (README, "Guarantees");
+        // DLA: replies and requests the broker gave up delivering wait there for an operator (docs/guarantees.md, "Limits");
         // DLQ on a standalone broker made by `artemis create`, whose address settings dead-letter there (a queue the
         // broker does not have gets no gauge)
         List<String> queues = new ArrayList<>(List.of(Endpoints.EVENTS_QUEUE, Endpoints.DEAD_LETTER_QUEUE, settings.replyQueue(),
