@@ -139,6 +139,10 @@ BEGIN
      WHERE c.id = p_compensation_id AND c.held_until IS NOT NULL AND c.status = 'pending'
     RETURNING c.status, c.execution_id, c.step_id INTO v_status, v_execution_id, v_step_id;
     IF v_status = 'skipped' THEN
+        PERFORM 1 FROM resource_locks l   -- in the acquirers' order, as settle_step_locks
+          WHERE l.execution_id = v_execution_id AND l.step_id = v_step_id AND l.cut_off_attempt IS NOT NULL
+          ORDER BY l.resource_type COLLATE "C", l.resource_id COLLATE "C"
+            FOR UPDATE;
         DELETE FROM resource_locks l
          WHERE l.execution_id = v_execution_id AND l.step_id = v_step_id AND l.cut_off_attempt IS NOT NULL;
     END IF;

@@ -313,6 +313,7 @@ public class ReplyRoutes extends RouteBuilder {
     private static void nameUnknownStep(Exchange exchange) {
         presentEvenIfNull(exchange.getMessage(), EXECUTION_ID);
         presentEvenIfNull(exchange.getMessage(), STEP_ID);
+        presentEvenIfNull(exchange.getMessage(), ROW_ID);   // record-ignored-reply.sql names the row a reply answers
     }
 
     /**

@@ -86,6 +86,9 @@ class LockedStepTest {
         }).agent("g-lock-exclusive", LockedStepTest::exclusive)
                 .agent("g-lock-slow-a", LockedStepTest::slowChange)
                 .agent("g-lock-slow-b", LockedStepTest::slowChange)
+                // a loop: its first iteration answers at once, the next ones change the roadmap slowly
+                .agent("g-lock-slow-c", r -> r.request().path("iteration").asInt() == 0
+                        ? List.of(Reply.ok(Map.of("satisfied", false))) : slowChange(r))
                 .agent("g-lock-low", r -> List.of(Reply.ok(Map.of()).after(300)))
                 .agent("g-lock-mid", r -> List.of(Reply.ok(Map.of()).after(300)));
     }
@@ -643,6 +646,31 @@ class LockedStepTest {
         } finally {
             workOnRoadmap.computeIfAbsent(user, u -> new java.util.concurrent.CountDownLatch(1)).countDown();
         }
+    }
+
+    /**
+     * A loop's rows each count their attempts from 1: a late or duplicate reply of an earlier iteration names the attempt
+     * number of the iteration a cancel cut off. It does not free the lock kept for that iteration, whose agent still
+     * works (it did, and another execution's step started on the resource beside it); that iteration's own reply does.
+     */
+    @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    void aDuplicateReplyOfAnEarlierIterationDoesNotFreeTheLockKeptForTheCutOffOne() throws Exception {
+        String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
+        String eventId = sendEvent("G_LOCK_CUT_OFF_LOOP", "{\"user_id\":\"" + user + "\"}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null
+                && ExecutionProbe.requests(agents, executionOf(eventId), "change").size() == 2);
+        String executionId = executionOf(eventId);
+        assertThat(ExecutionProbe.post("/api/executions/" + executionId + "/cancel", null).statusCode()).isEqualTo(200);
+
+        ExecutionProbe.sendReply(ExecutionProbe.requests(agents, executionId, "change").get(0).correlationId(),
+                "{\"status\": \"ok\", \"output\": {\"satisfied\": false}}");
+        await().atMost(Duration.ofSeconds(10)).until(() -> !query("SELECT 1 FROM ignored_replies WHERE execution_id = ?", executionId).isEmpty());
+        assertThat(query("SELECT cut_off_attempt FROM resource_locks WHERE resource_id = ?", user))
+                .as("kept for iteration 1's attempt, whose agent still works").extracting(row -> row.get("cut_off_attempt")).containsExactly(1);
+
+        workOnRoadmap.computeIfAbsent(user, u -> new java.util.concurrent.CountDownLatch(1)).countDown();
+        await().atMost(Duration.ofSeconds(10)).until(() -> query("SELECT 1 FROM resource_locks WHERE resource_id = ?", user).isEmpty());
     }
 
     /**
