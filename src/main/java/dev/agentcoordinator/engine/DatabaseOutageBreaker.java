@@ -160,9 +160,21 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
         }
     }
 
-    /** A route stopped while its breaker is open (an operator's stop) no longer keeps the outage known. */
+    /**
+     * A route stopped while its breaker is open (an operator's stop) no longer keeps the outage known, and its breaker
+     * closes without resuming anything: started again while the database is still unreachable, its consumer would
+     * otherwise run with the breaker open (the probe only closes it), each message failing a delivery every connection
+     * timeout until the broker dead-letters it. Closed, the first failure opens it again and pauses the route.
+     */
     @Override
     public void onStop(Route route) {
+        synchronized (this) {
+            if (probe != null) {
+                getCamelContext().getExecutorServiceManager().shutdownNow(probe);
+                probe = null;
+                beforeClosed.run();
+            }
+        }
         outage.over(this);
         super.onStop(route);
     }

@@ -67,6 +67,13 @@ public final class ReplyBacklog {
     private volatile boolean brokerUnreachable;
     /** The reply route is stopped or suspended (an operator, in Hawtio or over JMX): its consumers take nothing. */
     private volatile boolean routeStopped;
+    /** When the consumers last stopped taking replies (an operator's stop, an outage); 0 while they take them. */
+    private volatile long pausedAt;
+    /**
+     * How long they took none, until the replies queued meanwhile are taken (0 then): those may be older than
+     * {@link #MAX_HOLD_MS} by that much without any clock being off, so the bound is raised by it.
+     */
+    private volatile long pausedForMs;
     /** The largest lag taken in the current window and in the one before (guarded by this). */
     private long windowStartedAt;
     private long windowMaxLagMs;
@@ -178,6 +185,7 @@ public final class ReplyBacklog {
 
     /** The reply consumers stop taking replies (the database is unreachable): no sweep can tell the backlog now. */
     public void consumersSuspended() {
+        paused();
         consumersSuspended = true;
     }
 
@@ -189,6 +197,7 @@ public final class ReplyBacklog {
     public void consumersResumed() {
         backlogUnknownAgain();
         consumersSuspended = false;
+        unpaused();
     }
 
     /** As at the start: unknown until the first reply or {@link #QUIET_MS} without one. */
@@ -199,6 +208,7 @@ public final class ReplyBacklog {
 
     /** The broker cannot be reached: replies sent before may be queued there, none is taken, no request leaves. */
     public void brokerUnreachable() {
+        paused();
         brokerUnreachable = true;
     }
 
@@ -206,6 +216,7 @@ public final class ReplyBacklog {
     public void brokerReachable() {
         backlogUnknownAgain();
         brokerUnreachable = false;
+        unpaused();
     }
 
     /**
@@ -217,11 +228,13 @@ public final class ReplyBacklog {
         return new org.apache.camel.support.RoutePolicySupport() {
             @Override
             public void onStop(org.apache.camel.Route route) {
+                paused();
                 routeStopped = true;
             }
 
             @Override
             public void onSuspend(org.apache.camel.Route route) {
+                paused();
                 routeStopped = true;
             }
 
@@ -241,7 +254,27 @@ public final class ReplyBacklog {
         if (routeStopped) {
             backlogUnknownAgain();
             routeStopped = false;
+            unpaused();
         }
+    }
+
+    private synchronized void paused() {
+        if (pausedAt == 0) {
+            pausedAt = clock.getAsLong();
+        }
+    }
+
+    /** Once nothing keeps the consumers from taking replies: the bound on the hold grows by the pause, until it drained. */
+    private synchronized void unpaused() {
+        if (pausedAt != 0 && !consumersSuspended && !brokerUnreachable && !routeStopped) {
+            pausedForMs = Math.max(pausedForMs, clock.getAsLong() - pausedAt);
+            pausedAt = 0;
+        }
+    }
+
+    /** The longest hold: {@link #MAX_HOLD_MS}, and the last pause while what it left queued is being taken. */
+    private long maxHoldMs() {
+        return MAX_HOLD_MS + pausedForMs;
     }
 
     /**
@@ -283,7 +316,8 @@ public final class ReplyBacklog {
             return now - firstAskedAt < QUIET_MS + OTHERS_FRESH_MS ? OptionalLong.empty() : own;
         }
         long others = now - othersReadAt <= OTHERS_FRESH_MS ? othersHoldMs : 0;
-        return OptionalLong.of(Math.min(MAX_HOLD_MS, Math.max(own.getAsLong(), others)));
+        // own is bounded already; another coordinator's was bounded by it (it may be draining a longer pause's replies)
+        return OptionalLong.of(Math.max(own.getAsLong(), others));
     }
 
     /** From now on the sweeps hold for the other coordinators' holds too, once {@link #othersHold} has read them. */
@@ -336,12 +370,15 @@ public final class ReplyBacklog {
             lag = 0;
         }
         lag = Math.max(lag, oldestUnsettledAge(now, rolledBackToo));
+        if (pausedForMs > 0 && lag + MARGIN_MS < MAX_HOLD_MS) {
+            pausedForMs = 0;   // what the pause left queued has been taken
+        }
         if (lag < BACKLOG_MS) {
             // the queue flows; still, a reply that reached the broker just before its attempt's deadline may be read or
             // settling now: holding as long as replies lately took to be taken, or the oldest in flight has been on
             // its way, leaves its attempt to it
             return OptionalLong.of(Math.max(lag, 0));
         }
-        return OptionalLong.of(Math.min(MAX_HOLD_MS, lag + MARGIN_MS));
+        return OptionalLong.of(Math.min(maxHoldMs(), lag + MARGIN_MS));
     }
 }

@@ -176,6 +176,30 @@ class ReplyBacklogTest {
         assertThat(backlog.holdMs()).hasValue(ReplyBacklog.MAX_HOLD_MS);
     }
 
+    /**
+     * An operator stopped the reply route for longer than MAX_HOLD_MS: the replies queued meanwhile are that much older
+     * with no clock off, and the hold covers them until they are taken (a stop of 5 min 48 s timed out 263 of 300
+     * attempts whose replies had come in time); then the bound is MAX_HOLD_MS again.
+     */
+    @Test
+    void aPauseLongerThanTheBoundRaisesItUntilWhatItLeftQueuedIsTaken() {
+        backlog.holdMs();
+        now.addAndGet(ReplyBacklog.QUIET_MS);
+        org.apache.camel.spi.RoutePolicy route = backlog.operatorStops();
+        long sentAt = now.get();
+        route.onStop(null);
+        now.addAndGet(2 * ReplyBacklog.MAX_HOLD_MS);
+        assertThat(backlog.holdMs()).as("stopped").isEmpty();
+        route.onStart(null);
+        backlog.taken(sentAt);
+        assertThat(backlog.holdMs()).hasValue(2 * ReplyBacklog.MAX_HOLD_MS + ReplyBacklog.MARGIN_MS);
+
+        now.addAndGet(ReplyBacklog.QUIET_MS);   // drained
+        assertThat(backlog.holdMs()).hasValue(0);
+        backlog.taken(now.get() - 3_600_000);   // an agent whose clock is an hour behind: bounded again
+        assertThat(backlog.holdMs()).hasValue(ReplyBacklog.MAX_HOLD_MS);
+    }
+
     @Test
     void aReplyStuckInFlightHoldsTimeoutsByItsAge() {
         backlog.holdMs();
