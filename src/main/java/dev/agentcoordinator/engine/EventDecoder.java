@@ -85,10 +85,10 @@ public final class EventDecoder {
                     + (type == null ? IgnoredFields.EVENT.standInFor(event, "type")
                        : type.isTextual() ? (type.asText().isEmpty() ? ", got an empty one" : ", got a blank one")
                        : ", got " + type.getNodeType().toString().toLowerCase(java.util.Locale.ROOT))
-                    + (type == null && event.path("status").isTextual()
+                    + (type == null && event.path("status").isTextual() && IgnoredFields.EVENT.standInFor(event, "type").isEmpty()
                        // {"status": "running"} or "ok": an agent's heartbeat or reply sent to the wrong queue
                        ? "; it looks like a step reply or heartbeat, which an agent sends to the queue its request's"
-                         + " JMSReplyTo names (coordinator.replies), not to agent.events" : ""));
+                         + " JMSReplyTo names, not to agent.events" : ""));
         }
         if (type.asText().length() > MAX_TYPE_LENGTH) {
             throw new InvalidEventException("event field \"type\" is longer than " + MAX_TYPE_LENGTH + " characters");

@@ -54,7 +54,10 @@ class EventParseErrorTest {
         assertThatThrownBy(() -> EventDecoder.parse("{\"status\": \"running\"}"))
                 .hasMessageStartingWith("event field \"type\" must be a non-empty string")
                 .hasMessageEndingWith("; it looks like a step reply or heartbeat, which an agent sends to the queue its request's"
-                        + " JMSReplyTo names (coordinator.replies), not to agent.events");
+                        + " JMSReplyTo names, not to agent.events");
+        // an event whose type is misspelt is told that, not this
+        assertThatThrownBy(() -> EventDecoder.parse("{\"Type\": \"X\", \"status\": \"ok\"}"))
+                .message().doesNotContain("step reply");
     }
 
     /** What is wrong with a type or an event_id says what the event has instead. */
