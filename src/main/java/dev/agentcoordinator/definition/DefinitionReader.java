@@ -23,7 +23,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -104,9 +106,10 @@ public final class DefinitionReader {
      * A definition read past its unknown fields and its values of the wrong type, with one problem for each
      * ({@code problems}): the catalog validates it all the same, so that a file is told every problem at once (the
      * first such field hid the rest until it was fixed). A wrong value is read as if it were not there, and the
-     * problems the rules find in its step ({@code stepsWithWrongValues}, by id) are not told: they may follow from it.
+     * problems the rules find at its place in its step ({@code wrongFieldsByStep}: step id to the fields, such as
+     * {@code config.retry_count}, see {@link WrongFields}) are not told: they may follow from it.
      */
-    public record Read(LoadedDefinition loaded, List<DefinitionError> problems, Set<String> stepsWithWrongValues) {
+    public record Read(LoadedDefinition loaded, List<DefinitionError> problems, Map<String, Set<String>> wrongFieldsByStep) {
     }
 
     public Read readNotingFieldProblems(Path file) throws DefinitionReadException {
@@ -135,7 +138,7 @@ public final class DefinitionReader {
             }
         }
         try {
-            return new Read(loaded(fileName, mapper.readValue(content, WorkflowDefinition.class)), List.of(), Set.of());
+            return new Read(loaded(fileName, mapper.readValue(content, WorkflowDefinition.class)), List.of(), Map.of());
         } catch (JsonMappingException first) {
             if (!isRefusedField(first)) {
                 throw new DefinitionReadException(ParseErrorDescriber.describe(fileName, content, mapper, first), first);
@@ -189,7 +192,7 @@ public final class DefinitionReader {
      * entries after it keep their index), until it reads: every such field is told, each as the strict read told it.
      * The rules are then checked past them only when every wrong value sat in a step with an id of its own and was not
      * one the other steps depend on (its id or depends_on): that step's rule problems are left out (they may follow from
-     * the missing value). Otherwise (a wrong value of the workflow's own, such as {@code config.timeout_ms}, which the
+     * the missing value, at the place it was: {@link WrongFields}). Otherwise (a wrong value of the workflow's own, such as {@code config.timeout_ms}, which the
      * steps' timeouts are checked against) the rules would find problems that are not there: the file is out.
      */
     private static Read readPastWrongFields(String fileName, String content, ObjectMapper mapper, JsonMappingException first)
@@ -212,7 +215,7 @@ public final class DefinitionReader {
     /** {@link #readPastWrongFields} on the document's tree, {@code problems} holding what the first refused field told. */
     private static Read readPast(String fileName, String content, ObjectMapper mapper, JsonMappingException first,
                                  List<DefinitionError> problems, JsonNode tree) throws DefinitionReadException {
-        Set<Integer> stepsWithWrongValues = new TreeSet<>();
+        Map<Integer, Set<String>> wrongFields = new TreeMap<>();   // by the step's index
         boolean rulesApply = true;
         WorkflowDefinition named = null;   // read past its refused fields, its own rules not checkable
         JsonMappingException refused = first;
@@ -223,7 +226,7 @@ public final class DefinitionReader {
             }
             if (!(refused instanceof UnrecognizedPropertyException)) {
                 if (inAStep(removed) && !othersDependOn(removed)) {
-                    stepsWithWrongValues.add(removed.get(1).getIndex());
+                    wrongFields.computeIfAbsent(removed.get(1).getIndex(), i -> new TreeSet<>()).add(WrongFields.inTheStep(removed, null));
                 } else {
                     rulesApply = false;
                 }
@@ -232,16 +235,18 @@ public final class DefinitionReader {
                 // problems WorkflowCatalog.followsFromAnUnknownField tells apart more closely)
                 boolean ofTheStep = inAStep(removed) && (removed.size() == 3
                         || removed.size() == 4 && "config".equals(removed.get(2).getFieldName()));
-                boolean dependedOn = problems.get(problems.size() - 1).message().matches(".*did you mean \"(id|depends_on)\"\\?$");
+                String told = problems.get(problems.size() - 1).message();
+                boolean dependedOn = told.matches(".*did you mean \"(id|depends_on)\"\\?$");
                 if (ofTheStep && !dependedOn) {
-                    stepsWithWrongValues.add(removed.get(1).getIndex());
+                    wrongFields.computeIfAbsent(removed.get(1).getIndex(), i -> new TreeSet<>())
+                            .add(WrongFields.inTheStep(removed, told.substring(told.lastIndexOf("did you mean \"") + 14, told.length() - 2)));
                 } else if (ofTheStep || !inAStep(removed)) {
                     rulesApply = false;
                 }
             }
             try (JsonParser again = mapper.treeAsTokens(tree)) {
                 WorkflowDefinition past = mapper.readValue(again, WorkflowDefinition.class);
-                Set<String> wrongSteps = idsOf(past, stepsWithWrongValues);
+                Map<String, Set<String>> wrongSteps = byId(past, wrongFields);
                 if (!rulesApply || wrongSteps == null) {
                     named = past;
                     break;
@@ -293,10 +298,11 @@ public final class DefinitionReader {
         return List.of("id", "depends_on").contains(field.get(2).getFieldName());
     }
 
-    /** The ids of the steps at {@code indexes}; null when one has no id, or shares it (its problems could not be told apart). */
-    private static Set<String> idsOf(WorkflowDefinition workflow, Set<Integer> indexes) {
-        Set<String> ids = new java.util.HashSet<>();
-        for (int index : indexes) {
+    /** {@code byIndex} by the steps' ids; null when one has no id, or shares it (its problems could not be told apart). */
+    private static Map<String, Set<String>> byId(WorkflowDefinition workflow, Map<Integer, Set<String>> byIndex) {
+        Map<String, Set<String>> ids = new java.util.HashMap<>();
+        for (Map.Entry<Integer, Set<String>> fields : byIndex.entrySet()) {
+            int index = fields.getKey();
             if (workflow == null || index < 0 || index >= workflow.steps().size()) {
                 return null;
             }
@@ -304,7 +310,7 @@ public final class DefinitionReader {
             if (id == null || id.isBlank() || workflow.steps().stream().filter(step -> id.equals(step.id())).count() != 1) {
                 return null;
             }
-            ids.add(id);
+            ids.put(id, Set.copyOf(fields.getValue()));
         }
         return ids;
     }

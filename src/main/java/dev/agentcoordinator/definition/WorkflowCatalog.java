@@ -104,14 +104,14 @@ public final class WorkflowCatalog {
         List<DefinitionError> errors = new ArrayList<>();
         List<LoadedDefinition> named = new ArrayList<>();   // every file read far enough, in order
         java.util.Set<LoadedDefinition> namedOnly = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-        java.util.Map<String, java.util.Set<String>> stepsWithWrongValues = new java.util.HashMap<>();
+        java.util.Map<String, java.util.Map<String, java.util.Set<String>>> wrongFields = new java.util.HashMap<>();   // by file, then step
         for (Path file : files) {
             try {
                 DefinitionReader.Read read = reader.readNotingFieldProblems(file);
                 loaded.add(read.loaded());
                 named.add(read.loaded());
                 errors.addAll(read.problems());   // validated all the same: every problem of the file at once
-                stepsWithWrongValues.put(read.loaded().file(), read.stepsWithWrongValues());
+                wrongFields.put(read.loaded().file(), read.wrongFieldsByStep());
             } catch (DefinitionReadException e) {
                 errors.addAll(e.errors());   // this file is out, the others are still validated
                 e.named().ifPresent(definition -> {   // the others are checked against its id and trigger too
@@ -122,8 +122,8 @@ public final class WorkflowCatalog {
         }
         List<DefinitionError> unknownFields = List.copyOf(errors);
         for (DefinitionError problem : new DefinitionValidator().validateAll(named, namedOnly)) {
-            boolean ofAWrongValue = problem.stepId() != null
-                    && stepsWithWrongValues.getOrDefault(problem.file(), java.util.Set.of()).contains(problem.stepId());
+            boolean ofAWrongValue = problem.stepId() != null && WrongFields.mayFollowFrom(problem.field(),
+                    wrongFields.getOrDefault(problem.file(), java.util.Map.of()).getOrDefault(problem.stepId(), java.util.Set.of()));
             if (!ofAWrongValue && !followsFromAnUnknownField(problem, unknownFields, loaded)) {
                 errors.add(problem);
             }

@@ -63,9 +63,40 @@ class WorkflowCatalogTest {
                 "types.yaml: step \"a\": config.retry_count: expected an integer, found \"two\" (line 8, column 28)",
                 "types.yaml: step \"b\": unknown field \"tags\" (line 11, column 68)",
                 "types.yaml: step \"c\": config.allow_failure: expected true or false, found \"maybe\" (line 12, column 60)",
+                "types.yaml: step \"a\": input_mapping.other: exactly one source is required (from_trigger, from_step + output_key,"
+                        + " from_shared_memory, from_signal or value), found none",
                 "types.yaml: step \"b\": agent: \"Bad_Agent\" is not a valid name: use lower-case letters, digits, _ and -, starting with a"
                         + " letter, i.e. [a-z][a-z0-9_-]* (it becomes the queue name agent.Bad_Agent)",
                 "types.yaml: step \"b\": depends_on: \"nowhere\" is not a step of this workflow");
+    }
+
+    /**
+     * A wrong value hides only the rule problems at its own place in its step, which may follow from it (a setting of the
+     * config, the two backoff settings together, any other field with all it holds): not the step's other problems.
+     */
+    @Test
+    void aWrongValueHidesOnlyTheProblemsAtItsPlace(@org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) throws Exception {
+        assertThat(problemsOf(folder.resolve("t.yaml"), WORKFLOW_HEAD + """
+                  - id: a
+                    agent: x
+                    action: y
+                    config: { retry_count: three, timeout_ms: -5, retry_backoff_ms: soon, retry_backoff_max_ms: 100 }
+                    depends_on: [nope]
+                    locks: [roadmap]
+                  - id: b
+                    agent: x
+                    action: y
+                    condition: { step: zz, output_key: k, operator: eqq, value: 1 }
+                    input_mapping: { q: [1, 2] }
+                """)).containsExactly(
+                "t.yaml: step \"a\": config.retry_count: expected an integer, found \"three\" (line 8, column 28)",
+                "t.yaml: step \"a\": config.retry_backoff_ms: expected an integer, found \"soon\" (line 8, column 69)",
+                "t.yaml: step \"a\": locks[0]: expected a mapping, found \"roadmap\" (line 10, column 13)",
+                "t.yaml: step \"b\": input_mapping.q: expected a mapping, found a list (line 15, column 25)",
+                "t.yaml: step \"a\": depends_on: \"nope\" is not a step of this workflow",
+                "t.yaml: step \"a\": config.timeout_ms: must be greater than 0 (was -5)",
+                "t.yaml: step \"b\": condition.step: \"zz\" is not a step of this workflow",
+                "t.yaml: step \"b\": condition.operator: unknown operator \"eqq\" (allowed: eq, ne, gt, lt, gte, lte, exists, not_exists)");
     }
 
     /**
