@@ -5,7 +5,19 @@
 -- A hold left on a compensation that is no longer pending (a coordinator of schema 46 or earlier, which knows no holds,
 -- started it) holds nothing: cleared, or the execution would wait for it forever (load-compensations.sql reads it as
 -- retrying, find-stalled-compensations.sql as moving), and the stall sweep takes the execution up.
-WITH stale AS (
+-- The locks kept for such an attempt (V49) lapsed at its deadline (lock_in_force): their rows go too, once the hold
+-- for queued replies has passed as well (one still queued could free them by itself); a row locked by an acquirer
+-- taking it over is skipped (the acquirer clears cut_off_attempt).
+WITH lapsed_locks AS MATERIALIZED (
+    SELECT l.id
+      FROM resource_locks l
+     WHERE l.cut_off_attempt IS NOT NULL
+       AND l.expires_at < LEAST(now(), to_timestamp(CAST(:#sweptAtMs AS double precision) / 1000)) - :#holdMs * interval '1 millisecond'
+     LIMIT CAST(:#sweepLimit AS integer)
+       FOR UPDATE SKIP LOCKED
+), forgotten AS (
+    DELETE FROM resource_locks l USING lapsed_locks x WHERE l.id = x.id
+), stale AS (
     UPDATE workflow_step_executions c SET held_until = NULL, updated_at = now()
      WHERE c.held_until IS NOT NULL AND c.status <> 'pending'
 ), due AS MATERIALIZED (

@@ -649,6 +649,24 @@ class LockedStepTest {
     }
 
     /**
+     * A lock kept for a cut-off attempt whose agent was never heard from lapses at the attempt's deadline, and its row
+     * goes with the hold sweep (it stayed, not in force and not listed, until its resource was taken again).
+     */
+    @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    void aLockKeptForACutOffAttemptThatLapsedIsDeleted() throws Exception {
+        String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
+        try {
+            cutOffWhileItsAgentWorks("G_LOCK_CUT_OFF", user, "cancelled");
+            // as if its deadline had passed (30 s), past the hold for queued replies too
+            query("UPDATE resource_locks SET expires_at = now() - interval '1 hour' WHERE resource_id = ? RETURNING 1", user);
+            await().atMost(Duration.ofSeconds(10)).until(() -> query("SELECT 1 FROM resource_locks WHERE resource_id = ?", user).isEmpty());
+        } finally {
+            workOnRoadmap.computeIfAbsent(user, u -> new java.util.concurrent.CountDownLatch(1)).countDown();
+        }
+    }
+
+    /**
      * A loop's rows each count their attempts from 1: a late or duplicate reply of an earlier iteration names the attempt
      * number of the iteration a cancel cut off. It does not free the lock kept for that iteration, whose agent still
      * works (it did, and another execution's step started on the resource beside it); that iteration's own reply does.
