@@ -19,7 +19,7 @@ WITH done AS (
      WHERE id = :#rowId AND attempt = :#attempt AND status = 'running'
        AND step_id = :#stepId AND max_attempts = CAST(:#maxAttempts AS integer)   -- as the correlation id names them
        AND (deadline IS NULL OR deadline >= COALESCE(to_timestamp(CAST(:#replyArrivedAt AS bigint) / 1000.0), '-infinity'))
-    RETURNING execution_id, step_id, iteration, agent
+    RETURNING execution_id, step_id, iteration, agent, loop_round_start
 ), merged AS (
     SELECT merge_reply_context(done.execution_id, done.step_id, done.agent,
                                CAST(:#sharedMemory AS jsonb), CAST(:#signals AS jsonb)) AS context
@@ -39,7 +39,7 @@ WITH done AS (
 ), started AS (
     INSERT INTO workflow_step_executions (id, execution_id, step_id, iteration, agent, action, status, attempt,
                                           max_attempts, timeout_ms, backoff_ms, backoff_max_ms, backoff_jitter, compensation, input, started_at,
-                                          deadline, handled_by, request_context, dispatched_by)
+                                          deadline, handled_by, request_context, dispatched_by, loop_round_start)
     SELECT CASE WHEN l.first THEN CAST(:#nextRowId AS varchar) ELSE gen_random_uuid()::text END,
            done.execution_id, l.step_id, done.iteration + 1, l.agent, l.action,
            CASE WHEN l.runs THEN 'running' ELSE 'pending' END, CASE WHEN l.runs THEN 1 ELSE 0 END,
@@ -48,7 +48,7 @@ WITH done AS (
            CASE WHEN l.runs THEN now() END,
            CASE WHEN l.runs THEN capped_deadline(done.execution_id, 'step', now() + l.timeout_ms * interval '1 millisecond') END,
            CASE WHEN l.runs THEN current_setting('application_name') END, l.request_context,
-           CASE WHEN l.runs THEN CAST(:#causeMessageId AS varchar) END
+           CASE WHEN l.runs THEN CAST(:#causeMessageId AS varchar) END, done.loop_round_start
       FROM latest l, done, merged
     RETURNING step_id, iteration, max_attempts, status, deadline, request_context, input
 )

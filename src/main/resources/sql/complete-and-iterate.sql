@@ -18,7 +18,7 @@ WITH done AS (
        AND step_id = :#stepId AND max_attempts = CAST(:#maxAttempts AS integer)   -- as the correlation id names them
        AND (deadline IS NULL OR deadline >= COALESCE(to_timestamp(CAST(:#replyArrivedAt AS bigint) / 1000.0), '-infinity'))
     RETURNING execution_id, step_id, iteration, agent, action, max_attempts, budget_start, timeout_ms, backoff_ms, backoff_max_ms, backoff_jitter,
-              compensation, holds_locks, lock_count, request_context
+              compensation, holds_locks, lock_count, request_context, loop_round_start
 ), held AS MATERIALIZED (
     -- locked in the order acquirers take them (LockedStepStart), or an acquirer of two of them deadlocks with this (V49)
     SELECT l.resource_type, l.resource_id
@@ -40,7 +40,8 @@ WITH done AS (
 )
 INSERT INTO workflow_step_executions (id, execution_id, step_id, iteration, agent, action, status, attempt,
                                       max_attempts, timeout_ms, backoff_ms, backoff_max_ms, backoff_jitter, compensation, input, started_at, deadline,
-                                      handled_by, holds_locks, lock_count, request_context, dispatched_by, waiting_for, waiting_since)
+                                      handled_by, holds_locks, lock_count, request_context, dispatched_by, waiting_for, waiting_since,
+                                      loop_round_start)
 SELECT :#nextRowId, execution_id, step_id, iteration + 1, agent, action,
        CASE WHEN lost_locks OR past_deadline THEN 'pending' ELSE 'running' END, CASE WHEN lost_locks OR past_deadline THEN 0 ELSE 1 END,
        max_attempts - budget_start, timeout_ms, backoff_ms, backoff_max_ms, backoff_jitter, compensation, CAST(:#nextInput AS jsonb),
@@ -48,7 +49,7 @@ SELECT :#nextRowId, execution_id, step_id, iteration + 1, agent, action,
        CASE WHEN lost_locks OR past_deadline THEN NULL ELSE capped_deadline(execution_id, 'step', now() + timeout_ms * interval '1 millisecond') END,
        current_setting('application_name'), holds_locks, lock_count, request_context, CAST(:#causeMessageId AS varchar),
        CASE WHEN lost_locks AND NOT past_deadline THEN 'its locks again, for iteration ' || (iteration + 1) END,
-       CASE WHEN lost_locks AND NOT past_deadline THEN now() END
+       CASE WHEN lost_locks AND NOT past_deadline THEN now() END, loop_round_start
 FROM next, LATERAL (SELECT merge_reply_context(next.execution_id, next.step_id, next.agent,
                                                CAST(:#sharedMemory AS jsonb), CAST(:#signals AS jsonb))) merged
 RETURNING iteration, max_attempts, status, deadline, request_context::text AS context, waiting_for

@@ -8,6 +8,8 @@
 -- A reset step keeps its attempt number (mark-running continues from it), so step_attempts keeps the
 -- earlier attempts and a late reply to one of them cannot be taken for the new attempt; its budget is
 -- the step's attempts once more, and its backoff doubles from the budget's first attempt (budget_start, V20).
+-- A reset row's iteration starts its loop's iterations anew (loop_round_start, V51): the loop gets its
+-- max_iterations again from there, as a step gets its attempts again (a row that is no loop's has iteration 0).
 -- The execution counts its retries (V21): its next failure's outcome event is a new one. Its timeout
 -- runs from the retry (retried_at, V23). An execution that failed with every step completed (its
 -- timeout passed as the last one completed) has nothing to run again, and stays failed.
@@ -30,6 +32,7 @@ UPDATE workflow_step_executions s
        deadline = NULL, next_attempt_at = NULL, updated_at = now(), budget_start = s.attempt,
        waiting_for = NULL, waiting_since = NULL,   -- a lock wait starts again, timed from now
        request_due_at = NULL,   -- the lease of an earlier attempt's request (V27): its start sets its own
+       loop_round_start = NULLIF(s.iteration, 0),
        max_attempts = s.attempt + COALESCE((CAST(:#attemptBudgets AS jsonb) ->> s.step_id)::int, s.max_attempts)
   FROM reopened
  WHERE s.execution_id = reopened.id AND s.kind = 'step'

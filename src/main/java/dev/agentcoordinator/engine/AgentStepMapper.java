@@ -400,7 +400,8 @@ public class AgentStepMapper implements StepRouteMapper {
         in.setHeader(WITH_SIGNAL_LIST, needs.signalList());
         StepOutcome outcome = StepOutcome.of(step, in.getBody(String.class),
                 in.getHeader(ATTEMPT, Integer.class), in.getHeader(MAX_ATTEMPTS, Integer.class),
-                in.getHeader(ITERATION, 0, Integer.class), in.getHeader(INPUT, String.class));
+                in.getHeader(ITERATION, 0, Integer.class) - in.getHeader(Headers.LOOP_ROUND_START, 0, Integer.class),
+                in.getHeader(INPUT, String.class));
         outcome.warnOfIgnoredFields(in.getHeader(CORRELATION_ID), in.getHeader(STEP_ID, String.class));
         in.setHeader(TRANSITION, outcome.transition().name());
         in.setHeader(OUTPUT, outcome.outputJson());

@@ -18,6 +18,8 @@ public final class Headers {
     public static final String ATTEMPT = "attempt";
     public static final String MAX_ATTEMPTS = "maxAttempts";
     public static final String ITERATION = "iteration";
+    /** The iteration a loop's iterations count from: 0, or the one a retry of the execution resumed it at (V51). */
+    public static final String LOOP_ROUND_START = "loopRoundStart";
     /** {@code step} or {@code compensation}: which kind of row a statement works on. */
     public static final String KIND = "kind";
     public static final String DEADLINE = "deadline";

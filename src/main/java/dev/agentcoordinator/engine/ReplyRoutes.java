@@ -386,6 +386,7 @@ public class ReplyRoutes extends RouteBuilder {
         in.setHeader(ATTEMPT, attempt);
         in.setHeader(MAX_ATTEMPTS, ((Number) row.get("max_attempts")).intValue());
         in.setHeader(ITERATION, ((Number) row.get("iteration")).intValue());
+        in.setHeader(Headers.LOOP_ROUND_START, row.get("loop_round_start"));
         in.setHeader(INPUT, row.get("input"));
         in.setHeader(ATTEMPT_STARTED_AT, row.get("attempt_started_at"));
         in.setHeader(AGENT, row.get("agent"));

@@ -38,7 +38,8 @@ public record StepOutcome(Transition transition, String outputJson, String error
      * @param replyText   the reply body as received
      * @param attempt     the attempt the reply answers
      * @param maxAttempts attempts allowed for the step
-     * @param iteration   loop iteration the reply answers (0 for plain steps)
+     * @param iteration   loop iteration the reply answers, counted from where its loop's iterations started (0 for plain
+     *                    steps; a retry of the execution starts them again at the iteration it resumes, see {@link Headers#LOOP_ROUND_START})
      * @param inputJson   the input that iteration ran with
      */
     public static StepOutcome of(WorkflowStep step, String replyText, int attempt, int maxAttempts, int iteration, String inputJson) {

@@ -123,6 +123,25 @@ class IterativeRefinementTest {
     }
 
     /**
+     * A retry of an execution whose loop failed exhausted gives the loop its max_iterations again, from the iteration it
+     * resumes: that iteration is judged again, and new iterations follow (it failed again at once, judging the same draft).
+     */
+    @Test
+    void aRetryGivesALoopThatFailedExhaustedItsIterationsAgain() {
+        String eventId = sendEvent("T_LOOP_EXHAUSTED", "{\"topic\":\"camel\",\"target_revision\":3}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> "failed".equals(executionStatus(executionOf(eventId))));
+        String executionId = executionOf(eventId);
+        assertThat(ExecutionProbe.post("/api/executions/" + executionId + "/retry", null).statusCode()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(20)).until(() -> !"running".equals(executionStatus(executionId)));
+
+        assertThat(executionStatus(executionId)).isEqualTo("completed");
+        assertThat(iterations(executionId)).extracting(r -> r.get("status"), r -> r.get("text")).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("completed", "camel+"), org.assertj.core.groups.Tuple.tuple("completed", "camel++"),
+                org.assertj.core.groups.Tuple.tuple("completed", "camel+++"));
+        assertThat(stepRow(executionId, "deliver").get("input").toString()).contains("camel+++");
+    }
+
+    /**
      * A broker restart between the commit of complete-and-iterate.sql and the JMS commit takes the next
      * iteration's request away and brings the reply back. That redelivery (the same message id) finds
      * its iteration completed and goes to the iteration-resend route, which sends the request again;

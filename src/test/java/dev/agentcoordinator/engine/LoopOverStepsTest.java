@@ -72,6 +72,25 @@ class LoopOverStepsTest {
         return executionOf(eventId);
     }
 
+    /**
+     * A retry of an execution whose loop over several steps failed exhausted: the loop's step is judged again on its last
+     * iteration, and then gets new iterations from the step it repeats from, up to its max_iterations again.
+     */
+    @Test
+    void aRetryGivesALoopOverStepsThatFailedExhaustedItsIterationsAgain() {
+        String eventId = sendEvent("T_LOOP_STEPS_EXHAUSTED", "{\"topic\":\"camel\",\"target\":3}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> "failed".equals(executionStatus(executionOf(eventId))));
+        String executionId = executionOf(eventId);
+        assertThat(rows(executionId, "review")).extracting(r -> r.get("status")).containsExactly("completed", "failed");
+        assertThat(ExecutionProbe.post("/api/executions/" + executionId + "/retry", null).statusCode()).isEqualTo(202);
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(executionStatus(executionId)));
+        assertThat(rows(executionId, "write")).extracting(r -> r.get("text"))
+                .containsExactly("brief on camel+", "brief on camel++", "brief on camel+++");
+        assertThat(rows(executionId, "review")).extracting(r -> r.get("status")).containsExactly("completed", "completed", "completed");
+        assertThat(stepRow(executionId, "publish").get("status")).isEqualTo("completed");
+    }
+
     @Test
     void writesAndReviewsAgainUntilTheReviewerApproves() {
         String executionId = completed(sendEvent("T_LOOP_STEPS", "{\"topic\":\"camel\",\"target\":3}"));
