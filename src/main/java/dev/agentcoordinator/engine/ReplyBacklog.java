@@ -57,7 +57,15 @@ public final class ReplyBacklog {
     /** The message property Artemis stamps on arrival when the address has enable-ingress-timestamp. */
     public static final String INGRESS_TIMESTAMP = "_AMQ_INGRESS_TIMESTAMP";
 
+    /** Wall clock (epoch ms): compared with the broker's stamps and the database's times only. */
     private final LongSupplier clock;
+    /**
+     * Monotonic milliseconds (never 0 or less): every wait this class measures on its own (since the first sweep, since the
+     * last reply, the lag windows, a pause, a rollback, the others' reading). On the wall clock a step back (NTP, a VM
+     * resumed) made them negative, and the sweeps were skipped, or held a drained backlog, until it caught up.
+     */
+    private final LongSupplier ticks;
+    private static final long TICKS_ORIGIN = System.nanoTime();
     /** When a sweep first asked: the routes start together, the consumers with the sweeps. */
     private volatile long firstAskedAt;
     private volatile long lastTakenAt;
@@ -95,11 +103,17 @@ public final class ReplyBacklog {
     }
 
     public ReplyBacklog() {
-        this(System::currentTimeMillis);
+        this(System::currentTimeMillis, () -> (System.nanoTime() - TICKS_ORIGIN) / 1_000_000 + 1);
     }
 
+    /** One clock for both (tests that move time forward only). */
     ReplyBacklog(LongSupplier clock) {
+        this(clock, clock);
+    }
+
+    ReplyBacklog(LongSupplier clock, LongSupplier ticks) {
         this.clock = clock;
+        this.ticks = ticks;
     }
 
     /**
@@ -120,15 +134,16 @@ public final class ReplyBacklog {
             return;
         }
         long now = clock.getAsLong();
+        long tick = ticks.getAsLong();
         synchronized (this) {
-            if (now - windowStartedAt >= WINDOW_MS) {
-                previousWindowMaxLagMs = now - windowStartedAt >= 2 * WINDOW_MS ? 0 : windowMaxLagMs;
+            if (tick - windowStartedAt >= WINDOW_MS) {
+                previousWindowMaxLagMs = tick - windowStartedAt >= 2 * WINDOW_MS ? 0 : windowMaxLagMs;
                 windowMaxLagMs = 0;
-                windowStartedAt = now;
+                windowStartedAt = tick;
             }
             windowMaxLagMs = Math.max(windowMaxLagMs, now - sentAt);
         }
-        lastTakenAt = now;
+        lastTakenAt = tick;
     }
 
     /**
@@ -162,18 +177,18 @@ public final class ReplyBacklog {
     }
 
     synchronized void rolledBack(String messageId) {
-        unsettled.computeIfPresent(messageId, (id, reply) -> new Unsettled(reply.sentAt(), clock.getAsLong()));
+        unsettled.computeIfPresent(messageId, (id, reply) -> new Unsettled(reply.sentAt(), ticks.getAsLong()));
     }
 
     /**
      * Age of the oldest reply taken and not settled, those rolled back included or not; 0 when there is none. Drops
      * rollbacks not redelivered in time.
      */
-    private synchronized long oldestUnsettledAge(long now, boolean rolledBackToo) {
+    private synchronized long oldestUnsettledAge(long now, long tick, boolean rolledBackToo) {
         if (unsettled.isEmpty()) {
             return 0;
         }
-        unsettled.values().removeIf(reply -> reply.rolledBackAt() > 0 && now - reply.rolledBackAt() > REDELIVERY_MS);
+        unsettled.values().removeIf(reply -> reply.rolledBackAt() > 0 && tick - reply.rolledBackAt() > REDELIVERY_MS);
         long oldest = now;
         for (Unsettled reply : unsettled.values()) {
             if (rolledBackToo || reply.rolledBackAt() == 0) {
@@ -260,14 +275,14 @@ public final class ReplyBacklog {
 
     private synchronized void paused() {
         if (pausedAt == 0) {
-            pausedAt = clock.getAsLong();
+            pausedAt = ticks.getAsLong();
         }
     }
 
     /** Once nothing keeps the consumers from taking replies: the bound on the hold grows by the pause, until it drained. */
     private synchronized void unpaused() {
         if (pausedAt != 0 && !consumersSuspended && !brokerUnreachable && !routeStopped) {
-            pausedForMs = Math.max(pausedForMs, clock.getAsLong() - pausedAt);
+            pausedForMs = Math.max(pausedForMs, ticks.getAsLong() - pausedAt);
             pausedAt = 0;
         }
     }
@@ -310,12 +325,12 @@ public final class ReplyBacklog {
         if (own.isEmpty() || !shared) {
             return own;
         }
-        long now = clock.getAsLong();
+        long tick = ticks.getAsLong();
         if (othersReadAt == 0) {
             // not known yet; a reading that never succeeds must not stop the timeouts for good
-            return now - firstAskedAt < QUIET_MS + OTHERS_FRESH_MS ? OptionalLong.empty() : own;
+            return tick - firstAskedAt < QUIET_MS + OTHERS_FRESH_MS ? OptionalLong.empty() : own;
         }
-        long others = now - othersReadAt <= OTHERS_FRESH_MS ? othersHoldMs : 0;
+        long others = tick - othersReadAt <= OTHERS_FRESH_MS ? othersHoldMs : 0;
         // own is bounded already; another coordinator's was bounded by it (it may be draining a longer pause's replies)
         return OptionalLong.of(Math.max(own.getAsLong(), others));
     }
@@ -346,7 +361,7 @@ public final class ReplyBacklog {
     /** The longest hold another coordinator shared lately (0: none), as just read from the database. */
     public void othersHold(long holdMs) {
         othersHoldMs = holdMs;
-        othersReadAt = clock.getAsLong();
+        othersReadAt = ticks.getAsLong();
     }
 
     /** This coordinator's own hold, from what its consumers took (see the class comment), its rollbacks counted or not. */
@@ -355,21 +370,22 @@ public final class ReplyBacklog {
             return OptionalLong.empty();
         }
         long now = clock.getAsLong();
+        long tick = ticks.getAsLong();
         if (firstAskedAt == 0) {
-            firstAskedAt = now;
+            firstAskedAt = tick;
         }
         long takenAt = lastTakenAt;
         if (takenAt == 0) {
-            return now - firstAskedAt < QUIET_MS ? OptionalLong.empty() : OptionalLong.of(0);
+            return tick - firstAskedAt < QUIET_MS ? OptionalLong.empty() : OptionalLong.of(0);
         }
         long lag;
         synchronized (this) {
             lag = Math.max(windowMaxLagMs, previousWindowMaxLagMs);
         }
-        if (now - takenAt >= QUIET_MS) {
+        if (tick - takenAt >= QUIET_MS) {
             lag = 0;
         }
-        lag = Math.max(lag, oldestUnsettledAge(now, rolledBackToo));
+        lag = Math.max(lag, oldestUnsettledAge(now, tick, rolledBackToo));
         if (pausedForMs > 0 && lag + MARGIN_MS < MAX_HOLD_MS) {
             pausedForMs = 0;   // what the pause left queued has been taken
         }

@@ -9,7 +9,6 @@ import org.springframework.jdbc.core.JdbcTemplate;
 
 import javax.sql.DataSource;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,7 +40,12 @@ public final class RetainedVersions implements WorkflowCatalog.VersionSource {
     private final JdbcTemplate jdbc;
     private final WorkflowVersions.RouteAdder routes;
     private final RouteRemover removal;
-    private final Map<String, Long> missedAt = new HashMap<>();
+    /**
+     * Versions found in no record, by version key, oldest miss first: kept for MISS_TTL_NANOS, and at most MAX_MISSES of
+     * them. A reply's correlation id names any version its agent writes: unbounded, one entry per version ever named.
+     */
+    private final LinkedHashMap<String, Long> missedAt = new LinkedHashMap<>();
+    static final int MAX_MISSES = 1_000;
     /** Released by the last sweep, routes still in place, by version key. */
     private final Map<String, WorkflowDefinition> released = new LinkedHashMap<>();
 
@@ -80,10 +84,11 @@ public final class RetainedVersions implements WorkflowCatalog.VersionSource {
         if (missed != null && System.nanoTime() - missed < MISS_TTL_NANOS) {
             return known;
         }
+        missedAt.remove(key);
         List<String> found = jdbc.queryForList("SELECT definition::text FROM workflow_definitions WHERE workflow_id = ? AND version = ?",
                 String.class, workflowId, version);
         if (found.isEmpty()) {
-            missedAt.put(key, System.nanoTime());
+            missed(key);
             return known;
         }
         WorkflowDefinition copy;
@@ -95,6 +100,24 @@ public final class RetainedVersions implements WorkflowCatalog.VersionSource {
         LOG.info("workflow {} version {}, {}: its routes run as {}", workflowId, version, why,
                 Endpoints.routeId(copy.id(), "*"));
         return Optional.of(copy);
+    }
+
+    /** How many misses are remembered (tests). */
+    synchronized int missesKept() {
+        return missedAt.size();
+    }
+
+    /** Remembers a miss, and forgets those past their time (or beyond the bound), oldest first. */
+    private void missed(String key) {
+        long now = System.nanoTime();
+        missedAt.put(key, now);   // removed before the lookup: appended, so the map stays in the order of the misses
+        for (java.util.Iterator<Map.Entry<String, Long>> misses = missedAt.entrySet().iterator(); misses.hasNext(); ) {
+            Map.Entry<String, Long> oldest = misses.next();
+            if (missedAt.size() <= MAX_MISSES && now - oldest.getValue() < MISS_TTL_NANOS) {
+                break;
+            }
+            misses.remove();
+        }
     }
 
     /**
