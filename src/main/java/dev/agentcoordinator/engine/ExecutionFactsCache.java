@@ -23,6 +23,16 @@ public final class ExecutionFactsCache {
     /** Insertion order is age; guarded by itself, as is {@link #heldChars}. */
     private final LinkedHashMap<String, ExecutionFacts> byExecutionId = new LinkedHashMap<>();
     private long heldChars;
+    /**
+     * Executions whose context is being learnt outside the lock, and whether they ended meanwhile; guarded by
+     * {@link #byExecutionId}. An execution that ended while its facts were built is not remembered again.
+     */
+    private final Map<String, Learning> learning = new java.util.HashMap<>();
+
+    private static final class Learning {
+        int learners;
+        boolean forgotten;
+    }
 
     public ExecutionFactsCache() {
         this(DEFAULT_BUDGET_CHARS);
@@ -62,6 +72,7 @@ public final class ExecutionFactsCache {
 
     /** What a context read from the database adds: a new entry, or the outputs the known one lacks. */
     void learn(String executionId, List<Map<String, Object>> contextRows, Predicate<String> runsAgain) {
+        Learning pending;
         synchronized (byExecutionId) {
             ExecutionFacts known = byExecutionId.get(executionId);
             if (known != null) {
@@ -69,10 +80,21 @@ public final class ExecutionFactsCache {
                 evictOverBudget();
                 return;
             }
+            pending = learning.computeIfAbsent(executionId, id -> new Learning());
+            pending.learners++;
         }
-        ExecutionFacts facts = ExecutionFacts.ofContextRows(executionId, contextRows, runsAgain);
-        if (facts != null) {
-            remember(facts);
+        ExecutionFacts facts = null;
+        try {
+            facts = ExecutionFacts.ofContextRows(executionId, contextRows, runsAgain);
+        } finally {
+            synchronized (byExecutionId) {
+                if (--pending.learners == 0) {
+                    learning.remove(executionId);
+                }
+                if (facts != null && !pending.forgotten) {
+                    remember(facts);
+                }
+            }
         }
     }
 
@@ -85,6 +107,10 @@ public final class ExecutionFactsCache {
             ExecutionFacts facts = byExecutionId.remove(executionId);
             if (facts != null) {
                 unlink(facts);
+            }
+            Learning pending = learning.get(executionId);
+            if (pending != null) {
+                pending.forgotten = true;
             }
         }
     }
