@@ -12,7 +12,7 @@ final class IgnoredReplyLines {
     private final TellingThrottle throttle;
 
     IgnoredReplyLines() {
-        this(System::currentTimeMillis);
+        this(TellingThrottle::monotonicMillis);
     }
 
     IgnoredReplyLines(java.util.function.LongSupplier clock) {

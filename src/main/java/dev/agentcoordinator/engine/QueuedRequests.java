@@ -54,7 +54,9 @@ public final class QueuedRequests {
                 Thread thread = new Thread(runnable, "coordinator-request-withdrawal");
                 thread.setDaemon(true);
                 return thread;
-            }, (task, executor) -> LOG.debug("queued requests not withdrawn: {} withdrawals wait already", BACKLOG));
+            }, (task, executor) -> notWithdrawn("requests", BACKLOG + " withdrawals wait already"));
+    /** Withdrawals that failed, told in one WARN line at most every 30 s (a broker outage fails each one). */
+    private final TellingThrottle failures = new TellingThrottle(30_000, TellingThrottle::monotonicMillis);
 
     public QueuedRequests(ConnectionFactory connectionFactory, WorkflowCatalog catalog, MeterRegistry meters) {
         this.connectionFactory = connectionFactory;
@@ -158,7 +160,7 @@ public final class QueuedRequests {
                 }
             }
         } catch (Exception e) {
-            LOG.debug("{}: requests of cut-off attempts not withdrawn: {}", whose, e.toString());
+            notWithdrawn(whose, e.toString());
         }
         org.apache.camel.ProducerTemplate template = releases;
         for (CutOffRequest request : withdrawn) {
@@ -195,13 +197,28 @@ public final class QueuedRequests {
                         withdrawn(queue.getKey()).increment(removed.intValue());
                     }
                 } else {
-                    LOG.debug("{}: requests on {} not withdrawn: {}", whose, queue.getKey(),
-                            answer.map(a -> String.valueOf(a.result())).orElse("no answer from the broker's management address"));
+                    notWithdrawn(whose, queue.getKey() + ": " + answer.map(a -> String.valueOf(a.result()))
+                            .orElse("no answer from the broker's management address"));
                 }
             }
         } catch (Exception e) {
-            LOG.debug("{}: queued requests not withdrawn: {}", whose, e.toString());
+            notWithdrawn(whose, e.toString());
         }
+    }
+
+    /**
+     * Requests that stay queued though their attempts no longer count: an agent that takes one does work whose reply is
+     * ignored. At DEBUG only, an operator never learnt that withdrawals failed (no {@code manage} permission, the broker lost).
+     */
+    private void notWithdrawn(String whose, String why) {
+        int untold = failures.tellOrCount("withdrawal");
+        if (untold < 0) {
+            LOG.debug("{}: queued requests not withdrawn: {}", whose, why);
+            return;
+        }
+        LOG.warn("{}: requests no agent had taken were not withdrawn from their queue ({}){}: an agent that takes one works for an"
+                + " attempt that no longer counts, and its reply is ignored", whose, why,
+                untold > 0 ? "; " + untold + " more withdrawals failed since the last such line" : "");
     }
 
     private Counter withdrawn(String queue) {

@@ -21,7 +21,7 @@ final class RepeatedRefusals {
     private final TellingThrottle refused;
 
     RepeatedRefusals() {
-        this(System::currentTimeMillis);
+        this(TellingThrottle::monotonicMillis);
     }
 
     RepeatedRefusals(LongSupplier clock) {

@@ -24,6 +24,11 @@ final class TellingThrottle {
     private record Told(long at, int since) {
     }
 
+    /** Milliseconds on a clock that never steps back (a wall clock stepped back held every line for the step's length). */
+    static long monotonicMillis() {
+        return System.nanoTime() / 1_000_000;
+    }
+
     TellingThrottle(long periodMs, LongSupplier clock) {
         this.periodMs = periodMs;
         this.clock = clock;

@@ -49,13 +49,14 @@ public final class WorkflowFolderWatch implements org.apache.camel.Service {
         } catch (IOException e) {
             throw new IllegalStateException("cannot watch the workflow folder " + folder.toAbsolutePath() + ": " + e, e);
         }
-        thread = new Thread(this::watch, "coordinator-workflows-watch");
+        WatchService watching = watcher;   // the thread's own: stop() clears the field while a reload may run
+        thread = new Thread(() -> watch(watching), "coordinator-workflows-watch");
         thread.setDaemon(true);
         thread.start();
         LOG.info("Watching {}: a changed workflow definition is reloaded", folder.toAbsolutePath().normalize());
     }
 
-    private void watch() {
+    private void watch(WatchService watcher) {
         try {
             while (true) {
                 WatchKey key = watcher.take();

@@ -11,7 +11,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
@@ -37,11 +36,13 @@ public final class StepLatencyRecorder implements AutoCloseable {
     private final DataSource dataSource;
     private final MeterRegistry registry;
     private final java.util.concurrent.ConcurrentMap<String, Timer> timers = new java.util.concurrent.ConcurrentHashMap<>();
-    private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
-        Thread thread = new Thread(r, "coordinator-step-latency");
-        thread.setDaemon(true);
-        return thread;
-    });
+    /** One thread; at most 10,000 lookups wait (a burst of timeouts), the ones over that are dropped: a metric only. */
+    private final ExecutorService executor = new java.util.concurrent.ThreadPoolExecutor(1, 1, 0, java.util.concurrent.TimeUnit.MILLISECONDS,
+            new java.util.concurrent.ArrayBlockingQueue<>(10_000), r -> {
+                Thread thread = new Thread(r, "coordinator-step-latency");
+                thread.setDaemon(true);
+                return thread;
+            }, new java.util.concurrent.ThreadPoolExecutor.DiscardPolicy());
 
     public StepLatencyRecorder(DataSource dataSource, MeterRegistry registry) {
         this.dataSource = dataSource;

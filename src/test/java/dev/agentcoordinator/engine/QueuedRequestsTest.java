@@ -1,8 +1,17 @@
 package dev.agentcoordinator.engine;
 
+import dev.agentcoordinator.definition.WorkflowCatalog;
+import dev.agentcoordinator.infra.FreePort;
+import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+
+import static org.awaitility.Awaitility.await;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -13,5 +22,39 @@ class QueuedRequestsTest {
         assertThat(QueuedRequests.filter(List.of("r1:2", "r'3:1")))
                 .isEqualTo("JMSCorrelationID = 'r1:2' OR JMSCorrelationID LIKE 'r1:2@%'"
                         + " OR JMSCorrelationID = 'r''3:1' OR JMSCorrelationID LIKE 'r''3:1@%'");
+    }
+
+    /**
+     * Requests that could not be withdrawn (here: no broker answers) are told in a WARN line, at most one every 30 s:
+     * at DEBUG only, an operator never learnt that agents may work for attempts that no longer count.
+     */
+    @Test
+    void aWithdrawalThatFailsIsToldOnceInAWhile(@org.junit.jupiter.api.io.TempDir Path folder) throws Exception {
+        Files.writeString(folder.resolve("w.yaml"), """
+                id: w
+                name: W
+                trigger: W
+                steps:
+                  - { id: a, agent: worker, action: run }
+                """);
+        WorkflowCatalog catalog = WorkflowCatalog.load(folder);
+        ActiveMQConnectionFactory nowhere = new ActiveMQConnectionFactory("tcp://127.0.0.1:" + FreePort.on("127.0.0.1")
+                + "?initialConnectAttempts=1&reconnectAttempts=0&retryInterval=10");
+        QueuedRequests requests = new QueuedRequests(nowhere, catalog, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+        org.apache.logging.log4j.Level was = org.apache.logging.log4j.LogManager.getLogger(Endpoints.PROGRESS_LOG).getLevel();
+        org.apache.logging.log4j.core.config.Configurator.setLevel(Endpoints.PROGRESS_LOG, org.apache.logging.log4j.Level.DEBUG);
+        try (CapturedLog log = CapturedLog.of(Endpoints.PROGRESS_LOG)) {
+            for (int i = 0; i < 3; i++) {
+                requests.withdrawAll(List.of(Map.of("workflow_id", "w", "workflow_version", 1, "execution_id", "e-" + i,
+                        "kind", "step", "step_id", "a", "request", "row-" + i + ":1")));
+            }
+            await().atMost(Duration.ofSeconds(20)).until(() -> log.lines().size() >= 3);
+            assertThat(log.atLeast(org.apache.logging.log4j.Level.WARN)).singleElement().asString()
+                    .startsWith("WARN execution e-0: requests no agent had taken were not withdrawn from their queue (")
+                    .endsWith("an agent that takes one works for an attempt that no longer counts, and its reply is ignored");
+        } finally {
+            org.apache.logging.log4j.core.config.Configurator.setLevel(Endpoints.PROGRESS_LOG, was);
+            nowhere.close();
+        }
     }
 }
