@@ -240,7 +240,7 @@ public final class CoordinatorApp {
     static RunningCoordinator start(CoordinatorSettings settings, WorkflowCatalog catalog, Consumer<Infrastructure> begun)
             throws Exception {
         CamelRuntime.refuseHttpPortInUse(settings);   // at once, before seconds of start-up and Vert.x's stack trace
-        dev.agentcoordinator.definition.LookAlikeAgents.in(catalog).forEach(warning -> LoggerFactory.getLogger(CoordinatorApp.class).warn("Workflows: {}", warning));
+        catalog.warnings().forEach(warning -> LoggerFactory.getLogger(CoordinatorApp.class).warn("Workflows: {}", warning));
         composeDefaultPasswordWarning(settings).ifPresent(LoggerFactory.getLogger(CoordinatorApp.class)::warn);
         Infrastructure infra = Infrastructure.begin(settings, begun);   // broker and database start meanwhile
         // the demo agents are services of their own: they connect while the coordinator's consumers start

@@ -64,11 +64,12 @@ public final class ValidateCommand {
                     : WorkflowCatalog.load(target);
             if (catalog.all().isEmpty()) {   // a mistyped folder would pass otherwise
                 err.println(target + ": no workflow definition (.yaml, .yml or .json) there");
+                catalog.warnings().forEach(warning -> err.println("  warning: " + warning));
                 return 1;
             }
             String ids = catalog.all().stream().map(WorkflowDefinition::id).collect(Collectors.joining(", "));
             out.println("OK: " + catalog.all().size() + " workflow(s) valid in " + target + ": " + ids);
-            LookAlikeAgents.in(catalog).forEach(warning -> out.println("  warning: " + warning));
+            catalog.warnings().forEach(warning -> out.println("  warning: " + warning));
             return 0;
         } catch (InvalidDefinitionsException e) {
             err.println(e.getMessage());

@@ -45,6 +45,8 @@ public final class WorkflowCatalog {
     private volatile VersionSource versionSource = (workflowId, version) -> Optional.empty();
     /** See {@link #folderDigest()}. */
     private volatile String folderDigest;
+    /** Subfolders of the folder this catalog was read from that hold definitions, which are not read (for {@link #warnings()}). */
+    private volatile List<String> unreadSubfolders = List.of();
 
     public WorkflowCatalog(List<WorkflowDefinition> definitions) {
         this(definitions, Map.of());
@@ -65,7 +67,36 @@ public final class WorkflowCatalog {
         String digest = digestOf(files);   // before they are read: a change meanwhile shows as a difference later
         WorkflowCatalog catalog = load(files);
         catalog.folderDigest = digest;
+        catalog.unreadSubfolders = unreadSubfolders(dir);
         return catalog;
+    }
+
+    /**
+     * What to warn of about the loaded workflows (not refused): look-alike agent names ({@link LookAlikeAgents}), and
+     * subfolders of the workflows folder that hold definitions, which are not read (only the folder's own files are).
+     */
+    public List<String> warnings() {
+        List<String> warnings = new ArrayList<>(LookAlikeAgents.in(this));
+        warnings.addAll(unreadSubfolders);
+        return warnings;
+    }
+
+    /** One line per subfolder of {@code dir} that holds definition files: they are not read. */
+    public static List<String> unreadSubfolders(Path dir) {
+        try (Stream<Path> entries = Files.list(dir)) {
+            return entries.filter(Files::isDirectory).filter(sub -> !sub.getFileName().toString().startsWith("."))
+                    .sorted().map(sub -> {
+                        try (Stream<Path> inside = Files.list(sub)) {
+                            long files = inside.filter(Files::isRegularFile).filter(DefinitionReader::isDefinitionFile).count();
+                            return files == 0 ? null : "subfolder " + sub.getFileName() + " holds " + files + " definition file(s), which are"
+                                    + " not read: only the files directly in " + dir + " are (move them up to load them)";
+                        } catch (IOException unreadable) {
+                            return null;
+                        }
+                    }).filter(java.util.Objects::nonNull).toList();
+        } catch (IOException | RuntimeException unreadable) {
+            return List.of();
+        }
     }
 
     /** The names and contents of {@code dir}'s definition files, summed up: whether the folder changed since it was read. */
@@ -216,6 +247,7 @@ public final class WorkflowCatalog {
         }
         this.loaded = new Loaded(read.loaded.byId(), java.util.Collections.unmodifiableMap(routedById), read.loaded.fileNames());
         this.folderDigest = read.folderDigest;
+        this.unreadSubfolders = read.unreadSubfolders;
     }
 
     /** The definition whose routes run the new executions of a loaded workflow (its id is their route key). */

@@ -3,7 +3,6 @@ package dev.agentcoordinator.engine;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentcoordinator.definition.InvalidDefinitionsException;
-import dev.agentcoordinator.definition.LookAlikeAgents;
 import dev.agentcoordinator.definition.WorkflowCatalog;
 import dev.agentcoordinator.definition.WorkflowDefinition;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -190,7 +189,7 @@ public final class WorkflowReload {
                 catalog.release(WorkflowCatalog.versionKeyOf(routes));
             }
         }
-        LookAlikeAgents.in(catalog).forEach(warning -> LOG.warn("Workflows: {}", warning));
+        catalog.warnings().forEach(warning -> LOG.warn("Workflows: {}", warning));
         LOG.info("Workflows reloaded from {}: {}", folder, describe(outcome));
         return outcome;
     }

@@ -98,6 +98,21 @@ class ValidateCommandTest {
         assertThat(out.toString(StandardCharsets.UTF_8).trim()).isEqualTo("OK: 1 workflow(s) valid in " + file + ": one");
     }
 
+    /** Definitions in a subfolder are not read: said in a warning, not silently left out. */
+    @Test
+    void aSubfolderOfDefinitionsIsWarnedOf(@TempDir Path dir) throws Exception {
+        Files.createDirectories(dir.resolve("more"));
+        Files.writeString(dir.resolve("more/two.yaml"), "id: two\nname: Two\ntrigger: TWO\nsteps: [{id: s, agent: x, action: y}]\n");
+        assertThat(run(dir.toString())).isEqualTo(1);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("no workflow definition").contains("  warning: subfolder more holds 1"
+                + " definition file(s), which are not read: only the files directly in " + dir + " are (move them up to load them)");
+
+        Files.writeString(dir.resolve("one.yaml"), "id: one\nname: One\ntrigger: ONE\nsteps: [{id: s, agent: x, action: y}]\n");
+        assertThat(run(dir.toString())).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("OK: 1 workflow(s) valid in " + dir + ": one")
+                .contains("  warning: subfolder more holds 1 definition file(s)");
+    }
+
     /** Agent names a letter or two apart are probably one agent misspelt: valid, with a warning naming the likelier typo. */
     @Test
     void lookAlikeAgentNamesAreWarnedOf(@TempDir Path dir) throws Exception {
