@@ -404,6 +404,9 @@ public class AgentStepMapper implements StepRouteMapper {
                 in.getHeader(INPUT, String.class));
         outcome.warnOfIgnoredFields(in.getHeader(CORRELATION_ID), in.getHeader(STEP_ID, String.class));
         in.setHeader(TRANSITION, outcome.transition().name());
+        if (outcome.transition() == StepOutcome.Transition.ITERATE) {   // for the progress line of the next iteration
+            in.setHeader(LOOP_VERDICT, StepOutcome.untilAsItWas(step.loop(), outcome.outputJson()));
+        }
         in.setHeader(OUTPUT, outcome.outputJson());
         in.setHeader(ERROR, outcome.error());
         in.setHeader(NEXT_INPUT, outcome.nextInputJson());

@@ -20,6 +20,8 @@ public final class Headers {
     public static final String ITERATION = "iteration";
     /** The iteration a loop's iterations count from: 0, or the one a retry of the execution resumed it at (V51). */
     public static final String LOOP_ROUND_START = "loopRoundStart";
+    /** Why a loop goes on: its until condition and what the iteration's output held ({@code score gte 0.85, was 0.5}). */
+    public static final String LOOP_VERDICT = "loopVerdict";
     /** {@code step} or {@code compensation}: which kind of row a statement works on. */
     public static final String KIND = "kind";
     public static final String DEADLINE = "deadline";

@@ -96,7 +96,7 @@ public class LoopStepMapper extends AgentStepMapper {
         withContextAsItIsNow(next, workflow, step, step)
                         .process(exchange -> prepareDispatch(exchange, step))
                         .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId} iteration ${header.iteration} dispatched to agent." + step.agent()
-                                + " [execution ${header.executionId}]")
+                                + " (until not met: ${header." + LOOP_VERDICT + "}) [execution ${header.executionId}]")
                         .process(exchange -> StepRequests.build(exchange, replyQueue))
                         .to(agentEndpoint(Endpoints.agentQueue(step.agent()))).id(nodeId(workflow, step, "agent." + step.agent() + ".again"))
                     .endChoice()
@@ -122,7 +122,8 @@ public class LoopStepMapper extends AgentStepMapper {
         if (firstTakesLocks) {
             // created pending with its input: its step route takes its locks (or waits for them) and sends its request
             started.log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "loop of step " + step.id() + ": iteration ${body[iteration]}"
-                            + " starts again at step ${header.stepId}, which takes its locks [execution ${header.executionId}]")
+                            + " starts again at step ${header.stepId}, which takes its locks (until not met: ${header." + LOOP_VERDICT
+                            + "}) [execution ${header.executionId}]")
                     .setBody(constant(null))
                     .to(Endpoints.step(workflow.id(), first.id())).id(nodeId(workflow, step, "next-iteration-locks"))
                 .end()
@@ -137,7 +138,8 @@ public class LoopStepMapper extends AgentStepMapper {
                 .otherwise();
         withContextAsItIsNow(running, workflow, step, first).process(exchange -> prepareDispatch(exchange, first))
                     .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "loop of step " + step.id() + ": iteration ${header.iteration}"
-                            + " starts again at step ${header.stepId}, dispatched to agent." + first.agent() + " [execution ${header.executionId}]")
+                            + " starts again at step ${header.stepId}, dispatched to agent." + first.agent() + " (until not met: ${header."
+                            + LOOP_VERDICT + "}) [execution ${header.executionId}]")
                     .process(exchange -> StepRequests.build(exchange, replyQueue))
                     .to(agentEndpoint(Endpoints.agentQueue(first.agent()))).id(nodeId(workflow, step, "agent." + first.agent() + ".again"))
                 .end()

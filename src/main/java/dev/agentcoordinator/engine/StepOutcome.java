@@ -103,7 +103,8 @@ public record StepOutcome(Transition transition, String outputJson, String error
         }
         if (Boolean.TRUE.equals(loop.failWhenExhausted())) {
             return new StepOutcome(Transition.FAIL, outputJson,
-                    "loop ended after " + loop.maxIterations() + " iterations without satisfying its until condition", null,
+                    "loop ended after " + loop.maxIterations() + " iterations without satisfying its until condition ("
+                            + untilAsItWas(loop, output) + ")", null,
                     sharedMemory, signals, ignored);
         }
         return new StepOutcome(Transition.COMPLETE, outputJson, null, null, sharedMemory, signals, ignored);
@@ -254,6 +255,19 @@ public record StepOutcome(Transition transition, String outputJson, String error
 
     private StepOutcome noting(IgnoredFields.Ignored ignored) {
         return ignored == null ? this : new StepOutcome(transition, outputJson, error, nextInputJson, sharedMemoryJson, signalsJson, ignored);
+    }
+
+    /** The loop's until condition and what the output held, as the progress log tells it: {@code score gte 0.85, was 0.5}. */
+    static String untilAsItWas(LoopSpec loop, JsonNode output) {
+        LoopSpec.LoopCondition until = loop.until();
+        JsonNode actual = Json.at(output, until.outputKey());
+        return until.outputKey() + " " + until.operator() + (until.value() == null ? "" : " " + until.value()) + ", was "
+                + (Json.isPresent(actual) ? actual.toString() : actual != null && actual.isNull() ? "null" : "absent");
+    }
+
+    /** As {@link #untilAsItWas(LoopSpec, JsonNode)}, of an output as JSON text. */
+    static String untilAsItWas(LoopSpec loop, String outputJson) {
+        return untilAsItWas(loop, Json.parse(outputJson));
     }
 
     private static boolean untilHolds(LoopSpec loop, JsonNode output) {

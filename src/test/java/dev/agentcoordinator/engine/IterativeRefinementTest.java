@@ -67,7 +67,13 @@ class IterativeRefinementTest {
 
     @Test
     void loopsUntilSatisfied() {
-        String executionId = run(3);
+        String executionId;
+        try (CapturedLog progress = CapturedLog.of(Endpoints.PROGRESS_LOG)) {
+            executionId = run(3);
+            String id = executionId;
+            assertThat(progress.lines()).filteredOn(line -> line.contains(id) && line.contains("iteration 1 dispatched")).singleElement()
+                    .asString().contains("(until not met: satisfied eq true, was false)");
+        }
         assertThat(iterations(executionId)).extracting(r -> r.get("text"))
                 .containsExactly("draft of camel+", "draft of camel++", "draft of camel+++");
         assertThat(iterations(executionId)).extracting(r -> r.get("status")).containsOnly("completed");
@@ -118,7 +124,8 @@ class IterativeRefinementTest {
         assertThat(iterations).extracting(r -> r.get("status")).containsExactly("completed", "failed");
         assertThat(iterations).extracting(r -> r.get("text")).containsExactly("camel+", "camel++");
         assertThat(query("SELECT error FROM workflow_step_executions WHERE execution_id = ? AND step_id = 'refine' AND iteration = 1",
-                executionId).get(0).get("error")).asString().contains("2 iterations");
+                executionId).get(0).get("error")).asString()
+                .isEqualTo("loop ended after 2 iterations without satisfying its until condition (satisfied eq true, was false)");
         assertThat(stepStatuses(executionId)).doesNotContainEntry("deliver", "completed");
     }
 
