@@ -831,8 +831,9 @@ public class ApiRoutes extends RouteBuilder {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("the step reply is " + e.getMessage());   // "not valid JSON: <what, where>"
         }
-        if (Json.containsNul(reply)) {
-            throw new IllegalArgumentException("the step reply contains the character U+0000 (\\u0000), which PostgreSQL cannot store");
+        String unstorable = Json.unstorable(reply);
+        if (unstorable != null) {
+            throw new IllegalArgumentException("the step reply " + unstorable);
         }
         String status = reply.path("status").asText("");
         if (!reply.isObject() || !StepOutcome.REPLY_STATUSES.contains(status)) {

@@ -87,6 +87,18 @@ public final class DefinitionReader {
                 .build();
     }
 
+    /**
+     * The longest YAML document read, in code points: the YAML reader's own bound (SnakeYAML's {@code codePointLimit}), told
+     * before it reads. It tells it only once it got there, after a scan whose time grows with the square of a long value's
+     * length: a 4 MB file took 20 s to be refused, 48 s in a reload, and a 58 MB one did not finish in 300 s.
+     */
+    static final int MAX_YAML_CODE_POINTS = 3 * 1024 * 1024;
+
+    private static String tooLong(String size) {
+        return String.format(Locale.ROOT, "file is %s long: a YAML definition is at most %,d characters (the YAML reader's limit)",
+                size, MAX_YAML_CODE_POINTS);
+    }
+
     /** Whether {@code file} has a definition extension (.yaml, .yml, .json). */
     public static boolean isDefinitionFile(Path file) {
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
@@ -116,6 +128,11 @@ public final class DefinitionReader {
         String name = file.getFileName().toString();
         String content;
         try {
+            long bytes = Files.size(file);
+            if (!name.toLowerCase(Locale.ROOT).endsWith(".json") && bytes > 4L * MAX_YAML_CODE_POINTS) {   // not read at all
+                throw new DefinitionReadException(DefinitionError.ofWorkflow(name, null, tooLong(String.format(Locale.ROOT,
+                        "%,d bytes", bytes))), null);
+            }
             content = Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new DefinitionReadException(DefinitionError.ofWorkflow(name, null, "cannot read file: " + e), e);
@@ -128,6 +145,11 @@ public final class DefinitionReader {
             content = content.substring(1);
         }
         ObjectMapper mapper = fileName.toLowerCase(Locale.ROOT).endsWith(".json") ? JSON : YAML;
+        if (mapper == YAML && content.length() > MAX_YAML_CODE_POINTS
+                && content.codePointCount(0, content.length()) > MAX_YAML_CODE_POINTS) {
+            throw new DefinitionReadException(DefinitionError.ofWorkflow(fileName, null, tooLong(String.format(Locale.ROOT,
+                    "%,d characters", content.codePointCount(0, content.length())))), null);
+        }
         if (content.isBlank()) {
             throw new DefinitionReadException(DefinitionError.ofWorkflow(fileName, null, "file is empty"), null);
         }
@@ -375,7 +397,35 @@ public final class DefinitionReader {
         if (definition == null) {
             throw new DefinitionReadException(DefinitionError.ofWorkflow(fileName, null, "file holds no workflow (null document)"), null);
         }
+        String nul = nulAt(dev.agentcoordinator.engine.Json.MAPPER.valueToTree(definition), "");
+        if (nul != null) {   // a YAML "\0" or a JSON "\u0000": the definition's recording in PostgreSQL failed with a 500
+            throw new DefinitionReadException(DefinitionError.ofWorkflow(fileName, nul.isEmpty() ? null : nul.substring(1),
+                    "holds the character U+0000 (\\0, \\u0000), which PostgreSQL cannot store"), null);
+        }
         return new LoadedDefinition(fileName, definition);
+    }
+
+    /** The dotted path of the first key or text holding U+0000 ("" for the root), or null. */
+    private static String nulAt(JsonNode node, String path) {
+        if (node.isTextual()) {
+            return node.textValue().indexOf('\0') >= 0 ? path : null;
+        }
+        var fields = node.fields();
+        while (fields.hasNext()) {
+            var field = fields.next();
+            String found = field.getKey().indexOf('\0') >= 0 ? path + "." + field.getKey().replace("\0", "\\0")
+                    : nulAt(field.getValue(), path + "." + field.getKey());
+            if (found != null) {
+                return found;
+            }
+        }
+        for (int i = 0; node.isArray() && i < node.size(); i++) {
+            String found = nulAt(node.get(i), path + "." + i);
+            if (found != null) {
+                return found;
+            }
+        }
+        return null;
     }
 
     private static LoadedDefinition strictly(Read read) throws DefinitionReadException {

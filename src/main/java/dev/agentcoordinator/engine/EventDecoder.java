@@ -98,8 +98,9 @@ public final class EventDecoder {
             throw new InvalidEventException("event field \"payload\" must be an object, got " + payload.getNodeType().toString().toLowerCase());
         }
         eventKey(event.get("event_id"), "check");
-        if (Json.containsNul(event)) {
-            throw new InvalidEventException("event contains the character U+0000 (\\u0000), which PostgreSQL cannot store");
+        String unstorable = Json.unstorable(event);
+        if (unstorable != null) {
+            throw new InvalidEventException("event " + unstorable);
         }
         return event;
     }

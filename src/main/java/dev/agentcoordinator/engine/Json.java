@@ -139,30 +139,82 @@ public final class Json {
     }
 
     /**
-     * True when a key or string anywhere in the tree holds U+0000: valid JSON, but PostgreSQL's jsonb
-     * and text cannot store it, so such input must be refused before it reaches the database
-     * (otherwise every delivery fails the same way until the broker gives up on the message).
+     * The most digits a number may have written out, as PostgreSQL writes a jsonb number back (1E+2000 as 2,001 digits):
+     * Jackson's own bound on the numbers it reads ({@code StreamReadConstraints}), so that what is stored reads again.
      */
-    public static boolean containsNul(JsonNode node) {
+    public static final int MAX_NUMBER_DIGITS = 1000;
+
+    /** The words for U+0000 in a JSON value, as every refusal of it says them. */
+    public static final String NUL = "contains the character U+0000 (\\u0000), which PostgreSQL cannot store";
+
+    /**
+     * Why a JSON value cannot be stored as it is and read back, in words that follow its name ("event " + …), naming the
+     * place; null when it can. One walk over the tree, for:
+     * <ul>
+     *   <li>U+0000 in a key or a string ({@link #NUL}): PostgreSQL refuses it;</li>
+     *   <li>an unpaired surrogate (a JSON {@code "\ud800"} alone), which is no text: the driver's UTF-8 kept it as "?"
+     *       without a word;</li>
+     *   <li>a number with a large exponent, a few characters of JSON (1e2000) that PostgreSQL stores written out: past
+     *       {@link #MAX_NUMBER_DIGITS} digits neither the coordinator nor the Java SDK could read it back (500s, a request
+     *       its agent refused, sweeps failing every 10 s), and past PostgreSQL's own bound (1e999999999) every delivery
+     *       failed ("value overflows numeric format") until the broker dead-lettered it.</li>
+     * </ul>
+     */
+    public static String unstorable(JsonNode node) {
+        return unstorable(node, "");
+    }
+
+    private static String unstorable(JsonNode node, String path) {
         if (node == null) {
-            return false;
+            return null;
         }
         if (node.isTextual()) {
-            return node.textValue().indexOf('\0') >= 0;
+            return unstorableText(node.textValue(), path);
+        }
+        if (node.isBigDecimal()) {
+            java.math.BigDecimal value = node.decimalValue();
+            long written = Math.max(1L, (long) value.precision() - value.scale()) + Math.max(0L, value.scale());
+            return written <= MAX_NUMBER_DIGITS ? null : String.format(java.util.Locale.ROOT, "holds a number of %,d digits written"
+                    + " out, as PostgreSQL stores it (%s%s): at most %,d", written, value, at(path), MAX_NUMBER_DIGITS);
         }
         var fields = node.fields();
         while (fields.hasNext()) {
             var field = fields.next();
-            if (field.getKey().indexOf('\0') >= 0 || containsNul(field.getValue())) {
-                return true;
+            String found = unstorableText(field.getKey(), path);
+            if (found == null) {
+                found = unstorable(field.getValue(), path + "." + field.getKey());
+            }
+            if (found != null) {
+                return found;
             }
         }
-        for (JsonNode element : node.isArray() ? node : Json.MAPPER.createArrayNode()) {
-            if (containsNul(element)) {
-                return true;
+        for (int i = 0; node.isArray() && i < node.size(); i++) {
+            String found = unstorable(node.get(i), path + "." + i);
+            if (found != null) {
+                return found;
             }
         }
-        return false;
+        return null;
+    }
+
+    private static String unstorableText(String text, String path) {
+        if (text.indexOf('\0') >= 0) {
+            return NUL;
+        }
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return String.format(java.util.Locale.ROOT, "contains an unpaired surrogate (\\u%04X%s), which is not text:"
+                        + " PostgreSQL would store it as \"?\"", (int) c, at(path));
+            }
+        }
+        return null;
+    }
+
+    private static String at(String path) {
+        return path.isEmpty() ? "" : " at " + path.substring(1);
     }
 
     public static boolean isPresent(JsonNode node) {

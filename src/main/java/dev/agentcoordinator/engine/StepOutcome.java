@@ -53,8 +53,9 @@ public record StepOutcome(Transition transition, String outputJson, String error
         } catch (IllegalArgumentException e) {
             return failure("agent replied with malformed JSON: " + e.getMessage(), true, attempt, maxAttempts);
         }
-        if (Json.containsNul(reply)) {
-            return failure("agent reply contains the character U+0000 (\\u0000), which PostgreSQL cannot store", true, attempt, maxAttempts);
+        String unstorable = Json.unstorable(reply);
+        if (unstorable != null) {
+            return failure("agent reply " + unstorable, true, attempt, maxAttempts);
         }
         if (!reply.isObject()) {
             return failure("agent reply must be a JSON object, got " + reply.getNodeType().toString().toLowerCase(java.util.Locale.ROOT),
@@ -144,9 +145,9 @@ public record StepOutcome(Transition transition, String outputJson, String error
         if (progress == null || progress.isNull()) {
             return null;
         }
-        if (Json.containsNul(progress)) {   // the progress reported before stays: a retry still gets the last good one
-            LOG.warn("A heartbeat's progress contains the character U+0000 (\\u0000), which PostgreSQL cannot store: not kept,"
-                    + " the progress reported before stays");
+        String unstorable = Json.unstorable(progress);
+        if (unstorable != null) {   // the progress reported before stays: a retry still gets the last good one
+            LOG.warn("A heartbeat's progress {}: not kept, the progress reported before stays", unstorable);
             return null;
         }
         return Json.write(progress);

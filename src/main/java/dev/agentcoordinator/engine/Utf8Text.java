@@ -34,6 +34,10 @@ public final class Utf8Text {
 
     /** A message body as text: bytes decoded as {@link #decode} does, anything else as Camel converts it. */
     public static String of(org.apache.camel.Message in) {
+        String kind = NotTextEvents.kindOf(in);
+        if (kind != null && !kind.equals("message without a body")) {   // its body is not read: an ObjectMessage's is not deserialized
+            throw new IllegalArgumentException("a JMS " + kind + ", not text: JSON text comes as a TextMessage or a BytesMessage");
+        }
         return in.getBody() instanceof byte[] bytes ? decode(bytes) : in.getBody(String.class);
     }
 }

@@ -149,6 +149,9 @@ public final class EmbeddedDatabase implements AutoCloseable {
      */
     private void restartAfterExit(EmbeddedPostgres exited, long pid) {
         Thread restart = new Thread(() -> {
+            if (stillRuns(exited, pid)) {
+                return;   // watched again
+            }
             Duration backoff = Duration.ofSeconds(1);
             while (true) {
                 synchronized (this) {
@@ -187,6 +190,41 @@ public final class EmbeddedDatabase implements AutoCloseable {
         }, "embedded-database-restart");
         restart.setDaemon(true);
         restart.start();
+    }
+
+    /**
+     * Whether the server reported exited still runs, and is watched again. The JDK tells a process that is not its child
+     * has exited when it cannot read {@code /proc/<pid>/stat}, which is also the case while this JVM has no file
+     * descriptor left (Too many open files: an HTTP client holding 20,000 connections): the server was then taken for
+     * gone, "left running by a coordinator that ended without its shutdown", and killed with SIGKILL 30 s later. A
+     * {@code stat} of {@code /proc/<pid>} needs no descriptor: while it finds the process, this waits until the JDK can
+     * see it again and watches it anew.
+     */
+    private boolean stillRuns(EmbeddedPostgres exited, long pid) {
+        Path proc = Path.of("/proc", Long.toString(pid));
+        if (!Files.isDirectory(Path.of("/proc/self")) || !Files.exists(proc)) {
+            return false;
+        }
+        LOG.warn("Embedded PostgreSQL (pid {}) was reported to have exited, but /proc/{} is still there (this JVM may have"
+                + " run out of file descriptors: Too many open files): not restarted, watched again once it can be read", pid, pid);
+        while (Files.exists(proc)) {
+            synchronized (this) {
+                if (closed || postgres != exited) {
+                    return true;
+                }
+            }
+            Optional<ProcessHandle> handle = ProcessHandle.of(pid);
+            if (handle.isPresent()) {
+                handle.get().onExit().thenRun(() -> restartAfterExit(exited, pid));
+                return true;
+            }
+            try {
+                Thread.sleep(1000);
+            } catch (InterruptedException e) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Whether this JVM runs as root where {@code unshare -U} fails (asked only after a failed start). */

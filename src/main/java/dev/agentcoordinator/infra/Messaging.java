@@ -62,12 +62,24 @@ public final class Messaging {
     public static ActiveMQConnectionFactory agentConnectionFactory(String brokerUrl, String user, String password) {
         String url = brokerUrl.contains("consumerWindowSize=") ? brokerUrl
                 : brokerUrl + (brokerUrl.contains("?") ? "&" : "?") + "consumerWindowSize=0";
-        return new ActiveMQConnectionFactory(withClientDefaults(url), blankToNull(user), blankToNull(password));
+        return noObjectDeserialization(new ActiveMQConnectionFactory(withClientDefaults(url), blankToNull(user), blankToNull(password)));
+    }
+
+    /**
+     * No Java object is deserialized from what the broker delivers: the coordinator reads JSON text, and a JMS
+     * ObjectMessage on agent.events or the reply queue was deserialized (Artemis trusts every class unless told otherwise)
+     * just to be named in its dead letter or read as text, which runs whatever the sender's serialized object makes a
+     * {@code readObject} do: a 1.5 KB message of nested HashSets held an event consumer for 12 s of CPU, and each level
+     * more doubles it. Such a message is now refused unread ({@code getObject} throws, and its dead letter has no body).
+     */
+    static ActiveMQConnectionFactory noObjectDeserialization(ActiveMQConnectionFactory factory) {
+        factory.setDeserializationDenyList("*");
+        return factory;
     }
 
     /** The plain (unpooled) Artemis factory with the client defaults (reconnection, cached destinations). */
     public static ConnectionFactory connectionFactory(String brokerUrl, String user, String password) {
-        return new ActiveMQConnectionFactory(withClientDefaults(brokerUrl), blankToNull(user), blankToNull(password));
+        return noObjectDeserialization(new ActiveMQConnectionFactory(withClientDefaults(brokerUrl), blankToNull(user), blankToNull(password)));
     }
 
     /**
@@ -76,7 +88,7 @@ public final class Messaging {
      * through an outage as the pooled connections do (their reconnection holds a call until the broker is back).
      */
     public static ActiveMQConnectionFactory boundedConnectionFactory(String brokerUrl, String user, String password, int timeoutMs) {
-        return new ActiveMQConnectionFactory(withClientDefaults(boundedUrl(brokerUrl, timeoutMs)), blankToNull(user), blankToNull(password));
+        return noObjectDeserialization(new ActiveMQConnectionFactory(withClientDefaults(boundedUrl(brokerUrl, timeoutMs)), blankToNull(user), blankToNull(password)));
     }
 
     /**

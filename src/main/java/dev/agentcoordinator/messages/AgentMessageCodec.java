@@ -61,8 +61,9 @@ public final class AgentMessageCodec {
         if (!body.isObject()) {
             throw new InvalidAgentMessageException("agent message must be a JSON object, got " + body.getNodeType());
         }
-        if (Json.containsNul(body)) {
-            throw new InvalidAgentMessageException("agent message contains the character U+0000 (\\u0000), which PostgreSQL cannot store");
+        String unstorable = Json.unstorable(body);
+        if (unstorable != null) {
+            throw new InvalidAgentMessageException("agent message " + unstorable);
         }
         String from = agentName(body, "from");
         String to = agentName(body, "to");
@@ -144,8 +145,8 @@ public final class AgentMessageCodec {
                 // a heartbeat ("running") of a recipient that took the message for a step request
                 notAResponse = "its status is \"" + status + "\", a response's is \"ok\" or \"error\"";
             }
-            stored = Json.containsNul(response)
-                    ? Json.write(Map.of("status", "error", "error", "the recipient's response contains the character U+0000 (\\u0000), which PostgreSQL cannot store"))
+            String unstorable = Json.unstorable(response);
+            stored = unstorable != null ? Json.write(Map.of("status", "error", "error", "the recipient's response " + unstorable))
                     : Json.write(response);
         } catch (IllegalArgumentException e) {
             stored = Json.write(Map.of("status", "error", "error", "the recipient's response is " + e.getMessage()));

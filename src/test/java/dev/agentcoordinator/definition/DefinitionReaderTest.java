@@ -19,6 +19,21 @@ class DefinitionReaderTest {
         throw new AssertionError("expected a parse error for " + content);
     }
 
+    /**
+     * A YAML file over the YAML reader's own bound is refused before it is read: the reader told it only after a scan
+     * whose time grows with the square of a long value's length (a 4 MB file: 20 s, 48 s in a reload).
+     */
+    @Test
+    void aYamlFileOverTheReadersBoundIsRefusedBeforeItIsRead(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        String huge = "id: huge\nname: Huge\ntrigger: HUGE\nsteps:\n  - id: a\n    agent: x\n    action: y\n    input_mapping:\n"
+                + "      v: { value: \"" + "x".repeat(DefinitionReader.MAX_YAML_CODE_POINTS) + "\" }\n";
+        assertThatThrownBy(() -> reader.read("huge.yaml", huge)).isInstanceOf(DefinitionReadException.class)
+                .hasMessageMatching("(?s).*huge\\.yaml: file is 3,145,[0-9]{3} characters long: a YAML definition is at most 3,145,728 characters.*");
+        java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("huger.yaml"), huge.repeat(5));
+        assertThatThrownBy(() -> reader.readNotingFieldProblems(file)).isInstanceOf(DefinitionReadException.class)
+                .hasMessageMatching("(?s).*huger\\.yaml: file is 15,72[0-9],[0-9]{3} bytes long.*");
+    }
+
     @Test
     void readsYamlWithTheSpecFieldNames() throws Exception {
         WorkflowDefinition wf = reader.read("wf.yaml", """

@@ -72,4 +72,27 @@ class EventParseErrorTest {
         assertThatThrownBy(() -> EventDecoder.parse("{\"type\": \"X\", \"event_id\": true}"))
                 .hasMessage("event field \"event_id\" must be a string (or a number), got boolean");
     }
+
+    /**
+     * What PostgreSQL cannot store as sent and give back is refused, naming it and where: a number whose exponent makes it
+     * longer than Jackson reads back once PostgreSQL wrote it out (the stored event, its execution and its steps' requests
+     * could not be read again), and an unpaired surrogate, which the driver stored as "?" without a word.
+     */
+    @Test
+    void whatPostgreSqlCannotStoreAsSentIsRefusedNamingWhere() {
+        assertThatThrownBy(() -> EventDecoder.parse("{\"type\": \"X\", \"payload\": {\"n\": [1, {\"deep\": 1e2000}]}}"))
+                .hasMessage("event holds a number of 2,001 digits written out, as PostgreSQL stores it (1E+2000 at payload.n.1.deep):"
+                        + " at most 1,000");
+        assertThatThrownBy(() -> EventDecoder.parse("{\"type\": \"X\", \"payload\": {\"n\": 1e999999999}}"))
+                .hasMessageStartingWith("event holds a number of 1,000,000,000 digits written out");
+        assertThatThrownBy(() -> EventDecoder.parse("{\"type\": \"X\", \"payload\": {\"n\": 1e-2000}}"))
+                .hasMessageStartingWith("event holds a number of 2,001 digits written out");
+        assertThatThrownBy(() -> EventDecoder.parse("{\"type\": \"X\", \"payload\": {\"k\": \"a\\ud800b\"}}"))
+                .hasMessage("event contains an unpaired surrogate (\\uD800 at payload.k), which is not text: PostgreSQL would store it as \"?\"");
+        assertThatThrownBy(() -> EventDecoder.parse("{\"type\": \"X\", \"payload\": {\"k\\u0000\": 1}}"))
+                .hasMessage("event contains the character U+0000 (\\u0000), which PostgreSQL cannot store");
+        // numbers that are stored as sent, and a pair of surrogates (an emoji), pass
+        assertThat(EventDecoder.parse("{\"type\": \"X\", \"payload\": {\"a\": 1.5e300, \"b\": 12345678901234567890.5,"
+                + " \"c\": \"\\ud83d\\ude00\"}}").path("payload").path("c").asText()).isEqualTo("\ud83d\ude00");
+    }
 }
