@@ -38,6 +38,20 @@ public final class Utf8Text {
         if (kind != null && !kind.equals("message without a body")) {   // its body is not read: an ObjectMessage's is not deserialized
             throw new IllegalArgumentException("a JMS " + kind + ", not text: JSON text comes as a TextMessage or a BytesMessage");
         }
+        if (in instanceof org.apache.camel.component.jms.JmsMessage jms && jms.getJmsMessage() instanceof jakarta.jms.BytesMessage bytes) {
+            long length;
+            try {
+                length = bytes.getBodyLength();
+            } catch (jakarta.jms.JMSException unknown) {
+                length = 0;   // read, and measured once decoded
+            }
+            // UTF-8 takes at most 3 bytes for a UTF-16 unit: more bytes than that are more characters than are read. Decoded,
+            // a 100 MB body took a 200 MB buffer and ran a 512 MB heap out of memory on each delivery
+            if (length > 3L * Json.MAX_MESSAGE_CHARS) {
+                throw new IllegalArgumentException(String.format(java.util.Locale.ROOT,
+                        "%,d bytes long: more than the %,d characters read", length, Json.MAX_MESSAGE_CHARS));
+            }
+        }
         return in.getBody() instanceof byte[] bytes ? decode(bytes) : in.getBody(String.class);
     }
 }
