@@ -140,7 +140,7 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
         }
     }
 
-    /** A consumer's exception handler that passes on every failure but an outage. */
+    /** A consumer's exception handler that passes on every failure but an outage (of the database or the broker) or a deadlock. */
     private record QuietAboutOutages(ExceptionHandler logsFailures) implements ExceptionHandler {
         @Override
         public void handleException(Throwable exception) {
@@ -154,7 +154,9 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
 
         @Override
         public void handleException(String message, Exchange exchange, Throwable exception) {
-            if (!DatabaseUnreachable.causes(exception)) {
+            // each logged once already, in one WARN line (DatabaseOutageErrors); a timer consumer logged a broker's again,
+            // with its stack trace (a chaos run's broker kill)
+            if (!DatabaseUnreachable.causes(exception) && !BrokerUnreachable.causes(exception) && !TransactionConflict.causes(exception)) {
                 logsFailures.handleException(message, exchange, exception);
             }
         }
