@@ -59,9 +59,15 @@ public final class QueuedRequests {
     private final TellingThrottle failures = new TellingThrottle(30_000, TellingThrottle::monotonicMillis);
 
     public QueuedRequests(ConnectionFactory connectionFactory, WorkflowCatalog catalog, MeterRegistry meters) {
+        this(connectionFactory, catalog, meters, RETRY_DELAYS_MS);
+    }
+
+    /** As above, trying a withdrawal that cannot reach the broker again after each of {@code retryDelaysMs} (tests). */
+    QueuedRequests(ConnectionFactory connectionFactory, WorkflowCatalog catalog, MeterRegistry meters, long[] retryDelaysMs) {
         this.connectionFactory = connectionFactory;
         this.catalog = catalog;
         this.meters = meters;
+        this.retryDelaysMs = retryDelaysMs.clone();
     }
 
     /**
@@ -127,7 +133,7 @@ public final class QueuedRequests {
         String whose = executions.size() == 1 ? "execution " + executions.iterator().next() : executions.size() + " executions";
         remove(requestsByQueue, whose);
         if (!cutOff.isEmpty()) {
-            worker.execute(() -> removeCutOffNow(cutOff, whose));
+            worker.execute(() -> withdrawing(whose, () -> removeCutOffNow(cutOff, whose), 0));
         }
     }
 
@@ -146,7 +152,7 @@ public final class QueuedRequests {
      * and nobody works on its step's resources: its compensation need not wait for its deadline, nor its locks
      * (released at once, {@link #RELEASE_WITHDRAWN}).
      */
-    private void removeCutOffNow(List<CutOffRequest> cutOff, String whose) {
+    private void removeCutOffNow(List<CutOffRequest> cutOff, String whose) throws Exception {
         List<CutOffRequest> withdrawn = new ArrayList<>();
         try (BrokerManagement management = BrokerManagement.open(connectionFactory, TIMEOUT_MS)) {
             for (CutOffRequest request : cutOff) {
@@ -159,8 +165,6 @@ public final class QueuedRequests {
                     withdrawn.add(request);
                 }
             }
-        } catch (Exception e) {
-            notWithdrawn(whose, e.toString());
         }
         org.apache.camel.ProducerTemplate template = releases;
         for (CutOffRequest request : withdrawn) {
@@ -182,11 +186,11 @@ public final class QueuedRequests {
 
     private void remove(Map<String, List<String>> requestsByQueue, String whose) {
         if (!requestsByQueue.isEmpty()) {
-            worker.execute(() -> removeNow(requestsByQueue, whose));
+            worker.execute(() -> withdrawing(whose, () -> removeNow(requestsByQueue, whose), 0));
         }
     }
 
-    private void removeNow(Map<String, List<String>> requestsByQueue, String whose) {
+    private void removeNow(Map<String, List<String>> requestsByQueue, String whose) throws Exception {
         try (BrokerManagement management = BrokerManagement.open(connectionFactory, TIMEOUT_MS)) {
             for (Map.Entry<String, List<String>> queue : requestsByQueue.entrySet()) {
                 Optional<BrokerManagement.Answer> answer = management.invoke(ResourceNames.QUEUE + queue.getKey(),
@@ -201,8 +205,44 @@ public final class QueuedRequests {
                             .orElse("no answer from the broker's management address"));
                 }
             }
+        }
+    }
+
+    /** A withdrawal, which fails as a whole when the broker's management address cannot be reached. */
+    private interface Withdrawal {
+        void run() throws Exception;
+    }
+
+    /** How long after each failure to reach the broker a withdrawal is tried again: about a minute in all. */
+    private static final long[] RETRY_DELAYS_MS = {1_000, 2_000, 4_000, 8_000, 15_000, 30_000};
+    private final long[] retryDelaysMs;
+
+    /** Tries the withdrawals again later, off the worker's thread. */
+    private final java.util.concurrent.ScheduledExecutorService later = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "coordinator-request-withdrawal-retry");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    /**
+     * Runs a withdrawal; one that cannot reach the broker is tried again a few times over about a minute (a cancel in a
+     * broker outage took back nothing, and agents received the cancelled execution's requests once the broker was back).
+     */
+    private void withdrawing(String whose, Withdrawal withdrawal, int tries) {
+        try {
+            withdrawal.run();
         } catch (Exception e) {
-            notWithdrawn(whose, e.toString());
+            if (tries < retryDelaysMs.length) {
+                LOG.debug("{}: queued requests not withdrawn yet ({}): tried again in {} ms", whose, e, retryDelaysMs[tries]);
+                try {
+                    later.schedule(() -> worker.execute(() -> withdrawing(whose, withdrawal, tries + 1)), retryDelaysMs[tries],
+                            TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.RejectedExecutionException stopping) {
+                    notWithdrawn(whose, e.toString());
+                }
+            } else {
+                notWithdrawn(whose, e + "; tried " + (tries + 1) + " times");
+            }
         }
     }
 

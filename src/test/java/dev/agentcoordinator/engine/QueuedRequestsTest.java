@@ -40,7 +40,8 @@ class QueuedRequestsTest {
         WorkflowCatalog catalog = WorkflowCatalog.load(folder);
         ActiveMQConnectionFactory nowhere = new ActiveMQConnectionFactory("tcp://127.0.0.1:" + FreePort.on("127.0.0.1")
                 + "?initialConnectAttempts=1&reconnectAttempts=0&retryInterval=10");
-        QueuedRequests requests = new QueuedRequests(nowhere, catalog, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+        QueuedRequests requests = new QueuedRequests(nowhere, catalog, new io.micrometer.core.instrument.simple.SimpleMeterRegistry(),
+                new long[] {10, 10});
         org.apache.logging.log4j.Level was = org.apache.logging.log4j.LogManager.getLogger(Endpoints.PROGRESS_LOG).getLevel();
         org.apache.logging.log4j.core.config.Configurator.setLevel(Endpoints.PROGRESS_LOG, org.apache.logging.log4j.Level.DEBUG);
         try (CapturedLog log = CapturedLog.of(Endpoints.PROGRESS_LOG)) {
@@ -48,13 +49,70 @@ class QueuedRequestsTest {
                 requests.withdrawAll(List.of(Map.of("workflow_id", "w", "workflow_version", 1, "execution_id", "e-" + i,
                         "kind", "step", "step_id", "a", "request", "row-" + i + ":1")));
             }
-            await().atMost(Duration.ofSeconds(20)).until(() -> log.lines().size() >= 3);
+            await().atMost(Duration.ofSeconds(20)).until(() -> log.lines().stream().filter(l -> l.contains("not withdrawn from") || l.contains("queued requests not withdrawn:")).count() >= 3);
             assertThat(log.atLeast(org.apache.logging.log4j.Level.WARN)).singleElement().asString()
                     .startsWith("WARN execution e-0: requests no agent had taken were not withdrawn from their queue (")
+                    .contains("; tried 3 times)")
                     .endsWith("an agent that takes one works for an attempt that no longer counts, and its reply is ignored");
         } finally {
             org.apache.logging.log4j.core.config.Configurator.setLevel(Endpoints.PROGRESS_LOG, was);
             nowhere.close();
+        }
+    }
+
+    /**
+     * A withdrawal that cannot reach the broker (a cancel in a broker outage) is tried again, and takes the request back
+     * once the broker answers: it took back nothing, and agents received the cancelled execution's requests after the outage.
+     */
+    @Test
+    void aWithdrawalInABrokerOutageIsTriedAgainOnceTheBrokerIsBack(@org.junit.jupiter.api.io.TempDir Path folder) throws Exception {
+        Files.writeString(folder.resolve("w.yaml"), """
+                id: w
+                name: W
+                trigger: W
+                steps:
+                  - { id: a, agent: worker, action: run }
+                """);
+        WorkflowCatalog catalog = WorkflowCatalog.load(folder);
+        int port = FreePort.on("127.0.0.1");
+        Path journal = Files.createDirectories(folder.resolve("broker"));
+        String url = "tcp://127.0.0.1:" + port + "?initialConnectAttempts=1&reconnectAttempts=0&retryInterval=10";
+        try (dev.agentcoordinator.infra.EmbeddedBroker broker = new dev.agentcoordinator.infra.EmbeddedBroker(port, journal)) {
+            broker.start();
+            try (ActiveMQConnectionFactory client = new ActiveMQConnectionFactory(url);
+                 jakarta.jms.Connection connection = client.createConnection()) {
+                jakarta.jms.Session session = connection.createSession(false, jakarta.jms.Session.AUTO_ACKNOWLEDGE);
+                jakarta.jms.TextMessage request = session.createTextMessage("{}");
+                request.setJMSCorrelationID("row-1:1@w~v1/a/1");
+                session.createProducer(session.createQueue("agent.worker")).send(request);
+            }
+        }
+        ActiveMQConnectionFactory management = new ActiveMQConnectionFactory(url);
+        QueuedRequests requests = new QueuedRequests(management, catalog, new io.micrometer.core.instrument.simple.SimpleMeterRegistry(),
+                new long[] {200, 200, 200, 200, 200, 200, 200, 200, 200, 200});
+        org.apache.logging.log4j.Level was = org.apache.logging.log4j.LogManager.getLogger(Endpoints.PROGRESS_LOG).getLevel();
+        org.apache.logging.log4j.core.config.Configurator.setLevel(Endpoints.PROGRESS_LOG, org.apache.logging.log4j.Level.DEBUG);
+        try (CapturedLog log = CapturedLog.of(Endpoints.PROGRESS_LOG)) {
+            requests.withdrawAll(List.of(Map.of("workflow_id", "w", "workflow_version", 1, "execution_id", "e-1",
+                    "kind", "step", "step_id", "a", "request", "row-1:1")));
+            await().atMost(Duration.ofSeconds(10)).until(() -> log.lines().stream().anyMatch(line -> line.contains("not withdrawn yet")));
+        } finally {
+            org.apache.logging.log4j.core.config.Configurator.setLevel(Endpoints.PROGRESS_LOG, was);
+        }
+        try (dev.agentcoordinator.infra.EmbeddedBroker broker = new dev.agentcoordinator.infra.EmbeddedBroker(port, journal)) {
+            broker.start();
+            try (ActiveMQConnectionFactory client = new ActiveMQConnectionFactory(url);
+                 jakarta.jms.Connection connection = client.createConnection()) {
+                connection.start();
+                jakarta.jms.Session session = connection.createSession(false, jakarta.jms.Session.AUTO_ACKNOWLEDGE);
+                await().atMost(Duration.ofSeconds(10)).until(() -> {
+                    try (jakarta.jms.QueueBrowser browser = session.createBrowser(session.createQueue("agent.worker"))) {
+                        return !browser.getEnumeration().hasMoreElements();
+                    }
+                });
+            }
+        } finally {
+            management.close();
         }
     }
 }
