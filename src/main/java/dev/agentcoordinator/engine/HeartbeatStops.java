@@ -30,18 +30,25 @@ final class HeartbeatStops {
     /**
      * Whether a heartbeat's JMSReplyTo can take a stop: it names one, and not the coordinator's own reply
      * queue (an agent that copied the request's JMSReplyTo onto its heartbeats), where a stop would be
-     * read as a malformed reply.
+     * read as a malformed reply, nor another queue the coordinator reads or sends requests on: {@code coordinator.*},
+     * {@code agent.events}, {@code agent.messages} and an agent's request queue {@code agent.<name>} (a stop sent there
+     * was dead-lettered as an event, or taken by that agent as a request without a JMSReplyTo).
      */
     static boolean answerable(Object replyTo, String replyQueue) {
         if (replyTo == null) {
             return false;
         }
+        String name;
         try {
-            return !replyQueue.equals(replyTo instanceof Queue queue ? queue.getQueueName() : untypedName(replyTo));
+            name = replyTo instanceof Queue queue ? queue.getQueueName() : untypedName(replyTo);
         } catch (jakarta.jms.JMSException e) {
             return true;
         }
+        return !replyQueue.equals(name) && !name.startsWith("coordinator.") && !COORDINATORS_AGENT_QUEUE.matcher(name).matches();
     }
+
+    /** {@code agent.<name>} with an agent's name (no dot in it): a request queue, or agent.events / agent.messages. */
+    private static final java.util.regex.Pattern COORDINATORS_AGENT_QUEUE = java.util.regex.Pattern.compile("agent\\.[a-z][a-z0-9_-]*");
 
     /** A STOMP reply-to without "queue://" arrives as an address without a routing type: the queue of that name. */
     private static String untypedName(Object replyTo) {

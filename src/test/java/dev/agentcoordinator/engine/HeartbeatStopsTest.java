@@ -19,6 +19,11 @@ class HeartbeatStopsTest {
         // a STOMP reply-to without "queue://": an address without a routing type
         assertThat(HeartbeatStops.answerable(ActiveMQDestination.fromPrefixedName("stops.researcher.2"), REPLY_QUEUE)).isTrue();
         assertThat(HeartbeatStops.answerable(null, REPLY_QUEUE)).isFalse();
+        // nor a queue the coordinator reads, or an agent's request queue (its agent would take the stop for a request)
+        for (String theirs : java.util.List.of("agent.events", "agent.messages", "agent.architect", "coordinator.message-responses")) {
+            assertThat(HeartbeatStops.answerable(new ActiveMQQueue(theirs), REPLY_QUEUE)).as(theirs).isFalse();
+        }
+        assertThat(HeartbeatStops.answerable(new ActiveMQQueue("agent.architect.stops"), REPLY_QUEUE)).isTrue();
         // an agent that copied the request's JMSReplyTo onto its heartbeat: a stop there would read as a malformed reply
         assertThat(HeartbeatStops.answerable(new ActiveMQQueue(REPLY_QUEUE), REPLY_QUEUE)).isFalse();
         assertThat(HeartbeatStops.answerable(ActiveMQDestination.fromPrefixedName(REPLY_QUEUE), REPLY_QUEUE)).isFalse();
