@@ -397,35 +397,13 @@ public final class DefinitionReader {
         if (definition == null) {
             throw new DefinitionReadException(DefinitionError.ofWorkflow(fileName, null, "file holds no workflow (null document)"), null);
         }
-        String nul = nulAt(dev.agentcoordinator.engine.Json.MAPPER.valueToTree(definition), "");
-        if (nul != null) {   // a YAML "\0" or a JSON "\u0000": the definition's recording in PostgreSQL failed with a 500
-            throw new DefinitionReadException(DefinitionError.ofWorkflow(fileName, nul.isEmpty() ? null : nul.substring(1),
-                    "holds the character U+0000 (\\0, \\u0000), which PostgreSQL cannot store"), null);
+        // what PostgreSQL cannot store as written: U+0000 (a YAML "\0": the definition's recording failed with a 500), an
+        // unpaired surrogate (kept as "?"), a literal over a double's range (1e400: sent to agents as the string "Infinity")
+        String unstorable = dev.agentcoordinator.engine.Json.unstorable(dev.agentcoordinator.engine.Json.MAPPER.valueToTree(definition));
+        if (unstorable != null) {
+            throw new DefinitionReadException(DefinitionError.ofWorkflow(fileName, null, "the definition " + unstorable), null);
         }
         return new LoadedDefinition(fileName, definition);
-    }
-
-    /** The dotted path of the first key or text holding U+0000 ("" for the root), or null. */
-    private static String nulAt(JsonNode node, String path) {
-        if (node.isTextual()) {
-            return node.textValue().indexOf('\0') >= 0 ? path : null;
-        }
-        var fields = node.fields();
-        while (fields.hasNext()) {
-            var field = fields.next();
-            String found = field.getKey().indexOf('\0') >= 0 ? path + "." + field.getKey().replace("\0", "\\0")
-                    : nulAt(field.getValue(), path + "." + field.getKey());
-            if (found != null) {
-                return found;
-            }
-        }
-        for (int i = 0; node.isArray() && i < node.size(); i++) {
-            String found = nulAt(node.get(i), path + "." + i);
-            if (found != null) {
-                return found;
-            }
-        }
-        return null;
     }
 
     private static LoadedDefinition strictly(Read read) throws DefinitionReadException {

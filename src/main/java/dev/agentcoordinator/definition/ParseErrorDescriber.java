@@ -225,8 +225,8 @@ final class ParseErrorDescriber {
 
     /**
      * A document read once for every problem told of it (a file of thousands of steps and a hundred problems was read
-     * hundreds of times): its tree, and where each field's name and each value start, by JSON pointer (the first, as
-     * an alias's replayed value sits where its anchor does).
+     * hundreds of times): its tree, and where each field's name and each value start, by JSON pointer (a name where it
+     * is first written; a value where it is last, the one a read keeps of a key given twice).
      */
     private record Document(String content, ObjectMapper mapper, JsonNode tree, Map<String, JsonLocation> names,
                             Map<String, JsonLocation> values) {
@@ -251,7 +251,8 @@ final class ParseErrorDescriber {
                         // a mapping or list that starts here opened a context of its own: its path is its parent's
                         com.fasterxml.jackson.core.JsonStreamContext context = token.isStructStart()
                                 ? parser.getParsingContext().getParent() : parser.getParsingContext();
-                        values.putIfAbsent(context.pathAsPointer().toString(), parser.currentTokenLocation());
+                        // the last of a key given twice: the value a read keeps, which a problem with it names
+                        values.put(context.pathAsPointer().toString(), parser.currentTokenLocation());
                     }
                 }
             } catch (IOException | RuntimeException unreadable) {

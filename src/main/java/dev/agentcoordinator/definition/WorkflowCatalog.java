@@ -87,7 +87,8 @@ public final class WorkflowCatalog {
             return entries.filter(Files::isDirectory).filter(sub -> !sub.getFileName().toString().startsWith("."))
                     .sorted().map(sub -> {
                         try (Stream<Path> inside = Files.list(sub)) {
-                            long files = inside.filter(Files::isRegularFile).filter(DefinitionReader::isDefinitionFile).count();
+                            long files = inside.filter(Files::isRegularFile).filter(DefinitionReader::isDefinitionFile)
+                                    .filter(file -> !file.getFileName().toString().startsWith(".")).count();   // as definitionFiles reads them
                             return files == 0 ? null : "subfolder " + sub.getFileName() + " holds " + files + " definition file(s), which are"
                                     + " not read: only the files directly in " + dir + " are (move them up to load them)";
                         } catch (IOException unreadable) {

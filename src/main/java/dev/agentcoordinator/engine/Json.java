@@ -144,14 +144,12 @@ public final class Json {
      */
     public static final int MAX_NUMBER_DIGITS = 1000;
 
-    /** The words for U+0000 in a JSON value, as every refusal of it says them. */
-    public static final String NUL = "contains the character U+0000 (\\u0000), which PostgreSQL cannot store";
 
     /**
      * Why a JSON value cannot be stored as it is and read back, in words that follow its name ("event " + …), naming the
      * place; null when it can. One walk over the tree, for:
      * <ul>
-     *   <li>U+0000 in a key or a string ({@link #NUL}): PostgreSQL refuses it;</li>
+     *   <li>U+0000 in a key or a string: PostgreSQL refuses it;</li>
      *   <li>an unpaired surrogate (a JSON {@code "\ud800"} alone), which is no text: the driver's UTF-8 kept it as "?"
      *       without a word;</li>
      *   <li>a number with a large exponent, a few characters of JSON (1e2000) that PostgreSQL stores written out: past
@@ -171,8 +169,14 @@ public final class Json {
         if (node.isTextual()) {
             return unstorableText(node.textValue(), path);
         }
+        if (node.isDouble() && !Double.isFinite(node.doubleValue())) {   // a definition's literal (read as a double) over ±1.8e308
+            return "holds a number too large to be read (" + node.doubleValue() + at(path) + ")";
+        }
         if (node.isBigDecimal()) {
             java.math.BigDecimal value = node.decimalValue();
+            if (value.signum() == 0) {
+                return null;   // 0e5000 is stored as 0
+            }
             long written = Math.max(1L, (long) value.precision() - value.scale()) + Math.max(0L, value.scale());
             return written <= MAX_NUMBER_DIGITS ? null : String.format(java.util.Locale.ROOT, "holds a number of %,d digits written"
                     + " out, as PostgreSQL stores it (%s%s): at most %,d", written, value, at(path), MAX_NUMBER_DIGITS);
@@ -180,7 +184,7 @@ public final class Json {
         var fields = node.fields();
         while (fields.hasNext()) {
             var field = fields.next();
-            String found = unstorableText(field.getKey(), path);
+            String found = unstorableText(field.getKey(), path + "." + field.getKey());
             if (found == null) {
                 found = unstorable(field.getValue(), path + "." + field.getKey());
             }
@@ -199,7 +203,7 @@ public final class Json {
 
     private static String unstorableText(String text, String path) {
         if (text.indexOf('\0') >= 0) {
-            return NUL;
+            return "contains the character U+0000 (\\u0000" + at(path) + "), which PostgreSQL cannot store";
         }
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
@@ -213,8 +217,21 @@ public final class Json {
         return null;
     }
 
+    /** " at a.b" for a path ".a.b": U+0000 and surrogates in it written as escapes, as the words go where they cannot. */
     private static String at(String path) {
-        return path.isEmpty() ? "" : " at " + path.substring(1);
+        if (path.isEmpty()) {
+            return "";
+        }
+        StringBuilder at = new StringBuilder(" at ");
+        for (int i = 1; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (c == '\0' || Character.isSurrogate(c)) {
+                at.append(String.format(java.util.Locale.ROOT, "\\u%04X", (int) c));
+            } else {
+                at.append(c);
+            }
+        }
+        return at.toString();
     }
 
     public static boolean isPresent(JsonNode node) {

@@ -258,12 +258,18 @@ public record StepOutcome(Transition transition, String outputJson, String error
         return ignored == null ? this : new StepOutcome(transition, outputJson, error, nextInputJson, sharedMemoryJson, signalsJson, ignored);
     }
 
+    /** The most characters of the value an until condition read that a progress line or a loop's error repeats. */
+    static final int MAX_VERDICT_VALUE_CHARS = 200;
+
     /** The loop's until condition and what the output held, as the progress log tells it: {@code score gte 0.85, was 0.5}. */
     static String untilAsItWas(LoopSpec loop, JsonNode output) {
         LoopSpec.LoopCondition until = loop.until();
         JsonNode actual = Json.at(output, until.outputKey());
-        return until.outputKey() + " " + until.operator() + (until.value() == null ? "" : " " + until.value()) + ", was "
-                + (Json.isPresent(actual) ? actual.toString() : actual != null && actual.isNull() ? "null" : "absent");
+        String was = Json.isPresent(actual) ? actual.toString() : actual != null && actual.isNull() ? "null" : "absent";
+        if (was.length() > MAX_VERDICT_VALUE_CHARS) {   // an output key may hold a whole document: it went into every progress line and the error
+            was = was.substring(0, MAX_VERDICT_VALUE_CHARS) + String.format(java.util.Locale.ROOT, "… (%,d characters)", was.length());
+        }
+        return until.outputKey() + " " + until.operator() + (until.value() == null ? "" : " " + until.value()) + ", was " + was;
     }
 
     /** As {@link #untilAsItWas(LoopSpec, JsonNode)}, of an output as JSON text. */

@@ -160,6 +160,7 @@ public final class WorkflowReload {
             Map<String, WorkflowDefinition> same = new LinkedHashMap<>();
             read.all().forEach(workflow -> same.put(workflow.id(), catalog.routedOf(workflow.id()).orElseThrow()));
             catalog.replaceLoaded(read, same);
+            catalog.warnings().forEach(warning -> LOG.warn("Workflows: {}", warning));   // a subfolder is most likely news here
             LOG.info("Workflows reloaded from {}: nothing changed ({} workflow(s))", folder, unchanged.size());
             return outcome;
         }

@@ -355,6 +355,19 @@ class DefinitionReaderTest {
         }
     }
 
+    /** A wrong value of a key given twice is named where it is, the last time (it was named at the first). */
+    @Test
+    void aWrongValueOfAKeyGivenTwiceIsNamedWhereItIs() {
+        try {
+            reader.read("wf.yaml", "id: w\nname: n\ntrigger: T\nversion: 1\nversion: two\nsteps: [{ id: a, agent: x, action: y }]\n");
+            throw new AssertionError("expected problems");
+        } catch (DefinitionReadException e) {
+            assertThat(e.errors()).extracting(Object::toString).containsExactly(
+                    "wf.yaml: duplicate key 'version' (line 5, column 8)",
+                    "wf.yaml: version: expected an integer, found \"two\" (line 5, column 10)");
+        }
+    }
+
     /** A key given twice before a wrong value no longer hides it: the values after it are read past as ever. */
     @Test
     void aDuplicateKeyBeforeWrongValuesIsToldWithThem() {

@@ -349,4 +349,15 @@ class StepLogicTest {
         // before, a note took its place, and the retry was sent the note instead of the agent's last good progress
         assertThat(StepOutcome.heartbeatProgress("{\"status\":\"running\",\"progress\":{\"cursor\":\"a\\u0000b\"}}")).isNull();
     }
+
+    /** Why a loop goes on, as its progress line and an exhausted loop's error say it: a long value is cut, with its length. */
+    @Test
+    void aLoopsVerdictNamesItsConditionAndAtMostTwoHundredCharactersOfTheValue() {
+        dev.agentcoordinator.definition.LoopSpec loop = new dev.agentcoordinator.definition.LoopSpec(2,
+                new dev.agentcoordinator.definition.LoopSpec.LoopCondition("score", "gte", Json.parse("0.85")), null, true, null);
+        assertThat(StepOutcome.untilAsItWas(loop, "{\"score\": 0.5}")).isEqualTo("score gte 0.85, was 0.5");
+        assertThat(StepOutcome.untilAsItWas(loop, "{}")).isEqualTo("score gte 0.85, was absent");
+        String verdict = StepOutcome.untilAsItWas(loop, "{\"score\": \"" + "x".repeat(1_000_000) + "\"}");
+        assertThat(verdict).hasSizeLessThan(260).endsWith("… (1,000,002 characters)");
+    }
 }
