@@ -183,7 +183,9 @@ public final class WorkflowCatalog {
         }
         boolean noSource = problem.message().endsWith("found none");
         boolean required = problem.message().startsWith("is required");
-        if (!noSource && !required) {
+        // an output_key beside a misspelt from_step ({from_stp: a, output_key: k}) is not told it needs from_step
+        boolean withoutFromStep = problem.message().startsWith("is only allowed with from_step");
+        if (!noSource && !required && !withoutFromStep) {
             return false;
         }
         for (LoadedDefinition definition : loaded) {
@@ -195,7 +197,8 @@ public final class WorkflowCatalog {
             }
             // the unknown field sits in the mapping that has no source, or beside the required field it may stand for
             String at = noSource ? problem.field() : parentOf(problem.field());
-            String standsFor = noSource ? "" : "did you mean \"" + problem.field().substring(problem.field().lastIndexOf('.') + 1) + "\"?";
+            String standsFor = noSource ? "" : withoutFromStep ? "did you mean \"from_step\"?"
+                    : "did you mean \"" + problem.field().substring(problem.field().lastIndexOf('.') + 1) + "\"?";
             return unknownFields.stream().anyMatch(u -> u.file().equals(problem.file()) && problem.stepId().equals(u.stepId())
                     && java.util.Objects.equals(at, u.field()) && u.message().startsWith("unknown field ")
                     && u.message().endsWith(standsFor));

@@ -206,6 +206,22 @@ class WorkflowCatalogTest {
                         + " from_shared_memory, from_signal or value), found none");
     }
 
+    /** An output_key beside a misspelt from_step is not also told that it needs from_step. */
+    @Test
+    void anOutputKeyBesideAMisspeltFromStepIsNotToldItNeedsFromStep(@org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) throws Exception {
+        List<String> errors = problemsOf(folder.resolve("t.yaml"), WORKFLOW_HEAD + """
+                  - { id: s1, agent: x, action: y }
+                  - id: a
+                    agent: x
+                    action: y
+                    depends_on: [s1]
+                    input_mapping:
+                      v: { from_stp: s1, output_key: k }
+                """);
+        assertThat(errors).singleElement().asString().contains("input_mapping.v: unknown field \"from_stp\"")
+                .endsWith("did you mean \"from_step\"?");
+    }
+
     /** A required field misspelt is told once, as the unknown field that may stand for it, not also as missing. */
     @Test
     void aMisspeltRequiredFieldIsToldOnce(@org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) throws Exception {
