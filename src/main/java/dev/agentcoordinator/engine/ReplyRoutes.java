@@ -203,7 +203,7 @@ public class ReplyRoutes extends RouteBuilder {
                 .routeDescription("a heartbeat of the agent working on an attempt: the attempt's deadline moves to its timeout from now,"
                         + " and the progress it reports is kept for the step's later attempts")
                 .process(exchange -> exchange.getMessage().setHeader(PROGRESS,
-                        StepOutcome.heartbeatProgress(exchange.getProperty(REPLY_TEXT, String.class))))
+                        StepOutcome.heartbeatProgress(exchange.getProperty(REPLY_TEXT, String.class), exchange.getMessage().getHeader(CORRELATION_ID))))
                 .to(Sql.row("extend-attempt")).id("extend-attempt")
                 .choice()
                     .when(Sql.returnedRow())

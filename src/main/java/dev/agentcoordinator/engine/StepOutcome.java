@@ -137,17 +137,23 @@ public record StepOutcome(Transition transition, String outputJson, String error
 
     /**
      * The {@code progress} a heartbeat carries, as JSON text; null when it has none (or it is JSON null).
-     * Progress PostgreSQL cannot store (U+0000) is kept as a note saying so: the heartbeat still counts,
-     * and the step's view shows why its progress is not there. Only asked of heartbeats, off the per-step path.
+     * Progress PostgreSQL cannot store as sent is not kept (a WARN naming the heartbeat's correlation id says so): the
+     * heartbeat still counts, and the progress reported before stays. Only asked of heartbeats, off the per-step path.
      */
     public static String heartbeatProgress(String heartbeatText) {
+        return heartbeatProgress(heartbeatText, null);
+    }
+
+    /** As {@link #heartbeatProgress(String)}, of the heartbeat with this correlation id. */
+    public static String heartbeatProgress(String heartbeatText, Object correlationId) {
         JsonNode progress = Json.parse(heartbeatText).get("progress");
         if (progress == null || progress.isNull()) {
             return null;
         }
         String unstorable = Json.unstorable(progress);
         if (unstorable != null) {   // the progress reported before stays: a retry still gets the last good one
-            LOG.warn("A heartbeat's progress {}: not kept, the progress reported before stays", unstorable);
+            LOG.warn("A heartbeat's progress {}: not kept, the progress reported before stays (heartbeat {})", unstorable,
+                    correlationId == null ? "without a correlation id" : LogText.oneLine(correlationId.toString()));
             return null;
         }
         return Json.write(progress);
