@@ -3,9 +3,11 @@
 -- compensation_held: its compensation waits for this attempt's reply (V47).
 -- loop_round_start: a row an earlier release started (a coordinator of schema 50, in a rolling upgrade or a roll-back)
 -- has none; its loop's round then started where the step's latest earlier row says (the rounds only move forward).
+-- Only a retry starts a round (reset-failed-steps.sql), so an execution never retried reads none: a reply of a loop
+-- does not read the step's earlier rows.
 SELECT s.execution_id, s.step_id, s.iteration,
        COALESCE(s.loop_round_start,
-                CASE WHEN s.iteration > 0 THEN (SELECT max(p.loop_round_start) FROM workflow_step_executions p
+                CASE WHEN s.iteration > 0 AND e.retries > 0 THEN (SELECT max(p.loop_round_start) FROM workflow_step_executions p
                                                  WHERE p.execution_id = s.execution_id AND p.step_id = s.step_id
                                                    AND p.kind = s.kind AND p.iteration < s.iteration) END,
                 0) AS loop_round_start, s.kind, s.status, s.attempt, s.max_attempts, s.error,

@@ -7,11 +7,16 @@
 -- retrying, find-stalled-compensations.sql as moving), and the stall sweep takes the execution up.
 -- The locks kept for such an attempt (V49) lapsed at its deadline (lock_in_force): their rows go too, once the hold
 -- for queued replies has passed as well (one still queued could free them by itself); a row locked by an acquirer
--- taking it over is skipped (the acquirer clears cut_off_attempt).
+-- taking it over is skipped (the acquirer clears cut_off_attempt), and so are the locks of a step whose compensation
+-- is still held: release_held_compensation below frees them with the hold (two deletions of one row in one statement
+-- would fail it, the order of the two being PostgreSQL's to choose).
 WITH lapsed_locks AS MATERIALIZED (
     SELECT l.id
       FROM resource_locks l
      WHERE l.cut_off_attempt IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM workflow_step_executions c
+                        WHERE c.execution_id = l.execution_id AND c.step_id = l.step_id AND c.kind = 'compensation'
+                          AND c.held_until IS NOT NULL)
        AND l.expires_at < LEAST(now(), to_timestamp(CAST(:#sweptAtMs AS double precision) / 1000)) - :#holdMs * interval '1 millisecond'
      LIMIT CAST(:#sweepLimit AS integer)
        FOR UPDATE SKIP LOCKED

@@ -60,6 +60,10 @@ final class BulkCancel {
         if (!unknown.isEmpty()) {
             throw new IllegalArgumentException("unknown field(s) " + unknown + " (known: execution_ids, workflow_id, version, limit)");
         }
+        String unstorable = Json.unstorable(request);   // U+0000 in a workflow_id failed in PostgreSQL: a 500, not a 400
+        if (unstorable != null) {
+            throw new IllegalArgumentException("the cancel request " + unstorable);
+        }
         boolean named = request.has("execution_ids");
         boolean ofAWorkflow = request.has("workflow_id");
         if (named == ofAWorkflow) {

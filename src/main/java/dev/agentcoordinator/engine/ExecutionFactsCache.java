@@ -24,15 +24,18 @@ public final class ExecutionFactsCache {
     private final LinkedHashMap<String, ExecutionFacts> byExecutionId = new LinkedHashMap<>();
     private long heldChars;
     /**
-     * Executions whose context is being learnt outside the lock, and whether they ended meanwhile; guarded by
-     * {@link #byExecutionId}. An execution that ended while its facts were built is not remembered again.
+     * Executions that ended lately (guarded by {@link #byExecutionId}): facts built from the database for one of them,
+     * outside the lock, are not remembered again (a reply that read its context before the finish route forgot it put
+     * it back, and it stayed until the budget evicted it, pushing out live executions' facts). An execution retried after
+     * it ended is so learnt again only once it is no longer among these: it costs speed, never correctness.
      */
-    private final Map<String, Learning> learning = new java.util.HashMap<>();
-
-    private static final class Learning {
-        int learners;
-        boolean forgotten;
-    }
+    private final Map<String, Boolean> forgotten = new LinkedHashMap<>(64, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+            return size() > FORGOTTEN_REMEMBERED;
+        }
+    };
+    static final int FORGOTTEN_REMEMBERED = 4_096;
 
     public ExecutionFactsCache() {
         this(DEFAULT_BUDGET_CHARS);
@@ -72,7 +75,6 @@ public final class ExecutionFactsCache {
 
     /** What a context read from the database adds: a new entry, or the outputs the known one lacks. */
     void learn(String executionId, List<Map<String, Object>> contextRows, Predicate<String> runsAgain) {
-        Learning pending;
         synchronized (byExecutionId) {
             ExecutionFacts known = byExecutionId.get(executionId);
             if (known != null) {
@@ -80,18 +82,11 @@ public final class ExecutionFactsCache {
                 evictOverBudget();
                 return;
             }
-            pending = learning.computeIfAbsent(executionId, id -> new Learning());
-            pending.learners++;
         }
-        ExecutionFacts facts = null;
-        try {
-            facts = ExecutionFacts.ofContextRows(executionId, contextRows, runsAgain);
-        } finally {
+        ExecutionFacts facts = ExecutionFacts.ofContextRows(executionId, contextRows, runsAgain);
+        if (facts != null) {
             synchronized (byExecutionId) {
-                if (--pending.learners == 0) {
-                    learning.remove(executionId);
-                }
-                if (facts != null && !pending.forgotten) {
+                if (!forgotten.containsKey(executionId)) {
                     remember(facts);
                 }
             }
@@ -108,10 +103,7 @@ public final class ExecutionFactsCache {
             if (facts != null) {
                 unlink(facts);
             }
-            Learning pending = learning.get(executionId);
-            if (pending != null) {
-                pending.forgotten = true;
-            }
+            forgotten.put(executionId, Boolean.TRUE);
         }
     }
 

@@ -44,7 +44,8 @@ final class HeartbeatStops {
         } catch (jakarta.jms.JMSException e) {
             return true;
         }
-        return !replyQueue.equals(name) && !name.startsWith("coordinator.") && !COORDINATORS_AGENT_QUEUE.matcher(name).matches();
+        return name != null && !replyQueue.equals(name) && !name.startsWith("coordinator.") && !COORDINATORS_AGENT_QUEUE.matcher(name).matches()
+                && !name.endsWith("DLQ") && !name.equals("ExpiryQueue");   // nor a dead-letter queue (GET /api/dead-letters lists them)
     }
 
     /** {@code agent.<name>} with an agent's name (no dot in it): a request queue, or agent.events / agent.messages. */

@@ -159,18 +159,54 @@ public final class Json {
      * </ul>
      */
     public static String unstorable(JsonNode node) {
-        return unstorable(node, "");
+        Unstorable found = find(node);
+        return found == null ? null : found.said();
     }
 
-    private static String unstorable(JsonNode node, String path) {
+    /** What cannot be stored, and where: the words around the place, its path gathered on the way back (none is built else). */
+    private static final class Unstorable {
+        private final String before;
+        private final String after;
+        private final java.util.ArrayDeque<String> path = new java.util.ArrayDeque<>();
+
+        Unstorable(String before, String after) {
+            this.before = before;
+            this.after = after;
+        }
+
+        Unstorable under(String key) {
+            path.addFirst(key);
+            return this;
+        }
+
+        /** The words, the place written with U+0000 and surrogates as escapes (the words go where those cannot). */
+        String said() {
+            if (path.isEmpty()) {
+                return before + after;
+            }
+            StringBuilder at = new StringBuilder(before).append(" at ");
+            String place = String.join(".", path);
+            for (int i = 0; i < place.length(); i++) {
+                char c = place.charAt(i);
+                if (c == '\0' || Character.isSurrogate(c)) {
+                    at.append(String.format(java.util.Locale.ROOT, "\\u%04X", (int) c));
+                } else {
+                    at.append(c);
+                }
+            }
+            return at.append(after).toString();
+        }
+    }
+
+    private static Unstorable find(JsonNode node) {
         if (node == null) {
             return null;
         }
         if (node.isTextual()) {
-            return unstorableText(node.textValue(), path);
+            return unstorableText(node.textValue());
         }
         if (node.isDouble() && !Double.isFinite(node.doubleValue())) {   // a definition's literal (read as a double) over ±1.8e308
-            return "holds a number too large to be read (" + node.doubleValue() + at(path) + ")";
+            return new Unstorable("holds a number too large to be read (" + node.doubleValue(), ")");
         }
         if (node.isBigDecimal()) {
             java.math.BigDecimal value = node.decimalValue();
@@ -178,60 +214,47 @@ public final class Json {
                 return null;   // 0e5000 is stored as 0
             }
             long written = Math.max(1L, (long) value.precision() - value.scale()) + Math.max(0L, value.scale());
-            return written <= MAX_NUMBER_DIGITS ? null : String.format(java.util.Locale.ROOT, "holds a number of %,d digits written"
-                    + " out, as PostgreSQL stores it (%s%s): at most %,d", written, value, at(path), MAX_NUMBER_DIGITS);
+            return written <= MAX_NUMBER_DIGITS ? null : new Unstorable(String.format(java.util.Locale.ROOT,
+                    "holds a number of %,d digits written out, as PostgreSQL stores it (%s", written, value),
+                    String.format(java.util.Locale.ROOT, "): at most %,d", MAX_NUMBER_DIGITS));
         }
-        var fields = node.fields();
-        while (fields.hasNext()) {
-            var field = fields.next();
-            String found = unstorableText(field.getKey(), path + "." + field.getKey());
-            if (found == null) {
-                found = unstorable(field.getValue(), path + "." + field.getKey());
+        if (node.isObject()) {
+            var fields = node.fields();
+            while (fields.hasNext()) {
+                var field = fields.next();
+                Unstorable found = unstorableText(field.getKey());
+                if (found == null) {
+                    found = find(field.getValue());
+                }
+                if (found != null) {
+                    return found.under(field.getKey());
+                }
             }
-            if (found != null) {
-                return found;
-            }
-        }
-        for (int i = 0; node.isArray() && i < node.size(); i++) {
-            String found = unstorable(node.get(i), path + "." + i);
-            if (found != null) {
-                return found;
+        } else if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                Unstorable found = find(node.get(i));
+                if (found != null) {
+                    return found.under(Integer.toString(i));
+                }
             }
         }
         return null;
     }
 
-    private static String unstorableText(String text, String path) {
+    private static Unstorable unstorableText(String text) {
         if (text.indexOf('\0') >= 0) {
-            return "contains the character U+0000 (\\u0000" + at(path) + "), which PostgreSQL cannot store";
+            return new Unstorable("contains the character U+0000 (\\u0000", "), which PostgreSQL cannot store");
         }
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
             if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
                 i++;
             } else if (Character.isSurrogate(c)) {
-                return String.format(java.util.Locale.ROOT, "contains an unpaired surrogate (\\u%04X%s), which is not text:"
-                        + " PostgreSQL would store it as \"?\"", (int) c, at(path));
+                return new Unstorable(String.format(java.util.Locale.ROOT, "contains an unpaired surrogate (\\u%04X", (int) c),
+                        "), which is not text: PostgreSQL would store it as \"?\"");
             }
         }
         return null;
-    }
-
-    /** " at a.b" for a path ".a.b": U+0000 and surrogates in it written as escapes, as the words go where they cannot. */
-    private static String at(String path) {
-        if (path.isEmpty()) {
-            return "";
-        }
-        StringBuilder at = new StringBuilder(" at ");
-        for (int i = 1; i < path.length(); i++) {
-            char c = path.charAt(i);
-            if (c == '\0' || Character.isSurrogate(c)) {
-                at.append(String.format(java.util.Locale.ROOT, "\\u%04X", (int) c));
-            } else {
-                at.append(c);
-            }
-        }
-        return at.toString();
     }
 
     public static boolean isPresent(JsonNode node) {

@@ -54,7 +54,7 @@ public final class QueuedRequests {
                 Thread thread = new Thread(runnable, "coordinator-request-withdrawal");
                 thread.setDaemon(true);
                 return thread;
-            }, (task, executor) -> notWithdrawn("requests", BACKLOG + " withdrawals wait already"));
+            }, (task, executor) -> notWithdrawn("a withdrawal", BACKLOG + " withdrawals wait already"));
     /** Withdrawals that failed, told in one WARN line at most every 30 s (a broker outage fails each one). */
     private final TellingThrottle failures = new TellingThrottle(30_000, TellingThrottle::monotonicMillis);
 
@@ -153,7 +153,6 @@ public final class QueuedRequests {
      * (released at once, {@link #RELEASE_WITHDRAWN}).
      */
     private void removeCutOffNow(List<CutOffRequest> cutOff, String whose) throws Exception {
-        List<CutOffRequest> withdrawn = new ArrayList<>();
         try (BrokerManagement management = BrokerManagement.open(connectionFactory, TIMEOUT_MS)) {
             for (CutOffRequest request : cutOff) {
                 Optional<BrokerManagement.Answer> answer = management.invoke(ResourceNames.QUEUE + request.queue(),
@@ -162,21 +161,24 @@ public final class QueuedRequests {
                         && removed.intValue() > 0) {
                     LOG.info("{}: withdrew the request of step {} no agent had taken from {}", whose, request.stepId(), request.queue());
                     withdrawn(request.queue()).increment(removed.intValue());
-                    withdrawn.add(request);
+                    // at once: a failure further on retries the whole withdrawal, which finds this request gone
+                    release(request, whose);
                 }
             }
         }
+    }
+
+    /** What waits for a cut-off attempt whose request was taken back: its held compensation, its kept locks. */
+    private void release(CutOffRequest request, String whose) {
         org.apache.camel.ProducerTemplate template = releases;
-        for (CutOffRequest request : withdrawn) {
-            try {
-                if (template != null) {
-                    template.sendBodyAndHeaders(RELEASE_WITHDRAWN, null, Map.of(Headers.EXECUTION_ID, request.executionId(),
-                            Headers.STEP_ID, request.stepId(), "replyAttempt", request.attempt()));
-                }
-            } catch (Exception e) {
-                // the hold and the locks end at the attempt's deadline instead (release-expired-holds.sql, lock_in_force)
-                LOG.debug("{}: compensation and locks of step {} not released: {}", whose, request.stepId(), e.toString());
+        try {
+            if (template != null) {
+                template.sendBodyAndHeaders(RELEASE_WITHDRAWN, null, Map.of(Headers.EXECUTION_ID, request.executionId(),
+                        Headers.STEP_ID, request.stepId(), "replyAttempt", request.attempt()));
             }
+        } catch (Exception e) {
+            // the hold and the locks end at the attempt's deadline instead (release-expired-holds.sql, lock_in_force)
+            LOG.debug("{}: compensation and locks of step {} not released: {}", whose, request.stepId(), e.toString());
         }
     }
 

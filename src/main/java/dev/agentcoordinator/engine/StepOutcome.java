@@ -273,7 +273,8 @@ public record StepOutcome(Transition transition, String outputJson, String error
         JsonNode actual = Json.at(output, until.outputKey());
         String was = Json.isPresent(actual) ? actual.toString() : actual != null && actual.isNull() ? "null" : "absent";
         if (was.length() > MAX_VERDICT_VALUE_CHARS) {   // an output key may hold a whole document: it went into every progress line and the error
-            was = was.substring(0, MAX_VERDICT_VALUE_CHARS) + String.format(java.util.Locale.ROOT, "… (%,d characters)", was.length());
+            int cut = Character.isHighSurrogate(was.charAt(MAX_VERDICT_VALUE_CHARS - 1)) ? MAX_VERDICT_VALUE_CHARS - 1 : MAX_VERDICT_VALUE_CHARS;
+            was = was.substring(0, cut) + String.format(java.util.Locale.ROOT, "… (%,d characters)", was.length());
         }
         return until.outputKey() + " " + until.operator() + (until.value() == null ? "" : " " + until.value()) + ", was " + was;
     }

@@ -17,11 +17,23 @@ public final class Utf8Text {
 
     /** {@code bytes} as text; IllegalArgumentException "not UTF-8 text: byte 0xe9 at offset 37" when they are not UTF-8. */
     public static String decode(byte[] bytes) {
+        return decode(bytes, Integer.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #decode(byte[])}, into at most {@code maxChars} characters: more is refused ("more than the … characters
+     * read") without a buffer for them (a 59 MB body took 118 MB of characters before its length was checked).
+     */
+    public static String decode(byte[] bytes, int maxChars) {
         // one pass, which stops at the first byte it cannot decode (a new decoder reports what it cannot decode)
         CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder();
         ByteBuffer read = ByteBuffer.wrap(bytes);
-        CharBuffer text = CharBuffer.allocate(bytes.length);
+        CharBuffer text = CharBuffer.allocate((int) Math.min(bytes.length, maxChars + 1L));
         CoderResult result = decoder.decode(read, text, true);
+        if (result.isOverflow()) {
+            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "%,d bytes long: more than the %,d characters read",
+                    bytes.length, maxChars));
+        }
         if (!result.isError()) {
             result = decoder.flush(text);
         }
@@ -52,6 +64,6 @@ public final class Utf8Text {
                         "%,d bytes long: more than the %,d characters read", length, Json.MAX_MESSAGE_CHARS));
             }
         }
-        return in.getBody() instanceof byte[] bytes ? decode(bytes) : in.getBody(String.class);
+        return in.getBody() instanceof byte[] bytes ? decode(bytes, Json.MAX_MESSAGE_CHARS) : in.getBody(String.class);
     }
 }

@@ -45,7 +45,7 @@ class WorkflowCatalogTest {
 
     /**
      * Values of the wrong type no longer hide the file's other problems: each is told with its line, and the rules are
-     * checked past them, but for the steps that hold one (what the rules find there may follow from the missing value).
+     * checked past them, but for the places that hold one (what the rules find there may follow from the missing value).
      */
     @Test
     void aFileWithValuesOfTheWrongTypeIsValidatedAllTheSame(@org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) throws Exception {

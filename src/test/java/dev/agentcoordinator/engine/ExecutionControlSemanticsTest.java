@@ -133,7 +133,8 @@ class ExecutionControlSemanticsTest {
 
         for (String wrong : List.of("{}", "[]", "{\"workflow_id\": \"f_bulk_cancel\", \"execution_ids\": [\"x\"]}",
                 "{\"workflow_id\": \"f_bulk_cancel\", \"limit\": 1001}", "{\"execution_ids\": []}",
-                "{\"execution_ids\": [\"x\"], \"limit\": 5}", "{\"workflow_id\": \"f_bulk_cancel\", \"statuss\": \"running\"}")) {
+                "{\"execution_ids\": [\"x\"], \"limit\": 5}", "{\"workflow_id\": \"f_bulk_cancel\", \"statuss\": \"running\"}",
+                "{\"workflow_id\": \"f\\u0000\"}", "{\"execution_ids\": [\"x\\u0000\"]}")) {   // U+0000 failed in PostgreSQL: a 500
             HttpResponse<String> refused = post("/api/executions/cancel", wrong);
             assertThat(refused.statusCode()).as(wrong).isEqualTo(400);
             assertThat(Json.parse(refused.body()).path("error").asText()).as(wrong).isNotBlank();
