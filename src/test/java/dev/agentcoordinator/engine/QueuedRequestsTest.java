@@ -30,14 +30,7 @@ class QueuedRequestsTest {
      */
     @Test
     void aWithdrawalThatFailsIsToldOnceInAWhile(@org.junit.jupiter.api.io.TempDir Path folder) throws Exception {
-        Files.writeString(folder.resolve("w.yaml"), """
-                id: w
-                name: W
-                trigger: W
-                steps:
-                  - { id: a, agent: worker, action: run }
-                """);
-        WorkflowCatalog catalog = WorkflowCatalog.load(folder);
+        WorkflowCatalog catalog = oneStepOfAgentWorker(folder);
         ActiveMQConnectionFactory nowhere = new ActiveMQConnectionFactory("tcp://127.0.0.1:" + FreePort.on("127.0.0.1")
                 + "?initialConnectAttempts=1&reconnectAttempts=0&retryInterval=10");
         QueuedRequests requests = new QueuedRequests(nowhere, catalog, new io.micrometer.core.instrument.simple.SimpleMeterRegistry(),
@@ -66,14 +59,7 @@ class QueuedRequestsTest {
      */
     @Test
     void aWithdrawalInABrokerOutageIsTriedAgainOnceTheBrokerIsBack(@org.junit.jupiter.api.io.TempDir Path folder) throws Exception {
-        Files.writeString(folder.resolve("w.yaml"), """
-                id: w
-                name: W
-                trigger: W
-                steps:
-                  - { id: a, agent: worker, action: run }
-                """);
-        WorkflowCatalog catalog = WorkflowCatalog.load(folder);
+        WorkflowCatalog catalog = oneStepOfAgentWorker(folder);
         int port = FreePort.on("127.0.0.1");
         Path journal = Files.createDirectories(folder.resolve("broker"));
         String url = "tcp://127.0.0.1:" + port + "?initialConnectAttempts=1&reconnectAttempts=0&retryInterval=10";
@@ -116,5 +102,17 @@ class QueuedRequestsTest {
         } finally {
             management.close();
         }
+    }
+
+    /** Workflow w of one step, a, of agent worker (requests on agent.worker), loaded from {@code folder}. */
+    private static WorkflowCatalog oneStepOfAgentWorker(Path folder) throws Exception {
+        Files.writeString(folder.resolve("w.yaml"), """
+                id: w
+                name: W
+                trigger: W
+                steps:
+                  - { id: a, agent: worker, action: run }
+                """);
+        return WorkflowCatalog.load(folder);
     }
 }
