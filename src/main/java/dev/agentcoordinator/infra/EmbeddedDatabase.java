@@ -215,7 +215,12 @@ public final class EmbeddedDatabase implements AutoCloseable {
             }
             Optional<ProcessHandle> handle = ProcessHandle.of(pid);
             if (handle.isPresent()) {
-                handle.get().onExit().thenRun(() -> restartAfterExit(exited, pid));
+                // still the server of this data folder, not a program that took the pid of a server really gone
+                Optional<PostmasterProcess> server = PostmasterProcess.of(dataDir).filter(p -> p.pid() == pid);
+                if (server.isEmpty()) {
+                    return false;
+                }
+                server.get().onExit(() -> restartAfterExit(exited, pid));
                 return true;
             }
             try {
