@@ -303,7 +303,7 @@ public final class CoordinatorApp {
             }
             camel.addRoutes(retained.retirementRoute(settings.versionsRetirePeriodMs()));
             // stopped with Camel, before the broker
-            camel.context().addService(routes.watchBroker(dev.agentcoordinator.infra.Messaging.watchConnectionFactory(
+            camel.context().addService(routes.watchBroker(dev.agentcoordinator.infra.Messaging.connectionFactory(
                     infra.brokerUrl(), settings.brokerUser(), settings.brokerPassword())), true);
             camel.startConsumers();
             CoordinatorSettings effective = settings.with(Map.of("http.port", Integer.toString(camel.httpPort())));

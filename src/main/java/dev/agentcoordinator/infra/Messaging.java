@@ -77,19 +77,6 @@ public final class Messaging {
         return factory;
     }
 
-    /**
-     * The factory of the broker watch (BrokerOutageWatch): as {@link #connectionFactory}, with thread pools of its own
-     * ({@code useGlobalPools=false}). Each connection's failure handling runs on the Artemis client's JVM-wide pool, bounded
-     * (8 threads a core), where a reconnecting connection holds its thread until the broker answers again; when several
-     * connections fail at once (a broker killed), two can count the same idle thread, and the second task waits behind the
-     * reconnections. The watch's was such a task in 2 of 6 broker kills under load (a chaos run): it noticed the outage
-     * 7.9 and 12.7 s late, after the broker was back, and its coordinator's timeout and retry sweeps did not hold meanwhile.
-     */
-    public static ConnectionFactory watchConnectionFactory(String brokerUrl, String user, String password) {
-        String url = brokerUrl.contains("useGlobalPools=") ? brokerUrl : brokerUrl + (brokerUrl.contains("?") ? "&" : "?") + "useGlobalPools=false";
-        return connectionFactory(url, user, password);
-    }
-
     /** The plain (unpooled) Artemis factory with the client defaults (reconnection, cached destinations). */
     public static ConnectionFactory connectionFactory(String brokerUrl, String user, String password) {
         return noObjectDeserialization(new ActiveMQConnectionFactory(withClientDefaults(brokerUrl), blankToNull(user), blankToNull(password)));
