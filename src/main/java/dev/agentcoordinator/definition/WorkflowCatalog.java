@@ -82,7 +82,7 @@ public final class WorkflowCatalog {
     }
 
     /** One line per subfolder of {@code dir} that holds definition files: they are not read. */
-    public static List<String> unreadSubfolders(Path dir) {
+    private static List<String> unreadSubfolders(Path dir) {
         try (Stream<Path> entries = Files.list(dir)) {
             return entries.filter(Files::isDirectory).filter(sub -> !sub.getFileName().toString().startsWith("."))
                     .sorted().map(sub -> {
