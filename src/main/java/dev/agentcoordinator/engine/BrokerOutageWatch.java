@@ -21,12 +21,19 @@ import java.util.concurrent.TimeUnit;
  * (Artemis' failover events: a reconnection to the same broker is reported as one). The consumers reconnect
  * on their own schedule, up to the client's longest retry interval later, so the backlog is told only then.
  * A broker that cannot be reached when the watch starts counts as an outage until a connection succeeds.
+ * <p>
+ * The client handles each connection's failure on its JVM-wide pool, which is bounded: when a broker is lost, the other
+ * connections' reconnection attempts can hold all of it until the broker is back, and the loss would be reported only
+ * then. So the watch also looks at its connection's socket every {@link #SOCKET_CHECK_MS} on its own thread; a closed
+ * one is an outage at once, and the client's failover events tell the rest as before.
  */
 public final class BrokerOutageWatch implements org.apache.camel.Service {
     private static final Logger LOG = LoggerFactory.getLogger(BrokerOutageWatch.class);
 
     /** The client's longest retry interval by default (Messaging's maxRetryInterval): by then every consumer reconnected too. */
     static final long CONSUMERS_RECONNECTED_MS = 5_000;
+    /** How often the watch's own thread looks at its connection's socket. */
+    static final long SOCKET_CHECK_MS = 250;
 
     private final ConnectionFactory factory;
     /** The backlogs whose sweeps hold while the broker cannot be reached (step replies, message responses). */
@@ -46,6 +53,7 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
         this.backlogs = java.util.List.copyOf(backlogs);
         this.reconnectedAfterMs = reconnectedAfterMs;
         connect();
+        timer.scheduleWithFixedDelay(this::checkSocket, SOCKET_CHECK_MS, SOCKET_CHECK_MS, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -102,16 +110,36 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
         }
     }
 
+    /** A closed socket under the watch's connection: the loss, whether or not the client has got to handling it yet. */
+    private synchronized void checkSocket() {
+        if (!stopped && connection instanceof ActiveMQConnection artemis && !socketOpen(artemis)) {
+            lost();
+        }
+    }
+
+    private static boolean socketOpen(ActiveMQConnection connection) {
+        org.apache.activemq.artemis.api.core.client.ClientSessionFactory sessions = connection.getSessionFactory();
+        org.apache.activemq.artemis.spi.core.protocol.RemotingConnection remoting = sessions == null ? null : sessions.getConnection();
+        org.apache.activemq.artemis.spi.core.remoting.Connection socket = remoting == null || remoting.isDestroyed() ? null : remoting.getTransportConnection();
+        return socket != null && socket.isOpen();
+    }
+
+    /** Told once per outage: by the socket check or by the client's failure event, whichever comes first. */
+    private void lost() {
+        boolean wasReachableAgain = reachableAgain != null;
+        if (wasReachableAgain) {
+            reachableAgain.cancel(false);
+            reachableAgain = null;
+        }
+        if (wasReachableAgain || !markedUnreachable()) {
+            markUnreachable();
+            LOG.warn("the broker cannot be reached: attempt and execution timeouts wait until it answers again");
+        }
+    }
+
     private synchronized void onEvent(FailoverEventType event) {
         switch (event) {
-            case FAILURE_DETECTED -> {
-                if (reachableAgain != null) {
-                    reachableAgain.cancel(false);
-                    reachableAgain = null;
-                }
-                markUnreachable();
-                LOG.warn("the broker cannot be reached: attempt and execution timeouts wait until it answers again");
-            }
+            case FAILURE_DETECTED -> lost();
             case FAILOVER_COMPLETED -> {
                 LOG.info("the broker answers again: timeouts resume once the reply consumers have reconnected too");
                 if (!stopped) {
