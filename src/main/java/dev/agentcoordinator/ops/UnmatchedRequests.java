@@ -5,6 +5,7 @@ import io.vertx.core.http.impl.HttpServerImpl;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import org.apache.camel.CamelContext;
+import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,8 +31,16 @@ public final class UnmatchedRequests {
         VertxPlatformHttpServer server = context.hasService(VertxPlatformHttpServer.class);
         if (server != null && server.getServer() instanceof HttpServerImpl http && http.requestHandler() instanceof Router router) {
             router.errorHandler(404, request -> answer(request, 404, "no such path: " + request.request().path()));
-            router.errorHandler(405, request -> answer(request, 405, "method " + request.request().method()
-                    + " not allowed on " + request.request().path()));
+            router.errorHandler(405, request -> {
+                // bound under a name of the port (platform-http-router-<port>), the only one of its type
+                VertxPlatformHttpRouter camelRouter = context.getRegistry().findSingleByType(VertxPlatformHttpRouter.class);
+                String allowed = camelRouter == null ? "" : allowedMethods(camelRouter, request.normalizedPath());
+                if (!allowed.isEmpty()) {
+                    request.response().putHeader("Allow", allowed);   // RFC 9110, 15.5.6: a 405 says what the path takes
+                }
+                answer(request, 405, "method " + request.request().method() + " not allowed on " + request.request().path()
+                        + (allowed.isEmpty() ? "" : ": it takes " + allowed));
+            });
             router.errorHandler(415, request -> answer(request, 415, "Content-Type " + quoted(request.request().getHeader("Content-Type"))
                     + " not accepted on " + request.request().method() + " " + request.request().path()
                     + "; the API takes application/json"));
@@ -49,6 +58,43 @@ public final class UnmatchedRequests {
         } else {
             LOG.debug("HTTP router not reachable: requests no route takes are answered by Vert.x");
         }
+    }
+
+    /**
+     * The methods the routes of {@code path} take, as an Allow header lists them: HEAD wherever GET is taken
+     * ({@link HeadAsGet}). A route's path is written as Vert.x takes it ({@code /api/executions/:id}). The routes are
+     * those of Camel's router (mounted under the server's), none when it has none.
+     */
+    static String allowedMethods(Router router, String path) {
+        java.util.Set<String> methods = new java.util.TreeSet<>();
+        for (io.vertx.ext.web.Route route : router.getRoutes()) {
+            if (route.getPath() != null && route.methods() != null && !route.methods().isEmpty() && takes(route.getPath(), path)) {
+                route.methods().forEach(method -> methods.add(method.name()));
+            }
+        }
+        if (methods.contains("GET")) {
+            methods.add("HEAD");
+        }
+        return String.join(", ", methods);
+    }
+
+    /** Whether a route path ({@code :name} a segment of any value, a trailing {@code *} any rest) takes {@code path}. */
+    static boolean takes(String routePath, String path) {
+        String[] wanted = trimmed(routePath).split("/", -1);
+        String[] given = trimmed(path).split("/", -1);
+        for (int i = 0; i < wanted.length; i++) {
+            if (wanted[i].equals("*") && i == wanted.length - 1) {
+                return true;
+            }
+            if (i >= given.length || !(wanted[i].equals(given[i]) || wanted[i].startsWith(":") && !given[i].isEmpty())) {
+                return false;
+            }
+        }
+        return wanted.length == given.length;
+    }
+
+    private static String trimmed(String path) {
+        return path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
     }
 
     private static String quoted(String header) {

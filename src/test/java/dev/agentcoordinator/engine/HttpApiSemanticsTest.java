@@ -327,7 +327,14 @@ class HttpApiSemanticsTest {
         HttpResponse<String> wrongMethod = delete("/api/executions");
         assertThat(wrongMethod.statusCode()).isEqualTo(405);
         assertThat(wrongMethod.headers().firstValue("Content-Type")).hasValue("application/json");
-        assertThat(Json.parse(wrongMethod.body()).path("error").asText()).isEqualTo("method DELETE not allowed on /api/executions");
+        assertThat(Json.parse(wrongMethod.body()).path("error").asText())
+                .isEqualTo("method DELETE not allowed on /api/executions: it takes GET, HEAD");
+        assertThat(wrongMethod.headers().firstValue("Allow")).as("RFC 9110: a 405 lists what the path takes").hasValue("GET, HEAD");
+        assertThat(send("PUT", "/api/executions/some-id", "{}", "Content-Type", "application/json").headers().firstValue("Allow"))
+                .hasValue("GET, HEAD");
+        assertThat(get("/api/executions/some-id/cancel").headers().firstValue("Allow")).hasValue("POST");
+        assertThat(send("PUT", "/api/dead-letters/some-id", "{}", "Content-Type", "application/json").headers().firstValue("Allow"))
+                .hasValue("DELETE, GET, HEAD");
 
         // curl -d without a Content-Type sends a form
         String event = "{\"type\": \"NO_WORKFLOW_STARTS_ON_THIS\", \"payload\": {}}";
