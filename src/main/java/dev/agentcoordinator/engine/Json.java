@@ -107,7 +107,8 @@ public final class Json {
      * of 20 digits threw, and the reply or event that read it was rolled back on every delivery).
      */
     private static int arrayIndex(String part) {
-        if (part.isEmpty() || part.length() > 9 || !part.chars().allMatch(c -> c >= '0' && c <= '9')) {
+        if (part.isEmpty() || part.length() > 9 || !part.chars().allMatch(c -> c >= '0' && c <= '9')
+                || part.length() > 1 && part.charAt(0) == '0') {   // "01" is no index, as in the spec's JavaScript (items["01"])
             return -1;
         }
         return Integer.parseInt(part);

@@ -120,7 +120,8 @@ public record StepOutcome(Transition transition, String outputJson, String error
             return false;
         }
         try {
-            return "running".equals(Json.parse(replyText).path("status").asText());
+            // strict, as StepOutcome.of reads a reply: a "status" given twice is the agent's mistake, not a heartbeat
+            return "running".equals(Json.parseStrict(replyText).path("status").asText());
         } catch (IllegalArgumentException malformed) {
             return false;
         }
@@ -129,7 +130,7 @@ public record StepOutcome(Transition transition, String outputJson, String error
     /** A reply that says its work is done, {@code {"status": "ok", …}}; off the per-step path (asked of ignored replies). */
     public static boolean reportsSuccess(String replyText) {
         try {
-            return replyText != null && "ok".equals(Json.parse(replyText).path("status").asText());
+            return replyText != null && "ok".equals(Json.parseStrict(replyText).path("status").asText());
         } catch (IllegalArgumentException malformed) {
             return false;
         }

@@ -24,6 +24,8 @@ class JsonPathTest {
         assertThat(Json.at(OUTPUT, "arr..id").isMissingNode()).isTrue();
         assertThat(Json.at(OUTPUT, "arr.-1").isMissingNode()).isTrue();
         assertThat(Json.at(OUTPUT, "arr.x").isMissingNode()).isTrue();
+        assertThat(Json.at(OUTPUT, "arr.01").isMissingNode()).as("as items[\"01\"] in JavaScript; it read arr.1").isTrue();
+        assertThat(Json.at(OUTPUT, "arr.00").isMissingNode()).isTrue();
     }
 
     /**

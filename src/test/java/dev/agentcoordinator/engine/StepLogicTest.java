@@ -173,6 +173,10 @@ class StepLogicTest {
         // a key given twice is the agent's mistake, as in an event: before, the last one won without a word
         assertThat(StepOutcome.of(a, "{\"status\":\"error\",\"error\":\"first\",\"status\":\"ok\",\"output\":{}}", 1, 2, 0, "{}").error())
                 .startsWith("agent replied with malformed JSON: not valid JSON: Duplicate field 'status'");
+        // and so is it when the last one says "running": judged as the reply it is, not taken as a heartbeat first
+        assertThat(StepOutcome.isHeartbeat("{\"status\": \"ok\", \"output\": {}, \"status\": \"running\"}")).isFalse();
+        assertThat(StepOutcome.isHeartbeat("{\"status\": \"running\"}")).isTrue();
+        assertThat(StepOutcome.reportsSuccess("{\"status\": \"error\", \"error\": \"x\", \"status\": \"ok\"}")).isFalse();
         assertThat(StepOutcome.of(a, "", 1, 2, 0, "{}").error()).startsWith("agent reply is empty");
         assertThat(StepOutcome.of(a, "{\"status\":\"maybe\"}", 1, 1, 0, "{}").error()).contains("\"maybe\"");
     }
