@@ -246,7 +246,10 @@ public final class EmbeddedBroker implements AutoCloseable {
         // about it (four to a connection, log4j2.xml) are not logged
         config.registerBrokerPlugin(new LostClients());
         config.registerBrokerPlugin(new MisnamedAddresses());
-        config.addAcceptorConfiguration(ACCEPTOR, "tcp://" + HOST + ":" + port + "?protocols=CORE,AMQP,STOMP");
+        // a destination named as JMS writes it (queue://x: a request's reply-to as a STOMP or AMQP agent reads it) is
+        // the anycast queue x; it was an address of that name that nothing reads, and the agent's steps timed out
+        config.addAcceptorConfiguration(ACCEPTOR, "tcp://" + HOST + ":" + port
+                + "?protocols=CORE,AMQP,STOMP;anycastPrefix=queue://;multicastPrefix=topic://");
 
         // As in a standalone broker's broker.xml: every address dead-letters to DLA, expires to ExpiryQueue
         // (but for the agents' and the coordinator's own addresses, below).
@@ -310,17 +313,16 @@ public final class EmbeddedBroker implements AutoCloseable {
     }
 
     /**
-     * An address named as a JMS destination is written ({@code queue://x}; {@code queue//x} once a STOMP header's
-     * unescaped colon is dropped), or with a STOMP escape left in it ({@code \c}).
+     * An address named as a JMS destination is written but for the acceptor's prefixes ({@code queue//x} once a STOMP
+     * header's unescaped colon is dropped; {@code queue://x} through a broker without them), or with a STOMP escape
+     * left in it ({@code \c}).
      */
     private static final java.util.regex.Pattern MISNAMED_ADDRESS = java.util.regex.Pattern.compile("(?i)(queue|topic):?//.*|.*\\\\c.*");
 
     /**
-     * A WARN for each address named like a request's reply-to as a STOMP agent reads it ({@code queue\c//coordinator.replies}
-     * unescaped by the broker into {@code queue://coordinator.replies}, or left escaped): an agent that sends its
-     * replies there without unescaping the header and stripping its {@code queue://} has them kept where nothing reads
-     * them, and its steps time out with nothing else to tell why. Also for such addresses the journal already has, at
-     * start.
+     * A WARN for each address named like a request's reply-to mangled on its way ({@code queue//coordinator.replies},
+     * or left escaped): an agent that sends its replies there has them kept where nothing reads them, and its steps
+     * time out with nothing else to tell why. Also for such addresses the journal already has, at start.
      */
     private static final class MisnamedAddresses implements ActiveMQServerAddressPlugin {
         @Override

@@ -24,16 +24,17 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * docs/agent-protocol.md "Headers": a STOMP agent reads a request's {@code reply-to} and {@code correlation-id} escaped
- * ({@code :} as {@code \c}). One that sends its reply to the header as read, without unescaping it, sends it to an
- * address {@code queue://coordinator.replies} the broker creates and nothing reads: the step times out with nothing
- * in ignored_replies. The embedded broker logs a WARN naming such an address when it is created.
+ * ({@code :} as {@code \c}). One that sends its reply to the header as read reaches the reply queue: the broker
+ * unescapes it into {@code queue://coordinator.replies} and its acceptor takes {@code queue://} as the prefix of an
+ * anycast queue (before, such a reply went to an address of that name that nothing reads, and its step timed out).
+ * An address still named otherwise than any queue (the colon dropped: {@code queue//…}) is a WARN naming it.
  */
 class StompReplyToEscapingTest {
     @TempDir
     Path dataDir;
 
     @Test
-    void aReplySentToTheReplyToHeaderAsReadIsAWarningNamingTheAddress() throws Exception {
+    void aReplySentToTheReplyToHeaderAsReadReachesTheReplyQueue() throws Exception {
         try (EmbeddedBroker broker = new EmbeddedBroker(0, dataDir);
              CapturedLog log = CapturedLog.ofRoot()) {
             String url = broker.start();
@@ -62,10 +63,22 @@ class StompReplyToEscapingTest {
                 writeFrame(out, "SEND\ndestination:queue\\c//coordinator.replies\ncorrelation-id:e-1\\c1@wf~v1/s/1\n"
                         + "destination-type:ANYCAST\nreceipt:r1\n\n{\"status\":\"ok\"}");
                 assertThat(readFrame(in)).startsWith("RECEIPT");
+                // one whose colon got lost on the way
+                writeFrame(out, "SEND\ndestination:queue//coordinator.replies\ncorrelation-id:e-1\\c1@wf~v1/s/1\n"
+                        + "destination-type:ANYCAST\nreceipt:r2\n\n{\"status\":\"ok\"}");
+                assertThat(readFrame(in)).startsWith("RECEIPT");
             }
+            try (Connection connection = factory.createConnection()) {
+                connection.start();
+                Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+                jakarta.jms.Message reply = session.createConsumer(session.createQueue("coordinator.replies")).receive(10_000);
+                assertThat(reply).as("the reply, on the reply queue").isNotNull();
+                assertThat(reply.getJMSCorrelationID()).isEqualTo("e-1:1@wf~v1/s/1");
+            }
+            assertThat(log.atLeast(Level.WARN)).noneSatisfy(line -> assertThat(line).contains("queue://coordinator.replies"));
             await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(log.atLeast(Level.WARN))
                     .as("log: %s", log.lines())
-                    .anySatisfy(line -> assertThat(line).startsWith("WARN Broker address \"queue://coordinator.replies\" created")
+                    .anySatisfy(line -> assertThat(line).startsWith("WARN Broker address \"queue//coordinator.replies\" created")
                             .contains("reply-to").contains("docs/agent-protocol.md")));
         }
         // the reply waits there for good: a start on this journal names the address again
@@ -73,7 +86,7 @@ class StompReplyToEscapingTest {
              CapturedLog log = CapturedLog.ofRoot()) {
             broker.start();
             assertThat(log.atLeast(Level.WARN)).anySatisfy(line ->
-                    assertThat(line).startsWith("WARN Broker address \"queue://coordinator.replies\" exists"));
+                    assertThat(line).startsWith("WARN Broker address \"queue//coordinator.replies\" exists"));
         }
     }
 }
