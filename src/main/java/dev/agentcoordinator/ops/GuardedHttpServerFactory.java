@@ -44,6 +44,7 @@ public final class GuardedHttpServerFactory implements MainHttpServerFactory {
         if (authentication != null) {
             guards.getEntries().add(authentication.entry());
         }
+        guards.getEntries().add(new JsonBodyByDefault().entry());
         guards.getEntries().add(new BodyEncodingGuard().entry());
         guards.getEntries().add(gate.entry());
         guards.getEntries().add(new RefusedJson().entry());
