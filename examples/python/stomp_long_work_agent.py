@@ -71,6 +71,7 @@ class Agent(stomp.ConnectionListener):
                                  headers={**headers, "persistent": "true"})
             print("replied", flush=True)
         self.connection.ack(frame.headers["ack"])
+        stopped.pop(cid, None)   # a stop answer for this attempt is of no more use
 
 
 # heartbeats: the broker drops a STOMP connection that sends nothing for 60 s (its connection TTL)
