@@ -90,12 +90,13 @@ public final class DefinitionReader {
     /**
      * The longest YAML document read, in code points: the YAML reader's own bound (SnakeYAML's {@code codePointLimit}), told
      * before it reads. It tells it only once it got there, after a scan whose time grows with the square of a long value's
-     * length: a 4 MB file took 20 s to be refused, 48 s in a reload, and a 58 MB one did not finish in 300 s.
+     * length: a 4 MB file took 20 s to be refused, 48 s in a reload, and a 58 MB one did not finish in 300 s. A JSON
+     * definition has the same bound: one of hundreds of megabytes was read whole into the heap, twice its size as text.
      */
     static final int MAX_YAML_CODE_POINTS = 3 * 1024 * 1024;
 
     private static String tooLong(String size) {
-        return String.format(Locale.ROOT, "file is %s long: a YAML definition is at most %,d characters (the YAML reader's limit)",
+        return String.format(Locale.ROOT, "file is %s long: a definition is at most %,d characters (the YAML reader's limit, for JSON too)",
                 size, MAX_YAML_CODE_POINTS);
     }
 
@@ -129,7 +130,7 @@ public final class DefinitionReader {
         String content;
         try {
             long bytes = Files.size(file);
-            if (!name.toLowerCase(Locale.ROOT).endsWith(".json") && bytes > 4L * MAX_YAML_CODE_POINTS) {   // not read at all
+            if (bytes > 4L * MAX_YAML_CODE_POINTS) {   // not read at all
                 throw new DefinitionReadException(DefinitionError.ofWorkflow(name, null, tooLong(String.format(Locale.ROOT,
                         "%,d bytes", bytes))), null);
             }
@@ -145,7 +146,7 @@ public final class DefinitionReader {
             content = content.substring(1);
         }
         ObjectMapper mapper = fileName.toLowerCase(Locale.ROOT).endsWith(".json") ? JSON : YAML;
-        if (mapper == YAML && content.length() > MAX_YAML_CODE_POINTS
+        if (content.length() > MAX_YAML_CODE_POINTS
                 && content.codePointCount(0, content.length()) > MAX_YAML_CODE_POINTS) {
             throw new DefinitionReadException(DefinitionError.ofWorkflow(fileName, null, tooLong(String.format(Locale.ROOT,
                     "%,d characters", content.codePointCount(0, content.length())))), null);

@@ -28,10 +28,17 @@ class DefinitionReaderTest {
         String huge = "id: huge\nname: Huge\ntrigger: HUGE\nsteps:\n  - id: a\n    agent: x\n    action: y\n    input_mapping:\n"
                 + "      v: { value: \"" + "x".repeat(DefinitionReader.MAX_YAML_CODE_POINTS) + "\" }\n";
         assertThatThrownBy(() -> reader.read("huge.yaml", huge)).isInstanceOf(DefinitionReadException.class)
-                .hasMessageMatching("(?s).*huge\\.yaml: file is 3,145,[0-9]{3} characters long: a YAML definition is at most 3,145,728 characters.*");
+                .hasMessageMatching("(?s).*huge\\.yaml: file is 3,145,[0-9]{3} characters long: a definition is at most 3,145,728 characters.*");
         java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("huger.yaml"), huge.repeat(5));
         assertThatThrownBy(() -> reader.readNotingFieldProblems(file)).isInstanceOf(DefinitionReadException.class)
                 .hasMessageMatching("(?s).*huger\\.yaml: file is 15,72[0-9],[0-9]{3} bytes long.*");
+        // a JSON one too: it was read whole, whatever its size
+        String hugeJson = "{\"id\": \"huge\", \"name\": \"" + "x".repeat(DefinitionReader.MAX_YAML_CODE_POINTS) + "\"}";
+        assertThatThrownBy(() -> reader.read("huge.json", hugeJson)).isInstanceOf(DefinitionReadException.class)
+                .hasMessageMatching("(?s).*huge\\.json: file is 3,145,[0-9]{3} characters long: a definition is at most.*");
+        java.nio.file.Path jsonFile = java.nio.file.Files.writeString(dir.resolve("huger.json"), hugeJson.repeat(5));
+        assertThatThrownBy(() -> reader.readNotingFieldProblems(jsonFile)).isInstanceOf(DefinitionReadException.class)
+                .hasMessageMatching("(?s).*huger\\.json: file is 15,72[0-9],[0-9]{3} bytes long.*");
     }
 
     @Test
