@@ -122,7 +122,13 @@ public final class DefinitionReader {
      * problems the rules find at its place in its step ({@code wrongFieldsByStep}: step id to the fields, such as
      * {@code config.retry_count}, see {@link WrongFields}) are not told: they may follow from it.
      */
-    public record Read(LoadedDefinition loaded, List<DefinitionError> problems, Map<String, Set<String>> wrongFieldsByStep) {
+    public record Read(LoadedDefinition loaded, List<DefinitionError> problems, Map<String, Set<String>> wrongFieldsByStep,
+                       String content, ObjectMapper mapper) {
+        /** {@code problem}, a rule's problem with this file, told with where it is written ({@code (line 12, column 9)}). */
+        public DefinitionError located(DefinitionError problem) {
+            String where = ParseErrorDescriber.whereWritten(problem, content, mapper);
+            return where.isEmpty() ? problem : new DefinitionError(problem.file(), problem.stepId(), problem.field(), problem.message() + where);
+        }
     }
 
     public Read readNotingFieldProblems(Path file) throws DefinitionReadException {
@@ -161,7 +167,7 @@ public final class DefinitionReader {
             }
         }
         try {
-            return new Read(loaded(fileName, mapper.readValue(content, WorkflowDefinition.class)), List.of(), Map.of());
+            return new Read(loaded(fileName, mapper.readValue(content, WorkflowDefinition.class)), List.of(), Map.of(), content, mapper);
         } catch (JsonMappingException first) {
             if (!isRefusedField(first)) {
                 throw new DefinitionReadException(ParseErrorDescriber.describe(fileName, content, mapper, first), first);
@@ -274,7 +280,7 @@ public final class DefinitionReader {
                     named = past;
                     break;
                 }
-                return new Read(loaded(fileName, past), problems, wrongSteps);
+                return new Read(loaded(fileName, past), problems, wrongSteps, content, mapper);
             } catch (JsonMappingException another) {
                 problems.add(ParseErrorDescriber.describe(fileName, content, mapper, another));
                 if (!isRefusedField(another)) {

@@ -272,6 +272,87 @@ final class ParseErrorDescriber {
         }
     }
 
+    /**
+     * Where a rule's problem is written: the value of its field ({@code config.timeout_ms} of its step), or, when that
+     * is not written (a required field left out), the nearest mapping or list around it that is; its step when it
+     * names no field. Empty when the file's step of that id cannot be told (none, or two) or the problem is the whole
+     * file's. A key may hold dots ({@code input_mapping.candidate.email}): the longest key written is taken.
+     */
+    static String whereWritten(DefinitionError problem, String content, ObjectMapper mapper) {
+        String field = problem.field() == null ? "" : problem.field();
+        if (problem.stepId() == null && field.isEmpty()) {
+            return "";
+        }
+        Document document = Document.of(content, mapper);
+        JsonNode node = document.tree();
+        StringBuilder pointer = new StringBuilder();
+        if (problem.stepId() != null) {
+            JsonNode steps = node.path("steps");
+            int index = -1;
+            for (int i = 0; i < steps.size(); i++) {
+                if (problem.stepId().equals(steps.get(i).path("id").asText(null))) {
+                    if (index >= 0) {
+                        return "";   // two steps of that id: which one is meant is not known
+                    }
+                    index = i;
+                }
+            }
+            if (index < 0) {
+                return "";
+            }
+            pointer.append("/steps/").append(index);
+            node = steps.get(index);
+        }
+        String written = pointer.toString();
+        String rest = field;
+        while (!rest.isEmpty() && node != null) {
+            if (rest.startsWith("[")) {   // steps[3].agent, depends_on[1]
+                int close = rest.indexOf(']');
+                int index = close < 0 ? -1 : parseIndex(rest.substring(1, close));
+                if (!node.isArray() || index < 0 || index >= node.size()) {
+                    break;
+                }
+                pointer.append('/').append(index);
+                node = node.get(index);
+                rest = rest.substring(close + 1);
+            } else {
+                String key = longestKeyAtTheStartOf(node, rest);
+                if (key == null) {
+                    break;
+                }
+                pointer.append('/').append(key.replace("~", "~0").replace("/", "~1"));
+                node = node.get(key);
+                rest = rest.substring(key.length());
+            }
+            written = pointer.toString();
+            if (rest.startsWith(".")) {
+                rest = rest.substring(1);
+            }
+        }
+        return written.isEmpty() ? "" : at(document.values().get(written));
+    }
+
+    private static int parseIndex(String digits) {
+        return digits.matches("[0-9]{1,9}") ? Integer.parseInt(digits) : -1;
+    }
+
+    /** The longest key of {@code node} that {@code path} starts with, up to a '.' or '[' or its end; null for none. */
+    private static String longestKeyAtTheStartOf(JsonNode node, String path) {
+        if (!node.isObject()) {
+            return null;
+        }
+        String longest = null;
+        for (java.util.Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            boolean whole = path.startsWith(name) && (path.length() == name.length()
+                    || path.charAt(name.length()) == '.' || path.charAt(name.length()) == '[');
+            if (whole && (longest == null || name.length() > longest.length())) {
+                longest = name;
+            }
+        }
+        return longest;
+    }
+
     /** The JSON pointer ({@code /steps/2/retry_count}) of Jackson's reference chain. */
     private static String pointer(List<JsonMappingException.Reference> path) {
         StringBuilder pointer = new StringBuilder();

@@ -137,6 +137,7 @@ public final class WorkflowCatalog {
         List<LoadedDefinition> named = new ArrayList<>();   // every file read far enough, in order
         java.util.Set<LoadedDefinition> namedOnly = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         java.util.Map<String, java.util.Map<String, java.util.Set<String>>> wrongFields = new java.util.HashMap<>();   // by file, then step
+        java.util.Map<String, DefinitionReader.Read> reads = new java.util.HashMap<>();   // by file: where a rule's problem is written
         for (Path file : files) {
             try {
                 DefinitionReader.Read read = reader.readNotingFieldProblems(file);
@@ -144,6 +145,7 @@ public final class WorkflowCatalog {
                 named.add(read.loaded());
                 errors.addAll(read.problems());   // validated all the same: every problem of the file at once
                 wrongFields.put(read.loaded().file(), read.wrongFieldsByStep());
+                reads.put(read.loaded().file(), read);
             } catch (DefinitionReadException e) {
                 errors.addAll(e.errors());   // this file is out, the others are still validated
                 e.named().ifPresent(definition -> {   // the others are checked against its id and trigger too
@@ -157,7 +159,8 @@ public final class WorkflowCatalog {
             boolean ofAWrongValue = problem.stepId() != null && WrongFields.mayFollowFrom(problem.field(),
                     wrongFields.getOrDefault(problem.file(), java.util.Map.of()).getOrDefault(problem.stepId(), java.util.Set.of()));
             if (!ofAWrongValue && !followsFromAnUnknownField(problem, unknownFields, loaded)) {
-                errors.add(problem);
+                DefinitionReader.Read read = reads.get(problem.file());
+                errors.add(read == null ? problem : read.located(problem));
             }
         }
         if (!errors.isEmpty()) {

@@ -64,10 +64,10 @@ class WorkflowCatalogTest {
                 "types.yaml: step \"b\": unknown field \"tags\" (line 11, column 68)",
                 "types.yaml: step \"c\": config.allow_failure: expected true or false, found \"maybe\" (line 12, column 60)",
                 "types.yaml: step \"a\": input_mapping.other: exactly one source is required (from_trigger, from_step + output_key,"
-                        + " from_shared_memory, from_signal or value), found none",
+                        + " from_shared_memory, from_signal or value), found none (line 10, column 14)",
                 "types.yaml: step \"b\": agent: \"Bad_Agent\" is not a valid name: use lower-case letters, digits, _ and -, starting with a"
-                        + " letter, i.e. [a-z][a-z0-9_-]* (it becomes the queue name agent.Bad_Agent)",
-                "types.yaml: step \"b\": depends_on: \"nowhere\" is not a step of this workflow");
+                        + " letter, i.e. [a-z][a-z0-9_-]* (it becomes the queue name agent.Bad_Agent) (line 11, column 21)",
+                "types.yaml: step \"b\": depends_on: \"nowhere\" is not a step of this workflow (line 11, column 57)");
     }
 
     /**
@@ -93,10 +93,10 @@ class WorkflowCatalogTest {
                 "t.yaml: step \"a\": config.retry_backoff_ms: expected an integer, found \"soon\" (line 8, column 69)",
                 "t.yaml: step \"a\": locks[0]: expected a mapping, found \"roadmap\" (line 10, column 13)",
                 "t.yaml: step \"b\": input_mapping.q: expected a mapping, found a list (line 15, column 25)",
-                "t.yaml: step \"a\": depends_on: \"nope\" is not a step of this workflow",
-                "t.yaml: step \"a\": config.timeout_ms: must be greater than 0 (was -5)",
-                "t.yaml: step \"b\": condition.step: \"zz\" is not a step of this workflow",
-                "t.yaml: step \"b\": condition.operator: unknown operator \"eqq\" (allowed: eq, ne, gt, lt, gte, lte, exists, not_exists)");
+                "t.yaml: step \"a\": depends_on: \"nope\" is not a step of this workflow (line 9, column 17)",
+                "t.yaml: step \"a\": config.timeout_ms: must be greater than 0 (was -5) (line 8, column 47)",
+                "t.yaml: step \"b\": condition.step: \"zz\" is not a step of this workflow (line 14, column 24)",
+                "t.yaml: step \"b\": condition.operator: unknown operator \"eqq\" (allowed: eq, ne, gt, lt, gte, lte, exists, not_exists) (line 14, column 53)");
     }
 
     /**
@@ -203,7 +203,41 @@ class WorkflowCatalogTest {
                 "t.yaml: step \"a\": input_mapping.user: unknown field \"from_triger\" (line 9, column 15) (known fields: from_shared_memory, from_signal,"
                         + " from_step, from_trigger, output_key, value): did you mean \"from_trigger\"?",
                 "t.yaml: step \"a\": input_mapping.other: exactly one source is required (from_trigger, from_step + output_key,"
-                        + " from_shared_memory, from_signal or value), found none");
+                        + " from_shared_memory, from_signal or value), found none (line 10, column 14)");
+    }
+
+    /**
+     * A rule's problem says where it is written, as a problem of a field's type or name does: its field's value, the
+     * mapping a required field is missing from, its step. Before, it named the step and the field only, and a long
+     * file had to be searched for them.
+     */
+    @Test
+    void aRulesProblemSaysWhereItIsWritten(@org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) throws Exception {
+        List<String> errors = problemsOf(folder.resolve("t.yaml"), """
+                id: t
+                name: T
+                trigger: T_EVENT
+                steps:
+                  - id: a
+                    agent: x
+                    action: y
+                    depends_on:
+                      - b
+                      - nowhere
+                    input_mapping:
+                      candidate.email: { from_step: nowhere, output_key: e }
+                  - id: b
+                    agent: x
+                    action: y
+                    condition: { output_key: k, operator: eq, value: 1 }
+                  - agent: x
+                    action: y
+                """);
+        assertThat(errors).contains(
+                "t.yaml: step \"a\": depends_on: \"nowhere\" is not a step of this workflow (line 9, column 7)",
+                "t.yaml: step \"a\": input_mapping.candidate.email.from_step: \"nowhere\" is not a step of this workflow (line 12, column 37)",
+                "t.yaml: steps[2].id: is required (line 17, column 5)");
+        assertThat(errors).anySatisfy(error -> assertThat(error).startsWith("t.yaml: step \"b\": condition.step:").endsWith("(line 16, column 16)"));
     }
 
     /** An output_key beside a misspelt from_step is not also told that it needs from_step. */
@@ -274,15 +308,15 @@ class WorkflowCatalogTest {
                 () -> WorkflowCatalog.load(resource("broken")));
         // file by file, in name order: a parse error excludes its file but the others are still validated
         assertThat(e.errors()).containsExactly(
-                "cycle.yaml: step \"a\": depends_on: cycle a -> c -> b -> a (each step depends on the next)",
-                "interview_completed.yaml: step \"adjust_roadmap\": condition.step: \"check_impact\" is not a step of this workflow",
+                "cycle.yaml: step \"a\": depends_on: cycle a -> c -> b -> a (each step depends on the next) (line 6, column 47)",
+                "interview_completed.yaml: step \"adjust_roadmap\": condition.step: \"check_impact\" is not a step of this workflow (line 12, column 24)",
                 "interview_completed.yaml: step \"adjust_roadmap\": input_mapping.analysis.from_step: \"analyze_interview\""
-                        + " is not an ancestor of this step through depends_on, so it may not have run yet (add it to depends_on)",
+                        + " is not an ancestor of this step through depends_on, so it may not have run yet (add it to depends_on) (line 14, column 30)",
                 "market_update.yaml: step \"compile_report\": config: unknown field \"timeout\" (line 13, column 7) (known fields:"
                         + " allow_failure, include_context, retry_backoff_max_ms, retry_backoff_ms, retry_count, retry_jitter, timeout_ms):"
                         + " did you mean \"timeout_ms\"?",
                 "same_trigger.json: trigger: \"INTERVIEW_COMPLETED\" is also the trigger of workflow \"interview_completed\""
-                        + " in interview_completed.yaml (one workflow per trigger)",
+                        + " in interview_completed.yaml (one workflow per trigger) (line 4, column 14)",
                 "syntax_error.yaml: steps[0]: YAML syntax error: while parsing a flow mapping (line 6, column 5):"
                         + " expected ',' or '}', but got <stream end> (line 7, column 1)",
                 "wrong_types.yaml: config.timeout_ms: expected an integer, found \"soon\" (line 6, column 15)");
@@ -309,7 +343,7 @@ class WorkflowCatalogTest {
         assertThat(catchThrowableOfType(InvalidDefinitionsException.class, () -> WorkflowCatalog.load(dir)).errors())
                 .hasSize(3)
                 .anyMatch(problem -> problem.startsWith("a.yaml: step \"t\": unknown field \"depend_on\""))
-                .contains("b.yaml: trigger: \"A_EVENT\" is also the trigger of workflow \"a\" in a.yaml (one workflow per trigger)")
+                .contains("b.yaml: trigger: \"A_EVENT\" is also the trigger of workflow \"a\" in a.yaml (one workflow per trigger) (line 3, column 10)")
                 .anyMatch(problem -> problem.startsWith("c.yaml: id: ") && problem.contains("a.yaml"));
     }
 
