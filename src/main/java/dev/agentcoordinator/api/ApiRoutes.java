@@ -384,6 +384,9 @@ public class ApiRoutes extends RouteBuilder {
                         .log(LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of ${header.workflowId} "
                                 + "cancelled by request (${body[settled_steps]} unsettled steps stopped or skipped)")
                         .doTry()
+                            // the broker known to be down: no send that waits through the reconnection (40 s and more
+                            // before the answer, a client's timeout run out on a committed cancel); the sweeps finish it
+                            .process(this::refuseWhileBrokerUnreachable)
                             .to(Endpoints.AFTER_SETTLED)
                         .doCatch(Exception.class)
                             // the cancel is committed: what follows it is not the client's to redo. (A failure in
@@ -449,6 +452,7 @@ public class ApiRoutes extends RouteBuilder {
                                         + "retried by request (was ${exchangeProperty." + RETRIED_STATUS + "}): ${exchangeProperty."
                                         + RETRIED_STEPS + "} run again")
                                 .doTry()
+                                    .process(this::refuseWhileBrokerUnreachable)   // as the cancel's, above
                                     .split(body())
                                         .setHeader(Headers.STEP_ID, simple("${body[step_id]}"))
                                         .setBody(constant(null))

@@ -44,6 +44,10 @@ class ApiWhileTheBrokerIsDownTest {
                 "workflows.dir", "routes/workflows", "demo-agents.enabled", "false")))) {
             String api = coordinator.httpUrl();
             assertThat(post(api + "/api/events", "{\"type\": \"NOTHING_STARTS\", \"payload\": {}}").statusCode()).isEqualTo(202);
+            // two executions whose agent is not there: one cancelled now (to be retried in the outage), one left running
+            String cancelled = executionOf(api, post(api + "/api/events", INTERVIEW).body());
+            String running = executionOf(api, post(api + "/api/events", INTERVIEW).body());
+            assertThat(post(api + "/api/executions/" + cancelled + "/cancel", "").statusCode()).isEqualTo(200);
             broker.close();
             try {
                 // once the outage is known (a second or so), the answer comes at once; before, the client's wait ran out
@@ -59,6 +63,14 @@ class ApiWhileTheBrokerIsDownTest {
                     assertThat(refused.headers().firstValue("Retry-After")).hasValue("5");
                     assertThat(refused.body()).as(call[0]).contains("the broker cannot be reached");
                 }
+                // a cancel and a retry are committed and answered at once: what they send follows once the broker is back
+                // (the sweeps); before, each waited 40 s and more for the client's reconnection
+                for (String[] call : new String[][] {{running, "cancel", "200"}, {cancelled, "retry", "202"}}) {
+                    long asked = System.nanoTime();
+                    HttpResponse<String> answered = post(api + "/api/executions/" + call[0] + "/" + call[1], "");
+                    assertThat(Duration.ofNanos(System.nanoTime() - asked)).as(call[1]).isLessThan(AT_ONCE);
+                    assertThat(answered.statusCode()).as(call[1] + ": " + answered.body()).isEqualTo(Integer.parseInt(call[2]));
+                }
                 long asked = System.nanoTime();
                 HttpResponse<String> agents = HTTP.send(HttpRequest.newBuilder(URI.create(api + "/api/agents"))
                         .timeout(AT_ONCE).build(), HttpResponse.BodyHandlers.ofString());
@@ -71,9 +83,29 @@ class ApiWhileTheBrokerIsDownTest {
             }
             await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() ->
                     post(api + "/api/events", "{\"type\": \"NOTHING_STARTS\", \"payload\": {}}").statusCode() == 202);
+            // the retried execution runs again: its first step's request reaches its agent's queue once the broker is back
+            await().atMost(Duration.ofSeconds(60)).until(() -> get(api + "/api/executions/" + cancelled).contains("\"status\":\"running\""));
         } finally {
             broker.close();
         }
+    }
+
+    private static final String INTERVIEW = "{\"type\": \"INTERVIEW_COMPLETED\", \"payload\": {\"interview_id\": \"i-1\", \"user_id\": \"u-1\"}}";
+
+    /** The execution the event of this POST /api/events answer started, once a coordinator took it. */
+    private static String executionOf(String api, String accepted) {
+        String eventId = dev.agentcoordinator.engine.Json.parse(accepted).path("event_id").asText();
+        String[] execution = new String[1];
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+            execution[0] = dev.agentcoordinator.engine.Json.parse(get(api + "/api/events/" + eventId)).path("execution_id").asText(null);
+            return execution[0] != null;
+        });
+        return execution[0];
+    }
+
+    private static String get(String url) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
     }
 
     private static HttpResponse<String> post(String url, String body) throws Exception {
