@@ -229,7 +229,7 @@ class StartupTest {
         int port = FreePort.on("127.0.0.1");   // nothing listens on it
         CoordinatorSettings settings = CoordinatorSettings.fromMap(Map.of(
                 "broker.url", "", "db.url", "jdbc:postgresql://127.0.0.1:" + port + "/coordinator?password=secret",
-                "db.pool.connection-timeout-ms", "1000",
+                "db.pool.connection-timeout-ms", "1000", "db.start-wait-ms", "2500",
                 "broker.embedded.port", "0", "http.port", "0",
                 "data.dir", tmp.resolve("no-database").toString(),
                 "workflows.dir", "routes/workflows",
@@ -241,6 +241,35 @@ class StartupTest {
                 .hasMessageContaining("Check that the hostname and port are correct");   // the driver's words
     }
 
+    /**
+     * A database of one's own that is not up yet when the coordinator starts is waited for (coordinator.db.start-wait-ms),
+     * a WARN line each try: a chaos run saw both coordinators exit when PostgreSQL restarted as they started.
+     */
+    @Test
+    void aDatabaseThatComesUpWhileTheCoordinatorStartsIsWaitedFor() throws Exception {
+        int port = FreePort.on("127.0.0.1");   // nothing listens on it yet
+        CoordinatorSettings settings = CoordinatorSettings.fromMap(Map.of(
+                "broker.url", "", "db.url", "jdbc:postgresql://127.0.0.1:" + port + "/postgres",
+                "db.pool.connection-timeout-ms", "1000",
+                "broker.embedded.port", "0", "http.port", "0",
+                "data.dir", tmp.resolve("database-later").toString(),
+                "workflows.dir", "routes/workflows",
+                "demo-agents.enabled", "false"));
+        try (dev.agentcoordinator.engine.CapturedLog log = dev.agentcoordinator.engine.CapturedLog.ofRoot()) {
+            java.util.concurrent.FutureTask<RunningCoordinator> starting = new java.util.concurrent.FutureTask<>(() -> CoordinatorApp.start(settings));
+            new Thread(starting, "starting-before-its-database").start();
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> log.lines().stream()
+                    .anyMatch(line -> line.contains("(try 1); trying again in 2 s")));
+            try (dev.agentcoordinator.infra.EmbeddedDatabase database = new dev.agentcoordinator.infra.EmbeddedDatabase(port,
+                    DatabaseTemplate.seedCluster(tmp.resolve("database-later-postgres")))) {
+                database.start();
+                try (RunningCoordinator coordinator = starting.get(90, java.util.concurrent.TimeUnit.SECONDS)) {
+                    assertThat(coordinator.httpUrl()).isNotBlank();
+                }
+            }
+        }
+    }
+
     /** The migrations' own URL, when it is the one that cannot be reached, is the one named, with its setting. */
     @Test
     void aMigrationUrlThatCannotBeReachedIsNamedWithItsSetting() throws Exception {
@@ -249,7 +278,7 @@ class StartupTest {
         CoordinatorSettings settings = CoordinatorSettings.fromMap(Map.of(
                 "broker.url", "", "db.url", "jdbc:postgresql://127.0.0.1:" + other + "/coordinator",
                 "db.migration-url", "jdbc:postgresql://127.0.0.1:" + port + "/migrations",
-                "db.pool.connection-timeout-ms", "1000",
+                "db.pool.connection-timeout-ms", "1000", "db.start-wait-ms", "0",
                 "broker.embedded.port", "0", "http.port", "0",
                 "data.dir", tmp.resolve("no-migration-database").toString(),
                 "workflows.dir", "routes/workflows",

@@ -47,6 +47,7 @@ public final class CoordinatorSettings {
         d.put("coordinator.db.pool.size", "10");
         d.put("coordinator.db.pool.connection-timeout-ms", "30000"); // how long a statement waits for a connection
         d.put("coordinator.db.socket-timeout-ms", "60000");      // longest wait for PostgreSQL's answer; 0: none
+        d.put("coordinator.db.start-wait-ms", "60000");          // a start waits this long for a database of its own not up yet
         d.put("coordinator.db.embedded.port", "0");
         d.put("coordinator.db.embedded.data-dir", "");           // empty: <data.dir>/postgres
         d.put("coordinator.http.host", "127.0.0.1");
@@ -91,6 +92,7 @@ public final class CoordinatorSettings {
     private final int dbPoolSize;
     private final int dbPoolConnectionTimeoutMs;
     private final int dbSocketTimeoutMs;
+    private final int dbStartWaitMs;
     private final int httpDbTimeoutMs;
     private final int httpIdleTimeoutMs;
     private final int httpHeaderTimeoutMs;
@@ -131,6 +133,7 @@ public final class CoordinatorSettings {
         this.dbPoolSize = positiveInt("coordinator.db.pool.size");
         this.dbPoolConnectionTimeoutMs = atLeast("coordinator.db.pool.connection-timeout-ms", 250);   // HikariCP's least
         this.dbSocketTimeoutMs = nonNegativeInt("coordinator.db.socket-timeout-ms");
+        this.dbStartWaitMs = nonNegativeInt("coordinator.db.start-wait-ms");
         this.httpDbTimeoutMs = atLeast("coordinator.http.db-timeout-ms", 1000);   // the driver counts whole seconds
         this.httpIdleTimeoutMs = nonNegativeInt("coordinator.http.idle-timeout-ms");
         this.httpHeaderTimeoutMs = nonNegativeInt("coordinator.http.header-timeout-ms");
@@ -322,6 +325,13 @@ public final class CoordinatorSettings {
      * fails the statement then, instead of holding its thread until TCP gives up, hours later. Not the migrations'.
      */
     public int dbSocketTimeoutMs() { return dbSocketTimeoutMs; }
+
+    /**
+     * How long a start waits for a database of its own (coordinator.db.url) that refuses or drops its connections (not
+     * up yet, restarting) before it gives up; 0: not at all. A database that answers with an error (a wrong password, a
+     * migration that fails) stops the start at once.
+     */
+    public int dbStartWaitMs() { return dbStartWaitMs; }
 
     /** An HTTP API call's bound on waiting for PostgreSQL: for a connection of its pool, and for each statement's answer. */
     public int httpDbTimeoutMs() { return httpDbTimeoutMs; }

@@ -96,15 +96,7 @@ public final class Infrastructure implements AutoCloseable {
         FutureTask<Void> databaseStart = infra.inBackground("coordinator-database-start", () -> {
             infra.startDatabase();
             String migrationUrl = settings.dbMigrationUrl().isEmpty() ? null : settings.dbMigrationUrl();
-            try {
-                if (migrationUrl == null) {
-                    Database.migrate(infra.pool);
-                } else {
-                    Database.migrate(migrationUrl, settings.dbUser(), settings.dbPassword());
-                }
-            } catch (RuntimeException e) {
-                throw infra.unusableDatabase(e, migrationUrl);
-            }
+            infra.migrateOnceTheDatabaseAnswers(settings, migrationUrl);
             try {
                 infra.openApiPoolMeanwhile();
             } catch (RuntimeException e) {
@@ -188,6 +180,55 @@ public final class Infrastructure implements AutoCloseable {
      * The first connection and the migrations: what stopped them, with where the database is and the
      * setting that names it (Flyway's own message is a framed block that names neither).
      */
+    /**
+     * Migrates the schema. A database of one's own that refuses or drops the connection (not up yet: started after the
+     * coordinator; restarting under the migration) is tried again every 2 s for up to coordinator.db.start-wait-ms, a
+     * WARN line each time: a chaos run saw both coordinators exit when PostgreSQL restarted as they started, and none ran
+     * until started by hand. What else fails (a wrong password, a failing migration) stops the start at once.
+     */
+    private void migrateOnceTheDatabaseAnswers(CoordinatorSettings settings, String migrationUrl) {
+        long giveUpAt = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(
+                embeddedDatabase != null ? 0 : settings.dbStartWaitMs());
+        for (int tries = 1; ; tries++) {
+            try {
+                if (migrationUrl == null) {
+                    Database.migrate(pool);
+                } else {
+                    Database.migrate(migrationUrl, settings.dbUser(), settings.dbPassword());
+                }
+                return;
+            } catch (RuntimeException e) {
+                IllegalStateException unusable = unusableDatabase(e, migrationUrl);
+                if (!connectionRefusedOrLost(e) || System.nanoTime() - giveUpAt >= 0) {
+                    throw unusable;
+                }
+                LOG.warn("{} (try {}); trying again in 2 s, for up to coordinator.db.start-wait-ms ({} ms) in all",
+                        unusable.getMessage(), tries, settings.dbStartWaitMs());
+                try {
+                    Thread.sleep(2_000);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw unusable;
+                }
+            }
+        }
+    }
+
+    /** A connection refused or lost (PostgreSQL down or restarting), not a statement that failed on its own. */
+    private static boolean connectionRefusedOrLost(Throwable failure) {
+        if (dev.agentcoordinator.engine.DatabaseUnreachable.causes(failure)) {
+            return true;
+        }
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            // HikariCP's proxy of a connection the server closed under it: no SQL state
+            if (t instanceof java.sql.SQLException sql && sql.getSQLState() == null
+                    && String.valueOf(sql.getMessage()).contains("Connection is closed")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** {@code migrationUrl}: the migrations' own URL (coordinator.db.migration-url) when that is what failed, else null. */
     private IllegalStateException unusableDatabase(RuntimeException e, String migrationUrl) {
         // the driver's own words (the innermost SQLException: "Connection to host:port refused. Check that …"),
