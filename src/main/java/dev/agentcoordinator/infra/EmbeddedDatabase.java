@@ -43,6 +43,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
 
     private final int port;
     private final Path dataDir;
+    private final Duration startTimeout;
     private EmbeddedPostgres postgres;
     private String jdbcUrl;
     /** Set by close(): the server's exit from then on is no crash. */
@@ -52,8 +53,14 @@ public final class EmbeddedDatabase implements AutoCloseable {
 
     /** @param port the TCP port to listen on; 0 picks a free one */
     public EmbeddedDatabase(int port, Path dataDir) {
+        this(port, dataDir, START_TIMEOUT);
+    }
+
+    /** With a start's wait for the server other than {@link #START_TIMEOUT} (tests of a start that fails). */
+    EmbeddedDatabase(int port, Path dataDir, Duration startTimeout) {
         this.port = port;
         this.dataDir = dataDir.toAbsolutePath();
+        this.startTimeout = startTimeout;
     }
 
     /**
@@ -112,7 +119,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
         EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
                 .setDataDirectory(dataDir)
                 .setCleanDataDirectory(false)
-                .setPGStartupWait(START_TIMEOUT)
+                .setPGStartupWait(startTimeout)
                 // Stopped by close(), in the application's shutdown order (after Camel), not by a hook of its own.
                 .setRegisterShutdownHook(false)
                 // zonky turns synchronous_commit off for fast tests; a commit the coordinator relies on
@@ -125,6 +132,15 @@ public final class EmbeddedDatabase implements AutoCloseable {
             postgres = builder.start();
         } catch (IOException | RuntimeException e) {
             stopServerStartedSince(attempt);
+            // zonky locked epg-lock before the start that failed, and its constructor threw without releasing it: the
+            // lock stayed in this JVM's table, and every later start failed at once (OverlappingFileLockException), so a
+            // server that could not start again once (a full disk) stayed down for good. A new file is a new lock; this
+            // instance's own directory lock still keeps other coordinators out.
+            try {
+                Files.deleteIfExists(dataDir.resolve(PostmasterProcess.ZONKY_LOCK));
+            } catch (IOException notDeleted) {
+                e.addSuppressed(notDeleted);
+            }
             if (e instanceof IOException && port != 0 && !FreePort.isBindable(HOST, port)) {   // zonky only says it gave up waiting
                 throw portInUse(e);
             }
@@ -280,7 +296,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
     /** A start that failed: the server it launched, if any, must not keep running and hold the directory. */
     private void stopServerStartedSince(Instant attempt) {
         PostmasterProcess.of(dataDir).filter(server -> server.startedSince(attempt)).ifPresent(server -> {
-            LOG.warn("Stopping PostgreSQL (pid {}), which did not become ready within {} s", server.pid(), START_TIMEOUT.toSeconds());
+            LOG.warn("Stopping PostgreSQL (pid {}), which did not become ready within {} s", server.pid(), startTimeout.toSeconds());
             try {
                 server.stop(STOP_GRACE);
             } catch (IOException e) {

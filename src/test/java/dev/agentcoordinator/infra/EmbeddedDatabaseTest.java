@@ -153,6 +153,33 @@ class EmbeddedDatabaseTest {
         await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> PostmasterProcess.of(dataDir).isEmpty());
     }
 
+    /**
+     * A server that could not be started again once (its control file unreadable for a while, as after a full disk) is
+     * started at a later attempt. zonky kept the lock of the failed start, and every later attempt failed at once
+     * (OverlappingFileLockException) until a garbage collection happened to drop it: an operator's coordinator, on a
+     * quiet heap, stayed without its database until restarted by hand. This JVM collects often, so the test shows the
+     * restart's course rather than that lock.
+     */
+    @Test
+    void aServerThatFailsToStartAgainOnceStartsAtALaterAttempt() throws Exception {
+        java.nio.file.Path control = dataDir.resolve("global").resolve("pg_control");
+        try (dev.agentcoordinator.engine.CapturedLog log = dev.agentcoordinator.engine.CapturedLog.ofRoot();
+             EmbeddedDatabase database = new EmbeddedDatabase(0, dataDir, Duration.ofSeconds(5));
+             HikariDataSource pool = Database.pool(database.start(), EmbeddedDatabase.USER, "", 2)) {
+            execute(pool, "CREATE TABLE kept (v text)");
+            java.util.Set<java.nio.file.attribute.PosixFilePermission> readable = java.nio.file.Files.getPosixFilePermissions(control);
+            java.nio.file.Files.setPosixFilePermissions(control, java.util.Set.of());
+            try {
+                ProcessHandle.of(PostmasterProcess.of(dataDir).orElseThrow().pid()).orElseThrow().destroyForcibly();
+                await().atMost(Duration.ofSeconds(60)).until(() -> log.lines().stream()
+                        .anyMatch(line -> line.startsWith("ERROR Embedded PostgreSQL did not start again")));
+            } finally {
+                java.nio.file.Files.setPosixFilePermissions(control, readable);
+            }
+            await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> count(pool, "SELECT count(*) FROM kept") == 0);
+        }
+    }
+
     @Test
     void aDirectoryInUseByARunningInstanceIsRefusedNamingIt() throws Exception {
         try (EmbeddedDatabase running = new EmbeddedDatabase(0, dataDir)) {
