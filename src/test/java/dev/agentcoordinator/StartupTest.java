@@ -270,6 +270,37 @@ class StartupTest {
         }
     }
 
+    /** A login PostgreSQL refuses names the user and the settings that give it; it named coordinator.db.url only. */
+    @Test
+    void aLoginTheDatabaseRefusesNamesTheUserAndItsSettings() throws Exception {
+        int port = FreePort.on("127.0.0.1");
+        try (dev.agentcoordinator.infra.EmbeddedDatabase database = new dev.agentcoordinator.infra.EmbeddedDatabase(port,
+                DatabaseTemplate.seedCluster(tmp.resolve("login-refused-postgres")))) {
+            database.start();
+            CoordinatorSettings settings = CoordinatorSettings.fromMap(Map.of(
+                    "broker.url", "", "db.url", "jdbc:postgresql://127.0.0.1:" + port + "/postgres", "db.user", "no_such_role",
+                    "broker.embedded.port", "0", "http.port", "0",
+                    "data.dir", tmp.resolve("login-refused").toString(),
+                    "workflows.dir", "routes/workflows",
+                    "demo-agents.enabled", "false"));
+            assertThatThrownBy(() -> CoordinatorApp.start(settings).close())
+                    .hasMessageContaining("(coordinator.db.url) as user \"no_such_role\" (coordinator.db.user, coordinator.db.password): ")
+                    .hasMessageContaining("no_such_role");
+        }
+    }
+
+    /** A data folder the file system refuses is named with its setting and why; the message was its path alone. */
+    @Test
+    void aDataFolderThatCannotBeMadeIsNamedWithItsSetting() {
+        CoordinatorSettings settings = CoordinatorSettings.fromMap(Map.of(
+                "broker.url", "", "db.url", "", "broker.embedded.port", "0", "db.embedded.port", "0", "http.port", "0",
+                "data.dir", "/proc/no-such-coordinator-data",
+                "workflows.dir", "routes/workflows", "demo-agents.enabled", "false"));
+        assertThatThrownBy(() -> CoordinatorApp.start(settings).close())
+                .hasMessageStartingWith("cannot use the data folder /proc/no-such-coordinator-data")
+                .hasMessageContaining("(coordinator.data.dir");
+    }
+
     /** The migrations' own URL, when it is the one that cannot be reached, is the one named, with its setting. */
     @Test
     void aMigrationUrlThatCannotBeReachedIsNamedWithItsSetting() throws Exception {

@@ -190,6 +190,10 @@ public final class CoordinatorSettings {
             problem("coordinator.events.max-deliveries", eventsMaxDeliveries + " must be at most the embedded broker's "
                     + dev.agentcoordinator.infra.EmbeddedBroker.MAX_DELIVERY_ATTEMPTS + " deliveries, after which it moves a message to DLA");
         }
+        // an empty one passed validate, and the start died resolving "jms://queue:" (String index out of range: 0)
+        if (replyQueue().isBlank() || !replyQueue().equals(replyQueue().trim()) || replyQueue().contains("?")) {
+            problem("coordinator.reply.queue", "must be a queue name, such as coordinator.replies, got \"" + replyQueue() + "\"");
+        }
         if (!dbMigrationUrl().isEmpty() && dbUrl().isEmpty()) {
             problem("coordinator.db.migration-url", "is for a database of your own (coordinator.db.url);"
                     + " the embedded database is migrated directly");

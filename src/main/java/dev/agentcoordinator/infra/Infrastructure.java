@@ -36,6 +36,8 @@ public final class Infrastructure implements AutoCloseable {
     private volatile DataSource apiDataSource;
     /** An outage the routes met, which the API's pool does not wait out (see {@link KnownDatabaseOutage}). */
     private final KnownDatabaseOutage databaseOutage = new KnownDatabaseOutage();
+    /** coordinator.db.user, named when PostgreSQL refuses the login. */
+    private String dbUser;
     private EmbeddedDatabase embeddedDatabase;
     private EmbeddedBroker embeddedBroker;
     /** The start threads' tasks; a stop on another thread (a signal while starting) reads them while begin() adds. */
@@ -91,7 +93,7 @@ public final class Infrastructure implements AutoCloseable {
             infra.takeDirectories();
         } catch (java.io.IOException e) {
             infra.closeQuietly(e);
-            throw new java.io.UncheckedIOException(e.getMessage(), e);
+            throw new java.io.UncheckedIOException(unusableFolder(e), e);
         }
         FutureTask<Void> databaseStart = infra.inBackground("coordinator-database-start", () -> {
             infra.startDatabase();
@@ -113,6 +115,21 @@ public final class Infrastructure implements AutoCloseable {
             infra.closeQuietly(e);   // waits for the starts, then stops what they started
             throw e;
         }
+    }
+
+    /**
+     * What keeps a data folder from being used, with the setting that names it: a file system's refusal says only its
+     * path ("Agent Coordinator failed to start: /proc/x"); a folder in use says itself what holds it.
+     */
+    private static String unusableFolder(java.io.IOException e) {
+        if (!(e instanceof java.nio.file.FileSystemException refused)) {
+            return e.getMessage();
+        }
+        String why = refused instanceof java.nio.file.NoSuchFileException ? "it cannot be made there (no such file or folder)"
+                : refused instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                : refused.getReason() != null ? refused.getReason() : refused.getClass().getSimpleName();
+        return "cannot use the data folder " + refused.getFile() + " (coordinator.data.dir, or coordinator.db.embedded.data-dir"
+                + " for the database's): " + why;
     }
 
     /**
@@ -159,6 +176,7 @@ public final class Infrastructure implements AutoCloseable {
      */
     private void prepareDataSource(CoordinatorSettings settings) {
         jdbcUrl = settings.dbUrl();
+        dbUser = settings.dbUser();
         String user = settings.dbUser();
         String password = settings.dbPassword();
         if (settings.embeddedDatabase()) {
@@ -176,10 +194,6 @@ public final class Infrastructure implements AutoCloseable {
         toClose.push(apiPool);
     }
 
-    /**
-     * The first connection and the migrations: what stopped them, with where the database is and the
-     * setting that names it (Flyway's own message is a framed block that names neither).
-     */
     /**
      * Migrates the schema. A database of one's own that refuses or drops the connection (not up yet: started after the
      * coordinator; restarting under the migration) is tried again every 2 s for up to coordinator.db.start-wait-ms, a
@@ -229,7 +243,12 @@ public final class Infrastructure implements AutoCloseable {
         return false;
     }
 
-    /** {@code migrationUrl}: the migrations' own URL (coordinator.db.migration-url) when that is what failed, else null. */
+    /**
+     * The first connection and the migrations: what stopped them, with where the database is and the
+     * setting that names it (Flyway's own message is a framed block that names neither), and the user's settings
+     * when PostgreSQL refused the login. {@code migrationUrl}: the migrations' own URL (coordinator.db.migration-url)
+     * when that is what failed, else null.
+     */
     private IllegalStateException unusableDatabase(RuntimeException e, String migrationUrl) {
         // the driver's own words (the innermost SQLException: "Connection to host:port refused. Check that …"),
         // else the innermost cause
@@ -243,6 +262,11 @@ public final class Infrastructure implements AutoCloseable {
                 ? "could not migrate the database at " + Secrets.redactUrl(migrationUrl) + " (coordinator.db.migration-url)"
                 : "could not connect to or migrate " + (embeddedDatabase != null ? "the embedded database at " + jdbcUrl
                         : "the database at " + Secrets.redactUrl(jdbcUrl) + " (coordinator.db.url)");
+        // PostgreSQL refused the login (28P01 a wrong password, 28000 no such role or no pg_hba.conf entry)
+        boolean loginRefused = reason instanceof java.sql.SQLException sql && sql.getSQLState() != null && sql.getSQLState().startsWith("28");
+        if (loginRefused && embeddedDatabase == null) {
+            what += " as user \"" + dbUser + "\" (coordinator.db.user, coordinator.db.password)";
+        }
         return new IllegalStateException(what + ": " + reason.getMessage(), e);
     }
 

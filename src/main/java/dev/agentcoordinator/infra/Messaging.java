@@ -119,6 +119,9 @@ public final class Messaging {
 
     /** Why the Artemis client cannot use {@code brokerUrl} (an unknown scheme, no URL at all), or null when it can. */
     public static String urlProblem(String brokerUrl) {
+        if (!brokerUrl.contains("://")) {   // "foo": the client's parser failed on it with a NullPointerException
+            return "it has no scheme (tcp://)";
+        }
         try (ActiveMQConnectionFactory parsed = new ActiveMQConnectionFactory(brokerUrl)) {   // parses, connects nowhere
             // the client takes a URL without a port, or with one that is no number (tcp://host:notaport, read as none: -1),
             // and fails only when it connects, for good ("port out of range:-1")

@@ -118,6 +118,16 @@ class CoordinatorSettingsTest {
         assertThat(CoordinatorSettings.fromMap(Map.of("retention.days", "36500")).retentionDays()).isEqualTo(36500);
     }
 
+    /** An empty reply queue passed, and the start died resolving the endpoint "jms://queue:" (String index out of range: 0). */
+    @Test
+    void aReplyQueueIsAQueueName() {
+        assertThat(CoordinatorSettings.fromMap(Map.of("reply.queue", "my.replies")).replyQueue()).isEqualTo("my.replies");
+        for (String name : List.of("", " ", " spaced", "q?x=1")) {
+            assertThatThrownBy(() -> CoordinatorSettings.fromMap(Map.of("reply.queue", name)))
+                    .hasMessageContaining("coordinator.reply.queue").hasMessageContaining("must be a queue name");
+        }
+    }
+
     /** A broker URL the Artemis client cannot use is refused up front, as a database URL that is not JDBC is. */
     @Test
     void aBrokerUrlTheClientCannotUseIsInvalid() {
@@ -130,6 +140,9 @@ class CoordinatorSettingsTest {
                 .hasMessageContaining("coordinator.broker.url").hasMessageContaining("the scheme amqp");
         assertThatThrownBy(() -> CoordinatorSettings.fromMap(Map.of("broker.url", "broker:61616")))
                 .hasMessageContaining("coordinator.broker.url");
+        // the client's parser failed on it with a NullPointerException, which was all the message said
+        assertThatThrownBy(() -> CoordinatorSettings.fromMap(Map.of("broker.url", "foo")))
+                .hasMessageContaining("coordinator.broker.url").hasMessageContaining("got \"foo\": it has no scheme (tcp://)");
         // the client takes these, and then never connects
         for (String url : List.of("tcp://127.0.0.1:notaport", "tcp://broker")) {
             assertThatThrownBy(() -> CoordinatorSettings.fromMap(Map.of("broker.url", url)))
