@@ -34,7 +34,7 @@ class SilentBrokerTest {
     @Test
     void aBrowseOnABrokerThatFellSilentEndsWithinTheBoundedTimeout() throws Exception {
         try (EmbeddedBroker broker = new EmbeddedBroker(FreePort.on(EmbeddedBroker.HOST), dataDir);
-             FreezingProxy proxy = new FreezingProxy(java.net.URI.create(broker.start()).getPort())) {
+             BrokerProxy proxy = new BrokerProxy(java.net.URI.create(broker.start()).getPort())) {
             Connection connection = Messaging.boundedConnectionFactory("tcp://127.0.0.1:" + proxy.port(), null, null, 1000)
                     .createConnection();
             try {
@@ -66,66 +66,6 @@ class SilentBrokerTest {
             } finally {
                 proxy.close();   // the client's close would otherwise wait on the silent broker
                 connection.close();
-            }
-        }
-    }
-
-    /** Forwards TCP to the broker until frozen; then it keeps every connection open and passes nothing on. */
-    private static final class FreezingProxy implements AutoCloseable {
-        private final ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        private final AtomicBoolean frozen = new AtomicBoolean();
-        private final java.util.List<Socket> sockets = new CopyOnWriteArrayList<>();
-
-        FreezingProxy(int brokerPort) throws IOException {
-            Thread acceptor = new Thread(() -> {
-                try {
-                    while (!server.isClosed()) {
-                        Socket client = server.accept();
-                        Socket upstream = new Socket(InetAddress.getLoopbackAddress(), brokerPort);
-                        sockets.add(client);
-                        sockets.add(upstream);
-                        pump(client, upstream);
-                        pump(upstream, client);
-                    }
-                } catch (IOException closed) {
-                    // the test is over
-                }
-            }, "freezing-proxy-accept");
-            acceptor.setDaemon(true);
-            acceptor.start();
-        }
-
-        int port() {
-            return server.getLocalPort();
-        }
-
-        void freeze() {
-            frozen.set(true);
-        }
-
-        private void pump(Socket from, Socket to) {
-            Thread pump = new Thread(() -> {
-                byte[] buffer = new byte[8192];
-                try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-                    for (int read = in.read(buffer); read >= 0; read = in.read(buffer)) {
-                        if (!frozen.get()) {   // frozen: read and dropped, as a partition loses them
-                            out.write(buffer, 0, read);
-                            out.flush();
-                        }
-                    }
-                } catch (IOException closed) {
-                    // one side closed
-                }
-            }, "freezing-proxy-pump");
-            pump.setDaemon(true);
-            pump.start();
-        }
-
-        @Override
-        public void close() throws IOException {
-            server.close();
-            for (Socket socket : sockets) {
-                socket.close();
             }
         }
     }
