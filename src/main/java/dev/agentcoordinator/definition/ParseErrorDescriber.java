@@ -229,7 +229,7 @@ final class ParseErrorDescriber {
      * is first written; a value where it is last, the one a read keeps of a key given twice).
      */
     private record Document(String content, ObjectMapper mapper, JsonNode tree, Map<String, JsonLocation> names,
-                            Map<String, JsonLocation> values) {
+                            Map<String, JsonLocation> values, Map<String, Integer> stepIndexes) {
         /** The last document read: DefinitionReader describes one file's problems in a row. */
         private static final java.util.concurrent.atomic.AtomicReference<Document> LAST = new java.util.concurrent.atomic.AtomicReference<>();
 
@@ -266,7 +266,16 @@ final class ParseErrorDescriber {
             } catch (IOException | RuntimeException unreadable) {
                 tree = com.fasterxml.jackson.databind.node.MissingNode.getInstance();
             }
-            Document read = new Document(content, mapper, tree, names, values);
+            // each step id's place in steps, -1 for an id two steps have: read once for all the problems told of a file
+            Map<String, Integer> stepIndexes = new java.util.HashMap<>();
+            JsonNode steps = tree.path("steps");
+            for (int i = 0; steps.isArray() && i < steps.size(); i++) {
+                String id = steps.get(i).path("id").asText(null);
+                if (id != null) {
+                    stepIndexes.merge(id, i, (first, again) -> -1);
+                }
+            }
+            Document read = new Document(content, mapper, tree, names, values, stepIndexes);
             LAST.set(read);
             return read;
         }
@@ -287,21 +296,13 @@ final class ParseErrorDescriber {
         JsonNode node = document.tree();
         StringBuilder pointer = new StringBuilder();
         if (problem.stepId() != null) {
-            JsonNode steps = node.path("steps");
-            int index = -1;
-            for (int i = 0; i < steps.size(); i++) {
-                if (problem.stepId().equals(steps.get(i).path("id").asText(null))) {
-                    if (index >= 0) {
-                        return "";   // two steps of that id: which one is meant is not known
-                    }
-                    index = i;
-                }
-            }
+            // none, or two steps of that id: which one is meant is not known
+            int index = document.stepIndexes().getOrDefault(problem.stepId(), -1);
             if (index < 0) {
                 return "";
             }
             pointer.append("/steps/").append(index);
-            node = steps.get(index);
+            node = node.path("steps").get(index);
         }
         String written = pointer.toString();
         String rest = field;
@@ -327,6 +328,15 @@ final class ParseErrorDescriber {
             written = pointer.toString();
             if (rest.startsWith(".")) {
                 rest = rest.substring(1);
+            }
+        }
+        if (rest.isEmpty() && node != null && node.isArray()) {   // depends_on: "ghost" is not a step: at "ghost" in the list
+            java.util.regex.Matcher named = Pattern.compile("^\"([^\"]*)\"").matcher(problem.message());
+            for (int i = 0; named.find(0) && i < node.size(); i++) {
+                if (node.get(i).isTextual() && node.get(i).asText().equals(named.group(1))) {
+                    written = written + "/" + i;
+                    break;
+                }
             }
         }
         return written.isEmpty() ? "" : at(document.values().get(written));

@@ -329,10 +329,10 @@ public final class EmbeddedBroker implements AutoCloseable {
         public void afterAddAddress(AddressInfo address, boolean reload) {
             String name = address.getName().toString();
             if (MISNAMED_ADDRESS.matcher(name).matches()) {
-                LOG.warn("Broker address \"{}\" {}: a client sent to a JMS destination's name as written, or to a STOMP header"
-                                + " value not unescaped (a request's reply-to reads queue\\c//<queue>). Nothing reads it: an agent"
-                                + " replying there has its steps time out. Unescape reply-to and send to the queue without its"
-                                + " queue:// prefix (docs/agent-protocol.md, Headers)",
+                LOG.warn("Broker address \"{}\" {}: a client sent to a request's reply-to mangled on its way (its colon dropped:"
+                                + " queue//<queue>), or to a STOMP header value not unescaped (reply-to reads queue\\c//<queue>)."
+                                + " Nothing reads it: an agent replying there has its steps time out. Send to reply-to as read, or"
+                                + " unescaped, with or without its queue:// prefix (docs/agent-protocol.md, Headers)",
                         name, reload ? "exists" : "created");
             }
         }

@@ -12,8 +12,9 @@ import java.util.Locale;
  * Reads the body of a POST to the API as JSON when its client did not say it is: no {@code Content-Type} (Python's
  * {@code requests.post(url, data=...)}, Java's HttpClient), {@code text/plain} (a fetch of a string), or a form
  * ({@code curl -d} without {@code -H 'Content-Type: application/json'}). Each was a 415 though its body was the JSON the
- * endpoint takes (the contract: {@code POST /api/events} answers 202). Parameters such as {@code charset} are kept, for
- * {@link BodyEncodingGuard} to judge. A body that is not JSON is then a 400 naming why, as with the right header.
+ * endpoint takes (the contract: {@code POST /api/events} answers 202). One that names a charset other than UTF-8 is
+ * left as it came, for its 415 to quote what the client sent. A body that is not JSON is then a 400 naming why, as
+ * with the right header.
  * Such requests are what a browser may send for another site's page without asking; {@link CrossSiteGuard} refuses
  * those before this runs. Runs after {@link MediaTypeCase}, so the type is in lower case.
  */
@@ -45,9 +46,14 @@ public final class JsonBodyByDefault implements AuthenticationHandler {
         }
         int parameters = contentType.indexOf(';');
         String type = (parameters < 0 ? contentType : contentType.substring(0, parameters)).trim().toLowerCase(Locale.ROOT);
-        if (type.equals("text/plain") || type.equals("application/x-www-form-urlencoded")) {
-            return parameters < 0 ? JSON : JSON + contentType.substring(parameters);
+        if (!type.equals("text/plain") && !type.equals("application/x-www-form-urlencoded")) {
+            return null;
         }
-        return null;
+        if (parameters < 0) {
+            return JSON;
+        }
+        String given = contentType.substring(parameters);
+        java.util.regex.Matcher charset = java.util.regex.Pattern.compile("(?i)charset\\s*=\\s*\"?([^\";\\s]+)").matcher(given);
+        return charset.find() && !charset.group(1).equalsIgnoreCase("utf-8") ? null : JSON + given;
     }
 }

@@ -68,7 +68,10 @@ public final class UnmatchedRequests {
     static String allowedMethods(Router router, String path) {
         java.util.Set<String> methods = new java.util.TreeSet<>();
         for (io.vertx.ext.web.Route route : router.getRoutes()) {
-            if (route.getPath() != null && route.methods() != null && !route.methods().isEmpty() && takes(route.getPath(), path)) {
+            // a route of a path ending in * (/observe/jolokia/*) is kept as its prefix (/observe/jolokia/), not exact
+            boolean taken = route.getPath() != null && (takes(route.getPath(), path)
+                    || !route.isExactPath() && (path + "/").startsWith(route.getPath()));
+            if (taken && route.methods() != null && !route.methods().isEmpty()) {
                 route.methods().forEach(method -> methods.add(method.name()));
             }
         }

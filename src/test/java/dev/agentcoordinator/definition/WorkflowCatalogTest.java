@@ -67,7 +67,7 @@ class WorkflowCatalogTest {
                         + " from_shared_memory, from_signal or value), found none (line 10, column 14)",
                 "types.yaml: step \"b\": agent: \"Bad_Agent\" is not a valid name: use lower-case letters, digits, _ and -, starting with a"
                         + " letter, i.e. [a-z][a-z0-9_-]* (it becomes the queue name agent.Bad_Agent) (line 11, column 21)",
-                "types.yaml: step \"b\": depends_on: \"nowhere\" is not a step of this workflow (line 11, column 57)");
+                "types.yaml: step \"b\": depends_on: \"nowhere\" is not a step of this workflow (line 11, column 58)");
     }
 
     /**
@@ -93,7 +93,7 @@ class WorkflowCatalogTest {
                 "t.yaml: step \"a\": config.retry_backoff_ms: expected an integer, found \"soon\" (line 8, column 69)",
                 "t.yaml: step \"a\": locks[0]: expected a mapping, found \"roadmap\" (line 10, column 13)",
                 "t.yaml: step \"b\": input_mapping.q: expected a mapping, found a list (line 15, column 25)",
-                "t.yaml: step \"a\": depends_on: \"nope\" is not a step of this workflow (line 9, column 17)",
+                "t.yaml: step \"a\": depends_on: \"nope\" is not a step of this workflow (line 9, column 18)",
                 "t.yaml: step \"a\": config.timeout_ms: must be greater than 0 (was -5) (line 8, column 47)",
                 "t.yaml: step \"b\": condition.step: \"zz\" is not a step of this workflow (line 14, column 24)",
                 "t.yaml: step \"b\": condition.operator: unknown operator \"eqq\" (allowed: eq, ne, gt, lt, gte, lte, exists, not_exists) (line 14, column 53)");
@@ -234,7 +234,7 @@ class WorkflowCatalogTest {
                     action: y
                 """);
         assertThat(errors).contains(
-                "t.yaml: step \"a\": depends_on: \"nowhere\" is not a step of this workflow (line 9, column 7)",
+                "t.yaml: step \"a\": depends_on: \"nowhere\" is not a step of this workflow (line 10, column 9)",
                 "t.yaml: step \"a\": input_mapping.candidate.email.from_step: \"nowhere\" is not a step of this workflow (line 12, column 37)",
                 "t.yaml: steps[2].id: is required (line 17, column 5)");
         assertThat(errors).anySatisfy(error -> assertThat(error).startsWith("t.yaml: step \"b\": condition.step:").endsWith("(line 16, column 16)"));

@@ -335,6 +335,9 @@ class HttpApiSemanticsTest {
         assertThat(get("/api/executions/some-id/cancel").headers().firstValue("Allow")).hasValue("POST");
         assertThat(send("PUT", "/api/dead-letters/some-id", "{}", "Content-Type", "application/json").headers().firstValue("Allow"))
                 .hasValue("DELETE, GET, HEAD");
+        // a route of a path ending in * is kept by Vert.x as its prefix
+        assertThat(send("PUT", "/observe/jolokia/read/java.lang:type=Memory", "{}", "Content-Type", "application/json")
+                .headers().firstValue("Allow")).hasValue("GET, HEAD, POST");
 
         // the JSON an endpoint takes, from a client that does not say it is JSON: curl -d sends it as a form, Python's
         // requests.post(data=...) and Java's HttpClient with no Content-Type, a fetch of a string as text/plain

@@ -11,8 +11,10 @@ class JsonBodyByDefaultTest {
         assertThat(JsonBodyByDefault.asJson(" ")).isEqualTo("application/json");
         assertThat(JsonBodyByDefault.asJson("text/plain")).isEqualTo("application/json");
         assertThat(JsonBodyByDefault.asJson("text/plain;charset=UTF-8")).isEqualTo("application/json;charset=UTF-8");
-        assertThat(JsonBodyByDefault.asJson("application/x-www-form-urlencoded; charset=ISO-8859-1"))
-                .as("the charset stays, for the encoding guard to refuse").isEqualTo("application/json; charset=ISO-8859-1");
+        assertThat(JsonBodyByDefault.asJson("application/x-www-form-urlencoded; charset=\"utf-8\""))
+                .isEqualTo("application/json; charset=\"utf-8\"");
+        assertThat(JsonBodyByDefault.asJson("text/plain; charset=ISO-8859-1"))
+                .as("left as it came: its 415 quotes what the client sent").isNull();
     }
 
     @Test
