@@ -110,18 +110,46 @@ public final class Database {
     }
 
     private static MigrateResult migrate(org.flywaydb.core.api.configuration.FluentConfiguration flyway) {
-        MigrateResult result = flyway
+        org.flywaydb.core.Flyway loaded = flyway
                 .locations(MIGRATIONS)
                 // a session-level advisory lock instead of Flyway's default, which holds a transaction
                 // open for the whole run: CREATE INDEX CONCURRENTLY (V13) waits for every open
                 // transaction to end, so it would wait for Flyway's own for ever
                 .configuration(java.util.Map.of("flyway.postgresql.transactional.lock", "false"))
-                .load()
-                .migrate();
+                // a coordinator started beside one that migrates waits for it: an index built CONCURRENTLY on a large
+                // table takes minutes, and Flyway's default (50 tries a second apart) failed the second start
+                .lockRetryCount(LOCK_RETRIES)
+                .load();
+        MigrateResult result = loaded.migrate();
         LOG.info("Database schema at version {} ({} migration(s) applied now{})",
                 result.targetSchemaVersion != null ? result.targetSchemaVersion : result.initialSchemaVersion,
                 result.migrationsExecuted, appliedNow(result));
+        warnOfInvalidIndexes(loaded.getConfiguration().getDataSource());
         return result;
+    }
+
+    /** How many times, a second apart, a start tries to take Flyway's lock while another coordinator migrates. */
+    static final int LOCK_RETRIES = 900;
+
+    /**
+     * A WARN naming the schema's invalid indexes: a CREATE INDEX CONCURRENTLY cut off (V13's, an operator's) leaves one
+     * that no query uses and every write still updates, and V13's IF NOT EXISTS keeps it. Rebuilt with
+     * REINDEX INDEX CONCURRENTLY.
+     */
+    static void warnOfInvalidIndexes(javax.sql.DataSource dataSource) {
+        try (java.sql.Connection connection = dataSource.getConnection();
+             java.sql.Statement statement = connection.createStatement();
+             java.sql.ResultSet invalid = statement.executeQuery("SELECT string_agg(c.relname, ', ' ORDER BY c.relname)"
+                     + " FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+                     + " WHERE NOT i.indisvalid AND n.nspname = current_schema()")) {
+            String names = invalid.next() ? invalid.getString(1) : null;
+            if (names != null) {
+                LOG.warn("Invalid indexes in the schema (a CREATE INDEX CONCURRENTLY cut off, or one being built now): {};"
+                        + " no query uses them: rebuild each with REINDEX INDEX CONCURRENTLY <name>", names);
+            }
+        } catch (java.sql.SQLException e) {
+            LOG.debug("the schema's indexes were not checked: {}", e.toString());
+        }
     }
 
     /**
