@@ -385,14 +385,18 @@ class StartupTest {
                     "data.dir", DatabaseTemplate.seeded(tmp.resolve("broker-gone")).toString(),
                     "workflows.dir", "routes/workflows",
                     "demo-agents.enabled", "false")));
-            // killed, as kill -9 would: its connections reset, none taken again; the clients try to reconnect for ever
-            proxy.cut();
-            running.camelStopGraceMs(2_000);
+            try {
+                // killed, as kill -9 would: its connections reset, none taken again; the clients try to reconnect for ever
+                proxy.cut();
+                running.camelStopGraceMs(2_000);
 
-            // the connections under Camel are cleaned up without a word to the broker: a close told it of each session
-            // and waited the call timeout (10 s) for each answer, one session after the other, for minutes (by hand, a
-            // standalone broker killed under a coordinator: over 150 s; this test's broker does not get there)
-            assertTimeoutPreemptively(Duration.ofSeconds(45), running::close);
+                // the connections under Camel are cleaned up without a word to the broker: a close told it of each session
+                // and waited the call timeout (10 s) for each answer, one session after the other, for minutes (by hand, a
+                // standalone broker killed under a coordinator: over 150 s; this test's broker does not get there)
+                assertTimeoutPreemptively(Duration.ofSeconds(45), running::close);
+            } finally {
+                running.close();   // stopped already, unless the test failed first: its embedded PostgreSQL is not left behind
+            }
         }
         assertThat(tmp.resolve("broker-gone").resolve("postgres").resolve("postmaster.pid")).doesNotExist();
     }

@@ -45,6 +45,11 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
         return thread;
     });
     private Connection connection;
+    /**
+     * The client's connection under {@link #connection} as of its last (re)connection, looked at by the socket check.
+     * Kept, not asked for: the session factory's getConnection() connects itself while the client reconnects.
+     */
+    private org.apache.activemq.artemis.spi.core.protocol.RemotingConnection socket;
     private ScheduledFuture<?> reachableAgain;
     private boolean stopped;
 
@@ -97,6 +102,7 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
             opened.start();
             boolean wasUnreachable = markedUnreachable();
             connection = opened;
+            socket = artemis.getSessionFactory().getConnection();   // just made: taken as it is, not made again
             if (wasUnreachable) {
                 onEvent(FailoverEventType.FAILOVER_COMPLETED);
             }
@@ -112,16 +118,19 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
 
     /** A closed socket under the watch's connection: the loss, whether or not the client has got to handling it yet. */
     private synchronized void checkSocket() {
-        if (!stopped && connection instanceof ActiveMQConnection artemis && !socketOpen(artemis)) {
-            lost();
+        try {
+            if (!stopped && connection != null && !socketOpen(socket)) {
+                lost();
+            }
+        } catch (RuntimeException | Error e) {   // a periodic task that throws is never run again
+            LOG.warn("the broker watch could not look at its connection's socket: {}", e.toString());
         }
     }
 
-    private static boolean socketOpen(ActiveMQConnection connection) {
-        org.apache.activemq.artemis.api.core.client.ClientSessionFactory sessions = connection.getSessionFactory();
-        org.apache.activemq.artemis.spi.core.protocol.RemotingConnection remoting = sessions == null ? null : sessions.getConnection();
-        org.apache.activemq.artemis.spi.core.remoting.Connection socket = remoting == null || remoting.isDestroyed() ? null : remoting.getTransportConnection();
-        return socket != null && socket.isOpen();
+    private static boolean socketOpen(org.apache.activemq.artemis.spi.core.protocol.RemotingConnection remoting) {
+        org.apache.activemq.artemis.spi.core.remoting.Connection transport = remoting == null || remoting.isDestroyed()
+                ? null : remoting.getTransportConnection();
+        return transport != null && transport.isOpen();
     }
 
     /** Told once per outage: by the socket check or by the client's failure event, whichever comes first. */
@@ -142,6 +151,9 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
             case FAILURE_DETECTED -> lost();
             case FAILOVER_COMPLETED -> {
                 LOG.info("the broker answers again: timeouts resume once the reply consumers have reconnected too");
+                if (connection instanceof ActiveMQConnection artemis) {
+                    socket = artemis.getSessionFactory().getConnection();   // the one the client just made
+                }
                 if (!stopped) {
                     reachableAgain = timer.schedule(this::markReachable, reconnectedAfterMs, TimeUnit.MILLISECONDS);
                 }

@@ -136,8 +136,12 @@ public final class EmbeddedDatabase implements AutoCloseable {
             // lock stayed in this JVM's table, and every later start failed at once (OverlappingFileLockException), so a
             // server that could not start again once (a full disk) stayed down for good. A new file is a new lock; this
             // instance's own directory lock still keeps other coordinators out.
+            // (Not when the lock was another JVM's, "could not lock": its file tells a later start that server is in use.)
+            boolean lockedElsewhere = e instanceof IllegalStateException && String.valueOf(e.getMessage()).startsWith("could not lock");
             try {
-                Files.deleteIfExists(dataDir.resolve(PostmasterProcess.ZONKY_LOCK));
+                if (!lockedElsewhere) {
+                    Files.deleteIfExists(dataDir.resolve(PostmasterProcess.ZONKY_LOCK));
+                }
             } catch (IOException notDeleted) {
                 e.addSuppressed(notDeleted);
             }

@@ -43,7 +43,7 @@ public final class Infrastructure implements AutoCloseable {
     /** The start threads' tasks; a stop on another thread (a signal while starting) reads them while begin() adds. */
     private final List<FutureTask<Void>> starting = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** Set by close(): no start thread begins after it (guarded by this). */
-    private boolean closing;
+    private volatile boolean closing;
     private final Object closeLock = new Object();
     private volatile JmsPoolConnectionFactory connectionFactory;
 
@@ -218,10 +218,16 @@ public final class Infrastructure implements AutoCloseable {
                 }
                 LOG.warn("{} (try {}); trying again in 2 s, for up to coordinator.db.start-wait-ms ({} ms) in all",
                         unusable.getMessage(), tries, settings.dbStartWaitMs());
-                try {
-                    Thread.sleep(2_000);
-                } catch (InterruptedException interrupted) {
-                    Thread.currentThread().interrupt();
+                // a stop meanwhile (SIGTERM) ends the wait: the stop waits for this start to end
+                for (int slept = 0; slept < 2_000 && !closing; slept += 100) {
+                    try {
+                        Thread.sleep(100);
+                    } catch (InterruptedException interrupted) {
+                        Thread.currentThread().interrupt();
+                        throw unusable;
+                    }
+                }
+                if (closing) {
                     throw unusable;
                 }
             }

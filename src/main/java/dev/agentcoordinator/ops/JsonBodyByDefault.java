@@ -20,6 +20,8 @@ import java.util.Locale;
  */
 public final class JsonBodyByDefault implements AuthenticationHandler {
     private static final String JSON = "application/json";
+    /** A Content-Type's charset parameter (not x-charset), quoted or not. */
+    private static final java.util.regex.Pattern CHARSET = java.util.regex.Pattern.compile("(?i)(?:^|;)\\s*charset\\s*=\\s*\"?([^\";\\s]+)");
 
     AuthenticationConfig.AuthenticationConfigEntry entry() {
         return GuardedHttpServerFactory.onEveryPath(this);
@@ -53,7 +55,7 @@ public final class JsonBodyByDefault implements AuthenticationHandler {
             return JSON;
         }
         String given = contentType.substring(parameters);
-        java.util.regex.Matcher charset = java.util.regex.Pattern.compile("(?i)charset\\s*=\\s*\"?([^\";\\s]+)").matcher(given);
+        java.util.regex.Matcher charset = CHARSET.matcher(given);
         return charset.find() && !charset.group(1).equalsIgnoreCase("utf-8") ? null : JSON + given;
     }
 }

@@ -34,7 +34,8 @@ public final class UnmatchedRequests {
             router.errorHandler(405, request -> {
                 // bound under a name of the port (platform-http-router-<port>), the only one of its type
                 VertxPlatformHttpRouter camelRouter = context.getRegistry().findSingleByType(VertxPlatformHttpRouter.class);
-                String allowed = camelRouter == null ? "" : allowedMethods(camelRouter, request.normalizedPath());
+                String path = request.normalizedPath() != null ? request.normalizedPath() : request.request().path();
+                String allowed = camelRouter == null || path == null ? "" : allowedMethods(camelRouter, path);
                 if (!allowed.isEmpty()) {
                     request.response().putHeader("Allow", allowed);   // RFC 9110, 15.5.6: a 405 says what the path takes
                 }
