@@ -162,7 +162,11 @@ public final class CoordinatorSettings {
         this.versionsRetirePeriodMs = positiveInt("coordinator.versions.retire-period-ms");
         this.supervisorPeriodMs = positiveInt("coordinator.supervisor.period-ms");
         this.messagesResponseTimeoutMs = positiveInt("coordinator.messages.response-timeout-ms");
-        if (!httpAuthenticationEnabled() && !isLoopback(httpHost())) {
+        // written as an IPv4 address, it is one (999.1.1.1 was told only that it needs a password, not being loopback)
+        if (httpHost().matches("[0-9.]+") && !httpHost().matches("((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])")) {
+            problem("coordinator.http.host", "must be an address or a host name to listen on, such as 127.0.0.1 or 0.0.0.0, got \""
+                    + httpHost() + "\"");
+        } else if (!httpAuthenticationEnabled() && !isLoopback(httpHost())) {
             problem("coordinator.http.password", "must be set when coordinator.http.host (" + httpHost()
                     + ") is not a loopback address: outside the local development set-up the HTTP API and"
                     + " Jolokia require authentication");

@@ -118,6 +118,16 @@ class CoordinatorSettingsTest {
         assertThat(CoordinatorSettings.fromMap(Map.of("retention.days", "36500")).retentionDays()).isEqualTo(36500);
     }
 
+    /** An IPv4 address that is none was told only that it needs a password (not being a loopback address). */
+    @Test
+    void anHttpHostWrittenAsAnAddressIsOne() {
+        assertThat(CoordinatorSettings.fromMap(Map.of("http.host", "127.0.0.1")).httpHost()).isEqualTo("127.0.0.1");
+        for (String host : List.of("999.1.1.1", "1.2.3", "1..2.3")) {
+            assertThatThrownBy(() -> CoordinatorSettings.fromMap(Map.of("http.host", host)))
+                    .hasMessageContaining("coordinator.http.host").hasMessageContaining("got \"" + host + "\"");
+        }
+    }
+
     /** An empty reply queue passed, and the start died resolving the endpoint "jms://queue:" (String index out of range: 0). */
     @Test
     void aReplyQueueIsAQueueName() {
