@@ -56,6 +56,9 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
      */
     private volatile boolean openedOnResources;
 
+    /** What the failure that opened the breaker said, the driver's words (set just before it opens). */
+    private volatile String openedOn;
+
     private DatabaseOutageBreaker(dev.agentcoordinator.infra.KnownDatabaseOutage outage, Runnable whenOpened, Runnable beforeClosed) {
         // Camel's failure count is not used: onExchangeDone opens the breaker by DatabaseUnreachable
         super(1, 60_000, PROBE_PERIOD_MS, List.of());
@@ -97,8 +100,21 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
         if (probe == null && DatabaseUnreachable.causes(exchange.getException())) {
             openedOnReadOnly = DatabaseUnreachable.readOnly(exchange.getException());
             openedOnResources = DatabaseUnreachable.outOfResources(exchange.getException());
+            openedOn = innermostMessage(exchange.getException());
             openCircuit(route);
         }
+    }
+
+    /** The innermost SQLException's message ("Connection to host:port refused. …"), else the innermost cause's. */
+    static String innermostMessage(Throwable failure) {
+        Throwable told = failure;
+        for (Throwable cause = failure; cause != null && cause.getCause() != cause; cause = cause.getCause()) {
+            if (cause instanceof java.sql.SQLException || !(told instanceof java.sql.SQLException)) {
+                told = cause;
+            }
+        }
+        String message = told == null || told.getMessage() == null ? String.valueOf(told) : told.getMessage().strip();
+        return message.length() > 300 ? message.substring(0, 300) + "…" : message;
     }
 
     @Override
@@ -107,7 +123,7 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
             return;
         }
         if (!openedOnReadOnly && !openedOnResources) {   // a standby and a full disk still answer the API's reads
-            outage.seen(this);
+            outage.seen(this, openedOn);
         }
         whenOpened.run();
         super.openCircuit(route);

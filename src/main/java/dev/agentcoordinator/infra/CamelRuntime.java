@@ -80,6 +80,7 @@ public final class CamelRuntime implements AutoCloseable {
         main.bind(CONNECTION_FACTORY, infra.connectionFactory());
         main.bind("jms", jmsComponent(settings, infra));
         main.bind(SETTINGS, settings);
+        main.bind("knownDatabaseOutage", infra.databaseOutage());   // the database health check tells what the routes met
         main.bind(CATALOG, catalog);
         main.bind("routePolicies", routePolicies);   // Camel Main adds every RoutePolicyFactory in the registry
         main.bind(CachedSqlPrepareStatementStrategy.REGISTRY_NAME, new CachedSqlPrepareStatementStrategy());

@@ -18,18 +18,34 @@ public final class KnownDatabaseOutage {
     private final Set<Object> pausedBy = new HashSet<>();
     /** When the first of them opened; null while none is open. */
     private volatile Instant since;
+    /** What the last of them met (the driver's words: "Connection to host:port refused"), while one is open. */
+    private volatile String reason;
 
     /** {@code breaker} paused its route on a failure that says the database cannot be reached. */
     public synchronized void seen(Object breaker) {
+        seen(breaker, null);
+    }
+
+    /** As {@link #seen(Object)}, with what the route met: the health check, which waits for a connection, tells it. */
+    public synchronized void seen(Object breaker, String what) {
         if (pausedBy.add(breaker) && pausedBy.size() == 1) {
             since = Instant.now();
         }
+        if (what != null) {
+            reason = what;
+        }
+    }
+
+    /** What the routes last met, while an outage is known. */
+    public Optional<String> reason() {
+        return since == null ? Optional.empty() : Optional.ofNullable(reason);
     }
 
     /** {@code breaker} saw the database answer, or stopped. */
     public synchronized void over(Object breaker) {
         if (pausedBy.remove(breaker) && pausedBy.isEmpty()) {
             since = null;
+            reason = null;
         }
     }
 

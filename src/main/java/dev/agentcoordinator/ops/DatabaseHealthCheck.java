@@ -22,12 +22,23 @@ public final class DatabaseHealthCheck extends AbstractHealthCheck {
     private final DataSource dataSource;
     private final int timeoutMs;
     private final BoundedCheck bounded;
+    /** The outage the routes met, if any; null for none known (a check of its own). */
+    private final dev.agentcoordinator.infra.KnownDatabaseOutage outage;
 
     public DatabaseHealthCheck(DataSource dataSource, int timeoutMs) {
+        this(dataSource, timeoutMs, null);
+    }
+
+    /**
+     * With what the routes met while they pause on an outage: the check waits for a pool connection, so all it could say
+     * of a database that refuses connections was that it got no answer in time.
+     */
+    public DatabaseHealthCheck(DataSource dataSource, int timeoutMs, dev.agentcoordinator.infra.KnownDatabaseOutage outage) {
         super("coordinator", ID);
         this.dataSource = dataSource;
         this.timeoutMs = timeoutMs;
         this.bounded = new BoundedCheck("database", timeoutMs);
+        this.outage = outage;
     }
 
     /** Throws unless the connection's database records transitions: it answers within the bound, and is not read-only. */
@@ -60,7 +71,8 @@ public final class DatabaseHealthCheck extends AbstractHealthCheck {
         if (problem == null) {
             builder.up();
         } else {
-            builder.message("database unreachable: " + problem).down();
+            String met = outage == null ? "" : outage.reason().map(reason -> "; the routes paused on: " + reason).orElse("");
+            builder.message("database unreachable: " + problem + met).down();
         }
     }
 }

@@ -72,7 +72,8 @@ public final class Operations implements AutoCloseable {
     public Operations afterStart(CamelContext context) {
         int timeoutMs = settings.healthTimeoutMs();
         HealthCheckRegistry health = HealthCheckRegistry.get(context);
-        DatabaseHealthCheck database = new DatabaseHealthCheck(dataSource, timeoutMs);
+        DatabaseHealthCheck database = new DatabaseHealthCheck(dataSource, timeoutMs,
+                context.getRegistry().findSingleByType(dev.agentcoordinator.infra.KnownDatabaseOutage.class));
         BrokerHealthCheck broker = new BrokerHealthCheck(brokerUrl, settings.brokerUser(), settings.brokerPassword(), timeoutMs);
         database.setCamelContext(context);
         broker.setCamelContext(context);

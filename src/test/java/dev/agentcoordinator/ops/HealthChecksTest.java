@@ -42,6 +42,23 @@ class HealthChecksTest {
         }
     }
 
+    /**
+     * While the routes pause on an outage, the check tells what they met: it waits for a pool connection, and said only
+     * that it got no answer in time when the database refused every connection.
+     */
+    @Test
+    void databaseCheckTellsWhatTheRoutesMetInAKnownOutage() throws Exception {
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            dev.agentcoordinator.infra.KnownDatabaseOutage outage = new dev.agentcoordinator.infra.KnownDatabaseOutage();
+            Object breaker = new Object();
+            outage.seen(breaker, "Connection to 127.0.0.1:5432 refused. Check that the hostname and port are correct");
+            DatabaseHealthCheck check = new DatabaseHealthCheck(dataSourceOn(silent.getLocalPort()), 1000, outage);
+            assertDown(check, "database unreachable: no answer within 1000 ms; the routes paused on: Connection to 127.0.0.1:5432 refused");
+            outage.over(breaker);
+            assertThat(outage.reason()).isEmpty();
+        }
+    }
+
     /** A database that answers but refuses every write (a standby after a fail-over) is no database to work on. */
     @Test
     void databaseCheckGoesDownWhenPostgresAnswersReadOnly() {
