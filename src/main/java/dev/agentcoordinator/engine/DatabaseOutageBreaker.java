@@ -107,12 +107,7 @@ public final class DatabaseOutageBreaker extends ThrottlingExceptionRoutePolicy 
 
     /** The innermost SQLException's message ("Connection to host:port refused. …"), else the innermost cause's. */
     static String innermostMessage(Throwable failure) {
-        Throwable told = failure;
-        for (Throwable cause = failure; cause != null && cause.getCause() != cause; cause = cause.getCause()) {
-            if (cause instanceof java.sql.SQLException || !(told instanceof java.sql.SQLException)) {
-                told = cause;
-            }
-        }
+        Throwable told = DatabaseUnreachable.inTheDriversWords(failure);
         String message = told == null || told.getMessage() == null ? String.valueOf(told) : told.getMessage().strip();
         return message.length() > 300 ? message.substring(0, 300) + "…" : message;
     }

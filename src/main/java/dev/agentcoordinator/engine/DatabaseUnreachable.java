@@ -59,6 +59,20 @@ public final class DatabaseUnreachable {
     }
 
     /**
+     * The cause that says what the database did in the driver's own words: the innermost SQLException ("Connection to
+     * host:port refused. Check that …"), else the innermost cause. Spring's and Flyway's wrappers say neither.
+     */
+    public static Throwable inTheDriversWords(Throwable failure) {
+        Throwable told = failure;
+        for (Throwable cause = failure; cause != null && cause.getCause() != cause; cause = cause.getCause()) {
+            if (cause instanceof java.sql.SQLException || !(told instanceof java.sql.SQLException)) {
+                told = cause;
+            }
+        }
+        return told;
+    }
+
+    /**
      * Whether the failure or one of its causes is one of {@link #TYPES}, or a JDBC error that code on a
      * raw connection let through untranslated whose SQL state is of class 08 (connection exception) or
      * 57P01 to 57P03 (admin shutdown, crash shutdown, cannot connect now), which is what pgjdbc reports

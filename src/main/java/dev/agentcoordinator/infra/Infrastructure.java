@@ -256,14 +256,7 @@ public final class Infrastructure implements AutoCloseable {
      * when that is what failed, else null.
      */
     private IllegalStateException unusableDatabase(RuntimeException e, String migrationUrl) {
-        // the driver's own words (the innermost SQLException: "Connection to host:port refused. Check that …"),
-        // else the innermost cause
-        Throwable reason = e;
-        for (Throwable cause = e; cause != null && cause.getCause() != cause; cause = cause.getCause()) {
-            if (cause instanceof java.sql.SQLException || !(reason instanceof java.sql.SQLException)) {
-                reason = cause;
-            }
-        }
+        Throwable reason = dev.agentcoordinator.engine.DatabaseUnreachable.inTheDriversWords(e);
         String what = migrationUrl != null
                 ? "could not migrate the database at " + Secrets.redactUrl(migrationUrl) + " (coordinator.db.migration-url)"
                 : "could not connect to or migrate " + (embeddedDatabase != null ? "the embedded database at " + jdbcUrl
