@@ -308,10 +308,10 @@ public final class CoordinatorApp {
             camel.startConsumers();
             CoordinatorSettings effective = settings.with(Map.of("http.port", Integer.toString(camel.httpPort())));
             return new RunningCoordinator(effective, catalog, infra, camel, Futures.await(demoAgents),
-                    httpUrl(settings.httpHost(), camel.httpPort()));
+                    httpUrl(settings.httpHost(), camel.httpPort()), routes.brokerUnreachable());
         } catch (Exception | Error e) {
             AutoCloseable started = demoAgentsStart.getState() == Thread.State.NEW ? null : Futures.awaitQuietly(demoAgents, e);
-            new RunningCoordinator(settings, catalog, infra, camel, started, null).close();
+            new RunningCoordinator(settings, catalog, infra, camel, started, null, () -> false).close();
             throw e;
         }
     }

@@ -27,10 +27,14 @@ public final class RunningCoordinator implements AutoCloseable {
     private final CamelRuntime camel;
     private final AutoCloseable demoAgents;
     private final String httpUrl;
+    /** Whether the broker is known to be unreachable now (the coordinator's watch of it). */
+    private final java.util.function.BooleanSupplier brokerUnreachable;
     private boolean closed;
 
     RunningCoordinator(CoordinatorSettings settings, WorkflowCatalog catalog, Infrastructure infra,
-                       CamelRuntime camel, AutoCloseable demoAgents, String httpUrl) {
+                       CamelRuntime camel, AutoCloseable demoAgents, String httpUrl,
+                       java.util.function.BooleanSupplier brokerUnreachable) {
+        this.brokerUnreachable = brokerUnreachable;
         this.settings = settings;
         this.catalog = catalog;
         this.infra = infra;
@@ -113,16 +117,22 @@ public final class RunningCoordinator implements AutoCloseable {
      * (camel.main.shutdownTimeout, 15 s) and then some for the forced one.
      */
     static final long CAMEL_STOP_GRACE_MS = 25_000;
-    private volatile long camelStopGraceMs = CAMEL_STOP_GRACE_MS;
+    /**
+     * The grace while the broker is known to be unreachable: nothing in flight can be committed on it or acknowledged,
+     * so waiting longer only keeps the stop going (the messages are delivered again once it is back). A little of it
+     * for what is still writing to the database.
+     */
+    static final long CAMEL_STOP_GRACE_BROKER_GONE_MS = 2_000;
 
-    /** For tests: another grace than {@link #CAMEL_STOP_GRACE_MS}. */
-    void camelStopGraceMs(long graceMs) {
-        this.camelStopGraceMs = graceMs;
+    /** For tests: whether the coordinator's watch of the broker finds it unreachable now. */
+    boolean brokerKnownUnreachable() {
+        return brokerUnreachable.getAsBoolean();
     }
 
     /**
      * Stops Camel; when that takes longer than its grace, {@link #CAMEL_STOP_GRACE_MS} (the broker cannot be reached: each JMS
-     * consumer's session waits for a reconnection as it closes, one after the other), closes the broker connections
+     * consumer's session waits for a reconnection as it closes, one after the other), or than
+     * {@link #CAMEL_STOP_GRACE_BROKER_GONE_MS} while the broker is known to be unreachable, closes the broker connections
      * under it, so that the stop ends rather than wait for a broker that may never come back.
      */
     private void stopCamel() {
@@ -134,11 +144,19 @@ public final class RunningCoordinator implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
-        watchdog.schedule(() -> {
-            LOG.warn("Camel has not stopped after {} s (is the broker unreachable?): closing the broker connections under it",
-                    camelStopGraceMs / 1000.0);
-            infra.abortBrokerConnections();
-        }, camelStopGraceMs, java.util.concurrent.TimeUnit.MILLISECONDS);
+        long began = System.nanoTime();
+        watchdog.scheduleWithFixedDelay(() -> {
+            long stoppingForMs = (System.nanoTime() - began) / 1_000_000;
+            boolean brokerGone = brokerUnreachable.getAsBoolean();
+            if (stoppingForMs >= CAMEL_STOP_GRACE_MS || brokerGone && stoppingForMs >= CAMEL_STOP_GRACE_BROKER_GONE_MS) {
+                LOG.warn(brokerGone
+                                ? "Camel has not stopped after {} s and the broker cannot be reached: closing the broker connections under it"
+                                : "Camel has not stopped after {} s (is the broker unreachable?): closing the broker connections under it",
+                        stoppingForMs / 1000.0);
+                infra.abortBrokerConnections();
+                watchdog.shutdown();
+            }
+        }, 250, 250, java.util.concurrent.TimeUnit.MILLISECONDS);
         try {
             stop("Camel", camel);
         } finally {

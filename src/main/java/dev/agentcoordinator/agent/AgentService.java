@@ -128,6 +128,9 @@ public final class AgentService implements AutoCloseable {
         }
         stopRequested.countDown();
         LOG.info("agent {}: stopping, waiting up to {} for in-flight requests", agentName, shutdownTimeout);
+        // a worker without a request, or whose broker went away, has nothing to finish: blocked in the client's
+        // reconnection, it would take the whole timeout
+        workers.forEach(RequestWorker::stopUnlessAtWork);
         awaitWorkers(System.nanoTime() + shutdownTimeout.toNanos());
         for (int i = 0; i < threads.size(); i++) {
             // close() called from inside a handler: that worker sends its reply, commits and then stops on its own

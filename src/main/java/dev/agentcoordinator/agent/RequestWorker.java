@@ -51,6 +51,20 @@ final class RequestWorker implements Runnable {
      * request received in it could be handled but not committed, and would be handled again.
      */
     private final java.util.concurrent.atomic.AtomicBoolean failedOver = new java.util.concurrent.atomic.AtomicBoolean();
+    /**
+     * WAITING for a request (or reconnecting), HANDLING one from its receipt to its commit, or STOPPED by the service's
+     * close while it waited: a stop waits only for a worker with a request in hand, and a request received as the stop
+     * came is not handled.
+     */
+    private final java.util.concurrent.atomic.AtomicReference<Phase> phase = new java.util.concurrent.atomic.AtomicReference<>(Phase.WAITING);
+
+    private enum Phase { WAITING, HANDLING, STOPPED }
+
+    /**
+     * The broker cut the connection off and the client has not reconnected since: nothing on it can be committed, and
+     * a call on it waits for a reconnection, so the stop neither waits for this worker nor says goodbye to the broker.
+     */
+    private volatile boolean cutOff;
 
     private static final class InFlight {
         final Thread handler;
@@ -76,6 +90,7 @@ final class RequestWorker implements Runnable {
 
     /** Connects and subscribes; called once up front so that start() fails fast on a bad broker. */
     void open() throws JMSException {
+        cutOff = false;
         Connection opened = connectionFactory.createConnection();
         try {
             watchForLoss(opened);
@@ -105,16 +120,20 @@ final class RequestWorker implements Runnable {
                     rollbackQuietly();   // ends the transaction the failover doomed, before any request is taken in it
                 }
                 Message message = consumer.receive(POLL_MILLIS);
-                if (message != null && !running()) {
+                if (message != null && (!running() || !phase.compareAndSet(Phase.WAITING, Phase.HANDLING))) {
                     rollbackQuietly();   // close() came while it waited: left for another instance
                     break;
                 }
-                if (message != null && failedOver.getAndSet(false)) {
-                    rollbackQuietly();   // received in the transaction a failover doomed meanwhile: delivered again, handled then
-                    continue;
-                }
                 if (message != null) {
-                    process(message);
+                    try {
+                        if (failedOver.getAndSet(false)) {
+                            rollbackQuietly();   // received in the transaction a failover doomed meanwhile: delivered again, handled then
+                            continue;
+                        }
+                        process(message);
+                    } finally {
+                        phase.compareAndSet(Phase.HANDLING, Phase.WAITING);
+                    }
                 }
                 backoff = FIRST_BACKOFF_MILLIS;
             } catch (JMSException | RuntimeException e) {
@@ -130,11 +149,27 @@ final class RequestWorker implements Runnable {
         closeConnection();
     }
 
+    /**
+     * For the service's close, once it asked to stop: a worker that has no request in hand (it waits for one, or for
+     * the client to reconnect to a broker that went away), or whose connection the broker cut off (its request goes
+     * back to the queue with it), is stopped now, its connection closed under it. One that handles a request finishes it.
+     */
+    void stopUnlessAtWork() {
+        if (phase.compareAndSet(Phase.WAITING, Phase.STOPPED) || cutOff) {
+            closeConnection();
+        }
+    }
+
     /** Closes the connection from outside: the in-flight request, if any, is rolled back and redelivered. */
     void closeConnection() {
         Connection current = connection;
         connection = null;
         if (current != null) {
+            if (cutOff && current instanceof org.apache.activemq.artemis.jms.client.ActiveMQConnection artemis) {
+                // its sessions dropped without a word to the broker: each close would wait the call timeout for an
+                // answer, and a thread blocked in a call for the reconnection is released
+                artemis.getSessionFactory().cleanup();
+            }
             closeQuietly(current);
         }
     }
@@ -206,12 +241,17 @@ final class RequestWorker implements Runnable {
      * listener does, and the session's transaction is rolled back all the same.
      */
     private void watchForLoss(Connection opened) throws JMSException {
-        opened.setExceptionListener(failure -> abandonInFlight("the connection to the broker failed (" + failure.getMessage() + ")"));
+        opened.setExceptionListener(failure -> {
+            cutOff = true;
+            abandonInFlight("the connection to the broker failed (" + failure.getMessage() + ")");
+        });
         if (opened instanceof org.apache.activemq.artemis.jms.client.ActiveMQConnection artemis) {
             artemis.setFailoverListener(event -> {
                 if (event == org.apache.activemq.artemis.api.core.client.FailoverEventType.FAILURE_DETECTED) {
+                    cutOff = true;
                     abandonInFlight("the connection to the broker was lost");
                 } else if (event == org.apache.activemq.artemis.api.core.client.FailoverEventType.FAILOVER_COMPLETED) {
+                    cutOff = false;
                     failedOver.set(true);
                 }
             });

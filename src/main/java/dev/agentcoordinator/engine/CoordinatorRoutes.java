@@ -60,6 +60,11 @@ public final class CoordinatorRoutes {
         return builders;
     }
 
+    /** Whether the broker is known to be unreachable now (the watch {@link #watchBroker} starts). */
+    public java.util.function.BooleanSupplier brokerUnreachable() {
+        return replyBacklog::isBrokerUnreachable;
+    }
+
     /** Watches the broker {@code factory} (a plain Artemis one) connects to, for the timeout sweeps (see {@link BrokerOutageWatch}). */
     public BrokerOutageWatch watchBroker(jakarta.jms.ConnectionFactory factory) {
         return BrokerOutageWatch.start(factory, replyBacklog, responseBacklog);

@@ -127,6 +127,58 @@ class BrokerLostDuringHandlerTest {
         }
     }
 
+    /**
+     * The broker is gone for good and the agent stops: its workers hold no request (whatever they had goes back to the
+     * queue with the connection), so the stop does not wait for them. Before, it waited the whole shutdown timeout
+     * (30 s) for workers blocked in the client's reconnection (a receive, the rollback of a request given up).
+     */
+    @Test
+    void aStopAfterTheBrokerWentAwayDoesNotWaitForTheReconnectingWorkers(@TempDir Path goneDataDir) throws Exception {
+        int port = FreePort.on(EmbeddedBroker.HOST);
+        EmbeddedBroker broker = new EmbeddedBroker(port, goneDataDir);
+        broker.start();
+        // as a broker killed: connections reset, without the goodbye of a broker stopped in this JVM
+        dev.agentcoordinator.infra.BrokerProxy proxy = new dev.agentcoordinator.infra.BrokerProxy(port);
+        org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory factory = dev.agentcoordinator.infra.Messaging
+                .agentConnectionFactory("tcp://" + EmbeddedBroker.HOST + ":" + proxy.port(), null, null);
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch interrupted = new CountDownLatch(1);
+        AgentService service = AgentService.builder(factory, "gone-broker-agent").concurrency(3)
+                .handle("long", request -> {
+                    started.countDown();
+                    try {
+                        new CountDownLatch(1).await(60, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        interrupted.countDown();
+                        throw e;
+                    }
+                    return AgentReply.ok(Map.of());
+                }).start();
+        try (Connection watched = factory.createConnection()) {
+            // one worker at work when the broker goes: its request goes back with the connection, and it has nothing to finish
+            send(factory, AgentService.queueName("gone-broker-agent"), StepRequestClient.requestBody("gone-broker-agent", "long", Map.of()));
+            assertThat(started.await(20, TimeUnit.SECONDS)).isTrue();
+            CountDownLatch lost = new CountDownLatch(1);
+            ((org.apache.activemq.artemis.jms.client.ActiveMQConnection) watched).setFailoverListener(event -> {
+                if (event == org.apache.activemq.artemis.api.core.client.FailoverEventType.FAILURE_DETECTED) {
+                    lost.countDown();
+                }
+            });
+            proxy.cut();
+            assertThat(lost.await(20, TimeUnit.SECONDS)).as("the clients saw the broker go").isTrue();
+            assertThat(interrupted.await(20, TimeUnit.SECONDS)).as("the handler at work stopped").isTrue();
+
+            long began = System.nanoTime();
+            service.close();
+            assertThat(Duration.ofNanos(System.nanoTime() - began)).as("the stop's time").isLessThan(Duration.ofSeconds(8));
+        } finally {
+            service.close();
+            factory.close();
+            proxy.close();
+            broker.close();
+        }
+    }
+
     private static void send(ConnectionFactory factory, String queue, String body) throws Exception {
         try (Connection connection = factory.createConnection()) {
             Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
