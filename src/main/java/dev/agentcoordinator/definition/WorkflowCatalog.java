@@ -65,7 +65,19 @@ public final class WorkflowCatalog {
     public static WorkflowCatalog load(Path dir) throws InvalidDefinitionsException {
         List<Path> files = definitionFiles(dir);
         String digest = digestOf(files);   // before they are read: a change meanwhile shows as a difference later
-        WorkflowCatalog catalog = load(files);
+        WorkflowCatalog catalog;
+        try {
+            catalog = load(files);
+        } catch (InvalidDefinitionsException invalid) {
+            // told beside the errors too: a definition moved into a subfolder to fix it there is not read
+            List<String> subfolders = unreadSubfolders(dir);
+            if (subfolders.isEmpty()) {
+                throw invalid;
+            }
+            List<String> warnings = new ArrayList<>(invalid.warnings());
+            warnings.addAll(subfolders);
+            throw new InvalidDefinitionsException(invalid.errors(), warnings);
+        }
         catalog.folderDigest = digest;
         catalog.unreadSubfolders = unreadSubfolders(dir);
         return catalog;

@@ -111,6 +111,13 @@ class ValidateCommandTest {
         assertThat(run(dir.toString())).isZero();
         assertThat(out.toString(StandardCharsets.UTF_8)).contains("OK: 1 workflow(s) valid in " + dir + ": one")
                 .contains("  warning: subfolder more holds 1 definition file(s)");
+
+        // beside a wrong file too (the warning was left out whenever another problem was found)
+        Files.writeString(dir.resolve("bad.yaml"), "id: bad\nname: Bad\ntrigger: BAD\nsteps: [{id: s, agent: x, action: y, config: {retry_count: two}}]\n");
+        err.reset();
+        assertThat(run(dir.toString())).isEqualTo(1);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("bad.yaml: step \"s\": config.retry_count")
+                .contains("  warning: subfolder more holds 1 definition file(s)");
     }
 
     /** Agent names a letter or two apart are probably one agent misspelt: valid, with a warning naming the likelier typo. */
