@@ -14,6 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
@@ -82,8 +83,11 @@ final class Heartbeats implements AutoCloseable {
     private final String agentName;
     private final long intervalMillis;
     private final ScheduledExecutorService timer;
-    /** The requests being handled, by correlation id: where a stop finds its handler's thread. */
-    private final Map<String, Working> working = new ConcurrentHashMap<>();
+    /**
+     * The requests being handled, by correlation id: where a stop finds its handlers' threads. One correlation id may be
+     * in several handlers at once (a request and its re-send, taken by two consumers): a stop is for each of them.
+     */
+    private final Map<String, java.util.Set<Working>> working = new ConcurrentHashMap<>();
     // used on the timer thread only
     private Connection connection;
     private Session session;
@@ -114,7 +118,11 @@ final class Heartbeats implements AutoCloseable {
             return NONE;
         }
         Working work = new Working(correlationId, Thread.currentThread());
-        working.put(correlationId, work);
+        working.compute(correlationId, (id, handlers) -> {   // atomic with close()'s removal of the last one
+            java.util.Set<Working> all = handlers == null ? ConcurrentHashMap.newKeySet() : handlers;
+            all.add(work);
+            return all;
+        });
         CURRENT.set(work);
         // fixed delay, not rate: after the timer thread was stuck (a send waiting for the broker), one heartbeat
         // follows, not every one missed at once
@@ -168,7 +176,7 @@ final class Heartbeats implements AutoCloseable {
         @Override
         public void close() {
             beating.cancel(false);
-            working.remove(correlationId, this);
+            working.computeIfPresent(correlationId, (id, handlers) -> handlers.remove(this) && handlers.isEmpty() ? null : handlers);
             CURRENT.remove();
             synchronized (this) {
                 if (!done && stopReason != null) {
@@ -198,13 +206,16 @@ final class Heartbeats implements AutoCloseable {
                 LOG.debug("agent {}: answer to a heartbeat ignored, not a stop: {}", agentName, body);
                 return;
             }
-            Working work = working.get(message.getJMSCorrelationID());
-            if (work == null) {
+            java.util.Set<Working> handlers = working.get(message.getJMSCorrelationID());
+            if (handlers == null || handlers.isEmpty()) {
                 LOG.debug("agent {}: stop for {} arrived after its handler returned: {}", agentName, message.getJMSCorrelationID(), reason);
                 return;
             }
             LOG.info("agent {}: told to stop {}: {}", agentName, message.getJMSCorrelationID(), reason);
-            work.stop(reason, AgentMessages.stopWantsReply(body));
+            boolean wantsReply = AgentMessages.stopWantsReply(body);
+            for (Working work : List.copyOf(handlers)) {
+                work.stop(reason, wantsReply);
+            }
         } catch (JMSException | RuntimeException e) {
             LOG.warn("agent {}: unreadable answer to a heartbeat: {}", agentName, e.toString());
         }

@@ -141,6 +141,31 @@ public final class LockedStepStart {
         List<LockRequest> requests = in.getHeader(LOCK_REQUESTS, List.class);
         LockHolder holder = new LockHolder(holderAgent, s.priorities.of(holderAgent),
                 in.getHeader(Headers.EXECUTION_ID, String.class), step.id());
+        // a first try (not the lock sweep's) yields to a step already waiting for one of the locks with a higher priority,
+        // or the same: the sweep then gives the lock to the highest waiter, which would otherwise preempt this one a moment
+        // after its request went out (or, of equal priority, wait on behind every newcomer)
+        String waitingFor = step.id().equals(in.getHeader(LockRoutes.LOCK_RETRY, String.class)) ? null
+                : waiterAhead(s, requests, holder, rowId);
+        if (waitingFor == null) {
+            waitingFor = take(s, in, rowId, requests, holder);
+            if ("running".equals(in.getHeader(LOCK_OUTCOME, String.class))) {
+                return;
+            }
+        }
+        if (waitingFor != null && s.update("note-waiting", waitingFor, rowId) > 0) {
+            in.setHeader(LOCK_OUTCOME, "waiting");
+            in.setHeader(Headers.REASON, waitingFor);
+        } else {
+            in.setHeader(LOCK_OUTCOME, "not-applied");
+        }
+    }
+
+    /**
+     * Takes every lock of the step and marks it running, in one transaction: the step runs ({@code LOCK_OUTCOME}
+     * "running", the row in the body). Otherwise nothing is kept, and what it waits for is returned (null when the row
+     * was no longer pending).
+     */
+    private String take(Services s, Message in, String rowId, List<LockRequest> requests, LockHolder holder) throws SQLException {
         String waitingFor = null;
         try (Connection connection = s.dataSource.getConnection()) {
             connection.setAutoCommit(false);
@@ -167,7 +192,7 @@ public final class LockedStepStart {
                         s.listener.startedWithLocks(in.getHeader(Headers.WORKFLOW_ID, String.class), step.id());
                     }
                     logPreemptions(acquired, holder);
-                    return;
+                    return null;
                 }
             } catch (SQLException e) {
                 failure = e;
@@ -189,12 +214,32 @@ public final class LockedStepStart {
                 }
             }
         }
-        if (waitingFor != null && s.update("note-waiting", waitingFor, rowId) > 0) {
-            in.setHeader(LOCK_OUTCOME, "waiting");
-            in.setHeader(Headers.REASON, waitingFor);
-        } else {
-            in.setHeader(LOCK_OUTCOME, "not-applied");
+        return waitingFor;
+    }
+
+    /** What a first try waits for: a waiter of one of its locks with a higher or equal priority; null when none waits. */
+    private static String waiterAhead(Services s, List<LockRequest> requests, LockHolder holder, String rowId) throws SQLException {
+        try (Connection connection = s.dataSource.getConnection();
+             PreparedStatement statement = connection.prepareStatement(LockSql.named("find-lock-waiters"))) {
+            for (LockRequest request : requests) {
+                statement.setString(1, "lock " + request.resource() + " ");
+                statement.setString(2, rowId);
+                statement.setString(3, request.resourceType());
+                statement.setString(4, request.resourceId());
+                statement.setString(5, holder.executionId());
+                statement.setString(6, holder.stepId());
+                try (ResultSet rs = statement.executeQuery()) {
+                    while (rs.next()) {
+                        int priority = s.priorities.of(rs.getString("agent"));
+                        if (priority >= holder.priority()) {
+                            return "lock " + request.resource() + " waited for first by " + rs.getString("agent") + " (priority " + priority
+                                    + ", execution " + rs.getString("execution_id") + ", step " + rs.getString("step_id") + ")";
+                        }
+                    }
+                }
+            }
         }
+        return null;
     }
 
     /**

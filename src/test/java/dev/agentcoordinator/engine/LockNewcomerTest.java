@@ -1,0 +1,85 @@
+package dev.agentcoordinator.engine;
+
+import dev.agentcoordinator.locks.AcquireResult;
+import dev.agentcoordinator.locks.LockHolder;
+import dev.agentcoordinator.locks.LockRequest;
+import dev.agentcoordinator.locks.ResourceLockStore;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import static dev.agentcoordinator.engine.ScriptedAgents.Reply;
+import static dev.agentcoordinator.engine.TestCoordinator.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * README "Resource locks": when a lock comes free the highest waiter gets it. A step trying its locks for the first time
+ * (a new execution's, a dependent's) between the release and the next lock sweep took the free lock whatever waited for
+ * it: a lower priority one had its request sent, and the waiting higher one preempted it at the next sweep, both agents
+ * then working on the resource at once (6 rounds of 10, the sweep running every 50 ms). Such a step now waits behind a
+ * waiter of higher or equal priority, and the sweep serves them in order.
+ */
+class LockNewcomerTest {
+    private static ScriptedAgents agents;
+    private static ResourceLockStore locks;
+
+    @BeforeAll
+    static void agents() throws Exception {
+        locks = new ResourceLockStore(shared().dataSource());
+        // g-lock-low (priority 1) works on the roadmap for 2 s, g-lock-mid (priority 3) for 300 ms (TestCoordinator's priorities)
+        agents = new ScriptedAgents(shared().connectionFactory())
+                .agent("g-lock-low", r -> List.of(Reply.ok(Map.of()).after(2000)))
+                .agent("g-lock-mid", r -> List.of(Reply.ok(Map.of()).after(300)));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        agents.close();
+    }
+
+    @Test
+    void aLowerPriorityNewcomerDoesNotTakeALockAHigherWaiterWaitsFor() throws Exception {
+        String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
+        AcquireResult.Acquired held = (AcquireResult.Acquired) locks.acquire(
+                new LockHolder("strategist", 5, "holding-execution", "set_goals"), new LockRequest("roadmap", user, 60_000));
+        String mid = sendEvent("G_LOCK_ORDER_MID", "{\"user_id\":\"" + user + "\"}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(mid) != null && query("SELECT 1 FROM workflow_step_executions"
+                + " WHERE execution_id = ? AND waiting_for IS NOT NULL", executionOf(mid)).size() == 1);
+
+        // the lock comes free between two lock sweeps (stopped here so that the window is as wide as the test needs:
+        // by default it is up to coordinator.supervisor.period-ms, 200 ms, plus the sweeps before it on their timer)
+        org.apache.camel.spi.RouteController routes = shared().camelContext().getRouteController();
+        routes.stopRoute("coordinator.locks.waiting");
+        String low;
+        try {
+            assertThat(locks.release(held.lockId())).isTrue();
+            low = sendEvent("G_LOCK_ORDER_LOW", "{\"user_id\":\"" + user + "\"}");   // a new execution's step, its first try
+            // it took the lock and its request went out, or it waits
+            await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(low) != null
+                    && (agents.received().stream().anyMatch(r -> r.request().path("execution_id").asText().equals(executionOf(low)))
+                        || !query("SELECT 1 FROM workflow_step_executions WHERE execution_id = ? AND waiting_for IS NOT NULL",
+                                  executionOf(low)).isEmpty()));
+        } finally {
+            routes.startRoute("coordinator.locks.waiting");
+        }
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> "completed".equals(executionStatus(executionOf(low)))
+                && "completed".equals(executionStatus(executionOf(mid))));
+        ScriptedAgents.Received lowRequest = agents.received().stream()
+                .filter(r -> r.request().path("execution_id").asText().equals(executionOf(low))).findFirst().orElseThrow();
+        ScriptedAgents.Received midRequest = agents.received().stream()
+                .filter(r -> r.request().path("execution_id").asText().equals(executionOf(mid))).findFirst().orElseThrow();
+        long midAfterLowMs = TimeUnit.NANOSECONDS.toMillis(midRequest.receivedAtNanos() - lowRequest.receivedAtNanos());
+        List<Map<String, Object>> events = query("SELECT event, holder->>'locked_by' AS lost_by, taken_by->>'locked_by' AS taken_by"
+                + " FROM lock_events WHERE resource_id = ?", user);
+        assertThat(events).as("the lower newcomer's request went out at +0 ms, the waiting higher one's at +%d ms,"
+                + " while the lower agent still worked (2000 ms)", midAfterLowMs).isEmpty();
+    }
+}
