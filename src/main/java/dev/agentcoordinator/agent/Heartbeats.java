@@ -112,8 +112,13 @@ final class Heartbeats implements AutoCloseable {
         return timer;
     }
 
-    /** Starts the heartbeats of the request being handled; the first leaves one interval from now. */
-    Beat beatFor(Destination replyTo, String correlationId) {
+    /**
+     * Starts the heartbeats of the request being handled; the first leaves one interval from now, or at once for a
+     * request delivered again (its agent died holding it): its attempt may be over (timed out, cancelled), and the stop
+     * that answers a heartbeat then ends the work within milliseconds (docs/agent-protocol.md, "send one heartbeat with
+     * a reply-to first"); one still in flight has its deadline moved, which it may be close to.
+     */
+    Beat beatFor(Destination replyTo, String correlationId, boolean deliveredAgain) {
         if (timer == null) {
             return NONE;
         }
@@ -127,7 +132,7 @@ final class Heartbeats implements AutoCloseable {
         // fixed delay, not rate: after the timer thread was stuck (a send waiting for the broker), one heartbeat
         // follows, not every one missed at once
         work.beating = timer.scheduleWithFixedDelay(() -> send(replyTo, correlationId, work.progressJson),
-                intervalMillis, intervalMillis, TimeUnit.MILLISECONDS);
+                deliveredAgain ? 0 : intervalMillis, intervalMillis, TimeUnit.MILLISECONDS);
         return work;
     }
 

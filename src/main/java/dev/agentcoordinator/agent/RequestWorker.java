@@ -189,7 +189,7 @@ final class RequestWorker implements Runnable {
                 // the JMS convention: correlate by the request's correlation id, else by its message id
                 String correlationId = message.getJMSCorrelationID() != null ? message.getJMSCorrelationID() : message.getJMSMessageID();
                 AgentReply answer;
-                Heartbeats.Beat beating = heartbeats.beatFor(replyTo, correlationId);
+                Heartbeats.Beat beating = heartbeats.beatFor(replyTo, correlationId, message.getJMSRedelivered());
                 InFlight flight = new InFlight(Thread.currentThread(), beating);
                 inFlight = flight;
                 try {

@@ -134,6 +134,33 @@ class AgentServiceTest {
         assertThat(coordinator.heartbeats(stopped)).isGreaterThanOrEqualTo(1);
     }
 
+    /**
+     * A request delivered again (its agent died holding it) is heartbeat at once, not one interval later: its attempt may
+     * be over, and the stop answering the heartbeat ends the work within milliseconds (the protocol's advice).
+     */
+    @Test
+    void aRequestDeliveredAgainIsHeartbeatAtOnce() throws Exception {
+        String again = coordinator.send(agent, "long", Map.of());
+        try (jakarta.jms.Connection died = connectionFactory.createConnection()) {   // taken, then rolled back
+            died.start();
+            jakarta.jms.Session session = died.createSession(true, jakarta.jms.Session.SESSION_TRANSACTED);
+            assertThat(session.createConsumer(session.createQueue(AgentService.queueName(agent))).receive(10_000)).isNotNull();
+            session.rollback();
+        }
+        CountDownLatch release = new CountDownLatch(1);
+        start(AgentService.builder(connectionFactory, agent).heartbeatEvery(Duration.ofSeconds(60))
+                .handle("long", request -> {
+                    release.await(20, TimeUnit.SECONDS);
+                    return AgentReply.ok(Map.of("done", true));
+                }));
+        try {
+            coordinator.awaitHeartbeat(again);   // an interval is 60 s
+        } finally {
+            release.countDown();
+        }
+        assertThat(coordinator.awaitReply(again).path("output").path("done").asBoolean()).isTrue();
+    }
+
     /** A stop that asks for the reply all the same (a cancel's undo waits to learn what was done): the handler's is sent. */
     @Test
     void aStopThatWantsTheReplyInterruptsTheHandlerAndSendsWhatItReturns() throws Exception {
