@@ -32,5 +32,6 @@ ENV COORDINATOR_HTTP_HOST=0.0.0.0 \
     COORDINATOR_HTTP_PORT=8080 \
     COORDINATOR_WORKFLOWS_DIR=/app/routes/workflows \
     COORDINATOR_DATA_DIR=/tmp/coordinator-data
-ENTRYPOINT ["java", "-XX:SharedArchiveFile=/app/cds/coordinator.jsa", "-Xlog:disable", "-Xlog:all=warning:stderr:uptime,level,tags", \
+# ExitOnOutOfMemoryError: the container ends and is restarted, rather than run on without the threads the error killed
+ENTRYPOINT ["java", "-XX:+ExitOnOutOfMemoryError", "-XX:SharedArchiveFile=/app/cds/coordinator.jsa", "-Xlog:disable", "-Xlog:all=warning:stderr:uptime,level,tags", \
             "-cp", "/app/lib/*", "dev.agentcoordinator.CoordinatorApp"]
