@@ -145,6 +145,13 @@ public final class Json {
      */
     public static final int MAX_NUMBER_DIGITS = 1000;
 
+    /**
+     * The deepest a stored value may nest. Jackson reads at most 1,000 levels, and what the coordinator stores is wrapped
+     * in more as it goes on: an output 996 levels deep was taken, and its execution's outcome event
+     * ({@code payload.results.<step>.output}) was refused by the coordinator itself, dead-lettered without its id.
+     */
+    public static final int MAX_DEPTH = 900;
+
 
     /**
      * Why a JSON value cannot be stored as it is and read back, in words that follow its name ("event " + …), naming the
@@ -156,11 +163,12 @@ public final class Json {
      *   <li>a number with a large exponent, a few characters of JSON (1e2000) that PostgreSQL stores written out: past
      *       {@link #MAX_NUMBER_DIGITS} digits neither the coordinator nor the Java SDK could read it back (500s, a request
      *       its agent refused, sweeps failing every 10 s), and past PostgreSQL's own bound (1e999999999) every delivery
-     *       failed ("value overflows numeric format") until the broker dead-lettered it.</li>
+     *       failed ("value overflows numeric format") until the broker dead-lettered it;</li>
+     *   <li>nesting deeper than {@link #MAX_DEPTH}.</li>
      * </ul>
      */
     public static String unstorable(JsonNode node) {
-        Unstorable found = find(node);
+        Unstorable found = find(node, 1);
         return found == null ? null : found.said();
     }
 
@@ -176,7 +184,9 @@ public final class Json {
         }
 
         Unstorable under(String key) {
-            path.addFirst(key);
+            if (before != TOO_DEEP) {   // a path of 900 keys says nothing more
+                path.addFirst(key);
+            }
             return this;
         }
 
@@ -199,9 +209,15 @@ public final class Json {
         }
     }
 
-    private static Unstorable find(JsonNode node) {
+    private static final String TOO_DEEP = "nests deeper than " + MAX_DEPTH + " levels";
+
+    private static Unstorable find(JsonNode node, int depth) {
         if (node == null) {
             return null;
+        }
+        if (depth > MAX_DEPTH && node.isContainerNode()) {
+            return new Unstorable(TOO_DEEP, ": what the coordinator stores is wrapped in more as it goes on (an outcome"
+                    + " event, a next step's request), past the 1,000 levels JSON is read to");
         }
         if (node.isTextual()) {
             return unstorableText(node.textValue());
@@ -225,7 +241,7 @@ public final class Json {
                 var field = fields.next();
                 Unstorable found = unstorableText(field.getKey());
                 if (found == null) {
-                    found = find(field.getValue());
+                    found = find(field.getValue(), depth + 1);
                 }
                 if (found != null) {
                     return found.under(field.getKey());
@@ -233,7 +249,7 @@ public final class Json {
             }
         } else if (node.isArray()) {
             for (int i = 0; i < node.size(); i++) {
-                Unstorable found = find(node.get(i));
+                Unstorable found = find(node.get(i), depth + 1);
                 if (found != null) {
                     return found.under(Integer.toString(i));
                 }

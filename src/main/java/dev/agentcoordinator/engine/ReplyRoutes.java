@@ -48,6 +48,8 @@ public class ReplyRoutes extends RouteBuilder {
     /** Header: the reply answers an attempt a cancel cut off, whose step's compensation is held for it (V47). */
     private static final String RELEASES_HOLD = "releasesHold";
     public static final String ROUTE_ID = "coordinator.replies";
+    /** ignored_replies.correlation_id's length (V1). */
+    static final int MAX_RECORDED_CORRELATION_ID = 255;
 
     private final WorkflowCatalog catalog;
     private final String replyQueue;
@@ -311,6 +313,12 @@ public class ReplyRoutes extends RouteBuilder {
      * needs those parameters (as NULL), or it fails and the reply is redelivered forever.
      */
     private static void nameUnknownStep(Exchange exchange) {
+        // ignored_replies.correlation_id is varchar(255): a longer one (the agent's to write) failed the insert on every
+        // delivery, an ERROR with its stack trace each time, until the broker dead-lettered the reply
+        Object correlationId = exchange.getMessage().getHeader("correlationId");
+        if (correlationId instanceof String text && text.length() > MAX_RECORDED_CORRELATION_ID) {
+            exchange.getMessage().setHeader("correlationId", text.substring(0, MAX_RECORDED_CORRELATION_ID - 1) + "\u2026");
+        }
         presentEvenIfNull(exchange.getMessage(), EXECUTION_ID);
         presentEvenIfNull(exchange.getMessage(), STEP_ID);
         presentEvenIfNull(exchange.getMessage(), ROW_ID);   // record-ignored-reply.sql names the row a reply answers

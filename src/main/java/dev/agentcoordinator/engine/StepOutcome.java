@@ -153,7 +153,7 @@ public record StepOutcome(Transition transition, String outputJson, String error
         }
         String unstorable = Json.unstorable(progress);
         if (unstorable != null) {   // the progress reported before stays: a retry still gets the last good one
-            LOG.warn("A heartbeat's progress {}: not kept, the progress reported before stays (heartbeat {})", unstorable,
+            LOG.warn("A heartbeat's progress {}: not kept, the progress reported before stays (heartbeat {})", LogText.oneLine(unstorable),
                     correlationId == null ? "without a correlation id" : LogText.oneLine(correlationId.toString()));
             return null;
         }

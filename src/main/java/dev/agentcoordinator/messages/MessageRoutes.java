@@ -3,6 +3,7 @@ package dev.agentcoordinator.messages;
 import dev.agentcoordinator.engine.Endpoints;
 import dev.agentcoordinator.engine.Headers;
 import dev.agentcoordinator.engine.IgnoredFields;
+import dev.agentcoordinator.engine.LogText;
 import dev.agentcoordinator.engine.ReplyBacklog;
 import dev.agentcoordinator.engine.Sql;
 import jakarta.jms.Destination;
@@ -176,9 +177,9 @@ public class MessageRoutes extends RouteBuilder {
             org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(MessageRoutes.class);
             String id = exchange.getMessage().getHeader(AgentMessageCodec.MESSAGE_ID, String.class);
             if (ignored.misspelt()) {
-                log.warn("Message {}: {}", id, ignored.text());
+                log.warn("Message {}: {}", LogText.oneLine(id), LogText.oneLine(ignored.text()));
             } else {
-                log.debug("Message {}: {}", id, ignored.text());
+                log.debug("Message {}: {}", LogText.oneLine(id), LogText.oneLine(ignored.text()));
             }
         }
     }

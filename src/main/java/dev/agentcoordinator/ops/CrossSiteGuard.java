@@ -1,6 +1,5 @@
 package dev.agentcoordinator.ops;
 
-import dev.agentcoordinator.engine.Json;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.AuthenticationHandler;
 import org.apache.camel.component.platform.http.vertx.auth.AuthenticationConfig;
@@ -54,9 +53,7 @@ public final class CrossSiteGuard implements AuthenticationHandler {
             request.next();
             return;
         }
-        request.response().setStatusCode(403)
-                .putHeader("Content-Type", "application/json")
-                .end(Json.object().put("error", refusal).toString());
+        UnmatchedRequests.answer(request, 403, refusal);
     }
 
     /** Why the request is refused, or null when it passes. */

@@ -253,6 +253,18 @@ class DuplicateDeliverySemanticsTest {
     }
 
     /**
+     * A correlation id longer than ignored_replies keeps (255 characters) is recorded cut short: its insert failed at
+     * every delivery, an ERROR with its stack trace each time, until the broker dead-lettered the reply.
+     */
+    @Test
+    void aReplyWhoseCorrelationIdIsTooLongToKeepIsRecordedCutShort() throws Exception {
+        String tooLong = "f-forged-" + UUID.randomUUID() + "-" + "x".repeat(300) + ":1";
+        sendReply(tooLong, "{\"status\":\"ok\",\"output\":{}}");
+        String recorded = tooLong.substring(0, 254) + "\u2026";
+        await().atMost(Duration.ofSeconds(10)).until(() -> !query("SELECT 1 FROM ignored_replies WHERE correlation_id = ?", recorded).isEmpty());
+    }
+
+    /**
      * A reply that is not JSON, or (sent as bytes) not UTF-8, fails its attempt naming why. Before, bytes that were not
      * UTF-8 completed the step with {"name": "caf\uFFFD"}, while the same bytes posted over HTTP got a 400.
      */

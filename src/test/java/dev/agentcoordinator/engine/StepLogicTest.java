@@ -170,6 +170,13 @@ class StepLogicTest {
         assertThat(StepOutcome.of(a, "{\"status\":\"error\",\"error\":\"no\",\"retryable\":false}", 1, 2, 0, "{}").transition())
                 .isEqualTo(StepOutcome.Transition.FAIL);
         assertThat(StepOutcome.of(a, "not json", 1, 1, 0, "{}").error()).contains("malformed JSON");
+        // an output nested so deep that its outcome event, which wraps it in more, could not be read: the coordinator
+        // refused its own event (dead-lettered without its id), and a chained workflow never started
+        String deep = "[".repeat(950) + "]".repeat(950);
+        assertThat(StepOutcome.of(a, "{\"status\":\"ok\",\"output\":{\"x\":" + deep + "}}", 1, 1, 0, "{}").error())
+                .startsWith("agent reply nests deeper than 900 levels: what the coordinator stores is wrapped in more");
+        assertThat(StepOutcome.of(a, "{\"status\":\"ok\",\"output\":{\"x\":" + "[".repeat(890) + "]".repeat(890) + "}}",
+                1, 1, 0, "{}").transition()).isEqualTo(StepOutcome.Transition.COMPLETE);
         // a key given twice is the agent's mistake, as in an event: before, the last one won without a word
         assertThat(StepOutcome.of(a, "{\"status\":\"error\",\"error\":\"first\",\"status\":\"ok\",\"output\":{}}", 1, 2, 0, "{}").error())
                 .startsWith("agent replied with malformed JSON: not valid JSON: Duplicate field 'status'");
@@ -352,6 +359,17 @@ class StepLogicTest {
         // jsonb refuses U+0000: not kept (a WARN line says so), so the progress reported before stays for a retry;
         // before, a note took its place, and the retry was sent the note instead of the agent's last good progress
         assertThat(StepOutcome.heartbeatProgress("{\"status\":\"running\",\"progress\":{\"cursor\":\"a\\u0000b\"}}")).isNull();
+    }
+
+    /** The WARN naming where the unstorable character is stays one line: the key is the agent's to write, line breaks too. */
+    @Test
+    void anUnstorableProgressIsToldOnOneLineWhateverItsKeys() {
+        try (CapturedLog log = CapturedLog.of(StepOutcome.class.getName())) {
+            assertThat(StepOutcome.heartbeatProgress("{\"status\":\"running\",\"progress\":"
+                    + "{\"k\\n12:00:00.000 ERROR [main] d.a.Forged - by an agent\":\"\\u0000\"}}")).isNull();
+            assertThat(log.lines()).hasSize(1);
+            assertThat(log.lines().get(0)).doesNotContain("\n").contains("k\\n12:00:00.000 ERROR");
+        }
     }
 
     /** Why a loop goes on, as its progress line and an exhausted loop's error say it: a long value is cut, with its length. */
