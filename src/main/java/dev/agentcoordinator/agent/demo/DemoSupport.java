@@ -47,7 +47,8 @@ final class DemoSupport {
                         + " on attempt " + request.attempt() + " (succeeds from attempt " + failUntil + ")", true);
             }
             String simulatedError = request.inputString("simulate_error");
-            if (simulatedError != null) {
+            // false or "" switches it off: a trigger's flag mapped as it is ({"simulate_error": false}) failed the step
+            if (simulatedError != null && !simulatedError.isEmpty() && !"false".equals(simulatedError)) {
                 throw new NonRetryableAgentException(simulatedError);
             }
             return handler.handle(request);

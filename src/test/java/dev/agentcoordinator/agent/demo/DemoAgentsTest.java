@@ -142,6 +142,9 @@ class DemoAgentsTest {
         AgentReply failed = reply("strategist", "fetch_market_data", Map.of("simulate_error", "market closed"), 1);
         assertThat(failed.isOk()).isFalse();
         assertThat(failed.error()).isEqualTo("market closed");
+        // a flag mapped from the trigger as it is switches it off when false (it failed the step with the message "false")
+        assertThat(reply("strategist", "fetch_market_data", Map.of("simulate_error", false), 1).isOk()).isTrue();
+        assertThat(reply("strategist", "fetch_market_data", Map.of("simulate_error", ""), 1).isOk()).isTrue();
     }
 
     @Test
