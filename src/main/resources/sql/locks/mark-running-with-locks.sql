@@ -7,8 +7,10 @@ UPDATE workflow_step_executions s
        -- a retry (requeued by start-due-retries.sql to take its locks again, the failed attempt's error still
        -- on the row; a first attempt and a step reset by a retry of its execution have none) keeps the input and
        -- context of the attempt before, as a retry without locks does; a loop's later iteration keeps the input
-       -- its previous iteration's feedback gave it. The request carries what is returned.
-       input = CASE WHEN s.iteration > 0 OR s.error IS NOT NULL THEN s.input ELSE CAST(? AS jsonb) END,
+       -- its previous iteration's feedback gave it. A later iteration of a loop over several steps (loop.repeat_from)
+       -- was created without one for its steps after the first: their input mapping gives it, as mark-running.sql does
+       -- (the request went out without an input). The request carries what is returned.
+       input = CASE WHEN (s.iteration > 0 OR s.error IS NOT NULL) AND s.input IS NOT NULL THEN s.input ELSE CAST(? AS jsonb) END,
        request_context = CASE WHEN s.error IS NOT NULL THEN s.request_context ELSE CAST(? AS jsonb) END,
        holds_locks = true, lock_count = CAST(? AS smallint), waiting_for = NULL, waiting_since = NULL, started_at = now(), error = NULL,
        deadline = LEAST(now() + s.timeout_ms * interval '1 millisecond', e.deadline), updated_at = now(),

@@ -242,13 +242,17 @@ final class RequestWorker implements Runnable {
      */
     private void watchForLoss(Connection opened) throws JMSException {
         opened.setExceptionListener(failure -> {
-            cutOff = true;
+            // Artemis calls it after a reconnection that succeeded too (error code FAILOVER): the connection is fine then;
+            // and on a thread of its own, possibly after this worker replaced the connection
+            if (!"FAILOVER".equals(failure.getErrorCode()) && connection == opened) {
+                cutOff = true;
+            }
             abandonInFlight("the connection to the broker failed (" + failure.getMessage() + ")");
         });
         if (opened instanceof org.apache.activemq.artemis.jms.client.ActiveMQConnection artemis) {
             artemis.setFailoverListener(event -> {
                 if (event == org.apache.activemq.artemis.api.core.client.FailoverEventType.FAILURE_DETECTED) {
-                    cutOff = true;
+                    cutOff = connection == opened;
                     abandonInFlight("the connection to the broker was lost");
                 } else if (event == org.apache.activemq.artemis.api.core.client.FailoverEventType.FAILOVER_COMPLETED) {
                     cutOff = false;

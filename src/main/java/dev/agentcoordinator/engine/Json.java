@@ -152,6 +152,13 @@ public final class Json {
      */
     public static final int MAX_DEPTH = 900;
 
+    /**
+     * The deepest a step reply may nest: its output lands three levels deeper in its execution's outcome event
+     * ({@code payload.results.<step>.output} for the reply's {@code output}), which is read as any event, to
+     * {@link #MAX_DEPTH}; a few more levels to spare.
+     */
+    public static final int REPLY_MAX_DEPTH = MAX_DEPTH - 10;
+
 
     /**
      * Why a JSON value cannot be stored as it is and read back, in words that follow its name ("event " + …), naming the
@@ -168,7 +175,12 @@ public final class Json {
      * </ul>
      */
     public static String unstorable(JsonNode node) {
-        Unstorable found = find(node, 1);
+        return unstorable(node, MAX_DEPTH);
+    }
+
+    /** As {@link #unstorable(JsonNode)}, with another bound on the nesting than {@link #MAX_DEPTH}. */
+    public static String unstorable(JsonNode node, int maxDepth) {
+        Unstorable found = find(node, 1, maxDepth);
         return found == null ? null : found.said();
     }
 
@@ -209,15 +221,15 @@ public final class Json {
         }
     }
 
-    private static final String TOO_DEEP = "nests deeper than " + MAX_DEPTH + " levels";
+    private static final String TOO_DEEP = "nests deeper than ";
 
-    private static Unstorable find(JsonNode node, int depth) {
+    private static Unstorable find(JsonNode node, int depth, int maxDepth) {
         if (node == null) {
             return null;
         }
-        if (depth > MAX_DEPTH && node.isContainerNode()) {
-            return new Unstorable(TOO_DEEP, ": what the coordinator stores is wrapped in more as it goes on (an outcome"
-                    + " event, a next step's request), past the 1,000 levels JSON is read to");
+        if (depth > maxDepth && node.isContainerNode()) {
+            return new Unstorable(TOO_DEEP, maxDepth + " levels: what the coordinator stores is wrapped in more as it goes on"
+                    + " (an outcome event, a next step's request), past the 1,000 levels JSON is read to");
         }
         if (node.isTextual()) {
             return unstorableText(node.textValue());
@@ -241,7 +253,7 @@ public final class Json {
                 var field = fields.next();
                 Unstorable found = unstorableText(field.getKey());
                 if (found == null) {
-                    found = find(field.getValue(), depth + 1);
+                    found = find(field.getValue(), depth + 1, maxDepth);
                 }
                 if (found != null) {
                     return found.under(field.getKey());
@@ -249,7 +261,7 @@ public final class Json {
             }
         } else if (node.isArray()) {
             for (int i = 0; i < node.size(); i++) {
-                Unstorable found = find(node.get(i), depth + 1);
+                Unstorable found = find(node.get(i), depth + 1, maxDepth);
                 if (found != null) {
                     return found.under(Integer.toString(i));
                 }

@@ -222,12 +222,15 @@ public final class LockedStepStart {
         try (Connection connection = s.dataSource.getConnection();
              PreparedStatement statement = connection.prepareStatement(LockSql.named("find-lock-waiters"))) {
             for (LockRequest request : requests) {
-                statement.setString(1, "lock " + request.resource() + " ");
-                statement.setString(2, rowId);
-                statement.setString(3, request.resourceType());
-                statement.setString(4, request.resourceId());
-                statement.setString(5, holder.executionId());
-                statement.setString(6, holder.stepId());
+                String note = "lock " + request.resource();
+                statement.setString(1, note);
+                statement.setString(2, note);
+                statement.setString(3, note);
+                statement.setString(4, rowId);
+                statement.setString(5, request.resourceType());
+                statement.setString(6, request.resourceId());
+                statement.setString(7, holder.executionId());
+                statement.setString(8, holder.stepId());
                 try (ResultSet rs = statement.executeQuery()) {
                     while (rs.next()) {
                         int priority = s.priorities.of(rs.getString("agent"));

@@ -313,15 +313,31 @@ public class ReplyRoutes extends RouteBuilder {
      * needs those parameters (as NULL), or it fails and the reply is redelivered forever.
      */
     private static void nameUnknownStep(Exchange exchange) {
-        // ignored_replies.correlation_id is varchar(255): a longer one (the agent's to write) failed the insert on every
-        // delivery, an ERROR with its stack trace each time, until the broker dead-lettered the reply
-        Object correlationId = exchange.getMessage().getHeader("correlationId");
-        if (correlationId instanceof String text && text.length() > MAX_RECORDED_CORRELATION_ID) {
-            exchange.getMessage().setHeader("correlationId", text.substring(0, MAX_RECORDED_CORRELATION_ID - 1) + "\u2026");
+        if (exchange.getMessage().getHeader("correlationId") instanceof String correlationId) {
+            exchange.getMessage().setHeader("correlationId", recordable(correlationId));
         }
         presentEvenIfNull(exchange.getMessage(), EXECUTION_ID);
         presentEvenIfNull(exchange.getMessage(), STEP_ID);
         presentEvenIfNull(exchange.getMessage(), ROW_ID);   // record-ignored-reply.sql names the row a reply answers
+    }
+
+    /**
+     * A correlation id as ignored_replies can keep it (the agent's to write): U+0000 and unpaired surrogates as U+FFFD,
+     * at most {@link #MAX_RECORDED_CORRELATION_ID} characters, cut short with "…" (a surrogate pair never split). Either
+     * failed the insert at every delivery, an ERROR with its stack trace each time, until the broker dead-lettered the
+     * reply (300 replies: 181,404 log lines in a minute).
+     */
+    static String recordable(String correlationId) {
+        StringBuilder text = new StringBuilder(correlationId.length());
+        correlationId.codePoints().forEach(c -> text.appendCodePoint(c == 0 || (c >= 0xD800 && c <= 0xDFFF) ? 0xFFFD : c));
+        if (text.length() <= MAX_RECORDED_CORRELATION_ID) {
+            return text.toString();
+        }
+        int cut = MAX_RECORDED_CORRELATION_ID - 1;
+        if (Character.isHighSurrogate(text.charAt(cut - 1))) {
+            cut--;
+        }
+        return text.substring(0, cut) + "\u2026";
     }
 
     /**
@@ -332,6 +348,11 @@ public class ReplyRoutes extends RouteBuilder {
     private void readCorrelation(Exchange exchange) {
         Message in = exchange.getMessage();
         backlog.track(exchange, in.getHeader(CAUSE_MESSAGE_ID, String.class));
+        if (in.getHeader(CORRELATION_ID) instanceof String id && id.indexOf('\0') >= 0) {
+            // no attempt has it, and PostgreSQL takes no U+0000 as a parameter: looked up as it was, and recorded in the
+            // reason that quotes it, it failed every delivery, an ERROR each time, until the broker dead-lettered the reply
+            in.setHeader(CORRELATION_ID, id.replace('\0', '\uFFFD'));
+        }
         StepRequests.Correlation correlation = StepRequests.parseCorrelation(in.getHeader(CORRELATION_ID, String.class));
         in.setHeader(ROW_ID, correlation == null ? null : correlation.rowId());
         in.setHeader("replyAttempt", correlation == null ? null : correlation.attempt());

@@ -53,7 +53,7 @@ public record StepOutcome(Transition transition, String outputJson, String error
         } catch (IllegalArgumentException e) {
             return failure("agent replied with malformed JSON: " + e.getMessage(), true, attempt, maxAttempts);
         }
-        String unstorable = Json.unstorable(reply);
+        String unstorable = Json.unstorable(reply, Json.REPLY_MAX_DEPTH);
         if (unstorable != null) {
             return failure("agent reply " + unstorable, true, attempt, maxAttempts);
         }

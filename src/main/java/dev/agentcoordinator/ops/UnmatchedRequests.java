@@ -110,30 +110,10 @@ public final class UnmatchedRequests {
             return;
         }
         request.response().setStatusCode(status).putHeader("Content-Type", "application/json");
-        boolean closing = closesUnreadBody(request);
-        io.vertx.core.Future<Void> ended;
         if (request.request().method() == io.vertx.core.http.HttpMethod.HEAD) {
-            ended = request.response().end();   // no body: over HTTP/2 one is a protocol error, and the client saw none
+            request.response().end();   // no body: over HTTP/2 one is a protocol error, and the client saw none
         } else {
-            ended = request.response().end(Json.object().put("error", error).toString());
+            request.response().end(Json.object().put("error", error).toString());
         }
-        if (closing) {
-            ended.onComplete(done -> request.request().connection().close());
-        }
-    }
-
-    /**
-     * A refusal that comes before the request's body was read (a 401, a 403): over HTTP/1.x the connection closes after
-     * the answer (Connection: close), so that a client without credentials cannot hold it by sending the body it
-     * announced a byte at a time (Vert.x reads on until the announced end, for the next request on the connection).
-     * True when it does.
-     */
-    private static boolean closesUnreadBody(RoutingContext request) {
-        io.vertx.core.http.HttpServerRequest http = request.request();
-        if (http.isEnded() || http.version() == io.vertx.core.http.HttpVersion.HTTP_2) {
-            return false;
-        }
-        request.response().putHeader("Connection", "close");
-        return true;
     }
 }

@@ -262,6 +262,14 @@ class DuplicateDeliverySemanticsTest {
         sendReply(tooLong, "{\"status\":\"ok\",\"output\":{}}");
         String recorded = tooLong.substring(0, 254) + "\u2026";
         await().atMost(Duration.ofSeconds(10)).until(() -> !query("SELECT 1 FROM ignored_replies WHERE correlation_id = ?", recorded).isEmpty());
+        // and one PostgreSQL cannot store as sent (U+0000), with U+FFFD in its place (the diff reviewer's test)
+        String marker = "f-nul-" + UUID.randomUUID();
+        sendReply(marker + "\u0000x:1", "{\"status\":\"ok\",\"output\":{}}");
+        await().atMost(Duration.ofSeconds(10)).until(() -> !query("SELECT 1 FROM ignored_replies WHERE correlation_id = ?",
+                marker + "\uFFFDx:1").isEmpty());
+        assertThat(ReplyRoutes.recordable("a\ud800b")).isEqualTo("a\uFFFDb");
+        // cut short without splitting a pair: 253 letters and an emoji would leave half of it at the cut
+        assertThat(ReplyRoutes.recordable("x".repeat(253) + "\uD83D\uDE00" + "y".repeat(10))).isEqualTo("x".repeat(253) + "\u2026");
     }
 
     /**

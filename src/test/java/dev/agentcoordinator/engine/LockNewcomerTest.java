@@ -82,4 +82,35 @@ class LockNewcomerTest {
         assertThat(events).as("the lower newcomer's request went out at +0 ms, the waiting higher one's at +%d ms,"
                 + " while the lower agent still worked (2000 ms)", midAfterLowMs).isEmpty();
     }
+
+    /**
+     * A waiter of another resource whose id starts with this one's and a space (roadmap/"u x", roadmap/"u") is no waiter
+     * of this one: the first version matched the start of the waiter's note and yielded (the diff reviewer's test).
+     */
+    @Test
+    void aNewcomerDoesNotYieldToAWaiterOfAnotherResource() throws Exception {
+        String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
+        String other = user + " x";   // another resource, whose id starts with this one's and a space
+        AcquireResult.Acquired held = (AcquireResult.Acquired) locks.acquire(
+                new LockHolder("strategist", 5, "holding-execution", "set_goals"), new LockRequest("roadmap", other, 60_000));
+        try {
+            String mid = sendEvent("G_LOCK_ORDER_MID", "{\"user_id\":\"" + other + "\"}");
+            await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(mid) != null && query("SELECT 1 FROM workflow_step_executions"
+                    + " WHERE execution_id = ? AND waiting_for IS NOT NULL", executionOf(mid)).size() == 1);
+
+            org.apache.camel.spi.RouteController routes = shared().camelContext().getRouteController();
+            routes.stopRoute("coordinator.locks.waiting");   // only the first try counts here
+            try {
+                String low = sendEvent("G_LOCK_ORDER_LOW", "{\"user_id\":\"" + user + "\"}");   // roadmap/u-…: nobody holds it
+                await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(low) != null && !query("SELECT 1 FROM workflow_step_executions"
+                        + " WHERE execution_id = ? AND (waiting_for IS NOT NULL OR status <> 'pending')", executionOf(low)).isEmpty());
+                assertThat(query("SELECT waiting_for FROM workflow_step_executions WHERE execution_id = ?", executionOf(low)))
+                        .singleElement().satisfies(r -> assertThat(r.get("waiting_for")).as("roadmap/%s is free", user).isNull());
+            } finally {
+                routes.startRoute("coordinator.locks.waiting");
+            }
+        } finally {
+            locks.release(held.lockId());
+        }
+    }
 }

@@ -221,6 +221,9 @@ class LoopOverStepsTest {
                     .isAfterOrEqualTo(((java.sql.Timestamp) writes.get(i - 1).get("completed_at")).toInstant().minusMillis(50));
         }
         assertThat(rows(one, "write")).extracting(r -> r.get("text")).containsExactly(topic + "+", topic + "++", topic + "+++");
+        // the review, locked too, gets its mapped input in every iteration: its later rows were sent none, and the critic,
+        // reading no target, approved the second draft
+        assertThat(rows(one, "review")).hasSize(3).allSatisfy(r -> assertThat(String.valueOf(r.get("input"))).contains("\"target\": 3"));
         assertThat(query("SELECT count(*) AS n FROM resource_locks WHERE resource_id = ?", topic).get(0).get("n")).isEqualTo(0L);
     }
 

@@ -174,9 +174,15 @@ class StepLogicTest {
         // refused its own event (dead-lettered without its id), and a chained workflow never started
         String deep = "[".repeat(950) + "]".repeat(950);
         assertThat(StepOutcome.of(a, "{\"status\":\"ok\",\"output\":{\"x\":" + deep + "}}", 1, 1, 0, "{}").error())
-                .startsWith("agent reply nests deeper than 900 levels: what the coordinator stores is wrapped in more");
-        assertThat(StepOutcome.of(a, "{\"status\":\"ok\",\"output\":{\"x\":" + "[".repeat(890) + "]".repeat(890) + "}}",
-                1, 1, 0, "{}").transition()).isEqualTo(StepOutcome.Transition.COMPLETE);
+                .startsWith("agent reply nests deeper than 890 levels: what the coordinator stores is wrapped in more");
+        // the deepest reply taken (890 levels) makes an outcome event that is taken too: its output three levels deeper
+        String deepest = "[".repeat(Json.REPLY_MAX_DEPTH - 2) + "]".repeat(Json.REPLY_MAX_DEPTH - 2);
+        assertThat(StepOutcome.of(a, "{\"status\":\"ok\",\"output\":{\"x\":" + deepest + "}}", 1, 1, 0, "{}").transition())
+                .isEqualTo(StepOutcome.Transition.COMPLETE);
+        assertThat(StepOutcome.of(a, "{\"status\":\"ok\",\"output\":{\"x\":[" + deepest + "]}}", 1, 1, 0, "{}").error())
+                .startsWith("agent reply nests deeper than 890 levels");
+        assertThat(EventDecoder.parse("{\"type\":\"T_COMPLETED\",\"payload\":{\"results\":{\"a\":{\"output\":{\"x\":"
+                + deepest + "}}}}}").path("type").asText()).isEqualTo("T_COMPLETED");
         // a key given twice is the agent's mistake, as in an event: before, the last one won without a word
         assertThat(StepOutcome.of(a, "{\"status\":\"error\",\"error\":\"first\",\"status\":\"ok\",\"output\":{}}", 1, 2, 0, "{}").error())
                 .startsWith("agent replied with malformed JSON: not valid JSON: Duplicate field 'status'");
