@@ -2,18 +2,23 @@
 -- try yields to those of higher priority (and of equal priority, waiting already), so that the lock sweep hands the lock
 -- to the highest waiter (LockRoutes) rather than a newcomer taking it between two sweeps. Not when the asker holds that
 -- lock already (a renewal: a loop's next iteration, an undo taking over the lock kept for the attempt a cancel cut off).
--- Their note names the first lock they wait for (AcquireResult.Blocked.describe: "lock <type>/<id> held by …", "… (holder
--- just released it)", LockedStepStart's "… waited for first by …"), matched whole up to its words: a resource id may
--- hold a space, and a waiter of roadmap/"u x" is no waiter of roadmap/"u". As waiting-lock-steps.sql: only waiters the
--- sweep tries.
--- Parameters: "lock <type>/<id>" (three times), the asking row's id, resource type, resource id, execution, step.
+-- A waiter of any of its locks (waiting_locks, V53), not only of the first that blocked it: a step waiting for two, blocked
+-- on one, would otherwise lose the other to a newcomer it then preempts. A row noted by an earlier release has no
+-- waiting_locks: its note names the first lock it waits for (AcquireResult.Blocked.describe: "lock <type>/<id> held by
+-- …", "… (holder just released it)", LockedStepStart's "… waited for first by …"), matched whole up to its words (a
+-- resource id may hold a space: a waiter of roadmap/"u x" is no waiter of roadmap/"u"). As waiting-lock-steps.sql: only
+-- waiters the sweep tries.
+-- Parameters: resource type, resource id, "lock <type>/<id>" (three times), the asking row's id, resource type,
+-- resource id, execution, step.
 SELECT s.agent, s.execution_id, s.step_id
 FROM workflow_step_executions s
 JOIN workflow_executions e ON e.id = s.execution_id
                           AND (e.status = 'running' OR (e.status = 'compensating' AND s.kind = 'compensation'))
 WHERE s.status = 'pending' AND s.waiting_for IS NOT NULL AND s.next_attempt_at IS NULL
-  AND (starts_with(s.waiting_for, ? || ' held by ') OR starts_with(s.waiting_for, ? || ' waited for first by ')
-       OR s.waiting_for = ? || ' (holder just released it)')
+  AND (s.waiting_locks @> jsonb_build_array(jsonb_build_array(CAST(? AS text), CAST(? AS text)))
+       OR s.waiting_locks IS NULL AND (starts_with(s.waiting_for, ? || ' held by ')
+                                       OR starts_with(s.waiting_for, ? || ' waited for first by ')
+                                       OR s.waiting_for = ? || ' (holder just released it)'))
   AND s.id <> ?
   AND NOT EXISTS (SELECT 1 FROM resource_locks l WHERE l.resource_type = ? AND l.resource_id = ?
                                                    AND l.execution_id = ? AND l.step_id = ?)

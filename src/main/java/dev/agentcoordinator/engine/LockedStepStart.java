@@ -152,7 +152,7 @@ public final class LockedStepStart {
                 return;
             }
         }
-        if (waitingFor != null && s.update("note-waiting", waitingFor, rowId) > 0) {
+        if (waitingFor != null && s.update("note-waiting", waitingFor, waitingLocks(requests), rowId) > 0) {
             in.setHeader(LOCK_OUTCOME, "waiting");
             in.setHeader(Headers.REASON, waitingFor);
         } else {
@@ -217,20 +217,31 @@ public final class LockedStepStart {
         return waitingFor;
     }
 
+    /** Every lock the step asks for, as note-waiting.sql keeps them: [[resource_type, resource_id], ...]. */
+    private static String waitingLocks(List<LockRequest> requests) {
+        com.fasterxml.jackson.databind.node.ArrayNode locks = Json.array();
+        for (LockRequest request : requests) {
+            locks.addArray().add(request.resourceType()).add(request.resourceId());
+        }
+        return Json.write(locks);
+    }
+
     /** What a first try waits for: a waiter of one of its locks with a higher or equal priority; null when none waits. */
     private static String waiterAhead(Services s, List<LockRequest> requests, LockHolder holder, String rowId) throws SQLException {
         try (Connection connection = s.dataSource.getConnection();
              PreparedStatement statement = connection.prepareStatement(LockSql.named("find-lock-waiters"))) {
             for (LockRequest request : requests) {
                 String note = "lock " + request.resource();
-                statement.setString(1, note);
-                statement.setString(2, note);
+                statement.setString(1, request.resourceType());
+                statement.setString(2, request.resourceId());
                 statement.setString(3, note);
-                statement.setString(4, rowId);
-                statement.setString(5, request.resourceType());
-                statement.setString(6, request.resourceId());
-                statement.setString(7, holder.executionId());
-                statement.setString(8, holder.stepId());
+                statement.setString(4, note);
+                statement.setString(5, note);
+                statement.setString(6, rowId);
+                statement.setString(7, request.resourceType());
+                statement.setString(8, request.resourceId());
+                statement.setString(9, holder.executionId());
+                statement.setString(10, holder.stepId());
                 try (ResultSet rs = statement.executeQuery()) {
                     while (rs.next()) {
                         int priority = s.priorities.of(rs.getString("agent"));
