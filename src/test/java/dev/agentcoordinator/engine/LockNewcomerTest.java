@@ -36,7 +36,8 @@ class LockNewcomerTest {
         // g-lock-low (priority 1) works on the roadmap for 2 s, g-lock-mid (priority 3) for 300 ms (TestCoordinator's priorities)
         agents = new ScriptedAgents(shared().connectionFactory())
                 .agent("g-lock-low", r -> List.of(Reply.ok(Map.of()).after(2000)))
-                .agent("g-lock-mid", r -> List.of(Reply.ok(Map.of()).after(300)));
+                .agent("g-lock-mid", r -> List.of(Reply.ok(Map.of()).after(300)))
+                .agent("g-lock-architect", r -> List.of(Reply.ok(Map.of())));
     }
 
     @AfterAll
@@ -145,5 +146,32 @@ class LockNewcomerTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> "completed".equals(executionStatus(executionOf(low)))
                 && "completed".equals(executionStatus(executionOf(two))));
         assertThat(query("SELECT event FROM lock_events WHERE resource_id = ?", user)).as("no preemption").isEmpty();
+    }
+
+    /**
+     * A waiter whose time ran out while the lock sweep did not try it (it pauses while the broker cannot be reached) is
+     * tried once more before it fails: it was failed as soon as the broker was back, before any try (a chaos run: a
+     * wait of 22.9 s, 18.4 of them with both its locks free). Here the lock comes free meanwhile: it gets it.
+     */
+    @Test
+    void aWaiterNotTriedSinceItsTimeRanOutIsTriedOnceMoreBeforeItFails() throws Exception {
+        String user = "w-" + UUID.randomUUID().toString().substring(0, 8);
+        AcquireResult.Acquired held = (AcquireResult.Acquired) locks.acquire(
+                new LockHolder("strategist", 5, "holding-execution", "set_goals"), new LockRequest("roadmap", user, 60_000));
+        String eventId = sendEvent("G_LOCK_TIMEOUT", "{\"user_id\":\"" + user + "\"}");   // the step's timeout: 400 ms
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null && query("SELECT 1 FROM workflow_step_executions"
+                + " WHERE execution_id = ? AND waiting_for IS NOT NULL", executionOf(eventId)).size() == 1);
+        String execution = executionOf(eventId);
+
+        org.apache.camel.spi.RouteController routes = shared().camelContext().getRouteController();
+        routes.stopRoute("coordinator.locks.waiting");   // as while the broker cannot be reached
+        try {
+            assertThat(locks.release(held.lockId())).isTrue();
+            await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(5))
+                    .until(() -> "pending".equals(stepRow(execution, "adjust").get("status")));
+        } finally {
+            routes.startRoute("coordinator.locks.waiting");
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(executionStatus(execution)));
     }
 }
