@@ -8,6 +8,7 @@ import dev.agentcoordinator.definition.InvalidDefinitionsException;
 import dev.agentcoordinator.definition.WorkflowCatalog;
 import dev.agentcoordinator.engine.CoordinatorRoutes;
 import dev.agentcoordinator.engine.Endpoints;
+import dev.agentcoordinator.engine.ExecutionFactsCache;
 import dev.agentcoordinator.engine.ReloadNotices;
 import dev.agentcoordinator.engine.RetainedVersions;
 import dev.agentcoordinator.engine.WorkflowFolderWatch;
@@ -270,6 +271,7 @@ public final class CoordinatorApp {
         try {
             CoordinatorRoutes routes = new CoordinatorRoutes(catalog, settings);
             camel = CamelRuntime.prepare(settings, infra, catalog, routes.builders(), routes.outageBreakers(infra.databaseOutage()));
+            camel.context().getRegistry().bind(ExecutionFactsCache.REGISTRY_NAME, routes.facts());   // for a look from Hawtio or a test
             startWhileInfrastructureStarts(camel, infra);
             infra.awaitReady();
             // executions that started on another version of their workflow end on it

@@ -36,6 +36,11 @@ public final class CoordinatorRoutes {
     }
 
     /** The routes need a {@code DataSource} bound in the Camel registry. */
+    /** What the workflows' routes cache of the executions in flight. */
+    public ExecutionFactsCache facts() {
+        return facts;
+    }
+
     public List<RoutesBuilder> builders() {
         String replyQueue = settings.replyQueue();
         List<RoutesBuilder> builders = new ArrayList<>();
@@ -48,7 +53,7 @@ public final class CoordinatorRoutes {
         builders.add(new ReplyRoutes(catalog, replyQueue, settings.jmsConcurrentConsumers(), settings.jmsMaxConcurrentConsumers(), replyBacklog));
         builders.add(new dev.agentcoordinator.api.ApiRoutes(catalog, replyQueue, replyBacklog::isBrokerUnreachable));
         long sweepPeriodMs = settings.supervisorPeriodMs();
-        builders.add(new SupervisorRoutes(catalog, replyQueue, sweepPeriodMs, replyBacklog));
+        builders.add(new SupervisorRoutes(catalog, replyQueue, sweepPeriodMs, replyBacklog, facts));
         builders.add(new LockRoutes(catalog, sweepPeriodMs, replyBacklog::holdSweep, settings.lockPriorities(),
                 replyBacklog::isBrokerUnreachable));
         builders.add(new dev.agentcoordinator.messages.MessageRoutes(

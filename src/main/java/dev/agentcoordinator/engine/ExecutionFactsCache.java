@@ -16,6 +16,8 @@ import java.util.function.Predicate;
 public final class ExecutionFactsCache {
     /** About 32 MB of text: thousands of executions in flight with outputs of a few KB. */
     static final long DEFAULT_BUDGET_CHARS = 16L * 1024 * 1024;
+    /** The name it is bound under in the Camel registry. */
+    public static final String REGISTRY_NAME = "executionFacts";
 
     private final long budgetChars;
     /** Read without a lock on every reply. */
@@ -104,6 +106,13 @@ public final class ExecutionFactsCache {
                 unlink(facts);
             }
             forgotten.put(executionId, Boolean.TRUE);
+        }
+    }
+
+    /** Whether the facts of this execution are cached. */
+    boolean holds(String executionId) {
+        synchronized (byExecutionId) {
+            return byExecutionId.containsKey(executionId);
         }
     }
 

@@ -37,7 +37,12 @@ public class SupervisorRoutes extends RouteBuilder {
     /** How often the reply-backlog holds are shared (ReplyBacklog): well within its QUIET_MS, so a coordinator starting knows the others' before its first sweep. */
     static final long SHARE_HOLD_MS = 500;
 
-    public SupervisorRoutes(WorkflowCatalog catalog, String replyQueue, long periodMs, ReplyBacklog replyBacklog) {
+    /** The workflows' facts cache: an execution that stopped running by a timeout or a cancel is forgotten there. */
+    private final ExecutionFactsCache facts;
+
+    public SupervisorRoutes(WorkflowCatalog catalog, String replyQueue, long periodMs, ReplyBacklog replyBacklog,
+                            ExecutionFactsCache facts) {
+        this.facts = facts;
         this.catalog = catalog;
         this.replyQueue = replyQueue;
         this.periodMs = periodMs;
@@ -220,6 +225,9 @@ public class SupervisorRoutes extends RouteBuilder {
         from(Endpoints.AFTER_SETTLED)
                 .routeId("coordinator.after-settled")
                 .routeDescription("an execution that stopped running: compensate it, or publish its outcome")
+                // the ~finish route forgets what it settles; a whole-execution timeout or a cancel comes here only, and its
+                // facts stayed cached until the cache's budget pushed them out (a soak: 1,087 of them after an hour)
+                .process(exchange -> facts.forget(exchange.getMessage().getHeader(EXECUTION_ID, String.class)))
                 .choice()
                     .when(PredicateBuilder.and(header(STATUS).isEqualTo("compensating"), header(ROUTE_KEY).isNotNull()))
                         .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "execution ${header.executionId} of ${header.workflowId} compensating")

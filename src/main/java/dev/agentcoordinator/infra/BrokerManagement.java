@@ -43,6 +43,13 @@ public final class BrokerManagement implements AutoCloseable {
 
     /** Opens a connection for management requests, each answered within {@code timeoutMs} or not at all. */
     public static BrokerManagement open(ConnectionFactory connectionFactory, long timeoutMs) throws JMSException {
+        // Not a pooled connection: pooled-jms' close() returns the session to the pool first and then deletes the
+        // temporary queue again through that (Artemis) session, which another thread may already be using
+        // (AMQ212051 "Invalid concurrent session usage" on POST /api/events while requests were withdrawn)
+        if (connectionFactory instanceof org.messaginghub.pooled.jms.JmsPoolConnectionFactory pool
+                && pool.getConnectionFactory() instanceof ConnectionFactory plain) {
+            connectionFactory = plain;
+        }
         Connection connection = connectionFactory.createConnection();
         try {
             return new BrokerManagement(connection, timeoutMs);

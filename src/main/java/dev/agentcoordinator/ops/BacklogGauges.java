@@ -170,9 +170,15 @@ public final class BacklogGauges implements AutoCloseable {
                     LOG.warn("{}: {} request(s) wait and no agent listens on it: is agent \"{}\" running, and named as the"
                             + " workflows name it? Each attempt times out until one listens", queue, counts.messages(), agent);
                 }
-            } else if (unattended.remove(queue) && toldOf.remove(queue)) {
-                LOG.info("{}: {}", queue, counts.consumers() > 0 ? counts.consumers() + " agent consumer(s) listen on it again"
-                        : "no request waits on it any more");
+            } else if (counts.consumers() > 0) {
+                unattended.remove(queue);
+                if (toldOf.remove(queue)) {
+                    LOG.info("{}: {} agent consumer(s) listen on it again", queue, counts.consumers());
+                }
+            } else if (!toldOf.contains(queue)) {
+                // emptied with nobody listening (its attempts timed out and their requests were taken back): once told,
+                // it stays told until an agent listens, or the WARN came again each time the queue emptied and filled
+                unattended.remove(queue);
             }
         }
     }

@@ -145,6 +145,9 @@ class ExecutionControlSemanticsTest {
     @Execution(ExecutionMode.CONCURRENT)
     void cancellingARunningExecutionSettlesItsStepsAndIgnoresTheLateReply() {
         String executionId = startedUntil("F_CANCEL", "hold");
+        ExecutionFactsCache facts = shared().camelContext().getRegistry()
+                .lookupByNameAndType(ExecutionFactsCache.REGISTRY_NAME, ExecutionFactsCache.class);
+        assertThat(facts.holds(executionId)).as("cached while it runs").isTrue();
 
         HttpResponse<String> cancelled = post("/api/executions/" + executionId + "/cancel", null);
         assertThat(cancelled.statusCode()).isEqualTo(200);
@@ -153,6 +156,8 @@ class ExecutionControlSemanticsTest {
         // the contract's step statuses: the step that was running failed, with the cancel as its error
         assertThat(stepStatuses(executionId)).containsExactlyInAnyOrderEntriesOf(Map.of("hold", "failed", "after", "skipped"));
         assertThat(stepRow(executionId, "hold")).containsEntry("error", "execution cancelled by request");
+        // its cached facts go with it, as a finished execution's do: they stayed until the cache's budget pushed them out
+        await().atMost(Duration.ofSeconds(10)).until(() -> !facts.holds(executionId));
         // onFailure lists the step the cancel failed, as every other way of sending the event would
         await().atMost(Duration.ofSeconds(10)).until(() -> !query("SELECT 1 FROM agent_events WHERE type = 'F_CANCEL_ENDED' "
                 + "AND payload->>'execution_id' = ?", executionId).isEmpty());

@@ -155,6 +155,22 @@ class BacklogGaugesTest {
             assertThat(log.lines()).containsExactly("WARN " + queue + ": 1 request(s) wait and no agent listens on it: is agent \""
                     + agent + "\" running, and named as the workflows name it? Each attempt times out until one listens");
 
+            // the request taken back (its attempt timed out), then another one sent: nobody listens still, and that is not
+            // news (it was an INFO "no request waits on it any more" and the WARN again, each time the queue emptied)
+            try (jakarta.jms.Connection connection = factory.createConnection()) {
+                connection.start();
+                jakarta.jms.Session session = connection.createSession(false, jakarta.jms.Session.AUTO_ACKNOWLEDGE);
+                assertThat(session.createConsumer(session.createQueue(queue)).receive(5_000)).isNotNull();
+            }
+            gauges.refresh();
+            try (jakarta.jms.Connection connection = factory.createConnection()) {
+                jakarta.jms.Session session = connection.createSession(false, jakarta.jms.Session.AUTO_ACKNOWLEDGE);
+                session.createProducer(session.createQueue(queue)).send(session.createTextMessage("{}"));
+            }
+            gauges.refresh();
+            gauges.refresh();
+            assertThat(log.lines()).hasSize(1);
+
             try (jakarta.jms.Connection connection = factory.createConnection()) {
                 jakarta.jms.Session session = connection.createSession(false, jakarta.jms.Session.CLIENT_ACKNOWLEDGE);
                 session.createConsumer(session.createQueue(queue));   // listening, taking nothing
