@@ -133,6 +133,11 @@ final class Heartbeats implements AutoCloseable {
         // follows, not every one missed at once
         work.beating = timer.scheduleWithFixedDelay(() -> send(replyTo, correlationId, work.progressJson),
                 deliveredAgain ? 0 : intervalMillis, intervalMillis, TimeUnit.MILLISECONDS);
+        synchronized (work) {
+            if (work.stopReason != null) {   // the first heartbeat's stop came before its schedule was kept: none more
+                work.beating.cancel(false);
+            }
+        }
         return work;
     }
 
