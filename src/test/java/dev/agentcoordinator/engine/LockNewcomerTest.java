@@ -48,16 +48,13 @@ class LockNewcomerTest {
     @Test
     void aLowerPriorityNewcomerDoesNotTakeALockAHigherWaiterWaitsFor() throws Exception {
         String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
-        AcquireResult.Acquired held = (AcquireResult.Acquired) locks.acquire(
-                new LockHolder("strategist", 5, "holding-execution", "set_goals"), new LockRequest("roadmap", user, 60_000));
+        AcquireResult.Acquired held = heldElsewhere("roadmap", user);
         String mid = sendEvent("G_LOCK_ORDER_MID", "{\"user_id\":\"" + user + "\"}");
-        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(mid) != null && query("SELECT 1 FROM workflow_step_executions"
-                + " WHERE execution_id = ? AND waiting_for IS NOT NULL", executionOf(mid)).size() == 1);
+        awaitWaiting(mid);
 
         // the lock comes free between two lock sweeps (stopped here so that the window is as wide as the test needs:
         // by default it is up to coordinator.supervisor.period-ms, 200 ms, plus the sweeps before it on their timer)
-        org.apache.camel.spi.RouteController routes = shared().camelContext().getRouteController();
-        routes.stopRoute("coordinator.locks.waiting");
+                lockSweep(false);
         String low;
         try {
             assertThat(locks.release(held.lockId())).isTrue();
@@ -68,7 +65,7 @@ class LockNewcomerTest {
                         || !query("SELECT 1 FROM workflow_step_executions WHERE execution_id = ? AND waiting_for IS NOT NULL",
                                   executionOf(low)).isEmpty()));
         } finally {
-            routes.startRoute("coordinator.locks.waiting");
+            lockSweep(true);
         }
 
         await().atMost(Duration.ofSeconds(30)).until(() -> "completed".equals(executionStatus(executionOf(low)))
@@ -92,23 +89,19 @@ class LockNewcomerTest {
     void aNewcomerDoesNotYieldToAWaiterOfAnotherResource() throws Exception {
         String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
         String other = user + " x";   // another resource, whose id starts with this one's and a space
-        AcquireResult.Acquired held = (AcquireResult.Acquired) locks.acquire(
-                new LockHolder("strategist", 5, "holding-execution", "set_goals"), new LockRequest("roadmap", other, 60_000));
+        AcquireResult.Acquired held = heldElsewhere("roadmap", other);
         try {
             String mid = sendEvent("G_LOCK_ORDER_MID", "{\"user_id\":\"" + other + "\"}");
-            await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(mid) != null && query("SELECT 1 FROM workflow_step_executions"
-                    + " WHERE execution_id = ? AND waiting_for IS NOT NULL", executionOf(mid)).size() == 1);
+            awaitWaiting(mid);
 
-            org.apache.camel.spi.RouteController routes = shared().camelContext().getRouteController();
-            routes.stopRoute("coordinator.locks.waiting");   // only the first try counts here
+                        lockSweep(false);   // only the first try counts here
             try {
                 String low = sendEvent("G_LOCK_ORDER_LOW", "{\"user_id\":\"" + user + "\"}");   // roadmap/u-…: nobody holds it
-                await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(low) != null && !query("SELECT 1 FROM workflow_step_executions"
-                        + " WHERE execution_id = ? AND (waiting_for IS NOT NULL OR status <> 'pending')", executionOf(low)).isEmpty());
+                awaitFirstTry(low);
                 assertThat(query("SELECT waiting_for FROM workflow_step_executions WHERE execution_id = ?", executionOf(low)))
                         .singleElement().satisfies(r -> assertThat(r.get("waiting_for")).as("roadmap/%s is free", user).isNull());
             } finally {
-                routes.startRoute("coordinator.locks.waiting");
+                lockSweep(true);
             }
         } finally {
             locks.release(held.lockId());
@@ -123,25 +116,22 @@ class LockNewcomerTest {
     @Test
     void aNewcomerWaitsBehindAWaiterOfTwoLocksBlockedOnTheOther() throws Exception {
         String user = "t-" + UUID.randomUUID().toString().substring(0, 8);
-        AcquireResult.Acquired held = (AcquireResult.Acquired) locks.acquire(
-                new LockHolder("strategist", 5, "holding-execution", "set_goals"), new LockRequest("skills", user, 60_000));
+        AcquireResult.Acquired held = heldElsewhere("skills", user);
         String two = sendEvent("G_LOCK_TWO_MID", "{\"user_id\":\"" + user + "\"}");
         await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(two) != null && query("SELECT 1 FROM workflow_step_executions"
                 + " WHERE execution_id = ? AND waiting_for LIKE 'lock skills/%'", executionOf(two)).size() == 1);
 
-        org.apache.camel.spi.RouteController routes = shared().camelContext().getRouteController();
-        routes.stopRoute("coordinator.locks.waiting");
+                lockSweep(false);
         String low;
         try {
             low = sendEvent("G_LOCK_ORDER_LOW", "{\"user_id\":\"" + user + "\"}");   // roadmap/<user>: free, wanted by the waiter
-            await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(low) != null && !query("SELECT 1 FROM workflow_step_executions"
-                    + " WHERE execution_id = ? AND (waiting_for IS NOT NULL OR status <> 'pending')", executionOf(low)).isEmpty());
+            awaitFirstTry(low);
             assertThat(query("SELECT waiting_for FROM workflow_step_executions WHERE execution_id = ?", executionOf(low)))
                     .singleElement().satisfies(r -> assertThat((String) r.get("waiting_for"))
                             .startsWith("lock roadmap/" + user + " waited for first by g-lock-mid (priority 3"));
         } finally {
             assertThat(locks.release(held.lockId())).isTrue();
-            routes.startRoute("coordinator.locks.waiting");
+            lockSweep(true);
         }
         await().atMost(Duration.ofSeconds(30)).until(() -> "completed".equals(executionStatus(executionOf(low)))
                 && "completed".equals(executionStatus(executionOf(two))));
@@ -156,22 +146,47 @@ class LockNewcomerTest {
     @Test
     void aWaiterNotTriedSinceItsTimeRanOutIsTriedOnceMoreBeforeItFails() throws Exception {
         String user = "w-" + UUID.randomUUID().toString().substring(0, 8);
-        AcquireResult.Acquired held = (AcquireResult.Acquired) locks.acquire(
-                new LockHolder("strategist", 5, "holding-execution", "set_goals"), new LockRequest("roadmap", user, 60_000));
+        AcquireResult.Acquired held = heldElsewhere("roadmap", user);
         String eventId = sendEvent("G_LOCK_TIMEOUT", "{\"user_id\":\"" + user + "\"}");   // the step's timeout: 400 ms
-        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null && query("SELECT 1 FROM workflow_step_executions"
-                + " WHERE execution_id = ? AND waiting_for IS NOT NULL", executionOf(eventId)).size() == 1);
+        awaitWaiting(eventId);
         String execution = executionOf(eventId);
 
-        org.apache.camel.spi.RouteController routes = shared().camelContext().getRouteController();
-        routes.stopRoute("coordinator.locks.waiting");   // as while the broker cannot be reached
+                lockSweep(false);   // as while the broker cannot be reached
         try {
             assertThat(locks.release(held.lockId())).isTrue();
             await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(5))
                     .until(() -> "pending".equals(stepRow(execution, "adjust").get("status")));
         } finally {
-            routes.startRoute("coordinator.locks.waiting");
+            lockSweep(true);
         }
         await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(executionStatus(execution)));
+    }
+
+    /** A lock on that resource, held by a step of another execution (priority 5). */
+    private static AcquireResult.Acquired heldElsewhere(String resourceType, String resourceId) {
+        return (AcquireResult.Acquired) locks.acquire(new LockHolder("strategist", 5, "holding-execution", "set_goals"),
+                new LockRequest(resourceType, resourceId, 60_000));
+    }
+
+    /** Waits until the execution that event started has a step waiting for its locks. */
+    private static void awaitWaiting(String eventId) {
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null && query("SELECT 1 FROM workflow_step_executions"
+                + " WHERE execution_id = ? AND waiting_for IS NOT NULL", executionOf(eventId)).size() == 1);
+    }
+
+    /** Waits until the step of the execution that event started has tried its locks: it waits, or runs. */
+    private static void awaitFirstTry(String eventId) {
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null && !query("SELECT 1 FROM workflow_step_executions"
+                + " WHERE execution_id = ? AND (waiting_for IS NOT NULL OR status <> 'pending')", executionOf(eventId)).isEmpty());
+    }
+
+    /** Starts or stops the lock sweep: stopped, only first tries take locks, and a lock can come free between two sweeps for as long as the test needs. */
+    private static void lockSweep(boolean running) throws Exception {
+        org.apache.camel.spi.RouteController routes = shared().camelContext().getRouteController();
+        if (running) {
+            routes.startRoute("coordinator.locks.waiting");
+        } else {
+            routes.stopRoute("coordinator.locks.waiting");
+        }
     }
 }
