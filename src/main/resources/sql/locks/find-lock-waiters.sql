@@ -15,7 +15,11 @@ FROM workflow_step_executions s
 JOIN workflow_executions e ON e.id = s.execution_id
                           AND (e.status = 'running' OR (e.status = 'compensating' AND s.kind = 'compensation'))
 WHERE s.status = 'pending' AND s.waiting_for IS NOT NULL AND s.next_attempt_at IS NULL
-  AND (s.waiting_locks @> jsonb_build_array(jsonb_build_array(CAST(? AS text), CAST(? AS text)))
+  -- each pair compared element by element: jsonb's @> ignores the order within an array ([["doc","x"]] @> [["doc","doc"]]);
+  -- only with a note of a lock wait (a retry's "its locks again, …" keeps the locks of a wait before, which it may no
+  -- longer ask for: its next try writes them again)
+  AND (starts_with(s.waiting_for, 'lock') AND EXISTS (SELECT 1 FROM jsonb_array_elements(s.waiting_locks) w
+                                                    WHERE w->>0 = CAST(? AS text) AND w->>1 = CAST(? AS text))
        OR s.waiting_locks IS NULL AND (starts_with(s.waiting_for, ? || ' held by ')
                                        OR starts_with(s.waiting_for, ? || ' waited for first by ')
                                        OR s.waiting_for = ? || ' (holder just released it)'))

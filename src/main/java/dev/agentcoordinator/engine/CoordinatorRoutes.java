@@ -35,12 +35,12 @@ public final class CoordinatorRoutes {
         return new WorkflowRoutes(workflow, catalog, mappers, settings.replyQueue(), facts);
     }
 
-    /** The routes need a {@code DataSource} bound in the Camel registry. */
     /** What the workflows' routes cache of the executions in flight. */
     public ExecutionFactsCache facts() {
         return facts;
     }
 
+    /** The routes need a {@code DataSource} bound in the Camel registry. */
     public List<RoutesBuilder> builders() {
         String replyQueue = settings.replyQueue();
         List<RoutesBuilder> builders = new ArrayList<>();

@@ -109,6 +109,32 @@ class LockNewcomerTest {
     }
 
     /**
+     * A waiter's locks are compared type with type and id with id: a newcomer for roadmap/"roadmap", free, does not wait
+     * behind a waiter of roadmap/"u-…" (a first version compared them as jsonb sets, where ["roadmap","u"] holds
+     * ["roadmap","roadmap"]: the verifier's test).
+     */
+    @Test
+    void aNewcomerForAnIdEqualToItsTypeDoesNotYieldToAWaiterOfAnotherId() throws Exception {
+        String user = "v-" + UUID.randomUUID().toString().substring(0, 8);
+        AcquireResult.Acquired held = heldElsewhere("roadmap", user);
+        try {
+            String mid = sendEvent("G_LOCK_ORDER_MID", "{\"user_id\":\"" + user + "\"}");
+            awaitWaiting(mid);
+            lockSweep(false);
+            try {
+                String low = sendEvent("G_LOCK_ORDER_LOW", "{\"user_id\":\"roadmap\"}");
+                awaitFirstTry(low);
+                assertThat(query("SELECT waiting_for FROM workflow_step_executions WHERE execution_id = ?", executionOf(low)))
+                        .singleElement().satisfies(r -> assertThat(r.get("waiting_for")).as("roadmap/roadmap is free").isNull());
+            } finally {
+                lockSweep(true);
+            }
+        } finally {
+            locks.release(held.lockId());
+        }
+    }
+
+    /**
      * A waiter of two locks, blocked on one, is a waiter of the other too: a newcomer for that other, free one waits
      * behind it. Its note names only the lock that blocked it, and the newcomer took the other and was preempted a
      * moment later (the lock chaos tester's finding: 3 newcomers in 842 executions).
