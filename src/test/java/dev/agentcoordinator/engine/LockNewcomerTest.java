@@ -54,7 +54,7 @@ class LockNewcomerTest {
 
         // the lock comes free between two lock sweeps (stopped here so that the window is as wide as the test needs:
         // by default it is up to coordinator.supervisor.period-ms, 200 ms, plus the sweeps before it on their timer)
-                lockSweep(false);
+        lockSweep(false);
         String low;
         try {
             assertThat(locks.release(held.lockId())).isTrue();
@@ -88,24 +88,8 @@ class LockNewcomerTest {
     @Test
     void aNewcomerDoesNotYieldToAWaiterOfAnotherResource() throws Exception {
         String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
-        String other = user + " x";   // another resource, whose id starts with this one's and a space
-        AcquireResult.Acquired held = heldElsewhere("roadmap", other);
-        try {
-            String mid = sendEvent("G_LOCK_ORDER_MID", "{\"user_id\":\"" + other + "\"}");
-            awaitWaiting(mid);
-
-                        lockSweep(false);   // only the first try counts here
-            try {
-                String low = sendEvent("G_LOCK_ORDER_LOW", "{\"user_id\":\"" + user + "\"}");   // roadmap/u-…: nobody holds it
-                awaitFirstTry(low);
-                assertThat(query("SELECT waiting_for FROM workflow_step_executions WHERE execution_id = ?", executionOf(low)))
-                        .singleElement().satisfies(r -> assertThat(r.get("waiting_for")).as("roadmap/%s is free", user).isNull());
-            } finally {
-                lockSweep(true);
-            }
-        } finally {
-            locks.release(held.lockId());
-        }
+        // another resource, whose id starts with this one's and a space
+        assertTheFreeLockIsTakenAtOnceBesideAWaiterOf(user + " x", user);
     }
 
     /**
@@ -115,23 +99,7 @@ class LockNewcomerTest {
      */
     @Test
     void aNewcomerForAnIdEqualToItsTypeDoesNotYieldToAWaiterOfAnotherId() throws Exception {
-        String user = "v-" + UUID.randomUUID().toString().substring(0, 8);
-        AcquireResult.Acquired held = heldElsewhere("roadmap", user);
-        try {
-            String mid = sendEvent("G_LOCK_ORDER_MID", "{\"user_id\":\"" + user + "\"}");
-            awaitWaiting(mid);
-            lockSweep(false);
-            try {
-                String low = sendEvent("G_LOCK_ORDER_LOW", "{\"user_id\":\"roadmap\"}");
-                awaitFirstTry(low);
-                assertThat(query("SELECT waiting_for FROM workflow_step_executions WHERE execution_id = ?", executionOf(low)))
-                        .singleElement().satisfies(r -> assertThat(r.get("waiting_for")).as("roadmap/roadmap is free").isNull());
-            } finally {
-                lockSweep(true);
-            }
-        } finally {
-            locks.release(held.lockId());
-        }
+        assertTheFreeLockIsTakenAtOnceBesideAWaiterOf("v-" + UUID.randomUUID().toString().substring(0, 8), "roadmap");
     }
 
     /**
@@ -147,7 +115,7 @@ class LockNewcomerTest {
         await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(two) != null && query("SELECT 1 FROM workflow_step_executions"
                 + " WHERE execution_id = ? AND waiting_for LIKE 'lock skills/%'", executionOf(two)).size() == 1);
 
-                lockSweep(false);
+        lockSweep(false);
         String low;
         try {
             low = sendEvent("G_LOCK_ORDER_LOW", "{\"user_id\":\"" + user + "\"}");   // roadmap/<user>: free, wanted by the waiter
@@ -177,7 +145,7 @@ class LockNewcomerTest {
         awaitWaiting(eventId);
         String execution = executionOf(eventId);
 
-                lockSweep(false);   // as while the broker cannot be reached
+        lockSweep(false);   // as while the broker cannot be reached
         try {
             assertThat(locks.release(held.lockId())).isTrue();
             await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(5))
@@ -186,6 +154,28 @@ class LockNewcomerTest {
             lockSweep(true);
         }
         await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(executionStatus(execution)));
+    }
+
+    /**
+     * A step of mid priority waits for roadmap/{@code waitedFor}, held elsewhere; a newcomer of low priority for
+     * roadmap/{@code asked}, which nobody holds or waits for, takes it at its first try (the lock sweep stopped).
+     */
+    private static void assertTheFreeLockIsTakenAtOnceBesideAWaiterOf(String waitedFor, String asked) throws Exception {
+        AcquireResult.Acquired held = heldElsewhere("roadmap", waitedFor);
+        try {
+            awaitWaiting(sendEvent("G_LOCK_ORDER_MID", "{\"user_id\":\"" + waitedFor + "\"}"));
+            lockSweep(false);
+            try {
+                String low = sendEvent("G_LOCK_ORDER_LOW", "{\"user_id\":\"" + asked + "\"}");
+                awaitFirstTry(low);
+                assertThat(query("SELECT waiting_for FROM workflow_step_executions WHERE execution_id = ?", executionOf(low)))
+                        .singleElement().satisfies(r -> assertThat(r.get("waiting_for")).as("roadmap/%s is free", asked).isNull());
+            } finally {
+                lockSweep(true);
+            }
+        } finally {
+            locks.release(held.lockId());
+        }
     }
 
     /** A lock on that resource, held by a step of another execution (priority 5). */
