@@ -116,7 +116,7 @@ final class RequestWorker implements Runnable {
                     open();
                     LOG.info("consumer on {} reconnected", queueName);
                 }
-                if (failedOver.getAndSet(false)) {
+                if (failedOver.getAndSet(false) | doomed()) {
                     rollbackQuietly();   // ends the transaction the failover doomed, before any request is taken in it
                 }
                 Message message = consumer.receive(POLL_MILLIS);
@@ -126,7 +126,7 @@ final class RequestWorker implements Runnable {
                 }
                 if (message != null) {
                     try {
-                        if (failedOver.getAndSet(false)) {
+                        if (failedOver.getAndSet(false) | doomed()) {
                             rollbackQuietly();   // received in the transaction a failover doomed meanwhile: delivered again, handled then
                             continue;
                         }
@@ -319,6 +319,15 @@ final class RequestWorker implements Runnable {
             return AgentMessages.render(AgentReply.error(
                     "agent output on " + queueName + " cannot be written as JSON: " + e.getMessage(), false));
         }
+    }
+
+    /**
+     * Whether the session's transaction can only roll back: the client marks it so as it fails over, before the consumer
+     * takes anything on the new connection, whereas the failover listener ({@link #failedOver}) runs later, on an
+     * executor of its own. A request taken in that window was handled, its commit refused, and handled again.
+     */
+    private boolean doomed() {
+        return session instanceof org.apache.activemq.artemis.jms.client.ActiveMQSession artemis && artemis.getCoreSession().isRollbackOnly();
     }
 
     private boolean running() {
