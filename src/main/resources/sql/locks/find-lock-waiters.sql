@@ -8,10 +8,11 @@
 -- …", "… (holder just released it)", LockedStepStart's "… waited for first by …"), matched whole up to its words (a
 -- resource id may hold a space: a waiter of roadmap/"u x" is no waiter of roadmap/"u"). As waiting-lock-steps.sql: only
 -- waiters the sweep tries.
--- Parameters: resource type, resource id, "lock <type>/<id>" (three times), the asking row's id, resource type,
--- resource id, execution, step.
+-- Parameters: resource type, resource id, the asking row's id, execution, step.
+WITH asked AS (SELECT t AS resource_type, i AS resource_id, 'lock ' || t || '/' || i AS note   -- as a waiter's note names it
+                 FROM (VALUES (CAST(? AS text), CAST(? AS text))) given (t, i))
 SELECT s.agent, s.execution_id, s.step_id
-FROM workflow_step_executions s
+FROM asked a, workflow_step_executions s
 JOIN workflow_executions e ON e.id = s.execution_id
                           AND (e.status = 'running' OR (e.status = 'compensating' AND s.kind = 'compensation'))
 WHERE s.status = 'pending' AND s.waiting_for IS NOT NULL AND s.next_attempt_at IS NULL
@@ -19,10 +20,10 @@ WHERE s.status = 'pending' AND s.waiting_for IS NOT NULL AND s.next_attempt_at I
   -- only with a note of a lock wait (a retry's "its locks again, …" keeps the locks of a wait before, which it may no
   -- longer ask for: its next try writes them again)
   AND (starts_with(s.waiting_for, 'lock') AND EXISTS (SELECT 1 FROM jsonb_array_elements(s.waiting_locks) w
-                                                    WHERE w->>0 = CAST(? AS text) AND w->>1 = CAST(? AS text))
-       OR s.waiting_locks IS NULL AND (starts_with(s.waiting_for, ? || ' held by ')
-                                       OR starts_with(s.waiting_for, ? || ' waited for first by ')
-                                       OR s.waiting_for = ? || ' (holder just released it)'))
+                                                    WHERE w->>0 = a.resource_type AND w->>1 = a.resource_id)
+       OR s.waiting_locks IS NULL AND (starts_with(s.waiting_for, a.note || ' held by ')
+                                       OR starts_with(s.waiting_for, a.note || ' waited for first by ')
+                                       OR s.waiting_for = a.note || ' (holder just released it)'))
   AND s.id <> ?
-  AND NOT EXISTS (SELECT 1 FROM resource_locks l WHERE l.resource_type = ? AND l.resource_id = ?
+  AND NOT EXISTS (SELECT 1 FROM resource_locks l WHERE l.resource_type = a.resource_type AND l.resource_id = a.resource_id
                                                    AND l.execution_id = ? AND l.step_id = ?)

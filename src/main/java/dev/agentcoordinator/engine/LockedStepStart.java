@@ -231,17 +231,11 @@ public final class LockedStepStart {
         try (Connection connection = s.dataSource.getConnection();
              PreparedStatement statement = connection.prepareStatement(LockSql.named("find-lock-waiters"))) {
             for (LockRequest request : requests) {
-                String note = "lock " + request.resource();
                 statement.setString(1, request.resourceType());
                 statement.setString(2, request.resourceId());
-                statement.setString(3, note);
-                statement.setString(4, note);
-                statement.setString(5, note);
-                statement.setString(6, rowId);
-                statement.setString(7, request.resourceType());
-                statement.setString(8, request.resourceId());
-                statement.setString(9, holder.executionId());
-                statement.setString(10, holder.stepId());
+                statement.setString(3, rowId);
+                statement.setString(4, holder.executionId());
+                statement.setString(5, holder.stepId());
                 try (ResultSet rs = statement.executeQuery()) {
                     while (rs.next()) {
                         int priority = s.priorities.of(rs.getString("agent"));
