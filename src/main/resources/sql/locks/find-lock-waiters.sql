@@ -1,6 +1,7 @@
 -- JDBC: the steps (and compensations) waiting for a lock on one resource, other than the row that asks: a step on its first
--- try yields to those of higher priority (and of equal priority, waiting already), so that the lock sweep hands the lock
--- to the highest waiter (LockRoutes) rather than a newcomer taking it between two sweeps. Not when the asker holds that
+-- try yields to those of higher priority (and of equal priority, waiting already), the lock sweep's try to those of higher
+-- priority, so that the highest waiter gets the lock (LockRoutes) rather than a newcomer taking it between two sweeps, or
+-- a lower waiter within one (LockedStepStart). Not when the asker holds that
 -- lock already (a renewal: a loop's next iteration, an undo taking over the lock kept for the attempt a cancel cut off).
 -- A waiter of any of its locks (waiting_locks, V53), not only of the first that blocked it: a step waiting for two, blocked
 -- on one, would otherwise lose the other to a newcomer it then preempts. A row noted by an earlier release has no

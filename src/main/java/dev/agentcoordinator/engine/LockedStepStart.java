@@ -141,16 +141,15 @@ public final class LockedStepStart {
         List<LockRequest> requests = in.getHeader(LOCK_REQUESTS, List.class);
         LockHolder holder = new LockHolder(holderAgent, s.priorities.of(holderAgent),
                 in.getHeader(Headers.EXECUTION_ID, String.class), step.id());
-        // a first try (not the lock sweep's) yields to a step already waiting for one of the locks with a higher priority,
-        // or the same: the sweep then gives the lock to the highest waiter, which would otherwise preempt this one a moment
-        // after its request went out (or, of equal priority, wait on behind every newcomer)
-        String waitingFor = step.id().equals(in.getHeader(LockRoutes.LOCK_RETRY, String.class)) ? null
-                : waiterAhead(s, requests, holder, rowId);
-        if (waitingFor == null) {
-            waitingFor = take(s, in, rowId, requests, holder);
-            if ("running".equals(in.getHeader(LOCK_OUTCOME, String.class))) {
-                return;
-            }
+        // a step yields to a step waiting for one of its locks ahead of it, which would otherwise preempt it a moment after
+        // its request went out (two agents then working on the resource): a first try to one of a higher or equal priority
+        // (of equal priority, that one would otherwise wait on behind every newcomer), the lock sweep's try to one of a
+        // higher priority (a lock freed between that one's try and this one's in a sweep, or one that a waiter of two locks,
+        // blocked on the other, needs too); equal priorities take turns in the sweep's order
+        boolean sweepTry = step.id().equals(in.getHeader(LockRoutes.LOCK_RETRY, String.class));
+        String waitingFor = take(s, in, rowId, requests, holder, sweepTry ? holder.priority() + 1 : holder.priority());
+        if ("running".equals(in.getHeader(LOCK_OUTCOME, String.class))) {
+            return;
         }
         if (waitingFor != null && s.update("note-waiting", waitingFor, waitingLocks(requests), rowId) > 0) {
             in.setHeader(LOCK_OUTCOME, "waiting");
@@ -162,17 +161,21 @@ public final class LockedStepStart {
 
     /**
      * Takes every lock of the step and marks it running, in one transaction: the step runs ({@code LOCK_OUTCOME}
-     * "running", the row in the body). Otherwise nothing is kept, and what it waits for is returned (null when the row
-     * was no longer pending).
+     * "running", the row in the body), unless a step of at least {@code yieldTo} priority waits for one of them. Otherwise
+     * nothing is kept, and what it waits for is returned (null when the row was no longer pending).
      */
-    private String take(Services s, Message in, String rowId, List<LockRequest> requests, LockHolder holder) throws SQLException {
+    private String take(Services s, Message in, String rowId, List<LockRequest> requests, LockHolder holder, int yieldTo)
+            throws SQLException {
         String waitingFor = null;
         try (Connection connection = s.dataSource.getConnection()) {
             connection.setAutoCommit(false);
             Throwable failure = null;   // what a failing rollback must not hide
             try {
                 List<AcquireResult.Acquired> acquired = new ArrayList<>();
-                for (LockRequest request : requests) {
+                // before taking them: a lock this step holds already (a renewal) is no lock it waits for (find-lock-waiters.sql)
+                waitingFor = waiterAhead(connection, s, requests, holder, rowId, yieldTo);
+                for (int i = 0; waitingFor == null && i < requests.size(); i++) {
+                    LockRequest request = requests.get(i);
                     AcquireResult result = s.store.acquire(connection, holder, request);
                     if (result instanceof AcquireResult.Blocked blocked) {
                         waitingFor = blocked.describe();
@@ -226,10 +229,10 @@ public final class LockedStepStart {
         return Json.write(locks);
     }
 
-    /** What a first try waits for: a waiter of one of its locks with a higher or equal priority; null when none waits. */
-    private static String waiterAhead(Services s, List<LockRequest> requests, LockHolder holder, String rowId) throws SQLException {
-        try (Connection connection = s.dataSource.getConnection();
-             PreparedStatement statement = connection.prepareStatement(LockSql.named("find-lock-waiters"))) {
+    /** A waiter of one of the locks with at least {@code yieldTo} priority, as the step's note names it; null when none waits. */
+    private static String waiterAhead(Connection connection, Services s, List<LockRequest> requests, LockHolder holder, String rowId,
+                                      int yieldTo) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(LockSql.named("find-lock-waiters"))) {
             for (LockRequest request : requests) {
                 statement.setString(1, request.resourceType());
                 statement.setString(2, request.resourceId());
@@ -239,7 +242,7 @@ public final class LockedStepStart {
                 try (ResultSet rs = statement.executeQuery()) {
                     while (rs.next()) {
                         int priority = s.priorities.of(rs.getString("agent"));
-                        if (priority >= holder.priority()) {
+                        if (priority >= yieldTo) {
                             return "lock " + request.resource() + " waited for first by " + rs.getString("agent") + " (priority " + priority
                                     + ", execution " + rs.getString("execution_id") + ", step " + rs.getString("step_id") + ")";
                         }

@@ -133,6 +133,39 @@ class LockNewcomerTest {
     }
 
     /**
+     * The lock sweep's own tries yield to a waiter of higher priority too: a lower waiter of the roadmap, tried after a
+     * higher waiter of the roadmap and the skill set, blocked on the skill set, took the roadmap as soon as it came free,
+     * and the higher one preempted it once the skill set came free, both agents then working on the roadmap (the lock
+     * sweep tries every waiter; it yielded only on a first try).
+     */
+    @Test
+    void aLowerWaiterDoesNotTakeALockAHigherWaiterOfTwoLocksStillNeeds() throws Exception {
+        String user = "s-" + UUID.randomUUID().toString().substring(0, 8);
+        AcquireResult.Acquired roadmap = heldElsewhere("roadmap", user);
+        AcquireResult.Acquired skills = heldElsewhere("skills", user);
+        try {
+            String two = sendEvent("G_LOCK_TWO_MID", "{\"user_id\":\"" + user + "\"}");
+            awaitWaiting(two);
+            String low = sendEvent("G_LOCK_ORDER_LOW", "{\"user_id\":\"" + user + "\"}");
+            awaitWaiting(low);
+
+            assertThat(locks.release(roadmap.lockId())).isTrue();   // the sweep tries both, the higher one first
+            await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(10))
+                    .until(() -> "pending".equals(stepRow(executionOf(low), "change").get("status")));
+            assertThat(query("SELECT waiting_for FROM workflow_step_executions WHERE execution_id = ?", executionOf(low)))
+                    .singleElement().satisfies(r -> assertThat((String) r.get("waiting_for")).startsWith("lock roadmap/" + user + " waited for first by g-lock-mid (priority 3"));
+
+            assertThat(locks.release(skills.lockId())).isTrue();
+            await().atMost(Duration.ofSeconds(30)).until(() -> "completed".equals(executionStatus(executionOf(low)))
+                    && "completed".equals(executionStatus(executionOf(two))));
+            assertThat(query("SELECT event FROM lock_events WHERE resource_id = ?", user)).as("no preemption").isEmpty();
+        } finally {
+            locks.release(roadmap.lockId());
+            locks.release(skills.lockId());
+        }
+    }
+
+    /**
      * A waiter whose time ran out while the lock sweep did not try it (it pauses while the broker cannot be reached) is
      * tried once more before it fails: it was failed as soon as the broker was back, before any try (a chaos run: a
      * wait of 22.9 s, 18.4 of them with both its locks free). Here the lock comes free meanwhile: it gets it.
