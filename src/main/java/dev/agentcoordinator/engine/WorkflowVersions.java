@@ -127,25 +127,37 @@ public final class WorkflowVersions {
     }
 
     /**
+     * A definition without its words for people (the workflow's {@code name}, each step's {@code description}), as SQL of
+     * the jsonb {@code %1$s}: two that differ only in those run alike.
+     */
+    private static final String RUNS_AS = """
+            ((%1$s - 'name' - 'steps') || jsonb_build_object('steps', (SELECT jsonb_agg(s.step - 'description' ORDER BY s.n)
+                                                                         FROM jsonb_array_elements(%1$s -> 'steps')
+                                                                              WITH ORDINALITY s (step, n))))""";
+
+    /**
      * Records {@code loaded} as the definition of its version and this coordinator as one that runs it.
-     * A different definition already recorded under that version is replaced only when no execution
-     * runs on it and no other live coordinator runs it; otherwise the conflict is added.
+     * A different definition already recorded under that version is replaced when it differs only in its words for
+     * people (a name, a description), or when no execution runs on it and no other live coordinator runs it; otherwise
+     * the conflict is added.
      */
     private static void record(JdbcTemplate jdbc, WorkflowCatalog catalog, WorkflowDefinition loaded, List<String> conflicts) {
         String json = Json.write(loaded);
         int version = loaded.versionOrDefault();
-        List<Map<String, Object>> stored = jdbc.queryForList("""
-                SELECT d.definition = CAST(? AS jsonb) AS same,
+        List<Map<String, Object>> stored = jdbc.queryForList("SELECT d.definition = l.definition AS same, "
+                + RUNS_AS.formatted("d.definition") + " = " + RUNS_AS.formatted("l.definition") + " AS runs_alike," + """
                        (SELECT count(*) FROM workflow_executions e
                          WHERE e.workflow_id = d.workflow_id AND e.workflow_version = d.version
                            AND e.status IN""" + UNFINISHED + """
                        ) AS unfinished
-                  FROM workflow_definitions d WHERE d.workflow_id = ? AND d.version = ?""", json, loaded.id(), version);
+                  FROM workflow_definitions d, (SELECT CAST(? AS jsonb) AS definition) l
+                 WHERE d.workflow_id = ? AND d.version = ?""", json, loaded.id(), version);
         if (stored.isEmpty()) {
             jdbc.update("INSERT INTO workflow_definitions (workflow_id, version, definition) VALUES (?, ?, CAST(? AS jsonb))",
                     loaded.id(), version, json);
         } else if (!Boolean.TRUE.equals(stored.get(0).get("same"))) {
-            String conflict = conflict(jdbc, catalog, loaded, ((Number) stored.get(0).get("unfinished")).longValue());
+            String conflict = Boolean.TRUE.equals(stored.get(0).get("runs_alike")) ? null
+                    : conflict(jdbc, catalog, loaded, ((Number) stored.get(0).get("unfinished")).longValue());
             if (conflict != null) {
                 conflicts.add(conflict);
                 return;

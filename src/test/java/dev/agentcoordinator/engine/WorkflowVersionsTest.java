@@ -300,6 +300,15 @@ class WorkflowVersionsTest {
                 try (RunningCoordinator same = CoordinatorApp.start(sharing(owner, recorded, "same"))) {
                     assertThat(runners(owner)).containsExactlyInAnyOrder("first", "same");
                 }
+
+                // changed in its words for people only (its name, a step's description), it runs alike: taken, and recorded
+                Path worded = Files.createDirectory(folder.resolve("worded"));
+                Files.writeString(worded.resolve("versioned.yaml"), V2.replace("name: Versioned workflow", "name: Versioned, renamed")
+                        .replace("action: third", "action: third\n    description: the third step, described"));
+                try (RunningCoordinator renamed = CoordinatorApp.start(sharing(owner, worded, "renamed"))) {
+                    assertThat(definedAgents(owner)).contains("Versioned, renamed", "the third step, described", "versioned-third");
+                    assertThat(runners(owner)).containsExactlyInAnyOrder("first", "renamed");
+                }
             }
             // the coordinators that ran it are gone (no session left): the changed definition takes its place
             await().atMost(Duration.ofSeconds(20)).until(() -> query(owner,
