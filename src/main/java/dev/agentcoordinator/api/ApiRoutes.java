@@ -567,7 +567,11 @@ public class ApiRoutes extends RouteBuilder {
     @SuppressWarnings("unchecked")
     private static void notRetried(Exchange exchange) {
         Map<String, Object> now = exchange.getMessage().getBody(Map.class);
-        Object status = now != null ? now.get("status") : exchange.getProperty(RETRIED_STATUS);
+        if (now == null) {   // deleted since it was read (the retention sweep): as a retry a moment later is answered
+            respond(exchange, 404, ExecutionViews.error("no execution " + exchange.getMessage().getHeader(Headers.EXECUTION_ID)));
+            return;
+        }
+        Object status = now.get("status");
         Object unsent = exchange.getProperty(UNSENT_OUTCOME);
         if (unsent != null && unsent.equals(status)) {
             respond(exchange, 409, ExecutionViews.error("execution " + exchange.getMessage().getHeader(Headers.EXECUTION_ID)
