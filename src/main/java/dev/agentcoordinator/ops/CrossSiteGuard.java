@@ -21,11 +21,16 @@ import java.util.Locale;
  * </ul>
  * Requests from typed URLs, scripts, agents and Hawtio's proxy (its browser requests are same-origin to Hawtio, on
  * this machine; the proxy forwards them) pass. Before the authentication, so that such a request never gets as far
- * as a credentials prompt.
+ * as a credentials prompt. A Jolokia operation by GET is refused whatever it carries (405): a page makes a browser send
+ * one for an image or a link, and browsers before those signs send neither of the first two with it.
  */
 public final class CrossSiteGuard implements AuthenticationHandler {
 
     static final String HEADER = "Sec-Fetch-Site";
+    /** Where Camel's Jolokia plugin answers. */
+    static final String JOLOKIA_PATH = "/observe/jolokia";
+    /** What Jolokia answers a GET with and that changes nothing (an empty type is the version). */
+    private static final java.util.Set<String> JOLOKIA_READS = java.util.Set.of("", "read", "list", "search", "version");
 
     /** True when no password is set: the Host must then name this machine. */
     private final boolean withoutPassword;
@@ -47,6 +52,13 @@ public final class CrossSiteGuard implements AuthenticationHandler {
 
     @Override
     public void handle(RoutingContext request) {
+        String byGet = jolokiaOperationByGet(request.request().method().name(), request.normalizedPath(),
+                request.request().params().getAll("p"));
+        if (byGet != null) {
+            request.response().putHeader("Allow", "POST");
+            UnmatchedRequests.answer(request, 405, byGet);
+            return;
+        }
         String refusal = refusal(request.request().getHeader(HEADER), request.request().getHeader("Origin"),
                 request.request().getHeader("Host"));
         if (refusal == null) {
@@ -70,6 +82,40 @@ public final class CrossSiteGuard implements AuthenticationHandler {
                     + " this machine (DNS rebinding) sends such requests";
         }
         return null;
+    }
+
+    /**
+     * Why a GET or HEAD of Jolokia is refused: it asks for more than a read, a list, a search or the version (by its path,
+     * or by the {@code p} parameters, which Jolokia takes instead); null when it passes. {@code path}: normalized (dot
+     * segments gone, unreserved characters decoded).
+     */
+    static String jolokiaOperationByGet(String method, String path, java.util.List<String> p) {
+        if (!("GET".equals(method) || "HEAD".equals(method)) || path == null
+                || !(path.equals(JOLOKIA_PATH) || path.startsWith(JOLOKIA_PATH + "/"))) {
+            return null;
+        }
+        java.util.List<String> asked = p == null || p.isEmpty() ? java.util.List.of(path.substring(JOLOKIA_PATH.length())) : p;
+        for (String jolokiaPath : asked) {
+            String type = jolokiaType(jolokiaPath);
+            if (type == null || !JOLOKIA_READS.contains(type)) {
+                return "refused: a Jolokia " + (type == null ? "request" : "'" + type + "'") + " by " + method + " (a page of any site can"
+                        + " make a browser send one for an image or a link): send operations by POST, as Hawtio does";
+            }
+        }
+        return null;
+    }
+
+    /** The request type a Jolokia path starts with, in lower case; null when it cannot be decoded. */
+    private static String jolokiaType(String jolokiaPath) {
+        String decoded;
+        try {
+            decoded = java.net.URLDecoder.decode(jolokiaPath, java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException malformed) {
+            return null;
+        }
+        String trimmed = decoded.replaceFirst("^/+", "");
+        int slash = trimmed.indexOf('/');
+        return (slash < 0 ? trimmed : trimmed.substring(0, slash)).strip().toLowerCase(Locale.ROOT);
     }
 
     private boolean sameOrLocalOrigin(String origin, String host) {

@@ -44,6 +44,26 @@ class HttpSecurityTest {
         }
     }
 
+    /**
+     * A Jolokia operation by GET: an image or a link of any page makes a browser send it, and browsers before 2020 to
+     * 2023 (Safari before 16.4) send neither Sec-Fetch-Site nor Origin with it. Refused; reads by GET, and operations by
+     * POST (JolokiaPolicyTest), pass.
+     */
+    @Test
+    void aJolokiaOperationByGetIsRefused() {
+        for (String path : new String[] {"/observe/jolokia/exec/java.lang:type=Memory/gc()", "/observe/jolokia/EXEC/java.lang:type=Memory/gc()",
+                "/observe/jolokia/%65xec/java.lang:type=Memory/gc()", "/observe/jolokia/./exec/java.lang:type=Memory/gc()",
+                "/observe/jolokia/?p=/exec/java.lang:type%3DMemory/gc()", "/observe/jolokia/read/x?p=exec/java.lang:type%3DMemory/gc()"}) {
+            HttpResponse<String> answer = OpsCoordinator.get(path, true);
+            assertThat(answer.statusCode()).as("GET %s: %s", path, answer.body()).isEqualTo(405);
+            assertThat(answer.headers().firstValue("Allow")).as(path).hasValue("POST");
+            assertThat(answer.body()).as(path).contains("send operations by POST");
+        }
+        assertThat(OpsCoordinator.get("/observe/jolokia/read/java.lang:type=Runtime/Uptime", true).statusCode()).isEqualTo(200);
+        assertThat(OpsCoordinator.get("/observe/jolokia/?p=/read/java.lang:type%3DRuntime/Uptime", true).statusCode()).isEqualTo(200);
+        assertThat(OpsCoordinator.get("/observe/jolokia/list/java.lang", true).statusCode()).isEqualTo(200);
+    }
+
     @Test
     void wrongPasswordIsRefused() {
         HttpResponse<String> response = OpsCoordinator.get("/api/workflows", false);
