@@ -5,7 +5,8 @@
 -- lock trigger fires on updates, and the next iteration is an insert). When it no longer holds all of
 -- the locks it took (lock_count, V30; the declared number, lockCount, on a row started before) (one was taken by a holder of higher priority, or lapsed and was taken), the
 -- next iteration is not started: it waits pending for its locks (waiting_for), and the lock sweep
--- (waiting-lock-steps.sql) runs it through its step route, which takes them again, as a retry's.
+-- (waiting-lock-steps.sql) runs it through its step route, which takes them again, as a retry's; it keeps the locks its
+-- iteration took (waiting_locks), which a newcomer for one of them waits behind (find-lock-waiters.sql).
 -- The next iteration gets the step's attempt budget: an execution retry gave the iteration it reset
 -- max_attempts counted on from its earlier attempts (budget_start, V20), and the next one starts at 1.
 -- Past the execution's deadline (a reply processed late, after a backlog) the next iteration is created pending
@@ -18,7 +19,7 @@ WITH done AS (
        AND step_id = :#stepId AND max_attempts = CAST(:#maxAttempts AS integer)   -- as the correlation id names them
        AND (deadline IS NULL OR deadline >= COALESCE(to_timestamp(CAST(:#replyArrivedAt AS bigint) / 1000.0), '-infinity'))
     RETURNING execution_id, step_id, iteration, agent, action, max_attempts, budget_start, timeout_ms, backoff_ms, backoff_max_ms, backoff_jitter,
-              compensation, holds_locks, lock_count, request_context, loop_round_start
+              compensation, holds_locks, lock_count, waiting_locks, request_context, loop_round_start
 ), held AS MATERIALIZED (
     -- locked in the order acquirers take them (LockedStepStart), or an acquirer of two of them deadlocks with this (V49)
     SELECT l.resource_type, l.resource_id
@@ -40,14 +41,14 @@ WITH done AS (
 )
 INSERT INTO workflow_step_executions (id, execution_id, step_id, iteration, agent, action, status, attempt,
                                       max_attempts, timeout_ms, backoff_ms, backoff_max_ms, backoff_jitter, compensation, input, started_at, deadline,
-                                      handled_by, holds_locks, lock_count, request_context, dispatched_by, waiting_for, waiting_since,
-                                      loop_round_start)
+                                      handled_by, holds_locks, lock_count, waiting_locks, request_context, dispatched_by, waiting_for,
+                                      waiting_since, loop_round_start)
 SELECT :#nextRowId, execution_id, step_id, iteration + 1, agent, action,
        CASE WHEN lost_locks OR past_deadline THEN 'pending' ELSE 'running' END, CASE WHEN lost_locks OR past_deadline THEN 0 ELSE 1 END,
        max_attempts - budget_start, timeout_ms, backoff_ms, backoff_max_ms, backoff_jitter, compensation, CAST(:#nextInput AS jsonb),
        CASE WHEN lost_locks OR past_deadline THEN NULL ELSE now() END,
        CASE WHEN lost_locks OR past_deadline THEN NULL ELSE capped_deadline(execution_id, 'step', now() + timeout_ms * interval '1 millisecond') END,
-       current_setting('application_name'), holds_locks, lock_count, request_context, CAST(:#causeMessageId AS varchar),
+       current_setting('application_name'), holds_locks, lock_count, waiting_locks, request_context, CAST(:#causeMessageId AS varchar),
        CASE WHEN lost_locks AND NOT past_deadline THEN 'its locks again, for iteration ' || (iteration + 1) END,
        CASE WHEN lost_locks AND NOT past_deadline THEN now() END, loop_round_start
 FROM next, LATERAL (SELECT merge_reply_context(next.execution_id, next.step_id, next.agent,

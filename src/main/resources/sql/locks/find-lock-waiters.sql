@@ -8,23 +8,34 @@
 -- waiting_locks: its note names the first lock it waits for (AcquireResult.Blocked.describe: "lock <type>/<id> held by
 -- …", "… (holder just released it)", LockedStepStart's "… waited for first by …"), matched whole up to its words (a
 -- resource id may hold a space: a waiter of roadmap/"u x" is no waiter of roadmap/"u"). As waiting-lock-steps.sql: only
--- waiters the sweep tries.
--- Parameters: resource type, resource id, the asking row's id, execution, step.
-WITH asked AS (SELECT t AS resource_type, i AS resource_id, 'lock ' || t || '/' || i AS note   -- as a waiter's note names it
-                 FROM (VALUES (CAST(? AS text), CAST(? AS text))) given (t, i))
+-- waiters the sweep tries, and of those only the ones tried lately (each try rewrites updated_at): a waiter no coordinator
+-- tries (of a version no running coordinator runs) would otherwise hold every lower one back until it fails, its timeout
+-- and a minute later, the resource free all along. A step requeued to take its locks again ("its locks again, …": a
+-- retry, a loop's next iteration) waits for the locks it last took (mark-running-with-locks.sql keeps them, V53's
+-- column) before its first try notes them. Only the agents ahead of the asker: the configured ones of at least the
+-- priority it yields to, and unlisted ones (priority 0) when that is 0 or less; one such waiter is enough.
+-- Parameters: resource type, resource id, the agents ahead (text[]), whether unlisted agents are ahead, the listed agents
+-- (text[]), how lately a waiter must have been tried (ms), the asking row's id, execution, step.
+WITH asked AS (SELECT t AS resource_type, i AS resource_id, 'lock ' || t || '/' || i AS note,   -- as a waiter's note names it
+                      ahead, unlisted_ahead, listed, tried_within_ms
+                 FROM (VALUES (CAST(? AS text), CAST(? AS text), CAST(? AS text[]), CAST(? AS boolean), CAST(? AS text[]),
+                               CAST(? AS bigint))) given (t, i, ahead, unlisted_ahead, listed, tried_within_ms))
 SELECT s.agent, s.execution_id, s.step_id
 FROM asked a, workflow_step_executions s
 JOIN workflow_executions e ON e.id = s.execution_id
                           AND (e.status = 'running' OR (e.status = 'compensating' AND s.kind = 'compensation'))
 WHERE s.status = 'pending' AND s.waiting_for IS NOT NULL AND s.next_attempt_at IS NULL
+  AND (s.agent = ANY (a.ahead) OR a.unlisted_ahead AND s.agent <> ALL (a.listed))
+  AND s.updated_at > now() - a.tried_within_ms * interval '1 millisecond'
   -- each pair compared element by element: jsonb's @> ignores the order within an array ([["doc","x"]] @> [["doc","doc"]]);
-  -- only with a note of a lock wait (a retry's "its locks again, …" keeps the locks of a wait before, which it may no
-  -- longer ask for: its next try writes them again)
-  AND (starts_with(s.waiting_for, 'lock') AND EXISTS (SELECT 1 FROM jsonb_array_elements(s.waiting_locks) w
-                                                    WHERE w->>0 = a.resource_type AND w->>1 = a.resource_id)
+  -- only with a note of a lock wait or of a requeued step (the locks of another note, of a retry of an earlier release,
+  -- may be of a wait before, which it no longer asks for: its next try writes them again)
+  AND ((starts_with(s.waiting_for, 'lock') OR starts_with(s.waiting_for, 'its locks again'))
+       AND EXISTS (SELECT 1 FROM jsonb_array_elements(s.waiting_locks) w WHERE w->>0 = a.resource_type AND w->>1 = a.resource_id)
        OR s.waiting_locks IS NULL AND (starts_with(s.waiting_for, a.note || ' held by ')
                                        OR starts_with(s.waiting_for, a.note || ' waited for first by ')
                                        OR s.waiting_for = a.note || ' (holder just released it)'))
   AND s.id <> ?
   AND NOT EXISTS (SELECT 1 FROM resource_locks l WHERE l.resource_type = a.resource_type AND l.resource_id = a.resource_id
                                                    AND l.execution_id = ? AND l.step_id = ?)
+LIMIT 1

@@ -1,6 +1,9 @@
 -- JDBC, in the transaction that took the step's locks: pending -> running, only while the execution
 -- runs, before its deadline. The row now holds locks (settling it releases them, see V3_1__agent_collaboration.sql).
--- Parameters: input, request context (null unless config.include_context), the number of locks taken (V30),
+-- The locks it took are kept (waiting_locks, V53): a retry or a loop's next iteration requeued to take them again waits
+-- for them (find-lock-waiters.sql).
+-- Parameters: input, request context (null unless config.include_context), the number of locks taken (V30), the locks
+-- ([[resource_type, resource_id], ...]),
 -- the message that caused it (dispatched_by, may be null) twice, row id.
 UPDATE workflow_step_executions s
    SET status = 'running', attempt = s.attempt + 1,
@@ -12,7 +15,7 @@ UPDATE workflow_step_executions s
        -- (the request went out without an input). The request carries what is returned.
        input = CASE WHEN (s.iteration > 0 OR s.error IS NOT NULL) AND s.input IS NOT NULL THEN s.input ELSE CAST(? AS jsonb) END,
        request_context = CASE WHEN s.error IS NOT NULL THEN s.request_context ELSE CAST(? AS jsonb) END,
-       holds_locks = true, lock_count = CAST(? AS smallint), waiting_for = NULL, waiting_since = NULL, started_at = now(), error = NULL,
+       holds_locks = true, lock_count = CAST(? AS smallint), waiting_locks = CAST(? AS jsonb), waiting_for = NULL, waiting_since = NULL, started_at = now(), error = NULL,
        deadline = LEAST(now() + s.timeout_ms * interval '1 millisecond', e.deadline), updated_at = now(),
        handled_by = current_setting('application_name'), dispatched_by = ?,
        -- started by a sweep (or an HTTP call), with no message to redeliver: its request's lease (V27)

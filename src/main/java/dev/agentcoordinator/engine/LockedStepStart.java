@@ -183,7 +183,7 @@ public final class LockedStepStart {
                     }
                     acquired.add((AcquireResult.Acquired) result);
                 }
-                Map<String, Object> row = waitingFor == null ? markRunning(connection, in, rowId, requests.size()) : null;
+                Map<String, Object> row = waitingFor == null ? markRunning(connection, in, rowId, requests) : null;
                 if (row == null) {
                     connection.rollback();
                 } else {
@@ -232,20 +232,32 @@ public final class LockedStepStart {
     /** A waiter of one of the locks with at least {@code yieldTo} priority, as the step's note names it; null when none waits. */
     private static String waiterAhead(Connection connection, Services s, List<LockRequest> requests, LockHolder holder, String rowId,
                                       int yieldTo) throws SQLException {
+        List<String> ahead = new ArrayList<>();
+        s.priorities.asMap().forEach((agent, priority) -> {
+            if (priority >= yieldTo) {
+                ahead.add(agent);
+            }
+        });
+        boolean unlistedAhead = LockPriorities.UNLISTED >= yieldTo;
+        if (ahead.isEmpty() && !unlistedAhead) {
+            return null;   // the highest priority there is: nobody waits ahead of it
+        }
         try (PreparedStatement statement = connection.prepareStatement(LockSql.named("find-lock-waiters"))) {
+            statement.setArray(3, connection.createArrayOf("text", ahead.toArray()));
+            statement.setBoolean(4, unlistedAhead);
+            statement.setArray(5, connection.createArrayOf("text", s.priorities.asMap().keySet().toArray()));
+            statement.setLong(6, s.waitersTriedWithinMs);
+            statement.setString(7, rowId);
+            statement.setString(8, holder.executionId());
+            statement.setString(9, holder.stepId());
             for (LockRequest request : requests) {
                 statement.setString(1, request.resourceType());
                 statement.setString(2, request.resourceId());
-                statement.setString(3, rowId);
-                statement.setString(4, holder.executionId());
-                statement.setString(5, holder.stepId());
                 try (ResultSet rs = statement.executeQuery()) {
-                    while (rs.next()) {
-                        int priority = s.priorities.of(rs.getString("agent"));
-                        if (priority >= yieldTo) {
-                            return "lock " + request.resource() + " waited for first by " + rs.getString("agent") + " (priority " + priority
-                                    + ", execution " + rs.getString("execution_id") + ", step " + rs.getString("step_id") + ")";
-                        }
+                    if (rs.next()) {
+                        return "lock " + request.resource() + " waited for first by " + rs.getString("agent") + " (priority "
+                                + s.priorities.of(rs.getString("agent")) + ", execution " + rs.getString("execution_id") + ", step "
+                                + rs.getString("step_id") + ")";
                     }
                 }
             }
@@ -282,12 +294,13 @@ public final class LockedStepStart {
      * SQL component would leave it (mark-running.sql's columns, or mark-compensation-running.sql's); null when the
      * row no longer waited to start.
      */
-    private Map<String, Object> markRunning(Connection connection, Message in, String rowId, int lockCount) throws SQLException {
+    private Map<String, Object> markRunning(Connection connection, Message in, String rowId, List<LockRequest> locks) throws SQLException {
         String input = in.getHeader(Headers.INPUT, String.class);
         String cause = in.getHeader(Headers.CAUSE_MESSAGE_ID, String.class);   // twice: none means the request's lease (V27)
         List<Object> parameters = compensation
-                ? java.util.Arrays.asList(input, lockCount, cause, cause, rowId)
-                : java.util.Arrays.asList(input, in.getHeader(Headers.REQUEST_CONTEXT, String.class), lockCount, cause, cause, rowId);
+                ? java.util.Arrays.asList(input, locks.size(), waitingLocks(locks), cause, cause, rowId)
+                : java.util.Arrays.asList(input, in.getHeader(Headers.REQUEST_CONTEXT, String.class), locks.size(), waitingLocks(locks),
+                                          cause, cause, rowId);
         String statementName = compensation ? "mark-compensation-running-with-locks" : "mark-running-with-locks";
         try (PreparedStatement statement = connection.prepareStatement(LockSql.named(statementName))) {
             for (int i = 0; i < parameters.size(); i++) {
@@ -342,8 +355,13 @@ public final class LockedStepStart {
         return current;
     }
 
-    /** What the start needs from the Camel registry: the database, the configured priorities and who is told of a start. */
-    private record Services(DataSource dataSource, ResourceLockStore store, LockPriorities priorities, LockedStartListener listener) {
+    /**
+     * What the start needs from the Camel registry: the database, the configured priorities, who is told of a start, and how
+     * lately a waiter must have been tried to be one that a step yields to (find-lock-waiters.sql): 50 supervisor periods (10 s
+     * by default), in which the lock sweep tries 10,000 waiters, 200 at a time.
+     */
+    private record Services(DataSource dataSource, ResourceLockStore store, LockPriorities priorities, LockedStartListener listener,
+                            long waitersTriedWithinMs) {
         static Services of(CamelContext context) {
             DataSource dataSource = context.getRegistry().findSingleByType(DataSource.class);
             if (dataSource == null) {
@@ -352,7 +370,8 @@ public final class LockedStepStart {
             CoordinatorSettings settings = context.getRegistry().findSingleByType(CoordinatorSettings.class);
             return new Services(dataSource, new ResourceLockStore(dataSource),
                     settings == null ? LockPriorities.specDefault() : settings.lockPriorities(),
-                    context.getRegistry().findSingleByType(LockedStartListener.class));
+                    context.getRegistry().findSingleByType(LockedStartListener.class),
+                    50L * (settings == null ? 200 : settings.supervisorPeriodMs()));
         }
 
         int update(String statementName, String... params) throws SQLException {

@@ -33,10 +33,12 @@ class LockNewcomerTest {
     @BeforeAll
     static void agents() throws Exception {
         locks = new ResourceLockStore(shared().dataSource());
-        // g-lock-low (priority 1) works on the roadmap for 2 s, g-lock-mid (priority 3) for 300 ms (TestCoordinator's priorities)
+        // g-lock-low (priority 1) works on the roadmap for 2 s, g-lock-mid (priority 3) for 300 ms (TestCoordinator's priorities),
+        // but fails its first attempt of busy_once after 1.5 s
         agents = new ScriptedAgents(shared().connectionFactory())
                 .agent("g-lock-low", r -> List.of(Reply.ok(Map.of()).after(2000)))
-                .agent("g-lock-mid", r -> List.of(Reply.ok(Map.of()).after(300)))
+                .agent("g-lock-mid", r -> "busy_once".equals(r.action()) && r.request().path("attempt").asInt() == 1
+                        ? List.of(Reply.error("busy", true).after(1500)) : List.of(Reply.ok(Map.of()).after(300)))
                 .agent("g-lock-architect", r -> List.of(Reply.ok(Map.of())));
     }
 
@@ -163,6 +165,55 @@ class LockNewcomerTest {
             locks.release(roadmap.lockId());
             locks.release(skills.lockId());
         }
+    }
+
+    /**
+     * A waiter no coordinator tries (of a version none of the running ones runs) is no waiter to yield to once it has not
+     * been tried lately: every lower step of its resource yielded to it, in the lock sweep too, and failed at its own
+     * timeout, the lock free all along (the verifier's test; its version stands for one only a stopped coordinator ran).
+     */
+    @Test
+    void aWaiterNoCoordinatorTriesHoldsNoLowerOneBack() throws Exception {
+        String user = "v-" + UUID.randomUUID().toString().substring(0, 8);
+        AcquireResult.Acquired held = heldElsewhere("roadmap", user);
+        String mid = sendEvent("G_LOCK_ORDER_MID", "{\"user_id\":\"" + user + "\"}");
+        awaitWaiting(mid);
+        query("UPDATE workflow_executions SET workflow_version = 999 WHERE id = ? RETURNING id", executionOf(mid));
+        try {
+            assertThat(locks.release(held.lockId())).isTrue();
+            String low = sendEvent("G_LOCK_ORDER_LOW", "{\"user_id\":\"" + user + "\"}");   // its step's timeout: 20 s
+            await().atMost(Duration.ofSeconds(30)).until(() -> executionOf(low) != null
+                    && List.of("completed", "failed").contains(executionStatus(executionOf(low))));
+            assertThat(executionStatus(executionOf(low))).as("%s", stepRow(executionOf(low), "change")).isEqualTo("completed");
+        } finally {
+            query("UPDATE workflow_step_executions SET status = 'failed', waiting_for = NULL WHERE execution_id = ? RETURNING id",
+                    executionOf(mid));
+        }
+    }
+
+    /**
+     * A step requeued to take its locks again (a retry; its lock lapsed during the backoff) is a waiter of them: a lower
+     * newcomer took the free lock before the requeued step's first try, whose sweep try then preempted it (the verifier's
+     * test).
+     */
+    @Test
+    void aNewcomerWaitsBehindAStepWaitingForItsLocksAgain() throws Exception {
+        String user = "n-" + UUID.randomUUID().toString().substring(0, 8);
+        String mid = sendEvent("G_LOCK_RETRY_MID", "{\"user_id\":\"" + user + "\"}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(mid) != null && waitingForNextAttempt(executionOf(mid), "change"));
+        lockSweep(false);   // widens the window between the requeue and its first sweep try (up to one period otherwise)
+        String low;
+        try {
+            await().atMost(Duration.ofSeconds(20)).until(() -> String.valueOf(query("SELECT waiting_for FROM workflow_step_executions"
+                    + " WHERE execution_id = ?", executionOf(mid)).get(0).get("waiting_for")).startsWith("its locks again"));
+            low = sendEvent("G_LOCK_ORDER_LOW", "{\"user_id\":\"" + user + "\"}");
+            awaitFirstTry(low);
+        } finally {
+            lockSweep(true);
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> "completed".equals(executionStatus(executionOf(low)))
+                && "completed".equals(executionStatus(executionOf(mid))));
+        assertThat(query("SELECT event FROM lock_events WHERE resource_id = ?", user)).as("no preemption").isEmpty();
     }
 
     /**
