@@ -52,8 +52,7 @@ public final class CrossSiteGuard implements AuthenticationHandler {
 
     @Override
     public void handle(RoutingContext request) {
-        String byGet = jolokiaOperationByGet(request.request().method().name(), request.normalizedPath(),
-                request.request().params().getAll("p"));
+        String byGet = jolokiaOperationByGet(request.request().method().name(), request.normalizedPath(), () -> jolokiaPaths(request));
         if (byGet != null) {
             request.response().putHeader("Allow", "POST");
             UnmatchedRequests.answer(request, 405, byGet);
@@ -89,12 +88,13 @@ public final class CrossSiteGuard implements AuthenticationHandler {
      * or by the {@code p} parameters, which Jolokia takes instead); null when it passes. {@code path}: normalized (dot
      * segments gone, unreserved characters decoded).
      */
-    static String jolokiaOperationByGet(String method, String path, java.util.List<String> p) {
+    static String jolokiaOperationByGet(String method, String path, java.util.function.Supplier<java.util.List<String>> p) {
         if (!("GET".equals(method) || "HEAD".equals(method)) || path == null
                 || !(path.equals(JOLOKIA_PATH) || path.startsWith(JOLOKIA_PATH + "/"))) {
             return null;
         }
-        java.util.List<String> asked = p == null || p.isEmpty() ? java.util.List.of(path.substring(JOLOKIA_PATH.length())) : p;
+        java.util.List<String> given = p.get();
+        java.util.List<String> asked = given.isEmpty() ? java.util.List.of(path.substring(JOLOKIA_PATH.length())) : given;
         for (String jolokiaPath : asked) {
             String type = jolokiaType(jolokiaPath);
             if (type == null || !JOLOKIA_READS.contains(type)) {
@@ -103,6 +103,15 @@ public final class CrossSiteGuard implements AuthenticationHandler {
             }
         }
         return null;
+    }
+
+    /** The {@code p} parameters of a request; none when its query cannot be decoded (nobody can read them: it is answered 400 further on). */
+    private static java.util.List<String> jolokiaPaths(RoutingContext request) {
+        try {
+            return request.request().params().getAll("p");
+        } catch (IllegalArgumentException undecodable) {
+            return java.util.List.of();
+        }
     }
 
     /** The request type a Jolokia path starts with, in lower case; null when it cannot be decoded. */
