@@ -131,6 +131,24 @@ public final class RetainedVersions implements WorkflowCatalog.VersionSource {
                 "workflow " + workflowId + " version " + version + " is not recorded in workflow_definitions"));
     }
 
+    /**
+     * After a reload that failed to add the routes of every version it brought: the versions among {@code added} whose
+     * routes it added are forgotten and their routes removed, unless an execution runs on one meanwhile.
+     */
+    synchronized void removeAddedBy(List<WorkflowDefinition> added) throws Exception {
+        for (WorkflowDefinition workflow : added) {
+            String key = WorkflowCatalog.versionKey(workflow.id(), workflow.versionOrDefault());
+            WorkflowDefinition kept = catalog.retainedAt(key).orElse(null);
+            if (kept == null || inUse(kept)) {
+                continue;
+            }
+            catalog.release(key);
+            int count = removal.remove(kept.id());
+            LOG.info("workflow {} version {}: the reload that added its {} routes ({}) failed, they are removed",
+                    workflow.id(), workflow.versionOrDefault(), count, Endpoints.routeId(kept.id(), "*"));
+        }
+    }
+
     /** The definition of a version whose routes this coordinator keeps (retained, or released and not removed yet). */
     synchronized Optional<WorkflowDefinition> kept(String workflowId, int version) {
         String key = WorkflowCatalog.versionKey(workflowId, version);
@@ -145,12 +163,15 @@ public final class RetainedVersions implements WorkflowCatalog.VersionSource {
     public synchronized List<String> retireUnused() throws Exception {
         List<String> removed = new ArrayList<>();
         for (WorkflowDefinition version : List.copyOf(released.values())) {
-            released.remove(WorkflowCatalog.versionKeyOf(version));
+            // left released until its routes are gone: a failure here (the database, a route that does not stop) is
+            // tried again by the next sweep, and a fetch meanwhile takes the version back
             if (inUse(version)) {
+                released.remove(WorkflowCatalog.versionKeyOf(version));
                 catalog.retain(version);
                 continue;
             }
             int count = removal.remove(version.id());
+            released.remove(WorkflowCatalog.versionKeyOf(version));
             if (count == 0) {
                 continue;   // none (the coordinator is stopping: they go with it)
             }

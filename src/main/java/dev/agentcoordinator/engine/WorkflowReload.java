@@ -168,6 +168,9 @@ public final class WorkflowReload {
 
         // the routes of each version brought: those this coordinator keeps for it, else read back as recorded just now
         Map<String, WorkflowDefinition> routed = new LinkedHashMap<>();
+        // the versions brought whose routes this coordinator had before: a failure below leaves those as they were
+        List<WorkflowDefinition> routesAddedNow = brought.stream()
+                .filter(workflow -> versions.kept(workflow.id(), workflow.versionOrDefault()).isEmpty()).toList();
         try {
             for (WorkflowDefinition workflow : read.all()) {
                 routed.put(workflow.id(), brought.contains(workflow)
@@ -177,6 +180,12 @@ public final class WorkflowReload {
         } catch (RuntimeException e) {
             // nothing switched: this coordinator runs what it ran, as its runner rows say again
             WorkflowVersions.recordRunnersAfterFailedReload(dataSource, catalog, brought);
+            // and keeps none of the routes this reload added (a corrected definition of such a version is not "kept")
+            try {
+                versions.removeAddedBy(routesAddedNow);
+            } catch (Exception removal) {
+                e.addSuppressed(removal);
+            }
             throw new IllegalStateException("the workflows were not reloaded, the loaded ones run on: the routes of a version"
                     + " could not be added: " + e.getMessage(), e);
         }
