@@ -50,10 +50,14 @@ public final class ReplyBacklog {
     static final long MAX_HOLD_MS = 5 * 60_000;
     static final long WINDOW_MS = 1_000;
     /**
-     * How long a rolled-back reply is waited for: the broker delivers it again within about 43 s (ten
-     * deliveries, 200 ms doubling to 10 s, see EmbeddedBroker) or moves it to the dead-letter address.
+     * How long a rolled-back reply is waited for here: the broker delivers it again within its longest redelivery delay
+     * (EmbeddedBroker, docker/artemis/broker.properties), and each delivery this coordinator takes counts anew
+     * ({@link #settlementOf}). One not taken here again by then went to another coordinator, whose hold covers it while it
+     * is in flight there, or to the dead-letter address. (It was 60 s, the whole chain of ten deliveries: a database blip
+     * that rolled back a reply on each of two coordinators, each redelivered to the other, held every attempt and execution
+     * timeout for a minute.)
      */
-    static final long REDELIVERY_MS = 60_000;
+    static final long REDELIVERY_MS = dev.agentcoordinator.infra.EmbeddedBroker.MAX_REDELIVERY_DELAY_MS + 2_000;
     /** The message property Artemis stamps on arrival when the address has enable-ingress-timestamp. */
     public static final String INGRESS_TIMESTAMP = "_AMQ_INGRESS_TIMESTAMP";
 

@@ -29,6 +29,8 @@ public final class EmbeddedBroker implements AutoCloseable {
 
     /** How many times the embedded broker delivers a message before it moves it to the dead-letter address. */
     public static final int MAX_DELIVERY_ATTEMPTS = 10;
+    /** The longest a message rolled back waits for its next delivery (200 ms doubling); docker/artemis/broker.properties too. */
+    public static final long MAX_REDELIVERY_DELAY_MS = 10_000;
 
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedBroker.class);
 
@@ -217,7 +219,7 @@ public final class EmbeddedBroker implements AutoCloseable {
                 .setMaxDeliveryAttempts(MAX_DELIVERY_ATTEMPTS)
                 .setRedeliveryDelay(200)
                 .setRedeliveryMultiplier(2.0)
-                .setMaxRedeliveryDelay(10_000);
+                .setMaxRedeliveryDelay(MAX_REDELIVERY_DELAY_MS);
     }
 
     private ConfigurationImpl configuration() throws Exception {

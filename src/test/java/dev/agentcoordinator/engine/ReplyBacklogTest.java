@@ -46,6 +46,24 @@ class ReplyBacklogTest {
     }
 
     /**
+     * A reply rolled back here is waited for as long as the broker may wait before its next delivery (at most 10 s), not
+     * for the whole chain of deliveries (60 s): a delivery this coordinator takes counts anew, and one another
+     * coordinator takes is covered by its hold. A database blip that rolled back a reply on each of two coordinators,
+     * each redelivered to the other, held every attempt and execution timeout of both for a minute (a chaos run: a late
+     * reply's attempt timed out 62 s after its deadline, its retry then past the execution's).
+     */
+    @Test
+    void aReplyRolledBackHereIsWaitedForNoLongerThanItsNextDeliveryMayTake() {
+        backlog.holdMs();
+        backlog.taken(now.get() - 100);
+        backlog.settlementOf("ID:rolled-back-here", now.get() - 100).onFailure(null);
+        now.addAndGet(10_000);   // EmbeddedBroker.MAX_REDELIVERY_DELAY_MS
+        assertThat(backlog.holdMs()).as("its next delivery may still come").hasValue(10_100 + ReplyBacklog.MARGIN_MS);
+        now.addAndGet(2_001);
+        assertThat(backlog.holdMs()).as("taken elsewhere, or dead-lettered").hasValue(0);
+    }
+
+    /**
      * A reply rolled back here goes back to the broker, which may hand it to another coordinator that settles it: this
      * coordinator holds for it (it cannot tell), but does not share it, or every coordinator's timeouts waited for
      * REDELIVERY_MS (a reliability run saw 60 s). A reply still in flight here is shared: nobody else can see it.
