@@ -8,9 +8,11 @@
 -- waiting_locks: its note names the first lock it waits for (AcquireResult.Blocked.describe: "lock <type>/<id> held by
 -- …", "… (holder just released it)", LockedStepStart's "… waited for first by …"), matched whole up to its words (a
 -- resource id may hold a space: a waiter of roadmap/"u x" is no waiter of roadmap/"u"). As waiting-lock-steps.sql: only
--- waiters the sweep tries, and of those only the ones tried lately (each try rewrites updated_at): a waiter no coordinator
--- tries (of a version no running coordinator runs) would otherwise hold every lower one back until it fails, its timeout
--- and a minute later, the resource free all along. A step requeued to take its locks again ("its locks again, …": a
+-- waiters the sweep tries, and of those only the ones a live coordinator runs the version of (workflow_definition_runners,
+-- as WorkflowVersions tells them) or one tried lately (each try rewrites updated_at; behind a pooler that hides the
+-- coordinators' sessions, or a version a coordinator keeps for its executions): a waiter no coordinator tries would
+-- otherwise hold every lower one back until it fails, its timeout and a minute later, the resource free all along. Not by
+-- the last try alone: the lock sweep pauses while the broker cannot be reached, and every waiter would then age out. A step requeued to take its locks again ("its locks again, …": a
 -- retry, a loop's next iteration) waits for the locks it last took (mark-running-with-locks.sql keeps them, V53's
 -- column) before its first try notes them. Only the agents ahead of the asker: the configured ones of at least the
 -- priority it yields to, and unlisted ones (priority 0) when that is 0 or less; one such waiter is enough.
@@ -26,7 +28,10 @@ JOIN workflow_executions e ON e.id = s.execution_id
                           AND (e.status = 'running' OR (e.status = 'compensating' AND s.kind = 'compensation'))
 WHERE s.status = 'pending' AND s.waiting_for IS NOT NULL AND s.next_attempt_at IS NULL
   AND (s.agent = ANY (a.ahead) OR a.unlisted_ahead AND s.agent <> ALL (a.listed))
-  AND s.updated_at > now() - a.tried_within_ms * interval '1 millisecond'
+  AND (s.updated_at > now() - a.tried_within_ms * interval '1 millisecond'
+       OR EXISTS (SELECT 1 FROM workflow_definition_runners r
+                   WHERE r.workflow_id = e.workflow_id AND r.version = e.workflow_version
+                     AND EXISTS (SELECT 1 FROM pg_stat_activity p WHERE p.application_name = r.instance_id)))
   -- each pair compared element by element: jsonb's @> ignores the order within an array ([["doc","x"]] @> [["doc","doc"]]);
   -- only with a note of a lock wait or of a requeued step (the locks of another note, of a retry of an earlier release,
   -- may be of a wait before, which it no longer asks for: its next try writes them again)

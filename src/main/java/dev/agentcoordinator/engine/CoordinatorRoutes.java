@@ -32,7 +32,7 @@ public final class CoordinatorRoutes {
 
     /** The routes of one workflow version (a loaded one, or one {@linkplain WorkflowCatalog#retain retained}). */
     public RouteBuilder workflow(WorkflowDefinition workflow) {
-        return new WorkflowRoutes(workflow, catalog, mappers, settings.replyQueue(), facts);
+        return new WorkflowRoutes(workflow, catalog, mappers, settings.replyQueue(), facts, settings.lockPriorities());
     }
 
     /** What the workflows' routes cache of the executions in flight. */

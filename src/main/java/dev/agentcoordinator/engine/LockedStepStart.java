@@ -166,14 +166,19 @@ public final class LockedStepStart {
      */
     private String take(Services s, Message in, String rowId, List<LockRequest> requests, LockHolder holder, int yieldTo)
             throws SQLException {
-        String waitingFor = null;
+        String waitingFor;
         try (Connection connection = s.dataSource.getConnection()) {
+            // before taking them (a lock this step holds already, a renewal, is no lock it waits for), and outside their
+            // transaction, whose start is the step's started_at: begun before a holder's release committed, it would
+            // precede that holder's completed_at
+            waitingFor = waiterAhead(connection, s, requests, holder, rowId, yieldTo);
+            if (waitingFor != null) {
+                return waitingFor;
+            }
             connection.setAutoCommit(false);
             Throwable failure = null;   // what a failing rollback must not hide
             try {
                 List<AcquireResult.Acquired> acquired = new ArrayList<>();
-                // before taking them: a lock this step holds already (a renewal) is no lock it waits for (find-lock-waiters.sql)
-                waitingFor = waiterAhead(connection, s, requests, holder, rowId, yieldTo);
                 for (int i = 0; waitingFor == null && i < requests.size(); i++) {
                     LockRequest request = requests.get(i);
                     AcquireResult result = s.store.acquire(connection, holder, request);

@@ -168,6 +168,20 @@ class LockNewcomerTest {
     }
 
     /**
+     * Steps of one execution that start together are tried highest priority first: the roots went in the order they are
+     * written, the lower one took the free lock, its request went out, and its sibling preempted it a few milliseconds
+     * later (the lock chaos tester: 41 of 239 executions).
+     */
+    @Test
+    void siblingsThatStartTogetherTakeALockHighestPriorityFirst() throws Exception {
+        String user = "b-" + UUID.randomUUID().toString().substring(0, 8);
+        String execution = ExecutionProbe.awaitExecution(sendEvent("G_LOCK_SIBLINGS", "{\"user_id\":\"" + user + "\"}"), "completed");
+        assertThat(query("SELECT event FROM lock_events WHERE resource_id = ?", user)).as("no preemption").isEmpty();
+        assertThat(agents.received()).filteredOn(r -> r.request().path("execution_id").asText().equals(execution))
+                .extracting(r -> r.request().path("step_id").asText()).containsExactly("mid_second", "low_first");
+    }
+
+    /**
      * A waiter no coordinator tries (of a version none of the running ones runs) is no waiter to yield to once it has not
      * been tried lately: every lower step of its resource yielded to it, in the lock sweep too, and failed at its own
      * timeout, the lock free all along (the verifier's test; its version stands for one only a stopped coordinator ran).
@@ -189,6 +203,36 @@ class LockNewcomerTest {
             query("UPDATE workflow_step_executions SET status = 'failed', waiting_for = NULL WHERE execution_id = ? RETURNING id",
                     executionOf(mid));
         }
+    }
+
+    /**
+     * A waiter whose version a running coordinator runs is waited for however long ago it was tried: the lock sweep pauses
+     * while the broker cannot be reached, and a first version that counted only waiters tried in the last 50 periods let
+     * a lower newcomer take the lock after such a pause (the diff reviewer's test; the waiter's last try is set back here).
+     */
+    @Test
+    void aWaiterNotTriedForLongIsWaitedForWhileACoordinatorRunsItsVersion() throws Exception {
+        String user = "p-" + UUID.randomUUID().toString().substring(0, 8);
+        AcquireResult.Acquired held = heldElsewhere("roadmap", user);
+        String mid = sendEvent("G_LOCK_ORDER_MID", "{\"user_id\":\"" + user + "\"}");
+        awaitWaiting(mid);
+        lockSweep(false);
+        String low;
+        try {
+            query("UPDATE workflow_step_executions SET updated_at = now() - interval '1 hour' WHERE execution_id = ? RETURNING id",
+                    executionOf(mid));
+            assertThat(locks.release(held.lockId())).isTrue();
+            low = sendEvent("G_LOCK_ORDER_LOW", "{\"user_id\":\"" + user + "\"}");
+            awaitFirstTry(low);
+            assertThat(query("SELECT waiting_for FROM workflow_step_executions WHERE execution_id = ?", executionOf(low)))
+                    .singleElement().satisfies(r -> assertThat(String.valueOf(r.get("waiting_for")))
+                            .startsWith("lock roadmap/" + user + " waited for first by g-lock-mid"));
+        } finally {
+            lockSweep(true);
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> "completed".equals(executionStatus(executionOf(low)))
+                && "completed".equals(executionStatus(executionOf(mid))));
+        assertThat(query("SELECT event FROM lock_events WHERE resource_id = ?", user)).as("no preemption").isEmpty();
     }
 
     /**
