@@ -93,8 +93,10 @@ public final class CrossSiteGuard implements AuthenticationHandler {
                 || !(path.equals(JOLOKIA_PATH) || path.startsWith(JOLOKIA_PATH + "/"))) {
             return null;
         }
-        java.util.List<String> given = p.get();
-        java.util.List<String> asked = given.isEmpty() ? java.util.List.of(path.substring(JOLOKIA_PATH.length())) : given;
+        // Jolokia takes the p parameter only when the path after /observe/jolokia is empty or slashes (JolokiaRequestFactory):
+        // both are checked, whichever it takes
+        java.util.List<String> asked = new java.util.ArrayList<>(p.get());
+        asked.add(path.substring(JOLOKIA_PATH.length()));
         for (String jolokiaPath : asked) {
             String type = jolokiaType(jolokiaPath);
             if (type == null || !JOLOKIA_READS.contains(type)) {
