@@ -143,10 +143,18 @@ public final class RetainedVersions implements WorkflowCatalog.VersionSource {
                 continue;
             }
             catalog.release(key);
-            int count = removal.remove(kept.id());
-            LOG.info("workflow {} version {}: the reload that added its {} routes ({}) failed, they are removed",
-                    workflow.id(), workflow.versionOrDefault(), count, Endpoints.routeId(kept.id(), "*"));
+            removeRoutes(kept, "the reload that added them failed");
         }
+    }
+
+    /** Removes the routes of a version no longer kept, and says so; how many there were (0: the coordinator is stopping). */
+    private int removeRoutes(WorkflowDefinition version, String why) throws Exception {
+        int count = removal.remove(version.id());
+        if (count > 0) {
+            LOG.info("workflow {} version {}: {}, its {} routes ({}) are removed", WorkflowCatalog.workflowIdOf(version.id()),
+                    version.versionOrDefault(), why, count, Endpoints.routeId(version.id(), "*"));
+        }
+        return count;
     }
 
     /** The definition of a version whose routes this coordinator keeps (retained, or released and not removed yet). */
@@ -162,30 +170,47 @@ public final class RetainedVersions implements WorkflowCatalog.VersionSource {
      */
     public synchronized List<String> retireUnused() throws Exception {
         List<String> removed = new ArrayList<>();
+        Exception failed = null;   // one version's failure holds back no other: each is tried again by the next sweep
         for (WorkflowDefinition version : List.copyOf(released.values())) {
             // left released until its routes are gone: a failure here (the database, a route that does not stop) is
             // tried again by the next sweep, and a fetch meanwhile takes the version back
-            if (inUse(version)) {
+            try {
+                if (inUse(version)) {
+                    released.remove(WorkflowCatalog.versionKeyOf(version));
+                    catalog.retain(version);
+                    continue;
+                }
+                int count = removeRoutes(version, "no execution runs on it any more");
                 released.remove(WorkflowCatalog.versionKeyOf(version));
-                catalog.retain(version);
-                continue;
+                if (count > 0) {   // else none (the coordinator is stopping: they go with it)
+                    removed.add(version.id());
+                }
+            } catch (Exception e) {
+                failed = kept(failed, e);
             }
-            int count = removal.remove(version.id());
-            released.remove(WorkflowCatalog.versionKeyOf(version));
-            if (count == 0) {
-                continue;   // none (the coordinator is stopping: they go with it)
-            }
-            removed.add(version.id());
-            LOG.info("workflow {} version {}: no execution runs on it any more, its {} routes ({}) are removed",
-                    WorkflowCatalog.workflowIdOf(version.id()), version.versionOrDefault(), count, Endpoints.routeId(version.id(), "*"));
         }
         for (WorkflowDefinition version : List.copyOf(catalog.retained())) {
             String key = WorkflowCatalog.versionKeyOf(version);
-            if (!inUse(version) && catalog.release(key) != null) {
-                released.put(key, version);
+            try {
+                if (!inUse(version) && catalog.release(key) != null) {
+                    released.put(key, version);
+                }
+            } catch (Exception e) {
+                failed = kept(failed, e);
             }
         }
+        if (failed != null) {
+            throw failed;
+        }
         return removed;
+    }
+
+    private static Exception kept(Exception first, Exception next) {
+        if (first == null) {
+            return next;
+        }
+        first.addSuppressed(next);
+        return first;
     }
 
     /** Records again that this coordinator runs its loaded versions (see WorkflowVersions.recordRunner). */

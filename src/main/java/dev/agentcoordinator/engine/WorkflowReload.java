@@ -127,7 +127,7 @@ public final class WorkflowReload {
                 sameVersion.add(read.fileOf(workflow.id()) + ": version: " + workflow.versionOrDefault() + " is the version this"
                         + " coordinator runs workflow " + workflow.id() + " with, defined otherwise: give the changed definition"
                         + " a new version (executions end on the version they started on); a restart takes it under the same"
-                        + " version when no execution runs on it");
+                        + " version when no execution runs on it, or when only its name or steps' descriptions changed");
             } else {
                 changed.add(new Change(workflow.id(), before.versionOrDefault(), workflow.versionOrDefault()));
                 brought.add(workflow);

@@ -125,6 +125,45 @@ class ReloadFailingHalfwayTest {
         }
     }
 
+    /**
+     * A version whose routes never stop holds back no other: its failure stopped the sweep at it, every later sweep
+     * again, and the other released versions' routes stayed (the diff reviewer's test).
+     */
+    @Test
+    void oneVersionWhoseRoutesDoNotStopHoldsBackNoOther() throws Exception {
+        Path workflows = Files.createDirectory(folder.resolve("workflows"));
+        String b1 = A1.replace("half_a", "half_b").replace("HALF_A", "HALF_B").replace("half-a", "half-b");
+        Files.writeString(workflows.resolve("a.yaml"), A1);
+        Files.writeString(workflows.resolve("b.yaml"), b1);
+        try (RunningCoordinator coordinator = CoordinatorApp.start(TestCoordinator.settings(
+                Files.createDirectory(folder.resolve("data")), workflows).with(Map.of("coordinator.versions.retire-period-ms", "3600000")))) {
+            RetainedVersions versions = retainedVersions(coordinator);
+            Files.writeString(workflows.resolve("a.yaml"), A1.replace("version: 1", "version: 2"));
+            Files.writeString(workflows.resolve("b.yaml"), b1.replace("version: 1", "version: 2"));
+            assertThat(reload(coordinator).statusCode()).isEqualTo(200);
+            java.lang.reflect.Field removal = RetainedVersions.class.getDeclaredField("removal");
+            removal.setAccessible(true);
+            RetainedVersions.RouteRemover real = (RetainedVersions.RouteRemover) removal.get(versions);
+            java.util.concurrent.atomic.AtomicReference<String> stuck = new java.util.concurrent.atomic.AtomicReference<>();
+            removal.set(versions, (RetainedVersions.RouteRemover) key -> {
+                stuck.compareAndSet(null, key);   // the first version removed: its routes never stop
+                if (stuck.get().equals(key)) {
+                    throw new IllegalStateException("simulated: a route of " + key + " does not stop");
+                }
+                return real.remove(key);
+            });
+
+            versions.retireUnused();   // both version 1s released
+            for (int sweep = 0; sweep < 3; sweep++) {
+                org.assertj.core.api.Assertions.assertThatThrownBy(versions::retireUnused).hasMessageContaining("simulated");
+            }
+            String other = stuck.get().startsWith("half_a") ? "wf.half_b" : "wf.half_a";
+            assertThat(coordinator.camelContext().getRoutes().stream().map(org.apache.camel.Route::getRouteId)
+                    .filter(id -> id.startsWith(other + ".") || id.startsWith(other + "~start")).toList())
+                    .as("the routes of the other version 1 (stuck: %s), no execution on it, after three sweeps", stuck.get()).isEmpty();
+        }
+    }
+
     private static RetainedVersions retainedVersions(RunningCoordinator coordinator) throws Exception {
         WorkflowReload reload = coordinator.camelContext().getRegistry().findSingleByType(WorkflowReload.class);
         java.lang.reflect.Field versions = WorkflowReload.class.getDeclaredField("versions");
