@@ -14,20 +14,20 @@
 -- otherwise hold every lower one back until it fails, its timeout and a minute later, the resource free all along. Not by
 -- the last try alone: the lock sweep pauses while the broker cannot be reached, and every waiter would then age out. A step requeued to take its locks again ("its locks again, …": a
 -- retry, a loop's next iteration) waits for the locks it last took (mark-running-with-locks.sql keeps them, V53's
--- column) before its first try notes them. Only the agents ahead of the asker: the configured ones of at least the
--- priority it yields to, and unlisted ones (priority 0) when that is 0 or less; one such waiter is enough.
--- Parameters: resource type, resource id, the agents ahead (text[]), whether unlisted agents are ahead, the listed agents
--- (text[]), how lately a waiter must have been tried (ms), the asking row's id, execution, step.
+-- column) before its first try notes them. Only waiters of at least the priority the asker yields to (the agents'
+-- configured priorities, unlisted ones 0); one is enough.
+-- Parameters: resource type, resource id, the priorities ({"agent": priority, ...}), the lowest priority yielded to, how
+-- lately a waiter must have been tried (ms), the asking row's id, execution, step.
 WITH asked AS (SELECT t AS resource_type, i AS resource_id, 'lock ' || t || '/' || i AS note,   -- as a waiter's note names it
-                      ahead, unlisted_ahead, listed, tried_within_ms
-                 FROM (VALUES (CAST(? AS text), CAST(? AS text), CAST(? AS text[]), CAST(? AS boolean), CAST(? AS text[]),
-                               CAST(? AS bigint))) given (t, i, ahead, unlisted_ahead, listed, tried_within_ms))
+                      priorities, yield_to, tried_within_ms
+                 FROM (VALUES (CAST(? AS text), CAST(? AS text), CAST(? AS jsonb), CAST(? AS integer), CAST(? AS bigint)))
+                      given (t, i, priorities, yield_to, tried_within_ms))
 SELECT s.agent, s.execution_id, s.step_id
 FROM asked a, workflow_step_executions s
 JOIN workflow_executions e ON e.id = s.execution_id
                           AND (e.status = 'running' OR (e.status = 'compensating' AND s.kind = 'compensation'))
 WHERE s.status = 'pending' AND s.waiting_for IS NOT NULL AND s.next_attempt_at IS NULL
-  AND (s.agent = ANY (a.ahead) OR a.unlisted_ahead AND s.agent <> ALL (a.listed))
+  AND COALESCE(CAST(a.priorities ->> s.agent AS integer), 0) >= a.yield_to
   AND (s.updated_at > now() - a.tried_within_ms * interval '1 millisecond'
        OR EXISTS (SELECT 1 FROM workflow_definition_runners r
                    WHERE r.workflow_id = e.workflow_id AND r.version = e.workflow_version

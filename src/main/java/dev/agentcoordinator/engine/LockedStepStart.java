@@ -237,24 +237,16 @@ public final class LockedStepStart {
     /** A waiter of one of the locks with at least {@code yieldTo} priority, as the step's note names it; null when none waits. */
     private static String waiterAhead(Connection connection, Services s, List<LockRequest> requests, LockHolder holder, String rowId,
                                       int yieldTo) throws SQLException {
-        List<String> ahead = new ArrayList<>();
-        s.priorities.asMap().forEach((agent, priority) -> {
-            if (priority >= yieldTo) {
-                ahead.add(agent);
-            }
-        });
-        boolean unlistedAhead = LockPriorities.UNLISTED >= yieldTo;
-        if (ahead.isEmpty() && !unlistedAhead) {
-            return null;   // the highest priority there is: nobody waits ahead of it
+        if (yieldTo > s.highestPriority) {
+            return null;   // nobody can wait ahead of it
         }
         try (PreparedStatement statement = connection.prepareStatement(LockSql.named("find-lock-waiters"))) {
-            statement.setArray(3, connection.createArrayOf("text", ahead.toArray()));
-            statement.setBoolean(4, unlistedAhead);
-            statement.setArray(5, connection.createArrayOf("text", s.priorities.asMap().keySet().toArray()));
-            statement.setLong(6, s.waitersTriedWithinMs);
-            statement.setString(7, rowId);
-            statement.setString(8, holder.executionId());
-            statement.setString(9, holder.stepId());
+            statement.setString(3, s.prioritiesJson);
+            statement.setInt(4, yieldTo);
+            statement.setLong(5, s.waitersTriedWithinMs);
+            statement.setString(6, rowId);
+            statement.setString(7, holder.executionId());
+            statement.setString(8, holder.stepId());
             for (LockRequest request : requests) {
                 statement.setString(1, request.resourceType());
                 statement.setString(2, request.resourceId());
@@ -366,17 +358,18 @@ public final class LockedStepStart {
      * by default), in which the lock sweep tries 10,000 waiters, 200 at a time.
      */
     private record Services(DataSource dataSource, ResourceLockStore store, LockPriorities priorities, LockedStartListener listener,
-                            long waitersTriedWithinMs) {
+                            long waitersTriedWithinMs, String prioritiesJson, int highestPriority) {
         static Services of(CamelContext context) {
             DataSource dataSource = context.getRegistry().findSingleByType(DataSource.class);
             if (dataSource == null) {
                 throw new IllegalStateException("no DataSource in the Camel registry: steps with locks cannot start");
             }
             CoordinatorSettings settings = context.getRegistry().findSingleByType(CoordinatorSettings.class);
-            return new Services(dataSource, new ResourceLockStore(dataSource),
-                    settings == null ? LockPriorities.specDefault() : settings.lockPriorities(),
+            LockPriorities priorities = settings == null ? LockPriorities.specDefault() : settings.lockPriorities();
+            return new Services(dataSource, new ResourceLockStore(dataSource), priorities,
                     context.getRegistry().findSingleByType(LockedStartListener.class),
-                    50L * (settings == null ? 200 : settings.supervisorPeriodMs()));
+                    50L * (settings == null ? 200 : settings.supervisorPeriodMs()), Json.write(priorities.asMap()),
+                    priorities.asMap().values().stream().mapToInt(Integer::intValue).reduce(LockPriorities.UNLISTED, Math::max));
         }
 
         int update(String statementName, String... params) throws SQLException {

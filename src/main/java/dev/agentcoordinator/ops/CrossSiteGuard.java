@@ -5,7 +5,13 @@ import io.vertx.ext.web.handler.AuthenticationHandler;
 import org.apache.camel.component.platform.http.vertx.auth.AuthenticationConfig;
 
 import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Refuses (403) what a browser sends on behalf of another site's page. Without it a page anywhere could cancel
@@ -30,7 +36,7 @@ public final class CrossSiteGuard implements AuthenticationHandler {
     /** Where Camel's Jolokia plugin answers. */
     static final String JOLOKIA_PATH = "/observe/jolokia";
     /** What Jolokia answers a GET with and that changes nothing (an empty type is the version). */
-    private static final java.util.Set<String> JOLOKIA_READS = java.util.Set.of("", "read", "list", "search", "version");
+    private static final Set<String> JOLOKIA_READS = Set.of("", "read", "list", "search", "version");
 
     /** True when no password is set: the Host must then name this machine. */
     private final boolean withoutPassword;
@@ -88,14 +94,14 @@ public final class CrossSiteGuard implements AuthenticationHandler {
      * or by the {@code p} parameters, which Jolokia takes instead); null when it passes. {@code path}: normalized (dot
      * segments gone, unreserved characters decoded).
      */
-    static String jolokiaOperationByGet(String method, String path, java.util.function.Supplier<java.util.List<String>> p) {
+    static String jolokiaOperationByGet(String method, String path, Supplier<List<String>> p) {
         if (!("GET".equals(method) || "HEAD".equals(method)) || path == null
                 || !(path.equals(JOLOKIA_PATH) || path.startsWith(JOLOKIA_PATH + "/"))) {
             return null;
         }
         // Jolokia takes the p parameter only when the path after /observe/jolokia is empty or slashes (JolokiaRequestFactory):
         // both are checked, whichever it takes
-        java.util.List<String> asked = new java.util.ArrayList<>(p.get());
+        List<String> asked = new ArrayList<>(p.get());
         asked.add(path.substring(JOLOKIA_PATH.length()));
         for (String jolokiaPath : asked) {
             String type = jolokiaType(jolokiaPath);
@@ -108,11 +114,11 @@ public final class CrossSiteGuard implements AuthenticationHandler {
     }
 
     /** The {@code p} parameters of a request; none when its query cannot be decoded (nobody can read them: it is answered 400 further on). */
-    private static java.util.List<String> jolokiaPaths(RoutingContext request) {
+    private static List<String> jolokiaPaths(RoutingContext request) {
         try {
             return request.request().params().getAll("p");
         } catch (IllegalArgumentException undecodable) {
-            return java.util.List.of();
+            return List.of();
         }
     }
 
@@ -120,7 +126,7 @@ public final class CrossSiteGuard implements AuthenticationHandler {
     private static String jolokiaType(String jolokiaPath) {
         String decoded;
         try {
-            decoded = java.net.URLDecoder.decode(jolokiaPath, java.nio.charset.StandardCharsets.UTF_8);
+            decoded = URLDecoder.decode(jolokiaPath, StandardCharsets.UTF_8);
         } catch (IllegalArgumentException malformed) {
             return null;
         }
