@@ -129,9 +129,7 @@ class LockNewcomerTest {
             assertThat(locks.release(held.lockId())).isTrue();
             lockSweep(true);
         }
-        await().atMost(Duration.ofSeconds(30)).until(() -> "completed".equals(executionStatus(executionOf(low)))
-                && "completed".equals(executionStatus(executionOf(two))));
-        assertThat(query("SELECT event FROM lock_events WHERE resource_id = ?", user)).as("no preemption").isEmpty();
+        awaitBothCompletedWithoutPreemption(low, two, user);
     }
 
     /**
@@ -158,9 +156,7 @@ class LockNewcomerTest {
                     .singleElement().satisfies(r -> assertThat((String) r.get("waiting_for")).startsWith("lock roadmap/" + user + " waited for first by g-lock-mid (priority 3"));
 
             assertThat(locks.release(skills.lockId())).isTrue();
-            await().atMost(Duration.ofSeconds(30)).until(() -> "completed".equals(executionStatus(executionOf(low)))
-                    && "completed".equals(executionStatus(executionOf(two))));
-            assertThat(query("SELECT event FROM lock_events WHERE resource_id = ?", user)).as("no preemption").isEmpty();
+            awaitBothCompletedWithoutPreemption(low, two, user);
         } finally {
             locks.release(roadmap.lockId());
             locks.release(skills.lockId());
@@ -230,9 +226,7 @@ class LockNewcomerTest {
         } finally {
             lockSweep(true);
         }
-        await().atMost(Duration.ofSeconds(30)).until(() -> "completed".equals(executionStatus(executionOf(low)))
-                && "completed".equals(executionStatus(executionOf(mid))));
-        assertThat(query("SELECT event FROM lock_events WHERE resource_id = ?", user)).as("no preemption").isEmpty();
+        awaitBothCompletedWithoutPreemption(low, mid, user);
     }
 
     /**
@@ -255,9 +249,7 @@ class LockNewcomerTest {
         } finally {
             lockSweep(true);
         }
-        await().atMost(Duration.ofSeconds(30)).until(() -> "completed".equals(executionStatus(executionOf(low)))
-                && "completed".equals(executionStatus(executionOf(mid))));
-        assertThat(query("SELECT event FROM lock_events WHERE resource_id = ?", user)).as("no preemption").isEmpty();
+        awaitBothCompletedWithoutPreemption(low, mid, user);
     }
 
     /**
@@ -310,6 +302,13 @@ class LockNewcomerTest {
     private static AcquireResult.Acquired heldElsewhere(String resourceType, String resourceId) {
         return (AcquireResult.Acquired) locks.acquire(new LockHolder("strategist", 5, "holding-execution", "set_goals"),
                 new LockRequest(resourceType, resourceId, 60_000));
+    }
+
+    /** Waits until the executions those events started have completed, and finds no preemption on roadmap/{@code user}. */
+    private static void awaitBothCompletedWithoutPreemption(String oneEvent, String otherEvent, String user) {
+        await().atMost(Duration.ofSeconds(30)).until(() -> "completed".equals(executionStatus(executionOf(oneEvent)))
+                && "completed".equals(executionStatus(executionOf(otherEvent))));
+        assertThat(query("SELECT event FROM lock_events WHERE resource_id = ?", user)).as("no preemption").isEmpty();
     }
 
     /** Waits until the execution that event started has a step waiting for its locks. */
