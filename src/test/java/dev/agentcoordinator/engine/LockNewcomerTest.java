@@ -117,19 +117,14 @@ class LockNewcomerTest {
         await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(two) != null && query("SELECT 1 FROM workflow_step_executions"
                 + " WHERE execution_id = ? AND waiting_for LIKE 'lock skills/%'", executionOf(two)).size() == 1);
 
-        lockSweep(false);
-        String low;
+        FirstTry low;
         try {
-            low = sendEvent("G_LOCK_ORDER_LOW", "{\"user_id\":\"" + user + "\"}");   // roadmap/<user>: free, wanted by the waiter
-            awaitFirstTry(low);
-            assertThat(query("SELECT waiting_for FROM workflow_step_executions WHERE execution_id = ?", executionOf(low)))
-                    .singleElement().satisfies(r -> assertThat((String) r.get("waiting_for"))
-                            .startsWith("lock roadmap/" + user + " waited for first by g-lock-mid (priority 3"));
+            low = lowNewcomerFirstTry(user, () -> null);   // roadmap/<user>: free, wanted by the waiter
         } finally {
             assertThat(locks.release(held.lockId())).isTrue();
-            lockSweep(true);
         }
-        awaitBothCompletedWithoutPreemption(low, two, user);
+        assertThat(low.waitingFor()).startsWith("lock roadmap/" + user + " waited for first by g-lock-mid (priority 3");
+        awaitBothCompletedWithoutPreemption(low.event(), two, user);
     }
 
     /**
@@ -212,21 +207,13 @@ class LockNewcomerTest {
         AcquireResult.Acquired held = heldElsewhere("roadmap", user);
         String mid = sendEvent("G_LOCK_ORDER_MID", "{\"user_id\":\"" + user + "\"}");
         awaitWaiting(mid);
-        lockSweep(false);
-        String low;
-        try {
+        FirstTry low = lowNewcomerFirstTry(user, () -> {
             query("UPDATE workflow_step_executions SET updated_at = now() - interval '1 hour' WHERE execution_id = ? RETURNING id",
                     executionOf(mid));
-            assertThat(locks.release(held.lockId())).isTrue();
-            low = sendEvent("G_LOCK_ORDER_LOW", "{\"user_id\":\"" + user + "\"}");
-            awaitFirstTry(low);
-            assertThat(query("SELECT waiting_for FROM workflow_step_executions WHERE execution_id = ?", executionOf(low)))
-                    .singleElement().satisfies(r -> assertThat(String.valueOf(r.get("waiting_for")))
-                            .startsWith("lock roadmap/" + user + " waited for first by g-lock-mid"));
-        } finally {
-            lockSweep(true);
-        }
-        awaitBothCompletedWithoutPreemption(low, mid, user);
+            return locks.release(held.lockId());
+        });
+        assertThat(low.waitingFor()).startsWith("lock roadmap/" + user + " waited for first by g-lock-mid");
+        awaitBothCompletedWithoutPreemption(low.event(), mid, user);
     }
 
     /**
@@ -239,17 +226,14 @@ class LockNewcomerTest {
         String user = "n-" + UUID.randomUUID().toString().substring(0, 8);
         String mid = sendEvent("G_LOCK_RETRY_MID", "{\"user_id\":\"" + user + "\"}");
         await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(mid) != null && waitingForNextAttempt(executionOf(mid), "change"));
-        lockSweep(false);   // widens the window between the requeue and its first sweep try (up to one period otherwise)
-        String low;
-        try {
+        // the sweep stopped widens the window between the requeue and its first sweep try (up to one period otherwise)
+        FirstTry low = lowNewcomerFirstTry(user, () -> {
             await().atMost(Duration.ofSeconds(20)).until(() -> String.valueOf(query("SELECT waiting_for FROM workflow_step_executions"
                     + " WHERE execution_id = ?", executionOf(mid)).get(0).get("waiting_for")).startsWith("its locks again"));
-            low = sendEvent("G_LOCK_ORDER_LOW", "{\"user_id\":\"" + user + "\"}");
-            awaitFirstTry(low);
-        } finally {
-            lockSweep(true);
-        }
-        awaitBothCompletedWithoutPreemption(low, mid, user);
+            return null;
+        });
+        assertThat(low.waitingFor()).startsWith("lock roadmap/" + user + " waited for first by g-lock-mid");
+        awaitBothCompletedWithoutPreemption(low.event(), mid, user);
     }
 
     /**
@@ -284,15 +268,7 @@ class LockNewcomerTest {
         AcquireResult.Acquired held = heldElsewhere("roadmap", waitedFor);
         try {
             awaitWaiting(sendEvent("G_LOCK_ORDER_MID", "{\"user_id\":\"" + waitedFor + "\"}"));
-            lockSweep(false);
-            try {
-                String low = sendEvent("G_LOCK_ORDER_LOW", "{\"user_id\":\"" + asked + "\"}");
-                awaitFirstTry(low);
-                assertThat(query("SELECT waiting_for FROM workflow_step_executions WHERE execution_id = ?", executionOf(low)))
-                        .singleElement().satisfies(r -> assertThat(r.get("waiting_for")).as("roadmap/%s is free", asked).isNull());
-            } finally {
-                lockSweep(true);
-            }
+            assertThat(lowNewcomerFirstTry(asked, () -> null).waitingFor()).as("roadmap/%s is free", asked).isNull();
         } finally {
             locks.release(held.lockId());
         }
@@ -302,6 +278,28 @@ class LockNewcomerTest {
     private static AcquireResult.Acquired heldElsewhere(String resourceType, String resourceId) {
         return (AcquireResult.Acquired) locks.acquire(new LockHolder("strategist", 5, "holding-execution", "set_goals"),
                 new LockRequest(resourceType, resourceId, 60_000));
+    }
+
+    /** The event that started a newcomer's execution, and what its step waited for after its first try (null: it runs). */
+    private record FirstTry(String event, String waitingFor) {
+    }
+
+    /**
+     * With the lock sweep stopped (only first tries take locks, and a lock can come free between two sweeps for as long as
+     * the test needs): does {@code meanwhile}, then starts a step of low priority for roadmap/{@code user} and waits for
+     * its first try.
+     */
+    private static FirstTry lowNewcomerFirstTry(String user, java.util.concurrent.Callable<?> meanwhile) throws Exception {
+        lockSweep(false);
+        try {
+            meanwhile.call();
+            String low = sendEvent("G_LOCK_ORDER_LOW", "{\"user_id\":\"" + user + "\"}");
+            awaitFirstTry(low);
+            return new FirstTry(low, (String) query("SELECT waiting_for FROM workflow_step_executions WHERE execution_id = ?",
+                    executionOf(low)).get(0).get("waiting_for"));
+        } finally {
+            lockSweep(true);
+        }
     }
 
     /** Waits until the executions those events started have completed, and finds no preemption on roadmap/{@code user}. */
