@@ -20,7 +20,7 @@
 -- lately a waiter must have been tried (ms), the asking row's id, execution, step.
 WITH asked AS (SELECT t AS resource_type, i AS resource_id, 'lock ' || t || '/' || i AS note,   -- as a waiter's note names it
                       priorities, yield_to, tried_within_ms
-                 FROM (VALUES (CAST(? AS text), CAST(? AS text), CAST(? AS jsonb), CAST(? AS integer), CAST(? AS bigint)))
+                 FROM (VALUES (CAST(? AS text), CAST(? AS text), CAST(? AS jsonb), CAST(? AS bigint), CAST(? AS bigint)))
                       given (t, i, priorities, yield_to, tried_within_ms))
 SELECT s.agent, s.execution_id, s.step_id
 FROM asked a, workflow_step_executions s

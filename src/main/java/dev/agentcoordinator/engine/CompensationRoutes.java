@@ -1,5 +1,6 @@
 package dev.agentcoordinator.engine;
 
+import dev.agentcoordinator.locks.LockPriorities;
 import dev.agentcoordinator.definition.WorkflowCatalog;
 import dev.agentcoordinator.definition.WorkflowDefinition;
 import org.apache.camel.Exchange;
@@ -35,9 +36,13 @@ final class CompensationRoutes {
     /** The starts of the compensations whose steps declare locks, by step id. */
     private final Map<String, LockedStepStart> lockedStarts = new java.util.HashMap<>();
 
-    CompensationRoutes(WorkflowDefinition workflow, String replyQueue) {
+    /** The agents' lock priorities: compensations that start together and take locks are tried highest first. */
+    private final LockPriorities priorities;
+
+    CompensationRoutes(WorkflowDefinition workflow, String replyQueue, LockPriorities priorities) {
         this.workflow = workflow;
         this.replyQueue = replyQueue;
+        this.priorities = priorities;
         this.planner = new CompensationPlanner(workflow);
         workflow.steps().stream().filter(step -> step.compensate() != null && !step.locks().isEmpty())
                 .forEach(step -> lockedStarts.put(step.id(), LockedStepStart.ofCompensation(workflow, step)));
@@ -167,6 +172,16 @@ final class CompensationRoutes {
                 .end();
     }
 
+    /**
+     * Undos that become ready together go out highest priority first among those that take their step's locks, as steps
+     * that start together do ({@link WorkflowRoutes#lockersByPriority}): the lower undo took the free lock and the
+     * higher one preempted it a moment after its request went out (the verifier's test).
+     */
+    private List<CompensationPlanner.Dispatch> lockersByPriority(List<CompensationPlanner.Dispatch> dispatches) {
+        return WorkflowRoutes.lockersByPriority(dispatches, d -> d.running() == null && lockedStarts.containsKey(d.stepId()),
+                d -> priorities.of(workflow.step(d.stepId()).orElseThrow().compensate().agent()));
+    }
+
     @SuppressWarnings("unchecked")
     private void plan(Exchange exchange) {
         List<Map<String, Object>> contextRows = exchange.getProperty("context", List.class);
@@ -181,9 +196,9 @@ final class CompensationRoutes {
                 "compensated".equals(executionStatus) || "compensation_failed".equals(executionStatus));
         context.ifPresent(read -> exchange.setProperty(CONTEXT, read));
         // a compensation this message sent on another branch already is not sent again (SentRequests)
-        exchange.getMessage().setBody(plan.dispatches().stream()
+        exchange.getMessage().setBody(lockersByPriority(plan.dispatches().stream()
                 .filter(dispatch -> dispatch.running() == null || !SentRequests.sentBefore(exchange, dispatch.rowId()))
-                .toList());
+                .toList()));
     }
 
     /** The compensation's row and input; one sent again has its running row as the body, as mark-compensation-running returns it. */

@@ -147,7 +147,7 @@ public final class LockedStepStart {
         // higher priority (a lock freed between that one's try and this one's in a sweep, or one that a waiter of two locks,
         // blocked on the other, needs too); equal priorities take turns in the sweep's order
         boolean sweepTry = step.id().equals(in.getHeader(LockRoutes.LOCK_RETRY, String.class));
-        String waitingFor = take(s, in, rowId, requests, holder, sweepTry ? holder.priority() + 1 : holder.priority());
+        String waitingFor = take(s, in, rowId, requests, holder, sweepTry ? holder.priority() + 1L : holder.priority());
         if ("running".equals(in.getHeader(LOCK_OUTCOME, String.class))) {
             return;
         }
@@ -164,7 +164,7 @@ public final class LockedStepStart {
      * "running", the row in the body), unless a step of at least {@code yieldTo} priority waits for one of them. Otherwise
      * nothing is kept, and what it waits for is returned (null when the row was no longer pending).
      */
-    private String take(Services s, Message in, String rowId, List<LockRequest> requests, LockHolder holder, int yieldTo)
+    private String take(Services s, Message in, String rowId, List<LockRequest> requests, LockHolder holder, long yieldTo)
             throws SQLException {
         String waitingFor;
         try (Connection connection = s.dataSource.getConnection()) {
@@ -236,13 +236,13 @@ public final class LockedStepStart {
 
     /** A waiter of one of the locks with at least {@code yieldTo} priority, as the step's note names it; null when none waits. */
     private static String waiterAhead(Connection connection, Services s, List<LockRequest> requests, LockHolder holder, String rowId,
-                                      int yieldTo) throws SQLException {
+                                      long yieldTo) throws SQLException {
         if (yieldTo > s.highestPriority) {
             return null;   // nobody can wait ahead of it
         }
         try (PreparedStatement statement = connection.prepareStatement(LockSql.named("find-lock-waiters"))) {
             statement.setString(3, s.prioritiesJson);
-            statement.setInt(4, yieldTo);
+            statement.setLong(4, yieldTo);
             statement.setLong(5, s.waitersTriedWithinMs);
             statement.setString(6, rowId);
             statement.setString(7, holder.executionId());

@@ -77,12 +77,16 @@ public class WorkflowRoutes extends RouteBuilder {
      * executions whose lower root step was written first).
      */
     static List<WorkflowStep> lockersByPriority(List<WorkflowStep> steps, LockPriorities priorities) {
-        java.util.Iterator<WorkflowStep> lockers = steps.stream().filter(step -> !step.locks().isEmpty())
-                .sorted(java.util.Comparator.comparingInt((WorkflowStep step) -> priorities.of(step.agent())).reversed())
-                .iterator();
-        List<WorkflowStep> ordered = new ArrayList<>(steps.size());
-        for (WorkflowStep step : steps) {
-            ordered.add(step.locks().isEmpty() ? step : lockers.next());
+        return lockersByPriority(steps, step -> !step.locks().isEmpty(), step -> priorities.of(step.agent()));
+    }
+
+    /** {@code items} with those that {@code lock} reordered among their own places, highest {@code priority} first (stable). */
+    static <T> List<T> lockersByPriority(List<T> items, java.util.function.Predicate<T> lock, java.util.function.ToIntFunction<T> priority) {
+        java.util.Iterator<T> lockers = items.stream().filter(lock)
+                .sorted(java.util.Comparator.comparingInt(priority).reversed()).iterator();
+        List<T> ordered = new ArrayList<>(items.size());
+        for (T item : items) {
+            ordered.add(lock.test(item) ? lockers.next() : item);
         }
         return ordered;
     }
@@ -155,7 +159,7 @@ public class WorkflowRoutes extends RouteBuilder {
         }
         addFinishRoute(wf);
         if (workflow.hasCompensations()) {
-            new CompensationRoutes(workflow, replyQueue).addRoutes(this);
+            new CompensationRoutes(workflow, replyQueue, priorities).addRoutes(this);
         }
     }
 

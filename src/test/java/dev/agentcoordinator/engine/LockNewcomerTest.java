@@ -39,7 +39,10 @@ class LockNewcomerTest {
                 .agent("g-lock-low", r -> List.of(Reply.ok(Map.of()).after(2000)))
                 .agent("g-lock-mid", r -> "busy_once".equals(r.action()) && r.request().path("attempt").asInt() == 1
                         ? List.of(Reply.error("busy", true).after(1500)) : List.of(Reply.ok(Map.of()).after(300)))
-                .agent("g-lock-architect", r -> List.of(Reply.ok(Map.of())));
+                .agent("g-lock-architect", r -> List.of(Reply.ok(Map.of())))
+                .agent("g-lock-plain", r -> List.of(Reply.ok(Map.of())))
+                .agent("g-lock-later", r -> List.of(Reply.ok(Map.of()).after(800)))
+                .agent("g-lock-fail", r -> List.of(Reply.error("boom", false)));
     }
 
     @AfterAll
@@ -172,6 +175,32 @@ class LockNewcomerTest {
                 .extracting(r -> r.request().path("step_id").asText()).containsExactly("mid_second", "low_first");
     }
 
+    /** A join among the dependents of one step: the join of higher priority, written second, goes first (the verifier's test). */
+    @Test
+    void aJoinOfHigherPriorityAmongTheDependentsGoesFirst() throws Exception {
+        String user = "j-" + UUID.randomUUID().toString().substring(0, 8);
+        String execution = ExecutionProbe.awaitExecution(sendEvent("G_LOCK_JOIN_SIBLINGS", "{\"user_id\":\"" + user + "\"}"), "completed");
+        assertThat(query("SELECT event FROM lock_events WHERE resource_id = ?", user)).as("no preemption").isEmpty();
+        assertThat(agents.received()).filteredOn(r -> r.request().path("execution_id").asText().equals(execution))
+                .filteredOn(r -> r.agent().equals("g-lock-low") || r.agent().equals("g-lock-mid"))
+                .extracting(r -> r.request().path("step_id").asText()).containsExactly("mid_join", "low_first");
+    }
+
+    /**
+     * The undos of two steps that become ready together (their one dependent failed) take the steps' lock as their
+     * compensating agents, highest priority first: the lower one, first in the plan, took the free lock, its request went
+     * out, and the higher one preempted it a moment later, both agents then undoing on the resource (the verifier's test).
+     */
+    @Test
+    void undosThatStartTogetherTakeALockHighestPriorityFirst() throws Exception {
+        String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
+        String eventId = sendEvent("G_LOCK_UNDO_SIBLINGS", "{\"user_id\":\"" + user + "\"}");
+        await().atMost(Duration.ofSeconds(40)).until(() -> executionOf(eventId) != null
+                && List.of("compensated", "compensation_failed").contains(executionStatus(executionOf(eventId))));
+        assertThat(executionStatus(executionOf(eventId))).isEqualTo("compensated");
+        assertThat(query("SELECT event FROM lock_events WHERE resource_id = ?", user)).as("no preemption").isEmpty();
+    }
+
     /**
      * A waiter no coordinator tries (of a version none of the running ones runs) is no waiter to yield to once it has not
      * been tried lately: every lower step of its resource yielded to it, in the lock sweep too, and failed at its own
@@ -183,9 +212,15 @@ class LockNewcomerTest {
         AcquireResult.Acquired held = heldElsewhere("roadmap", user);
         String mid = sendEvent("G_LOCK_ORDER_MID", "{\"user_id\":\"" + user + "\"}");
         awaitWaiting(mid);
-        query("UPDATE workflow_executions SET workflow_version = 999 WHERE id = ? RETURNING id", executionOf(mid));
         try {
-            assertThat(locks.release(held.lockId())).isTrue();
+            // the lock sweep stopped meanwhile: a batch read before the version changed would run it after the release
+            lockSweep(false);
+            try {
+                query("UPDATE workflow_executions SET workflow_version = 999 WHERE id = ? RETURNING id", executionOf(mid));
+                assertThat(locks.release(held.lockId())).isTrue();
+            } finally {
+                lockSweep(true);
+            }
             String low = sendEvent("G_LOCK_ORDER_LOW", "{\"user_id\":\"" + user + "\"}");   // its step's timeout: 20 s
             await().atMost(Duration.ofSeconds(30)).until(() -> executionOf(low) != null
                     && List.of("completed", "failed").contains(executionStatus(executionOf(low))));
