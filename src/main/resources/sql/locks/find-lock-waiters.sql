@@ -1,21 +1,23 @@
 -- JDBC: the steps (and compensations) waiting for a lock on one resource, other than the row that asks: a step on its first
 -- try yields to those of higher priority (and of equal priority, waiting already), the lock sweep's try to those of higher
 -- priority, so that the highest waiter gets the lock (LockRoutes) rather than a newcomer taking it between two sweeps, or
--- a lower waiter within one (LockedStepStart). Not when the asker holds that
--- lock already (a renewal: a loop's next iteration, an undo taking over the lock kept for the attempt a cancel cut off).
+-- a lower waiter within one (LockedStepStart). Not when the asker holds that lock already (a renewal: a loop's next
+-- iteration, an undo taking over the lock kept for the attempt a cancel cut off).
 -- A waiter of any of its locks (waiting_locks, V53), not only of the first that blocked it: a step waiting for two, blocked
--- on one, would otherwise lose the other to a newcomer it then preempts. A row noted by an earlier release has no
--- waiting_locks: its note names the first lock it waits for (AcquireResult.Blocked.describe: "lock <type>/<id> held by
--- …", "… (holder just released it)", LockedStepStart's "… waited for first by …"), matched whole up to its words (a
--- resource id may hold a space: a waiter of roadmap/"u x" is no waiter of roadmap/"u"). As waiting-lock-steps.sql: only
--- waiters the sweep tries, and of those only the ones a live coordinator runs the version of (workflow_definition_runners,
--- as WorkflowVersions tells them) or one tried lately (each try rewrites updated_at; behind a pooler that hides the
--- coordinators' sessions, or a version a coordinator keeps for its executions): a waiter no coordinator tries would
--- otherwise hold every lower one back until it fails, its timeout and a minute later, the resource free all along. Not by
--- the last try alone: the lock sweep pauses while the broker cannot be reached, and every waiter would then age out. A step requeued to take its locks again ("its locks again, …": a
--- retry, a loop's next iteration) waits for the locks it last took (mark-running-with-locks.sql keeps them, V53's
--- column) before its first try notes them. Only waiters of at least the priority the asker yields to (the agents'
--- configured priorities, unlisted ones 0); one is enough.
+-- on one, would otherwise lose the other to a newcomer it then preempts. A step requeued to take its locks again ("its
+-- locks again, …": a retry, a loop's next iteration) waits for the locks it last took (mark-running-with-locks.sql keeps
+-- them) before its first try notes them. A row noted by an earlier release has no waiting_locks: its note names the first
+-- lock it waits for (AcquireResult.Blocked.describe: "lock <type>/<id> held by …", "… (holder just released it)",
+-- LockedStepStart's "… waited for first by …"), matched whole up to its words (a resource id may hold a space: a waiter of
+-- roadmap/"u x" is no waiter of roadmap/"u").
+-- As waiting-lock-steps.sql: only waiters the sweep tries, and of those only the ones whose version a live coordinator runs
+-- (workflow_definition_runners, as WorkflowVersions tells them) or tried lately (each try rewrites updated_at; behind a
+-- pooler that hides the coordinators' sessions, or a version a coordinator keeps for its executions): a waiter no
+-- coordinator tries would otherwise hold every lower one back until it fails, its timeout and a minute later, the resource
+-- free all along. Not by the last try alone: the lock sweep pauses while the broker cannot be reached, and every waiter
+-- would then age out.
+-- Only waiters of at least the priority the asker yields to (the agents' configured priorities, unlisted ones 0); one is
+-- enough.
 -- Parameters: resource type, resource id, the priorities ({"agent": priority, ...}), the lowest priority yielded to, how
 -- lately a waiter must have been tried (ms), the asking row's id, execution, step.
 WITH asked AS (SELECT t AS resource_type, i AS resource_id, 'lock ' || t || '/' || i AS note,   -- as a waiter's note names it

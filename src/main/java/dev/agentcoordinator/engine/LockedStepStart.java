@@ -179,8 +179,7 @@ public final class LockedStepStart {
             Throwable failure = null;   // what a failing rollback must not hide
             try {
                 List<AcquireResult.Acquired> acquired = new ArrayList<>();
-                for (int i = 0; waitingFor == null && i < requests.size(); i++) {
-                    LockRequest request = requests.get(i);
+                for (LockRequest request : requests) {
                     AcquireResult result = s.store.acquire(connection, holder, request);
                     if (result instanceof AcquireResult.Blocked blocked) {
                         waitingFor = blocked.describe();
@@ -353,9 +352,9 @@ public final class LockedStepStart {
     }
 
     /**
-     * What the start needs from the Camel registry: the database, the configured priorities, who is told of a start, and how
-     * lately a waiter must have been tried to be one that a step yields to (find-lock-waiters.sql): 50 supervisor periods (10 s
-     * by default), in which the lock sweep tries 10,000 waiters, 200 at a time.
+     * What the start needs from the Camel registry: the database, the configured priorities (also as JSON, and the highest),
+     * who is told of a start, and how lately a waiter of a version no live coordinator runs must have been tried to be one
+     * that a step yields to (find-lock-waiters.sql): 50 supervisor periods (10 s by default).
      */
     private record Services(DataSource dataSource, ResourceLockStore store, LockPriorities priorities, LockedStartListener listener,
                             long waitersTriedWithinMs, String prioritiesJson, int highestPriority) {

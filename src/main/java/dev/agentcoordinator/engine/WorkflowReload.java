@@ -168,7 +168,7 @@ public final class WorkflowReload {
 
         // the routes of each version brought: those this coordinator keeps for it, else read back as recorded just now
         Map<String, WorkflowDefinition> routed = new LinkedHashMap<>();
-        // the versions brought whose routes this coordinator had before: a failure below leaves those as they were
+        // the versions brought whose routes this coordinator did not keep before: a failure below removes them again
         List<WorkflowDefinition> routesAddedNow = brought.stream()
                 .filter(workflow -> versions.kept(workflow.id(), workflow.versionOrDefault()).isEmpty()).toList();
         try {
