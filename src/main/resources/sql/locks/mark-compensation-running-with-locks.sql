@@ -1,8 +1,10 @@
 -- JDBC, in the transaction that took the locks of the step a compensation undoes: pending -> running, only while
 -- its execution compensates, as mark-compensation-running.sql. The row now holds the locks (settling it releases
 -- them, V3_1; they stay in force while it runs, V38).
--- The locks it took are kept (waiting_locks, V53): a retry requeued to take them again waits for them (find-lock-waiters.sql).
--- Parameters: input, the number of locks taken, the locks ([[resource_type, resource_id], ...]), the message that caused it (dispatched_by, may be null) twice, row id.
+-- The locks it took are kept (waiting_locks, V53): a retry requeued to take them again waits for them
+-- (find-lock-waiters.sql).
+-- Parameters: input, the number of locks taken, the locks ([[resource_type, resource_id], ...]), the message that caused
+-- it (dispatched_by, may be null) twice, row id.
 UPDATE workflow_step_executions s
    SET status = 'running', attempt = s.attempt + 1,
        -- a retry (requeued by start-due-retries.sql to take its locks again) keeps the input of the attempt before

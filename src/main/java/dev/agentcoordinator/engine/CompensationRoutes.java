@@ -1,8 +1,8 @@
 package dev.agentcoordinator.engine;
 
-import dev.agentcoordinator.locks.LockPriorities;
 import dev.agentcoordinator.definition.WorkflowCatalog;
 import dev.agentcoordinator.definition.WorkflowDefinition;
+import dev.agentcoordinator.locks.LockPriorities;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.builder.PredicateBuilder;

@@ -1,5 +1,6 @@
 package dev.agentcoordinator.engine;
 
+import dev.agentcoordinator.infra.EmbeddedBroker;
 import org.apache.camel.Exchange;
 import org.apache.camel.spi.Synchronization;
 import org.apache.camel.support.SynchronizationAdapter;
@@ -57,7 +58,7 @@ public final class ReplyBacklog {
      * that rolled back a reply on each of two coordinators, each redelivered to the other, held every attempt and execution
      * timeout for a minute.)
      */
-    static final long REDELIVERY_MS = dev.agentcoordinator.infra.EmbeddedBroker.MAX_REDELIVERY_DELAY_MS + 2_000;
+    static final long REDELIVERY_MS = EmbeddedBroker.MAX_REDELIVERY_DELAY_MS + 2_000;
     /** The message property Artemis stamps on arrival when the address has enable-ingress-timestamp. */
     public static final String INGRESS_TIMESTAMP = "_AMQ_INGRESS_TIMESTAMP";
 

@@ -12,10 +12,14 @@ import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.model.ChoiceDefinition;
 
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Predicate;
+import java.util.function.ToIntFunction;
 
 import static dev.agentcoordinator.engine.Headers.*;
 
@@ -81,9 +85,8 @@ public class WorkflowRoutes extends RouteBuilder {
     }
 
     /** {@code items} with those that {@code lock} reordered among their own places, highest {@code priority} first (stable). */
-    static <T> List<T> lockersByPriority(List<T> items, java.util.function.Predicate<T> lock, java.util.function.ToIntFunction<T> priority) {
-        java.util.Iterator<T> lockers = items.stream().filter(lock)
-                .sorted(java.util.Comparator.comparingInt(priority).reversed()).iterator();
+    static <T> List<T> lockersByPriority(List<T> items, Predicate<T> lock, ToIntFunction<T> priority) {
+        Iterator<T> lockers = items.stream().filter(lock).sorted(Comparator.comparingInt(priority).reversed()).iterator();
         List<T> ordered = new ArrayList<>(items.size());
         for (T item : items) {
             ordered.add(lock.test(item) ? lockers.next() : item);
