@@ -3,6 +3,8 @@ package dev.agentcoordinator.ops;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentcoordinator.engine.Endpoints;
+import dev.agentcoordinator.infra.BrokerManagement;
+import org.apache.activemq.artemis.api.core.management.ResourceNames;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.core.Layout;
 import org.apache.logging.log4j.core.LogEvent;
@@ -146,8 +148,25 @@ class ProgressLogMdcTest {
                 "SELECT s.status FROM workflow_step_executions s JOIN workflow_executions e ON e.id = s.execution_id"
                         + " WHERE e.trigger_event_key = ? AND s.step_id = 'parse_resume'", eventId)));
         String executionId = OpsDb.text("SELECT id FROM workflow_executions WHERE trigger_event_key = ?", eventId);
+        awaitTakenByTheAgent("agent.sentinel");
         assertThat(OpsCoordinator.post("/api/executions/" + executionId + "/cancel", "", true).statusCode()).isEqualTo(200);
         return executionId;
+    }
+
+    /**
+     * Until the queue's one request is delivered to its agent: a cancel before that takes the request back off the
+     * queue (QueuedRequests), and then no late reply comes (on a loaded machine the demo agent may take a while).
+     */
+    private static void awaitTakenByTheAgent(String queue) {
+        await().atMost(Duration.ofSeconds(20)).until(() -> {
+            try (BrokerManagement management = BrokerManagement.open(OpsCoordinator.shared().connectionFactory(), 2_000)) {
+                Object delivering = management.attribute(ResourceNames.QUEUE + queue, "deliveringCount")
+                        .map(BrokerManagement.Answer::result).orElse(null);
+                Object all = management.attribute(ResourceNames.QUEUE + queue, "messageCount")
+                        .map(BrokerManagement.Answer::result).orElse(null);
+                return delivering instanceof Number d && all instanceof Number m && d.longValue() >= 1 && m.longValue() == d.longValue();
+            }
+        });
     }
 
     /** The line that says the reply to parse_resume's attempt 1 of that execution was ignored. */
