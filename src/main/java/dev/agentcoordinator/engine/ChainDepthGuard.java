@@ -44,9 +44,17 @@ public final class ChainDepthGuard {
     public void check(Exchange exchange) {
         Message in = exchange.getMessage();
         Number causeDepth = in.getBody(Number.class);
-        // a cause the retention sweep deleted counts as a chain's start: what its event starts is 1 deep
-        int depth = (causeDepth == null ? 0 : causeDepth.intValue()) + 1;
         in.setBody(null);
+        if (causeDepth == null) {
+            // The cause is gone: the retention sweep deleted it, with the execution its event started and that event's
+            // key, days after it settled, so this is that event again (a late or duplicate reply, or the outbox, sent it
+            // again, and it waited on agent.events while the sweep ran). Started now, it would run the chain a second time.
+            throw new InvalidEventException("event is the outcome event of execution " + in.getHeader(CHAIN_CAUSE)
+                    + ", which no longer exists (the retention sweep deletes an execution coordinator.retention.days after it"
+                    + " settled, with the execution its outcome event started and that event): it is that outcome event sent"
+                    + " again, and does not start " + in.getHeader(Headers.WORKFLOW_ID) + " a second time");
+        }
+        int depth = causeDepth.intValue() + 1;
         if (maxDepth > 0 && depth > maxDepth) {
             throw new InvalidEventException("event is the outcome event of execution " + in.getHeader(CHAIN_CAUSE)
                     + ", itself started by a chain of " + (depth - 1) + " outcome events: it would start "
