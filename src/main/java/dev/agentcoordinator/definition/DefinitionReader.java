@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLAnchorReplayingFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.agentcoordinator.text.Utf8;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -140,11 +141,30 @@ public final class DefinitionReader {
                 throw new DefinitionReadException(DefinitionError.ofWorkflow(name, null, tooLong(String.format(Locale.ROOT,
                         "%,d bytes", bytes))), null);
             }
-            content = Files.readString(file, StandardCharsets.UTF_8);
+            content = utf8(name, Files.readAllBytes(file));
         } catch (IOException e) {
             throw new DefinitionReadException(DefinitionError.ofWorkflow(name, null, "cannot read file: " + e), e);
         }
         return readNotingFieldProblems(name, content);
+    }
+
+    /** The file's text; a file saved as Latin-1 or UTF-16 is told with its first byte that is not UTF-8 and where it is. */
+    private static String utf8(String name, byte[] bytes) throws DefinitionReadException {
+        try {
+            return Utf8.decode(bytes, Integer.MAX_VALUE);
+        } catch (Utf8.NotUtf8Exception e) {
+            int lineStart = 0;
+            int line = 1;
+            for (int i = 0; i < e.offset(); i++) {
+                if (bytes[i] == '\n') {
+                    line++;
+                    lineStart = i + 1;
+                }
+            }
+            String before = new String(bytes, lineStart, e.offset() - lineStart, StandardCharsets.UTF_8);   // UTF-8 up to there
+            throw new DefinitionReadException(DefinitionError.ofWorkflow(name, null, "file is " + e.getMessage() + " (line " + line
+                    + ", column " + (before.codePointCount(0, before.length()) + 1) + "): save it as UTF-8"), null);
+        }
     }
 
     public Read readNotingFieldProblems(String fileName, String content) throws DefinitionReadException {

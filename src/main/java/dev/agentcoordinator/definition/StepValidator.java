@@ -88,6 +88,10 @@ final class StepValidator {
             scope.error(field, "is required");
         } else if (action.length() > MAX_NAME_LENGTH) {
             scope.error(field, "is longer than " + MAX_NAME_LENGTH + " characters");
+        } else if (!action.equals(action.strip())) {
+            // agents dispatch on the action as written: " greet" never meets the handler of "greet" its author meant
+            scope.error(field, "\"" + action + "\" has spaces around it, and agents match actions exactly: write \""
+                    + action.strip() + "\"");
         } else {
             checkNoPlaceholder(field, action, scope);
         }

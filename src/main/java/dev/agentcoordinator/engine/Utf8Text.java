@@ -1,11 +1,5 @@
 package dev.agentcoordinator.engine;
 
-import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
-import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CoderResult;
-import java.nio.charset.StandardCharsets;
-
 /**
  * The text of a body that must be UTF-8 (CONTRACT.md: "All bodies are UTF-8 JSON text"), whether it came over HTTP or
  * as a BytesMessage (STOMP with content-length): bytes that are not UTF-8 are refused, naming the first of them,
@@ -20,28 +14,9 @@ public final class Utf8Text {
         return decode(bytes, Integer.MAX_VALUE);
     }
 
-    /**
-     * As {@link #decode(byte[])}, into at most {@code maxChars} characters: more is refused ("more than the … characters
-     * read") without a buffer for them (a 59 MB body took 118 MB of characters before its length was checked).
-     */
+    /** As {@link dev.agentcoordinator.text.Utf8#decode}: into at most {@code maxChars} characters. */
     public static String decode(byte[] bytes, int maxChars) {
-        // one pass, which stops at the first byte it cannot decode (a new decoder reports what it cannot decode)
-        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder();
-        ByteBuffer read = ByteBuffer.wrap(bytes);
-        CharBuffer text = CharBuffer.allocate((int) Math.min(bytes.length, maxChars + 1L));
-        CoderResult result = decoder.decode(read, text, true);
-        if (result.isOverflow()) {
-            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "%,d bytes long: more than the %,d characters read",
-                    bytes.length, maxChars));
-        }
-        if (!result.isError()) {
-            result = decoder.flush(text);
-        }
-        if (result.isError()) {
-            int at = Math.min(read.position(), bytes.length - 1);
-            throw new IllegalArgumentException(String.format("not UTF-8 text: byte 0x%02x at offset %d", bytes[at] & 0xff, at));
-        }
-        return text.flip().toString();
+        return dev.agentcoordinator.text.Utf8.decode(bytes, maxChars);
     }
 
     /** A message body as text: bytes decoded as {@link #decode} does, anything else as Camel converts it. */
