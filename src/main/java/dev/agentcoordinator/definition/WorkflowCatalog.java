@@ -45,8 +45,11 @@ public final class WorkflowCatalog {
     private volatile VersionSource versionSource = (workflowId, version) -> Optional.empty();
     /** See {@link #folderDigest()}. */
     private volatile String folderDigest;
-    /** Subfolders of the folder this catalog was read from that hold definitions, which are not read (for {@link #warnings()}). */
-    private volatile List<String> unreadSubfolders = List.of();
+    /**
+     * What of the folder this catalog was read from looks like definitions and is not read (for {@link #warnings()}):
+     * subfolders that hold definitions, links to files that do not exist.
+     */
+    private volatile List<String> unreadEntries = List.of();
 
     public WorkflowCatalog(List<WorkflowDefinition> definitions) {
         this(definitions, Map.of());
@@ -70,16 +73,16 @@ public final class WorkflowCatalog {
             catalog = load(files);
         } catch (InvalidDefinitionsException invalid) {
             // told beside the errors too: a definition moved into a subfolder to fix it there is not read
-            List<String> subfolders = unreadSubfolders(dir);
-            if (subfolders.isEmpty()) {
+            List<String> unread = unreadEntries(dir);
+            if (unread.isEmpty()) {
                 throw invalid;
             }
             List<String> warnings = new ArrayList<>(invalid.warnings());
-            warnings.addAll(subfolders);
+            warnings.addAll(unread);
             throw new InvalidDefinitionsException(invalid.errors(), warnings);
         }
         catalog.folderDigest = digest;
-        catalog.unreadSubfolders = unreadSubfolders(dir);
+        catalog.unreadEntries = unreadEntries(dir);
         return catalog;
     }
 
@@ -89,8 +92,37 @@ public final class WorkflowCatalog {
      */
     public List<String> warnings() {
         List<String> warnings = new ArrayList<>(LookAlikeAgents.in(this));
-        warnings.addAll(unreadSubfolders);
+        warnings.addAll(unreadEntries);
         return warnings;
+    }
+
+    /** {@link #unreadSubfolders} and {@link #brokenLinks} of {@code dir}. */
+    private static List<String> unreadEntries(Path dir) {
+        List<String> unread = new ArrayList<>(unreadSubfolders(dir));
+        unread.addAll(brokenLinks(dir));
+        return unread;
+    }
+
+    /**
+     * One line per definition file of {@code dir} that is a link to nothing (a ConfigMap's folder is made of links): not
+     * read, as {@link #definitionFiles} takes only what is a file.
+     */
+    private static List<String> brokenLinks(Path dir) {
+        try (Stream<Path> entries = Files.list(dir)) {
+            return entries.filter(Files::isSymbolicLink).filter(link -> !Files.exists(link))
+                    .filter(DefinitionReader::isDefinitionFile).filter(link -> !link.getFileName().toString().startsWith("."))
+                    .sorted().map(link -> {
+                        String target;
+                        try {
+                            target = Files.readSymbolicLink(link).toString();
+                        } catch (IOException | RuntimeException unreadable) {
+                            target = "?";
+                        }
+                        return link.getFileName() + " is a link to " + target + ", which does not exist: not read";
+                    }).toList();
+        } catch (IOException | RuntimeException unreadable) {
+            return List.of();
+        }
     }
 
     /** One line per subfolder of {@code dir} that holds definition files: they are not read. */
@@ -266,7 +298,7 @@ public final class WorkflowCatalog {
         }
         this.loaded = new Loaded(read.loaded.byId(), java.util.Collections.unmodifiableMap(routedById), read.loaded.fileNames());
         this.folderDigest = read.folderDigest;
-        this.unreadSubfolders = read.unreadSubfolders;
+        this.unreadEntries = read.unreadEntries;
     }
 
     /** The definition whose routes run the new executions of a loaded workflow (its id is their route key). */

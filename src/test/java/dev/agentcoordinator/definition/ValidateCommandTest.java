@@ -98,6 +98,16 @@ class ValidateCommandTest {
         assertThat(out.toString(StandardCharsets.UTF_8).trim()).isEqualTo("OK: 1 workflow(s) valid in " + file + ": one");
     }
 
+    /** A definition file that is a link to nothing is not read: said in a warning, not silently left out. */
+    @Test
+    void aLinkToNoFileIsWarnedOf(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("one.yaml"), "id: one\nname: One\ntrigger: ONE\nsteps: [{id: s, agent: x, action: y}]\n");
+        Files.createSymbolicLink(dir.resolve("two.yaml"), dir.resolve("gone/two.yaml"));
+        assertThat(run(dir.toString())).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("OK: 1 workflow(s) valid in " + dir + ": one")
+                .contains("  warning: two.yaml is a link to " + dir.resolve("gone/two.yaml") + ", which does not exist: not read");
+    }
+
     /** Definitions in a subfolder are not read: said in a warning, not silently left out. */
     @Test
     void aSubfolderOfDefinitionsIsWarnedOf(@TempDir Path dir) throws Exception {
