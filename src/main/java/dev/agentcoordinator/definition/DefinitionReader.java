@@ -180,6 +180,10 @@ public final class DefinitionReader {
         if (content.isBlank()) {
             throw new DefinitionReadException(DefinitionError.ofWorkflow(fileName, null, "file is empty"), null);
         }
+        if (mapper == YAML && content.lines().map(String::strip).allMatch(line -> line.isEmpty() || line.startsWith("#"))) {
+            // read as no document, which Jackson tells as "expected a mapping, found something else"
+            throw new DefinitionReadException(DefinitionError.ofWorkflow(fileName, null, "file holds only comments: no workflow"), null);
+        }
         if (mapper == YAML) {
             java.util.Optional<String> aliasInAnchor = AliasesInAnchors.find(content);
             if (aliasInAnchor.isPresent()) {

@@ -30,6 +30,21 @@ final class ParseErrorDescriber {
     private ParseErrorDescriber() {
     }
 
+    /** The line (from 1) of the {@code ---} that the content of line {@code lineNr} follows (blank lines and comments between), else 0. */
+    private static int documentSeparatorBefore(String content, int lineNr) {
+        List<String> lines = content.lines().limit(Math.max(lineNr, 0)).toList();
+        for (int i = lines.size() - 1; i >= 0; i--) {
+            String line = lines.get(i).strip();
+            if (line.startsWith("---")) {
+                return i + 1;
+            }
+            if (i < lines.size() - 1 && !line.isEmpty() && !line.startsWith("#")) {
+                return 0;
+            }
+        }
+        return 0;
+    }
+
     static DefinitionError describe(String file, String content, ObjectMapper mapper, JsonProcessingException e) {
         String yamlProblem = yamlSyntaxProblem(e);
         List<JsonMappingException.Reference> refs = e instanceof JsonMappingException m ? m.getPath() : List.of();
@@ -71,7 +86,10 @@ final class ParseErrorDescriber {
                     + ": an anchor is written &" + anchor + " on the value it names, above the alias");
         }
         if (original.startsWith("Trailing token")) {
-            return DefinitionError.ofWorkflow(file, null, "unexpected content after the workflow" + at(e.getLocation()));
+            int separator = mapper instanceof com.fasterxml.jackson.dataformat.yaml.YAMLMapper && e.getLocation() != null
+                    ? documentSeparatorBefore(content, e.getLocation().getLineNr()) : 0;
+            return DefinitionError.ofWorkflow(file, null, "unexpected content after the workflow" + at(e.getLocation())
+                    + (separator > 0 ? ": a second YAML document, begun by the --- of line " + separator + "; a file holds one workflow" : ""));
         }
         Matcher outOfRange = OUT_OF_RANGE.matcher(original);
         if (e instanceof JsonMappingException m && outOfRange.find()) {

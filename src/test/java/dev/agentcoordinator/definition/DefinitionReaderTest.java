@@ -278,6 +278,17 @@ class DefinitionReaderTest {
     void emptyFileAndNonMappingDocument() {
         assertThat(errorOf("wf.yaml", "  \n")).isEqualTo("wf.yaml: file is empty");
         assertThat(errorOf("wf.yaml", "- a\n- b\n")).isEqualTo("wf.yaml: expected a mapping, found a list (line 1, column 1)");
+        // told as "expected a mapping, found something else" before
+        assertThat(errorOf("wf.yaml", "# a workflow, one day\n  # steps: []\n")).isEqualTo("wf.yaml: file holds only comments: no workflow");
+    }
+
+    @Test
+    void aSecondYamlDocumentIsToldSo() {
+        String workflow = "id: a\nname: A\ntrigger: A\nsteps: [{id: s, agent: x, action: y}]\n";
+        assertThat(errorOf("wf.yaml", workflow + "---\n" + workflow))
+                .isEqualTo("wf.yaml: unexpected content after the workflow (line 6, column 1): a second YAML document, begun by the"
+                        + " --- of line 5; a file holds one workflow");
+        assertThat(errorOf("wf.json", "{\"id\": \"a\"}\n{\"id\": \"b\"}\n")).isEqualTo("wf.json: unexpected content after the workflow (line 2, column 1)");
     }
 
     @Test
