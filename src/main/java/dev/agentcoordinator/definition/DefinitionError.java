@@ -25,6 +25,26 @@ public record DefinitionError(String file, String stepId, String field, String m
         if (field != null && !field.isEmpty()) {
             s.append(field).append(": ");
         }
-        return s.append(message).toString();
+        return visible(s.append(message));
+    }
+
+    /**
+     * {@code text} with what cannot be seen (control characters but line breaks, zero-width and other format characters,
+     * spaces other than ' ') written as {@code \\u200b}: an id with such a character read as "a" with a zero-width space after
+     * it, {@code "a" is not a valid name}.
+     */
+    static String visible(CharSequence text) {
+        StringBuilder out = new StringBuilder(text.length());
+        text.codePoints().forEach(c -> {
+            int type = Character.getType(c);
+            boolean unseen = c != '\n' && (Character.isISOControl(c) || type == Character.FORMAT || type == Character.LINE_SEPARATOR
+                    || type == Character.PARAGRAPH_SEPARATOR || (type == Character.SPACE_SEPARATOR && c != ' '));
+            if (unseen) {
+                out.append(String.format(java.util.Locale.ROOT, "\\u%04x", c));
+            } else {
+                out.appendCodePoint(c);
+            }
+        });
+        return out.toString();
     }
 }

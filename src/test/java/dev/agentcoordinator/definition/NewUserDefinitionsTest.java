@@ -50,6 +50,14 @@ class NewUserDefinitionsTest {
                         + " write \"draft_response\"");
     }
 
+    /** A zero-width space or a control character in an id is written out, not printed as nothing. */
+    @Test
+    void whatCannotBeSeenInAnIdIsWrittenOut() {
+        List<String> errors = DefinitionValidatorTest.errorsOf(WORKFLOW.formatted("greet").replace("id: a", "id: \"a\\u200b\\a\""));
+        assertThat(errors).hasSize(1);
+        assertThat(errors.get(0)).startsWith("wf.yaml: step \"a\\u200b\\u0007\": id: \"a\\u200b\\u0007\" is not a valid name");
+    }
+
     @Test
     void aCompensationsActionWithSpacesAroundItIsRefusedToo() {
         List<String> errors = DefinitionValidatorTest.errorsOf(WORKFLOW.formatted("greet")
