@@ -1,7 +1,11 @@
 package dev.agentcoordinator.engine;
 
 import dev.agentcoordinator.definition.WorkflowCatalog;
+import dev.agentcoordinator.locks.AcquireResult;
+import dev.agentcoordinator.locks.LockHolder;
 import dev.agentcoordinator.locks.LockPriorities;
+import dev.agentcoordinator.locks.LockRequest;
+import dev.agentcoordinator.locks.LockSql;
 import org.apache.camel.Exchange;
 import org.apache.camel.LoggingLevel;
 import org.apache.camel.builder.RouteBuilder;
@@ -23,6 +27,10 @@ import static dev.agentcoordinator.engine.Headers.*;
 public class LockRoutes extends RouteBuilder {
     /** Header on a step exchange that comes from the sweep (the first wait was logged already): the step id of the row it tries again. */
     public static final String LOCK_RETRY = "lockRetry";
+
+    /** Header of waiting-lock-steps.sql: the agents' priorities as JSON. */
+    private static final String LOCK_PRIORITIES = "lockPriorities";
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LockRoutes.class);
 
     private final WorkflowCatalog catalog;
     private final long periodMs;
@@ -52,7 +60,10 @@ public class LockRoutes extends RouteBuilder {
                 // run its time out before its request left (a chaos run: 7 attempts no agent ever saw, their waiters failed)
                 .filter(exchange -> !brokerUnreachable.getAsBoolean())
                 .setHeader(SWEEP_LIMIT, constant(Endpoints.SWEEP_ROWS))
+                .setHeader(LOCK_PRIORITIES, constant(Json.write(priorities.asMap())))
                 .to(Sql.rows("waiting-lock-steps"))
+                .removeHeader(LOCK_PRIORITIES)
+                .process(this::noteBlockedWithoutATry)
                 .process(this::highestPriorityFirst)
                 .split(body())
                     .process(this::rowToHeaders)
@@ -94,7 +105,80 @@ public class LockRoutes extends RouteBuilder {
                 .end();
     }
 
-    /** Only workflow versions this instance runs (a route key): another instance with other definitions takes the rest. */
+    /**
+     * A waiter whose try cannot succeed is noted without one: one of its locks is held, in force, by a holder of its
+     * priority or higher that is not itself (waiting-lock-steps.sql's {@code blocked_by}), and acquire-lock.sql would not
+     * give it that lock. A try is a pass through its step route (its context loaded, the waiter query, the acquisition
+     * rolled back, the note written); 300 waiters of a held resource made a sweep as long as its period. Noting it as the
+     * try would have (note-blocked-waiter.sql: the first of those locks in the order a try takes them, its holder, and
+     * updated_at, which says it was tried) decides nothing differently: the try would have failed at that moment, and a
+     * lock that comes free during the sweep is tried for at the next one, when the waiter is no longer blocked (as if its
+     * try had come before the release). Only waiters of versions this instance runs, as the tries: a waiter no running
+     * coordinator tries must age out (find-lock-waiters.sql). The note names the holder, where the try might have named a
+     * higher waiter it yields to first ("waited for first by …"): the resource is not free, and both wait for the holder.
+     */
+    @SuppressWarnings("unchecked")
+    private void noteBlockedWithoutATry(Exchange exchange) throws java.sql.SQLException {
+        List<Map<String, Object>> rows = exchange.getMessage().getBody(List.class);
+        List<Map<String, Object>> tried = new ArrayList<>(rows.size());
+        List<String[]> noted = new ArrayList<>();
+        for (Map<String, Object> row : rows) {
+            String note = row.get("blocked_by") == null || !"step".equals(row.get("kind")) || !runsHere(row)
+                    ? null : blockedNote((String) row.get("blocked_by"));
+            if (note == null) {
+                tried.add(row);
+            } else {
+                noted.add(new String[] {note, (String) row.get("waiter_row_id")});
+            }
+        }
+        if (!noted.isEmpty()) {
+            // one batch (one implicit transaction), its rows in one order: two coordinators' sweeps do not deadlock on them
+            noted.sort(Comparator.comparing((String[] waiter) -> waiter[1]));
+            javax.sql.DataSource dataSource = exchange.getContext().getRegistry().findSingleByType(javax.sql.DataSource.class);
+            try (java.sql.Connection connection = dataSource.getConnection();
+                 java.sql.PreparedStatement statement = connection.prepareStatement(LockSql.named("note-blocked-waiter"))) {
+                connection.setAutoCommit(true);
+                for (String[] waiter : noted) {
+                    statement.setString(1, waiter[0]);
+                    statement.setString(2, waiter[1]);
+                    statement.addBatch();
+                }
+                statement.executeBatch();
+            } catch (java.sql.SQLException e) {
+                if (!"40P01".equals(e.getSQLState()) && !(e.getNextException() != null && "40P01".equals(e.getNextException().getSQLState()))) {
+                    throw e;
+                }
+                // a deadlock with a statement that moves several of them (nothing was noted): they are tried as before
+                LOG.debug("lock sweep: noting {} blocked waiters deadlocked; they are tried", noted.size(), e);
+                rows.stream().filter(row -> !tried.contains(row)).forEach(tried::add);
+                noted.clear();
+            }
+        }
+        LOG.debug("lock sweep: {} waiters, {} noted without a try (held by a holder they cannot take it from), {} tried",
+                rows.size(), noted.size(), tried.size());
+        exchange.getMessage().setBody(tried);
+    }
+
+    private boolean runsHere(Map<String, Object> row) {
+        Object version = row.get("workflow_version");   // as rowToHeaders and RouteKeys find the route of a try
+        return catalog.forVersion((String) row.get("workflow_id"), version instanceof Number number ? number.intValue() : null).isPresent();
+    }
+
+    /** What a try blocked by these holders notes: the first of their locks in the order a try takes them (LockRequest's). */
+    static String blockedNote(String blockedByJson) {
+        AcquireResult.Blocked first = null;
+        for (com.fasterxml.jackson.databind.JsonNode holder : Json.parse(blockedByJson)) {
+            LockRequest request = new LockRequest(holder.path("resource_type").asText(), holder.path("resource_id").asText(), 1);
+            if (first == null || request.compareTo(first.request()) < 0) {
+                first = new AcquireResult.Blocked(request,
+                        new LockHolder(holder.path("locked_by").asText(), holder.path("priority").asInt(),
+                                holder.path("execution_id").asText(), holder.path("step_id").asText()),
+                        java.time.OffsetDateTime.parse(holder.path("expires_at").asText()).toInstant());
+            }
+        }
+        return first == null ? null : first.describe();
+    }
+
     /**
      * The waiters of a lock that came free are tried one after the other: the highest priority first, so that it
      * gets the lock. A lower one tried first would take it, have its request sent, and lose the lock a moment later
