@@ -309,6 +309,61 @@ class LockNewcomerTest {
         }
     }
 
+    /**
+     * The lock sweep notes a waiter of a lock held by a holder it cannot take it from without a try (LockRoutes): as its try
+     * would (the holder, and updated_at, which says it was tried), and it takes the lock once that is free.
+     */
+    @Test
+    void aWaiterOfAHeldLockIsNotedAsItsTryWouldNoteIt() {
+        String user = "q-" + UUID.randomUUID().toString().substring(0, 8);
+        AcquireResult.Acquired held = heldElsewhere("roadmap", user);
+        try {
+            String mid = sendEvent("G_LOCK_ORDER_MID", "{\"user_id\":\"" + user + "\"}");
+            awaitWaiting(mid);
+            java.sql.Timestamp first = (java.sql.Timestamp) waiterOf(executionOf(mid)).get("updated_at");
+            await().atMost(Duration.ofSeconds(10)).until(() -> ((java.sql.Timestamp) waiterOf(executionOf(mid)).get("updated_at")).after(first));
+            assertThat(waiterOf(executionOf(mid)).get("waiting_for")).isEqualTo("lock roadmap/" + user + " held by strategist (priority 5,"
+                    + " execution holding-execution, step set_goals) until " + Json.time(held.expiresAt()));
+
+            assertThat(locks.release(held.lockId())).isTrue();
+            await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(executionStatus(executionOf(mid))));
+        } finally {
+            locks.release(held.lockId());
+        }
+    }
+
+    /** A waiter no running coordinator tries must age out (find-lock-waiters.sql): the sweep does not note it either. */
+    @Test
+    void aWaiterOfAHeldLockOfAVersionNoCoordinatorRunsIsNotNoted() {
+        String user = "r-" + UUID.randomUUID().toString().substring(0, 8);
+        AcquireResult.Acquired held = heldElsewhere("roadmap", user);
+        String execution = null;
+        try {
+            String mid = sendEvent("G_LOCK_ORDER_MID", "{\"user_id\":\"" + user + "\"}");
+            awaitWaiting(mid);
+            execution = executionOf(mid);
+            query("UPDATE workflow_executions SET workflow_version = 999 WHERE id = ? RETURNING id", execution);
+            query("UPDATE workflow_step_executions SET updated_at = now() - interval '1 hour' WHERE execution_id = ? RETURNING id", execution);
+            org.apache.camel.builder.NotifyBuilder sweeps = new org.apache.camel.builder.NotifyBuilder(shared().camelContext())
+                    .fromRoute("coordinator.locks.waiting").whenCompleted(20).create();
+            assertThat(sweeps.matches(30, TimeUnit.SECONDS)).as("20 lock sweeps").isTrue();
+            assertThat(query("SELECT 1 FROM workflow_step_executions WHERE execution_id = ? AND updated_at < now() - interval '59 minutes'",
+                    execution)).as("not noted: %s", waiterOf(execution)).hasSize(1);
+        } finally {
+            locks.release(held.lockId());
+            if (execution != null) {
+                query("UPDATE workflow_step_executions SET status = 'failed', waiting_for = NULL WHERE execution_id = ? RETURNING id", execution);
+            }
+        }
+    }
+
+    /** The waiting_for and updated_at of the execution's step that waits. */
+    private static Map<String, Object> waiterOf(String execution) {
+        List<Map<String, Object>> rows = query("SELECT waiting_for, updated_at FROM workflow_step_executions"
+                + " WHERE execution_id = ? AND waiting_for IS NOT NULL", execution);
+        return rows.isEmpty() ? null : rows.get(0);
+    }
+
     /** A lock on that resource, held by a step of another execution (priority 5). */
     private static AcquireResult.Acquired heldElsewhere(String resourceType, String resourceId) {
         return (AcquireResult.Acquired) locks.acquire(new LockHolder("strategist", 5, "holding-execution", "set_goals"),
