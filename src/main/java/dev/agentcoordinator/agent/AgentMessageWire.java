@@ -35,6 +35,9 @@ final class AgentMessageWire {
     /** The message as delivered; its payload may be any JSON (only an object also reads as a map). */
     @SuppressWarnings("unchecked")
     static AgentMessage parse(String body) throws MalformedRequestException {
+        if (body == null || body.isBlank()) {   // Jackson throws IllegalArgumentException on null: rolled back again and again
+            throw new MalformedRequestException("agent message body is empty", null);
+        }
         try {
             JsonNode message = JSON.readTree(body);
             if (message == null || !message.isObject()) {

@@ -50,6 +50,16 @@ public final class AgentMessenger implements AutoCloseable {
      */
     private static final Duration UNKNOWN_TIMEOUT_BOUND = Duration.ofHours(1);
 
+    /**
+     * Completes the questions' futures off the JMS listener thread: a stage chained on one runs on the completing thread,
+     * and one that waits for another question there would block the only thread that can deliver its response.
+     */
+    private static final java.util.concurrent.Executor COMPLETIONS = java.util.concurrent.Executors.newCachedThreadPool(runnable -> {
+        Thread thread = new Thread(runnable, "agent-messenger-completion");
+        thread.setDaemon(true);
+        return thread;
+    });
+
     private final ConnectionFactory connectionFactory;
     private final String agentName;
     private final Map<String, CompletableFuture<JsonNode>> awaiting = new ConcurrentHashMap<>();
@@ -85,6 +95,10 @@ public final class AgentMessenger implements AutoCloseable {
     /** A notice that needs no response; returns its message id. */
     public String tell(String to, String type, Object payload) {
         AgentService.checkedAgentName(to, "recipient");   // refused by the coordinator, unseen: a notice has no reply-to
+        if (type == null || type.isBlank() || type.length() > 200) {   // the same: the coordinator's AgentMessageCodec
+            throw new IllegalArgumentException("message type must be non-empty text of at most 200 characters, was "
+                    + (type == null ? "null" : type.length() > 200 ? type.length() + " characters" : "\"" + type + "\""));
+        }
         String messageId = UUID.randomUUID().toString();
         send(messageId, AgentMessageWire.outgoing(messageId, agentName, to, type, payload, false, null), false);
         return messageId;
@@ -253,22 +267,25 @@ public final class AgentMessenger implements AutoCloseable {
             }
             JsonNode body = AgentMessageWire.tree(AgentMessages.bodyOf(message));
             String status = body.path("status").asText();
-            switch (status) {
-                case "responded" -> {
-                    JsonNode response = body.path("response");
-                    if ("error".equals(response.path("status").asText())) {
-                        future.completeExceptionally(new AgentMessageException(correlationId, body.path("from").asText()
-                                + " answered with an error: " + response.path("error").asText()));
-                    } else {
-                        future.complete(response.path("payload"));
-                    }
-                }
-                case "timed_out" -> future.completeExceptionally(new AgentMessageTimeoutException(correlationId,
+            JsonNode response = body.path("response");
+            Throwable failure = switch (status) {
+                case "responded" -> "error".equals(response.path("status").asText())
+                        ? new AgentMessageException(correlationId, body.path("from").asText()
+                                + " answered with an error: " + response.path("error").asText())
+                        : null;
+                case "timed_out" -> new AgentMessageTimeoutException(correlationId,
                         "no response from " + body.path("to").asText() + " to message " + correlationId + " ("
-                                + body.path("type").asText() + ") in time"));
-                default -> future.completeExceptionally(new AgentMessageException(correlationId,
-                        "message " + correlationId + " " + status + ": " + body.path("error").asText(body.toString())));
-            }
+                                + body.path("type").asText() + ") in time");
+                default -> new AgentMessageException(correlationId,
+                        "message " + correlationId + " " + status + ": " + body.path("error").asText(body.toString()));
+            };
+            COMPLETIONS.execute(() -> {
+                if (failure == null) {
+                    future.complete(response.path("payload"));
+                } else {
+                    future.completeExceptionally(failure);
+                }
+            });
         } catch (Exception e) {
             LOG.warn("agent {}: unreadable response to a message: {}", agentName, e.toString());
         }

@@ -92,6 +92,21 @@ public record AgentRequest(
     }
 
     public long inputLong(String key, long fallback) {
+        Object value = input.get(key);
+        // exact for integers: through a double, one above 2^53 (an id) would come back as another number
+        if (value instanceof Long || value instanceof Integer || value instanceof Short || value instanceof Byte) {
+            return ((Number) value).longValue();
+        }
+        if (value instanceof java.math.BigInteger big && big.bitLength() < 64) {
+            return big.longValue();
+        }
+        if (value instanceof String text) {
+            try {
+                return Long.parseLong(text.trim());
+            } catch (NumberFormatException notAnInteger) {
+                // a fraction or an exponent: rounded below
+            }
+        }
         return Math.round(inputDouble(key, fallback));
     }
 

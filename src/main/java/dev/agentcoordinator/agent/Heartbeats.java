@@ -61,6 +61,13 @@ final class Heartbeats implements AutoCloseable {
         default boolean replyWanted() {
             return false;
         }
+
+        /**
+         * Sends the progress the handler reported since the last heartbeat, if any, in one last heartbeat and waits (up to
+         * 5 s) until it left: before an error reply, so that the step's retry resumes from it.
+         */
+        default void flushProgress() {
+        }
     }
 
     private static final Beat NONE = new Beat() {
@@ -122,7 +129,7 @@ final class Heartbeats implements AutoCloseable {
         if (timer == null) {
             return NONE;
         }
-        Working work = new Working(correlationId, Thread.currentThread());
+        Working work = new Working(correlationId, Thread.currentThread(), replyTo);
         working.compute(correlationId, (id, handlers) -> {   // atomic with close()'s removal of the last one
             java.util.Set<Working> all = handlers == null ? ConcurrentHashMap.newKeySet() : handlers;
             all.add(work);
@@ -131,7 +138,7 @@ final class Heartbeats implements AutoCloseable {
         CURRENT.set(work);
         // fixed delay, not rate: after the timer thread was stuck (a send waiting for the broker), one heartbeat
         // follows, not every one missed at once
-        work.beating = timer.scheduleWithFixedDelay(() -> send(replyTo, correlationId, work.progressJson),
+        work.beating = timer.scheduleWithFixedDelay(work::beat,
                 deliveredAgain ? 0 : intervalMillis, intervalMillis, TimeUnit.MILLISECONDS);
         synchronized (work) {
             if (work.stopReason != null) {   // the first heartbeat's stop came before its schedule was kept: none more
@@ -155,14 +162,42 @@ final class Heartbeats implements AutoCloseable {
         private final Thread handler;
         private volatile ScheduledFuture<?> beating;
         private volatile String progressJson;
+        /** The progress the last heartbeat that left carried (timer thread). */
+        private volatile String sentProgressJson;
+        private final Destination replyTo;
         // guarded by this: an interrupt lands only while the handler runs, never on the worker's JMS calls after it
         private boolean done;
         private String stopReason;
         private boolean replyWanted;
 
-        Working(String correlationId, Thread handler) {
+        Working(String correlationId, Thread handler, Destination replyTo) {
             this.correlationId = correlationId;
             this.handler = handler;
+            this.replyTo = replyTo;
+        }
+
+        /** One heartbeat, on the timer thread. */
+        void beat() {
+            String progress = progressJson;
+            if (send(replyTo, correlationId, progress)) {
+                sentProgressJson = progress;
+            }
+        }
+
+        @Override
+        public void flushProgress() {
+            String progress = progressJson;
+            if (progress == null || progress.equals(sentProgressJson) || stopReason() != null) {
+                return;
+            }
+            try {
+                timer.submit(this::beat).get(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException
+                     | java.util.concurrent.RejectedExecutionException e) {
+                LOG.warn("agent {}: last progress of {} not sent: {}", agentName, correlationId, e.toString());
+            }
         }
 
         @Override
@@ -231,7 +266,17 @@ final class Heartbeats implements AutoCloseable {
         }
     }
 
-    private void send(Destination replyTo, String correlationId, String progressJson) {
+    private boolean send(Destination replyTo, String correlationId, String progressJson) {
+        // a connection the broker dropped since the last heartbeat (it restarted) fails the send: tried once more on a
+        // new one, or this heartbeat were lost, and the attempt heard of one interval late
+        boolean reused = connection != null;
+        if (trySend(replyTo, correlationId, progressJson, !reused)) {
+            return true;
+        }
+        return reused && trySend(replyTo, correlationId, progressJson, true);
+    }
+
+    private boolean trySend(Destination replyTo, String correlationId, String progressJson, boolean lastTry) {
         try {
             if (connection == null) {
                 Connection opened = connectionFactory.createConnection();
@@ -250,9 +295,15 @@ final class Heartbeats implements AutoCloseable {
             heartbeat.setJMSCorrelationID(correlationId);
             heartbeat.setJMSReplyTo(stops);
             producer.send(replyTo, heartbeat);
+            return true;
         } catch (JMSException | RuntimeException e) {
-            LOG.warn("agent {}: heartbeat for {} not sent, trying again at the next one: {}", agentName, correlationId, e.toString());
+            if (lastTry) {
+                LOG.warn("agent {}: heartbeat for {} not sent, trying again at the next one: {}", agentName, correlationId, e.toString());
+            } else {
+                LOG.debug("agent {}: heartbeat connection failed, connecting again: {}", agentName, e.toString());
+            }
             closeConnection();
+            return false;
         }
     }
 

@@ -206,6 +206,9 @@ final class RequestWorker implements Runnable {
                     LOG.info("request {} on {} left for redelivery, no reply sent: {}", correlationId, queueName, flight.abandoned);
                     return;
                 }
+                if (!answer.isOk()) {
+                    beating.flushProgress();   // a retry resumes from what this attempt reported (docs/agent-protocol.md)
+                }
                 if (beating.stopReason() != null && !beating.replyWanted()) {
                     // the coordinator would record the reply and ignore it: the request is consumed without one
                     LOG.info("request {} on {} stopped by the coordinator, no reply sent: {}", correlationId, queueName, beating.stopReason());
@@ -341,7 +344,9 @@ final class RequestWorker implements Runnable {
      * Heartbeats.
      */
     private void clearStrayInterrupt() {
-        if (running() && Thread.interrupted()) {
+        // while closing too: close() interrupts only once it closed this worker's connection (connection == null), and
+        // a stray interrupt kept would fail the reply of a handler that finished within the shutdown timeout
+        if ((running() || connection != null) && Thread.interrupted()) {
             LOG.debug("consumer on {}: interrupt left by a handler cleared", queueName);
         }
     }
