@@ -16,9 +16,10 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Review (helper "sdk"): the heartbeats' connection has no exception listener, so after a broker restart the first
- * heartbeat of the next request is tried on the dead connection, fails ("heartbeat for … not sent, trying again at the
- * next one") and is lost: the coordinator hears from the attempt one interval late, two intervals after it began.
+ * The heartbeats' connection has no exception listener: after a broker restart the first heartbeat of the next request
+ * was tried on the dead connection, failed ("heartbeat for … not sent, trying again at the next one") and was lost, the
+ * coordinator hearing from the attempt two intervals after it began. A send that fails on a connection kept from before
+ * is tried once more on a new one.
  */
 class HeartbeatsAfterBrokerRestartTest {
     @TempDir

@@ -20,8 +20,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-/** Review (helper "sdk"): agent-to-agent messages through a real coordinator. */
-class SdkMessagesReviewTest {
+/** Agent-to-agent messages at their edges (a type the coordinator refuses, a question its sender gave up on), through a real coordinator. */
+class AgentMessagesEdgeCasesTest {
     private static AgentService sender;
 
     @BeforeAll

@@ -26,8 +26,8 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-/** Review of the SDK (helper "sdk"): each test shows one suspected defect against a real embedded broker. */
-class SdkReviewTest {
+/** The agent SDK at its edges (large integers, a close with work in flight, chained questions, empty messages, progress before a failure), against a real embedded broker. */
+class AgentSdkEdgeCasesTest {
 
     @RegisterExtension
     static final EmbeddedActiveMQExtension BROKER = new EmbeddedActiveMQExtension(42);
