@@ -114,7 +114,7 @@ public final class AgentMessenger implements AutoCloseable {
 
     /**
      * Sends a message that requires a response. The future completes with the recipient's response
-     * payload, or fails with {@link AgentMessageTimeoutException} when none came within
+     * payload (the whole response when it has no {@code status}), or fails with {@link AgentMessageTimeoutException} when none came within
      * {@code timeout}, or with {@link AgentMessageException} when the recipient answered with an
      * error or the coordinator refused the message.
      */
@@ -281,7 +281,8 @@ public final class AgentMessenger implements AutoCloseable {
             };
             COMPLETIONS.execute(() -> {
                 if (failure == null) {
-                    future.complete(response.path("payload"));
+                    // a response without status (a recipient of its own, docs/agent-protocol.md) is kept as it came: the whole of it
+                    future.complete(response.has("status") ? response.path("payload") : response);
                 } else {
                     future.completeExceptionally(failure);
                 }

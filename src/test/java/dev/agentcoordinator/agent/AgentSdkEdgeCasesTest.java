@@ -154,8 +154,26 @@ class AgentSdkEdgeCasesTest {
         assertThat(coordinator.lastHeartbeat(id).at("/progress/pages_done").asInt()).isEqualTo(40);
     }
 
-    /** Plays the coordinator's message routes: answers every question on agent.messages at once, echoing its payload. */
+    /** A response without status (a recipient of its own) is kept as it came: ask() gave its missing "payload". */
+    @Test
+    void aResponseWithoutStatusIsAnsweredWhole() throws Exception {
+        closing.add(fakeCoordinatorAnsweringEveryQuestion(false));
+        AgentMessenger messenger = AgentMessenger.connect(connectionFactory, agent);
+        closing.add(0, messenger);
+
+        JsonNode answer = messenger.ask("other", "PRIORITY_QUERY", Map.of("priority", 5), Duration.ofSeconds(2)).get(5, TimeUnit.SECONDS);
+        assertThat(answer.path("priority").asInt()).isEqualTo(5);
+    }
+
     private AutoCloseable fakeCoordinatorAnsweringEveryQuestion() throws Exception {
+        return fakeCoordinatorAnsweringEveryQuestion(true);
+    }
+
+    /**
+     * Plays the coordinator's message routes: answers every question on agent.messages at once, echoing its payload (as
+     * {@code {"status": "ok", "payload": …}}, or without status, the payload itself as the response).
+     */
+    private AutoCloseable fakeCoordinatorAnsweringEveryQuestion(boolean withStatus) throws Exception {
         Connection connection = connectionFactory.createConnection();
         Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
         MessageProducer producer = session.createProducer(null);
@@ -170,7 +188,11 @@ class AgentSdkEdgeCasesTest {
                 answer.put("status", "responded");
                 answer.put("from", question.path("to").asText());
                 answer.put("type", question.path("type").asText());
-                answer.putObject("response").put("status", "ok").set("payload", question.path("payload"));
+                if (withStatus) {
+                    answer.putObject("response").put("status", "ok").set("payload", question.path("payload"));
+                } else {
+                    answer.set("response", question.path("payload"));
+                }
                 TextMessage reply = session.createTextMessage(JSON.writeValueAsString(answer));
                 reply.setJMSCorrelationID(message.getJMSCorrelationID());
                 producer.send(message.getJMSReplyTo(), reply);
