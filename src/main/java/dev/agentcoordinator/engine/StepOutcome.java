@@ -20,6 +20,9 @@ public record StepOutcome(Transition transition, String outputJson, String error
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StepOutcome.class);
 
+    /** execution_signals.signal_type is varchar(200), as an event's type: a longer one failed the reply's transaction. */
+    static final int MAX_SIGNAL_TYPE_LENGTH = 200;
+
     /** The statuses a reply may carry: a result, an error, or a heartbeat. */
     public static final java.util.List<String> REPLY_STATUSES = java.util.List.of("ok", "error", "running");
 
@@ -180,6 +183,9 @@ public record StepOutcome(Transition transition, String outputJson, String error
                 if (!signal.path("signal_type").isTextual()) {
                     dropped.add("signals[" + i + "] has no \"signal_type\" string" + (signal.has("type") ? " (it has \"type\")" : "")
                             + ": dropped");
+                } else if (signal.path("signal_type").textValue().length() > MAX_SIGNAL_TYPE_LENGTH) {
+                    dropped.add("signals[" + i + "] has a \"signal_type\" of " + signal.path("signal_type").textValue().length()
+                            + " characters, at most " + MAX_SIGNAL_TYPE_LENGTH + ": dropped");
                 }
             }
         }
@@ -191,12 +197,12 @@ public record StepOutcome(Transition transition, String outputJson, String error
         return (kind.startsWith("a") || kind.startsWith("o") ? "an " : "a ") + kind;
     }
 
-    /** Only well-formed signals ({@code signal_type} a string) are kept; the rest is dropped. */
+    /** Only well-formed signals ({@code signal_type} a string of at most 200 characters) are kept; the rest is dropped. */
     private static String signals(JsonNode signals) {
         com.fasterxml.jackson.databind.node.ArrayNode kept = Json.MAPPER.createArrayNode();
         if (signals.isArray()) {
             for (JsonNode signal : signals) {
-                if (signal.path("signal_type").isTextual()) {
+                if (signal.path("signal_type").isTextual() && signal.path("signal_type").textValue().length() <= MAX_SIGNAL_TYPE_LENGTH) {
                     kept.add(signal);
                 }
             }

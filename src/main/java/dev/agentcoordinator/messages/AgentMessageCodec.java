@@ -46,6 +46,9 @@ public final class AgentMessageCodec {
     private AgentMessageCodec() {
     }
 
+    /** agent_messages.reply_to and agent_messages.correlation_id are varchar(255). */
+    static final int MAX_HEADER_LENGTH = 255;
+
     /**
      * Checks the message body and puts its fields into the headers store-agent-message.sql reads.
      * {@code replyTo} / {@code correlationId}: where the sender wants the response (JMS), or null.
@@ -64,6 +67,16 @@ public final class AgentMessageCodec {
         String unstorable = Json.unstorable(body);
         if (unstorable != null) {
             throw new InvalidAgentMessageException("agent message " + unstorable);
+        }
+        // agent_messages.reply_to and correlation_id are varchar(255): a longer one failed the INSERT, and the message
+        // went round the broker's redeliveries to DLA with the sender never told
+        if (replyTo != null && replyTo.length() > MAX_HEADER_LENGTH) {
+            throw new InvalidAgentMessageException("agent message JMSReplyTo is " + replyTo.length() + " characters long, at most "
+                    + MAX_HEADER_LENGTH);
+        }
+        if (correlationId != null && correlationId.length() > MAX_HEADER_LENGTH) {
+            throw new InvalidAgentMessageException("agent message JMSCorrelationID is " + correlationId.length()
+                    + " characters long, at most " + MAX_HEADER_LENGTH + " (send the message_id as its correlation id)");
         }
         String from = agentName(body, "from");
         String to = agentName(body, "to");
