@@ -44,12 +44,8 @@ final class HeartbeatStops {
         } catch (jakarta.jms.JMSException e) {
             return true;
         }
-        return name != null && !replyQueue.equals(name) && !name.startsWith("coordinator.") && !COORDINATORS_AGENT_QUEUE.matcher(name).matches()
-                && !name.endsWith("DLQ") && !name.equals("ExpiryQueue");   // nor a dead-letter queue (GET /api/dead-letters lists them)
+        return AnswerQueues.answerable(name, replyQueue);
     }
-
-    /** {@code agent.<name>} with an agent's name (no dot in it): a request queue, or agent.events / agent.messages. */
-    private static final java.util.regex.Pattern COORDINATORS_AGENT_QUEUE = java.util.regex.Pattern.compile("agent\\.[a-z][a-z0-9_-]*");
 
     /** A STOMP reply-to without "queue://" arrives as an address without a routing type: the queue of that name. */
     private static String untypedName(Object replyTo) {

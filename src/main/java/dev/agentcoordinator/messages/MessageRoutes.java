@@ -1,5 +1,6 @@
 package dev.agentcoordinator.messages;
 
+import dev.agentcoordinator.engine.AnswerQueues;
 import dev.agentcoordinator.engine.Endpoints;
 import dev.agentcoordinator.engine.Headers;
 import dev.agentcoordinator.engine.IgnoredFields;
@@ -39,13 +40,16 @@ public class MessageRoutes extends RouteBuilder {
     private final int consumers;
     private final long sweepPeriodMs;
     private final ReplyBacklog responses;
+    /** The coordinator's reply queue: no answer of the coordinator's goes there ({@link AnswerQueues}). */
+    private final String replyQueue;
 
     /**
      * {@code responses}: how far behind the consumer of {@link #RESPONSE_QUEUE} is, fed by that consumer; the
      * timeout sweep holds by it, as the attempt timeouts hold by the step replies' (a response that came in
      * time may be queued).
      */
-    public MessageRoutes(long defaultResponseTimeoutMs, int consumers, long sweepPeriodMs, ReplyBacklog responses) {
+    public MessageRoutes(long defaultResponseTimeoutMs, int consumers, long sweepPeriodMs, ReplyBacklog responses, String replyQueue) {
+        this.replyQueue = replyQueue;
         this.defaultResponseTimeoutMs = defaultResponseTimeoutMs;
         this.consumers = consumers;
         this.sweepPeriodMs = sweepPeriodMs;
@@ -159,6 +163,11 @@ public class MessageRoutes extends RouteBuilder {
         String correlationId = in.getHeader("JMSCorrelationID", String.class);
         boolean redelivery = Boolean.TRUE.equals(in.getHeader("JMSRedelivered", Boolean.class));
         String acceptedBy = dev.agentcoordinator.engine.ConsumedMessageId.of(in);   // before accept() clears the headers
+        if (replyTo != null && !AnswerQueues.answerable(replyTo, replyQueue)) {   // refused unanswered: not even a rejection goes there
+            throw new InvalidAgentMessageException("agent message JMSReplyTo names " + LogText.oneLine(replyTo) + ", a queue the"
+                    + " coordinator, an agent or the broker reads, where an answer would pass for one of theirs: name a queue of the"
+                    + " sender's own (the Java SDK uses a temporary queue)");
+        }
         // kept as properties: a refused message is answered there (see onException)
         exchange.setProperty(AgentMessageCodec.REPLY_TO, replyTo);
         exchange.setProperty("correlationId", correlationId);

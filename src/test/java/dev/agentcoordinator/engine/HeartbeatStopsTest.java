@@ -21,7 +21,7 @@ class HeartbeatStopsTest {
         assertThat(HeartbeatStops.answerable(null, REPLY_QUEUE)).isFalse();
         // nor a queue the coordinator reads, or an agent's request queue (its agent would take the stop for a request)
         for (String theirs : java.util.List.of("agent.events", "agent.messages", "agent.architect", "coordinator.message-responses",
-                "agent.events.DLQ", "DLQ")) {
+                "agent.events.DLQ", "DLQ", "DLA", "ExpiryQueue", "activemq.management", "$sys.mqtt.sessions")) {
             assertThat(HeartbeatStops.answerable(new ActiveMQQueue(theirs), REPLY_QUEUE)).as(theirs).isFalse();
         }
         assertThat(HeartbeatStops.answerable(new ActiveMQQueue("agent.architect.stops"), REPLY_QUEUE)).isTrue();
