@@ -51,9 +51,8 @@ public final class HttpServerVertx extends VertxWrapper {
     public HttpServer createHttpServer(HttpServerOptions options) {
         HttpServerOptions tuned = new HttpServerOptions(options)
                 .setIdleTimeout(idleTimeoutMs).setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
-        // what VertxImpl.createHttpServer makes, with the request head bound
-        HttpServer server = headerTimeoutMs > 0 ? new HeadBoundedHttpServer(delegate, tuned, headerTimeoutMs)
-                : delegate.createHttpServer(tuned);
+        // what VertxImpl.createHttpServer makes, with the request head bound (0: no deadline) and chunked requests closing
+        HttpServer server = new HeadBoundedHttpServer(delegate, tuned, headerTimeoutMs);
         return server.invalidRequestHandler(new InvalidRequests(tuned));
     }
 

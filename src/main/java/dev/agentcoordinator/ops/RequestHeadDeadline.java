@@ -76,7 +76,9 @@ final class RequestHeadDeadline {
 
     private void start() {
         stop();
-        closing = channel.eventLoop().schedule(() -> channel.close(), timeoutMs, TimeUnit.MILLISECONDS);
+        if (timeoutMs > 0) {   // 0: no deadline; the heads are still watched (a chunked request closes its connection)
+            closing = channel.eventLoop().schedule(() -> channel.close(), timeoutMs, TimeUnit.MILLISECONDS);
+        }
     }
 
     private void stop() {
@@ -118,8 +120,15 @@ final class RequestHeadDeadline {
     private final class Heads extends ChannelInboundHandlerAdapter {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object message) {
-            if (message instanceof HttpRequest) {
+            if (message instanceof HttpRequest request) {
                 stop();   // also a head the decoder refused: it is answered, then the connection closes
+                if (io.netty.handler.codec.http.HttpUtil.isTransferEncodingChunked(request)) {
+                    // Netty drops a Content-Length sent with Transfer-Encoding: chunked and reads the chunks; RFC 9112
+                    // 6.1 then requires the connection to close after the answer (a proxy that went by the length
+                    // would have sent the bytes after the last chunk as a request of their own: smuggling). The
+                    // decoded head no longer says whether a length came too, so every chunked request closes it
+                    io.netty.handler.codec.http.HttpUtil.setKeepAlive(request, false);
+                }
             }
             if (message instanceof LastHttpContent) {
                 betweenRequests = true;
