@@ -31,6 +31,19 @@ final class DirectoryLock implements AutoCloseable {
         this.channel = channel;
     }
 
+    /**
+     * Creates what is missing of {@code dir} readable by its owner alone (on a POSIX file system): the broker's journal
+     * holds every message as sent, and its files are written readable by all. A folder that exists keeps its permissions.
+     */
+    static void createOwnerOnly(Path dir) throws IOException {
+        if (dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            Files.createDirectories(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+        } else {
+            Files.createDirectories(dir);
+        }
+    }
+
     /** Takes the lock of {@code dataDir}, held on {@code lockFile}; {@code what} names the server in the error when it is held. */
     static DirectoryLock take(Path lockFile, Path dataDir, String what) throws IOException {
         Path file = lockFile.toAbsolutePath().normalize();
@@ -38,7 +51,7 @@ final class DirectoryLock implements AutoCloseable {
             throw FileLocks.inUse(what, dataDir, "");
         }
         try {
-            Files.createDirectories(file.getParent());
+            createOwnerOnly(file.getParent());
             FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             FileLock lock;
             try {

@@ -49,6 +49,19 @@ class EmbeddedBrokerTest {
         }
     }
 
+    /** The journal holds every message as sent, in files readable by all: the folders it makes are its owner's alone. */
+    @Test
+    void theFoldersItMakesAreReadableByItsOwnerAlone(@TempDir Path parent) throws Exception {
+        Path data = parent.resolve("data/artemis");
+        try (EmbeddedBroker broker = new EmbeddedBroker(0, data)) {
+            broker.start();
+            assertThat(java.nio.file.Files.getPosixFilePermissions(data)).containsExactlyInAnyOrder(
+                    java.nio.file.attribute.PosixFilePermission.OWNER_READ, java.nio.file.attribute.PosixFilePermission.OWNER_WRITE,
+                    java.nio.file.attribute.PosixFilePermission.OWNER_EXECUTE);
+            assertThat(java.nio.file.Files.getPosixFilePermissions(parent.resolve("data"))).hasSize(3);
+        }
+    }
+
     @Test
     void aDirectoryInUseByARunningBrokerIsRefusedNamingIt(@TempDir Path shared) throws Exception {
         try (EmbeddedBroker running = new EmbeddedBroker(0, shared)) {
