@@ -307,6 +307,9 @@ public final class CoordinatorApp {
             // stopped with Camel, before the broker
             camel.context().addService(routes.watchBroker(dev.agentcoordinator.infra.Messaging.connectionFactory(
                     infra.brokerUrl(), settings.brokerUser(), settings.brokerPassword())), true);
+            // readiness says DOWN for as long as the API refuses sends (BrokerHealthCheck)
+            camel.context().getRegistry().bind(dev.agentcoordinator.ops.Operations.BROKER_KNOWN_UNREACHABLE,
+                    java.util.function.BooleanSupplier.class, routes.brokerUnreachable());
             camel.startConsumers();
             CoordinatorSettings effective = settings.with(Map.of("http.port", Integer.toString(camel.httpPort())));
             return new RunningCoordinator(effective, catalog, infra, camel, Futures.await(demoAgents),

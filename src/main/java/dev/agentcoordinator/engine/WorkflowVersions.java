@@ -224,9 +224,33 @@ public final class WorkflowVersions {
             String definition = (String) row.get("definition");
             String executions = row.get("executions") + " running execution(s) of workflow " + workflowId + " version " + version;
             if (definition == null) {
-                LOG.warn("{} started before coordinators recorded workflow versions: {}", executions,
-                        catalog.forVersion(workflowId, version).isPresent()
-                                ? "they go on with version " + loaded.versionOrDefault() : "no coordinator here runs them");
+                if (loaded == null || version > loaded.versionOrDefault()) {
+                    LOG.warn("{} started before coordinators recorded workflow versions: no coordinator here runs them", executions);
+                    continue;
+                }
+                // they go on with the loaded version: their rows say so, or every transition's guard (the execution's
+                // workflow_version is the route's) refuses their replies, each then ignored as a "duplicate"
+                int adopted = jdbc.update("UPDATE workflow_executions SET workflow_version = ? WHERE workflow_id = ?"
+                        + " AND workflow_version = ? AND status IN " + UNFINISHED, loaded.versionOrDefault(), workflowId, version);
+                java.util.Set<String> defined = new java.util.TreeSet<>();
+                loaded.steps().forEach(step -> defined.add(step.id()));
+                List<String> misfits = jdbc.queryForList("""
+                        SELECT e.id::text FROM workflow_executions e
+                         WHERE e.workflow_id = ? AND e.workflow_version = ? AND e.status IN""" + UNFINISHED + """
+
+                           AND (SELECT string_agg(d.step_id, ',' ORDER BY d.step_id COLLATE "C")   -- as the TreeSet orders ids
+                                  FROM (SELECT DISTINCT s.step_id FROM workflow_step_executions s
+                                         WHERE s.execution_id = e.id AND s.kind = 'step') d) IS DISTINCT FROM ?""",
+                        String.class, workflowId, loaded.versionOrDefault(), String.join(",", defined));
+                if (misfits.isEmpty()) {
+                    LOG.warn("{} started before coordinators recorded workflow versions: they go on with version {} ({} moved to it)",
+                            executions, loaded.versionOrDefault(), adopted);
+                } else {
+                    LOG.error("{} started before coordinators recorded workflow versions and go on with version {}, whose steps"
+                            + " ({}) are not theirs: {} of them may not end; let such executions end on the earlier release"
+                            + " before upgrading, or cancel them: {}", executions, loaded.versionOrDefault(),
+                            String.join(", ", defined), misfits.size(), misfits);
+                }
                 continue;
             }
             retained.add(read(workflowId, version, definition));

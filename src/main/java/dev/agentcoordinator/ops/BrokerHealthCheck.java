@@ -17,11 +17,24 @@ public final class BrokerHealthCheck extends AbstractHealthCheck {
 
     private final ConnectionFactory probeFactory;
     private final BoundedCheck bounded;
+    /** Whether the coordinator's own connections still count the broker as unreachable (BrokerOutageWatch). */
+    private final java.util.function.BooleanSupplier knownUnreachable;
 
     public BrokerHealthCheck(String brokerUrl, String user, String password, int timeoutMs) {
+        this(brokerUrl, user, password, timeoutMs, () -> false);
+    }
+
+    /**
+     * {@code knownUnreachable}: while it says so, the API answers 503 to every call that sends to the broker, so
+     * readiness stays DOWN too, even once a fresh connection can be opened (the coordinator's own connections and
+     * consumers fail over a few seconds later).
+     */
+    public BrokerHealthCheck(String brokerUrl, String user, String password, int timeoutMs,
+            java.util.function.BooleanSupplier knownUnreachable) {
         super("coordinator", "broker");
         this.probeFactory = Messaging.boundedConnectionFactory(brokerUrl, user, password, timeoutMs);
         this.bounded = new BoundedCheck("broker", timeoutMs);
+        this.knownUnreachable = knownUnreachable;
     }
 
     @Override
@@ -37,7 +50,10 @@ public final class BrokerHealthCheck extends AbstractHealthCheck {
             }
             return null;
         });
-        if (problem == null) {
+        if (problem == null && knownUnreachable.getAsBoolean()) {
+            builder.message("broker answers, but the coordinator's own connections have not failed over to it yet"
+                    + " (the API refuses sends with 503 until they have)").down();
+        } else if (problem == null) {
             builder.up();
         } else {
             builder.message("broker unreachable: " + problem).down();

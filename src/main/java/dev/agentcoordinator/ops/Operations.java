@@ -68,13 +68,19 @@ public final class Operations implements AutoCloseable {
         return ops;
     }
 
+    /** Registry name of the BooleanSupplier that says whether the broker is known unreachable (BrokerOutageWatch). */
+    public static final String BROKER_KNOWN_UNREACHABLE = "brokerKnownUnreachable";
+
     /** Registers the health checks and starts the backlog gauges on the started context. */
     public Operations afterStart(CamelContext context) {
         int timeoutMs = settings.healthTimeoutMs();
         HealthCheckRegistry health = HealthCheckRegistry.get(context);
         DatabaseHealthCheck database = new DatabaseHealthCheck(dataSource, timeoutMs,
                 context.getRegistry().findSingleByType(dev.agentcoordinator.infra.KnownDatabaseOutage.class));
-        BrokerHealthCheck broker = new BrokerHealthCheck(brokerUrl, settings.brokerUser(), settings.brokerPassword(), timeoutMs);
+        java.util.function.BooleanSupplier brokerKnownUnreachable = context.getRegistry()
+                .lookupByNameAndType(BROKER_KNOWN_UNREACHABLE, java.util.function.BooleanSupplier.class);
+        BrokerHealthCheck broker = new BrokerHealthCheck(brokerUrl, settings.brokerUser(), settings.brokerPassword(), timeoutMs,
+                brokerKnownUnreachable != null ? brokerKnownUnreachable : () -> false);
         database.setCamelContext(context);
         broker.setCamelContext(context);
         health.register(database);
