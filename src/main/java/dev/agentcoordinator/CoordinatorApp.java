@@ -98,10 +98,12 @@ public final class CoordinatorApp {
 
         CoordinatorSettings settings;
         WorkflowCatalog catalog;
+        java.nio.file.Path workflowsDir = null;
         try {
             settings = CoordinatorSettings.load(configFile);
             LogFormatSwitch.apply(settings.logFormat());
-            catalog = WorkflowCatalog.load(settings.workflowsDir());
+            workflowsDir = settings.workflowsDir();
+            catalog = WorkflowCatalog.load(workflowsDir);
             if (catalog.all().isEmpty()) {
                 // a healthy coordinator that starts nothing: a volume mounted late, a wrong path, files not named *.yaml
                 LoggerFactory.getLogger(CoordinatorApp.class).warn("no workflow definition (*.yaml, *.yml, *.json) in {}"
@@ -112,7 +114,8 @@ public final class CoordinatorApp {
             err.println(e.getMessage());
             return EXIT_INVALID_CONFIGURATION;
         } catch (InvalidDefinitionsException e) {
-            err.println("Not starting: " + e.getMessage());
+            err.println("Not starting: " + e.getMessage() + (workflowsDir != null && !java.nio.file.Files.isDirectory(workflowsDir)
+                    ? "\n  (coordinator.workflows.dir names the folder of workflow definitions)" : ""));
             return EXIT_INVALID_CONFIGURATION;
         }
 

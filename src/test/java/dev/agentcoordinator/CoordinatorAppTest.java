@@ -56,6 +56,15 @@ class CoordinatorAppTest {
     }
 
     @Test
+    void aMissingWorkflowsFolderExitsWithStatus2NamingTheSetting() throws Exception {
+        int status = run("--config", configFile("coordinator.workflows.dir=" + tmp.resolve("nowhere"),
+                "coordinator.data.dir=" + tmp.resolve("data")).toString());
+
+        assertThat(status).isEqualTo(2);
+        assertThat(stderr()).contains(tmp.resolve("nowhere") + ": no such directory").contains("coordinator.workflows.dir");
+    }
+
+    @Test
     void anInvalidSettingExitsWithStatus2AndNamesTheSetting() throws Exception {
         int status = run("--config", configFile("coordinator.http.port=eighty").toString());
 

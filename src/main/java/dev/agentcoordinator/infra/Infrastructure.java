@@ -213,7 +213,8 @@ public final class Infrastructure implements AutoCloseable {
                 return;
             } catch (RuntimeException e) {
                 IllegalStateException unusable = unusableDatabase(e, migrationUrl);
-                if (!connectionRefusedOrLost(e) || System.nanoTime() - giveUpAt >= 0) {
+                if (loginRefused(dev.agentcoordinator.engine.DatabaseUnreachable.inTheDriversWords(e)) || !connectionRefusedOrLost(e)
+                        || System.nanoTime() - giveUpAt >= 0) {
                     throw unusable;
                 }
                 LOG.warn("{} (try {}); trying again in 2 s, for up to coordinator.db.start-wait-ms ({} ms) in all",
@@ -232,6 +233,16 @@ public final class Infrastructure implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * PostgreSQL refused the login (28P01 a wrong password, 28000 no such role or no pg_hba.conf entry), or asked for a
+     * password none was given for: the driver tells that as a connection rejected (08004), which reads as a database not
+     * up yet, tried again for coordinator.db.start-wait-ms without naming the setting.
+     */
+    static boolean loginRefused(Throwable reason) {
+        return reason instanceof java.sql.SQLException sql && sql.getSQLState() != null && (sql.getSQLState().startsWith("28")
+                || "08004".equals(sql.getSQLState()) && String.valueOf(sql.getMessage()).contains("but no password was provided"));
     }
 
     /** A connection refused or lost (PostgreSQL down or restarting), not a statement that failed on its own. */
@@ -261,9 +272,7 @@ public final class Infrastructure implements AutoCloseable {
                 ? "could not migrate the database at " + Secrets.redactUrl(migrationUrl) + " (coordinator.db.migration-url)"
                 : "could not connect to or migrate " + (embeddedDatabase != null ? "the embedded database at " + jdbcUrl
                         : "the database at " + Secrets.redactUrl(jdbcUrl) + " (coordinator.db.url)");
-        // PostgreSQL refused the login (28P01 a wrong password, 28000 no such role or no pg_hba.conf entry)
-        boolean loginRefused = reason instanceof java.sql.SQLException sql && sql.getSQLState() != null && sql.getSQLState().startsWith("28");
-        if (loginRefused && embeddedDatabase == null) {
+        if (loginRefused(reason) && embeddedDatabase == null) {
             what += " as user \"" + dbUser + "\" (coordinator.db.user, coordinator.db.password)";
         }
         return new IllegalStateException(what + ": " + reason.getMessage(), e);
