@@ -47,6 +47,8 @@ public class ReplyRoutes extends RouteBuilder {
     private static final String RELEASE_HELD = "direct:coordinator.release-held-compensation";
     /** Header: the reply answers an attempt a cancel cut off, whose step's compensation is held for it (V47). */
     private static final String RELEASES_HOLD = "releasesHold";
+    /** Header: a success reported for an earlier attempt of a step that declares a compensate (the execution was retried). */
+    private static final String EARLIER_SUCCESS_WITH_UNDO = "earlierSuccessWithUndo";
     public static final String ROUTE_ID = "coordinator.replies";
     /** ignored_replies.correlation_id's length (V1). */
     static final int MAX_RECORDED_CORRELATION_ID = 255;
@@ -301,10 +303,15 @@ public class ReplyRoutes extends RouteBuilder {
     private static void expectedIfCancelled(Exchange exchange) {
         Message in = exchange.getMessage();
         if (CANCELLED_BY_REQUEST.equals(in.getBody(String.class))) {
-            in.setHeader(IGNORED_AS_EXPECTED, true);
+            boolean notUndone = in.getHeader(EARLIER_SUCCESS_WITH_UNDO) != null;
+            if (!notUndone) {
+                in.setHeader(IGNORED_AS_EXPECTED, true);
+            }
             in.setHeader(IGNORE_REASON, in.getHeader(IGNORE_REASON) + " (attempt " + in.getHeader("replyAttempt") + ": "
-                    + CANCELLED_BY_REQUEST + ")");
+                    + CANCELLED_BY_REQUEST + ")" + (notUndone ? "; its agent reports it done, and it is not undone: its compensation"
+                    + " no longer waited for a reply, and the execution was retried since (undo it by hand if it must be)" : ""));
         }
+        in.removeHeader(EARLIER_SUCCESS_WITH_UNDO);
         in.setBody(null);
     }
 
@@ -446,6 +453,11 @@ public class ReplyRoutes extends RouteBuilder {
                 in.setHeader(IGNORED_AS_EXPECTED, true);
             } else if (replyAttempt < attempt) {
                 in.setHeader(EARLIER_ATTEMPT, true);
+                if (!compensation && step.get().compensate() != null
+                        && StepOutcome.reportsSuccess(exchange.getProperty(REPLY_TEXT, String.class))) {
+                    // an attempt a cancel cut off, the execution retried since: what it reports done is not undone
+                    in.setHeader(EARLIER_SUCCESS_WITH_UNDO, true);
+                }
             }
             String reason = "late or duplicate reply for attempt " + replyAttempt + attemptOf(compensation, stepId) + arrival(in)
                     + ", which is " + status.db() + " at attempt " + attempt + (error == null ? "" : " (" + error + ")");
