@@ -20,7 +20,9 @@ public final class AnswerQueues {
 
     /** {@code queue} (a name without "queue://") may take an answer; {@code replyQueue}: the coordinator's reply queue. */
     public static boolean answerable(String queue, String replyQueue) {
-        return queue != null && !queue.isEmpty() && !queue.equals(replyQueue) && !queue.startsWith("coordinator.")
+        return queue != null && !queue.isEmpty() && !queue.equals(replyQueue)
+                // a fully qualified queue name (address::queue) reaches the queue it names: agent.x::agent.x is agent.x
+                && !queue.contains("::") && !queue.startsWith("coordinator.")
                 && !AGENT_QUEUE.matcher(queue).matches()
                 // dead letters (GET /api/dead-letters lists them), expired messages, the broker's management and its own
                 && !queue.endsWith("DLQ") && !queue.equals(EmbeddedBroker.DEAD_LETTER_ADDRESS)

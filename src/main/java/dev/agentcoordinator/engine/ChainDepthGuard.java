@@ -29,12 +29,14 @@ public final class ChainDepthGuard {
     /**
      * The execution whose onSuccess / onFailure event this is, or null. Such an event is recognised by
      * what {@link OutcomeEvents} gives it: an event_id that is its payload's execution_id, a colon and the
-     * outcome, so an event of the same type posted by anyone else counts as a chain's start.
+     * outcome its payload's status names (and the retry's number after another colon), so an event of the same type
+     * posted by anyone else counts as a chain's start.
      */
     static String causeOf(JsonNode payload, String eventKey) {
         JsonNode executionId = payload == null ? null : payload.get("execution_id");
-        return executionId != null && executionId.isTextual() && !executionId.asText().isEmpty()
-                && eventKey.startsWith(executionId.asText() + ":") ? executionId.asText() : null;
+        JsonNode status = payload == null ? null : payload.get("status");
+        return executionId != null && executionId.isTextual() && !executionId.asText().isEmpty() && status != null && status.isTextual()
+                && OutcomeEvents.isEventIdOf(eventKey, executionId.asText(), status.asText()) ? executionId.asText() : null;
     }
 
     /**

@@ -28,6 +28,30 @@ public final class OutcomeEvents {
         return !"completed".equals(in.getHeader(Headers.STATUS, String.class)) && eventType(in) != null;
     }
 
+    /** The statuses an execution settles with, each an outcome that may have an event. */
+    private static final java.util.regex.Pattern SETTLED = java.util.regex.Pattern.compile(
+            "completed|failed|cancelled|compensated|compensation_failed");
+
+    /**
+     * An outcome event's event_id: {@code <execution>:<status>}, and {@code :<n>} after the execution's n-th retry (its
+     * failure then is a new outcome, which starts what it triggers again).
+     */
+    static String eventId(String executionId, String status, int retries) {
+        return executionId + ":" + status + (retries == 0 ? "" : ":" + retries);
+    }
+
+    /**
+     * Whether {@code eventKey} is the event_id this class gives the outcome {@code status} of {@code executionId}: an
+     * event of anyone else that merely begins with its payload's execution_id ({@code build-42:finished}) is not.
+     */
+    static boolean isEventIdOf(String eventKey, String executionId, String status) {
+        if (status == null || !SETTLED.matcher(status).matches() || !eventKey.startsWith(executionId + ":" + status)) {
+            return false;
+        }
+        String rest = eventKey.substring(executionId.length() + 1 + status.length());
+        return rest.isEmpty() || rest.matches(":[1-9][0-9]{0,9}");
+    }
+
     /** Sets the event as the body, or null when the workflow declares no event for this outcome. */
     public void build(Exchange exchange) {
         Message in = exchange.getMessage();
@@ -51,7 +75,7 @@ public final class OutcomeEvents {
         event.put("type", type);
         event.set("payload", payload);
         Integer retries = exchange.getProperty(RETRIES, Integer.class);
-        event.put("event_id", executionId + ":" + status + (retries == null || retries == 0 ? "" : ":" + retries));
+        event.put("event_id", eventId(executionId, status, retries == null ? 0 : retries));
         in.setBody(Json.write(event));
     }
 

@@ -25,6 +25,10 @@ class HeartbeatStopsTest {
             assertThat(HeartbeatStops.answerable(new ActiveMQQueue(theirs), REPLY_QUEUE)).as(theirs).isFalse();
         }
         assertThat(HeartbeatStops.answerable(new ActiveMQQueue("agent.architect.stops"), REPLY_QUEUE)).isTrue();
+        // a fully qualified queue name (address::queue) reaches the queue it names
+        for (String theirs : java.util.List.of("agent.events::agent.events", "agent.architect::agent.architect", "DLA::DLA")) {
+            assertThat(AnswerQueues.answerable(theirs, REPLY_QUEUE)).as(theirs).isFalse();
+        }
         // an agent that copied the request's JMSReplyTo onto its heartbeat: a stop there would read as a malformed reply
         assertThat(HeartbeatStops.answerable(new ActiveMQQueue(REPLY_QUEUE), REPLY_QUEUE)).isFalse();
         assertThat(HeartbeatStops.answerable(ActiveMQDestination.fromPrefixedName(REPLY_QUEUE), REPLY_QUEUE)).isFalse();

@@ -53,7 +53,8 @@ class AgentMessageHeadersTest {
             connection.start();
             jakarta.jms.Session session = connection.createSession(false, jakarta.jms.Session.AUTO_ACKNOWLEDGE);
             jakarta.jms.MessageProducer producer = session.createProducer(session.createQueue("agent.messages"));
-            for (String replyTo : java.util.List.of(victim, control)) {   // one consumer: the control's answer comes after
+            // by its name, and by its fully qualified name (address::queue), which reaches the same queue
+            for (String replyTo : java.util.List.of(victim, victim + "::" + victim, control)) {   // one consumer: the control's answer comes after
                 jakarta.jms.TextMessage refused = session.createTextMessage("{\"from\":\"g-asker\",\"to\":\"Not Valid\",\"type\":\"Q\","
                         + "\"payload\":{},\"requires_response\":true}");
                 refused.setJMSReplyTo(session.createQueue(replyTo));
