@@ -150,7 +150,8 @@ public class LockRoutes extends RouteBuilder {
                 }
                 // a deadlock with a statement that moves several of them (nothing was noted): they are tried as before
                 LOG.debug("lock sweep: noting {} blocked waiters deadlocked; they are tried", noted.size(), e);
-                rows.stream().filter(row -> !tried.contains(row)).forEach(tried::add);
+                tried.clear();
+                tried.addAll(rows);   // highestPriorityFirst orders them
                 noted.clear();
             }
         }
