@@ -486,6 +486,12 @@ public class ReplyRoutes extends RouteBuilder {
                           + " hand if it must be)"
                         : "; its agent reports it done, and it is not undone: a step in flight when its execution timed out gets"
                           + " no compensation (undo it by hand if it must be)";
+            } else if (!compensation && status == StepStatus.FAILED && replyAttempt == attempt && step.get().compensate() != null
+                    && error instanceof String text && text.startsWith("attempt " + attempt + " timed out")
+                    && StepOutcome.reportsSuccess(exchange.getProperty(REPLY_TEXT, String.class))) {
+                // the step failed by its last attempt's timeout: a saga undoes the steps that completed, not this one
+                reason += "; its agent reports it done, and it is not undone: a step whose last attempt timed out gets no"
+                        + " compensation (undo it by hand if it must be)";
             }
             in.setHeader(IGNORE_REASON, reason);
             // The step settled but what follows may not have run (a crash right after the commit):

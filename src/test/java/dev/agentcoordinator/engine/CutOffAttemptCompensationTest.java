@@ -124,6 +124,29 @@ class CutOffAttemptCompensationTest {
         }
     }
 
+    /** A success reported after the step's last attempt timed out stands: the WARN says it is not undone. */
+    @Test
+    void aSuccessAfterTheLastAttemptTimedOutIsNamedAsNotUndone() throws Exception {
+        String executionId = started("SR_TIMEOUT", "pay");
+        await().atMost(Duration.ofSeconds(10)).until(() -> actionsOf(executionId).contains("pay"));
+        String attempt = agents.received().stream().filter(r -> r.request().path("execution_id").asText().equals(executionId))
+                .findFirst().orElseThrow().correlationId();
+        await().atMost(Duration.ofSeconds(20)).until(() -> "failed".equals(executionStatus(executionId)));
+
+        try (CapturedLog progress = CapturedLog.of(Endpoints.PROGRESS_LOG)) {
+            sendReply(attempt, "{\"status\": \"ok\", \"output\": {\"paid\": 3}}");
+            await().atMost(Duration.ofSeconds(10)).until(() -> ignored(executionId) > 0);
+            assertThat(jdbc.queryForObject("SELECT reason FROM ignored_replies WHERE execution_id = ?", String.class, executionId))
+                    .contains("(attempt 1 timed out after 1000 ms)")
+                    .endsWith("; its agent reports it done, and it is not undone: a step whose last attempt timed out gets no"
+                            + " compensation (undo it by hand if it must be)");
+            await().atMost(Duration.ofSeconds(5)).until(() -> progress.lines().stream()
+                    .anyMatch(line -> line.contains("reply ignored") && line.contains("attempt 1 of step pay")));
+            assertThat(progress.lines()).filteredOn(line -> line.contains("reply ignored") && line.contains("attempt 1 of step pay"))
+                    .singleElement().satisfies(line -> assertThat(line).startsWith("WARN"));
+        }
+    }
+
     private static int ignored(String executionId) {
         return jdbc.queryForObject("SELECT count(*) FROM ignored_replies WHERE execution_id = ?", Integer.class, executionId);
     }
