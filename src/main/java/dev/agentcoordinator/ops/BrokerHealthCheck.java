@@ -19,6 +19,8 @@ public final class BrokerHealthCheck extends AbstractHealthCheck {
     private final BoundedCheck bounded;
     /** Whether the coordinator's own connections still count the broker as unreachable (BrokerOutageWatch). */
     private final java.util.function.BooleanSupplier knownUnreachable;
+    /** The broker's URL, without credentials: for the message when it is down. */
+    private final String where;
 
     public BrokerHealthCheck(String brokerUrl, String user, String password, int timeoutMs) {
         this(brokerUrl, user, password, timeoutMs, () -> false);
@@ -35,6 +37,7 @@ public final class BrokerHealthCheck extends AbstractHealthCheck {
         this.probeFactory = Messaging.boundedConnectionFactory(brokerUrl, user, password, timeoutMs);
         this.bounded = new BoundedCheck("broker", timeoutMs);
         this.knownUnreachable = knownUnreachable;
+        this.where = dev.agentcoordinator.config.Secrets.redactUrl(brokerUrl);
     }
 
     @Override
@@ -56,7 +59,7 @@ public final class BrokerHealthCheck extends AbstractHealthCheck {
         } else if (problem == null) {
             builder.up();
         } else {
-            builder.message("broker unreachable: " + problem).down();
+            builder.message("broker unreachable at " + where + ": " + problem).down();
         }
     }
 }

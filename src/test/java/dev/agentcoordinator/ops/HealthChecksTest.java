@@ -93,7 +93,8 @@ class HealthChecksTest {
     @Test
     void brokerCheckGoesDownWhenArtemisIsUnreachable() {
         int closedPort = FreePort.on("127.0.0.1");
-        assertDown(new BrokerHealthCheck("tcp://127.0.0.1:" + closedPort, "", "", 1000), "broker unreachable");
+        assertDown(new BrokerHealthCheck("tcp://127.0.0.1:" + closedPort, "", "", 1000),
+                "broker unreachable at tcp://127.0.0.1:" + closedPort + ": ");
     }
 
     @Test
