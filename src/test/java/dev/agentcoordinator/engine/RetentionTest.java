@@ -85,14 +85,7 @@ class RetentionTest {
 
     @Test
     void deletesWhatSettledBeforeTheRetentionAndKeepsTheRest() throws Exception {
-        Path data = Files.createDirectory(folder.resolve("data"));
-        Path workflows = Files.createDirectory(folder.resolve("workflows"));
-        Files.writeString(workflows.resolve("retained.yaml"), WORKFLOW);
-        Files.writeString(workflows.resolve("held.yaml"), HELD);
-        Map<String, String> settings = new HashMap<>(TestCoordinator.settings(data, workflows).values());
-        settings.put("coordinator.retention.days", "30");
-        settings.put("coordinator.retention.period-ms", "200");
-        try (RunningCoordinator coordinator = CoordinatorApp.start(CoordinatorSettings.fromMap(settings));
+        try (RunningCoordinator coordinator = startedWith(WORKFLOW, HELD);
              ScriptedAgents agents = new ScriptedAgents(coordinator.connectionFactory())) {
             JdbcTemplate db = new JdbcTemplate(coordinator.dataSource());
             agents.echo("retained-first", r -> Map.of("done", "first")).echo("retained-second", r -> Map.of("done", "second"));
@@ -181,14 +174,7 @@ class RetentionTest {
      */
     @Test
     void aLateReplysOutcomeEventConsumedAfterRetentionDoesNotStartTheChainAgain() throws Exception {
-        Path data = Files.createDirectory(folder.resolve("data"));
-        Path workflows = Files.createDirectory(folder.resolve("workflows"));
-        Files.writeString(workflows.resolve("first.yaml"), FIRST);
-        Files.writeString(workflows.resolve("second.yaml"), SECOND);
-        Map<String, String> settings = new HashMap<>(TestCoordinator.settings(data, workflows).values());
-        settings.put("coordinator.retention.days", "30");
-        settings.put("coordinator.retention.period-ms", "200");
-        try (RunningCoordinator coordinator = CoordinatorApp.start(CoordinatorSettings.fromMap(settings));
+        try (RunningCoordinator coordinator = startedWith(FIRST, SECOND);
              ScriptedAgents agents = new ScriptedAgents(coordinator.connectionFactory())) {
             JdbcTemplate db = new JdbcTemplate(coordinator.dataSource());
             agents.echo("lr-first-agent", r -> Map.of("done", true)).echo("lr-second-agent", r -> Map.of("followed", true));
@@ -231,6 +217,19 @@ class RetentionTest {
                     .isEmpty();
             assertThat(onQueue(coordinator, Endpoints.DEAD_LETTER_QUEUE, first[0] + ":completed")).as("refused, naming why").isTrue();
         }
+    }
+
+    /** A coordinator of its own on these definitions, its retention 30 days, swept every 200 ms. */
+    private RunningCoordinator startedWith(String... definitions) throws Exception {
+        Path data = Files.createDirectory(folder.resolve("data"));
+        Path workflows = Files.createDirectory(folder.resolve("workflows"));
+        for (int i = 0; i < definitions.length; i++) {
+            Files.writeString(workflows.resolve("w" + i + ".yaml"), definitions[i]);
+        }
+        Map<String, String> settings = new HashMap<>(TestCoordinator.settings(data, workflows).values());
+        settings.put("coordinator.retention.days", "30");
+        settings.put("coordinator.retention.period-ms", "200");
+        return CoordinatorApp.start(CoordinatorSettings.fromMap(settings));
     }
 
     /** An execution that settled {@code days} ago, and the event that started it, received then. */
