@@ -121,26 +121,25 @@ public class LockRoutes extends RouteBuilder {
     private void noteBlockedWithoutATry(Exchange exchange) throws java.sql.SQLException {
         List<Map<String, Object>> rows = exchange.getMessage().getBody(List.class);
         List<Map<String, Object>> tried = new ArrayList<>(rows.size());
-        List<String[]> noted = new ArrayList<>();
+        List<BlockedWaiter> noted = new ArrayList<>();
         for (Map<String, Object> row : rows) {
-            String note = row.get("blocked_by") == null || !"step".equals(row.get("kind")) || !runsHere(row)
-                    ? null : blockedNote((String) row.get("blocked_by"));
-            if (note == null) {
+            AcquireResult.Blocked blocked = row.get("blocked_by") == null || !"step".equals(row.get("kind")) || !runsHere(row)
+                    ? null : firstBlocking((String) row.get("blocked_by"));
+            if (blocked == null) {
                 tried.add(row);
             } else {
-                noted.add(new String[] {note, (String) row.get("waiter_row_id")});
+                noted.add(new BlockedWaiter((String) row.get("waiter_row_id"), blocked));
             }
         }
         if (!noted.isEmpty()) {
             // one batch (one implicit transaction), its rows in one order: two coordinators' sweeps do not deadlock on them
-            noted.sort(Comparator.comparing((String[] waiter) -> waiter[1]));
+            noted.sort(Comparator.comparing(BlockedWaiter::rowId));
             javax.sql.DataSource dataSource = exchange.getContext().getRegistry().findSingleByType(javax.sql.DataSource.class);
             try (java.sql.Connection connection = dataSource.getConnection();
                  java.sql.PreparedStatement statement = connection.prepareStatement(LockSql.named("note-blocked-waiter"))) {
                 connection.setAutoCommit(true);
-                for (String[] waiter : noted) {
-                    statement.setString(1, waiter[0]);
-                    statement.setString(2, waiter[1]);
+                for (BlockedWaiter waiter : noted) {
+                    waiter.bind(statement);
                     statement.addBatch();
                 }
                 statement.executeBatch();
@@ -165,8 +164,25 @@ public class LockRoutes extends RouteBuilder {
         return catalog.forVersion((String) row.get("workflow_id"), version instanceof Number number ? number.intValue() : null).isPresent();
     }
 
-    /** What a try blocked by these holders notes: the first of their locks in the order a try takes them (LockRequest's). */
-    static String blockedNote(String blockedByJson) {
+    /** A waiter noted without a try: its row, and the first lock that blocks it. */
+    private record BlockedWaiter(String rowId, AcquireResult.Blocked blocked) {
+        /**
+         * note-blocked-waiter.sql's parameters: the note, the row, and the holder that must still hold the lock (one that
+         * let go since the sweep read it leaves the waiter to its try at the next sweep: noted as tried after its time ran
+         * out, it would fail for a lock already free).
+         */
+        void bind(java.sql.PreparedStatement statement) throws java.sql.SQLException {
+            statement.setString(1, blocked.describe());
+            statement.setString(2, rowId);
+            statement.setString(3, blocked.request().resourceType());
+            statement.setString(4, blocked.request().resourceId());
+            statement.setString(5, blocked.holder().executionId());
+            statement.setString(6, blocked.holder().stepId());
+        }
+    }
+
+    /** What blocks a try by these holders: the first of their locks in the order a try takes them (LockRequest's). */
+    static AcquireResult.Blocked firstBlocking(String blockedByJson) {
         AcquireResult.Blocked first = null;
         for (com.fasterxml.jackson.databind.JsonNode holder : Json.parse(blockedByJson)) {
             LockRequest request = new LockRequest(holder.path("resource_type").asText(), holder.path("resource_id").asText(), 1);
@@ -177,7 +193,7 @@ public class LockRoutes extends RouteBuilder {
                         java.time.OffsetDateTime.parse(holder.path("expires_at").asText()).toInstant());
             }
         }
-        return first == null ? null : first.describe();
+        return first;
     }
 
     /**

@@ -332,6 +332,33 @@ class LockNewcomerTest {
         }
     }
 
+    /**
+     * The sweep notes a blocked waiter only while the holder it read still holds the lock: one that let go between the
+     * sweep's read and its note left the waiter noted as tried (and failed, when its time had run out) for a free lock.
+     */
+    @Test
+    void aWaiterIsNotNotedForAHolderThatLetGo() throws Exception {
+        String user = "n-" + UUID.randomUUID().toString().substring(0, 8);
+        AcquireResult.Acquired held = heldElsewhere("roadmap", user);
+        String mid = sendEvent("G_LOCK_ORDER_MID", "{\"user_id\":\"" + user + "\"}");
+        lockSweep(false);
+        try {
+            awaitWaiting(mid);   // its first try
+            String rowId = (String) query("SELECT id FROM workflow_step_executions WHERE execution_id = ? AND waiting_for IS NOT NULL",
+                    executionOf(mid)).get(0).get("id");
+            org.springframework.jdbc.core.JdbcTemplate db = new org.springframework.jdbc.core.JdbcTemplate(shared().dataSource());
+            String note = "lock roadmap/" + user + " held by strategist";
+            Object[] byTheHolder = {note, rowId, "roadmap", user, "holding-execution", "set_goals"};
+            assertThat(db.update(dev.agentcoordinator.locks.LockSql.named("note-blocked-waiter"), byTheHolder)).isEqualTo(1);
+            assertThat(locks.release(held.lockId())).isTrue();
+            assertThat(db.update(dev.agentcoordinator.locks.LockSql.named("note-blocked-waiter"), byTheHolder)).as("the holder let go").isZero();
+        } finally {
+            lockSweep(true);
+            locks.release(held.lockId());
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> "completed".equals(executionStatus(executionOf(mid))));
+    }
+
     /** A waiter no running coordinator tries must age out (find-lock-waiters.sql): the sweep does not note it either. */
     @Test
     void aWaiterOfAHeldLockOfAVersionNoCoordinatorRunsIsNotNoted() {
