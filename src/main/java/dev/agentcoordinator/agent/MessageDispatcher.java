@@ -21,6 +21,10 @@ final class MessageDispatcher {
     String dispatch(AgentMessage message) {
         MessageHandler handler = handlers.get(message.type());
         if (handler == null) {
+            if (!message.requiresResponse()) {   // a notice: nobody reads the error below, so this line is all there is
+                LOG.warn("agent {}: notice {} ({}) from {} dropped: no handler for its type", agentName, message.messageId(),
+                        message.type(), message.from());
+            }
             return AgentMessageWire.error("agent " + agentName + " has no handler for message type " + message.type()
                     + (handlers.isEmpty() ? "" : " (known: " + String.join(", ", handlers.keySet().stream().sorted().toList()) + ")"));
         }

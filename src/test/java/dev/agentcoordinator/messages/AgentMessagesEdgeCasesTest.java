@@ -50,6 +50,17 @@ class AgentMessagesEdgeCasesTest {
                 .as("tell() refuses what the coordinator would drop unseen").isInstanceOf(IllegalArgumentException.class);
     }
 
+    /** A notice of a type its recipient has no handler for is dropped with a WARN line: its error had no one to go to. */
+    @Test
+    void aNoticeOfATypeWithoutHandlerIsToldWhereItIsDropped() {
+        try (dev.agentcoordinator.engine.CapturedLog log = dev.agentcoordinator.engine.CapturedLog.of(
+                "dev.agentcoordinator.agent.MessageDispatcher")) {
+            String id = sender.messenger().tell("rv-sender", "NO_HANDLER_HERE", Map.of());
+            await().atMost(Duration.ofSeconds(20)).until(() -> log.lines().stream().anyMatch(line -> line.startsWith("WARN")
+                    && line.contains("notice " + id + " (NO_HANDLER_HERE) from rv-sender dropped: no handler for its type")));
+        }
+    }
+
     /** Checked: a question nobody took before its timeout expires on the recipient's queue (docs/agent-protocol.md). */
     @Test
     void aQuestionItsSenderGaveUpOnIsNotHandedToARecipientThatStartsLater() throws Exception {
