@@ -143,7 +143,7 @@ class InfrastructureRestartTest {
                     .POST(HttpRequest.BodyPublishers.ofString("{\"type\": \"D_BREAKER\", \"payload\": {}}")).build());
             assertThat(posted.statusCode()).as(posted.body()).isEqualTo(202);
             events.add(Json.parse(posted.body()).path("event_id").asText());
-            Thread.sleep(10_000);   // the outage
+            Thread.sleep(attemptTimeoutMs * 4);   // the outage, longer than the attempts' timeouts (10 s before: 6 s of the suite)
             infra.startDatabase();
             try {
                 await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
@@ -166,7 +166,7 @@ class InfrastructureRestartTest {
                     .doesNotContain("Execution of JMS message listener failed");
             assertThat(coordinator.logText()).as("a sweep too").contains("database unreachable: route coordinator.retries paused");
             assertThat(audit.executionsByStatus(workflow)).containsOnlyKeys("completed");
-            assertNoAttemptAnsweredInTimeTimedOut(workflow, agents, attemptTimeoutMs, "database down 10 s, consumers stopped");
+            assertNoAttemptAnsweredInTimeTimedOut(workflow, agents, attemptTimeoutMs, "database down 4 s, consumers stopped");
             assertThat(coordinator.isAlive()).isTrue();
         }
     }
