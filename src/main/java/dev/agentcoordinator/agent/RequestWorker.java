@@ -52,6 +52,12 @@ final class RequestWorker implements Runnable {
      */
     private final java.util.concurrent.atomic.AtomicBoolean failedOver = new java.util.concurrent.atomic.AtomicBoolean();
     /**
+     * How many connection failures the client has detected so far: a request received after the last one was taken on
+     * the connection as it is now, which a late notice of that failure (Artemis tells the exception listener of a
+     * reconnection on a thread of its own, sometimes after the next request was taken) must not stop.
+     */
+    private final java.util.concurrent.atomic.AtomicLong failuresDetected = new java.util.concurrent.atomic.AtomicLong();
+    /**
      * WAITING for a request (or reconnecting), HANDLING one from its receipt to its commit, or STOPPED by the service's
      * close while it waited: a stop waits only for a worker with a request in hand, and a request received as the stop
      * came is not handled.
@@ -69,12 +75,17 @@ final class RequestWorker implements Runnable {
     private static final class InFlight {
         final Thread handler;
         final Heartbeats.Beat beat;
+        /** The connection the request came on, and how many failures had been detected by then. */
+        final Connection receivedOn;
+        final long failuresBefore;
         /** Why the connection was lost meanwhile, if it was: the request goes back to the broker, no reply. */
         volatile String abandoned;
 
-        InFlight(Thread handler, Heartbeats.Beat beat) {
+        InFlight(Thread handler, Heartbeats.Beat beat, Connection receivedOn, long failuresBefore) {
             this.handler = handler;
             this.beat = beat;
+            this.receivedOn = receivedOn;
+            this.failuresBefore = failuresBefore;
         }
     }
 
@@ -190,7 +201,7 @@ final class RequestWorker implements Runnable {
                 String correlationId = message.getJMSCorrelationID() != null ? message.getJMSCorrelationID() : message.getJMSMessageID();
                 AgentReply answer;
                 Heartbeats.Beat beating = heartbeats.beatFor(replyTo, correlationId, message.getJMSRedelivered());
-                InFlight flight = new InFlight(Thread.currentThread(), beating);
+                InFlight flight = new InFlight(Thread.currentThread(), beating, connection, failuresDetected.get());
                 inFlight = flight;
                 try {
                     answer = answer(message);
@@ -247,16 +258,18 @@ final class RequestWorker implements Runnable {
         opened.setExceptionListener(failure -> {
             // Artemis calls it after a reconnection that succeeded too (error code FAILOVER): the connection is fine then;
             // and on a thread of its own, possibly after this worker replaced the connection
-            if (!"FAILOVER".equals(failure.getErrorCode()) && connection == opened) {
+            boolean reconnected = "FAILOVER".equals(failure.getErrorCode());
+            if (!reconnected && connection == opened) {
                 cutOff = true;
             }
-            abandonInFlight("the connection to the broker failed (" + failure.getMessage() + ")");
+            abandonInFlight(opened, reconnected, "the connection to the broker failed (" + failure.getMessage() + ")");
         });
         if (opened instanceof org.apache.activemq.artemis.jms.client.ActiveMQConnection artemis) {
             artemis.setFailoverListener(event -> {
                 if (event == org.apache.activemq.artemis.api.core.client.FailoverEventType.FAILURE_DETECTED) {
+                    failuresDetected.incrementAndGet();
                     cutOff = connection == opened;
-                    abandonInFlight("the connection to the broker was lost");
+                    abandonInFlight(opened, false, "the connection to the broker was lost");
                 } else if (event == org.apache.activemq.artemis.api.core.client.FailoverEventType.FAILOVER_COMPLETED) {
                     cutOff = false;
                     failedOver.set(true);
@@ -265,9 +278,14 @@ final class RequestWorker implements Runnable {
         }
     }
 
-    private void abandonInFlight(String why) {
+    /**
+     * Stops the handler at work if the lost connection took its request's transaction: not when the request came on
+     * another connection, nor, for a notice of a reconnection, when it was taken after the failure the notice is about.
+     */
+    private void abandonInFlight(Connection lost, boolean reconnected, String why) {
         InFlight current = inFlight;
-        if (current == null || !running()) {
+        if (current == null || !running() || current.receivedOn != lost
+                || (reconnected && current.failuresBefore == failuresDetected.get())) {
             return;
         }
         String reason = why + ": the request will be delivered again";

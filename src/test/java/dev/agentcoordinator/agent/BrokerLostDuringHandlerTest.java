@@ -133,6 +133,62 @@ class BrokerLostDuringHandlerTest {
         }
     }
 
+    /**
+     * Artemis tells the exception listener of a reconnection on a thread of its own, sometimes after the worker took the
+     * next request on the reconnected session (350 ms late in one run): that notice is about a failure before the request,
+     * whose transaction is fine, so the handler goes on and replies once. Before, it was stopped, the request rolled back
+     * and handled a second time. The late notice is replayed here as the client gives it, in the order seen.
+     */
+    @Test
+    void aLateNoticeOfAReconnectionDoesNotStopAHandlerThatStartedAfterIt(@TempDir Path lateDataDir) throws Exception {
+        int port = FreePort.on(EmbeddedBroker.HOST);
+        EmbeddedBroker broker = new EmbeddedBroker(port, lateDataDir);
+        String url = broker.start();
+        ConnectionFactory factory = dev.agentcoordinator.infra.Messaging.agentConnectionFactory(url, null, null);
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger runs = new AtomicInteger();
+        AgentService service = AgentService.builder(factory, "late-notice-agent").concurrency(1)
+                .handle("work", request -> {
+                    runs.incrementAndGet();
+                    started.countDown();
+                    release.await(30, TimeUnit.SECONDS);
+                    return AgentReply.ok(Map.of("runs", runs.get()));
+                }).start();
+        try (Connection connection = factory.createConnection()) {
+            org.apache.activemq.artemis.jms.client.ActiveMQConnection workerConnection = await().atMost(Duration.ofSeconds(20))
+                    .until(() -> connectionOfTheOnlyWorker(service), java.util.Objects::nonNull);
+            // the failure and the reconnection, while the worker waits for work
+            workerConnection.getFailoverListener().failoverEvent(org.apache.activemq.artemis.api.core.client.FailoverEventType.FAILURE_DETECTED);
+            workerConnection.getFailoverListener().failoverEvent(org.apache.activemq.artemis.api.core.client.FailoverEventType.FAILOVER_COMPLETED);
+            send(factory, AgentService.queueName("late-notice-agent"), StepRequestClient.requestBody("late-notice-agent", "work", Map.of()));
+            assertThat(started.await(20, TimeUnit.SECONDS)).isTrue();
+            // the exception listener's notice of that reconnection, late
+            workerConnection.getExceptionListener().onException(new jakarta.jms.JMSException("reconnected", "FAILOVER"));
+            release.countDown();
+
+            connection.start();
+            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Message reply = session.createConsumer(session.createQueue("test.lost-broker.replies")).receive(30_000);
+            assertThat(reply).as("the reply").isNotNull();
+            assertThat(((TextMessage) reply).getText()).as("handled once").contains("\"runs\":1");
+        } finally {
+            release.countDown();
+            service.close();
+            broker.close();
+        }
+    }
+
+    /** The connection the agent's single worker consumes on now (null while it connects). */
+    private static org.apache.activemq.artemis.jms.client.ActiveMQConnection connectionOfTheOnlyWorker(AgentService service) throws Exception {
+        java.lang.reflect.Field workers = AgentService.class.getDeclaredField("workers");
+        workers.setAccessible(true);
+        Object worker = ((java.util.List<?>) workers.get(service)).get(0);
+        java.lang.reflect.Field connection = RequestWorker.class.getDeclaredField("connection");
+        connection.setAccessible(true);
+        return (org.apache.activemq.artemis.jms.client.ActiveMQConnection) connection.get(worker);
+    }
+
     /** Whether the reply of request {@code number} comes within 60 s (a late one of an earlier request is skipped). */
     private static boolean replyNumbered(jakarta.jms.MessageConsumer replies, int number) throws Exception {
         long deadline = System.currentTimeMillis() + 60_000;
