@@ -1,10 +1,12 @@
 -- running -> pending with next_attempt_at (waiting for its next attempt, V22); the retry sweep
 -- (start-due-retries.sql) dispatches the next attempt when it is due. Returns the
 -- execution and when the attempt began (the reply may have named only its step). An error reply's
--- signals and shared memory go to the execution's shared context, as in fail-step.sql.
+-- signals and shared memory go to the execution's shared context, as in fail-step.sql. Its progress, if
+-- any, replaces the step's as a heartbeat's would: the retry resumes from it.
 WITH retrying AS (
     UPDATE workflow_step_executions s
        SET status = 'pending', error = :#error, deadline = NULL, updated_at = now(), request_due_at = NULL,
+           progress = COALESCE(CAST(:#replyProgress AS jsonb), s.progress),
            -- doubling from the budget's first attempt (V20), at most 2^20 times and at most backoff_max_ms, with its
            -- jitter (V48), as StepConfig.backoffBeforeAttempt
            next_attempt_at = now() + retry_delay(backoff_ms, attempt - 1 - budget_start, backoff_max_ms, backoff_jitter)

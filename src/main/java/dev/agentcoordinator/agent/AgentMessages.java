@@ -110,6 +110,11 @@ final class AgentMessages {
     }
 
     static String render(AgentReply reply) {
+        return render(reply, null);
+    }
+
+    /** As {@link #render(AgentReply)}, an error reply with the handler's latest progress (JSON text) when it has some. */
+    static String render(AgentReply reply, String progressJson) {
         ObjectNode body = JSON.createObjectNode();
         body.put("status", reply.status());
         if (reply.isOk()) {
@@ -128,6 +133,9 @@ final class AgentMessages {
         } else {
             body.put("error", reply.error());
             body.put("retryable", reply.retryable());
+            if (progressJson != null) {
+                body.putRawValue("progress", new com.fasterxml.jackson.databind.util.RawValue(progressJson));
+            }
         }
         try {
             return JSON.writeValueAsString(body);

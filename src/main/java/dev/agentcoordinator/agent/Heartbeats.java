@@ -63,10 +63,11 @@ final class Heartbeats implements AutoCloseable {
         }
 
         /**
-         * Sends the progress the handler reported since the last heartbeat, if any, in one last heartbeat and waits (up to
-         * 5 s) until it left: before an error reply, so that the step's retry resumes from it.
+         * The latest progress the handler reported (JSON text), or null: an error reply carries it, so that the step's
+         * retry resumes from it (a last heartbeat, on another connection, could be read after the reply and dropped).
          */
-        default void flushProgress() {
+        default String progressJson() {
+            return null;
         }
     }
 
@@ -162,8 +163,6 @@ final class Heartbeats implements AutoCloseable {
         private final Thread handler;
         private volatile ScheduledFuture<?> beating;
         private volatile String progressJson;
-        /** The progress the last heartbeat that left carried (timer thread). */
-        private volatile String sentProgressJson;
         private final Destination replyTo;
         // guarded by this: an interrupt lands only while the handler runs, never on the worker's JMS calls after it
         private boolean done;
@@ -178,26 +177,12 @@ final class Heartbeats implements AutoCloseable {
 
         /** One heartbeat, on the timer thread. */
         void beat() {
-            String progress = progressJson;
-            if (send(replyTo, correlationId, progress)) {
-                sentProgressJson = progress;
-            }
+            send(replyTo, correlationId, progressJson);
         }
 
         @Override
-        public void flushProgress() {
-            String progress = progressJson;
-            if (progress == null || progress.equals(sentProgressJson) || stopReason() != null) {
-                return;
-            }
-            try {
-                timer.submit(this::beat).get(5, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException
-                     | java.util.concurrent.RejectedExecutionException e) {
-                LOG.warn("agent {}: last progress of {} not sent: {}", agentName, correlationId, e.toString());
-            }
+        public String progressJson() {
+            return progressJson;
         }
 
         @Override

@@ -217,9 +217,6 @@ final class RequestWorker implements Runnable {
                     LOG.info("request {} on {} left for redelivery, no reply sent: {}", correlationId, queueName, flight.abandoned);
                     return;
                 }
-                if (!answer.isOk()) {
-                    beating.flushProgress();   // a retry resumes from what this attempt reported (docs/agent-protocol.md)
-                }
                 if (beating.stopReason() != null && !beating.replyWanted()) {
                     // the coordinator would record the reply and ignore it: the request is consumed without one
                     LOG.info("request {} on {} stopped by the coordinator, no reply sent: {}", correlationId, queueName, beating.stopReason());
@@ -229,7 +226,8 @@ final class RequestWorker implements Runnable {
                         LOG.info("request {} on {} stopped by the coordinator, which wants its reply all the same: {}",
                                 correlationId, queueName, beating.stopReason());
                     }
-                    TextMessage reply = session.createTextMessage(renderSafely(answer));
+                    // an error reply carries the handler's latest progress: a retry resumes from it (docs/agent-protocol.md)
+                    TextMessage reply = session.createTextMessage(renderSafely(answer, answer.isOk() ? null : beating.progressJson()));
                     reply.setJMSCorrelationID(correlationId);
                     producer.send(replyTo, reply);
                 }
@@ -332,9 +330,9 @@ final class RequestWorker implements Runnable {
         }
     }
 
-    private String renderSafely(AgentReply reply) {
+    private String renderSafely(AgentReply reply, String progressJson) {
         try {
-            return AgentMessages.render(reply);
+            return AgentMessages.render(reply, progressJson);
         } catch (RuntimeException e) {
             LOG.warn("reply on {} cannot be written as JSON: {}", queueName, e.toString());
             return AgentMessages.render(AgentReply.error(

@@ -410,6 +410,8 @@ public class AgentStepMapper implements StepRouteMapper {
         in.setHeader(OUTPUT, outcome.outputJson());
         in.setHeader(ERROR, outcome.error());
         in.setHeader(NEXT_INPUT, outcome.nextInputJson());
+        in.setHeader(Headers.REPLY_PROGRESS, outcome.outputJson() == null
+                ? StepOutcome.errorReplyProgress(in.getBody(String.class), in.getHeader(CORRELATION_ID)) : null);
         in.setBody(null); // the outcome is in the headers now (and camel-sql is faster without a body)
         in.setHeader(NEXT_ROW_ID, UUID.randomUUID().toString());
         in.setHeader(SHARED_MEMORY, outcome.sharedMemoryJson());

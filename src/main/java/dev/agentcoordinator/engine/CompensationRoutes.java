@@ -262,6 +262,7 @@ final class CompensationRoutes {
         in.setHeader(ERROR, outcome.error());
         in.setHeader(SHARED_MEMORY, "{}");
         in.setHeader(SIGNALS, "[]");
+        in.setHeader(Headers.REPLY_PROGRESS, null);   // a compensation's request carries none
         in.setHeader(KIND, "compensation");
         in.setHeader(WITH_CONTEXT, false);
         in.setHeader(WITH_SIGNALS, false);

@@ -81,6 +81,11 @@ public final class Headers {
     public static final String REQUEST_CONTEXT = "requestContext";
     /** What the step's agent last reported in a heartbeat (JSON text), for a later attempt's request. */
     public static final String PROGRESS = "progress";
+    /**
+     * The progress an error reply carried (JSON text), or null: kept with the step as a heartbeat's would be, for the
+     * retry (an agent's last heartbeat, sent just before its error reply, may be read after it and dropped).
+     */
+    public static final String REPLY_PROGRESS = "replyProgress";
     public static final String CORRELATION_ID = "JMSCorrelationID";
     /**
      * When a reply reached the broker (epoch ms: its arrival stamp; null when the broker stamps none): a reply that

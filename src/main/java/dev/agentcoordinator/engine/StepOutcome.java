@@ -150,13 +150,34 @@ public record StepOutcome(Transition transition, String outputJson, String error
 
     /** As {@link #heartbeatProgress(String)}, of the heartbeat with this correlation id. */
     public static String heartbeatProgress(String heartbeatText, Object correlationId) {
-        JsonNode progress = Json.parse(heartbeatText).get("progress");
+        return storableProgress(Json.parse(heartbeatText), "heartbeat", correlationId);
+    }
+
+    /**
+     * The {@code progress} an error reply carries, as JSON text, or null (none, or not an error reply): kept as a
+     * heartbeat's, so that a retry resumes from it. Off the per-step path: asked of replies that fail their attempt.
+     */
+    static String errorReplyProgress(String replyText, Object correlationId) {
+        if (replyText == null || !replyText.contains("\"progress\"")) {
+            return null;
+        }
+        JsonNode reply;
+        try {
+            reply = Json.parseStrict(replyText);
+        } catch (IllegalArgumentException malformed) {
+            return null;
+        }
+        return "error".equals(reply.path("status").asText()) ? storableProgress(reply, "error reply", correlationId) : null;
+    }
+
+    private static String storableProgress(JsonNode message, String kind, Object correlationId) {
+        JsonNode progress = message.get("progress");
         if (progress == null || progress.isNull()) {
             return null;
         }
         String unstorable = Json.unstorable(progress);
         if (unstorable != null) {   // the progress reported before stays: a retry still gets the last good one
-            LOG.warn("A heartbeat's progress {}: not kept, the progress reported before stays (heartbeat {})", LogText.oneLine(unstorable),
+            LOG.warn("A {}'s progress {}: not kept, the progress reported before stays ({} {})", kind, LogText.oneLine(unstorable), kind,
                     correlationId == null ? "without a correlation id" : LogText.oneLine(correlationId.toString()));
             return null;
         }

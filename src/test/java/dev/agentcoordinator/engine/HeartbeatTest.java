@@ -67,6 +67,11 @@ class HeartbeatTest {
                         // reports how far it got, beats once more without news, then goes silent and times out
                         ? List.of(new Reply(200, "{\"status\": \"running\", \"progress\": {\"pages_done\": 40}}", null),
                                   Reply.heartbeat().after(400))
+                        : List.of(Reply.ok(Map.of("resumed_from", r.request().path("progress")))))
+                .agent("f-error-progress-agent", r -> r.request().path("attempt").asInt() == 1
+                        // fails, saying in its error reply how far it got
+                        ? List.of(new Reply(200, "{\"status\": \"error\", \"error\": \"upstream went away\", \"retryable\": true,"
+                                + " \"progress\": {\"pages_done\": 40}}", null))
                         : List.of(Reply.ok(Map.of("resumed_from", r.request().path("progress")))));
         sdkAgent = AgentService.builder(shared().connectionFactory(), "f-heartbeat-sdk-agent")
                 .heartbeatEvery(Duration.ofMillis(250))
@@ -241,6 +246,20 @@ class HeartbeatTest {
         assertThat(requests.get(0).request().has("progress")).isFalse();
         assertThat(requests.get(1).request().path("progress").path("pages_done").asInt()).isEqualTo(40);
         assertThat(stepRow(executionId, "work").get("output").toString()).contains("\"resumed_from\": {\"pages_done\": 40}");
+        JsonNode step = Json.parse(get("/api/executions/" + executionId).body()).path("steps").get(0);
+        assertThat(step.path("progress").path("pages_done").asInt()).isEqualTo(40);
+    }
+
+    /** As an SDK agent's error reply carries it: before, only a heartbeat's progress counted, and that one could come late. */
+    @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    void aRetryIsSentTheProgressItsFailedAttemptsErrorReplyCarried() {
+        String executionId = awaitExecution(sendEvent("F_ERROR_PROGRESS", "{}"), "completed");
+
+        assertThat(attempts(executionId, "work")).extracting(r -> r.get("attempt"), r -> r.get("status"))
+                .containsExactly(tuple(1, "failed"), tuple(2, "completed"));
+        List<ScriptedAgents.Received> requests = requests(agents, executionId, "work");
+        assertThat(requests.get(1).request().path("progress").path("pages_done").asInt()).isEqualTo(40);
         JsonNode step = Json.parse(get("/api/executions/" + executionId).body()).path("steps").get(0);
         assertThat(step.path("progress").path("pages_done").asInt()).isEqualTo(40);
     }
