@@ -17,32 +17,45 @@
 -- free all along. Not by the last try alone: the lock sweep pauses while the broker cannot be reached, and every waiter
 -- would then age out.
 -- Only waiters of at least the priority the asker yields to (the agents' configured priorities, unlisted ones 0); one is
--- enough.
+-- enough: the one waiting longest, as when this statement read every waiter in idx_steps_waiting_for_lock's order.
+-- Only the waiters of the asked resource are read (idx_steps_waiting_for_locks, V55), whatever the waiters of others: the
+-- pending status is asked inside the indexed expression, not beside it, since the planner, which counts status = 'pending'
+-- and waiting_for IS NOT NULL as independent, would otherwise think a few waiters in all and read every waiter through
+-- idx_steps_waiting_for_lock (0.2 to 1 ms at 1,000 waiters). A note of an earlier release: idx_steps_waiting_without_locks.
 -- Parameters: resource type, resource id, the priorities ({"agent": priority, ...}), the lowest priority yielded to, how
 -- lately a waiter must have been tried (ms), the asking row's id, execution, step.
 WITH asked AS (SELECT t AS resource_type, i AS resource_id, 'lock ' || t || '/' || i AS note,   -- as a waiter's note names it
+                      jsonb_build_array(jsonb_build_array(t, i)) AS lock,   -- as waiting_locks holds it
                       priorities, yield_to, tried_within_ms
                  FROM (VALUES (CAST(? AS text), CAST(? AS text), CAST(? AS jsonb), CAST(? AS bigint), CAST(? AS bigint)))
                       given (t, i, priorities, yield_to, tried_within_ms))
 SELECT s.agent, s.execution_id, s.step_id
-FROM asked a, workflow_step_executions s
+FROM asked a,
+     -- the candidates sorted before their executions are read: the first that passes ends the statement
+     LATERAL (SELECT s.* FROM workflow_step_executions s
+               WHERE s.waiting_for IS NOT NULL AND s.next_attempt_at IS NULL
+                 AND COALESCE(CAST(a.priorities ->> s.agent AS integer), 0) >= a.yield_to
+                 -- a pending row (in both arms: see above); @> only finds the candidates in the index, each pair then
+                 -- compared element by element: jsonb's @> ignores the order within an array ([["doc","x"]] @> [["doc","doc"]]);
+                 -- only with a note of a lock wait or of a requeued step (the locks of another note, of a retry of an earlier
+                 -- release, may be of a wait before, which it no longer asks for: its next try writes them again)
+                 AND ((CASE WHEN s.status = 'pending' THEN s.waiting_locks END) @> a.lock
+                      AND (starts_with(s.waiting_for, 'lock') OR starts_with(s.waiting_for, 'its locks again'))
+                      AND EXISTS (SELECT 1 FROM jsonb_array_elements(s.waiting_locks) w
+                                   WHERE w->>0 = a.resource_type AND w->>1 = a.resource_id)
+                      OR s.status = 'pending' AND s.waiting_locks IS NULL
+                         AND (starts_with(s.waiting_for, a.note || ' held by ')
+                              OR starts_with(s.waiting_for, a.note || ' waited for first by ')
+                              OR s.waiting_for = a.note || ' (holder just released it)'))
+                 AND s.id <> ?
+               ORDER BY s.waiting_since, s.id) s
 JOIN workflow_executions e ON e.id = s.execution_id
                           AND (e.status = 'running' OR (e.status = 'compensating' AND s.kind = 'compensation'))
-WHERE s.status = 'pending' AND s.waiting_for IS NOT NULL AND s.next_attempt_at IS NULL
-  AND COALESCE(CAST(a.priorities ->> s.agent AS integer), 0) >= a.yield_to
-  AND (s.updated_at > now() - a.tried_within_ms * interval '1 millisecond'
+WHERE (s.updated_at > now() - a.tried_within_ms * interval '1 millisecond'
        OR EXISTS (SELECT 1 FROM workflow_definition_runners r
                    WHERE r.workflow_id = e.workflow_id AND r.version = e.workflow_version
                      AND EXISTS (SELECT 1 FROM pg_stat_activity p WHERE p.application_name = r.instance_id)))
-  -- each pair compared element by element: jsonb's @> ignores the order within an array ([["doc","x"]] @> [["doc","doc"]]);
-  -- only with a note of a lock wait or of a requeued step (the locks of another note, of a retry of an earlier release,
-  -- may be of a wait before, which it no longer asks for: its next try writes them again)
-  AND ((starts_with(s.waiting_for, 'lock') OR starts_with(s.waiting_for, 'its locks again'))
-       AND EXISTS (SELECT 1 FROM jsonb_array_elements(s.waiting_locks) w WHERE w->>0 = a.resource_type AND w->>1 = a.resource_id)
-       OR s.waiting_locks IS NULL AND (starts_with(s.waiting_for, a.note || ' held by ')
-                                       OR starts_with(s.waiting_for, a.note || ' waited for first by ')
-                                       OR s.waiting_for = a.note || ' (holder just released it)'))
-  AND s.id <> ?
   AND NOT EXISTS (SELECT 1 FROM resource_locks l WHERE l.resource_type = a.resource_type AND l.resource_id = a.resource_id
                                                    AND l.execution_id = ? AND l.step_id = ?)
+ORDER BY s.waiting_since, s.id
 LIMIT 1
