@@ -18,10 +18,10 @@
 -- would then age out.
 -- Only waiters of at least the priority the asker yields to (the agents' configured priorities, unlisted ones 0); one is
 -- enough: the one waiting longest, as when this statement read every waiter in idx_steps_waiting_for_lock's order.
--- Only the waiters of the asked resource are read (idx_steps_waiting_for_locks, V55), whatever the waiters of others: the
--- pending status is asked inside the indexed expression, not beside it, since the planner, which counts status = 'pending'
--- and waiting_for IS NOT NULL as independent, would otherwise think a few waiters in all and read every waiter through
--- idx_steps_waiting_for_lock (0.2 to 1 ms at 1,000 waiters). A note of an earlier release: idx_steps_waiting_without_locks.
+-- Only the waiters of the asked resource are read (idx_steps_waiting_for_locks, V55), whatever the waiters of others. The
+-- pending status is asked inside the indexed expression (a waiter's locks; [false] for a note without them), in both arms
+-- and not beside them: the planner, which counts status = 'pending' and waiting_for IS NOT NULL as independent, reckons a
+-- handful of waiters in all and would otherwise read every waiter through idx_steps_waiting_for_lock (0.2 to 1 ms at 1,000).
 -- Parameters: resource type, resource id, the priorities ({"agent": priority, ...}), the lowest priority yielded to, how
 -- lately a waiter must have been tried (ms), the asking row's id, execution, step.
 WITH asked AS (SELECT t AS resource_type, i AS resource_id, 'lock ' || t || '/' || i AS note,   -- as a waiter's note names it
@@ -39,11 +39,12 @@ FROM asked a,
                  -- compared element by element: jsonb's @> ignores the order within an array ([["doc","x"]] @> [["doc","doc"]]);
                  -- only with a note of a lock wait or of a requeued step (the locks of another note, of a retry of an earlier
                  -- release, may be of a wait before, which it no longer asks for: its next try writes them again)
-                 AND ((CASE WHEN s.status = 'pending' THEN s.waiting_locks END) @> a.lock
+                 AND ((CASE WHEN s.status = 'pending' THEN COALESCE(s.waiting_locks, '[false]') END) @> a.lock
                       AND (starts_with(s.waiting_for, 'lock') OR starts_with(s.waiting_for, 'its locks again'))
                       AND EXISTS (SELECT 1 FROM jsonb_array_elements(s.waiting_locks) w
                                    WHERE w->>0 = a.resource_type AND w->>1 = a.resource_id)
-                      OR s.status = 'pending' AND s.waiting_locks IS NULL
+                      OR (CASE WHEN s.status = 'pending' THEN COALESCE(s.waiting_locks, '[false]') END) @> '[false]'
+                         AND s.waiting_locks IS NULL
                          AND (starts_with(s.waiting_for, a.note || ' held by ')
                               OR starts_with(s.waiting_for, a.note || ' waited for first by ')
                               OR s.waiting_for = a.note || ' (holder just released it)'))
