@@ -32,7 +32,8 @@ WITH asked AS (SELECT t AS resource_type, i AS resource_id, 'lock ' || t || '/' 
 SELECT s.agent, s.execution_id, s.step_id
 FROM asked a,
      -- the candidates sorted before their executions are read: the first that passes ends the statement
-     LATERAL (SELECT s.* FROM workflow_step_executions s
+     LATERAL (SELECT s.id, s.agent, s.execution_id, s.step_id, s.kind, s.updated_at, s.waiting_since
+                FROM workflow_step_executions s
                WHERE s.waiting_for IS NOT NULL AND s.next_attempt_at IS NULL
                  AND COALESCE(CAST(a.priorities ->> s.agent AS integer), 0) >= a.yield_to
                  -- a pending row (in both arms: see above); @> only finds the candidates in the index, each pair then
