@@ -52,9 +52,20 @@ public class LoopStepMapper extends AgentStepMapper {
                         .process(exchange -> prepareResend(exchange, first)),
                 workflow, first, org.apache.camel.LoggingLevel.WARN, "request re-sent to",
                 "(iteration ${header.iteration}, redelivery)", ".iteration-resend");
-        onNext.endChoice()
-                .otherwise()
-                    .to(Endpoints.done(workflow.id(), step.id()))
+        var none = onNext.endChoice()
+                .otherwise();
+        if (first != step && !first.locks().isEmpty()) {
+            // complete-and-iterate-steps created that step pending, for its route to take its locks in a transaction of
+            // its own: when the earlier delivery died before that start, its step route starts it now (it was left
+            // pending until the stalled-execution sweep took it up, and only once nothing else of the execution ran)
+            none.setBody(constant(null))
+                    .to(Sql.row("find-unstarted-iteration")).id(nodeId(workflow, step, "find-unstarted-iteration"))
+                    .filter(Sql.returnedRow())
+                        .setBody(constant(null))
+                        .to(Endpoints.step(workflow.id(), first.id())).id(nodeId(workflow, step, "start-unstarted-iteration"))
+                    .end();
+        }
+        none.to(Endpoints.done(workflow.id(), step.id()))
                 .end();
     }
 

@@ -227,6 +227,49 @@ class LoopOverStepsTest {
         assertThat(query("SELECT count(*) AS n FROM resource_locks WHERE resource_id = ?", topic).get(0).get("n")).isEqualTo(0L);
     }
 
+    /**
+     * The reply that completes an iteration of a loop whose first step takes locks creates the next iteration's rows, that
+     * step's pending, and then starts it through its step route, in a transaction of its own. When that start fails (the
+     * database, a stop of the coordinator) the reply goes back to the broker; its redelivery, which finds the iteration
+     * completed, starts the step, as a redelivery re-sends the request of a step found running. Before, it left the step
+     * pending for the stalled-execution sweep (stopped here): 10 s later, and only once nothing else of the execution ran.
+     */
+    @Test
+    void aRedeliveredReplyStartsTheLockedFirstStepOfTheIterationItsFirstDeliveryCouldNotStart() throws Exception {
+        String topic = "redelivered-" + System.nanoTime();
+        org.springframework.jdbc.core.JdbcTemplate jdbc = new org.springframework.jdbc.core.JdbcTemplate(shared().dataSource());
+        String trigger = "test_refused_once_" + System.nanoTime();
+        jdbc.execute("CREATE SEQUENCE " + trigger + "_count");
+        jdbc.execute("""
+                CREATE OR REPLACE FUNCTION test_refuse_transition_once() RETURNS trigger AS $$
+                BEGIN
+                    IF nextval(TG_ARGV[0]) = 1 THEN   -- a sequence is not rolled back with the refused statement
+                        RAISE EXCEPTION 'start refused once by the test';
+                    END IF;
+                    RETURN NEW;
+                END;
+                $$ LANGUAGE plpgsql""");
+        // the second iteration's write, started in the transaction that takes its lock, fails once
+        jdbc.execute("CREATE TRIGGER " + trigger + " BEFORE UPDATE ON workflow_step_executions FOR EACH ROW WHEN (NEW.step_id = 'write'"
+                + " AND NEW.iteration = 1 AND NEW.status = 'running' AND OLD.status <> 'running' AND NEW.input ->> 'brief' = '" + topic
+                + "') EXECUTE FUNCTION test_refuse_transition_once('" + trigger + "_count')");
+        org.apache.camel.spi.RouteController routes = shared().camelContext().getRouteController();
+        routes.stopRoute("coordinator.stalled-executions");
+        try {
+            String eventId = sendEvent("T_LOOP_STEPS_LOCKS", "{\"topic\":\"" + topic + "\"}");
+            await().atMost(Duration.ofSeconds(20)).until(() -> jdbc.queryForObject("SELECT is_called FROM " + trigger + "_count", Boolean.class));
+            String executionId = executionOf(eventId);
+
+            await().atMost(Duration.ofSeconds(15)).until(() -> writeRequests(executionId, 1) == 1);
+            assertThat(completed(eventId)).isEqualTo(executionId);
+            assertThat(rows(executionId, "write")).extracting(r -> r.get("text")).containsExactly(topic + "+", topic + "++", topic + "+++");
+        } finally {
+            routes.startRoute("coordinator.stalled-executions");
+            jdbc.execute("DROP TRIGGER " + trigger + " ON workflow_step_executions");
+            jdbc.execute("DROP SEQUENCE " + trigger + "_count");
+        }
+    }
+
     private static long writeRequests(String executionId, int iteration) {
         return agents.received().stream()
                 .filter(r -> r.request().path("execution_id").asText().equals(executionId) && r.stepId().equals("write")
