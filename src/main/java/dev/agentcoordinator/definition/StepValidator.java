@@ -174,27 +174,33 @@ final class StepValidator {
             scope.error("condition.output_key", "is required");
         }
         checkPath("condition.output_key", condition.outputKey(), scope);
-        checkOperator("condition", condition.operator(), condition.value(), scope);
+        // the spec's condition type asks for a value with every operator, so a spec workflow testing presence carries one
+        // that its code never reads: it ports as it is (CONTRACT.md section 1), its value unread here too
+        checkOperator("condition", condition.operator(), condition.value(), true, scope);
     }
 
     /**
      * The operator is known, and a value is given when the operator compares with one. A null value
      * compares with nothing (a null output counts as absent, see {@link Operator#test}): exists and
-     * not_exists say what it would mean.
+     * not_exists say what it would mean. A value given to exists or not_exists, which never read it, is refused unless
+     * {@code presenceTakesAValue}.
      */
-    static void checkOperator(String prefix, String operator, com.fasterxml.jackson.databind.JsonNode value, ValidationScope scope) {
+    static void checkOperator(String prefix, String operator, com.fasterxml.jackson.databind.JsonNode value,
+                              boolean presenceTakesAValue, ValidationScope scope) {
         if (isBlank(operator)) {
             scope.error(prefix + ".operator", "is required (one of " + Operator.tokens() + ")");
             return;
         }
         Operator.parse(operator).ifPresentOrElse(
                 op -> {
-                    if (!op.needsValue() && value != null) {
-                        scope.error(prefix + ".value", "is not read by operator \"" + operator + "\", which asks only whether"
-                                + " the output has the key: leave value out, or compare with eq");
-                    } else if (op.needsValue() && value == null) {
+                    if (!op.needsValue()) {
+                        if (value != null && !presenceTakesAValue) {
+                            scope.error(prefix + ".value", "is not read by operator \"" + operator + "\", which asks only whether"
+                                    + " the output has the key: leave value out, or compare with eq");
+                        }
+                    } else if (value == null) {
                         scope.error(prefix + ".value", "is required by operator \"" + operator + "\"");
-                    } else if (op.needsValue() && value.isNull()) {
+                    } else if (value.isNull()) {
                         scope.error(prefix + ".value", "is null, which operator \"" + operator + "\" " + (op == Operator.NE ? "always" : "never")
                                 + " matches (a null output counts as absent): use operator exists or not_exists");
                     } else if (op.orders() && !value.isNumber() && !value.isTextual()) {
@@ -421,7 +427,7 @@ final class StepValidator {
             scope.error("loop.until.output_key", "is required");
         }
         checkPath("loop.until.output_key", until.outputKey(), scope);
-        checkOperator("loop.until", until.operator(), until.value(), scope);
+        checkOperator("loop.until", until.operator(), until.value(), false, scope);
     }
 
     // ---- compensation ----------------------------------------------------------------------

@@ -552,9 +552,23 @@ class DefinitionValidatorTest {
 
     /** A loop over several steps (repeat_from): the steps each iteration runs again, and what they may not be. */
     /**
-     * Mistakes that read as valid and would do nothing: a value exists never reads, a path with an empty part, a trigger
+     * Mistakes that read as valid and would do nothing: a value a loop's exists never reads, a path with an empty part, a trigger
      * with spaces around it, a step reading itself, and a dependent of a loop's step that depends on the loop already.
      */
+    /**
+     * The spec's condition type asks for a value with every operator, so a spec workflow testing presence carries
+     * one (its code never reads it): such a workflow ports as it is (CONTRACT.md section 1).
+     */
+    @Test
+    void aPresenceConditionTakesTheValueTheSpecsTypeAsksFor() {
+        assertThat(errorsOfSteps("""
+                  - { id: a, agent: x, action: y }
+                  - { id: b, agent: x, action: y, depends_on: [a], condition: { step: a, output_key: k, operator: exists, value: true } }
+                  - { id: c, agent: x, action: y, depends_on: [a], condition: { step: a, output_key: k, operator: not_exists, value: null } }
+                  - { id: d, agent: x, action: y, depends_on: [a], condition: { step: a, output_key: k, operator: exists, value: {} } }
+                """)).isEmpty();
+    }
+
     @Test
     void mistakesThatWouldSilentlyDoNothingAreNamed() {
         assertThat(errorsOf(HEADER.replace("trigger: TEST_EVENT", "trigger: \" TEST_EVENT \"") + """
@@ -568,7 +582,7 @@ class DefinitionValidatorTest {
                     agent: x
                     action: y
                     depends_on: [a]
-                    condition: { step: a, output_key: .ok, operator: exists, value: 3 }
+                    condition: { step: a, output_key: .ok, operator: exists }
                     input_mapping:
                       own: { from_step: b, output_key: v }
                     loop: { max_iterations: 2, until: { output_key: "x..y", operator: not_exists, value: false } }
@@ -580,8 +594,6 @@ class DefinitionValidatorTest {
                         + " keys one dot apart (such as analysis.score)",
                 "wf.yaml: step \"b\": condition.output_key: \".ok\" has an empty part between dots: a path names keys one dot apart"
                         + " (such as analysis.score)",
-                "wf.yaml: step \"b\": condition.value: is not read by operator \"exists\", which asks only whether the output has"
-                        + " the key: leave value out, or compare with eq",
                 "wf.yaml: step \"b\": input_mapping.own.from_step: \"b\" is this step itself, which has not run when this is read:"
                         + " name a step it depends on",
                 "wf.yaml: step \"b\": loop.until.output_key: \"x..y\" has an empty part between dots: a path names keys one dot"

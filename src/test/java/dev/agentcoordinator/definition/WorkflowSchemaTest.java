@@ -122,14 +122,19 @@ class WorkflowSchemaTest {
                 .anySatisfy(m -> assertThat(m).contains("until.value"))
                 .anySatisfy(m -> assertThat(m).contains("feedback"))
                 .anySatisfy(m -> assertThat(m).contains("input_mapping"));
-        // as the validator: a trigger with spaces around it, a path with an empty part, a value exists does not read
+        // as the validator: a trigger with spaces around it, a path with an empty part, a value a loop's exists does not read
         assertThat(validate(YAML.readTree("id: wf\nname: n\ntrigger: \" T\"\nsteps:\n  - id: a\n    agent: x\n    action: y\n"
                 + "    input_mapping: { p: { from_trigger: \"u..id\" } }\n"
-                + "  - { id: b, agent: x, action: y, depends_on: [a], condition: { step: a, output_key: k, operator: exists, value: 3 } }\n")))
+                + "    loop: { max_iterations: 2, until: { output_key: k, operator: exists, value: 3 } }\n")))
                 .extracting(ValidationMessage::getMessage)
                 .anySatisfy(m -> assertThat(m).contains("trigger").contains("pattern"))
                 .anySatisfy(m -> assertThat(m).contains("from_trigger").contains("pattern"))
-                .anySatisfy(m -> assertThat(m).contains("condition"));
+                .anySatisfy(m -> assertThat(m).contains("until"));
+        // a condition's exists and not_exists take the value the spec's condition type asks for, and do not read it
+        assertThat(validate(YAML.readTree("id: wf\nname: n\ntrigger: T\nsteps:\n  - { id: a, agent: x, action: y }\n"
+                + "  - { id: b, agent: x, action: y, depends_on: [a], condition: { step: a, output_key: k, operator: exists, value: true } }\n"
+                + "  - { id: c, agent: x, action: y, depends_on: [a], condition: { step: a, output_key: k, operator: not_exists, value: null } }\n")))
+                .isEmpty();
         // the coordinator's own queues are not agents (AgentNames.RESERVED)
         assertThat(validate(YAML.readTree("id: wf\nname: n\ntrigger: T\nsteps:\n  - { id: a, agent: events, action: y }\n")))
                 .extracting(ValidationMessage::getMessage).anySatisfy(m -> assertThat(m).contains("agent"));
