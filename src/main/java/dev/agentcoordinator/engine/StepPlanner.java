@@ -121,7 +121,9 @@ public final class StepPlanner {
         }
         JsonNode actual = actual(condition, context);
         return condition.step() + "." + condition.outputKey() + " " + condition.operator()
-                + (condition.value() == null ? "" : " " + condition.value())
+                // exists / not_exists may carry a value (the spec's type asks for one) that they do not read
+                + (condition.value() == null || !Operator.parse(condition.operator()).map(Operator::needsValue).orElse(true)
+                        ? "" : " " + condition.value())
                 + " (was " + (Json.isPresent(actual) ? actual.toString() : actual != null && actual.isNull() ? "null" : "absent") + ")";
     }
 }

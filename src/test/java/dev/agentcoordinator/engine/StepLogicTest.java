@@ -88,6 +88,28 @@ class StepLogicTest {
                 .isEqualTo("condition not met: a.score gt 5 (was absent)");
     }
 
+    /**
+     * As the spec's evaluateCondition: exists and not_exists ask only for the key, whatever value the condition carries
+     * (the spec's type asks for one), and the reason for a skip does not show that unread value.
+     */
+    @Test
+    void aPresenceConditionReadsTheKeyAloneAndItsSkipReasonLeavesOutTheUnreadValue() {
+        WorkflowDefinition presence = read("""
+                id: presence
+                name: presence
+                trigger: PRESENCE
+                steps:
+                  - { id: a, agent: x, action: a }
+                  - { id: b, agent: x, action: b, depends_on: [a], condition: { step: a, output_key: n, operator: exists, value: false } }
+                  - { id: c, agent: x, action: c, depends_on: [a], condition: { step: a, output_key: n, operator: not_exists, value: null } }
+                """);
+        List<Map<String, Object>> rows = context("running", "a", "completed", "{\"n\":7}", "b", "pending", null, "c", "pending", null);
+        assertThat(new StepPlanner(presence, presence.step("b").orElseThrow()).decide(rows).kind()).isEqualTo(StepDecision.Kind.DISPATCH);
+        StepDecision skip = new StepPlanner(presence, presence.step("c").orElseThrow()).decide(rows);
+        assertThat(skip.kind()).isEqualTo(StepDecision.Kind.SKIP);
+        assertThat(skip.reason()).isEqualTo("condition not met: a.n not_exists (was 7)");
+    }
+
     /** As the spec's evaluateCondition: a step without output (here skipped) meets no condition, not even not_exists. */
     @Test
     void aConditionOnAStepThatDidNotCompleteIsNotMet() {
