@@ -4,8 +4,17 @@
 -- after another coordinator had sent them, or with no time left. Such a request is not sent; one that goes has its
 -- lease from now, not from the statement's start. Nor is one whose lease another coordinator's sweep took over meanwhile
 -- (handled_by, start-due-retries.sql): both sent it (the SQL reviewer's two sessions).
+-- An attempt's first send (not resent) also has its deadline from now: its time ran from the statement that started
+-- it, and a batch slower than the attempt's timeout (about 1 s a request at a load average of 60, a chaos run) had its
+-- later attempts time out with their requests never sent, a step failing on attempts its agent never saw. The
+-- deadline stays within the execution's (capped_deadline); a request sent again keeps its attempt's deadline.
 UPDATE workflow_step_executions
-   SET request_due_at = clock_timestamp() + GREATEST(1000, LEAST(30000, timeout_ms / 3)) * interval '1 millisecond'
+   SET request_due_at = clock_timestamp() + GREATEST(1000, LEAST(30000, timeout_ms / 3)) * interval '1 millisecond',
+       deadline = CASE WHEN CAST(:#resent AS boolean) THEN deadline
+                       ELSE GREATEST(deadline, capped_deadline(execution_id, kind, clock_timestamp() + timeout_ms * interval '1 millisecond')) END
  WHERE id = :#rowId AND attempt = CAST(:#attempt AS integer) AND status = 'running' AND request_due_at IS NOT NULL
-   AND (deadline IS NULL OR deadline > clock_timestamp())
+   AND COALESCE(CASE WHEN CAST(:#resent AS boolean) THEN deadline
+                     ELSE GREATEST(deadline, capped_deadline(execution_id, kind, clock_timestamp() + timeout_ms * interval '1 millisecond')) END,
+                'infinity') > clock_timestamp()
    AND handled_by = current_setting('application_name')
+RETURNING deadline

@@ -102,9 +102,16 @@ public class SupervisorRoutes extends RouteBuilder {
                 .split(body())
                     .setProperty(RESENT, simple("${body[resent]}"))
                     .process(this::rowToHeaders)
-                    // still running, unsent and in time when its turn in the batch comes
-                    .to(Sql.update("request-still-due"))
-                    .filter(Sql.applied())
+                    // still running, unsent and in time when its turn in the batch comes; a first send's deadline
+                    // runs from now (the statement's batch may have taken longer than the attempt's timeout)
+                    .setHeader(RESENT, exchangeProperty(RESENT))
+                    .to(Sql.row("request-still-due"))
+                    .filter(Sql.returnedRow())
+                    .process(exchange -> {
+                        Message in = exchange.getMessage();
+                        in.setHeader(DEADLINE, in.getBody());   // one column: camel-sql's SelectOne gives its value
+                        in.setBody(null);
+                    })
                     .setProperty("agentQueue", simple("agent.${header.agent}"))
                     .setProperty(RequestLeases.WHAT, simple("${header.kind} ${header.stepId} (attempt ${header.attempt}) [execution ${header.executionId}]"))
                     .choice()
