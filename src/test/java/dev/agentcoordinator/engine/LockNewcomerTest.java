@@ -7,6 +7,10 @@ import dev.agentcoordinator.locks.ResourceLockStore;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 import java.time.Duration;
 import java.util.List;
@@ -26,7 +30,11 @@ import static org.awaitility.Awaitility.await;
  * then working on the resource at once (6 rounds of 10, the sweep running every 50 ms). Such a step now waits behind a
  * waiter of higher or equal priority, and the sweep serves them in order.
  */
+// Its methods run side by side (@Execution(CONCURRENT), junit-platform.properties): each waits for agents, locks and
+// sweeps of its own users' executions. Those that stop the lock sweep run alone (READ_WRITE): another's restart would
+// end their window, and a stopped sweep would hide a preemption or a missed try from the others (READ).
 class LockNewcomerTest {
+    private static final String LOCK_SWEEP = "coordinator.locks.waiting";
     private static ScriptedAgents agents;
     private static ResourceLockStore locks;
 
@@ -51,6 +59,8 @@ class LockNewcomerTest {
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    @ResourceLock(value = LOCK_SWEEP, mode = ResourceAccessMode.READ_WRITE)
     void aLowerPriorityNewcomerDoesNotTakeALockAHigherWaiterWaitsFor() throws Exception {
         String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
         AcquireResult.Acquired held = heldElsewhere("roadmap", user);
@@ -91,6 +101,8 @@ class LockNewcomerTest {
      * of this one: the first version matched the start of the waiter's note and yielded (the diff reviewer's test).
      */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    @ResourceLock(value = LOCK_SWEEP, mode = ResourceAccessMode.READ_WRITE)
     void aNewcomerDoesNotYieldToAWaiterOfAnotherResource() throws Exception {
         String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
         // another resource, whose id starts with this one's and a space
@@ -103,6 +115,8 @@ class LockNewcomerTest {
      * ["roadmap","roadmap"]: the verifier's test).
      */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    @ResourceLock(value = LOCK_SWEEP, mode = ResourceAccessMode.READ_WRITE)
     void aNewcomerForAnIdEqualToItsTypeDoesNotYieldToAWaiterOfAnotherId() throws Exception {
         assertTheFreeLockIsTakenAtOnceBesideAWaiterOf("v-" + UUID.randomUUID().toString().substring(0, 8), "roadmap");
     }
@@ -113,6 +127,8 @@ class LockNewcomerTest {
      * moment later (the lock chaos tester's finding: 3 newcomers in 842 executions).
      */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    @ResourceLock(value = LOCK_SWEEP, mode = ResourceAccessMode.READ_WRITE)
     void aNewcomerWaitsBehindAWaiterOfTwoLocksBlockedOnTheOther() throws Exception {
         String user = "t-" + UUID.randomUUID().toString().substring(0, 8);
         AcquireResult.Acquired held = heldElsewhere("skills", user);
@@ -137,6 +153,8 @@ class LockNewcomerTest {
      * sweep tries every waiter; it yielded only on a first try).
      */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    @ResourceLock(value = LOCK_SWEEP, mode = ResourceAccessMode.READ)
     void aLowerWaiterDoesNotTakeALockAHigherWaiterOfTwoLocksStillNeeds() throws Exception {
         String user = "s-" + UUID.randomUUID().toString().substring(0, 8);
         AcquireResult.Acquired roadmap = heldElsewhere("roadmap", user);
@@ -167,6 +185,8 @@ class LockNewcomerTest {
      * later (the lock chaos tester: 41 of 239 executions).
      */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    @ResourceLock(value = LOCK_SWEEP, mode = ResourceAccessMode.READ)
     void siblingsThatStartTogetherTakeALockHighestPriorityFirst() throws Exception {
         String user = "b-" + UUID.randomUUID().toString().substring(0, 8);
         String execution = ExecutionProbe.awaitExecution(sendEvent("G_LOCK_SIBLINGS", "{\"user_id\":\"" + user + "\"}"), "completed");
@@ -177,6 +197,8 @@ class LockNewcomerTest {
 
     /** A join among the dependents of one step: the join of higher priority, written second, goes first (the verifier's test). */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    @ResourceLock(value = LOCK_SWEEP, mode = ResourceAccessMode.READ)
     void aJoinOfHigherPriorityAmongTheDependentsGoesFirst() throws Exception {
         String user = "j-" + UUID.randomUUID().toString().substring(0, 8);
         String execution = ExecutionProbe.awaitExecution(sendEvent("G_LOCK_JOIN_SIBLINGS", "{\"user_id\":\"" + user + "\"}"), "completed");
@@ -192,6 +214,8 @@ class LockNewcomerTest {
      * out, and the higher one preempted it a moment later, both agents then undoing on the resource (the verifier's test).
      */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    @ResourceLock(value = LOCK_SWEEP, mode = ResourceAccessMode.READ)
     void undosThatStartTogetherTakeALockHighestPriorityFirst() throws Exception {
         String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
         String eventId = sendEvent("G_LOCK_UNDO_SIBLINGS", "{\"user_id\":\"" + user + "\"}");
@@ -207,6 +231,8 @@ class LockNewcomerTest {
      * timeout, the lock free all along (the verifier's test; its version stands for one only a stopped coordinator ran).
      */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    @ResourceLock(value = LOCK_SWEEP, mode = ResourceAccessMode.READ_WRITE)
     void aWaiterNoCoordinatorTriesHoldsNoLowerOneBack() throws Exception {
         String user = "v-" + UUID.randomUUID().toString().substring(0, 8);
         AcquireResult.Acquired held = heldElsewhere("roadmap", user);
@@ -237,6 +263,8 @@ class LockNewcomerTest {
      * a lower newcomer take the lock after such a pause (the diff reviewer's test; the waiter's last try is set back here).
      */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    @ResourceLock(value = LOCK_SWEEP, mode = ResourceAccessMode.READ_WRITE)
     void aWaiterNotTriedForLongIsWaitedForWhileACoordinatorRunsItsVersion() throws Exception {
         String user = "p-" + UUID.randomUUID().toString().substring(0, 8);
         AcquireResult.Acquired held = heldElsewhere("roadmap", user);
@@ -257,6 +285,8 @@ class LockNewcomerTest {
      * test).
      */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    @ResourceLock(value = LOCK_SWEEP, mode = ResourceAccessMode.READ_WRITE)
     void aNewcomerWaitsBehindAStepWaitingForItsLocksAgain() throws Exception {
         String user = "n-" + UUID.randomUUID().toString().substring(0, 8);
         String mid = sendEvent("G_LOCK_RETRY_MID", "{\"user_id\":\"" + user + "\"}");
@@ -277,15 +307,19 @@ class LockNewcomerTest {
      * wait of 22.9 s, 18.4 of them with both its locks free). Here the lock comes free meanwhile: it gets it.
      */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    @ResourceLock(value = LOCK_SWEEP, mode = ResourceAccessMode.READ_WRITE)
     void aWaiterNotTriedSinceItsTimeRanOutIsTriedOnceMoreBeforeItFails() throws Exception {
         String user = "w-" + UUID.randomUUID().toString().substring(0, 8);
         AcquireResult.Acquired held = heldElsewhere("roadmap", user);
-        String eventId = sendEvent("G_LOCK_TIMEOUT", "{\"user_id\":\"" + user + "\"}");   // the step's timeout: 400 ms
-        awaitWaiting(eventId);
-        String execution = executionOf(eventId);
-
-        lockSweep(false);   // as while the broker cannot be reached
+        // stopped before the step's first try, as while the broker cannot be reached: stopped after it, a sweep could try
+        // the step once its 400 ms ran out and fail it, the lock still held (a loaded machine's slow start of the test)
+        lockSweep(false);
+        String execution;
         try {
+            String eventId = sendEvent("G_LOCK_TIMEOUT", "{\"user_id\":\"" + user + "\"}");   // the step's timeout: 400 ms
+            awaitWaiting(eventId);   // its first try
+            execution = executionOf(eventId);
             assertThat(locks.release(held.lockId())).isTrue();
             await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(5))
                     .until(() -> "pending".equals(stepRow(execution, "adjust").get("status")));
@@ -314,6 +348,8 @@ class LockNewcomerTest {
      * would (the holder, and updated_at, which says it was tried), and it takes the lock once that is free.
      */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    @ResourceLock(value = LOCK_SWEEP, mode = ResourceAccessMode.READ)
     void aWaiterOfAHeldLockIsNotedAsItsTryWouldNoteIt() {
         String user = "q-" + UUID.randomUUID().toString().substring(0, 8);
         AcquireResult.Acquired held = heldElsewhere("roadmap", user);
@@ -337,6 +373,8 @@ class LockNewcomerTest {
      * sweep's read and its note left the waiter noted as tried (and failed, when its time had run out) for a free lock.
      */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    @ResourceLock(value = LOCK_SWEEP, mode = ResourceAccessMode.READ_WRITE)
     void aWaiterIsNotNotedForAHolderThatLetGo() throws Exception {
         String user = "n-" + UUID.randomUUID().toString().substring(0, 8);
         AcquireResult.Acquired held = heldElsewhere("roadmap", user);
@@ -361,7 +399,9 @@ class LockNewcomerTest {
 
     /** A waiter no running coordinator tries must age out (find-lock-waiters.sql): the sweep does not note it either. */
     @Test
-    void aWaiterOfAHeldLockOfAVersionNoCoordinatorRunsIsNotNoted() {
+    @Execution(ExecutionMode.CONCURRENT)
+    @ResourceLock(value = LOCK_SWEEP, mode = ResourceAccessMode.READ_WRITE)
+    void aWaiterOfAHeldLockOfAVersionNoCoordinatorRunsIsNotNoted() throws Exception {
         String user = "r-" + UUID.randomUUID().toString().substring(0, 8);
         AcquireResult.Acquired held = heldElsewhere("roadmap", user);
         String execution = null;
@@ -369,10 +409,16 @@ class LockNewcomerTest {
             String mid = sendEvent("G_LOCK_ORDER_MID", "{\"user_id\":\"" + user + "\"}");
             awaitWaiting(mid);
             execution = executionOf(mid);
-            query("UPDATE workflow_executions SET workflow_version = 999 WHERE id = ? RETURNING id", execution);
-            query("UPDATE workflow_step_executions SET updated_at = now() - interval '1 hour' WHERE execution_id = ? RETURNING id", execution);
+            // with the sweep stopped: a pass that read the waiter before it aged would note it after (a run beside the others)
+            lockSweep(false);
+            try {
+                query("UPDATE workflow_executions SET workflow_version = 999 WHERE id = ? RETURNING id", execution);
+                query("UPDATE workflow_step_executions SET updated_at = now() - interval '1 hour' WHERE execution_id = ? RETURNING id", execution);
+            } finally {
+                lockSweep(true);
+            }
             org.apache.camel.builder.NotifyBuilder sweeps = new org.apache.camel.builder.NotifyBuilder(shared().camelContext())
-                    .fromRoute("coordinator.locks.waiting").whenCompleted(20).create();
+                    .fromRoute(LOCK_SWEEP).whenCompleted(20).create();
             assertThat(sweeps.matches(30, TimeUnit.SECONDS)).as("20 lock sweeps").isTrue();
             assertThat(query("SELECT 1 FROM workflow_step_executions WHERE execution_id = ? AND updated_at < now() - interval '59 minutes'",
                     execution)).as("not noted: %s", waiterOf(execution)).hasSize(1);
@@ -442,9 +488,9 @@ class LockNewcomerTest {
     private static void lockSweep(boolean running) throws Exception {
         org.apache.camel.spi.RouteController routes = shared().camelContext().getRouteController();
         if (running) {
-            routes.startRoute("coordinator.locks.waiting");
+            routes.startRoute(LOCK_SWEEP);
         } else {
-            routes.stopRoute("coordinator.locks.waiting");
+            routes.stopRoute(LOCK_SWEEP);
         }
     }
 }
