@@ -176,12 +176,14 @@ class InfrastructureRestartTest {
      * routes that meet it pause until a write succeeds again. Before, the probe's read resumed them every second, each
      * resume cost the messages at the head of the queue a delivery, and the broker dead-lettered them after ten: events
      * and replies lost to the coordinator, while the readiness probe said UP. The full disk is stood in for by triggers
-     * that refuse what it would: an event's insert, and the temporary table the probe writes.
+     * that refuse what it would: an event's insert, and the temporary table the probe writes. An event is dead-lettered
+     * after its fifth failed delivery here (ten by default), so that an outage of six probe periods outlasts it.
      */
     @Test
     void aFullDiskPausesTheConsumersUntilTheDatabaseCanWriteAgain() throws Exception {
         try (RecordingAgents agents = quickThenSlow("d-breaker-fetch", "d-breaker-next");
-             CoordinatorProcess coordinator = CoordinatorProcess.start(infra, "full-disk");
+             CoordinatorProcess coordinator = CoordinatorProcess.start(infra, "full-disk",
+                     java.util.Map.of("events.max-deliveries", "5"));
              EventSender sender = new EventSender(infra.connectionFactory())) {
             List<String> before = sender.events("D_BREAKER", 3);
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> audit.lost(before) == 0);
@@ -190,8 +192,8 @@ class InfrastructureRestartTest {
             try {
                 events = sender.events("D_BREAKER", 5);
                 await().atMost(Duration.ofSeconds(20)).until(() -> coordinator.logText().contains("route coordinator.events paused"));
-                // full for longer than the broker's ten deliveries last at one resume a second
-                await().during(Duration.ofSeconds(12)).atMost(Duration.ofSeconds(15))
+                // full for longer than an event's five deliveries last at one resume a second (12 s for ten before)
+                await().during(Duration.ofSeconds(6)).atMost(Duration.ofSeconds(9))
                         .until(() -> !coordinator.logText().contains("route coordinator.events resumed"));
                 // reads still answer: the API serves them (it answered 503 "cannot be reached" throughout)
                 HttpResponse<String> listing = http(HttpRequest.newBuilder(URI.create(coordinator.httpUrl() + "/api/executions?limit=1")).build());
