@@ -56,9 +56,12 @@ public class ApiRoutes extends RouteBuilder {
 
     /** Whether the broker is known to be unreachable now (BrokerOutageWatch): a send would wait for it, unbounded. */
     private final java.util.function.BooleanSupplier brokerUnreachable;
+    /** coordinator.input.max-json-tokens: a posted event or step reply of more tokens is a 413. */
+    private final int maxTokens;
 
-    public ApiRoutes(WorkflowCatalog catalog, String replyQueue, java.util.function.BooleanSupplier brokerUnreachable) {
+    public ApiRoutes(WorkflowCatalog catalog, String replyQueue, java.util.function.BooleanSupplier brokerUnreachable, int maxTokens) {
         this.catalog = catalog;
+        this.maxTokens = maxTokens;
         this.replyQueue = replyQueue;
         this.brokerUnreachable = brokerUnreachable;
     }
@@ -115,6 +118,11 @@ public class ApiRoutes extends RouteBuilder {
         onException(InvalidEventException.class, IllegalArgumentException.class)
                 .handled(true)
                 .process(e -> respond(e, 400, ExecutionViews.error(e.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class).getMessage())));
+        // a body of more JSON tokens than are read is too large, as one over the HTTP server's byte limit (Camel matches
+        // the cause first: an event refused for its tokens comes here too)
+        onException(Json.TooManyTokensException.class)
+                .handled(true)
+                .process(e -> respond(e, 413, ExecutionViews.error(e.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class).getMessage())));
         onException(dev.agentcoordinator.messages.AgentMessageConflictException.class)
                 .handled(true)
                 .process(e -> respond(e, 409, ExecutionViews.error(e.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class).getMessage())));
@@ -248,7 +256,7 @@ public class ApiRoutes extends RouteBuilder {
 
         from("direct:api.post-step-reply").routeId("api.post-step-reply")
                 .process(this::refuseWhileBrokerUnreachable)
-                .process(ApiRoutes::checkStepReply)
+                .process(this::checkStepReply)
                 .setHeader(Headers.EXECUTION_ID, header("id"))
                 .setHeader(Headers.STEP_ID, header("step"))
                 .setBody(constant(null))
@@ -804,7 +812,7 @@ public class ApiRoutes extends RouteBuilder {
     private void stampEvent(Exchange exchange) {
         Message in = exchange.getMessage();
         Utf8Body.decode(in);
-        JsonNode event = EventDecoder.parse(in.getBody(String.class));
+        JsonNode event = EventDecoder.parse(in.getBody(String.class), maxTokens);
         List<String> warnings = new java.util.ArrayList<>();
         // before the stamp, so that an "eventId" is told to stand for the event_id the event lacked
         IgnoredFields.EVENT.describe(event).ifPresent(ignored -> warnings.add(ignored.text()));
@@ -825,17 +833,19 @@ public class ApiRoutes extends RouteBuilder {
      * The body of a posted step reply, checked as the reply route will read it: a JSON object whose
      * {@code status} is ok, error or running (a heartbeat).
      */
-    private static void checkStepReply(Exchange exchange) {
+    private void checkStepReply(Exchange exchange) {
         Utf8Body.decode(exchange.getMessage());
-        JsonNode reply = stepReply(exchange.getMessage().getBody(String.class));
+        JsonNode reply = stepReply(exchange.getMessage().getBody(String.class), maxTokens);
         exchange.setProperty("stepReply", Json.write(reply));
         StepOutcome.ignoredFieldsOf(reply).ifPresent(ignored -> exchange.setProperty("replyWarning", ignored.text()));
     }
 
-    private static JsonNode stepReply(String body) {
+    private static JsonNode stepReply(String body, int maxTokens) {
         JsonNode reply;
         try {
-            reply = Json.parseStrict(body == null || body.isBlank() ? "null" : body);
+            reply = Json.parseStrict(body == null || body.isBlank() ? "null" : body, maxTokens);
+        } catch (Json.TooManyTokensException e) {
+            throw new Json.TooManyTokensException("the step reply", maxTokens);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("the step reply is " + e.getMessage());   // "not valid JSON: <what, where>"
         }

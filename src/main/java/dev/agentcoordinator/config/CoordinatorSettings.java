@@ -68,6 +68,7 @@ public final class CoordinatorSettings {
         d.put("coordinator.jms.receive-timeout-ms", "1000");      // an idle consumer's wait in one receive (Spring's default)
         d.put("coordinator.events.max-deliveries", "10");         // at most the broker's max-delivery-attempts
         d.put("coordinator.chain.max-depth", "16");               // onSuccess / onFailure events in a row; 0: no limit
+        d.put("coordinator.input.max-json-tokens", "1000000");    // JSON tokens read from one event or step reply
         d.put("coordinator.reply.queue", "coordinator.replies");
         d.put("coordinator.supervisor.period-ms", "200");         // timeouts and retries sweep; 50 of them: the stall sweeps
         d.put("coordinator.messages.response-timeout-ms", "30000"); // agent messages awaiting a response
@@ -104,6 +105,7 @@ public final class CoordinatorSettings {
     private final int jmsReceiveTimeoutMs;
     private final int eventsMaxDeliveries;
     private final int chainMaxDepth;
+    private final int inputMaxJsonTokens;
     private final boolean demoAgentsEnabled;
     private final LogFormat logFormat;
     private final int healthTimeoutMs;
@@ -145,6 +147,7 @@ public final class CoordinatorSettings {
         this.jmsReceiveTimeoutMs = atLeast("coordinator.jms.receive-timeout-ms", 50);
         this.eventsMaxDeliveries = positiveInt("coordinator.events.max-deliveries");
         this.chainMaxDepth = nonNegativeInt("coordinator.chain.max-depth");
+        this.inputMaxJsonTokens = atLeast("coordinator.input.max-json-tokens", 1000);   // room for any control message
         this.demoAgentsEnabled = bool("coordinator.demo-agents.enabled");
         this.workflowsWatch = bool("coordinator.workflows.watch");
         this.workflowsReloadWaitMs = positiveInt("coordinator.workflows.reload-wait-ms");
@@ -300,6 +303,12 @@ public final class CoordinatorSettings {
      */
     public int eventsMaxDeliveries() { return eventsMaxDeliveries; }
     public int chainMaxDepth() { return chainMaxDepth; }
+
+    /**
+     * The most JSON tokens (keys, values, brackets) read from one event or step reply: the parser stops
+     * past them, before the rest of the tree takes the heap; the event is dead-lettered, the reply fails its step.
+     */
+    public int inputMaxJsonTokens() { return inputMaxJsonTokens; }
     public dev.agentcoordinator.locks.LockPriorities lockPriorities() {
         return dev.agentcoordinator.locks.LockPriorities.parse(values.get("coordinator.locks.priorities"));
     }

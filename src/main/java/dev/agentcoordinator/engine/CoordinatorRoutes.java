@@ -49,9 +49,12 @@ public final class CoordinatorRoutes {
             builders.add(workflow(workflow));
         }
         builders.add(new FanInRoutes(catalog));
-        builders.add(new EventRoutes(catalog, settings.jmsConcurrentConsumers(), settings.eventsMaxDeliveries(), settings.chainMaxDepth()));
-        builders.add(new ReplyRoutes(catalog, replyQueue, settings.jmsConcurrentConsumers(), settings.jmsMaxConcurrentConsumers(), replyBacklog));
-        builders.add(new dev.agentcoordinator.api.ApiRoutes(catalog, replyQueue, replyBacklog::isBrokerUnreachable));
+        builders.add(new EventRoutes(catalog, settings.jmsConcurrentConsumers(), settings.eventsMaxDeliveries(), settings.chainMaxDepth(),
+                settings.inputMaxJsonTokens()));
+        builders.add(new ReplyRoutes(catalog, replyQueue, settings.jmsConcurrentConsumers(), settings.jmsMaxConcurrentConsumers(), replyBacklog,
+                settings.inputMaxJsonTokens()));
+        builders.add(new dev.agentcoordinator.api.ApiRoutes(catalog, replyQueue, replyBacklog::isBrokerUnreachable,
+                settings.inputMaxJsonTokens()));
         long sweepPeriodMs = settings.supervisorPeriodMs();
         builders.add(new SupervisorRoutes(catalog, replyQueue, sweepPeriodMs, replyBacklog, facts));
         builders.add(new LockRoutes(catalog, sweepPeriodMs, replyBacklog::holdSweep, settings.lockPriorities(),

@@ -22,14 +22,16 @@ public final class EventDecoder {
     private static final Logger LOG = LoggerFactory.getLogger(EventDecoder.class);
 
     private final WorkflowCatalog catalog;
+    private final int maxTokens;
 
-    public EventDecoder(WorkflowCatalog catalog) {
+    public EventDecoder(WorkflowCatalog catalog, int maxTokens) {
         this.catalog = catalog;
+        this.maxTokens = maxTokens;
     }
 
     public void decode(Exchange exchange) {
         Message in = exchange.getMessage();
-        JsonNode event = parse(textOf(in));
+        JsonNode event = parse(textOf(in), maxTokens);
         JsonNode type = event.get("type");
         JsonNode payload = event.get("payload");
         String key = eventKey(event.get("event_id"), in.getHeader("JMSMessageID", String.class));
@@ -61,8 +63,16 @@ public final class EventDecoder {
         }
     }
 
-    /** Parses and checks an event; the exception's message says what is wrong with it. */
+    /** As {@link #parse(String, int)}, with the default bound on its tokens. */
     public static JsonNode parse(String text) {
+        return parse(text, Json.DEFAULT_MAX_TOKENS);
+    }
+
+    /**
+     * Parses and checks an event of at most {@code maxTokens} JSON tokens; the exception's message says what is wrong
+     * with it (a {@link Json.TooManyTokensException} its cause when it has more tokens).
+     */
+    public static JsonNode parse(String text, int maxTokens) {
         if (text == null || text.isBlank()) {
             throw new InvalidEventException("event body is empty");
         }
@@ -72,7 +82,9 @@ public final class EventDecoder {
         }
         JsonNode event;
         try {
-            event = Json.parseStrict(text);   // {"type": "A", "type": "B"} names no one type
+            event = Json.parseStrict(text, maxTokens);   // {"type": "A", "type": "B"} names no one type
+        } catch (Json.TooManyTokensException e) {
+            throw new InvalidEventException(new Json.TooManyTokensException("event", maxTokens).getMessage(), e);
         } catch (IllegalArgumentException e) {
             throw new InvalidEventException("event is " + e.getMessage());   // "not valid JSON: <what, where>"
         }

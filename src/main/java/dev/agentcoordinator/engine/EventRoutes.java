@@ -35,9 +35,11 @@ public class EventRoutes extends RouteBuilder {
     private final int consumers;
     private final int maxDeliveries;
     private final ChainDepthGuard chainDepth;
+    private final int maxTokens;
 
-    public EventRoutes(WorkflowCatalog catalog, int consumers, int maxDeliveries, int maxChainDepth) {
+    public EventRoutes(WorkflowCatalog catalog, int consumers, int maxDeliveries, int maxChainDepth, int maxTokens) {
         this.catalog = catalog;
+        this.maxTokens = maxTokens;
         this.consumers = consumers;
         this.maxDeliveries = maxDeliveries;
         this.chainDepth = new ChainDepthGuard(maxChainDepth);
@@ -63,7 +65,7 @@ public class EventRoutes extends RouteBuilder {
                 .process(ConsumedMessageId::setAsCause)
                 .doTry()
                     .process(EventRoutes::refuseOtherThanText)
-                    .bean(new EventDecoder(catalog), "decode").id("decode-event")
+                    .bean(new EventDecoder(catalog, maxTokens), "decode").id("decode-event")
                     .choice().id("route-by-type");
         // the workflow's start stores the event in the statement that creates the execution; its routes are
         // looked up per event (EventDecoder), so that a reload's workflows start too. The node's id holds a ~,

@@ -5,4 +5,8 @@ public class InvalidEventException extends RuntimeException {
     public InvalidEventException(String message) {
         super(message);
     }
+
+    public InvalidEventException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

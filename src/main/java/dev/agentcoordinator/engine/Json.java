@@ -41,7 +41,90 @@ public final class Json {
      */
     public static final int MAX_MESSAGE_CHARS = 20_000_000;
 
+    /**
+     * Default of {@code coordinator.input.max-json-tokens}: the most JSON tokens (keys, values, brackets) read from one
+     * event or step reply. Length alone did not bound the heap: an event of 13 MB with a million keys
+     * (two million tokens) took the coordinator's heap from 51 MB to 414 MB, where one 13 MB string takes a few dozen.
+     */
+    public static final int DEFAULT_MAX_TOKENS = 1_000_000;
+
+    /** The setting that bounds the tokens read, named in every refusal it causes. */
+    public static final String MAX_TOKENS_SETTING = "coordinator.input.max-json-tokens";
+
     private Json() {
+    }
+
+    /** Readers with Jackson's own bound on the tokens of a document ({@code StreamReadConstraints.maxTokenCount}), by bound. */
+    private static final java.util.concurrent.ConcurrentMap<Integer, com.fasterxml.jackson.databind.ObjectReader> BOUNDED =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static com.fasterxml.jackson.databind.ObjectReader bounded(int maxTokens) {
+        return BOUNDED.computeIfAbsent(maxTokens, max -> MAPPER.copyWith(com.fasterxml.jackson.core.JsonFactory.builder()
+                        .streamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder().maxTokenCount(max).build())
+                        .build())
+                .reader().with(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION));
+    }
+
+    /** Thrown when a text holds more JSON tokens than are read: the parser stops there, before the rest of the tree is built. */
+    public static final class TooManyTokensException extends IllegalArgumentException {
+        private final int maxTokens;
+
+        /** "more than 1,000 JSON tokens (…): at most 1,000 are read (coordinator.input.max-json-tokens)". */
+        public TooManyTokensException(int maxTokens) {
+            this("", maxTokens);
+        }
+
+        /** "{@code what} has more than …": the event, the agent reply. */
+        public TooManyTokensException(String what, int maxTokens) {
+            super((what.isEmpty() ? "" : what + " has ") + String.format(java.util.Locale.ROOT,
+                    "more than %,d JSON tokens (keys, values, brackets): at most %,d are read (%s)", maxTokens, maxTokens, MAX_TOKENS_SETTING));
+            this.maxTokens = maxTokens;
+        }
+
+        public int maxTokens() {
+            return maxTokens;
+        }
+    }
+
+    private static boolean isTokenCount(com.fasterxml.jackson.core.exc.StreamConstraintsException e) {
+        return String.valueOf(e.getOriginalMessage()).startsWith("Token count");
+    }
+
+    /** As {@link #parseStrict(String)}, reading at most {@code maxTokens} tokens ({@link TooManyTokensException} past them). */
+    public static JsonNode parseStrict(String text, int maxTokens) {
+        if (text == null || text.isBlank()) {
+            return object();
+        }
+        try {
+            return bounded(maxTokens).readTree(text);
+        } catch (com.fasterxml.jackson.core.exc.StreamConstraintsException e) {
+            if (isTokenCount(e)) {
+                throw new TooManyTokensException(maxTokens);
+            }
+            throw new IllegalArgumentException("not valid JSON: " + whatIsWrong(e), e);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("not valid JSON: " + whatIsWrong(e), e);
+        }
+    }
+
+    /**
+     * Whether {@code text} holds more than {@code maxTokens} JSON tokens, read as a stream (no tree is built); text that is
+     * not JSON is left to the parse that follows to name what is wrong.
+     */
+    public static boolean hasMoreTokensThan(String text, int maxTokens) {
+        if (text == null) {
+            return false;
+        }
+        try (com.fasterxml.jackson.core.JsonParser parser = bounded(maxTokens).createParser(text)) {
+            while (parser.nextToken() != null) {
+                // counted by the parser's constraints
+            }
+            return false;
+        } catch (com.fasterxml.jackson.core.exc.StreamConstraintsException e) {
+            return isTokenCount(e);
+        } catch (java.io.IOException notJson) {
+            return false;
+        }
     }
 
     /** {@code instant} as every time in the coordinator's JSON: {@code 2026-12-06T11:45:14.500000Z}. */

@@ -59,9 +59,11 @@ public class ReplyRoutes extends RouteBuilder {
     private final int maxConsumers;
     private final ReplyBacklog backlog;
     private final IgnoredReplyLines ignoredLines = new IgnoredReplyLines();
+    private final int maxTokens;
 
-    public ReplyRoutes(WorkflowCatalog catalog, String replyQueue, int consumers, int maxConsumers, ReplyBacklog backlog) {
+    public ReplyRoutes(WorkflowCatalog catalog, String replyQueue, int consumers, int maxConsumers, ReplyBacklog backlog, int maxTokens) {
         this.catalog = catalog;
+        this.maxTokens = maxTokens;
         this.replyQueue = replyQueue;
         this.consumers = consumers;
         this.maxConsumers = maxConsumers;
@@ -87,6 +89,15 @@ public class ReplyRoutes extends RouteBuilder {
      * rather than settling the step with U+FFFD in place of what the agent sent.
      */
     static void keepReplyText(Exchange exchange) {
+        keepReplyText(exchange, Json.DEFAULT_MAX_TOKENS);
+    }
+
+    /**
+     * As {@link #keepReplyText(Exchange)}, a reply of more than {@code maxTokens} JSON tokens read as an error reply that
+     * names the bound, counted as a stream before any tree is built. Such an error, as one for a reply too long, is not
+     * retried: the agent's next attempt would most likely answer as much again.
+     */
+    static void keepReplyText(Exchange exchange, int maxTokens) {
         String text;
         try {
             text = Utf8Text.of(exchange.getMessage());
@@ -96,7 +107,11 @@ public class ReplyRoutes extends RouteBuilder {
         }
         if (text != null && text.length() > Json.MAX_MESSAGE_CHARS) {   // an error reply naming its length, not parsed
             text = Json.write(Json.object().put("status", "error").put("error", String.format(java.util.Locale.ROOT,
-                    "agent reply is %,d characters long: at most %,d are read", text.length(), Json.MAX_MESSAGE_CHARS)));
+                    "agent reply is %,d characters long: at most %,d are read", text.length(), Json.MAX_MESSAGE_CHARS))
+                    .put("retryable", false));
+        } else if (Json.hasMoreTokensThan(text, maxTokens)) {
+            text = Json.write(Json.object().put("status", "error").put("error",
+                    new Json.TooManyTokensException("agent reply", maxTokens).getMessage()).put("retryable", false));
         }
         if (text != null && text.indexOf('\uFFFD') >= 0) {
             // the broker decodes a STOMP frame without content-length itself, and puts U+FFFD for bytes that are not UTF-8
@@ -123,7 +138,7 @@ public class ReplyRoutes extends RouteBuilder {
                 .process(ReplyArrival::stamp)
                 // a BytesMessage reply (STOMP with content-length) is UTF-8 text, whatever the JVM's default charset
                 .setProperty(org.apache.camel.Exchange.CHARSET_NAME, constant("UTF-8"))
-                .process(ReplyRoutes::keepReplyText)
+                .process(exchange -> keepReplyText(exchange, maxTokens))
                 .process(ConsumedMessageId::setAsCause)
                 .process(this::readCorrelation)
                 .choice()

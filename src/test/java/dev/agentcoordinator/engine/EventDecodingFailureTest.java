@@ -68,6 +68,16 @@ class EventDecodingFailureTest {
         assertDeadLettered(body, "\"payload\" must be an object, got string");
     }
 
+    /** A million zeros in an array: a text of 2 MB that a tree would take a hundred MB for, past the default bound. */
+    @Test
+    void anEventOfMoreTokensThanAreReadIsDeadLetteredNamingTheBoundAndItsSetting() throws Exception {
+        String body = "{\"type\":\"F_DECODE\",\"event_id\":\"" + marker() + "\",\"payload\":{\"n\":["
+                + "0,".repeat(1_000_000) + "0]}}";
+        sendRaw(body);
+        assertDeadLettered(body, Duration.ofSeconds(60), "event has more than 1,000,000 JSON tokens (keys, values, brackets): at most 1,000,000 are read"
+                + " (coordinator.input.max-json-tokens)");
+    }
+
     @Test
     void theCoordinatorKeepsServingAfterUndecodableEvents() throws Exception {
         String garbage = "{{{ " + marker();
@@ -251,8 +261,12 @@ class EventDecodingFailureTest {
 
     /** Browses the DLQ (others' dead letters stay there) until the message with this exact body shows up. */
     private static void assertDeadLettered(String body, String reasonPart) throws Exception {
+        assertDeadLettered(body, Duration.ofSeconds(10), reasonPart);
+    }
+
+    private static void assertDeadLettered(String body, Duration within, String reasonPart) throws Exception {
         Message[] found = new Message[1];
-        await().atMost(Duration.ofSeconds(10)).until(() -> {
+        await().atMost(within).pollInterval(Duration.ofMillis(200)).until(() -> {
             found[0] = browse(body).orElse(null);
             return found[0] != null;
         });

@@ -377,6 +377,17 @@ class HttpApiSemanticsTest {
         assertThat(large.headers().firstValue("Content-Type")).hasValue("application/json");
         assertThat(Json.parse(large.body()).path("error").asText()).startsWith("request body too large for POST /api/events");
 
+        // under the byte limit, over the bound on the tokens read (a million zeros, 2 MB): too large as well, before any tree
+        String manyTokens = "{\"type\": \"NO_WORKFLOW_STARTS_ON_THIS\", \"payload\": {\"n\": [" + "0,".repeat(1_000_000) + "0]}}";
+        HttpResponse<String> tokens = send("POST", "/api/events", manyTokens, "Content-Type", "application/json");
+        assertThat(tokens.statusCode()).isEqualTo(413);
+        assertThat(Json.parse(tokens.body()).path("error").asText()).isEqualTo("event has more than 1,000,000 JSON tokens"
+                + " (keys, values, brackets): at most 1,000,000 are read (coordinator.input.max-json-tokens)");
+        HttpResponse<String> reply = send("POST", "/api/executions/any/steps/any/reply",
+                "{\"status\": \"ok\", \"output\": {\"n\": [" + "0,".repeat(1_000_000) + "0]}}", "Content-Type", "application/json");
+        assertThat(reply.statusCode()).isEqualTo(413);
+        assertThat(Json.parse(reply.body()).path("error").asText()).startsWith("the step reply has more than 1,000,000 JSON tokens");
+
         HttpResponse<String> html = send("GET", "/api/executions", null, "Accept", "text/html");
         assertThat(html.statusCode()).isEqualTo(406);
         assertThat(html.headers().firstValue("Content-Type")).hasValue("application/json");
