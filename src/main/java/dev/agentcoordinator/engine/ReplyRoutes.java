@@ -258,7 +258,6 @@ public class ReplyRoutes extends RouteBuilder {
         from("direct:coordinator.ignore-reply")
                 .routeId("coordinator.ignore-reply")
                 .routeDescription("records a reply that no step is waiting for")
-                .setHeader("replyBody", exchangeProperty(REPLY_TEXT))
                 .setHeader("correlationId", header(CORRELATION_ID))
                 .process(ReplyRoutes::nameUnknownStep)
                 // a reply to an attempt before the step's current one: expected when that attempt was cancelled by
@@ -282,10 +281,31 @@ public class ReplyRoutes extends RouteBuilder {
                     .otherwise()
                         .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "reply ignored: ${exchangeProperty." + IGNORED_LINE + "}")
                 .end()
+                .process(ReplyRoutes::recordableBody)
                 .to(Sql.update("record-ignored-reply"))
                 .filter(header(AFTER_DUPLICATE).isNotNull())
                     .toD("${header.afterDuplicate}")
                 .end();
+    }
+
+    /**
+     * The most characters of an ignored reply's body kept in ignored_replies, as many as the dead-letter view shows of an
+     * event's: a late or duplicate reply changes nothing, and an agent that answered each attempt twice with 15 MB wrote
+     * 15 MB a row, kept until retention.
+     */
+    static final int MAX_RECORDED_BODY = 4096;
+
+    /** The body recorded with an ignored reply: the first {@link #MAX_RECORDED_BODY} characters, the reason saying so when cut. */
+    private static void recordableBody(Exchange exchange) {
+        Message in = exchange.getMessage();
+        String text = exchange.getProperty(REPLY_TEXT, String.class);
+        if (text != null && text.length() > MAX_RECORDED_BODY) {
+            int end = Character.isHighSurrogate(text.charAt(MAX_RECORDED_BODY - 1)) ? MAX_RECORDED_BODY - 1 : MAX_RECORDED_BODY;
+            in.setHeader(IGNORE_REASON, in.getHeader(IGNORE_REASON) + String.format(java.util.Locale.ROOT,
+                    "; body cut to its first %,d of %,d characters", end, text.length()));
+            text = text.substring(0, end);
+        }
+        in.setHeader("replyBody", text);
     }
 
     /** " of step s", or " of the compensation of step s" for an undo's attempt (its step may have completed long before). */

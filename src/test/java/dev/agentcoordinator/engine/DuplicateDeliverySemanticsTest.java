@@ -252,6 +252,21 @@ class DuplicateDeliverySemanticsTest {
                 .satisfies(r -> assertThat(r.get("reason").toString()).contains("does not name a step attempt"));
     }
 
+    /** An ignored reply changes nothing: what it said is kept cut short, its reason saying so, not megabytes a row. */
+    @Test
+    void anIgnoredReplysBodyIsRecordedCutShortSayingSo() throws Exception {
+        String unknownRow = "f-unknown-large-" + UUID.randomUUID() + ":1";
+        String body = "{\"status\":\"ok\",\"output\":{\"blob\":\"" + "x".repeat(100_000) + "\"}}";
+        sendReply(unknownRow, body);
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+                .until(() -> !query("SELECT 1 FROM ignored_replies WHERE correlation_id = ?", unknownRow).isEmpty());
+        assertThat(query("SELECT reason, body FROM ignored_replies WHERE correlation_id = ?", unknownRow)).singleElement()
+                .satisfies(r -> {
+                    assertThat(r.get("body").toString()).isEqualTo(body.substring(0, 4096));
+                    assertThat(r.get("reason").toString()).endsWith("; body cut to its first 4,096 of 100,036 characters");
+                });
+    }
+
     /**
      * A correlation id longer than ignored_replies keeps (255 characters) is recorded cut short: its insert failed at
      * every delivery, an ERROR with its stack trace each time, until the broker dead-lettered the reply.
