@@ -51,8 +51,11 @@ public final class UnmatchedRequests {
                     + " answers " + (PrometheusAccept.isMetricsPath(request) ? "Prometheus' text/plain" : "application/json")
                     + ", which Accept " + quoted(request.request().getHeader("Accept")) + " does not take"));
             // BasicAuthGuard's refusal (its WWW-Authenticate header set already), in JSON as every other error
-            router.errorHandler(401, request -> answer(request, 401, request.request().method() + " " + request.request().path()
-                    + " needs the credentials of coordinator.http.user (HTTP basic authentication)"));
+            router.errorHandler(401, request -> {
+                closeWhenAnswered(request);
+                answer(request, 401, request.request().method() + " " + request.request().path()
+                        + " needs the credentials of coordinator.http.user (HTTP basic authentication)");
+            });
             // a request Vert.x cannot read at all (a query or path with a broken %-escape)
             router.errorHandler(400, request -> answer(request, 400, "malformed request " + request.request().method() + " "
                     + request.request().path() + (request.failure() == null ? "" : ": " + request.failure().getMessage())));
@@ -103,6 +106,19 @@ public final class UnmatchedRequests {
 
     private static String quoted(String header) {
         return header == null ? "(none)" : "\"" + header + "\"";
+    }
+
+    /**
+     * A refused HTTP/1.x request whose body has not all arrived: its connection is closed once the answer is written.
+     * The body is never read (authentication comes first), but Vert.x kept the connection to skip it, and a client
+     * that sent a byte of a 1 MB body every 5 s held its connection for as long (still open after 90 s: the idle
+     * timeout counts silence, and the head's deadline ends with the headers).
+     */
+    private static void closeWhenAnswered(RoutingContext request) {
+        if (!request.request().isEnded() && request.request().version() != io.vertx.core.http.HttpVersion.HTTP_2) {
+            request.response().putHeader("Connection", "close");
+            request.response().endHandler(written -> request.request().connection().close());
+        }
     }
 
     static void answer(RoutingContext request, int status, String error) {

@@ -67,6 +67,24 @@ class HttpSecurityTest {
         assertThat(OpsCoordinator.get("/observe/jolokia/list/java.lang", true).statusCode()).isEqualTo(200);
     }
 
+    /**
+     * A request without credentials is refused before its body is read, and its connection does not wait for the rest
+     * of the body: a client sending a byte of it now and then held the connection as long as it liked.
+     */
+    @Test
+    void aRefusedRequestsUnsentBodyDoesNotHoldItsConnection() throws Exception {
+        java.net.URI base = java.net.URI.create(OpsCoordinator.shared().httpUrl());
+        try (java.net.Socket socket = new java.net.Socket(base.getHost(), base.getPort())) {
+            socket.setSoTimeout(20_000);   // a read that waits longer fails the test
+            socket.getOutputStream().write(("POST /api/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: 1000000\r\n\r\n{\"type\":").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            byte[] answer = socket.getInputStream().readAllBytes();   // up to the end the server's close makes
+            assertThat(new String(answer, java.nio.charset.StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 401 ")
+                    .contains("needs the credentials of coordinator.http.user");
+        }
+    }
+
     @Test
     void wrongPasswordIsRefused() {
         HttpResponse<String> response = OpsCoordinator.get("/api/workflows", false);
