@@ -287,7 +287,7 @@ public final class CoordinatorApp {
             RetainedVersions retained = new RetainedVersions(infra.dataSource(), catalog, addRoutes,
                     routeKey -> prepared.removeRoutes(routeId -> Endpoints.isRouteOf(routeId, routeKey)));
             catalog.fetchVersionsFrom(retained);
-            // POST /api/workflows/reload (ApiRoutes), and a change in the folder when it is watched
+            // POST /api/workflows/reload (WorkflowApiRoutes), and a change in the folder when it is watched
             WorkflowReload reload = new WorkflowReload(settings.workflowsDir(), catalog, infra.dataSource(), retained,
                     camel.context().getRegistry().lookupByNameAndType(dev.agentcoordinator.ops.Operations.METER_REGISTRY,
                             io.micrometer.core.instrument.MeterRegistry.class));

@@ -173,6 +173,6 @@ final class BulkCancel {
         if (exchange.getProperty(WARNING) != null) {
             outcomes.put("warning", exchange.getProperty(WARNING, String.class));
         }
-        ApiRoutes.respond(exchange, 200, Json.write(outcomes));
+        JsonResponse.respond(exchange, 200, Json.write(outcomes));
     }
 }

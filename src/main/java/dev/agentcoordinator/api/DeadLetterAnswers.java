@@ -27,9 +27,9 @@ final class DeadLetterAnswers {
     /** GET /api/dead-letters: the dead letters, oldest first, as {@link DeadLetteredEvents} reads them. */
     static void list(Exchange exchange) throws Exception {
         Message in = exchange.getMessage();
-        java.util.Optional<String> warning = ApiRoutes.unknownParameters(exchange, PARAMETERS);
-        DeadLetteredEvents.Page page = deadLetters(exchange).read(ApiRoutes.blankToNull(in.getHeader("event_id", String.class)),
-                ApiRoutes.blankToNull(in.getHeader("after", String.class)), ApiRoutes.limit(in));
+        java.util.Optional<String> warning = ListingFilters.unknownParameters(exchange, PARAMETERS);
+        DeadLetteredEvents.Page page = deadLetters(exchange).read(RequestParameters.blankToNull(in.getHeader("event_id", String.class)),
+                RequestParameters.blankToNull(in.getHeader("after", String.class)), ListingFilters.limit(in));
         ObjectNode view = Json.object();
         view.put("queue", Endpoints.DEAD_LETTER_QUEUE);
         com.fasterxml.jackson.databind.node.ArrayNode listed = view.putArray("dead_letters");
@@ -38,7 +38,7 @@ final class DeadLetterAnswers {
         view.put("more", page.more());
         view.put("next", page.more() ? page.next() : null);   // null on the last page, as the other listings say it
         warning.ifPresent(text -> view.put("warning", text));
-        ApiRoutes.respond(exchange, 200, Json.write(view));
+        JsonResponse.respond(exchange, 200, Json.write(view));
     }
 
     /** GET /api/dead-letters/{id}: one dead letter with its whole body. */
@@ -46,9 +46,9 @@ final class DeadLetterAnswers {
         String messageId = exchange.getMessage().getHeader("id", String.class);
         java.util.Optional<DeadLetteredEvents.DeadLetter> deadLetter = deadLetters(exchange).one(messageId);
         if (deadLetter.isEmpty()) {
-            ApiRoutes.respond(exchange, 404, ExecutionViews.error(noDeadLetter(messageId)));
+            JsonResponse.respond(exchange, 404, ExecutionViews.error(noDeadLetter(messageId)));
         } else {
-            ApiRoutes.respond(exchange, 200, Json.write(deadLetter.get().toJson(Integer.MAX_VALUE)));
+            JsonResponse.respond(exchange, 200, Json.write(deadLetter.get().toJson(Integer.MAX_VALUE)));
         }
     }
 
@@ -70,12 +70,12 @@ final class DeadLetterAnswers {
         java.util.Optional<DeadLetteredEvents.Taken> taken = deadLetters(exchange).take(messageId, requeue,
                 body -> requeue ? firstReason(refusalOf(body), takenId) : null);
         if (taken.isEmpty()) {
-            ApiRoutes.respond(exchange, 404, ExecutionViews.error(noDeadLetter(messageId)));
+            JsonResponse.respond(exchange, 404, ExecutionViews.error(noDeadLetter(messageId)));
             return;
         }
         DeadLetteredEvents.DeadLetter deadLetter = taken.get().deadLetter();
         if (taken.get().keptBecause() != null) {
-            ApiRoutes.respond(exchange, 409, ExecutionViews.error("dead letter " + messageId + " stays on " + Endpoints.DEAD_LETTER_QUEUE
+            JsonResponse.respond(exchange, 409, ExecutionViews.error("dead letter " + messageId + " stays on " + Endpoints.DEAD_LETTER_QUEUE
                     + ": it would be refused again, " + taken.get().keptBecause() + " (post the event corrected instead)"));
             return;
         }
@@ -84,9 +84,9 @@ final class DeadLetterAnswers {
                 requeue ? "put back on " + Endpoints.EVENTS_QUEUE : "discarded");
         ObjectNode answer = Json.object().put("message_id", messageId).put("event_id", deadLetter.eventId());
         if (requeue) {
-            ApiRoutes.respond(exchange, 202, Json.write(answer.put("queue", Endpoints.EVENTS_QUEUE)));
+            JsonResponse.respond(exchange, 202, Json.write(answer.put("queue", Endpoints.EVENTS_QUEUE)));
         } else {
-            ApiRoutes.respond(exchange, 200, Json.write(answer.put("discarded", true)));
+            JsonResponse.respond(exchange, 200, Json.write(answer.put("discarded", true)));
         }
     }
 
@@ -169,7 +169,7 @@ final class DeadLetterAnswers {
             view = Json.object().put("error", "event " + id + " was refused: agent.events.DLQ holds it ("
                     + letters.get(letters.size() - 1).reason() + ")");
         } else {
-            ApiRoutes.respond(exchange, 404, ExecutionViews.error("no event " + id + " has been received: an event waits on agent.events"
+            JsonResponse.respond(exchange, 404, ExecutionViews.error("no event " + id + " has been received: an event waits on agent.events"
                     + " until a coordinator takes it, and one that cannot be decoded goes to agent.events.DLQ"
                     + (refused == null ? " (which could not be read: the broker cannot be reached)" : "")));
             return;
@@ -184,7 +184,7 @@ final class DeadLetterAnswers {
         } else if (refused == null) {
             view.put("warning", "its dead letters were not read: the broker cannot be reached");
         }
-        ApiRoutes.respond(exchange, stored != null ? 200 : 404, Json.write(view));
+        JsonResponse.respond(exchange, stored != null ? 200 : 404, Json.write(view));
     }
 
     private static DeadLetteredEvents deadLetters(Exchange exchange) {

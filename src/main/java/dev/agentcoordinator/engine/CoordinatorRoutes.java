@@ -53,7 +53,7 @@ public final class CoordinatorRoutes {
                 settings.inputMaxJsonTokens()));
         builders.add(new ReplyRoutes(catalog, replyQueue, settings.jmsConcurrentConsumers(), settings.jmsMaxConcurrentConsumers(), replyBacklog,
                 settings.inputMaxJsonTokens()));
-        builders.add(new dev.agentcoordinator.api.ApiRoutes(catalog, replyQueue, replyBacklog::isBrokerUnreachable,
+        builders.addAll(dev.agentcoordinator.api.ApiRoutes.builders(catalog, replyQueue, replyBacklog::isBrokerUnreachable,
                 settings.inputMaxJsonTokens()));
         long sweepPeriodMs = settings.supervisorPeriodMs();
         builders.add(new SupervisorRoutes(catalog, replyQueue, sweepPeriodMs, replyBacklog, facts));
