@@ -81,14 +81,19 @@ abstract class ApiRouteBuilder extends RouteBuilder {
         // (respond() drops the request's headers, which would otherwise go back as response headers)
         onException(InvalidEventException.class, IllegalArgumentException.class)
                 .handled(true)
-                .process(e -> respond(e, 400, ExecutionViews.error(e.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class).getMessage())));
+                .process(e -> answerWithItsMessage(e, 400));
         // a body of more JSON tokens than are read is too large, as one over the HTTP server's byte limit (Camel matches
         // the cause first: an event refused for its tokens comes here too)
         onException(Json.TooManyTokensException.class)
                 .handled(true)
-                .process(e -> respond(e, 413, ExecutionViews.error(e.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class).getMessage())));
+                .process(e -> answerWithItsMessage(e, 413));
         onException(dev.agentcoordinator.messages.AgentMessageConflictException.class)
                 .handled(true)
-                .process(e -> respond(e, 409, ExecutionViews.error(e.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class).getMessage())));
+                .process(e -> answerWithItsMessage(e, 409));
+    }
+
+    /** The client's mistake, answered with what the exception says of it. */
+    private static void answerWithItsMessage(Exchange exchange, int status) {
+        respond(exchange, status, ExecutionViews.error(exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class).getMessage()));
     }
 }

@@ -50,7 +50,7 @@ final class ExecutionApiRoutes extends ApiRouteBuilder {
                 .process(ExecutionApiRoutes::withOutputsOrNot)
                 .to(Sql.apiRow("get-execution"))
                 .choice()
-                    .when(body().isNull()).process(e -> respond(e, 404, ExecutionViews.error("no execution " + e.getMessage().getHeader("id"))))
+                    .when(body().isNull()).process(ExecutionApiRoutes::noSuchExecution)
                     .otherwise()
                         .setProperty("execution", body())
                         .to(Sql.apiRows("get-execution-steps"))
@@ -77,6 +77,11 @@ final class ExecutionApiRoutes extends ApiRouteBuilder {
             throw new IllegalArgumentException("outputs must be true or false, got \"" + outputs + "\"");
         }
         in.setHeader(WITH_OUTPUTS, !"false".equals(outputs));
+    }
+
+    /** The 404 of a request whose path names an execution ({@code id}) that does not exist. */
+    static void noSuchExecution(Exchange exchange) {
+        respond(exchange, 404, ExecutionViews.error("no execution " + exchange.getMessage().getHeader("id")));
     }
 
     /** The definition an execution runs on, when this coordinator has it (its steps' dependencies, for the view). */

@@ -45,7 +45,7 @@ final class ExecutionRetryApiRoutes extends ApiRouteBuilder {
                 .setHeader(ExecutionApiRoutes.WITH_OUTPUTS, constant(true))   // get-execution.sql reads the payload and result only then
                 .to(Sql.apiRow("get-execution"))
                 .choice()
-                    .when(body().isNull()).process(e -> respond(e, 404, ExecutionViews.error("no execution " + e.getMessage().getHeader("id"))))
+                    .when(body().isNull()).process(ExecutionApiRoutes::noSuchExecution)
                     .otherwise()
                         .process(this::prepareRetry)
                         .to("direct:api.retry-steps")

@@ -47,7 +47,7 @@ final class StepReplyApiRoutes extends ApiRouteBuilder {
                 .to(Sql.apiRow("find-step-in-flight"))
                 .choice()
                     .when(body().isNull())
-                        .process(e -> respond(e, 404, ExecutionViews.error("no execution " + e.getMessage().getHeader("id"))))
+                        .process(ExecutionApiRoutes::noSuchExecution)
                     .when(e -> stepRow(e).get("row_id") == null)
                         .process(e -> respond(e, 404, ExecutionViews.error("execution " + e.getMessage().getHeader("id")
                                 + " has no step " + e.getMessage().getHeader("step"))))
