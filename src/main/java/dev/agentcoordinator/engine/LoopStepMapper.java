@@ -57,13 +57,22 @@ public class LoopStepMapper extends AgentStepMapper {
         if (first != step && !first.locks().isEmpty()) {
             // complete-and-iterate-steps created that step pending, for its route to take its locks in a transaction of
             // its own: when the earlier delivery died before that start, its step route starts it now (it was left
-            // pending until the stalled-execution sweep took it up, and only once nothing else of the execution ran)
+            // pending until the stalled-execution sweep took it up, and only once nothing else of the execution ran).
+            // Not on to the loop's done route then, as after the first delivery's start: the loop goes on, and a request
+            // sent leaves no headers (the done route failed without the execution id, the delivery rolled back)
             none.setBody(constant(null))
                     .to(Sql.row("find-unstarted-iteration")).id(nodeId(workflow, step, "find-unstarted-iteration"))
-                    .filter(Sql.returnedRow())
-                        .setBody(constant(null))
-                        .to(Endpoints.step(workflow.id(), first.id())).id(nodeId(workflow, step, "start-unstarted-iteration"))
-                    .end();
+                    .choice()
+                        .when(Sql.returnedRow())
+                            .setBody(constant(null))
+                            .to(Endpoints.step(workflow.id(), first.id())).id(nodeId(workflow, step, "start-unstarted-iteration"))
+                        .endChoice()
+                        .otherwise()
+                            .to(Endpoints.done(workflow.id(), step.id()))
+                        .endChoice()
+                    .end()
+                .end();
+            return;
         }
         none.to(Endpoints.done(workflow.id(), step.id()))
                 .end();

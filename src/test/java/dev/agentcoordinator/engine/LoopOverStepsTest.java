@@ -255,6 +255,12 @@ class LoopOverStepsTest {
                 + "') EXECUTE FUNCTION test_refuse_transition_once('" + trigger + "_count')");
         org.apache.camel.spi.RouteController routes = shared().camelContext().getRouteController();
         routes.stopRoute("coordinator.stalled-executions");
+        // the deliveries of this execution's replies that failed: the refused start's, and no other (the redelivery that
+        // starts the step completes, rather than failing after it and leaving the start to a third delivery)
+        org.apache.camel.builder.NotifyBuilder twoFailures = new org.apache.camel.builder.NotifyBuilder(shared().camelContext())
+                .fromRoute(ReplyRoutes.ROUTE_ID)
+                .filter(exchange -> String.valueOf(exchange.getProperty(ReplyRoutes.REPLY_TEXT)).contains(topic))
+                .whenFailed(2).create();
         try {
             String eventId = sendEvent("T_LOOP_STEPS_LOCKS", "{\"topic\":\"" + topic + "\"}");
             await().atMost(Duration.ofSeconds(20)).until(() -> jdbc.queryForObject("SELECT is_called FROM " + trigger + "_count", Boolean.class));
@@ -262,6 +268,7 @@ class LoopOverStepsTest {
 
             await().atMost(Duration.ofSeconds(15)).until(() -> writeRequests(executionId, 1) == 1);
             assertThat(completed(eventId)).isEqualTo(executionId);
+            assertThat(twoFailures.matches()).as("a delivery of the reply failed after the refused one").isFalse();
             assertThat(rows(executionId, "write")).extracting(r -> r.get("text")).containsExactly(topic + "+", topic + "++", topic + "+++");
         } finally {
             routes.startRoute("coordinator.stalled-executions");
