@@ -112,7 +112,9 @@ public final class Json {
      * not JSON is left to the parse that follows to name what is wrong.
      */
     public static boolean hasMoreTokensThan(String text, int maxTokens) {
-        if (text == null) {
+        // every token takes a character at least: a text no longer than the bound (every reply of a usual size) is not read
+        // again, off the per-step path
+        if (text == null || text.length() <= maxTokens) {
             return false;
         }
         try (com.fasterxml.jackson.core.JsonParser parser = bounded(maxTokens).createParser(text)) {
