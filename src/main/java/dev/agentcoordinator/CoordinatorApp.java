@@ -257,7 +257,7 @@ public final class CoordinatorApp {
             org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory agents = dev.agentcoordinator.infra.Messaging
                     .agentConnectionFactory(infra.brokerUrl(), settings.brokerUser(), settings.brokerPassword());
             try {
-                DemoAgents.Running running = DemoAgents.start(agents);
+                DemoAgents.Running running = DemoAgents.start(agents, settings.demoAgentsConcurrency());
                 return () -> {
                     running.close();
                     agents.close();
