@@ -55,6 +55,7 @@ public final class EmbeddedBroker implements AutoCloseable {
     private final int port;
     private final Path dataDir;
     private final int journalBufferTimeoutUs;
+    private final String replyQueue;
     private EmbeddedActiveMQ server;
     /** This instance's hold on the data directory, from start to close. */
     private DirectoryLock directoryLock;
@@ -69,9 +70,18 @@ public final class EmbeddedBroker implements AutoCloseable {
 
     /** @param journalBufferTimeoutUs the longest a journal write waits to share a disk sync with others */
     public EmbeddedBroker(int port, Path dataDir, int journalBufferTimeoutUs) {
+        this(port, dataDir, journalBufferTimeoutUs, null);
+    }
+
+    /**
+     * @param replyQueue the coordinator's reply queue (coordinator.reply.queue): given the settings of the
+     *                   coordinator's own addresses (arrival stamps above all) when its name is outside coordinator.#
+     */
+    public EmbeddedBroker(int port, Path dataDir, int journalBufferTimeoutUs, String replyQueue) {
         this.port = port;
         this.dataDir = dataDir.toAbsolutePath();
         this.journalBufferTimeoutUs = journalBufferTimeoutUs;
+        this.replyQueue = replyQueue;
     }
 
     /** Starts the broker and returns the URL clients connect to, {@code tcp://127.0.0.1:<port>}. */
@@ -262,6 +272,9 @@ public final class EmbeddedBroker implements AutoCloseable {
         // the broker stamps what reaches the coordinator's queues on arrival (_AMQ_INGRESS_TIMESTAMP):
         // how long replies have waited, on the broker's clock rather than each agent's (ReplyBacklog)
         config.addAddressSetting("coordinator.#", queueSettings().setEnableIngressTimestamp(true));
+        if (replyQueue != null && !replyQueue.startsWith("coordinator.")) {
+            config.addAddressSetting(replyQueue, queueSettings().setEnableIngressTimestamp(true));
+        }
 
         config.addQueueConfiguration(QueueConfiguration.of(DEAD_LETTER_ADDRESS)
                 .setRoutingType(RoutingType.ANYCAST).setDurable(true));

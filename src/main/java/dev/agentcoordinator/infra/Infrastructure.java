@@ -282,7 +282,8 @@ public final class Infrastructure implements AutoCloseable {
         brokerUrl = settings.brokerUrl();
         if (settings.embeddedBroker()) {
             embeddedBroker = new EmbeddedBroker(settings.brokerEmbeddedPort() != 0 ? settings.brokerEmbeddedPort()
-                    : FreePort.on(EmbeddedBroker.HOST), settings.brokerEmbeddedDataDir(), settings.brokerJournalBufferTimeoutUs());
+                    : FreePort.on(EmbeddedBroker.HOST), settings.brokerEmbeddedDataDir(), settings.brokerJournalBufferTimeoutUs(),
+                    settings.replyQueue());
             brokerUrl = embeddedBroker.urlBeforeStart();
         }
     }

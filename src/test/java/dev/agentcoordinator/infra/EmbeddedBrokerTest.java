@@ -49,6 +49,28 @@ class EmbeddedBrokerTest {
         }
     }
 
+    /**
+     * README "Configuration", coordinator.reply.queue: a reply queue of another name than coordinator.* gets the
+     * broker's arrival stamp as the default one does (the late-reply check reads it; the user cannot configure the
+     * embedded broker to add it).
+     */
+    @Test
+    void aReplyQueueOfItsOwnNameIsStampedOnArrivalAsTheDefaultOneIs() throws Exception {
+        try (EmbeddedBroker broker = new EmbeddedBroker(0, dataDir, EmbeddedBroker.DEFAULT_JOURNAL_BUFFER_TIMEOUT_US, "my.replies")) {
+            ConnectionFactory factory = Messaging.connectionFactory(broker.start(), null, null);
+            for (String queue : new String[] {"coordinator.replies", "my.replies"}) {
+                send(factory, queue, "{\"status\":\"ok\"}");
+                try (Connection connection = factory.createConnection()) {
+                    connection.start();
+                    Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+                    Message message = session.createConsumer(session.createQueue(queue)).receive(10_000);
+                    assertThat(message).as("message on " + queue).isNotNull();
+                    assertThat(message.getObjectProperty("_AMQ_INGRESS_TIMESTAMP")).as("arrival stamp on " + queue).isNotNull();
+                }
+            }
+        }
+    }
+
     /** The journal holds every message as sent, in files readable by all: the folders it makes are its owner's alone. */
     @Test
     void theFoldersItMakesAreReadableByItsOwnerAlone(@TempDir Path parent) throws Exception {
