@@ -12,8 +12,10 @@ UPDATE workflow_step_executions s
        holds_locks = true, lock_count = CAST(? AS smallint), waiting_locks = CAST(? AS jsonb), waiting_for = NULL, waiting_since = NULL,
        started_at = now(), error = NULL, deadline = now() + s.timeout_ms * interval '1 millisecond', updated_at = now(),
        handled_by = current_setting('application_name'), dispatched_by = ?,
-       -- started by a sweep, with no message to redeliver: its request's lease (V27)
-       request_due_at = CASE WHEN CAST(? AS varchar) IS NULL THEN now() + GREATEST(1000, LEAST(30000, s.timeout_ms / 3)) * interval '1 millisecond' END
+       -- started by a sweep, with no message to redeliver: its request's lease (V27), from when the row is taken
+       -- (clock_timestamp), not from the transaction's start, before the locks were taken (waits on their rows, deadlock
+       -- retries): a lease that ran out as it committed had another coordinator's retry sweep send the undo again
+       request_due_at = CASE WHEN CAST(? AS varchar) IS NULL THEN clock_timestamp() + GREATEST(1000, LEAST(30000, s.timeout_ms / 3)) * interval '1 millisecond' END
  WHERE s.id = ? AND s.status = 'pending' AND s.next_attempt_at IS NULL AND s.kind = 'compensation'
    AND EXISTS (SELECT 1 FROM workflow_executions e WHERE e.id = s.execution_id AND e.status = 'compensating')
 RETURNING s.input::text AS input, s.attempt, s.iteration, s.deadline, s.agent, s.action

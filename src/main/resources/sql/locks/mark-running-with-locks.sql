@@ -18,8 +18,9 @@ UPDATE workflow_step_executions s
        holds_locks = true, lock_count = CAST(? AS smallint), waiting_locks = CAST(? AS jsonb), waiting_for = NULL, waiting_since = NULL, started_at = now(), error = NULL,
        deadline = LEAST(now() + s.timeout_ms * interval '1 millisecond', e.deadline), updated_at = now(),
        handled_by = current_setting('application_name'), dispatched_by = ?,
-       -- started by a sweep (or an HTTP call), with no message to redeliver: its request's lease (V27)
-       request_due_at = CASE WHEN CAST(? AS varchar) IS NULL THEN now() + GREATEST(1000, LEAST(30000, s.timeout_ms / 3)) * interval '1 millisecond' END
+       -- started by a sweep (or an HTTP call), with no message to redeliver: its request's lease (V27), from when the row
+       -- is taken (clock_timestamp), not from the transaction's start, before the locks were taken (as an undo's)
+       request_due_at = CASE WHEN CAST(? AS varchar) IS NULL THEN clock_timestamp() + GREATEST(1000, LEAST(30000, s.timeout_ms / 3)) * interval '1 millisecond' END
   FROM workflow_executions e   -- its deadline bounds the attempt's (V46)
  WHERE s.id = ? AND s.status = 'pending' AND s.next_attempt_at IS NULL   -- not one waiting for its next attempt (V22)
    -- nothing is dispatched past the execution's deadline: its timeout settles it (V39)
