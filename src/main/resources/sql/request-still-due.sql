@@ -8,13 +8,24 @@
 -- it, and a batch slower than the attempt's timeout (about 1 s a request at a load average of 60, a chaos run) had its
 -- later attempts time out with their requests never sent, a step failing on attempts its agent never saw. The
 -- deadline stays within the execution's (capped_deadline); a request sent again keeps its attempt's deadline.
-UPDATE workflow_step_executions
-   SET request_due_at = clock_timestamp() + GREATEST(1000, LEAST(30000, timeout_ms / 3)) * interval '1 millisecond',
-       deadline = CASE WHEN CAST(:#resent AS boolean) THEN deadline
-                       ELSE GREATEST(deadline, capped_deadline(execution_id, kind, clock_timestamp() + timeout_ms * interval '1 millisecond')) END
- WHERE id = :#rowId AND attempt = CAST(:#attempt AS integer) AND status = 'running' AND request_due_at IS NOT NULL
-   AND COALESCE(CASE WHEN CAST(:#resent AS boolean) THEN deadline
-                     ELSE GREATEST(deadline, capped_deadline(execution_id, kind, clock_timestamp() + timeout_ms * interval '1 millisecond')) END,
-                'infinity') > clock_timestamp()
-   AND handled_by = current_setting('application_name')
-RETURNING deadline
+-- The attempt's record (step_attempts, written by the start's trigger with the batch statement's start) starts at that
+-- first send too: its duration counted the batch before it (the send's time, taken once, is the deadline's start).
+WITH sending AS MATERIALIZED (SELECT clock_timestamp() AS at),
+due AS (
+UPDATE workflow_step_executions s
+   SET request_due_at = sending.at + GREATEST(1000, LEAST(30000, s.timeout_ms / 3)) * interval '1 millisecond',
+       deadline = CASE WHEN CAST(:#resent AS boolean) THEN s.deadline
+                       ELSE GREATEST(s.deadline, capped_deadline(s.execution_id, s.kind, sending.at + s.timeout_ms * interval '1 millisecond')) END
+  FROM sending
+ WHERE s.id = :#rowId AND s.attempt = CAST(:#attempt AS integer) AND s.status = 'running' AND s.request_due_at IS NOT NULL
+   AND COALESCE(CASE WHEN CAST(:#resent AS boolean) THEN s.deadline
+                     ELSE GREATEST(s.deadline, capped_deadline(s.execution_id, s.kind, sending.at + s.timeout_ms * interval '1 millisecond')) END,
+                'infinity') > sending.at
+   AND s.handled_by = current_setting('application_name')
+RETURNING s.id, s.attempt, s.deadline, sending.at
+), started AS (
+    UPDATE step_attempts a SET started_at = due.at
+      FROM due
+     WHERE NOT CAST(:#resent AS boolean) AND a.step_execution_id = due.id AND a.attempt = due.attempt
+)
+SELECT deadline FROM due
