@@ -97,6 +97,9 @@ final class CompensationRoutes {
                             .choice()
                                 .when(routes.header(START).isEqualTo("plain"))
                                     .to(Sql.row("mark-compensation-running")).id(wf + "~compensate.mark-running")
+                                // sent again by a redelivery: only while it still runs (its reply may have settled it since the read)
+                                .when(routes.header(RESENT).isEqualTo(true))
+                                    .to(Sql.row("compensation-still-running")).id(wf + "~compensate.still-running")
                                 .when(routes.header(START).isEqualTo("locked"))
                                     .process(this::startWithLocks).id(wf + "~compensate.lock-and-mark-running")
                                     .filter(routes.header(LockedStepStart.LOCK_OUTCOME).isEqualTo("waiting"))
@@ -217,6 +220,7 @@ final class CompensationRoutes {
         } else {
             in.removeHeader(START);
             in.setHeader(RESENT, true);
+            in.setHeader(ATTEMPT, ((Number) dispatch.running().get("attempt")).intValue());
             in.setHeader(INPUT, dispatch.running().get("input"));
             in.setBody(dispatch.running());
             in.setHeader(SQL_ROW_COUNT, 1);

@@ -1,0 +1,115 @@
+package dev.agentcoordinator.engine;
+
+import dev.agentcoordinator.locks.AcquireResult;
+import dev.agentcoordinator.locks.LockHolder;
+import dev.agentcoordinator.locks.LockRequest;
+import dev.agentcoordinator.locks.ResourceLockStore;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static dev.agentcoordinator.engine.ExecutionProbe.requests;
+import static dev.agentcoordinator.engine.ScriptedAgents.Reply;
+import static dev.agentcoordinator.engine.TestCoordinator.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A redelivered message sends again the undo requests it started (its earlier delivery's rollback took them away), from
+ * the compensation rows it read before planning. An undo settled after that read, while the message handled the undos
+ * planned before it, was sent all the same: a request after its compensation was recorded done (a chaos run with two
+ * coordinators). It goes only while its compensation still runs that attempt.
+ */
+class UndoSentAgainOnlyWhileItRunsTest {
+    /** The lock sweep's route: stopped here, so that only the redelivery tries the waiting undo (LockNewcomerTest's key). */
+    private static final String LOCK_SWEEP = "coordinator.locks.waiting";
+    private static final CountDownLatch FAIL = new CountDownLatch(1);
+    private static ScriptedAgents agents;
+
+    @BeforeAll
+    static void agents() throws Exception {
+        agents = new ScriptedAgents(shared().connectionFactory()).agent("f-undo-resend-agent", r -> {
+            if (r.action().equals("fail")) {
+                try {
+                    FAIL.await(30, TimeUnit.SECONDS);   // until the test has set the stage
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return List.of(Reply.error("last fails", false));
+            }
+            return List.of(Reply.ok(Map.of("done", r.action())));
+        });
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        agents.close();
+    }
+
+    @Test
+    @ResourceLock(value = LOCK_SWEEP, mode = ResourceAccessMode.READ_WRITE)
+    void anUndoSettledWhileARedeliveryPlannedItIsNotSentAgain() throws Exception {
+        JdbcTemplate jdbc = new JdbcTemplate(shared().dataSource());
+        ResourceLockStore locks = new ResourceLockStore(shared().dataSource());
+        String key = "k-" + UUID.randomUUID().toString().substring(0, 8);
+        String eventId = sendEvent("F_UNDO_RESEND", "{\"key\":\"" + key + "\"}");
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> executionOf(eventId) != null
+                && "running".equals(stepStatuses(executionOf(eventId)).get("last")));
+        String executionId = executionOf(eventId);
+        String suffix = executionId.replace("-", "_");
+        // the undo of a_locked waits for its lock, held elsewhere
+        AcquireResult.Acquired held = (AcquireResult.Acquired) locks.acquire(
+                new LockHolder("f-undo-resend-holder", 5, "holding-execution", "holding-step"), new LockRequest("undo_resend", key, 60_000));
+        // the failure's first delivery starts b_resent's undo, then rolls back at c_refused's (refused once); its redelivery
+        // reads b_resent's undo running, and while it tries a_locked's undo again, b_resent's is recorded done (as a reply
+        // another consumer took would)
+        jdbc.execute("CREATE SEQUENCE test_refusals_" + suffix);
+        jdbc.execute("CREATE FUNCTION test_refuse_once_" + suffix + "() RETURNS trigger AS $$ BEGIN"
+                + " IF nextval('test_refusals_" + suffix + "') = 1 THEN RAISE EXCEPTION 'refused once by the test'; END IF;"
+                + " RETURN NEW; END; $$ LANGUAGE plpgsql");
+        jdbc.execute("CREATE TRIGGER test_refuse_once_" + suffix + " BEFORE UPDATE ON workflow_step_executions FOR EACH ROW"
+                + " WHEN (NEW.execution_id = '" + executionId + "' AND NEW.kind = 'compensation' AND NEW.step_id = 'c_refused'"
+                + " AND OLD.status = 'pending' AND NEW.status = 'running') EXECUTE FUNCTION test_refuse_once_" + suffix + "()");
+        jdbc.execute("CREATE FUNCTION test_settle_b_" + suffix + "() RETURNS trigger AS $$ BEGIN"
+                + " IF EXISTS (SELECT 1 FROM test_refusals_" + suffix + " WHERE is_called) THEN"
+                + " UPDATE workflow_step_executions SET status = 'completed', completed_at = now(), updated_at = now()"
+                + " WHERE execution_id = NEW.execution_id AND kind = 'compensation' AND step_id = 'b_resent' AND status = 'running';"
+                + " END IF; RETURN NULL; END; $$ LANGUAGE plpgsql");
+        jdbc.execute("CREATE TRIGGER test_settle_b_" + suffix + " AFTER UPDATE ON workflow_step_executions FOR EACH ROW"
+                + " WHEN (NEW.execution_id = '" + executionId + "' AND NEW.kind = 'compensation' AND NEW.step_id = 'a_locked'"
+                + " AND NEW.waiting_for IS NOT NULL) EXECUTE FUNCTION test_settle_b_" + suffix + "()");
+        org.apache.camel.spi.RouteController routes = shared().camelContext().getRouteController();
+        routes.stopRoute(LOCK_SWEEP);
+        try {
+            FAIL.countDown();
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> !query(
+                    "SELECT 1 FROM workflow_step_executions WHERE execution_id = ? AND kind = 'compensation' AND step_id = 'c_refused'"
+                            + " AND status <> 'pending'", executionId).isEmpty());
+            // c_refused's undo went with the redelivery that started it: b_resent's went (or not) before it
+            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> !requests(agents, executionId, "c_refused").stream().filter(r -> r.action().equals("undo_c")).toList().isEmpty());
+            assertThat(query("SELECT status FROM workflow_step_executions WHERE execution_id = ? AND kind = 'compensation'"
+                    + " AND step_id = 'b_resent'", executionId)).singleElement().satisfies(r -> assertThat(r).containsEntry("status", "completed"));
+            assertThat(requests(agents, executionId, "b_resent")).filteredOn(r -> r.action().equals("undo_b"))
+                    .as("undo requests of b_resent, recorded done before the redelivery sent them").isEmpty();
+        } finally {
+            routes.startRoute(LOCK_SWEEP);
+            locks.release(held.lockId());
+            jdbc.execute("DROP TRIGGER test_refuse_once_" + suffix + " ON workflow_step_executions");
+            jdbc.execute("DROP TRIGGER test_settle_b_" + suffix + " ON workflow_step_executions");
+            jdbc.execute("DROP FUNCTION test_refuse_once_" + suffix + "()");
+            jdbc.execute("DROP FUNCTION test_settle_b_" + suffix + "()");
+            jdbc.execute("DROP SEQUENCE test_refusals_" + suffix);
+        }
+    }
+}
