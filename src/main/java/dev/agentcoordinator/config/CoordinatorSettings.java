@@ -69,6 +69,7 @@ public final class CoordinatorSettings {
         d.put("coordinator.events.max-deliveries", "10");         // at most the broker's max-delivery-attempts
         d.put("coordinator.chain.max-depth", "16");               // onSuccess / onFailure events in a row; 0: no limit
         d.put("coordinator.input.max-json-tokens", "1000000");    // JSON tokens read from one event or step reply
+        d.put("coordinator.input.max-message-bytes", "41943040"); // bytes of one event's or step reply's body (40 MiB)
         d.put("coordinator.reply.queue", "coordinator.replies");
         d.put("coordinator.supervisor.period-ms", "200");         // timeouts and retries sweep; 50 of them: the stall sweeps
         d.put("coordinator.messages.response-timeout-ms", "30000"); // agent messages awaiting a response
@@ -106,6 +107,7 @@ public final class CoordinatorSettings {
     private final int eventsMaxDeliveries;
     private final int chainMaxDepth;
     private final int inputMaxJsonTokens;
+    private final int inputMaxMessageBytes;
     private final boolean demoAgentsEnabled;
     private final LogFormat logFormat;
     private final int healthTimeoutMs;
@@ -148,6 +150,7 @@ public final class CoordinatorSettings {
         this.eventsMaxDeliveries = positiveInt("coordinator.events.max-deliveries");
         this.chainMaxDepth = nonNegativeInt("coordinator.chain.max-depth");
         this.inputMaxJsonTokens = atLeast("coordinator.input.max-json-tokens", 1000);   // room for any control message
+        this.inputMaxMessageBytes = atLeast("coordinator.input.max-message-bytes", 1024);   // room for any control message
         this.demoAgentsEnabled = bool("coordinator.demo-agents.enabled");
         this.workflowsWatch = bool("coordinator.workflows.watch");
         this.workflowsReloadWaitMs = positiveInt("coordinator.workflows.reload-wait-ms");
@@ -309,6 +312,9 @@ public final class CoordinatorSettings {
      * past them, before the rest of the tree takes the heap; the event is dead-lettered, the reply fails its step.
      */
     public int inputMaxJsonTokens() { return inputMaxJsonTokens; }
+
+    /** The most bytes of one event's or step reply's body read (coordinator.input.max-message-bytes). */
+    public int inputMaxMessageBytes() { return inputMaxMessageBytes; }
     public dev.agentcoordinator.locks.LockPriorities lockPriorities() {
         return dev.agentcoordinator.locks.LockPriorities.parse(values.get("coordinator.locks.priorities"));
     }

@@ -50,9 +50,9 @@ public final class CoordinatorRoutes {
         }
         builders.add(new FanInRoutes(catalog));
         builders.add(new EventRoutes(catalog, settings.jmsConcurrentConsumers(), settings.eventsMaxDeliveries(), settings.chainMaxDepth(),
-                settings.inputMaxJsonTokens()));
+                settings.inputMaxJsonTokens(), settings.inputMaxMessageBytes()));
         builders.add(new ReplyRoutes(catalog, replyQueue, settings.jmsConcurrentConsumers(), settings.jmsMaxConcurrentConsumers(), replyBacklog,
-                settings.inputMaxJsonTokens()));
+                settings.inputMaxJsonTokens(), settings.inputMaxMessageBytes()));
         builders.addAll(dev.agentcoordinator.api.ApiRoutes.builders(catalog, replyQueue, replyBacklog::isBrokerUnreachable,
                 settings.inputMaxJsonTokens()));
         long sweepPeriodMs = settings.supervisorPeriodMs();

@@ -23,15 +23,17 @@ public final class EventDecoder {
 
     private final WorkflowCatalog catalog;
     private final int maxTokens;
+    private final int maxBytes;
 
-    public EventDecoder(WorkflowCatalog catalog, int maxTokens) {
+    public EventDecoder(WorkflowCatalog catalog, int maxTokens, int maxBytes) {
         this.catalog = catalog;
         this.maxTokens = maxTokens;
+        this.maxBytes = maxBytes;
     }
 
     public void decode(Exchange exchange) {
         Message in = exchange.getMessage();
-        JsonNode event = parse(textOf(in), maxTokens);
+        JsonNode event = parse(textOf(in, maxBytes), maxTokens);
         JsonNode type = event.get("type");
         JsonNode payload = event.get("payload");
         String key = eventKey(event.get("event_id"), in.getHeader("JMSMessageID", String.class));
@@ -55,9 +57,9 @@ public final class EventDecoder {
     }
 
     /** The body's text: an event sent as bytes (a BytesMessage) that are not UTF-8 is refused, as over HTTP. */
-    private static String textOf(Message in) {
+    private static String textOf(Message in, int maxBytes) {
         try {
-            return Utf8Text.of(in);
+            return Utf8Text.of(in, maxBytes);
         } catch (IllegalArgumentException notText) {
             throw new InvalidEventException("event body is " + notText.getMessage());
         }

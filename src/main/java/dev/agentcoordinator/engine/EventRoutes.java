@@ -36,10 +36,12 @@ public class EventRoutes extends RouteBuilder {
     private final int maxDeliveries;
     private final ChainDepthGuard chainDepth;
     private final int maxTokens;
+    private final int maxBytes;
 
-    public EventRoutes(WorkflowCatalog catalog, int consumers, int maxDeliveries, int maxChainDepth, int maxTokens) {
+    public EventRoutes(WorkflowCatalog catalog, int consumers, int maxDeliveries, int maxChainDepth, int maxTokens, int maxBytes) {
         this.catalog = catalog;
         this.maxTokens = maxTokens;
+        this.maxBytes = maxBytes;
         this.consumers = consumers;
         this.maxDeliveries = maxDeliveries;
         this.chainDepth = new ChainDepthGuard(maxChainDepth);
@@ -56,7 +58,7 @@ public class EventRoutes extends RouteBuilder {
                         + "&concurrentConsumers=" + consumers + "&maxConcurrentConsumers=" + consumers)
                 .routeId("coordinator.events")
                 .routeDescription("receives events and starts the workflows they trigger")
-                .process(EventRoutes::keepAsItCame)
+                .process(this::keepAsItCame)
                 // an event sent as a BytesMessage is UTF-8 text, whatever the JVM's default charset
                 .setProperty(org.apache.camel.Exchange.CHARSET_NAME, constant("UTF-8"))
                 // a sender's JMS properties are not the engine's headers (progress, requestContext, workflowId, ...):
@@ -65,7 +67,8 @@ public class EventRoutes extends RouteBuilder {
                 .process(ConsumedMessageId::setAsCause)
                 .doTry()
                     .process(EventRoutes::refuseOtherThanText)
-                    .bean(new EventDecoder(catalog, maxTokens), "decode").id("decode-event")
+                    .process(EventRoutes::refuseTooLong)
+                    .bean(new EventDecoder(catalog, maxTokens, maxBytes), "decode").id("decode-event")
                     .choice().id("route-by-type");
         // the workflow's start stores the event in the statement that creates the execution; its routes are
         // looked up per event (EventDecoder), so that a reload's workflows start too. The node's id holds a ~,
@@ -109,9 +112,18 @@ public class EventRoutes extends RouteBuilder {
                 .end();
     }
 
-    private static void keepAsItCame(Exchange exchange) {
+    private void keepAsItCame(Exchange exchange) {
         String notText = NotTextEvents.kindOf(exchange.getMessage());
         Object body;
+        try {
+            Utf8Text.refuseIfLonger(exchange.getMessage(), maxBytes);
+        } catch (Utf8Text.TooManyBytesException tooLong) {
+            // its dead letter goes without it: read to be sent on, its body would take the heap this bound keeps
+            exchange.setProperty(TOO_LONG, "event body is " + tooLong.getMessage() + "; this dead letter does not carry it");
+            Utf8Text.dropUnreadBody(exchange);
+            exchange.setProperty(EVENT_AS_IT_CAME, new EventAsItCame(null, new HashMap<>(exchange.getMessage().getHeaders())));
+            return;
+        }
         if (notText == null) {
             body = exchange.getMessage().getBody();
         } else {
@@ -119,6 +131,16 @@ public class EventRoutes extends RouteBuilder {
             body = NotTextEvents.bodyOf(exchange.getMessage());
         }
         exchange.setProperty(EVENT_AS_IT_CAME, new EventAsItCame(body, new HashMap<>(exchange.getMessage().getHeaders())));
+    }
+
+    /** Exchange property: why an event's body is refused unread, longer than coordinator.input.max-message-bytes. */
+    private static final String TOO_LONG = "eventTooLong";
+
+    private static void refuseTooLong(Exchange exchange) {
+        String reason = exchange.getProperty(TOO_LONG, String.class);
+        if (reason != null) {
+            throw new InvalidEventException(reason);
+        }
     }
 
     /** Exchange property: the JMS message type of an event that is not a TextMessage or a BytesMessage. */

@@ -60,10 +60,13 @@ public class ReplyRoutes extends RouteBuilder {
     private final ReplyBacklog backlog;
     private final IgnoredReplyLines ignoredLines = new IgnoredReplyLines();
     private final int maxTokens;
+    private final int maxBytes;
 
-    public ReplyRoutes(WorkflowCatalog catalog, String replyQueue, int consumers, int maxConsumers, ReplyBacklog backlog, int maxTokens) {
+    public ReplyRoutes(WorkflowCatalog catalog, String replyQueue, int consumers, int maxConsumers, ReplyBacklog backlog, int maxTokens,
+                       int maxBytes) {
         this.catalog = catalog;
         this.maxTokens = maxTokens;
+        this.maxBytes = maxBytes;
         this.replyQueue = replyQueue;
         this.consumers = consumers;
         this.maxConsumers = maxConsumers;
@@ -89,7 +92,7 @@ public class ReplyRoutes extends RouteBuilder {
      * rather than settling the step with U+FFFD in place of what the agent sent.
      */
     static void keepReplyText(Exchange exchange) {
-        keepReplyText(exchange, Json.DEFAULT_MAX_TOKENS);
+        keepReplyText(exchange, Json.DEFAULT_MAX_TOKENS, Utf8Text.DEFAULT_MAX_BYTES);
     }
 
     /**
@@ -98,9 +101,18 @@ public class ReplyRoutes extends RouteBuilder {
      * retried: the agent's next attempt would most likely answer as much again.
      */
     static void keepReplyText(Exchange exchange, int maxTokens) {
+        keepReplyText(exchange, maxTokens, Utf8Text.DEFAULT_MAX_BYTES);
+    }
+
+    /** As {@link #keepReplyText(Exchange, int)}, a body of more than {@code maxBytes} refused unread, not retried either. */
+    static void keepReplyText(Exchange exchange, int maxTokens, int maxBytes) {
         String text;
         try {
-            text = Utf8Text.of(exchange.getMessage());
+            text = Utf8Text.of(exchange.getMessage(), maxBytes);
+        } catch (Utf8Text.TooManyBytesException tooLong) {
+            Utf8Text.dropUnreadBody(exchange);
+            text = Json.write(Json.object().put("status", "error").put("error", "agent reply is " + tooLong.getMessage())
+                    .put("retryable", false));
         } catch (IllegalArgumentException notText) {
             text = Json.write(Json.object().put("status", "error").put("error", "agent reply is " + notText.getMessage()
                     + " (bodies are UTF-8 JSON text)"));
@@ -138,7 +150,7 @@ public class ReplyRoutes extends RouteBuilder {
                 .process(ReplyArrival::stamp)
                 // a BytesMessage reply (STOMP with content-length) is UTF-8 text, whatever the JVM's default charset
                 .setProperty(org.apache.camel.Exchange.CHARSET_NAME, constant("UTF-8"))
-                .process(exchange -> keepReplyText(exchange, maxTokens))
+                .process(exchange -> keepReplyText(exchange, maxTokens, maxBytes))
                 .process(ConsumedMessageId::setAsCause)
                 .process(this::readCorrelation)
                 .choice()

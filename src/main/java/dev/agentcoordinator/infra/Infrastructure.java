@@ -291,6 +291,11 @@ public final class Infrastructure implements AutoCloseable {
     private void prepareConnectionFactory(CoordinatorSettings settings) {
         connectionFactory = Messaging.pooledConnectionFactory(brokerUrl, settings.brokerUser(),
                 settings.brokerPassword(), settings.jmsPoolMaxConnections());
+        if (connectionFactory.getConnectionFactory() instanceof org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory artemis) {
+            // events and replies: what anyone may send, read within coordinator.input.max-message-bytes
+            artemis.getServerLocator().addIncomingInterceptor(new OversizedBodyInterceptor(
+                    java.util.Set.of(dev.agentcoordinator.engine.Endpoints.EVENTS_QUEUE, settings.replyQueue()), settings.inputMaxMessageBytes()));
+        }
         toClose.push(connectionFactory::stop);
     }
 

@@ -1,0 +1,136 @@
+package dev.agentcoordinator.engine;
+
+import jakarta.jms.Connection;
+import jakarta.jms.Message;
+import jakarta.jms.MessageProducer;
+import jakarta.jms.QueueBrowser;
+import jakarta.jms.Session;
+import jakarta.jms.TextMessage;
+import org.apache.activemq.artemis.api.core.Interceptor;
+import org.apache.activemq.artemis.core.client.impl.ClientLargeMessageImpl;
+import org.apache.activemq.artemis.core.protocol.core.impl.wireformat.SessionReceiveLargeMessage;
+import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.messaginghub.pooled.jms.JmsPoolConnectionFactory;
+
+import java.time.Duration;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+import static dev.agentcoordinator.engine.ScriptedAgents.Reply;
+import static dev.agentcoordinator.engine.TestCoordinator.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * An event or a reply whose body is longer than coordinator.input.max-message-bytes (40 MiB by default) is refused
+ * by its length, which the broker gives before the body: the body is never read into the coordinator's heap. The
+ * Artemis JMS client decoded a TextMessage's text as it received it, before any check: a 50 MB reply took a 512 MB heap
+ * from 77 to 414 MB. What proves it unread is the client's own message: a large message's body is read into memory in
+ * one place (ClientLargeMessageImpl.checkBuffer, which sets the writableBuffer of CoreMessage), and a TextMessage is read there on
+ * receipt; a heap measurement would be at the mercy of the collector.
+ */
+class OversizedBodyUnreadTest {
+    private static final String SETTING = "coordinator.input.max-message-bytes";
+    /**
+     * Over the default bound once the broker holds it in 2 bytes a character (42 MB), under the 21 million characters
+     * read: made when sent, not kept for the JVM's other tests.
+     */
+    private static final int LONG_TEXT = 21_000_000;
+    private static final String REPLY = "{\"status\": \"ok\", \"output\": {\"a\": \"%s\"}}";
+    private static final String EVENT = "{\"type\": \"F_OVERSIZED\", \"payload\": {\"a\": \"%s\"}}";
+
+    private static ScriptedAgents agents;
+    /** Every large message the coordinator's JMS client received for the events or the reply queue, as it received it. */
+    private static final Queue<ClientLargeMessageImpl> RECEIVED = new ConcurrentLinkedQueue<>();
+    private static final Interceptor KEEP_LARGE = (packet, connection) -> {
+        if (packet instanceof SessionReceiveLargeMessage large && large.getLargeMessageSize() > 40_000_000
+                && large.getLargeMessage() instanceof ClientLargeMessageImpl message) {
+            RECEIVED.add(message);
+        }
+        return true;
+    };
+
+    @BeforeAll
+    static void agents() throws Exception {
+        artemis().getServerLocator().addIncomingInterceptor(KEEP_LARGE);
+        agents = new ScriptedAgents(shared().connectionFactory()).agent("f-oversized-agent",
+                r -> List.of(new Reply(0, withLongText(REPLY), null)));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        agents.close();
+        artemis().getServerLocator().removeIncomingInterceptor(KEEP_LARGE);
+        RECEIVED.clear();
+    }
+
+    private static ActiveMQConnectionFactory artemis() {
+        return (ActiveMQConnectionFactory) ((JmsPoolConnectionFactory) shared().connectionFactory()).getConnectionFactory();
+    }
+
+    @Test
+    void aReplyOfMoreBytesThanAreReadFailsItsStepUnreadNamingTheBoundWithoutRetry() throws Exception {
+        RECEIVED.clear();
+        String eventId = sendEvent("F_OVERSIZED_REPLY", "{}");
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                .until(() -> executionOf(eventId) != null && "failed".equals(executionStatus(executionOf(eventId))));
+        Map<String, Object> step = stepRow(executionOf(eventId), "only");
+        assertThat(step.get("error")).isEqualTo("agent reply is " + bytesOf(REPLY) + " bytes long: more than the 41,943,040 bytes read (" + SETTING + ")");
+        assertThat(step.get("attempt")).as("not retried").isEqualTo(1);
+        assertThat(agents.received("only")).hasSize(1);
+        assertNeverRead();
+    }
+
+    @Test
+    void anEventOfMoreBytesThanAreReadIsDeadLetteredUnreadWithoutItsBodyNamingTheBound() throws Exception {
+        RECEIVED.clear();
+        String marker = "f-oversized-" + UUID.randomUUID();
+        try (Connection connection = shared().connectionFactory().createConnection()) {
+            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            MessageProducer producer = session.createProducer(session.createQueue(Endpoints.EVENTS_QUEUE));
+            TextMessage event = session.createTextMessage(withLongText(EVENT));
+            event.setStringProperty("test_marker", marker);
+            producer.send(event);
+        }
+        Message[] found = new Message[1];
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> (found[0] = deadLetter(marker)) != null);
+        assertThat(found[0].getStringProperty(EventRoutes.DEAD_LETTER_REASON)).isEqualTo("event body is " + bytesOf(EVENT) + " bytes long:"
+                + " more than the 41,943,040 bytes read (" + SETTING + "); this dead letter does not carry it");
+        assertThat(found[0]).isNotInstanceOf(TextMessage.class);
+        assertNeverRead();
+    }
+
+    private static String withLongText(String template) {
+        return template.replace("%s", "x".repeat(LONG_TEXT));
+    }
+
+    /** A TextMessage's body as the broker holds it: a flag and a length (5 bytes), then 2 bytes a character. */
+    private static String bytesOf(String template) {
+        return String.format(java.util.Locale.ROOT, "%,d", 5 + 2L * (template.length() - 2 + LONG_TEXT));
+    }
+
+    /** The message arrived large, and its body was never read into memory (ClientLargeMessageImpl.checkBuffer not run). */
+    private static void assertNeverRead() throws Exception {
+        assertThat(RECEIVED).hasSize(1);
+        java.lang.reflect.Field buffer = org.apache.activemq.artemis.core.message.impl.CoreMessage.class.getDeclaredField("writableBuffer");
+        buffer.setAccessible(true);
+        assertThat(buffer.get(RECEIVED.peek())).as("the body read into memory").isNull();
+    }
+
+    private static Message deadLetter(String marker) throws Exception {
+        try (Connection connection = shared().connectionFactory().createConnection()) {
+            connection.start();
+            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            try (QueueBrowser browser = session.createBrowser(session.createQueue(Endpoints.DEAD_LETTER_QUEUE), "test_marker = '" + marker + "'")) {
+                return (Message) Collections.list(browser.getEnumeration()).stream().findFirst().orElse(null);
+            }
+        }
+    }
+}
