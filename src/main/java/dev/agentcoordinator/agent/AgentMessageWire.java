@@ -1,12 +1,9 @@
 package dev.agentcoordinator.agent;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import jakarta.jms.JMSException;
 import jakarta.jms.Message;
 
@@ -20,10 +17,7 @@ final class AgentMessageWire {
     /** The coordinator's queue for messages between agents. */
     static final String QUEUE = "agent.messages";
 
-    static final ObjectMapper JSON = JsonMapper.builder()
-            .addModule(new JavaTimeModule())
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .build();
+    static final ObjectMapper JSON = AgentMessages.boundedMapper();
 
     private AgentMessageWire() {
     }
@@ -52,7 +46,8 @@ final class AgentMessageWire {
                     message.path("type").asText(), fields, message.path("requires_response").asBoolean(false),
                     text(message, "execution_id"), payload == null ? JSON.nullNode() : payload);
         } catch (JsonProcessingException e) {
-            throw new MalformedRequestException("agent message is not valid JSON: " + e.getOriginalMessage(), e);
+            String tooMany = AgentMessages.tooManyTokens("agent message", e);
+            throw new MalformedRequestException(tooMany != null ? tooMany : "agent message is not valid JSON: " + e.getOriginalMessage(), e);
         }
     }
 

@@ -18,10 +18,37 @@ import java.nio.charset.StandardCharsets;
 /** The JSON wire format of step requests and replies (CONTRACT.md section 2). */
 final class AgentMessages {
 
-    private static final ObjectMapper JSON = JsonMapper.builder()
-            .addModule(new JavaTimeModule())
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .build();
+    /**
+     * The most JSON tokens (keys, values, brackets) an agent reads from one request, agent message or response: the
+     * coordinator's own default bound on what it reads ({@code coordinator.input.max-json-tokens}). Unbounded, a body of
+     * a few MB of keys or zeros built a tree of hundreds of MB in the agent's heap; the parser stops past it.
+     */
+    static final int MAX_JSON_TOKENS = 1_000_000;
+
+    private static final ObjectMapper JSON = boundedMapper();
+
+    /** The SDK's reading and writing mapper, reading at most {@link #MAX_JSON_TOKENS} tokens of a document. */
+    static ObjectMapper boundedMapper() {
+        return JsonMapper.builder(com.fasterxml.jackson.core.JsonFactory.builder()
+                        .streamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder().maxTokenCount(MAX_JSON_TOKENS).build())
+                        .build())
+                .addModule(new JavaTimeModule())
+                .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .build();
+    }
+
+    /** "{@code what} has more than 1,000,000 JSON tokens …" when Jackson stopped at the bound, else null. */
+    static String tooManyTokens(String what, JsonProcessingException e) {
+        // read into a class (a request), the parser's exception comes wrapped in a mapping one
+        for (Throwable cause = e; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+            if (cause instanceof com.fasterxml.jackson.core.exc.StreamConstraintsException constraint
+                    && String.valueOf(constraint.getOriginalMessage()).startsWith("Token count")) {
+                return String.format(java.util.Locale.ROOT, "%s has more than %,d JSON tokens (keys, values, brackets): at most %,d are read",
+                        what, MAX_JSON_TOKENS, MAX_JSON_TOKENS);
+            }
+        }
+        return null;
+    }
 
     private AgentMessages() {
     }
@@ -56,7 +83,8 @@ final class AgentMessages {
         try {
             request = JSON.readValue(body, AgentRequest.class);
         } catch (JsonProcessingException e) {
-            throw new MalformedRequestException("request body is not a valid step request JSON object: "
+            String tooMany = tooManyTokens("request", e);
+            throw new MalformedRequestException(tooMany != null ? tooMany : "request body is not a valid step request JSON object: "
                     + e.getOriginalMessage(), e);
         }
         if (request == null || request.action() == null || request.action().isBlank()) {

@@ -265,7 +265,19 @@ public final class AgentMessenger implements AutoCloseable {
                 LOG.debug("agent {}: response {} matches no question waiting (late, or its future timed out)", agentName, correlationId);
                 return;
             }
-            JsonNode body = AgentMessageWire.tree(AgentMessages.bodyOf(message));
+            JsonNode body;
+            try {
+                body = AgentMessageWire.tree(AgentMessages.bodyOf(message));
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                String tooMany = AgentMessages.tooManyTokens("the response", e);
+                if (tooMany == null) {
+                    throw e;
+                }
+                // the asker learns why now, not at its timeout
+                COMPLETIONS.execute(() -> future.completeExceptionally(new AgentMessageException(correlationId,
+                        "message " + correlationId + ": " + tooMany)));
+                return;
+            }
             String status = body.path("status").asText();
             JsonNode response = body.path("response");
             Throwable failure = switch (status) {

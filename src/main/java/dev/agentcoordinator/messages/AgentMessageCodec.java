@@ -55,9 +55,20 @@ public final class AgentMessageCodec {
      * Header {@code timeoutMs} stays null when the message does not set {@code timeout_ms}.
      */
     public static void accept(Message in, String replyTo, String correlationId) {
+        accept(in, replyTo, correlationId, Json.DEFAULT_MAX_TOKENS);
+    }
+
+    /**
+     * As {@link #accept(Message, String, String)}, reading at most {@code maxTokens} JSON tokens of the body
+     * (coordinator.input.max-json-tokens), and refusing a key given twice, as an event's: parsed unbounded, a few MB of
+     * keys or zeros from an agent built a tree of hundreds of MB.
+     */
+    public static void accept(Message in, String replyTo, String correlationId, int maxTokens) {
         JsonNode body;
         try {
-            body = Json.parse(Utf8Text.of(in));
+            body = Json.parseStrict(Utf8Text.of(in), maxTokens);
+        } catch (Json.TooManyTokensException e) {
+            throw new InvalidAgentMessageException(new Json.TooManyTokensException("agent message", maxTokens).getMessage());
         } catch (IllegalArgumentException e) {
             throw new InvalidAgentMessageException("agent message is " + e.getMessage());
         }
@@ -148,11 +159,16 @@ public final class AgentMessageCodec {
 
     /** A recipient's response as stored: JSON as sent, or an error when it is not JSON. */
     public static void readResponse(Exchange exchange) {
+        readResponse(exchange, Json.DEFAULT_MAX_TOKENS);
+    }
+
+    /** As {@link #readResponse(Exchange)}, a response of more than {@code maxTokens} JSON tokens stored as an error naming the bound. */
+    public static void readResponse(Exchange exchange, int maxTokens) {
         Message in = exchange.getMessage();
         String stored;
         String notAResponse = null;
         try {
-            JsonNode response = Json.parse(Utf8Text.of(in));
+            JsonNode response = Json.parseStrict(Utf8Text.of(in), maxTokens);
             String status = response.path("status").asText(null);
             if (status != null && !"ok".equals(status) && !"error".equals(status)) {
                 // a heartbeat ("running") of a recipient that took the message for a step request
@@ -161,6 +177,9 @@ public final class AgentMessageCodec {
             String unstorable = Json.unstorable(response);
             stored = unstorable != null ? Json.write(Map.of("status", "error", "error", "the recipient's response " + unstorable))
                     : Json.write(response);
+        } catch (Json.TooManyTokensException e) {
+            stored = Json.write(Map.of("status", "error", "error",
+                    new Json.TooManyTokensException("the recipient's response", maxTokens).getMessage()));
         } catch (IllegalArgumentException e) {
             stored = Json.write(Map.of("status", "error", "error", "the recipient's response is " + e.getMessage()));
         }

@@ -43,12 +43,18 @@ public class MessageRoutes extends RouteBuilder {
     /** The coordinator's reply queue: no answer of the coordinator's goes there ({@link AnswerQueues}). */
     private final String replyQueue;
 
+    /** coordinator.input.max-json-tokens: the most JSON tokens read from one agent message or response. */
+    private final int maxTokens;
+
     /**
      * {@code responses}: how far behind the consumer of {@link #RESPONSE_QUEUE} is, fed by that consumer; the
      * timeout sweep holds by it, as the attempt timeouts hold by the step replies' (a response that came in
-     * time may be queued).
+     * time may be queued). {@code maxTokens} (coordinator.input.max-json-tokens): the most JSON tokens read from one
+     * agent message or response.
      */
-    public MessageRoutes(long defaultResponseTimeoutMs, int consumers, long sweepPeriodMs, ReplyBacklog responses, String replyQueue) {
+    public MessageRoutes(long defaultResponseTimeoutMs, int consumers, long sweepPeriodMs, ReplyBacklog responses, String replyQueue,
+                         int maxTokens) {
+        this.maxTokens = maxTokens;
         this.replyQueue = replyQueue;
         this.defaultResponseTimeoutMs = defaultResponseTimeoutMs;
         this.consumers = consumers;
@@ -103,7 +109,7 @@ public class MessageRoutes extends RouteBuilder {
                 .routeId(RESPONSES_ROUTE_ID)
                 .routeDescription("responses of recipients: stored, then forwarded to the sender")
                 .process(exchange -> responses.track(exchange, dev.agentcoordinator.engine.ConsumedMessageId.of(exchange.getMessage())))
-                .process(AgentMessageCodec::readResponse)
+                .process(exchange -> AgentMessageCodec.readResponse(exchange, maxTokens))
                 .filter(header(AgentMessageCodec.NOT_A_RESPONSE).isNotNull())
                     .log(LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "reply to message ${header.messageId} dropped: ${header.notAResponse}")
                     .stop()
@@ -171,7 +177,7 @@ public class MessageRoutes extends RouteBuilder {
         // kept as properties: a refused message is answered there (see onException)
         exchange.setProperty(AgentMessageCodec.REPLY_TO, replyTo);
         exchange.setProperty("correlationId", correlationId);
-        AgentMessageCodec.accept(in, replyTo, correlationId);
+        AgentMessageCodec.accept(in, replyTo, correlationId, maxTokens);
         in.setHeader(AgentMessageCodec.REDELIVERY, redelivery);
         in.setHeader(AgentMessageCodec.ACCEPTED_BY, acceptedBy);
         if (correlationId == null) {
