@@ -61,7 +61,8 @@ public final class CoordinatorRoutes {
                 replyBacklog::isBrokerUnreachable));
         builders.add(new dev.agentcoordinator.messages.MessageRoutes(
                 settings.messagesResponseTimeoutMs(),
-                1, sweepPeriodMs, responseBacklog, replyQueue, settings.inputMaxJsonTokens())); // agent-to-agent messages are few: one consumer per queue
+                1, sweepPeriodMs, responseBacklog, replyQueue, settings.inputMaxJsonTokens(),
+                settings.inputMaxMessageBytes())); // agent-to-agent messages are few: one consumer per queue
         if (settings.retentionDays() > 0) {
             builders.add(new RetentionRoutes(settings.retentionDays(), settings.retentionPeriodMs()));
         }

@@ -292,9 +292,12 @@ public final class Infrastructure implements AutoCloseable {
         connectionFactory = Messaging.pooledConnectionFactory(brokerUrl, settings.brokerUser(),
                 settings.brokerPassword(), settings.jmsPoolMaxConnections());
         if (connectionFactory.getConnectionFactory() instanceof org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory artemis) {
-            // events and replies: what anyone may send, read within coordinator.input.max-message-bytes
-            artemis.getServerLocator().addIncomingInterceptor(new OversizedBodyInterceptor(
-                    java.util.Set.of(dev.agentcoordinator.engine.Endpoints.EVENTS_QUEUE, settings.replyQueue()), settings.inputMaxMessageBytes()));
+            // what anyone may send (events, replies, agent messages and their responses), read within
+            // coordinator.input.max-message-bytes
+            artemis.getServerLocator().addIncomingInterceptor(new OversizedBodyInterceptor(java.util.Set.of(
+                    dev.agentcoordinator.engine.Endpoints.EVENTS_QUEUE, settings.replyQueue(),
+                    dev.agentcoordinator.messages.MessageRoutes.INBOUND_QUEUE, dev.agentcoordinator.messages.MessageRoutes.RESPONSE_QUEUE),
+                    settings.inputMaxMessageBytes()));
         }
         toClose.push(connectionFactory::stop);
     }

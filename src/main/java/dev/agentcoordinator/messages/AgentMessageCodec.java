@@ -64,9 +64,17 @@ public final class AgentMessageCodec {
      * keys or zeros from an agent built a tree of hundreds of MB.
      */
     public static void accept(Message in, String replyTo, String correlationId, int maxTokens) {
+        accept(in, replyTo, correlationId, maxTokens, Utf8Text.DEFAULT_MAX_BYTES);
+    }
+
+    /** As {@link #accept(Message, String, String, int)}, a body of more than {@code maxBytes} refused unread. */
+    public static void accept(Message in, String replyTo, String correlationId, int maxTokens, int maxBytes) {
         JsonNode body;
         try {
-            body = Json.parseStrict(Utf8Text.of(in), maxTokens);
+            body = Json.parseStrict(Utf8Text.of(in, maxBytes), maxTokens);
+        } catch (Utf8Text.TooManyBytesException e) {
+            Utf8Text.dropUnreadBody(in.getExchange());
+            throw new InvalidAgentMessageException("agent message is " + e.getMessage());
         } catch (Json.TooManyTokensException e) {
             throw new InvalidAgentMessageException(new Json.TooManyTokensException("agent message", maxTokens).getMessage());
         } catch (IllegalArgumentException e) {
@@ -164,11 +172,17 @@ public final class AgentMessageCodec {
 
     /** As {@link #readResponse(Exchange)}, a response of more than {@code maxTokens} JSON tokens stored as an error naming the bound. */
     public static void readResponse(Exchange exchange, int maxTokens) {
-        Message in = exchange.getMessage();
+        readResponse(exchange, maxTokens, Utf8Text.DEFAULT_MAX_BYTES);
+    }
+
+    /** As {@link #readResponse(Exchange, int)}, a body of more than {@code maxBytes} stored as an error, unread. */
+    public static void readResponse(Exchange exchange, int maxTokens, int maxBytes) {
         String stored;
         String notAResponse = null;
+        Message in = exchange.getMessage();
         try {
-            JsonNode response = Json.parseStrict(Utf8Text.of(in), maxTokens);
+            Utf8Text.refuseIfLonger(in, maxBytes);
+            JsonNode response = Json.parseStrict(Utf8Text.of(in, maxBytes), maxTokens);
             String status = response.path("status").asText(null);
             if (status != null && !"ok".equals(status) && !"error".equals(status)) {
                 // a heartbeat ("running") of a recipient that took the message for a step request
@@ -177,6 +191,10 @@ public final class AgentMessageCodec {
             String unstorable = Json.unstorable(response);
             stored = unstorable != null ? Json.write(Map.of("status", "error", "error", "the recipient's response " + unstorable))
                     : Json.write(response);
+        } catch (Utf8Text.TooManyBytesException e) {
+            Utf8Text.dropUnreadBody(exchange);
+            in = exchange.getMessage();
+            stored = Json.write(Map.of("status", "error", "error", "the recipient's response is " + e.getMessage()));
         } catch (Json.TooManyTokensException e) {
             stored = Json.write(Map.of("status", "error", "error",
                     new Json.TooManyTokensException("the recipient's response", maxTokens).getMessage()));

@@ -45,6 +45,8 @@ public class MessageRoutes extends RouteBuilder {
 
     /** coordinator.input.max-json-tokens: the most JSON tokens read from one agent message or response. */
     private final int maxTokens;
+    /** coordinator.input.max-message-bytes: the most bytes of one agent message's or response's body read. */
+    private final int maxBytes;
 
     /**
      * {@code responses}: how far behind the consumer of {@link #RESPONSE_QUEUE} is, fed by that consumer; the
@@ -53,8 +55,9 @@ public class MessageRoutes extends RouteBuilder {
      * agent message or response.
      */
     public MessageRoutes(long defaultResponseTimeoutMs, int consumers, long sweepPeriodMs, ReplyBacklog responses, String replyQueue,
-                         int maxTokens) {
+                         int maxTokens, int maxBytes) {
         this.maxTokens = maxTokens;
+        this.maxBytes = maxBytes;
         this.replyQueue = replyQueue;
         this.defaultResponseTimeoutMs = defaultResponseTimeoutMs;
         this.consumers = consumers;
@@ -109,7 +112,7 @@ public class MessageRoutes extends RouteBuilder {
                 .routeId(RESPONSES_ROUTE_ID)
                 .routeDescription("responses of recipients: stored, then forwarded to the sender")
                 .process(exchange -> responses.track(exchange, dev.agentcoordinator.engine.ConsumedMessageId.of(exchange.getMessage())))
-                .process(exchange -> AgentMessageCodec.readResponse(exchange, maxTokens))
+                .process(exchange -> AgentMessageCodec.readResponse(exchange, maxTokens, maxBytes))
                 .filter(header(AgentMessageCodec.NOT_A_RESPONSE).isNotNull())
                     .log(LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "reply to message ${header.messageId} dropped: ${header.notAResponse}")
                     .stop()
@@ -177,7 +180,7 @@ public class MessageRoutes extends RouteBuilder {
         // kept as properties: a refused message is answered there (see onException)
         exchange.setProperty(AgentMessageCodec.REPLY_TO, replyTo);
         exchange.setProperty("correlationId", correlationId);
-        AgentMessageCodec.accept(in, replyTo, correlationId, maxTokens);
+        AgentMessageCodec.accept(in, replyTo, correlationId, maxTokens, maxBytes);
         in.setHeader(AgentMessageCodec.REDELIVERY, redelivery);
         in.setHeader(AgentMessageCodec.ACCEPTED_BY, acceptedBy);
         if (correlationId == null) {

@@ -29,7 +29,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * An event or a reply whose body is longer than coordinator.input.max-message-bytes (40 MiB by default) is refused
+ * An event, a reply or an agent message whose body is longer than coordinator.input.max-message-bytes (40 MiB by default) is refused
  * by its length, which the broker gives before the body: the body is never read into the coordinator's heap. The
  * Artemis JMS client decoded a TextMessage's text as it received it, before any check: a 50 MB reply took a 512 MB heap
  * from 77 to 414 MB. What proves it unread is the client's own message: a large message's body is read into memory in
@@ -104,6 +104,28 @@ class OversizedBodyUnreadTest {
         assertThat(found[0].getStringProperty(EventRoutes.DEAD_LETTER_REASON)).isEqualTo("event body is " + bytesOf(EVENT) + " bytes long:"
                 + " more than the 41,943,040 bytes read (" + SETTING + "); this dead letter does not carry it");
         assertThat(found[0]).isNotInstanceOf(TextMessage.class);
+        assertNeverRead();
+    }
+
+    @Test
+    void anAgentMessageOfMoreBytesThanAreReadIsRejectedUnreadNamingTheBound() throws Exception {
+        RECEIVED.clear();
+        String template = "{\"from\": \"f-oversized-asker\", \"to\": \"f-oversized-agent\", \"type\": \"Q\","
+                + " \"requires_response\": true, \"payload\": {\"a\": \"%s\"}}";
+        String answers = "test.replies." + UUID.randomUUID();
+        try (Connection connection = shared().connectionFactory().createConnection()) {
+            connection.start();
+            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            TextMessage question = session.createTextMessage(withLongText(template));
+            question.setJMSReplyTo(session.createQueue(answers));
+            session.createProducer(session.createQueue(dev.agentcoordinator.messages.MessageRoutes.INBOUND_QUEUE)).send(question);
+            Message answer = session.createConsumer(session.createQueue(answers)).receive(60_000);
+            assertThat(answer).as("an answer on the sender's JMSReplyTo within 60 s").isNotNull();
+            com.fasterxml.jackson.databind.JsonNode body = Json.parse(((TextMessage) answer).getText());
+            assertThat(body.path("status").asText()).isEqualTo("rejected");
+            assertThat(body.path("error").asText()).isEqualTo("agent message is " + bytesOf(template)
+                    + " bytes long: more than the 41,943,040 bytes read (" + SETTING + ")");
+        }
         assertNeverRead();
     }
 
