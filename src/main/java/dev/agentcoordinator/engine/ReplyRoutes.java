@@ -150,8 +150,9 @@ public class ReplyRoutes extends RouteBuilder {
                 .process(ReplyArrival::stamp)
                 // a BytesMessage reply (STOMP with content-length) is UTF-8 text, whatever the JVM's default charset
                 .setProperty(org.apache.camel.Exchange.CHARSET_NAME, constant("UTF-8"))
-                .process(exchange -> keepReplyText(exchange, maxTokens, maxBytes))
+                // before the text: a reply refused unread loses its JMS message, and with it the broker's id of it
                 .process(ConsumedMessageId::setAsCause)
+                .process(exchange -> keepReplyText(exchange, maxTokens, maxBytes))
                 .process(this::readCorrelation)
                 .choice()
                     .when(header(ROW_ID).isNull())

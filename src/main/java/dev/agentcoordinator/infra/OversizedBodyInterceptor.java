@@ -31,7 +31,11 @@ public final class OversizedBodyInterceptor implements Interceptor {
     @Override
     public boolean intercept(Packet packet, RemotingConnection connection) throws ActiveMQException {
         if (packet instanceof SessionReceiveLargeMessage large) {
-            leaveUnreadIfOversized(large.getLargeMessage(), large.getLargeMessageSize());
+            // a body the sender compressed (compressLargeMessages) comes in fewer bytes than it inflates to: the sender's
+            // client gives that size in _AMQ_LARGE_SIZE
+            Message message = large.getLargeMessage();
+            Object declared = message == null ? null : message.getObjectProperty(Message.HDR_LARGE_BODY_SIZE);
+            leaveUnreadIfOversized(message, Math.max(large.getLargeMessageSize(), declared instanceof Number n ? n.longValue() : 0));
         } else if (packet instanceof SessionReceiveMessage regular
                 && regular.getMessage() instanceof org.apache.activemq.artemis.api.core.client.ClientMessage core) {
             // already in memory (the broker makes a message of more than its journal's record size a large one), but

@@ -50,8 +50,8 @@ class OversizedBodyUnreadTest {
     /** Every large message the coordinator's JMS client received for the events or the reply queue, as it received it. */
     private static final Queue<ClientLargeMessageImpl> RECEIVED = new ConcurrentLinkedQueue<>();
     private static final Interceptor KEEP_LARGE = (packet, connection) -> {
-        if (packet instanceof SessionReceiveLargeMessage large && large.getLargeMessageSize() > 40_000_000
-                && large.getLargeMessage() instanceof ClientLargeMessageImpl message) {
+        if (packet instanceof SessionReceiveLargeMessage large && large.getLargeMessage() instanceof ClientLargeMessageImpl message
+                && (large.getLargeMessageSize() > 40_000_000 || message.getLongProperty(org.apache.activemq.artemis.api.core.Message.HDR_LARGE_BODY_SIZE) > 40_000_000)) {
             RECEIVED.add(message);
         }
         return true;
@@ -126,6 +126,34 @@ class OversizedBodyUnreadTest {
             assertThat(body.path("error").asText()).isEqualTo("agent message is " + bytesOf(template)
                     + " bytes long: more than the 41,943,040 bytes read (" + SETTING + ")");
         }
+        assertNeverRead();
+    }
+
+    /**
+     * A body the sender's client compressed (compressLargeMessage) reaches the coordinator in fewer bytes than the bound
+     * (hex digits: about a quarter), and inflates past it: it is measured by the size the sender gives, _AMQ_LARGE_SIZE.
+     */
+    @Test
+    void anEventCompressedUnderTheBoundThatInflatesPastItIsDeadLetteredUnread() throws Exception {
+        RECEIVED.clear();
+        String marker = "f-oversized-" + UUID.randomUUID();
+        java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+        StringBuilder hex = new StringBuilder(LONG_TEXT);
+        for (int i = 0; i < LONG_TEXT; i++) {
+            hex.append(Character.forDigit(random.nextInt(16), 16));
+        }
+        String template = "{\"type\": \"F_OVERSIZED\", \"payload\": {\"a\": \"%s\"}}";
+        try (ActiveMQConnectionFactory compressing = new ActiveMQConnectionFactory(shared().brokerUrl() + "?compressLargeMessage=true");
+             Connection connection = compressing.createConnection()) {
+            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            TextMessage event = session.createTextMessage(template.replace("%s", hex));
+            event.setStringProperty("test_marker", marker);
+            session.createProducer(session.createQueue(Endpoints.EVENTS_QUEUE)).send(event);
+        }
+        Message[] found = new Message[1];
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> (found[0] = deadLetter(marker)) != null);
+        assertThat(found[0].getStringProperty(EventRoutes.DEAD_LETTER_REASON)).isEqualTo("event body is " + bytesOf(template)
+                + " bytes long: more than the 41,943,040 bytes read (" + SETTING + "); this dead letter does not carry it");
         assertNeverRead();
     }
 
