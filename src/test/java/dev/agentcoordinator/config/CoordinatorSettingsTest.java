@@ -196,6 +196,15 @@ class CoordinatorSettingsTest {
         assertThat(CoordinatorSettings.fromMap(Map.of("db.pool.connection-timeout-ms", "250", "locks.priorities", "")).get("coordinator.locks.priorities")).isEmpty();
     }
 
+    /** The bytes of a body read: 40 MiB by default (a TextMessage of the 20 million characters read), at least 1024. */
+    @Test
+    void theBytesOfABodyReadAreAtLeast1024AndByDefault40MiB() {
+        assertThat(CoordinatorSettings.fromMap(Map.of()).inputMaxMessageBytes()).isEqualTo(40 * 1024 * 1024);
+        assertThat(CoordinatorSettings.fromMap(Map.of("input.max-message-bytes", "1024")).inputMaxMessageBytes()).isEqualTo(1024);
+        assertThatThrownBy(() -> CoordinatorSettings.fromMap(Map.of("input.max-message-bytes", "1000")))
+                .hasMessageContaining("coordinator.input.max-message-bytes").hasMessageContaining("1000 must be at least 1024");
+    }
+
     @Test
     void theSweepPeriodAndTheMessageResponseTimeoutArePositiveIntegers() {
         CoordinatorSettings defaults = CoordinatorSettings.fromMap(Map.of());
