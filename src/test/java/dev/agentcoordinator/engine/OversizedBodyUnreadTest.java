@@ -29,7 +29,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * An event, a reply or an agent message whose body is longer than coordinator.input.max-message-bytes (40 MiB by default) is refused
+ * An event, a reply or an agent message whose body is longer than coordinator.input.max-message-bytes (40 MiB by default; 8 MiB
+ * on the engine tests' coordinator, so that these bodies are 9 MB, not 42) is refused
  * by its length, which the broker gives before the body: the body is never read into the coordinator's heap. The
  * Artemis JMS client decoded a TextMessage's text as it received it, before any check: a 50 MB reply took a 512 MB heap
  * from 77 to 414 MB. What proves it unread is the client's own message: a large message's body is read into memory in
@@ -39,10 +40,13 @@ import static org.awaitility.Awaitility.await;
 class OversizedBodyUnreadTest {
     private static final String SETTING = "coordinator.input.max-message-bytes";
     /**
-     * Over the default bound once the broker holds it in 2 bytes a character (42 MB), under the 21 million characters
+     * Over the test coordinator's bound once the broker holds it in 2 bytes a character (9 MB), under the 20 million characters
      * read: made when sent, not kept for the JVM's other tests.
      */
-    private static final int LONG_TEXT = 21_000_000;
+    private static final int LONG_TEXT = 4_500_000;
+    /** The engine tests' coordinator's coordinator.input.max-message-bytes (TestCoordinator.settings). */
+    static final int BOUND = 8 * 1024 * 1024;
+    private static final String BOUND_READ = String.format(java.util.Locale.ROOT, " more than the %,d bytes read (", BOUND);
     private static final String REPLY = "{\"status\": \"ok\", \"output\": {\"a\": \"%s\"}}";
     private static final String EVENT = "{\"type\": \"F_OVERSIZED\", \"payload\": {\"a\": \"%s\"}}";
 
@@ -51,7 +55,7 @@ class OversizedBodyUnreadTest {
     private static final Queue<ClientLargeMessageImpl> RECEIVED = new ConcurrentLinkedQueue<>();
     private static final Interceptor KEEP_LARGE = (packet, connection) -> {
         if (packet instanceof SessionReceiveLargeMessage large && large.getLargeMessage() instanceof ClientLargeMessageImpl message
-                && (large.getLargeMessageSize() > 40_000_000 || message.getLongProperty(org.apache.activemq.artemis.api.core.Message.HDR_LARGE_BODY_SIZE) > 40_000_000)) {
+                && (large.getLargeMessageSize() > BOUND || message.getLongProperty(org.apache.activemq.artemis.api.core.Message.HDR_LARGE_BODY_SIZE) > BOUND)) {
             RECEIVED.add(message);
         }
         return true;
@@ -82,7 +86,8 @@ class OversizedBodyUnreadTest {
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
                 .until(() -> executionOf(eventId) != null && "failed".equals(executionStatus(executionOf(eventId))));
         Map<String, Object> step = stepRow(executionOf(eventId), "only");
-        assertThat(step.get("error")).isEqualTo("agent reply is " + bytesOf(REPLY) + " bytes long: more than the 41,943,040 bytes read (" + SETTING + ")");
+        assertThat(step.get("error")).isEqualTo("agent reply is " + bytesOf(REPLY) + " bytes long:"
+                + BOUND_READ + SETTING + ")");
         assertThat(step.get("attempt")).as("not retried").isEqualTo(1);
         assertThat(agents.received("only")).hasSize(1);
         assertNeverRead();
@@ -102,7 +107,7 @@ class OversizedBodyUnreadTest {
         Message[] found = new Message[1];
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> (found[0] = deadLetter(marker)) != null);
         assertThat(found[0].getStringProperty(EventRoutes.DEAD_LETTER_REASON)).isEqualTo("event body is " + bytesOf(EVENT) + " bytes long:"
-                + " more than the 41,943,040 bytes read (" + SETTING + "); this dead letter does not carry it");
+                + BOUND_READ + SETTING + "); this dead letter does not carry it");
         assertThat(found[0]).isNotInstanceOf(TextMessage.class);
         assertNeverRead();
     }
@@ -124,7 +129,8 @@ class OversizedBodyUnreadTest {
             com.fasterxml.jackson.databind.JsonNode body = Json.parse(((TextMessage) answer).getText());
             assertThat(body.path("status").asText()).isEqualTo("rejected");
             assertThat(body.path("error").asText()).isEqualTo("agent message is " + bytesOf(template)
-                    + " bytes long: more than the 41,943,040 bytes read (" + SETTING + ")");
+                    + " bytes long:"
+                + BOUND_READ + SETTING + ")");
         }
         assertNeverRead();
     }
@@ -153,7 +159,8 @@ class OversizedBodyUnreadTest {
         Message[] found = new Message[1];
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> (found[0] = deadLetter(marker)) != null);
         assertThat(found[0].getStringProperty(EventRoutes.DEAD_LETTER_REASON)).isEqualTo("event body is " + bytesOf(template)
-                + " bytes long: more than the 41,943,040 bytes read (" + SETTING + "); this dead letter does not carry it");
+                + " bytes long:"
+                + BOUND_READ + SETTING + "); this dead letter does not carry it");
         assertNeverRead();
     }
 

@@ -50,7 +50,8 @@ public final class TestCoordinator {
 
     /**
      * An engine test coordinator's settings: embedded broker and database on free ports, no demo agents, fast
-     * sweeps, an event dead-lettered after its third failed delivery (the broker's backoff makes ten take 40 s).
+     * sweeps, an event dead-lettered after its third failed delivery (the broker's backoff makes ten take 40 s), bodies of
+     * at most 8 MiB (the engine tests' largest other body, a million JSON tokens, is 4 MB on the broker).
      */
     static CoordinatorSettings settings(Path dataDir, Path workflows) {
         return CoordinatorSettings.fromMap(Map.of(
@@ -61,6 +62,8 @@ public final class TestCoordinator {
                 "workflows.dir", workflows.toString(),
                 "supervisor.period-ms", "50",
                 "events.max-deliveries", "3",
+                // OversizedBodyUnreadTest's bodies past it are 9 MB, not the 42 MB the default bound would take
+                "input.max-message-bytes", String.valueOf(OversizedBodyUnreadTest.BOUND),
                 // LockedStepTest's waiters of two priorities
                 "locks.priorities", dev.agentcoordinator.locks.LockPriorities.SPEC_DEFAULT + ",g-lock-low:1,g-lock-mid:3"));
     }
