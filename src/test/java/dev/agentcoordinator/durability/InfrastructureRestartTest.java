@@ -1,6 +1,7 @@
 package dev.agentcoordinator.durability;
 
 import dev.agentcoordinator.engine.Json;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -26,6 +27,26 @@ class InfrastructureRestartTest {
     /** Its own broker and database: restarting the shared ones would disturb other tests' coordinator. */
     private static final OwnedInfrastructure infra = OwnedInfrastructure.startNew();
     private final Audit audit = new Audit(infra);
+    /**
+     * The coordinator of the tests that run it with the default settings and read nothing from its log: each has
+     * workflows and agents of its own and ends with all its executions completed, so the next finds it idle. Started
+     * by the first of them (a child JVM's start took a fifth of this class's time), again should one have ended it.
+     */
+    private static CoordinatorProcess withDefaults;
+
+    private static synchronized CoordinatorProcess coordinatorWithDefaults() throws IOException {
+        if (withDefaults == null || !withDefaults.isAlive()) {
+            withDefaults = CoordinatorProcess.start(infra, "defaults");
+        }
+        return withDefaults;
+    }
+
+    @AfterAll
+    static void stopTheCoordinatorWithDefaults() {
+        if (withDefaults != null) {
+            withDefaults.kill();
+        }
+    }
 
     @FunctionalInterface
     interface Outage {
@@ -83,8 +104,8 @@ class InfrastructureRestartTest {
     void databaseOutageLongerThanAttemptTimeoutsTimesOutNoAnsweredAttempt() throws Exception {
         String workflow = "d_outage";
         long attemptTimeoutMs = 1_000;
-        try (RecordingAgents agents = quickThenSlow("d-outage-fetch", "d-outage-next");
-             CoordinatorProcess coordinator = CoordinatorProcess.start(infra, "outage")) {
+        CoordinatorProcess coordinator = coordinatorWithDefaults();
+        try (RecordingAgents agents = quickThenSlow("d-outage-fetch", "d-outage-next")) {
             List<String> events;
             try (EventSender sender = new EventSender(infra.connectionFactory())) {
                 events = sender.events("D_OUTAGE", 40);
@@ -230,8 +251,8 @@ class InfrastructureRestartTest {
 
     private void restartMidRun(String name, boolean noAttemptTimesOut, Outage outage) throws Exception {
         String workflow = "d_" + name;
-        try (RecordingAgents agents = quickThenSlow("d-" + name + "-fetch", "d-" + name + "-slow");
-             CoordinatorProcess coordinator = CoordinatorProcess.start(infra, "restart-" + name)) {
+        CoordinatorProcess coordinator = coordinatorWithDefaults();
+        try (RecordingAgents agents = quickThenSlow("d-" + name + "-fetch", "d-" + name + "-slow")) {
             List<String> events;
             try (EventSender sender = new EventSender(infra.connectionFactory())) {
                 events = sender.events("D_" + name.toUpperCase(), EXECUTIONS);
