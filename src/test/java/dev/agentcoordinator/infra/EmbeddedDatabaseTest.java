@@ -3,6 +3,10 @@ package dev.agentcoordinator.infra;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.agentcoordinator.DatabaseTemplate;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 import org.junit.jupiter.api.io.TempDir;
 
 import javax.sql.DataSource;
@@ -22,7 +26,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+// Its methods run side by side (@Execution(CONCURRENT), junit-platform.properties): each has a data directory and a
+// port of its own, and most of their time is a server's start, a child JVM's or a restart's wait. The one that wants
+// no ERROR line at all on the root logger runs alone (ROOT_LOG, READ_WRITE): a restart failed on purpose next door
+// logs one. The others only look for lines of their own in it.
 class EmbeddedDatabaseTest {
+    private static final String ROOT_LOG = "the root logger's lines";
 
     @TempDir
     Path root;
@@ -43,6 +52,8 @@ class EmbeddedDatabaseTest {
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    @ResourceLock(value = ROOT_LOG, mode = ResourceAccessMode.READ)
     void startsMigratesAndKeepsItsDataAcrossARestart() throws Exception {
         dataDir = empty();
         try (EmbeddedDatabase database = new EmbeddedDatabase(0, dataDir);
@@ -68,6 +79,8 @@ class EmbeddedDatabaseTest {
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    @ResourceLock(value = ROOT_LOG, mode = ResourceAccessMode.READ)
     void aServerLeftRunningByAKilledCoordinatorIsStoppedAndTheDirectoryStartsAgain() throws Exception {
         List<String> command = new ArrayList<>(List.of(TestJvm.java()));
         command.addAll(TestJvm.quickStartOptions());
@@ -93,6 +106,8 @@ class EmbeddedDatabaseTest {
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    @ResourceLock(value = ROOT_LOG, mode = ResourceAccessMode.READ)
     void aLockFileLeftByAGoneServerWhosePidAnotherProgramNowHasDoesNotKeepTheDirectoryFromStarting() throws Exception {
         List<String> lockFile;
         try (EmbeddedDatabase database = new EmbeddedDatabase(0, dataDir)) {
@@ -117,6 +132,8 @@ class EmbeddedDatabaseTest {
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    @ResourceLock(value = ROOT_LOG, mode = ResourceAccessMode.READ)
     void aLockFileIsKeptWhileAProcessStillWorksInTheDirectory() throws Exception {
         // a backend that outlived its killed server works in the data directory; its lock file is what
         // keeps a new server off the old one's shared memory
@@ -137,6 +154,8 @@ class EmbeddedDatabaseTest {
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    @ResourceLock(value = ROOT_LOG, mode = ResourceAccessMode.READ_WRITE)
     void aServerThatDiesWhileInUseIsStartedAgainOnItsPortWithItsData() throws Exception {
         try (dev.agentcoordinator.engine.CapturedLog log = dev.agentcoordinator.engine.CapturedLog.ofRoot();
              EmbeddedDatabase database = new EmbeddedDatabase(0, dataDir);
@@ -167,6 +186,8 @@ class EmbeddedDatabaseTest {
      * restart's course rather than that lock.
      */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    @ResourceLock(value = ROOT_LOG, mode = ResourceAccessMode.READ)
     void aServerThatFailsToStartAgainOnceStartsAtALaterAttempt() throws Exception {
         java.nio.file.Path control = dataDir.resolve("global").resolve("pg_control");
         try (dev.agentcoordinator.engine.CapturedLog log = dev.agentcoordinator.engine.CapturedLog.ofRoot();
@@ -187,6 +208,8 @@ class EmbeddedDatabaseTest {
     }
 
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    @ResourceLock(value = ROOT_LOG, mode = ResourceAccessMode.READ)
     void aDirectoryInUseByARunningInstanceIsRefusedNamingIt() throws Exception {
         try (EmbeddedDatabase running = new EmbeddedDatabase(0, dataDir)) {
             running.start();
@@ -204,6 +227,8 @@ class EmbeddedDatabaseTest {
 
     /** The loser used to stop the server the winner had just launched (it had "started since" its own attempt). */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    @ResourceLock(value = ROOT_LOG, mode = ResourceAccessMode.READ)
     void ofTwoInstancesStartedAtOnceOnOneDirectoryOneIsRefusedAndTheOthersServerRuns() throws Exception {
         dataDir = empty();   // both would initialise it
         java.util.concurrent.ExecutorService starts = java.util.concurrent.Executors.newFixedThreadPool(2);
