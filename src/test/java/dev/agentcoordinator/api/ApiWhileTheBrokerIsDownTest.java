@@ -41,7 +41,9 @@ class ApiWhileTheBrokerIsDownTest {
         try (RunningCoordinator coordinator = CoordinatorApp.start(CoordinatorSettings.fromMap(Map.of(
                 "broker.url", brokerUrl, "db.url", "", "db.embedded.port", "0", "http.port", "0",
                 "data.dir", DatabaseTemplate.seeded(folder.resolve("data")).toString(),
-                "workflows.dir", "routes/workflows", "demo-agents.enabled", "false")))) {
+                "workflows.dir", "routes/workflows", "demo-agents.enabled", "false",
+                // the durability tests' sweeps: the stall sweep that sends the retried execution on runs every 5 s, not 10 s
+                "supervisor.period-ms", "100")))) {
             String api = coordinator.httpUrl();
             assertThat(post(api + "/api/events", "{\"type\": \"NOTHING_STARTS\", \"payload\": {}}").statusCode()).isEqualTo(202);
             // two executions whose agent is not there: one cancelled now (to be retried in the outage), one left running
