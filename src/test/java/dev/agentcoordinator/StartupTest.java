@@ -260,8 +260,9 @@ class StartupTest {
             new Thread(starting, "starting-before-its-database").start();
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> log.lines().stream()
                     .anyMatch(line -> line.contains("(try 1); trying again in 2 s")));
+            // migrated already: what is shown is the wait, and a fresh schema's migrations took seconds after it
             try (dev.agentcoordinator.infra.EmbeddedDatabase database = new dev.agentcoordinator.infra.EmbeddedDatabase(port,
-                    DatabaseTemplate.seedCluster(tmp.resolve("database-later-postgres")))) {
+                    DatabaseTemplate.seeded(tmp.resolve("database-later-db")).resolve("postgres"))) {
                 database.start();
                 try (RunningCoordinator coordinator = starting.get(90, java.util.concurrent.TimeUnit.SECONDS)) {
                     assertThat(coordinator.httpUrl()).isNotBlank();
