@@ -278,7 +278,8 @@ public final class CamelRuntime implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
-        operations.apiGate().closeForStop();   // the routes stop before the server does
+        // the routes stop before the server does: new API requests are refused, those let through answered first
+        operations.apiGate().closeForStop(dev.agentcoordinator.ops.ClosedApiGate.DRAIN_AT_MOST);
         try {
             main.stop();
         } finally {
