@@ -17,7 +17,8 @@ final class AgentMessageWire {
     /** The coordinator's queue for messages between agents. */
     static final String QUEUE = "agent.messages";
 
-    static final ObjectMapper JSON = AgentMessages.boundedMapper();
+    /** Writes; a message or response is read with its service's or messenger's bound. */
+    static final ObjectMapper JSON = JsonTokenBound.DEFAULT.mapper();
 
     private AgentMessageWire() {
     }
@@ -27,13 +28,19 @@ final class AgentMessageWire {
     }
 
     /** The message as delivered; its payload may be any JSON (only an object also reads as a map). */
-    @SuppressWarnings("unchecked")
     static AgentMessage parse(String body) throws MalformedRequestException {
+        return parse(body, JsonTokenBound.DEFAULT);
+    }
+
+    /** As {@link #parse(String)}, reading at most the bound's tokens. */
+    @SuppressWarnings("unchecked")
+    static AgentMessage parse(String body, JsonTokenBound bound) throws MalformedRequestException {
+        ObjectMapper json = bound.mapper();
         if (body == null || body.isBlank()) {   // Jackson throws IllegalArgumentException on null: rolled back again and again
             throw new MalformedRequestException("agent message body is empty", null);
         }
         try {
-            JsonNode message = JSON.readTree(body);
+            JsonNode message = json.readTree(body);
             if (message == null || !message.isObject()) {
                 throw new MalformedRequestException("agent message is not a JSON object", null);
             }
@@ -41,12 +48,12 @@ final class AgentMessageWire {
                 throw new MalformedRequestException("agent message has no 'type'", null);
             }
             JsonNode payload = message.get("payload");
-            Map<String, Object> fields = payload != null && payload.isObject() ? JSON.convertValue(payload, Map.class) : Map.of();
+            Map<String, Object> fields = payload != null && payload.isObject() ? json.convertValue(payload, Map.class) : Map.of();
             return new AgentMessage(text(message, "message_id"), text(message, "from"), text(message, "to"),
                     message.path("type").asText(), fields, message.path("requires_response").asBoolean(false),
                     text(message, "execution_id"), payload == null ? JSON.nullNode() : payload);
         } catch (JsonProcessingException e) {
-            String tooMany = AgentMessages.tooManyTokens("agent message", e);
+            String tooMany = bound.tooManyTokens("agent message", e);
             throw new MalformedRequestException(tooMany != null ? tooMany : "agent message is not valid JSON: " + e.getOriginalMessage(), e);
         }
     }
@@ -86,10 +93,6 @@ final class AgentMessageWire {
     private static String text(JsonNode message, String field) {
         JsonNode value = message.get(field);
         return value == null || value.isNull() ? null : value.asText();
-    }
-
-    static JsonNode tree(String text) throws JsonProcessingException {
-        return JSON.readTree(text);
     }
 
     private static String write(JsonNode body) {

@@ -1,13 +1,10 @@
 package dev.agentcoordinator.agent;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import jakarta.jms.BytesMessage;
 import jakarta.jms.JMSException;
 import jakarta.jms.Message;
@@ -18,37 +15,8 @@ import java.nio.charset.StandardCharsets;
 /** The JSON wire format of step requests and replies (CONTRACT.md section 2). */
 final class AgentMessages {
 
-    /**
-     * The most JSON tokens (keys, values, brackets) an agent reads from one request, agent message or response: the
-     * coordinator's own default bound on what it reads ({@code coordinator.input.max-json-tokens}). Unbounded, a body of
-     * a few MB of keys or zeros built a tree of hundreds of MB in the agent's heap; the parser stops past it.
-     */
-    static final int MAX_JSON_TOKENS = 1_000_000;
-
-    private static final ObjectMapper JSON = boundedMapper();
-
-    /** The SDK's reading and writing mapper, reading at most {@link #MAX_JSON_TOKENS} tokens of a document. */
-    static ObjectMapper boundedMapper() {
-        return JsonMapper.builder(com.fasterxml.jackson.core.JsonFactory.builder()
-                        .streamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder().maxTokenCount(MAX_JSON_TOKENS).build())
-                        .build())
-                .addModule(new JavaTimeModule())
-                .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-                .build();
-    }
-
-    /** "{@code what} has more than 1,000,000 JSON tokens …" when Jackson stopped at the bound, else null. */
-    static String tooManyTokens(String what, JsonProcessingException e) {
-        // read into a class (a request), the parser's exception comes wrapped in a mapping one
-        for (Throwable cause = e; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
-            if (cause instanceof com.fasterxml.jackson.core.exc.StreamConstraintsException constraint
-                    && String.valueOf(constraint.getOriginalMessage()).startsWith("Token count")) {
-                return String.format(java.util.Locale.ROOT, "%s has more than %,d JSON tokens (keys, values, brackets): at most %,d are read",
-                        what, MAX_JSON_TOKENS, MAX_JSON_TOKENS);
-            }
-        }
-        return null;
-    }
+    /** Writes, and reads the coordinator's small answers to heartbeats; requests are read with the service's bound. */
+    private static final ObjectMapper JSON = JsonTokenBound.DEFAULT.mapper();
 
     private AgentMessages() {
     }
@@ -76,14 +44,18 @@ final class AgentMessages {
     }
 
     static AgentRequest parseRequest(String body) throws MalformedRequestException {
+        return parseRequest(body, JsonTokenBound.DEFAULT);
+    }
+
+    static AgentRequest parseRequest(String body, JsonTokenBound bound) throws MalformedRequestException {
         if (body == null || body.isBlank()) {
             throw new MalformedRequestException("request body is empty", null);
         }
         AgentRequest request;
         try {
-            request = JSON.readValue(body, AgentRequest.class);
+            request = bound.mapper().readValue(body, AgentRequest.class);
         } catch (JsonProcessingException e) {
-            String tooMany = tooManyTokens("request", e);
+            String tooMany = bound.tooManyTokens("request", e);
             throw new MalformedRequestException(tooMany != null ? tooMany : "request body is not a valid step request JSON object: "
                     + e.getOriginalMessage(), e);
         }

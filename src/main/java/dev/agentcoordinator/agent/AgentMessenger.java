@@ -75,17 +75,43 @@ public final class AgentMessenger implements AutoCloseable {
     private boolean closed;
     /** How often a service opened this messenger ({@link #reopen}). */
     private int uses;
+    /** What a response is read within: its service's bound (which its builder may set after making this), or its own. */
+    private volatile JsonTokenBound jsonBound;
 
     AgentMessenger(ConnectionFactory connectionFactory, String agentName) {
-        this.connectionFactory = Objects.requireNonNull(connectionFactory, "connectionFactory");
-        this.agentName = AgentService.checkedAgentName(agentName, "agent name");
+        this(connectionFactory, agentName, JsonTokenBound.DEFAULT);
     }
 
-    /** A messenger sending as {@code agentName}, connected now (fails fast on a bad broker). */
+    AgentMessenger(ConnectionFactory connectionFactory, String agentName, JsonTokenBound jsonBound) {
+        this.connectionFactory = Objects.requireNonNull(connectionFactory, "connectionFactory");
+        this.agentName = AgentService.checkedAgentName(agentName, "agent name");
+        this.jsonBound = jsonBound;
+    }
+
+    /**
+     * A messenger sending as {@code agentName}, connected now (fails fast on a bad broker), reading at most 1,000,000
+     * JSON tokens of a response.
+     */
     public static AgentMessenger connect(ConnectionFactory connectionFactory, String agentName) {
-        AgentMessenger messenger = new AgentMessenger(connectionFactory, agentName);
+        return connect(connectionFactory, agentName, JsonTokenBound.DEFAULT_MAX_TOKENS);
+    }
+
+    /**
+     * As {@link #connect(ConnectionFactory, String)}, reading at most {@code maxJsonTokens} JSON tokens (keys, values,
+     * brackets; at least 1,000) of a response: one beyond fails its {@code ask} with {@link AgentMessageException}.
+     * Raise it with the coordinator's {@code coordinator.input.max-json-tokens}, within which the coordinator reads a
+     * response before passing it on.
+     */
+    public static AgentMessenger connect(ConnectionFactory connectionFactory, String agentName, int maxJsonTokens) {
+        AgentMessenger messenger = new AgentMessenger(connectionFactory, agentName,
+                new JsonTokenBound(maxJsonTokens, JsonTokenBound.MESSENGER_OPTION));
         messenger.open();
         return messenger;
+    }
+
+    /** Its service's bound, set by the builder that made it. */
+    void readWithin(JsonTokenBound bound) {
+        this.jsonBound = Objects.requireNonNull(bound, "bound");
     }
 
     public String agentName() {
@@ -266,10 +292,11 @@ public final class AgentMessenger implements AutoCloseable {
                 return;
             }
             JsonNode body;
+            JsonTokenBound bound = jsonBound;
             try {
-                body = AgentMessageWire.tree(AgentMessages.bodyOf(message));
+                body = bound.mapper().readTree(AgentMessages.bodyOf(message));
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                String tooMany = AgentMessages.tooManyTokens("the response", e);
+                String tooMany = bound.tooManyTokens("the response", e);
                 if (tooMany == null) {
                     throw e;
                 }

@@ -174,11 +174,11 @@ public final class AgentService implements AutoCloseable {
     }
 
     private void startWorkers(ConnectionFactory connectionFactory, ActionDispatcher dispatcher,
-                              MessageDispatcher messageDispatcher, int concurrency) {
+                              MessageDispatcher messageDispatcher, int concurrency, JsonTokenBound jsonBound) {
         String queue = queueName(agentName);
         try {
             for (int i = 0; i < concurrency; i++) {
-                RequestWorker worker = new RequestWorker(queue, connectionFactory, dispatcher, messageDispatcher, stopRequested, heartbeats);
+                RequestWorker worker = new RequestWorker(queue, connectionFactory, dispatcher, messageDispatcher, stopRequested, heartbeats, jsonBound);
                 worker.open();
                 workers.add(worker);
             }
@@ -208,6 +208,7 @@ public final class AgentService implements AutoCloseable {
         private int concurrency = 1;
         private Duration shutdownTimeout = Duration.ofSeconds(30);
         private Duration heartbeatInterval;
+        private JsonTokenBound jsonBound = JsonTokenBound.DEFAULT;
 
         private Builder(ConnectionFactory connectionFactory, String agentName) {
             this.connectionFactory = Objects.requireNonNull(connectionFactory, "connectionFactory");
@@ -248,6 +249,21 @@ public final class AgentService implements AutoCloseable {
             return this;
         }
 
+        /**
+         * The most JSON tokens (keys, values, brackets: {@code {"a": [1, 2]}} is 6; at least 1,000) read of one request,
+         * agent message or response (default 1,000,000, the coordinator's default {@code coordinator.input.max-json-tokens}):
+         * the parser stops past it, and such a request is answered with a non-retryable error naming this option. A
+         * request carries the outputs its input mappings name, each within the coordinator's bound: an agent whose
+         * steps take several large outputs needs more than the coordinator's setting.
+         */
+        public Builder maxJsonTokens(int tokens) {
+            this.jsonBound = new JsonTokenBound(tokens, JsonTokenBound.SERVICE_OPTION);   // one mapper for all the consumers
+            if (messenger != null) {
+                messenger.readWithin(jsonBound);
+            }
+            return this;
+        }
+
         public Builder handle(String action, ActionHandler handler) {
             Objects.requireNonNull(handler, "handler");
             if (action == null || action.isBlank()) {
@@ -280,7 +296,7 @@ public final class AgentService implements AutoCloseable {
          */
         public AgentMessenger messenger() {
             if (messenger == null) {
-                messenger = new AgentMessenger(connectionFactory, agentName);
+                messenger = new AgentMessenger(connectionFactory, agentName, jsonBound);
             }
             return messenger;
         }
@@ -310,7 +326,7 @@ public final class AgentService implements AutoCloseable {
             AgentService service = new AgentService(agentName, shutdownTimeout, messenger(), messengerUse,
                     new Heartbeats(connectionFactory, agentName, heartbeatInterval));
             service.startWorkers(connectionFactory, new ActionDispatcher(agentName, handlers),
-                    new MessageDispatcher(agentName, messageHandlers), concurrency);
+                    new MessageDispatcher(agentName, messageHandlers), concurrency, jsonBound);
             return service;
         }
     }

@@ -37,6 +37,8 @@ final class RequestWorker implements Runnable {
     private final MessageDispatcher messageDispatcher;
     private final CountDownLatch stopRequested;
     private final Heartbeats heartbeats;
+    /** The service's, shared by its workers. */
+    private final JsonTokenBound jsonBound;
 
     // written by the worker thread, closed by AgentService.close() after the grace period
     private volatile Connection connection;
@@ -90,13 +92,15 @@ final class RequestWorker implements Runnable {
     }
 
     RequestWorker(String queueName, ConnectionFactory connectionFactory, ActionDispatcher dispatcher,
-                  MessageDispatcher messageDispatcher, CountDownLatch stopRequested, Heartbeats heartbeats) {
+                  MessageDispatcher messageDispatcher, CountDownLatch stopRequested, Heartbeats heartbeats,
+                  JsonTokenBound jsonBound) {
         this.queueName = queueName;
         this.connectionFactory = connectionFactory;
         this.dispatcher = dispatcher;
         this.messageDispatcher = messageDispatcher;
         this.stopRequested = stopRequested;
         this.heartbeats = heartbeats;
+        this.jsonBound = jsonBound;
     }
 
     /** Connects and subscribes; called once up front so that start() fails fast on a bad broker. */
@@ -299,7 +303,7 @@ final class RequestWorker implements Runnable {
         String response;
         boolean requiresResponse;
         try {
-            AgentMessage agentMessage = AgentMessageWire.parse(AgentMessages.bodyOf(message));
+            AgentMessage agentMessage = AgentMessageWire.parse(AgentMessages.bodyOf(message), jsonBound);
             requiresResponse = agentMessage.requiresResponse();
             try {
                 response = messageDispatcher.dispatch(agentMessage);
@@ -322,7 +326,7 @@ final class RequestWorker implements Runnable {
 
     private AgentReply answer(Message message) throws JMSException {
         try {
-            AgentRequest request = AgentMessages.parseRequest(AgentMessages.bodyOf(message));
+            AgentRequest request = AgentMessages.parseRequest(AgentMessages.bodyOf(message), jsonBound);
             return dispatcher.dispatch(request);
         } catch (MalformedRequestException e) {
             LOG.warn("malformed request {} on {}: {}", message.getJMSMessageID(), queueName, e.getMessage());

@@ -13,7 +13,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class AgentJsonTokenBoundTest {
     /** Two million zeros and their commas: 4 MB of text, more than a million tokens. */
     private static final String MANY_ZEROS = "[" + "0,".repeat(2_000_000) + "0]";
-    private static final String BOUND = "more than 1,000,000 JSON tokens (keys, values, brackets): at most 1,000,000 are read";
+    private static final String BOUND = "more than 1,000,000 JSON tokens (keys, values, brackets): at most 1,000,000 are read (AgentService.Builder.maxJsonTokens)";
 
     @Test
     void aRequestOfMoreTokensThanAreReadIsRefusedNamingTheBound() {
@@ -35,5 +35,12 @@ class AgentJsonTokenBoundTest {
         AgentRequest request = AgentMessages.parseRequest("{\"execution_id\":\"e\",\"step_id\":\"s\",\"action\":\"a\",\"attempt\":1,"
                 + "\"input\":{\"n\":[" + "0,".repeat(900_000) + "0]}}");
         assertThat(request.action()).isEqualTo("a");
+    }
+
+    @Test
+    void anAgentMessageBeyondTheDefaultIsReadWithinARaisedBound() throws Exception {
+        AgentMessage message = AgentMessageWire.parse("{\"type\":\"Q\",\"from\":\"a\",\"to\":\"b\",\"payload\":{\"n\":" + MANY_ZEROS + "}}",
+                new JsonTokenBound(3_000_000, JsonTokenBound.SERVICE_OPTION));
+        assertThat(message.payloadJson().path("n").size()).isEqualTo(2_000_001);
     }
 }

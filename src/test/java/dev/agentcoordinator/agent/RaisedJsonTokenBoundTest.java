@@ -1,0 +1,84 @@
+package dev.agentcoordinator.agent;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import jakarta.jms.ConnectionFactory;
+import org.apache.activemq.artemis.junit.EmbeddedActiveMQExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * A step's request carries the outputs its input mappings name, each within the coordinator's bound
+ * ({@code coordinator.input.max-json-tokens}), so a legal request can have more than the SDK's default 1,000,000 JSON
+ * tokens: {@code AgentService.Builder.maxJsonTokens} raises what the service reads, and the refusal names it.
+ */
+class RaisedJsonTokenBoundTest {
+
+    @RegisterExtension
+    static final EmbeddedActiveMQExtension BROKER = new EmbeddedActiveMQExtension(43);
+
+    /** 1,500,000 zeros: with their brackets and the request's fields, about 1.5 million tokens (3 MB of text). */
+    private static final Map<String, Object> TWO_OUTPUTS = Map.of("n", new int[1_500_000]);
+
+    private ConnectionFactory connectionFactory;
+    private StepRequestClient coordinator;
+    private final List<AutoCloseable> closing = new ArrayList<>();
+    private final String agent = "bound-" + UUID.randomUUID().toString().substring(0, 8);
+
+    @BeforeEach
+    void connect() throws Exception {
+        connectionFactory = AgentService.artemisConnectionFactory(BROKER.getVmURL());
+        coordinator = new StepRequestClient(connectionFactory);
+    }
+
+    @AfterEach
+    void disconnect() throws Exception {
+        for (AutoCloseable c : closing) {
+            c.close();
+        }
+        coordinator.close();
+    }
+
+    private AgentService.Builder counting() {
+        return AgentService.builder(connectionFactory, agent)
+                .handleOutput("count", request -> Map.of("count", request.inputList("n").size()));
+    }
+
+    @Test
+    void aRequestBeyondTheDefaultBoundIsHandledWithinARaisedOne() throws Exception {
+        closing.add(counting().maxJsonTokens(2_000_000).start());
+
+        JsonNode reply = coordinator.awaitReply(coordinator.send(agent, "count", TWO_OUTPUTS));
+
+        assertThat(reply.path("status").asText()).as(reply.toString()).isEqualTo("ok");
+        assertThat(reply.at("/output/count").asInt()).isEqualTo(1_500_000);
+    }
+
+    @Test
+    void aRequestBeyondTheDefaultBoundIsRefusedNamingTheOptionToRaise() throws Exception {
+        closing.add(counting().start());
+
+        JsonNode reply = coordinator.awaitReply(coordinator.send(agent, "count", TWO_OUTPUTS));
+
+        assertThat(reply.path("status").asText()).isEqualTo("error");
+        assertThat(reply.path("retryable").asBoolean(true)).isFalse();
+        assertThat(reply.path("error").asText()).isEqualTo("malformed request on agent." + agent + ": request has more than"
+                + " 1,000,000 JSON tokens (keys, values, brackets): at most 1,000,000 are read (AgentService.Builder.maxJsonTokens)");
+    }
+
+    @Test
+    void aBoundTooSmallForAControlMessageIsRefused() {
+        assertThatThrownBy(() -> counting().maxJsonTokens(999))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("AgentService.Builder.maxJsonTokens must be at least 1000, was 999");
+    }
+}
