@@ -18,7 +18,8 @@ public final class ApiRoutes {
     /**
      * @param replyQueue where a step reply posted to the API goes, as its agent's would
      * @param brokerUnreachable whether the broker is known to be unreachable now (BrokerOutageWatch): a send would wait for it, unbounded
-     * @param maxTokens coordinator.input.max-json-tokens: a posted event or step reply of more tokens is a 413
+     * @param maxTokens coordinator.input.max-json-tokens: a posted event or step reply of more tokens is a 413, an agent
+     *                  message a 400
      */
     public static List<RouteBuilder> builders(WorkflowCatalog catalog, String replyQueue, BooleanSupplier brokerUnreachable, int maxTokens) {
         BrokerSendGuard brokerSendGuard = new BrokerSendGuard(brokerUnreachable);
@@ -34,7 +35,7 @@ public final class ApiRoutes {
                 new StepReplyApiRoutes(replyQueue, brokerSendGuard, maxTokens),
                 new BulkCancelApiRoutes(catalog),
                 new LockApiRoutes(),
-                new MessageApiRoutes(brokerSendGuard),
+                new MessageApiRoutes(brokerSendGuard, maxTokens),
                 new WorkflowApiRoutes(catalog));
     }
 }

@@ -12,9 +12,12 @@ import static dev.agentcoordinator.api.JsonResponse.respond;
 /** POST /api/messages, an agent-to-agent message, and GET /api/messages/{id}. */
 final class MessageApiRoutes extends ApiRouteBuilder {
     private final BrokerSendGuard brokerSendGuard;
+    /** coordinator.input.max-json-tokens: a posted message of more tokens is refused, as one on agent.messages. */
+    private final int maxTokens;
 
-    MessageApiRoutes(BrokerSendGuard brokerSendGuard) {
+    MessageApiRoutes(BrokerSendGuard brokerSendGuard, int maxTokens) {
         this.brokerSendGuard = brokerSendGuard;
+        this.maxTokens = maxTokens;
     }
 
     @Override
@@ -28,7 +31,7 @@ final class MessageApiRoutes extends ApiRouteBuilder {
         from("direct:api.post-message").routeId("api.post-message")
                 .process(brokerSendGuard)
                 .process(e -> Utf8Body.decode(e.getMessage()))
-                .process(MessageRoutes::acceptFromHttp)
+                .process(e -> MessageRoutes.acceptFromHttp(e, maxTokens))
                 .setProperty("messageId", header("messageId"))
                 .setProperty("messageWarning", header(AgentMessageCodec.IGNORED_FIELDS))
                 .to(MessageRoutes.ACCEPT)

@@ -202,8 +202,9 @@ public class MessageRoutes extends RouteBuilder {
         }
     }
 
-    public static void acceptFromHttp(Exchange exchange) {
-        AgentMessageCodec.accept(exchange.getMessage(), null, null);
+    /** A posted message, read within {@code maxTokens} (coordinator.input.max-json-tokens) as one on agent.messages is. */
+    public static void acceptFromHttp(Exchange exchange, int maxTokens) {
+        AgentMessageCodec.accept(exchange.getMessage(), null, null, maxTokens);
         exchange.getMessage().setHeader(AgentMessageCodec.REDELIVERY, false);
         Headers.presentEvenIfNull(exchange.getMessage(), AgentMessageCodec.ACCEPTED_BY);   // no JMS message
     }
