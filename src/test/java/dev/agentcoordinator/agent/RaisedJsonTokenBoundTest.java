@@ -63,6 +63,18 @@ class RaisedJsonTokenBoundTest {
         assertThat(reply.at("/output/count").asInt()).isEqualTo(1_500_000);
     }
 
+    /** Its reply is written unbounded: the bound is on what the agent reads. */
+    @Test
+    void anOutputBeyondTheBoundIsSentWhole() throws Exception {
+        closing.add(AgentService.builder(connectionFactory, agent).maxJsonTokens(2_000_000)
+                .handleOutput("echo", request -> Map.of("n", request.inputList("n"))).start());
+
+        JsonNode reply = coordinator.awaitReply(coordinator.send(agent, "echo", TWO_OUTPUTS));
+
+        assertThat(reply.path("status").asText()).as(reply.path("error").asText()).isEqualTo("ok");
+        assertThat(reply.at("/output/n").size()).isEqualTo(1_500_000);
+    }
+
     @Test
     void aRequestBeyondTheDefaultBoundIsRefusedNamingTheOptionToRaise() throws Exception {
         closing.add(counting().start());
