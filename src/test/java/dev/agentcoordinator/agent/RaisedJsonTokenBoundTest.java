@@ -1,7 +1,10 @@
 package dev.agentcoordinator.agent;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import jakarta.jms.Connection;
 import jakarta.jms.ConnectionFactory;
+import jakarta.jms.Message;
+import jakarta.jms.Session;
 import org.apache.activemq.artemis.junit.EmbeddedActiveMQExtension;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -12,6 +15,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -92,5 +98,48 @@ class RaisedJsonTokenBoundTest {
         assertThatThrownBy(() -> counting().maxJsonTokens(999))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("AgentService.Builder.maxJsonTokens must be at least 1000, was 999");
+    }
+
+    /** The service's messenger, made by its builder before the bound was raised, reads a response within the raised bound. */
+    @Test
+    void theServicesMessengerReadsAResponseWithinTheRaisedBound() throws Exception {
+        AgentService.Builder builder = counting();
+        AgentMessenger messenger = builder.messenger();
+        closing.add(builder.maxJsonTokens(2_000_000).start());
+
+        CompletableFuture<com.fasterxml.jackson.databind.JsonNode> answer = messenger.ask("bound-answerer", "Q", Map.of());
+        respondAsTheCoordinator("{\"status\":\"responded\",\"from\":\"bound-answerer\",\"response\":{\"status\":\"ok\","
+                + "\"payload\":{\"n\":[" + "0,".repeat(1_499_999) + "0]}}}");
+
+        assertThat(answer.get(10, TimeUnit.SECONDS).path("n").size()).isEqualTo(1_500_000);
+    }
+
+    @Test
+    void aResponseBeyondTheDefaultBoundFailsTheAskNamingTheOptionToRaise() throws Exception {
+        AgentService.Builder builder = counting();
+        closing.add(builder.start());
+
+        CompletableFuture<com.fasterxml.jackson.databind.JsonNode> answer = builder.messenger().ask("bound-answerer", "Q", Map.of());
+        String messageId = respondAsTheCoordinator("{\"status\":\"responded\",\"from\":\"bound-answerer\",\"response\":"
+                + "{\"status\":\"ok\",\"payload\":{\"n\":[" + "0,".repeat(1_499_999) + "0]}}}");
+
+        assertThatThrownBy(() -> answer.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                .cause().isInstanceOf(AgentMessageException.class)
+                .hasMessage("message " + messageId + ": the response has more than 1,000,000 JSON tokens (keys, values, brackets):"
+                        + " at most 1,000,000 are read (AgentService.Builder.maxJsonTokens)");
+    }
+
+    /** Takes the question off agent.messages and answers it on its JMSReplyTo, as the coordinator does; returns its id. */
+    private String respondAsTheCoordinator(String response) throws Exception {
+        try (Connection connection = connectionFactory.createConnection()) {
+            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            connection.start();
+            Message question = session.createConsumer(session.createQueue(AgentMessageWire.QUEUE)).receive(10_000);
+            assertThat(question).as("a question on " + AgentMessageWire.QUEUE).isNotNull();
+            jakarta.jms.TextMessage answer = session.createTextMessage(response);
+            answer.setJMSCorrelationID(question.getJMSCorrelationID());
+            session.createProducer(question.getJMSReplyTo()).send(answer);
+            return question.getJMSCorrelationID();
+        }
     }
 }
