@@ -19,7 +19,7 @@ public final class ApiRoutes {
      * @param replyQueue where a step reply posted to the API goes, as its agent's would
      * @param brokerUnreachable whether the broker is known to be unreachable now (BrokerOutageWatch): a send would wait for it, unbounded
      * @param maxTokens coordinator.input.max-json-tokens: a posted event or step reply of more tokens is a 413, an agent
-     *                  message a 400
+     *                  message a 400; a dead letter is put back only when agent.events, reading as many, would take it
      */
     public static List<RouteBuilder> builders(WorkflowCatalog catalog, String replyQueue, BooleanSupplier brokerUnreachable, int maxTokens) {
         BrokerSendGuard brokerSendGuard = new BrokerSendGuard(brokerUnreachable);
@@ -27,7 +27,7 @@ public final class ApiRoutes {
         // one builder after the other
         return List.of(
                 new AgentApiRoutes(catalog, brokerSendGuard),
-                new DeadLetterApiRoutes(),
+                new DeadLetterApiRoutes(maxTokens),
                 new EventApiRoutes(catalog, brokerSendGuard, maxTokens),
                 new ExecutionApiRoutes(catalog),
                 new ExecutionCancelApiRoutes(catalog, brokerSendGuard),

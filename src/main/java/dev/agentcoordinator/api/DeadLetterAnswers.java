@@ -64,11 +64,11 @@ final class DeadLetterAnswers {
      * it would be refused again as it is (not an event); DELETE /api/dead-letters/{id}: 200 when it was discarded.
      * 404 when the DLQ holds no such message.
      */
-    static void take(Exchange exchange, boolean requeue) throws Exception {
+    static void take(Exchange exchange, boolean requeue, int maxTokens) throws Exception {
         String messageId = exchange.getMessage().getHeader("id", String.class);
         String takenId = exchange.getProperty(TAKEN_EVENT_ID, String.class);
         java.util.Optional<DeadLetteredEvents.Taken> taken = deadLetters(exchange).take(messageId, requeue,
-                body -> requeue ? firstReason(refusalOf(body), takenId) : null);
+                body -> requeue ? firstReason(refusalOf(body, maxTokens), takenId) : null);
         if (taken.isEmpty()) {
             JsonResponse.respond(exchange, 404, ExecutionViews.error(noDeadLetter(messageId)));
             return;
@@ -102,13 +102,13 @@ final class DeadLetterAnswers {
      * Before a retry: the dead letter's event_id, type and payload as the headers find-event.sql reads (none when it
      * is not an event with an id, or is no longer on the DLQ: the take says so).
      */
-    static void eventOfTheDeadLetter(Exchange exchange) throws Exception {
+    static void eventOfTheDeadLetter(Exchange exchange, int maxTokens) throws Exception {
         Message in = exchange.getMessage();
         java.util.Optional<DeadLetteredEvents.DeadLetter> deadLetter = deadLetters(exchange).one(in.getHeader("id", String.class));
-        if (deadLetter.isEmpty() || refusalOf(deadLetter.get().body()) != null) {
+        if (deadLetter.isEmpty() || refusalOf(deadLetter.get().body(), maxTokens) != null) {
             return;
         }
-        com.fasterxml.jackson.databind.JsonNode event = EventDecoder.parse(deadLetter.get().body());
+        com.fasterxml.jackson.databind.JsonNode event = EventDecoder.parse(deadLetter.get().body(), maxTokens);
         String eventId = event.path("event_id").asText(null);
         if (eventId != null && !eventId.isBlank()) {
             com.fasterxml.jackson.databind.JsonNode payload = event.path("payload");
@@ -132,9 +132,14 @@ final class DeadLetterAnswers {
         in.setBody(null);
     }
 
-    private static String refusalOf(String body) {
+    /**
+     * Why agent.events would refuse {@code body} again, read within coordinator.input.max-json-tokens as the event route
+     * reads it (null when it would take it): within the default 1,000,000, a coordinator whose setting is higher answered
+     * 409 to the retry of an event it would take.
+     */
+    static String refusalOf(String body, int maxTokens) {
         try {
-            EventDecoder.parse(body);
+            EventDecoder.parse(body, maxTokens);
             return null;
         } catch (InvalidEventException refused) {
             return refused.getMessage();

@@ -6,6 +6,13 @@ import org.apache.camel.model.rest.RestParamType;
 
 /** The dead letters of agent.events: listed, read, put back on agent.events or discarded (see {@link DeadLetterAnswers}). */
 final class DeadLetterApiRoutes extends ApiRouteBuilder {
+    /** coordinator.input.max-json-tokens: a dead letter is put back only when agent.events would take it. */
+    private final int maxTokens;
+
+    DeadLetterApiRoutes(int maxTokens) {
+        this.maxTokens = maxTokens;
+    }
+
     @Override
     protected void configureResource() {
         api()
@@ -34,14 +41,14 @@ final class DeadLetterApiRoutes extends ApiRouteBuilder {
 
         from("direct:api.retry-dead-letter").routeId("api.retry-dead-letter")
                 // an event whose event_id another event has taken since would be refused again: looked up first
-                .process(DeadLetterAnswers::eventOfTheDeadLetter)
+                .process(e -> DeadLetterAnswers.eventOfTheDeadLetter(e, maxTokens))
                 .filter(header(Headers.EVENT_KEY).isNotNull())
                     .to(Sql.apiRow("find-event"))
                     .process(DeadLetterAnswers::noteATakenEventId)
                 .end()
-                .process(e -> DeadLetterAnswers.take(e, true));
+                .process(e -> DeadLetterAnswers.take(e, true, maxTokens));
 
         from("direct:api.discard-dead-letter").routeId("api.discard-dead-letter")
-                .process(e -> DeadLetterAnswers.take(e, false));
+                .process(e -> DeadLetterAnswers.take(e, false, maxTokens));
     }
 }
