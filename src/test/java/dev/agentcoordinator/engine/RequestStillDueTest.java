@@ -19,6 +19,15 @@ import static org.awaitility.Awaitility.await;
  */
 class RequestStillDueTest {
 
+    /** The id and attempt of a new execution's step pay, running with its request unheard (its agent's queue has no consumer). */
+    private static Map<String, Object> runningPayStep() {
+        String eventId = sendEvent("T_SAGA_UNHEARD", "{}");
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> executionOf(eventId) != null
+                && "running".equals(stepStatuses(executionOf(eventId)).get("pay")));
+        return query("SELECT id, attempt FROM workflow_step_executions WHERE execution_id = ? AND step_id = 'pay'"
+                + " AND kind = 'step'", executionOf(eventId)).get(0);
+    }
+
     private static String statement() throws Exception {
         try (var in = RequestStillDueTest.class.getResourceAsStream("/sql/request-still-due.sql")) {
             // its named parameters stay (:#name), bound by name (stillDue): the statement says where and how often
@@ -28,11 +37,7 @@ class RequestStillDueTest {
 
     @Test
     void aRequestGoesOnlyWhileItsAttemptRunsUnsentAndInTime() throws Exception {
-        String eventId = sendEvent("T_SAGA_UNHEARD", "{}");   // pay: its agent's queue has no consumer
-        await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null
-                && "running".equals(stepStatuses(executionOf(eventId)).get("pay")));
-        Map<String, Object> pay = query("SELECT id, attempt FROM workflow_step_executions WHERE execution_id = ? AND step_id = 'pay'"
-                + " AND kind = 'step'", executionOf(eventId)).get(0);
+        Map<String, Object> pay = runningPayStep();
         String stillDue = statement();
         // one transaction, rolled back: the coordinator's sweeps see none of the states made up here (nor time the row out)
         try (Connection connection = shared().dataSource().getConnection()) {
@@ -81,11 +86,7 @@ class RequestStillDueTest {
      */
     @Test
     void anAttemptsRecordStartsWhenItsRequestFirstLeaves() throws Exception {
-        String eventId = sendEvent("T_SAGA_UNHEARD", "{}");   // pay: its agent's queue has no consumer
-        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> executionOf(eventId) != null
-                && "running".equals(stepStatuses(executionOf(eventId)).get("pay")));
-        Map<String, Object> pay = query("SELECT id, attempt FROM workflow_step_executions WHERE execution_id = ? AND step_id = 'pay'"
-                + " AND kind = 'step'", executionOf(eventId)).get(0);
+        Map<String, Object> pay = runningPayStep();
         String stillDue = statement();
         try (Connection connection = shared().dataSource().getConnection()) {
             connection.setAutoCommit(false);
