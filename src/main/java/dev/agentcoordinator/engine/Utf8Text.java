@@ -51,8 +51,10 @@ public final class Utf8Text {
         if (kind != null && !kind.equals("message without a body")) {   // its body is not read: an ObjectMessage's is not deserialized
             throw new IllegalArgumentException("a JMS " + kind + ", not text: JSON text comes as a TextMessage or a BytesMessage");
         }
-        refuseIfLonger(in, maxBytes);
         long length = unreadLength(in);
+        if (length > maxBytes) {
+            throw new TooManyBytesException(length, maxBytes);
+        }
         // UTF-8 takes at most 3 bytes for a UTF-16 unit: more bytes than that are more characters than are read. Decoded,
         // a 100 MB body took a 200 MB buffer and ran a 512 MB heap out of memory on each delivery
         if (length > 3L * Json.MAX_MESSAGE_CHARS) {
