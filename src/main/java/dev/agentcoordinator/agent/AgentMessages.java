@@ -5,12 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import jakarta.jms.BytesMessage;
-import jakarta.jms.JMSException;
-import jakarta.jms.Message;
-import jakarta.jms.TextMessage;
-
-import java.nio.charset.StandardCharsets;
 
 /** The JSON wire format of step requests and replies (CONTRACT.md section 2). */
 final class AgentMessages {
@@ -19,28 +13,6 @@ final class AgentMessages {
     private static final ObjectMapper JSON = JsonTokenBound.DEFAULT.mapper();
 
     private AgentMessages() {
-    }
-
-    /**
-     * The body as text. JMS and AMQP clients send TextMessages; STOMP frames with a
-     * content-length header arrive as BytesMessages, read here as UTF-8: bytes that are not
-     * UTF-8 are refused, not read with U+FFFD in their place.
-     */
-    static String bodyOf(Message message) throws JMSException, MalformedRequestException {
-        if (message instanceof TextMessage text) {
-            return text.getText();
-        }
-        if (message instanceof BytesMessage bytes) {
-            byte[] body = new byte[(int) bytes.getBodyLength()];
-            bytes.readBytes(body);
-            try {
-                return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(body)).toString();
-            } catch (java.nio.charset.CharacterCodingException notText) {
-                throw new MalformedRequestException("request body is not UTF-8 text", notText);
-            }
-        }
-        throw new MalformedRequestException("expected a text message with a JSON body, got "
-                + message.getClass().getSimpleName(), null);
     }
 
     static AgentRequest parseRequest(String body) throws MalformedRequestException {

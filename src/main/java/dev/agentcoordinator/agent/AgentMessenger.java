@@ -77,20 +77,29 @@ public final class AgentMessenger implements AutoCloseable {
     private int uses;
     /** What a response is read within: its service's bound (which its builder may set after making this), or its own. */
     private volatile JsonTokenBound jsonBound;
+    /** The bytes of a response read: its service's bound, which guards the responses' queue, or its own. */
+    private volatile MessageSizeBound sizeBound;
+    /** A stand-alone messenger's bound is on the connection factory until the messenger is closed; a service's, until it is. */
+    private boolean ownsSizeBound;
+    /** The responses' queue as the bound guards it (a temporary queue of the current connection), or null. */
+    private String guardedQueue;
+    private MessageSizeBound guardedBy;
 
     AgentMessenger(ConnectionFactory connectionFactory, String agentName) {
-        this(connectionFactory, agentName, JsonTokenBound.DEFAULT);
+        this(connectionFactory, agentName, JsonTokenBound.DEFAULT,
+                new MessageSizeBound(MessageSizeBound.DEFAULT_MAX_BYTES, MessageSizeBound.SERVICE_OPTION));
     }
 
-    AgentMessenger(ConnectionFactory connectionFactory, String agentName, JsonTokenBound jsonBound) {
+    AgentMessenger(ConnectionFactory connectionFactory, String agentName, JsonTokenBound jsonBound, MessageSizeBound sizeBound) {
         this.connectionFactory = Objects.requireNonNull(connectionFactory, "connectionFactory");
         this.agentName = AgentService.checkedAgentName(agentName, "agent name");
         this.jsonBound = jsonBound;
+        this.sizeBound = sizeBound;
     }
 
     /**
      * A messenger sending as {@code agentName}, connected now (fails fast on a bad broker), reading at most 1,000,000
-     * JSON tokens of a response.
+     * JSON tokens and 40 MiB of a response.
      */
     public static AgentMessenger connect(ConnectionFactory connectionFactory, String agentName) {
         return connect(connectionFactory, agentName, JsonTokenBound.DEFAULT_MAX_TOKENS);
@@ -103,15 +112,38 @@ public final class AgentMessenger implements AutoCloseable {
      * response before passing it on.
      */
     public static AgentMessenger connect(ConnectionFactory connectionFactory, String agentName, int maxJsonTokens) {
+        return connect(connectionFactory, agentName, maxJsonTokens, MessageSizeBound.DEFAULT_MAX_BYTES);
+    }
+
+    /**
+     * As {@link #connect(ConnectionFactory, String, int)}, reading at most {@code maxMessageBytes} of a response (at
+     * least 64 KiB; 40 MiB by default, the coordinator's {@code coordinator.input.max-message-bytes}; a TextMessage's
+     * text takes 2 bytes a character on the broker): one longer fails its {@code ask} with {@link AgentMessageException},
+     * its body not read.
+     */
+    public static AgentMessenger connect(ConnectionFactory connectionFactory, String agentName, int maxJsonTokens, int maxMessageBytes) {
         AgentMessenger messenger = new AgentMessenger(connectionFactory, agentName,
-                new JsonTokenBound(maxJsonTokens, JsonTokenBound.MESSENGER_OPTION));
-        messenger.open();
+                new JsonTokenBound(maxJsonTokens, JsonTokenBound.MESSENGER_OPTION),
+                new MessageSizeBound(maxMessageBytes, MessageSizeBound.MESSENGER_OPTION));
+        messenger.ownsSizeBound = true;
+        messenger.sizeBound.installOn(connectionFactory);
+        try {
+            messenger.open();
+        } catch (RuntimeException e) {
+            messenger.close();
+            throw e;
+        }
         return messenger;
     }
 
     /** Its service's bound, set by the builder that made it. */
     void readWithin(JsonTokenBound bound) {
         this.jsonBound = Objects.requireNonNull(bound, "bound");
+    }
+
+    /** Its service's bound, set by the builder that made it (before the service starts, so before it connects). */
+    void readWithin(MessageSizeBound bound) {
+        this.sizeBound = Objects.requireNonNull(bound, "bound");
     }
 
     public String agentName() {
@@ -177,6 +209,9 @@ public final class AgentMessenger implements AutoCloseable {
     public synchronized void close() {
         closed = true;
         dropConnection("messenger of " + agentName + " closed");
+        if (ownsSizeBound) {
+            sizeBound.uninstall();
+        }
         awaiting.values().forEach(f -> f.completeExceptionally(new AgentMessageException(null, "messenger of " + agentName + " closed")));
     }
 
@@ -216,6 +251,10 @@ public final class AgentMessenger implements AutoCloseable {
                 LOG.debug("closing the messenger of {} failed: {}", agentName, e.toString());
             }
             connection = null;
+        }
+        if (guardedQueue != null) {
+            guardedBy.unguard(guardedQueue);
+            guardedQueue = null;
         }
     }
 
@@ -265,6 +304,9 @@ public final class AgentMessenger implements AutoCloseable {
             newProducer.setDeliveryMode(DeliveryMode.PERSISTENT);
             Session receiveSession = opened.createSession(false, Session.AUTO_ACKNOWLEDGE);
             TemporaryQueue queue = receiveSession.createTemporaryQueue();
+            guardedBy = sizeBound;
+            guardedQueue = queue.getQueueName();
+            guardedBy.guard(guardedQueue);
             receiveSession.createConsumer(queue).setMessageListener(this::onResponse);
             opened.start();
             sendSession = session;
@@ -272,6 +314,10 @@ public final class AgentMessenger implements AutoCloseable {
             responses = queue;
             connection = opened;
         } catch (JMSException e) {
+            if (guardedQueue != null) {
+                guardedBy.unguard(guardedQueue);
+                guardedQueue = null;
+            }
             if (opened != null) {
                 try {
                     opened.close();
@@ -294,7 +340,12 @@ public final class AgentMessenger implements AutoCloseable {
             JsonNode body;
             JsonTokenBound bound = jsonBound;
             try {
-                body = bound.mapper().readTree(AgentMessages.bodyOf(message));
+                body = bound.mapper().readTree(sizeBound.bodyOf(message, "the response"));
+            } catch (MalformedRequestException e) {
+                // the asker learns why now, not at its timeout
+                COMPLETIONS.execute(() -> future.completeExceptionally(new AgentMessageException(correlationId,
+                        "message " + correlationId + ": " + e.getMessage())));
+                return;
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 String tooMany = bound.tooManyTokens("the response", e);
                 if (tooMany == null) {

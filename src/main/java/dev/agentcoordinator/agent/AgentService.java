@@ -46,13 +46,17 @@ public final class AgentService implements AutoCloseable {
     /** The messenger's use this service opened: closing it leaves a later service of the same builder alone. */
     private final int messengerUse;
     private final Heartbeats heartbeats;
+    /** On the connection factory while the service runs: taken off it at close, once. */
+    private final MessageSizeBound sizeBound;
 
-    private AgentService(String agentName, Duration shutdownTimeout, AgentMessenger messenger, int messengerUse, Heartbeats heartbeats) {
+    private AgentService(String agentName, Duration shutdownTimeout, AgentMessenger messenger, int messengerUse, Heartbeats heartbeats,
+                         MessageSizeBound sizeBound) {
         this.agentName = agentName;
         this.shutdownTimeout = shutdownTimeout;
         this.messenger = messenger;
         this.messengerUse = messengerUse;
         this.heartbeats = heartbeats;
+        this.sizeBound = sizeBound;
     }
 
     private static final java.util.regex.Pattern AGENT_NAME = java.util.regex.Pattern.compile("[a-z][a-z0-9_-]{0,99}");
@@ -144,6 +148,7 @@ public final class AgentService implements AutoCloseable {
         }
         messenger.closeUse(messengerUse);
         heartbeats.close();
+        sizeBound.uninstall();
         LOG.info("agent {}: stopped", agentName);
     }
 
@@ -174,11 +179,12 @@ public final class AgentService implements AutoCloseable {
     }
 
     private void startWorkers(ConnectionFactory connectionFactory, ActionDispatcher dispatcher,
-                              MessageDispatcher messageDispatcher, int concurrency, JsonTokenBound jsonBound) {
+                              MessageDispatcher messageDispatcher, int concurrency, JsonTokenBound jsonBound,
+                              MessageSizeBound sizeBound) {
         String queue = queueName(agentName);
         try {
             for (int i = 0; i < concurrency; i++) {
-                RequestWorker worker = new RequestWorker(queue, connectionFactory, dispatcher, messageDispatcher, stopRequested, heartbeats, jsonBound);
+                RequestWorker worker = new RequestWorker(queue, connectionFactory, dispatcher, messageDispatcher, stopRequested, heartbeats, jsonBound, sizeBound);
                 worker.open();
                 workers.add(worker);
             }
@@ -186,6 +192,7 @@ public final class AgentService implements AutoCloseable {
             stopRequested.countDown();
             workers.forEach(RequestWorker::closeConnection);
             heartbeats.close();
+            sizeBound.uninstall();
             throw new JMSRuntimeException("agent " + agentName + " cannot consume " + queue + ": " + rootMessage(e),
                     null, e);
         }
@@ -209,6 +216,7 @@ public final class AgentService implements AutoCloseable {
         private Duration shutdownTimeout = Duration.ofSeconds(30);
         private Duration heartbeatInterval;
         private JsonTokenBound jsonBound = JsonTokenBound.DEFAULT;
+        private MessageSizeBound sizeBound = new MessageSizeBound(MessageSizeBound.DEFAULT_MAX_BYTES, MessageSizeBound.SERVICE_OPTION);
 
         private Builder(ConnectionFactory connectionFactory, String agentName) {
             this.connectionFactory = Objects.requireNonNull(connectionFactory, "connectionFactory");
@@ -264,6 +272,22 @@ public final class AgentService implements AutoCloseable {
             return this;
         }
 
+        /**
+         * The most bytes of one request, agent message or response read (default 40 MiB, the coordinator's default
+         * {@code coordinator.input.max-message-bytes}; at least 64 KiB; a TextMessage's text takes 2 bytes a character
+         * on the broker): a longer request is answered with a non-retryable error naming this option, without its body
+         * being read (on an Artemis connection factory the broker's length is checked before the client decodes it). A
+         * request carries the outputs its input mappings name, each within the coordinator's bound: an agent whose steps
+         * take several large outputs needs more than the coordinator's setting.
+         */
+        public Builder maxMessageBytes(int bytes) {
+            this.sizeBound = new MessageSizeBound(bytes, MessageSizeBound.SERVICE_OPTION);
+            if (messenger != null) {
+                messenger.readWithin(sizeBound);
+            }
+            return this;
+        }
+
         public Builder handle(String action, ActionHandler handler) {
             Objects.requireNonNull(handler, "handler");
             if (action == null || action.isBlank()) {
@@ -296,7 +320,7 @@ public final class AgentService implements AutoCloseable {
          */
         public AgentMessenger messenger() {
             if (messenger == null) {
-                messenger = new AgentMessenger(connectionFactory, agentName, jsonBound);
+                messenger = new AgentMessenger(connectionFactory, agentName, jsonBound, sizeBound);
             }
             return messenger;
         }
@@ -323,10 +347,13 @@ public final class AgentService implements AutoCloseable {
                         agentName, artemis.getConsumerWindowSize());
             }
             int messengerUse = messenger().reopen();   // closed with a service this builder started before
+            // before the first consumer: a request already queued may be the oversized one
+            sizeBound.guard(queueName(agentName));
+            sizeBound.installOn(connectionFactory);
             AgentService service = new AgentService(agentName, shutdownTimeout, messenger(), messengerUse,
-                    new Heartbeats(connectionFactory, agentName, heartbeatInterval));
+                    new Heartbeats(connectionFactory, agentName, heartbeatInterval, sizeBound), sizeBound);
             service.startWorkers(connectionFactory, new ActionDispatcher(agentName, handlers),
-                    new MessageDispatcher(agentName, messageHandlers), concurrency, jsonBound);
+                    new MessageDispatcher(agentName, messageHandlers), concurrency, jsonBound, sizeBound);
             return service;
         }
     }

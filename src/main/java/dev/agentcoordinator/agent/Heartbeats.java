@@ -101,9 +101,12 @@ final class Heartbeats implements AutoCloseable {
     private Session session;
     private MessageProducer producer;
     private TemporaryQueue stops;
+    /** Guards the stop answers' queue: an answer longer than it comes unread, as a BytesMessage, and is no stop. */
+    private final MessageSizeBound sizeBound;
 
     /** Heartbeats every {@code interval}; null sends none. */
-    Heartbeats(ConnectionFactory connectionFactory, String agentName, Duration interval) {
+    Heartbeats(ConnectionFactory connectionFactory, String agentName, Duration interval, MessageSizeBound sizeBound) {
+        this.sizeBound = sizeBound;
         this.connectionFactory = connectionFactory;
         this.agentName = agentName;
         this.intervalMillis = interval == null ? 0 : interval.toMillis();
@@ -273,6 +276,7 @@ final class Heartbeats implements AutoCloseable {
                 // a session of its own: a session that delivers to a listener is not used for anything else
                 Session answers = opened.createSession(false, Session.AUTO_ACKNOWLEDGE);
                 stops = answers.createTemporaryQueue();
+                sizeBound.guard(stops.getQueueName());
                 answers.createConsumer(stops).setMessageListener(this::onAnswer);
                 opened.start();
             }
@@ -295,6 +299,13 @@ final class Heartbeats implements AutoCloseable {
     private void closeConnection() {
         Connection current = connection;
         connection = null;
+        if (stops != null) {
+            try {
+                sizeBound.unguard(stops.getQueueName());
+            } catch (JMSException unnamed) {
+                LOG.debug("agent {}: the stop answers' queue has no name: {}", agentName, unnamed.toString());
+            }
+        }
         if (current != null) {
             try {
                 current.close();

@@ -39,6 +39,7 @@ final class RequestWorker implements Runnable {
     private final Heartbeats heartbeats;
     /** The service's, shared by its workers. */
     private final JsonTokenBound jsonBound;
+    private final MessageSizeBound sizeBound;
 
     // written by the worker thread, closed by AgentService.close() after the grace period
     private volatile Connection connection;
@@ -93,7 +94,7 @@ final class RequestWorker implements Runnable {
 
     RequestWorker(String queueName, ConnectionFactory connectionFactory, ActionDispatcher dispatcher,
                   MessageDispatcher messageDispatcher, CountDownLatch stopRequested, Heartbeats heartbeats,
-                  JsonTokenBound jsonBound) {
+                  JsonTokenBound jsonBound, MessageSizeBound sizeBound) {
         this.queueName = queueName;
         this.connectionFactory = connectionFactory;
         this.dispatcher = dispatcher;
@@ -101,6 +102,7 @@ final class RequestWorker implements Runnable {
         this.stopRequested = stopRequested;
         this.heartbeats = heartbeats;
         this.jsonBound = jsonBound;
+        this.sizeBound = sizeBound;
     }
 
     /** Connects and subscribes; called once up front so that start() fails fast on a bad broker. */
@@ -303,7 +305,7 @@ final class RequestWorker implements Runnable {
         String response;
         boolean requiresResponse;
         try {
-            AgentMessage agentMessage = AgentMessageWire.parse(AgentMessages.bodyOf(message), jsonBound);
+            AgentMessage agentMessage = AgentMessageWire.parse(sizeBound.bodyOf(message, "agent message"), jsonBound);
             requiresResponse = agentMessage.requiresResponse();
             try {
                 response = messageDispatcher.dispatch(agentMessage);
@@ -326,7 +328,7 @@ final class RequestWorker implements Runnable {
 
     private AgentReply answer(Message message) throws JMSException {
         try {
-            AgentRequest request = AgentMessages.parseRequest(AgentMessages.bodyOf(message), jsonBound);
+            AgentRequest request = AgentMessages.parseRequest(sizeBound.bodyOf(message, "request"), jsonBound);
             return dispatcher.dispatch(request);
         } catch (MalformedRequestException e) {
             LOG.warn("malformed request {} on {}: {}", message.getJMSMessageID(), queueName, e.getMessage());

@@ -9,6 +9,7 @@ import org.apache.activemq.artemis.core.protocol.core.impl.wireformat.SessionRec
 import org.apache.activemq.artemis.spi.core.protocol.RemotingConnection;
 
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * Keeps the body of a message delivered from {@code addresses} unread when it is longer than {@code maxBytes}: it
@@ -18,13 +19,20 @@ import java.util.Set;
  * of 50 MB took a 512 MB heap from 77 to 414 MB (its bytes, the text as the client keeps it, then as a String), where
  * the broker had already said how long it is. A large message's body (sent above the sender's minLargeMessageSize)
  * is streamed after the packet this reads, and is dropped as it comes when the message is acknowledged unread.
+ * The agent SDK puts one on an agent's connection factory for its queue and temporary queues
+ * ({@code dev.agentcoordinator.agent.MessageSizeBound}).
  */
 public final class OversizedBodyInterceptor implements Interceptor {
-    private final Set<String> addresses;
+    private final Predicate<String> addresses;
     private final int maxBytes;
 
     public OversizedBodyInterceptor(Set<String> addresses, int maxBytes) {
-        this.addresses = Set.copyOf(addresses);
+        this(Set.copyOf(addresses)::contains, maxBytes);
+    }
+
+    /** For {@code addresses} that change while it is installed (an agent's temporary queues, made again on reconnection). */
+    public OversizedBodyInterceptor(Predicate<String> addresses, int maxBytes) {
+        this.addresses = addresses;
         this.maxBytes = maxBytes;
     }
 
@@ -48,7 +56,7 @@ public final class OversizedBodyInterceptor implements Interceptor {
     private void leaveUnreadIfOversized(Message message, long bodyBytes) {
         // a Map-, Stream- or plain Message's body is read on receipt as well: any but bytes
         if (bodyBytes > maxBytes && message != null && message.getType() != Message.BYTES_TYPE
-                && addresses.contains(message.getAddress())) {
+                && message.getAddress() != null && addresses.test(message.getAddress())) {
             message.setType(Message.BYTES_TYPE);
         }
     }
