@@ -152,6 +152,7 @@ public final class EmbeddedBroker implements AutoCloseable {
         }
         EmbeddedActiveMQ embedded = new EmbeddedActiveMQ().setConfiguration(configuration());
         embedded.start();
+        embedded.getActiveMQServer().getRemotingService().addIncomingInterceptor(new StompNacks(embedded.getActiveMQServer()));
         NettyAcceptor acceptor = (NettyAcceptor) embedded.getActiveMQServer().getRemotingService().getAcceptor(ACCEPTOR);
         if (acceptor == null || !acceptor.isStarted() || acceptor.getActualPort() <= 0) {
             // Artemis logs an acceptor that cannot bind and runs on without it: clients would only time out
@@ -324,6 +325,47 @@ public final class EmbeddedBroker implements AutoCloseable {
                             connection.getClientID() == null ? "" : ", client id " + connection.getClientID(), reason);
                 }
             });
+        }
+    }
+
+    /**
+     * A WARN for each STOMP NACK: Artemis takes a NACK as an ACK (its StompFrameHandlerV11.onNack), so the message is
+     * consumed, neither delivered again nor dead-lettered, and a step request NACKed left its step waiting for its
+     * timeout with nothing to tell why (docs/agent-protocol.md, "Never NACK a request"; StompRequestGivenBackTest).
+     */
+    private static final class StompNacks implements org.apache.activemq.artemis.core.protocol.stomp.StompFrameInterceptor {
+        private final org.apache.activemq.artemis.core.server.ActiveMQServer broker;
+
+        StompNacks(org.apache.activemq.artemis.core.server.ActiveMQServer broker) {
+            this.broker = broker;
+        }
+
+        @Override
+        public boolean intercept(org.apache.activemq.artemis.core.protocol.stomp.StompFrame frame, RemotingConnection connection) {
+            if ("NACK".equals(frame.getCommand())) {
+                LOG.warn("Broker: a STOMP client at {} NACKed a message of {}: Artemis takes a NACK as an ACK, so it is consumed, not"
+                                + " delivered again nor dead-lettered, and a step request's attempt waits for its timeout. To give a request"
+                                + " back, disconnect without acknowledging it, or reply with a retryable error (docs/agent-protocol.md, Connecting)",
+                        connection.getRemoteAddress(), queueOf(frame, connection));
+            }
+            return true;
+        }
+
+        /** The queue of the subscription the NACK's ack id names ({@code <consumer id>,<message id>}), or "a queue". */
+        private String queueOf(org.apache.activemq.artemis.core.protocol.stomp.StompFrame frame, RemotingConnection connection) {
+            String ackId = frame.hasHeader("id") ? frame.getHeader("id") : frame.getHeader("message-id");
+            try {
+                long consumerId = Long.parseLong(ackId.substring(0, ackId.indexOf(',')));
+                for (org.apache.activemq.artemis.core.server.ServerSession session : broker.getSessions(connection.getID().toString())) {
+                    org.apache.activemq.artemis.core.server.ServerConsumer consumer = session.locateConsumer(consumerId);
+                    if (consumer != null) {
+                        return consumer.getQueue().getName().toString();
+                    }
+                }
+            } catch (Exception unknown) {   // an id of another form, a session closing: the WARN says it all the same
+                LOG.debug("the queue of STOMP NACK {} is unknown: {}", ackId, unknown.toString());
+            }
+            return "a queue";
         }
     }
 
