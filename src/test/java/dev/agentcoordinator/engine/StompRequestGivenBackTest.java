@@ -1,18 +1,17 @@
 package dev.agentcoordinator.engine;
 
+import dev.agentcoordinator.infra.StompFrames;
 import jakarta.jms.Connection;
 import jakarta.jms.QueueBrowser;
 import jakarta.jms.Session;
 import jakarta.jms.TextMessage;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -140,22 +139,11 @@ class StompRequestGivenBackTest {
         }
 
         void send(String frame) throws IOException {
-            out.write(frame.getBytes(StandardCharsets.UTF_8));
-            out.write(0);
-            out.flush();
+            StompFrames.writeFrame(out, frame);
         }
 
-        /** One frame up to its NUL (the JSON bodies hold none), skipping heart-beat newlines before it. */
         private String readFrame() throws IOException {
-            ByteArrayOutputStream frame = new ByteArrayOutputStream();
-            int b;
-            while ((b = in.read()) != -1 && b != 0) {
-                if (frame.size() == 0 && (b == '\n' || b == '\r')) {
-                    continue;
-                }
-                frame.write(b);
-            }
-            return frame.toString(StandardCharsets.UTF_8);
+            return StompFrames.readFrame(in);
         }
 
         private static String unescape(String value) {

@@ -7,18 +7,18 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 
 /** STOMP over a plain socket, as the broker tests speak it: one frame out, one frame in. */
-final class StompFrames {
+public final class StompFrames {
     private StompFrames() {
     }
 
-    static void writeFrame(OutputStream out, String frame) throws IOException {
+    public static void writeFrame(OutputStream out, String frame) throws IOException {
         out.write(frame.getBytes(StandardCharsets.UTF_8));
         out.write(0);
         out.flush();
     }
 
     /** Reads one STOMP frame (up to its NUL terminator), skipping heart-beat newlines before it. */
-    static String readFrame(InputStream in) throws IOException {
+    public static String readFrame(InputStream in) throws IOException {
         ByteArrayOutputStream frame = new ByteArrayOutputStream();
         int b;
         while ((b = in.read()) != -1 && b != 0) {
