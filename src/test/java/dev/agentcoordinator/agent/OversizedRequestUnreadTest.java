@@ -72,8 +72,8 @@ class OversizedRequestUnreadTest {
 
     @AfterEach
     void disconnect() throws Exception {
-        for (AutoCloseable closeable : toClose) {
-            closeable.close();
+        for (int i = toClose.size() - 1; i >= 0; i--) {   // a service before the pool it runs on
+            toClose.get(i).close();
         }
         coordinator.close();
         connectionFactory.close();
@@ -151,6 +151,22 @@ class OversizedRequestUnreadTest {
                     .hasMessage("message " + question.getJMSCorrelationID() + ": the response is " + brokerBytes(response.getText())
                             + " bytes long: more than the 1,048,576 bytes read (AgentMessenger.connect's maxMessageBytes)");
         }
+        assertNeverRead();
+    }
+
+    /** A service on a pool of Artemis connections (the pool the coordinator uses) guards its queue on the pooled factory. */
+    @Test
+    void aRequestLongerThanTheBoundIsRefusedUnreadThroughAPooledFactory() throws Exception {
+        boundUnderTest = LOWERED;
+        org.messaginghub.pooled.jms.JmsPoolConnectionFactory pool = new org.messaginghub.pooled.jms.JmsPoolConnectionFactory();
+        pool.setConnectionFactory(connectionFactory);
+        toClose.add(pool::stop);
+        start(AgentService.builder(pool, agent).maxMessageBytes(LOWERED).handle("analyze", request -> AgentReply.ok(Map.of())));
+        String body = StepRequestClient.requestBody(agent, "analyze", Map.of("text", "x".repeat(LONG_FOR_LOWERED)));
+
+        JsonNode reply = coordinator.awaitReply(coordinator.sendText(agent, body, true));
+        assertThat(reply.path("error").asText()).isEqualTo("malformed request on agent." + agent + ": request is " + brokerBytes(body)
+                + " bytes long: more than the 1,048,576 bytes read (AgentService.Builder.maxMessageBytes)");
         assertNeverRead();
     }
 
