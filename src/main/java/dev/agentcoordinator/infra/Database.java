@@ -110,6 +110,78 @@ public final class Database {
     }
 
     private static MigrateResult migrate(org.flywaydb.core.api.configuration.FluentConfiguration flyway) {
+        // one coordinator's whole run at a time: Flyway's own lock is taken for each migration, so coordinators
+        // starting together took turns within one upgrade, and each logged the last version it applied itself as the
+        // schema's (an operator's two coordinators on an empty database: "version 30 (29 migration(s) applied now …)"
+        // from one, the schema at 55)
+        try (java.sql.Connection lock = lockConnection(flyway.getDataSource())) {
+            takeMigrationLock(lock);
+            try {
+                return migrateHoldingTheLock(flyway);
+            } finally {
+                releaseMigrationLock(lock);
+            }
+        } catch (java.sql.SQLException e) {
+            throw new org.flywaydb.core.api.FlywayException("the schema's migration lock: " + e.getMessage(), e);
+        }
+    }
+
+    /** Key of the session-level advisory lock a coordinator holds through its whole migration run ("agentcoo"). */
+    static final long MIGRATION_LOCK_KEY = 0x6167656e74636f6fL;
+
+    /**
+     * A connection of its own, outside the pool (a pool of one or two connections is all Flyway's), and idle while it
+     * holds the lock: a CREATE INDEX CONCURRENTLY waits for the transactions open, not for an idle session.
+     */
+    private static java.sql.Connection lockConnection(DataSource dataSource) throws java.sql.SQLException {
+        if (dataSource instanceof HikariDataSource hikari) {
+            return java.sql.DriverManager.getConnection(hikari.getJdbcUrl(), hikari.getUsername(), hikari.getPassword());
+        }
+        if (dataSource instanceof org.springframework.jdbc.datasource.DelegatingDataSource delegating
+                && delegating.getTargetDataSource() instanceof HikariDataSource hikari) {
+            return lockConnection(hikari);
+        }
+        return dataSource.getConnection();
+    }
+
+    /**
+     * Tried once a second, as Flyway tries its own, rather than waited for in one statement: a statement waiting would
+     * keep a transaction open, for which the other coordinator's CREATE INDEX CONCURRENTLY would wait in turn.
+     */
+    static void takeMigrationLock(java.sql.Connection connection) throws java.sql.SQLException {
+        connection.setAutoCommit(true);
+        for (int tries = 1; ; tries++) {
+            try (java.sql.Statement statement = connection.createStatement();
+                 java.sql.ResultSet taken = statement.executeQuery("SELECT pg_try_advisory_lock(" + MIGRATION_LOCK_KEY + ")")) {
+                if (taken.next() && taken.getBoolean(1)) {
+                    return;
+                }
+            }
+            if (tries == 1) {
+                LOG.info("Another coordinator is migrating the schema: waiting for it to finish (up to {} s)", LOCK_RETRIES);
+            }
+            if (tries >= LOCK_RETRIES) {
+                throw new org.flywaydb.core.api.FlywayException("another coordinator has been migrating the schema for more than "
+                        + LOCK_RETRIES + " s (it holds PostgreSQL's advisory lock " + MIGRATION_LOCK_KEY + ")");
+            }
+            try {
+                Thread.sleep(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new org.flywaydb.core.api.FlywayException("interrupted while waiting for another coordinator's migration", e);
+            }
+        }
+    }
+
+    private static void releaseMigrationLock(java.sql.Connection connection) {
+        try (java.sql.Statement statement = connection.createStatement()) {
+            statement.execute("SELECT pg_advisory_unlock(" + MIGRATION_LOCK_KEY + ")");
+        } catch (java.sql.SQLException e) {
+            LOG.debug("the migration lock is released as its connection closes: {}", e.toString());
+        }
+    }
+
+    private static MigrateResult migrateHoldingTheLock(org.flywaydb.core.api.configuration.FluentConfiguration flyway) {
         org.flywaydb.core.Flyway loaded = flyway
                 .locations(MIGRATIONS)
                 // a session-level advisory lock instead of Flyway's default, which holds a transaction
@@ -128,7 +200,7 @@ public final class Database {
         return result;
     }
 
-    /** How many times, a second apart, a start tries to take Flyway's lock while another coordinator migrates. */
+    /** How many times, a second apart, a start tries to take the migration lock (and Flyway's) while another coordinator migrates. */
     static final int LOCK_RETRIES = 900;
 
     /**
