@@ -161,7 +161,8 @@ public final class DeadLetteredEvents implements org.apache.camel.Service {
                 while (messages.hasMoreElements()) {
                     Message message = (Message) messages.nextElement();
                     if (!started) {
-                        if (message.getJMSMessageID().equals(afterId)) {
+                        // a dead letter sent without a JMSMessageID (straight to the DLQ over STOMP or AMQP) has none to compare
+                        if (afterId.equals(message.getJMSMessageID())) {
                             started = true;
                             continue;
                         }
