@@ -26,6 +26,12 @@ import java.util.concurrent.TimeUnit;
  * connections' reconnection attempts can hold all of it until the broker is back, and the loss would be reported only
  * then. So the watch also looks at its connection's socket every {@link #SOCKET_CHECK_MS} on its own thread; a closed
  * one is an outage at once, and the client's failover events tell the rest as before.
+ * <p>
+ * Neither tells whether the reply consumers take again once the broker answers: they may still be reconnecting, fail
+ * again, or be refused the new sessions they need (a broker still starting answers {@code Server not started} with its
+ * connections left open). So, for each backlog given its queue, the watch also looks at that queue's oldest message
+ * (a browse, every {@link #LOOK_MS} on a thread of its own, while its consumers took no reply for a while): the hold of
+ * a quiet spell then rests on what it saw, not on the quiet (see {@link ReplyBacklog}).
  */
 public final class BrokerOutageWatch implements org.apache.camel.Service {
     private static final Logger LOG = LoggerFactory.getLogger(BrokerOutageWatch.class);
@@ -34,17 +40,27 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
     static final long CONSUMERS_RECONNECTED_MS = 5_000;
     /** How often the watch's own thread looks at its connection's socket. */
     static final long SOCKET_CHECK_MS = 250;
+    /** How often the watch looks at a quiet backlog's queue (a session and a browser, made and closed). */
+    static final long LOOK_MS = 500;
 
     private final ConnectionFactory factory;
     /** The backlogs whose sweeps hold while the broker cannot be reached (step replies, message responses). */
     private final java.util.List<ReplyBacklog> backlogs;
     private final long reconnectedAfterMs;
+    /** The queues the watch looks at, by the backlog a look tells. */
+    private final java.util.Map<ReplyBacklog, String> queues;
+    /** Its own thread: a look waits for the broker (a session during reconnection), the socket check must not. */
+    private final ScheduledExecutorService looks = Executors.newSingleThreadScheduledExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "coordinator-reply-queue-look");
+        thread.setDaemon(true);
+        return thread;
+    });
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
         Thread thread = new Thread(runnable, "coordinator-broker-watch");
         thread.setDaemon(true);
         return thread;
     });
-    private Connection connection;
+    private volatile Connection connection;
     /**
      * The client's connection under {@link #connection} as of its last (re)connection, looked at by the socket check.
      * Kept, not asked for: the session factory's getConnection() connects itself while the client reconnects.
@@ -53,12 +69,21 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
     private ScheduledFuture<?> reachableAgain;
     private boolean stopped;
 
-    private BrokerOutageWatch(ConnectionFactory factory, java.util.List<ReplyBacklog> backlogs, long reconnectedAfterMs) {
+    private BrokerOutageWatch(ConnectionFactory factory, java.util.List<ReplyBacklog> backlogs, long reconnectedAfterMs,
+                              java.util.Map<ReplyBacklog, String> queues) {
         this.factory = factory;
         this.backlogs = java.util.List.copyOf(backlogs);
         this.reconnectedAfterMs = reconnectedAfterMs;
+        this.queues = new java.util.LinkedHashMap<>(queues);
+        if (!queues.isEmpty() && factory instanceof org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory artemis) {
+            artemis.setConsumerWindowSize(0);   // a look reads one message: the broker sends no more ahead
+        }
+        queues.keySet().forEach(ReplyBacklog::looksAtQueue);
         connect();
         timer.scheduleWithFixedDelay(this::checkSocket, SOCKET_CHECK_MS, SOCKET_CHECK_MS, TimeUnit.MILLISECONDS);
+        if (!queues.isEmpty()) {
+            looks.scheduleWithFixedDelay(this::lookAtQueues, LOOK_MS, LOOK_MS, TimeUnit.MILLISECONDS);
+        }
     }
 
     /**
@@ -66,13 +91,62 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
      * it). The consumers are taken to have reconnected the factory's longest retry interval after the watch did.
      */
     public static BrokerOutageWatch start(ConnectionFactory factory, ReplyBacklog... backlogs) {
-        long longestRetryMs = factory instanceof org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory artemis
-                ? Math.max(artemis.getMaxRetryInterval(), artemis.getRetryInterval()) : CONSUMERS_RECONNECTED_MS;
-        return new BrokerOutageWatch(factory, java.util.List.of(backlogs), Math.max(CONSUMERS_RECONNECTED_MS, longestRetryMs));
+        return new BrokerOutageWatch(factory, java.util.List.of(backlogs), consumersReconnectedMs(factory), java.util.Map.of());
+    }
+
+    /** As {@link #start(ConnectionFactory, ReplyBacklog...)}, and looks at each backlog's queue while it is quiet. */
+    public static BrokerOutageWatch start(ConnectionFactory factory, java.util.Map<ReplyBacklog, String> queues) {
+        return new BrokerOutageWatch(factory, java.util.List.copyOf(queues.keySet()), consumersReconnectedMs(factory), queues);
     }
 
     static BrokerOutageWatch start(ConnectionFactory factory, ReplyBacklog backlog, long reconnectedAfterMs) {
-        return new BrokerOutageWatch(factory, java.util.List.of(backlog), reconnectedAfterMs);
+        return new BrokerOutageWatch(factory, java.util.List.of(backlog), reconnectedAfterMs, java.util.Map.of());
+    }
+
+    static BrokerOutageWatch start(ConnectionFactory factory, ReplyBacklog backlog, String queue, long reconnectedAfterMs) {
+        return new BrokerOutageWatch(factory, java.util.List.of(backlog), reconnectedAfterMs, java.util.Map.of(backlog, queue));
+    }
+
+    private static long consumersReconnectedMs(ConnectionFactory factory) {
+        long longestRetryMs = factory instanceof org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory artemis
+                ? Math.max(artemis.getMaxRetryInterval(), artemis.getRetryInterval()) : CONSUMERS_RECONNECTED_MS;
+        return Math.max(CONSUMERS_RECONNECTED_MS, longestRetryMs);
+    }
+
+    /**
+     * Each quiet backlog's queue, as it is now: the arrival of its oldest message (the broker's stamp, else its JMS
+     * timestamp), or none. A look that fails (no session: the broker unreachable or refusing them) tells nothing, so the
+     * backlog's last look stands and its hold grows; a refused browse permission ends the looks at that queue.
+     */
+    private void lookAtQueues() {
+        try {
+            for (java.util.Map.Entry<ReplyBacklog, String> queue : queues.entrySet()) {
+                ReplyBacklog backlog = queue.getKey();
+                Connection watched = connection;
+                if (watched == null || !backlog.wantsQueueLook()) {
+                    continue;
+                }
+                long startedAt = backlog.now();
+                try (jakarta.jms.Session session = watched.createSession(false, jakarta.jms.Session.AUTO_ACKNOWLEDGE);
+                     jakarta.jms.QueueBrowser browser = session.createBrowser(session.createQueue(queue.getValue()))) {
+                    java.util.Enumeration<?> queued = browser.getEnumeration();
+                    backlog.queueLooked(startedAt, queued.hasMoreElements() ? arrivalOf((jakarta.jms.Message) queued.nextElement()) : 0);
+                } catch (jakarta.jms.JMSSecurityException refused) {
+                    backlog.queueLooksRefused();
+                    LOG.warn("may not browse {} ({}): after a quiet spell, timeouts take its queue to be drained", queue.getValue(),
+                            refused.getMessage());
+                } catch (JMSException failed) {
+                    LOG.debug("could not look at {}: {}", queue.getValue(), failed.toString());
+                }
+            }
+        } catch (RuntimeException | Error e) {   // a periodic task that throws is never run again
+            LOG.warn("the broker watch could not look at a reply queue: {}", e.toString());
+        }
+    }
+
+    private static long arrivalOf(jakarta.jms.Message message) throws JMSException {
+        return message.propertyExists(ReplyBacklog.INGRESS_TIMESTAMP) ? message.getLongProperty(ReplyBacklog.INGRESS_TIMESTAMP)
+                : message.getJMSTimestamp();
     }
 
     private void markUnreachable() {
@@ -181,6 +255,7 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
     public synchronized void stop() {
         stopped = true;
         timer.shutdownNow();
+        looks.shutdownNow();
         closeQuietly(connection);
         connection = null;
         if (factory instanceof AutoCloseable owned) {   // its server locator

@@ -76,7 +76,10 @@ public final class CoordinatorRoutes {
 
     /** Watches the broker {@code factory} (a plain Artemis one) connects to, for the timeout sweeps (see {@link BrokerOutageWatch}). */
     public BrokerOutageWatch watchBroker(jakarta.jms.ConnectionFactory factory) {
-        return BrokerOutageWatch.start(factory, replyBacklog, responseBacklog);
+        java.util.Map<ReplyBacklog, String> queues = new java.util.LinkedHashMap<>();
+        queues.put(replyBacklog, settings.replyQueue());
+        queues.put(responseBacklog, dev.agentcoordinator.messages.MessageRoutes.RESPONSE_QUEUE);
+        return BrokerOutageWatch.start(factory, queues);
     }
 
     /**

@@ -38,6 +38,14 @@ import java.util.function.LongSupplier;
  * (two coordinators started together after an outage: the first took the whole backlog). So each shares its
  * hold through the database ({@link #shareOwnHold}, {@link #othersHold}, reply-backlog-holds.sql), and the
  * sweeps hold for the longest of the coordinators that shared one lately.
+ *
+ * <p>A quiet spell ({@link #QUIET_MS} without a reply taken) is no evidence by itself that the queue is drained: after
+ * a broker outage the consumers may still be reconnecting, or fail again ({@code Consumer is closed}), or a broker
+ * still starting refuses their new sessions while the watch's connection stays open (a chaos run timed out 31 attempts
+ * whose replies had reached the broker in time). So where the broker watch looks at the queue ({@link #looksAtQueue},
+ * {@link #queueLooked}), a quiet spell holds back to what the last look saw: the arrival of the oldest reply queued
+ * then, or the look's start when it found none (replies since then are not seen yet). A look that fails (no session
+ * can be made) leaves the last one standing, so the hold grows until one succeeds, up to {@link #MAX_HOLD_MS}.
  */
 public final class ReplyBacklog {
 
@@ -100,6 +108,13 @@ public final class ReplyBacklog {
     private volatile long othersReadAt;
     /** The hold this coordinator shared last (0: none, or none worth sharing). */
     private volatile long sharedHoldMs;
+    /** Whether the broker watch looks at the queue while no reply is taken: then a quiet spell holds to what it saw. */
+    private volatile boolean queueLooks;
+    /**
+     * Wall clock (epoch ms) up to which the last look at the queue saw it: the arrival of the oldest reply queued, or the
+     * look's start when none was; every reply queued then arrived since.
+     */
+    private volatile long queueSeenUpTo;
     /** The other coordinators' holds read longer ago than this are not taken (the reading failed since). */
     static final long OTHERS_FRESH_MS = 5_000;
 
@@ -326,7 +341,7 @@ public final class ReplyBacklog {
      * consumers are suspended or the broker cannot be reached.
      */
     public OptionalLong holdMs() {
-        OptionalLong own = ownHoldMs(true);
+        OptionalLong own = ownHoldMs(true, true);
         if (own.isEmpty() || !shared) {
             return own;
         }
@@ -355,12 +370,52 @@ public final class ReplyBacklog {
         // a flowing queue's small hold too: another coordinator's sweep cannot see a reply this one is reading or
         // settling (two coordinators timed out 9 and 3 of 2,400 replies sent in time while only holds of a backlog were
         // shared); the statement that reads the others' holds runs every SHARE_HOLD_MS anyway, the write only joins it
-        OptionalLong own = ownHoldMs(false);
+        // nor what this coordinator's looks at the queue saw: the others look at the same queue themselves
+        OptionalLong own = ownHoldMs(false, false);
         if (own.isEmpty() || (own.getAsLong() == 0 && sharedHoldMs == 0)) {
             return OptionalLong.empty();
         }
         sharedHoldMs = own.getAsLong();
         return own;
+    }
+
+    /**
+     * The broker watch looks at this backlog's queue from now on whenever {@link #wantsQueueLook} (see the class
+     * comment); until its first look succeeds, the queue counts as seen up to now.
+     */
+    public void looksAtQueue() {
+        queueSeenUpTo = clock.getAsLong();
+        queueLooks = true;
+    }
+
+    /** The broker can no longer be asked to show the queue (a user without the browse permission): quiet spells as before. */
+    public void queueLooksRefused() {
+        queueLooks = false;
+    }
+
+    /**
+     * Whether a look at the queue is worth its round trips now: the consumers can take replies but took none for a
+     * {@link #WINDOW_MS} (while they take them, their lag tells the backlog).
+     */
+    public boolean wantsQueueLook() {
+        if (!queueLooks || consumersSuspended || brokerUnreachable || routeStopped) {
+            return false;
+        }
+        long takenAt = lastTakenAt;
+        return takenAt == 0 || ticks.getAsLong() - takenAt >= WINDOW_MS;
+    }
+
+    /** Wall clock now, to stamp the start of a look at the queue ({@link #queueLooked}). */
+    public long now() {
+        return clock.getAsLong();
+    }
+
+    /**
+     * A look at the queue that started at {@code startedAt} (from {@link #now}) saw the oldest reply queued arrive at
+     * {@code oldestArrivedAt} (its arrival stamp, else its JMS timestamp), or none (0).
+     */
+    public void queueLooked(long startedAt, long oldestArrivedAt) {
+        queueSeenUpTo = oldestArrivedAt > 0 ? Math.min(startedAt, oldestArrivedAt) : startedAt;
     }
 
     /** The longest hold another coordinator shared lately (0: none), as just read from the database. */
@@ -369,8 +424,11 @@ public final class ReplyBacklog {
         othersReadAt = ticks.getAsLong();
     }
 
-    /** This coordinator's own hold, from what its consumers took (see the class comment), its rollbacks counted or not. */
-    private OptionalLong ownHoldMs(boolean rolledBackToo) {
+    /**
+     * This coordinator's own hold, from what its consumers took (see the class comment), its rollbacks counted or not,
+     * and a quiet spell read by the looks at the queue or as no backlog.
+     */
+    private OptionalLong ownHoldMs(boolean rolledBackToo, boolean byQueueLooks) {
         if (consumersSuspended || brokerUnreachable || routeStopped) {
             return OptionalLong.empty();
         }
@@ -380,26 +438,30 @@ public final class ReplyBacklog {
             firstAskedAt = tick;
         }
         long takenAt = lastTakenAt;
-        if (takenAt == 0) {
-            return tick - firstAskedAt < QUIET_MS ? OptionalLong.empty() : OptionalLong.of(0);
+        if (takenAt == 0 && tick - firstAskedAt < QUIET_MS) {
+            return OptionalLong.empty();
         }
-        long lag;
-        synchronized (this) {
-            lag = Math.max(windowMaxLagMs, previousWindowMaxLagMs);
+        long lag = 0;
+        if (takenAt != 0) {
+            if (tick - takenAt < QUIET_MS) {
+                synchronized (this) {
+                    lag = Math.max(windowMaxLagMs, previousWindowMaxLagMs);
+                }
+            }
+            lag = Math.max(lag, oldestUnsettledAge(now, tick, rolledBackToo));
         }
-        if (tick - takenAt >= QUIET_MS) {
-            lag = 0;
-        }
-        lag = Math.max(lag, oldestUnsettledAge(now, tick, rolledBackToo));
-        if (pausedForMs > 0 && lag + MARGIN_MS < MAX_HOLD_MS) {
+        // a reply taken lately speaks for the queue; a quiet spell only for what the last look at the queue saw
+        long unseen = byQueueLooks && queueLooks && (takenAt == 0 || tick - takenAt >= QUIET_MS) ? now - queueSeenUpTo : 0;
+        if (pausedForMs > 0 && Math.max(lag, unseen) + MARGIN_MS < MAX_HOLD_MS) {
             pausedForMs = 0;   // what the pause left queued has been taken
         }
         if (lag < BACKLOG_MS) {
             // the queue flows; still, a reply that reached the broker just before its attempt's deadline may be read or
             // settling now: holding as long as replies lately took to be taken, or the oldest in flight has been on
             // its way, leaves its attempt to it
-            return OptionalLong.of(Math.max(lag, 0));
+            return OptionalLong.of(Math.min(maxHoldMs(), Math.max(Math.max(lag, 0), unseen)));
         }
-        return OptionalLong.of(Math.min(maxHoldMs(), lag + MARGIN_MS));
+        // no margin for the unseen part: the look's stamps bound it exactly
+        return OptionalLong.of(Math.min(maxHoldMs(), Math.max(lag + MARGIN_MS, unseen)));
     }
 }

@@ -83,4 +83,49 @@ class BrokerOutageWatchTest {
             broker.close();
         }
     }
+
+    /**
+     * After the broker is back, the reply consumers may take nothing for a while (still reconnecting, failing again with
+     * {@code Consumer is closed}, refused new sessions by a broker still starting): a quiet spell that is not a drained
+     * queue. A chaos run timed out 31 attempts whose replies had reached the broker before their deadlines, read 20 s
+     * later. The hold covers what the watch's look at the queue saw, and comes down once the queue is drained.
+     */
+    @Test
+    void aQuietSpellAfterTheBrokerIsBackHoldsForTheRepliesStillQueued() throws Exception {
+        ReplyBacklog backlog = new ReplyBacklog();
+        EmbeddedBroker broker = new EmbeddedBroker(dev.agentcoordinator.infra.FreePort.on(EmbeddedBroker.HOST), dataDir);
+        String url = broker.start();
+        int port = Integer.parseInt(url.substring(url.lastIndexOf(':') + 1));
+        String queue = "coordinator.replies";
+        try (BrokerOutageWatch watch = BrokerOutageWatch.start(Messaging.connectionFactory(url, null, null), backlog, queue, 500)) {
+            long reachedBrokerBy;
+            try (jakarta.jms.Connection agent = Messaging.connectionFactory(url, null, null).createConnection();
+                 jakarta.jms.Session session = agent.createSession(false, jakarta.jms.Session.AUTO_ACKNOWLEDGE)) {
+                session.createProducer(session.createQueue(queue)).send(session.createTextMessage("{\"status\":\"completed\"}"));
+                reachedBrokerBy = System.currentTimeMillis();   // a persistent send returns once the broker has it
+            }
+            broker.close();
+            await().atMost(Duration.ofSeconds(30)).until(backlog::isBrokerUnreachable);
+            broker = new EmbeddedBroker(port, dataDir);
+            broker.start();
+            await().atMost(Duration.ofSeconds(30)).until(() -> !backlog.isBrokerUnreachable());
+
+            // no consumer takes the reply: the backlog hears of none
+            await().pollInterval(Duration.ofMillis(100)).atMost(Duration.ofSeconds(30)).until(() -> backlog.holdMs().isPresent());
+            long askedAt = System.currentTimeMillis();
+            assertThat(backlog.holdMs().getAsLong())
+                    .as("a reply queued since before the outage: no attempt whose deadline came after it arrived is judged late")
+                    .isGreaterThanOrEqualTo(askedAt - reachedBrokerBy);
+
+            try (jakarta.jms.Connection consumer = Messaging.connectionFactory(url, null, null).createConnection();
+                 jakarta.jms.Session session = consumer.createSession(false, jakarta.jms.Session.AUTO_ACKNOWLEDGE)) {
+                consumer.start();
+                assertThat(session.createConsumer(session.createQueue(queue)).receive(10_000)).isNotNull();
+            }
+            await().pollInterval(Duration.ofMillis(100)).atMost(Duration.ofSeconds(30))
+                    .until(() -> backlog.holdMs().orElse(Long.MAX_VALUE) < ReplyBacklog.BACKLOG_MS + BrokerOutageWatch.LOOK_MS);
+        } finally {
+            broker.close();
+        }
+    }
 }

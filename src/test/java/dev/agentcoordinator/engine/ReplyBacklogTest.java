@@ -254,4 +254,30 @@ class ReplyBacklogTest {
         now.addAndGet(1);   // never came back (dead-letter address): no longer waited for
         assertThat(backlog.holdMs()).hasValue(0);
     }
+
+    /**
+     * Where the broker watch looks at the queue, a quiet spell holds back to what the last look saw: the oldest reply
+     * queued then, or the look itself; while looks fail (a broker refusing new sessions, its connections left open), the
+     * hold grows with them.
+     */
+    @Test
+    void aQuietSpellHoldsBackToWhatTheLastLookAtTheQueueSaw() {
+        backlog.looksAtQueue();
+        backlog.holdMs();
+        backlog.taken(now.get() - 100);
+        now.addAndGet(ReplyBacklog.QUIET_MS);
+        assertThat(backlog.wantsQueueLook()).isTrue();
+        backlog.queueLooked(now.get(), now.get() - 30_000);
+        assertThat(backlog.holdMs()).as("a reply queued for 30 s, none taken").hasValue(30_000);
+        assertThat(backlog.shareOwnHold()).as("the others look at the queue themselves").isEmpty();
+
+        backlog.queueLooked(now.get(), 0);
+        assertThat(backlog.holdMs()).as("drained").hasValue(0);
+        now.addAndGet(20_000);   // no look succeeds meanwhile
+        assertThat(backlog.holdMs()).hasValue(20_000);
+
+        backlog.taken(now.get() - 50);
+        assertThat(backlog.wantsQueueLook()).as("its consumers take replies: their lag tells").isFalse();
+        assertThat(backlog.holdMs()).hasValue(50);
+    }
 }
