@@ -53,7 +53,10 @@ public final class ReplyBacklog {
     static final long BACKLOG_MS = 500;
     /** Added to the lag: replies sent at about the same time are taken by several consumers at once. */
     static final long MARGIN_MS = 1_000;
-    /** No reply taken for this long: nothing is queued (idle consumers take a reply at once). */
+    /**
+     * No reply taken for this long: the lag no longer tells the backlog; what the last look at the queue saw does, or,
+     * with no looks, nothing is taken to be queued (idle consumers take a reply at once).
+     */
     static final long QUIET_MS = 2_000;
     /** The longest the sweeps wait for a backlog; a clock far behind must not stop timeouts for good. */
     static final long MAX_HOLD_MS = 5 * 60_000;
