@@ -135,7 +135,17 @@ public final class Database {
      */
     private static java.sql.Connection lockConnection(DataSource dataSource) throws java.sql.SQLException {
         if (dataSource instanceof HikariDataSource hikari) {
-            return java.sql.DriverManager.getConnection(hikari.getJdbcUrl(), hikari.getUsername(), hikari.getPassword());
+            // the pool's driver properties too: its loginTimeout bounds a database that accepts but never answers (the
+            // start's wait for the database tries again only after a failure), its ApplicationName names the holder
+            java.util.Properties properties = new java.util.Properties();
+            properties.putAll(hikari.getDataSourceProperties());
+            if (hikari.getUsername() != null) {
+                properties.setProperty("user", hikari.getUsername());
+            }
+            if (hikari.getPassword() != null) {
+                properties.setProperty("password", hikari.getPassword());
+            }
+            return java.sql.DriverManager.getConnection(hikari.getJdbcUrl(), properties);
         }
         if (dataSource instanceof org.springframework.jdbc.datasource.DelegatingDataSource delegating
                 && delegating.getTargetDataSource() instanceof HikariDataSource hikari) {
