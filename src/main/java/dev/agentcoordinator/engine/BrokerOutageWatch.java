@@ -130,7 +130,12 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
                 try (jakarta.jms.Session session = watched.createSession(false, jakarta.jms.Session.AUTO_ACKNOWLEDGE);
                      jakarta.jms.QueueBrowser browser = session.createBrowser(session.createQueue(queue.getValue()))) {
                     java.util.Enumeration<?> queued = browser.getEnumeration();
-                    backlog.queueLooked(startedAt, queued.hasMoreElements() ? arrivalOf((jakarta.jms.Message) queued.nextElement()) : 0);
+                    long oldest = queued.hasMoreElements() ? arrivalOf((jakarta.jms.Message) queued.nextElement()) : 0;
+                    // a reply queued without any stamp (no ingress timestamp, a sender that set no JMS timestamp) is no
+                    // empty queue: its arrival is unknown, so the last look stands
+                    if (oldest != UNSTAMPED) {
+                        backlog.queueLooked(startedAt, oldest);
+                    }
                 } catch (jakarta.jms.JMSSecurityException refused) {
                     backlog.queueLooksRefused();
                     LOG.warn("may not browse {} ({}): after a quiet spell, timeouts take its queue to be drained", queue.getValue(),
@@ -144,9 +149,13 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
         }
     }
 
+    /** A queued message's arrival when it carries no stamp at all. */
+    private static final long UNSTAMPED = -1;
+
     private static long arrivalOf(jakarta.jms.Message message) throws JMSException {
-        return message.propertyExists(ReplyBacklog.INGRESS_TIMESTAMP) ? message.getLongProperty(ReplyBacklog.INGRESS_TIMESTAMP)
+        long arrived = message.propertyExists(ReplyBacklog.INGRESS_TIMESTAMP) ? message.getLongProperty(ReplyBacklog.INGRESS_TIMESTAMP)
                 : message.getJMSTimestamp();
+        return arrived > 0 ? arrived : UNSTAMPED;
     }
 
     private void markUnreachable() {
