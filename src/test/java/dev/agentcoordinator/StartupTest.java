@@ -38,6 +38,7 @@ import static org.awaitility.Awaitility.await;
  * Boots the whole application in-process with the shipped workflows, on embedded broker and database,
  * free ports and a temp data dir, then stops it and checks that it let go of its ports.
  */
+@StartsChildProcesses
 class StartupTest {
 
     @TempDir

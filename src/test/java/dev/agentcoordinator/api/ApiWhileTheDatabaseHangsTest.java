@@ -1,5 +1,6 @@
 package dev.agentcoordinator.api;
 
+import dev.agentcoordinator.StartsChildProcesses;
 import dev.agentcoordinator.CoordinatorApp;
 import dev.agentcoordinator.RunningCoordinator;
 import dev.agentcoordinator.config.CoordinatorSettings;
@@ -28,6 +29,7 @@ import static org.awaitility.Awaitility.await;
  * was under way waited for good, and the others for the pool's 30 s.
  * The engine's own statements are bounded too ({@code coordinator.db.socket-timeout-ms}): one under way fails.
  */
+@StartsChildProcesses
 class ApiWhileTheDatabaseHangsTest {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 

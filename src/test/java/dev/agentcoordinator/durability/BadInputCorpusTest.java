@@ -1,5 +1,6 @@
 package dev.agentcoordinator.durability;
 
+import dev.agentcoordinator.StartsChildProcesses;
 import dev.agentcoordinator.definition.InvalidDefinitionsException;
 import dev.agentcoordinator.definition.WorkflowCatalog;
 import jakarta.jms.Connection;
@@ -36,6 +37,7 @@ import static org.awaitility.Awaitility.await;
  * valid event after it too: the coordinator keeps serving and loses nothing it had accepted.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@StartsChildProcesses
 class BadInputCorpusTest {
     static final Path CORPUS = Path.of("src/test/resources/durability/bad-input");
     private static final Duration OUTCOME_WITHIN = Duration.ofSeconds(30);

@@ -1,5 +1,6 @@
 package dev.agentcoordinator.durability;
 
+import dev.agentcoordinator.StartsChildProcesses;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
@@ -15,6 +16,7 @@ import static org.awaitility.Awaitility.await;
  * against slow agents, start a new one, and count what was lost: nothing may be, no step whose
  * result was recorded may be dispatched again, and the partial joins left behind are recovered.
  */
+@StartsChildProcesses
 class CoordinatorCrashTest {
     private static final String WORKFLOW = "d_crash";
     /** d_crash.yaml's attempt timeout of every step. */

@@ -1,5 +1,6 @@
 package dev.agentcoordinator.durability;
 
+import dev.agentcoordinator.StartsChildProcesses;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -15,6 +16,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /** Case 6: one event delivered 100 times, from four connections at once, starts exactly one execution. */
+@StartsChildProcesses
 class DuplicateEventTest {
     private static final int DELIVERIES = 100;
     private static final int CONNECTIONS = 4;

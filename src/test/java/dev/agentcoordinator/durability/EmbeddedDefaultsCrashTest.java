@@ -1,5 +1,6 @@
 package dev.agentcoordinator.durability;
 
+import dev.agentcoordinator.StartsChildProcesses;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentcoordinator.CoordinatorApp;
@@ -33,6 +34,7 @@ import static org.awaitility.Awaitility.await;
  * it and carry every execution to its end.
  */
 @Tag("durability")
+@StartsChildProcesses
 class EmbeddedDefaultsCrashTest {
     private static final int EXECUTIONS = 60;
     private static final String HTTP_LINE = "  HTTP API:  ";

@@ -1,5 +1,6 @@
 package dev.agentcoordinator.durability;
 
+import dev.agentcoordinator.StartsChildProcesses;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -14,6 +15,7 @@ import static org.awaitility.Awaitility.await;
  * counted towards the queue's 10 deliveries before the dead-letter address), and what it left is finished by the
  * next coordinator, every execution completed.
  */
+@StartsChildProcesses
 class GracefulStopTest {
     private static final String WORKFLOW = "d_stop";
 

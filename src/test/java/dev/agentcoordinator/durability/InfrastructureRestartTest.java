@@ -1,5 +1,6 @@
 package dev.agentcoordinator.durability;
 
+import dev.agentcoordinator.StartsChildProcesses;
 import dev.agentcoordinator.engine.Json;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -21,6 +22,7 @@ import static org.awaitility.Awaitility.await;
  * reconnect by itself, and nothing may be lost (an event or reply is acknowledged only after its
  * effect is committed; a request lost with the broker is re-sent by the attempt timeout).
  */
+@StartsChildProcesses
 class InfrastructureRestartTest {
     private static final int EXECUTIONS = 60;
 

@@ -1,5 +1,6 @@
 package dev.agentcoordinator.durability;
 
+import dev.agentcoordinator.StartsChildProcesses;
 import jakarta.jms.Connection;
 import jakarta.jms.Message;
 import jakarta.jms.Session;
@@ -26,6 +27,7 @@ import static org.awaitility.Awaitility.await;
  */
 @Tag("durability")
 @EnabledIfSystemProperty(named = "durability.heavy", matches = "true")
+@StartsChildProcesses
 class MisbehavingAgentsTest {
     private static final OwnedInfrastructure infra = OwnedInfrastructure.shared();
     private static RecordingAgents moody;

@@ -1,5 +1,6 @@
 package dev.agentcoordinator.durability;
 
+import dev.agentcoordinator.StartsChildProcesses;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -20,6 +21,7 @@ import static org.awaitility.Awaitility.await;
  * workflow_definitions and adds its routes.
  */
 @Tag("durability")
+@StartsChildProcesses
 class RollingDeploymentTest {
     private static final String V1 = """
             id: d_rolling

@@ -1,5 +1,6 @@
 package dev.agentcoordinator.durability;
 
+import dev.agentcoordinator.StartsChildProcesses;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.Tag;
@@ -19,6 +20,7 @@ import static org.awaitility.Awaitility.await;
  */
 @Tag("durability")
 @EnabledIfSystemProperty(named = "durability.heavy", matches = "true")
+@StartsChildProcesses
 class TwoCoordinatorsTest {
     private static final String WORKFLOW = "d_split";
     private static final int EXECUTIONS = 100;

@@ -1,5 +1,6 @@
 package dev.agentcoordinator.infra;
 
+import dev.agentcoordinator.StartsChildProcesses;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.agentcoordinator.DatabaseTemplate;
 import org.junit.jupiter.api.Test;
@@ -30,6 +31,7 @@ import static org.awaitility.Awaitility.await;
 // port of its own, and most of their time is a server's start, a child JVM's or a restart's wait. The one that wants
 // no ERROR line at all on the root logger runs alone (ROOT_LOG, READ_WRITE): a restart failed on purpose next door
 // logs one. The others only look for lines of their own in it.
+@StartsChildProcesses
 class EmbeddedDatabaseTest {
     private static final String ROOT_LOG = "the root logger's lines";
 

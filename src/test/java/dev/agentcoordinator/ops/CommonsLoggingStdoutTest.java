@@ -1,5 +1,6 @@
 package dev.agentcoordinator.ops;
 
+import dev.agentcoordinator.StartsChildProcesses;
 import dev.agentcoordinator.infra.TestJvm;
 import org.junit.jupiter.api.Test;
 
@@ -22,6 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * path puts spring-jcl first, while {@code ./coordinator}'s (Maven's runtime class path) and the image's
  * ({@code lib/*}, by name) put commons-logging first. So a child JVM here takes the class path in name order.
  */
+@StartsChildProcesses
 class CommonsLoggingStdoutTest {
 
     @Test
