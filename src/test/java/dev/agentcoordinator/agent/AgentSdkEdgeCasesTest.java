@@ -9,16 +9,11 @@ import jakarta.jms.MessageProducer;
 import jakarta.jms.Session;
 import jakarta.jms.TextMessage;
 import org.apache.activemq.artemis.junit.EmbeddedActiveMQExtension;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -31,27 +26,14 @@ class AgentSdkEdgeCasesTest {
 
     @RegisterExtension
     static final EmbeddedActiveMQExtension BROKER = new EmbeddedActiveMQExtension(42);
+    @RegisterExtension
+    final AgentTestClients clients = new AgentTestClients(BROKER, "edge");
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private ConnectionFactory connectionFactory;
-    private StepRequestClient coordinator;
-    private final List<AutoCloseable> closing = new ArrayList<>();
-    private final String agent = "review-" + UUID.randomUUID().toString().substring(0, 8);
-
-    @BeforeEach
-    void connect() throws Exception {
-        connectionFactory = AgentService.artemisConnectionFactory(BROKER.getVmURL());
-        coordinator = new StepRequestClient(connectionFactory);
-    }
-
-    @AfterEach
-    void disconnect() throws Exception {
-        for (AutoCloseable c : closing) {
-            c.close();
-        }
-        coordinator.close();
-    }
+    private final ConnectionFactory connectionFactory = clients.connectionFactory();
+    private final StepRequestClient coordinator = clients.coordinator();
+    private final String agent = clients.agent();
 
     /** inputLong reads a JSON integer through a double: an id above 2^53 comes back as another number. */
     @Test
@@ -79,7 +61,7 @@ class AgentSdkEdgeCasesTest {
                     Thread.currentThread().interrupt();   // left behind by something the handler called
                     return AgentReply.ok(Map.of("done", true));
                 }).start();
-        closing.add(service);
+        clients.closeAfterTest(service);
         String inFlight = coordinator.send(agent, "slow", Map.of());
         assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
 
@@ -101,9 +83,9 @@ class AgentSdkEdgeCasesTest {
      */
     @Test
     void aStageChainedOnAQuestionMayWaitForAnotherQuestion() throws Exception {
-        closing.add(fakeCoordinatorAnsweringEveryQuestion());
+        clients.closeAfterTest(fakeCoordinatorAnsweringEveryQuestion());
         AgentMessenger messenger = AgentMessenger.connect(connectionFactory, agent);
-        closing.add(0, messenger);
+        clients.closeAfterTest(messenger);
 
         CompletableFuture<Integer> chained = messenger.ask("other", "FIRST", Map.of("n", 1), Duration.ofSeconds(2))
                 .thenApply(first -> messenger.ask("other", "SECOND", Map.of("n", first.path("n").asInt() + 1), Duration.ofSeconds(2))
@@ -123,7 +105,7 @@ class AgentSdkEdgeCasesTest {
         AgentService service = AgentService.builder(connectionFactory, agent)
                 .handleOutput("ping", request -> Map.of("pong", true))
                 .onMessage("Q", message -> Map.of()).start();
-        closing.add(service);
+        clients.closeAfterTest(service);
         try (Connection connection = connectionFactory.createConnection()) {
             Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
             TextMessage empty = session.createTextMessage();   // no text
@@ -147,7 +129,7 @@ class AgentSdkEdgeCasesTest {
                     AgentProgress.report(Map.of("pages_done", 40));
                     throw new IllegalStateException("upstream went away at page 41");
                 }).start();
-        closing.add(service);
+        clients.closeAfterTest(service);
         String id = coordinator.send(agent, "batch", Map.of());
         JsonNode reply = coordinator.awaitReply(id);
         assertThat(reply.path("status").asText()).isEqualTo("error");
@@ -158,9 +140,9 @@ class AgentSdkEdgeCasesTest {
     /** A response without status (a recipient of its own) is kept as it came: ask() gave its missing "payload". */
     @Test
     void aResponseWithoutStatusIsAnsweredWhole() throws Exception {
-        closing.add(fakeCoordinatorAnsweringEveryQuestion(false));
+        clients.closeAfterTest(fakeCoordinatorAnsweringEveryQuestion(false));
         AgentMessenger messenger = AgentMessenger.connect(connectionFactory, agent);
-        closing.add(0, messenger);
+        clients.closeAfterTest(messenger);
 
         JsonNode answer = messenger.ask("other", "PRIORITY_QUERY", Map.of("priority", 5), Duration.ofSeconds(2)).get(5, TimeUnit.SECONDS);
         assertThat(answer.path("priority").asInt()).isEqualTo(5);

@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import jakarta.jms.ConnectionFactory;
 import jakarta.jms.Destination;
 import org.apache.activemq.artemis.junit.EmbeddedActiveMQExtension;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -14,7 +12,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -28,34 +25,17 @@ class AgentServiceTest {
 
     @RegisterExtension
     static final EmbeddedActiveMQExtension BROKER = new EmbeddedActiveMQExtension(41);
+    @RegisterExtension
+    final AgentTestClients clients = new AgentTestClients(BROKER, "test");
 
-    private ConnectionFactory connectionFactory;
-    private StepRequestClient coordinator;
-    private final List<AgentService> services = new ArrayList<>();
-    private final String agent = "test-" + UUID.randomUUID().toString().substring(0, 8);
-
-    @BeforeEach
-    void connect() throws Exception {
-        connectionFactory = AgentService.artemisConnectionFactory(BROKER.getVmURL());
-        coordinator = new StepRequestClient(connectionFactory);
-    }
-
-    @AfterEach
-    void disconnect() throws Exception {
-        services.forEach(AgentService::close);
-        coordinator.close();
-    }
-
-    private AgentService start(AgentService.Builder builder) {
-        AgentService service = builder.start();
-        services.add(service);
-        return service;
-    }
+    private final ConnectionFactory connectionFactory = clients.connectionFactory();
+    private final StepRequestClient coordinator = clients.coordinator();
+    private final String agent = clients.agent();
 
     @Test
     void repliesWithOutputSignalsAndSharedMemory() throws Exception {
         AtomicReference<AgentRequest> received = new AtomicReference<>();
-        start(AgentService.builder(connectionFactory, agent).handle("analyze", request -> {
+        clients.start(AgentService.builder(connectionFactory, agent).handle("analyze", request -> {
             received.set(request);
             return AgentReply.ok(Map.of("score", 80, "user", request.inputString("user_id")))
                     .withSignal("SKILL_GAP_CRITICAL", Map.of("skill", "sql"))
@@ -89,8 +69,8 @@ class AgentServiceTest {
             release.await(20, TimeUnit.SECONDS);
             return AgentReply.ok(Map.of("done", true));
         };
-        start(AgentService.builder(connectionFactory, agent).heartbeatEvery(Duration.ofMillis(100)).handle("long", slow));
-        start(AgentService.builder(connectionFactory, agent + "-plain").handle("long", slow));
+        clients.start(AgentService.builder(connectionFactory, agent).heartbeatEvery(Duration.ofMillis(100)).handle("long", slow));
+        clients.start(AgentService.builder(connectionFactory, agent + "-plain").handle("long", slow));
 
         String beating = coordinator.send(agent, "long", Map.of());
         String plain = coordinator.send(agent + "-plain", "long", Map.of());
@@ -108,7 +88,7 @@ class AgentServiceTest {
     @Test
     void aStopAnswerToAHeartbeatInterruptsTheHandlerAndItsReplyIsNotSent() throws Exception {
         CountDownLatch interrupted = new CountDownLatch(1);
-        start(AgentService.builder(connectionFactory, agent).concurrency(1).heartbeatEvery(Duration.ofMillis(100))
+        clients.start(AgentService.builder(connectionFactory, agent).concurrency(1).heartbeatEvery(Duration.ofMillis(100))
                 .handle("long", request -> {
                     try {
                         Thread.sleep(60_000);
@@ -148,7 +128,7 @@ class AgentServiceTest {
             session.rollback();
         }
         CountDownLatch release = new CountDownLatch(1);
-        start(AgentService.builder(connectionFactory, agent).heartbeatEvery(Duration.ofSeconds(60))
+        clients.start(AgentService.builder(connectionFactory, agent).heartbeatEvery(Duration.ofSeconds(60))
                 .handle("long", request -> {
                     release.await(20, TimeUnit.SECONDS);
                     return AgentReply.ok(Map.of("done", true));
@@ -164,7 +144,7 @@ class AgentServiceTest {
     /** A stop that asks for the reply all the same (a cancel's undo waits to learn what was done): the handler's is sent. */
     @Test
     void aStopThatWantsTheReplyInterruptsTheHandlerAndSendsWhatItReturns() throws Exception {
-        start(AgentService.builder(connectionFactory, agent).concurrency(1).heartbeatEvery(Duration.ofMillis(100))
+        clients.start(AgentService.builder(connectionFactory, agent).concurrency(1).heartbeatEvery(Duration.ofMillis(100))
                 .handle("long", request -> {
                     try {
                         Thread.sleep(60_000);
@@ -185,7 +165,7 @@ class AgentServiceTest {
     void progressTheHandlerReportsRidesOnTheHeartbeatsAndALaterAttemptReadsIt() throws Exception {
         AtomicReference<Map<String, Object>> resumedFrom = new AtomicReference<>();
         CountDownLatch release = new CountDownLatch(1);
-        start(AgentService.builder(connectionFactory, agent).heartbeatEvery(Duration.ofMillis(50))
+        clients.start(AgentService.builder(connectionFactory, agent).heartbeatEvery(Duration.ofMillis(50))
                 .handle("long", request -> {
                     resumedFrom.set(request.progressMap());
                     AgentProgress.report(Map.of("pages_done", 40));
@@ -209,7 +189,7 @@ class AgentServiceTest {
     @Test
     void aStopAfterTheHandlerReturnedChangesNothing() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
-        start(AgentService.builder(connectionFactory, agent).concurrency(1).heartbeatEvery(Duration.ofMillis(50))
+        clients.start(AgentService.builder(connectionFactory, agent).concurrency(1).heartbeatEvery(Duration.ofMillis(50))
                 .handle("long", request -> {
                     release.await(10, TimeUnit.SECONDS);
                     return AgentReply.ok(Map.of("done", true));
@@ -228,7 +208,7 @@ class AgentServiceTest {
 
     @Test
     void outputOnlyHandlerAndBytesBodyAsStompClientsSendIt() throws Exception {
-        start(AgentService.builder(connectionFactory, agent)
+        clients.start(AgentService.builder(connectionFactory, agent)
                 .handleOutput("echo", request -> Map.of("echo", request.inputString("text"))));
 
         String correlationId = coordinator.sendBytes(agent,
@@ -243,7 +223,7 @@ class AgentServiceTest {
 
     @Test
     void handlerExceptionIsARetryableError() throws Exception {
-        start(AgentService.builder(connectionFactory, agent).handle("flaky", request -> {
+        clients.start(AgentService.builder(connectionFactory, agent).handle("flaky", request -> {
             throw new IllegalStateException("model endpoint unavailable");
         }));
 
@@ -259,7 +239,7 @@ class AgentServiceTest {
     @Test
     void aHandlerErrorIsARetryableErrorReplyToo() throws Exception {
         java.util.concurrent.atomic.AtomicInteger runs = new java.util.concurrent.atomic.AtomicInteger();
-        start(AgentService.builder(connectionFactory, agent).handle("broken", request -> {
+        clients.start(AgentService.builder(connectionFactory, agent).handle("broken", request -> {
             runs.incrementAndGet();
             throw new AssertionError("invariant broken");
         }));
@@ -280,7 +260,7 @@ class AgentServiceTest {
     /** The flag left set made every send, commit and receive after it fail at once, for good. */
     @Test
     void aHandlerThatLeavesItsThreadInterruptedStillRepliesAndTheAgentTakesTheNextRequest() throws Exception {
-        start(AgentService.builder(connectionFactory, agent).handle("interrupted", request -> {
+        clients.start(AgentService.builder(connectionFactory, agent).handle("interrupted", request -> {
             Thread.currentThread().interrupt();   // as a watchdog of the handler's own would
             return AgentReply.ok(Map.of("n", request.inputString("n")));
         }));
@@ -291,7 +271,7 @@ class AgentServiceTest {
 
     @Test
     void nonRetryableExceptionIsAFinalError() throws Exception {
-        start(AgentService.builder(connectionFactory, agent)
+        clients.start(AgentService.builder(connectionFactory, agent)
                 .handle("analyze", request -> AgentReply.ok(Map.of("id", request.requiredInputString("interview_id")))));
 
         JsonNode reply = coordinator.awaitReply(coordinator.send(agent, "analyze", Map.of()));
@@ -303,7 +283,7 @@ class AgentServiceTest {
 
     @Test
     void explicitErrorReplyIsSentAsIs() throws Exception {
-        start(AgentService.builder(connectionFactory, agent)
+        clients.start(AgentService.builder(connectionFactory, agent)
                 .handle("analyze", request -> AgentReply.error("transcript not found", false)));
 
         JsonNode reply = coordinator.awaitReply(coordinator.send(agent, "analyze", Map.of()));
@@ -314,7 +294,7 @@ class AgentServiceTest {
 
     @Test
     void unknownActionIsAFinalError() throws Exception {
-        start(AgentService.builder(connectionFactory, agent).handle("known", request -> AgentReply.ok(Map.of())));
+        clients.start(AgentService.builder(connectionFactory, agent).handle("known", request -> AgentReply.ok(Map.of())));
 
         JsonNode reply = coordinator.awaitReply(coordinator.send(agent, "unknown", Map.of()));
 
@@ -325,7 +305,7 @@ class AgentServiceTest {
 
     @Test
     void malformedBodyIsAnsweredWhenItHasAReplyTo() throws Exception {
-        start(AgentService.builder(connectionFactory, agent).handle("known", request -> AgentReply.ok(Map.of())));
+        clients.start(AgentService.builder(connectionFactory, agent).handle("known", request -> AgentReply.ok(Map.of())));
 
         JsonNode notJson = coordinator.awaitReply(coordinator.sendText(agent, "{not json", true));
         JsonNode noAction = coordinator.awaitReply(coordinator.sendText(agent, "{\"input\": {}}", true));
@@ -339,7 +319,7 @@ class AgentServiceTest {
 
     @Test
     void requestWithoutReplyToIsDroppedAndTheAgentCarriesOn() throws Exception {
-        start(AgentService.builder(connectionFactory, agent).handle("known", request -> AgentReply.ok(Map.of("n", 1))));
+        clients.start(AgentService.builder(connectionFactory, agent).handle("known", request -> AgentReply.ok(Map.of("n", 1))));
 
         coordinator.sendText(agent, "{not json", false);
         JsonNode next = coordinator.awaitReply(coordinator.send(agent, "known", Map.of()));
@@ -353,7 +333,7 @@ class AgentServiceTest {
     void consumersHandleRequestsInParallel() throws Exception {
         CountDownLatch allStarted = new CountDownLatch(4);
         CountDownLatch release = new CountDownLatch(1);
-        start(AgentService.builder(connectionFactory, agent).concurrency(4).handle("slow", request -> {
+        clients.start(AgentService.builder(connectionFactory, agent).concurrency(4).handle("slow", request -> {
             allStarted.countDown();
             // only returns once all four requests are in a handler at the same time
             boolean released = release.await(10, TimeUnit.SECONDS);
@@ -376,7 +356,7 @@ class AgentServiceTest {
     void closeLetsTheInFlightRequestFinishAndTakesNoNewOnes() throws Exception {
         CountDownLatch started = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        AgentService service = start(AgentService.builder(connectionFactory, agent).handle("slow", request -> {
+        AgentService service = clients.start(AgentService.builder(connectionFactory, agent).handle("slow", request -> {
             started.countDown();
             release.await(10, TimeUnit.SECONDS);
             return AgentReply.ok(Map.of("finished", request.inputString("n")));
@@ -403,7 +383,7 @@ class AgentServiceTest {
     @Test
     void aHandlerThatClosesItsServiceStillReplies() throws Exception {
         AtomicReference<AgentService> self = new AtomicReference<>();
-        AgentService service = start(AgentService.builder(connectionFactory, agent)
+        AgentService service = clients.start(AgentService.builder(connectionFactory, agent)
                 .shutdownTimeout(Duration.ofMillis(200))
                 .handle("shutdown", request -> {
                     self.get().close();
@@ -420,7 +400,7 @@ class AgentServiceTest {
     void closeRollsBackARequestStillRunningAfterTheTimeoutSoAnotherInstanceGetsIt() throws Exception {
         CountDownLatch started = new CountDownLatch(1);
         CountDownLatch never = new CountDownLatch(1);
-        AgentService stuck = start(AgentService.builder(connectionFactory, agent)
+        AgentService stuck = clients.start(AgentService.builder(connectionFactory, agent)
                 .shutdownTimeout(Duration.ofMillis(100))
                 .handle("slow", request -> {
                     started.countDown();
@@ -431,7 +411,7 @@ class AgentServiceTest {
         assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
 
         stuck.close();
-        start(AgentService.builder(connectionFactory, agent)
+        clients.start(AgentService.builder(connectionFactory, agent)
                 .handle("slow", r -> AgentReply.ok(Map.of("by", "successor"))));
 
         JsonNode reply = coordinator.awaitReply(request);

@@ -11,18 +11,14 @@ import org.apache.activemq.artemis.core.client.impl.ClientLargeMessageImpl;
 import org.apache.activemq.artemis.core.protocol.core.impl.wireformat.SessionReceiveLargeMessage;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
 import org.apache.activemq.artemis.junit.EmbeddedActiveMQExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Queue;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
@@ -43,15 +39,16 @@ class OversizedRequestUnreadTest {
 
     @RegisterExtension
     static final EmbeddedActiveMQExtension BROKER = new EmbeddedActiveMQExtension(44);
+    @RegisterExtension
+    final AgentTestClients clients = new AgentTestClients(BROKER, "oversized");
 
     private static final int LOWERED = 1024 * 1024;
     /** Over the lowered bound once the broker holds it in 2 bytes a character. */
     private static final int LONG_FOR_LOWERED = 600_000;
 
-    private ActiveMQConnectionFactory connectionFactory;
-    private StepRequestClient coordinator;
-    private final List<AutoCloseable> toClose = new ArrayList<>();
-    private final String agent = "oversized-" + UUID.randomUUID().toString().substring(0, 8);
+    private final ActiveMQConnectionFactory connectionFactory = clients.connectionFactory();
+    private final StepRequestClient coordinator = clients.coordinator();
+    private final String agent = clients.agent();
     /** Every large message this factory's connections received with a body longer than the bound under test. */
     private final Queue<ClientLargeMessageImpl> received = new ConcurrentLinkedQueue<>();
     private volatile long boundUnderTest;
@@ -64,26 +61,15 @@ class OversizedRequestUnreadTest {
     };
 
     @BeforeEach
-    void connect() throws Exception {
-        connectionFactory = AgentService.artemisConnectionFactory(BROKER.getVmURL());
+    void keepLargeMessages() {
         connectionFactory.getServerLocator().addIncomingInterceptor(keepLarge);
-        coordinator = new StepRequestClient(connectionFactory);
-    }
-
-    @AfterEach
-    void disconnect() throws Exception {
-        for (int i = toClose.size() - 1; i >= 0; i--) {   // a service before the pool it runs on
-            toClose.get(i).close();
-        }
-        coordinator.close();
-        connectionFactory.close();
     }
 
     @Test
     void aRequestLongerThanTheDefaultBoundIsAnsweredWithANonRetryableErrorNamingTheOptionUnread() throws Exception {
         boundUnderTest = MessageSizeBound.DEFAULT_MAX_BYTES;
         AtomicInteger handled = new AtomicInteger();
-        start(AgentService.builder(connectionFactory, agent).handle("analyze", request -> {
+        clients.start(AgentService.builder(connectionFactory, agent).handle("analyze", request -> {
             handled.incrementAndGet();
             return AgentReply.ok(Map.of());
         }));
@@ -104,7 +90,7 @@ class OversizedRequestUnreadTest {
     void anAgentMessageLongerThanALoweredBoundIsAnsweredWithAnErrorUnread() throws Exception {
         boundUnderTest = LOWERED;
         AtomicInteger handled = new AtomicInteger();
-        start(AgentService.builder(connectionFactory, agent).maxMessageBytes(LOWERED).onMessage("Q", message -> {
+        clients.start(AgentService.builder(connectionFactory, agent).maxMessageBytes(LOWERED).onMessage("Q", message -> {
             handled.incrementAndGet();
             return Map.of();
         }));
@@ -133,7 +119,7 @@ class OversizedRequestUnreadTest {
     void aResponseLongerThanAStandAloneMessengersBoundFailsItsQuestionUnread() throws Exception {
         boundUnderTest = LOWERED;
         AgentMessenger messenger = AgentMessenger.connect(connectionFactory, "asker", JsonTokenBound.DEFAULT_MAX_TOKENS, LOWERED);
-        toClose.add(messenger);
+        clients.closeAfterTest(messenger);
         try (Connection connection = connectionFactory.createConnection()) {
             connection.start();
             Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
@@ -160,8 +146,8 @@ class OversizedRequestUnreadTest {
         boundUnderTest = LOWERED;
         org.messaginghub.pooled.jms.JmsPoolConnectionFactory pool = new org.messaginghub.pooled.jms.JmsPoolConnectionFactory();
         pool.setConnectionFactory(connectionFactory);
-        toClose.add(pool::stop);
-        start(AgentService.builder(pool, agent).maxMessageBytes(LOWERED).handle("analyze", request -> AgentReply.ok(Map.of())));
+        clients.closeAfterTest(pool::stop);
+        clients.start(AgentService.builder(pool, agent).maxMessageBytes(LOWERED).handle("analyze", request -> AgentReply.ok(Map.of())));
         String body = StepRequestClient.requestBody(agent, "analyze", Map.of("text", "x".repeat(LONG_FOR_LOWERED)));
 
         JsonNode reply = coordinator.awaitReply(coordinator.sendText(agent, body, true));
@@ -175,10 +161,6 @@ class OversizedRequestUnreadTest {
         assertThatThrownBy(() -> AgentService.builder(connectionFactory, agent).maxMessageBytes(1_000))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("AgentService.Builder.maxMessageBytes must be at least 65,536, was 1,000");
-    }
-
-    private void start(AgentService.Builder builder) {
-        toClose.add(builder.start());
     }
 
     /** A TextMessage's body as the broker holds it: a flag and a length (5 bytes), then 2 bytes a character. */

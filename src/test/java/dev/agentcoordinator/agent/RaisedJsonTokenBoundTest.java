@@ -6,15 +6,10 @@ import jakarta.jms.ConnectionFactory;
 import jakarta.jms.Message;
 import jakarta.jms.Session;
 import org.apache.activemq.artemis.junit.EmbeddedActiveMQExtension;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -31,28 +26,15 @@ class RaisedJsonTokenBoundTest {
 
     @RegisterExtension
     static final EmbeddedActiveMQExtension BROKER = new EmbeddedActiveMQExtension(43);
+    @RegisterExtension
+    final AgentTestClients clients = new AgentTestClients(BROKER, "bound");
 
     /** 1,500,000 zeros: with their brackets and the request's fields, about 1.5 million tokens (3 MB of text). */
     private static final Map<String, Object> TWO_OUTPUTS = Map.of("n", new int[1_500_000]);
 
-    private ConnectionFactory connectionFactory;
-    private StepRequestClient coordinator;
-    private final List<AutoCloseable> closing = new ArrayList<>();
-    private final String agent = "bound-" + UUID.randomUUID().toString().substring(0, 8);
-
-    @BeforeEach
-    void connect() throws Exception {
-        connectionFactory = AgentService.artemisConnectionFactory(BROKER.getVmURL());
-        coordinator = new StepRequestClient(connectionFactory);
-    }
-
-    @AfterEach
-    void disconnect() throws Exception {
-        for (AutoCloseable c : closing) {
-            c.close();
-        }
-        coordinator.close();
-    }
+    private final ConnectionFactory connectionFactory = clients.connectionFactory();
+    private final StepRequestClient coordinator = clients.coordinator();
+    private final String agent = clients.agent();
 
     private AgentService.Builder counting() {
         return AgentService.builder(connectionFactory, agent)
@@ -61,7 +43,7 @@ class RaisedJsonTokenBoundTest {
 
     @Test
     void aRequestBeyondTheDefaultBoundIsHandledWithinARaisedOne() throws Exception {
-        closing.add(counting().maxJsonTokens(2_000_000).start());
+        clients.start(counting().maxJsonTokens(2_000_000));
 
         JsonNode reply = coordinator.awaitReply(coordinator.send(agent, "count", TWO_OUTPUTS));
 
@@ -72,8 +54,8 @@ class RaisedJsonTokenBoundTest {
     /** Its reply is written unbounded: the bound is on what the agent reads. */
     @Test
     void anOutputBeyondTheBoundIsSentWhole() throws Exception {
-        closing.add(AgentService.builder(connectionFactory, agent).maxJsonTokens(2_000_000)
-                .handleOutput("echo", request -> Map.of("n", request.inputList("n"))).start());
+        clients.start(AgentService.builder(connectionFactory, agent).maxJsonTokens(2_000_000)
+                .handleOutput("echo", request -> Map.of("n", request.inputList("n"))));
 
         JsonNode reply = coordinator.awaitReply(coordinator.send(agent, "echo", TWO_OUTPUTS));
 
@@ -83,7 +65,7 @@ class RaisedJsonTokenBoundTest {
 
     @Test
     void aRequestBeyondTheDefaultBoundIsRefusedNamingTheOptionToRaise() throws Exception {
-        closing.add(counting().start());
+        clients.start(counting());
 
         JsonNode reply = coordinator.awaitReply(coordinator.send(agent, "count", TWO_OUTPUTS));
 
@@ -105,7 +87,7 @@ class RaisedJsonTokenBoundTest {
     void theServicesMessengerReadsAResponseWithinTheRaisedBound() throws Exception {
         AgentService.Builder builder = counting();
         AgentMessenger messenger = builder.messenger();
-        closing.add(builder.maxJsonTokens(2_000_000).start());
+        clients.start(builder.maxJsonTokens(2_000_000));
 
         CompletableFuture<com.fasterxml.jackson.databind.JsonNode> answer = messenger.ask("bound-answerer", "Q", Map.of());
         respondAsTheCoordinator("{\"status\":\"responded\",\"from\":\"bound-answerer\",\"response\":{\"status\":\"ok\","
@@ -117,7 +99,7 @@ class RaisedJsonTokenBoundTest {
     @Test
     void aResponseBeyondTheDefaultBoundFailsTheAskNamingTheOptionToRaise() throws Exception {
         AgentService.Builder builder = counting();
-        closing.add(builder.start());
+        clients.start(builder);
 
         CompletableFuture<com.fasterxml.jackson.databind.JsonNode> answer = builder.messenger().ask("bound-answerer", "Q", Map.of());
         String messageId = respondAsTheCoordinator("{\"status\":\"responded\",\"from\":\"bound-answerer\",\"response\":"
