@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 
 /**
@@ -40,6 +41,10 @@ public final class AgentService implements AutoCloseable {
     private final String agentName;
     private final Duration shutdownTimeout;
     private final CountDownLatch stopRequested = new CountDownLatch(1);
+    /** Taken by the one close() that stops the workers and takes the size bound's interceptor off the factory. */
+    private final AtomicBoolean closing = new AtomicBoolean();
+    /** Counted down once that close() is done: another one returns only then. */
+    private final CountDownLatch closed = new CountDownLatch(1);
     private final List<RequestWorker> workers = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     private final AgentMessenger messenger;
@@ -120,16 +125,45 @@ public final class AgentService implements AutoCloseable {
     /**
      * Stops taking new requests, waits up to the shutdown timeout for in-flight handlers to reply,
      * then closes the connections. A request still running after the timeout is rolled back, so the
-     * broker redelivers it to another consumer.
+     * broker redelivers it to another consumer. A call during or after another (a shutdown hook and a
+     * try-with-resources) returns once the service is closed; one from inside a handler does not wait for that handler.
      */
     @Override
     public void close() {
-        if (!isRunning()) {
-            awaitWorkers(System.nanoTime() + shutdownTimeout.toNanos());
-            messenger.closeUse(messengerUse);
-            heartbeats.close();
+        // one close() does the work: two at once both took the interceptor off, the second one a later service's
+        // of the same builder (the bound counts its installs, not who made them)
+        if (!closing.compareAndSet(false, true)) {
+            closeAgain();
             return;
         }
+        try {
+            stop();
+        } finally {
+            closed.countDown();
+        }
+    }
+
+    /**
+     * A close() after or during another: returns once that one is done and the workers have ended (within the shutdown
+     * timeout), taking nothing off the factory again.
+     */
+    private void closeAgain() {
+        long deadlineNanos = System.nanoTime() + shutdownTimeout.toNanos();
+        // from inside a handler: its worker must get back to send its reply, which the first close() may be waiting for
+        if (!threads.contains(Thread.currentThread())) {
+            try {
+                closed.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        awaitWorkers(deadlineNanos);
+        messenger.closeUse(messengerUse);
+        heartbeats.close();
+    }
+
+    private void stop() {
         stopRequested.countDown();
         LOG.info("agent {}: stopping, waiting up to {} for in-flight requests", agentName, shutdownTimeout);
         // a worker without a request, or whose broker went away, has nothing to finish: blocked in the client's
