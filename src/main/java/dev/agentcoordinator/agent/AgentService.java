@@ -238,7 +238,11 @@ public final class AgentService implements AutoCloseable {
         LOG.info("agent {}: {} consumer(s) on {}", agentName, concurrency, queue);
     }
 
-    /** Collects handlers and settings; {@link #start()} connects and begins consuming. */
+    /**
+     * Collects handlers and settings; {@link #start()} connects and begins consuming. Once a service has started, the
+     * settings are fixed: a setter then throws {@link IllegalStateException} naming itself. start() may be called again
+     * (after the first service closed, say): the next service runs with the same settings.
+     */
     public static final class Builder {
 
         private final ConnectionFactory connectionFactory;
@@ -251,6 +255,8 @@ public final class AgentService implements AutoCloseable {
         private Duration heartbeatInterval;
         private JsonTokenBound jsonBound = JsonTokenBound.DEFAULT;
         private MessageSizeBound sizeBound = new MessageSizeBound(MessageSizeBound.DEFAULT_MAX_BYTES, MessageSizeBound.SERVICE_OPTION);
+        /** Set by the first start() that returns a service: the settings are that service's from then on. */
+        private volatile boolean started;
 
         private Builder(ConnectionFactory connectionFactory, String agentName) {
             this.connectionFactory = Objects.requireNonNull(connectionFactory, "connectionFactory");
@@ -259,6 +265,7 @@ public final class AgentService implements AutoCloseable {
 
         /** How many requests this service handles at the same time (consumers on the queue). */
         public Builder concurrency(int consumers) {
+            refuseAfterStart("concurrency");
             if (consumers < 1) {
                 throw new IllegalArgumentException("concurrency of agent " + agentName + " must be >= 1, was " + consumers);
             }
@@ -268,6 +275,7 @@ public final class AgentService implements AutoCloseable {
 
         /** How long close() waits for in-flight requests (default 30 s). */
         public Builder shutdownTimeout(Duration timeout) {
+            refuseAfterStart("shutdownTimeout");
             this.shutdownTimeout = Objects.requireNonNull(timeout, "timeout");
             return this;
         }
@@ -283,6 +291,7 @@ public final class AgentService implements AutoCloseable {
          * handler returns after the interrupt is sent.
          */
         public Builder heartbeatEvery(Duration interval) {
+            refuseAfterStart("heartbeatEvery");
             Objects.requireNonNull(interval, "interval");
             if (interval.toMillis() < 1) {
                 throw new IllegalArgumentException("heartbeat interval of agent " + agentName + " must be at least 1 ms, was " + interval);
@@ -299,6 +308,7 @@ public final class AgentService implements AutoCloseable {
          * steps take several large outputs needs more than the coordinator's setting.
          */
         public Builder maxJsonTokens(int tokens) {
+            refuseAfterStart("maxJsonTokens");
             this.jsonBound = new JsonTokenBound(tokens, JsonTokenBound.SERVICE_OPTION);   // one mapper for all the consumers
             if (messenger != null) {
                 messenger.readWithin(jsonBound);
@@ -315,6 +325,7 @@ public final class AgentService implements AutoCloseable {
          * take several large outputs needs more than the coordinator's setting.
          */
         public Builder maxMessageBytes(int bytes) {
+            refuseAfterStart("maxMessageBytes");
             this.sizeBound = new MessageSizeBound(bytes, MessageSizeBound.SERVICE_OPTION);
             if (messenger != null) {
                 messenger.readWithin(sizeBound);
@@ -323,6 +334,7 @@ public final class AgentService implements AutoCloseable {
         }
 
         public Builder handle(String action, ActionHandler handler) {
+            refuseAfterStart("handle");
             Objects.requireNonNull(handler, "handler");
             if (action == null || action.isBlank()) {
                 throw new IllegalArgumentException("action name of agent " + agentName + " must not be blank");
@@ -338,6 +350,7 @@ public final class AgentService implements AutoCloseable {
          * requests, marked with JMS property {@code message_kind=agent_message}).
          */
         public Builder onMessage(String type, MessageHandler handler) {
+            refuseAfterStart("onMessage");
             Objects.requireNonNull(handler, "handler");
             if (type == null || type.isBlank()) {
                 throw new IllegalArgumentException("message type of agent " + agentName + " must not be blank");
@@ -361,6 +374,7 @@ public final class AgentService implements AutoCloseable {
 
         /** A handler that only computes the output; same as {@code handle(action, r -> AgentReply.ok(f.apply(r)))}. */
         public Builder handleOutput(String action, Function<AgentRequest, ? extends Map<String, ?>> outputFunction) {
+            refuseAfterStart("handleOutput");
             Objects.requireNonNull(outputFunction, "outputFunction");
             return handle(action, request -> AgentReply.ok(outputFunction.apply(request)));
         }
@@ -388,7 +402,20 @@ public final class AgentService implements AutoCloseable {
                     new Heartbeats(connectionFactory, agentName, heartbeatInterval, sizeBound), sizeBound);
             service.startWorkers(connectionFactory, new ActionDispatcher(agentName, handlers),
                     new MessageDispatcher(agentName, messageHandlers), concurrency, jsonBound, sizeBound);
+            started = true;
             return service;
+        }
+
+        /**
+         * A setting changed after start() reached neither the running service nor, for the bounds, consistently its
+         * messenger (which the service shares): refused rather than ignored.
+         */
+        private void refuseAfterStart(String option) {
+            if (started) {
+                throw new IllegalStateException("AgentService.Builder." + option + " called after start() of agent " + agentName
+                        + ": a started service keeps the settings it started with (so does one started again from this"
+                        + " builder); set " + option + " before start(), or make a new builder");
+            }
         }
     }
 }

@@ -425,4 +425,31 @@ class AgentServiceTest {
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("agent " + agent + " has no handlers");
     }
+
+    /**
+     * A setting given to the builder of a running service reached neither the service nor, for maxMessageBytes and
+     * maxJsonTokens, consistently the messenger it shares (its responses read within the new bound, its queue guarded by
+     * the old one): refused, naming itself. The builder still starts a service again, with the settings it had.
+     */
+    @Test
+    void aSettingGivenAfterStartIsRefusedNamingItself() throws Exception {
+        AgentService.Builder builder = AgentService.builder(connectionFactory, agent).handleOutput("echo", request -> Map.of("n", 1));
+        clients.start(builder).close();
+
+        Map<String, org.assertj.core.api.ThrowableAssert.ThrowingCallable> settings = new java.util.LinkedHashMap<>();
+        settings.put("maxMessageBytes", () -> builder.maxMessageBytes(1024 * 1024));
+        settings.put("maxJsonTokens", () -> builder.maxJsonTokens(2_000_000));
+        settings.put("concurrency", () -> builder.concurrency(4));
+        settings.put("shutdownTimeout", () -> builder.shutdownTimeout(Duration.ofSeconds(1)));
+        settings.put("heartbeatEvery", () -> builder.heartbeatEvery(Duration.ofSeconds(1)));
+        settings.put("handle", () -> builder.handle("other", request -> AgentReply.ok(Map.of())));
+        settings.put("handleOutput", () -> builder.handleOutput("other", request -> Map.of()));
+        settings.put("onMessage", () -> builder.onMessage("Q", message -> Map.of()));
+        settings.forEach((option, setting) -> assertThatThrownBy(setting).as(option)
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("AgentService.Builder." + option + " called after start() of agent " + agent));
+
+        clients.start(builder);
+        assertThat(coordinator.awaitReply(coordinator.send(agent, "echo", Map.of())).at("/output/n").asInt()).isEqualTo(1);
+    }
 }
