@@ -1,12 +1,9 @@
 package dev.agentcoordinator.infra;
 
-import dev.agentcoordinator.engine.TestCoordinator;
 import org.flywaydb.core.api.output.MigrateResult;
 import org.junit.jupiter.api.Test;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DriverManagerDataSource;
-
-import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -18,18 +15,19 @@ class DatabaseMigrationUrlTest {
 
     @Test
     void theSchemaIsMigratedOverTheMigrationUrlAndASecondRunHasNothingToDo() {
-        String serverUrl = TestCoordinator.shared().jdbcUrl();
-        String database = "migration_url_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-        new JdbcTemplate(TestCoordinator.shared().dataSource()).execute("CREATE DATABASE " + database);
-        String url = serverUrl.replaceFirst("/[^/?]+(\\?.*)?$", "/" + database);
+        String name;
+        try (ThrowawayDatabase database = ThrowawayDatabase.create("migration_url")) {
+            name = database.name();
+            String url = database.url();
+            MigrateResult first = Database.migrate(url, "postgres", "");
+            MigrateResult second = Database.migrate(url, "postgres", "");
 
-        MigrateResult first = Database.migrate(url, "postgres", "");
-        MigrateResult second = Database.migrate(url, "postgres", "");
-
-        assertThat(first.migrationsExecuted).isGreaterThanOrEqualTo(19);
-        assertThat(second.migrationsExecuted).isZero();
-        JdbcTemplate migrated = new JdbcTemplate(new DriverManagerDataSource(url, "postgres", ""));
-        assertThat(migrated.queryForObject("SELECT count(*) FROM information_schema.columns"
-                + " WHERE table_name = 'workflow_step_executions' AND column_name = 'progress'", Integer.class)).isEqualTo(1);
+            assertThat(first.migrationsExecuted).isGreaterThanOrEqualTo(19);
+            assertThat(second.migrationsExecuted).isZero();
+            JdbcTemplate migrated = new JdbcTemplate(new DriverManagerDataSource(url, "postgres", ""));
+            assertThat(migrated.queryForObject("SELECT count(*) FROM information_schema.columns"
+                    + " WHERE table_name = 'workflow_step_executions' AND column_name = 'progress'", Integer.class)).isEqualTo(1);
+        }
+        assertThat(ThrowawayDatabase.exists(name)).as("database " + name + " left on the shared test server").isFalse();
     }
 }

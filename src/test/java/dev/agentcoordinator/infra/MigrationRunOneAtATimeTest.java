@@ -1,6 +1,5 @@
 package dev.agentcoordinator.infra;
 
-import dev.agentcoordinator.engine.TestCoordinator;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.output.MigrateResult;
 import org.junit.jupiter.api.Test;
@@ -11,7 +10,6 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.time.Duration;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -28,13 +26,12 @@ class MigrationRunOneAtATimeTest {
 
     @Test
     void aCoordinatorStartingWhileAnotherMigratesWaitsForItAndAppliesNothing() throws Exception {
-        String serverUrl = TestCoordinator.shared().jdbcUrl();
-        String database = "migration_turns_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-        new JdbcTemplate(TestCoordinator.shared().dataSource()).execute("CREATE DATABASE " + database);
-        String url = serverUrl.replaceFirst("/[^/?]+(\\?.*)?$", "/" + database);
-        JdbcTemplate schema = new JdbcTemplate(new DriverManagerDataSource(url, "postgres", ""));
-
-        try (Connection first = DriverManager.getConnection(url, "postgres", "")) {
+        String name;
+        try (ThrowawayDatabase database = ThrowawayDatabase.create("migration_turns");
+             Connection first = DriverManager.getConnection(database.url(), "postgres", "")) {
+            name = database.name();
+            String url = database.url();
+            JdbcTemplate schema = new JdbcTemplate(new DriverManagerDataSource(url, "postgres", ""));
             // the first coordinator's run holds the migration lock
             assertThat(lockResult(first, "pg_try_advisory_lock")).isTrue();
             CompletableFuture<MigrateResult> second = CompletableFuture.supplyAsync(() -> Database.migrate(url, "postgres", ""));
@@ -55,6 +52,7 @@ class MigrationRunOneAtATimeTest {
             assertThat(waited.migrationsExecuted).isZero();
             assertThat(waited.initialSchemaVersion).isEqualTo(latest);
         }
+        assertThat(ThrowawayDatabase.exists(name)).as("database " + name + " left on the shared test server").isFalse();
     }
 
     /** The session-level advisory lock a coordinator's migration run holds (Database.MIGRATION_LOCK_KEY, "agentcoo"). */
