@@ -81,35 +81,14 @@ class AmqpAgentDispositionsTest {
 
     @Test
     void aReleasedRequestIsDeliveredAgainToTheSameReceiver() throws Exception {
-        sendRequest();
-        try (AmqpReceiver agent = AmqpReceiver.open(amqp, queue)) {
-            Delivery first = agent.receive();
-            assertThat(agent.body(first)).isEqualTo(REQUEST);
-            agent.settle(first, Released.getInstance());
-
-            Delivery again = agent.receive();
-            assertThat(agent.body(again)).isEqualTo(REQUEST);
-            agent.settle(again, Accepted.getInstance());
-        }
-        assertThat(messagesOn(queue)).isZero();
+        settledThenDeliveredAgain(Released.getInstance());
     }
 
     @Test
     void aModifiedRequestIsDeliveredAgainCountedAsAFailedDelivery() throws Exception {
-        sendRequest();
-        try (AmqpReceiver agent = AmqpReceiver.open(amqp, queue)) {
-            Delivery first = agent.receive();
-            assertThat(agent.message(first).getDeliveryCount()).isZero();
-            Modified failed = new Modified();
-            failed.setDeliveryFailed(true);
-            agent.settle(first, failed);
-
-            Delivery again = agent.receive();
-            assertThat(agent.body(again)).isEqualTo(REQUEST);
-            assertThat(agent.message(again).getDeliveryCount()).isEqualTo(1);
-            agent.settle(again, Accepted.getInstance());
-        }
-        assertThat(messagesOn(queue)).isZero();
+        Modified failed = new Modified();
+        failed.setDeliveryFailed(true);
+        assertThat(settledThenDeliveredAgain(failed).getDeliveryCount()).isEqualTo(1);
     }
 
     @Test
@@ -130,6 +109,25 @@ class AmqpAgentDispositionsTest {
             // the receiver still has credit: the queue is empty, so nothing can come to it again
             assertThat(messagesOn(queue)).isZero();
         }
+    }
+
+    /** The request settled with {@code outcome}, then taken again by the same receiver and accepted: as it came again. */
+    private Message settledThenDeliveredAgain(DeliveryState outcome) throws Exception {
+        sendRequest();
+        Message again;
+        try (AmqpReceiver agent = AmqpReceiver.open(amqp, queue)) {
+            Delivery first = agent.receive();
+            assertThat(agent.body(first)).isEqualTo(REQUEST);
+            assertThat(agent.message(first).getDeliveryCount()).isZero();
+            agent.settle(first, outcome);
+
+            Delivery second = agent.receive();
+            assertThat(agent.body(second)).isEqualTo(REQUEST);
+            again = agent.message(second);
+            agent.settle(second, Accepted.getInstance());
+        }
+        assertThat(messagesOn(queue)).isZero();
+        return again;
     }
 
     private void sendRequest() throws Exception {
@@ -219,14 +217,7 @@ class AmqpAgentDispositionsTest {
 
         /** Writes what the engine has to send, reads what came (up to the socket's timeout), and takes the whole deliveries. */
         private void pump() throws IOException {
-            while (transport.pending() > 0) {
-                ByteBuffer head = transport.head();
-                byte[] bytes = new byte[head.remaining()];
-                head.get(bytes);
-                out.write(bytes);
-                transport.pop(bytes.length);
-            }
-            out.flush();
+            writePending();
             int capacity = transport.capacity();
             if (capacity > 0) {
                 byte[] buffer = new byte[Math.min(capacity, 64 * 1024)];
@@ -250,6 +241,17 @@ class AmqpAgentDispositionsTest {
             }
         }
 
+        private void writePending() throws IOException {
+            while (transport.pending() > 0) {
+                ByteBuffer head = transport.head();
+                byte[] bytes = new byte[head.remaining()];
+                head.get(bytes);
+                out.write(bytes);
+                transport.pop(bytes.length);
+            }
+            out.flush();
+        }
+
         private void take(Delivery delivery) {
             if (delivery.isReadable() && !delivery.isPartial() && delivery.getContext() == null) {
                 byte[] bytes = new byte[delivery.pending()];
@@ -267,14 +269,7 @@ class AmqpAgentDispositionsTest {
             try {
                 receiver.close();
                 connection.close();
-                while (transport.pending() > 0) {
-                    ByteBuffer head = transport.head();
-                    byte[] bytes = new byte[head.remaining()];
-                    head.get(bytes);
-                    out.write(bytes);
-                    transport.pop(bytes.length);
-                }
-                out.flush();
+                writePending();
             } finally {
                 socket.close();
             }
