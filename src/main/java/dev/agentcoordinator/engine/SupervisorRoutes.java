@@ -105,6 +105,10 @@ public class SupervisorRoutes extends RouteBuilder {
                     // still running, unsent and in time when its turn in the batch comes; a first send's deadline
                     // runs from now (the statement's batch may have taken longer than the attempt's timeout)
                     .setHeader(RESENT, exchangeProperty(RESENT))
+                    // the check, the send and request-sent.sql in one transaction: the check's row lock is held until
+                    // the request has left, so a reply that settles the attempt meanwhile waits for the send rather than
+                    // have the agent get a request of an attempt already settled (one sweep thread: one connection)
+                    .policy(new OneDatabaseTransaction())
                     .to(Sql.row("request-still-due"))
                     .filter(Sql.returnedRow())
                     .process(exchange -> {
