@@ -97,9 +97,17 @@ final class CompensationRoutes {
                             .choice()
                                 .when(routes.header(START).isEqualTo("plain"))
                                     .to(Sql.row("mark-compensation-running")).id(wf + "~compensate.mark-running")
-                                // sent again by a redelivery: only while it still runs (its reply may have settled it since the read)
+                                // sent again for a redelivery: by the retry sweep, which holds the row while it sends, and only
+                                // while it still runs (sent from here, it left with this message's commit, which may come
+                                // after its reply settled it); nothing to send from here
                                 .when(routes.header(RESENT).isEqualTo(true))
-                                    .to(Sql.row("compensation-still-running")).id(wf + "~compensate.still-running")
+                                    .to(Sql.update("compensation-request-due")).id(wf + "~compensate.request-due")
+                                    .setBody(routes.constant(null))
+                                    .filter(Sql.applied())
+                                        .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG,
+                                                "compensation of ${header.stepId}: its request is sent again by the retry sweep (redelivery) [execution ${header.executionId}]")
+                                    .end()
+                                .endChoice()
                                 .when(routes.header(START).isEqualTo("locked"))
                                     .process(this::startWithLocks).id(wf + "~compensate.lock-and-mark-running")
                                     .filter(routes.header(LockedStepStart.LOCK_OUTCOME).isEqualTo("waiting"))
@@ -119,14 +127,8 @@ final class CompensationRoutes {
                             .filter(Sql.returnedRow())
                                 .process(CompensationRoutes::prepareDispatch)
                                 .setProperty("agentQueue", routes.simple("agent.${header.agent}"))
-                                .choice()
-                                    .when(routes.header(RESENT).isNull())
-                                        .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG,
-                                                "compensation of ${header.stepId} dispatched to agent.${header.agent} [execution ${header.executionId}]")
-                                    .otherwise()
-                                        .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG,
-                                                "compensation of ${header.stepId}: request re-sent to agent.${header.agent} (redelivery) [execution ${header.executionId}]")
-                                .end()
+                                .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG,
+                                        "compensation of ${header.stepId} dispatched to agent.${header.agent} [execution ${header.executionId}]")
                                 .process(exchange -> {
                                     SentRequests.record(exchange);
                                     RequestLeases.rememberUnlessMessageStarted(exchange);

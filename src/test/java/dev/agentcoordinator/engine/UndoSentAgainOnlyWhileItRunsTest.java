@@ -18,6 +18,7 @@ import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
+import static dev.agentcoordinator.engine.ExecutionProbe.awaitExecution;
 import static dev.agentcoordinator.engine.ExecutionProbe.requests;
 import static dev.agentcoordinator.engine.ScriptedAgents.Reply;
 import static dev.agentcoordinator.engine.TestCoordinator.*;
@@ -33,15 +34,22 @@ import static org.awaitility.Awaitility.await;
 class UndoSentAgainOnlyWhileItRunsTest {
     /** The lock sweep's route: stopped here, so that only the redelivery tries the waiting undo (LockNewcomerTest's key). */
     private static final String LOCK_SWEEP = "coordinator.locks.waiting";
-    private static final CountDownLatch FAIL = new CountDownLatch(1);
+    /** The retry sweep's route: stopped here while the redelivery runs, so that it sends no undo the test has not settled yet. */
+    private static final String RETRY_SWEEP = "coordinator.retries";
+    /** Per execution: its step last fails once the test has set the stage. */
+    private static final Map<String, CountDownLatch> FAIL = new java.util.concurrent.ConcurrentHashMap<>();
     private static ScriptedAgents agents;
+
+    private static CountDownLatch failureOf(String executionId) {
+        return FAIL.computeIfAbsent(executionId, id -> new CountDownLatch(1));
+    }
 
     @BeforeAll
     static void agents() throws Exception {
         agents = new ScriptedAgents(shared().connectionFactory()).agent("f-undo-resend-agent", r -> {
             if (r.action().equals("fail")) {
                 try {
-                    FAIL.await(30, TimeUnit.SECONDS);   // until the test has set the stage
+                    failureOf(r.request().path("execution_id").asText()).await(30, TimeUnit.SECONDS);   // until the test has set the stage
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
@@ -91,7 +99,7 @@ class UndoSentAgainOnlyWhileItRunsTest {
         org.apache.camel.spi.RouteController routes = shared().camelContext().getRouteController();
         routes.stopRoute(LOCK_SWEEP);
         try {
-            FAIL.countDown();
+            failureOf(executionId).countDown();
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> !query(
                     "SELECT 1 FROM workflow_step_executions WHERE execution_id = ? AND kind = 'compensation' AND step_id = 'c_refused'"
                             + " AND status <> 'pending'", executionId).isEmpty());
@@ -105,6 +113,70 @@ class UndoSentAgainOnlyWhileItRunsTest {
         } finally {
             routes.startRoute(LOCK_SWEEP);
             locks.release(held.lockId());
+            jdbc.execute("DROP TRIGGER test_refuse_once_" + suffix + " ON workflow_step_executions");
+            jdbc.execute("DROP TRIGGER test_settle_b_" + suffix + " ON workflow_step_executions");
+            jdbc.execute("DROP FUNCTION test_refuse_once_" + suffix + "()");
+            jdbc.execute("DROP FUNCTION test_settle_b_" + suffix + "()");
+            jdbc.execute("DROP SEQUENCE test_refusals_" + suffix);
+        }
+    }
+
+    /**
+     * The redelivery found b_resent's undo still running when its turn came, and sent its request with the message's
+     * commit, after the undos planned after it: b_resent's undo recorded done in between (when c_refused's starts, as a
+     * reply another consumer took would) still reached its agent. The redelivery now leaves the request to the retry
+     * sweep (its lease due at once), which holds the row while it sends, and sends only while the undo still runs.
+     */
+    @Test
+    @ResourceLock(value = RETRY_SWEEP, mode = ResourceAccessMode.READ_WRITE)
+    void anUndoSettledAfterARedeliveryCheckedItIsNotSentAgain() throws Exception {
+        JdbcTemplate jdbc = new JdbcTemplate(shared().dataSource());
+        String key = "k-" + UUID.randomUUID().toString().substring(0, 8);
+        String eventId = sendEvent("F_UNDO_RESEND", "{\"key\":\"" + key + "\"}");
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> executionOf(eventId) != null
+                && "running".equals(stepStatuses(executionOf(eventId)).get("last")));
+        String executionId = executionOf(eventId);
+        String suffix = executionId.replace("-", "_");
+        // the failure's first delivery starts the undos of a_locked and b_resent, then rolls back at c_refused's (refused
+        // once); its redelivery finds those two running, started by it, and c_refused's start records b_resent's done
+        jdbc.execute("CREATE SEQUENCE test_refusals_" + suffix);
+        jdbc.execute("CREATE FUNCTION test_refuse_once_" + suffix + "() RETURNS trigger AS $$ BEGIN"
+                + " IF nextval('test_refusals_" + suffix + "') = 1 THEN RAISE EXCEPTION 'refused once by the test'; END IF;"
+                + " RETURN NEW; END; $$ LANGUAGE plpgsql");
+        jdbc.execute("CREATE TRIGGER test_refuse_once_" + suffix + " BEFORE UPDATE ON workflow_step_executions FOR EACH ROW"
+                + " WHEN (NEW.execution_id = '" + executionId + "' AND NEW.kind = 'compensation' AND NEW.step_id = 'c_refused'"
+                + " AND OLD.status = 'pending' AND NEW.status = 'running') EXECUTE FUNCTION test_refuse_once_" + suffix + "()");
+        jdbc.execute("CREATE FUNCTION test_settle_b_" + suffix + "() RETURNS trigger AS $$ BEGIN"
+                + " UPDATE workflow_step_executions SET status = 'completed', completed_at = now(), updated_at = now()"
+                + " WHERE execution_id = NEW.execution_id AND kind = 'compensation' AND step_id = 'b_resent' AND status = 'running';"
+                + " RETURN NULL; END; $$ LANGUAGE plpgsql");
+        jdbc.execute("CREATE TRIGGER test_settle_b_" + suffix + " AFTER UPDATE ON workflow_step_executions FOR EACH ROW"
+                + " WHEN (NEW.execution_id = '" + executionId + "' AND NEW.kind = 'compensation' AND NEW.step_id = 'c_refused'"
+                + " AND OLD.status = 'pending' AND NEW.status = 'running') EXECUTE FUNCTION test_settle_b_" + suffix + "()");
+        org.apache.camel.spi.RouteController routes = shared().camelContext().getRouteController();
+        routes.stopRoute(RETRY_SWEEP);
+        boolean sweepStopped = true;
+        try {
+            failureOf(executionId).countDown();
+            // c_refused's undo went with the redelivery's commit, with whatever the redelivery sent itself
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> !requests(agents, executionId, "c_refused").stream().filter(r -> r.action().equals("undo_c")).toList().isEmpty());
+            assertThat(query("SELECT status FROM workflow_step_executions WHERE execution_id = ? AND kind = 'compensation'"
+                    + " AND step_id = 'b_resent'", executionId)).singleElement().satisfies(r -> assertThat(r).containsEntry("status", "completed"));
+            routes.startRoute(RETRY_SWEEP);
+            sweepStopped = false;
+            // a_locked's undo, still running, goes again; b_resent's lease (if any) is cleared, its undo not sent
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> !requests(agents, executionId, "a_locked").stream().filter(r -> r.action().equals("undo_a")).toList().isEmpty()
+                            && query("SELECT 1 FROM workflow_step_executions WHERE execution_id = ? AND kind = 'compensation'"
+                                    + " AND request_due_at IS NOT NULL", executionId).isEmpty());
+            assertThat(requests(agents, executionId, "b_resent")).filteredOn(r -> r.action().equals("undo_b"))
+                    .as("undo requests of b_resent, recorded done after the redelivery checked it").isEmpty();
+            awaitExecution(eventId, "compensated");
+        } finally {
+            if (sweepStopped) {
+                routes.startRoute(RETRY_SWEEP);
+            }
             jdbc.execute("DROP TRIGGER test_refuse_once_" + suffix + " ON workflow_step_executions");
             jdbc.execute("DROP TRIGGER test_settle_b_" + suffix + " ON workflow_step_executions");
             jdbc.execute("DROP FUNCTION test_refuse_once_" + suffix + "()");
