@@ -29,9 +29,9 @@ import java.util.concurrent.TimeUnit;
  * <p>
  * Neither tells whether the reply consumers take again once the broker answers: they may still be reconnecting, fail
  * again, or be refused the new sessions they need (a broker still starting answers {@code Server not started} with its
- * connections left open). So, for each backlog given its queue, the watch also looks at that queue's oldest message
- * (a browse, every {@link #LOOK_MS} on a thread of its own, while its consumers took no reply for a while): the hold of
- * a quiet spell then rests on what it saw, not on the quiet (see {@link ReplyBacklog}).
+ * connections left open). So, for each backlog given its queue, the watch also looks at the oldest of the messages at
+ * that queue's head (a browse, every {@link #LOOK_MS} on a thread of its own, while its consumers took no reply for a
+ * while): the hold of a quiet spell then rests on what it saw, not on the quiet (see {@link ReplyBacklog}).
  */
 public final class BrokerOutageWatch implements org.apache.camel.Service {
     private static final Logger LOG = LoggerFactory.getLogger(BrokerOutageWatch.class);
@@ -40,8 +40,12 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
     static final long CONSUMERS_RECONNECTED_MS = 5_000;
     /** How often the watch's own thread looks at its connection's socket. */
     static final long SOCKET_CHECK_MS = 250;
-    /** How often the watch looks at a quiet backlog's queue (a session and a browser, made and closed). */
+    /** How often the watch looks at a quiet backlog's queue (a browse on a session kept between looks). */
     static final long LOOK_MS = 500;
+    /** How many messages at a queue's head a look reads (their properties): enough for a few of a higher priority. */
+    static final int LOOK_DEPTH = 10;
+    /** How often a queue whose browse was refused is tried again: a permission may be given back. */
+    static final long LOOK_REFUSED_RETRY_MS = 60_000;
 
     private final ConnectionFactory factory;
     /** The backlogs whose sweeps hold while the broker cannot be reached (step replies, message responses). */
@@ -61,6 +65,12 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
         return thread;
     });
     private volatile Connection connection;
+    /** The looks' session and the connection it is on (the looks' thread alone uses them). */
+    private org.apache.activemq.artemis.jms.client.ActiveMQSession lookSession;
+    private Connection lookSessionOn;
+    /** When a backlog's queue last refused a look or failed its retry (System.nanoTime), while refused (the looks' thread). */
+    private final java.util.Map<ReplyBacklog, Long> refusedAt = new java.util.HashMap<>();
+    private final long refusedRetryMs;
     /**
      * The client's connection under {@link #connection} as of its last (re)connection, looked at by the socket check.
      * Kept, not asked for: the session factory's getConnection() connects itself while the client reconnects.
@@ -70,8 +80,9 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
     private boolean stopped;
 
     private BrokerOutageWatch(ConnectionFactory factory, java.util.List<ReplyBacklog> backlogs, long reconnectedAfterMs,
-                              java.util.Map<ReplyBacklog, String> queues) {
+                              java.util.Map<ReplyBacklog, String> queues, long refusedRetryMs) {
         this.factory = factory;
+        this.refusedRetryMs = refusedRetryMs;
         this.backlogs = java.util.List.copyOf(backlogs);
         this.reconnectedAfterMs = reconnectedAfterMs;
         this.queues = new java.util.LinkedHashMap<>(queues);
@@ -91,20 +102,27 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
      * it). The consumers are taken to have reconnected the factory's longest retry interval after the watch did.
      */
     public static BrokerOutageWatch start(ConnectionFactory factory, ReplyBacklog... backlogs) {
-        return new BrokerOutageWatch(factory, java.util.List.of(backlogs), consumersReconnectedMs(factory), java.util.Map.of());
+        return new BrokerOutageWatch(factory, java.util.List.of(backlogs), consumersReconnectedMs(factory), java.util.Map.of(),
+                LOOK_REFUSED_RETRY_MS);
     }
 
     /** As {@link #start(ConnectionFactory, ReplyBacklog...)}, and looks at each backlog's queue while it is quiet. */
     public static BrokerOutageWatch start(ConnectionFactory factory, java.util.Map<ReplyBacklog, String> queues) {
-        return new BrokerOutageWatch(factory, java.util.List.copyOf(queues.keySet()), consumersReconnectedMs(factory), queues);
+        return new BrokerOutageWatch(factory, java.util.List.copyOf(queues.keySet()), consumersReconnectedMs(factory), queues, LOOK_REFUSED_RETRY_MS);
     }
 
     static BrokerOutageWatch start(ConnectionFactory factory, ReplyBacklog backlog, long reconnectedAfterMs) {
-        return new BrokerOutageWatch(factory, java.util.List.of(backlog), reconnectedAfterMs, java.util.Map.of());
+        return new BrokerOutageWatch(factory, java.util.List.of(backlog), reconnectedAfterMs, java.util.Map.of(), LOOK_REFUSED_RETRY_MS);
     }
 
     static BrokerOutageWatch start(ConnectionFactory factory, ReplyBacklog backlog, String queue, long reconnectedAfterMs) {
-        return new BrokerOutageWatch(factory, java.util.List.of(backlog), reconnectedAfterMs, java.util.Map.of(backlog, queue));
+        return start(factory, backlog, queue, reconnectedAfterMs, LOOK_REFUSED_RETRY_MS);
+    }
+
+    static BrokerOutageWatch start(ConnectionFactory factory, ReplyBacklog backlog, String queue, long reconnectedAfterMs,
+                                   long refusedRetryMs) {
+        return new BrokerOutageWatch(factory, java.util.List.of(backlog), reconnectedAfterMs, java.util.Map.of(backlog, queue),
+                refusedRetryMs);
     }
 
     private static long consumersReconnectedMs(ConnectionFactory factory) {
@@ -114,47 +132,133 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
     }
 
     /**
-     * Each quiet backlog's queue, as it is now: the arrival of its oldest message (the broker's stamp, else its JMS
-     * timestamp), or none. A look that fails (no session: the broker unreachable or refusing them) tells nothing, so the
-     * backlog's last look stands and its hold grows; a refused browse permission ends the looks at that queue.
+     * Each quiet backlog's queue, as it is now: the arrival of the oldest of its first {@link #LOOK_DEPTH} messages (the
+     * broker's stamp, else its JMS timestamp), or none. A look that fails (no session: the broker unreachable or refusing
+     * them) tells nothing, so the backlog's last look stands and its hold grows; a refused browse permission makes its
+     * quiet spells count as no backlog until a look tried every {@code refusedRetryMs} is allowed again.
      */
     private void lookAtQueues() {
         try {
             for (java.util.Map.Entry<ReplyBacklog, String> queue : queues.entrySet()) {
                 ReplyBacklog backlog = queue.getKey();
                 Connection watched = connection;
-                if (watched == null || !backlog.wantsQueueLook()) {
+                Long refused = refusedAt.get(backlog);
+                boolean wanted = refused == null ? backlog.wantsQueueLook()
+                        : System.nanoTime() - refused >= TimeUnit.MILLISECONDS.toNanos(refusedRetryMs) && backlog.wantsRefusedLookTried();
+                if (watched == null || !wanted) {
                     continue;
                 }
-                long startedAt = backlog.now();
-                try (jakarta.jms.Session session = watched.createSession(false, jakarta.jms.Session.AUTO_ACKNOWLEDGE);
-                     jakarta.jms.QueueBrowser browser = session.createBrowser(session.createQueue(queue.getValue()))) {
-                    java.util.Enumeration<?> queued = browser.getEnumeration();
-                    long oldest = queued.hasMoreElements() ? arrivalOf((jakarta.jms.Message) queued.nextElement()) : 0;
-                    // a reply queued without any stamp (no ingress timestamp, a sender that set no JMS timestamp) is no
-                    // empty queue: its arrival is unknown, so the last look stands
-                    if (oldest != UNSTAMPED) {
-                        backlog.queueLooked(startedAt, oldest);
-                    }
-                } catch (jakarta.jms.JMSSecurityException refused) {
-                    backlog.queueLooksRefused();
-                    LOG.warn("may not browse {} ({}): after a quiet spell, timeouts take its queue to be drained", queue.getValue(),
-                            refused.getMessage());
-                } catch (JMSException failed) {
-                    LOG.debug("could not look at {}: {}", queue.getValue(), failed.toString());
-                }
+                lookAt(watched, backlog, queue.getValue(), refused != null);
             }
         } catch (RuntimeException | Error e) {   // a periodic task that throws is never run again
             LOG.warn("the broker watch could not look at a reply queue: {}", e.toString());
         }
     }
 
+    private void lookAt(Connection watched, ReplyBacklog backlog, String queue, boolean refusedBefore) {
+        long startedAt = backlog.now();
+        try {
+            long oldest = oldestQueued(watched, queue);
+            if (refusedBefore) {
+                refusedAt.remove(backlog);
+                // the look before the refusal is stale: an unstamped head counts as seen now, as before a first look
+                backlog.queueLooksAllowed(startedAt, oldest == UNSTAMPED ? 0 : oldest);
+                LOG.info("may browse {} again: after a quiet spell, timeouts hold for the replies it still has", queue);
+            } else if (oldest != UNSTAMPED) {
+                // a reply queued without any stamp (no ingress timestamp, a sender that set no JMS timestamp) is no
+                // empty queue: its arrival is unknown, so the last look stands
+                backlog.queueLooked(startedAt, oldest);
+            }
+        } catch (org.apache.activemq.artemis.api.core.ActiveMQSecurityException | jakarta.jms.JMSSecurityException refused) {
+            if (!refusedBefore) {
+                backlog.queueLooksRefused();
+                LOG.warn("may not browse {} ({}): after a quiet spell, timeouts take its queue to be drained; tried again every {} s",
+                        queue, refused.getMessage(), TimeUnit.MILLISECONDS.toSeconds(refusedRetryMs));
+            } else {
+                LOG.debug("still may not browse {}: {}", queue, refused.getMessage());
+            }
+            refusedAt.put(backlog, System.nanoTime());
+        } catch (org.apache.activemq.artemis.api.core.ActiveMQNonExistentQueueException missing) {
+            LOG.debug("could not look at {}: {}", queue, missing.toString());   // the session is fine
+            retryLater(backlog, refusedBefore);
+        } catch (org.apache.activemq.artemis.api.core.ActiveMQException | JMSException failed) {
+            LOG.debug("could not look at {}: {}", queue, failed.toString());
+            closeLookSession();   // made again at the next look
+            retryLater(backlog, refusedBefore);
+        }
+    }
+
+    /** A refused queue whose retry failed otherwise is tried again at the refused pace, not at every look. */
+    private void retryLater(ReplyBacklog backlog, boolean refusedBefore) {
+        if (refusedBefore) {
+            refusedAt.put(backlog, System.nanoTime());
+        }
+    }
+
+    /**
+     * The arrival of the oldest of the queue's first {@link #LOOK_DEPTH} messages (0: none queued; {@link #UNSTAMPED}: one
+     * has no stamp), read from their properties: a browse returns messages by priority, so a reply of a higher one at
+     * the head would hide older ones behind it. Bodies are never read (a reply's may be tens of MB, and the client's
+     * JMS text message decodes its text on receipt); a large message ends the look, as reading on would stream its body
+     * through first.
+     */
+    private long oldestQueued(Connection watched, String queue) throws JMSException, org.apache.activemq.artemis.api.core.ActiveMQException {
+        org.apache.activemq.artemis.api.core.client.ClientConsumer browser = lookSession(watched)
+                .createConsumer(org.apache.activemq.artemis.api.core.SimpleString.of(queue), null, true);
+        try {
+            long oldest = 0;
+            for (int read = 0; read < LOOK_DEPTH; read++) {
+                org.apache.activemq.artemis.api.core.client.ClientMessage queued = browser.receiveImmediate();
+                if (queued == null) {
+                    break;
+                }
+                long arrived = arrivalOf(queued);
+                if (arrived == UNSTAMPED) {
+                    return UNSTAMPED;
+                }
+                oldest = oldest == 0 ? arrived : Math.min(oldest, arrived);
+                if (queued.isLargeMessage()) {
+                    break;
+                }
+            }
+            return oldest;
+        } finally {
+            browser.close();
+        }
+    }
+
+    /**
+     * The looks' session: one for every look, made again only after one failed or on a new connection (a session and a
+     * browser made and closed at every look cost six round trips a queue where a browse needs three).
+     */
+    private org.apache.activemq.artemis.api.core.client.ClientSession lookSession(Connection watched) throws JMSException {
+        if (lookSession == null || lookSessionOn != watched) {
+            closeLookSession();
+            lookSession = (org.apache.activemq.artemis.jms.client.ActiveMQSession) watched.createSession(false,
+                    jakarta.jms.Session.AUTO_ACKNOWLEDGE);
+            lookSessionOn = watched;
+        }
+        return lookSession.getCoreSession();
+    }
+
+    private void closeLookSession() {
+        if (lookSession != null) {
+            try {
+                lookSession.close();
+            } catch (JMSException | RuntimeException e) {
+                LOG.debug("closing the broker watch's look session", e);
+            }
+        }
+        lookSession = null;
+        lookSessionOn = null;
+    }
+
     /** A queued message's arrival when it carries no stamp at all. */
     private static final long UNSTAMPED = -1;
 
-    private static long arrivalOf(jakarta.jms.Message message) throws JMSException {
-        long arrived = message.propertyExists(ReplyBacklog.INGRESS_TIMESTAMP) ? message.getLongProperty(ReplyBacklog.INGRESS_TIMESTAMP)
-                : message.getJMSTimestamp();
+    private static long arrivalOf(org.apache.activemq.artemis.api.core.client.ClientMessage message) {
+        Object ingress = message.getObjectProperty(org.apache.activemq.artemis.api.core.Message.HDR_INGRESS_TIMESTAMP);
+        long arrived = ingress instanceof Number stamp ? stamp.longValue() : message.getTimestamp();
         return arrived > 0 ? arrived : UNSTAMPED;
     }
 

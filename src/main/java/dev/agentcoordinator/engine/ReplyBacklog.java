@@ -391,9 +391,23 @@ public final class ReplyBacklog {
         queueLooks = true;
     }
 
-    /** The broker can no longer be asked to show the queue (a user without the browse permission): quiet spells as before. */
+    /** The broker no longer shows the queue (a user without the browse permission): quiet spells as without looks. */
     public void queueLooksRefused() {
         queueLooks = false;
+    }
+
+    /**
+     * A look tried again after {@link #queueLooksRefused} was allowed, saw what {@link #queueLooked} says: from now on a
+     * quiet spell holds back to the looks again.
+     */
+    public void queueLooksAllowed(long startedAt, long oldestArrivedAt) {
+        queueLooked(startedAt, oldestArrivedAt);
+        queueLooks = true;
+    }
+
+    /** Whether a look refused before is worth trying again now: the consumers could take replies. */
+    public boolean wantsRefusedLookTried() {
+        return !consumersSuspended && !brokerUnreachable && !routeStopped;
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.agentcoordinator.engine;
 
 import dev.agentcoordinator.infra.EmbeddedBroker;
 import dev.agentcoordinator.infra.Messaging;
+import org.apache.activemq.artemis.core.protocol.core.impl.PacketImpl;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -126,6 +127,165 @@ class BrokerOutageWatchTest {
                     .until(() -> backlog.holdMs().orElse(Long.MAX_VALUE) < ReplyBacklog.BACKLOG_MS + BrokerOutageWatch.LOOK_MS);
         } finally {
             broker.close();
+        }
+    }
+
+    /**
+     * An idle coordinator looks at its reply queues every {@link BrokerOutageWatch#LOOK_MS}: each look made and closed a
+     * session and a browser (six round trips a queue). The session is kept between looks; only the browse is made anew
+     * (a browser's enumeration is a snapshot of its own consumer).
+     */
+    @Test
+    void anIdleWatchLooksAtItsQueueOnOneSessionKeptBetweenLooks() throws Exception {
+        ReplyBacklog backlog = new ReplyBacklog();
+        java.util.concurrent.atomic.AtomicInteger sessionsMade = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger browses = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger sessionsByTheSecondLook = new java.util.concurrent.atomic.AtomicInteger(-1);
+        try (EmbeddedBroker broker = new EmbeddedBroker(dev.agentcoordinator.infra.FreePort.on(EmbeddedBroker.HOST), dataDir)) {
+            String url = broker.start();
+            org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory factory =
+                    (org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory) Messaging.connectionFactory(url, null, null);
+            factory.getServerLocator().addOutgoingInterceptor((packet, connection) -> {
+                if (packet.getType() == PacketImpl.CREATESESSION || packet.getType() == PacketImpl.CREATESESSION_V2) {
+                    sessionsMade.incrementAndGet();
+                } else if (packet.getType() == PacketImpl.SESS_CREATECONSUMER && browses.incrementAndGet() == 2) {
+                    sessionsByTheSecondLook.set(sessionsMade.get());
+                }
+                return true;
+            });
+            try (BrokerOutageWatch watch = BrokerOutageWatch.start(factory, backlog, "coordinator.replies", 500)) {
+                await().pollInterval(Duration.ofMillis(100)).atMost(Duration.ofSeconds(60)).until(() -> browses.get() >= 12);
+                assertThat(sessionsMade.get()).as("sessions made by the twelfth look, as by the second").isEqualTo(sessionsByTheSecondLook.get());
+            }
+        }
+    }
+
+    /**
+     * A browse returns messages by priority: a reply of a higher one at the head hid the older replies behind it. The
+     * hold rests on the oldest of the first few.
+     */
+    @Test
+    void aLookHoldsForTheOldestReplyAtTheHeadWhateverItsPriority() throws Exception {
+        ReplyBacklog backlog = new ReplyBacklog();
+        String queue = "test.prioritised-replies";   // not coordinator.#: no ingress stamp of the broker's, the senders' stand
+        try (EmbeddedBroker broker = new EmbeddedBroker(dev.agentcoordinator.infra.FreePort.on(EmbeddedBroker.HOST), dataDir)) {
+            String url = broker.start();
+            long queuedAt = System.currentTimeMillis();
+            try (jakarta.jms.Connection agent = Messaging.connectionFactory(url, null, null).createConnection();
+                 jakarta.jms.Session session = agent.createSession(false, jakarta.jms.Session.AUTO_ACKNOWLEDGE)) {
+                jakarta.jms.MessageProducer producer = session.createProducer(session.createQueue(queue));
+                jakarta.jms.Message older = session.createTextMessage("{\"status\":\"completed\"}");
+                older.setLongProperty(ReplyBacklog.INGRESS_TIMESTAMP, queuedAt - 240_000);
+                producer.send(older, jakarta.jms.DeliveryMode.PERSISTENT, 4, 0);
+                for (int i = 0; i < 3; i++) {
+                    jakarta.jms.Message urgent = session.createTextMessage("{\"status\":\"completed\"}");
+                    urgent.setLongProperty(ReplyBacklog.INGRESS_TIMESTAMP, queuedAt);
+                    producer.send(urgent, jakarta.jms.DeliveryMode.PERSISTENT, 9, 0);
+                }
+            }
+            try (BrokerOutageWatch watch = BrokerOutageWatch.start(Messaging.connectionFactory(url, null, null), backlog, queue, 500)) {
+                await().pollInterval(Duration.ofMillis(100)).atMost(Duration.ofSeconds(30))
+                        .untilAsserted(() -> assertThat(backlog.holdMs().orElse(0))
+                                .as("a reply queued 4 minutes ago behind three of a higher priority").isGreaterThanOrEqualTo(240_000));
+            }
+        }
+    }
+
+    /**
+     * A look reads the properties of the messages at the queue's head, never their bodies: a reply may be tens of MB,
+     * and the JMS client decodes a text message's body on receipt (the watch's factory has no body-size bound). Proved as
+     * OversizedBodyUnreadTest does: the large message's body never read into the client's buffer.
+     */
+    @Test
+    void aLookNeverReadsTheBodyOfAReplyAtTheHead() throws Exception {
+        ReplyBacklog backlog = new ReplyBacklog();
+        String queue = "coordinator.replies";
+        java.util.Queue<org.apache.activemq.artemis.core.client.impl.ClientLargeMessageImpl> received = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        try (EmbeddedBroker broker = new EmbeddedBroker(dev.agentcoordinator.infra.FreePort.on(EmbeddedBroker.HOST), dataDir)) {
+            String url = broker.start();
+            long reachedBrokerBy;
+            try (jakarta.jms.Connection agent = Messaging.connectionFactory(url, null, null).createConnection();
+                 jakarta.jms.Session session = agent.createSession(false, jakarta.jms.Session.AUTO_ACKNOWLEDGE)) {
+                // 600 KB: over the client's minLargeMessageSize (100 KiB), so its body comes after its properties
+                session.createProducer(session.createQueue(queue)).send(session.createTextMessage("x".repeat(300_000)));
+                reachedBrokerBy = System.currentTimeMillis();
+            }
+            org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory factory =
+                    (org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory) Messaging.connectionFactory(url, null, null);
+            factory.getServerLocator().addIncomingInterceptor((packet, connection) -> {
+                if (packet instanceof org.apache.activemq.artemis.core.protocol.core.impl.wireformat.SessionReceiveLargeMessage large
+                        && large.getLargeMessage() instanceof org.apache.activemq.artemis.core.client.impl.ClientLargeMessageImpl message) {
+                    received.add(message);
+                }
+                return true;
+            });
+            try (BrokerOutageWatch watch = BrokerOutageWatch.start(factory, backlog, queue, 500)) {
+                await().pollInterval(Duration.ofMillis(100)).atMost(Duration.ofSeconds(30))
+                        .until(() -> backlog.holdMs().orElse(0) >= System.currentTimeMillis() - reachedBrokerBy);
+            }
+        }
+        assertThat(received).as("the reply, received by a look").isNotEmpty();
+        java.lang.reflect.Field buffer = org.apache.activemq.artemis.core.message.impl.CoreMessage.class.getDeclaredField("writableBuffer");
+        buffer.setAccessible(true);
+        for (org.apache.activemq.artemis.core.client.impl.ClientLargeMessageImpl message : received) {
+            assertThat(buffer.get(message)).as("the body read into memory").isNull();
+        }
+    }
+
+    /**
+     * A browse refused once (a permission being changed, a security plugin that could not answer) ended the looks for
+     * good. Its queue's quiet spells count as no backlog, as without looks, until a look tried again later is allowed.
+     */
+    @Test
+    void aQueueThatRefusedABrowseIsLookedAtAgainOnceItAllowsOne() throws Exception {
+        ReplyBacklog backlog = new ReplyBacklog();
+        String queue = "coordinator.replies";
+        java.util.concurrent.atomic.AtomicBoolean browseAllowed = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger browsesRefused = new java.util.concurrent.atomic.AtomicInteger();
+        int port = dev.agentcoordinator.infra.FreePort.on(EmbeddedBroker.HOST);
+        org.apache.activemq.artemis.core.config.Configuration config = new org.apache.activemq.artemis.core.config.impl.ConfigurationImpl()
+                .setPersistenceEnabled(false).setSecurityEnabled(true).setJournalDirectory(dataDir.resolve("journal").toString())
+                .setBindingsDirectory(dataDir.resolve("bindings").toString()).setPagingDirectory(dataDir.resolve("paging").toString())
+                .setLargeMessagesDirectory(dataDir.resolve("large").toString())
+                .addAcceptorConfiguration("tcp", "tcp://" + EmbeddedBroker.HOST + ":" + port);
+        org.apache.activemq.artemis.core.server.embedded.EmbeddedActiveMQ secured = new org.apache.activemq.artemis.core.server.embedded.EmbeddedActiveMQ()
+                .setConfiguration(config).setSecurityManager(new org.apache.activemq.artemis.spi.core.security.ActiveMQSecurityManager() {
+                    @Override
+                    public boolean validateUser(String user, String password) {
+                        return true;
+                    }
+
+                    @Override
+                    public boolean validateUserAndRole(String user, String password, java.util.Set<org.apache.activemq.artemis.core.security.Role> roles,
+                                                       org.apache.activemq.artemis.core.security.CheckType checkType) {
+                        if (checkType == org.apache.activemq.artemis.core.security.CheckType.BROWSE && !browseAllowed.get()) {
+                            browsesRefused.incrementAndGet();
+                            return false;
+                        }
+                        return true;
+                    }
+                });
+        secured.start();
+        String url = "tcp://" + EmbeddedBroker.HOST + ":" + port;
+        try {
+            try (jakarta.jms.Connection agent = Messaging.connectionFactory(url, null, null).createConnection();
+                 jakarta.jms.Session session = agent.createSession(false, jakarta.jms.Session.AUTO_ACKNOWLEDGE)) {
+                jakarta.jms.Message reply = session.createTextMessage("{\"status\":\"completed\"}");
+                reply.setLongProperty(ReplyBacklog.INGRESS_TIMESTAMP, System.currentTimeMillis() - 60_000);
+                session.createProducer(session.createQueue(queue)).send(reply);
+            }
+            try (BrokerOutageWatch watch = BrokerOutageWatch.start(Messaging.connectionFactory(url, null, null), backlog, queue, 500, 200)) {
+                await().pollInterval(Duration.ofMillis(50)).atMost(Duration.ofSeconds(30)).until(() -> browsesRefused.get() >= 2);
+                await().pollInterval(Duration.ofMillis(100)).atMost(Duration.ofSeconds(30)).until(() -> backlog.holdMs().isPresent());
+                assertThat(backlog.holdMs()).as("refused: a quiet spell counts as no backlog, as without looks").hasValue(0);
+
+                browseAllowed.set(true);
+                await().pollInterval(Duration.ofMillis(100)).atMost(Duration.ofSeconds(30))
+                        .untilAsserted(() -> assertThat(backlog.holdMs().orElse(0)).as("allowed again: the reply queued 60 s ago")
+                                .isGreaterThanOrEqualTo(60_000));
+            }
+        } finally {
+            secured.stop();
         }
     }
 }
