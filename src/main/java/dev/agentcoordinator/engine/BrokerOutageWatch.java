@@ -229,7 +229,7 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
 
     /**
      * The looks' session: one for every look, made again only after one failed or on a new connection (a session and a
-     * browser made and closed at every look cost six round trips a queue where a browse needs three).
+     * browser made and closed at every look sent the broker ten packets a queue, a browse alone sends five).
      */
     private org.apache.activemq.artemis.api.core.client.ClientSession lookSession(Connection watched) throws JMSException {
         if (lookSession == null || lookSessionOn != watched) {
