@@ -101,6 +101,12 @@ final class StepReplyApiRoutes extends ApiRouteBuilder {
         if ("error".equals(status) && StepOutcome.retryableOf(reply) == null) {
             throw new IllegalArgumentException("\"retryable\" is true or false (left out: true), got " + reply.get("retryable"));
         }
+        String dropped = StepOutcome.droppedParts(reply);
+        if (dropped != null) {
+            // queued, they would be dropped with a WARN line only the operator sees, and the step settled without them
+            throw new IllegalArgumentException("the step reply would lose what it carries: " + dropped.replace(": dropped", "")
+                    + " (\"signals\" is a list of {\"signal_type\", \"data\"}, \"shared_memory\" an object)");
+        }
         return reply;
     }
 

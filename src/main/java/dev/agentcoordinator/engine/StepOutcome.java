@@ -187,9 +187,10 @@ public record StepOutcome(Transition transition, String outputJson, String error
     /**
      * What {@link #signals} and the shared memory drop of a reply, said in a WARN line, or null: a {@code shared_memory}
      * that is not an object, {@code signals} that are not a list, a signal without a {@code signal_type} string (a
-     * {@code "type"} in its place). Without it an agent's signal vanished without a word.
+     * {@code "type"} in its place). Without it an agent's signal vanished without a word. A reply posted over HTTP with
+     * such parts is refused instead (its sender can send it again corrected).
      */
-    private static String droppedParts(JsonNode reply) {
+    public static String droppedParts(JsonNode reply) {
         java.util.List<String> dropped = new java.util.ArrayList<>(2);
         JsonNode shared = reply.path("shared_memory");
         if (!shared.isMissingNode() && !shared.isNull() && !shared.isObject()) {

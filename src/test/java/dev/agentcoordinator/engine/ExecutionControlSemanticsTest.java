@@ -320,6 +320,34 @@ class ExecutionControlSemanticsTest {
     }
 
     /**
+     * Signals or shared memory of another shape in a reply posted over HTTP are refused, naming what is wrong: queued,
+     * the reply route would drop them (a WARN in the coordinator's log only) and settle the step without them.
+     */
+    @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    void aStepReplyPostedOverHttpWithSignalsOrSharedMemoryOfAnotherShapeIsRefused() {
+        String executionId = startedUntil("F_HTTP_REPLY", "approve");
+        String path = "/api/executions/" + executionId + "/steps/approve/reply";
+
+        HttpResponse<String> signalsObject = post(path, "{\"status\": \"ok\", \"output\": {\"approved\": true}, \"signals\": {\"x\": 1}}");
+        assertThat(signalsObject.statusCode()).isEqualTo(400);
+        assertThat(Json.parse(signalsObject.body()).path("error").asText()).isEqualTo("the step reply would lose what it carries:"
+                + " \"signals\" is an object, not a list (\"signals\" is a list of {\"signal_type\", \"data\"}, \"shared_memory\" an object)");
+        HttpResponse<String> typeForSignalType = post(path, "{\"status\": \"error\", \"error\": \"no\", \"signals\": [{\"type\": \"X\"}],"
+                + " \"shared_memory\": \"k\"}");
+        assertThat(typeForSignalType.statusCode()).isEqualTo(400);
+        assertThat(Json.parse(typeForSignalType.body()).path("error").asText())
+                .contains("\"shared_memory\" is a string, not an object; signals[0] has no \"signal_type\" string (it has \"type\")");
+
+        // nothing was queued: the attempt still waits, and takes the reply sent again corrected
+        assertThat(post(path, "{\"status\": \"ok\", \"output\": {\"approved\": true}, \"signals\": [{\"signal_type\": \"X\"}]}")
+                .statusCode()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "completed".equals(executionStatus(executionId)));
+        assertThat(query("SELECT signal_type FROM execution_signals WHERE execution_id = ?", executionId))
+                .containsExactly(Map.of("signal_type", "X"));
+    }
+
+    /**
      * A step in flight when its execution is cancelled has its compensation held for its reply (V47): an error reply
      * releases it with nothing to undo, and a success its agent reports after that is not one more reply that merely
      * came after a cancel (an INFO line): it names work left in place, in a WARN.
