@@ -78,6 +78,9 @@ public class ReplyRoutes extends RouteBuilder {
      * missing, as a STOMP client that does not escape ':' in header values (as {@code \c}) sends it: the broker drops it.
      */
     static String unnamedAttempt(String correlationId) {
+        if (correlationId == null) {   // a reply sent without one: "correlation id null" told the agent's author nothing
+            return "a reply without a correlation id names no step attempt: copy the request's correlation id into its reply";
+        }
         String reason = "correlation id " + correlationId + " does not name a step attempt";
         if (correlationId != null && correlationId.contains("@") && !correlationId.substring(0, correlationId.indexOf('@')).contains(":")) {
             reason += " (the ':' before its attempt number is missing: a STOMP client must send ':' in a header value as"
@@ -507,7 +510,9 @@ public class ReplyRoutes extends RouteBuilder {
                     in.setHeader(EARLIER_SUCCESS_WITH_UNDO, true);
                 }
             }
-            String reason = "late or duplicate reply for attempt " + replyAttempt + attemptOf(compensation, stepId) + arrival(in)
+            // an attempt past the step's latest was never sent: a correlation id the agent made up or changed, not a late reply
+            String reason = (replyAttempt > attempt ? "reply for attempt " + replyAttempt + ", never sent," : "late or duplicate reply for attempt "
+                    + replyAttempt) + attemptOf(compensation, stepId) + arrival(in)
                     + ", which is " + status.db() + " at attempt " + attempt + (error == null ? "" : " (" + error + ")");
             if (compensation && status == StepStatus.FAILED && replyAttempt == attempt
                     && StepOutcome.reportsSuccess(exchange.getProperty(REPLY_TEXT, String.class))) {

@@ -232,6 +232,19 @@ class DuplicateDeliverySemanticsTest {
         assertThat(requests(agents, executionId, "next")).hasSize(1);
     }
 
+    /** A reply for an attempt past the step's latest was never asked for: its reason says so, not "late or duplicate". */
+    @Test
+    void aReplyForAnAttemptNeverSentIsRecordedAsSuch() throws Exception {
+        String executionId = awaitExecution(sendEvent("F_REPLIES", "{\"mode\":\"once\"}"), "completed");
+        String sent = requests(agents, executionId, "answer").get(0).correlationId();
+        sendReply(sent.replace(":1@", ":7@"), "{\"status\":\"ok\",\"output\":{}}");
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> !ignoredReplies(executionId).isEmpty());
+        assertThat(ignoredReplies(executionId)).singleElement().satisfies(r -> assertThat(r.get("reason").toString())
+                .startsWith("reply for attempt 7, never sent, of step answer (it reached the broker at ")
+                .endsWith("), which is completed at attempt 1"));
+    }
+
     @Test
     void aReplyWithAnUnknownCorrelationIdIsRecorded() throws Exception {
         String unknownRow = "f-unknown-" + UUID.randomUUID() + ":1";

@@ -241,6 +241,13 @@ class StepLogicTest {
         assertThat(ReplyRoutes.unnamedAttempt("something-else")).isEqualTo("correlation id something-else does not name a step attempt");
     }
 
+    /** A reply sent without a correlation id is told so, not as a correlation id "null". */
+    @Test
+    void aReplyWithoutACorrelationIdIsToldSo() {
+        assertThat(ReplyRoutes.unnamedAttempt(null)).isEqualTo("a reply without a correlation id names no step attempt: copy the"
+                + " request's correlation id into its reply");
+    }
+
     /** retryable says false as false or "false"; anything else but true is no answer, taken as true and named in a WARN. */
     @Test
     void onlyFalseStopsTheRetriesAndAnUnreadableRetryableIsNamed() {
