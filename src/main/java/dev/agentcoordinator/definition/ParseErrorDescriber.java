@@ -357,7 +357,8 @@ final class ParseErrorDescriber {
                 }
             }
         }
-        return written.isEmpty() ? "" : at(document.values().get(written));
+        // "" is the workflow's own mapping: a field of its own left out (its name) is told there, as a step's is at the step
+        return at(document.values().get(written));
     }
 
     private static int parseIndex(String digits) {

@@ -240,6 +240,22 @@ class WorkflowCatalogTest {
         assertThat(errors).anySatisfy(error -> assertThat(error).startsWith("t.yaml: step \"b\": condition.step:").endsWith("(line 16, column 16)"));
     }
 
+    /** A field the workflow itself leaves out is told at the mapping it is missing from, as a step's is. */
+    @Test
+    void aWorkflowFieldLeftOutIsToldAtTheMappingItIsMissingFrom(@org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) throws Exception {
+        List<String> errors = problemsOf(folder.resolve("t.yaml"), """
+                # a workflow without its name
+                id: t
+                trigger: T_EVENT
+                steps:
+                  - id: a
+                    agent: x
+                """);
+        assertThat(errors).containsExactlyInAnyOrder(
+                "t.yaml: name: is required (line 2, column 1)",
+                "t.yaml: step \"a\": action: is required (line 5, column 5)");
+    }
+
     /** An output_key beside a misspelt from_step is not also told that it needs from_step. */
     @Test
     void anOutputKeyBesideAMisspeltFromStepIsNotToldItNeedsFromStep(@org.junit.jupiter.api.io.TempDir java.nio.file.Path folder) throws Exception {
