@@ -104,6 +104,9 @@ final class CompensationRoutes {
                                     .to(Sql.update("compensation-request-due")).id(wf + "~compensate.request-due")
                                     .setBody(routes.constant(null))
                                     .filter(Sql.applied())
+                                        // another pass of this message (a nested ~compensate) must not make it due again
+                                        // after the sweep sent it: that would send it twice (SentRequests, plan())
+                                        .process(SentRequests::record)
                                         .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG,
                                                 "compensation of ${header.stepId}: its request is sent again by the retry sweep (redelivery) [execution ${header.executionId}]")
                                     .end()
