@@ -25,7 +25,8 @@ public final class ChildProcessTurns implements BeforeAllCallback, AfterAllCallb
     @Override
     public void beforeAll(ExtensionContext context) throws IOException {
         synchronized (MONITOR) {
-            if (holders++ > 0) {
+            if (holders > 0) {
+                holders++;
                 return;
             }
             Path dir = Path.of(System.getProperty("test.turns.dir", "target"));
@@ -33,7 +34,14 @@ public final class ChildProcessTurns implements BeforeAllCallback, AfterAllCallb
             channel = FileChannel.open(dir.resolve("child-process-classes.lock"), StandardOpenOption.CREATE,
                     StandardOpenOption.WRITE);
             long asked = System.nanoTime();
-            turn = channel.lock();
+            try {
+                turn = channel.lock();
+            } catch (IOException | RuntimeException e) {
+                channel.close();
+                channel = null;
+                throw e;
+            }
+            holders = 1;
             long waitedMs = (System.nanoTime() - asked) / 1_000_000;
             if (waitedMs >= 1_000) {
                 System.err.printf("%s waited %,d ms for another test JVM's class with child processes%n",
@@ -45,7 +53,7 @@ public final class ChildProcessTurns implements BeforeAllCallback, AfterAllCallb
     @Override
     public void afterAll(ExtensionContext context) {
         synchronized (MONITOR) {
-            if (--holders > 0) {
+            if (holders == 0 || --holders > 0) {   // 0: its beforeAll failed to take the turn
                 return;
             }
             try {

@@ -44,13 +44,28 @@ final class AgentTestClients implements AfterEachCallback {
 
     @Override
     public void afterEach(ExtensionContext context) throws Exception {
+        // each one closed even when another fails to: the first failure is the one reported
+        Exception failure = null;
+        for (int i = toClose.size() - 1; i >= 0; i--) {
+            failure = closeKeepingFirstFailure(toClose.get(i), failure);
+        }
+        failure = closeKeepingFirstFailure(coordinator, failure);
+        connectionFactory.close();
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    private static Exception closeKeepingFirstFailure(AutoCloseable closeable, Exception earlier) {
         try {
-            for (int i = toClose.size() - 1; i >= 0; i--) {
-                toClose.get(i).close();
+            closeable.close();
+            return earlier;
+        } catch (Exception e) {
+            if (earlier == null) {
+                return e;
             }
-            coordinator.close();
-        } finally {
-            connectionFactory.close();
+            earlier.addSuppressed(e);
+            return earlier;
         }
     }
 

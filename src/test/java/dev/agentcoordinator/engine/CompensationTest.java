@@ -378,7 +378,9 @@ class CompensationTest {
         try (RefusedTransition refused = RefusedTransition.ofStep(executionId, "right", "compensation", "running")) {
             // the failure's delivery and the broker's first redelivery both roll back at the refused start
             await().atMost(Duration.ofSeconds(20)).until(() -> refused.refusals() >= 2);
-            assertThat(compensation(executionId, "left")).containsEntry("status", "running");
+            // started by the first delivery; its request, which that rollback took away, is now sent by the retry
+            // sweep once the redelivery made it due, whatever becomes of the message: it may be done already
+            assertThat(compensation(executionId, "left").get("status")).isIn("running", "completed");
         }
         await().atMost(Duration.ofSeconds(20)).until(() -> "compensated".equals(executionStatus(executionId)));
         assertThat(actionsOf(executionId)).filteredOn(action -> action.startsWith("undo_"))

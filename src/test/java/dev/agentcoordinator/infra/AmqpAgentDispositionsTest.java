@@ -2,7 +2,6 @@ package dev.agentcoordinator.infra;
 
 import dev.agentcoordinator.TestFolders;
 import jakarta.jms.Connection;
-import jakarta.jms.ConnectionFactory;
 import jakarta.jms.MessageConsumer;
 import jakarta.jms.Session;
 import jakarta.jms.TextMessage;
@@ -56,7 +55,7 @@ class AmqpAgentDispositionsTest {
 
     private Path dataDir;
     private EmbeddedBroker broker;
-    private ConnectionFactory jms;
+    private ActiveMQConnectionFactory jms;
     private URI amqp;
     private String queue;
 
@@ -73,6 +72,7 @@ class AmqpAgentDispositionsTest {
     @AfterEach
     void stopBroker() throws Exception {
         try {
+            jms.close();
             broker.close();
         } finally {
             TestFolders.delete(dataDir);
