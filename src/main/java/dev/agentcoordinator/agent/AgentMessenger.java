@@ -73,8 +73,10 @@ public final class AgentMessenger implements AutoCloseable {
     private MessageProducer producer;
     private TemporaryQueue responses;
     private boolean closed;
-    /** How often a service opened this messenger ({@link #reopen}). */
+    /** How often a service opened this messenger ({@link #reopen}): the latest use's number. */
     private int uses;
+    /** The uses of the services running on this messenger (guarded by this): the last one closed closes it. */
+    private final java.util.Set<Integer> openUses = new java.util.HashSet<>();
     /** What a response is read within: its service's bound (which its builder may set after making this), or its own. */
     private volatile JsonTokenBound jsonBound;
     /** The bytes of a response read: its service's bound, which guards the responses' queue, or its own. */
@@ -221,12 +223,16 @@ public final class AgentMessenger implements AutoCloseable {
      */
     synchronized int reopen() {
         closed = false;
-        return ++uses;
+        openUses.add(++uses);
+        return uses;
     }
 
-    /** Closes the messenger if {@code use} is still the open one: a service stopped late leaves its successor's alone. */
+    /**
+     * Ends {@code use}, once however often it is called (a close() again, a failed start()'s cleanup), and closes the
+     * messenger when it was the last one open: another service of the same builder still running keeps sending with it.
+     */
     synchronized void closeUse(int use) {
-        if (use == uses) {
+        if (openUses.remove(use) && openUses.isEmpty()) {
             close();
         }
     }

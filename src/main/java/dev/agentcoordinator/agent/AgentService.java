@@ -48,7 +48,7 @@ public final class AgentService implements AutoCloseable {
     private final List<RequestWorker> workers = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     private final AgentMessenger messenger;
-    /** The messenger's use this service opened: closing it leaves a later service of the same builder alone. */
+    /** The messenger's use this service holds: the messenger stays open while another service of the builder holds one. */
     private final int messengerUse;
     private final Heartbeats heartbeats;
     /** On the connection factory while the service runs: taken off it at close, once. */
@@ -112,7 +112,10 @@ public final class AgentService implements AutoCloseable {
         return agentName;
     }
 
-    /** Sends messages to other agents as this agent (connects on first use, closed with the service). */
+    /**
+     * Sends messages to other agents as this agent (connects on first use); the builder's, shared by the services it
+     * started, closed with the last of them that runs.
+     */
     public AgentMessenger messenger() {
         return messenger;
     }
@@ -241,7 +244,8 @@ public final class AgentService implements AutoCloseable {
     /**
      * Collects handlers and settings; {@link #start()} connects and begins consuming. Once a service has started, the
      * settings are fixed: a setter then throws {@link IllegalStateException} naming itself. start() may be called again
-     * (after the first service closed, say): the next service runs with the same settings.
+     * (after the first service closed, or while it runs): the next service runs with the same settings and the same
+     * messenger, which stays open until the last running service is closed.
      */
     public static final class Builder {
 
