@@ -399,13 +399,20 @@ public final class AgentService implements AutoCloseable {
                         agentName, artemis.getConsumerWindowSize());
             }
             int messengerUse = messenger().reopen();   // closed with a service this builder started before
-            // before the first consumer: a request already queued may be the oversized one
-            sizeBound.guard(queueName(agentName));
-            sizeBound.installOn(connectionFactory);
-            AgentService service = new AgentService(agentName, shutdownTimeout, messenger(), messengerUse,
-                    new Heartbeats(connectionFactory, agentName, heartbeatInterval, sizeBound), sizeBound);
-            service.startWorkers(connectionFactory, new ActionDispatcher(agentName, handlers),
-                    new MessageDispatcher(agentName, messageHandlers), concurrency, jsonBound, sizeBound);
+            AgentService service;
+            try {
+                // before the first consumer: a request already queued may be the oversized one
+                sizeBound.guard(queueName(agentName));
+                sizeBound.installOn(connectionFactory);
+                service = new AgentService(agentName, shutdownTimeout, messenger(), messengerUse,
+                        new Heartbeats(connectionFactory, agentName, heartbeatInterval, sizeBound), sizeBound);
+                service.startWorkers(connectionFactory, new ActionDispatcher(agentName, handlers),
+                        new MessageDispatcher(agentName, messageHandlers), concurrency, jsonBound, sizeBound);
+            } catch (RuntimeException e) {
+                // no service will close this use: held, it kept the messenger open after the running ones closed
+                messenger.closeUse(messengerUse);
+                throw e;
+            }
             started = true;
             return service;
         }

@@ -1,6 +1,11 @@
 package dev.agentcoordinator.agent;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import jakarta.jms.Connection;
+import jakarta.jms.ConnectionFactory;
+import jakarta.jms.JMSContext;
+import jakarta.jms.JMSException;
+import jakarta.jms.JMSRuntimeException;
 import org.apache.activemq.artemis.junit.EmbeddedActiveMQExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -15,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The services a builder started share its messenger: it stays open while any of them runs. Closing the latest one
- * closed it under the others.
+ * closed it under the others, and a start() that failed kept it open after every service had closed.
  */
 class MessengerOpenWhileAServiceRunsTest {
 
@@ -41,5 +46,69 @@ class MessengerOpenWhileAServiceRunsTest {
                 .hasMessageContaining("messenger of " + clients.agent() + " closed");
         assertThatThrownBy(() -> earlier.messenger().tell("listener", "AFTER_BOTH_CLOSED", Map.of()))
                 .isInstanceOf(IllegalStateException.class).hasMessage("messenger of " + clients.agent() + " is closed");
+    }
+
+    @Test
+    void aStartThatFailsLeavesTheMessengerToBeClosedWithTheRunningService() {
+        RefusingConnectionFactory factory = new RefusingConnectionFactory(clients.connectionFactory());
+        AgentService.Builder builder = AgentService.builder(factory, clients.agent()).handle("noop", request -> AgentReply.ok(Map.of()));
+        AgentService running = clients.start(builder);
+        running.messenger().tell("listener", "CONNECTS", Map.of());
+
+        factory.refusing = true;   // the broker unreachable for the next start's consumers
+        assertThatThrownBy(builder::start).isInstanceOf(JMSRuntimeException.class).hasMessageContaining("cannot consume");
+        factory.refusing = false;
+        running.close();
+
+        assertThatThrownBy(() -> running.messenger().tell("listener", "AFTER_THE_SERVICE_CLOSED", Map.of()))
+                .isInstanceOf(IllegalStateException.class).hasMessage("messenger of " + clients.agent() + " is closed");
+    }
+
+    /** Connects through the test's factory until told to refuse, as a broker that went away would. */
+    private static final class RefusingConnectionFactory implements ConnectionFactory {
+        private final ConnectionFactory connectingTo;
+        volatile boolean refusing;
+
+        RefusingConnectionFactory(ConnectionFactory connectingTo) {
+            this.connectingTo = connectingTo;
+        }
+
+        @Override
+        public Connection createConnection() throws JMSException {
+            refuseIfTold();
+            return connectingTo.createConnection();
+        }
+
+        @Override
+        public Connection createConnection(String userName, String password) throws JMSException {
+            refuseIfTold();
+            return connectingTo.createConnection(userName, password);
+        }
+
+        @Override
+        public JMSContext createContext() {
+            throw new UnsupportedOperationException("the SDK uses connections");
+        }
+
+        @Override
+        public JMSContext createContext(String userName, String password) {
+            throw new UnsupportedOperationException("the SDK uses connections");
+        }
+
+        @Override
+        public JMSContext createContext(String userName, String password, int sessionMode) {
+            throw new UnsupportedOperationException("the SDK uses connections");
+        }
+
+        @Override
+        public JMSContext createContext(int sessionMode) {
+            throw new UnsupportedOperationException("the SDK uses connections");
+        }
+
+        private void refuseIfTold() throws JMSException {
+            if (refusing) {
+                throw new JMSException("broker unreachable (refused by the test)");
+            }
+        }
     }
 }
