@@ -81,43 +81,36 @@ class UndoSentAgainOnlyWhileItRunsTest {
         // the failure's first delivery starts b_resent's undo, then rolls back at c_refused's (refused once); its redelivery
         // reads b_resent's undo running, and while it tries a_locked's undo again, b_resent's is recorded done (as a reply
         // another consumer took would)
-        jdbc.execute("CREATE SEQUENCE test_refusals_" + suffix);
-        jdbc.execute("CREATE FUNCTION test_refuse_once_" + suffix + "() RETURNS trigger AS $$ BEGIN"
-                + " IF nextval('test_refusals_" + suffix + "') = 1 THEN RAISE EXCEPTION 'refused once by the test'; END IF;"
-                + " RETURN NEW; END; $$ LANGUAGE plpgsql");
-        jdbc.execute("CREATE TRIGGER test_refuse_once_" + suffix + " BEFORE UPDATE ON workflow_step_executions FOR EACH ROW"
-                + " WHEN (NEW.execution_id = '" + executionId + "' AND NEW.kind = 'compensation' AND NEW.step_id = 'c_refused'"
-                + " AND OLD.status = 'pending' AND NEW.status = 'running') EXECUTE FUNCTION test_refuse_once_" + suffix + "()");
-        jdbc.execute("CREATE FUNCTION test_settle_b_" + suffix + "() RETURNS trigger AS $$ BEGIN"
-                + " IF EXISTS (SELECT 1 FROM test_refusals_" + suffix + " WHERE is_called) THEN"
-                + " UPDATE workflow_step_executions SET status = 'completed', completed_at = now(), updated_at = now()"
-                + " WHERE execution_id = NEW.execution_id AND kind = 'compensation' AND step_id = 'b_resent' AND status = 'running';"
-                + " END IF; RETURN NULL; END; $$ LANGUAGE plpgsql");
-        jdbc.execute("CREATE TRIGGER test_settle_b_" + suffix + " AFTER UPDATE ON workflow_step_executions FOR EACH ROW"
-                + " WHEN (NEW.execution_id = '" + executionId + "' AND NEW.kind = 'compensation' AND NEW.step_id = 'a_locked'"
-                + " AND NEW.waiting_for IS NOT NULL) EXECUTE FUNCTION test_settle_b_" + suffix + "()");
-        org.apache.camel.spi.RouteController routes = shared().camelContext().getRouteController();
-        routes.stopRoute(LOCK_SWEEP);
-        try {
-            failureOf(executionId).countDown();
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> !query(
-                    "SELECT 1 FROM workflow_step_executions WHERE execution_id = ? AND kind = 'compensation' AND step_id = 'c_refused'"
-                            + " AND status <> 'pending'", executionId).isEmpty());
-            // c_refused's undo went with the redelivery that started it: b_resent's went (or not) before it
-            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
-                    .until(() -> !requests(agents, executionId, "c_refused").stream().filter(r -> r.action().equals("undo_c")).toList().isEmpty());
-            assertThat(query("SELECT status FROM workflow_step_executions WHERE execution_id = ? AND kind = 'compensation'"
-                    + " AND step_id = 'b_resent'", executionId)).singleElement().satisfies(r -> assertThat(r).containsEntry("status", "completed"));
-            assertThat(requests(agents, executionId, "b_resent")).filteredOn(r -> r.action().equals("undo_b"))
-                    .as("undo requests of b_resent, recorded done before the redelivery sent them").isEmpty();
+        try (DroppedAtClose created = new DroppedAtClose(jdbc)) {
+            refuseCRefusedOnce(created, executionId, suffix);
+            created.create("CREATE FUNCTION test_settle_b_" + suffix + "() RETURNS trigger AS $$ BEGIN"
+                    + " IF EXISTS (SELECT 1 FROM test_refusals_" + suffix + " WHERE is_called) THEN"
+                    + " UPDATE workflow_step_executions SET status = 'completed', completed_at = now(), updated_at = now()"
+                    + " WHERE execution_id = NEW.execution_id AND kind = 'compensation' AND step_id = 'b_resent' AND status = 'running';"
+                    + " END IF; RETURN NULL; END; $$ LANGUAGE plpgsql", "DROP FUNCTION IF EXISTS test_settle_b_" + suffix + "()");
+            created.create("CREATE TRIGGER test_settle_b_" + suffix + " AFTER UPDATE ON workflow_step_executions FOR EACH ROW"
+                    + " WHEN (NEW.execution_id = '" + executionId + "' AND NEW.kind = 'compensation' AND NEW.step_id = 'a_locked'"
+                    + " AND NEW.waiting_for IS NOT NULL) EXECUTE FUNCTION test_settle_b_" + suffix + "()",
+                    "DROP TRIGGER IF EXISTS test_settle_b_" + suffix + " ON workflow_step_executions");
+            org.apache.camel.spi.RouteController routes = shared().camelContext().getRouteController();
+            routes.stopRoute(LOCK_SWEEP);
+            try {
+                failureOf(executionId).countDown();
+                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> !query(
+                        "SELECT 1 FROM workflow_step_executions WHERE execution_id = ? AND kind = 'compensation' AND step_id = 'c_refused'"
+                                + " AND status <> 'pending'", executionId).isEmpty());
+                // c_refused's undo went with the redelivery that started it: b_resent's went (or not) before it
+                await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                        .until(() -> !requests(agents, executionId, "c_refused").stream().filter(r -> r.action().equals("undo_c")).toList().isEmpty());
+                assertThat(query("SELECT status FROM workflow_step_executions WHERE execution_id = ? AND kind = 'compensation'"
+                        + " AND step_id = 'b_resent'", executionId)).singleElement().satisfies(r -> assertThat(r).containsEntry("status", "completed"));
+                assertThat(requests(agents, executionId, "b_resent")).filteredOn(r -> r.action().equals("undo_b"))
+                        .as("undo requests of b_resent, recorded done before the redelivery sent them").isEmpty();
+            } finally {
+                routes.startRoute(LOCK_SWEEP);
+            }
         } finally {
-            routes.startRoute(LOCK_SWEEP);
             locks.release(held.lockId());
-            jdbc.execute("DROP TRIGGER test_refuse_once_" + suffix + " ON workflow_step_executions");
-            jdbc.execute("DROP TRIGGER test_settle_b_" + suffix + " ON workflow_step_executions");
-            jdbc.execute("DROP FUNCTION test_refuse_once_" + suffix + "()");
-            jdbc.execute("DROP FUNCTION test_settle_b_" + suffix + "()");
-            jdbc.execute("DROP SEQUENCE test_refusals_" + suffix);
         }
     }
 
@@ -139,49 +132,53 @@ class UndoSentAgainOnlyWhileItRunsTest {
         String suffix = executionId.replace("-", "_");
         // the failure's first delivery starts the undos of a_locked and b_resent, then rolls back at c_refused's (refused
         // once); its redelivery finds those two running, started by it, and c_refused's start records b_resent's done
-        jdbc.execute("CREATE SEQUENCE test_refusals_" + suffix);
-        jdbc.execute("CREATE FUNCTION test_refuse_once_" + suffix + "() RETURNS trigger AS $$ BEGIN"
-                + " IF nextval('test_refusals_" + suffix + "') = 1 THEN RAISE EXCEPTION 'refused once by the test'; END IF;"
-                + " RETURN NEW; END; $$ LANGUAGE plpgsql");
-        jdbc.execute("CREATE TRIGGER test_refuse_once_" + suffix + " BEFORE UPDATE ON workflow_step_executions FOR EACH ROW"
-                + " WHEN (NEW.execution_id = '" + executionId + "' AND NEW.kind = 'compensation' AND NEW.step_id = 'c_refused'"
-                + " AND OLD.status = 'pending' AND NEW.status = 'running') EXECUTE FUNCTION test_refuse_once_" + suffix + "()");
-        jdbc.execute("CREATE FUNCTION test_settle_b_" + suffix + "() RETURNS trigger AS $$ BEGIN"
-                + " UPDATE workflow_step_executions SET status = 'completed', completed_at = now(), updated_at = now()"
-                + " WHERE execution_id = NEW.execution_id AND kind = 'compensation' AND step_id = 'b_resent' AND status = 'running';"
-                + " RETURN NULL; END; $$ LANGUAGE plpgsql");
-        jdbc.execute("CREATE TRIGGER test_settle_b_" + suffix + " AFTER UPDATE ON workflow_step_executions FOR EACH ROW"
-                + " WHEN (NEW.execution_id = '" + executionId + "' AND NEW.kind = 'compensation' AND NEW.step_id = 'c_refused'"
-                + " AND OLD.status = 'pending' AND NEW.status = 'running') EXECUTE FUNCTION test_settle_b_" + suffix + "()");
-        org.apache.camel.spi.RouteController routes = shared().camelContext().getRouteController();
-        routes.stopRoute(RETRY_SWEEP);
-        boolean sweepStopped = true;
-        try {
-            failureOf(executionId).countDown();
-            // c_refused's undo went with the redelivery's commit, with whatever the redelivery sent itself
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
-                    .until(() -> !requests(agents, executionId, "c_refused").stream().filter(r -> r.action().equals("undo_c")).toList().isEmpty());
-            assertThat(query("SELECT status FROM workflow_step_executions WHERE execution_id = ? AND kind = 'compensation'"
-                    + " AND step_id = 'b_resent'", executionId)).singleElement().satisfies(r -> assertThat(r).containsEntry("status", "completed"));
-            routes.startRoute(RETRY_SWEEP);
-            sweepStopped = false;
-            // a_locked's undo, still running, goes again; b_resent's lease (if any) is cleared, its undo not sent
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
-                    .until(() -> !requests(agents, executionId, "a_locked").stream().filter(r -> r.action().equals("undo_a")).toList().isEmpty()
-                            && query("SELECT 1 FROM workflow_step_executions WHERE execution_id = ? AND kind = 'compensation'"
-                                    + " AND request_due_at IS NOT NULL", executionId).isEmpty());
-            assertThat(requests(agents, executionId, "b_resent")).filteredOn(r -> r.action().equals("undo_b"))
-                    .as("undo requests of b_resent, recorded done after the redelivery checked it").isEmpty();
-            awaitExecution(eventId, "compensated");
-        } finally {
-            if (sweepStopped) {
+        try (DroppedAtClose created = new DroppedAtClose(jdbc)) {
+            refuseCRefusedOnce(created, executionId, suffix);
+            created.create("CREATE FUNCTION test_settle_b_" + suffix + "() RETURNS trigger AS $$ BEGIN"
+                    + " UPDATE workflow_step_executions SET status = 'completed', completed_at = now(), updated_at = now()"
+                    + " WHERE execution_id = NEW.execution_id AND kind = 'compensation' AND step_id = 'b_resent' AND status = 'running';"
+                    + " RETURN NULL; END; $$ LANGUAGE plpgsql", "DROP FUNCTION IF EXISTS test_settle_b_" + suffix + "()");
+            created.create("CREATE TRIGGER test_settle_b_" + suffix + " AFTER UPDATE ON workflow_step_executions FOR EACH ROW"
+                    + " WHEN (NEW.execution_id = '" + executionId + "' AND NEW.kind = 'compensation' AND NEW.step_id = 'c_refused'"
+                    + " AND OLD.status = 'pending' AND NEW.status = 'running') EXECUTE FUNCTION test_settle_b_" + suffix + "()",
+                    "DROP TRIGGER IF EXISTS test_settle_b_" + suffix + " ON workflow_step_executions");
+            org.apache.camel.spi.RouteController routes = shared().camelContext().getRouteController();
+            routes.stopRoute(RETRY_SWEEP);
+            boolean sweepStopped = true;
+            try {
+                failureOf(executionId).countDown();
+                // c_refused's undo went with the redelivery's commit, with whatever the redelivery sent itself
+                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                        .until(() -> !requests(agents, executionId, "c_refused").stream().filter(r -> r.action().equals("undo_c")).toList().isEmpty());
+                assertThat(query("SELECT status FROM workflow_step_executions WHERE execution_id = ? AND kind = 'compensation'"
+                        + " AND step_id = 'b_resent'", executionId)).singleElement().satisfies(r -> assertThat(r).containsEntry("status", "completed"));
                 routes.startRoute(RETRY_SWEEP);
+                sweepStopped = false;
+                // a_locked's undo, still running, goes again; b_resent's lease (if any) is cleared, its undo not sent
+                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                        .until(() -> !requests(agents, executionId, "a_locked").stream().filter(r -> r.action().equals("undo_a")).toList().isEmpty()
+                                && query("SELECT 1 FROM workflow_step_executions WHERE execution_id = ? AND kind = 'compensation'"
+                                        + " AND request_due_at IS NOT NULL", executionId).isEmpty());
+                assertThat(requests(agents, executionId, "b_resent")).filteredOn(r -> r.action().equals("undo_b"))
+                        .as("undo requests of b_resent, recorded done after the redelivery checked it").isEmpty();
+                awaitExecution(eventId, "compensated");
+            } finally {
+                if (sweepStopped) {
+                    routes.startRoute(RETRY_SWEEP);
+                }
             }
-            jdbc.execute("DROP TRIGGER test_refuse_once_" + suffix + " ON workflow_step_executions");
-            jdbc.execute("DROP TRIGGER test_settle_b_" + suffix + " ON workflow_step_executions");
-            jdbc.execute("DROP FUNCTION test_refuse_once_" + suffix + "()");
-            jdbc.execute("DROP FUNCTION test_settle_b_" + suffix + "()");
-            jdbc.execute("DROP SEQUENCE test_refusals_" + suffix);
         }
+    }
+
+    /** The first start of the execution's c_refused undo is refused (its delivery rolls back), the later ones not. */
+    private static void refuseCRefusedOnce(DroppedAtClose created, String executionId, String suffix) {
+        created.create("CREATE SEQUENCE test_refusals_" + suffix, "DROP SEQUENCE IF EXISTS test_refusals_" + suffix);
+        created.create("CREATE FUNCTION test_refuse_once_" + suffix + "() RETURNS trigger AS $$ BEGIN"
+                + " IF nextval('test_refusals_" + suffix + "') = 1 THEN RAISE EXCEPTION 'refused once by the test'; END IF;"
+                + " RETURN NEW; END; $$ LANGUAGE plpgsql", "DROP FUNCTION IF EXISTS test_refuse_once_" + suffix + "()");
+        created.create("CREATE TRIGGER test_refuse_once_" + suffix + " BEFORE UPDATE ON workflow_step_executions FOR EACH ROW"
+                + " WHEN (NEW.execution_id = '" + executionId + "' AND NEW.kind = 'compensation' AND NEW.step_id = 'c_refused'"
+                + " AND OLD.status = 'pending' AND NEW.status = 'running') EXECUTE FUNCTION test_refuse_once_" + suffix + "()",
+                "DROP TRIGGER IF EXISTS test_refuse_once_" + suffix + " ON workflow_step_executions");
     }
 }

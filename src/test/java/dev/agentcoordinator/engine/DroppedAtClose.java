@@ -1,0 +1,48 @@
+package dev.agentcoordinator.engine;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+
+/**
+ * Objects a test creates on the shared test database (sequences, functions, triggers), each dropped at close, the
+ * latest first: only those whose CREATE went through, and every one of them even when a DROP before it failed (the
+ * first failure is thrown, the others suppressed in it). Created one by one before a try/finally, a failed CREATE left
+ * the earlier ones behind, and one failed DROP skipped the rest: a trigger left on workflow_step_executions acts on
+ * the tests that run after.
+ */
+final class DroppedAtClose implements AutoCloseable {
+    private final JdbcTemplate jdbc;
+    private final Deque<String> drops = new ArrayDeque<>();
+
+    DroppedAtClose(JdbcTemplate jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    /** Runs {@code create}; once it went through, {@code drop} runs at close. */
+    DroppedAtClose create(String create, String drop) {
+        jdbc.execute(create);
+        drops.push(drop);
+        return this;
+    }
+
+    @Override
+    public void close() {
+        RuntimeException failed = null;
+        while (!drops.isEmpty()) {
+            try {
+                jdbc.execute(drops.pop());
+            } catch (RuntimeException e) {
+                if (failed == null) {
+                    failed = e;
+                } else {
+                    failed.addSuppressed(e);
+                }
+            }
+        }
+        if (failed != null) {
+            throw failed;
+        }
+    }
+}
