@@ -88,8 +88,8 @@ public class AgentStepMapper implements StepRouteMapper {
                     .when(routes.header(DECISION).isEqualTo(StepDecision.Kind.RESEND_IF_STARTED_BY_THIS_MESSAGE.name()))
                         .to(Sql.row("find-step-row")).id(nodeId(workflow, step, "find-attempt"));
         var resent = onDecision.filter(AgentStepMapper::resendApplies);
-        sendRequest(resent.process(exchange -> prepareResend(exchange, step)), workflow, step,
-                org.apache.camel.LoggingLevel.WARN, "request re-sent to", "(attempt ${header.attempt}, redelivery)", ".resend");
+        leaveResendToRetrySweep(resent.process(exchange -> prepareResend(exchange, step)), workflow, step,
+                "(attempt ${header.attempt}, redelivery)", ".resend");
         resent.end();
         onDecision.endChoice()
                     .when(routes.header(DECISION).isEqualTo(StepDecision.Kind.PASS_ON.name()))
@@ -215,6 +215,24 @@ public class AgentStepMapper implements StepRouteMapper {
                 .filter(RequestLeases.remembered())
                     .process(RequestLeases::asParameters)
                     .to(Sql.update("request-sent")).id(nodeId(workflow, step, "request-sent" + nodeSuffix))
+                .end();
+    }
+
+    /**
+     * The request of an attempt that this message started and its earlier delivery's rollback took away: not sent from
+     * here, where it would leave with this message's commit, after a reply may have settled the attempt since the
+     * message read its row. Its lease is made due at once (step-request-due.sql, only while that attempt still runs),
+     * and the retry sweep sends it within a sweep period, holding the row while it sends (request-still-due.sql).
+     * Recorded in {@link SentRequests}: another pass of this message must not make it due again once the sweep sent it.
+     */
+    protected static void leaveResendToRetrySweep(org.apache.camel.model.ProcessorDefinition<?> at, WorkflowDefinition workflow,
+                                                  WorkflowStep step, String how, String nodeSuffix) {
+        at.setBody(org.apache.camel.builder.Builder.constant(null))
+                .to(Sql.update("step-request-due")).id(nodeId(workflow, step, "request-due" + nodeSuffix))
+                .filter(Sql.applied())
+                    .process(SentRequests::record)
+                    .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "step ${header.stepId}: its request to agent."
+                            + step.agent() + " is sent again by the retry sweep " + how + " [execution ${header.executionId}]")
                 .end();
     }
 
@@ -368,8 +386,8 @@ public class AgentStepMapper implements StepRouteMapper {
     }
 
     /**
-     * A message re-sends only the attempt it started itself (dispatched_by) and only while it runs: its
-     * earlier delivery's rollback took that request away. Redelivered or not (the broker forgets the flag
+     * A message has only the attempt it started itself (dispatched_by) sent again, and only while it runs: its
+     * earlier delivery's rollback took that request away ({@link #leaveResendToRetrySweep}). Redelivered or not (the broker forgets the flag
      * when it restarts): a redelivered message that finds a step another message started (whose request
      * left with that message) or one settled since it read the context sends nothing. Nor does a message
      * that sent the request already, on another branch ({@link SentRequests}).

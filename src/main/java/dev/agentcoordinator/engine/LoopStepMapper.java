@@ -32,7 +32,8 @@ public class LoopStepMapper extends AgentStepMapper {
     /**
      * Besides the step's routes, the one a redelivered reply of a settled iteration takes (see
      * ReplyRoutes): when that reply's message started the next iteration and it still runs, the
-     * earlier delivery's rollback took its request away, so it is sent again; anything else goes on
+     * earlier delivery's rollback took its request away, so the retry sweep sends it again (its lease made due,
+     * {@link #leaveResendToRetrySweep}); anything else goes on
      * as after any settled step.
      */
     @Override
@@ -46,12 +47,11 @@ public class LoopStepMapper extends AgentStepMapper {
                 .setHeader(REPEAT_FROM, constant(first.id()))
                 .to(Sql.row("find-next-iteration")).id(nodeId(workflow, step, "find-next-iteration"))
                 .choice();
-        sendRequest(onNext.when(Sql.returnedRow())
+        leaveResendToRetrySweep(onNext.when(Sql.returnedRow())
                         .setHeader(ROW_ID, simple("${body[row_id]}"))
                         .setHeader(STEP_ID, constant(first.id()))
                         .process(exchange -> prepareResend(exchange, first)),
-                workflow, first, org.apache.camel.LoggingLevel.WARN, "request re-sent to",
-                "(iteration ${header.iteration}, redelivery)", ".iteration-resend");
+                workflow, first, "(iteration ${header.iteration}, redelivery)", ".iteration-resend");
         var none = onNext.endChoice()
                 .otherwise();
         if (first != step && !first.locks().isEmpty()) {

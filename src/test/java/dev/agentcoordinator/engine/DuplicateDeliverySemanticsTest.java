@@ -359,6 +359,97 @@ class DuplicateDeliverySemanticsTest {
     }
 
     /**
+     * As above, when c's reply is recorded (another consumer took it) after the replay read c's row as running and before
+     * its request left: the replay sent it all the same, with the message's commit, and the agent got the request of an
+     * attempt already completed. The replay now leaves the request to the retry sweep (its lease made due, only while
+     * the attempt still runs), which holds the row while it sends: here nothing is made due, and nothing goes.
+     */
+    @Test
+    void aReplayThatReadItsStepRunningBeforeItsReplyWasRecordedDoesNotSendItsRequestAgain() throws Exception {
+        String eventId = sendEvent("F_SKIP_REPLAY", "{}");
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> executionOf(eventId) != null
+                && requestsOfC(executionOf(eventId)) == 1);
+        String executionId = executionOf(eventId);
+        Map<String, Object> c = query("SELECT id, dispatched_by FROM workflow_step_executions WHERE execution_id = ? AND step_id = 'c'"
+                + " AND kind = 'step'", executionId).get(0);
+        String rowOfC = c.get("id").toString();
+        String startedBy = (String) c.get("dispatched_by");
+        String correlationId = requests(agents, executionId, "c").get(0).correlationId();
+        ReplyAfterTheReplayRead replyAfterRead = new ReplyAfterTheReplayRead(rowOfC, startedBy, correlationId);
+        org.apache.camel.CamelContext camel = shared().camelContext();
+        camel.getManagementStrategy().addEventNotifier(replyAfterRead);
+        replyAfterRead.start();
+        org.apache.camel.ProducerTemplate producer = camel.createProducerTemplate();
+        try {
+            producer.sendBodyAndHeaders(Endpoints.done("f_skip_replay", "x"), null, new java.util.HashMap<>(Map.of(
+                    "executionId", executionId, "workflowId", "f_skip_replay", "causeMessageId", startedBy)));
+            // the replay read c running, then went on once c's reply was recorded: whatever it did next is seen
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> replyAfterRead.seen.get() != null && !replyAfterRead.afterTheRead.isEmpty());
+        } finally {
+            producer.stop();
+            camel.getManagementStrategy().removeEventNotifier(replyAfterRead);
+        }
+        assertThat(replyAfterRead.seen.get()).isEqualTo("recorded");
+        assertThat(replyAfterRead.afterTheRead).as("the endpoints the replay's exchange went to, or came back from, after it read c running")
+                .noneMatch(uri -> uri.contains("agent.f-skipreplay-silent"));
+        assertThat(query("SELECT 1 FROM workflow_step_executions WHERE id = ? AND request_due_at IS NOT NULL", c.get("id")))
+                .as("c's lease, made due for the retry sweep to send its request").isEmpty();
+        awaitExecution(eventId, "completed");
+        assertThat(requestsOfC(executionId)).as("requests of c").isEqualTo(1);
+    }
+
+    /**
+     * Once the replay has read c's row (find-step-row.sql), before it goes on: c's reply, recorded; then every endpoint
+     * the replay's exchange goes to.
+     */
+    private static final class ReplyAfterTheReplayRead extends org.apache.camel.support.EventNotifierSupport {
+        private final String rowId;
+        private final String causeMessageId;
+        private final String correlationId;
+        private final java.util.concurrent.atomic.AtomicReference<String> replayExchange = new java.util.concurrent.atomic.AtomicReference<>();
+        final java.util.concurrent.atomic.AtomicReference<String> seen = new java.util.concurrent.atomic.AtomicReference<>();
+        final List<String> afterTheRead = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        ReplyAfterTheReplayRead(String rowId, String causeMessageId, String correlationId) {
+            this.rowId = rowId;
+            this.causeMessageId = causeMessageId;
+            this.correlationId = correlationId;
+        }
+
+        @Override
+        public boolean isEnabled(org.apache.camel.spi.CamelEvent event) {
+            return event instanceof org.apache.camel.spi.CamelEvent.ExchangeSentEvent;
+        }
+
+        @Override
+        public void notify(org.apache.camel.spi.CamelEvent event) {
+            if (!(event instanceof org.apache.camel.spi.CamelEvent.ExchangeSentEvent sent)) {
+                return;
+            }
+            org.apache.camel.Exchange exchange = sent.getExchange();
+            if (exchange.getExchangeId().equals(replayExchange.get())) {
+                afterTheRead.add(sent.getEndpoint().getEndpointUri());
+                return;
+            }
+            if (!sent.getEndpoint().getEndpointUri().contains("/find-step-row.sql")
+                    || !rowId.equals(String.valueOf(exchange.getMessage().getHeader(Headers.ROW_ID)))
+                    || !causeMessageId.equals(exchange.getMessage().getHeader(Headers.CAUSE_MESSAGE_ID))
+                    || !replayExchange.compareAndSet(null, exchange.getExchangeId())) {
+                return;
+            }
+            try {
+                sendReply(correlationId, "{\"status\": \"ok\", \"output\": {}}");
+                await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20)).until(() -> !query(
+                        "SELECT 1 FROM workflow_step_executions WHERE id = ? AND status = 'completed'", rowId).isEmpty());
+                seen.set("recorded");
+            } catch (Exception | AssertionError e) {
+                seen.set("not recorded: " + e);
+            }
+        }
+    }
+
+    /**
      * The delivery that settled an execution's last step may die before its outcome event leaves,
      * and after a broker restart its replay is not flagged redelivered: a reply found settled
      * publishes the outcome again (the same event_id: stored once, its deliveries counted).
