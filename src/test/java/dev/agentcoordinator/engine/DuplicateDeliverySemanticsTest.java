@@ -375,7 +375,10 @@ class DuplicateDeliverySemanticsTest {
         String rowOfC = c.get("id").toString();
         String startedBy = (String) c.get("dispatched_by");
         String correlationId = requests(agents, executionId, "c").get(0).correlationId();
-        ReplyAfterTheReplayRead replyAfterRead = new ReplyAfterTheReplayRead(rowOfC, startedBy, correlationId);
+        ReplyAfterTheReplayRead replyAfterRead = new ReplyAfterTheReplayRead("find-step-row", exchange ->
+                rowOfC.equals(String.valueOf(exchange.getMessage().getHeader(Headers.ROW_ID)))
+                        && startedBy.equals(exchange.getMessage().getHeader(Headers.CAUSE_MESSAGE_ID)),
+                correlationId, "{\"status\": \"ok\", \"output\": {}}", rowOfC);
         org.apache.camel.CamelContext camel = shared().camelContext();
         camel.getManagementStrategy().addEventNotifier(replyAfterRead);
         replyAfterRead.start();
@@ -397,56 +400,6 @@ class DuplicateDeliverySemanticsTest {
                 .as("c's lease, made due for the retry sweep to send its request").isEmpty();
         awaitExecution(eventId, "completed");
         assertThat(requestsOfC(executionId)).as("requests of c").isEqualTo(1);
-    }
-
-    /**
-     * Once the replay has read c's row (find-step-row.sql), before it goes on: c's reply, recorded; then every endpoint
-     * the replay's exchange goes to.
-     */
-    private static final class ReplyAfterTheReplayRead extends org.apache.camel.support.EventNotifierSupport {
-        private final String rowId;
-        private final String causeMessageId;
-        private final String correlationId;
-        private final java.util.concurrent.atomic.AtomicReference<String> replayExchange = new java.util.concurrent.atomic.AtomicReference<>();
-        final java.util.concurrent.atomic.AtomicReference<String> seen = new java.util.concurrent.atomic.AtomicReference<>();
-        final List<String> afterTheRead = new java.util.concurrent.CopyOnWriteArrayList<>();
-
-        ReplyAfterTheReplayRead(String rowId, String causeMessageId, String correlationId) {
-            this.rowId = rowId;
-            this.causeMessageId = causeMessageId;
-            this.correlationId = correlationId;
-        }
-
-        @Override
-        public boolean isEnabled(org.apache.camel.spi.CamelEvent event) {
-            return event instanceof org.apache.camel.spi.CamelEvent.ExchangeSentEvent;
-        }
-
-        @Override
-        public void notify(org.apache.camel.spi.CamelEvent event) {
-            if (!(event instanceof org.apache.camel.spi.CamelEvent.ExchangeSentEvent sent)) {
-                return;
-            }
-            org.apache.camel.Exchange exchange = sent.getExchange();
-            if (exchange.getExchangeId().equals(replayExchange.get())) {
-                afterTheRead.add(sent.getEndpoint().getEndpointUri());
-                return;
-            }
-            if (!sent.getEndpoint().getEndpointUri().contains("/find-step-row.sql")
-                    || !rowId.equals(String.valueOf(exchange.getMessage().getHeader(Headers.ROW_ID)))
-                    || !causeMessageId.equals(exchange.getMessage().getHeader(Headers.CAUSE_MESSAGE_ID))
-                    || !replayExchange.compareAndSet(null, exchange.getExchangeId())) {
-                return;
-            }
-            try {
-                sendReply(correlationId, "{\"status\": \"ok\", \"output\": {}}");
-                await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20)).until(() -> !query(
-                        "SELECT 1 FROM workflow_step_executions WHERE id = ? AND status = 'completed'", rowId).isEmpty());
-                seen.set("recorded");
-            } catch (Exception | AssertionError e) {
-                seen.set("not recorded: " + e);
-            }
-        }
     }
 
     /**

@@ -188,6 +188,49 @@ class IterativeRefinementTest {
                 .update("UPDATE workflow_executions SET deadline = now() WHERE id = ?", executionId);
     }
 
+    /**
+     * As above, when the next iteration's reply is recorded (another consumer took it) after the redelivery read that
+     * iteration running and before its request left: the redelivery sent it all the same, with the message's commit.
+     * It now leaves the request to the retry sweep (its lease made due, only while the iteration still runs): here
+     * nothing is made due, and nothing goes.
+     */
+    @Test
+    void theReplyThatStartedAnIterationDoesNotSendItAgainOnceItsReplyWasRecorded() throws Exception {
+        String executionId = executionOfAwaited(sendEvent("T_LOOP_RESEND", "{\"draft\":\"d\"}"));
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> iterationRequests(executionId, 1) == 1);
+        Map<String, Object> second = query("SELECT id, dispatched_by FROM workflow_step_executions "
+                + "WHERE execution_id = ? AND step_id = 'refine' AND iteration = 1", executionId).get(0);
+        String startedBy = (String) second.get("dispatched_by");
+        String correlationId = agents.received().stream()
+                .filter(r -> r.request().path("execution_id").asText().equals(executionId) && r.request().path("iteration").asInt() == 1)
+                .findFirst().orElseThrow().correlationId();
+        ReplyAfterTheReplayRead replyAfterRead = new ReplyAfterTheReplayRead("find-next-iteration", exchange ->
+                executionId.equals(exchange.getMessage().getHeader(Headers.EXECUTION_ID)) && exchange.getMessage().getBody() != null,
+                correlationId, "{\"status\": \"ok\", \"output\": {\"text\": \"d++\", \"satisfied\": true}}", second.get("id").toString());
+        org.apache.camel.CamelContext camel = shared().camelContext();
+        camel.getManagementStrategy().addEventNotifier(replyAfterRead);
+        replyAfterRead.start();
+        org.apache.camel.ProducerTemplate producer = camel.createProducerTemplate();
+        try {
+            // the headers ReplyRoutes hands over with a reply found settled
+            producer.sendBodyAndHeaders(Endpoints.iterationResend("t_loop_resend", "refine"), null, new java.util.HashMap<>(Map.of(
+                    "executionId", executionId, "workflowId", "t_loop_resend", "workflowVersion", 1, "routeKey", "t_loop_resend",
+                    "stepId", "refine", "iteration", 0, "causeMessageId", startedBy)));
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> replyAfterRead.seen.get() != null && !replyAfterRead.afterTheRead.isEmpty());
+        } finally {
+            producer.stop();
+            camel.getManagementStrategy().removeEventNotifier(replyAfterRead);
+        }
+        assertThat(replyAfterRead.seen.get()).isEqualTo("recorded");
+        assertThat(replyAfterRead.afterTheRead).as("the endpoints the redelivery's exchange went to, or came back from, after it read iteration 1 running")
+                .noneMatch(uri -> uri.contains("agent.loop-resend-agent"));
+        assertThat(query("SELECT 1 FROM workflow_step_executions WHERE id = ? AND request_due_at IS NOT NULL", second.get("id")))
+                .as("iteration 1's lease, made due for the retry sweep to send its request").isEmpty();
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> "completed".equals(executionStatus(executionId)));
+        assertThat(iterationRequests(executionId, 1)).as("requests of iteration 1").isEqualTo(1);
+    }
+
     private static String executionOfAwaited(String eventId) {
         await().atMost(Duration.ofSeconds(20)).until(() -> executionOf(eventId) != null);
         return executionOf(eventId);
