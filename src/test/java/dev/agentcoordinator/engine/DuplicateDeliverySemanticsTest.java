@@ -379,20 +379,10 @@ class DuplicateDeliverySemanticsTest {
                 rowOfC.equals(String.valueOf(exchange.getMessage().getHeader(Headers.ROW_ID)))
                         && startedBy.equals(exchange.getMessage().getHeader(Headers.CAUSE_MESSAGE_ID)),
                 correlationId, "{\"status\": \"ok\", \"output\": {}}", rowOfC);
-        org.apache.camel.CamelContext camel = shared().camelContext();
-        camel.getManagementStrategy().addEventNotifier(replyAfterRead);
-        replyAfterRead.start();
-        org.apache.camel.ProducerTemplate producer = camel.createProducerTemplate();
-        try {
-            producer.sendBodyAndHeaders(Endpoints.done("f_skip_replay", "x"), null, new java.util.HashMap<>(Map.of(
-                    "executionId", executionId, "workflowId", "f_skip_replay", "causeMessageId", startedBy)));
-            // the replay read c running, then went on once c's reply was recorded: whatever it did next is seen
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
-                    .until(() -> replyAfterRead.seen.get() != null && !replyAfterRead.afterTheRead.isEmpty());
-        } finally {
-            producer.stop();
-            camel.getManagementStrategy().removeEventNotifier(replyAfterRead);
-        }
+        // the replay reads c running, then goes on once c's reply was recorded: whatever it does next is seen
+        replyAfterRead.watchWhile(shared().camelContext(), producer -> producer.sendBodyAndHeaders(
+                Endpoints.done("f_skip_replay", "x"), null, new java.util.HashMap<>(Map.of(
+                        "executionId", executionId, "workflowId", "f_skip_replay", "causeMessageId", startedBy))));
         assertThat(replyAfterRead.seen.get()).isEqualTo("recorded");
         assertThat(replyAfterRead.afterTheRead).as("the endpoints the replay's exchange went to, or came back from, after it read c running")
                 .noneMatch(uri -> uri.contains("agent.f-skipreplay-silent"));

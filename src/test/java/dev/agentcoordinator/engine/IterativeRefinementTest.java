@@ -207,21 +207,11 @@ class IterativeRefinementTest {
         ReplyAfterTheReplayRead replyAfterRead = new ReplyAfterTheReplayRead("find-next-iteration", exchange ->
                 executionId.equals(exchange.getMessage().getHeader(Headers.EXECUTION_ID)) && exchange.getMessage().getBody() != null,
                 correlationId, "{\"status\": \"ok\", \"output\": {\"text\": \"d++\", \"satisfied\": true}}", second.get("id").toString());
-        org.apache.camel.CamelContext camel = shared().camelContext();
-        camel.getManagementStrategy().addEventNotifier(replyAfterRead);
-        replyAfterRead.start();
-        org.apache.camel.ProducerTemplate producer = camel.createProducerTemplate();
-        try {
-            // the headers ReplyRoutes hands over with a reply found settled
-            producer.sendBodyAndHeaders(Endpoints.iterationResend("t_loop_resend", "refine"), null, new java.util.HashMap<>(Map.of(
-                    "executionId", executionId, "workflowId", "t_loop_resend", "workflowVersion", 1, "routeKey", "t_loop_resend",
-                    "stepId", "refine", "iteration", 0, "causeMessageId", startedBy)));
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
-                    .until(() -> replyAfterRead.seen.get() != null && !replyAfterRead.afterTheRead.isEmpty());
-        } finally {
-            producer.stop();
-            camel.getManagementStrategy().removeEventNotifier(replyAfterRead);
-        }
+        // the headers ReplyRoutes hands over with a reply found settled
+        replyAfterRead.watchWhile(shared().camelContext(), producer -> producer.sendBodyAndHeaders(
+                Endpoints.iterationResend("t_loop_resend", "refine"), null, new java.util.HashMap<>(Map.of(
+                        "executionId", executionId, "workflowId", "t_loop_resend", "workflowVersion", 1, "routeKey", "t_loop_resend",
+                        "stepId", "refine", "iteration", 0, "causeMessageId", startedBy))));
         assertThat(replyAfterRead.seen.get()).isEqualTo("recorded");
         assertThat(replyAfterRead.afterTheRead).as("the endpoints the redelivery's exchange went to, or came back from, after it read iteration 1 running")
                 .noneMatch(uri -> uri.contains("agent.loop-resend-agent"));

@@ -1,6 +1,8 @@
 package dev.agentcoordinator.engine;
 
+import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
+import org.apache.camel.ProducerTemplate;
 import org.apache.camel.spi.CamelEvent;
 import org.apache.camel.support.EventNotifierSupport;
 
@@ -8,6 +10,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 import static dev.agentcoordinator.engine.ExecutionProbe.sendReply;
@@ -37,6 +40,24 @@ final class ReplyAfterTheReplayRead extends EventNotifierSupport {
         this.correlationId = correlationId;
         this.reply = reply;
         this.rowId = rowId;
+    }
+
+    /**
+     * Watches {@code camel} while {@code replay} sends the replay, until the replay went on after the reply was recorded
+     * (or why not is {@link #seen}).
+     */
+    void watchWhile(CamelContext camel, Consumer<ProducerTemplate> replay) throws Exception {
+        camel.getManagementStrategy().addEventNotifier(this);
+        start();
+        ProducerTemplate producer = camel.createProducerTemplate();
+        try {
+            replay.accept(producer);
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> seen.get() != null && !afterTheRead.isEmpty());
+        } finally {
+            producer.stop();
+            camel.getManagementStrategy().removeEventNotifier(this);
+        }
     }
 
     @Override
