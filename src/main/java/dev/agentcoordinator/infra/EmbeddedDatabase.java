@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.function.IntSupplier;
 
 /**
  * A real PostgreSQL 15 server started from the zonky binaries jar, for development and tests. The
@@ -44,6 +45,8 @@ public final class EmbeddedDatabase implements AutoCloseable {
     private final int port;
     private final Path dataDir;
     private final Duration startTimeout;
+    /** The port a start on port 0 listens on; 0 leaves the pick to zonky. */
+    private final IntSupplier portPick;
     private EmbeddedPostgres postgres;
     private String jdbcUrl;
     /** Set by close(): the server's exit from then on is no crash. */
@@ -58,9 +61,15 @@ public final class EmbeddedDatabase implements AutoCloseable {
 
     /** With a start's wait for the server other than {@link #START_TIMEOUT} (tests of a start that fails). */
     EmbeddedDatabase(int port, Path dataDir, Duration startTimeout) {
+        this(port, dataDir, startTimeout, () -> 0);
+    }
+
+    /** With the pick of a port for a start on port 0 given (tests of a pick that another server takes before the bind). */
+    EmbeddedDatabase(int port, Path dataDir, Duration startTimeout, IntSupplier portPick) {
         this.port = port;
         this.dataDir = dataDir.toAbsolutePath();
         this.startTimeout = startTimeout;
+        this.portPick = portPick;
     }
 
     /**
@@ -75,7 +84,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
         closed = false;
         takeDirectory();
         try {
-            return startOn(port);
+            return port != 0 ? startOn(port, false) : startOn(portPick.getAsInt(), true);
         } catch (IOException | RuntimeException e) {
             releaseDirectory();
             throw e;
@@ -109,10 +118,11 @@ public final class EmbeddedDatabase implements AutoCloseable {
         }
     }
 
-    private String startOn(int port) throws IOException {
+    /** @param picked whether {@code port} is a pick for a start on port 0, found free just now (0: zonky picks one) */
+    private String startOn(int port, boolean picked) throws IOException {
         Files.createDirectories(dataDir);
         stopLeftoverServer();
-        if (port != 0 && !FreePort.isBindable(HOST, port)) {
+        if (port != 0 && !picked && !FreePort.isBindable(HOST, port)) {
             throw portInUse(null);
         }
         Instant attempt = Instant.now();
@@ -192,7 +202,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
                     }
                     postgres = null;
                     try {
-                        startOn(listenPort);
+                        startOn(listenPort, false);
                         return;
                     } catch (IOException | RuntimeException e) {
                         postgres = exited;   // still the one to replace on the next attempt
