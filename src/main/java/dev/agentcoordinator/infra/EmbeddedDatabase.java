@@ -45,8 +45,13 @@ public final class EmbeddedDatabase implements AutoCloseable {
     private final int port;
     private final Path dataDir;
     private final Duration startTimeout;
-    /** The port a start on port 0 listens on; 0 leaves the pick to zonky. */
+    /**
+     * The port a start on port 0 listens on. Not zonky's pick: it binds port 0, where the OS hands out again a port that
+     * a server killed a moment ago freed, while that server's restart (here, or in another JVM) is about to bind it.
+     */
     private final IntSupplier portPick;
+    /** How many ports a start on port 0 tries when another server takes each between the pick and the bind. */
+    private static final int PICKS = 3;
     private EmbeddedPostgres postgres;
     private String jdbcUrl;
     /** Set by close(): the server's exit from then on is no crash. */
@@ -61,7 +66,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
 
     /** With a start's wait for the server other than {@link #START_TIMEOUT} (tests of a start that fails). */
     EmbeddedDatabase(int port, Path dataDir, Duration startTimeout) {
-        this(port, dataDir, startTimeout, () -> 0);
+        this(port, dataDir, startTimeout, () -> FreePort.on(HOST));
     }
 
     /** With the pick of a port for a start on port 0 given (tests of a pick that another server takes before the bind). */
@@ -84,10 +89,30 @@ public final class EmbeddedDatabase implements AutoCloseable {
         closed = false;
         takeDirectory();
         try {
-            return port != 0 ? startOn(port, false) : startOn(portPick.getAsInt(), true);
+            if (port != 0) {
+                return startOn(port, false);
+            }
+            for (int pick = 1; ; pick++) {
+                try {
+                    return startOn(portPick.getAsInt(), true);
+                } catch (AnotherServersPort e) {
+                    if (pick == PICKS) {
+                        throw e;
+                    }
+                    LOG.warn("{}: starting on another port", e.getMessage());
+                }
+            }
         } catch (IOException | RuntimeException e) {
             releaseDirectory();
             throw e;
+        }
+    }
+
+    /** The port of a start was taken by a server of another data directory before this one's server could bind it. */
+    private static final class AnotherServersPort extends IOException {
+        AnotherServersPort(int port, String directory) {
+            super("PostgreSQL of another data directory (" + directory + ") answers on " + HOST + ":" + port
+                    + ", taken before the embedded database's server could bind it");
         }
     }
 
@@ -123,7 +148,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
         Files.createDirectories(dataDir);
         stopLeftoverServer();
         if (port != 0 && !picked && !FreePort.isBindable(HOST, port)) {
-            throw portInUse(null);
+            throw portInUse(port, null);
         }
         Instant attempt = Instant.now();
         EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
@@ -140,7 +165,14 @@ public final class EmbeddedDatabase implements AutoCloseable {
         }
         try {
             postgres = builder.start();
+            checkAnswersFromThisDirectory(postgres.getPort());
         } catch (IOException | RuntimeException e) {
+            if (postgres != null) {
+                // zonky's readiness check reached another server on the port: this one's server failed to bind
+                // it, or will. zonky's stop names this directory alone (pg_ctl -D), and finds no server when it failed.
+                stopQuietly(postgres);
+                postgres = null;
+            }
             stopServerStartedSince(attempt);
             // zonky locked epg-lock before the start that failed, and its constructor threw without releasing it: the
             // lock stayed in this JVM's table, and every later start failed at once (OverlappingFileLockException), so a
@@ -155,8 +187,11 @@ public final class EmbeddedDatabase implements AutoCloseable {
             } catch (IOException notDeleted) {
                 e.addSuppressed(notDeleted);
             }
+            if (e instanceof AnotherServersPort) {
+                throw e;
+            }
             if (e instanceof IOException && port != 0 && !FreePort.isBindable(HOST, port)) {   // zonky only says it gave up waiting
-                throw portInUse(e);
+                throw portInUse(port, e);
             }
             if (asRootWithoutUnshare()) {   // zonky then starts PostgreSQL as root, which refuses to run so
                 throw new IOException("the embedded PostgreSQL cannot run as root here: it runs through `unshare -U`, which this"
@@ -279,7 +314,51 @@ public final class EmbeddedDatabase implements AutoCloseable {
         }
     }
 
-    private IOException portInUse(Exception cause) {
+    /**
+     * zonky's start only asks whether some server answers on the port. Another one that bound it first (after this
+     * start's check of the port, or after its pick) passed for this one's: the pool then worked in the other's database,
+     * and that server's stop ended the pool's connections.
+     */
+    private void checkAnswersFromThisDirectory(int listenPort) throws IOException {
+        java.util.Properties login = new java.util.Properties();
+        login.setProperty("user", USER);
+        login.setProperty("connectTimeout", "10");
+        login.setProperty("socketTimeout", "30");
+        String directory;
+        try (java.sql.Connection connection = java.sql.DriverManager.getConnection(url(listenPort), login);
+             java.sql.Statement statement = connection.createStatement();
+             java.sql.ResultSet setting = statement.executeQuery("SHOW data_directory")) {
+            setting.next();
+            directory = setting.getString(1);
+        } catch (java.sql.SQLException e) {
+            throw new IOException("the embedded database's server on " + HOST + ":" + listenPort + " could not be asked for its data directory", e);
+        }
+        if (!sameDirectory(Path.of(directory))) {
+            throw new AnotherServersPort(listenPort, directory);
+        }
+    }
+
+    private boolean sameDirectory(Path directory) {
+        try {
+            return Files.isSameFile(directory, dataDir);
+        } catch (IOException e) {
+            return false;   // gone, or not readable by this user: not this instance's
+        }
+    }
+
+    /** Stops zonky's server of this directory, if any runs: one that failed to start makes zonky log an ERROR, left out (log4j2.xml). */
+    private static void stopQuietly(EmbeddedPostgres server) {
+        org.slf4j.MDC.put(STOPPING_EXITED_SERVER, "true");
+        try {
+            server.close();
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("zonky's stop of a server that did not start: {}", e.toString());
+        } finally {
+            org.slf4j.MDC.remove(STOPPING_EXITED_SERVER);
+        }
+    }
+
+    private static IOException portInUse(int port, Exception cause) {
         return new IOException("the embedded database could not listen on " + HOST + ":" + port
                 + " (coordinator.db.embedded.port): is the port in use? Port 0 picks a free one.", cause);
     }

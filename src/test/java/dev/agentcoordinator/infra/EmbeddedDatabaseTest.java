@@ -261,6 +261,40 @@ class EmbeddedDatabaseTest {
         }
     }
 
+    /**
+     * A start on port 0 whose port another server took between the pick and PostgreSQL's bind (in a run of this class: a
+     * port freed by a server killed next door, handed out again, and that server's restart binding it first). zonky's
+     * readiness check reached the other server, and the start returned its URL: this instance's pool worked in the other
+     * directory's database until the other's stop ended its connections ("terminating connection due to administrator
+     * command"). The pick here is that port, the race's outcome.
+     */
+    @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    @ResourceLock(value = ROOT_LOG, mode = ResourceAccessMode.READ)
+    void aStartWhosePortAnotherServerTookBeforeItsBindListensOnAPortOfItsOwn() throws Exception {
+        Path otherDir = DatabaseTemplate.seedCluster(root.resolve("other"));
+        try (EmbeddedDatabase other = new EmbeddedDatabase(0, otherDir);
+             HikariDataSource otherPool = Database.pool(other.start(), EmbeddedDatabase.USER, "", 1)) {
+            int taken = Integer.parseInt(other.jdbcUrl().replaceAll(".*:(\\d+)/.*", "$1"));
+            java.util.Iterator<Integer> picks = List.of(taken).iterator();
+            java.util.function.IntSupplier pick = () -> picks.hasNext() ? picks.next() : FreePort.on(EmbeddedDatabase.HOST);
+            try (EmbeddedDatabase database = new EmbeddedDatabase(0, dataDir, EmbeddedDatabase.START_TIMEOUT, pick);
+                 HikariDataSource pool = Database.pool(database.start(), EmbeddedDatabase.USER, "", 1)) {
+                assertThat(dataDirectory(pool)).as("the directory of the server its URL reaches").isEqualTo(dataDir.toRealPath());
+                assertThat(database.jdbcUrl()).doesNotContain(":" + taken + "/");
+            }
+            assertThat(dataDirectory(otherPool)).as("the other server, untouched").isEqualTo(otherDir.toRealPath());
+        }
+    }
+
+    private static Path dataDirectory(DataSource dataSource) throws Exception {
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SHOW data_directory")) {
+            rs.next();
+            return Path.of(rs.getString(1)).toRealPath();
+        }
+    }
+
     private static List<String> tables(DataSource dataSource) throws Exception {
         List<String> tables = new ArrayList<>();
         try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
