@@ -59,7 +59,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
     /** This instance's hold on the data directory, from start to close. */
     private DirectoryLock directoryLock;
 
-    /** @param port the TCP port to listen on; 0 picks a free one */
+    /** @param port the TCP port to listen on; 0 picks a free one ({@link FreePort#on}: below the OS's ephemeral range) */
     public EmbeddedDatabase(int port, Path dataDir) {
         this(port, dataDir, START_TIMEOUT);
     }
