@@ -225,16 +225,8 @@ public final class EmbeddedDatabase implements AutoCloseable {
                     }
                     int listenPort = exited.getPort();
                     LOG.warn("Embedded PostgreSQL (pid {}) exited on its own: starting it again on port {}", pid, listenPort);
-                    // releases zonky's lock on the directory; its pg_ctl stop finds no server, and zonky's ERROR saying so
-                    // ("Could not stop postmaster", with a stack trace) is left out of the log (log4j2.xml)
-                    org.slf4j.MDC.put(STOPPING_EXITED_SERVER, "true");
-                    try {
-                        exited.close();
-                    } catch (IOException | RuntimeException e) {
-                        LOG.debug("zonky's stop of the exited server: {}", e.toString());
-                    } finally {
-                        org.slf4j.MDC.remove(STOPPING_EXITED_SERVER);
-                    }
+                    // releases zonky's lock on the directory; its pg_ctl stop finds no server
+                    stopQuietly(exited);
                     postgres = null;
                     try {
                         startOn(listenPort, false);
@@ -346,13 +338,16 @@ public final class EmbeddedDatabase implements AutoCloseable {
         }
     }
 
-    /** Stops zonky's server of this directory, if any runs: one that failed to start makes zonky log an ERROR, left out (log4j2.xml). */
+    /**
+     * Stops zonky's server of this directory, if any runs: for one that exited or failed to start, zonky's pg_ctl stop
+     * finds none and logs an ERROR saying so ("Could not stop postmaster", with a stack trace), left out (log4j2.xml).
+     */
     private static void stopQuietly(EmbeddedPostgres server) {
         org.slf4j.MDC.put(STOPPING_EXITED_SERVER, "true");
         try {
             server.close();
         } catch (IOException | RuntimeException e) {
-            LOG.debug("zonky's stop of a server that did not start: {}", e.toString());
+            LOG.debug("zonky's stop of a server that exited or did not start: {}", e.toString());
         } finally {
             org.slf4j.MDC.remove(STOPPING_EXITED_SERVER);
         }
