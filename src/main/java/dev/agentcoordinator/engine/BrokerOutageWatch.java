@@ -29,9 +29,9 @@ import java.util.concurrent.TimeUnit;
  * <p>
  * Neither tells whether the reply consumers take again once the broker answers: they may still be reconnecting, fail
  * again, or be refused the new sessions they need (a broker still starting answers {@code Server not started} with its
- * connections left open). So, for each backlog given its queue, the watch also looks at the oldest of the messages at
- * that queue's head (a browse, every {@link #LOOK_MS} on a thread of its own, while its consumers took no reply for a
- * while): the hold of a quiet spell then rests on what it saw, not on the quiet (see {@link ReplyBacklog}).
+ * connections left open). So, for each backlog given its queue, the watch also looks at the oldest message of that
+ * queue (browses, every {@link #LOOK_MS} on a thread of its own, while its consumers took no reply for a while): the
+ * hold of a quiet spell then rests on what it saw, not on the quiet (see {@link ReplyBacklog}).
  */
 public final class BrokerOutageWatch implements org.apache.camel.Service {
     private static final Logger LOG = LoggerFactory.getLogger(BrokerOutageWatch.class);
@@ -40,10 +40,13 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
     static final long CONSUMERS_RECONNECTED_MS = 5_000;
     /** How often the watch's own thread looks at its connection's socket. */
     static final long SOCKET_CHECK_MS = 250;
-    /** How often the watch looks at a quiet backlog's queue (a browse on a session kept between looks). */
+    /** How often the watch looks at a quiet backlog's queue (browses on a session kept between looks). */
     static final long LOOK_MS = 500;
-    /** How many messages at a queue's head a look reads (their properties): enough for a few of a higher priority. */
-    static final int LOOK_DEPTH = 10;
+    /**
+     * How many browses a look makes at most (one message each): one per priority level holding a reply older than
+     * those of the levels above, and one that finds none older; a look that needs more tells nothing.
+     */
+    static final int LOOK_ROUNDS = 16;
     /** How often a queue whose browse was refused is tried again: a permission may be given back. */
     static final long LOOK_REFUSED_RETRY_MS = 60_000;
 
@@ -132,10 +135,10 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
     }
 
     /**
-     * Each quiet backlog's queue, as it is now: the arrival of the oldest of its first {@link #LOOK_DEPTH} messages (the
-     * broker's stamp, else its JMS timestamp), or none. A look that fails (no session: the broker unreachable or refusing
-     * them) tells nothing, so the backlog's last look stands and its hold grows; a refused browse permission makes its
-     * quiet spells count as no backlog until a look tried every {@code refusedRetryMs} is allowed again.
+     * Each quiet backlog's queue, as it is now: the arrival of its oldest message (the broker's stamp, else its JMS
+     * timestamp), or none. A look that fails (no session: the broker unreachable or refusing them) tells nothing, so the
+     * backlog's last look stands and its hold grows; a refused browse permission makes its quiet spells count as no
+     * backlog until a look tried every {@code refusedRetryMs} is allowed again.
      */
     private void lookAtQueues() {
         try {
@@ -196,35 +199,45 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
     }
 
     /**
-     * The arrival of the oldest of the queue's first {@link #LOOK_DEPTH} messages (0: none queued; {@link #UNSTAMPED}: one
-     * has no stamp), read from their properties: a browse returns messages by priority, so a reply of a higher one at
-     * the head would hide older ones behind it. Bodies are never read (a reply's may be tens of MB, and the client's
-     * JMS text message decodes its text on receipt); a large message ends the look, as reading on would stream its body
-     * through first.
+     * The arrival of the oldest message queued (0: none queued; {@link #UNSTAMPED}: one has no stamp, or the look did not
+     * settle in {@link #LOOK_ROUNDS} browses), read from properties only. A browse returns messages by priority, so the
+     * first may be any but the oldest: each browse after the first asks the broker for the first message older than the
+     * oldest seen so far (a filter on the stamp, evaluated by the broker, which returns one match), until none is. Bodies
+     * are never read (a reply's may be tens of MB, and the client's JMS text message decodes its text on receipt): a
+     * browse reads one message's properties and is closed, a large message's body is not streamed.
      */
     private long oldestQueued(Connection watched, String queue) throws JMSException, org.apache.activemq.artemis.api.core.ActiveMQException {
-        org.apache.activemq.artemis.api.core.client.ClientConsumer browser = lookSession(watched)
-                .createConsumer(org.apache.activemq.artemis.api.core.SimpleString.of(queue), null, true);
-        try {
-            long oldest = 0;
-            for (int read = 0; read < LOOK_DEPTH; read++) {
+        org.apache.activemq.artemis.api.core.client.ClientSession session = lookSession(watched);
+        org.apache.activemq.artemis.api.core.SimpleString name = org.apache.activemq.artemis.api.core.SimpleString.of(queue);
+        long oldest = 0;
+        for (int round = 0; round < LOOK_ROUNDS; round++) {
+            org.apache.activemq.artemis.api.core.client.ClientConsumer browser = session.createConsumer(name,
+                    oldest == 0 ? null : org.apache.activemq.artemis.api.core.SimpleString.of(arrivedBefore(oldest)), true);
+            long arrived;
+            try {
                 org.apache.activemq.artemis.api.core.client.ClientMessage queued = browser.receiveImmediate();
                 if (queued == null) {
-                    break;
+                    return oldest;
                 }
-                long arrived = arrivalOf(queued);
-                if (arrived == UNSTAMPED) {
-                    return UNSTAMPED;
-                }
-                oldest = oldest == 0 ? arrived : Math.min(oldest, arrived);
-                if (queued.isLargeMessage()) {
-                    break;
-                }
+                arrived = arrivalOf(queued);
+            } finally {
+                browser.close();
             }
-            return oldest;
-        } finally {
-            browser.close();
+            if (arrived == UNSTAMPED || (oldest != 0 && arrived >= oldest)) {
+                return UNSTAMPED;   // the broker's filter and the stamp read here disagree: not known
+            }
+            oldest = arrived;
         }
+        return UNSTAMPED;
+    }
+
+    /**
+     * A filter for the messages that arrived before {@code stamp}, as {@link #arrivalOf} reads their arrival: the broker's
+     * ingress stamp (a core message's property, an AMQP message's annotation), else the message's timestamp.
+     */
+    static String arrivedBefore(long stamp) {
+        return "_AMQ_INGRESS_TIMESTAMP < " + stamp + " OR \"m.x-opt-ingress-time\" < " + stamp
+                + " OR (_AMQ_INGRESS_TIMESTAMP IS NULL AND \"m.x-opt-ingress-time\" IS NULL AND AMQTimestamp < " + stamp + ")";
     }
 
     /**

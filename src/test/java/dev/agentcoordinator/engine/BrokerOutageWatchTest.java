@@ -162,7 +162,7 @@ class BrokerOutageWatchTest {
 
     /**
      * A browse returns messages by priority: a reply of a higher one at the head hid the older replies behind it. The
-     * hold rests on the oldest of the first few.
+     * hold rests on the oldest reply queued.
      */
     @Test
     void aLookHoldsForTheOldestReplyAtTheHeadWhateverItsPriority() throws Exception {
@@ -189,6 +189,80 @@ class BrokerOutageWatchTest {
                                 .as("a reply queued 4 minutes ago behind three of a higher priority").isGreaterThanOrEqualTo(240_000));
             }
         }
+    }
+
+    /**
+     * A look read the first 10 messages of the browse, which comes by priority: more than 10 replies of a higher one (or
+     * a large message among the first) hid an older reply behind them, and its attempt could time out though the reply
+     * had reached the broker in time. Sent here as an agent's reply to a step of a higher priority would be.
+     */
+    @Test
+    void aLookHoldsForTheOldestReplyBehindManyOfAHigherPriorityAndALargeOne() throws Exception {
+        ReplyBacklog backlog = new ReplyBacklog();
+        String queue = "test.prioritised-replies";   // not coordinator.#: no ingress stamp of the broker's, the senders' stand
+        try (EmbeddedBroker broker = new EmbeddedBroker(dev.agentcoordinator.infra.FreePort.on(EmbeddedBroker.HOST), dataDir)) {
+            String url = broker.start();
+            long queuedAt = System.currentTimeMillis();
+            try (jakarta.jms.Connection agent = Messaging.connectionFactory(url, null, null).createConnection();
+                 jakarta.jms.Session session = agent.createSession(false, jakarta.jms.Session.AUTO_ACKNOWLEDGE)) {
+                jakarta.jms.MessageProducer producer = session.createProducer(session.createQueue(queue));
+                jakarta.jms.Message older = session.createTextMessage("{\"status\":\"completed\"}");
+                older.setLongProperty(ReplyBacklog.INGRESS_TIMESTAMP, queuedAt - 240_000);
+                producer.send(older, jakarta.jms.DeliveryMode.PERSISTENT, 4, 0);
+                // a large one first among those of the highest priority: over the client's minLargeMessageSize
+                jakarta.jms.Message large = session.createTextMessage("x".repeat(300_000));
+                large.setLongProperty(ReplyBacklog.INGRESS_TIMESTAMP, queuedAt);
+                producer.send(large, jakarta.jms.DeliveryMode.PERSISTENT, 9, 0);
+                for (int i = 0; i < 15; i++) {
+                    jakarta.jms.Message urgent = session.createTextMessage("{\"status\":\"completed\"}");
+                    urgent.setLongProperty(ReplyBacklog.INGRESS_TIMESTAMP, queuedAt);
+                    producer.send(urgent, jakarta.jms.DeliveryMode.PERSISTENT, 7 + i % 3, 0);
+                }
+            }
+            try (BrokerOutageWatch watch = BrokerOutageWatch.start(Messaging.connectionFactory(url, null, null), backlog, queue, 500)) {
+                await().pollInterval(Duration.ofMillis(100)).atMost(Duration.ofSeconds(60))
+                        .untilAsserted(() -> assertThat(backlog.holdMs().orElse(0))
+                                .as("a reply queued 4 minutes ago behind a large one and 15 of higher priorities").isGreaterThanOrEqualTo(240_000));
+            }
+        }
+    }
+
+    /**
+     * The broker evaluates the filter a look's browses ask for older replies with: it reads a reply's arrival as the look
+     * does, the broker's stamp of a core reply (a property) or of an AMQP one (an annotation), else its timestamp.
+     */
+    @Test
+    void theFilterOfOlderRepliesReadsTheBrokersStampOfACoreOrAnAmqpReplyElseItsTimestamp() throws Exception {
+        org.apache.activemq.artemis.core.filter.Filter before = org.apache.activemq.artemis.core.filter.impl.FilterImpl
+                .createFilter(BrokerOutageWatch.arrivedBefore(1_000));
+        assertThat(before.match(coreReply(999L, 5_000))).as("a core reply stamped before").isTrue();
+        assertThat(before.match(coreReply(1_000L, 5))).as("a core reply stamped then, though sent before").isFalse();
+        assertThat(before.match(coreReply(null, 999))).as("an unstamped core reply sent before").isTrue();
+        assertThat(before.match(coreReply(null, 1_000))).as("an unstamped core reply sent then").isFalse();
+        assertThat(before.match(amqpReply(999L, 5_000))).as("an AMQP reply stamped before").isTrue();
+        assertThat(before.match(amqpReply(1_000L, 5))).as("an AMQP reply stamped then, though created before").isFalse();
+        assertThat(before.match(amqpReply(null, 999))).as("an unstamped AMQP reply created before").isTrue();
+    }
+
+    private static org.apache.activemq.artemis.api.core.Message coreReply(Long stamp, long timestamp) {
+        org.apache.activemq.artemis.core.message.impl.CoreMessage reply = new org.apache.activemq.artemis.core.message.impl.CoreMessage(1, 100);
+        reply.setTimestamp(timestamp);
+        if (stamp != null) {
+            reply.putLongProperty(org.apache.activemq.artemis.api.core.Message.HDR_INGRESS_TIMESTAMP, stamp);
+        }
+        return reply;
+    }
+
+    private static org.apache.activemq.artemis.api.core.Message amqpReply(Long stamp, long created) {
+        org.apache.qpid.proton.amqp.messaging.Properties properties = new org.apache.qpid.proton.amqp.messaging.Properties();
+        properties.setCreationTime(new java.util.Date(created));
+        java.util.Map<org.apache.qpid.proton.amqp.Symbol, Object> annotations = new java.util.HashMap<>();
+        if (stamp != null) {
+            annotations.put(org.apache.activemq.artemis.protocol.amqp.converter.AMQPMessageSupport.INGRESS_TIME_MSG_ANNOTATION, stamp);
+        }
+        return org.apache.activemq.artemis.protocol.amqp.broker.AMQPStandardMessage.createMessage(1, 0,
+                org.apache.activemq.artemis.api.core.SimpleString.of("coordinator.replies"), null, properties, null, annotations, null, null,
+                new org.apache.qpid.proton.amqp.messaging.AmqpValue("{\"status\":\"completed\"}"));
     }
 
     /**
