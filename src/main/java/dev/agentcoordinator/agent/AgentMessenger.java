@@ -206,9 +206,23 @@ public final class AgentMessenger implements AutoCloseable {
                 : failure));
     }
 
-    /** Closes the connection; futures still waiting fail. */
+    /**
+     * Closes the connection; futures still waiting fail. The messenger of an {@link AgentService} belongs to the running
+     * services of its builder, which close it with the last of them: its close() while one runs throws
+     * {@link IllegalStateException} (it would close it under all of them).
+     */
     @Override
     public synchronized void close() {
+        if (!openUses.isEmpty()) {
+            int running = openUses.size();
+            throw new IllegalStateException("messenger of " + agentName + " is shared by the " + running + " running service"
+                    + (running == 1 ? "" : "s") + " of its builder and closes with the last of them: close "
+                    + (running == 1 ? "it" : "them") + " (AgentService.close()), not the messenger");
+        }
+        closeNow();
+    }
+
+    private void closeNow() {
         closed = true;
         dropConnection("messenger of " + agentName + " closed");
         if (ownsSizeBound) {
@@ -233,7 +247,7 @@ public final class AgentMessenger implements AutoCloseable {
      */
     synchronized void closeUse(int use) {
         if (openUses.remove(use) && openUses.isEmpty()) {
-            close();
+            closeNow();
         }
     }
 

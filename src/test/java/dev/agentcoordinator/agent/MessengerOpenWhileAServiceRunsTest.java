@@ -64,6 +64,51 @@ class MessengerOpenWhileAServiceRunsTest {
                 .isInstanceOf(IllegalStateException.class).hasMessage("messenger of " + clients.agent() + " is closed");
     }
 
+    /**
+     * The builder's messenger belongs to the services it started: a user's close() of it while one runs closed it under
+     * all of them (their tell/ask then failed "messenger of X is closed"). Refused, naming what closes it; once no service
+     * runs, it closes as any messenger does.
+     */
+    @Test
+    void aUsersCloseOfTheMessengerWhileAServiceOfItsBuilderRunsIsRefused() {
+        AgentService.Builder builder = AgentService.builder(clients.connectionFactory(), clients.agent())
+                .handle("noop", request -> AgentReply.ok(Map.of()));
+        AgentService first = clients.start(builder);
+        AgentService second = clients.start(builder);
+
+        assertThatThrownBy(() -> builder.messenger().close()).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("messenger of " + clients.agent() + " is shared by the 2 running services of its builder")
+                .hasMessageContaining("AgentService.close()");
+        assertThatThrownBy(() -> first.messenger().close()).isInstanceOf(IllegalStateException.class);
+        assertThat(second.messenger().tell("listener", "AFTER_THE_REFUSED_CLOSE", Map.of())).isNotBlank();
+
+        first.close();
+        assertThatThrownBy(() -> second.messenger().close()).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("the 1 running service of its builder");
+        assertThat(second.messenger().tell("listener", "AFTER_THE_FIRST_CLOSED", Map.of())).isNotBlank();
+        second.close();
+
+        builder.messenger().close();   // none runs: as any close, again
+        assertThatThrownBy(() -> builder.messenger().tell("listener", "AFTER_ALL_CLOSED", Map.of()))
+                .isInstanceOf(IllegalStateException.class).hasMessage("messenger of " + clients.agent() + " is closed");
+    }
+
+    /** Before its builder started a service, the messenger (a handler's, sending already) is the user's to close. */
+    @Test
+    void theMessengerOfABuilderThatStartedNoServiceClosesAtTheUsersClose() {
+        AgentService.Builder builder = AgentService.builder(clients.connectionFactory(), clients.agent())
+                .handle("noop", request -> AgentReply.ok(Map.of()));
+        AgentMessenger messenger = builder.messenger();
+        messenger.tell("listener", "BEFORE_ANY_START", Map.of());
+
+        messenger.close();
+
+        assertThatThrownBy(() -> messenger.tell("listener", "AFTER_THE_CLOSE", Map.of()))
+                .isInstanceOf(IllegalStateException.class).hasMessage("messenger of " + clients.agent() + " is closed");
+        AgentService started = clients.start(builder);   // opens it again, as a start after the services closed does
+        assertThat(started.messenger().tell("listener", "AFTER_THE_START", Map.of())).isNotBlank();
+    }
+
     /** Connects through the test's factory until told to refuse, as a broker that went away would. */
     private static final class RefusingConnectionFactory implements ConnectionFactory {
         private final ConnectionFactory connectingTo;
