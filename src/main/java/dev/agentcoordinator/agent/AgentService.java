@@ -225,18 +225,21 @@ public final class AgentService implements AutoCloseable {
                 worker.open();
                 workers.add(worker);
             }
-        } catch (JMSException | RuntimeException e) {
+            for (int i = 0; i < workers.size(); i++) {
+                Thread thread = new Thread(workers.get(i), "agent-" + agentName + "-" + (i + 1));
+                threads.add(thread);
+                thread.start();
+            }
+        } catch (JMSException | RuntimeException | Error e) {
+            // an Error too (a class of the client missing, no thread left): a consumer left connected takes requests
+            // into its window that nobody handles; the workers already running end with the stop
             stopRequested.countDown();
             workers.forEach(RequestWorker::closeConnection);
-            heartbeats.close();
-            sizeBound.uninstall();
+            if (e instanceof Error error) {
+                throw error;
+            }
             throw new JMSRuntimeException("agent " + agentName + " cannot consume " + queue + ": " + rootMessage(e),
                     null, e);
-        }
-        for (int i = 0; i < workers.size(); i++) {
-            Thread thread = new Thread(workers.get(i), "agent-" + agentName + "-" + (i + 1));
-            threads.add(thread);
-            thread.start();
         }
         LOG.info("agent {}: {} consumer(s) on {}", agentName, concurrency, queue);
     }
@@ -401,16 +404,26 @@ public final class AgentService implements AutoCloseable {
             }
             int messengerUse = messenger().reopen();   // closed with a service this builder started before
             AgentService service;
+            boolean installed = false;
+            Heartbeats heartbeats = null;
             try {
                 // before the first consumer: a request already queued may be the oversized one
                 sizeBound.guard(queueName(agentName));
                 sizeBound.installOn(connectionFactory);
-                service = new AgentService(agentName, shutdownTimeout, messenger(), messengerUse,
-                        new Heartbeats(connectionFactory, agentName, heartbeatInterval, sizeBound), sizeBound);
+                installed = true;
+                heartbeats = new Heartbeats(connectionFactory, agentName, heartbeatInterval, sizeBound);
+                service = new AgentService(agentName, shutdownTimeout, messenger(), messengerUse, heartbeats, sizeBound);
                 service.startWorkers(connectionFactory, new ActionDispatcher(agentName, handlers),
                         new MessageDispatcher(agentName, messageHandlers), concurrency, jsonBound, sizeBound);
-            } catch (RuntimeException e) {
-                // no service will close this use: held, it kept the messenger open after the running ones closed
+            } catch (RuntimeException | Error e) {
+                // no service will close what this start took: the interceptor stayed on the shared factory, and the
+                // messenger's use, held, kept it open after the running services closed
+                if (heartbeats != null) {
+                    heartbeats.close();
+                }
+                if (installed) {
+                    sizeBound.uninstall();
+                }
                 messenger.closeUse(messengerUse);
                 throw e;
             }

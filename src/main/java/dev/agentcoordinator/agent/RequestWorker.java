@@ -117,7 +117,7 @@ final class RequestWorker implements Runnable {
             producer.setDeliveryMode(DeliveryMode.PERSISTENT);
             opened.start();
             session = newSession;
-        } catch (JMSException | RuntimeException e) {
+        } catch (JMSException | RuntimeException | Error e) {
             closeQuietly(opened);
             throw e;
         }
