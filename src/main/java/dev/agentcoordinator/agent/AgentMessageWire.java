@@ -23,8 +23,16 @@ final class AgentMessageWire {
     private AgentMessageWire() {
     }
 
+    /**
+     * Whether the message is marked an agent message; one whose mark is not text (bytes, as an AMQP or core client can
+     * set it) is not: the MessageFormatException, taken by the worker for a broken connection, left it unanswered.
+     */
     static boolean isAgentMessage(Message message) throws JMSException {
-        return KIND_AGENT_MESSAGE.equals(message.getStringProperty(KIND_PROPERTY));
+        try {
+            return KIND_AGENT_MESSAGE.equals(message.getStringProperty(KIND_PROPERTY));
+        } catch (jakarta.jms.MessageFormatException notText) {
+            return false;
+        }
     }
 
     /** The message as delivered; its payload may be any JSON (only an object also reads as a map). */

@@ -50,6 +50,26 @@ class AgentSdkEdgeCasesTest {
      * (AgentServiceTest#aHandlerThatLeavesItsThreadInterruptedStillReplies...), but not while it closes: the interrupt is
      * kept, the reply's send or commit fails, the request is rolled back, and another instance does the work again.
      */
+    /**
+     * A request whose {@code message_kind} is not text (an AMQP or core client can set it as bytes): reading it threw
+     * MessageFormatException after the receive, before any handler, which the worker took for a broken connection: the
+     * request rolled back, the consumer reconnected after its backoff (1 s doubling) and received it again, up to the
+     * broker's delivery limit, never answered, while the requests behind it waited. Not marked an agent message, it is a
+     * step request.
+     */
+    @Test
+    void aRequestWhoseMessageKindIsNotTextIsAnsweredAsAStepRequest() throws Exception {
+        clients.start(AgentService.builder(connectionFactory, agent).handle("echo", request -> AgentReply.ok(Map.of("echoed", true))));
+
+        String odd = coordinator.sendText(agent, StepRequestClient.requestBody(agent, "echo", Map.of()), message ->
+                ((org.apache.activemq.artemis.jms.client.ActiveMQMessage) message).getCoreMessage()
+                        .putBytesProperty(AgentMessageWire.KIND_PROPERTY, "agent_message".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        String behind = coordinator.send(agent, "echo", Map.of());
+
+        assertThat(coordinator.awaitReply(odd).at("/output/echoed").asBoolean()).as("the request with a bytes message_kind").isTrue();
+        assertThat(coordinator.awaitReply(behind).at("/output/echoed").asBoolean()).as("the request behind it").isTrue();
+    }
+
     @Test
     void aHandlerThatLeavesItsThreadInterruptedWhileTheServiceClosesStillReplies() throws Exception {
         CountDownLatch started = new CountDownLatch(1);

@@ -81,6 +81,13 @@ public final class StepRequestClient implements AutoCloseable {
         return send(agent, message, withReplyTo);
     }
 
+    /** As {@link #sendText}, the message changed by {@code adjust} before it is sent (a property another client sets). */
+    public String sendText(String agent, String body, java.util.function.Consumer<TextMessage> adjust) throws JMSException {
+        TextMessage message = session.createTextMessage(body);
+        adjust.accept(message);
+        return send(agent, message, true);
+    }
+
     /** As a STOMP client with content-length would: the JSON as bytes. */
     public String sendBytes(String agent, String body) throws JMSException {
         BytesMessage message = session.createBytesMessage();
