@@ -95,7 +95,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
             for (int pick = 1; ; pick++) {
                 try {
                     return startOn(portPick.getAsInt(), true);
-                } catch (AnotherServersPort e) {
+                } catch (PortTakenBeforeBind e) {
                     if (pick == PICKS) {
                         throw e;
                     }
@@ -108,11 +108,26 @@ public final class EmbeddedDatabase implements AutoCloseable {
         }
     }
 
-    /** The port of a start was taken by a server of another data directory before this one's server could bind it. */
-    private static final class AnotherServersPort extends IOException {
+    /** The port of a start was taken by another program before this one's server could bind it. */
+    private static class PortTakenBeforeBind extends IOException {
+        PortTakenBeforeBind(String message) {
+            super(message);
+        }
+    }
+
+    /** ... by a server of another data directory. */
+    private static final class AnotherServersPort extends PortTakenBeforeBind {
         AnotherServersPort(int port, String directory) {
             super("PostgreSQL of another data directory (" + directory + ") answers on " + HOST + ":" + port
                     + ", taken before the embedded database's server could bind it");
+        }
+    }
+
+    /** ... by a program that is no server of this directory, while this one's server exited (it could not bind the port). */
+    private static final class AnotherProgramsPort extends PortTakenBeforeBind {
+        AnotherProgramsPort(int port) {
+            super("another program listens on " + HOST + ":" + port + ", taken before the embedded database's server could"
+                    + " bind it (the server exited)");
         }
     }
 
@@ -159,12 +174,15 @@ public final class EmbeddedDatabase implements AutoCloseable {
                 .setRegisterShutdownHook(false)
                 // zonky turns synchronous_commit off for fast tests; a commit the coordinator relies on
                 // (a reply acknowledged after its step was recorded) must survive a server crash
-                .setServerConfig("synchronous_commit", "on");
+                .setServerConfig("synchronous_commit", "on")
+                // zonky's readiness check: its wait for an answer (10 s by default) is how long a start given up on
+                // (see launch) still waits, when the port's taker accepts connections and never answers
+                .setConnectConfig("connectTimeout", "3");
         if (port != 0) {
             builder.setPort(port);   // zonky picks a free port itself otherwise
         }
         try {
-            postgres = builder.start();
+            postgres = launch(builder, port);
             checkAnswersFromThisDirectory(postgres.getPort());
         } catch (IOException | RuntimeException e) {
             if (postgres != null) {
@@ -187,7 +205,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
             } catch (IOException notDeleted) {
                 e.addSuppressed(notDeleted);
             }
-            if (e instanceof AnotherServersPort) {
+            if (e instanceof AnotherServersPort || e instanceof AnotherProgramsPort && picked) {
                 throw e;
             }
             if (e instanceof IOException && port != 0 && !FreePort.isBindable(HOST, port)) {   // zonky only says it gave up waiting
@@ -205,6 +223,104 @@ public final class EmbeddedDatabase implements AutoCloseable {
         EmbeddedPostgres started = postgres;
         PostmasterProcess.of(dataDir).ifPresent(server -> server.onExit(() -> restartAfterExit(started, server.pid())));
         return jdbcUrl;
+    }
+
+    /** How often a start looks whether its port was taken while its server is not running; and how many looks in a row tell so. */
+    private static final Duration PORT_LOOK = Duration.ofMillis(200);
+    private static final int PORT_LOOKS = 3;
+
+    /**
+     * zonky's start, on a thread of its own. Its wait for the server only asks the port for a PostgreSQL until the start's
+     * timeout: when another program took the port first, the server exits at once ("could not bind ... Address already in
+     * use") and the start failed only after 60 s. Meanwhile this looks whether anything answers on the port while no server
+     * of this directory runs (a server writes postmaster.pid before it binds): then the start fails at once, once zonky
+     * has let go (it is interrupted in its wait; initdb or pg_ctl still running are waited for).
+     */
+    private EmbeddedPostgres launch(EmbeddedPostgres.Builder builder, int port) throws IOException {
+        java.util.concurrent.FutureTask<EmbeddedPostgres> launch = new java.util.concurrent.FutureTask<>(builder::start);
+        Thread thread = new Thread(launch, "embedded-database-launch");
+        thread.setDaemon(true);
+        thread.start();
+        boolean interrupted = false;
+        int takenLooks = 0;
+        try {
+            while (true) {
+                try {
+                    return launch.get(PORT_LOOK.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.TimeoutException stillStarting) {
+                    takenLooks = port != 0 && takenWhileNoServerRuns(port) ? takenLooks + 1 : 0;
+                    if (takenLooks == PORT_LOOKS) {
+                        thread.interrupt();
+                        abandon(launch);
+                        throw new AnotherProgramsPort(port);
+                    }
+                } catch (InterruptedException e) {
+                    interrupted = true;   // as before, when zonky ran on this thread: its wait ends, the start goes on
+                    thread.interrupt();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (e.getCause() instanceof IOException io) {
+                        throw io;
+                    }
+                    if (e.getCause() instanceof RuntimeException runtime) {
+                        throw runtime;
+                    }
+                    if (e.getCause() instanceof Error error) {
+                        throw error;
+                    }
+                    throw new IOException(e.getCause());
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * Whether something answers on the port while no server of this directory runs. A connection, not a bind: a bind,
+     * even for a moment, could itself keep the server from binding the port.
+     */
+    private boolean takenWhileNoServerRuns(int port) {
+        if (PostmasterProcess.of(dataDir).isPresent()) {
+            return false;
+        }
+        try (java.net.Socket probe = new java.net.Socket()) {
+            probe.connect(new java.net.InetSocketAddress(HOST, port), 1000);
+            return true;
+        } catch (IOException refused) {
+            return false;
+        }
+    }
+
+    /**
+     * Waits for an interrupted zonky start to end (its readiness check ends within its connect timeout) and for the
+     * programs it ran on this directory (initdb, pg_ctl), so that the next start has the directory to itself; stops what
+     * it may have returned.
+     */
+    private void abandon(java.util.concurrent.FutureTask<EmbeddedPostgres> launch) {
+        long deadline = System.nanoTime() + startTimeout.toNanos();
+        try {
+            EmbeddedPostgres launched = launch.get(startTimeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            stopQuietly(launched);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            LOG.debug("zonky's start, given up: {}", e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        String directory = dataDir.toString();
+        ProcessHandle.current().descendants()
+                .filter(p -> p.info().arguments().map(args -> java.util.Arrays.asList(args).contains(directory)).orElse(false))
+                .forEach(p -> {
+                    try {
+                        p.onExit().get(Math.max(0, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
+                    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                        LOG.warn("{} (pid {}) still runs on {}", p.info().command().orElse("a program"), p.pid(), dataDir);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
     }
 
     /**

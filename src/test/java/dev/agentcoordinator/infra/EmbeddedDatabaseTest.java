@@ -287,6 +287,31 @@ class EmbeddedDatabaseTest {
         }
     }
 
+    /**
+     * A start on port 0 whose pick a program other than PostgreSQL took before the server's bind: the server exits at
+     * once ("could not bind", "Address already in use"), while zonky went on asking the port for a PostgreSQL until the
+     * start's timeout (60 s) and the start failed. The pick here is that port, the race's outcome.
+     */
+    @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    @ResourceLock(value = ROOT_LOG, mode = ResourceAccessMode.READ)
+    void aStartWhosePickAnotherProgramTookBeforeItsBindSoonListensOnAPortOfItsOwn() throws Exception {
+        try (java.net.ServerSocket other = new java.net.ServerSocket()) {
+            other.bind(new java.net.InetSocketAddress(EmbeddedDatabase.HOST, FreePort.on(EmbeddedDatabase.HOST)));
+            int taken = other.getLocalPort();
+            java.util.Iterator<Integer> picks = List.of(taken).iterator();
+            java.util.function.IntSupplier pick = () -> picks.hasNext() ? picks.next() : FreePort.on(EmbeddedDatabase.HOST);
+            long began = System.nanoTime();
+            try (EmbeddedDatabase database = new EmbeddedDatabase(0, dataDir, EmbeddedDatabase.START_TIMEOUT, pick);
+                 HikariDataSource pool = Database.pool(database.start(), EmbeddedDatabase.USER, "", 1)) {
+                // well within the start's timeout, even on a loaded machine: a start here takes about a second
+                assertThat(Duration.ofNanos(System.nanoTime() - began)).isLessThan(Duration.ofSeconds(40));
+                assertThat(database.jdbcUrl()).doesNotContain(":" + taken + "/");
+                assertThat(dataDirectory(pool)).as("the directory of the server its URL reaches").isEqualTo(dataDir.toRealPath());
+            }
+        }
+    }
+
     private static Path dataDirectory(DataSource dataSource) throws Exception {
         try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SHOW data_directory")) {
