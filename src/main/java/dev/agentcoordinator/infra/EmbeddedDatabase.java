@@ -56,6 +56,9 @@ public final class EmbeddedDatabase implements AutoCloseable {
     private String jdbcUrl;
     /** Set by close(): the server's exit from then on is no crash. */
     private boolean closed;
+    /** The data directory as its server names it, and its cluster's system identifier: recorded at each start. */
+    private String servedDirectory;
+    private long systemIdentifier;
     /** This instance's hold on the data directory, from start to close. */
     private DirectoryLock directoryLock;
 
@@ -433,17 +436,48 @@ public final class EmbeddedDatabase implements AutoCloseable {
         login.setProperty("connectTimeout", "10");
         login.setProperty("socketTimeout", "30");
         String directory;
+        long identifier;
         try (java.sql.Connection connection = java.sql.DriverManager.getConnection(url(listenPort), login);
              java.sql.Statement statement = connection.createStatement();
-             java.sql.ResultSet setting = statement.executeQuery("SHOW data_directory")) {
+             java.sql.ResultSet setting = statement.executeQuery(
+                     "SELECT current_setting('data_directory'), (SELECT system_identifier FROM pg_control_system())")) {
             setting.next();
             directory = setting.getString(1);
+            identifier = setting.getLong(2);
         } catch (java.sql.SQLException e) {
             throw new IOException("the embedded database's server on " + HOST + ":" + listenPort + " could not be asked for its data directory", e);
         }
         if (!sameDirectory(Path.of(directory))) {
             throw new AnotherServersPort(listenPort, directory);
         }
+        servedDirectory = directory;
+        systemIdentifier = identifier;
+    }
+
+    /**
+     * SQL for a pool's {@code connectionInitSql}, run on each new connection (not per statement): it fails the connection
+     * when the server is not this instance's, with SQL state 08004 (the server refused the connection; the coordinator
+     * takes it for a database outage). While a crashed server is down, before its restart, another server (another
+     * coordinator's, a test's) may bind its port; the pool's new connections went to that server's database. The server
+     * must name this instance's data directory and have its cluster's system identifier (copies of one cluster share
+     * that identifier, hence both).
+     */
+    public synchronized String connectionCheck() {
+        if (servedDirectory == null) {
+            throw new IllegalStateException("embedded database not started");
+        }
+        String directory = servedDirectory.replace("'", "''");
+        String body = "BEGIN IF current_setting('data_directory') <> '" + directory + "'"
+                + " OR (SELECT system_identifier FROM pg_control_system()) <> " + systemIdentifier
+                + " THEN RAISE EXCEPTION 'the PostgreSQL on this port (data directory %, system identifier %) is not the"
+                + " embedded database of " + directory.replace("%", "%%") + ": not used',"
+                + " current_setting('data_directory'), (SELECT system_identifier FROM pg_control_system())"
+                + " USING ERRCODE = '08004'; END IF; END";
+        String tag = "$fence$";
+        while (body.contains(tag)) {
+            tag = tag.replace("fence", "fence_");
+        }
+        return "DO " + tag + body + tag;
     }
 
     private boolean sameDirectory(Path directory) {

@@ -335,6 +335,11 @@ public final class Infrastructure implements AutoCloseable {
     private void startDatabase() throws Exception {
         if (embeddedDatabase != null) {
             embeddedDatabase.start();
+            // before their first connection (the pools are gated on this start): another server that binds the port
+            // while this one is down after a crash gets none of their connections
+            String check = embeddedDatabase.connectionCheck();
+            pool.setConnectionInitSql(check);
+            apiPool.setConnectionInitSql(check);
         }
     }
 

@@ -209,6 +209,48 @@ class EmbeddedDatabaseTest {
         }
     }
 
+    /**
+     * While a crashed server is down, another server (of a copy of the same cluster, as two coordinators' or tests' may
+     * be) binds its port before the restart: the pool's new connections went to that server's database. Its start here
+     * is made to wait: the crashed server's control file is unreadable, so its restarts fail until it is readable again.
+     */
+    @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    @ResourceLock(value = ROOT_LOG, mode = ResourceAccessMode.READ)
+    void aServerThatBindsTheCrashedServersPortBeforeItsRestartGetsNoneOfThePoolsConnections() throws Exception {
+        Path otherDir = DatabaseTemplate.seedCluster(root.resolve("other"));
+        java.nio.file.Path control = dataDir.resolve("global").resolve("pg_control");
+        java.util.Set<java.nio.file.attribute.PosixFilePermission> readable = java.nio.file.Files.getPosixFilePermissions(control);
+        try (dev.agentcoordinator.engine.CapturedLog log = dev.agentcoordinator.engine.CapturedLog.ofRoot();
+             EmbeddedDatabase database = new EmbeddedDatabase(0, dataDir, Duration.ofSeconds(5));
+             HikariDataSource pool = Database.lazyPool(database.start(), EmbeddedDatabase.USER, "", 2, null,
+                     new Database.Timeouts("fenced", 3_000, 0))) {
+            pool.setConnectionInitSql(database.connectionCheck());   // as the coordinator's pools (Infrastructure)
+            execute(pool, "CREATE TABLE kept (v text)");
+            int port = Integer.parseInt(database.jdbcUrl().replaceAll(".*:(\\d+)/.*", "$1"));
+            java.nio.file.Files.setPosixFilePermissions(control, java.util.Set.of());
+            try {
+                ProcessHandle.of(PostmasterProcess.of(dataDir).orElseThrow().pid()).orElseThrow().destroyForcibly();
+                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> log.lines().stream()
+                        .anyMatch(line -> line.startsWith("ERROR Embedded PostgreSQL did not start again")));
+                try (EmbeddedDatabase other = new EmbeddedDatabase(port, otherDir)) {
+                    other.start();
+                    assertThatThrownBy(() -> dataDirectory(pool)).as("a connection to the server of " + otherDir)
+                            .hasStackTraceContaining("is not the embedded database of " + dataDir);
+                    try (HikariDataSource otherPool = Database.pool(other.jdbcUrl(), EmbeddedDatabase.USER, "", 1)) {
+                        assertThat(count(otherPool, "SELECT count(*) FROM pg_tables WHERE tablename = 'kept'"))
+                                .as("the other server, untouched").isZero();
+                    }
+                }
+            } finally {
+                java.nio.file.Files.setPosixFilePermissions(control, readable);
+            }
+            // the other server gone, the restart takes the port again, and the pool its own database
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+                    .until(() -> count(pool, "SELECT count(*) FROM kept") == 0);
+        }
+    }
+
     @Test
     @Execution(ExecutionMode.CONCURRENT)
     @ResourceLock(value = ROOT_LOG, mode = ResourceAccessMode.READ)
