@@ -1,5 +1,6 @@
 package dev.agentcoordinator.engine;
 
+import dev.agentcoordinator.DroppedAtClose;
 import dev.agentcoordinator.locks.AcquireResult;
 import dev.agentcoordinator.locks.LockHolder;
 import dev.agentcoordinator.locks.LockRequest;

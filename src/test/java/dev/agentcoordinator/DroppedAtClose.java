@@ -1,4 +1,4 @@
-package dev.agentcoordinator.engine;
+package dev.agentcoordinator;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 
@@ -12,16 +12,16 @@ import java.util.Deque;
  * the earlier ones behind, and one failed DROP skipped the rest: a trigger left on workflow_step_executions acts on
  * the tests that run after.
  */
-final class DroppedAtClose implements AutoCloseable {
+public final class DroppedAtClose implements AutoCloseable {
     private final JdbcTemplate jdbc;
     private final Deque<String> drops = new ArrayDeque<>();
 
-    DroppedAtClose(JdbcTemplate jdbc) {
+    public DroppedAtClose(JdbcTemplate jdbc) {
         this.jdbc = jdbc;
     }
 
     /** Runs {@code create}; once it went through, {@code drop} runs at close. */
-    DroppedAtClose create(String create, String drop) {
+    public DroppedAtClose create(String create, String drop) {
         jdbc.execute(create);
         drops.push(drop);
         return this;
