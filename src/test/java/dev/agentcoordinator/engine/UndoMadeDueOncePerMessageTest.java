@@ -1,0 +1,138 @@
+package dev.agentcoordinator.engine;
+
+import dev.agentcoordinator.DroppedAtClose;
+import dev.agentcoordinator.locks.AcquireResult;
+import dev.agentcoordinator.locks.LockHolder;
+import dev.agentcoordinator.locks.LockRequest;
+import dev.agentcoordinator.locks.ResourceLockStore;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static dev.agentcoordinator.engine.ExecutionProbe.requests;
+import static dev.agentcoordinator.engine.ScriptedAgents.Reply;
+import static dev.agentcoordinator.engine.TestCoordinator.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A redelivered message makes the lease of an undo it started due (compensation-request-due.sql), and the retry sweep
+ * sends it. A locked undo of the same message that cannot start (its lock names no resource any more) runs the saga's
+ * pass again within that message; that pass found the undo running, started by the message, and made its lease due
+ * again: the sweep sent the undo a second time.
+ */
+class UndoMadeDueOncePerMessageTest {
+    /** The lock sweep's route: stopped here, so that only the redelivery tries the waiting undo. */
+    private static final String LOCK_SWEEP = "coordinator.locks.waiting";
+    /** Per execution: its step last fails once the test has set the stage. */
+    private static final Map<String, CountDownLatch> FAIL = new ConcurrentHashMap<>();
+    private static ScriptedAgents agents;
+
+    private static CountDownLatch failureOf(String executionId) {
+        return FAIL.computeIfAbsent(executionId, id -> new CountDownLatch(1));
+    }
+
+    @BeforeAll
+    static void agents() throws Exception {
+        agents = new ScriptedAgents(shared().connectionFactory()).agent("f-undo-due-agent", r -> {
+            if (r.action().equals("fail")) {
+                try {
+                    failureOf(r.request().path("execution_id").asText()).await(30, TimeUnit.SECONDS);   // until the test has set the stage
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return List.of(Reply.error("last fails", false));
+            }
+            return List.of(Reply.ok(Map.of("done", r.action())));
+        }).agent("f-undo-due-unanswering-agent", r -> List.of());   // b_resent's undo keeps running
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        agents.close();
+    }
+
+    private static long undoRequestsOfB(String executionId) {
+        return requests(agents, executionId, "b_resent").stream().filter(r -> r.action().equals("undo_b")).count();
+    }
+
+    @Test
+    @ResourceLock(value = LOCK_SWEEP, mode = ResourceAccessMode.READ_WRITE)
+    void anUndoTheSweepSentForARedeliveryIsNotMadeDueAgainByAnotherPassOfThatMessage() throws Exception {
+        JdbcTemplate jdbc = new JdbcTemplate(shared().dataSource());
+        ResourceLockStore locks = new ResourceLockStore(shared().dataSource());
+        String key = "k-" + UUID.randomUUID().toString().substring(0, 8);
+        String eventId = sendEvent("F_UNDO_DUE_ONCE", "{\"key\":\"" + key + "\"}");
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> executionOf(eventId) != null
+                && "running".equals(stepStatuses(executionOf(eventId)).get("last")));
+        String executionId = executionOf(eventId);
+        String suffix = executionId.replace("-", "_");
+        // d_locked's undo waits for its lock, held elsewhere
+        AcquireResult.Acquired held = (AcquireResult.Acquired) locks.acquire(
+                new LockHolder("f-undo-due-holder", 5, "holding-execution", "holding-step"), new LockRequest("undo_due_once", key, 60_000));
+        // the failure's first delivery starts b_resent's undo (which takes the key out of the trigger: the next read of
+        // the context names no lock for d_locked), has c_refused's refused once, and leaves d_locked's waiting; its
+        // redelivery makes b_resent's lease due, starts c_refused's, and fails d_locked's, which runs the saga's pass
+        // again: that pass comes only once the sweep has sent b_resent's undo
+        try (DroppedAtClose created = new DroppedAtClose(jdbc)) {
+            created.create("CREATE SEQUENCE test_refusals_" + suffix, "DROP SEQUENCE IF EXISTS test_refusals_" + suffix);
+            created.create("CREATE FUNCTION test_refuse_once_" + suffix + "() RETURNS trigger AS $$ BEGIN"
+                    + " IF nextval('test_refusals_" + suffix + "') = 1 THEN RAISE EXCEPTION 'refused once by the test'; END IF;"
+                    + " RETURN NEW; END; $$ LANGUAGE plpgsql", "DROP FUNCTION IF EXISTS test_refuse_once_" + suffix + "()");
+            created.create("CREATE TRIGGER test_refuse_once_" + suffix + " BEFORE UPDATE ON workflow_step_executions FOR EACH ROW"
+                    + " WHEN (NEW.execution_id = '" + executionId + "' AND NEW.kind = 'compensation' AND NEW.step_id = 'c_refused'"
+                    + " AND OLD.status = 'pending' AND NEW.status = 'running') EXECUTE FUNCTION test_refuse_once_" + suffix + "()",
+                    "DROP TRIGGER IF EXISTS test_refuse_once_" + suffix + " ON workflow_step_executions");
+            created.create("CREATE FUNCTION test_forget_key_" + suffix + "() RETURNS trigger AS $$ BEGIN"
+                    + " UPDATE workflow_executions SET trigger_payload = trigger_payload - 'key' WHERE id = NEW.execution_id;"
+                    + " RETURN NULL; END; $$ LANGUAGE plpgsql", "DROP FUNCTION IF EXISTS test_forget_key_" + suffix + "()");
+            created.create("CREATE TRIGGER test_forget_key_" + suffix + " AFTER UPDATE ON workflow_step_executions FOR EACH ROW"
+                    + " WHEN (NEW.execution_id = '" + executionId + "' AND NEW.kind = 'compensation' AND NEW.step_id = 'b_resent'"
+                    + " AND OLD.status = 'pending' AND NEW.status = 'running') EXECUTE FUNCTION test_forget_key_" + suffix + "()",
+                    "DROP TRIGGER IF EXISTS test_forget_key_" + suffix + " ON workflow_step_executions");
+            // holds d_locked's failure (at most 30 s) while b_resent's lease is there, that is until the sweep has sent it
+            created.create("CREATE FUNCTION test_after_sweep_" + suffix + "() RETURNS trigger AS $$ BEGIN"
+                    + " FOR i IN 1..600 LOOP"
+                    + " EXIT WHEN NOT EXISTS (SELECT 1 FROM workflow_step_executions WHERE execution_id = NEW.execution_id"
+                    + " AND kind = 'compensation' AND step_id = 'b_resent' AND request_due_at IS NOT NULL);"
+                    + " PERFORM pg_sleep(0.05); END LOOP; RETURN NEW; END; $$ LANGUAGE plpgsql",
+                    "DROP FUNCTION IF EXISTS test_after_sweep_" + suffix + "()");
+            created.create("CREATE TRIGGER test_after_sweep_" + suffix + " BEFORE UPDATE ON workflow_step_executions FOR EACH ROW"
+                    + " WHEN (NEW.execution_id = '" + executionId + "' AND NEW.kind = 'compensation' AND NEW.step_id = 'd_locked'"
+                    + " AND OLD.status = 'pending' AND NEW.status = 'failed') EXECUTE FUNCTION test_after_sweep_" + suffix + "()",
+                    "DROP TRIGGER IF EXISTS test_after_sweep_" + suffix + " ON workflow_step_executions");
+            org.apache.camel.spi.RouteController routes = shared().camelContext().getRouteController();
+            routes.stopRoute(LOCK_SWEEP);
+            try {
+                failureOf(executionId).countDown();
+                // c_refused's undo leaves with the redelivery's commit, after the pass d_locked's failure ran
+                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+                        .until(() -> !requests(agents, executionId, "c_refused").stream().filter(r -> r.action().equals("undo_c")).toList().isEmpty());
+                assertThat(query("SELECT status FROM workflow_step_executions WHERE execution_id = ? AND kind = 'compensation'"
+                        + " AND step_id = 'd_locked'", executionId)).singleElement().satisfies(r -> assertThat(r).containsEntry("status", "failed"));
+                // b_resent's undo went from the sweep, which left no lease of it for another send
+                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                        .until(() -> undoRequestsOfB(executionId) > 0 && query("SELECT 1 FROM workflow_step_executions WHERE execution_id = ?"
+                                + " AND kind = 'compensation' AND step_id = 'b_resent' AND request_due_at IS NOT NULL", executionId).isEmpty());
+                // and once: a second send would reach the agent in well under the 3 s
+                await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+                        .until(() -> undoRequestsOfB(executionId) == 1);
+            } finally {
+                routes.startRoute(LOCK_SWEEP);
+            }
+        } finally {
+            locks.release(held.lockId());
+        }
+    }
+}
