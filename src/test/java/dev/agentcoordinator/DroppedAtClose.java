@@ -27,6 +27,18 @@ public final class DroppedAtClose implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Closes it for one whose CREATEs failed before a try-with-resources held it (a constructor, a factory): what
+     * went through is dropped, and a failed DROP is suppressed in {@code failure}, which the caller throws.
+     */
+    public void closeAfter(RuntimeException failure) {
+        try {
+            close();
+        } catch (RuntimeException dropFailed) {
+            failure.addSuppressed(dropFailed);
+        }
+    }
+
     @Override
     public void close() {
         RuntimeException failed = null;

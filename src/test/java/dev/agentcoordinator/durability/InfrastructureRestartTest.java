@@ -1,5 +1,6 @@
 package dev.agentcoordinator.durability;
 
+import dev.agentcoordinator.DroppedAtClose;
 import dev.agentcoordinator.StartsChildProcesses;
 import dev.agentcoordinator.engine.Json;
 import org.junit.jupiter.api.AfterAll;
@@ -212,8 +213,7 @@ class InfrastructureRestartTest {
             List<String> before = sender.events("D_BREAKER", 3);
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> audit.lost(before) == 0);
             List<String> events;
-            fillTheDisk();
-            try {
+            try (DroppedAtClose fullDisk = fillTheDisk()) {
                 events = sender.events("D_BREAKER", 5);
                 await().atMost(Duration.ofSeconds(20)).until(() -> coordinator.logText().contains("route coordinator.events paused"));
                 // full for longer than an event's five deliveries last at one resume a second (12 s for ten before)
@@ -222,9 +222,7 @@ class InfrastructureRestartTest {
                 // reads still answer: the API serves them (it answered 503 "cannot be reached" throughout)
                 HttpResponse<String> listing = http(HttpRequest.newBuilder(URI.create(coordinator.httpUrl() + "/api/executions?limit=1")).build());
                 assertThat(listing.statusCode()).as(listing.body()).isEqualTo(200);
-            } finally {
-                freeTheDisk();
-            }
+            }   // the disk is free again
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> audit.lost(events) == 0);
             assertThat(coordinator.logText())
                     .contains("database out of resources (a full disk?): route coordinator.events paused until it can write again")
@@ -233,23 +231,25 @@ class InfrastructureRestartTest {
         }
     }
 
-    private static void fillTheDisk() {
-        var jdbc = new org.springframework.jdbc.core.JdbcTemplate(infra.dataSource());
-        jdbc.execute("CREATE FUNCTION test_full_disk() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION"
-                + " 'could not extend file \"base/1/1\": No space left on device' USING ERRCODE = 'disk_full'; END $$ LANGUAGE plpgsql");
-        jdbc.execute("CREATE TRIGGER test_full_disk BEFORE INSERT ON agent_events FOR EACH ROW EXECUTE FUNCTION test_full_disk()");
-        jdbc.execute("CREATE FUNCTION test_full_disk_ddl() RETURNS event_trigger AS $$ BEGIN RAISE EXCEPTION"
-                + " 'could not extend file: No space left on device' USING ERRCODE = 'disk_full'; END $$ LANGUAGE plpgsql");
-        jdbc.execute("CREATE EVENT TRIGGER test_full_disk_ddl ON ddl_command_start WHEN TAG IN ('CREATE TABLE AS')"
-                + " EXECUTE FUNCTION test_full_disk_ddl()");
-    }
-
-    private static void freeTheDisk() {
-        var jdbc = new org.springframework.jdbc.core.JdbcTemplate(infra.dataSource());
-        jdbc.execute("DROP EVENT TRIGGER IF EXISTS test_full_disk_ddl");
-        jdbc.execute("DROP FUNCTION IF EXISTS test_full_disk_ddl()");
-        jdbc.execute("DROP TRIGGER IF EXISTS test_full_disk ON agent_events");
-        jdbc.execute("DROP FUNCTION IF EXISTS test_full_disk()");
+    /** The full disk until closed: this class's tests share the database. */
+    private static DroppedAtClose fillTheDisk() {
+        DroppedAtClose created = new DroppedAtClose(new org.springframework.jdbc.core.JdbcTemplate(infra.dataSource()));
+        try {
+            created.create("CREATE FUNCTION test_full_disk() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION"
+                    + " 'could not extend file \"base/1/1\": No space left on device' USING ERRCODE = 'disk_full'; END $$ LANGUAGE plpgsql",
+                    "DROP FUNCTION IF EXISTS test_full_disk()");
+            created.create("CREATE TRIGGER test_full_disk BEFORE INSERT ON agent_events FOR EACH ROW EXECUTE FUNCTION test_full_disk()",
+                    "DROP TRIGGER IF EXISTS test_full_disk ON agent_events");
+            created.create("CREATE FUNCTION test_full_disk_ddl() RETURNS event_trigger AS $$ BEGIN RAISE EXCEPTION"
+                    + " 'could not extend file: No space left on device' USING ERRCODE = 'disk_full'; END $$ LANGUAGE plpgsql",
+                    "DROP FUNCTION IF EXISTS test_full_disk_ddl()");
+            created.create("CREATE EVENT TRIGGER test_full_disk_ddl ON ddl_command_start WHEN TAG IN ('CREATE TABLE AS')"
+                    + " EXECUTE FUNCTION test_full_disk_ddl()", "DROP EVENT TRIGGER IF EXISTS test_full_disk_ddl");
+            return created;
+        } catch (RuntimeException e) {
+            created.closeAfter(e);
+            throw e;
+        }
     }
 
     private void restartMidRun(String name, boolean noAttemptTimesOut, Outage outage) throws Exception {

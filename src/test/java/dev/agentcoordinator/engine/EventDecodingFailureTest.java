@@ -1,5 +1,6 @@
 package dev.agentcoordinator.engine;
 
+import dev.agentcoordinator.DroppedAtClose;
 import jakarta.jms.Connection;
 import jakarta.jms.Message;
 import jakarta.jms.QueueBrowser;
@@ -194,21 +195,18 @@ class EventDecodingFailureTest {
             String body = "{\"type\":\"" + type + "\",\"payload\":{\"note\":\"" + marker + "\"},\"event_id\":\"" + marker + "\"}";
             JdbcTemplate jdbc = new JdbcTemplate(shared().dataSource());
             String refusal = "test_refuse_" + marker.replace("-", "_");
-            // counts the refusals: a sequence is not rolled back with the refused insert's transaction
-            jdbc.execute("CREATE SEQUENCE " + refusal);
-            jdbc.execute("CREATE FUNCTION " + refusal + "() RETURNS trigger AS $$ BEGIN PERFORM nextval('" + refusal + "'); "
-                    + "RAISE EXCEPTION 'event % refused by the test', NEW.event_key; END; $$ LANGUAGE plpgsql");
-            jdbc.execute("CREATE TRIGGER " + refusal + " BEFORE INSERT ON agent_events FOR EACH ROW WHEN (NEW.event_key = '"
-                    + marker + "') EXECUTE FUNCTION " + refusal + "()");
-            try {
+            try (DroppedAtClose created = new DroppedAtClose(jdbc)) {
+                // counts the refusals: a sequence is not rolled back with the refused insert's transaction
+                created.create("CREATE SEQUENCE " + refusal, "DROP SEQUENCE IF EXISTS " + refusal);
+                created.create("CREATE FUNCTION " + refusal + "() RETURNS trigger AS $$ BEGIN PERFORM nextval('" + refusal + "'); "
+                        + "RAISE EXCEPTION 'event % refused by the test', NEW.event_key; END; $$ LANGUAGE plpgsql",
+                        "DROP FUNCTION IF EXISTS " + refusal + "()");
+                created.create("CREATE TRIGGER " + refusal + " BEFORE INSERT ON agent_events FOR EACH ROW WHEN (NEW.event_key = '"
+                        + marker + "') EXECUTE FUNCTION " + refusal + "()", "DROP TRIGGER IF EXISTS " + refusal + " ON agent_events");
                 sendRaw(body);
                 assertDeadLettered(body, "its delivery failed 3 times; the last time: ERROR: event " + marker + " refused by the test");
                 assertThat(jdbc.queryForObject("SELECT last_value FROM " + refusal, Long.class)).as(type).isEqualTo(3);
                 assertThat(executionOf(marker)).isNull();
-            } finally {
-                jdbc.execute("DROP TRIGGER " + refusal + " ON agent_events");
-                jdbc.execute("DROP FUNCTION " + refusal + "()");
-                jdbc.execute("DROP SEQUENCE " + refusal);
             }
         }
         String executionId = awaitExecution(sendEvent("F_DECODE", "{}"), "completed");

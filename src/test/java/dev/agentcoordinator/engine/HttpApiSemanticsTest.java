@@ -630,15 +630,14 @@ class HttpApiSemanticsTest {
         // a real fault: the statement's function is missing (schema drift), for this test only
         var jdbc = new org.springframework.jdbc.core.JdbcTemplate(TestCoordinator.shared().dataSource());
         String function = "list_executions(varchar, varchar, integer, bigint, varchar)";
-        jdbc.execute("ALTER FUNCTION " + function + " RENAME TO list_executions_moved");
-        try {
+        try (dev.agentcoordinator.DroppedAtClose moved = new dev.agentcoordinator.DroppedAtClose(jdbc)) {
+            moved.create("ALTER FUNCTION " + function + " RENAME TO list_executions_moved",
+                    "ALTER FUNCTION list_executions_moved(varchar, varchar, integer, bigint, varchar) RENAME TO list_executions");
             HttpResponse<String> response = get("/api/executions");
             assertThat(response.statusCode()).isEqualTo(500);
             assertThat(response.headers().firstValue("Content-Type")).hasValue("application/json");
             assertThat(Json.parse(response.body()).path("error").asText())
                     .matches("internal error \\(exchange [0-9A-F-]+, see the coordinator's log\\)");
-        } finally {
-            jdbc.execute("ALTER FUNCTION list_executions_moved(varchar, varchar, integer, bigint, varchar) RENAME TO list_executions");
         }
         assertThat(get("/api/executions").statusCode()).isEqualTo(200);
     }
@@ -870,19 +869,16 @@ class HttpApiSemanticsTest {
         String eventId = "f-http-retried-" + java.util.UUID.randomUUID();
         org.springframework.jdbc.core.JdbcTemplate jdbc = new org.springframework.jdbc.core.JdbcTemplate(shared().dataSource());
         String refusal = "test_refuse_" + eventId.replace("-", "_");
-        jdbc.execute("CREATE FUNCTION " + refusal + "() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'event % refused by the test',"
-                + " NEW.event_key; END; $$ LANGUAGE plpgsql");
-        jdbc.execute("CREATE TRIGGER " + refusal + " BEFORE INSERT ON agent_events FOR EACH ROW WHEN (NEW.event_key = '"
-                + eventId + "') EXECUTE FUNCTION " + refusal + "()");
         JsonNode deadLetter;
-        try {
+        try (dev.agentcoordinator.DroppedAtClose created = new dev.agentcoordinator.DroppedAtClose(jdbc)) {   // the fault is fixed at its end
+            created.create("CREATE FUNCTION " + refusal + "() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'event % refused by the test',"
+                    + " NEW.event_key; END; $$ LANGUAGE plpgsql", "DROP FUNCTION IF EXISTS " + refusal + "()");
+            created.create("CREATE TRIGGER " + refusal + " BEFORE INSERT ON agent_events FOR EACH ROW WHEN (NEW.event_key = '"
+                    + eventId + "') EXECUTE FUNCTION " + refusal + "()", "DROP TRIGGER IF EXISTS " + refusal + " ON agent_events");
             sendRaw("{\"type\":\"F_HTTP\",\"payload\":{\"from\":\"dlq\"},\"event_id\":\"" + eventId + "\"}");
             deadLetter = await().atMost(Duration.ofSeconds(30)).until(() -> Json.parse(get("/api/dead-letters?event_id=" + eventId).body()),
                     listed -> listed.path("count").asInt() == 1).at("/dead_letters/0");
             assertThat(deadLetter.path("reason").asText()).contains("refused by the test");
-        } finally {   // the fault is fixed
-            jdbc.execute("DROP TRIGGER " + refusal + " ON agent_events");
-            jdbc.execute("DROP FUNCTION " + refusal + "()");
         }
         String messageId = deadLetter.path("message_id").asText();
 

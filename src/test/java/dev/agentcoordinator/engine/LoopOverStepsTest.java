@@ -239,29 +239,29 @@ class LoopOverStepsTest {
         String topic = "redelivered-" + System.nanoTime();
         org.springframework.jdbc.core.JdbcTemplate jdbc = new org.springframework.jdbc.core.JdbcTemplate(shared().dataSource());
         String trigger = "test_refused_once_" + System.nanoTime();
-        jdbc.execute("CREATE SEQUENCE " + trigger + "_count");
-        jdbc.execute("""
-                CREATE OR REPLACE FUNCTION test_refuse_transition_once() RETURNS trigger AS $$
-                BEGIN
-                    IF nextval(TG_ARGV[0]) = 1 THEN   -- a sequence is not rolled back with the refused statement
-                        RAISE EXCEPTION 'start refused once by the test';
-                    END IF;
-                    RETURN NEW;
-                END;
-                $$ LANGUAGE plpgsql""");
-        // the second iteration's write, started in the transaction that takes its lock, fails once
-        jdbc.execute("CREATE TRIGGER " + trigger + " BEFORE UPDATE ON workflow_step_executions FOR EACH ROW WHEN (NEW.step_id = 'write'"
-                + " AND NEW.iteration = 1 AND NEW.status = 'running' AND OLD.status <> 'running' AND NEW.input ->> 'brief' = '" + topic
-                + "') EXECUTE FUNCTION test_refuse_transition_once('" + trigger + "_count')");
         org.apache.camel.spi.RouteController routes = shared().camelContext().getRouteController();
-        routes.stopRoute("coordinator.stalled-executions");
-        // the deliveries of this execution's replies that failed: the refused start's, and no other (the redelivery that
-        // starts the step completes, rather than failing after it and leaving the start to a third delivery)
-        org.apache.camel.builder.NotifyBuilder twoFailures = new org.apache.camel.builder.NotifyBuilder(shared().camelContext())
-                .fromRoute(ReplyRoutes.ROUTE_ID)
-                .filter(exchange -> String.valueOf(exchange.getProperty(ReplyRoutes.REPLY_TEXT)).contains(topic))
-                .whenFailed(2).create();
-        try {
+        try (dev.agentcoordinator.DroppedAtClose created = new dev.agentcoordinator.DroppedAtClose(jdbc)) {
+            created.create("CREATE SEQUENCE " + trigger + "_count", "DROP SEQUENCE IF EXISTS " + trigger + "_count");
+            created.create("""
+                    CREATE FUNCTION %s() RETURNS trigger AS $$
+                    BEGIN
+                        IF nextval(TG_ARGV[0]) = 1 THEN   -- a sequence is not rolled back with the refused statement
+                            RAISE EXCEPTION 'start refused once by the test';
+                        END IF;
+                        RETURN NEW;
+                    END;
+                    $$ LANGUAGE plpgsql""".formatted(trigger), "DROP FUNCTION IF EXISTS " + trigger + "()");
+            // the second iteration's write, started in the transaction that takes its lock, fails once
+            created.create("CREATE TRIGGER " + trigger + " BEFORE UPDATE ON workflow_step_executions FOR EACH ROW WHEN (NEW.step_id = 'write'"
+                    + " AND NEW.iteration = 1 AND NEW.status = 'running' AND OLD.status <> 'running' AND NEW.input ->> 'brief' = '" + topic
+                    + "') EXECUTE FUNCTION " + trigger + "('" + trigger + "_count')", "DROP TRIGGER IF EXISTS " + trigger + " ON workflow_step_executions");
+            routes.stopRoute("coordinator.stalled-executions");
+            // the deliveries of this execution's replies that failed: the refused start's, and no other (the redelivery that
+            // starts the step completes, rather than failing after it and leaving the start to a third delivery)
+            org.apache.camel.builder.NotifyBuilder twoFailures = new org.apache.camel.builder.NotifyBuilder(shared().camelContext())
+                    .fromRoute(ReplyRoutes.ROUTE_ID)
+                    .filter(exchange -> String.valueOf(exchange.getProperty(ReplyRoutes.REPLY_TEXT)).contains(topic))
+                    .whenFailed(2).create();
             String eventId = sendEvent("T_LOOP_STEPS_LOCKS", "{\"topic\":\"" + topic + "\"}");
             await().atMost(Duration.ofSeconds(20)).until(() -> jdbc.queryForObject("SELECT is_called FROM " + trigger + "_count", Boolean.class));
             String executionId = executionOf(eventId);
@@ -272,8 +272,6 @@ class LoopOverStepsTest {
             assertThat(rows(executionId, "write")).extracting(r -> r.get("text")).containsExactly(topic + "+", topic + "++", topic + "+++");
         } finally {
             routes.startRoute("coordinator.stalled-executions");
-            jdbc.execute("DROP TRIGGER " + trigger + " ON workflow_step_executions");
-            jdbc.execute("DROP SEQUENCE " + trigger + "_count");
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.agentcoordinator.engine;
 
+import dev.agentcoordinator.DroppedAtClose;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 import java.util.UUID;
@@ -14,23 +15,27 @@ final class RefusedTransition implements AutoCloseable {
     private final String trigger = "test_refused_" + UUID.randomUUID().toString().replace("-", "");
     /** Counts the refusals: a sequence is not rolled back with the refused statement's transaction. */
     private final String refusals = trigger + "_count";
+    /** Its sequence, function and trigger, each of its own: what the database had before comes back at close. */
+    private final DroppedAtClose created = new DroppedAtClose(jdbc);
 
     private RefusedTransition(String executionId, String stepId, String kind, String status) {
         if (!(executionId + (stepId == null ? "" : stepId) + kind + status).matches("[A-Za-z0-9_-]+")) {
             throw new IllegalArgumentException("not an id: " + executionId + ", " + stepId + ", " + kind + ", " + status);
         }
-        jdbc.execute("CREATE SEQUENCE " + refusals);
-        jdbc.execute("""
-                CREATE OR REPLACE FUNCTION test_refuse_transition() RETURNS trigger AS $$
-                BEGIN
-                    PERFORM nextval(TG_ARGV[0]);
-                    RAISE EXCEPTION 'transition refused by the test';
-                END;
-                $$ LANGUAGE plpgsql""");
-        jdbc.execute("CREATE TRIGGER " + trigger + " BEFORE UPDATE ON workflow_step_executions FOR EACH ROW "
-                + "WHEN (NEW.execution_id = '" + executionId + "'" + (stepId == null ? "" : " AND NEW.step_id = '" + stepId + "'")
-                + " AND NEW.kind = '" + kind + "' AND NEW.status = '" + status
-                + "' AND OLD.status <> '" + status + "') EXECUTE FUNCTION test_refuse_transition('" + refusals + "')");
+        try {
+            created.create("CREATE SEQUENCE " + refusals, "DROP SEQUENCE IF EXISTS " + refusals);
+            created.create("CREATE FUNCTION " + trigger + "() RETURNS trigger AS $$ BEGIN PERFORM nextval(TG_ARGV[0]);"
+                    + " RAISE EXCEPTION 'transition refused by the test'; END; $$ LANGUAGE plpgsql",
+                    "DROP FUNCTION IF EXISTS " + trigger + "()");
+            created.create("CREATE TRIGGER " + trigger + " BEFORE UPDATE ON workflow_step_executions FOR EACH ROW "
+                    + "WHEN (NEW.execution_id = '" + executionId + "'" + (stepId == null ? "" : " AND NEW.step_id = '" + stepId + "'")
+                    + " AND NEW.kind = '" + kind + "' AND NEW.status = '" + status
+                    + "' AND OLD.status <> '" + status + "') EXECUTE FUNCTION " + trigger + "('" + refusals + "')",
+                    "DROP TRIGGER IF EXISTS " + trigger + " ON workflow_step_executions");
+        } catch (RuntimeException e) {   // no caller's try-with-resources holds it yet
+            created.closeAfter(e);
+            throw e;
+        }
     }
 
     /** {@code kind} rows ("step", "compensation") of the execution cannot become {@code status} until closed. */
@@ -51,7 +56,6 @@ final class RefusedTransition implements AutoCloseable {
 
     @Override
     public void close() {
-        jdbc.execute("DROP TRIGGER " + trigger + " ON workflow_step_executions");
-        jdbc.execute("DROP SEQUENCE " + refusals);
+        created.close();
     }
 }

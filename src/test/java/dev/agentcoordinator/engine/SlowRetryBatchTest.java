@@ -1,5 +1,6 @@
 package dev.agentcoordinator.engine;
 
+import dev.agentcoordinator.DroppedAtClose;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -41,17 +42,17 @@ class SlowRetryBatchTest {
         JdbcTemplate jdbc = new JdbcTemplate(shared().dataSource());
         // the statement that starts attempt 2 commits 1.5 s after its start, past the deadline it gave (1 s timeout),
         // as a sweep whose batch is still sending the requests before it
-        jdbc.execute("""
-                CREATE OR REPLACE FUNCTION test_slow_retry_batch() RETURNS trigger AS $$
-                BEGIN
-                    PERFORM pg_sleep(1.5);
-                    RETURN NULL;
-                END;
-                $$ LANGUAGE plpgsql""");
-        jdbc.execute("CREATE TRIGGER test_slow_retry_batch AFTER UPDATE ON workflow_step_executions FOR EACH ROW "
-                + "WHEN (NEW.step_id = 'late_sent' AND OLD.status = 'pending' AND NEW.status = 'running' AND NEW.attempt = 2) "
-                + "EXECUTE FUNCTION test_slow_retry_batch()");
-        try {
+        try (DroppedAtClose created = new DroppedAtClose(jdbc)) {
+            created.create("""
+                    CREATE FUNCTION test_slow_retry_batch() RETURNS trigger AS $$
+                    BEGIN
+                        PERFORM pg_sleep(1.5);
+                        RETURN NULL;
+                    END;
+                    $$ LANGUAGE plpgsql""", "DROP FUNCTION IF EXISTS test_slow_retry_batch()");
+            created.create("CREATE TRIGGER test_slow_retry_batch AFTER UPDATE ON workflow_step_executions FOR EACH ROW "
+                    + "WHEN (NEW.step_id = 'late_sent' AND OLD.status = 'pending' AND NEW.status = 'running' AND NEW.attempt = 2) "
+                    + "EXECUTE FUNCTION test_slow_retry_batch()", "DROP TRIGGER IF EXISTS test_slow_retry_batch ON workflow_step_executions");
             String eventId = sendEvent("F_SLOW_RETRY_BATCH", "{}");
             await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
                     .until(() -> List.of("completed", "failed").contains(String.valueOf(executionStatus(executionOf(eventId)))));
@@ -62,8 +63,6 @@ class SlowRetryBatchTest {
                     .extracting(r -> r.request().path("attempt").asInt())
                     .containsExactly(1, 2);
             assertThat(executionStatus(executionId)).isEqualTo("completed");
-        } finally {
-            jdbc.execute("DROP TRIGGER test_slow_retry_batch ON workflow_step_executions");
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.agentcoordinator.engine;
 
+import dev.agentcoordinator.DroppedAtClose;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -128,16 +129,17 @@ class UnsentRequestTest {
     @Test
     void aRetryWhoseRequestIsNotConfirmedSentIsSentAgainWhenItsLeaseRunsOut() {
         JdbcTemplate jdbc = new JdbcTemplate(shared().dataSource());
-        jdbc.execute("""
-                CREATE OR REPLACE FUNCTION test_refuse_lease_clearing() RETURNS trigger AS $$
-                BEGIN
-                    RAISE EXCEPTION 'lease clearing refused by the test';
-                END;
-                $$ LANGUAGE plpgsql""");
-        jdbc.execute("CREATE TRIGGER test_refused_lease_clearing BEFORE UPDATE ON workflow_step_executions FOR EACH ROW "
-                + "WHEN (NEW.step_id = 'unconfirmed' AND NEW.status = 'running' AND OLD.request_due_at IS NOT NULL "
-                + "AND NEW.request_due_at IS NULL) EXECUTE FUNCTION test_refuse_lease_clearing()");
-        try {
+        try (DroppedAtClose created = new DroppedAtClose(jdbc)) {
+            created.create("""
+                    CREATE FUNCTION test_refuse_lease_clearing() RETURNS trigger AS $$
+                    BEGIN
+                        RAISE EXCEPTION 'lease clearing refused by the test';
+                    END;
+                    $$ LANGUAGE plpgsql""", "DROP FUNCTION IF EXISTS test_refuse_lease_clearing()");
+            created.create("CREATE TRIGGER test_refused_lease_clearing BEFORE UPDATE ON workflow_step_executions FOR EACH ROW "
+                    + "WHEN (NEW.step_id = 'unconfirmed' AND NEW.status = 'running' AND OLD.request_due_at IS NOT NULL "
+                    + "AND NEW.request_due_at IS NULL) EXECUTE FUNCTION test_refuse_lease_clearing()",
+                    "DROP TRIGGER IF EXISTS test_refused_lease_clearing ON workflow_step_executions");
             String executionId = awaitExecution(sendEvent("F_UNSENT_RETRY", "{}"), "completed");
             assertThat(requests(agents, executionId, "unconfirmed"))
                     .extracting(r -> r.request().path("attempt").asInt())
@@ -145,8 +147,6 @@ class UnsentRequestTest {
             assertThat(requests(agents, executionId, "unconfirmed").get(1).correlationId())
                     .isEqualTo(requests(agents, executionId, "unconfirmed").get(2).correlationId());
             assertThat(stepRow(executionId, "unconfirmed")).containsEntry("status", "completed").containsEntry("attempt", 2);
-        } finally {
-            jdbc.execute("DROP TRIGGER test_refused_lease_clearing ON workflow_step_executions");
         }
     }
 
