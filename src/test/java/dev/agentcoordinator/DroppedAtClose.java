@@ -6,9 +6,9 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 
 /**
- * Objects a test creates on the shared test database (sequences, functions, triggers), each dropped at close, the
- * latest first: only those whose CREATE went through, and every one of them even when a DROP before it failed (the
- * first failure is thrown, the others suppressed in it). Created one by one before a try/finally, a failed CREATE left
+ * Objects a test creates on the shared test database (sequences, functions, triggers; or a change such as a rename,
+ * whose "drop" undoes it), each dropped at close, the latest first: only those whose CREATE went through, and every
+ * one of them even when a DROP before it failed (the first failure is thrown, the others suppressed in it). Created one by one before a try/finally, a failed CREATE left
  * the earlier ones behind, and one failed DROP skipped the rest: a trigger left on workflow_step_executions acts on
  * the tests that run after.
  */

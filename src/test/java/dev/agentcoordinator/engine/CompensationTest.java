@@ -5,6 +5,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -21,7 +22,8 @@ import static org.awaitility.Awaitility.await;
 
 /** Saga: when an execution fails or is cancelled, completed steps are undone, last first. */
 // Its methods run side by side (@Execution(CONCURRENT), junit-platform.properties): they wait for sweeps
-// and replies of their own executions (a RefusedTransition has a trigger function of its own).
+// and replies of their own executions; the two with a RefusedTransition take turns (each replaces the one
+// trigger function).
 class CompensationTest {
     private static ScriptedAgents agents;
 
@@ -334,6 +336,8 @@ class CompensationTest {
                         .hasEntrySatisfying("error", error -> assertThat(error).asString().startsWith("loop ended after 2 iterations without satisfying its until condition (")));
     }
 
+    // replaces the trigger function RefusedTransition shares
+    @ResourceLock("RefusedTransition")
     @Test
     @Execution(ExecutionMode.CONCURRENT)
     void aCancelWhoseCompensationsCouldNotStartIsAnsweredAndTheSweepCompensatesLater() throws Exception {
@@ -362,6 +366,8 @@ class CompensationTest {
      * start is refused): the redelivered reply sends that request again, since the rollback took it away, and
      * the compensation does not wait for its timeout.
      */
+    // replaces the trigger function RefusedTransition shares
+    @ResourceLock("RefusedTransition")
     @Test
     @Execution(ExecutionMode.CONCURRENT)
     void aCompensationWhoseRequestARollbackTookAwayIsSentAgainByTheRedelivery() {
