@@ -101,15 +101,19 @@ final class CompensationRoutes {
                                 // while it still runs (sent from here, it left with this message's commit, which may come
                                 // after its reply settled it); nothing to send from here
                                 .when(routes.header(RESENT).isEqualTo(true))
-                                    .to(Sql.update("compensation-request-due")).id(wf + "~compensate.request-due")
-                                    .setBody(routes.constant(null))
-                                    .filter(Sql.applied())
-                                        // another pass of this message (a nested ~compensate) must not make it due again
-                                        // after the sweep sent it: that would send it twice (SentRequests, plan())
-                                        .process(SentRequests::record)
-                                        .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG,
-                                                "compensation of ${header.stepId}: its request is sent again by the retry sweep (redelivery) [execution ${header.executionId}]")
+                                    // a pass nested in this one's split (a locked undo that failed) may have made it due
+                                    // already, after this pass planned it, and the sweep sent it since
+                                    .filter(exchange -> !SentRequests.sentBefore(exchange, exchange.getMessage().getHeader(ROW_ID)))
+                                        .to(Sql.update("compensation-request-due")).id(wf + "~compensate.request-due")
+                                        .filter(Sql.applied())
+                                            // another pass of this message (a nested ~compensate) must not make it due again
+                                            // after the sweep sent it: that would send it twice (SentRequests, plan())
+                                            .process(SentRequests::record)
+                                            .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG,
+                                                    "compensation of ${header.stepId}: its request is sent again by the retry sweep (redelivery) [execution ${header.executionId}]")
+                                        .end()
                                     .end()
+                                    .setBody(routes.constant(null))
                                 .endChoice()
                                 .when(routes.header(START).isEqualTo("locked"))
                                     .process(this::startWithLocks).id(wf + "~compensate.lock-and-mark-running")
