@@ -31,7 +31,9 @@ import java.util.concurrent.TimeUnit;
  * again, or be refused the new sessions they need (a broker still starting answers {@code Server not started} with its
  * connections left open). So, for each backlog given its queue, the watch also looks at the oldest message of that
  * queue (browses, every {@link #LOOK_MS} on a thread of its own, while its consumers took no reply for a while): the
- * hold of a quiet spell then rests on what it saw, not on the quiet (see {@link ReplyBacklog}).
+ * hold of a quiet spell then rests on what it saw, not on the quiet (see {@link ReplyBacklog}). A browse does not show
+ * the replies in delivery to a consumer (its buffer), which a database outage leaves in the suspended consumers; while a
+ * backlog keeps those back, a look that browses nothing also counts the queue, in-delivery messages included.
  */
 public final class BrokerOutageWatch implements org.apache.camel.Service {
     private static final Logger LOG = LoggerFactory.getLogger(BrokerOutageWatch.class);
@@ -172,6 +174,9 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
                 // empty queue: its arrival is unknown, so the last look stands
                 backlog.queueLooked(startedAt, oldest);
             }
+            if (oldest == 0 && backlog.wantsQueueCount() && countedEmpty(watched, queue)) {
+                backlog.queueCountedEmpty(startedAt);
+            }
         } catch (org.apache.activemq.artemis.api.core.ActiveMQSecurityException | jakarta.jms.JMSSecurityException refused) {
             if (!refusedBefore) {
                 backlog.queueLooksRefused();
@@ -238,6 +243,22 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
     static String arrivedBefore(long stamp) {
         return "_AMQ_INGRESS_TIMESTAMP < " + stamp + " OR \"m.x-opt-ingress-time\" < " + stamp
                 + " OR (_AMQ_INGRESS_TIMESTAMP IS NULL AND \"m.x-opt-ingress-time\" IS NULL AND AMQTimestamp < " + stamp + ")";
+    }
+
+    /**
+     * Whether the broker counts no message in the queue, those in delivery to a consumer (its buffer) and those scheduled
+     * for redelivery included, which a browse does not show. A count that fails tells nothing (the backlog stays kept back,
+     * up to its bound): it must not take the looks' permission away.
+     */
+    private boolean countedEmpty(Connection watched, String queue) throws JMSException {
+        try {
+            org.apache.activemq.artemis.api.core.client.ClientSession.QueueQuery counted = lookSession(watched)
+                    .queueQuery(org.apache.activemq.artemis.api.core.SimpleString.of(queue));
+            return counted.isExists() && counted.getMessageCount() == 0;
+        } catch (org.apache.activemq.artemis.api.core.ActiveMQException failed) {
+            LOG.debug("could not count {}: {}", queue, failed.toString());
+            return false;
+        }
     }
 
     /**

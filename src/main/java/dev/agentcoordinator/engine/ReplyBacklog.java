@@ -46,6 +46,13 @@ import java.util.function.LongSupplier;
  * {@link #queueLooked}), a quiet spell holds back to what the last look saw: the arrival of the oldest reply queued
  * then, or the look's start when it found none (replies since then are not seen yet). A look that fails (no session
  * can be made) leaves the last one standing, so the hold grows until one succeeds, up to {@link #MAX_HOLD_MS}.
+ *
+ * <p>After a database outage the looks are no evidence either: the suspended consumers stay open, and the replies the broker
+ * sent ahead into their buffers meanwhile are in delivery, which a browse does not show, while the resumed consumers may
+ * take a few seconds under load to take the first of them (a CI run timed out 16 attempts whose replies had waited in the
+ * queue since before the outage: the consumers took nothing for 2 s after their resume, and a look had found the queue
+ * empty). So the hold the consumers had when they were suspended stays in force, growing, until they take a reply or a
+ * look counts the queue empty, scheduled and in-delivery messages included ({@link #keptBackSince}).
  */
 public final class ReplyBacklog {
 
@@ -118,6 +125,12 @@ public final class ReplyBacklog {
      * look's start when none was; every reply queued then arrived since.
      */
     private volatile long queueSeenUpTo;
+    /**
+     * Wall clock (epoch ms) after which every reply the consumers have not taken since the database outage reached the
+     * broker: when they were suspended, less the hold they had then and {@link #MARGIN_MS}; 0 when none is kept back (no
+     * such pause, or since it a reply was taken or the queue counted empty).
+     */
+    private volatile long keptBackSince;
     /** The other coordinators' holds read longer ago than this are not taken (the reading failed since). */
     static final long OTHERS_FRESH_MS = 5_000;
 
@@ -167,6 +180,9 @@ public final class ReplyBacklog {
             windowMaxLagMs = Math.max(windowMaxLagMs, now - sentAt);
         }
         lastTakenAt = tick;
+        if (!consumersSuspended) {
+            keptBackSince = 0;   // the consumers take again: their lag tells what they kept back
+        }
     }
 
     /**
@@ -223,6 +239,10 @@ public final class ReplyBacklog {
 
     /** The reply consumers stop taking replies (the database is unreachable): no sweep can tell the backlog now. */
     public void consumersSuspended() {
+        if (!consumersSuspended && keptBackSince == 0) {
+            // a hold not known (the broker unreachable, the start) is left to the rules that cover those
+            ownHoldMs(true, true).ifPresent(hold -> keptBackSince = clock.getAsLong() - hold - MARGIN_MS);
+        }
         paused();
         consumersSuspended = true;
     }
@@ -230,7 +250,8 @@ public final class ReplyBacklog {
     /**
      * They take replies again: as at the start, the backlog is unknown until the first reply or
      * {@link #QUIET_MS} without one (the replies kept back may be queued, and those rolled back may be
-     * older than {@link #REDELIVERY_MS} by now).
+     * older than {@link #REDELIVERY_MS} by now); a quiet spell then holds back to the replies kept back
+     * ({@link #keptBackSince}) until a reply is taken or the queue is counted empty.
      */
     public void consumersResumed() {
         backlogUnknownAgain();
@@ -435,6 +456,25 @@ public final class ReplyBacklog {
         queueSeenUpTo = oldestArrivedAt > 0 ? Math.min(startedAt, oldestArrivedAt) : startedAt;
     }
 
+    /**
+     * Whether a look should also count the queue: replies are kept back since a database outage ({@link #keptBackSince}),
+     * which a browse cannot see while they wait in the consumers' buffers.
+     */
+    public boolean wantsQueueCount() {
+        return keptBackSince != 0 && !consumersSuspended;
+    }
+
+    /**
+     * A count that started at {@code startedAt} (from {@link #now}) found no message in the queue, neither queued nor in
+     * delivery nor scheduled for redelivery: nothing is kept back, and the queue is seen up to then.
+     */
+    public void queueCountedEmpty(long startedAt) {
+        if (!consumersSuspended) {
+            keptBackSince = 0;
+            queueSeenUpTo = startedAt;
+        }
+    }
+
     /** The longest hold another coordinator shared lately (0: none), as just read from the database. */
     public void othersHold(long holdMs) {
         othersHoldMs = holdMs;
@@ -468,7 +508,13 @@ public final class ReplyBacklog {
             lag = Math.max(lag, oldestUnsettledAge(now, tick, rolledBackToo));
         }
         // a reply taken lately speaks for the queue; a quiet spell only for what the last look at the queue saw
-        long unseen = byQueueLooks && queueLooks && (takenAt == 0 || tick - takenAt >= QUIET_MS) ? now - queueSeenUpTo : 0;
+        boolean quiet = takenAt == 0 || tick - takenAt >= QUIET_MS;
+        long unseen = byQueueLooks && queueLooks && quiet ? now - queueSeenUpTo : 0;
+        long keptBack = keptBackSince;
+        if (keptBack != 0 && quiet) {
+            // replies kept back in the consumers' buffers since a database outage: neither the quiet nor a browse tells them
+            unseen = Math.max(unseen, now - keptBack);
+        }
         if (pausedForMs > 0 && Math.max(lag, unseen) + MARGIN_MS < MAX_HOLD_MS) {
             pausedForMs = 0;   // what the pause left queued has been taken
         }

@@ -131,6 +131,49 @@ class BrokerOutageWatchTest {
     }
 
     /**
+     * A database outage suspends the reply consumers but leaves them open: the broker sends the replies that arrive
+     * meanwhile into their buffers, where a browse does not see them. Once resumed, a quiet spell still holds for them
+     * until the watch counts the queue empty (in-delivery messages included), not as soon as a look finds nothing.
+     */
+    @Test
+    void repliesInTheBuffersOfConsumersResumedAfterADatabaseOutageAreHeldForUntilTheQueueIsEmpty() throws Exception {
+        ReplyBacklog backlog = new ReplyBacklog();
+        String queue = "coordinator.replies";
+        try (EmbeddedBroker broker = new EmbeddedBroker(dev.agentcoordinator.infra.FreePort.on(EmbeddedBroker.HOST), dataDir)) {
+            String url = broker.start();
+            try (BrokerOutageWatch watch = BrokerOutageWatch.start(Messaging.connectionFactory(url, null, null), backlog, queue, 500);
+                 jakarta.jms.Connection consumers = Messaging.connectionFactory(url, null, null).createConnection();
+                 jakarta.jms.Connection agent = Messaging.connectionFactory(url, null, null).createConnection()) {
+                jakarta.jms.Session consuming = consumers.createSession(true, jakarta.jms.Session.SESSION_TRANSACTED);
+                jakarta.jms.MessageConsumer suspended = consuming.createConsumer(consuming.createQueue(queue));
+                consumers.start();   // with the client's default window: the broker sends replies ahead into its buffer
+                backlog.holdMs();
+                backlog.taken(System.currentTimeMillis() - 40);
+                backlog.consumersSuspended();   // the database is unreachable: the consumer takes nothing
+                jakarta.jms.Session replying = agent.createSession(false, jakarta.jms.Session.AUTO_ACKNOWLEDGE);
+                replying.createProducer(replying.createQueue(queue)).send(replying.createTextMessage("{\"status\":\"completed\"}"));
+                long reachedBrokerBy = System.currentTimeMillis();   // a persistent send returns once the broker has it
+                backlog.consumersResumed();   // resumed, and slow to take the reply
+
+                await().pollInterval(Duration.ofMillis(100)).atMost(Duration.ofSeconds(30)).until(() -> backlog.holdMs().isPresent());
+                // several looks, each finding nothing to browse: the reply is in delivery to the consumer
+                long looksFrom = System.currentTimeMillis();
+                await().pollInterval(Duration.ofMillis(100)).atMost(Duration.ofSeconds(30))
+                        .until(() -> System.currentTimeMillis() - looksFrom >= 3 * BrokerOutageWatch.LOOK_MS);
+                long askedAt = System.currentTimeMillis();
+                assertThat(backlog.holdMs().getAsLong())
+                        .as("a reply kept back in a resumed consumer's buffer: no attempt whose deadline came after it arrived is judged late")
+                        .isGreaterThanOrEqualTo(askedAt - reachedBrokerBy);
+
+                assertThat(suspended.receive(10_000)).isNotNull();
+                consuming.commit();   // taken and settled (outside the backlog): the queue is empty now
+                await().pollInterval(Duration.ofMillis(100)).atMost(Duration.ofSeconds(30))
+                        .until(() -> backlog.holdMs().orElse(Long.MAX_VALUE) < BrokerOutageWatch.LOOK_MS * 4);
+            }
+        }
+    }
+
+    /**
      * An idle coordinator looks at its reply queues every {@link BrokerOutageWatch#LOOK_MS}: each look made and closed a
      * session and a browser (six round trips a queue). The session is kept between looks; only the browse is made anew
      * (a browser's enumeration is a snapshot of its own consumer).

@@ -280,4 +280,53 @@ class ReplyBacklogTest {
         assertThat(backlog.wantsQueueLook()).as("its consumers take replies: their lag tells").isFalse();
         assertThat(backlog.holdMs()).hasValue(50);
     }
+    /**
+     * After a database outage the resumed consumers may take nothing for longer than a quiet spell (a loaded machine),
+     * while the replies the broker sent ahead into their buffers before and during the outage wait there, unseen by a
+     * browse: the hold they had when suspended stays in force, growing, until they take a reply.
+     */
+    @Test
+    void aQuietSpellAfterADatabaseOutageHoldsForTheRepliesKeptBackUntilTheConsumersTakeOne() {
+        backlog.looksAtQueue();
+        backlog.holdMs();
+        backlog.taken(now.get() - 40);
+        long suspendedAt = now.get();
+        backlog.consumersSuspended();   // the database is unreachable
+        now.addAndGet(6_000);           // replies reach the broker meanwhile, into the suspended consumers' buffers
+        backlog.consumersResumed();
+        assertThat(backlog.holdMs()).as("what queued meanwhile is not known yet").isEmpty();
+        now.addAndGet(ReplyBacklog.QUIET_MS);   // resumed, but slow to take the first reply
+        assertThat(backlog.wantsQueueLook()).isTrue();
+        backlog.queueLooked(now.get(), 0);      // the browse does not see the replies in delivery to the consumers
+        long keptBackFor = now.get() - (suspendedAt - 40 - ReplyBacklog.MARGIN_MS);
+        assertThat(backlog.holdMs()).as("replies sent just before the outage may still wait").hasValue(keptBackFor);
+        now.addAndGet(1_000);
+        assertThat(backlog.holdMs()).as("still nothing taken").hasValue(keptBackFor + 1_000);
+
+        backlog.taken(suspendedAt + 100);   // the consumers take again: their lag tells
+        assertThat(backlog.holdMs()).hasValue(now.get() - suspendedAt - 100 + ReplyBacklog.MARGIN_MS);
+        now.addAndGet(ReplyBacklog.QUIET_MS);
+        backlog.queueLooked(now.get(), 0);
+        assertThat(backlog.holdMs()).as("drained").hasValue(0);
+    }
+
+    /** Without the broker watch's looks too; a count that finds the queue empty, in delivery included, ends the hold. */
+    @Test
+    void repliesKeptBackByADatabaseOutageAreHeldForUntilTheQueueIsCountedEmpty() {
+        backlog.holdMs();
+        now.addAndGet(ReplyBacklog.QUIET_MS);
+        assertThat(backlog.holdMs()).hasValue(0);
+        backlog.consumersSuspended();
+        assertThat(backlog.wantsQueueCount()).as("suspended: nothing to count yet").isFalse();
+        now.addAndGet(3_000);
+        backlog.consumersResumed();
+        assertThat(backlog.holdMs()).isEmpty();
+        now.addAndGet(ReplyBacklog.QUIET_MS);
+        assertThat(backlog.holdMs()).hasValue(3_000 + ReplyBacklog.QUIET_MS + ReplyBacklog.MARGIN_MS);
+        assertThat(backlog.wantsQueueCount()).isTrue();
+
+        backlog.queueCountedEmpty(now.get());
+        assertThat(backlog.wantsQueueCount()).isFalse();
+        assertThat(backlog.holdMs()).hasValue(0);
+    }
 }
