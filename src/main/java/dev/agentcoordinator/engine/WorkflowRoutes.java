@@ -367,8 +367,12 @@ public class WorkflowRoutes extends RouteBuilder {
             // dependent that settles checks for the end itself; only a replay (the first
             // delivery may have died after settling the last step) checks here.
             // a multicast only where there is something to fan out to: its exchange copies cost CPU on every step
+            // stopped at the first branch that fails: the message rolls back, and a branch started after that failure
+            // would commit its attempt (its deadline running) while its request went with the rollback (a chaos run:
+            // the next branches waited out a PostgreSQL restart for a connection, started, and timed out unsent)
             var fannedOut = next.size() == 1 ? route.to(next.get(0))
-                    : route.process(SentRequests::shareAcrossBranches).multicast(AggregationStrategies.useOriginal()).id(wf + "." + step.id() + ".fan-out").to(next.toArray(String[]::new)).end();
+                    : route.process(SentRequests::shareAcrossBranches).multicast(AggregationStrategies.useOriginal()).stopOnException()
+                        .id(wf + "." + step.id() + ".fan-out").to(next.toArray(String[]::new)).end();
             fannedOut.filter(AgentStepMapper::replayed)
                         .to(Endpoints.finish(wf))
                     .end();
