@@ -82,7 +82,8 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
      */
     private org.apache.activemq.artemis.spi.core.protocol.RemotingConnection socket;
     private ScheduledFuture<?> reachableAgain;
-    private boolean stopped;
+    /** Set by {@link #stop()}; read by the looks' thread too, which the stop interrupts. */
+    private volatile boolean stopped;
 
     private BrokerOutageWatch(ConnectionFactory factory, java.util.List<ReplyBacklog> backlogs, long reconnectedAfterMs,
                               java.util.Map<ReplyBacklog, String> queues, long refusedRetryMs) {
@@ -156,6 +157,10 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
                 lookAt(watched, backlog, queue.getValue(), refused != null);
             }
         } catch (RuntimeException | Error e) {   // a periodic task that throws is never run again
+            if (stopped) {   // the stop interrupted a look waiting for the broker (ActiveMQInterruptedException): no fault
+                LOG.debug("a look at a reply queue ended by the watch's stop: {}", e.toString());
+                return;
+            }
             LOG.warn("the broker watch could not look at a reply queue: {}", e.toString());
         }
     }

@@ -405,4 +405,38 @@ class BrokerOutageWatchTest {
             secured.stop();
         }
     }
+    /**
+     * A stop interrupts a look waiting for the broker's answer (a coordinator's graceful stop under load): that is the
+     * stop, not a failure, and logs no WARN line (an operator's SIGTERM logged "the broker watch could not look at a
+     * reply queue: …ActiveMQInterruptedException").
+     */
+    @Test
+    void aStopThatInterruptsALookLogsNoWarning() throws Exception {
+        ReplyBacklog backlog = new ReplyBacklog();
+        java.util.concurrent.CountDownLatch lookWaits = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch brokerNeverAnswers = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicReference<Thread> looking = new java.util.concurrent.atomic.AtomicReference<>();
+        try (EmbeddedBroker broker = new EmbeddedBroker(dev.agentcoordinator.infra.FreePort.on(EmbeddedBroker.HOST), dataDir);
+             CapturedLog log = CapturedLog.of(BrokerOutageWatch.class.getName())) {
+            String url = broker.start();
+            org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory factory =
+                    (org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory) Messaging.connectionFactory(url, null, null);
+            factory.getServerLocator().addOutgoingInterceptor((packet, connection) -> {
+                if (packet.getType() == PacketImpl.SESS_CREATECONSUMER && looking.compareAndSet(null, Thread.currentThread())) {
+                    lookWaits.countDown();
+                    try {   // a broker slow to answer the browse: the look waits until the stop interrupts it
+                        brokerNeverAnswers.await();
+                    } catch (InterruptedException interrupted) {
+                        Thread.currentThread().interrupt();   // the client's wait for the answer then ends as it would
+                    }
+                }
+                return true;
+            });
+            BrokerOutageWatch watch = BrokerOutageWatch.start(factory, backlog, "coordinator.replies", 500);
+            assertThat(lookWaits.await(60, java.util.concurrent.TimeUnit.SECONDS)).as("a look under way").isTrue();
+            watch.stop();
+            await().pollInterval(Duration.ofMillis(50)).atMost(Duration.ofSeconds(30)).until(() -> !looking.get().isAlive());
+            assertThat(log.atLeast(org.apache.logging.log4j.Level.WARN)).isEmpty();
+        }
+    }
 }
