@@ -48,8 +48,20 @@ final class RepeatedRefusals {
         int untold = refused.tellOrCount(key);
         if (untold >= 0) {
             LOG.warn("{}: the broker refused its request again ({}); it is sent again every sweep period until it goes or the"
-                    + " attempt's deadline passes ({} more refusal(s) since the last line)", what, failure.getMessage(), untold + 1);
+                    + " attempt's deadline passes ({} more refusal(s) since the last line)", what, brokersWords(failure), untold + 1);
         }
+    }
+
+    /**
+     * The innermost cause's message: the JMS producer raises Spring's UncategorizedJmsException, whose own message
+     * ("Uncategorized exception occurred during JMS processing") names neither the queue nor the reason.
+     */
+    static String brokersWords(Throwable failure) {
+        Throwable innermost = failure;
+        while (innermost.getCause() != null && innermost.getCause() != innermost) {
+            innermost = innermost.getCause();
+        }
+        return innermost.getMessage() == null ? innermost.toString() : innermost.getMessage().strip();
     }
 
     /** The attempt's request went. */

@@ -31,4 +31,22 @@ class RepeatedRefusalsTest {
         refusals.sent(key);
         assertThat(refusals.refusedBefore(key)).as("a later refusal of the attempt is a first one again").isFalse();
     }
+    /**
+     * A refusal comes from the JMS producer as Spring's UncategorizedJmsException, whose own message names nothing
+     * ("Uncategorized exception occurred during JMS processing"): the line names the broker's reason, its innermost cause.
+     */
+    @Test
+    void aRefusalIsToldInTheBrokersWords() {
+        String key = RepeatedRefusals.key("row-2", 1);
+        refusals.refusedFirst(key);
+        String full = "AMQ219058: Address \"agent.nobody\" is full. Message encode size = 2131B";
+        jakarta.jms.JMSException refused = new jakarta.jms.JMSException(full);
+        refused.initCause(new org.apache.activemq.artemis.api.core.ActiveMQAddressFullException(full));
+        try (CapturedLog log = CapturedLog.of(Endpoints.PROGRESS_LOG)) {
+            now.addAndGet(RepeatedRefusals.TELL_EVERY_MS);
+            refusals.refusedAgain(key, "step ask (attempt 1)", new org.springframework.jms.UncategorizedJmsException(refused));
+            assertThat(log.lines()).singleElement().asString()
+                    .startsWith("WARN step ask (attempt 1): the broker refused its request again (" + full + ");");
+        }
+    }
 }
