@@ -49,6 +49,13 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
      * those of the levels above, and one that finds none older; a look that needs more tells nothing.
      */
     static final int LOOK_ROUNDS = 16;
+    /**
+     * A look's last browse walks the whole queue on the broker, on the queue's own executor, delaying its deliveries
+     * meanwhile (50,000 queued replies: 240 ms): after a look that took {@code t}, the next waits at least this many times
+     * {@code t}, so that looks keep the queue at most a tenth of the time. A short look (an empty or shallow queue, a few
+     * ms) changes nothing: the next comes {@link #LOOK_MS} later as before.
+     */
+    static final int LOOK_PAUSE_FACTOR = 9;
     /** How often a queue whose browse was refused is tried again: a permission may be given back. */
     static final long LOOK_REFUSED_RETRY_MS = 60_000;
 
@@ -75,6 +82,8 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
     private Connection lookSessionOn;
     /** When a backlog's queue last refused a look or failed its retry (System.nanoTime), while refused (the looks' thread). */
     private final java.util.Map<ReplyBacklog, Long> refusedAt = new java.util.HashMap<>();
+    /** Per backlog, the {@link System#nanoTime()} before which its queue is not looked at again ({@link #LOOK_PAUSE_FACTOR}). */
+    private final java.util.Map<ReplyBacklog, Long> nextLookAt = new java.util.HashMap<>();
     private final long refusedRetryMs;
     /**
      * The client's connection under {@link #connection} as of its last (re)connection, looked at by the socket check.
@@ -151,10 +160,17 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
                 Long refused = refusedAt.get(backlog);
                 boolean wanted = refused == null ? backlog.wantsQueueLook()
                         : System.nanoTime() - refused >= TimeUnit.MILLISECONDS.toNanos(refusedRetryMs) && backlog.wantsRefusedLookTried();
-                if (watched == null || !wanted) {
+                Long next = nextLookAt.get(backlog);
+                if (watched == null || !wanted || next != null && System.nanoTime() - next < 0) {
                     continue;
                 }
-                lookAt(watched, backlog, queue.getValue(), refused != null);
+                long lookStart = System.nanoTime();
+                try {
+                    lookAt(watched, backlog, queue.getValue(), refused != null);
+                } finally {
+                    long end = System.nanoTime();
+                    nextLookAt.put(backlog, end + pauseAfterLook(end - lookStart));
+                }
             }
         } catch (RuntimeException | Error e) {   // a periodic task that throws is never run again
             if (stopped) {   // the stop interrupted a look waiting for the broker (ActiveMQInterruptedException): no fault
@@ -199,6 +215,11 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
             closeLookSession();   // made again at the next look
             retryLater(backlog, refusedBefore);
         }
+    }
+
+    /** How long after a look that took {@code tookNanos} the next may start, on top of {@link #LOOK_MS}'s schedule. */
+    static long pauseAfterLook(long tookNanos) {
+        return LOOK_PAUSE_FACTOR * tookNanos;
     }
 
     /** A refused queue whose retry failed otherwise is tried again at the refused pace, not at every look. */

@@ -439,4 +439,37 @@ class BrokerOutageWatchTest {
             assertThat(log.atLeast(org.apache.logging.log4j.Level.WARN)).isEmpty();
         }
     }
+
+    /**
+     * A look's last browse walks the whole queue on the broker (50,000 queued replies: 240 ms, the queue's deliveries
+     * waiting meanwhile): after a slow look the next waits ten times as long, instead of {@link BrokerOutageWatch#LOOK_MS}.
+     */
+    @Test
+    void afterASlowLookTheNextWaitsTenTimesItsLength() throws Exception {
+        ReplyBacklog backlog = new ReplyBacklog();
+        long slowMs = 400;
+        java.util.List<Long> browsesAt = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (EmbeddedBroker broker = new EmbeddedBroker(dev.agentcoordinator.infra.FreePort.on(EmbeddedBroker.HOST), dataDir)) {
+            String url = broker.start();
+            org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory factory =
+                    (org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory) Messaging.connectionFactory(url, null, null);
+            factory.getServerLocator().addOutgoingInterceptor((packet, connection) -> {
+                if (packet.getType() == PacketImpl.SESS_CREATECONSUMER) {
+                    browsesAt.add(System.nanoTime());
+                    // a broker slow to answer, as one walking a deep queue: the look takes at least this long
+                    java.util.concurrent.locks.LockSupport.parkNanos(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(slowMs));
+                }
+                return true;
+            });
+            BrokerOutageWatch watch = BrokerOutageWatch.start(factory, backlog, "coordinator.replies", 500);
+            try {
+                await().pollInterval(Duration.ofMillis(50)).atMost(Duration.ofSeconds(60)).until(() -> browsesAt.size() >= 2);
+                // each look of the empty queue is one browse: the second came no sooner than the first's 400 ms and 9 times that
+                assertThat(java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(browsesAt.get(1) - browsesAt.get(0)))
+                        .as("ms from one look to the next").isGreaterThanOrEqualTo(10 * slowMs);
+            } finally {
+                watch.stop();
+            }
+        }
+    }
 }
