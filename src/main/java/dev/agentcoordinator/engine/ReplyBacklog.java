@@ -52,7 +52,8 @@ import java.util.function.LongSupplier;
  * take a few seconds under load to take the first of them (a CI run timed out 16 attempts whose replies had waited in the
  * queue since before the outage: the consumers took nothing for 2 s after their resume, and a look had found the queue
  * empty). So the hold the consumers had when they were suspended stays in force, growing, until they take a reply or a
- * look counts the queue empty, scheduled and in-delivery messages included ({@link #keptBackSince}).
+ * look counts the queue empty, scheduled and in-delivery messages included ({@link #keptBackSince}). The same after an
+ * operator suspended the reply route (Hawtio, JMX), which keeps its consumers open too.
  */
 public final class ReplyBacklog {
 
@@ -98,6 +99,8 @@ public final class ReplyBacklog {
     private volatile boolean brokerUnreachable;
     /** The reply route is stopped or suspended (an operator, in Hawtio or over JMX): its consumers take nothing. */
     private volatile boolean routeStopped;
+    /** ... suspended: its consumers stay open, and the broker fills their buffers ({@link #keepBackBuffered}). */
+    private volatile boolean routeSuspended;
     /** When the consumers last stopped taking replies (an operator's stop, an outage); 0 while they take them. */
     private volatile long pausedAt;
     /**
@@ -180,7 +183,7 @@ public final class ReplyBacklog {
             windowMaxLagMs = Math.max(windowMaxLagMs, now - sentAt);
         }
         lastTakenAt = tick;
-        if (!consumersSuspended) {
+        if (!buffersKept()) {
             keptBackSince = 0;   // the consumers take again: their lag tells what they kept back
         }
     }
@@ -239,12 +242,27 @@ public final class ReplyBacklog {
 
     /** The reply consumers stop taking replies (the database is unreachable): no sweep can tell the backlog now. */
     public void consumersSuspended() {
-        if (!consumersSuspended && keptBackSince == 0) {
-            // a hold not known (the broker unreachable, the start) is left to the rules that cover those
-            ownHoldMs(true, true).ifPresent(hold -> keptBackSince = clock.getAsLong() - hold - MARGIN_MS);
+        if (!consumersSuspended) {
+            keepBackBuffered();
         }
         paused();
         consumersSuspended = true;
+    }
+
+    /**
+     * Suspended consumers stay open, and the broker goes on filling their buffers, which a browse does not show: what
+     * reached the broker after the hold in force now is kept back ({@link #keptBackSince}).
+     */
+    private void keepBackBuffered() {
+        if (keptBackSince == 0 && !buffersKept()) {
+            // a hold not known (the broker unreachable, the start) is left to the rules that cover those
+            ownHoldMs(true, true).ifPresent(hold -> keptBackSince = clock.getAsLong() - hold - MARGIN_MS);
+        }
+    }
+
+    /** Whether the consumers are suspended, open, by a database outage or by an operator: replies fill their buffers. */
+    private boolean buffersKept() {
+        return consumersSuspended || routeSuspended;
     }
 
     /**
@@ -293,8 +311,12 @@ public final class ReplyBacklog {
 
             @Override
             public void onSuspend(org.apache.camel.Route route) {
+                // a suspended route keeps its consumers open (a stopped one closes them, their buffers going back to
+                // the queue, where a look sees them)
+                keepBackBuffered();
                 paused();
                 routeStopped = true;
+                routeSuspended = true;
             }
 
             @Override
@@ -313,6 +335,7 @@ public final class ReplyBacklog {
         if (routeStopped) {
             backlogUnknownAgain();
             routeStopped = false;
+            routeSuspended = false;
             unpaused();
         }
     }
@@ -461,7 +484,7 @@ public final class ReplyBacklog {
      * which a browse cannot see while they wait in the consumers' buffers.
      */
     public boolean wantsQueueCount() {
-        return keptBackSince != 0 && !consumersSuspended;
+        return keptBackSince != 0 && !buffersKept();
     }
 
     /**
@@ -469,7 +492,7 @@ public final class ReplyBacklog {
      * delivery nor scheduled for redelivery: nothing is kept back, and the queue is seen up to then.
      */
     public void queueCountedEmpty(long startedAt) {
-        if (!consumersSuspended) {
+        if (!buffersKept()) {
             keptBackSince = 0;
             queueSeenUpTo = startedAt;
         }

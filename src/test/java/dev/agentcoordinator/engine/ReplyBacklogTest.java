@@ -329,4 +329,25 @@ class ReplyBacklogTest {
         assertThat(backlog.wantsQueueCount()).isFalse();
         assertThat(backlog.holdMs()).hasValue(0);
     }
+
+    /** An operator's suspend of the reply route keeps its consumers open too: what filled their buffers is held for. */
+    @Test
+    void aQuietSpellAfterAnOperatorResumedTheReplyRouteHoldsForTheRepliesKeptBack() {
+        backlog.looksAtQueue();
+        backlog.holdMs();
+        backlog.taken(now.get() - 40);
+        long suspendedAt = now.get();
+        org.apache.camel.spi.RoutePolicy route = backlog.operatorStops();
+        route.onSuspend(null);          // Hawtio's suspend
+        now.addAndGet(6_000);           // replies reach the broker meanwhile, into the suspended consumers' buffers
+        route.onResume(null);
+        assertThat(backlog.holdMs()).as("what queued meanwhile is not known yet").isEmpty();
+        now.addAndGet(ReplyBacklog.QUIET_MS);
+        backlog.queueLooked(now.get(), 0);   // the browse does not see the replies in delivery to the consumers
+        assertThat(backlog.holdMs()).as("replies sent just before the suspend may still wait")
+                .hasValue(now.get() - (suspendedAt - 40 - ReplyBacklog.MARGIN_MS));
+        assertThat(backlog.wantsQueueCount()).isTrue();
+        backlog.queueCountedEmpty(now.get());
+        assertThat(backlog.holdMs()).hasValue(0);
+    }
 }
