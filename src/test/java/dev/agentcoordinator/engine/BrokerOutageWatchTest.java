@@ -217,13 +217,9 @@ class BrokerOutageWatchTest {
             try (jakarta.jms.Connection agent = Messaging.connectionFactory(url, null, null).createConnection();
                  jakarta.jms.Session session = agent.createSession(false, jakarta.jms.Session.AUTO_ACKNOWLEDGE)) {
                 jakarta.jms.MessageProducer producer = session.createProducer(session.createQueue(queue));
-                jakarta.jms.Message older = session.createTextMessage("{\"status\":\"completed\"}");
-                older.setLongProperty(ReplyBacklog.INGRESS_TIMESTAMP, queuedAt - 240_000);
-                producer.send(older, jakarta.jms.DeliveryMode.PERSISTENT, 4, 0);
+                sendStampedReply(session, producer, queuedAt - 240_000, 4);
                 for (int i = 0; i < 3; i++) {
-                    jakarta.jms.Message urgent = session.createTextMessage("{\"status\":\"completed\"}");
-                    urgent.setLongProperty(ReplyBacklog.INGRESS_TIMESTAMP, queuedAt);
-                    producer.send(urgent, jakarta.jms.DeliveryMode.PERSISTENT, 9, 0);
+                    sendStampedReply(session, producer, queuedAt, 9);
                 }
             }
             try (BrokerOutageWatch watch = BrokerOutageWatch.start(Messaging.connectionFactory(url, null, null), backlog, queue, 500)) {
@@ -249,17 +245,13 @@ class BrokerOutageWatchTest {
             try (jakarta.jms.Connection agent = Messaging.connectionFactory(url, null, null).createConnection();
                  jakarta.jms.Session session = agent.createSession(false, jakarta.jms.Session.AUTO_ACKNOWLEDGE)) {
                 jakarta.jms.MessageProducer producer = session.createProducer(session.createQueue(queue));
-                jakarta.jms.Message older = session.createTextMessage("{\"status\":\"completed\"}");
-                older.setLongProperty(ReplyBacklog.INGRESS_TIMESTAMP, queuedAt - 240_000);
-                producer.send(older, jakarta.jms.DeliveryMode.PERSISTENT, 4, 0);
+                sendStampedReply(session, producer, queuedAt - 240_000, 4);
                 // a large one first among those of the highest priority: over the client's minLargeMessageSize
                 jakarta.jms.Message large = session.createTextMessage("x".repeat(300_000));
                 large.setLongProperty(ReplyBacklog.INGRESS_TIMESTAMP, queuedAt);
                 producer.send(large, jakarta.jms.DeliveryMode.PERSISTENT, 9, 0);
                 for (int i = 0; i < 15; i++) {
-                    jakarta.jms.Message urgent = session.createTextMessage("{\"status\":\"completed\"}");
-                    urgent.setLongProperty(ReplyBacklog.INGRESS_TIMESTAMP, queuedAt);
-                    producer.send(urgent, jakarta.jms.DeliveryMode.PERSISTENT, 7 + i % 3, 0);
+                    sendStampedReply(session, producer, queuedAt, 7 + i % 3);
                 }
             }
             try (BrokerOutageWatch watch = BrokerOutageWatch.start(Messaging.connectionFactory(url, null, null), backlog, queue, 500)) {
@@ -471,5 +463,13 @@ class BrokerOutageWatchTest {
                 watch.stop();
             }
         }
+    }
+
+    /** A persistent reply as an agent sends it, stamped as the broker stamps its arrival, at a step's priority. */
+    private static void sendStampedReply(jakarta.jms.Session session, jakarta.jms.MessageProducer producer, long arrivedAt,
+                                         int priority) throws jakarta.jms.JMSException {
+        jakarta.jms.Message reply = session.createTextMessage("{\"status\":\"completed\"}");
+        reply.setLongProperty(ReplyBacklog.INGRESS_TIMESTAMP, arrivedAt);
+        producer.send(reply, jakarta.jms.DeliveryMode.PERSISTENT, priority, 0);
     }
 }
