@@ -79,9 +79,15 @@ public final class Infrastructure implements AutoCloseable {
      * process of its own, which would outlive the JVM.
      */
     public static Infrastructure begin(CoordinatorSettings settings, java.util.function.Consumer<Infrastructure> begun) {
+        return begin(settings, begun, () -> FreePort.on(EmbeddedDatabase.HOST));
+    }
+
+    /** With the pick of the embedded database's port (when coordinator.db.embedded.port is 0) given: tests of a pick that is taken. */
+    static Infrastructure begin(CoordinatorSettings settings, java.util.function.Consumer<Infrastructure> begun,
+                                java.util.function.IntSupplier databasePortPick) {
         Infrastructure infra = new Infrastructure();
         begun.accept(infra);
-        infra.prepareDataSource(settings);
+        infra.prepareDataSource(settings, databasePortPick);
         infra.chooseBrokerUrl(settings);
         // closed in reverse: the pools before the servers they connect to
         infra.toClose.addLast(infra.embeddedBroker == null ? () -> { } : infra.embeddedBroker);
@@ -174,14 +180,14 @@ public final class Infrastructure implements AutoCloseable {
      * The pool, before the database runs: an embedded database gets its port now (a free one unless
      * configured), so that its URL is known; the pool connects on first use.
      */
-    private void prepareDataSource(CoordinatorSettings settings) {
+    private void prepareDataSource(CoordinatorSettings settings, java.util.function.IntSupplier databasePortPick) {
         jdbcUrl = settings.dbUrl();
         dbUser = settings.dbUser();
         String user = settings.dbUser();
         String password = settings.dbPassword();
         if (settings.embeddedDatabase()) {
             embeddedDatabase = new EmbeddedDatabase(settings.dbEmbeddedPort() != 0 ? settings.dbEmbeddedPort()
-                    : FreePort.on(EmbeddedDatabase.HOST), settings.dbEmbeddedDataDir());
+                    : databasePortPick.getAsInt(), settings.dbEmbeddedDataDir());
             jdbcUrl = embeddedDatabase.jdbcUrlBeforeStart();
             user = EmbeddedDatabase.USER;
             password = "";
