@@ -52,6 +52,8 @@ public final class EmbeddedDatabase implements AutoCloseable {
     private final IntSupplier portPick;
     /** How many ports a start on port 0 tries when another server takes each between the pick and the bind. */
     private static final int PICKS = 3;
+    /** A start on port 0's first try, picked at construction so that the URL is known before the start (0: none). */
+    private final int pickedAhead;
     private EmbeddedPostgres postgres;
     private String jdbcUrl;
     /** Set by close(): the server's exit from then on is no crash. */
@@ -74,10 +76,24 @@ public final class EmbeddedDatabase implements AutoCloseable {
 
     /** With the pick of a port for a start on port 0 given (tests of a pick that another server takes before the bind). */
     EmbeddedDatabase(int port, Path dataDir, Duration startTimeout, IntSupplier portPick) {
+        this(port, dataDir, startTimeout, portPick, 0);
+    }
+
+    private EmbeddedDatabase(int port, Path dataDir, Duration startTimeout, IntSupplier portPick, int pickedAhead) {
         this.port = port;
         this.dataDir = dataDir.toAbsolutePath();
         this.startTimeout = startTimeout;
         this.portPick = portPick;
+        this.pickedAhead = pickedAhead;
+    }
+
+    /**
+     * On a port {@code portPick} picks now, so that {@link #jdbcUrlBeforeStart} is known (the coordinator's pools get it
+     * before the start). It is still a pick, not a port the user set: when another program takes it before the server
+     * binds it, the start picks another, as on port 0 ({@link #jdbcUrl} then differs from {@link #jdbcUrlBeforeStart}).
+     */
+    static EmbeddedDatabase onPortPickedAhead(Path dataDir, IntSupplier portPick) {
+        return new EmbeddedDatabase(0, dataDir, START_TIMEOUT, portPick, portPick.getAsInt());
     }
 
     /**
@@ -97,7 +113,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
             }
             for (int pick = 1; ; pick++) {
                 try {
-                    return startOn(portPick.getAsInt(), true);
+                    return startOn(pick == 1 && pickedAhead != 0 ? pickedAhead : portPick.getAsInt(), true);
                 } catch (PortTakenBeforeBind e) {
                     if (pick == PICKS) {
                         throw e;
@@ -547,12 +563,15 @@ public final class EmbeddedDatabase implements AutoCloseable {
         return "jdbc:postgresql://" + HOST + ":" + port + "/" + DATABASE;
     }
 
-    /** The JDBC URL the server will have once started; needs a port chosen up front. */
+    /**
+     * The JDBC URL the server will have once started; needs a port chosen up front. A port picked ahead
+     * ({@link #onPortPickedAhead}) that was taken before the bind gives way to another: {@link #jdbcUrl} says which.
+     */
     public String jdbcUrlBeforeStart() {
-        if (port == 0) {
+        if (port == 0 && pickedAhead == 0) {
             throw new IllegalStateException("the URL of an embedded database on a port of its choosing is known only once it runs");
         }
-        return url(port);
+        return url(port != 0 ? port : pickedAhead);
     }
 
     public synchronized String jdbcUrl() {

@@ -178,7 +178,8 @@ public final class Infrastructure implements AutoCloseable {
 
     /**
      * The pool, before the database runs: an embedded database gets its port now (a free one unless
-     * configured), so that its URL is known; the pool connects on first use.
+     * configured), so that its URL is known; the pool connects on first use. A free one taken before the server binds
+     * it is picked again by the start (see {@link #startDatabase}), which then gives the pools their URL.
      */
     private void prepareDataSource(CoordinatorSettings settings, java.util.function.IntSupplier databasePortPick) {
         jdbcUrl = settings.dbUrl();
@@ -186,8 +187,10 @@ public final class Infrastructure implements AutoCloseable {
         String user = settings.dbUser();
         String password = settings.dbPassword();
         if (settings.embeddedDatabase()) {
-            embeddedDatabase = new EmbeddedDatabase(settings.dbEmbeddedPort() != 0 ? settings.dbEmbeddedPort()
-                    : databasePortPick.getAsInt(), settings.dbEmbeddedDataDir());
+            // a port of the coordinator's own pick is picked again at the start when another program takes it first
+            embeddedDatabase = settings.dbEmbeddedPort() != 0
+                    ? new EmbeddedDatabase(settings.dbEmbeddedPort(), settings.dbEmbeddedDataDir())
+                    : EmbeddedDatabase.onPortPickedAhead(settings.dbEmbeddedDataDir(), databasePortPick);
             jdbcUrl = embeddedDatabase.jdbcUrlBeforeStart();
             user = EmbeddedDatabase.USER;
             password = "";
@@ -340,7 +343,14 @@ public final class Infrastructure implements AutoCloseable {
 
     private void startDatabase() throws Exception {
         if (embeddedDatabase != null) {
-            embeddedDatabase.start();
+            String started = embeddedDatabase.start();
+            if (!started.equals(jdbcUrl)) {
+                // its port, picked ahead, was taken before the server bound it, and the start picked another: the pools
+                // (gated on this start) have not connected yet
+                pool.setJdbcUrl(started);
+                apiPool.setJdbcUrl(started);
+                jdbcUrl = started;
+            }
             // before their first connection (the pools are gated on this start): another server that binds the port
             // while this one is down after a crash gets none of their connections
             String check = embeddedDatabase.connectionCheck();
