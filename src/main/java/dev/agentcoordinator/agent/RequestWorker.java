@@ -124,8 +124,26 @@ final class RequestWorker implements Runnable {
         connection = opened;
     }
 
+    /**
+     * Consumes until the service stops. Whatever ends it, its connection is closed: a request delivered to it and not
+     * committed goes back to the queue for another consumer, instead of being held (with a consumer window, more with it)
+     * until the service's close.
+     */
     @Override
     public void run() {
+        try {
+            consume();
+        } catch (RuntimeException | Error e) {
+            // thrown while it recovered from a failure (out of memory again): this consumer is gone, the others run on
+            LOG.error("consumer on {} ended by {}; its request, if any, goes back to the queue; the service runs on with one"
+                    + " consumer fewer (close it and start it again from its builder to get it back)", queueName, e.toString(), e);
+            throw e;
+        } finally {
+            closeConnection();
+        }
+    }
+
+    private void consume() {
         long backoff = FIRST_BACKOFF_MILLIS;
         while (running()) {
             try {
@@ -161,9 +179,21 @@ final class RequestWorker implements Runnable {
                 closeConnection();
                 pauseUnlessStopped(backoff);
                 backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
+            } catch (Error e) {
+                // from the client, not a handler (process() answers those): out of memory decoding a large body, a class
+                // missing. Left to end the thread, it kept the connection open, holding the request it had been delivered
+                // until the service's close. The connection goes (the request back to the queue) and the consumer
+                // reconnects, as after a failure above; a request that throws it each time reaches the broker's delivery limit.
+                if (!running()) {
+                    break;
+                }
+                LOG.error("consumer on {} failed with {}, its request goes back to the queue; reconnecting in {} ms",
+                        queueName, e, backoff, e);
+                closeConnection();
+                pauseUnlessStopped(backoff);
+                backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
             }
         }
-        closeConnection();
     }
 
     /**
