@@ -19,7 +19,7 @@ final class RefusedTransition implements AutoCloseable {
     private final DroppedAtClose created = new DroppedAtClose(jdbc);
 
     private RefusedTransition(String executionId, String stepId, String kind, String status) {
-        if (!(executionId + (stepId == null ? "" : stepId) + kind + status).matches("[A-Za-z0-9_-]+")) {
+        if (!((executionId == null ? "" : executionId) + (stepId == null ? "" : stepId) + kind + status).matches("[A-Za-z0-9_-]+")) {
             throw new IllegalArgumentException("not an id: " + executionId + ", " + stepId + ", " + kind + ", " + status);
         }
         try {
@@ -28,8 +28,9 @@ final class RefusedTransition implements AutoCloseable {
                     + " RAISE EXCEPTION 'transition refused by the test'; END; $$ LANGUAGE plpgsql",
                     "DROP FUNCTION IF EXISTS " + trigger + "()");
             created.create("CREATE TRIGGER " + trigger + " BEFORE UPDATE ON workflow_step_executions FOR EACH ROW "
-                    + "WHEN (NEW.execution_id = '" + executionId + "'" + (stepId == null ? "" : " AND NEW.step_id = '" + stepId + "'")
-                    + " AND NEW.kind = '" + kind + "' AND NEW.status = '" + status
+                    + "WHEN (" + (executionId == null ? "" : "NEW.execution_id = '" + executionId + "' AND ")
+                    + (stepId == null ? "" : "NEW.step_id = '" + stepId + "' AND ")
+                    + "NEW.kind = '" + kind + "' AND NEW.status = '" + status
                     + "' AND OLD.status <> '" + status + "') EXECUTE FUNCTION " + trigger + "('" + refusals + "')",
                     "DROP TRIGGER IF EXISTS " + trigger + " ON workflow_step_executions");
         } catch (RuntimeException e) {   // no caller's try-with-resources holds it yet
@@ -46,6 +47,11 @@ final class RefusedTransition implements AutoCloseable {
     /** As {@link #of}, for the {@code kind} row of one step only. */
     static RefusedTransition ofStep(String executionId, String stepId, String kind, String status) {
         return new RefusedTransition(executionId, stepId, kind, status);
+    }
+
+    /** As {@link #ofStep}, in whichever execution: for a step id no other test's workflow has (an execution not started yet). */
+    static RefusedTransition ofStepOfAnyExecution(String stepId, String kind, String status) {
+        return new RefusedTransition(null, stepId, kind, status);
     }
 
     /** How many updates were refused so far. */
