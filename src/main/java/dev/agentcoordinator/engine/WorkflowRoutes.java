@@ -230,8 +230,10 @@ public class WorkflowRoutes extends RouteBuilder {
                 .setBody(constant(null))
                 .removeProperty(STARTED_ROWS)
                 .process(SentRequests::shareAcrossBranches)
-                // the roots still to decide: a list known per branch, hence a recipient list
-                .recipientList(header(ROOTS_TO_VISIT)).id(wf + "~start.fan-out-roots");
+                // the roots still to decide: a list known per branch, hence a recipient list. Stopped at the first root
+                // that fails, as a completion's fan-out is: the event rolls back, and a root started after that failure
+                // would commit its attempt (its deadline running) while its request went with the rollback
+                .recipientList(header(ROOTS_TO_VISIT)).stopOnException().id(wf + "~start.fan-out-roots");
     }
 
     /**
