@@ -92,7 +92,11 @@ final class CompensationRoutes {
                     .endChoice()
                     .otherwise()
                         .process(SentRequests::shareAcrossBranches)
-                        .split(routes.body())
+                        // stopped at the first undo that fails (the split's exception is raised again, as without):
+                        // the message rolls back, and an undo started after that failure would commit its attempt (its
+                        // deadline running) while its request went with the rollback; the redelivery leaves it to the
+                        // retry sweep, which sends it only while it has time left
+                        .split(routes.body()).stopOnException()
                             .process(this::dispatchHeaders)
                             .choice()
                                 .when(routes.header(START).isEqualTo("plain"))
