@@ -164,13 +164,10 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
                 if (watched == null || !wanted || next != null && System.nanoTime() - next < 0) {
                     continue;
                 }
-                long lookStart = System.nanoTime();
-                try {
-                    lookAt(watched, backlog, queue.getValue(), refused != null);
-                } finally {
-                    long end = System.nanoTime();
-                    nextLookAt.put(backlog, end + pauseAfterLook(end - lookStart));
-                }
+                // paced by the broker's work alone: a look that waited for a session (a reconnection, up to the call
+                // timeout) or failed tells nothing of the queue's depth, and must not put the next off by 9 times that
+                long browsed = lookAt(watched, backlog, queue.getValue(), refused != null);
+                nextLookAt.put(backlog, System.nanoTime() + pauseAfterLook(browsed));
             }
         } catch (RuntimeException | Error e) {   // a periodic task that throws is never run again
             if (stopped) {   // the stop interrupted a look waiting for the broker (ActiveMQInterruptedException): no fault
@@ -181,9 +178,12 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
         }
     }
 
-    private void lookAt(Connection watched, ReplyBacklog backlog, String queue, boolean refusedBefore) {
+    /** @return how long its browses (and count) took, in ns; 0 when the look failed */
+    private long lookAt(Connection watched, ReplyBacklog backlog, String queue, boolean refusedBefore) {
         long startedAt = backlog.now();
         try {
+            lookSession(watched);   // made (again) before the browses are timed
+            long browsing = System.nanoTime();
             long oldest = oldestQueued(watched, queue);
             if (refusedBefore) {
                 refusedAt.remove(backlog);
@@ -198,6 +198,7 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
             if (oldest == 0 && backlog.wantsQueueCount() && countedEmpty(watched, queue)) {
                 backlog.queueCountedEmpty(startedAt);
             }
+            return System.nanoTime() - browsing;
         } catch (org.apache.activemq.artemis.api.core.ActiveMQSecurityException | jakarta.jms.JMSSecurityException refused) {
             if (!refusedBefore) {
                 backlog.queueLooksRefused();
@@ -215,6 +216,7 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
             closeLookSession();   // made again at the next look
             retryLater(backlog, refusedBefore);
         }
+        return 0;
     }
 
     /** How long after a look that took {@code tookNanos} the next may start, on top of {@link #LOOK_MS}'s schedule. */

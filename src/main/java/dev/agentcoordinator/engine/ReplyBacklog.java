@@ -181,11 +181,13 @@ public final class ReplyBacklog {
                 windowStartedAt = tick;
             }
             windowMaxLagMs = Math.max(windowMaxLagMs, now - sentAt);
+            // under the lock that a suspension sets keptBackSince and its flag under: a reply taken just as the consumers
+            // are suspended must not clear what the suspension just kept back
+            if (!buffersKept()) {
+                keptBackSince = 0;   // the consumers take again: their lag tells what they kept back
+            }
         }
         lastTakenAt = tick;
-        if (!buffersKept()) {
-            keptBackSince = 0;   // the consumers take again: their lag tells what they kept back
-        }
     }
 
     /**
@@ -241,7 +243,7 @@ public final class ReplyBacklog {
     }
 
     /** The reply consumers stop taking replies (the database is unreachable): no sweep can tell the backlog now. */
-    public void consumersSuspended() {
+    public synchronized void consumersSuspended() {
         if (!consumersSuspended) {
             keepBackBuffered();
         }
@@ -313,10 +315,12 @@ public final class ReplyBacklog {
             public void onSuspend(org.apache.camel.Route route) {
                 // a suspended route keeps its consumers open (a stopped one closes them, their buffers going back to
                 // the queue, where a look sees them)
-                keepBackBuffered();
-                paused();
-                routeStopped = true;
-                routeSuspended = true;
+                synchronized (ReplyBacklog.this) {
+                    keepBackBuffered();
+                    paused();
+                    routeStopped = true;
+                    routeSuspended = true;
+                }
             }
 
             @Override
@@ -491,7 +495,7 @@ public final class ReplyBacklog {
      * A count that started at {@code startedAt} (from {@link #now}) found no message in the queue, neither queued nor in
      * delivery nor scheduled for redelivery: nothing is kept back, and the queue is seen up to then.
      */
-    public void queueCountedEmpty(long startedAt) {
+    public synchronized void queueCountedEmpty(long startedAt) {
         if (!buffersKept()) {
             keptBackSince = 0;
             queueSeenUpTo = startedAt;
