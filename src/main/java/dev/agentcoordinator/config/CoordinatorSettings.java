@@ -23,7 +23,8 @@ import java.util.Set;
  *   <li>{@code application.properties} on the classpath</li>
  *   <li>the defaults in {@link #DEFAULTS}</li>
  * </ol>
- * An empty {@code broker.url} / {@code db.url} means "start an embedded broker / database".
+ * An empty {@code broker.url} / {@code db.url} means "start an embedded broker / database". The passwords may be
+ * read from a file named in any layer instead ({@link #SECRET_KEYS}).
  */
 public final class CoordinatorSettings {
 
@@ -128,7 +129,7 @@ public final class CoordinatorSettings {
     private CoordinatorSettings(List<SettingsSource> sources) {
         this.sources = List.copyOf(sources);
         Map<String, String> resolved = new LinkedHashMap<>();
-        DEFAULTS.keySet().forEach(key -> resolved.put(key, lookup(key)));
+        DEFAULTS.keySet().forEach(key -> resolved.put(key, SECRET_KEYS.contains(key) ? secret(key) : lookup(key)));
         this.values = Collections.unmodifiableMap(resolved);
 
         refuseUnknownKeys();
@@ -172,7 +173,7 @@ public final class CoordinatorSettings {
         if (httpHost().matches("[0-9.]+") && !httpHost().matches("((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])")) {
             problem("coordinator.http.host", "must be an address or a host name to listen on, such as 127.0.0.1 or 0.0.0.0, got \""
                     + httpHost() + "\"");
-        } else if (!httpAuthenticationEnabled() && !isLoopback(httpHost())) {
+        } else if (!httpAuthenticationEnabled() && !isLoopback(httpHost()) && !invalidKeys.contains("coordinator.http.password")) {
             problem("coordinator.http.password", "must be set when coordinator.http.host (" + httpHost()
                     + ") is not a loopback address: outside the local development set-up the HTTP API and"
                     + " Jolokia require authentication");
@@ -274,7 +275,8 @@ public final class CoordinatorSettings {
      * unset. Lets other parts of the application read their own settings the same way.
      */
     public String get(String key) {
-        return lookup(SettingsSource.qualify(key));
+        String qualified = SettingsSource.qualify(key);
+        return values.containsKey(qualified) ? values.get(qualified) : lookup(qualified);
     }
 
     /** Every known setting and its resolved value (passwords included: do not log this map). */
@@ -416,6 +418,77 @@ public final class CoordinatorSettings {
 
     // --- resolution and validation
 
+    /**
+     * The settings that may instead name a file holding them, {@code coordinator.db.password.file} or
+     * {@code COORDINATOR_DB_PASSWORD_FILE}: a secret mounted as a file (Kubernetes, Docker, systemd credentials) never
+     * has to be copied into the environment or a properties file.
+     */
+    public static final Set<String> SECRET_KEYS = Set.of("coordinator.broker.password", "coordinator.db.password",
+            "coordinator.http.password");
+
+    static final String FILE_SUFFIX = ".file";
+
+    /** Anything longer is no password: a wrong path (a log, a device) would otherwise be read whole. */
+    static final int MAX_SECRET_FILE_BYTES = 64 * 1024;
+
+    /**
+     * A secret setting's value: the first layer that gives it or a file for it wins, so that a file named in the
+     * environment outranks a value in a properties file. An empty file name counts as none (compose's {@code ${X:-}}).
+     */
+    private String secret(String key) {
+        String fileKey = key + FILE_SUFFIX;
+        for (SettingsSource source : sources) {
+            String value = source.get(key);
+            String file = source.get(fileKey);
+            if (file != null && file.isBlank()) {
+                file = null;
+            }
+            if (value != null && file != null) {
+                invalidKeys.add(key);
+                problems.add("invalid setting " + key + " (from " + originIn(source, key) + "): " + originIn(source, fileKey)
+                        + " names a file for it too: set one of them");
+                return "";
+            }
+            if (file != null) {
+                return readSecretFile(key, originIn(source, fileKey), file.trim());
+            }
+            if (value != null) {
+                return value;
+            }
+        }
+        return DEFAULTS.get(key);
+    }
+
+    /** The file's text without its trailing line breaks (echo's, an editor's); the value itself is never told. */
+    private String readSecretFile(String key, String origin, String file) {
+        String why;
+        try (java.io.InputStream in = Files.newInputStream(Path.of(file))) {
+            byte[] bytes = in.readNBytes(MAX_SECRET_FILE_BYTES + 1);
+            if (bytes.length <= MAX_SECRET_FILE_BYTES) {
+                String text = new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
+                int end = text.length();
+                while (end > 0 && (text.charAt(end - 1) == '\n' || text.charAt(end - 1) == '\r')) {
+                    end--;
+                }
+                return text.substring(0, end);
+            }
+            why = "it is longer than " + MAX_SECRET_FILE_BYTES + " bytes, which no password is";
+        } catch (java.nio.file.NoSuchFileException e) {
+            why = "no such file";
+        } catch (java.nio.file.AccessDeniedException e) {
+            why = "permission denied";
+        } catch (java.io.IOException | java.nio.file.InvalidPathException e) {
+            why = e.getMessage();
+        }
+        invalidKeys.add(key);
+        problems.add("invalid setting " + key + " (from " + origin + "): cannot read the file " + file + ": " + why);
+        return "";
+    }
+
+    private static String originIn(SettingsSource source, String key) {
+        return source.origin().equals("environment") ? "environment variable " + SettingsSource.envName(key) : source.origin();
+    }
+
     private String lookup(String key) {
         return firstValue(sources, key);
     }
@@ -431,8 +504,14 @@ public final class CoordinatorSettings {
         return DEFAULTS.get(key);
     }
 
-    /** Settings read where they are used rather than resolved up front (Infrastructure.instanceId). */
-    private static final Set<String> OTHER_KEYS = Set.of("coordinator.instance-id");
+    /** Settings read where they are used rather than resolved up front (Infrastructure.instanceId), and the secrets' files. */
+    private static final Set<String> OTHER_KEYS = otherKeys();
+
+    private static Set<String> otherKeys() {
+        Set<String> keys = new java.util.TreeSet<>(Set.of("coordinator.instance-id"));
+        SECRET_KEYS.forEach(key -> keys.add(key + FILE_SUFFIX));
+        return Collections.unmodifiableSet(keys);
+    }
 
     /** A misspelt key in a file or a -D option would otherwise be ignored for its default without a word. */
     private void refuseUnknownKeys() {
@@ -454,8 +533,11 @@ public final class CoordinatorSettings {
     private String origin(String key) {
         for (SettingsSource source : sources) {
             if (source.get(key) != null) {
-                return source.origin().equals("environment")
-                        ? "environment variable " + SettingsSource.envName(key) : source.origin();
+                return originIn(source, key);
+            }
+            String file = SECRET_KEYS.contains(key) ? source.get(key + FILE_SUFFIX) : null;
+            if (file != null && !file.isBlank()) {
+                return originIn(source, key + FILE_SUFFIX) + ", the file " + file.trim();
             }
         }
         return "default";

@@ -248,4 +248,70 @@ class CoordinatorSettingsTest {
         assertThat(CoordinatorSettings.fromMap(Map.of("db.password", "secret")).toString())
                 .doesNotContain("secret").contains("db.password=****");
     }
+
+    /** A mounted secret (Kubernetes, Docker, systemd credentials) is read from its file, without its trailing line break. */
+    @Test
+    void aPasswordIsReadFromTheFileItsFileSettingNames(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path db = java.nio.file.Files.writeString(tmp.resolve("db"), "s3cret \n");
+        Path broker = java.nio.file.Files.writeString(tmp.resolve("broker"), "from-a-file\r\n");
+        Path http = java.nio.file.Files.writeString(tmp.resolve("http"), "no-line-break");
+        Path properties = java.nio.file.Files.writeString(tmp.resolve("coordinator.properties"),
+                "coordinator.http.host=0.0.0.0\ncoordinator.http.password.file=" + http + "\ncoordinator.broker.password=in-the-file\n");
+
+        CoordinatorSettings settings = CoordinatorSettings.fromSources(List.of(
+                SettingsSource.environment(Map.of("COORDINATOR_DB_PASSWORD_FILE", db.toString(),
+                        "COORDINATOR_BROKER_PASSWORD_FILE", broker.toString())),
+                SettingsSource.file(properties)));
+
+        assertThat(settings.dbPassword()).isEqualTo("s3cret ");
+        assertThat(settings.brokerPassword()).isEqualTo("from-a-file");   // the environment's file outranks the properties' value
+        assertThat(settings.httpPassword()).isEqualTo("no-line-break");
+        assertThat(settings.httpAuthenticationEnabled()).isTrue();
+        assertThat(settings.get("db.password")).isEqualTo("s3cret ");
+        assertThat(settings.toString()).doesNotContain("s3cret").doesNotContain("from-a-file").doesNotContain("no-line-break");
+        // a value in a higher layer outranks a file in a lower one; an empty file name is none
+        assertThat(settings.with(Map.of("db.password", "given")).dbPassword()).isEqualTo("given");
+        assertThat(CoordinatorSettings.fromSources(List.of(SettingsSource.environment(Map.of("COORDINATOR_DB_PASSWORD_FILE", "",
+                "COORDINATOR_DB_PASSWORD", "plain")))).dbPassword()).isEqualTo("plain");
+    }
+
+    @Test
+    void aSecretFileThatCannotBeReadIsAnInvalidSettingNamingItsPath(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path missing = tmp.resolve("no-such-secret");
+        assertThatThrownBy(() -> CoordinatorSettings.fromSources(List.of(
+                SettingsSource.environment(Map.of("COORDINATOR_DB_PASSWORD_FILE", missing.toString())))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("invalid setting coordinator.db.password (from environment variable COORDINATOR_DB_PASSWORD_FILE):"
+                        + " cannot read the file " + missing + ": no such file");
+        assertThatThrownBy(() -> CoordinatorSettings.fromMap(Map.of("broker.password.file", tmp.toString())))
+                .hasMessageStartingWith("invalid setting coordinator.broker.password (from overrides): cannot read the file " + tmp + ": ");
+        // no second problem claiming that no password is set
+        assertThatThrownBy(() -> CoordinatorSettings.fromMap(Map.of("http.host", "0.0.0.0", "http.password.file", missing.toString())))
+                .hasMessage("invalid setting coordinator.http.password (from overrides): cannot read the file " + missing + ": no such file");
+
+        Path unreadable = java.nio.file.Files.writeString(tmp.resolve("unreadable"), "s3cret");
+        java.nio.file.Files.setPosixFilePermissions(unreadable, java.util.Set.of());
+        if (!java.nio.file.Files.isReadable(unreadable)) {   // root reads it anyway
+            assertThatThrownBy(() -> CoordinatorSettings.fromMap(Map.of("db.password.file", unreadable.toString())))
+                    .hasMessageEndingWith("cannot read the file " + unreadable + ": permission denied");
+        }
+    }
+
+    @Test
+    void aPasswordGivenAndNamedAsAFileInTheSameLayerIsRefused(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path db = java.nio.file.Files.writeString(tmp.resolve("db"), "s3cret");
+        assertThatThrownBy(() -> CoordinatorSettings.fromSources(List.of(SettingsSource.environment(Map.of(
+                "COORDINATOR_DB_PASSWORD", "other", "COORDINATOR_DB_PASSWORD_FILE", db.toString())))))
+                .hasMessage("invalid setting coordinator.db.password (from environment variable COORDINATOR_DB_PASSWORD): environment"
+                        + " variable COORDINATOR_DB_PASSWORD_FILE names a file for it too: set one of them");
+    }
+
+    @Test
+    void onlyTheSecretsHaveAFileSetting(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path file = tmp.resolve("coordinator.properties");
+        java.nio.file.Files.writeString(file, "coordinator.db.password.file=" + java.nio.file.Files.writeString(tmp.resolve("db"), "x")
+                + "\ncoordinator.db.user.file=/run/secrets/user\n");
+        assertThatThrownBy(() -> CoordinatorSettings.load(file))
+                .hasMessageStartingWith("unknown setting coordinator.db.user.file (from " + file + ")");
+    }
 }
