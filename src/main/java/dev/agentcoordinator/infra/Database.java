@@ -83,7 +83,16 @@ public final class Database {
 
     /** Brings the schema to the newest migration; safe to run on every start and from several instances. */
     public static MigrateResult migrate(DataSource dataSource) {
-        return migrate(Flyway.configure().dataSource(new WithoutAnswerTimeout(dataSource)));
+        return migrate(dataSource, 0);
+    }
+
+    /**
+     * {@link #migrate(DataSource)} whose first connection gives up after {@code connectWithinSeconds} (the driver's
+     * loginTimeout and connectTimeout, when shorter than the pool's own; 0: the pool's own): a start that waits for its
+     * database tries again only within what is left of coordinator.db.start-wait-ms.
+     */
+    public static MigrateResult migrate(DataSource dataSource, int connectWithinSeconds) {
+        return migrate(Flyway.configure().dataSource(new WithoutAnswerTimeout(dataSource)), connectWithinSeconds);
     }
 
     /**
@@ -105,16 +114,53 @@ public final class Database {
 
     /** The same over a connection of its own (coordinator.db.migration-url), not the pool's. */
     public static MigrateResult migrate(String jdbcUrl, String user, String password) {
-        LOG.info("Migrating the schema through {}", dev.agentcoordinator.config.Secrets.redactUrl(jdbcUrl));
-        return migrate(Flyway.configure().dataSource(jdbcUrl, user, password == null || password.isEmpty() ? null : password));
+        return migrate(jdbcUrl, user, password, 0);
     }
 
-    private static MigrateResult migrate(org.flywaydb.core.api.configuration.FluentConfiguration flyway) {
+    /** The same, each of its connections given up after {@code connectWithinSeconds} of connecting (0: the driver's own bounds). */
+    public static MigrateResult migrate(String jdbcUrl, String user, String password, int connectWithinSeconds) {
+        LOG.info("Migrating the schema through {}", dev.agentcoordinator.config.Secrets.redactUrl(jdbcUrl));
+        java.util.Properties properties = boundedConnecting(new java.util.Properties(), connectWithinSeconds);
+        if (user != null && !user.isEmpty()) {
+            properties.setProperty("user", user);
+        }
+        if (password != null && !password.isEmpty()) {
+            properties.setProperty("password", password);
+        }
+        org.springframework.jdbc.datasource.DriverManagerDataSource direct = new org.springframework.jdbc.datasource.DriverManagerDataSource(jdbcUrl);
+        direct.setConnectionProperties(properties);
+        return migrate(Flyway.configure().dataSource(direct), 0);
+    }
+
+    /** pgjdbc's bounds on connecting, whole seconds: lowered to {@code seconds} where they are longer or unset (0 leaves them). */
+    static java.util.Properties boundedConnecting(java.util.Properties properties, int seconds) {
+        if (seconds > 0) {
+            for (String bound : java.util.List.of("loginTimeout", "connectTimeout")) {
+                String own = properties.getProperty(bound);
+                // pgjdbc's connectTimeout is 10 s unless set; its loginTimeout is none
+                long current = own == null ? (bound.equals("connectTimeout") ? 10 : 0) : secondsOrNone(own);
+                if (current <= 0 || current > seconds) {
+                    properties.setProperty(bound, Integer.toString(seconds));
+                }
+            }
+        }
+        return properties;
+    }
+
+    private static long secondsOrNone(String value) {
+        try {
+            return Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    private static MigrateResult migrate(org.flywaydb.core.api.configuration.FluentConfiguration flyway, int connectWithinSeconds) {
         // one coordinator's whole run at a time: Flyway's own lock is taken for each migration, so coordinators
         // starting together took turns within one upgrade, and each logged the last version it applied itself as the
         // schema's (an operator's two coordinators on an empty database: "version 30 (29 migration(s) applied now …)"
         // from one, the schema at 55)
-        try (java.sql.Connection lock = lockConnection(flyway.getDataSource())) {
+        try (java.sql.Connection lock = lockConnection(flyway.getDataSource(), connectWithinSeconds)) {
             takeMigrationLock(lock);
             try {
                 return migrateHoldingTheLock(flyway);
@@ -133,12 +179,13 @@ public final class Database {
      * A connection of its own, outside the pool (a pool of one or two connections is all Flyway's), and idle while it
      * holds the lock: a CREATE INDEX CONCURRENTLY waits for the transactions open, not for an idle session.
      */
-    private static java.sql.Connection lockConnection(DataSource dataSource) throws java.sql.SQLException {
+    private static java.sql.Connection lockConnection(DataSource dataSource, int connectWithinSeconds) throws java.sql.SQLException {
         if (dataSource instanceof HikariDataSource hikari) {
             // the pool's driver properties too: its loginTimeout bounds a database that accepts but never answers (the
             // start's wait for the database tries again only after a failure), its ApplicationName names the holder
             java.util.Properties properties = new java.util.Properties();
             properties.putAll(hikari.getDataSourceProperties());
+            boundedConnecting(properties, connectWithinSeconds);
             if (hikari.getUsername() != null) {
                 properties.setProperty("user", hikari.getUsername());
             }
@@ -149,7 +196,7 @@ public final class Database {
         }
         if (dataSource instanceof org.springframework.jdbc.datasource.DelegatingDataSource delegating
                 && delegating.getTargetDataSource() instanceof HikariDataSource hikari) {
-            return lockConnection(hikari);
+            return lockConnection(hikari, connectWithinSeconds);
         }
         return dataSource.getConnection();
     }

@@ -212,12 +212,16 @@ public final class Infrastructure implements AutoCloseable {
     private void migrateOnceTheDatabaseAnswers(CoordinatorSettings settings, String migrationUrl) {
         long giveUpAt = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(
                 embeddedDatabase != null ? 0 : settings.dbStartWaitMs());
+        boolean waits = embeddedDatabase == null && settings.dbStartWaitMs() > 0;
         for (int tries = 1; ; tries++) {
+            // a try gives up connecting with the wait: a database that accepts and never answers (or a host that drops the
+            // packets) held the first try for the driver's loginTimeout (60 s) or connectTimeout (10 s an address)
+            int connectWithinSeconds = waits ? (int) Math.max(1, (leftMs(giveUpAt) + 999) / 1000) : 0;
             try {
                 if (migrationUrl == null) {
-                    Database.migrate(pool);
+                    Database.migrate(pool, connectWithinSeconds);
                 } else {
-                    Database.migrate(migrationUrl, settings.dbUser(), settings.dbPassword());
+                    Database.migrate(migrationUrl, settings.dbUser(), settings.dbPassword(), connectWithinSeconds);
                 }
                 return;
             } catch (RuntimeException e) {
@@ -229,7 +233,7 @@ public final class Infrastructure implements AutoCloseable {
                 LOG.warn("{} (try {}); trying again in 2 s, for up to coordinator.db.start-wait-ms ({} ms) in all",
                         unusable.getMessage(), tries, settings.dbStartWaitMs());
                 // a stop meanwhile (SIGTERM) ends the wait: the stop waits for this start to end
-                for (int slept = 0; slept < 2_000 && !closing; slept += 100) {
+                for (long slept = 0, pause = Math.min(2_000, leftMs(giveUpAt)); slept < pause && !closing; slept += 100) {
                     try {
                         Thread.sleep(100);
                     } catch (InterruptedException interrupted) {
@@ -242,6 +246,10 @@ public final class Infrastructure implements AutoCloseable {
                 }
             }
         }
+    }
+
+    private static long leftMs(long giveUpAt) {
+        return java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(giveUpAt - System.nanoTime());
     }
 
     /**
