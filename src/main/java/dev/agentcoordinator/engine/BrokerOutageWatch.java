@@ -150,7 +150,8 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
      * Each quiet backlog's queue, as it is now: the arrival of its oldest message (the broker's stamp, else its JMS
      * timestamp), or none. A look that fails (no session: the broker unreachable or refusing them) tells nothing, so the
      * backlog's last look stands and its hold grows; a refused browse permission makes its quiet spells count as no
-     * backlog until a look tried every {@code refusedRetryMs} is allowed again.
+     * backlog until a look tried every {@code refusedRetryMs} is allowed again (meanwhile replies a database outage kept
+     * back are counted, which needs no browse).
      */
     private void lookAtQueues() {
         try {
@@ -160,6 +161,12 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
                 Long refused = refusedAt.get(backlog);
                 boolean wanted = refused == null ? backlog.wantsQueueLook()
                         : System.nanoTime() - refused >= TimeUnit.MILLISECONDS.toNanos(refusedRetryMs) && backlog.wantsRefusedLookTried();
+                if (watched != null && refused != null && !wanted && backlog.wantsQueueCount()) {
+                    // the count needs no browse permission: replies kept back by a database outage are held for until
+                    // it finds the queue empty, not until the hold's bound, where no reply comes (its agents gone)
+                    countAt(watched, backlog, queue.getValue());
+                    continue;
+                }
                 Long next = nextLookAt.get(backlog);
                 if (watched == null || !wanted || next != null && System.nanoTime() - next < 0) {
                     continue;
@@ -217,6 +224,19 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
             retryLater(backlog, refusedBefore);
         }
         return 0;
+    }
+
+    /** A count alone, of a queue whose browse was refused. */
+    private void countAt(Connection watched, ReplyBacklog backlog, String queue) {
+        long startedAt = backlog.now();
+        try {
+            if (countedEmpty(watched, queue)) {
+                backlog.queueCountedEmpty(startedAt);
+            }
+        } catch (JMSException failed) {
+            LOG.debug("could not count {}: {}", queue, failed.toString());
+            closeLookSession();   // made again at the next look
+        }
     }
 
     /** How long after a look that took {@code tookNanos} the next may start, on top of {@link #LOOK_MS}'s schedule. */
@@ -282,7 +302,7 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
         try {
             org.apache.activemq.artemis.api.core.client.ClientSession.QueueQuery counted = lookSession(watched)
                     .queueQuery(org.apache.activemq.artemis.api.core.SimpleString.of(queue));
-            return counted.isExists() && counted.getMessageCount() == 0;
+            return !counted.isExists() || counted.getMessageCount() == 0;   // a queue not made yet holds nothing
         } catch (org.apache.activemq.artemis.api.core.ActiveMQException failed) {
             LOG.debug("could not count {}: {}", queue, failed.toString());
             return false;
