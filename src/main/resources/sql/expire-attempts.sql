@@ -6,7 +6,10 @@
 -- later than its own is left to the execution's timeout, which settles it with the execution.
 UPDATE workflow_step_executions s
    SET status = CASE WHEN s.attempt < s.max_attempts THEN 'pending' ELSE 'failed' END,   -- pending: waiting for its next attempt (V22)
-       error = 'attempt ' || s.attempt || ' timed out after ' || s.timeout_ms || ' ms',
+       -- with the broker's refusal of its request, when it never took it (request-unsent.sql noted it)
+       error = 'attempt ' || s.attempt || ' timed out after ' || s.timeout_ms || ' ms'
+               || COALESCE(': ' || (SELECT a.error FROM step_attempts a
+                                     WHERE a.step_execution_id = s.id AND a.attempt = s.attempt AND a.status = 'running'), ''),
        next_attempt_at = CASE WHEN s.attempt < s.max_attempts
                               THEN now() + retry_delay(s.backoff_ms, s.attempt - 1 - s.budget_start, s.backoff_max_ms, s.backoff_jitter) END,
        completed_at = CASE WHEN s.attempt < s.max_attempts THEN NULL ELSE now() END,

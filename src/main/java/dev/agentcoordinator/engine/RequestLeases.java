@@ -27,8 +27,12 @@ final class RequestLeases {
     private static final String PROPERTY = "leasedRequest";
     /** The failure of a request's send, and the message as it was then: raised again after the lease was made due. */
     private static final String FAILED_SEND = "failedRequestSend";
+    /** The attempt the request is of, leased or not: where a refusal of its send is noted (request-unsent.sql). */
+    private static final String ATTEMPT_OF_REQUEST = "attemptOfRequest";
+    /** How much of the broker's reason is kept with the attempt. */
+    private static final int REASON_MAX_CHARS = 500;
 
-    private record FailedSend(Exception failure, Object body, Map<String, Object> lease) {
+    private record FailedSend(Exception failure, Object body, Map<String, Object> lease, Map<String, Object> attempt) {
     }
 
     private RequestLeases() {
@@ -40,16 +44,28 @@ final class RequestLeases {
             remember(exchange);
         } else {
             exchange.removeProperty(PROPERTY);
+            exchange.setProperty(ATTEMPT_OF_REQUEST, attempt(exchange.getMessage()));
         }
+    }
+
+    /** Before the request is built, for an attempt a message started (no lease): where a refusal of its send is noted. */
+    static void rememberMessageStarted(Exchange exchange) {
+        exchange.removeProperty(PROPERTY);
+        exchange.setProperty(ATTEMPT_OF_REQUEST, attempt(exchange.getMessage()));
     }
 
     /** Before the request is built: the attempt to clear the lease of, whatever started it (retries, compensations). */
     static void remember(Exchange exchange) {
-        Message in = exchange.getMessage();
+        Map<String, Object> parameters = attempt(exchange.getMessage());
+        exchange.setProperty(PROPERTY, parameters);
+        exchange.setProperty(ATTEMPT_OF_REQUEST, parameters);
+    }
+
+    private static Map<String, Object> attempt(Message in) {
         Map<String, Object> parameters = new HashMap<>(4);
         parameters.put(Headers.ROW_ID, in.getHeader(Headers.ROW_ID, String.class));
         parameters.put(Headers.ATTEMPT, in.getHeader(Headers.ATTEMPT, Integer.class));
-        exchange.setProperty(PROPERTY, parameters);
+        return parameters;
     }
 
     /** After the send: whether a lease is to be cleared. */
@@ -61,6 +77,7 @@ final class RequestLeases {
     static void asParameters(Exchange exchange) {
         exchange.getMessage().setBody(exchange.getProperty(PROPERTY));
         exchange.removeProperty(PROPERTY);
+        exchange.removeProperty(ATTEMPT_OF_REQUEST);
     }
 
     /**
@@ -70,8 +87,11 @@ final class RequestLeases {
      * shows it failed), so that the route's error handler deals with it as it
      * did before (a try block has none of its own). A request without a lease (a message started its attempt: the
      * message's transaction rolls back and the broker delivers it again, which sends the request again) only has its
-     * failure raised again. A failure to make the lease due is logged and leaves the lease as it was: the request is
-     * then sent again when it runs out. Returns where the route goes on after a send that went through.
+     * failure raised again. Either way a refusal by the broker (it answered, and did not take the request) is noted on
+     * the attempt's record while it runs, for its timeout to tell (request-unsent.sql), and raised as an
+     * {@link UnacceptedRequestException} that names the broker's reason. A failure to make the lease due is logged and
+     * leaves the lease as it was: the request is then sent again when it runs out. Returns where the route goes on
+     * after a send that went through.
      */
     static ProcessorDefinition<?> send(ProcessorDefinition<?> at, UnaryOperator<TryDefinition> send, String markDueId) {
         return send(at, send, markDueId, null);
@@ -84,12 +104,15 @@ final class RequestLeases {
     static ProcessorDefinition<?> send(ProcessorDefinition<?> at, UnaryOperator<TryDefinition> send, String markDueId,
                                        RepeatedRefusals refusals) {
         return send.apply(at.doTry())
+                    .process(exchange -> exchange.removeProperty(ATTEMPT_OF_REQUEST))   // it went: nothing to note
                 .doCatch(Exception.class)
                     .process(RequestLeases::keepFailedSend)
                 .end()
                 .filter(exchange -> exchange.getProperty(FAILED_SEND, FailedSend.class) != null
-                        && exchange.getProperty(FAILED_SEND, FailedSend.class).lease() != null)
-                    .process(exchange -> exchange.getMessage().setBody(exchange.getProperty(FAILED_SEND, FailedSend.class).lease()))
+                        && exchange.getProperty(FAILED_SEND, FailedSend.class).attempt() != null
+                        && (exchange.getProperty(FAILED_SEND, FailedSend.class).lease() != null
+                            || refused(exchange.getProperty(FAILED_SEND, FailedSend.class).failure())))
+                    .process(RequestLeases::unsentParameters)
                     .doTry()
                         .to(Sql.update("request-unsent")).id(markDueId)
                     .doCatch(Exception.class)
@@ -104,11 +127,48 @@ final class RequestLeases {
     private static void keepFailedSend(Exchange exchange) {
         Exception failure = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
         exchange.setProperty(FAILED_SEND, new FailedSend(failure, exchange.getMessage().getBody(),
-                (Map<String, Object>) exchange.removeProperty(PROPERTY)));
+                (Map<String, Object>) exchange.removeProperty(PROPERTY), (Map<String, Object>) exchange.removeProperty(ATTEMPT_OF_REQUEST)));
+    }
+
+    /**
+     * The parameters of request-unsent.sql: the attempt, and the refusal it notes on the attempt's record while it runs
+     * (null for a broker lost under the send, which may have taken the request), so that the timeout sweep, of whichever
+     * coordinator, says why no agent answered.
+     */
+    private static void unsentParameters(Exchange exchange) {
+        FailedSend failed = exchange.getProperty(FAILED_SEND, FailedSend.class);
+        Map<String, Object> parameters = new HashMap<>(failed.attempt());
+        parameters.put("refusal", refused(failed.failure()) ? refusalNote(failed.failure()) : null);
+        exchange.getMessage().setBody(parameters);
+    }
+
+    /** The broker answered the send, and refused it (an address full with FAIL, a permission missing): not an outage. */
+    private static boolean refused(Exception failure) {
+        if (failure == null || BrokerUnreachable.causes(failure)) {
+            return false;
+        }
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof jakarta.jms.JMSException || t instanceof org.apache.activemq.artemis.api.core.ActiveMQException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** What an attempt whose request was refused records, and its timeout then ends with (expire-attempts.sql). */
+    static String refusalNote(Throwable failure) {
+        String reason = RepeatedRefusals.brokersWords(failure);
+        if (reason.length() > REASON_MAX_CHARS) {
+            reason = reason.substring(0, REASON_MAX_CHARS) + "…";
+        }
+        return "its request was never accepted by the broker (" + reason + ")";
     }
 
     private static void logNotMadeDue(Exchange exchange) {
         FailedSend failed = exchange.getProperty(FAILED_SEND, FailedSend.class);
+        if (failed.lease() == null) {
+            return;   // only a refusal was to be noted: the route's own failure tells the send's
+        }
         Exception cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
         org.slf4j.LoggerFactory.getLogger(Endpoints.PROGRESS_LOG).warn("the lease of step row {} attempt {}, whose request's send failed,"
                 + " could not be made due ({}): its request is sent again when the lease runs out",
@@ -133,7 +193,7 @@ final class RequestLeases {
             }
             refusals.refusedFirst(key);
         }
-        throw failed.failure();
+        throw refused(failed.failure()) ? new UnacceptedRequestException(failed.failure()) : failed.failure();
     }
 
     /** Exchange property of the retry sweep: the step or compensation and attempt the request is of, for the log. */

@@ -288,11 +288,16 @@ public class WorkflowRoutes extends RouteBuilder {
                     .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId} dispatched to agent.${header.agent} (attempt ${header.attempt}) [execution ${header.executionId}]")
                     // the request keeps only JMS headers: the agent travels as a property
                     .setProperty(STARTED_AGENT, header(AGENT))
-                    .process(exchange -> StepRequests.build(exchange, replyQueue))
+                    .process(exchange -> {
+                        RequestLeases.rememberMessageStarted(exchange);
+                        StepRequests.build(exchange, replyQueue);
+                    })
                     .choice();
         for (String agent : startedRoots.stream().map(WorkflowStep::agent).distinct().toList()) {
-            byAgent.when(exchangeProperty(STARTED_AGENT).isEqualTo(agent))
-                    .to(AgentStepMapper.agentEndpoint(Endpoints.agentQueue(agent))).id(wf + "~start.send-to." + agent);
+            // no lease (the event's redelivery sends it again); a refusal is noted for the attempt's timeout and named
+            RequestLeases.send(byAgent.when(exchangeProperty(STARTED_AGENT).isEqualTo(agent)),
+                    sending -> sending.to(AgentStepMapper.agentEndpoint(Endpoints.agentQueue(agent))).id(wf + "~start.send-to." + agent),
+                    wf + "~start.request-unsent." + agent);
         }
         byAgent.end()
                 .end();
