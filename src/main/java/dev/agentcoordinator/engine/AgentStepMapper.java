@@ -222,18 +222,34 @@ public class AgentStepMapper implements StepRouteMapper {
      * The request of an attempt that this message started and its earlier delivery's rollback took away: not sent from
      * here, where it would leave with this message's commit, after a reply may have settled the attempt since the
      * message read its row. Its lease is made due at once (step-request-due.sql, only while that attempt still runs),
-     * and the retry sweep sends it within a sweep period, holding the row while it sends (request-still-due.sql).
+     * and the retry sweep sends it within a sweep period, holding the row while it sends (request-still-due.sql). A
+     * redelivery the broker flagged as such sends it as a first send, its deadline from that send
+     * ({@link #deliveredBeforeAsTheCause}): the request never left, and its attempt's time did not run for its agent.
      * Recorded in {@link SentRequests}: another pass of this message must not make it due again once the sweep sent it.
      */
     protected static void leaveResendToRetrySweep(org.apache.camel.model.ProcessorDefinition<?> at, WorkflowDefinition workflow,
                                                   WorkflowStep step, String how, String nodeSuffix) {
         at.setBody(org.apache.camel.builder.Builder.constant(null))
+                .process(exchange -> exchange.getMessage().setHeader(NEVER_LEFT, deliveredBeforeAsTheCause(exchange)))
                 .to(Sql.update("step-request-due")).id(nodeId(workflow, step, "request-due" + nodeSuffix))
                 .filter(Sql.applied())
                     .process(SentRequests::record)
                     .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "step ${header.stepId}: its request to agent."
                             + step.agent() + " is sent again by the retry sweep " + how + " [execution ${header.executionId}]")
                 .end();
+    }
+
+    /**
+     * The consumed message is the one that started the attempt (its id is the cause), and the broker delivered it
+     * before without its acknowledgement: that delivery's transaction rolled back, and the request it sent with it.
+     * Not a replay the broker did not flag (it forgets the flag when it restarts), nor one whose headers are another
+     * message's (a fan-in's join carries its first arrival's): the request may have left with another commit.
+     */
+    static boolean deliveredBeforeAsTheCause(Exchange exchange) {
+        Message in = exchange.getMessage();
+        Object cause = in.getHeader(CAUSE_MESSAGE_ID);
+        return cause != null && cause.equals(ConsumedMessageId.of(in))
+                && Boolean.TRUE.equals(in.getHeader("JMSRedelivered", Boolean.class));
     }
 
     /** Loops add their iterate branch here; a plain step has none. */

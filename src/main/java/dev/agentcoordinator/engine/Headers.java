@@ -97,6 +97,11 @@ public final class Headers {
      * (kept through a fan-in); recorded as the running attempt's dispatched_by (V7).
      */
     public static final String CAUSE_MESSAGE_ID = "causeMessageId";
+    /**
+     * True when the consumed message is the cause of the attempt a replay makes due and the broker flagged it
+     * redelivered: its earlier delivery rolled back, and the attempt's request never left (step-request-due.sql).
+     */
+    public static final String NEVER_LEFT = "neverLeft";
     public static final String SQL_UPDATE_COUNT = "CamelSqlUpdateCount";
     public static final String SQL_ROW_COUNT = "CamelSqlRowCount";
 
