@@ -24,7 +24,7 @@ abstract class ApiRouteBuilder extends RouteBuilder {
     static final String JSON = "application/json";
 
     @Override
-    public final void configure() {
+    public final void configure() throws Exception {
         restConfiguration().component("platform-http").bindingMode(RestBindingMode.off);
         answerFailures();
 
@@ -37,7 +37,7 @@ abstract class ApiRouteBuilder extends RouteBuilder {
     }
 
     /** The resource's paths, declared on {@link #api()}, and the routes that answer them. */
-    protected abstract void configureResource();
+    protected abstract void configureResource() throws Exception;
 
     /** The Rest DSL under /api, where the resource's paths are declared. */
     protected RestDefinition api() {
@@ -66,6 +66,22 @@ abstract class ApiRouteBuilder extends RouteBuilder {
                     respond(e, 503, messageId == null ? ExecutionViews.error("the broker cannot be reached; try again later")
                             : Json.write(Json.object().put("error", "the broker cannot be reached; post the message again with this"
                                     + " message_id (before its response timeout) later").put("message_id", messageId)));
+                    e.getMessage().setHeader("Retry-After", "5");
+                });
+
+        // the broker holds sends back (a full disk): the event_id tells the client which event to post again, and a
+        // repeated event_id starts nothing twice, so that an event that arrived after all is not run twice
+        onException(BrokerBlocksSends.class)
+                .handled(true)
+                .log(LoggingLevel.WARN, "dev.agentcoordinator.api", "route ${routeId} answered 503: ${exception.message}")
+                .process(e -> {
+                    com.fasterxml.jackson.databind.node.ObjectNode refused = Json.object()
+                            .put("error", e.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class).getMessage());
+                    String eventId = e.getProperty("eventId", String.class);
+                    if (eventId != null) {
+                        refused.put("event_id", eventId);
+                    }
+                    respond(e, 503, Json.write(refused));
                     e.getMessage().setHeader("Retry-After", "5");
                 });
 

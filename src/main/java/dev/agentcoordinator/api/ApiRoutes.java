@@ -20,15 +20,17 @@ public final class ApiRoutes {
      * @param brokerUnreachable whether the broker is known to be unreachable now (BrokerOutageWatch): a send would wait for it, unbounded
      * @param maxTokens coordinator.input.max-json-tokens: a posted event or step reply of more tokens is a 413, an agent
      *                  message a 400; a dead letter is put back only when agent.events, reading as many, would take it
+     * @param sendBoundMs how long POST /api/events waits for a send the broker holds back (a full disk) before its 503
      */
-    public static List<RouteBuilder> builders(WorkflowCatalog catalog, String replyQueue, BooleanSupplier brokerUnreachable, int maxTokens) {
+    public static List<RouteBuilder> builders(WorkflowCatalog catalog, String replyQueue, BooleanSupplier brokerUnreachable, int maxTokens,
+            long sendBoundMs) {
         BrokerSendGuard brokerSendGuard = new BrokerSendGuard(brokerUnreachable);
         // in the order of their paths: the OpenAPI document (GET /api/openapi.json) lists each builder's paths sorted,
         // one builder after the other
         return List.of(
                 new AgentApiRoutes(catalog, brokerSendGuard),
                 new DeadLetterApiRoutes(maxTokens),
-                new EventApiRoutes(catalog, brokerSendGuard, maxTokens),
+                new EventApiRoutes(catalog, brokerSendGuard, maxTokens, sendBoundMs),
                 new ExecutionApiRoutes(catalog),
                 new ExecutionCancelApiRoutes(catalog, brokerSendGuard),
                 new ExecutionRetryApiRoutes(catalog, brokerSendGuard),

@@ -25,15 +25,23 @@ final class EventApiRoutes extends ApiRouteBuilder {
     private final BrokerSendGuard brokerSendGuard;
     /** coordinator.input.max-json-tokens: a posted event of more tokens is a 413. */
     private final int maxTokens;
+    /** How long a POST /api/events waits for a send the broker holds back (coordinator.health.timeout-ms). */
+    private final long sendBoundMs;
 
-    EventApiRoutes(WorkflowCatalog catalog, BrokerSendGuard brokerSendGuard, int maxTokens) {
+    EventApiRoutes(WorkflowCatalog catalog, BrokerSendGuard brokerSendGuard, int maxTokens, long sendBoundMs) {
         this.catalog = catalog;
         this.brokerSendGuard = brokerSendGuard;
         this.maxTokens = maxTokens;
+        this.sendBoundMs = sendBoundMs;
     }
 
+    /** At most this many sends wait for the broker at once: more are refused, not queued behind a blocked broker. */
+    private static final int MAX_WAITING_SENDS = 8;
+    /** A send past its credits waits for the broker's confirmation: the client's callTimeout (Messaging), 10 s. */
+    private static final long CONFIRM_MS = 10_000;
+
     @Override
-    protected void configureResource() {
+    protected void configureResource() throws Exception {
         api()
                 .post("/events").description("puts an event on agent.events; answers 202 with its event_id")
                     .consumes(JSON).produces(JSON).to("direct:api.post-event")
@@ -57,10 +65,16 @@ final class EventApiRoutes extends ApiRouteBuilder {
                 .process(e -> respond(e, 200, ExecutionViews.page("events", e.getMessage().getBody(List.class),
                         e.getMessage().getHeader("limit", Integer.class), e.getProperty(LISTING_WARNING, String.class))));
 
+        org.apache.camel.ProducerTemplate template = getContext().createProducerTemplate();
+        java.util.concurrent.ExecutorService senders = new org.apache.camel.builder.ThreadPoolBuilder(getContext())
+                .poolSize(1).maxPoolSize(MAX_WAITING_SENDS).maxQueueSize(0)
+                .rejectedPolicy(org.apache.camel.util.concurrent.ThreadPoolRejectedPolicy.Abort).build(this, "api.event-send");
+        BoundedBrokerSend send = new BoundedBrokerSend(template, "jms:queue:" + Endpoints.EVENTS_QUEUE + "?exchangePattern=InOnly",
+                senders, sendBoundMs, CONFIRM_MS);
         from("direct:api.post-event").routeId("api.post-event")
                 .process(brokerSendGuard)
                 .process(this::stampEvent)
-                .to("jms:queue:" + Endpoints.EVENTS_QUEUE + "?exchangePattern=InOnly")
+                .process(send)
                 .process(e -> {
                     ObjectNode accepted = Json.object().put("event_id", e.getProperty("eventId", String.class));
                     if (e.getProperty("eventWarning") != null) {

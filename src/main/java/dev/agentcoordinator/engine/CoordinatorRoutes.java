@@ -54,7 +54,7 @@ public final class CoordinatorRoutes {
         builders.add(new ReplyRoutes(catalog, replyQueue, settings.jmsConcurrentConsumers(), settings.jmsMaxConcurrentConsumers(), replyBacklog,
                 settings.inputMaxJsonTokens(), settings.inputMaxMessageBytes()));
         builders.addAll(dev.agentcoordinator.api.ApiRoutes.builders(catalog, replyQueue, replyBacklog::isBrokerUnreachable,
-                settings.inputMaxJsonTokens()));
+                settings.inputMaxJsonTokens(), settings.healthTimeoutMs()));
         long sweepPeriodMs = settings.supervisorPeriodMs();
         builders.add(new SupervisorRoutes(catalog, replyQueue, sweepPeriodMs, replyBacklog, facts));
         builders.add(new LockRoutes(catalog, sweepPeriodMs, replyBacklog::holdSweep, settings.lockPriorities(),

@@ -2,11 +2,15 @@ package dev.agentcoordinator.ops;
 
 import dev.agentcoordinator.infra.Messaging;
 import jakarta.jms.Connection;
-import jakarta.jms.ConnectionFactory;
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
 
 import java.util.Map;
+import org.apache.activemq.artemis.api.core.client.ClientProducer;
+import org.apache.activemq.artemis.api.core.client.ClientSession;
+import org.apache.activemq.artemis.api.core.client.ClientSessionFactory;
+import org.apache.activemq.artemis.core.client.impl.ClientProducerCredits;
+import org.apache.activemq.artemis.core.client.impl.ClientProducerInternal;
 
 /**
  * DOWN when a fresh connection to the broker (with the coordinator's credentials, no reconnection
@@ -15,7 +19,10 @@ import java.util.Map;
  */
 public final class BrokerHealthCheck extends AbstractHealthCheck {
 
-    private final ConnectionFactory probeFactory;
+    private final org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory probeFactory;
+    private final long timeoutMs;
+    /** Set by the last probe when the broker granted no credits to send to agent.events: what blocks, in words. */
+    private volatile String blocked;
     private final BoundedCheck bounded;
     /** Whether the coordinator's own connections still count the broker as unreachable (BrokerOutageWatch). */
     private final java.util.function.BooleanSupplier knownUnreachable;
@@ -36,6 +43,7 @@ public final class BrokerHealthCheck extends AbstractHealthCheck {
         super("coordinator", "broker");
         this.probeFactory = Messaging.boundedConnectionFactory(brokerUrl, user, password, timeoutMs);
         this.bounded = new BoundedCheck("broker", timeoutMs);
+        this.timeoutMs = timeoutMs;
         this.knownUnreachable = knownUnreachable;
         this.where = dev.agentcoordinator.config.Secrets.redactUrl(brokerUrl);
     }
@@ -51,15 +59,55 @@ public final class BrokerHealthCheck extends AbstractHealthCheck {
             try (Connection connection = probeFactory.createConnection()) {
                 connection.start();
             }
+            blocked = creditsWithheld();
             return null;
         });
-        if (problem == null && knownUnreachable.getAsBoolean()) {
+        if (problem == null && blocked != null) {
+            builder.message("the broker at " + where + " blocks sends: " + blocked).down();
+        } else if (problem == null && knownUnreachable.getAsBoolean()) {
             builder.message("broker answers, but the coordinator's own connections have not failed over to it yet"
                     + " (the API refuses sends with 503 until they have)").down();
         } else if (problem == null) {
             builder.up();
         } else {
             builder.message("broker unreachable at " + where + ": " + problem).down();
+        }
+    }
+
+    /**
+     * Null when the broker grants a producer on agent.events credits (it lets the coordinator's sends through), else why
+     * not. A broker whose disk is past {@code max-disk-usage}, or whose address is full under {@code address-full-policy}
+     * BLOCK, withholds them, and the Artemis client waits for them without end: the connection probe alone found such a
+     * broker UP while every event the coordinator sent stood still. The credits are asked for without sending anything.
+     */
+    private String creditsWithheld() throws Exception {
+        org.apache.activemq.artemis.api.core.client.ServerLocator locator = probeFactory.getServerLocator();
+        if (locator.getProducerWindowSize() < 0) {
+            return null;   // no producer flow control: the client never waits for credits
+        }
+        String address = dev.agentcoordinator.engine.Endpoints.EVENTS_QUEUE;
+        try (ClientSessionFactory sessions = locator.createSessionFactory();
+             ClientSession session = sessions.createSession(probeFactory.getUser(), probeFactory.getPassword(), false, true, true, false, 0)) {
+            ClientProducer producer = session.createProducer(address);
+            ClientProducerCredits credits = ((ClientProducerInternal) producer).getProducerCredits();
+            // the broker answers the request for credits at once unless it holds producers back; half the bound, so that
+            // the check still answers within it
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(timeoutMs / 2);
+            while (credits.getBalance() <= 0) {
+                if (System.nanoTime() - deadline > 0) {
+                    return "it granted no credits to send to " + address + " within " + timeoutMs / 2 + " ms (its disk past"
+                            + " max-disk-usage, or the address full under address-full-policy BLOCK; the client logs AMQ212054)";
+                }
+                Thread.sleep(10);
+            }
+            // credits in hand: taking one does not wait; a broker that refuses producers (an address blocked through its
+            // control, a FAIL policy) answered with credits that fail when taken
+            try {
+                credits.acquireCredits(1);
+            } catch (org.apache.activemq.artemis.api.core.ActiveMQException refused) {
+                return "it refused credits to send to " + address + ": " + refused.getMessage();
+            }
+            return null;
         }
     }
 }

@@ -59,6 +59,32 @@ class HealthChecksTest {
         }
     }
 
+    /**
+     * A broker that blocks producers (its disk past max-disk-usage, an address full under BLOCK; here agent.events
+     * blocked through its address control, which withholds credits the same way) is no broker the coordinator can send
+     * to: every event it sends waits. The check found it UP, since a connection still opens.
+     */
+    @Test
+    void brokerCheckGoesDownWhileTheBrokerBlocksSendsToAgentEvents(@org.junit.jupiter.api.io.TempDir java.nio.file.Path folder)
+            throws Exception {
+        dev.agentcoordinator.infra.EmbeddedBroker broker = new dev.agentcoordinator.infra.EmbeddedBroker(
+                FreePort.on("127.0.0.1"), folder.resolve("broker"));
+        String url = broker.start();
+        try (dev.agentcoordinator.infra.BrokerManagement management = dev.agentcoordinator.infra.BrokerManagement.open(
+                dev.agentcoordinator.infra.Messaging.connectionFactory(url, "", ""), 5000)) {
+            assertThat(management.invoke("broker", "createAddress", "agent.events", "ANYCAST"))
+                    .hasValueSatisfying(a -> assertThat(a.succeeded()).as(String.valueOf(a.result())).isTrue());
+            BrokerHealthCheck check = new BrokerHealthCheck(url, "", "", 1000);
+            assertThat(check.call(Map.of()).getState()).isEqualTo(HealthCheck.State.UP);
+            assertThat(management.invoke("address.agent.events", "block")).hasValueSatisfying(a -> assertThat(a.succeeded()).isTrue());
+            assertDown(check, "the broker at " + url + " blocks sends: it ");
+            assertThat(management.invoke("address.agent.events", "unblock")).hasValueSatisfying(a -> assertThat(a.succeeded()).isTrue());
+            assertThat(check.call(Map.of()).getState()).isEqualTo(HealthCheck.State.UP);
+        } finally {
+            broker.close();
+        }
+    }
+
     /** A database that answers but refuses every write (a standby after a fail-over) is no database to work on. */
     @Test
     void databaseCheckGoesDownWhenPostgresAnswersReadOnly() {

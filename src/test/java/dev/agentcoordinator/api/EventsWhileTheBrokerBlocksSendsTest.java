@@ -1,0 +1,113 @@
+package dev.agentcoordinator.api;
+
+import dev.agentcoordinator.CoordinatorApp;
+import dev.agentcoordinator.DatabaseTemplate;
+import dev.agentcoordinator.RunningCoordinator;
+import dev.agentcoordinator.config.CoordinatorSettings;
+import dev.agentcoordinator.engine.Json;
+import dev.agentcoordinator.infra.BrokerManagement;
+import dev.agentcoordinator.infra.EmbeddedBroker;
+import dev.agentcoordinator.infra.FreePort;
+import dev.agentcoordinator.infra.Messaging;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * While the broker blocks producers (its disk past max-disk-usage, or agent.events full under address-full-policy BLOCK;
+ * here agent.events blocked through its address control, which withholds the producer credits the same way), POST
+ * /api/events answers 503 within its bound, saying so, and readiness is DOWN. Before, the POST got no answer (the
+ * Artemis client waits for credits without end; the HTTP server closed the connection after its idle timeout), held a
+ * Vert.x worker thread all along, and readiness stayed UP.
+ */
+class EventsWhileTheBrokerBlocksSendsTest {
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final String NOTHING = "{\"type\": \"NOTHING_STARTS\", \"payload\": {}}";
+    /** The send's bound (coordinator.health.timeout-ms) and the rest, with room for a busy machine. */
+    private static final Duration ANSWERED = Duration.ofSeconds(8);
+
+    @TempDir
+    Path folder;
+
+    @Test
+    void postedEventsAnswer503AndReadinessIsDownWhileTheBrokerBlocksSends() throws Exception {
+        EmbeddedBroker broker = new EmbeddedBroker(FreePort.on("127.0.0.1"), folder.resolve("broker"));
+        String brokerUrl = broker.start();
+        try (RunningCoordinator coordinator = CoordinatorApp.start(CoordinatorSettings.fromMap(Map.of(
+                // a small producer window: the credits the coordinator's producer holds run out after a few events
+                "broker.url", brokerUrl + "?producerWindowSize=1024", "db.url", "", "db.embedded.port", "0", "http.port", "0",
+                "data.dir", DatabaseTemplate.seeded(folder.resolve("data")).toString(), "health.timeout-ms", "1000",
+                "workflows.dir", "routes/workflows", "demo-agents.enabled", "false")));
+             BrokerManagement management = BrokerManagement.open(Messaging.connectionFactory(brokerUrl, "", ""), 5000)) {
+            String api = coordinator.httpUrl();
+            assertThat(post(api + "/api/events", NOTHING).statusCode()).isEqualTo(202);
+            await().atMost(Duration.ofSeconds(30)).until(() -> status(api + "/observe/health/ready") == 200);
+
+            assertThat(management.invoke("address.agent.events", "block")).hasValueSatisfying(a -> assertThat(a.succeeded()).isTrue());
+            List<String> accepted = new ArrayList<>();
+            HttpResponse<String>[] refused = new HttpResponse[1];
+            // each call is answered in time (before, one waited until the client gave up); a few more events may go
+            // through on the credits the producer already held
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(10)).until(() -> {
+                long asked = System.nanoTime();
+                HttpResponse<String> answer = post(api + "/api/events", NOTHING);
+                assertThat(Duration.ofNanos(System.nanoTime() - asked)).isLessThan(ANSWERED);
+                if (answer.statusCode() == 202) {
+                    accepted.add(Json.parse(answer.body()).path("event_id").asText());
+                    return false;
+                }
+                refused[0] = answer;
+                return true;
+            });
+            assertThat(refused[0].statusCode()).as(refused[0].body()).isEqualTo(503);
+            assertThat(refused[0].headers().firstValue("Retry-After")).hasValue("5");
+            assertThat(Json.parse(refused[0].body()).path("error").asText()).startsWith("the broker blocks sends: ").endsWith("not sent");
+            String notSent = Json.parse(refused[0].body()).path("event_id").asText();
+            assertThat(notSent).isNotEmpty();
+
+            // readiness DOWN, saying why
+            await().atMost(Duration.ofSeconds(30)).until(() -> status(api + "/observe/health/ready") == 503);
+            assertThat(get(api + "/observe/health?exposureLevel=full").body()).contains("blocks sends: it ");
+            // the API's other calls still answer: the refused sends hold no HTTP thread
+            assertThat(status(api + "/api/events?limit=1")).isEqualTo(200);
+
+            assertThat(management.invoke("address.agent.events", "unblock")).hasValueSatisfying(a -> assertThat(a.succeeded()).isTrue());
+            await().atMost(Duration.ofSeconds(30)).until(() -> status(api + "/observe/health/ready") == 200);
+            // posted again with its event_id, the refused event is taken; every event answered 202 arrived
+            assertThat(post(api + "/api/events", "{\"type\": \"NOTHING_STARTS\", \"event_id\": \"" + notSent + "\", \"payload\": {}}")
+                    .statusCode()).isEqualTo(202);
+            accepted.add(notSent);
+            for (String eventId : accepted) {
+                await().atMost(Duration.ofSeconds(30)).until(() -> status(api + "/api/events/" + eventId) == 200);
+            }
+        } finally {
+            broker.close();
+        }
+    }
+
+    private static int status(String url) throws Exception {
+        return get(url).statusCode();
+    }
+
+    private static HttpResponse<String> get(String url) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpResponse<String> post(String url, String body) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json").timeout(Duration.ofSeconds(15))
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+}
