@@ -47,6 +47,11 @@ final class BoundedCheck implements AutoCloseable {
         }
     }
 
+    /** Whether a probe is still hanging: the last answer was a wait, not what the probe met. */
+    synchronized boolean hanging() {
+        return running != null && !running.isDone();
+    }
+
     @Override
     public void close() {
         executor.shutdownNow();

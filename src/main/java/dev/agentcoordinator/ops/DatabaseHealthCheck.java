@@ -22,6 +22,8 @@ public final class DatabaseHealthCheck extends AbstractHealthCheck {
     private final DataSource dataSource;
     private final int timeoutMs;
     private final BoundedCheck bounded;
+    /** A connection of its own, past the pool, when the pool gives none: what the database answers now. */
+    private final BoundedCheck fresh;
     /** The outage the routes met, if any; null for none known (a check of its own). */
     private final dev.agentcoordinator.infra.KnownDatabaseOutage outage;
 
@@ -38,6 +40,7 @@ public final class DatabaseHealthCheck extends AbstractHealthCheck {
         this.dataSource = dataSource;
         this.timeoutMs = timeoutMs;
         this.bounded = new BoundedCheck("database", timeoutMs);
+        this.fresh = new BoundedCheck("database-connect", timeoutMs);
         this.outage = outage;
     }
 
@@ -70,9 +73,49 @@ public final class DatabaseHealthCheck extends AbstractHealthCheck {
         });
         if (problem == null) {
             builder.up();
-        } else {
-            String met = outage == null ? "" : outage.reason().map(reason -> "; the routes paused on: " + reason).orElse("");
-            builder.message("database unreachable: " + problem + met).down();
+            return;
+        }
+        java.util.Optional<com.zaxxer.hikari.HikariDataSource> pool = pool();
+        String where = pool.map(p -> " at " + dev.agentcoordinator.config.Secrets.redactUrl(p.getJdbcUrl())).orElse("");
+        if (bounded.hanging() && pool.isPresent()) {
+            // the pool's wait for a connection says nothing of why none comes: a refused connection, PostgreSQL's
+            // max_connections taken, a silent host; a connection of its own tells which
+            String connecting = fresh.run(() -> {
+                connectPastThePool(pool.get());
+                return null;
+            });
+            problem = connecting == null ? "it accepts a new connection, but the pool gave none within " + timeoutMs + " ms"
+                    : "a new connection failed: " + connecting;
+        }
+        String met = outage == null ? "" : outage.reason().map(reason -> "; the routes paused on: " + reason).orElse("");
+        builder.message("database unreachable" + where + ": " + problem + met).down();
+    }
+
+    /** The coordinator's HikariCP pool behind the data source, which knows the URL and credentials. */
+    private java.util.Optional<com.zaxxer.hikari.HikariDataSource> pool() {
+        try {
+            return dataSource.isWrapperFor(com.zaxxer.hikari.HikariDataSource.class)
+                    ? java.util.Optional.of(dataSource.unwrap(com.zaxxer.hikari.HikariDataSource.class)) : java.util.Optional.empty();
+        } catch (java.sql.SQLException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
+    private void connectPastThePool(com.zaxxer.hikari.HikariDataSource pool) throws java.sql.SQLException {
+        java.util.Properties properties = new java.util.Properties();
+        properties.putAll(pool.getDataSourceProperties());
+        if (pool.getUsername() != null) {
+            properties.setProperty("user", pool.getUsername());
+        }
+        if (pool.getPassword() != null) {
+            properties.setProperty("password", pool.getPassword());
+        }
+        String seconds = Integer.toString(Math.max(1, (int) (timeoutMs / 1000)));
+        properties.setProperty("connectTimeout", seconds);
+        properties.setProperty("loginTimeout", seconds);
+        properties.setProperty("socketTimeout", seconds);
+        try (Connection connection = java.sql.DriverManager.getConnection(pool.getJdbcUrl(), properties)) {
+            checkWritable(connection, Integer.parseInt(seconds));
         }
     }
 }

@@ -60,6 +60,34 @@ class HealthChecksTest {
     }
 
     /**
+     * A database that refuses connections while the routes pause on an outage: the check names the database (its URL
+     * without the password) and what a connection meets now. It said "the previous check has not returned after more
+     * than 1000 ms; the routes paused on: FATAL: terminating connection due to administrator command": it waits for a pool
+     * connection that does not come, and the routes' reason was what PostgreSQL said as it stopped.
+     */
+    @Test
+    void databaseCheckNamesTheDatabaseAndWhatANewConnectionMeets() throws Exception {
+        int closedPort = FreePort.on("127.0.0.1");
+        String url = "jdbc:postgresql://127.0.0.1:" + closedPort + "/coordinator?password=secret";
+        try (com.zaxxer.hikari.HikariDataSource pool = dev.agentcoordinator.infra.Database.lazyPool(url, "postgres", null, 2,
+                null, new dev.agentcoordinator.infra.Database.Timeouts("health-test", 30_000, 0))) {
+            pool.setInitializationFailTimeout(-1);   // a pool that started before the outage: it waits for a connection
+            dev.agentcoordinator.infra.KnownDatabaseOutage outage = new dev.agentcoordinator.infra.KnownDatabaseOutage();
+            outage.seen(new Object(), "FATAL: terminating connection due to administrator command");
+            DatabaseHealthCheck check = new DatabaseHealthCheck(pool, 1000, outage);
+            String refused = "database unreachable at jdbc:postgresql://127.0.0.1:" + closedPort + "/coordinator?password=****:"
+                    + " a new connection failed: PSQLException: Connection to 127.0.0.1:" + closedPort + " refused";
+            for (int call = 0; call < 2; call++) {   // the first call's pool wait, then the one still hanging
+                HealthCheck.Result result = check.call(Map.of());
+                assertThat(result.getState()).isEqualTo(HealthCheck.State.DOWN);
+                assertThat(result.getMessage()).hasValueSatisfying(m -> assertThat(m).startsWith(refused)
+                        .endsWith("; the routes paused on: FATAL: terminating connection due to administrator command")
+                        .doesNotContain("secret", "has not returned"));
+            }
+        }
+    }
+
+    /**
      * A broker that blocks producers (its disk past max-disk-usage, an address full under BLOCK; here agent.events
      * blocked through its address control, which withholds credits the same way) is no broker the coordinator can send
      * to: every event it sends waits. The check found it UP, since a connection still opens.
