@@ -97,6 +97,51 @@ class EventsWhileTheBrokerBlocksSendsTest {
         }
     }
 
+    /**
+     * agent.events full under address-full-policy BLOCK (its max-size-bytes tiny, its consumer stopped): the broker
+     * withholds credits as it does for a disk past max-disk-usage, and the client waits for them. Before, the POST got
+     * no answer (the HTTP client gave up after 15 s).
+     */
+    @Test
+    void postedEventsAnswer503WhileAgentEventsIsFullUnderBlock() throws Exception {
+        EmbeddedBroker broker = new EmbeddedBroker(FreePort.on("127.0.0.1"), folder.resolve("broker"));
+        String brokerUrl = broker.start();
+        try (RunningCoordinator coordinator = CoordinatorApp.start(CoordinatorSettings.fromMap(Map.of(
+                "broker.url", brokerUrl + "?producerWindowSize=1024", "db.url", "", "db.embedded.port", "0", "http.port", "0",
+                "data.dir", DatabaseTemplate.seeded(folder.resolve("data")).toString(), "health.timeout-ms", "1000",
+                "workflows.dir", "routes/workflows", "demo-agents.enabled", "false")));
+             BrokerManagement management = BrokerManagement.open(Messaging.connectionFactory(brokerUrl, "", ""), 5000)) {
+            String api = coordinator.httpUrl();
+            coordinator.camelContext().getRouteController().stopRoute("coordinator.events");
+            assertThat(management.invoke("broker", "addAddressSettings", "agent.events",
+                    "{\"maxSizeBytes\": 2048, \"pageSizeBytes\": 1024, \"addressFullMessagePolicy\": \"BLOCK\"}"))
+                    .hasValueSatisfying(a -> assertThat(a.succeeded()).as(String.valueOf(a.result())).isTrue());
+            List<String> accepted = new ArrayList<>();
+            HttpResponse<String>[] refused = new HttpResponse[1];
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(10)).until(() -> {
+                long asked = System.nanoTime();
+                HttpResponse<String> answer = post(api + "/api/events", NOTHING);
+                assertThat(Duration.ofNanos(System.nanoTime() - asked)).isLessThan(ANSWERED);
+                if (answer.statusCode() == 202) {
+                    accepted.add(Json.parse(answer.body()).path("event_id").asText());
+                    return false;
+                }
+                refused[0] = answer;
+                return true;
+            });
+            assertThat(refused[0].statusCode()).as(refused[0].body()).isEqualTo(503);
+            assertThat(Json.parse(refused[0].body()).path("error").asText()).startsWith("the broker blocks sends: ").endsWith("not sent");
+            await().atMost(Duration.ofSeconds(30)).until(() -> status(api + "/observe/health/ready") == 503);
+
+            coordinator.camelContext().getRouteController().startRoute("coordinator.events");
+            for (String eventId : accepted) {
+                await().atMost(Duration.ofSeconds(30)).until(() -> status(api + "/api/events/" + eventId) == 200);
+            }
+        } finally {
+            broker.close();
+        }
+    }
+
     private static int status(String url) throws Exception {
         return get(url).statusCode();
     }
