@@ -14,14 +14,9 @@ import org.springframework.jdbc.core.JdbcTemplate;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 import static dev.agentcoordinator.engine.ExecutionProbe.requests;
-import static dev.agentcoordinator.engine.ScriptedAgents.Reply;
 import static dev.agentcoordinator.engine.TestCoordinator.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -36,27 +31,13 @@ import static org.awaitility.Awaitility.await;
 class UndoMadeDueOncePerMessageTest {
     /** The lock sweep's route: stopped here, so that only the redelivery tries the waiting undo. */
     private static final String LOCK_SWEEP = "coordinator.locks.waiting";
-    /** Per execution: its step last fails once the test has set the stage. */
-    private static final Map<String, CountDownLatch> FAIL = new ConcurrentHashMap<>();
+    /** Its step last fails once the test has set the stage. */
+    private static final FailureOnCue FAILURE = new FailureOnCue();
     private static ScriptedAgents agents;
-
-    private static CountDownLatch failureOf(String executionId) {
-        return FAIL.computeIfAbsent(executionId, id -> new CountDownLatch(1));
-    }
 
     @BeforeAll
     static void agents() throws Exception {
-        agents = new ScriptedAgents(shared().connectionFactory()).agent("f-undo-due-agent", r -> {
-            if (r.action().equals("fail")) {
-                try {
-                    failureOf(r.request().path("execution_id").asText()).await(30, TimeUnit.SECONDS);   // until the test has set the stage
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                return List.of(Reply.error("last fails", false));
-            }
-            return List.of(Reply.ok(Map.of("done", r.action())));
-        }).agent("f-undo-due-unanswering-agent", r -> List.of());   // b_resent's undo keeps running
+        agents = new ScriptedAgents(shared().connectionFactory()).agent("f-undo-due-agent", FAILURE).agent("f-undo-due-unanswering-agent", r -> List.of());   // b_resent's undo keeps running
     }
 
     @AfterAll
@@ -137,7 +118,7 @@ class UndoMadeDueOncePerMessageTest {
             org.apache.camel.spi.RouteController routes = shared().camelContext().getRouteController();
             routes.stopRoute(LOCK_SWEEP);
             try {
-                failureOf(executionId).countDown();
+                FAILURE.cue(executionId);
                 // c_refused's undo leaves with the redelivery's commit, after the pass the locked one's failure ran
                 await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
                         .until(() -> !requests(agents, executionId, "c_refused").stream().filter(r -> r.action().equals("undo_c")).toList().isEmpty());

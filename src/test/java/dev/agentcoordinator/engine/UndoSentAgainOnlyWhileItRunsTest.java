@@ -13,15 +13,10 @@ import org.junit.jupiter.api.parallel.ResourceLock;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 import static dev.agentcoordinator.engine.ExecutionProbe.awaitExecution;
 import static dev.agentcoordinator.engine.ExecutionProbe.requests;
-import static dev.agentcoordinator.engine.ScriptedAgents.Reply;
 import static dev.agentcoordinator.engine.TestCoordinator.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -37,27 +32,13 @@ class UndoSentAgainOnlyWhileItRunsTest {
     private static final String LOCK_SWEEP = "coordinator.locks.waiting";
     /** The retry sweep's route: stopped here while the redelivery runs, so that it sends no undo the test has not settled yet. */
     private static final String RETRY_SWEEP = "coordinator.retries";
-    /** Per execution: its step last fails once the test has set the stage. */
-    private static final Map<String, CountDownLatch> FAIL = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Its step last fails once the test has set the stage. */
+    private static final FailureOnCue FAILURE = new FailureOnCue();
     private static ScriptedAgents agents;
-
-    private static CountDownLatch failureOf(String executionId) {
-        return FAIL.computeIfAbsent(executionId, id -> new CountDownLatch(1));
-    }
 
     @BeforeAll
     static void agents() throws Exception {
-        agents = new ScriptedAgents(shared().connectionFactory()).agent("f-undo-resend-agent", r -> {
-            if (r.action().equals("fail")) {
-                try {
-                    failureOf(r.request().path("execution_id").asText()).await(30, TimeUnit.SECONDS);   // until the test has set the stage
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                return List.of(Reply.error("last fails", false));
-            }
-            return List.of(Reply.ok(Map.of("done", r.action())));
-        });
+        agents = new ScriptedAgents(shared().connectionFactory()).agent("f-undo-resend-agent", FAILURE);
     }
 
     @AfterAll
@@ -96,7 +77,7 @@ class UndoSentAgainOnlyWhileItRunsTest {
             org.apache.camel.spi.RouteController routes = shared().camelContext().getRouteController();
             routes.stopRoute(LOCK_SWEEP);
             try {
-                failureOf(executionId).countDown();
+                FAILURE.cue(executionId);
                 await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> !query(
                         "SELECT 1 FROM workflow_step_executions WHERE execution_id = ? AND kind = 'compensation' AND step_id = 'c_refused'"
                                 + " AND status <> 'pending'", executionId).isEmpty());
@@ -147,7 +128,7 @@ class UndoSentAgainOnlyWhileItRunsTest {
             routes.stopRoute(RETRY_SWEEP);
             boolean sweepStopped = true;
             try {
-                failureOf(executionId).countDown();
+                FAILURE.cue(executionId);
                 // c_refused's undo went with the redelivery's commit, with whatever the redelivery sent itself
                 await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
                         .until(() -> !requests(agents, executionId, "c_refused").stream().filter(r -> r.action().equals("undo_c")).toList().isEmpty());
