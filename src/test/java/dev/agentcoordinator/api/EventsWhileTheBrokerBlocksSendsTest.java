@@ -57,24 +57,13 @@ class EventsWhileTheBrokerBlocksSendsTest {
 
             assertThat(management.invoke("address.agent.events", "block")).hasValueSatisfying(a -> assertThat(a.succeeded()).isTrue());
             List<String> accepted = new ArrayList<>();
-            HttpResponse<String>[] refused = new HttpResponse[1];
             // each call is answered in time (before, one waited until the client gave up); a few more events may go
             // through on the credits the producer already held
-            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(10)).until(() -> {
-                long asked = System.nanoTime();
-                HttpResponse<String> answer = post(api + "/api/events", NOTHING);
-                assertThat(Duration.ofNanos(System.nanoTime() - asked)).isLessThan(ANSWERED);
-                if (answer.statusCode() == 202) {
-                    accepted.add(Json.parse(answer.body()).path("event_id").asText());
-                    return false;
-                }
-                refused[0] = answer;
-                return true;
-            });
-            assertThat(refused[0].statusCode()).as(refused[0].body()).isEqualTo(503);
-            assertThat(refused[0].headers().firstValue("Retry-After")).hasValue("5");
-            assertThat(Json.parse(refused[0].body()).path("error").asText()).startsWith("the broker blocks sends: ").endsWith("not sent");
-            String notSent = Json.parse(refused[0].body()).path("event_id").asText();
+            HttpResponse<String> refused = postUntilRefused(api, accepted);
+            assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);
+            assertThat(refused.headers().firstValue("Retry-After")).hasValue("5");
+            assertThat(Json.parse(refused.body()).path("error").asText()).startsWith("the broker blocks sends: ").endsWith("not sent");
+            String notSent = Json.parse(refused.body()).path("event_id").asText();
             assertThat(notSent).isNotEmpty();
 
             // readiness DOWN, saying why
@@ -117,20 +106,9 @@ class EventsWhileTheBrokerBlocksSendsTest {
                     "{\"maxSizeBytes\": 2048, \"pageSizeBytes\": 1024, \"addressFullMessagePolicy\": \"BLOCK\"}"))
                     .hasValueSatisfying(a -> assertThat(a.succeeded()).as(String.valueOf(a.result())).isTrue());
             List<String> accepted = new ArrayList<>();
-            HttpResponse<String>[] refused = new HttpResponse[1];
-            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(10)).until(() -> {
-                long asked = System.nanoTime();
-                HttpResponse<String> answer = post(api + "/api/events", NOTHING);
-                assertThat(Duration.ofNanos(System.nanoTime() - asked)).isLessThan(ANSWERED);
-                if (answer.statusCode() == 202) {
-                    accepted.add(Json.parse(answer.body()).path("event_id").asText());
-                    return false;
-                }
-                refused[0] = answer;
-                return true;
-            });
-            assertThat(refused[0].statusCode()).as(refused[0].body()).isEqualTo(503);
-            assertThat(Json.parse(refused[0].body()).path("error").asText()).startsWith("the broker blocks sends: ").endsWith("not sent");
+            HttpResponse<String> refused = postUntilRefused(api, accepted);
+            assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);
+            assertThat(Json.parse(refused.body()).path("error").asText()).startsWith("the broker blocks sends: ").endsWith("not sent");
             await().atMost(Duration.ofSeconds(30)).until(() -> status(api + "/observe/health/ready") == 503);
 
             coordinator.camelContext().getRouteController().startRoute("coordinator.events");
@@ -154,5 +132,22 @@ class EventsWhileTheBrokerBlocksSendsTest {
     private static HttpResponse<String> post(String url, String body) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json").timeout(Duration.ofSeconds(15))
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Posts events, each answered within {@link #ANSWERED}, until one is not accepted: that answer; the accepted ones' ids. */
+    private static HttpResponse<String> postUntilRefused(String api, List<String> accepted) {
+        List<HttpResponse<String>> refused = new ArrayList<>();
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(10)).until(() -> {
+            long asked = System.nanoTime();
+            HttpResponse<String> answer = post(api + "/api/events", NOTHING);
+            assertThat(Duration.ofNanos(System.nanoTime() - asked)).isLessThan(ANSWERED);
+            if (answer.statusCode() == 202) {
+                accepted.add(Json.parse(answer.body()).path("event_id").asText());
+                return false;
+            }
+            refused.add(answer);
+            return true;
+        });
+        return refused.get(0);
     }
 }
