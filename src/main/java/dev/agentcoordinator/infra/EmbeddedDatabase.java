@@ -181,7 +181,9 @@ public final class EmbeddedDatabase implements AutoCloseable {
     private String startOn(int port, boolean picked) throws IOException {
         Files.createDirectories(dataDir);
         stopLeftoverServer();
-        if (port != 0 && !picked && !FreePort.isBindable(HOST, port)) {
+        // a connection, not a bind: a restart's check, even a moment's bind, could keep another program's server
+        // starting on the port from binding it
+        if (port != 0 && !picked && somethingListensOn(port)) {
             throw portInUse(port, null);
         }
         Instant attempt = Instant.now();
@@ -207,6 +209,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
             if (postgres != null) {
                 // zonky's readiness check reached another server on the port: this one's server failed to bind
                 // it, or will. zonky's stop names this directory alone (pg_ctl -D), and finds no server when it failed.
+                awaitServerLaunch(postgres);
                 stopQuietly(postgres);
                 postgres = null;
             }
@@ -227,7 +230,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
             if (e instanceof AnotherServersPort || e instanceof AnotherProgramsPort && picked) {
                 throw e;
             }
-            if (e instanceof IOException && port != 0 && !FreePort.isBindable(HOST, port)) {   // zonky only says it gave up waiting
+            if (e instanceof IOException && port != 0 && somethingListensOn(port)) {   // zonky only says it gave up waiting
                 throw portInUse(port, e);
             }
             if (asRootWithoutUnshare()) {   // zonky then starts PostgreSQL as root, which refuses to run so
@@ -242,6 +245,26 @@ public final class EmbeddedDatabase implements AutoCloseable {
         EmbeddedPostgres started = postgres;
         PostmasterProcess.of(dataDir).ifPresent(server -> server.onExit(() -> restartAfterExit(started, server.pid())));
         return jdbcUrl;
+    }
+
+    /**
+     * Waits for zonky's {@code pg_ctl -w start} to end: once this directory's server is ready or gone. zonky's readiness
+     * check can reach another server on the port before this one's server has even written {@code postmaster.pid} (on a
+     * loaded machine): a stop then found none, and the server, still starting, took the lock file of the next start on
+     * another port, whose server exited at once ("lock file already exists") and the start gave up after 60 s.
+     */
+    private void awaitServerLaunch(EmbeddedPostgres launched) {
+        Process pgCtl = launched.getProcess();
+        if (pgCtl == null) {
+            return;
+        }
+        try {
+            if (!pgCtl.waitFor(startTimeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                LOG.warn("pg_ctl start (pid {}) still runs on {} after {} s", pgCtl.pid(), dataDir, startTimeout.toSeconds());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** How often a start looks whether its port was taken while its server is not running; and how many looks in a row tell so. */
@@ -301,9 +324,10 @@ public final class EmbeddedDatabase implements AutoCloseable {
      * even for a moment, could itself keep the server from binding the port.
      */
     private boolean takenWhileNoServerRuns(int port) {
-        if (PostmasterProcess.of(dataDir).isPresent()) {
-            return false;
-        }
+        return PostmasterProcess.of(dataDir).isEmpty() && somethingListensOn(port);
+    }
+
+    private static boolean somethingListensOn(int port) {
         try (java.net.Socket probe = new java.net.Socket()) {
             probe.connect(new java.net.InetSocketAddress(HOST, port), 1000);
             return true;

@@ -338,6 +338,75 @@ class EmbeddedDatabaseTest {
     }
 
     /**
+     * The same race, where zonky's readiness check reached the other server before this directory's server had even
+     * written postmaster.pid (a loaded machine: CI). The stop found no server, the start on another port began at once,
+     * and the first server, starting late, held the lock file the second's server wanted: it exited ("lock file already
+     * exists") and the start gave up after 60 s. Here the first attempt's {@code pg_ctl start} is held (SIGSTOP) for 3 s;
+     * the next attempt's may only begin once it has ended.
+     */
+    @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    @ResourceLock(value = ROOT_LOG, mode = ResourceAccessMode.READ)
+    void aStartThatGaveWayToAnotherServerTriesTheNextPortOnlyOnceItsFirstLaunchHasEnded() throws Exception {
+        Path otherDir = DatabaseTemplate.seedCluster(root.resolve("other"));
+        try (EmbeddedDatabase other = new EmbeddedDatabase(0, otherDir);
+             HikariDataSource otherPool = Database.pool(other.start(), EmbeddedDatabase.USER, "", 1)) {
+            int taken = Integer.parseInt(other.jdbcUrl().replaceAll(".*:(\\d+)/.*", "$1"));
+            java.util.Iterator<Integer> picks = List.of(taken).iterator();
+            java.util.function.IntSupplier pick = () -> picks.hasNext() ? picks.next() : FreePort.on(EmbeddedDatabase.HOST);
+            java.util.concurrent.CompletableFuture<String> overlap = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> holdFirstLaunchAndWatchForTheNext(dataDir, Duration.ofSeconds(3)));
+            try (EmbeddedDatabase database = new EmbeddedDatabase(0, dataDir, EmbeddedDatabase.START_TIMEOUT, pick);
+                 HikariDataSource pool = Database.pool(database.start(), EmbeddedDatabase.USER, "", 1)) {
+                assertThat(overlap.get(30, java.util.concurrent.TimeUnit.SECONDS)).as("launches that overlapped").isEmpty();
+                assertThat(dataDirectory(pool)).as("the directory of the server its URL reaches").isEqualTo(dataDir.toRealPath());
+                assertThat(database.jdbcUrl()).doesNotContain(":" + taken + "/");
+            }
+            assertThat(dataDirectory(otherPool)).as("the other server, untouched").isEqualTo(otherDir.toRealPath());
+        }
+    }
+
+    /**
+     * Stops the first {@code pg_ctl start} on {@code directory} this JVM runs, for {@code hold}, then lets it go on;
+     * returns, if another began meanwhile, which (empty if none).
+     */
+    private static String holdFirstLaunchAndWatchForTheNext(Path directory, Duration hold) {
+        try {
+            ProcessHandle first = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(2))
+                    .until(() -> launchOn(directory, -1), java.util.Optional::isPresent).orElseThrow();
+            signal("STOP", first.pid());
+            try {
+                long until = System.nanoTime() + hold.toNanos();
+                while (System.nanoTime() < until) {
+                    java.util.Optional<ProcessHandle> next = launchOn(directory, first.pid());
+                    if (next.isPresent()) {
+                        return "pg_ctl start (pid " + next.get().pid() + ") began while the first (pid " + first.pid()
+                                + ") still ran";
+                    }
+                    Thread.sleep(5);
+                }
+                return "";
+            } finally {
+                signal("CONT", first.pid());
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static java.util.Optional<ProcessHandle> launchOn(Path directory, long besides) {
+        return ProcessHandle.current().descendants()
+                .filter(p -> p.pid() != besides)
+                .filter(p -> p.info().arguments().map(List::of)
+                        .filter(args -> args.contains(directory.toString()) && args.contains("start")).isPresent())
+                .findFirst();
+    }
+
+    private static void signal(String signal, long pid) throws Exception {
+        new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start().waitFor();
+    }
+
+    /**
      * A start on port 0 whose pick a program other than PostgreSQL took before the server's bind: the server exits at
      * once ("could not bind", "Address already in use"), while zonky went on asking the port for a PostgreSQL until the
      * start's timeout (60 s) and the start failed. The pick here is that port, the race's outcome.
