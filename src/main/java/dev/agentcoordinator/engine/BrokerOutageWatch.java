@@ -451,15 +451,18 @@ public final class BrokerOutageWatch implements org.apache.camel.Service {
         stopped = true;
         timer.shutdownNow();
         looks.shutdownNow();
-        closeQuietly(connection);
-        connection = null;
-        if (factory instanceof AutoCloseable owned) {   // its server locator
+        // The factory (its server locator) first: that ends the client's reconnection, which a look making a session
+        // waits for uninterruptibly while it holds the connection's monitor, where the connection's close would have
+        // waited for good (a stop with the broker gone hung).
+        if (factory instanceof AutoCloseable owned) {
             try {
                 owned.close();
             } catch (Exception e) {
                 LOG.debug("closing the broker watch's connection factory", e);
             }
         }
+        closeQuietly(connection);
+        connection = null;
     }
 
     @Override

@@ -411,6 +411,40 @@ class BrokerOutageWatchTest {
     }
 
     /**
+     * The broker lost just as a look began: its session waits, holding the connection, for the client's reconnection,
+     * which goes on for ever. The stop closed the connection first, which waited for the look for good (a coordinator's
+     * stop with the broker gone hung: StartupTest's, once under load).
+     */
+    @Test
+    void aStopWhileALookWaitsForTheClientsReconnectionEnds() throws Exception {
+        try (EmbeddedBroker broker = new EmbeddedBroker(dev.agentcoordinator.infra.FreePort.on(EmbeddedBroker.HOST), dataDir)) {
+            String url = broker.start();
+            try (dev.agentcoordinator.infra.BrokerProxy proxy = new dev.agentcoordinator.infra.BrokerProxy(
+                    Integer.parseInt(url.substring(url.lastIndexOf(':') + 1)))) {
+                java.util.concurrent.atomic.AtomicBoolean cutAtTheFirstLook = new java.util.concurrent.atomic.AtomicBoolean(true);
+                java.util.concurrent.atomic.AtomicReference<ReplyBacklog> watched = new java.util.concurrent.atomic.AtomicReference<>();
+                // the look's clock is read as it begins, before its session is made
+                ReplyBacklog backlog = new ReplyBacklog(() -> {
+                    if (Thread.currentThread().getName().equals("coordinator-reply-queue-look") && cutAtTheFirstLook.compareAndSet(true, false)) {
+                        try {
+                            proxy.cut();
+                        } catch (java.io.IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                        await().atMost(Duration.ofSeconds(30)).until(() -> watched.get().isBrokerUnreachable());
+                    }
+                    return System.currentTimeMillis();
+                }, () -> (System.nanoTime() / 1_000_000) + 1);
+                watched.set(backlog);
+                BrokerOutageWatch watch = BrokerOutageWatch.start(
+                        Messaging.connectionFactory("tcp://127.0.0.1:" + proxy.port(), null, null), backlog, "coordinator.replies", 500);
+                await().atMost(Duration.ofSeconds(60)).until(() -> !cutAtTheFirstLook.get() && backlog.isBrokerUnreachable());
+                org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(30), watch::stop);
+            }
+        }
+    }
+
+    /**
      * A look's last browse walks the whole queue on the broker (50,000 queued replies: 240 ms, the queue's deliveries
      * waiting meanwhile): after a slow look the next waits ten times as long, instead of {@link BrokerOutageWatch#LOOK_MS}.
      */
