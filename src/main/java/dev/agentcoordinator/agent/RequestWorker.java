@@ -55,9 +55,10 @@ final class RequestWorker implements Runnable {
      */
     private final java.util.concurrent.atomic.AtomicBoolean failedOver = new java.util.concurrent.atomic.AtomicBoolean();
     /**
-     * How many connection failures the client has detected so far: a request received after the last one was taken on
-     * the connection as it is now, which a late notice of that failure (Artemis tells the exception listener of a
-     * reconnection on a thread of its own, sometimes after the next request was taken) must not stop.
+     * How many failures of the current connection the client has told of so far (a failure detected, or one for good): a
+     * request received after the last one was taken on the connection as it is now, which a late notice of that failure
+     * (Artemis tells the exception listener of a reconnection on a thread of its own, sometimes after the next request was
+     * taken) must not stop; one received before the next was taken in a transaction that failure lost.
      */
     private final java.util.concurrent.atomic.AtomicLong failuresDetected = new java.util.concurrent.atomic.AtomicLong();
     /**
@@ -154,6 +155,8 @@ final class RequestWorker implements Runnable {
                 if (failedOver.getAndSet(false) | doomed()) {
                     rollbackQuietly();   // ends the transaction the failover doomed, before any request is taken in it
                 }
+                // before the receive: a loss noticed from here on took the transaction the request comes in
+                long failuresBeforeReceipt = failuresDetected.get();
                 Message message = consumer.receive(POLL_MILLIS);
                 if (message != null && (!running() || !phase.compareAndSet(Phase.WAITING, Phase.HANDLING))) {
                     rollbackQuietly();   // close() came while it waited: left for another instance
@@ -165,7 +168,7 @@ final class RequestWorker implements Runnable {
                             rollbackQuietly();   // received in the transaction a failover doomed meanwhile: delivered again, handled then
                             continue;
                         }
-                        process(message);
+                        process(message, failuresBeforeReceipt);
                     } finally {
                         phase.compareAndSet(Phase.HANDLING, Phase.WAITING);
                     }
@@ -221,7 +224,7 @@ final class RequestWorker implements Runnable {
         }
     }
 
-    private void process(Message message) throws JMSException {
+    private void process(Message message, long failuresBeforeReceipt) throws JMSException {
         try {
             if (AgentMessageWire.isAgentMessage(message)) {
                 respondToAgentMessage(message);
@@ -235,12 +238,19 @@ final class RequestWorker implements Runnable {
             } else {
                 // the JMS convention: correlate by the request's correlation id, else by its message id
                 String correlationId = message.getJMSCorrelationID() != null ? message.getJMSCorrelationID() : message.getJMSMessageID();
-                AgentReply answer;
+                AgentReply answer = null;
                 Heartbeats.Beat beating = heartbeats.beatFor(replyTo, correlationId, message.getJMSRedelivered());
-                InFlight flight = new InFlight(Thread.currentThread(), beating, connection, failuresDetected.get());
+                InFlight flight = new InFlight(Thread.currentThread(), beating, connection, failuresBeforeReceipt);
                 inFlight = flight;
                 try {
-                    answer = answer(message);
+                    // a loss noticed between the receive and the line above found no handler to stop: this one is not started
+                    String lost = lostSinceReceipt(failuresBeforeReceipt);
+                    if (lost != null) {
+                        flight.abandoned = lost + ": the request will be delivered again";
+                        LOG.warn("consumer on {}: not starting the handler, {}", queueName, flight.abandoned);
+                    } else {
+                        answer = answer(message);
+                    }
                 } finally {
                     inFlight = null;
                     beating.close();
@@ -294,6 +304,7 @@ final class RequestWorker implements Runnable {
             // and on a thread of its own, possibly after this worker replaced the connection
             boolean reconnected = "FAILOVER".equals(failure.getErrorCode());
             if (!reconnected && connection == opened) {
+                failuresDetected.incrementAndGet();   // the only notice when the connection is not Artemis's own (a pool's)
                 cutOff = true;
             }
             abandonInFlight(opened, reconnected, "the connection to the broker failed (" + failure.getMessage() + ")");
@@ -301,7 +312,9 @@ final class RequestWorker implements Runnable {
         if (opened instanceof org.apache.activemq.artemis.jms.client.ActiveMQConnection artemis) {
             artemis.setFailoverListener(event -> {
                 if (event == org.apache.activemq.artemis.api.core.client.FailoverEventType.FAILURE_DETECTED) {
-                    failuresDetected.incrementAndGet();
+                    if (connection == opened) {   // a late notice about a connection replaced since concerns no request of this one
+                        failuresDetected.incrementAndGet();
+                    }
                     cutOff = connection == opened;
                     abandonInFlight(opened, false, "the connection to the broker was lost");
                 } else if (event == org.apache.activemq.artemis.api.core.client.FailoverEventType.FAILOVER_COMPLETED) {
@@ -328,6 +341,22 @@ final class RequestWorker implements Runnable {
         if (!current.beat.stop(reason)) {
             current.handler.interrupt();
         }
+    }
+
+    /**
+     * Why the transaction the request came in cannot commit, when a loss was noticed since the worker began to receive
+     * it: the notice (on a thread of the client's) came before the handler was registered in {@link #inFlight}, so
+     * {@link #abandonInFlight} found none to stop. Null when none was. Read after that registration: a notice after it
+     * finds the handler, one before it is seen here.
+     */
+    private String lostSinceReceipt(long failuresBeforeReceipt) {
+        if (failuresDetected.get() != failuresBeforeReceipt) {
+            return "the connection to the broker was lost before the handler started";
+        }
+        if (doomed()) {
+            return "the client reconnected to the broker (failover) before the handler started";
+        }
+        return null;
     }
 
     /** A message from another agent: its handler runs; the response goes back when one is required. */
