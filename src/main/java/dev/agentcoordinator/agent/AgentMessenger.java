@@ -208,16 +208,18 @@ public final class AgentMessenger implements AutoCloseable {
 
     /**
      * Closes the connection; futures still waiting fail. The messenger of an {@link AgentService} belongs to the running
-     * services of its builder, which close it with the last of them: its close() while one runs throws
-     * {@link IllegalStateException} (it would close it under all of them).
+     * services of its builder, which close it with the last of them: its close() while one runs leaves it open for them
+     * (closing it would pull the connection from under their handlers), so a try-with-resources closes a service and its
+     * messenger in either order. Closing it again does nothing.
      */
     @Override
     public synchronized void close() {
         if (!openUses.isEmpty()) {
+            // try (service; messenger) closes the messenger first: the service's close then closes it
             int running = openUses.size();
-            throw new IllegalStateException("messenger of " + agentName + " is shared by the " + running + " running service"
-                    + (running == 1 ? "" : "s") + " of its builder and closes with the last of them: close "
-                    + (running == 1 ? "it" : "them") + " (AgentService.close()), not the messenger");
+            LOG.info("messenger of {}: close() while {} running service{} of its builder use{} it: it closes with the last of them",
+                    agentName, running, running == 1 ? "" : "s", running == 1 ? "s" : "");
+            return;
         }
         closeNow();
     }

@@ -114,7 +114,7 @@ public final class AgentService implements AutoCloseable {
 
     /**
      * Sends messages to other agents as this agent (connects on first use); the builder's, shared by the services it
-     * started, closed with the last of them that runs (its own close() meanwhile throws IllegalStateException).
+     * started, closed with the last of them that runs (its own close() meanwhile leaves it open for them).
      */
     public AgentMessenger messenger() {
         return messenger;
@@ -371,7 +371,7 @@ public final class AgentService implements AutoCloseable {
         /**
          * The messenger the service will send with, available before start() so that handlers can
          * capture it: {@code AgentMessenger m = builder.messenger(); builder.handle("a", r -> ... m.ask(...) ...)}. The
-         * services started close it with the last of them; its close() while one runs throws IllegalStateException.
+         * services started close it with the last of them; its close() while one runs leaves it open for them.
          */
         public AgentMessenger messenger() {
             if (messenger == null) {
