@@ -436,6 +436,32 @@ public final class CoordinatorSettings {
      * environment outranks a value in a properties file. An empty file name counts as none (compose's {@code ${X:-}}).
      */
     private String secret(String key) {
+        return secret(sources, key, problem -> {
+            invalidKeys.add(key);
+            problems.add(problem);
+        });
+    }
+
+    /**
+     * {@code key}'s value (one of {@link #SECRET_KEYS}) from the environment alone, a file named in
+     * {@code KEY_FILE} read as the coordinator reads it: for the command-line tools that take their broker's login from
+     * the environment ({@code SendEvent}).
+     *
+     * @throws IllegalArgumentException naming the setting, the variable and the file, as a start refuses it
+     */
+    public static String secretFromEnvironment(String key, Map<String, String> env) {
+        if (!SECRET_KEYS.contains(key)) {
+            throw new IllegalArgumentException(key + " has no file form: it is none of " + new java.util.TreeSet<>(SECRET_KEYS));
+        }
+        List<String> refused = new ArrayList<>();
+        String value = secret(List.of(SettingsSource.environment(env)), key, refused::add);
+        if (!refused.isEmpty()) {
+            throw new IllegalArgumentException(String.join("\n", refused));
+        }
+        return value;
+    }
+
+    private static String secret(List<SettingsSource> sources, String key, java.util.function.Consumer<String> refuse) {
         String fileKey = key + FILE_SUFFIX;
         for (SettingsSource source : sources) {
             String value = source.get(key);
@@ -444,13 +470,12 @@ public final class CoordinatorSettings {
                 file = null;
             }
             if (value != null && file != null) {
-                invalidKeys.add(key);
-                problems.add("invalid setting " + key + " (from " + originIn(source, key) + "): " + originIn(source, fileKey)
+                refuse.accept("invalid setting " + key + " (from " + originIn(source, key) + "): " + originIn(source, fileKey)
                         + " names a file for it too: set one of them");
                 return "";
             }
             if (file != null) {
-                return readSecretFile(key, originIn(source, fileKey), file.trim());
+                return readSecretFile(key, originIn(source, fileKey), file.trim(), refuse);
             }
             if (value != null) {
                 return value;
@@ -460,7 +485,7 @@ public final class CoordinatorSettings {
     }
 
     /** The file's text without its trailing line breaks (echo's, an editor's); the value itself is never told. */
-    private String readSecretFile(String key, String origin, String file) {
+    private static String readSecretFile(String key, String origin, String file, java.util.function.Consumer<String> refuse) {
         String why;
         try (java.io.InputStream in = Files.newInputStream(Path.of(file))) {
             byte[] bytes = in.readNBytes(MAX_SECRET_FILE_BYTES + 1);
@@ -480,8 +505,7 @@ public final class CoordinatorSettings {
         } catch (java.io.IOException | java.nio.file.InvalidPathException e) {
             why = e.getMessage();
         }
-        invalidKeys.add(key);
-        problems.add("invalid setting " + key + " (from " + origin + "): cannot read the file " + file + ": " + why);
+        refuse.accept("invalid setting " + key + " (from " + origin + "): cannot read the file " + file + ": " + why);
         return "";
     }
 

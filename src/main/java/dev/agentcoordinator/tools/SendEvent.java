@@ -1,5 +1,6 @@
 package dev.agentcoordinator.tools;
 
+import dev.agentcoordinator.config.CoordinatorSettings;
 import dev.agentcoordinator.config.Secrets;
 import dev.agentcoordinator.engine.EventDecoder;
 import dev.agentcoordinator.engine.InvalidEventException;
@@ -18,7 +19,9 @@ import java.util.UUID;
 
 /**
  * Drops one event on {@code agent.events}, as any producer would:
- * {@code SendEvent TYPE 'PAYLOAD-JSON' [BROKER-URL]}. Prints the event id to follow it with.
+ * {@code SendEvent TYPE 'PAYLOAD-JSON' [BROKER-URL]}. Prints the event id to follow it with. The broker's login comes
+ * from the environment: {@code COORDINATOR_BROKER_USER}, and {@code COORDINATOR_BROKER_PASSWORD} or the file
+ * {@code COORDINATOR_BROKER_PASSWORD_FILE} names (read as the coordinator reads it).
  */
 public final class SendEvent {
 
@@ -32,7 +35,7 @@ public final class SendEvent {
         }
     }
 
-    /** Sends the event; 0 when sent (its id on {@code out}), 2 for bad arguments, 1 when the broker did not take it. */
+    /** Sends the event; 0 when sent (its id on {@code out}), 2 for bad arguments or settings, 1 when the broker did not take it. */
     static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
         if (args.length < 2) {
             err.println("usage: SendEvent TYPE PAYLOAD_JSON [BROKER_URL], e.g. SendEvent MARKET_UPDATE '{\"region\": \"eu\"}' tcp://127.0.0.1:61616");
@@ -55,8 +58,15 @@ public final class SendEvent {
             err.println("not sent: " + e.getMessage());
             return 2;
         }
+        String password;
+        try {   // COORDINATOR_BROKER_PASSWORD, or the file COORDINATOR_BROKER_PASSWORD_FILE names, as the coordinator reads them
+            password = CoordinatorSettings.secretFromEnvironment("coordinator.broker.password", env);
+        } catch (IllegalArgumentException e) {
+            err.println("not sent: " + e.getMessage());
+            return 2;
+        }
         try (ActiveMQConnectionFactory factory = new ActiveMQConnectionFactory(brokerUrl,
-                env.get("COORDINATOR_BROKER_USER"), env.get("COORDINATOR_BROKER_PASSWORD"));
+                env.get("COORDINATOR_BROKER_USER"), password.isEmpty() ? null : password);
              Connection connection = factory.createConnection();
              Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE)) {
             MessageProducer producer = session.createProducer(session.createQueue("agent.events"));

@@ -14,7 +14,8 @@ import java.util.concurrent.CountDownLatch;
  * The demo agents as a process of their own, as real agent services run next to the coordinator
  * (docker-compose's {@code demo-agents} service). Reads the same settings as the coordinator:
  * {@code COORDINATOR_BROKER_URL} (required), {@code COORDINATOR_BROKER_USER},
- * {@code COORDINATOR_BROKER_PASSWORD}, {@code COORDINATOR_JMS_POOL_MAX_CONNECTIONS} and
+ * {@code COORDINATOR_BROKER_PASSWORD} (or the file {@code COORDINATOR_BROKER_PASSWORD_FILE} names),
+ * {@code COORDINATOR_JMS_POOL_MAX_CONNECTIONS} and
  * {@code COORDINATOR_DEMO_AGENTS_CONCURRENCY}. Runs until the JVM is asked to stop.
  */
 public final class DemoAgentsMain {
