@@ -82,6 +82,10 @@ public final class CoordinatorApp {
                         err.println("--config needs a file name\n" + USAGE);
                         return EXIT_INVALID_CONFIGURATION;
                     }
+                    if (configFile != null) {   // the last one alone was read: the settings of the others were dropped silently
+                        err.println(CoordinatorSettings.configGivenTwice(configFile, args[i + 1]) + "\n" + USAGE);
+                        return EXIT_INVALID_CONFIGURATION;
+                    }
                     configFile = Path.of(args[++i]);
                 }
                 case EXIT_WHEN_READY -> exitWhenReady = true;

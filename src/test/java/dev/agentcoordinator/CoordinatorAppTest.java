@@ -72,6 +72,19 @@ class CoordinatorAppTest {
         assertThat(stderr()).contains("coordinator.http.port").contains("eighty");
     }
 
+    /** The file replaces ./coordinator.properties: of two, the last alone was read and the first's settings dropped. */
+    @Test
+    void aSecondConfigFileIsRefusedNamingBoth() throws Exception {
+        Path first = Files.writeString(tmp.resolve("base.properties"), "coordinator.http.port=eighty\n");
+        Path second = Files.writeString(tmp.resolve("more.properties"), "coordinator.workflows.dir=" + tmp.resolve("nowhere") + "\n");
+
+        assertThat(run("--config", first.toString(), "--config", second.toString())).isEqualTo(2);
+
+        assertThat(stderr()).startsWith("--config given twice (" + first + ", " + second + "): the settings are read from one file,"
+                + " instead of ./coordinator.properties; put them together in one, or give the others as COORDINATOR_* variables"
+                + " or -D options\nUsage:");
+    }
+
     @Test
     void anUnknownArgumentExitsWithStatus2AndPrintsUsage() {
         assertThat(run("--frobnicate")).isEqualTo(2);

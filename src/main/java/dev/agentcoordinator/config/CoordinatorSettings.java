@@ -224,6 +224,15 @@ public final class CoordinatorSettings {
         }
     }
 
+    /**
+     * What refuses a second {@code --config}: the file replaces ./coordinator.properties, and of two files the last
+     * alone was read, the settings of the first dropped without a word.
+     */
+    public static String configGivenTwice(Path first, String second) {
+        return "--config given twice (" + first + ", " + second + "): the settings are read from one file, instead of"
+                + " ./coordinator.properties; put them together in one, or give the others as COORDINATOR_* variables or -D options";
+    }
+
     /** Settings from the usual layers; {@code configFile} (from {@code --config}) may be null. */
     public static CoordinatorSettings load(Path configFile) {
         return new CoordinatorSettings(standardSources(configFile));

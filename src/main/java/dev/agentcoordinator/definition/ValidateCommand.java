@@ -42,6 +42,10 @@ public final class ValidateCommand {
                     err.println("--config needs a file name\n" + USAGE);
                     return 2;
                 }
+                if (configFile != null) {   // as the coordinator refuses it
+                    err.println(CoordinatorSettings.configGivenTwice(configFile, args[i + 1]) + "\n" + USAGE);
+                    return 2;
+                }
                 configFile = Path.of(args[++i]);
             } else if (args[i].startsWith("-") || args[i].isBlank() || named != null) {
                 err.println((args[i].isBlank() ? "an empty folder name" : "unknown argument: " + args[i]) + "\n" + USAGE);

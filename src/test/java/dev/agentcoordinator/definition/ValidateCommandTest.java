@@ -81,6 +81,18 @@ class ValidateCommandTest {
     }
 
     @Test
+    void aSecondConfigFileIsRefusedAsTheCoordinatorRefusesIt(@TempDir Path dir) throws Exception {
+        Path first = Files.writeString(dir.resolve("base.properties"), "coordinator.workflows.dir=" + dir.resolve("nowhere") + "\n");
+        Path second = Files.writeString(dir.resolve("more.properties"), "coordinator.retention.days=7\n");
+
+        assertThat(run("--config", first.toString(), "--config", second.toString())).isEqualTo(2);
+
+        assertThat(err.toString(StandardCharsets.UTF_8)).startsWith("--config given twice (" + first + ", " + second + "): ")
+                .contains("\nusage: validate ");
+        assertThat(out.size()).isZero();
+    }
+
+    @Test
     void everyErrorIsPrintedAndTheExitCodeIsOne() {
         assertThat(run(WorkflowCatalogTest.resource("broken").toString())).isEqualTo(1);
         String printed = err.toString(StandardCharsets.UTF_8);
