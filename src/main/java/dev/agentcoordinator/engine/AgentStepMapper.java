@@ -203,14 +203,23 @@ public class AgentStepMapper implements StepRouteMapper {
      */
     protected void sendRequest(org.apache.camel.model.ProcessorDefinition<?> at, WorkflowDefinition workflow, WorkflowStep step,
                              org.apache.camel.LoggingLevel level, String verb, String how, String nodeSuffix) {
-        var built = at.log(level, Endpoints.PROGRESS_LOG, "step ${header.stepId} " + verb + " agent." + step.agent() + " " + how + " [execution ${header.executionId}]")
+        sendRequest(at, workflow, step, step.agent(), level, "step ${header.stepId} " + verb + " agent." + step.agent() + " " + how, nodeSuffix);
+    }
+
+    /**
+     * As above, to {@code agent}'s queue, logging {@code logText}, the nodes named after {@code step}: a loop's next
+     * iteration too, whose first step may be another's (its refused send noted, a lease cleared as any).
+     */
+    protected void sendRequest(org.apache.camel.model.ProcessorDefinition<?> at, WorkflowDefinition workflow, WorkflowStep step,
+                             String agent, org.apache.camel.LoggingLevel level, String logText, String nodeSuffix) {
+        var built = at.log(level, Endpoints.PROGRESS_LOG, logText + " [execution ${header.executionId}]")
                 .process(exchange -> {
                     SentRequests.record(exchange);
                     RequestLeases.rememberUnlessMessageStarted(exchange);
                     StepRequests.build(exchange, replyQueue);
                 });
-        RequestLeases.send(built, sending -> sending.to(agentEndpoint(Endpoints.agentQueue(step.agent())))
-                        .id(nodeId(workflow, step, "agent." + step.agent() + nodeSuffix)),
+        RequestLeases.send(built, sending -> sending.to(agentEndpoint(Endpoints.agentQueue(agent)))
+                        .id(nodeId(workflow, step, "agent." + agent + nodeSuffix)),
                         nodeId(workflow, step, "request-unsent" + nodeSuffix))
                 .filter(RequestLeases.remembered())
                     .process(RequestLeases::asParameters)

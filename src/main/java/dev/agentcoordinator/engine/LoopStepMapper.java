@@ -113,12 +113,12 @@ public class LoopStepMapper extends AgentStepMapper {
                     .when(Sql.returnedRow())
                         .setHeader(INPUT, header(NEXT_INPUT))
                         .setHeader(ROW_ID, header(NEXT_ROW_ID));
-        withContextAsItIsNow(next, workflow, step, step)
-                        .process(exchange -> prepareDispatch(exchange, step))
-                        .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "step ${header.stepId} iteration ${header.iteration} dispatched to agent." + step.agent()
-                                + " (until not met: ${header." + LOOP_VERDICT + "}) [execution ${header.executionId}]")
-                        .process(exchange -> StepRequests.build(exchange, replyQueue))
-                        .to(agentEndpoint(Endpoints.agentQueue(step.agent()))).id(nodeId(workflow, step, "agent." + step.agent() + ".again"))
+        var dispatching = withContextAsItIsNow(next, workflow, step, step)
+                        .process(exchange -> prepareDispatch(exchange, step));
+        // as a step's request: a refusal by the broker is noted on the iteration's attempt and named in the failure
+        sendRequest(dispatching, workflow, step, org.apache.camel.LoggingLevel.INFO, "iteration ${header.iteration} dispatched to",
+                "(until not met: ${header." + LOOP_VERDICT + "})", ".again");
+        dispatching
                     .endChoice()
                 .end()
             .endChoice();
@@ -156,12 +156,11 @@ public class LoopStepMapper extends AgentStepMapper {
                     .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "loop of step " + step.id() + ": iteration ${body[iteration]}"
                             + " not started: its execution's deadline passed [execution ${header.executionId}]")
                 .otherwise();
-        withContextAsItIsNow(running, workflow, step, first).process(exchange -> prepareDispatch(exchange, first))
-                    .log(org.apache.camel.LoggingLevel.INFO, Endpoints.PROGRESS_LOG, "loop of step " + step.id() + ": iteration ${header.iteration}"
-                            + " starts again at step ${header.stepId}, dispatched to agent." + first.agent() + " (until not met: ${header."
-                            + LOOP_VERDICT + "}) [execution ${header.executionId}]")
-                    .process(exchange -> StepRequests.build(exchange, replyQueue))
-                    .to(agentEndpoint(Endpoints.agentQueue(first.agent()))).id(nodeId(workflow, step, "agent." + first.agent() + ".again"))
+        var dispatching = withContextAsItIsNow(running, workflow, step, first).process(exchange -> prepareDispatch(exchange, first));
+        sendRequest(dispatching, workflow, step, first.agent(), org.apache.camel.LoggingLevel.INFO, "loop of step " + step.id()
+                + ": iteration ${header.iteration} starts again at step ${header.stepId}, dispatched to agent." + first.agent()
+                + " (until not met: ${header." + LOOP_VERDICT + "})", ".again");
+        dispatching
                 .end()
                 .end()
             .endChoice();
