@@ -10,15 +10,15 @@
 -- deadline stays within the execution's (capped_deadline); a request sent again keeps its attempt's deadline.
 -- The attempt's record (step_attempts, written by the start's trigger with the batch statement's start) starts at that
 -- first send too: its duration counted the batch before it (the send's time, taken once, is the deadline's start).
--- So does a step's first send that a redelivery made due (its earlier delivery rolled back with the request, which
--- never left: step-request-due.sql), whatever deadline the attempt's start gave it.
+-- So does a step's or an undo's first send that a redelivery made due (its earlier delivery rolled back with the
+-- request, which never left: request-due.sql), whatever deadline the attempt's start gave it.
 WITH sending AS MATERIALIZED (SELECT clock_timestamp() AS at),
 due AS (
 UPDATE workflow_step_executions s
    SET request_due_at = sending.at + GREATEST(1000, LEAST(30000, s.timeout_ms / 3)) * interval '1 millisecond',
        deadline = CASE WHEN CAST(:#resent AS boolean) THEN s.deadline
                        ELSE GREATEST(s.deadline, capped_deadline(s.execution_id, s.kind, sending.at + s.timeout_ms * interval '1 millisecond')) END,
-       -- a first send of a request a redelivery found never sent (step-request-due.sql): tried once, later sends keep
+       -- a first send of a request a redelivery found never sent (request-due.sql): tried once, later sends keep
        -- its deadline, and no later pass of that message makes it due again
        dispatched_by = CASE WHEN CAST(:#resent AS boolean) THEN s.dispatched_by END
   FROM sending

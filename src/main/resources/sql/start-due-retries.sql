@@ -55,10 +55,10 @@ WITH requeued AS (
              ORDER BY request_due_at LIMIT CAST(:#sweepLimit AS integer) FOR UPDATE SKIP LOCKED) due,
            workflow_executions e
      WHERE s.id = due.id AND e.id = s.execution_id
-    -- resent NULL: not sent. A step's row that still names the message that started it (dispatched_by) was made due by
-    -- that message's redelivery, its earlier delivery rolled back (step-request-due.sql): its request never left, and
-    -- goes as a first send, its deadline from that send (request-still-due.sql)
-    RETURNING CASE WHEN s.request_due_at IS NOT NULL THEN s.kind <> 'step' OR s.dispatched_by IS NULL END AS resent,
+    -- resent NULL: not sent. A row (a step's or an undo's) that still names the message that started it (dispatched_by)
+    -- was made due by that message's redelivery, its earlier delivery rolled back (request-due.sql): its request never
+    -- left, and goes as a first send, its deadline from that send (request-still-due.sql)
+    RETURNING CASE WHEN s.request_due_at IS NOT NULL THEN s.dispatched_by IS NULL END AS resent,
               s.id AS row_id, s.execution_id, s.step_id, s.iteration, s.kind,
               s.agent, s.action, s.attempt, s.max_attempts, s.input::text AS input, s.deadline, e.workflow_id,
               e.workflow_version, s.request_context::text AS context, s.progress::text AS progress

@@ -230,7 +230,7 @@ public class AgentStepMapper implements StepRouteMapper {
     /**
      * The request of an attempt that this message started and its earlier delivery's rollback took away: not sent from
      * here, where it would leave with this message's commit, after a reply may have settled the attempt since the
-     * message read its row. Its lease is made due at once (step-request-due.sql, only while that attempt still runs),
+     * message read its row. Its lease is made due at once (request-due.sql, only while that attempt still runs),
      * and the retry sweep sends it within a sweep period, holding the row while it sends (request-still-due.sql). A
      * redelivery the broker flagged as such sends it as a first send, its deadline from that send
      * ({@link #deliveredBeforeAsTheCause}): the request never left, and its attempt's time did not run for its agent.
@@ -238,14 +238,24 @@ public class AgentStepMapper implements StepRouteMapper {
      */
     protected static void leaveResendToRetrySweep(org.apache.camel.model.ProcessorDefinition<?> at, WorkflowDefinition workflow,
                                                   WorkflowStep step, String how, String nodeSuffix) {
-        at.setBody(org.apache.camel.builder.Builder.constant(null))
-                .process(exchange -> exchange.getMessage().setHeader(NEVER_LEFT, deliveredBeforeAsTheCause(exchange)))
-                .to(Sql.update("step-request-due")).id(nodeId(workflow, step, "request-due" + nodeSuffix))
+        makeDueForTheRetrySweep(at, nodeId(workflow, step, "request-due" + nodeSuffix))
                 .filter(Sql.applied())
                     .process(SentRequests::record)
                     .log(org.apache.camel.LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "step ${header.stepId}: its request to agent."
                             + step.agent() + " is sent again by the retry sweep " + how + " [execution ${header.executionId}]")
                 .end();
+    }
+
+    /**
+     * Makes the lease of the running attempt in {@link Headers#ROW_ID} and {@link Headers#ATTEMPT}, which this message
+     * started and its earlier delivery's rollback took the request of, due at once (request-due.sql, node {@code nodeId}),
+     * as a first send when the broker flagged the message redelivered: a step's, a loop iteration's and an undo's alike.
+     */
+    static <T extends org.apache.camel.model.ProcessorDefinition<T>> T makeDueForTheRetrySweep(
+            org.apache.camel.model.ProcessorDefinition<T> at, String nodeId) {
+        return at.setBody(org.apache.camel.builder.Builder.constant(null))
+                .process(exchange -> exchange.getMessage().setHeader(NEVER_LEFT, deliveredBeforeAsTheCause(exchange)))
+                .to(Sql.update("request-due")).id(nodeId);
     }
 
     /**

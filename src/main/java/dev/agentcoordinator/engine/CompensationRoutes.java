@@ -50,7 +50,7 @@ final class CompensationRoutes {
 
     void addRoutes(RouteBuilder routes) {
         String wf = workflow.id();
-        var dispatch = routes.from(Endpoints.compensate(wf))
+        var redelivered = routes.from(Endpoints.compensate(wf))
                 .routeId("wf." + wf + "~compensate")
                 .routeDescription("undoes completed steps of a failed or cancelled execution, last first")
                 .process(WorkflowRoutes.identity(workflow))
@@ -107,8 +107,9 @@ final class CompensationRoutes {
                                 .when(routes.header(RESENT).isEqualTo(true))
                                     // a pass nested in this one's split (a locked undo that failed) may have made it due
                                     // already, after this pass planned it, and the sweep sent it since
-                                    .filter(exchange -> !SentRequests.sentBefore(exchange, exchange.getMessage().getHeader(ROW_ID)))
-                                        .to(Sql.update("compensation-request-due")).id(wf + "~compensate.request-due")
+                                    .filter(exchange -> !SentRequests.sentBefore(exchange, exchange.getMessage().getHeader(ROW_ID)));
+        // as a step's (request-due.sql): a redelivery the broker flagged sends it as a first send, its deadline from that send
+        var dispatch = AgentStepMapper.makeDueForTheRetrySweep(redelivered, wf + "~compensate.request-due")
                                         .filter(Sql.applied())
                                             // another pass of this message (a nested ~compensate) must not make it due again
                                             // after the sweep sent it: that would send it twice (SentRequests, plan())

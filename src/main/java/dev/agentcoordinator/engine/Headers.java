@@ -99,7 +99,7 @@ public final class Headers {
     public static final String CAUSE_MESSAGE_ID = "causeMessageId";
     /**
      * True when the consumed message is the cause of the attempt a replay makes due and the broker flagged it
-     * redelivered: its earlier delivery rolled back, and the attempt's request never left (step-request-due.sql).
+     * redelivered: its earlier delivery rolled back, and the attempt's request never left (request-due.sql).
      */
     public static final String NEVER_LEFT = "neverLeft";
     public static final String SQL_UPDATE_COUNT = "CamelSqlUpdateCount";

@@ -22,7 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * A redelivered message makes the lease of an undo it started due (compensation-request-due.sql), and the retry sweep
+ * A redelivered message makes the lease of an undo it started due (request-due.sql), and the retry sweep
  * sends it. A locked undo of the same message that cannot start (its lock names no resource any more) runs the saga's
  * pass again within that message; that pass found the undo running, started by the message, and made its lease due
  * again: the sweep sent the undo a second time. The same when the locked undo comes first: the nested pass makes the
