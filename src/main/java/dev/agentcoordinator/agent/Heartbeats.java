@@ -123,6 +123,11 @@ final class Heartbeats implements AutoCloseable {
         return timer;
     }
 
+    /** The beat of work without heartbeats (an agent message's handler, or none configured): stop() is the caller's interrupt. */
+    static Beat none() {
+        return NONE;
+    }
+
     /**
      * Starts the heartbeats of the request being handled; the first leaves one interval from now, or at once for a
      * request delivered again (its agent died holding it): its attempt may be over (timed out, cancelled), and the stop

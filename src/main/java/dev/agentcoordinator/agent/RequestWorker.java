@@ -46,7 +46,7 @@ final class RequestWorker implements Runnable {
     private Session session;
     private MessageConsumer consumer;
     private MessageProducer producer;
-    /** The request whose handler runs now, while it runs: what a lost connection stops. */
+    /** The request or agent message whose handler runs now, while it runs: what a lost connection stops. */
     private volatile InFlight inFlight;
     /**
      * The client reconnected (failover) since the session's transaction began: Artemis marks such a transaction
@@ -82,11 +82,14 @@ final class RequestWorker implements Runnable {
         /** The connection the request came on, and how many failures had been detected by then. */
         final Connection receivedOn;
         final long failuresBefore;
+        /** "request" or "agent message": what the log says goes back to the broker. */
+        final String kind;
         /** Why the connection was lost meanwhile, if it was: the request goes back to the broker, no reply. */
         volatile String abandoned;
 
-        InFlight(Thread handler, Heartbeats.Beat beat, Connection receivedOn, long failuresBefore) {
+        InFlight(Thread handler, Heartbeats.Beat beat, Connection receivedOn, long failuresBefore, String kind) {
             this.handler = handler;
+            this.kind = kind;
             this.beat = beat;
             this.receivedOn = receivedOn;
             this.failuresBefore = failuresBefore;
@@ -227,8 +230,9 @@ final class RequestWorker implements Runnable {
     private void process(Message message, long failuresBeforeReceipt) throws JMSException {
         try {
             if (AgentMessageWire.isAgentMessage(message)) {
-                respondToAgentMessage(message);
-                session.commit();
+                if (respondToAgentMessage(message, failuresBeforeReceipt)) {
+                    session.commit();
+                }
                 return;
             }
             Destination replyTo = message.getJMSReplyTo();
@@ -238,30 +242,10 @@ final class RequestWorker implements Runnable {
             } else {
                 // the JMS convention: correlate by the request's correlation id, else by its message id
                 String correlationId = message.getJMSCorrelationID() != null ? message.getJMSCorrelationID() : message.getJMSMessageID();
-                AgentReply answer = null;
                 Heartbeats.Beat beating = heartbeats.beatFor(replyTo, correlationId, message.getJMSRedelivered());
-                InFlight flight = new InFlight(Thread.currentThread(), beating, connection, failuresBeforeReceipt);
-                inFlight = flight;
-                try {
-                    // a loss noticed between the receive and the line above found no handler to stop: this one is not started
-                    String lost = lostSinceReceipt(failuresBeforeReceipt);
-                    if (lost != null) {
-                        flight.abandoned = lost + ": the request will be delivered again";
-                        LOG.warn("consumer on {}: not starting the handler, {}", queueName, flight.abandoned);
-                    } else {
-                        answer = answer(message);
-                    }
-                } finally {
-                    inFlight = null;
-                    beating.close();
-                    clearStrayInterrupt();
-                }
-                if (flight.abandoned != null) {
-                    // rolled back, not committed: were the session to survive the loss, a commit would consume the
-                    // request without its reply
-                    rollbackQuietly();
-                    LOG.info("request {} on {} left for redelivery, no reply sent: {}", correlationId, queueName, flight.abandoned);
-                    return;
+                AgentReply answer = runInFlight("request", correlationId, beating, failuresBeforeReceipt, () -> answer(message));
+                if (answer == null) {
+                    return;   // the connection was lost: rolled back, left for redelivery
                 }
                 if (beating.stopReason() != null && !beating.replyWanted()) {
                     // the coordinator would record the reply and ignore it: the request is consumed without one
@@ -288,6 +272,45 @@ final class RequestWorker implements Runnable {
             rollbackQuietly();
             LOG.error("request {} on {} rolled back for redelivery", message.getJMSMessageID(), queueName, e);
         }
+    }
+
+    /** A handler's work: what it answers, never null. */
+    private interface HandlerRun<T> {
+        T run() throws JMSException;
+    }
+
+    /**
+     * Runs the handler of a step request or of an agent message registered in {@link #inFlight}, so that a connection
+     * lost while it runs (its transaction goes with it) stops it, and one lost since the receive does not start it.
+     * {@code kind} ("request", "agent message") and {@code id} name it in the log. Null
+     * then: the transaction is rolled back, the message left for redelivery, and nothing may be sent for it.
+     */
+    private <T> T runInFlight(String kind, String id, Heartbeats.Beat beat, long failuresBeforeReceipt, HandlerRun<T> handler) throws JMSException {
+        InFlight flight = new InFlight(Thread.currentThread(), beat, connection, failuresBeforeReceipt, kind);
+        T answer = null;
+        inFlight = flight;
+        try {
+            // a loss noticed between the receive and the line above found no handler to stop: this one is not started
+            String lost = lostSinceReceipt(failuresBeforeReceipt);
+            if (lost != null) {
+                flight.abandoned = lost + ": the " + kind + " will be delivered again";
+                LOG.warn("consumer on {}: not starting the handler, {}", queueName, flight.abandoned);
+            } else {
+                answer = handler.run();
+            }
+        } finally {
+            inFlight = null;
+            beat.close();
+            clearStrayInterrupt();
+        }
+        if (flight.abandoned != null) {
+            // rolled back, not committed: were the session to survive the loss, a commit would consume the
+            // message without its reply
+            rollbackQuietly();
+            LOG.info("{} {} on {} left for redelivery, no reply sent: {}", kind, id, queueName, flight.abandoned);
+            return null;
+        }
+        return answer;
     }
 
     /**
@@ -335,7 +358,7 @@ final class RequestWorker implements Runnable {
                 || (reconnected && current.failuresBefore == failuresDetected.get())) {
             return;
         }
-        String reason = why + ": the request will be delivered again";
+        String reason = why + ": the " + current.kind + " will be delivered again";
         LOG.warn("consumer on {}: stopping the handler at work, {}", queueName, reason);
         current.abandoned = reason;
         if (!current.beat.stop(reason)) {
@@ -359,29 +382,37 @@ final class RequestWorker implements Runnable {
         return null;
     }
 
-    /** A message from another agent: its handler runs; the response goes back when one is required. */
-    private void respondToAgentMessage(Message message) throws JMSException {
-        String response;
-        boolean requiresResponse;
-        try {
-            AgentMessage agentMessage = AgentMessageWire.parse(sizeBound.bodyOf(message, "agent message"), jsonBound);
-            requiresResponse = agentMessage.requiresResponse();
-            try {
-                response = messageDispatcher.dispatch(agentMessage);
-            } finally {
-                clearStrayInterrupt();
-            }
-        } catch (MalformedRequestException e) {
-            LOG.warn("malformed agent message {} on {}: {}", message.getJMSMessageID(), queueName, e.getMessage());
-            requiresResponse = true;
-            response = AgentMessageWire.error("malformed agent message on " + queueName + ": " + e.getMessage());
+    /**
+     * A message from another agent: its handler runs, as a request's does, in flight (a lost connection stops it); the
+     * response goes back when one is required. False when the connection was lost meanwhile: rolled back, nothing sent.
+     */
+    private boolean respondToAgentMessage(Message message, long failuresBeforeReceipt) throws JMSException {
+        Handled handled = runInFlight("agent message", message.getJMSMessageID(), Heartbeats.none(), failuresBeforeReceipt,
+                () -> handleAgentMessage(message));
+        if (handled == null) {
+            return false;
         }
         Destination replyTo = message.getJMSReplyTo();
-        if (requiresResponse && replyTo != null) {
-            TextMessage reply = session.createTextMessage(response);
+        if (handled.requiresResponse() && replyTo != null) {
+            TextMessage reply = session.createTextMessage(handled.response());
             String correlationId = message.getJMSCorrelationID();
             reply.setJMSCorrelationID(correlationId != null ? correlationId : message.getJMSMessageID());
             producer.send(replyTo, reply);
+        }
+        return true;
+    }
+
+    /** What an agent message's handler answered, and whether the sender waits for it. */
+    private record Handled(String response, boolean requiresResponse) {
+    }
+
+    private Handled handleAgentMessage(Message message) throws JMSException {
+        try {
+            AgentMessage agentMessage = AgentMessageWire.parse(sizeBound.bodyOf(message, "agent message"), jsonBound);
+            return new Handled(messageDispatcher.dispatch(agentMessage), agentMessage.requiresResponse());
+        } catch (MalformedRequestException e) {
+            LOG.warn("malformed agent message {} on {}: {}", message.getJMSMessageID(), queueName, e.getMessage());
+            return new Handled(AgentMessageWire.error("malformed agent message on " + queueName + ": " + e.getMessage()), true);
         }
     }
 

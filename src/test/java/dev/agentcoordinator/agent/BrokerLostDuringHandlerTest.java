@@ -79,6 +79,60 @@ class BrokerLostDuringHandlerTest {
     }
 
     /**
+     * The same for a message from another agent: its handler ran on, its response could not leave, and the message,
+     * delivered again, was handled a second time while the first run went on. It is stopped as a request's handler is.
+     */
+    @Test
+    void anAgentMessageHandlerIsStoppedAndTheMessageHandledAgainAfterTheBrokerReturns(@TempDir Path messageDataDir) throws Exception {
+        int port = FreePort.on(EmbeddedBroker.HOST);
+        EmbeddedBroker broker = new EmbeddedBroker(port, messageDataDir);
+        String url = broker.start();
+        ConnectionFactory factory = AgentService.artemisConnectionFactory(url);
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch never = new CountDownLatch(1);
+        AtomicInteger runs = new AtomicInteger();
+        AtomicInteger interrupted = new AtomicInteger();
+        AgentService service = AgentService.builder(factory, "lost-broker-listener").concurrency(1)
+                .onMessage("LONG", message -> {
+                    if (runs.incrementAndGet() == 1) {
+                        started.countDown();
+                        try {
+                            never.await(60, TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                            interrupted.incrementAndGet();
+                            throw e;
+                        }
+                    }
+                    return Map.of("run", runs.get());
+                }).start();
+        try {
+            sendAgentMessage(factory, "lost-broker-listener",
+                    AgentMessageWire.outgoing("m-1", "asker", "lost-broker-listener", "LONG", Map.of(), true, null));
+            assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
+
+            broker.close();
+            await("the message handler interrupted").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> interrupted.get() == 1);
+
+            broker = new EmbeddedBroker(port, messageDataDir);
+            broker.start();
+            try (Connection connection = factory.createConnection()) {
+                connection.start();
+                Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+                Message reply = session.createConsumer(session.createQueue("test.lost-broker.replies")).receive(60_000);
+                assertThat(reply).as("the response to the message delivered again").isNotNull();
+                assertThat(((TextMessage) reply).getText()).as("the second run's, the first one's not sent")
+                        .contains("\"status\":\"ok\"").contains("\"run\":2");
+            }
+            assertThat(runs.get()).isEqualTo(2);
+        } finally {
+            never.countDown();
+            service.close();
+            broker.close();
+        }
+    }
+
+    /**
      * The broker restarts while the agent waits for work: its client reconnects on its own, and the first request after
      * is handled once. Before, the transaction the worker had open when the connection went could not commit: that
      * request was handled, its commit failed ("rolled back on failover"), and it was handled again.
@@ -252,7 +306,16 @@ class BrokerLostDuringHandlerTest {
         }
     }
 
+    /** A message from another agent as the coordinator delivers it, its response wanted on test.lost-broker.replies. */
+    private static void sendAgentMessage(ConnectionFactory factory, String agent, String body) throws Exception {
+        send(factory, AgentService.queueName(agent), body, true);
+    }
+
     private static void send(ConnectionFactory factory, String queue, String body) throws Exception {
+        send(factory, queue, body, false);
+    }
+
+    private static void send(ConnectionFactory factory, String queue, String body, boolean agentMessage) throws Exception {
         try (Connection connection = factory.createConnection()) {
             Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
             MessageProducer producer = session.createProducer(session.createQueue(queue));
@@ -260,6 +323,9 @@ class BrokerLostDuringHandlerTest {
             TextMessage request = session.createTextMessage(body);
             request.setJMSCorrelationID("lost-broker-1");
             request.setJMSReplyTo(session.createQueue("test.lost-broker.replies"));
+            if (agentMessage) {
+                request.setStringProperty(AgentMessageWire.KIND_PROPERTY, AgentMessageWire.KIND_AGENT_MESSAGE);
+            }
             producer.send(request);
         }
     }

@@ -58,6 +58,36 @@ class ConnectionLostBeforeTheHandlerStartsTest {
         }
     }
 
+    /** The same for a message from another agent: its handler, registered in flight as a request's, is not started either. */
+    @Test
+    void anAgentMessageWhoseConnectionIsLostBeforeItsHandlerStartsIsHandledOnlyOnceDeliveredAgain() throws Exception {
+        LossAfterReceiveFactory factory = clients.closeAfterTest(new LossAfterReceiveFactory(BROKER.getVmURL()));
+        AtomicInteger runs = new AtomicInteger();
+        try (CapturedLog log = CapturedLog.of(RequestWorker.class.getName())) {
+            clients.start(AgentService.builder(factory, clients.agent())
+                    .onMessage("COUNT", message -> Map.of("runs", runs.incrementAndGet())));
+            String question = clients.coordinator().sendText(clients.agent(),
+                    AgentMessageWire.outgoing("m-1", "asker", clients.agent(), "COUNT", Map.of(), true, null),
+                    message -> {
+                        try {
+                            message.setStringProperty(AgentMessageWire.KIND_PROPERTY, AgentMessageWire.KIND_AGENT_MESSAGE);
+                        } catch (JMSException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    });
+
+            // the consumer reconnects after its backoff (1 s) and takes the message again
+            await().atMost(60, TimeUnit.SECONDS).pollInterval(20, TimeUnit.MILLISECONDS).until(() -> runs.get() > 0);
+            assertThat(factory.dropped).as("the connection dropped under the first delivery").isTrue();
+            assertThat(clients.coordinator().awaitReply(question).at("/payload/runs").asInt())
+                    .as("the handler's runs: none for the delivery whose connection was lost").isEqualTo(1);
+            assertThat(runs).hasValue(1);
+            assertThat(log.lines()).anySatisfy(line -> assertThat(line)
+                    .contains("not starting the handler, the connection to the broker was lost before the handler started:"
+                            + " the agent message will be delivered again"));
+        }
+    }
+
     /**
      * An agent factory (consumerWindowSize=0) whose connections are not Artemis's own, as a pool's are: the first request
      * of an agent queue a consumer receives has its connection fail under it, and receive returns it once the worker's
