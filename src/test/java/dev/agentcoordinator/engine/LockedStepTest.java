@@ -71,7 +71,7 @@ class LockedStepTest {
                 return List.of(Reply.error("notification service down", false).after(1500));
             }
             if (r.action().equals("slow_prepare")) {
-                return List.of(Reply.ok(Map.of("prepared", true)).after(700));
+                return List.of(Reply.ok(Map.of("prepared", true)).after(3000));
             }
             if (r.action().equals("undo_busy_once") && r.request().path("attempt").asInt() == 1) {
                 return List.of(Reply.error("roadmap service busy", true));
@@ -302,18 +302,24 @@ class LockedStepTest {
         String user = "u-" + UUID.randomUUID().toString().substring(0, 8);
         AcquireResult.Acquired held = (AcquireResult.Acquired) locks.acquire(
                 new LockHolder("strategist", 5, "holding-execution", "set_goals"), new LockRequest("roadmap", user, 60_000));
-        // prepare takes 0.7 s, then adjust waits for the lock until the execution's timeout (1.5 s) ends the wait
+        // prepare takes 3 s, then adjust waits for the lock until the execution's timeout (7 s) ends the wait, some 3 s
+        // before the step's own (7 s) would
         String executionId = ExecutionProbe.awaitExecution(sendEvent("G_LOCK_EXEC_TIMEOUT", "{\"user_id\":\"" + user + "\"}"), "failed");
+        assertThat(stepRow(executionId, "prepare")).containsEntry("status", "completed");
         assertThat(stepRow(executionId, "adjust")).containsEntry("status", "skipped");
-        // until the step's own timeout (1.5 s) counted from when it began to wait has passed too
-        await().atMost(Duration.ofSeconds(10)).until(() -> !query("SELECT 1 FROM workflow_step_executions WHERE execution_id = ? "
-                + "AND step_id = 'adjust' AND updated_at < now() - interval '900 milliseconds'", executionId).isEmpty());
+        // until the step's own timeout (7 s), counted from when it began to wait (before the execution's timeout ended
+        // it), has passed too: a wait timed from that start would fail at once
+        await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(200)).until(() -> !query("SELECT 1 FROM workflow_step_executions"
+                + " WHERE execution_id = ? AND step_id = 'adjust' AND updated_at < now() - interval '7 seconds'", executionId).isEmpty());
 
         assertThat(ExecutionProbe.post("/api/executions/" + executionId + "/retry", null).statusCode()).isEqualTo(202);
-        await().atMost(Duration.ofSeconds(5)).until(() -> !query("SELECT 1 FROM workflow_step_executions WHERE execution_id = ? "
-                + "AND step_id = 'adjust' AND waiting_for IS NOT NULL", executionId).isEmpty());
+        // it waits again, since the retry (or it is no longer pending: failed at once, as having waited its timeout)
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> !query("SELECT 1 FROM workflow_step_executions s"
+                + " JOIN workflow_executions e ON e.id = s.execution_id WHERE s.execution_id = ? AND s.step_id = 'adjust'"
+                + " AND s.kind = 'step' AND (s.status <> 'pending' OR s.waiting_since >= e.retried_at)", executionId).isEmpty());
+        assertThat(stepRow(executionId, "adjust")).containsEntry("status", "pending");
         assertThat(locks.release(held.lockId())).isTrue();
-        await().atMost(Duration.ofSeconds(10)).until(() -> !"running".equals(executionStatus(executionId)));
+        await().atMost(Duration.ofSeconds(20)).until(() -> !"running".equals(executionStatus(executionId)));
         assertThat(executionStatus(executionId)).isEqualTo("completed");
         assertThat(heldAtRequest.get("adjust:" + executionId)).containsExactly("roadmap/" + user);
     }
