@@ -53,15 +53,15 @@ class WorkflowTimeoutFailureTest {
         assertThat(query("SELECT f->>'step_id' AS step, f->>'status' AS status, f->>'error' AS error FROM agent_events,"
                 + " jsonb_array_elements(payload->'failures') f WHERE type = 'F_WORKFLOW_TIMEOUT_FAILED' AND payload->>'execution_id' = ?", executionId))
                 .extracting(r -> r.get("step"), r -> r.get("status"), r -> r.get("error"))
-                .containsExactly(tuple("endless", "failed", "workflow timed out after 800 ms"));
+                .containsExactly(tuple("endless", "failed", "workflow timed out after 3000 ms"));
 
         // retried an hour after it started, it times out again, timed from the retry
-        assertThat(execution(executionId).get("error").toString()).isEqualTo("workflow timed out after 800 ms");
+        assertThat(execution(executionId).get("error").toString()).isEqualTo("workflow timed out after 3000 ms");
         query("UPDATE workflow_executions SET started_at = started_at - interval '1 hour' WHERE id = ? RETURNING id", executionId);
         assertThat(ExecutionProbe.post("/api/executions/" + executionId + "/retry", null).statusCode()).isEqualTo(202);
         await().atMost(Duration.ofSeconds(10)).until(() -> "failed".equals(executionStatus(executionId))
                 && execution(executionId).get("retries").equals(1));
-        assertThat(execution(executionId).get("error").toString()).isEqualTo("workflow timed out after 800 ms");
+        assertThat(execution(executionId).get("error").toString()).isEqualTo("workflow timed out after 3000 ms");
     }
 
     /**
