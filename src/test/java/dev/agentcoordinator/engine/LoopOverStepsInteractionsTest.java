@@ -206,7 +206,7 @@ class LoopOverStepsInteractionsTest {
     @Test
     void theExecutionTimeoutInTheThirdIterationSettlesThatIteration() {
         String executionId = started(sendEvent("LX_LOOP_WF_TIMEOUT", "{\"topic\":\"camel\",\"target\":4,\"hang_at\":2,\"fail_publish\":false}"));
-        await().atMost(Duration.ofSeconds(10)).until(() -> "failed".equals(executionStatus(executionId)));
+        await().atMost(Duration.ofSeconds(30)).until(() -> "failed".equals(executionStatus(executionId)));
         assertThat(rows(executionId, "write")).extracting(r -> r.get("status")).containsExactly("completed", "completed", "failed");
         assertThat(rows(executionId, "polish")).extracting(r -> r.get("status")).containsExactly("completed", "completed", "skipped");
         assertThat(rows(executionId, "review")).extracting(r -> r.get("status")).containsExactly("completed", "completed", "skipped");
