@@ -81,6 +81,11 @@ abstract class ApiRouteBuilder extends RouteBuilder {
                     if (eventId != null) {
                         refused.put("event_id", eventId);
                     }
+                    // a message is stored (pending) before its send: posted again with this id, it is sent then
+                    String messageId = e.getProperty("messageId", String.class);
+                    if (messageId != null) {
+                        refused.put("message_id", messageId);
+                    }
                     respond(e, 503, Json.write(refused));
                     e.getMessage().setHeader("Retry-After", "5");
                 });

@@ -20,24 +20,25 @@ public final class ApiRoutes {
      * @param brokerUnreachable whether the broker is known to be unreachable now (BrokerOutageWatch): a send would wait for it, unbounded
      * @param maxTokens coordinator.input.max-json-tokens: a posted event or step reply of more tokens is a 413, an agent
      *                  message a 400; a dead letter is put back only when agent.events, reading as many, would take it
-     * @param sendBoundMs how long POST /api/events waits for a send the broker holds back (a full disk) before its 503
+     * @param sendBoundMs how long a call that sends to the broker waits for a send it holds back (a full disk) before it answers
      */
     public static List<RouteBuilder> builders(WorkflowCatalog catalog, String replyQueue, BooleanSupplier brokerUnreachable, int maxTokens,
             long sendBoundMs) {
         BrokerSendGuard brokerSendGuard = new BrokerSendGuard(brokerUnreachable);
+        BoundedBrokerSend sends = new BoundedBrokerSend(sendBoundMs, BoundedBrokerSend.CONFIRM_MS);
         // in the order of their paths: the OpenAPI document (GET /api/openapi.json) lists each builder's paths sorted,
         // one builder after the other
         return List.of(
                 new AgentApiRoutes(catalog, brokerSendGuard),
                 new DeadLetterApiRoutes(maxTokens),
-                new EventApiRoutes(catalog, brokerSendGuard, maxTokens, sendBoundMs),
+                new EventApiRoutes(catalog, brokerSendGuard, maxTokens, sends),
                 new ExecutionApiRoutes(catalog),
-                new ExecutionCancelApiRoutes(catalog, brokerSendGuard),
-                new ExecutionRetryApiRoutes(catalog, brokerSendGuard),
-                new StepReplyApiRoutes(replyQueue, brokerSendGuard, maxTokens),
+                new ExecutionCancelApiRoutes(catalog, brokerSendGuard, sends),
+                new ExecutionRetryApiRoutes(catalog, brokerSendGuard, sends),
+                new StepReplyApiRoutes(replyQueue, brokerSendGuard, maxTokens, sends),
                 new BulkCancelApiRoutes(catalog),
                 new LockApiRoutes(),
-                new MessageApiRoutes(brokerSendGuard, maxTokens),
+                new MessageApiRoutes(brokerSendGuard, maxTokens, sends),
                 new WorkflowApiRoutes(catalog));
     }
 }

@@ -28,6 +28,8 @@ final class BulkCancelApiRoutes extends ApiRouteBuilder {
                     .process(BulkCancel::keepPage)
                     .process(e -> BulkCancel.warnOfAnUnknownWorkflow(e, catalog.all().stream().map(WorkflowDefinition::id).toList()))
                 .end()
+                // once one cancel's sends waited past the bound for a broker that blocks them, the others' are not tried
+                .process(e -> e.setProperty(BoundedBrokerSend.GIVEN_UP_IN_THIS_CALL, new java.util.concurrent.atomic.AtomicBoolean()))
                 .split(header(BulkCancel.EXECUTION_IDS), new BulkCancel.Outcomes())
                     .setProperty(BulkCancel.CANCELLING, body())
                     .setHeader("id", body())

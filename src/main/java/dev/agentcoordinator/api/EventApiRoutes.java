@@ -10,6 +10,7 @@ import dev.agentcoordinator.engine.Json;
 import dev.agentcoordinator.engine.Sql;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
+import org.apache.camel.Processor;
 import org.apache.camel.model.rest.RestParamType;
 
 import java.util.List;
@@ -25,20 +26,15 @@ final class EventApiRoutes extends ApiRouteBuilder {
     private final BrokerSendGuard brokerSendGuard;
     /** coordinator.input.max-json-tokens: a posted event of more tokens is a 413. */
     private final int maxTokens;
-    /** How long a POST /api/events waits for a send the broker holds back (coordinator.health.timeout-ms). */
-    private final long sendBoundMs;
+    /** The send to agent.events, bounded while the broker holds it back (coordinator.health.timeout-ms). */
+    private final BoundedBrokerSend sends;
 
-    EventApiRoutes(WorkflowCatalog catalog, BrokerSendGuard brokerSendGuard, int maxTokens, long sendBoundMs) {
+    EventApiRoutes(WorkflowCatalog catalog, BrokerSendGuard brokerSendGuard, int maxTokens, BoundedBrokerSend sends) {
         this.catalog = catalog;
         this.brokerSendGuard = brokerSendGuard;
         this.maxTokens = maxTokens;
-        this.sendBoundMs = sendBoundMs;
+        this.sends = sends;
     }
-
-    /** At most this many sends wait for the broker at once: more are refused, not queued behind a blocked broker. */
-    private static final int MAX_WAITING_SENDS = 8;
-    /** A send past its credits waits for the broker's confirmation: the client's callTimeout (Messaging), 10 s. */
-    private static final long CONFIRM_MS = 10_000;
 
     @Override
     protected void configureResource() throws Exception {
@@ -65,12 +61,8 @@ final class EventApiRoutes extends ApiRouteBuilder {
                 .process(e -> respond(e, 200, ExecutionViews.page("events", e.getMessage().getBody(List.class),
                         e.getMessage().getHeader("limit", Integer.class), e.getProperty(LISTING_WARNING, String.class))));
 
-        org.apache.camel.ProducerTemplate template = getContext().createProducerTemplate();
-        java.util.concurrent.ExecutorService senders = new org.apache.camel.builder.ThreadPoolBuilder(getContext())
-                .poolSize(1).maxPoolSize(MAX_WAITING_SENDS).maxQueueSize(0)
-                .rejectedPolicy(org.apache.camel.util.concurrent.ThreadPoolRejectedPolicy.Abort).build(this, "api.event-send");
-        BoundedBrokerSend send = new BoundedBrokerSend(template, "jms:queue:" + Endpoints.EVENTS_QUEUE + "?exchangePattern=InOnly",
-                senders, sendBoundMs, CONFIRM_MS);
+        Processor send = sends.sendTo("jms:queue:" + Endpoints.EVENTS_QUEUE + "?exchangePattern=InOnly",
+                "post the event again with this event_id later (a repeated event_id starts nothing twice)");
         from("direct:api.post-event").routeId("api.post-event")
                 .process(brokerSendGuard)
                 .process(this::stampEvent)

@@ -18,10 +18,15 @@ import static dev.agentcoordinator.api.RequestParameters.keepOnlyHeaders;
 final class ExecutionCancelApiRoutes extends ApiRouteBuilder {
     private final WorkflowCatalog catalog;
     private final BrokerSendGuard brokerSendGuard;
+    /** What follows the cancel, bounded while the broker holds its sends back. */
+    private final BoundedBrokerSend sends;
+    /** Exchange property: the answer's warning that what follows the cancel waits for the broker. */
+    static final String SENDS_WARNING = "sendsWarning";
 
-    ExecutionCancelApiRoutes(WorkflowCatalog catalog, BrokerSendGuard brokerSendGuard) {
+    ExecutionCancelApiRoutes(WorkflowCatalog catalog, BrokerSendGuard brokerSendGuard, BoundedBrokerSend sends) {
         this.catalog = catalog;
         this.brokerSendGuard = brokerSendGuard;
+        this.sends = sends;
     }
 
     @Override
@@ -61,7 +66,14 @@ final class ExecutionCancelApiRoutes extends ApiRouteBuilder {
                             // the broker known to be down: no send that waits through the reconnection (40 s and more
                             // before the answer, a client's timeout run out on a committed cancel); the sweeps finish it
                             .process(brokerSendGuard)
-                            .to(Endpoints.AFTER_SETTLED)
+                            .process(sends.goOnWithout(Endpoints.AFTER_SETTLED))
+                        .doCatch(BrokerBlocksSends.class)
+                            // committed, and what follows waits for the broker's credits (or, not started, is the sweeps'):
+                            // answered now rather than when the broker takes sends again
+                            .log(LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "execution ${exchangeProperty.executionId} is "
+                                    + "${exchangeProperty.status}; what follows waits for the broker: ${exception.message}")
+                            .setProperty(SENDS_WARNING, simple("${exception.message}: the cancel is done, and what follows it"
+                                    + " (the outcome event, or the compensation's requests) is sent once the broker takes sends again"))
                         .doCatch(Exception.class)
                             // the cancel is committed: what follows it is not the client's to redo. (A failure in
                             // the engine's routes never reaches this builder's onException: their error handler
@@ -70,9 +82,18 @@ final class ExecutionCancelApiRoutes extends ApiRouteBuilder {
                                     + "${exchangeProperty.status}, but what follows did not run: ${exchangeProperty.CamelExceptionCaught} "
                                     + "(a sweep finishes it: the compensation, or the outcome event)")
                         .end()
-                        .process(e -> respond(e, 200, Json.write(Map.of("execution_id", e.getProperty("executionId", String.class),
-                                "status", e.getProperty("status", String.class)))))
+                        .process(ExecutionCancelApiRoutes::cancelled)
                 .end();
+    }
+
+    private static void cancelled(Exchange exchange) {
+        com.fasterxml.jackson.databind.node.ObjectNode answer = Json.object()
+                .put("execution_id", exchange.getProperty("executionId", String.class))
+                .put("status", exchange.getProperty("status", String.class));
+        if (exchange.getProperty(SENDS_WARNING) != null) {
+            answer.put("warning", exchange.getProperty(SENDS_WARNING, String.class));
+        }
+        respond(exchange, 200, Json.write(answer));
     }
 
     @SuppressWarnings("unchecked")

@@ -27,10 +27,13 @@ final class ExecutionRetryApiRoutes extends ApiRouteBuilder {
     private static final String UNSENT_OUTCOME = "unsentOutcome";
     private final WorkflowCatalog catalog;
     private final BrokerSendGuard brokerSendGuard;
+    /** The reset steps' start, bounded while the broker holds their requests back. */
+    private final BoundedBrokerSend sends;
 
-    ExecutionRetryApiRoutes(WorkflowCatalog catalog, BrokerSendGuard brokerSendGuard) {
+    ExecutionRetryApiRoutes(WorkflowCatalog catalog, BrokerSendGuard brokerSendGuard, BoundedBrokerSend sends) {
         this.catalog = catalog;
         this.brokerSendGuard = brokerSendGuard;
+        this.sends = sends;
     }
 
     @Override
@@ -51,6 +54,7 @@ final class ExecutionRetryApiRoutes extends ApiRouteBuilder {
                         .to("direct:api.retry-steps")
                 .end();
 
+        startRetriedSteps();
         from("direct:api.retry-steps").routeId("api.retry-steps")
                 .choice()
                     // a version no coordinator recorded (see WorkflowVersions)
@@ -78,13 +82,14 @@ final class ExecutionRetryApiRoutes extends ApiRouteBuilder {
                                         + RETRIED_STEPS + "} run again")
                                 .doTry()
                                     .process(brokerSendGuard)   // as the cancel's (ExecutionCancelApiRoutes)
-                                    .split(body())
-                                        .setHeader(Headers.STEP_ID, simple("${body[step_id]}"))
-                                        .setBody(constant(null))
-                                        .log("execution ${header.executionId}: step ${header.stepId} will run again")
-                                        .toD("direct:wf.${header.routeKey}.${header.stepId}")
-                                    .end()
+                                    .process(sends.goOnWithout("direct:api.start-retried-steps"))
                                 .endDoTry()
+                                .doCatch(BrokerBlocksSends.class)
+                                    // as the cancel's: committed, and the steps' requests wait for the broker's credits
+                                    .log(LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "execution ${header.executionId}: its reset "
+                                            + "steps wait for the broker: ${exception.message}")
+                                    .setProperty(ExecutionCancelApiRoutes.SENDS_WARNING, simple("${exception.message}: the retry is"
+                                            + " done, and its steps' requests are sent once the broker takes sends again"))
                                 .doCatch(Exception.class)
                                     // the reset is committed: a second retry would only be refused (not failed)
                                     .log(LoggingLevel.WARN, Endpoints.PROGRESS_LOG, "execution ${header.executionId}: its reset "
@@ -92,6 +97,19 @@ final class ExecutionRetryApiRoutes extends ApiRouteBuilder {
                                 .end()
                                 .process(ExecutionRetryApiRoutes::retried)
                         .end()
+                .end();
+    }
+
+    /** The reset steps started (the body: their rows), on a thread of their own (BoundedBrokerSend). */
+    private void startRetriedSteps() {
+        from("direct:api.start-retried-steps").routeId("api.start-retried-steps")
+                // a failure is the retry's doCatch to log, not this builder's onException to answer (and swallow)
+                .errorHandler(noErrorHandler())
+                .split(body())
+                    .setHeader(Headers.STEP_ID, simple("${body[step_id]}"))
+                    .setBody(constant(null))
+                    .log("execution ${header.executionId}: step ${header.stepId} will run again")
+                    .toD("direct:wf.${header.routeKey}.${header.stepId}")
                 .end();
     }
 
@@ -152,6 +170,9 @@ final class ExecutionRetryApiRoutes extends ApiRouteBuilder {
         view.put("status", "running");
         // by step id: the statement returns them in no particular order
         reset.stream().map(row -> (String) row.get("step_id")).sorted().forEach(view.withArray("retried_steps")::add);
+        if (exchange.getProperty(ExecutionCancelApiRoutes.SENDS_WARNING) != null) {
+            view.put("warning", exchange.getProperty(ExecutionCancelApiRoutes.SENDS_WARNING, String.class));
+        }
         respond(exchange, 202, Json.write(view));
     }
 }

@@ -14,10 +14,13 @@ final class MessageApiRoutes extends ApiRouteBuilder {
     private final BrokerSendGuard brokerSendGuard;
     /** coordinator.input.max-json-tokens: a posted message of more tokens is refused, as one on agent.messages. */
     private final int maxTokens;
+    /** The message's storing and delivery, bounded while the broker holds the delivery back. */
+    private final BoundedBrokerSend sends;
 
-    MessageApiRoutes(BrokerSendGuard brokerSendGuard, int maxTokens) {
+    MessageApiRoutes(BrokerSendGuard brokerSendGuard, int maxTokens, BoundedBrokerSend sends) {
         this.brokerSendGuard = brokerSendGuard;
         this.maxTokens = maxTokens;
+        this.sends = sends;
     }
 
     @Override
@@ -34,7 +37,10 @@ final class MessageApiRoutes extends ApiRouteBuilder {
                 .process(e -> MessageRoutes.acceptFromHttp(e, maxTokens))
                 .setProperty("messageId", header("messageId"))
                 .setProperty("messageWarning", header(AgentMessageCodec.IGNORED_FIELDS))
-                .to(MessageRoutes.ACCEPT)
+                // stored pending before its send: posted again with its message_id, it is sent again while pending
+                // (the recipient may get it twice) and not once marked delivered
+                .process(sends.sendTo(MessageRoutes.ACCEPT, "post the message again with this message_id later (sent"
+                        + " again only while it is not marked delivered: its recipient may get it twice)"))
                 .process(e -> {
                     ObjectNode accepted = Json.object().put("message_id", e.getProperty("messageId", String.class));
                     if (e.getProperty("messageWarning") instanceof IgnoredFields.Ignored ignored) {

@@ -24,11 +24,14 @@ final class StepReplyApiRoutes extends ApiRouteBuilder {
     private final BrokerSendGuard brokerSendGuard;
     /** coordinator.input.max-json-tokens: a posted step reply of more tokens is a 413. */
     private final int maxTokens;
+    /** The send to the reply queue, bounded while the broker holds it back. */
+    private final BoundedBrokerSend sends;
 
-    StepReplyApiRoutes(String replyQueue, BrokerSendGuard brokerSendGuard, int maxTokens) {
+    StepReplyApiRoutes(String replyQueue, BrokerSendGuard brokerSendGuard, int maxTokens, BoundedBrokerSend sends) {
         this.replyQueue = replyQueue;
         this.brokerSendGuard = brokerSendGuard;
         this.maxTokens = maxTokens;
+        this.sends = sends;
     }
 
     @Override
@@ -57,7 +60,9 @@ final class StepReplyApiRoutes extends ApiRouteBuilder {
                                 + ", not waiting for a reply")))
                     .otherwise()
                         .process(StepReplyApiRoutes::addressStepReply)
-                        .to("jms:queue:" + replyQueue + "?exchangePattern=InOnly")
+                        // a reply that arrives twice settles its attempt once: the second is recorded and ignored
+                        .process(sends.sendTo("jms:queue:" + replyQueue + "?exchangePattern=InOnly", "post the reply again"
+                                + " later (a second reply for the attempt is recorded and ignored; a 409 then says the first settled it)"))
                         // answered here: its request, when no agent has taken it yet, is not for an agent to do any more
                         .filter(exchangeProperty(ANSWERED_REQUEST).isNotNull())
                             .bean(QueuedRequests.REGISTRY_NAME, "withdraw(${exchangeProperty." + ANSWERED_REQUEST + "})")
