@@ -25,20 +25,24 @@ public final class ApiRoutes {
     public static List<RouteBuilder> builders(WorkflowCatalog catalog, String replyQueue, BooleanSupplier brokerUnreachable, int maxTokens,
             long sendBoundMs) {
         BrokerSendGuard brokerSendGuard = new BrokerSendGuard(brokerUnreachable);
-        BoundedBrokerSend sends = new BoundedBrokerSend(sendBoundMs, BoundedBrokerSend.CONFIRM_MS);
         // in the order of their paths: the OpenAPI document (GET /api/openapi.json) lists each builder's paths sorted,
         // one builder after the other
         return List.of(
                 new AgentApiRoutes(catalog, brokerSendGuard),
                 new DeadLetterApiRoutes(maxTokens),
-                new EventApiRoutes(catalog, brokerSendGuard, maxTokens, sends),
+                new EventApiRoutes(catalog, brokerSendGuard, maxTokens, bounded("event-send", sendBoundMs)),
                 new ExecutionApiRoutes(catalog),
-                new ExecutionCancelApiRoutes(catalog, brokerSendGuard, sends),
-                new ExecutionRetryApiRoutes(catalog, brokerSendGuard, sends),
-                new StepReplyApiRoutes(replyQueue, brokerSendGuard, maxTokens, sends),
+                new ExecutionCancelApiRoutes(catalog, brokerSendGuard, bounded("cancel-send", sendBoundMs)),
+                new ExecutionRetryApiRoutes(catalog, brokerSendGuard, bounded("retry-send", sendBoundMs)),
+                new StepReplyApiRoutes(replyQueue, brokerSendGuard, maxTokens, bounded("reply-send", sendBoundMs)),
                 new BulkCancelApiRoutes(catalog),
                 new LockApiRoutes(),
-                new MessageApiRoutes(brokerSendGuard, maxTokens, sends),
+                new MessageApiRoutes(brokerSendGuard, maxTokens, bounded("message-send", sendBoundMs)),
                 new WorkflowApiRoutes(catalog));
+    }
+
+    /** The bounded sends of one call, with a pool of sender threads of its own. */
+    private static BoundedBrokerSend bounded(String name, long sendBoundMs) {
+        return new BoundedBrokerSend(name, sendBoundMs, BoundedBrokerSend.CONFIRM_MS);
     }
 }

@@ -27,8 +27,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * committed (a cancel's outcome event, a retry's requests), which is not interrupted (the engine's routes would then take
  * a failure path for a send that only waits) but left to go on once the broker grants credits, the call answered.
  * <p>
- * One pool of sender threads for the whole API: at most {@link #MAX_WAITING_SENDS} sends wait for the broker at once,
- * more are refused at once rather than queued behind a blocked broker.
+ * One pool of sender threads for each call that sends (each instance): at most {@link #MAX_WAITING_SENDS} of its sends
+ * wait for the broker at once, more are refused at once rather than queued behind a blocked broker; a pool of its own,
+ * so that a burst of one call (events posted at once) does not refuse another's (a cancel).
  */
 final class BoundedBrokerSend {
     static final int MAX_WAITING_SENDS = 8;
@@ -40,13 +41,16 @@ final class BoundedBrokerSend {
      */
     static final String GIVEN_UP_IN_THIS_CALL = "brokerSendGivenUpInThisCall";
 
+    /** The name of the pool's threads: api.&lt;name&gt;. */
+    private final String name;
     private final long boundMs;
     /** How long a send that got past its credits is given to finish: the client's call timeout and some. */
     private final long confirmMs;
     private volatile ExecutorService senders;
     private volatile ProducerTemplate template;
 
-    BoundedBrokerSend(long boundMs, long confirmMs) {
+    BoundedBrokerSend(String name, long boundMs, long confirmMs) {
+        this.name = name;
         this.boundMs = boundMs;
         this.confirmMs = confirmMs;
     }
@@ -140,7 +144,7 @@ final class BoundedBrokerSend {
                     // Camel's: shut down with the context
                     senders = new org.apache.camel.builder.ThreadPoolBuilder(camel).poolSize(1).maxPoolSize(MAX_WAITING_SENDS)
                             .maxQueueSize(0).rejectedPolicy(org.apache.camel.util.concurrent.ThreadPoolRejectedPolicy.Abort)
-                            .build(this, "api.broker-send");
+                            .build(this, "api." + name);
                 }
             }
         }

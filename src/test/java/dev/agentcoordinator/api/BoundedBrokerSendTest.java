@@ -53,7 +53,7 @@ class BoundedBrokerSendTest {
 
     @Test
     void aSendPastItsCreditsThatIsNotConfirmedInTimeMayStillArrive() {
-        BoundedBrokerSend bounded = new BoundedBrokerSend(200, 500);
+        BoundedBrokerSend bounded = new BoundedBrokerSend("test-send", 200, 500);
         long asked = System.nanoTime();
         assertThatThrownBy(() -> bounded.sendTo("direct:held", "post it again with its id").process(exchange()))
                 .isInstanceOfSatisfying(BrokerBlocksSends.class, e -> assertThat(e.notSent()).isFalse())
@@ -64,7 +64,7 @@ class BoundedBrokerSendTest {
 
     @Test
     void workLeftToGoOnIsAnsweredPastTheBoundAndGoesOn() {
-        BoundedBrokerSend bounded = new BoundedBrokerSend(200, 500);
+        BoundedBrokerSend bounded = new BoundedBrokerSend("test-send", 200, 500);
         assertThatThrownBy(() -> bounded.goOnWithout("direct:held").process(exchange()))
                 .isInstanceOf(BrokerBlocksSends.class).hasMessage("the broker did not confirm the send within 700 ms");
         assertThat(sends).hasValue(1);
@@ -72,7 +72,7 @@ class BoundedBrokerSendTest {
 
     @Test
     void onceASendOfTheCallWasGivenUpOnItsLaterSendsAreNotTried() {
-        BoundedBrokerSend bounded = new BoundedBrokerSend(200, 500);
+        BoundedBrokerSend bounded = new BoundedBrokerSend("test-send", 200, 500);
         AtomicBoolean givenUp = new AtomicBoolean();
         Exchange first = exchange();
         first.setProperty(BoundedBrokerSend.GIVEN_UP_IN_THIS_CALL, givenUp);
@@ -87,7 +87,7 @@ class BoundedBrokerSendTest {
 
     @Test
     void aSendThatFailsForAnotherReasonFailsWithIt() {
-        BoundedBrokerSend bounded = new BoundedBrokerSend(200, 500);
+        BoundedBrokerSend bounded = new BoundedBrokerSend("test-send", 200, 500);
         assertThatThrownBy(() -> bounded.sendTo("direct:failing", "post it again").process(exchange()))
                 .isInstanceOf(IllegalStateException.class).hasMessage("refused for its own reason");
     }
