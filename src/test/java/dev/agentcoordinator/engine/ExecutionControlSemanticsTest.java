@@ -57,9 +57,10 @@ class ExecutionControlSemanticsTest {
                     }
                     return List.of(Reply.ok(Map.of("ran", r.action())));
                 })
-                // book: an error reply 2 s after its request (the test cancels meanwhile), then it says it is done after all
+                // book: an error reply 6 s after its request (the test cancels meanwhile: 2 s were too few at a load of 20),
+                // then it says it is done after all
                 .agent("f-cutoff-agent", r -> "book".equals(r.action())
-                        ? List.of(Reply.error("the booking service is slow", true).after(2000), Reply.ok(Map.of("done", "book")).after(2300))
+                        ? List.of(Reply.error("the booking service is slow", true).after(6000), Reply.ok(Map.of("done", "book")).after(6300))
                         : List.of(Reply.ok(Map.of("done", r.action()))))
                 .agent("f-retrybudget-agent", r -> List.of(Reply.error("rate limited", true)))
                 .agent("f-retryoutcome-agent", r -> List.of(Reply.error("the customer record is locked", false)))
