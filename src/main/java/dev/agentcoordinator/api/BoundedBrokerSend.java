@@ -27,12 +27,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * committed (a cancel's outcome event, a retry's requests), which is not interrupted (the engine's routes would then take
  * a failure path for a send that only waits) but left to go on once the broker grants credits, the call answered.
  * <p>
- * One pool of sender threads for each call that sends (each instance): at most {@link #MAX_WAITING_SENDS} of its sends
- * wait for the broker at once, more are refused at once rather than queued behind a blocked broker; a pool of its own,
- * so that a burst of one call (events posted at once) does not refuse another's (a cancel).
+ * One pool of sender threads for each call that sends (each instance), so that a burst of one call (events posted at
+ * once) does not refuse another's (a cancel). Sends that run beside each other are not limited (the HTTP workers are);
+ * sends whose calls were answered while they still wait for the broker are: while {@link #MAX_WAITING_SENDS} of them
+ * wait, more are refused at once rather than left waiting behind a blocked broker, a thread each.
  */
 final class BoundedBrokerSend {
     static final int MAX_WAITING_SENDS = 8;
+    /** Sends running at once, beyond the abandoned ones: more than the HTTP server's workers (20) run calls at once. */
+    private static final int MAX_RUNNING_SENDS = 64;
     /** A send past its credits waits for the broker's confirmation: the client's callTimeout (Messaging), 10 s. */
     static final long CONFIRM_MS = 10_000;
     /**
@@ -48,6 +51,8 @@ final class BoundedBrokerSend {
     private final long confirmMs;
     private volatile ExecutorService senders;
     private volatile ProducerTemplate template;
+    /** Sends whose calls were answered (given up on) while they still run, waiting for the broker. */
+    private final java.util.concurrent.atomic.AtomicInteger abandoned = new java.util.concurrent.atomic.AtomicInteger();
 
     BoundedBrokerSend(String name, long boundMs, long confirmMs) {
         this.name = name;
@@ -93,6 +98,10 @@ final class BoundedBrokerSend {
         Exchange copy = exchange.copy();
         copy.setPattern(ExchangePattern.InOnly);
         ProducerTemplate producer = template(exchange.getContext());
+        if (abandoned.get() >= MAX_WAITING_SENDS) {
+            throw new BrokerBlocksSends("the broker blocks sends: " + MAX_WAITING_SENDS + " sends of this call given up on"
+                    + " still wait for it" + (interrupt ? "; not sent" : ""), true);
+        }
         Sending sending = new Sending();
         try {
             senders(exchange.getContext()).execute(() -> sending.run(() -> {
@@ -105,6 +114,17 @@ final class BoundedBrokerSend {
             throw new BrokerBlocksSends("the broker blocks sends: as many sends as the API runs at once are waiting for it"
                     + (interrupt ? "; not sent" : ""), true);
         }
+        try {
+            awaitBounded(sending, interrupt, repeat);
+        } finally {
+            if (!sending.outcome.isDone()) {   // answered while it runs on: counted until it ends
+                abandoned.incrementAndGet();
+                sending.outcome.whenComplete((ignored, failure) -> abandoned.decrementAndGet());
+            }
+        }
+    }
+
+    private void awaitBounded(Sending sending, boolean interrupt, String repeat) throws Exception {
         if (finished(sending, boundMs, interrupt, repeat)) {
             return;
         }
@@ -142,7 +162,7 @@ final class BoundedBrokerSend {
             synchronized (this) {
                 if (senders == null) {
                     // Camel's: shut down with the context
-                    senders = new org.apache.camel.builder.ThreadPoolBuilder(camel).poolSize(1).maxPoolSize(MAX_WAITING_SENDS)
+                    senders = new org.apache.camel.builder.ThreadPoolBuilder(camel).poolSize(1).maxPoolSize(MAX_WAITING_SENDS + MAX_RUNNING_SENDS)
                             .maxQueueSize(0).rejectedPolicy(org.apache.camel.util.concurrent.ThreadPoolRejectedPolicy.Abort)
                             .build(this, "api." + name);
                 }

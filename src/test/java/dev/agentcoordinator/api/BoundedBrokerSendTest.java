@@ -25,6 +25,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class BoundedBrokerSendTest {
     private final CountDownLatch released = new CountDownLatch(1);
     private final AtomicInteger sends = new AtomicInteger();
+    private static final int AT_ONCE = 20;   // the HTTP server's workers
+    private final CountDownLatch gathered = new CountDownLatch(AT_ONCE);
     private CamelContext camel;
 
     @BeforeEach
@@ -37,6 +39,11 @@ class BoundedBrokerSendTest {
                     sends.incrementAndGet();
                     released.await(60, TimeUnit.SECONDS);   // a send the broker neither confirms nor fails
                 });
+                from("direct:gathered").process(e -> {
+                    gathered.countDown();
+                    gathered.await(60, TimeUnit.SECONDS);   // each send goes on once all of them run at once
+                });
+                from("direct:quick").process(e -> sends.incrementAndGet());
                 from("direct:failing").process(e -> {
                     throw new IllegalStateException("refused for its own reason");
                 });
@@ -60,6 +67,46 @@ class BoundedBrokerSendTest {
                 .hasMessage("the broker did not confirm the send within 700 ms: it may still arrive; post it again with its id");
         // the bound and the confirmation's time, and not much more (generous: a busy machine)
         assertThat(Duration.ofNanos(System.nanoTime() - asked)).isBetween(Duration.ofMillis(700), Duration.ofSeconds(10));
+    }
+
+    /** Before, a ninth send running beside eight others was refused as if the broker blocked sends (step replies too). */
+    @Test
+    void sendsRunningBesideEachOtherWhileTheBrokerTakesThemAreNotRefused() throws Exception {
+        BoundedBrokerSend bounded = new BoundedBrokerSend("test-send", 60_000, 500);
+        java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(AT_ONCE);
+        try {
+            java.util.List<java.util.concurrent.Future<Object>> calls = new java.util.ArrayList<>();
+            for (int i = 0; i < AT_ONCE; i++) {
+                calls.add(callers.submit(() -> {
+                    bounded.sendTo("direct:gathered", "post it again").process(exchange());
+                    return null;
+                }));
+            }
+            for (java.util.concurrent.Future<Object> call : calls) {
+                call.get(60, TimeUnit.SECONDS);   // throws what a refused send threw
+            }
+        } finally {
+            callers.shutdownNow();
+        }
+    }
+
+    @Test
+    void whileEightSendsGivenUpOnStillWaitForTheBrokerTheNextIsRefusedAtOnce() throws Exception {
+        BoundedBrokerSend bounded = new BoundedBrokerSend("test-send", 100, 100);
+        for (int i = 0; i < BoundedBrokerSend.MAX_WAITING_SENDS; i++) {
+            assertThatThrownBy(() -> bounded.sendTo("direct:held", "post it again").process(exchange()))
+                    .hasMessageContaining("it may still arrive");
+        }
+        assertThatThrownBy(() -> bounded.sendTo("direct:quick", "post it again").process(exchange()))
+                .isInstanceOfSatisfying(BrokerBlocksSends.class, e -> assertThat(e.notSent()).isTrue())
+                .hasMessage("the broker blocks sends: 8 sends of this call given up on still wait for it; not sent");
+        assertThat(sends).hasValue(BoundedBrokerSend.MAX_WAITING_SENDS);
+
+        released.countDown();   // the broker takes them: sends go again
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+            bounded.sendTo("direct:quick", "post it again").process(exchange());
+            return true;
+        });
     }
 
     @Test
