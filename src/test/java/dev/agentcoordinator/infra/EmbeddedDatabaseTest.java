@@ -354,8 +354,9 @@ class EmbeddedDatabaseTest {
             int taken = Integer.parseInt(other.jdbcUrl().replaceAll(".*:(\\d+)/.*", "$1"));
             java.util.Iterator<Integer> picks = List.of(taken).iterator();
             java.util.function.IntSupplier pick = () -> picks.hasNext() ? picks.next() : FreePort.on(EmbeddedDatabase.HOST);
-            java.util.concurrent.CompletableFuture<String> overlap = java.util.concurrent.CompletableFuture.supplyAsync(
-                    () -> holdFirstLaunchAndWatchForTheNext(dataDir, Duration.ofSeconds(3)));
+            java.util.concurrent.FutureTask<String> overlap = new java.util.concurrent.FutureTask<>(
+                    () -> holdFirstLaunchAndWatchForTheNext(dataDir, taken, Duration.ofSeconds(3)));
+            new Thread(overlap, "first-launch-watch").start();
             try (EmbeddedDatabase database = new EmbeddedDatabase(0, dataDir, EmbeddedDatabase.START_TIMEOUT, pick);
                  HikariDataSource pool = Database.pool(database.start(), EmbeddedDatabase.USER, "", 1)) {
                 assertThat(overlap.get(30, java.util.concurrent.TimeUnit.SECONDS)).as("launches that overlapped").isEmpty();
@@ -367,13 +368,16 @@ class EmbeddedDatabaseTest {
     }
 
     /**
-     * Stops the first {@code pg_ctl start} on {@code directory} this JVM runs, for {@code hold}, then lets it go on;
-     * returns, if another began meanwhile, which (empty if none).
+     * Stops the {@code pg_ctl start} on {@code directory} and {@code port} this JVM runs, for {@code hold}, then lets it
+     * go on; returns, if another launch on the directory began meanwhile, which (empty if none). Found by its port, so
+     * that a watch too late for it fails rather than holds the next launch and passes.
      */
-    private static String holdFirstLaunchAndWatchForTheNext(Path directory, Duration hold) {
+    private static String holdFirstLaunchAndWatchForTheNext(Path directory, int port, Duration hold) {
         try {
             ProcessHandle first = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(2))
-                    .until(() -> launchOn(directory, -1), java.util.Optional::isPresent).orElseThrow();
+                    .until(() -> launchesOn(directory).filter(launch -> launch.info().arguments()
+                            .map(args -> String.join(" ", args).contains("-p " + port + " ")).orElse(false)).findFirst(),
+                            java.util.Optional::isPresent).orElseThrow();
             signal("STOP", first.pid());
             try {
                 long until = System.nanoTime() + hold.toNanos();
@@ -395,11 +399,12 @@ class EmbeddedDatabaseTest {
     }
 
     private static java.util.Optional<ProcessHandle> launchOn(Path directory, long besides) {
-        return ProcessHandle.current().descendants()
-                .filter(p -> p.pid() != besides)
-                .filter(p -> p.info().arguments().map(List::of)
-                        .filter(args -> args.contains(directory.toString()) && args.contains("start")).isPresent())
-                .findFirst();
+        return launchesOn(directory).filter(p -> p.pid() != besides).findFirst();
+    }
+
+    private static java.util.stream.Stream<ProcessHandle> launchesOn(Path directory) {
+        return ProcessHandle.current().descendants().filter(p -> p.info().arguments().map(List::of)
+                .filter(args -> args.contains(directory.toString()) && args.contains("start")).isPresent());
     }
 
     private static void signal(String signal, long pid) throws Exception {
