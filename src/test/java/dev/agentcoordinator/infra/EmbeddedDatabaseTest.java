@@ -322,19 +322,7 @@ class EmbeddedDatabaseTest {
     @Execution(ExecutionMode.CONCURRENT)
     @ResourceLock(value = ROOT_LOG, mode = ResourceAccessMode.READ)
     void aStartWhosePortAnotherServerTookBeforeItsBindListensOnAPortOfItsOwn() throws Exception {
-        Path otherDir = DatabaseTemplate.seedCluster(root.resolve("other"));
-        try (EmbeddedDatabase other = new EmbeddedDatabase(0, otherDir);
-             HikariDataSource otherPool = Database.pool(other.start(), EmbeddedDatabase.USER, "", 1)) {
-            int taken = Integer.parseInt(other.jdbcUrl().replaceAll(".*:(\\d+)/.*", "$1"));
-            java.util.Iterator<Integer> picks = List.of(taken).iterator();
-            java.util.function.IntSupplier pick = () -> picks.hasNext() ? picks.next() : FreePort.on(EmbeddedDatabase.HOST);
-            try (EmbeddedDatabase database = new EmbeddedDatabase(0, dataDir, EmbeddedDatabase.START_TIMEOUT, pick);
-                 HikariDataSource pool = Database.pool(database.start(), EmbeddedDatabase.USER, "", 1)) {
-                assertThat(dataDirectory(pool)).as("the directory of the server its URL reaches").isEqualTo(dataDir.toRealPath());
-                assertThat(database.jdbcUrl()).doesNotContain(":" + taken + "/");
-            }
-            assertThat(dataDirectory(otherPool)).as("the other server, untouched").isEqualTo(otherDir.toRealPath());
-        }
+        startOnThePortOfAnotherServer(null);
     }
 
     /**
@@ -348,18 +336,27 @@ class EmbeddedDatabaseTest {
     @Execution(ExecutionMode.CONCURRENT)
     @ResourceLock(value = ROOT_LOG, mode = ResourceAccessMode.READ)
     void aStartThatGaveWayToAnotherServerTriesTheNextPortOnlyOnceItsFirstLaunchHasEnded() throws Exception {
+        startOnThePortOfAnotherServer(taken -> holdFirstLaunchAndWatchForTheNext(dataDir, taken, Duration.ofSeconds(3)));
+    }
+
+    /**
+     * A start on port 0 whose first pick is the port of another server already running: it listens on a port of its
+     * own, in its own directory, the other untouched. {@code watch}, if any, runs beside the start, given the taken
+     * port, and returns what went wrong meanwhile (empty: nothing).
+     */
+    private void startOnThePortOfAnotherServer(java.util.function.IntFunction<String> watch) throws Exception {
         Path otherDir = DatabaseTemplate.seedCluster(root.resolve("other"));
         try (EmbeddedDatabase other = new EmbeddedDatabase(0, otherDir);
              HikariDataSource otherPool = Database.pool(other.start(), EmbeddedDatabase.USER, "", 1)) {
             int taken = Integer.parseInt(other.jdbcUrl().replaceAll(".*:(\\d+)/.*", "$1"));
             java.util.Iterator<Integer> picks = List.of(taken).iterator();
             java.util.function.IntSupplier pick = () -> picks.hasNext() ? picks.next() : FreePort.on(EmbeddedDatabase.HOST);
-            java.util.concurrent.FutureTask<String> overlap = new java.util.concurrent.FutureTask<>(
-                    () -> holdFirstLaunchAndWatchForTheNext(dataDir, taken, Duration.ofSeconds(3)));
-            new Thread(overlap, "first-launch-watch").start();
+            java.util.concurrent.FutureTask<String> watched = new java.util.concurrent.FutureTask<>(
+                    () -> watch == null ? "" : watch.apply(taken));
+            new Thread(watched, "start-watch").start();
             try (EmbeddedDatabase database = new EmbeddedDatabase(0, dataDir, EmbeddedDatabase.START_TIMEOUT, pick);
                  HikariDataSource pool = Database.pool(database.start(), EmbeddedDatabase.USER, "", 1)) {
-                assertThat(overlap.get(30, java.util.concurrent.TimeUnit.SECONDS)).as("launches that overlapped").isEmpty();
+                assertThat(watched.get(30, java.util.concurrent.TimeUnit.SECONDS)).as("what went wrong beside the start").isEmpty();
                 assertThat(dataDirectory(pool)).as("the directory of the server its URL reaches").isEqualTo(dataDir.toRealPath());
                 assertThat(database.jdbcUrl()).doesNotContain(":" + taken + "/");
             }
