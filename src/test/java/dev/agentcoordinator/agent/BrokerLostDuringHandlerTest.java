@@ -37,42 +37,23 @@ class BrokerLostDuringHandlerTest {
         EmbeddedBroker broker = new EmbeddedBroker(port, dataDir);
         String url = broker.start();
         ConnectionFactory factory = AgentService.artemisConnectionFactory(url);
-        CountDownLatch started = new CountDownLatch(1);
-        CountDownLatch never = new CountDownLatch(1);
-        AtomicInteger runs = new AtomicInteger();
-        AtomicInteger interrupted = new AtomicInteger();
+        FirstRunHeld held = new FirstRunHeld();
         AgentService service = AgentService.builder(factory, "lost-broker-agent").concurrency(1)
-                .handle("long", request -> {
-                    if (runs.incrementAndGet() == 1) {
-                        started.countDown();
-                        try {
-                            never.await(60, TimeUnit.SECONDS);
-                        } catch (InterruptedException e) {
-                            interrupted.incrementAndGet();
-                            throw e;
-                        }
-                    }
-                    return AgentReply.ok(Map.of("run", runs.get()));
-                }).start();
+                .handle("long", request -> AgentReply.ok(Map.of("run", held.run()))).start();
         try {
             send(factory, AgentService.queueName("lost-broker-agent"), StepRequestClient.requestBody("lost-broker-agent", "long", Map.of()));
-            assertThat(started.await(20, TimeUnit.SECONDS)).isTrue();
+            assertThat(held.started.await(20, TimeUnit.SECONDS)).isTrue();
 
             broker.close();
-            await().atMost(Duration.ofSeconds(20)).until(() -> interrupted.get() == 1);
+            await().atMost(Duration.ofSeconds(20)).until(() -> held.interrupted.get() == 1);
 
             broker = new EmbeddedBroker(port, dataDir);
             broker.start();
-            try (Connection connection = factory.createConnection()) {
-                connection.start();
-                Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
-                Message reply = session.createConsumer(session.createQueue("test.lost-broker.replies")).receive(60_000);
-                assertThat(reply).as("the reply of the request delivered again").isNotNull();
-                assertThat(((TextMessage) reply).getText()).contains("\"status\":\"ok\"").contains("\"run\":2");
-            }
-            assertThat(runs.get()).isEqualTo(2);
+            assertThat(replyAfterTheRestart(factory)).as("the reply of the request delivered again")
+                    .contains("\"status\":\"ok\"").contains("\"run\":2");
+            assertThat(held.runs.get()).isEqualTo(2);
         } finally {
-            never.countDown();
+            held.never.countDown();
             service.close();
             broker.close();
         }
@@ -88,45 +69,25 @@ class BrokerLostDuringHandlerTest {
         EmbeddedBroker broker = new EmbeddedBroker(port, messageDataDir);
         String url = broker.start();
         ConnectionFactory factory = AgentService.artemisConnectionFactory(url);
-        CountDownLatch started = new CountDownLatch(1);
-        CountDownLatch never = new CountDownLatch(1);
-        AtomicInteger runs = new AtomicInteger();
-        AtomicInteger interrupted = new AtomicInteger();
+        FirstRunHeld held = new FirstRunHeld();
         AgentService service = AgentService.builder(factory, "lost-broker-listener").concurrency(1)
-                .onMessage("LONG", message -> {
-                    if (runs.incrementAndGet() == 1) {
-                        started.countDown();
-                        try {
-                            never.await(60, TimeUnit.SECONDS);
-                        } catch (InterruptedException e) {
-                            interrupted.incrementAndGet();
-                            throw e;
-                        }
-                    }
-                    return Map.of("run", runs.get());
-                }).start();
+                .onMessage("LONG", message -> Map.of("run", held.run())).start();
         try {
             sendAgentMessage(factory, "lost-broker-listener",
                     AgentMessageWire.outgoing("m-1", "asker", "lost-broker-listener", "LONG", Map.of(), true, null));
-            assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(held.started.await(30, TimeUnit.SECONDS)).isTrue();
 
             broker.close();
             await("the message handler interrupted").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
-                    .until(() -> interrupted.get() == 1);
+                    .until(() -> held.interrupted.get() == 1);
 
             broker = new EmbeddedBroker(port, messageDataDir);
             broker.start();
-            try (Connection connection = factory.createConnection()) {
-                connection.start();
-                Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
-                Message reply = session.createConsumer(session.createQueue("test.lost-broker.replies")).receive(60_000);
-                assertThat(reply).as("the response to the message delivered again").isNotNull();
-                assertThat(((TextMessage) reply).getText()).as("the second run's, the first one's not sent")
-                        .contains("\"status\":\"ok\"").contains("\"run\":2");
-            }
-            assertThat(runs.get()).isEqualTo(2);
+            assertThat(replyAfterTheRestart(factory)).as("the response to the message delivered again: the second run's")
+                    .contains("\"status\":\"ok\"").contains("\"run\":2");
+            assertThat(held.runs.get()).isEqualTo(2);
         } finally {
-            never.countDown();
+            held.never.countDown();
             service.close();
             broker.close();
         }
@@ -327,6 +288,39 @@ class BrokerLostDuringHandlerTest {
                 request.setStringProperty(AgentMessageWire.KIND_PROPERTY, AgentMessageWire.KIND_AGENT_MESSAGE);
             }
             producer.send(request);
+        }
+    }
+
+    /** A handler's work whose first run waits until it is interrupted (the broker lost meanwhile); the next go through. */
+    private static final class FirstRunHeld {
+        final CountDownLatch started = new CountDownLatch(1);
+        final CountDownLatch never = new CountDownLatch(1);
+        final AtomicInteger runs = new AtomicInteger();
+        final AtomicInteger interrupted = new AtomicInteger();
+
+        /** @return which run this is */
+        int run() throws InterruptedException {
+            int run = runs.incrementAndGet();
+            if (run == 1) {
+                started.countDown();
+                try {
+                    never.await(60, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    interrupted.incrementAndGet();
+                    throw e;
+                }
+            }
+            return run;
+        }
+    }
+
+    /** The text of the first reply on the test's reply queue, once the broker is back (null: none within 60 s). */
+    private static String replyAfterTheRestart(ConnectionFactory factory) throws Exception {
+        try (Connection connection = factory.createConnection()) {
+            connection.start();
+            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Message reply = session.createConsumer(session.createQueue("test.lost-broker.replies")).receive(60_000);
+            return reply == null ? null : ((TextMessage) reply).getText();
         }
     }
 }
