@@ -1,10 +1,7 @@
 package dev.agentcoordinator.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.agentcoordinator.CoordinatorApp;
-import dev.agentcoordinator.DatabaseTemplate;
 import dev.agentcoordinator.RunningCoordinator;
-import dev.agentcoordinator.config.CoordinatorSettings;
 import dev.agentcoordinator.engine.Json;
 import dev.agentcoordinator.infra.BrokerManagement;
 import dev.agentcoordinator.infra.EmbeddedBroker;
@@ -13,9 +10,6 @@ import dev.agentcoordinator.infra.Messaging;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,6 +18,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import static dev.agentcoordinator.api.BlockedSendsFixture.coordinatorOn;
+import static dev.agentcoordinator.api.BlockedSendsFixture.get;
+import static dev.agentcoordinator.api.BlockedSendsFixture.post;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -36,7 +33,6 @@ import static org.awaitility.Awaitility.await;
  * gave up, holding an HTTP worker thread all along.
  */
 class CallsThatSendWhileTheBrokerBlocksSendsTest {
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final String INTERVIEW = "{\"type\": \"INTERVIEW_COMPLETED\", \"payload\": {\"interview_id\": \"i-1\", \"user_id\": \"u-1\"}}";
     /** More than the 1 KiB a full address holds here. */
     private static final String FILLER = "x".repeat(2048);
@@ -188,11 +184,8 @@ class CallsThatSendWhileTheBrokerBlocksSendsTest {
     }
 
     private RunningCoordinator start(String brokerUrl) throws Exception {
-        return CoordinatorApp.start(CoordinatorSettings.fromMap(Map.of(
-                // a producer window smaller than any message: each send waits for credits the broker grants it then
-                "broker.url", brokerUrl + "?producerWindowSize=64", "db.url", "", "db.embedded.port", "0", "http.port", "0",
-                "data.dir", DatabaseTemplate.seeded(folder.resolve("data")).toString(), "health.timeout-ms", "1000",
-                "workflows.dir", "routes/workflows", "demo-agents.enabled", "false", "supervisor.period-ms", "100")));
+        // a producer window smaller than any message: each send waits for credits the broker grants it then
+        return coordinatorOn(brokerUrl, 64, folder, Map.of("supervisor.period-ms", "100"));
     }
 
     /** The address blocks producers once it holds more than 1 KiB: the filler posted next fills it. */
@@ -229,15 +222,5 @@ class CallsThatSendWhileTheBrokerBlocksSendsTest {
         HttpResponse<String> answer = post(url, body);
         assertThat(Duration.ofNanos(System.nanoTime() - asked)).as(url).isLessThan(ANSWERED);
         return answer;
-    }
-
-    private static HttpResponse<String> get(String url) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
-                HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static HttpResponse<String> post(String url, String body) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json").timeout(Duration.ofSeconds(20))
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
     }
 }

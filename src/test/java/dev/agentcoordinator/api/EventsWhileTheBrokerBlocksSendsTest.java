@@ -1,9 +1,6 @@
 package dev.agentcoordinator.api;
 
-import dev.agentcoordinator.CoordinatorApp;
-import dev.agentcoordinator.DatabaseTemplate;
 import dev.agentcoordinator.RunningCoordinator;
-import dev.agentcoordinator.config.CoordinatorSettings;
 import dev.agentcoordinator.engine.Json;
 import dev.agentcoordinator.infra.BrokerManagement;
 import dev.agentcoordinator.infra.EmbeddedBroker;
@@ -12,9 +9,6 @@ import dev.agentcoordinator.infra.Messaging;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,6 +16,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import static dev.agentcoordinator.api.BlockedSendsFixture.coordinatorOn;
+import static dev.agentcoordinator.api.BlockedSendsFixture.get;
+import static dev.agentcoordinator.api.BlockedSendsFixture.post;
+import static dev.agentcoordinator.api.BlockedSendsFixture.status;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -33,7 +31,6 @@ import static org.awaitility.Awaitility.await;
  * Vert.x worker thread all along, and readiness stayed UP.
  */
 class EventsWhileTheBrokerBlocksSendsTest {
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final String NOTHING = "{\"type\": \"NOTHING_STARTS\", \"payload\": {}}";
     /** The send's bound (coordinator.health.timeout-ms) and the rest, with room for a busy machine. */
     private static final Duration ANSWERED = Duration.ofSeconds(8);
@@ -45,11 +42,7 @@ class EventsWhileTheBrokerBlocksSendsTest {
     void postedEventsAnswer503AndReadinessIsDownWhileTheBrokerBlocksSends() throws Exception {
         EmbeddedBroker broker = new EmbeddedBroker(FreePort.on("127.0.0.1"), folder.resolve("broker"));
         String brokerUrl = broker.start();
-        try (RunningCoordinator coordinator = CoordinatorApp.start(CoordinatorSettings.fromMap(Map.of(
-                // a small producer window: the credits the coordinator's producer holds run out after a few events
-                "broker.url", brokerUrl + "?producerWindowSize=1024", "db.url", "", "db.embedded.port", "0", "http.port", "0",
-                "data.dir", DatabaseTemplate.seeded(folder.resolve("data")).toString(), "health.timeout-ms", "1000",
-                "workflows.dir", "routes/workflows", "demo-agents.enabled", "false")));
+        try (RunningCoordinator coordinator = coordinatorOn(brokerUrl, 1024, folder, Map.of());   // its producer's credits run out after a few events
              BrokerManagement management = BrokerManagement.open(Messaging.connectionFactory(brokerUrl, "", ""), 5000)) {
             String api = coordinator.httpUrl();
             assertThat(post(api + "/api/events", NOTHING).statusCode()).isEqualTo(202);
@@ -95,10 +88,7 @@ class EventsWhileTheBrokerBlocksSendsTest {
     void postedEventsAnswer503WhileAgentEventsIsFullUnderBlock() throws Exception {
         EmbeddedBroker broker = new EmbeddedBroker(FreePort.on("127.0.0.1"), folder.resolve("broker"));
         String brokerUrl = broker.start();
-        try (RunningCoordinator coordinator = CoordinatorApp.start(CoordinatorSettings.fromMap(Map.of(
-                "broker.url", brokerUrl + "?producerWindowSize=1024", "db.url", "", "db.embedded.port", "0", "http.port", "0",
-                "data.dir", DatabaseTemplate.seeded(folder.resolve("data")).toString(), "health.timeout-ms", "1000",
-                "workflows.dir", "routes/workflows", "demo-agents.enabled", "false")));
+        try (RunningCoordinator coordinator = coordinatorOn(brokerUrl, 1024, folder, Map.of());
              BrokerManagement management = BrokerManagement.open(Messaging.connectionFactory(brokerUrl, "", ""), 5000)) {
             String api = coordinator.httpUrl();
             coordinator.camelContext().getRouteController().stopRoute("coordinator.events");
@@ -118,20 +108,6 @@ class EventsWhileTheBrokerBlocksSendsTest {
         } finally {
             broker.close();
         }
-    }
-
-    private static int status(String url) throws Exception {
-        return get(url).statusCode();
-    }
-
-    private static HttpResponse<String> get(String url) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
-                HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static HttpResponse<String> post(String url, String body) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json").timeout(Duration.ofSeconds(15))
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** Posts events, each answered within {@link #ANSWERED}, until one is not accepted: that answer; the accepted ones' ids. */
