@@ -187,6 +187,21 @@ class EmbeddedDatabaseTest {
      * quiet heap, stayed without its database until restarted by hand. This JVM collects often, so the test shows the
      * restart's course rather than that lock.
      */
+    /**
+     * Waits for a failed restart of {@code database}'s server, named by its port: the root log has the lines of the tests
+     * running beside this one too, and another's failed restart let a test go on while its own server still ran (its
+     * "other" server then found the socket's lock file taken and exited, and its start gave up after 60 s).
+     */
+    private static void awaitFailedRestart(dev.agentcoordinator.engine.CapturedLog log, int port) {
+        String failed = "ERROR Embedded PostgreSQL did not start again on port " + port + ";";
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                .until(() -> log.lines().stream().anyMatch(line -> line.startsWith(failed)));
+    }
+
+    private static int portOf(EmbeddedDatabase database) {
+        return Integer.parseInt(database.jdbcUrl().replaceAll(".*:(\\d+)/.*", "$1"));
+    }
+
     @Test
     @Execution(ExecutionMode.CONCURRENT)
     @ResourceLock(value = ROOT_LOG, mode = ResourceAccessMode.READ)
@@ -196,12 +211,12 @@ class EmbeddedDatabaseTest {
              EmbeddedDatabase database = new EmbeddedDatabase(0, dataDir, Duration.ofSeconds(5));
              HikariDataSource pool = Database.pool(database.start(), EmbeddedDatabase.USER, "", 2)) {
             execute(pool, "CREATE TABLE kept (v text)");
+            int port = portOf(database);
             java.util.Set<java.nio.file.attribute.PosixFilePermission> readable = java.nio.file.Files.getPosixFilePermissions(control);
             java.nio.file.Files.setPosixFilePermissions(control, java.util.Set.of());
             try {
                 ProcessHandle.of(PostmasterProcess.of(dataDir).orElseThrow().pid()).orElseThrow().destroyForcibly();
-                await().atMost(Duration.ofSeconds(60)).until(() -> log.lines().stream()
-                        .anyMatch(line -> line.startsWith("ERROR Embedded PostgreSQL did not start again")));
+                awaitFailedRestart(log, port);
             } finally {
                 java.nio.file.Files.setPosixFilePermissions(control, readable);
             }
@@ -227,12 +242,11 @@ class EmbeddedDatabaseTest {
                      new Database.Timeouts("fenced", 3_000, 0))) {
             pool.setConnectionInitSql(database.connectionCheck());   // as the coordinator's pools (Infrastructure)
             execute(pool, "CREATE TABLE kept (v text)");
-            int port = Integer.parseInt(database.jdbcUrl().replaceAll(".*:(\\d+)/.*", "$1"));
+            int port = portOf(database);
             java.nio.file.Files.setPosixFilePermissions(control, java.util.Set.of());
             try {
                 ProcessHandle.of(PostmasterProcess.of(dataDir).orElseThrow().pid()).orElseThrow().destroyForcibly();
-                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> log.lines().stream()
-                        .anyMatch(line -> line.startsWith("ERROR Embedded PostgreSQL did not start again")));
+                awaitFailedRestart(log, port);
                 try (EmbeddedDatabase other = new EmbeddedDatabase(port, otherDir)) {
                     other.start();
                     // every try is refused; a busy machine may end one before the pool's attempt got an answer (no cause)
@@ -348,7 +362,7 @@ class EmbeddedDatabaseTest {
         Path otherDir = DatabaseTemplate.seedCluster(root.resolve("other"));
         try (EmbeddedDatabase other = new EmbeddedDatabase(0, otherDir);
              HikariDataSource otherPool = Database.pool(other.start(), EmbeddedDatabase.USER, "", 1)) {
-            int taken = Integer.parseInt(other.jdbcUrl().replaceAll(".*:(\\d+)/.*", "$1"));
+            int taken = portOf(other);
             java.util.Iterator<Integer> picks = List.of(taken).iterator();
             java.util.function.IntSupplier pick = () -> picks.hasNext() ? picks.next() : FreePort.on(EmbeddedDatabase.HOST);
             java.util.concurrent.FutureTask<String> watched = new java.util.concurrent.FutureTask<>(
