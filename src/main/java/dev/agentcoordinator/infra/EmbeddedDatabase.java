@@ -198,7 +198,9 @@ public final class EmbeddedDatabase implements AutoCloseable {
                 .setServerConfig("synchronous_commit", "on")
                 // zonky's readiness check: its wait for an answer (10 s by default) is how long a start given up on
                 // (see launch) still waits, when the port's taker accepts connections and never answers
-                .setConnectConfig("connectTimeout", "3");
+                .setConnectConfig("connectTimeout", "3")
+                // the server's own lines (why it exited, a PANIC) are kept, not dropped with zonky's INFO log lines
+                .setOutputRedirector(ProcessBuilder.Redirect.appendTo(serverLog().toFile()));
         if (port != 0) {
             builder.setPort(port);   // zonky picks a free port itself otherwise
         }
@@ -267,6 +269,14 @@ public final class EmbeddedDatabase implements AutoCloseable {
         }
     }
 
+    /**
+     * The output of the server and of initdb and pg_ctl, appended across starts: beside the data directory, as its lock
+     * file is (initdb wants the directory empty).
+     */
+    Path serverLog() {
+        return dataDir.resolveSibling(dataDir.getFileName() + ".log");
+    }
+
     /** How often a start looks whether its port was taken while its server is not running; and how many looks in a row tell so. */
     private static final Duration PORT_LOOK = Duration.ofMillis(200);
     private static final int PORT_LOOKS = 3;
@@ -276,9 +286,12 @@ public final class EmbeddedDatabase implements AutoCloseable {
      * timeout: when another program took the port first, the server exits at once ("could not bind ... Address already in
      * use") and the start failed only after 60 s. Meanwhile this looks whether anything answers on the port while no server
      * of this directory runs (a server writes postmaster.pid before it binds): then the start fails at once, once zonky
-     * has let go (it is interrupted in its wait; initdb or pg_ctl still running are waited for).
+     * has let go (it is interrupted in its wait; initdb or pg_ctl still running are waited for). So does one whose server
+     * exited while starting (pg_ctl gave up on it: a lock file taken, an unreadable control file), naming why: zonky went
+     * on asking the port until the timeout, and said only that it gave up waiting.
      */
     private EmbeddedPostgres launch(EmbeddedPostgres.Builder builder, int port) throws IOException {
+        ServerOutput output = ServerOutput.from(serverLog());
         java.util.concurrent.FutureTask<EmbeddedPostgres> launch = new java.util.concurrent.FutureTask<>(builder::start);
         Thread thread = new Thread(launch, "embedded-database-launch");
         thread.setDaemon(true);
@@ -290,6 +303,13 @@ public final class EmbeddedDatabase implements AutoCloseable {
                 try {
                     return launch.get(PORT_LOOK.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
                 } catch (java.util.concurrent.TimeoutException stillStarting) {
+                    Optional<String> exited = output.serverExitedDuringStart();
+                    if (exited.isPresent()) {
+                        thread.interrupt();
+                        abandon(launch);
+                        throw new IOException("the embedded PostgreSQL exited while starting (data in " + dataDir + "): "
+                                + exited.get() + " (its output: " + serverLog() + ")");
+                    }
                     takenLooks = port != 0 && takenWhileNoServerRuns(port) ? takenLooks + 1 : 0;
                     if (takenLooks == PORT_LOOKS) {
                         thread.interrupt();

@@ -188,6 +188,32 @@ class EmbeddedDatabaseTest {
      * restart's course rather than that lock.
      */
     /**
+     * A server that exits while starting (here its control file is unreadable, as after a disk fault) fails the start at
+     * once, naming what it wrote: zonky asked the port until the start's timeout (60 s) and said only "Gave up waiting
+     * for server to start", and the server's own lines were dropped with zonky's INFO log lines.
+     */
+    @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    void aServerThatExitsWhileStartingFailsTheStartAtOnceNamingWhy() throws Exception {
+        java.nio.file.Path control = dataDir.resolve("global").resolve("pg_control");
+        java.util.Set<java.nio.file.attribute.PosixFilePermission> readable = java.nio.file.Files.getPosixFilePermissions(control);
+        java.nio.file.Files.setPosixFilePermissions(control, java.util.Set.of());
+        try (EmbeddedDatabase database = new EmbeddedDatabase(0, dataDir)) {
+            long started = System.nanoTime();
+            assertThatThrownBy(database::start).isInstanceOf(IOException.class)
+                    .hasMessageContaining("the embedded PostgreSQL exited while starting (data in " + dataDir + ")")
+                    .hasMessageContaining("global/pg_control")
+                    .hasMessageContaining("Permission denied")
+                    .hasMessageContaining(database.serverLog().toString());
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).as("well before the start's timeout")
+                    .isLessThan(Duration.ofSeconds(30));
+            assertThat(database.serverLog()).content().contains("could not open file");
+        } finally {
+            java.nio.file.Files.setPosixFilePermissions(control, readable);
+        }
+    }
+
+    /**
      * Waits for a failed restart of {@code database}'s server, named by its port: the root log has the lines of the tests
      * running beside this one too, and another's failed restart let a test go on while its own server still ran (its
      * "other" server then found the socket's lock file taken and exited, and its start gave up after 60 s).
