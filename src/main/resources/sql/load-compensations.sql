@@ -12,3 +12,5 @@ FROM workflow_executions e
 JOIN workflow_step_executions c ON c.execution_id = e.id AND c.kind = 'compensation'
 JOIN steps_as_they_ran(e.id) s ON s.step_id = c.step_id   -- its latest iteration that ran (V37)
 WHERE e.id = :#executionId
+-- one order for undos that become ready together: their requests go in it, run after run
+ORDER BY c.step_id

@@ -7,7 +7,7 @@ import dev.agentcoordinator.definition.WorkflowDefinition;
 import dev.agentcoordinator.definition.WorkflowStep;
 
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -59,7 +59,7 @@ public final class CompensationPlanner {
      * delivery's rollback took that request away.
      */
     public Plan plan(List<Map<String, Object>> compensationRows, ExecutionContext context, String causeMessageId) {
-        Map<String, Row> rows = new HashMap<>();
+        Map<String, Row> rows = new LinkedHashMap<>();   // the rows' order: ready undos go in it
         for (Map<String, Object> r : compensationRows) {
             if (!"compensating".equals(r.get("execution_status"))) {
                 return new Plan(false, List.of());

@@ -94,7 +94,7 @@ class RequestRolledBackWithItsMessageTest {
     @Test
     void anUndoThatRolledBackWithItsReplyAndIsRedeliveredPastItsDeadlineGoesWithItsWholeTime() throws Exception {
         redeliveredPastItsDeadline(new RolledBack("F_ROLLED_BACK_UNDO", "rolled_back_undo", "compensation", UNDO_AGENT,
-                "compensated", "compensation_failed", "halting_undo"));
+                "compensated", "compensation_failed", "then_halting_undo"));
     }
 
     /** The requests {@code agent} got for the execution. */
