@@ -291,4 +291,24 @@ class ContractShapesTest {
         assertThat(posted.statusCode()).as(posted.body()).isEqualTo(202);
         assertThat(Json.parse(posted.body()).path("event_id").asText()).isEqualTo(postedEventId);
     }
+
+    /**
+     * CONTRACT.md 2 and 4: an event's body is one on agent.events and over POST /api/events. Its event_id, the idempotency
+     * key, may be a number, taken as its text (5 and "5" are one id: docs/http-api.md); a payload left out is {}.
+     */
+    @Test
+    void anEventIdGivenAsANumberIsItsTextOnTheQueueAndOverHttp() {
+        long number = 1_000_000_000L + new java.util.Random().nextInt(1_000_000_000);
+        HttpResponse<String> answer = post("/api/events", "{\"type\": \"CONTRACT_NUMBERED\", \"event_id\": " + number + "}");
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(202);
+        assertThat(Json.parse(answer.body()).path("event_id").asText()).isEqualTo(String.valueOf(number));
+        // the same id as text, on the queue: one event, delivered twice
+        sendRaw("{\"type\": \"CONTRACT_NUMBERED\", \"event_id\": \"" + number + "\", \"payload\": null}");
+        JsonNode received = await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            HttpResponse<String> event = get("/api/events/" + number);
+            return event.statusCode() == 200 ? Json.parse(event.body()) : null;
+        }, event -> event != null && event.path("deliveries").asInt() == 2);
+        assertThat(received.path("type").asText()).isEqualTo("CONTRACT_NUMBERED");
+        assertThat(received.path("payload").toString()).isEqualTo("{}");
+    }
 }
