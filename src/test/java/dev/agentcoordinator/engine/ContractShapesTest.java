@@ -135,6 +135,8 @@ class ContractShapesTest {
         JsonNode notify = Json.parse(((TextMessage) request(completed, "notify")).getText());
         assertThat(notify.path("input").toString()).isEqualTo("{\"score\":71}");
         assertThat(notify.path("deadline").asText()).matches(ISO_MICROS);
+        // a step without input_mapping gets an empty object, not null
+        assertThat(Json.parse(((TextMessage) request(completed, "archive")).getText()).path("input").toString()).isEqualTo("{}");
     }
 
     /** CONTRACT.md 2: queues are anycast and durable, the reply queue too (a reply survives a coordinator restart). */
@@ -160,6 +162,7 @@ class ContractShapesTest {
         assertThat(fieldNames(done)).containsExactlyInAnyOrder("workflow_id", "execution_id", "status", "results");
         assertThat(done.path("workflow_id").asText()).isEqualTo("f_contract");
         assertThat(done.path("status").asText()).isEqualTo("completed");
+        assertThat(fieldNames(done.path("results"))).containsExactlyInAnyOrder("analyze", "notify", "archive");
         JsonNode analyzed = done.path("results").path("analyze");
         assertThat(fieldNames(analyzed)).contains("step_id", "status", "output", "error", "started_at", "completed_at");
         assertThat(analyzed.path("status").asText()).isEqualTo("completed");
@@ -242,6 +245,7 @@ class ContractShapesTest {
                 analyze -> assertThat(analyze).containsEntry("step_id", "analyze").containsEntry("status", "completed")
                         .containsEntry("attempt", 1).containsEntry("output", "{\"analysis\": {\"score\": 71}, \"feedback\": \"structure answers\"}")
                         .containsEntry("error", null),
+                archive -> assertThat(archive).containsEntry("step_id", "archive").containsEntry("status", "completed"),
                 notify -> assertThat(notify).containsEntry("step_id", "notify").containsEntry("status", "completed")
                         .containsEntry("output", "{\"notified\": true}"));
 
@@ -252,6 +256,7 @@ class ContractShapesTest {
                 + "WHERE execution_id = ? ORDER BY step_id", failed)).satisfiesExactly(
                 analyze -> assertThat(analyze).containsEntry("status", "failed").containsEntry("attempt", 1)
                         .containsEntry("output", null).containsEntry("error", "transcript not found"),
+                archive -> assertThat(archive).containsEntry("step_id", "archive").containsEntry("status", "skipped"),
                 notify -> assertThat(notify).containsEntry("step_id", "notify").containsEntry("status", "skipped"));
     }
 
@@ -267,7 +272,7 @@ class ContractShapesTest {
             assertThat(fieldNames(step)).as(step.toString()).contains("step_id", "status", "output", "error", "started_at", "completed_at");
             steps.put(step.path("step_id").asText(), step);
         }
-        assertThat(steps).containsOnlyKeys("analyze", "notify");
+        assertThat(steps).containsOnlyKeys("analyze", "notify", "archive");
         JsonNode analyze = steps.get("analyze");
         assertThat(analyze.path("status").asText()).isEqualTo("failed");
         assertThat(analyze.path("error").asText()).isEqualTo("transcript not found");
@@ -275,6 +280,7 @@ class ContractShapesTest {
         assertThat(analyze.path("started_at").asText()).matches(ISO_MICROS);
         assertThat(analyze.path("completed_at").asText()).matches(ISO_MICROS);
         assertThat(steps.get("notify").path("status").asText()).isEqualTo("skipped");
+        assertThat(steps.get("archive").path("status").asText()).isEqualTo("skipped");
 
         JsonNode done = Json.parse(get("/api/executions/" + completed).body());
         assertThat(done.path("status").asText()).isEqualTo("completed");
