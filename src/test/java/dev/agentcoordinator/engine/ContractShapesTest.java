@@ -317,4 +317,35 @@ class ContractShapesTest {
         assertThat(received.path("type").asText()).isEqualTo("CONTRACT_NUMBERED");
         assertThat(received.path("payload").toString()).isEqualTo("{}");
     }
+
+    /**
+     * CONTRACT.md 2: an event the coordinator cannot route goes to agent.events.DLQ, an anycast durable queue, unchanged,
+     * with a header saying why. Discarded at the end, so that no listing of the dead letters meets it.
+     */
+    @Test
+    void anEventThatCannotBeRoutedIsDeadLetteredUnchangedSayingWhy() throws Exception {
+        String eventId = "contract-dlq-" + UUID.randomUUID();
+        String body = "{\"type\": 5, \"event_id\": \"" + eventId + "\", \"payload\": {}}";
+        sendRaw(body);
+        JsonNode listed = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            HttpResponse<String> page = get("/api/dead-letters?event_id=" + eventId);
+            return page.statusCode() == 200 ? Json.parse(page.body()).path("dead_letters") : null;
+        }, page -> page != null && page.size() == 1).get(0);
+        String messageId = listed.path("message_id").asText();
+        try {
+            assertThat(listed.path("reason").asText()).as(listed.toString()).contains("type");
+            HttpResponse<String> whole = get("/api/dead-letters/" + messageId);
+            assertThat(whole.statusCode()).as(whole.body()).isEqualTo(200);
+            assertThat(Json.parse(whole.body()).path("body").asText()).isEqualTo(body);
+            try (ActiveMQConnectionFactory factory = new ActiveMQConnectionFactory(shared().brokerUrl());
+                 Connection connection = factory.createConnection()) {
+                ClientSession core = ((ActiveMQSession) connection.createSession(false, Session.AUTO_ACKNOWLEDGE)).getCoreSession();
+                ClientSession.QueueQuery found = core.queueQuery(SimpleString.of("agent.events.DLQ"));
+                assertThat(found.isDurable()).isTrue();
+                assertThat(found.getRoutingType()).isEqualTo(RoutingType.ANYCAST);
+            }
+        } finally {
+            assertThat(delete("/api/dead-letters/" + messageId).statusCode()).isEqualTo(200);
+        }
+    }
 }
