@@ -67,7 +67,9 @@ class HttpApiSemanticsTest {
                 && "running".equals(stepRow(executionOf(eventId), "unheard").get("status")));
         String executionId = executionOf(eventId);
 
-        HttpResponse<String> listed = get("/api/agents");
+        // the step's row says running as its request is sent: the broker counts it once the send is through
+        HttpResponse<String> listed = await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() -> get("/api/agents"),
+                answer -> answer.statusCode() != 200 || agentListed(Json.parse(answer.body()), "f-agents-nobody").path("requests_waiting").asLong() == 1);
         assertThat(listed.statusCode()).as(listed.body()).isEqualTo(200);
         JsonNode view = Json.parse(listed.body());
         assertThat(view.has("warning")).as(listed.body()).isFalse();
