@@ -33,8 +33,12 @@ import java.util.Objects;
 public final class WorkflowReload {
     private static final Logger LOG = LoggerFactory.getLogger(WorkflowReload.class);
 
-    /** What a reload changed, by workflow id. */
-    public record Outcome(List<Version> added, List<Change> changed, List<Version> removed, List<String> unchanged) {
+    /**
+     * What a reload changed, by workflow id, and {@code warnings}: what ./coordinator validate warns of in the folder
+     * (look-alike agent names, subfolders not read).
+     */
+    public record Outcome(List<Version> added, List<Change> changed, List<Version> removed, List<String> unchanged,
+                          List<String> warnings) {
     }
 
     public record Version(String workflowId, int version) {
@@ -154,7 +158,7 @@ public final class WorkflowReload {
                 replaced.add(before);
             }
         }
-        Outcome outcome = new Outcome(added, changed, removed, unchanged);
+        Outcome outcome = new Outcome(added, changed, removed, unchanged, read.warnings());
         if (brought.isEmpty() && replaced.isEmpty()) {
             // the same definitions, perhaps from other files: the routes stay, the file names are the new ones
             Map<String, WorkflowDefinition> same = new LinkedHashMap<>();
@@ -235,6 +239,10 @@ public final class WorkflowReload {
             view.set("removed", versionsView(outcome.removed()));
             ArrayNode unchanged = view.putArray("unchanged");
             outcome.unchanged().forEach(unchanged::add);
+            // in the answer too, not only in the log: whoever reloads over HTTP sees a misspelt agent as ./coordinator validate shows it
+            if (!outcome.warnings().isEmpty()) {
+                outcome.warnings().forEach(view.putArray("warnings")::add);
+            }
             return new Answer(200, view);
         } catch (InvalidDefinitionsException e) {
             ObjectNode refused = Json.object()

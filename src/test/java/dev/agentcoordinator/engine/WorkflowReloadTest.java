@@ -195,6 +195,28 @@ class WorkflowReloadTest {
     }
 
     /**
+     * A reload that loads the folder answers with the warnings ./coordinator validate prints for it (a look-alike agent
+     * name, a subfolder whose files are not read), which before were only WARN lines in the log.
+     */
+    @Test
+    void aReloadAnswersWithTheWarningsOfTheFolderItLoaded() throws Exception {
+        try (RunningCoordinator coordinator = startWith("reloaded.yaml", V1, Map.of())) {
+            Files.writeString(workflows.resolve("added.yaml"), ADDED.replace("agent: reload-added", "agent: reload-secnd"));
+            Files.writeString(Files.createDirectory(workflows.resolve("drafts")).resolve("draft.yaml"), ADDED);
+
+            HttpResponse<String> reloaded = reload(coordinator);
+
+            assertThat(reloaded.statusCode()).as(reloaded.body()).isEqualTo(200);
+            JsonNode answer = Json.parse(reloaded.body());
+            assertThat(answer.path("added").toString()).isEqualTo("[{\"workflow_id\":\"added\",\"version\":1}]");
+            assertThat(answer.path("warnings")).as(reloaded.body()).hasSize(2);
+            assertThat(answer.path("warnings").get(0).asText()).startsWith(
+                    "agent \"reload-secnd\" (added.yaml step \"only\") is named almost as agent \"reload-second\"");
+            assertThat(answer.path("warnings").get(1).asText()).startsWith("subfolder drafts holds 1 definition file(s), which are not read");
+        }
+    }
+
+    /**
      * Two coordinators on one broker and database, each with a folder of its own: a reload asked of one reloads the
      * other, whose answer comes back in the asker's; a folder with a problem on the other side is named there (the
      * asker's own reload stands); a coordinator alive on the database that takes no notice is named as not answering.
