@@ -26,6 +26,35 @@ final class RepeatedRefusals {
 
     RepeatedRefusals(LongSupplier clock) {
         this.refused = new TellingThrottle(TELL_EVERY_MS, clock);
+        this.clock = clock;
+    }
+
+    /**
+     * How long the sweep leaves a queue alone after a send to it was given up on as it waited for credits
+     * ({@link CreditWaitBound}): each such send holds the sweeps' one timer thread for the bound, and a batch of requests
+     * to one blocked agent held it for the bound each, the attempts' timeouts waiting behind them.
+     */
+    static final long BLOCKED_PAUSE_MS = 5_000;
+    /** The queues whose send was last given up on, and when (monotonic ms). */
+    private final java.util.Map<String, Long> blocked = new java.util.concurrent.ConcurrentHashMap<>();
+    private final LongSupplier clock;
+
+    /** A send to the queue was given up on: the broker blocks sends to it. */
+    void blocked(String queue) {
+        blocked.put(queue, clock.getAsLong());
+    }
+
+    /** Whether a send to the queue was given up on less than {@link #BLOCKED_PAUSE_MS} ago: its requests wait for a later run. */
+    boolean blockedRecently(String queue) {
+        Long since = blocked.get(queue);
+        if (since == null) {
+            return false;
+        }
+        if (clock.getAsLong() - since < BLOCKED_PAUSE_MS) {
+            return true;
+        }
+        blocked.remove(queue, since);
+        return false;
     }
 
     static String key(Object rowId, Object attempt) {

@@ -32,7 +32,8 @@ final class RequestLeases {
     /** How much of the broker's reason is kept with the attempt. */
     private static final int REASON_MAX_CHARS = 500;
 
-    private record FailedSend(Exception failure, Object body, Map<String, Object> lease, Map<String, Object> attempt) {
+    /** {@code blockedQueue}: the queue whose send was given up on as it waited for credits (CreditWaitBound), else null. */
+    private record FailedSend(Exception failure, String blockedQueue, Object body, Map<String, Object> lease, Map<String, Object> attempt) {
     }
 
     private RequestLeases() {
@@ -103,7 +104,9 @@ final class RequestLeases {
      */
     static ProcessorDefinition<?> send(ProcessorDefinition<?> at, UnaryOperator<TryDefinition> send, String markDueId,
                                        RepeatedRefusals refusals) {
-        return send.apply(at.doTry())
+        // the send's wait for producer credits bounded: a blocked address must not hold the route's thread (CreditWaitBound)
+        return send.apply(at.doTry().process(CreditWaitBound::watch))
+                    .process(CreditWaitBound::unwatch)
                     .process(exchange -> exchange.removeProperty(ATTEMPT_OF_REQUEST))   // it went: nothing to note
                 .doCatch(Exception.class)
                     .process(RequestLeases::keepFailedSend)
@@ -125,8 +128,10 @@ final class RequestLeases {
     /** In the catch block of a send: the failure, the message and the lease (if any), for {@link #raiseFailedSend}. */
     @SuppressWarnings("unchecked")
     private static void keepFailedSend(Exchange exchange) {
-        Exception failure = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
-        exchange.setProperty(FAILED_SEND, new FailedSend(failure, exchange.getMessage().getBody(),
+        String blockedQueue = CreditWaitBound.unwatch(exchange);
+        Exception failure = blockedQueue != null ? CreditWaitBound.givenUp(blockedQueue, exchange)
+                : exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+        exchange.setProperty(FAILED_SEND, new FailedSend(failure, blockedQueue, exchange.getMessage().getBody(),
                 (Map<String, Object>) exchange.removeProperty(PROPERTY), (Map<String, Object>) exchange.removeProperty(ATTEMPT_OF_REQUEST)));
     }
 
@@ -185,6 +190,9 @@ final class RequestLeases {
             return;
         }
         exchange.getMessage().setBody(failed.body());
+        if (refusals != null && failed.blockedQueue() != null) {
+            refusals.blocked(failed.blockedQueue());
+        }
         if (refusals != null && failed.lease() != null) {
             String key = RepeatedRefusals.key(failed.lease().get(Headers.ROW_ID), failed.lease().get(Headers.ATTEMPT));
             if (refusals.refusedBefore(key)) {

@@ -105,6 +105,9 @@ public class SupervisorRoutes extends RouteBuilder {
                     // still running, unsent and in time when its turn in the batch comes; a first send's deadline
                     // runs from now (the statement's batch may have taken longer than the attempt's timeout)
                     .setHeader(RESENT, exchangeProperty(RESENT))
+                    // the broker blocked the last send to this agent's queue: its requests wait for a later run (their
+                    // leases stay due), not each hold the sweeps' thread for the send's bound
+                    .filter(exchange -> !refusals.blockedRecently(Endpoints.agentQueue(exchange.getMessage().getHeader(AGENT, String.class))))
                     // the check, the send and request-sent.sql in one transaction: the check's row lock is held until
                     // the request has left, so a reply that settles the attempt meanwhile waits for the send rather than
                     // have the agent get a request of an attempt already settled (one sweep thread: one connection)
