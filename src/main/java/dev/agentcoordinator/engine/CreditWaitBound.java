@@ -4,9 +4,9 @@ import dev.agentcoordinator.config.CoordinatorSettings;
 import dev.agentcoordinator.infra.CamelRuntime;
 import org.apache.camel.Exchange;
 
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -31,11 +31,17 @@ final class CreditWaitBound {
     private static final long RECHECK_MS = 100;
     private static final long DEFAULT_BOUND_MS = 2000;
     /** One daemon thread for every coordinator in the JVM: it only looks at threads and interrupts them. */
-    private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(runnable -> {
-        Thread thread = new Thread(runnable, "coordinator-credit-wait-bound");
-        thread.setDaemon(true);
-        return thread;
-    });
+    private static final ScheduledExecutorService WATCHDOG = watchdog();
+
+    private static ScheduledExecutorService watchdog() {
+        ScheduledThreadPoolExecutor watchdog = new ScheduledThreadPoolExecutor(1, runnable -> {
+            Thread thread = new Thread(runnable, "coordinator-credit-wait-bound");
+            thread.setDaemon(true);
+            return thread;
+        });
+        watchdog.setRemoveOnCancelPolicy(true);   // a watch per request sent: the ended ones do not wait out their bound queued
+        return watchdog;
+    }
 
     private CreditWaitBound() {
     }
