@@ -1,5 +1,6 @@
 package dev.agentcoordinator.api;
 
+import dev.agentcoordinator.infra.ProducerCreditWait;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangePattern;
@@ -201,18 +202,7 @@ final class BoundedBrokerSend {
     /** Whether the Artemis client threw this (or its cause) while it waited for producer credits: nothing was sent. */
     static boolean waitedForCredits(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (inCreditWait(t.getStackTrace())) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Whether these frames are in the Artemis client's wait for producer credits (ClientProducerCreditsImpl). */
-    static boolean inCreditWait(StackTraceElement[] frames) {
-        for (StackTraceElement frame : frames) {
-            if (frame.getClassName().startsWith("org.apache.activemq.artemis.core.client.impl.")
-                    && frame.getClassName().contains("ProducerCredits") && frame.getMethodName().equals("acquireCredits")) {
+            if (ProducerCreditWait.in(t.getStackTrace())) {
                 return true;
             }
         }
@@ -256,7 +246,7 @@ final class BoundedBrokerSend {
         }
 
         synchronized boolean waitingForCredits() {
-            return !done && thread != null && inCreditWait(thread.getStackTrace());
+            return !done && thread != null && ProducerCreditWait.in(thread.getStackTrace());
         }
 
         synchronized boolean interruptIfWaitingForCredits() {

@@ -2,6 +2,7 @@ package dev.agentcoordinator.engine;
 
 import dev.agentcoordinator.config.CoordinatorSettings;
 import dev.agentcoordinator.infra.CamelRuntime;
+import dev.agentcoordinator.infra.ProducerCreditWait;
 import org.apache.camel.Exchange;
 
 import java.util.concurrent.ScheduledExecutorService;
@@ -92,17 +93,6 @@ final class CreditWaitBound {
         return settings == null ? DEFAULT_BOUND_MS : settings.healthTimeoutMs();
     }
 
-    /** Whether the Artemis client is in its wait for producer credits in these frames (ClientProducerCreditsImpl). */
-    static boolean inCreditWait(StackTraceElement[] frames) {
-        for (StackTraceElement frame : frames) {
-            if (frame.getClassName().startsWith("org.apache.activemq.artemis.core.client.impl.")
-                    && frame.getClassName().contains("ProducerCredits") && frame.getMethodName().equals("acquireCredits")) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /** One send: its thread is interrupted only while it waits for credits, and never after the send ended. */
     private static final class Watch {
         private final Thread thread;
@@ -118,7 +108,7 @@ final class CreditWaitBound {
             if (done || interrupted) {
                 return;
             }
-            if (inCreditWait(thread.getStackTrace())) {
+            if (ProducerCreditWait.in(thread.getStackTrace())) {
                 interrupted = true;
                 thread.interrupt();
             }
