@@ -74,6 +74,10 @@ class WorkflowVersionsTest {
 
     @TempDir
     Path folder;
+    /** The data folder version 1's coordinator left ({@link #runVersion1}), run once for the class: each test runs on a copy. */
+    @TempDir
+    static Path version1Folder;
+    private static Version1Executions version1;
 
     @Test
     void anExecutionEndsOnTheVersionItStartedOnWhileNewOnesStartOnTheNext() throws Exception {
@@ -254,7 +258,28 @@ class WorkflowVersionsTest {
     private record Version1Executions(String failed, String waiting) {
     }
 
-    private static Version1Executions runVersion1(Path data, Path workflows) throws Exception {
+    /**
+     * The executions of {@link #runVersion1}, on a copy of the data folder (broker and database) its coordinator left:
+     * each test goes on from the same stopped coordinator, which runs and stops once for the class.
+     */
+    private static synchronized Version1Executions runVersion1(Path data, Path workflows) throws Exception {
+        Path ranOnce = version1Folder.resolve("data");
+        if (version1 == null) {
+            version1 = runVersion1Once(Files.createDirectory(ranOnce), Files.createDirectory(version1Folder.resolve("workflows")));
+        }
+        try (java.util.stream.Stream<Path> paths = Files.walk(ranOnce)) {
+            for (Path path : (Iterable<Path>) paths::iterator) {
+                Path target = data.resolve(ranOnce.relativize(path).toString());
+                if (!Files.exists(target)) {   // the data folder itself
+                    Files.copy(path, target, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+                }
+            }
+        }
+        Files.writeString(workflows.resolve("versioned.yaml"), V1);
+        return version1;
+    }
+
+    private static Version1Executions runVersion1Once(Path data, Path workflows) throws Exception {
         Files.writeString(workflows.resolve("versioned.yaml"), V1);
         try (RunningCoordinator v1 = CoordinatorApp.start(settings(data, workflows))) {
             String failed;
