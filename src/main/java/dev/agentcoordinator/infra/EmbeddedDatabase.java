@@ -307,6 +307,9 @@ public final class EmbeddedDatabase implements AutoCloseable {
                     if (exited.isPresent()) {
                         thread.interrupt();
                         abandon(launch);
+                        if (port != 0 && somethingListensOn(port)) {
+                            throw new AnotherProgramsPort(port);   // "could not create any TCP/IP sockets": a pick gives way
+                        }
                         throw new IOException("the embedded PostgreSQL exited while starting (data in " + dataDir + "): "
                                 + exited.get() + " (its output: " + serverLog() + ")");
                     }
