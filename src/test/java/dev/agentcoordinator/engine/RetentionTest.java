@@ -103,9 +103,10 @@ class RetentionTest {
             // 31 and 400 days ago; the running execution started 40 days ago
             age(db, old, 31);
             age(db, olderStill, 400);
-            // as old, but its outcome event is still to send (the broker was away, say): kept until it is sent
-            age(db, unsent, 400);
+            // as old, but its outcome event is still to send (the broker was away, say): kept until it is sent. The row
+            // first: a sweep between the two deleted the execution aged already, and the row's insert failed (its key)
             db.update("INSERT INTO outcome_outbox (execution_id, status) VALUES (?, 'completed')", unsent);
+            age(db, unsent, 400);
             db.update("UPDATE workflow_executions SET created_at = now() - interval '40 days', started_at = now() - interval '40 days' WHERE id = ?", held);
             db.update("UPDATE agent_events SET received_at = now() - interval '40 days' WHERE execution_id = ?", held);
             db.update("INSERT INTO agent_events (id, event_key, type, received_at) VALUES ('ev-old', 'ev-old', 'NOBODY_LISTENS', now() - interval '31 days'),"
